@@ -1,0 +1,94 @@
+# dangan — build, test and install.
+#
+#   make              build ./build/dangan
+#   make check        build with AddressSanitizer + UndefinedBehaviorSanitizer, run every test
+#   make install PREFIX=/usr/local
+#   make format | make lint | make clean
+#
+# Sources are found by folder: every .c in engine/ ingest/ index/ retention/ cli/ (and the
+# one .cc, the Xapian shim, in index/) goes into libdangan.a; cli/main.c is the program.
+# Every tests/unit/test_*.c is its own cmocka program.
+
+PREFIX ?= /usr/local
+CC ?= cc
+CXX ?= c++
+
+PKGS := sqlite3 libsodium zlib libmagic tesseract lept opencc jansson xapian-core
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libmupdf-dev ships static libraries only and declares none of their dependencies.
+MUPDF_LIBS := -lmupdf -lmupdf-third -lharfbuzz -lfreetype -ljbig2dec -lopenjp2 -ljpeg \
+              -lgumbo -lmujs -lz -lm
+LIBS := $(PKG_LIBS) $(MUPDF_LIBS) -lpthread -lm
+
+WARN := -Wall -Wextra -Werror
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -I.
+CXXFLAGS_BASE := -std=c++17 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -I.
+
+OPT ?= -O2 -g
+SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+LIB_C := $(filter-out cli/main.c,$(wildcard engine/*.c ingest/*.c index/*.c retention/*.c cli/*.c))
+LIB_CXX := $(wildcard index/*.cc)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+
+# BUILD is the output folder; `make check` re-invokes make with BUILD=build/check and
+# sanitizer flags so the two builds never mix objects.
+BUILD ?= build
+MODE_FLAGS ?= $(OPT)
+
+LIB_OBJ := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_CXX:%.cc=$(BUILD)/obj/%.o)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check unit e2e install format lint clean deps test-bins
+
+all: $(BUILD)/dangan
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(MODE_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_BASE) $(MODE_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libdangan.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+# Linked with the C++ driver: the Xapian shim needs the C++ runtime.
+$(BUILD)/dangan: $(BUILD)/obj/cli/main.o $(BUILD)/libdangan.a
+	$(CXX) $(MODE_FLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdangan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(MODE_FLAGS) -MMD -MP -c $< -o $@.o
+	$(CXX) $(MODE_FLAGS) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS) -lcmocka
+
+test-bins: $(BUILD)/dangan $(TEST_BIN)
+
+# The sanitizer build and every test: unit tests, then end-to-end tests on the real binary.
+check:
+	@$(MAKE) --no-print-directory BUILD=build/check MODE_FLAGS="$(SAN)" test-bins
+	@BUILD=build/check scripts/run-tests.sh
+
+install: $(BUILD)/dangan
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/dangan $(DESTDIR)$(PREFIX)/bin/dangan
+
+deps:
+	scripts/install-deps.sh
+
+format:
+	clang-format -i $(wildcard */*.c */*.h */*.cc tests/unit/*.c)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem -I. engine ingest index retention cli
+	clang-tidy $(LIB_C) cli/main.c -- $(CFLAGS_BASE)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/cli/main.d

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install every Debian package dangan needs to build, test and run its demo.
+# Called by both README commands and by .ci/run; safe to run again (apt-get is idempotent).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential g++ make pkg-config ca-certificates
+  libxapian-dev
+  libmagic-dev
+  zlib1g-dev
+  libsqlite3-dev sqlite3
+  libsodium-dev
+  libtesseract-dev libleptonica-dev
+  tesseract-ocr tesseract-ocr-osd tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-chi-tra
+  libmupdf-dev libharfbuzz-dev libjbig2dec0-dev libopenjp2-7-dev libgumbo-dev libmujs-dev
+  libfreetype-dev libjpeg-dev
+  libopencc-dev opencc
+  libcmocka-dev
+  libjansson-dev
+  fonts-noto-cjk fonts-dejavu-core
+  imagemagick
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present" >&2
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done" >&2

@@ -1,0 +1,68 @@
+/* test_fold.c — text folding: traditional to simplified, full-width to half-width. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index/fold.h"
+
+static void assert_folds_to(const char *in, const char *expected)
+{
+    dg_folder *folder = NULL;
+    dg_error err;
+    assert_int_equal(dg_folder_open(&folder, &err), DG_OK);
+    char *out = NULL;
+    assert_int_equal(dg_fold(folder, in, strlen(in), &out, &err), DG_OK);
+    assert_string_equal(out, expected);
+    free(out);
+    dg_folder_close(folder);
+}
+
+static void test_traditional_folds_to_simplified(void **state)
+{
+    (void)state;
+    assert_folds_to("權限", "权限");
+    assert_folds_to("檔案管理會議紀要", "档案管理会议纪要");
+}
+
+static void test_simplified_text_is_unchanged(void **state)
+{
+    (void)state;
+    assert_folds_to("关于2024年寒假安排的通知", "关于2024年寒假安排的通知");
+}
+
+static void test_full_width_digits_and_letters_fold_to_ascii(void **state)
+{
+    (void)state;
+    assert_folds_to("１２３ ＡＢＣ　ｘｙｚ", "123 ABC xyz");
+}
+
+static void test_english_passes_through(void **state)
+{
+    (void)state;
+    assert_folds_to("Annual Budget Report", "Annual Budget Report");
+}
+
+static void test_invalid_utf8_is_kept_not_rejected(void **state)
+{
+    (void)state;
+    char *out = dg_fold_width("a\xff\xfe", 3);
+    assert_non_null(out);
+    assert_memory_equal(out, "a\xff\xfe", 3);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_traditional_folds_to_simplified),
+        cmocka_unit_test(test_simplified_text_is_unchanged),
+        cmocka_unit_test(test_full_width_digits_and_letters_fold_to_ascii),
+        cmocka_unit_test(test_english_passes_through),
+        cmocka_unit_test(test_invalid_utf8_is_kept_not_rejected),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
