@@ -1,0 +1,82 @@
+/*
+ * store.h — the content-addressed object store (the archive's objects/ folder).
+ *
+ * Every page image, OCR text and word-box file of every version is stored here once,
+ * named by the SHA-256 of its uncompressed content (lowercase hex), zlib-compressed.
+ * An unchanged page image shared by two versions or two records is stored once.
+ *
+ * Durability: an object is written to a temporary file in objects/tmp/, fsynced, renamed
+ * to objects/<first two hex>/<remaining 62 hex>, and the directory is fsynced, so a crash
+ * leaves either no object or a whole one, never a torn one. Temporary files left by a
+ * crash are removed by dg_store_open().
+ *
+ * The store knows nothing of records or the catalog: the engine (record.c) records which
+ * objects a version uses in the catalog; verification of catalog-vs-store consistency
+ * (missing and orphan objects) is done by the engine, which walks both sides using
+ * dg_store_check() and dg_store_list().
+ *
+ * Thread safety: a dg_store may be used from several threads at once; it holds only its
+ * root path. Files are created 0600 and folders 0700.
+ */
+#ifndef DG_STORE_H
+#define DG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#define DG_SHA256_HEX 65 /* 64 hex digits + NUL */
+
+typedef struct dg_store dg_store;
+
+/* Opens (creating if needed) the store under root (e.g. "<archive>/objects"). */
+dg_status dg_store_open(const char *root, dg_store **out, dg_error *err);
+void dg_store_close(dg_store *store);
+
+/* Computes the SHA-256 of data as lowercase hex into hex (DG_SHA256_HEX bytes). */
+void dg_sha256_hex(const void *data, size_t len, char hex[DG_SHA256_HEX]);
+
+/*
+ * Stores len bytes of data; writes its hex SHA-256 to hex. If an object with that hash
+ * already exists it is not written again and *was_new is 0 (was_new may be NULL).
+ * The stored size (compressed) goes to *stored_size when not NULL.
+ */
+dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[DG_SHA256_HEX],
+                       int *was_new, uint64_t *stored_size, dg_error *err);
+
+/*
+ * Reads the object named hex, decompresses it and checks its SHA-256. On success *data
+ * (caller frees with free()) holds *len bytes plus a terminating NUL not counted in len,
+ * so text objects can be used as C strings. A missing object is DG_ERR_NOT_FOUND; one
+ * whose content does not match its name, or does not decompress, is DG_ERR_CORRUPT.
+ */
+dg_status dg_store_get(dg_store *store, const char *hex, void **data, size_t *len,
+                       dg_error *err);
+
+/* Whether the object exists on disk (no content check). */
+int dg_store_has(dg_store *store, const char *hex);
+
+/*
+ * Re-reads and re-hashes one object: DG_OK when whole, DG_ERR_NOT_FOUND when missing,
+ * DG_ERR_CORRUPT when its content does not match its name.
+ */
+dg_status dg_store_check(dg_store *store, const char *hex, dg_error *err);
+
+/*
+ * Calls visit(hex, ctx) for every object file present on disk (in no particular order).
+ * A non-DG_OK return from visit stops the walk and is returned. Files in objects/ that
+ * are not named like objects are reported as hex = their relative path, so verify can
+ * flag them too.
+ */
+dg_status dg_store_list(dg_store *store, dg_status (*visit)(const char *hex, void *ctx),
+                        void *ctx, dg_error *err);
+
+/*
+ * Removes an object for good: the file is overwritten with zeros, fsynced, unlinked and
+ * its directory fsynced (destruction depends on no readable trace remaining). Removing a
+ * missing object is DG_OK.
+ */
+dg_status dg_store_remove(dg_store *store, const char *hex, dg_error *err);
+
+#endif
