@@ -1,0 +1,143 @@
+/*
+ * index.h — the full-text index: Xapian behind a pure C contract.
+ *
+ * The index is derived data: the engine (the only caller) rebuilds it from the catalog
+ * whenever it must. Each *version* of a record is one index document, identified by its
+ * version id. The engine passes plain text and metadata; this module does the rest:
+ * folding (index/fold.h: traditional -> simplified, full-width -> ASCII), Xapian's CJK
+ * n-gram term generation, English stemming, field prefixes, filter terms, values for
+ * sorting and facets, and snippets.
+ *
+ * Clearance is enforced here, inside the Xapian query, as a boolean filter, so that hit
+ * counts, facet counts and snippets are computed over permitted documents only. A caller
+ * describes who is asking (dg_index_viewer); nothing above that filter ever sees a
+ * document the viewer may not see.
+ *
+ * Visibility rule (same as the engine's): a document at level L (0..4) is visible to a
+ * viewer with clearance C when L <= min(C, 3); a level-4 document is visible only when the
+ * viewer's clearance is 4 (a blanket grant) or the viewer's user id is among the
+ * document's grant list.
+ *
+ * Every Xapian exception is caught inside the shim (index/xapian_shim.cc) and returned as
+ * DG_ERR_INDEX (or DG_ERR_QUERY for a malformed query) with a message. No Xapian type
+ * crosses this header.
+ *
+ * Concurrency: one writer at a time (the engine serialises writers with its own lock; a
+ * second writable open fails with DG_ERR_BUSY); any number of readers. A reader that
+ * races a writer's commit reopens and retries internally.
+ */
+#ifndef DG_INDEX_H
+#define DG_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../engine/status.h"
+
+typedef struct dg_index dg_index;
+
+enum { DG_INDEX_READ = 0, DG_INDEX_WRITE = 1 };
+
+/* Opens (creating when writable and absent) the Xapian database in the folder path. */
+dg_status dg_index_open(const char *path, int mode, dg_index **out, dg_error *err);
+void dg_index_close(dg_index *index);
+
+/* What one version contributes to the index. All strings UTF-8; NULL means absent. */
+typedef struct dg_index_doc {
+    int64_t version_id;     /* unique key of the index document */
+    int64_t record_id;
+    int version_number;     /* 1, 2, ... within the record */
+    int is_current;         /* newest version of its record: searchable by default */
+    const char *refcode;    /* X001-XZ·2024-D10-BGS-0001 (searchable with ref:) */
+    const char *title;      /* searchable with title: and in the default field */
+    const char *doc_number; /* 校办〔2024〕12号 (searchable with no:, and by its parts) */
+    const char *body;       /* full text (OCR or born-digital) */
+    const char *department;
+    const char *category;   /* category code: XZ RS CW ZC HD */
+    const char *record_type;/* e.g. "notice", "voucher"; may be NULL */
+    const char *period;     /* Y D30 D10 */
+    const char *date;       /* document date YYYY-MM-DD, may be NULL */
+    int year;               /* formation year */
+    int level;              /* access level 0..4 */
+    const int64_t *grants;  /* user ids granted a level-4 document */
+    size_t n_grants;
+} dg_index_doc;
+
+/* Adds or replaces the document of doc->version_id. Not visible to readers until commit. */
+dg_status dg_index_put(dg_index *index, const dg_index_doc *doc, dg_error *err);
+
+/* Removes one version's document / every document of a record. Absent is DG_OK. */
+dg_status dg_index_delete_version(dg_index *index, int64_t version_id, dg_error *err);
+dg_status dg_index_delete_record(dg_index *index, int64_t record_id, dg_error *err);
+
+/* Makes everything put or deleted since the last commit durable and visible. */
+dg_status dg_index_commit(dg_index *index, dg_error *err);
+
+/* Removes every document (reindex starts from here). */
+dg_status dg_index_clear(dg_index *index, dg_error *err);
+
+/* Number of documents in the index (all versions, unfiltered: for the engine only). */
+dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_error *err);
+
+/*
+ * Rewrites the database compacted into a new folder and swaps it in atomically
+ * (rename), then removes the old folder's files, so deleted documents' text no longer
+ * exists on disk. Needs the writable handle; the handle stays usable afterwards.
+ */
+dg_status dg_index_compact(dg_index *index, dg_error *err);
+
+/* Who is asking: the permission filter is built from this. */
+typedef struct dg_index_viewer {
+    int64_t user_id;
+    int clearance; /* 0..4 */
+} dg_index_viewer;
+
+typedef enum { DG_SORT_RELEVANCE = 0, DG_SORT_DATE_DESC, DG_SORT_DATE_ASC } dg_index_sort;
+
+typedef struct dg_index_query {
+    const char *text;        /* the user's query; NULL or "" matches all (with filters) */
+    const char *category;    /* filter: category code, or NULL */
+    const char *record_type; /* filter, or NULL */
+    const char *period;      /* filter, or NULL */
+    int year_from, year_to;  /* filter, inclusive; 0 = open */
+    int level;               /* filter: exactly this level, or -1 */
+    int all_versions;        /* include superseded versions */
+    dg_index_sort sort;
+    size_t offset, limit;
+} dg_index_query;
+
+typedef struct dg_index_hit {
+    int64_t version_id;
+    int64_t record_id;
+    int version_number;
+    int is_current;
+    double score;       /* relevance, 0..100 (percent) */
+    char *snippet;      /* body excerpt around the matches; matches wrapped in hl_start/hl_end */
+} dg_index_hit;
+
+typedef struct dg_facet_count {
+    char *value; /* category code, year as text, period code */
+    uint64_t count;
+} dg_facet_count;
+
+typedef struct dg_index_result {
+    uint64_t total; /* exact number of permitted matching documents */
+    dg_index_hit *hits;
+    size_t n_hits;
+    dg_facet_count *by_category, *by_year, *by_period;
+    size_t n_category, n_year, n_period;
+} dg_index_result;
+
+/*
+ * Runs a query as viewer. hl_start/hl_end wrap highlighted words in snippets (e.g.
+ * "\x1b[1m"/"\x1b[0m" for a terminal, or "[" "]"). Snippets are in the document's own
+ * script even though matching is on folded text. A malformed query is DG_ERR_QUERY
+ * with a message that says what is wrong. The caller frees *out with
+ * dg_index_result_free().
+ */
+dg_status dg_index_search(dg_index *index, const dg_index_viewer *viewer,
+                          const dg_index_query *query, const char *hl_start,
+                          const char *hl_end, dg_index_result **out, dg_error *err);
+void dg_index_result_free(dg_index_result *result);
+
+#endif
