@@ -18,7 +18,7 @@ failed_names=()
 run() {
     local name=$1; shift
     local log="$BUILD/logs/$name.log"
-    mkdir -p "$BUILD/logs"
+    mkdir -p "$(dirname "$log")"
     local start=$SECONDS
     if "$@" >"$log" 2>&1; then
         passed=$((passed + 1))

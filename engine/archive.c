@@ -1,0 +1,431 @@
+/*
+ * archive.c — creating and opening an archive folder, the write lock, the index handles
+ * and the index work queue.
+ */
+#include "archive_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "log.h"
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *out = malloc(len);
+    if (out)
+        snprintf(out, len, "%s/%s", dir, name);
+    return out;
+}
+
+static dg_status make_private_dir(const char *path, dg_error *err)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return dg_error_set(err, DG_ERR_IO, "%s: cannot create folder: %s", path,
+                            strerror(errno));
+    if (chmod(path, 0700) != 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: cannot make folder private: %s", path,
+                            strerror(errno));
+    return DG_OK;
+}
+
+static int dir_is_empty_or_absent(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno == ENOENT;
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    char *catalog = path_join(path, "catalog.db");
+    int empty = catalog && access(catalog, F_OK) != 0;
+    free(catalog);
+    return empty;
+}
+
+static dg_status valid_fonds(const char *fonds, dg_error *err)
+{
+    size_t len = strlen(fonds);
+    int ok = len == 4;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (fonds[i] >= 'A' && fonds[i] <= 'Z') || (fonds[i] >= '0' && fonds[i] <= '9');
+    return ok ? DG_OK
+              : dg_error_set(err, DG_ERR_USAGE,
+                             "fonds code '%s' must be 4 capital letters or digits (e.g. X001)",
+                             fonds);
+}
+
+static dg_status write_settings(sqlite3 *db, const char *fonds, const char *name, dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    dg_status st = dg_setting_set(db, "fonds", fonds, err);
+    if (st == DG_OK)
+        st = dg_setting_set(db, "name", name, err);
+    if (st == DG_OK)
+        st = dg_setting_set(db, "created_at", now, err);
+    return st;
+}
+
+static dg_status insert_owner(sqlite3 *db, const char *login, const char *name, dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "INSERT INTO users(login, name, clearance, roles, created_at) VALUES(?,?,4,?,?)",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, login, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, name ? name : login, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 3, DG_ROLE_ADMIN | DG_ROLE_ARCHIVIST | DG_ROLE_AUDITOR);
+    sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
+    return dg_catalog_step_done(db, stmt, err);
+}
+
+static dg_status create_layout(const char *path, dg_error *err)
+{
+    static const char *const SUBDIRS[] = {"objects", "index", "quarantine"};
+    dg_status st = make_private_dir(path, err);
+    for (size_t i = 0; st == DG_OK && i < sizeof SUBDIRS / sizeof SUBDIRS[0]; i++) {
+        char *sub = path_join(path, SUBDIRS[i]);
+        st = sub ? make_private_dir(sub, err) : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        free(sub);
+    }
+    return st;
+}
+
+dg_status dg_archive_create(const char *path, const char *fonds, const char *name,
+                            const char *owner_login, const char *owner_name, dg_error *err)
+{
+    dg_status st = valid_fonds(fonds, err);
+    if (st != DG_OK)
+        return st;
+    if (!dir_is_empty_or_absent(path))
+        return dg_error_set(err, DG_ERR_EXISTS, "%s: an archive (or other file) is already there",
+                            path);
+    st = create_layout(path, err);
+    if (st != DG_OK)
+        return st;
+    char *catalog_path = path_join(path, "catalog.db");
+    if (!catalog_path)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    sqlite3 *db = NULL;
+    st = dg_catalog_open(catalog_path, 1, &db, err);
+    free(catalog_path);
+    if (st != DG_OK)
+        return st;
+    st = dg_catalog_begin_write(db, err);
+    if (st == DG_OK)
+        st = write_settings(db, fonds, name, err);
+    if (st == DG_OK)
+        st = insert_owner(db, owner_login, owner_name, err);
+    if (st == DG_OK)
+        st = dg_catalog_commit(db, err);
+    if (st != DG_OK)
+        dg_catalog_rollback(db);
+    dg_catalog_close(db);
+    if (st != DG_OK)
+        return st;
+
+    /* Open it as a whole once: creates the index and logs the creation as entry 1. */
+    dg_archive *archive = NULL;
+    st = dg_archive_open(path, &archive, err);
+    if (st != DG_OK)
+        return st;
+    dg_actor owner;
+    st = dg_actor_login(archive, owner_login, "cli", &owner, err);
+    if (st == DG_OK)
+        st = dg_archive_lock_write(archive, err);
+    if (st == DG_OK) {
+        dg_archive_unlock_write(archive);
+        dg_log_event ev = {.action = "init", .hits = -1, .outcome = "ok", .detail = name};
+        st = dg_log_append(archive, &owner, NULL, &ev, err);
+    }
+    dg_archive_close(archive);
+    return st;
+}
+
+static dg_status load_identity(dg_archive *archive, dg_error *err)
+{
+    dg_status st = dg_setting_get(archive->db, "fonds", &archive->fonds, err);
+    if (st == DG_OK)
+        st = dg_setting_get(archive->db, "name", &archive->name, err);
+    if (st == DG_ERR_NOT_FOUND)
+        return dg_error_set(err, DG_ERR_CORRUPT, "%s: catalog has no fonds or name setting",
+                            archive->path);
+    return st;
+}
+
+static dg_status open_parts(dg_archive *archive, dg_error *err)
+{
+    struct stat sb;
+    if (stat(archive->path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return dg_error_set(err, DG_ERR_NOT_FOUND,
+                            "%s: no archive here (create one with 'dangan init')", archive->path);
+    char *catalog_path = path_join(archive->path, "catalog.db");
+    char *objects_path = path_join(archive->path, "objects");
+    char *lock_path = path_join(archive->path, "write.lock");
+    archive->index_path = path_join(archive->path, "index");
+    dg_status st = DG_OK;
+    if (!catalog_path || !objects_path || !lock_path || !archive->index_path)
+        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    if (st == DG_OK && access(catalog_path, F_OK) != 0)
+        st = dg_error_set(err, errno == EACCES ? DG_ERR_DENIED : DG_ERR_NOT_FOUND,
+                          "%s: %s", archive->path,
+                          errno == EACCES ? "permission denied (the archive belongs to another "
+                                            "account: use its server, DANGAN_SOCKET)"
+                                          : "no archive here (create one with 'dangan init')");
+    if (st == DG_OK)
+        st = dg_catalog_open(catalog_path, 0, &archive->db, err);
+    if (st == DG_OK)
+        st = dg_store_open(objects_path, &archive->store, err);
+    if (st == DG_OK) {
+        archive->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (archive->lock_fd < 0)
+            st = dg_error_set(err, DG_ERR_IO, "%s: %s", lock_path, strerror(errno));
+    }
+    free(catalog_path);
+    free(objects_path);
+    free(lock_path);
+    return st;
+}
+
+/* Indexes what a crashed writer left queued, unless another process is writing now. */
+static dg_status finish_pending_index_work(dg_archive *archive, dg_error *err)
+{
+    if (flock(archive->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return DG_OK; /* the writer holding the lock will index its own work */
+    flock(archive->lock_fd, LOCK_UN);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(archive->db, "SELECT 1 FROM index_queue LIMIT 1", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    int pending = sqlite3_step(stmt) == SQLITE_ROW;
+    sqlite3_finalize(stmt);
+    int index_missing = access(archive->index_path, F_OK) != 0;
+    if (!pending && !index_missing)
+        return DG_OK;
+    st = dg_archive_lock_write(archive, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_archive_flush_index_queue(archive, err);
+    dg_archive_unlock_write(archive);
+    return st;
+}
+
+dg_status dg_archive_open(const char *path, dg_archive **out, dg_error *err)
+{
+    *out = NULL;
+    if (sodium_init() < 0)
+        return dg_error_set(err, DG_ERR_INTERNAL, "libsodium failed to initialise");
+    dg_archive *archive = calloc(1, sizeof *archive);
+    if (!archive)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    archive->lock_fd = -1;
+    archive->path = strdup(path);
+    dg_status st = archive->path ? open_parts(archive, err)
+                                 : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    if (st == DG_OK)
+        st = load_identity(archive, err);
+    if (st == DG_OK)
+        st = finish_pending_index_work(archive, err);
+    if (st != DG_OK) {
+        dg_archive_close(archive);
+        return st;
+    }
+    *out = archive;
+    return DG_OK;
+}
+
+void dg_archive_close(dg_archive *archive)
+{
+    if (!archive)
+        return;
+    dg_index_close(archive->reader);
+    dg_index_close(archive->writer);
+    if (archive->lock_fd >= 0)
+        close(archive->lock_fd);
+    dg_store_close(archive->store);
+    dg_catalog_close(archive->db);
+    free(archive->path);
+    free(archive->index_path);
+    free(archive->fonds);
+    free(archive->name);
+    free(archive);
+}
+
+void dg_archive_set_wait_handler(dg_archive *archive, dg_wait_fn fn, void *ctx)
+{
+    archive->on_wait = fn;
+    archive->wait_ctx = ctx;
+}
+
+void dg_archive_set_progress_handler(dg_archive *archive, dg_progress_fn fn, void *ctx)
+{
+    archive->on_progress = fn;
+    archive->progress_ctx = ctx;
+}
+
+void dg_archive_progress(dg_archive *archive, const char *what, uint64_t done, uint64_t total)
+{
+    if (archive->on_progress)
+        archive->on_progress(archive->progress_ctx, what, done, total);
+}
+
+const char *dg_archive_path(const dg_archive *archive) { return archive->path; }
+const char *dg_archive_fonds(const dg_archive *archive) { return archive->fonds; }
+const char *dg_archive_name(const dg_archive *archive) { return archive->name; }
+
+/*
+ * Polls rather than blocking in flock() so the user hears, after a second, why nothing
+ * happens; a writer can legitimately hold the lock for a long ingest, so there is no
+ * time limit here.
+ */
+static dg_status acquire_flock(dg_archive *archive, dg_error *err)
+{
+    int told = 0;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (flock(archive->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return dg_error_set(err, DG_ERR_IO, "%s/write.lock: %s", archive->path,
+                                strerror(errno));
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (!told && now.tv_sec - start.tv_sec >= 1) {
+            told = 1;
+            if (archive->on_wait)
+                archive->on_wait(archive->wait_ctx,
+                                 "waiting for another dangan process that is writing to the "
+                                 "archive");
+        }
+        struct timespec nap = {0, 50 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    return DG_OK;
+}
+
+dg_status dg_archive_lock_write(dg_archive *archive, dg_error *err)
+{
+    if (archive->write_depth > 0) {
+        archive->write_depth++;
+        return DG_OK;
+    }
+    dg_status st = acquire_flock(archive, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_index_open(archive->index_path, DG_INDEX_WRITE, &archive->writer, err);
+    if (st != DG_OK) {
+        flock(archive->lock_fd, LOCK_UN);
+        return st;
+    }
+    archive->write_depth = 1;
+    return DG_OK;
+}
+
+void dg_archive_unlock_write(dg_archive *archive)
+{
+    if (archive->write_depth == 0 || --archive->write_depth > 0)
+        return;
+    dg_index_close(archive->writer);
+    archive->writer = NULL;
+    flock(archive->lock_fd, LOCK_UN);
+}
+
+dg_status dg_archive_index_writer(dg_archive *archive, dg_index **out, dg_error *err)
+{
+    if (!archive->writer)
+        return dg_error_set(err, DG_ERR_INTERNAL, "index written without the write lock");
+    *out = archive->writer;
+    return DG_OK;
+}
+
+dg_status dg_archive_index_reader(dg_archive *archive, dg_index **out, dg_error *err)
+{
+    if (!archive->reader) {
+        dg_status st = dg_index_open(archive->index_path, DG_INDEX_READ, &archive->reader, err);
+        if (st != DG_OK)
+            return st;
+    }
+    *out = archive->reader;
+    return DG_OK;
+}
+
+static dg_status queued_versions(dg_archive *archive, int64_t **ids, size_t *count, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(archive->db, "SELECT version_id FROM index_queue ORDER BY 1",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    size_t cap = 16, n = 0;
+    int64_t *list = malloc(cap * sizeof *list);
+    int rc;
+    while (list && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (n == cap) {
+            int64_t *grown = realloc(list, 2 * cap * sizeof *list);
+            if (!grown) {
+                free(list);
+                list = NULL;
+                break;
+            }
+            list = grown;
+            cap *= 2;
+        }
+        list[n++] = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    if (!list)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    *ids = list;
+    *count = n;
+    return DG_OK;
+}
+
+static dg_status clear_queue_entries(dg_archive *archive, const int64_t *ids, size_t count,
+                                     dg_error *err)
+{
+    dg_status st = dg_catalog_begin_write(archive->db, err);
+    for (size_t i = 0; st == DG_OK && i < count; i++) {
+        sqlite3_stmt *stmt;
+        st = dg_catalog_prepare(archive->db, "DELETE FROM index_queue WHERE version_id = ?",
+                                &stmt, err);
+        if (st == DG_OK) {
+            sqlite3_bind_int64(stmt, 1, ids[i]);
+            st = dg_catalog_step_done(archive->db, stmt, err);
+        }
+    }
+    if (st == DG_OK)
+        return dg_catalog_commit(archive->db, err);
+    dg_catalog_rollback(archive->db);
+    return st;
+}
+
+dg_status dg_archive_flush_index_queue(dg_archive *archive, dg_error *err)
+{
+    dg_index *index;
+    dg_status st = dg_archive_index_writer(archive, &index, err);
+    if (st != DG_OK)
+        return st;
+    int64_t *ids = NULL;
+    size_t count = 0;
+    st = queued_versions(archive, &ids, &count, err);
+    for (size_t i = 0; st == DG_OK && i < count; i++)
+        st = dg_record_index_version(archive, index, ids[i], err);
+    /* The index commits before the queue empties: a crash in between only re-indexes. */
+    if (st == DG_OK && count)
+        st = dg_index_commit(index, err);
+    if (st == DG_OK && count)
+        st = clear_queue_entries(archive, ids, count, err);
+    free(ids);
+    return st;
+}

@@ -1,0 +1,57 @@
+/*
+ * archive_internal.h — the dg_archive structure and the services engine modules share:
+ * the write lock, the index handles and the log. Private to engine/.
+ */
+#ifndef DG_ARCHIVE_INTERNAL_H
+#define DG_ARCHIVE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "../index/index.h"
+#include "archive.h"
+#include "store.h"
+#include "user.h"
+
+struct dg_archive {
+    char *path;
+    char *index_path;
+    char *fonds;
+    char *name;
+    sqlite3 *db;
+    dg_store *store;
+    int lock_fd;         /* write.lock, open for the handle's life */
+    int write_depth;     /* nested dg_archive_lock_write calls */
+    dg_index *writer;    /* open only while the write lock is held */
+    dg_index *reader;    /* cached read handle */
+    dg_wait_fn on_wait;
+    void *wait_ctx;
+    dg_progress_fn on_progress;
+    void *progress_ctx;
+};
+
+/*
+ * Takes the archive's write lock (waiting, with one call to the wait handler after a
+ * second), and opens the index for writing. Calls nest; each needs its unlock.
+ */
+dg_status dg_archive_lock_write(dg_archive *archive, dg_error *err);
+void dg_archive_unlock_write(dg_archive *archive);
+
+/* The writable index (only with the write lock held) and the cached read handle. */
+dg_status dg_archive_index_writer(dg_archive *archive, dg_index **out, dg_error *err);
+dg_status dg_archive_index_reader(dg_archive *archive, dg_index **out, dg_error *err);
+
+/* Indexes every queued version and empties the queue. Needs the write lock. */
+dg_status dg_archive_flush_index_queue(dg_archive *archive, dg_error *err);
+
+/* Reports progress through the handler, if any. */
+void dg_archive_progress(dg_archive *archive, const char *what, uint64_t done, uint64_t total);
+
+/* Whether the actor holds any of the roles. */
+int dg_actor_has_role(const dg_actor *actor, unsigned roles);
+
+
+
+/* Implemented in record.c: (re)writes the index document of one version. */
+dg_status dg_record_index_version(dg_archive *archive, dg_index *index, int64_t version_id,
+                                  dg_error *err);
+#endif

@@ -1,0 +1,348 @@
+/*
+ * catalog.c — opening the SQLite catalog, its pragmas, schema migrations and the small
+ * helpers every engine module uses to talk to it.
+ */
+#include "catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/*
+ * Migration 1: the whole first schema. Versions, pages and the access log are
+ * append-only, and triggers say so: an UPDATE is refused by the database itself, so no
+ * code path can change history by accident. (Someone editing the file directly can drop
+ * the triggers; the log's hash chain and `verify` catch that.) Rows of versions and pages
+ * are deleted only by witnessed destruction.
+ */
+static const char MIGRATION_1[] =
+    "CREATE TABLE settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL);"
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  login TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  clearance INTEGER NOT NULL CHECK (clearance BETWEEN 0 AND 4),"
+    "  roles INTEGER NOT NULL,"
+    "  active INTEGER NOT NULL DEFAULT 1,"
+    "  created_at TEXT NOT NULL);"
+    "CREATE TABLE objects ("
+    "  sha256 TEXT PRIMARY KEY,"
+    "  size INTEGER NOT NULL,"
+    "  stored_size INTEGER NOT NULL,"
+    "  created_at TEXT NOT NULL);"
+    "CREATE TABLE refcode_counters ("
+    "  fonds TEXT NOT NULL, category TEXT NOT NULL, year INTEGER NOT NULL,"
+    "  period TEXT NOT NULL, department TEXT NOT NULL DEFAULT '',"
+    "  last_item INTEGER NOT NULL,"
+    "  PRIMARY KEY (fonds, category, year, period, department));"
+    "CREATE TABLE records ("
+    "  id INTEGER PRIMARY KEY,"
+    "  refcode TEXT NOT NULL UNIQUE,"
+    "  fonds TEXT NOT NULL, category TEXT NOT NULL, year INTEGER NOT NULL,"
+    "  period TEXT NOT NULL, department TEXT NOT NULL DEFAULT '', item INTEGER NOT NULL,"
+    "  level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 4),"
+    "  current_version INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL DEFAULT 'live' CHECK (state IN ('live', 'destroyed')),"
+    "  created_at TEXT NOT NULL,"
+    "  created_by INTEGER NOT NULL REFERENCES users(id));"
+    "CREATE TABLE versions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  record_id INTEGER NOT NULL REFERENCES records(id),"
+    "  number INTEGER NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  author_id INTEGER NOT NULL REFERENCES users(id),"
+    "  reason TEXT NOT NULL,"
+    "  title TEXT NOT NULL, doc_number TEXT, doc_date TEXT, year INTEGER NOT NULL,"
+    "  department TEXT, category TEXT NOT NULL, record_type TEXT,"
+    "  level INTEGER NOT NULL, period TEXT NOT NULL, location TEXT,"
+    "  text_sha256 TEXT REFERENCES objects(sha256),"
+    "  page_count INTEGER NOT NULL DEFAULT 0,"
+    "  ocr_confidence REAL, class_confidence REAL,"
+    "  source_batch TEXT, source_file TEXT, source_sha256 TEXT,"
+    "  secrecy TEXT,"
+    "  UNIQUE (record_id, number));"
+    "CREATE TABLE pages ("
+    "  version_id INTEGER NOT NULL REFERENCES versions(id),"
+    "  seq INTEGER NOT NULL,"
+    "  sha256 TEXT NOT NULL REFERENCES objects(sha256),"
+    "  mime TEXT NOT NULL,"
+    "  text_sha256 TEXT REFERENCES objects(sha256),"
+    "  boxes_sha256 TEXT REFERENCES objects(sha256),"
+    "  confidence REAL, lang TEXT,"
+    "  PRIMARY KEY (version_id, seq));"
+    "CREATE TABLE grants ("
+    "  record_id INTEGER NOT NULL REFERENCES records(id),"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  granted_by INTEGER NOT NULL REFERENCES users(id),"
+    "  granted_at TEXT NOT NULL,"
+    "  PRIMARY KEY (record_id, user_id));"
+    "CREATE TABLE index_queue ("
+    "  version_id INTEGER PRIMARY KEY REFERENCES versions(id));"
+    "CREATE TABLE access_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL, user_id INTEGER, login TEXT NOT NULL, origin TEXT NOT NULL,"
+    "  action TEXT NOT NULL, refcode TEXT, version INTEGER, query TEXT, hits INTEGER,"
+    "  outcome TEXT NOT NULL, detail TEXT,"
+    "  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE TABLE schedule ("
+    "  category TEXT NOT NULL, record_type TEXT NOT NULL DEFAULT '',"
+    "  period TEXT NOT NULL CHECK (period IN ('Y', 'D30', 'D10')),"
+    "  PRIMARY KEY (category, record_type));"
+    /* The default retention schedule; '' is the category's default. */
+    "INSERT INTO schedule(category, record_type, period) VALUES"
+    "  ('administrative', '', 'D30'), ('administrative', 'regulation', 'Y'),"
+    "  ('administrative', 'minutes', 'Y'), ('administrative', 'report', 'D30'),"
+    "  ('administrative', 'plan', 'D10'), ('administrative', 'notice', 'D10'),"
+    "  ('personnel', '', 'Y'), ('personnel', 'hiring', 'Y'), ('personnel', 'departure', 'Y'),"
+    "  ('personnel', 'appraisal', 'Y'), ('personnel', 'training', 'D30'),"
+    "  ('personnel', 'leave', 'D10'),"
+    "  ('finance', '', 'D30'), ('finance', 'financial_report', 'Y'), ('finance', 'budget', 'Y'),"
+    "  ('finance', 'voucher', 'D30'), ('finance', 'contract', 'D30'), ('finance', 'fee', 'D30'),"
+    "  ('finance', 'monthly_report', 'D10'),"
+    "  ('asset', '', 'D30'), ('asset', 'purchase', 'D30'), ('asset', 'transfer', 'D30'),"
+    "  ('asset', 'disposal', 'Y'), ('asset', 'stocktaking', 'D10'),"
+    "  ('activity', '', 'D10'), ('activity', 'event_plan', 'D10'), ('activity', 'summary', 'D30'),"
+    "  ('activity', 'ceremony', 'Y'), ('activity', 'competition', 'D30'), ('activity', 'photo', 'Y');"
+    "CREATE INDEX versions_by_record ON versions(record_id, number);"
+    "CREATE INDEX pages_by_object ON pages(sha256);"
+    "CREATE INDEX records_by_year ON records(year, period);"
+    "CREATE INDEX log_by_user ON access_log(login);"
+    "CREATE INDEX log_by_refcode ON access_log(refcode);"
+    "CREATE TRIGGER versions_are_immutable BEFORE UPDATE ON versions"
+    "  BEGIN SELECT RAISE(ABORT, 'versions are immutable'); END;"
+    "CREATE TRIGGER pages_are_immutable BEFORE UPDATE ON pages"
+    "  BEGIN SELECT RAISE(ABORT, 'pages are immutable'); END;"
+    "CREATE TRIGGER log_is_append_only BEFORE UPDATE ON access_log"
+    "  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
+    "CREATE TRIGGER log_is_never_deleted BEFORE DELETE ON access_log"
+    "  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;";
+
+static const char *const MIGRATIONS[] = {MIGRATION_1};
+enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
+
+dg_status dg_catalog_error(sqlite3 *db, dg_error *err, const char *what)
+{
+    int code = sqlite3_extended_errcode(db);
+    dg_status status = DG_ERR_DB;
+    if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+        status = DG_ERR_BUSY;
+    else if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
+        status = DG_ERR_CORRUPT;
+    else if ((code & 0xff) == SQLITE_NOMEM)
+        status = DG_ERR_NOMEM;
+    return dg_error_set(err, status, "catalog: %s: %s", what, sqlite3_errmsg(db));
+}
+
+dg_status dg_catalog_exec(sqlite3 *db, const char *sql, dg_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        dg_status st = dg_catalog_error(db, err, "statement failed");
+        sqlite3_free(msg);
+        return st;
+    }
+    return DG_OK;
+}
+
+dg_status dg_catalog_begin_read(sqlite3 *db, dg_error *err)
+{
+    return dg_catalog_exec(db, "BEGIN DEFERRED", err);
+}
+
+dg_status dg_catalog_begin_write(sqlite3 *db, dg_error *err)
+{
+    return dg_catalog_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+dg_status dg_catalog_commit(sqlite3 *db, dg_error *err)
+{
+    return dg_catalog_exec(db, "COMMIT", err);
+}
+
+void dg_catalog_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+dg_status dg_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, dg_error *err)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK) {
+        *stmt = NULL;
+        return dg_catalog_error(db, err, "prepare");
+    }
+    return DG_OK;
+}
+
+dg_status dg_catalog_step_done(sqlite3 *db, sqlite3_stmt *stmt, dg_error *err)
+{
+    int rc = sqlite3_step(stmt);
+    dg_status st = DG_OK;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        st = dg_catalog_error(db, err, "write");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+int dg_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *value)
+{
+    if (!value)
+        return sqlite3_bind_null(stmt, index);
+    return sqlite3_bind_text(stmt, index, value, -1, SQLITE_TRANSIENT);
+}
+
+char *dg_column_strdup(sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, col);
+    return text ? strdup((const char *)text) : NULL;
+}
+
+dg_status dg_setting_get(sqlite3 *db, const char *key, char **value, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    *value = NULL;
+    dg_status st = dg_catalog_prepare(db, "SELECT value FROM settings WHERE key = ?", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *value = dg_column_strdup(stmt, 0);
+        st = *value ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    } else if (rc == SQLITE_DONE) {
+        st = dg_error_set(err, DG_ERR_NOT_FOUND, "setting %s is not set", key);
+    } else {
+        st = dg_catalog_error(db, err, "read setting");
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+dg_status dg_setting_set(sqlite3 *db, const char *key, const char *value, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "INSERT INTO settings(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
+    return dg_catalog_step_done(db, stmt, err);
+}
+
+void dg_now_iso(char buf[32])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char date[24];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, 32, "%s.%03ldZ", date, ts.tv_nsec / 1000000L);
+}
+
+static dg_status apply_pragmas(sqlite3 *db, dg_error *err)
+{
+    /*
+     * WAL lets readers run beside a writer; synchronous=FULL makes each commit durable
+     * before it returns; secure_delete overwrites freed pages so destroyed text does not
+     * linger in the file; the busy timeout makes a second writer wait rather than fail.
+     */
+    dg_status st = dg_catalog_exec(db,
+                                   "PRAGMA journal_mode=WAL;"
+                                   "PRAGMA synchronous=FULL;"
+                                   "PRAGMA foreign_keys=ON;"
+                                   "PRAGMA secure_delete=ON;"
+                                   "PRAGMA trusted_schema=OFF;",
+                                   err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_busy_timeout(db, 60000);
+    return DG_OK;
+}
+
+static dg_status schema_version(sqlite3 *db, int *version, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db, "PRAGMA user_version", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        *version = sqlite3_column_int(stmt, 0);
+    else
+        st = dg_catalog_error(db, err, "read schema version");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static dg_status migrate(sqlite3 *db, dg_error *err)
+{
+    int version = 0;
+    dg_status st = schema_version(db, &version, err);
+    if (st != DG_OK)
+        return st;
+    if (version > MIGRATION_COUNT)
+        return dg_error_set(err, DG_ERR_CORRUPT,
+                            "catalog: schema version %d is newer than this dangan (%d); "
+                            "upgrade dangan",
+                            version, MIGRATION_COUNT);
+    if (version == MIGRATION_COUNT)
+        return DG_OK;
+    st = dg_catalog_begin_write(db, err);
+    if (st != DG_OK)
+        return st;
+    /* Re-read inside the write transaction: another process may have migrated meanwhile. */
+    st = schema_version(db, &version, err);
+    for (int m = version; st == DG_OK && m < MIGRATION_COUNT; m++) {
+        st = dg_catalog_exec(db, MIGRATIONS[m], err);
+        if (st == DG_OK) {
+            char sql[64];
+            snprintf(sql, sizeof sql, "PRAGMA user_version=%d", m + 1);
+            st = dg_catalog_exec(db, sql, err);
+        }
+    }
+    if (st == DG_OK)
+        return dg_catalog_commit(db, err);
+    dg_catalog_rollback(db);
+    return dg_error_prefix(err, "migration: ");
+}
+
+dg_status dg_catalog_open(const char *path, int create, sqlite3 **out, dg_error *err)
+{
+    *out = NULL;
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    /* The catalog holds everything: create it private before SQLite writes a byte. */
+    mode_t old_mask = umask(077);
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    umask(old_mask);
+    if (rc != SQLITE_OK) {
+        dg_status st = dg_error_set(err, rc == SQLITE_CANTOPEN ? DG_ERR_IO : DG_ERR_DB,
+                                    "%s: cannot open catalog: %s", path,
+                                    db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return st;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    dg_status st = apply_pragmas(db, err);
+    if (st == DG_OK)
+        st = migrate(db, err);
+    if (st != DG_OK) {
+        sqlite3_close(db);
+        return st;
+    }
+    *out = db;
+    return DG_OK;
+}
+
+void dg_catalog_close(sqlite3 *db)
+{
+    if (db)
+        sqlite3_close(db);
+}

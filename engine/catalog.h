@@ -1,0 +1,68 @@
+/*
+ * catalog.h — the catalog: dangan's SQLite database (catalog.db), internal to engine/.
+ *
+ * The catalog is the archive's source of truth: records, their immutable versions and
+ * pages, the objects they use, users and grants, reference-code counters, settings, the
+ * hash-chained access log and the index work queue. Only engine/*.c include this header;
+ * everything else goes through the engine API (archive.h, record.h, user.h, log.h).
+ *
+ * Guarantees: WAL mode (readers never block the writer or each other), foreign keys on,
+ * secure_delete on (destroyed content is overwritten, not merely unlinked from the
+ * b-tree), full fsync on commit, and every write inside a transaction. The schema carries
+ * its version in PRAGMA user_version and is brought up to date by numbered migrations
+ * when the catalog is opened.
+ */
+#ifndef DG_CATALOG_H
+#define DG_CATALOG_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "status.h"
+
+/* The schema version this build writes; migrations bring older catalogs up to it. */
+#define DG_SCHEMA_VERSION 1
+
+/*
+ * Opens (creating when create is set) the catalog file at path, applies the pragmas and
+ * runs pending migrations. A catalog newer than this build is refused.
+ */
+dg_status dg_catalog_open(const char *path, int create, sqlite3 **out, dg_error *err);
+void dg_catalog_close(sqlite3 *db);
+
+/* Turns the database's last error into a status and message ("catalog: <what>: <why>"). */
+dg_status dg_catalog_error(sqlite3 *db, dg_error *err, const char *what);
+
+/* Runs SQL without results (several statements allowed). */
+dg_status dg_catalog_exec(sqlite3 *db, const char *sql, dg_error *err);
+
+/*
+ * Transactions. begin_write takes the database write lock at once (BEGIN IMMEDIATE) so
+ * a writer never fails half-way on a lock upgrade; busy waits are handled by the
+ * connection's busy handler. rollback is safe to call after any failure.
+ */
+dg_status dg_catalog_begin_read(sqlite3 *db, dg_error *err);
+dg_status dg_catalog_begin_write(sqlite3 *db, dg_error *err);
+dg_status dg_catalog_commit(sqlite3 *db, dg_error *err);
+void dg_catalog_rollback(sqlite3 *db);
+
+/* Prepares sql; on failure fills err. The caller finalizes. */
+dg_status dg_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, dg_error *err);
+
+/* Steps a statement that returns no rows (INSERT/UPDATE/DELETE) and finalizes it. */
+dg_status dg_catalog_step_done(sqlite3 *db, sqlite3_stmt *stmt, dg_error *err);
+
+/* Binds text or NULL when value is NULL. */
+int dg_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *value);
+
+/* A copy of column text, or NULL when the column is NULL (caller frees). */
+char *dg_column_strdup(sqlite3_stmt *stmt, int col);
+
+/* Reads/writes a row of the settings table. get returns DG_ERR_NOT_FOUND when unset. */
+dg_status dg_setting_get(sqlite3 *db, const char *key, char **value, dg_error *err);
+dg_status dg_setting_set(sqlite3 *db, const char *key, const char *value, dg_error *err);
+
+/* The current time as ISO 8601 UTC with milliseconds: 2024-03-12T08:15:30.123Z. */
+void dg_now_iso(char buf[32]);
+
+#endif

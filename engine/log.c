@@ -1,0 +1,357 @@
+/*
+ * log.c — appending to, reading and verifying the hash-chained access log.
+ *
+ * The hash of an entry is SHA-256 over its predecessor's hash and every field of the
+ * entry including its id, each field followed by a unit separator (0x1F) and NULL written
+ * as a record separator (0x1E), so no two different entries serialise alike. The first
+ * entry's predecessor is 64 zeros.
+ */
+#include "log.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive_internal.h"
+#include "catalog.h"
+
+static const char GENESIS[65] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+/* The fields of an entry as they are hashed; a mirror of the access_log columns. */
+typedef struct chain_fields {
+    int64_t id;
+    const char *at;
+    int64_t user_id; /* 0 when unknown */
+    const char *login, *origin, *action, *refcode;
+    int version;
+    const char *query;
+    long hits;
+    const char *outcome, *detail;
+} chain_fields;
+
+static void hash_text(crypto_hash_sha256_state *st, const char *text)
+{
+    if (text)
+        crypto_hash_sha256_update(st, (const unsigned char *)text, strlen(text));
+    else
+        crypto_hash_sha256_update(st, (const unsigned char *)"\x1e", 1);
+    crypto_hash_sha256_update(st, (const unsigned char *)"\x1f", 1);
+}
+
+static void hash_number(crypto_hash_sha256_state *st, long long value)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", value);
+    hash_text(st, buf);
+}
+
+static void chain_hash(const char *prev_hash, const chain_fields *f, char out[65])
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    hash_text(&st, prev_hash);
+    hash_number(&st, f->id);
+    hash_text(&st, f->at);
+    hash_number(&st, f->user_id);
+    hash_text(&st, f->login);
+    hash_text(&st, f->origin);
+    hash_text(&st, f->action);
+    hash_text(&st, f->refcode);
+    hash_number(&st, f->version);
+    hash_text(&st, f->query);
+    hash_number(&st, f->hits);
+    hash_text(&st, f->outcome);
+    hash_text(&st, f->detail);
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&st, digest);
+    sodium_bin2hex(out, 65, digest, sizeof digest);
+}
+
+/* The newest entry's id and hash, or 0 and the genesis hash for an empty log. */
+static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st =
+        dg_catalog_prepare(db, "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    *id = 0;
+    memcpy(hash, GENESIS, 65);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(stmt, 0);
+        const unsigned char *h = sqlite3_column_text(stmt, 1);
+        snprintf(hash, 65, "%s", h ? (const char *)h : "");
+    } else if (rc != SQLITE_DONE) {
+        st = dg_catalog_error(db, err, "read log head");
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
+                               const dg_log_event *event, dg_error *err)
+{
+    sqlite3 *db = archive->db;
+    int64_t last_id;
+    char prev[65];
+    dg_status st = chain_head(db, &last_id, prev, err);
+    if (st != DG_OK)
+        return st;
+    char at[32];
+    dg_now_iso(at);
+    chain_fields f = {
+        .id = last_id + 1,
+        .at = at,
+        .user_id = actor ? actor->user_id : 0,
+        .login = actor ? actor->login : (login ? login : "?"),
+        .origin = actor ? actor->origin : "cli",
+        .action = event->action,
+        .refcode = event->refcode,
+        .version = event->version > 0 ? event->version : 0,
+        .query = event->query,
+        .hits = event->hits >= 0 ? event->hits : -1,
+        .outcome = event->outcome ? event->outcome : "ok",
+        .detail = event->detail,
+    };
+    char hash[65];
+    chain_hash(prev, &f, hash);
+
+    sqlite3_stmt *stmt;
+    st = dg_catalog_prepare(db,
+                            "INSERT INTO access_log(id, at, user_id, login, origin, action, "
+                            "refcode, version, query, hits, outcome, detail, prev_hash, hash) "
+                            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, f.id);
+    sqlite3_bind_text(stmt, 2, f.at, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, f.user_id);
+    sqlite3_bind_text(stmt, 4, f.login, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, f.origin, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 6, f.action, -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 7, f.refcode);
+    sqlite3_bind_int(stmt, 8, f.version);
+    dg_bind_text_or_null(stmt, 9, f.query);
+    sqlite3_bind_int64(stmt, 10, f.hits);
+    sqlite3_bind_text(stmt, 11, f.outcome, -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 12, f.detail);
+    sqlite3_bind_text(stmt, 13, prev, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 14, hash, -1, SQLITE_STATIC);
+    return dg_catalog_step_done(db, stmt, err);
+}
+
+dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *login,
+                        const dg_log_event *event, dg_error *err)
+{
+    dg_status st = dg_catalog_begin_write(archive->db, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_log_append_in_txn(archive, actor, login, event, err);
+    if (st == DG_OK)
+        st = dg_catalog_commit(archive->db, err);
+    if (st != DG_OK)
+        dg_catalog_rollback(archive->db);
+    return st;
+}
+
+static dg_status require_log_reader(dg_archive *archive, const dg_actor *actor,
+                                    const char *action, dg_error *err)
+{
+    if (dg_actor_has_role(actor, DG_ROLE_AUDITOR | DG_ROLE_ADMIN))
+        return DG_OK;
+    dg_log_event ev = {.action = action, .hits = -1, .outcome = "refused",
+                       .detail = "not an auditor or admin"};
+    dg_error ignored;
+    dg_log_append(archive, actor, NULL, &ev, &ignored);
+    return dg_error_set(err, DG_ERR_DENIED,
+                        "the access log is open to auditors and admins only; %s is neither",
+                        actor->login);
+}
+
+static void entry_from_row(sqlite3_stmt *stmt, dg_log_entry *e)
+{
+    e->id = sqlite3_column_int64(stmt, 0);
+    e->at = dg_column_strdup(stmt, 1);
+    e->login = dg_column_strdup(stmt, 2);
+    e->origin = dg_column_strdup(stmt, 3);
+    e->action = dg_column_strdup(stmt, 4);
+    e->refcode = dg_column_strdup(stmt, 5);
+    e->version = sqlite3_column_int(stmt, 6);
+    e->query = dg_column_strdup(stmt, 7);
+    e->hits = (long)sqlite3_column_int64(stmt, 8);
+    e->outcome = dg_column_strdup(stmt, 9);
+    e->detail = dg_column_strdup(stmt, 10);
+    e->prev_hash = dg_column_strdup(stmt, 11);
+    e->hash = dg_column_strdup(stmt, 12);
+}
+
+static void entry_free(dg_log_entry *e)
+{
+    free(e->at);
+    free(e->login);
+    free(e->origin);
+    free(e->action);
+    free(e->refcode);
+    free(e->query);
+    free(e->outcome);
+    free(e->detail);
+    free(e->prev_hash);
+    free(e->hash);
+}
+
+void dg_log_entries_free(dg_log_entry *entries, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        entry_free(&entries[i]);
+    free(entries);
+}
+
+#define LOG_COLUMNS                                                                          \
+    "id, at, login, origin, action, refcode, version, query, hits, outcome, detail, "      \
+    "prev_hash, hash, user_id"
+
+static dg_status collect_entries(sqlite3 *db, sqlite3_stmt *stmt, dg_log_entry **entries,
+                                 size_t *count, dg_error *err)
+{
+    size_t cap = 64, n = 0;
+    dg_log_entry *list = malloc(cap * sizeof *list);
+    if (!list)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (n == cap) {
+            dg_log_entry *grown = realloc(list, 2 * cap * sizeof *list);
+            if (!grown) {
+                dg_log_entries_free(list, n);
+                return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            }
+            list = grown;
+            cap *= 2;
+        }
+        entry_from_row(stmt, &list[n++]);
+    }
+    if (rc != SQLITE_DONE) {
+        dg_log_entries_free(list, n);
+        return dg_catalog_error(db, err, "read log");
+    }
+    *entries = list;
+    *count = n;
+    return DG_OK;
+}
+
+dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_filter *filter,
+                      dg_log_entry **entries, size_t *count, dg_error *err)
+{
+    *entries = NULL;
+    *count = 0;
+    dg_status st = require_log_reader(archive, actor, "log.read", err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_stmt *stmt;
+    st = dg_catalog_prepare(archive->db,
+                            "SELECT " LOG_COLUMNS " FROM access_log"
+                            " WHERE (?1 IS NULL OR login = ?1) AND (?2 IS NULL OR action = ?2)"
+                            " AND (?3 IS NULL OR refcode = ?3) AND (?4 IS NULL OR at >= ?4)"
+                            " AND (?5 IS NULL OR at < ?5)"
+                            " ORDER BY id LIMIT ?6",
+                            &stmt, err);
+    if (st != DG_OK)
+        return st;
+    dg_bind_text_or_null(stmt, 1, filter->login);
+    dg_bind_text_or_null(stmt, 2, filter->action);
+    dg_bind_text_or_null(stmt, 3, filter->refcode);
+    dg_bind_text_or_null(stmt, 4, filter->since);
+    dg_bind_text_or_null(stmt, 5, filter->until);
+    sqlite3_bind_int64(stmt, 6, filter->limit ? (sqlite3_int64)filter->limit : -1);
+    st = collect_entries(archive->db, stmt, entries, count, err);
+    sqlite3_finalize(stmt);
+    if (st != DG_OK)
+        return st;
+    char detail[64];
+    snprintf(detail, sizeof detail, "%zu entries", *count);
+    dg_log_event ev = {.action = "log.read", .hits = (long)*count, .outcome = "ok",
+                       .detail = detail};
+    return dg_log_append(archive, actor, NULL, &ev, err);
+}
+
+/* Checks one row against its predecessor; writes why it fails into reason. */
+static int row_is_sound(sqlite3_stmt *stmt, int64_t expected_id, const char *prev,
+                        char *reason, size_t reason_size)
+{
+    chain_fields f = {
+        .id = sqlite3_column_int64(stmt, 0),
+        .at = (const char *)sqlite3_column_text(stmt, 1),
+        .login = (const char *)sqlite3_column_text(stmt, 2),
+        .origin = (const char *)sqlite3_column_text(stmt, 3),
+        .action = (const char *)sqlite3_column_text(stmt, 4),
+        .refcode = (const char *)sqlite3_column_text(stmt, 5),
+        .version = sqlite3_column_int(stmt, 6),
+        .query = (const char *)sqlite3_column_text(stmt, 7),
+        .hits = (long)sqlite3_column_int64(stmt, 8),
+        .outcome = (const char *)sqlite3_column_text(stmt, 9),
+        .detail = (const char *)sqlite3_column_text(stmt, 10),
+        .user_id = sqlite3_column_int64(stmt, 13),
+    };
+    const char *stored_prev = (const char *)sqlite3_column_text(stmt, 11);
+    const char *stored_hash = (const char *)sqlite3_column_text(stmt, 12);
+    if (f.id != expected_id) {
+        snprintf(reason, reason_size, "entry %lld is missing (next entry is %lld)",
+                 (long long)expected_id, (long long)f.id);
+        return 0;
+    }
+    if (!stored_prev || strcmp(stored_prev, prev) != 0) {
+        snprintf(reason, reason_size,
+                 "entry %lld does not link to its predecessor (deleted or reordered entries)",
+                 (long long)f.id);
+        return 0;
+    }
+    char computed[65];
+    chain_hash(prev, &f, computed);
+    if (!stored_hash || strcmp(stored_hash, computed) != 0) {
+        snprintf(reason, reason_size, "entry %lld was altered (its hash does not match)",
+                 (long long)f.id);
+        return 0;
+    }
+    return 1;
+}
+
+dg_status dg_log_verify(dg_archive *archive, const dg_actor *actor, dg_log_check *out,
+                        dg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    dg_status st = require_log_reader(archive, actor, "log.verify", err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_stmt *stmt;
+    st = dg_catalog_prepare(archive->db, "SELECT " LOG_COLUMNS " FROM access_log ORDER BY id",
+                            &stmt, err);
+    if (st != DG_OK)
+        return st;
+    char prev[65];
+    memcpy(prev, GENESIS, 65);
+    int64_t expected = 1;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        out->entries++;
+        if (!out->first_broken &&
+            !row_is_sound(stmt, expected, prev, out->reason, sizeof out->reason))
+            out->first_broken = expected;
+        const unsigned char *h = sqlite3_column_text(stmt, 12);
+        snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");
+        expected = sqlite3_column_int64(stmt, 0) + 1;
+    }
+    if (rc != SQLITE_DONE)
+        st = dg_catalog_error(archive->db, err, "read log");
+    sqlite3_finalize(stmt);
+    if (st != DG_OK)
+        return st;
+    memcpy(out->head, prev, sizeof out->head);
+    dg_log_event ev = {.action = "log.verify", .hits = -1,
+                       .outcome = out->first_broken ? "broken" : "ok",
+                       .detail = out->first_broken ? out->reason : NULL};
+    return dg_log_append(archive, actor, NULL, &ev, err);
+}

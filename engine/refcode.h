@@ -1,0 +1,46 @@
+/*
+ * refcode.h — archive reference codes (档号), after DA/T 22-2015.
+ *
+ *     <fonds>-<category>·<year>-<period>[-<department>]-<item>
+ *     X001-CW·2024-D30-CWC-0007      X001-CW·2024-D30-0007
+ *
+ * Levels are joined by '-', codes within a level by '·' (U+00B7). The item number counts
+ * up from 1 within fonds, category, year, period and department, is zero-padded to four
+ * digits, and is never reused, not even after the record is destroyed: the counters only
+ * grow, inside the same transaction that files the record.
+ */
+#ifndef DG_REFCODE_H
+#define DG_REFCODE_H
+
+#include <sqlite3.h>
+
+#include "status.h"
+
+#define DG_REFCODE_MAX 96
+
+typedef struct dg_refcode_parts {
+    char fonds[8];
+    char category[8];
+    int year;
+    char period[8];
+    char department[16]; /* empty when the archive does not file by department */
+    int item;
+} dg_refcode_parts;
+
+/* Writes the code for parts into out. */
+dg_status dg_refcode_format(const dg_refcode_parts *parts, char out[DG_REFCODE_MAX],
+                            dg_error *err);
+
+/* Parses a code; a malformed one is DG_ERR_USAGE naming what is wrong. */
+dg_status dg_refcode_parse(const char *text, dg_refcode_parts *out, dg_error *err);
+
+/* Whether a department code is acceptable (1-8 capital letters or digits). */
+int dg_department_code_valid(const char *code);
+
+/*
+ * Takes the next item number for parts' fonds/category/year/period/department and stores
+ * it in parts->item. Must run inside the caller's write transaction (engine-internal).
+ */
+dg_status dg_refcode_allocate(sqlite3 *db, dg_refcode_parts *parts, dg_error *err);
+
+#endif
