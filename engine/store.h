@@ -40,7 +40,10 @@ void dg_sha256_hex(const void *data, size_t len, char hex[DG_SHA256_HEX]);
 /*
  * Stores len bytes of data; writes its hex SHA-256 to hex. If an object with that hash
  * already exists it is not written again and *was_new is 0 (was_new may be NULL).
- * The stored size (compressed) goes to *stored_size when not NULL.
+ * The stored size (compressed) goes to *stored_size when not NULL. Content larger than
+ * 1 GiB is refused with DG_ERR_BAD_INPUT. Several threads or processes may put the same
+ * content at once: all succeed and one file results, though more than one of them may
+ * see *was_new set to 1.
  */
 dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[DG_SHA256_HEX],
                        int *was_new, uint64_t *stored_size, dg_error *err);
@@ -54,20 +57,23 @@ dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[D
 dg_status dg_store_get(dg_store *store, const char *hex, void **data, size_t *len,
                        dg_error *err);
 
-/* Whether the object exists on disk (no content check). */
+/* Whether the object exists on disk (no content check); 0 for a malformed name. */
 int dg_store_has(dg_store *store, const char *hex);
 
 /*
  * Re-reads and re-hashes one object: DG_OK when whole, DG_ERR_NOT_FOUND when missing,
  * DG_ERR_CORRUPT when its content does not match its name.
+ *
+ * dg_store_get, dg_store_check and dg_store_remove accept only names of exactly 64
+ * lowercase hex digits; anything else is DG_ERR_USAGE (a name becomes part of a path).
  */
 dg_status dg_store_check(dg_store *store, const char *hex, dg_error *err);
 
 /*
  * Calls visit(hex, ctx) for every object file present on disk (in no particular order).
  * A non-DG_OK return from visit stops the walk and is returned. Files in objects/ that
- * are not named like objects are reported as hex = their relative path, so verify can
- * flag them too.
+ * are not named like objects are reported as hex = their relative path (e.g. "ab/notes.txt"
+ * or "stray"), so verify can flag them too. Temporary files in tmp/ are not reported.
  */
 dg_status dg_store_list(dg_store *store, dg_status (*visit)(const char *hex, void *ctx),
                         void *ctx, dg_error *err);

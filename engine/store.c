@@ -1,0 +1,757 @@
+/*
+ * store.c — the content-addressed object store: one zlib-compressed file per distinct
+ * content, named by the SHA-256 of that content, written so that a crash never leaves a
+ * torn object behind.
+ *
+ * Layout under the store root (e.g. "<archive>/objects"):
+ *
+ *     tmp/                     objects being written; anything here after a crash is junk
+ *                              and dg_store_open() removes it
+ *     <2 hex>/<62 hex>         one object; the 64 hex digits are the SHA-256 of its
+ *                              uncompressed content, lowercase
+ *
+ * On-disk format of an object file (everything big-endian):
+ *
+ *     offset  size  content
+ *     0       4     magic "DGZ1" (dangan object, zlib, format 1)
+ *     4       8     length of the uncompressed content in bytes
+ *     12      ...   one zlib stream (RFC 1950) of the content, running to the end of file
+ *
+ * The declared length lets a reader allocate the content exactly once. It is not trusted:
+ * a reader refuses, as corrupt, a length above DG_STORE_MAX_OBJECT or above what the
+ * compressed bytes could possibly expand to (deflate's best ratio is 1032:1), a stream that
+ * ends early, runs long or is followed by stray bytes, and content whose SHA-256 is not the
+ * file's name.
+ *
+ * Files are created 0600 and folders 0700: the store holds confidential records, and only
+ * the archive's own account should read it. The store holds no state beyond its root path,
+ * so one dg_store may be used from several threads; two writers (threads or processes)
+ * racing to store the same content each write their own temporary file and rename it over
+ * the same name, which is harmless because the two files are identical in content.
+ */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define OBJECT_MAGIC "DGZ1"
+#define OBJECT_MAGIC_LEN 4
+#define OBJECT_HEADER_LEN 12
+
+/*
+ * The largest object the store accepts (1 GiB). A page image is a few megabytes; the cap
+ * exists so that a corrupt length field can never make a reader allocate without bound.
+ */
+#define DG_STORE_MAX_OBJECT ((uint64_t)1 << 30)
+
+/* Deflate cannot expand by more than this factor (one 2-bit code per 258-byte match). */
+#define DEFLATE_MAX_RATIO 1032
+
+/* Bytes moved per read(), write() or zlib call: bounded so zlib's uInt counters never wrap. */
+#define CHUNK (256 * 1024)
+
+/* Room in a path buffer for "/<2 hex>/<62 hex>" or "/tmp/obj-XXXXXX" after the root. */
+#define PATH_SUFFIX_MAX 80
+
+struct dg_store {
+    char *root;
+};
+
+/* ---- small helpers: hex names, paths, errno-safe I/O ---- */
+
+static int is_lower_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    return s[n] == '\0';
+}
+
+/* A name is valid only as exactly 64 lowercase hex digits: it becomes part of a path. */
+static dg_status check_hex_name(const char *hex, dg_error *err)
+{
+    if (!hex || strnlen(hex, DG_SHA256_HEX) != DG_SHA256_HEX - 1 ||
+        !is_lower_hex(hex, DG_SHA256_HEX - 1))
+        return dg_error_set(err, DG_ERR_USAGE, "%.80s: not an object name (64 lowercase hex)",
+                            hex ? hex : "(null)");
+    return DG_OK;
+}
+
+static void fanout_path(const dg_store *store, const char *hex, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%.2s", store->root, hex);
+}
+
+static void object_path(const dg_store *store, const char *hex, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%.2s/%s", store->root, hex, hex + 2);
+}
+
+static void tmp_dir_path(const dg_store *store, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/tmp", store->root);
+}
+
+static dg_status io_error(dg_error *err, const char *path, const char *what)
+{
+    return dg_error_set(err, DG_ERR_IO, "%s: %s: %s", path, what, strerror(errno));
+}
+
+static dg_status write_all(int fd, const void *buf, size_t len, const char *path, dg_error *err)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return io_error(err, path, "cannot write");
+        p += n;
+        len -= (size_t)n;
+    }
+    return DG_OK;
+}
+
+/* Reads up to len bytes; *got < len only at end of file. */
+static dg_status read_some(int fd, void *buf, size_t len, size_t *got, const char *path,
+                           dg_error *err)
+{
+    unsigned char *p = buf;
+    *got = 0;
+    while (*got < len) {
+        ssize_t n = read(fd, p + *got, len - *got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return io_error(err, path, "cannot read");
+        if (n == 0)
+            break;
+        *got += (size_t)n;
+    }
+    return DG_OK;
+}
+
+static dg_status fsync_dir(const char *path, dg_error *err)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return io_error(err, path, "cannot open folder to sync it");
+    if (fsync(fd) != 0) {
+        dg_status st = io_error(err, path, "cannot sync folder");
+        close(fd);
+        return st;
+    }
+    if (close(fd) != 0)
+        return io_error(err, path, "cannot close folder");
+    return DG_OK;
+}
+
+/*
+ * Creates folder path (mode 0700) if missing. A new folder is only durable once its parent
+ * folder is synced, so the parent is synced when the folder is new.
+ */
+static dg_status ensure_dir(const char *path, const char *parent, dg_error *err)
+{
+    if (mkdir(path, 0700) == 0)
+        return fsync_dir(parent, err);
+    if (errno != EEXIST)
+        return io_error(err, path, "cannot create folder");
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return io_error(err, path, "cannot stat folder");
+    if (!S_ISDIR(st.st_mode))
+        return dg_error_set(err, DG_ERR_IO, "%s: exists and is not a folder", path);
+    return DG_OK;
+}
+
+/* ---- opening: root and tmp/ folders, leftovers of crashed writers ---- */
+
+static void parent_of(const char *path, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", path);
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        snprintf(buf, size, ".");
+    else if (slash == buf)
+        buf[1] = '\0';
+    else
+        *slash = '\0';
+}
+
+/* A temporary file is only ever a whole object not yet renamed into place: safe to drop. */
+static dg_status remove_leftover_tmp_files(const char *tmp_dir, dg_error *err)
+{
+    DIR *dir = opendir(tmp_dir);
+    if (!dir)
+        return io_error(err, tmp_dir, "cannot open folder");
+    dg_status st = DG_OK;
+    int removed = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(dir);
+        if (!de) {
+            if (errno != 0)
+                st = io_error(err, tmp_dir, "cannot read folder");
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (unlinkat(dirfd(dir), de->d_name, 0) != 0) {
+            st = dg_error_set(err, DG_ERR_IO, "%s/%s: cannot remove leftover file: %s",
+                              tmp_dir, de->d_name, strerror(errno));
+            break;
+        }
+        removed = 1;
+    }
+    if (closedir(dir) != 0 && st == DG_OK)
+        st = io_error(err, tmp_dir, "cannot close folder");
+    if (st == DG_OK && removed)
+        st = fsync_dir(tmp_dir, err);
+    return st;
+}
+
+dg_status dg_store_open(const char *root, dg_store **out, dg_error *err)
+{
+    *out = NULL;
+    if (!root || !*root)
+        return dg_error_set(err, DG_ERR_USAGE, "object store: no root folder given");
+    if (strlen(root) + PATH_SUFFIX_MAX >= PATH_MAX)
+        return dg_error_set(err, DG_ERR_USAGE, "%.200s...: object store path too long", root);
+    if (sodium_init() < 0)
+        return dg_error_set(err, DG_ERR_INTERNAL, "%s: libsodium failed to initialise", root);
+
+    dg_store *store = calloc(1, sizeof *store);
+    if (!store)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", root);
+    store->root = strdup(root);
+    if (!store->root) {
+        free(store);
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", root);
+    }
+    /* "a/objects/" names the same folder as "a/objects", whose parent is "a". */
+    for (size_t n = strlen(store->root); n > 1 && store->root[n - 1] == '/'; n--)
+        store->root[n - 1] = '\0';
+
+    char parent[PATH_MAX], tmp_dir[PATH_MAX];
+    parent_of(store->root, parent, sizeof parent);
+    tmp_dir_path(store, tmp_dir, sizeof tmp_dir);
+    dg_status st = ensure_dir(store->root, parent, err);
+    if (st == DG_OK)
+        st = ensure_dir(tmp_dir, store->root, err);
+    if (st == DG_OK)
+        st = remove_leftover_tmp_files(tmp_dir, err);
+    if (st != DG_OK) {
+        dg_store_close(store);
+        return st;
+    }
+    *out = store;
+    return DG_OK;
+}
+
+void dg_store_close(dg_store *store)
+{
+    if (!store)
+        return;
+    free(store->root);
+    free(store);
+}
+
+void dg_sha256_hex(const void *data, size_t len, char hex[DG_SHA256_HEX])
+{
+    /*
+     * sodium_init() is idempotent and thread-safe. Its only failure mode is the random
+     * generator, which SHA-256 does not use, so hashing proceeds whatever it returns.
+     */
+    if (sodium_init() < 0) {
+        /* nothing to do: see above */
+    }
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, data, len);
+    sodium_bin2hex(hex, DG_SHA256_HEX, digest, sizeof digest);
+}
+
+/* ---- writing an object ---- */
+
+static void encode_header(unsigned char header[OBJECT_HEADER_LEN], uint64_t len)
+{
+    memcpy(header, OBJECT_MAGIC, OBJECT_MAGIC_LEN);
+    for (int i = 0; i < 8; i++)
+        header[OBJECT_MAGIC_LEN + i] = (unsigned char)(len >> (56 - 8 * i));
+}
+
+static dg_status zlib_error(dg_error *err, const char *path, const char *what, int rc)
+{
+    if (rc == Z_MEM_ERROR)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: %s: out of memory", path, what);
+    return dg_error_set(err, DG_ERR_INTERNAL, "%s: %s: zlib error %d", path, what, rc);
+}
+
+/* Runs deflate over the remaining input, writing every produced byte to fd. */
+static dg_status deflate_chunk(z_stream *zs, int flush, int fd, unsigned char *out,
+                               uint64_t *written, const char *path, dg_error *err)
+{
+    int rc;
+    do {
+        zs->next_out = out;
+        zs->avail_out = CHUNK;
+        rc = deflate(zs, flush);
+        if (rc == Z_STREAM_ERROR)
+            return zlib_error(err, path, "cannot compress", rc);
+        size_t produced = CHUNK - zs->avail_out;
+        dg_status st = write_all(fd, out, produced, path, err);
+        if (st != DG_OK)
+            return st;
+        *written += produced;
+    } while (zs->avail_out == 0);
+    if (flush == Z_FINISH && rc != Z_STREAM_END)
+        return zlib_error(err, path, "compression did not finish", rc);
+    return DG_OK;
+}
+
+/* Writes header and compressed content to fd; *written gets the file's total size. */
+static dg_status write_compressed(int fd, const void *data, size_t len, uint64_t *written,
+                                  const char *path, dg_error *err)
+{
+    unsigned char header[OBJECT_HEADER_LEN];
+    encode_header(header, (uint64_t)len);
+    dg_status st = write_all(fd, header, sizeof header, path, err);
+    if (st != DG_OK)
+        return st;
+    *written = sizeof header;
+
+    unsigned char *out = malloc(CHUNK);
+    if (!out)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    int rc = deflateInit(&zs, Z_DEFAULT_COMPRESSION);
+    if (rc != Z_OK) {
+        free(out);
+        return zlib_error(err, path, "cannot start compression", rc);
+    }
+    const unsigned char *in = data;
+    size_t left = len;
+    do {
+        size_t step = left < CHUNK ? left : CHUNK;
+        zs.next_in = (unsigned char *)in; /* zlib's API is not const-correct */
+        zs.avail_in = (uInt)step;
+        in += step;
+        left -= step;
+        st = deflate_chunk(&zs, left == 0 ? Z_FINISH : Z_NO_FLUSH, fd, out, written, path,
+                           err);
+    } while (st == DG_OK && left > 0);
+    deflateEnd(&zs);
+    free(out);
+    return st;
+}
+
+/* Creates objects/tmp/obj-XXXXXX (mode 0600), fills it and syncs it. */
+static dg_status write_tmp_object(const dg_store *store, const void *data, size_t len,
+                                  char *tmp_path, size_t size, uint64_t *written, dg_error *err)
+{
+    snprintf(tmp_path, size, "%s/tmp/obj-XXXXXX", store->root);
+    /* mkostemp() picks an unused random name and creates the file 0600. */
+    int fd = mkostemp(tmp_path, O_CLOEXEC);
+    if (fd < 0)
+        return io_error(err, tmp_path, "cannot create temporary file");
+    dg_status st = write_compressed(fd, data, len, written, tmp_path, err);
+    /* Sync before the rename: otherwise a crash could expose the name with no content. */
+    if (st == DG_OK && fsync(fd) != 0)
+        st = io_error(err, tmp_path, "cannot sync");
+    if (close(fd) != 0 && st == DG_OK)
+        st = io_error(err, tmp_path, "cannot close");
+    if (st != DG_OK)
+        unlink(tmp_path);
+    return st;
+}
+
+/* Moves a synced temporary file to its final name, then makes the rename durable. */
+static dg_status publish_object(const dg_store *store, const char *hex, const char *tmp_path,
+                                dg_error *err)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    fanout_path(store, hex, dir, sizeof dir);
+    object_path(store, hex, path, sizeof path);
+    dg_status st = ensure_dir(dir, store->root, err);
+    if (st != DG_OK)
+        return st;
+    /* A racing writer of the same content may have renamed first; replacing its file with
+     * an identical one is harmless, and rename() is atomic, so readers see one or the other. */
+    if (rename(tmp_path, path) != 0)
+        return io_error(err, path, "cannot move object into place");
+    return fsync_dir(dir, err);
+}
+
+dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[DG_SHA256_HEX],
+                       int *was_new, uint64_t *stored_size, dg_error *err)
+{
+    if (was_new)
+        *was_new = 0;
+    if (!data && len > 0)
+        return dg_error_set(err, DG_ERR_USAGE, "object store: no data given");
+    if ((uint64_t)len > DG_STORE_MAX_OBJECT)
+        return dg_error_set(err, DG_ERR_BAD_INPUT,
+                            "object of %zu bytes: larger than the store's limit of %llu", len,
+                            (unsigned long long)DG_STORE_MAX_OBJECT);
+    static const unsigned char empty[1];
+    if (!data)
+        data = empty;
+    dg_sha256_hex(data, len, hex);
+
+    char path[PATH_MAX], tmp_path[PATH_MAX];
+    object_path(store, hex, path, sizeof path);
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (stored_size)
+            *stored_size = (uint64_t)sb.st_size;
+        return DG_OK;
+    }
+    if (errno != ENOENT)
+        return io_error(err, path, "cannot stat");
+
+    uint64_t written = 0;
+    dg_status st = write_tmp_object(store, data, len, tmp_path, sizeof tmp_path, &written, err);
+    if (st != DG_OK)
+        return st;
+    st = publish_object(store, hex, tmp_path, err);
+    if (st != DG_OK) {
+        unlink(tmp_path);
+        return st;
+    }
+    if (was_new)
+        *was_new = 1;
+    if (stored_size)
+        *stored_size = written;
+    return DG_OK;
+}
+
+/* ---- reading an object ---- */
+
+static dg_status corrupt(dg_error *err, const char *path, const char *why)
+{
+    return dg_error_set(err, DG_ERR_CORRUPT, "%s: corrupt object: %s", path, why);
+}
+
+/*
+ * Reads and checks the 12-byte header. The declared length must fit the store's limit and
+ * be reachable from the file's compressed size, so a damaged length field can neither make
+ * us allocate without bound nor allocate far more than the data could fill.
+ */
+static dg_status read_header(int fd, const char *path, uint64_t *content_len, dg_error *err)
+{
+    unsigned char header[OBJECT_HEADER_LEN];
+    size_t got;
+    dg_status st = read_some(fd, header, sizeof header, &got, path, err);
+    if (st != DG_OK)
+        return st;
+    if (got < sizeof header || memcmp(header, OBJECT_MAGIC, OBJECT_MAGIC_LEN) != 0)
+        return corrupt(err, path, "bad header");
+    uint64_t len = 0;
+    for (int i = 0; i < 8; i++)
+        len = (len << 8) | header[OBJECT_MAGIC_LEN + i];
+
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return io_error(err, path, "cannot stat");
+    if ((uint64_t)sb.st_size < sizeof header)
+        return corrupt(err, path, "file shrank while being read");
+    uint64_t compressed = (uint64_t)sb.st_size - sizeof header;
+    if (len > DG_STORE_MAX_OBJECT || len > SIZE_MAX - 1 ||
+        len / DEFLATE_MAX_RATIO > compressed)
+        return corrupt(err, path, "declared length is impossible");
+    *content_len = len;
+    return DG_OK;
+}
+
+/* Inflates the rest of fd into out, which must end up exactly len bytes long. */
+static dg_status inflate_file(int fd, unsigned char *out, size_t len, const char *path,
+                              dg_error *err)
+{
+    unsigned char *in = malloc(CHUNK);
+    if (!in)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    int rc = inflateInit(&zs);
+    if (rc != Z_OK) {
+        free(in);
+        return zlib_error(err, path, "cannot start decompression", rc);
+    }
+    dg_status st = DG_OK;
+    size_t out_done = 0;
+    rc = Z_OK;
+    while (st == DG_OK && rc != Z_STREAM_END) {
+        size_t got;
+        st = read_some(fd, in, CHUNK, &got, path, err);
+        if (st != DG_OK)
+            break;
+        if (got == 0) {
+            st = corrupt(err, path, "compressed data ends early");
+            break;
+        }
+        zs.next_in = in;
+        zs.avail_in = (uInt)got;
+        do {
+            size_t room = len - out_done;
+            zs.next_out = out + out_done;
+            zs.avail_out = (uInt)(room < CHUNK ? room : CHUNK);
+            uInt offered = zs.avail_out;
+            rc = inflate(&zs, Z_NO_FLUSH);
+            out_done += offered - zs.avail_out;
+            if (rc == Z_MEM_ERROR) {
+                st = zlib_error(err, path, "cannot decompress", rc);
+            } else if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+                st = corrupt(err, path, "does not decompress");
+            } else if (rc == Z_BUF_ERROR && zs.avail_in > 0) {
+                /* Input left and no progress: only possible when the output is full. */
+                st = corrupt(err, path, "content longer than its declared length");
+            }
+        } while (st == DG_OK && rc == Z_OK && zs.avail_in > 0);
+        if (st == DG_OK && rc == Z_STREAM_END && zs.avail_in > 0)
+            st = corrupt(err, path, "stray bytes after compressed data");
+    }
+    if (st == DG_OK && out_done != len)
+        st = corrupt(err, path, "content shorter than its declared length");
+    if (st == DG_OK) {
+        size_t extra;
+        st = read_some(fd, in, 1, &extra, path, err);
+        if (st == DG_OK && extra != 0)
+            st = corrupt(err, path, "stray bytes after compressed data");
+    }
+    inflateEnd(&zs);
+    free(in);
+    return st;
+}
+
+/* Opens an object for reading: DG_ERR_NOT_FOUND when it does not exist. */
+static dg_status open_object(const dg_store *store, const char *hex, char *path, size_t size,
+                             int *fd, dg_error *err)
+{
+    dg_status st = check_hex_name(hex, err);
+    if (st != DG_OK)
+        return st;
+    object_path(store, hex, path, size);
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd >= 0)
+        return DG_OK;
+    if (errno == ENOENT)
+        return dg_error_set(err, DG_ERR_NOT_FOUND, "object %s: not in the store", hex);
+    return io_error(err, path, "cannot open");
+}
+
+/* Reads an open object file into a new buffer (len + 1 bytes, NUL-terminated). */
+static dg_status read_object(int fd, const char *path, unsigned char **data, size_t *len,
+                             dg_error *err)
+{
+    uint64_t content_len = 0;
+    dg_status st = read_header(fd, path, &content_len, err);
+    if (st != DG_OK)
+        return st;
+    unsigned char *buf = malloc((size_t)content_len + 1);
+    if (!buf)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory for %llu bytes", path,
+                            (unsigned long long)content_len);
+    st = inflate_file(fd, buf, (size_t)content_len, path, err);
+    if (st != DG_OK) {
+        free(buf);
+        return st;
+    }
+    buf[content_len] = '\0';
+    *data = buf;
+    *len = (size_t)content_len;
+    return DG_OK;
+}
+
+dg_status dg_store_get(dg_store *store, const char *hex, void **data, size_t *len,
+                       dg_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    char path[PATH_MAX];
+    int fd;
+    dg_status st = open_object(store, hex, path, sizeof path, &fd, err);
+    if (st != DG_OK)
+        return st;
+    unsigned char *buf = NULL;
+    size_t buf_len = 0;
+    st = read_object(fd, path, &buf, &buf_len, err);
+    close(fd); /* read-only: nothing to lose if close reports an error */
+    if (st != DG_OK)
+        return st;
+
+    char actual[DG_SHA256_HEX];
+    dg_sha256_hex(buf, buf_len, actual);
+    if (strcmp(actual, hex) != 0) {
+        free(buf);
+        return corrupt(err, path, "content does not match its name");
+    }
+    *data = buf;
+    *len = buf_len;
+    return DG_OK;
+}
+
+int dg_store_has(dg_store *store, const char *hex)
+{
+    if (check_hex_name(hex, NULL) != DG_OK)
+        return 0;
+    char path[PATH_MAX];
+    object_path(store, hex, path, sizeof path);
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+dg_status dg_store_check(dg_store *store, const char *hex, dg_error *err)
+{
+    void *data = NULL;
+    size_t len = 0;
+    dg_status st = dg_store_get(store, hex, &data, &len, err);
+    free(data);
+    return st;
+}
+
+/* ---- listing ---- */
+
+typedef struct list_walk {
+    dg_status (*visit)(const char *hex, void *ctx);
+    void *ctx;
+} list_walk;
+
+/* What kind of entry a folder holds, without following symbolic links. */
+static dg_status entry_mode(DIR *dir, const char *name, const char *dir_path, mode_t *mode,
+                            dg_error *err)
+{
+    struct stat sb;
+    if (fstatat(dirfd(dir), name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+        return dg_error_set(err, DG_ERR_IO, "%s/%s: cannot stat: %s", dir_path, name,
+                            strerror(errno));
+    *mode = sb.st_mode;
+    return DG_OK;
+}
+
+/* Visits the entries of one fan-out folder "<prefix>": objects by hex, others by path. */
+static dg_status list_fanout(const char *dir_path, const char *prefix, const list_walk *walk,
+                             dg_error *err)
+{
+    DIR *dir = opendir(dir_path);
+    if (!dir)
+        return io_error(err, dir_path, "cannot open folder");
+    dg_status st = DG_OK;
+    while (st == DG_OK) {
+        errno = 0;
+        struct dirent *de = readdir(dir);
+        if (!de) {
+            if (errno != 0)
+                st = io_error(err, dir_path, "cannot read folder");
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        mode_t mode = 0;
+        st = entry_mode(dir, de->d_name, dir_path, &mode, err);
+        if (st != DG_OK)
+            break;
+        char name[PATH_MAX];
+        if (S_ISREG(mode) && is_lower_hex(de->d_name, DG_SHA256_HEX - 3))
+            snprintf(name, sizeof name, "%s%s", prefix, de->d_name);
+        else
+            snprintf(name, sizeof name, "%s/%s", prefix, de->d_name);
+        st = walk->visit(name, walk->ctx);
+    }
+    closedir(dir);
+    return st;
+}
+
+dg_status dg_store_list(dg_store *store, dg_status (*visit)(const char *hex, void *ctx),
+                        void *ctx, dg_error *err)
+{
+    list_walk walk = {visit, ctx};
+    DIR *dir = opendir(store->root);
+    if (!dir)
+        return io_error(err, store->root, "cannot open folder");
+    dg_status st = DG_OK;
+    while (st == DG_OK) {
+        errno = 0;
+        struct dirent *de = readdir(dir);
+        if (!de) {
+            if (errno != 0)
+                st = io_error(err, store->root, "cannot read folder");
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        mode_t mode = 0;
+        st = entry_mode(dir, de->d_name, store->root, &mode, err);
+        if (st != DG_OK)
+            break;
+        if (S_ISDIR(mode) && strcmp(de->d_name, "tmp") == 0)
+            continue; /* writes in progress, not objects */
+        if (S_ISDIR(mode) && is_lower_hex(de->d_name, 2)) {
+            char sub[PATH_MAX];
+            snprintf(sub, sizeof sub, "%s/%s", store->root, de->d_name);
+            st = list_fanout(sub, de->d_name, &walk, err);
+        } else {
+            st = visit(de->d_name, ctx);
+        }
+    }
+    closedir(dir);
+    return st;
+}
+
+/* ---- removal ---- */
+
+/* Overwrites the whole of an open file with zeros and syncs it. */
+static dg_status overwrite_with_zeros(int fd, const char *path, dg_error *err)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return io_error(err, path, "cannot stat");
+    unsigned char *zeros = calloc(1, CHUNK);
+    if (!zeros)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
+    dg_status st = DG_OK;
+    uint64_t left = (uint64_t)sb.st_size;
+    while (st == DG_OK && left > 0) {
+        size_t step = left < CHUNK ? (size_t)left : CHUNK;
+        st = write_all(fd, zeros, step, path, err);
+        left -= step;
+    }
+    free(zeros);
+    if (st == DG_OK && fsync(fd) != 0)
+        st = io_error(err, path, "cannot sync");
+    return st;
+}
+
+dg_status dg_store_remove(dg_store *store, const char *hex, dg_error *err)
+{
+    dg_status st = check_hex_name(hex, err);
+    if (st != DG_OK)
+        return st;
+    char path[PATH_MAX], dir[PATH_MAX];
+    object_path(store, hex, path, sizeof path);
+    fanout_path(store, hex, dir, sizeof dir);
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT)
+        return DG_OK;
+    if (fd < 0)
+        return io_error(err, path, "cannot open for removal");
+    st = overwrite_with_zeros(fd, path, err);
+    if (close(fd) != 0 && st == DG_OK)
+        st = io_error(err, path, "cannot close");
+    if (st != DG_OK)
+        return st;
+    if (unlink(path) != 0 && errno != ENOENT)
+        return io_error(err, path, "cannot remove");
+    /* The unlink is only durable once the folder that held the name is synced. */
+    return fsync_dir(dir, err);
+}
