@@ -412,7 +412,7 @@ static dg_status clear_queue_entries(dg_archive *archive, const int64_t *ids, si
 
 dg_status dg_archive_flush_index_queue(dg_archive *archive, dg_error *err)
 {
-    dg_index *index;
+    dg_index *index = NULL;
     dg_status st = dg_archive_index_writer(archive, &index, err);
     if (st != DG_OK)
         return st;

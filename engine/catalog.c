@@ -242,9 +242,8 @@ void dg_now_iso(char buf[32])
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    char date[24];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, 32, "%s.%03ldZ", date, ts.tv_nsec / 1000000L);
+    size_t len = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + len, 32 - len, ".%03dZ", (int)(ts.tv_nsec / 1000000L) % 1000);
 }
 
 static dg_status apply_pragmas(sqlite3 *db, dg_error *err)

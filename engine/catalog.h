@@ -3,7 +3,7 @@
  *
  * The catalog is the archive's source of truth: records, their immutable versions and
  * pages, the objects they use, users and grants, reference-code counters, settings, the
- * hash-chained access log and the index work queue. Only engine/*.c include this header;
+ * hash-chained access log and the index work queue. Only the engine's own .c files include this header;
  * everything else goes through the engine API (archive.h, record.h, user.h, log.h).
  *
  * Guarantees: WAL mode (readers never block the writer or each other), foreign keys on,

@@ -19,11 +19,11 @@
 #define DG_REFCODE_MAX 96
 
 typedef struct dg_refcode_parts {
-    char fonds[8];
-    char category[8];
+    char fonds[32];
+    char category[32];
     int year;
-    char period[8];
-    char department[16]; /* empty when the archive does not file by department */
+    char period[32];
+    char department[32]; /* empty when the archive does not file by department */
     int item;
 } dg_refcode_parts;
 

@@ -1,0 +1,808 @@
+/*
+ * record.c — filing records, writing versions, reading them back under clearance, and
+ * level-4 grants.
+ *
+ * Order of a write (the brief's crash rule): page and text objects go to the store first;
+ * then one catalog transaction inserts the object rows, the record and version rows, the
+ * pages, the index-queue entries and the log entry; then the index is written and the
+ * queue emptied. A crash before the commit leaves only unreferenced objects (reported by
+ * verify as orphans, reused by a retry); after it, the next writer indexes the queue.
+ */
+#include "record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "archive_internal.h"
+#include "catalog.h"
+#include "log.h"
+#include "record_internal.h"
+#include "vocab.h"
+
+static dg_status store_object(dg_archive *archive, dg_object_list *list, const void *data,
+                              size_t len, char hex[DG_SHA256_HEX], dg_error *err)
+{
+    uint64_t stored_size = 0;
+    dg_status st = dg_store_put(archive->store, data, len, hex, NULL, &stored_size, err);
+    if (st != DG_OK)
+        return st;
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? 2 * list->cap : 8;
+        struct dg_stored_object *grown = realloc(list->items, cap * sizeof *grown);
+        if (!grown)
+            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        list->items = grown;
+        list->cap = cap;
+    }
+    struct dg_stored_object *o = &list->items[list->count++];
+    memcpy(o->hex, hex, DG_SHA256_HEX);
+    o->size = len;
+    o->stored_size = stored_size;
+    return DG_OK;
+}
+
+dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    for (size_t i = 0; i < list->count; i++) {
+        sqlite3_stmt *stmt;
+        dg_status st = dg_catalog_prepare(
+            db, "INSERT OR IGNORE INTO objects(sha256, size, stored_size, created_at)"
+                " VALUES(?,?,?,?)",
+            &stmt, err);
+        if (st != DG_OK)
+            return st;
+        sqlite3_bind_text(stmt, 1, list->items[i].hex, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, (sqlite3_int64)list->items[i].size);
+        sqlite3_bind_int64(stmt, 3, (sqlite3_int64)list->items[i].stored_size);
+        sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
+        st = dg_catalog_step_done(db, stmt, err);
+        if (st != DG_OK)
+            return st;
+    }
+    return DG_OK;
+}
+
+static dg_status store_pages(dg_archive *archive, dg_object_list *objects, const dg_page_input *pages,
+                             size_t n, dg_stored_page *out, dg_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const dg_page_input *p = &pages[i];
+        out[i].text[0] = out[i].boxes[0] = '\0';
+        dg_status st = store_object(archive, objects, p->data, p->len, out[i].image, err);
+        if (st == DG_OK && p->text)
+            st = store_object(archive, objects, p->text, strlen(p->text), out[i].text, err);
+        if (st == DG_OK && p->boxes)
+            st = store_object(archive, objects, p->boxes, strlen(p->boxes), out[i].boxes, err);
+        if (st != DG_OK)
+            return dg_error_prefix(err, "page %zu: ", i + 1);
+    }
+    return DG_OK;
+}
+
+dg_status dg_insert_page_rows(sqlite3 *db, int64_t version_id, const dg_page_input *pages,
+                                  const dg_stored_page *stored, size_t n, dg_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *stmt;
+        dg_status st = dg_catalog_prepare(
+            db, "INSERT INTO pages(version_id, seq, sha256, mime, text_sha256, boxes_sha256,"
+                " confidence, lang) VALUES(?,?,?,?,?,?,?,?)",
+            &stmt, err);
+        if (st != DG_OK)
+            return st;
+        sqlite3_bind_int64(stmt, 1, version_id);
+        sqlite3_bind_int(stmt, 2, (int)i + 1);
+        sqlite3_bind_text(stmt, 3, stored[i].image, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 4, pages[i].mime ? pages[i].mime : "application/octet-stream",
+                          -1, SQLITE_STATIC);
+        dg_bind_text_or_null(stmt, 5, stored[i].text[0] ? stored[i].text : NULL);
+        dg_bind_text_or_null(stmt, 6, stored[i].boxes[0] ? stored[i].boxes : NULL);
+        if (pages[i].confidence >= 0)
+            sqlite3_bind_double(stmt, 7, pages[i].confidence);
+        dg_bind_text_or_null(stmt, 8, pages[i].lang);
+        st = dg_catalog_step_done(db, stmt, err);
+        if (st != DG_OK)
+            return st;
+    }
+    return DG_OK;
+}
+
+/* Copies a version's pages to a new version: unchanged pages reuse their objects. */
+dg_status dg_copy_page_rows(sqlite3 *db, int64_t from_version, int64_t to_version,
+                                dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "INSERT INTO pages(version_id, seq, sha256, mime, text_sha256, boxes_sha256,"
+            " confidence, lang) SELECT ?, seq, sha256, mime, text_sha256, boxes_sha256,"
+            " confidence, lang FROM pages WHERE version_id = ?",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, to_version);
+    sqlite3_bind_int64(stmt, 2, from_version);
+    return dg_catalog_step_done(db, stmt, err);
+}
+
+dg_status dg_enqueue_version(sqlite3 *db, int64_t version_id, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db, "INSERT OR IGNORE INTO index_queue(version_id) VALUES(?)",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, version_id);
+    return dg_catalog_step_done(db, stmt, err);
+}
+
+dg_status dg_enqueue_record(sqlite3 *db, int64_t record_id, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "INSERT OR IGNORE INTO index_queue(version_id) SELECT id FROM versions WHERE record_id = ?",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    return dg_catalog_step_done(db, stmt, err);
+}
+
+dg_status dg_schedule_period(dg_archive *archive, const char *category_key,
+                             const char *record_type, char period[8], dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT period FROM schedule WHERE category = ?1 AND record_type IN (?2, '')"
+        " ORDER BY record_type = '' LIMIT 1",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, category_key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, record_type ? record_type : "", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        snprintf(period, 8, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    else if (rc == SQLITE_DONE) /* no schedule row: keep it, never destroy early */
+        snprintf(period, 8, "Y");
+    else
+        st = dg_catalog_error(archive->db, err, "read retention schedule");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static int this_year(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    return tm.tm_year + 1900;
+}
+
+static int default_level(dg_category cat)
+{
+    return cat == DG_CAT_PERSONNEL ? 2 : 1; /* personnel records default to restricted */
+}
+
+dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
+                                    const dg_actor *actor, const version_fields *v,
+                                    int64_t *version_id, dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db,
+        "INSERT INTO versions(record_id, number, created_at, author_id, reason, title,"
+        " doc_number, doc_date, year, department, category, record_type, level, period,"
+        " location, text_sha256, page_count, ocr_confidence, class_confidence, source_batch,"
+        " source_file, source_sha256, secrecy)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    sqlite3_bind_int(stmt, 2, number);
+    sqlite3_bind_text(stmt, 3, now, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, actor->user_id);
+    sqlite3_bind_text(stmt, 5, v->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 6, v->title, -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 7, v->doc_number);
+    dg_bind_text_or_null(stmt, 8, v->doc_date);
+    sqlite3_bind_int(stmt, 9, v->year);
+    dg_bind_text_or_null(stmt, 10, v->department);
+    sqlite3_bind_text(stmt, 11, v->category, -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 12, v->record_type);
+    sqlite3_bind_int(stmt, 13, v->level);
+    sqlite3_bind_text(stmt, 14, v->period, -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 15, v->location);
+    dg_bind_text_or_null(stmt, 16, v->text_sha[0] ? v->text_sha : NULL);
+    sqlite3_bind_int(stmt, 17, v->page_count);
+    if (v->ocr_confidence >= 0)
+        sqlite3_bind_double(stmt, 18, v->ocr_confidence);
+    if (v->class_confidence >= 0)
+        sqlite3_bind_double(stmt, 19, v->class_confidence);
+    dg_bind_text_or_null(stmt, 20, v->source_batch);
+    dg_bind_text_or_null(stmt, 21, v->source_file);
+    dg_bind_text_or_null(stmt, 22, v->source_sha256);
+    dg_bind_text_or_null(stmt, 23, v->secrecy);
+    st = dg_catalog_step_done(db, stmt, err);
+    if (st == DG_OK)
+        *version_id = sqlite3_last_insert_rowid(db);
+    return st;
+}
+
+static dg_status insert_record_row(dg_archive *archive, const dg_actor *actor,
+                                   const dg_refcode_parts *parts, const char *refcode,
+                                   const char *category_key, int level, int64_t *record_id,
+                                   dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "INSERT INTO records(refcode, fonds, category, year, period, department, item, level,"
+        " current_version, created_at, created_by) VALUES(?,?,?,?,?,?,?,?,1,?,?)",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, refcode, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, parts->fonds, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, category_key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 4, parts->year);
+    sqlite3_bind_text(stmt, 5, parts->period, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 6, parts->department, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 7, parts->item);
+    sqlite3_bind_int(stmt, 8, level);
+    sqlite3_bind_text(stmt, 9, now, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 10, actor->user_id);
+    st = dg_catalog_step_done(archive->db, stmt, err);
+    if (st == DG_OK)
+        *record_id = sqlite3_last_insert_rowid(archive->db);
+    return st;
+}
+
+dg_status dg_require_filer(dg_archive *archive, const dg_actor *actor, const char *action,
+                               const char *refcode, dg_error *err)
+{
+    if (dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN))
+        return DG_OK;
+    dg_log_event ev = {.action = action, .refcode = refcode, .hits = -1, .outcome = "refused",
+                       .detail = "not an archivist or admin"};
+    dg_error ignored;
+    dg_log_append(archive, actor, NULL, &ev, &ignored);
+    return dg_error_set(err, DG_ERR_DENIED, "%s: only archivists and admins may file or change "
+                        "records", action);
+}
+
+static dg_status check_level_allowed(const dg_actor *actor, int level, dg_error *err)
+{
+    if (level < DG_LEVEL_MIN || level > DG_LEVEL_MAX)
+        return dg_error_set(err, DG_ERR_USAGE, "access level %d is outside 0-4", level);
+    if (level > actor->clearance && !dg_actor_has_role(actor, DG_ROLE_ADMIN))
+        return dg_error_set(err, DG_ERR_DENIED,
+                            "level %d is above your clearance (%d): you could not read the "
+                            "record you file",
+                            level, actor->clearance);
+    return DG_OK;
+}
+
+/* Validates an add request and fills the fields and reference-code parts it implies. */
+static dg_status resolve_new_record(dg_archive *archive, const dg_actor *actor,
+                                    const dg_record_input *in, version_fields *v,
+                                    dg_refcode_parts *parts, dg_category *cat, dg_error *err)
+{
+    if (!in->title || !in->title[0])
+        return dg_error_set(err, DG_ERR_USAGE, "a record needs a title");
+    if (!in->category)
+        return dg_error_set(err, DG_ERR_USAGE, "a record needs a category");
+    dg_status st = dg_category_parse(in->category, cat, err);
+    if (st != DG_OK)
+        return st;
+    if (in->doc_date && !dg_date_valid(in->doc_date))
+        return dg_error_set(err, DG_ERR_USAGE, "date '%s' is not a real YYYY-MM-DD date",
+                            in->doc_date);
+    if (in->dept_code && !dg_department_code_valid(in->dept_code))
+        return dg_error_set(err, DG_ERR_USAGE,
+                            "department code '%s' must be 1-8 capital letters or digits",
+                            in->dept_code);
+    memset(v, 0, sizeof *v);
+    v->year = in->year ? in->year : in->doc_date ? atoi(in->doc_date) : this_year();
+    if (v->year < 1000 || v->year > 9999)
+        return dg_error_set(err, DG_ERR_USAGE, "year %d is not a four-digit year", v->year);
+    v->level = in->level >= 0 ? in->level : default_level(*cat);
+    st = check_level_allowed(actor, v->level, err);
+    if (st != DG_OK)
+        return st;
+    if (in->period) {
+        dg_period period;
+        st = dg_period_parse(in->period, &period, err);
+        snprintf(v->period, sizeof v->period, "%s", dg_period_code(period));
+    } else {
+        st = dg_schedule_period(archive, dg_category_key(*cat), in->record_type, v->period, err);
+    }
+    if (st != DG_OK)
+        return st;
+    v->title = in->title;
+    v->category = dg_category_key(*cat);
+    v->record_type = in->record_type;
+    v->doc_number = in->doc_number;
+    v->doc_date = in->doc_date;
+    v->department = in->department;
+    v->location = in->location;
+    v->secrecy = in->secrecy;
+    v->source_batch = in->source_batch;
+    v->source_file = in->source_file;
+    v->source_sha256 = in->source_sha256;
+    v->reason = in->reason ? in->reason : "filed";
+    v->page_count = (int)in->n_pages;
+    v->ocr_confidence = in->ocr_confidence;
+    v->class_confidence = in->class_confidence;
+    memset(parts, 0, sizeof *parts);
+    snprintf(parts->fonds, sizeof parts->fonds, "%s", archive->fonds);
+    snprintf(parts->category, sizeof parts->category, "%s", dg_category_code(*cat));
+    parts->year = v->year;
+    snprintf(parts->period, sizeof parts->period, "%s", v->period);
+    snprintf(parts->department, sizeof parts->department, "%s", in->dept_code ? in->dept_code : "");
+    return DG_OK;
+}
+
+/* Stores text and pages (before the transaction: see the file comment). */
+dg_status dg_store_contents(dg_archive *archive, dg_object_list *objects, const char *text,
+                                const dg_page_input *pages, size_t n_pages, dg_stored_page *stored,
+                                char text_sha[DG_SHA256_HEX], dg_error *err)
+{
+    text_sha[0] = '\0';
+    dg_status st = DG_OK;
+    if (text)
+        st = store_object(archive, objects, text, strlen(text), text_sha, err);
+    if (st == DG_OK)
+        st = store_pages(archive, objects, pages, n_pages, stored, err);
+    return st;
+}
+
+/* Indexes the queued work of the write just committed. */
+dg_status dg_index_pending(dg_archive *archive, dg_error *err)
+{
+    dg_status st = dg_archive_flush_index_queue(archive, err);
+    if (st != DG_OK)
+        return dg_error_prefix(err, "saved, but not yet searchable (the next dangan run "
+                                    "indexes it): ");
+    return DG_OK;
+}
+
+static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg_record_input *in,
+                            version_fields *v, dg_refcode_parts *parts, const dg_object_list *objects,
+                            const dg_stored_page *stored, char refcode[DG_REFCODE_MAX], dg_error *err)
+{
+    int64_t record_id, version_id;
+    dg_status st = dg_refcode_allocate(archive->db, parts, err);
+    if (st == DG_OK)
+        st = dg_refcode_format(parts, refcode, err);
+    if (st == DG_OK)
+        st = dg_insert_object_rows(archive->db, objects, err);
+    if (st == DG_OK)
+        st = insert_record_row(archive, actor, parts, refcode, v->category, v->level, &record_id,
+                               err);
+    if (st == DG_OK)
+        st = dg_insert_version_row(archive->db, record_id, 1, actor, v, &version_id, err);
+    if (st == DG_OK)
+        st = dg_insert_page_rows(archive->db, version_id, in->pages, stored, in->n_pages, err);
+    if (st == DG_OK)
+        st = dg_enqueue_version(archive->db, version_id, err);
+    if (st == DG_OK) {
+        dg_log_event ev = {.action = "add", .refcode = refcode, .version = 1, .hits = -1,
+                           .outcome = "ok", .detail = v->reason};
+        st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
+    }
+    return st;
+}
+
+dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_record_input *in,
+                        char refcode[DG_REFCODE_MAX], dg_error *err)
+{
+    refcode[0] = '\0';
+    dg_status st = dg_require_filer(archive, actor, "add", NULL, err);
+    if (st != DG_OK)
+        return st;
+    version_fields v;
+    dg_refcode_parts parts;
+    dg_category cat;
+    st = resolve_new_record(archive, actor, in, &v, &parts, &cat, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_archive_lock_write(archive, err);
+    if (st != DG_OK)
+        return st;
+    dg_object_list objects = {0};
+    dg_stored_page *stored = calloc(in->n_pages ? in->n_pages : 1, sizeof *stored);
+    st = stored ? dg_store_contents(archive, &objects, in->text, in->pages, in->n_pages, stored,
+                                 v.text_sha, err)
+                : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    if (st == DG_OK)
+        st = dg_catalog_begin_write(archive->db, err);
+    if (st == DG_OK) {
+        st = add_in_txn(archive, actor, in, &v, &parts, &objects, stored, refcode, err);
+        if (st == DG_OK)
+            st = dg_catalog_commit(archive->db, err);
+        if (st != DG_OK) {
+            dg_catalog_rollback(archive->db);
+            refcode[0] = '\0';
+        }
+    }
+    if (st == DG_OK)
+        st = dg_index_pending(archive, err);
+    dg_archive_unlock_write(archive);
+    free(objects.items);
+    free(stored);
+    return st;
+}
+
+/* ---- reading, under clearance ---------------------------------------------------- */
+
+/*
+ * Finds a record the actor may see. Anything else — missing, destroyed, above clearance,
+ * a malformed code — is the same "no such record", and logged for auditors with the
+ * difference they need (not_found or refused).
+ */
+dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char *refcode,
+                              const char *action, dg_record_row *row, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT r.id, r.level, r.current_version, " VISIBLE_TO_ACTOR
+        " FROM records r WHERE r.refcode = :ref",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
+    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":ref"), refcode, -1,
+                      SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    int exists = rc == SQLITE_ROW, visible = exists && sqlite3_column_int(stmt, 3);
+    if (visible) {
+        row->id = sqlite3_column_int64(stmt, 0);
+        row->level = sqlite3_column_int(stmt, 1);
+        row->current_version = sqlite3_column_int(stmt, 2);
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        st = dg_catalog_error(archive->db, err, "look up record");
+    }
+    sqlite3_finalize(stmt);
+    if (st != DG_OK || visible)
+        return st;
+    dg_log_event ev = {.action = action, .refcode = refcode, .hits = -1,
+                       .outcome = exists ? "refused" : "not_found",
+                       .detail = exists ? "above clearance" : NULL};
+    dg_error ignored;
+    dg_log_append(archive, actor, NULL, &ev, &ignored);
+    return dg_error_set(err, DG_ERR_NOT_FOUND, "no such record: %s", refcode);
+}
+
+void dg_version_info_free(dg_version_info *v)
+{
+    free(v->created_at);
+    free(v->author);
+    free(v->reason);
+    free(v->title);
+    free(v->category);
+    free(v->record_type);
+    free(v->doc_number);
+    free(v->doc_date);
+    free(v->department);
+    free(v->period);
+    free(v->location);
+    free(v->secrecy);
+    free(v->source_batch);
+    free(v->source_file);
+    free(v->text_sha256);
+}
+
+void dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v)
+{
+    v->number = sqlite3_column_int(stmt, 0);
+    v->created_at = dg_column_strdup(stmt, 1);
+    v->author = dg_column_strdup(stmt, 2);
+    v->reason = dg_column_strdup(stmt, 3);
+    v->title = dg_column_strdup(stmt, 4);
+    v->category = dg_column_strdup(stmt, 5);
+    v->record_type = dg_column_strdup(stmt, 6);
+    v->doc_number = dg_column_strdup(stmt, 7);
+    v->doc_date = dg_column_strdup(stmt, 8);
+    v->department = dg_column_strdup(stmt, 9);
+    v->period = dg_column_strdup(stmt, 10);
+    v->location = dg_column_strdup(stmt, 11);
+    v->secrecy = dg_column_strdup(stmt, 12);
+    v->source_batch = dg_column_strdup(stmt, 13);
+    v->source_file = dg_column_strdup(stmt, 14);
+    v->text_sha256 = dg_column_strdup(stmt, 15);
+    v->year = sqlite3_column_int(stmt, 16);
+    v->level = sqlite3_column_int(stmt, 17);
+    v->page_count = sqlite3_column_int(stmt, 18);
+    v->ocr_confidence = sqlite3_column_double(stmt, 19);
+    v->class_confidence = sqlite3_column_double(stmt, 20);
+}
+
+static dg_status load_history(dg_archive *archive, dg_record *rec, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT " VERSION_COLUMNS " FROM versions v LEFT JOIN users u ON u.id = v.author_id"
+        " WHERE v.record_id = ? ORDER BY v.number",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, rec->id);
+    size_t cap = 4;
+    rec->history = calloc(cap, sizeof *rec->history);
+    int rc = SQLITE_DONE;
+    while (rec->history && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (rec->n_history == cap) {
+            dg_version_info *grown = realloc(rec->history, 2 * cap * sizeof *grown);
+            if (!grown) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            rec->history = grown;
+            cap *= 2;
+        }
+        dg_version_from_row(stmt, &rec->history[rec->n_history++]);
+    }
+    sqlite3_finalize(stmt);
+    if (!rec->history || rc == SQLITE_NOMEM)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    if (rc != SQLITE_DONE)
+        return dg_catalog_error(archive->db, err, "read versions");
+    return DG_OK;
+}
+
+static dg_status version_id_of(dg_archive *archive, int64_t record_id, int number,
+                               int64_t *version_id, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db, "SELECT id FROM versions WHERE record_id = ? AND number = ?", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    sqlite3_bind_int(stmt, 2, number);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *version_id = sqlite3_column_int64(stmt, 0);
+    else if (rc == SQLITE_DONE)
+        st = dg_error_set(err, DG_ERR_NOT_FOUND, "no version %d", number);
+    else
+        st = dg_catalog_error(archive->db, err, "read version");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static dg_status load_pages(dg_archive *archive, int64_t version_id, dg_record *rec, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT seq, sha256, mime, lang, text_sha256, coalesce(confidence, -1) FROM pages"
+        " WHERE version_id = ? ORDER BY seq",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, version_id);
+    size_t cap = 4;
+    rec->pages = calloc(cap, sizeof *rec->pages);
+    int rc = SQLITE_DONE;
+    while (rec->pages && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (rec->n_pages == cap) {
+            dg_page_info *grown = realloc(rec->pages, 2 * cap * sizeof *grown);
+            if (!grown) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            rec->pages = grown;
+            cap *= 2;
+        }
+        dg_page_info *p = &rec->pages[rec->n_pages++];
+        p->seq = sqlite3_column_int(stmt, 0);
+        p->sha256 = dg_column_strdup(stmt, 1);
+        p->mime = dg_column_strdup(stmt, 2);
+        p->lang = dg_column_strdup(stmt, 3);
+        p->text_sha256 = dg_column_strdup(stmt, 4);
+        p->confidence = sqlite3_column_double(stmt, 5);
+    }
+    sqlite3_finalize(stmt);
+    if (!rec->pages || rc == SQLITE_NOMEM)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    return rc == SQLITE_DONE ? DG_OK : dg_catalog_error(archive->db, err, "read pages");
+}
+
+void dg_record_free(dg_record *rec)
+{
+    if (!rec)
+        return;
+    free(rec->refcode);
+    free(rec->created_at);
+    dg_version_info_free(&rec->version);
+    free(rec->text);
+    for (size_t i = 0; i < rec->n_pages; i++) {
+        free(rec->pages[i].sha256);
+        free(rec->pages[i].mime);
+        free(rec->pages[i].lang);
+        free(rec->pages[i].text_sha256);
+    }
+    free(rec->pages);
+    for (size_t i = 0; i < rec->n_history; i++)
+        dg_version_info_free(&rec->history[i]);
+    free(rec->history);
+    free(rec);
+}
+
+static char *strdup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void copy_version_info(const dg_version_info *from, dg_version_info *to)
+{
+    *to = *from;
+    to->created_at = strdup_or_null(from->created_at);
+    to->author = strdup_or_null(from->author);
+    to->reason = strdup_or_null(from->reason);
+    to->title = strdup_or_null(from->title);
+    to->category = strdup_or_null(from->category);
+    to->record_type = strdup_or_null(from->record_type);
+    to->doc_number = strdup_or_null(from->doc_number);
+    to->doc_date = strdup_or_null(from->doc_date);
+    to->department = strdup_or_null(from->department);
+    to->period = strdup_or_null(from->period);
+    to->location = strdup_or_null(from->location);
+    to->secrecy = strdup_or_null(from->secrecy);
+    to->source_batch = strdup_or_null(from->source_batch);
+    to->source_file = strdup_or_null(from->source_file);
+    to->text_sha256 = strdup_or_null(from->text_sha256);
+}
+
+static dg_status fill_record(dg_archive *archive, const dg_record_row *row, const char *refcode,
+                             int version, dg_record *rec, dg_error *err)
+{
+    rec->id = row->id;
+    rec->level = row->level;
+    rec->current_version = row->current_version;
+    rec->refcode = strdup(refcode);
+    dg_status st = load_history(archive, rec, err);
+    if (st != DG_OK)
+        return st;
+    int wanted = version ? version : row->current_version;
+    if (wanted < 1 || (size_t)wanted > rec->n_history)
+        return dg_error_set(err, DG_ERR_NOT_FOUND, "%s has no version %d (it has %zu)", refcode,
+                            wanted, rec->n_history);
+    copy_version_info(&rec->history[wanted - 1], &rec->version);
+    rec->created_at = strdup_or_null(rec->history[0].created_at);
+    int64_t version_id = 0;
+    st = version_id_of(archive, row->id, wanted, &version_id, err);
+    if (st == DG_OK)
+        st = load_pages(archive, version_id, rec, err);
+    if (st == DG_OK && rec->version.text_sha256) {
+        size_t len;
+        void *text;
+        st = dg_store_get(archive->store, rec->version.text_sha256, &text, &len, err);
+        if (st == DG_OK)
+            rec->text = text;
+        else
+            dg_error_prefix(err, "%s version %d text: ", refcode, wanted);
+    }
+    return st;
+}
+
+dg_status dg_record_get(dg_archive *archive, const dg_actor *actor, const char *refcode,
+                        int version, dg_record **out, dg_error *err)
+{
+    *out = NULL;
+    dg_record_row row;
+    dg_status st = dg_find_visible(archive, actor, refcode, "show", &row, err);
+    if (st != DG_OK)
+        return st;
+    dg_record *rec = calloc(1, sizeof *rec);
+    if (!rec)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    st = dg_catalog_begin_read(archive->db, err);
+    if (st == DG_OK) {
+        st = fill_record(archive, &row, refcode, version, rec, err);
+        dg_catalog_rollback(archive->db);
+    }
+    dg_log_event ev = {.action = "show", .refcode = refcode,
+                       .version = version ? version : row.current_version, .hits = -1,
+                       .outcome = st == DG_OK ? "ok" : st == DG_ERR_NOT_FOUND ? "not_found" : "error"};
+    dg_error log_err;
+    dg_status log_st = dg_log_append(archive, actor, NULL, &ev, &log_err);
+    if (st == DG_OK && log_st != DG_OK) {
+        /* A read that cannot be logged is not given out. */
+        st = log_st;
+        *err = log_err;
+    }
+    if (st != DG_OK) {
+        dg_record_free(rec);
+        return st;
+    }
+    *out = rec;
+    return DG_OK;
+}
+
+dg_status dg_record_page(dg_archive *archive, const dg_actor *actor, const char *refcode,
+                         int version, int seq, void **data, size_t *len, char **mime,
+                         dg_error *err)
+{
+    *data = NULL;
+    *mime = NULL;
+    dg_record_row row;
+    dg_status st = dg_find_visible(archive, actor, refcode, "page", &row, err);
+    if (st != DG_OK)
+        return st;
+    int wanted = version ? version : row.current_version;
+    sqlite3_stmt *stmt;
+    st = dg_catalog_prepare(archive->db,
+                            "SELECT p.sha256, p.mime FROM pages p JOIN versions v ON v.id ="
+                            " p.version_id WHERE v.record_id = ? AND v.number = ? AND p.seq = ?",
+                            &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, row.id);
+    sqlite3_bind_int(stmt, 2, wanted);
+    sqlite3_bind_int(stmt, 3, seq);
+    char hex[DG_SHA256_HEX] = "";
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        snprintf(hex, sizeof hex, "%s", (const char *)sqlite3_column_text(stmt, 0));
+        *mime = dg_column_strdup(stmt, 1);
+    }
+    sqlite3_finalize(stmt);
+    if (!hex[0])
+        return dg_error_set(err, DG_ERR_NOT_FOUND, "%s version %d has no page %d", refcode,
+                            wanted, seq);
+    st = dg_store_get(archive->store, hex, data, len, err);
+    char detail[32];
+    snprintf(detail, sizeof detail, "page %d", seq);
+    dg_log_event ev = {.action = "page", .refcode = refcode, .version = wanted, .hits = -1,
+                       .outcome = st == DG_OK ? "ok" : "error", .detail = detail};
+    dg_error log_err;
+    dg_status log_st = dg_log_append(archive, actor, NULL, &ev, &log_err);
+    if (st == DG_OK && log_st != DG_OK) {
+        st = log_st;
+        *err = log_err;
+    }
+    if (st != DG_OK) {
+        free(*data);
+        free(*mime);
+        *data = NULL;
+        *mime = NULL;
+    }
+    return st;
+}
+
+dg_status dg_record_find_by_source(dg_archive *archive, const char *source_sha256,
+                                   char refcode[DG_REFCODE_MAX], dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT r.refcode FROM versions v JOIN records r ON r.id = v.record_id"
+        " WHERE v.source_sha256 = ? AND r.state = 'live' LIMIT 1",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, source_sha256, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        snprintf(refcode, DG_REFCODE_MAX, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    else if (rc == SQLITE_DONE)
+        st = dg_error_set(err, DG_ERR_NOT_FOUND, "no record from that file");
+    else
+        st = dg_catalog_error(archive->db, err, "find by source");
+    sqlite3_finalize(stmt);
+    return st;
+}

@@ -1,0 +1,78 @@
+/*
+ * record_internal.h — pieces of record.c shared with version.c and search.c. Private to
+ * engine/.
+ */
+#ifndef DG_RECORD_INTERNAL_H
+#define DG_RECORD_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "store.h"
+
+/* The SQL condition under which the actor (:clearance, :uid) may see record r. */
+#define VISIBLE_TO_ACTOR                                                                    \
+    "(r.state = 'live' AND (r.level <= min(:clearance, 3) OR (r.level = 4 AND"            \
+    " (:clearance = 4 OR EXISTS (SELECT 1 FROM grants g WHERE g.record_id = r.id"           \
+    " AND g.user_id = :uid)))))"
+
+/* Columns read by dg_version_from_row (column 21 is the version id). */
+#define VERSION_COLUMNS                                                                     \
+    "v.number, v.created_at, coalesce(u.login, '?'), v.reason, v.title, v.category,"       \
+    " v.record_type, v.doc_number, v.doc_date, v.department, v.period, v.location,"        \
+    " v.secrecy, v.source_batch, v.source_file, v.text_sha256, v.year, v.level,"          \
+    " v.page_count, coalesce(v.ocr_confidence, -1), coalesce(v.class_confidence, -1), v.id"
+
+/* Objects stored for one write, remembered until their catalog rows are inserted. */
+typedef struct dg_object_list {
+    struct dg_stored_object {
+        char hex[DG_SHA256_HEX];
+        uint64_t size, stored_size;
+    } *items;
+    size_t count, cap;
+} dg_object_list;
+
+/* Hashes of one stored page: image, text (or empty) and boxes (or empty). */
+typedef struct dg_stored_page {
+    char image[DG_SHA256_HEX], text[DG_SHA256_HEX], boxes[DG_SHA256_HEX];
+} dg_stored_page;
+
+/* The fully resolved metadata of a version about to be written. */
+typedef struct version_fields {
+    const char *title, *category, *record_type, *doc_number, *doc_date, *department;
+    const char *location, *secrecy, *source_batch, *source_file, *source_sha256, *reason;
+    char period[8];
+    int year, level, page_count;
+    double ocr_confidence, class_confidence;
+    char text_sha[DG_SHA256_HEX]; /* empty when the version has no text */
+} version_fields;
+
+typedef struct dg_record_row {
+    int64_t id;
+    int level, current_version;
+} dg_record_row;
+
+dg_status dg_store_contents(dg_archive *archive, dg_object_list *objects, const char *text,
+                            const dg_page_input *pages, size_t n_pages, dg_stored_page *stored,
+                            char text_sha[DG_SHA256_HEX], dg_error *err);
+dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_error *err);
+dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
+                                const dg_actor *actor, const version_fields *v,
+                                int64_t *version_id, dg_error *err);
+dg_status dg_insert_page_rows(sqlite3 *db, int64_t version_id, const dg_page_input *pages,
+                              const dg_stored_page *stored, size_t n, dg_error *err);
+dg_status dg_copy_page_rows(sqlite3 *db, int64_t from_version, int64_t to_version, dg_error *err);
+dg_status dg_enqueue_version(sqlite3 *db, int64_t version_id, dg_error *err);
+dg_status dg_enqueue_record(sqlite3 *db, int64_t record_id, dg_error *err);
+dg_status dg_require_filer(dg_archive *archive, const dg_actor *actor, const char *action,
+                           const char *refcode, dg_error *err);
+dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char *refcode,
+                          const char *action, dg_record_row *row, dg_error *err);
+void dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v);
+void dg_version_info_free(dg_version_info *v);
+
+/* Indexes the queued work of a write just committed (write lock held). */
+dg_status dg_index_pending(dg_archive *archive, dg_error *err);
+
+#endif

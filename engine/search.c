@@ -1,0 +1,368 @@
+/*
+ * search.c — the engine's side of the full-text index: what a version contributes to it,
+ * searching as an actor, and rebuilding it from the catalog.
+ *
+ * The index enforces clearance inside the Xapian query (index.h). The engine adds a
+ * second, independent check: each hit's record is looked up with the same visibility
+ * rule in the catalog before its metadata is given out, so a stale index can at worst
+ * hide a record, never show one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive_internal.h"
+#include "catalog.h"
+#include "log.h"
+#include "record.h"
+#include "record_internal.h"
+#include "vocab.h"
+
+/* Catalog fields of one version, as the index needs them. */
+typedef struct index_source {
+    int64_t record_id;
+    int number, current_version, level, year;
+    char *refcode, *title, *doc_number, *department, *category, *record_type, *period;
+    char *doc_date, *text_sha;
+    char *state;
+} index_source;
+
+static void index_source_free(index_source *s)
+{
+    free(s->refcode);
+    free(s->title);
+    free(s->doc_number);
+    free(s->department);
+    free(s->category);
+    free(s->record_type);
+    free(s->period);
+    free(s->doc_date);
+    free(s->text_sha);
+    free(s->state);
+}
+
+static dg_status load_index_source(dg_archive *archive, int64_t version_id, index_source *s,
+                                   dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT r.id, v.number, r.current_version, r.level, v.year, r.refcode, v.title,"
+        " v.doc_number, v.department, v.category, v.record_type, v.period, v.doc_date,"
+        " v.text_sha256, r.state FROM versions v JOIN records r ON r.id = v.record_id"
+        " WHERE v.id = ?",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, version_id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        s->record_id = sqlite3_column_int64(stmt, 0);
+        s->number = sqlite3_column_int(stmt, 1);
+        s->current_version = sqlite3_column_int(stmt, 2);
+        s->level = sqlite3_column_int(stmt, 3);
+        s->year = sqlite3_column_int(stmt, 4);
+        s->refcode = dg_column_strdup(stmt, 5);
+        s->title = dg_column_strdup(stmt, 6);
+        s->doc_number = dg_column_strdup(stmt, 7);
+        s->department = dg_column_strdup(stmt, 8);
+        s->category = dg_column_strdup(stmt, 9);
+        s->record_type = dg_column_strdup(stmt, 10);
+        s->period = dg_column_strdup(stmt, 11);
+        s->doc_date = dg_column_strdup(stmt, 12);
+        s->text_sha = dg_column_strdup(stmt, 13);
+        s->state = dg_column_strdup(stmt, 14);
+    } else {
+        st = rc == SQLITE_DONE ? dg_error_set(err, DG_ERR_NOT_FOUND, "version %lld is gone",
+                                              (long long)version_id)
+                               : dg_catalog_error(archive->db, err, "read version for index");
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static dg_status load_grants(dg_archive *archive, int64_t record_id, int64_t **ids, size_t *n,
+                             dg_error *err)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(archive->db, "SELECT user_id FROM grants WHERE record_id = ?",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    size_t cap = 0;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 4;
+            int64_t *grown = realloc(*ids, cap * sizeof *grown);
+            if (!grown) {
+                sqlite3_finalize(stmt);
+                return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            }
+            *ids = grown;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    return DG_OK;
+}
+
+/* Category keys are stored in the catalog; the index filters and facets on codes. */
+static const char *category_code_of(const char *key)
+{
+    dg_category cat;
+    return key && dg_category_parse(key, &cat, NULL) == DG_OK ? dg_category_code(cat) : "?";
+}
+
+static dg_status put_version(dg_archive *archive, dg_index *index, int64_t version_id,
+                             const index_source *s, dg_error *err)
+{
+    char *body = NULL;
+    size_t len = 0;
+    dg_status st = DG_OK;
+    if (s->text_sha)
+        st = dg_store_get(archive->store, s->text_sha, (void **)&body, &len, err);
+    int64_t *grants = NULL;
+    size_t n_grants = 0;
+    if (st == DG_OK)
+        st = load_grants(archive, s->record_id, &grants, &n_grants, err);
+    if (st == DG_OK) {
+        dg_index_doc doc = {
+            .version_id = version_id, .record_id = s->record_id,
+            .version_number = s->number, .is_current = s->number == s->current_version,
+            .refcode = s->refcode, .title = s->title, .doc_number = s->doc_number,
+            .body = body, .department = s->department,
+            .category = category_code_of(s->category), .record_type = s->record_type,
+            .period = s->period, .date = s->doc_date, .year = s->year, .level = s->level,
+            .grants = grants, .n_grants = n_grants,
+        };
+        st = dg_index_put(index, &doc, err);
+    }
+    free(body);
+    free(grants);
+    return st;
+}
+
+dg_status dg_record_index_version(dg_archive *archive, dg_index *index, int64_t version_id,
+                                  dg_error *err)
+{
+    index_source s = {0};
+    dg_status st = load_index_source(archive, version_id, &s, err);
+    if (st == DG_ERR_NOT_FOUND) /* destroyed since it was queued */
+        return dg_index_delete_version(index, version_id, err);
+    if (st == DG_OK && strcmp(s.state, "live") != 0)
+        st = dg_index_delete_version(index, version_id, err);
+    else if (st == DG_OK)
+        st = put_version(archive, index, version_id, &s, err);
+    index_source_free(&s);
+    if (st != DG_OK)
+        dg_error_prefix(err, "indexing version %lld: ", (long long)version_id);
+    return st;
+}
+
+/* ---- search ---------------------------------------------------------------------- */
+
+static void hit_free(dg_search_hit *h)
+{
+    free(h->refcode);
+    free(h->title);
+    free(h->category);
+    free(h->record_type);
+    free(h->doc_number);
+    free(h->doc_date);
+    free(h->period);
+    free(h->snippet);
+}
+
+/* Facet arrays are moved over from the index result, so this result owns them. */
+static void free_facets(dg_facet_count *facets, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(facets[i].value);
+    free(facets);
+}
+
+void dg_search_result_free(dg_search_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_hits; i++)
+        hit_free(&r->hits[i]);
+    free(r->hits);
+    free_facets(r->by_category, r->n_category);
+    free_facets(r->by_year, r->n_year);
+    free_facets(r->by_period, r->n_period);
+    free(r);
+}
+
+/* Fills a hit from the catalog, returning 0 when the actor may not see its record. */
+static int describe_hit(dg_archive *archive, const dg_actor *actor, const dg_index_hit *ih,
+                        dg_search_hit *h)
+{
+    sqlite3_stmt *stmt;
+    if (dg_catalog_prepare(archive->db,
+                           "SELECT r.refcode, v.title, v.category, v.record_type, v.doc_number,"
+                           " v.doc_date, v.period, v.year, r.level, v.number,"
+                           " v.number = r.current_version"
+                           " FROM versions v JOIN records r ON r.id = v.record_id"
+                           " WHERE v.id = :vid AND " VISIBLE_TO_ACTOR,
+                           &stmt, NULL) != DG_OK)
+        return 0;
+    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":vid"), ih->version_id);
+    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
+    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    int found = sqlite3_step(stmt) == SQLITE_ROW;
+    if (found) {
+        h->refcode = dg_column_strdup(stmt, 0);
+        h->title = dg_column_strdup(stmt, 1);
+        h->category = dg_column_strdup(stmt, 2);
+        h->record_type = dg_column_strdup(stmt, 3);
+        h->doc_number = dg_column_strdup(stmt, 4);
+        h->doc_date = dg_column_strdup(stmt, 5);
+        h->period = dg_column_strdup(stmt, 6);
+        h->year = sqlite3_column_int(stmt, 7);
+        h->level = sqlite3_column_int(stmt, 8);
+        h->version = sqlite3_column_int(stmt, 9);
+        h->is_current = sqlite3_column_int(stmt, 10);
+        h->score = ih->score;
+        h->snippet = ih->snippet ? strdup(ih->snippet) : NULL;
+    }
+    sqlite3_finalize(stmt);
+    return found;
+}
+
+static dg_status build_result(dg_archive *archive, const dg_actor *actor, dg_index_result *ir,
+                              dg_search_result *out, dg_error *err)
+{
+    out->total = ir->total;
+    out->hits = calloc(ir->n_hits ? ir->n_hits : 1, sizeof *out->hits);
+    if (!out->hits)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < ir->n_hits; i++) {
+        if (describe_hit(archive, actor, &ir->hits[i], &out->hits[out->n_hits]))
+            out->n_hits++;
+    }
+    /* Move the facets over: the index computed them over permitted documents only. */
+    out->by_category = ir->by_category, out->n_category = ir->n_category;
+    out->by_year = ir->by_year, out->n_year = ir->n_year;
+    out->by_period = ir->by_period, out->n_period = ir->n_period;
+    ir->by_category = ir->by_year = ir->by_period = NULL;
+    ir->n_category = ir->n_year = ir->n_period = 0;
+    return DG_OK;
+}
+
+dg_status dg_search(dg_archive *archive, const dg_actor *actor, const dg_index_query *query,
+                    const char *hl_start, const char *hl_end, dg_search_result **out,
+                    dg_error *err)
+{
+    *out = NULL;
+    dg_index *index;
+    dg_index_result *ir = NULL;
+    dg_index_viewer viewer = {.user_id = actor->user_id, .clearance = actor->clearance};
+    dg_status st = dg_archive_index_reader(archive, &index, err);
+    if (st == DG_OK)
+        st = dg_index_search(index, &viewer, query, hl_start, hl_end, &ir, err);
+    dg_search_result *result = NULL;
+    if (st == DG_OK) {
+        result = calloc(1, sizeof *result);
+        st = result ? build_result(archive, actor, ir, result, err)
+                    : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    }
+    dg_index_result_free(ir);
+    dg_log_event ev = {.action = "search", .query = query->text ? query->text : "",
+                       .hits = result ? (long)result->total : -1,
+                       .outcome = st == DG_OK ? "ok" : st == DG_ERR_QUERY ? "bad_query" : "error",
+                       .detail = query->all_versions ? "all versions" : NULL};
+    dg_error log_err;
+    dg_status log_st = dg_log_append(archive, actor, NULL, &ev, &log_err);
+    if (st == DG_OK && log_st != DG_OK) {
+        st = log_st;
+        *err = log_err;
+    }
+    if (st != DG_OK) {
+        dg_search_result_free(result);
+        return st;
+    }
+    *out = result;
+    return DG_OK;
+}
+
+/* ---- reindex --------------------------------------------------------------------- */
+
+static dg_status count_versions(dg_archive *archive, uint64_t *count, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(archive->db,
+                                      "SELECT count(*) FROM versions v JOIN records r"
+                                      " ON r.id = v.record_id WHERE r.state = 'live'",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    *count = sqlite3_step(stmt) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_finalize(stmt);
+    return DG_OK;
+}
+
+static dg_status index_all_versions(dg_archive *archive, dg_index *index, uint64_t total,
+                                    uint64_t *done, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(archive->db,
+                                      "SELECT v.id FROM versions v JOIN records r"
+                                      " ON r.id = v.record_id WHERE r.state = 'live' ORDER BY v.id",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    int rc;
+    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        st = dg_record_index_version(archive, index, sqlite3_column_int64(stmt, 0), err);
+        if (st == DG_OK && ++*done % 256 == 0)
+            dg_archive_progress(archive, "reindex", *done, total);
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+dg_status dg_reindex(dg_archive *archive, const dg_actor *actor, uint64_t *versions,
+                     dg_error *err)
+{
+    *versions = 0;
+    dg_status st = dg_require_filer(archive, actor, "reindex", NULL, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_archive_lock_write(archive, err);
+    if (st != DG_OK)
+        return st;
+    dg_index *index = NULL;
+    uint64_t total = 0;
+    st = dg_archive_index_writer(archive, &index, err);
+    if (st == DG_OK)
+        st = count_versions(archive, &total, err);
+    if (st == DG_OK)
+        st = dg_catalog_begin_read(archive->db, err);
+    if (st == DG_OK) {
+        st = dg_index_clear(index, err);
+        if (st == DG_OK)
+            st = index_all_versions(archive, index, total, versions, err);
+        dg_catalog_rollback(archive->db);
+    }
+    if (st == DG_OK)
+        st = dg_index_commit(index, err);
+    if (st == DG_OK)
+        st = dg_catalog_exec(archive->db, "DELETE FROM index_queue", err);
+    dg_archive_progress(archive, "reindex", *versions, total);
+    dg_archive_unlock_write(archive);
+    char detail[64];
+    snprintf(detail, sizeof detail, "%llu versions", (unsigned long long)*versions);
+    dg_log_event ev = {.action = "reindex", .hits = -1,
+                       .outcome = st == DG_OK ? "ok" : "error", .detail = detail};
+    dg_error log_err;
+    dg_status log_st = dg_log_append(archive, actor, NULL, &ev, &log_err);
+    if (st == DG_OK && log_st != DG_OK) {
+        st = log_st;
+        *err = log_err;
+    }
+    return st;
+}
