@@ -34,6 +34,10 @@
 
 #include "../engine/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct dg_index dg_index;
 
 enum { DG_INDEX_READ = 0, DG_INDEX_WRITE = 1 };
@@ -139,5 +143,9 @@ dg_status dg_index_search(dg_index *index, const dg_index_viewer *viewer,
                           const dg_index_query *query, const char *hl_start,
                           const char *hl_end, dg_index_result **out, dg_error *err);
 void dg_index_result_free(dg_index_result *result);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
