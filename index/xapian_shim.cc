@@ -681,6 +681,9 @@ std::string render_snippet(const std::string &display, const std::vector<utf8_ch
     while (first < n && !mark[first])
         first++;
     size_t start = first < n && first > SNIPPET_LEAD ? first - SNIPPET_LEAD : 0;
+    /* Near the end of the text, show a full window rather than a short tail. */
+    if (start > 0 && start + SNIPPET_CHARS > n)
+        start = n > SNIPPET_CHARS ? n - SNIPPET_CHARS : 0;
     size_t end = start + SNIPPET_CHARS < n ? start + SNIPPET_CHARS : n;
     std::string out;
     if (start > 0)
