@@ -40,7 +40,7 @@ MODE_FLAGS ?= $(OPT)
 LIB_OBJ := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_CXX:%.cc=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit e2e install format lint clean deps test-bins
+.PHONY: all check unit e2e install format lint clean deps test-bins bench
 
 all: $(BUILD)/dangan
 
@@ -92,3 +92,15 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/cli/main.d
+
+# Benchmark of the full-text index (not part of `make check`): build/bench/search [N].
+bench: $(BUILD)/bench/search $(BUILD)/bench/raw_xapian
+
+$(BUILD)/bench/search: bench/search.c bench/corpus.h $(BUILD)/libdangan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
+	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)
+
+$(BUILD)/bench/raw_xapian: bench/raw_xapian.cc bench/corpus.h
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_BASE) $(OPT) -o $@ $< $(LIBS)

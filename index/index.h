@@ -34,6 +34,10 @@
 
 #include "../engine/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct dg_index dg_index;
 
 enum { DG_INDEX_READ = 0, DG_INDEX_WRITE = 1 };
@@ -129,6 +133,30 @@ typedef struct dg_index_result {
 } dg_index_result;
 
 /*
+ * Query language (Xapian's QueryParser, on folded text, CJK n-grams):
+ *   - words are ANDed; OR, NOT, AND, +word, -word and (grouping) work as in Xapian;
+ *     "quoted words" are a phrase (also for Chinese: "会议纪要" needs the four characters
+ *     in a row); English words are stemmed (reports finds report), except words typed
+ *     with a capital first letter, which Xapian's STEM_SOME treats as names and keeps as is;
+ *   - title:, no: (document number), ref: (reference code) and dept: restrict a word or a
+ *     "phrase" to one field; the default field is title + document number + body;
+ *   - a document number typed with its brackets, 校办〔2024〕12号, also with 【】（）［］[]
+ *     or ASCII () glued to the word before them, is searched as the phrase 校办 2024 12号;
+ *     its parts (校办, 2024, 12号) each find it too;
+ *   - refused as DG_ERR_QUERY, because Xapian would silently guess and hide the mistake:
+ *     an unclosed quotation mark, unbalanced parentheses, a field prefix with nothing after
+ *     it ("title:"), and an operator without operands ("AND", "budget OR", "NOT x").
+ *   - a query of only spaces (or NULL) matches every permitted document (for browsing by
+ *     filter); one of only punctuation matches nothing.
+ * Hits are current versions unless all_versions; totals and facet counts are exact.
+ * Sorting by date uses the document date, else the formation year (YYYY-00-00); documents
+ * with neither sort first in DG_SORT_DATE_ASC.
+ *
+ * Snippets: about 200 characters of the body, starting a little before the first matched
+ * word (the whole body when shorter), white space runs folded to one space, "…" where text
+ * was cut, never cut inside a character. When folding changes the number of characters of
+ * a body (rare with OpenCC t2s), the snippet shows the folded (simplified) text instead.
+ *
  * Runs a query as viewer. hl_start/hl_end wrap highlighted words in snippets (e.g.
  * "\x1b[1m"/"\x1b[0m" for a terminal, or "[" "]"). Snippets are in the document's own
  * script even though matching is on folded text. A malformed query is DG_ERR_QUERY
@@ -139,5 +167,9 @@ dg_status dg_index_search(dg_index *index, const dg_index_viewer *viewer,
                           const dg_index_query *query, const char *hl_start,
                           const char *hl_end, dg_index_result **out, dg_error *err);
 void dg_index_result_free(dg_index_result *result);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,0 +1,1096 @@
+/*
+ * xapian_shim.cc — the full-text index (index/index.h) over Xapian 1.4; dangan's only C++.
+ *
+ * This file owns the Xapian database of one archive's index/ folder and everything about
+ * how records become terms. Like notmuch's lib/database.cc it is a plain C API in front of
+ * Xapian: every entry point runs its body inside guarded(), which catches every Xapian::Error,
+ * std::bad_alloc and anything else and turns it into a dg_status plus a one-line message.
+ * No exception ever reaches a C caller.
+ *
+ * Layout of one index document (one record version):
+ *   terms   unprefixed: title, document number, body (folded, CJK n-grams, English stems)
+ *           S title, XNO document number, XREF reference code, XDEPT department (positional)
+ *           boolean: Q<version id>, XREC<record id>, XCAT, XTYPE, XPERIOD, XLEVEL<n>,
+ *           XGRANT<user id>, XYEAR<year>, XCURRENT (newest version of its record)
+ *   values  0 category, 1 year, 2 period (facets); 3 date sort key "YYYY-MM-DD"
+ *   data    "dg1\n<version id>\n<record id>\n<version number>\n<is current>\n" + original body,
+ *           so snippets can be cut from the document's own script.
+ *
+ * Clearance is an OP_FILTER over XLEVEL/XGRANT terms wrapped around every user query, and the
+ * match is run with check_at_least = number of documents, so totals and facet counts are
+ * exact and computed over permitted documents only.
+ */
+/* The headers are C: their functions have C linkage (status.c, fold.c are C). */
+extern "C" {
+#include "index.h"
+
+#include "fold.h"
+}
+
+#include <xapian.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <ftw.h>
+#include <new>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <unordered_set>
+#include <vector>
+
+namespace {
+
+enum { SLOT_CATEGORY = 0, SLOT_YEAR = 1, SLOT_PERIOD = 2, SLOT_DATE = 3 };
+
+/* Snippets are about this many characters (code points) of body text. */
+const size_t SNIPPET_CHARS = 200;
+/* Characters of context shown before the first highlighted word. */
+const size_t SNIPPET_LEAD = 40;
+/* Xapian's hard limit on a term is 245 bytes; keep boolean terms well below it. */
+const size_t MAX_FILTER_VALUE = 200;
+/* Reads retried after a concurrent writer's commit invalidated our snapshot. */
+const int READ_RETRIES = 5;
+/* The largest page of hits one search returns. */
+const size_t MAX_LIMIT = 10000;
+
+/* Thrown inside the shim only, for failures that are not Xapian's (folding, usage). */
+struct shim_error {
+    dg_status status;
+    std::string msg;
+};
+
+} // namespace
+
+struct dg_index {
+    std::string path;
+    int mode;
+    Xapian::WritableDatabase wdb; /* open when mode == DG_INDEX_WRITE */
+    Xapian::Database rdb;         /* open when mode == DG_INDEX_READ */
+    dg_folder *folder;
+    Xapian::Stem stemmer;
+    Xapian::TermGenerator termgen;
+    Xapian::QueryParser parser;
+
+    Xapian::Database &db() { return mode == DG_INDEX_WRITE ? wdb : rdb; }
+};
+
+namespace {
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+/*
+ * Runs body and converts whatever it throws into a status and message. Every public
+ * function goes through here: this is the one place exceptions stop.
+ */
+template <class Body>
+dg_status guarded(dg_error *err, const std::string &what, Body &&body)
+{
+    try {
+        return body();
+    } catch (const shim_error &e) {
+        return dg_error_set(err, e.status, "%s: %s", what.c_str(), e.msg.c_str());
+    } catch (const Xapian::DatabaseLockError &e) {
+        return dg_error_set(err, DG_ERR_BUSY, "%s: index is locked by another writer (%s)",
+                            what.c_str(), e.get_msg().c_str());
+    } catch (const Xapian::QueryParserError &e) {
+        return dg_error_set(err, DG_ERR_QUERY, "%s: malformed query: %s", what.c_str(),
+                            e.get_msg().c_str());
+    } catch (const Xapian::Error &e) {
+        return dg_error_set(err, DG_ERR_INDEX, "%s: %s: %s", what.c_str(), e.get_type(),
+                            e.get_msg().c_str());
+    } catch (const std::bad_alloc &) {
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", what.c_str());
+    } catch (const std::exception &e) {
+        return dg_error_set(err, DG_ERR_INTERNAL, "%s: %s", what.c_str(), e.what());
+    } catch (...) {
+        return dg_error_set(err, DG_ERR_INTERNAL, "%s: unknown exception", what.c_str());
+    }
+}
+
+[[noreturn]] void fail(dg_status status, const std::string &msg)
+{
+    throw shim_error{status, msg};
+}
+
+/* ---- UTF-8 ------------------------------------------------------------------------------ */
+
+/* One decoded character and where its bytes are in the source string. */
+struct utf8_char {
+    uint32_t cp;
+    size_t at, len;
+};
+
+/* Decodes text; an invalid byte becomes U+FFFD of length 1, so nothing is ever skipped. */
+std::vector<utf8_char> utf8_decode(const std::string &text)
+{
+    std::vector<utf8_char> out;
+    out.reserve(text.size());
+    const unsigned char *s = (const unsigned char *)text.data();
+    size_t n = text.size(), i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        uint32_t cp = c;
+        bool ok = len != 0 && i + len <= n;
+        if (ok && len > 1) {
+            cp = c & (0x7F >> len);
+            for (size_t k = 1; k < len; k++) {
+                if ((s[i + k] & 0xC0) != 0x80) {
+                    ok = false;
+                    break;
+                }
+                cp = (cp << 6) | (s[i + k] & 0x3F);
+            }
+        }
+        if (!ok) {
+            out.push_back({0xFFFD, i, 1});
+            i++;
+            continue;
+        }
+        out.push_back({cp, i, len});
+        i += len;
+    }
+    return out;
+}
+
+void utf8_append(std::string &out, uint32_t cp)
+{
+    Xapian::Unicode::append_utf8(out, cp);
+}
+
+/* The ranges Xapian 1.4's CJK n-gram tokenizer treats as CJK. */
+bool is_cjk(uint32_t cp)
+{
+    return (cp >= 0x2E80 && cp <= 0x2FDF) || (cp >= 0x2FF0 && cp <= 0x9FFF) ||
+           (cp >= 0xA700 && cp <= 0xA71F) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+           (cp >= 0xFF00 && cp <= 0xFFEF) || (cp >= 0x20000 && cp <= 0x2A6DF) ||
+           (cp >= 0x2F800 && cp <= 0x2FA1F);
+}
+
+bool is_space(uint32_t cp)
+{
+    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' ||
+           cp == 0x3000;
+}
+
+/*
+ * Brackets of Chinese document numbers: 校办〔2024〕12号 is also typed with 【】, （）, ［］,
+ * 〖〗 or [] . All of them are separators inside a number, at index and query time alike.
+ * ASCII () are not listed: in a query they group (see rewrite_code_tokens).
+ */
+bool is_code_bracket(uint32_t cp)
+{
+    switch (cp) {
+    case 0x3014: case 0x3015: /* 〔〕 */
+    case 0x3010: case 0x3011: /* 【】 */
+    case 0x3016: case 0x3017: /* 〖〗 */
+    case 0xFF08: case 0xFF09: /* （） */
+    case 0xFF3B: case 0xFF3D: /* ［］ */
+    case '[': case ']':
+        return true;
+    }
+    return false;
+}
+
+/*
+ * The middle dot of reference codes (X001-XZ·2024-D10-0001) is a word character to Xapian,
+ * which would glue "xz·2024" into one term; as a hyphen it keeps the code one phrase whose
+ * parts are each findable.
+ */
+const uint32_t MIDDLE_DOT = 0x00B7;
+
+/* Index-time text normalisation: every bracket (ASCII ones too) to a space, · to '-'. */
+std::string normalise_for_index(const std::string &text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (const utf8_char &c : utf8_decode(text)) {
+        if (is_code_bracket(c.cp) || c.cp == '(' || c.cp == ')')
+            out += ' ';
+        else if (c.cp == MIDDLE_DOT)
+            out += '-';
+        else
+            out.append(text, c.at, c.len);
+    }
+    return out;
+}
+
+/* ---- folding ---------------------------------------------------------------------------- */
+
+std::string fold_text(dg_index *index, const std::string &text)
+{
+    if (text.empty())
+        return text;
+    char *folded = NULL;
+    dg_error err;
+    dg_status st = dg_fold(index->folder, text.data(), text.size(), &folded, &err);
+    if (st != DG_OK)
+        fail(st, err.msg);
+    std::string out(folded);
+    free(folded);
+    return out;
+}
+
+/* ---- indexing --------------------------------------------------------------------------- */
+
+std::string id_term(int64_t version_id) { return "Q" + std::to_string(version_id); }
+std::string record_term(int64_t record_id) { return "XREC" + std::to_string(record_id); }
+std::string level_term(int level) { return "XLEVEL" + std::to_string(level); }
+std::string grant_term(int64_t user_id) { return "XGRANT" + std::to_string(user_id); }
+std::string year_term(int year) { return "XYEAR" + std::to_string(year); }
+const char *const CURRENT_TERM = "XCURRENT";
+
+void check_filter_value(const char *name, const char *value)
+{
+    if (value && strlen(value) > MAX_FILTER_VALUE)
+        fail(DG_ERR_USAGE, std::string(name) + " is longer than 200 bytes");
+}
+
+/* Sort key for dates: the document date when well formed, else the formation year. */
+std::string date_key(const char *date, int year)
+{
+    if (date && strlen(date) == 10 && date[4] == '-' && date[7] == '-')
+        return date;
+    if (year > 0) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%04d-00-00", year);
+        return buf;
+    }
+    return "";
+}
+
+/*
+ * Indexes one text field into termgen's current document: with its field prefix, and (for
+ * fields of the default field) unprefixed too. The gap keeps phrases from spanning fields.
+ */
+void index_field(dg_index *index, const char *text, const char *prefix, bool in_default)
+{
+    if (!text || !*text)
+        return;
+    std::string folded = fold_text(index, normalise_for_index(text));
+    if (prefix)
+        index->termgen.index_text(folded, 1, prefix);
+    if (in_default)
+        index->termgen.index_text(folded);
+    index->termgen.increase_termpos(100);
+}
+
+void add_boolean(Xapian::Document &doc, const std::string &prefix, const char *value)
+{
+    if (value && *value)
+        doc.add_boolean_term(prefix + value);
+}
+
+std::string document_data(const dg_index_doc *d)
+{
+    std::string data = "dg1\n" + std::to_string(d->version_id) + "\n" +
+                       std::to_string(d->record_id) + "\n" +
+                       std::to_string(d->version_number) + "\n" + (d->is_current ? "1" : "0") +
+                       "\n";
+    if (d->body)
+        data += d->body;
+    return data;
+}
+
+void validate_doc(const dg_index_doc *d)
+{
+    if (d->level < 0 || d->level > 4)
+        fail(DG_ERR_USAGE, "access level " + std::to_string(d->level) + " is not 0..4");
+    check_filter_value("category", d->category);
+    check_filter_value("record type", d->record_type);
+    check_filter_value("period", d->period);
+    if (d->n_grants > 0 && !d->grants)
+        fail(DG_ERR_USAGE, "grant list is NULL but n_grants > 0");
+}
+
+Xapian::Document build_document(dg_index *index, const dg_index_doc *d)
+{
+    Xapian::Document doc;
+    index->termgen.set_document(doc);
+    index_field(index, d->title, "S", true);
+    index_field(index, d->doc_number, "XNO", true);
+    index_field(index, d->refcode, "XREF", false);
+    index_field(index, d->department, "XDEPT", false);
+    index_field(index, d->body, NULL, true);
+
+    doc.add_boolean_term(id_term(d->version_id));
+    doc.add_boolean_term(record_term(d->record_id));
+    doc.add_boolean_term(level_term(d->level));
+    add_boolean(doc, "XCAT", d->category);
+    add_boolean(doc, "XTYPE", d->record_type);
+    add_boolean(doc, "XPERIOD", d->period);
+    if (d->year != 0)
+        doc.add_boolean_term(year_term(d->year));
+    if (d->is_current)
+        doc.add_boolean_term(CURRENT_TERM);
+    for (size_t i = 0; i < d->n_grants; i++)
+        doc.add_boolean_term(grant_term(d->grants[i]));
+
+    if (d->category)
+        doc.add_value(SLOT_CATEGORY, d->category);
+    if (d->year != 0)
+        doc.add_value(SLOT_YEAR, std::to_string(d->year));
+    if (d->period)
+        doc.add_value(SLOT_PERIOD, d->period);
+    std::string key = date_key(d->date, d->year);
+    if (!key.empty())
+        doc.add_value(SLOT_DATE, key);
+    doc.set_data(document_data(d));
+    return doc;
+}
+
+/* ---- query text ------------------------------------------------------------------------- */
+
+/* Field prefixes a user may type, and the term prefixes they stand for. */
+struct field_prefix {
+    const char *name;
+    const char *term_prefix;
+};
+const field_prefix FIELD_PREFIXES[] = {
+    {"title", "S"}, {"no", "XNO"}, {"ref", "XREF"}, {"dept", "XDEPT"}};
+
+bool is_ascii_alpha(uint32_t cp) { return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'); }
+
+/*
+ * Rewrites one whitespace-free query token that carries document-number brackets, e.g.
+ * no:校办〔2024〕12号 or 校办(2024)12号, into a phrase: no:"校办 2024 12号". A '(' glued to
+ * a word on its left is a bracket, not grouping; '(' at the token start and unmatched ')' at
+ * its end stay query syntax. Tokens without such brackets come back unchanged.
+ */
+std::string rewrite_code_token(const std::vector<uint32_t> &tok)
+{
+    size_t i = 0;
+    std::string lead, prefix, body, trail;
+    while (i < tok.size() && (tok[i] == '(' || tok[i] == '+' || tok[i] == '-'))
+        utf8_append(lead, tok[i++]);
+    size_t j = i;
+    while (j < tok.size() && is_ascii_alpha(tok[j]))
+        j++;
+    if (j > i && j < tok.size() && tok[j] == ':') {
+        for (; i <= j; i++)
+            utf8_append(prefix, tok[i]);
+    }
+    bool has_bracket = false, has_quote = false;
+    int inner = 0;
+    size_t closes = 0;
+    for (; i < tok.size(); i++) {
+        uint32_t cp = tok[i];
+        if (cp == '"' || cp == 0x201C || cp == 0x201D)
+            has_quote = true;
+        bool bracket = is_code_bracket(cp) || (cp == '(' && !body.empty());
+        if (cp == ')' && inner > 0) {
+            inner--;
+            bracket = true;
+        } else if (cp == '(' && bracket) {
+            inner++;
+        } else if (cp == ')') {
+            closes++; /* grouping close: must be trailing */
+            continue;
+        }
+        if (closes > 0) { /* ')' followed by more text: it was a bracket after all */
+            body.append(closes, ' ');
+            closes = 0;
+            has_bracket = true;
+        }
+        if (bracket) {
+            has_bracket = true;
+            body += ' ';
+        } else {
+            utf8_append(body, cp);
+        }
+    }
+    trail.append(closes, ')');
+    if (!has_bracket) {
+        std::string same;
+        for (uint32_t cp : tok)
+            utf8_append(same, cp);
+        return same;
+    }
+    size_t a = body.find_first_not_of(' '), b = body.find_last_not_of(' ');
+    body = a == std::string::npos ? std::string() : body.substr(a, b - a + 1);
+    if (has_quote || body.empty())
+        return lead + prefix + body + trail;
+    return lead + prefix + "\"" + body + "\"" + trail;
+}
+
+std::string rewrite_code_tokens(const std::string &text)
+{
+    std::string out;
+    std::vector<uint32_t> tok;
+    for (const utf8_char &c : utf8_decode(text)) {
+        if (is_space(c.cp)) {
+            out += rewrite_code_token(tok);
+            tok.clear();
+            out += ' ';
+        } else {
+            tok.push_back(c.cp == MIDDLE_DOT ? '-' : c.cp);
+        }
+    }
+    out += rewrite_code_token(tok);
+    return out;
+}
+
+/*
+ * Xapian's QueryParser forgives much (an unclosed quote or parenthesis, "title:" alone). A
+ * person who typed those made a mistake the result would hide, so they are refused here
+ * with a message saying what to fix. Errors it does report (a bare AND) arrive as
+ * QueryParserError and become DG_ERR_QUERY in guarded().
+ */
+void validate_query(const std::string &q)
+{
+    size_t quotes = 0;
+    int depth = 0;
+    bool in_quote = false;
+    std::vector<utf8_char> cs = utf8_decode(q);
+    for (size_t i = 0; i < cs.size(); i++) {
+        uint32_t cp = cs[i].cp;
+        if (cp == '"' || cp == 0x201C || cp == 0x201D) {
+            quotes++;
+            in_quote = !in_quote;
+        } else if (!in_quote && cp == '(') {
+            depth++;
+        } else if (!in_quote && cp == ')') {
+            if (--depth < 0)
+                fail(DG_ERR_QUERY, "malformed query: ')' without a matching '('");
+        }
+    }
+    if (quotes % 2 != 0)
+        fail(DG_ERR_QUERY, "malformed query: a quotation mark is not closed");
+    if (depth != 0)
+        fail(DG_ERR_QUERY, "malformed query: '(' without a matching ')'");
+    for (const field_prefix &f : FIELD_PREFIXES) {
+        std::string key = std::string(f.name) + ":";
+        for (size_t at = q.find(key); at != std::string::npos; at = q.find(key, at + 1)) {
+            bool starts = at == 0 || strchr(" (+-", q[at - 1]) != NULL;
+            size_t next = at + key.size();
+            bool empty = next >= q.size() || q[next] == ' ' || q[next] == ')';
+            if (starts && empty)
+                fail(DG_ERR_QUERY, "malformed query: '" + key +
+                                       "' needs a word or a quoted phrase after it");
+        }
+    }
+}
+
+Xapian::Query parse_user_query(dg_index *index, const char *text)
+{
+    if (!text)
+        return Xapian::Query::MatchAll;
+    std::string folded = fold_text(index, rewrite_code_tokens(text));
+    if (folded.find_first_not_of(" ") == std::string::npos)
+        return Xapian::Query::MatchAll;
+    validate_query(folded);
+    return index->parser.parse_query(folded, Xapian::QueryParser::FLAG_DEFAULT |
+                                                 Xapian::QueryParser::FLAG_CJK_NGRAM);
+}
+
+/* ---- filters ---------------------------------------------------------------------------- */
+
+/*
+ * The clearance filter, the rule of index.h: levels 0..min(C,3), and level 4 when C is 4
+ * or the viewer holds a grant on the document.
+ */
+Xapian::Query permission_filter(const dg_index_viewer *viewer)
+{
+    std::vector<Xapian::Query> allowed;
+    int top = viewer->clearance < 3 ? viewer->clearance : 3;
+    for (int level = 0; level <= top; level++)
+        allowed.emplace_back(level_term(level));
+    if (viewer->clearance >= 4)
+        allowed.emplace_back(level_term(4));
+    else
+        allowed.emplace_back(Xapian::Query::OP_AND, Xapian::Query(level_term(4)),
+                             Xapian::Query(grant_term(viewer->user_id)));
+    return Xapian::Query(Xapian::Query::OP_OR, allowed.begin(), allowed.end());
+}
+
+/* Years are few: the range becomes an OR of the year terms the index holds. */
+Xapian::Query year_filter(Xapian::Database &db, int from, int to)
+{
+    std::vector<Xapian::Query> years;
+    const std::string prefix = "XYEAR";
+    for (Xapian::TermIterator t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
+        int year = atoi((*t).c_str() + prefix.size());
+        if ((from == 0 || year >= from) && (to == 0 || year <= to))
+            years.emplace_back(*t);
+    }
+    if (years.empty())
+        return Xapian::Query::MatchNothing;
+    return Xapian::Query(Xapian::Query::OP_OR, years.begin(), years.end());
+}
+
+Xapian::Query all_filters(dg_index *index, const dg_index_viewer *viewer,
+                          const dg_index_query *q)
+{
+    std::vector<Xapian::Query> parts;
+    parts.push_back(permission_filter(viewer));
+    if (q->category)
+        parts.emplace_back(std::string("XCAT") + q->category);
+    if (q->record_type)
+        parts.emplace_back(std::string("XTYPE") + q->record_type);
+    if (q->period)
+        parts.emplace_back(std::string("XPERIOD") + q->period);
+    if (q->level >= 0)
+        parts.emplace_back(level_term(q->level));
+    if (!q->all_versions)
+        parts.emplace_back(CURRENT_TERM);
+    if (q->year_from != 0 || q->year_to != 0)
+        parts.push_back(year_filter(index->db(), q->year_from, q->year_to));
+    return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
+}
+
+void validate_search(const dg_index_viewer *viewer, const dg_index_query *q)
+{
+    if (viewer->clearance < 0 || viewer->clearance > 4)
+        fail(DG_ERR_USAGE, "clearance " + std::to_string(viewer->clearance) + " is not 0..4");
+    if (q->level < -1 || q->level > 4)
+        fail(DG_ERR_USAGE, "level filter " + std::to_string(q->level) + " is not -1..4");
+    check_filter_value("category", q->category);
+    check_filter_value("record type", q->record_type);
+    check_filter_value("period", q->period);
+    if (q->sort != DG_SORT_RELEVANCE && q->sort != DG_SORT_DATE_DESC &&
+        q->sort != DG_SORT_DATE_ASC)
+        fail(DG_ERR_USAGE, "unknown sort order");
+}
+
+/* ---- snippets --------------------------------------------------------------------------- */
+
+/* The words of a query, as the snippet code compares them with folded body words. */
+struct highlight_terms {
+    std::unordered_set<std::string> words;       /* unprefixed and "Z"-stemmed terms */
+    std::unordered_set<std::string> cjk_bigrams; /* two CJK characters */
+    std::unordered_set<uint32_t> cjk_singles;    /* one-character CJK words of the query */
+};
+
+/* Removes a field prefix (S, XNO, ...) from a term, keeping a leading Z (stemmed form). */
+std::string strip_prefix(const std::string &term)
+{
+    bool stemmed = !term.empty() && term[0] == 'Z';
+    std::string rest = stemmed ? term.substr(1) : term;
+    for (const field_prefix &f : FIELD_PREFIXES) {
+        size_t n = strlen(f.term_prefix);
+        if (rest.compare(0, n, f.term_prefix) == 0) {
+            rest = rest.substr(n);
+            break;
+        }
+    }
+    return stemmed ? "Z" + rest : rest;
+}
+
+highlight_terms collect_highlight_terms(const Xapian::Query &query)
+{
+    highlight_terms h;
+    std::vector<uint32_t> unigrams;
+    for (Xapian::TermIterator t = query.get_unique_terms_begin(); t != query.get_unique_terms_end();
+         ++t) {
+        std::string term = strip_prefix(*t);
+        std::vector<utf8_char> cs = utf8_decode(term);
+        if (cs.size() == 2 && is_cjk(cs[0].cp) && is_cjk(cs[1].cp))
+            h.cjk_bigrams.insert(term);
+        else if (cs.size() == 1 && is_cjk(cs[0].cp))
+            unigrams.push_back(cs[0].cp);
+        else
+            h.words.insert(term);
+    }
+    /* A CJK character that is part of a bigram of the query was one of a longer word. */
+    for (uint32_t cp : unigrams) {
+        bool in_bigram = false;
+        for (const std::string &bg : h.cjk_bigrams) {
+            std::vector<utf8_char> cs = utf8_decode(bg);
+            if (cs[0].cp == cp || cs[1].cp == cp)
+                in_bigram = true;
+        }
+        if (!in_bigram)
+            h.cjk_singles.insert(cp);
+    }
+    return h;
+}
+
+bool is_word_char(uint32_t cp) { return Xapian::Unicode::is_wordchar(cp); }
+
+std::string bigram_of(uint32_t a, uint32_t b)
+{
+    std::string s;
+    utf8_append(s, a);
+    utf8_append(s, b);
+    return s;
+}
+
+/* Marks the CJK run [from, to) of folded text wherever the query's words occur. */
+void mark_cjk_run(const std::vector<utf8_char> &text, size_t from, size_t to,
+                  const highlight_terms &h, std::vector<bool> &mark)
+{
+    for (size_t i = from; i < to; i++) {
+        if (h.cjk_singles.count(text[i].cp))
+            mark[i] = true;
+        if (i + 1 < to && h.cjk_bigrams.count(bigram_of(text[i].cp, text[i + 1].cp)))
+            mark[i] = mark[i + 1] = true;
+    }
+}
+
+void mark_word(const std::vector<utf8_char> &text, size_t from, size_t to,
+               const highlight_terms &h, const Xapian::Stem &stemmer, std::vector<bool> &mark)
+{
+    std::string word;
+    for (size_t i = from; i < to; i++)
+        utf8_append(word, Xapian::Unicode::tolower(text[i].cp));
+    if (h.words.count(word) || h.words.count("Z" + stemmer(word)))
+        for (size_t i = from; i < to; i++)
+            mark[i] = true;
+}
+
+/* Which characters of the folded text are words of the query, the way Xapian split them. */
+std::vector<bool> mark_matches(const std::vector<utf8_char> &text, const highlight_terms &h,
+                               const Xapian::Stem &stemmer)
+{
+    std::vector<bool> mark(text.size(), false);
+    size_t i = 0;
+    while (i < text.size()) {
+        uint32_t cp = text[i].cp;
+        if (!is_word_char(cp)) {
+            i++;
+            continue;
+        }
+        bool cjk = is_cjk(cp);
+        size_t j = i;
+        while (j < text.size() && is_word_char(text[j].cp) && is_cjk(text[j].cp) == cjk)
+            j++;
+        if (cjk)
+            mark_cjk_run(text, i, j, h, mark);
+        else
+            mark_word(text, i, j, h, stemmer, mark);
+        i = j;
+    }
+    return mark;
+}
+
+/*
+ * Cuts about SNIPPET_CHARS characters of display text starting a little before the first
+ * match, wraps marked runs in hl_start/hl_end and folds runs of white space (OCR line
+ * breaks) into one space. Works on whole characters, so it never splits a code point.
+ */
+std::string render_snippet(const std::string &display, const std::vector<utf8_char> &chars,
+                           const std::vector<bool> &mark, const char *hl_start,
+                           const char *hl_end)
+{
+    size_t n = chars.size(), first = 0;
+    while (first < n && !mark[first])
+        first++;
+    size_t start = first < n && first > SNIPPET_LEAD ? first - SNIPPET_LEAD : 0;
+    /* Near the end of the text, show a full window rather than a short tail. */
+    if (start > 0 && start + SNIPPET_CHARS > n)
+        start = n > SNIPPET_CHARS ? n - SNIPPET_CHARS : 0;
+    size_t end = start + SNIPPET_CHARS < n ? start + SNIPPET_CHARS : n;
+    std::string out;
+    if (start > 0)
+        out += "…";
+    bool open = false, last_space = true;
+    for (size_t i = start; i < end; i++) {
+        if (mark[i] && !open) {
+            out += hl_start;
+            open = true;
+        } else if (!mark[i] && open) {
+            out += hl_end;
+            open = false;
+        }
+        if (is_space(chars[i].cp)) {
+            if (!last_space)
+                out += ' ';
+            last_space = true;
+            continue;
+        }
+        last_space = false;
+        if (chars[i].cp == 0xFFFD && chars[i].len == 1)
+            utf8_append(out, 0xFFFD); /* an invalid byte: show the replacement character */
+        else
+            out.append(display, chars[i].at, chars[i].len);
+    }
+    if (open)
+        out += hl_end;
+    if (end < n)
+        out += "…";
+    return out;
+}
+
+/*
+ * The snippet of one hit. Matching runs on the folded body; when folding kept the number
+ * of characters (OpenCC t2s nearly always maps one to one) the marks are carried over to the
+ * original text, so the reader sees their document's own script. Otherwise the folded text
+ * is shown, which is still correct, only in simplified script.
+ */
+std::string make_snippet(dg_index *index, const std::string &body, const highlight_terms &h,
+                         const char *hl_start, const char *hl_end)
+{
+    if (body.empty())
+        return body;
+    std::string folded = fold_text(index, body);
+    std::vector<utf8_char> fchars = utf8_decode(folded);
+    std::vector<bool> mark = mark_matches(fchars, h, index->stemmer);
+    std::vector<utf8_char> ochars = utf8_decode(body);
+    if (ochars.size() == fchars.size())
+        return render_snippet(body, ochars, mark, hl_start, hl_end);
+    return render_snippet(folded, fchars, mark, hl_start, hl_end);
+}
+
+/* ---- results ---------------------------------------------------------------------------- */
+
+char *copy_string(const std::string &s)
+{
+    char *out = (char *)malloc(s.size() + 1);
+    if (!out)
+        throw std::bad_alloc();
+    memcpy(out, s.c_str(), s.size() + 1);
+    return out;
+}
+
+/* Splits document data into its header fields and the original body. */
+void parse_data(const std::string &data, dg_index_hit *hit, std::string *body)
+{
+    size_t pos = 0;
+    std::string fields[5];
+    for (int i = 0; i < 5; i++) {
+        size_t nl = data.find('\n', pos);
+        if (nl == std::string::npos)
+            fail(DG_ERR_CORRUPT, "index document data is truncated");
+        fields[i] = data.substr(pos, nl - pos);
+        pos = nl + 1;
+    }
+    if (fields[0] != "dg1")
+        fail(DG_ERR_CORRUPT, "index document data has unknown format '" + fields[0] + "'");
+    hit->version_id = strtoll(fields[1].c_str(), NULL, 10);
+    hit->record_id = strtoll(fields[2].c_str(), NULL, 10);
+    hit->version_number = atoi(fields[3].c_str());
+    hit->is_current = fields[4] == "1";
+    *body = data.substr(pos);
+}
+
+void fill_facets(Xapian::ValueCountMatchSpy &spy, dg_facet_count **out, size_t *n)
+{
+    size_t count = 0;
+    for (Xapian::TermIterator t = spy.values_begin(); t != spy.values_end(); ++t)
+        count++;
+    *n = 0;
+    *out = count ? (dg_facet_count *)calloc(count, sizeof **out) : NULL;
+    if (count && !*out)
+        throw std::bad_alloc();
+    for (Xapian::TermIterator t = spy.values_begin(); t != spy.values_end() && *n < count; ++t) {
+        (*out)[*n].value = copy_string(*t);
+        (*out)[*n].count = t.get_termfreq();
+        (*n)++;
+    }
+}
+
+void fill_hits(dg_index *index, const Xapian::MSet &mset, const highlight_terms &h,
+               const char *hl_start, const char *hl_end, dg_index_result *r)
+{
+    r->hits = mset.size() ? (dg_index_hit *)calloc(mset.size(), sizeof *r->hits) : NULL;
+    if (mset.size() && !r->hits)
+        throw std::bad_alloc();
+    for (Xapian::MSetIterator m = mset.begin(); m != mset.end(); ++m) {
+        dg_index_hit *hit = &r->hits[r->n_hits];
+        std::string body;
+        parse_data(m.get_document().get_data(), hit, &body);
+        hit->score = m.get_percent();
+        hit->snippet = copy_string(make_snippet(index, body, h, hl_start, hl_end));
+        r->n_hits++;
+    }
+}
+
+void configure_sort(Xapian::Enquire &enquire, dg_index_sort sort)
+{
+    if (sort == DG_SORT_DATE_DESC)
+        enquire.set_sort_by_value_then_relevance(SLOT_DATE, true);
+    else if (sort == DG_SORT_DATE_ASC)
+        enquire.set_sort_by_value_then_relevance(SLOT_DATE, false);
+}
+
+/* One attempt at a search over the current snapshot; may throw DatabaseModifiedError. */
+void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_query *q,
+                const char *hl_start, const char *hl_end, dg_index_result *r)
+{
+    Xapian::Database &db = index->db();
+    Xapian::Query user = parse_user_query(index, q->text);
+    Xapian::Query query(Xapian::Query::OP_FILTER, user, all_filters(index, viewer, q));
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    configure_sort(enquire, q->sort);
+    Xapian::ValueCountMatchSpy by_category(SLOT_CATEGORY), by_year(SLOT_YEAR),
+        by_period(SLOT_PERIOD);
+    enquire.add_matchspy(&by_category);
+    enquire.add_matchspy(&by_year);
+    enquire.add_matchspy(&by_period);
+    size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
+    /* Looking at every candidate makes the total and the facet counts exact. */
+    Xapian::doccount all = db.get_doccount();
+    Xapian::MSet mset = enquire.get_mset(q->offset, limit, all);
+    if (mset.get_matches_lower_bound() != mset.get_matches_upper_bound())
+        fail(DG_ERR_INTERNAL, "hit count is not exact");
+    r->total = mset.get_matches_estimated();
+    fill_hits(index, mset, collect_highlight_terms(user), hl_start, hl_end, r);
+    fill_facets(by_category, &r->by_category, &r->n_category);
+    fill_facets(by_year, &r->by_year, &r->n_year);
+    fill_facets(by_period, &r->by_period, &r->n_period);
+}
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+int remove_entry(const char *path, const struct stat *, int, struct FTW *)
+{
+    return remove(path);
+}
+
+void remove_tree(const std::string &path)
+{
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT)
+            return;
+        fail(DG_ERR_IO, path + ": " + strerror(errno));
+    }
+    if (nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        fail(DG_ERR_IO, path + ": cannot remove: " + strerror(errno));
+}
+
+/* A rename is durable only once its directory is: fsync the parent folder. */
+void sync_parent(const std::string &path)
+{
+    size_t slash = path.find_last_of('/');
+    std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    int fd = open(parent.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        fail(DG_ERR_IO, parent + ": " + strerror(errno));
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    if (rc != 0)
+        fail(DG_ERR_IO, parent + ": fsync: " + strerror(saved));
+}
+
+/*
+ * Exchanges the compacted folder with the live one in one step where the kernel can
+ * (renameat2 RENAME_EXCHANGE), so a crash leaves either the old or the new index at path,
+ * never none. Afterwards fresh holds the old files.
+ */
+void swap_folders(const std::string &live, const std::string &fresh)
+{
+    if (renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, live.c_str(), RENAME_EXCHANGE) == 0)
+        return;
+    if (errno != EINVAL && errno != ENOSYS)
+        fail(DG_ERR_IO, live + ": cannot swap in compacted index: " + strerror(errno));
+    /* No exchange on this file system: two renames, with a brief window of no index. */
+    std::string old = live + ".old";
+    remove_tree(old);
+    if (rename(live.c_str(), old.c_str()) != 0)
+        fail(DG_ERR_IO, live + ": " + strerror(errno));
+    if (rename(fresh.c_str(), live.c_str()) != 0)
+        fail(DG_ERR_IO, fresh + ": " + strerror(errno));
+    if (rename(old.c_str(), fresh.c_str()) != 0)
+        fail(DG_ERR_IO, old + ": " + strerror(errno));
+}
+
+Xapian::WritableDatabase open_writable(const std::string &path, int action)
+{
+    return Xapian::WritableDatabase(path, action | Xapian::DB_BACKEND_GLASS);
+}
+
+dg_index *require_writable(dg_index *index)
+{
+    if (index->mode != DG_INDEX_WRITE)
+        fail(DG_ERR_USAGE, "the index was opened read-only");
+    return index;
+}
+
+std::string what(const dg_index *index) { return "index " + index->path; }
+
+} // namespace
+
+/* ---- the C API ------------------------------------------------------------------------ */
+
+extern "C" dg_status dg_index_open(const char *path, int mode, dg_index **out, dg_error *err)
+{
+    *out = NULL;
+    if (!path || (mode != DG_INDEX_READ && mode != DG_INDEX_WRITE))
+        return dg_error_set(err, DG_ERR_USAGE, "index: bad path or mode");
+    dg_index *index = NULL;
+    dg_status st = guarded(err, std::string("index ") + path, [&]() -> dg_status {
+        index = new dg_index();
+        index->path = path;
+        index->mode = mode;
+        index->folder = NULL;
+        dg_error ferr;
+        if (dg_folder_open(&index->folder, &ferr) != DG_OK)
+            fail(ferr.status, ferr.msg);
+        if (mode == DG_INDEX_WRITE)
+            index->wdb = open_writable(path, Xapian::DB_CREATE_OR_OPEN);
+        else
+            index->rdb = Xapian::Database(path);
+        index->stemmer = Xapian::Stem("en");
+        index->termgen.set_stemmer(index->stemmer);
+        index->termgen.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+        index->termgen.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+        index->parser.set_stemmer(index->stemmer);
+        index->parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+        index->parser.set_default_op(Xapian::Query::OP_AND);
+        for (const field_prefix &f : FIELD_PREFIXES)
+            index->parser.add_prefix(f.name, f.term_prefix);
+        return DG_OK;
+    });
+    if (st != DG_OK) {
+        dg_index_close(index);
+        return st;
+    }
+    *out = index;
+    return DG_OK;
+}
+
+extern "C" void dg_index_close(dg_index *index)
+{
+    if (!index)
+        return;
+    /* close() commits a writable database's pending changes; its failure is not reportable
+     * here, so callers who care commit first. */
+    try {
+        index->db().close();
+    } catch (...) {
+    }
+    dg_folder_close(index->folder);
+    delete index;
+}
+
+extern "C" dg_status dg_index_put(dg_index *index, const dg_index_doc *doc, dg_error *err)
+{
+    return guarded(err, what(index) + ": version " + std::to_string(doc->version_id), [&] {
+        require_writable(index);
+        validate_doc(doc);
+        Xapian::Document xdoc = build_document(index, doc);
+        index->wdb.replace_document(id_term(doc->version_id), xdoc);
+        return DG_OK;
+    });
+}
+
+extern "C" dg_status dg_index_delete_version(dg_index *index, int64_t version_id, dg_error *err)
+{
+    return guarded(err, what(index) + ": version " + std::to_string(version_id), [&] {
+        require_writable(index)->wdb.delete_document(id_term(version_id));
+        return DG_OK;
+    });
+}
+
+extern "C" dg_status dg_index_delete_record(dg_index *index, int64_t record_id, dg_error *err)
+{
+    return guarded(err, what(index) + ": record " + std::to_string(record_id), [&] {
+        require_writable(index)->wdb.delete_document(record_term(record_id));
+        return DG_OK;
+    });
+}
+
+extern "C" dg_status dg_index_commit(dg_index *index, dg_error *err)
+{
+    return guarded(err, what(index), [&] {
+        require_writable(index)->wdb.commit();
+        return DG_OK;
+    });
+}
+
+/*
+ * Overwriting starts an empty database in place; deleting documents one by one would take
+ * minutes on a large archive. Our own lock is let go for the moment in between.
+ */
+extern "C" dg_status dg_index_clear(dg_index *index, dg_error *err)
+{
+    return guarded(err, what(index), [&] {
+        require_writable(index);
+        index->wdb.close();
+        index->wdb = open_writable(index->path, Xapian::DB_CREATE_OR_OVERWRITE);
+        return DG_OK;
+    });
+}
+
+extern "C" dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_error *err)
+{
+    *count = 0;
+    return guarded(err, what(index), [&] {
+        if (index->mode == DG_INDEX_READ)
+            index->rdb.reopen();
+        *count = index->db().get_doccount();
+        return DG_OK;
+    });
+}
+
+extern "C" dg_status dg_index_compact(dg_index *index, dg_error *err)
+{
+    return guarded(err, what(index), [&] {
+        require_writable(index);
+        std::string fresh = index->path + ".compact";
+        remove_tree(fresh); /* left over from a crash in the middle of an earlier run */
+        index->wdb.commit();
+        index->wdb.compact(fresh, Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULLER);
+        index->wdb.close();
+        swap_folders(index->path, fresh);
+        sync_parent(index->path);
+        index->wdb = open_writable(index->path, Xapian::DB_OPEN);
+        remove_tree(fresh);
+        return DG_OK;
+    });
+}
+
+extern "C" dg_status dg_index_search(dg_index *index, const dg_index_viewer *viewer,
+                                     const dg_index_query *query, const char *hl_start,
+                                     const char *hl_end, dg_index_result **out, dg_error *err)
+{
+    *out = NULL;
+    if (!viewer || !query)
+        return dg_error_set(err, DG_ERR_USAGE, "index search: viewer and query are required");
+    const char *hs = hl_start ? hl_start : "", *he = hl_end ? hl_end : "";
+    dg_index_result *result = NULL;
+    dg_status st = guarded(err, "search", [&]() -> dg_status {
+        validate_search(viewer, query);
+        if (index->mode == DG_INDEX_READ)
+            index->rdb.reopen(); /* cheap when nothing was committed since */
+        for (int attempt = 0;; attempt++) {
+            result = (dg_index_result *)calloc(1, sizeof *result);
+            if (!result)
+                throw std::bad_alloc();
+            try {
+                run_search(index, viewer, query, hs, he, result);
+                return DG_OK;
+            } catch (const Xapian::DatabaseModifiedError &) {
+                dg_index_result_free(result);
+                result = NULL;
+                if (attempt + 1 >= READ_RETRIES)
+                    throw;
+                index->db().reopen();
+            }
+        }
+    });
+    if (st != DG_OK) {
+        dg_index_result_free(result);
+        return st;
+    }
+    *out = result;
+    return DG_OK;
+}
+
+static void free_facets(dg_facet_count *facets, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(facets[i].value);
+    free(facets);
+}
+
+extern "C" void dg_index_result_free(dg_index_result *result)
+{
+    if (!result)
+        return;
+    for (size_t i = 0; i < result->n_hits; i++)
+        free(result->hits[i].snippet);
+    free(result->hits);
+    free_facets(result->by_category, result->n_category);
+    free_facets(result->by_year, result->n_year);
+    free_facets(result->by_period, result->n_period);
+    free(result);
+}

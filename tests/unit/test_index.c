@@ -1,0 +1,826 @@
+/*
+ * test_index.c — the full-text index: cross-script and width folding, stemming, phrases,
+ * field prefixes, document numbers, filters, versions, the clearance filter (with a
+ * property test against a brute-force model), malformed queries, snippets, and that
+ * deleted text leaves no trace on disk after compaction.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "index/index.h"
+
+/* ---- fixture: a fresh index in a temporary folder per test ---------------------------- */
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+    dg_index *index;
+} fixture;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    strcpy(f->dir, "/tmp/dg-test-index-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/index", f->dir);
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_WRITE, &f->index, &err), DG_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    dg_index_close(f->index);
+    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static dg_index_doc doc_of(int64_t id, const char *title, const char *body)
+{
+    dg_index_doc d = {0};
+    d.version_id = id;
+    d.record_id = id;
+    d.version_number = 1;
+    d.is_current = 1;
+    d.title = title;
+    d.body = body;
+    d.category = "XZ";
+    d.period = "D10";
+    d.year = 2024;
+    d.level = 0;
+    return d;
+}
+
+static void put(fixture *f, const dg_index_doc *d)
+{
+    dg_error err;
+    dg_status st = dg_index_put(f->index, d, &err);
+    if (st != DG_OK)
+        fail_msg("put: %s", err.msg);
+}
+
+static void commit(fixture *f)
+{
+    dg_error err;
+    assert_int_equal(dg_index_commit(f->index, &err), DG_OK);
+}
+
+static const dg_index_viewer EVERYONE = {1, 4};
+
+static dg_index_query query_of(const char *text)
+{
+    dg_index_query q = {0};
+    q.text = text;
+    q.level = -1;
+    q.limit = 100;
+    return q;
+}
+
+static dg_index_result *run(fixture *f, const dg_index_viewer *v, const dg_index_query *q)
+{
+    dg_index_result *r = NULL;
+    dg_error err;
+    dg_status st = dg_index_search(f->index, v, q, "[", "]", &r, &err);
+    if (st != DG_OK)
+        fail_msg("search '%s': %s", q->text ? q->text : "", err.msg);
+    return r;
+}
+
+/* Total hits of text for a viewer who sees everything. */
+static uint64_t count(fixture *f, const char *text)
+{
+    dg_index_query q = query_of(text);
+    dg_index_result *r = run(f, &EVERYONE, &q);
+    uint64_t total = r->total;
+    dg_index_result_free(r);
+    return total;
+}
+
+/* The version id of the single hit of text, or -1. */
+static int64_t only_hit(fixture *f, const char *text)
+{
+    dg_index_query q = query_of(text);
+    dg_index_result *r = run(f, &EVERYONE, &q);
+    int64_t id = r->total == 1 && r->n_hits == 1 ? r->hits[0].version_id : -1;
+    dg_index_result_free(r);
+    return id;
+}
+
+/* ---- text matching --------------------------------------------------------------------- */
+
+static void test_traditional_and_simplified_find_each_other(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "关于权限管理的通知", "各部门的档案权限调整如下。");
+    dg_index_doc b = doc_of(2, "檔案室工作規程", "本規程規定檔案借閱權限。");
+    put(f, &a);
+    put(f, &b);
+    commit(f);
+    assert_int_equal(count(f, "權限"), 2);
+    assert_int_equal(count(f, "权限"), 2);
+    assert_int_equal(only_hit(f, "规程"), 2);
+    assert_int_equal(only_hit(f, "管理"), 1);
+    assert_int_equal(only_hit(f, "權限 管理"), 1);
+    assert_int_equal(count(f, "檔案"), 2);
+    assert_int_equal(count(f, "档案"), 2);
+}
+
+static void test_full_width_digits_and_letters_match_ascii(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "设备清单", "编号１２３的设备，型号ＡＢＣ。");
+    dg_index_doc b = doc_of(2, "设备清单二", "编号456 model XYZ.");
+    put(f, &a);
+    put(f, &b);
+    commit(f);
+    assert_int_equal(only_hit(f, "123"), 1);
+    assert_int_equal(only_hit(f, "abc"), 1);
+    assert_int_equal(only_hit(f, "４５６"), 2);
+    assert_int_equal(only_hit(f, "ｘｙｚ"), 2);
+}
+
+static void test_english_words_match_other_forms(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "Annual report", "The annual report of the library.");
+    dg_index_doc b = doc_of(2, "Budget", "Departments file their reports in March.");
+    dg_index_doc c = doc_of(3, "Other", "Nothing relevant here.");
+    put(f, &a);
+    put(f, &b);
+    put(f, &c);
+    commit(f);
+    assert_int_equal(count(f, "reports"), 2);
+    assert_int_equal(count(f, "report"), 2);
+    assert_int_equal(count(f, "reporting"), 2);
+    assert_int_equal(count(f, "report library"), 1); /* default operator is AND */
+}
+
+static void test_quoted_phrase_needs_adjacent_words(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "t1", "the budget meeting was held");
+    dg_index_doc b = doc_of(2, "t2", "the meeting about the budget");
+    dg_index_doc c = doc_of(3, "t3", "会议纪要：预算会议");
+    dg_index_doc d = doc_of(4, "t4", "纪要的会议");
+    put(f, &a);
+    put(f, &b);
+    put(f, &c);
+    put(f, &d);
+    commit(f);
+    assert_int_equal(count(f, "budget meeting"), 2);
+    assert_int_equal(only_hit(f, "\"budget meeting\""), 1);
+    assert_int_equal(only_hit(f, "\"会议纪要\""), 3);
+    assert_int_equal(count(f, "会议 纪要"), 2);
+}
+
+static void test_field_prefixes_search_only_their_field(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "Enrollment plan", "nothing about budgets");
+    a.doc_number = "校办〔2024〕12号";
+    a.refcode = "X001-XZ·2024-D10-BGS-0001";
+    dg_index_doc b = doc_of(2, "Budget", "the enrollment numbers");
+    b.doc_number = "财〔2023〕3号";
+    b.refcode = "X001-CW·2023-D30-0007";
+    put(f, &a);
+    put(f, &b);
+    commit(f);
+    assert_int_equal(count(f, "enrollment"), 2);
+    assert_int_equal(only_hit(f, "title:enrollment"), 1);
+    assert_int_equal(only_hit(f, "title:budget"), 2);
+    assert_int_equal(only_hit(f, "no:财"), 2);
+    assert_int_equal(only_hit(f, "ref:X001-XZ·2024-D10-BGS-0001"), 1);
+    assert_int_equal(only_hit(f, "ref:0007"), 2);
+    assert_int_equal(count(f, "bgs"), 0); /* the reference code is not in the default field */
+}
+
+static void test_document_number_is_found_whole_and_by_parts(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "关于寒假安排的通知", "全校师生：寒假安排如下。");
+    a.doc_number = "校办〔2024〕12号";
+    dg_index_doc b = doc_of(2, "关于开学的通知", "开学安排。");
+    b.doc_number = "校办〔2024〕13号";
+    dg_index_doc c = doc_of(3, "会议纪要", "教务处会议。");
+    c.doc_number = "教〔2023〕12号";
+    put(f, &a);
+    put(f, &b);
+    put(f, &c);
+    commit(f);
+    assert_int_equal(only_hit(f, "校办〔2024〕12号"), 1);
+    assert_int_equal(only_hit(f, "no:校办〔2024〕12号"), 1);
+    assert_int_equal(only_hit(f, "校办[2024]12号"), 1);
+    assert_int_equal(only_hit(f, "校办（2024）12号"), 1);
+    assert_int_equal(only_hit(f, "校办(2024)12号"), 1);
+    assert_int_equal(only_hit(f, "校辦〔２０２４〕１２號"), 1);
+    assert_int_equal(count(f, "12号"), 2);
+    assert_int_equal(count(f, "校办"), 2);
+    assert_int_equal(count(f, "2024"), 2);
+    assert_int_equal(count(f, "校办 12号"), 1);
+    assert_int_equal(count(f, "(校办 OR 教) 12号"), 2);
+}
+
+static void test_year_in_text_is_searchable(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "工作总结", "2023年度工作总结。");
+    dg_index_doc b = doc_of(2, "Plan", "Plan for 2023 and 2024.");
+    dg_index_doc c = doc_of(3, "工作计划", "2025年工作计划。");
+    put(f, &a);
+    put(f, &b);
+    put(f, &c);
+    commit(f);
+    assert_int_equal(count(f, "2023"), 2);
+    assert_int_equal(count(f, "2023年"), 1);
+}
+
+/* ---- filters, versions, sorting -------------------------------------------------------- */
+
+static dg_index_doc filtered_doc(int64_t id, const char *cat, const char *type,
+                                 const char *period, int year, int level)
+{
+    dg_index_doc d = doc_of(id, "通知", "通知 notice");
+    d.category = cat;
+    d.record_type = type;
+    d.period = period;
+    d.year = year;
+    d.level = level;
+    return d;
+}
+
+static uint64_t filtered_count(fixture *f, dg_index_query q)
+{
+    dg_index_result *r = run(f, &EVERYONE, &q);
+    uint64_t total = r->total;
+    dg_index_result_free(r);
+    return total;
+}
+
+static void test_filters_narrow_the_result(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc docs[] = {
+        filtered_doc(1, "XZ", "notice", "D10", 2020, 0),
+        filtered_doc(2, "XZ", "minutes", "Y", 2022, 1),
+        filtered_doc(3, "CW", "voucher", "D30", 2022, 2),
+        filtered_doc(4, "CW", "report", "Y", 2023, 3),
+        filtered_doc(5, "RS", "file", "Y", 2024, 2),
+    };
+    for (size_t i = 0; i < 5; i++)
+        put(f, &docs[i]);
+    commit(f);
+    dg_index_query q = query_of("notice");
+    assert_int_equal(filtered_count(f, q), 5);
+    q.category = "CW";
+    assert_int_equal(filtered_count(f, q), 2);
+    q = query_of(NULL);
+    q.year_from = 2022;
+    q.year_to = 2023;
+    assert_int_equal(filtered_count(f, q), 3);
+    q.year_to = 0;
+    assert_int_equal(filtered_count(f, q), 4);
+    q.year_from = 0;
+    q.year_to = 2021;
+    assert_int_equal(filtered_count(f, q), 1);
+    q.year_from = 1990;
+    q.year_to = 1999;
+    assert_int_equal(filtered_count(f, q), 0);
+    q = query_of("");
+    q.level = 2;
+    assert_int_equal(filtered_count(f, q), 2);
+    q = query_of("通知");
+    q.period = "Y";
+    assert_int_equal(filtered_count(f, q), 3);
+    q.record_type = "report";
+    assert_int_equal(filtered_count(f, q), 1);
+}
+
+static void test_superseded_versions_only_with_all_versions(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc v1 = doc_of(10, "会议纪要", "初稿 draft text");
+    v1.record_id = 7;
+    v1.is_current = 0;
+    dg_index_doc v2 = doc_of(11, "会议纪要", "定稿 final text");
+    v2.record_id = 7;
+    v2.version_number = 2;
+    put(f, &v1);
+    put(f, &v2);
+    commit(f);
+    dg_index_query q = query_of("text");
+    dg_index_result *r = run(f, &EVERYONE, &q);
+    assert_int_equal(r->total, 1);
+    assert_int_equal(r->hits[0].version_id, 11);
+    assert_int_equal(r->hits[0].record_id, 7);
+    assert_int_equal(r->hits[0].version_number, 2);
+    assert_true(r->hits[0].is_current);
+    dg_index_result_free(r);
+    assert_int_equal(count(f, "初稿"), 0);
+    q.all_versions = 1;
+    q.text = "初稿";
+    r = run(f, &EVERYONE, &q);
+    assert_int_equal(r->total, 1);
+    assert_int_equal(r->hits[0].version_id, 10);
+    assert_false(r->hits[0].is_current);
+    dg_index_result_free(r);
+
+    dg_error err;
+    assert_int_equal(dg_index_delete_record(f->index, 7, &err), DG_OK);
+    commit(f);
+    q.text = "text";
+    assert_int_equal(filtered_count(f, q), 0);
+}
+
+static void test_sort_by_date_orders_hits(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "通知", "通知");
+    a.date = "2024-03-01";
+    dg_index_doc b = doc_of(2, "通知", "通知");
+    b.date = "2022-12-31";
+    dg_index_doc c = doc_of(3, "通知", "通知");
+    c.date = "2023-06-15";
+    put(f, &a);
+    put(f, &b);
+    put(f, &c);
+    commit(f);
+    dg_index_query q = query_of("通知");
+    q.sort = DG_SORT_DATE_DESC;
+    dg_index_result *r = run(f, &EVERYONE, &q);
+    assert_int_equal(r->n_hits, 3);
+    assert_int_equal(r->hits[0].version_id, 1);
+    assert_int_equal(r->hits[1].version_id, 3);
+    assert_int_equal(r->hits[2].version_id, 2);
+    dg_index_result_free(r);
+    q.sort = DG_SORT_DATE_ASC;
+    q.limit = 1;
+    q.offset = 1;
+    r = run(f, &EVERYONE, &q);
+    assert_int_equal(r->total, 3);
+    assert_int_equal(r->n_hits, 1);
+    assert_int_equal(r->hits[0].version_id, 3);
+    dg_index_result_free(r);
+}
+
+/* ---- clearance ------------------------------------------------------------------------- */
+
+static void test_search_never_counts_records_above_clearance(void **state)
+{
+    fixture *f = *state;
+    int64_t grant_to_5 = 5;
+    for (int level = 0; level <= 4; level++) {
+        dg_index_doc d = doc_of(level + 1, "机密文件", "预算 budget");
+        d.level = level;
+        d.category = level >= 3 ? "CW" : "XZ";
+        d.year = 2020 + level;
+        if (level == 4) {
+            d.grants = &grant_to_5;
+            d.n_grants = 1;
+        }
+        put(f, &d);
+    }
+    commit(f);
+    dg_index_query q = query_of("budget");
+    dg_index_viewer staff = {9, 1};
+    dg_index_result *r = run(f, &staff, &q);
+    assert_int_equal(r->total, 2);
+    assert_int_equal(r->n_category, 1); /* CW exists only above level 1 */
+    assert_string_equal(r->by_category[0].value, "XZ");
+    assert_int_equal(r->by_category[0].count, 2);
+    assert_int_equal(r->n_year, 2);
+    dg_index_result_free(r);
+
+    dg_index_viewer leader = {9, 3};
+    r = run(f, &leader, &q);
+    assert_int_equal(r->total, 4);
+    dg_index_result_free(r);
+
+    dg_index_viewer granted = {5, 1};
+    r = run(f, &granted, &q);
+    assert_int_equal(r->total, 3);
+    dg_index_result_free(r);
+
+    dg_index_viewer secret = {9, 4};
+    r = run(f, &secret, &q);
+    assert_int_equal(r->total, 5);
+    dg_index_result_free(r);
+
+    dg_index_viewer public_only = {9, 0};
+    q.level = 4; /* asking for level 4 by filter reveals nothing either */
+    r = run(f, &public_only, &q);
+    assert_int_equal(r->total, 0);
+    assert_int_equal(r->n_category + r->n_year + r->n_period, 0);
+    dg_index_result_free(r);
+}
+
+/* A tiny deterministic generator, so a failing seed can be replayed. */
+static uint64_t next_random(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+#define N_DOCS 200
+#define N_WORDS 12
+#define N_USERS 6
+static const char *const VOCABULARY[N_WORDS] = {"档案", "预算", "会议", "通知", "人事", "资产",
+                                                "budget", "meeting", "notice", "library",
+                                                "contract", "training"};
+static const char *const CATEGORIES[] = {"XZ", "RS", "CW", "ZC", "HD"};
+
+typedef struct model_doc {
+    int level, year, category, current;
+    int has_word[N_WORDS];
+    int granted[N_USERS];
+    char token[16];
+    char body[512];
+} model_doc;
+
+static int model_visible(const model_doc *d, const dg_index_viewer *v)
+{
+    if (d->level <= (v->clearance < 3 ? v->clearance : 3))
+        return 1;
+    return d->level == 4 && (v->clearance == 4 || d->granted[v->user_id]);
+}
+
+static void build_random_archive(fixture *f, model_doc *docs, uint64_t *seed)
+{
+    for (int i = 0; i < N_DOCS; i++) {
+        model_doc *d = &docs[i];
+        memset(d, 0, sizeof *d);
+        d->level = (int)(next_random(seed) % 5);
+        d->year = 2018 + (int)(next_random(seed) % 7);
+        d->category = (int)(next_random(seed) % 5);
+        d->current = next_random(seed) % 4 != 0;
+        snprintf(d->token, sizeof d->token, "tok%dq", i);
+        size_t len = (size_t)snprintf(d->body, sizeof d->body, "%s", d->token);
+        for (int w = 0; w < N_WORDS; w++) {
+            d->has_word[w] = next_random(seed) % 3 == 0;
+            if (d->has_word[w])
+                len += (size_t)snprintf(d->body + len, sizeof d->body - len, " %s", VOCABULARY[w]);
+        }
+        int64_t grants[N_USERS];
+        size_t n_grants = 0;
+        for (int u = 0; u < N_USERS; u++) {
+            d->granted[u] = next_random(seed) % 4 == 0;
+            if (d->granted[u])
+                grants[n_grants++] = u;
+        }
+        dg_index_doc x = doc_of(i + 1, "random", d->body);
+        x.record_id = i + 1;
+        x.is_current = d->current;
+        x.level = d->level;
+        x.year = d->year;
+        x.category = CATEGORIES[d->category];
+        x.grants = grants;
+        x.n_grants = n_grants;
+        put(f, &x);
+    }
+    commit(f);
+}
+
+/* Checks one search against the model: same hits, same total, same facet counts. */
+static void check_against_model(fixture *f, const model_doc *docs, const dg_index_viewer *v,
+                                int word, int token_of, int category, int year_from)
+{
+    char text[64] = "";
+    if (word >= 0)
+        snprintf(text, sizeof text, "%s", VOCABULARY[word]);
+    else if (token_of >= 0)
+        snprintf(text, sizeof text, "%s", docs[token_of].token);
+    dg_index_query q = query_of(text);
+    q.limit = N_DOCS;
+    q.category = category >= 0 ? CATEGORIES[category] : NULL;
+    q.year_from = year_from;
+    dg_index_result *r = run(f, v, &q);
+
+    int expected[N_DOCS] = {0}, n_expected = 0, by_category[5] = {0};
+    for (int i = 0; i < N_DOCS; i++) {
+        const model_doc *d = &docs[i];
+        int match = d->current && model_visible(d, v) && (word < 0 || d->has_word[word]) &&
+                    (token_of < 0 || token_of == i) && (category < 0 || d->category == category) &&
+                    (year_from == 0 || d->year >= year_from);
+        expected[i] = match;
+        n_expected += match;
+        by_category[d->category] += match;
+    }
+    assert_int_equal(r->total, n_expected);
+    assert_int_equal(r->n_hits, n_expected);
+    for (size_t h = 0; h < r->n_hits; h++) {
+        int64_t i = r->hits[h].version_id - 1;
+        assert_true(i >= 0 && i < N_DOCS);
+        assert_true(expected[i]); /* never a hit the viewer may not see */
+        assert_true(model_visible(&docs[i], v));
+        /* The snippet comes from the hit itself: it holds its token, nobody else's. */
+        if (!strstr(r->hits[h].snippet, docs[i].token))
+            fail_msg("snippet of %s: \"%s\" body \"%s\" query \"%s\"", docs[i].token, r->hits[h].snippet, docs[i].body, text);
+        expected[i] = 0;
+    }
+    for (size_t c = 0; c < r->n_category; c++) {
+        int k = 0;
+        while (k < 5 && strcmp(CATEGORIES[k], r->by_category[c].value) != 0)
+            k++;
+        assert_true(k < 5);
+        assert_int_equal(r->by_category[c].count, by_category[k]);
+        by_category[k] = 0;
+    }
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(by_category[k], 0); /* every permitted category was counted */
+    uint64_t year_sum = 0;
+    for (size_t y = 0; y < r->n_year; y++)
+        year_sum += r->by_year[y].count;
+    assert_int_equal(year_sum, n_expected);
+    dg_index_result_free(r);
+}
+
+static void run_property(fixture *f, uint64_t seed)
+{
+    static model_doc docs[N_DOCS];
+    dg_error err;
+    assert_int_equal(dg_index_clear(f->index, &err), DG_OK);
+    build_random_archive(f, docs, &seed);
+    for (int round = 0; round < 60; round++) {
+        dg_index_viewer v = {(int64_t)(next_random(&seed) % N_USERS),
+                             (int)(next_random(&seed) % 5)};
+        int kind = (int)(next_random(&seed) % 3);
+        int word = kind == 0 ? (int)(next_random(&seed) % N_WORDS) : -1;
+        int token_of = kind == 1 ? (int)(next_random(&seed) % N_DOCS) : -1;
+        int category = next_random(&seed) % 3 == 0 ? (int)(next_random(&seed) % 5) : -1;
+        int year_from = next_random(&seed) % 3 == 0 ? 2018 + (int)(next_random(&seed) % 7) : 0;
+        check_against_model(f, docs, &v, word, token_of, category, year_from);
+    }
+}
+
+static void test_random_archives_never_reveal_records_above_clearance(void **state)
+{
+    fixture *f = *state;
+    const uint64_t seeds[] = {0x5eedULL, 0x9e3779b97f4a7c15ULL, 12345, 777};
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
+        run_property(f, seeds[i]);
+}
+
+/* ---- queries that are wrong, or find nothing ------------------------------------------- */
+
+static void test_malformed_queries_are_refused_with_a_message(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "通知", "budget notice");
+    put(f, &a);
+    commit(f);
+    const char *bad[] = {"AND", "budget AND", "OR budget", "NOT", "\"budget notice",
+                         "title:", "budget title:", "(budget", "budget)", "no:  x",
+                         "“预算"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        dg_index_query q = query_of(bad[i]);
+        dg_index_result *r = NULL;
+        dg_error err;
+        dg_status st = dg_index_search(f->index, &EVERYONE, &q, "[", "]", &r, &err);
+        if (st != DG_ERR_QUERY)
+            fail_msg("query '%s' gave status %d, not DG_ERR_QUERY", bad[i], st);
+        assert_null(r);
+        assert_true(strlen(err.msg) > 10);
+    }
+}
+
+static void test_query_without_matches_is_ok_and_empty(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "通知", "budget notice");
+    put(f, &a);
+    commit(f);
+    dg_index_query q = query_of("nonexistentword");
+    dg_index_result *r = run(f, &EVERYONE, &q);
+    assert_int_equal(r->total, 0);
+    assert_int_equal(r->n_hits, 0);
+    assert_int_equal(r->n_category, 0);
+    dg_index_result_free(r);
+    assert_int_equal(count(f, ""), 1);
+    assert_int_equal(count(f, NULL), 1);
+}
+
+/* ---- snippets -------------------------------------------------------------------------- */
+
+static void test_snippet_shows_original_script_with_highlights(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "規程", "第一條 本規程規定檔案借閱權限，\n  借閱須登記。The reports are filed.");
+    put(f, &a);
+    commit(f);
+    dg_index_query q = query_of("权限");
+    dg_index_result *r = run(f, &EVERYONE, &q);
+    assert_int_equal(r->n_hits, 1);
+    assert_non_null(strstr(r->hits[0].snippet, "[權限]"));
+    assert_null(strstr(r->hits[0].snippet, "\n")); /* line breaks become spaces */
+    dg_index_result_free(r);
+    q.text = "report";
+    r = run(f, &EVERYONE, &q);
+    assert_non_null(strstr(r->hits[0].snippet, "[reports]"));
+    dg_index_result_free(r);
+}
+
+static void test_long_snippet_is_short_and_valid_utf8(void **state)
+{
+    fixture *f = *state;
+    char body[8192] = "";
+    size_t len = 0;
+    for (int i = 0; i < 300; i++)
+        len += (size_t)snprintf(body + len, sizeof body - len, "檔案");
+    len += (size_t)snprintf(body + len, sizeof body - len, "預算表");
+    for (int i = 0; i < 300; i++)
+        len += (size_t)snprintf(body + len, sizeof body - len, "會議");
+    dg_index_doc a = doc_of(1, "长文", body);
+    put(f, &a);
+    commit(f);
+    dg_index_query q = query_of("预算");
+    dg_index_result *r = run(f, &EVERYONE, &q);
+    const char *s = r->hits[0].snippet;
+    assert_non_null(strstr(s, "[預算]"));
+    assert_true(strlen(s) < 700); /* about 200 characters of three bytes each */
+    /* Every lead byte is followed by the continuation bytes it announces. */
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        assert_true(n > 0);
+        for (int k = 1; k < n; k++)
+            assert_int_equal(p[k] & 0xC0, 0x80);
+        p += n;
+    }
+    dg_index_result_free(r);
+}
+
+/* ---- on disk: deletion, compaction, locking, readers ----------------------------------- */
+
+static int file_contains(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char buf[1 << 20];
+    size_t nlen = strlen(needle), have = 0, got;
+    int found = 0;
+    /* Keep nlen-1 bytes across reads so a needle split between two reads is still seen. */
+    while (!found && (got = fread(buf + have, 1, sizeof buf - have, fp)) > 0) {
+        have += got;
+        found = memmem(buf, have, needle, nlen) != NULL;
+        size_t keep = have < nlen ? have : nlen - 1;
+        memmove(buf, buf + have - keep, keep);
+        have = keep;
+    }
+    fclose(fp);
+    return found;
+}
+
+static int folder_contains(const char *dir, const char *needle)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    int found = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        assert_int_equal(lstat(path, &st), 0);
+        if (S_ISDIR(st.st_mode))
+            found |= folder_contains(path, needle);
+        else if (S_ISREG(st.st_mode))
+            found |= file_contains(path, needle);
+    }
+    closedir(d);
+    return found;
+}
+
+static void test_deleted_text_leaves_no_trace_after_compact(void **state)
+{
+    fixture *f = *state;
+    /* The unique words, in the document's script and in their folded (simplified) form. */
+    const char *secret_body = "Zyxwvutqa7 vanishingword 鑰匙櫃鎖 reports";
+    dg_index_doc a = doc_of(1, "銷毀", secret_body);
+    dg_index_doc b = doc_of(2, "keep", "an ordinary record that stays");
+    put(f, &a);
+    put(f, &b);
+    commit(f);
+    assert_int_equal(only_hit(f, "vanishingword"), 1);
+    assert_true(folder_contains(f->dir, "vanishingword")); /* the scan can find it */
+    dg_error err;
+    assert_int_equal(dg_index_delete_version(f->index, 1, &err), DG_OK);
+    commit(f);
+    assert_int_equal(dg_index_compact(f->index, &err), DG_OK);
+    const char *needles[] = {"vanishingword", "zyxwvutqa7", "Zyxwvutqa7", "鑰匙櫃鎖", "钥匙柜锁",
+                             "钥匙", "柜锁", "銷毀", "销毁"};
+    for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
+        if (folder_contains(f->dir, needles[i]))
+            fail_msg("'%s' is still on disk after delete and compact", needles[i]);
+    /* The handle still works, and the kept record is still found. */
+    assert_int_equal(only_hit(f, "ordinary"), 2);
+    dg_index_doc c = doc_of(3, "new", "written after compaction");
+    put(f, &c);
+    commit(f);
+    assert_int_equal(only_hit(f, "compaction"), 3);
+    uint64_t n = 0;
+    assert_int_equal(dg_index_doc_count(f->index, &n, &err), DG_OK);
+    assert_int_equal(n, 2);
+}
+
+static void test_second_writer_is_refused_as_busy(void **state)
+{
+    fixture *f = *state;
+    dg_index *second = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_WRITE, &second, &err), DG_ERR_BUSY);
+    assert_null(second);
+    assert_non_null(strstr(err.msg, "locked by another writer"));
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &second, &err), DG_OK);
+    dg_index_close(second);
+}
+
+static void test_reader_sees_later_commits_and_cannot_write(void **state)
+{
+    fixture *f = *state;
+    commit(f);
+    dg_index *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    for (int i = 1; i <= 3; i++) {
+        dg_index_doc d = doc_of(i, "round", "round trip");
+        put(f, &d);
+        commit(f);
+        dg_index_query q = query_of("round");
+        dg_index_result *r = NULL;
+        assert_int_equal(dg_index_search(reader, &EVERYONE, &q, "", "", &r, &err), DG_OK);
+        assert_int_equal(r->total, i);
+        dg_index_result_free(r);
+    }
+    dg_index_doc d = doc_of(9, "x", "y");
+    assert_int_equal(dg_index_put(reader, &d, &err), DG_ERR_USAGE);
+    dg_index_close(reader);
+}
+
+static void test_bad_arguments_are_usage_errors(void **state)
+{
+    fixture *f = *state;
+    dg_error err;
+    dg_index_doc d = doc_of(1, "x", "y");
+    d.level = 5;
+    assert_int_equal(dg_index_put(f->index, &d, &err), DG_ERR_USAGE);
+    dg_index_query q = query_of("x");
+    dg_index_viewer v = {1, 7};
+    dg_index_result *r = NULL;
+    assert_int_equal(dg_index_search(f->index, &v, &q, "", "", &r, &err), DG_ERR_USAGE);
+    dg_index *missing = NULL;
+    assert_int_equal(dg_index_open("/nonexistent/dangan/index", DG_INDEX_READ, &missing, &err),
+                     DG_ERR_INDEX);
+    assert_null(missing);
+}
+
+#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TEST(test_traditional_and_simplified_find_each_other),
+        TEST(test_full_width_digits_and_letters_match_ascii),
+        TEST(test_english_words_match_other_forms),
+        TEST(test_quoted_phrase_needs_adjacent_words),
+        TEST(test_field_prefixes_search_only_their_field),
+        TEST(test_document_number_is_found_whole_and_by_parts),
+        TEST(test_year_in_text_is_searchable),
+        TEST(test_filters_narrow_the_result),
+        TEST(test_superseded_versions_only_with_all_versions),
+        TEST(test_sort_by_date_orders_hits),
+        TEST(test_search_never_counts_records_above_clearance),
+        TEST(test_random_archives_never_reveal_records_above_clearance),
+        TEST(test_malformed_queries_are_refused_with_a_message),
+        TEST(test_query_without_matches_is_ok_and_empty),
+        TEST(test_snippet_shows_original_script_with_highlights),
+        TEST(test_long_snippet_is_short_and_valid_utf8),
+        TEST(test_deleted_text_leaves_no_trace_after_compact),
+        TEST(test_second_writer_is_refused_as_busy),
+        TEST(test_reader_sees_later_commits_and_cannot_write),
+        TEST(test_bad_arguments_are_usage_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
