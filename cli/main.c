@@ -1,1 +1,240 @@
-int main(void) { return 0; }
+/*
+ * main.c — the `dangan` program: global options, `init`, and running one command.
+ *
+ * A command is parsed into a request, run (in-process on an archive folder the caller
+ * owns), and its response rendered. Errors go to stderr as "dangan: <what>: <why>"; the
+ * exit code comes from the response (see `dangan --help`).
+ */
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../engine/archive.h"
+#include "../engine/user.h"
+#include "commands.h"
+#include "dispatch.h"
+#include "render.h"
+
+#define MAX_FDS 64
+
+typedef struct global_opts {
+    const char *archive;
+    const char *as;  /* --as LOGIN: an admin owner acting as another account */
+    int json;
+    int help;
+    int argc;     /* what is left for the command */
+    char **argv;
+} global_opts;
+
+/* Pulls the global options out of argv wherever they stand; keeps the rest in order. */
+static int parse_globals(int argc, char **argv, global_opts *g)
+{
+    g->argv = calloc((size_t)argc + 1, sizeof *g->argv);
+    if (!g->argv)
+        return 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--archive") && i + 1 < argc)
+            g->archive = argv[++i];
+        else if (!strncmp(argv[i], "--archive=", 10))
+            g->archive = argv[i] + 10;
+        else if (!strcmp(argv[i], "--as") && i + 1 < argc)
+            g->as = argv[++i];
+        else if (!strcmp(argv[i], "--json"))
+            g->json = 1;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            g->help = 1;
+        else
+            g->argv[g->argc++] = argv[i];
+    }
+    return 1;
+}
+
+static const char *archive_path(const global_opts *g)
+{
+    if (g->archive)
+        return g->archive;
+    const char *env = getenv("DANGAN_ARCHIVE");
+    return env && *env ? env : "archive";
+}
+
+/* The operating-system user running dangan: the archive account it maps to. */
+static const char *os_login(void)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    return pw ? pw->pw_name : "?";
+}
+
+static void print_error(const char *message)
+{
+    fprintf(stderr, "dangan: %s\n", message);
+}
+
+static void on_wait(void *ctx, const char *message)
+{
+    (void)ctx;
+    fprintf(stderr, "dangan: %s...\n", message);
+}
+
+/* Progress on stderr, only for a person watching a terminal. */
+static void on_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    fprintf(stderr, "\r%s: %llu/%llu", what, (unsigned long long)done, (unsigned long long)total);
+    if (done >= total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static int run_init(const global_opts *g)
+{
+    const char *fonds = "X001", *name = "Archive";
+    for (int i = 1; i < g->argc; i++) {
+        if (!strcmp(g->argv[i], "--fonds") && i + 1 < g->argc)
+            fonds = g->argv[++i];
+        else if (!strcmp(g->argv[i], "--name") && i + 1 < g->argc)
+            name = g->argv[++i];
+        else {
+            fprintf(stderr, "dangan: init: unexpected argument '%s' (usage: dangan init "
+                            "[--fonds CODE] [--name NAME])\n", g->argv[i]);
+            return 2;
+        }
+    }
+    if (g->help) {
+        printf("usage: dangan [--archive DIR] init [--fonds CODE] [--name NAME]\n\n"
+               "Creates an empty archive folder (mode 0700): catalog.db, objects/, index/,\n"
+               "quarantine/. You (the OS user running this) become its first admin, with\n"
+               "clearance 4 and the admin, archivist and auditor roles.\n\n"
+               "  --fonds CODE   4-character fonds code (全宗号) for reference codes (default X001)\n"
+               "  --name NAME    the archive's name\n\n"
+               "example:\n  dangan init --fonds X001 --name \"Example School Archive\"\n");
+        return 0;
+    }
+    const char *path = archive_path(g);
+    const char *me = os_login();
+    dg_error err;
+    dg_status st = dg_archive_create(path, fonds, name, me, me, &err);
+    if (st != DG_OK) {
+        print_error(err.msg);
+        return dg_status_exit_code(st);
+    }
+    if (g->json) {
+        printf("{\"archive\": \"%s\", \"fonds\": \"%s\", \"admin\": \"%s\"}\n", path, fonds, me);
+    } else {
+        printf("created archive %s (%s, fonds %s); %s is its admin\n", path, name, fonds, me);
+    }
+    return 0;
+}
+
+/*
+ * --as: whoever owns the archive folder can read every byte of it anyway, so an admin
+ * among them may look at the archive exactly as another account sees it (to check a
+ * clearance, or in tests). The log records both names in the origin.
+ */
+static dg_status resolve_acting_login(dg_archive *archive, const global_opts *g,
+                                      const char **login, char *origin, size_t size,
+                                      dg_error *err)
+{
+    *login = os_login();
+    snprintf(origin, size, "cli");
+    if (!g->as)
+        return DG_OK;
+    dg_actor me;
+    dg_status st = dg_actor_login(archive, *login, "cli", &me, err);
+    if (st != DG_OK)
+        return st;
+    if (!(me.roles & DG_ROLE_ADMIN))
+        return dg_error_set(err, DG_ERR_DENIED, "--as: only an admin may act as another account");
+    snprintf(origin, size, "cli, %s acting as %s", *login, g->as);
+    *login = g->as;
+    return DG_OK;
+}
+
+static json_t *run_direct(const global_opts *g, json_t *request, const int *fds, size_t n_fds)
+{
+    dg_archive *archive = NULL;
+    dg_error err;
+    dg_status st = dg_archive_open(archive_path(g), &archive, &err);
+    if (st != DG_OK)
+        return dg_response_error(st, err.msg);
+    dg_archive_set_wait_handler(archive, on_wait, NULL);
+    const char *login;
+    char origin[160];
+    st = resolve_acting_login(archive, g, &login, origin, sizeof origin, &err);
+    if (st != DG_OK) {
+        dg_archive_close(archive);
+        return dg_response_error(st, err.msg);
+    }
+    dg_dispatch_io io = {.fds = fds, .n_fds = n_fds,
+                         .progress = isatty(STDERR_FILENO) ? on_progress : NULL};
+    json_t *response = dg_dispatch(archive, login, origin, request, &io);
+    dg_archive_close(archive);
+    return response;
+}
+
+static int show_response(const dg_command *cmd, json_t *response, const global_opts *g)
+{
+    int exit_code = (int)json_integer_value(json_object_get(response, "exit"));
+    int ok = json_is_true(json_object_get(response, "ok"));
+    if (!ok)
+        print_error(json_string_value(json_object_get(response, "error")));
+    if (g->json) {
+        json_t *shown = ok ? json_object_get(response, "result") : response;
+        dg_render_plain_highlights(shown);
+        json_dumpf(shown, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+    } else if (ok) {
+        dg_render_ctx ctx = {.out = stdout, .tty = isatty(STDOUT_FILENO),
+                             .csv = dg_command_wants_csv(g->argc, g->argv)};
+        cmd->render(json_object_get(response, "result"), &ctx);
+    }
+    return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+    /* Everything dangan creates holds records: nobody else may read it. */
+    umask(077);
+    global_opts g = {0};
+    if (!parse_globals(argc, argv, &g))
+        return 8;
+    int status;
+    if (g.argc == 0 || !strcmp(g.argv[0], "help")) {
+        dg_command_print_overview(g.argc == 0 && !g.help ? stderr : stdout);
+        status = g.argc == 0 && !g.help ? 2 : 0;
+    } else if (!strcmp(g.argv[0], "init")) {
+        status = run_init(&g);
+    } else {
+        int used = 0;
+        const dg_command *cmd = dg_command_find(g.argc, g.argv, &used);
+        if (!cmd) {
+            fprintf(stderr, "dangan: %s: unknown command (see 'dangan --help')\n", g.argv[0]);
+            status = 2;
+        } else if (g.help) {
+            dg_command_print_help(cmd, stdout);
+            status = 0;
+        } else {
+            int fds[MAX_FDS];
+            size_t n_fds = 0;
+            char msg[512];
+            json_t *request = dg_command_build_request(cmd, g.argc - used, g.argv + used, fds,
+                                                       MAX_FDS, &n_fds, msg, sizeof msg);
+            if (!request) {
+                print_error(msg);
+                status = 2;
+            } else {
+                json_t *response = run_direct(&g, request, fds, n_fds);
+                status = show_response(cmd, response, &g);
+                json_decref(response);
+                json_decref(request);
+                for (size_t i = 0; i < n_fds; i++)
+                    close(fds[i]);
+            }
+        }
+    }
+    free(g.argv);
+    return status;
+}

@@ -482,7 +482,7 @@ dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char
                        .detail = exists ? "above clearance" : NULL};
     dg_error ignored;
     dg_log_append(archive, actor, NULL, &ev, &ignored);
-    return dg_error_set(err, DG_ERR_NOT_FOUND, "no such record: %s", refcode);
+    return dg_error_set(err, DG_ERR_NOT_FOUND, "%s: no such record", refcode);
 }
 
 void dg_version_info_free(dg_version_info *v)

@@ -24,18 +24,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash.h"
 #include "status.h"
 
-#define DG_SHA256_HEX 65 /* 64 hex digits + NUL */
 
 typedef struct dg_store dg_store;
 
 /* Opens (creating if needed) the store under root (e.g. "<archive>/objects"). */
 dg_status dg_store_open(const char *root, dg_store **out, dg_error *err);
 void dg_store_close(dg_store *store);
-
-/* Computes the SHA-256 of data as lowercase hex into hex (DG_SHA256_HEX bytes). */
-void dg_sha256_hex(const void *data, size_t len, char hex[DG_SHA256_HEX]);
 
 /*
  * Stores len bytes of data; writes its hex SHA-256 to hex. If an object with that hash

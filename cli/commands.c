@@ -1,0 +1,337 @@
+/*
+ * commands.c — the command table, argument parsing into requests, and help texts.
+ */
+#include "commands.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "render.h"
+
+/* Options every record-describing command shares (add and edit). */
+#define RECORD_OPTS                                                                         \
+    {"--title", "title", OPT_STRING, "title of the record"},                                \
+        {"--category", "category", OPT_STRING,                                              \
+         "administrative|personnel|finance|asset|activity (or XZ RS CW ZC HD, 行政 人事 ...)"}, \
+        {"--type", "type", OPT_STRING, "record type, e.g. notice, minutes, voucher"},        \
+        {"--date", "date", OPT_STRING, "document date YYYY-MM-DD"},                          \
+        {"--year", "year", OPT_INT, "formation year (default: the date's year)"},            \
+        {"--doc-number", "doc_number", OPT_STRING, "document number, e.g. 校办〔2024〕12号"}, \
+        {"--department", "department", OPT_STRING, "responsible department, e.g. 校长办公室"}, \
+        {"--level", "level", OPT_STRING, "access level 0-4 or public|internal|restricted|"   \
+                                         "confidential|secret"},                             \
+        {"--period", "period", OPT_STRING, "retention period Y|D30|D10 (default: schedule)"}, \
+        {"--location", "location", OPT_STRING, "paper original: cabinet/box/shelf"},         \
+        {"--secrecy", "secrecy", OPT_STRING, "secrecy mark as printed, e.g. 秘密★5年"}
+
+static const dg_opt_spec NO_OPTS[] = {{NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec USER_ADD_OPTS[] = {
+    {"--name", "name", OPT_STRING, "display name"},
+    {"--clearance", "clearance", OPT_STRING, "0-4 (public ... secret)"},
+    {"--role", "role", OPT_STRING, "comma list: staff,archivist,auditor,leader,admin,witness"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec USER_SET_OPTS[] = {
+    {"--name", "name", OPT_STRING, "display name"},
+    {"--clearance", "clearance", OPT_STRING, "0-4"},
+    {"--role", "role", OPT_STRING, "the new full role list"},
+    {"--disable", "disable", OPT_FLAG, "disable the account (it can no longer act)"},
+    {"--enable", "enable", OPT_FLAG, "enable it again"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec ADD_OPTS[] = {
+    RECORD_OPTS,
+    {"--dept-code", "dept_code", OPT_STRING, "department level of the reference code, e.g. BGS"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec EDIT_OPTS[] = {
+    RECORD_OPTS,
+    {"--text", "text", OPT_FILE, "a corrected text (UTF-8 file)"},
+    {"--reason", "reason", OPT_STRING, "why (required)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec SHOW_OPTS[] = {
+    {"--version", "version", OPT_INT, "show this version instead of the newest"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec SEARCH_OPTS[] = {
+    {"--category", "category", OPT_STRING, "only this category"},
+    {"--type", "type", OPT_STRING, "only this record type"},
+    {"--year", "year", OPT_STRING, "a year (2023) or range (2019..2023)"},
+    {"--level", "level", OPT_STRING, "only this access level"},
+    {"--period", "period", OPT_STRING, "only this retention period"},
+    {"--all-versions", "all_versions", OPT_FLAG, "also superseded versions"},
+    {"--sort", "sort", OPT_STRING, "relevance (default), date (newest first), date-asc"},
+    {"--limit", "limit", OPT_INT, "hits per page (default 10)"},
+    {"--offset", "offset", OPT_INT, "skip this many hits"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec LOG_OPTS[] = {
+    {"--user", "user", OPT_STRING, "only this user's entries"},
+    {"--action", "action", OPT_STRING, "only this action (search, show, add, edit, ...)"},
+    {"--record", "record", OPT_STRING, "only entries about this reference code"},
+    {"--since", "since", OPT_STRING, "from this date (YYYY-MM-DD), inclusive"},
+    {"--until", "until", OPT_STRING, "before this date, exclusive"},
+    {"--limit", "limit", OPT_INT, "at most this many entries"},
+    {"--csv", "csv", OPT_FLAG, "CSV output (for export)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_command COMMANDS[] = {
+    {"whoami", "show which archive account you act as", "dangan whoami", "dangan whoami",
+     {NULL}, {0}, 0, 0, NO_OPTS, dg_render_whoami},
+    {"user add", "add an account (admin)", "dangan user add LOGIN --clearance N [--role R] [--name NAME]",
+     "dangan user add zhang --name 张老师 --clearance 1 --role staff",
+     {"login"}, {OPT_STRING}, 0, 1, USER_ADD_OPTS, dg_render_user_added},
+    {"user set", "change an account (admin)", "dangan user set LOGIN [--clearance N] [--role R] [--name NAME] [--disable|--enable]",
+     "dangan user set zhang --clearance 2", {"login"}, {OPT_STRING}, 0, 1, USER_SET_OPTS,
+     dg_render_user_added},
+    {"user list", "list accounts (admin, auditor)", "dangan user list", "dangan user list",
+     {NULL}, {0}, 0, 0, NO_OPTS, dg_render_user_list},
+    {"add", "file a born-digital text record (archivist)",
+     "dangan add FILE.txt --title T --category C [--date D] [--level L] [...]",
+     "dangan add notice.txt --title \"关于2024年寒假安排的通知\" --category administrative "
+     "--date 2024-01-10 --level 1",
+     {"file"}, {OPT_FILE}, 0, 1, ADD_OPTS, dg_render_filed},
+    {"show", "show a record: metadata, text, versions", "dangan show REF [--version N]",
+     "dangan show X001-XZ·2024-D10-0001", {"refcode"}, {OPT_STRING}, 0, 1, SHOW_OPTS,
+     dg_render_show},
+    {"history", "list every version of a record", "dangan history REF",
+     "dangan history X001-XZ·2024-D10-0001", {"refcode"}, {OPT_STRING}, 0, 1, NO_OPTS,
+     dg_render_history},
+    {"edit", "write a new version of a record (archivist)",
+     "dangan edit REF [--title T] [--level L] [--text FILE] [...] --reason WHY",
+     "dangan edit X001-XZ·2024-D10-0001 --level 2 --reason \"contains staff ID numbers\"",
+     {"refcode"}, {OPT_STRING}, 0, 1, EDIT_OPTS, dg_render_filed},
+    {"grant", "let a user see a secret (level 4) record (admin)", "dangan grant REF LOGIN",
+     "dangan grant X001-RS·2024-Y-0003 wang", {"refcode", "login"}, {OPT_STRING, OPT_STRING},
+     0, 2, NO_OPTS, dg_render_grant},
+    {"revoke", "withdraw such a grant (admin)", "dangan revoke REF LOGIN",
+     "dangan revoke X001-RS·2024-Y-0003 wang", {"refcode", "login"}, {OPT_STRING, OPT_STRING},
+     0, 2, NO_OPTS, dg_render_grant},
+    {"search", "full-text search within your clearance", "dangan search [QUERY...] [filters]",
+     "dangan search 报销 --category finance --year 2019..2023", {NULL}, {0}, 1, 0, SEARCH_OPTS,
+     dg_render_search},
+    {"reindex", "rebuild the full-text index from the catalog (archivist)", "dangan reindex",
+     "dangan reindex", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_reindex},
+    {"log verify", "check the access log's hash chain (auditor)", "dangan log verify",
+     "dangan log verify", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_log_verify},
+    {"log", "read the access log (auditor)", "dangan log [--user U] [--action A] [--record R] [--since DATE] [--csv]",
+     "dangan log --action search --since 2024-01-01 --csv", {NULL}, {0}, 0, 0, LOG_OPTS,
+     dg_render_log},
+    {"verify", "check every stored object's SHA-256 (archivist, auditor)", "dangan verify",
+     "dangan verify", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_verify},
+};
+enum { COMMAND_COUNT = sizeof COMMANDS / sizeof COMMANDS[0] };
+
+const dg_command *dg_command_find(int argc, char **argv, int *used)
+{
+    /* Two-word names first, so "log verify" wins over "log". */
+    for (int i = 0; argc >= 2 && i < COMMAND_COUNT; i++) {
+        const char *space = strchr(COMMANDS[i].name, ' ');
+        if (space && !strncmp(COMMANDS[i].name, argv[0], (size_t)(space - COMMANDS[i].name)) &&
+            strlen(argv[0]) == (size_t)(space - COMMANDS[i].name) && !strcmp(space + 1, argv[1])) {
+            *used = 2;
+            return &COMMANDS[i];
+        }
+    }
+    for (int i = 0; argc >= 1 && i < COMMAND_COUNT; i++) {
+        if (!strcmp(COMMANDS[i].name, argv[0])) {
+            *used = 1;
+            return &COMMANDS[i];
+        }
+    }
+    return NULL;
+}
+
+void dg_command_print_overview(FILE *out)
+{
+    fprintf(out,
+            "usage: dangan [--archive DIR] [--json] <command> [options]\n"
+            "       dangan <command> --help\n\n"
+            "dangan (档案) files scanned and born-digital records in a private archive folder,\n"
+            "indexes them for full-text search within each user's clearance, and logs every\n"
+            "access in a hash-chained log.\n\n"
+            "commands:\n"
+            "  %-12s %s\n", "init", "create an archive; you become its first admin");
+    for (int i = 0; i < COMMAND_COUNT; i++)
+        fprintf(out, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(out,
+            "\nglobal options:\n"
+            "  --archive DIR  the archive folder (default: $DANGAN_ARCHIVE, else ./archive)\n"
+            "  --json         print the result as JSON (for scripts)\n"
+            "  --as LOGIN     (archive owner who is an admin) act as another account\n"
+            "  --help         help for a command\n\n"
+            "exit codes:\n"
+            "  0  success\n"
+            "  1  a check found problems (verify, log verify)\n"
+            "  2  usage error (bad option or value)\n"
+            "  3  no such record, version or user (or one you may not see)\n"
+            "  4  not allowed: your role does not permit it, or you have no archive account\n"
+            "  5  conflict: it exists already, or the step is out of order\n"
+            "  6  bad input file or malformed query\n"
+            "  7  the archive is busy (another process did not let go in time)\n"
+            "  8  archive error: I/O, corrupt data, catalog or index failure\n");
+}
+
+void dg_command_print_help(const dg_command *cmd, FILE *out)
+{
+    fprintf(out, "usage: %s\n\n%s\n", cmd->usage, cmd->summary);
+    if (cmd->opts[0].name) {
+        fprintf(out, "\noptions:\n");
+        for (const dg_opt_spec *o = cmd->opts; o->name; o++)
+            fprintf(out, "  %-14s %s\n", o->name, o->help);
+    }
+    fprintf(out, "  %-14s %s\n  %-14s %s\n", "--json", "print the result as JSON", "--help",
+            "this help");
+    fprintf(out, "\nexample:\n  %s\n", cmd->example);
+}
+
+int dg_command_wants_csv(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--csv"))
+            return 1;
+    return 0;
+}
+
+static const dg_opt_spec *find_opt(const dg_command *cmd, const char *name, size_t len)
+{
+    for (const dg_opt_spec *o = cmd->opts; o->name; o++)
+        if (strlen(o->name) == len && !strncmp(o->name, name, len))
+            return o;
+    return NULL;
+}
+
+/* Opens an input file with the caller's rights; the descriptor travels with the request. */
+static json_t *open_file_arg(const char *path, int *fds, size_t max_fds, size_t *n_fds,
+                             char *msg, size_t msg_size)
+{
+    if (*n_fds >= max_fds) {
+        snprintf(msg, msg_size, "%s: too many files", path);
+        return NULL;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(msg, msg_size, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    fds[*n_fds] = fd;
+    return json_pack("{s:i, s:s}", "fd", (int)(*n_fds)++, "name", path);
+}
+
+static json_t *typed_value(dg_opt_type type, const char *text, const char *name, int *fds,
+                           size_t max_fds, size_t *n_fds, char *msg, size_t msg_size)
+{
+    if (type == OPT_FILE)
+        return open_file_arg(text, fds, max_fds, n_fds, msg, msg_size);
+    if (type == OPT_INT) {
+        char *end;
+        errno = 0;
+        long v = strtol(text, &end, 10);
+        if (errno || *end || end == text || v < -1000000000L || v > 1000000000L) {
+            snprintf(msg, msg_size, "%s: '%s' is not a whole number", name, text);
+            return NULL;
+        }
+        return json_integer(v);
+    }
+    return json_string(text);
+}
+
+static int parse_option(const dg_command *cmd, json_t *args, int argc, char **argv, int *i,
+                        int *fds, size_t max_fds, size_t *n_fds, char *msg, size_t msg_size)
+{
+    const char *word = argv[*i];
+    const char *eq = strchr(word, '=');
+    size_t name_len = eq ? (size_t)(eq - word) : strlen(word);
+    const dg_opt_spec *o = find_opt(cmd, word, name_len);
+    if (!o) {
+        snprintf(msg, msg_size, "%s: unknown option %.*s (see 'dangan %s --help')", cmd->name,
+                 (int)name_len, word, cmd->name);
+        return 0;
+    }
+    if (o->type == OPT_FLAG) {
+        json_object_set_new(args, o->key, json_true());
+        return 1;
+    }
+    const char *value = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+    if (!value) {
+        snprintf(msg, msg_size, "%s: %s needs a value", cmd->name, o->name);
+        return 0;
+    }
+    json_t *v = typed_value(o->type, value, o->name, fds, max_fds, n_fds, msg, msg_size);
+    if (!v)
+        return 0;
+    json_object_set_new(args, o->key, v);
+    return 1;
+}
+
+static int add_query_word(json_t *args, const char *word)
+{
+    json_t *q = json_object_get(args, "query");
+    if (!q)
+        return json_object_set_new(args, "query", json_string(word)) == 0;
+    size_t len = strlen(json_string_value(q)) + strlen(word) + 2;
+    char *joined = malloc(len);
+    if (!joined)
+        return 0;
+    snprintf(joined, len, "%s %s", json_string_value(q), word);
+    int ok = json_object_set_new(args, "query", json_string(joined)) == 0;
+    free(joined);
+    return ok;
+}
+
+static int parse_positional(const dg_command *cmd, json_t *args, int *positional,
+                            const char *word, int *fds, size_t max_fds, size_t *n_fds,
+                            char *msg, size_t msg_size)
+{
+    if (*positional < 3 && cmd->positional[*positional]) {
+        json_t *v = typed_value(cmd->positional_type[*positional], word,
+                                cmd->positional[*positional], fds, max_fds, n_fds, msg,
+                                msg_size);
+        if (!v)
+            return 0;
+        json_object_set_new(args, cmd->positional[(*positional)++], v);
+        return 1;
+    }
+    if (cmd->rest_is_query)
+        return add_query_word(args, word);
+    snprintf(msg, msg_size, "%s: unexpected argument '%s' (usage: %s)", cmd->name, word,
+             cmd->usage);
+    return 0;
+}
+
+json_t *dg_command_build_request(const dg_command *cmd, int argc, char **argv, int *fds,
+                                 size_t max_fds, size_t *n_fds, char *msg, size_t msg_size)
+{
+    json_t *args = json_object();
+    int positional = 0, ok = 1, options_done = 0;
+    *n_fds = 0;
+    for (int i = 0; ok && i < argc; i++) {
+        const char *word = argv[i];
+        if (!options_done && !strcmp(word, "--"))
+            options_done = 1;
+        else if (!options_done && !strncmp(word, "--", 2) && word[2])
+            ok = parse_option(cmd, args, argc, argv, &i, fds, max_fds, n_fds, msg, msg_size);
+        else
+            ok = parse_positional(cmd, args, &positional, word, fds, max_fds, n_fds, msg,
+                                  msg_size);
+    }
+    if (ok && positional < cmd->min_positional) {
+        snprintf(msg, msg_size, "%s: missing %s (usage: %s)", cmd->name,
+                 cmd->positional[positional], cmd->usage);
+        ok = 0;
+    }
+    if (!ok) {
+        json_decref(args);
+        for (size_t i = 0; i < *n_fds; i++)
+            close(fds[i]);
+        *n_fds = 0;
+        return NULL;
+    }
+    json_object_del(args, "csv"); /* rendering only */
+    return json_pack("{s:i, s:s, s:o}", "v", 1, "cmd", cmd->name, "args", args);
+}

@@ -1,0 +1,651 @@
+/*
+ * dispatch.c — the request API: JSON requests to engine calls, engine results to JSON.
+ *
+ * Each handler reads its arguments from the request, calls the engine as the actor and
+ * builds its result. Handlers never print and never decide exit codes beyond the status
+ * mapping in status.h (and exit 1 for a check that found problems).
+ */
+#include "dispatch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../engine/hash.h"
+#include "../engine/log.h"
+#include "../engine/record.h"
+#include "../engine/user.h"
+#include "../engine/verify.h"
+#include "../engine/vocab.h"
+
+/* Input files are read whole; a text record over this size is refused rather than
+ * swallowing the machine's memory. */
+#define MAX_TEXT_FILE (64u * 1024 * 1024)
+
+typedef struct call {
+    dg_archive *archive;
+    dg_actor actor;
+    json_t *args;
+    const dg_dispatch_io *io;
+    dg_error err;
+    int exit_override; /* >= 0: a check that found problems sets 1 */
+} call;
+
+typedef dg_status (*handler_fn)(call *c, json_t **result);
+
+json_t *dg_response_error(dg_status status, const char *message)
+{
+    return json_pack("{s:b, s:i, s:s, s:s}", "ok", 0, "exit", dg_status_exit_code(status),
+                     "status", dg_status_name(status), "error", message);
+}
+
+/* ---- argument access -------------------------------------------------------------- */
+
+static const char *arg_str(call *c, const char *key)
+{
+    json_t *v = json_object_get(c->args, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int arg_has(call *c, const char *key)
+{
+    return json_object_get(c->args, key) != NULL;
+}
+
+static int arg_int(call *c, const char *key, int fallback)
+{
+    json_t *v = json_object_get(c->args, key);
+    return json_is_integer(v) ? (int)json_integer_value(v) : fallback;
+}
+
+static int arg_bool(call *c, const char *key)
+{
+    return json_is_true(json_object_get(c->args, key));
+}
+
+static dg_status require_str(call *c, const char *key, const char *what, const char **out)
+{
+    *out = arg_str(c, key);
+    if (!*out || !**out)
+        return dg_error_set(&c->err, DG_ERR_USAGE, "%s is required", what);
+    return DG_OK;
+}
+
+static dg_status parse_level_arg(call *c, const char *key, int *level)
+{
+    const char *text = arg_str(c, key);
+    if (!text)
+        return DG_OK;
+    return dg_level_parse(text, level, &c->err);
+}
+
+/* Reads the whole of the file the client passed as args[key] = {"fd": i, "name": path}. */
+static dg_status read_passed_file(call *c, const char *key, char **data, size_t *len,
+                                  const char **name)
+{
+    json_t *f = json_object_get(c->args, key);
+    json_t *fdv = json_object_get(f, "fd");
+    *name = json_string_value(json_object_get(f, "name"));
+    if (!*name)
+        *name = "(file)";
+    if (!json_is_integer(fdv) || json_integer_value(fdv) < 0 ||
+        (size_t)json_integer_value(fdv) >= c->io->n_fds)
+        return dg_error_set(&c->err, DG_ERR_USAGE, "%s: file was not passed with the request",
+                            *name);
+    int fd = c->io->fds[json_integer_value(fdv)];
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: not a regular file", *name);
+    if ((uint64_t)sb.st_size > MAX_TEXT_FILE)
+        return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: larger than %u MiB", *name,
+                            MAX_TEXT_FILE >> 20);
+    char *buf = malloc((size_t)sb.st_size + 1);
+    if (!buf)
+        return dg_error_set(&c->err, DG_ERR_NOMEM, "%s: out of memory", *name);
+    size_t got = 0;
+    while (got < (size_t)sb.st_size) {
+        ssize_t n = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(buf);
+            return dg_error_set(&c->err, DG_ERR_IO, "%s: %s", *name,
+                                n < 0 ? strerror(errno) : "file shrank while read");
+        }
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    *data = buf;
+    *len = got;
+    return DG_OK;
+}
+
+/* A born-digital text record must be UTF-8 text: no NUL bytes, valid sequences. */
+static dg_status check_utf8_text(call *c, const char *name, const char *data, size_t len)
+{
+    if (len == 0)
+        return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: empty file", name);
+    if (memchr(data, '\0', len))
+        return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: binary data, not a text file", name);
+    json_error_t jerr;
+    json_t *probe = json_stringn(data, len);
+    (void)jerr;
+    if (!probe)
+        return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: not valid UTF-8 text", name);
+    json_decref(probe);
+    return DG_OK;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* ---- users ------------------------------------------------------------------------ */
+
+static dg_status parse_roles_arg(call *c, const char *key, unsigned *roles, int *given)
+{
+    const char *text = arg_str(c, key);
+    *given = text != NULL;
+    return text ? dg_roles_parse(text, roles, &c->err) : DG_OK;
+}
+
+static dg_status h_user_add(call *c, json_t **result)
+{
+    const char *login;
+    int clearance = -1, roles_given;
+    unsigned roles = DG_ROLE_STAFF;
+    dg_status st = require_str(c, "login", "a login name", &login);
+    if (st == DG_OK)
+        st = parse_level_arg(c, "clearance", &clearance);
+    if (st == DG_OK && clearance < 0)
+        st = dg_error_set(&c->err, DG_ERR_USAGE, "--clearance is required (0-4)");
+    if (st == DG_OK)
+        st = parse_roles_arg(c, "role", &roles, &roles_given);
+    if (st == DG_OK)
+        st = dg_user_add(c->archive, &c->actor, login, arg_str(c, "name"), clearance, roles,
+                         &c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:s}", "login", login);
+    return st;
+}
+
+static dg_status h_user_set(call *c, json_t **result)
+{
+    const char *login;
+    int clearance = -1, roles_given, active = arg_bool(c, "disable") ? 0 : 1;
+    unsigned roles = 0;
+    dg_status st = require_str(c, "login", "a login name", &login);
+    if (st == DG_OK)
+        st = parse_level_arg(c, "clearance", &clearance);
+    if (st == DG_OK)
+        st = parse_roles_arg(c, "role", &roles, &roles_given);
+    if (st != DG_OK)
+        return st;
+    dg_user_change change = {
+        .name = arg_str(c, "name"),
+        .clearance = clearance >= 0 ? &clearance : NULL,
+        .roles = roles_given ? &roles : NULL,
+        .active = arg_bool(c, "disable") || arg_bool(c, "enable") ? &active : NULL,
+    };
+    if (!change.name && !change.clearance && !change.roles && !change.active)
+        return dg_error_set(&c->err, DG_ERR_USAGE, "user set %s: nothing to change", login);
+    st = dg_user_update(c->archive, &c->actor, login, &change, &c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:s}", "login", login);
+    return st;
+}
+
+static json_t *roles_json(unsigned roles)
+{
+    char buf[128];
+    dg_roles_format(roles, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static dg_status h_user_list(call *c, json_t **result)
+{
+    dg_user *users;
+    size_t n;
+    dg_status st = dg_user_list(c->archive, &c->actor, &users, &n, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:o, s:b, s:s}", "login",
+                                              users[i].login, "name", users[i].name,
+                                              "clearance", users[i].clearance, "roles",
+                                              roles_json(users[i].roles), "active",
+                                              users[i].active, "created_at",
+                                              users[i].created_at));
+    dg_users_free(users, n);
+    *result = json_pack("{s:o}", "users", list);
+    return DG_OK;
+}
+
+/* ---- records ---------------------------------------------------------------------- */
+
+static dg_status h_add(call *c, json_t **result)
+{
+    char *text = NULL;
+    size_t len = 0;
+    const char *name;
+    dg_status st = read_passed_file(c, "file", &text, &len, &name);
+    if (st == DG_OK)
+        st = check_utf8_text(c, name, text, len);
+    int level = -1;
+    if (st == DG_OK)
+        st = parse_level_arg(c, "level", &level);
+    if (st != DG_OK) {
+        free(text);
+        return st;
+    }
+    char source_sha[65], reason[512];
+    dg_sha256_hex(text, len, source_sha);
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    snprintf(reason, sizeof reason, "added from %s", base);
+    dg_page_input page = {.data = text, .len = len, .mime = "text/plain", .text = NULL,
+                          .confidence = -1};
+    dg_record_input in = {
+        .title = arg_str(c, "title"), .category = arg_str(c, "category"),
+        .record_type = arg_str(c, "type"), .doc_number = arg_str(c, "doc_number"),
+        .doc_date = arg_str(c, "date"), .year = arg_int(c, "year", 0),
+        .department = arg_str(c, "department"), .dept_code = arg_str(c, "dept_code"),
+        .level = level, .period = arg_str(c, "period"), .location = arg_str(c, "location"),
+        .secrecy = arg_str(c, "secrecy"), .text = text, .pages = &page, .n_pages = 1,
+        .ocr_confidence = -1, .class_confidence = -1, .source_file = base,
+        .source_sha256 = source_sha, .reason = reason,
+    };
+    char refcode[DG_REFCODE_MAX];
+    st = dg_record_add(c->archive, &c->actor, &in, refcode, &c->err);
+    free(text);
+    if (st == DG_OK)
+        *result = json_pack("{s:s, s:i}", "refcode", refcode, "version", 1);
+    return st;
+}
+
+static json_t *version_json(const dg_version_info *v)
+{
+    return json_pack(
+        "{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:i, s:s, s:o, s:o, s:i,"
+        " s:o, s:o, s:o}",
+        "number", v->number, "created_at", v->created_at, "author", v->author, "reason",
+        v->reason, "title", v->title, "category", v->category, "type",
+        str_or_null(v->record_type), "doc_number", str_or_null(v->doc_number), "date",
+        str_or_null(v->doc_date), "department", str_or_null(v->department), "year", v->year,
+        "level", v->level, "period", v->period, "location", str_or_null(v->location),
+        "secrecy", str_or_null(v->secrecy), "pages", v->page_count, "source_file",
+        str_or_null(v->source_file), "ocr_confidence",
+        v->ocr_confidence >= 0 ? json_real(v->ocr_confidence) : json_null(),
+        "class_confidence", v->class_confidence >= 0 ? json_real(v->class_confidence) : json_null());
+}
+
+static json_t *record_json(const dg_record *rec, int with_history_details)
+{
+    json_t *pages = json_array();
+    for (size_t i = 0; i < rec->n_pages; i++)
+        json_array_append_new(pages, json_pack("{s:i, s:s, s:s, s:o, s:o}", "seq",
+                                               rec->pages[i].seq, "sha256", rec->pages[i].sha256,
+                                               "mime", rec->pages[i].mime, "lang",
+                                               str_or_null(rec->pages[i].lang), "confidence",
+                                               rec->pages[i].confidence >= 0
+                                                   ? json_real(rec->pages[i].confidence)
+                                                   : json_null()));
+    json_t *history = json_array();
+    for (size_t i = 0; i < rec->n_history; i++) {
+        const dg_version_info *v = &rec->history[i];
+        json_array_append_new(history,
+                              with_history_details
+                                  ? version_json(v)
+                                  : json_pack("{s:i, s:s, s:s, s:s}", "number", v->number,
+                                              "created_at", v->created_at, "author", v->author,
+                                              "reason", v->reason));
+    }
+    return json_pack("{s:s, s:i, s:s, s:i, s:o, s:o, s:o, s:o}", "refcode", rec->refcode,
+                     "level", rec->level, "level_name", dg_level_name(rec->level),
+                     "current_version", rec->current_version, "version",
+                     version_json(&rec->version), "text", str_or_null(rec->text), "pages", pages,
+                     "versions", history);
+}
+
+static dg_status h_show(call *c, json_t **result)
+{
+    const char *ref;
+    dg_status st = require_str(c, "refcode", "a reference code", &ref);
+    if (st != DG_OK)
+        return st;
+    dg_record *rec;
+    st = dg_record_get(c->archive, &c->actor, ref, arg_int(c, "version", 0), &rec, &c->err);
+    if (st != DG_OK)
+        return st;
+    *result = record_json(rec, 0);
+    dg_record_free(rec);
+    return DG_OK;
+}
+
+static dg_status h_history(call *c, json_t **result)
+{
+    const char *ref;
+    dg_status st = require_str(c, "refcode", "a reference code", &ref);
+    if (st != DG_OK)
+        return st;
+    dg_record *rec;
+    st = dg_record_get(c->archive, &c->actor, ref, 0, &rec, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *versions = json_array();
+    for (size_t i = 0; i < rec->n_history; i++)
+        json_array_append_new(versions, version_json(&rec->history[i]));
+    *result = json_pack("{s:s, s:i, s:o}", "refcode", rec->refcode, "current_version",
+                        rec->current_version, "versions", versions);
+    dg_record_free(rec);
+    return DG_OK;
+}
+
+static dg_status h_edit(call *c, json_t **result)
+{
+    const char *ref;
+    dg_status st = require_str(c, "refcode", "a reference code", &ref);
+    int level = -1, year = arg_int(c, "year", 0);
+    if (st == DG_OK)
+        st = parse_level_arg(c, "level", &level);
+    char *text = NULL;
+    size_t len = 0;
+    if (st == DG_OK && arg_has(c, "text")) {
+        const char *name;
+        st = read_passed_file(c, "text", &text, &len, &name);
+        if (st == DG_OK)
+            st = check_utf8_text(c, name, text, len);
+    }
+    if (st != DG_OK) {
+        free(text);
+        return st;
+    }
+    dg_record_change change = {
+        .title = arg_str(c, "title"), .category = arg_str(c, "category"),
+        .record_type = arg_str(c, "type"), .doc_number = arg_str(c, "doc_number"),
+        .doc_date = arg_str(c, "date"), .department = arg_str(c, "department"),
+        .period = arg_str(c, "period"), .location = arg_str(c, "location"),
+        .secrecy = arg_str(c, "secrecy"), .level = level >= 0 ? &level : NULL,
+        .year = year ? &year : NULL, .text = text, .reason = arg_str(c, "reason"),
+    };
+    int version = 0;
+    st = dg_record_edit(c->archive, &c->actor, ref, &change, &version, &c->err);
+    free(text);
+    if (st == DG_OK)
+        *result = json_pack("{s:s, s:i}", "refcode", ref, "version", version);
+    return st;
+}
+
+static dg_status h_grant(call *c, json_t **result, int grant)
+{
+    const char *ref, *login;
+    dg_status st = require_str(c, "refcode", "a reference code", &ref);
+    if (st == DG_OK)
+        st = require_str(c, "login", "a user", &login);
+    if (st == DG_OK)
+        st = dg_record_grant(c->archive, &c->actor, ref, login, grant, &c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:s, s:s, s:b}", "refcode", ref, "login", login, "granted", grant);
+    return st;
+}
+
+static dg_status h_grant_add(call *c, json_t **result) { return h_grant(c, result, 1); }
+static dg_status h_grant_revoke(call *c, json_t **result) { return h_grant(c, result, 0); }
+
+/* ---- search ----------------------------------------------------------------------- */
+
+static dg_status parse_year_range(call *c, int *from, int *to)
+{
+    const char *text = arg_str(c, "year");
+    *from = *to = 0;
+    if (!text)
+        return DG_OK;
+    char tail;
+    if (sscanf(text, "%d..%d%c", from, to, &tail) == 2 ||
+        (sscanf(text, "%d%c", from, &tail) == 1 && (*to = *from)))
+        if (*from >= 1000 && *to <= 9999 && *from <= *to)
+            return DG_OK;
+    return dg_error_set(&c->err, DG_ERR_USAGE, "--year '%s': give a year (2023) or a range "
+                                               "(2019..2023)", text);
+}
+
+static dg_status parse_search_filters(call *c, dg_index_query *q)
+{
+    dg_status st = parse_year_range(c, &q->year_from, &q->year_to);
+    const char *cat = arg_str(c, "category");
+    if (st == DG_OK && cat) {
+        dg_category code;
+        st = dg_category_parse(cat, &code, &c->err);
+        q->category = st == DG_OK ? dg_category_code(code) : NULL;
+    }
+    const char *period = arg_str(c, "period");
+    if (st == DG_OK && period) {
+        dg_period p;
+        st = dg_period_parse(period, &p, &c->err);
+        q->period = st == DG_OK ? dg_period_code(p) : NULL;
+    }
+    q->level = -1;
+    if (st == DG_OK)
+        st = parse_level_arg(c, "level", &q->level);
+    const char *sort = arg_str(c, "sort");
+    if (st == DG_OK && sort) {
+        if (!strcmp(sort, "relevance"))
+            q->sort = DG_SORT_RELEVANCE;
+        else if (!strcmp(sort, "date"))
+            q->sort = DG_SORT_DATE_DESC;
+        else if (!strcmp(sort, "date-asc"))
+            q->sort = DG_SORT_DATE_ASC;
+        else
+            st = dg_error_set(&c->err, DG_ERR_USAGE, "--sort '%s': relevance, date or date-asc", sort);
+    }
+    return st;
+}
+
+static json_t *facets_json(const dg_facet_count *f, size_t n)
+{
+    json_t *obj = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(obj, f[i].value, json_integer((json_int_t)f[i].count));
+    return obj;
+}
+
+static json_t *hit_json(const dg_search_hit *h)
+{
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:i, s:i, s:s, s:i, s:b, s:f, s:o}",
+                     "refcode", h->refcode, "title", h->title, "category", h->category, "type",
+                     str_or_null(h->record_type), "doc_number", str_or_null(h->doc_number),
+                     "date", str_or_null(h->doc_date), "year", h->year, "level", h->level,
+                     "period", h->period, "version", h->version, "current", h->is_current,
+                     "score", h->score, "snippet", str_or_null(h->snippet));
+}
+
+static dg_status h_search(call *c, json_t **result)
+{
+    dg_index_query q = {
+        .text = arg_str(c, "query"), .record_type = arg_str(c, "type"),
+        .all_versions = arg_bool(c, "all_versions"),
+        .offset = (size_t)arg_int(c, "offset", 0), .limit = (size_t)arg_int(c, "limit", 10),
+    };
+    if (arg_int(c, "offset", 0) < 0 || arg_int(c, "limit", 10) < 0 || q.limit > 10000)
+        return dg_error_set(&c->err, DG_ERR_USAGE, "--limit must be 0-10000 and --offset >= 0");
+    dg_status st = parse_search_filters(c, &q);
+    if (st != DG_OK)
+        return st;
+    /* Highlight markers: the renderer turns them into bold or brackets. */
+    dg_search_result *r;
+    st = dg_search(c->archive, &c->actor, &q, "\x02", "\x03", &r, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *hits = json_array();
+    for (size_t i = 0; i < r->n_hits; i++)
+        json_array_append_new(hits, hit_json(&r->hits[i]));
+    *result = json_pack("{s:s, s:I, s:i, s:o, s:{s:o, s:o, s:o}}", "query", q.text ? q.text : "",
+                        "total", (json_int_t)r->total, "offset", (int)q.offset, "hits", hits,
+                        "facets", "category", facets_json(r->by_category, r->n_category),
+                        "year", facets_json(r->by_year, r->n_year), "period",
+                        facets_json(r->by_period, r->n_period));
+    dg_search_result_free(r);
+    return DG_OK;
+}
+
+static dg_status h_reindex(call *c, json_t **result)
+{
+    uint64_t n = 0;
+    dg_status st = dg_reindex(c->archive, &c->actor, &n, &c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:I}", "versions", (json_int_t)n);
+    return st;
+}
+
+/* ---- log and verify --------------------------------------------------------------- */
+
+static json_t *log_entry_json(const dg_log_entry *e)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:s}", "id",
+                     (json_int_t)e->id, "at", e->at, "user", e->login, "origin", e->origin,
+                     "action", e->action, "record", str_or_null(e->refcode), "version",
+                     e->version > 0 ? json_integer(e->version) : json_null(), "query",
+                     str_or_null(e->query), "hits",
+                     e->hits >= 0 ? json_integer(e->hits) : json_null(), "outcome", e->outcome,
+                     "detail", str_or_null(e->detail), "hash", e->hash);
+}
+
+static dg_status h_log(call *c, json_t **result)
+{
+    const char *since = arg_str(c, "since");
+    if (since && strlen(since) < 10)
+        return dg_error_set(&c->err, DG_ERR_USAGE, "--since '%s': give YYYY-MM-DD", since);
+    dg_log_filter filter = {.login = arg_str(c, "user"), .action = arg_str(c, "action"),
+                            .refcode = arg_str(c, "record"), .since = since,
+                            .until = arg_str(c, "until"), .limit = (size_t)arg_int(c, "limit", 0)};
+    dg_log_entry *entries;
+    size_t n;
+    dg_status st = dg_log_read(c->archive, &c->actor, &filter, &entries, &n, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, log_entry_json(&entries[i]));
+    dg_log_entries_free(entries, n);
+    *result = json_pack("{s:o}", "entries", list);
+    return DG_OK;
+}
+
+static dg_status h_log_verify(call *c, json_t **result)
+{
+    dg_log_check check;
+    dg_status st = dg_log_verify(c->archive, &c->actor, &check, &c->err);
+    if (st != DG_OK)
+        return st;
+    *result = json_pack("{s:I, s:s, s:b, s:o, s:o}", "entries", (json_int_t)check.entries,
+                        "head", check.head, "intact", !check.first_broken, "first_broken",
+                        check.first_broken ? json_integer(check.first_broken) : json_null(),
+                        "reason", check.first_broken ? json_string(check.reason) : json_null());
+    if (check.first_broken)
+        c->exit_override = 1;
+    return DG_OK;
+}
+
+static dg_status h_verify(call *c, json_t **result)
+{
+    dg_verify_report *r;
+    dg_status st = dg_verify(c->archive, &c->actor, &r, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *problems = json_array();
+    for (size_t i = 0; i < r->n_problems; i++)
+        json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "kind",
+                                                  dg_problem_kind_name(r->problems[i].kind),
+                                                  "object", r->problems[i].object, "detail",
+                                                  r->problems[i].detail));
+    *result = json_pack("{s:I, s:I, s:o}", "objects_checked", (json_int_t)r->objects_checked,
+                        "versions_checked", (json_int_t)r->versions_checked, "problems", problems);
+    if (r->n_problems)
+        c->exit_override = 1;
+    dg_verify_report_free(r);
+    return DG_OK;
+}
+
+static dg_status h_whoami(call *c, json_t **result)
+{
+    *result = json_pack("{s:s, s:s, s:i, s:o, s:s, s:s}", "login", c->actor.login, "name",
+                        c->actor.name, "clearance", c->actor.clearance, "roles",
+                        roles_json(c->actor.roles), "archive", dg_archive_name(c->archive),
+                        "fonds", dg_archive_fonds(c->archive));
+    return DG_OK;
+}
+
+/* ---- the table -------------------------------------------------------------------- */
+
+typedef struct route {
+    const char *cmd;
+    handler_fn handler;
+    int read_only;
+} route;
+
+static const route ROUTES[] = {
+    {"whoami", h_whoami, 1},
+    {"user add", h_user_add, 0},
+    {"user set", h_user_set, 0},
+    {"user list", h_user_list, 1},
+    {"add", h_add, 0},
+    {"show", h_show, 1},
+    {"history", h_history, 1},
+    {"edit", h_edit, 0},
+    {"grant", h_grant_add, 0},
+    {"revoke", h_grant_revoke, 0},
+    {"search", h_search, 1},
+    {"reindex", h_reindex, 0},
+    {"log", h_log, 1},
+    {"log verify", h_log_verify, 1},
+    {"verify", h_verify, 1},
+};
+
+static const route *find_route(const char *cmd)
+{
+    for (size_t i = 0; cmd && i < sizeof ROUTES / sizeof ROUTES[0]; i++)
+        if (!strcmp(ROUTES[i].cmd, cmd))
+            return &ROUTES[i];
+    return NULL;
+}
+
+int dg_dispatch_is_read_only(const char *cmd)
+{
+    const route *r = find_route(cmd);
+    return r && r->read_only;
+}
+
+json_t *dg_dispatch(dg_archive *archive, const char *os_login, const char *origin,
+                    json_t *request, const dg_dispatch_io *io)
+{
+    const char *cmd = json_string_value(json_object_get(request, "cmd"));
+    json_t *args = json_object_get(request, "args");
+    const route *r = find_route(cmd);
+    if (!r || (args && !json_is_object(args))) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%.60s: unknown request", cmd ? cmd : "(none)");
+        return dg_response_error(DG_ERR_USAGE, msg);
+    }
+    static const dg_dispatch_io no_io = {0};
+    call c = {.archive = archive, .args = args, .io = io ? io : &no_io, .exit_override = -1};
+    dg_error_clear(&c.err);
+    if (c.io->progress)
+        dg_archive_set_progress_handler(archive, c.io->progress, c.io->progress_ctx);
+    json_t *result = NULL;
+    dg_status st = dg_actor_login(archive, os_login, origin, &c.actor, &c.err);
+    if (st == DG_OK)
+        st = r->handler(&c, &result);
+    dg_archive_set_progress_handler(archive, NULL, NULL);
+    if (st != DG_OK) {
+        json_decref(result);
+        return dg_response_error(st, c.err.msg);
+    }
+    if (!result)
+        return dg_response_error(DG_ERR_NOMEM, "out of memory building the response");
+    int exit_code = c.exit_override >= 0 ? c.exit_override : 0;
+    return json_pack("{s:b, s:i, s:o}", "ok", 1, "exit", exit_code, "result", result);
+}

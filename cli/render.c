@@ -1,0 +1,304 @@
+/*
+ * render.c — text output of each command.
+ */
+#include "render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/vocab.h"
+
+static const char *s(json_t *obj, const char *key)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return v ? v : "";
+}
+
+static long long n(json_t *obj, const char *key)
+{
+    return json_integer_value(json_object_get(obj, key));
+}
+
+static const char *category_label(const char *key)
+{
+    dg_category cat;
+    return dg_category_parse(key, &cat, NULL) == DG_OK ? dg_category_label(cat) : "";
+}
+
+void dg_render_whoami(json_t *r, const dg_render_ctx *ctx)
+{
+    fprintf(ctx->out, "%s (%s) in %s [%s]: clearance %lld (%s), roles %s\n", s(r, "login"),
+            s(r, "name"), s(r, "archive"), s(r, "fonds"), n(r, "clearance"),
+            dg_level_name((int)n(r, "clearance")), s(r, "roles"));
+}
+
+void dg_render_user_added(json_t *r, const dg_render_ctx *ctx)
+{
+    fprintf(ctx->out, "user %s saved\n", s(r, "login"));
+}
+
+void dg_render_user_list(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *users = json_object_get(r, "users"), *u;
+    size_t i;
+    fprintf(ctx->out, "%-16s %-20s %-9s %-34s %s\n", "LOGIN", "NAME", "CLEARANCE", "ROLES",
+            "ACTIVE");
+    json_array_foreach(users, i, u)
+        fprintf(ctx->out, "%-16s %-20s %-9lld %-34s %s\n", s(u, "login"), s(u, "name"),
+                n(u, "clearance"), s(u, "roles"),
+                json_is_true(json_object_get(u, "active")) ? "yes" : "no");
+}
+
+void dg_render_filed(json_t *r, const dg_render_ctx *ctx)
+{
+    fprintf(ctx->out, "%s version %lld\n", s(r, "refcode"), n(r, "version"));
+}
+
+static void field(const dg_render_ctx *ctx, const char *label, const char *value)
+{
+    if (value && *value)
+        fprintf(ctx->out, "%-13s %s\n", label, value);
+}
+
+static void show_version_fields(json_t *v, const dg_render_ctx *ctx)
+{
+    char buf[160];
+    field(ctx, "Title:", s(v, "title"));
+    snprintf(buf, sizeof buf, "%s (%s)", s(v, "category"), category_label(s(v, "category")));
+    field(ctx, "Category:", buf);
+    field(ctx, "Type:", s(v, "type"));
+    field(ctx, "Doc number:", s(v, "doc_number"));
+    field(ctx, "Date:", s(v, "date"));
+    snprintf(buf, sizeof buf, "%lld", n(v, "year"));
+    field(ctx, "Year:", buf);
+    field(ctx, "Department:", s(v, "department"));
+    field(ctx, "Period:", s(v, "period"));
+    field(ctx, "Location:", s(v, "location"));
+    field(ctx, "Secrecy:", s(v, "secrecy"));
+    snprintf(buf, sizeof buf, "%lld", n(v, "pages"));
+    field(ctx, "Pages:", buf);
+    field(ctx, "Source:", s(v, "source_file"));
+    json_t *conf = json_object_get(v, "ocr_confidence");
+    if (json_is_number(conf)) {
+        snprintf(buf, sizeof buf, "%.1f", json_number_value(conf));
+        field(ctx, "OCR conf.:", buf);
+    }
+}
+
+void dg_render_show(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *v = json_object_get(r, "version");
+    long long shown = n(v, "number"), current = n(r, "current_version");
+    fprintf(ctx->out, "%s  version %lld of %lld%s\n", s(r, "refcode"), shown, current,
+            shown == current ? "" : "  (superseded)");
+    char buf[64];
+    snprintf(buf, sizeof buf, "%lld %s", n(r, "level"), s(r, "level_name"));
+    field(ctx, "Level:", buf);
+    show_version_fields(v, ctx);
+    fprintf(ctx->out, "Versions:\n");
+    json_t *h;
+    size_t i;
+    json_array_foreach(json_object_get(r, "versions"), i, h)
+        fprintf(ctx->out, "  %c%-3lld %s  %-12s %s\n", n(h, "number") == shown ? '*' : ' ',
+                n(h, "number"), s(h, "created_at"), s(h, "author"), s(h, "reason"));
+    const char *text = s(r, "text");
+    if (*text)
+        fprintf(ctx->out, "Text:\n%s%s", text, text[strlen(text) - 1] == '\n' ? "" : "\n");
+}
+
+void dg_render_history(json_t *r, const dg_render_ctx *ctx)
+{
+    fprintf(ctx->out, "%s  (%lld versions)\n", s(r, "refcode"), n(r, "current_version"));
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(r, "versions"), i, v) {
+        fprintf(ctx->out, "\nversion %lld  %s  by %s\n  reason: %s\n", n(v, "number"),
+                s(v, "created_at"), s(v, "author"), s(v, "reason"));
+        fprintf(ctx->out, "  %s | %s | %s | level %lld | %s | %s\n", s(v, "title"),
+                s(v, "category"), *s(v, "type") ? s(v, "type") : "-", n(v, "level"),
+                s(v, "period"), *s(v, "date") ? s(v, "date") : "no date");
+    }
+}
+
+void dg_render_grant(json_t *r, const dg_render_ctx *ctx)
+{
+    fprintf(ctx->out, "%s: %s %s\n", s(r, "refcode"),
+            json_is_true(json_object_get(r, "granted")) ? "granted to" : "revoked from",
+            s(r, "login"));
+}
+
+/* Prints a snippet with its highlight markers as bold (terminal) or [ ] (pipe). */
+static void print_snippet(const char *snippet, const dg_render_ctx *ctx)
+{
+    fputs("    ", ctx->out);
+    for (const char *p = snippet; *p; p++) {
+        if (*p == '\x02')
+            fputs(ctx->tty ? "\x1b[1m" : "[", ctx->out);
+        else if (*p == '\x03')
+            fputs(ctx->tty ? "\x1b[0m" : "]", ctx->out);
+        else if (*p == '\n' || *p == '\r')
+            fputc(' ', ctx->out);
+        else
+            fputc(*p, ctx->out);
+    }
+    fputc('\n', ctx->out);
+}
+
+static void print_facets(json_t *facets, const char *name, const dg_render_ctx *ctx)
+{
+    json_t *counts = json_object_get(facets, name), *v;
+    const char *key;
+    if (!json_object_size(counts))
+        return;
+    fprintf(ctx->out, "  %-9s", name);
+    json_object_foreach(counts, key, v)
+        fprintf(ctx->out, " %s:%lld", key, (long long)json_integer_value(v));
+    fputc('\n', ctx->out);
+}
+
+void dg_render_search(json_t *r, const dg_render_ctx *ctx)
+{
+    long long total = n(r, "total");
+    json_t *hits = json_object_get(r, "hits"), *h;
+    if (total == 0) {
+        fprintf(ctx->out, "no records match%s%s\n", *s(r, "query") ? ": " : "", s(r, "query"));
+        return;
+    }
+    size_t i;
+    json_array_foreach(hits, i, h) {
+        fprintf(ctx->out, "%s  %s\n", s(h, "refcode"), s(h, "title"));
+        fprintf(ctx->out, "    %s | %s | version %lld%s | level %lld\n", s(h, "category"),
+                *s(h, "date") ? s(h, "date") : "no date", n(h, "version"),
+                json_is_true(json_object_get(h, "current")) ? "" : " (superseded)",
+                n(h, "level"));
+        if (*s(h, "snippet"))
+            print_snippet(s(h, "snippet"), ctx);
+    }
+    long long first = n(r, "offset") + 1, last = n(r, "offset") + (long long)json_array_size(hits);
+    if (json_array_size(hits))
+        fprintf(ctx->out, "\n%lld-%lld of %lld records\n", first, last, total);
+    else
+        fprintf(ctx->out, "%lld records (none on this page)\n", total);
+    json_t *facets = json_object_get(r, "facets");
+    print_facets(facets, "category", ctx);
+    print_facets(facets, "year", ctx);
+    print_facets(facets, "period", ctx);
+}
+
+void dg_render_reindex(json_t *r, const dg_render_ctx *ctx)
+{
+    fprintf(ctx->out, "reindexed %lld versions\n", n(r, "versions"));
+}
+
+/* CSV per RFC 4180: quote every field, double inner quotes. */
+static void csv_field(FILE *out, const char *v, int last)
+{
+    fputc('"', out);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+    fputc(last ? '\n' : ',', out);
+}
+
+static const char *num_or_empty(json_t *e, const char *key, char *buf, size_t size)
+{
+    json_t *v = json_object_get(e, key);
+    if (!json_is_integer(v))
+        return "";
+    snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+    return buf;
+}
+
+void dg_render_log(json_t *r, const dg_render_ctx *ctx)
+{
+    static const char *const COLS[] = {"id", "at", "user", "origin", "action", "record",
+                                       "version", "query", "hits", "outcome", "detail", "hash"};
+    enum { NCOLS = sizeof COLS / sizeof COLS[0] };
+    json_t *entries = json_object_get(r, "entries"), *e;
+    size_t i;
+    if (ctx->csv)
+        for (int c = 0; c < NCOLS; c++)
+            csv_field(ctx->out, COLS[c], c == NCOLS - 1);
+    json_array_foreach(entries, i, e) {
+        char b1[32], b2[32], b3[32];
+        const char *values[NCOLS] = {num_or_empty(e, "id", b1, sizeof b1), s(e, "at"),
+                                     s(e, "user"), s(e, "origin"), s(e, "action"),
+                                     s(e, "record"), num_or_empty(e, "version", b2, sizeof b2),
+                                     s(e, "query"), num_or_empty(e, "hits", b3, sizeof b3),
+                                     s(e, "outcome"), s(e, "detail"), s(e, "hash")};
+        if (ctx->csv) {
+            for (int c = 0; c < NCOLS; c++)
+                csv_field(ctx->out, values[c], c == NCOLS - 1);
+            continue;
+        }
+        fprintf(ctx->out, "%5s %s %-10s %-12s %-8s", values[0], values[1], values[2], values[4],
+                values[9]);
+        if (*values[5])
+            fprintf(ctx->out, " %s", values[5]);
+        if (*values[6])
+            fprintf(ctx->out, " v%s", values[6]);
+        if (*values[7] || !strcmp(values[4], "search"))
+            fprintf(ctx->out, " query=\"%s\"", values[7]);
+        if (*values[8])
+            fprintf(ctx->out, " hits=%s", values[8]);
+        if (*values[10])
+            fprintf(ctx->out, " (%s)", values[10]);
+        fputc('\n', ctx->out);
+    }
+}
+
+void dg_render_log_verify(json_t *r, const dg_render_ctx *ctx)
+{
+    if (json_is_true(json_object_get(r, "intact")))
+        fprintf(ctx->out, "access log intact: %lld entries, head %s\n", n(r, "entries"),
+                s(r, "head"));
+    else
+        fprintf(ctx->out, "ACCESS LOG BROKEN at entry %lld: %s\n(%lld entries)\n",
+                n(r, "first_broken"), s(r, "reason"), n(r, "entries"));
+}
+
+void dg_render_verify(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *problems = json_object_get(r, "problems"), *p;
+    size_t i;
+    json_array_foreach(problems, i, p)
+        fprintf(ctx->out, "%-8s %s  %s\n", s(p, "kind"), s(p, "object"), s(p, "detail"));
+    fprintf(ctx->out, "%s: %lld objects and %lld versions checked, %zu problem%s\n",
+            json_array_size(problems) ? "DAMAGED" : "ok", n(r, "objects_checked"),
+            n(r, "versions_checked"), json_array_size(problems),
+            json_array_size(problems) == 1 ? "" : "s");
+}
+
+static void replace_markers(char *text)
+{
+    for (char *p = text; *p; p++) {
+        if (*p == '\x02')
+            *p = '[';
+        else if (*p == '\x03')
+            *p = ']';
+    }
+}
+
+void dg_render_plain_highlights(json_t *value)
+{
+    size_t i;
+    const char *key;
+    json_t *child;
+    if (json_is_string(value) && strpbrk(json_string_value(value), "\x02\x03")) {
+        char *copy = strdup(json_string_value(value));
+        if (copy) {
+            replace_markers(copy);
+            json_string_set(value, copy);
+            free(copy);
+        }
+    } else if (json_is_array(value)) {
+        json_array_foreach(value, i, child)
+            dg_render_plain_highlights(child);
+    } else if (json_is_object(value)) {
+        json_object_foreach(value, key, child)
+            dg_render_plain_highlights(child);
+    }
+}
