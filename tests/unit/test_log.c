@@ -1,0 +1,151 @@
+/* test_log.c — the access log's hash chain catches edits, deletions and reordering. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "engine/log.h"
+#include "testutil.h"
+
+static void append_searches(test_archive *t, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char q[32];
+        snprintf(q, sizeof q, "query %d", i);
+        dg_log_event ev = {.action = "search", .query = q, .hits = i, .outcome = "ok"};
+        dg_error err;
+        assert_int_equal(dg_log_append(t->archive, &t->admin, NULL, &ev, &err), DG_OK);
+    }
+}
+
+/* Tampering goes around dangan: straight into the SQLite file, as an intruder would. */
+static void tamper(test_archive *t, const char *sql)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/catalog.db", t->path);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "tamper: %s\n", msg);
+    assert_int_equal(rc, SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static int64_t first_broken(test_archive *t, char *reason, size_t size)
+{
+    dg_log_check check;
+    dg_error err;
+    assert_int_equal(dg_log_verify(t->archive, &t->admin, &check, &err), DG_OK);
+    snprintf(reason, size, "%s", check.reason);
+    return check.first_broken;
+}
+
+static void test_untouched_chain_verifies(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    append_searches(&t, 10);
+    char reason[256];
+    assert_int_equal(first_broken(&t, reason, sizeof reason), 0);
+    test_archive_remove(&t);
+}
+
+static void test_edited_entry_is_caught(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    append_searches(&t, 10);
+    tamper(&t, "DROP TRIGGER log_is_append_only;"
+               "UPDATE access_log SET hits = 999 WHERE id = 5;");
+    char reason[256];
+    assert_int_equal(first_broken(&t, reason, sizeof reason), 5);
+    assert_non_null(strstr(reason, "altered"));
+    test_archive_remove(&t);
+}
+
+static void test_deleted_entry_is_caught(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    append_searches(&t, 10);
+    tamper(&t, "DROP TRIGGER log_is_never_deleted; DELETE FROM access_log WHERE id = 4;");
+    char reason[256];
+    assert_int_equal(first_broken(&t, reason, sizeof reason), 4);
+    assert_non_null(strstr(reason, "missing"));
+    test_archive_remove(&t);
+}
+
+static void test_reordered_entries_are_caught(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    append_searches(&t, 10);
+    /* Swap the contents of entries 6 and 7, hashes included. */
+    tamper(&t, "DROP TRIGGER log_is_append_only;"
+               "UPDATE access_log SET id = -6 WHERE id = 6;"
+               "UPDATE access_log SET id = 6 WHERE id = 7;"
+               "UPDATE access_log SET id = 7 WHERE id = -6;");
+    char reason[256];
+    assert_int_equal(first_broken(&t, reason, sizeof reason), 6);
+    test_archive_remove(&t);
+}
+
+static void test_log_refuses_updates_through_sqlite(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    char path[128];
+    snprintf(path, sizeof path, "%s/catalog.db", t.path);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE access_log SET hits = 1", NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM access_log", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    test_archive_remove(&t);
+}
+
+static void test_staff_cannot_read_the_log_and_the_refusal_is_logged(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_actor zhang;
+    assert_true(test_archive_user(&t, "zhang", 1, DG_ROLE_STAFF, &zhang));
+    dg_log_entry *entries;
+    size_t n;
+    dg_log_filter filter = {0};
+    dg_error err;
+    assert_int_equal(dg_log_read(t.archive, &zhang, &filter, &entries, &n, &err), DG_ERR_DENIED);
+    filter.login = "zhang";
+    assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &n, &err), DG_OK);
+    int refused = 0;
+    for (size_t i = 0; i < n; i++)
+        refused += !strcmp(entries[i].action, "log.read") && !strcmp(entries[i].outcome, "refused");
+    assert_int_equal(refused, 1);
+    dg_log_entries_free(entries, n);
+    test_archive_remove(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_untouched_chain_verifies),
+        cmocka_unit_test(test_edited_entry_is_caught),
+        cmocka_unit_test(test_deleted_entry_is_caught),
+        cmocka_unit_test(test_reordered_entries_are_caught),
+        cmocka_unit_test(test_log_refuses_updates_through_sqlite),
+        cmocka_unit_test(test_staff_cannot_read_the_log_and_the_refusal_is_logged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

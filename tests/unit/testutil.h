@@ -1,0 +1,63 @@
+/* testutil.h — shared helpers for the engine's unit tests: a fresh archive in a temp dir. */
+#ifndef DG_TESTUTIL_H
+#define DG_TESTUTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/archive.h"
+#include "engine/user.h"
+
+typedef struct test_archive {
+    char dir[64];
+    char path[96];
+    dg_archive *archive;
+    dg_actor admin;
+} test_archive;
+
+static inline void test_archive_remove(test_archive *t)
+{
+    if (t->archive)
+        dg_archive_close(t->archive);
+    t->archive = NULL;
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", t->dir);
+}
+
+/* Creates an archive owned by "owner" (admin, clearance 4) and opens it. */
+static inline int test_archive_make(test_archive *t)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->dir, sizeof t->dir, "/tmp/dangan-test-XXXXXX");
+    if (!mkdtemp(t->dir))
+        return 0;
+    snprintf(t->path, sizeof t->path, "%s/archive", t->dir);
+    dg_error err;
+    if (dg_archive_create(t->path, "X001", "Test Archive", "owner", "Owner", &err) != DG_OK) {
+        fprintf(stderr, "create: %s\n", err.msg);
+        return 0;
+    }
+    if (dg_archive_open(t->path, &t->archive, &err) != DG_OK) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        return 0;
+    }
+    return dg_actor_login(t->archive, "owner", "test", &t->admin, &err) == DG_OK;
+}
+
+/* Adds a user and returns its actor. */
+static inline int test_archive_user(test_archive *t, const char *login, int clearance,
+                                    unsigned roles, dg_actor *out)
+{
+    dg_error err;
+    if (dg_user_add(t->archive, &t->admin, login, login, clearance, roles, &err) != DG_OK) {
+        fprintf(stderr, "user add: %s\n", err.msg);
+        return 0;
+    }
+    return dg_actor_login(t->archive, login, "test", out, &err) == DG_OK;
+}
+
+#endif
