@@ -70,7 +70,7 @@ test-bins: $(BUILD)/dangan $(TEST_BIN)
 
 # The sanitizer build and every test: unit tests, then end-to-end tests on the real binary.
 check:
-	@$(MAKE) --no-print-directory BUILD=build/check MODE_FLAGS="$(SAN)" test-bins
+	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build/check MODE_FLAGS="$(SAN)" test-bins
 	@BUILD=build/check scripts/run-tests.sh
 
 install: $(BUILD)/dangan

@@ -323,7 +323,9 @@ dg_status dg_archive_lock_write(dg_archive *archive, dg_error *err)
     dg_status st = acquire_flock(archive, err);
     if (st != DG_OK)
         return st;
-    st = dg_index_open(archive->index_path, DG_INDEX_WRITE, &archive->writer, err);
+    st = dg_store_clean_tmp(archive->store, err);
+    if (st == DG_OK)
+        st = dg_index_open(archive->index_path, DG_INDEX_WRITE, &archive->writer, err);
     if (st != DG_OK) {
         flock(archive->lock_fd, LOCK_UN);
         return st;

@@ -249,14 +249,19 @@ dg_status dg_store_open(const char *root, dg_store **out, dg_error *err)
     dg_status st = ensure_dir(store->root, parent, err);
     if (st == DG_OK)
         st = ensure_dir(tmp_dir, store->root, err);
-    if (st == DG_OK)
-        st = remove_leftover_tmp_files(tmp_dir, err);
     if (st != DG_OK) {
         dg_store_close(store);
         return st;
     }
     *out = store;
     return DG_OK;
+}
+
+dg_status dg_store_clean_tmp(dg_store *store, dg_error *err)
+{
+    char tmp_dir[PATH_MAX];
+    tmp_dir_path(store, tmp_dir, sizeof tmp_dir);
+    return remove_leftover_tmp_files(tmp_dir, err);
 }
 
 void dg_store_close(dg_store *store)

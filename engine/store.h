@@ -8,7 +8,9 @@
  * Durability: an object is written to a temporary file in objects/tmp/, fsynced, renamed
  * to objects/<first two hex>/<remaining 62 hex>, and the directory is fsynced, so a crash
  * leaves either no object or a whole one, never a torn one. Temporary files left by a
- * crash are removed by dg_store_open().
+ * crash are removed by dg_store_clean_tmp(), which the engine calls only while it holds the
+ * archive's write lock: every put happens under that lock, so no other writer's temporary
+ * file can be in flight then.
  *
  * The store knows nothing of records or the catalog: the engine (record.c) records which
  * objects a version uses in the catalog; verification of catalog-vs-store consistency
@@ -33,6 +35,10 @@ typedef struct dg_store dg_store;
 /* Opens (creating if needed) the store under root (e.g. "<archive>/objects"). */
 dg_status dg_store_open(const char *root, dg_store **out, dg_error *err);
 void dg_store_close(dg_store *store);
+
+/* Removes temporary files left in objects/tmp/ by a writer that crashed. Only safe while
+ * no other put is in flight (the engine holds the write lock). */
+dg_status dg_store_clean_tmp(dg_store *store, dg_error *err);
 
 /*
  * Stores len bytes of data; writes its hex SHA-256 to hex. If an object with that hash

@@ -475,7 +475,7 @@ static void test_remove_leaves_no_file_and_no_trace_of_the_content(void **state)
 
 /* ---- crash leftovers and permissions ---- */
 
-static void test_open_removes_leftover_temporary_files(void **state)
+static void test_clean_tmp_removes_leftover_temporary_files(void **state)
 {
     fixture *fx = *state;
     char hex[DG_SHA256_HEX], leftover[PATH_MAX];
@@ -489,7 +489,10 @@ static void test_open_removes_leftover_temporary_files(void **state)
     }
     assert_int_equal(count_files(fx->root), 4);
 
+    /* Opening must not touch tmp/: another process may be writing there right now. */
     assert_int_equal(dg_store_open(fx->root, &fx->store, &err), DG_OK);
+    assert_int_equal(count_files(fx->root), 4);
+    assert_int_equal(dg_store_clean_tmp(fx->store, &err), DG_OK);
     assert_int_equal(count_files(fx->root), 1);
     assert_int_equal(dg_store_check(fx->store, hex, &err), DG_OK);
 }
@@ -596,7 +599,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_stops_when_the_visitor_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_leaves_no_file_and_no_trace_of_the_content,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_removes_leftover_temporary_files, setup,
+        cmocka_unit_test_setup_teardown(test_clean_tmp_removes_leftover_temporary_files, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_files_are_0600_and_folders_0700, setup, teardown),
         cmocka_unit_test_setup_teardown(
