@@ -121,7 +121,30 @@ static const char MIGRATION_1[] =
     "CREATE TRIGGER log_is_never_deleted BEFORE DELETE ON access_log"
     "  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;";
 
-static const char *const MIGRATIONS[] = {MIGRATION_1};
+/* Migration 2: the ingest journal (batches and their files) and the quarantine. */
+static const char MIGRATION_2_INGEST[] =
+    "CREATE TABLE batches ("
+    "  id INTEGER PRIMARY KEY,"
+    "  label TEXT NOT NULL,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  started_at TEXT NOT NULL, finished_at TEXT,"
+    "  files INTEGER NOT NULL, seconds REAL);"
+    "CREATE TABLE batch_files ("
+    "  batch_id INTEGER NOT NULL REFERENCES batches(id),"
+    "  name TEXT NOT NULL, sha256 TEXT,"
+    "  outcome TEXT NOT NULL CHECK (outcome IN ('filed', 'duplicate', 'quarantined')),"
+    "  refcode TEXT, reason TEXT, pages INTEGER NOT NULL DEFAULT 0,"
+    "  confidence REAL, seconds REAL NOT NULL DEFAULT 0,"
+    "  at TEXT NOT NULL);"
+    "CREATE INDEX batch_files_by_batch ON batch_files(batch_id);"
+    "CREATE TABLE quarantine ("
+    "  id INTEGER PRIMARY KEY,"
+    "  batch_id INTEGER REFERENCES batches(id),"
+    "  name TEXT NOT NULL, reason TEXT NOT NULL, stored_as TEXT, sha256 TEXT,"
+    "  at TEXT NOT NULL);"
+    "CREATE INDEX versions_by_source ON versions(source_sha256);";
+
+static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 
 dg_status dg_catalog_error(sqlite3 *db, dg_error *err, const char *what)

@@ -376,12 +376,60 @@ dg_status dg_index_pending(dg_archive *archive, dg_error *err)
     return DG_OK;
 }
 
+/* Inside the add transaction, so two writers can never both file the same source. */
+static dg_status check_unique_source(dg_archive *archive, const dg_record_input *in,
+                                     char refcode[DG_REFCODE_MAX], dg_error *err)
+{
+    if (!in->unique_source || !in->source_sha256)
+        return DG_OK;
+    dg_error none;
+    dg_status st = dg_record_find_by_source(archive, in->source_sha256, refcode, &none);
+    if (st == DG_ERR_NOT_FOUND) {
+        refcode[0] = '\0';
+        return DG_OK;
+    }
+    if (st != DG_OK)
+        return dg_error_set(err, st, "%s", none.msg);
+    return dg_error_set(err, DG_ERR_EXISTS, "%s: same content as %s",
+                        in->source_file ? in->source_file : "file", refcode);
+}
+
+static dg_status journal_filed(dg_archive *archive, const dg_record_input *in,
+                               const char *refcode, dg_error *err)
+{
+    if (in->batch_id <= 0)
+        return DG_OK;
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "INSERT INTO batch_files(batch_id, name, sha256, outcome, refcode, pages, confidence,"
+        " seconds, at) VALUES(?, ?, ?, 'filed', ?, ?, ?, ?, ?)",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, in->batch_id);
+    sqlite3_bind_text(stmt, 2, in->batch_file ? in->batch_file : "?", -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 3, in->source_sha256);
+    sqlite3_bind_text(stmt, 4, refcode, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 5, (int)in->n_pages);
+    if (in->ocr_confidence >= 0)
+        sqlite3_bind_double(stmt, 6, in->ocr_confidence);
+    sqlite3_bind_double(stmt, 7, in->seconds);
+    sqlite3_bind_text(stmt, 8, now, -1, SQLITE_STATIC);
+    return dg_catalog_step_done(archive->db, stmt, err);
+}
+
 static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg_record_input *in,
                             version_fields *v, dg_refcode_parts *parts, const dg_object_list *objects,
                             const dg_stored_page *stored, char refcode[DG_REFCODE_MAX], dg_error *err)
 {
     int64_t record_id, version_id;
-    dg_status st = dg_refcode_allocate(archive->db, parts, err);
+    dg_status st = check_unique_source(archive, in, refcode, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_refcode_allocate(archive->db, parts, err);
     if (st == DG_OK)
         st = dg_refcode_format(parts, refcode, err);
     if (st == DG_OK)
@@ -400,6 +448,8 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
                            .outcome = "ok", .detail = v->reason};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
+    if (st == DG_OK)
+        st = journal_filed(archive, in, refcode, err);
     return st;
 }
 
@@ -432,7 +482,8 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
             st = dg_catalog_commit(archive->db, err);
         if (st != DG_OK) {
             dg_catalog_rollback(archive->db);
-            refcode[0] = '\0';
+            if (st != DG_ERR_EXISTS) /* a duplicate keeps the existing record's code */
+                refcode[0] = '\0';
         }
     }
     if (st == DG_OK)

@@ -57,6 +57,11 @@ typedef struct dg_record_input {
     const char *source_file;
     const char *source_sha256; /* SHA-256 of the source file, to find duplicates */
     const char *reason;      /* why version 1 exists, e.g. "added from notice.txt" */
+    int unique_source;       /* refuse (DG_ERR_EXISTS, refcode set to the existing record)
+                                when a live record came from a file with source_sha256 */
+    int64_t batch_id;        /* > 0: journal this file in that ingest batch (batch.h) */
+    const char *batch_file;  /* the file's name within the batch */
+    double seconds;          /* time spent reading and OCR'ing it, for the journal */
 } dg_record_input;
 
 /*

@@ -1,0 +1,457 @@
+/*
+ * batch.c — the ingest journal (batches, batch_files) and the quarantine folder.
+ */
+#include "batch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive_internal.h"
+#include "catalog.h"
+#include "hash.h"
+#include "log.h"
+
+const char *dg_file_outcome_name(dg_file_outcome outcome)
+{
+    switch (outcome) {
+    case DG_FILE_FILED: return "filed";
+    case DG_FILE_DUPLICATE: return "duplicate";
+    case DG_FILE_QUARANTINED: return "quarantined";
+    }
+    return "?";
+}
+
+static dg_status require_archivist(dg_archive *archive, const dg_actor *actor, const char *action,
+                                   unsigned also, dg_error *err)
+{
+    if (dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN | also))
+        return DG_OK;
+    dg_log_event ev = {.action = action, .hits = -1, .outcome = "refused"};
+    dg_error ignored;
+    dg_log_append(archive, actor, NULL, &ev, &ignored);
+    return dg_error_set(err, DG_ERR_DENIED, "%s: only archivists and admins may do this", action);
+}
+
+dg_status dg_batch_begin(dg_archive *archive, const dg_actor *actor, const char *label,
+                         uint64_t files, int64_t *batch_id, dg_error *err)
+{
+    dg_status st = require_archivist(archive, actor, "ingest", 0, err);
+    if (st != DG_OK)
+        return st;
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    st = dg_catalog_prepare(archive->db,
+                            "INSERT INTO batches(label, user_id, started_at, files) VALUES(?,?,?,?)",
+                            &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, label, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, actor->user_id);
+    sqlite3_bind_text(stmt, 3, now, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)files);
+    st = dg_catalog_step_done(archive->db, stmt, err);
+    if (st == DG_OK)
+        *batch_id = sqlite3_last_insert_rowid(archive->db);
+    return st;
+}
+
+dg_status dg_batch_note_file(dg_archive *archive, int64_t batch_id, const dg_batch_file *f,
+                             dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "INSERT INTO batch_files(batch_id, name, sha256, outcome, refcode, reason, pages,"
+        " confidence, seconds, at) VALUES(?,?,?,?,?,?,?,?,?,?)",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, batch_id);
+    sqlite3_bind_text(stmt, 2, f->name, -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 3, f->sha256);
+    sqlite3_bind_text(stmt, 4, dg_file_outcome_name(f->outcome), -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 5, f->refcode);
+    dg_bind_text_or_null(stmt, 6, f->reason);
+    sqlite3_bind_int(stmt, 7, f->pages);
+    if (f->confidence >= 0)
+        sqlite3_bind_double(stmt, 8, f->confidence);
+    sqlite3_bind_double(stmt, 9, f->seconds);
+    sqlite3_bind_text(stmt, 10, now, -1, SQLITE_STATIC);
+    return dg_catalog_step_done(archive->db, stmt, err);
+}
+
+/* Writes a whole file (0600) and syncs it. */
+static dg_status write_private_file(const char *path, const void *data, size_t len, dg_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: %s", path, strerror(errno));
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, (const char *)data + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            close(fd);
+            return dg_error_set(err, DG_ERR_IO, "%s: %s", path, strerror(errno));
+        }
+        done += (size_t)n;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: %s", path, strerror(errno));
+    return DG_OK;
+}
+
+/* The quarantine keeps the file's base name, made safe and unique with the row's id. */
+static void quarantine_name(int64_t id, const char *name, char *out, size_t size)
+{
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    int n = snprintf(out, size, "%06lld-", (long long)id);
+    for (const char *p = base; *p && n > 0 && (size_t)n < size - 1; p++)
+        out[n++] = (*p == '/' || (unsigned char)*p < 0x20) ? '_' : *p;
+    if (n > 0 && (size_t)n < size)
+        out[n] = '\0';
+}
+
+static dg_status insert_quarantine_row(dg_archive *archive, int64_t batch_id, const char *name,
+                                       const char *reason, const char *sha, int64_t *id,
+                                       dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db, "INSERT INTO quarantine(batch_id, name, reason, sha256, at) VALUES(?,?,?,?,?)",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    if (batch_id > 0)
+        sqlite3_bind_int64(stmt, 1, batch_id);
+    sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, reason, -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 4, sha);
+    sqlite3_bind_text(stmt, 5, now, -1, SQLITE_STATIC);
+    st = dg_catalog_step_done(archive->db, stmt, err);
+    if (st == DG_OK)
+        *id = sqlite3_last_insert_rowid(archive->db);
+    return st;
+}
+
+static dg_status set_stored_as(dg_archive *archive, int64_t id, const char *stored, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(archive->db, "UPDATE quarantine SET stored_as = ? WHERE id = ?",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, stored, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, id);
+    return dg_catalog_step_done(archive->db, stmt, err);
+}
+
+static dg_status store_quarantined_copy(dg_archive *archive, int64_t id, const char *name,
+                                        const void *data, size_t len, const char *reason,
+                                        char *stored, size_t stored_size, dg_error *err)
+{
+    quarantine_name(id, name, stored, stored_size);
+    char path[4096], reason_path[4200];
+    snprintf(path, sizeof path, "%s/quarantine/%s", archive->path, stored);
+    snprintf(reason_path, sizeof reason_path, "%s.reason", path);
+    char line[2048];
+    int n = snprintf(line, sizeof line, "%s: %s\n", name, reason);
+    dg_status st = DG_OK;
+    if (data)
+        st = write_private_file(path, data, len, err);
+    if (st == DG_OK)
+        st = write_private_file(reason_path, line, n > 0 ? (size_t)n : 0, err);
+    return st;
+}
+
+dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
+                             const char *name, const void *data, size_t len,
+                             const char *reason, dg_error *err)
+{
+    char sha[DG_SHA256_HEX] = "";
+    if (data)
+        dg_sha256_hex(data, len, sha);
+    int64_t id = 0;
+    dg_status st = dg_catalog_begin_write(archive->db, err);
+    if (st != DG_OK)
+        return st;
+    st = insert_quarantine_row(archive, batch_id, name, reason, data ? sha : NULL, &id, err);
+    char stored[512] = "";
+    if (st == DG_OK)
+        st = store_quarantined_copy(archive, id, name, data, len, reason, stored, sizeof stored, err);
+    if (st == DG_OK && data)
+        st = set_stored_as(archive, id, stored, err);
+    if (st == DG_OK && batch_id > 0) {
+        dg_batch_file f = {.name = name, .sha256 = data ? sha : NULL,
+                           .outcome = DG_FILE_QUARANTINED, .reason = reason, .confidence = -1};
+        st = dg_batch_note_file(archive, batch_id, &f, err);
+    }
+    if (st == DG_OK) {
+        char detail[1024];
+        snprintf(detail, sizeof detail, "%s: %s", name, reason);
+        dg_log_event ev = {.action = "quarantine", .hits = -1, .outcome = "ok", .detail = detail};
+        st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
+    }
+    if (st == DG_OK)
+        return dg_catalog_commit(archive->db, err);
+    dg_catalog_rollback(archive->db);
+    return st;
+}
+
+static dg_status batch_counts(dg_archive *archive, int64_t batch_id, uint64_t c[4], dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT sum(outcome = 'filed'), sum(outcome = 'duplicate'), sum(outcome = 'quarantined'),"
+        " sum(pages) FROM batch_files WHERE batch_id = ?",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, batch_id);
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        for (int i = 0; i < 4; i++)
+            c[i] = (uint64_t)sqlite3_column_int64(stmt, i);
+    sqlite3_finalize(stmt);
+    return DG_OK;
+}
+
+dg_status dg_batch_finish(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
+                          double seconds, dg_error *err)
+{
+    uint64_t c[4] = {0};
+    char now[32];
+    dg_now_iso(now);
+    dg_status st = dg_catalog_begin_write(archive->db, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_stmt *stmt;
+    st = dg_catalog_prepare(archive->db,
+                            "UPDATE batches SET finished_at = ?, seconds = ? WHERE id = ?", &stmt,
+                            err);
+    if (st == DG_OK) {
+        sqlite3_bind_text(stmt, 1, now, -1, SQLITE_STATIC);
+        sqlite3_bind_double(stmt, 2, seconds);
+        sqlite3_bind_int64(stmt, 3, batch_id);
+        st = dg_catalog_step_done(archive->db, stmt, err);
+    }
+    if (st == DG_OK)
+        st = batch_counts(archive, batch_id, c, err);
+    if (st == DG_OK) {
+        char detail[160];
+        snprintf(detail, sizeof detail,
+                 "batch %lld: %llu filed, %llu duplicates, %llu quarantined, %llu pages",
+                 (long long)batch_id, (unsigned long long)c[0], (unsigned long long)c[1],
+                 (unsigned long long)c[2], (unsigned long long)c[3]);
+        dg_log_event ev = {.action = "ingest", .hits = (long)c[0], .outcome = "ok",
+                           .detail = detail};
+        st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
+    }
+    if (st == DG_OK)
+        return dg_catalog_commit(archive->db, err);
+    dg_catalog_rollback(archive->db);
+    return st;
+}
+
+#define BATCH_SUMMARY_SQL                                                                    \
+    "SELECT b.id, b.label, b.started_at, b.finished_at, coalesce(u.login, '?'), b.files,"   \
+    " (SELECT count(*) FROM batch_files f WHERE f.batch_id = b.id AND f.outcome = 'filed'),"  \
+    " (SELECT count(*) FROM batch_files f WHERE f.batch_id = b.id AND f.outcome = 'duplicate'),"  \
+    " (SELECT count(*) FROM batch_files f WHERE f.batch_id = b.id AND f.outcome = 'quarantined'),"  \
+    " (SELECT coalesce(sum(pages), 0) FROM batch_files f WHERE f.batch_id = b.id),"        \
+    " coalesce(b.seconds, 0) FROM batches b LEFT JOIN users u ON u.id = b.user_id"
+
+static void summary_from_row(sqlite3_stmt *stmt, dg_batch_summary *b)
+{
+    b->id = sqlite3_column_int64(stmt, 0);
+    b->label = dg_column_strdup(stmt, 1);
+    b->started_at = dg_column_strdup(stmt, 2);
+    b->finished_at = dg_column_strdup(stmt, 3);
+    b->user = dg_column_strdup(stmt, 4);
+    b->files = (uint64_t)sqlite3_column_int64(stmt, 5);
+    b->filed = (uint64_t)sqlite3_column_int64(stmt, 6);
+    b->duplicates = (uint64_t)sqlite3_column_int64(stmt, 7);
+    b->quarantined = (uint64_t)sqlite3_column_int64(stmt, 8);
+    b->pages = (uint64_t)sqlite3_column_int64(stmt, 9);
+    b->seconds = sqlite3_column_double(stmt, 10);
+}
+
+static void summary_free(dg_batch_summary *b)
+{
+    free(b->label);
+    free(b->started_at);
+    free(b->finished_at);
+    free(b->user);
+}
+
+void dg_batch_summaries_free(dg_batch_summary *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        summary_free(&list[i]);
+    free(list);
+}
+
+/* Grows *list by one element of size bytes; returns the new element or NULL. */
+static void *grow(void **list, size_t *count, size_t size)
+{
+    char *grown = realloc(*list, (*count + 1) * size);
+    if (!grown)
+        return NULL;
+    *list = grown;
+    memset(grown + *count * size, 0, size);
+    return grown + (*count)++ * size;
+}
+
+dg_status dg_batch_list(dg_archive *archive, const dg_actor *actor, dg_batch_summary **out,
+                        size_t *count, dg_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    dg_status st = require_archivist(archive, actor, "batch.list", DG_ROLE_AUDITOR, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK)
+        st = dg_catalog_prepare(archive->db, BATCH_SUMMARY_SQL " ORDER BY b.id DESC", &stmt, err);
+    while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+        dg_batch_summary *b = grow((void **)out, count, sizeof **out);
+        if (!b)
+            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        else
+            summary_from_row(stmt, b);
+    }
+    sqlite3_finalize(stmt);
+    if (st != DG_OK) {
+        dg_batch_summaries_free(*out, *count);
+        *out = NULL;
+        *count = 0;
+    }
+    return st;
+}
+
+void dg_batch_entries_free(dg_batch_entry *files, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(files[i].name);
+        free(files[i].sha256);
+        free(files[i].outcome);
+        free(files[i].refcode);
+        free(files[i].reason);
+    }
+    free(files);
+}
+
+static dg_status load_batch_files(dg_archive *archive, int64_t batch_id, dg_batch_entry **files,
+                                  size_t *count, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT name, sha256, outcome, refcode, reason, pages, coalesce(confidence, -1), seconds"
+        " FROM batch_files WHERE batch_id = ? ORDER BY rowid",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, batch_id);
+    while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+        dg_batch_entry *f = grow((void **)files, count, sizeof **files);
+        if (!f) {
+            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            break;
+        }
+        f->name = dg_column_strdup(stmt, 0);
+        f->sha256 = dg_column_strdup(stmt, 1);
+        f->outcome = dg_column_strdup(stmt, 2);
+        f->refcode = dg_column_strdup(stmt, 3);
+        f->reason = dg_column_strdup(stmt, 4);
+        f->pages = sqlite3_column_int(stmt, 5);
+        f->confidence = sqlite3_column_double(stmt, 6);
+        f->seconds = sqlite3_column_double(stmt, 7);
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+dg_status dg_batch_show(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
+                        dg_batch_summary *summary, dg_batch_entry **files, size_t *count,
+                        dg_error *err)
+{
+    memset(summary, 0, sizeof *summary);
+    *files = NULL;
+    *count = 0;
+    dg_status st = require_archivist(archive, actor, "batch.show", DG_ROLE_AUDITOR, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK)
+        st = dg_catalog_prepare(archive->db, BATCH_SUMMARY_SQL " WHERE b.id = ?", &stmt, err);
+    if (st == DG_OK) {
+        sqlite3_bind_int64(stmt, 1, batch_id);
+        if (sqlite3_step(stmt) == SQLITE_ROW)
+            summary_from_row(stmt, summary);
+        else
+            st = dg_error_set(err, DG_ERR_NOT_FOUND, "batch %lld: no such batch",
+                              (long long)batch_id);
+    }
+    sqlite3_finalize(stmt);
+    if (st == DG_OK)
+        st = load_batch_files(archive, batch_id, files, count, err);
+    if (st != DG_OK) {
+        summary_free(summary);
+        dg_batch_entries_free(*files, *count);
+        *files = NULL;
+        *count = 0;
+    }
+    return st;
+}
+
+void dg_quarantined_free(dg_quarantined *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(list[i].name);
+        free(list[i].reason);
+        free(list[i].stored_as);
+        free(list[i].at);
+    }
+    free(list);
+}
+
+dg_status dg_quarantine_list(dg_archive *archive, const dg_actor *actor, dg_quarantined **out,
+                             size_t *count, dg_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    dg_status st = require_archivist(archive, actor, "quarantine.list", DG_ROLE_AUDITOR, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK)
+        st = dg_catalog_prepare(archive->db,
+                                "SELECT id, coalesce(batch_id, 0), name, reason, stored_as, at"
+                                " FROM quarantine ORDER BY id",
+                                &stmt, err);
+    while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+        dg_quarantined *q = grow((void **)out, count, sizeof **out);
+        if (!q) {
+            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            break;
+        }
+        q->id = sqlite3_column_int64(stmt, 0);
+        q->batch_id = sqlite3_column_int64(stmt, 1);
+        q->name = dg_column_strdup(stmt, 2);
+        q->reason = dg_column_strdup(stmt, 3);
+        q->stored_as = dg_column_strdup(stmt, 4);
+        q->at = dg_column_strdup(stmt, 5);
+    }
+    sqlite3_finalize(stmt);
+    if (st != DG_OK) {
+        dg_quarantined_free(*out, *count);
+        *out = NULL;
+        *count = 0;
+    }
+    return st;
+}

@@ -1,0 +1,100 @@
+/*
+ * batch.h — the ingest journal and the quarantine, in the catalog.
+ *
+ * Every ingest run is a batch with one row per input file: its name, SHA-256, outcome
+ * (filed, duplicate, quarantined), the record it became, its pages, OCR confidence and
+ * time. A filed file's row is written in the same transaction as its record
+ * (dg_record_input.batch_id), so after a crash the journal and the records agree: a
+ * rerun of the same batch finds every file already filed by its SHA-256 and files only
+ * the rest — no file is lost and none is filed twice.
+ *
+ * Files that cannot be ingested are copied, as they came, into the archive's quarantine/
+ * folder with their reason, and listed by dg_quarantine_list().
+ */
+#ifndef DG_BATCH_H
+#define DG_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "refcode.h"
+#include "status.h"
+#include "user.h"
+
+typedef struct dg_archive dg_archive;
+
+typedef enum {
+    DG_FILE_FILED = 0,   /* became a new record */
+    DG_FILE_DUPLICATE,   /* same SHA-256 as an existing record's source file */
+    DG_FILE_QUARANTINED, /* could not be ingested; copied to quarantine/ */
+} dg_file_outcome;
+
+const char *dg_file_outcome_name(dg_file_outcome outcome);
+
+/* Opens a batch (archivist or admin) labelled e.g. with the folder's name. */
+dg_status dg_batch_begin(dg_archive *archive, const dg_actor *actor, const char *label,
+                         uint64_t files, int64_t *batch_id, dg_error *err);
+
+/* The journal row of one file that was not filed (filed files are journalled by
+ * dg_record_add). refcode is the existing record of a duplicate. */
+typedef struct dg_batch_file {
+    const char *name;
+    const char *sha256;
+    dg_file_outcome outcome;
+    const char *refcode;
+    const char *reason;
+    int pages;
+    double confidence; /* -1 when none */
+    double seconds;
+} dg_batch_file;
+
+dg_status dg_batch_note_file(dg_archive *archive, int64_t batch_id, const dg_batch_file *file,
+                             dg_error *err);
+
+/*
+ * Copies a file that could not be ingested into quarantine/ (as it came, 0600) with a
+ * ".reason" file beside it, notes it in the journal and logs it. data may be NULL when the
+ * file could not be read at all (e.g. it vanished mid-batch): only the reason is kept.
+ */
+dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
+                             const char *name, const void *data, size_t len,
+                             const char *reason, dg_error *err);
+
+/* Closes a batch: counts its journal and logs the ingest (who, batch, counts). */
+dg_status dg_batch_finish(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
+                          double seconds, dg_error *err);
+
+typedef struct dg_batch_summary {
+    int64_t id;
+    char *label, *started_at, *finished_at, *user;
+    uint64_t files, filed, duplicates, quarantined, pages;
+    double seconds;
+} dg_batch_summary;
+
+typedef struct dg_batch_entry {
+    char *name, *sha256, *outcome, *refcode, *reason;
+    int pages;
+    double confidence, seconds;
+} dg_batch_entry;
+
+/* Lists batches, newest first (archivist, admin, auditor). */
+dg_status dg_batch_list(dg_archive *archive, const dg_actor *actor, dg_batch_summary **out,
+                        size_t *count, dg_error *err);
+void dg_batch_summaries_free(dg_batch_summary *list, size_t count);
+
+/* One batch with its per-file journal. */
+dg_status dg_batch_show(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
+                        dg_batch_summary *summary, dg_batch_entry **files, size_t *count,
+                        dg_error *err);
+void dg_batch_entries_free(dg_batch_entry *files, size_t count);
+
+typedef struct dg_quarantined {
+    int64_t id, batch_id;
+    char *name, *reason, *stored_as, *at;
+} dg_quarantined;
+
+dg_status dg_quarantine_list(dg_archive *archive, const dg_actor *actor, dg_quarantined **out,
+                             size_t *count, dg_error *err);
+void dg_quarantined_free(dg_quarantined *list, size_t count);
+
+#endif
