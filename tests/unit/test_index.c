@@ -591,7 +591,7 @@ static void test_malformed_queries_are_refused_with_a_message(void **state)
     put(f, &a);
     commit(f);
     const char *bad[] = {"AND", "budget AND", "OR budget", "NOT", "\"budget notice",
-                         "title:", "budget title:", "(budget", "budget)", "no:  x",
+                         "title:", "budget title:", "(budget", "budget)", "no:  x", "NOT budget",
                          "“预算"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         dg_index_query q = query_of(bad[i]);
@@ -619,6 +619,9 @@ static void test_query_without_matches_is_ok_and_empty(void **state)
     dg_index_result_free(r);
     assert_int_equal(count(f, ""), 1);
     assert_int_equal(count(f, NULL), 1);
+    assert_int_equal(count(f, "   "), 1);
+    assert_int_equal(count(f, "。，！"), 0);
+    assert_int_equal(count(f, "“budget notice”"), 1);
 }
 
 /* ---- snippets -------------------------------------------------------------------------- */
