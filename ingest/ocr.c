@@ -25,6 +25,9 @@
  * was upright costs its whole text, so only a clear verdict turns it. */
 #define MIN_ORIENTATION_CONF 1.0f
 
+/* Leptonica's skew confidence from which a page is deskewed (see deskew()). */
+#define MIN_SKEW_CONF 2.0f
+
 /* OSD's script confidence above which "Latin" is believed without a sample. */
 #define MIN_SCRIPT_CONF 1.0f
 
@@ -304,18 +307,36 @@ static void replace_pix(PIX **pix, PIX *next)
     }
 }
 
+/*
+ * Measures the skew and turns the page straight. Leptonica's own pixDeskew() only acts at
+ * a skew confidence of 3 or more, which dense Chinese text rarely reaches (the fixtures
+ * measure about 2.4 for a clear 1.2 degree skew), so the threshold here is 2.
+ */
+static void deskew(PIX **gray, cleanup *c)
+{
+    PIX *binary = pixConvertTo1(*gray, 130);
+    if (!binary)
+        return;
+    l_float32 angle = 0, conf = 0;
+    int found = pixFindSkew(binary, &angle, &conf) == 0;
+    pixDestroy(&binary);
+    if (!found || conf < MIN_SKEW_CONF || fabsf(angle) < 0.1f)
+        return;
+    PIX *straight = pixRotate(*gray, (l_float32)(angle * M_PI / 180.0), L_ROTATE_AREA_MAP,
+                              L_BRING_IN_WHITE, 0, 0);
+    if (!straight)
+        return;
+    pixDestroy(gray);
+    *gray = straight;
+    c->skew = angle;
+}
+
 /* Background and contrast normalisation, deskew and (optionally) binarisation. */
 static void normalise(PIX **gray, cleanup *c)
 {
     if (pixGetDepth(*gray) == 8)
         replace_pix(gray, pixBackgroundNormSimple(*gray, NULL, NULL));
-    l_float32 angle = 0, conf = 0;
-    PIX *deskewed = pixFindSkewAndDeskew(*gray, 0, &angle, &conf);
-    /* Leptonica only turns the image when it is confident enough; otherwise it hands back
-     * a clone of the input, the same PIX. */
-    if (deskewed && deskewed != *gray)
-        c->skew = angle;
-    replace_pix(gray, deskewed);
+    deskew(gray, c);
 #if DG_OCR_BINARIZE
     if (pixGetDepth(*gray) == 8) {
         PIX *binary = NULL;
