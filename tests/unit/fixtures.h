@@ -21,14 +21,14 @@
 
 static char fixture_root[PATH_MAX];
 
-static long long mtime_of(const char *path)
+static inline long long mtime_of(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 ? (long long)st.st_mtime : -1;
 }
 
 /* Call once from main() with argv[0]; returns 0 when the fixtures are ready. */
-static int fixtures_prepare(const char *argv0)
+static inline int fixtures_prepare(const char *argv0)
 {
     const char *ready = getenv("DG_FIXTURES");
     if (ready && *ready) {
@@ -56,7 +56,7 @@ static int fixtures_prepare(const char *argv0)
 }
 
 /* The path of fixture name (a static buffer per call site is enough for the tests). */
-static const char *fixture(const char *name)
+static inline const char *fixture(const char *name)
 {
     static char paths[8][PATH_MAX + 256];
     static int next;
@@ -66,7 +66,7 @@ static const char *fixture(const char *name)
 }
 
 /* Reads a whole file into a new NUL-terminated buffer; NULL on failure. */
-static char *read_file(const char *path, size_t *len)
+static inline char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -97,7 +97,7 @@ static char *read_file(const char *path, size_t *len)
 }
 
 /* Decodes UTF-8 into code points, leaving out whitespace; returns the count. */
-static size_t code_points_without_space(const char *s, uint32_t *out, size_t max)
+static inline size_t code_points_without_space(const char *s, uint32_t *out, size_t max)
 {
     size_t n = 0;
     const unsigned char *p = (const unsigned char *)s;
@@ -132,7 +132,7 @@ static size_t code_points_without_space(const char *s, uint32_t *out, size_t max
  * Character error rate of ocr against truth: Levenshtein distance over code points,
  * whitespace ignored, divided by the length of the truth.
  */
-static double cer(const char *truth, const char *ocr)
+static inline double cer(const char *truth, const char *ocr)
 {
     enum { MAX = 4096 };
     static uint32_t a[MAX], b[MAX];
