@@ -8,12 +8,14 @@
  *   1. cleans up a COPY of the page for OCR only (the stored page image is never touched):
  *      grey, orientation (0/90/180/270, from Tesseract's OSD), background and contrast
  *      normalisation, deskew, and binarisation where it helps (see DG_OCR_BINARIZE);
- *   2. chooses the language model, unless the caller forces one: OSD tells Latin from Han;
- *      for Han pages a few text lines are recognised with chi_sim+chi_tra and each
- *      recognised character is classified with OpenCC (a character that t2s changes is
- *      traditional-only, one that s2t changes is simplified-only); the majority picks
- *      chi_tra or chi_sim. The whole page is then read ONCE with that single model: all
- *      three models at once (chi_sim+chi_tra+eng) is about twice as slow and less accurate;
+ *   2. chooses the language model, unless the caller forces one: OSD's script says Latin
+ *      for a clearly English page. Otherwise the three widest text lines are read with
+ *      chi_sim; if they come out as letters rather than Han characters the page is English.
+ *      Else the same lines are read with chi_tra, and the model more confident on the
+ *      characters that differ between the scripts (those OpenCC's t2s or s2t changes) wins.
+ *      The whole page is then read ONCE with that single model: all three models at once
+ *      (chi_sim+chi_tra+eng) is slower and less accurate, and chi_sim alone beat
+ *      chi_sim+eng even on a page of Chinese mixed with English words;
  *   3. returns the text with the spaces Tesseract puts between CJK characters removed
  *      (spaces between words of English, and between a Chinese and an English word, are
  *      kept), the mean confidence, the model used, the orientation and skew corrected, and

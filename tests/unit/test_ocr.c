@@ -98,6 +98,17 @@ static void test_english_page_is_read_with_eng(void **state)
     dg_ocr_result_free(r);
 }
 
+static void test_chinese_page_with_english_words_is_read_with_chi_sim(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("mixed.png", "mixed.gt.txt", NULL, 0.05);
+    assert_string_equal(r->lang, "chi_sim");
+    /* The space between a Chinese and an English word stays; the one inside Chinese goes. */
+    assert_non_null(strstr(r->text, "Dell PowerEdge"));
+    assert_non_null(strstr(r->text, "采购 Dell"));
+    dg_ocr_result_free(r);
+}
+
 static void test_page_on_its_side_is_turned_and_read(void **state)
 {
     (void)state;
@@ -272,6 +283,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_traditional_page_is_read_with_chi_tra),
         cmocka_unit_test(test_traditional_sans_page_is_read_with_chi_tra),
         cmocka_unit_test(test_english_page_is_read_with_eng),
+        cmocka_unit_test(test_chinese_page_with_english_words_is_read_with_chi_sim),
         cmocka_unit_test(test_page_on_its_side_is_turned_and_read),
         cmocka_unit_test(test_upside_down_page_is_turned_and_read),
         cmocka_unit_test(test_skew_is_measured_and_corrected),
