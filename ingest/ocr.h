@@ -1,0 +1,117 @@
+/*
+ * ocr.h — reading the text of a page image with Tesseract.
+ *
+ * The ingest workers call dg_ocr_page() for every page that has no text of its own (see
+ * pages.h). Each worker thread opens its own dg_ocr: Tesseract engines are not safe to
+ * share. dg_ocr_page():
+ *
+ *   1. cleans up a COPY of the page for OCR only (the stored page image is never touched):
+ *      grey, orientation (0/90/180/270, from Tesseract's OSD), background and contrast
+ *      normalisation, deskew, and binarisation where it helps (see DG_OCR_BINARIZE);
+ *   2. chooses the language model, unless the caller forces one: OSD's script says Latin
+ *      for a clearly English page. Otherwise the three widest text lines are read with
+ *      chi_sim; if they come out as letters rather than Han characters the page is English.
+ *      Else the same lines are read with chi_tra, and the model more confident on the
+ *      characters that differ between the scripts (those OpenCC's t2s or s2t changes) wins.
+ *      The whole page is then read ONCE with that single model: all three models at once
+ *      (chi_sim+chi_tra+eng) is slower and less accurate, and chi_sim alone beat
+ *      chi_sim+eng even on a page of Chinese mixed with English words;
+ *   3. returns the text with the spaces Tesseract puts between CJK characters removed
+ *      (spaces between words of English, and between a Chinese and an English word, are
+ *      kept), the mean confidence, the model used, the orientation and skew corrected, and
+ *      the word boxes in the coordinates of the ORIGINAL page image.
+ *
+ * Threads and OpenMP: Debian's Tesseract is built with OpenMP and would start its own
+ * threads inside every worker, oversubscribing the cores (a known cause of 10-50x
+ * slowdowns). dg_ocr_open() limits OpenMP to one thread for the calling thread (through
+ * omp_set_num_threads, looked up at run time), so open each engine in the worker thread
+ * that uses it. Programs should also set OMP_THREAD_LIMIT=1 in the environment before
+ * any thread starts, which covers threads OpenMP creates on its own.
+ *
+ * Language data: tessdata_dir, else $TESSDATA_PREFIX, else DG_OCR_DEFAULT_TESSDATA. It
+ * needs osd, chi_sim, chi_tra and eng for the automatic choice.
+ */
+#ifndef DG_OCR_H
+#define DG_OCR_H
+
+#include <stddef.h>
+
+#include "../engine/status.h"
+
+struct Pix; /* Leptonica's PIX */
+
+#define DG_OCR_DEFAULT_TESSDATA "/usr/share/tesseract-ocr/5/tessdata"
+
+/* The language models the automatic choice picks from. */
+#define DG_OCR_LANG_SIMPLIFIED "chi_sim"
+#define DG_OCR_LANG_TRADITIONAL "chi_tra"
+#define DG_OCR_LANG_ENGLISH "eng"
+
+/* One recognised word (for Chinese usually one character or a short run of them). */
+typedef struct dg_ocr_word {
+    int x, y, w, h;   /* box in the original page image's pixels, origin top left */
+    int confidence;   /* 0..100 */
+    char *text;       /* UTF-8 */
+} dg_ocr_word;
+
+/* What OCR made of one page; free with dg_ocr_result_free(). */
+typedef struct dg_ocr_result {
+    char *text;           /* UTF-8, lines separated by '\n' */
+    int confidence;       /* mean word confidence 0..100 (0 when nothing was recognised) */
+    char lang[64];        /* the model(s) used, e.g. "chi_tra" */
+    int rotation;         /* degrees (0, 90, 180, 270) the page was turned CLOCKWISE */
+    float skew;           /* degrees of skew corrected after the turn */
+    dg_ocr_word *words;
+    size_t word_count;
+} dg_ocr_result;
+
+typedef struct dg_ocr dg_ocr;
+
+/*
+ * Opens an OCR engine for the calling thread. tessdata_dir may be NULL (see above). The
+ * language models are loaded on first use; dg_ocr_open() only checks that OSD loads.
+ * Fails with DG_ERR_IO when the language data cannot be found.
+ */
+dg_status dg_ocr_open(dg_ocr **out, const char *tessdata_dir, dg_error *err);
+
+/* Closes an engine; NULL is allowed. */
+void dg_ocr_close(dg_ocr *ocr);
+
+/*
+ * Reads the text of page image pix (any depth Leptonica can turn into grey; the caller
+ * keeps pix, which is not changed). lang is a Tesseract language string such as "chi_tra"
+ * or "chi_sim+eng" to force, or NULL or "" to let dangan choose per page. name is used in
+ * messages ("scan.tif: page 3"). A language whose model is missing is DG_ERR_IO; an image
+ * Tesseract cannot read is DG_ERR_BAD_INPUT.
+ */
+dg_status dg_ocr_page(dg_ocr *ocr, struct Pix *pix, const char *lang, const char *name,
+                      dg_ocr_result **out, dg_error *err);
+
+void dg_ocr_result_free(dg_ocr_result *result);
+
+/*
+ * Serialises the word boxes as compact text for storage: one line per word,
+ * "x<TAB>y<TAB>w<TAB>h<TAB>confidence<TAB>text\n" (tabs and newlines inside a word
+ * become spaces). *out is a new NUL-terminated string the caller frees with free().
+ */
+dg_status dg_ocr_words_to_tsv(const dg_ocr_result *result, char **out, size_t *out_len,
+                              dg_error *err);
+
+/*
+ * Parses what dg_ocr_words_to_tsv() wrote back into a word array (*out, *count; free each
+ * word's text and the array with dg_ocr_words_free()). A malformed line is DG_ERR_CORRUPT.
+ */
+dg_status dg_ocr_words_from_tsv(const char *tsv, dg_ocr_word **out, size_t *count,
+                                dg_error *err);
+
+void dg_ocr_words_free(dg_ocr_word *words, size_t count);
+
+/*
+ * Removes the spaces Tesseract puts between CJK characters, and between a CJK character
+ * and a digit or punctuation mark; keeps them between words of Latin script, and between
+ * a CJK character and a Latin word ("使用 Xapian 检索"). Newlines are kept. Returns a new
+ * string the caller frees, or NULL when out of memory.
+ */
+char *dg_ocr_remove_cjk_spaces(const char *text);
+
+#endif

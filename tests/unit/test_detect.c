@@ -1,0 +1,144 @@
+/* test_detect.c — file types decided by content, never by name; clear reasons otherwise. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+#include "ingest/detect.h"
+
+static dg_detector *detector;
+
+static int open_detector(void **state)
+{
+    (void)state;
+    return dg_detector_open(&detector, NULL) == DG_OK ? 0 : -1;
+}
+
+static int close_detector(void **state)
+{
+    (void)state;
+    dg_detector_close(detector);
+    return 0;
+}
+
+static dg_status detect_fixture(const char *name, dg_file_type *type, dg_error *err)
+{
+    size_t len = 0;
+    char *data = read_file(fixture(name), &len);
+    assert_non_null(data);
+    dg_status status = dg_detect_buffer(detector, data, len, name, type, err);
+    free(data);
+    return status;
+}
+
+static void assert_type(const char *name, dg_file_type expected)
+{
+    dg_file_type type = DG_FILE_UNKNOWN;
+    dg_error err = {0};
+    if (detect_fixture(name, &type, &err) != DG_OK)
+        fail_msg("%s", err.msg);
+    assert_string_equal(dg_file_type_name(type), dg_file_type_name(expected));
+}
+
+static void test_every_supported_type_is_recognised(void **state)
+{
+    (void)state;
+    assert_type("sim.png", DG_FILE_PNG);
+    assert_type("eng.jpg", DG_FILE_JPEG);
+    assert_type("eng-rot180.pgm", DG_FILE_PNM);
+    assert_type("trad.bmp", DG_FILE_BMP);
+    assert_type("multi.tif", DG_FILE_TIFF);
+    assert_type("text-layer.pdf", DG_FILE_PDF);
+    assert_type("scanned.pdf", DG_FILE_PDF);
+    assert_type("plain.txt", DG_FILE_TEXT);
+}
+
+static void test_content_wins_over_the_name(void **state)
+{
+    (void)state;
+    assert_type("png-named.txt", DG_FILE_PNG);
+}
+
+static void test_empty_file_is_refused_with_its_name(void **state)
+{
+    (void)state;
+    dg_file_type type;
+    dg_error err;
+    assert_int_equal(detect_fixture("empty.png", &type, &err), DG_ERR_BAD_INPUT);
+    assert_string_equal(err.msg, "empty.png: empty file");
+    assert_int_equal(type, DG_FILE_UNKNOWN);
+}
+
+static void test_unknown_content_names_its_mime_type(void **state)
+{
+    (void)state;
+    dg_file_type type;
+    dg_error err;
+    assert_int_equal(detect_fixture("random.bin", &type, &err), DG_ERR_BAD_INPUT);
+    assert_string_equal(err.msg, "random.bin: unknown file type (application/octet-stream)");
+
+    /* A ZIP archive named like a scan. */
+    static const unsigned char zip[] = "PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+    assert_int_equal(dg_detect_buffer(detector, zip, sizeof zip - 1, "scan.xyz", &type, &err),
+                     DG_ERR_BAD_INPUT);
+    assert_string_equal(err.msg, "scan.xyz: unknown file type (application/zip)");
+}
+
+static void test_html_is_not_taken_as_plain_text(void **state)
+{
+    (void)state;
+    static const char html[] = "<!DOCTYPE html>\n<html><body><p>通知</p></body></html>\n";
+    dg_file_type type;
+    dg_error err;
+    assert_int_equal(dg_detect_buffer(detector, html, strlen(html), "page.txt", &type, &err),
+                     DG_ERR_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "text/html"));
+}
+
+static void test_descriptor_is_detected_and_its_offset_kept(void **state)
+{
+    (void)state;
+    int fd = open(fixture("multi.tif"), O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(lseek(fd, 10, SEEK_SET), 10);
+    dg_file_type type;
+    assert_int_equal(dg_detect_fd(detector, fd, "multi.tif", &type, NULL), DG_OK);
+    assert_int_equal(type, DG_FILE_TIFF);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 10);
+    close(fd);
+}
+
+static void test_unreadable_descriptor_is_an_io_error(void **state)
+{
+    (void)state;
+    int fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+    dg_file_type type;
+    dg_error err;
+    assert_int_equal(dg_detect_fd(detector, fd, "/tmp", &type, &err), DG_ERR_IO);
+    assert_non_null(strstr(err.msg, "/tmp: "));
+    close(fd);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    if (fixtures_prepare(argv[0]) != 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_supported_type_is_recognised),
+        cmocka_unit_test(test_content_wins_over_the_name),
+        cmocka_unit_test(test_empty_file_is_refused_with_its_name),
+        cmocka_unit_test(test_unknown_content_names_its_mime_type),
+        cmocka_unit_test(test_html_is_not_taken_as_plain_text),
+        cmocka_unit_test(test_descriptor_is_detected_and_its_offset_kept),
+        cmocka_unit_test(test_unreadable_descriptor_is_an_io_error),
+    };
+    return cmocka_run_group_tests(tests, open_detector, close_detector);
+}

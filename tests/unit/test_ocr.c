@@ -1,0 +1,300 @@
+/*
+ * test_ocr.c — OCR of generated scanned pages: each script read with the right model under a
+ * stated character error rate, turned and skewed pages corrected, CJK spaces removed, word
+ * boxes on the original image.
+ *
+ * CER bounds are stated per fixture below; they leave room over what was measured (see the
+ * ocr branch report) so that a regression, not noise, fails them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <leptonica/allheaders.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "ingest/ocr.h"
+
+static dg_ocr *engine;
+
+static int open_engine(void **state)
+{
+    (void)state;
+    dg_error err;
+    if (dg_ocr_open(&engine, NULL, &err) != DG_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int close_engine(void **state)
+{
+    (void)state;
+    dg_ocr_close(engine);
+    return 0;
+}
+
+/* OCRs fixture name with lang (NULL: automatic) and checks its CER against NAME.gt.txt. */
+static dg_ocr_result *read_fixture(const char *name, const char *truth_name, const char *lang,
+                                   double max_cer)
+{
+    PIX *pix = pixRead(fixture(name));
+    assert_non_null(pix);
+    dg_ocr_result *r = NULL;
+    dg_error err;
+    dg_status status = dg_ocr_page(engine, pix, lang, name, &r, &err);
+    if (status != DG_OK)
+        fail_msg("%s", err.msg);
+    char *truth = read_file(fixture(truth_name), NULL);
+    assert_non_null(truth);
+    double rate = cer(truth, r->text);
+    print_message("%s: lang %s, rotation %d, skew %.2f, confidence %d, CER %.1f%%\n", name,
+                  r->lang, r->rotation, r->skew, r->confidence, 100 * rate);
+    if (rate > max_cer)
+        fail_msg("%s: CER %.1f%% over %.1f%%\ntext:\n%s", name, 100 * rate, 100 * max_cer,
+                 r->text);
+    free(truth);
+    pixDestroy(&pix);
+    return r;
+}
+
+static void test_simplified_page_is_read_with_chi_sim(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("sim.png", "sim.gt.txt", NULL, 0.05);
+    assert_string_equal(r->lang, "chi_sim");
+    assert_true(r->confidence > 60);
+    dg_ocr_result_free(r);
+}
+
+static void test_traditional_page_is_read_with_chi_tra(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("trad.png", "trad.gt.txt", NULL, 0.05);
+    assert_string_equal(r->lang, "chi_tra");
+    dg_ocr_result_free(r);
+}
+
+static void test_traditional_sans_page_is_read_with_chi_tra(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("trad.bmp", "trad-bmp.gt.txt", NULL, 0.05);
+    assert_string_equal(r->lang, "chi_tra");
+    dg_ocr_result_free(r);
+}
+
+static void test_english_page_is_read_with_eng(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("eng.jpg", "eng.gt.txt", NULL, 0.03);
+    assert_string_equal(r->lang, "eng");
+    /* English keeps its spaces between words. */
+    assert_non_null(strstr(r->text, "annual budget report"));
+    dg_ocr_result_free(r);
+}
+
+static void test_chinese_page_with_english_words_is_read_with_chi_sim(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("mixed.png", "mixed.gt.txt", NULL, 0.05);
+    assert_string_equal(r->lang, "chi_sim");
+    /* The space between a Chinese and an English word stays; the one inside Chinese goes. */
+    assert_non_null(strstr(r->text, "Dell PowerEdge"));
+    assert_non_null(strstr(r->text, "采购 Dell"));
+    dg_ocr_result_free(r);
+}
+
+static void test_page_on_its_side_is_turned_and_read(void **state)
+{
+    (void)state;
+    /* The fixture was turned 90 degrees clockwise; putting it right is 270 more. */
+    dg_ocr_result *r = read_fixture("sim-rot90.png", "sim-rot90.gt.txt", NULL, 0.08);
+    assert_int_equal(r->rotation, 270);
+    assert_string_equal(r->lang, "chi_sim");
+    dg_ocr_result_free(r);
+}
+
+static void test_upside_down_page_is_turned_and_read(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("eng-rot180.pgm", "eng-rot180.gt.txt", NULL, 0.03);
+    assert_int_equal(r->rotation, 180);
+    dg_ocr_result_free(r);
+}
+
+static void test_skew_is_measured_and_corrected(void **state)
+{
+    (void)state;
+    /* sim.png was turned 1.2 degrees clockwise when it was made. */
+    dg_ocr_result *r = read_fixture("sim.png", "sim.gt.txt", NULL, 0.05);
+    assert_true(fabsf(fabsf(r->skew) - 1.2f) < 0.4f);
+    assert_int_equal(r->rotation, 0);
+    dg_ocr_result_free(r);
+}
+
+static void test_forced_language_is_used(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("trad.png", "trad.gt.txt", "chi_tra", 0.05);
+    assert_string_equal(r->lang, "chi_tra");
+    dg_ocr_result_free(r);
+}
+
+static int has_space_between_han(const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = 0; s[i]; i++) {
+        /* Han characters in UTF-8 start with E4..E9; look for "HAN SPACE HAN". */
+        if (s[i] == ' ' && i >= 3 && s[i - 3] >= 0xE4 && s[i - 3] <= 0xE9 && s[i + 1] >= 0xE4 &&
+            s[i + 1] <= 0xE9)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_ocr_text_has_no_spaces_between_cjk_characters(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("trad.png", "trad.gt.txt", NULL, 0.05);
+    assert_false(has_space_between_han(r->text));
+    dg_ocr_result_free(r);
+}
+
+static void assert_spaces_become(const char *in, const char *expected)
+{
+    char *out = dg_ocr_remove_cjk_spaces(in);
+    assert_non_null(out);
+    assert_string_equal(out, expected);
+    free(out);
+}
+
+static void test_cjk_spaces_go_and_english_spaces_stay(void **state)
+{
+    (void)state;
+    assert_spaces_become("关 于 寒 假 的 通 知", "关于寒假的通知");
+    assert_spaces_become("2024 年 1 月 , 会 议 :", "2024年1月,会议:");
+    assert_spaces_become("使用 Xapian 检 索", "使用 Xapian 检索");
+    assert_spaces_become("the annual  budget\n檔 案 室", "the annual  budget\n檔案室");
+    assert_spaces_become("（ 试 行 ）", "（试行）");
+}
+
+static void test_word_boxes_lie_on_the_original_page(void **state)
+{
+    (void)state;
+    PIX *pix = pixRead(fixture("sim-rot90.png"));
+    assert_non_null(pix);
+    int w = (int)pixGetWidth(pix), h = (int)pixGetHeight(pix);
+    dg_ocr_result *r = NULL;
+    assert_int_equal(dg_ocr_page(engine, pix, "chi_sim", "sim-rot90.png", &r, NULL), DG_OK);
+    assert_true(r->word_count > 20);
+    int minx = w, maxx = 0, miny = h, maxy = 0;
+    for (size_t i = 0; i < r->word_count; i++) {
+        const dg_ocr_word *word = &r->words[i];
+        assert_true(word->x >= 0 && word->y >= 0);
+        assert_true(word->x + word->w <= w && word->y + word->h <= h);
+        assert_true(word->confidence >= 0 && word->confidence <= 100);
+        minx = word->x < minx ? word->x : minx;
+        miny = word->y < miny ? word->y : miny;
+        maxx = word->x + word->w > maxx ? word->x + word->w : maxx;
+        maxy = word->y + word->h > maxy ? word->y + word->h : maxy;
+    }
+    /* On the page as stored (on its side) the lines run top to bottom: the text is tall. */
+    assert_true(maxy - miny > 2 * (maxx - minx));
+    /* The text's first characters (关于) are at the top right of the stored page. */
+    assert_true(strncmp(r->words[0].text, "关", 3) == 0);
+    assert_true(r->words[0].x > w / 2 && r->words[0].y < h / 4);
+    dg_ocr_result_free(r);
+    pixDestroy(&pix);
+}
+
+static void test_word_boxes_survive_tsv(void **state)
+{
+    (void)state;
+    dg_ocr_word words[2] = {{10, 20, 30, 40, 91, (char *)"檔案"}, {1, 2, 3, 4, 5, (char *)"a\tb"}};
+    dg_ocr_result r = {.words = words, .word_count = 2};
+    char *tsv = NULL;
+    size_t len = 0;
+    assert_int_equal(dg_ocr_words_to_tsv(&r, &tsv, &len, NULL), DG_OK);
+    assert_string_equal(tsv, "10\t20\t30\t40\t91\t檔案\n1\t2\t3\t4\t5\ta b\n");
+    dg_ocr_word *back = NULL;
+    size_t count = 0;
+    assert_int_equal(dg_ocr_words_from_tsv(tsv, &back, &count, NULL), DG_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(back[0].x, 10);
+    assert_int_equal(back[0].h, 40);
+    assert_int_equal(back[0].confidence, 91);
+    assert_string_equal(back[0].text, "檔案");
+    assert_string_equal(back[1].text, "a b");
+    dg_ocr_words_free(back, count);
+    free(tsv);
+    dg_error err;
+    assert_int_equal(dg_ocr_words_from_tsv("1\t2\tthree\n", &back, &count, &err),
+                     DG_ERR_CORRUPT);
+}
+
+static void test_missing_language_is_an_io_error(void **state)
+{
+    (void)state;
+    PIX *pix = pixCreate(100, 100, 8);
+    assert_non_null(pix);
+    dg_ocr_result *r = NULL;
+    dg_error err;
+    assert_int_equal(dg_ocr_page(engine, pix, "klingon", "blank.png", &r, &err), DG_ERR_IO);
+    assert_non_null(strstr(err.msg, "klingon"));
+    assert_null(r);
+    pixDestroy(&pix);
+}
+
+static void test_blank_page_gives_empty_text_not_an_error(void **state)
+{
+    (void)state;
+    PIX *pix = pixCreate(600, 400, 8);
+    assert_non_null(pix);
+    pixSetAll(pix);
+    dg_ocr_result *r = NULL;
+    assert_int_equal(dg_ocr_page(engine, pix, NULL, "blank.png", &r, NULL), DG_OK);
+    assert_int_equal(cer("", r->text), 0);
+    dg_ocr_result_free(r);
+    pixDestroy(&pix);
+}
+
+static void test_missing_tessdata_is_an_io_error(void **state)
+{
+    (void)state;
+    dg_ocr *other = NULL;
+    dg_error err;
+    assert_int_equal(dg_ocr_open(&other, "/nonexistent/tessdata", &err), DG_ERR_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent/tessdata"));
+    assert_null(other);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    if (fixtures_prepare(argv[0]) != 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_simplified_page_is_read_with_chi_sim),
+        cmocka_unit_test(test_traditional_page_is_read_with_chi_tra),
+        cmocka_unit_test(test_traditional_sans_page_is_read_with_chi_tra),
+        cmocka_unit_test(test_english_page_is_read_with_eng),
+        cmocka_unit_test(test_chinese_page_with_english_words_is_read_with_chi_sim),
+        cmocka_unit_test(test_page_on_its_side_is_turned_and_read),
+        cmocka_unit_test(test_upside_down_page_is_turned_and_read),
+        cmocka_unit_test(test_skew_is_measured_and_corrected),
+        cmocka_unit_test(test_forced_language_is_used),
+        cmocka_unit_test(test_ocr_text_has_no_spaces_between_cjk_characters),
+        cmocka_unit_test(test_cjk_spaces_go_and_english_spaces_stay),
+        cmocka_unit_test(test_word_boxes_lie_on_the_original_page),
+        cmocka_unit_test(test_word_boxes_survive_tsv),
+        cmocka_unit_test(test_missing_language_is_an_io_error),
+        cmocka_unit_test(test_blank_page_gives_empty_text_not_an_error),
+        cmocka_unit_test(test_missing_tessdata_is_an_io_error),
+    };
+    return cmocka_run_group_tests(tests, open_engine, close_engine);
+}
