@@ -282,6 +282,12 @@ void dg_archive_progress(dg_archive *archive, const char *what, uint64_t done, u
         archive->on_progress(archive->progress_ctx, what, done, total);
 }
 
+void dg_archive_report_progress(dg_archive *archive, const char *what, uint64_t done,
+                                uint64_t total)
+{
+    dg_archive_progress(archive, what, done, total);
+}
+
 const char *dg_archive_path(const dg_archive *archive) { return archive->path; }
 const char *dg_archive_fonds(const dg_archive *archive) { return archive->fonds; }
 const char *dg_archive_name(const dg_archive *archive) { return archive->name; }

@@ -55,6 +55,10 @@ void dg_archive_close(dg_archive *archive);
 void dg_archive_set_wait_handler(dg_archive *archive, dg_wait_fn fn, void *ctx);
 void dg_archive_set_progress_handler(dg_archive *archive, dg_progress_fn fn, void *ctx);
 
+/* Reports progress of long work done above the engine (e.g. ingest) to the handler. */
+void dg_archive_report_progress(dg_archive *archive, const char *what, uint64_t done,
+                                uint64_t total);
+
 const char *dg_archive_path(const dg_archive *archive);
 const char *dg_archive_fonds(const dg_archive *archive);
 const char *dg_archive_name(const dg_archive *archive);

@@ -1,0 +1,41 @@
+/*
+ * filing.h — deciding how an ingested record is filed: its metadata and its category.
+ *
+ * For each record ingest has read, a filer combines, in this order of precedence:
+ * the manifest row's values (the archivist's word), what extract.h reads from the text
+ * (date, document number, title, department, secrecy mark), and what the classifier
+ * (classify.h) decides (category, record type, with a confidence). A secrecy mark raises
+ * the access level (秘密 to 3, 机密 and 绝密 to 4) above the category's default. The
+ * retention period then follows from the schedule, in the engine, when the record is filed.
+ *
+ * A filer belongs to the thread that files (it holds the classifier).
+ */
+#ifndef DG_FILING_H
+#define DG_FILING_H
+
+#include "../engine/archive.h"
+#include "../engine/record.h"
+#include "manifest.h"
+
+typedef struct dg_filer dg_filer;
+
+/* Opens a filer for the archive: the starter classifier plus what the archive has learnt. */
+dg_status dg_filer_open(dg_archive *archive, dg_filer **out, dg_error *err);
+void dg_filer_close(dg_filer *filer);
+
+/* The decided metadata; input's strings point into the buffers here. */
+typedef struct dg_filing {
+    dg_record_input input;
+    char title[512], date[16], doc_number[256], department[256], secrecy[128];
+    char category[32], type[32];
+} dg_filing;
+
+/*
+ * Decides the filing of a record whose whole text is text (may be empty), named name (its
+ * first file), with row the manifest row or NULL. Only input's metadata fields are set;
+ * pages, text and sources are the caller's.
+ */
+dg_status dg_filer_prepare(dg_filer *filer, const char *text, const char *name,
+                           const dg_manifest_row *row, dg_filing *out, dg_error *err);
+
+#endif

@@ -1,0 +1,766 @@
+/*
+ * ingest.c — the batch runner: hashing, OCR on worker threads, filing in order, quarantine.
+ *
+ * Threads: the calling thread owns the archive handle and does everything that touches
+ * it (duplicate checks, filing, quarantine, progress). Workers only read files and OCR
+ * pages, each with its own type detector and Tesseract engine. Workers run at most a
+ * window of items ahead of filing, so memory stays bounded however large the batch.
+ */
+#include "ingest.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../engine/batch.h"
+#include "../engine/hash.h"
+#include "../engine/record.h"
+#include "detect.h"
+#include "filing.h"
+#include "ocr.h"
+#include "pages.h"
+
+/* One page as read and OCR'd by a worker, waiting to be filed. */
+typedef struct page_result {
+    unsigned char *image;
+    size_t image_len;
+    const char *mime;
+    char *text;
+    char *boxes;
+    double confidence; /* -1 when not OCR'd */
+    char lang[64];
+} page_result;
+
+/* One record to be: a file, or a manifest row's files. */
+typedef struct work_item {
+    size_t *file_index; /* into the input files, in page order */
+    size_t n_files;
+    const dg_manifest_row *row; /* NULL without a manifest */
+    char source_sha[DG_SHA256_HEX];
+    char duplicate_of[DG_REFCODE_MAX]; /* set in the pre-pass */
+    char *skip_reason;  /* bad manifest row: nothing to read */
+    /* filled by a worker: */
+    int done;
+    dg_status status;   /* DG_ERR_BAD_INPUT: quarantine */
+    char reason[DG_ERROR_MAX];
+    size_t bad_file;    /* which of the files failed */
+    page_result *pages;
+    size_t n_pages;
+    double seconds;
+} work_item;
+
+typedef struct runner {
+    dg_archive *archive;
+    const dg_actor *actor;
+    const dg_ingest_file *files;
+    size_t n_files;
+    const dg_ingest_options *opts;
+    dg_filer *filer;
+    dg_page_limits limits;
+    work_item *items;
+    size_t n_items;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    size_t next_item;     /* next to hand to a worker */
+    size_t filed_upto;    /* items before this are filed */
+    size_t window;
+    int stop;
+    dg_status fatal;      /* a worker hit something the whole batch cannot go on without */
+    dg_error fatal_err;
+    uint64_t pages_total, pages_done;
+} runner;
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* ---- reading a file whole from its descriptor ---------------------------------------- */
+
+static dg_status read_fd(int fd, const char *name, size_t max_bytes, unsigned char **data,
+                         size_t *len, dg_error *err)
+{
+    struct stat sb;
+    *data = NULL;
+    *len = 0;
+    if (fstat(fd, &sb) != 0)
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: cannot read: %s", name, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: not a regular file", name);
+    if ((uint64_t)sb.st_size > max_bytes)
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: larger than the %zu MiB limit", name,
+                            max_bytes >> 20);
+    unsigned char *buf = malloc((size_t)sb.st_size + 1);
+    if (!buf)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", name);
+    size_t got = 0;
+    while (got < (size_t)sb.st_size) {
+        ssize_t n = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(buf);
+            return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: %s", name,
+                                n < 0 ? strerror(errno) : "file shrank while being read");
+        }
+        got += (size_t)n;
+    }
+    *data = buf;
+    *len = got;
+    return DG_OK;
+}
+
+/* ---- planning: items, hashes, duplicates ------------------------------------------- */
+
+static dg_status hash_file(runner *r, size_t index, char hex[DG_SHA256_HEX], dg_error *err)
+{
+    const dg_ingest_file *f = &r->files[index];
+    if (f->fd < 0)
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: %s", f->name,
+                            f->open_error ? f->open_error : "cannot open");
+    unsigned char *data;
+    size_t len;
+    dg_status st = read_fd(f->fd, f->name, r->limits.max_file_bytes, &data, &len, err);
+    if (st == DG_OK)
+        dg_sha256_hex(data, len, hex);
+    free(data);
+    return st;
+}
+
+static const dg_ingest_file *find_file(runner *r, const char *name, size_t *index)
+{
+    for (size_t i = 0; i < r->n_files; i++) {
+        if (!strcmp(r->files[i].name, name)) {
+            *index = i;
+            return &r->files[i];
+        }
+    }
+    return NULL;
+}
+
+static dg_status plan_items_from_manifest(runner *r, const dg_manifest *m, dg_error *err)
+{
+    r->items = calloc(m->n_rows ? m->n_rows : 1, sizeof *r->items);
+    if (!r->items)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    r->n_items = m->n_rows;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        work_item *it = &r->items[i];
+        const dg_manifest_row *row = &m->rows[i];
+        it->row = row;
+        it->file_index = calloc(row->n_files ? row->n_files : 1, sizeof *it->file_index);
+        if (!it->file_index)
+            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        if (row->error) {
+            it->skip_reason = strdup(row->error);
+            continue;
+        }
+        for (size_t f = 0; f < row->n_files && !it->skip_reason; f++) {
+            size_t index;
+            if (!find_file(r, row->files[f], &index)) {
+                char msg[DG_ERROR_MAX];
+                snprintf(msg, sizeof msg, "manifest: row %d, files: '%s' is not in the batch",
+                         row->line, row->files[f]);
+                it->skip_reason = strdup(msg);
+            } else {
+                it->file_index[it->n_files++] = index;
+            }
+        }
+    }
+    return DG_OK;
+}
+
+static dg_status plan_items_one_per_file(runner *r, dg_error *err)
+{
+    r->items = calloc(r->n_files ? r->n_files : 1, sizeof *r->items);
+    if (!r->items)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    r->n_items = r->n_files;
+    for (size_t i = 0; i < r->n_files; i++) {
+        r->items[i].file_index = malloc(sizeof(size_t));
+        if (!r->items[i].file_index)
+            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        r->items[i].file_index[0] = i;
+        r->items[i].n_files = 1;
+    }
+    return DG_OK;
+}
+
+/* A record's source hash: its file's, or for several files a hash of their hashes. */
+static dg_status hash_item(runner *r, work_item *it, dg_error *err)
+{
+    char joined[DG_SHA256_HEX * 64 + 16] = "dangan-record:";
+    for (size_t f = 0; f < it->n_files; f++) {
+        char hex[DG_SHA256_HEX];
+        dg_status st = hash_file(r, it->file_index[f], hex, err);
+        if (st != DG_OK) {
+            it->bad_file = f;
+            return st;
+        }
+        if (it->n_files == 1)
+            memcpy(it->source_sha, hex, sizeof hex);
+        else if (f < 64)
+            strcat(joined, hex);
+    }
+    if (it->n_files > 1)
+        dg_sha256_hex(joined, strlen(joined), it->source_sha);
+    return DG_OK;
+}
+
+/* Pre-pass on the calling thread: hashes, duplicates, unreadable files. No OCR here. */
+static dg_status find_duplicates(runner *r, dg_error *err)
+{
+    for (size_t i = 0; i < r->n_items; i++) {
+        work_item *it = &r->items[i];
+        if (it->skip_reason)
+            continue;
+        dg_error why;
+        dg_status st = hash_item(r, it, &why);
+        if (st == DG_ERR_NOMEM)
+            return dg_error_set(err, st, "%s", why.msg);
+        if (st != DG_OK) {
+            it->done = 1;
+            it->status = st;
+            snprintf(it->reason, sizeof it->reason, "%s", why.msg);
+            continue;
+        }
+        st = dg_record_find_by_source(r->archive, it->source_sha, it->duplicate_of, &why);
+        if (st == DG_ERR_NOT_FOUND)
+            it->duplicate_of[0] = '\0';
+        else if (st != DG_OK)
+            return dg_error_set(err, st, "%s", why.msg);
+    }
+    return DG_OK;
+}
+
+/* ---- workers ----------------------------------------------------------------------- */
+
+typedef struct worker_tools {
+    dg_detector *detector;
+    dg_ocr *ocr; /* opened on the first page that needs OCR */
+} worker_tools;
+
+static void page_results_free(page_result *pages, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(pages[i].image);
+        free(pages[i].text);
+        free(pages[i].boxes);
+    }
+    free(pages);
+}
+
+static dg_status ocr_page(runner *r, worker_tools *t, dg_page *page, const char *name,
+                          page_result *out, dg_error *err)
+{
+    if (!t->ocr) {
+        dg_status st = dg_ocr_open(&t->ocr, r->opts->tessdata, err);
+        if (st != DG_OK)
+            return st;
+    }
+    dg_ocr_result *ocr = NULL;
+    char where[512];
+    snprintf(where, sizeof where, "%s: page %d", name, page->number);
+    dg_status st = dg_ocr_page(t->ocr, page->pix, r->opts->lang, where, &ocr, err);
+    if (st != DG_OK)
+        return st;
+    out->text = ocr->text;
+    ocr->text = NULL;
+    out->confidence = ocr->confidence;
+    snprintf(out->lang, sizeof out->lang, "%s", ocr->lang);
+    size_t tsv_len;
+    st = dg_ocr_words_to_tsv(ocr, &out->boxes, &tsv_len, err);
+    dg_ocr_result_free(ocr);
+    return st;
+}
+
+/* Turns one page into a result: its stored image, and its text (given or OCR'd). */
+static dg_status take_page(runner *r, worker_tools *t, dg_page *page, const char *name,
+                           const unsigned char *file_data, size_t file_len, page_result *out,
+                           dg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->confidence = -1;
+    if (page->image) {
+        out->image = page->image, out->image_len = page->image_len, out->mime = page->image_mime;
+        page->image = NULL;
+    } else { /* plain text: the file itself is the page */
+        out->image = malloc(file_len ? file_len : 1);
+        if (!out->image)
+            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        memcpy(out->image, file_data, file_len);
+        out->image_len = file_len;
+        out->mime = "text/plain";
+    }
+    if (page->text) {
+        out->text = page->text;
+        page->text = NULL;
+        return DG_OK;
+    }
+    if (!page->pix)
+        return DG_OK;
+    dg_status st = ocr_page(r, t, page, name, out, err);
+    __atomic_add_fetch(&r->pages_done, 1, __ATOMIC_RELAXED);
+    return st;
+}
+
+static dg_status read_file_pages(runner *r, worker_tools *t, size_t file_index, work_item *it,
+                                 dg_error *err)
+{
+    const dg_ingest_file *f = &r->files[file_index];
+    unsigned char *data;
+    size_t len;
+    dg_status st = read_fd(f->fd, f->name, r->limits.max_file_bytes, &data, &len, err);
+    dg_document *doc = NULL;
+    if (st == DG_OK)
+        st = dg_document_open_memory(t->detector, data, len, f->name, &r->limits, &doc, err);
+    int count = st == DG_OK ? dg_document_page_count(doc) : 0;
+    page_result *grown = st == DG_OK ? realloc(it->pages, (it->n_pages + (size_t)count) *
+                                                              sizeof *grown)
+                                     : NULL;
+    if (st == DG_OK && !grown && count)
+        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    if (grown)
+        it->pages = grown;
+    for (int p = 0; st == DG_OK && p < count; p++) {
+        dg_page *page = NULL;
+        st = dg_document_read_page(doc, p, &page, err);
+        if (st == DG_OK)
+            st = take_page(r, t, page, f->name, data, len, &it->pages[it->n_pages++], err);
+        dg_page_free(page);
+    }
+    dg_document_close(doc);
+    free(data);
+    return st;
+}
+
+static void process_item(runner *r, worker_tools *t, work_item *it)
+{
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    dg_error err;
+    dg_status st = DG_OK;
+    for (size_t f = 0; f < it->n_files && st == DG_OK; f++) {
+        st = read_file_pages(r, t, it->file_index[f], it, &err);
+        if (st != DG_OK)
+            it->bad_file = f;
+    }
+    it->status = st;
+    if (st != DG_OK) {
+        snprintf(it->reason, sizeof it->reason, "%s", err.msg);
+        page_results_free(it->pages, it->n_pages);
+        it->pages = NULL;
+        it->n_pages = 0;
+    }
+    /* A missing OCR model or a full disk is not the file's fault: stop the batch. */
+    if (st != DG_OK && st != DG_ERR_BAD_INPUT) {
+        pthread_mutex_lock(&r->lock);
+        if (r->fatal == DG_OK) {
+            r->fatal = st;
+            r->fatal_err = err;
+        }
+        pthread_mutex_unlock(&r->lock);
+    }
+    it->seconds = seconds_since(&start);
+}
+
+static int next_work(runner *r, size_t *index)
+{
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        while (r->next_item < r->n_items && r->items[r->next_item].done)
+            r->next_item++; /* duplicates and unreadable files need no work */
+        if (r->stop || r->fatal != DG_OK || r->next_item >= r->n_items) {
+            pthread_mutex_unlock(&r->lock);
+            return 0;
+        }
+        if (r->next_item < r->filed_upto + r->window)
+            break;
+        pthread_cond_wait(&r->changed, &r->lock);
+    }
+    *index = r->next_item++;
+    pthread_mutex_unlock(&r->lock);
+    return 1;
+}
+
+static void *worker_main(void *arg)
+{
+    runner *r = arg;
+    worker_tools tools = {0};
+    dg_error err;
+    if (dg_detector_open(&tools.detector, &err) != DG_OK) {
+        pthread_mutex_lock(&r->lock);
+        if (r->fatal == DG_OK) {
+            r->fatal = err.status ? err.status : DG_ERR_INTERNAL;
+            r->fatal_err = err;
+        }
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+        return NULL;
+    }
+    size_t index;
+    while (next_work(r, &index)) {
+        work_item *it = &r->items[index];
+        if (!it->duplicate_of[0] && !it->skip_reason)
+            process_item(r, &tools, it);
+        pthread_mutex_lock(&r->lock);
+        it->done = 1;
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+    }
+    dg_ocr_close(tools.ocr);
+    dg_detector_close(tools.detector);
+    return NULL;
+}
+
+/* ---- filing, on the calling thread ------------------------------------------------- */
+
+static dg_ingest_outcome *new_outcome(dg_ingest_report *rep, const char *name, const char *what)
+{
+    dg_ingest_outcome *grown =
+        realloc(rep->outcomes, (rep->n_outcomes + 1) * sizeof *rep->outcomes);
+    if (!grown)
+        return NULL;
+    rep->outcomes = grown;
+    dg_ingest_outcome *o = &rep->outcomes[rep->n_outcomes++];
+    memset(o, 0, sizeof *o);
+    o->name = strdup(name);
+    o->outcome = strdup(what);
+    o->confidence = o->class_confidence = -1;
+    return o;
+}
+
+static const char *item_name(runner *r, const work_item *it)
+{
+    if (it->n_files)
+        return r->files[it->file_index[it->bad_file < it->n_files ? it->bad_file : 0]].name;
+    return it->row && it->row->n_files ? it->row->files[0] : "(manifest row)";
+}
+
+static dg_status quarantine_item(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
+                                 dg_error *err)
+{
+    const dg_ingest_file *f = it->n_files ? &r->files[it->file_index[it->bad_file]] : NULL;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    dg_error ignored;
+    if (f && f->fd >= 0)
+        read_fd(f->fd, f->name, r->limits.max_file_bytes, &data, &len, &ignored);
+    /* The reason already names the file: keep only what comes after "name: ". */
+    const char *name = item_name(r, it);
+    const char *why = it->reason;
+    size_t name_len = strlen(name);
+    if (!strncmp(why, name, name_len) && !strncmp(why + name_len, ": ", 2))
+        why += name_len + 2;
+    dg_status st = dg_quarantine_file(r->archive, r->actor, batch, name, data, len, why, err);
+    free(data);
+    dg_ingest_outcome *o = new_outcome(rep, name, "quarantined");
+    if (o)
+        o->reason = strdup(why);
+    rep->quarantined++;
+    return st;
+}
+
+static dg_status note_duplicate(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
+                                dg_error *err)
+{
+    dg_batch_file f = {.name = item_name(r, it), .sha256 = it->source_sha,
+                       .outcome = DG_FILE_DUPLICATE, .refcode = it->duplicate_of,
+                       .confidence = -1};
+    dg_ingest_outcome *o = new_outcome(rep, f.name, "duplicate");
+    if (o)
+        snprintf(o->refcode, sizeof o->refcode, "%s", it->duplicate_of);
+    rep->duplicates++;
+    return dg_batch_note_file(r->archive, batch, &f, err);
+}
+
+static dg_status skip_row(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
+                          dg_error *err)
+{
+    dg_batch_file f = {.name = item_name(r, it), .outcome = DG_FILE_QUARANTINED,
+                       .reason = it->skip_reason, .confidence = -1};
+    dg_ingest_outcome *o = new_outcome(rep, f.name, "skipped");
+    if (o)
+        o->reason = strdup(it->skip_reason);
+    rep->skipped++;
+    return dg_batch_note_file(r->archive, batch, &f, err);
+}
+
+/* Joins the pages' texts; pages are separated by a blank line. */
+static char *join_texts(const page_result *pages, size_t n)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        total += (pages[i].text ? strlen(pages[i].text) : 0) + 2;
+    char *text = malloc(total);
+    if (!text)
+        return NULL;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!pages[i].text)
+            continue;
+        size_t len = strlen(pages[i].text);
+        memcpy(text + used, pages[i].text, len);
+        used += len;
+        if (i + 1 < n) {
+            memcpy(text + used, "\n\n", 2);
+            used += 2;
+        }
+    }
+    text[used] = '\0';
+    return text;
+}
+
+static double mean_confidence(const page_result *pages, size_t n)
+{
+    double sum = 0;
+    int count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pages[i].confidence >= 0)
+            sum += pages[i].confidence, count++;
+    return count ? sum / count : -1;
+}
+
+static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
+                           dg_error *err)
+{
+    char *text = join_texts(it->pages, it->n_pages);
+    dg_page_input *pages = calloc(it->n_pages ? it->n_pages : 1, sizeof *pages);
+    if (!text || !pages) {
+        free(text);
+        free(pages);
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    }
+    for (size_t p = 0; p < it->n_pages; p++)
+        pages[p] = (dg_page_input){.data = it->pages[p].image, .len = it->pages[p].image_len,
+                                   .mime = it->pages[p].mime, .text = it->pages[p].text,
+                                   .boxes = it->pages[p].boxes,
+                                   .confidence = it->pages[p].confidence,
+                                   .lang = it->pages[p].lang[0] ? it->pages[p].lang : NULL};
+    const char *name = item_name(r, it);
+    dg_filing filing;
+    dg_status st = dg_filer_prepare(r->filer, text, name, it->row, &filing, err);
+    char refcode[DG_REFCODE_MAX] = "";
+    if (st == DG_OK) {
+        char reason[600];
+        snprintf(reason, sizeof reason, "ingested from %s (batch %lld)", name, (long long)batch);
+        dg_record_input in = filing.input;
+        in.text = text, in.pages = pages, in.n_pages = it->n_pages;
+        in.ocr_confidence = mean_confidence(it->pages, it->n_pages);
+        in.source_batch = r->opts->label, in.source_file = name, in.source_sha256 = it->source_sha;
+        in.reason = reason, in.unique_source = 1, in.batch_id = batch, in.batch_file = name;
+        in.seconds = it->seconds;
+        st = dg_record_add(r->archive, r->actor, &in, refcode, err);
+        dg_ingest_outcome *o = NULL;
+        if (st == DG_OK && (o = new_outcome(rep, name, "filed"))) {
+            snprintf(o->refcode, sizeof o->refcode, "%s", refcode);
+            o->title = strdup(in.title);
+            o->category = strdup(in.category);
+            o->pages = (int)it->n_pages;
+            o->confidence = in.ocr_confidence;
+            o->class_confidence = in.class_confidence;
+            o->lang = it->n_pages && it->pages[0].lang[0] ? strdup(it->pages[0].lang) : NULL;
+        }
+        if (st == DG_OK) {
+            rep->filed++;
+            rep->pages += it->n_pages;
+        } else if (st == DG_ERR_EXISTS) { /* another ingest filed it meanwhile */
+            snprintf(it->duplicate_of, sizeof it->duplicate_of, "%s", refcode);
+            st = note_duplicate(r, it, batch, rep, err);
+        }
+    }
+    free(pages);
+    free(text);
+    return st;
+}
+
+static dg_status file_one(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
+                          dg_error *err)
+{
+    if (it->skip_reason)
+        return skip_row(r, it, batch, rep, err);
+    if (it->duplicate_of[0])
+        return note_duplicate(r, it, batch, rep, err);
+    if (it->status != DG_OK)
+        return quarantine_item(r, it, batch, rep, err);
+    return file_item(r, it, batch, rep, err);
+}
+
+/* Waits for item i, reporting progress while OCR runs. */
+static int wait_for_item(runner *r, size_t i)
+{
+    pthread_mutex_lock(&r->lock);
+    while (!r->items[i].done && r->fatal == DG_OK) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&r->changed, &r->lock, &until);
+        pthread_mutex_unlock(&r->lock);
+        dg_archive_report_progress(r->archive, "ingest",
+                                   __atomic_load_n(&r->pages_done, __ATOMIC_RELAXED),
+                                   r->pages_total);
+        pthread_mutex_lock(&r->lock);
+    }
+    int ok = r->items[i].done;
+    pthread_mutex_unlock(&r->lock);
+    return ok;
+}
+
+static void release_item(work_item *it)
+{
+    page_results_free(it->pages, it->n_pages);
+    it->pages = NULL;
+    it->n_pages = 0;
+}
+
+static dg_status file_in_order(runner *r, int64_t batch, dg_ingest_report *rep, dg_error *err)
+{
+    dg_status st = DG_OK;
+    for (size_t i = 0; i < r->n_items && st == DG_OK; i++) {
+        if (!wait_for_item(r, i))
+            break;
+        st = file_one(r, &r->items[i], batch, rep, err);
+        release_item(&r->items[i]);
+        pthread_mutex_lock(&r->lock);
+        r->filed_upto = i + 1;
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+    }
+    if (st == DG_OK && r->fatal != DG_OK) {
+        *err = r->fatal_err;
+        st = r->fatal;
+    }
+    return st;
+}
+
+/* Every OCR page to come, for progress: image pages count one each (PDF pages are
+ * counted as the file's pages only once read, so they stretch the total a little). */
+static void count_pages(runner *r)
+{
+    for (size_t i = 0; i < r->n_items; i++)
+        if (!r->items[i].done && !r->items[i].duplicate_of[0] && !r->items[i].skip_reason)
+            r->pages_total += r->items[i].n_files;
+}
+
+static int default_jobs(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? (int)cores : 1;
+}
+
+static dg_status run_workers(runner *r, int64_t batch, dg_ingest_report *rep, dg_error *err)
+{
+    int jobs = r->opts->jobs > 0 ? r->opts->jobs : default_jobs();
+    if (jobs > 64)
+        jobs = 64;
+    r->window = (size_t)jobs * 2;
+    pthread_t threads[64];
+    int started = 0;
+    for (; started < jobs; started++)
+        if (pthread_create(&threads[started], NULL, worker_main, r) != 0)
+            break;
+    dg_status st = started ? file_in_order(r, batch, rep, err)
+                           : dg_error_set(err, DG_ERR_INTERNAL, "cannot start OCR workers");
+    pthread_mutex_lock(&r->lock);
+    r->stop = 1;
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    return st;
+}
+
+static void free_items(runner *r)
+{
+    for (size_t i = 0; i < r->n_items; i++) {
+        free(r->items[i].file_index);
+        free(r->items[i].skip_reason);
+        release_item(&r->items[i]);
+    }
+    free(r->items);
+}
+
+void dg_ingest_report_free(dg_ingest_report *rep)
+{
+    if (!rep)
+        return;
+    for (size_t i = 0; i < rep->n_outcomes; i++) {
+        dg_ingest_outcome *o = &rep->outcomes[i];
+        free(o->name);
+        free(o->outcome);
+        free(o->title);
+        free(o->category);
+        free(o->reason);
+        free(o->lang);
+    }
+    free(rep->outcomes);
+    free(rep);
+}
+
+static dg_status plan(runner *r, const dg_manifest *manifest, dg_error *err)
+{
+    dg_status st = manifest ? plan_items_from_manifest(r, manifest, err)
+                            : plan_items_one_per_file(r, err);
+    if (st == DG_OK)
+        st = find_duplicates(r, err);
+    count_pages(r);
+    return st;
+}
+
+dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_file *files,
+                    size_t n_files, const dg_manifest *manifest, const dg_ingest_options *opts,
+                    dg_ingest_report **out, dg_error *err)
+{
+    *out = NULL;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    runner r = {.archive = archive, .actor = actor, .files = files, .n_files = n_files,
+                .opts = opts};
+    dg_page_limits_init(&r.limits);
+    pthread_mutex_init(&r.lock, NULL);
+    pthread_cond_init(&r.changed, NULL);
+    dg_ingest_report *rep = calloc(1, sizeof *rep);
+    int64_t batch = 0;
+    dg_status st = rep ? dg_batch_begin(archive, actor, opts->label ? opts->label : "batch",
+                                        n_files, &batch, err)
+                       : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    if (st == DG_OK)
+        st = dg_filer_open(archive, &r.filer, err);
+    if (st == DG_OK)
+        st = plan(&r, manifest, err);
+    if (st == DG_OK)
+        st = run_workers(&r, batch, rep, err);
+    if (rep) {
+        rep->batch_id = batch;
+        rep->files = n_files;
+        rep->seconds = seconds_since(&start);
+    }
+    if (batch > 0) { /* close the batch even after a failure: the journal says how far it got */
+        dg_error finish_err;
+        dg_status fst = dg_batch_finish(archive, actor, batch, rep ? rep->seconds : 0, &finish_err);
+        if (st == DG_OK && fst != DG_OK) {
+            st = fst;
+            *err = finish_err;
+        }
+    }
+    dg_archive_report_progress(archive, "ingest", r.pages_done, r.pages_done);
+    free_items(&r);
+    dg_filer_close(r.filer);
+    pthread_cond_destroy(&r.changed);
+    pthread_mutex_destroy(&r.lock);
+    if (st != DG_OK) {
+        dg_ingest_report_free(rep);
+        return st;
+    }
+    *out = rep;
+    return DG_OK;
+}

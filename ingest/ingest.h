@@ -1,0 +1,80 @@
+/*
+ * ingest.h — taking a batch of scanned or born-digital files into the archive.
+ *
+ * The archivist's daily work: a folder of page files (and optionally a CSV manifest that
+ * groups files into records and gives their metadata) becomes records, each filed exactly
+ * once. dg_ingest():
+ *
+ *   1. hashes every file; a file whose SHA-256 is already some record's source is a
+ *      duplicate of that record (this is also what makes a rerun after kill -9 resume:
+ *      everything filed before the crash is found by its hash and skipped);
+ *   2. reads pages and OCRs them on `jobs` worker threads, one Tesseract engine each
+ *      (OCR is where the time goes; everything else runs on the calling thread);
+ *   3. extracts metadata from the text and classifies the record (manifest values win),
+ *      then files it through the engine, in input order, with its batch journal row in
+ *      the same transaction;
+ *   4. copies every file that cannot be taken in to quarantine/ with its reason; the rest
+ *      of the batch goes on.
+ *
+ * Files come as descriptors the caller opened (the server passes the client's), never as
+ * paths this module opens. The archive handle is used only from the calling thread.
+ */
+#ifndef DG_INGEST_H
+#define DG_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../engine/archive.h"
+#include "../engine/refcode.h"
+#include "../engine/user.h"
+#include "manifest.h"
+
+typedef struct dg_ingest_file {
+    int fd;            /* open for reading; -1 when the caller could not open it */
+    const char *name;  /* path relative to the batch folder, as the manifest names it */
+    const char *open_error; /* why the caller could not open it (fd == -1) */
+} dg_ingest_file;
+
+typedef struct dg_ingest_options {
+    const char *label;    /* batch label, e.g. the folder's name */
+    const char *lang;     /* Tesseract language to force, or NULL: dangan chooses per page */
+    int jobs;             /* OCR worker threads; 0: the number of cores */
+    const char *tessdata; /* NULL: $TESSDATA_PREFIX or Debian's default */
+} dg_ingest_options;
+
+/* What became of one record (or one file that could not become part of one). */
+typedef struct dg_ingest_outcome {
+    char *name;        /* the file (first file of a manifest record) */
+    char *outcome;     /* "filed", "duplicate", "quarantined", "skipped" */
+    char refcode[DG_REFCODE_MAX];
+    char *title;       /* as filed */
+    char *category;
+    char *reason;      /* why quarantined or skipped */
+    int pages;
+    double confidence; /* mean OCR confidence, -1 when nothing was OCR'd */
+    double class_confidence; /* -1 when the category was given */
+    char *lang;
+} dg_ingest_outcome;
+
+typedef struct dg_ingest_report {
+    int64_t batch_id;
+    uint64_t files, filed, duplicates, quarantined, skipped, pages;
+    double seconds;
+    dg_ingest_outcome *outcomes;
+    size_t n_outcomes;
+} dg_ingest_report;
+
+/*
+ * Ingests files (and, when manifest is not NULL, groups them by its rows) as actor.
+ * Progress ("ingest", pages done, pages total) goes to the archive's progress handler.
+ * Bad files never fail the call: they are in the report as quarantined. The call fails
+ * only when the archive itself fails (catalog, store, index) or the actor may not ingest.
+ * Free the report with dg_ingest_report_free().
+ */
+dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_file *files,
+                    size_t n_files, const dg_manifest *manifest, const dg_ingest_options *opts,
+                    dg_ingest_report **out, dg_error *err);
+void dg_ingest_report_free(dg_ingest_report *report);
+
+#endif
