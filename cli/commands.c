@@ -3,8 +3,10 @@
  */
 #include "commands.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,6 +82,13 @@ static const dg_opt_spec LOG_OPTS[] = {
     {"--csv", "csv", OPT_FLAG, "CSV output (for export)"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
+static const dg_opt_spec INGEST_OPTS[] = {
+    {"--manifest", "manifest", OPT_FILE, "CSV manifest: a row per record (see README)"},
+    {"--lang", "lang", OPT_STRING, "force a Tesseract language (chi_sim, chi_tra, eng, ...)"},
+    {"--jobs", "jobs", OPT_INT, "OCR worker threads (default: number of cores)"},
+    {"--label", "label", OPT_STRING, "name of the batch (default: the folder's name)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
 static const dg_command COMMANDS[] = {
     {"whoami", "show which archive account you act as", "dangan whoami", "dangan whoami",
      {NULL}, {0}, 0, 0, NO_OPTS, dg_render_whoami},
@@ -117,6 +126,17 @@ static const dg_command COMMANDS[] = {
      dg_render_search},
     {"reindex", "rebuild the full-text index from the catalog (archivist)", "dangan reindex",
      "dangan reindex", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_reindex},
+    {"ingest", "OCR and file a batch of scans, PDFs and text files (archivist)",
+     "dangan ingest FOLDER|FILE... [--manifest CSV] [--lang L] [--jobs N]",
+     "dangan ingest batches/2024-03-12/ --manifest manifest.csv", {"batch"}, {OPT_BATCH}, 0, 1,
+     INGEST_OPTS, dg_render_ingest},
+    {"batch list", "list ingest batches (archivist, auditor)", "dangan batch list",
+     "dangan batch list", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_batch_list},
+    {"batch show", "per-file outcome of one batch", "dangan batch show ID", "dangan batch show 3",
+     {"id"}, {OPT_INT}, 0, 1, NO_OPTS, dg_render_batch_show},
+    {"quarantine list", "files that could not be ingested, with reasons",
+     "dangan quarantine list", "dangan quarantine list", {NULL}, {0}, 0, 0, NO_OPTS,
+     dg_render_quarantine},
     {"log verify", "check the access log's hash chain (auditor)", "dangan log verify",
      "dangan log verify", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_log_verify},
     {"log", "read the access log (auditor)", "dangan log [--user U] [--action A] [--record R] [--since DATE] [--csv]",
@@ -223,6 +243,122 @@ static json_t *open_file_arg(const char *path, int *fds, size_t max_fds, size_t 
     return json_pack("{s:i, s:s}", "fd", (int)(*n_fds)++, "name", path);
 }
 
+/* ---- batches: the client walks folders and opens every file itself ---- */
+
+typedef struct batch_walk {
+    json_t *files;
+    int *fds;
+    size_t max_fds, *n_fds;
+    char *msg;
+    size_t msg_size;
+} batch_walk;
+
+static int add_batch_file(batch_walk *w, const char *path, const char *name)
+{
+    json_t *entry;
+    if (*w->n_fds >= w->max_fds) {
+        snprintf(w->msg, w->msg_size, "%s: more than %zu files in one batch; split it", path,
+                 w->max_fds);
+        return 0;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        /* Not fatal: the file is reported (and journalled) with its reason. */
+        entry = json_pack("{s:i, s:s, s:s}", "fd", -1, "name", name, "error", strerror(errno));
+    } else {
+        w->fds[*w->n_fds] = fd;
+        entry = json_pack("{s:i, s:s}", "fd", (int)(*w->n_fds)++, "name", name);
+    }
+    return json_array_append_new(w->files, entry) == 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists a folder's entries sorted, so a batch is always taken in the same order. */
+static char **sorted_entries(const char *dir, size_t *count)
+{
+    DIR *d = opendir(dir);
+    *count = 0;
+    if (!d)
+        return NULL;
+    char **names = NULL;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.') /* ., .., and hidden files such as .DS_Store */
+            continue;
+        char **grown = realloc(names, (*count + 1) * sizeof *names);
+        if (!grown)
+            break;
+        names = grown;
+        names[(*count)++] = strdup(de->d_name);
+    }
+    closedir(d);
+    if (names)
+        qsort(names, *count, sizeof *names, compare_names);
+    return names;
+}
+
+static int walk_batch(batch_walk *w, const char *path, const char *name, int depth)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0) {
+        snprintf(w->msg, w->msg_size, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    if (!S_ISDIR(sb.st_mode))
+        return S_ISREG(sb.st_mode) ? add_batch_file(w, path, name) : 1;
+    if (depth > 32) {
+        snprintf(w->msg, w->msg_size, "%s: folders nested too deep", path);
+        return 0;
+    }
+    size_t n;
+    char **names = sorted_entries(path, &n);
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        char child[4096], child_name[4096];
+        snprintf(child, sizeof child, "%s/%s", path, names[i]);
+        if (*name)
+            snprintf(child_name, sizeof child_name, "%s/%s", name, names[i]);
+        else
+            snprintf(child_name, sizeof child_name, "%s", names[i]);
+        if (ok)
+            ok = walk_batch(w, child, child_name, depth + 1);
+        free(names[i]);
+    }
+    free(names);
+    return ok;
+}
+
+/* Adds a batch argument: a folder (its files named relative to it) or a single file. */
+static int add_batch_arg(json_t *args, const char *path, int *fds, size_t max_fds, size_t *n_fds,
+                         char *msg, size_t msg_size)
+{
+    json_t *files = json_object_get(args, "files");
+    if (!files) {
+        files = json_array();
+        json_object_set_new(args, "files", files);
+    }
+    batch_walk w = {.files = files, .fds = fds, .max_fds = max_fds, .n_fds = n_fds, .msg = msg,
+                    .msg_size = msg_size};
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        snprintf(msg, msg_size, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    if (!json_object_get(args, "label")) {
+        const char *slash = strrchr(path, '/');
+        const char *label = slash && slash[1] ? slash + 1 : path;
+        json_object_set_new(args, "label", json_string(label));
+    }
+    if (S_ISDIR(sb.st_mode))
+        return walk_batch(&w, path, "", 0);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    return add_batch_file(&w, path, base);
+}
+
 static json_t *typed_value(dg_opt_type type, const char *text, const char *name, int *fds,
                            size_t max_fds, size_t *n_fds, char *msg, size_t msg_size)
 {
@@ -288,6 +424,9 @@ static int parse_positional(const dg_command *cmd, json_t *args, int *positional
                             const char *word, int *fds, size_t max_fds, size_t *n_fds,
                             char *msg, size_t msg_size)
 {
+    if (*positional < 3 && cmd->positional[*positional] &&
+        cmd->positional_type[*positional] == OPT_BATCH)
+        return add_batch_arg(args, word, fds, max_fds, n_fds, msg, msg_size);
     if (*positional < 3 && cmd->positional[*positional]) {
         json_t *v = typed_value(cmd->positional_type[*positional], word,
                                 cmd->positional[*positional], fds, max_fds, n_fds, msg,
@@ -320,6 +459,9 @@ json_t *dg_command_build_request(const dg_command *cmd, int argc, char **argv, i
             ok = parse_positional(cmd, args, &positional, word, fds, max_fds, n_fds, msg,
                                   msg_size);
     }
+    if (ok && cmd->positional[0] && cmd->positional_type[0] == OPT_BATCH &&
+        json_object_get(args, "files"))
+        positional = 1;
     if (ok && positional < cmd->min_positional) {
         snprintf(msg, msg_size, "%s: missing %s (usage: %s)", cmd->name,
                  cmd->positional[positional], cmd->usage);

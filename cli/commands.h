@@ -14,7 +14,9 @@
 #include <jansson.h>
 #include <stdio.h>
 
-typedef enum { OPT_FLAG, OPT_STRING, OPT_INT, OPT_FILE } dg_opt_type;
+/* OPT_FILE: a file opened here and passed by descriptor; OPT_BATCH: a file or a folder
+ * walked here, every file in it opened and passed (args.files, a list). */
+typedef enum { OPT_FLAG, OPT_STRING, OPT_INT, OPT_FILE, OPT_BATCH } dg_opt_type;
 
 typedef struct dg_opt_spec {
     const char *name; /* as typed: "--title" */
@@ -36,6 +38,7 @@ typedef struct dg_command {
     const char *usage;
     const char *example;
     const char *positional[3]; /* JSON keys of leading positional arguments */
+    /* (an OPT_BATCH positional takes every remaining word) */
     dg_opt_type positional_type[3];
     int rest_is_query;    /* remaining words join into args.query */
     int min_positional;

@@ -14,12 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../engine/batch.h"
 #include "../engine/hash.h"
 #include "../engine/log.h"
 #include "../engine/record.h"
 #include "../engine/user.h"
 #include "../engine/verify.h"
 #include "../engine/vocab.h"
+#include "../ingest/ingest.h"
+#include "../ingest/manifest.h"
 
 /* Input files are read whole; a text record over this size is refused rather than
  * swallowing the machine's memory. */
@@ -579,6 +582,178 @@ static dg_status h_whoami(call *c, json_t **result)
     return DG_OK;
 }
 
+/* ---- ingest ----------------------------------------------------------------------- */
+
+/* The batch's files as the client passed them; their names are relative to the folder. */
+static dg_status collect_batch_files(call *c, dg_ingest_file **out, size_t *count)
+{
+    json_t *files = json_object_get(c->args, "files"), *f;
+    *out = NULL;
+    *count = 0;
+    if (!json_is_array(files) || !json_array_size(files))
+        return dg_error_set(&c->err, DG_ERR_USAGE, "ingest: no files in the batch");
+    dg_ingest_file *list = calloc(json_array_size(files), sizeof *list);
+    if (!list)
+        return dg_error_set(&c->err, DG_ERR_NOMEM, "out of memory");
+    size_t i;
+    json_array_foreach(files, i, f) {
+        json_int_t fd = json_integer_value(json_object_get(f, "fd"));
+        const char *name = json_string_value(json_object_get(f, "name"));
+        if (!name || fd < -1 || (fd >= 0 && (size_t)fd >= c->io->n_fds)) {
+            free(list);
+            return dg_error_set(&c->err, DG_ERR_USAGE, "ingest: file %zu was not passed", i + 1);
+        }
+        list[i].fd = fd >= 0 ? c->io->fds[fd] : -1;
+        list[i].name = name;
+        list[i].open_error = json_string_value(json_object_get(f, "error"));
+    }
+    *out = list;
+    *count = json_array_size(files);
+    return DG_OK;
+}
+
+static dg_status read_manifest(call *c, dg_manifest **manifest)
+{
+    *manifest = NULL;
+    if (!arg_has(c, "manifest"))
+        return DG_OK;
+    char *text;
+    size_t len;
+    const char *name;
+    dg_status st = read_passed_file(c, "manifest", &text, &len, &name);
+    if (st == DG_OK)
+        st = dg_manifest_parse(text, len, name, manifest, &c->err);
+    free(text);
+    return st;
+}
+
+static json_t *outcome_json(const dg_ingest_outcome *o)
+{
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}", "name", o->name,
+                     "outcome", o->outcome, "refcode", o->refcode[0] ? json_string(o->refcode)
+                                                                     : json_null(),
+                     "title", str_or_null(o->title), "category", str_or_null(o->category),
+                     "reason", str_or_null(o->reason), "pages", o->pages, "confidence",
+                     o->confidence >= 0 ? json_real(o->confidence) : json_null(),
+                     "class_confidence",
+                     o->class_confidence >= 0 ? json_real(o->class_confidence) : json_null(),
+                     "lang", str_or_null(o->lang));
+}
+
+static json_t *ingest_report_json(const dg_ingest_report *rep)
+{
+    json_t *outcomes = json_array();
+    for (size_t i = 0; i < rep->n_outcomes; i++)
+        json_array_append_new(outcomes, outcome_json(&rep->outcomes[i]));
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o}", "batch",
+                     (json_int_t)rep->batch_id, "files", (json_int_t)rep->files, "filed",
+                     (json_int_t)rep->filed, "duplicates", (json_int_t)rep->duplicates,
+                     "quarantined", (json_int_t)rep->quarantined, "skipped",
+                     (json_int_t)rep->skipped, "pages", (json_int_t)rep->pages, "seconds",
+                     rep->seconds, "outcomes", outcomes);
+}
+
+static dg_status h_ingest(call *c, json_t **result)
+{
+    dg_ingest_file *files = NULL;
+    size_t n_files = 0;
+    dg_manifest *manifest = NULL;
+    dg_status st = collect_batch_files(c, &files, &n_files);
+    if (st == DG_OK)
+        st = read_manifest(c, &manifest);
+    dg_ingest_report *rep = NULL;
+    if (st == DG_OK) {
+        dg_ingest_options opts = {.label = arg_str(c, "label"), .lang = arg_str(c, "lang"),
+                                  .jobs = arg_int(c, "jobs", 0)};
+        if (opts.jobs < 0 || opts.jobs > 64)
+            st = dg_error_set(&c->err, DG_ERR_USAGE, "--jobs must be 1-64");
+        else
+            st = dg_ingest(c->archive, &c->actor, files, n_files, manifest, &opts, &rep, &c->err);
+    }
+    if (st == DG_OK) {
+        *result = ingest_report_json(rep);
+        /* The exit code tells a script whether anything needs the archivist's attention. */
+        if (rep->quarantined || rep->skipped)
+            c->exit_override = 1;
+    }
+    dg_ingest_report_free(rep);
+    dg_manifest_free(manifest);
+    free(files);
+    return st;
+}
+
+static json_t *batch_json(const dg_batch_summary *b)
+{
+    return json_pack("{s:I, s:s, s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:f}", "id",
+                     (json_int_t)b->id, "label", b->label, "started_at", b->started_at,
+                     "finished_at", str_or_null(b->finished_at), "user", b->user, "files",
+                     (json_int_t)b->files, "filed", (json_int_t)b->filed, "duplicates",
+                     (json_int_t)b->duplicates, "quarantined", (json_int_t)b->quarantined,
+                     "pages", (json_int_t)b->pages, "seconds", b->seconds);
+}
+
+static dg_status h_batch_list(call *c, json_t **result)
+{
+    dg_batch_summary *list;
+    size_t n;
+    dg_status st = dg_batch_list(c->archive, &c->actor, &list, &n, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *batches = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(batches, batch_json(&list[i]));
+    dg_batch_summaries_free(list, n);
+    *result = json_pack("{s:o}", "batches", batches);
+    return DG_OK;
+}
+
+static dg_status h_batch_show(call *c, json_t **result)
+{
+    dg_batch_summary b;
+    dg_batch_entry *files;
+    size_t n;
+    dg_status st = dg_batch_show(c->archive, &c->actor, arg_int(c, "id", 0), &b, &files, &n,
+                                 &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            list, json_pack("{s:s, s:o, s:s, s:o, s:o, s:i, s:o, s:f}", "name", files[i].name,
+                            "sha256", str_or_null(files[i].sha256), "outcome", files[i].outcome,
+                            "refcode", str_or_null(files[i].refcode), "reason",
+                            str_or_null(files[i].reason), "pages", files[i].pages, "confidence",
+                            files[i].confidence >= 0 ? json_real(files[i].confidence) : json_null(),
+                            "seconds", files[i].seconds));
+    *result = json_pack("{s:o, s:o}", "batch", batch_json(&b), "files", list);
+    dg_batch_entries_free(files, n);
+    free(b.label);
+    free(b.started_at);
+    free(b.finished_at);
+    free(b.user);
+    return DG_OK;
+}
+
+static dg_status h_quarantine_list(call *c, json_t **result)
+{
+    dg_quarantined *list;
+    size_t n;
+    dg_status st = dg_quarantine_list(c->archive, &c->actor, &list, &n, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, json_pack("{s:I, s:I, s:s, s:s, s:o, s:s}", "id",
+                                               (json_int_t)list[i].id, "batch",
+                                               (json_int_t)list[i].batch_id, "name",
+                                               list[i].name, "reason", list[i].reason,
+                                               "stored_as", str_or_null(list[i].stored_as),
+                                               "at", list[i].at));
+    dg_quarantined_free(list, n);
+    *result = json_pack("{s:o}", "quarantined", items);
+    return DG_OK;
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
 typedef struct route {
@@ -603,6 +778,10 @@ static const route ROUTES[] = {
     {"log", h_log, 1},
     {"log verify", h_log_verify, 1},
     {"verify", h_verify, 1},
+    {"ingest", h_ingest, 0},
+    {"batch list", h_batch_list, 1},
+    {"batch show", h_batch_show, 1},
+    {"quarantine list", h_quarantine_list, 1},
 };
 
 static const route *find_route(const char *cmd)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,7 +20,8 @@
 #include "dispatch.h"
 #include "render.h"
 
-#define MAX_FDS 64
+/* Every file of a batch travels as a descriptor; the soft limit is raised to match. */
+#define MAX_FDS 4000
 
 typedef struct global_opts {
     const char *archive;
@@ -194,10 +196,22 @@ static int show_response(const dg_command *cmd, json_t *response, const global_o
     return exit_code;
 }
 
+static void raise_fd_limit(void)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < MAX_FDS + 64) {
+        lim.rlim_cur = lim.rlim_max < MAX_FDS + 64 ? lim.rlim_max : MAX_FDS + 64;
+        setrlimit(RLIMIT_NOFILE, &lim);
+    }
+}
+
 int main(int argc, char **argv)
 {
     /* Everything dangan creates holds records: nobody else may read it. */
     umask(077);
+    raise_fd_limit();
+    /* Tesseract's OpenMP threads inside each OCR worker would oversubscribe the cores. */
+    setenv("OMP_THREAD_LIMIT", "1", 0);
     global_opts g = {0};
     if (!parse_globals(argc, argv, &g))
         return 8;
@@ -217,7 +231,7 @@ int main(int argc, char **argv)
             dg_command_print_help(cmd, stdout);
             status = 0;
         } else {
-            int fds[MAX_FDS];
+            static int fds[MAX_FDS];
             size_t n_fds = 0;
             char msg[512];
             json_t *request = dg_command_build_request(cmd, g.argc - used, g.argv + used, fds,

@@ -272,6 +272,70 @@ void dg_render_verify(json_t *r, const dg_render_ctx *ctx)
             json_array_size(problems) == 1 ? "" : "s");
 }
 
+void dg_render_ingest(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *o;
+    size_t i;
+    json_array_foreach(json_object_get(r, "outcomes"), i, o) {
+        const char *what = s(o, "outcome");
+        if (!strcmp(what, "filed"))
+            fprintf(ctx->out, "filed       %s  %s  [%s%s%s]\n", s(o, "name"), s(o, "refcode"),
+                    s(o, "title"), *s(o, "lang") ? ", " : "", s(o, "lang"));
+        else if (!strcmp(what, "duplicate"))
+            fprintf(ctx->out, "duplicate   %s  same as %s\n", s(o, "name"), s(o, "refcode"));
+        else
+            fprintf(ctx->out, "%-11s %s: %s\n", what, s(o, "name"), s(o, "reason"));
+    }
+    fprintf(ctx->out,
+            "batch %lld: %lld files: %lld filed, %lld duplicates, %lld quarantined, %lld "
+            "skipped; %lld pages in %.1f s\n",
+            n(r, "batch"), n(r, "files"), n(r, "filed"), n(r, "duplicates"),
+            n(r, "quarantined"), n(r, "skipped"), n(r, "pages"),
+            json_number_value(json_object_get(r, "seconds")));
+}
+
+void dg_render_batch_list(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *b;
+    size_t i;
+    fprintf(ctx->out, "%5s %-24s %-10s %6s %6s %5s %5s %6s  %s\n", "ID", "STARTED", "USER",
+            "FILES", "FILED", "DUPS", "QUAR", "PAGES", "LABEL");
+    json_array_foreach(json_object_get(r, "batches"), i, b)
+        fprintf(ctx->out, "%5lld %-24s %-10s %6lld %6lld %5lld %5lld %6lld  %s\n", n(b, "id"),
+                s(b, "started_at"), s(b, "user"), n(b, "files"), n(b, "filed"),
+                n(b, "duplicates"), n(b, "quarantined"), n(b, "pages"), s(b, "label"));
+}
+
+void dg_render_batch_show(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *b = json_object_get(r, "batch"), *f;
+    size_t i;
+    fprintf(ctx->out, "batch %lld \"%s\" by %s, %s to %s (%.1f s)\n", n(b, "id"), s(b, "label"),
+            s(b, "user"), s(b, "started_at"), *s(b, "finished_at") ? s(b, "finished_at") : "?",
+            json_number_value(json_object_get(b, "seconds")));
+    json_array_foreach(json_object_get(r, "files"), i, f) {
+        json_t *conf = json_object_get(f, "confidence");
+        char confidence[16] = "-";
+        if (json_is_number(conf))
+            snprintf(confidence, sizeof confidence, "%.0f", json_number_value(conf));
+        fprintf(ctx->out, "  %-11s %-40s %-28s %3lld p  conf %-4s %5.1f s  %s\n",
+                s(f, "outcome"), s(f, "name"), s(f, "refcode"), n(f, "pages"), confidence,
+                json_number_value(json_object_get(f, "seconds")), s(f, "reason"));
+    }
+}
+
+void dg_render_quarantine(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *q;
+    size_t i;
+    json_array_foreach(json_object_get(r, "quarantined"), i, q)
+        fprintf(ctx->out, "%5lld  batch %-4lld %s: %s\n        kept as quarantine/%s\n",
+                n(q, "id"), n(q, "batch"), s(q, "name"), s(q, "reason"),
+                *s(q, "stored_as") ? s(q, "stored_as") : "(nothing: unreadable)");
+    if (!json_array_size(json_object_get(r, "quarantined")))
+        fprintf(ctx->out, "quarantine is empty\n");
+}
+
 static void replace_markers(char *text)
 {
     for (char *p = text; *p; p++) {

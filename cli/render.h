@@ -21,6 +21,10 @@ void dg_render_reindex(json_t *r, const dg_render_ctx *ctx);
 void dg_render_log(json_t *r, const dg_render_ctx *ctx);
 void dg_render_log_verify(json_t *r, const dg_render_ctx *ctx);
 void dg_render_verify(json_t *r, const dg_render_ctx *ctx);
+void dg_render_ingest(json_t *r, const dg_render_ctx *ctx);
+void dg_render_batch_list(json_t *r, const dg_render_ctx *ctx);
+void dg_render_batch_show(json_t *r, const dg_render_ctx *ctx);
+void dg_render_quarantine(json_t *r, const dg_render_ctx *ctx);
 
 /* Replaces the highlight markers (0x02, 0x03) in every string of a JSON value with the
  * plain-text markers used in --json output ("[" and "]"). */

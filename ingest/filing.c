@@ -1,0 +1,164 @@
+/*
+ * filing.c — manifest values, extracted metadata and the classifier's decision, combined.
+ */
+#include "filing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/vocab.h"
+#include "classify.h"
+#include "extract.h"
+
+struct dg_filer {
+    dg_archive *archive;
+    dg_classifier *classifier;
+};
+
+dg_status dg_filer_open(dg_archive *archive, dg_filer **out, dg_error *err)
+{
+    *out = NULL;
+    dg_filer *f = calloc(1, sizeof *f);
+    if (!f)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    f->archive = archive;
+    dg_status st = dg_classifier_new_starter(&f->classifier, err);
+    if (st != DG_OK) {
+        free(f);
+        return st;
+    }
+    *out = f;
+    return DG_OK;
+}
+
+void dg_filer_close(dg_filer *f)
+{
+    if (!f)
+        return;
+    dg_classifier_free(f->classifier);
+    free(f);
+}
+
+static void copy_field(char *dst, size_t size, const char *manifest_value, const dg_field *found)
+{
+    dst[0] = '\0';
+    if (manifest_value)
+        snprintf(dst, size, "%s", manifest_value);
+    else if (found && found->found)
+        snprintf(dst, size, "%s", found->value);
+}
+
+/* The first non-blank line, when nothing better names the record. */
+static void first_line(const char *text, char *dst, size_t size)
+{
+    const char *p = text;
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+        p++;
+    size_t len = strcspn(p, "\r\n");
+    if (len >= size)
+        len = size - 1;
+    /* Never cut a UTF-8 sequence in half. */
+    while (len > 0 && ((unsigned char)p[len] & 0xC0) == 0x80)
+        len--;
+    memcpy(dst, p, len);
+    dst[len] = '\0';
+}
+
+static void decide_title(const char *text, const char *name, const dg_manifest_row *row,
+                         const dg_metadata *md, dg_filing *out)
+{
+    copy_field(out->title, sizeof out->title, row ? row->title : NULL, &md->title);
+    if (!out->title[0])
+        first_line(text, out->title, 81);
+    if (!out->title[0]) {
+        const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+        snprintf(out->title, sizeof out->title, "%s", base);
+    }
+}
+
+/* Manifest category wins (and the classifier's type only if it agrees on the category). */
+static dg_status decide_category(dg_filer *f, const char *text, const dg_manifest_row *row,
+                                 dg_filing *out, dg_error *err)
+{
+    dg_classification cls;
+    dg_status st = dg_classifier_classify(f->classifier, text, strlen(text), &cls, err);
+    if (st != DG_OK)
+        return st;
+    int class_category = (int)cls.category;
+    const char *class_type = cls.type >= 0 ? dg_record_type_name(cls.type) : NULL;
+    out->input.class_confidence = cls.confidence;
+    if (row && row->category) {
+        dg_category given;
+        st = dg_category_parse(row->category, &given, err);
+        if (st != DG_OK)
+            return st;
+        snprintf(out->category, sizeof out->category, "%s", dg_category_key(given));
+        out->input.class_confidence = -1; /* decided by a person */
+        if ((int)given != class_category)
+            class_type = NULL;
+    } else {
+        if (class_category < 0 || class_category >= DG_CAT_COUNT)
+            class_category = DG_CAT_ADMINISTRATIVE;
+        snprintf(out->category, sizeof out->category, "%s",
+                 dg_category_key((dg_category)class_category));
+    }
+    const char *type = row && row->type ? row->type : class_type;
+    snprintf(out->type, sizeof out->type, "%s", type ? type : "");
+    return DG_OK;
+}
+
+/* A secrecy mark raises the level above the category's default; a manifest level wins. */
+static dg_status decide_level(const dg_manifest_row *row, const dg_metadata *md, dg_filing *out,
+                              dg_error *err)
+{
+    out->input.level = -1;
+    if (row && row->level)
+        return dg_level_parse(row->level, &out->input.level, err);
+    int marked = dg_secrecy_access_level(md->secrecy_level);
+    if (marked > 0) {
+        dg_category cat;
+        int base = dg_category_parse(out->category, &cat, NULL) == DG_OK && cat == DG_CAT_PERSONNEL
+                       ? 2
+                       : 1;
+        out->input.level = marked > base ? marked : base;
+    }
+    return DG_OK;
+}
+
+dg_status dg_filer_prepare(dg_filer *f, const char *text, const char *name,
+                           const dg_manifest_row *row, dg_filing *out, dg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    dg_metadata md;
+    dg_status st = dg_extract_metadata(text, strlen(text), &md, err);
+    if (st != DG_OK)
+        return st;
+    decide_title(text, name, row, &md, out);
+    copy_field(out->date, sizeof out->date, row ? row->date : NULL, &md.date);
+    copy_field(out->doc_number, sizeof out->doc_number, row ? row->doc_number : NULL,
+               &md.doc_number);
+    copy_field(out->department, sizeof out->department, row ? row->department : NULL,
+               &md.department);
+    copy_field(out->secrecy, sizeof out->secrecy, row ? row->secrecy : NULL, &md.secrecy);
+    /* An extracted date that is not a real date (OCR noise) is dropped, not filed. */
+    if (out->date[0] && !dg_date_valid(out->date))
+        out->date[0] = '\0';
+    st = decide_category(f, text, row, out, err);
+    if (st == DG_OK)
+        st = decide_level(row, &md, out, err);
+    if (st != DG_OK)
+        return st;
+    dg_record_input *in = &out->input;
+    in->title = out->title;
+    in->category = out->category;
+    in->record_type = out->type[0] ? out->type : NULL;
+    in->doc_date = out->date[0] ? out->date : NULL;
+    in->doc_number = out->doc_number[0] ? out->doc_number : NULL;
+    in->department = out->department[0] ? out->department : NULL;
+    in->secrecy = out->secrecy[0] && md.secrecy_level != DG_SECRECY_NONE ? out->secrecy : NULL;
+    in->dept_code = row ? row->dept_code : NULL;
+    in->period = row ? row->period : NULL;
+    in->location = row ? row->location : NULL;
+    return DG_OK;
+}
