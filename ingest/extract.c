@@ -135,6 +135,12 @@ static int is_han(uint32_t c)
            (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x2FFFF) || c == 0x3007;
 }
 
+/* 号, or 號 in traditional text. */
+static int is_hao(uint32_t c)
+{
+    return c == 0x53F7 || c == 0x865F;
+}
+
 static int digit_of(uint32_t c)
 {
     return c >= '0' && c <= '9' ? (int)(c - '0') : -1;
@@ -331,7 +337,7 @@ static int parse_numeric_date(const cp_text *t, size_t i, date_match *out)
     k += got;
     if (cjk) {
         size_t e = skip_spaces(t, k);
-        if (e < t->n && (t->cp[e] == 0x65E5 || t->cp[e] == 0x53F7)) /* 日 号 */
+        if (e < t->n && (t->cp[e] == 0x65E5 || is_hao(t->cp[e]))) /* 日 号 */
             k = e + 1;
         else
             return 0;
@@ -401,7 +407,7 @@ static int parse_cn_date(const cp_text *t, size_t i, date_match *out)
     if (!used)
         return 0;
     k = skip_spaces(t, k + used);
-    if (k >= t->n || (t->cp[k] != 0x65E5 && t->cp[k] != 0x53F7))
+    if (k >= t->n || (t->cp[k] != 0x65E5 && !is_hao(t->cp[k])))
         return 0;
     if (!valid_date(y, m, d))
         return 0;
@@ -628,6 +634,7 @@ typedef struct number_match {
     size_t start, end;      /* whole match, prefix included */
     size_t prefix_start;    /* first code point of the issuer's prefix */
     int year, serial;
+    uint32_t hao; /* 号 or 號, kept in the record's own script */
 } number_match;
 
 static const char *const citation_verbs[] = {"根据", "按照", "依据", "依照", "见", NULL};
@@ -666,12 +673,12 @@ static int parse_doc_number_at(const cp_text *t, size_t i, number_match *out)
     if (!got)
         return 0;
     k = skip_spaces(t, k + got);
-    if (k >= t->n || t->cp[k] != 0x53F7) /* 号 */
+    if (k >= t->n || !is_hao(t->cp[k]))
         return 0;
     size_t ps = prefix_start_before(t, i);
     if (ps == i)
         return 0; /* a bare 〔2024〕12号 has no issuer: most likely a fragment */
-    *out = (number_match){ps, k + 1, ps, year, serial};
+    *out = (number_match){ps, k + 1, ps, year, serial, t->cp[k]};
     return 1;
 }
 
@@ -711,10 +718,13 @@ void dg_extract_doc_number(const char *text, size_t len, dg_field *out)
         for (size_t i = win.prefix_start; i < win.end && t.cp[i] && is_han(t.cp[i]); i++)
             append_utf8(out->value, sizeof out->value, &n, t.cp[i]);
         char tail[64];
-        snprintf(tail, sizeof tail, "\xe3\x80\x94%d\xe3\x80\x95%d\xe5\x8f\xb7", win.year,
-                 win.serial); /* 〔year〕serial号 */
-        if (n + strlen(tail) < sizeof out->value)
+        snprintf(tail, sizeof tail, "\xe3\x80\x94%d\xe3\x80\x95%d", win.year,
+                 win.serial); /* 〔year〕serial */
+        if (n + strlen(tail) < sizeof out->value) {
             memcpy(out->value + n, tail, strlen(tail) + 1);
+            n += strlen(tail);
+        }
+        append_utf8(out->value, sizeof out->value, &n, win.hao);
     }
     cp_text_free(&t);
 }
