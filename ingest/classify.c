@@ -230,7 +230,7 @@ static const struct {
 /* Additive smoothing of naive Bayes; 0.5 suits binary features on a small corpus. */
 #define SMOOTHING 0.5
 /* Likelihoods are divided by max(1, known features / TEMPER_FEATURES). */
-#define TEMPER_FEATURES 25.0
+#define TEMPER_FEATURES 7.0
 /* A rule hit in the first lines (the title) counts this many times. */
 #define HEADING_FACTOR 2.0
 #define HEADING_LINES 3
@@ -446,7 +446,11 @@ static int is_stopword(const char *w, size_t n)
         "the", "and", "of", "to", "in", "for", "on", "at", "is", "be", "by", "with", "this",
         "that", "are", "was", "will", "from", "as", "it", "or", "an", "all", "our", "we",
         "has", "have", "not", "no", "its", "his", "her", "their", "they", "he", "she", "you",
-        "your", "which", "been", "were", "per", "any", "shall", "may", NULL};
+        "your", "which", "been", "were", "per", "any", "shall", "may", "am", "pm",
+        /* Dates and memo headers are on every kind of record: they carry no class. */
+        "january", "february", "march", "april", "june", "july", "august", "september",
+        "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+        "sep", "sept", "oct", "nov", "dec", "date", "subject", "memorandum", "memo", NULL};
     for (size_t i = 0; stop[i]; i++)
         if (strlen(stop[i]) == n && memcmp(stop[i], w, n) == 0)
             return 1;

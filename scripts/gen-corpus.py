@@ -31,8 +31,8 @@ CATEGORY_OF = {t: c for c, ts in CATEGORY.items() for t in ts}
 
 SPLITS = {
     "train": {
-        "module": train_templates, "seed": 20240312, "per_type": 12, "trad": "s2twp.json",
-        "noise": 0.0,
+        "module": train_templates, "seed": 20240312, "per_type": 16, "trad": "s2twp.json",
+        "noise": 0.0, "english": 0.35,
         "dept": {"administrative": ["校长办公室", "办公室"], "personnel": ["人事处"],
                  "finance": ["财务处"], "asset": ["总务处", "资产管理处"],
                  "activity": ["团委", "学生处"]},
@@ -48,7 +48,7 @@ SPLITS = {
     },
     "heldout": {
         "module": heldout_templates, "seed": 7310, "per_type": 7, "trad": "s2hk.json",
-        "noise": 0.3,
+        "noise": 0.3, "english": 0.25,
         "dept": {"administrative": ["党政办公室"], "personnel": ["人事科"],
                  "finance": ["财务科"], "asset": ["后勤管理处"],
                  "activity": ["德育处", "校工会"]},
@@ -146,7 +146,7 @@ def generate(split):
         while made < cfg["per_type"] and attempts < 200:
             attempts += 1
             r = rng.random()
-            lang = "en" if r < 0.25 else "trad" if r < 0.45 else "cn"
+            lang = "en" if r < cfg["english"] else "trad" if r < cfg["english"] + 0.2 else "cn"
             text, label = make_record(rng, split, rtype, lang)
             if text in seen:
                 continue

@@ -258,3 +258,87 @@ KIND = {
     "purchase": "form", "transfer": "form", "disposal": "form", "stocktaking": "doc",
     "event_plan": "doc", "summary": "doc", "ceremony": "form", "competition": "doc", "photo": "form",
 }
+
+# More English training records: a second and third wording per type, using the words that
+# every school document shares (pupils, teachers, staff, term) in every category, so the
+# model learns that they say nothing about the category.
+EXTRA_EN = {
+    "regulation": [
+        "School Rules on {Attendance|Homework|Uniform}\n1. All pupils must {arrive by 8:00 am|hand in homework on time|wear the correct uniform}.\n2. Teachers record breaches in the register.\n3. Repeated breaches are referred to the head of year.\nThese rules were adopted by the governing body and apply from the start of term.",
+        "Procedure for {Handling Complaints|Staff Absence Reporting|Lettings of School Premises}\nThis procedure explains the steps staff and parents must follow. Step one: contact the school office. Step two: the matter is logged and passed to the responsible manager. This procedure is mandatory and is reviewed annually.",
+    ],
+    "minutes": [
+        "Record of the {Parents' Association|Curriculum Committee|Health and Safety Committee} Meeting\nChair: {name_en}. Also attending: {name_en}, teachers' representatives.\nMatters arising: the action points from the last meeting were reviewed.\nDiscussion: {spending on the new playground|pupil attendance figures|the fire risk assessment} was discussed at length; it was agreed to report back next term.\nDate of next meeting to be confirmed.",
+    ],
+    "notice": [
+        "Announcement to Parents and Staff\nPlease note that the school will close early on Friday at 12:30 for {staff development|the national holiday|polling day}. Buses will run at the earlier time. Thank you for your understanding.",
+        "Reminder: {Term Dates|Exam Timetable|Parents' Evening}\nThis is a reminder that {the new term begins on Monday|the exam timetable is now on the noticeboard|parents' evening takes place next Thursday}. Teachers and pupils should check the details and plan accordingly.",
+    ],
+    "report": [
+        "Termly Report of the {Head Teacher|Deputy Head|School Office}\nPupil numbers: stable. Attendance: slightly improved on last term. Staffing: one teacher on long-term absence, covered by supply staff. Progress against priorities is summarised in the table below, with risks and next steps for the governors to note.",
+        "Report to the Education Bureau on {School Safety|Class Sizes|After-School Provision}\nAs requested, the school submits this report describing current arrangements, the results of a self-inspection and the measures taken to address the problems found.",
+    ],
+    "plan": [
+        "Annual Action Plan of the {School Office|Academic Office}\nGoals for the coming year, actions with named leads, timelines by term, resources needed, and how success will be measured. Progress will be monitored at each leadership meeting.",
+    ],
+    "hiring": [
+        "Appointment Confirmation\nFollowing interview, {name_en} has been appointed as {Head of Science|Class Teacher|Office Administrator} on a permanent contract. Start date: the beginning of next term. References and background checks have been completed. Induction will be arranged by the Human Resources Office.",
+    ],
+    "departure": [
+        "Exit Checklist for Leaving Staff\nName: {name_en}\nLast working day: end of term\nKeys returned: yes. Laptop returned: yes. Handover notes given to the head of department. Final salary and pension documents processed by HR.",
+    ],
+    "training": [
+        "In-Service Training Day Programme\nSession 1: {assessment for learning|behaviour management|online safety}. Session 2: department planning. All teachers and support staff attend. Sign-in sheets are kept as evidence of professional learning hours.",
+    ],
+    "appraisal": [
+        "Probation Review\nEmployee: {name_en}. The review considered teaching quality, relationships with pupils and colleagues, and punctuality. Outcome: probation {successfully completed|extended by three months}. Objectives for the next review period were agreed.",
+        "Lesson Observation and Performance Feedback\nObserver: {name_en}. Strengths: clear explanations, good pace. Development point: questioning. Grade: {good|requires improvement}. This observation forms part of the annual performance review.",
+    ],
+    "leave": [
+        "Absence Notification\n{name_en} is absent today due to {illness|a hospital appointment|bereavement} and expects to return on Monday. A medical certificate will follow. Please arrange cover for lessons.",
+    ],
+    "budget": [
+        "Departmental Budget Allocation\nThe governors approved the following allocations for next year: {Science|Mathematics|Sports} {amount_en}, library {amount_en}, maintenance {amount_en}. Heads of department must keep spending within their allocation; variances are reported each term.",
+    ],
+    "voucher": [
+        "Petty Cash Claim\nItems: {stationery|refreshments for the open day|postage}. Total: {amount_en}. Receipts attached. Claimed by {name_en}, checked by the bursar and paid from petty cash.",
+    ],
+    "contract": [
+        "Memorandum of Agreement\nBetween the school and {City Sports Centre|GreenLeaf Gardens|NetLink Ltd} for the provision of {swimming lessons|grounds maintenance|broadband}. Term: two years. Price: {amount_en} per year. Signed by both parties; terms and conditions attached.",
+    ],
+    "fee": [
+        "Notice of Charges for School Trips and Meals\nThe cost of school meals is {amount_en} per term and the residential trip costs {amount_en}. Payments are made online; families on low incomes may be eligible for free meals and remission of charges.",
+    ],
+    "financial_report": [
+        "Monthly Management Accounts\nThis statement compares actual income and expenditure with the budget to date. Cash position is healthy. Variances over five per cent are explained in the notes. Prepared by the bursar for the finance committee.",
+    ],
+    "purchase": [
+        "Purchase Order and Delivery Check\nOrder for {n} {item_en} placed with the supplier after comparison of quotes. On delivery the goods were checked against the order and the delivery note, tested, and signed for as accepted.",
+    ],
+    "transfer": [
+        "Internal Transfer of Equipment\n{n} {item_en} moved from {Room 101|the old library|the science block} to {the new computer suite|the sports hall|Room 204}. The asset register location field and the custodian name have been changed accordingly.",
+    ],
+    "disposal": [
+        "Write-off of Obsolete Equipment\n{n} {item_en}, purchased over ten years ago, are broken and cannot be repaired. They are to be disposed of through an approved recycling company and deleted from the asset register. Any sale proceeds go to school funds.",
+    ],
+    "stocktaking": [
+        "Year-end Asset Verification\nEach department checked its equipment against the asset register: tags, serial numbers and locations. {n} items could not be found and {n} were found but not registered. The register was reconciled.",
+    ],
+    "event_plan": [
+        "Arrangements for the {School Concert|Charity Bake Sale|Field Trip to the Museum}\nAims, date and venue, a timetable for the day, staff on duty, transport, and a risk assessment. Pupils need signed consent forms. Rehearsals start two weeks before.",
+    ],
+    "summary": [
+        "Review of the {School Concert|Open Day|Summer Fair}\nThe event attracted a large audience of families. Pupils performed confidently and the feedback was very positive. Money raised: {amount_en}. What went well and what to improve next time are listed below.",
+    ],
+    "ceremony": [
+        "Award Assembly Running Order\nEntrance of the graduates, speeches by the Principal and a guest of honour, presentation of certificates and prizes, and closing remarks. Families are warmly invited to the ceremony.",
+    ],
+    "competition": [
+        "Entry Rules for the {Science Fair|Art Competition|Debating Contest}\nOpen to all pupils. Entries are judged on originality and quality. Prizes for first, second and third place. The winners go forward to the regional final.",
+    ],
+    "photo": [
+        "Image Catalogue\nPhoto no. {n}: {pupils at the sports day finish line|the new library opening|the choir on stage}. Taken by {name_en}. Digital images are stored in the photo archive with captions.",
+    ],
+}
+for _t, _extra in EXTRA_EN.items():
+    TEMPLATES[_t]["en"] = TEMPLATES[_t]["en"] + _extra
