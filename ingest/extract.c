@@ -786,9 +786,12 @@ static int title_about(const cp_text *t, dg_field *out)
         if (line_is_empty(l) || (!match_str(t, l->start, "关于") && !match_str(t, l->start, "關於")))
             continue;
         size_t last = li;
-        while (!ends_with_any(t, t->lines[li].start, t->lines[last].end, doc_kinds) &&
-               last + 1 < t->n_lines && last < li + 2 && !line_is_empty(&t->lines[last + 1]) &&
-               t->lines[last + 1].end - t->lines[last + 1].start < 30)
+        /* Join the next line while the title is unfinished, or when the next line is the
+         * tail of a wrapped title: "关于寒假放假安排" + "的通知". */
+        while (last + 1 < t->n_lines && last < li + 2 && !line_is_empty(&t->lines[last + 1]) &&
+               t->lines[last + 1].end - t->lines[last + 1].start < 30 &&
+               (!ends_with_any(t, t->lines[li].start, t->lines[last].end, doc_kinds) ||
+                t->cp[t->lines[last + 1].start] == 0x7684)) /* 的 */
             last++;
         int complete = ends_with_any(t, t->lines[li].start, t->lines[last].end, doc_kinds);
         if (!complete)
@@ -921,6 +924,14 @@ static void department_set(const cp_text *t, size_t s, size_t e, dg_field *out, 
     field_set(out, t, s, e, conf);
 }
 
+static int has_colon(const cp_text *t, size_t s, size_t e)
+{
+    for (size_t i = s; i < e; i++)
+        if (t->cp[i] == ':' || t->cp[i] == 0xFF1A)
+            return 1;
+    return 0;
+}
+
 /* The signature block: the last lines, a department alone or just before the date. */
 static int department_signature(const cp_text *t, dg_field *out)
 {
@@ -940,6 +951,8 @@ static int department_signature(const cp_text *t, dg_field *out)
         }
         while (e > l->start && is_space(t->cp[e - 1]))
             e--;
+        if (has_colon(t, l->start, e))
+            continue; /* "From: …", "Date: …": labelled lines are handled by label */
         if (looks_like_department(t, l->start, e)) {
             department_set(t, l->start, e, out, 0.85);
             return 1;
@@ -992,7 +1005,7 @@ void dg_extract_department(const char *text, size_t len, dg_field *out)
     cp_text t;
     if (!text || !cp_text_init(&t, text, len))
         return;
-    if (!department_signature(&t, out) && !department_labelled(&t, out))
+    if (!department_labelled(&t, out) && !department_signature(&t, out))
         department_header(&t, out);
     cp_text_free(&t);
 }
