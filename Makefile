@@ -68,6 +68,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdangan.a
 
 test-bins: $(BUILD)/dangan $(TEST_BIN)
 
+# The classifier's starter corpus is compiled into the program (ingest/starter_corpus.h).
+ingest/starter_corpus.c: ingest/corpus/train.jsonl scripts/embed-corpus.sh
+	scripts/embed-corpus.sh $< $@
+
 # The sanitizer build and every test: unit tests, then end-to-end tests on the real binary.
 check:
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build/check MODE_FLAGS="$(SAN)" test-bins

@@ -1,0 +1,1201 @@
+/*
+ * extract.c — metadata extraction by hand-written scanners over code points.
+ *
+ * The text is first decoded into code points with their byte offsets (so every span points
+ * back into the caller's bytes), full-width ASCII folded to ASCII on the way. Each field
+ * then has a small scanner: candidates are collected with a score and the best one wins.
+ * No regular expressions: the forms are few, and OCR noise (spaces anywhere, O for 0)
+ * is easier to tolerate in a scanner than in a pattern.
+ */
+#include "extract.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- decoded text ---------------------------------------------------------------------- */
+
+typedef struct line_span {
+    size_t start, end; /* code point indexes, end exclusive, trimmed of spaces */
+} line_span;
+
+typedef struct cp_text {
+    uint32_t *cp;
+    size_t *off; /* byte offset of each code point; off[n] == byte length */
+    size_t n;
+    line_span *lines;
+    size_t n_lines;
+} cp_text;
+
+static uint32_t fold_width_cp(uint32_t c)
+{
+    if (c >= 0xFF01 && c <= 0xFF5E)
+        return c - 0xFF01 + 0x21;
+    if (c == 0x3000 || c == 0xA0)
+        return ' ';
+    return c;
+}
+
+/* Decodes one UTF-8 sequence; invalid bytes decode to U+FFFD one byte at a time. */
+static uint32_t decode_one(const unsigned char *s, size_t len, size_t *used)
+{
+    unsigned char b = s[0];
+    size_t need = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+    if (need == 0 || need > len) {
+        *used = 1;
+        return 0xFFFD;
+    }
+    uint32_t c = need == 1 ? b : need == 2 ? (b & 0x1Fu) : need == 3 ? (b & 0x0Fu) : (b & 0x07u);
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *used = 1;
+            return 0xFFFD;
+        }
+        c = (c << 6) | (s[i] & 0x3Fu);
+    }
+    *used = need;
+    return c;
+}
+
+static int is_space(uint32_t c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static void split_lines(cp_text *t)
+{
+    size_t i = 0;
+    while (i <= t->n) {
+        size_t s = i;
+        while (i < t->n && t->cp[i] != '\n')
+            i++;
+        size_t e = i;
+        while (s < e && is_space(t->cp[s]))
+            s++;
+        while (e > s && is_space(t->cp[e - 1]))
+            e--;
+        t->lines[t->n_lines++] = (line_span){s, e};
+        i++;
+    }
+}
+
+static int cp_text_init(cp_text *t, const char *text, size_t len)
+{
+    memset(t, 0, sizeof *t);
+    t->cp = malloc((len + 1) * sizeof *t->cp);
+    t->off = malloc((len + 1) * sizeof *t->off);
+    t->lines = malloc((len + 2) * sizeof *t->lines);
+    if (!t->cp || !t->off || !t->lines) {
+        free(t->cp);
+        free(t->off);
+        free(t->lines);
+        return 0;
+    }
+    size_t i = 0;
+    while (i < len) {
+        size_t used;
+        t->off[t->n] = i;
+        t->cp[t->n++] = fold_width_cp(decode_one((const unsigned char *)text + i, len - i, &used));
+        i += used;
+    }
+    t->off[t->n] = len;
+    t->cp[t->n] = 0;
+    split_lines(t);
+    return 1;
+}
+
+static void cp_text_free(cp_text *t)
+{
+    free(t->cp);
+    free(t->off);
+    free(t->lines);
+}
+
+static size_t line_of(const cp_text *t, size_t pos)
+{
+    size_t lo = 0, hi = t->n_lines;
+    while (hi - lo > 1) { /* lines are in order; find the last line starting at or before pos */
+        size_t mid = (lo + hi) / 2;
+        size_t raw_start = mid == 0 ? 0 : t->lines[mid].start;
+        if (raw_start <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ---- small character helpers ----------------------------------------------------------- */
+
+static int is_han(uint32_t c)
+{
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x2FFFF) || c == 0x3007;
+}
+
+/* 号, or 號 in traditional text. */
+static int is_hao(uint32_t c)
+{
+    return c == 0x53F7 || c == 0x865F;
+}
+
+static int digit_of(uint32_t c)
+{
+    return c >= '0' && c <= '9' ? (int)(c - '0') : -1;
+}
+
+/* A year digit: OCR reads 0 as the letter O (or o) often enough to forgive it. */
+static int year_digit_of(uint32_t c)
+{
+    if (c == 'O' || c == 'o')
+        return 0;
+    return digit_of(c);
+}
+
+/* 〇 ○ 零 O 0 一 … 九 as used in written-out years. */
+static int cn_digit_of(uint32_t c)
+{
+    static const uint32_t digits[] = {0x3007, 0x4E00, 0x4E8C, 0x4E09, 0x56DB,
+                                      0x4E94, 0x516D, 0x4E03, 0x516B, 0x4E5D};
+    for (int i = 0; i < 10; i++)
+        if (c == digits[i])
+            return i;
+    if (c == 0x25CB || c == 0x96F6 || c == 'O' || c == 'o' || c == '0' || c == 0x25EF)
+        return 0; /* ○ 零 O o 0 ◯ */
+    return -1;
+}
+
+static size_t skip_spaces(const cp_text *t, size_t i)
+{
+    while (i < t->n && is_space(t->cp[i]))
+        i++;
+    return i;
+}
+
+static int days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
+        return 29;
+    return days[month - 1];
+}
+
+static int valid_date(int y, int m, int d)
+{
+    return y >= 1900 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
+}
+
+static void append_utf8(char *buf, size_t cap, size_t *n, uint32_t c)
+{
+    char tmp[4];
+    size_t k;
+    if (c < 0x80) {
+        tmp[0] = (char)c;
+        k = 1;
+    } else if (c < 0x800) {
+        tmp[0] = (char)(0xC0 | (c >> 6));
+        tmp[1] = (char)(0x80 | (c & 0x3F));
+        k = 2;
+    } else if (c < 0x10000) {
+        tmp[0] = (char)(0xE0 | (c >> 12));
+        tmp[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        tmp[2] = (char)(0x80 | (c & 0x3F));
+        k = 3;
+    } else {
+        tmp[0] = (char)(0xF0 | (c >> 18));
+        tmp[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+        tmp[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+        tmp[3] = (char)(0x80 | (c & 0x3F));
+        k = 4;
+    }
+    if (*n + k >= cap)
+        return; /* cut at a character boundary rather than overrun */
+    memcpy(buf + *n, tmp, k);
+    *n += k;
+    buf[*n] = '\0';
+}
+
+/* Does the text at i spell the ASCII/UTF-8 word w (compared as code points)? */
+static size_t match_str(const cp_text *t, size_t i, const char *w)
+{
+    size_t len = strlen(w), j = 0, k = i;
+    while (j < len) {
+        size_t used;
+        uint32_t c = decode_one((const unsigned char *)w + j, len - j, &used);
+        if (k >= t->n || t->cp[k] != c)
+            return 0;
+        j += used;
+        k++;
+    }
+    return k - i;
+}
+
+static int starts_with_any(const cp_text *t, size_t i, const char *const *words, size_t *used)
+{
+    for (size_t w = 0; words[w]; w++) {
+        size_t k = match_str(t, i, words[w]);
+        if (k) {
+            *used = k;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int ends_with_any(const cp_text *t, size_t start, size_t end, const char *const *words)
+{
+    for (size_t w = 0; words[w]; w++) {
+        size_t len = 0, bytes = strlen(words[w]);
+        for (size_t j = 0; j < bytes; j++)
+            len += ((unsigned char)words[w][j] & 0xC0) != 0x80;
+        if (end - start >= len && match_str(t, end - len, words[w]) == len)
+            return 1;
+    }
+    return 0;
+}
+
+static void field_set(dg_field *f, const cp_text *t, size_t start, size_t end, double conf)
+{
+    f->found = 1;
+    f->confidence = conf;
+    f->source = "text";
+    f->start = t->off[start];
+    f->end = t->off[end];
+}
+
+static void field_clear(dg_field *f)
+{
+    memset(f, 0, sizeof *f);
+}
+
+/* ---- dates ----------------------------------------------------------------------------- */
+
+typedef struct date_match {
+    int y, m, d;
+    size_t start, end; /* code point range */
+} date_match;
+
+/* Reads up to max ASCII digits (spaces between them are OCR noise only for years). */
+static size_t read_number(const cp_text *t, size_t i, int max_digits, int *value)
+{
+    int v = 0, k = 0;
+    while (i < t->n && k < max_digits && digit_of(t->cp[i]) >= 0) {
+        v = v * 10 + digit_of(t->cp[i]);
+        i++;
+        k++;
+    }
+    *value = v;
+    return (size_t)k;
+}
+
+static size_t read_year(const cp_text *t, size_t i, int *year)
+{
+    int v = 0, real = 0;
+    size_t k = i;
+    for (int n = 0; n < 4; n++, k++) {
+        int dg = k < t->n ? year_digit_of(t->cp[k]) : -1;
+        if (dg < 0)
+            return 0;
+        real += digit_of(t->cp[k]) >= 0;
+        v = v * 10 + dg;
+    }
+    if (real < 2 || (k < t->n && digit_of(t->cp[k]) >= 0))
+        return 0;
+    *year = v;
+    return k - i;
+}
+
+/* 2024年3月12日, 2024-03-12, 2024.3.12, 2024/3/12 (spaces tolerated around separators). */
+static int parse_numeric_date(const cp_text *t, size_t i, date_match *out)
+{
+    if (i > 0 && (digit_of(t->cp[i - 1]) >= 0 || t->cp[i - 1] == '.'))
+        return 0;
+    int y, m, d;
+    size_t k = i + read_year(t, i, &y);
+    if (k == i)
+        return 0;
+    k = skip_spaces(t, k);
+    if (k >= t->n)
+        return 0;
+    uint32_t sep = t->cp[k];
+    int cjk = sep == 0x5E74; /* 年 */
+    if (!cjk && sep != '-' && sep != '.' && sep != '/')
+        return 0;
+    k = skip_spaces(t, k + 1);
+    size_t got = read_number(t, k, 2, &m);
+    if (!got)
+        return 0;
+    k = skip_spaces(t, k + got);
+    if (k >= t->n || t->cp[k] != (cjk ? 0x6708u : sep)) /* 月 */
+        return 0;
+    k = skip_spaces(t, k + 1);
+    got = read_number(t, k, 2, &d);
+    if (!got)
+        return 0;
+    k += got;
+    if (cjk) {
+        size_t e = skip_spaces(t, k);
+        if (e < t->n && (t->cp[e] == 0x65E5 || is_hao(t->cp[e]))) /* 日 号 */
+            k = e + 1;
+        else
+            return 0;
+    } else if (k < t->n && digit_of(t->cp[k]) >= 0) {
+        return 0;
+    }
+    if (!valid_date(y, m, d))
+        return 0;
+    *out = (date_match){y, m, d, i, k};
+    return 1;
+}
+
+/* 三, 十, 十二, 二十, 二十三, 三十一 (and 廿 卅), 1..39; returns code points used. */
+static size_t read_cn_number(const cp_text *t, size_t i, int *value)
+{
+    size_t k = i;
+    int tens = 0, units = 0;
+    if (k < t->n && (t->cp[k] == 0x5EFF || t->cp[k] == 0x5345)) { /* 廿 卅 */
+        tens = t->cp[k] == 0x5EFF ? 2 : 3;
+        k++;
+    } else {
+        int dg = k < t->n ? cn_digit_of(t->cp[k]) : -1;
+        if (dg > 0 && k + 1 < t->n && t->cp[k + 1] == 0x5341) { /* x十 */
+            tens = dg;
+            k += 2;
+        } else if (k < t->n && t->cp[k] == 0x5341) { /* 十 */
+            tens = 1;
+            k++;
+        }
+    }
+    int dg = k < t->n ? cn_digit_of(t->cp[k]) : -1;
+    if (dg > 0) {
+        units = dg;
+        k++;
+    }
+    *value = tens * 10 + units;
+    return *value > 0 ? k - i : 0;
+}
+
+/* 二〇二四年三月十二日 */
+static int parse_cn_date(const cp_text *t, size_t i, date_match *out)
+{
+    int y = 0, chinese = 0;
+    size_t k = i;
+    for (int n = 0; n < 4; n++) {
+        k = skip_spaces(t, k);
+        int dg = k < t->n ? cn_digit_of(t->cp[k]) : -1;
+        if (dg < 0)
+            return 0;
+        chinese += t->cp[k] > 0x7F;
+        y = y * 10 + dg;
+        k++;
+    }
+    k = skip_spaces(t, k);
+    if (chinese < 2 || k >= t->n || t->cp[k] != 0x5E74)
+        return 0;
+    int m, d;
+    k = skip_spaces(t, k + 1);
+    size_t used = read_cn_number(t, k, &m);
+    if (!used)
+        return 0;
+    k = skip_spaces(t, k + used);
+    if (k >= t->n || t->cp[k] != 0x6708)
+        return 0;
+    k = skip_spaces(t, k + 1);
+    used = read_cn_number(t, k, &d);
+    if (!used)
+        return 0;
+    k = skip_spaces(t, k + used);
+    if (k >= t->n || (t->cp[k] != 0x65E5 && !is_hao(t->cp[k])))
+        return 0;
+    if (!valid_date(y, m, d))
+        return 0;
+    *out = (date_match){y, m, d, i, k + 1};
+    return 1;
+}
+
+static const char *const month_names[] = {"january", "february", "march",     "april",
+                                          "may",     "june",     "july",      "august",
+                                          "september", "october", "november", "december"};
+
+/* A month name or its abbreviation (three letters, or "sept"), any case; 0 if none. */
+static int read_month_name(const cp_text *t, size_t i, size_t *used)
+{
+    if (i > 0 && t->cp[i - 1] < 0x80 && isalpha((int)t->cp[i - 1]))
+        return 0;
+    char word[16];
+    size_t k = 0;
+    while (i + k < t->n && k < sizeof word - 1 && t->cp[i + k] < 0x80 &&
+           isalpha((int)t->cp[i + k])) {
+        word[k] = (char)tolower((int)t->cp[i + k]);
+        k++;
+    }
+    word[k] = '\0';
+    if (k < 3)
+        return 0;
+    for (int mth = 0; mth < 12; mth++) {
+        const char *name = month_names[mth];
+        if (strcmp(word, name) == 0 || (k == 3 && strncmp(word, name, 3) == 0) ||
+            (mth == 8 && strcmp(word, "sept") == 0)) {
+            *used = k;
+            if (i + k < t->n && t->cp[i + k] == '.')
+                (*used)++;
+            return mth + 1;
+        }
+    }
+    return 0;
+}
+
+static size_t read_day_suffix(const cp_text *t, size_t k)
+{
+    static const char *const suffixes[] = {"st", "nd", "rd", "th", NULL};
+    size_t used;
+    if (starts_with_any(t, k, suffixes, &used))
+        return k + used;
+    return k;
+}
+
+/* 12 March 2024, 12th Mar. 2024, March 12, 2024, Mar 12 2024 */
+static int parse_english_date(const cp_text *t, size_t i, date_match *out)
+{
+    int y, m, d;
+    size_t k = i, used;
+    if (digit_of(t->cp[i]) >= 0) {
+        if (i > 0 && digit_of(t->cp[i - 1]) >= 0)
+            return 0;
+        size_t got = read_number(t, k, 2, &d);
+        k = skip_spaces(t, read_day_suffix(t, k + got));
+        m = read_month_name(t, k, &used);
+        if (!m)
+            return 0;
+        k = skip_spaces(t, k + used);
+        if (k < t->n && t->cp[k] == ',')
+            k = skip_spaces(t, k + 1);
+    } else {
+        m = read_month_name(t, k, &used);
+        if (!m)
+            return 0;
+        k = skip_spaces(t, k + used);
+        size_t got = read_number(t, k, 2, &d);
+        if (!got)
+            return 0;
+        k = skip_spaces(t, read_day_suffix(t, k + got));
+        if (k < t->n && t->cp[k] == ',')
+            k = skip_spaces(t, k + 1);
+    }
+    size_t got = read_year(t, k, &y);
+    if (!got || !valid_date(y, m, d))
+        return 0;
+    *out = (date_match){y, m, d, i, k + got};
+    return 1;
+}
+
+static int parse_date_at(const cp_text *t, size_t i, date_match *out)
+{
+    uint32_t c = t->cp[i];
+    if (digit_of(c) >= 0 && parse_numeric_date(t, i, out))
+        return 1;
+    if (cn_digit_of(c) >= 0 && parse_cn_date(t, i, out))
+        return 1;
+    if ((digit_of(c) >= 0 || (c < 0x80 && isalpha((int)c))) && parse_english_date(t, i, out))
+        return 1;
+    return 0;
+}
+
+static const char *const date_labels[] = {
+    "日期", "时间", "時間", "印发", "成文", "Date", "DATE", "date", "Dated", NULL};
+
+static int has_label(const cp_text *t, size_t start, size_t end)
+{
+    for (size_t i = start; i < end; i++) {
+        size_t used;
+        if (starts_with_any(t, i, date_labels, &used))
+            return 1;
+    }
+    return 0;
+}
+
+static int only_punctuation(const cp_text *t, size_t start, size_t end)
+{
+    for (size_t i = start; i < end; i++) {
+        uint32_t c = t->cp[i];
+        if (!is_space(c) && c != '.' && c != ')' && c != 0x3002 && c != 0xFF09 && c != ',' &&
+            c != 0xFF0C)
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * How much a date looks like the document's own date (see extract.h): alone on its line
+ * (the 成文日期 under the signature) > after a label or a short department name > in the
+ * closing third of the text > inside a sentence.
+ */
+static double date_candidate_score(const cp_text *t, const date_match *dm)
+{
+    size_t li = line_of(t, dm->start);
+    const line_span *ln = &t->lines[li];
+    size_t prefix_len = dm->start > ln->start ? dm->start - ln->start : 0;
+    int suffix_empty = only_punctuation(t, dm->end, ln->end > dm->end ? ln->end : dm->end);
+    int labelled = has_label(t, ln->start, dm->start);
+    double score = 0.4;
+    if (suffix_empty && prefix_len == 0)
+        score += 0.45;
+    else if (suffix_empty && labelled)
+        score += 0.4;
+    else if (suffix_empty && prefix_len <= 16)
+        score += 0.3;
+    else if (labelled)
+        score += 0.25;
+    else if (match_str(t, dm->end, "印发"))
+        score += 0.2;
+    if (t->n_lines > 3 && li * 3 >= t->n_lines * 2)
+        score += 0.1;
+    return score > 0.97 ? 0.97 : score;
+}
+
+void dg_extract_date(const char *text, size_t len, dg_field *out, int *year, int *month, int *day)
+{
+    field_clear(out);
+    *year = *month = *day = 0;
+    cp_text t;
+    if (!text || !cp_text_init(&t, text, len))
+        return;
+    double best = -1;
+    date_match win = {0};
+    for (size_t i = 0; i < t.n; i++) {
+        date_match dm;
+        if (!parse_date_at(&t, i, &dm))
+            continue;
+        double score = date_candidate_score(&t, &dm);
+        if (score >= best) { /* ties go to the later date: the signature */
+            best = score;
+            win = dm;
+        }
+        i = dm.end - 1;
+    }
+    if (best >= 0) {
+        field_set(out, &t, win.start, win.end, best);
+        snprintf(out->value, sizeof out->value, "%04d-%02d-%02d", win.y, win.m, win.d);
+        *year = win.y;
+        *month = win.m;
+        *day = win.d;
+    }
+    cp_text_free(&t);
+}
+
+int dg_parse_date(const char *s, size_t len, int *year, int *month, int *day)
+{
+    cp_text t;
+    if (!s || !cp_text_init(&t, s, len))
+        return 0;
+    size_t i = skip_spaces(&t, 0);
+    date_match dm;
+    int ok = i < t.n && parse_date_at(&t, i, &dm) && skip_spaces(&t, dm.end) == t.n;
+    if (ok) {
+        *year = dm.y;
+        *month = dm.m;
+        *day = dm.d;
+    }
+    cp_text_free(&t);
+    return ok;
+}
+
+int dg_formation_year(const char *iso_date)
+{
+    if (!iso_date || strlen(iso_date) < 10 || iso_date[4] != '-' || iso_date[7] != '-')
+        return 0;
+    int y = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!isdigit((unsigned char)iso_date[i]))
+            return 0;
+        y = y * 10 + (iso_date[i] - '0');
+    }
+    int m = atoi(iso_date + 5), d = atoi(iso_date + 8);
+    return valid_date(y, m, d) ? y : 0;
+}
+
+/* ---- document numbers ------------------------------------------------------------------ */
+
+static int is_open_bracket(uint32_t c)
+{
+    return c == 0x3014 || c == '[' || c == '(' || c == 0xFF08 || c == 0x3010 || c == 0x3016 ||
+           c == 0xFF3B;
+}
+
+static int is_close_bracket(uint32_t c)
+{
+    return c == 0x3015 || c == ']' || c == ')' || c == 0xFF09 || c == 0x3011 || c == 0x3017 ||
+           c == 0xFF3D;
+}
+
+typedef struct number_match {
+    size_t start, end;      /* whole match, prefix included */
+    size_t prefix_start;    /* first code point of the issuer's prefix */
+    int year, serial;
+    uint32_t hao; /* 号 or 號, kept in the record's own script */
+} number_match;
+
+static const char *const citation_verbs[] = {"根据", "按照", "依据", "依照", "见", NULL};
+
+/* Walks back over the issuer prefix (Han characters, e.g. 校办, 浙教办) before the bracket. */
+static size_t prefix_start_before(const cp_text *t, size_t bracket)
+{
+    size_t s = bracket;
+    while (s > 0 && is_space(t->cp[s - 1]) && bracket - s < 2)
+        s--;
+    size_t e = s;
+    while (s > 0 && is_han(t->cp[s - 1]) && e - s < 10)
+        s--;
+    size_t used;
+    if (s < e && starts_with_any(t, s, citation_verbs, &used) && s + used < e)
+        s += used;
+    return s < e ? s : bracket;
+}
+
+static int parse_doc_number_at(const cp_text *t, size_t i, number_match *out)
+{
+    if (!is_open_bracket(t->cp[i]))
+        return 0;
+    int year, serial;
+    size_t k = skip_spaces(t, i + 1);
+    size_t got = read_year(t, k, &year);
+    if (!got || year < 1949 || year > 2100)
+        return 0;
+    k = skip_spaces(t, k + got);
+    if (k >= t->n || !is_close_bracket(t->cp[k]))
+        return 0;
+    k = skip_spaces(t, k + 1);
+    if (k < t->n && t->cp[k] == 0x7B2C) /* 第 */
+        k = skip_spaces(t, k + 1);
+    got = read_number(t, k, 5, &serial);
+    if (!got)
+        return 0;
+    k = skip_spaces(t, k + got);
+    if (k >= t->n || !is_hao(t->cp[k]))
+        return 0;
+    size_t ps = prefix_start_before(t, i);
+    if (ps == i)
+        return 0; /* a bare 〔2024〕12号 has no issuer: most likely a fragment */
+    *out = (number_match){ps, k + 1, ps, year, serial, t->cp[k]};
+    return 1;
+}
+
+/* Inside 《》 or () right after 见/根据, a number cites another document. */
+static int looks_cited(const cp_text *t, const number_match *nm)
+{
+    size_t s = nm->prefix_start;
+    if (s > 0 && (t->cp[s - 1] == '(' || t->cp[s - 1] == 0xFF08 || t->cp[s - 1] == 0x300B))
+        return 1;
+    size_t li = line_of(t, s);
+    return t->lines[li].end > nm->end + 2 && s > t->lines[li].start + 2;
+}
+
+void dg_extract_doc_number(const char *text, size_t len, dg_field *out)
+{
+    field_clear(out);
+    cp_text t;
+    if (!text || !cp_text_init(&t, text, len))
+        return;
+    double best = 0;
+    number_match win = {0};
+    for (size_t i = 0; i < t.n; i++) {
+        number_match nm;
+        if (!parse_doc_number_at(&t, i, &nm))
+            continue;
+        double score = looks_cited(&t, &nm) ? 0.5 : 0.8;
+        if (line_of(&t, nm.start) < 8)
+            score += 0.15;
+        if (score > best) { /* ties go to the earlier: the header precedes citations */
+            best = score;
+            win = nm;
+        }
+    }
+    if (best > 0) {
+        field_set(out, &t, win.start, win.end, best);
+        size_t n = 0;
+        for (size_t i = win.prefix_start; i < win.end && t.cp[i] && is_han(t.cp[i]); i++)
+            append_utf8(out->value, sizeof out->value, &n, t.cp[i]);
+        char tail[64];
+        snprintf(tail, sizeof tail, "\xe3\x80\x94%d\xe3\x80\x95%d", win.year,
+                 win.serial); /* 〔year〕serial */
+        if (n + strlen(tail) < sizeof out->value) {
+            memcpy(out->value + n, tail, strlen(tail) + 1);
+            n += strlen(tail);
+        }
+        append_utf8(out->value, sizeof out->value, &n, win.hao);
+    }
+    cp_text_free(&t);
+}
+
+/* ---- title ----------------------------------------------------------------------------- */
+
+static const char *const doc_kinds[] = {
+    "通知", "决定", "报告", "请示", "批复", "纪要", "方案", "意见", "办法", "规定", "制度",
+    "细则", "总结", "计划", "通报", "公告", "通告", "函", "预算", "决算", "合同", "协议",
+    "协议书", "清单", "记录", "登记表", "审批表", "申请表", "报销单", "汇总表", "明细表",
+    "简报", "章程", "安排", "规划", "要点", "名单", "说明", "公示", "报告单", "验收单",
+    "紀要", "決定", "報告", "請示", "批覆", "意見", "辦法", "規定", "細則", "總結", "計劃",
+    "預算", "決算", "協議", "協議書", "清單", "記錄", "審批表", "申請表", "報銷單", "匯總表",
+    "簡報", "規劃", "名單", "說明", "驗收單", NULL};
+
+/* Emits the line range as UTF-8, dropping OCR's stray spaces next to Han characters. */
+static void emit_compact(const cp_text *t, size_t s, size_t e, char *buf, size_t cap, size_t *n)
+{
+    for (size_t i = s; i < e; i++) {
+        uint32_t c = t->cp[i];
+        if (is_space(c)) {
+            if (i + 1 >= e || is_han(t->cp[i + 1]) || (*n > 0 && i > s && is_han(t->cp[i - 1])) ||
+                is_space(t->cp[i + 1]))
+                continue;
+            c = ' ';
+        }
+        append_utf8(buf, cap, n, c);
+    }
+}
+
+static int line_is_empty(const line_span *l)
+{
+    return l->end <= l->start;
+}
+
+static int line_ends_sentence(const cp_text *t, const line_span *l)
+{
+    uint32_t c = t->cp[l->end - 1];
+    return c == 0x3002 || c == '.' || c == 0xFF1B || c == ';' || c == ',' || c == 0xFF0C ||
+           c == 0xFF1A || c == ':';
+}
+
+static void title_from_lines(const cp_text *t, size_t first, size_t last, dg_field *out,
+                             double conf)
+{
+    size_t n = 0;
+    out->value[0] = '\0';
+    for (size_t li = first; li <= last; li++)
+        emit_compact(t, t->lines[li].start, t->lines[li].end, out->value, sizeof out->value, &n);
+    field_set(out, t, t->lines[first].start, t->lines[last].end, conf);
+}
+
+/* 关于……的通知, possibly wrapped over up to three lines. */
+static int title_about(const cp_text *t, dg_field *out)
+{
+    size_t limit = t->n_lines < 15 ? t->n_lines : 15;
+    for (size_t li = 0; li < limit; li++) {
+        const line_span *l = &t->lines[li];
+        if (line_is_empty(l) || (!match_str(t, l->start, "关于") && !match_str(t, l->start, "關於")))
+            continue;
+        size_t last = li;
+        /* Join the next line while the title is unfinished, or when the next line is the
+         * tail of a wrapped title: "关于寒假放假安排" + "的通知". */
+        while (last + 1 < t->n_lines && last < li + 2 && !line_is_empty(&t->lines[last + 1]) &&
+               t->lines[last + 1].end - t->lines[last + 1].start < 30 &&
+               (!ends_with_any(t, t->lines[li].start, t->lines[last].end, doc_kinds) ||
+                t->cp[t->lines[last + 1].start] == 0x7684)) /* 的 */
+            last++;
+        int complete = ends_with_any(t, t->lines[li].start, t->lines[last].end, doc_kinds);
+        if (!complete)
+            last = li;
+        if (line_ends_sentence(t, &t->lines[last]))
+            continue;
+        title_from_lines(t, li, last, out, complete ? 0.92 : 0.6);
+        return 1;
+    }
+    return 0;
+}
+
+static const char *const subject_labels[] = {"Subject:", "SUBJECT:", "Subject :", "Re:", "RE:",
+                                             "Title:", "标题：", "标题:", "主题：", "事由：",
+                                             NULL};
+
+static int title_labelled(const cp_text *t, dg_field *out)
+{
+    size_t limit = t->n_lines < 12 ? t->n_lines : 12;
+    for (size_t li = 0; li < limit; li++) {
+        const line_span *l = &t->lines[li];
+        size_t used;
+        if (line_is_empty(l) || !starts_with_any(t, l->start, subject_labels, &used))
+            continue;
+        size_t s = skip_spaces(t, l->start + used);
+        if (s >= l->end)
+            continue;
+        size_t n = 0;
+        out->value[0] = '\0';
+        emit_compact(t, s, l->end, out->value, sizeof out->value, &n);
+        field_set(out, t, s, l->end, 0.85);
+        return 1;
+    }
+    return 0;
+}
+
+static int is_header_noise(const cp_text *t, const line_span *l)
+{
+    static const char *const noise[] = {"To:", "From:", "Date:", "Ref", "CC:", "Cc:",
+                                        "No.", "Memo", "MEMO", "签发人", "編號", "编号", NULL};
+    size_t used;
+    if (starts_with_any(t, l->start, noise, &used))
+        return 1;
+    if (ends_with_any(t, l->start, l->end, (const char *const[]){"文件", NULL}))
+        return 1; /* 红头 "XX中学文件" is the issuer, not the title */
+    for (size_t i = l->start; i < l->end; i++) {
+        date_match dm;
+        number_match nm;
+        if (parse_date_at(t, i, &dm) || parse_doc_number_at(t, i, &nm))
+            return 1;
+    }
+    for (size_t i = l->start; i < l->end; i++)
+        if (match_str(t, i, "秘密") || match_str(t, i, "机密") || match_str(t, i, "绝密") ||
+            t->cp[i] == 0x2605)
+            return 1;
+    return 0;
+}
+
+static int title_heading(const cp_text *t, dg_field *out)
+{
+    size_t limit = t->n_lines < 10 ? t->n_lines : 10;
+    /* A short line naming a kind of document (会议纪要, 实施方案, 报销单) first. */
+    for (size_t li = 0; li < limit; li++) {
+        const line_span *l = &t->lines[li];
+        if (line_is_empty(l) || l->end - l->start > 40 || line_ends_sentence(t, l) ||
+            is_header_noise(t, l))
+            continue;
+        if (ends_with_any(t, l->start, l->end, doc_kinds)) {
+            title_from_lines(t, li, li, out, 0.75);
+            return 1;
+        }
+    }
+    for (size_t li = 0, seen = 0; li < t->n_lines && seen < 5; li++) {
+        const line_span *l = &t->lines[li];
+        if (line_is_empty(l))
+            continue;
+        seen++;
+        if (l->end - l->start > 80 || line_ends_sentence(t, l) || is_header_noise(t, l))
+            continue;
+        title_from_lines(t, li, li, out, 0.5);
+        return 1;
+    }
+    return 0;
+}
+
+void dg_extract_title(const char *text, size_t len, dg_field *out)
+{
+    field_clear(out);
+    cp_text t;
+    if (!text || !cp_text_init(&t, text, len))
+        return;
+    if (!title_about(&t, out) && !title_labelled(&t, out))
+        title_heading(&t, out);
+    cp_text_free(&t);
+}
+
+/* ---- issuing department ---------------------------------------------------------------- */
+
+static const char *const dept_suffixes[] = {
+    "办公室", "处", "科", "部", "室", "中心", "委员会", "工会", "团委", "党委", "党支部",
+    "教研组", "年级组", "组", "图书馆", "学校", "中学", "小学", "大学", "学院", "幼儿园",
+    "辦公室", "處", "委員會", "組", "團委", "黨委", "圖書館", "學校", "學院", "中學", "小學",
+    "大學", NULL};
+
+static const char *const dept_suffixes_en[] = {
+    "Office", "Department", "Dept.", "Committee", "Division", "Centre", "Center", "Board",
+    "Bureau", "Union", "Council", "School", "College", "Library", "Team", "Section", NULL};
+
+static const char *const dept_labels[] = {
+    "From:", "Issued by:", "Department:", "Prepared by:", "发文单位：", "发文单位:",
+    "部门：", "部门:", "申请部门：", "申请部门:", "经办部门：", "经办部门:", "单位：",
+    "單位：", "部門：", "报送单位：", "承办部门：", NULL};
+
+static int looks_like_department(const cp_text *t, size_t s, size_t e)
+{
+    if (e <= s || e - s > 30)
+        return 0;
+    if (is_han(t->cp[s]))
+        return ends_with_any(t, s, e, dept_suffixes) && e - s <= 20;
+    if (t->cp[s] < 0x80 && isupper((int)t->cp[s]) && !line_ends_sentence(t, &(line_span){s, e}))
+        return ends_with_any(t, s, e, dept_suffixes_en) || match_str(t, s, "Office of");
+    return 0;
+}
+
+static void department_set(const cp_text *t, size_t s, size_t e, dg_field *out, double conf)
+{
+    size_t n = 0;
+    out->value[0] = '\0';
+    emit_compact(t, s, e, out->value, sizeof out->value, &n);
+    field_set(out, t, s, e, conf);
+}
+
+static int has_colon(const cp_text *t, size_t s, size_t e)
+{
+    for (size_t i = s; i < e; i++)
+        if (t->cp[i] == ':' || t->cp[i] == 0xFF1A)
+            return 1;
+    return 0;
+}
+
+/* The signature block: the last lines, a department alone or just before the date. */
+static int department_signature(const cp_text *t, dg_field *out)
+{
+    size_t seen = 0;
+    for (size_t li = t->n_lines; li-- > 0 && seen < 4;) {
+        const line_span *l = &t->lines[li];
+        if (line_is_empty(l))
+            continue;
+        seen++;
+        size_t e = l->end;
+        for (size_t i = l->start; i < l->end; i++) {
+            date_match dm;
+            if (parse_date_at(t, i, &dm)) {
+                e = i;
+                break;
+            }
+        }
+        while (e > l->start && is_space(t->cp[e - 1]))
+            e--;
+        if (has_colon(t, l->start, e))
+            continue; /* "From: …", "Date: …": labelled lines are handled by label */
+        if (looks_like_department(t, l->start, e)) {
+            department_set(t, l->start, e, out, 0.85);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int department_labelled(const cp_text *t, dg_field *out)
+{
+    for (size_t li = 0; li < t->n_lines; li++) {
+        const line_span *l = &t->lines[li];
+        size_t used;
+        if (line_is_empty(l) || !starts_with_any(t, l->start, dept_labels, &used))
+            continue;
+        size_t s = skip_spaces(t, l->start + used), e = l->end;
+        for (size_t i = s; i < e; i++) /* "From: Finance Office, Room 201" keeps the name */
+            if (t->cp[i] == ',' || t->cp[i] == 0xFF0C || t->cp[i] == ';' || t->cp[i] == 0xFF1B ||
+                t->cp[i] == 0x3001 || (is_space(t->cp[i]) && is_han(t->cp[s])))
+                e = i;
+        if (e > s && e - s <= 30) {
+            department_set(t, s, e, out, 0.8);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int department_header(const cp_text *t, dg_field *out)
+{
+    for (size_t li = 0, seen = 0; li < t->n_lines && seen < 3; li++) {
+        const line_span *l = &t->lines[li];
+        if (line_is_empty(l))
+            continue;
+        seen++;
+        size_t e = l->end;
+        if (ends_with_any(t, l->start, e, (const char *const[]){"文件", NULL}))
+            e -= 2;
+        if (looks_like_department(t, l->start, e)) {
+            department_set(t, l->start, e, out, 0.7);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void dg_extract_department(const char *text, size_t len, dg_field *out)
+{
+    field_clear(out);
+    cp_text t;
+    if (!text || !cp_text_init(&t, text, len))
+        return;
+    if (!department_labelled(&t, out) && !department_signature(&t, out))
+        department_header(&t, out);
+    cp_text_free(&t);
+}
+
+/* ---- secrecy --------------------------------------------------------------------------- */
+
+static int is_star(uint32_t c)
+{
+    return c == 0x2605 || c == 0x2606 || c == '*' || c == 0x2736 || c == 0x272A;
+}
+
+static dg_secrecy_level secrecy_word_at(const cp_text *t, size_t i)
+{
+    if (match_str(t, i, "绝密") || match_str(t, i, "絕密"))
+        return DG_SECRECY_TOP_SECRET;
+    if (match_str(t, i, "机密") || match_str(t, i, "機密"))
+        return DG_SECRECY_CONFIDENTIAL;
+    if (match_str(t, i, "秘密"))
+        return DG_SECRECY_SECRET;
+    return DG_SECRECY_NONE;
+}
+
+/* "5年", "10 年", "五年", "十年" after the star; returns code points used. */
+static size_t read_period(const cp_text *t, size_t k, int *years)
+{
+    size_t s = skip_spaces(t, k);
+    size_t got = read_number(t, s, 2, years);
+    if (!got)
+        got = read_cn_number(t, s, years);
+    if (!got)
+        return 0;
+    size_t e = skip_spaces(t, s + got);
+    if (e < t->n && t->cp[e] == 0x5E74)
+        return e + 1 - k;
+    return 0;
+}
+
+typedef struct secrecy_match {
+    dg_secrecy_level level;
+    int years;
+    size_t start, end;
+    double confidence;
+} secrecy_match;
+
+static int secrecy_at(const cp_text *t, size_t i, size_t li, secrecy_match *out)
+{
+    dg_secrecy_level level = secrecy_word_at(t, i);
+    if (level == DG_SECRECY_NONE)
+        return 0;
+    size_t k = skip_spaces(t, i + 2);
+    int star = k < t->n && is_star(t->cp[k]);
+    int years = 0;
+    if (star) {
+        k++;
+        size_t used = read_period(t, k, &years);
+        k += used;
+    }
+    const line_span *l = &t->lines[li];
+    /* Without a star, only a short header line that is just the mark counts: 秘密 in a
+     * sentence ("保守国家秘密") is not a marking. */
+    if (!star && (li >= 8 || l->end - l->start > 12 || i > l->start + 2))
+        return 0;
+    *out = (secrecy_match){level, years, i, star ? k : i + 2, star ? 0.95 : 0.8};
+    return 1;
+}
+
+/* "保密期限：5年" or "期限：10年" on a nearby header line gives the period separately. */
+static int period_nearby(const cp_text *t, size_t li, int *years)
+{
+    for (size_t j = li; j < t->n_lines && j < li + 3; j++) {
+        const line_span *l = &t->lines[j];
+        for (size_t i = l->start; i + 2 < l->end; i++) {
+            if (!match_str(t, i, "期限"))
+                continue;
+            size_t k = skip_spaces(t, i + 2);
+            if (k < l->end && (t->cp[k] == ':' || t->cp[k] == 0xFF1A))
+                k++;
+            if (read_period(t, k, years))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int internal_mark(const cp_text *t, secrecy_match *out)
+{
+    static const char *const marks[] = {"内部资料", "内部文件", "内部", "內部",
+                                        "For internal use only", "FOR INTERNAL USE ONLY",
+                                        "Internal", "INTERNAL", NULL};
+    for (size_t li = 0; li < t->n_lines && li < 8; li++) {
+        const line_span *l = &t->lines[li];
+        size_t used;
+        if (line_is_empty(l) || !starts_with_any(t, l->start, marks, &used))
+            continue;
+        size_t rest = skip_spaces(t, l->start + used);
+        if (rest < l->end && is_star(t->cp[rest]))
+            rest = l->end;
+        if (l->end - l->start <= 24 && (rest >= l->end || l->end - rest < 8)) {
+            *out = (secrecy_match){DG_SECRECY_INTERNAL, 0, l->start, l->start + used, 0.7};
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void dg_extract_secrecy(const char *text, size_t len, dg_field *out, dg_secrecy_level *level,
+                        int *years)
+{
+    field_clear(out);
+    *level = DG_SECRECY_NONE;
+    *years = 0;
+    cp_text t;
+    if (!text || !cp_text_init(&t, text, len))
+        return;
+    secrecy_match best = {0};
+    for (size_t i = 0; i < t.n; i++) {
+        secrecy_match sm;
+        size_t li = line_of(&t, i);
+        if (!secrecy_at(&t, i, li, &sm))
+            continue;
+        if (!sm.years)
+            period_nearby(&t, li, &sm.years);
+        if (sm.level > best.level || (sm.level == best.level && sm.confidence > best.confidence))
+            best = sm;
+    }
+    if (best.level == DG_SECRECY_NONE)
+        internal_mark(&t, &best);
+    if (best.level != DG_SECRECY_NONE) {
+        static const char *const words[] = {"", "内部", "秘密", "机密", "绝密"};
+        field_set(out, &t, best.start, best.end, best.confidence);
+        if (best.years)
+            snprintf(out->value, sizeof out->value, "%s\xe2\x98\x85%d\xe5\xb9\xb4",
+                     words[best.level], best.years); /* ★ N 年 */
+        else
+            snprintf(out->value, sizeof out->value, "%s", words[best.level]);
+        *level = best.level;
+        *years = best.years;
+    }
+    cp_text_free(&t);
+}
+
+int dg_secrecy_access_level(dg_secrecy_level level)
+{
+    switch (level) {
+    case DG_SECRECY_INTERNAL:
+        return 1;
+    case DG_SECRECY_SECRET:
+        return 3;
+    case DG_SECRECY_CONFIDENTIAL:
+    case DG_SECRECY_TOP_SECRET:
+        return 4;
+    default:
+        return 0;
+    }
+}
+
+int dg_secrecy_default_years(dg_secrecy_level level)
+{
+    switch (level) {
+    case DG_SECRECY_SECRET:
+        return 10;
+    case DG_SECRECY_CONFIDENTIAL:
+        return 20;
+    case DG_SECRECY_TOP_SECRET:
+        return 30;
+    default:
+        return 0;
+    }
+}
+
+const char *dg_secrecy_name(dg_secrecy_level level)
+{
+    static const char *const names[] = {"none", "internal", "secret", "confidential",
+                                        "top_secret"};
+    return (unsigned)level <= DG_SECRECY_TOP_SECRET ? names[level] : "none";
+}
+
+/* ---- everything ------------------------------------------------------------------------ */
+
+dg_status dg_extract_metadata(const char *text, size_t len, dg_metadata *out, dg_error *err)
+{
+    if (!out || (!text && len))
+        return dg_error_set(err, DG_ERR_USAGE, "metadata extraction: no text or no output");
+    memset(out, 0, sizeof *out);
+    if (!text)
+        return DG_OK;
+    dg_extract_date(text, len, &out->date, &out->year, &out->month, &out->day);
+    dg_extract_doc_number(text, len, &out->doc_number);
+    dg_extract_title(text, len, &out->title);
+    dg_extract_department(text, len, &out->department);
+    dg_extract_secrecy(text, len, &out->secrecy, &out->secrecy_level, &out->secrecy_years);
+    return DG_OK;
+}
