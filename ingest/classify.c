@@ -33,7 +33,7 @@ static const struct {
 
 static const struct {
     const char *name, *label;
-    dg_category category;
+    dg_class category;
 } record_types[DG_TYPE_COUNT] = {
     {"regulation", "规章制度", DG_CATEGORY_ADMINISTRATIVE},
     {"minutes", "会议纪要", DG_CATEGORY_ADMINISTRATIVE},
@@ -61,29 +61,29 @@ static const struct {
     {"photo", "照片", DG_CATEGORY_ACTIVITY},
 };
 
-const char *dg_category_name(dg_category c)
+const char *dg_class_name(dg_class c)
 {
     return c >= 0 && c < DG_CATEGORY_COUNT ? categories[c].name : NULL;
 }
 
-const char *dg_category_code(dg_category c)
+const char *dg_class_code(dg_class c)
 {
     return c >= 0 && c < DG_CATEGORY_COUNT ? categories[c].code : NULL;
 }
 
-const char *dg_category_label(dg_category c)
+const char *dg_class_label(dg_class c)
 {
     return c >= 0 && c < DG_CATEGORY_COUNT ? categories[c].label : NULL;
 }
 
-dg_category dg_category_from_string(const char *s)
+dg_class dg_category_from_string(const char *s)
 {
     if (!s)
         return DG_CATEGORY_UNKNOWN;
     for (int c = 0; c < DG_CATEGORY_COUNT; c++)
         if (strcasecmp(s, categories[c].name) == 0 || strcasecmp(s, categories[c].code) == 0 ||
             strcmp(s, categories[c].label) == 0)
-            return (dg_category)c;
+            return (dg_class)c;
     return DG_CATEGORY_UNKNOWN;
 }
 
@@ -97,7 +97,7 @@ const char *dg_record_type_label(dg_record_type t)
     return t >= 0 && t < DG_TYPE_COUNT ? record_types[t].label : NULL;
 }
 
-dg_category dg_record_type_category(dg_record_type t)
+dg_class dg_record_type_category(dg_record_type t)
 {
     return t >= 0 && t < DG_TYPE_COUNT ? record_types[t].category : DG_CATEGORY_UNKNOWN;
 }
@@ -127,7 +127,7 @@ dg_record_type dg_record_type_from_string(const char *s)
 #define HD DG_CATEGORY_ACTIVITY
 static const struct {
     const char *pattern;
-    dg_category category;
+    dg_class category;
     dg_record_type type;
     double weight;
 } default_rules[] = {
@@ -578,19 +578,19 @@ void dg_classifier_free(dg_classifier *c)
 
 /* ---- training -------------------------------------------------------------------------- */
 
-static dg_status check_labels(dg_category category, dg_record_type type, dg_error *err)
+static dg_status check_labels(dg_class category, dg_record_type type, dg_error *err)
 {
     if (category < 0 || category >= DG_CATEGORY_COUNT)
         return dg_error_set(err, DG_ERR_USAGE, "classifier: no such category (%d)", category);
     if (type != DG_TYPE_UNKNOWN && dg_record_type_category(type) != category)
         return dg_error_set(err, DG_ERR_USAGE, "classifier: type %s is not in category %s",
                             dg_record_type_name(type) ? dg_record_type_name(type) : "?",
-                            dg_category_name(category));
+                            dg_class_name(category));
     return DG_OK;
 }
 
 static dg_status train_weighted(dg_classifier *c, const char *text, size_t len,
-                                dg_category category, dg_record_type type, uint32_t weight,
+                                dg_class category, dg_record_type type, uint32_t weight,
                                 dg_error *err)
 {
     dg_status st = check_labels(category, type, err);
@@ -628,13 +628,13 @@ static dg_status train_weighted(dg_classifier *c, const char *text, size_t len,
 }
 
 dg_status dg_classifier_train(dg_classifier *c, const char *text, size_t len,
-                              dg_category category, dg_record_type type, dg_error *err)
+                              dg_class category, dg_record_type type, dg_error *err)
 {
     return train_weighted(c, text, len, category, type, 1, err);
 }
 
 dg_status dg_classifier_learn(dg_classifier *c, const char *text, size_t len,
-                              dg_category category, dg_record_type type, dg_error *err)
+                              dg_class category, dg_record_type type, dg_error *err)
 {
     return train_weighted(c, text, len, category, type, DG_CLASSIFY_LEARN_WEIGHT, err);
 }
@@ -654,7 +654,7 @@ static dg_status train_json_line(dg_classifier *c, const char *line, size_t len,
     const char *cat = json_string_value(json_object_get(obj, "category"));
     const char *type = json_string_value(json_object_get(obj, "type"));
     dg_status st = DG_OK;
-    dg_category category = dg_category_from_string(cat);
+    dg_class category = dg_category_from_string(cat);
     dg_record_type rtype = dg_record_type_from_string(type);
     if (!text)
         st = dg_error_set(err, DG_ERR_BAD_INPUT, "no \"text\" string");
@@ -718,7 +718,7 @@ static dg_status refresh_cache(dg_classifier *c, dg_error *err)
     for (int k = 0; k < DG_CATEGORY_COUNT; k++)
         c->log_prior[k] = log(((double)c->docs[k] + 1) / ((double)total + DG_CATEGORY_COUNT));
     for (int t = 0; t < DG_TYPE_COUNT; t++) {
-        dg_category cat = record_types[t].category;
+        dg_class cat = record_types[t].category;
         uint64_t in_cat = 0;
         int n_types = 0;
         for (int u = 0; u < DG_TYPE_COUNT; u++)
@@ -887,7 +887,7 @@ static void decide(const dg_classifier *c, const known *kn, const double *score,
         if (prob[k] > prob[best])
             best = k;
     }
-    out->category = (dg_category)best;
+    out->category = (dg_class)best;
     out->category_confidence = prob[best];
 
     int set[DG_TYPE_COUNT], n_set = 0;
@@ -979,7 +979,7 @@ static dg_status normalise_pattern(dg_classifier *c, const char *pattern, char *
     return DG_OK;
 }
 
-static long rule_find(const dg_classifier *c, const char *pattern, dg_category category,
+static long rule_find(const dg_classifier *c, const char *pattern, dg_class category,
                       dg_record_type type)
 {
     for (size_t i = 0; i < c->n_rules; i++)
@@ -989,7 +989,7 @@ static long rule_find(const dg_classifier *c, const char *pattern, dg_category c
     return -1;
 }
 
-dg_status dg_classifier_add_rule(dg_classifier *c, const char *pattern, dg_category category,
+dg_status dg_classifier_add_rule(dg_classifier *c, const char *pattern, dg_class category,
                                  dg_record_type type, double weight, dg_error *err)
 {
     dg_status st = check_labels(category, type, err);
@@ -1022,7 +1022,7 @@ dg_status dg_classifier_add_rule(dg_classifier *c, const char *pattern, dg_categ
 }
 
 dg_status dg_classifier_remove_rule(dg_classifier *c, const char *pattern,
-                                    dg_category category, dg_record_type type, dg_error *err)
+                                    dg_class category, dg_record_type type, dg_error *err)
 {
     char norm[DG_RULE_PATTERN_MAX];
     dg_status st = normalise_pattern(c, pattern, norm, err);
@@ -1031,7 +1031,7 @@ dg_status dg_classifier_remove_rule(dg_classifier *c, const char *pattern,
     long at = rule_find(c, norm, category, type);
     if (at < 0)
         return dg_error_set(err, DG_ERR_NOT_FOUND, "classifier rule \"%s\" (%s/%s): no such rule",
-                            pattern, dg_category_name(category) ? dg_category_name(category) : "?",
+                            pattern, dg_class_name(category) ? dg_class_name(category) : "?",
                             type == DG_TYPE_UNKNOWN ? "-" : dg_record_type_name(type));
     memmove(&c->rules[at], &c->rules[at + 1], (c->n_rules - (size_t)at - 1) * sizeof *c->rules);
     c->n_rules--;
@@ -1253,7 +1253,7 @@ dg_status dg_classifier_save_rules(const dg_classifier *c, char **out, dg_error 
     sb_printf(&b, "dangan-rules 1\n");
     for (size_t i = 0; i < c->n_rules; i++) {
         const dg_rule *r = &c->rules[i];
-        sb_printf(&b, "%.17g\t%s\t%s\t%s\n", r->weight, dg_category_name(r->category),
+        sb_printf(&b, "%.17g\t%s\t%s\t%s\n", r->weight, dg_class_name(r->category),
                   r->type == DG_TYPE_UNKNOWN ? "-" : dg_record_type_name(r->type), r->pattern);
     }
     return sb_finish(&b, out, NULL, err);
@@ -1273,7 +1273,7 @@ static dg_status parse_rule_line(dg_classifier *c, char *line, dg_error *err)
     double weight = strtod(fields[0], &end);
     if (*end || end == fields[0])
         return dg_error_set(err, DG_ERR_CORRUPT, "bad weight \"%s\"", fields[0]);
-    dg_category cat = dg_category_from_string(fields[1]);
+    dg_class cat = dg_category_from_string(fields[1]);
     dg_record_type type = strcmp(fields[2], "-") == 0 ? DG_TYPE_UNKNOWN
                                                       : dg_record_type_from_string(fields[2]);
     if (cat == DG_CATEGORY_UNKNOWN || (type == DG_TYPE_UNKNOWN && strcmp(fields[2], "-") != 0))
@@ -1329,8 +1329,8 @@ static void explain_feature_list(strbuf *b, const dg_feature_weight *top, size_t
 dg_status dg_classification_explain(const dg_classification *r, char **out, dg_error *err)
 {
     strbuf b = {0};
-    sb_printf(&b, "category: %s %s (%s), p=%.3f\n", dg_category_code(r->category),
-              dg_category_name(r->category), dg_category_label(r->category),
+    sb_printf(&b, "category: %s %s (%s), p=%.3f\n", dg_class_code(r->category),
+              dg_class_name(r->category), dg_class_label(r->category),
               r->category_confidence);
     sb_printf(&b, "type: %s (%s), p=%.3f within the category\n", dg_record_type_name(r->type),
               dg_record_type_label(r->type), r->type_confidence);
@@ -1338,18 +1338,18 @@ dg_status dg_classification_explain(const dg_classification *r, char **out, dg_e
               r->confidence < DG_CLASSIFY_REVIEW_THRESHOLD ? " (below the default review threshold)" : "");
     sb_printf(&b, "probabilities:");
     for (int k = 0; k < DG_CATEGORY_COUNT; k++)
-        sb_printf(&b, " %s=%.3f", dg_category_code((dg_category)k), r->category_probability[k]);
+        sb_printf(&b, " %s=%.3f", dg_class_code((dg_class)k), r->category_probability[k]);
     sb_printf(&b, "\nrules fired (%zu):\n", r->n_rule_hits);
     for (size_t i = 0; i < r->n_rule_hits; i++) {
         const dg_rule *rule = &r->rule_hits[i].rule;
         sb_printf(&b, "  \"%s\" -> %s/%s weight %g%s\n", rule->pattern,
-                  dg_category_code(rule->category),
+                  dg_class_code(rule->category),
                   rule->type == DG_TYPE_UNKNOWN ? "-" : dg_record_type_name(rule->type),
                   rule->weight, r->rule_hits[i].in_heading ? " (in heading, x2)" : "");
     }
     sb_printf(&b, "model features: %zu distinct, %zu known\n", r->n_features, r->n_known_features);
     for (int k = 0; k < DG_CATEGORY_COUNT; k++) {
-        sb_printf(&b, "  %s:", dg_category_code((dg_category)k));
+        sb_printf(&b, "  %s:", dg_class_code((dg_class)k));
         explain_feature_list(&b, r->top_features[k], r->n_top_features[k]);
     }
     sb_printf(&b, "  type %s:", dg_record_type_name(r->type));

@@ -41,7 +41,7 @@
 
 /* ---- the taxonomy ---------------------------------------------------------------------- */
 
-typedef enum dg_category {
+typedef enum dg_class {
     DG_CATEGORY_UNKNOWN = -1,
     DG_CATEGORY_ADMINISTRATIVE = 0, /* XZ 行政管理类 */
     DG_CATEGORY_PERSONNEL,          /* RS 人事类 */
@@ -49,7 +49,7 @@ typedef enum dg_category {
     DG_CATEGORY_ASSET,              /* ZC 资产类 */
     DG_CATEGORY_ACTIVITY,           /* HD 活动类 */
     DG_CATEGORY_COUNT
-} dg_category;
+} dg_class;
 
 typedef enum dg_record_type {
     DG_TYPE_UNKNOWN = -1,
@@ -67,20 +67,20 @@ typedef enum dg_record_type {
 } dg_record_type;
 
 /* "administrative", "personnel", "finance", "asset", "activity"; NULL when out of range. */
-const char *dg_category_name(dg_category category);
+const char *dg_class_name(dg_class category);
 /* "XZ", "RS", "CW", "ZC", "HD" (dangan's default codes); NULL when out of range. */
-const char *dg_category_code(dg_category category);
+const char *dg_class_code(dg_class category);
 /* "行政管理类", "人事类", "财务类", "资产类", "活动类"; NULL when out of range. */
-const char *dg_category_label(dg_category category);
+const char *dg_class_label(dg_class category);
 /* Accepts the name, the code or the label, any ASCII case; DG_CATEGORY_UNKNOWN if none. */
-dg_category dg_category_from_string(const char *s);
+dg_class dg_category_from_string(const char *s);
 
 /* "regulation", "minutes", …, "transfer" (asset), …, "photo"; NULL when out of range. */
 const char *dg_record_type_name(dg_record_type type);
 /* "规章制度", "会议纪要", …; NULL when out of range. */
 const char *dg_record_type_label(dg_record_type type);
 /* The category a record type belongs to; DG_CATEGORY_UNKNOWN when out of range. */
-dg_category dg_record_type_category(dg_record_type type);
+dg_class dg_record_type_category(dg_record_type type);
 /* Accepts the name or the label; DG_TYPE_UNKNOWN if none. */
 dg_record_type dg_record_type_from_string(const char *s);
 
@@ -99,7 +99,7 @@ dg_record_type dg_record_type_from_string(const char *s);
 
 typedef struct dg_rule {
     char pattern[DG_RULE_PATTERN_MAX]; /* folded, lowercased; a trailing '*' = word prefix */
-    dg_category category;
+    dg_class category;
     dg_record_type type; /* DG_TYPE_UNKNOWN: the rule speaks for the category only */
     double weight;       /* added to the class score per hit; may be negative */
 } dg_rule;
@@ -115,7 +115,7 @@ typedef struct dg_feature_weight {
 } dg_feature_weight;
 
 typedef struct dg_classification {
-    dg_category category;
+    dg_class category;
     dg_record_type type;
     double confidence;          /* P(category) * P(type | category), in [0,1] */
     double category_confidence; /* P(category) */
@@ -160,14 +160,14 @@ dg_status dg_classifier_classify(dg_classifier *c, const char *text, size_t len,
  * then left alone); if it is given it must belong to category.
  */
 dg_status dg_classifier_train(dg_classifier *c, const char *text, size_t len,
-                              dg_category category, dg_record_type type, dg_error *err);
+                              dg_class category, dg_record_type type, dg_error *err);
 
 /*
  * Learns from the archivist's confirmation or correction: the same as training with
  * weight DG_CLASSIFY_LEARN_WEIGHT, so one correction moves similar records.
  */
 dg_status dg_classifier_learn(dg_classifier *c, const char *text, size_t len,
-                              dg_category category, dg_record_type type, dg_error *err);
+                              dg_class category, dg_record_type type, dg_error *err);
 
 /*
  * Trains from JSON Lines held in memory: one object per line with "text", "category"
@@ -203,13 +203,13 @@ dg_status dg_classifier_load_model(dg_classifier *c, const char *data, size_t le
  * exists (same pattern, category, type) replaces its weight. DG_ERR_USAGE for an empty or
  * over-long pattern, one with a tab or newline, or a type outside its category.
  */
-dg_status dg_classifier_add_rule(dg_classifier *c, const char *pattern, dg_category category,
+dg_status dg_classifier_add_rule(dg_classifier *c, const char *pattern, dg_class category,
                                  dg_record_type type, double weight, dg_error *err);
 
 /* Removes the rule with this pattern (folded like add), category and type;
  * DG_ERR_NOT_FOUND when there is none. */
 dg_status dg_classifier_remove_rule(dg_classifier *c, const char *pattern,
-                                    dg_category category, dg_record_type type, dg_error *err);
+                                    dg_class category, dg_record_type type, dg_error *err);
 
 /* The rules in order of addition; i < dg_classifier_rule_count(). */
 size_t dg_classifier_rule_count(const dg_classifier *c);

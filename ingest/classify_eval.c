@@ -41,7 +41,7 @@ static dg_status score_record(dg_classifier *c, const labelled *l, dg_eval_repor
     dg_status st = dg_classifier_classify(c, l->text, len, &cl, err);
     if (st != DG_OK)
         return st;
-    dg_category truth = dg_category_from_string(l->category);
+    dg_class truth = dg_category_from_string(l->category);
     r->records++;
     r->support[truth]++;
     r->confusion[truth][cl.category]++;
@@ -192,15 +192,15 @@ dg_status dg_eval_report_format(const dg_eval_report *r, char **out, dg_error *e
         r->numbered);
     ADD("\ncategory         support precision  recall\n");
     for (int k = 0; k < DG_CATEGORY_COUNT; k++)
-        ADD("%s %-14s %7zu %8.1f%% %6.1f%%\n", dg_category_code((dg_category)k),
-            dg_category_name((dg_category)k), r->support[k], 100 * r->precision[k],
+        ADD("%s %-14s %7zu %8.1f%% %6.1f%%\n", dg_class_code((dg_class)k),
+            dg_class_name((dg_class)k), r->support[k], 100 * r->precision[k],
             100 * r->recall[k]);
     ADD("\nconfusion (rows true, columns predicted)\n      ");
     for (int k = 0; k < DG_CATEGORY_COUNT; k++)
-        ADD("%6s", dg_category_code((dg_category)k));
+        ADD("%6s", dg_class_code((dg_class)k));
     ADD("\n");
     for (int t = 0; t < DG_CATEGORY_COUNT; t++) {
-        ADD("  %s  ", dg_category_code((dg_category)t));
+        ADD("  %s  ", dg_class_code((dg_class)t));
         for (int k = 0; k < DG_CATEGORY_COUNT; k++)
             ADD("%6zu", r->confusion[t][k]);
         ADD("\n");

@@ -26,7 +26,7 @@ void dg_filer_close(dg_filer *filer);
 /* The decided metadata; input's strings point into the buffers here. */
 typedef struct dg_filing {
     dg_record_input input;
-    char title[512], date[16], doc_number[256], department[256], secrecy[128];
+    char title[512], date[512], doc_number[512], department[512], secrecy[512];
     char category[32], type[32];
 } dg_filing;
 

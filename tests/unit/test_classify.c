@@ -99,7 +99,7 @@ static void test_heldout_accuracy_at_least_90_and_every_recall_at_least_80_perce
     for (int k = 0; k < DG_CATEGORY_COUNT; k++) {
         assert_true(r.support[k] >= 20);
         if (r.recall[k] < 0.80)
-            fail_msg("recall of %s is %.2f", dg_category_name((dg_category)k), r.recall[k]);
+            fail_msg("recall of %s is %.2f", dg_class_name((dg_class)k), r.recall[k]);
     }
     assert_true(r.date_accuracy >= 0.95 && r.dated >= 100);
     assert_true(r.number_accuracy >= 0.95 && r.numbered >= 40);
@@ -125,7 +125,7 @@ static void test_one_correction_changes_the_class_of_a_similar_new_record(void *
     const char *similar = "图书借阅登记\n读者：李同学\n借阅图书：《西游记》1册\n"
                           "借出日期：5月8日，应还日期：6月8日\n管理员签字";
     dg_classification before = classify(c, similar);
-    dg_category target = before.category == DG_CATEGORY_ASSET ? DG_CATEGORY_ACTIVITY
+    dg_class target = before.category == DG_CATEGORY_ASSET ? DG_CATEGORY_ACTIVITY
                                                               : DG_CATEGORY_ASSET;
     dg_record_type type = target == DG_CATEGORY_ASSET ? DG_TYPE_ASSET_TRANSFER : DG_TYPE_PHOTO;
     dg_error err;
@@ -344,9 +344,9 @@ static void test_taxonomy_names_codes_and_labels_round_trip(void **state)
 {
     (void)state;
     for (int k = 0; k < DG_CATEGORY_COUNT; k++) {
-        assert_int_equal(dg_category_from_string(dg_category_name(k)), k);
-        assert_int_equal(dg_category_from_string(dg_category_code(k)), k);
-        assert_int_equal(dg_category_from_string(dg_category_label(k)), k);
+        assert_int_equal(dg_category_from_string(dg_class_name(k)), k);
+        assert_int_equal(dg_category_from_string(dg_class_code(k)), k);
+        assert_int_equal(dg_category_from_string(dg_class_label(k)), k);
     }
     for (int t = 0; t < DG_TYPE_COUNT; t++) {
         assert_int_equal(dg_record_type_from_string(dg_record_type_name(t)), t);
