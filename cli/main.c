@@ -12,10 +12,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../engine/archive.h"
 #include "../engine/user.h"
+#include "../ingest/ingest.h"
 #include "commands.h"
 #include "dispatch.h"
 #include "render.h"
@@ -81,11 +83,29 @@ static void on_wait(void *ctx, const char *message)
     fprintf(stderr, "dangan: %s...\n", message);
 }
 
-/* Progress on stderr, only for a person watching a terminal. */
+/* When long work started, for the rate and the time left. */
+typedef struct progress_state {
+    struct timespec start;
+    int started;
+} progress_state;
+
+/* Progress on stderr, only for a person watching a terminal (the caller checks). */
 static void on_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
 {
-    (void)ctx;
-    fprintf(stderr, "\r%s: %llu/%llu", what, (unsigned long long)done, (unsigned long long)total);
+    progress_state *p = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!p->started) {
+        p->start = now;
+        p->started = 1;
+    }
+    double elapsed = (double)(now.tv_sec - p->start.tv_sec) +
+                     (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+    double rate = elapsed > 0.5 ? (double)done / elapsed : 0;
+    fprintf(stderr, "\r\033[K%s: %llu/%llu", what, (unsigned long long)done,
+            (unsigned long long)total);
+    if (rate > 0 && done < total)
+        fprintf(stderr, ", %.1f/s, %.0f s left", rate, (double)(total - done) / rate);
     if (done >= total)
         fputc('\n', stderr);
     fflush(stderr);
@@ -170,8 +190,10 @@ static json_t *run_direct(const global_opts *g, json_t *request, const int *fds,
         dg_archive_close(archive);
         return dg_response_error(st, err.msg);
     }
+    progress_state progress = {0};
     dg_dispatch_io io = {.fds = fds, .n_fds = n_fds,
-                         .progress = isatty(STDERR_FILENO) ? on_progress : NULL};
+                         .progress = isatty(STDERR_FILENO) ? on_progress : NULL,
+                         .progress_ctx = &progress};
     json_t *response = dg_dispatch(archive, login, origin, request, &io);
     dg_archive_close(archive);
     return response;
@@ -212,6 +234,7 @@ int main(int argc, char **argv)
     raise_fd_limit();
     /* Tesseract's OpenMP threads inside each OCR worker would oversubscribe the cores. */
     setenv("OMP_THREAD_LIMIT", "1", 0);
+    dg_ingest_quiet_libraries();
     global_opts g = {0};
     if (!parse_globals(argc, argv, &g))
         return 8;

@@ -174,6 +174,18 @@ static dg_status store_quarantined_copy(dg_archive *archive, int64_t id, const c
     return st;
 }
 
+/* A file already in quarantine (a rerun of the same batch) is journalled, not copied again. */
+static int already_quarantined(dg_archive *archive, const char *sha)
+{
+    sqlite3_stmt *stmt;
+    if (dg_catalog_prepare(archive->db, "SELECT 1 FROM quarantine WHERE sha256 = ?", &stmt, NULL))
+        return 0;
+    sqlite3_bind_text(stmt, 1, sha, -1, SQLITE_STATIC);
+    int found = sqlite3_step(stmt) == SQLITE_ROW;
+    sqlite3_finalize(stmt);
+    return found;
+}
+
 dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
                              const char *name, const void *data, size_t len,
                              const char *reason, dg_error *err)
@@ -185,6 +197,15 @@ dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t
     dg_status st = dg_catalog_begin_write(archive->db, err);
     if (st != DG_OK)
         return st;
+    if (data && already_quarantined(archive, sha)) {
+        dg_batch_file f = {.name = name, .sha256 = sha, .outcome = DG_FILE_QUARANTINED,
+                           .reason = reason, .confidence = -1};
+        st = batch_id > 0 ? dg_batch_note_file(archive, batch_id, &f, err) : DG_OK;
+        if (st == DG_OK)
+            return dg_catalog_commit(archive->db, err);
+        dg_catalog_rollback(archive->db);
+        return st;
+    }
     st = insert_quarantine_row(archive, batch_id, name, reason, data ? sha : NULL, &id, err);
     char stored[512] = "";
     if (st == DG_OK)

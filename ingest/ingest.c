@@ -9,6 +9,7 @@
 #include "ingest.h"
 
 #include <errno.h>
+#include <leptonica/allheaders.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -687,6 +688,11 @@ static void free_items(runner *r)
         release_item(&r->items[i]);
     }
     free(r->items);
+}
+
+void dg_ingest_quiet_libraries(void)
+{
+    setMsgSeverity(L_SEVERITY_NONE);
 }
 
 void dg_ingest_report_free(dg_ingest_report *rep)

@@ -77,4 +77,11 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
                     dg_ingest_report **out, dg_error *err);
 void dg_ingest_report_free(dg_ingest_report *report);
 
+/*
+ * Silences Leptonica's own diagnostics on stderr (process-wide): a corrupt scan is
+ * reported once, in dangan's words, not in three lines of library noise. Programs call it
+ * once at start.
+ */
+void dg_ingest_quiet_libraries(void);
+
 #endif
