@@ -88,6 +88,17 @@ static void test_traditional_sans_page_is_read_with_chi_tra(void **state)
     dg_ocr_result_free(r);
 }
 
+static void test_coarse_noisy_pages_still_get_the_right_model(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("hard-sim.png", "hard-sim.gt.txt", NULL, 0.08);
+    assert_string_equal(r->lang, "chi_sim");
+    dg_ocr_result_free(r);
+    r = read_fixture("hard-trad.png", "hard-trad.gt.txt", NULL, 0.08);
+    assert_string_equal(r->lang, "chi_tra");
+    dg_ocr_result_free(r);
+}
+
 static void test_english_page_is_read_with_eng(void **state)
 {
     (void)state;
@@ -282,6 +293,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_simplified_page_is_read_with_chi_sim),
         cmocka_unit_test(test_traditional_page_is_read_with_chi_tra),
         cmocka_unit_test(test_traditional_sans_page_is_read_with_chi_tra),
+        cmocka_unit_test(test_coarse_noisy_pages_still_get_the_right_model),
         cmocka_unit_test(test_english_page_is_read_with_eng),
         cmocka_unit_test(test_chinese_page_with_english_words_is_read_with_chi_sim),
         cmocka_unit_test(test_page_on_its_side_is_turned_and_read),
