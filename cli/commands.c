@@ -443,6 +443,24 @@ static int parse_positional(const dg_command *cmd, json_t *args, int *positional
     return 0;
 }
 
+/* A manifest kept inside its batch folder is the batch's description, not a record. */
+static void drop_manifest_from_batch(json_t *args, const int *fds, size_t n_fds)
+{
+    json_t *manifest = json_object_get(args, "manifest");
+    json_t *files = json_object_get(args, "files");
+    json_int_t mfd = json_integer_value(json_object_get(manifest, "fd"));
+    struct stat ms;
+    if (!manifest || !files || mfd < 0 || (size_t)mfd >= n_fds || fstat(fds[mfd], &ms) != 0)
+        return;
+    for (size_t i = json_array_size(files); i-- > 0;) {
+        json_int_t fd = json_integer_value(json_object_get(json_array_get(files, i), "fd"));
+        struct stat fs;
+        if (fd >= 0 && (size_t)fd < n_fds && fstat(fds[fd], &fs) == 0 &&
+            fs.st_dev == ms.st_dev && fs.st_ino == ms.st_ino)
+            json_array_remove(files, i);
+    }
+}
+
 json_t *dg_command_build_request(const dg_command *cmd, int argc, char **argv, int *fds,
                                  size_t max_fds, size_t *n_fds, char *msg, size_t msg_size)
 {
@@ -475,5 +493,6 @@ json_t *dg_command_build_request(const dg_command *cmd, int argc, char **argv, i
         return NULL;
     }
     json_object_del(args, "csv"); /* rendering only */
+    drop_manifest_from_batch(args, fds, *n_fds);
     return json_pack("{s:i, s:s, s:o}", "v", 1, "cmd", cmd->name, "args", args);
 }

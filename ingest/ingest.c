@@ -146,36 +146,73 @@ static const dg_ingest_file *find_file(runner *r, const char *name, size_t *inde
     return NULL;
 }
 
-static dg_status plan_items_from_manifest(runner *r, const dg_manifest *m, dg_error *err)
+static work_item *add_item(runner *r, size_t n_files, dg_error *err)
 {
-    r->items = calloc(m->n_rows ? m->n_rows : 1, sizeof *r->items);
-    if (!r->items)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    r->n_items = m->n_rows;
-    for (size_t i = 0; i < m->n_rows; i++) {
-        work_item *it = &r->items[i];
-        const dg_manifest_row *row = &m->rows[i];
-        it->row = row;
-        it->file_index = calloc(row->n_files ? row->n_files : 1, sizeof *it->file_index);
-        if (!it->file_index)
-            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-        if (row->error) {
-            it->skip_reason = strdup(row->error);
-            continue;
-        }
-        for (size_t f = 0; f < row->n_files && !it->skip_reason; f++) {
-            size_t index;
-            if (!find_file(r, row->files[f], &index)) {
-                char msg[DG_ERROR_MAX];
-                snprintf(msg, sizeof msg, "manifest: row %d, files: '%s' is not in the batch",
-                         row->line, row->files[f]);
-                it->skip_reason = strdup(msg);
-            } else {
-                it->file_index[it->n_files++] = index;
-            }
+    work_item *grown = realloc(r->items, (r->n_items + 1) * sizeof *grown);
+    if (!grown) {
+        dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    r->items = grown;
+    work_item *it = &r->items[r->n_items++];
+    memset(it, 0, sizeof *it);
+    it->file_index = calloc(n_files ? n_files : 1, sizeof *it->file_index);
+    if (!it->file_index) {
+        dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    return it;
+}
+
+static void take_manifest_row(runner *r, work_item *it, const dg_manifest_row *row,
+                              unsigned char *used)
+{
+    it->row = row;
+    if (row->error) {
+        it->skip_reason = strdup(row->error);
+        return;
+    }
+    for (size_t f = 0; f < row->n_files && !it->skip_reason; f++) {
+        size_t index;
+        if (!find_file(r, row->files[f], &index)) {
+            char msg[DG_ERROR_MAX];
+            snprintf(msg, sizeof msg, "manifest: row %d, files: '%s' is not in the batch",
+                     row->line, row->files[f]);
+            it->skip_reason = strdup(msg);
+        } else {
+            it->file_index[it->n_files++] = index;
+            used[index] = 1;
         }
     }
-    return DG_OK;
+}
+
+/* Manifest rows first, in their order; then every file no row names, one record each. */
+static dg_status plan_items_from_manifest(runner *r, const dg_manifest *m, dg_error *err)
+{
+    unsigned char *used = calloc(r->n_files ? r->n_files : 1, 1);
+    if (!used)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    dg_status st = DG_OK;
+    for (size_t i = 0; st == DG_OK && i < m->n_rows; i++) {
+        work_item *it = add_item(r, m->rows[i].n_files, err);
+        if (it)
+            take_manifest_row(r, it, &m->rows[i], used);
+        else
+            st = DG_ERR_NOMEM;
+    }
+    for (size_t i = 0; st == DG_OK && i < r->n_files; i++) {
+        if (used[i])
+            continue;
+        work_item *it = add_item(r, 1, err);
+        if (!it) {
+            st = DG_ERR_NOMEM;
+            break;
+        }
+        it->file_index[0] = i;
+        it->n_files = 1;
+    }
+    free(used);
+    return st;
 }
 
 static dg_status plan_items_one_per_file(runner *r, dg_error *err)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# demo.sh — the README's first command: sets up everything, builds dangan, ingests the
+# bundled sample batch into a fresh archive in ./demo/archive, and searches it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+make -j"$(nproc)" >/dev/null
+DANGAN="$PWD/build/dangan"
+export DANGAN_ARCHIVE="$PWD/demo/archive"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+run() { step "dangan $*"; "$DANGAN" "$@"; }
+
+rm -rf demo
+scripts/make-sample-batch.sh demo/batch
+run init --fonds X001 --name "Demo School Archive"
+run user add zhang --name 张老师 --clearance 1 --role staff
+run user add li --name 李老师 --clearance 3 --role archivist,witness
+# The damaged scan goes to quarantine, so ingest exits 1: that is expected here.
+run ingest demo/batch --manifest demo/batch/manifest.csv || true
+run search 寒假
+step "dangan search 档案    (simplified query, traditional record)"
+"$DANGAN" search 档案
+run search budget
+run search 报销 --category finance
+REF=$("$DANGAN" search 招聘 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["hits"][0]["refcode"])')
+run show "$REF" --version 1
+step "dangan --as zhang search 招聘    (staff, clearance 1: the personnel record is level 2)"
+"$DANGAN" --as zhang search 招聘
+run quarantine list
+run batch list
+run log verify
+run verify
+printf '\nThe archive is in %s; try: DANGAN_ARCHIVE=%s %s search 会议\n' \
+    "$DANGAN_ARCHIVE" "$DANGAN_ARCHIVE" "$DANGAN"
