@@ -171,7 +171,7 @@ static const char MIGRATION_2_RETENTION[] =
     "CREATE TABLE destruction_register ("
     "  serial INTEGER PRIMARY KEY, review_year INTEGER NOT NULL,"
     "  refcode TEXT NOT NULL UNIQUE, title TEXT NOT NULL, year INTEGER NOT NULL,"
-    "  category TEXT NOT NULL, record_type TEXT, period TEXT NOT NULL,"
+    "  level INTEGER NOT NULL, category TEXT NOT NULL, record_type TEXT, period TEXT NOT NULL,"
     "  period_served INTEGER NOT NULL, page_count INTEGER NOT NULL,"
     "  versions INTEGER NOT NULL, objects TEXT NOT NULL,"
     "  appraiser TEXT NOT NULL, approver TEXT NOT NULL,"

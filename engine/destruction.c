@@ -25,7 +25,7 @@
 
 /* What the register keeps of one record, gathered before its rows are deleted. */
 typedef struct register_row {
-    int review_year, year, period_served, page_count, versions;
+    int level, review_year, year, period_served, page_count, versions;
     char *refcode, *title, *category, *record_type, *period, *objects;
     char *appraiser, *approver, *witness1, *witness2, *remarks;
     char destroyed_at[32];
@@ -117,7 +117,7 @@ static dg_status gather_metadata(sqlite3 *db, int64_t review_id, int64_t record_
         db,
         "SELECT r.refcode, v.title, v.year, v.category, v.record_type, v.period,"
         " v.page_count, (SELECT count(*) FROM versions WHERE record_id = r.id),"
-        " rv.year, a.login, p.login, i.reason FROM records r"
+        " rv.year, a.login, p.login, i.reason, r.level FROM records r"
         " JOIN versions v ON v.record_id = r.id AND v.number = r.current_version"
         " JOIN review_items i ON i.record_id = r.id AND i.review_id = ?1"
         " JOIN reviews rv ON rv.id = i.review_id"
@@ -141,6 +141,7 @@ static dg_status gather_metadata(sqlite3 *db, int64_t review_id, int64_t record_
         r->appraiser = dg_column_strdup(stmt, 9);
         r->approver = dg_column_strdup(stmt, 10);
         r->remarks = dg_column_strdup(stmt, 11);
+        r->level = sqlite3_column_int(stmt, 12);
         r->period_served = r->review_year - r->year - 1;
     } else {
         st = dg_catalog_error(db, err, "read record to destroy");
@@ -235,8 +236,8 @@ static dg_status insert_register_row(dg_archive *archive, const dg_actor *actor,
         db,
         "INSERT INTO destruction_register(serial, review_year, refcode, title, year, category,"
         " record_type, period, period_served, page_count, versions, objects, appraiser,"
-        " approver, witness1, witness2, destroyed_at, destroyed_by, method, remarks, row_hash)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " approver, witness1, witness2, destroyed_at, destroyed_by, method, remarks, row_hash,"
+        " level) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         &stmt, err);
     if (st != DG_OK)
         return st;
@@ -261,6 +262,7 @@ static dg_status insert_register_row(dg_archive *archive, const dg_actor *actor,
     sqlite3_bind_text(stmt, 19, r->method, -1, SQLITE_STATIC);
     dg_bind_text_or_null(stmt, 20, r->remarks);
     sqlite3_bind_text(stmt, 21, r->row_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 22, r->level);
     st = dg_catalog_step_done(db, stmt, err);
     if (st != DG_OK)
         return st;
@@ -697,6 +699,7 @@ static void entry_from_row(sqlite3_stmt *stmt, dg_register_entry *e)
     e->method = dg_column_strdup(stmt, 18);
     e->remarks = dg_column_strdup(stmt, 19);
     e->row_hash = dg_column_strdup(stmt, 20);
+    e->level = sqlite3_column_int(stmt, 22);
 }
 
 /* The entry is intact when its fields still hash to the value its log entry recorded. */
@@ -729,7 +732,7 @@ dg_status dg_register_list(dg_archive *archive, int review_year, dg_register_ent
         " g.approver, g.witness1, g.witness2, g.destroyed_at, g.destroyed_by, g.method,"
         " g.remarks, g.row_hash, EXISTS (SELECT 1 FROM access_log l WHERE l.refcode ="
         " g.refcode AND l.action = 'retention.destroy' AND l.outcome = 'ok'"
-        " AND instr(l.detail, 'sha256=' || g.row_hash) > 0)"
+        " AND instr(l.detail, 'sha256=' || g.row_hash) > 0), g.level"
         " FROM destruction_register g WHERE ?1 = 0 OR g.review_year = ?1 ORDER BY g.serial",
         &stmt, err);
     if (st != DG_OK)

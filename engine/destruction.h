@@ -47,6 +47,7 @@ void dg_destroy_result_free(dg_destroy_result *result);
 typedef struct dg_register_entry {
     int64_t serial;
     int review_year, year, period_served, page_count, versions;
+    int level; /* the record's access level when destroyed (not part of the hash) */
     char *refcode, *title, *category, *record_type, *period, *objects;
     char *appraiser, *approver, *witness1, *witness2;
     char *destroyed_at, *destroyed_by, *method, *remarks, *row_hash;
