@@ -993,3 +993,27 @@ dg_status dg_due_list(dg_archive *archive, const dg_due_rule *rules, size_t n_ru
     }
     return DG_OK;
 }
+
+dg_status dg_review_year_of(dg_archive *archive, const char *refcode, int *year, dg_error *err)
+{
+    *year = 0;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT v.year FROM review_items i JOIN reviews v ON v.id = i.review_id"
+        " JOIN records r ON r.id = i.record_id WHERE r.refcode = ?"
+        " ORDER BY v.year DESC LIMIT 1",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, refcode, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *year = sqlite3_column_int(stmt, 0);
+    else if (rc == SQLITE_DONE)
+        st = dg_error_set(err, DG_ERR_NOT_FOUND, "%s is not queued in any review", refcode);
+    else
+        st = dg_catalog_error(archive->db, err, "find review");
+    sqlite3_finalize(stmt);
+    return st;
+}

@@ -117,6 +117,9 @@ void dg_review_items_free(dg_review_item *items, size_t count);
 dg_status dg_review_item_get(dg_archive *archive, int64_t review_id, const char *refcode,
                              dg_review_item **out, dg_error *err);
 
+/* The year of the latest review that holds the record (DG_ERR_NOT_FOUND when none). */
+dg_status dg_review_year_of(dg_archive *archive, const char *refcode, int *year, dg_error *err);
+
 /*
  * Records an appraisal of a queued or appraised item of an open review: decision is
  * "destroy", "extend" (extend_years > 0) or "permanent", with a reason. Logged.

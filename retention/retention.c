@@ -472,6 +472,8 @@ dg_status dg_retention_appraise(dg_archive *archive, const dg_actor *actor, int 
                                 const char *reason, dg_error *err)
 {
     dg_status st = valid_decision(decision, years, reason, err);
+    if (st == DG_OK && year == 0)
+        st = dg_review_year_of(archive, refcode, &year, err);
     dg_review_info *info = NULL;
     if (st == DG_OK)
         st = load_and_check(archive, actor, year, DG_STEP_APPRAISE, "retention.appraise",

@@ -139,7 +139,8 @@ dg_status dg_retention_list(dg_archive *archive, const dg_actor *actor, int year
                             dg_review_info **info, dg_review_item **items, size_t *count,
                             dg_error *err);
 
-/* decision is "destroy", "extend" (years 1-100) or "permanent"; a reason is required. */
+/* decision is "destroy", "extend" (years 1-100) or "permanent"; a reason is required.
+ * year 0: the latest review that holds the record. */
 dg_status dg_retention_appraise(dg_archive *archive, const dg_actor *actor, int year,
                                 const char *refcode, const char *decision, int years,
                                 const char *reason, dg_error *err);
