@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "render.h"
+#include "render_retention.h"
 
 /* Options every record-describing command shares (add and edit). */
 #define RECORD_OPTS                                                                         \
@@ -89,6 +90,42 @@ static const dg_opt_spec INGEST_OPTS[] = {
     {"--label", "label", OPT_STRING, "name of the batch (default: the folder's name)"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
+static const dg_opt_spec SCHEDULE_SET_OPTS[] = {
+    {"--approval", "approval", OPT_STRING, "the approving authority's document, e.g. 档案局〔2025〕3号"},
+    {"--reason", "reason", OPT_STRING, "why the schedule changes"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec HOLD_OPTS[] = {
+    {"--reason", "reason", OPT_STRING, "why (required to place a hold)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec DUE_OPTS[] = {
+    {"--within", "within", OPT_STRING, "how far ahead: 1y (default), 5y, 18m"},
+    {"--limit", "limit", OPT_INT, "list at most this many (default 1000)"},
+    {"--csv", "csv", OPT_FLAG, "CSV output"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec REVIEW_OPTS[] = {
+    {"--year", "year", OPT_INT, "the review's year: queues what expired by 31 Dec of the year before"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec CSV_OPTS[] = {
+    {"--csv", "csv", OPT_FLAG, "CSV output"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec APPRAISE_OPTS[] = {
+    {"--destroy", "destroy", OPT_FLAG, "propose destruction"},
+    {"--extend", "extend", OPT_INT, "keep N more years (counted from the review year)"},
+    {"--permanent", "permanent", OPT_FLAG, "keep permanently"},
+    {"--reason", "reason", OPT_STRING, "why (required)"},
+    {"--review", "review", OPT_INT, "the review's year (default: the latest that holds the record)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec REGISTER_OPTS[] = {
+    {"--year", "year", OPT_INT, "only entries of this review year"},
+    {"--csv", "csv", OPT_FLAG, "CSV output"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
 static const dg_command COMMANDS[] = {
     {"whoami", "show which archive account you act as", "dangan whoami", "dangan whoami",
      {NULL}, {0}, 0, 0, NO_OPTS, dg_render_whoami},
@@ -144,6 +181,48 @@ static const dg_command COMMANDS[] = {
      dg_render_log},
     {"verify", "check every stored object's SHA-256 (archivist, auditor)", "dangan verify",
      "dangan verify", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_verify},
+    {"schedule list", "show the retention schedule", "dangan schedule list",
+     "dangan schedule list", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_schedule_list},
+    {"schedule set", "set a category/type's retention period (leader, admin)",
+     "dangan schedule set CATEGORY TYPE|- PERIOD [--approval DOC] [--reason WHY]",
+     "dangan schedule set finance voucher D30 --approval \"档案局〔2025〕3号\"",
+     {"category", "type", "period"}, {OPT_STRING, OPT_STRING, OPT_STRING}, 0, 3,
+     SCHEDULE_SET_OPTS, dg_render_schedule_set},
+    {"schedule import", "import a schedule CSV: category,type,period (leader, admin)",
+     "dangan schedule import FILE.csv [--approval DOC] [--reason WHY]",
+     "dangan schedule import schedule.csv --approval \"档案局〔2025〕3号\"", {"file"},
+     {OPT_FILE}, 0, 1, SCHEDULE_SET_OPTS, dg_render_schedule_import},
+    {"hold add", "put a record on hold: never queued or destroyed",
+     "dangan hold add REF --reason WHY", "dangan hold add X001-CW·2015-D10-0003 --reason \"2025 financial audit\"",
+     {"refcode"}, {OPT_STRING}, 0, 1, HOLD_OPTS, dg_render_hold},
+    {"hold release", "release a record's hold", "dangan hold release REF [--reason WHY]",
+     "dangan hold release X001-CW·2015-D10-0003 --reason \"audit closed\"", {"refcode"},
+     {OPT_STRING}, 0, 1, HOLD_OPTS, dg_render_hold},
+    {"retention due", "forecast which records fall due (no change)",
+     "dangan retention due [--within 1y] [--csv]", "dangan retention due --within 5y", {NULL},
+     {0}, 0, 0, DUE_OPTS, dg_render_due},
+    {"retention review", "run the annual review: queue every expired record (archivist)",
+     "dangan retention review --year YEAR", "dangan retention review --year 2026", {NULL}, {0},
+     0, 0, REVIEW_OPTS, dg_render_review},
+    {"retention list", "a review's destruction list (销毁清册)",
+     "dangan retention list YEAR [--csv]", "dangan retention list 2026 --csv", {"review"},
+     {OPT_INT}, 0, 1, CSV_OPTS, dg_render_retention_list},
+    {"retention appraise", "appraise a queued record (archivist)",
+     "dangan retention appraise REF --destroy|--extend N|--permanent --reason WHY [--review YEAR]",
+     "dangan retention appraise X001-CW·2015-D10-0003 --destroy --reason \"no further value\"",
+     {"refcode"}, {OPT_STRING}, 0, 1, APPRAISE_OPTS, dg_render_appraise},
+    {"retention approve", "approve a review's destruction list (leader)",
+     "dangan retention approve YEAR", "dangan retention approve 2026", {"review"}, {OPT_INT}, 0,
+     1, NO_OPTS, dg_render_step},
+    {"retention witness", "sign a destruction as witness (监销人), as yourself",
+     "dangan retention witness YEAR", "dangan retention witness 2026", {"review"}, {OPT_INT},
+     0, 1, NO_OPTS, dg_render_step},
+    {"retention destroy", "destroy an approved, witnessed review's records",
+     "dangan retention destroy YEAR", "dangan retention destroy 2026", {"review"}, {OPT_INT}, 0,
+     1, NO_OPTS, dg_render_destroy},
+    {"register list", "the permanent destruction register",
+     "dangan register list [--year YEAR] [--csv]", "dangan register list --year 2026 --csv",
+     {NULL}, {0}, 0, 0, REGISTER_OPTS, dg_render_register},
 };
 enum { COMMAND_COUNT = sizeof COMMANDS / sizeof COMMANDS[0] };
 

@@ -23,12 +23,14 @@
 #include "../engine/vocab.h"
 #include "../ingest/ingest.h"
 #include "../ingest/manifest.h"
+#include "dispatch_retention.h"
 
 /* Input files are read whole; a text record over this size is refused rather than
  * swallowing the machine's memory. */
 #define MAX_TEXT_FILE (64u * 1024 * 1024)
 
 typedef struct call {
+    const char *cmd;
     dg_archive *archive;
     dg_actor actor;
     json_t *args;
@@ -754,6 +756,13 @@ static dg_status h_quarantine_list(call *c, json_t **result)
     return DG_OK;
 }
 
+/* The schedule, holds, reviews and the register: see dispatch_retention.c. */
+static dg_status h_retention(call *c, json_t **result)
+{
+    return dg_dispatch_retention(c->cmd, c->archive, &c->actor, c->args, c->io, result,
+                                 &c->exit_override, &c->err);
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
 typedef struct route {
@@ -782,6 +791,19 @@ static const route ROUTES[] = {
     {"batch list", h_batch_list, 1},
     {"batch show", h_batch_show, 1},
     {"quarantine list", h_quarantine_list, 1},
+    {"schedule list", h_retention, 1},
+    {"schedule set", h_retention, 0},
+    {"schedule import", h_retention, 0},
+    {"hold add", h_retention, 0},
+    {"hold release", h_retention, 0},
+    {"retention due", h_retention, 1},
+    {"retention review", h_retention, 0},
+    {"retention list", h_retention, 1},
+    {"retention appraise", h_retention, 0},
+    {"retention approve", h_retention, 0},
+    {"retention witness", h_retention, 0},
+    {"retention destroy", h_retention, 0},
+    {"register list", h_retention, 1},
 };
 
 static const route *find_route(const char *cmd)
@@ -810,7 +832,7 @@ json_t *dg_dispatch(dg_archive *archive, const char *os_login, const char *origi
         return dg_response_error(DG_ERR_USAGE, msg);
     }
     static const dg_dispatch_io no_io = {0};
-    call c = {.archive = archive, .args = args, .io = io ? io : &no_io, .exit_override = -1};
+    call c = {.cmd = cmd, .archive = archive, .args = args, .io = io ? io : &no_io, .exit_override = -1};
     dg_error_clear(&c.err);
     if (c.io->progress)
         dg_archive_set_progress_handler(archive, c.io->progress, c.io->progress_ctx);

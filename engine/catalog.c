@@ -144,7 +144,103 @@ static const char MIGRATION_2_INGEST[] =
     "  at TEXT NOT NULL);"
     "CREATE INDEX versions_by_source ON versions(source_sha256);";
 
-static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST};
+
+
+/*
+ * Migration 3 (retention): holds, the versioned schedule, annual reviews and their items,
+ * witness signatures, the destruction register, and the guards that let versions and
+ * pages be deleted by witnessed destruction and nothing else. The register, the
+ * signatures and the schedule's history are append-only, like the access log.
+ */
+static const char MIGRATION_3_RETENTION[] =
+    "CREATE TABLE schedule_history ("
+    "  id INTEGER PRIMARY KEY, at TEXT NOT NULL,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  category TEXT NOT NULL, record_type TEXT NOT NULL,"
+    "  old_period TEXT, new_period TEXT NOT NULL CHECK (new_period IN ('Y', 'D30', 'D10')),"
+    "  approval TEXT, reason TEXT NOT NULL);"
+    "CREATE TABLE holds ("
+    "  id INTEGER PRIMARY KEY, record_id INTEGER NOT NULL REFERENCES records(id),"
+    "  reason TEXT NOT NULL, placed_by INTEGER NOT NULL REFERENCES users(id),"
+    "  placed_at TEXT NOT NULL, released_by INTEGER REFERENCES users(id),"
+    "  released_at TEXT, release_reason TEXT);"
+    "CREATE UNIQUE INDEX holds_active ON holds(record_id) WHERE released_at IS NULL;"
+    "CREATE TABLE reviews ("
+    "  id INTEGER PRIMARY KEY, year INTEGER NOT NULL UNIQUE,"
+    "  state TEXT NOT NULL DEFAULT 'open'"
+    "    CHECK (state IN ('open', 'approved', 'witnessed', 'destroyed')),"
+    "  created_at TEXT NOT NULL, created_by INTEGER NOT NULL REFERENCES users(id),"
+    "  approved_by INTEGER REFERENCES users(id), approved_at TEXT);"
+    "CREATE TABLE review_items ("
+    "  review_id INTEGER NOT NULL REFERENCES reviews(id),"
+    "  record_id INTEGER NOT NULL REFERENCES records(id),"
+    "  due_year INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'appraised',"
+    "    'approved', 'retained', 'witnessed', 'destroying', 'destroyed')),"
+    "  decision TEXT CHECK (decision IN ('destroy', 'extend', 'permanent')),"
+    "  extend_years INTEGER, reason TEXT,"
+    "  appraised_by INTEGER REFERENCES users(id), appraised_at TEXT,"
+    "  PRIMARY KEY (review_id, record_id));"
+    "CREATE INDEX review_items_by_record ON review_items(record_id, state);"
+    /* An approved extension or permanent keeping: the record is next due in due_year. */
+    "CREATE TABLE retention_overrides ("
+    "  record_id INTEGER PRIMARY KEY REFERENCES records(id),"
+    "  due_year INTEGER," /* NULL: kept permanently */
+    "  review_id INTEGER NOT NULL REFERENCES reviews(id));"
+    "CREATE TABLE review_signatures ("
+    "  review_id INTEGER NOT NULL REFERENCES reviews(id),"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  signed_at TEXT NOT NULL, PRIMARY KEY (review_id, user_id));"
+    /* Objects whose catalog rows a destruction deleted and whose files are still to go. */
+    "CREATE TABLE disposal_pending_objects (sha256 TEXT PRIMARY KEY);"
+    "CREATE TABLE destruction_register ("
+    "  serial INTEGER PRIMARY KEY, review_year INTEGER NOT NULL,"
+    "  refcode TEXT NOT NULL UNIQUE, title TEXT NOT NULL, year INTEGER NOT NULL,"
+    "  level INTEGER NOT NULL, category TEXT NOT NULL, record_type TEXT, period TEXT NOT NULL,"
+    "  period_served INTEGER NOT NULL, page_count INTEGER NOT NULL,"
+    "  versions INTEGER NOT NULL, objects TEXT NOT NULL,"
+    "  appraiser TEXT NOT NULL, approver TEXT NOT NULL,"
+    "  witness1 TEXT NOT NULL, witness2 TEXT NOT NULL,"
+    "  destroyed_at TEXT NOT NULL, destroyed_by TEXT NOT NULL, method TEXT NOT NULL,"
+    "  remarks TEXT, row_hash TEXT NOT NULL);"
+    "CREATE INDEX versions_by_term ON versions(period, year);"
+    /* Destruction asks, per object, whether any other record still uses it. */
+    "CREATE INDEX pages_by_text ON pages(text_sha256) WHERE text_sha256 IS NOT NULL;"
+    "CREATE INDEX pages_by_boxes ON pages(boxes_sha256) WHERE boxes_sha256 IS NOT NULL;"
+    "CREATE INDEX versions_by_text ON versions(text_sha256) WHERE text_sha256 IS NOT NULL;"
+    "CREATE TRIGGER register_is_append_only BEFORE UPDATE ON destruction_register"
+    "  BEGIN SELECT RAISE(ABORT, 'the destruction register is permanent'); END;"
+    "CREATE TRIGGER register_is_never_deleted BEFORE DELETE ON destruction_register"
+    "  BEGIN SELECT RAISE(ABORT, 'the destruction register is permanent'); END;"
+    "CREATE TRIGGER signatures_are_final BEFORE UPDATE ON review_signatures"
+    "  BEGIN SELECT RAISE(ABORT, 'witness signatures are final'); END;"
+    "CREATE TRIGGER signatures_are_never_deleted BEFORE DELETE ON review_signatures"
+    "  BEGIN SELECT RAISE(ABORT, 'witness signatures are final'); END;"
+    "CREATE TRIGGER schedule_history_is_append_only BEFORE UPDATE ON schedule_history"
+    "  BEGIN SELECT RAISE(ABORT, 'the schedule history is append-only'); END;"
+    "CREATE TRIGGER schedule_history_is_never_deleted BEFORE DELETE ON schedule_history"
+    "  BEGIN SELECT RAISE(ABORT, 'the schedule history is append-only'); END;"
+    /* A record is marked destroyed only while a witnessed destruction holds it, and never
+     * comes back; only then may its versions and pages be deleted. */
+    "CREATE TRIGGER records_destroyed_only_when_witnessed BEFORE UPDATE OF state ON records"
+    "  WHEN NEW.state = 'destroyed' AND NOT EXISTS (SELECT 1 FROM review_items i"
+    "    WHERE i.record_id = NEW.id AND i.state IN ('witnessed', 'destroying'))"
+    "  BEGIN SELECT RAISE(ABORT, 'a record is destroyed only by a witnessed destruction'); END;"
+    "CREATE TRIGGER records_stay_destroyed BEFORE UPDATE OF state ON records"
+    "  WHEN OLD.state = 'destroyed'"
+    "  BEGIN SELECT RAISE(ABORT, 'a destroyed record stays destroyed'); END;"
+    "CREATE TRIGGER versions_deleted_only_by_destruction BEFORE DELETE ON versions"
+    "  WHEN NOT EXISTS (SELECT 1 FROM records r WHERE r.id = OLD.record_id"
+    "    AND r.state = 'destroyed')"
+    "  BEGIN SELECT RAISE(ABORT, 'versions are deleted only by witnessed destruction'); END;"
+    "CREATE TRIGGER pages_deleted_only_by_destruction BEFORE DELETE ON pages"
+    "  WHEN NOT EXISTS (SELECT 1 FROM versions v JOIN records r ON r.id = v.record_id"
+    "    WHERE v.id = OLD.version_id AND r.state = 'destroyed')"
+    "  BEGIN SELECT RAISE(ABORT, 'pages are deleted only by witnessed destruction'); END;";
+
+
+
+static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 
 dg_status dg_catalog_error(sqlite3 *db, dg_error *err, const char *what)

@@ -1,0 +1,413 @@
+/*
+ * dispatch_retention.c — JSON requests of the retention commands to retention/ calls.
+ */
+#include "dispatch_retention.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../retention/retention.h"
+
+#define MAX_SCHEDULE_FILE (4u * 1024 * 1024)
+
+typedef struct rcall {
+    dg_archive *archive;
+    const dg_actor *actor;
+    json_t *args;
+    const dg_dispatch_io *io;
+    dg_error *err;
+    int *exit_override;
+} rcall;
+
+static const char *arg_str(rcall *c, const char *key)
+{
+    json_t *v = json_object_get(c->args, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int arg_int(rcall *c, const char *key, int fallback)
+{
+    json_t *v = json_object_get(c->args, key);
+    return json_is_integer(v) ? (int)json_integer_value(v) : fallback;
+}
+
+static int arg_bool(rcall *c, const char *key)
+{
+    return json_is_true(json_object_get(c->args, key));
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static dg_status require_str(rcall *c, const char *key, const char *what, const char **out)
+{
+    *out = arg_str(c, key);
+    if (!*out || !**out)
+        return dg_error_set(c->err, DG_ERR_USAGE, "%s is required", what);
+    return DG_OK;
+}
+
+static dg_status require_year(rcall *c, const char *key, int *year)
+{
+    *year = arg_int(c, key, 0);
+    if (*year == 0)
+        return dg_error_set(c->err, DG_ERR_USAGE, "which review? give its year, e.g. 2026");
+    return DG_OK;
+}
+
+/* Reads the whole file the client passed as args[key] = {"fd": i, "name": path}. */
+static dg_status read_file_arg(rcall *c, const char *key, char **data, const char **name)
+{
+    json_t *f = json_object_get(c->args, key);
+    json_t *fdv = json_object_get(f, "fd");
+    *name = json_string_value(json_object_get(f, "name"));
+    if (!*name)
+        *name = "(file)";
+    if (!json_is_integer(fdv) || json_integer_value(fdv) < 0 ||
+        (size_t)json_integer_value(fdv) >= c->io->n_fds)
+        return dg_error_set(c->err, DG_ERR_USAGE, "%s: file was not passed with the request",
+                            *name);
+    int fd = c->io->fds[json_integer_value(fdv)];
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > MAX_SCHEDULE_FILE)
+        return dg_error_set(c->err, DG_ERR_BAD_INPUT, "%s: not a regular file of at most 4 MiB",
+                            *name);
+    char *buf = malloc((size_t)sb.st_size + 1);
+    if (!buf)
+        return dg_error_set(c->err, DG_ERR_NOMEM, "out of memory");
+    size_t got = 0;
+    while (got < (size_t)sb.st_size) {
+        ssize_t n = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(buf);
+            return dg_error_set(c->err, DG_ERR_IO, "%s: %s", *name,
+                                n < 0 ? strerror(errno) : "file shrank while read");
+        }
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    *data = buf;
+    return DG_OK;
+}
+
+/* ---- schedule and holds --------------------------------------------------------------- */
+
+static dg_status h_schedule_list(rcall *c, json_t **result)
+{
+    dg_schedule_row *rows;
+    size_t n;
+    dg_status st = dg_retention_schedule_list(c->archive, c->actor, &rows, &n, c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "category", rows[i].category,
+                                              "type", rows[i].record_type, "period",
+                                              rows[i].period));
+    dg_schedule_rows_free(rows, n);
+    *result = json_pack("{s:o}", "schedule", list);
+    return DG_OK;
+}
+
+static dg_status h_schedule_set(rcall *c, json_t **result)
+{
+    const char *category, *type, *period;
+    dg_status st = require_str(c, "category", "a category", &category);
+    if (st == DG_OK)
+        st = require_str(c, "type", "a record type (or - for the category's default)", &type);
+    if (st == DG_OK)
+        st = require_str(c, "period", "a period (Y, D30, D10)", &period);
+    size_t changed = 0;
+    if (st == DG_OK)
+        st = dg_retention_schedule_set(c->archive, c->actor, category, type, period,
+                                       arg_str(c, "approval"), arg_str(c, "reason"), &changed,
+                                       c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:s, s:s, s:s, s:b}", "category", category, "type", type,
+                            "period", period, "changed", changed > 0);
+    return st;
+}
+
+static dg_status h_schedule_import(rcall *c, json_t **result)
+{
+    char *csv = NULL;
+    const char *name;
+    size_t rows = 0, changed = 0;
+    dg_status st = read_file_arg(c, "file", &csv, &name);
+    if (st == DG_OK) {
+        st = dg_retention_schedule_import(c->archive, c->actor, csv, arg_str(c, "approval"),
+                                          arg_str(c, "reason"), &rows, &changed, c->err);
+        if (st != DG_OK)
+            dg_error_prefix(c->err, "%s: ", name);
+    }
+    free(csv);
+    if (st == DG_OK)
+        *result = json_pack("{s:I, s:I}", "rows", (json_int_t)rows, "changed",
+                            (json_int_t)changed);
+    return st;
+}
+
+static dg_status h_hold(rcall *c, json_t **result, int place)
+{
+    const char *ref;
+    dg_status st = require_str(c, "refcode", "a reference code", &ref);
+    if (st == DG_OK)
+        st = dg_retention_hold(c->archive, c->actor, ref, arg_str(c, "reason"), place, c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:s, s:b, s:o}", "refcode", ref, "on_hold", place, "reason",
+                            str_or_null(arg_str(c, "reason")));
+    return st;
+}
+
+/* ---- reviews -------------------------------------------------------------------------- */
+
+/* "1y", "5y", "2" (years), "18m" (months, rounded up to years). */
+static dg_status parse_within(rcall *c, int *years)
+{
+    const char *text = arg_str(c, "within");
+    if (!text) {
+        *years = 1;
+        return DG_OK;
+    }
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (end == text || v < 0 || v > 1000 || (*end && strcmp(end, "y") && strcmp(end, "m")))
+        return dg_error_set(c->err, DG_ERR_USAGE, "--within '%s': give years like 1y or 5y",
+                            text);
+    *years = !strcmp(end, "m") ? (int)((v + 11) / 12) : (int)v;
+    return DG_OK;
+}
+
+static dg_status h_due(rcall *c, json_t **result)
+{
+    int within;
+    dg_status st = parse_within(c, &within);
+    if (st != DG_OK)
+        return st;
+    dg_due_record *recs;
+    size_t n;
+    uint64_t total;
+    st = dg_retention_due(c->archive, c->actor, within, (size_t)arg_int(c, "limit", 1000), &recs,
+                          &n, &total, c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            list, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b}", "refcode",
+                            recs[i].refcode, "title", recs[i].title, "category",
+                            recs[i].category, "period", recs[i].period, "year", recs[i].year,
+                            "due", recs[i].due_year, "on_hold", recs[i].on_hold, "queued",
+                            recs[i].pending));
+    dg_due_records_free(recs, n);
+    *result = json_pack("{s:i, s:I, s:o}", "within_years", within, "total", (json_int_t)total,
+                        "records", list);
+    return DG_OK;
+}
+
+static dg_status h_review(rcall *c, json_t **result)
+{
+    int year;
+    dg_status st = require_year(c, "year", &year);
+    uint64_t queued = 0;
+    char state[16];
+    if (st == DG_OK)
+        st = dg_retention_review(c->archive, c->actor, year, &queued, state, c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:i, s:s, s:I}", "year", year, "state", state, "queued",
+                            (json_int_t)queued);
+    return st;
+}
+
+static json_t *string_list(char *const *items, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (items[i])
+            json_array_append_new(list, json_string(items[i]));
+    return list;
+}
+
+static json_t *review_json(const dg_review_info *r)
+{
+    json_t *counts = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "queued", (json_int_t)r->queued,
+        "appraised", (json_int_t)r->appraised, "approved", (json_int_t)r->approved, "retained",
+        (json_int_t)r->retained, "witnessed", (json_int_t)r->witnessed, "destroying",
+        (json_int_t)r->destroying, "destroyed", (json_int_t)r->destroyed, "on_hold",
+        (json_int_t)r->held);
+    return json_pack("{s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:o}", "year", r->year,
+                     "state", r->state, "created_at", r->created_at, "created_by",
+                     r->created_by, "approved_by", str_or_null(r->approved_by), "approved_at",
+                     str_or_null(r->approved_at), "witnesses",
+                     string_list(r->witnesses, r->n_witnesses), "appraisers",
+                     string_list(r->appraisers, r->n_appraisers), "items",
+                     (json_int_t)r->items, "counts", counts);
+}
+
+static json_t *item_json(const dg_review_item *it, size_t serial)
+{
+    return json_pack("{s:I, s:s, s:o, s:i, s:o, s:o, s:o, s:i, s:i, s:b, s:s, s:o, s:o, s:o,"
+                     " s:o, s:o}",
+                     "serial", (json_int_t)serial, "refcode", it->refcode, "title",
+                     str_or_null(it->title), "year", it->year, "category",
+                     str_or_null(it->category), "type", str_or_null(it->record_type), "period",
+                     str_or_null(it->period), "pages", it->pages, "due", it->due_year,
+                     "on_hold", it->on_hold, "state", it->state, "decision",
+                     str_or_null(it->decision), "extend_years",
+                     it->extend_years ? json_integer(it->extend_years) : json_null(), "reason",
+                     str_or_null(it->reason), "appraiser", str_or_null(it->appraiser),
+                     "appraised_at", str_or_null(it->appraised_at));
+}
+
+static dg_status h_list(rcall *c, json_t **result)
+{
+    int year;
+    dg_status st = require_year(c, "review", &year);
+    dg_review_info *info = NULL;
+    dg_review_item *items = NULL;
+    size_t n = 0;
+    if (st == DG_OK)
+        st = dg_retention_list(c->archive, c->actor, year, &info, &items, &n, c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, item_json(&items[i], i + 1));
+    *result = json_pack("{s:o, s:o}", "review", review_json(info), "items", list);
+    dg_review_items_free(items, n);
+    dg_review_info_free(info);
+    return DG_OK;
+}
+
+static dg_status h_appraise(rcall *c, json_t **result)
+{
+    const char *ref;
+    dg_status st = require_str(c, "refcode", "a reference code", &ref);
+    int chosen = arg_bool(c, "destroy") + arg_bool(c, "permanent") +
+                 (json_object_get(c->args, "extend") != NULL);
+    if (st == DG_OK && chosen != 1)
+        st = dg_error_set(c->err, DG_ERR_USAGE,
+                          "appraise: choose exactly one of --destroy, --extend N, --permanent");
+    const char *decision = arg_bool(c, "destroy") ? "destroy"
+                           : arg_bool(c, "permanent") ? "permanent" : "extend";
+    int years = arg_int(c, "extend", 0), year = arg_int(c, "review", 0);
+    if (st == DG_OK)
+        st = dg_retention_appraise(c->archive, c->actor, year, ref, decision, years,
+                                   arg_str(c, "reason"), c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:s, s:s, s:o}", "refcode", ref, "decision", decision,
+                            "extend_years", years ? json_integer(years) : json_null());
+    return st;
+}
+
+static dg_status h_approve(rcall *c, json_t **result)
+{
+    int year;
+    dg_status st = require_year(c, "review", &year);
+    if (st == DG_OK)
+        st = dg_retention_approve(c->archive, c->actor, year, c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:i, s:s, s:s}", "review", year, "state", "approved",
+                            "approved_by", c->actor->login);
+    return st;
+}
+
+static dg_status h_witness(rcall *c, json_t **result)
+{
+    int year, signatures = 0;
+    dg_status st = require_year(c, "review", &year);
+    if (st == DG_OK)
+        st = dg_retention_witness(c->archive, c->actor, year, &signatures, c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:i, s:s, s:i}", "review", year, "witness", c->actor->login,
+                            "signatures", signatures);
+    return st;
+}
+
+static dg_status h_destroy(rcall *c, json_t **result)
+{
+    int year;
+    dg_status st = require_year(c, "review", &year);
+    dg_destroy_result r;
+    memset(&r, 0, sizeof r);
+    if (st == DG_OK)
+        st = dg_retention_destroy(c->archive, c->actor, year, &r, c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:i, s:I, s:I, s:o}", "review", year, "destroyed",
+                            (json_int_t)r.destroyed, "objects_removed", (json_int_t)r.objects,
+                            "held", string_list(r.held_refcodes, (size_t)r.held));
+    dg_destroy_result_free(&r);
+    return st;
+}
+
+static json_t *register_json(const dg_register_entry *e)
+{
+    return json_pack("{s:I, s:i, s:s, s:s, s:i, s:s, s:o, s:s, s:i, s:i, s:i, s:s, s:s, s:s,"
+                     " s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:b}",
+                     "serial", (json_int_t)e->serial, "review", e->review_year, "refcode",
+                     e->refcode, "title", e->title, "year", e->year, "category", e->category,
+                     "type", str_or_null(e->record_type), "period", e->period,
+                     "period_served", e->period_served, "pages", e->page_count, "versions",
+                     e->versions, "objects", e->objects, "appraiser", e->appraiser,
+                     "approver", e->approver, "witness1", e->witness1, "witness2",
+                     e->witness2, "destroyed_at", e->destroyed_at, "destroyed_by",
+                     e->destroyed_by, "method", e->method, "remarks", str_or_null(e->remarks),
+                     "hash", e->row_hash, "intact", e->intact);
+}
+
+static dg_status h_register(rcall *c, json_t **result)
+{
+    dg_register_entry *entries;
+    size_t n;
+    dg_status st = dg_retention_register(c->archive, c->actor, arg_int(c, "year", 0), &entries,
+                                         &n, c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(list, register_json(&entries[i]));
+        if (!entries[i].intact)
+            *c->exit_override = 1;
+    }
+    dg_register_free(entries, n);
+    *result = json_pack("{s:o}", "entries", list);
+    return DG_OK;
+}
+
+/* ---- the table ------------------------------------------------------------------------ */
+
+static dg_status h_hold_add(rcall *c, json_t **result) { return h_hold(c, result, 1); }
+static dg_status h_hold_release(rcall *c, json_t **result) { return h_hold(c, result, 0); }
+
+static const struct {
+    const char *cmd;
+    dg_status (*fn)(rcall *c, json_t **result);
+} ROUTES[] = {
+    {"schedule list", h_schedule_list}, {"schedule set", h_schedule_set},
+    {"schedule import", h_schedule_import}, {"hold add", h_hold_add},
+    {"hold release", h_hold_release}, {"retention due", h_due},
+    {"retention review", h_review}, {"retention list", h_list},
+    {"retention appraise", h_appraise}, {"retention approve", h_approve},
+    {"retention witness", h_witness}, {"retention destroy", h_destroy},
+    {"register list", h_register},
+};
+
+dg_status dg_dispatch_retention(const char *cmd, dg_archive *archive, const dg_actor *actor,
+                                json_t *args, const dg_dispatch_io *io, json_t **result,
+                                int *exit_override, dg_error *err)
+{
+    rcall c = {.archive = archive, .actor = actor, .args = args, .io = io, .err = err,
+               .exit_override = exit_override};
+    for (size_t i = 0; cmd && i < sizeof ROUTES / sizeof ROUTES[0]; i++)
+        if (!strcmp(ROUTES[i].cmd, cmd))
+            return ROUTES[i].fn(&c, result);
+    return dg_error_set(err, DG_ERR_USAGE, "%s: unknown request", cmd ? cmd : "(none)");
+}
