@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "SKIP: needs root to create test users (run as root to test dangan serve)"
     exit 0
 fi
-for tool in useradd userdel setpriv perl python3 script; do
+for tool in useradd userdel setpriv perl python3 script flock; do
     command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit 0; }
 done
 
@@ -230,11 +230,27 @@ expect_exit 0 as dgtest_staff "$D" whoami
 # ---- one server per archive; SIGTERM stops it cleanly -------------------------------
 expect_exit 7 as dgtest_owner "$D" serve --archive "$ARCH" --socket "$T/run/other.sock"
 contains "$ERR" "another server is already running on $ARCH (pid $SERVER_PID)" "second server"
+# A write in flight when SIGTERM comes is finished and answered. It is held up behind
+# another process's write lock, so the client also hears why it waits.
+printf 'Late notice LATEWORD\n' >"$T/lead/late.txt"
+chown dgtest_lead: "$T/lead/late.txt"
+as dgtest_owner flock "$ARCH/write.lock" sleep 2 &
+holder=$!
+sleep 0.3
+as dgtest_lead "$D" add "$T/lead/late.txt" --title "Late" --category activity --level 1 \
+    >"$T/late.out" 2>"$T/late.err" &
+late=$!
+sleep 1.3
 kill -TERM "$SERVER_PID"
+wait "$late" || fail "the write in flight at SIGTERM failed: $(cat "$T/late.err")"
+contains "$(cat "$T/late.out")" "X001-HD" "the write in flight at SIGTERM"
+contains "$(cat "$T/late.err")" "waiting for another dangan process" "wait message"
+wait "$holder"
 wait "$SERVER_PID"
 rc=$?
 SERVER_PID=
 [ "$rc" -eq 0 ] || fail "the server exited $rc after SIGTERM"
+contains "$(cat "$T/serve.log")" "finishing 1 request in flight" "SIGTERM during a write"
 [ -e "$SOCK" ] && fail "the socket was left behind"
 contains "$(cat "$T/serve.log")" "stopped" "clean stop"
 expect_exit 8 as dgtest_staff "$D" whoami
