@@ -92,16 +92,19 @@ lacks() { case "$1" in *"$2"*) fail "$3: did not expect '$2' in: $1" ;; esac; }
 json() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 
 start_server() {
+    local before
+    before=$(grep -c "listening on" "$T/serve.log" 2>/dev/null)
     as_prefix dgtest_owner
     "${AS[@]}" "$D" serve --archive "$ARCH" --socket "$SOCK" --workers 3 \
         --max-clients 12 --timeout 2 >>"$T/serve.log" 2>&1 &
     SERVER_PID=$!
+    # Ready when it says so (a killed server's stale socket file may still be there).
     for _ in $(seq 1 100); do
-        [ -S "$SOCK" ] && return 0
+        [ "$(grep -c "listening on" "$T/serve.log")" -gt "${before:-0}" ] && return 0
         kill -0 "$SERVER_PID" 2>/dev/null || fail "the server did not start"
         sleep 0.1
     done
-    fail "the server did not create its socket"
+    fail "the server did not start listening"
 }
 
 # ---- setup: the owner creates the archive and the accounts, directly ------------------
