@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -84,6 +85,7 @@ typedef struct server {
     int listen_fd, signal_fd, wake_fd, lock_fd;
     ino_t socket_ino;
     int stopping;
+    int64_t accept_paused_until; /* out of descriptors: stop accepting for a moment */
     conn **conns;
     size_t n_conns;
     pthread_mutex_t jobs_lock;
@@ -551,15 +553,21 @@ static void accept_all(server *s)
 {
     for (;;) {
         int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
-                server_log(s, "accept: %s", strerror(errno));
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            return;
+        if (fd >= 0) {
+            accept_one(s, fd);
+            continue;
         }
-        accept_one(s, fd);
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EMFILE || errno == ENFILE) {
+            /* The pending connection stays queued; polling the listening socket now would
+             * only spin. Connections already open finish and free descriptors. */
+            server_log(s, "accept: %s: pausing new connections for 100 ms", strerror(errno));
+            s->accept_paused_until = now_ms() + 100;
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            server_log(s, "accept: %s", strerror(errno));
+        }
+        return;
     }
 }
 
@@ -597,7 +605,7 @@ static void drain_wakeups(server *s)
 
 static int poll_timeout(server *s, int64_t now)
 {
-    int64_t soonest = -1;
+    int64_t soonest = s->accept_paused_until > now ? s->accept_paused_until - now : -1;
     for (size_t i = 0; i < s->n_conns; i++) {
         conn *c = s->conns[i];
         if (c->state == CONN_BUSY)
@@ -662,7 +670,8 @@ static dg_status io_loop(server *s, dg_error *err)
         size_t n = s->n_conns;
         pfd[n] = (struct pollfd){.fd = s->signal_fd, .events = POLLIN};
         pfd[n + 1] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
-        pfd[n + 2] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+        int accepting = s->listen_fd >= 0 && now_ms() >= s->accept_paused_until;
+        pfd[n + 2] = (struct pollfd){.fd = accepting ? s->listen_fd : -1, .events = POLLIN};
         int rc = poll(pfd, n + 3, poll_timeout(s, now_ms()));
         if (rc < 0 && errno != EINTR) {
             free(pfd);
@@ -670,7 +679,7 @@ static dg_status io_loop(server *s, dg_error *err)
         }
         if (rc > 0 && (pfd[n + 1].revents & POLLIN))
             drain_wakeups(s);
-        int accept_ready = rc > 0 && s->listen_fd >= 0 && (pfd[n + 2].revents & POLLIN);
+        int accept_ready = rc > 0 && accepting && (pfd[n + 2].revents & POLLIN);
         if (rc > 0 && (pfd[n].revents & POLLIN))
             drain_signals(s); /* first, so connections see the shutdown in this pass */
         serve_connections(s, pfd, n);
@@ -772,6 +781,17 @@ static dg_status open_signals(server *s, sigset_t *old, dg_error *err)
     return DG_OK;
 }
 
+/* Each connection may hold up to DG_PROTO_MAX_FDS passed files while its request waits:
+ * take the whole descriptor allowance the administrator granted, not the soft default. */
+static void raise_descriptor_limit(void)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim); /* best effort: the old limit still works */
+    }
+}
+
 static dg_status open_workers(server *s, dg_error *err)
 {
     s->n_workers = s->opts->readers + 1;
@@ -858,6 +878,7 @@ dg_status dg_serve(const dg_serve_options *opts, dg_error *err)
     pthread_cond_init(&s.writes_ready, NULL);
     sigset_t old_mask;
     sigemptyset(&old_mask);
+    raise_descriptor_limit();
     s.conns = calloc((size_t)opts->max_clients, sizeof *s.conns);
     dg_status st = s.conns ? open_workers(&s, err) : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     if (st == DG_OK)
