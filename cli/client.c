@@ -48,26 +48,32 @@ static int connect_to(const char *socket_path, json_t **error)
     return fd;
 }
 
-/* Sends the first bytes of the frame with the descriptors attached, then the rest. */
+/* Sends the frame. The descriptors travel in SCM_RIGHTS messages of at most
+ * DG_PROTO_FDS_PER_MESSAGE, each attached to one byte of the frame's start; the rest of the
+ * frame follows as plain data. */
 static int send_frame(int sock, const char *buf, size_t len, const int *fds, size_t n_fds)
 {
-    size_t sent = 0;
+    size_t sent = 0, fds_sent = 0;
     while (sent < len) {
-        struct iovec iov = {.iov_base = (char *)buf + sent, .iov_len = len - sent};
+        size_t batch = n_fds - fds_sent < DG_PROTO_FDS_PER_MESSAGE ? n_fds - fds_sent
+                                                                    : DG_PROTO_FDS_PER_MESSAGE;
+        int last_batch = fds_sent + batch == n_fds;
+        struct iovec iov = {.iov_base = (char *)buf + sent,
+                            .iov_len = batch && !last_batch ? 1 : len - sent};
         struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
         union {
-            char buf[CMSG_SPACE(sizeof(int) * DG_PROTO_MAX_FDS)];
+            char buf[CMSG_SPACE(sizeof(int) * DG_PROTO_FDS_PER_MESSAGE)];
             struct cmsghdr align;
         } control;
-        if (sent == 0 && n_fds > 0) {
+        if (batch) {
             memset(&control, 0, sizeof control);
             msg.msg_control = control.buf;
-            msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+            msg.msg_controllen = CMSG_SPACE(sizeof(int) * batch);
             struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
             c->cmsg_level = SOL_SOCKET;
             c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-            memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+            c->cmsg_len = CMSG_LEN(sizeof(int) * batch);
+            memcpy(CMSG_DATA(c), fds + fds_sent, sizeof(int) * batch);
         }
         ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
@@ -75,8 +81,9 @@ static int send_frame(int sock, const char *buf, size_t len, const int *fds, siz
         if (n <= 0)
             return -1;
         sent += (size_t)n;
+        fds_sent += batch; /* the descriptors went with the first byte that was sent */
     }
-    return 0;
+    return fds_sent == n_fds ? 0 : -1;
 }
 
 /* Reads exactly len bytes; 0 on success, -1 on error (errno) or early end (errno 0). */

@@ -115,13 +115,14 @@ void dg_frame_reader_reset(dg_frame_reader *r)
 
 /* ---- requests -------------------------------------------------------------------- */
 
-/* A file argument {"fd": i, "name": s} must name a descriptor that came with the frame. */
+/* A file argument {"fd": i, "name": s} must name a descriptor that came with the frame,
+ * or be -1: a file of a batch the client could not open (its entry carries the error). */
 static dg_status check_file_arg(const char *key, json_t *value, size_t n_fds, dg_error *err)
 {
     json_t *fd = json_object_get(value, "fd");
     if (!fd)
         return DG_OK;
-    if (!json_is_integer(fd) || json_integer_value(fd) < 0 ||
+    if (!json_is_integer(fd) || json_integer_value(fd) < -1 ||
         (json_int_t)n_fds <= json_integer_value(fd))
         return dg_error_set(err, DG_ERR_USAGE,
                             "bad request: argument '%.64s' names a file descriptor that was "

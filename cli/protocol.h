@@ -4,7 +4,7 @@
  * A connection carries frames: a 4-byte big-endian length N, then N bytes of UTF-8 JSON
  * holding one object. The client sends a request frame (the same request dg_dispatch
  * takes, dispatch.h) with the descriptors of the files it opened attached to the frame
- * as SCM_RIGHTS; the server answers with zero or more {"progress": ...} or {"wait": ...}
+ * as SCM_RIGHTS messages; the server answers with zero or more {"progress": ...} or {"wait": ...}
  * frames and then exactly one response frame. docs/protocol.md is the full description.
  *
  * This module is pure: it encodes and decodes frames and checks requests, and never
@@ -22,12 +22,17 @@
 
 #define DG_PROTO_VERSION 1
 #define DG_PROTO_HEADER 4
-/* A request is a command and its options: a mebibyte is far more than any needs. */
-#define DG_PROTO_MAX_REQUEST (1u << 20)
+/* A request is a command and its options; the largest, an ingest of a batch folder,
+ * names up to DG_PROTO_MAX_FDS files. */
+#define DG_PROTO_MAX_REQUEST (4u << 20)
 /* A response carries at most a record's text and metadata or a page of the log. */
 #define DG_PROTO_MAX_RESPONSE (256u << 20)
-/* Descriptors one request may carry (input files named on the command line). */
-#define DG_PROTO_MAX_FDS 64
+/* Descriptors one request may carry (input files named on the command line, or every
+ * file of a batch folder). */
+#define DG_PROTO_MAX_FDS 4096
+/* Descriptors per SCM_RIGHTS message: the kernel takes at most 253 (SCM_MAX_FD), so a
+ * request with more sends them in several messages, each on one byte of the frame. */
+#define DG_PROTO_FDS_PER_MESSAGE 250
 /* The longest command name a request may carry ("user add", "log verify", ...). */
 #define DG_PROTO_MAX_CMD 64
 
@@ -84,7 +89,8 @@ void dg_frame_reader_reset(dg_frame_reader *r);
  * Parses and checks a request body against the protocol: a JSON object with "v" equal to
  * DG_PROTO_VERSION, a non-empty string "cmd", an object "args" if present, "fds" equal
  * to n_fds (the descriptors that arrived with the frame; absent means none), every
- * {"fd": i} argument within range, and "progress" a boolean if present. On success the
+ * {"fd": i} argument within range (or -1: a file the client could not open, whose entry
+ * says why), and "progress" a boolean if present. On success the
  * caller owns *request. Fails with DG_ERR_USAGE and a message that says what is wrong.
  */
 dg_status dg_request_parse(const char *body, size_t len, size_t n_fds, json_t **request,

@@ -50,8 +50,8 @@ typedef struct conn {
     char origin[48];
     conn_state state;
     dg_frame_reader reader;
-    int fds[DG_PROTO_MAX_FDS]; /* descriptors that arrived with the current request */
-    size_t n_fds;
+    int *fds; /* descriptors that arrived with the current request */
+    size_t n_fds, fds_cap;
     int fds_overflow;
     json_t *request;
     int want_progress;
@@ -86,6 +86,10 @@ typedef struct server {
     ino_t socket_ino;
     int stopping;
     int64_t accept_paused_until; /* out of descriptors: stop accepting for a moment */
+    /* Descriptors clients passed that are still open, against a budget that leaves the
+     * engine room to open its own files. Updated by the I/O thread and the workers. */
+    size_t fds_held;
+    size_t fds_budget;
     conn **conns;
     size_t n_conns;
     pthread_mutex_t jobs_lock;
@@ -217,6 +221,7 @@ static void close_request_fds(conn *c)
 {
     for (size_t i = 0; i < c->n_fds; i++)
         close(c->fds[i]);
+    __atomic_sub_fetch(&c->server->fds_held, c->n_fds, __ATOMIC_RELAXED);
     c->n_fds = 0;
     c->fds_overflow = 0;
 }
@@ -299,6 +304,7 @@ static void conn_close(server *s, size_t index)
     conn *c = s->conns[index];
     close(c->fd);
     close_request_fds(c);
+    free(c->fds);
     json_decref(c->request);
     dg_frame_reader_reset(&c->reader);
     pthread_mutex_destroy(&c->lock);
@@ -325,7 +331,29 @@ static void conn_reply_error(server *s, conn *c, dg_status status, const char *m
     c->deadline = now_ms() + s->opts->timeout_ms;
 }
 
-static void take_fds(conn *c, struct msghdr *msg)
+/* Keeps one passed descriptor for the current request, or closes it when the request
+ * already has its maximum, the server its budget, or memory runs out. */
+static void keep_fd(server *s, conn *c, int fd)
+{
+    if (c->n_fds == c->fds_cap && c->n_fds < DG_PROTO_MAX_FDS) {
+        size_t cap = c->fds_cap ? c->fds_cap * 2 : 16;
+        int *grown = realloc(c->fds, (cap < DG_PROTO_MAX_FDS ? cap : DG_PROTO_MAX_FDS) * sizeof *grown);
+        if (grown) {
+            c->fds = grown;
+            c->fds_cap = cap < DG_PROTO_MAX_FDS ? cap : DG_PROTO_MAX_FDS;
+        }
+    }
+    size_t held = __atomic_load_n(&s->fds_held, __ATOMIC_RELAXED);
+    if (c->n_fds >= c->fds_cap || held >= s->fds_budget) {
+        close(fd);
+        c->fds_overflow = 1;
+        return;
+    }
+    c->fds[c->n_fds++] = fd;
+    __atomic_add_fetch(&s->fds_held, 1, __ATOMIC_RELAXED);
+}
+
+static void take_fds(server *s, conn *c, struct msghdr *msg)
 {
     if (msg->msg_flags & MSG_CTRUNC)
         c->fds_overflow = 1;
@@ -333,16 +361,11 @@ static void take_fds(conn *c, struct msghdr *msg)
         if (m->cmsg_level != SOL_SOCKET || m->cmsg_type != SCM_RIGHTS)
             continue;
         size_t n = (m->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        int *passed = (int *)CMSG_DATA(m);
+        const unsigned char *data = CMSG_DATA(m);
         for (size_t i = 0; i < n; i++) {
             int fd;
-            memcpy(&fd, passed + i, sizeof fd);
-            if (c->n_fds < DG_PROTO_MAX_FDS) {
-                c->fds[c->n_fds++] = fd;
-            } else {
-                close(fd);
-                c->fds_overflow = 1;
-            }
+            memcpy(&fd, data + i * sizeof fd, sizeof fd);
+            keep_fd(s, c, fd);
         }
     }
 }
@@ -355,9 +378,12 @@ static void conn_request_ready(server *s, conn *c)
     dg_error err;
     json_t *request = NULL;
     dg_status st;
-    if (c->fds_overflow)
-        st = dg_error_set(&err, DG_ERR_USAGE, "bad request: more than %d file descriptors",
+    if (c->fds_overflow && c->n_fds >= DG_PROTO_MAX_FDS)
+        st = dg_error_set(&err, DG_ERR_USAGE, "bad request: more than %d files",
                           DG_PROTO_MAX_FDS);
+    else if (c->fds_overflow)
+        st = dg_error_set(&err, DG_ERR_BUSY, "server busy: too many files in flight; try "
+                                             "again shortly");
     else
         st = dg_request_parse(body, len, c->n_fds, &request, &err);
     free(body);
@@ -386,8 +412,9 @@ static void conn_read(server *s, conn *c)
         size_t room;
         void *space = dg_frame_reader_space(&c->reader, &room);
         struct iovec iov = {.iov_base = space, .iov_len = room};
+        /* Room for the kernel's largest SCM_RIGHTS message (SCM_MAX_FD, 253). */
         union {
-            char buf[CMSG_SPACE(sizeof(int) * DG_PROTO_MAX_FDS)];
+            char buf[CMSG_SPACE(sizeof(int) * 256)];
             struct cmsghdr align;
         } control;
         struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
@@ -404,7 +431,7 @@ static void conn_read(server *s, conn *c)
             c->broken = 1; /* closed by the caller once it sees nothing is pending */
             return;
         }
-        take_fds(c, &msg);
+        take_fds(s, c, &msg);
         int complete;
         dg_error err;
         dg_status st = dg_frame_reader_advance(&c->reader, (size_t)n, &complete, &err);
@@ -783,13 +810,22 @@ static dg_status open_signals(server *s, sigset_t *old, dg_error *err)
 
 /* Each connection may hold up to DG_PROTO_MAX_FDS passed files while its request waits:
  * take the whole descriptor allowance the administrator granted, not the soft default. */
-static void raise_descriptor_limit(void)
+static void raise_descriptor_limit(server *s)
 {
     struct rlimit lim;
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &lim); /* best effort: the old limit still works */
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        s->fds_budget = 256;
+        return;
     }
+    if (lim.rlim_cur < lim.rlim_max) {
+        rlim_t want = lim.rlim_max;
+        lim.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &lim) != 0) /* best effort: the old limit still works */
+            getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    /* Half for passed files; the rest for connections, the engine's files and slack. */
+    rlim_t half = lim.rlim_cur == RLIM_INFINITY ? 1 << 20 : lim.rlim_cur / 2;
+    s->fds_budget = half > 256 ? (size_t)half : 256;
 }
 
 static dg_status open_workers(server *s, dg_error *err)
@@ -878,7 +914,7 @@ dg_status dg_serve(const dg_serve_options *opts, dg_error *err)
     pthread_cond_init(&s.writes_ready, NULL);
     sigset_t old_mask;
     sigemptyset(&old_mask);
-    raise_descriptor_limit();
+    raise_descriptor_limit(&s);
     s.conns = calloc((size_t)opts->max_clients, sizeof *s.conns);
     dg_status st = s.conns ? open_workers(&s, err) : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     if (st == DG_OK)

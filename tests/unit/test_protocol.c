@@ -132,7 +132,7 @@ static void test_oversized_frame_is_refused_from_its_header_alone(void **state)
     (void)state;
     dg_frame_reader r;
     dg_frame_reader_init(&r, DG_PROTO_MAX_REQUEST);
-    unsigned char header[4] = {0x00, 0x10, 0x00, 0x01}; /* 1 MiB + 1 */
+    unsigned char header[4] = {0x00, 0x40, 0x00, 0x01}; /* 4 MiB + 1 */
     dg_error err;
     assert_int_equal(feed(&r, (char *)header, 4, 0, &err, NULL), -1);
     assert_int_equal(err.status, DG_ERR_USAGE);
@@ -250,8 +250,13 @@ static void test_file_argument_must_name_a_passed_descriptor(void **state)
                      DG_ERR_USAGE);
     assert_non_null(strstr(err.msg, "'file'"));
     assert_int_equal(parse_text("{\"v\":1,\"cmd\":\"add\",\"fds\":1,\"args\":{\"file\":"
-                                "{\"fd\":-1}}}", 1, &err),
+                                "{\"fd\":-2}}}", 1, &err),
                      DG_ERR_USAGE);
+    /* -1: a file of a batch the client could not open; its entry says why. */
+    assert_int_equal(parse_text("{\"v\":1,\"cmd\":\"ingest\",\"fds\":1,\"args\":{\"files\":"
+                                "[{\"fd\":0},{\"fd\":-1,\"error\":\"Permission denied\"}]}}",
+                                1, &err),
+                     DG_OK);
     assert_int_equal(parse_text("{\"v\":1,\"cmd\":\"add\",\"fds\":1,\"args\":{\"files\":"
                                 "[{\"fd\":0},{\"fd\":3}]}}", 1, &err),
                      DG_ERR_USAGE);
