@@ -26,11 +26,11 @@ chmod 0755 "$T"
 SERVER_PID=
 
 cleanup() {
+    # Only what this test started: the server and its own background jobs, by pid.
     [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null
-    for u in $USERS; do
-        pkill -9 -u "$u" 2>/dev/null # only processes of the test's own users
-        userdel "$u" 2>/dev/null
-    done
+    for job in $(jobs -p); do kill -9 "$job" 2>/dev/null; done
+    wait 2>/dev/null
+    for u in $USERS; do userdel "$u" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT
