@@ -98,7 +98,7 @@ clean:
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/cli/main.d
 
 # Benchmark of the full-text index (not part of `make check`): build/bench/search [N].
-bench: $(BUILD)/bench/search $(BUILD)/bench/raw_xapian
+bench: $(BUILD)/bench/search $(BUILD)/bench/raw_xapian $(BUILD)/bench/serve
 
 $(BUILD)/bench/search: bench/search.c bench/corpus.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
@@ -108,3 +108,9 @@ $(BUILD)/bench/search: bench/search.c bench/corpus.h $(BUILD)/libdangan.a
 $(BUILD)/bench/raw_xapian: bench/raw_xapian.cc bench/corpus.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_BASE) $(OPT) -o $@ $< $(LIBS)
+
+# Searches through `dangan serve` against direct mode: build/bench/serve [N] [SECONDS].
+$(BUILD)/bench/serve: bench/serve.c bench/corpus.h $(BUILD)/libdangan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
+	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)

@@ -249,18 +249,20 @@ const dg_command *dg_command_find(int argc, char **argv, int *used)
 void dg_command_print_overview(FILE *out)
 {
     fprintf(out,
-            "usage: dangan [--archive DIR] [--json] <command> [options]\n"
+            "usage: dangan [--archive DIR | --socket PATH] [--json] <command> [options]\n"
             "       dangan <command> --help\n\n"
             "dangan (档案) files scanned and born-digital records in a private archive folder,\n"
             "indexes them for full-text search within each user's clearance, and logs every\n"
             "access in a hash-chained log.\n\n"
             "commands:\n"
             "  %-12s %s\n", "init", "create an archive; you become its first admin");
+    fprintf(out, "  %-12s %s\n", "serve", "run the archive's server for other users (docs/serve.md)");
     for (int i = 0; i < COMMAND_COUNT; i++)
         fprintf(out, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out,
             "\nglobal options:\n"
             "  --archive DIR  the archive folder (default: $DANGAN_ARCHIVE, else ./archive)\n"
+            "  --socket PATH  run through the archive's server (default: $DANGAN_SOCKET)\n"
             "  --json         print the result as JSON (for scripts)\n"
             "  --as LOGIN     (archive owner who is an admin) act as another account\n"
             "  --help         help for a command\n\n"

@@ -18,15 +18,18 @@
 #include "../engine/archive.h"
 #include "../engine/user.h"
 #include "../ingest/ingest.h"
+#include "client.h"
 #include "commands.h"
 #include "dispatch.h"
 #include "render.h"
+#include "serve.h"
 
 /* Every file of a batch travels as a descriptor; the soft limit is raised to match. */
 #define MAX_FDS 4000
 
 typedef struct global_opts {
     const char *archive;
+    const char *socket; /* --socket PATH: run through a server */
     const char *as;  /* --as LOGIN: an admin owner acting as another account */
     int json;
     int help;
@@ -45,6 +48,10 @@ static int parse_globals(int argc, char **argv, global_opts *g)
             g->archive = argv[++i];
         else if (!strncmp(argv[i], "--archive=", 10))
             g->archive = argv[i] + 10;
+        else if (!strcmp(argv[i], "--socket") && i + 1 < argc)
+            g->socket = argv[++i];
+        else if (!strncmp(argv[i], "--socket=", 9))
+            g->socket = argv[i] + 9;
         else if (!strcmp(argv[i], "--as") && i + 1 < argc)
             g->as = argv[++i];
         else if (!strcmp(argv[i], "--json"))
@@ -199,6 +206,39 @@ static json_t *run_direct(const global_opts *g, json_t *request, const int *fds,
     return response;
 }
 
+/* ---- socket mode: the same request, run by a server (cli/client.h) ---------------- */
+
+/* An explicit --archive means direct mode; otherwise --socket or DANGAN_SOCKET. */
+static const char *socket_path(const global_opts *g)
+{
+    if (g->socket)
+        return g->socket;
+    if (g->archive)
+        return NULL;
+    const char *env = getenv("DANGAN_SOCKET");
+    return env && *env ? env : NULL;
+}
+
+static json_t *run_remote(const global_opts *g, const char *path, json_t *request,
+                          const int *fds, size_t n_fds)
+{
+    if (g->archive && g->socket)
+        return dg_response_error(DG_ERR_USAGE, "give --archive (direct) or --socket (through "
+                                               "a server), not both");
+    if (g->as)
+        return dg_response_error(DG_ERR_USAGE, "--as is not available through a server: it "
+                                               "knows you by your OS login");
+    dg_client_io io = {.progress = isatty(STDERR_FILENO) ? on_progress : NULL, .wait = on_wait};
+    return dg_client_request(path, request, fds, n_fds, &io);
+}
+
+static int run_serve(const global_opts *g)
+{
+    const char *path = g->socket ? g->socket : getenv("DANGAN_SOCKET");
+    return dg_serve_command(archive_path(g), path && *path ? path : DG_SERVE_DEFAULT_SOCKET,
+                            g->argc, g->argv, g->help);
+}
+
 static int show_response(const dg_command *cmd, json_t *response, const global_opts *g)
 {
     int exit_code = (int)json_integer_value(json_object_get(response, "exit"));
@@ -244,6 +284,8 @@ int main(int argc, char **argv)
         status = g.argc == 0 && !g.help ? 2 : 0;
     } else if (!strcmp(g.argv[0], "init")) {
         status = run_init(&g);
+    } else if (!strcmp(g.argv[0], "serve")) {
+        status = run_serve(&g);
     } else {
         int used = 0;
         const dg_command *cmd = dg_command_find(g.argc, g.argv, &used);
@@ -263,7 +305,9 @@ int main(int argc, char **argv)
                 print_error(msg);
                 status = 2;
             } else {
-                json_t *response = run_direct(&g, request, fds, n_fds);
+                const char *sock = socket_path(&g);
+                json_t *response = sock ? run_remote(&g, sock, request, fds, n_fds)
+                                        : run_direct(&g, request, fds, n_fds);
                 status = show_response(cmd, response, &g);
                 json_decref(response);
                 json_decref(request);

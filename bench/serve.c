@@ -1,0 +1,309 @@
+/*
+ * bench/serve.c — what going through `dangan serve` costs, compared with direct mode.
+ *
+ * Builds an archive of N (default 200) generated records in a temporary folder and starts
+ * a server on it in a child process. Then it runs the fixed query mix as searches two
+ * ways:
+ *
+ *   direct: dg_dispatch in this process, on an archive handle opened once per thread
+ *           (the engine's own cost, without the CLI's process start and archive open)
+ *   socket: dg_client_request, one connection per request as the CLI makes them
+ *
+ * It prints p50 and p99 latency of one client for whoami (the server's own overhead: the
+ * engine does one lookup and writes nothing) and for searches, the per-request overhead
+ * (whoami socket p50 minus direct p50; target under 0.5 ms), and the search throughput
+ * of 8 concurrent clients in each mode (target: socket within 80% of direct). Every
+ * search is a full request: permission filter, facets, snippets and the access-log entry.
+ *
+ *   make bench && build/bench/serve [N] [SECONDS]
+ */
+
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/corpus.h"
+#include "cli/client.h"
+#include "cli/dispatch.h"
+#include "cli/serve.h"
+#include "engine/archive.h"
+
+enum { CLIENTS = 8, LATENCY_ROUNDS = 100 };
+
+typedef struct bench {
+    char dir[64];
+    char archive[128];
+    char socket[128];
+    const char *login;
+    double seconds;
+} bench;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* whoami costs the engine one catalog lookup and writes nothing, so the difference
+ * between the two modes is the server's own overhead; a search also appends (and syncs)
+ * an access-log entry, whose disk time swamps everything else. */
+static json_t *make_request(const char *cmd, size_t i)
+{
+    if (!strcmp(cmd, "whoami"))
+        return json_pack("{s:i, s:s}", "v", 1, "cmd", "whoami");
+    return json_pack("{s:i, s:s, s:{s:s}}", "v", 1, "cmd", "search", "args", "query",
+                     BENCH_QUERIES[i % BENCH_N_QUERIES]);
+}
+
+static int response_ok(json_t *response)
+{
+    int ok = json_is_true(json_object_get(response, "ok"));
+    if (!ok)
+        fprintf(stderr, "bench: %s\n", json_string_value(json_object_get(response, "error")));
+    json_decref(response);
+    return ok;
+}
+
+/* ---- building the archive ------------------------------------------------------- */
+
+static int add_record(dg_archive *a, const char *login, int i)
+{
+    char title[256], number[64], body[4096], ref[64], level[8];
+    int year, lvl;
+    bench_record(i, title, sizeof title, number, sizeof number, body, sizeof body, ref,
+                 sizeof ref, &year, &lvl);
+    snprintf(level, sizeof level, "%d", lvl == 4 ? 3 : lvl);
+    int fd = memfd_create("record", MFD_CLOEXEC);
+    if (fd < 0 || write(fd, body, strlen(body)) != (ssize_t)strlen(body))
+        return 0;
+    json_t *req = json_pack("{s:i, s:s, s:{s:{s:i, s:s}, s:s, s:s, s:i, s:s, s:s}}", "v", 1,
+                            "cmd", "add", "args", "file", "fd", 0, "name", "record.txt",
+                            "title", title, "category", BENCH_CATEGORIES[i % 5], "year", year,
+                            "level", level, "doc_number", number);
+    dg_dispatch_io io = {.fds = &fd, .n_fds = 1};
+    int ok = response_ok(dg_dispatch(a, login, "bench", req, &io));
+    json_decref(req);
+    close(fd);
+    return ok;
+}
+
+static int build_archive(bench *b, int n)
+{
+    dg_error err;
+    if (dg_archive_create(b->archive, "X001", "Bench", b->login, b->login, &err) != DG_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 0;
+    }
+    dg_archive *a;
+    if (dg_archive_open(b->archive, &a, &err) != DG_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 0;
+    }
+    double start = now_ms();
+    int ok = 1;
+    for (int i = 0; ok && i < n; i++)
+        ok = add_record(a, b->login, i);
+    dg_archive_close(a);
+    if (ok)
+        printf("archive of %d records built in %.1f s\n", n, (now_ms() - start) / 1e3);
+    return ok;
+}
+
+/* ---- the server ------------------------------------------------------------------- */
+
+static pid_t start_server(bench *b)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        dg_serve_options o = {.archive = b->archive, .socket_path = b->socket,
+                              .readers = DG_SERVE_DEFAULT_READERS,
+                              .max_clients = DG_SERVE_DEFAULT_MAX_CLIENTS,
+                              .timeout_ms = DG_SERVE_DEFAULT_TIMEOUT_MS, .log = NULL};
+        dg_error err;
+        _exit(dg_serve(&o, &err) == DG_OK ? 0 : 1);
+    }
+    /* Ready when a request gets an answer. */
+    for (int tries = 0; pid > 0 && tries < 200; tries++) {
+        json_t *req = json_pack("{s:i, s:s}", "v", 1, "cmd", "whoami");
+        json_t *resp = dg_client_request(b->socket, req, NULL, 0, NULL);
+        json_decref(req);
+        int ok = json_is_true(json_object_get(resp, "ok"));
+        json_decref(resp);
+        if (ok)
+            return pid;
+        usleep(50 * 1000);
+    }
+    return -1;
+}
+
+/* ---- one request, either way ------------------------------------------------------ */
+
+typedef struct client {
+    bench *b;
+    int via_socket;
+    dg_archive *archive; /* direct mode: this thread's own handle */
+    size_t done;
+    int failed;
+    double until;
+} client;
+
+static int one_request(client *c, const char *cmd, size_t i)
+{
+    json_t *req = make_request(cmd, i);
+    json_t *resp = c->via_socket ? dg_client_request(c->b->socket, req, NULL, 0, NULL)
+                                 : dg_dispatch(c->archive, c->b->login, "bench", req, NULL);
+    json_decref(req);
+    return response_ok(resp);
+}
+
+static int open_client(client *c, bench *b, int via_socket)
+{
+    memset(c, 0, sizeof *c);
+    c->b = b;
+    c->via_socket = via_socket;
+    dg_error err;
+    if (!via_socket && dg_archive_open(b->archive, &c->archive, &err) != DG_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 0;
+    }
+    return 1;
+}
+
+static double p(const double *sorted, size_t n, double q)
+{
+    return sorted[(size_t)(q * (double)(n - 1))];
+}
+
+static int measure_latency(bench *b, const char *cmd, int via_socket, double *p50)
+{
+    client c;
+    if (!open_client(&c, b, via_socket))
+        return 0;
+    size_t n = LATENCY_ROUNDS * BENCH_N_QUERIES;
+    double *samples = malloc(n * sizeof *samples);
+    int ok = samples != NULL;
+    for (size_t i = 0; ok && i < BENCH_N_QUERIES; i++)
+        ok = one_request(&c, cmd, i); /* warm-up */
+    for (size_t i = 0; ok && i < n; i++) {
+        double t = now_ms();
+        ok = one_request(&c, cmd, i);
+        samples[i] = now_ms() - t;
+    }
+    if (ok) {
+        qsort(samples, n, sizeof *samples, compare_double);
+        *p50 = p(samples, n, 0.5);
+        printf("  %-6s %-7s 1 client:  p50 %.3f ms  p99 %.3f ms  (%zu requests)\n", cmd,
+               via_socket ? "socket" : "direct", *p50, p(samples, n, 0.99), n);
+    }
+    free(samples);
+    dg_archive_close(c.archive);
+    return ok;
+}
+
+static void *client_main(void *arg)
+{
+    client *c = arg;
+    for (size_t i = 0; now_ms() < c->until; i++) {
+        if (!one_request(c, "search", i)) {
+            c->failed = 1;
+            break;
+        }
+        c->done++;
+    }
+    return NULL;
+}
+
+static int measure_throughput(bench *b, int via_socket, double *per_second)
+{
+    client clients[CLIENTS];
+    pthread_t threads[CLIENTS];
+    int ok = 1, started = 0;
+    for (int i = 0; ok && i < CLIENTS; i++)
+        ok = open_client(&clients[i], b, via_socket);
+    double start = now_ms();
+    for (int i = 0; ok && i < CLIENTS; i++) {
+        clients[i].until = start + b->seconds * 1e3;
+        ok = pthread_create(&threads[i], NULL, client_main, &clients[i]) == 0;
+        started += ok;
+    }
+    size_t total = 0;
+    for (int i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+        total += clients[i].done;
+        ok = ok && !clients[i].failed;
+    }
+    double secs = (now_ms() - start) / 1e3;
+    for (int i = 0; i < CLIENTS; i++)
+        dg_archive_close(clients[i].archive);
+    *per_second = (double)total / secs;
+    if (ok)
+        printf("  search %-7s %d clients: %.0f requests/s\n", via_socket ? "socket" : "direct",
+               CLIENTS, *per_second);
+    return ok;
+}
+
+static void remove_tree(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: could not remove %s\n", dir);
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 200;
+    bench b = {.seconds = argc > 2 ? atof(argv[2]) : 5.0};
+    snprintf(b.dir, sizeof b.dir, "/tmp/dangan-bench-serve-XXXXXX");
+    if (n < 1 || b.seconds <= 0 || !mkdtemp(b.dir))
+        return 2;
+    snprintf(b.archive, sizeof b.archive, "%s/archive", b.dir);
+    snprintf(b.socket, sizeof b.socket, "%s/dangan.sock", b.dir);
+    struct passwd *pw = getpwuid(geteuid());
+    b.login = pw ? pw->pw_name : "?";
+    double direct_p50 = 0, socket_p50 = 0, search_direct = 0, search_socket = 0;
+    double direct_tp = 0, socket_tp = 0;
+    /* The archive is built before the server forks, and the server forks before this
+     * process starts any thread. */
+    int ok = build_archive(&b, n);
+    pid_t server = ok ? start_server(&b) : -1;
+    ok = server > 0;
+    if (ok)
+        printf("requests (searches: the %zu-query mix, each one logged):\n",
+               (size_t)BENCH_N_QUERIES);
+    ok = ok && measure_latency(&b, "whoami", 0, &direct_p50) &&
+         measure_latency(&b, "whoami", 1, &socket_p50);
+    ok = ok && measure_latency(&b, "search", 0, &search_direct) &&
+         measure_latency(&b, "search", 1, &search_socket);
+    ok = ok && measure_throughput(&b, 0, &direct_tp) && measure_throughput(&b, 1, &socket_tp);
+    if (ok) {
+        double overhead = socket_p50 - direct_p50;
+        printf("per-request overhead at p50 (whoami socket - direct): %.3f ms (target < 0.5 ms):"
+               " %s\n", overhead, overhead < 0.5 ? "met" : "NOT met");
+        printf("search p50 through the server minus direct: %+.3f ms (disk-bound, noisy)\n",
+               search_socket - search_direct);
+        printf("throughput through the server: %.0f%% of direct (target >= 80%%): %s\n",
+               100 * socket_tp / direct_tp, socket_tp >= 0.8 * direct_tp ? "met" : "NOT met");
+    }
+    if (server > 0) {
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+    }
+    remove_tree(b.dir);
+    return ok ? 0 : 1;
+}

@@ -1,0 +1,1020 @@
+/*
+ * serve.c — the server: one I/O thread with poll, reader threads, one writer thread.
+ *
+ * A connection moves through three states. READING: the I/O thread collects one request
+ * frame (and the descriptors that came with it) without ever blocking. BUSY: a worker
+ * runs the request; the I/O thread only forwards the progress frames the worker queues.
+ * SENDING: the response drains to the client; then the connection reads its next
+ * request. A client that takes longer than the time limit to send a request or to read
+ * a response is dropped; it never holds a worker.
+ */
+#include "serve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../engine/archive.h"
+#include "dispatch.h"
+#include "protocol.h"
+
+/* Progress is advisory: when a client lets this much pile up unread, more is dropped. */
+#define PROGRESS_BACKLOG (64 * 1024)
+/* At most this often: a reindex of 100,000 versions must not send 100,000 frames. */
+#define PROGRESS_INTERVAL_MS 100
+
+typedef enum { CONN_READING, CONN_BUSY, CONN_SENDING } conn_state;
+
+struct server;
+
+typedef struct conn {
+    int fd;
+    pid_t pid;
+    uid_t uid;
+    char origin[48];
+    conn_state state;
+    dg_frame_reader reader;
+    int *fds; /* descriptors that arrived with the current request */
+    size_t n_fds, fds_cap;
+    int fds_overflow;
+    json_t *request;
+    int want_progress;
+    int close_after;  /* the stream cannot continue (bad framing, shutdown): close once sent */
+    int broken;       /* the client went away: discard output, close when the worker is done */
+    int64_t deadline; /* monotonic ms: the request must arrive, or the output drain, by then */
+    struct server *server;
+    struct conn *next_job;
+    /* Shared with the worker running this connection's request. */
+    pthread_mutex_t lock;
+    char *out;
+    size_t out_len, out_sent, out_cap;
+    int answered;
+    int64_t last_progress;
+} conn;
+
+typedef struct job_queue {
+    conn *head, *tail;
+} job_queue;
+
+typedef struct worker {
+    struct server *server;
+    dg_archive *archive;
+    int is_writer;
+    pthread_t thread;
+    int started;
+} worker;
+
+typedef struct server {
+    const dg_serve_options *opts;
+    int listen_fd, signal_fd, wake_fd, lock_fd;
+    ino_t socket_ino;
+    int stopping;
+    int64_t accept_paused_until; /* out of descriptors: stop accepting for a moment */
+    /* Descriptors clients passed that are still open, against a budget that leaves the
+     * engine room to open its own files. Updated by the I/O thread and the workers. */
+    size_t fds_held;
+    size_t fds_budget;
+    conn **conns;
+    size_t n_conns;
+    pthread_mutex_t jobs_lock;
+    pthread_cond_t reads_ready, writes_ready;
+    job_queue reads, writes;
+    int workers_stop;
+    worker *workers;
+    int n_workers;
+} server;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void server_log(const server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void server_log(const server *s, const char *fmt, ...)
+{
+    if (!s->opts->log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(s->opts->log, "dangan serve: %s\n", line);
+    fflush(s->opts->log);
+}
+
+static void wake_io_thread(server *s)
+{
+    uint64_t one = 1;
+    /* A full eventfd counter already means "wake up": nothing is lost if this fails. */
+    ssize_t rc = write(s->wake_fd, &one, sizeof one);
+    (void)rc;
+}
+
+/* ---- output: frames queued by workers and the I/O thread, drained by the I/O thread -- */
+
+/* Appends an encoded frame to the connection's output. Caller holds c->lock. */
+static int append_locked(conn *c, const char *frame, size_t len)
+{
+    if (c->broken)
+        return 1;
+    if (c->out_len + len > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + len)
+            cap *= 2;
+        char *grown = realloc(c->out, cap);
+        if (!grown)
+            return 0;
+        c->out = grown;
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, frame, len);
+    c->out_len += len;
+    return 1;
+}
+
+/* Encodes a response; one too large to send becomes an error response saying so. */
+static char *encode_response(json_t *response, size_t *len)
+{
+    char *buf;
+    dg_error err;
+    if (dg_frame_encode(response, DG_PROTO_MAX_RESPONSE, &buf, len, &err) == DG_OK)
+        return buf;
+    json_t *error = dg_response_error(err.status, err.msg);
+    dg_status st = error ? dg_frame_encode(error, DG_PROTO_MAX_RESPONSE, &buf, len, &err)
+                         : DG_ERR_NOMEM;
+    json_decref(error);
+    return st == DG_OK ? buf : NULL;
+}
+
+/* Queues the final response (taking ownership of it) and marks the request answered. */
+static void conn_answer(conn *c, json_t *response)
+{
+    size_t len = 0;
+    char *frame = response ? encode_response(response, &len) : NULL;
+    json_decref(response);
+    pthread_mutex_lock(&c->lock);
+    if (!frame || !append_locked(c, frame, len))
+        c->broken = 1; /* out of memory: the client sees the connection close */
+    c->answered = 1;
+    pthread_mutex_unlock(&c->lock);
+    free(frame);
+    wake_io_thread(c->server);
+}
+
+/* Queues an advisory frame (progress, wait) unless the client is not reading them. */
+static void conn_notify(conn *c, json_t *frame_json)
+{
+    char *frame;
+    size_t len;
+    if (!frame_json || dg_frame_encode(frame_json, DG_PROTO_MAX_REQUEST, &frame, &len, NULL) != DG_OK) {
+        json_decref(frame_json);
+        return;
+    }
+    json_decref(frame_json);
+    pthread_mutex_lock(&c->lock);
+    if (c->out_len - c->out_sent < PROGRESS_BACKLOG)
+        append_locked(c, frame, len);
+    pthread_mutex_unlock(&c->lock);
+    free(frame);
+    wake_io_thread(c->server);
+}
+
+static void on_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+    conn *c = ctx;
+    int64_t now = now_ms();
+    if (done != 0 && done < total && now - c->last_progress < PROGRESS_INTERVAL_MS)
+        return;
+    c->last_progress = now;
+    conn_notify(c, json_pack("{s:{s:s, s:I, s:I}}", "progress", "what", what ? what : "",
+                             "done", (json_int_t)done, "total", (json_int_t)total));
+}
+
+static void on_wait(void *ctx, const char *message)
+{
+    conn_notify(ctx, json_pack("{s:s}", "wait", message ? message : "waiting"));
+}
+
+/* ---- workers ------------------------------------------------------------------------ */
+
+static void close_request_fds(conn *c)
+{
+    for (size_t i = 0; i < c->n_fds; i++)
+        close(c->fds[i]);
+    __atomic_sub_fetch(&c->server->fds_held, c->n_fds, __ATOMIC_RELAXED);
+    c->n_fds = 0;
+    c->fds_overflow = 0;
+}
+
+/* The archive account of a connection: its OS login, as direct mode maps the caller. */
+static void login_of(uid_t uid, char *login, size_t size)
+{
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found)
+        snprintf(login, size, "%s", found->pw_name);
+    else
+        snprintf(login, size, "?");
+}
+
+static void run_job(worker *w, conn *c)
+{
+    char login[256];
+    login_of(c->uid, login, sizeof login);
+    dg_dispatch_io io = {.fds = c->fds, .n_fds = c->n_fds,
+                         .progress = c->want_progress ? on_progress : NULL, .progress_ctx = c};
+    dg_archive_set_wait_handler(w->archive, on_wait, c);
+    json_t *response = dg_dispatch(w->archive, login, c->origin, c->request, &io);
+    dg_archive_set_wait_handler(w->archive, NULL, NULL);
+    const char *status = json_string_value(json_object_get(response, "status"));
+    if (status && !strcmp(status, "unknown_user"))
+        server_log(w->server, "refused uid %u (login %s, pid %d): no archive account",
+                   (unsigned)c->uid, login, (int)c->pid);
+    json_decref(c->request);
+    c->request = NULL;
+    close_request_fds(c);
+    conn_answer(c, response);
+}
+
+static conn *next_job(worker *w)
+{
+    server *s = w->server;
+    job_queue *q = w->is_writer ? &s->writes : &s->reads;
+    pthread_cond_t *ready = w->is_writer ? &s->writes_ready : &s->reads_ready;
+    pthread_mutex_lock(&s->jobs_lock);
+    while (!q->head && !s->workers_stop)
+        pthread_cond_wait(ready, &s->jobs_lock);
+    conn *c = q->head;
+    if (c) {
+        q->head = c->next_job;
+        if (!q->head)
+            q->tail = NULL;
+        c->next_job = NULL;
+    }
+    pthread_mutex_unlock(&s->jobs_lock);
+    return c;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    conn *c;
+    while ((c = next_job(w)) != NULL)
+        run_job(w, c);
+    return NULL;
+}
+
+static void queue_job(server *s, conn *c, int is_write)
+{
+    job_queue *q = is_write ? &s->writes : &s->reads;
+    pthread_mutex_lock(&s->jobs_lock);
+    if (q->tail)
+        q->tail->next_job = c;
+    else
+        q->head = c;
+    q->tail = c;
+    pthread_cond_signal(is_write ? &s->writes_ready : &s->reads_ready);
+    pthread_mutex_unlock(&s->jobs_lock);
+}
+
+/* ---- connections (I/O thread) -------------------------------------------------------- */
+
+static void conn_close(server *s, size_t index)
+{
+    conn *c = s->conns[index];
+    close(c->fd);
+    close_request_fds(c);
+    free(c->fds);
+    json_decref(c->request);
+    dg_frame_reader_reset(&c->reader);
+    pthread_mutex_destroy(&c->lock);
+    free(c->out);
+    free(c);
+    s->conns[index] = s->conns[--s->n_conns];
+}
+
+/* Sends a frame the I/O thread composed (an error about the request itself). */
+static void conn_reply_error(server *s, conn *c, dg_status status, const char *message,
+                             int close_after)
+{
+    size_t len;
+    json_t *response = dg_response_error(status, message);
+    char *frame = response ? encode_response(response, &len) : NULL;
+    json_decref(response);
+    pthread_mutex_lock(&c->lock);
+    if (!frame || !append_locked(c, frame, len))
+        c->broken = 1;
+    pthread_mutex_unlock(&c->lock);
+    free(frame);
+    c->close_after |= close_after;
+    c->state = CONN_SENDING;
+    c->deadline = now_ms() + s->opts->timeout_ms;
+}
+
+/* Keeps one passed descriptor for the current request, or closes it when the request
+ * already has its maximum, the server its budget, or memory runs out. */
+static void keep_fd(server *s, conn *c, int fd)
+{
+    if (c->n_fds == c->fds_cap && c->n_fds < DG_PROTO_MAX_FDS) {
+        size_t cap = c->fds_cap ? c->fds_cap * 2 : 16;
+        int *grown = realloc(c->fds, (cap < DG_PROTO_MAX_FDS ? cap : DG_PROTO_MAX_FDS) * sizeof *grown);
+        if (grown) {
+            c->fds = grown;
+            c->fds_cap = cap < DG_PROTO_MAX_FDS ? cap : DG_PROTO_MAX_FDS;
+        }
+    }
+    size_t held = __atomic_load_n(&s->fds_held, __ATOMIC_RELAXED);
+    if (c->n_fds >= c->fds_cap || held >= s->fds_budget) {
+        close(fd);
+        c->fds_overflow = 1;
+        return;
+    }
+    c->fds[c->n_fds++] = fd;
+    __atomic_add_fetch(&s->fds_held, 1, __ATOMIC_RELAXED);
+}
+
+static void take_fds(server *s, conn *c, struct msghdr *msg)
+{
+    if (msg->msg_flags & MSG_CTRUNC)
+        c->fds_overflow = 1;
+    for (struct cmsghdr *m = CMSG_FIRSTHDR(msg); m; m = CMSG_NXTHDR(msg, m)) {
+        if (m->cmsg_level != SOL_SOCKET || m->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t n = (m->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const unsigned char *data = CMSG_DATA(m);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, data + i * sizeof fd, sizeof fd);
+            keep_fd(s, c, fd);
+        }
+    }
+}
+
+/* A complete request frame: check it and hand it to a worker, or answer the error. */
+static void conn_request_ready(server *s, conn *c)
+{
+    size_t len;
+    char *body = dg_frame_reader_take(&c->reader, &len);
+    dg_error err;
+    json_t *request = NULL;
+    dg_status st;
+    if (c->fds_overflow && c->n_fds >= DG_PROTO_MAX_FDS)
+        st = dg_error_set(&err, DG_ERR_USAGE, "bad request: more than %d files",
+                          DG_PROTO_MAX_FDS);
+    else if (c->fds_overflow)
+        st = dg_error_set(&err, DG_ERR_BUSY, "server busy: too many files in flight; try "
+                                             "again shortly");
+    else
+        st = dg_request_parse(body, len, c->n_fds, &request, &err);
+    free(body);
+    if (st != DG_OK) {
+        close_request_fds(c);
+        server_log(s, "bad request from pid %d (uid %u): %s", (int)c->pid, (unsigned)c->uid,
+                   err.msg);
+        conn_reply_error(s, c, st, err.msg, 0);
+        return;
+    }
+    const char *cmd = json_string_value(json_object_get(request, "cmd"));
+    c->request = request;
+    c->want_progress = json_is_true(json_object_get(request, "progress"));
+    c->last_progress = 0;
+    pthread_mutex_lock(&c->lock);
+    c->answered = 0;
+    pthread_mutex_unlock(&c->lock);
+    c->state = CONN_BUSY;
+    queue_job(s, c, !dg_dispatch_is_read_only(cmd));
+}
+
+/* Reads what has arrived of the current request, never past its end. */
+static void conn_read(server *s, conn *c)
+{
+    for (;;) {
+        size_t room;
+        void *space = dg_frame_reader_space(&c->reader, &room);
+        struct iovec iov = {.iov_base = space, .iov_len = room};
+        /* Room for the kernel's largest SCM_RIGHTS message (SCM_MAX_FD, 253). */
+        union {
+            char buf[CMSG_SPACE(sizeof(int) * 256)];
+            struct cmsghdr align;
+        } control;
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof control.buf};
+        ssize_t n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n < 0 || n == 0) {
+            if (dg_frame_reader_partial(&c->reader))
+                server_log(s, "pid %d (uid %u) hung up in the middle of a request", (int)c->pid,
+                           (unsigned)c->uid);
+            c->broken = 1; /* closed by the caller once it sees nothing is pending */
+            return;
+        }
+        take_fds(s, c, &msg);
+        int complete;
+        dg_error err;
+        dg_status st = dg_frame_reader_advance(&c->reader, (size_t)n, &complete, &err);
+        if (st != DG_OK) {
+            close_request_fds(c);
+            dg_frame_reader_reset(&c->reader);
+            server_log(s, "bad request from pid %d (uid %u): %s", (int)c->pid, (unsigned)c->uid,
+                       err.msg);
+            conn_reply_error(s, c, st, err.msg, 1);
+            return;
+        }
+        if (complete) {
+            conn_request_ready(s, c);
+            return;
+        }
+    }
+}
+
+/* Writes what is pending without blocking; marks the connection broken on a write error. */
+static void conn_flush(server *s, conn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    while (!c->broken && c->out_sent < c->out_len) {
+        ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            c->broken = 1;
+            break;
+        }
+        c->out_sent += (size_t)n;
+        if (c->state == CONN_SENDING)
+            c->deadline = now_ms() + s->opts->timeout_ms;
+    }
+    if (c->broken || c->out_sent == c->out_len)
+        c->out_len = c->out_sent = 0;
+    pthread_mutex_unlock(&c->lock);
+}
+
+static int conn_has_output(conn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    int pending = !c->broken && c->out_sent < c->out_len;
+    pthread_mutex_unlock(&c->lock);
+    return pending;
+}
+
+/* Whether the connection is finished with; decides state changes after any event. */
+static int conn_advance(server *s, conn *c)
+{
+    if (c->state == CONN_BUSY) {
+        pthread_mutex_lock(&c->lock);
+        int answered = c->answered;
+        pthread_mutex_unlock(&c->lock);
+        if (!answered)
+            return 0; /* the worker still uses it, even if the client is gone */
+        c->state = CONN_SENDING;
+        c->deadline = now_ms() + s->opts->timeout_ms;
+    }
+    if (c->broken)
+        return 1;
+    if (c->state == CONN_SENDING && !conn_has_output(c)) {
+        if (c->close_after || s->stopping)
+            return 1;
+        c->state = CONN_READING;
+        c->deadline = now_ms() + s->opts->timeout_ms;
+    }
+    if (c->state == CONN_READING && s->stopping)
+        return 1; /* not in flight: nothing of its request has been accepted */
+    return 0;
+}
+
+/* A client that missed the time limit is told why (when it is still sending) and dropped. */
+static int conn_check_deadline(server *s, conn *c, int64_t now)
+{
+    if (c->state == CONN_BUSY || now < c->deadline)
+        return 0;
+    if (c->state == CONN_READING && dg_frame_reader_partial(&c->reader)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "request timed out: it must arrive whole within %d ms",
+                 s->opts->timeout_ms);
+        server_log(s, "pid %d (uid %u): %s", (int)c->pid, (unsigned)c->uid, msg);
+        conn_reply_error(s, c, DG_ERR_BUSY, msg, 1);
+        conn_flush(s, c);
+        return 1;
+    }
+    if (c->state == CONN_SENDING)
+        server_log(s, "dropped pid %d (uid %u): it did not read its response within %d ms",
+                   (int)c->pid, (unsigned)c->uid, s->opts->timeout_ms);
+    return 1; /* an idle connection simply ends */
+}
+
+static void refuse_connection(server *s, int fd, const char *message)
+{
+    json_t *response = dg_response_error(DG_ERR_BUSY, message);
+    size_t len;
+    char *frame = response ? encode_response(response, &len) : NULL;
+    json_decref(response);
+    if (frame) {
+        ssize_t rc = send(fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)rc; /* best effort: the client is being turned away either way */
+    }
+    free(frame);
+    close(fd);
+    server_log(s, "%s", message);
+}
+
+static void accept_one(server *s, int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        server_log(s, "cannot identify a client (%s): refused", strerror(errno));
+        close(fd);
+        return;
+    }
+    if (s->n_conns >= (size_t)s->opts->max_clients) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "server busy: %d connections are open; try again shortly "
+                                  "(refused pid %d, uid %u)", s->opts->max_clients,
+                 (int)cred.pid, (unsigned)cred.uid);
+        refuse_connection(s, fd, msg);
+        return;
+    }
+    conn *c = calloc(1, sizeof *c);
+    if (!c || pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->pid = cred.pid;
+    c->uid = cred.uid;
+    c->server = s;
+    snprintf(c->origin, sizeof c->origin, "socket pid %d", (int)cred.pid);
+    dg_frame_reader_init(&c->reader, DG_PROTO_MAX_REQUEST);
+    c->state = CONN_READING;
+    c->deadline = now_ms() + s->opts->timeout_ms;
+    s->conns[s->n_conns++] = c;
+}
+
+static void accept_all(server *s)
+{
+    for (;;) {
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            accept_one(s, fd);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EMFILE || errno == ENFILE) {
+            /* The pending connection stays queued; polling the listening socket now would
+             * only spin. Connections already open finish and free descriptors. */
+            server_log(s, "accept: %s: pausing new connections for 100 ms", strerror(errno));
+            s->accept_paused_until = now_ms() + 100;
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            server_log(s, "accept: %s", strerror(errno));
+        }
+        return;
+    }
+}
+
+/* ---- the I/O loop ------------------------------------------------------------------ */
+
+static void begin_shutdown(server *s)
+{
+    s->stopping = 1;
+    size_t busy = 0;
+    for (size_t i = 0; i < s->n_conns; i++)
+        busy += s->conns[i]->state != CONN_READING;
+    server_log(s, "stopping: finishing %zu request%s in flight", busy, busy == 1 ? "" : "s");
+    close(s->listen_fd);
+    s->listen_fd = -1;
+    struct stat sb;
+    /* Remove the socket only if it is still ours (not one a later server created). */
+    if (stat(s->opts->socket_path, &sb) == 0 && sb.st_ino == s->socket_ino)
+        unlink(s->opts->socket_path);
+}
+
+static void drain_signals(server *s)
+{
+    struct signalfd_siginfo info;
+    while (read(s->signal_fd, &info, sizeof info) == (ssize_t)sizeof info)
+        if (!s->stopping)
+            begin_shutdown(s);
+}
+
+static void drain_wakeups(server *s)
+{
+    uint64_t count;
+    ssize_t rc = read(s->wake_fd, &count, sizeof count);
+    (void)rc; /* EAGAIN: woken already */
+}
+
+static int poll_timeout(server *s, int64_t now)
+{
+    int64_t soonest = s->accept_paused_until > now ? s->accept_paused_until - now : -1;
+    for (size_t i = 0; i < s->n_conns; i++) {
+        conn *c = s->conns[i];
+        if (c->state == CONN_BUSY)
+            continue;
+        int64_t left = c->deadline > now ? c->deadline - now : 0;
+        if (soonest < 0 || left < soonest)
+            soonest = left;
+    }
+    return soonest < 0 ? -1 : (int)(soonest > 60000 ? 60000 : soonest);
+}
+
+/* One poll slot per connection that has something to wait for (-1 skips it). */
+static short conn_events(conn *c)
+{
+    short events = 0;
+    if (c->state == CONN_READING)
+        events |= POLLIN;
+    if (conn_has_output(c))
+        events |= POLLOUT;
+    return events;
+}
+
+static void serve_connections(server *s, struct pollfd *pfd, size_t n_polled)
+{
+    int64_t now = now_ms();
+    for (size_t i = 0; i < s->n_conns;) {
+        conn *c = s->conns[i];
+        short revents = i < n_polled && pfd[i].fd == c->fd ? pfd[i].revents : 0;
+        if (c->state == CONN_READING && (revents & (POLLIN | POLLHUP | POLLERR)))
+            conn_read(s, c);
+        /* A response that just arrived is sent at once, and a connection whose response
+         * has drained is ready for the next request, in the same pass. */
+        conn_state before;
+        int done;
+        do {
+            before = c->state;
+            conn_flush(s, c);
+            done = conn_advance(s, c);
+        } while (!done && c->state != before);
+        if (!done)
+            done = conn_check_deadline(s, c, now);
+        if (done)
+            conn_close(s, i); /* moves the last connection into slot i */
+        else
+            i++;
+    }
+}
+
+static dg_status io_loop(server *s, dg_error *err)
+{
+    size_t cap = (size_t)s->opts->max_clients + 3;
+    struct pollfd *pfd = calloc(cap, sizeof *pfd);
+    if (!pfd)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    while (!s->stopping || s->n_conns > 0) {
+        for (size_t i = 0; i < s->n_conns; i++) {
+            short events = conn_events(s->conns[i]);
+            pfd[i].fd = events ? s->conns[i]->fd : -1;
+            pfd[i].events = events;
+            pfd[i].revents = 0;
+        }
+        size_t n = s->n_conns;
+        pfd[n] = (struct pollfd){.fd = s->signal_fd, .events = POLLIN};
+        pfd[n + 1] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
+        int accepting = s->listen_fd >= 0 && now_ms() >= s->accept_paused_until;
+        pfd[n + 2] = (struct pollfd){.fd = accepting ? s->listen_fd : -1, .events = POLLIN};
+        int rc = poll(pfd, n + 3, poll_timeout(s, now_ms()));
+        if (rc < 0 && errno != EINTR) {
+            free(pfd);
+            return dg_error_set(err, DG_ERR_IO, "poll: %s", strerror(errno));
+        }
+        if (rc > 0 && (pfd[n + 1].revents & POLLIN))
+            drain_wakeups(s);
+        int accept_ready = rc > 0 && accepting && (pfd[n + 2].revents & POLLIN);
+        if (rc > 0 && (pfd[n].revents & POLLIN))
+            drain_signals(s); /* first, so connections see the shutdown in this pass */
+        serve_connections(s, pfd, n);
+        if (accept_ready && !s->stopping)
+            accept_all(s);
+    }
+    free(pfd);
+    return DG_OK;
+}
+
+/* ---- setup and teardown ------------------------------------------------------------ */
+
+static dg_status take_server_lock(server *s, dg_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/serve.lock", s->opts->archive);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lock_fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: %s", path, strerror(errno));
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        return dg_error_set(err, DG_ERR_BUSY,
+                            "another server is already running on %s (pid %s)",
+                            s->opts->archive, *pid ? pid : "unknown");
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    if (ftruncate(s->lock_fd, 0) != 0 || pwrite(s->lock_fd, pid, (size_t)len, 0) != len)
+        return dg_error_set(err, DG_ERR_IO, "%s: %s", path, strerror(errno));
+    return DG_OK;
+}
+
+/* A socket file left by a server that was killed is removed; a live one is not. */
+static dg_status clear_stale_socket(const char *path, const struct sockaddr_un *addr,
+                                    dg_error *err)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return DG_OK;
+    if (!S_ISSOCK(sb.st_mode))
+        return dg_error_set(err, DG_ERR_EXISTS, "%s: exists and is not a socket", path);
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0)
+        return dg_error_set(err, DG_ERR_IO, "socket: %s", strerror(errno));
+    int live = connect(probe, (const struct sockaddr *)addr, sizeof *addr) == 0;
+    close(probe);
+    if (live)
+        return dg_error_set(err, DG_ERR_BUSY, "%s: another server is listening on it", path);
+    if (unlink(path) != 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: cannot remove the stale socket: %s", path,
+                            strerror(errno));
+    return DG_OK;
+}
+
+static dg_status open_socket(server *s, dg_error *err)
+{
+    const char *path = s->opts->socket_path;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path)
+        return dg_error_set(err, DG_ERR_USAGE, "%s: socket path too long", path);
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    dg_status st = clear_stale_socket(path, &addr, err);
+    if (st != DG_OK)
+        return st;
+    s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->listen_fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "socket: %s", strerror(errno));
+    if (bind(s->listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: %s%s", path, strerror(errno),
+                            errno == ENOENT ? " (create its directory first)" : "");
+    struct stat sb;
+    /* Everyone may connect: who they are is the kernel's answer, what they may do the
+     * engine's. */
+    if (chmod(path, 0666) != 0 || stat(path, &sb) != 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: %s", path, strerror(errno));
+    s->socket_ino = sb.st_ino;
+    if (listen(s->listen_fd, 128) != 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: listen: %s", path, strerror(errno));
+    return DG_OK;
+}
+
+static dg_status open_signals(server *s, sigset_t *old, dg_error *err)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    /* Blocked before any worker starts, so every thread inherits the mask and the
+     * signals arrive only through the signalfd. */
+    if (pthread_sigmask(SIG_BLOCK, &set, old) != 0)
+        return dg_error_set(err, DG_ERR_INTERNAL, "cannot block signals");
+    s->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->signal_fd < 0 || s->wake_fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "signalfd/eventfd: %s", strerror(errno));
+    return DG_OK;
+}
+
+/* Each connection may hold up to DG_PROTO_MAX_FDS passed files while its request waits:
+ * take the whole descriptor allowance the administrator granted, not the soft default. */
+static void raise_descriptor_limit(server *s)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        s->fds_budget = 256;
+        return;
+    }
+    if (lim.rlim_cur < lim.rlim_max) {
+        rlim_t want = lim.rlim_max;
+        lim.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &lim) != 0) /* best effort: the old limit still works */
+            getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    /* Half for passed files; the rest for connections, the engine's files and slack. */
+    rlim_t half = lim.rlim_cur == RLIM_INFINITY ? 1 << 20 : lim.rlim_cur / 2;
+    s->fds_budget = half > 256 ? (size_t)half : 256;
+}
+
+static dg_status open_workers(server *s, dg_error *err)
+{
+    s->n_workers = s->opts->readers + 1;
+    s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
+    if (!s->workers)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    /* Handles are opened here, one after another, then each belongs to its thread. */
+    for (int i = 0; i < s->n_workers; i++) {
+        worker *w = &s->workers[i];
+        w->server = s;
+        w->is_writer = i == 0;
+        dg_status st = dg_archive_open(s->opts->archive, &w->archive, err);
+        if (st != DG_OK)
+            return st;
+        if (i == 0) {
+            st = take_server_lock(s, err);
+            if (st != DG_OK)
+                return st;
+        }
+    }
+    return DG_OK;
+}
+
+static dg_status start_workers(server *s, dg_error *err)
+{
+    for (int i = 0; i < s->n_workers; i++) {
+        worker *w = &s->workers[i];
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            return dg_error_set(err, DG_ERR_INTERNAL, "cannot start a worker thread");
+        w->started = 1;
+    }
+    return DG_OK;
+}
+
+static void stop_workers(server *s)
+{
+    pthread_mutex_lock(&s->jobs_lock);
+    s->workers_stop = 1;
+    pthread_cond_broadcast(&s->reads_ready);
+    pthread_cond_broadcast(&s->writes_ready);
+    pthread_mutex_unlock(&s->jobs_lock);
+    for (int i = 0; i < s->n_workers; i++) {
+        if (s->workers[i].started)
+            pthread_join(s->workers[i].thread, NULL);
+        dg_archive_close(s->workers[i].archive);
+    }
+    free(s->workers);
+    s->workers = NULL;
+}
+
+static void server_close(server *s, const sigset_t *old_mask)
+{
+    /* Connections still open here only after a failure: no worker runs any more. */
+    while (s->n_conns > 0)
+        conn_close(s, s->n_conns - 1);
+    free(s->conns);
+    if (s->listen_fd >= 0) {
+        close(s->listen_fd);
+        struct stat sb;
+        if (s->socket_ino && stat(s->opts->socket_path, &sb) == 0 &&
+            sb.st_ino == s->socket_ino)
+            unlink(s->opts->socket_path);
+    }
+    if (s->signal_fd >= 0)
+        close(s->signal_fd);
+    if (s->wake_fd >= 0)
+        close(s->wake_fd);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* releases serve.lock */
+    pthread_sigmask(SIG_SETMASK, old_mask, NULL);
+    pthread_mutex_destroy(&s->jobs_lock);
+    pthread_cond_destroy(&s->reads_ready);
+    pthread_cond_destroy(&s->writes_ready);
+}
+
+dg_status dg_serve(const dg_serve_options *opts, dg_error *err)
+{
+    server s = {.opts = opts, .listen_fd = -1, .signal_fd = -1, .wake_fd = -1,
+                .lock_fd = -1};
+    if (opts->readers < 1 || opts->max_clients < 1 || opts->timeout_ms < 1)
+        return dg_error_set(err, DG_ERR_USAGE, "readers, clients and timeout must be positive");
+    pthread_mutex_init(&s.jobs_lock, NULL);
+    pthread_cond_init(&s.reads_ready, NULL);
+    pthread_cond_init(&s.writes_ready, NULL);
+    sigset_t old_mask;
+    sigemptyset(&old_mask);
+    raise_descriptor_limit(&s);
+    s.conns = calloc((size_t)opts->max_clients, sizeof *s.conns);
+    dg_status st = s.conns ? open_workers(&s, err) : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    if (st == DG_OK)
+        st = open_signals(&s, &old_mask, err);
+    if (st == DG_OK)
+        st = open_socket(&s, err);
+    if (st == DG_OK)
+        st = start_workers(&s, err);
+    if (st == DG_OK) {
+        server_log(&s, "listening on %s for archive %s (pid %d, %d readers, 1 writer, at "
+                       "most %d clients)", opts->socket_path, opts->archive, (int)getpid(),
+                   opts->readers, opts->max_clients);
+        st = io_loop(&s, err);
+    }
+    if (s.workers)
+        stop_workers(&s);
+    server_close(&s, &old_mask);
+    if (st == DG_OK)
+        server_log(&s, "stopped");
+    return st;
+}
+
+/* ---- the command ------------------------------------------------------------------- */
+
+static void print_serve_help(void)
+{
+    printf("usage: dangan serve [--archive DIR] [--socket PATH] [--workers N] "
+           "[--max-clients N] [--timeout SECONDS]\n\n"
+           "Runs the archive's server, as the account that owns the archive folder. Other\n"
+           "users then run every dangan command through it (--socket PATH or DANGAN_SOCKET):\n"
+           "the server learns who each one is from the kernel and applies their archive\n"
+           "account's clearance and roles. Stops cleanly on SIGTERM or Ctrl-C.\n\n"
+           "  --socket PATH      where to listen (default $DANGAN_SOCKET, else %s);\n"
+           "                     its directory must exist\n"
+           "  --workers N        threads for read-only requests (default %d); writes run one\n"
+           "                     at a time on a thread of their own\n"
+           "  --max-clients N    connections open at once; more are refused (default %d)\n"
+           "  --timeout SECONDS  a request must arrive, and a response be read, within this\n"
+           "                     (default %d)\n\n"
+           "example:\n"
+           "  dangan serve --archive /srv/dangan/archive --socket /run/dangan/dangan.sock\n",
+           DG_SERVE_DEFAULT_SOCKET, DG_SERVE_DEFAULT_READERS, DG_SERVE_DEFAULT_MAX_CLIENTS,
+           DG_SERVE_DEFAULT_TIMEOUT_MS / 1000);
+}
+
+static int parse_positive(const char *option, const char *text, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = text ? strtod(text, &end) : 0;
+    if (!text || errno || *end || end == text || !(v > 0) || v > max) {
+        fprintf(stderr, "dangan: serve: %s needs a positive number (at most %.0f)\n", option,
+                max);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int parse_serve_args(int argc, char **argv, dg_serve_options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        double v;
+        if (!strcmp(argv[i], "--workers") && parse_positive(argv[i], value, 256, &v))
+            o->readers = (int)v;
+        else if (!strcmp(argv[i], "--max-clients") && parse_positive(argv[i], value, 4096, &v))
+            o->max_clients = (int)v;
+        else if (!strcmp(argv[i], "--timeout") && parse_positive(argv[i], value, 3600, &v))
+            o->timeout_ms = (int)(v * 1000) > 0 ? (int)(v * 1000) : 1;
+        else {
+            if (strcmp(argv[i], "--workers") && strcmp(argv[i], "--max-clients") &&
+                strcmp(argv[i], "--timeout"))
+                fprintf(stderr, "dangan: serve: unexpected argument '%s' (see 'dangan serve "
+                                "--help')\n", argv[i]);
+            return 0;
+        }
+        i++;
+    }
+    return 1;
+}
+
+int dg_serve_command(const char *archive, const char *socket_path, int argc, char **argv,
+                     int help)
+{
+    if (help) {
+        print_serve_help();
+        return 0;
+    }
+    dg_serve_options o = {.archive = archive, .socket_path = socket_path,
+                          .readers = DG_SERVE_DEFAULT_READERS,
+                          .max_clients = DG_SERVE_DEFAULT_MAX_CLIENTS,
+                          .timeout_ms = DG_SERVE_DEFAULT_TIMEOUT_MS, .log = stderr};
+    if (!parse_serve_args(argc, argv, &o))
+        return 2;
+    dg_error err;
+    dg_status st = dg_serve(&o, &err);
+    if (st != DG_OK) {
+        fprintf(stderr, "dangan: serve: %s\n", err.msg);
+        return dg_status_exit_code(st);
+    }
+    return 0;
+}

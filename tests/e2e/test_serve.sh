@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# End-to-end: `dangan serve` as the archive's owner, clients as other OS users.
+#
+# Creates OS users (so it needs root; otherwise it says SKIP and passes): dgtest_owner owns
+# the archive and runs the server; dgtest_staff (clearance 1) and dgtest_lead (clearance
+# 3, archivist) have accounts; dgtest_nobody has none. Checks what a records room relies
+# on: a low clearance sees no trace of a higher record, nobody but the owner can read the
+# archive's files, unknown users are refused and logged, readers run beside a writer,
+# broken requests never hurt the server, a second server is refused, SIGTERM stops it
+# cleanly, and kill -9 during writes loses nothing acknowledged.
+set -u
+: "${DANGAN:?DANGAN must point at the dangan binary}"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIP: needs root to create test users (run as root to test dangan serve)"
+    exit 0
+fi
+for tool in useradd userdel setpriv perl python3 script flock; do
+    command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit 0; }
+done
+
+USERS="dgtest_owner dgtest_staff dgtest_lead dgtest_nobody"
+here=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d /tmp/dangan-serve-XXXXXX)
+chmod 0755 "$T"
+SERVER_PID=
+
+cleanup() {
+    # Only what this test started: the server and its own background jobs, by pid.
+    [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null
+    for job in $(jobs -p); do kill -9 "$job" 2>/dev/null; done
+    wait 2>/dev/null
+    for u in $USERS; do userdel "$u" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    [ -f "$T/serve.log" ] && { echo "--- server log:" >&2; tail -n 30 "$T/serve.log" >&2; }
+    exit 1
+}
+
+for u in $USERS; do
+    userdel "$u" 2>/dev/null # left over from an interrupted run
+    useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" ||
+        fail "useradd $u"
+done
+
+# The binary (and the sanitizer suppressions) where every test user can reach them.
+mkdir -p "$T/bin" "$T/run" "$T/srv"
+cp "$DANGAN" "$T/bin/dangan"
+cp "$here/raw_client.pl" "$here/many_fds.py" "$T/bin/"
+[ -f "$here/../lsan.supp" ] && cp "$here/../lsan.supp" "$T/bin/lsan.supp"
+touch "$T/bin/lsan.supp"
+chmod 0755 "$T/bin" "$T/bin/dangan" "$T/run"
+chmod 0644 "$T/bin/lsan.supp" "$T/bin/raw_client.pl" "$T/bin/many_fds.py"
+chown dgtest_owner: "$T/srv" "$T/run"
+D=$T/bin/dangan
+ARCH=$T/srv/archive
+SOCK=$T/run/dangan.sock
+RAW="perl $T/bin/raw_client.pl $SOCK"
+cd "$T"
+
+# as USER CMD...: runs CMD as that OS user, with only the environment the test gives it.
+# as_prefix USER sets AS to the same prefix, for a background command whose $! must be
+# the command's own pid (setpriv and env exec, so the pid carries through).
+as_prefix() {
+    AS=(setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups
+        env -i PATH=/usr/bin:/bin HOME=/ LANG=C.UTF-8
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}"
+        LSAN_OPTIONS="suppressions=$T/bin/lsan.supp:print_suppressions=0"
+        DANGAN_SOCKET="$SOCK")
+}
+as() {
+    as_prefix "$1"
+    shift
+    "${AS[@]}" "$@"
+}
+
+# expect_exit CODE CMD...: runs CMD, keeps stdout in $OUT and stderr in $ERR.
+expect_exit() {
+    local want=$1; shift
+    "$@" >"$T/.out" 2>"$T/.err"
+    local got=$?
+    OUT=$(cat "$T/.out")
+    ERR=$(cat "$T/.err")
+    [ "$got" -eq "$want" ] || fail "$* exited $got, expected $want; stderr: $ERR; stdout: $OUT"
+}
+contains() { case "$1" in *"$2"*) ;; *) fail "$3: expected '$2' in: $1" ;; esac; }
+lacks() { case "$1" in *"$2"*) fail "$3: did not expect '$2' in: $1" ;; esac; }
+json() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+
+start_server() {
+    local before
+    before=$(grep -c "listening on" "$T/serve.log" 2>/dev/null)
+    as_prefix dgtest_owner
+    "${AS[@]}" "$D" serve --archive "$ARCH" --socket "$SOCK" --workers 3 \
+        --max-clients 12 --timeout 2 >>"$T/serve.log" 2>&1 &
+    SERVER_PID=$!
+    # Ready when it says so (a killed server's stale socket file may still be there).
+    for _ in $(seq 1 100); do
+        [ "$(grep -c "listening on" "$T/serve.log")" -gt "${before:-0}" ] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || fail "the server did not start"
+        sleep 0.1
+    done
+    fail "the server did not start listening"
+}
+
+# ---- setup: the owner creates the archive and the accounts, directly ------------------
+expect_exit 0 as dgtest_owner "$D" --archive "$ARCH" init --fonds X001 --name "Serve Test"
+expect_exit 0 as dgtest_owner "$D" --archive "$ARCH" user add dgtest_staff --clearance 1
+expect_exit 0 as dgtest_owner "$D" --archive "$ARCH" user add dgtest_lead --clearance 3 \
+    --role staff,archivist,leader
+[ "$(stat -c %a "$ARCH")" = 700 ] || fail "archive folder is not private: $(stat -c %a "$ARCH")"
+
+start_server
+[ "$(stat -c %a "$SOCK")" = 666 ] || fail "socket is not reachable by everyone"
+
+# The lead's input files are private to the lead: only descriptors can carry them.
+mkdir "$T/lead" && chown dgtest_lead: "$T/lead" && chmod 0700 "$T/lead"
+printf '关于2024年差旅报销的通知 travel reimbursement PUBLICWORD\n' >"$T/lead/low.txt"
+printf '校领导薪酬调整 报销 secret salary SECRETWORD\n' >"$T/lead/high.txt"
+chown dgtest_lead: "$T/lead/"*.txt && chmod 0600 "$T/lead/"*.txt
+expect_exit 0 as dgtest_lead "$D" add "$T/lead/low.txt" --title "差旅报销通知" \
+    --category finance --level 1 --date 2024-03-01
+LOW=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 as dgtest_lead "$D" add "$T/lead/high.txt" --title "薪酬调整" \
+    --category personnel --level 3 --date 2024-04-01
+HIGH=$(echo "$OUT" | awk '{print $1}')
+contains "$HIGH" "X001-RS" "the level-3 record was filed"
+
+# ---- clearance through the server ---------------------------------------------------
+expect_exit 0 as dgtest_staff "$D" --json search 报销
+[ "$(echo "$OUT" | json 'j["total"]')" = 1 ] || fail "staff should count 1 hit: $OUT"
+lacks "$OUT" "$HIGH" "staff search"
+lacks "$OUT" "SECRETWORD" "staff snippets"
+lacks "$OUT" '"RS"' "staff facets"
+expect_exit 0 as dgtest_staff "$D" --json search SECRETWORD
+[ "$(echo "$OUT" | json 'j["total"]')" = 0 ] || fail "staff found the secret word: $OUT"
+expect_exit 3 as dgtest_staff "$D" show "$HIGH"
+contains "$ERR" "no such record" "staff show of a higher record"
+expect_exit 0 as dgtest_lead "$D" --json search 报销
+[ "$(echo "$OUT" | json 'j["total"]')" = 2 ] || fail "lead should count 2 hits: $OUT"
+
+# ---- nobody but the owner can open the archive's files ------------------------------
+expect_exit 1 as dgtest_staff cat "$ARCH/catalog.db"
+expect_exit 4 as dgtest_staff "$D" --archive "$ARCH" search 报销
+contains "$ERR" "permission denied" "staff opening the archive directly"
+
+# More descriptors than one SCM_RIGHTS message carries (a batch folder's worth) arrive
+# whole and in order: the record is filed from the last one.
+printf 'Filed through descriptor 600 MANYFDWORD\n' >"$T/lead/many.txt"
+chown dgtest_lead: "$T/lead/many.txt"
+expect_exit 0 as dgtest_lead python3 "$T/bin/many_fds.py" "$SOCK" "$T/lead/many.txt" 600
+contains "$OUT" '"ok": true' "request with 600 descriptors"
+expect_exit 0 as dgtest_lead "$D" --json search MANYFDWORD
+[ "$(echo "$OUT" | json 'j["total"]')" = 1 ] || fail "the record from descriptor 600: $OUT"
+
+# ---- the same output, errors and exit codes in both modes ---------------------------
+expect_exit 0 as dgtest_owner "$D" --archive "$ARCH" search 报销
+direct=$OUT
+expect_exit 0 as dgtest_owner "$D" search 报销
+[ "$direct" = "$OUT" ] || fail "search output differs: direct: $direct; socket: $OUT"
+expect_exit 0 as dgtest_owner "$D" --archive "$ARCH" --json show "$LOW"
+direct=$OUT
+expect_exit 0 as dgtest_owner "$D" --json show "$LOW"
+[ "$direct" = "$OUT" ] || fail "show --json differs between modes"
+expect_exit 3 as dgtest_owner "$D" --archive "$ARCH" show X001-XZ·2024-D10-0999
+direct=$ERR
+expect_exit 3 as dgtest_owner "$D" show X001-XZ·2024-D10-0999
+[ "$direct" = "$ERR" ] || fail "errors differ: direct: $direct; socket: $ERR"
+expect_exit 2 as dgtest_owner "$D" --as dgtest_staff whoami
+contains "$ERR" "not available through a server" "--as through a server"
+expect_exit 0 as dgtest_lead "$D" whoami
+contains "$OUT" "dgtest_lead" "whoami through the server"
+
+# ---- an unknown OS user is refused, and the refusal is logged -----------------------
+expect_exit 4 as dgtest_nobody "$D" whoami
+contains "$ERR" "no archive account for OS user 'dgtest_nobody'" "unknown user"
+contains "$(cat "$T/serve.log")" "refused uid $(id -u dgtest_nobody) (login dgtest_nobody" \
+    "server log of the refusal"
+expect_exit 0 as dgtest_owner "$D" --archive "$ARCH" --json log --user dgtest_nobody
+contains "$OUT" "refused" "access log of the refusal"
+contains "$OUT" "socket pid" "origin of the refusal"
+
+# ---- progress reaches the client's terminal -----------------------------------------
+expect_exit 0 as dgtest_lead script -qec "$D reindex" /dev/null
+contains "$OUT" "reindex: 3/3" "progress on the terminal"
+
+# ---- readers beside a writer ---------------------------------------------------------
+for i in $(seq 1 8); do
+    printf 'Parallel notice %d PARALLELWORD\n' "$i" >"$T/lead/p$i.txt"
+done
+chown dgtest_lead: "$T/lead/"p*.txt
+( for i in $(seq 1 8); do
+      as dgtest_lead "$D" add "$T/lead/p$i.txt" --title "Notice $i" --category activity \
+          --level 1 || exit 1
+  done ) >"$T/writer.out" 2>&1 &
+writer=$!
+readers=()
+for r in $(seq 1 6); do
+    ( for _ in $(seq 1 6); do as dgtest_staff "$D" --json search 报销 || exit 1; done ) \
+        >"$T/reader$r.out" 2>&1 &
+    readers+=($!)
+done
+wait "$writer" || fail "the writer failed: $(cat "$T/writer.out")"
+for p in "${readers[@]}"; do wait "$p" || fail "a reader failed: $(cat "$T"/reader*.out)"; done
+grep -h '"total"' "$T"/reader*.out | grep -qv '"total": 1' && fail "a reader saw a wrong count"
+expect_exit 0 as dgtest_staff "$D" --json search PARALLELWORD
+[ "$(echo "$OUT" | json 'j["total"]')" = 8 ] || fail "expected 8 parallel records: $OUT"
+
+# ---- malformed, truncated, oversized and hostile requests ---------------------------
+expect_exit 0 $RAW frame 'this is not json'
+contains "$OUT" '"exit":2' "garbage frame"
+contains "$OUT" "bad request: not JSON" "garbage frame"
+expect_exit 0 $RAW frame '{"v":2,"cmd":"whoami"}'
+contains "$OUT" "protocol version 2 is not supported" "version mismatch"
+expect_exit 0 $RAW frame '{"v":1,"cmd":"add","args":{"file":{"fd":0,"name":"x"}}}'
+contains "$OUT" "file descriptor that was not passed" "file argument without a descriptor"
+expect_exit 0 $RAW frame '{"v":1,"cmd":"rm -rf","args":{}}'
+contains "$OUT" "unknown request" "unknown command"
+expect_exit 0 $RAW header 5000000
+contains "$OUT" "over the 4194304-byte limit" "oversized request"
+expect_exit 0 $RAW header 0
+contains "$OUT" "empty frame" "empty frame"
+# A stuck client is cut off at the time limit, and others are served meanwhile.
+$RAW partial >"$T/partial.out" 2>&1 &
+partial=$!
+sleep 0.3
+start=$(date +%s%N)
+expect_exit 0 as dgtest_staff "$D" whoami
+[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1500 ] || fail "a stuck client slowed others"
+wait "$partial"
+contains "$(cat "$T/partial.out")" "request timed out" "stuck client"
+expect_exit 0 $RAW junk 7 60
+expect_exit 0 $RAW hold 12
+contains "$OUT" "server busy" "connections beyond --max-clients"
+kill -0 "$SERVER_PID" 2>/dev/null || fail "the server died on bad input"
+expect_exit 0 as dgtest_staff "$D" whoami
+
+# ---- one server per archive; SIGTERM stops it cleanly -------------------------------
+expect_exit 7 as dgtest_owner "$D" serve --archive "$ARCH" --socket "$T/run/other.sock"
+contains "$ERR" "another server is already running on $ARCH (pid $SERVER_PID)" "second server"
+# A write in flight when SIGTERM comes is finished and answered. It is held up behind
+# another process's write lock, so the client also hears why it waits.
+printf 'Late notice LATEWORD\n' >"$T/lead/late.txt"
+chown dgtest_lead: "$T/lead/late.txt"
+as dgtest_owner flock "$ARCH/write.lock" sleep 2 &
+holder=$!
+sleep 0.3
+as dgtest_lead "$D" add "$T/lead/late.txt" --title "Late" --category activity --level 1 \
+    >"$T/late.out" 2>"$T/late.err" &
+late=$!
+sleep 1.3
+kill -TERM "$SERVER_PID"
+wait "$late" || fail "the write in flight at SIGTERM failed: $(cat "$T/late.err")"
+contains "$(cat "$T/late.out")" "X001-HD" "the write in flight at SIGTERM"
+contains "$(cat "$T/late.err")" "waiting for another dangan process" "wait message"
+wait "$holder"
+wait "$SERVER_PID"
+rc=$?
+SERVER_PID=
+[ "$rc" -eq 0 ] || fail "the server exited $rc after SIGTERM"
+contains "$(cat "$T/serve.log")" "finishing 1 request in flight" "SIGTERM during a write"
+[ -e "$SOCK" ] && fail "the socket was left behind"
+contains "$(cat "$T/serve.log")" "stopped" "clean stop"
+expect_exit 8 as dgtest_staff "$D" whoami
+contains "$ERR" "cannot connect" "client without a server"
+contains "$ERR" "is dangan serve running?" "client without a server"
+
+# ---- kill -9 during writes loses nothing acknowledged -------------------------------
+start_server
+for i in $(seq 1 40); do
+    printf 'Crash test record %d CRASHWORD\n' "$i" >"$T/lead/c$i.txt"
+done
+chown dgtest_lead: "$T/lead/"c*.txt
+( for i in $(seq 1 40); do
+      as dgtest_lead "$D" add "$T/lead/c$i.txt" --title "Crash $i" --category activity \
+          --level 1 2>/dev/null | awk '{print $1}'
+  done ) >"$T/acked.txt" &
+loop=$!
+for _ in $(seq 1 100); do
+    [ "$(wc -l <"$T/acked.txt")" -ge 5 ] && break
+    sleep 0.1
+done
+kill -9 "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null
+SERVER_PID=
+wait "$loop"
+acked=$(grep -c X001 "$T/acked.txt")
+[ "$acked" -ge 5 ] || fail "too few writes before the kill ($acked)"
+[ "$acked" -lt 40 ] || fail "the kill came after every write; nothing was interrupted"
+start_server # over the stale socket the killed server left
+expect_exit 0 as dgtest_lead "$D" verify
+expect_exit 0 as dgtest_owner "$D" log verify
+contains "$OUT" "intact" "log chain after kill -9"
+expect_exit 0 as dgtest_lead "$D" --json search CRASHWORD --limit 100
+found=$(echo "$OUT" | json 'j["total"]')
+[ "$found" -ge "$acked" ] || fail "acknowledged writes lost: $acked acked, $found found"
+while read -r ref; do
+    expect_exit 0 as dgtest_lead "$D" show "$ref"
+done <"$T/acked.txt"
+kill -TERM "$SERVER_PID" && wait "$SERVER_PID"
+SERVER_PID=
+echo "serve e2e: ok ($acked writes acknowledged before kill -9, $found found after)"

@@ -1,0 +1,415 @@
+/* test_protocol.c — the client/server wire format: frames round-trip, the reader never
+ * reads past a frame, truncated, oversized and malformed frames and requests are refused
+ * with a reason, and a fuzz loop of random and mutated input never crashes the parser. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/protocol.h"
+
+/* ---- helpers ---- */
+
+static char *encode(const char *json_text, size_t *len)
+{
+    json_error_t jerr;
+    json_t *v = json_loads(json_text, 0, &jerr);
+    assert_non_null(v);
+    char *buf;
+    dg_error err;
+    assert_int_equal(dg_frame_encode(v, DG_PROTO_MAX_REQUEST, &buf, len, &err), DG_OK);
+    json_decref(v);
+    return buf;
+}
+
+/* Feeds bytes to a reader in pieces of at most chunk; returns frames completed (bodies
+ * are freed) or -1 when the reader refused the stream. */
+static int feed(dg_frame_reader *r, const char *data, size_t len, size_t chunk,
+                dg_error *err, char **last_body)
+{
+    int frames = 0;
+    size_t at = 0;
+    while (at < len) {
+        size_t room;
+        void *space = dg_frame_reader_space(r, &room);
+        assert_true(room > 0);
+        size_t n = len - at < room ? len - at : room;
+        if (chunk && n > chunk)
+            n = chunk;
+        memcpy(space, data + at, n);
+        at += n;
+        int complete;
+        if (dg_frame_reader_advance(r, n, &complete, err) != DG_OK)
+            return -1;
+        if (complete) {
+            size_t body_len;
+            char *body = dg_frame_reader_take(r, &body_len);
+            if (last_body) {
+                free(*last_body);
+                *last_body = body;
+            } else {
+                free(body);
+            }
+            frames++;
+        }
+    }
+    return frames;
+}
+
+static dg_status parse_text(const char *text, size_t n_fds, dg_error *err)
+{
+    json_t *req = NULL;
+    dg_status st = dg_request_parse(text, strlen(text), n_fds, &req, err);
+    if (st == DG_OK)
+        assert_non_null(req);
+    else
+        assert_null(req);
+    json_decref(req);
+    return st;
+}
+
+/* ---- frames ---- */
+
+static void test_frame_round_trips_through_the_reader_byte_by_byte(void **state)
+{
+    (void)state;
+    size_t len;
+    char *frame = encode("{\"v\":1,\"cmd\":\"search\",\"args\":{\"query\":\"报销 通知\"}}", &len);
+    assert_int_equal((unsigned char)frame[0] << 24 | (unsigned char)frame[1] << 16 |
+                         (unsigned char)frame[2] << 8 | (unsigned char)frame[3],
+                     len - DG_PROTO_HEADER);
+    dg_frame_reader r;
+    dg_frame_reader_init(&r, DG_PROTO_MAX_REQUEST);
+    dg_error err;
+    char *body = NULL;
+    assert_int_equal(feed(&r, frame, len, 1, &err, &body), 1);
+    json_t *req;
+    assert_int_equal(dg_request_parse(body, strlen(body), 0, &req, &err), DG_OK);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(req, "args"), "query")),
+                        "报销 通知");
+    json_decref(req);
+    free(body);
+    free(frame);
+    dg_frame_reader_reset(&r);
+}
+
+static void test_reader_space_never_reaches_into_the_next_frame(void **state)
+{
+    (void)state;
+    size_t a_len, b_len;
+    char *a = encode("{\"v\":1,\"cmd\":\"whoami\"}", &a_len);
+    char *b = encode("{\"v\":1,\"cmd\":\"verify\"}", &b_len);
+    dg_frame_reader r;
+    dg_frame_reader_init(&r, DG_PROTO_MAX_REQUEST);
+    size_t room;
+    dg_frame_reader_space(&r, &room);
+    assert_int_equal(room, DG_PROTO_HEADER);
+    dg_error err;
+    assert_int_equal(feed(&r, a, DG_PROTO_HEADER, 0, &err, NULL), 0);
+    dg_frame_reader_space(&r, &room);
+    assert_int_equal(room, a_len - DG_PROTO_HEADER); /* exactly the rest of frame a */
+    char *both = malloc(a_len + b_len);
+    memcpy(both, a, a_len);
+    memcpy(both + a_len, b, b_len);
+    char *body = NULL;
+    assert_int_equal(feed(&r, both + DG_PROTO_HEADER, a_len + b_len - DG_PROTO_HEADER, 0, &err,
+                          &body),
+                     2);
+    assert_non_null(strstr(body, "verify"));
+    assert_false(dg_frame_reader_partial(&r));
+    free(body);
+    free(both);
+    free(a);
+    free(b);
+}
+
+static void test_oversized_frame_is_refused_from_its_header_alone(void **state)
+{
+    (void)state;
+    dg_frame_reader r;
+    dg_frame_reader_init(&r, DG_PROTO_MAX_REQUEST);
+    unsigned char header[4] = {0x00, 0x40, 0x00, 0x01}; /* 4 MiB + 1 */
+    dg_error err;
+    assert_int_equal(feed(&r, (char *)header, 4, 0, &err, NULL), -1);
+    assert_int_equal(err.status, DG_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "over the"));
+    assert_null(r.body); /* nothing was allocated for the announced size */
+    dg_frame_reader_reset(&r);
+    unsigned char huge[4] = {0xff, 0xff, 0xff, 0xff};
+    assert_int_equal(feed(&r, (char *)huge, 4, 0, &err, NULL), -1);
+    dg_frame_reader_reset(&r);
+}
+
+static void test_empty_frame_is_refused(void **state)
+{
+    (void)state;
+    dg_frame_reader r;
+    dg_frame_reader_init(&r, DG_PROTO_MAX_REQUEST);
+    char zero[4] = {0};
+    dg_error err;
+    assert_int_equal(feed(&r, zero, 4, 0, &err, NULL), -1);
+    assert_non_null(strstr(err.msg, "empty frame"));
+    dg_frame_reader_reset(&r);
+}
+
+static void test_truncated_frame_stays_partial_and_yields_nothing(void **state)
+{
+    (void)state;
+    size_t len;
+    char *frame = encode("{\"v\":1,\"cmd\":\"show\",\"args\":{\"refcode\":\"X001\"}}", &len);
+    for (size_t cut = 1; cut < len; cut++) {
+        dg_frame_reader r;
+        dg_frame_reader_init(&r, DG_PROTO_MAX_REQUEST);
+        dg_error err;
+        assert_int_equal(feed(&r, frame, cut, 3, &err, NULL), 0);
+        assert_true(dg_frame_reader_partial(&r));
+        dg_frame_reader_reset(&r);
+    }
+    free(frame);
+}
+
+static void test_encode_refuses_a_value_over_the_limit(void **state)
+{
+    (void)state;
+    char *big = malloc(2000);
+    memset(big, 'a', 1999);
+    big[1999] = '\0';
+    json_t *v = json_pack("{s:s}", "x", big);
+    char *buf;
+    size_t len;
+    dg_error err;
+    assert_int_equal(dg_frame_encode(v, 1000, &buf, &len, &err), DG_ERR_USAGE);
+    assert_int_equal(dg_frame_encode(v, 4000, &buf, &len, &err), DG_OK);
+    assert_int_equal(len, DG_PROTO_HEADER + strlen("{\"x\":\"\"}") + 1999);
+    free(buf);
+    json_decref(v);
+    free(big);
+}
+
+/* ---- requests ---- */
+
+static void test_request_without_version_or_with_another_version_is_refused(void **state)
+{
+    (void)state;
+    dg_error err;
+    assert_int_equal(parse_text("{\"cmd\":\"whoami\"}", 0, &err), DG_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "version"));
+    assert_int_equal(parse_text("{\"v\":2,\"cmd\":\"whoami\"}", 0, &err), DG_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "protocol version 2 is not supported"));
+    assert_int_equal(parse_text("{\"v\":\"1\",\"cmd\":\"whoami\"}", 0, &err), DG_ERR_USAGE);
+    assert_int_equal(parse_text("{\"v\":1,\"cmd\":\"whoami\"}", 0, &err), DG_OK);
+}
+
+static void test_malformed_requests_are_refused_with_a_reason(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "",
+        "not json",
+        "[1,2,3]",
+        "\"whoami\"",
+        "{\"v\":1}",
+        "{\"v\":1,\"cmd\":\"\"}",
+        "{\"v\":1,\"cmd\":42}",
+        "{\"v\":1,\"cmd\":\"show\",\"args\":[]}",
+        "{\"v\":1,\"cmd\":\"show\",\"args\":\"x\"}",
+        "{\"v\":1,\"cmd\":\"show\",\"progress\":\"yes\"}",
+        "{\"v\":1,\"cmd\":\"show\",\"cmd\":\"add\"}",
+        "{\"v\":1,\"cmd\":\"show\"",
+        "{\"v\":1,\"cmd\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        dg_error err;
+        dg_error_clear(&err);
+        assert_int_equal(parse_text(bad[i], 0, &err), DG_ERR_USAGE);
+        assert_true(strlen(err.msg) > 0);
+    }
+}
+
+static void test_descriptor_count_must_match_what_arrived(void **state)
+{
+    (void)state;
+    dg_error err;
+    const char *add = "{\"v\":1,\"cmd\":\"add\",\"fds\":1,\"args\":{\"file\":{\"fd\":0,\"name\":\"a.txt\"}}}";
+    assert_int_equal(parse_text(add, 1, &err), DG_OK);
+    assert_int_equal(parse_text(add, 0, &err), DG_ERR_USAGE); /* promised one, none came */
+    assert_int_equal(parse_text(add, 2, &err), DG_ERR_USAGE); /* an extra one came */
+    assert_int_equal(parse_text("{\"v\":1,\"cmd\":\"whoami\"}", 1, &err), DG_ERR_USAGE);
+}
+
+static void test_file_argument_must_name_a_passed_descriptor(void **state)
+{
+    (void)state;
+    dg_error err;
+    assert_int_equal(parse_text("{\"v\":1,\"cmd\":\"add\",\"fds\":1,\"args\":{\"file\":"
+                                "{\"fd\":1,\"name\":\"a\"}}}", 1, &err),
+                     DG_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "'file'"));
+    assert_int_equal(parse_text("{\"v\":1,\"cmd\":\"add\",\"fds\":1,\"args\":{\"file\":"
+                                "{\"fd\":-2}}}", 1, &err),
+                     DG_ERR_USAGE);
+    /* -1: a file of a batch the client could not open; its entry says why. */
+    assert_int_equal(parse_text("{\"v\":1,\"cmd\":\"ingest\",\"fds\":1,\"args\":{\"files\":"
+                                "[{\"fd\":0},{\"fd\":-1,\"error\":\"Permission denied\"}]}}",
+                                1, &err),
+                     DG_OK);
+    assert_int_equal(parse_text("{\"v\":1,\"cmd\":\"add\",\"fds\":1,\"args\":{\"files\":"
+                                "[{\"fd\":0},{\"fd\":3}]}}", 1, &err),
+                     DG_ERR_USAGE);
+}
+
+/* ---- server frames ---- */
+
+static void test_server_frames_are_told_apart(void **state)
+{
+    (void)state;
+    dg_frame_kind kind;
+    json_t *f;
+    dg_error err;
+    const char *resp = "{\"ok\":false,\"exit\":3,\"status\":\"not_found\",\"error\":\"x\"}";
+    assert_int_equal(dg_server_frame_parse(resp, strlen(resp), &kind, &f, &err), DG_OK);
+    assert_int_equal(kind, DG_FRAME_RESPONSE);
+    json_decref(f);
+    const char *prog = "{\"progress\":{\"what\":\"reindex\",\"done\":5,\"total\":9}}";
+    assert_int_equal(dg_server_frame_parse(prog, strlen(prog), &kind, &f, &err), DG_OK);
+    assert_int_equal(kind, DG_FRAME_PROGRESS);
+    json_decref(f);
+    const char *wait = "{\"wait\":\"waiting for another dangan process\"}";
+    assert_int_equal(dg_server_frame_parse(wait, strlen(wait), &kind, &f, &err), DG_OK);
+    assert_int_equal(kind, DG_FRAME_WAIT);
+    json_decref(f);
+    const char *odd[] = {"{\"ok\":true}", "{\"ok\":true,\"exit\":999}", "{\"progress\":1}", "{}"};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(dg_server_frame_parse(odd[i], strlen(odd[i]), &kind, &f, &err),
+                         DG_ERR_IO);
+}
+
+/* ---- fuzzing ---- */
+
+/* xorshift: deterministic, so a failure reproduces. */
+static uint32_t next_random(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return (uint32_t)(*s >> 11);
+}
+
+/* Runs bytes through the reader in random pieces and every completed frame through both
+ * parsers. Passing means: no crash, no sanitizer report, and a verdict for each frame. */
+static void fuzz_stream(const char *data, size_t len, uint64_t *seed)
+{
+    dg_frame_reader r;
+    dg_frame_reader_init(&r, 4096);
+    size_t at = 0;
+    while (at < len) {
+        size_t room;
+        void *space = dg_frame_reader_space(&r, &room);
+        size_t n = 1 + next_random(seed) % 64;
+        if (n > room)
+            n = room;
+        if (n > len - at)
+            n = len - at;
+        memcpy(space, data + at, n);
+        at += n;
+        int complete;
+        dg_error err;
+        if (dg_frame_reader_advance(&r, n, &complete, &err) != DG_OK) {
+            assert_int_equal(err.status, DG_ERR_USAGE);
+            break;
+        }
+        if (!complete)
+            continue;
+        size_t body_len;
+        char *body = dg_frame_reader_take(&r, &body_len);
+        json_t *req = NULL;
+        dg_status st = dg_request_parse(body, body_len, next_random(seed) % 3, &req, &err);
+        assert_true(st == DG_OK || st == DG_ERR_USAGE);
+        assert_true((st == DG_OK) == (req != NULL));
+        json_decref(req);
+        dg_frame_kind kind;
+        json_t *frame = NULL;
+        st = dg_server_frame_parse(body, body_len, &kind, &frame, &err);
+        assert_true((st == DG_OK) == (frame != NULL));
+        json_decref(frame);
+        free(body);
+    }
+    dg_frame_reader_reset(&r);
+}
+
+static const char *SEEDS[] = {
+    "{\"v\":1,\"cmd\":\"search\",\"args\":{\"query\":\"报销\",\"limit\":10}}",
+    "{\"v\":1,\"cmd\":\"add\",\"fds\":1,\"args\":{\"file\":{\"fd\":0,\"name\":\"n.txt\"},"
+    "\"title\":\"通知\",\"level\":\"1\"}}",
+    "{\"v\":1,\"cmd\":\"show\",\"progress\":true,\"args\":{\"refcode\":\"X001-XZ·2024-D10-0001\"}}",
+    "{\"ok\":true,\"exit\":0,\"result\":{\"hits\":[]}}",
+    "{\"progress\":{\"what\":\"reindex\",\"done\":1,\"total\":2}}",
+};
+
+static void test_fuzzed_frames_never_crash_the_parser(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    char buf[8192];
+    for (int iter = 0; iter < 4000; iter++) {
+        size_t len;
+        if (iter % 4 == 0) {
+            /* Pure noise, sometimes with a plausible small length header in front. */
+            len = next_random(&seed) % sizeof buf;
+            for (size_t i = 0; i < len; i++)
+                buf[i] = (char)next_random(&seed);
+            if (len > 4 && iter % 8 == 0) {
+                uint32_t n = next_random(&seed) % (uint32_t)len;
+                buf[0] = 0, buf[1] = 0, buf[2] = (char)(n >> 8), buf[3] = (char)n;
+            }
+        } else {
+            /* A valid frame (or two), then flips, cuts, splices and length tweaks. */
+            size_t flen;
+            char *frame = encode(SEEDS[next_random(&seed) % 5], &flen);
+            memcpy(buf, frame, flen);
+            len = flen;
+            free(frame);
+            if (next_random(&seed) % 2) {
+                frame = encode(SEEDS[next_random(&seed) % 5], &flen);
+                memcpy(buf + len, frame, flen);
+                len += flen;
+                free(frame);
+            }
+            int mutations = 1 + (int)(next_random(&seed) % 6);
+            for (int m = 0; m < mutations && len > 0; m++) {
+                size_t at = next_random(&seed) % len;
+                switch (next_random(&seed) % 5) {
+                case 0: buf[at] ^= (char)(1u << (next_random(&seed) % 8)); break;
+                case 1: buf[at] = (char)next_random(&seed); break;
+                case 2: len = at; break;                               /* truncate */
+                case 3: buf[next_random(&seed) % 4] = (char)next_random(&seed); break;
+                case 4: buf[at] = "{}[]\":,\\0\xff"[next_random(&seed) % 11]; break;
+                }
+            }
+        }
+        fuzz_stream(buf, len, &seed);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_frame_round_trips_through_the_reader_byte_by_byte),
+        cmocka_unit_test(test_reader_space_never_reaches_into_the_next_frame),
+        cmocka_unit_test(test_oversized_frame_is_refused_from_its_header_alone),
+        cmocka_unit_test(test_empty_frame_is_refused),
+        cmocka_unit_test(test_truncated_frame_stays_partial_and_yields_nothing),
+        cmocka_unit_test(test_encode_refuses_a_value_over_the_limit),
+        cmocka_unit_test(test_request_without_version_or_with_another_version_is_refused),
+        cmocka_unit_test(test_malformed_requests_are_refused_with_a_reason),
+        cmocka_unit_test(test_descriptor_count_must_match_what_arrived),
+        cmocka_unit_test(test_file_argument_must_name_a_passed_descriptor),
+        cmocka_unit_test(test_server_frames_are_told_apart),
+        cmocka_unit_test(test_fuzzed_frames_never_crash_the_parser),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
