@@ -19,6 +19,7 @@ PACKAGES=(
   libjansson-dev
   fonts-noto-cjk fonts-dejavu-core
   imagemagick
+  python3 perl util-linux bsdutils
 )
 
 SUDO=""
