@@ -890,7 +890,7 @@ static void decide(const dg_classifier *c, const known *kn, const double *score,
     out->category = (dg_class)best;
     out->category_confidence = prob[best];
 
-    int set[DG_TYPE_COUNT], n_set = 0;
+    int set[DG_TYPE_COUNT] = {0}, n_set = 0;
     for (int t = 0; t < DG_TYPE_COUNT; t++) {
         use[t] = record_types[t].category == out->category;
         if (use[t])
