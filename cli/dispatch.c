@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../engine/batch.h"
+#include "../engine/fileio.h"
 #include "../engine/hash.h"
 #include "../engine/log.h"
 #include "../engine/record.h"
@@ -101,31 +102,7 @@ static dg_status read_passed_file(call *c, const char *key, char **data, size_t 
         return dg_error_set(&c->err, DG_ERR_USAGE, "%s: file was not passed with the request",
                             *name);
     int fd = c->io->fds[json_integer_value(fdv)];
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-        return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: not a regular file", *name);
-    if ((uint64_t)sb.st_size > MAX_TEXT_FILE)
-        return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: larger than %u MiB", *name,
-                            MAX_TEXT_FILE >> 20);
-    char *buf = malloc((size_t)sb.st_size + 1);
-    if (!buf)
-        return dg_error_set(&c->err, DG_ERR_NOMEM, "%s: out of memory", *name);
-    size_t got = 0;
-    while (got < (size_t)sb.st_size) {
-        ssize_t n = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            free(buf);
-            return dg_error_set(&c->err, DG_ERR_IO, "%s: %s", *name,
-                                n < 0 ? strerror(errno) : "file shrank while read");
-        }
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    *data = buf;
-    *len = got;
-    return DG_OK;
+    return dg_read_fd_whole(fd, *name, MAX_TEXT_FILE, data, len, &c->err);
 }
 
 /* A born-digital text record must be UTF-8 text: no NUL bytes, valid sequences. */
