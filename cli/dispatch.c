@@ -8,6 +8,7 @@
 #include "dispatch.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,6 +361,33 @@ static dg_status h_edit(call *c, json_t **result)
     if (st == DG_OK)
         *result = json_pack("{s:s, s:i}", "refcode", ref, "version", version);
     return st;
+}
+
+static dg_status h_page(call *c, json_t **result)
+{
+    const char *ref;
+    dg_status st = require_str(c, "refcode", "a reference code", &ref);
+    if (st != DG_OK)
+        return st;
+    void *data;
+    size_t len;
+    char *mime;
+    st = dg_record_page(c->archive, &c->actor, ref, arg_int(c, "version", 0), arg_int(c, "seq", 1),
+                        &data, &len, &mime, &c->err);
+    if (st != DG_OK)
+        return st;
+    size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64_len);
+    if (b64) {
+        sodium_bin2base64(b64, b64_len, data, len, sodium_base64_VARIANT_ORIGINAL);
+        *result = json_pack("{s:s, s:i, s:s, s:I, s:s}", "refcode", ref, "seq",
+                            arg_int(c, "seq", 1), "mime", mime, "bytes", (json_int_t)len,
+                            "data", b64);
+    }
+    free(b64);
+    free(data);
+    free(mime);
+    return b64 ? DG_OK : dg_error_set(&c->err, DG_ERR_NOMEM, "out of memory");
 }
 
 static dg_status h_grant(call *c, json_t **result, int grant)
@@ -756,6 +784,7 @@ static const route ROUTES[] = {
     {"add", h_add, 0},
     {"show", h_show, 1},
     {"history", h_history, 1},
+    {"page", h_page, 1},
     {"edit", h_edit, 0},
     {"grant", h_grant_add, 0},
     {"revoke", h_grant_revoke, 0},

@@ -239,7 +239,8 @@ static int run_serve(const global_opts *g)
                             g->argc, g->argv, g->help);
 }
 
-static int show_response(const dg_command *cmd, json_t *response, const global_opts *g)
+static int show_response(const dg_command *cmd, json_t *request, json_t *response,
+                         const global_opts *g)
 {
     int exit_code = (int)json_integer_value(json_object_get(response, "exit"));
     int ok = json_is_true(json_object_get(response, "ok"));
@@ -252,7 +253,8 @@ static int show_response(const dg_command *cmd, json_t *response, const global_o
         fputc('\n', stdout);
     } else if (ok) {
         dg_render_ctx ctx = {.out = stdout, .tty = isatty(STDOUT_FILENO),
-                             .csv = dg_command_wants_csv(g->argc, g->argv)};
+                             .csv = dg_command_wants_csv(g->argc, g->argv),
+                             .args = json_object_get(request, "args"), .exit_code = &exit_code};
         cmd->render(json_object_get(response, "result"), &ctx);
     }
     return exit_code;
@@ -308,7 +310,7 @@ int main(int argc, char **argv)
                 const char *sock = socket_path(&g);
                 json_t *response = sock ? run_remote(&g, sock, request, fds, n_fds)
                                         : run_direct(&g, request, fds, n_fds);
-                status = show_response(cmd, response, &g);
+                status = show_response(cmd, request, response, &g);
                 json_decref(response);
                 json_decref(request);
                 for (size_t i = 0; i < n_fds; i++)
