@@ -228,7 +228,9 @@ static json_t *run_remote(const global_opts *g, const char *path, json_t *reques
     if (g->as)
         return dg_response_error(DG_ERR_USAGE, "--as is not available through a server: it "
                                                "knows you by your OS login");
-    dg_client_io io = {.progress = isatty(STDERR_FILENO) ? on_progress : NULL, .wait = on_wait};
+    progress_state progress = {0};
+    dg_client_io io = {.progress = isatty(STDERR_FILENO) ? on_progress : NULL,
+                       .progress_ctx = &progress, .wait = on_wait};
     return dg_client_request(path, request, fds, n_fds, &io);
 }
 
