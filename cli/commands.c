@@ -263,10 +263,10 @@ void dg_command_print_overview(FILE *out)
             "indexes them for full-text search within each user's clearance, and logs every\n"
             "access in a hash-chained log.\n\n"
             "commands:\n"
-            "  %-12s %s\n", "init", "create an archive; you become its first admin");
-    fprintf(out, "  %-12s %s\n", "serve", "run the archive's server for other users (docs/serve.md)");
+            "  %-19s %s\n", "init", "create an archive; you become its first admin");
+    fprintf(out, "  %-19s %s\n", "serve", "run the archive's server for other users (see README)");
     for (int i = 0; i < COMMAND_COUNT; i++)
-        fprintf(out, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        fprintf(out, "  %-19s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out,
             "\nglobal options:\n"
             "  --archive DIR  the archive folder (default: $DANGAN_ARCHIVE, else ./archive)\n"
