@@ -76,11 +76,34 @@ static int build(dg_index *index, int n, dg_error *err)
     return 0;
 }
 
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+enum { ROUNDS = 30 };
+
+/* Sorts samples in place and prints p50/p99/max. */
+static void print_percentiles(const char *what, double *samples, size_t n)
+{
+    qsort(samples, n, sizeof samples[0], compare_double);
+    printf("  %s p50 %6.2f p99 %6.2f max %6.2f ms", what, samples[n / 2], samples[n * 99 / 100],
+           samples[n - 1]);
+}
+
+/*
+ * Runs the query mix ROUNDS times as viewer: wall-clock latency (the target) and the
+ * thread's CPU time (what the latency would be on a machine nobody else is using). With
+ * DG_BENCH_PER_QUERY set, also each query's median CPU time and total.
+ */
 static int measure(dg_index *index, const dg_index_viewer *viewer, const char *name,
                    dg_error *err)
 {
-    enum { ROUNDS = 20 };
-    double samples[ROUNDS * BENCH_N_QUERIES];
+    static double wall[ROUNDS * BENCH_N_QUERIES], cpu[ROUNDS * BENCH_N_QUERIES];
+    static double per_query[BENCH_N_QUERIES][ROUNDS];
+    uint64_t totals[BENCH_N_QUERIES] = {0};
     size_t n = 0;
     uint64_t hits = 0;
     for (int round = 0; round < ROUNDS; round++) {
@@ -90,18 +113,28 @@ static int measure(dg_index *index, const dg_index_viewer *viewer, const char *n
             query.level = -1;
             query.limit = 10;
             dg_index_result *r = NULL;
-            double t0 = now_ms();
+            double t0 = now_ms(), c0 = cpu_ms();
             if (dg_index_search(index, viewer, &query, "<b>", "</b>", &r, err) != DG_OK)
                 return 1;
-            samples[n++] = now_ms() - t0;
+            cpu[n] = cpu_ms() - c0;
+            wall[n] = now_ms() - t0;
+            per_query[q][round] = cpu[n]; n++;
+            totals[q] = r->total;
             hits += r->total;
             dg_index_result_free(r);
         }
     }
-    qsort(samples, n, sizeof samples[0], compare_double);
-    printf("%-22s p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms  (avg total %llu)\n", name,
-           samples[n / 2], samples[n * 99 / 100], samples[n - 1],
-           (unsigned long long)(hits / n));
+    printf("%-22s", name);
+    print_percentiles("wall", wall, n);
+    print_percentiles("cpu", cpu, n);
+    printf("  (avg total %llu)\n", (unsigned long long)(hits / n));
+    if (getenv("DG_BENCH_PER_QUERY")) {
+        for (size_t q = 0; q < BENCH_N_QUERIES; q++) {
+            qsort(per_query[q], ROUNDS, sizeof(double), compare_double);
+            printf("    %-24s median %6.2f ms  total %llu\n", BENCH_QUERIES[q],
+                   per_query[q][ROUNDS / 2], (unsigned long long)totals[q]);
+        }
+    }
     return 0;
 }
 
