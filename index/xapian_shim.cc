@@ -404,8 +404,9 @@ Xapian::Document build_document(dg_index *index, const dg_index_doc *d)
     index_field(index, d->doc_number, "XNO", true);
     index_field(index, d->refcode, "XREF", false);
     index_field(index, d->department, "XDEPT", false);
-    /* The body is folded once, for the terms and for the snippets (document_data); folding
-     * and bracket normalising commute, as both map single characters or OpenCC phrases. */
+    /* The body is folded once, for the terms and for the snippets (document_data). Here the
+     * brackets are normalised after folding, not before: OpenCC leaves them alone and width
+     * folding turns full-width ones into the ASCII ones normalise_for_index also maps. */
     std::string folded_body = fold_text(index, str(d->body));
     index_folded(index, normalise_for_index(folded_body), NULL, true);
 
