@@ -200,20 +200,35 @@ static dg_status open_parts(dg_archive *archive, dg_error *err)
     return st;
 }
 
+/*
+ * Whether the index database is gone (its folder, or the folder's contents, deleted by
+ * hand or lost): the queue cannot say what to re-index then, so everything is.
+ */
+static int index_is_missing(const dg_archive *archive)
+{
+    char *marker = path_join(archive->index_path, "iamglass");
+    int missing = !marker || access(marker, F_OK) != 0;
+    free(marker);
+    return missing;
+}
+
 /* Indexes what a crashed writer left queued, unless another process is writing now. */
 static dg_status finish_pending_index_work(dg_archive *archive, dg_error *err)
 {
     if (flock(archive->lock_fd, LOCK_EX | LOCK_NB) != 0)
         return DG_OK; /* the writer holding the lock will index its own work */
     flock(archive->lock_fd, LOCK_UN);
+    if (index_is_missing(archive)) {
+        uint64_t versions;
+        return dg_archive_rebuild_index(archive, &versions, err);
+    }
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(archive->db, "SELECT 1 FROM index_queue LIMIT 1", &stmt, err);
     if (st != DG_OK)
         return st;
     int pending = sqlite3_step(stmt) == SQLITE_ROW;
     sqlite3_finalize(stmt);
-    int index_missing = access(archive->index_path, F_OK) != 0;
-    if (!pending && !index_missing)
+    if (!pending)
         return DG_OK;
     st = dg_archive_lock_write(archive, err);
     if (st != DG_OK)

@@ -40,6 +40,12 @@ void dg_archive_unlock_write(dg_archive *archive);
 dg_status dg_archive_index_writer(dg_archive *archive, dg_index **out, dg_error *err);
 dg_status dg_archive_index_reader(dg_archive *archive, dg_index **out, dg_error *err);
 
+/*
+ * Implemented in search.c: empties the index and indexes every live version from the
+ * catalog, then empties the queue. Takes the write lock itself.
+ */
+dg_status dg_archive_rebuild_index(dg_archive *archive, uint64_t *versions, dg_error *err);
+
 /* Indexes every queued version and empties the queue. Needs the write lock. */
 dg_status dg_archive_flush_index_queue(dg_archive *archive, dg_error *err);
 

@@ -325,14 +325,10 @@ static dg_status index_all_versions(dg_archive *archive, dg_index *index, uint64
     return st;
 }
 
-dg_status dg_reindex(dg_archive *archive, const dg_actor *actor, uint64_t *versions,
-                     dg_error *err)
+dg_status dg_archive_rebuild_index(dg_archive *archive, uint64_t *versions, dg_error *err)
 {
     *versions = 0;
-    dg_status st = dg_require_filer(archive, actor, "reindex", NULL, err);
-    if (st != DG_OK)
-        return st;
-    st = dg_archive_lock_write(archive, err);
+    dg_status st = dg_archive_lock_write(archive, err);
     if (st != DG_OK)
         return st;
     dg_index *index = NULL;
@@ -354,6 +350,17 @@ dg_status dg_reindex(dg_archive *archive, const dg_actor *actor, uint64_t *versi
         st = dg_catalog_exec(archive->db, "DELETE FROM index_queue", err);
     dg_archive_progress(archive, "reindex", *versions, total);
     dg_archive_unlock_write(archive);
+    return st;
+}
+
+dg_status dg_reindex(dg_archive *archive, const dg_actor *actor, uint64_t *versions,
+                     dg_error *err)
+{
+    *versions = 0;
+    dg_status st = dg_require_filer(archive, actor, "reindex", NULL, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_archive_rebuild_index(archive, versions, err);
     char detail[64];
     snprintf(detail, sizeof detail, "%llu versions", (unsigned long long)*versions);
     dg_log_event ev = {.action = "reindex", .hits = -1,

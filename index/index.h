@@ -42,7 +42,12 @@ typedef struct dg_index dg_index;
 
 enum { DG_INDEX_READ = 0, DG_INDEX_WRITE = 1 };
 
-/* Opens (creating when writable and absent) the Xapian database in the folder path. */
+/*
+ * Opens (creating when writable and absent) the Xapian database in the folder path. A
+ * read-only open of a non-empty index written by an older dangan (whose documents lack the
+ * terms this version's permission filter needs) fails with DG_ERR_INDEX and a message that
+ * says to run `dangan reindex`; a writable open succeeds, so that reindex can clear it.
+ */
 dg_status dg_index_open(const char *path, int mode, dg_index **out, dg_error *err);
 void dg_index_close(dg_index *index);
 
@@ -143,6 +148,8 @@ typedef struct dg_index_result {
  *   - a document number typed with its brackets, 校办〔2024〕12号, also with 【】（）［］[]
  *     or ASCII () glued to the word before them, is searched as the phrase 校办 2024 12号;
  *     its parts (校办, 2024, 12号) each find it too;
+ *   - a word that glues letters or digits to Chinese characters (12号, 第12条, 2023年度) is
+ *     searched as a phrase of its parts, as it was typed;
  *   - refused as DG_ERR_QUERY, because Xapian would silently guess and hide the mistake:
  *     an unclosed quotation mark, unbalanced parentheses, a field prefix with nothing after
  *     it ("title:"), and an operator without operands ("AND", "budget OR", "NOT x").

@@ -7,19 +7,29 @@
  * std::bad_alloc and anything else and turns it into a dg_status plus a one-line message.
  * No exception ever reaches a C caller.
  *
- * Layout of one index document (one record version):
+ * Layout of one index document (one record version); format 2, kept in the metadata key
+ * "dangan-index-format" (a reader refuses an older, non-empty index and asks for reindex):
  *   terms   unprefixed: title, document number, body (folded, CJK n-grams, English stems)
  *           S title, XNO document number, XREF reference code, XDEPT department (positional)
  *           boolean: Q<version id>, XREC<record id>, XCAT, XTYPE, XPERIOD, XLEVEL<n>,
- *           XGRANT<user id>, XYEAR<year>, XCURRENT (newest version of its record)
+ *           XYEAR<year>, XCURRENT (newest version of its record),
+ *           XV<c> for every clearance c that may see it, XVC<c> the same on current versions
+ *           only, XGRANT<user id> on level-4 documents only
  *   values  0 category, 1 year, 2 period; 3 date sort key "YYYY-MM-DD";
- *           4 "category<US>year<US>period", the one value the facet counter reads
- *   data    "dg1\n<version id>\n<record id>\n<version number>\n<is current>\n" + original body,
- *           so snippets can be cut from the document's own script.
+ *           4 "category<US>year<US>period", read when counting facets of narrow matches
+ *   data    "dg2\n<version id>\n<record id>\n<version number>\n<is current>\n<body bytes>\n"
+ *           + original body (snippets are cut from the document's own script) + the folded
+ *           body when it differs (matches are marked on it)
  *
- * Clearance is an OP_FILTER over XLEVEL/XGRANT terms wrapped around every user query, and the
- * match is run with check_at_least = number of documents, so totals and facet counts are
- * exact and computed over permitted documents only.
+ * Clearance is an OP_FILTER around every user query: the viewer's one visibility term (XVC<c>,
+ * or XV<c> with all versions), OR their grant term. The match runs with check_at_least = the
+ * number of documents, so totals and facet counts are exact and computed over permitted
+ * documents only. Exactness was chosen over an estimate (which, computed over permitted
+ * documents only, would not leak either): an archivist compares counts across searches and
+ * an estimate that shifts between them reads as records appearing and vanishing. The price is
+ * that a broad query visits every permitted match; facets are therefore counted from a table
+ * (docid -> category, year, period) that a read-only handle builds once per revision from the
+ * filter terms' posting lists, an array lookup per match.
  */
 /* The headers are C: their functions have C linkage (status.c, fold.c are C). */
 extern "C" {
@@ -36,11 +46,13 @@ extern "C" {
 #include <cstring>
 #include <fcntl.h>
 #include <ftw.h>
+#include <algorithm>
 #include <map>
 #include <new>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -57,6 +69,13 @@ const size_t SNIPPET_CHARS = 200;
 const size_t SNIPPET_LEAD = 40;
 /* Xapian's hard limit on a term is 245 bytes; keep boolean terms well below it. */
 const size_t MAX_FILTER_VALUE = 200;
+/*
+ * The layout version of index documents, kept in the database's metadata. Version 2 added
+ * the visibility terms (XV, XVC) the permission filter reads; a version-1 index would show
+ * nobody anything, so readers refuse it with advice instead.
+ */
+const char *const FORMAT_KEY = "dangan-index-format";
+const char *const FORMAT_VERSION = "2";
 /* Reads retried after a concurrent writer's commit invalidated our snapshot. */
 const int READ_RETRIES = 5;
 /* The largest page of hits one search returns. */
@@ -66,6 +85,19 @@ const size_t MAX_LIMIT = 10000;
 struct shim_error {
     dg_status status;
     std::string msg;
+};
+
+/*
+ * Category, year and period of every document, by document id, read once from the XCAT,
+ * XYEAR and XPERIOD posting lists of one database revision. Counting facets over a broad
+ * match then costs an array lookup per match instead of a value read. names[f] holds the
+ * values of facet f; code[f] of a document is 1 + its index there, 0 for none.
+ */
+struct facet_table {
+    bool built = false;
+    Xapian::rev revision = 0;
+    std::vector<std::string> names[3];
+    std::vector<uint16_t> codes[3];
 };
 
 } // namespace
@@ -79,6 +111,7 @@ struct dg_index {
     Xapian::Stem stemmer;
     Xapian::TermGenerator termgen;
     Xapian::QueryParser parser;
+    facet_table facets; /* of a read-only handle's current revision, built on demand */
 
     Xapian::Database &db() { return mode == DG_INDEX_WRITE ? wdb : rdb; }
 };
@@ -250,6 +283,23 @@ std::string grant_term(int64_t user_id) { return "XGRANT" + std::to_string(user_
 std::string year_term(int year) { return "XYEAR" + std::to_string(year); }
 const char *const CURRENT_TERM = "XCURRENT";
 
+/*
+ * Visibility terms, one per clearance that may see the document: XV<c> on every version,
+ * XVC<c> on the current one only. The permission filter is then a single posting list (OR
+ * the viewer's grant term for level 4), and the default "current versions only" filter is
+ * folded into that same list instead of being a second one to intersect.
+ */
+std::string visible_term(int clearance, bool current_only)
+{
+    return (current_only ? "XVC" : "XV") + std::to_string(clearance);
+}
+
+/* The rule of index.h: level L (0..3) is visible to clearances L..4, level 4 only to 4. */
+bool level_visible_to(int level, int clearance)
+{
+    return level == 4 ? clearance == 4 : level <= clearance;
+}
+
 void check_filter_value(const char *name, const char *value)
 {
     if (value && strlen(value) > MAX_FILTER_VALUE)
@@ -273,16 +323,22 @@ std::string date_key(const char *date, int year)
  * Indexes one text field into termgen's current document: with its field prefix, and (for
  * fields of the default field) unprefixed too. The gap keeps phrases from spanning fields.
  */
-void index_field(dg_index *index, const char *text, const char *prefix, bool in_default)
+void index_folded(dg_index *index, const std::string &folded, const char *prefix,
+                  bool in_default)
 {
-    if (!text || !*text)
+    if (folded.empty())
         return;
-    std::string folded = fold_text(index, normalise_for_index(text));
     if (prefix)
         index->termgen.index_text(folded, 1, prefix);
     if (in_default)
         index->termgen.index_text(folded);
     index->termgen.increase_termpos(100);
+}
+
+void index_field(dg_index *index, const char *text, const char *prefix, bool in_default)
+{
+    if (text && *text)
+        index_folded(index, fold_text(index, normalise_for_index(text)), prefix, in_default);
 }
 
 std::string str(const char *s) { return s ? std::string(s) : std::string(); }
@@ -293,14 +349,20 @@ void add_boolean(Xapian::Document &doc, const std::string &prefix, const char *v
         doc.add_boolean_term(prefix + value);
 }
 
-std::string document_data(const dg_index_doc *d)
+/*
+ * The data of a document: its header, the original body, and the folded body when folding
+ * changed it (the snippet code marks matches on the folded text; storing it saves folding
+ * every hit's body again at search time, a fifth of a search's time on a large archive).
+ */
+std::string document_data(const dg_index_doc *d, const std::string &folded_body)
 {
-    std::string data = "dg1\n" + std::to_string(d->version_id) + "\n" +
+    std::string body = str(d->body);
+    std::string data = "dg2\n" + std::to_string(d->version_id) + "\n" +
                        std::to_string(d->record_id) + "\n" +
                        std::to_string(d->version_number) + "\n" + (d->is_current ? "1" : "0") +
-                       "\n";
-    if (d->body)
-        data += d->body;
+                       "\n" + std::to_string(body.size()) + "\n" + body;
+    if (folded_body != body)
+        data += folded_body;
     return data;
 }
 
@@ -315,6 +377,25 @@ void validate_doc(const dg_index_doc *d)
         fail(DG_ERR_USAGE, "grant list is NULL but n_grants > 0");
 }
 
+/*
+ * Grants only matter on level-4 documents (below that, clearance alone decides), so they
+ * are only indexed there: a stale grant on a lowered record opens nothing.
+ */
+void add_visibility_terms(Xapian::Document &doc, const dg_index_doc *d)
+{
+    for (int c = 0; c <= 4; c++) {
+        if (!level_visible_to(d->level, c))
+            continue;
+        doc.add_boolean_term(visible_term(c, false));
+        if (d->is_current)
+            doc.add_boolean_term(visible_term(c, true));
+    }
+    if (d->level != 4)
+        return;
+    for (size_t i = 0; i < d->n_grants; i++)
+        doc.add_boolean_term(grant_term(d->grants[i]));
+}
+
 Xapian::Document build_document(dg_index *index, const dg_index_doc *d)
 {
     Xapian::Document doc;
@@ -323,11 +404,16 @@ Xapian::Document build_document(dg_index *index, const dg_index_doc *d)
     index_field(index, d->doc_number, "XNO", true);
     index_field(index, d->refcode, "XREF", false);
     index_field(index, d->department, "XDEPT", false);
-    index_field(index, d->body, NULL, true);
+    /* The body is folded once, for the terms and for the snippets (document_data). Here the
+     * brackets are normalised after folding, not before: OpenCC leaves them alone and width
+     * folding turns full-width ones into the ASCII ones normalise_for_index also maps. */
+    std::string folded_body = fold_text(index, str(d->body));
+    index_folded(index, normalise_for_index(folded_body), NULL, true);
 
     doc.add_boolean_term(id_term(d->version_id));
     doc.add_boolean_term(record_term(d->record_id));
     doc.add_boolean_term(level_term(d->level));
+    add_visibility_terms(doc, d);
     add_boolean(doc, "XCAT", d->category);
     add_boolean(doc, "XTYPE", d->record_type);
     add_boolean(doc, "XPERIOD", d->period);
@@ -335,8 +421,6 @@ Xapian::Document build_document(dg_index *index, const dg_index_doc *d)
         doc.add_boolean_term(year_term(d->year));
     if (d->is_current)
         doc.add_boolean_term(CURRENT_TERM);
-    for (size_t i = 0; i < d->n_grants; i++)
-        doc.add_boolean_term(grant_term(d->grants[i]));
 
     if (d->category)
         doc.add_value(SLOT_CATEGORY, d->category);
@@ -350,7 +434,7 @@ Xapian::Document build_document(dg_index *index, const dg_index_doc *d)
     std::string key = date_key(d->date, d->year);
     if (!key.empty())
         doc.add_value(SLOT_DATE, key);
-    doc.set_data(document_data(d));
+    doc.set_data(document_data(d, folded_body));
     return doc;
 }
 
@@ -365,6 +449,14 @@ const field_prefix FIELD_PREFIXES[] = {
     {"title", "S"}, {"no", "XNO"}, {"ref", "XREF"}, {"dept", "XDEPT"}};
 
 bool is_ascii_alpha(uint32_t cp) { return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'); }
+
+/* Letters and digits, ASCII or full width (folding makes the latter ASCII later). */
+bool is_latin_alnum(uint32_t cp)
+{
+    if (cp >= 0xFF10 && cp <= 0xFF5A) /* full-width 0-9, A-Z, a-z and what lies between */
+        cp -= 0xFEE0;
+    return is_ascii_alpha(cp) || (cp >= '0' && cp <= '9');
+}
 
 /*
  * Rewrites one whitespace-free query token that carries document-number brackets, e.g.
@@ -385,7 +477,7 @@ std::string rewrite_code_token(const std::vector<uint32_t> &tok)
         for (; i <= j; i++)
             utf8_append(prefix, tok[i]);
     }
-    bool has_bracket = false, has_quote = false;
+    bool has_bracket = false, has_quote = false, has_latin = false, has_han = false;
     int inner = 0;
     size_t closes = 0;
     for (; i < tok.size(); i++) {
@@ -412,9 +504,14 @@ std::string rewrite_code_token(const std::vector<uint32_t> &tok)
             body += ' ';
         } else {
             utf8_append(body, cp);
+            has_latin = has_latin || is_latin_alnum(cp);
+            has_han = has_han || (is_cjk(cp) && !is_latin_alnum(cp));
         }
     }
     trail.append(closes, ')');
+    /* 12号, 第12条, 2023年度: typed glued, meant together (Xapian would AND the parts). */
+    if (has_latin && has_han)
+        has_bracket = true;
     if (!has_bracket) {
         std::string same;
         for (uint32_t cp : tok)
@@ -501,21 +598,18 @@ Xapian::Query parse_user_query(dg_index *index, const char *text)
 /* ---- filters ---------------------------------------------------------------------------- */
 
 /*
- * The clearance filter, the rule of index.h: levels 0..min(C,3), and level 4 when C is 4
- * or the viewer holds a grant on the document.
+ * The clearance filter, the rule of index.h, restricted to current versions unless
+ * all_versions: the viewer's one visibility term, or a grant on a level-4 document.
  */
-Xapian::Query permission_filter(const dg_index_viewer *viewer)
+Xapian::Query permission_filter(const dg_index_viewer *viewer, bool all_versions)
 {
-    std::vector<Xapian::Query> allowed;
-    int top = viewer->clearance < 3 ? viewer->clearance : 3;
-    for (int level = 0; level <= top; level++)
-        allowed.emplace_back(level_term(level));
-    if (viewer->clearance >= 4)
-        allowed.emplace_back(level_term(4));
-    else
-        allowed.emplace_back(Xapian::Query::OP_AND, Xapian::Query(level_term(4)),
-                             Xapian::Query(grant_term(viewer->user_id)));
-    return Xapian::Query(Xapian::Query::OP_OR, allowed.begin(), allowed.end());
+    Xapian::Query visible(visible_term(viewer->clearance, !all_versions));
+    if (viewer->clearance == 4)
+        return visible;
+    Xapian::Query granted(grant_term(viewer->user_id));
+    if (!all_versions)
+        granted = Xapian::Query(Xapian::Query::OP_AND, granted, Xapian::Query(CURRENT_TERM));
+    return Xapian::Query(Xapian::Query::OP_OR, visible, granted);
 }
 
 /* Years are few: the range becomes an OR of the year terms the index holds. */
@@ -537,7 +631,7 @@ Xapian::Query all_filters(dg_index *index, const dg_index_viewer *viewer,
                           const dg_index_query *q)
 {
     std::vector<Xapian::Query> parts;
-    parts.push_back(permission_filter(viewer));
+    parts.push_back(permission_filter(viewer, q->all_versions != 0));
     if (q->category)
         parts.emplace_back(std::string("XCAT") + q->category);
     if (q->record_type)
@@ -546,8 +640,6 @@ Xapian::Query all_filters(dg_index *index, const dg_index_viewer *viewer,
         parts.emplace_back(std::string("XPERIOD") + q->period);
     if (q->level >= 0)
         parts.emplace_back(level_term(q->level));
-    if (!q->all_versions)
-        parts.emplace_back(CURRENT_TERM);
     if (q->year_from != 0 || q->year_to != 0)
         parts.push_back(year_filter(index->db(), q->year_from, q->year_to));
     return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
@@ -732,12 +824,11 @@ std::string render_snippet(const std::string &display, const std::vector<utf8_ch
  * original text, so the reader sees their document's own script. Otherwise the folded text
  * is shown, which is still correct, only in simplified script.
  */
-std::string make_snippet(dg_index *index, const std::string &body, const highlight_terms &h,
-                         const char *hl_start, const char *hl_end)
+std::string make_snippet(dg_index *index, const std::string &body, const std::string &folded,
+                         const highlight_terms &h, const char *hl_start, const char *hl_end)
 {
     if (body.empty())
         return body;
-    std::string folded = fold_text(index, body);
     std::vector<utf8_char> fchars = utf8_decode(folded);
     std::vector<bool> mark = mark_matches(fchars, h, index->stemmer);
     std::vector<utf8_char> ochars = utf8_decode(body);
@@ -757,55 +848,149 @@ char *copy_string(const std::string &s)
     return out;
 }
 
-/* Splits document data into its header fields and the original body. */
-void parse_data(const std::string &data, dg_index_hit *hit, std::string *body)
+/* Splits document data into its header fields, the original body and the folded body. */
+void parse_data(const std::string &data, dg_index_hit *hit, std::string *body,
+                std::string *folded)
 {
     size_t pos = 0;
-    std::string fields[5];
-    for (int i = 0; i < 5; i++) {
+    std::string fields[6];
+    for (int i = 0; i < 6; i++) {
         size_t nl = data.find('\n', pos);
         if (nl == std::string::npos)
             fail(DG_ERR_CORRUPT, "index document data is truncated");
         fields[i] = data.substr(pos, nl - pos);
         pos = nl + 1;
     }
-    if (fields[0] != "dg1")
+    if (fields[0] != "dg2")
         fail(DG_ERR_CORRUPT, "index document data has unknown format '" + fields[0] + "'");
     hit->version_id = strtoll(fields[1].c_str(), NULL, 10);
     hit->record_id = strtoll(fields[2].c_str(), NULL, 10);
     hit->version_number = atoi(fields[3].c_str());
     hit->is_current = fields[4] == "1";
-    *body = data.substr(pos);
+    size_t body_size = strtoull(fields[5].c_str(), NULL, 10);
+    if (body_size > data.size() - pos)
+        fail(DG_ERR_CORRUPT, "index document data is truncated");
+    *body = data.substr(pos, body_size);
+    *folded = pos + body_size < data.size() ? data.substr(pos + body_size) : *body;
 }
 
 /*
- * Counts category, year and period of every matching document. One value read per
- * document instead of three ValueCountMatchSpys: exact facets cost a read for every match,
- * so this is a large share of a broad search's time.
+ * Collects the ids of every matching document; the facets are counted afterwards, when the
+ * number of matches is known and the cheaper way of counting can be chosen.
  */
-class facet_spy : public Xapian::MatchSpy {
+class docid_spy : public Xapian::MatchSpy {
   public:
-    std::map<std::string, uint64_t> counts[3];
+    std::vector<Xapian::docid> ids;
 
     void operator()(const Xapian::Document &doc, double) override
     {
-        std::string value = doc.get_value(SLOT_FACETS);
+        ids.push_back(doc.get_docid());
+    }
+};
+
+/* Facet f's filter-term prefix; its values are the term suffixes (as in build_document). */
+const char *const FACET_PREFIXES[3] = {"XCAT", "XYEAR", "XPERIOD"};
+
+/* Below this share of the database, reading values beats building the facet table. */
+const Xapian::doccount FACET_TABLE_DIVISOR = 8;
+
+void build_facet_table(Xapian::Database &db, facet_table &t)
+{
+    Xapian::docid last = db.get_lastdocid();
+    for (int f = 0; f < 3; f++) {
+        t.names[f].clear();
+        t.codes[f].assign((size_t)last + 1, 0);
+        const std::string prefix = FACET_PREFIXES[f];
+        for (Xapian::TermIterator term = db.allterms_begin(prefix);
+             term != db.allterms_end(prefix); ++term) {
+            if (t.names[f].size() >= UINT16_MAX)
+                fail(DG_ERR_INTERNAL, "too many distinct " + prefix + " values to count");
+            t.names[f].push_back((*term).substr(prefix.size()));
+            uint16_t code = (uint16_t)t.names[f].size();
+            for (Xapian::PostingIterator p = db.postlist_begin(*term); p != db.postlist_end(*term);
+                 ++p)
+                if (*p <= last)
+                    t.codes[f][*p] = code;
+        }
+    }
+}
+
+/* The table of the handle's current snapshot, rebuilt when a commit has moved it on. */
+const facet_table &current_facet_table(dg_index *index)
+{
+    facet_table &t = index->facets;
+    Xapian::rev revision = index->rdb.get_revision();
+    if (!t.built || t.revision != revision) {
+        t.built = false;
+        build_facet_table(index->rdb, t);
+        t.revision = revision;
+        t.built = true;
+    }
+    return t;
+}
+
+typedef std::map<std::string, uint64_t> facet_counts[3];
+
+void count_with_table(const facet_table &t, const std::vector<Xapian::docid> &ids,
+                      facet_counts &out)
+{
+    for (int f = 0; f < 3; f++) {
+        std::vector<uint64_t> n(t.names[f].size() + 1, 0);
+        const std::vector<uint16_t> &codes = t.codes[f];
+        for (Xapian::docid id : ids)
+            n[id < codes.size() ? codes[id] : 0]++;
+        for (size_t k = 1; k < n.size(); k++)
+            if (n[k])
+                out[f][t.names[f][k - 1]] = n[k];
+    }
+}
+
+/*
+ * Reads the SLOT_FACETS value ("category<US>year<US>period") of each id in ascending order
+ * from the value stream, counting each distinct value once and splitting the few distinct
+ * ones at the end.
+ */
+void count_with_values(Xapian::Database &db, std::vector<Xapian::docid> ids, facet_counts &out)
+{
+    std::sort(ids.begin(), ids.end());
+    std::unordered_map<std::string, uint64_t> combined;
+    Xapian::ValueIterator v = db.valuestream_begin(SLOT_FACETS);
+    for (Xapian::docid id : ids) {
+        if (v == db.valuestream_end(SLOT_FACETS))
+            break;
+        v.skip_to(id);
+        if (v != db.valuestream_end(SLOT_FACETS) && v.get_docid() == id)
+            combined[*v]++;
+    }
+    for (const auto &kv : combined) {
+        const std::string &value = kv.first;
         size_t a = value.find(FACET_SEPARATOR);
         size_t b = a == std::string::npos ? a : value.find(FACET_SEPARATOR, a + 1);
         if (b == std::string::npos)
-            return;
-        count(0, value.substr(0, a));
-        count(1, value.substr(a + 1, b - a - 1));
-        count(2, value.substr(b + 1));
+            continue;
+        std::string parts[3] = {value.substr(0, a), value.substr(a + 1, b - a - 1),
+                                value.substr(b + 1)};
+        for (int f = 0; f < 3; f++)
+            if (!parts[f].empty())
+                out[f][parts[f]] += kv.second;
     }
+}
 
-  private:
-    void count(int facet, const std::string &v)
-    {
-        if (!v.empty())
-            counts[facet][v]++;
-    }
-};
+/*
+ * Exact facet counts of the matches. A read-only handle keeps a facet table per revision
+ * and uses it for broad matches (or whenever it is already built); narrow matches, and
+ * writable handles (whose uncommitted changes no revision number describes), read values.
+ */
+void count_facets(dg_index *index, const std::vector<Xapian::docid> &ids, facet_counts &out)
+{
+    Xapian::Database &db = index->db();
+    bool broad = ids.size() > db.get_doccount() / FACET_TABLE_DIVISOR;
+    if (index->mode == DG_INDEX_READ &&
+        (broad || (index->facets.built && index->facets.revision == db.get_revision())))
+        count_with_table(current_facet_table(index), ids, out);
+    else
+        count_with_values(db, ids, out);
+}
 
 void fill_facet(const std::map<std::string, uint64_t> &counts, dg_facet_count **out, size_t *n)
 {
@@ -828,10 +1013,10 @@ void fill_hits(dg_index *index, const Xapian::MSet &mset, const highlight_terms 
         throw std::bad_alloc();
     for (Xapian::MSetIterator m = mset.begin(); m != mset.end(); ++m) {
         dg_index_hit *hit = &r->hits[r->n_hits];
-        std::string body;
-        parse_data(m.get_document().get_data(), hit, &body);
+        std::string body, folded;
+        parse_data(m.get_document().get_data(), hit, &body, &folded);
         hit->score = m.get_percent();
-        hit->snippet = copy_string(make_snippet(index, body, h, hl_start, hl_end));
+        hit->snippet = copy_string(make_snippet(index, body, folded, h, hl_start, hl_end));
         r->n_hits++;
     }
 }
@@ -854,8 +1039,8 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
     configure_sort(enquire, q->sort);
-    facet_spy facets;
-    enquire.add_matchspy(&facets);
+    docid_spy matches;
+    enquire.add_matchspy(&matches);
     size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
     /* Looking at every candidate makes the total and the facet counts exact. */
     Xapian::doccount all = db.get_doccount();
@@ -864,9 +1049,11 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
         fail(DG_ERR_INTERNAL, "hit count is not exact");
     r->total = mset.get_matches_estimated();
     fill_hits(index, mset, collect_highlight_terms(user), hl_start, hl_end, r);
-    fill_facet(facets.counts[0], &r->by_category, &r->n_category);
-    fill_facet(facets.counts[1], &r->by_year, &r->n_year);
-    fill_facet(facets.counts[2], &r->by_period, &r->n_period);
+    facet_counts counts;
+    count_facets(index, matches.ids, counts);
+    fill_facet(counts[0], &r->by_category, &r->n_category);
+    fill_facet(counts[1], &r->by_year, &r->n_year);
+    fill_facet(counts[2], &r->by_period, &r->n_period);
 }
 
 /* ---- files ------------------------------------------------------------------------------ */
@@ -925,9 +1112,22 @@ void swap_folders(const std::string &live, const std::string &fresh)
         fail(DG_ERR_IO, old + ": " + strerror(errno));
 }
 
+/* An empty database takes this version's format; a non-empty one keeps what it has. */
 Xapian::WritableDatabase open_writable(const std::string &path, int action)
 {
-    return Xapian::WritableDatabase(path, action | Xapian::DB_BACKEND_GLASS);
+    Xapian::WritableDatabase db(path, action | Xapian::DB_BACKEND_GLASS);
+    if (db.get_doccount() == 0 && db.get_metadata(FORMAT_KEY) != FORMAT_VERSION)
+        db.set_metadata(FORMAT_KEY, FORMAT_VERSION);
+    return db;
+}
+
+void check_format(Xapian::Database &db, const std::string &path)
+{
+    std::string format = db.get_metadata(FORMAT_KEY);
+    if (db.get_doccount() > 0 && format != FORMAT_VERSION)
+        fail(DG_ERR_INDEX, path + ": the index was built by an older dangan (format " +
+                               (format.empty() ? std::string("1") : format) +
+                               "); run `dangan reindex` to rebuild it");
 }
 
 dg_index *require_writable(dg_index *index)
@@ -961,6 +1161,8 @@ extern "C" dg_status dg_index_open(const char *path, int mode, dg_index **out, d
             index->wdb = open_writable(path, Xapian::DB_CREATE_OR_OPEN);
         else
             index->rdb = Xapian::Database(path);
+        if (mode == DG_INDEX_READ)
+            check_format(index->rdb, path);
         index->stemmer = Xapian::Stem("en");
         index->termgen.set_stemmer(index->stemmer);
         index->termgen.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);

@@ -241,6 +241,26 @@ static void test_document_number_is_found_whole_and_by_parts(void **state)
     assert_int_equal(count(f, "(校办 OR 教) 12号"), 2);
 }
 
+static void test_word_glued_to_digits_is_searched_as_typed(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "规定", "第12条 报销须签字。");
+    dg_index_doc b = doc_of(2, "规定", "第3条 共12人参加，另有条款。");
+    dg_index_doc c = doc_of(3, "规定", "2023年度预算。");
+    dg_index_doc d = doc_of(4, "规定", "2023 预算 年度");
+    put(f, &a);
+    put(f, &b);
+    put(f, &c);
+    put(f, &d);
+    commit(f);
+    assert_int_equal(only_hit(f, "第12条"), 1);
+    assert_int_equal(only_hit(f, "第１２條"), 1);
+    assert_int_equal(count(f, "12 条"), 2); /* typed apart: anywhere */
+    assert_int_equal(only_hit(f, "2023年度"), 3);
+    assert_int_equal(count(f, "2023 年度"), 2);
+    assert_int_equal(only_hit(f, "title:规定 第12条"), 1);
+}
+
 static void test_year_in_text_is_searchable(void **state)
 {
     fixture *f = *state;
@@ -556,13 +576,21 @@ static void check_against_model(fixture *f, const model_doc *docs, const dg_inde
     dg_index_result_free(r);
 }
 
+/*
+ * Odd rounds search through a read-only handle, even ones through the writer: a reader
+ * counts broad matches' facets from its per-revision table, the writer reads values, and
+ * both must agree with the model.
+ */
 static void run_property(fixture *f, uint64_t seed)
 {
     static model_doc docs[N_DOCS];
     dg_error err;
     assert_int_equal(dg_index_clear(f->index, &err), DG_OK);
     build_random_archive(f, docs, &seed);
+    dg_index *writer = f->index, *reader = NULL;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
     for (int round = 0; round < 60; round++) {
+        f->index = round % 2 ? reader : writer;
         dg_index_viewer v = {(int64_t)(next_random(&seed) % N_USERS),
                              (int)(next_random(&seed) % 5)};
         int kind = (int)(next_random(&seed) % 3);
@@ -572,6 +600,8 @@ static void run_property(fixture *f, uint64_t seed)
         int year_from = next_random(&seed) % 3 == 0 ? 2018 + (int)(next_random(&seed) % 7) : 0;
         check_against_model(f, docs, &v, word, token_of, category, year_from);
     }
+    f->index = writer;
+    dg_index_close(reader);
 }
 
 static void test_random_archives_never_reveal_records_above_clearance(void **state)
@@ -782,6 +812,72 @@ static void test_reader_sees_later_commits_and_cannot_write(void **state)
     dg_index_close(reader);
 }
 
+/* The reader's facet table belongs to one revision: a commit must not leave it stale. */
+static void test_reader_facets_follow_commits(void **state)
+{
+    fixture *f = *state;
+    for (int i = 1; i <= 40; i++) {
+        dg_index_doc d = doc_of(i, "预算", "预算 budget");
+        d.category = i % 2 ? "CW" : "XZ";
+        put(f, &d);
+    }
+    commit(f);
+    dg_index *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    for (int round = 0; round < 2; round++) {
+        dg_index_query q = query_of("budget");
+        dg_index_result *r = NULL;
+        assert_int_equal(dg_index_search(reader, &EVERYONE, &q, "", "", &r, &err), DG_OK);
+        uint64_t cw = 0, zc = 0;
+        for (size_t c = 0; c < r->n_category; c++) {
+            if (!strcmp(r->by_category[c].value, "CW"))
+                cw = r->by_category[c].count;
+            if (!strcmp(r->by_category[c].value, "ZC"))
+                zc = r->by_category[c].count;
+        }
+        assert_int_equal(r->total, 40 + 5 * round);
+        assert_int_equal(cw, round ? 15 : 20); /* 5 CW documents moved to ZC */
+        assert_int_equal(zc, round ? 10 : 0);  /* and 5 new ones */
+        dg_index_result_free(r);
+        for (int i = 1; i <= 10; i++) { /* then: 5 reclassified, 5 more */
+            dg_index_doc d = doc_of(i <= 5 ? 2 * i - 1 : 40 + i, "预算", "预算 budget");
+            d.category = "ZC";
+            put(f, &d);
+        }
+        commit(f);
+    }
+    dg_index_close(reader);
+}
+
+/* Grants open level-4 documents only; a grant left on a lowered record opens nothing. */
+static void test_grant_does_not_lift_clearance_below_level_4(void **state)
+{
+    fixture *f = *state;
+    int64_t grantee = 7;
+    dg_index_doc a = doc_of(1, "名单", "XQZGRANTED level three");
+    a.level = 3;
+    a.grants = &grantee;
+    a.n_grants = 1;
+    dg_index_doc b = doc_of(2, "名单", "XQZGRANTED level four");
+    b.level = 4;
+    b.grants = &grantee;
+    b.n_grants = 1;
+    put(f, &a);
+    put(f, &b);
+    commit(f);
+    dg_index_viewer staff = {grantee, 1};
+    dg_index_query q = query_of("XQZGRANTED");
+    dg_index_result *r = run(f, &staff, &q);
+    assert_int_equal(r->total, 1);
+    assert_int_equal(r->hits[0].version_id, 2);
+    dg_index_result_free(r);
+    q.all_versions = 1;
+    r = run(f, &staff, &q);
+    assert_int_equal(r->total, 1);
+    dg_index_result_free(r);
+}
+
 static void test_bad_arguments_are_usage_errors(void **state)
 {
     fixture *f = *state;
@@ -823,6 +919,9 @@ int main(void)
         TEST(test_deleted_text_leaves_no_trace_after_compact),
         TEST(test_second_writer_is_refused_as_busy),
         TEST(test_reader_sees_later_commits_and_cannot_write),
+        TEST(test_reader_facets_follow_commits),
+        TEST(test_grant_does_not_lift_clearance_below_level_4),
+        TEST(test_word_glued_to_digits_is_searched_as_typed),
         TEST(test_bad_arguments_are_usage_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
