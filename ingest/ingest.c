@@ -777,7 +777,7 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
                                         n_files, &batch, err)
                        : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     if (st == DG_OK)
-        st = dg_filer_open(archive, &r.filer, err);
+        st = dg_filer_open(archive, actor, &r.filer, err);
     if (st == DG_OK)
         st = plan(&r, manifest, err);
     if (st == DG_OK)
