@@ -23,6 +23,7 @@
 #include "../engine/vocab.h"
 #include "../ingest/ingest.h"
 #include "../ingest/manifest.h"
+#include "dispatch_classify.h"
 #include "dispatch_retention.h"
 
 /* Input files are read whole; a text record over this size is refused rather than
@@ -763,6 +764,12 @@ static dg_status h_retention(call *c, json_t **result)
                                  &c->exit_override, &c->err);
 }
 
+/* The review queue, corrections, the classifier's rules: see dispatch_classify.c. */
+static dg_status h_classification(call *c, json_t **result)
+{
+    return dg_dispatch_classify(c->cmd, c->archive, &c->actor, c->args, c->io, result, &c->err);
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
 typedef struct route {
@@ -804,6 +811,16 @@ static const route ROUTES[] = {
     {"retention witness", h_retention, 0},
     {"retention destroy", h_retention, 0},
     {"register list", h_retention, 1},
+    {"review list", h_classification, 1},
+    {"review accept", h_classification, 0},
+    {"review threshold", h_classification, 0},
+    {"classify", h_classification, 0},
+    {"classify --eval", h_classification, 1},
+    {"classify --explain", h_classification, 1},
+    {"rules list", h_classification, 1},
+    {"rules add", h_classification, 0},
+    {"rules remove", h_classification, 0},
+    {"rules reset", h_classification, 0},
 };
 
 static const route *find_route(const char *cmd)

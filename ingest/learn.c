@@ -344,23 +344,42 @@ dg_status dg_learn_eval(dg_archive *archive, const dg_actor *actor, const char *
 
 /* ---- rules ------------------------------------------------------------------------- */
 
-dg_status dg_rules_list(dg_archive *archive, const dg_actor *actor, dg_rule **rules,
+static int same_rule(const dg_rule *a, const dg_rule *b)
+{
+    return a->category == b->category && a->type == b->type && a->weight == b->weight &&
+           !strcmp(a->pattern, b->pattern);
+}
+
+static int is_default_rule(const dg_classifier *defaults, const dg_rule *r)
+{
+    for (size_t i = 0; i < dg_classifier_rule_count(defaults); i++)
+        if (same_rule(dg_classifier_rule(defaults, i), r))
+            return 1;
+    return 0;
+}
+
+dg_status dg_rules_list(dg_archive *archive, const dg_actor *actor, dg_archive_rule **rules,
                         size_t *count, dg_error *err)
 {
     *rules = NULL;
     *count = 0;
-    dg_classifier *c = NULL;
+    dg_classifier *c = NULL, *defaults = NULL;
     int64_t generation;
     dg_status st = dg_classifier_new(&c, err);
+    if (st == DG_OK)
+        st = dg_classifier_new(&defaults, err);
     if (st == DG_OK)
         st = load_saved_rules(archive, actor, c, &generation, err);
     size_t n = st == DG_OK ? dg_classifier_rule_count(c) : 0;
     if (st == DG_OK && n && !(*rules = malloc(n * sizeof **rules)))
         st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; st == DG_OK && i < n; i++)
-        (*rules)[i] = *dg_classifier_rule(c, i);
+    for (size_t i = 0; st == DG_OK && i < n; i++) {
+        (*rules)[i].rule = *dg_classifier_rule(c, i);
+        (*rules)[i].is_default = is_default_rule(defaults, &(*rules)[i].rule);
+    }
     if (st == DG_OK)
         *count = n;
+    dg_classifier_free(defaults);
     dg_classifier_free(c);
     return st;
 }

@@ -88,8 +88,14 @@ dg_status dg_learn_explain(dg_archive *archive, const dg_actor *actor, const cha
 dg_status dg_learn_eval(dg_archive *archive, const dg_actor *actor, const char *data, size_t len,
                         const char *name, double threshold, dg_eval_report *out, dg_error *err);
 
-/* The archive's rules (archivist or admin): a copy, freed with free(). */
-dg_status dg_rules_list(dg_archive *archive, const dg_actor *actor, dg_rule **rules,
+/* One of the archive's rules, and whether it is one of dangan's defaults as shipped. */
+typedef struct dg_archive_rule {
+    dg_rule rule;
+    int is_default;
+} dg_archive_rule;
+
+/* The archive's rules in order (archivist or admin): a copy, freed with free(). */
+dg_status dg_rules_list(dg_archive *archive, const dg_actor *actor, dg_archive_rule **rules,
                         size_t *count, dg_error *err);
 
 /*
