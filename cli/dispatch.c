@@ -632,10 +632,11 @@ static dg_status read_manifest(call *c, dg_manifest **manifest)
 
 static json_t *outcome_json(const dg_ingest_outcome *o)
 {
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}", "name", o->name,
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}", "name", o->name,
                      "outcome", o->outcome, "refcode", o->refcode[0] ? json_string(o->refcode)
                                                                      : json_null(),
                      "title", str_or_null(o->title), "category", str_or_null(o->category),
+                     "type", str_or_null(o->record_type),
                      "reason", str_or_null(o->reason), "pages", o->pages, "confidence",
                      o->confidence >= 0 ? json_real(o->confidence) : json_null(),
                      "class_confidence",

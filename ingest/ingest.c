@@ -601,6 +601,7 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
             snprintf(o->refcode, sizeof o->refcode, "%s", refcode);
             o->title = strdup(in.title);
             o->category = strdup(in.category);
+            o->record_type = in.record_type ? strdup(in.record_type) : NULL;
             o->pages = (int)it->n_pages;
             o->confidence = in.ocr_confidence;
             o->class_confidence = in.class_confidence;
@@ -742,6 +743,7 @@ void dg_ingest_report_free(dg_ingest_report *rep)
         free(o->outcome);
         free(o->title);
         free(o->category);
+        free(o->record_type);
         free(o->reason);
         free(o->lang);
     }
