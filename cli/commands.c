@@ -264,7 +264,8 @@ static const dg_command COMMANDS[] = {
      "dangan review threshold [X]", "dangan review threshold 0.7", {"threshold"}, {OPT_STRING},
      0, 0, NO_OPTS, dg_render_review_threshold},
     {"classify", "correct a record's category and type: a new version; the classifier learns",
-     "dangan classify REF CATEGORY [--type T] --reason WHY [--period P] [--level L]",
+     "dangan classify REF CATEGORY [--type T] --reason WHY [--period P] [--level L]\n"
+     "       dangan classify --eval FILE.jsonl | dangan classify --explain REF",
      "dangan classify X001-XZ·2024-D10-0004 finance --type voucher --reason \"reimbursement bundle\"",
      {"refcode", "category"}, {OPT_STRING, OPT_STRING}, 0, 2, CLASSIFY_OPTS, dg_render_reviewed},
     {"classify --eval", "measure the archive's classifier on a labelled JSON Lines file",
