@@ -62,6 +62,11 @@ static const dg_opt_spec SHOW_OPTS[] = {
     {"--version", "version", OPT_INT, "show this version instead of the newest"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
+static const dg_opt_spec PAGE_OPTS[] = {
+    {"--version", "version", OPT_INT, "a page of this version instead of the newest"},
+    {"--output", "output", OPT_STRING, "write the image to this file (else to standard output)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
 static const dg_opt_spec SEARCH_OPTS[] = {
     {"--category", "category", OPT_STRING, "only this category"},
     {"--type", "type", OPT_STRING, "only this record type"},
@@ -176,6 +181,9 @@ static const dg_command COMMANDS[] = {
     {"show", "show a record: metadata, text, versions", "dangan show REF [--version N]",
      "dangan show X001-XZ·2024-D10-0001", {"refcode"}, {OPT_STRING}, 0, 1, SHOW_OPTS,
      dg_render_show},
+    {"page", "export a page image of a record (logged)", "dangan page REF N [--version V] [--output FILE]",
+     "dangan page X001-XZ·2024-D10-0001 1 --output page1.png", {"refcode", "seq"},
+     {OPT_STRING, OPT_INT}, 0, 2, PAGE_OPTS, dg_render_page},
     {"history", "list every version of a record", "dangan history REF",
      "dangan history X001-XZ·2024-D10-0001", {"refcode"}, {OPT_STRING}, 0, 1, NO_OPTS,
      dg_render_history},
@@ -319,10 +327,10 @@ void dg_command_print_overview(FILE *out)
             "indexes them for full-text search within each user's clearance, and logs every\n"
             "access in a hash-chained log.\n\n"
             "commands:\n"
-            "  %-12s %s\n", "init", "create an archive; you become its first admin");
-    fprintf(out, "  %-12s %s\n", "serve", "run the archive's server for other users (docs/serve.md)");
+            "  %-19s %s\n", "init", "create an archive; you become its first admin");
+    fprintf(out, "  %-19s %s\n", "serve", "run the archive's server for other users (see README)");
     for (int i = 0; i < COMMAND_COUNT; i++)
-        fprintf(out, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        fprintf(out, "  %-19s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out,
             "\nglobal options:\n"
             "  --archive DIR  the archive folder (default: $DANGAN_ARCHIVE, else ./archive)\n"

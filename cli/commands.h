@@ -30,6 +30,8 @@ typedef struct dg_render_ctx {
     FILE *out;
     int tty;  /* stdout is a terminal: highlight with bold, otherwise with [ ] */
     int csv;
+    json_t *args;   /* the request's arguments (e.g. where to write an export) */
+    int *exit_code; /* a renderer that fails on the client side (an export) sets it */
 } dg_render_ctx;
 
 typedef struct dg_command {

@@ -8,6 +8,7 @@
 #include "dispatch.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "../engine/batch.h"
+#include "../engine/fileio.h"
 #include "../engine/hash.h"
 #include "../engine/log.h"
 #include "../engine/record.h"
@@ -102,31 +104,7 @@ static dg_status read_passed_file(call *c, const char *key, char **data, size_t 
         return dg_error_set(&c->err, DG_ERR_USAGE, "%s: file was not passed with the request",
                             *name);
     int fd = c->io->fds[json_integer_value(fdv)];
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-        return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: not a regular file", *name);
-    if ((uint64_t)sb.st_size > MAX_TEXT_FILE)
-        return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: larger than %u MiB", *name,
-                            MAX_TEXT_FILE >> 20);
-    char *buf = malloc((size_t)sb.st_size + 1);
-    if (!buf)
-        return dg_error_set(&c->err, DG_ERR_NOMEM, "%s: out of memory", *name);
-    size_t got = 0;
-    while (got < (size_t)sb.st_size) {
-        ssize_t n = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            free(buf);
-            return dg_error_set(&c->err, DG_ERR_IO, "%s: %s", *name,
-                                n < 0 ? strerror(errno) : "file shrank while read");
-        }
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    *data = buf;
-    *len = got;
-    return DG_OK;
+    return dg_read_fd_whole(fd, *name, MAX_TEXT_FILE, data, len, &c->err);
 }
 
 /* A born-digital text record must be UTF-8 text: no NUL bytes, valid sequences. */
@@ -384,6 +362,33 @@ static dg_status h_edit(call *c, json_t **result)
     if (st == DG_OK)
         *result = json_pack("{s:s, s:i}", "refcode", ref, "version", version);
     return st;
+}
+
+static dg_status h_page(call *c, json_t **result)
+{
+    const char *ref;
+    dg_status st = require_str(c, "refcode", "a reference code", &ref);
+    if (st != DG_OK)
+        return st;
+    void *data;
+    size_t len;
+    char *mime;
+    st = dg_record_page(c->archive, &c->actor, ref, arg_int(c, "version", 0), arg_int(c, "seq", 1),
+                        &data, &len, &mime, &c->err);
+    if (st != DG_OK)
+        return st;
+    size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64_len);
+    if (b64) {
+        sodium_bin2base64(b64, b64_len, data, len, sodium_base64_VARIANT_ORIGINAL);
+        *result = json_pack("{s:s, s:i, s:s, s:I, s:s}", "refcode", ref, "seq",
+                            arg_int(c, "seq", 1), "mime", mime, "bytes", (json_int_t)len,
+                            "data", b64);
+    }
+    free(b64);
+    free(data);
+    free(mime);
+    return b64 ? DG_OK : dg_error_set(&c->err, DG_ERR_NOMEM, "out of memory");
 }
 
 static dg_status h_grant(call *c, json_t **result, int grant)
@@ -787,6 +792,7 @@ static const route ROUTES[] = {
     {"add", h_add, 0},
     {"show", h_show, 1},
     {"history", h_history, 1},
+    {"page", h_page, 1},
     {"edit", h_edit, 0},
     {"grant", h_grant_add, 0},
     {"revoke", h_grant_revoke, 0},

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../engine/fileio.h"
 #include "../retention/retention.h"
 
 #define MAX_SCHEDULE_FILE (4u * 1024 * 1024)
@@ -73,28 +74,8 @@ static dg_status read_file_arg(rcall *c, const char *key, char **data, const cha
         return dg_error_set(c->err, DG_ERR_USAGE, "%s: file was not passed with the request",
                             *name);
     int fd = c->io->fds[json_integer_value(fdv)];
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > MAX_SCHEDULE_FILE)
-        return dg_error_set(c->err, DG_ERR_BAD_INPUT, "%s: not a regular file of at most 4 MiB",
-                            *name);
-    char *buf = malloc((size_t)sb.st_size + 1);
-    if (!buf)
-        return dg_error_set(c->err, DG_ERR_NOMEM, "out of memory");
-    size_t got = 0;
-    while (got < (size_t)sb.st_size) {
-        ssize_t n = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            free(buf);
-            return dg_error_set(c->err, DG_ERR_IO, "%s: %s", *name,
-                                n < 0 ? strerror(errno) : "file shrank while read");
-        }
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    *data = buf;
-    return DG_OK;
+    size_t len;
+    return dg_read_fd_whole(fd, *name, MAX_SCHEDULE_FILE, data, &len, c->err);
 }
 
 /* ---- schedule and holds --------------------------------------------------------------- */

@@ -228,7 +228,9 @@ static json_t *run_remote(const global_opts *g, const char *path, json_t *reques
     if (g->as)
         return dg_response_error(DG_ERR_USAGE, "--as is not available through a server: it "
                                                "knows you by your OS login");
-    dg_client_io io = {.progress = isatty(STDERR_FILENO) ? on_progress : NULL, .wait = on_wait};
+    progress_state progress = {0};
+    dg_client_io io = {.progress = isatty(STDERR_FILENO) ? on_progress : NULL,
+                       .progress_ctx = &progress, .wait = on_wait};
     return dg_client_request(path, request, fds, n_fds, &io);
 }
 
@@ -239,7 +241,8 @@ static int run_serve(const global_opts *g)
                             g->argc, g->argv, g->help);
 }
 
-static int show_response(const dg_command *cmd, json_t *response, const global_opts *g)
+static int show_response(const dg_command *cmd, json_t *request, json_t *response,
+                         const global_opts *g)
 {
     int exit_code = (int)json_integer_value(json_object_get(response, "exit"));
     int ok = json_is_true(json_object_get(response, "ok"));
@@ -252,7 +255,8 @@ static int show_response(const dg_command *cmd, json_t *response, const global_o
         fputc('\n', stdout);
     } else if (ok) {
         dg_render_ctx ctx = {.out = stdout, .tty = isatty(STDOUT_FILENO),
-                             .csv = dg_command_wants_csv(g->argc, g->argv)};
+                             .csv = dg_command_wants_csv(g->argc, g->argv),
+                             .args = json_object_get(request, "args"), .exit_code = &exit_code};
         cmd->render(json_object_get(response, "result"), &ctx);
     }
     return exit_code;
@@ -308,7 +312,7 @@ int main(int argc, char **argv)
                 const char *sock = socket_path(&g);
                 json_t *response = sock ? run_remote(&g, sock, request, fds, n_fds)
                                         : run_direct(&g, request, fds, n_fds);
-                status = show_response(cmd, response, &g);
+                status = show_response(cmd, request, response, &g);
                 json_decref(response);
                 json_decref(request);
                 for (size_t i = 0; i < n_fds; i++)

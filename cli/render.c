@@ -3,6 +3,8 @@
  */
 #include "render.h"
 
+#include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +120,34 @@ void dg_render_history(json_t *r, const dg_render_ctx *ctx)
                 s(v, "category"), *s(v, "type") ? s(v, "type") : "-", n(v, "level"),
                 s(v, "period"), *s(v, "date") ? s(v, "date") : "no date");
     }
+}
+
+/* The client writes exports, with the client's own rights (never the server). */
+void dg_render_page(json_t *r, const dg_render_ctx *ctx)
+{
+    const char *b64 = s(r, "data");
+    size_t cap = strlen(b64) / 4 * 3 + 3, len = 0;
+    unsigned char *bin = malloc(cap ? cap : 1);
+    const char *output = json_string_value(json_object_get(ctx->args, "output"));
+    if (!bin || sodium_base642bin(bin, cap, b64, strlen(b64), NULL, &len, NULL,
+                                  sodium_base64_VARIANT_ORIGINAL) != 0) {
+        fprintf(stderr, "dangan: page: the server sent a damaged image\n");
+        *ctx->exit_code = 8;
+    } else if (!output && ctx->tty) {
+        fprintf(stderr, "dangan: page: %s is an image (%s): give --output FILE\n",
+                s(r, "refcode"), s(r, "mime"));
+        *ctx->exit_code = 2;
+    } else {
+        FILE *f = output ? fopen(output, "wb") : ctx->out;
+        if (!f || fwrite(bin, 1, len, f) != len || (output && fclose(f) != 0)) {
+            fprintf(stderr, "dangan: %s: %s\n", output ? output : "stdout", strerror(errno));
+            *ctx->exit_code = 8;
+        } else if (output) {
+            fprintf(stderr, "%s page %lld (%s, %zu bytes) written to %s\n", s(r, "refcode"),
+                    n(r, "seq"), s(r, "mime"), len, output);
+        }
+    }
+    free(bin);
 }
 
 void dg_render_grant(json_t *r, const dg_render_ctx *ctx)

@@ -15,6 +15,7 @@ void dg_render_user_list(json_t *r, const dg_render_ctx *ctx);
 void dg_render_filed(json_t *r, const dg_render_ctx *ctx);
 void dg_render_show(json_t *r, const dg_render_ctx *ctx);
 void dg_render_history(json_t *r, const dg_render_ctx *ctx);
+void dg_render_page(json_t *r, const dg_render_ctx *ctx);
 void dg_render_grant(json_t *r, const dg_render_ctx *ctx);
 void dg_render_search(json_t *r, const dg_render_ctx *ctx);
 void dg_render_reindex(json_t *r, const dg_render_ctx *ctx);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../engine/batch.h"
+#include "../engine/fileio.h"
 #include "../engine/hash.h"
 #include "../engine/record.h"
 #include "detect.h"
@@ -88,34 +89,7 @@ static double seconds_since(const struct timespec *start)
 static dg_status read_fd(int fd, const char *name, size_t max_bytes, unsigned char **data,
                          size_t *len, dg_error *err)
 {
-    struct stat sb;
-    *data = NULL;
-    *len = 0;
-    if (fstat(fd, &sb) != 0)
-        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: cannot read: %s", name, strerror(errno));
-    if (!S_ISREG(sb.st_mode))
-        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: not a regular file", name);
-    if ((uint64_t)sb.st_size > max_bytes)
-        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: larger than the %zu MiB limit", name,
-                            max_bytes >> 20);
-    unsigned char *buf = malloc((size_t)sb.st_size + 1);
-    if (!buf)
-        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", name);
-    size_t got = 0;
-    while (got < (size_t)sb.st_size) {
-        ssize_t n = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            free(buf);
-            return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: %s", name,
-                                n < 0 ? strerror(errno) : "file shrank while being read");
-        }
-        got += (size_t)n;
-    }
-    *data = buf;
-    *len = got;
-    return DG_OK;
+    return dg_read_fd_whole(fd, name, max_bytes, (char **)data, len, err);
 }
 
 /* ---- planning: items, hashes, duplicates ------------------------------------------- */

@@ -56,6 +56,12 @@ expect_exit 0 "$DANGAN" --as zhang search XQZSALARY --json
 expect_exit 0 "$DANGAN" --as li search XQZSALARY --json
 [ "$(echo "$OUT" | json 'j["total"]')" = 1 ] || fail "clearance 3 should find the record"
 
+# Page export: the original file comes back byte for byte; refused above clearance.
+expect_exit 0 "$DANGAN" page "$REF" 1 --output "$T/page1.out"
+cmp -s "$T/page1.out" notice.txt || fail "exported page differs from the filed file"
+expect_exit 3 "$DANGAN" --as zhang page "$SECRET" 1 --output "$T/leak.out"
+[ ! -s "$T/leak.out" ] || fail "page of a record above clearance was written"
+
 # Edit makes version 2; the old one stays.
 expect_exit 0 "$DANGAN" edit "$REF" --level 2 --reason "contains staff ID numbers"
 contains "$OUT" "version 2" "edit"
@@ -69,7 +75,7 @@ expect_exit 0 "$DANGAN" history "$REF" --json
 [ "$(echo "$OUT" | json 'j["versions"][1]["reason"]')" = "contains staff ID numbers" ] || fail "reason kept"
 
 # Every command has --help.
-for c in whoami "user add" "user set" "user list" add show history edit grant revoke search reindex log "log verify" verify init; do
+for c in page whoami "user add" "user set" "user list" add show history edit grant revoke search reindex log "log verify" verify init; do
     # shellcheck disable=SC2086
     expect_exit 0 "$DANGAN" $c --help
     contains "$OUT" "usage: " "$c --help"

@@ -1,0 +1,45 @@
+/*
+ * fileio.c — whole-file reads from descriptors.
+ */
+#include "fileio.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+dg_status dg_read_fd_whole(int fd, const char *name, size_t max_bytes, char **data,
+                           size_t *len, dg_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: cannot read: %s", name, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: not a regular file", name);
+    if ((uint64_t)sb.st_size > max_bytes)
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: larger than the %zu MiB limit", name,
+                            max_bytes >> 20);
+    char *buf = malloc((size_t)sb.st_size + 1);
+    if (!buf)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", name);
+    size_t got = 0;
+    while (got < (size_t)sb.st_size) {
+        ssize_t n = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(buf);
+            return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: %s", name,
+                                n < 0 ? strerror(errno) : "file shrank while being read");
+        }
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    *data = buf;
+    *len = got;
+    return DG_OK;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# End-to-end: two witnesses sign a destruction through the server as themselves. The
+# server knows each signer only from the kernel (SO_PEERCRED): nobody can sign for
+# someone else, and the register names the OS users who actually signed.
+# Needs root to create OS users; otherwise it says SKIP and passes.
+set -u
+: "${DANGAN:?DANGAN must point at the dangan binary}"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIP: needs root to create test users"
+    exit 0
+fi
+for tool in useradd userdel setpriv python3; do
+    command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit 0; }
+done
+
+USERS="dgw_owner dgw_arch dgw_lead dgw_w1 dgw_w2"
+T=$(mktemp -d /tmp/dangan-witness-XXXXXX)
+chmod 0755 "$T"
+SERVER_PID=
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null
+    wait 2>/dev/null
+    for u in $USERS; do pkill -9 -u "$u" 2>/dev/null; userdel "$u" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL: $*" >&2
+    [ -f "$T/serve.log" ] && tail -n 20 "$T/serve.log" >&2
+    exit 1
+}
+for u in $USERS; do
+    userdel "$u" 2>/dev/null
+    useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" || fail "useradd $u"
+done
+mkdir -p "$T/bin" "$T/run" "$T/srv"
+cp "$DANGAN" "$T/bin/dangan"
+touch "$T/bin/lsan.supp"
+chmod 0755 "$T/bin" "$T/bin/dangan" "$T/run"
+chmod 0644 "$T/bin/lsan.supp"
+chown dgw_owner: "$T/srv" "$T/run"
+D=$T/bin/dangan
+ARCH=$T/srv/archive
+SOCK=$T/run/dangan.sock
+cd "$T"
+
+# as USER CMD...: runs CMD as that OS user with only the environment the test gives it.
+# setpriv and env exec, so `(exec as ...) &` leaves $! as the command's own pid.
+as() {
+    local user=$1
+    shift
+    setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups \
+        env -i PATH=/usr/bin:/bin HOME=/ LANG=C.UTF-8 \
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+        LSAN_OPTIONS="suppressions=$T/bin/lsan.supp:print_suppressions=0" \
+        DANGAN_SOCKET="$SOCK" "$@"
+}
+as_exec() {
+    local user=$1
+    shift
+    exec setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups \
+        env -i PATH=/usr/bin:/bin HOME=/ LANG=C.UTF-8 \
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+        LSAN_OPTIONS="suppressions=$T/bin/lsan.supp:print_suppressions=0" "$@"
+}
+owner() { as dgw_owner "$D" --archive "$ARCH" "$@"; }
+expect() { # expect CODE USER ARGS...: through the server as USER
+    local want=$1 user=$2
+    shift 2
+    as "$user" "$D" "$@" >"$T/out" 2>"$T/err"
+    local got=$?
+    [ "$got" -eq "$want" ] || fail "as $user: dangan $* exited $got, expected $want: $(cat "$T/err")"
+}
+
+owner init --fonds X001 >/dev/null || fail "init"
+owner user add dgw_arch --clearance 3 --role archivist >/dev/null || fail "user"
+owner user add dgw_lead --clearance 3 --role leader >/dev/null || fail "user"
+owner user add dgw_w1 --clearance 0 --role witness >/dev/null || fail "user"
+owner user add dgw_w2 --clearance 0 --role witness >/dev/null || fail "user"
+printf 'Canteen menu of May 2010, no further value. WITNESSTOKEN\n' > "$T/old.txt"
+chmod 0644 "$T/old.txt"
+owner add "$T/old.txt" --title "Canteen menu 2010" --category activity --date 2010-05-01 \
+    --period D10 >/dev/null || fail "add"
+
+(as_exec dgw_owner "$D" serve --archive "$ARCH" --socket "$SOCK") >"$T/serve.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+[ -S "$SOCK" ] || fail "server did not start"
+
+expect 0 dgw_arch retention review --year 2026
+REF=$(as dgw_arch "$D" retention list 2026 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["refcode"])') ||
+    fail "retention list"
+expect 0 dgw_arch retention appraise "$REF" --destroy --reason "no further value"
+expect 0 dgw_lead retention approve 2026
+expect 0 dgw_w1 retention witness 2026
+expect 5 dgw_w1 retention witness 2026      # the same person cannot sign twice
+expect 4 dgw_arch retention witness 2026    # not a witness: nobody signs for another
+expect 5 dgw_arch retention destroy 2026    # one signature is not enough
+expect 0 dgw_w2 retention witness 2026
+expect 0 dgw_arch retention destroy 2026
+as dgw_arch "$D" register list --json > "$T/register.json" || fail "register list"
+python3 - "$T/register.json" <<'PY' || fail "register does not name the two OS users who signed"
+import json, sys
+entries = json.load(open(sys.argv[1]))["entries"]
+assert len(entries) == 1, entries
+assert {entries[0]["witness1"], entries[0]["witness2"]} == {"dgw_w1", "dgw_w2"}, entries[0]
+PY
+grep -r -a -l WITNESSTOKEN "$ARCH" && fail "destroyed text still on disk"
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || fail "server did not stop cleanly"
+SERVER_PID=
+echo "serve witness e2e: ok"
