@@ -7,11 +7,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../engine/class_review.h"
+#include "../engine/fileio.h"
 #include "../engine/vocab.h"
 #include "../ingest/learn.h"
 
@@ -92,30 +91,7 @@ static dg_status read_file_arg(ccall *c, const char *key, char **data, size_t *l
         return dg_error_set(c->err, DG_ERR_USAGE, "%s: file was not passed with the request",
                             *name);
     int fd = c->io->fds[json_integer_value(fdv)];
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > MAX_EVAL_FILE)
-        return dg_error_set(c->err, DG_ERR_BAD_INPUT,
-                            "%s: not a regular file of at most %u MiB", *name,
-                            MAX_EVAL_FILE >> 20);
-    char *buf = malloc((size_t)sb.st_size + 1);
-    if (!buf)
-        return dg_error_set(c->err, DG_ERR_NOMEM, "%s: out of memory", *name);
-    size_t got = 0;
-    while (got < (size_t)sb.st_size) {
-        ssize_t n = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            free(buf);
-            return dg_error_set(c->err, DG_ERR_IO, "%s: %s", *name,
-                                n < 0 ? strerror(errno) : "file shrank while read");
-        }
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    *data = buf;
-    *len = got;
-    return DG_OK;
+    return dg_read_fd_whole(fd, *name, MAX_EVAL_FILE, data, len, c->err);
 }
 
 /* ---- review ------------------------------------------------------------------------ */
