@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "render.h"
+#include "render_classify.h"
 #include "render_retention.h"
 
 /* Options every record-describing command shares (add and edit). */
@@ -131,6 +132,36 @@ static const dg_opt_spec REGISTER_OPTS[] = {
     {"--csv", "csv", OPT_FLAG, "CSV output"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
+static const dg_opt_spec REVIEW_LIST_OPTS[] = {
+    {"--threshold", "threshold", OPT_STRING, "list what is below this confidence (default: the archive's)"},
+    {"--limit", "limit", OPT_INT, "at most this many (default 100)"},
+    {"--offset", "offset", OPT_INT, "skip this many"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec REVIEW_ACCEPT_OPTS[] = {
+    {"--reason", "reason", OPT_STRING, "a note for the log (optional)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec CLASSIFY_OPTS[] = {
+    {"--type", "type", OPT_STRING, "record type within the category, e.g. voucher"},
+    {"--reason", "reason", OPT_STRING, "why (required)"},
+    {"--period", "period", OPT_STRING, "retention period Y|D30|D10 (default: the schedule's)"},
+    {"--level", "level", OPT_STRING, "access level (default: kept, personnel at least 2)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec EVAL_OPTS[] = {
+    {"--threshold", "threshold", OPT_STRING, "count records below this confidence (default: the archive's)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec RULE_OPTS[] = {
+    {"--type", "type", OPT_STRING, "the record type the rule points to (default: category only)"},
+    {"--weight", "weight", OPT_STRING, "score added per hit, -10..10 (default 1; 2 nearly decides)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec RULES_LIST_OPTS[] = {
+    {"--own", "own", OPT_FLAG, "only the archive's own rules (added or re-weighted)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
 static const dg_command COMMANDS[] = {
     {"whoami", "show which archive account you act as", "dangan whoami", "dangan whoami",
      {NULL}, {0}, 0, 0, NO_OPTS, dg_render_whoami},
@@ -231,6 +262,39 @@ static const dg_command COMMANDS[] = {
     {"register list", "the permanent destruction register",
      "dangan register list [--year YEAR] [--csv]", "dangan register list --year 2026 --csv",
      {NULL}, {0}, 0, 0, REGISTER_OPTS, dg_render_register},
+    {"review list", "records whose classification or date is uncertain, least confident first (archivist)",
+     "dangan review list [--threshold X] [--limit N] [--offset N]", "dangan review list --threshold 0.8",
+     {NULL}, {0}, 0, 0, REVIEW_LIST_OPTS, dg_render_review_list},
+    {"review accept", "confirm a record's classification as it is; the classifier learns it",
+     "dangan review accept REF [--reason NOTE]", "dangan review accept X001-CW·2024-D30-0012",
+     {"refcode"}, {OPT_STRING}, 0, 1, REVIEW_ACCEPT_OPTS, dg_render_reviewed},
+    {"review threshold", "show or set the confidence below which records go to review",
+     "dangan review threshold [X]", "dangan review threshold 0.7", {"threshold"}, {OPT_STRING},
+     0, 0, NO_OPTS, dg_render_review_threshold},
+    {"classify", "correct a record's category and type: a new version; the classifier learns",
+     "dangan classify REF CATEGORY [--type T] --reason WHY [--period P] [--level L]\n"
+     "       dangan classify --eval FILE.jsonl | dangan classify --explain REF",
+     "dangan classify X001-XZ·2024-D10-0004 finance --type voucher --reason \"reimbursement bundle\"",
+     {"refcode", "category"}, {OPT_STRING, OPT_STRING}, 0, 2, CLASSIFY_OPTS, dg_render_reviewed},
+    {"classify --eval", "measure the archive's classifier on a labelled JSON Lines file",
+     "dangan classify --eval FILE.jsonl [--threshold X]", "dangan classify --eval labelled.jsonl",
+     {"file"}, {OPT_FILE}, 0, 1, EVAL_OPTS, dg_render_classify_eval},
+    {"classify --explain", "which words and rules decide a record's classification",
+     "dangan classify --explain REF", "dangan classify --explain X001-CW·2024-D30-0012",
+     {"refcode"}, {OPT_STRING}, 0, 1, NO_OPTS, dg_render_classify_explain},
+    {"rules list", "the archive's keyword rules for classification (archivist)",
+     "dangan rules list [--own]", "dangan rules list --own", {NULL}, {0}, 0, 0, RULES_LIST_OPTS,
+     dg_render_rules_list},
+    {"rules add", "add a keyword rule, or change its weight (archivist)",
+     "dangan rules add PATTERN CATEGORY [--type T] [--weight W]",
+     "dangan rules add 借阅 asset --type transfer --weight 2", {"pattern", "category"},
+     {OPT_STRING, OPT_STRING}, 0, 2, RULE_OPTS, dg_render_rules_change},
+    {"rules remove", "remove a keyword rule (archivist)",
+     "dangan rules remove PATTERN CATEGORY [--type T]", "dangan rules remove 通知 administrative --type notice",
+     {"pattern", "category"}, {OPT_STRING, OPT_STRING}, 0, 2, RULE_OPTS, dg_render_rules_change},
+    {"rules reset", "restore dangan's default rules, dropping the archive's own (archivist)",
+     "dangan rules reset", "dangan rules reset", {NULL}, {0}, 0, 0, NO_OPTS,
+     dg_render_rules_change},
 };
 enum { COMMAND_COUNT = sizeof COMMANDS / sizeof COMMANDS[0] };
 

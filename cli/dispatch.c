@@ -25,6 +25,7 @@
 #include "../engine/vocab.h"
 #include "../ingest/ingest.h"
 #include "../ingest/manifest.h"
+#include "dispatch_classify.h"
 #include "dispatch_retention.h"
 
 /* Input files are read whole; a text record over this size is refused rather than
@@ -636,10 +637,11 @@ static dg_status read_manifest(call *c, dg_manifest **manifest)
 
 static json_t *outcome_json(const dg_ingest_outcome *o)
 {
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}", "name", o->name,
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}", "name", o->name,
                      "outcome", o->outcome, "refcode", o->refcode[0] ? json_string(o->refcode)
                                                                      : json_null(),
                      "title", str_or_null(o->title), "category", str_or_null(o->category),
+                     "type", str_or_null(o->record_type),
                      "reason", str_or_null(o->reason), "pages", o->pages, "confidence",
                      o->confidence >= 0 ? json_real(o->confidence) : json_null(),
                      "class_confidence",
@@ -768,6 +770,12 @@ static dg_status h_retention(call *c, json_t **result)
                                  &c->exit_override, &c->err);
 }
 
+/* The review queue, corrections, the classifier's rules: see dispatch_classify.c. */
+static dg_status h_classification(call *c, json_t **result)
+{
+    return dg_dispatch_classify(c->cmd, c->archive, &c->actor, c->args, c->io, result, &c->err);
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
 typedef struct route {
@@ -810,6 +818,16 @@ static const route ROUTES[] = {
     {"retention witness", h_retention, 0},
     {"retention destroy", h_retention, 0},
     {"register list", h_retention, 1},
+    {"review list", h_classification, 1},
+    {"review accept", h_classification, 0},
+    {"review threshold", h_classification, 0},
+    {"classify", h_classification, 0},
+    {"classify --eval", h_classification, 1},
+    {"classify --explain", h_classification, 1},
+    {"rules list", h_classification, 1},
+    {"rules add", h_classification, 0},
+    {"rules remove", h_classification, 0},
+    {"rules reset", h_classification, 0},
 };
 
 static const route *find_route(const char *cmd)

@@ -308,9 +308,16 @@ void dg_render_ingest(json_t *r, const dg_render_ctx *ctx)
     size_t i;
     json_array_foreach(json_object_get(r, "outcomes"), i, o) {
         const char *what = s(o, "outcome");
-        if (!strcmp(what, "filed"))
-            fprintf(ctx->out, "filed       %s  %s  [%s%s%s]\n", s(o, "name"), s(o, "refcode"),
-                    s(o, "title"), *s(o, "lang") ? ", " : "", s(o, "lang"));
+        if (!strcmp(what, "filed")) {
+            fprintf(ctx->out, "filed       %s  %s  [%s%s%s]  %s%s%s", s(o, "name"),
+                    s(o, "refcode"), s(o, "title"), *s(o, "lang") ? ", " : "", s(o, "lang"),
+                    s(o, "category"), *s(o, "type") ? "/" : "", s(o, "type"));
+            /* The classifier's confidence; none when the manifest gave the category. */
+            json_t *conf = json_object_get(o, "class_confidence");
+            if (json_is_number(conf))
+                fprintf(ctx->out, " %.2f", json_number_value(conf));
+            fputc('\n', ctx->out);
+        }
         else if (!strcmp(what, "duplicate"))
             fprintf(ctx->out, "duplicate   %s  same as %s\n", s(o, "name"), s(o, "refcode"));
         else

@@ -240,7 +240,28 @@ static const char MIGRATION_3_RETENTION[] =
 
 
 
-static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION};
+/*
+ * Migration 4 (classification review): what the archive's classifier has learnt (its model
+ * and rules, as text, with a generation counter for optimistic concurrency) and the
+ * archivists' review decisions. A decision is final: it is never updated.
+ */
+static const char MIGRATION_4_REVIEW[] =
+    "CREATE TABLE classifier_state ("
+    "  name TEXT PRIMARY KEY, value TEXT NOT NULL, generation INTEGER NOT NULL,"
+    "  updated_at TEXT NOT NULL, updated_by INTEGER NOT NULL REFERENCES users(id));"
+    "CREATE TABLE review_decisions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  record_id INTEGER NOT NULL REFERENCES records(id),"
+    "  version INTEGER NOT NULL,"
+    "  decision TEXT NOT NULL CHECK (decision IN ('accepted', 'corrected')),"
+    "  category TEXT NOT NULL, record_type TEXT, class_confidence REAL, reason TEXT,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id), at TEXT NOT NULL,"
+    "  UNIQUE (record_id, version));"
+    "CREATE TRIGGER review_decisions_are_final BEFORE UPDATE ON review_decisions"
+    "  BEGIN SELECT RAISE(ABORT, 'review decisions are final'); END;";
+
+static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
+                                       MIGRATION_4_REVIEW};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 
 dg_status dg_catalog_error(sqlite3 *db, dg_error *err, const char *what)

@@ -111,6 +111,8 @@ static dg_status apply_change(const dg_actor *actor, const dg_version_info *prev
     }
     if (c->class_confidence)
         v->class_confidence = *c->class_confidence;
+    else if (strstr(changed, "category") || strstr(changed, "type"))
+        v->class_confidence = -1; /* a person decided: no longer the machine's guess */
     return DG_OK;
 }
 

@@ -10,20 +10,23 @@
 #include "../engine/vocab.h"
 #include "classify.h"
 #include "extract.h"
+#include "learn.h"
 
 struct dg_filer {
     dg_archive *archive;
     dg_classifier *classifier;
 };
 
-dg_status dg_filer_open(dg_archive *archive, dg_filer **out, dg_error *err)
+dg_status dg_filer_open(dg_archive *archive, const dg_actor *actor, dg_filer **out,
+                        dg_error *err)
 {
     *out = NULL;
     dg_filer *f = calloc(1, sizeof *f);
     if (!f)
         return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     f->archive = archive;
-    dg_status st = dg_classifier_new_starter(&f->classifier, err);
+    /* What the archive has learnt from its archivists, else the starter model. */
+    dg_status st = dg_learn_open(archive, actor, &f->classifier, NULL, NULL, err);
     if (st != DG_OK) {
         free(f);
         return st;

@@ -19,8 +19,12 @@
 
 typedef struct dg_filer dg_filer;
 
-/* Opens a filer for the archive: the starter classifier plus what the archive has learnt. */
-dg_status dg_filer_open(dg_archive *archive, dg_filer **out, dg_error *err);
+/*
+ * Opens a filer for the archive as the actor (archivist or admin): the archive's classifier
+ * (learn.h), that is what its archivists have taught it, else the starter model.
+ */
+dg_status dg_filer_open(dg_archive *archive, const dg_actor *actor, dg_filer **out,
+                        dg_error *err);
 void dg_filer_close(dg_filer *filer);
 
 /* The decided metadata; input's strings point into the buffers here. */

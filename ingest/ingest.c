@@ -575,6 +575,7 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
             snprintf(o->refcode, sizeof o->refcode, "%s", refcode);
             o->title = strdup(in.title);
             o->category = strdup(in.category);
+            o->record_type = in.record_type ? strdup(in.record_type) : NULL;
             o->pages = (int)it->n_pages;
             o->confidence = in.ocr_confidence;
             o->class_confidence = in.class_confidence;
@@ -716,6 +717,7 @@ void dg_ingest_report_free(dg_ingest_report *rep)
         free(o->outcome);
         free(o->title);
         free(o->category);
+        free(o->record_type);
         free(o->reason);
         free(o->lang);
     }
@@ -751,7 +753,7 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
                                         n_files, &batch, err)
                        : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     if (st == DG_OK)
-        st = dg_filer_open(archive, &r.filer, err);
+        st = dg_filer_open(archive, actor, &r.filer, err);
     if (st == DG_OK)
         st = plan(&r, manifest, err);
     if (st == DG_OK)

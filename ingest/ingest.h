@@ -50,6 +50,7 @@ typedef struct dg_ingest_outcome {
     char refcode[DG_REFCODE_MAX];
     char *title;       /* as filed */
     char *category;
+    char *record_type; /* as classified or given, or NULL */
     char *reason;      /* why quarantined or skipped */
     int pages;
     double confidence; /* mean OCR confidence, -1 when nothing was OCR'd */

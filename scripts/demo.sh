@@ -29,6 +29,7 @@ step "dangan --as zhang search 招聘    (staff, clearance 1: the personnel reco
 "$DANGAN" --as zhang search 招聘
 run quarantine list
 run batch list
+run review list
 run log verify
 run verify
 printf '\nThe archive is in %s; try: DANGAN_ARCHIVE=%s %s search 会议\n' \

@@ -1,0 +1,418 @@
+/*
+ * class_review.c — the review queue, review decisions and the classifier's stored state
+ * (tables review_decisions and classifier_state, migration 4; the threshold is a setting).
+ */
+#include "class_review.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive_internal.h"
+#include "catalog.h"
+#include "log.h"
+#include "record_internal.h"
+
+#define THRESHOLD_SETTING "review.threshold"
+
+/* Reviewing reads every record's classification and teaches a model built from all text. */
+static dg_status require_reviewer(dg_archive *archive, const dg_actor *actor, const char *action,
+                                  const char *refcode, dg_error *err)
+{
+    if (dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN))
+        return DG_OK;
+    dg_log_event ev = {.action = action, .refcode = refcode, .hits = -1, .outcome = "refused",
+                       .detail = "not an archivist or admin"};
+    dg_error ignored;
+    dg_log_append(archive, actor, NULL, &ev, &ignored);
+    return dg_error_set(err, DG_ERR_DENIED, "%s: only archivists and admins may review and "
+                                            "train the classifier", action);
+}
+
+/* ---- classifier state -------------------------------------------------------------- */
+
+dg_status dg_classifier_state_get(dg_archive *archive, const dg_actor *actor, const char *name,
+                                  char **value, size_t *len, int64_t *generation,
+                                  dg_error *err)
+{
+    *value = NULL;
+    *len = 0;
+    *generation = 0;
+    dg_status st = require_reviewer(archive, actor, "classifier", NULL, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK)
+        st = dg_catalog_prepare(archive->db,
+                                "SELECT value, generation FROM classifier_state WHERE name = ?",
+                                &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *text = sqlite3_column_text(stmt, 0);
+        size_t n = (size_t)sqlite3_column_bytes(stmt, 0);
+        *value = malloc(n + 1);
+        if (*value) {
+            memcpy(*value, text ? (const char *)text : "", n);
+            (*value)[n] = '\0';
+            *len = n;
+            *generation = sqlite3_column_int64(stmt, 1);
+        } else {
+            st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", name);
+        }
+    } else if (rc != SQLITE_DONE) {
+        st = dg_catalog_error(archive->db, err, "read classifier state");
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+/* Writes a state value inside the caller's transaction, if its generation is unchanged. */
+static dg_status put_state_in_txn(dg_archive *archive, const dg_actor *actor, const char *name,
+                                  const char *value, int64_t generation, dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    const char *sql =
+        generation == 0
+            ? "INSERT OR IGNORE INTO classifier_state(name, value, generation, updated_at,"
+              " updated_by) VALUES(?1, ?2, 1, ?3, ?4)"
+            : "UPDATE classifier_state SET value = ?2, generation = generation + 1,"
+              " updated_at = ?3, updated_by = ?4 WHERE name = ?1 AND generation = ?5";
+    dg_status st = dg_catalog_prepare(archive->db, sql, &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, now, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, actor->user_id);
+    if (generation != 0)
+        sqlite3_bind_int64(stmt, 5, generation);
+    st = dg_catalog_step_done(archive->db, stmt, err);
+    if (st == DG_OK && sqlite3_changes(archive->db) != 1)
+        st = dg_error_set(err, DG_ERR_STATE, "%s: changed by someone else meanwhile; try again",
+                          name);
+    return st;
+}
+
+dg_status dg_classifier_state_put(dg_archive *archive, const dg_actor *actor, const char *name,
+                                  const char *value, int64_t generation, const char *detail,
+                                  dg_error *err)
+{
+    dg_status st = require_reviewer(archive, actor, "classifier", NULL, err);
+    if (st == DG_OK)
+        st = dg_catalog_begin_write(archive->db, err);
+    if (st != DG_OK)
+        return st;
+    st = put_state_in_txn(archive, actor, name, value, generation, err);
+    if (st == DG_OK) {
+        dg_log_event ev = {.action = "classifier", .query = name, .hits = -1, .outcome = "ok",
+                           .detail = detail};
+        st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
+    }
+    if (st == DG_OK)
+        st = dg_catalog_commit(archive->db, err);
+    if (st != DG_OK)
+        dg_catalog_rollback(archive->db);
+    return st;
+}
+
+/* ---- the threshold ----------------------------------------------------------------- */
+
+dg_status dg_class_review_threshold(dg_archive *archive, double *threshold, dg_error *err)
+{
+    *threshold = DG_CLASS_REVIEW_THRESHOLD_DEFAULT;
+    char *text = NULL;
+    dg_error local;
+    dg_status st = dg_setting_get(archive->db, THRESHOLD_SETTING, &text, &local);
+    if (st == DG_ERR_NOT_FOUND)
+        return DG_OK;
+    if (st != DG_OK) {
+        if (err)
+            *err = local;
+        return st;
+    }
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !(v >= 0 && v <= 1))
+        st = dg_error_set(err, DG_ERR_CORRUPT, "setting %s: '%s' is not a confidence",
+                          THRESHOLD_SETTING, text);
+    else
+        *threshold = v;
+    free(text);
+    return st;
+}
+
+dg_status dg_class_review_set_threshold(dg_archive *archive, const dg_actor *actor, double threshold,
+                                  dg_error *err)
+{
+    if (!(threshold >= 0 && threshold <= 1))
+        return dg_error_set(err, DG_ERR_USAGE, "review threshold %g: give a confidence from 0 "
+                                               "to 1", threshold);
+    dg_status st = require_reviewer(archive, actor, "review threshold", NULL, err);
+    if (st == DG_OK)
+        st = dg_catalog_begin_write(archive->db, err);
+    if (st != DG_OK)
+        return st;
+    char text[32];
+    snprintf(text, sizeof text, "%.4g", threshold);
+    st = dg_setting_set(archive->db, THRESHOLD_SETTING, text, err);
+    if (st == DG_OK) {
+        char detail[64];
+        snprintf(detail, sizeof detail, "threshold %s", text);
+        dg_log_event ev = {.action = "review threshold", .hits = -1, .outcome = "ok",
+                           .detail = detail};
+        st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
+    }
+    if (st == DG_OK)
+        st = dg_catalog_commit(archive->db, err);
+    if (st != DG_OK)
+        dg_catalog_rollback(archive->db);
+    return st;
+}
+
+/* ---- the queue --------------------------------------------------------------------- */
+
+/* Records whose newest version the machine classified uncertainly and nobody reviewed. */
+#define QUEUE_FROM                                                                          \
+    " FROM records r JOIN versions v ON v.record_id = r.id AND v.number = r.current_version" \
+    " WHERE " VISIBLE_TO_ACTOR " AND v.class_confidence IS NOT NULL"                        \
+    " AND (v.class_confidence < :threshold OR v.doc_date IS NULL)"                          \
+    " AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.record_id = r.id)"
+
+static void bind_queue(sqlite3_stmt *stmt, const dg_actor *actor, double threshold)
+{
+    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
+    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    sqlite3_bind_double(stmt, sqlite3_bind_parameter_index(stmt, ":threshold"), threshold);
+}
+
+static dg_status count_queue(dg_archive *archive, const dg_actor *actor, double threshold,
+                             uint64_t *total, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(archive->db, "SELECT count(*)" QUEUE_FROM, &stmt, err);
+    if (st != DG_OK)
+        return st;
+    bind_queue(stmt, actor, threshold);
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        *total = (uint64_t)sqlite3_column_int64(stmt, 0);
+    else
+        st = dg_catalog_error(archive->db, err, "count the review queue");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static void item_from_row(sqlite3_stmt *stmt, double threshold, dg_class_review_item *it)
+{
+    it->refcode = dg_column_strdup(stmt, 0);
+    it->version = sqlite3_column_int(stmt, 1);
+    it->title = dg_column_strdup(stmt, 2);
+    it->category = dg_column_strdup(stmt, 3);
+    it->record_type = dg_column_strdup(stmt, 4);
+    it->doc_date = dg_column_strdup(stmt, 5);
+    it->class_confidence = sqlite3_column_double(stmt, 6);
+    it->level = sqlite3_column_int(stmt, 7);
+    it->year = sqlite3_column_int(stmt, 8);
+    it->filed_at = dg_column_strdup(stmt, 9);
+    it->source_file = dg_column_strdup(stmt, 10);
+    it->reasons = (it->class_confidence < threshold ? DG_CLASS_REVIEW_LOW_CONFIDENCE : 0) |
+                  (it->doc_date ? 0 : DG_CLASS_REVIEW_NO_DATE);
+}
+
+static dg_status read_queue(dg_archive *archive, const dg_actor *actor, double threshold,
+                            size_t limit, size_t offset, dg_class_review_item **items, size_t *count,
+                            dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT r.refcode, v.number, v.title, v.category, v.record_type, v.doc_date,"
+        " v.class_confidence, r.level, v.year, r.created_at, v.source_file" QUEUE_FROM
+        " ORDER BY v.class_confidence, r.id LIMIT :limit OFFSET :offset",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    bind_queue(stmt, actor, threshold);
+    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":limit"),
+                       limit ? (sqlite3_int64)limit : -1);
+    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":offset"),
+                       (sqlite3_int64)offset);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (*count == cap) {
+            size_t grown_cap = cap ? 2 * cap : 16;
+            dg_class_review_item *grown = realloc(*items, grown_cap * sizeof *grown);
+            if (!grown) {
+                st = dg_error_set(err, DG_ERR_NOMEM, "review list: out of memory");
+                break;
+            }
+            *items = grown;
+            cap = grown_cap;
+        }
+        item_from_row(stmt, threshold, &(*items)[(*count)++]);
+    }
+    if (st == DG_OK && rc != SQLITE_DONE)
+        st = dg_catalog_error(archive->db, err, "read the review queue");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+dg_status dg_class_review_list(dg_archive *archive, const dg_actor *actor, double threshold,
+                         size_t limit, size_t offset, dg_class_review_item **items, size_t *count,
+                         uint64_t *total, dg_error *err)
+{
+    *items = NULL;
+    *count = 0;
+    *total = 0;
+    dg_status st = require_reviewer(archive, actor, "review list", NULL, err);
+    if (st == DG_OK && threshold < 0)
+        st = dg_class_review_threshold(archive, &threshold, err);
+    if (st == DG_OK && threshold > 1)
+        st = dg_error_set(err, DG_ERR_USAGE, "review threshold %g: give a confidence from 0 "
+                                             "to 1", threshold);
+    if (st != DG_OK)
+        return st;
+    /* One read transaction: the count and the page describe the same moment. */
+    st = dg_catalog_begin_read(archive->db, err);
+    if (st == DG_OK)
+        st = count_queue(archive, actor, threshold, total, err);
+    if (st == DG_OK)
+        st = read_queue(archive, actor, threshold, limit, offset, items, count, err);
+    dg_catalog_rollback(archive->db);
+    if (st == DG_OK) {
+        char detail[64];
+        snprintf(detail, sizeof detail, "threshold %.4g", threshold);
+        dg_log_event ev = {.action = "review list", .hits = (long)*total, .outcome = "ok",
+                           .detail = detail};
+        st = dg_log_append(archive, actor, NULL, &ev, err);
+    }
+    if (st != DG_OK) {
+        dg_class_review_items_free(*items, *count);
+        *items = NULL;
+        *count = 0;
+    }
+    return st;
+}
+
+void dg_class_review_items_free(dg_class_review_item *items, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(items[i].refcode);
+        free(items[i].title);
+        free(items[i].category);
+        free(items[i].record_type);
+        free(items[i].doc_date);
+        free(items[i].filed_at);
+        free(items[i].source_file);
+    }
+    free(items);
+}
+
+/* ---- decisions --------------------------------------------------------------------- */
+
+const char *dg_class_review_decision_name(dg_class_review_decision decision)
+{
+    return decision == DG_CLASS_REVIEW_CORRECTED ? "corrected" : "accepted";
+}
+
+/* Copies the decided version's classification into the decision row. */
+static dg_status insert_decision(dg_archive *archive, const dg_actor *actor, int64_t record_id,
+                                 const dg_class_review_entry *e, char *detail, size_t detail_size,
+                                 dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "INSERT OR IGNORE INTO review_decisions(record_id, version, decision, category,"
+        " record_type, class_confidence, reason, user_id, at)"
+        " SELECT v.record_id, v.number, ?3, v.category, v.record_type, v.class_confidence,"
+        " ?4, ?5, ?6 FROM versions v WHERE v.record_id = ?1 AND v.number = ?2"
+        " RETURNING category, coalesce(record_type, '-')",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    sqlite3_bind_int(stmt, 2, e->version);
+    sqlite3_bind_text(stmt, 3, dg_class_review_decision_name(e->decision), -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 4, e->reason);
+    sqlite3_bind_int64(stmt, 5, actor->user_id);
+    sqlite3_bind_text(stmt, 6, now, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        snprintf(detail, detail_size, "%s %s/%s%s%s", dg_class_review_decision_name(e->decision),
+                 (const char *)sqlite3_column_text(stmt, 0),
+                 (const char *)sqlite3_column_text(stmt, 1), e->reason ? "; reason: " : "",
+                 e->reason ? e->reason : "");
+    else if (rc == SQLITE_DONE)
+        st = dg_error_set(err, DG_ERR_EXISTS, "%s: version %d was reviewed already",
+                          e->refcode, e->version);
+    else
+        st = dg_catalog_error(archive->db, err, "record the review");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+/* The record's newest version, read inside the transaction that writes the decision. */
+static dg_status current_version_of(dg_archive *archive, int64_t record_id, int *version,
+                                    dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(archive->db,
+                                      "SELECT current_version FROM records WHERE id = ?", &stmt,
+                                      err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        *version = sqlite3_column_int(stmt, 0);
+    else
+        st = dg_catalog_error(archive->db, err, "read the record");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static dg_status record_in_txn(dg_archive *archive, const dg_actor *actor, int64_t record_id,
+                               const dg_class_review_entry *e, dg_error *err)
+{
+    int newest = 0;
+    dg_status st = current_version_of(archive, record_id, &newest, err);
+    if (st == DG_OK && newest != e->version)
+        st = dg_error_set(err, DG_ERR_STATE, "%s: version %d is no longer the newest (%d); "
+                                             "look at it again", e->refcode, e->version, newest);
+    char detail[600] = "";
+    if (st == DG_OK)
+        st = insert_decision(archive, actor, record_id, e, detail, sizeof detail, err);
+    if (st == DG_OK && e->model)
+        st = put_state_in_txn(archive, actor, DG_STATE_MODEL, e->model, e->model_generation,
+                              err);
+    if (st == DG_OK) {
+        dg_log_event ev = {.action = "review", .refcode = e->refcode, .version = e->version,
+                           .hits = -1, .outcome = "ok", .detail = detail};
+        st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
+    }
+    return st;
+}
+
+dg_status dg_class_review_record(dg_archive *archive, const dg_actor *actor,
+                           const dg_class_review_entry *entry, dg_error *err)
+{
+    dg_record_row row;
+    dg_status st = require_reviewer(archive, actor, "review", entry->refcode, err);
+    if (st == DG_OK) /* outside the transaction: a refusal is logged in its own */
+        st = dg_find_visible(archive, actor, entry->refcode, "review", &row, err);
+    if (st == DG_OK)
+        st = dg_catalog_begin_write(archive->db, err);
+    if (st != DG_OK)
+        return st;
+    st = record_in_txn(archive, actor, row.id, entry, err);
+    if (st == DG_OK)
+        st = dg_catalog_commit(archive->db, err);
+    if (st != DG_OK)
+        dg_catalog_rollback(archive->db);
+    return st;
+}

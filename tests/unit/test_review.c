@@ -1,0 +1,460 @@
+/* test_review.c — the classification review queue, review decisions, the stored classifier
+ * state (engine/class_review.h) and learning from reviews (ingest/learn.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/class_review.h"
+#include "engine/log.h"
+#include "engine/record.h"
+#include "ingest/filing.h"
+#include "ingest/learn.h"
+#include "testutil.h"
+
+/* Files a text record as ingest would: classified by the machine with this confidence
+ * (-1: by a person), dated or not. */
+static void file_record(test_archive *t, const char *title, const char *text, const char *category,
+                        const char *type, const char *date, int level, double confidence,
+                        char refcode[DG_REFCODE_MAX])
+{
+    dg_page_input page = {.data = text, .len = strlen(text), .mime = "text/plain",
+                          .confidence = -1};
+    dg_record_input in = {.title = title, .category = category, .record_type = type,
+                          .doc_date = date, .level = level, .text = text, .pages = &page,
+                          .n_pages = 1, .ocr_confidence = -1, .class_confidence = confidence,
+                          .reason = "test"};
+    dg_error err;
+    dg_status st = dg_record_add(t->archive, &t->admin, &in, refcode, &err);
+    if (st != DG_OK)
+        fail_msg("add %s: %s", title, err.msg);
+}
+
+typedef struct queue {
+    dg_class_review_item *items;
+    size_t count;
+    uint64_t total;
+} queue;
+
+static queue list_queue(test_archive *t, const dg_actor *who, double threshold)
+{
+    queue q;
+    dg_error err;
+    dg_status st = dg_class_review_list(t->archive, who, threshold, 0, 0, &q.items, &q.count,
+                                        &q.total, &err);
+    if (st != DG_OK)
+        fail_msg("review list: %s", err.msg);
+    return q;
+}
+
+static int queue_has(const queue *q, const char *refcode)
+{
+    for (size_t i = 0; i < q->count; i++)
+        if (!strcmp(q->items[i].refcode, refcode))
+            return 1;
+    return 0;
+}
+
+static void queue_free(queue *q)
+{
+    dg_class_review_items_free(q->items, q->count);
+}
+
+static void test_queue_holds_uncertain_machine_filings_least_confident_first(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    char sure[DG_REFCODE_MAX], unsure[DG_REFCODE_MAX], unsurer[DG_REFCODE_MAX];
+    char undated[DG_REFCODE_MAX], by_hand[DG_REFCODE_MAX];
+    file_record(&t, "sure", "会议纪要", "administrative", "minutes", "2024-01-10", 1, 0.95, sure);
+    file_record(&t, "unsure", "报销", "finance", "voucher", "2024-01-10", 1, 0.55, unsure);
+    file_record(&t, "unsurer", "报销", "finance", "voucher", "2024-01-10", 1, 0.20, unsurer);
+    file_record(&t, "undated", "会议", "administrative", "minutes", NULL, 1, 0.90, undated);
+    file_record(&t, "by hand", "会议", "administrative", "minutes", NULL, 1, -1, by_hand);
+
+    queue q = list_queue(&t, &t.admin, 0.6);
+    assert_int_equal(q.total, 3);
+    assert_int_equal(q.count, 3);
+    assert_string_equal(q.items[0].refcode, unsurer);
+    assert_string_equal(q.items[1].refcode, unsure);
+    assert_string_equal(q.items[2].refcode, undated);
+    assert_int_equal(q.items[0].reasons, DG_CLASS_REVIEW_LOW_CONFIDENCE);
+    assert_int_equal(q.items[2].reasons, DG_CLASS_REVIEW_NO_DATE);
+    assert_false(queue_has(&q, sure));
+    assert_false(queue_has(&q, by_hand));
+    queue_free(&q);
+
+    /* A lower threshold lets the 0.55 record through; the undated one still waits. */
+    q = list_queue(&t, &t.admin, 0.5);
+    assert_int_equal(q.total, 2);
+    assert_false(queue_has(&q, unsure));
+    queue_free(&q);
+    test_archive_remove(&t);
+}
+
+static void test_queue_never_shows_or_counts_records_above_clearance(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_actor low, granted;
+    assert_true(test_archive_user(&t, "low", 1, DG_ROLE_ARCHIVIST, &low));
+    assert_true(test_archive_user(&t, "granted", 3, DG_ROLE_ARCHIVIST, &granted));
+    char open_ref[DG_REFCODE_MAX], restricted[DG_REFCODE_MAX], secret[DG_REFCODE_MAX];
+    file_record(&t, "open", "报销", "finance", "voucher", "2024-01-10", 1, 0.3, open_ref);
+    file_record(&t, "restricted", "工资", "personnel", NULL, "2024-01-10", 2, 0.2, restricted);
+    file_record(&t, "secret", "绝密", "administrative", NULL, "2024-01-10", 4, 0.1, secret);
+
+    queue q = list_queue(&t, &low, -1);
+    assert_int_equal(q.total, 1);
+    assert_string_equal(q.items[0].refcode, open_ref);
+    queue_free(&q);
+
+    q = list_queue(&t, &granted, -1);
+    assert_int_equal(q.total, 2);
+    assert_false(queue_has(&q, secret));
+    queue_free(&q);
+    dg_error err;
+    assert_int_equal(dg_record_grant(t.archive, &t.admin, secret, "granted", 1, &err), DG_OK);
+    q = list_queue(&t, &granted, -1);
+    assert_int_equal(q.total, 3);
+    assert_string_equal(q.items[0].refcode, secret);
+    queue_free(&q);
+
+    /* Accepting a record one may not see is refused exactly like a missing one. */
+    dg_learn_result r;
+    assert_int_equal(dg_learn_accept(t.archive, &low, restricted, NULL, &r, &err),
+                     DG_ERR_NOT_FOUND);
+    test_archive_remove(&t);
+}
+
+static void test_staff_may_not_review_or_read_what_the_classifier_learnt(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_actor staff;
+    assert_true(test_archive_user(&t, "zhang", 3, DG_ROLE_STAFF, &staff));
+    char ref[DG_REFCODE_MAX];
+    file_record(&t, "unsure", "报销", "finance", "voucher", "2024-01-10", 1, 0.3, ref);
+    dg_class_review_item *items;
+    size_t n;
+    uint64_t total;
+    dg_error err;
+    assert_int_equal(dg_class_review_list(t.archive, &staff, -1, 0, 0, &items, &n, &total, &err),
+                     DG_ERR_DENIED);
+    char *value;
+    size_t len;
+    int64_t gen;
+    assert_int_equal(dg_classifier_state_get(t.archive, &staff, DG_STATE_MODEL, &value, &len,
+                                             &gen, &err),
+                     DG_ERR_DENIED);
+    dg_learn_result r;
+    assert_int_equal(dg_learn_accept(t.archive, &staff, ref, NULL, &r, &err), DG_ERR_DENIED);
+    assert_int_equal(dg_class_review_set_threshold(t.archive, &staff, 0.9, &err),
+                     DG_ERR_DENIED);
+    assert_int_equal(dg_rules_add(t.archive, &staff, "借阅", "asset", NULL, 1, &err),
+                     DG_ERR_DENIED);
+    test_archive_remove(&t);
+}
+
+static void test_accepting_takes_a_record_out_of_the_queue_once_and_is_logged(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    char ref[DG_REFCODE_MAX];
+    file_record(&t, "unsure", "差旅费报销单 报销金额 发票", "finance", "voucher", "2024-01-10",
+                1, 0.3, ref);
+    dg_learn_result r;
+    dg_error err;
+    assert_int_equal(dg_learn_accept(t.archive, &t.admin, ref, "checked", &r, &err), DG_OK);
+    assert_int_equal(r.version, 1);
+    assert_false(r.changed);
+    assert_true(r.learnt);
+    assert_string_equal(r.category, "finance");
+    queue q = list_queue(&t, &t.admin, -1);
+    assert_int_equal(q.total, 0);
+    queue_free(&q);
+    assert_int_equal(dg_learn_accept(t.archive, &t.admin, ref, NULL, &r, &err), DG_ERR_EXISTS);
+
+    dg_log_filter filter = {.action = "review"};
+    dg_log_entry *entries;
+    size_t n;
+    assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &n, &err), DG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(entries[0].refcode, ref);
+    assert_non_null(strstr(entries[0].detail, "accepted finance/voucher"));
+    dg_log_entries_free(entries, n);
+
+    /* The lesson was saved with the decision. */
+    char *model;
+    size_t len;
+    int64_t gen;
+    assert_int_equal(dg_classifier_state_get(t.archive, &t.admin, DG_STATE_MODEL, &model, &len,
+                                             &gen, &err),
+                     DG_OK);
+    assert_non_null(model);
+    assert_int_equal(gen, 1);
+    assert_int_equal(strncmp(model, "dangan-nb 1", 11), 0);
+    free(model);
+    test_archive_remove(&t);
+}
+
+static void test_a_decision_on_a_superseded_version_is_refused(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    char ref[DG_REFCODE_MAX];
+    file_record(&t, "unsure", "报销", "finance", "voucher", "2024-01-10", 1, 0.3, ref);
+    dg_record_change change = {.title = "renamed", .reason = "typo"};
+    int version;
+    dg_error err;
+    assert_int_equal(dg_record_edit(t.archive, &t.admin, ref, &change, &version, &err), DG_OK);
+    dg_class_review_entry e = {.refcode = ref, .version = 1,
+                               .decision = DG_CLASS_REVIEW_ACCEPTED};
+    assert_int_equal(dg_class_review_record(t.archive, &t.admin, &e, &err), DG_ERR_STATE);
+    /* A title edit leaves the machine's classification unreviewed. */
+    queue q = list_queue(&t, &t.admin, -1);
+    assert_int_equal(q.total, 1);
+    assert_int_equal(q.items[0].version, 2);
+    queue_free(&q);
+    e.version = 2;
+    assert_int_equal(dg_class_review_record(t.archive, &t.admin, &e, &err), DG_OK);
+    test_archive_remove(&t);
+}
+
+static void test_a_category_edited_by_hand_leaves_the_queue(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    char ref[DG_REFCODE_MAX];
+    file_record(&t, "unsure", "报销", "finance", "voucher", "2024-01-10", 1, 0.3, ref);
+    dg_record_change change = {.category = "asset", .record_type = "purchase",
+                               .reason = "a purchase"};
+    int version;
+    dg_error err;
+    assert_int_equal(dg_record_edit(t.archive, &t.admin, ref, &change, &version, &err), DG_OK);
+    queue q = list_queue(&t, &t.admin, -1);
+    assert_int_equal(q.total, 0);
+    queue_free(&q);
+    test_archive_remove(&t);
+}
+
+static void test_a_stale_generation_never_overwrites_a_newer_lesson(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_error err;
+    assert_int_equal(dg_classifier_state_put(t.archive, &t.admin, "classifier.rules", "one", 0,
+                                             "first", &err),
+                     DG_OK);
+    assert_int_equal(dg_classifier_state_put(t.archive, &t.admin, "classifier.rules", "two", 0,
+                                             "racing first", &err),
+                     DG_ERR_STATE);
+    assert_int_equal(dg_classifier_state_put(t.archive, &t.admin, "classifier.rules", "two", 1,
+                                             "second", &err),
+                     DG_OK);
+    assert_int_equal(dg_classifier_state_put(t.archive, &t.admin, "classifier.rules", "three",
+                                             1, "stale", &err),
+                     DG_ERR_STATE);
+    char *value;
+    size_t len;
+    int64_t gen;
+    assert_int_equal(dg_classifier_state_get(t.archive, &t.admin, "classifier.rules", &value,
+                                             &len, &gen, &err),
+                     DG_OK);
+    assert_string_equal(value, "two");
+    assert_int_equal(gen, 2);
+    free(value);
+
+    /* A decision whose model is stale is not recorded either: they commit together. */
+    char ref[DG_REFCODE_MAX];
+    file_record(&t, "unsure", "报销", "finance", "voucher", "2024-01-10", 1, 0.3, ref);
+    assert_int_equal(dg_classifier_state_put(t.archive, &t.admin, DG_STATE_MODEL, "m1", 0, "m",
+                                             &err),
+                     DG_OK);
+    dg_class_review_entry e = {.refcode = ref, .version = 1, .decision = DG_CLASS_REVIEW_ACCEPTED,
+                               .model = "m2", .model_generation = 0};
+    assert_int_equal(dg_class_review_record(t.archive, &t.admin, &e, &err), DG_ERR_STATE);
+    queue q = list_queue(&t, &t.admin, -1);
+    assert_int_equal(q.total, 1);
+    queue_free(&q);
+    test_archive_remove(&t);
+}
+
+static void test_threshold_defaults_to_point_six_and_is_kept(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    double threshold;
+    dg_error err;
+    assert_int_equal(dg_class_review_threshold(t.archive, &threshold, &err), DG_OK);
+    assert_true(threshold == DG_CLASS_REVIEW_THRESHOLD_DEFAULT);
+    char ref[DG_REFCODE_MAX];
+    file_record(&t, "fairly sure", "报销", "finance", "voucher", "2024-01-10", 1, 0.7, ref);
+    queue q = list_queue(&t, &t.admin, -1);
+    assert_int_equal(q.total, 0);
+    queue_free(&q);
+    assert_int_equal(dg_class_review_set_threshold(t.archive, &t.admin, 0.8, &err), DG_OK);
+    assert_int_equal(dg_class_review_set_threshold(t.archive, &t.admin, 1.5, &err),
+                     DG_ERR_USAGE);
+    assert_int_equal(dg_class_review_threshold(t.archive, &threshold, &err), DG_OK);
+    assert_true(threshold > 0.79 && threshold < 0.81);
+    q = list_queue(&t, &t.admin, -1);
+    assert_int_equal(q.total, 1);
+    queue_free(&q);
+    test_archive_remove(&t);
+}
+
+/* Library loans are not in the starter corpus; this archive files them as asset transfers. */
+static const char LOAN[] = "图书借阅登记\n读者：王老师\n借阅图书：《红楼梦》《三国演义》共2册\n"
+                           "借出日期：3月1日，应还日期：4月1日\n图书管理员签字";
+static const char SIMILAR_LOAN[] = "图书借阅登记\n读者：李同学\n借阅图书：《西游记》1册\n"
+                                   "借出日期：5月8日，应还日期：6月8日\n管理员签字";
+
+static void test_a_correction_is_a_new_version_and_the_next_filing_follows_it(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_filer *filer;
+    dg_filing filing;
+    dg_error err;
+    assert_int_equal(dg_filer_open(t.archive, &t.admin, &filer, &err), DG_OK);
+    assert_int_equal(dg_filer_prepare(filer, LOAN, "loan.txt", NULL, &filing, &err), DG_OK);
+    dg_filer_close(filer);
+    assert_string_not_equal(filing.category, "asset");
+    char ref[DG_REFCODE_MAX];
+    file_record(&t, filing.title, LOAN, filing.category, filing.input.record_type, NULL,
+                filing.input.level, filing.input.class_confidence, ref);
+
+    dg_correction c = {.refcode = ref, .category = "资产", .type = "transfer",
+                       .reason = "library loans"};
+    dg_learn_result r;
+    assert_int_equal(dg_learn_correct(t.archive, &t.admin, &c, &r, &err), DG_OK);
+    assert_true(r.changed);
+    assert_int_equal(r.version, 2);
+    assert_string_equal(r.period, "D30"); /* the schedule's period for asset transfers */
+    dg_record *rec;
+    assert_int_equal(dg_record_get(t.archive, &t.admin, ref, 0, &rec, &err), DG_OK);
+    assert_string_equal(rec->version.category, "asset");
+    assert_string_equal(rec->version.record_type, "transfer");
+    assert_string_equal(rec->version.reason, "library loans");
+    assert_true(rec->version.class_confidence < 0); /* decided by a person */
+    dg_record_free(rec);
+
+    /* A new filer — as the next ingest would open — has learnt it. */
+    assert_int_equal(dg_filer_open(t.archive, &t.admin, &filer, &err), DG_OK);
+    assert_int_equal(dg_filer_prepare(filer, SIMILAR_LOAN, "loan2.txt", NULL, &filing, &err),
+                     DG_OK);
+    dg_filer_close(filer);
+    assert_string_equal(filing.category, "asset");
+    assert_string_equal(filing.type, "transfer");
+    test_archive_remove(&t);
+}
+
+static void test_a_correction_to_personnel_raises_the_level_and_needs_a_fitting_type(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    char ref[DG_REFCODE_MAX];
+    file_record(&t, "培训", "教师培训记录", "administrative", "notice", "2024-01-10", 1, 0.3, ref);
+    dg_correction c = {.refcode = ref, .category = "personnel", .reason = "a training record"};
+    dg_learn_result r;
+    dg_error err;
+    /* notice is not a personnel type: the archivist must say which. */
+    assert_int_equal(dg_learn_correct(t.archive, &t.admin, &c, &r, &err), DG_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "training"));
+    c.type = "voucher";
+    assert_int_equal(dg_learn_correct(t.archive, &t.admin, &c, &r, &err), DG_ERR_USAGE);
+    c.type = "training";
+    assert_int_equal(dg_learn_correct(t.archive, &t.admin, &c, &r, &err), DG_OK);
+    assert_int_equal(r.level, 2);
+    assert_string_equal(r.period, "D30");
+    /* The same correction again is a review of a reviewed version: refused, no version. */
+    assert_int_equal(dg_learn_correct(t.archive, &t.admin, &c, &r, &err), DG_ERR_EXISTS);
+    dg_record *rec;
+    assert_int_equal(dg_record_get(t.archive, &t.admin, ref, 0, &rec, &err), DG_OK);
+    assert_int_equal(rec->level, 2);
+    assert_int_equal(rec->current_version, 2);
+    dg_record_free(rec);
+
+    /* Giving the classification a record has now is an acceptance, not a new version. */
+    char other[DG_REFCODE_MAX];
+    file_record(&t, "通知", "关于放假的通知", "administrative", "notice", "2024-01-10", 1, 0.3,
+                other);
+    dg_correction same = {.refcode = other, .category = "XZ", .type = "notice",
+                          .reason = "right as it is"};
+    assert_int_equal(dg_learn_correct(t.archive, &t.admin, &same, &r, &err), DG_OK);
+    assert_false(r.changed);
+    assert_int_equal(r.version, 1);
+    queue q = list_queue(&t, &t.admin, -1);
+    assert_int_equal(q.total, 0);
+    queue_free(&q);
+    test_archive_remove(&t);
+}
+
+static void test_archive_rules_are_kept_and_reach_the_filer(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_error err;
+    const char *text = "XQZWIDGET tally sheet";
+    assert_int_equal(dg_rules_add(t.archive, &t.admin, "xqzwidget", "asset", "stocktaking", 6,
+                                  &err),
+                     DG_OK);
+    dg_archive_rule *rules;
+    size_t n, own = 0;
+    assert_int_equal(dg_rules_list(t.archive, &t.admin, &rules, &n, &err), DG_OK);
+    for (size_t i = 0; i < n; i++)
+        if (!rules[i].is_default) {
+            own++;
+            assert_string_equal(rules[i].rule.pattern, "xqzwidget");
+        }
+    free(rules);
+    assert_int_equal(own, 1);
+    dg_filer *filer;
+    dg_filing filing;
+    assert_int_equal(dg_filer_open(t.archive, &t.admin, &filer, &err), DG_OK);
+    assert_int_equal(dg_filer_prepare(filer, text, "t.txt", NULL, &filing, &err), DG_OK);
+    dg_filer_close(filer);
+    assert_string_equal(filing.category, "asset");
+    assert_string_equal(filing.type, "stocktaking");
+    assert_int_equal(dg_rules_remove(t.archive, &t.admin, "XQZWIDGET", "asset", "stocktaking",
+                                     &err),
+                     DG_OK);
+    assert_int_equal(dg_rules_remove(t.archive, &t.admin, "xqzwidget", "asset", "stocktaking",
+                                     &err),
+                     DG_ERR_NOT_FOUND);
+    test_archive_remove(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_queue_holds_uncertain_machine_filings_least_confident_first),
+        cmocka_unit_test(test_queue_never_shows_or_counts_records_above_clearance),
+        cmocka_unit_test(test_staff_may_not_review_or_read_what_the_classifier_learnt),
+        cmocka_unit_test(test_accepting_takes_a_record_out_of_the_queue_once_and_is_logged),
+        cmocka_unit_test(test_a_decision_on_a_superseded_version_is_refused),
+        cmocka_unit_test(test_a_category_edited_by_hand_leaves_the_queue),
+        cmocka_unit_test(test_a_stale_generation_never_overwrites_a_newer_lesson),
+        cmocka_unit_test(test_threshold_defaults_to_point_six_and_is_kept),
+        cmocka_unit_test(test_a_correction_is_a_new_version_and_the_next_filing_follows_it),
+        cmocka_unit_test(test_a_correction_to_personnel_raises_the_level_and_needs_a_fitting_type),
+        cmocka_unit_test(test_archive_rules_are_kept_and_reach_the_filer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
