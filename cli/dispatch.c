@@ -90,21 +90,26 @@ static dg_status parse_level_arg(call *c, const char *key, int *level)
     return dg_level_parse(text, level, &c->err);
 }
 
-/* Reads the whole of the file the client passed as args[key] = {"fd": i, "name": path}. */
-static dg_status read_passed_file(call *c, const char *key, char **data, size_t *len,
-                                  const char **name)
+dg_status dg_dispatch_read_file(json_t *args, const char *key, const dg_dispatch_io *io,
+                                size_t max_bytes, char **data, size_t *len, const char **name,
+                                dg_error *err)
 {
-    json_t *f = json_object_get(c->args, key);
+    json_t *f = json_object_get(args, key);
     json_t *fdv = json_object_get(f, "fd");
+    *data = NULL;
     *name = json_string_value(json_object_get(f, "name"));
     if (!*name)
         *name = "(file)";
     if (!json_is_integer(fdv) || json_integer_value(fdv) < 0 ||
-        (size_t)json_integer_value(fdv) >= c->io->n_fds)
-        return dg_error_set(&c->err, DG_ERR_USAGE, "%s: file was not passed with the request",
-                            *name);
-    int fd = c->io->fds[json_integer_value(fdv)];
-    return dg_read_fd_whole(fd, *name, MAX_TEXT_FILE, data, len, &c->err);
+        (size_t)json_integer_value(fdv) >= io->n_fds)
+        return dg_error_set(err, DG_ERR_USAGE, "%s: file was not passed with the request", *name);
+    return dg_read_fd_whole(io->fds[json_integer_value(fdv)], *name, max_bytes, data, len, err);
+}
+
+static dg_status read_passed_file(call *c, const char *key, char **data, size_t *len,
+                                  const char **name)
+{
+    return dg_dispatch_read_file(c->args, key, c->io, MAX_TEXT_FILE, data, len, name, &c->err);
 }
 
 /* A born-digital text record must be UTF-8 text: no NUL bytes, valid sequences. */

@@ -41,6 +41,15 @@ json_t *dg_dispatch(dg_archive *archive, const char *os_login, const char *origi
 /* Whether a command only reads (the server runs readers concurrently). */
 int dg_dispatch_is_read_only(const char *cmd);
 
+/*
+ * Reads the whole file the client passed as args[key] = {"fd": i, "name": path} (at most
+ * max_bytes). *name is the client's name for it, for messages. Used by every handler that
+ * takes an input file.
+ */
+dg_status dg_dispatch_read_file(json_t *args, const char *key, const dg_dispatch_io *io,
+                                size_t max_bytes, char **data, size_t *len, const char **name,
+                                dg_error *err);
+
 /* Builds an error response (used by clients and servers for failures outside dispatch). */
 json_t *dg_response_error(dg_status status, const char *message);
 

@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "../engine/class_review.h"
-#include "../engine/fileio.h"
 #include "../engine/vocab.h"
 #include "../ingest/learn.h"
 
@@ -76,22 +75,10 @@ static json_t *str_or_null(const char *s)
     return s && *s ? json_string(s) : json_null();
 }
 
-/* Reads the whole file the client passed as args[key] = {"fd": i, "name": path}. */
 static dg_status read_file_arg(ccall *c, const char *key, char **data, size_t *len,
                                const char **name)
 {
-    json_t *f = json_object_get(c->args, key);
-    json_t *fdv = json_object_get(f, "fd");
-    *data = NULL;
-    *name = json_string_value(json_object_get(f, "name"));
-    if (!*name)
-        *name = "(file)";
-    if (!json_is_integer(fdv) || json_integer_value(fdv) < 0 ||
-        (size_t)json_integer_value(fdv) >= c->io->n_fds)
-        return dg_error_set(c->err, DG_ERR_USAGE, "%s: file was not passed with the request",
-                            *name);
-    int fd = c->io->fds[json_integer_value(fdv)];
-    return dg_read_fd_whole(fd, *name, MAX_EVAL_FILE, data, len, c->err);
+    return dg_dispatch_read_file(c->args, key, c->io, MAX_EVAL_FILE, data, len, name, c->err);
 }
 
 /* ---- review ------------------------------------------------------------------------ */

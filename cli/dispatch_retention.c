@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../engine/fileio.h"
 #include "../retention/retention.h"
 
 #define MAX_SCHEDULE_FILE (4u * 1024 * 1024)
@@ -61,21 +60,10 @@ static dg_status require_year(rcall *c, const char *key, int *year)
     return DG_OK;
 }
 
-/* Reads the whole file the client passed as args[key] = {"fd": i, "name": path}. */
 static dg_status read_file_arg(rcall *c, const char *key, char **data, const char **name)
 {
-    json_t *f = json_object_get(c->args, key);
-    json_t *fdv = json_object_get(f, "fd");
-    *name = json_string_value(json_object_get(f, "name"));
-    if (!*name)
-        *name = "(file)";
-    if (!json_is_integer(fdv) || json_integer_value(fdv) < 0 ||
-        (size_t)json_integer_value(fdv) >= c->io->n_fds)
-        return dg_error_set(c->err, DG_ERR_USAGE, "%s: file was not passed with the request",
-                            *name);
-    int fd = c->io->fds[json_integer_value(fdv)];
     size_t len;
-    return dg_read_fd_whole(fd, *name, MAX_SCHEDULE_FILE, data, &len, c->err);
+    return dg_dispatch_read_file(c->args, key, c->io, MAX_SCHEDULE_FILE, data, &len, name, c->err);
 }
 
 /* ---- schedule and holds --------------------------------------------------------------- */
