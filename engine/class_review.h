@@ -10,9 +10,10 @@
  *     year, was then guessed as the filing year),
  *   - and nobody has reviewed the record since.
  * Reviewing is either accepting the classification as it is or correcting it; a correction
- * is first written as a new version (dg_record_edit, by a person, class_confidence -1),
- * then recorded here. Every decision is a row (record, version, decision, category and
- * type, who, when, why) and an access-log entry, in one transaction.
+ * is a new version (dg_record_edit, by a person, class_confidence -1) whose decision is
+ * recorded in the version's own transaction (dg_record_change.review). Every decision is a
+ * row (record, version, decision, category and type, who, when, why) and an access-log
+ * entry, in one transaction.
  *
  * The classifier that learns from these decisions lives above the engine (ingest/), but
  * what it has learnt is archive data and lives here: named text values ("classifier.model",
