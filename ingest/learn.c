@@ -138,6 +138,7 @@ static dg_status load_model(dg_archive *archive, const dg_actor *actor, dg_class
 {
     char *text = NULL;
     size_t len = 0;
+    *out = NULL;
     memset(origin, 0, sizeof *origin);
     dg_status st = dg_classifier_state_get(archive, actor, DG_STATE_MODEL, &text, &len,
                                            &origin->generation, err);
