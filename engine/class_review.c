@@ -1,6 +1,7 @@
 /*
  * class_review.c — the review queue, review decisions and the classifier's stored state
- * (tables review_decisions and classifier_state, migration 4; the threshold is a setting).
+ * (tables review_decisions and classifier_state, migration 4; the threshold is a setting),
+ * and forgetting a destroyed record's lessons.
  */
 #include "class_review.h"
 
@@ -10,6 +11,7 @@
 
 #include "archive_internal.h"
 #include "catalog.h"
+#include "class_review_internal.h"
 #include "log.h"
 #include "record_internal.h"
 
@@ -376,8 +378,9 @@ static dg_status current_version_of(dg_archive *archive, int64_t record_id, int 
     return st;
 }
 
-static dg_status record_in_txn(dg_archive *archive, const dg_actor *actor, int64_t record_id,
-                               const dg_class_review_entry *e, dg_error *err)
+dg_status dg_class_review_record_in_txn(dg_archive *archive, const dg_actor *actor,
+                                        int64_t record_id, const dg_class_review_entry *e,
+                                        dg_error *err)
 {
     int newest = 0;
     dg_status st = current_version_of(archive, record_id, &newest, err);
@@ -409,10 +412,232 @@ dg_status dg_class_review_record(dg_archive *archive, const dg_actor *actor,
         st = dg_catalog_begin_write(archive->db, err);
     if (st != DG_OK)
         return st;
-    st = record_in_txn(archive, actor, row.id, entry, err);
+    st = dg_class_review_record_in_txn(archive, actor, row.id, entry, err);
     if (st == DG_OK)
         st = dg_catalog_commit(archive->db, err);
     if (st != DG_OK)
         dg_catalog_rollback(archive->db);
+    return st;
+}
+
+/* ---- forgetting a destroyed record's lessons ------------------------------------------ */
+
+static dg_status count_decisions(sqlite3 *db, int64_t record_id, int *count, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db, "SELECT count(*) FROM review_decisions WHERE"
+                                          " record_id = ?", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        *count = sqlite3_column_int(stmt, 0);
+    else
+        st = dg_catalog_error(db, err, "count review decisions");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static dg_status delete_decisions(sqlite3 *db, int64_t record_id, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db, "DELETE FROM review_decisions WHERE record_id = ?",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    return dg_catalog_step_done(db, stmt, err);
+}
+
+/*
+ * Empties the saved model rather than deleting its row: the generation keeps counting, so
+ * a writer that read the old model (or an empty one before this) is refused, reloads and
+ * rebuilds without the destroyed record. secure_delete zeroes the old value's pages.
+ */
+static dg_status empty_model(dg_archive *archive, const dg_actor *actor, int *forgot,
+                             dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "UPDATE classifier_state SET value = '', generation = generation + 1, updated_at = ?2,"
+        " updated_by = ?3 WHERE name = ?1",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, DG_STATE_MODEL, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, now, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, actor->user_id);
+    st = dg_catalog_step_done(archive->db, stmt, err);
+    *forgot = st == DG_OK && sqlite3_changes(archive->db) == 1;
+    return st;
+}
+
+static dg_status refcode_of(sqlite3 *db, int64_t record_id, char **refcode, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db, "SELECT refcode FROM records WHERE id = ?", &stmt,
+                                      err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    *refcode = sqlite3_step(stmt) == SQLITE_ROW ? dg_column_strdup(stmt, 0) : NULL;
+    sqlite3_finalize(stmt);
+    return *refcode ? DG_OK : dg_catalog_error(db, err, "read the record's code");
+}
+
+dg_status dg_class_review_forget_record(dg_archive *archive, const dg_actor *actor,
+                                        int64_t record_id, int *forgot_out, dg_error *err)
+{
+    int forgot = 0, decisions = 0;
+    if (forgot_out)
+        *forgot_out = 0;
+    dg_status st = count_decisions(archive->db, record_id, &decisions, err);
+    if (st != DG_OK || decisions == 0)
+        return st; /* nobody reviewed it: the classifier never learnt its text */
+    char *refcode = NULL;
+    st = refcode_of(archive->db, record_id, &refcode, err);
+    if (st == DG_OK)
+        st = delete_decisions(archive->db, record_id, err);
+    if (st == DG_OK)
+        st = empty_model(archive, actor, &forgot, err);
+    if (st == DG_OK && forgot) {
+        dg_log_event ev = {.action = "classifier", .refcode = refcode, .query = DG_STATE_MODEL,
+                           .hits = -1, .outcome = "ok",
+                           .detail = "model forgotten with the destroyed record's review "
+                                     "decisions; rebuilt from the remaining ones when next used"};
+        st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
+    }
+    free(refcode);
+    if (st == DG_OK && forgot_out)
+        *forgot_out = forgot;
+    return st;
+}
+
+/* ---- the remembered lessons ---------------------------------------------------------- */
+
+/* One decision to hand on, read before any text is (the statement is closed meanwhile). */
+typedef struct lesson_row {
+    int64_t decision_id;
+    char *refcode, *category, *record_type, *text_sha;
+    int version;
+    dg_class_review_decision decision;
+} lesson_row;
+
+static void lesson_rows_free(lesson_row *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(rows[i].refcode);
+        free(rows[i].category);
+        free(rows[i].record_type);
+        free(rows[i].text_sha);
+    }
+    free(rows);
+}
+
+static void lesson_from_row(sqlite3_stmt *stmt, lesson_row *l)
+{
+    l->decision_id = sqlite3_column_int64(stmt, 0);
+    l->refcode = dg_column_strdup(stmt, 1);
+    l->version = sqlite3_column_int(stmt, 2);
+    const char *decision = (const char *)sqlite3_column_text(stmt, 3);
+    l->decision = decision && !strcmp(decision, "corrected") ? DG_CLASS_REVIEW_CORRECTED
+                                                              : DG_CLASS_REVIEW_ACCEPTED;
+    l->category = dg_column_strdup(stmt, 4);
+    l->record_type = dg_column_strdup(stmt, 5);
+    l->text_sha = dg_column_strdup(stmt, 6);
+}
+
+/* Decisions in the order they were made, which is the order the model learnt them. */
+static dg_status read_lesson_rows(sqlite3 *db, lesson_row **rows, size_t *count, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db,
+        "SELECT d.id, r.refcode, d.version, d.decision, d.category, d.record_type,"
+        " v.text_sha256 FROM review_decisions d JOIN records r ON r.id = d.record_id"
+        " JOIN versions v ON v.record_id = d.record_id AND v.number = d.version"
+        " WHERE r.state = 'live' ORDER BY d.id",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (*count == cap) {
+            size_t grown_cap = cap ? 2 * cap : 64;
+            lesson_row *grown = realloc(*rows, grown_cap * sizeof *grown);
+            if (!grown) {
+                st = dg_error_set(err, DG_ERR_NOMEM, "review decisions: out of memory");
+                break;
+            }
+            *rows = grown;
+            cap = grown_cap;
+        }
+        lesson_from_row(stmt, &(*rows)[(*count)++]);
+    }
+    if (st == DG_OK && rc != SQLITE_DONE)
+        st = dg_catalog_error(db, err, "read review decisions");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static dg_status decision_exists(sqlite3 *db, int64_t decision_id, int *exists, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db, "SELECT 1 FROM review_decisions WHERE id = ?", &stmt,
+                                      err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, decision_id);
+    int rc = sqlite3_step(stmt);
+    *exists = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = dg_catalog_error(db, err, "read a review decision");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+/* Reads the decided version's text and hands the lesson on. */
+static dg_status hand_on(dg_archive *archive, const lesson_row *row, dg_class_lesson_fn fn,
+                         void *ctx, dg_error *err)
+{
+    void *text = NULL;
+    size_t len = 0;
+    dg_status st = row->text_sha ? dg_store_get(archive->store, row->text_sha, &text, &len, err)
+                                 : DG_OK;
+    if (st != DG_OK) {
+        /* A destruction that committed after the decisions were read removes the file. */
+        int exists = 1;
+        if (decision_exists(archive->db, row->decision_id, &exists, NULL) == DG_OK && !exists)
+            st = dg_error_set(err, DG_ERR_STATE, "%s: destroyed meanwhile; read the model "
+                                                 "again", row->refcode);
+        else
+            dg_error_prefix(err, "%s version %d text: ", row->refcode, row->version);
+        return st;
+    }
+    dg_class_lesson l = {.refcode = row->refcode, .version = row->version,
+                         .decision = row->decision, .category = row->category,
+                         .record_type = row->record_type, .text = text ? text : "",
+                         .len = len};
+    st = fn(&l, ctx, err);
+    free(text);
+    return st;
+}
+
+dg_status dg_class_review_lessons(dg_archive *archive, const dg_actor *actor,
+                                  dg_class_lesson_fn fn, void *ctx, dg_error *err)
+{
+    dg_status st = require_reviewer(archive, actor, "classifier", NULL, err);
+    if (st != DG_OK)
+        return st;
+    lesson_row *rows = NULL;
+    size_t count = 0;
+    st = read_lesson_rows(archive->db, &rows, &count, err);
+    for (size_t i = 0; st == DG_OK && i < count; i++)
+        st = hand_on(archive, &rows[i], fn, ctx, err);
+    lesson_rows_free(rows, count);
     return st;
 }

@@ -10,9 +10,10 @@
  *     year, was then guessed as the filing year),
  *   - and nobody has reviewed the record since.
  * Reviewing is either accepting the classification as it is or correcting it; a correction
- * is first written as a new version (dg_record_edit, by a person, class_confidence -1),
- * then recorded here. Every decision is a row (record, version, decision, category and
- * type, who, when, why) and an access-log entry, in one transaction.
+ * is a new version (dg_record_edit, by a person, class_confidence -1) whose decision is
+ * recorded in the version's own transaction (dg_record_change.review). Every decision is a
+ * row (record, version, decision, category and type, who, when, why) and an access-log
+ * entry, in one transaction.
  *
  * The classifier that learns from these decisions lives above the engine (ingest/), but
  * what it has learnt is archive data and lives here: named text values ("classifier.model",
@@ -24,6 +25,14 @@
  *
  * Only archivists and admins review, read or change the classifier's state: the model is
  * built from the text of every record, whatever its level.
+ *
+ * Destroying a record (destruction.h) also destroys what the classifier learnt from it:
+ * in the transaction that deletes the record's rows, its review decisions are deleted and
+ * the saved model is forgotten — its value becomes the empty string and its generation
+ * moves on, so a writer still holding the old model is refused. An empty model means
+ * "rebuild me": the classifier (learn.h) starts again from the starter model and learns
+ * every remaining decision, in the order they were made (dg_class_review_lessons), which
+ * gives the model that learning those decisions one by one gave.
  */
 #ifndef DG_CLASS_REVIEW_H
 #define DG_CLASS_REVIEW_H
@@ -116,5 +125,30 @@ typedef struct dg_class_review_entry {
  */
 dg_status dg_class_review_record(dg_archive *archive, const dg_actor *actor,
                            const dg_class_review_entry *entry, dg_error *err);
+
+/* One remembered decision, as the classifier learnt it. */
+typedef struct dg_class_lesson {
+    const char *refcode;
+    int version;                  /* the version decided on */
+    dg_class_review_decision decision;
+    const char *category;         /* the confirmed category (engine key) */
+    const char *record_type;      /* and type, or NULL */
+    const char *text;             /* that version's text, NUL-terminated ("" when none) */
+    size_t len;
+} dg_class_lesson;
+
+typedef dg_status (*dg_class_lesson_fn)(const dg_class_lesson *lesson, void *ctx,
+                                        dg_error *err);
+
+/*
+ * Hands every review decision of a live record to fn, oldest decision first, with the
+ * decided version's text (archivist or admin). There is NO clearance check and nothing
+ * is logged: this is only for retraining the classifier's own model, which is never
+ * shown to users; do not use it to show anyone a record. A non-DG_OK return from fn
+ * stops the walk and is returned. DG_ERR_STATE when a record was destroyed during the
+ * walk (its text is gone): read the model again and retry.
+ */
+dg_status dg_class_review_lessons(dg_archive *archive, const dg_actor *actor,
+                                  dg_class_lesson_fn fn, void *ctx, dg_error *err);
 
 #endif

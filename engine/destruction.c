@@ -10,7 +10,11 @@
  *     that replaces the old one, so no old revision survives;
  *   - the catalog holds metadata (the register keeps the title on purpose): rows are
  *     deleted with secure_delete on, and the write-ahead log is checkpointed and
- *     truncated so no earlier page image of them remains in catalog.db-wal.
+ *     truncated so no earlier page image of them remains in catalog.db-wal;
+ *   - the classifier's saved model counts words and character pairs of every record an
+ *     archivist reviewed: a reviewed record's decisions are deleted and the model is
+ *     forgotten in the same transaction (class_review_internal.h); ingest rebuilds it
+ *     from the remaining decisions when it next needs it.
  */
 #include "destruction.h"
 
@@ -20,6 +24,7 @@
 
 #include "archive_internal.h"
 #include "catalog.h"
+#include "class_review_internal.h"
 #include "hash.h"
 #include "log.h"
 
@@ -379,6 +384,8 @@ static dg_status destroy_in_catalog(dg_archive *archive, const dg_actor *actor,
         st = insert_register_row(archive, actor, &r, err);
     if (st == DG_OK)
         st = delete_record_rows(db, record_id, err);
+    if (st == DG_OK)
+        st = dg_class_review_forget_record(archive, actor, record_id, NULL, err);
     if (st == DG_OK)
         st = release_objects(db, r.objects, err); /* (tokenises r.objects: hashed already) */
     if (st == DG_OK)

@@ -35,9 +35,11 @@ typedef struct dg_destroy_result {
  * register entry (with the SHA-256 of every object it used, the appraiser, approver,
  * witnesses, time and method) and a log entry carrying the entry's hash; deletes its
  * versions, pages, grants and queue rows (secure delete), keeping the record row so its
- * reference code is never reused; removes each object no other record uses (overwritten
- * with zeros, then unlinked) and its index documents; compacts the index into a fresh
- * folder swapped in atomically; checkpoints and truncates the catalog's write-ahead log.
+ * reference code is never reused; deletes its review decisions and, if it had any,
+ * forgets the classifier's saved model (class_review.h); removes each object no other
+ * record uses (overwritten with zeros, then unlinked) and its index documents; compacts
+ * the index into a fresh folder swapped in atomically; checkpoints and truncates the
+ * catalog's write-ahead log.
  * The review becomes 'destroyed' when no witnessed item is left.
  */
 dg_status dg_review_destroy(dg_archive *archive, const dg_actor *actor, int64_t review_id,

@@ -22,6 +22,7 @@
 #include "user.h"
 
 typedef struct dg_archive dg_archive;
+struct dg_class_review_entry; /* class_review.h */
 
 /* One page to store: the original bytes (kept as they came) and what OCR read from it. */
 typedef struct dg_page_input {
@@ -83,12 +84,19 @@ typedef struct dg_record_change {
     size_t n_pages;
     const double *class_confidence;
     const char *reason;           /* required: why */
+    /* A classification review decided by this change (a correction), or NULL: it is
+     * recorded about the new version (its version field is ignored), with the model it
+     * taught, in the transaction that writes the version — a crash never keeps the new
+     * classification without its lesson. */
+    const struct dg_class_review_entry *review;
 } dg_record_change;
 
 /*
  * Writes a new version of a visible record with the change applied and logs it, writing
  * the new version number to *version. A level change re-tags every version in the index.
- * Needs the archivist or admin role; a change that changes nothing is DG_ERR_USAGE.
+ * Needs the archivist or admin role; a change that changes nothing is DG_ERR_USAGE. With
+ * a review, also dg_class_review_record's refusals (DG_ERR_STATE for a stale model
+ * generation), and then nothing is written.
  */
 dg_status dg_record_edit(dg_archive *archive, const dg_actor *actor, const char *refcode,
                          const dg_record_change *change, int *version, dg_error *err);

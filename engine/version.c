@@ -10,6 +10,7 @@
 
 #include "archive_internal.h"
 #include "catalog.h"
+#include "class_review_internal.h"
 #include "log.h"
 #include "record.h"
 #include "record_internal.h"
@@ -192,6 +193,12 @@ static dg_status edit_in_txn(dg_archive *archive, const dg_actor *actor, edit_pl
         dg_log_event ev = {.action = "edit", .refcode = plan->refcode, .version = number,
                            .hits = -1, .outcome = "ok", .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
+    }
+    /* A correction's decision and lesson commit with the version they are about. */
+    if (st == DG_OK && plan->change->review) {
+        dg_class_review_entry review = *plan->change->review;
+        review.version = number;
+        st = dg_class_review_record_in_txn(archive, actor, plan->row.id, &review, err);
     }
     return st;
 }

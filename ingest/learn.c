@@ -15,62 +15,6 @@
  * each retry reloads theirs first. */
 #define SAVE_ATTEMPTS 5
 
-/* ---- loading ----------------------------------------------------------------------- */
-
-static dg_status load_saved_rules(dg_archive *archive, const dg_actor *actor, dg_classifier *c,
-                                  int64_t *generation, dg_error *err)
-{
-    char *text = NULL;
-    size_t len = 0;
-    dg_status st = dg_classifier_state_get(archive, actor, DG_STATE_RULES, &text, &len,
-                                           generation, err);
-    if (st == DG_OK && text) {
-        st = dg_classifier_load_rules(c, text, len, err);
-        if (st != DG_OK)
-            dg_error_prefix(err, "%s: ", DG_STATE_RULES);
-    }
-    free(text);
-    return st;
-}
-
-/* A classifier with the default rules and the saved model, or the starter model. */
-static dg_status load_model(dg_archive *archive, const dg_actor *actor, dg_classifier **out,
-                            int64_t *generation, dg_error *err)
-{
-    char *text = NULL;
-    size_t len = 0;
-    dg_status st = dg_classifier_state_get(archive, actor, DG_STATE_MODEL, &text, &len,
-                                           generation, err);
-    if (st != DG_OK)
-        return st;
-    if (!text)
-        return dg_classifier_new_starter(out, err);
-    st = dg_classifier_new(out, err);
-    if (st == DG_OK && (st = dg_classifier_load_model(*out, text, len, err)) != DG_OK) {
-        dg_error_prefix(err, "%s: ", DG_STATE_MODEL);
-        dg_classifier_free(*out);
-        *out = NULL;
-    }
-    free(text);
-    return st;
-}
-
-dg_status dg_learn_open(dg_archive *archive, const dg_actor *actor, dg_classifier **out,
-                        int64_t *model_generation, int64_t *rules_generation, dg_error *err)
-{
-    int64_t model_gen = 0, rules_gen = 0;
-    dg_status st = load_model(archive, actor, out, &model_gen, err);
-    if (st == DG_OK && (st = load_saved_rules(archive, actor, *out, &rules_gen, err)) != DG_OK) {
-        dg_classifier_free(*out);
-        *out = NULL;
-    }
-    if (model_generation)
-        *model_generation = model_gen;
-    if (rules_generation)
-        *rules_generation = rules_gen;
-    return st;
-}
-
 /* ---- labels ------------------------------------------------------------------------ */
 
 static dg_status parse_category(const char *text, dg_class *out, dg_error *err)
@@ -115,6 +59,164 @@ static dg_record_type learnable_type(const char *type, dg_class category)
     return t != DG_TYPE_UNKNOWN && dg_record_type_category(t) == category ? t : DG_TYPE_UNKNOWN;
 }
 
+/* ---- loading ----------------------------------------------------------------------- */
+
+static dg_status load_saved_rules(dg_archive *archive, const dg_actor *actor, dg_classifier *c,
+                                  int64_t *generation, dg_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    dg_status st = dg_classifier_state_get(archive, actor, DG_STATE_RULES, &text, &len,
+                                           generation, err);
+    if (st == DG_OK && text) {
+        st = dg_classifier_load_rules(c, text, len, err);
+        if (st != DG_OK)
+            dg_error_prefix(err, "%s: ", DG_STATE_RULES);
+    }
+    free(text);
+    return st;
+}
+
+/* What rebuilding a forgotten model learnt again. */
+typedef struct relearning {
+    dg_classifier *classifier;
+    size_t lessons;
+} relearning;
+
+/* Learns one remembered decision exactly as the review that made it did (learn_onto_saved). */
+static dg_status relearn(const dg_class_lesson *l, void *ctx, dg_error *err)
+{
+    relearning *r = ctx;
+    if (!l->text[0])
+        return DG_OK; /* a record without text taught nothing */
+    dg_class category;
+    dg_status st = parse_category(l->category, &category, err);
+    if (st == DG_OK)
+        st = dg_classifier_learn(r->classifier, l->text, strlen(l->text), category,
+                                 learnable_type(l->record_type, category), err);
+    if (st != DG_OK)
+        dg_error_prefix(err, "relearning %s version %d: ", l->refcode, l->version);
+    else
+        r->lessons++;
+    return st;
+}
+
+/*
+ * The model a destruction forgot, rebuilt: the starter model taught every remaining
+ * decision in the order it was made. Counts are integers and features keep their first
+ * appearance's place, so this is the model those reviews built one by one.
+ */
+static dg_status rebuild_model(dg_archive *archive, const dg_actor *actor, dg_classifier **out,
+                               size_t *lessons, dg_error *err)
+{
+    dg_status st = dg_classifier_new_starter(out, err);
+    relearning r = {.classifier = *out};
+    if (st == DG_OK)
+        st = dg_class_review_lessons(archive, actor, relearn, &r, err);
+    if (st != DG_OK) {
+        dg_classifier_free(*out);
+        *out = NULL;
+    }
+    *lessons = r.lessons;
+    return st;
+}
+
+/* Where a loaded model came from. */
+typedef struct model_origin {
+    int64_t generation; /* of the saved value read (0: none) */
+    int rebuilt;        /* the saved model was forgotten and is rebuilt in memory */
+    size_t lessons;     /* how many decisions the rebuild learnt again */
+} model_origin;
+
+/*
+ * A classifier with the default rules and the saved model, or the starter model; a
+ * forgotten (empty) model is rebuilt in memory. Saving a rebuilt one is the caller's
+ * choice, at the generation read.
+ */
+static dg_status load_model(dg_archive *archive, const dg_actor *actor, dg_classifier **out,
+                            model_origin *origin, dg_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    *out = NULL;
+    memset(origin, 0, sizeof *origin);
+    dg_status st = dg_classifier_state_get(archive, actor, DG_STATE_MODEL, &text, &len,
+                                           &origin->generation, err);
+    if (st != DG_OK)
+        return st;
+    if (!text)
+        return dg_classifier_new_starter(out, err);
+    if (len == 0) {
+        free(text);
+        origin->rebuilt = 1;
+        return rebuild_model(archive, actor, out, &origin->lessons, err);
+    }
+    st = dg_classifier_new(out, err);
+    if (st == DG_OK && (st = dg_classifier_load_model(*out, text, len, err)) != DG_OK) {
+        dg_error_prefix(err, "%s: ", DG_STATE_MODEL);
+        dg_classifier_free(*out);
+        *out = NULL;
+    }
+    free(text);
+    return st;
+}
+
+/* Saves a rebuilt model, so the next reader need not rebuild it. */
+static dg_status save_rebuilt(dg_archive *archive, const dg_actor *actor, const dg_classifier *c,
+                              const model_origin *origin, dg_error *err)
+{
+    char *model = NULL, detail[96];
+    size_t len;
+    snprintf(detail, sizeof detail, "model rebuilt from %zu remaining review decisions",
+             origin->lessons);
+    dg_status st = dg_classifier_save_model(c, &model, &len, err);
+    if (st == DG_OK)
+        st = dg_classifier_state_put(archive, actor, DG_STATE_MODEL, model, origin->generation,
+                                     detail, err);
+    free(model);
+    return st;
+}
+
+/* The saved model (rebuilt and saved first when a destruction forgot it). */
+static dg_status open_model(dg_archive *archive, const dg_actor *actor, dg_classifier **out,
+                            int64_t *generation, dg_error *err)
+{
+    dg_status st = DG_OK;
+    for (int attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
+        model_origin origin;
+        st = load_model(archive, actor, out, &origin, err);
+        *generation = origin.generation;
+        if (st == DG_OK && origin.rebuilt) {
+            st = save_rebuilt(archive, actor, *out, &origin, err);
+            if (st == DG_OK)
+                (*generation)++;
+        }
+        if (st == DG_OK)
+            return st;
+        dg_classifier_free(*out);
+        *out = NULL;
+        if (st != DG_ERR_STATE)
+            break; /* DG_ERR_STATE: another writer came first; read theirs */
+    }
+    return st;
+}
+
+dg_status dg_learn_open(dg_archive *archive, const dg_actor *actor, dg_classifier **out,
+                        int64_t *model_generation, int64_t *rules_generation, dg_error *err)
+{
+    int64_t model_gen = 0, rules_gen = 0;
+    dg_status st = open_model(archive, actor, out, &model_gen, err);
+    if (st == DG_OK && (st = load_saved_rules(archive, actor, *out, &rules_gen, err)) != DG_OK) {
+        dg_classifier_free(*out);
+        *out = NULL;
+    }
+    if (model_generation)
+        *model_generation = model_gen;
+    if (rules_generation)
+        *rules_generation = rules_gen;
+    return st;
+}
+
 /* ---- reviews ----------------------------------------------------------------------- */
 
 /* What a review confirms: the record's text under a category and type, at a version. */
@@ -132,8 +234,10 @@ static dg_status learn_onto_saved(dg_archive *archive, const dg_actor *actor, co
     *model = NULL;
     dg_class category;
     dg_status st = parse_category(l->category, &category, err);
+    model_origin origin = {0};
     if (st == DG_OK)
-        st = load_model(archive, actor, &c, generation, err);
+        st = load_model(archive, actor, &c, &origin, err);
+    *generation = origin.generation;
     if (st == DG_OK)
         st = dg_classifier_learn(c, l->text, strlen(l->text), category,
                                  learnable_type(l->type, category), err);
@@ -144,9 +248,26 @@ static dg_status learn_onto_saved(dg_archive *archive, const dg_actor *actor, co
     return st;
 }
 
+/*
+ * Writes the decision with the model it taught: alone for an acceptance, or for a
+ * correction (edit not NULL) with the new version, in its transaction (*version).
+ */
+static dg_status commit_review(dg_archive *archive, const dg_actor *actor,
+                               const dg_class_review_entry *e, dg_record_change *edit,
+                               int *version, dg_error *err)
+{
+    if (!edit)
+        return dg_class_review_record(archive, actor, e, err);
+    edit->review = e;
+    dg_status st = dg_record_edit(archive, actor, e->refcode, edit, version, err);
+    edit->review = NULL;
+    return st;
+}
+
 /* Records the decision with the model it taught, retrying when another lesson won a race. */
 static dg_status review_and_learn(dg_archive *archive, const dg_actor *actor, const lesson *l,
-                                  int *learnt, dg_error *err)
+                                  dg_record_change *edit, int *version, int *learnt,
+                                  dg_error *err)
 {
     *learnt = l->text && l->text[0];
     dg_status st = DG_OK;
@@ -157,9 +278,9 @@ static dg_status review_and_learn(dg_archive *archive, const dg_actor *actor, co
             st = learn_onto_saved(archive, actor, l, &model, &generation, err);
         if (st == DG_OK) {
             dg_class_review_entry e = {.refcode = l->refcode, .version = l->version,
-                                 .decision = l->decision, .reason = l->reason, .model = model,
-                                 .model_generation = generation};
-            st = dg_class_review_record(archive, actor, &e, err);
+                                       .decision = l->decision, .reason = l->reason,
+                                       .model = model, .model_generation = generation};
+            st = commit_review(archive, actor, &e, edit, version, err);
         }
         free(model);
         if (st != DG_ERR_STATE || !*learnt)
@@ -186,7 +307,7 @@ static dg_status accept_record(dg_archive *archive, const dg_actor *actor, const
     lesson l = {.refcode = rec->refcode, .text = rec->text, .category = v->category,
                 .type = v->record_type, .reason = reason, .version = rec->current_version,
                 .decision = DG_CLASS_REVIEW_ACCEPTED};
-    dg_status st = review_and_learn(archive, actor, &l, &out->learnt, err);
+    dg_status st = review_and_learn(archive, actor, &l, NULL, NULL, &out->learnt, err);
     if (st == DG_OK)
         fill_result(rec, rec->current_version, v->category, v->record_type, v->period,
                     rec->level, out);
@@ -256,15 +377,14 @@ static dg_status write_correction(dg_archive *archive, const dg_actor *actor,
                                .level = level != rec->level ? &level : NULL,
                                .class_confidence = &by_person, .reason = c->reason};
     int version = 0;
-    dg_status st = dg_record_edit(archive, actor, rec->refcode, &change, &version, err);
-    if (st != DG_OK)
-        return st;
-    out->changed = 1;
+    /* The text is the same in the new version: only its classification changes. */
     lesson l = {.refcode = rec->refcode, .text = rec->text, .category = key, .type = type,
-                .reason = c->reason, .version = version, .decision = DG_CLASS_REVIEW_CORRECTED};
-    st = review_and_learn(archive, actor, &l, &out->learnt, err);
-    if (st == DG_OK)
+                .reason = c->reason, .decision = DG_CLASS_REVIEW_CORRECTED};
+    dg_status st = review_and_learn(archive, actor, &l, &change, &version, &out->learnt, err);
+    if (st == DG_OK) {
+        out->changed = 1;
         fill_result(rec, version, key, type, p->period, level, out);
+    }
     return st;
 }
 

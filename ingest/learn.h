@@ -8,7 +8,13 @@
  * learns the record's text under the confirmed category and type, and the model is saved
  * in the archive (engine/class_review.h) together with the review decision, so the next ingest —
  * in any process — classifies similar records the way the archivist did. The archive's
- * keyword rules are kept there too (dg_rules_*).
+ * keyword rules are kept there too (dg_rules_*). A correction's new version, its decision
+ * and the model it taught are written in one transaction.
+ *
+ * Destroying a reviewed record makes the engine forget the saved model (class_review.h).
+ * Whoever next needs it (dg_learn_open: ingest's filer, explain, eval; or the next review)
+ * rebuilds it: the starter model taught every remaining decision again, in the order they
+ * were made, which is the model those reviews had built; dg_learn_open saves it.
  *
  * Everything here goes through the engine as the actor: records are read with clearance
  * checks and logged, corrections are new versions (dg_record_edit), and only archivists and
@@ -25,8 +31,9 @@
 
 /*
  * Opens the archive's classifier: its saved model, else the starter model; its saved
- * rules, else the defaults. The generations say which saved values were read (0: none).
- * Free with dg_classifier_free().
+ * rules, else the defaults. A model a destruction forgot is rebuilt from the remaining
+ * review decisions and saved (logged as "classifier"). The generations say which saved
+ * values were read (0: none). Free with dg_classifier_free().
  */
 dg_status dg_learn_open(dg_archive *archive, const dg_actor *actor, dg_classifier **out,
                         int64_t *model_generation, int64_t *rules_generation, dg_error *err);

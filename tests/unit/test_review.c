@@ -14,6 +14,7 @@
 #include "engine/record.h"
 #include "ingest/filing.h"
 #include "ingest/learn.h"
+#include "retention/retention.h"
 #include "testutil.h"
 
 /* Files a text record as ingest would: classified by the machine with this confidence
@@ -441,6 +442,271 @@ static void test_archive_rules_are_kept_and_reach_the_filer(void **state)
     test_archive_remove(&t);
 }
 
+static void test_a_correction_writes_its_version_only_with_its_decision_and_lesson(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    char ref[DG_REFCODE_MAX];
+    file_record(&t, "unsure", "报销", "finance", "voucher", "2024-01-10", 1, 0.3, ref);
+    dg_error err;
+    assert_int_equal(dg_classifier_state_put(t.archive, &t.admin, DG_STATE_MODEL, "m1", 0, "m",
+                                             &err),
+                     DG_OK);
+    /* A lesson learnt onto a model someone has replaced since: nothing is written. */
+    dg_class_review_entry review = {.refcode = ref, .decision = DG_CLASS_REVIEW_CORRECTED,
+                                    .reason = "a purchase", .model = "m2",
+                                    .model_generation = 0};
+    dg_record_change change = {.category = "asset", .record_type = "purchase",
+                               .reason = "a purchase", .review = &review};
+    int version;
+    assert_int_equal(dg_record_edit(t.archive, &t.admin, ref, &change, &version, &err),
+                     DG_ERR_STATE);
+    dg_record *rec;
+    assert_int_equal(dg_record_get(t.archive, &t.admin, ref, 0, &rec, &err), DG_OK);
+    assert_int_equal(rec->current_version, 1);
+    assert_string_equal(rec->version.category, "finance");
+    dg_record_free(rec);
+    queue q = list_queue(&t, &t.admin, -1);
+    assert_int_equal(q.total, 1);
+    queue_free(&q);
+
+    review.model_generation = 1;
+    assert_int_equal(dg_record_edit(t.archive, &t.admin, ref, &change, &version, &err), DG_OK);
+    assert_int_equal(version, 2);
+    char *model;
+    size_t len;
+    int64_t gen;
+    assert_int_equal(dg_classifier_state_get(t.archive, &t.admin, DG_STATE_MODEL, &model, &len,
+                                             &gen, &err),
+                     DG_OK);
+    assert_string_equal(model, "m2");
+    free(model);
+    dg_log_filter filter = {.action = "review"};
+    dg_log_entry *entries;
+    size_t n;
+    assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &n, &err), DG_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(entries[0].version, 2);
+    assert_non_null(strstr(entries[0].detail, "corrected asset/purchase"));
+    dg_log_entries_free(entries, n);
+    test_archive_remove(&t);
+}
+
+/* ---- destruction forgets what the classifier learnt ---------------------------------- */
+
+/* A record due for destruction whose words and character pairs appear nowhere else. */
+static const char SECRET[] = "关于翡翠鹦鹉螺旋桨的会议纪要\nzorblequux meeting minutes\n";
+static const char FEE[] = "差旅费报销单 报销金额 发票 交通费 住宿费";
+
+static int file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    char *data = NULL;
+    size_t len = 0, cap = 0, got;
+    char buf[65536];
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (len + got > cap) {
+            cap = (len + got) * 2;
+            data = realloc(data, cap);
+            assert_non_null(data);
+        }
+        memcpy(data + len, buf, got);
+        len += got;
+    }
+    fclose(f);
+    int found = data && memmem(data, len, needle, strlen(needle)) != NULL;
+    free(data);
+    return found;
+}
+
+/* Whether the catalog or its write-ahead log holds the bytes. */
+static int catalog_contains(const test_archive *t, const char *needle)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/catalog.db", t->path);
+    int found = file_contains(path, needle);
+    snprintf(path, sizeof path, "%s/catalog.db-wal", t->path);
+    return found || file_contains(path, needle);
+}
+
+static char *saved_model(test_archive *t, int64_t *generation)
+{
+    char *model;
+    size_t len;
+    dg_error err;
+    if (dg_classifier_state_get(t->archive, &t->admin, DG_STATE_MODEL, &model, &len, generation,
+                                &err) != DG_OK)
+        fail_msg("model: %s", err.msg);
+    return model;
+}
+
+/* Appraised for destruction, approved, witnessed twice and destroyed. */
+static void destroy_through_review(test_archive *t, const char *ref)
+{
+    dg_actor lead, w1, w2;
+    assert_true(test_archive_user(t, "lead", 1, DG_ROLE_LEADER, &lead));
+    assert_true(test_archive_user(t, "w1", 1, DG_ROLE_WITNESS, &w1));
+    assert_true(test_archive_user(t, "w2", 1, DG_ROLE_WITNESS, &w2));
+    uint64_t queued;
+    char review_state[16];
+    int signatures;
+    dg_destroy_result result;
+    dg_error err;
+    assert_int_equal(dg_retention_review(t->archive, &t->admin, 2026, &queued, review_state,
+                                         &err),
+                     DG_OK);
+    assert_int_equal(queued, 1);
+    assert_int_equal(dg_retention_appraise(t->archive, &t->admin, 2026, ref, "destroy", 0,
+                                           "no further value", &err),
+                     DG_OK);
+    assert_int_equal(dg_retention_approve(t->archive, &lead, 2026, &err), DG_OK);
+    assert_int_equal(dg_retention_witness(t->archive, &w1, 2026, &signatures, &err), DG_OK);
+    assert_int_equal(dg_retention_witness(t->archive, &w2, 2026, &signatures, &err), DG_OK);
+    assert_int_equal(dg_retention_destroy(t->archive, &t->admin, 2026, &result, &err), DG_OK);
+    assert_int_equal(result.destroyed, 1);
+    dg_destroy_result_free(&result);
+}
+
+/* The model the archive's reviews of LOAN then FEE build, one review at a time. */
+static char *model_learnt_one_by_one(void)
+{
+    dg_classifier *c;
+    char *model = NULL;
+    size_t len;
+    dg_error err;
+    assert_int_equal(dg_classifier_new_starter(&c, &err), DG_OK);
+    assert_int_equal(dg_classifier_learn(c, LOAN, strlen(LOAN), DG_CATEGORY_ASSET,
+                                         DG_TYPE_ASSET_TRANSFER, &err),
+                     DG_OK);
+    assert_int_equal(dg_classifier_save_model(c, &model, &len, &err), DG_OK);
+    dg_classifier_free(c);
+    assert_int_equal(dg_classifier_new(&c, &err), DG_OK);
+    assert_int_equal(dg_classifier_load_model(c, model, len, &err), DG_OK);
+    free(model);
+    assert_int_equal(dg_classifier_learn(c, FEE, strlen(FEE), DG_CATEGORY_FINANCE,
+                                         DG_TYPE_VOUCHER, &err),
+                     DG_OK);
+    assert_int_equal(dg_classifier_save_model(c, &model, &len, &err), DG_OK);
+    dg_classifier_free(c);
+    return model;
+}
+
+typedef struct lessons_seen {
+    char refcodes[4][DG_REFCODE_MAX];
+    size_t count;
+    int texts_whole;
+} lessons_seen;
+
+static dg_status note_lesson(const dg_class_lesson *l, void *ctx, dg_error *err)
+{
+    (void)err;
+    lessons_seen *seen = ctx;
+    if (seen->count < 4)
+        snprintf(seen->refcodes[seen->count], DG_REFCODE_MAX, "%s", l->refcode);
+    seen->count++;
+    seen->texts_whole &= l->len == strlen(l->text) && l->len > 0;
+    return DG_OK;
+}
+
+static void test_destroying_a_reviewed_record_forgets_its_lesson_and_keeps_the_others(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_error err;
+    char loan[DG_REFCODE_MAX], secret[DG_REFCODE_MAX], fee[DG_REFCODE_MAX];
+    file_record(&t, "loan", LOAN, "administrative", "notice", "2024-03-01", 1, 0.3, loan);
+    dg_page_input page = {.data = SECRET, .len = strlen(SECRET), .mime = "text/plain",
+                          .confidence = -1};
+    dg_record_input in = {.title = "secret", .category = "administrative",
+                          .record_type = "minutes", .doc_date = "2000-03-01", .period = "D10",
+                          .level = 1, .text = SECRET, .pages = &page, .n_pages = 1,
+                          .ocr_confidence = -1, .class_confidence = 0.3, .reason = "test"};
+    assert_int_equal(dg_record_add(t.archive, &t.admin, &in, secret, &err), DG_OK);
+    file_record(&t, "fee", FEE, "finance", "voucher", "2024-01-10", 1, 0.3, fee);
+    assert_true(dg_rules_add(t.archive, &t.admin, "xqzwidget", "asset", NULL, 5, &err) == DG_OK);
+
+    /* Three lessons, in this order; the secret one is learnt. */
+    dg_correction c = {.refcode = loan, .category = "asset", .type = "transfer",
+                       .reason = "library loans"};
+    dg_learn_result r;
+    assert_int_equal(dg_learn_correct(t.archive, &t.admin, &c, &r, &err), DG_OK);
+    assert_int_equal(dg_learn_accept(t.archive, &t.admin, secret, NULL, &r, &err), DG_OK);
+    assert_true(r.learnt);
+    assert_int_equal(dg_learn_accept(t.archive, &t.admin, fee, NULL, &r, &err), DG_OK);
+    int64_t before;
+    char *model = saved_model(&t, &before);
+    assert_non_null(strstr(model, "zorblequux"));
+    assert_non_null(strstr(model, "翠鹦"));
+    free(model);
+    assert_true(catalog_contains(&t, "zorblequux")); /* else the test below proves nothing */
+    assert_true(catalog_contains(&t, "翠鹦"));
+
+    destroy_through_review(&t, secret);
+
+    /* Forgotten in the catalog, its log and its freed pages; the rules are kept. */
+    int64_t after;
+    model = saved_model(&t, &after);
+    assert_string_equal(model, "");
+    free(model);
+    assert_true(after > before);
+    assert_false(catalog_contains(&t, "zorblequux"));
+    assert_false(catalog_contains(&t, "翠鹦"));
+    assert_false(catalog_contains(&t, "鹦鹉螺"));
+    dg_archive_rule *rules;
+    size_t n_rules, own = 0;
+    assert_int_equal(dg_rules_list(t.archive, &t.admin, &rules, &n_rules, &err), DG_OK);
+    for (size_t i = 0; i < n_rules; i++)
+        own += !rules[i].is_default;
+    free(rules);
+    assert_int_equal(own, 1);
+
+    /* A lesson learnt onto the model as it was before the destruction is refused. */
+    char other[DG_REFCODE_MAX];
+    file_record(&t, "other", "通知", "administrative", "notice", "2024-01-10", 1, 0.3, other);
+    dg_class_review_entry stale = {.refcode = other, .version = 1,
+                                   .decision = DG_CLASS_REVIEW_ACCEPTED, .model = "stale",
+                                   .model_generation = before};
+    assert_int_equal(dg_class_review_record(t.archive, &t.admin, &stale, &err), DG_ERR_STATE);
+
+    /* The remaining decisions, oldest first, with their text; only for reviewers. */
+    lessons_seen seen = {.texts_whole = 1};
+    assert_int_equal(dg_class_review_lessons(t.archive, &t.admin, note_lesson, &seen, &err),
+                     DG_OK);
+    assert_int_equal(seen.count, 2);
+    assert_string_equal(seen.refcodes[0], loan);
+    assert_string_equal(seen.refcodes[1], fee);
+    assert_true(seen.texts_whole);
+    dg_actor staff;
+    assert_true(test_archive_user(&t, "staff", 4, DG_ROLE_STAFF, &staff));
+    assert_int_equal(dg_class_review_lessons(t.archive, &staff, note_lesson, &seen, &err),
+                     DG_ERR_DENIED);
+
+    /* The next filer rebuilds the model, saves it, and still files loans as assets. */
+    dg_filer *filer;
+    dg_filing filing;
+    assert_int_equal(dg_filer_open(t.archive, &t.admin, &filer, &err), DG_OK);
+    assert_int_equal(dg_filer_prepare(filer, SIMILAR_LOAN, "loan2.txt", NULL, &filing, &err),
+                     DG_OK);
+    dg_filer_close(filer);
+    assert_string_equal(filing.category, "asset");
+    assert_string_equal(filing.type, "transfer");
+    int64_t rebuilt_gen;
+    model = saved_model(&t, &rebuilt_gen);
+    assert_int_equal(rebuilt_gen, after + 1);
+    assert_null(strstr(model, "zorblequux"));
+    assert_null(strstr(model, "翠鹦"));
+    char *expected = model_learnt_one_by_one();
+    assert_string_equal(model, expected); /* the same model the two reviews alone built */
+    free(expected);
+    free(model);
+    assert_false(catalog_contains(&t, "zorblequux"));
+    test_archive_remove(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +721,8 @@ int main(void)
         cmocka_unit_test(test_a_correction_is_a_new_version_and_the_next_filing_follows_it),
         cmocka_unit_test(test_a_correction_to_personnel_raises_the_level_and_needs_a_fitting_type),
         cmocka_unit_test(test_archive_rules_are_kept_and_reach_the_filer),
+        cmocka_unit_test(test_a_correction_writes_its_version_only_with_its_decision_and_lesson),
+        cmocka_unit_test(test_destroying_a_reviewed_record_forgets_its_lesson_and_keeps_the_others),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
