@@ -30,10 +30,12 @@
  *
  * Threads and OpenMP: Debian's Tesseract is built with OpenMP and would start its own
  * threads inside every worker, oversubscribing the cores (a known cause of 10-50x
- * slowdowns). dg_ocr_open() limits OpenMP to one thread for the calling thread (through
- * omp_set_num_threads, looked up at run time), so open each engine in the worker thread
- * that uses it. Programs should also set OMP_THREAD_LIMIT=1 in the environment before
- * any thread starts, which covers threads OpenMP creates on its own.
+ * slowdowns; dangan ingest ran 4x slower on 2 cores). Tesseract asks for its threads
+ * explicitly, which omp_set_num_threads() does not override, and libgomp reads
+ * OMP_THREAD_LIMIT only when it is loaded, before main(). So dg_ocr_open() allows no active
+ * OpenMP parallel level for the calling thread (omp_set_max_active_levels(0), looked up at
+ * run time): open each engine in the worker thread that uses it. Setting OMP_THREAD_LIMIT=1
+ * in the environment before the program starts does the same for the whole process.
  *
  * Language data: tessdata_dir, else $TESSDATA_PREFIX, else DG_OCR_DEFAULT_TESSDATA. It
  * needs osd, chi_sim, chi_tra and eng for the automatic choice.
