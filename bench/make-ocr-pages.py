@@ -6,7 +6,7 @@ for measuring dangan's OCR language choice and accuracy (bench/ocr-choice, bench
 
 Writes OUTDIR/pNNN-SCRIPT.png (or .jpg) and OUTDIR/pNNN-SCRIPT.gt.txt for COUNT pages
 (default 96) and OUTDIR/pages.tsv: name, script, font, lines, point size, dpi, skew, blur,
-noise. SCRIPT is sim (simplified Chinese), tra (traditional), eng (English), msim / mtra
+noise, light. SCRIPT is sim (simplified Chinese), tra (traditional), eng (English), msim / mtra
 (Chinese with English words and numbers) or engzh (English with a Chinese heading).
 
 The texts are school and office records: the classifier's corpus (ingest/corpus/*.jsonl,
@@ -15,7 +15,8 @@ Taiwan-standard traditional with OpenCC (s2twp) and the traditional ones into si
 (t2s), joined until a page has 5 to 35 lines, long lines wrapped as a typed page wraps them.
 Fonts: Noto Serif/Sans CJK SC/TC/HK, AR PL UKai/UMing (fonts-arphic-ukai, -uming) when
 installed, DejaVu and Liberation for English. Each page gets its own size (9-14 pt), 300 or
-200 dpi, skew (-2..2 degrees), blur, Gaussian noise, sometimes speckles, grey ink or JPEG.
+200 dpi, skew (-2..2 degrees), blur, Gaussian noise, sometimes speckles, grey ink, uneven
+lighting (a page in seven) or JPEG.
 """
 import json
 import os
@@ -101,7 +102,7 @@ def add_english(rng, lines):
     return out
 
 
-def render(path, font, text, pt, dpi, skew, blur, noise, rng):
+def render(path, font, text, pt, dpi, skew, blur, noise, uneven, rng):
     cmd = ["convert", "-seed", str(rng.randrange(1, 1 << 30)), "-density", str(dpi),
            "-units", "PixelsPerInch", "-background", "white",
            "-fill", "gray%d" % rng.choice([0, 0, 0, 15, 30]),
@@ -115,6 +116,12 @@ def render(path, font, text, pt, dpi, skew, blur, noise, rng):
            "-blur", "0x%.2f" % blur, "-attenuate", "%.2f" % noise, "+noise", "Gaussian"]
     if rng.random() < 0.2:
         cmd += ["-attenuate", "0.15", "+noise", "Impulse"]
+    if uneven:  # lighting: darker towards one corner, as by the spine of a bound volume
+        bright, dark = rng.choice([("0,0", "%[w],%[h]"), ("%[w],0", "0,%[h]"),
+                                   ("%[w],%[h]", "0,0"), ("0,%[h]", "%[w],0")])
+        cmd += ["(", "+clone", "-sparse-color", "barycentric",
+                "%s white %s gray%d" % (bright, dark, rng.randint(45, 75)), ")",
+                "-compose", "multiply", "-composite"]
     cmd += ["+repage", "-colorspace", "Gray", "-depth", "8",
             "-define", "png:exclude-chunks=date,time"]
     if path.endswith(".jpg"):
@@ -155,16 +162,18 @@ def main():
         blur = rng.uniform(0.3, 1.0)
         noise = rng.uniform(0.1, 0.6)
         ext = "jpg" if rng.random() < 0.2 else "png"
+        uneven = rng.random() < 0.15
         name = "p%03d-%s.%s" % (i, kind, ext)
         text = "\n".join(lines)
-        render(os.path.join(out, name), font, text, pt, dpi, skew, blur, noise, rng)
+        render(os.path.join(out, name), font, text, pt, dpi, skew, blur, noise, uneven, rng)
         with open(os.path.join(out, name.rsplit(".", 1)[0] + ".gt.txt"), "w",
                   encoding="utf-8") as f:
             f.write(text + "\n")
         index.append("\t".join(str(v) for v in (name, kind, font, len(lines), pt, dpi,
-                                                "%.2f" % skew, "%.2f" % blur, "%.2f" % noise)))
+                                                "%.2f" % skew, "%.2f" % blur, "%.2f" % noise,
+                                                "uneven" if uneven else "even")))
     with open(os.path.join(out, "pages.tsv"), "w", encoding="utf-8") as f:
-        f.write("name\tscript\tfont\tlines\tpt\tdpi\tskew\tblur\tnoise\n")
+        f.write("name\tscript\tfont\tlines\tpt\tdpi\tskew\tblur\tnoise\tlight\n")
         f.write("\n".join(index) + "\n")
 
 

@@ -26,6 +26,12 @@
  * was upright costs its whole text, so only a clear verdict turns it. */
 #define MIN_ORIENTATION_CONF 1.0f
 
+/* The paper's level in a tile is its UNEVEN_RANK brightest grey (text covers far less
+ * than a quarter of a tile); levels differing by more than UNEVEN_BACKGROUND across the
+ * page make it uneven (see background_is_uneven()). */
+#define UNEVEN_RANK 0.75f
+#define UNEVEN_BACKGROUND 24
+
 /* Leptonica's skew confidence from which a page is deskewed (see deskew()). */
 #define MIN_SKEW_CONF 1.5f
 
@@ -396,10 +402,41 @@ static void deskew(PIX **gray, cleanup *c)
     c->skew = angle;
 }
 
-/* Background and contrast normalisation, deskew and (optionally) binarisation. */
+/*
+ * 1 when the paper's brightness varies across the page (a shadow by the spine, a yellowed
+ * corner, uneven lighting): the bright level (UNEVEN_RANK) of each of 4x4 tiles differs by
+ * more than UNEVEN_BACKGROUND grey levels. Only such a page needs background
+ * normalisation: there it is essential (on pages under a dark gradient CER fell from 48-84%
+ * to 1-12%), while on an even page it cost accuracy (68 generated pages: mean CER 10.7%
+ * normalised, 9.5% not) and 50-80 ms.
+ */
+static int background_is_uneven(PIX *gray)
+{
+    int w = (int)pixGetWidth(gray), h = (int)pixGetHeight(gray);
+    if (w < 16 || h < 16)
+        return 0;
+    float darkest = 255, brightest = 0;
+    for (int ty = 0; ty < 4; ty++)
+        for (int tx = 0; tx < 4; tx++) {
+            BOX *box = boxCreate(tx * w / 4, ty * h / 4, w / 4, h / 4);
+            PIX *tile = box ? pixClipRectangle(gray, box, NULL) : NULL;
+            l_float32 level = 0;
+            int ok = tile && pixGetRankValueMasked(tile, NULL, 0, 0, 4, UNEVEN_RANK, &level,
+                                                   NULL) == 0;
+            boxDestroy(&box);
+            pixDestroy(&tile);
+            if (!ok)
+                return 1; /* when in doubt, normalise */
+            darkest = fminf(darkest, level);
+            brightest = fmaxf(brightest, level);
+        }
+    return brightest - darkest > UNEVEN_BACKGROUND;
+}
+
+/* Background and contrast normalisation where needed, deskew and (optionally) binarisation. */
 static void normalise(PIX **gray, cleanup *c)
 {
-    if (pixGetDepth(*gray) == 8)
+    if (pixGetDepth(*gray) == 8 && background_is_uneven(*gray))
         replace_pix(gray, pixBackgroundNormSimple(*gray, NULL, NULL));
     deskew(gray, c);
 #if DG_OCR_BINARIZE
