@@ -57,8 +57,8 @@
 
 /*
  * Simplified against traditional (see compare_line): both models read lines until at least
- * MIN_COMPARED_LINES lines and ENOUGH_PAIRS script-specific characters are compared (or
- * MAX_SAMPLE_LINES lines are read). The score is the share of pairs chi_tra wins minus the
+ * MIN_COMPARED_LINES lines and ENOUGH_PAIRS script-specific characters are compared and
+ * the score is clear of the unsure band, or MAX_SAMPLE_LINES lines are read. The score is the share of pairs chi_tra wins minus the
  * share chi_sim wins, plus LINE_CONFIDENCE_WEIGHT times how much surer chi_tra is on whole
  * lines (mean confidence difference, in points); traditional when it passes
  * TRADITIONAL_SCORE. On 91 generated and fixture pages (bench/ocr-choice) the score of
@@ -70,6 +70,9 @@
  */
 #define MIN_COMPARED_LINES 2
 #define ENOUGH_PAIRS 16
+/* A score between these is too close to call: more lines are read, up to the sample's end. */
+#define UNSURE_LOW (-0.1)
+#define UNSURE_HIGH 0.3
 #define MIN_PAIRS 4
 #define LINE_CONFIDENCE_WEIGHT 0.05
 #define TRADITIONAL_SCORE 0.05
@@ -808,8 +811,11 @@ static dg_status sample_script(dg_ocr *ocr, page_sample *s, const char **lang, i
     TessBaseAPI *tra;
     dg_status status = engine_get(ocr, DG_OCR_LANG_TRADITIONAL, &tra, err);
     evidence ev = {0};
+    double score = 0;
     for (int i = 0; status == DG_OK && i < s->count; i++) {
-        if (ev.lines >= MIN_COMPARED_LINES && ev.pairs >= ENOUGH_PAIRS)
+        script_verdict(&ev, &score);
+        if (ev.lines >= MIN_COMPARED_LINES && ev.pairs >= ENOUGH_PAIRS &&
+            (score < UNSURE_LOW || score > UNSURE_HIGH))
             break;
         status = sample_read_first(ocr, s, i + 1, err);
         if (status != DG_OK)
@@ -821,7 +827,6 @@ static dg_status sample_script(dg_ocr *ocr, page_sample *s, const char **lang, i
     }
     if (status != DG_OK)
         return status;
-    double score;
     *lang = script_verdict(&ev, &score);
     *sure = ev.pairs >= MIN_PAIRS;
     snprintf(why, why_size,
