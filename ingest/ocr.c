@@ -368,7 +368,13 @@ static void replace_pix(PIX **pix, PIX *next)
  */
 static PIX *text_ink(PIX *gray)
 {
-    PIX *binary = pixConvertTo1(gray, 130);
+    /* Otsu's threshold for the whole page: the ink of a light or blurred print on an
+     * unnormalised page is often lighter than a fixed threshold. */
+    PIX *binary = NULL;
+    if (pixGetDepth(gray) != 8 ||
+        pixOtsuAdaptiveThreshold(gray, (l_int32)pixGetWidth(gray), (l_int32)pixGetHeight(gray),
+                                 0, 0, 0.1f, NULL, &binary) != 0)
+        binary = pixConvertTo1(gray, 130);
     if (!binary)
         return NULL;
     PIX *clean = pixSelectBySize(binary, 3, 3, 8, L_SELECT_IF_EITHER, L_SELECT_IF_GTE, NULL);
@@ -735,6 +741,13 @@ static const char *script_verdict(const evidence *ev, double *score)
     return *score > TRADITIONAL_SCORE ? DG_OCR_LANG_TRADITIONAL : DG_OCR_LANG_SIMPLIFIED;
 }
 
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
 /* ---- the sample ---- */
 
 /* The cleaned-up page, its sample lines and what chi_sim (or a forced model) read there. */
@@ -747,6 +760,7 @@ typedef struct page_sample {
     line_read first[MAX_SAMPLE_LINES];
     int first_read;
     line_read other; /* scratch for the second model */
+    double reading_seconds; /* spent in sample_read_first() */
 } page_sample;
 
 static void sample_reset(page_sample *s, PIX *page, int dpi)
@@ -766,6 +780,8 @@ static dg_status sample_read_first(dg_ocr *ocr, page_sample *s, int upto, dg_err
         upto = s->count;
     if (s->first_read >= upto)
         return DG_OK;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     TessBaseAPI *api;
     dg_status status = engine_get(ocr, s->probe_lang, &api, err);
     for (; status == DG_OK && s->first_read < upto; s->first_read++) {
@@ -773,6 +789,7 @@ static dg_status sample_read_first(dg_ocr *ocr, page_sample *s, int upto, dg_err
         read_line(api, s->page, s->dpi, box, &s->first[s->first_read]);
         boxDestroy(&box);
     }
+    s->reading_seconds += seconds_since(&start);
     return status;
 }
 
@@ -953,13 +970,6 @@ static dg_status recognise(dg_ocr *ocr, PIX *page, const cleanup *c, const char 
     return status;
 }
 
-static double seconds_since(const struct timespec *start)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-}
-
 /*
  * Clean-up and orientation: normalises a copy of base into *gray and finds the sample
  * lines. When the page does not read upright, asks OSD, and if it turns the page starts
@@ -1061,13 +1071,15 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
                                     &script_conf, err);
     r->rotation = c.quads * 90;
     r->skew = c.skew;
-    r->seconds_cleanup = seconds_since(&start);
+    /* The probe lines read for the orientation check are the choice's first sample. */
+    double prepared = seconds_since(&start), probe = s->reading_seconds;
+    r->seconds_cleanup = prepared - probe;
     const char *lang = forced;
     if (status == DG_OK && (!forced || !*forced))
         status = choose_language(ocr, s, record_script, script, script_conf, r, &lang, err);
     else if (status == DG_OK)
         snprintf(r->lang_reason, sizeof r->lang_reason, "forced");
-    r->seconds_choice = seconds_since(&start) - r->seconds_cleanup;
+    r->seconds_choice = seconds_since(&start) - prepared + probe;
     if (status == DG_OK)
         status = recognise(ocr, gray, &c, lang, name, r, err);
     r->seconds_recognition = seconds_since(&start) - r->seconds_cleanup - r->seconds_choice;

@@ -75,8 +75,8 @@ typedef struct dg_ocr_result {
     int lang_sure;        /* 1 when lang was measured on the page's text (or the record's
                            * script was given); 0 when forced or a guess (no text lines) */
     char lang_reason[128]; /* why lang, in words, e.g. "2 lines, 14 script pairs: ..." */
-    double seconds_cleanup;     /* clean-up, line finding and orientation */
-    double seconds_choice;      /* reading sample lines for the language choice */
+    double seconds_cleanup;     /* clean-up, line finding and orientation (OSD if asked) */
+    double seconds_choice;      /* reading sample lines (orientation probe and language) */
     double seconds_recognition; /* reading the page */
 } dg_ocr_result;
 
