@@ -17,8 +17,9 @@
  *      (two or more, until a dozen characters that differ between the scripts are seen),
  *      the two readings are aligned, and on each aligned pair of a simplified and a
  *      traditional character the model that was surer wins it; traditional needs clearly
- *      more wins (see compare_line in ocr.c). On 100 varied generated pages this picked the
- *      right script on every page, where a margin on mean confidences was wrong on several.
+ *      more wins (see compare_line in ocr.c). On 105 varied generated pages this picked the
+ *      page's script on all, where the earlier margin on mean confidences of three lines
+ *      was wrong on 7 (bench/ocr-choice).
  *      dg_ocr_page_in_record() skips the comparison for later pages of a record whose
  *      script is known. The whole page is then read ONCE with that single model: all
  *      three models at once (chi_sim+chi_tra+eng) is slower and less accurate, and chi_sim
