@@ -1,34 +1,34 @@
 /*
- * ingest.c — OCR throughput and accuracy on the generated fixtures (bench/ingest runs it).
+ * ingest.c — helpers for bench/ingest: OCR timings of dangan's reader and character error
+ * rates.
  *
- *   ingest-bench [--jobs N] [--lang LANG] FIXTURE_DIR NAME...
- *
- * Reads each NAME (a page image in FIXTURE_DIR with its truth in NAME's .gt.txt, see
- * bench/ingest) with dg_ocr_page(), LANG forced or chosen automatically, on N worker
- * threads with one engine each, and prints per-page time, model, CER, then pages/s.
+ *   ingest-bench ocr [--jobs N] PAGE...   reads each page image with dg_ocr_page()
+ *       (automatic choice) on N threads, one engine each, and prints one line
+ *       "pages P wall W decode D cleanup C choice H recognition R" (seconds, summed over
+ *       pages except wall): what of a page's time is Tesseract's reading and what is not.
+ *   ingest-bench cer TRUTH TEXT            prints the character error rate (percent) of the
+ *       file TEXT against the file TRUTH: Levenshtein distance over code points,
+ *       whitespace ignored, divided by the length of the truth.
  */
 #include <leptonica/allheaders.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../ingest/ocr.h"
-#include "../tests/unit/fixtures.h"
 
-typedef struct job {
-    const char *name, *truth;
-    double seconds, cer;
-    char lang[64];
-    int ok;
-} job;
+typedef struct timing {
+    double decode, cleanup, choice, recognition;
+} timing;
 
-static job *jobs;
-static int job_count;
-static atomic_int next_job;
-static const char *forced_lang;
+static char **page_paths;
+static int page_count;
+static atomic_int next_page;
+static timing *timings;
 
 static double now(void)
 {
@@ -37,7 +37,7 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void *worker(void *arg)
+static void *ocr_worker(void *arg)
 {
     (void)arg;
     dg_ocr *ocr = NULL;
@@ -46,76 +46,136 @@ static void *worker(void *arg)
         fprintf(stderr, "%s\n", err.msg);
         return NULL;
     }
-    for (int i; (i = atomic_fetch_add(&next_job, 1)) < job_count;) {
-        job *j = &jobs[i];
-        PIX *pix = pixRead(fixture(j->name));
-        char *truth = read_file(fixture(j->truth), NULL);
-        dg_ocr_result *r = NULL;
+    for (int i; (i = atomic_fetch_add(&next_page, 1)) < page_count;) {
         double start = now();
-        if (pix && truth && dg_ocr_page(ocr, pix, forced_lang, j->name, &r, &err) == DG_OK) {
-            j->seconds = now() - start;
-            j->cer = cer(truth, r->text);
-            snprintf(j->lang, sizeof j->lang, "%s", r->lang);
-            j->ok = 1;
+        PIX *pix = pixRead(page_paths[i]);
+        timings[i].decode = now() - start;
+        dg_ocr_result *r = NULL;
+        if (pix && dg_ocr_page(ocr, pix, NULL, page_paths[i], &r, &err) == DG_OK) {
+            timings[i].cleanup = r->seconds_cleanup;
+            timings[i].choice = r->seconds_choice;
+            timings[i].recognition = r->seconds_recognition;
         } else {
-            fprintf(stderr, "%s: failed: %s\n", j->name, err.msg);
+            fprintf(stderr, "%s: failed: %s\n", page_paths[i], pix ? err.msg : "unreadable");
         }
         dg_ocr_result_free(r);
-        free(truth);
         pixDestroy(&pix);
     }
     dg_ocr_close(ocr);
     return NULL;
 }
 
-int main(int argc, char **argv)
+static int time_ocr(int argc, char **argv)
 {
-    int jobs_n = 1, a = 1;
-    for (; a < argc && strncmp(argv[a], "--", 2) == 0; a += 2) {
-        if (a + 1 >= argc)
-            return 2;
-        if (strcmp(argv[a], "--jobs") == 0)
-            jobs_n = atoi(argv[a + 1]);
-        else if (strcmp(argv[a], "--lang") == 0)
-            forced_lang = argv[a + 1];
+    int jobs = 1, a = 0;
+    if (argc > 1 && strcmp(argv[0], "--jobs") == 0) {
+        jobs = atoi(argv[1]);
+        a = 2;
     }
-    if (a + 1 >= argc || jobs_n < 1) {
-        fprintf(stderr, "usage: ingest-bench [--jobs N] [--lang LANG] DIR NAME:TRUTH...\n");
+    if (jobs < 1 || jobs > 16 || a >= argc)
         return 2;
-    }
-    snprintf(fixture_root, sizeof fixture_root, "%s", argv[a++]);
-    job_count = argc - a;
-    jobs = calloc((size_t)job_count, sizeof *jobs);
-    for (int i = 0; i < job_count; i++) {
-        char *spec = argv[a + i], *colon = strchr(spec, ':');
-        if (!colon)
-            return 2;
-        *colon = '\0';
-        jobs[i].name = spec;
-        jobs[i].truth = colon + 1;
-    }
-    pthread_t threads[64];
-    if (jobs_n > 64)
-        jobs_n = 64;
+    page_paths = argv + a;
+    page_count = argc - a;
+    timings = calloc((size_t)page_count, sizeof *timings);
+    if (!timings)
+        return 1;
+    pthread_t threads[16];
     double start = now();
-    for (int t = 0; t < jobs_n; t++)
-        pthread_create(&threads[t], NULL, worker, NULL);
-    for (int t = 0; t < jobs_n; t++)
+    for (int t = 0; t < jobs; t++)
+        pthread_create(&threads[t], NULL, ocr_worker, NULL);
+    for (int t = 0; t < jobs; t++)
         pthread_join(threads[t], NULL);
     double wall = now() - start;
-    double cer_sum = 0;
-    int ok = 0;
-    for (int i = 0; i < job_count; i++) {
-        if (!jobs[i].ok)
-            continue;
-        ok++;
-        cer_sum += jobs[i].cer;
-        printf("%-16s %-20s %6.2fs  CER %5.1f%%\n", jobs[i].name, jobs[i].lang, jobs[i].seconds,
-               100 * jobs[i].cer);
+    timing sum = {0};
+    for (int i = 0; i < page_count; i++) {
+        sum.decode += timings[i].decode;
+        sum.cleanup += timings[i].cleanup;
+        sum.choice += timings[i].choice;
+        sum.recognition += timings[i].recognition;
     }
-    printf("lang %s, jobs %d: %d pages in %.2fs = %.2f pages/s, mean CER %.1f%%\n",
-           forced_lang ? forced_lang : "auto", jobs_n, ok, wall, ok / wall,
-           ok ? 100 * cer_sum / ok : 0.0);
-    free(jobs);
-    return ok == job_count ? 0 : 1;
+    printf("pages %d wall %.3f decode %.3f cleanup %.3f choice %.3f recognition %.3f\n",
+           page_count, wall, sum.decode, sum.cleanup, sum.choice, sum.recognition);
+    free(timings);
+    return 0;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    int ch;
+    while (mem && (ch = fgetc(f)) != EOF)
+        fputc(ch, mem);
+    fclose(f);
+    if (!mem || fclose(mem) != 0)
+        return NULL;
+    return buf;
+}
+
+/* Code points of s without whitespace, in a new array; *n gets the count. */
+static uint32_t *code_points(const char *s, size_t *n)
+{
+    uint32_t *out = malloc((strlen(s) + 1) * sizeof *out);
+    const unsigned char *p = (const unsigned char *)s;
+    *n = 0;
+    while (out && *p) {
+        size_t len = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+        uint32_t cp = len == 1 ? *p : *p & (0x3F >> (len - 1));
+        for (size_t i = 1; i < len && p[i]; i++)
+            cp = (cp << 6) | (p[i] & 0x3F);
+        for (size_t i = 0; i < len && *p; i++)
+            p++;
+        if (cp != ' ' && cp != '\n' && cp != '\t' && cp != '\r' && cp != 0x3000 && cp != '\f')
+            out[(*n)++] = cp;
+    }
+    return out;
+}
+
+static int print_cer(const char *truth_path, const char *text_path)
+{
+    char *truth = read_text(truth_path), *text = read_text(text_path);
+    size_t n = 0, m = 0;
+    uint32_t *a = truth ? code_points(truth, &n) : NULL;
+    uint32_t *b = text ? code_points(text, &m) : NULL;
+    size_t *row = malloc((m + 1) * sizeof *row);
+    int status = 1;
+    if (a && b && row) {
+        for (size_t j = 0; j <= m; j++)
+            row[j] = j;
+        for (size_t i = 1; i <= n; i++) {
+            size_t diagonal = row[0];
+            row[0] = i;
+            for (size_t j = 1; j <= m; j++) {
+                size_t above = row[j], best = diagonal + (a[i - 1] != b[j - 1]);
+                if (above + 1 < best)
+                    best = above + 1;
+                if (row[j - 1] + 1 < best)
+                    best = row[j - 1] + 1;
+                row[j] = best;
+                diagonal = above;
+            }
+        }
+        printf("%.2f\n", n ? 100.0 * (double)row[m] / (double)n : (m ? 100.0 : 0.0));
+        status = 0;
+    }
+    free(truth);
+    free(text);
+    free(a);
+    free(b);
+    free(row);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 3 && strcmp(argv[1], "ocr") == 0)
+        return time_ocr(argc - 2, argv + 2);
+    if (argc == 4 && strcmp(argv[1], "cer") == 0)
+        return print_cer(argv[2], argv[3]);
+    fprintf(stderr, "usage: ingest-bench ocr [--jobs N] PAGE... | cer TRUTH TEXT\n");
+    return 2;
 }

@@ -269,8 +269,13 @@ static void page_results_free(page_result *pages, size_t n)
     free(pages);
 }
 
+/*
+ * OCRs one page. record_script carries the Chinese script measured on an earlier page of
+ * the same record (empty before that): a record is written in one script, so later pages
+ * skip the measurement (see dg_ocr_page_in_record).
+ */
 static dg_status ocr_page(runner *r, worker_tools *t, dg_page *page, const char *name,
-                          page_result *out, dg_error *err)
+                          char record_script[64], page_result *out, dg_error *err)
 {
     if (!t->ocr) {
         dg_status st = dg_ocr_open(&t->ocr, r->opts->tessdata, err);
@@ -280,9 +285,15 @@ static dg_status ocr_page(runner *r, worker_tools *t, dg_page *page, const char 
     dg_ocr_result *ocr = NULL;
     char where[512];
     snprintf(where, sizeof where, "%s: page %d", name, page->number);
-    dg_status st = dg_ocr_page(t->ocr, page->pix, r->opts->lang, where, &ocr, err);
+    dg_status st = r->opts->lang && *r->opts->lang
+                       ? dg_ocr_page(t->ocr, page->pix, r->opts->lang, where, &ocr, err)
+                       : dg_ocr_page_in_record(t->ocr, page->pix,
+                                               record_script[0] ? record_script : NULL, where,
+                                               &ocr, err);
     if (st != DG_OK)
         return st;
+    if (!record_script[0] && ocr->lang_sure && strcmp(ocr->lang, DG_OCR_LANG_ENGLISH) != 0)
+        snprintf(record_script, 64, "%s", ocr->lang);
     out->text = ocr->text;
     ocr->text = NULL;
     out->confidence = ocr->confidence;
@@ -295,8 +306,8 @@ static dg_status ocr_page(runner *r, worker_tools *t, dg_page *page, const char 
 
 /* Turns one page into a result: its stored image, and its text (given or OCR'd). */
 static dg_status take_page(runner *r, worker_tools *t, dg_page *page, const char *name,
-                           const unsigned char *file_data, size_t file_len, page_result *out,
-                           dg_error *err)
+                           const unsigned char *file_data, size_t file_len,
+                           char record_script[64], page_result *out, dg_error *err)
 {
     memset(out, 0, sizeof *out);
     out->confidence = -1;
@@ -318,13 +329,13 @@ static dg_status take_page(runner *r, worker_tools *t, dg_page *page, const char
     }
     if (!page->pix)
         return DG_OK;
-    dg_status st = ocr_page(r, t, page, name, out, err);
+    dg_status st = ocr_page(r, t, page, name, record_script, out, err);
     __atomic_add_fetch(&r->pages_done, 1, __ATOMIC_RELAXED);
     return st;
 }
 
 static dg_status read_file_pages(runner *r, worker_tools *t, size_t file_index, work_item *it,
-                                 dg_error *err)
+                                 char record_script[64], dg_error *err)
 {
     const dg_ingest_file *f = &r->files[file_index];
     unsigned char *data;
@@ -345,7 +356,8 @@ static dg_status read_file_pages(runner *r, worker_tools *t, size_t file_index, 
         dg_page *page = NULL;
         st = dg_document_read_page(doc, p, &page, err);
         if (st == DG_OK)
-            st = take_page(r, t, page, f->name, data, len, &it->pages[it->n_pages++], err);
+            st = take_page(r, t, page, f->name, data, len, record_script,
+                           &it->pages[it->n_pages++], err);
         dg_page_free(page);
     }
     dg_document_close(doc);
@@ -359,8 +371,9 @@ static void process_item(runner *r, worker_tools *t, work_item *it)
     clock_gettime(CLOCK_MONOTONIC, &start);
     dg_error err;
     dg_status st = DG_OK;
+    char record_script[64] = "";
     for (size_t f = 0; f < it->n_files && st == DG_OK; f++) {
-        st = read_file_pages(r, t, it->file_index[f], it, &err);
+        st = read_file_pages(r, t, it->file_index[f], it, record_script, &err);
         if (st != DG_OK)
             it->bad_file = f;
     }

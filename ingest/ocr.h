@@ -6,16 +6,24 @@
  * share. dg_ocr_page():
  *
  *   1. cleans up a COPY of the page for OCR only (the stored page image is never touched):
- *      grey, orientation (0/90/180/270, from Tesseract's OSD), background and contrast
- *      normalisation, deskew, and binarisation where it helps (see DG_OCR_BINARIZE);
- *   2. chooses the language model, unless the caller forces one: OSD's script says Latin
- *      for a clearly English page. Otherwise the three widest text lines are read with
- *      chi_sim; if they come out as letters rather than Han characters the page is English.
- *      Else the same lines are read with chi_tra, and the model more confident on the
- *      characters that differ between the scripts (those OpenCC's t2s or s2t changes) wins.
- *      The whole page is then read ONCE with that single model: all three models at once
- *      (chi_sim+chi_tra+eng) is slower and less accurate, and chi_sim alone beat
- *      chi_sim+eng even on a page of Chinese mixed with English words;
+ *      grey, background and contrast normalisation, deskew, and binarisation where it helps
+ *      (see DG_OCR_BINARIZE). It then finds the page's widest text lines (a row projection,
+ *      milliseconds) and reads one or two of them: a page that reads upright is taken as
+ *      it is; only one that does not (or has no lines) goes to Tesseract's orientation
+ *      detection (OSD), which costs about as much as reading the page, and is turned by
+ *      0/90/180/270 degrees as OSD says;
+ *   2. chooses the language model, unless the caller forces one. The lines chi_sim read
+ *      are letters rather than Han characters: English. Else chi_tra reads the same lines
+ *      (two or more, until a dozen characters that differ between the scripts are seen),
+ *      the two readings are aligned, and on each aligned pair of a simplified and a
+ *      traditional character the model that was surer wins it; traditional needs clearly
+ *      more wins (see compare_line in ocr.c). On 105 varied generated pages this picked the
+ *      page's script on all, where the earlier margin on mean confidences of three lines
+ *      was wrong on 7 (bench/ocr-choice).
+ *      dg_ocr_page_in_record() skips the comparison for later pages of a record whose
+ *      script is known. The whole page is then read ONCE with that single model: all
+ *      three models at once (chi_sim+chi_tra+eng) is slower and less accurate, and chi_sim
+ *      alone beat chi_sim+eng even on a page of Chinese mixed with English words;
  *   3. returns the text with the spaces Tesseract puts between CJK characters removed
  *      (spaces between words of English, and between a Chinese and an English word, are
  *      kept), the mean confidence, the model used, the orientation and skew corrected, and
@@ -23,10 +31,12 @@
  *
  * Threads and OpenMP: Debian's Tesseract is built with OpenMP and would start its own
  * threads inside every worker, oversubscribing the cores (a known cause of 10-50x
- * slowdowns). dg_ocr_open() limits OpenMP to one thread for the calling thread (through
- * omp_set_num_threads, looked up at run time), so open each engine in the worker thread
- * that uses it. Programs should also set OMP_THREAD_LIMIT=1 in the environment before
- * any thread starts, which covers threads OpenMP creates on its own.
+ * slowdowns; dangan ingest ran 4x slower on 2 cores). Tesseract asks for its threads
+ * explicitly, which omp_set_num_threads() does not override, and libgomp reads
+ * OMP_THREAD_LIMIT only when it is loaded, before main(). So dg_ocr_open() allows no active
+ * OpenMP parallel level for the calling thread (omp_set_max_active_levels(0), looked up at
+ * run time): open each engine in the worker thread that uses it. Setting OMP_THREAD_LIMIT=1
+ * in the environment before the program starts does the same for the whole process.
  *
  * Language data: tessdata_dir, else $TESSDATA_PREFIX, else DG_OCR_DEFAULT_TESSDATA. It
  * needs osd, chi_sim, chi_tra and eng for the automatic choice.
@@ -63,6 +73,12 @@ typedef struct dg_ocr_result {
     float skew;           /* degrees of skew corrected after the turn */
     dg_ocr_word *words;
     size_t word_count;
+    int lang_sure;        /* 1 when lang was measured on the page's text (or the record's
+                           * script was given); 0 when forced or a guess (no text lines) */
+    char lang_reason[128]; /* why lang, in words, e.g. "2 lines, 14 script pairs: ..." */
+    double seconds_cleanup;     /* clean-up, line finding and orientation (OSD if asked) */
+    double seconds_choice;      /* reading sample lines (orientation probe and language) */
+    double seconds_recognition; /* reading the page */
 } dg_ocr_result;
 
 typedef struct dg_ocr dg_ocr;
@@ -86,6 +102,17 @@ void dg_ocr_close(dg_ocr *ocr);
  */
 dg_status dg_ocr_page(dg_ocr *ocr, struct Pix *pix, const char *lang, const char *name,
                       dg_ocr_result **out, dg_error *err);
+
+/*
+ * Like dg_ocr_page() with an automatic choice, for a later page of a record whose earlier
+ * page was read with record_script (chi_sim or chi_tra, with lang_sure set): a record is
+ * written in one script, so simplified against traditional is not measured again, which
+ * saves reading the sample lines twice. English against Chinese is still decided from the
+ * page's own lines (an English letter may come with a Chinese attachment). record_script
+ * NULL, or any other value, is the full automatic choice.
+ */
+dg_status dg_ocr_page_in_record(dg_ocr *ocr, struct Pix *pix, const char *record_script,
+                                const char *name, dg_ocr_result **out, dg_error *err);
 
 void dg_ocr_result_free(dg_ocr_result *result);
 

@@ -18,6 +18,8 @@ PACKAGES=(
   libcmocka-dev
   libjansson-dev
   fonts-noto-cjk fonts-dejavu-core
+  # more typefaces for the OCR benchmark pages (bench/make-ocr-pages.py); not needed to run
+  fonts-arphic-ukai fonts-arphic-uming fonts-liberation
   imagemagick
   python3 perl util-linux bsdutils
 )
