@@ -11,10 +11,11 @@ rm -rf "$out"
 mkdir -p "$out/scans"
 cd "$out"
 
-# page FONT TEXT FILE ANGLE: one scanned-looking page, 8-bit grey.
+# page FONT TEXT FILE ANGLE: one scanned-looking page, 8-bit grey, with the line spacing of
+# a typed office document (about 1.5 lines).
 page() {
     convert -seed 5 -density 300 -units PixelsPerInch -background white -fill black \
-        -font "$1" -pointsize 12 label:"$2" -bordercolor white -border 70 \
+        -font "$1" -pointsize 12 -interline-spacing 20 label:"$2" -bordercolor white -border 70 \
         -background white -rotate "$4" -blur 0x0.6 -attenuate 0.35 +noise Gaussian \
         +repage -colorspace Gray -depth 8 -define png:exclude-chunks=date,time "$3"
 }
