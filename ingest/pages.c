@@ -153,8 +153,25 @@ static dg_status open_tiff(dg_document *doc, dg_error *err)
     return DG_OK;
 }
 
+/*
+ * Whether a PNG ends with its IEND chunk (searched in the last 64 bytes: some writers add
+ * a few bytes after it). A PNG cut short in transfer has none; catching it here reports it
+ * in dangan's words instead of libpng printing its own error on stderr.
+ */
+static int png_has_end(const unsigned char *data, size_t len)
+{
+    size_t from = len > 64 ? len - 64 : 0;
+    for (size_t i = from; i + 4 <= len; i++)
+        if (!memcmp(data + i, "IEND", 4))
+            return 1;
+    return 0;
+}
+
 static dg_status open_image(dg_document *doc, dg_error *err)
 {
+    if (doc->type == DG_FILE_PNG && !png_has_end(doc->data, doc->len))
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: truncated PNG image (no end chunk)",
+                            doc->name);
     l_int32 format, w, h, bps, spp, iscmap;
     if (pixReadHeaderMem(doc->data, doc->len, &format, &w, &h, &bps, &spp, &iscmap) != 0)
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: corrupt %s image (unreadable header)",

@@ -201,7 +201,7 @@ static void test_every_bad_input_is_refused_with_one_clear_line(void **state)
     (void)state;
     assert_refused("empty.png", NULL, "empty file");
     assert_refused("random.bin", NULL, "unknown file type (application/octet-stream)");
-    assert_refused("truncated.png", NULL, "corrupt or truncated png image");
+    assert_refused("truncated.png", NULL, "truncated PNG image");
     assert_refused("broken.pdf", NULL, "broken PDF");
     assert_refused("encrypted.pdf", NULL, "encrypted PDF");
     assert_refused("latin1.txt", NULL, "not valid UTF-8");
