@@ -45,6 +45,15 @@
 #define INK_ROW_SHARE 0.03
 #define MIN_LINE_HEIGHT 8
 
+/* Lost lines (recover_lost_lines): an ink band no recognised line covers is read on its own
+ * when its ink is at least MIN_LOST_LINE_POINTS high (small print) with ink
+ * darker than LOST_LINE_INK_THRESHOLD, and kept when it reads with at least
+ * MIN_LOST_LINE_CONF. A page has at most MAX_PAGE_LINES lines. */
+#define MIN_LOST_LINE_POINTS 5
+#define LOST_LINE_INK_THRESHOLD 128
+#define MIN_LOST_LINE_CONF 50
+#define MAX_PAGE_LINES 1000
+
 /* The sample: at most this many of the widest lines, and characters per line. */
 #define MAX_SAMPLE_LINES 6
 #define MAX_LINE_SYMBOLS 160
@@ -609,19 +618,28 @@ static void add_symbol(line_read *line, const char *text, float confidence)
     s->confidence = confidence;
 }
 
+/* The text line at box of page with a margin around it (the box hugs the ink; recognition
+ * needs some white around the line), or NULL. *left and *top get the crop's origin. */
+static PIX *line_crop(PIX *page, BOX *box, int *left, int *top)
+{
+    l_int32 x, y, w, h;
+    if (boxGetGeometry(box, &x, &y, &w, &h) != 0)
+        return NULL;
+    int pad = h / 3;
+    *left = x - pad > 0 ? x - pad : 0;
+    *top = y - pad > 0 ? y - pad : 0;
+    BOX *padded = boxCreate(*left, *top, w + 2 * pad, h + 2 * pad);
+    PIX *crop = padded ? pixClipRectangle(page, padded, NULL) : NULL;
+    boxDestroy(&padded);
+    return crop;
+}
+
 /* Reads the text line at box of page with api (a single-line read of a cropped image). */
 static void read_line(TessBaseAPI *api, PIX *page, int dpi, BOX *box, line_read *out)
 {
     memset(out, 0, sizeof *out);
-    l_int32 x, y, w, h;
-    if (boxGetGeometry(box, &x, &y, &w, &h) != 0)
-        return;
-    /* The box hugs the ink; recognition needs a margin around the line. */
-    int pad = h / 3;
-    BOX *padded = boxCreate(x - pad > 0 ? x - pad : 0, y - pad > 0 ? y - pad : 0,
-                            w + 2 * pad, h + 2 * pad);
-    PIX *crop = padded ? pixClipRectangle(page, padded, NULL) : NULL;
-    boxDestroy(&padded);
+    int left, top;
+    PIX *crop = line_crop(page, box, &left, &top);
     if (!crop)
         return;
     TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE);
@@ -899,8 +917,9 @@ static void map_box(const cleanup *c, dg_ocr_word *w, int x0, int y0, int x1, in
     w->h = (int)lround(maxy - miny);
 }
 
-static dg_status collect_words(TessBaseAPI *api, const cleanup *c, dg_ocr_result *r,
-                               dg_error *err)
+/* Adds the words api recognised to r; (dx, dy) is where api's image lies on the page. */
+static dg_status collect_words(TessBaseAPI *api, const cleanup *c, int dx, int dy,
+                               dg_ocr_result *r, dg_error *err)
 {
     TessResultIterator *it = TessBaseAPIGetIterator(api);
     if (!it)
@@ -932,12 +951,213 @@ static dg_status collect_words(TessBaseAPI *api, const cleanup *c, dg_ocr_result
                 break;
             }
             w->confidence = (int)lroundf(TessResultIteratorConfidence(it, RIL_WORD));
-            map_box(c, w, x0, y0, x1, y1);
+            map_box(c, w, x0 + dx, y0 + dy, x1 + dx, y1 + dy);
             r->word_count++;
         }
         TessDeleteText(word);
     } while (TessResultIteratorNext(it, RIL_WORD));
     TessResultIteratorDelete(it);
+    return status;
+}
+
+/* ---- lines the page layout lost ---- */
+
+/* The text lines api recognised on the page, top to bottom as the text has them (a line
+ * without text is left out, as the text leaves it out), or NULL when there are none. */
+static BOXA *recognised_lines(TessBaseAPI *api)
+{
+    TessResultIterator *it = TessBaseAPIGetIterator(api);
+    BOXA *lines = it ? boxaCreate(16) : NULL;
+    if (!lines) {
+        if (it)
+            TessResultIteratorDelete(it);
+        return NULL;
+    }
+    const TessPageIterator *pit = TessResultIteratorGetPageIteratorConst(it);
+    do {
+        char *text = TessResultIteratorGetUTF8Text(it, RIL_TEXTLINE);
+        int x0, y0, x1, y1;
+        if (text && text[strspn(text, " \n")] &&
+            TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &x0, &y0, &x1, &y1))
+            boxaAddBox(lines, boxCreate(x0, y0, x1 - x0, y1 - y0), L_INSERT);
+        if (text)
+            TessDeleteText(text);
+    } while (TessResultIteratorNext(it, RIL_TEXTLINE));
+    TessResultIteratorDelete(it);
+    return lines;
+}
+
+/* 1 when one of lines covers most of band's height and some of its width. */
+static int band_is_covered(BOXA *lines, BOX *band)
+{
+    l_int32 bx, by, bw, bh;
+    boxGetGeometry(band, &bx, &by, &bw, &bh);
+    int n = lines ? boxaGetCount(lines) : 0;
+    for (int i = 0; i < n; i++) {
+        l_int32 x, y, w, h;
+        if (boxaGetBoxGeometry(lines, i, &x, &y, &w, &h) != 0)
+            continue;
+        int over_y = (y + h < by + bh ? y + h : by + bh) - (y > by ? y : by);
+        int over_x = (x + w < bx + bw ? x + w : bx + bw) - (x > bx ? x : bx);
+        if (2 * over_y >= bh && over_x > 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when band of page (at dpi) is as high as small print and holds ink enough for a few
+ * characters, not a smudge or a rule. */
+static int band_has_text_ink(PIX *page, int dpi, BOX *band)
+{
+    l_int32 bx, by, bw, bh;
+    boxGetGeometry(band, &bx, &by, &bw, &bh);
+    if (bh * 72 < MIN_LOST_LINE_POINTS * dpi)
+        return 0;
+    PIX *crop = pixClipRectangle(page, band, NULL);
+    PIX *ink = crop ? pixConvertTo1(crop, LOST_LINE_INK_THRESHOLD) : NULL;
+    l_int32 count = 0;
+    if (ink)
+        pixCountPixels(ink, &count, NULL);
+    pixDestroy(&ink);
+    pixDestroy(&crop);
+    return count >= bh * bh; /* two or three characters' worth */
+}
+
+/* Inserts line (with its '\n') into *text before its nonblank line number `before`. */
+static dg_status insert_line(char **text, int before, const char *line, dg_error *err)
+{
+    size_t at = 0, len = strlen(*text);
+    for (int seen = 0; at < len;) {
+        size_t end = strcspn(*text + at, "\n");
+        int blank = (*text)[at + strspn(*text + at, " ")] == '\n' || end == 0;
+        if (!blank && seen++ == before)
+            break;
+        at += end + ((*text)[at + end] == '\n');
+    }
+    size_t add = strlen(line);
+    int need_break = at == len && at > 0 && (*text)[at - 1] != '\n';
+    char *joined = malloc(len + add + 3);
+    if (!joined)
+        return dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory");
+    memcpy(joined, *text, at);
+    size_t n = at;
+    if (need_break)
+        joined[n++] = '\n';
+    memcpy(joined + n, line, add);
+    n += add;
+    joined[n++] = '\n';
+    memcpy(joined + n, *text + at, len - at + 1);
+    free(*text);
+    *text = joined;
+    return DG_OK;
+}
+
+/*
+ * Recognises crop (at dpi) with api in page segmentation mode psm. Returns its text without
+ * spaces between CJK characters and cut at the first line break, or NULL when the read is
+ * empty or less sure than MIN_LOST_LINE_CONF; *failed is set when memory ran out. The result
+ * stays in api for collect_words until TessBaseAPIClear.
+ */
+static char *read_crop(TessBaseAPI *api, PIX *crop, int dpi, TessPageSegMode psm, int *failed)
+{
+    TessBaseAPIClear(api);
+    TessBaseAPISetPageSegMode(api, psm);
+    TessBaseAPISetImage2(api, crop);
+    TessBaseAPISetSourceResolution(api, dpi);
+    if (TessBaseAPIRecognize(api, NULL) != 0 || TessBaseAPIMeanTextConf(api) < MIN_LOST_LINE_CONF)
+        return NULL;
+    char *raw = TessBaseAPIGetUTF8Text(api);
+    char *text = raw ? dg_ocr_remove_cjk_spaces(raw) : NULL;
+    if (raw)
+        TessDeleteText(raw);
+    if (raw && !text)
+        *failed = 1;
+    if (text) {
+        text[strcspn(text, "\n")] = '\0';
+        if (text[strspn(text, " ")] == '\0') {
+            free(text);
+            text = NULL;
+        }
+    }
+    return text;
+}
+
+/*
+ * Reads band of page as one line with api and adds its words to r. *line gets its text
+ * (NULL when nothing usable was read: then no words are added). Tesseract's single-line
+ * mode still runs its own line finding, which can reject the very line the page layout
+ * lost (the tight title read as nothing); its raw-line mode takes the crop as the line.
+ */
+static dg_status read_lost_line(TessBaseAPI *api, PIX *page, const cleanup *c, BOX *band,
+                                dg_ocr_result *r, char **line, dg_error *err)
+{
+    *line = NULL;
+    int left, top;
+    PIX *crop = line_crop(page, band, &left, &top);
+    if (!crop)
+        return DG_OK;
+    int failed = 0;
+    char *text = read_crop(api, crop, c->dpi, PSM_SINGLE_LINE, &failed);
+    if (!text && !failed)
+        text = read_crop(api, crop, c->dpi, PSM_RAW_LINE, &failed);
+    dg_status status = failed ? dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory") : DG_OK;
+    if (text)
+        status = collect_words(api, c, left, top, r, err);
+    TessBaseAPIClear(api);
+    TessBaseAPISetPageSegMode(api, PSM_AUTO);
+    pixDestroy(&crop);
+    if (status != DG_OK) {
+        free(text);
+        text = NULL;
+    }
+    *line = text;
+    return status;
+}
+
+/* How many of the recognised lines (plus those put back so far) lie above band. */
+static int lines_above(BOXA *lines, BOX *band)
+{
+    l_int32 bx, by, bw, bh;
+    boxGetGeometry(band, &bx, &by, &bw, &bh);
+    int above = 0, n = lines ? boxaGetCount(lines) : 0;
+    for (int i = 0; i < n; i++) {
+        l_int32 x, y, w, h;
+        if (boxaGetBoxGeometry(lines, i, &x, &y, &w, &h) == 0 && 2 * y + h < 2 * by + bh)
+            above++;
+    }
+    return above;
+}
+
+/*
+ * Tesseract's layout analysis now and then drops a whole text line, often a title on a
+ * page with tight line spacing (seen with a title over five body lines, deskewed by half a
+ * degree). The row projection of find_text_lines still sees the line's ink band: each band
+ * no recognised line covers, with ink enough to be text, is read on its own as a single
+ * line, and its text goes into r->text where its height puts it, its words into r->words.
+ * On a page where nothing is missing this costs one projection, a few milliseconds.
+ */
+static dg_status recover_lost_lines(TessBaseAPI *api, PIX *page, const cleanup *c,
+                                    BOXA *recognised, dg_ocr_result *r, dg_error *err)
+{
+    BOXA *found = find_text_lines(page, MAX_PAGE_LINES);
+    BOXA *bands = found ? boxaSort(found, L_SORT_BY_Y, L_SORT_INCREASING, NULL) : NULL;
+    boxaDestroy(&found);
+    dg_status status = DG_OK;
+    int n = bands ? boxaGetCount(bands) : 0;
+    for (int i = 0; i < n && status == DG_OK; i++) {
+        BOX *band = boxaGetBox(bands, i, L_CLONE);
+        if (band && !band_is_covered(recognised, band) && band_has_text_ink(page, c->dpi, band)) {
+            char *line = NULL;
+            status = read_lost_line(api, page, c, band, r, &line, err);
+            if (status == DG_OK && line)
+                status = insert_line(&r->text, lines_above(recognised, band), line, err);
+            if (status == DG_OK && line && recognised)
+                boxaAddBox(recognised, band, L_COPY);
+            free(line);
+        }
+        boxDestroy(&band);
+    }
+    boxaDestroy(&bands);
     return status;
 }
 
@@ -965,8 +1185,12 @@ static dg_status recognise(dg_ocr *ocr, PIX *page, const cleanup *c, const char 
     int conf = TessBaseAPIMeanTextConf(api);
     r->confidence = conf < 0 ? 0 : conf > 100 ? 100 : conf;
     if (status == DG_OK)
-        status = collect_words(api, c, r, err);
+        status = collect_words(api, c, 0, 0, r, err);
+    BOXA *recognised = status == DG_OK ? recognised_lines(api) : NULL;
     TessBaseAPIClear(api);
+    if (status == DG_OK)
+        status = recover_lost_lines(api, page, c, recognised, r, err);
+    boxaDestroy(&recognised);
     return status;
 }
 

@@ -111,6 +111,24 @@ static void test_simplified_serif_notice_is_read_with_chi_sim(void **state)
     dg_ocr_result_free(r);
 }
 
+static void test_title_lost_by_the_layout_is_put_back_first(void **state)
+{
+    (void)state;
+    /* Tesseract's page layout drops this tightly spaced page's title; the row projection
+     * still sees it and it is read on its own. */
+    dg_ocr_result *r = read_fixture("tight.png", "tight.gt.txt", NULL, 0.08);
+    assert_string_equal(r->lang, "chi_sim");
+    const char *title = strstr(r->text, "旅费报销");
+    assert_non_null(title);
+    assert_true(title < strstr(r->text, "王老师"));
+    int title_words = 0;
+    for (size_t i = 0; i < r->word_count; i++)
+        title_words += strstr(r->words[i].text, "报销凭") != NULL ||
+                       strstr(r->words[i].text, "旅") != NULL;
+    assert_true(title_words > 0);
+    dg_ocr_result_free(r);
+}
+
 /* Reads fixture name as a later page of a record whose script is record_script. */
 static dg_ocr_result *read_in_record(const char *name, const char *record_script)
 {
@@ -370,6 +388,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_traditional_sans_page_is_read_with_chi_tra),
         cmocka_unit_test(test_coarse_noisy_pages_still_get_the_right_model),
         cmocka_unit_test(test_simplified_serif_notice_is_read_with_chi_sim),
+        cmocka_unit_test(test_title_lost_by_the_layout_is_put_back_first),
         cmocka_unit_test(test_later_page_of_a_record_keeps_the_record_script),
         cmocka_unit_test(test_english_page_in_a_chinese_record_is_read_with_eng),
         cmocka_unit_test(test_choice_and_reading_times_are_reported),
