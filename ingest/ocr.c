@@ -1029,7 +1029,8 @@ static dg_status insert_line(char **text, int before, const char *line, dg_error
     size_t at = 0, len = strlen(*text);
     for (int seen = 0; at < len;) {
         size_t end = strcspn(*text + at, "\n");
-        int blank = (*text)[at + strspn(*text + at, " ")] == '\n' || end == 0;
+        char first = (*text)[at + strspn(*text + at, " ")];
+        int blank = first == '\n' || first == '\0';
         if (!blank && seen++ == before)
             break;
         at += end + ((*text)[at + end] == '\n');

@@ -23,7 +23,10 @@
  *      dg_ocr_page_in_record() skips the comparison for later pages of a record whose
  *      script is known. The whole page is then read ONCE with that single model: all
  *      three models at once (chi_sim+chi_tra+eng) is slower and less accurate, and chi_sim
- *      alone beat chi_sim+eng even on a page of Chinese mixed with English words;
+ *      alone beat chi_sim+eng even on a page of Chinese mixed with English words.
+ *      Tesseract's layout analysis can drop a whole line (a title over tightly spaced
+ *      lines): a line of ink found by row projection that no recognised line covers is
+ *      read on its own and put into the text at its height, its words among the words;
  *   3. returns the text with the spaces Tesseract puts between CJK characters removed
  *      (spaces between words of English, and between a Chinese and an English word, are
  *      kept), the mean confidence, the model used, the orientation and skew corrected, and
