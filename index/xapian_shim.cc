@@ -29,7 +29,10 @@
  * an estimate that shifts between them reads as records appearing and vanishing. The price is
  * that a broad query visits every permitted match; facets are therefore counted from a table
  * (docid -> category, year, period) that a read-only handle builds once per revision from the
- * filter terms' posting lists, an array lookup per match.
+ * filter terms' posting lists, an array lookup per match. A read-only handle also keeps the
+ * total and facet counts of recent searches per revision, keyed by the whole filtered query
+ * (permission filter included); a repeated search, or the next page of one, then runs a
+ * ranked match that stops once it has its page.
  */
 /* The headers are C: their functions have C linkage (status.c, fold.c are C). */
 extern "C" {
@@ -100,6 +103,29 @@ struct facet_table {
     std::vector<uint16_t> codes[3];
 };
 
+typedef std::map<std::string, uint64_t> facet_counts[3];
+
+/* The exact total and facet counts of one filtered query over one revision. */
+struct counted_match {
+    uint64_t total = 0;
+    facet_counts facets;
+};
+
+/*
+ * Totals and facet counts of recent searches of a read-only handle's current revision, keyed
+ * by the serialised filtered query. The key holds the permission filter's terms (clearance,
+ * grant, current versions only) and every other filter, so an entry is only ever reused for
+ * exactly the same permitted set; a commit (a new revision) empties the cache. A repeated
+ * search, the next page of one, then needs only its page of ranked hits.
+ */
+struct count_cache {
+    Xapian::rev revision = 0;
+    std::unordered_map<std::string, counted_match> entries;
+};
+
+/* Cached searches per handle; the cache is emptied when full (a cheap, bounded policy). */
+const size_t COUNT_CACHE_SIZE = 256;
+
 } // namespace
 
 struct dg_index {
@@ -112,6 +138,7 @@ struct dg_index {
     Xapian::TermGenerator termgen;
     Xapian::QueryParser parser;
     facet_table facets; /* of a read-only handle's current revision, built on demand */
+    count_cache counts; /* of a read-only handle's current revision */
 
     Xapian::Database &db() { return mode == DG_INDEX_WRITE ? wdb : rdb; }
 };
@@ -929,8 +956,6 @@ const facet_table &current_facet_table(dg_index *index)
     return t;
 }
 
-typedef std::map<std::string, uint64_t> facet_counts[3];
-
 void count_with_table(const facet_table &t, const std::vector<Xapian::docid> &ids,
                       facet_counts &out)
 {
@@ -1029,7 +1054,47 @@ void configure_sort(Xapian::Enquire &enquire, dg_index_sort sort)
         enquire.set_sort_by_value_then_relevance(SLOT_DATE, false);
 }
 
-/* One attempt at a search over the current snapshot; may throw DatabaseModifiedError. */
+/*
+ * The counts of query cached for the handle's current revision, or NULL. Writable handles
+ * have uncommitted changes that no revision number describes, so they never cache.
+ */
+const counted_match *cached_counts(dg_index *index, const std::string &key)
+{
+    if (index->mode != DG_INDEX_READ)
+        return NULL;
+    count_cache &c = index->counts;
+    Xapian::rev revision = index->rdb.get_revision();
+    if (c.revision != revision) {
+        c.entries.clear();
+        c.revision = revision;
+    }
+    auto found = c.entries.find(key);
+    return found == c.entries.end() ? NULL : &found->second;
+}
+
+void remember_counts(dg_index *index, const std::string &key, const counted_match &counted)
+{
+    if (index->mode != DG_INDEX_READ)
+        return;
+    count_cache &c = index->counts;
+    if (c.entries.size() >= COUNT_CACHE_SIZE)
+        c.entries.clear();
+    c.entries[key] = counted;
+}
+
+void fill_counts(const counted_match &counted, dg_index_result *r)
+{
+    r->total = counted.total;
+    fill_facet(counted.facets[0], &r->by_category, &r->n_category);
+    fill_facet(counted.facets[1], &r->by_year, &r->n_year);
+    fill_facet(counted.facets[2], &r->by_period, &r->n_period);
+}
+
+/*
+ * One attempt at a search over the current snapshot; may throw DatabaseModifiedError. When
+ * the counts of this exact filtered query and revision are cached, the match may stop as
+ * soon as it has the page of hits; otherwise it visits every permitted match.
+ */
 void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_query *q,
                 const char *hl_start, const char *hl_end, dg_index_result *r)
 {
@@ -1039,21 +1104,27 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
     configure_sort(enquire, q->sort);
+    size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
+    const std::string key = query.serialise();
+    if (const counted_match *cached = cached_counts(index, key)) {
+        Xapian::MSet mset = enquire.get_mset(q->offset, limit);
+        fill_hits(index, mset, collect_highlight_terms(user), hl_start, hl_end, r);
+        fill_counts(*cached, r);
+        return;
+    }
     docid_spy matches;
     enquire.add_matchspy(&matches);
-    size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
     /* Looking at every candidate makes the total and the facet counts exact. */
     Xapian::doccount all = db.get_doccount();
     Xapian::MSet mset = enquire.get_mset(q->offset, limit, all);
     if (mset.get_matches_lower_bound() != mset.get_matches_upper_bound())
         fail(DG_ERR_INTERNAL, "hit count is not exact");
-    r->total = mset.get_matches_estimated();
     fill_hits(index, mset, collect_highlight_terms(user), hl_start, hl_end, r);
-    facet_counts counts;
-    count_facets(index, matches.ids, counts);
-    fill_facet(counts[0], &r->by_category, &r->n_category);
-    fill_facet(counts[1], &r->by_year, &r->n_year);
-    fill_facet(counts[2], &r->by_period, &r->n_period);
+    counted_match counted;
+    counted.total = mset.get_matches_estimated();
+    count_facets(index, matches.ids, counted.facets);
+    fill_counts(counted, r);
+    remember_counts(index, key, counted);
 }
 
 /* ---- files ------------------------------------------------------------------------------ */
