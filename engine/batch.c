@@ -322,17 +322,6 @@ void dg_batch_summaries_free(dg_batch_summary *list, size_t count)
     free(list);
 }
 
-/* Grows *list by one element of size bytes; returns the new element or NULL. */
-static void *grow(void **list, size_t *count, size_t size)
-{
-    char *grown = realloc(*list, (*count + 1) * size);
-    if (!grown)
-        return NULL;
-    *list = grown;
-    memset(grown + *count * size, 0, size);
-    return grown + (*count)++ * size;
-}
-
 dg_status dg_batch_list(dg_archive *archive, const dg_actor *actor, dg_batch_summary **out,
                         size_t *count, dg_error *err)
 {
@@ -340,10 +329,11 @@ dg_status dg_batch_list(dg_archive *archive, const dg_actor *actor, dg_batch_sum
     *count = 0;
     dg_status st = require_archivist(archive, actor, "batch.list", DG_ROLE_AUDITOR, err);
     sqlite3_stmt *stmt = NULL;
+    size_t cap = 0;
     if (st == DG_OK)
         st = dg_catalog_prepare(archive->db, BATCH_SUMMARY_SQL " ORDER BY b.id DESC", &stmt, err);
     while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-        dg_batch_summary *b = grow((void **)out, count, sizeof **out);
+        dg_batch_summary *b = dg_grow((void **)out, count, &cap, sizeof **out);
         if (!b)
             st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
         else
@@ -382,8 +372,9 @@ static dg_status load_batch_files(dg_archive *archive, int64_t batch_id, dg_batc
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, batch_id);
+    size_t cap = 0;
     while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-        dg_batch_entry *f = grow((void **)files, count, sizeof **files);
+        dg_batch_entry *f = dg_grow((void **)files, count, &cap, sizeof **files);
         if (!f) {
             st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
             break;
@@ -450,13 +441,14 @@ dg_status dg_quarantine_list(dg_archive *archive, const dg_actor *actor, dg_quar
     *count = 0;
     dg_status st = require_archivist(archive, actor, "quarantine.list", DG_ROLE_AUDITOR, err);
     sqlite3_stmt *stmt = NULL;
+    size_t cap = 0;
     if (st == DG_OK)
         st = dg_catalog_prepare(archive->db,
                                 "SELECT id, coalesce(batch_id, 0), name, reason, stored_as, at"
                                 " FROM quarantine ORDER BY id",
                                 &stmt, err);
     while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-        dg_quarantined *q = grow((void **)out, count, sizeof **out);
+        dg_quarantined *q = dg_grow((void **)out, count, &cap, sizeof **out);
         if (!q) {
             st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
             break;

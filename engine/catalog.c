@@ -376,6 +376,21 @@ dg_status dg_setting_set(sqlite3 *db, const char *key, const char *value, dg_err
     return dg_catalog_step_done(db, stmt, err);
 }
 
+void *dg_grow(void **items, size_t *count, size_t *cap, size_t elem)
+{
+    if (*count == *cap) {
+        size_t ncap = *cap ? 2 * *cap : 16;
+        void *bigger = realloc(*items, ncap * elem);
+        if (!bigger)
+            return NULL;
+        *items = bigger;
+        *cap = ncap;
+    }
+    void *slot = (char *)*items + (*count)++ * elem;
+    memset(slot, 0, elem);
+    return slot;
+}
+
 void dg_now_iso(char buf[32])
 {
     struct timespec ts;

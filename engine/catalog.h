@@ -62,6 +62,13 @@ char *dg_column_strdup(sqlite3_stmt *stmt, int col);
 dg_status dg_setting_get(sqlite3 *db, const char *key, char **value, dg_error *err);
 dg_status dg_setting_set(sqlite3 *db, const char *key, const char *value, dg_error *err);
 
+/*
+ * Grows an array of elem-sized items by one zeroed slot (doubling its capacity *cap when
+ * full) and returns the slot, or NULL when out of memory (the array is then unchanged).
+ * Every engine listing collects its rows with it.
+ */
+void *dg_grow(void **items, size_t *count, size_t *cap, size_t elem);
+
 /* The current time as ISO 8601 UTC with milliseconds: 2024-03-12T08:15:30.123Z. */
 void dg_now_iso(char buf[32]);
 

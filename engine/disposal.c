@@ -111,22 +111,6 @@ static char *text_or_empty(sqlite3_stmt *stmt, int col)
     return strdup(t ? (const char *)t : "");
 }
 
-/* Grows *items (of size elem) to hold one more; returns the new slot or NULL. */
-static void *grow(void **items, size_t *count, size_t *cap, size_t elem)
-{
-    if (*count == *cap) {
-        size_t ncap = *cap ? 2 * *cap : 16;
-        void *bigger = realloc(*items, ncap * elem);
-        if (!bigger)
-            return NULL;
-        *items = bigger;
-        *cap = ncap;
-    }
-    void *slot = (char *)*items + (*count)++ * elem;
-    memset(slot, 0, elem);
-    return slot;
-}
-
 /* ---- the schedule ------------------------------------------------------------------- */
 
 void dg_schedule_rows_free(dg_schedule_row *rows, size_t count)
@@ -154,7 +138,7 @@ dg_status dg_schedule_list(dg_archive *archive, dg_schedule_row **rows, size_t *
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        dg_schedule_row *r = grow((void **)rows, count, &cap, sizeof *r);
+        dg_schedule_row *r = dg_grow((void **)rows, count, &cap, sizeof *r);
         if (!r) {
             rc = SQLITE_NOMEM;
             break;
@@ -507,7 +491,7 @@ static dg_status read_review_people(sqlite3 *db, dg_review_info *info, dg_error 
         if (kind[0] == 'w' && info->n_witnesses < 2) {
             info->witnesses[info->n_witnesses++] = dg_column_strdup(stmt, 1);
         } else if (kind[0] == 'a') {
-            char **slot = grow((void **)&info->appraisers, &info->n_appraisers, &cap,
+            char **slot = dg_grow((void **)&info->appraisers, &info->n_appraisers, &cap,
                                sizeof *slot);
             if (!slot)
                 break;
@@ -629,7 +613,7 @@ static dg_status collect_items(sqlite3 *db, sqlite3_stmt *stmt, dg_review_item *
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        dg_review_item *it = grow((void **)items, count, &cap, sizeof *it);
+        dg_review_item *it = dg_grow((void **)items, count, &cap, sizeof *it);
         if (!it) {
             rc = SQLITE_NOMEM;
             break;
@@ -929,7 +913,7 @@ static dg_status fetch_due(sqlite3 *db, const dg_due_rule *rule, int until_year,
     sqlite3_bind_int64(stmt, 5, limit ? (sqlite3_int64)limit : -1);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        dg_due_record *d = grow((void **)out, count, cap, sizeof *d);
+        dg_due_record *d = dg_grow((void **)out, count, cap, sizeof *d);
         if (!d) {
             rc = SQLITE_NOMEM;
             break;
