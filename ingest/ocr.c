@@ -58,6 +58,16 @@
 #define MAX_SAMPLE_LINES 6
 #define MAX_LINE_SYMBOLS 160
 
+/*
+ * A sample line is read from its start to at most SAMPLE_LINE_HEIGHTS times its height
+ * (about as many Han characters, twice as many letters). Reading costs in proportion to
+ * the characters read, and the pairs that decide the script come in proportion too, so
+ * a full 40-50 character line bought more pairs than the choice needs: on the 42 pages of
+ * bench/ingest two full lines gave 12-31 pairs where ENOUGH_PAIRS is 12. Shorter reads
+ * spread over more lines stop closer to enough, and one odd line weighs less.
+ */
+#define SAMPLE_LINE_HEIGHTS 24
+
 /* A page is upright when one of its first UPRIGHT_PROBE_LINES lines reads with at least
  * this confidence (upright lines read at 75-95, upside-down ones below 50). */
 #define UPRIGHT_PROBE_LINES 2
@@ -394,29 +404,31 @@ static PIX *text_ink(PIX *gray)
 }
 
 /*
- * Measures the skew and turns the page straight. Leptonica's own pixDeskew() only acts at
+ * Measures the skew on ink (the binary text_ink of *gray) and turns the page, and its ink,
+ * straight. Leptonica's own pixDeskew() only acts at
  * a skew confidence of 3 or more, which dense Chinese text rarely reaches (the fixtures
  * measure about 2.4 for a clear 1.2 degree skew, noisy generated pages 1.8-2.0 for a
  * 1.6-1.8 degree skew that it measures to within 0.1 degree), so the threshold here is 1.5.
  * An uncorrected skew of 1.5 degrees runs the lines of a page into each other: it costs
  * recognition, and the row projection that finds the sample lines.
  */
-static void deskew(PIX **gray, cleanup *c)
+static void deskew(PIX **gray, PIX **ink, cleanup *c)
 {
-    PIX *binary = text_ink(*gray);
-    if (!binary)
-        return;
     l_float32 angle = 0, conf = 0;
-    int found = pixFindSkew(binary, &angle, &conf) == 0;
-    pixDestroy(&binary);
-    if (!found || conf < MIN_SKEW_CONF || fabsf(angle) < 0.1f)
+    if (pixFindSkew(*ink, &angle, &conf) != 0 || conf < MIN_SKEW_CONF || fabsf(angle) < 0.1f)
         return;
-    PIX *straight = pixRotate(*gray, (l_float32)(angle * M_PI / 180.0), L_ROTATE_AREA_MAP,
-                              L_BRING_IN_WHITE, 0, 0);
-    if (!straight)
+    l_float32 radians = (l_float32)(angle * M_PI / 180.0);
+    PIX *straight = pixRotate(*gray, radians, L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0);
+    /* The ink turns by shear, in a millisecond, where finding it again on the turned page
+     * (Otsu and the speck filter) took 15 ms of a page's 50 ms of clean-up; the row
+     * projection that finds lines does not see the difference. */
+    PIX *straight_ink = straight ? pixRotateShearCenter(*ink, radians, L_BRING_IN_WHITE) : NULL;
+    if (!straight_ink) {
+        pixDestroy(&straight);
         return;
-    pixDestroy(gray);
-    *gray = straight;
+    }
+    replace_pix(gray, straight);
+    replace_pix(ink, straight_ink);
     c->skew = angle;
 }
 
@@ -451,12 +463,17 @@ static int background_is_uneven(PIX *gray)
     return brightest - darkest > UNEVEN_BACKGROUND;
 }
 
-/* Background and contrast normalisation where needed, deskew and (optionally) binarisation. */
-static void normalise(PIX **gray, cleanup *c)
+/*
+ * Background and contrast normalisation where needed, deskew and (optionally) binarisation.
+ * *ink gets the text ink of the result (text_ink), for finding its lines, or NULL.
+ */
+static void normalise(PIX **gray, PIX **ink, cleanup *c)
 {
     if (pixGetDepth(*gray) == 8 && background_is_uneven(*gray))
         replace_pix(gray, pixBackgroundNormSimple(*gray, NULL, NULL));
-    deskew(gray, c);
+    *ink = text_ink(*gray);
+    if (*ink)
+        deskew(gray, ink, c);
 #if DG_OCR_BINARIZE
     if (pixGetDepth(*gray) == 8) {
         PIX *binary = NULL;
@@ -537,16 +554,15 @@ static BOXA *select_lines(PIX *binary, const int *top, const int *end, int bands
 }
 
 /*
- * Finds text lines by horizontal projection: bands of rows with ink, each trimmed to the
- * columns with ink. It costs milliseconds where Tesseract's layout analysis costs a tenth
+ * Finds text lines in binary (a page's text_ink) by horizontal projection: bands of rows
+ * with ink, each trimmed to the columns with ink. It costs milliseconds where Tesseract's layout analysis costs a tenth
  * of a full read, and the sample needs a few plain lines, not the layout. Bands far shorter
  * or taller than the median band (rules, speckles, pictures) and bands not clearly wider
  * than high (a page turned by 90 degrees is one tall band) are left out. Returns at most
  * max lines, widest first (titles are short, body lines long), or NULL when there are none.
  */
-static BOXA *find_text_lines(PIX *gray, int max)
+static BOXA *find_text_lines(PIX *binary, int max)
 {
-    PIX *binary = text_ink(gray);
     NUMA *rows = binary ? pixCountPixelsByRow(binary, NULL) : NULL;
     int height = rows ? numaGetCount(rows) : 0;
     int *top = calloc((size_t)height / 2 + 1, sizeof *top);
@@ -578,7 +594,6 @@ static BOXA *find_text_lines(PIX *gray, int max)
     free(top);
     free(end);
     numaDestroy(&rows);
-    pixDestroy(&binary);
     return lines;
 }
 
@@ -634,12 +649,24 @@ static PIX *line_crop(PIX *page, BOX *box, int *left, int *top)
     return crop;
 }
 
-/* Reads the text line at box of page with api (a single-line read of a cropped image). */
+/* The start of a sample line: box cut to SAMPLE_LINE_HEIGHTS times its height. */
+static BOX *sample_part(BOX *box)
+{
+    l_int32 x, y, w, h;
+    if (boxGetGeometry(box, &x, &y, &w, &h) != 0)
+        return NULL;
+    return boxCreate(x, y, w < SAMPLE_LINE_HEIGHTS * h ? w : SAMPLE_LINE_HEIGHTS * h, h);
+}
+
+/* Reads the start of the text line at box of page with api (a single-line read of a cropped
+ * image, see SAMPLE_LINE_HEIGHTS). */
 static void read_line(TessBaseAPI *api, PIX *page, int dpi, BOX *box, line_read *out)
 {
     memset(out, 0, sizeof *out);
     int left, top;
-    PIX *crop = line_crop(page, box, &left, &top);
+    BOX *part = sample_part(box);
+    PIX *crop = part ? line_crop(page, part, &left, &top) : NULL;
+    boxDestroy(&part);
     if (!crop)
         return;
     TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE);
@@ -771,6 +798,7 @@ static double seconds_since(const struct timespec *start)
 /* The cleaned-up page, its sample lines and what chi_sim (or a forced model) read there. */
 typedef struct page_sample {
     PIX *page;
+    PIX *ink; /* the page's text_ink, owned; NULL when it could not be made */
     int dpi;
     BOXA *lines; /* widest first; NULL when no text line was found */
     int count;
@@ -781,12 +809,15 @@ typedef struct page_sample {
     double reading_seconds; /* spent in sample_read_first() */
 } page_sample;
 
-static void sample_reset(page_sample *s, PIX *page, int dpi)
+/* Starts the sample of page over; it takes ink (the page's text_ink). */
+static void sample_reset(page_sample *s, PIX *page, PIX *ink, int dpi)
 {
     boxaDestroy(&s->lines);
+    pixDestroy(&s->ink);
     s->page = page;
+    s->ink = ink;
     s->dpi = dpi;
-    s->lines = find_text_lines(page, MAX_SAMPLE_LINES);
+    s->lines = find_text_lines(ink, MAX_SAMPLE_LINES);
     s->count = s->lines ? boxaGetCount(s->lines) : 0;
     s->first_read = 0;
 }
@@ -1137,10 +1168,10 @@ static int lines_above(BOXA *lines, BOX *band)
  * line, and its text goes into r->text where its height puts it, its words into r->words.
  * On a page where nothing is missing this costs one projection, a few milliseconds.
  */
-static dg_status recover_lost_lines(TessBaseAPI *api, PIX *page, const cleanup *c,
+static dg_status recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const cleanup *c,
                                     BOXA *recognised, dg_ocr_result *r, dg_error *err)
 {
-    BOXA *found = find_text_lines(page, MAX_PAGE_LINES);
+    BOXA *found = find_text_lines(ink, MAX_PAGE_LINES);
     BOXA *bands = found ? boxaSort(found, L_SORT_BY_Y, L_SORT_INCREASING, NULL) : NULL;
     boxaDestroy(&found);
     dg_status status = DG_OK;
@@ -1162,8 +1193,8 @@ static dg_status recover_lost_lines(TessBaseAPI *api, PIX *page, const cleanup *
     return status;
 }
 
-static dg_status recognise(dg_ocr *ocr, PIX *page, const cleanup *c, const char *lang,
-                           const char *name, dg_ocr_result *r, dg_error *err)
+static dg_status recognise(dg_ocr *ocr, PIX *page, PIX *ink, const cleanup *c,
+                           const char *lang, const char *name, dg_ocr_result *r, dg_error *err)
 {
     TessBaseAPI *api;
     dg_status status = engine_get(ocr, lang, &api, err);
@@ -1190,7 +1221,7 @@ static dg_status recognise(dg_ocr *ocr, PIX *page, const cleanup *c, const char 
     BOXA *recognised = status == DG_OK ? recognised_lines(api) : NULL;
     TessBaseAPIClear(api);
     if (status == DG_OK)
-        status = recover_lost_lines(api, page, c, recognised, r, err);
+        status = recover_lost_lines(api, page, ink, c, recognised, r, err);
     boxaDestroy(&recognised);
     return status;
 }
@@ -1205,8 +1236,9 @@ static dg_status prepare_page(dg_ocr *ocr, PIX *base, cleanup *c, PIX **gray, pa
                               dg_error *err)
 {
     *gray = pixClone(base);
-    normalise(gray, c);
-    sample_reset(s, *gray, c->dpi);
+    PIX *ink = NULL;
+    normalise(gray, &ink, c);
+    sample_reset(s, *gray, ink, c->dpi);
     int upright;
     dg_status status = sample_upright(ocr, s, &upright, err);
     if (status != DG_OK || upright)
@@ -1220,8 +1252,8 @@ static dg_status prepare_page(dg_ocr *ocr, PIX *base, cleanup *c, PIX **gray, pa
     pixDestroy(gray);
     *gray = turned;
     c->skew = 0;
-    normalise(gray, c);
-    sample_reset(s, *gray, c->dpi);
+    normalise(gray, &ink, c);
+    sample_reset(s, *gray, ink, c->dpi);
     return DG_OK;
 }
 
@@ -1306,9 +1338,10 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
         snprintf(r->lang_reason, sizeof r->lang_reason, "forced");
     r->seconds_choice = seconds_since(&start) - prepared + probe;
     if (status == DG_OK)
-        status = recognise(ocr, gray, &c, lang, name, r, err);
+        status = recognise(ocr, gray, s->ink, &c, lang, name, r, err);
     r->seconds_recognition = seconds_since(&start) - r->seconds_cleanup - r->seconds_choice;
     boxaDestroy(&s->lines);
+    pixDestroy(&s->ink);
     free(s);
     pixDestroy(&gray);
     pixDestroy(&base);
