@@ -955,7 +955,9 @@ static dg_status collect_words(TessBaseAPI *api, const cleanup *c, int dx, int d
     TessResultIterator *it = TessBaseAPIGetIterator(api);
     if (!it)
         return DG_OK; /* nothing recognised */
-    size_t cap = 0;
+    /* r->words may hold the words of an earlier call (the page, before a lost line): treat
+     * it as full, so the first new word grows it. */
+    size_t cap = r->word_count;
     dg_status status = DG_OK;
     do {
         char *word = TessResultIteratorGetUTF8Text(it, RIL_WORD);
