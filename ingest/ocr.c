@@ -58,15 +58,6 @@
 #define MAX_SAMPLE_LINES 6
 #define MAX_LINE_SYMBOLS 160
 
-/*
- * A sample line is read from its start to at most SAMPLE_LINE_HEIGHTS times its height
- * (about as many Han characters, twice as many letters). Reading costs in proportion to
- * the characters read, and the pairs that decide the script come in proportion too, so
- * a full 40-50 character line bought more pairs than the choice needs: on the 42 pages of
- * bench/ingest two full lines gave 12-31 pairs where ENOUGH_PAIRS is 12. Shorter reads
- * spread over more lines stop closer to enough, and one odd line weighs less.
- */
-#define SAMPLE_LINE_HEIGHTS 24
 
 /* A page is upright when one of its first UPRIGHT_PROBE_LINES lines reads with at least
  * this confidence (upright lines read at 75-95, upside-down ones below 50). */
@@ -649,24 +640,12 @@ static PIX *line_crop(PIX *page, BOX *box, int *left, int *top)
     return crop;
 }
 
-/* The start of a sample line: box cut to SAMPLE_LINE_HEIGHTS times its height. */
-static BOX *sample_part(BOX *box)
-{
-    l_int32 x, y, w, h;
-    if (boxGetGeometry(box, &x, &y, &w, &h) != 0)
-        return NULL;
-    return boxCreate(x, y, w < SAMPLE_LINE_HEIGHTS * h ? w : SAMPLE_LINE_HEIGHTS * h, h);
-}
-
-/* Reads the start of the text line at box of page with api (a single-line read of a cropped
- * image, see SAMPLE_LINE_HEIGHTS). */
+/* Reads the text line at box of page with api (a single-line read of a cropped image). */
 static void read_line(TessBaseAPI *api, PIX *page, int dpi, BOX *box, line_read *out)
 {
     memset(out, 0, sizeof *out);
     int left, top;
-    BOX *part = sample_part(box);
-    PIX *crop = part ? line_crop(page, part, &left, &top) : NULL;
-    boxDestroy(&part);
+    PIX *crop = line_crop(page, box, &left, &top);
     if (!crop)
         return;
     TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE);
