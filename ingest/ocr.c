@@ -58,7 +58,6 @@
 #define MAX_SAMPLE_LINES 6
 #define MAX_LINE_SYMBOLS 160
 
-
 /* A page is upright when one of its first UPRIGHT_PROBE_LINES lines reads with at least
  * this confidence (upright lines read at 75-95, upside-down ones below 50). */
 #define UPRIGHT_PROBE_LINES 2
