@@ -7,6 +7,7 @@
  * characters.
  */
 #include "ocr.h"
+#include "seal.h"
 
 #include <dlfcn.h>
 #include <leptonica/allheaders.h>
@@ -1276,7 +1277,8 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
     c.dpi = pixGetXRes(pix) >= 70 ? pixGetXRes(pix) : 300;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    PIX *base = pixConvertTo8(pix, 0);
+    /* A red seal stamped over print is lifted off colour scans (seal.h). */
+    PIX *base = dg_seal_gray(pix, NULL);
     if (!base)
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: image depth %d cannot be read", name,
                             pixGetDepth(pix));
