@@ -61,6 +61,23 @@ static PIX *red_mask(PIX *rgb)
     return opened;
 }
 
+/*
+ * The grey value of one pixel. Red ink becomes white: lifted only to its red channel's
+ * brightness (about 215 of 255) a seal's characters still read as faint print (measured:
+ * the seal's own text joined the line under it). The ring of pixels around red ink (halo)
+ * holds the blurred, pinkish edge of a stroke, and the black print the seal crosses; there
+ * the brighter of luminance and red channel keeps black black and lifts the pink.
+ */
+static l_int32 lifted(l_int32 r, l_int32 g, l_int32 b, int in_ink, int in_halo)
+{
+    l_int32 lum = luminance(r, g, b);
+    if (in_ink)
+        return 255;
+    if (in_halo)
+        return r > lum ? r : lum;
+    return lum;
+}
+
 PIX *dg_seal_gray(PIX *pix, long *red_pixels)
 {
     if (red_pixels)
@@ -70,33 +87,37 @@ PIX *dg_seal_gray(PIX *pix, long *red_pixels)
     PIX *rgb = colour_of(pix);
     if (!rgb)
         return pixConvertTo8(pix, 0);
-    PIX *mask = red_mask(rgb);
+    PIX *ink = red_mask(rgb);
+    PIX *near = ink ? pixDilateBrick(NULL, ink, 3, 3) : NULL;
     l_int32 w, h;
     pixGetDimensions(rgb, &w, &h, NULL);
-    PIX *gray = mask ? pixCreate(w, h, 8) : NULL;
+    PIX *gray = near ? pixCreate(w, h, 8) : NULL;
     if (!gray) {
-        pixDestroy(&mask);
+        pixDestroy(&near);
+        pixDestroy(&ink);
         pixDestroy(&rgb);
         return NULL;
     }
     pixCopyResolution(gray, rgb);
-    const l_uint32 *in = pixGetData(rgb), *red = pixGetData(mask);
+    const l_uint32 *in = pixGetData(rgb), *red = pixGetData(ink), *halo = pixGetData(near);
     l_uint32 *out = pixGetData(gray);
-    l_int32 in_wpl = pixGetWpl(rgb), red_wpl = pixGetWpl(mask), out_wpl = pixGetWpl(gray);
+    l_int32 in_wpl = pixGetWpl(rgb), bit_wpl = pixGetWpl(ink), out_wpl = pixGetWpl(gray);
     long count = 0;
     for (l_int32 y = 0; y < h; y++) {
         const l_uint32 *src = in + (size_t)y * (size_t)in_wpl;
-        const l_uint32 *ink = red + (size_t)y * (size_t)red_wpl;
+        const l_uint32 *red_row = red + (size_t)y * (size_t)bit_wpl;
+        const l_uint32 *halo_row = halo + (size_t)y * (size_t)bit_wpl;
         l_uint32 *dst = out + (size_t)y * (size_t)out_wpl;
         for (l_int32 x = 0; x < w; x++) {
             l_int32 r, g, b;
             extractRGBValues(src[x], &r, &g, &b);
-            int is_red = GET_DATA_BIT(ink, x);
-            count += is_red;
-            SET_DATA_BYTE(dst, x, is_red ? r : luminance(r, g, b));
+            int in_ink = GET_DATA_BIT(red_row, x);
+            count += in_ink;
+            SET_DATA_BYTE(dst, x, lifted(r, g, b, in_ink, GET_DATA_BIT(halo_row, x)));
         }
     }
-    pixDestroy(&mask);
+    pixDestroy(&near);
+    pixDestroy(&ink);
     pixDestroy(&rgb);
     if (red_pixels)
         *red_pixels = count;

@@ -8,9 +8,8 @@
  * date under a seal as noise. In a scan's colour, though, the two inks differ plainly: red
  * ink is bright in the red channel and dark in green and blue, black ink is dark in all
  * three. The grey image made here keeps luminance wherever the ink is not red (so the
- * scanner noise of the three channels still averages out) and takes the red channel where
- * it is, which lifts the seal to the brightness of paper and leaves the black characters
- * under it alone.
+ * scanner noise of the three channels still averages out) and turns red ink white, so the
+ * seal vanishes and the black characters under it stay.
  *
  * Red ink is not always a seal: a 红头文件 prints the issuing body's name as a large red
  * header ("某某市第一中学文件"). dg_seal_red_ink() hands out the red ink alone, as black on
@@ -33,7 +32,8 @@ struct Pix; /* Leptonica's PIX */
 
 /*
  * An 8 bpp grey image of pix for OCR, owned by the caller (pixDestroy): luminance, except
- * that red ink takes the brightness of its red channel. *red_pixels, when not NULL, gets
+ * that red ink is white and the pinkish edge around it as bright as its red channel.
+ * *red_pixels, when not NULL, gets
  * the number of red-ink pixels found (0 for an image without colour, which comes back as
  * pixConvertTo8 makes it). NULL when out of memory or pix cannot be converted.
  */
