@@ -23,6 +23,15 @@ static int red_margin(l_int32 r, l_int32 g, l_int32 b)
     return r - (g > b ? g : b);
 }
 
+/* The channels of an RGB pixel word (Leptonica's extractRGBValues is a function call, and a
+ * page has millions of pixels). */
+static void channels(l_uint32 pixel, l_int32 *r, l_int32 *g, l_int32 *b)
+{
+    *r = (l_int32)(pixel >> L_RED_SHIFT) & 0xff;
+    *g = (l_int32)(pixel >> L_GREEN_SHIFT) & 0xff;
+    *b = (l_int32)(pixel >> L_BLUE_SHIFT) & 0xff;
+}
+
 /* Luminance with the weights pixConvertRGBToLuminance uses (0.3, 0.5, 0.2). */
 static l_int32 luminance(l_int32 r, l_int32 g, l_int32 b)
 {
@@ -35,7 +44,7 @@ static l_int32 luminance(l_int32 r, l_int32 g, l_int32 b)
  * fringes a pixel wide along black strokes. An opening by a 2x2 brick keeps every stroke of
  * a seal or a header (4 pixels and more at 200 dpi) and drops those.
  */
-static PIX *red_mask(PIX *rgb)
+static PIX *red_mask(PIX *rgb, long *raw)
 {
     l_int32 w, h;
     pixGetDimensions(rgb, &w, &h, NULL);
@@ -46,16 +55,22 @@ static PIX *red_mask(PIX *rgb)
     const l_uint32 *in = pixGetData(rgb);
     l_uint32 *out = pixGetData(mask);
     l_int32 in_wpl = pixGetWpl(rgb), out_wpl = pixGetWpl(mask);
+    long count = 0;
     for (l_int32 y = 0; y < h; y++) {
         const l_uint32 *src = in + (size_t)y * (size_t)in_wpl;
         l_uint32 *dst = out + (size_t)y * (size_t)out_wpl;
         for (l_int32 x = 0; x < w; x++) {
             l_int32 r, g, b;
-            extractRGBValues(src[x], &r, &g, &b);
-            if (red_margin(r, g, b) >= DG_SEAL_RED_MARGIN)
+            channels(src[x], &r, &g, &b);
+            if (red_margin(r, g, b) >= DG_SEAL_RED_MARGIN) {
                 SET_DATA_BIT(dst, x);
+                count++;
+            }
         }
     }
+    *raw = count;
+    if (count == 0)
+        return mask;
     PIX *opened = pixOpenBrick(NULL, mask, 2, 2);
     pixDestroy(&mask);
     return opened;
@@ -87,7 +102,14 @@ PIX *dg_seal_gray(PIX *pix, long *red_pixels)
     PIX *rgb = colour_of(pix);
     if (!rgb)
         return pixConvertTo8(pix, 0);
-    PIX *ink = red_mask(rgb);
+    long raw = 0;
+    PIX *ink = red_mask(rgb, &raw);
+    if (ink && raw == 0) { /* a colour scan without red: plain luminance, the fast way */
+        pixDestroy(&ink);
+        PIX *plain = pixConvertRGBToLuminance(rgb);
+        pixDestroy(&rgb);
+        return plain;
+    }
     PIX *near = ink ? pixDilateBrick(NULL, ink, 3, 3) : NULL;
     l_int32 w, h;
     pixGetDimensions(rgb, &w, &h, NULL);
@@ -110,7 +132,7 @@ PIX *dg_seal_gray(PIX *pix, long *red_pixels)
         l_uint32 *dst = out + (size_t)y * (size_t)out_wpl;
         for (l_int32 x = 0; x < w; x++) {
             l_int32 r, g, b;
-            extractRGBValues(src[x], &r, &g, &b);
+            channels(src[x], &r, &g, &b);
             int in_ink = GET_DATA_BIT(red_row, x);
             count += in_ink;
             SET_DATA_BYTE(dst, x, lifted(r, g, b, in_ink, GET_DATA_BIT(halo_row, x)));
@@ -129,7 +151,8 @@ PIX *dg_seal_red_ink(PIX *pix)
     PIX *rgb = pix ? colour_of(pix) : NULL;
     if (!rgb)
         return NULL;
-    PIX *mask = red_mask(rgb);
+    long raw = 0;
+    PIX *mask = red_mask(rgb, &raw);
     pixDestroy(&rgb);
     return mask;
 }
