@@ -48,6 +48,7 @@ extern "C" {
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <ftw.h>
 #include <algorithm>
@@ -82,8 +83,14 @@ const size_t MAX_FILTER_VALUE = 200;
  */
 const char *const FORMAT_KEY = "dangan-index-format";
 const char *const FORMAT_VERSION = "2";
-/* Reads retried after a concurrent writer's commit invalidated our snapshot. */
-const int READ_RETRIES = 5;
+/*
+ * Reads retried after a concurrent writer's commit invalidated our snapshot. Xapian keeps a
+ * reader's revision readable until the writer's second commit after it, so a search must
+ * fit between two commits; against a writer committing back to back (a reindex, a fast
+ * ingest) the retries back off exponentially (1, 2, 4, ... 256 ms, half a second in all)
+ * so that one of them meets a pause.
+ */
+const int READ_RETRIES = 10;
 /* The largest page of hits one search returns. */
 const size_t MAX_LIMIT = 10000;
 
@@ -1116,6 +1123,14 @@ void fill_counts(const counted_match &counted, dg_index_result *r)
     fill_facet(counted.facets[2], &r->by_period, &r->n_period);
 }
 
+/* Sleeps ms milliseconds (a retry's back-off). */
+void pause_ms(int ms)
+{
+    struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&pause, &pause) != 0 && errno == EINTR) {
+    }
+}
+
 /*
  * Brings the counting handle of a read-only index to the revision of its main handle, so
  * both passes of a search see the same snapshot. A commit between the two reopen() calls
@@ -1423,13 +1438,15 @@ extern "C" dg_status dg_index_search(dg_index *index, const dg_index_viewer *vie
     dg_index_result *result = NULL;
     dg_status st = guarded(err, "search", [&]() -> dg_status {
         validate_search(viewer, query);
-        if (index->mode == DG_INDEX_READ)
-            index->rdb.reopen(); /* cheap when nothing was committed since */
         for (int attempt = 0;; attempt++) {
             result = (dg_index_result *)calloc(1, sizeof *result);
             if (!result)
                 throw std::bad_alloc();
             try {
+                /* Cheap when nothing was committed since; reopening can itself meet a
+                 * revision the writer has discarded meanwhile, so it is retried too. */
+                if (index->mode == DG_INDEX_READ)
+                    index->rdb.reopen();
                 run_search(index, viewer, query, hs, he, result);
                 return DG_OK;
             } catch (const Xapian::DatabaseModifiedError &) {
@@ -1437,7 +1454,7 @@ extern "C" dg_status dg_index_search(dg_index *index, const dg_index_viewer *vie
                 result = NULL;
                 if (attempt + 1 >= READ_RETRIES)
                     throw;
-                index->db().reopen();
+                pause_ms(1 << attempt);
             }
         }
     });

@@ -946,7 +946,8 @@ static void test_counts_and_hits_agree_while_a_writer_commits(void **state)
         finished = c.done && searches >= 5; /* the last search starts after the last commit */
         dg_index_query q = query_of("budget");
         dg_index_result *r = NULL;
-        assert_int_equal(dg_index_search(reader, &EVERYONE, &q, "", "", &r, &err), DG_OK);
+        if (dg_index_search(reader, &EVERYONE, &q, "", "", &r, &err) != DG_OK)
+            fail_msg("search while a writer commits: %s", err.msg);
         assert_int_equal(r->total, r->n_hits);
         uint64_t by_category = 0;
         for (size_t k = 0; k < r->n_category; k++)
