@@ -415,6 +415,12 @@ dg_status dg_catalog_each_row(sqlite3 *db, sqlite3_stmt *stmt, dg_row_fn fn, voi
     return st;
 }
 
+void dg_row_read_int64(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    *(int64_t *)item = sqlite3_column_int64(stmt, 0);
+}
+
 /* What dg_catalog_collect hands to each row. */
 typedef struct collection {
     void **items;

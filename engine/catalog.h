@@ -98,6 +98,9 @@ dg_status dg_catalog_each_row(sqlite3 *db, sqlite3_stmt *stmt, dg_row_fn fn, voi
 /* Fills one collected item (zeroed) from the current row of a statement. */
 typedef void (*dg_row_reader)(sqlite3_stmt *stmt, void *item, void *ctx);
 
+/* A dg_row_reader for lists of ids: reads column 0 into the int64_t item; ctx is unused. */
+void dg_row_read_int64(sqlite3_stmt *stmt, void *item, void *ctx);
+
 /*
  * Collects a listing: steps stmt through all its rows, appending one elem-sized item per
  * row to the array *items of *count items (grown with dg_grow, so the array may already

@@ -129,11 +129,10 @@ static dg_status load_current_version(dg_archive *archive, int64_t record_id, in
         return st;
     sqlite3_bind_int64(stmt, 1, record_id);
     sqlite3_bind_int(stmt, 2, number);
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
+    st = dg_catalog_step_row(archive->db, stmt, "read current version", err, NULL);
+    if (st == DG_OK) {
         dg_version_from_row(stmt, out);
         *version_id = sqlite3_column_int64(stmt, 21);
-    } else {
-        st = dg_catalog_error(archive->db, err, "read current version");
     }
     sqlite3_finalize(stmt);
     return st;
@@ -300,12 +299,8 @@ static dg_status user_id_of(dg_archive *archive, const char *login, int64_t *id,
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, login, -1, SQLITE_STATIC);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *id = sqlite3_column_int64(stmt, 0);
-    else
-        st = dg_error_set(err, DG_ERR_NOT_FOUND, "no such user: %s", login);
-    sqlite3_finalize(stmt);
-    return st;
+    return dg_catalog_row_int64(archive->db, stmt, id, "look up user", err, "no such user: %s",
+                                login);
 }
 
 static dg_status write_grant(dg_archive *archive, const dg_actor *actor, int64_t record_id,
