@@ -129,10 +129,7 @@ dg_status dg_archive_create(const char *path, const char *fonds, const char *nam
         st = write_settings(db, fonds, name, err);
     if (st == DG_OK)
         st = insert_owner(db, owner_login, owner_name, err);
-    if (st == DG_OK)
-        st = dg_catalog_commit(db, err);
-    if (st != DG_OK)
-        dg_catalog_rollback(db);
+    st = dg_catalog_end_write(db, st, err);
     dg_catalog_close(db);
     if (st != DG_OK)
         return st;
@@ -408,10 +405,7 @@ static dg_status clear_queue_entries(dg_archive *archive, const int64_t *ids, si
             st = dg_catalog_step_done(archive->db, stmt, err);
         }
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 dg_status dg_archive_flush_index_queue(dg_archive *archive, dg_error *err)

@@ -211,10 +211,7 @@ dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t
         dg_batch_file f = {.name = name, .sha256 = sha, .outcome = DG_FILE_QUARANTINED,
                            .reason = reason, .confidence = -1};
         st = batch_id > 0 ? dg_batch_note_file(archive, batch_id, &f, err) : DG_OK;
-        if (st == DG_OK)
-            return dg_catalog_commit(archive->db, err);
-        dg_catalog_rollback(archive->db);
-        return st;
+        return dg_catalog_end_write(archive->db, st, err);
     }
     st = insert_quarantine_row(archive, batch_id, name, reason, data ? sha : NULL, &id, err);
     char stored[512] = "";
@@ -233,10 +230,7 @@ dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t
         dg_log_event ev = {.action = "quarantine", .hits = -1, .outcome = "ok", .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 static dg_status batch_counts(dg_archive *archive, int64_t batch_id, uint64_t c[4], dg_error *err)
@@ -288,10 +282,7 @@ dg_status dg_batch_finish(dg_archive *archive, const dg_actor *actor, int64_t ba
                            .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 #define BATCH_SUMMARY_SQL                                                                    \

@@ -310,6 +310,15 @@ void dg_catalog_rollback(sqlite3 *db)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+dg_status dg_catalog_end_write(sqlite3 *db, dg_status st, dg_error *err)
+{
+    if (st == DG_OK)
+        st = dg_catalog_commit(db, err);
+    if (st != DG_OK)
+        dg_catalog_rollback(db);
+    return st;
+}
+
 dg_status dg_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, dg_error *err)
 {
     if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK) {

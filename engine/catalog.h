@@ -46,6 +46,14 @@ dg_status dg_catalog_begin_write(sqlite3 *db, dg_error *err);
 dg_status dg_catalog_commit(sqlite3 *db, dg_error *err);
 void dg_catalog_rollback(sqlite3 *db);
 
+/*
+ * Ends a write transaction on the status of the work done in it: commits when st is DG_OK,
+ * and rolls back when the work or the commit itself failed (a COMMIT refused while readers
+ * hold the database leaves the transaction open). Returns the final status; err keeps the
+ * work's message when st already failed.
+ */
+dg_status dg_catalog_end_write(sqlite3 *db, dg_status st, dg_error *err);
+
 /* Prepares sql; on failure fills err. The caller finalizes. */
 dg_status dg_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, dg_error *err);
 

@@ -112,10 +112,7 @@ dg_status dg_classifier_state_put(dg_archive *archive, const dg_actor *actor, co
                            .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        st = dg_catalog_commit(archive->db, err);
-    if (st != DG_OK)
-        dg_catalog_rollback(archive->db);
+    st = dg_catalog_end_write(archive->db, st, err);
     return st;
 }
 
@@ -166,10 +163,7 @@ dg_status dg_class_review_set_threshold(dg_archive *archive, const dg_actor *act
                            .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        st = dg_catalog_commit(archive->db, err);
-    if (st != DG_OK)
-        dg_catalog_rollback(archive->db);
+    st = dg_catalog_end_write(archive->db, st, err);
     return st;
 }
 
@@ -393,10 +387,7 @@ dg_status dg_class_review_record(dg_archive *archive, const dg_actor *actor,
     if (st != DG_OK)
         return st;
     st = dg_class_review_record_in_txn(archive, actor, row.id, entry, err);
-    if (st == DG_OK)
-        st = dg_catalog_commit(archive->db, err);
-    if (st != DG_OK)
-        dg_catalog_rollback(archive->db);
+    st = dg_catalog_end_write(archive->db, st, err);
     return st;
 }
 

@@ -444,10 +444,7 @@ static dg_status destroy_catalog_rows(dg_archive *archive, const dg_actor *actor
         st = dg_catalog_begin_write(archive->db, err);
         if (st == DG_OK) {
             st = destroy_in_catalog(archive, actor, review_id, record_id, method, err);
-            if (st == DG_OK)
-                st = dg_catalog_commit(archive->db, err);
-            if (st != DG_OK)
-                dg_catalog_rollback(archive->db);
+            st = dg_catalog_end_write(archive->db, st, err);
         }
         if (st != DG_OK)
             return st;
@@ -567,10 +564,7 @@ static dg_status mark_destroyed(dg_archive *archive, const dg_actor *actor, int6
                            .outcome = "ok", .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 static dg_status finish_destruction(dg_archive *archive, const dg_actor *actor,

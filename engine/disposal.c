@@ -29,10 +29,7 @@ static dg_status in_write_txn(dg_archive *archive, txn_body body, void *ctx, dg_
     st = dg_catalog_begin_write(archive->db, err);
     if (st == DG_OK) {
         st = body(archive, ctx, err);
-        if (st == DG_OK)
-            st = dg_catalog_commit(archive->db, err);
-        if (st != DG_OK)
-            dg_catalog_rollback(archive->db);
+        st = dg_catalog_end_write(archive->db, st, err);
     }
     dg_archive_unlock_write(archive);
     return st;

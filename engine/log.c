@@ -150,10 +150,7 @@ dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *
     if (st != DG_OK)
         return st;
     st = dg_log_append_in_txn(archive, actor, login, event, err);
-    if (st == DG_OK)
-        st = dg_catalog_commit(archive->db, err);
-    if (st != DG_OK)
-        dg_catalog_rollback(archive->db);
+    st = dg_catalog_end_write(archive->db, st, err);
     return st;
 }
 

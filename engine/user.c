@@ -128,10 +128,7 @@ dg_status dg_user_add(dg_archive *archive, const dg_actor *actor, const char *lo
         dg_log_event ev = {.action = "user.add", .hits = -1, .outcome = "ok", .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 static dg_status apply_user_change(dg_archive *archive, const char *login,
@@ -201,10 +198,7 @@ dg_status dg_user_update(dg_archive *archive, const dg_actor *actor, const char 
                            .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 void dg_users_free(dg_user *users, size_t count)

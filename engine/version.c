@@ -219,10 +219,7 @@ static dg_status write_edit(dg_archive *archive, const dg_actor *actor, edit_pla
         st = dg_catalog_begin_write(archive->db, err);
     if (st == DG_OK) {
         st = edit_in_txn(archive, actor, plan, &objects, stored, err);
-        if (st == DG_OK)
-            st = dg_catalog_commit(archive->db, err);
-        if (st != DG_OK)
-            dg_catalog_rollback(archive->db);
+        st = dg_catalog_end_write(archive->db, st, err);
     }
     free(objects.items);
     free(stored);
@@ -354,10 +351,7 @@ dg_status dg_record_grant(dg_archive *archive, const dg_actor *actor, const char
                                .outcome = "ok", .detail = login};
             st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
         }
-        if (st == DG_OK)
-            st = dg_catalog_commit(archive->db, err);
-        if (st != DG_OK)
-            dg_catalog_rollback(archive->db);
+        st = dg_catalog_end_write(archive->db, st, err);
     }
     if (st == DG_OK)
         st = dg_index_pending(archive, err);
