@@ -129,10 +129,7 @@ dg_status dg_archive_create(const char *path, const char *fonds, const char *nam
         st = write_settings(db, fonds, name, err);
     if (st == DG_OK)
         st = insert_owner(db, owner_login, owner_name, err);
-    if (st == DG_OK)
-        st = dg_catalog_commit(db, err);
-    if (st != DG_OK)
-        dg_catalog_rollback(db);
+    st = dg_catalog_end_write(db, st, err);
     dg_catalog_close(db);
     if (st != DG_OK)
         return st;
@@ -226,10 +223,11 @@ static dg_status finish_pending_index_work(dg_archive *archive, dg_error *err)
     dg_status st = dg_catalog_prepare(archive->db, "SELECT 1 FROM index_queue LIMIT 1", &stmt, err);
     if (st != DG_OK)
         return st;
-    int pending = sqlite3_step(stmt) == SQLITE_ROW;
+    int pending = 0;
+    st = dg_catalog_step_maybe_row(archive->db, stmt, &pending, "read index queue", err);
     sqlite3_finalize(stmt);
-    if (!pending)
-        return DG_OK;
+    if (st != DG_OK || !pending)
+        return st;
     st = dg_archive_lock_write(archive, err);
     if (st != DG_OK)
         return st;
@@ -390,28 +388,8 @@ static dg_status queued_versions(dg_archive *archive, int64_t **ids, size_t *cou
                                       &stmt, err);
     if (st != DG_OK)
         return st;
-    size_t cap = 16, n = 0;
-    int64_t *list = malloc(cap * sizeof *list);
-    int rc;
-    while (list && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (n == cap) {
-            int64_t *grown = realloc(list, 2 * cap * sizeof *list);
-            if (!grown) {
-                free(list);
-                list = NULL;
-                break;
-            }
-            list = grown;
-            cap *= 2;
-        }
-        list[n++] = sqlite3_column_int64(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
-    if (!list)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    *ids = list;
-    *count = n;
-    return DG_OK;
+    return dg_catalog_collect(archive->db, stmt, (void **)ids, count, sizeof **ids,
+                              dg_row_read_int64, NULL, "read index queue", err);
 }
 
 static dg_status clear_queue_entries(dg_archive *archive, const int64_t *ids, size_t count,
@@ -427,10 +405,7 @@ static dg_status clear_queue_entries(dg_archive *archive, const int64_t *ids, si
             st = dg_catalog_step_done(archive->db, stmt, err);
         }
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 dg_status dg_archive_flush_index_queue(dg_archive *archive, dg_error *err)

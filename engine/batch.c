@@ -175,15 +175,18 @@ static dg_status store_quarantined_copy(dg_archive *archive, int64_t id, const c
 }
 
 /* A file already in quarantine (a rerun of the same batch) is journalled, not copied again. */
-static int already_quarantined(dg_archive *archive, const char *sha)
+static dg_status already_quarantined(dg_archive *archive, const char *sha, int *found,
+                                     dg_error *err)
 {
     sqlite3_stmt *stmt;
-    if (dg_catalog_prepare(archive->db, "SELECT 1 FROM quarantine WHERE sha256 = ?", &stmt, NULL))
-        return 0;
+    dg_status st =
+        dg_catalog_prepare(archive->db, "SELECT 1 FROM quarantine WHERE sha256 = ?", &stmt, err);
+    if (st != DG_OK)
+        return st;
     sqlite3_bind_text(stmt, 1, sha, -1, SQLITE_STATIC);
-    int found = sqlite3_step(stmt) == SQLITE_ROW;
+    st = dg_catalog_step_maybe_row(archive->db, stmt, found, "look up quarantine", err);
     sqlite3_finalize(stmt);
-    return found;
+    return st;
 }
 
 dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
@@ -194,17 +197,21 @@ dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t
     if (data)
         dg_sha256_hex(data, len, sha);
     int64_t id = 0;
+    int known = 0;
     dg_status st = dg_catalog_begin_write(archive->db, err);
     if (st != DG_OK)
         return st;
-    if (data && already_quarantined(archive, sha)) {
+    if (data)
+        st = already_quarantined(archive, sha, &known, err);
+    if (st != DG_OK) {
+        dg_catalog_rollback(archive->db);
+        return st;
+    }
+    if (known) {
         dg_batch_file f = {.name = name, .sha256 = sha, .outcome = DG_FILE_QUARANTINED,
                            .reason = reason, .confidence = -1};
         st = batch_id > 0 ? dg_batch_note_file(archive, batch_id, &f, err) : DG_OK;
-        if (st == DG_OK)
-            return dg_catalog_commit(archive->db, err);
-        dg_catalog_rollback(archive->db);
-        return st;
+        return dg_catalog_end_write(archive->db, st, err);
     }
     st = insert_quarantine_row(archive, batch_id, name, reason, data ? sha : NULL, &id, err);
     char stored[512] = "";
@@ -223,10 +230,7 @@ dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t
         dg_log_event ev = {.action = "quarantine", .hits = -1, .outcome = "ok", .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 static dg_status batch_counts(dg_archive *archive, int64_t batch_id, uint64_t c[4], dg_error *err)
@@ -240,11 +244,11 @@ static dg_status batch_counts(dg_archive *archive, int64_t batch_id, uint64_t c[
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, batch_id);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        for (int i = 0; i < 4; i++)
-            c[i] = (uint64_t)sqlite3_column_int64(stmt, i);
+    st = dg_catalog_step_row(archive->db, stmt, "count batch files", err, NULL);
+    for (int i = 0; st == DG_OK && i < 4; i++)
+        c[i] = (uint64_t)sqlite3_column_int64(stmt, i);
     sqlite3_finalize(stmt);
-    return DG_OK;
+    return st;
 }
 
 dg_status dg_batch_finish(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
@@ -278,10 +282,7 @@ dg_status dg_batch_finish(dg_archive *archive, const dg_actor *actor, int64_t ba
                            .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 #define BATCH_SUMMARY_SQL                                                                    \
@@ -292,8 +293,10 @@ dg_status dg_batch_finish(dg_archive *archive, const dg_actor *actor, int64_t ba
     " (SELECT coalesce(sum(pages), 0) FROM batch_files f WHERE f.batch_id = b.id),"        \
     " coalesce(b.seconds, 0) FROM batches b LEFT JOIN users u ON u.id = b.user_id"
 
-static void summary_from_row(sqlite3_stmt *stmt, dg_batch_summary *b)
+static void summary_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
 {
+    (void)ctx;
+    dg_batch_summary *b = item;
     b->id = sqlite3_column_int64(stmt, 0);
     b->label = dg_column_strdup(stmt, 1);
     b->started_at = dg_column_strdup(stmt, 2);
@@ -329,17 +332,11 @@ dg_status dg_batch_list(dg_archive *archive, const dg_actor *actor, dg_batch_sum
     *count = 0;
     dg_status st = require_archivist(archive, actor, "batch.list", DG_ROLE_AUDITOR, err);
     sqlite3_stmt *stmt = NULL;
-    size_t cap = 0;
     if (st == DG_OK)
         st = dg_catalog_prepare(archive->db, BATCH_SUMMARY_SQL " ORDER BY b.id DESC", &stmt, err);
-    while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-        dg_batch_summary *b = dg_grow((void **)out, count, &cap, sizeof **out);
-        if (!b)
-            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-        else
-            summary_from_row(stmt, b);
-    }
-    sqlite3_finalize(stmt);
+    if (st == DG_OK)
+        st = dg_catalog_collect(archive->db, stmt, (void **)out, count, sizeof **out,
+                                summary_from_row, NULL, "list batches", err);
     if (st != DG_OK) {
         dg_batch_summaries_free(*out, *count);
         *out = NULL;
@@ -360,6 +357,20 @@ void dg_batch_entries_free(dg_batch_entry *files, size_t count)
     free(files);
 }
 
+static void entry_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    dg_batch_entry *f = item;
+    f->name = dg_column_strdup(stmt, 0);
+    f->sha256 = dg_column_strdup(stmt, 1);
+    f->outcome = dg_column_strdup(stmt, 2);
+    f->refcode = dg_column_strdup(stmt, 3);
+    f->reason = dg_column_strdup(stmt, 4);
+    f->pages = sqlite3_column_int(stmt, 5);
+    f->confidence = sqlite3_column_double(stmt, 6);
+    f->seconds = sqlite3_column_double(stmt, 7);
+}
+
 static dg_status load_batch_files(dg_archive *archive, int64_t batch_id, dg_batch_entry **files,
                                   size_t *count, dg_error *err)
 {
@@ -372,24 +383,8 @@ static dg_status load_batch_files(dg_archive *archive, int64_t batch_id, dg_batc
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, batch_id);
-    size_t cap = 0;
-    while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-        dg_batch_entry *f = dg_grow((void **)files, count, &cap, sizeof **files);
-        if (!f) {
-            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-            break;
-        }
-        f->name = dg_column_strdup(stmt, 0);
-        f->sha256 = dg_column_strdup(stmt, 1);
-        f->outcome = dg_column_strdup(stmt, 2);
-        f->refcode = dg_column_strdup(stmt, 3);
-        f->reason = dg_column_strdup(stmt, 4);
-        f->pages = sqlite3_column_int(stmt, 5);
-        f->confidence = sqlite3_column_double(stmt, 6);
-        f->seconds = sqlite3_column_double(stmt, 7);
-    }
-    sqlite3_finalize(stmt);
-    return st;
+    return dg_catalog_collect(archive->db, stmt, (void **)files, count, sizeof **files,
+                              entry_from_row, NULL, "read batch files", err);
 }
 
 dg_status dg_batch_show(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
@@ -405,11 +400,10 @@ dg_status dg_batch_show(dg_archive *archive, const dg_actor *actor, int64_t batc
         st = dg_catalog_prepare(archive->db, BATCH_SUMMARY_SQL " WHERE b.id = ?", &stmt, err);
     if (st == DG_OK) {
         sqlite3_bind_int64(stmt, 1, batch_id);
-        if (sqlite3_step(stmt) == SQLITE_ROW)
-            summary_from_row(stmt, summary);
-        else
-            st = dg_error_set(err, DG_ERR_NOT_FOUND, "batch %lld: no such batch",
-                              (long long)batch_id);
+        st = dg_catalog_step_row(archive->db, stmt, "read batch", err,
+                                 "batch %lld: no such batch", (long long)batch_id);
+        if (st == DG_OK)
+            summary_from_row(stmt, summary, NULL);
     }
     sqlite3_finalize(stmt);
     if (st == DG_OK)
@@ -434,6 +428,18 @@ void dg_quarantined_free(dg_quarantined *list, size_t count)
     free(list);
 }
 
+static void quarantined_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    dg_quarantined *q = item;
+    q->id = sqlite3_column_int64(stmt, 0);
+    q->batch_id = sqlite3_column_int64(stmt, 1);
+    q->name = dg_column_strdup(stmt, 2);
+    q->reason = dg_column_strdup(stmt, 3);
+    q->stored_as = dg_column_strdup(stmt, 4);
+    q->at = dg_column_strdup(stmt, 5);
+}
+
 dg_status dg_quarantine_list(dg_archive *archive, const dg_actor *actor, dg_quarantined **out,
                              size_t *count, dg_error *err)
 {
@@ -441,26 +447,14 @@ dg_status dg_quarantine_list(dg_archive *archive, const dg_actor *actor, dg_quar
     *count = 0;
     dg_status st = require_archivist(archive, actor, "quarantine.list", DG_ROLE_AUDITOR, err);
     sqlite3_stmt *stmt = NULL;
-    size_t cap = 0;
     if (st == DG_OK)
         st = dg_catalog_prepare(archive->db,
                                 "SELECT id, coalesce(batch_id, 0), name, reason, stored_as, at"
                                 " FROM quarantine ORDER BY id",
                                 &stmt, err);
-    while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-        dg_quarantined *q = dg_grow((void **)out, count, &cap, sizeof **out);
-        if (!q) {
-            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-            break;
-        }
-        q->id = sqlite3_column_int64(stmt, 0);
-        q->batch_id = sqlite3_column_int64(stmt, 1);
-        q->name = dg_column_strdup(stmt, 2);
-        q->reason = dg_column_strdup(stmt, 3);
-        q->stored_as = dg_column_strdup(stmt, 4);
-        q->at = dg_column_strdup(stmt, 5);
-    }
-    sqlite3_finalize(stmt);
+    if (st == DG_OK)
+        st = dg_catalog_collect(archive->db, stmt, (void **)out, count, sizeof **out,
+                                quarantined_from_row, NULL, "list quarantine", err);
     if (st != DG_OK) {
         dg_quarantined_free(*out, *count);
         *out = NULL;

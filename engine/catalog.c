@@ -4,6 +4,7 @@
  */
 #include "catalog.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,15 @@ void dg_catalog_rollback(sqlite3 *db)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+dg_status dg_catalog_end_write(sqlite3 *db, dg_status st, dg_error *err)
+{
+    if (st == DG_OK)
+        st = dg_catalog_commit(db, err);
+    if (st != DG_OK)
+        dg_catalog_rollback(db);
+    return st;
+}
+
 dg_status dg_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, dg_error *err)
 {
     if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK) {
@@ -326,6 +336,126 @@ dg_status dg_catalog_step_done(sqlite3 *db, sqlite3_stmt *stmt, dg_error *err)
         st = dg_catalog_error(db, err, "write");
     sqlite3_finalize(stmt);
     return st;
+}
+
+/* The end of dg_catalog_step_row: no row, reported as the caller asked. */
+static dg_status no_row(sqlite3 *db, dg_error *err, const char *what, const char *not_found,
+                        va_list ap)
+{
+    if (!not_found)
+        return dg_catalog_error(db, err, what);
+    char msg[DG_ERROR_MAX];
+    vsnprintf(msg, sizeof msg, not_found, ap);
+    return dg_error_set(err, DG_ERR_NOT_FOUND, "%s", msg);
+}
+
+static dg_status step_row_v(sqlite3 *db, sqlite3_stmt *stmt, const char *what, dg_error *err,
+                            const char *not_found, va_list ap)
+{
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        return DG_OK;
+    if (rc == SQLITE_DONE)
+        return no_row(db, err, what, not_found, ap);
+    return dg_catalog_error(db, err, what);
+}
+
+dg_status dg_catalog_step_row(sqlite3 *db, sqlite3_stmt *stmt, const char *what, dg_error *err,
+                              const char *not_found, ...)
+{
+    va_list ap;
+    va_start(ap, not_found);
+    dg_status st = step_row_v(db, stmt, what, err, not_found, ap);
+    va_end(ap);
+    return st;
+}
+
+dg_status dg_catalog_step_maybe_row(sqlite3 *db, sqlite3_stmt *stmt, int *found,
+                                    const char *what, dg_error *err)
+{
+    int rc = sqlite3_step(stmt);
+    *found = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return dg_catalog_error(db, err, what);
+    return DG_OK;
+}
+
+dg_status dg_catalog_row_int64(sqlite3 *db, sqlite3_stmt *stmt, int64_t *value, const char *what,
+                               dg_error *err, const char *not_found, ...)
+{
+    va_list ap;
+    va_start(ap, not_found);
+    dg_status st = step_row_v(db, stmt, what, err, not_found, ap);
+    va_end(ap);
+    if (st == DG_OK)
+        *value = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+dg_status dg_catalog_row_text(sqlite3 *db, sqlite3_stmt *stmt, char **value, const char *what,
+                              dg_error *err, const char *not_found, ...)
+{
+    va_list ap;
+    va_start(ap, not_found);
+    dg_status st = step_row_v(db, stmt, what, err, not_found, ap);
+    va_end(ap);
+    if (st == DG_OK) {
+        char *copy = dg_column_strdup(stmt, 0);
+        if (!copy && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        else
+            *value = copy;
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+dg_status dg_catalog_each_row(sqlite3 *db, sqlite3_stmt *stmt, dg_row_fn fn, void *ctx,
+                              const char *what, dg_error *err)
+{
+    dg_status st = DG_OK;
+    int rc = SQLITE_DONE;
+    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        st = fn(stmt, ctx, err);
+    if (st == DG_OK && rc != SQLITE_DONE)
+        st = dg_catalog_error(db, err, what);
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+void dg_row_read_int64(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    *(int64_t *)item = sqlite3_column_int64(stmt, 0);
+}
+
+/* What dg_catalog_collect hands to each row. */
+typedef struct collection {
+    void **items;
+    size_t *count, cap, elem;
+    dg_row_reader read;
+    void *ctx;
+} collection;
+
+static dg_status collect_row(sqlite3_stmt *stmt, void *ctx, dg_error *err)
+{
+    collection *c = ctx;
+    void *item = dg_grow(c->items, c->count, &c->cap, c->elem);
+    if (!item)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    c->read(stmt, item, c->ctx);
+    return DG_OK;
+}
+
+dg_status dg_catalog_collect(sqlite3 *db, sqlite3_stmt *stmt, void **items, size_t *count,
+                             size_t elem, dg_row_reader read, void *ctx, const char *what,
+                             dg_error *err)
+{
+    /* The array holds exactly *count items as far as we know: the first row regrows it. */
+    collection c = {.items = items, .count = count, .cap = *count, .elem = elem, .read = read,
+                    .ctx = ctx};
+    return dg_catalog_each_row(db, stmt, collect_row, &c, what, err);
 }
 
 int dg_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *value)
@@ -349,17 +479,8 @@ dg_status dg_setting_get(sqlite3 *db, const char *key, char **value, dg_error *e
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        *value = dg_column_strdup(stmt, 0);
-        st = *value ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    } else if (rc == SQLITE_DONE) {
-        st = dg_error_set(err, DG_ERR_NOT_FOUND, "setting %s is not set", key);
-    } else {
-        st = dg_catalog_error(db, err, "read setting");
-    }
-    sqlite3_finalize(stmt);
-    return st;
+    return dg_catalog_row_text(db, stmt, value, "read setting", err, "setting %s is not set",
+                               key);
 }
 
 dg_status dg_setting_set(sqlite3 *db, const char *key, const char *value, dg_error *err)
@@ -427,11 +548,10 @@ static dg_status schema_version(sqlite3 *db, int *version, dg_error *err)
     dg_status st = dg_catalog_prepare(db, "PRAGMA user_version", &stmt, err);
     if (st != DG_OK)
         return st;
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *version = sqlite3_column_int(stmt, 0);
-    else
-        st = dg_catalog_error(db, err, "read schema version");
-    sqlite3_finalize(stmt);
+    int64_t value = 0;
+    st = dg_catalog_row_int64(db, stmt, &value, "read schema version", err, NULL);
+    if (st == DG_OK)
+        *version = (int)value;
     return st;
 }
 

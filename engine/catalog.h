@@ -46,11 +46,79 @@ dg_status dg_catalog_begin_write(sqlite3 *db, dg_error *err);
 dg_status dg_catalog_commit(sqlite3 *db, dg_error *err);
 void dg_catalog_rollback(sqlite3 *db);
 
+/*
+ * Ends a write transaction on the status of the work done in it: commits when st is DG_OK,
+ * and rolls back when the work or the commit itself failed (a COMMIT refused while readers
+ * hold the database leaves the transaction open). Returns the final status; err keeps the
+ * work's message when st already failed.
+ */
+dg_status dg_catalog_end_write(sqlite3 *db, dg_status st, dg_error *err);
+
 /* Prepares sql; on failure fills err. The caller finalizes. */
 dg_status dg_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, dg_error *err);
 
 /* Steps a statement that returns no rows (INSERT/UPDATE/DELETE) and finalizes it. */
 dg_status dg_catalog_step_done(sqlite3 *db, sqlite3_stmt *stmt, dg_error *err);
+
+/*
+ * Reading rows. Every helper below takes a prepared statement with its parameters bound;
+ * what names the read for the catalog error ("catalog: <what>: <why>") when SQLite fails.
+ * A step that fails is always reported, never taken for the end of the rows.
+ *
+ * dg_catalog_step_row steps stmt to the one row the caller expects and leaves the row's
+ * columns ready to read. When there is no row it returns DG_ERR_NOT_FOUND with the message
+ * formatted from not_found; a NULL not_found says the row must exist (a count, a record the
+ * caller holds), so its absence is reported as the catalog error naming what. The caller
+ * finalizes stmt.
+ */
+dg_status dg_catalog_step_row(sqlite3 *db, sqlite3_stmt *stmt, const char *what, dg_error *err,
+                              const char *not_found, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * Steps stmt to a row that may not exist: on DG_OK *found is 1 with the row's columns
+ * ready to read, or 0 when the query returned nothing. The caller finalizes stmt.
+ */
+dg_status dg_catalog_step_maybe_row(sqlite3 *db, sqlite3_stmt *stmt, int *found,
+                                    const char *what, dg_error *err);
+
+/*
+ * Runs a one-row query and reads column 0 of the row as an integer or as a copy of its
+ * text (the caller frees *value; a NULL column gives NULL). A missing row is handled as by
+ * dg_catalog_step_row. Both finalize stmt; on failure *value is left as it was.
+ */
+dg_status dg_catalog_row_int64(sqlite3 *db, sqlite3_stmt *stmt, int64_t *value, const char *what,
+                               dg_error *err, const char *not_found, ...)
+    __attribute__((format(printf, 6, 7)));
+dg_status dg_catalog_row_text(sqlite3 *db, sqlite3_stmt *stmt, char **value, const char *what,
+                              dg_error *err, const char *not_found, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Handles the current row of a statement; a status other than DG_OK stops the walk. */
+typedef dg_status (*dg_row_fn)(sqlite3_stmt *stmt, void *ctx, dg_error *err);
+
+/*
+ * Steps stmt through all its rows, calling fn(stmt, ctx, err) on each, and finalizes it.
+ * Returns DG_OK after the last row, fn's first failure, or the catalog error naming what.
+ */
+dg_status dg_catalog_each_row(sqlite3 *db, sqlite3_stmt *stmt, dg_row_fn fn, void *ctx,
+                              const char *what, dg_error *err);
+
+/* Fills one collected item (zeroed) from the current row of a statement. */
+typedef void (*dg_row_reader)(sqlite3_stmt *stmt, void *item, void *ctx);
+
+/* A dg_row_reader for lists of ids: reads column 0 into the int64_t item; ctx is unused. */
+void dg_row_read_int64(sqlite3_stmt *stmt, void *item, void *ctx);
+
+/*
+ * Collects a listing: steps stmt through all its rows, appending one elem-sized item per
+ * row to the array *items of *count items (grown with dg_grow, so the array may already
+ * hold items from an earlier call) and filling it with read(stmt, item, ctx); finalizes
+ * stmt. Returns DG_OK, DG_ERR_NOMEM ("out of memory") or the catalog error naming what. On
+ * failure the items read so far stay in *items and *count for the caller's *_free.
+ */
+dg_status dg_catalog_collect(sqlite3 *db, sqlite3_stmt *stmt, void **items, size_t *count,
+                             size_t elem, dg_row_reader read, void *ctx, const char *what,
+                             dg_error *err);
 
 /* Binds text or NULL when value is NULL. */
 int dg_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *value);

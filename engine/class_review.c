@@ -49,8 +49,9 @@ dg_status dg_classifier_state_get(dg_archive *archive, const dg_actor *actor, co
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
+    int found = 0;
+    st = dg_catalog_step_maybe_row(archive->db, stmt, &found, "read classifier state", err);
+    if (found) {
         const unsigned char *text = sqlite3_column_text(stmt, 0);
         size_t n = (size_t)sqlite3_column_bytes(stmt, 0);
         *value = malloc(n + 1);
@@ -62,8 +63,6 @@ dg_status dg_classifier_state_get(dg_archive *archive, const dg_actor *actor, co
         } else {
             st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", name);
         }
-    } else if (rc != SQLITE_DONE) {
-        st = dg_catalog_error(archive->db, err, "read classifier state");
     }
     sqlite3_finalize(stmt);
     return st;
@@ -113,10 +112,7 @@ dg_status dg_classifier_state_put(dg_archive *archive, const dg_actor *actor, co
                            .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        st = dg_catalog_commit(archive->db, err);
-    if (st != DG_OK)
-        dg_catalog_rollback(archive->db);
+    st = dg_catalog_end_write(archive->db, st, err);
     return st;
 }
 
@@ -167,10 +163,7 @@ dg_status dg_class_review_set_threshold(dg_archive *archive, const dg_actor *act
                            .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        st = dg_catalog_commit(archive->db, err);
-    if (st != DG_OK)
-        dg_catalog_rollback(archive->db);
+    st = dg_catalog_end_write(archive->db, st, err);
     return st;
 }
 
@@ -198,16 +191,17 @@ static dg_status count_queue(dg_archive *archive, const dg_actor *actor, double 
     if (st != DG_OK)
         return st;
     bind_queue(stmt, actor, threshold);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *total = (uint64_t)sqlite3_column_int64(stmt, 0);
-    else
-        st = dg_catalog_error(archive->db, err, "count the review queue");
-    sqlite3_finalize(stmt);
+    int64_t n = 0;
+    st = dg_catalog_row_int64(archive->db, stmt, &n, "count the review queue", err, NULL);
+    *total = (uint64_t)n;
     return st;
 }
 
-static void item_from_row(sqlite3_stmt *stmt, double threshold, dg_class_review_item *it)
+/* Fills a queue item; ctx is the threshold, which says why the item is in the queue. */
+static void item_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
 {
+    double threshold = *(const double *)ctx;
+    dg_class_review_item *it = item;
     it->refcode = dg_column_strdup(stmt, 0);
     it->version = sqlite3_column_int(stmt, 1);
     it->title = dg_column_strdup(stmt, 2);
@@ -241,25 +235,8 @@ static dg_status read_queue(dg_archive *archive, const dg_actor *actor, double t
                        limit ? (sqlite3_int64)limit : -1);
     sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":offset"),
                        (sqlite3_int64)offset);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (*count == cap) {
-            size_t grown_cap = cap ? 2 * cap : 16;
-            dg_class_review_item *grown = realloc(*items, grown_cap * sizeof *grown);
-            if (!grown) {
-                st = dg_error_set(err, DG_ERR_NOMEM, "review list: out of memory");
-                break;
-            }
-            *items = grown;
-            cap = grown_cap;
-        }
-        item_from_row(stmt, threshold, &(*items)[(*count)++]);
-    }
-    if (st == DG_OK && rc != SQLITE_DONE)
-        st = dg_catalog_error(archive->db, err, "read the review queue");
-    sqlite3_finalize(stmt);
-    return st;
+    return dg_catalog_collect(archive->db, stmt, (void **)items, count, sizeof **items,
+                              item_from_row, &threshold, "read the review queue", err);
 }
 
 dg_status dg_class_review_list(dg_archive *archive, const dg_actor *actor, double threshold,
@@ -344,17 +321,16 @@ static dg_status insert_decision(dg_archive *archive, const dg_actor *actor, int
     dg_bind_text_or_null(stmt, 4, e->reason);
     sqlite3_bind_int64(stmt, 5, actor->user_id);
     sqlite3_bind_text(stmt, 6, now, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
+    int inserted = 0;
+    st = dg_catalog_step_maybe_row(archive->db, stmt, &inserted, "record the review", err);
+    if (inserted)
         snprintf(detail, detail_size, "%s %s/%s%s%s", dg_class_review_decision_name(e->decision),
                  (const char *)sqlite3_column_text(stmt, 0),
                  (const char *)sqlite3_column_text(stmt, 1), e->reason ? "; reason: " : "",
                  e->reason ? e->reason : "");
-    else if (rc == SQLITE_DONE)
+    else if (st == DG_OK)
         st = dg_error_set(err, DG_ERR_EXISTS, "%s: version %d was reviewed already",
                           e->refcode, e->version);
-    else
-        st = dg_catalog_error(archive->db, err, "record the review");
     sqlite3_finalize(stmt);
     return st;
 }
@@ -370,11 +346,9 @@ static dg_status current_version_of(dg_archive *archive, int64_t record_id, int 
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, record_id);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *version = sqlite3_column_int(stmt, 0);
-    else
-        st = dg_catalog_error(archive->db, err, "read the record");
-    sqlite3_finalize(stmt);
+    int64_t current = 0;
+    st = dg_catalog_row_int64(archive->db, stmt, &current, "read the record", err, NULL);
+    *version = (int)current;
     return st;
 }
 
@@ -413,10 +387,7 @@ dg_status dg_class_review_record(dg_archive *archive, const dg_actor *actor,
     if (st != DG_OK)
         return st;
     st = dg_class_review_record_in_txn(archive, actor, row.id, entry, err);
-    if (st == DG_OK)
-        st = dg_catalog_commit(archive->db, err);
-    if (st != DG_OK)
-        dg_catalog_rollback(archive->db);
+    st = dg_catalog_end_write(archive->db, st, err);
     return st;
 }
 
@@ -430,11 +401,9 @@ static dg_status count_decisions(sqlite3 *db, int64_t record_id, int *count, dg_
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, record_id);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *count = sqlite3_column_int(stmt, 0);
-    else
-        st = dg_catalog_error(db, err, "count review decisions");
-    sqlite3_finalize(stmt);
+    int64_t n = 0;
+    st = dg_catalog_row_int64(db, stmt, &n, "count review decisions", err, NULL);
+    *count = (int)n;
     return st;
 }
 
@@ -483,9 +452,7 @@ static dg_status refcode_of(sqlite3 *db, int64_t record_id, char **refcode, dg_e
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, record_id);
-    *refcode = sqlite3_step(stmt) == SQLITE_ROW ? dg_column_strdup(stmt, 0) : NULL;
-    sqlite3_finalize(stmt);
-    return *refcode ? DG_OK : dg_catalog_error(db, err, "read the record's code");
+    return dg_catalog_row_text(db, stmt, refcode, "read the record's code", err, NULL);
 }
 
 dg_status dg_class_review_forget_record(dg_archive *archive, const dg_actor *actor,
@@ -537,8 +504,10 @@ static void lesson_rows_free(lesson_row *rows, size_t count)
     free(rows);
 }
 
-static void lesson_from_row(sqlite3_stmt *stmt, lesson_row *l)
+static void lesson_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
 {
+    (void)ctx;
+    lesson_row *l = item;
     l->decision_id = sqlite3_column_int64(stmt, 0);
     l->refcode = dg_column_strdup(stmt, 1);
     l->version = sqlite3_column_int(stmt, 2);
@@ -563,25 +532,8 @@ static dg_status read_lesson_rows(sqlite3 *db, lesson_row **rows, size_t *count,
         &stmt, err);
     if (st != DG_OK)
         return st;
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (*count == cap) {
-            size_t grown_cap = cap ? 2 * cap : 64;
-            lesson_row *grown = realloc(*rows, grown_cap * sizeof *grown);
-            if (!grown) {
-                st = dg_error_set(err, DG_ERR_NOMEM, "review decisions: out of memory");
-                break;
-            }
-            *rows = grown;
-            cap = grown_cap;
-        }
-        lesson_from_row(stmt, &(*rows)[(*count)++]);
-    }
-    if (st == DG_OK && rc != SQLITE_DONE)
-        st = dg_catalog_error(db, err, "read review decisions");
-    sqlite3_finalize(stmt);
-    return st;
+    return dg_catalog_collect(db, stmt, (void **)rows, count, sizeof **rows, lesson_from_row,
+                              NULL, "read review decisions", err);
 }
 
 static dg_status decision_exists(sqlite3 *db, int64_t decision_id, int *exists, dg_error *err)
@@ -592,10 +544,7 @@ static dg_status decision_exists(sqlite3 *db, int64_t decision_id, int *exists, 
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, decision_id);
-    int rc = sqlite3_step(stmt);
-    *exists = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = dg_catalog_error(db, err, "read a review decision");
+    st = dg_catalog_step_maybe_row(db, stmt, exists, "read a review decision", err);
     sqlite3_finalize(stmt);
     return st;
 }

@@ -133,7 +133,8 @@ static dg_status gather_metadata(sqlite3 *db, int64_t review_id, int64_t record_
         return st;
     sqlite3_bind_int64(stmt, 1, review_id);
     sqlite3_bind_int64(stmt, 2, record_id);
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
+    st = dg_catalog_step_row(db, stmt, "read record to destroy", err, NULL);
+    if (st == DG_OK) {
         r->refcode = dg_column_strdup(stmt, 0);
         r->title = dg_column_strdup(stmt, 1);
         r->year = sqlite3_column_int(stmt, 2);
@@ -148,8 +149,6 @@ static dg_status gather_metadata(sqlite3 *db, int64_t review_id, int64_t record_
         r->remarks = dg_column_strdup(stmt, 11);
         r->level = sqlite3_column_int(stmt, 12);
         r->period_served = r->review_year - r->year - 1;
-    } else {
-        st = dg_catalog_error(db, err, "read record to destroy");
     }
     sqlite3_finalize(stmt);
     return st;
@@ -167,11 +166,17 @@ static dg_status gather_witnesses(sqlite3 *db, int64_t review_id, register_row *
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, review_id);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
+    int found = 0;
+    st = dg_catalog_step_maybe_row(db, stmt, &found, "read witnesses", err);
+    if (found) {
         r->witness1 = dg_column_strdup(stmt, 0);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
+        st = dg_catalog_step_maybe_row(db, stmt, &found, "read witnesses", err);
+    }
+    if (found)
         r->witness2 = dg_column_strdup(stmt, 0);
     sqlite3_finalize(stmt);
+    if (st != DG_OK)
+        return st;
     if (!r->witness1 || !r->witness2)
         return dg_error_set(err, DG_ERR_STATE, "%s: the destruction has not two witnesses",
                             r->refcode);
@@ -189,6 +194,28 @@ static dg_status gather_witnesses(sqlite3 *db, int64_t review_id, register_row *
     " UNION SELECT text_sha256 FROM versions WHERE record_id = ?1)"                          \
     " WHERE sha IS NOT NULL ORDER BY sha"
 
+/* A space-separated list of object hashes being built, one row at a time. */
+typedef struct hash_list {
+    char *buf;
+    size_t len, cap;
+} hash_list;
+
+static dg_status append_hash(sqlite3_stmt *stmt, void *ctx, dg_error *err)
+{
+    hash_list *l = ctx;
+    const char *hex = (const char *)sqlite3_column_text(stmt, 0);
+    size_t need = l->len + strlen(hex) + 2;
+    if (need > l->cap) {
+        char *bigger = realloc(l->buf, need * 2);
+        if (!bigger)
+            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        l->buf = bigger;
+        l->cap = need * 2;
+    }
+    l->len += (size_t)sprintf(l->buf + l->len, "%s%s", l->len ? " " : "", hex);
+    return DG_OK;
+}
+
 /* Every object any version of the record uses, space-separated. */
 static dg_status gather_objects(sqlite3 *db, int64_t record_id, char **list, dg_error *err)
 {
@@ -197,28 +224,17 @@ static dg_status gather_objects(sqlite3 *db, int64_t record_id, char **list, dg_
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, record_id);
-    size_t len = 0, cap = 1;
-    char *buf = calloc(1, 1);
-    int rc;
-    while (buf && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        const char *hex = (const char *)sqlite3_column_text(stmt, 0);
-        size_t need = len + strlen(hex) + 2;
-        if (need > cap) {
-            char *bigger = realloc(buf, need * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap = need * 2;
-        }
-        len += (size_t)sprintf(buf + len, "%s%s", len ? " " : "", hex);
-    }
-    sqlite3_finalize(stmt);
-    if (!buf)
+    hash_list l = {.buf = calloc(1, 1), .cap = 1};
+    if (!l.buf) {
+        sqlite3_finalize(stmt);
         return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    *list = buf;
+    }
+    st = dg_catalog_each_row(db, stmt, append_hash, &l, "read record objects", err);
+    if (st != DG_OK) {
+        free(l.buf);
+        return st;
+    }
+    *list = l.buf;
     return DG_OK;
 }
 
@@ -231,11 +247,10 @@ static dg_status insert_register_row(dg_archive *archive, const dg_actor *actor,
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         db, "SELECT coalesce(max(serial), 0) + 1 FROM destruction_register", &stmt, err);
+    if (st == DG_OK)
+        st = dg_catalog_row_int64(db, stmt, &serial, "read register serial", err, NULL);
     if (st != DG_OK)
         return st;
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        serial = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
     hash_register_fields(serial, r, r->row_hash);
     st = dg_catalog_prepare(
         db,
@@ -298,11 +313,10 @@ static dg_status object_still_used(sqlite3 *db, const char *hex, int *used, dg_e
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, hex, -1, SQLITE_STATIC);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *used = sqlite3_column_int(stmt, 0);
-    else
-        st = dg_catalog_error(db, err, "check object use");
-    sqlite3_finalize(stmt);
+    int64_t uses = 0;
+    st = dg_catalog_row_int64(db, stmt, &uses, "check object use", err, NULL);
+    if (st == DG_OK)
+        *used = uses != 0;
     return st;
 }
 
@@ -411,10 +425,9 @@ static dg_status next_to_destroy(sqlite3 *db, int64_t review_id, int64_t *record
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, review_id);
-    int rc = sqlite3_step(stmt);
-    *record_id = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = dg_catalog_error(db, err, "find next record to destroy");
+    int found = 0;
+    st = dg_catalog_step_maybe_row(db, stmt, &found, "find next record to destroy", err);
+    *record_id = found ? sqlite3_column_int64(stmt, 0) : 0;
     sqlite3_finalize(stmt);
     return st;
 }
@@ -431,10 +444,7 @@ static dg_status destroy_catalog_rows(dg_archive *archive, const dg_actor *actor
         st = dg_catalog_begin_write(archive->db, err);
         if (st == DG_OK) {
             st = destroy_in_catalog(archive, actor, review_id, record_id, method, err);
-            if (st == DG_OK)
-                st = dg_catalog_commit(archive->db, err);
-            if (st != DG_OK)
-                dg_catalog_rollback(archive->db);
+            st = dg_catalog_end_write(archive->db, st, err);
         }
         if (st != DG_OK)
             return st;
@@ -453,21 +463,8 @@ static dg_status load_ids(sqlite3 *db, const char *sql, int64_t **ids, size_t *c
     dg_status st = dg_catalog_prepare(db, sql, &stmt, err);
     if (st != DG_OK)
         return st;
-    size_t cap = 0;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? 2 * cap : 64;
-            int64_t *bigger = realloc(*ids, cap * sizeof *bigger);
-            if (!bigger) {
-                st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-                break;
-            }
-            *ids = bigger;
-        }
-        (*ids)[(*count)++] = sqlite3_column_int64(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
-    return st;
+    return dg_catalog_collect(db, stmt, (void **)ids, count, sizeof **ids, dg_row_read_int64,
+                              NULL, "read record ids", err);
 }
 
 static dg_status delete_index_documents(dg_archive *archive, dg_error *err)
@@ -489,6 +486,23 @@ static dg_status delete_index_documents(dg_archive *archive, dg_error *err)
     return st;
 }
 
+typedef struct removal {
+    dg_archive *archive;
+    uint64_t *removed;
+} removal;
+
+static dg_status remove_unused_object(sqlite3_stmt *stmt, void *ctx, dg_error *err)
+{
+    removal *r = ctx;
+    if (sqlite3_column_int(stmt, 1))
+        return DG_OK;
+    dg_status st = dg_store_remove(r->archive->store, (const char *)sqlite3_column_text(stmt, 0),
+                                   err);
+    if (st == DG_OK)
+        (*r->removed)++;
+    return st;
+}
+
 /* A pending object whose content was filed again since (a new objects row) is kept. */
 static dg_status remove_pending_objects(dg_archive *archive, uint64_t *removed, dg_error *err)
 {
@@ -500,15 +514,9 @@ static dg_status remove_pending_objects(dg_archive *archive, uint64_t *removed, 
         &stmt, err);
     if (st != DG_OK)
         return st;
-    while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-        const char *hex = (const char *)sqlite3_column_text(stmt, 0);
-        if (!sqlite3_column_int(stmt, 1)) {
-            st = dg_store_remove(archive->store, hex, err);
-            if (st == DG_OK)
-                (*removed)++;
-        }
-    }
-    sqlite3_finalize(stmt);
+    removal r = {.archive = archive, .removed = removed};
+    st = dg_catalog_each_row(archive->db, stmt, remove_unused_object, &r,
+                             "read pending objects", err);
     if (st == DG_OK)
         st = dg_catalog_exec(archive->db, "DELETE FROM disposal_pending_objects", err);
     return st;
@@ -556,10 +564,7 @@ static dg_status mark_destroyed(dg_archive *archive, const dg_actor *actor, int6
                            .outcome = "ok", .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 static dg_status finish_destruction(dg_archive *archive, const dg_actor *actor,
@@ -592,6 +597,12 @@ static dg_status finish_destruction(dg_archive *archive, const dg_actor *actor,
     return st;
 }
 
+static void refcode_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    *(char **)item = dg_column_strdup(stmt, 0);
+}
+
 static dg_status list_held(sqlite3 *db, int64_t review_id, dg_destroy_result *out,
                            dg_error *err)
 {
@@ -604,16 +615,11 @@ static dg_status list_held(sqlite3 *db, int64_t review_id, dg_destroy_result *ou
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, review_id);
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-        char **bigger = realloc(out->held_refcodes, (out->held + 1) * sizeof *bigger);
-        if (!bigger) {
-            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-            break;
-        }
-        out->held_refcodes = bigger;
-        out->held_refcodes[out->held++] = dg_column_strdup(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
+    size_t held = (size_t)out->held;
+    st = dg_catalog_collect(db, stmt, (void **)&out->held_refcodes, &held,
+                            sizeof *out->held_refcodes, refcode_from_row, NULL,
+                            "read held records", err);
+    out->held = held;
     return st;
 }
 
@@ -726,6 +732,15 @@ static int entry_is_intact(const dg_register_entry *e, int logged)
     return logged && e->row_hash && strcmp(hash, e->row_hash) == 0;
 }
 
+/* Reads a register entry and checks it against the log (column 21: the entry was logged). */
+static void register_entry_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    dg_register_entry *e = item;
+    entry_from_row(stmt, e);
+    e->intact = entry_is_intact(e, sqlite3_column_int(stmt, 21));
+}
+
 dg_status dg_register_list(dg_archive *archive, int review_year, dg_register_entry **out,
                            size_t *count, dg_error *err)
 {
@@ -745,29 +760,12 @@ dg_status dg_register_list(dg_archive *archive, int review_year, dg_register_ent
     if (st != DG_OK)
         return st;
     sqlite3_bind_int(stmt, 1, review_year);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (*count == cap) {
-            cap = cap ? 2 * cap : 16;
-            dg_register_entry *bigger = realloc(*out, cap * sizeof *bigger);
-            if (!bigger) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            *out = bigger;
-        }
-        dg_register_entry *e = &(*out)[(*count)++];
-        memset(e, 0, sizeof *e);
-        entry_from_row(stmt, e);
-        e->intact = entry_is_intact(e, sqlite3_column_int(stmt, 21));
+    st = dg_catalog_collect(archive->db, stmt, (void **)out, count, sizeof **out,
+                            register_entry_from_row, NULL, "read register", err);
+    if (st != DG_OK) {
+        dg_register_free(*out, *count);
+        *out = NULL;
+        *count = 0;
     }
-    sqlite3_finalize(stmt);
-    if (rc == SQLITE_DONE)
-        return DG_OK;
-    dg_register_free(*out, *count);
-    *out = NULL;
-    *count = 0;
-    return rc == SQLITE_NOMEM ? dg_error_set(err, DG_ERR_NOMEM, "out of memory")
-                              : dg_catalog_error(archive->db, err, "read register");
+    return st;
 }

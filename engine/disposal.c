@@ -29,10 +29,7 @@ static dg_status in_write_txn(dg_archive *archive, txn_body body, void *ctx, dg_
     st = dg_catalog_begin_write(archive->db, err);
     if (st == DG_OK) {
         st = body(archive, ctx, err);
-        if (st == DG_OK)
-            st = dg_catalog_commit(archive->db, err);
-        if (st != DG_OK)
-            dg_catalog_rollback(archive->db);
+        st = dg_catalog_end_write(archive->db, st, err);
     }
     dg_archive_unlock_write(archive);
     return st;
@@ -55,10 +52,9 @@ static dg_status query_int(sqlite3 *db, const char *sql, int64_t param, int64_t 
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, param);
-    int rc = sqlite3_step(stmt);
-    *out = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = dg_catalog_error(db, err, "read");
+    int found = 0;
+    st = dg_catalog_step_maybe_row(db, stmt, &found, "read", err);
+    *out = found ? sqlite3_column_int64(stmt, 0) : 0;
     sqlite3_finalize(stmt);
     return st;
 }
@@ -92,14 +88,10 @@ static dg_status find_record(sqlite3 *db, const char *refcode, int64_t *id, int 
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, refcode, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
+    st = dg_catalog_step_row(db, stmt, "look up record", err, "%s: no such record", refcode);
+    if (st == DG_OK) {
         *id = sqlite3_column_int64(stmt, 0);
         *live = sqlite3_column_int(stmt, 1);
-    } else if (rc == SQLITE_DONE) {
-        st = dg_error_set(err, DG_ERR_NOT_FOUND, "%s: no such record", refcode);
-    } else {
-        st = dg_catalog_error(db, err, "look up record");
     }
     sqlite3_finalize(stmt);
     return st;
@@ -123,6 +115,15 @@ void dg_schedule_rows_free(dg_schedule_row *rows, size_t count)
     free(rows);
 }
 
+static void schedule_row_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    dg_schedule_row *r = item;
+    r->category = text_or_empty(stmt, 0);
+    r->record_type = text_or_empty(stmt, 1);
+    r->period = text_or_empty(stmt, 2);
+}
+
 dg_status dg_schedule_list(dg_archive *archive, dg_schedule_row **rows, size_t *count,
                            dg_error *err)
 {
@@ -135,26 +136,14 @@ dg_status dg_schedule_list(dg_archive *archive, dg_schedule_row **rows, size_t *
         &stmt, err);
     if (st != DG_OK)
         return st;
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        dg_schedule_row *r = dg_grow((void **)rows, count, &cap, sizeof *r);
-        if (!r) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        r->category = text_or_empty(stmt, 0);
-        r->record_type = text_or_empty(stmt, 1);
-        r->period = text_or_empty(stmt, 2);
+    st = dg_catalog_collect(archive->db, stmt, (void **)rows, count, sizeof **rows,
+                            schedule_row_from_row, NULL, "read schedule", err);
+    if (st != DG_OK) {
+        dg_schedule_rows_free(*rows, *count);
+        *rows = NULL;
+        *count = 0;
     }
-    sqlite3_finalize(stmt);
-    if (rc == SQLITE_DONE)
-        return DG_OK;
-    dg_schedule_rows_free(*rows, *count);
-    *rows = NULL;
-    *count = 0;
-    return rc == SQLITE_NOMEM ? dg_error_set(err, DG_ERR_NOMEM, "out of memory")
-                              : dg_catalog_error(archive->db, err, "read schedule");
+    return st;
 }
 
 typedef struct schedule_job {
@@ -176,10 +165,12 @@ static dg_status current_period(sqlite3 *db, const dg_schedule_change *c, char o
     sqlite3_bind_text(stmt, 1, c->category, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, c->record_type, -1, SQLITE_STATIC);
     old[0] = '\0';
-    if (sqlite3_step(stmt) == SQLITE_ROW)
+    int found = 0;
+    st = dg_catalog_step_maybe_row(db, stmt, &found, "read schedule", err);
+    if (found)
         snprintf(old, 8, "%s", (const char *)sqlite3_column_text(stmt, 0));
     sqlite3_finalize(stmt);
-    return DG_OK;
+    return st;
 }
 
 static dg_status write_schedule_row(dg_archive *archive, schedule_job *job,
@@ -348,11 +339,10 @@ static dg_status ensure_review(dg_archive *archive, review_job *job, int64_t *id
     if (st != DG_OK)
         return st;
     sqlite3_bind_int(stmt, 1, job->year);
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
+    st = dg_catalog_step_row(archive->db, stmt, "read review", err, NULL);
+    if (st == DG_OK) {
         *id = sqlite3_column_int64(stmt, 0);
         snprintf(job->state, sizeof job->state, "%s", (const char *)sqlite3_column_text(stmt, 1));
-    } else {
-        st = dg_catalog_error(archive->db, err, "read review");
     }
     sqlite3_finalize(stmt);
     return st;
@@ -452,8 +442,10 @@ static dg_status read_review_row(sqlite3 *db, int year, dg_review_info *info, dg
     if (st != DG_OK)
         return st;
     sqlite3_bind_int(stmt, 1, year);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
+    st = dg_catalog_step_row(db, stmt, "read review", err,
+                             "there is no review of %d (run 'dangan retention review --year %d')",
+                             year, year);
+    if (st == DG_OK) {
         info->id = sqlite3_column_int64(stmt, 0);
         info->year = year;
         info->state = dg_column_strdup(stmt, 1);
@@ -461,15 +453,32 @@ static dg_status read_review_row(sqlite3 *db, int year, dg_review_info *info, dg
         info->created_by = dg_column_strdup(stmt, 3);
         info->approved_by = dg_column_strdup(stmt, 4);
         info->approved_at = dg_column_strdup(stmt, 5);
-    } else if (rc == SQLITE_DONE) {
-        st = dg_error_set(err, DG_ERR_NOT_FOUND,
-                          "there is no review of %d (run 'dangan retention review --year %d')",
-                          year, year);
-    } else {
-        st = dg_catalog_error(db, err, "read review");
     }
     sqlite3_finalize(stmt);
     return st;
+}
+
+/* The witnesses and appraisers of a review, one a row; cap is the appraisers' capacity. */
+typedef struct review_people {
+    dg_review_info *info;
+    size_t cap;
+} review_people;
+
+static dg_status add_review_person(sqlite3_stmt *stmt, void *ctx, dg_error *err)
+{
+    review_people *people = ctx;
+    dg_review_info *info = people->info;
+    const char *kind = (const char *)sqlite3_column_text(stmt, 0);
+    if (kind[0] == 'w' && info->n_witnesses < 2) {
+        info->witnesses[info->n_witnesses++] = dg_column_strdup(stmt, 1);
+    } else if (kind[0] == 'a') {
+        char **slot = dg_grow((void **)&info->appraisers, &info->n_appraisers, &people->cap,
+                              sizeof *slot);
+        if (!slot)
+            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        *slot = dg_column_strdup(stmt, 1);
+    }
+    return DG_OK;
 }
 
 static dg_status read_review_people(sqlite3 *db, dg_review_info *info, dg_error *err)
@@ -485,20 +494,27 @@ static dg_status read_review_people(sqlite3 *db, dg_review_info *info, dg_error 
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, info->id);
-    size_t cap = 0;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-        const char *kind = (const char *)sqlite3_column_text(stmt, 0);
-        if (kind[0] == 'w' && info->n_witnesses < 2) {
-            info->witnesses[info->n_witnesses++] = dg_column_strdup(stmt, 1);
-        } else if (kind[0] == 'a') {
-            char **slot = dg_grow((void **)&info->appraisers, &info->n_appraisers, &cap,
-                               sizeof *slot);
-            if (!slot)
-                break;
-            *slot = dg_column_strdup(stmt, 1);
-        }
-    }
-    sqlite3_finalize(stmt);
+    review_people people = {.info = info, .cap = info->n_appraisers};
+    return dg_catalog_each_row(db, stmt, add_review_person, &people, "read review people", err);
+}
+
+/* Adds one GROUP BY state row of the review's items to the counts in ctx (the review). */
+static dg_status add_item_count(sqlite3_stmt *stmt, void *ctx, dg_error *err)
+{
+    (void)err;
+    dg_review_info *info = ctx;
+    const char *state = (const char *)sqlite3_column_text(stmt, 0);
+    uint64_t n = (uint64_t)sqlite3_column_int64(stmt, 1);
+    info->items += n;
+    info->held += (uint64_t)sqlite3_column_int64(stmt, 2);
+    uint64_t *slot = !strcmp(state, "queued")       ? &info->queued
+                     : !strcmp(state, "appraised")  ? &info->appraised
+                     : !strcmp(state, "approved")   ? &info->approved
+                     : !strcmp(state, "retained")   ? &info->retained
+                     : !strcmp(state, "witnessed")  ? &info->witnessed
+                     : !strcmp(state, "destroying") ? &info->destroying
+                                                    : &info->destroyed;
+    *slot += n;
     return DG_OK;
 }
 
@@ -514,22 +530,7 @@ static dg_status count_review_items(sqlite3 *db, dg_review_info *info, dg_error 
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, info->id);
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-        const char *state = (const char *)sqlite3_column_text(stmt, 0);
-        uint64_t n = (uint64_t)sqlite3_column_int64(stmt, 1);
-        info->items += n;
-        info->held += (uint64_t)sqlite3_column_int64(stmt, 2);
-        uint64_t *slot = !strcmp(state, "queued")       ? &info->queued
-                         : !strcmp(state, "appraised")  ? &info->appraised
-                         : !strcmp(state, "approved")   ? &info->approved
-                         : !strcmp(state, "retained")   ? &info->retained
-                         : !strcmp(state, "witnessed")  ? &info->witnessed
-                         : !strcmp(state, "destroying") ? &info->destroying
-                                                        : &info->destroyed;
-        *slot += n;
-    }
-    sqlite3_finalize(stmt);
-    return DG_OK;
+    return dg_catalog_each_row(db, stmt, add_item_count, info, "count review items", err);
 }
 
 dg_status dg_review_get(dg_archive *archive, int year, dg_review_info **out, dg_error *err)
@@ -575,8 +576,10 @@ void dg_review_items_free(dg_review_item *items, size_t count)
     free(items);
 }
 
-static void item_from_row(sqlite3_stmt *stmt, dg_review_item *it)
+static void item_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
 {
+    (void)ctx;
+    dg_review_item *it = item;
     it->refcode = text_or_empty(stmt, 0);
     it->title = dg_column_strdup(stmt, 1);
     it->category = dg_column_strdup(stmt, 2);
@@ -610,20 +613,8 @@ static void item_from_row(sqlite3_stmt *stmt, dg_review_item *it)
 static dg_status collect_items(sqlite3 *db, sqlite3_stmt *stmt, dg_review_item **items,
                                size_t *count, dg_error *err)
 {
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        dg_review_item *it = dg_grow((void **)items, count, &cap, sizeof *it);
-        if (!it) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        item_from_row(stmt, it);
-    }
-    if (rc == SQLITE_DONE)
-        return DG_OK;
-    return rc == SQLITE_NOMEM ? dg_error_set(err, DG_ERR_NOMEM, "out of memory")
-                              : dg_catalog_error(db, err, "read review items");
+    return dg_catalog_collect(db, stmt, (void **)items, count, sizeof **items, item_from_row,
+                              NULL, "read review items", err);
 }
 
 dg_status dg_review_items(dg_archive *archive, int64_t review_id, dg_review_item **items,
@@ -638,7 +629,6 @@ dg_status dg_review_items(dg_archive *archive, int64_t review_id, dg_review_item
         return st;
     sqlite3_bind_int64(stmt, 1, review_id);
     st = collect_items(archive->db, stmt, items, count, err);
-    sqlite3_finalize(stmt);
     if (st != DG_OK) {
         dg_review_items_free(*items, *count);
         *items = NULL;
@@ -660,7 +650,6 @@ dg_status dg_review_item_get(dg_archive *archive, int64_t review_id, const char 
     sqlite3_bind_int64(stmt, 1, review_id);
     sqlite3_bind_text(stmt, 2, refcode, -1, SQLITE_STATIC);
     st = collect_items(archive->db, stmt, out, &count, err);
-    sqlite3_finalize(stmt);
     if (st == DG_OK && count == 0)
         st = dg_error_set(err, DG_ERR_NOT_FOUND, "%s is not in this review", refcode);
     if (st != DG_OK) {
@@ -800,8 +789,9 @@ static dg_status sign_body(dg_archive *archive, void *ctx, dg_error *err)
         return st;
     sqlite3_bind_int64(stmt, 1, job->review_id);
     sqlite3_bind_int64(stmt, 2, job->actor->user_id);
-    signed_before = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-    sqlite3_finalize(stmt);
+    st = dg_catalog_row_int64(db, stmt, &signed_before, "read signatures", err, NULL);
+    if (st != DG_OK)
+        return st;
     if (signed_before)
         return dg_error_set(err, DG_ERR_EXISTS, "%s has already signed this destruction",
                             job->actor->login);
@@ -883,16 +873,29 @@ static dg_status count_due(sqlite3 *db, const dg_due_rule *rule, int until_year,
     sqlite3_bind_text(stmt, 1, rule->period, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 2, rule->last_year);
     sqlite3_bind_int(stmt, 3, until_year);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *total += (uint64_t)sqlite3_column_int64(stmt, 0);
-    else
-        st = dg_catalog_error(db, err, "count due records");
-    sqlite3_finalize(stmt);
+    int64_t n = 0;
+    st = dg_catalog_row_int64(db, stmt, &n, "count due records", err, NULL);
+    *total += (uint64_t)n;
     return st;
 }
 
+static void due_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    dg_due_record *d = item;
+    d->refcode = text_or_empty(stmt, 0);
+    d->title = text_or_empty(stmt, 1);
+    d->category = text_or_empty(stmt, 2);
+    d->period = text_or_empty(stmt, 3);
+    d->year = sqlite3_column_int(stmt, 4);
+    d->level = sqlite3_column_int(stmt, 5);
+    d->due_year = sqlite3_column_int(stmt, 6);
+    d->on_hold = sqlite3_column_int(stmt, 7);
+    d->pending = sqlite3_column_int(stmt, 8);
+}
+
 static dg_status fetch_due(sqlite3 *db, const dg_due_rule *rule, int until_year, size_t limit,
-                           dg_due_record **out, size_t *count, size_t *cap, dg_error *err)
+                           dg_due_record **out, size_t *count, dg_error *err)
 {
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
@@ -911,28 +914,8 @@ static dg_status fetch_due(sqlite3 *db, const dg_due_rule *rule, int until_year,
     sqlite3_bind_int(stmt, 3, until_year);
     sqlite3_bind_int(stmt, 4, rule->due_offset);
     sqlite3_bind_int64(stmt, 5, limit ? (sqlite3_int64)limit : -1);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        dg_due_record *d = dg_grow((void **)out, count, cap, sizeof *d);
-        if (!d) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        d->refcode = text_or_empty(stmt, 0);
-        d->title = text_or_empty(stmt, 1);
-        d->category = text_or_empty(stmt, 2);
-        d->period = text_or_empty(stmt, 3);
-        d->year = sqlite3_column_int(stmt, 4);
-        d->level = sqlite3_column_int(stmt, 5);
-        d->due_year = sqlite3_column_int(stmt, 6);
-        d->on_hold = sqlite3_column_int(stmt, 7);
-        d->pending = sqlite3_column_int(stmt, 8);
-    }
-    sqlite3_finalize(stmt);
-    if (rc == SQLITE_DONE)
-        return DG_OK;
-    return rc == SQLITE_NOMEM ? dg_error_set(err, DG_ERR_NOMEM, "out of memory")
-                              : dg_catalog_error(db, err, "read due records");
+    return dg_catalog_collect(db, stmt, (void **)out, count, sizeof **out, due_from_row, NULL,
+                              "read due records", err);
 }
 
 static int due_order(const void *a, const void *b)
@@ -950,12 +933,11 @@ dg_status dg_due_list(dg_archive *archive, const dg_due_rule *rules, size_t n_ru
     *out = NULL;
     *count = 0;
     *total = 0;
-    size_t cap = 0;
     dg_status st = dg_catalog_begin_read(archive->db, err);
     for (size_t i = 0; st == DG_OK && i < n_rules; i++) {
         st = count_due(archive->db, &rules[i], until_year, total, err);
         if (st == DG_OK)
-            st = fetch_due(archive->db, &rules[i], until_year, limit, out, count, &cap, err);
+            st = fetch_due(archive->db, &rules[i], until_year, limit, out, count, err);
     }
     dg_catalog_rollback(archive->db);
     if (st != DG_OK) {
@@ -991,13 +973,9 @@ dg_status dg_review_year_of(dg_archive *archive, const char *refcode, int *year,
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, refcode, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        *year = sqlite3_column_int(stmt, 0);
-    else if (rc == SQLITE_DONE)
-        st = dg_error_set(err, DG_ERR_NOT_FOUND, "%s is not queued in any review", refcode);
-    else
-        st = dg_catalog_error(archive->db, err, "find review");
-    sqlite3_finalize(stmt);
+    int64_t review_year = 0;
+    st = dg_catalog_row_int64(archive->db, stmt, &review_year, "find review", err,
+                              "%s is not queued in any review", refcode);
+    *year = (int)review_year;
     return st;
 }

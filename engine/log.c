@@ -79,13 +79,12 @@ static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *e
         return st;
     *id = 0;
     memcpy(hash, GENESIS, 65);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
+    int found = 0;
+    st = dg_catalog_step_maybe_row(db, stmt, &found, "read log head", err);
+    if (found) {
         *id = sqlite3_column_int64(stmt, 0);
         const unsigned char *h = sqlite3_column_text(stmt, 1);
         snprintf(hash, 65, "%s", h ? (const char *)h : "");
-    } else if (rc != SQLITE_DONE) {
-        st = dg_catalog_error(db, err, "read log head");
     }
     sqlite3_finalize(stmt);
     return st;
@@ -151,10 +150,7 @@ dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *
     if (st != DG_OK)
         return st;
     st = dg_log_append_in_txn(archive, actor, login, event, err);
-    if (st == DG_OK)
-        st = dg_catalog_commit(archive->db, err);
-    if (st != DG_OK)
-        dg_catalog_rollback(archive->db);
+    st = dg_catalog_end_write(archive->db, st, err);
     return st;
 }
 
@@ -172,8 +168,10 @@ static dg_status require_log_reader(dg_archive *archive, const dg_actor *actor,
                         actor->login);
 }
 
-static void entry_from_row(sqlite3_stmt *stmt, dg_log_entry *e)
+static void entry_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
 {
+    (void)ctx;
+    dg_log_entry *e = item;
     e->id = sqlite3_column_int64(stmt, 0);
     e->at = dg_column_strdup(stmt, 1);
     e->login = dg_column_strdup(stmt, 2);
@@ -214,34 +212,6 @@ void dg_log_entries_free(dg_log_entry *entries, size_t count)
     "id, at, login, origin, action, refcode, version, query, hits, outcome, detail, "      \
     "prev_hash, hash, user_id"
 
-static dg_status collect_entries(sqlite3 *db, sqlite3_stmt *stmt, dg_log_entry **entries,
-                                 size_t *count, dg_error *err)
-{
-    size_t cap = 64, n = 0;
-    dg_log_entry *list = malloc(cap * sizeof *list);
-    if (!list)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (n == cap) {
-            dg_log_entry *grown = realloc(list, 2 * cap * sizeof *list);
-            if (!grown) {
-                dg_log_entries_free(list, n);
-                return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-            }
-            list = grown;
-            cap *= 2;
-        }
-        entry_from_row(stmt, &list[n++]);
-    }
-    if (rc != SQLITE_DONE) {
-        dg_log_entries_free(list, n);
-        return dg_catalog_error(db, err, "read log");
-    }
-    *entries = list;
-    *count = n;
-    return DG_OK;
-}
 
 dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_filter *filter,
                       dg_log_entry **entries, size_t *count, dg_error *err)
@@ -267,10 +237,14 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
     dg_bind_text_or_null(stmt, 4, filter->since);
     dg_bind_text_or_null(stmt, 5, filter->until);
     sqlite3_bind_int64(stmt, 6, filter->limit ? (sqlite3_int64)filter->limit : -1);
-    st = collect_entries(archive->db, stmt, entries, count, err);
-    sqlite3_finalize(stmt);
-    if (st != DG_OK)
+    st = dg_catalog_collect(archive->db, stmt, (void **)entries, count, sizeof **entries,
+                            entry_from_row, NULL, "read log", err);
+    if (st != DG_OK) {
+        dg_log_entries_free(*entries, *count);
+        *entries = NULL;
+        *count = 0;
         return st;
+    }
     char detail[64];
     snprintf(detail, sizeof detail, "%zu entries", *count);
     dg_log_event ev = {.action = "log.read", .hits = (long)*count, .outcome = "ok",

@@ -164,13 +164,12 @@ dg_status dg_schedule_period(dg_archive *archive, const char *category_key,
         return st;
     sqlite3_bind_text(stmt, 1, category_key, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, record_type ? record_type : "", -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
+    int found = 0;
+    st = dg_catalog_step_maybe_row(archive->db, stmt, &found, "read retention schedule", err);
+    if (found)
         snprintf(period, 8, "%s", (const char *)sqlite3_column_text(stmt, 0));
-    else if (rc == SQLITE_DONE) /* no schedule row: keep it, never destroy early */
+    else if (st == DG_OK) /* no schedule row: keep it, never destroy early */
         snprintf(period, 8, "Y");
-    else
-        st = dg_catalog_error(archive->db, err, "read retention schedule");
     sqlite3_finalize(stmt);
     return st;
 }
@@ -516,14 +515,13 @@ dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char
     sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
     sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":ref"), refcode, -1,
                       SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    int exists = rc == SQLITE_ROW, visible = exists && sqlite3_column_int(stmt, 3);
+    int exists = 0;
+    st = dg_catalog_step_maybe_row(archive->db, stmt, &exists, "look up record", err);
+    int visible = exists && sqlite3_column_int(stmt, 3);
     if (visible) {
         row->id = sqlite3_column_int64(stmt, 0);
         row->level = sqlite3_column_int(stmt, 1);
         row->current_version = sqlite3_column_int(stmt, 2);
-    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        st = dg_catalog_error(archive->db, err, "look up record");
     }
     sqlite3_finalize(stmt);
     if (st != DG_OK || visible)
@@ -580,6 +578,12 @@ void dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v)
     v->class_confidence = sqlite3_column_double(stmt, 20);
 }
 
+static void read_version(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    dg_version_from_row(stmt, item);
+}
+
 static dg_status load_history(dg_archive *archive, dg_record *rec, dg_error *err)
 {
     sqlite3_stmt *stmt;
@@ -591,27 +595,8 @@ static dg_status load_history(dg_archive *archive, dg_record *rec, dg_error *err
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, rec->id);
-    size_t cap = 4;
-    rec->history = calloc(cap, sizeof *rec->history);
-    int rc = SQLITE_DONE;
-    while (rec->history && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (rec->n_history == cap) {
-            dg_version_info *grown = realloc(rec->history, 2 * cap * sizeof *grown);
-            if (!grown) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            rec->history = grown;
-            cap *= 2;
-        }
-        dg_version_from_row(stmt, &rec->history[rec->n_history++]);
-    }
-    sqlite3_finalize(stmt);
-    if (!rec->history || rc == SQLITE_NOMEM)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    if (rc != SQLITE_DONE)
-        return dg_catalog_error(archive->db, err, "read versions");
-    return DG_OK;
+    return dg_catalog_collect(archive->db, stmt, (void **)&rec->history, &rec->n_history,
+                              sizeof *rec->history, read_version, NULL, "read versions", err);
 }
 
 static dg_status version_id_of(dg_archive *archive, int64_t record_id, int number,
@@ -624,15 +609,20 @@ static dg_status version_id_of(dg_archive *archive, int64_t record_id, int numbe
         return st;
     sqlite3_bind_int64(stmt, 1, record_id);
     sqlite3_bind_int(stmt, 2, number);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        *version_id = sqlite3_column_int64(stmt, 0);
-    else if (rc == SQLITE_DONE)
-        st = dg_error_set(err, DG_ERR_NOT_FOUND, "no version %d", number);
-    else
-        st = dg_catalog_error(archive->db, err, "read version");
-    sqlite3_finalize(stmt);
-    return st;
+    return dg_catalog_row_int64(archive->db, stmt, version_id, "read version", err,
+                                "no version %d", number);
+}
+
+static void read_page(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    dg_page_info *p = item;
+    p->seq = sqlite3_column_int(stmt, 0);
+    p->sha256 = dg_column_strdup(stmt, 1);
+    p->mime = dg_column_strdup(stmt, 2);
+    p->lang = dg_column_strdup(stmt, 3);
+    p->text_sha256 = dg_column_strdup(stmt, 4);
+    p->confidence = sqlite3_column_double(stmt, 5);
 }
 
 static dg_status load_pages(dg_archive *archive, int64_t version_id, dg_record *rec, dg_error *err)
@@ -646,31 +636,8 @@ static dg_status load_pages(dg_archive *archive, int64_t version_id, dg_record *
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, version_id);
-    size_t cap = 4;
-    rec->pages = calloc(cap, sizeof *rec->pages);
-    int rc = SQLITE_DONE;
-    while (rec->pages && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (rec->n_pages == cap) {
-            dg_page_info *grown = realloc(rec->pages, 2 * cap * sizeof *grown);
-            if (!grown) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            rec->pages = grown;
-            cap *= 2;
-        }
-        dg_page_info *p = &rec->pages[rec->n_pages++];
-        p->seq = sqlite3_column_int(stmt, 0);
-        p->sha256 = dg_column_strdup(stmt, 1);
-        p->mime = dg_column_strdup(stmt, 2);
-        p->lang = dg_column_strdup(stmt, 3);
-        p->text_sha256 = dg_column_strdup(stmt, 4);
-        p->confidence = sqlite3_column_double(stmt, 5);
-    }
-    sqlite3_finalize(stmt);
-    if (!rec->pages || rc == SQLITE_NOMEM)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    return rc == SQLITE_DONE ? DG_OK : dg_catalog_error(archive->db, err, "read pages");
+    return dg_catalog_collect(archive->db, stmt, (void **)&rec->pages, &rec->n_pages,
+                              sizeof *rec->pages, read_page, NULL, "read pages", err);
 }
 
 void dg_record_free(dg_record *rec)
@@ -807,14 +774,15 @@ dg_status dg_record_page(dg_archive *archive, const dg_actor *actor, const char 
     sqlite3_bind_int(stmt, 2, wanted);
     sqlite3_bind_int(stmt, 3, seq);
     char hex[DG_SHA256_HEX] = "";
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
+    st = dg_catalog_step_row(archive->db, stmt, "read page", err,
+                             "%s version %d has no page %d", refcode, wanted, seq);
+    if (st == DG_OK) {
         snprintf(hex, sizeof hex, "%s", (const char *)sqlite3_column_text(stmt, 0));
         *mime = dg_column_strdup(stmt, 1);
     }
     sqlite3_finalize(stmt);
-    if (!hex[0])
-        return dg_error_set(err, DG_ERR_NOT_FOUND, "%s version %d has no page %d", refcode,
-                            wanted, seq);
+    if (st != DG_OK)
+        return st;
     st = dg_store_get(archive->store, hex, data, len, err);
     char detail[32];
     snprintf(detail, sizeof detail, "page %d", seq);
@@ -847,13 +815,10 @@ dg_status dg_record_find_by_source(dg_archive *archive, const char *source_sha25
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, source_sha256, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
+    st = dg_catalog_step_row(archive->db, stmt, "find by source", err,
+                             "no record from that file");
+    if (st == DG_OK)
         snprintf(refcode, DG_REFCODE_MAX, "%s", (const char *)sqlite3_column_text(stmt, 0));
-    else if (rc == SQLITE_DONE)
-        st = dg_error_set(err, DG_ERR_NOT_FOUND, "no record from that file");
-    else
-        st = dg_catalog_error(archive->db, err, "find by source");
     sqlite3_finalize(stmt);
     return st;
 }

@@ -133,11 +133,10 @@ dg_status dg_refcode_allocate(sqlite3 *db, dg_refcode_parts *parts, dg_error *er
     sqlite3_bind_int(stmt, 3, parts->year);
     sqlite3_bind_text(stmt, 4, parts->period, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 5, parts->department, -1, SQLITE_STATIC);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        parts->item = sqlite3_column_int(stmt, 0);
-    else
-        st = dg_catalog_error(db, err, "allocate reference code");
-    sqlite3_finalize(stmt);
+    int64_t item = 0;
+    st = dg_catalog_row_int64(db, stmt, &item, "allocate reference code", err, NULL);
+    if (st == DG_OK)
+        parts->item = (int)item;
     if (st == DG_OK && parts->item > 9999)
         st = dg_error_set(err, DG_ERR_STATE,
                           "no item numbers left for %s-%s %d %s (9999 used)", parts->fonds,

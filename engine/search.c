@@ -55,8 +55,9 @@ static dg_status load_index_source(dg_archive *archive, int64_t version_id, inde
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, version_id);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
+    st = dg_catalog_step_row(archive->db, stmt, "read version for index", err,
+                             "version %lld is gone", (long long)version_id);
+    if (st == DG_OK) {
         s->record_id = sqlite3_column_int64(stmt, 0);
         s->number = sqlite3_column_int(stmt, 1);
         s->current_version = sqlite3_column_int(stmt, 2);
@@ -72,10 +73,6 @@ static dg_status load_index_source(dg_archive *archive, int64_t version_id, inde
         s->doc_date = dg_column_strdup(stmt, 12);
         s->text_sha = dg_column_strdup(stmt, 13);
         s->state = dg_column_strdup(stmt, 14);
-    } else {
-        st = rc == SQLITE_DONE ? dg_error_set(err, DG_ERR_NOT_FOUND, "version %lld is gone",
-                                              (long long)version_id)
-                               : dg_catalog_error(archive->db, err, "read version for index");
     }
     sqlite3_finalize(stmt);
     return st;
@@ -92,21 +89,8 @@ static dg_status load_grants(dg_archive *archive, int64_t record_id, int64_t **i
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, record_id);
-    size_t cap = 0;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 4;
-            int64_t *grown = realloc(*ids, cap * sizeof *grown);
-            if (!grown) {
-                sqlite3_finalize(stmt);
-                return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-            }
-            *ids = grown;
-        }
-        (*ids)[(*n)++] = sqlite3_column_int64(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
-    return DG_OK;
+    return dg_catalog_collect(archive->db, stmt, (void **)ids, n, sizeof **ids,
+                              dg_row_read_int64, NULL, "read grants", err);
 }
 
 /* Category keys are stored in the catalog; the index filters and facets on codes. */
@@ -197,24 +181,26 @@ void dg_search_result_free(dg_search_result *r)
     free(r);
 }
 
-/* Fills a hit from the catalog, returning 0 when the actor may not see its record. */
-static int describe_hit(dg_archive *archive, const dg_actor *actor, const dg_index_hit *ih,
-                        dg_search_hit *h)
+/* Fills a hit from the catalog; *found is 0 when the actor may not see its record. */
+static dg_status describe_hit(dg_archive *archive, const dg_actor *actor, const dg_index_hit *ih,
+                              dg_search_hit *h, int *found, dg_error *err)
 {
     sqlite3_stmt *stmt;
-    if (dg_catalog_prepare(archive->db,
-                           "SELECT r.refcode, v.title, v.category, v.record_type, v.doc_number,"
-                           " v.doc_date, v.period, v.year, r.level, v.number,"
-                           " v.number = r.current_version"
-                           " FROM versions v JOIN records r ON r.id = v.record_id"
-                           " WHERE v.id = :vid AND " VISIBLE_TO_ACTOR,
-                           &stmt, NULL) != DG_OK)
-        return 0;
+    *found = 0;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT r.refcode, v.title, v.category, v.record_type, v.doc_number,"
+        " v.doc_date, v.period, v.year, r.level, v.number, v.number = r.current_version"
+        " FROM versions v JOIN records r ON r.id = v.record_id"
+        " WHERE v.id = :vid AND " VISIBLE_TO_ACTOR,
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
     sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":vid"), ih->version_id);
     sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
     sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
-    int found = sqlite3_step(stmt) == SQLITE_ROW;
-    if (found) {
+    st = dg_catalog_step_maybe_row(archive->db, stmt, found, "describe a hit", err);
+    if (*found) {
         h->refcode = dg_column_strdup(stmt, 0);
         h->title = dg_column_strdup(stmt, 1);
         h->category = dg_column_strdup(stmt, 2);
@@ -230,7 +216,7 @@ static int describe_hit(dg_archive *archive, const dg_actor *actor, const dg_ind
         h->snippet = ih->snippet ? strdup(ih->snippet) : NULL;
     }
     sqlite3_finalize(stmt);
-    return found;
+    return st;
 }
 
 static dg_status build_result(dg_archive *archive, const dg_actor *actor, dg_index_result *ir,
@@ -241,7 +227,12 @@ static dg_status build_result(dg_archive *archive, const dg_actor *actor, dg_ind
     if (!out->hits)
         return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < ir->n_hits; i++) {
-        if (describe_hit(archive, actor, &ir->hits[i], &out->hits[out->n_hits]))
+        int visible = 0;
+        dg_status st = describe_hit(archive, actor, &ir->hits[i], &out->hits[out->n_hits],
+                                    &visible, err);
+        if (st != DG_OK)
+            return st;
+        if (visible)
             out->n_hits++;
     }
     /* Move the facets over: the index computed them over permitted documents only. */
@@ -300,9 +291,27 @@ static dg_status count_versions(dg_archive *archive, uint64_t *count, dg_error *
                                       &stmt, err);
     if (st != DG_OK)
         return st;
-    *count = sqlite3_step(stmt) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(stmt, 0) : 0;
-    sqlite3_finalize(stmt);
-    return DG_OK;
+    int64_t n = 0;
+    st = dg_catalog_row_int64(archive->db, stmt, &n, "count versions", err, NULL);
+    *count = (uint64_t)n;
+    return st;
+}
+
+/* What indexing every version carries from one row to the next. */
+typedef struct reindex_walk {
+    dg_archive *archive;
+    dg_index *index;
+    uint64_t total, *done;
+} reindex_walk;
+
+static dg_status index_row_version(sqlite3_stmt *stmt, void *ctx, dg_error *err)
+{
+    reindex_walk *w = ctx;
+    dg_status st = dg_record_index_version(w->archive, w->index, sqlite3_column_int64(stmt, 0),
+                                           err);
+    if (st == DG_OK && ++*w->done % 256 == 0)
+        dg_archive_progress(w->archive, "reindex", *w->done, w->total);
+    return st;
 }
 
 static dg_status index_all_versions(dg_archive *archive, dg_index *index, uint64_t total,
@@ -315,14 +324,8 @@ static dg_status index_all_versions(dg_archive *archive, dg_index *index, uint64
                                       &stmt, err);
     if (st != DG_OK)
         return st;
-    int rc;
-    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        st = dg_record_index_version(archive, index, sqlite3_column_int64(stmt, 0), err);
-        if (st == DG_OK && ++*done % 256 == 0)
-            dg_archive_progress(archive, "reindex", *done, total);
-    }
-    sqlite3_finalize(stmt);
-    return st;
+    reindex_walk w = {.archive = archive, .index = index, .total = total, .done = done};
+    return dg_catalog_each_row(archive->db, stmt, index_row_version, &w, "read versions", err);
 }
 
 dg_status dg_archive_rebuild_index(dg_archive *archive, uint64_t *versions, dg_error *err)

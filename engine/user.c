@@ -43,19 +43,18 @@ dg_status dg_actor_login(dg_archive *archive, const char *os_login, const char *
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, os_login, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
+    int found = 0;
+    st = dg_catalog_step_maybe_row(archive->db, stmt, &found, "look up user", err);
+    if (found) {
         out->user_id = sqlite3_column_int64(stmt, 0);
         snprintf(out->login, sizeof out->login, "%s", (const char *)sqlite3_column_text(stmt, 1));
         snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(stmt, 2));
         out->clearance = sqlite3_column_int(stmt, 3);
         out->roles = (unsigned)sqlite3_column_int(stmt, 4);
         snprintf(out->origin, sizeof out->origin, "%s", origin);
-    } else if (rc != SQLITE_DONE) {
-        st = dg_catalog_error(archive->db, err, "look up user");
     }
     sqlite3_finalize(stmt);
-    if (st == DG_OK && rc == SQLITE_DONE)
+    if (st == DG_OK && !found)
         return refuse_unknown(archive, os_login, origin, err);
     return st;
 }
@@ -129,10 +128,7 @@ dg_status dg_user_add(dg_archive *archive, const dg_actor *actor, const char *lo
         dg_log_event ev = {.action = "user.add", .hits = -1, .outcome = "ok", .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 static dg_status apply_user_change(dg_archive *archive, const char *login,
@@ -202,10 +198,7 @@ dg_status dg_user_update(dg_archive *archive, const dg_actor *actor, const char 
                            .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
-    if (st == DG_OK)
-        return dg_catalog_commit(archive->db, err);
-    dg_catalog_rollback(archive->db);
-    return st;
+    return dg_catalog_end_write(archive->db, st, err);
 }
 
 void dg_users_free(dg_user *users, size_t count)
@@ -216,6 +209,19 @@ void dg_users_free(dg_user *users, size_t count)
         free(users[i].created_at);
     }
     free(users);
+}
+
+static void user_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    dg_user *u = item;
+    u->id = sqlite3_column_int64(stmt, 0);
+    u->login = dg_column_strdup(stmt, 1);
+    u->name = dg_column_strdup(stmt, 2);
+    u->clearance = sqlite3_column_int(stmt, 3);
+    u->roles = (unsigned)sqlite3_column_int(stmt, 4);
+    u->active = sqlite3_column_int(stmt, 5);
+    u->created_at = dg_column_strdup(stmt, 6);
 }
 
 dg_status dg_user_list(dg_archive *archive, const dg_actor *actor, dg_user **users,
@@ -236,38 +242,14 @@ dg_status dg_user_list(dg_archive *archive, const dg_actor *actor, dg_user **use
         &stmt, err);
     if (st != DG_OK)
         return st;
-    size_t cap = 16, n = 0;
-    dg_user *list = calloc(cap, sizeof *list);
-    int rc = SQLITE_DONE;
-    while (list && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (n == cap) {
-            dg_user *grown = realloc(list, 2 * cap * sizeof *list);
-            if (!grown)
-                break;
-            list = grown;
-            cap *= 2;
-        }
-        dg_user *u = &list[n++];
-        u->id = sqlite3_column_int64(stmt, 0);
-        u->login = dg_column_strdup(stmt, 1);
-        u->name = dg_column_strdup(stmt, 2);
-        u->clearance = sqlite3_column_int(stmt, 3);
-        u->roles = (unsigned)sqlite3_column_int(stmt, 4);
-        u->active = sqlite3_column_int(stmt, 5);
-        u->created_at = dg_column_strdup(stmt, 6);
+    dg_user *list = NULL;
+    size_t n = 0;
+    st = dg_catalog_collect(archive->db, stmt, (void **)&list, &n, sizeof *list, user_from_row,
+                            NULL, "list users", err);
+    if (st == DG_OK) {
+        dg_log_event ev = {.action = "user.list", .hits = (long)n, .outcome = "ok"};
+        st = dg_log_append(archive, actor, NULL, &ev, err);
     }
-    sqlite3_finalize(stmt);
-    if (!list || (rc != SQLITE_DONE && rc != SQLITE_ROW)) {
-        dg_users_free(list, n);
-        return list ? dg_catalog_error(archive->db, err, "list users")
-                    : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    }
-    if (rc == SQLITE_ROW) { /* realloc failed mid-way */
-        dg_users_free(list, n);
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    }
-    dg_log_event ev = {.action = "user.list", .hits = (long)n, .outcome = "ok"};
-    st = dg_log_append(archive, actor, NULL, &ev, err);
     if (st != DG_OK) {
         dg_users_free(list, n);
         return st;

@@ -47,6 +47,30 @@ static dg_status add_problem(dg_verify_report *r, dg_problem_kind kind, const ch
     return DG_OK;
 }
 
+/* What a walk over catalog rows needs to report problems. */
+typedef struct check_walk {
+    dg_archive *archive;
+    dg_verify_report *report;
+    uint64_t total;
+} check_walk;
+
+static dg_status check_object_row(sqlite3_stmt *stmt, void *ctx, dg_error *err)
+{
+    check_walk *w = ctx;
+    const char *hex = (const char *)sqlite3_column_text(stmt, 0);
+    dg_error why;
+    dg_status found = dg_store_check(w->archive->store, hex, &why);
+    dg_status st = DG_OK;
+    if (found == DG_ERR_NOT_FOUND)
+        st = add_problem(w->report, DG_PROBLEM_MISSING, hex,
+                         "listed in the catalog, not in objects/", err);
+    else if (found != DG_OK)
+        st = add_problem(w->report, DG_PROBLEM_CORRUPT, hex, why.msg, err);
+    if (++w->report->objects_checked % 64 == 0)
+        dg_archive_progress(w->archive, "verify", w->report->objects_checked, w->total);
+    return st;
+}
+
 /* Every object row: present and whole? */
 static dg_status check_objects(dg_archive *archive, dg_verify_report *r, uint64_t total,
                                dg_error *err)
@@ -56,19 +80,20 @@ static dg_status check_objects(dg_archive *archive, dg_verify_report *r, uint64_
                                       &stmt, err);
     if (st != DG_OK)
         return st;
-    while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-        const char *hex = (const char *)sqlite3_column_text(stmt, 0);
-        dg_error why;
-        dg_status found = dg_store_check(archive->store, hex, &why);
-        if (found == DG_ERR_NOT_FOUND)
-            st = add_problem(r, DG_PROBLEM_MISSING, hex, "listed in the catalog, not in objects/", err);
-        else if (found != DG_OK)
-            st = add_problem(r, DG_PROBLEM_CORRUPT, hex, why.msg, err);
-        if (++r->objects_checked % 64 == 0)
-            dg_archive_progress(archive, "verify", r->objects_checked, total);
-    }
-    sqlite3_finalize(stmt);
-    return st;
+    check_walk w = {.archive = archive, .report = r, .total = total};
+    return dg_catalog_each_row(archive->db, stmt, check_object_row, &w, "read objects", err);
+}
+
+static dg_status check_reference_row(sqlite3_stmt *stmt, void *ctx, dg_error *err)
+{
+    check_walk *w = ctx;
+    char detail[160];
+    snprintf(detail, sizeof detail, "used by %s version %d, unknown to the catalog",
+             (const char *)sqlite3_column_text(stmt, 1), sqlite3_column_int(stmt, 2));
+    const char *hex = (const char *)sqlite3_column_text(stmt, 0);
+    if (dg_store_has(w->archive->store, hex))
+        return DG_OK;
+    return add_problem(w->report, DG_PROBLEM_MISSING, hex, detail, err);
 }
 
 /* Every object a live version refers to must have a row (the row's file was checked above). */
@@ -86,23 +111,15 @@ static dg_status check_references(dg_archive *archive, dg_verify_report *r, dg_e
     dg_status st = dg_catalog_prepare(archive->db, SQL, &stmt, err);
     if (st != DG_OK)
         return st;
-    while (st == DG_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-        char detail[160];
-        snprintf(detail, sizeof detail, "used by %s version %d, unknown to the catalog",
-                 (const char *)sqlite3_column_text(stmt, 1), sqlite3_column_int(stmt, 2));
-        const char *hex = (const char *)sqlite3_column_text(stmt, 0);
-        if (!dg_store_has(archive->store, hex))
-            st = add_problem(r, DG_PROBLEM_MISSING, hex, detail, err);
-    }
-    sqlite3_finalize(stmt);
-    if (st != DG_OK)
-        return st;
-    st = dg_catalog_prepare(archive->db, "SELECT count(*) FROM versions", &stmt, err);
-    if (st == DG_OK) {
-        if (sqlite3_step(stmt) == SQLITE_ROW)
-            r->versions_checked = (uint64_t)sqlite3_column_int64(stmt, 0);
-        sqlite3_finalize(stmt);
-    }
+    check_walk w = {.archive = archive, .report = r};
+    st = dg_catalog_each_row(archive->db, stmt, check_reference_row, &w, "read references", err);
+    if (st == DG_OK)
+        st = dg_catalog_prepare(archive->db, "SELECT count(*) FROM versions", &stmt, err);
+    int64_t versions = 0;
+    if (st == DG_OK)
+        st = dg_catalog_row_int64(archive->db, stmt, &versions, "count versions", err, NULL);
+    if (st == DG_OK)
+        r->versions_checked = (uint64_t)versions;
     return st;
 }
 
@@ -118,8 +135,11 @@ static dg_status visit_stored(const char *hex, void *ctx)
     orphan_walk *w = ctx;
     sqlite3_reset(w->lookup);
     sqlite3_bind_text(w->lookup, 1, hex, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(w->lookup) == SQLITE_ROW)
-        return DG_OK;
+    int known = 0;
+    dg_status st = dg_catalog_step_maybe_row(w->archive->db, w->lookup, &known,
+                                             "look up object", w->err);
+    if (st != DG_OK || known)
+        return st;
     return add_problem(w->report, DG_PROBLEM_ORPHAN, hex,
                        "in objects/, unknown to the catalog", w->err);
 }
@@ -142,9 +162,10 @@ static dg_status count_objects(dg_archive *archive, uint64_t *total, dg_error *e
     dg_status st = dg_catalog_prepare(archive->db, "SELECT count(*) FROM objects", &stmt, err);
     if (st != DG_OK)
         return st;
-    *total = sqlite3_step(stmt) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(stmt, 0) : 0;
-    sqlite3_finalize(stmt);
-    return DG_OK;
+    int64_t n = 0;
+    st = dg_catalog_row_int64(archive->db, stmt, &n, "count objects", err, NULL);
+    *total = (uint64_t)n;
+    return st;
 }
 
 static dg_status run_checks(dg_archive *archive, dg_verify_report *r, dg_error *err)

@@ -129,11 +129,10 @@ static dg_status load_current_version(dg_archive *archive, int64_t record_id, in
         return st;
     sqlite3_bind_int64(stmt, 1, record_id);
     sqlite3_bind_int(stmt, 2, number);
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
+    st = dg_catalog_step_row(archive->db, stmt, "read current version", err, NULL);
+    if (st == DG_OK) {
         dg_version_from_row(stmt, out);
         *version_id = sqlite3_column_int64(stmt, 21);
-    } else {
-        st = dg_catalog_error(archive->db, err, "read current version");
     }
     sqlite3_finalize(stmt);
     return st;
@@ -220,10 +219,7 @@ static dg_status write_edit(dg_archive *archive, const dg_actor *actor, edit_pla
         st = dg_catalog_begin_write(archive->db, err);
     if (st == DG_OK) {
         st = edit_in_txn(archive, actor, plan, &objects, stored, err);
-        if (st == DG_OK)
-            st = dg_catalog_commit(archive->db, err);
-        if (st != DG_OK)
-            dg_catalog_rollback(archive->db);
+        st = dg_catalog_end_write(archive->db, st, err);
     }
     free(objects.items);
     free(stored);
@@ -300,12 +296,8 @@ static dg_status user_id_of(dg_archive *archive, const char *login, int64_t *id,
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, login, -1, SQLITE_STATIC);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *id = sqlite3_column_int64(stmt, 0);
-    else
-        st = dg_error_set(err, DG_ERR_NOT_FOUND, "no such user: %s", login);
-    sqlite3_finalize(stmt);
-    return st;
+    return dg_catalog_row_int64(archive->db, stmt, id, "look up user", err, "no such user: %s",
+                                login);
 }
 
 static dg_status write_grant(dg_archive *archive, const dg_actor *actor, int64_t record_id,
@@ -359,10 +351,7 @@ dg_status dg_record_grant(dg_archive *archive, const dg_actor *actor, const char
                                .outcome = "ok", .detail = login};
             st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
         }
-        if (st == DG_OK)
-            st = dg_catalog_commit(archive->db, err);
-        if (st != DG_OK)
-            dg_catalog_rollback(archive->db);
+        st = dg_catalog_end_write(archive->db, st, err);
     }
     if (st == DG_OK)
         st = dg_index_pending(archive, err);

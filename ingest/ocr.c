@@ -7,6 +7,7 @@
  * characters.
  */
 #include "ocr.h"
+#include "seal.h"
 
 #include <dlfcn.h>
 #include <leptonica/allheaders.h>
@@ -53,6 +54,15 @@
 #define LOST_LINE_INK_THRESHOLD 128
 #define MIN_LOST_LINE_CONF 50
 #define MAX_PAGE_LINES 1000
+
+/* Red print (read_red_lines): a page with at least MIN_RED_PIXELS of red ink has its red
+ * lines of text read on their own; a red band is a line of text when it is
+ * MIN_RED_LINE_POINTS to MAX_RED_LINE_POINTS high (a date stamp's small print up to a 红头
+ * header's 二号 characters, about 22 pt, with room for descenders) and clearly wider than
+ * high; a seal, round or square and 1.5 inches across, is neither. */
+#define MIN_RED_PIXELS 500
+#define MIN_RED_LINE_POINTS 6
+#define MAX_RED_LINE_POINTS 40
 
 /* The sample: at most this many of the widest lines, and characters per line. */
 #define MAX_SAMPLE_LINES 6
@@ -1173,7 +1183,86 @@ static dg_status recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const
     return status;
 }
 
-static dg_status recognise(dg_ocr *ocr, PIX *page, PIX *ink, const cleanup *c,
+/* ---- red print ---- */
+
+/*
+ * The red ink of colour (the page as it came) as 8 bpp, black on white, turned and
+ * deskewed as c says the cleaned-up page was, so its lines lie where the page's do. NULL
+ * when the page has no colour or memory ran out.
+ */
+static PIX *red_page(PIX *colour, const cleanup *c)
+{
+    PIX *ink = dg_seal_red_ink(colour);
+    PIX *page = ink ? pixConvert1To8(NULL, ink, 255, 0) : NULL;
+    pixDestroy(&ink);
+    if (page && c->quads)
+        replace_pix(&page, pixRotateOrth(page, c->quads));
+    if (page && c->skew != 0)
+        replace_pix(&page, pixRotate(page, (l_float32)(c->skew * M_PI / 180.0),
+                                     L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0));
+    return page;
+}
+
+/* The bands of rows of red (8 bpp, ink black) that hold a line of text, top first. */
+static BOXA *red_text_lines(PIX *red, int dpi)
+{
+    PIX *binary = pixConvertTo1(red, 128);
+    NUMA *rows = binary ? pixCountPixelsByRow(binary, NULL) : NULL;
+    BOXA *lines = rows ? boxaCreate(4) : NULL;
+    int height = rows ? numaGetCount(rows) : 0;
+    int lowest = MIN_RED_LINE_POINTS * dpi / 72, highest = MAX_RED_LINE_POINTS * dpi / 72;
+    for (int y = 0; lines && y < height;) {
+        l_int32 ink = 0;
+        if (numaGetIValue(rows, y, &ink) != 0 || ink == 0) {
+            y++;
+            continue;
+        }
+        int top = y;
+        while (y < height && numaGetIValue(rows, y, &ink) == 0 && ink > 0)
+            y++;
+        int h = y - top;
+        BOX *line = h >= lowest && h <= highest ? band_box(binary, top, y, h) : NULL;
+        if (line)
+            boxaAddBox(lines, line, L_INSERT);
+    }
+    numaDestroy(&rows);
+    pixDestroy(&binary);
+    return lines;
+}
+
+/*
+ * A colour page's red lines of text: the 红头 header naming the issuing body, a received or
+ * filed date stamp. seal.h lifts all red ink off the page so that a seal does not bury the
+ * print under it; the lines of text among that ink are read here on their own (as lost
+ * lines are) and put into r->text where their height puts them.
+ */
+static dg_status read_red_lines(TessBaseAPI *api, PIX *colour, const cleanup *c,
+                                BOXA *recognised, dg_ocr_result *r, dg_error *err)
+{
+    PIX *red = red_page(colour, c);
+    BOXA *bands = red ? red_text_lines(red, c->dpi) : NULL;
+    dg_status status = DG_OK;
+    int n = bands ? boxaGetCount(bands) : 0;
+    for (int i = 0; i < n && status == DG_OK; i++) {
+        BOX *band = boxaGetBox(bands, i, L_CLONE);
+        char *line = NULL;
+        if (band)
+            status = read_lost_line(api, red, c, band, r, &line, err);
+        if (status == DG_OK && line)
+            status = insert_line(&r->text, lines_above(recognised, band), line, err);
+        if (status == DG_OK && line && recognised)
+            boxaAddBox(recognised, band, L_COPY);
+        free(line);
+        boxDestroy(&band);
+    }
+    boxaDestroy(&bands);
+    pixDestroy(&red);
+    return status;
+}
+
+/* Reads page (cleaned up as c says, ink its text_ink) with lang into r; colour, when not
+ * NULL, is the page as it came, with red ink whose lines of text are read too. */
+static dg_status recognise(dg_ocr *ocr, PIX *page, PIX *ink, PIX *colour, const cleanup *c,
                            const char *lang, const char *name, dg_ocr_result *r, dg_error *err)
 {
     TessBaseAPI *api;
@@ -1202,6 +1291,8 @@ static dg_status recognise(dg_ocr *ocr, PIX *page, PIX *ink, const cleanup *c,
     TessBaseAPIClear(api);
     if (status == DG_OK)
         status = recover_lost_lines(api, page, ink, c, recognised, r, err);
+    if (status == DG_OK && colour)
+        status = read_red_lines(api, colour, c, recognised, r, err);
     boxaDestroy(&recognised);
     return status;
 }
@@ -1288,7 +1379,9 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
     c.dpi = pixGetXRes(pix) >= 70 ? pixGetXRes(pix) : 300;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    PIX *base = pixConvertTo8(pix, 0);
+    /* A red seal stamped over print is lifted off colour scans (seal.h). */
+    long red_pixels = 0;
+    PIX *base = dg_seal_gray(pix, &red_pixels);
     if (!base)
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: image depth %d cannot be read", name,
                             pixGetDepth(pix));
@@ -1318,7 +1411,8 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
         snprintf(r->lang_reason, sizeof r->lang_reason, "forced");
     r->seconds_choice = seconds_since(&start) - prepared + probe;
     if (status == DG_OK)
-        status = recognise(ocr, gray, s->ink, &c, lang, name, r, err);
+        status = recognise(ocr, gray, s->ink, red_pixels >= MIN_RED_PIXELS ? pix : NULL, &c,
+                           lang, name, r, err);
     r->seconds_recognition = seconds_since(&start) - r->seconds_cleanup - r->seconds_choice;
     boxaDestroy(&s->lines);
     pixDestroy(&s->ink);

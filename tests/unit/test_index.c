@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -902,6 +903,66 @@ static void test_reader_facets_follow_commits(void **state)
     dg_index_close(reader);
 }
 
+/* Adds one "budget" document per commit, COMMITS times, from its own thread. */
+enum { COMMITS = 40 };
+
+typedef struct committer {
+    dg_index *writer;
+    int failed;
+    volatile int done;
+} committer;
+
+static void *commit_one_by_one(void *arg)
+{
+    committer *c = arg;
+    dg_error err;
+    for (int i = 1; i <= COMMITS && !c->failed; i++) {
+        dg_index_doc d = doc_of(1000 + i, "budget", "budget of the year");
+        d.category = i % 2 ? "CW" : "XZ";
+        c->failed = dg_index_put(c->writer, &d, &err) != DG_OK ||
+                    dg_index_commit(c->writer, &err) != DG_OK;
+    }
+    c->done = 1;
+    return NULL;
+}
+
+/*
+ * A reader counts on one thread while it ranks on another, over two handles: while a writer
+ * commits, both must read the same revision, so the total, the hits and the facet counts of
+ * every answer describe the same set of documents.
+ */
+static void test_counts_and_hits_agree_while_a_writer_commits(void **state)
+{
+    fixture *f = *state;
+    dg_index *reader = NULL;
+    dg_error err;
+    commit(f);
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    committer c = {f->index, 0, 0};
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, commit_one_by_one, &c), 0);
+    uint64_t last_total = 0;
+    for (int searches = 0, finished = 0; !finished; searches++) {
+        finished = c.done && searches >= 5; /* the last search starts after the last commit */
+        dg_index_query q = query_of("budget");
+        dg_index_result *r = NULL;
+        if (dg_index_search(reader, &EVERYONE, &q, "", "", &r, &err) != DG_OK)
+            fail_msg("search while a writer commits: %s", err.msg);
+        assert_int_equal(r->total, r->n_hits);
+        uint64_t by_category = 0;
+        for (size_t k = 0; k < r->n_category; k++)
+            by_category += r->by_category[k].count;
+        assert_int_equal(by_category, r->total);
+        assert_true(r->total >= last_total); /* commits only add */
+        last_total = r->total;
+        dg_index_result_free(r);
+    }
+    pthread_join(thread, NULL);
+    assert_false(c.failed);
+    assert_int_equal(last_total, COMMITS);
+    dg_index_close(reader);
+}
+
 /* Grants open level-4 documents only; a grant left on a lowered record opens nothing. */
 static void test_grant_does_not_lift_clearance_below_level_4(void **state)
 {
@@ -973,6 +1034,7 @@ int main(void)
         TEST(test_second_writer_is_refused_as_busy),
         TEST(test_reader_sees_later_commits_and_cannot_write),
         TEST(test_reader_facets_follow_commits),
+        TEST(test_counts_and_hits_agree_while_a_writer_commits),
         TEST(test_grant_does_not_lift_clearance_below_level_4),
         TEST(test_word_glued_to_digits_is_searched_as_typed),
         TEST(test_bad_arguments_are_usage_errors),

@@ -142,6 +142,23 @@ static dg_ocr_result *read_in_record(const char *name, const char *record_script
     return r;
 }
 
+/* A colour scan of an official notice: the red seal stamped over two lines of the body is
+ * lifted off (the lines under it read), and the red header is read as the first line. */
+static void test_red_seal_is_lifted_and_red_header_is_read(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("sealed.png", "sealed.gt.txt", NULL, 0.08);
+    assert_string_equal(r->lang, "chi_sim");
+    const char *header = strstr(r->text, "第一中学文件");
+    assert_non_null(header);
+    assert_true(header < strstr(r->text, "考核工作的通知"));
+    assert_non_null(strstr(r->text, "现将本年度考核"));    /* under the seal's ring */
+    assert_non_null(strstr(r->text, "通知如下。请各部门")); /* under its star */
+    /* The seal's own characters are not read into the body. */
+    assert_null(strstr(header + strlen("第一中学文件"), "第一中学"));
+    dg_ocr_result_free(r);
+}
+
 static void test_later_page_of_a_record_keeps_the_record_script(void **state)
 {
     (void)state;
@@ -389,6 +406,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_coarse_noisy_pages_still_get_the_right_model),
         cmocka_unit_test(test_simplified_serif_notice_is_read_with_chi_sim),
         cmocka_unit_test(test_title_lost_by_the_layout_is_put_back_first),
+        cmocka_unit_test(test_red_seal_is_lifted_and_red_header_is_read),
         cmocka_unit_test(test_later_page_of_a_record_keeps_the_record_script),
         cmocka_unit_test(test_english_page_in_a_chinese_record_is_read_with_eng),
         cmocka_unit_test(test_choice_and_reading_times_are_reported),
