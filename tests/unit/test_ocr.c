@@ -159,6 +159,18 @@ static void test_red_seal_is_lifted_and_red_header_is_read(void **state)
     dg_ocr_result_free(r);
 }
 
+/* A ruled form: its cells read as cells, a label apart from its entry, not run together
+ * the way the spaces between Chinese characters are taken out. */
+static void test_form_cells_stay_apart(void **state)
+{
+    (void)state;
+    dg_ocr_result *r = read_fixture("form.png", "form.gt.txt", NULL, 0.08);
+    assert_non_null(strstr(r->text, "姓名 王晓明 性别 男"));
+    assert_non_null(strstr(r->text, "民族 汉族"));
+    assert_non_null(strstr(r->text, "教职工基本情况登记表")); /* no spaces inside a word */
+    dg_ocr_result_free(r);
+}
+
 static void test_later_page_of_a_record_keeps_the_record_script(void **state)
 {
     (void)state;
@@ -407,6 +419,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_simplified_serif_notice_is_read_with_chi_sim),
         cmocka_unit_test(test_title_lost_by_the_layout_is_put_back_first),
         cmocka_unit_test(test_red_seal_is_lifted_and_red_header_is_read),
+        cmocka_unit_test(test_form_cells_stay_apart),
         cmocka_unit_test(test_later_page_of_a_record_keeps_the_record_script),
         cmocka_unit_test(test_english_page_in_a_chinese_record_is_read_with_eng),
         cmocka_unit_test(test_choice_and_reading_times_are_reported),
