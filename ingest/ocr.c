@@ -1160,6 +1160,23 @@ static int lines_above(BOXA *lines, BOX *band)
 }
 
 /*
+ * Reads band of page as one line (read_lost_line) and, when it reads, puts its text into
+ * r->text where its height puts it among the recognised lines, to which it is added.
+ */
+static dg_status put_line_back(TessBaseAPI *api, PIX *page, const cleanup *c, BOX *band,
+                               BOXA *recognised, dg_ocr_result *r, dg_error *err)
+{
+    char *line = NULL;
+    dg_status status = read_lost_line(api, page, c, band, r, &line, err);
+    if (status == DG_OK && line)
+        status = insert_line(&r->text, lines_above(recognised, band), line, err);
+    if (status == DG_OK && line && recognised)
+        boxaAddBox(recognised, band, L_COPY);
+    free(line);
+    return status;
+}
+
+/*
  * Tesseract's layout analysis now and then drops a whole text line, often a title on a
  * page with tight line spacing (seen with a title over five body lines, deskewed by half a
  * degree). The row projection of find_text_lines still sees the line's ink band: each band
@@ -1177,15 +1194,8 @@ static dg_status recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const
     int n = bands ? boxaGetCount(bands) : 0;
     for (int i = 0; i < n && status == DG_OK; i++) {
         BOX *band = boxaGetBox(bands, i, L_CLONE);
-        if (band && !band_is_covered(recognised, band) && band_has_text_ink(page, c->dpi, band)) {
-            char *line = NULL;
-            status = read_lost_line(api, page, c, band, r, &line, err);
-            if (status == DG_OK && line)
-                status = insert_line(&r->text, lines_above(recognised, band), line, err);
-            if (status == DG_OK && line && recognised)
-                boxaAddBox(recognised, band, L_COPY);
-            free(line);
-        }
+        if (band && !band_is_covered(recognised, band) && band_has_text_ink(page, c->dpi, band))
+            status = put_line_back(api, page, c, band, recognised, r, err);
         boxDestroy(&band);
     }
     boxaDestroy(&bands);
@@ -1254,14 +1264,8 @@ static dg_status read_red_lines(TessBaseAPI *api, PIX *colour, const cleanup *c,
     int n = bands ? boxaGetCount(bands) : 0;
     for (int i = 0; i < n && status == DG_OK; i++) {
         BOX *band = boxaGetBox(bands, i, L_CLONE);
-        char *line = NULL;
         if (band)
-            status = read_lost_line(api, red, c, band, r, &line, err);
-        if (status == DG_OK && line)
-            status = insert_line(&r->text, lines_above(recognised, band), line, err);
-        if (status == DG_OK && line && recognised)
-            boxaAddBox(recognised, band, L_COPY);
-        free(line);
+            status = put_line_back(api, red, c, band, recognised, r, err);
         boxDestroy(&band);
     }
     boxaDestroy(&bands);
