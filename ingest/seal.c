@@ -104,15 +104,16 @@ PIX *dg_seal_gray(PIX *pix, long *red_pixels)
         return pixConvertTo8(pix, 0);
     long raw = 0;
     PIX *ink = red_mask(rgb, &raw);
-    if (ink && raw == 0) { /* a colour scan without red: plain luminance, the fast way */
+    l_int32 w, h;
+    pixGetDimensions(rgb, &w, &h, NULL);
+    /* A colour scan without red, or red paper: plain luminance, the fast way. */
+    if (ink && (raw == 0 || (double)raw > DG_SEAL_MAX_SHARE * (double)w * (double)h)) {
         pixDestroy(&ink);
         PIX *plain = pixConvertRGBToLuminance(rgb);
         pixDestroy(&rgb);
         return plain;
     }
     PIX *near = ink ? pixDilateBrick(NULL, ink, 3, 3) : NULL;
-    l_int32 w, h;
-    pixGetDimensions(rgb, &w, &h, NULL);
     PIX *gray = near ? pixCreate(w, h, 8) : NULL;
     if (!gray) {
         pixDestroy(&near);

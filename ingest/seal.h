@@ -31,11 +31,18 @@ struct Pix; /* Leptonica's PIX */
 #define DG_SEAL_RED_MARGIN 50
 
 /*
+ * Red ink covers a few percent of a page (a seal, a header, a date stamp). When more than
+ * this share of the pixels is "red", the paper itself is: a photograph under warm light, a
+ * pink form. Such a page is left as luminance.
+ */
+#define DG_SEAL_MAX_SHARE 0.3
+
+/*
  * An 8 bpp grey image of pix for OCR, owned by the caller (pixDestroy): luminance, except
  * that red ink is white and the pinkish edge around it as bright as its red channel.
  * *red_pixels, when not NULL, gets
  * the number of red-ink pixels found (0 for an image without colour, which comes back as
- * pixConvertTo8 makes it). NULL when out of memory or pix cannot be converted.
+ * pixConvertTo8 makes it, and for a red-tinted page, left as luminance). NULL when out of memory or pix cannot be converted.
  */
 struct Pix *dg_seal_gray(struct Pix *pix, long *red_pixels);
 

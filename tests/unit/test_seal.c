@@ -104,6 +104,29 @@ static void test_noisy_grey_print_has_no_red_ink(void **state)
     pixDestroy(&page);
 }
 
+/* A page photographed under warm light is red all over: that is the paper, not ink, and
+ * the page is read as it looks. */
+static void test_red_tinted_paper_is_left_as_it_is(void **state)
+{
+    (void)state;
+    PIX *page = pixCreate(W, H, 32);
+    assert_non_null(page);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            pixSetPixel(page, x, y, y >= 80 && y < 120 ? BLACK : 0xfaaa8c00); /* 250,170,140 */
+    long red = -1;
+    PIX *gray = dg_seal_gray(page, &red);
+    assert_non_null(gray);
+    assert_int_equal(red, 0);
+    PIX *plain = pixConvertTo8(page, 0);
+    l_int32 same = 0;
+    assert_int_equal(pixEqual(gray, plain, &same), 0);
+    assert_true(same);
+    pixDestroy(&plain);
+    pixDestroy(&gray);
+    pixDestroy(&page);
+}
+
 /* A grey scan has no colour to tell inks apart: it comes back as luminance, no red ink. */
 static void test_grey_scan_is_left_as_it_is(void **state)
 {
@@ -145,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_seal_is_lifted_to_paper_and_print_under_it_stays_black),
         cmocka_unit_test(test_red_ink_is_handed_out_alone),
         cmocka_unit_test(test_noisy_grey_print_has_no_red_ink),
+        cmocka_unit_test(test_red_tinted_paper_is_left_as_it_is),
         cmocka_unit_test(test_grey_scan_is_left_as_it_is),
         cmocka_unit_test(test_palette_scan_with_red_is_colour),
     };
