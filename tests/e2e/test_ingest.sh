@@ -109,4 +109,17 @@ expect_exit 0 "$DANGAN" show "$REF" --json
 [ "$(echo "$OUT" | json 'j["level"]')" = 2 ] || fail "manifest level"
 expect_exit 0 "$DANGAN" log --action ingest --json
 contains "$OUT" "filed" "ingest logged with counts"
+
+# A colour scan of an official notice with a red header and a seal over its body: the
+# record is filed under the body's title, with the issuing body its header names, and the
+# lines under the seal are searchable.
+mkdir -p batch4
+cp "$T/fx/sealed.png" batch4/
+expect_exit 0 "$DANGAN" ingest batch4 --json
+REF=$(echo "$OUT" | json 'j["outcomes"][0]["refcode"]')
+expect_exit 0 "$DANGAN" show "$REF" --json
+[ "$(echo "$OUT" | json 'j["version"]["department"]')" = "某某市第一中学" ] || fail "department from the red header: $OUT"
+contains "$(echo "$OUT" | json 'j["version"]["title"]')" "考核工作的通知" "title of the sealed notice"
+expect_exit 0 "$DANGAN" search '"现将本年度考核"' --json
+[ "$(echo "$OUT" | json 'j["total"]')" = 1 ] || fail "line under the seal not searchable: $OUT"
 echo "ingest e2e: ok"
