@@ -9,9 +9,9 @@
  *   make bench && build/bench/search [N [INDEX-FOLDER]]
  *
  * Every tenth level-4 record grants the staff viewer (user 1), so the grant branch of the
- * permission filter is exercised too. The index is left behind for bench/raw_xapian, which
- * runs the same queries straight against Xapian (plain, and with the same filter, exact
- * counts and facets), so dangan's overhead can be read as a ratio.
+ * permission filter is exercised too. Then it runs bench/raw_xapian on the same index, the
+ * same queries straight against Xapian (plain, and with the same filter, exact counts and
+ * facets), and prints dangan's p99 as a ratio of raw Xapian's. The index is left behind.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -101,7 +101,7 @@ static void print_percentiles(const char *what, double *samples, size_t n)
  * set, also each query's first and median wall time and its total.
  */
 static int measure(dg_index *index, const dg_index_viewer *viewer, const char *name,
-                   dg_error *err)
+                   double *p99, dg_error *err)
 {
     static double wall[ROUNDS * BENCH_N_QUERIES], cpu[ROUNDS * BENCH_N_QUERIES];
     static double first[BENCH_N_QUERIES], per_query[BENCH_N_QUERIES][ROUNDS];
@@ -131,6 +131,7 @@ static int measure(dg_index *index, const dg_index_viewer *viewer, const char *n
     }
     printf("%-22s", name);
     print_percentiles("wall", wall, n);
+    *p99 = wall[n * 99 / 100]; /* sorted by print_percentiles */
     print_percentiles("cpu", cpu, n);
     printf("  (avg total %llu)\n", (unsigned long long)(hits / n));
     double first_sorted[BENCH_N_QUERIES];
@@ -184,6 +185,53 @@ static int build_fresh(char *path, size_t size, int n, dg_error *err)
     return failed;
 }
 
+/* The p99 wall time in a line of bench/raw_xapian's output, or -1. */
+static double p99_of(const char *line)
+{
+    const char *at = strstr(line, "wall p50");
+    double p50 = 0, p99 = -1;
+    if (!at || sscanf(at, "wall p50 %lf p99 %lf", &p50, &p99) != 2)
+        return -1;
+    return p99;
+}
+
+/*
+ * Runs bench/raw_xapian (beside this program) on the same index, echoes what it prints, and
+ * prints dangan's p99 of each viewer as a ratio of raw Xapian's: against the bare top-10
+ * search, and against the same filtered, exactly counted search with facets.
+ */
+static void compare_with_raw(const char *self, const char *index_path, const char *const *names,
+                             const double *p99, int viewers)
+{
+    char raw[4096], command[8300];
+    snprintf(raw, sizeof raw, "%s", self);
+    char *slash = strrchr(raw, '/');
+    snprintf(slash ? slash + 1 : raw, sizeof raw - (size_t)(slash ? slash + 1 - raw : 0),
+             "raw_xapian");
+    snprintf(command, sizeof command, "'%s' '%s'", raw, index_path);
+    FILE *out = popen(command, "r");
+    if (!out)
+        return perror("raw_xapian");
+    char line[512];
+    double plain = -1, faceted[3] = {-1, -1, -1};
+    printf("\nthe same queries straight against Xapian (bench/raw_xapian):\n");
+    while (fgets(line, sizeof line, out)) {
+        fputs(line, stdout);
+        if (strncmp(line, "raw plain", 9) == 0)
+            plain = p99_of(line);
+        for (int v = 0; v < viewers; v++)
+            if (strncmp(line, "raw +facets ", 12) == 0 && strstr(line, names[v]))
+                faceted[v] = p99_of(line);
+    }
+    if (pclose(out) != 0 || plain <= 0)
+        return (void)printf("(raw_xapian did not run: make bench builds it)\n");
+    printf("\ndangan p99 as a ratio of raw Xapian's:\n");
+    for (int v = 0; v < viewers; v++)
+        printf("  %-22s %.2fx the bare top-10 search, %.2fx the same filtered, counted, "
+               "faceted search\n",
+               names[v], p99[v] / plain, faceted[v] > 0 ? p99[v] / faceted[v] : 0);
+}
+
 /* build/bench/search [N [INDEX-FOLDER]]: with a folder, searches it without building. */
 int main(int argc, char **argv)
 {
@@ -214,10 +262,12 @@ int main(int argc, char **argv)
     }
     const dg_index_viewer viewers[] = {{1, 1}, {2, 2}, {3, 4}};
     const char *names[] = {"staff (clearance 1)", "head (clearance 2)", "leader (clearance 4)"};
+    double p99[3];
     for (int v = 0; v < 3; v++)
-        if (measure(index, &viewers[v], names[v], &err))
+        if (measure(index, &viewers[v], names[v], &p99[v], &err))
             return die(&err);
     dg_index_close(index);
+    compare_with_raw(argv[0], path, names, p99, 3);
     printf("index in %s (remove it when done)\n", path);
     return 0;
 }
