@@ -23,6 +23,8 @@ step "dangan search 档案    (simplified query, traditional record)"
 "$DANGAN" search 档案
 run search budget
 run search 报销 --category finance
+step "dangan search 年度考核    (a colour notice: the red seal lies across these lines)"
+"$DANGAN" search 年度考核
 REF=$("$DANGAN" search 招聘 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["hits"][0]["refcode"])')
 run show "$REF" --version 1
 step "dangan --as zhang search 招聘    (staff, clearance 1: the personnel record is level 2)"

@@ -2,7 +2,8 @@
 # make-sample-batch.sh — writes the bundled sample batch the README's demo ingests: a few
 # scanned-looking pages in simplified Chinese, traditional Chinese and English (rendered
 # at 300 dpi from Debian's Noto CJK and DejaVu fonts, slightly skewed, blurred and noisy),
-# a two-page record described by a CSV manifest, and one deliberately damaged scan.
+# a colour notice with a red header and a red seal, a two-page record described by a CSV
+# manifest, and one deliberately damaged scan.
 #
 #   scripts/make-sample-batch.sh OUTDIR
 set -euo pipefail
@@ -58,6 +59,28 @@ page Noto-Serif-CJK-SC '三、考核方式：笔试、试讲和面试。
 四、录用人员经公示后签订聘用合同。
 人事处
 2024年3月20日' scans/05-hiring-plan-p2.png -0.4
+
+# A colour scan of an official notice: the issuing school's name as a red header, and its
+# red seal stamped across the body, as on most official records.
+convert -size 300x300 xc:none -fill none -stroke 'rgb(214,32,40)' -strokewidth 10 \
+    -draw 'circle 150,150 150,12' -stroke none -fill 'rgb(214,32,40)' \
+    -font Noto-Serif-CJK-SC -pointsize 44 -draw "text 62,140 '第一中学'" \
+    -pointsize 70 -draw "text 112,235 '★'" /tmp/dangan-sample-seal.$$.png
+convert -density 300 -units PixelsPerInch -background white \
+    \( -fill 'rgb(214,32,40)' -font Noto-Serif-CJK-SC -pointsize 18 label:'某某市第一中学文件' \) \
+    \( -size 10x60 xc:white +size \) \
+    \( -fill black -font Noto-Serif-CJK-SC -pointsize 12 -interline-spacing 20 label:'校发〔2024〕7号
+关于做好年度考核工作的通知
+各处室、各年级组：
+根据上级主管部门的要求，现将本年度考核
+工作有关事项通知如下。请各部门认真组织，
+按时上报考核结果，做好材料归档工作。
+2024年11月20日' \) \
+    -gravity center -append -bordercolor white -border 70 -gravity northwest \
+    /tmp/dangan-sample-seal.$$.png -geometry +430+420 -compose multiply -composite \
+    -seed 5 -blur 0x0.5 -attenuate 0.3 +noise Gaussian +repage -depth 8 \
+    -define png:exclude-chunks=date,time scans/07-sealed-notice.png
+rm -f /tmp/dangan-sample-seal.$$.png
 
 # One damaged scan: the first half of a PNG, as a broken transfer leaves it.
 page DejaVu-Serif 'This page never arrives whole.' /tmp/dangan-sample-whole.$$.png 0
