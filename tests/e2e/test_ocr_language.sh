@@ -19,7 +19,7 @@ lang_of() { # lang_of FILE: the model the ingest report gives for FILE
 }
 for spec in 01-winter-break-notice.png:chi_sim 02-records-meeting-minutes.png:chi_tra \
             03-travel-reimbursement.png:chi_sim 04-budget-report-en.png:eng \
-            05-hiring-plan-p1.png:chi_sim; do
+            05-hiring-plan-p1.png:chi_sim 07-sealed-notice.png:chi_sim; do
     file=${spec%%:*}
     want=${spec#*:}
     got=$(lang_of "$file")
