@@ -89,7 +89,10 @@ format:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem -I. engine ingest index retention cli
+	    --std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem -I. \
+	    '-Djson_array_foreach(a,i,v)=for (i = 0; (v = json_array_get(a, i)); i++)' \
+	    '-Djson_object_foreach(o,k,v)=for (k = 0; (v = 0);)' \
+	    engine ingest index retention cli
 	clang-tidy $(LIB_C) cli/main.c -- $(CFLAGS_BASE)
 
 clean:
