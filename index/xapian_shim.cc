@@ -148,6 +148,9 @@ struct dg_index {
      * threads); opened on the first search that needs it. */
     Xapian::Database count_rdb;
     bool count_rdb_open = false;
+    /* The index folder a read-only handle opened (see follow_folder). */
+    dev_t folder_dev = 0;
+    ino_t folder_ino = 0;
     dg_folder *folder;
     Xapian::Stem stemmer;
     Xapian::TermGenerator termgen;
@@ -1123,6 +1126,45 @@ void fill_counts(const counted_match &counted, dg_index_result *r)
     fill_facet(counted.facets[2], &r->by_period, &r->n_period);
 }
 
+void check_format(Xapian::Database &db, const std::string &path);
+
+/* The identity of the folder at path, or 0 with errno set. */
+int folder_identity(const std::string &path, dev_t *dev, ino_t *ino)
+{
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0)
+        return 0;
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+    return 1;
+}
+
+/*
+ * Moves a read-only handle to the folder now at its path. Compaction (dg_index_compact,
+ * run when a destruction must leave no trace) swaps a fresh folder in for the live one;
+ * reopen() keeps reading the old files, which a long-lived reader (a server's) then keeps
+ * open, so it would go on finding the destroyed record and hold its deleted text on disk.
+ * A changed folder is opened afresh, the old handles (and with them the old files) let go,
+ * and what was remembered of the old revisions forgotten.
+ */
+void follow_folder(dg_index *index)
+{
+    dev_t dev;
+    ino_t ino;
+    if (!folder_identity(index->path, &dev, &ino))
+        throw Xapian::DatabaseModifiedError(index->path + ": index folder is being replaced");
+    if (dev == index->folder_dev && ino == index->folder_ino)
+        return;
+    index->rdb = Xapian::Database(index->path);
+    check_format(index->rdb, index->path);
+    index->count_rdb = Xapian::Database();
+    index->count_rdb_open = false;
+    index->facets.built = false;
+    index->counts.entries.clear();
+    index->folder_dev = dev;
+    index->folder_ino = ino;
+}
+
 /* Sleeps ms milliseconds (a retry's back-off). */
 void pause_ms(int ms)
 {
@@ -1315,8 +1357,11 @@ extern "C" dg_status dg_index_open(const char *path, int mode, dg_index **out, d
             index->wdb = open_writable(path, Xapian::DB_CREATE_OR_OPEN);
         else
             index->rdb = Xapian::Database(path);
-        if (mode == DG_INDEX_READ)
+        if (mode == DG_INDEX_READ) {
             check_format(index->rdb, path);
+            if (!folder_identity(path, &index->folder_dev, &index->folder_ino))
+                fail(DG_ERR_IO, std::string(path) + ": " + strerror(errno));
+        }
         index->stemmer = Xapian::Stem("en");
         index->termgen.set_stemmer(index->stemmer);
         index->termgen.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
@@ -1403,8 +1448,10 @@ extern "C" dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_err
 {
     *count = 0;
     return guarded(err, what(index), [&] {
-        if (index->mode == DG_INDEX_READ)
+        if (index->mode == DG_INDEX_READ) {
+            follow_folder(index);
             index->rdb.reopen();
+        }
         *count = index->db().get_doccount();
         return DG_OK;
     });
@@ -1445,8 +1492,10 @@ extern "C" dg_status dg_index_search(dg_index *index, const dg_index_viewer *vie
             try {
                 /* Cheap when nothing was committed since; reopening can itself meet a
                  * revision the writer has discarded meanwhile, so it is retried too. */
-                if (index->mode == DG_INDEX_READ)
+                if (index->mode == DG_INDEX_READ) {
+                    follow_folder(index);
                     index->rdb.reopen();
+                }
                 run_search(index, viewer, query, hs, he, result);
                 return DG_OK;
             } catch (const Xapian::DatabaseModifiedError &) {

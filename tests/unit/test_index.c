@@ -865,6 +865,46 @@ static void test_reader_sees_later_commits_and_cannot_write(void **state)
     dg_index_close(reader);
 }
 
+/*
+ * A reader that was open before a destruction (a server's reader threads live long) must
+ * not find the destroyed text afterwards: compaction swaps the index folder under it.
+ */
+static void test_open_reader_forgets_text_deleted_and_compacted(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "destroyed", "vanishingword in a destroyed record");
+    dg_index_doc b = doc_of(2, "kept", "an ordinary record that stays");
+    put(f, &a);
+    put(f, &b);
+    commit(f);
+    dg_index *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    dg_index_query q = query_of("vanishingword");
+    dg_index_result *r = NULL;
+    assert_int_equal(dg_index_search(reader, &EVERYONE, &q, "", "", &r, &err), DG_OK);
+    assert_int_equal(r->total, 1);
+    dg_index_result_free(r);
+    assert_int_equal(dg_index_delete_version(f->index, 1, &err), DG_OK);
+    commit(f);
+    assert_int_equal(dg_index_compact(f->index, &err), DG_OK);
+    for (int round = 0; round < 2; round++) {
+        r = NULL;
+        dg_status st = dg_index_search(reader, &EVERYONE, &q, "", "", &r, &err);
+        if (st != DG_OK)
+            fail_msg("search after compaction: %s", err.msg);
+        assert_int_equal(r->total, 0);
+        assert_int_equal(r->n_hits, 0);
+        dg_index_result_free(r);
+    }
+    dg_index_query kept = query_of("ordinary");
+    r = NULL;
+    assert_int_equal(dg_index_search(reader, &EVERYONE, &kept, "", "", &r, &err), DG_OK);
+    assert_int_equal(r->total, 1);
+    dg_index_result_free(r);
+    dg_index_close(reader);
+}
+
 /* The reader's facet table belongs to one revision: a commit must not leave it stale. */
 static void test_reader_facets_follow_commits(void **state)
 {
@@ -1034,6 +1074,7 @@ int main(void)
         TEST(test_second_writer_is_refused_as_busy),
         TEST(test_reader_sees_later_commits_and_cannot_write),
         TEST(test_reader_facets_follow_commits),
+        TEST(test_open_reader_forgets_text_deleted_and_compacted),
         TEST(test_counts_and_hits_agree_while_a_writer_commits),
         TEST(test_grant_does_not_lift_clearance_below_level_4),
         TEST(test_word_glued_to_digits_is_searched_as_typed),
