@@ -78,6 +78,7 @@ typedef struct worker {
     int is_writer;
     pthread_t thread;
     int started;
+    unsigned long writes_seen; /* a reader: the server's writes when it last let go */
 } worker;
 
 typedef struct server {
@@ -95,6 +96,9 @@ typedef struct server {
     pthread_mutex_t jobs_lock;
     pthread_cond_t reads_ready, writes_ready;
     job_queue reads, writes;
+    /* Write requests finished; a reader whose handle is older lets go of it (see
+     * dg_archive_release_index_reader): a destruction swaps in a new index folder. */
+    unsigned long writes_done;
     int workers_stop;
     worker *workers;
     int n_workers;
@@ -256,14 +260,20 @@ static void run_job(worker *w, conn *c)
     conn_answer(c, response);
 }
 
-static conn *next_job(worker *w)
+/*
+ * The next request for w, or NULL when the server stops. A reader also wakes when a write
+ * has finished since it last looked; *release then says to let go of its index handle.
+ */
+static conn *next_job(worker *w, int *release)
 {
     server *s = w->server;
     job_queue *q = w->is_writer ? &s->writes : &s->reads;
     pthread_cond_t *ready = w->is_writer ? &s->writes_ready : &s->reads_ready;
     pthread_mutex_lock(&s->jobs_lock);
-    while (!q->head && !s->workers_stop)
+    while (!q->head && !s->workers_stop && (w->is_writer || w->writes_seen == s->writes_done))
         pthread_cond_wait(ready, &s->jobs_lock);
+    *release = !w->is_writer && w->writes_seen != s->writes_done;
+    w->writes_seen = s->writes_done;
     conn *c = q->head;
     if (c) {
         q->head = c->next_job;
@@ -275,13 +285,31 @@ static conn *next_job(worker *w)
     return c;
 }
 
+/* Counts a finished write and wakes the readers, so that idle ones let go of their index. */
+static void note_write_done(server *s)
+{
+    pthread_mutex_lock(&s->jobs_lock);
+    s->writes_done++;
+    pthread_cond_broadcast(&s->reads_ready);
+    pthread_mutex_unlock(&s->jobs_lock);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    conn *c;
-    while ((c = next_job(w)) != NULL)
-        run_job(w, c);
-    return NULL;
+    for (;;) {
+        int release = 0;
+        conn *c = next_job(w, &release);
+        if (release)
+            dg_archive_release_index_reader(w->archive);
+        if (c) {
+            run_job(w, c);
+            if (w->is_writer)
+                note_write_done(w->server);
+        } else if (!release) {
+            return NULL;
+        }
+    }
 }
 
 static void queue_job(server *s, conn *c, int is_write)

@@ -370,6 +370,12 @@ dg_status dg_archive_index_writer(dg_archive *archive, dg_index **out, dg_error 
     return DG_OK;
 }
 
+void dg_archive_release_index_reader(dg_archive *archive)
+{
+    dg_index_close(archive->reader);
+    archive->reader = NULL;
+}
+
 dg_status dg_archive_index_reader(dg_archive *archive, dg_index **out, dg_error *err)
 {
     if (!archive->reader) {

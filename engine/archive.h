@@ -53,6 +53,14 @@ dg_status dg_archive_open(const char *path, dg_archive **out, dg_error *err);
 void dg_archive_close(dg_archive *archive);
 
 void dg_archive_set_wait_handler(dg_archive *archive, dg_wait_fn fn, void *ctx);
+
+/*
+ * Closes the archive's read-only index handle, if one is open; the next search opens the
+ * index again. A destruction compacts the index into a new folder: a handle opened before
+ * it keeps the old, deleted files (with the destroyed record's text) open until it is
+ * closed, so a long-running server calls this on its idle readers after every write.
+ */
+void dg_archive_release_index_reader(dg_archive *archive);
 void dg_archive_set_progress_handler(dg_archive *archive, dg_progress_fn fn, void *ctx);
 
 /* Reports progress of long work done above the engine (e.g. ingest) to the handler. */

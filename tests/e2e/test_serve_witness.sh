@@ -87,6 +87,11 @@ SERVER_PID=$!
 for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || fail "server did not start"
 
+# A search through the server opens a reader, which must let go of the old index once the
+# record is destroyed.
+expect 0 dgw_arch search canteen --json
+[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"])' "$T/out")" = 1 ] ||
+    fail "the record to destroy is not found before: $(cat "$T/out")"
 expect 0 dgw_arch retention review --year 2026
 REF=$(as dgw_arch "$D" retention list 2026 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["refcode"])') ||
     fail "retention list"
@@ -106,6 +111,15 @@ assert len(entries) == 1, entries
 assert {entries[0]["witness1"], entries[0]["witness2"]} == {"dgw_w1", "dgw_w2"}, entries[0]
 PY
 grep -r -a -l WITNESSTOKEN "$ARCH" && fail "destroyed text still on disk"
+# Nor in files the server still holds open after their deletion (a reader's old index).
+for _ in $(seq 1 50); do
+    ls -l "/proc/$SERVER_PID/fd" 2>/dev/null | grep -q '(deleted)' || break
+    sleep 0.1
+done
+ls -l "/proc/$SERVER_PID/fd" | grep '(deleted)' && fail "the server holds deleted files open"
+expect 0 dgw_arch search canteen --json
+[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"])' "$T/out")" = 0 ] ||
+    fail "the destroyed record is still found through the server: $(cat "$T/out")"
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || fail "server did not stop cleanly"
 SERVER_PID=
