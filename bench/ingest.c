@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "../ingest/ocr.h"
+#include "cer.h"
 
 typedef struct timing {
     double decode, cleanup, choice, recognition;
@@ -116,58 +117,16 @@ static char *read_text(const char *path)
     return buf;
 }
 
-/* Code points of s without whitespace, in a new array; *n gets the count. */
-static uint32_t *code_points(const char *s, size_t *n)
-{
-    uint32_t *out = malloc((strlen(s) + 1) * sizeof *out);
-    const unsigned char *p = (const unsigned char *)s;
-    *n = 0;
-    while (out && *p) {
-        size_t len = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
-        uint32_t cp = len == 1 ? *p : *p & (0x3F >> (len - 1));
-        for (size_t i = 1; i < len && p[i]; i++)
-            cp = (cp << 6) | (p[i] & 0x3F);
-        for (size_t i = 0; i < len && *p; i++)
-            p++;
-        if (cp != ' ' && cp != '\n' && cp != '\t' && cp != '\r' && cp != 0x3000 && cp != '\f')
-            out[(*n)++] = cp;
-    }
-    return out;
-}
-
 static int print_cer(const char *truth_path, const char *text_path)
 {
     char *truth = read_text(truth_path), *text = read_text(text_path);
-    size_t n = 0, m = 0;
-    uint32_t *a = truth ? code_points(truth, &n) : NULL;
-    uint32_t *b = text ? code_points(text, &m) : NULL;
-    size_t *row = malloc((m + 1) * sizeof *row);
-    int status = 1;
-    if (a && b && row) {
-        for (size_t j = 0; j <= m; j++)
-            row[j] = j;
-        for (size_t i = 1; i <= n; i++) {
-            size_t diagonal = row[0];
-            row[0] = i;
-            for (size_t j = 1; j <= m; j++) {
-                size_t above = row[j], best = diagonal + (a[i - 1] != b[j - 1]);
-                if (above + 1 < best)
-                    best = above + 1;
-                if (row[j - 1] + 1 < best)
-                    best = row[j - 1] + 1;
-                row[j] = best;
-                diagonal = above;
-            }
-        }
-        printf("%.2f\n", n ? 100.0 * (double)row[m] / (double)n : (m ? 100.0 : 0.0));
-        status = 0;
-    }
+    double rate = truth && text ? cer(truth, text) : -1;
     free(truth);
     free(text);
-    free(a);
-    free(b);
-    free(row);
-    return status;
+    if (rate < 0)
+        return 1;
+    printf("%.2f\n", 100.0 * rate);
+    return 0;
 }
 
 int main(int argc, char **argv)

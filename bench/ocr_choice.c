@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "../ingest/ocr.h"
+#include "cer.h"
 
 static const char *models[3] = {DG_OCR_LANG_SIMPLIFIED, DG_OCR_LANG_TRADITIONAL,
                                 DG_OCR_LANG_ENGLISH};
@@ -66,56 +67,6 @@ static int write_text(const char *path, const char *text)
         return -1;
     fputs(text, f);
     return fclose(f);
-}
-
-/* Code points of s without whitespace into a new array; *n gets the count. */
-static uint32_t *code_points(const char *s, size_t *n)
-{
-    uint32_t *out = malloc((strlen(s) + 1) * sizeof *out);
-    const unsigned char *p = (const unsigned char *)s;
-    *n = 0;
-    while (out && *p) {
-        size_t len = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
-        uint32_t cp = len == 1 ? *p : *p & (0x3F >> (len - 1));
-        for (size_t i = 1; i < len && p[i]; i++)
-            cp = (cp << 6) | (p[i] & 0x3F);
-        for (size_t i = 0; i < len && *p; i++)
-            p++;
-        if (cp != ' ' && cp != '\n' && cp != '\t' && cp != '\r' && cp != 0x3000 && cp != '\f')
-            out[(*n)++] = cp;
-    }
-    return out;
-}
-
-/* Levenshtein distance over code points (whitespace ignored) / length of the truth. */
-static double cer(const char *truth, const char *text)
-{
-    size_t n, m;
-    uint32_t *a = code_points(truth, &n), *b = code_points(text, &m);
-    size_t *row = malloc((m + 1) * sizeof *row);
-    double rate = -1;
-    if (a && b && row) {
-        for (size_t j = 0; j <= m; j++)
-            row[j] = j;
-        for (size_t i = 1; i <= n; i++) {
-            size_t diagonal = row[0];
-            row[0] = i;
-            for (size_t j = 1; j <= m; j++) {
-                size_t above = row[j], best = diagonal + (a[i - 1] != b[j - 1]);
-                if (above + 1 < best)
-                    best = above + 1;
-                if (row[j - 1] + 1 < best)
-                    best = row[j - 1] + 1;
-                row[j] = best;
-                diagonal = above;
-            }
-        }
-        rate = n ? (double)row[m] / (double)n : (m ? 1.0 : 0.0);
-    }
-    free(a);
-    free(b);
-    free(row);
-    return rate;
 }
 
 static const char *script_of(const char *path)

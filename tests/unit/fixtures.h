@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bench/cer.h" /* cer(): the measure the OCR benches use too */
+
 static char fixture_root[PATH_MAX];
 
 static inline long long mtime_of(const char *path)
@@ -94,70 +96,6 @@ static inline char *read_file(const char *path, size_t *len)
     if (len)
         *len = n;
     return buf;
-}
-
-/* Decodes UTF-8 into code points, leaving out whitespace; returns the count. */
-static inline size_t code_points_without_space(const char *s, uint32_t *out, size_t max)
-{
-    size_t n = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p && n < max) {
-        uint32_t cp;
-        size_t len;
-        if (*p < 0x80) {
-            cp = *p;
-            len = 1;
-        } else if (*p >= 0xF0) {
-            cp = *p & 0x07;
-            len = 4;
-        } else if (*p >= 0xE0) {
-            cp = *p & 0x0F;
-            len = 3;
-        } else {
-            cp = *p & 0x1F;
-            len = 2;
-        }
-        for (size_t i = 1; i < len && p[i]; i++)
-            cp = (cp << 6) | (p[i] & 0x3F);
-        for (size_t i = 0; i < len && *p; i++)
-            p++;
-        if (cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r' || cp == 0x3000 || cp == '\f')
-            continue;
-        out[n++] = cp;
-    }
-    return n;
-}
-
-/*
- * Character error rate of ocr against truth: Levenshtein distance over code points,
- * whitespace ignored, divided by the length of the truth.
- */
-static inline double cer(const char *truth, const char *ocr)
-{
-    enum { MAX = 4096 };
-    static uint32_t a[MAX], b[MAX];
-    static size_t row[MAX + 1];
-    size_t n = code_points_without_space(truth, a, MAX);
-    size_t m = code_points_without_space(ocr, b, MAX);
-    if (n == 0)
-        return m == 0 ? 0.0 : 1.0;
-    for (size_t j = 0; j <= m; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= n; i++) {
-        size_t diagonal = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= m; j++) {
-            size_t above = row[j];
-            size_t best = diagonal + (a[i - 1] != b[j - 1]);
-            if (above + 1 < best)
-                best = above + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diagonal = above;
-        }
-    }
-    return (double)row[m] / (double)n;
 }
 
 #endif
