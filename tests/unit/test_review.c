@@ -65,6 +65,16 @@ static void queue_free(queue *q)
     dg_class_review_items_free(q->items, q->count);
 }
 
+/* How many records the queue holds for who at threshold. */
+static size_t queue_total(test_archive *t, const dg_actor *who, double threshold)
+{
+    queue q = list_queue(t, who, threshold);
+    size_t total = q.total;
+    queue_free(&q);
+    return total;
+}
+
+
 static void test_queue_holds_uncertain_machine_filings_least_confident_first(void **state)
 {
     (void)state;
@@ -179,9 +189,7 @@ static void test_accepting_takes_a_record_out_of_the_queue_once_and_is_logged(vo
     assert_false(r.changed);
     assert_true(r.learnt);
     assert_string_equal(r.category, "finance");
-    queue q = list_queue(&t, &t.admin, -1);
-    assert_int_equal(q.total, 0);
-    queue_free(&q);
+    assert_int_equal(queue_total(&t, &t.admin, -1), 0);
     assert_int_equal(dg_learn_accept(t.archive, &t.admin, ref, NULL, &r, &err), DG_ERR_EXISTS);
 
     dg_log_filter filter = {.action = "review"};
@@ -243,9 +251,7 @@ static void test_a_category_edited_by_hand_leaves_the_queue(void **state)
     int version;
     dg_error err;
     assert_int_equal(dg_record_edit(t.archive, &t.admin, ref, &change, &version, &err), DG_OK);
-    queue q = list_queue(&t, &t.admin, -1);
-    assert_int_equal(q.total, 0);
-    queue_free(&q);
+    assert_int_equal(queue_total(&t, &t.admin, -1), 0);
     test_archive_remove(&t);
 }
 
@@ -286,9 +292,7 @@ static void test_a_stale_generation_never_overwrites_a_newer_lesson(void **state
     dg_class_review_entry e = {.refcode = ref, .version = 1, .decision = DG_CLASS_REVIEW_ACCEPTED,
                                .model = "m2", .model_generation = 0};
     assert_int_equal(dg_class_review_record(t.archive, &t.admin, &e, &err), DG_ERR_STATE);
-    queue q = list_queue(&t, &t.admin, -1);
-    assert_int_equal(q.total, 1);
-    queue_free(&q);
+    assert_int_equal(queue_total(&t, &t.admin, -1), 1);
     test_archive_remove(&t);
 }
 
@@ -303,17 +307,13 @@ static void test_threshold_defaults_to_point_six_and_is_kept(void **state)
     assert_true(threshold == DG_CLASS_REVIEW_THRESHOLD_DEFAULT);
     char ref[DG_REFCODE_MAX];
     file_record(&t, "fairly sure", "报销", "finance", "voucher", "2024-01-10", 1, 0.7, ref);
-    queue q = list_queue(&t, &t.admin, -1);
-    assert_int_equal(q.total, 0);
-    queue_free(&q);
+    assert_int_equal(queue_total(&t, &t.admin, -1), 0);
     assert_int_equal(dg_class_review_set_threshold(t.archive, &t.admin, 0.8, &err), DG_OK);
     assert_int_equal(dg_class_review_set_threshold(t.archive, &t.admin, 1.5, &err),
                      DG_ERR_USAGE);
     assert_int_equal(dg_class_review_threshold(t.archive, &threshold, &err), DG_OK);
     assert_true(threshold > 0.79 && threshold < 0.81);
-    q = list_queue(&t, &t.admin, -1);
-    assert_int_equal(q.total, 1);
-    queue_free(&q);
+    assert_int_equal(queue_total(&t, &t.admin, -1), 1);
     test_archive_remove(&t);
 }
 
@@ -400,9 +400,7 @@ static void test_a_correction_to_personnel_raises_the_level_and_needs_a_fitting_
     assert_int_equal(dg_learn_correct(t.archive, &t.admin, &same, &r, &err), DG_OK);
     assert_false(r.changed);
     assert_int_equal(r.version, 1);
-    queue q = list_queue(&t, &t.admin, -1);
-    assert_int_equal(q.total, 0);
-    queue_free(&q);
+    assert_int_equal(queue_total(&t, &t.admin, -1), 0);
     test_archive_remove(&t);
 }
 
@@ -467,9 +465,7 @@ static void test_a_correction_writes_its_version_only_with_its_decision_and_less
     assert_int_equal(rec->current_version, 1);
     assert_string_equal(rec->version.category, "finance");
     dg_record_free(rec);
-    queue q = list_queue(&t, &t.admin, -1);
-    assert_int_equal(q.total, 1);
-    queue_free(&q);
+    assert_int_equal(queue_total(&t, &t.admin, -1), 1);
 
     review.model_generation = 1;
     assert_int_equal(dg_record_edit(t.archive, &t.admin, ref, &change, &version, &err), DG_OK);
