@@ -563,6 +563,31 @@ static BOXA *select_lines(PIX *binary, const int *top, const int *end, int bands
 }
 
 /*
+ * The bands of rows whose ink (rows, a count per row) reaches floor, top to bottom: band i
+ * is rows top[i]..end[i]-1. Bands closer than merge_gap rows are one. top and end hold
+ * room for height / 2 + 1 bands. Returns the number of bands.
+ */
+static int ink_bands(NUMA *rows, double floor, int merge_gap, int *top, int *end)
+{
+    int height = numaGetCount(rows), bands = 0;
+    for (int y = 0; y < height;) {
+        l_float32 ink = 0;
+        if (numaGetFValue(rows, y, &ink) != 0 || ink < floor) {
+            y++;
+            continue;
+        }
+        int first = y;
+        while (y < height && numaGetFValue(rows, y, &ink) == 0 && ink >= floor)
+            y++;
+        if (bands > 0 && first - end[bands - 1] <= merge_gap)
+            end[bands - 1] = y;
+        else if (bands < height / 2 + 1)
+            top[bands] = first, end[bands++] = y;
+    }
+    return bands;
+}
+
+/*
  * Finds text lines in binary (a page's text_ink) by horizontal projection: bands of rows
  * with ink, each trimmed to the columns with ink. It costs milliseconds where Tesseract's layout analysis costs a tenth
  * of a full read, and the sample needs a few plain lines, not the layout. Bands far shorter
@@ -580,24 +605,9 @@ static BOXA *find_text_lines(PIX *binary, int max)
     if (rows && top && end) {
         l_float32 fullest = 0;
         numaGetMax(rows, &fullest, NULL);
-        /* Scanner noise leaves a few specks on a row; a row through text has many. */
-        double floor = fmax(2.0, fullest * INK_ROW_SHARE);
-        int bands = 0;
-        for (int y = 0; y < height;) {
-            l_float32 ink = 0;
-            numaGetFValue(rows, y, &ink);
-            if (ink < floor) {
-                y++;
-                continue;
-            }
-            int first = y;
-            while (y < height && numaGetFValue(rows, y, &ink) == 0 && ink >= floor)
-                y++;
-            if (bands > 0 && first - end[bands - 1] <= 2) /* a gap inside a line */
-                end[bands - 1] = y;
-            else if (bands < height / 2 + 1)
-                top[bands] = first, end[bands++] = y;
-        }
+        /* Scanner noise leaves a few specks on a row; a row through text has many. A gap
+         * of a row or two inside a band is inside a line. */
+        int bands = ink_bands(rows, fmax(2.0, fullest * INK_ROW_SHARE), 2, top, end);
         lines = select_lines(binary, top, end, bands, max);
     }
     free(top);
@@ -1227,23 +1237,21 @@ static BOXA *red_text_lines(PIX *red, int dpi)
 {
     PIX *binary = pixConvertTo1(red, 128);
     NUMA *rows = binary ? pixCountPixelsByRow(binary, NULL) : NULL;
-    BOXA *lines = rows ? boxaCreate(4) : NULL;
     int height = rows ? numaGetCount(rows) : 0;
+    int *top = calloc((size_t)height / 2 + 1, sizeof *top);
+    int *end = calloc((size_t)height / 2 + 1, sizeof *end);
+    BOXA *lines = rows && top && end ? boxaCreate(4) : NULL;
     int lowest = MIN_RED_LINE_POINTS * dpi / 72, highest = MAX_RED_LINE_POINTS * dpi / 72;
-    for (int y = 0; lines && y < height;) {
-        l_int32 ink = 0;
-        if (numaGetIValue(rows, y, &ink) != 0 || ink == 0) {
-            y++;
-            continue;
-        }
-        int top = y;
-        while (y < height && numaGetIValue(rows, y, &ink) == 0 && ink > 0)
-            y++;
-        int h = y - top;
-        BOX *line = h >= lowest && h <= highest ? band_box(binary, top, y, h) : NULL;
+    /* Red ink has no scanner specks left (seal.c drops them): any ink is ink. */
+    int bands = lines ? ink_bands(rows, 1, 0, top, end) : 0;
+    for (int i = 0; i < bands; i++) {
+        int h = end[i] - top[i];
+        BOX *line = h >= lowest && h <= highest ? band_box(binary, top[i], end[i], h) : NULL;
         if (line)
             boxaAddBox(lines, line, L_INSERT);
     }
+    free(top);
+    free(end);
     numaDestroy(&rows);
     pixDestroy(&binary);
     return lines;
