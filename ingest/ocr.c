@@ -1215,15 +1215,13 @@ static dg_status recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const
 /* ---- red print ---- */
 
 /*
- * The red ink of colour (the page as it came) as 8 bpp, black on white, turned and
- * deskewed as c says the cleaned-up page was, so its lines lie where the page's do. NULL
- * when the page has no colour or memory ran out.
+ * The red ink (dg_seal_gray's mask of the page as it came) as 8 bpp, black on white, turned
+ * and deskewed as c says the cleaned-up page was, so its lines lie where the page's do.
+ * NULL when memory ran out.
  */
-static PIX *red_page(PIX *colour, const cleanup *c)
+static PIX *red_page(PIX *red_ink, const cleanup *c)
 {
-    PIX *ink = dg_seal_red_ink(colour);
-    PIX *page = ink ? pixConvert1To8(NULL, ink, 255, 0) : NULL;
-    pixDestroy(&ink);
+    PIX *page = pixConvert1To8(NULL, red_ink, 255, 0);
     if (page && c->quads)
         replace_pix(&page, pixRotateOrth(page, c->quads));
     if (page && c->skew != 0)
@@ -1263,10 +1261,10 @@ static BOXA *red_text_lines(PIX *red, int dpi)
  * print under it; the lines of text among that ink are read here on their own (as lost
  * lines are) and put into r->text where their height puts them.
  */
-static dg_status read_red_lines(TessBaseAPI *api, PIX *colour, const cleanup *c,
+static dg_status read_red_lines(TessBaseAPI *api, PIX *red_ink, const cleanup *c,
                                 BOXA *recognised, dg_ocr_result *r, dg_error *err)
 {
-    PIX *red = red_page(colour, c);
+    PIX *red = red_page(red_ink, c);
     BOXA *bands = red ? red_text_lines(red, c->dpi) : NULL;
     dg_status status = DG_OK;
     int n = bands ? boxaGetCount(bands) : 0;
@@ -1281,8 +1279,6 @@ static dg_status read_red_lines(TessBaseAPI *api, PIX *colour, const cleanup *c,
     return status;
 }
 
-/* Reads page (cleaned up as c says, ink its text_ink) with lang into r; colour, when not
- * NULL, is the page as it came, with red ink whose lines of text are read too. */
 /* ---- the page's text ---- */
 
 /* A growing NUL-terminated string; on failure text is freed and set to NULL. */
@@ -1387,7 +1383,9 @@ static char *page_text(TessBaseAPI *api)
     return b.text;
 }
 
-static dg_status recognise(dg_ocr *ocr, PIX *page, PIX *ink, PIX *colour, const cleanup *c,
+/* Reads page (cleaned up as c says, ink its text_ink) with lang into r; red_ink, when not
+ * NULL, is the page's red ink as it came (dg_seal_gray), whose lines of text are read too. */
+static dg_status recognise(dg_ocr *ocr, PIX *page, PIX *ink, PIX *red_ink, const cleanup *c,
                            const char *lang, const char *name, dg_ocr_result *r, dg_error *err)
 {
     TessBaseAPI *api;
@@ -1413,8 +1411,8 @@ static dg_status recognise(dg_ocr *ocr, PIX *page, PIX *ink, PIX *colour, const 
     TessBaseAPIClear(api);
     if (status == DG_OK)
         status = recover_lost_lines(api, page, ink, c, recognised, r, err);
-    if (status == DG_OK && colour)
-        status = read_red_lines(api, colour, c, recognised, r, err);
+    if (status == DG_OK && red_ink)
+        status = read_red_lines(api, red_ink, c, recognised, r, err);
     boxaDestroy(&recognised);
     return status;
 }
@@ -1503,7 +1501,8 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
     clock_gettime(CLOCK_MONOTONIC, &start);
     /* A red seal stamped over print is lifted off colour scans (seal.h). */
     long red_pixels = 0;
-    PIX *base = dg_seal_gray(pix, &red_pixels);
+    PIX *red_ink = NULL;
+    PIX *base = dg_seal_gray(pix, &red_pixels, &red_ink);
     if (!base)
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: image depth %d cannot be read", name,
                             pixGetDepth(pix));
@@ -1513,6 +1512,7 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
         free(r);
         free(s);
         pixDestroy(&base);
+        pixDestroy(&red_ink);
         return dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory");
     }
     s->probe_lang = forced && *forced ? forced : DG_OCR_LANG_SIMPLIFIED;
@@ -1533,7 +1533,7 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
         snprintf(r->lang_reason, sizeof r->lang_reason, "forced");
     r->seconds_choice = seconds_since(&start) - prepared + probe;
     if (status == DG_OK)
-        status = recognise(ocr, gray, s->ink, red_pixels >= MIN_RED_PIXELS ? pix : NULL, &c,
+        status = recognise(ocr, gray, s->ink, red_pixels >= MIN_RED_PIXELS ? red_ink : NULL, &c,
                            lang, name, r, err);
     r->seconds_recognition = seconds_since(&start) - r->seconds_cleanup - r->seconds_choice;
     boxaDestroy(&s->lines);
@@ -1541,6 +1541,7 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
     free(s);
     pixDestroy(&gray);
     pixDestroy(&base);
+    pixDestroy(&red_ink);
     if (status != DG_OK) {
         dg_ocr_result_free(r);
         return status;

@@ -93,10 +93,12 @@ static l_int32 lifted(l_int32 r, l_int32 g, l_int32 b, int in_ink, int in_halo)
     return lum;
 }
 
-PIX *dg_seal_gray(PIX *pix, long *red_pixels)
+PIX *dg_seal_gray(PIX *pix, long *red_pixels, PIX **red_ink)
 {
     if (red_pixels)
         *red_pixels = 0;
+    if (red_ink)
+        *red_ink = NULL;
     if (!pix)
         return NULL;
     PIX *rgb = colour_of(pix);
@@ -140,10 +142,13 @@ PIX *dg_seal_gray(PIX *pix, long *red_pixels)
         }
     }
     pixDestroy(&near);
-    pixDestroy(&ink);
     pixDestroy(&rgb);
     if (red_pixels)
         *red_pixels = count;
+    if (red_ink && count > 0)
+        *red_ink = ink;
+    else
+        pixDestroy(&ink);
     return gray;
 }
 

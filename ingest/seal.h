@@ -42,9 +42,11 @@ struct Pix; /* Leptonica's PIX */
  * that red ink is white and the pinkish edge around it as bright as its red channel.
  * *red_pixels, when not NULL, gets
  * the number of red-ink pixels found (0 for an image without colour, which comes back as
- * pixConvertTo8 makes it, and for a red-tinted page, left as luminance). NULL when out of memory or pix cannot be converted.
+ * pixConvertTo8 makes it, and for a red-tinted page, left as luminance). *red_ink, when not
+ * NULL, gets the red ink as dg_seal_red_ink() hands it out (owned by the caller), or NULL
+ * when there is none: the mask is made once for both. NULL when out of memory or pix cannot be converted.
  */
-struct Pix *dg_seal_gray(struct Pix *pix, long *red_pixels);
+struct Pix *dg_seal_gray(struct Pix *pix, long *red_pixels, struct Pix **red_ink);
 
 /*
  * The red ink of pix as a 1 bpp image of the same size (red ink black, the rest white),

@@ -42,7 +42,7 @@ static void test_seal_is_lifted_to_paper_and_print_under_it_stays_black(void **s
     (void)state;
     PIX *page = stamped_page();
     long red = 0;
-    PIX *gray = dg_seal_gray(page, &red);
+    PIX *gray = dg_seal_gray(page, &red, NULL);
     assert_non_null(gray);
     assert_int_equal(pixGetDepth(gray), 8);
     assert_true(red > 5000);                  /* most of the disc outside the bar */
@@ -91,7 +91,7 @@ static void test_noisy_grey_print_has_no_red_ink(void **state)
             pixSetPixel(page, x, y, (l_uint32)c[0] << 24 | (l_uint32)c[1] << 16 | (l_uint32)c[2] << 8);
         }
     long red = -1;
-    PIX *gray = dg_seal_gray(page, &red);
+    PIX *gray = dg_seal_gray(page, &red, NULL);
     assert_non_null(gray);
     assert_true(red < W * H / 1000); /* a stray 2x2 clump at most */
     PIX *plain = pixConvertTo8(page, 0);
@@ -115,7 +115,7 @@ static void test_red_tinted_paper_is_left_as_it_is(void **state)
         for (int x = 0; x < W; x++)
             pixSetPixel(page, x, y, y >= 80 && y < 120 ? BLACK : 0xfaaa8c00); /* 250,170,140 */
     long red = -1;
-    PIX *gray = dg_seal_gray(page, &red);
+    PIX *gray = dg_seal_gray(page, &red, NULL);
     assert_non_null(gray);
     assert_int_equal(red, 0);
     PIX *plain = pixConvertTo8(page, 0);
@@ -135,7 +135,7 @@ static void test_grey_scan_is_left_as_it_is(void **state)
     assert_non_null(page);
     pixSetAllArbitrary(page, 200);
     long red = -1;
-    PIX *gray = dg_seal_gray(page, &red);
+    PIX *gray = dg_seal_gray(page, &red, NULL);
     assert_non_null(gray);
     assert_int_equal(red, 0);
     assert_int_equal(gray_at(gray, 10, 10), 200);
@@ -153,7 +153,7 @@ static void test_palette_scan_with_red_is_colour(void **state)
     assert_non_null(mapped);
     assert_non_null(pixGetColormap(mapped));
     long red = 0;
-    PIX *gray = dg_seal_gray(mapped, &red);
+    PIX *gray = dg_seal_gray(mapped, &red, NULL);
     assert_non_null(gray);
     assert_true(red > 5000);
     assert_true(gray_at(gray, 150, 60) > 200);
