@@ -6,8 +6,8 @@
  * share. dg_ocr_page():
  *
  *   1. cleans up a COPY of the page for OCR only (the stored page image is never touched):
- *      grey, background and contrast normalisation, deskew, and binarisation where it helps
- *      (see DG_OCR_BINARIZE). It then finds the page's widest text lines (a row projection,
+ *      grey, background and contrast normalisation, skew measurement and deskew, and
+ *      binarisation where it helps (see DG_OCR_BINARIZE). It then finds the page's widest text lines (a row projection,
  *      milliseconds) and reads one or two of them: a page that reads upright is taken as
  *      it is; only one that does not (or has no lines) goes to Tesseract's orientation
  *      detection (OSD), which costs about as much as reading the page, and is turned by
@@ -31,6 +31,14 @@
  *      (spaces between words of English, and between a Chinese and an English word, are
  *      kept), the mean confidence, the model used, the orientation and skew corrected, and
  *      the word boxes in the coordinates of the ORIGINAL page image.
+ *
+ * Skew: the sample lines are always cut from the deskewed page, but the page itself is read
+ * as it lay when its skew is under 2.2 degrees (Tesseract follows slightly slanted lines
+ * itself, and turning resamples the glyphs), turned straight from there on, and only
+ * turned from 3 degrees; in between, when Tesseract's layout of the first image strays
+ * from the page's lines of ink (lines out of order, lost or run together), the layout of
+ * the other image is analysed too and the one that strays less is read (read_straightest
+ * in ocr.c has the measurements).
  *
  * Threads and OpenMP: Debian's Tesseract is built with OpenMP and would start its own
  * threads inside every worker, oversubscribing the cores (a known cause of 10-50x
@@ -73,7 +81,9 @@ typedef struct dg_ocr_result {
     int confidence;       /* mean word confidence 0..100 (0 when nothing was recognised) */
     char lang[64];        /* the model(s) used, e.g. "chi_tra" */
     int rotation;         /* degrees (0, 90, 180, 270) the page was turned CLOCKWISE */
-    float skew;           /* degrees of skew corrected after the turn */
+    float skew;           /* degrees of skew measured after the turn (0: none found) */
+    int deskewed;         /* 1 when the page was read turned straight by skew degrees,
+                           * 0 when as it lay (see "Skew" above) */
     dg_ocr_word *words;
     size_t word_count;
     int lang_sure;        /* 1 when lang was measured on the page's text (or the record's
