@@ -425,12 +425,12 @@ static PIX *text_ink(PIX *gray)
 
 /*
  * Measures the skew on ink (the binary text_ink of *gray) and turns the page, and its ink,
- * straight. Leptonica's own pixDeskew() only acts at
- * a skew confidence of 3 or more, which dense Chinese text rarely reaches (the fixtures
+ * straight; *flat and *flat_ink get them as they lay (read_straightest() reads one or the
+ * other). Leptonica's own pixDeskew() only acts at a skew confidence of 3 or more, which dense Chinese text rarely reaches (the fixtures
  * measure about 2.4 for a clear 1.2 degree skew, noisy generated pages 1.8-2.0 for a
  * 1.6-1.8 degree skew that it measures to within 0.1 degree), so the threshold here is 1.5.
- * An uncorrected skew of 1.5 degrees runs the lines of a page into each other: it costs
- * recognition, and the row projection that finds the sample lines.
+ * An uncorrected skew of 1.5 degrees runs the lines of a page into each other in the row
+ * projection that finds the sample lines.
  */
 static void deskew(PIX **gray, PIX **ink, cleanup *c, PIX **flat, PIX **flat_ink)
 {
@@ -603,56 +603,59 @@ static int ink_bands(NUMA *rows, double floor, int merge_gap, int *top, int *end
 }
 
 /*
+ * The bands of rows with ink in binary (a page's text_ink) into *top and *end (new arrays
+ * the caller frees, band i is rows top[i]..end[i]-1); returns their number, -1 when memory
+ * ran out. Scanner noise leaves a few specks on a row; a row through text has many. A gap
+ * of a row or two inside a band is inside a line.
+ */
+static int row_bands(PIX *binary, int **top, int **end)
+{
+    NUMA *rows = binary ? pixCountPixelsByRow(binary, NULL) : NULL;
+    int height = rows ? numaGetCount(rows) : 0;
+    *top = calloc((size_t)height / 2 + 1, sizeof **top);
+    *end = calloc((size_t)height / 2 + 1, sizeof **end);
+    int bands = -1;
+    if (rows && *top && *end) {
+        l_float32 fullest = 0;
+        numaGetMax(rows, &fullest, NULL);
+        bands = ink_bands(rows, fmax(2.0, fullest * INK_ROW_SHARE), 2, *top, *end);
+    }
+    numaDestroy(&rows);
+    return bands;
+}
+
+/*
  * Finds text lines in binary (a page's text_ink) by horizontal projection: bands of rows
- * with ink, each trimmed to the columns with ink. It costs milliseconds where Tesseract's layout analysis costs a tenth
- * of a full read, and the sample needs a few plain lines, not the layout. Bands far shorter
+ * with ink, each trimmed to the columns with ink. It costs milliseconds where Tesseract's
+ * layout analysis costs a tenth of a full read, and the sample needs a few plain lines, not
+ * the layout. Bands far shorter
  * or taller than the median band (rules, speckles, pictures) and bands not clearly wider
  * than high (a page turned by 90 degrees is one tall band) are left out. Returns at most
  * max lines, widest first (titles are short, body lines long), or NULL when there are none.
  */
 static BOXA *find_text_lines(PIX *binary, int max)
 {
-    NUMA *rows = binary ? pixCountPixelsByRow(binary, NULL) : NULL;
-    int height = rows ? numaGetCount(rows) : 0;
-    int *top = calloc((size_t)height / 2 + 1, sizeof *top);
-    int *end = calloc((size_t)height / 2 + 1, sizeof *end);
-    BOXA *lines = NULL;
-    if (rows && top && end) {
-        l_float32 fullest = 0;
-        numaGetMax(rows, &fullest, NULL);
-        /* Scanner noise leaves a few specks on a row; a row through text has many. A gap
-         * of a row or two inside a band is inside a line. */
-        int bands = ink_bands(rows, fmax(2.0, fullest * INK_ROW_SHARE), 2, top, end);
-        lines = select_lines(binary, top, end, bands, max);
-    }
+    int *top, *end;
+    int bands = row_bands(binary, &top, &end);
+    BOXA *lines = bands >= 0 ? select_lines(binary, top, end, bands, max) : NULL;
     free(top);
     free(end);
-    numaDestroy(&rows);
     return lines;
 }
 
-/* Every band of rows with ink in binary at least MIN_LINE_HEIGHT high, top to bottom, as
- * full-width boxes; NULL when there are none or memory ran out. */
+/* Every band of rows with ink in binary (row_bands) at least MIN_LINE_HEIGHT high, top to
+ * bottom, as full-width boxes; NULL when memory ran out. */
 static BOXA *ink_rows(PIX *binary)
 {
-    NUMA *rows = binary ? pixCountPixelsByRow(binary, NULL) : NULL;
-    int height = rows ? numaGetCount(rows) : 0;
-    int *top = calloc((size_t)height / 2 + 1, sizeof *top);
-    int *end = calloc((size_t)height / 2 + 1, sizeof *end);
-    BOXA *found = NULL;
-    if (rows && top && end) {
-        l_float32 fullest = 0;
-        numaGetMax(rows, &fullest, NULL);
-        int bands = ink_bands(rows, fmax(2.0, fullest * INK_ROW_SHARE), 2, top, end);
-        found = boxaCreate(bands + 1);
-        for (int i = 0; found && i < bands; i++)
-            if (end[i] - top[i] >= MIN_LINE_HEIGHT)
-                boxaAddBox(found, boxCreate(0, top[i], (int)pixGetWidth(binary),
-                                            end[i] - top[i]), L_INSERT);
-    }
+    int *top, *end;
+    int bands = row_bands(binary, &top, &end);
+    BOXA *found = bands >= 0 ? boxaCreate(bands + 1) : NULL;
+    for (int i = 0; found && i < bands; i++)
+        if (end[i] - top[i] >= MIN_LINE_HEIGHT)
+            boxaAddBox(found, boxCreate(0, top[i], (int)pixGetWidth(binary), end[i] - top[i]),
+                       L_INSERT);
     free(top);
     free(end);
-    numaDestroy(&rows);
     return found;
 }
 
@@ -1423,8 +1426,9 @@ static char *page_text(TessBaseAPI *api)
     return b.text;
 }
 
-/* Reads page (cleaned up as c says, ink its text_ink) with lang into r; red_ink, when not
- * NULL, is the page's red ink as it came (dg_seal_gray), whose lines of text are read too. */
+/* Reads page (cleaned up as c says, ink its text_ink), whose layout api has analysed
+ * (analyse_layout), with lang into r; red_ink, when not NULL, is the page's red ink as it
+ * came (dg_seal_gray), whose lines of text are read too. */
 static dg_status recognise(TessBaseAPI *api, PIX *page, PIX *ink, PIX *red_ink, const cleanup *c,
                            const char *lang, const char *name, dg_ocr_result *r, dg_error *err)
 {
