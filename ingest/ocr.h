@@ -19,9 +19,9 @@
  *      aligned pair of a simplified and a traditional character the model that was surer
  *      wins it; traditional needs clearly more wins (see compare_line in ocr.c). On 405
  *      varied generated pages (bench/ocr-choice, four seeds) this picked the page's script
- *      on all but 3, simplified pages in small or Ming-style type that scored 0.32-0.46,
- *      among traditional pages' 0.18-2; the earlier margin on mean confidences of three
- *      lines was wrong on 7 of the first 105.
+ *      on all but one, a simplified page in small Ming-style type whose score fell among
+ *      the traditional pages'; the earlier margin on mean confidences of three lines was
+ *      wrong on 7 of the first 105.
  *      dg_ocr_page_in_record() skips the comparison for later pages of a record whose
  *      script is known. The whole page is then read ONCE with that single model: all
  *      three models at once (chi_sim+chi_tra+eng) is slower and less accurate, and chi_sim
