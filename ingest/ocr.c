@@ -124,8 +124,10 @@
 #define ONE_LINE_TRADITIONAL 1.0
 /* A score between these is too close to call: more lines are read, up to the sample's end.
  * Simplified pages in small or Ming-style type stopped at 0.32-0.46 with UNSURE_HIGH at
- * 0.3 and were called traditional (3 of 405 pages); at 0.5 two of them read on to the
- * right script, for about one point more of OCR time in the choice. */
+ * 0.3 and were called traditional (3 of 405 pages); at 0.5 they read on, for about one
+ * point more of OCR time in the choice. Scores near the band move by a few tenths with
+ * sub-pixel changes to the line crops: 2 of the 405 pages still go wrong, in either
+ * direction (traditional pages at -0.16 and -0.21 after 2-4 lines). */
 #define UNSURE_LOW (-0.1)
 #define UNSURE_HIGH 0.5
 #define MIN_PAIRS 4
@@ -367,13 +369,6 @@ typedef struct cleanup {
     int dpi;
 } cleanup;
 
-/* The cleaned-up page as it lay before the deskew, and its text_ink; both NULL when the
- * page was not deskewed. */
-typedef struct skewed_page {
-    PIX *page;
-    PIX *ink;
-} skewed_page;
-
 /* Turns the page upright when OSD is confident; reports the script OSD saw. */
 static dg_status orient(dg_ocr *ocr, PIX **gray, cleanup *c, char *script, size_t script_size,
                         float *script_conf, dg_error *err)
@@ -444,32 +439,29 @@ static PIX *text_ink(PIX *gray)
 }
 
 /*
- * Measures the skew on ink (the binary text_ink of *gray) and turns the page, and its ink,
- * straight; *flat and *flat_ink get them as they lay (read_straightest() reads one or the
- * other). Leptonica's own pixDeskew() only acts at a skew confidence of 3 or more, which dense Chinese text rarely reaches (the fixtures
- * measure about 2.4 for a clear 1.2 degree skew, noisy generated pages 1.8-2.0 for a
- * 1.6-1.8 degree skew that it measures to within 0.1 degree), so the threshold here is 1.5.
- * An uncorrected skew of 1.5 degrees runs the lines of a page into each other in the row
- * projection that finds the sample lines.
+ * Measures the skew of the page on its ink (the binary text_ink of the page) and, when
+ * there is one, sets c->skew and turns the ink straight; *flat_ink gets the ink as it lay.
+ * The page itself stays as it lay: read_straightest() turns it only when it reads the page
+ * straight, and sample_crop() turns only the sample lines. Leptonica's own pixDeskew()
+ * only acts at a skew confidence of 3 or more, which dense Chinese text rarely reaches (the
+ * fixtures measure about 2.4 for a clear 1.2 degree skew, noisy generated pages 1.8-2.0 for
+ * a 1.6-1.8 degree skew that it measures to within 0.1 degree), so the threshold here is
+ * 1.5. An uncorrected skew of 1.5 degrees runs the lines of a page into each other in the
+ * row projection that finds the sample lines.
  */
-static void deskew(PIX **gray, PIX **ink, cleanup *c, PIX **flat, PIX **flat_ink)
+static void deskew(PIX **ink, PIX **flat_ink, cleanup *c)
 {
     l_float32 angle = 0, conf = 0;
     if (pixFindSkew(*ink, &angle, &conf) != 0 || conf < MIN_SKEW_CONF || fabsf(angle) < 0.1f)
         return;
-    l_float32 radians = (l_float32)(angle * M_PI / 180.0);
-    PIX *straight = pixRotate(*gray, radians, L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0);
-    /* The ink turns by shear, in a millisecond, where finding it again on the turned page
+    /* The ink turns by shear, in a millisecond, where finding it again on a turned page
      * (Otsu and the speck filter) took 15 ms of a page's 50 ms of clean-up; the row
      * projection that finds lines does not see the difference. */
-    PIX *straight_ink = straight ? pixRotateShearCenter(*ink, radians, L_BRING_IN_WHITE) : NULL;
-    if (!straight_ink) {
-        pixDestroy(&straight);
+    PIX *straight_ink = pixRotateShearCenter(*ink, (l_float32)(angle * M_PI / 180.0),
+                                             L_BRING_IN_WHITE);
+    if (!straight_ink)
         return;
-    }
-    *flat = *gray;
     *flat_ink = *ink;
-    *gray = straight;
     *ink = straight_ink;
     c->skew = angle;
 }
@@ -506,18 +498,18 @@ static int background_is_uneven(PIX *gray)
 }
 
 /*
- * Background and contrast normalisation where needed, deskew and (optionally) binarisation.
- * *ink gets the text ink of the result (text_ink), for finding its lines, or NULL.
+ * Background and contrast normalisation where needed, skew (deskew) and (optionally)
+ * binarisation. *ink gets the text ink of the result (text_ink), turned straight, for
+ * finding its lines, or NULL; *flat_ink the ink as it lay when it was turned, else NULL.
  */
-static void normalise(PIX **gray, PIX **ink, cleanup *c, PIX **flat, PIX **flat_ink)
+static void normalise(PIX **gray, PIX **ink, PIX **flat_ink, cleanup *c)
 {
-    pixDestroy(flat);
     pixDestroy(flat_ink);
     if (pixGetDepth(*gray) == 8 && background_is_uneven(*gray))
         replace_pix(gray, pixBackgroundNormSimple(*gray, NULL, NULL));
     *ink = text_ink(*gray);
     if (*ink)
-        deskew(gray, ink, c, flat, flat_ink);
+        deskew(ink, flat_ink, c);
 #if DG_OCR_BINARIZE
     if (pixGetDepth(*gray) == 8) {
         PIX *binary = NULL;
@@ -731,17 +723,94 @@ static PIX *line_crop(PIX *page, BOX *box, int *left, int *top)
     return crop;
 }
 
-/* Reads the text line at box of page with api (a single-line read of a cropped image). */
-static void read_line(TessBaseAPI *api, PIX *page, int dpi, BOX *box, line_read *out)
+/* The cleaned-up page, its sample lines and what chi_sim (or a forced model) read there. */
+typedef struct page_sample {
+    PIX *page;  /* as it lay */
+    float skew; /* degrees the deskew turns it (cleanup.skew) */
+    PIX *ink;   /* the page's text_ink, turned straight, owned; NULL when it could not be made */
+    int dpi;
+    BOXA *lines; /* widest first; NULL when no text line was found */
+    int count;
+    const char *probe_lang; /* the model of first[]: chi_sim, or the forced language */
+    line_read first[MAX_SAMPLE_LINES];
+    int first_read;
+    line_read other; /* scratch for the second model */
+    double reading_seconds; /* spent in sample_read_first() */
+} page_sample;
+
+/* The page as it lay (gray, cleaned up as c says) turned straight by the deskew's angle;
+ * NULL when memory ran out. */
+static PIX *turned_straight(PIX *gray, const cleanup *c)
+{
+    return pixRotate(gray, (l_float32)(c->skew * M_PI / 180.0), L_ROTATE_AREA_MAP,
+                     L_BRING_IN_WHITE, 0, 0);
+}
+
+/*
+ * The sample line at box (in the frame of the straightened ink) with line_crop's margin:
+ * the part of the page as it lay that turns into that rectangle is cut out and turned
+ * straight on its own, which costs a fraction of the 20 ms that turning a whole page does
+ * (and the page itself is mostly read as it lay, see read_straightest). NULL when memory
+ * ran out.
+ */
+static PIX *sample_crop(const page_sample *s, BOX *box)
+{
+    int left, top;
+    if (s->skew == 0)
+        return line_crop(s->page, box, &left, &top);
+    l_int32 x, y, w, h;
+    if (boxGetGeometry(box, &x, &y, &w, &h) != 0)
+        return NULL;
+    int pad = h / 3;
+    double want[4] = {x - pad, y - pad, x + w + pad, y + h + pad}; /* x0 y0 x1 y1 */
+    /* The page's centre, about which the deskew turns it; the corners of the wanted
+     * rectangle turned back onto the page as it lay, and the box around them. */
+    double a = s->skew * M_PI / 180.0, cx = pixGetWidth(s->page) / 2.0,
+           cy = pixGetHeight(s->page) / 2.0;
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int k = 0; k < 4; k++) {
+        double qx = want[k % 2 ? 2 : 0] - cx, qy = want[k < 2 ? 1 : 3] - cy;
+        double px = cx + qx * cos(-a) - qy * sin(-a), py = cy + qx * sin(-a) + qy * cos(-a);
+        x0 = fmin(x0, px), y0 = fmin(y0, py), x1 = fmax(x1, px), y1 = fmax(y1, py);
+    }
+    BOX *around = boxCreate((int)floor(x0) - 2, (int)floor(y0) - 2, (int)ceil(x1 - x0) + 5,
+                            (int)ceil(y1 - y0) + 5);
+    BOX *clipped = NULL; /* around, as far as it lies on the page */
+    PIX *part = around ? pixClipRectangle(s->page, around, &clipped) : NULL;
+    boxDestroy(&around);
+    l_int32 bx, by, bw, bh;
+    if (!part || boxGetGeometry(clipped, &bx, &by, &bw, &bh) != 0) {
+        pixDestroy(&part);
+        boxDestroy(&clipped);
+        return NULL;
+    }
+    boxDestroy(&clipped);
+    PIX *turned = pixRotate(part, (l_float32)a, L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0);
+    pixDestroy(&part);
+    if (!turned)
+        return NULL;
+    /* Turning the part about its own centre (ux, uy) instead of the page's puts every point
+     * off by t = (c - u) - R(c - u) from where the page's turn puts it. */
+    double ux = bx + bw / 2.0, uy = by + bh / 2.0, dx = cx - ux, dy = cy - uy;
+    double tx = dx - (dx * cos(a) - dy * sin(a)), ty = dy - (dx * sin(a) + dy * cos(a));
+    BOX *line = boxCreate((int)lround(want[0] - tx - bx), (int)lround(want[1] - ty - by),
+                          w + 2 * pad, h + 2 * pad);
+    PIX *crop = line ? pixClipRectangle(turned, line, NULL) : NULL;
+    boxDestroy(&line);
+    pixDestroy(&turned);
+    return crop;
+}
+
+/* Reads the sample line at box of s with api (a single-line read of a cropped image). */
+static void read_line(TessBaseAPI *api, const page_sample *s, BOX *box, line_read *out)
 {
     memset(out, 0, sizeof *out);
-    int left, top;
-    PIX *crop = line_crop(page, box, &left, &top);
+    PIX *crop = sample_crop(s, box);
     if (!crop)
         return;
     TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE);
     TessBaseAPISetImage2(api, crop);
-    TessBaseAPISetSourceResolution(api, dpi);
+    TessBaseAPISetSourceResolution(api, s->dpi);
     if (TessBaseAPIRecognize(api, NULL) == 0) {
         out->confidence = TessBaseAPIMeanTextConf(api);
         TessResultIterator *it = TessBaseAPIGetIterator(api);
@@ -865,28 +934,16 @@ static double seconds_since(const struct timespec *start)
 
 /* ---- the sample ---- */
 
-/* The cleaned-up page, its sample lines and what chi_sim (or a forced model) read there. */
-typedef struct page_sample {
-    PIX *page;
-    PIX *ink; /* the page's text_ink, owned; NULL when it could not be made */
-    int dpi;
-    BOXA *lines; /* widest first; NULL when no text line was found */
-    int count;
-    const char *probe_lang; /* the model of first[]: chi_sim, or the forced language */
-    line_read first[MAX_SAMPLE_LINES];
-    int first_read;
-    line_read other; /* scratch for the second model */
-    double reading_seconds; /* spent in sample_read_first() */
-} page_sample;
 
 /* Starts the sample of page over; it takes ink (the page's text_ink). */
-static void sample_reset(page_sample *s, PIX *page, PIX *ink, int dpi)
+static void sample_reset(page_sample *s, PIX *page, PIX *ink, const cleanup *c)
 {
     boxaDestroy(&s->lines);
     pixDestroy(&s->ink);
     s->page = page;
     s->ink = ink;
-    s->dpi = dpi;
+    s->dpi = c->dpi;
+    s->skew = c->skew;
     s->lines = find_text_lines(ink, MAX_SAMPLE_LINES);
     s->count = s->lines ? boxaGetCount(s->lines) : 0;
     s->first_read = 0;
@@ -905,7 +962,7 @@ static dg_status sample_read_first(dg_ocr *ocr, page_sample *s, int upto, dg_err
     dg_status status = engine_get(ocr, s->probe_lang, &api, err);
     for (; status == DG_OK && s->first_read < upto; s->first_read++) {
         BOX *box = boxaGetBox(s->lines, s->first_read, L_CLONE);
-        read_line(api, s->page, s->dpi, box, &s->first[s->first_read]);
+        read_line(api, s, box, &s->first[s->first_read]);
         boxDestroy(&box);
     }
     s->reading_seconds += seconds_since(&start);
@@ -968,7 +1025,7 @@ static dg_status sample_script(dg_ocr *ocr, page_sample *s, const char **lang, i
         if (status != DG_OK)
             break;
         BOX *box = boxaGetBox(s->lines, i, L_CLONE);
-        read_line(tra, s->page, s->dpi, box, &s->other);
+        read_line(tra, s, box, &s->other);
         boxDestroy(&box);
         status = compare_line(ocr, &s->first[i], &s->other, &ev, err);
     }
@@ -1578,7 +1635,7 @@ static int analyse_layout(TessBaseAPI *api, PIX *page, BOXA *bands, const cleanu
  *     read. That costs a layout analysis (a tenth of a reading) on such pages only, as
  *     Tesseract reads a page on the layout it last analysed.
  */
-static dg_status read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, const skewed_page *flat,
+static dg_status read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_ink,
                                   PIX *red_ink, const cleanup *c, const char *lang,
                                   const char *name, dg_ocr_result *r, dg_error *err)
 {
@@ -1586,13 +1643,19 @@ static dg_status read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, const skewed
     dg_status status = engine_get(ocr, lang, &api, err);
     if (status != DG_OK)
         return status;
+    if (c->skew == 0 || !flat_ink) {
+        analyse_layout(api, gray, NULL, c, 0);
+        return recognise(api, gray, ink, red_ink, c, lang, name, r, err);
+    }
     cleanup as_it_lay = *c;
     as_it_lay.skew = 0;
-    PIX *pages[2] = {flat->page, gray}, *inks[2] = {flat->ink, ink};
+    PIX *pages[2] = {gray, turned_straight(gray, c)}, *inks[2] = {flat_ink, ink};
     const cleanup *ways[2] = {&as_it_lay, c};
-    int straight = !flat->page || fabsf(c->skew) >= READ_FLAT_BELOW;
-    if (!flat->page || fabsf(c->skew) >= READ_STRAIGHT_FROM) {
-        analyse_layout(api, gray, NULL, c, 0);
+    if (!pages[1])
+        return dg_error_set(err, DG_ERR_NOMEM, "OCR: cannot turn the page straight");
+    int straight = fabsf(c->skew) >= READ_FLAT_BELOW;
+    if (fabsf(c->skew) >= READ_STRAIGHT_FROM) {
+        analyse_layout(api, pages[1], NULL, c, 0);
     } else {
         BOXA *bands = ink_rows(ink);
         int faults = analyse_layout(api, pages[straight], bands, c, !straight);
@@ -1603,9 +1666,11 @@ static dg_status read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, const skewed
             analyse_layout(api, pages[straight], NULL, c, !straight);
         boxaDestroy(&bands);
     }
-    r->deskewed = straight && c->skew != 0;
-    return recognise(api, pages[straight], inks[straight], red_ink, ways[straight], lang, name,
-                     r, err);
+    r->deskewed = straight;
+    status = recognise(api, pages[straight], inks[straight], red_ink, ways[straight], lang, name,
+                       r, err);
+    pixDestroy(&pages[1]);
+    return status;
 }
 
 /*
@@ -1613,14 +1678,14 @@ static dg_status read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, const skewed
  * lines. When the page does not read upright, asks OSD, and if it turns the page starts
  * again from base turned. script gets OSD's script when it was asked.
  */
-static dg_status prepare_page(dg_ocr *ocr, PIX *base, cleanup *c, PIX **gray, skewed_page *flat,
+static dg_status prepare_page(dg_ocr *ocr, PIX *base, cleanup *c, PIX **gray, PIX **flat_ink,
                               page_sample *s, char *script, size_t script_size,
                               float *script_conf, dg_error *err)
 {
     *gray = pixClone(base);
     PIX *ink = NULL;
-    normalise(gray, &ink, c, &flat->page, &flat->ink);
-    sample_reset(s, *gray, ink, c->dpi);
+    normalise(gray, &ink, flat_ink, c);
+    sample_reset(s, *gray, ink, c);
     int upright;
     dg_status status = sample_upright(ocr, s, &upright, err);
     if (status != DG_OK || upright)
@@ -1634,8 +1699,8 @@ static dg_status prepare_page(dg_ocr *ocr, PIX *base, cleanup *c, PIX **gray, sk
     pixDestroy(gray);
     *gray = turned;
     c->skew = 0;
-    normalise(gray, &ink, c, &flat->page, &flat->ink);
-    sample_reset(s, *gray, ink, c->dpi);
+    normalise(gray, &ink, flat_ink, c);
+    sample_reset(s, *gray, ink, c);
     return DG_OK;
 }
 
@@ -1714,8 +1779,8 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
     char script[32] = "";
     float script_conf = 0;
     PIX *gray = NULL;
-    skewed_page flat = {0};
-    dg_status status = prepare_page(ocr, base, &c, &gray, &flat, s, script, sizeof script,
+    PIX *flat_ink = NULL;
+    dg_status status = prepare_page(ocr, base, &c, &gray, &flat_ink, s, script, sizeof script,
                                     &script_conf, err);
     r->rotation = c.quads * 90;
     r->skew = c.skew;
@@ -1729,7 +1794,7 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
         snprintf(r->lang_reason, sizeof r->lang_reason, "forced");
     r->seconds_choice = seconds_since(&start) - prepared + probe;
     if (status == DG_OK)
-        status = read_straightest(ocr, gray, s->ink, &flat,
+        status = read_straightest(ocr, gray, s->ink, flat_ink,
                                   red_pixels >= MIN_RED_PIXELS ? red_ink : NULL, &c, lang, name,
                                   r, err);
     r->seconds_recognition = seconds_since(&start) - r->seconds_cleanup - r->seconds_choice;
@@ -1737,8 +1802,7 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
     pixDestroy(&s->ink);
     free(s);
     pixDestroy(&gray);
-    pixDestroy(&flat.page);
-    pixDestroy(&flat.ink);
+    pixDestroy(&flat_ink);
     pixDestroy(&base);
     pixDestroy(&red_ink);
     if (status != DG_OK) {

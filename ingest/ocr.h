@@ -19,9 +19,8 @@
  *      aligned pair of a simplified and a traditional character the model that was surer
  *      wins it; traditional needs clearly more wins (see compare_line in ocr.c). On 405
  *      varied generated pages (bench/ocr-choice, four seeds) this picked the page's script
- *      on all but one, a simplified page in small Ming-style type whose score fell among
- *      the traditional pages'; the earlier margin on mean confidences of three lines was
- *      wrong on 7 of the first 105.
+ *      on all but 2, whose scores fell close to the other script's; the earlier margin on
+ *      mean confidences of three lines was wrong on 7 of the first 105.
  *      dg_ocr_page_in_record() skips the comparison for later pages of a record whose
  *      script is known. The whole page is then read ONCE with that single model: all
  *      three models at once (chi_sim+chi_tra+eng) is slower and less accurate, and chi_sim
