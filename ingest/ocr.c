@@ -103,10 +103,10 @@
  * least 0.17 (all but one at least 0.39); bench/ocr-choice then picked the page's script
  * on 105 of 105 tuning pages and 60 of 60 of each of two fresh sets, later on 149 of 150
  * (seed 99) and 118 of 120 (seed 31): simplified pages in small or Ming-style type can
- * score 0.32-0.46, inside the traditional pages' range (see UNSURE_HIGH). With fewer than MIN_PAIRS pairs
- * the whole-line confidence decides alone, and chi_tra needs a TRADITIONAL_MARGIN lead:
- * chi_tra reads a simplified page almost as confidently as chi_sim does, while chi_sim is
- * clearly less sure of a traditional page.
+ * score 0.32-0.46, inside the traditional pages' range (see UNSURE_HIGH). With fewer than
+ * MIN_PAIRS pairs the whole-line confidence decides alone, and chi_tra needs a
+ * TRADITIONAL_MARGIN lead: chi_tra reads a simplified page almost as confidently as chi_sim
+ * does, while chi_sim is clearly less sure of a traditional page.
  */
 #define MIN_COMPARED_LINES 2
 #define ENOUGH_PAIRS 12
@@ -640,10 +640,10 @@ static int row_bands(PIX *binary, int **top, int **end)
  * Finds text lines in binary (a page's text_ink) by horizontal projection: bands of rows
  * with ink, each trimmed to the columns with ink. It costs milliseconds where Tesseract's
  * layout analysis costs a tenth of a full read, and the sample needs a few plain lines, not
- * the layout. Bands far shorter
- * or taller than the median band (rules, speckles, pictures) and bands not clearly wider
- * than high (a page turned by 90 degrees is one tall band) are left out. Returns at most
- * max lines, widest first (titles are short, body lines long), or NULL when there are none.
+ * the layout. Bands far shorter or taller than the median band (rules, speckles, pictures)
+ * and bands not clearly wider than high (a page turned by 90 degrees is one tall band) are
+ * left out. Returns at most max lines, widest first (titles are short, body lines long), or
+ * NULL when there are none.
  */
 static BOXA *find_text_lines(PIX *binary, int max)
 {

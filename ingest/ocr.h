@@ -6,10 +6,10 @@
  * share. dg_ocr_page():
  *
  *   1. cleans up a COPY of the page for OCR only (the stored page image is never touched):
- *      grey, background and contrast normalisation, skew measurement and deskew, and
- *      binarisation where it helps (see DG_OCR_BINARIZE). It then finds the page's widest text lines (a row projection,
- *      milliseconds) and reads one or two of them: a page that reads upright is taken as
- *      it is; only one that does not (or has no lines) goes to Tesseract's orientation
+ *      grey, background and contrast normalisation, skew measurement (see "Skew" below),
+ *      and binarisation where it helps (see DG_OCR_BINARIZE). It then finds the page's
+ *      widest text lines (a row projection, milliseconds) and reads one or two of them: a
+ *      page that reads upright is taken as it is; only one that does not (or has no lines) goes to Tesseract's orientation
  *      detection (OSD), which costs about as much as reading the page, and is turned by
  *      0/90/180/270 degrees as OSD says;
  *   2. chooses the language model, unless the caller forces one. The lines chi_sim read
