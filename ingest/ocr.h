@@ -9,9 +9,10 @@
  *      grey, background and contrast normalisation, skew measurement (see "Skew" below),
  *      and binarisation where it helps (see DG_OCR_BINARIZE). It then finds the page's
  *      widest text lines (a row projection, milliseconds) and reads one or two of them: a
- *      page that reads upright is taken as it is; only one that does not (or has no lines) goes to Tesseract's orientation
- *      detection (OSD), which costs about as much as reading the page, and is turned by
- *      0/90/180/270 degrees as OSD says;
+ *      page that reads upright is taken as it is, one whose lines read turned by 180
+ *      degrees is turned so; only one that reads neither way (or has no lines, as a page
+ *      on its side) goes to Tesseract's orientation detection (OSD), which costs about as
+ *      much as reading the page, and is turned by 0/90/180/270 degrees as OSD says;
  *   2. chooses the language model, unless the caller forces one. The lines chi_sim read
  *      are letters rather than Han characters: English. Else chi_tra reads the same lines
  *      (two or more, until a dozen characters that differ between the scripts are seen;
