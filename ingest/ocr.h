@@ -34,13 +34,13 @@
  *      kept), the mean confidence, the model used, the orientation and skew corrected, and
  *      the word boxes in the coordinates of the ORIGINAL page image.
  *
- * Skew: the sample lines are always cut from the deskewed page, but the page itself is read
- * as it lay when its skew is under 2.2 degrees (Tesseract follows slightly slanted lines
+ * Skew: the sample lines are always read turned straight, but the page itself is read as
+ * it lay when its skew is under 2.2 degrees (Tesseract follows slightly slanted lines
  * itself, and turning resamples the glyphs), turned straight from there on, and only
- * turned from 3 degrees; in between, when Tesseract's layout of the first image strays
- * from the page's lines of ink (lines out of order, lost or run together), the layout of
- * the other image is analysed too and the one that strays less is read (read_straightest
- * in ocr.c has the measurements).
+ * turned from 3 degrees; below 3 degrees, when Tesseract's layout of the first choice
+ * strays from the page's lines of ink (lines out of order, lost or run together), the
+ * layout of the other is analysed too and the one that strays less is read
+ * (read_straightest in ocr.c has the measurements).
  *
  * Threads and OpenMP: Debian's Tesseract is built with OpenMP and would start its own
  * threads inside every worker, oversubscribing the cores (a known cause of 10-50x
