@@ -209,12 +209,109 @@ static int index_is_missing(const dg_archive *archive)
     return missing;
 }
 
-/* Indexes what a crashed writer left queued, unless another process is writing now. */
+/* The mark a writer leaves in the archive folder while it holds the write lock. */
+#define WRITING_MARK "writing"
+
+typedef struct unknown_objects {
+    dg_archive *archive;
+    sqlite3_stmt *lookup;
+    char (*hex)[DG_SHA256_HEX];
+    size_t count, cap;
+    dg_error *err;
+} unknown_objects;
+
+/* Collects the stored objects the catalog does not know (named by a SHA-256 only: a file of
+ * any other name was not put there by a write, and verify goes on reporting it). */
+static dg_status collect_unknown(const char *hex, void *ctx)
+{
+    unknown_objects *u = ctx;
+    if (strlen(hex) != DG_SHA256_HEX - 1 || strspn(hex, "0123456789abcdef") != DG_SHA256_HEX - 1)
+        return DG_OK;
+    sqlite3_reset(u->lookup);
+    sqlite3_bind_text(u->lookup, 1, hex, -1, SQLITE_TRANSIENT);
+    int known = 0;
+    dg_status st = dg_catalog_step_maybe_row(u->archive->db, u->lookup, &known,
+                                             "look up object", u->err);
+    if (st != DG_OK || known)
+        return st;
+    if (u->count == u->cap) {
+        size_t cap = u->cap ? 2 * u->cap : 16;
+        void *grown = realloc(u->hex, cap * sizeof *u->hex);
+        if (!grown)
+            return dg_error_set(u->err, DG_ERR_NOMEM, "out of memory");
+        u->hex = grown;
+        u->cap = cap;
+    }
+    memcpy(u->hex[u->count++], hex, DG_SHA256_HEX);
+    return DG_OK;
+}
+
+/* 1 when WRITING_MARK is in the archive folder: a writer holds the lock, or died holding
+ * it. */
+static int writing_mark_left(const dg_archive *archive)
+{
+    char mark[4096];
+    snprintf(mark, sizeof mark, "%s/%s", archive->path, WRITING_MARK);
+    return access(mark, F_OK) == 0;
+}
+
+/*
+ * A write stores its objects, then commits the catalog rows that use them, all under the
+ * write lock. A writer killed in between leaves objects no record uses, which verify
+ * would report as orphans, and which may hold content nobody filed. The writer leaves
+ * WRITING_MARK while it holds the lock: when the next writer finds it, the last one died
+ * holding the lock, and the objects the catalog does not know are removed (no put can be
+ * in flight: every put happens under the lock). The mark is not synced: after a power loss
+ * it may be gone, and verify then still lists such objects.
+ */
+static dg_status forget_crashed_write(dg_archive *archive, dg_error *err)
+{
+    if (!writing_mark_left(archive))
+        return DG_OK;
+    unknown_objects u = {.archive = archive, .err = err};
+    dg_status st = dg_catalog_prepare(archive->db, "SELECT 1 FROM objects WHERE sha256 = ?",
+                                      &u.lookup, err);
+    if (st == DG_OK)
+        st = dg_store_list(archive->store, collect_unknown, &u, err);
+    sqlite3_finalize(u.lookup);
+    for (size_t i = 0; st == DG_OK && i < u.count; i++)
+        st = dg_store_remove(archive->store, u.hex[i], err);
+    free(u.hex);
+    return st;
+}
+
+/* Leaves WRITING_MARK (see forget_crashed_write). */
+static dg_status leave_writing_mark(dg_archive *archive, dg_error *err)
+{
+    char mark[4096];
+    snprintf(mark, sizeof mark, "%s/%s", archive->path, WRITING_MARK);
+    int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: %s", mark, strerror(errno));
+    close(fd);
+    return DG_OK;
+}
+
+static void remove_writing_mark(dg_archive *archive)
+{
+    char mark[4096];
+    snprintf(mark, sizeof mark, "%s/%s", archive->path, WRITING_MARK);
+    unlink(mark); /* a mark left behind costs the next writer a walk of the store */
+}
+
+/* Indexes what a crashed writer left queued, and removes the objects it stored but never
+ * committed (forget_crashed_write), unless another process is writing now. */
 static dg_status finish_pending_index_work(dg_archive *archive, dg_error *err)
 {
     if (flock(archive->lock_fd, LOCK_EX | LOCK_NB) != 0)
         return DG_OK; /* the writer holding the lock will index its own work */
     flock(archive->lock_fd, LOCK_UN);
+    if (writing_mark_left(archive)) {
+        dg_status st = dg_archive_lock_write(archive, err);
+        if (st != DG_OK)
+            return st;
+        dg_archive_unlock_write(archive);
+    }
     if (index_is_missing(archive)) {
         uint64_t versions;
         return dg_archive_rebuild_index(archive, &versions, err);
@@ -331,89 +428,6 @@ static dg_status acquire_flock(dg_archive *archive, dg_error *err)
         nanosleep(&nap, NULL);
     }
     return DG_OK;
-}
-
-/* The mark a writer leaves in the archive folder while it holds the write lock. */
-#define WRITING_MARK "writing"
-
-typedef struct unknown_objects {
-    dg_archive *archive;
-    sqlite3_stmt *lookup;
-    char (*hex)[DG_SHA256_HEX];
-    size_t count, cap;
-    dg_error *err;
-} unknown_objects;
-
-/* Collects the stored objects the catalog does not know (named by a SHA-256 only: a file of
- * any other name was not put there by a write, and verify goes on reporting it). */
-static dg_status collect_unknown(const char *hex, void *ctx)
-{
-    unknown_objects *u = ctx;
-    if (strlen(hex) != DG_SHA256_HEX - 1 || strspn(hex, "0123456789abcdef") != DG_SHA256_HEX - 1)
-        return DG_OK;
-    sqlite3_reset(u->lookup);
-    sqlite3_bind_text(u->lookup, 1, hex, -1, SQLITE_TRANSIENT);
-    int known = 0;
-    dg_status st = dg_catalog_step_maybe_row(u->archive->db, u->lookup, &known,
-                                             "look up object", u->err);
-    if (st != DG_OK || known)
-        return st;
-    if (u->count == u->cap) {
-        size_t cap = u->cap ? 2 * u->cap : 16;
-        void *grown = realloc(u->hex, cap * sizeof *u->hex);
-        if (!grown)
-            return dg_error_set(u->err, DG_ERR_NOMEM, "out of memory");
-        u->hex = grown;
-        u->cap = cap;
-    }
-    memcpy(u->hex[u->count++], hex, DG_SHA256_HEX);
-    return DG_OK;
-}
-
-/*
- * A write stores its objects, then commits the catalog rows that use them, all under the
- * write lock. A writer killed in between leaves objects no record uses, which verify
- * would report as orphans, and which may hold content nobody filed. The writer leaves
- * WRITING_MARK while it holds the lock: when the next writer finds it, the last one died
- * holding the lock, and the objects the catalog does not know are removed (no put can be
- * in flight: every put happens under the lock). The mark is not synced: after a power loss
- * it may be gone, and verify then still lists such objects.
- */
-static dg_status forget_crashed_write(dg_archive *archive, dg_error *err)
-{
-    char mark[4096];
-    snprintf(mark, sizeof mark, "%s/%s", archive->path, WRITING_MARK);
-    if (access(mark, F_OK) != 0)
-        return DG_OK;
-    unknown_objects u = {.archive = archive, .err = err};
-    dg_status st = dg_catalog_prepare(archive->db, "SELECT 1 FROM objects WHERE sha256 = ?",
-                                      &u.lookup, err);
-    if (st == DG_OK)
-        st = dg_store_list(archive->store, collect_unknown, &u, err);
-    sqlite3_finalize(u.lookup);
-    for (size_t i = 0; st == DG_OK && i < u.count; i++)
-        st = dg_store_remove(archive->store, u.hex[i], err);
-    free(u.hex);
-    return st;
-}
-
-/* Leaves WRITING_MARK (see forget_crashed_write). */
-static dg_status leave_writing_mark(dg_archive *archive, dg_error *err)
-{
-    char mark[4096];
-    snprintf(mark, sizeof mark, "%s/%s", archive->path, WRITING_MARK);
-    int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return dg_error_set(err, DG_ERR_IO, "%s: %s", mark, strerror(errno));
-    close(fd);
-    return DG_OK;
-}
-
-static void remove_writing_mark(dg_archive *archive)
-{
-    char mark[4096];
-    snprintf(mark, sizeof mark, "%s/%s", archive->path, WRITING_MARK);
-    unlink(mark); /* a mark left behind costs the next writer a walk of the store */
 }
 
 dg_status dg_archive_lock_write(dg_archive *archive, dg_error *err)
