@@ -212,28 +212,53 @@ static int index_is_missing(const dg_archive *archive)
 /* The mark a writer leaves in the archive folder while it holds the write lock. */
 #define WRITING_MARK "writing"
 
-typedef struct unknown_objects {
+typedef struct unknown_walk {
     dg_archive *archive;
     sqlite3_stmt *lookup;
+    dg_status (*visit)(const char *name, void *ctx);
+    void *ctx;
+    dg_error *err;
+} unknown_walk;
+
+static dg_status visit_if_unknown(const char *name, void *ctx)
+{
+    unknown_walk *w = ctx;
+    sqlite3_reset(w->lookup);
+    sqlite3_bind_text(w->lookup, 1, name, -1, SQLITE_TRANSIENT);
+    int known = 0;
+    dg_status st = dg_catalog_step_maybe_row(w->archive->db, w->lookup, &known,
+                                             "look up object", w->err);
+    return st != DG_OK || known ? st : w->visit(name, w->ctx);
+}
+
+dg_status dg_archive_each_unknown_object(dg_archive *archive,
+                                         dg_status (*visit)(const char *name, void *ctx),
+                                         void *ctx, dg_error *err)
+{
+    unknown_walk w = {.archive = archive, .visit = visit, .ctx = ctx, .err = err};
+    dg_status st = dg_catalog_prepare(archive->db, "SELECT 1 FROM objects WHERE sha256 = ?",
+                                      &w.lookup, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_store_list(archive->store, visit_if_unknown, &w, err);
+    sqlite3_finalize(w.lookup);
+    return st;
+}
+
+typedef struct unknown_objects {
     char (*hex)[DG_SHA256_HEX];
     size_t count, cap;
     dg_error *err;
 } unknown_objects;
 
-/* Collects the stored objects the catalog does not know (named by a SHA-256 only: a file of
- * any other name was not put there by a write, and verify goes on reporting it). */
-static dg_status collect_unknown(const char *hex, void *ctx)
+/* Collects the unknown objects named by a SHA-256 (a file of any other name was not put
+ * there by a write, and verify goes on reporting it). */
+static dg_status collect_unknown(const char *name, void *ctx)
 {
     unknown_objects *u = ctx;
-    if (strlen(hex) != DG_SHA256_HEX - 1 || strspn(hex, "0123456789abcdef") != DG_SHA256_HEX - 1)
+    if (strlen(name) != DG_SHA256_HEX - 1 ||
+        strspn(name, "0123456789abcdef") != DG_SHA256_HEX - 1)
         return DG_OK;
-    sqlite3_reset(u->lookup);
-    sqlite3_bind_text(u->lookup, 1, hex, -1, SQLITE_TRANSIENT);
-    int known = 0;
-    dg_status st = dg_catalog_step_maybe_row(u->archive->db, u->lookup, &known,
-                                             "look up object", u->err);
-    if (st != DG_OK || known)
-        return st;
     if (u->count == u->cap) {
         size_t cap = u->cap ? 2 * u->cap : 16;
         void *grown = realloc(u->hex, cap * sizeof *u->hex);
@@ -242,7 +267,7 @@ static dg_status collect_unknown(const char *hex, void *ctx)
         u->hex = grown;
         u->cap = cap;
     }
-    memcpy(u->hex[u->count++], hex, DG_SHA256_HEX);
+    memcpy(u->hex[u->count++], name, DG_SHA256_HEX);
     return DG_OK;
 }
 
@@ -268,12 +293,8 @@ static dg_status forget_crashed_write(dg_archive *archive, dg_error *err)
 {
     if (!writing_mark_left(archive))
         return DG_OK;
-    unknown_objects u = {.archive = archive, .err = err};
-    dg_status st = dg_catalog_prepare(archive->db, "SELECT 1 FROM objects WHERE sha256 = ?",
-                                      &u.lookup, err);
-    if (st == DG_OK)
-        st = dg_store_list(archive->store, collect_unknown, &u, err);
-    sqlite3_finalize(u.lookup);
+    unknown_objects u = {.err = err};
+    dg_status st = dg_archive_each_unknown_object(archive, collect_unknown, &u, err);
     for (size_t i = 0; st == DG_OK && i < u.count; i++)
         st = dg_store_remove(archive->store, u.hex[i], err);
     free(u.hex);

@@ -34,6 +34,11 @@ struct dg_archive {
  * second), and opens the index for writing. Calls nest; each needs its unlock.
  */
 dg_status dg_archive_lock_write(dg_archive *archive, dg_error *err);
+/* Calls visit with the name of each file in the object store that the catalog's objects
+ * table does not know (objects no version uses, or stray files), in no order. */
+dg_status dg_archive_each_unknown_object(dg_archive *archive,
+                                         dg_status (*visit)(const char *name, void *ctx),
+                                         void *ctx, dg_error *err);
 void dg_archive_unlock_write(dg_archive *archive);
 
 /* The writable index (only with the write lock held) and the cached read handle. */

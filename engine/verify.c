@@ -123,37 +123,22 @@ static dg_status check_references(dg_archive *archive, dg_verify_report *r, dg_e
     return st;
 }
 
-typedef struct orphan_walk {
-    dg_archive *archive;
+typedef struct orphan_report {
     dg_verify_report *report;
-    sqlite3_stmt *lookup;
     dg_error *err;
-} orphan_walk;
+} orphan_report;
 
-static dg_status visit_stored(const char *hex, void *ctx)
+static dg_status report_orphan(const char *name, void *ctx)
 {
-    orphan_walk *w = ctx;
-    sqlite3_reset(w->lookup);
-    sqlite3_bind_text(w->lookup, 1, hex, -1, SQLITE_TRANSIENT);
-    int known = 0;
-    dg_status st = dg_catalog_step_maybe_row(w->archive->db, w->lookup, &known,
-                                             "look up object", w->err);
-    if (st != DG_OK || known)
-        return st;
-    return add_problem(w->report, DG_PROBLEM_ORPHAN, hex,
-                       "in objects/, unknown to the catalog", w->err);
+    orphan_report *o = ctx;
+    return add_problem(o->report, DG_PROBLEM_ORPHAN, name, "in objects/, unknown to the catalog",
+                       o->err);
 }
 
 static dg_status check_orphans(dg_archive *archive, dg_verify_report *r, dg_error *err)
 {
-    orphan_walk w = {.archive = archive, .report = r, .err = err};
-    dg_status st = dg_catalog_prepare(archive->db, "SELECT 1 FROM objects WHERE sha256 = ?",
-                                      &w.lookup, err);
-    if (st != DG_OK)
-        return st;
-    st = dg_store_list(archive->store, visit_stored, &w, err);
-    sqlite3_finalize(w.lookup);
-    return st;
+    orphan_report o = {.report = r, .err = err};
+    return dg_archive_each_unknown_object(archive, report_orphan, &o, err);
 }
 
 static dg_status count_objects(dg_archive *archive, uint64_t *total, dg_error *err)
