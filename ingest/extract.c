@@ -277,12 +277,27 @@ typedef struct date_match {
     size_t start, end; /* code point range */
 } date_match;
 
-/* Reads up to max ASCII digits (spaces between them are OCR noise only for years). */
-static size_t read_number(const cp_text *t, size_t i, int max_digits, int *value)
+/*
+ * A month or day digit between 年, 月 and 日, where nothing else can stand: OCR reads 1 as
+ * ] | l I ! and 0 as O or o often enough (Tesseract's chi_sim read 2024年1月10日 as
+ * 2024年]月10日 on the README's sample notice) to forgive them there.
+ */
+static int date_digit_of(uint32_t c)
 {
-    int v = 0, k = 0;
-    while (i < t->n && k < max_digits && digit_of(t->cp[i]) >= 0) {
-        v = v * 10 + digit_of(t->cp[i]);
+    if (c == ']' || c == '|' || c == 'l' || c == 'I' || c == '!')
+        return 1;
+    return year_digit_of(c);
+}
+
+/* Reads up to max ASCII digits (spaces between them are OCR noise only for years), or
+ * with forgiving set, digits as date_digit_of() reads them. */
+static size_t read_number(const cp_text *t, size_t i, int max_digits, int forgiving,
+                          int *value)
+{
+    int v = 0, k = 0, dg;
+    while (i < t->n && k < max_digits &&
+           (dg = forgiving ? date_digit_of(t->cp[i]) : digit_of(t->cp[i])) >= 0) {
+        v = v * 10 + dg;
         i++;
         k++;
     }
@@ -324,14 +339,14 @@ static int parse_numeric_date(const cp_text *t, size_t i, date_match *out)
     if (!cjk && sep != '-' && sep != '.' && sep != '/')
         return 0;
     k = skip_spaces(t, k + 1);
-    size_t got = read_number(t, k, 2, &m);
+    size_t got = read_number(t, k, 2, cjk, &m);
     if (!got)
         return 0;
     k = skip_spaces(t, k + got);
     if (k >= t->n || t->cp[k] != (cjk ? 0x6708u : sep)) /* 月 */
         return 0;
     k = skip_spaces(t, k + 1);
-    got = read_number(t, k, 2, &d);
+    got = read_number(t, k, 2, cjk, &d);
     if (!got)
         return 0;
     k += got;
@@ -464,7 +479,7 @@ static int parse_english_date(const cp_text *t, size_t i, date_match *out)
     if (digit_of(t->cp[i]) >= 0) {
         if (i > 0 && digit_of(t->cp[i - 1]) >= 0)
             return 0;
-        size_t got = read_number(t, k, 2, &d);
+        size_t got = read_number(t, k, 2, 0, &d);
         k = skip_spaces(t, read_day_suffix(t, k + got));
         m = read_month_name(t, k, &used);
         if (!m)
@@ -477,7 +492,7 @@ static int parse_english_date(const cp_text *t, size_t i, date_match *out)
         if (!m)
             return 0;
         k = skip_spaces(t, k + used);
-        size_t got = read_number(t, k, 2, &d);
+        size_t got = read_number(t, k, 2, 0, &d);
         if (!got)
             return 0;
         k = skip_spaces(t, read_day_suffix(t, k + got));
@@ -669,7 +684,7 @@ static int parse_doc_number_at(const cp_text *t, size_t i, number_match *out)
     k = skip_spaces(t, k + 1);
     if (k < t->n && t->cp[k] == 0x7B2C) /* 第 */
         k = skip_spaces(t, k + 1);
-    got = read_number(t, k, 5, &serial);
+    got = read_number(t, k, 5, 0, &serial);
     if (!got)
         return 0;
     k = skip_spaces(t, k + got);
@@ -1032,7 +1047,7 @@ static dg_secrecy_level secrecy_word_at(const cp_text *t, size_t i)
 static size_t read_period(const cp_text *t, size_t k, int *years)
 {
     size_t s = skip_spaces(t, k);
-    size_t got = read_number(t, s, 2, years);
+    size_t got = read_number(t, s, 2, 0, years);
     if (!got)
         got = read_cn_number(t, s, years);
     if (!got)

@@ -71,6 +71,13 @@ static void test_ocr_noise_in_dates_is_tolerated(void **state)
     assert_date("２０２４年３月１２日", "2024-03-12");
     assert_date("2024 年 3 月 12 日", "2024-03-12");
     assert_date("2O24年3月12日", "2024-03-12");
+    /* 1 read as ] l | and 0 as O between 年, 月 and 日 (seen: 2024年]月10日). */
+    assert_date("2024年]月10日", "2024-01-10");
+    assert_date("2023年l2月3l日", "2023-12-31");
+    assert_date("2023年1O月|8日", "2023-10-18");
+    /* Not in a date written with dashes: there l and ] are not read as digits. */
+    int y, m, d;
+    assert_false(dg_parse_date("2024-l-10", strlen("2024-l-10"), &y, &m, &d));
 }
 
 static void test_impossible_dates_are_rejected(void **state)
