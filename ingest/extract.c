@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- decoded text ---------------------------------------------------------------------- */
 
@@ -27,6 +28,11 @@ typedef struct cp_text {
     size_t n;
     line_span *lines;
     size_t n_lines;
+    const char *src; /* the caller's bytes, for what folding lost (see emit_title()) */
+    /* What the whole record says about how its dates are written (see read_locale()). */
+    int taiwan;      /* a bare 112年 or 112.6.21 is a Minguo year (year + 1911) */
+    int month_first; /* 6/21/23 is June 21 (United States); otherwise 21/06/2023 */
+    int max_year;    /* no plausible document date lies after this year */
 } cp_text;
 
 static uint32_t fold_width_cp(uint32_t c)
@@ -81,9 +87,12 @@ static void split_lines(cp_text *t)
     }
 }
 
+static void read_locale(cp_text *t);
+
 static int cp_text_init(cp_text *t, const char *text, size_t len)
 {
     memset(t, 0, sizeof *t);
+    t->src = text;
     t->cp = malloc((len + 1) * sizeof *t->cp);
     t->off = malloc((len + 1) * sizeof *t->off);
     t->lines = malloc((len + 2) * sizeof *t->lines);
@@ -103,6 +112,7 @@ static int cp_text_init(cp_text *t, const char *text, size_t len)
     t->off[t->n] = len;
     t->cp[t->n] = 0;
     split_lines(t);
+    read_locale(t);
     return 1;
 }
 
@@ -185,6 +195,14 @@ static int days_in_month(int year, int month)
 static int valid_date(int y, int m, int d)
 {
     return y >= 1900 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
+}
+
+/* A date a record can carry: a real calendar date, not before 1900 and not after next year
+ * (a plan for next year is dated late this year; anything later is a misread or a deadline
+ * far off, never the record's own date). */
+static int plausible_date(const cp_text *t, int y, int m, int d)
+{
+    return valid_date(y, m, d) && y <= t->max_year;
 }
 
 static void append_utf8(char *buf, size_t cap, size_t *n, uint32_t c)
@@ -270,6 +288,59 @@ static void field_clear(dg_field *f)
     memset(f, 0, sizeof *f);
 }
 
+/* Is c full-width punctuation, U+FF01-FF5E minus its letters and digits? */
+static int is_fullwidth_punct(uint32_t c)
+{
+    return (c >= 0xFF01 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) ||
+           (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF5E);
+}
+
+/* Emits the range as UTF-8, dropping OCR's stray spaces next to Han characters. With
+ * keep_punct, full-width punctuation the scanners read folded (，（）：) is written as the
+ * record has it: a title "修正「…」，自即日起生效" stays as written; numbers are normalised. */
+static void emit_range(const cp_text *t, size_t s, size_t e, char *buf, size_t cap, size_t *n,
+                       int keep_punct)
+{
+    for (size_t i = s; i < e; i++) {
+        uint32_t c = t->cp[i];
+        if (is_space(c)) {
+            if (i + 1 >= e || is_han(t->cp[i + 1]) || (*n > 0 && i > s && is_han(t->cp[i - 1])) ||
+                is_space(t->cp[i + 1]))
+                continue;
+            c = ' ';
+        } else if (keep_punct && c < 0x80) {
+            size_t used;
+            uint32_t raw = decode_one((const unsigned char *)t->src + t->off[i],
+                                      t->off[i + 1] - t->off[i], &used);
+            if (is_fullwidth_punct(raw))
+                c = raw;
+        }
+        append_utf8(buf, cap, n, c);
+    }
+}
+
+static void emit_compact(const cp_text *t, size_t s, size_t e, char *buf, size_t cap, size_t *n)
+{
+    emit_range(t, s, e, buf, cap, n, 0);
+}
+
+static void emit_title(const cp_text *t, size_t s, size_t e, char *buf, size_t cap, size_t *n)
+{
+    emit_range(t, s, e, buf, cap, n, 1);
+}
+
+static int line_is_empty(const line_span *l)
+{
+    return l->end <= l->start;
+}
+
+static int line_ends_sentence(const cp_text *t, const line_span *l)
+{
+    uint32_t c = t->cp[l->end - 1];
+    return c == 0x3002 || c == '.' || c == 0xFF1B || c == ';' || c == ',' || c == 0xFF0C ||
+           c == 0xFF1A || c == ':';
+}
+
 /* ---- dates ----------------------------------------------------------------------------- */
 
 typedef struct date_match {
@@ -322,31 +393,33 @@ static size_t read_year(const cp_text *t, size_t i, int *year)
     return k - i;
 }
 
-/* 2024年3月12日, 2024-03-12, 2024.3.12, 2024/3/12 (spaces tolerated around separators). */
-static int parse_numeric_date(const cp_text *t, size_t i, date_match *out)
+/* A month or day after 年 or 月: digits (forgiving OCR's ] | l for 1) or, with chinese set,
+ * a written-out number (三, 十二, 二十一) as in 中華民國一一二年四月十一日. */
+static size_t read_cjk_part(const cp_text *t, size_t k, int chinese, int *value);
+
+/*
+ * The part of a date after its year, k just past the year's last digit: 年3月12日 (年 月 日
+ * or 號), or -03-12, .3.12, /3/12 with the same separator twice. Writes the end (exclusive)
+ * to *end; 0 when the text is not a month and day.
+ */
+static int parse_month_day(const cp_text *t, size_t k, int chinese, size_t *end, int *m, int *d)
 {
-    if (i > 0 && (digit_of(t->cp[i - 1]) >= 0 || t->cp[i - 1] == '.'))
-        return 0;
-    int y, m, d;
-    size_t k = i + read_year(t, i, &y);
-    if (k == i)
-        return 0;
     k = skip_spaces(t, k);
     if (k >= t->n)
         return 0;
     uint32_t sep = t->cp[k];
     int cjk = sep == 0x5E74; /* 年 */
-    if (!cjk && sep != '-' && sep != '.' && sep != '/')
+    if (!cjk && (chinese || (sep != '-' && sep != '.' && sep != '/')))
         return 0;
     k = skip_spaces(t, k + 1);
-    size_t got = read_number(t, k, 2, cjk, &m);
+    size_t got = cjk ? read_cjk_part(t, k, chinese, m) : read_number(t, k, 2, 0, m);
     if (!got)
         return 0;
     k = skip_spaces(t, k + got);
     if (k >= t->n || t->cp[k] != (cjk ? 0x6708u : sep)) /* 月 */
         return 0;
     k = skip_spaces(t, k + 1);
-    got = read_number(t, k, 2, cjk, &d);
+    got = cjk ? read_cjk_part(t, k, chinese, d) : read_number(t, k, 2, 0, d);
     if (!got)
         return 0;
     k += got;
@@ -359,9 +432,20 @@ static int parse_numeric_date(const cp_text *t, size_t i, date_match *out)
     } else if (k < t->n && digit_of(t->cp[k]) >= 0) {
         return 0;
     }
-    if (!valid_date(y, m, d))
+    *end = k;
+    return 1;
+}
+
+/* 2024年3月12日, 2024-03-12, 2024.3.12, 2024/3/12 (spaces tolerated around separators). */
+static int parse_numeric_date(const cp_text *t, size_t i, date_match *out)
+{
+    if (i > 0 && (digit_of(t->cp[i - 1]) >= 0 || t->cp[i - 1] == '.'))
         return 0;
-    *out = (date_match){y, m, d, i, k};
+    int y, m, d;
+    size_t k = i + read_year(t, i, &y), end;
+    if (k == i || !parse_month_day(t, k, 0, &end, &m, &d) || !plausible_date(t, y, m, d))
+        return 0;
+    *out = (date_match){y, m, d, i, end};
     return 1;
 }
 
@@ -392,6 +476,12 @@ static size_t read_cn_number(const cp_text *t, size_t i, int *value)
     return *value > 0 ? k - i : 0;
 }
 
+static size_t read_cjk_part(const cp_text *t, size_t k, int chinese, int *value)
+{
+    size_t got = chinese ? read_cn_number(t, k, value) : 0;
+    return got ? got : read_number(t, k, 2, 1, value);
+}
+
 /* 二〇二四年三月十二日 */
 static int parse_cn_date(const cp_text *t, size_t i, date_match *out)
 {
@@ -406,27 +496,80 @@ static int parse_cn_date(const cp_text *t, size_t i, date_match *out)
         y = y * 10 + dg;
         k++;
     }
-    k = skip_spaces(t, k);
-    if (chinese < 2 || k >= t->n || t->cp[k] != 0x5E74)
-        return 0;
     int m, d;
-    k = skip_spaces(t, k + 1);
-    size_t used = read_cn_number(t, k, &m);
-    if (!used)
+    size_t end;
+    if (chinese < 2 || !parse_month_day(t, k, 1, &end, &m, &d) || !plausible_date(t, y, m, d))
         return 0;
-    k = skip_spaces(t, k + used);
-    if (k >= t->n || t->cp[k] != 0x6708)
+    *out = (date_match){y, m, d, i, end};
+    return 1;
+}
+
+/* ---- Minguo (Republic of China) years: year 1 is 1912, so 112 is 2023 ------------------- */
+
+#define MINGUO_OFFSET 1911
+/* A bare year without 民國 is read as Minguo only from 40 (1951) on: Taiwan's school
+ * records of interest are later, and smaller numbers are far likelier a day or a count. */
+#define MINGUO_BARE_MIN 40
+
+static const char *const minguo_eras[] = {"中華民國", "中华民国", "民國", "民国", NULL};
+
+/* 112, or written out: 一一二, 一百一十二, 一百十二, 九十八. Returns code points used. */
+static size_t read_minguo_year(const cp_text *t, size_t i, int *year)
+{
+    size_t k = i;
+    if (digit_of(t->cp[k]) >= 0) {
+        size_t got = read_number(t, k, 3, 0, year);
+        return k + got < t->n && digit_of(t->cp[k + got]) >= 0 ? 0 : got;
+    }
+    int dg = cn_digit_of(t->cp[k]);
+    if (dg > 0 && t->cp[k] > 0x7F && k + 1 < t->n && t->cp[k + 1] == 0x767E) { /* x百 */
+        int rest = 0;
+        k += 2;
+        if (k < t->n && (t->cp[k] == 0x96F6 || t->cp[k] == 0x3007)) /* 零 〇 */
+            k++;
+        k += read_cn_number(t, k, &rest);
+        *year = dg * 100 + rest;
+        return k - i;
+    }
+    int v = 0, n = 0;
+    while (k < t->n && n < 3 && t->cp[k] > 0x7F && (dg = cn_digit_of(t->cp[k])) >= 0) {
+        v = v * 10 + dg;
+        k++;
+        n++;
+    }
+    if (n >= 2) {
+        *year = v;
+        return k - i;
+    }
+    return read_cn_number(t, i, year); /* 九十八 */
+}
+
+/*
+ * 中華民國112年6月21日, 民國112年6月21日, 中華民國一一二年四月十一日; and in a record whose
+ * other evidence points to Taiwan (cp_text.taiwan) a bare 112年6月21日, 112.6.21, 112/6/21.
+ */
+static int parse_minguo_date(const cp_text *t, size_t i, date_match *out)
+{
+    size_t k = i, used;
+    int era = starts_with_any(t, i, minguo_eras, &used);
+    if (era)
+        k = skip_spaces(t, i + used);
+    else if (!t->taiwan || digit_of(t->cp[i]) < 0 ||
+             (i > 0 && (digit_of(t->cp[i - 1]) >= 0 || t->cp[i - 1] == '.' ||
+                        t->cp[i - 1] == '/')))
         return 0;
-    k = skip_spaces(t, k + 1);
-    used = read_cn_number(t, k, &d);
-    if (!used)
+    if (k >= t->n)
         return 0;
-    k = skip_spaces(t, k + used);
-    if (k >= t->n || (t->cp[k] != 0x65E5 && !is_hao(t->cp[k])))
+    int year, m, d;
+    size_t got = read_minguo_year(t, k, &year);
+    if (!got || year < (era ? 1 : MINGUO_BARE_MIN))
         return 0;
-    if (!valid_date(y, m, d))
+    int chinese = t->cp[k] > 0x7F;
+    size_t end;
+    if (!parse_month_day(t, k + got, chinese, &end, &m, &d) ||
+        !plausible_date(t, year + MINGUO_OFFSET, m, d))
         return 0;
-    *out = (date_match){y, m, d, i, k + 1};
+    *out = (date_match){year + MINGUO_OFFSET, m, d, i, end};
     return 1;
 }
 
@@ -500,9 +643,61 @@ static int parse_english_date(const cp_text *t, size_t i, date_match *out)
             k = skip_spaces(t, k + 1);
     }
     size_t got = read_year(t, k, &y);
-    if (!got || !valid_date(y, m, d))
+    if (!got || !plausible_date(t, y, m, d))
         return 0;
     *out = (date_match){y, m, d, i, k + got};
+    return 1;
+}
+
+/*
+ * The numbers of 21/06/2023, 21.6.2023, 21-06-2023 or 6/21/23: first, second and year (a
+ * two-digit year only with slashes). Returns the end, or 0 when the text is not one.
+ */
+static size_t read_two_part_date(const cp_text *t, size_t i, int *first, int *second, int *year)
+{
+    if (i > 0 && (digit_of(t->cp[i - 1]) >= 0 || t->cp[i - 1] == '.' || t->cp[i - 1] == '/' ||
+                  t->cp[i - 1] == '-'))
+        return 0;
+    size_t k = i + read_number(t, i, 2, 0, first);
+    if (k == i || k >= t->n)
+        return 0;
+    uint32_t sep = t->cp[k];
+    if (sep != '/' && sep != '.' && sep != '-')
+        return 0;
+    size_t got = read_number(t, k + 1, 2, 0, second);
+    k += 1 + got;
+    if (!got || k >= t->n || t->cp[k] != sep)
+        return 0;
+    k++;
+    int y = 0, digits = 0;
+    while (k < t->n && digits < 5 && digit_of(t->cp[k]) >= 0) {
+        y = y * 10 + digit_of(t->cp[k++]);
+        digits++;
+    }
+    if (digits == 2 && sep == '/')
+        y += 2000 + y > t->max_year ? 1900 : 2000; /* 6/21/23; 12/31/98 */
+    else if (digits != 4)
+        return 0;
+    *year = y;
+    return k;
+}
+
+/*
+ * 21/06/2023 (Hong Kong, Britain and most of the world: day first) or 6/21/23 (United
+ * States: month first). A first number over 12 must be the day and a second over 12 the
+ * month; otherwise the record's locale (cp_text.month_first) decides.
+ */
+static int parse_day_month_year(const cp_text *t, size_t i, date_match *out)
+{
+    int a, b, y;
+    size_t end = read_two_part_date(t, i, &a, &b, &y);
+    if (!end)
+        return 0;
+    int month_first = a <= 12 && (b > 12 || t->month_first);
+    int m = month_first ? a : b, d = month_first ? b : a;
+    if (!plausible_date(t, y, m, d))
+        return 0;
+    *out = (date_match){y, m, d, i, end};
     return 1;
 }
 
@@ -511,6 +706,11 @@ static int parse_date_at(const cp_text *t, size_t i, date_match *out)
     uint32_t c = t->cp[i];
     if (digit_of(c) >= 0 && parse_numeric_date(t, i, out))
         return 1;
+    if ((c == 0x4E2D || c == 0x6C11 || (t->taiwan && digit_of(c) >= 0)) && /* 中 民 */
+        parse_minguo_date(t, i, out))
+        return 1;
+    if (digit_of(c) >= 0 && parse_day_month_year(t, i, out))
+        return 1;
     if (cn_digit_of(c) >= 0 && parse_cn_date(t, i, out))
         return 1;
     if ((digit_of(c) >= 0 || (c < 0x80 && isalpha((int)c))) && parse_english_date(t, i, out))
@@ -518,14 +718,139 @@ static int parse_date_at(const cp_text *t, size_t i, date_match *out)
     return 0;
 }
 
+/* ---- what the record says about its dates ----------------------------------------------- */
+
+/* The current year + 1 (see plausible_date()). */
+static int latest_plausible_year(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (now == (time_t)-1 || !gmtime_r(&now, &tm))
+        return 2100;
+    return tm.tm_year + 1900 + 1;
+}
+
+/* Characters written differently in the two scripts, frequent in school and office text. */
+static const char traditional_only[] =
+    "學國會說實為與於時間們這過開關發區縣號辦處當經議點總級務師員條體證劃報導論";
+static const char simplified_only[] =
+    "学国会说实为与于时间们这过开关发区县号办处当经议点总级务师员条体证划报导论";
+
+static int in_set(const char *set, uint32_t c)
+{
+    size_t len = strlen(set), j = 0;
+    while (j < len) {
+        size_t used;
+        if (decode_one((const unsigned char *)set + j, len - j, &used) == c)
+            return 1;
+        j += used;
+    }
+    return 0;
+}
+
+/* 臺北市, 新北市, 高雄市 …: Taiwan's cities and counties, as school records name them. */
+static const char *const taiwan_places[] = {
+    "臺北", "台北", "新北市", "臺中", "台中", "臺南", "台南", "高雄", "桃園", "新竹", "苗栗",
+    "彰化", "南投", "雲林", "嘉義", "屏東", "宜蘭", "花蓮", "臺東", "台東", "澎湖", "金門",
+    "連江", "基隆", NULL};
+
+/* 府教學字第1120001234號: the Taiwan document-number form (see parse_zidi_number_at()). */
+static int zidi_number_at(const cp_text *t, size_t i)
+{
+    if (t->cp[i] != 0x5B57) /* 字 */
+        return 0;
+    size_t k = skip_spaces(t, i + 1);
+    if (k >= t->n || t->cp[k] != 0x7B2C) /* 第 */
+        return 0;
+    k = skip_spaces(t, k + 1);
+    size_t digits = 0;
+    while (k < t->n && digit_of(t->cp[k]) >= 0) {
+        k++;
+        digits++;
+    }
+    k = skip_spaces(t, k);
+    return digits > 0 && k < t->n && is_hao(t->cp[k]);
+}
+
+/*
+ * Does the record point to Taiwan, so that a bare 112年 is a Minguo year? 民國 anywhere
+ * says so; otherwise a record in traditional script (more traditional-only than
+ * simplified-only characters) with a Taiwan document number (…字第…號), a Taiwan city or
+ * county, or a school year written 112學年度. Hong Kong records are traditional too, but
+ * write four-digit years and have none of the three.
+ */
+static int points_to_taiwan(const cp_text *t)
+{
+    int traditional = 0, simplified = 0, evidence = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        uint32_t c = t->cp[i];
+        size_t used;
+        if (match_str(t, i, "民國") || match_str(t, i, "民国"))
+            return 1;
+        if (c < 0x4E00)
+            continue;
+        traditional += in_set(traditional_only, c);
+        simplified += in_set(simplified_only, c);
+        if (zidi_number_at(t, i) || starts_with_any(t, i, taiwan_places, &used))
+            evidence = 1;
+        if (match_str(t, i, "學年度") && i >= 3 && digit_of(t->cp[i - 3]) >= 0 &&
+            (i < 4 || digit_of(t->cp[i - 4]) < 0))
+            evidence = 1; /* 112學年度, not 2023學年度 */
+    }
+    return evidence && traditional > simplified;
+}
+
+/* Which order a record writes 6/7/2023 in: day first unless the record shows otherwise
+ * (a 6/21/23 that can only be month first, or "June 21, 2023" more often than "21 June"). */
+static int reads_month_first(const cp_text *t)
+{
+    int day_first = 0, month_first = 0, month_name_first = 0, day_name_first = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        uint32_t c = t->cp[i];
+        int a, b, y;
+        date_match dm;
+        if (digit_of(c) >= 0 && read_two_part_date(t, i, &a, &b, &y)) {
+            day_first += a > 12 && b <= 12;
+            month_first += b > 12 && a <= 12;
+        }
+        if ((digit_of(c) >= 0 || (c < 0x80 && isalpha((int)c))) && parse_english_date(t, i, &dm)) {
+            if (digit_of(c) >= 0)
+                day_name_first++;
+            else
+                month_name_first++;
+        }
+    }
+    if (day_first || month_first)
+        return month_first > day_first;
+    return month_name_first > day_name_first;
+}
+
+static void read_locale(cp_text *t)
+{
+    t->max_year = latest_plausible_year();
+    t->taiwan = points_to_taiwan(t);
+    t->month_first = reads_month_first(t);
+}
+
 static const char *const date_labels[] = {
     "日期", "时间", "時間", "印发", "成文", "Date", "DATE", "date", "Dated", NULL};
 
+/*
+ * Is the date the value of a labelled field ("Date: …", "發文日期：…", "开会时间：…")? The
+ * label must open its line (after at most a few characters such as 發文, 開會) and only
+ * spaces or a colon may stand between it and the date: "申請截止日期為113年1月12日" and "your
+ * letter dated 12 June" mention a date in a sentence.
+ */
 static int has_label(const cp_text *t, size_t start, size_t end)
 {
-    for (size_t i = start; i < end; i++) {
+    for (size_t i = start; i < end && i <= start + 4; i++) {
         size_t used;
-        if (starts_with_any(t, i, date_labels, &used))
+        if (!starts_with_any(t, i, date_labels, &used))
+            continue;
+        size_t k = i + used;
+        while (k < end && (is_space(t->cp[k]) || t->cp[k] == ':'))
+            k++;
+        if (k == end)
             return 1;
     }
     return 0;
@@ -645,14 +970,24 @@ static int is_close_bracket(uint32_t c)
            c == 0xFF3D;
 }
 
+typedef enum number_kind {
+    NUMBER_BRACKET, /* mainland: 校办〔2024〕12号, normalised to 〔〕 */
+    NUMBER_ZIDI,    /* Taiwan: 府教學字第1120001234號, kept as written */
+    NUMBER_REF      /* Hong Kong and English: the value of "Our Ref.:" or "檔號：" */
+} number_kind;
+
 typedef struct number_match {
     size_t start, end;      /* whole match, prefix included */
     size_t prefix_start;    /* first code point of the issuer's prefix */
     int year, serial;
     uint32_t hao; /* 号 or 號, kept in the record's own script */
+    number_kind kind;
 } number_match;
 
-static const char *const citation_verbs[] = {"根据", "按照", "依据", "依照", "见", NULL};
+/* Words before a number that make it a citation: 根据《…》, 依據教育部…函, 見…. */
+static const char *const citation_verbs[] = {"根据", "按照", "依据", "依照", "依據", "根據",
+                                             "遵照", "参照", "參照", "转发", "轉發", "見",
+                                             "见", "依", "據", "据", "復", "复", "按", NULL};
 
 /* Walks back over the issuer prefix (Han characters, e.g. 校办, 浙教办) before the bracket. */
 static size_t prefix_start_before(const cp_text *t, size_t bracket)
@@ -669,7 +1004,7 @@ static size_t prefix_start_before(const cp_text *t, size_t bracket)
     return s < e ? s : bracket;
 }
 
-static int parse_doc_number_at(const cp_text *t, size_t i, number_match *out)
+static int parse_bracket_number_at(const cp_text *t, size_t i, number_match *out)
 {
     if (!is_open_bracket(t->cp[i]))
         return 0;
@@ -693,20 +1028,185 @@ static int parse_doc_number_at(const cp_text *t, size_t i, number_match *out)
     size_t ps = prefix_start_before(t, i);
     if (ps == i)
         return 0; /* a bare 〔2024〕12号 has no issuer: most likely a fragment */
-    *out = (number_match){ps, k + 1, ps, year, serial, t->cp[k]};
+    *out = (number_match){ps, k + 1, ps, year, serial, t->cp[k], NUMBER_BRACKET};
     return 1;
 }
 
-/* Inside 《》 or () right after 见/根据, a number cites another document. */
+/* Labels a Taiwan number may carry glued to its prefix when the colon is lost. */
+static const char *const zidi_labels[] = {"發文字號", "发文字号", "字號", "字号", "文號", "文号",
+                                          NULL};
+
+/*
+ * The issuer prefix of a Taiwan number, walking back from 字: Han characters and at most one
+ * bracketed division, as in 臺教高(二)字. A date just before it (…112年5月1日臺教…) ends
+ * the walk at its 日.
+ */
+static size_t zidi_prefix_start(const cp_text *t, size_t zi)
+{
+    size_t s = zi, han = 0;
+    int group = 0;
+    while (s > 0 && han < 12) {
+        uint32_t c = t->cp[s - 1];
+        if (is_space(c) && s > 1 && s == zi) {
+            s--;
+            continue;
+        }
+        if (c == ')' && !group && s >= 3) { /* (二), (三) */
+            size_t o = s - 1;
+            while (o > 0 && s - o <= 4 && is_han(t->cp[o - 1]))
+                o--;
+            if (o == 0 || o == s - 1 || t->cp[o - 1] != '(')
+                break;
+            group = 1;
+            s = o - 1;
+            continue;
+        }
+        if (!is_han(c) || (c == 0x65E5 && s > 1 && digit_of(t->cp[s - 2]) >= 0)) /* 日 */
+            break;
+        s--;
+        han++;
+    }
+    size_t used;
+    if (s < zi && starts_with_any(t, s, zidi_labels, &used) && s + used < zi)
+        s = skip_spaces(t, s + used);
+    return s;
+}
+
+/* 府教學字第1120001234號, 北市教中字第11230012341號, 臺教高(二)字第1120012345號. */
+static int parse_zidi_number_at(const cp_text *t, size_t i, number_match *out)
+{
+    if (!zidi_number_at(t, i))
+        return 0;
+    size_t ps = zidi_prefix_start(t, i);
+    if (ps == i)
+        return 0;
+    size_t k = i;
+    while (!is_hao(t->cp[k]))
+        k++;
+    *out = (number_match){ps, k + 1, ps, 0, 0, t->cp[k], NUMBER_ZIDI};
+    return 1;
+}
+
+static int parse_doc_number_at(const cp_text *t, size_t i, number_match *out)
+{
+    return parse_bracket_number_at(t, i, out) || parse_zidi_number_at(t, i, out);
+}
+
+/* "Our Ref.:", "Ref. No.:", "File Ref:" open a line; "Your Ref." is the addressee's. */
+static const char *const ref_labels_en[] = {"Our Ref", "Our ref", "OUR REF", "File Ref",
+                                            "File ref", "Ref", "REF", NULL};
+/* 本局檔號：, 教育局檔號：, 檔號：, 档号： within a line's first characters. */
+static const char *const ref_labels_zh[] = {"檔號", "档号", "檔案編號", "档案编号", NULL};
+static const char *const ref_not_ours[] = {"來函", "来函", "貴", "贵", "你", NULL};
+
+/* Where the value of a reference label on line li starts; 0 when the line has none. */
+static size_t ref_value_start(const cp_text *t, const line_span *l)
+{
+    size_t used, k;
+    if (starts_with_any(t, l->start, ref_labels_en, &used)) {
+        k = l->start + used;
+        if (k < l->end && isalpha((int)(t->cp[k] < 0x80 ? t->cp[k] : 0)))
+            return 0; /* "Reference", "Refund" */
+        if (k < l->end && t->cp[k] == '.')
+            k++;
+        k = skip_spaces(t, k);
+        if (match_str(t, k, "No") && k + 2 < l->end && !isalpha((int)(t->cp[k + 2] & 0x7F)))
+            k = skip_spaces(t, k + 2 + (t->cp[k + 2] == '.'));
+    } else {
+        size_t i = l->start;
+        while (i < l->end && i < l->start + 6 && !starts_with_any(t, i, ref_labels_zh, &used))
+            i++;
+        if (i >= l->end || i >= l->start + 6)
+            return 0;
+        for (size_t j = l->start; j < i; j++)
+            if (starts_with_any(t, j, ref_not_ours, &used) || !is_han(t->cp[j]))
+                return 0;
+        k = skip_spaces(t, i + used);
+    }
+    if (k >= l->end || t->cp[k] != ':')
+        return 0;
+    return skip_spaces(t, k + 1);
+}
+
+/* The value of a reference label up to two spaces (a "Tel." beside it) or the line's end. */
+static int parse_ref_line(const cp_text *t, const line_span *l, number_match *out)
+{
+    size_t s = ref_value_start(t, l);
+    if (!s || s >= l->end)
+        return 0;
+    size_t e = s, digits = 0;
+    while (e < l->end && !(is_space(t->cp[e]) && e + 1 < l->end && is_space(t->cp[e + 1]))) {
+        digits += digit_of(t->cp[e]) >= 0;
+        e++;
+    }
+    while (e > s && (is_space(t->cp[e - 1]) || t->cp[e - 1] == ',' || t->cp[e - 1] == ';' ||
+                     t->cp[e - 1] == '.'))
+        e--;
+    if (!digits || e - s > 60)
+        return 0;
+    *out = (number_match){s, e, s, 0, 0, 0, NUMBER_REF};
+    return 1;
+}
+
+/* Is the number the value of a label opening its line ("发文字号：", "發文字號：")? */
+static int number_labelled(const cp_text *t, const number_match *nm)
+{
+    if (nm->kind == NUMBER_REF)
+        return 1;
+    const line_span *l = &t->lines[line_of(t, nm->prefix_start)];
+    size_t e = nm->prefix_start;
+    while (e > l->start && is_space(t->cp[e - 1]))
+        e--;
+    return e > l->start && e - l->start <= 8 && t->cp[e - 1] == ':';
+}
+
+/*
+ * Does the record cite this number rather than carry it? In brackets or 《》 (根据《…》
+ * (某教发〔2023〕5号)), right after 根据/依據/見, or inside a running sentence: a number with
+ * text before it and after it on its line. The record's own number opens its line, stands
+ * after a label, or has only 签发人 beside it (that case opens the line).
+ */
 static int looks_cited(const cp_text *t, const number_match *nm)
 {
     size_t s = nm->prefix_start;
-    if (s > 0 && (t->cp[s - 1] == '(' || t->cp[s - 1] == 0xFF08 || t->cp[s - 1] == 0x300B))
+    if (nm->kind == NUMBER_REF || number_labelled(t, nm))
+        return 0;
+    if (s > 0 && (t->cp[s - 1] == '(' || t->cp[s - 1] == 0x300A || t->cp[s - 1] == 0x300B ||
+                  t->cp[s - 1] == 0x300C))
         return 1;
+    for (size_t back = 1; back <= 2 && back <= s; back++) {
+        size_t used;
+        if (starts_with_any(t, s - back, citation_verbs, &used) && used == back)
+            return 1;
+    }
     size_t li = line_of(t, s);
     return t->lines[li].end > nm->end + 2 && s > t->lines[li].start + 2;
 }
 
+static void doc_number_value(const cp_text *t, const number_match *win, dg_field *out)
+{
+    size_t n = 0;
+    if (win->kind != NUMBER_BRACKET) {
+        emit_compact(t, win->prefix_start, win->end, out->value, sizeof out->value, &n);
+        return;
+    }
+    for (size_t i = win->prefix_start; i < win->end && t->cp[i] && is_han(t->cp[i]); i++)
+        append_utf8(out->value, sizeof out->value, &n, t->cp[i]);
+    char tail[64];
+    snprintf(tail, sizeof tail, "\xe3\x80\x94%d\xe3\x80\x95%d", win->year,
+             win->serial); /* 〔year〕serial */
+    if (n + strlen(tail) < sizeof out->value) {
+        memcpy(out->value + n, tail, strlen(tail) + 1);
+        n += strlen(tail);
+    }
+    append_utf8(out->value, sizeof out->value, &n, win->hao);
+}
+
+/*
+ * The record's own number: a labelled one (发文字号：, 發文字號：, Our Ref.:, 檔號：) first,
+ * then one standing in the header, then one lower down; a cited number never (issue 16: a
+ * citation filed as the record's number is worse than none).
+ */
 void dg_extract_doc_number(const char *text, size_t len, dg_field *out)
 {
     field_clear(out);
@@ -717,29 +1217,24 @@ void dg_extract_doc_number(const char *text, size_t len, dg_field *out)
     number_match win = {0};
     for (size_t i = 0; i < t.n; i++) {
         number_match nm;
-        if (!parse_doc_number_at(&t, i, &nm))
+        if (!parse_doc_number_at(&t, i, &nm) || looks_cited(&t, &nm))
             continue;
-        double score = looks_cited(&t, &nm) ? 0.5 : 0.8;
-        if (line_of(&t, nm.start) < 8)
-            score += 0.15;
+        double score = number_labelled(&t, &nm) ? 0.97 : line_of(&t, nm.start) < 10 ? 0.95 : 0.8;
         if (score > best) { /* ties go to the earlier: the header precedes citations */
             best = score;
             win = nm;
         }
     }
+    for (size_t li = 0; li < t.n_lines && li < 15 && best < 0.97; li++) {
+        number_match nm;
+        if (!line_is_empty(&t.lines[li]) && parse_ref_line(&t, &t.lines[li], &nm)) {
+            best = 0.97;
+            win = nm;
+        }
+    }
     if (best > 0) {
         field_set(out, &t, win.start, win.end, best);
-        size_t n = 0;
-        for (size_t i = win.prefix_start; i < win.end && t.cp[i] && is_han(t.cp[i]); i++)
-            append_utf8(out->value, sizeof out->value, &n, t.cp[i]);
-        char tail[64];
-        snprintf(tail, sizeof tail, "\xe3\x80\x94%d\xe3\x80\x95%d", win.year,
-                 win.serial); /* 〔year〕serial */
-        if (n + strlen(tail) < sizeof out->value) {
-            memcpy(out->value + n, tail, strlen(tail) + 1);
-            n += strlen(tail);
-        }
-        append_utf8(out->value, sizeof out->value, &n, win.hao);
+        doc_number_value(&t, &win, out);
     }
     cp_text_free(&t);
 }
@@ -753,34 +1248,8 @@ static const char *const doc_kinds[] = {
     "简报", "章程", "安排", "规划", "要点", "名单", "说明", "公示", "报告单", "验收单",
     "紀要", "決定", "報告", "請示", "批覆", "意見", "辦法", "規定", "細則", "總結", "計劃",
     "預算", "決算", "協議", "協議書", "清單", "記錄", "審批表", "申請表", "報銷單", "匯總表",
-    "簡報", "規劃", "名單", "說明", "驗收單", NULL};
-
-/* Emits the line range as UTF-8, dropping OCR's stray spaces next to Han characters. */
-static void emit_compact(const cp_text *t, size_t s, size_t e, char *buf, size_t cap, size_t *n)
-{
-    for (size_t i = s; i < e; i++) {
-        uint32_t c = t->cp[i];
-        if (is_space(c)) {
-            if (i + 1 >= e || is_han(t->cp[i + 1]) || (*n > 0 && i > s && is_han(t->cp[i - 1])) ||
-                is_space(t->cp[i + 1]))
-                continue;
-            c = ' ';
-        }
-        append_utf8(buf, cap, n, c);
-    }
-}
-
-static int line_is_empty(const line_span *l)
-{
-    return l->end <= l->start;
-}
-
-static int line_ends_sentence(const cp_text *t, const line_span *l)
-{
-    uint32_t c = t->cp[l->end - 1];
-    return c == 0x3002 || c == '.' || c == 0xFF1B || c == ';' || c == ',' || c == 0xFF0C ||
-           c == 0xFF1A || c == ':';
-}
+    "簡報", "規劃", "名單", "說明", "驗收單", "紀錄", "计画", "計畫", "規則", "规则", "要點",
+    "須知", "须知", "簡章", "简章", "通報", "實施計畫", NULL};
 
 static void title_from_lines(const cp_text *t, size_t first, size_t last, dg_field *out,
                              double conf)
@@ -788,7 +1257,7 @@ static void title_from_lines(const cp_text *t, size_t first, size_t last, dg_fie
     size_t n = 0;
     out->value[0] = '\0';
     for (size_t li = first; li <= last; li++)
-        emit_compact(t, t->lines[li].start, t->lines[li].end, out->value, sizeof out->value, &n);
+        emit_title(t, t->lines[li].start, t->lines[li].end, out->value, sizeof out->value, &n);
     field_set(out, t, t->lines[first].start, t->lines[last].end, conf);
 }
 
@@ -819,25 +1288,160 @@ static int title_about(const cp_text *t, dg_field *out)
     return 0;
 }
 
-static const char *const subject_labels[] = {"Subject:", "SUBJECT:", "Subject :", "Re:", "RE:",
-                                             "Title:", "标题：", "标题:", "主题：", "事由：",
-                                             NULL};
+static int has_han(const cp_text *t, size_t s, size_t e)
+{
+    for (size_t i = s; i < e; i++)
+        if (is_han(t->cp[i]))
+            return 1;
+    return 0;
+}
+
+/* Labels whose value is the title: 主旨：(a Taiwan 函), 事由：, 標題：, Subject:, Re:. */
+static const char *const subject_labels[] = {
+    "主旨", "事由", "標題", "标题", "主題", "主题", "題目", "题目", "Subject", "SUBJECT",
+    "Title", "TITLE", "Re", "RE", NULL};
+
+/* Where a label opening line l ends, its colon included; 0 when it has none. */
+static size_t label_end(const cp_text *t, const line_span *l, const char *const *labels)
+{
+    size_t used;
+    if (!starts_with_any(t, l->start, labels, &used))
+        return 0;
+    size_t k = skip_spaces(t, l->start + used);
+    return k < l->end && t->cp[k] == ':' ? k + 1 : 0;
+}
+
+/* A "field: value" line (受文者：, 地址：, To:, Date:): a colon within its first few
+ * characters. Such a line is a header field, never the title. */
+static int is_field_line(const cp_text *t, const line_span *l)
+{
+    for (size_t i = l->start; i < l->end && i <= l->start + 10; i++)
+        if (t->cp[i] == ':')
+            return i > l->start;
+    return 0;
+}
+
+/* 一、 (一) 1. 1、 第一章 第三條 壹、 Section 2: numbered headings inside the body. */
+static int is_section_heading(const cp_text *t, const line_span *l)
+{
+    static const char *const ordinals = "一二三四五六七八九十壹貳參肆伍陸柒捌玖拾贰叁";
+    size_t k = l->start;
+    if (k < l->end && t->cp[k] == '(')
+        k++;
+    size_t first = k;
+    while (k < l->end && (digit_of(t->cp[k]) >= 0 || in_set(ordinals, t->cp[k])))
+        k++;
+    if (k > first && k < l->end) {
+        uint32_t c = t->cp[k];
+        if (c == 0x3001 || c == ')' || (c == '.' && digit_of(t->cp[first]) >= 0 &&
+                                        (k + 1 >= l->end || digit_of(t->cp[k + 1]) < 0)))
+            return 1;
+    }
+    if (t->cp[l->start] == 0x7B2C) { /* 第…章/條/条/节/節 */
+        k = l->start + 1;
+        while (k < l->end && (digit_of(t->cp[k]) >= 0 || in_set(ordinals, t->cp[k])))
+            k++;
+        return k > l->start + 1 && k < l->end && in_set("章條条節节款", t->cp[k]);
+    }
+    return match_str(t, l->start, "Section ") > 0;
+}
+
+/*
+ * The issuer's name alone, as a letterhead prints it, possibly with the kind of document
+ * beside it: 臺北市政府教育局　函, 臺北市立建國高級中學　公告, 江城一中文件, Education Bureau,
+ * Greenfield English School. A kind of document alone (公告, 家長通告, MEMO) is no title
+ * either.
+ */
+static int is_letterhead(const cp_text *t, const line_span *l)
+{
+    static const char *const kinds[] = {"家長通告", "家长通告", "開會通知單", "书函", "書函",
+                                        "公告", "通告", "通知", "文件", "函", "簽", "签", "令",
+                                        "MEMORANDUM", "Memorandum", "MEMO", "Memo", NULL};
+    static const char *const org_suffixes[] = {
+        "政府", "局", "部", "處", "处", "署", "室", "中心", "學校", "学校", "中學", "中学",
+        "小學", "小学", "大學", "大学", "學院", "学院", "附中", "幼兒園", "幼儿园", "委員會",
+        "委员会", "書院", "书院", "School", "College", "Bureau", "University", "Academy",
+        "Elementary", "Office", "Department", "Institute", NULL};
+    size_t s = l->start, e = l->end;
+    int kind = 0;
+    for (size_t w = 0; kinds[w]; w++)
+        if (ends_with_any(t, s, e, (const char *const[]){kinds[w], NULL})) {
+            size_t len = 0;
+            for (const char *p = kinds[w]; *p; p++)
+                len += ((unsigned char)*p & 0xC0) != 0x80;
+            e -= len;
+            kind = 1;
+            break;
+        }
+    while (e > s && is_space(t->cp[e - 1]))
+        e--;
+    if (e == s)
+        return kind; /* the kind alone */
+    if (e - s > 40 || line_ends_sentence(t, &(line_span){s, e}))
+        return 0;
+    return ends_with_any(t, s, e, org_suffixes) || match_str(t, s, "The Government of");
+}
+
+/* Ends a Taiwan 主旨 before its closing formula: "…事宜，請查照。" → "…事宜". Each trailing
+ * clause that begins with a request (請, 敬請, 希, 簽請, 詳如…) is dropped, then the full
+ * stop. */
+static size_t strip_formulae(const cp_text *t, size_t s, size_t e)
+{
+    static const char *const requests[] = {
+        "請", "请", "敬請", "敬请", "惠請", "惠请", "希", "簽請", "签请", "詳如", "详如",
+        "報請", "报请", "並請", "并请", "檢請", "检请", "陳請", "陈请", "函請", "函请", "特此",
+        NULL};
+    for (;;) {
+        while (e > s && (is_space(t->cp[e - 1]) || t->cp[e - 1] == 0x3002 || t->cp[e - 1] == '.'))
+            e--;
+        size_t comma = e;
+        while (comma > s && t->cp[comma - 1] != ',' && t->cp[comma - 1] != 0x3001)
+            comma--;
+        size_t used;
+        if (comma <= s + 1 || !starts_with_any(t, skip_spaces(t, comma), requests, &used))
+            return e;
+        e = comma - 1;
+    }
+}
 
 static int title_labelled(const cp_text *t, dg_field *out)
 {
-    size_t limit = t->n_lines < 12 ? t->n_lines : 12;
+    size_t limit = t->n_lines < 20 ? t->n_lines : 20;
     for (size_t li = 0; li < limit; li++) {
         const line_span *l = &t->lines[li];
-        size_t used;
-        if (line_is_empty(l) || !starts_with_any(t, l->start, subject_labels, &used))
+        size_t k = line_is_empty(l) ? 0 : label_end(t, l, subject_labels);
+        if (!k)
             continue;
-        size_t s = skip_spaces(t, l->start + used);
+        size_t s = skip_spaces(t, k), last = li;
         if (s >= l->end)
+            continue;
+        int chinese = has_han(t, s, l->end);
+        /* A 主旨 is a sentence ending in 。 (…，請查照。) and a long one wraps: join lines up
+         * to one ending in 。 when no blank line or next field (說明：) comes first. Other
+         * labels (事由：, 標題：) carry a title, which does not wrap into the body. */
+        int sentence = match_str(t, l->start, "主旨") > 0;
+        for (size_t j = li; sentence && j < t->n_lines && j <= li + 3; j++) {
+            const line_span *lj = &t->lines[j];
+            if (line_is_empty(lj) ||
+                (j > li && (is_field_line(t, lj) || is_section_heading(t, lj))))
+                break;
+            if (t->cp[lj->end - 1] == 0x3002) {
+                last = j;
+                break;
+            }
+        }
+        size_t e = chinese ? strip_formulae(t, s, t->lines[last].end) : l->end;
+        if (e <= s)
             continue;
         size_t n = 0;
         out->value[0] = '\0';
-        emit_compact(t, s, l->end, out->value, sizeof out->value, &n);
-        field_set(out, t, s, l->end, 0.85);
+        for (size_t j = li; j <= last; j++) {
+            size_t from = j == li ? s : t->lines[j].start;
+            size_t to = t->lines[j].end < e ? t->lines[j].end : e;
+            if (from < to)
+                emit_title(t, from, to, out->value, sizeof out->value, &n);
+        }
+        field_set(out, t, s, e, 0.9);
         return 1;
     }
     return 0;
@@ -848,7 +1452,8 @@ static int is_header_noise(const cp_text *t, const line_span *l)
     static const char *const noise[] = {"To:", "From:", "Date:", "Ref", "CC:", "Cc:",
                                         "No.", "Memo", "MEMO", "签发人", "編號", "编号", NULL};
     size_t used;
-    if (starts_with_any(t, l->start, noise, &used))
+    if (starts_with_any(t, l->start, noise, &used) || is_field_line(t, l) ||
+        is_section_heading(t, l) || is_letterhead(t, l))
         return 1;
     if (ends_with_any(t, l->start, l->end, (const char *const[]){"文件", NULL}))
         return 1; /* 红头 "XX中学文件" is the issuer, not the title */
@@ -865,26 +1470,69 @@ static int is_header_noise(const cp_text *t, const line_span *l)
     return 0;
 }
 
+/* A salutation or addressee line: "Dear Parents,", "各位家長：", "敬啟者：", "致各中學校長：". */
+static int is_salutation(const cp_text *t, const line_span *l)
+{
+    if (match_str(t, l->start, "Dear ") || match_str(t, l->start, "DEAR "))
+        return 1;
+    uint32_t last = t->cp[l->end - 1];
+    return last == ':' && l->end - l->start <= 24 && is_han(t->cp[l->start]) &&
+           !is_field_line(t, &(line_span){l->start, l->end - 1});
+}
+
+/* A line that could be a title: short, not a sentence, not a header field, letterhead,
+ * section number, date or addressee. */
+static int could_be_title(const cp_text *t, const line_span *l, size_t max_len)
+{
+    return !line_is_empty(l) && l->end - l->start <= max_len && !line_ends_sentence(t, l) &&
+           !is_header_noise(t, l) && !is_salutation(t, l);
+}
+
+/* Under a salutation the letterhead is past: "Welcome Back to School" is a subject there. */
+static int could_be_subject(const cp_text *t, const line_span *l)
+{
+    if (line_is_empty(l) || l->end - l->start > 100 || line_ends_sentence(t, l) ||
+        is_salutation(t, l) || is_field_line(t, l) || is_section_heading(t, l))
+        return 0;
+    for (size_t i = l->start; i < l->end; i++) {
+        date_match dm;
+        if (parse_date_at(t, i, &dm))
+            return 0;
+    }
+    return 1;
+}
+
 static int title_heading(const cp_text *t, dg_field *out)
 {
-    size_t limit = t->n_lines < 10 ? t->n_lines : 10;
+    size_t limit = t->n_lines < 12 ? t->n_lines : 12;
     /* A short line naming a kind of document (会议纪要, 实施方案, 报销单) first. */
     for (size_t li = 0; li < limit; li++) {
         const line_span *l = &t->lines[li];
-        if (line_is_empty(l) || l->end - l->start > 40 || line_ends_sentence(t, l) ||
-            is_header_noise(t, l))
-            continue;
-        if (ends_with_any(t, l->start, l->end, doc_kinds)) {
+        if (could_be_title(t, l, 40) && ends_with_any(t, l->start, l->end, doc_kinds)) {
             title_from_lines(t, li, li, out, 0.75);
             return 1;
         }
     }
-    for (size_t li = 0, seen = 0; li < t->n_lines && seen < 5; li++) {
+    /* A letter's subject stands right under its salutation ("Dear Parents," then
+     * "Swimming Gala"), unlabelled in many English and Hong Kong letters. */
+    for (size_t li = 0; li + 1 < t->n_lines && li < 20; li++) {
+        if (line_is_empty(&t->lines[li]) || !is_salutation(t, &t->lines[li]))
+            continue;
+        size_t next = li + 1;
+        while (next < t->n_lines && line_is_empty(&t->lines[next]))
+            next++;
+        if (next < t->n_lines && could_be_subject(t, &t->lines[next])) {
+            title_from_lines(t, next, next, out, 0.7);
+            return 1;
+        }
+        break;
+    }
+    for (size_t li = 0, seen = 0; li < t->n_lines && seen < 8; li++) {
         const line_span *l = &t->lines[li];
         if (line_is_empty(l))
             continue;
         seen++;
-        if (l->end - l->start > 80 || line_ends_sentence(t, l) || is_header_noise(t, l))
+        if (!could_be_title(t, l, 80))
             continue;
         title_from_lines(t, li, li, out, 0.5);
         return 1;
@@ -898,7 +1546,7 @@ void dg_extract_title(const char *text, size_t len, dg_field *out)
     cp_text t;
     if (!text || !cp_text_init(&t, text, len))
         return;
-    if (!title_about(&t, out) && !title_labelled(&t, out))
+    if (!title_labelled(&t, out) && !title_about(&t, out))
         title_heading(&t, out);
     cp_text_free(&t);
 }
