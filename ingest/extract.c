@@ -1180,7 +1180,20 @@ static int looks_cited(const cp_text *t, const number_match *nm)
             return 1;
     }
     size_t li = line_of(t, s);
-    return t->lines[li].end > nm->end + 2 && s > t->lines[li].start + 2;
+    const line_span *l = &t->lines[li];
+    if (s > l->start) {
+        /* 依據…112年5月1日…字第…號函, 根据…〔2023〕40号文件: the letter or document cited. */
+        size_t after = skip_spaces(t, nm->end);
+        if (after < t->n && (t->cp[after] == 0x51FD || t->cp[after] == 0x4EE4 ||
+                             t->cp[after] == 0x6587)) /* 函 令 文 */
+            return 1;
+        for (size_t i = l->start; i < s; i++) {
+            size_t used;
+            if (starts_with_any(t, i, citation_verbs, &used) && used >= 2)
+                return 1;
+        }
+    }
+    return l->end > nm->end + 2 && s > l->start + 2;
 }
 
 static void doc_number_value(const cp_text *t, const number_match *win, dg_field *out)
