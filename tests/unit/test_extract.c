@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ingest/extract.h"
 
@@ -256,6 +257,183 @@ static void test_invalid_utf8_and_empty_text_are_handled(void **state)
     assert_int_equal(dg_extract_metadata("x", 1, NULL, &err), DG_ERR_USAGE);
 }
 
+static void assert_no_date(const char *text)
+{
+    dg_field f;
+    int y, m, d;
+    dg_extract_date(text, strlen(text), &f, &y, &m, &d);
+    if (f.found)
+        fail_msg("\"%s\": expected no date, got %s", text, f.value);
+    assert_int_equal(y, 0);
+}
+
+static void assert_no_number(const char *text)
+{
+    dg_field f;
+    dg_extract_doc_number(text, strlen(text), &f);
+    if (f.found)
+        fail_msg("\"%s\": expected no number, got %s", text, f.value);
+}
+
+static void assert_title(const char *text, const char *expected)
+{
+    dg_field f;
+    dg_extract_title(text, strlen(text), &f);
+    if (!f.found || strcmp(f.value, expected) != 0)
+        fail_msg("\"%s\": expected title \"%s\", got \"%s\"", text, expected, f.value);
+}
+
+static void test_minguo_dates_with_the_era_name_in_every_form(void **state)
+{
+    (void)state;
+    assert_date("中華民國112年6月21日", "2023-06-21");
+    assert_date("民國112年6月21日", "2023-06-21");
+    assert_date("中华民国112年6月21日", "2023-06-21");
+    assert_date("民国 98 年 1 月 5 日", "2009-01-05");
+    assert_date("中華民國一一二年六月二十一日", "2023-06-21");
+    assert_date("中華民國一百一十二年六月二十一日", "2023-06-21");
+    assert_date("中華民國１１２年６月２１日", "2023-06-21");
+    assert_date("發文日期：中華民國113年1月15日", "2024-01-15");
+}
+
+static void test_bare_minguo_year_only_in_a_record_pointing_to_taiwan(void **state)
+{
+    (void)state;
+    assert_date("臺北市立大安國民中學 公告\n主旨：本校開學典禮。\n112年6月21日", "2023-06-21");
+    assert_date("臺北市立大安國民中學 公告\n主旨：本校開學典禮。\n112.6.21", "2023-06-21");
+    assert_date("臺北市立大安國民中學 公告\n主旨：本校開學典禮。\n112/6/21", "2023-06-21");
+    assert_date("發文字號：府教學字第1120001234號\n主旨：請查照。\n112年6月21日", "2023-06-21");
+    assert_date("本校112學年度校務會議紀錄\n時間：112年9月1日", "2023-09-01");
+    /* The same bare year in a simplified or a Hong Kong record is no date. */
+    assert_no_date("北京市第一中学\n关于开学的通知\n112年6月21日");
+    assert_no_date("香港培正中學\n關於開學的通告\n112年6月21日");
+    /* Four-digit years in a Taiwan record are still read as written. */
+    assert_date("臺北市立大安國民中學\n2023年6月21日", "2023-06-21");
+}
+
+static void test_years_in_the_future_or_before_1900_are_not_dates(void **state)
+{
+    (void)state;
+    time_t now = time(NULL);
+    struct tm tm;
+    assert_non_null(gmtime_r(&now, &tm));
+    char text[64], iso[16];
+    snprintf(text, sizeof text, "%d年1月2日", tm.tm_year + 1900 + 1);
+    snprintf(iso, sizeof iso, "%d-01-02", tm.tm_year + 1900 + 1);
+    assert_date(text, iso); /* next year: a plan dated ahead */
+    snprintf(text, sizeof text, "%d年1月2日", tm.tm_year + 1900 + 2);
+    assert_no_date(text);
+    assert_no_date("1850年1月2日");
+    assert_no_date("中華民國300年1月2日");
+}
+
+static void test_numeric_dates_follow_the_records_day_month_order(void **state)
+{
+    (void)state;
+    assert_date("Date: 21/06/2023", "2023-06-21");
+    assert_date("Date: 05/06/2023", "2023-06-05"); /* day first unless the record says not */
+    assert_date("Reports will be issued soon.\n26.01.2024", "2024-01-26");
+    assert_date("21-06-2023", "2023-06-21");
+    assert_date("Date: 7/5/23\nSee you on July 10, 2023 at the gym.", "2023-07-05");
+    assert_date("Date: 7/5/23\nSee you on 10 July 2023 at the gym.", "2023-05-07");
+    assert_date("Date: 7/5/23\nThe break ends on 12/22/23.", "2023-07-05");
+    assert_date("Memo\n12/22/23", "2023-12-22");
+}
+
+static void test_a_letters_own_date_beats_dates_it_mentions(void **state)
+{
+    (void)state;
+    assert_date("Our Ref.: EDB(SCH)/ADM/1/23\n\n8 September 2023\n\nDear Parents,\n\n"
+                "Thank you for your letter dated 12 June 2023.\n"
+                "Please return the reply slip by 15/09/2023.\n",
+                "2023-09-08");
+    assert_date("受文者：本校\n發文日期：中華民國113年1月3日\n主旨：補助事宜，請查照。\n"
+                "說明：申請截止日期為113年1月12日。\n",
+                "2024-01-03");
+    assert_date("Dear Colleagues,\nThe meeting is on 3 February 2023.\nRegards,\nAlice\n"
+                "9 January 2023\n",
+                "2023-01-09");
+}
+
+static void test_taiwan_document_numbers_are_taken_as_written(void **state)
+{
+    (void)state;
+    assert_number("發文字號：府教學字第1120001234號", "府教學字第1120001234號");
+    assert_number("發文字號:北市教中字第11230012341號", "北市教中字第11230012341號");
+    assert_number("發文字號：臺教高（二）字第1120012345號", "臺教高(二)字第1120012345號");
+    assert_number("府教學字第 1120001234 號\n", "府教學字第1120001234號");
+    /* Only cited: 依據…號函辦理 is another body's letter. */
+    assert_no_number("主旨：請查照。\n說明：依據教育部112年5月10日臺教國署國字第1120050000號函辦理。");
+    assert_no_number("一、依據：高雄市政府教育局112年4月20日高市教安字第11232345600號函。");
+    assert_number("發文字號：桃教中字第1120098765號\n說明：依教育部112年10月18日"
+                  "臺教學(三)字第1120100001號函辦理。",
+                  "桃教中字第1120098765號");
+}
+
+static void test_hong_kong_reference_numbers_come_from_our_ref_and_file_labels(void **state)
+{
+    (void)state;
+    assert_number("Our Ref.: EDB(SCH)/ADM/1/23\nYour Ref.: SKH/2023/15", "EDB(SCH)/ADM/1/23");
+    assert_number("Your Ref.: SKH/2023/15\nOur Ref. : EDB(EC)/CU/2/24", "EDB(EC)/CU/2/24");
+    assert_number("Our Ref. : (8) in EDB(SP)/ADM/4/1   Tel.: 2892 6666", "(8) in EDB(SP)/ADM/4/1");
+    assert_number("本局檔號：EDB(QE)/SP/14/1\n電話：2892 1234", "EDB(QE)/SP/14/1");
+    assert_number("檔號：SCH/ADM/24/05", "SCH/ADM/24/05");
+    assert_no_number("Your Ref.: SKH/2023/15\nDear Sir,");
+    assert_no_number("來函檔號：ABC/1/23\n各位校長：");
+    assert_no_number("Reference: see the handbook, page 12");
+}
+
+static void test_cited_mainland_numbers_are_never_the_records_own(void **state)
+{
+    (void)state;
+    assert_no_number("关于做好暑期安全教育工作的通知\n各班主任：\n按照区教育局《关于加强中小学暑期安全工作"
+                     "的通知》（区教安〔2023〕12号）的要求，请于7月5日前完成。");
+    assert_no_number("关于开展自查的通知\n根据市教〔2023〕40号文件要求，请各部门自查。");
+    assert_number("发文字号：教办〔2023〕36号\n各学校：\n按照《通知》（市教体〔2023〕52号）的安排。",
+                  "教办〔2023〕36号");
+}
+
+static void test_subject_labels_give_the_title_without_closing_formulae(void **state)
+{
+    (void)state;
+    assert_title("臺北市政府教育局　函\n受文者：本市各國中\n發文日期：中華民國112年6月21日\n"
+                 "主旨：有關本市國中新生編班作業事宜，請查照。\n說明：依規定辦理。",
+                 "有關本市國中新生編班作業事宜");
+    assert_title("主旨：本校開學典禮，請 查照。", "本校開學典禮");
+    assert_title("主旨：本縣英語夏令營申請事宜，詳如說明，請查照。", "本縣英語夏令營申請事宜");
+    assert_title("主旨:修正「成績評量準則」，自即日生效，請查照轉知。",
+                 "修正「成績評量準則」，自即日生效");
+    assert_title("主旨：檢送本市112學年度特殊教育學生鑑定安置\n工作計畫1份，請查照。\n說明：略。",
+                 "檢送本市112學年度特殊教育學生鑑定安置工作計畫1份");
+    assert_title("致：全體教職員\n事由：關於颱風期間停課安排\n如懸掛八號風球，學校將停課。",
+                 "關於颱風期間停課安排");
+    assert_title("標題：學生宿舍管理規定\n第一條 總則。", "學生宿舍管理規定");
+    assert_title("标题：关于表彰优秀教师的决定\n各部门：", "关于表彰优秀教师的决定");
+    assert_title("Dear Parents,\n\nRe: Class Photo Day\n\nPhotos will be taken soon.",
+                 "Class Photo Day");
+}
+
+static void test_letterheads_addressees_dates_and_section_numbers_are_not_titles(void **state)
+{
+    (void)state;
+    assert_title("臺中市立文華高級中等學校\n112年度第1次學生事務會議紀錄\n開會時間：112年4月26日",
+                 "112年度第1次學生事務會議紀錄");
+    assert_title("St. Mary's Canossian College\n22nd April 2024\nDear Parents,\nSwimming Gala\n"
+                 "The gala will be held soon.",
+                 "Swimming Gala");
+    assert_title("Education Bureau\nOur Ref.: EDB(SCH)/ADM/1/23\n21 June 2023\n"
+                 "To: Heads of all Schools\nDear Heads,\n\nArrangements for the School Year\n\n"
+                 "Please note the dates.",
+                 "Arrangements for the School Year");
+    assert_title("聖公會聖三一中學\n家長通告\n\n第二學段家長日安排\n\n敬啟者：\n本校將舉行家長日。",
+                 "第二學段家長日安排");
+    dg_field f;
+    const char *numbered = "2023年9月1日\n各部门：\n一、请于周五前报送材料\n二、逾期不候\n";
+    dg_extract_title(numbered, strlen(numbered), &f);
+    if (f.found)
+        fail_msg("expected no title, got \"%s\"", f.value);
+}
+
 /* The held-out corpus (never used for training): dates and document numbers must be
  * extracted exactly in at least 95% of the records that carry them. */
 static void test_heldout_dates_and_numbers_extracted_in_at_least_95_percent(void **state)
@@ -312,6 +490,16 @@ int main(void)
         cmocka_unit_test(test_formation_year_comes_from_the_iso_date),
         cmocka_unit_test(test_spans_point_back_into_the_input),
         cmocka_unit_test(test_invalid_utf8_and_empty_text_are_handled),
+        cmocka_unit_test(test_minguo_dates_with_the_era_name_in_every_form),
+        cmocka_unit_test(test_bare_minguo_year_only_in_a_record_pointing_to_taiwan),
+        cmocka_unit_test(test_years_in_the_future_or_before_1900_are_not_dates),
+        cmocka_unit_test(test_numeric_dates_follow_the_records_day_month_order),
+        cmocka_unit_test(test_a_letters_own_date_beats_dates_it_mentions),
+        cmocka_unit_test(test_taiwan_document_numbers_are_taken_as_written),
+        cmocka_unit_test(test_hong_kong_reference_numbers_come_from_our_ref_and_file_labels),
+        cmocka_unit_test(test_cited_mainland_numbers_are_never_the_records_own),
+        cmocka_unit_test(test_subject_labels_give_the_title_without_closing_formulae),
+        cmocka_unit_test(test_letterheads_addressees_dates_and_section_numbers_are_not_titles),
         cmocka_unit_test(test_heldout_dates_and_numbers_extracted_in_at_least_95_percent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
