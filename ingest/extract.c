@@ -262,12 +262,19 @@ static int starts_with_any(const cp_text *t, size_t i, const char *const *words,
     return 0;
 }
 
+/* The number of code points in a UTF-8 word. */
+static size_t utf8_chars(const char *w)
+{
+    size_t len = 0;
+    for (; *w; w++)
+        len += ((unsigned char)*w & 0xC0) != 0x80;
+    return len;
+}
+
 static int ends_with_any(const cp_text *t, size_t start, size_t end, const char *const *words)
 {
     for (size_t w = 0; words[w]; w++) {
-        size_t len = 0, bytes = strlen(words[w]);
-        for (size_t j = 0; j < bytes; j++)
-            len += ((unsigned char)words[w][j] & 0xC0) != 0x80;
+        size_t len = utf8_chars(words[w]);
         if (end - start >= len && match_str(t, end - len, words[w]) == len)
             return 1;
     }
@@ -1379,10 +1386,7 @@ static int is_letterhead(const cp_text *t, const line_span *l)
     int kind = 0;
     for (size_t w = 0; kinds[w]; w++)
         if (ends_with_any(t, s, e, (const char *const[]){kinds[w], NULL})) {
-            size_t len = 0;
-            for (const char *p = kinds[w]; *p; p++)
-                len += ((unsigned char)*p & 0xC0) != 0x80;
-            e -= len;
+            e -= utf8_chars(kinds[w]);
             kind = 1;
             break;
         }
@@ -1570,16 +1574,17 @@ static const char *const dept_suffixes[] = {
     "办公室", "处", "科", "部", "室", "中心", "委员会", "工会", "团委", "党委", "党支部",
     "教研组", "年级组", "组", "图书馆", "学校", "中学", "小学", "大学", "学院", "幼儿园",
     "辦公室", "處", "委員會", "組", "團委", "黨委", "圖書館", "學校", "學院", "中學", "小學",
-    "大學", NULL};
+    "大學", "教育局", "政府", "署", NULL};
 
 static const char *const dept_suffixes_en[] = {
     "Office", "Department", "Dept.", "Committee", "Division", "Centre", "Center", "Board",
     "Bureau", "Union", "Council", "School", "College", "Library", "Team", "Section", NULL};
 
+/* With ASCII colons: the scanners read the text with full-width forms folded (：→:). */
 static const char *const dept_labels[] = {
-    "From:", "Issued by:", "Department:", "Prepared by:", "发文单位：", "发文单位:",
-    "部门：", "部门:", "申请部门：", "申请部门:", "经办部门：", "经办部门:", "单位：",
-    "單位：", "部門：", "报送单位：", "承办部门：", NULL};
+    "From:", "Issued by:", "Department:", "Prepared by:", "发文单位:", "發文單位:",
+    "发文机关:", "發文機關:", "部门:", "申请部门:", "经办部门:", "单位:", "單位:", "部門:",
+    "报送单位:", "承办部门:", NULL};
 
 static int looks_like_department(const cp_text *t, size_t s, size_t e)
 {
@@ -1664,9 +1669,19 @@ static int department_header(const cp_text *t, dg_field *out)
         if (line_is_empty(l))
             continue;
         seen++;
+        if (has_colon(t, l->start, l->end))
+            continue; /* 受文者：… names the addressee, not the issuer */
         size_t e = l->end;
-        if (ends_with_any(t, l->start, e, (const char *const[]){"文件", NULL}))
-            e -= 2;
+        /* The issuer with the kind of document beside it: XX中学文件, 臺北市政府教育局　函,
+         * 臺北市立建國高級中學　公告. */
+        static const char *const kinds[] = {"文件", "書函", "函", "公告", NULL};
+        for (size_t w = 0; kinds[w]; w++)
+            if (ends_with_any(t, l->start, e, (const char *const[]){kinds[w], NULL})) {
+                e -= utf8_chars(kinds[w]);
+                break;
+            }
+        while (e > l->start && is_space(t->cp[e - 1]))
+            e--;
         if (looks_like_department(t, l->start, e)) {
             department_set(t, l->start, e, out, 0.7);
             return 1;

@@ -176,6 +176,13 @@ static void test_department_comes_from_signature_label_or_header(void **state)
     const char *header = "江城一中财务处文件\n财字〔2024〕3号\n\n关于收费的通知\n正文。";
     dg_extract_department(header, strlen(header), &f);
     assert_string_equal(f.value, "江城一中财务处");
+    /* A Taiwan 函: the letterhead names the issuer; 受文者 names the addressee. */
+    const char *letter = "臺北市政府教育局　函\n受文者：臺北市立大安國民中學\n主旨：請查照。";
+    dg_extract_department(letter, strlen(letter), &f);
+    assert_string_equal(f.value, "臺北市政府教育局");
+    const char *labelled = "请示\n申请部门：总务处\n事由：维修屋顶";
+    dg_extract_department(labelled, strlen(labelled), &f);
+    assert_string_equal(f.value, "总务处");
 }
 
 static void assert_secrecy(const char *text, dg_secrecy_level level, int years, const char *value)
