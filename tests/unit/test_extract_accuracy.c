@@ -29,6 +29,7 @@
 
 #define TUNE "tests/fixtures/extract/tune.txt"
 #define HELDOUT "tests/fixtures/extract/heldout.txt"
+#define HELDOUT2 "tests/fixtures/extract/heldout2.txt"
 
 enum { SYS_CN, SYS_TW, SYS_HK, N_SYSTEMS };
 enum { F_DATE, F_NUMBER, F_TITLE, N_FIELDS };
@@ -203,11 +204,20 @@ static void test_heldout_set_fields_right_in_at_least_80_percent_per_system(void
     report_and_check("held-out set", &t, 10, 80);
 }
 
+static void test_second_heldout_set_fields_right_in_at_least_80_percent_per_system(void **state)
+{
+    (void)state;
+    tally t;
+    run_set(HELDOUT2, &t);
+    report_and_check("second held-out set", &t, 10, 80);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tuning_set_fields_right_in_at_least_95_percent_per_system),
         cmocka_unit_test(test_heldout_set_fields_right_in_at_least_80_percent_per_system),
+        cmocka_unit_test(test_second_heldout_set_fields_right_in_at_least_80_percent_per_system),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
