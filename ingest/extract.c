@@ -874,6 +874,14 @@ static int only_punctuation(const cp_text *t, size_t start, size_t end)
     return 1;
 }
 
+static size_t nonempty_lines_before(const cp_text *t, size_t li)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < li; j++)
+        n += !line_is_empty(&t->lines[j]);
+    return n;
+}
+
 /*
  * How much a date looks like the document's own date (see extract.h): alone on its line
  * (the 成文日期 under the signature) > after a label or a short department name > in the
@@ -897,7 +905,12 @@ static double date_candidate_score(const cp_text *t, const date_match *dm)
         score += 0.25;
     else if (match_str(t, dm->end, "印发"))
         score += 0.2;
-    if (t->n_lines > 3 && li * 3 >= t->n_lines * 2)
+    /* Position among the non-empty lines: the closing third holds the signature; the
+     * first lines of a longer text its header ("held on Monday 6th November 2023"). */
+    size_t at = nonempty_lines_before(t, li), lines = nonempty_lines_before(t, t->n_lines);
+    if (lines > 3 && at * 3 >= lines * 2)
+        score += 0.1;
+    else if (at < 3 && at * 3 < lines)
         score += 0.1;
     return score > 0.97 ? 0.97 : score;
 }
@@ -1318,7 +1331,7 @@ static int has_han(const cp_text *t, size_t s, size_t e)
 
 /* Labels whose value is the title: 主旨：(a Taiwan 函), 事由：, 標題：, Subject:, Re:. */
 static const char *const subject_labels[] = {
-    "主旨", "事由", "標題", "标题", "主題", "主题", "題目", "题目", "Subject", "SUBJECT",
+    "主旨", "開會事由", "开会事由", "事由", "標題", "标题", "主題", "主题", "題目", "题目", "Subject", "SUBJECT",
     "Title", "TITLE", "Re", "RE", NULL};
 
 /* Where a label opening line l ends, its colon included; 0 when it has none. */
@@ -1415,7 +1428,10 @@ static size_t strip_formulae(const cp_text *t, size_t s, size_t e)
         while (comma > s && t->cp[comma - 1] != ',' && t->cp[comma - 1] != 0x3001)
             comma--;
         size_t used;
-        if (comma <= s + 1 || !starts_with_any(t, skip_spaces(t, comma), requests, &used))
+        size_t clause = comma;
+        while (clause < e && (is_space(t->cp[clause]) || t->cp[clause] == '\n'))
+            clause++; /* "…要點」，" + "請查照。" wrapped */
+        if (comma <= s + 1 || !starts_with_any(t, clause, requests, &used))
             return e;
         e = comma - 1;
     }

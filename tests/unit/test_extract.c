@@ -357,6 +357,10 @@ static void test_a_letters_own_date_beats_dates_it_mentions(void **state)
     assert_date("受文者：本校\n發文日期：中華民國113年1月3日\n主旨：補助事宜，請查照。\n"
                 "說明：申請截止日期為113年1月12日。\n",
                 "2024-01-03");
+    assert_date("Minutes of the Staff Meeting\nheld on Monday 6th November 2023 at 4:00 p.m.\n"
+                "Present: all staff\n1. Matters arising\nThe dinner will be on 15 December 2023.\n"
+                "2. AOB\nNone.\n",
+                "2023-11-06");
     assert_date("Dear Colleagues,\nThe meeting is on 3 February 2023.\nRegards,\nAlice\n"
                 "9 January 2023\n",
                 "2023-01-09");
@@ -418,6 +422,9 @@ static void test_subject_labels_give_the_title_without_closing_formulae(void **s
     assert_title("标题：关于表彰优秀教师的决定\n各部门：", "关于表彰优秀教师的决定");
     assert_title("Dear Parents,\n\nRe: Class Photo Day\n\nPhotos will be taken soon.",
                  "Class Photo Day");
+    assert_title("主旨：轉知教育部修正「運作要點」，\n請查照。\n說明：略。", "轉知教育部修正「運作要點」");
+    assert_title("臺北市政府教育局 開會通知單\n開會事由：召開教務主任聯席會議\n開會時間：112年7月5日",
+                 "召開教務主任聯席會議");
 }
 
 static void test_letterheads_addressees_dates_and_section_numbers_are_not_titles(void **state)
