@@ -4,6 +4,8 @@
  * The text is first decoded into code points with their byte offsets (so every span points
  * back into the caller's bytes), full-width ASCII folded to ASCII on the way. Each field
  * then has a small scanner: candidates are collected with a score and the best one wins.
+ * What the whole record says about its dates (Taiwan's Minguo years, day or month first,
+ * the latest plausible year) is read once, in read_locale(), before any scanner runs.
  * No regular expressions: the forms are few, and OCR noise (spaces anywhere, O for 0)
  * is easier to tolerate in a scanner than in a pattern.
  */
@@ -854,8 +856,12 @@ static int has_label(const cp_text *t, size_t start, size_t end)
         size_t used;
         if (!starts_with_any(t, i, date_labels, &used))
             continue;
-        size_t k = i + used;
-        while (k < end && (is_space(t->cp[k]) || t->cp[k] == ':'))
+        size_t k = i + used, colon = k;
+        while (colon < end && colon < k + 12 && t->cp[colon] != ':')
+            colon++; /* "Date of issue:", "日期(Date):" */
+        if (colon < end && t->cp[colon] == ':')
+            k = colon + 1;
+        while (k < end && is_space(t->cp[k]))
             k++;
         if (k == end)
             return 1;
@@ -1331,8 +1337,8 @@ static int has_han(const cp_text *t, size_t s, size_t e)
 
 /* Labels whose value is the title: 主旨：(a Taiwan 函), 事由：, 標題：, Subject:, Re:. */
 static const char *const subject_labels[] = {
-    "主旨", "開會事由", "开会事由", "事由", "標題", "标题", "主題", "主题", "題目", "题目", "Subject", "SUBJECT",
-    "Title", "TITLE", "Re", "RE", NULL};
+    "主旨", "開會事由", "开会事由", "事由", "標題", "标题", "主題", "主题", "題目", "题目",
+    "Subject", "SUBJECT", "Title", "TITLE", "Re", "RE", NULL};
 
 /* Where a label opening line l ends, its colon included; 0 when it has none. */
 static size_t label_end(const cp_text *t, const line_span *l, const char *const *labels)

@@ -13,24 +13,44 @@
  *
  * What is extracted:
  *   - the document date, in ISO form YYYY-MM-DD, from 2024年3月12日, 2024-03-12, 2024.3.12,
- *     2024/3/12, 二〇二四年三月十二日, 12 March 2024, March 12, 2024, 12 Mar 2024;
- *   - the document number (发文字号), normalised to 校办〔2024〕12号;
- *   - the title (the 关于……的通知 line, a 纪要/方案/办法 heading, an English "Subject:"
- *     line or the first heading-like line);
- *   - the issuing department (header or signature block);
+ *     2024/3/12, 二〇二四年三月十二日, 12 March 2024, March 12, 2024, 12 Mar 2024,
+ *     21/06/2023, 21.6.2023, 6/21/23; and Minguo (Republic of China) dates, year + 1911:
+ *     中華民國112年6月21日, 民國112年…, 中华民国…, 中華民國一一二年六月二十一日, and a bare
+ *     112年6月21日, 112.6.21 or 112/6/21 when the record points to Taiwan (民國 anywhere, or
+ *     traditional script with a …字第…號 number, a Taiwan city or county, or 112學年度);
+ *   - the document number (发文字号): mainland numbers normalised to 校办〔2024〕12号,
+ *     Taiwan numbers as written (府教學字第1120001234號, 臺教高(二)字第1120012345號), Hong
+ *     Kong and English references from their label (Our Ref.: EDB(SCH)/ADM/1/23, 檔號：…,
+ *     never "Your Ref."). A number the record only cites is never taken: in brackets or 《》
+ *     (根据《…》(某教发〔2023〕5号)), after 根据/依據 on its line, followed by 函/令/文, or
+ *     inside a running sentence;
+ *   - the title: a labelled one (主旨：, with a Taiwan 函's closing 「，請查照。」 and other
+ *     request clauses cut; 事由：, 開會事由：, 標題：, 标题：, Subject:, Re:), the 关于……的通知
+ *     line, a short line naming a kind of document (会议纪要, 实施计畫), a letter's subject
+ *     line under its salutation, or the first heading-like line. Letterheads (the issuer
+ *     alone or with 函/公告 beside it), addressee lines (各部门：, 受文者：, Dear …,), date
+ *     lines and numbered section headings (一、, (一), 1., 第一條) are never titles;
+ *   - the issuing department (label, signature block, or header — not 受文者);
  *   - the secrecy mark (秘密/机密/绝密, with ★ and a period in years), and the "internal"
  *     marking, which is not a state secret level.
  *
  * Choosing the document date when the text holds several dates: Chinese official
  * documents (GB/T 9704) put the date of issue (成文日期) alone on a line at the end,
  * under the issuing body; body text mentions deadlines and effective dates that are not
- * the document's date; memos and minutes put it on a labelled header line ("Date:",
- * "时间："). So each candidate is scored: a date alone on its line (or after only a
- * department name) scores highest, then a labelled date, then one in the last third of the
- * text; a date inside a running sentence scores lowest. Ties go to the later date, which
- * is the signature in a notice. See date_candidate_score() in extract.c.
+ * the document's date; memos, minutes and Taiwan 函 put it on a labelled header line
+ * ("Date:", "时间：", "發文日期："), letters near the top. So each candidate is scored: a
+ * date alone on its line (or after only a department name) scores highest, then a
+ * labelled date (the label opening its line), then one in the last third or the first
+ * lines of the text; a date inside a running sentence scores lowest. Ties go to the later
+ * date, which is the signature in a notice. See date_candidate_score() in extract.c.
  *
- * The module is pure: no global state, no allocation that outlives a call.
+ * Plausibility: a date before 1900 or after next year (read from the clock) is no date.
+ * Day-month order of 7/5/2023: a first number over 12 is the day, a second over 12 the
+ * month; otherwise day first (Hong Kong, Britain, most of the world) unless the record
+ * writes month first elsewhere (a 6/21/23, or "June 21, 2023" more often than "21 June").
+ *
+ * The module is pure: no global state, no allocation that outlives a call; it reads the
+ * clock only for the plausibility bound.
  */
 #ifndef DG_EXTRACT_H
 #define DG_EXTRACT_H
@@ -88,7 +108,9 @@ void dg_extract_secrecy(const char *text, size_t len, dg_field *out, dg_secrecy_
 
 /*
  * Parses exactly one date written in any supported form (surrounding spaces allowed) into
- * y/m/d. Returns 1 on success, 0 when s is not one valid calendar date.
+ * y/m/d: 中華民國112年6月21日 is 2023-06-21; a bare 112年6月21日 is not a date here (a lone
+ * string has no evidence of Taiwan); 21/06/2023 is day first. Returns 1 on success, 0 when
+ * s is not one plausible calendar date (see "Plausibility" above).
  */
 int dg_parse_date(const char *s, size_t len, int *year, int *month, int *day);
 

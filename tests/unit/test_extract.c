@@ -338,6 +338,9 @@ static void test_numeric_dates_follow_the_records_day_month_order(void **state)
 {
     (void)state;
     assert_date("Date: 21/06/2023", "2023-06-21");
+    assert_date("Report\nThe results of 12/07/2023 come later.\nDate of issue: 30/06/2023 (Fri)\n"
+                "Other text here.\nMore text here.\nEnd.",
+                "2023-06-30");
     assert_date("Date: 05/06/2023", "2023-06-05"); /* day first unless the record says not */
     assert_date("Reports will be issued soon.\n26.01.2024", "2024-01-26");
     assert_date("21-06-2023", "2023-06-21");
