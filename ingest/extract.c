@@ -729,6 +729,12 @@ static int parse_date_at(const cp_text *t, size_t i, date_match *out)
 
 /* ---- what the record says about its dates ----------------------------------------------- */
 
+/* The locale is read from a record's first 20,000 characters (about ten pages): its header
+ * and first pages say how it writes dates. Measured on a 1 MB text in the sanitizer build,
+ * scanning all of it took extraction from 0.6 s (before locales) to 4.4 s; with this bound
+ * 1.4 s. */
+#define LOCALE_SCAN_MAX 20000
+
 /* The current year + 1 (see plausible_date()). */
 static int latest_plausible_year(void)
 {
@@ -791,7 +797,7 @@ static int zidi_number_at(const cp_text *t, size_t i)
 static int points_to_taiwan(const cp_text *t)
 {
     int traditional = 0, simplified = 0, evidence = 0;
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t i = 0; i < t->n && i < LOCALE_SCAN_MAX; i++) {
         uint32_t c = t->cp[i];
         size_t used;
         if (match_str(t, i, "民國") || match_str(t, i, "民国"))
@@ -814,7 +820,7 @@ static int points_to_taiwan(const cp_text *t)
 static int reads_month_first(const cp_text *t)
 {
     int day_first = 0, month_first = 0, month_name_first = 0, day_name_first = 0;
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t i = 0; i < t->n && i < LOCALE_SCAN_MAX; i++) {
         uint32_t c = t->cp[i];
         int a, b, y;
         date_match dm;
