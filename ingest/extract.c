@@ -1449,6 +1449,17 @@ static size_t strip_formulae(const cp_text *t, size_t s, size_t e)
     }
 }
 
+static int could_be_title(const cp_text *t, const line_span *l, size_t max_len);
+
+/* Does a heading-like line come before line li (差旅费报销凭证 above its 事由： field)? */
+static int heading_before(const cp_text *t, size_t li)
+{
+    for (size_t j = 0; j < li; j++)
+        if (could_be_title(t, &t->lines[j], 40))
+            return 1;
+    return 0;
+}
+
 static int title_labelled(const cp_text *t, dg_field *out)
 {
     size_t limit = t->n_lines < 20 ? t->n_lines : 20;
@@ -1459,6 +1470,11 @@ static int title_labelled(const cp_text *t, dg_field *out)
             continue;
         size_t s = skip_spaces(t, k), last = li;
         if (s >= l->end)
+            continue;
+        /* 事由： heads a memo or a 簽 (the subject) but is also a field of a form: on a
+         * 报销单 or 请假单 it is the trip's or the leave's reason, under the form's own
+         * heading. After a heading it is a field. */
+        if (match_str(t, l->start, "事由") && heading_before(t, li))
             continue;
         int chinese = has_han(t, s, l->end);
         /* A 主旨 is a sentence ending in 。 (…，請查照。) and a long one wraps: join lines up

@@ -422,6 +422,9 @@ static void test_subject_labels_give_the_title_without_closing_formulae(void **s
     assert_title("致：全體教職員\n事由：關於颱風期間停課安排\n如懸掛八號風球，學校將停課。",
                  "關於颱風期間停課安排");
     assert_title("標題：學生宿舍管理規定\n第一條 總則。", "學生宿舍管理規定");
+    /* On a form under its own heading, 事由 is a field (the trip's purpose), not the title. */
+    assert_title("差旅费报销凭证\n报销人：王老师  部门：教务处\n事由：参加省教育厅培训会议\n合计 2060元。",
+                 "差旅费报销凭证");
     assert_title("标题：关于表彰优秀教师的决定\n各部门：", "关于表彰优秀教师的决定");
     assert_title("Dear Parents,\n\nRe: Class Photo Day\n\nPhotos will be taken soon.",
                  "Class Photo Day");
