@@ -1686,18 +1686,26 @@ static int department_signature(const cp_text *t, dg_field *out)
     return 0;
 }
 
+/* A labelled department: at the start of a line, or after a space on a form's line of
+ * several fields ("报销人：王老师  部门：教务处"). */
 static int department_labelled(const cp_text *t, dg_field *out)
 {
     for (size_t li = 0; li < t->n_lines; li++) {
         const line_span *l = &t->lines[li];
-        size_t used;
-        if (line_is_empty(l) || !starts_with_any(t, l->start, dept_labels, &used))
+        size_t used = 0, at = l->start;
+        for (; at < l->end; at++)
+            if ((at == l->start || is_space(t->cp[at - 1])) &&
+                starts_with_any(t, at, dept_labels, &used))
+                break;
+        if (at >= l->end)
             continue;
-        size_t s = skip_spaces(t, l->start + used), e = l->end;
+        size_t s = skip_spaces(t, at + used), e = l->end;
         for (size_t i = s; i < e; i++) /* "From: Finance Office, Room 201" keeps the name */
             if (t->cp[i] == ',' || t->cp[i] == 0xFF0C || t->cp[i] == ';' || t->cp[i] == 0xFF1B ||
-                t->cp[i] == 0x3001 || (is_space(t->cp[i]) && is_han(t->cp[s])))
+                t->cp[i] == 0x3001 || (is_space(t->cp[i]) && is_han(t->cp[s]))) {
                 e = i;
+                break;
+            }
         if (e > s && e - s <= 30) {
             department_set(t, s, e, out, 0.8);
             return 1;

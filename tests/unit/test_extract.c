@@ -183,6 +183,12 @@ static void test_department_comes_from_signature_label_or_header(void **state)
     const char *labelled = "请示\n申请部门：总务处\n事由：维修屋顶";
     dg_extract_department(labelled, strlen(labelled), &f);
     assert_string_equal(f.value, "总务处");
+    const char *form = "差旅费报销凭证\n报销人：王老师  部门：教务处\n合计 2060元。";
+    dg_extract_department(form, strlen(form), &f);
+    assert_string_equal(f.value, "教务处");
+    const char *from = "MEMO\nFrom: Finance Office, Room 201, Block B\nText.";
+    dg_extract_department(from, strlen(from), &f);
+    assert_string_equal(f.value, "Finance Office");
 }
 
 static void assert_secrecy(const char *text, dg_secrecy_level level, int years, const char *value)
