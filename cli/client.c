@@ -4,10 +4,13 @@
 #include "client.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,6 +23,101 @@ static json_t *failure(const char *socket_path, const char *what, const char *wh
     snprintf(msg, sizeof msg, "%s: %s: %s", socket_path, what, why);
     return dg_response_error(DG_ERR_IO, msg);
 }
+
+/* ---- is this our server? ------------------------------------------------------------ */
+
+/* The uid the server must run as: DANGAN_SERVER_USER's, else the socket file's owner. */
+static int expected_server_uid(const char *socket_path, uid_t *uid, char *why, size_t size)
+{
+    const char *user = getenv("DANGAN_SERVER_USER");
+    if (user && *user) {
+        struct passwd pw, *found = NULL;
+        char buf[4096];
+        if (getpwnam_r(user, &pw, buf, sizeof buf, &found) != 0 || !found) {
+            snprintf(why, size, "DANGAN_SERVER_USER names no OS user '%.64s'", user);
+            return 0;
+        }
+        *uid = found->pw_uid;
+        return 1;
+    }
+    struct stat sb;
+    if (stat(socket_path, &sb) != 0) {
+        snprintf(why, size, "%s", strerror(errno));
+        return 0;
+    }
+    *uid = sb.st_uid;
+    return 1;
+}
+
+/*
+ * Without DANGAN_SERVER_USER, the socket file's owner is trusted only when nobody else
+ * could have put the file there: its folder must belong to that owner or to root and be
+ * writable by no one else. (In a folder others can write, such as /tmp, anyone can make a
+ * socket of their own under the expected name, and own it.)
+ */
+static int folder_is_private(const char *socket_path, uid_t owner, char *why, size_t size)
+{
+    if (getenv("DANGAN_SERVER_USER") && *getenv("DANGAN_SERVER_USER"))
+        return 1;
+    char copy[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    snprintf(copy, sizeof copy, "%s", socket_path);
+    const char *folder = dirname(copy);
+    struct stat sb;
+    if (stat(folder, &sb) != 0) {
+        snprintf(why, size, "%s: %s", folder, strerror(errno));
+        return 0;
+    }
+    if ((sb.st_uid != 0 && sb.st_uid != owner) || (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+        snprintf(why, size, "its folder %.200s can be written by others, so anyone could have "
+                            "made this socket: set DANGAN_SERVER_USER to the account the "
+                            "server runs as", folder);
+        return 0;
+    }
+    return 1;
+}
+
+static void name_of(uid_t uid, char *name, size_t size)
+{
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found)
+        snprintf(name, size, "%s", found->pw_name);
+    else
+        snprintf(name, size, "uid %u", (unsigned)uid);
+}
+
+/*
+ * Checks, before anything is sent, that the process listening on the socket runs as the
+ * server's account (as PostgreSQL's requirepeer does): a socket planted by someone else
+ * must never receive the caller's request or the descriptors of their files.
+ */
+static int server_is_trusted(int sock, const char *socket_path, json_t **error)
+{
+    char why[512];
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    uid_t expected;
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        *error = failure(socket_path, "cannot identify the server", strerror(errno));
+        return 0;
+    }
+    if (!expected_server_uid(socket_path, &expected, why, sizeof why) ||
+        !folder_is_private(socket_path, expected, why, sizeof why)) {
+        *error = failure(socket_path, "refusing to trust the server", why);
+        return 0;
+    }
+    if (cred.uid != expected) {
+        char got[64], want[64];
+        name_of(cred.uid, got, sizeof got);
+        name_of(expected, want, sizeof want);
+        snprintf(why, sizeof why, "it runs as %s, not as %s; nothing was sent", got, want);
+        *error = failure(socket_path, "refusing to trust the server", why);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- one exchange ------------------------------------------------------------------ */
 
 static int connect_to(const char *socket_path, json_t **error)
 {
@@ -42,6 +140,10 @@ static int connect_to(const char *socket_path, json_t **error)
         char why[256];
         snprintf(why, sizeof why, "%s (is dangan serve running?)", strerror(errno));
         *error = failure(socket_path, "cannot connect", why);
+        close(fd);
+        return -1;
+    }
+    if (!server_is_trusted(fd, socket_path, error)) {
         close(fd);
         return -1;
     }

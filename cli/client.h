@@ -8,6 +8,10 @@
  * same JSON dg_dispatch would have returned in-process, so rendering is identical.
  *
  * The client never says who it is: the server learns that from the kernel (SO_PEERCRED).
+ * Nor does it trust any socket: before it sends anything it checks, the same way, who
+ * the server is. The server must run as DANGAN_SERVER_USER when that is set, else as the
+ * owner of the socket file, whose folder must then be writable by that owner (or root)
+ * alone; otherwise the request fails (exit 8, "refusing to trust the server: ...").
  */
 #ifndef DG_CLIENT_H
 #define DG_CLIENT_H

@@ -521,8 +521,9 @@ static json_t *typed_value(dg_opt_type type, const char *text, const char *name,
         char *end;
         errno = 0;
         long v = strtol(text, &end, 10);
-        if (errno || *end || end == text || v < -1000000000L || v > 1000000000L) {
-            snprintf(msg, msg_size, "%s: '%s' is not a whole number", name, text);
+        if (errno || *end || end == text || v < 0 || v > 1000000000L) {
+            snprintf(msg, msg_size, "%s: '%s' is not a whole number from 0 to 1000000000", name,
+                     text);
             return NULL;
         }
         return json_integer(v);

@@ -246,16 +246,23 @@ static int show_response(const dg_command *cmd, json_t *request, json_t *respons
 {
     int exit_code = (int)json_integer_value(json_object_get(response, "exit"));
     int ok = json_is_true(json_object_get(response, "ok"));
-    if (!ok)
-        print_error(json_string_value(json_object_get(response, "error")));
+    int csv = dg_command_wants_csv(g->argc, g->argv);
+    if (!ok) {
+        /* A message may quote a name someone else chose: never raw onto the terminal. */
+        json_t *message = json_copy(json_object_get(response, "error"));
+        dg_render_escape_controls(message);
+        print_error(json_string_value(message));
+        json_decref(message);
+    }
     if (g->json) {
         json_t *shown = ok ? json_object_get(response, "result") : response;
         dg_render_plain_highlights(shown);
         json_dumpf(shown, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
     } else if (ok) {
-        dg_render_ctx ctx = {.out = stdout, .tty = isatty(STDOUT_FILENO),
-                             .csv = dg_command_wants_csv(g->argc, g->argv),
+        if (!csv) /* CSV stays exact, as --json does; its writer defuses formulas */
+            dg_render_escape_controls(json_object_get(response, "result"));
+        dg_render_ctx ctx = {.out = stdout, .tty = isatty(STDOUT_FILENO), .csv = csv,
                              .args = json_object_get(request, "args"), .exit_code = &exit_code};
         cmd->render(json_object_get(response, "result"), &ctx);
     }

@@ -3,6 +3,7 @@
  */
 #include "protocol.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,20 @@ static dg_status check_file_arg(const char *key, json_t *value, size_t n_fds, dg
     return DG_OK;
 }
 
+/* Every number an argument carries (an offset, a version, a year, a limit) is a count or
+ * an identifier: a whole number from 0 to INT_MAX. Anything else is refused here rather
+ * than truncated later (4294967297 read as 1, a version 4294967296 as the newest). */
+static dg_status check_number_arg(const char *key, json_t *value, dg_error *err)
+{
+    if (json_is_real(value) ||
+        (json_is_integer(value) &&
+         (json_integer_value(value) < 0 || json_integer_value(value) > INT_MAX)))
+        return dg_error_set(err, DG_ERR_USAGE,
+                            "bad request: argument '%.64s' must be a whole number from 0 to %d",
+                            key, INT_MAX);
+    return DG_OK;
+}
+
 static dg_status check_args(json_t *args, size_t n_fds, dg_error *err)
 {
     if (!args)
@@ -139,8 +154,10 @@ static dg_status check_args(json_t *args, size_t n_fds, dg_error *err)
     const char *key;
     json_t *value;
     json_object_foreach(args, key, value) {
-        dg_status st = DG_OK;
-        if (json_is_object(value)) {
+        dg_status st = check_number_arg(key, value, err);
+        if (st != DG_OK) {
+            return st;
+        } else if (json_is_object(value)) {
             st = check_file_arg(key, value, n_fds, err);
         } else if (json_is_array(value)) {
             size_t i;
@@ -183,6 +200,30 @@ static dg_status check_envelope(json_t *req, size_t n_fds, dg_error *err)
     return check_args(json_object_get(req, "args"), n_fds, err);
 }
 
+/* Counts value and everything inside it into *count; 0 once the count or the depth goes
+ * over the limit (the walk stops there, so its cost is bounded by the limit). */
+static int within_structure_limits(json_t *value, int depth, size_t *count)
+{
+    if (++*count > DG_PROTO_MAX_VALUES || depth > DG_PROTO_MAX_DEPTH)
+        return 0;
+    const char *key;
+    size_t i;
+    json_t *child;
+    if (json_is_object(value)) {
+        json_object_foreach(value, key, child) {
+            ++*count; /* the member's key */
+            if (!within_structure_limits(child, depth + 1, count))
+                return 0;
+        }
+    } else if (json_is_array(value)) {
+        json_array_foreach(value, i, child) {
+            if (!within_structure_limits(child, depth + 1, count))
+                return 0;
+        }
+    }
+    return 1;
+}
+
 dg_status dg_request_parse(const char *body, size_t len, size_t n_fds, json_t **request,
                            dg_error *err)
 {
@@ -192,7 +233,14 @@ dg_status dg_request_parse(const char *body, size_t len, size_t n_fds, json_t **
     if (!req)
         return dg_error_set(err, DG_ERR_USAGE, "bad request: not JSON (%s at byte %d)",
                             jerr.text, jerr.position);
-    dg_status st = check_envelope(req, n_fds, err);
+    size_t count = 0;
+    dg_status st = within_structure_limits(req, 1, &count)
+                       ? DG_OK
+                       : dg_error_set(err, DG_ERR_USAGE,
+                                      "bad request: more than %d values or nested deeper "
+                                      "than %d", DG_PROTO_MAX_VALUES, DG_PROTO_MAX_DEPTH);
+    if (st == DG_OK)
+        st = check_envelope(req, n_fds, err);
     if (st != DG_OK) {
         json_decref(req);
         return st;

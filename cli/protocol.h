@@ -35,6 +35,12 @@
 #define DG_PROTO_FDS_PER_MESSAGE 250
 /* The longest command name a request may carry ("user add", "log verify", ...). */
 #define DG_PROTO_MAX_CMD 64
+/* The most JSON values (objects, arrays, members and items, counted together) and the
+ * deepest nesting a request may hold. The largest real request, an ingest of
+ * DG_PROTO_MAX_FDS files, is about 4 values a file at depth 4; 400,000 keys in a 4 MiB
+ * frame are refused before anything walks them. */
+#define DG_PROTO_MAX_VALUES (8 * DG_PROTO_MAX_FDS)
+#define DG_PROTO_MAX_DEPTH 8
 
 /*
  * Encodes value as one frame (header and compact JSON) in a new buffer the caller frees.
@@ -86,12 +92,15 @@ char *dg_frame_reader_take(dg_frame_reader *r, size_t *len);
 void dg_frame_reader_reset(dg_frame_reader *r);
 
 /*
- * Parses and checks a request body against the protocol: a JSON object with "v" equal to
+ * Parses and checks a request body against the protocol: a JSON object of at most
+ * DG_PROTO_MAX_VALUES values nested at most DG_PROTO_MAX_DEPTH deep, with "v" equal to
  * DG_PROTO_VERSION, a non-empty string "cmd", an object "args" if present, "fds" equal
  * to n_fds (the descriptors that arrived with the frame; absent means none), every
  * {"fd": i} argument within range (or -1: a file the client could not open, whose entry
- * says why), and "progress" a boolean if present. On success the
- * caller owns *request. Fails with DG_ERR_USAGE and a message that says what is wrong.
+ * says why), every number argument a whole number from 0 to INT_MAX, and "progress" a
+ * boolean if present. On success the caller owns *request. Fails with DG_ERR_USAGE and a
+ * message that says what is wrong. The parse costs time in proportion to the body (up to
+ * DG_PROTO_MAX_REQUEST): a server calls this off its I/O thread.
  */
 dg_status dg_request_parse(const char *body, size_t len, size_t n_fds, json_t **request,
                            dg_error *err);

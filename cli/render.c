@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../engine/vocab.h"
+#include "csv.h"
 
 static const char *s(json_t *obj, const char *key)
 {
@@ -220,19 +221,6 @@ void dg_render_reindex(json_t *r, const dg_render_ctx *ctx)
     fprintf(ctx->out, "reindexed %lld versions\n", n(r, "versions"));
 }
 
-/* CSV per RFC 4180: quote every field, double inner quotes. */
-static void csv_field(FILE *out, const char *v, int last)
-{
-    fputc('"', out);
-    for (const char *p = v; *p; p++) {
-        if (*p == '"')
-            fputc('"', out);
-        fputc(*p, out);
-    }
-    fputc('"', out);
-    fputc(last ? '\n' : ',', out);
-}
-
 static const char *num_or_empty(json_t *e, const char *key, char *buf, size_t size)
 {
     json_t *v = json_object_get(e, key);
@@ -250,8 +238,7 @@ void dg_render_log(json_t *r, const dg_render_ctx *ctx)
     json_t *entries = json_object_get(r, "entries"), *e;
     size_t i;
     if (ctx->csv)
-        for (int c = 0; c < NCOLS; c++)
-            csv_field(ctx->out, COLS[c], c == NCOLS - 1);
+        dg_csv_header(ctx->out, COLS, NCOLS);
     json_array_foreach(entries, i, e) {
         char b1[32], b2[32], b3[32];
         const char *values[NCOLS] = {num_or_empty(e, "id", b1, sizeof b1), s(e, "at"),
@@ -260,8 +247,7 @@ void dg_render_log(json_t *r, const dg_render_ctx *ctx)
                                      s(e, "query"), num_or_empty(e, "hits", b3, sizeof b3),
                                      s(e, "outcome"), s(e, "detail"), s(e, "hash")};
         if (ctx->csv) {
-            for (int c = 0; c < NCOLS; c++)
-                csv_field(ctx->out, values[c], c == NCOLS - 1);
+            dg_csv_row(ctx->out, values, NCOLS);
             continue;
         }
         fprintf(ctx->out, "%5s %s %-10s %-12s %-8s", values[0], values[1], values[2], values[4],
@@ -402,4 +388,112 @@ void dg_render_plain_highlights(json_t *value)
         json_object_foreach(value, key, child)
             dg_render_plain_highlights(child);
     }
+}
+
+/* ---- terminal safety ---------------------------------------------------------------- */
+
+typedef enum { LINE_TEXT, MULTI_LINE_TEXT, SNIPPET_TEXT } text_kind;
+
+/* Strings that are multi-line by nature, or carry highlight markers, by their key. */
+static text_kind kind_of_key(const char *key)
+{
+    if (!key)
+        return LINE_TEXT;
+    if (!strcmp(key, "text") || !strcmp(key, "table") || !strcmp(key, "explanation"))
+        return MULTI_LINE_TEXT;
+    return !strcmp(key, "snippet") ? SNIPPET_TEXT : LINE_TEXT;
+}
+
+static int control_allowed(unsigned char c, text_kind kind)
+{
+    if (kind == MULTI_LINE_TEXT)
+        return c == '\n' || c == '\t';
+    if (kind == SNIPPET_TEXT) /* print_snippet shows line breaks as spaces */
+        return c == '\n' || c == '\r' || c == '\x02' || c == '\x03';
+    return 0;
+}
+
+/* The code point of an escaped multi-byte character at p (C1, bidi, separators), else 0. */
+static unsigned dangerous_code_point(const unsigned char *p)
+{
+    if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+        return p[1]; /* C1: U+0080-U+009F, e.g. CSI U+009B */
+    if (p[0] == 0xD8 && p[1] == 0x9C)
+        return 0x061C;
+    if (p[0] == 0xE2 && p[1] == 0x80 &&
+        (p[2] == 0x8E || p[2] == 0x8F || (p[2] >= 0xA8 && p[2] <= 0xAE)))
+        return 0x2000u + (p[2] - 0x80u);
+    if (p[0] == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
+        return 0x2040u + (p[2] - 0x80u);
+    return 0;
+}
+
+static size_t utf8_length(unsigned char lead)
+{
+    return lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+}
+
+/* The escaped copy of text (the caller frees it), or NULL when nothing needs escaping
+ * (or memory runs out: then the caller drops the string rather than print it raw). */
+static char *escape_controls(const char *text, text_kind kind, int *failed)
+{
+    size_t len = strlen(text), out_len = 0;
+    char *out = NULL;
+    *failed = 0;
+    for (size_t i = 0; i < len;) {
+        const unsigned char *p = (const unsigned char *)text + i;
+        size_t step = utf8_length(*p);
+        if (step > len - i)
+            step = len - i;
+        char esc[16] = "";
+        unsigned cp = step > 1 ? dangerous_code_point(p) : 0;
+        if (cp)
+            snprintf(esc, sizeof esc, "\\u%04x", cp);
+        else if ((*p < 0x20 || *p == 0x7F) && !control_allowed(*p, kind))
+            snprintf(esc, sizeof esc, *p == '\n' ? "\\n" : *p == '\r' ? "\\r"
+                                      : *p == '\t' ? "\\t" : "\\x%02x", *p);
+        if (*esc && !out) {
+            out = malloc(len * 6 + 1); /* the longest escape is 6 bytes for 1 to 3 */
+            if (!out) {
+                *failed = 1;
+                return NULL;
+            }
+            memcpy(out, text, i);
+            out_len = i;
+        }
+        if (out) {
+            size_t n = *esc ? strlen(esc) : step;
+            memcpy(out + out_len, *esc ? esc : (const char *)p, n);
+            out_len += n;
+        }
+        i += step;
+    }
+    if (out)
+        out[out_len] = '\0';
+    return out;
+}
+
+static void escape_value(json_t *value, const char *key)
+{
+    size_t i;
+    const char *child_key;
+    json_t *child;
+    if (json_is_string(value)) {
+        int failed;
+        char *safe = escape_controls(json_string_value(value), kind_of_key(key), &failed);
+        if (safe || failed)
+            json_string_set(value, safe ? safe : "?");
+        free(safe);
+    } else if (json_is_array(value)) {
+        json_array_foreach(value, i, child)
+            escape_value(child, key);
+    } else if (json_is_object(value)) {
+        json_object_foreach(value, child_key, child)
+            escape_value(child, child_key);
+    }
+}
+
+void dg_render_escape_controls(json_t *value)
+{
+    escape_value(value, NULL);
 }

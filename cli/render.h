@@ -31,4 +31,16 @@ void dg_render_quarantine(json_t *r, const dg_render_ctx *ctx);
  * plain-text markers used in --json output ("[" and "]"). */
 void dg_render_plain_highlights(json_t *value);
 
+/*
+ * Makes every string of a response safe to print on a terminal, in place: control
+ * characters (C0 but the line breaks of multi-line text, DEL, C1), bidirectional
+ * overrides and isolates (U+061C, U+200E-F, U+202A-E, U+2066-9) and the Unicode line and
+ * paragraph separators are written as visible escapes ("\n", "\x1b", "\u202e"). A title,
+ * file name, reason or query can then neither forge a line of output (a log entry on an
+ * auditor's screen) nor drive the terminal (ANSI/OSC sequences). Record text, tables and
+ * explanations keep their newlines and tabs; snippets keep their highlight markers.
+ * For the text renderers only: --json and CSV output stay exact.
+ */
+void dg_render_escape_controls(json_t *value);
+
 #endif

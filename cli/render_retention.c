@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "csv.h"
+
 static const char *s(json_t *obj, const char *key)
 {
     const char *v = json_string_value(json_object_get(obj, key));
@@ -19,21 +21,6 @@ static long long n(json_t *obj, const char *key)
 static int b(json_t *obj, const char *key)
 {
     return json_is_true(json_object_get(obj, key));
-}
-
-/* CSV per RFC 4180: every field quoted, inner quotes doubled. */
-static void csv_row(FILE *out, const char *const *fields, size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        fputc('"', out);
-        for (const char *p = fields[i]; *p; p++) {
-            if (*p == '"')
-                fputc('"', out);
-            fputc(*p, out);
-        }
-        fputc('"', out);
-        fputc(i + 1 == count ? '\n' : ',', out);
-    }
 }
 
 static const char *num(json_t *obj, const char *key, char *buf, size_t size)
@@ -79,7 +66,7 @@ void dg_render_due(json_t *r, const dg_render_ctx *ctx)
     json_t *rec;
     size_t i;
     if (ctx->csv)
-        csv_row(ctx->out, COLS, 8);
+        dg_csv_header(ctx->out, COLS, 8);
     json_array_foreach(json_object_get(r, "records"), i, rec) {
         char y[16], d[16];
         if (ctx->csv) {
@@ -87,7 +74,7 @@ void dg_render_due(json_t *r, const dg_render_ctx *ctx)
                                 num(rec, "year", y, sizeof y), s(rec, "period"),
                                 num(rec, "due", d, sizeof d), b(rec, "on_hold") ? "yes" : "no",
                                 b(rec, "queued") ? "yes" : "no"};
-            csv_row(ctx->out, f, 8);
+            dg_csv_row(ctx->out, f, 8);
             continue;
         }
         fprintf(ctx->out, "%lld-01-01  %s  %s%s%s\n", n(rec, "due"), s(rec, "refcode"),
@@ -132,7 +119,7 @@ void dg_render_retention_list(json_t *r, const dg_render_ctx *ctx)
     json_t *it;
     size_t i;
     if (ctx->csv)
-        csv_row(ctx->out, COLS, 13);
+        dg_csv_header(ctx->out, COLS, 13);
     else
         list_cover(json_object_get(r, "review"), ctx);
     json_array_foreach(json_object_get(r, "items"), i, it) {
@@ -144,7 +131,7 @@ void dg_render_retention_list(json_t *r, const dg_render_ctx *ctx)
                              num(it, "extend_years", e, sizeof e), s(it, "appraiser"),
                              b(it, "on_hold") ? "yes" : "no", s(it, "reason")};
         if (ctx->csv) {
-            csv_row(ctx->out, f, 13);
+            dg_csv_row(ctx->out, f, 13);
             continue;
         }
         fprintf(ctx->out, "%4s  %s  %s\n      %s | %s | due %s-01-01 | %s pages | %s", f[0], f[1],
@@ -192,7 +179,7 @@ void dg_render_register(json_t *r, const dg_render_ctx *ctx)
     json_t *e;
     size_t i;
     if (ctx->csv)
-        csv_row(ctx->out, COLS, NCOLS);
+        dg_csv_header(ctx->out, COLS, NCOLS);
     json_array_foreach(json_object_get(r, "entries"), i, e) {
         char a[16], y[16], ps[16], pg[16];
         const char *f[NCOLS] = {
@@ -203,7 +190,7 @@ void dg_render_register(json_t *r, const dg_render_ctx *ctx)
             s(e, "witness2"), s(e, "destroyed_at"), s(e, "method"), s(e, "remarks"),
             s(e, "hash"), b(e, "intact") ? "yes" : "NO"};
         if (ctx->csv) {
-            csv_row(ctx->out, f, NCOLS);
+            dg_csv_row(ctx->out, f, NCOLS);
             continue;
         }
         fprintf(ctx->out, "%4s  %s  %s\n      %s | %s | served %s of %s | %s pages | appraised "

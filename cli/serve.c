@@ -1,12 +1,19 @@
 /*
  * serve.c — the server: one I/O thread with poll, reader threads, one writer thread.
  *
- * A connection moves through three states. READING: the I/O thread collects one request
- * frame (and the descriptors that came with it) without ever blocking. BUSY: a worker
- * runs the request; the I/O thread only forwards the progress frames the worker queues.
- * SENDING: the response drains to the client; then the connection reads its next
- * request. A client that takes longer than the time limit to send a request or to read
- * a response is dropped; it never holds a worker.
+ * A connection moves through three states. It starts BUSY: a reader thread admits it
+ * (its OS user must have an archive account; otherwise it is refused, the refusal logged,
+ * and it is closed at once, so a user without an account cannot hold a connection slot).
+ * READING: the I/O thread collects one request frame (and the descriptors that came with
+ * it) without ever blocking. BUSY: a reader thread parses and checks the request, then
+ * runs it or hands it to the writer; the I/O thread only forwards the progress frames the
+ * worker queues. SENDING: the response drains to the client; then the connection reads
+ * its next request. A request must arrive whole, and a response be read whole, within the
+ * time limit counted from its start (not from the last byte, so trickling does not
+ * help); a client that misses it is dropped and never holds a worker or its result.
+ *
+ * Each OS user (peer) has a share: at most max_per_user connections and a quarter of the
+ * passed-descriptor budget, so one user can exhaust neither for the others.
  */
 #include "serve.h"
 
@@ -31,6 +38,7 @@
 #include <unistd.h>
 
 #include "../engine/archive.h"
+#include "../engine/user.h"
 #include "dispatch.h"
 #include "protocol.h"
 
@@ -41,7 +49,19 @@
 
 typedef enum { CONN_READING, CONN_BUSY, CONN_SENDING } conn_state;
 
+/* What a worker is to do with a BUSY connection. */
+typedef enum { JOB_ADMIT, JOB_PARSE, JOB_RUN } job_kind;
+
 struct server;
+
+/* One OS user with connections open. The I/O thread owns the list and the counts of
+ * connections; fds_held is shared with the workers (atomic). */
+typedef struct peer {
+    uid_t uid;
+    int conns;
+    size_t fds_held;
+    struct peer *next;
+} peer;
 
 typedef struct conn {
     int fd;
@@ -49,10 +69,15 @@ typedef struct conn {
     uid_t uid;
     char origin[48];
     conn_state state;
+    job_kind job;
+    peer *peer;
     dg_frame_reader reader;
+    char *body; /* a complete request frame, parsed by a worker */
+    size_t body_len;
     int *fds; /* descriptors that arrived with the current request */
     size_t n_fds, fds_cap;
     int fds_overflow;
+    int fds_over_share; /* the OS user's share of the budget was used up */
     json_t *request;
     int want_progress;
     int close_after;  /* the stream cannot continue (bad framing, shutdown): close once sent */
@@ -91,6 +116,8 @@ typedef struct server {
      * engine room to open its own files. Updated by the I/O thread and the workers. */
     size_t fds_held;
     size_t fds_budget;
+    size_t fds_per_user;
+    peer *peers;
     conn **conns;
     size_t n_conns;
     pthread_mutex_t jobs_lock;
@@ -170,8 +197,9 @@ static char *encode_response(json_t *response, size_t *len)
     return st == DG_OK ? buf : NULL;
 }
 
-/* Queues the final response (taking ownership of it) and marks the request answered. */
-static void conn_answer(conn *c, json_t *response)
+/* Queues the final response (taking ownership of it) and marks the request answered;
+ * close_after ends the connection once the response is sent. */
+static void conn_answer(conn *c, json_t *response, int close_after)
 {
     size_t len = 0;
     char *frame = response ? encode_response(response, &len) : NULL;
@@ -179,6 +207,7 @@ static void conn_answer(conn *c, json_t *response)
     pthread_mutex_lock(&c->lock);
     if (!frame || !append_locked(c, frame, len))
         c->broken = 1; /* out of memory: the client sees the connection close */
+    c->close_after |= close_after;
     c->answered = 1;
     pthread_mutex_unlock(&c->lock);
     free(frame);
@@ -226,8 +255,10 @@ static void close_request_fds(conn *c)
     for (size_t i = 0; i < c->n_fds; i++)
         close(c->fds[i]);
     __atomic_sub_fetch(&c->server->fds_held, c->n_fds, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&c->peer->fds_held, c->n_fds, __ATOMIC_RELAXED);
     c->n_fds = 0;
     c->fds_overflow = 0;
+    c->fds_over_share = 0;
 }
 
 /* The archive account of a connection: its OS login, as direct mode maps the caller. */
@@ -239,6 +270,56 @@ static void login_of(uid_t uid, char *login, size_t size)
         snprintf(login, size, "%s", found->pw_name);
     else
         snprintf(login, size, "?");
+}
+
+static void queue_job(server *s, conn *c, int is_write);
+
+/* A new connection: its OS user must have an archive account, or it is refused (the
+ * engine logs the refusal) and closed before it can hold a slot. Nothing is answered to
+ * an admitted connection: it goes on to read its first request. */
+static void admit_job(worker *w, conn *c)
+{
+    char login[256];
+    login_of(c->uid, login, sizeof login);
+    dg_actor actor;
+    dg_error err;
+    dg_status st = dg_actor_login(w->archive, login, c->origin, &actor, &err);
+    if (st == DG_OK) {
+        conn_answer(c, NULL, 0);
+        return;
+    }
+    server_log(w->server, "refused uid %u (login %s, pid %d): %s", (unsigned)c->uid, login,
+               (int)c->pid, st == DG_ERR_UNKNOWN_USER ? "no archive account" : err.msg);
+    conn_answer(c, dg_response_error(st, err.msg), 1);
+}
+
+/* A complete request frame, parsed and checked here rather than on the I/O thread (a
+ * 4 MiB frame of 400,000 keys costs a parser real time). Returns 1 when the caller is to
+ * run it now; 0 when it was answered (an error) or handed to the writer, because it
+ * changes the archive (c then belongs to the writer: not to be touched again). */
+static int parse_job(worker *w, conn *c)
+{
+    dg_error err;
+    json_t *request = NULL;
+    dg_status st = dg_request_parse(c->body, c->body_len, c->n_fds, &request, &err);
+    free(c->body);
+    c->body = NULL;
+    if (st != DG_OK) {
+        close_request_fds(c);
+        server_log(w->server, "bad request from pid %d (uid %u): %s", (int)c->pid,
+                   (unsigned)c->uid, err.msg);
+        conn_answer(c, dg_response_error(st, err.msg), 0);
+        return 0;
+    }
+    int read_only = dg_dispatch_is_read_only(json_string_value(json_object_get(request, "cmd")));
+    c->request = request;
+    c->want_progress = json_is_true(json_object_get(request, "progress"));
+    c->last_progress = 0;
+    c->job = JOB_RUN;
+    if (read_only)
+        return 1;
+    queue_job(w->server, c, 1);
+    return 0;
 }
 
 static void run_job(worker *w, conn *c)
@@ -257,7 +338,18 @@ static void run_job(worker *w, conn *c)
     json_decref(c->request);
     c->request = NULL;
     close_request_fds(c);
-    conn_answer(c, response);
+    conn_answer(c, response, 0);
+}
+
+static void do_job(worker *w, conn *c)
+{
+    if (c->job == JOB_ADMIT) {
+        admit_job(w, c);
+        return;
+    }
+    if (c->job == JOB_PARSE && !parse_job(w, c))
+        return;
+    run_job(w, c);
 }
 
 /*
@@ -303,7 +395,7 @@ static void *worker_main(void *arg)
         if (release)
             dg_archive_release_index_reader(w->archive);
         if (c) {
-            run_job(w, c);
+            do_job(w, c);
             if (w->is_writer)
                 note_write_done(w->server);
         } else if (!release) {
@@ -327,11 +419,46 @@ static void queue_job(server *s, conn *c, int is_write)
 
 /* ---- connections (I/O thread) -------------------------------------------------------- */
 
+/* The OS user's entry, made on their first connection; NULL when memory runs out. */
+static peer *peer_find(server *s, uid_t uid)
+{
+    for (peer *p = s->peers; p; p = p->next)
+        if (p->uid == uid)
+            return p;
+    peer *p = calloc(1, sizeof *p);
+    if (p) {
+        p->uid = uid;
+        p->next = s->peers;
+        s->peers = p;
+    }
+    return p;
+}
+
+/* Forgets an OS user who has no connection left (nothing of theirs is held then). */
+static void peer_release_unused(server *s, peer *gone)
+{
+    for (peer **p = &s->peers; *p; p = &(*p)->next) {
+        if (*p == gone) {
+            *p = gone->next;
+            free(gone);
+            return;
+        }
+    }
+}
+
+static void peer_release(server *s, peer *p)
+{
+    if (--p->conns == 0)
+        peer_release_unused(s, p);
+}
+
 static void conn_close(server *s, size_t index)
 {
     conn *c = s->conns[index];
     close(c->fd);
     close_request_fds(c);
+    peer_release(s, c->peer);
+    free(c->body);
     free(c->fds);
     json_decref(c->request);
     dg_frame_reader_reset(&c->reader);
@@ -360,7 +487,8 @@ static void conn_reply_error(server *s, conn *c, dg_status status, const char *m
 }
 
 /* Keeps one passed descriptor for the current request, or closes it when the request
- * already has its maximum, the server its budget, or memory runs out. */
+ * already has its maximum, the server its budget, the OS user their share of it, or
+ * memory runs out. */
 static void keep_fd(server *s, conn *c, int fd)
 {
     if (c->n_fds == c->fds_cap && c->n_fds < DG_PROTO_MAX_FDS) {
@@ -372,13 +500,16 @@ static void keep_fd(server *s, conn *c, int fd)
         }
     }
     size_t held = __atomic_load_n(&s->fds_held, __ATOMIC_RELAXED);
-    if (c->n_fds >= c->fds_cap || held >= s->fds_budget) {
+    size_t mine = __atomic_load_n(&c->peer->fds_held, __ATOMIC_RELAXED);
+    if (c->n_fds >= c->fds_cap || held >= s->fds_budget || mine >= s->fds_per_user) {
         close(fd);
         c->fds_overflow = 1;
+        c->fds_over_share |= mine >= s->fds_per_user;
         return;
     }
     c->fds[c->n_fds++] = fd;
     __atomic_add_fetch(&s->fds_held, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&c->peer->fds_held, 1, __ATOMIC_RELAXED);
 }
 
 static void take_fds(server *s, conn *c, struct msghdr *msg)
@@ -398,39 +529,43 @@ static void take_fds(server *s, conn *c, struct msghdr *msg)
     }
 }
 
-/* A complete request frame: check it and hand it to a worker, or answer the error. */
+/* Hands a connection to the workers (BUSY until they answer). */
+static void conn_start_job(server *s, conn *c, int is_write)
+{
+    pthread_mutex_lock(&c->lock);
+    c->answered = 0;
+    pthread_mutex_unlock(&c->lock);
+    c->state = CONN_BUSY;
+    queue_job(s, c, is_write);
+}
+
+/* A complete request frame: a reader thread parses it and runs it (or hands it to the
+ * writer); what is wrong with its descriptors is answered here. */
 static void conn_request_ready(server *s, conn *c)
 {
-    size_t len;
-    char *body = dg_frame_reader_take(&c->reader, &len);
     dg_error err;
-    json_t *request = NULL;
-    dg_status st;
+    dg_status st = DG_OK;
     if (c->fds_overflow && c->n_fds >= DG_PROTO_MAX_FDS)
         st = dg_error_set(&err, DG_ERR_USAGE, "bad request: more than %d files",
                           DG_PROTO_MAX_FDS);
+    else if (c->fds_over_share)
+        st = dg_error_set(&err, DG_ERR_BUSY, "server busy: your requests hold %zu files in "
+                                             "flight, your share; try again shortly",
+                          s->fds_per_user);
     else if (c->fds_overflow)
         st = dg_error_set(&err, DG_ERR_BUSY, "server busy: too many files in flight; try "
                                              "again shortly");
-    else
-        st = dg_request_parse(body, len, c->n_fds, &request, &err);
-    free(body);
     if (st != DG_OK) {
+        dg_frame_reader_reset(&c->reader);
         close_request_fds(c);
         server_log(s, "bad request from pid %d (uid %u): %s", (int)c->pid, (unsigned)c->uid,
                    err.msg);
         conn_reply_error(s, c, st, err.msg, 0);
         return;
     }
-    const char *cmd = json_string_value(json_object_get(request, "cmd"));
-    c->request = request;
-    c->want_progress = json_is_true(json_object_get(request, "progress"));
-    c->last_progress = 0;
-    pthread_mutex_lock(&c->lock);
-    c->answered = 0;
-    pthread_mutex_unlock(&c->lock);
-    c->state = CONN_BUSY;
-    queue_job(s, c, !dg_dispatch_is_read_only(cmd));
+    c->body = dg_frame_reader_take(&c->reader, &c->body_len);
+    c->job = JOB_PARSE;
+    conn_start_job(s, c, 0);
 }
 
 /* Reads what has arrived of the current request, never past its end. */
@@ -481,6 +616,7 @@ static void conn_read(server *s, conn *c)
 /* Writes what is pending without blocking; marks the connection broken on a write error. */
 static void conn_flush(server *s, conn *c)
 {
+    (void)s;
     pthread_mutex_lock(&c->lock);
     while (!c->broken && c->out_sent < c->out_len) {
         ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
@@ -493,9 +629,7 @@ static void conn_flush(server *s, conn *c)
             c->broken = 1;
             break;
         }
-        c->out_sent += (size_t)n;
-        if (c->state == CONN_SENDING)
-            c->deadline = now_ms() + s->opts->timeout_ms;
+        c->out_sent += (size_t)n; /* the deadline stays: it bounds the whole response */
     }
     if (c->broken || c->out_sent == c->out_len)
         c->out_len = c->out_sent = 0;
@@ -579,29 +713,45 @@ static void accept_one(server *s, int fd)
         close(fd);
         return;
     }
-    if (s->n_conns >= (size_t)s->opts->max_clients) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "server busy: %d connections are open; try again shortly "
-                                  "(refused pid %d, uid %u)", s->opts->max_clients,
-                 (int)cred.pid, (unsigned)cred.uid);
+    peer *p = peer_find(s, cred.uid);
+    char msg[192];
+    if (p && p->conns >= s->opts->max_per_user) {
+        /* One OS user may never fill the server: the others still get their slots. */
+        snprintf(msg, sizeof msg, "server busy: OS user uid %u already has %d connections "
+                                  "open; try again shortly (refused pid %d)",
+                 (unsigned)cred.uid, p->conns, (int)cred.pid);
         refuse_connection(s, fd, msg);
         return;
     }
-    conn *c = calloc(1, sizeof *c);
+    if (s->n_conns >= (size_t)s->opts->max_clients) {
+        snprintf(msg, sizeof msg, "server busy: %d connections are open; try again shortly "
+                                  "(refused pid %d, uid %u)", s->opts->max_clients,
+                 (int)cred.pid, (unsigned)cred.uid);
+        if (p && p->conns == 0)
+            peer_release_unused(s, p);
+        refuse_connection(s, fd, msg);
+        return;
+    }
+    conn *c = p ? calloc(1, sizeof *c) : NULL;
     if (!c || pthread_mutex_init(&c->lock, NULL) != 0) {
         free(c);
+        if (p && p->conns == 0)
+            peer_release_unused(s, p);
         close(fd);
         return;
     }
     c->fd = fd;
     c->pid = cred.pid;
     c->uid = cred.uid;
+    c->peer = p;
+    p->conns++;
     c->server = s;
     snprintf(c->origin, sizeof c->origin, "socket pid %d", (int)cred.pid);
     dg_frame_reader_init(&c->reader, DG_PROTO_MAX_REQUEST);
-    c->state = CONN_READING;
-    c->deadline = now_ms() + s->opts->timeout_ms;
     s->conns[s->n_conns++] = c;
+    /* A reader thread admits it before anything of it is read. */
+    c->job = JOB_ADMIT;
+    conn_start_job(s, c, 0);
 }
 
 static void accept_all(server *s)
@@ -836,6 +986,18 @@ static dg_status open_signals(server *s, sigset_t *old, dg_error *err)
     return DG_OK;
 }
 
+/* One OS user's share of the passed-descriptor budget: a quarter, or when the budget is
+ * small, enough for one request of DG_PROTO_MAX_FDS files as long as that is at most half.
+ * Either way what one user holds (four half-sent frames of 4,000 files each) leaves the
+ * others room to add and ingest. */
+static size_t descriptor_share(size_t budget)
+{
+    size_t quarter = budget / 4, half_or_request = budget / 2;
+    if (half_or_request > DG_PROTO_MAX_FDS)
+        half_or_request = DG_PROTO_MAX_FDS;
+    return quarter > half_or_request ? quarter : half_or_request;
+}
+
 /* Each connection may hold up to DG_PROTO_MAX_FDS passed files while its request waits:
  * take the whole descriptor allowance the administrator granted, not the soft default. */
 static void raise_descriptor_limit(server *s)
@@ -854,6 +1016,7 @@ static void raise_descriptor_limit(server *s)
     /* Half for passed files; the rest for connections, the engine's files and slack. */
     rlim_t half = lim.rlim_cur == RLIM_INFINITY ? 1 << 20 : lim.rlim_cur / 2;
     s->fds_budget = half > 256 ? (size_t)half : 256;
+    s->fds_per_user = descriptor_share(s->fds_budget);
 }
 
 static dg_status open_workers(server *s, dg_error *err)
@@ -931,12 +1094,18 @@ static void server_close(server *s, const sigset_t *old_mask)
     pthread_cond_destroy(&s->writes_ready);
 }
 
-dg_status dg_serve(const dg_serve_options *opts, dg_error *err)
+dg_status dg_serve(const dg_serve_options *given, dg_error *err)
 {
+    dg_serve_options resolved = *given;
+    const dg_serve_options *opts = &resolved;
+    if (resolved.max_per_user == 0)
+        resolved.max_per_user = resolved.max_clients / 4 > 1 ? resolved.max_clients / 4 : 1;
     server s = {.opts = opts, .listen_fd = -1, .signal_fd = -1, .wake_fd = -1,
                 .lock_fd = -1};
-    if (opts->readers < 1 || opts->max_clients < 1 || opts->timeout_ms < 1)
-        return dg_error_set(err, DG_ERR_USAGE, "readers, clients and timeout must be positive");
+    if (opts->readers < 1 || opts->max_clients < 1 || opts->max_per_user < 1 ||
+        opts->timeout_ms < 1)
+        return dg_error_set(err, DG_ERR_USAGE,
+                            "readers, clients, clients per user and timeout must be positive");
     pthread_mutex_init(&s.jobs_lock, NULL);
     pthread_cond_init(&s.reads_ready, NULL);
     pthread_cond_init(&s.writes_ready, NULL);
@@ -953,8 +1122,8 @@ dg_status dg_serve(const dg_serve_options *opts, dg_error *err)
         st = start_workers(&s, err);
     if (st == DG_OK) {
         server_log(&s, "listening on %s for archive %s (pid %d, %d readers, 1 writer, at "
-                       "most %d clients)", opts->socket_path, opts->archive, (int)getpid(),
-                   opts->readers, opts->max_clients);
+                       "most %d clients, %d per OS user)", opts->socket_path, opts->archive,
+                   (int)getpid(), opts->readers, opts->max_clients, opts->max_per_user);
         st = io_loop(&s, err);
     }
     if (s.workers)
@@ -970,7 +1139,7 @@ dg_status dg_serve(const dg_serve_options *opts, dg_error *err)
 static void print_serve_help(void)
 {
     printf("usage: dangan serve [--archive DIR] [--socket PATH] [--workers N] "
-           "[--max-clients N] [--timeout SECONDS]\n\n"
+           "[--max-clients N] [--max-per-user N] [--timeout SECONDS]\n\n"
            "Runs the archive's server, as the account that owns the archive folder. Other\n"
            "users then run every dangan command through it (--socket PATH or DANGAN_SOCKET):\n"
            "the server learns who each one is from the kernel and applies their archive\n"
@@ -980,8 +1149,9 @@ static void print_serve_help(void)
            "  --workers N        threads for read-only requests (default %d); writes run one\n"
            "                     at a time on a thread of their own\n"
            "  --max-clients N    connections open at once; more are refused (default %d)\n"
-           "  --timeout SECONDS  a request must arrive, and a response be read, within this\n"
-           "                     (default %d)\n\n"
+           "  --max-per-user N   of them, one OS user's at most (default: a quarter)\n"
+           "  --timeout SECONDS  a request must arrive whole, and a response be read whole,\n"
+           "                     within this (default %d)\n\n"
            "example:\n"
            "  dangan serve --archive /srv/dangan/archive --socket /run/dangan/dangan.sock\n",
            DG_SERVE_DEFAULT_SOCKET, DG_SERVE_DEFAULT_READERS, DG_SERVE_DEFAULT_MAX_CLIENTS,
@@ -1011,11 +1181,13 @@ static int parse_serve_args(int argc, char **argv, dg_serve_options *o)
             o->readers = (int)v;
         else if (!strcmp(argv[i], "--max-clients") && parse_positive(argv[i], value, 4096, &v))
             o->max_clients = (int)v;
+        else if (!strcmp(argv[i], "--max-per-user") && parse_positive(argv[i], value, 4096, &v))
+            o->max_per_user = (int)v;
         else if (!strcmp(argv[i], "--timeout") && parse_positive(argv[i], value, 3600, &v))
             o->timeout_ms = (int)(v * 1000) > 0 ? (int)(v * 1000) : 1;
         else {
             if (strcmp(argv[i], "--workers") && strcmp(argv[i], "--max-clients") &&
-                strcmp(argv[i], "--timeout"))
+                strcmp(argv[i], "--max-per-user") && strcmp(argv[i], "--timeout"))
                 fprintf(stderr, "dangan: serve: unexpected argument '%s' (see 'dangan serve "
                                 "--help')\n", argv[i]);
             return 0;

@@ -9,12 +9,18 @@
  * engine's, per request. Clients never assert an identity and the server never opens a
  * path a client names: input files arrive as descriptors the client opened (SCM_RIGHTS).
  *
+ * An OS user is checked when they connect, not at their first request: one without an
+ * account is refused and disconnected at once. Each OS user may hold at most
+ * max_per_user of the max_clients connections and a share of the descriptors in flight,
+ * so one user, with or without an account, cannot lock the others out.
+ *
  * Threads: the calling thread owns the socket and does all socket I/O with poll, so a
  * slow or stuck client costs only its own connection (and is dropped after the time
- * limit); a pool of reader threads runs read-only requests concurrently; one writer
- * thread runs the requests that change the archive, one at a time. Each thread has its
- * own dg_archive handle. Workers never touch a socket: they queue frames for the I/O
- * thread. The wire format is protocol.h (docs/protocol.md).
+ * limit); a pool of reader threads admits connections, parses requests and runs the
+ * read-only ones concurrently; one writer thread runs the requests that change the
+ * archive, one at a time. Each thread has its own dg_archive handle. Workers never touch
+ * a socket: they queue frames for the I/O thread. The wire format is protocol.h
+ * (docs/protocol.md).
  *
  * Lifecycle: <archive>/serve.lock (flock, holding the pid) keeps a second server off the
  * same archive. SIGTERM or SIGINT stops accepting, lets requests already running finish
@@ -34,7 +40,9 @@ typedef struct dg_serve_options {
     const char *socket_path; /* its directory must exist; the socket is made mode 0666 */
     int readers;             /* reader threads (default 4) */
     int max_clients;         /* connections open at once; more are refused (default 64) */
-    int timeout_ms;          /* a request must arrive, and a response be read, within this */
+    int max_per_user;        /* of them, one OS user's at most (0: a quarter of max_clients) */
+    int timeout_ms;          /* a request must arrive, and a response be read, within this,
+                                counted from its first byte (not renewed by progress) */
     FILE *log;               /* one line per start, stop, refusal and dropped client */
 } dg_serve_options;
 

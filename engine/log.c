@@ -15,6 +15,7 @@
 
 #include "archive_internal.h"
 #include "catalog.h"
+#include "hash.h"
 
 static const char GENESIS[65] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -90,36 +91,15 @@ static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *e
     return st;
 }
 
-dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
-                               const dg_log_event *event, dg_error *err)
+static dg_status log_insert(sqlite3 *db, const char *prev, const chain_fields *fields,
+                            dg_error *err)
 {
-    sqlite3 *db = archive->db;
-    int64_t last_id;
-    char prev[65];
-    dg_status st = chain_head(db, &last_id, prev, err);
-    if (st != DG_OK)
-        return st;
-    char at[32];
-    dg_now_iso(at);
-    chain_fields f = {
-        .id = last_id + 1,
-        .at = at,
-        .user_id = actor ? actor->user_id : 0,
-        .login = actor ? actor->login : (login ? login : "?"),
-        .origin = actor ? actor->origin : "cli",
-        .action = event->action,
-        .refcode = event->refcode,
-        .version = event->version > 0 ? event->version : 0,
-        .query = event->query,
-        .hits = event->hits >= 0 ? event->hits : -1,
-        .outcome = event->outcome ? event->outcome : "ok",
-        .detail = event->detail,
-    };
+    chain_fields f = *fields;
     char hash[65];
     chain_hash(prev, &f, hash);
 
     sqlite3_stmt *stmt;
-    st = dg_catalog_prepare(db,
+    dg_status st = dg_catalog_prepare(db,
                             "INSERT INTO access_log(id, at, user_id, login, origin, action, "
                             "refcode, version, query, hits, outcome, detail, prev_hash, hash) "
                             "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -141,6 +121,64 @@ dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const
     sqlite3_bind_text(stmt, 13, prev, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 14, hash, -1, SQLITE_STATIC);
     return dg_catalog_step_done(db, stmt, err);
+}
+
+/*
+ * text itself when it fits DG_LOG_MAX_TEXT, otherwise a bounded summary in *owned (which
+ * the caller frees): the head cut before a UTF-8 continuation byte, the length, the hash.
+ * NULL (and *owned NULL) only when text is NULL or memory runs out; the caller then
+ * stores NULL, never the unbounded text.
+ */
+static const char *bounded_text(const char *text, char **owned)
+{
+    *owned = NULL;
+    size_t len = text ? strlen(text) : 0;
+    if (len <= DG_LOG_MAX_TEXT)
+        return text;
+    size_t head = DG_LOG_MAX_TEXT;
+    while (head > 0 && ((unsigned char)text[head] & 0xC0) == 0x80)
+        head--;
+    char hex[DG_SHA256_HEX];
+    dg_sha256_hex(text, len, hex);
+    size_t cap = head + 128;
+    *owned = malloc(cap);
+    if (!*owned)
+        return NULL;
+    snprintf(*owned, cap, "%.*s … [%zu bytes, SHA-256 %s]", (int)head, text, len, hex);
+    return *owned;
+}
+
+dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
+                               const dg_log_event *event, dg_error *err)
+{
+    sqlite3 *db = archive->db;
+    int64_t last_id;
+    char prev[65];
+    dg_status st = chain_head(db, &last_id, prev, err);
+    if (st != DG_OK)
+        return st;
+    char at[32];
+    dg_now_iso(at);
+    chain_fields f = {
+        .id = last_id + 1,
+        .at = at,
+        .user_id = actor ? actor->user_id : 0,
+        .login = actor ? actor->login : (login ? login : "?"),
+        .origin = actor ? actor->origin : "cli",
+        .action = event->action,
+        .version = event->version > 0 ? event->version : 0,
+        .hits = event->hits >= 0 ? event->hits : -1,
+        .outcome = event->outcome ? event->outcome : "ok",
+    };
+    char *query, *refcode, *detail;
+    f.query = bounded_text(event->query, &query);
+    f.refcode = bounded_text(event->refcode, &refcode);
+    f.detail = bounded_text(event->detail, &detail);
+    st = log_insert(db, prev, &f, err);
+    free(query);
+    free(refcode);
+    free(detail);
+    return st;
 }
 
 dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *login,

@@ -20,6 +20,15 @@
 #include "status.h"
 #include "user.h"
 
+/*
+ * What one entry keeps of a text field (the query, the reference code, the detail): up to
+ * this many bytes as given. A longer text is kept as its first DG_LOG_MAX_TEXT bytes (cut
+ * at a character boundary), then " … [N bytes, SHA-256 H]" naming its full length and the
+ * hash of the whole, so an auditor can still match it, and a caller who sends 4 MiB
+ * queries cannot fill the catalog's disk through the log.
+ */
+#define DG_LOG_MAX_TEXT 1024
+
 /* One thing that happened. NULL strings and hits < 0 / version <= 0 mean "not applicable". */
 typedef struct dg_log_event {
     const char *action;  /* "search", "show", "add", "edit", "login", ... */

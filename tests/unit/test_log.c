@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "engine/hash.h"
 #include "engine/log.h"
 #include "testutil.h"
 
@@ -137,11 +138,53 @@ static void test_staff_cannot_read_the_log_and_the_refusal_is_logged(void **stat
     test_archive_remove(&t);
 }
 
+/* 25 refused 4 MiB queries once added 107 MB to the catalog: an entry keeps 1 KiB of a
+ * text, its length and its hash, and the chain over the stored entry still verifies. */
+static void test_log_entry_keeps_a_bounded_head_length_and_hash_of_a_huge_query(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    size_t len = 4u << 20;
+    char *query = malloc(len + 1);
+    assert_non_null(query);
+    for (size_t i = 0; i < len; i += 3)
+        memcpy(query + i, "档", len - i >= 3 ? 3 : len - i); /* a 3-byte character */
+    query[len - len % 3] = '\0';
+    len -= len % 3;
+    dg_log_event ev = {.action = "search", .query = query, .refcode = query, .detail = query,
+                       .hits = 0, .outcome = "refused"};
+    dg_error err;
+    assert_int_equal(dg_log_append(t.archive, &t.admin, NULL, &ev, &err), DG_OK);
+    dg_log_entry *entries;
+    size_t count;
+    dg_log_filter filter = {.action = "search"};
+    assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &count, &err), DG_OK);
+    assert_int_equal(count, 1);
+    char hex[DG_SHA256_HEX], tail[160];
+    dg_sha256_hex(query, len, hex);
+    snprintf(tail, sizeof tail, " … [%zu bytes, SHA-256 %s]", len, hex);
+    const char *kept[] = {entries[0].query, entries[0].refcode, entries[0].detail};
+    for (int i = 0; i < 3; i++) {
+        assert_true(strlen(kept[i]) <= DG_LOG_MAX_TEXT + strlen(tail));
+        assert_non_null(strstr(kept[i], tail));
+        size_t head = (size_t)(strstr(kept[i], tail) - kept[i]);
+        assert_int_equal(head % 3, 0); /* never half a character */
+        assert_memory_equal(kept[i], query, head);
+    }
+    dg_log_entries_free(entries, count);
+    char reason[256];
+    assert_int_equal(first_broken(&t, reason, sizeof reason), 0);
+    free(query);
+    test_archive_remove(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_untouched_chain_verifies),
         cmocka_unit_test(test_edited_entry_is_caught),
+        cmocka_unit_test(test_log_entry_keeps_a_bounded_head_length_and_hash_of_a_huge_query),
         cmocka_unit_test(test_deleted_entry_is_caught),
         cmocka_unit_test(test_reordered_entries_are_caught),
         cmocka_unit_test(test_log_refuses_updates_through_sqlite),

@@ -262,6 +262,98 @@ static void test_file_argument_must_name_a_passed_descriptor(void **state)
                      DG_ERR_USAGE);
 }
 
+/* offset 4294967297 was read as 1 and version 4294967296 as the newest version. */
+static void test_numbers_out_of_range_are_refused_not_truncated(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "{\"v\":1,\"cmd\":\"search\",\"args\":{\"query\":\"x\",\"offset\":4294967297}}",
+        "{\"v\":1,\"cmd\":\"show\",\"args\":{\"refcode\":\"R\",\"version\":4294967296}}",
+        "{\"v\":1,\"cmd\":\"show\",\"args\":{\"refcode\":\"R\",\"version\":2147483648}}",
+        "{\"v\":1,\"cmd\":\"search\",\"args\":{\"query\":\"x\",\"offset\":-1}}",
+        "{\"v\":1,\"cmd\":\"search\",\"args\":{\"query\":\"x\",\"limit\":-4294967295}}",
+        "{\"v\":1,\"cmd\":\"show\",\"args\":{\"refcode\":\"R\",\"version\":1.5}}",
+        "{\"v\":1,\"cmd\":\"show\",\"args\":{\"refcode\":\"R\",\"version\":4294967296.0}}",
+        "{\"v\":1,\"cmd\":\"show\",\"args\":{\"refcode\":\"R\",\"version\":1e3}}",
+        "{\"v\":4294967297,\"cmd\":\"whoami\"}",
+        "{\"v\":1,\"cmd\":\"whoami\",\"fds\":4294967296}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        dg_error err;
+        dg_error_clear(&err);
+        assert_int_equal(parse_text(bad[i], 0, &err), DG_ERR_USAGE);
+        assert_true(strlen(err.msg) > 0);
+    }
+    dg_error err;
+    assert_int_equal(parse_text("{\"v\":1,\"cmd\":\"search\",\"args\":{\"query\":\"x\","
+                                "\"offset\":2147483647,\"limit\":0}}", 0, &err), DG_OK);
+    assert_int_equal(parse_text(bad[0], 0, &err), DG_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "'offset' must be a whole number from 0 to 2147483647"));
+}
+
+/* Builds {"v":1,"cmd":"search","args":{...}} with n extra keys "k0".."kN". */
+static char *request_with_keys(size_t n)
+{
+    size_t cap = 64 + n * 16;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t used = (size_t)snprintf(text, cap, "{\"v\":1,\"cmd\":\"search\",\"args\":{\"query\":\"x\"");
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(text + used, cap - used, ",\"k%zu\":1", i);
+    snprintf(text + used, cap - used, "}}");
+    return text;
+}
+
+/* 4 MiB frames of 400,000 keys slowed every other user: keys and nesting are capped. */
+static void test_requests_over_the_key_or_nesting_caps_are_refused(void **state)
+{
+    (void)state;
+    dg_error err;
+    char *many = request_with_keys(DG_PROTO_MAX_VALUES);
+    assert_true(strlen(many) < DG_PROTO_MAX_REQUEST);
+    assert_int_equal(parse_text(many, 0, &err), DG_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "more than"));
+    free(many);
+    char *few = request_with_keys(100);
+    assert_int_equal(parse_text(few, 0, &err), DG_OK);
+    free(few);
+    char deep[512];
+    int depth = DG_PROTO_MAX_DEPTH + 1;
+    size_t used = (size_t)snprintf(deep, sizeof deep, "{\"v\":1,\"cmd\":\"show\",\"args\":{\"x\":");
+    for (int i = 0; i < depth; i++)
+        deep[used++] = '[';
+    for (int i = 0; i < depth; i++)
+        deep[used++] = ']';
+    snprintf(deep + used, sizeof deep - used, "}}");
+    assert_int_equal(parse_text(deep, 0, &err), DG_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "nested deeper"));
+}
+
+/* The largest real request, a batch of DG_PROTO_MAX_FDS files some of which could not be
+ * opened, stays within the caps. */
+static void test_a_full_batch_request_is_within_the_caps(void **state)
+{
+    (void)state;
+    json_t *files = json_array();
+    for (int i = 0; i < DG_PROTO_MAX_FDS; i++)
+        json_array_append_new(files, i % 2 ? json_pack("{s:i, s:s}", "fd", i, "name",
+                                                       "2024/03/某某学校关于差旅报销的通知.pdf")
+                                           : json_pack("{s:i, s:s, s:s}", "fd", -1, "name",
+                                                       "unreadable.pdf", "error",
+                                                       "Permission denied"));
+    json_t *req = json_pack("{s:i, s:s, s:i, s:b, s:{s:o, s:s, s:s}}", "v", 1, "cmd", "ingest",
+                            "fds", DG_PROTO_MAX_FDS, "progress", 1, "args", "files", files,
+                            "lang", "chi_sim", "label", "batch");
+    char *text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    dg_error err;
+    json_t *parsed = NULL;
+    assert_int_equal(dg_request_parse(text, strlen(text), DG_PROTO_MAX_FDS, &parsed, &err),
+                     DG_OK);
+    json_decref(parsed);
+    free(text);
+}
+
 /* ---- server frames ---- */
 
 static void test_server_frames_are_told_apart(void **state)
@@ -395,6 +487,95 @@ static void test_fuzzed_frames_never_crash_the_parser(void **state)
     }
 }
 
+/* A random JSON value as text: numbers of every shape (huge, negative, real, exponent),
+ * strings with escapes, and arrays and objects nested up to 12 deep. */
+static void random_value(char *out, size_t cap, size_t *used, int depth, uint64_t *seed)
+{
+    static const char *numbers[] = {"0", "-1", "1", "2147483647", "2147483648", "4294967296",
+                                    "4294967297", "-4294967297", "9223372036854775807",
+                                    "9223372036854775808", "1.5", "-0.0", "1e3", "1E400",
+                                    "-1e-400", "00", "01", "1.", ".5", "+1", "0x10", "NaN"};
+    static const char *strings[] = {"\"\"", "\"报销\"", "\"a\\u0000b\"", "\"\\ud800\"",
+                                    "\"\\n\\t\\\"\"", "\"\\u202e\"", "\"X001-XZ·2024-D10-0001\""};
+    if (*used + 64 >= cap)
+        return;
+    unsigned kind = next_random(seed) % (depth >= 12 ? 4 : 6);
+    switch (kind) {
+    case 0:
+        *used += (size_t)snprintf(out + *used, cap - *used, "%s",
+                                  numbers[next_random(seed) % (sizeof numbers / sizeof *numbers)]);
+        return;
+    case 1:
+        *used += (size_t)snprintf(out + *used, cap - *used, "%s",
+                                  strings[next_random(seed) % (sizeof strings / sizeof *strings)]);
+        return;
+    case 2:
+        *used += (size_t)snprintf(out + *used, cap - *used, "%s",
+                                  next_random(seed) % 2 ? "true" : "null");
+        return;
+    case 3:
+        *used += (size_t)snprintf(out + *used, cap - *used, "{\"fd\":%d}",
+                                  (int)(next_random(seed) % 5) - 2);
+        return;
+    default: {
+        int object = kind == 4;
+        out[(*used)++] = object ? '{' : '[';
+        int n = (int)(next_random(seed) % 4);
+        for (int i = 0; i < n && *used + 64 < cap; i++) {
+            if (i)
+                out[(*used)++] = ',';
+            if (object)
+                *used += (size_t)snprintf(out + *used, cap - *used, "\"k%d\":", i);
+            random_value(out, cap, used, depth + 1, seed);
+        }
+        if (*used + 2 < cap)
+            out[(*used)++] = object ? '}' : ']';
+        out[*used] = '\0';
+    }
+    }
+}
+
+/* What the parser accepts holds what the workers rely on: numbers in range, file
+ * arguments naming passed descriptors, structure within the caps. */
+static void assert_request_is_sound(json_t *req, size_t n_fds)
+{
+    json_t *args = json_object_get(req, "args"), *value;
+    const char *key;
+    json_object_foreach(args, key, value) {
+        assert_false(json_is_real(value));
+        if (json_is_integer(value))
+            assert_true(json_integer_value(value) >= 0 && json_integer_value(value) <= 2147483647);
+        json_t *fd = json_object_get(value, "fd");
+        if (json_is_object(value) && fd)
+            assert_true(json_integer_value(fd) >= -1 && json_integer_value(fd) < (json_int_t)n_fds);
+    }
+}
+
+static void test_fuzzed_json_values_numbers_and_nesting_get_a_sound_verdict(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x243f6a8885a308d3ull;
+    char text[8192];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t used = (size_t)snprintf(text, sizeof text, "{\"v\":1,\"cmd\":\"show\",\"args\":{");
+        int n = 1 + (int)(next_random(&seed) % 4);
+        for (int i = 0; i < n; i++) {
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s\"a%d\":", i ? "," : "", i);
+            random_value(text, sizeof text - 8, &used, 2, &seed);
+        }
+        used += (size_t)snprintf(text + used, sizeof text - used, "}}");
+        size_t n_fds = next_random(&seed) % 3;
+        json_t *req = NULL;
+        dg_error err;
+        dg_status st = dg_request_parse(text, used, n_fds, &req, &err);
+        assert_true(st == DG_OK || st == DG_ERR_USAGE);
+        assert_true((st == DG_OK) == (req != NULL));
+        if (req)
+            assert_request_is_sound(req, n_fds);
+        json_decref(req);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +591,10 @@ int main(void)
         cmocka_unit_test(test_file_argument_must_name_a_passed_descriptor),
         cmocka_unit_test(test_server_frames_are_told_apart),
         cmocka_unit_test(test_fuzzed_frames_never_crash_the_parser),
+        cmocka_unit_test(test_fuzzed_json_values_numbers_and_nesting_get_a_sound_verdict),
+        cmocka_unit_test(test_numbers_out_of_range_are_refused_not_truncated),
+        cmocka_unit_test(test_requests_over_the_key_or_nesting_caps_are_refused),
+        cmocka_unit_test(test_a_full_batch_request_is_within_the_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
