@@ -203,9 +203,10 @@ static void conn_answer(conn *c, json_t *response, int close_after)
 {
     size_t len = 0;
     char *frame = response ? encode_response(response, &len) : NULL;
+    int answered_with_frame = response != NULL; /* NULL: nothing to send (an admission) */
     json_decref(response);
     pthread_mutex_lock(&c->lock);
-    if (!frame || !append_locked(c, frame, len))
+    if (answered_with_frame && (!frame || !append_locked(c, frame, len)))
         c->broken = 1; /* out of memory: the client sees the connection close */
     c->close_after |= close_after;
     c->answered = 1;

@@ -6,10 +6,20 @@
 #   raw_client.pl SOCKET partial         send half a frame and wait for the server's verdict
 #   raw_client.pl SOCKET junk SEED N     N connections of random bytes (deterministic)
 #   raw_client.pl SOCKET hold N          hold N idle connections, then print what an N+1st hears
+#   raw_client.pl SOCKET flood N WAIT HOLD  open N connections; within WAIT s sort them into
+#                                        refused (the server sent a frame and closed), dropped
+#                                        (closed without a word) and open; print
+#                                        "refused R dropped D open O: <each kind of refusal>", then
+#                                        keep the open ones HOLD s more
+#   raw_client.pl SOCKET slowread TEXT   send TEXT as one frame, read the answer 4 KiB every
+#                                        0.1 s for at most 8 s; print "closed|complete|open
+#                                        after N of M bytes"
+#   raw_client.pl SOCKET keys N          send a search request with N extra keys
 #
 # Every answer is printed as "<body>" or "EOF" when the server closed without a frame.
 use strict;
 use warnings;
+use IO::Select;
 use IO::Socket::UNIX;
 use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time);
@@ -99,6 +109,55 @@ if ($mode eq 'frame') {
     my $extra = connect_server();
     print read_frame($extra), "\n";
     close $_ for @held;
+} elsif ($mode eq 'flood') {
+    my ($count, $wait, $hold) = @args;
+    my @socks = map { connect_server() } 1 .. $count;
+    my (%state, %seen);
+    my $first = '';
+    my $until = time + $wait;
+    my $select = IO::Select->new(@socks);
+    while ($select->count && time < $until) {
+        for my $s ($select->can_read($until - time)) {
+            my $answer = read_frame($s);
+            $select->remove($s);
+            if ($answer eq 'EOF') {
+                $state{$s} = 'dropped';
+            } else {
+                $state{$s} = 'refused';
+                (my $kind = $answer) =~ s/\(refused pid \d+\)//;
+                $first .= ($first ? ' | ' : '') . $answer unless $seen{$kind}++;
+            }
+        }
+    }
+    my %n = (refused => 0, dropped => 0, open => 0);
+    $n{$state{$_} // 'open'}++ for @socks;
+    $| = 1;
+    print "refused $n{refused} dropped $n{dropped} open $n{open}: $first\n";
+    select(undef, undef, undef, $hold) if $hold > 0;
+    close $_ for @socks;
+} elsif ($mode eq 'slowread') {
+    my $s = connect_server();
+    my $text = $args[0];
+    send_bytes($s, pack('N', length $text) . $text);
+    my ($got, $total, $verdict) = (0, undef, 'open');
+    my $buf = '';
+    my $until = time + 8;
+    while (time < $until) {
+        my $n = sysread($s, $buf, 4096, length $buf);
+        if (!$n) { $verdict = 'closed'; last; }
+        $got += $n;
+        $total = 4 + unpack('N', substr($buf, 0, 4)) if !defined $total && length $buf >= 4;
+        if (defined $total && $got >= $total) { $verdict = 'complete'; last; }
+        $buf = substr($buf, 0, 4);
+        select(undef, undef, undef, 0.1);
+    }
+    printf "%s after %d of %s bytes\n", $verdict, $got, $total // '?';
+} elsif ($mode eq 'keys') {
+    my $s = connect_server();
+    my $text = '{"v":1,"cmd":"search","args":{"query":"x"'
+        . join('', map { ",\"k$_\":1" } 1 .. $args[0]) . '}}';
+    send_bytes($s, pack('N', length $text) . $text);
+    print read_frame($s), "\n";
 } else {
     die "unknown mode $mode\n";
 }

@@ -6,8 +6,11 @@
 # 3, archivist) have accounts; dgtest_nobody has none. Checks what a records room relies
 # on: a low clearance sees no trace of a higher record, nobody but the owner can read the
 # archive's files, unknown users are refused and logged, readers run beside a writer,
-# broken requests never hurt the server, a second server is refused, SIGTERM stops it
-# cleanly, and kill -9 during writes loses nothing acknowledged.
+# broken requests never hurt the server, one user (with or without an account) cannot
+# lock the others out with connections, descriptors or slow reading, names others chose
+# never drive a terminal or a spreadsheet, a client never talks to a planted socket, a
+# second server is refused, SIGTERM stops it cleanly, and kill -9 during writes loses
+# nothing acknowledged.
 set -u
 : "${DANGAN:?DANGAN must point at the dangan binary}"
 
@@ -50,16 +53,19 @@ done
 # The binary (and the sanitizer suppressions) where every test user can reach them.
 mkdir -p "$T/bin" "$T/run" "$T/srv"
 cp "$DANGAN" "$T/bin/dangan"
-cp "$here/raw_client.pl" "$here/many_fds.py" "$T/bin/"
+cp "$here/raw_client.pl" "$here/many_fds.py" "$here/fd_flood.py" "$here/plant_socket.py" "$T/bin/"
 [ -f "$here/../lsan.supp" ] && cp "$here/../lsan.supp" "$T/bin/lsan.supp"
 touch "$T/bin/lsan.supp"
 chmod 0755 "$T/bin" "$T/bin/dangan" "$T/run"
-chmod 0644 "$T/bin/lsan.supp" "$T/bin/raw_client.pl" "$T/bin/many_fds.py"
+chmod 0644 "$T/bin/lsan.supp" "$T/bin/raw_client.pl" "$T/bin/many_fds.py" "$T/bin/fd_flood.py" \
+    "$T/bin/plant_socket.py"
 chown dgtest_owner: "$T/srv" "$T/run"
 D=$T/bin/dangan
 ARCH=$T/srv/archive
 SOCK=$T/run/dangan.sock
-RAW="perl $T/bin/raw_client.pl $SOCK"
+# Raw frames come from a user with an account: one without is refused before any is read.
+RAW="as dgtest_staff perl $T/bin/raw_client.pl $SOCK"
+RAW_AS() { local u=$1; shift; as "$u" perl "$T/bin/raw_client.pl" "$SOCK" "$@"; }
 cd "$T"
 
 # as USER CMD...: runs CMD as that OS user, with only the environment the test gives it.
@@ -91,12 +97,14 @@ contains() { case "$1" in *"$2"*) ;; *) fail "$3: expected '$2' in: $1" ;; esac;
 lacks() { case "$1" in *"$2"*) fail "$3: did not expect '$2' in: $1" ;; esac; }
 json() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 
+# The server gets 8192 descriptors, whatever the machine allows, so that the descriptor
+# attack below meets the same budget (4096 for passed files) everywhere.
 start_server() {
     local before
     before=$(grep -c "listening on" "$T/serve.log" 2>/dev/null)
     as_prefix dgtest_owner
-    "${AS[@]}" "$D" serve --archive "$ARCH" --socket "$SOCK" --workers 3 \
-        --max-clients 12 --timeout 2 >>"$T/serve.log" 2>&1 &
+    (ulimit -n 8192 && exec "${AS[@]}" "$D" serve --archive "$ARCH" --socket "$SOCK" \
+        --workers 3 --max-clients 12 --max-per-user 8 --timeout 2) >>"$T/serve.log" 2>&1 &
     SERVER_PID=$!
     # Ready when it says so (a killed server's stale socket file may still be there).
     for _ in $(seq 1 100); do
@@ -234,10 +242,117 @@ expect_exit 0 as dgtest_staff "$D" whoami
 wait "$partial"
 contains "$(cat "$T/partial.out")" "request timed out" "stuck client"
 expect_exit 0 $RAW junk 7 60
-expect_exit 0 $RAW hold 12
-contains "$OUT" "server busy" "connections beyond --max-clients"
 kill -0 "$SERVER_PID" 2>/dev/null || fail "the server died on bad input"
 expect_exit 0 as dgtest_staff "$D" whoami
+
+# Numbers out of range are errors, not truncated (4294967297 was read as 1).
+expect_exit 0 $RAW frame '{"v":1,"cmd":"search","args":{"query":"报销","offset":4294967297}}'
+contains "$OUT" "'offset' must be a whole number from 0 to 2147483647" "offset out of range"
+expect_exit 0 $RAW frame "{\"v\":1,\"cmd\":\"show\",\"args\":{\"refcode\":\"$LOW\",\"version\":4294967296}}"
+contains "$OUT" "'version' must be a whole number" "version out of range"
+expect_exit 0 $RAW frame '{"v":1,"cmd":"search","args":{"query":"报销","limit":-1}}'
+contains "$OUT" "'limit' must be a whole number" "negative limit"
+expect_exit 2 as dgtest_staff "$D" search 报销 --offset -1
+contains "$ERR" "'-1' is not a whole number from 0" "negative --offset on the command line"
+# A request of 40,000 keys is refused by its shape (before anything walks it).
+expect_exit 0 $RAW keys 40000
+contains "$OUT" "bad request: more than 32768 values" "request with 40,000 keys"
+
+# ---- no one user can lock the others out ----------------------------------------------
+# A user without an account is refused as they connect, not when (or if) they send a
+# request: 20 idle connections hold no slot.
+expect_exit 0 RAW_AS dgtest_nobody flood 20 5 0
+contains "$OUT" "refused 20 dropped 0 open 0" "idle connections of a user without an account"
+contains "$OUT" "no archive account for OS user 'dgtest_nobody'" "refusal at connect"
+# A user with an account gets at most --max-per-user (8) of the 12 connections ...
+RAW_AS dgtest_staff flood 12 1 3 >"$T/flood.out" 2>&1 &
+flood=$!
+for _ in $(seq 1 50); do grep -q refused "$T/flood.out" && break; sleep 0.1; done
+contains "$(cat "$T/flood.out")" "refused 4 " "connections beyond --max-per-user"
+contains "$(cat "$T/flood.out")" "already has 8 connections open" "per-user refusal"
+# ... so the others are still served, and --max-clients still holds for everyone together.
+expect_exit 0 as dgtest_lead "$D" whoami
+expect_exit 0 RAW_AS dgtest_lead flood 8 1 0
+contains "$OUT" "server busy: 12 connections are open" "connections beyond --max-clients"
+wait "$flood"
+
+# A slow reader is dropped when the time limit has passed since its response began, even
+# though it keeps reading a little (it used to renew the limit with every 4 KiB).
+python3 -c 'import sys; sys.stdout.write(("slowreader BIGTEXT " * 80000) + "\n")' >"$T/lead/big.txt"
+chown dgtest_lead: "$T/lead/big.txt"
+expect_exit 0 as dgtest_lead "$D" add "$T/lead/big.txt" --title "Big" --category activity \
+    --level 1
+BIG=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 $RAW slowread "{\"v\":1,\"cmd\":\"show\",\"args\":{\"refcode\":\"$BIG\"}}"
+contains "$OUT" "closed after" "a slow reader"
+contains "$(cat "$T/serve.log")" "did not read its response within 2000 ms" "slow reader logged"
+
+# Descriptors in flight: four frames that never complete, carrying 4,000 descriptors
+# each, take at most the user's share of the server's budget; others' adds still work,
+# and the descriptors are released when the frames time out.
+fds_before=$(ls "/proc/$SERVER_PID/fd" | wc -l)
+as dgtest_staff python3 "$T/bin/fd_flood.py" "$SOCK" 4 4000 4 >"$T/fdflood.out" 2>&1 &
+fdflood=$!
+for _ in $(seq 1 100); do grep -q "^sent" "$T/fdflood.out" && break; sleep 0.1; done
+contains "$(cat "$T/fdflood.out")" "sent 16000 descriptors" "descriptor flood"
+printf 'Filed during the descriptor flood FDFLOODWORD\n' >"$T/lead/fdflood.txt"
+chown dgtest_lead: "$T/lead/fdflood.txt"
+expect_exit 0 as dgtest_lead "$D" add "$T/lead/fdflood.txt" --title "During the flood" \
+    --category activity --level 1
+for _ in $(seq 1 100); do
+    [ "$(ls "/proc/$SERVER_PID/fd" | wc -l)" -le $((fds_before + 8)) ] && break
+    sleep 0.1
+done
+[ "$(ls "/proc/$SERVER_PID/fd" | wc -l)" -le $((fds_before + 8)) ] ||
+    fail "passed descriptors not released after the frames timed out"
+wait "$fdflood"
+
+# ---- names others chose never drive a terminal or a spreadsheet -----------------------
+printf 'Escapes ESCWORD\n' >"$T/lead/esc.txt"
+chown dgtest_lead: "$T/lead/esc.txt"
+FORGED=$'Notice\n   99 2024-01-01T00:00:00Z dgtest_owner show     ok\e[2J\e]0;owned\a\u202e'
+expect_exit 0 as dgtest_lead "$D" add "$T/lead/esc.txt" --title "$FORGED" --category activity \
+    --level 1
+ESC_REF=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 as dgtest_lead "$D" search $'ESCWORD\n   98 forged line\e[31m'
+expect_exit 0 as dgtest_lead "$D" search '=HYPERLINK("http://x","报销")'
+for view in "show $ESC_REF" "search ESCWORD" "log"; do
+    expect_exit 0 as dgtest_owner "$D" $view
+    case "$OUT" in *$'\e'*|*$'\a'*|*$'\u202e'*) fail "$view printed a control character: $OUT" ;; esac
+    case "$OUT" in *$'\n   9'[89]' '*) fail "$view let a forged line through: $OUT" ;; esac
+done
+contains "$OUT" 'query="ESCWORD\n   98 forged line\x1b[31m"' "escaped query in the log"
+expect_exit 0 as dgtest_owner "$D" --json show "$ESC_REF"
+[ "$(echo "$OUT" | json 'j["version"]["title"]')" = "$FORGED" ] || fail "--json is not exact"
+expect_exit 0 as dgtest_owner "$D" log --action search --csv
+[ "$(head -c 3 "$T/.out" | od -An -tx1 | tr -d ' ')" = efbbbf ] || fail "CSV without a BOM"
+[ "$(grep -c $'\r$' "$T/.out")" -ge 3 ] || fail "CSV without CRLF line ends"
+contains "$OUT" "\"'=HYPERLINK(\"\"http://x\"\",\"\"报销\"\")\"" "formula neutralised in the CSV"
+
+# ---- a client never talks to a socket someone else planted ----------------------------
+mkdir -m 1777 "$T/shared"
+as dgtest_staff python3 "$T/bin/plant_socket.py" "$T/shared/dangan.sock" 5 >"$T/plant.out" 2>&1 &
+plant=$!
+for _ in $(seq 1 50); do grep -q listening "$T/plant.out" && break; sleep 0.1; done
+as_prefix dgtest_lead
+expect_exit 8 "${AS[@]}" DANGAN_SOCKET="$T/shared/dangan.sock" "$D" add "$T/lead/low.txt" \
+    --title "Planted" --category activity --level 1
+contains "$ERR" "refusing to trust the server" "planted socket in a shared folder"
+contains "$ERR" "DANGAN_SERVER_USER" "planted socket in a shared folder"
+wait "$plant"
+contains "$(cat "$T/plant.out")" "received 0 bytes and 0 descriptors" "what the planted socket got"
+# Named explicitly (DANGAN_SERVER_USER), the server's account is what counts.
+mkdir "$T/staffdir" && chown dgtest_staff: "$T/staffdir"
+as dgtest_staff python3 "$T/bin/plant_socket.py" "$T/staffdir/dangan.sock" 5 >"$T/plant.out" 2>&1 &
+plant=$!
+for _ in $(seq 1 50); do grep -q listening "$T/plant.out" && break; sleep 0.1; done
+expect_exit 8 "${AS[@]}" DANGAN_SOCKET="$T/staffdir/dangan.sock" DANGAN_SERVER_USER=dgtest_owner \
+    "$D" whoami
+contains "$ERR" "it runs as dgtest_staff, not as dgtest_owner; nothing was sent" "wrong server user"
+wait "$plant"
+contains "$(cat "$T/plant.out")" "received 0 bytes" "what the planted socket got"
+expect_exit 0 "${AS[@]}" DANGAN_SERVER_USER=dgtest_owner "$D" whoami
+contains "$OUT" "dgtest_lead" "the real server, named by DANGAN_SERVER_USER"
 
 # ---- one server per archive; SIGTERM stops it cleanly -------------------------------
 expect_exit 7 as dgtest_owner "$D" serve --archive "$ARCH" --socket "$T/run/other.sock"
