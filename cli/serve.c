@@ -342,8 +342,31 @@ static void run_job(worker *w, conn *c)
     conn_answer(c, response, 0);
 }
 
+/* Whether the client hung up while its request waited (the I/O thread watches for it):
+ * then the request is not run at all, and no write happens that nobody would learn of. */
+static int client_gone(worker *w, conn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    int gone = c->broken;
+    pthread_mutex_unlock(&c->lock);
+    if (!gone)
+        return 0;
+    if (c->job != JOB_ADMIT)
+        server_log(w->server, "pid %d (uid %u) hung up before its request ran: not run",
+                   (int)c->pid, (unsigned)c->uid);
+    free(c->body);
+    c->body = NULL;
+    json_decref(c->request);
+    c->request = NULL;
+    close_request_fds(c);
+    conn_answer(c, NULL, 1);
+    return 1;
+}
+
 static void do_job(worker *w, conn *c)
 {
+    if (client_gone(w, c))
+        return;
     if (c->job == JOB_ADMIT) {
         admit_job(w, c);
         return;
@@ -823,15 +846,21 @@ static int poll_timeout(server *s, int64_t now)
     return soonest < 0 ? -1 : (int)(soonest > 60000 ? 60000 : soonest);
 }
 
-/* One poll slot per connection that has something to wait for (-1 skips it). */
-static short conn_events(conn *c)
+/* What to poll a connection for; -1: nothing (its slot is skipped). A BUSY one is
+ * polled for nothing but a hang-up (always reported), until one is seen. */
+static int conn_events(conn *c)
 {
     short events = 0;
     if (c->state == CONN_READING)
         events |= POLLIN;
     if (conn_has_output(c))
         events |= POLLOUT;
-    return events;
+    if (events || c->state != CONN_BUSY)
+        return events ? events : -1;
+    pthread_mutex_lock(&c->lock);
+    int broken = c->broken;
+    pthread_mutex_unlock(&c->lock);
+    return broken ? -1 : 0;
 }
 
 static void serve_connections(server *s, struct pollfd *pfd, size_t n_polled)
@@ -842,6 +871,11 @@ static void serve_connections(server *s, struct pollfd *pfd, size_t n_polled)
         short revents = i < n_polled && pfd[i].fd == c->fd ? pfd[i].revents : 0;
         if (c->state == CONN_READING && (revents & (POLLIN | POLLHUP | POLLERR)))
             conn_read(s, c);
+        if (c->state == CONN_BUSY && (revents & (POLLHUP | POLLERR))) {
+            pthread_mutex_lock(&c->lock);
+            c->broken = 1; /* the worker skips the request if it has not started it */
+            pthread_mutex_unlock(&c->lock);
+        }
         /* A response that just arrived is sent at once, and a connection whose response
          * has drained is ready for the next request, in the same pass. */
         conn_state before;
@@ -868,9 +902,9 @@ static dg_status io_loop(server *s, dg_error *err)
         return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     while (!s->stopping || s->n_conns > 0) {
         for (size_t i = 0; i < s->n_conns; i++) {
-            short events = conn_events(s->conns[i]);
-            pfd[i].fd = events ? s->conns[i]->fd : -1;
-            pfd[i].events = events;
+            int events = conn_events(s->conns[i]);
+            pfd[i].fd = events >= 0 ? s->conns[i]->fd : -1;
+            pfd[i].events = (short)(events >= 0 ? events : 0);
             pfd[i].revents = 0;
         }
         size_t n = s->n_conns;

@@ -113,6 +113,7 @@ typedef struct dg_index_query {
     int all_versions;        /* include superseded versions */
     dg_index_sort sort;
     size_t offset, limit;
+    double time_budget;      /* seconds the search may run; 0: DG_INDEX_SEARCH_SECONDS */
 } dg_index_query;
 
 typedef struct dg_index_hit {
@@ -136,6 +137,19 @@ typedef struct dg_index_result {
     dg_facet_count *by_category, *by_year, *by_period;
     size_t n_category, n_year, n_period;
 } dg_index_result;
+
+/*
+ * What one search may cost, so that no caller pins a reader thread. Xapian's matching of
+ * "w0 OR w1 OR ... OR wN" grows with the square of N (on the 2-core test machine: 2,000
+ * words 0.25 s of CPU, 4,000 words 0.85 s, 16,000 words 43 s), so a query of more than
+ * DG_INDEX_MAX_QUERY_BYTES bytes, or one that parses into more than
+ * DG_INDEX_MAX_QUERY_TERMS terms (a Chinese character is one or two), is refused as
+ * DG_ERR_QUERY before matching; a search still running after DG_INDEX_SEARCH_SECONDS is
+ * stopped, also as DG_ERR_QUERY, with a message saying to narrow it.
+ */
+#define DG_INDEX_MAX_QUERY_BYTES 4096
+#define DG_INDEX_MAX_QUERY_TERMS 1024
+#define DG_INDEX_SEARCH_SECONDS 10
 
 /*
  * Query language (Xapian's QueryParser, on folded text, CJK n-grams):

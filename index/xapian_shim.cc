@@ -52,6 +52,7 @@ extern "C" {
 #include <fcntl.h>
 #include <ftw.h>
 #include <algorithm>
+#include <chrono>
 #include <future>
 #include <map>
 #include <system_error>
@@ -632,12 +633,23 @@ Xapian::Query parse_user_query(dg_index *index, const char *text)
 {
     if (!text)
         return Xapian::Query::MatchAll;
+    size_t bytes = strlen(text);
+    if (bytes > DG_INDEX_MAX_QUERY_BYTES)
+        fail(DG_ERR_QUERY, "query too long: " + std::to_string(bytes) + " bytes (at most " +
+                               std::to_string(DG_INDEX_MAX_QUERY_BYTES) +
+                               "); search for fewer words");
     std::string folded = fold_text(index, rewrite_code_tokens(text));
     if (folded.find_first_not_of(" ") == std::string::npos)
         return Xapian::Query::MatchAll;
     validate_query(folded);
-    return index->parser.parse_query(folded, Xapian::QueryParser::FLAG_DEFAULT |
-                                                 Xapian::QueryParser::FLAG_CJK_NGRAM);
+    Xapian::Query parsed = index->parser.parse_query(
+        folded, Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM);
+    /* Counting repeats: "w OR w OR ..." costs as much as as many different words. */
+    if (parsed.get_length() > DG_INDEX_MAX_QUERY_TERMS)
+        fail(DG_ERR_QUERY, "query too long: more than " +
+                               std::to_string(DG_INDEX_MAX_QUERY_TERMS) +
+                               " words and characters; search for fewer words");
+    return parsed;
 }
 
 /* ---- filters ---------------------------------------------------------------------------- */
@@ -919,15 +931,63 @@ void parse_data(const std::string &data, dg_index_hit *hit, std::string *body,
     *folded = pos + body_size < data.size() ? data.substr(pos + body_size) : *body;
 }
 
+/* When a search must stop, and the budget that set it (for the message). */
+struct search_deadline {
+    std::chrono::steady_clock::time_point at;
+    double seconds;
+};
+
+search_deadline deadline_of(const dg_index_query *q)
+{
+    double seconds = q->time_budget > 0 ? q->time_budget : DG_INDEX_SEARCH_SECONDS;
+    auto budget = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(seconds));
+    return {std::chrono::steady_clock::now() + budget, seconds};
+}
+
+/*
+ * Stops a match that has run past its deadline. Xapian's Enquire::set_time_limit only
+ * relaxes check_at_least and cannot end a match, so the spies the match calls for every
+ * candidate look at the clock (every 256th call: a clock read costs about 20 ns) and throw;
+ * the exception leaves get_mset and guarded() turns it into DG_ERR_QUERY.
+ */
+class deadline_spy : public Xapian::MatchSpy {
+  public:
+    explicit deadline_spy(search_deadline deadline) : deadline_(deadline) {}
+
+    void operator()(const Xapian::Document &, double) override { check(); }
+
+    void check()
+    {
+        if ((++calls_ & 255) == 0 && std::chrono::steady_clock::now() > deadline_.at) {
+            char budget[32];
+            snprintf(budget, sizeof budget, "%g", deadline_.seconds);
+            fail(DG_ERR_QUERY, std::string("stopped after its time budget of ") + budget +
+                                   " s: this search is too costly; narrow it (fewer words, "
+                                   "or a category, year or level)");
+        }
+    }
+
+  private:
+    search_deadline deadline_;
+    unsigned calls_ = 0;
+};
+
 /* Collects the ids of every matching document, for the total and the facet counts. */
 class docid_spy : public Xapian::MatchSpy {
   public:
+    explicit docid_spy(search_deadline deadline) : clock(deadline) {}
+
     std::vector<Xapian::docid> ids;
 
     void operator()(const Xapian::Document &doc, double) override
     {
+        clock.check();
         ids.push_back(doc.get_docid());
     }
+
+  private:
+    deadline_spy clock;
 };
 
 /*
@@ -936,13 +996,14 @@ class docid_spy : public Xapian::MatchSpy {
  * compute this walk costs about half of the ranked match over the same documents (bench/search:
  * 4.4 ms against 12 ms with weights for a query matching 70,000 of 100,000 records).
  */
-std::vector<Xapian::docid> matching_ids(Xapian::Database &db, const Xapian::Query &query)
+std::vector<Xapian::docid> matching_ids(Xapian::Database &db, const Xapian::Query &query,
+                                        search_deadline deadline)
 {
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
     enquire.set_weighting_scheme(Xapian::BoolWeight());
     enquire.set_docid_order(Xapian::Enquire::ASCENDING);
-    docid_spy matches;
+    docid_spy matches(deadline);
     enquire.add_matchspy(&matches);
     Xapian::MSet counted = enquire.get_mset(0, 0, db.get_doccount());
     if (counted.get_matches_lower_bound() != counted.get_matches_upper_bound() ||
@@ -1201,12 +1262,13 @@ Xapian::Database &counting_handle(dg_index *index)
  * no thread could be started (the caller then counts on its own thread).
  */
 std::future<std::vector<Xapian::docid>> count_beside(Xapian::Database &db,
-                                                      const std::string &query)
+                                                      const std::string &query,
+                                                      search_deadline deadline)
 {
     Xapian::Query own = Xapian::Query::unserialise(query);
     try {
         return std::async(std::launch::async,
-                          [&db, own]() { return matching_ids(db, own); });
+                          [&db, own, deadline]() { return matching_ids(db, own, deadline); });
     } catch (const std::system_error &) {
         return std::future<std::vector<Xapian::docid>>();
     }
@@ -1225,17 +1287,20 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     /* Both handles of a reader move to one revision before anything is read. */
     Xapian::Database *counting_db = index->mode == DG_INDEX_READ ? &counting_handle(index) : NULL;
     Xapian::Database &db = index->db();
+    search_deadline deadline = deadline_of(q);
     Xapian::Query user = parse_user_query(index, q->text);
     Xapian::Query query(Xapian::Query::OP_FILTER, user, all_filters(index, viewer, q));
     const std::string key = query.serialise();
     const counted_match *cached = cached_counts(index, key);
     std::future<std::vector<Xapian::docid>> counting;
     if (!cached && counting_db)
-        counting = count_beside(*counting_db, key);
+        counting = count_beside(*counting_db, key, deadline);
 
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
     configure_sort(enquire, q->sort);
+    deadline_spy clock(deadline);
+    enquire.add_matchspy(&clock);
     size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
     Xapian::MSet mset = enquire.get_mset(q->offset, limit);
     fill_hits(index, mset, collect_highlight_terms(user), hl_start, hl_end, r);
@@ -1244,7 +1309,7 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
         return;
     }
     std::vector<Xapian::docid> ids =
-        counting.valid() ? counting.get() : matching_ids(db, query);
+        counting.valid() ? counting.get() : matching_ids(db, query, deadline);
     counted_match counted;
     counted.total = ids.size();
     count_facets(index, ids, counted.facets);

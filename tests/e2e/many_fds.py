@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""many_fds.py SOCKET FILE COUNT — for test_serve.sh: files a text record through the
-server with COUNT descriptors attached to the request (more than one SCM_RIGHTS message
-can carry), the real file being the last one. Prints the server's response."""
+"""many_fds.py SOCKET FILE COUNT [leave] — for test_serve.sh: files a text record through
+the server with COUNT descriptors attached to the request (more than one SCM_RIGHTS message
+can carry), the real file being the last one. Prints the server's response; with "leave",
+hangs up as soon as the request is sent instead (a client that went away)."""
 import json
 import os
 import socket
@@ -28,6 +29,10 @@ if sent < len(frame):
     s.sendall(frame[sent:])
 for fd in fds:
     os.close(fd)
+if len(sys.argv) > 4 and sys.argv[4] == "leave":
+    s.close()
+    print("sent and left")
+    sys.exit(0)
 
 
 def read_exactly(n):

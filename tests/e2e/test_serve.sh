@@ -258,6 +258,10 @@ contains "$ERR" "'-1' is not a whole number from 0" "negative --offset on the co
 expect_exit 0 $RAW keys 40000
 contains "$OUT" "bad request: more than 32768 values" "request with 40,000 keys"
 
+# Query cost is capped: 10,000 ORed words (quadratic for Xapian: minutes) are refused at once.
+expect_exit 6 as dgtest_staff "$D" search "$(python3 -c "print(' OR '.join('w%d' % i for i in range(10000)))")"
+contains "$ERR" "query too long" "a query of 10,000 ORed words"
+
 # ---- no one user can lock the others out ----------------------------------------------
 # A user without an account is refused as they connect, not when (or if) they send a
 # request: 20 idle connections hold no slot.
@@ -353,6 +357,25 @@ wait "$plant"
 contains "$(cat "$T/plant.out")" "received 0 bytes" "what the planted socket got"
 expect_exit 0 "${AS[@]}" DANGAN_SERVER_USER=dgtest_owner "$D" whoami
 contains "$OUT" "dgtest_lead" "the real server, named by DANGAN_SERVER_USER"
+
+# A request whose client hangs up while it waits is not run: here an add queued behind
+# another process's write lock (the writer is busy with the first one meanwhile).
+printf 'First in the queue\n' >"$T/lead/first.txt"
+printf 'Never filed: its client left GONEWORD\n' >"$T/lead/gone.txt"
+chown dgtest_lead: "$T/lead/first.txt" "$T/lead/gone.txt"
+as dgtest_owner flock "$ARCH/write.lock" sleep 2 &
+holder=$!
+sleep 0.3
+as dgtest_lead "$D" add "$T/lead/first.txt" --title "First" --category activity --level 1 \
+    >"$T/first.out" 2>&1 &
+first=$!
+sleep 0.3
+expect_exit 0 as dgtest_lead python3 "$T/bin/many_fds.py" "$SOCK" "$T/lead/gone.txt" 1 leave
+wait "$holder"
+wait "$first" || fail "the add ahead of the one that left failed: $(cat "$T/first.out")"
+expect_exit 0 as dgtest_lead "$D" --json search GONEWORD
+[ "$(echo "$OUT" | json 'j["total"]')" = 0 ] || fail "a request whose client left was run: $OUT"
+contains "$(cat "$T/serve.log")" "hung up before its request ran: not run" "skipped request logged"
 
 # ---- one server per archive; SIGTERM stops it cleanly -------------------------------
 expect_exit 7 as dgtest_owner "$D" serve --archive "$ARCH" --socket "$T/run/other.sock"

@@ -1047,6 +1047,59 @@ static void test_bad_arguments_are_usage_errors(void **state)
     assert_null(missing);
 }
 
+/* "w0 OR w1 OR ... OR w16000" took 43 s and pinned a reader: a query's size and its number
+ * of terms are capped, with a message that says what to do. */
+static void test_overlong_queries_are_refused_before_matching(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "通知", "w1 w2 budget notice");
+    put(f, &a);
+    commit(f);
+    char *text = malloc(64 * 1024);
+    assert_non_null(text);
+    size_t used = 0;
+    for (int i = 0; i < 2000; i++) /* 2000 words ORed: over the byte cap */
+        used += (size_t)sprintf(text + used, "%sw%d", i ? " OR " : "", i);
+    dg_index_query q = query_of(text);
+    dg_index_result *r = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_search(f->index, &EVERYONE, &q, "[", "]", &r, &err), DG_ERR_QUERY);
+    assert_null(r);
+    assert_non_null(strstr(err.msg, "query too long"));
+    used = 0;
+    for (int i = 0; i < 700; i++) /* 2,100 bytes of Chinese: over 1,024 terms */
+        used += (size_t)sprintf(text + used, "%s", i % 2 ? "档" : "案");
+    q = query_of(text);
+    assert_int_equal(dg_index_search(f->index, &EVERYONE, &q, "[", "]", &r, &err), DG_ERR_QUERY);
+    assert_non_null(strstr(err.msg, "more than 1024"));
+    used = 0;
+    for (int i = 0; i < 100; i++) /* a long but fair query still runs */
+        used += (size_t)sprintf(text + used, "%sw%d", i ? " OR " : "", i);
+    assert_int_equal(count(f, text), 1);
+    free(text);
+}
+
+/* A search that outruns its time budget is stopped, not left to pin a reader. */
+static void test_search_past_its_time_budget_is_stopped(void **state)
+{
+    fixture *f = *state;
+    char title[32];
+    for (int i = 1; i <= 600; i++) {
+        snprintf(title, sizeof title, "notice %d", i);
+        dg_index_doc d = doc_of(i, title, "common words of every notice");
+        put(f, &d);
+    }
+    commit(f);
+    dg_index_query q = query_of("common");
+    q.time_budget = 1e-9; /* over before the match begins */
+    dg_index_result *r = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_search(f->index, &EVERYONE, &q, "[", "]", &r, &err), DG_ERR_QUERY);
+    assert_null(r);
+    assert_non_null(strstr(err.msg, "time budget"));
+    assert_int_equal(count(f, "common"), 600); /* the default budget is ample */
+}
+
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1078,6 +1131,8 @@ int main(void)
         TEST(test_grant_does_not_lift_clearance_below_level_4),
         TEST(test_word_glued_to_digits_is_searched_as_typed),
         TEST(test_bad_arguments_are_usage_errors),
+        TEST(test_overlong_queries_are_refused_before_matching),
+        TEST(test_search_past_its_time_budget_is_stopped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
