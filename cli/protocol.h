@@ -37,8 +37,9 @@
 #define DG_PROTO_MAX_CMD 64
 /* The most JSON values (objects, arrays, members and items, counted together) and the
  * deepest nesting a request may hold. The largest real request, an ingest of
- * DG_PROTO_MAX_FDS files, is about 4 values a file at depth 4; 400,000 keys in a 4 MiB
- * frame are refused before anything walks them. */
+ * DG_PROTO_MAX_FDS files, is 5 to 7 values a file ({"fd", "name"[, "error"]}: the object,
+ * each key and each value) at depth 4; 400,000 keys in a 4 MiB frame are refused before
+ * a command walks them. */
 #define DG_PROTO_MAX_VALUES (8 * DG_PROTO_MAX_FDS)
 #define DG_PROTO_MAX_DEPTH 8
 
