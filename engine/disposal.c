@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "hash.h"
 #include "log.h"
+#include "record_internal.h"
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
@@ -291,11 +292,24 @@ static dg_status hold_body(dg_archive *archive, void *ctx, dg_error *err)
     return st;
 }
 
+/*
+ * A hold, like every command on a reference code, is for records the actor may see: one
+ * above their clearance is "no such record", exactly as a missing one (same message, same
+ * status, nothing changed), so placing or releasing holds cannot probe what exists.
+ */
+static dg_status hold(dg_archive *archive, hold_job *job, dg_error *err)
+{
+    dg_record_row row;
+    dg_status st = dg_find_visible(archive, job->actor, job->refcode,
+                                   job->place ? "hold.add" : "hold.release", &row, err);
+    return st == DG_OK ? in_write_txn(archive, hold_body, job, err) : st;
+}
+
 dg_status dg_hold_place(dg_archive *archive, const dg_actor *actor, const char *refcode,
                         const char *reason, dg_error *err)
 {
     hold_job job = {.actor = actor, .refcode = refcode, .reason = reason, .place = 1};
-    return in_write_txn(archive, hold_body, &job, err);
+    return hold(archive, &job, err);
 }
 
 dg_status dg_hold_release(dg_archive *archive, const dg_actor *actor, const char *refcode,
@@ -303,7 +317,7 @@ dg_status dg_hold_release(dg_archive *archive, const dg_actor *actor, const char
 {
     hold_job job = {.actor = actor, .refcode = refcode,
                     .reason = reason ? reason : "released", .place = 0};
-    return in_write_txn(archive, hold_body, &job, err);
+    return hold(archive, &job, err);
 }
 
 /* ---- reviews: queueing -------------------------------------------------------------- */

@@ -56,11 +56,13 @@ dg_status dg_schedule_apply(dg_archive *archive, const dg_actor *actor,
 
 /* ---- holds ------------------------------------------------------------------------- */
 
-/* Places a hold on a live record (DG_ERR_EXISTS when one is in force). Logged. */
+/* Places a hold on a live record the actor may see (DG_ERR_EXISTS when one is in force;
+ * one above their clearance is DG_ERR_NOT_FOUND "no such record", as a missing one). Logged. */
 dg_status dg_hold_place(dg_archive *archive, const dg_actor *actor, const char *refcode,
                         const char *reason, dg_error *err);
 
-/* Releases the hold in force (DG_ERR_NOT_FOUND when none). Logged. */
+/* Releases the hold in force on a record the actor may see (DG_ERR_NOT_FOUND when none,
+ * "REF is not on hold"; "no such record" when the record is missing or above clearance). */
 dg_status dg_hold_release(dg_archive *archive, const dg_actor *actor, const char *refcode,
                           const char *reason, dg_error *err);
 

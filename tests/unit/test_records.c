@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/catalog.h"
+#include "engine/disposal.h"
 #include "engine/record.h"
 #include "engine/store.h"
 #include "engine/verify.h"
@@ -135,6 +136,48 @@ static void test_record_above_clearance_looks_exactly_like_a_missing_one(void **
     assert_string_equal(missing.msg, expected);
     assert_int_equal(count_hits(&t, &zhang, "salary", 0), 0);
     assert_int_equal(count_hits(&t, &t.admin, "salary", 0), 1);
+    test_archive_remove(&t);
+}
+
+/* hold add / hold release worked on a record above the caller's clearance and said "not on
+ * hold" for it but "no such record" for a missing one: now both are "no such record", and
+ * nothing changes. */
+static void test_holds_treat_a_record_above_clearance_exactly_like_a_missing_one(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_actor low;
+    assert_true(test_archive_user(&t, "low", 1, DG_ROLE_ARCHIVIST, &low));
+    char secret[DG_REFCODE_MAX], next[DG_REFCODE_MAX], mine[DG_REFCODE_MAX];
+    file_text(&t, "Salary review", "confidential salary figures", 3, secret);
+    file_text(&t, "Timetable", "the timetable", 1, mine);
+    snprintf(next, sizeof next, "%s", secret);
+    next[strlen(next) - 1] = '9'; /* never filed */
+    const char *refs[] = {secret, next};
+    char messages[2][2][DG_ERROR_MAX];
+    for (int i = 0; i < 2; i++) {
+        dg_error err;
+        assert_int_equal(dg_hold_place(t.archive, &low, refs[i], "audit", &err), DG_ERR_NOT_FOUND);
+        snprintf(messages[i][0], DG_ERROR_MAX, "%s", err.msg);
+        assert_int_equal(dg_hold_release(t.archive, &low, refs[i], "done", &err),
+                         DG_ERR_NOT_FOUND);
+        snprintf(messages[i][1], DG_ERROR_MAX, "%s", err.msg);
+    }
+    char expected[256];
+    for (int i = 0; i < 2; i++) {
+        snprintf(expected, sizeof expected, "%s: no such record", refs[i]);
+        assert_string_equal(messages[i][0], expected);
+        assert_string_equal(messages[i][1], expected);
+    }
+    /* Nothing was placed: the admin can place the first hold on the secret record. */
+    dg_error err;
+    assert_int_equal(dg_hold_place(t.archive, &t.admin, secret, "audit", &err), DG_OK);
+    /* On a record they may see, holds work as before. */
+    assert_int_equal(dg_hold_release(t.archive, &low, mine, "done", &err), DG_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "is not on hold"));
+    assert_int_equal(dg_hold_place(t.archive, &low, mine, "audit", &err), DG_OK);
+    assert_int_equal(dg_hold_release(t.archive, &low, mine, "done", &err), DG_OK);
     test_archive_remove(&t);
 }
 
@@ -304,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_an_edit_is_a_new_version_and_the_old_one_stays_readable),
         cmocka_unit_test(test_versions_cannot_be_updated_in_the_catalog),
         cmocka_unit_test(test_record_above_clearance_looks_exactly_like_a_missing_one),
+        cmocka_unit_test(test_holds_treat_a_record_above_clearance_exactly_like_a_missing_one),
         cmocka_unit_test(test_raising_the_level_hides_every_version),
         cmocka_unit_test(test_secret_records_need_an_explicit_grant),
         cmocka_unit_test(test_staff_cannot_file_or_edit),
