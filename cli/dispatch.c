@@ -485,6 +485,7 @@ static dg_status h_search(call *c, json_t **result)
         .text = arg_str(c, "query"), .record_type = arg_str(c, "type"),
         .all_versions = arg_bool(c, "all_versions"),
         .offset = (size_t)arg_int(c, "offset", 0), .limit = (size_t)arg_int(c, "limit", 10),
+        .cancelled = c->io->cancelled,
     };
     if (arg_int(c, "offset", 0) < 0 || arg_int(c, "limit", 10) < 0 || q.limit > 10000)
         return dg_error_set(&c->err, DG_ERR_USAGE, "--limit must be 0-10000 and --offset >= 0");

@@ -28,6 +28,8 @@ typedef struct dg_dispatch_io {
     size_t n_fds;
     dg_progress_fn progress; /* long work reports here (may be NULL) */
     void *progress_ctx;
+    const int *cancelled;    /* may be NULL; a search stops once it reads nonzero (a server
+                                sets it when the client hangs up) */
 } dg_dispatch_io;
 
 /*

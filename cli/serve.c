@@ -82,6 +82,7 @@ typedef struct conn {
     int want_progress;
     int close_after;  /* the stream cannot continue (bad framing, shutdown): close once sent */
     int broken;       /* the client went away: discard output, close when the worker is done */
+    int gone;         /* the same, for the engine to read atomically: a search stops early */
     int64_t deadline; /* monotonic ms: the request must arrive, or the output drain, by then */
     struct server *server;
     struct conn *next_job;
@@ -328,7 +329,8 @@ static void run_job(worker *w, conn *c)
     char login[256];
     login_of(c->uid, login, sizeof login);
     dg_dispatch_io io = {.fds = c->fds, .n_fds = c->n_fds,
-                         .progress = c->want_progress ? on_progress : NULL, .progress_ctx = c};
+                         .progress = c->want_progress ? on_progress : NULL, .progress_ctx = c,
+                         .cancelled = &c->gone};
     dg_archive_set_wait_handler(w->archive, on_wait, c);
     json_t *response = dg_dispatch(w->archive, login, c->origin, c->request, &io);
     dg_archive_set_wait_handler(w->archive, NULL, NULL);
@@ -872,9 +874,12 @@ static void serve_connections(server *s, struct pollfd *pfd, size_t n_polled)
         if (c->state == CONN_READING && (revents & (POLLIN | POLLHUP | POLLERR)))
             conn_read(s, c);
         if (c->state == CONN_BUSY && (revents & (POLLHUP | POLLERR))) {
+            /* The worker skips the request if it has not started it; a search it is
+             * running stops at its next check. */
             pthread_mutex_lock(&c->lock);
-            c->broken = 1; /* the worker skips the request if it has not started it */
+            c->broken = 1;
             pthread_mutex_unlock(&c->lock);
+            __atomic_store_n(&c->gone, 1, __ATOMIC_RELAXED);
         }
         /* A response that just arrived is sent at once, and a connection whose response
          * has drained is ready for the next request, in the same pass. */

@@ -114,6 +114,8 @@ typedef struct dg_index_query {
     dg_index_sort sort;
     size_t offset, limit;
     double time_budget;      /* seconds the search may run; 0: DG_INDEX_SEARCH_SECONDS */
+    const int *cancelled;    /* may be NULL; once it reads nonzero (atomically: another
+                                thread sets it) the search stops with DG_ERR_BUSY */
 } dg_index_query;
 
 typedef struct dg_index_hit {

@@ -931,10 +931,12 @@ void parse_data(const std::string &data, dg_index_hit *hit, std::string *body,
     *folded = pos + body_size < data.size() ? data.substr(pos + body_size) : *body;
 }
 
-/* When a search must stop, and the budget that set it (for the message). */
+/* When a search must stop, the budget that set it (for the message), and the caller's
+ * flag that says nobody waits for the answer any more. */
 struct search_deadline {
     std::chrono::steady_clock::time_point at;
     double seconds;
+    const int *cancelled;
 };
 
 search_deadline deadline_of(const dg_index_query *q)
@@ -942,14 +944,15 @@ search_deadline deadline_of(const dg_index_query *q)
     double seconds = q->time_budget > 0 ? q->time_budget : DG_INDEX_SEARCH_SECONDS;
     auto budget = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(seconds));
-    return {std::chrono::steady_clock::now() + budget, seconds};
+    return {std::chrono::steady_clock::now() + budget, seconds, q->cancelled};
 }
 
 /*
- * Stops a match that has run past its deadline. Xapian's Enquire::set_time_limit only
- * relaxes check_at_least and cannot end a match, so the spies the match calls for every
- * candidate look at the clock (every 256th call: a clock read costs about 20 ns) and throw;
- * the exception leaves get_mset and guarded() turns it into DG_ERR_QUERY.
+ * Stops a match that has run past its deadline, or whose caller has gone. Xapian's
+ * Enquire::set_time_limit only relaxes check_at_least and cannot end a match, so the spies
+ * the match calls for every candidate look at the clock and the flag (every 256th call: a
+ * clock read costs about 20 ns) and throw; the exception leaves get_mset and guarded()
+ * turns it into DG_ERR_QUERY (over budget) or DG_ERR_BUSY (cancelled).
  */
 class deadline_spy : public Xapian::MatchSpy {
   public:
@@ -959,7 +962,11 @@ class deadline_spy : public Xapian::MatchSpy {
 
     void check()
     {
-        if ((++calls_ & 255) == 0 && std::chrono::steady_clock::now() > deadline_.at) {
+        if ((++calls_ & 255) != 0)
+            return;
+        if (deadline_.cancelled && __atomic_load_n(deadline_.cancelled, __ATOMIC_RELAXED))
+            fail(DG_ERR_BUSY, "stopped: nobody waits for this search any more");
+        if (std::chrono::steady_clock::now() > deadline_.at) {
             char budget[32];
             snprintf(budget, sizeof budget, "%g", deadline_.seconds);
             fail(DG_ERR_QUERY, std::string("stopped after its time budget of ") + budget +

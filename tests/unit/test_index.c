@@ -1079,8 +1079,9 @@ static void test_overlong_queries_are_refused_before_matching(void **state)
     free(text);
 }
 
-/* A search that outruns its time budget is stopped, not left to pin a reader. */
-static void test_search_past_its_time_budget_is_stopped(void **state)
+/* A search that outruns its time budget, or whose client has gone, is stopped, not left
+ * to pin a reader. */
+static void test_search_past_its_time_budget_or_after_its_client_left_is_stopped(void **state)
 {
     fixture *f = *state;
     char title[32];
@@ -1098,6 +1099,17 @@ static void test_search_past_its_time_budget_is_stopped(void **state)
     assert_null(r);
     assert_non_null(strstr(err.msg, "time budget"));
     assert_int_equal(count(f, "common"), 600); /* the default budget is ample */
+    /* A search whose caller has gone (the server saw the client hang up) stops too. */
+    int gone = 1;
+    q = query_of("common");
+    q.cancelled = &gone;
+    assert_int_equal(dg_index_search(f->index, &EVERYONE, &q, "[", "]", &r, &err), DG_ERR_BUSY);
+    assert_null(r);
+    assert_non_null(strstr(err.msg, "nobody waits"));
+    gone = 0;
+    assert_int_equal(dg_index_search(f->index, &EVERYONE, &q, "[", "]", &r, &err), DG_OK);
+    assert_int_equal(r->total, 600);
+    dg_index_result_free(r);
 }
 
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1132,7 +1144,7 @@ int main(void)
         TEST(test_word_glued_to_digits_is_searched_as_typed),
         TEST(test_bad_arguments_are_usage_errors),
         TEST(test_overlong_queries_are_refused_before_matching),
-        TEST(test_search_past_its_time_budget_is_stopped),
+        TEST(test_search_past_its_time_budget_or_after_its_client_left_is_stopped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
