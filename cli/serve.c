@@ -150,6 +150,11 @@ static void server_log(const server *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    /* A line may quote what a client sent (an argument's name): one line, no terminal
+     * control, whatever it holds. */
+    for (char *p = line; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7F)
+            *p = '?';
     fprintf(s->opts->log, "dangan serve: %s\n", line);
     fflush(s->opts->log);
 }
