@@ -203,22 +203,31 @@ static char *encode_response(json_t *response, size_t *len)
     return st == DG_OK ? buf : NULL;
 }
 
-/* Queues the final response (taking ownership of it) and marks the request answered;
- * close_after ends the connection once the response is sent. */
-static void conn_answer(conn *c, json_t *response, int close_after)
+/* Hands the connection back to the I/O thread with frame (len bytes, may be NULL: nothing
+ * to send) queued; close_after ends the connection once it is sent. */
+static void conn_hand_back(conn *c, const char *frame, size_t len, int close_after)
 {
-    size_t len = 0;
-    char *frame = response ? encode_response(response, &len) : NULL;
-    int answered_with_frame = response != NULL; /* NULL: nothing to send (an admission) */
-    json_decref(response);
+    server *s = c->server;
     pthread_mutex_lock(&c->lock);
-    if (answered_with_frame && (!frame || !append_locked(c, frame, len)))
+    if (frame && !append_locked(c, frame, len))
         c->broken = 1; /* out of memory: the client sees the connection close */
     c->close_after |= close_after;
     c->answered = 1;
     pthread_mutex_unlock(&c->lock);
+    /* From here c is the I/O thread's again, which may already have closed and freed it. */
+    wake_io_thread(s);
+}
+
+/* Queues the final response (taking ownership of it) and marks the request answered;
+ * close_after ends the connection once the response is sent. No response (out of memory)
+ * closes the connection. */
+static void conn_answer(conn *c, json_t *response, int close_after)
+{
+    size_t len = 0;
+    char *frame = response ? encode_response(response, &len) : NULL;
+    json_decref(response);
+    conn_hand_back(c, frame, len, close_after || !frame);
     free(frame);
-    wake_io_thread(c->server);
 }
 
 /* Queues an advisory frame (progress, wait) unless the client is not reading them. */
@@ -292,7 +301,7 @@ static void admit_job(worker *w, conn *c)
     dg_error err;
     dg_status st = dg_actor_login(w->archive, login, c->origin, &actor, &err);
     if (st == DG_OK) {
-        conn_answer(c, NULL, 0);
+        conn_hand_back(c, NULL, 0, 0);
         return;
     }
     server_log(w->server, "refused uid %u (login %s, pid %d): %s", (unsigned)c->uid, login,
@@ -358,15 +367,14 @@ static int client_gone(worker *w, conn *c)
     pthread_mutex_unlock(&c->lock);
     if (!gone)
         return 0;
-    if (c->job != JOB_ADMIT)
-        server_log(w->server, "pid %d (uid %u) hung up before its request ran: not run",
-                   (int)c->pid, (unsigned)c->uid);
+    server_log(w->server, "pid %d (uid %u) hung up before %s: not run", (int)c->pid,
+               (unsigned)c->uid, c->job == JOB_ADMIT ? "it was admitted" : "its request ran");
     free(c->body);
     c->body = NULL;
     json_decref(c->request);
     c->request = NULL;
     close_request_fds(c);
-    conn_answer(c, NULL, 1);
+    conn_hand_back(c, NULL, 0, 1);
     return 1;
 }
 
@@ -881,6 +889,8 @@ static void serve_connections(server *s, struct pollfd *pfd, size_t n_polled)
         if (c->state == CONN_BUSY && (revents & (POLLHUP | POLLERR))) {
             /* The worker skips the request if it has not started it; a search it is
              * running stops at its next check. */
+            server_log(s, "pid %d (uid %u) hung up before its answer", (int)c->pid,
+                       (unsigned)c->uid);
             pthread_mutex_lock(&c->lock);
             c->broken = 1;
             pthread_mutex_unlock(&c->lock);

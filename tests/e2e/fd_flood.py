@@ -5,12 +5,16 @@ and FDS descriptors (one open file passed again and again, 250 per message, each
 on one byte of the frame). Prints "sent N descriptors" once all are sent, then holds the
 connections HOLD seconds (the server should time the frames out and release them)."""
 import os
+import resource
 import socket
 import struct
 import sys
 import time
 
 path, connections, fds, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+# Descriptors in flight count against the sender's limit until the server takes them.
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 fd = os.open("/dev/null", os.O_RDONLY)
 socks = []
 sent = 0

@@ -8,6 +8,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 path, text_file, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(count - 1)]
@@ -19,6 +20,8 @@ body = json.dumps(request).encode()
 frame = struct.pack(">I", len(body)) + body
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(path)
+if len(sys.argv) > 4 and sys.argv[4] == "leave":
+    time.sleep(0.3)  # usually admitted by then: the request is queued, then abandoned
 sent = 0
 for start in range(0, count, 250):  # the kernel takes at most 253 per message
     batch = fds[start:start + 250]

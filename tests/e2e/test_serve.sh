@@ -268,15 +268,22 @@ contains "$ERR" "query too long" "a query of 10,000 ORed words"
 expect_exit 0 RAW_AS dgtest_nobody flood 20 5 0
 contains "$OUT" "refused 20 dropped 0 open 0" "idle connections of a user without an account"
 contains "$OUT" "no archive account for OS user 'dgtest_nobody'" "refusal at connect"
-# A user with an account gets at most --max-per-user (8) of the 12 connections ...
-RAW_AS dgtest_staff flood 12 1 3 >"$T/flood.out" 2>&1 &
+# A user with an account gets at most --max-per-user (8) of the 12 connections, so the
+# others are still served ...
+RAW_AS dgtest_staff flood 12 1 1 >"$T/flood.out" 2>&1 &
 flood=$!
 for _ in $(seq 1 50); do grep -q refused "$T/flood.out" && break; sleep 0.1; done
 contains "$(cat "$T/flood.out")" "refused 4 " "connections beyond --max-per-user"
 contains "$(cat "$T/flood.out")" "already has 8 connections open" "per-user refusal"
-# ... so the others are still served, and --max-clients still holds for everyone together.
 expect_exit 0 as dgtest_lead "$D" whoami
+wait "$flood"
+# ... and --max-clients still holds for everyone together (8 of staff, then 4 of lead).
+RAW_AS dgtest_staff flood 8 0.3 1 >"$T/flood.out" 2>&1 &
+flood=$!
+for _ in $(seq 1 50); do grep -q refused "$T/flood.out" && break; sleep 0.1; done
+contains "$(cat "$T/flood.out")" "open 8" "staff's 8 connections"
 expect_exit 0 RAW_AS dgtest_lead flood 8 1 0
+contains "$OUT" "refused 4 " "connections beyond --max-clients"
 contains "$OUT" "server busy: 12 connections are open" "connections beyond --max-clients"
 wait "$flood"
 
@@ -363,19 +370,23 @@ contains "$OUT" "dgtest_lead" "the real server, named by DANGAN_SERVER_USER"
 printf 'First in the queue\n' >"$T/lead/first.txt"
 printf 'Never filed: its client left GONEWORD\n' >"$T/lead/gone.txt"
 chown dgtest_lead: "$T/lead/first.txt" "$T/lead/gone.txt"
-as dgtest_owner flock "$ARCH/write.lock" sleep 2 &
+as dgtest_owner flock "$ARCH/write.lock" sh -c "while [ ! -e '$T/release' ]; do sleep 0.1; done" &
 holder=$!
-sleep 0.3
+for _ in $(seq 1 50); do as dgtest_owner flock -n "$ARCH/write.lock" true || break; sleep 0.1; done
 as dgtest_lead "$D" add "$T/lead/first.txt" --title "First" --category activity --level 1 \
     >"$T/first.out" 2>&1 &
 first=$!
-sleep 0.3
+# The writer is busy once the first add says it waits for the lock.
+for _ in $(seq 1 100); do grep -q "waiting for another" "$T/first.out" && break; sleep 0.1; done
+contains "$(cat "$T/first.out")" "waiting for another dangan process" "the writer is busy"
 expect_exit 0 as dgtest_lead python3 "$T/bin/many_fds.py" "$SOCK" "$T/lead/gone.txt" 1 leave
+sleep 0.5 # the server sees the hang-up while the writer still waits
+touch "$T/release"
 wait "$holder"
 wait "$first" || fail "the add ahead of the one that left failed: $(cat "$T/first.out")"
 expect_exit 0 as dgtest_lead "$D" --json search GONEWORD
 [ "$(echo "$OUT" | json 'j["total"]')" = 0 ] || fail "a request whose client left was run: $OUT"
-contains "$(cat "$T/serve.log")" "hung up before its request ran: not run" "skipped request logged"
+contains "$(cat "$T/serve.log")" "hung up before its answer" "the client that left, logged"
 
 # ---- one server per archive; SIGTERM stops it cleanly -------------------------------
 expect_exit 7 as dgtest_owner "$D" serve --archive "$ARCH" --socket "$T/run/other.sock"
