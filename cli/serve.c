@@ -12,8 +12,9 @@
  * time limit counted from its start (not from the last byte, so trickling does not
  * help); a client that misses it is dropped and never holds a worker or its result.
  *
- * Each OS user (peer) has a share: at most max_per_user connections and a quarter of the
- * passed-descriptor budget, so one user can exhaust neither for the others.
+ * Each OS user (peer) has a share: at most max_per_user connections and a share of the
+ * passed-descriptor budget (descriptor_share), so one user can exhaust neither for the
+ * others.
  */
 #include "serve.h"
 
