@@ -1145,13 +1145,14 @@ static size_t ref_value_start(const cp_text *t, const line_span *l)
         if (match_str(t, k, "No") && k + 2 < l->end && !isalpha((int)(t->cp[k + 2] & 0x7F)))
             k = skip_spaces(t, k + 2 + (t->cp[k + 2] == '.'));
     } else {
-        size_t i = l->start;
+        size_t i = l->start, scratch = 0;
+        used = 0;
         while (i < l->end && i < l->start + 6 && !starts_with_any(t, i, ref_labels_zh, &used))
             i++;
         if (i >= l->end || i >= l->start + 6)
             return 0;
         for (size_t j = l->start; j < i; j++)
-            if (starts_with_any(t, j, ref_not_ours, &used) || !is_han(t->cp[j]))
+            if (starts_with_any(t, j, ref_not_ours, &scratch) || !is_han(t->cp[j]))
                 return 0;
         k = skip_spaces(t, i + used);
     }
