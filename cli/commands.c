@@ -173,8 +173,8 @@ static const dg_command COMMANDS[] = {
      dg_render_user_added},
     {"user list", "list accounts (admin, auditor)", "dangan user list", "dangan user list",
      {NULL}, {0}, 0, 0, NO_OPTS, dg_render_user_list},
-    {"add", "file a born-digital text record (archivist)",
-     "dangan add FILE.txt --title T --category C [--date D] [--level L] [...]",
+    {"add", "file a born-digital record: text, Office or OFD (archivist)",
+     "dangan add FILE --title T --category C [--date D] [--level L] [...]",
      "dangan add notice.txt --title \"关于2024年寒假安排的通知\" --category administrative "
      "--date 2024-01-10 --level 1",
      {"file"}, {OPT_FILE}, 0, 1, ADD_OPTS, dg_render_filed},

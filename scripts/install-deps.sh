@@ -17,6 +17,7 @@ PACKAGES=(
   libopencc-dev opencc
   libcmocka-dev
   libjansson-dev
+  libzip-dev libxml2-dev
   fonts-noto-cjk fonts-dejavu-core
   # more typefaces for the OCR benchmark pages (bench/make-ocr-pages.py); not needed to run
   fonts-arphic-ukai fonts-arphic-uming fonts-liberation
