@@ -1341,7 +1341,12 @@ static int visit_ofd_tags(package *pkg, xmlTextReaderPtr r, void *ctx)
             if (text) {
                 if (t->value.len)
                     EMIT(pkg, tb_puts(&t->value, " "));
+                size_t from = t->value.len;
                 EMIT(pkg, tb_append(&t->value, text, len));
+                /* a field is one line: an object's own line breaks become spaces */
+                for (size_t i = from; i < t->value.len; i++)
+                    if (t->value.data[i] == '\n')
+                        t->value.data[i] = ' ';
             }
         } else if (strspn(v, " \t\r\n") < strlen(v)) {
             char clean[512];
@@ -1432,8 +1437,14 @@ static dg_status read_ofd_pages(package *pkg, const char *doc_dir, const ofd_doc
                                 i + 1, d->pages[i]);
         content->have_y = 0;
         dg_status st = read_xml(pkg, path, visit_ofd_page, content);
-        if (st == DG_OK && tb_newline(&pkg->text) != 0)
-            st = (text_failed(pkg, -1), pkg->failed);
+        /* pages are kept apart by a blank line, as sheets and slides are */
+        int rc = st == DG_OK ? tb_newline(&pkg->text) : 0;
+        if (rc == 0 && st == DG_OK)
+            rc = tb_newline(&pkg->text);
+        if (rc != 0) {
+            text_failed(pkg, rc);
+            st = pkg->failed;
+        }
         if (st != DG_OK)
             return st;
     }
@@ -1516,6 +1527,9 @@ dg_status dg_office_read(const void *data, size_t len, const char *name,
         dg_office_doc_free(doc);
         return st;
     }
+    /* No trailing blank lines or tabs of the last row. */
+    while (pkg.text.len && strchr(" \t\r\n", pkg.text.data[pkg.text.len - 1]))
+        pkg.text.data[--pkg.text.len] = '\0';
     doc->mime = mime_of(doc->format);
     doc->text = pkg.text.data ? pkg.text.data : strdup("");
     doc->text_len = pkg.text.len;
@@ -1534,7 +1548,7 @@ dg_status dg_office_find_soffice(const dg_office_options *options, char *path, s
 {
     const char *want = options && options->soffice ? options->soffice : "soffice";
     if (!*want)
-        return dg_error_set(err, DG_ERR_NOT_FOUND, "LibreOffice is switched off");
+        return dg_error_set(err, DG_ERR_NOT_FOUND, "it is switched off");
     if (strchr(want, '/')) {
         if (access(want, X_OK) != 0)
             return dg_error_set(err, DG_ERR_NOT_FOUND, "no LibreOffice at %s", want);
@@ -1720,9 +1734,10 @@ dg_status dg_office_convert(const dg_office_options *options, const void *data, 
     dg_error why;
     if (dg_office_find_soffice(options, soffice, sizeof soffice, &why) != DG_OK)
         return dg_error_set(err, DG_ERR_NOT_FOUND,
-                            "%s: LibreOffice is needed to read a .%s file and is not installed "
-                            "(%s; install libreoffice-core-nogui and libreoffice-writer-nogui, "
-                            "or set DANGAN_SOFFICE)", name, ext, why.msg);
+                            "%s: LibreOffice is needed to read a .%s file, and there is none "
+                            "(%s): install it (Debian: libreoffice-core-nogui, "
+                            "libreoffice-writer-nogui, libreoffice-calc-nogui)", name, ext,
+                            why.msg);
     const char *tmp = getenv("TMPDIR");
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/dangan-office-XXXXXX", tmp && *tmp ? tmp : "/tmp");
