@@ -1121,43 +1121,57 @@ static int visit_ofd_root(package *pkg, xmlTextReaderPtr r, void *ctx)
     return 0;
 }
 
-/* Document.xml: the pages in order, the CustomTags and Attachments files. */
+/* Document.xml: the pages in order, their templates (where an e-invoice keeps the printed
+ * form's labels), the CustomTags and Attachments files. */
+typedef struct ofd_list {
+    char **locs;
+    size_t n, cap;
+} ofd_list;
+
 typedef struct ofd_document {
-    char **pages;
-    size_t n_pages, cap;
+    ofd_list pages, templates;
     char tags[512], attachments[512];
     int in_tags, in_attachments;
 } ofd_document;
 
+static int ofd_list_add(package *pkg, ofd_list *l, const char *loc)
+{
+    if (l->n >= pkg->opt->max_parts) {
+        pkg->failed = dg_error_set(pkg->err, DG_ERR_BAD_INPUT, "%s: more than %zu pages",
+                                   pkg->name, pkg->opt->max_parts);
+        return -1;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **grown = realloc(l->locs, cap * sizeof *grown);
+        if (!grown)
+            return text_failed(pkg, -2);
+        l->locs = grown;
+        l->cap = cap;
+    }
+    l->locs[l->n] = strdup(loc);
+    if (!l->locs[l->n])
+        return text_failed(pkg, -2);
+    l->n++;
+    return 0;
+}
+
+static void ofd_list_free(ofd_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->locs[i]);
+    free(l->locs);
+}
+
 static int visit_ofd_document(package *pkg, xmlTextReaderPtr r, void *ctx)
 {
     ofd_document *d = ctx;
-    if (is_start(r) && node_is(r, NULL, "Page")) {
+    int page = is_start(r) && node_is(r, NULL, "Page");
+    if (page || (is_start(r) && node_is(r, NULL, "TemplatePage"))) {
         char *loc = attr(r, "BaseLoc");
-        if (!loc)
-            return 0;
-        if (d->n_pages >= pkg->opt->max_parts) {
-            xmlFree(loc);
-            pkg->failed = dg_error_set(pkg->err, DG_ERR_BAD_INPUT,
-                                       "%s: more than %zu pages", pkg->name, pkg->opt->max_parts);
-            return -1;
-        }
-        if (d->n_pages == d->cap) {
-            size_t cap = d->cap ? d->cap * 2 : 16;
-            char **grown = realloc(d->pages, cap * sizeof *grown);
-            if (!grown) {
-                xmlFree(loc);
-                return text_failed(pkg, -2);
-            }
-            d->pages = grown;
-            d->cap = cap;
-        }
-        d->pages[d->n_pages] = strdup(loc);
+        int rc = loc ? ofd_list_add(pkg, page ? &d->pages : &d->templates, loc) : 0;
         xmlFree(loc);
-        if (!d->pages[d->n_pages])
-            return text_failed(pkg, -2);
-        d->n_pages++;
-        return 0;
+        return rc;
     }
     int empty = xmlTextReaderIsEmptyElement(r) == 1;
     if (is_start(r) && !empty && node_is(r, NULL, "CustomTags"))
@@ -1426,15 +1440,15 @@ static dg_status read_ofd_tags(package *pkg, const char *doc_dir, const char *li
     return st;
 }
 
-static dg_status read_ofd_pages(package *pkg, const char *doc_dir, const ofd_document *d,
+static dg_status read_ofd_pages(package *pkg, const char *doc_dir, const ofd_list *pages,
                                 ofd_content *content)
 {
-    for (size_t i = 0; i < d->n_pages; i++) {
+    for (size_t i = 0; i < pages->n; i++) {
         char path[1024];
-        if (!ofd_locate(pkg, doc_dir, doc_dir, d->pages[i], path, sizeof path))
+        if (!ofd_locate(pkg, doc_dir, doc_dir, pages->locs[i], path, sizeof path))
             return dg_error_set(pkg->err, DG_ERR_BAD_INPUT,
                                 "%s: damaged document: page %zu (%s) is missing", pkg->name,
-                                i + 1, d->pages[i]);
+                                i + 1, pages->locs[i]);
         content->have_y = 0;
         dg_status st = read_xml(pkg, path, visit_ofd_page, content);
         /* pages are kept apart by a blank line, as sheets and slides are */
@@ -1472,16 +1486,17 @@ static dg_status read_ofd(package *pkg, dg_office_doc *doc)
     ofd_content content = {0};
     st = read_xml(pkg, document, visit_ofd_document, &d);
     if (st == DG_OK)
-        st = read_ofd_pages(pkg, doc_dir, &d, &content);
+        st = read_ofd_pages(pkg, doc_dir, &d.pages, &content);
+    if (st == DG_OK) /* the templates' text (a form's printed labels) after the pages' */
+        st = read_ofd_pages(pkg, doc_dir, &d.templates, &content);
     if (st == DG_OK && d.tags[0])
         st = read_ofd_tags(pkg, doc_dir, d.tags, &content);
     char path[1024];
     if (st == DG_OK && d.attachments[0] &&
         ofd_locate(pkg, doc_dir, doc_dir, d.attachments, path, sizeof path))
         st = read_xml(pkg, path, visit_ofd_attachments, NULL);
-    for (size_t i = 0; i < d.n_pages; i++)
-        free(d.pages[i]);
-    free(d.pages);
+    ofd_list_free(&d.pages);
+    ofd_list_free(&d.templates);
     free(content.objects);
     return st;
 }

@@ -266,7 +266,8 @@ static const char OFD_ROOT[] =
     "</ofd:Keywords></ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody>"
     "</ofd:OFD>";
 static const char OFD_DOCUMENT[] =
-    "<ofd:Document " OFD_NS "><ofd:Pages><ofd:Page ID=\"1\" BaseLoc=\"Pages/Page_0/Content.xml\"/>"
+    "<ofd:Document " OFD_NS "><ofd:CommonData><ofd:TemplatePage ID=\"5\" "
+    "BaseLoc=\"Tpls/Tpl_0/Content.xml\"/></ofd:CommonData><ofd:Pages><ofd:Page ID=\"1\" BaseLoc=\"Pages/Page_0/Content.xml\"/>"
     "<ofd:Page ID=\"2\" BaseLoc=\"/Doc_0/Pages/Page_1/Content.xml\"/></ofd:Pages>"
     "<ofd:CustomTags>CustomTags.xml</ofd:CustomTags>"
     "<ofd:Attachments>Attachs/Attachments.xml</ofd:Attachments></ofd:Document>";
@@ -285,6 +286,10 @@ static const char OFD_PAGE1[] = "<ofd:Page " OFD_NS "><ofd:Content><ofd:Layer><o
                                 "ID=\"20\" Boundary=\"10 10 50 5\"><ofd:TextCode>第二页"
                                 "</ofd:TextCode></ofd:TextObject></ofd:Layer></ofd:Content>"
                                 "</ofd:Page>";
+static const char OFD_TEMPLATE[] = "<ofd:Page " OFD_NS "><ofd:Content><ofd:Layer><ofd:TextObject "
+                                   "ID=\"30\" Boundary=\"5 5 50 5\"><ofd:TextCode>密码区"
+                                   "</ofd:TextCode></ofd:TextObject></ofd:Layer></ofd:Content>"
+                                   "</ofd:Page>";
 static const char OFD_TAG_LIST[] =
     "<ofd:CustomTags " OFD_NS "><ofd:CustomTag NameSpace=\"e-invoice\"><ofd:FileLoc>"
     "Tags/CustomTag.xml</ofd:FileLoc></ofd:CustomTag></ofd:CustomTags>";
@@ -305,13 +310,14 @@ static void test_ofd_einvoice_text_tags_and_docinfo(void **state)
         {"Doc_0/Document.xml", OFD_DOCUMENT, 0},
         {"Doc_0/Pages/Page_0/Content.xml", OFD_PAGE0, 0},
         {"Doc_0/Pages/Page_1/Content.xml", OFD_PAGE1, 0},
+        {"Doc_0/Tpls/Tpl_0/Content.xml", OFD_TEMPLATE, 0},
         {"Doc_0/CustomTags.xml", OFD_TAG_LIST, 0},
         {"Doc_0/Tags/CustomTag.xml", OFD_TAGS, 0},
         {"Doc_0/Attachs/Attachments.xml", OFD_ATTACHMENTS, 0},
     };
     dg_office_doc *doc;
     dg_error err;
-    assert_int_equal(read_entries(ofd, 7, NULL, &doc, &err), DG_OK);
+    assert_int_equal(read_entries(ofd, 8, NULL, &doc, &err), DG_OK);
     assert_int_equal(doc->format, DG_OFFICE_OFD);
     assert_string_equal(doc->mime, "application/ofd");
     assert_string_equal(doc->text, "電子發票\n"
@@ -320,6 +326,8 @@ static void test_ofd_einvoice_text_tags_and_docinfo(void **state)
                                    "某某中学\n"
                                    "\n"
                                    "第二页\n"
+                                   "\n"
+                                   "密码区\n"
                                    "\n"
                                    "InvoiceNo: 24312000000012345678\n"
                                    "BuyerName: 购买方： 某某中学\n"
