@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
 
@@ -476,6 +477,91 @@ static void test_legacy_file_without_libreoffice_says_it_is_needed(void **state)
     assert_non_null(strstr(path, "/sh"));
 }
 
+/* Writes an executable shell script standing in for soffice; returns its path. */
+static void fake_soffice(char *path, size_t size, const char *body)
+{
+    snprintf(path, size, "/tmp/dangan-test-soffice-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\n%s\n", body);
+    fclose(f);
+    assert_int_equal(chmod(path, 0700), 0);
+}
+
+/* The converter hands soffice a private profile, the input under the given extension and
+ * an output folder in a temporary folder, and reads the result back; the folder is gone
+ * afterwards. */
+static void test_conversion_runs_soffice_in_a_private_folder(void **state)
+{
+    (void)state;
+    char script[64];
+    /* Writes its arguments, one a line, to OUTDIR/input.pdf, as LibreOffice would write the PDF. */
+    fake_soffice(script, sizeof script,
+                 "out=; prev=; for a; do [ \"$prev\" = --outdir ] && out=$a; prev=$a; done\n"
+                 "for a; do echo \"$a\"; done > \"$out/input.pdf\"");
+    dg_office_options opt;
+    dg_office_options_init(&opt);
+    opt.soffice = script;
+    unsigned char *out = NULL;
+    size_t len = 0;
+    dg_error err;
+    assert_int_equal(dg_office_convert(&opt, "DOC", 3, "old.doc", "doc", "pdf", &out, &len, &err),
+                     DG_OK);
+    char *args = strndup((const char *)out, len);
+    assert_non_null(strstr(args, "--headless\n"));
+    assert_non_null(strstr(args, "--convert-to\npdf\n"));
+    char *profile = strstr(args, "-env:UserInstallation=file:///");
+    assert_non_null(profile);
+    char *input = strstr(args, "/input.doc\n");
+    assert_non_null(input);
+    /* the temporary folder is removed */
+    char *dir_end = strstr(profile, "/profile\n");
+    assert_non_null(dir_end);
+    *dir_end = '\0';
+    assert_int_equal(access(profile + strlen("-env:UserInstallation=file://"), F_OK), -1);
+    free(args);
+    free(out);
+
+    /* A converter that writes nothing: the file could not be converted. */
+    unlink(script);
+    fake_soffice(script, sizeof script, "exit 1");
+    assert_int_equal(dg_office_convert(&opt, "DOC", 3, "old.doc", "doc", "pdf", &out, &len, &err),
+                     DG_ERR_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "old.doc: LibreOffice could not convert it to pdf"));
+    unlink(script);
+}
+
+/* A conversion that hangs is killed at the time limit, the script and what it started. */
+static void test_conversion_that_hangs_is_stopped(void **state)
+{
+    (void)state;
+    char script[64], mark[] = "/tmp/dangan-test-hang-XXXXXX";
+    int fd = mkstemp(mark);
+    assert_true(fd >= 0);
+    close(fd);
+    char body[256];
+    /* the child of the script touches the mark when it survives its 3 seconds */
+    snprintf(body, sizeof body, "(sleep 3; rm -f %s) &\nsleep 60", mark);
+    fake_soffice(script, sizeof script, body);
+    dg_office_options opt;
+    dg_office_options_init(&opt);
+    opt.soffice = script;
+    opt.timeout_seconds = 1;
+    unsigned char *out = NULL;
+    size_t len = 0;
+    dg_error err;
+    assert_int_equal(dg_office_convert(&opt, "DOC", 3, "slow.doc", "doc", "pdf", &out, &len, &err),
+                     DG_ERR_BAD_INPUT);
+    assert_string_equal(err.msg, "slow.doc: LibreOffice did not convert it within 1 seconds");
+    /* the whole process group was killed: the background child never removes the mark */
+    sleep(3);
+    assert_int_equal(access(mark, F_OK), 0);
+    unlink(mark);
+    unlink(script);
+}
+
 /* Through pages.h: page 1 is the file itself, with the document's text and properties. */
 static void test_office_document_page_one_is_the_original(void **state)
 {
@@ -531,6 +617,8 @@ int main(void)
         cmocka_unit_test(test_zip_of_other_files_is_not_an_office_document),
         cmocka_unit_test(test_encrypted_opendocument_is_refused),
         cmocka_unit_test(test_legacy_file_without_libreoffice_says_it_is_needed),
+        cmocka_unit_test(test_conversion_runs_soffice_in_a_private_folder),
+        cmocka_unit_test(test_conversion_that_hangs_is_stopped),
         cmocka_unit_test(test_office_document_page_one_is_the_original),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
