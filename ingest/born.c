@@ -79,10 +79,10 @@ static dg_status read_pages(dg_born_doc *born, dg_error *err)
     if (!o->pages || !born->pages)
         return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     for (int p = 0; p < count; p++) {
-        dg_page *page;
+        dg_page *page = NULL;
         dg_status st = dg_document_read_page(o->doc, p, &page, err);
-        if (st != DG_OK)
-            return st;
+        if (st != DG_OK || !page)
+            return st != DG_OK ? st : dg_error_set(err, DG_ERR_INTERNAL, "no page %d", p + 1);
         o->pages[o->n_pages++] = page;
         if (page->pix) /* an image-only page of a legacy file: kept, not OCR'd here */
             pixDestroy(&page->pix);
@@ -102,14 +102,17 @@ dg_status dg_born_read(const void *data, size_t len, const char *name, const cha
     int office = 0;
     if (st == DG_OK)
         st = is_office(detector, data, len, name, &office, err);
-    dg_born_doc *born = st == DG_OK && office ? calloc(1, sizeof *born) : NULL;
-    born_owned *o = born ? calloc(1, sizeof *o) : NULL;
-    if (st == DG_OK && office && !o)
-        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     if (st != DG_OK || !office) {
-        free(born);
         dg_detector_close(detector);
         return st;
+    }
+    dg_born_doc *born = calloc(1, sizeof *born);
+    born_owned *o = calloc(1, sizeof *o);
+    if (!born || !o) {
+        free(born);
+        free(o);
+        dg_detector_close(detector);
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     }
     born->owned = o;
     dg_page_limits limits;

@@ -292,7 +292,8 @@ static dg_status open_entry(package *pkg, const char *entry, zip_file_t **file)
     *file = zip_fopen(pkg->zip, entry, 0);
     if (!*file) {
         zip_error_t *ze = zip_get_error(pkg->zip);
-        if (zip_error_code_zip(ze) == ZIP_ER_NOPASSWD || zip_error_code_zip(ze) == ZIP_ER_WRONGPASSWD)
+        int code = zip_error_code_zip(ze);
+        if (code == ZIP_ER_NOPASSWD || code == ZIP_ER_WRONGPASSWD)
             return dg_error_set(pkg->err, DG_ERR_BAD_INPUT,
                                 "%s: encrypted document (needs a password)", pkg->name);
         return dg_error_set(pkg->err, DG_ERR_BAD_INPUT, "%s: damaged zip package: %s: %s",
@@ -871,9 +872,12 @@ static dg_status read_xlsx(package *pkg, const part_list *l)
     const char **shared = parts_of_type(l, "spreadsheetml.sharedStrings+xml", &n_shared);
     size_t n_sheets;
     const char **sheets = parts_of_type(l, "spreadsheetml.worksheet+xml", &n_sheets);
-    dg_status st = shared && sheets ? DG_OK
-                                    : dg_error_set(pkg->err, DG_ERR_NOMEM, "%s: out of memory",
-                                                   pkg->name);
+    if (!shared || !sheets) {
+        free(shared);
+        free(sheets);
+        return dg_error_set(pkg->err, DG_ERR_NOMEM, "%s: out of memory", pkg->name);
+    }
+    dg_status st = DG_OK;
     for (size_t i = 0; st == DG_OK && i < n_shared; i++)
         st = read_xml(pkg, shared[i], visit_shared_strings, &strings);
     for (size_t i = 0; st == DG_OK && i < n_sheets; i++) {
@@ -1543,7 +1547,7 @@ dg_status dg_office_read(const void *data, size_t len, const char *name,
         return st;
     }
     /* No trailing blank lines or tabs of the last row. */
-    while (pkg.text.len && strchr(" \t\r\n", pkg.text.data[pkg.text.len - 1]))
+    while (pkg.text.data && pkg.text.len && strchr(" \t\r\n", pkg.text.data[pkg.text.len - 1]))
         pkg.text.data[--pkg.text.len] = '\0';
     doc->mime = mime_of(doc->format);
     doc->text = pkg.text.data ? pkg.text.data : strdup("");
@@ -1627,32 +1631,32 @@ static dg_status read_file(const char *path, size_t max, unsigned char **out, si
                            dg_error *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s", strerror(errno));
+    if (!f) /* no output: LibreOffice could not convert the file */
+        return dg_error_set(err, DG_ERR_NOT_FOUND, "%s", strerror(errno));
     size_t cap = 1 << 16, len = 0;
     unsigned char *buf = malloc(cap);
-    dg_status st = DG_OK;
-    while (buf) {
+    dg_status st = buf ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    while (st == DG_OK) {
+        if (len == cap && cap > max) {
+            st = dg_error_set(err, DG_ERR_BAD_INPUT, "its PDF is over %zu bytes", max);
+            break;
+        }
         if (len == cap) {
-            if (cap > max) {
-                st = dg_error_set(err, DG_ERR_BAD_INPUT, "its PDF is over %zu bytes", max);
+            unsigned char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
                 break;
             }
-            unsigned char *grown = realloc(buf, cap * 2);
-            if (!grown)
-                break;
             buf = grown;
             cap *= 2;
         }
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
+        if (n == 0 && ferror(f))
+            st = dg_error_set(err, DG_ERR_IO, "%s: read error", path);
         if (n == 0)
             break;
     }
-    if (!buf)
-        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    else if (st == DG_OK && ferror(f))
-        st = dg_error_set(err, DG_ERR_IO, "%s: read error", path);
     fclose(f);
     if (st != DG_OK) {
         free(buf);
@@ -1781,12 +1785,12 @@ dg_status dg_office_convert(const dg_office_options *options, const void *data, 
     if (st == DG_OK) {
         dg_error read_err;
         st = read_file(output, options->max_total_bytes, out, out_len, &read_err);
-        if (st == DG_ERR_BAD_INPUT || (st == DG_OK && *out_len == 0))
+        if (st == DG_ERR_NOT_FOUND || (st == DG_OK && *out_len == 0))
             st = dg_error_set(err, DG_ERR_BAD_INPUT,
                               "%s: LibreOffice could not convert it to %s (damaged or "
                               "encrypted? exit status %d)", name, to, code);
         else if (st != DG_OK)
-            *err = read_err;
+            st = dg_error_set(err, st, "%s: %s", name, read_err.msg);
         if (st != DG_OK) {
             free(*out);
             *out = NULL;
