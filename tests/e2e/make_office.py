@@ -2,9 +2,10 @@
 """Writes the office fixtures of tests/e2e/test_office.sh into the folder argv[1]:
 notice.docx (core.xml title, traditional body text, a table), fees.xlsx (shared and inline
 strings, numbers), invoice.ofd (an e-invoice-like OFD: DocInfo, TextObject/TextCode text, a
-custom tag file pointing at text objects) and broken.doc (a minimal OLE2 compound file with
+custom tag file pointing at text objects), broken.doc (a minimal OLE2 compound file with
 Word's class id and a WordDocument stream: libmagic calls it application/msword, and
-LibreOffice cannot convert it). Only the standard library: zipfile and struct."""
+LibreOffice cannot convert it) and locked.docx (the same container holding an
+EncryptedPackage stream, as a password-protected .docx is). Only the standard library: zipfile and struct."""
 import os
 import struct
 import sys
@@ -139,9 +140,11 @@ def ofd(path):
         z.writestr('Doc_0/Tags/CustomTag.xml', fields)
 
 
-def ole_doc(path):
+def ole_doc(path, stream='WordDocument', word_class=True):
     """A minimal OLE2 compound file: header, one FAT sector, one directory sector, and a
-    4096-byte WordDocument stream (no mini stream needed), with Word's class id on the root."""
+    4096-byte stream (no mini stream needed), with Word's class id on the root. Named
+    EncryptedPackage without the class id, it is what Office writes for a password-protected
+    .docx (libmagic: application/encrypted)."""
     FREE, END, FATSECT, NOSTREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
     header = b'\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1' + b'\0' * 16
     header += struct.pack('<HHHHH', 0x3E, 3, 0xFFFE, 9, 6) + b'\0' * 6
@@ -155,8 +158,8 @@ def ole_doc(path):
         return (n.ljust(64, b'\0') + struct.pack('<HBB', len(n), kind, 1 if kind else 0)
                 + struct.pack('<III', NOSTREAM, NOSTREAM, child) + clsid + b'\0' * 20
                 + struct.pack('<IIi', start, size, 0))
-    word = uuid.UUID('00020906-0000-0000-C000-000000000046').bytes_le
-    dirs = (entry('Root Entry', 5, 1, END, 0, word) + entry('WordDocument', 2, NOSTREAM, 2, 4096)
+    word = uuid.UUID('00020906-0000-0000-C000-000000000046').bytes_le if word_class else b'\0' * 16
+    dirs = (entry('Root Entry', 5, 1, END, 0, word) + entry(stream, 2, NOSTREAM, 2, 4096)
             + entry('', 0, NOSTREAM, 0, 0) * 2)
     with open(path, 'wb') as f:
         f.write(header + struct.pack('<128I', *fat) + dirs + b'\xEC\xA5' + b'\0' * 4094)
@@ -166,3 +169,4 @@ docx(os.path.join(OUT, 'notice.docx'))
 xlsx(os.path.join(OUT, 'fees.xlsx'))
 ofd(os.path.join(OUT, 'invoice.ofd'))
 ole_doc(os.path.join(OUT, 'broken.doc'))
+ole_doc(os.path.join(OUT, 'locked.docx'), 'EncryptedPackage', word_class=False)

@@ -3,7 +3,7 @@
 # test are ingested without LibreOffice: each is filed with the title from its own
 # properties, found by its body text (a simplified query finds the traditional .docx), and
 # its page 1 is the original file byte for byte; a legacy .doc is quarantined with a reason
-# that says LibreOffice is needed. `dangan add` files an office file with its own title.
+# that says LibreOffice is needed, a password-protected .docx as encrypted. `dangan add` files an office file with its own title.
 # Where LibreOffice is installed, a .doc is converted and filed, and a .docx gets rendered
 # page views after its original. The archive verifies clean throughout.
 set -e
@@ -19,7 +19,7 @@ expect_exit 0 "$DANGAN" init --fonds X001
 export DANGAN_SOFFICE="$T/no-libreoffice/soffice"
 expect_exit 1 "$DANGAN" ingest batch --json
 [ "$(echo "$OUT" | json 'j["filed"]')" = 3 ] || fail "expected 3 filed: $OUT"
-[ "$(echo "$OUT" | json 'j["quarantined"]')" = 1 ] || fail "expected 1 quarantined: $OUT"
+[ "$(echo "$OUT" | json 'j["quarantined"]')" = 2 ] || fail "expected 2 quarantined: $OUT"
 outcome() { # outcome FILE FIELD
     echo "$OUT" | json "[o for o in j['outcomes'] if o['name'] == '$1'][0]['$2']"
 }
@@ -28,6 +28,7 @@ outcome() { # outcome FILE FIELD
 [ "$(outcome invoice.ofd title)" = "电子发票（普通发票）办公用品" ] || fail "ofd title: $OUT"
 [ "$(outcome broken.doc outcome)" = quarantined ] || fail "legacy .doc not quarantined: $OUT"
 contains "$(outcome broken.doc reason)" "LibreOffice is needed" "legacy .doc reason"
+contains "$(outcome locked.docx reason)" "encrypted Office document (needs a password)" "encrypted docx"
 DOCX=$(outcome notice.docx refcode)
 XLSX=$(outcome fees.xlsx refcode)
 OFD=$(outcome invoice.ofd refcode)
