@@ -202,7 +202,7 @@ static const dg_command COMMANDS[] = {
      dg_render_search},
     {"reindex", "rebuild the full-text index from the catalog (archivist)", "dangan reindex",
      "dangan reindex", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_reindex},
-    {"ingest", "OCR and file a batch of scans, PDFs and text files (archivist)",
+    {"ingest", "OCR and file a batch of scans, PDFs, text, Office and OFD files (archivist)",
      "dangan ingest FOLDER|FILE... [--manifest CSV] [--lang L] [--jobs N]",
      "dangan ingest batches/2024-03-12/ --manifest manifest.csv", {"batch"}, {OPT_BATCH}, 0, 1,
      INGEST_OPTS, dg_render_ingest},
