@@ -244,6 +244,7 @@ static void xml_error_keep(void *ctx, xmlErrorPtr error)
     if (e->msg[0] || !error || error->level < XML_ERR_ERROR)
         return;
     snprintf(e->msg, sizeof e->msg, "%s", error->message ? error->message : "malformed XML");
+    e->msg[strcspn(e->msg, "\n")] = '\0'; /* one line: the detail lines show raw bytes */
     size_t n = strlen(e->msg);
     while (n && (e->msg[n - 1] == '\n' || e->msg[n - 1] == ' '))
         e->msg[--n] = '\0';
