@@ -361,15 +361,32 @@ static int text_failed(package *pkg, int rc)
 
 /* ---- node helpers ------------------------------------------------------------------ */
 
+/* Whether namespace uri is ns, or the ISO "Strict" OOXML namespace of the same part. */
+static int ns_is(const xmlChar *uri, const char *ns)
+{
+    static const struct {
+        const char *transitional, *strict;
+    } strict[] = {
+        {NS_W, "http://purl.oclc.org/ooxml/wordprocessingml/main"},
+        {NS_S, "http://purl.oclc.org/ooxml/spreadsheetml/main"},
+        {NS_A, "http://purl.oclc.org/ooxml/drawingml/main"},
+    };
+    if (!uri)
+        return 0;
+    if (!strcmp((const char *)uri, ns))
+        return 1;
+    for (size_t i = 0; i < sizeof strict / sizeof strict[0]; i++)
+        if (!strcmp(ns, strict[i].transitional) && !strcmp((const char *)uri, strict[i].strict))
+            return 1;
+    return 0;
+}
+
 static int node_is(xmlTextReaderPtr r, const char *ns, const char *local)
 {
     const xmlChar *l = xmlTextReaderConstLocalName(r);
     if (!l || strcmp((const char *)l, local) != 0)
         return 0;
-    if (!ns)
-        return 1;
-    const xmlChar *u = xmlTextReaderConstNamespaceUri(r);
-    return u && strcmp((const char *)u, ns) == 0;
+    return !ns || ns_is(xmlTextReaderConstNamespaceUri(r), ns);
 }
 
 static int is_start(xmlTextReaderPtr r)
@@ -670,7 +687,7 @@ static int visit_word(package *pkg, xmlTextReaderPtr r, void *ctx)
             EMIT(pkg, tb_puts(b, node_value(r)));
         return 0;
     }
-    if (!ns || strcmp((const char *)ns, NS_W) != 0)
+    if (!ns_is(ns, NS_W))
         return 0;
     if (is_start(r)) {
         if (node_is(r, NULL, "t") && xmlTextReaderIsEmptyElement(r) != 1)
@@ -1241,8 +1258,6 @@ static int visit_ofd_page(package *pkg, xmlTextReaderPtr r, void *ctx)
             EMIT(pkg, tb_puts(b, " "));
         c->last_y = line;
         c->have_y = 1;
-        if (b->len == c->object_start)
-            c->object_start = b->len;
         c->in_code = 1;
         return 0;
     }
