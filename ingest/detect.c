@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <magic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -116,6 +117,19 @@ dg_status dg_detect_buffer(dg_detector *detector, const void *data, size_t len,
     if (found == DG_FILE_UNKNOWN)
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: unknown file type (%s)", name, mime);
     *type = found;
+    return DG_OK;
+}
+
+dg_status dg_detect_mime(dg_detector *detector, const void *data, size_t len, char *mime,
+                         size_t size, dg_error *err)
+{
+    if (len > DG_DETECT_SNIFF_BYTES)
+        len = DG_DETECT_SNIFF_BYTES;
+    const char *found = len ? magic_buffer(detector->cookie, data, len) : NULL;
+    if (!found)
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "cannot detect file type (%s)",
+                            len ? magic_error(detector->cookie) : "empty");
+    snprintf(mime, size, "%s", found);
     return DG_OK;
 }
 

@@ -55,6 +55,14 @@ dg_status dg_detect_buffer(dg_detector *detector, const void *data, size_t len,
                            const char *name, dg_file_type *type, dg_error *err);
 
 /*
+ * The MIME type libmagic reports for the len bytes at data, written to mime (size bytes),
+ * e.g. "application/vnd.ms-excel": what a legacy office file is, which its type alone does
+ * not say. A failure of libmagic is DG_ERR_BAD_INPUT.
+ */
+dg_status dg_detect_mime(dg_detector *detector, const void *data, size_t len, char *mime,
+                         size_t size, dg_error *err);
+
+/*
  * Like dg_detect_buffer() for an open file descriptor: reads the start of the file with
  * pread(), so the descriptor's offset is left where it was. A read error is DG_ERR_IO.
  */

@@ -40,6 +40,7 @@ struct dg_document {
     size_t view_pdf_len;
     int has_props;
     dg_office_props props;     /* a legacy file's, from its PDF's metadata */
+    char legacy_mime[128];     /* what libmagic calls a legacy file */
 };
 
 void dg_page_limits_init(dg_page_limits *limits)
@@ -337,8 +338,15 @@ static const struct {
     {"dps", "application/vnd.ms-powerpoint"},
 };
 
-static size_t legacy_type_of(const char *name)
+/*
+ * What libmagic says first (the first entry of its MIME type); when it only knows an OLE2
+ * compound file (WPS files, Works), the name's extension is LibreOffice's hint.
+ */
+static size_t legacy_type_of(const char *mime, const char *name)
 {
+    for (size_t i = 0; i < sizeof legacy_types / sizeof legacy_types[0]; i++)
+        if (!strcmp(mime, legacy_types[i].mime))
+            return i;
     const char *dot = strrchr(name, '.');
     if (dot && !strchr(dot, '/'))
         for (size_t i = 0; i < sizeof legacy_types / sizeof legacy_types[0]; i++)
@@ -388,7 +396,7 @@ static void legacy_props(dg_document *doc)
 
 static dg_status open_legacy(dg_document *doc, dg_error *err)
 {
-    size_t t = legacy_type_of(doc->name);
+    size_t t = legacy_type_of(doc->legacy_mime, doc->name);
     doc->original_mime = legacy_types[t].mime;
     dg_status st = open_view(doc, legacy_types[t].ext, err);
     if (st == DG_ERR_NOT_FOUND) /* no LibreOffice: the file's problem to report, not a stop */
@@ -443,6 +451,9 @@ static dg_status open_owned(dg_detector *detector, unsigned char *data, size_t l
                               "of %zu bytes", name, len, doc->limits.max_file_bytes);
     if (status == DG_OK)
         status = dg_detect_buffer(detector, data, len, name, &doc->type, err);
+    if (status == DG_OK && doc->type == DG_FILE_LEGACY_OFFICE)
+        status = dg_detect_mime(detector, data, len, doc->legacy_mime, sizeof doc->legacy_mime,
+                                err);
     if (status == DG_OK)
         status = open_by_type(doc, err);
     if (status != DG_OK) {
