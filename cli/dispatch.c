@@ -23,6 +23,7 @@
 #include "../engine/user.h"
 #include "../engine/verify.h"
 #include "../engine/vocab.h"
+#include "../ingest/born.h"
 #include "../ingest/ingest.h"
 #include "../ingest/manifest.h"
 #include "dispatch_classify.h"
@@ -217,18 +218,42 @@ static dg_status h_user_list(call *c, json_t **result)
 
 /* ---- records ---------------------------------------------------------------------- */
 
+/* The LibreOffice program for legacy office files and page views: $DANGAN_SOFFICE (the
+ * server's own environment in server mode), else soffice on PATH; "" turns it off. */
+static const char *soffice_setting(void)
+{
+    return getenv("DANGAN_SOFFICE");
+}
+
+/* An office document is filed as its pages (page 1 the original), with its own title and
+ * creation date where the archivist gave none. */
+static void take_born_document(const dg_born_doc *born, dg_record_input *in)
+{
+    in->pages = born->pages;
+    in->n_pages = born->n_pages;
+    in->text = born->text;
+    if (!in->title && born->props && born->props->title[0])
+        in->title = born->props->title;
+    if (!in->doc_date && born->props && born->props->created[0])
+        in->doc_date = born->props->created;
+}
+
 static dg_status h_add(call *c, json_t **result)
 {
     char *text = NULL;
     size_t len = 0;
     const char *name;
+    dg_born_doc *born = NULL;
     dg_status st = read_passed_file(c, "file", &text, &len, &name);
     if (st == DG_OK)
+        st = dg_born_read(text, len, name, soffice_setting(), &born, &c->err);
+    if (st == DG_OK && !born)
         st = check_utf8_text(c, name, text, len);
     int level = -1;
     if (st == DG_OK)
         st = parse_level_arg(c, "level", &level);
     if (st != DG_OK) {
+        dg_born_free(born);
         free(text);
         return st;
     }
@@ -248,8 +273,11 @@ static dg_status h_add(call *c, json_t **result)
         .ocr_confidence = -1, .class_confidence = -1, .source_file = base,
         .source_sha256 = source_sha, .reason = reason,
     };
+    if (born)
+        take_born_document(born, &in);
     char refcode[DG_REFCODE_MAX];
     st = dg_record_add(c->archive, &c->actor, &in, refcode, &c->err);
+    dg_born_free(born);
     free(text);
     if (st == DG_OK)
         *result = json_pack("{s:s, s:i}", "refcode", refcode, "version", 1);
@@ -679,7 +707,7 @@ static dg_status h_ingest(call *c, json_t **result)
     dg_ingest_report *rep = NULL;
     if (st == DG_OK) {
         dg_ingest_options opts = {.label = arg_str(c, "label"), .lang = arg_str(c, "lang"),
-                                  .jobs = arg_int(c, "jobs", 0)};
+                                  .jobs = arg_int(c, "jobs", 0), .soffice = soffice_setting()};
         if (opts.jobs < 0 || opts.jobs > 64)
             st = dg_error_set(&c->err, DG_ERR_USAGE, "--jobs must be 1-64");
         else

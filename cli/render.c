@@ -135,8 +135,9 @@ void dg_render_page(json_t *r, const dg_render_ctx *ctx)
         fprintf(stderr, "dangan: page: the server sent a damaged image\n");
         *ctx->exit_code = 8;
     } else if (!output && ctx->tty) {
-        fprintf(stderr, "dangan: page: %s is an image (%s): give --output FILE\n",
-                s(r, "refcode"), s(r, "mime"));
+        /* an image, or an office file kept as it came (page 1 of an office record) */
+        fprintf(stderr, "dangan: page: %s page %lld is binary (%s): give --output FILE\n",
+                s(r, "refcode"), n(r, "seq"), s(r, "mime"));
         *ctx->exit_code = 2;
     } else {
         FILE *f = output ? fopen(output, "wb") : ctx->out;

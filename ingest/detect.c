@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <magic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,6 +60,27 @@ static const struct {
     {"image/x-ms-bmp", DG_FILE_BMP},
     {"application/pdf", DG_FILE_PDF},
     {"text/plain", DG_FILE_TEXT},
+    /* Zip packages: libmagic names OOXML and ODF by their content types, OFD and other
+     * zips as application/zip; office.h looks inside to confirm. */
+    {"application/zip", DG_FILE_OFFICE},
+    {"application/x-zip-compressed", DG_FILE_OFFICE},
+    /* OLE2 compound files: Word 97-2003, Excel, PowerPoint, and Kingsoft WPS files,
+     * which libmagic often names only as a compound document. */
+    {"application/msword", DG_FILE_LEGACY_OFFICE},
+    {"application/vnd.ms-excel", DG_FILE_LEGACY_OFFICE},
+    {"application/vnd.ms-powerpoint", DG_FILE_LEGACY_OFFICE},
+    {"application/vnd.ms-office", DG_FILE_LEGACY_OFFICE},
+    {"application/vnd.ms-works", DG_FILE_LEGACY_OFFICE},
+    {"application/x-ole-storage", DG_FILE_LEGACY_OFFICE},
+    {"application/CDFV2", DG_FILE_LEGACY_OFFICE},
+};
+
+static const char *const zip_prefixes[] = {
+    "application/vnd.openxmlformats-officedocument.",
+    "application/vnd.oasis.opendocument.",
+    "application/vnd.ms-word.",       /* .docm and templates */
+    "application/vnd.ms-excel.",      /* .xlsm */
+    "application/vnd.ms-powerpoint.", /* .pptm */
 };
 
 /*
@@ -70,6 +92,9 @@ static dg_file_type type_of_mime(const char *mime)
     for (size_t i = 0; i < sizeof known_types / sizeof known_types[0]; i++)
         if (strcmp(mime, known_types[i].mime) == 0)
             return known_types[i].type;
+    for (size_t i = 0; i < sizeof zip_prefixes / sizeof zip_prefixes[0]; i++)
+        if (strncmp(mime, zip_prefixes[i], strlen(zip_prefixes[i])) == 0)
+            return DG_FILE_OFFICE;
     return DG_FILE_UNKNOWN;
 }
 
@@ -86,9 +111,25 @@ dg_status dg_detect_buffer(dg_detector *detector, const void *data, size_t len,
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: cannot detect file type (%s)", name,
                             magic_error(detector->cookie));
     dg_file_type found = type_of_mime(mime);
+    if (!strcmp(mime, "application/encrypted"))
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: encrypted Office document (needs a "
+                            "password)", name);
     if (found == DG_FILE_UNKNOWN)
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: unknown file type (%s)", name, mime);
     *type = found;
+    return DG_OK;
+}
+
+dg_status dg_detect_mime(dg_detector *detector, const void *data, size_t len, char *mime,
+                         size_t size, dg_error *err)
+{
+    if (len > DG_DETECT_SNIFF_BYTES)
+        len = DG_DETECT_SNIFF_BYTES;
+    const char *found = len ? magic_buffer(detector->cookie, data, len) : NULL;
+    if (!found)
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "cannot detect file type (%s)",
+                            len ? magic_error(detector->cookie) : "empty");
+    snprintf(mime, size, "%s", found);
     return DG_OK;
 }
 
@@ -128,6 +169,8 @@ const char *dg_file_type_name(dg_file_type type)
     case DG_FILE_BMP: return "bmp";
     case DG_FILE_PDF: return "pdf";
     case DG_FILE_TEXT: return "text";
+    case DG_FILE_OFFICE: return "office";
+    case DG_FILE_LEGACY_OFFICE: return "legacy office";
     case DG_FILE_UNKNOWN: break;
     }
     return "unknown";

@@ -26,7 +26,9 @@ typedef enum dg_file_type {
     DG_FILE_PNM,   /* PBM, PGM, PPM */
     DG_FILE_BMP,
     DG_FILE_PDF,   /* born-digital or scanned */
-    DG_FILE_TEXT   /* plain text; pages.h insists it is UTF-8 */
+    DG_FILE_TEXT,  /* plain text; pages.h insists it is UTF-8 */
+    DG_FILE_OFFICE, /* a zip package: OOXML, ODF or OFD when office.h confirms it inside */
+    DG_FILE_LEGACY_OFFICE /* a binary Word, Excel, PowerPoint or WPS file (OLE2) */
 } dg_file_type;
 
 /* How much of a file detection looks at (libmagic's own default read size). */
@@ -44,11 +46,21 @@ void dg_detector_close(dg_detector *detector);
  * Decides the type of the len bytes at data. name is only used in messages. An empty
  * buffer fails with DG_ERR_BAD_INPUT "NAME: empty file"; content of any other kind fails
  * with DG_ERR_BAD_INPUT "NAME: unknown file type (MIME)", e.g.
- * "scan.xyz: unknown file type (application/zip)". On success *type is never
- * DG_FILE_UNKNOWN.
+ * "scan.xyz: unknown file type (application/x-rar)". An encrypted Office file (libmagic's
+ * application/encrypted) fails with "NAME: encrypted Office document (needs a password)".
+ * Any zip is DG_FILE_OFFICE: only its content says whether it is one (office.h). On success
+ * *type is never DG_FILE_UNKNOWN.
  */
 dg_status dg_detect_buffer(dg_detector *detector, const void *data, size_t len,
                            const char *name, dg_file_type *type, dg_error *err);
+
+/*
+ * The MIME type libmagic reports for the len bytes at data, written to mime (size bytes),
+ * e.g. "application/vnd.ms-excel": what a legacy office file is, which its type alone does
+ * not say. A failure of libmagic is DG_ERR_BAD_INPUT.
+ */
+dg_status dg_detect_mime(dg_detector *detector, const void *data, size_t len, char *mime,
+                         size_t size, dg_error *err);
 
 /*
  * Like dg_detect_buffer() for an open file descriptor: reads the start of the file with
@@ -58,7 +70,7 @@ dg_status dg_detect_fd(dg_detector *detector, int fd, const char *name, dg_file_
                        dg_error *err);
 
 /* A short stable name for a type: "tiff", "png", "jpeg", "pnm", "bmp", "pdf", "text",
- * "unknown". */
+ * "office", "legacy office", "unknown". */
 const char *dg_file_type_name(dg_file_type type);
 
 #endif

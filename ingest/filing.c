@@ -69,9 +69,12 @@ static void first_line(const char *text, char *dst, size_t size)
 }
 
 static void decide_title(const char *text, const char *name, const dg_manifest_row *row,
-                         const dg_metadata *md, dg_filing *out)
+                         const dg_office_props *props, const dg_metadata *md, dg_filing *out)
 {
-    copy_field(out->title, sizeof out->title, row ? row->title : NULL, &md->title);
+    const char *given = row && row->title ? row->title
+                        : props && props->title[0] ? props->title
+                                                   : NULL;
+    copy_field(out->title, sizeof out->title, given, &md->title);
     if (!out->title[0])
         first_line(text, out->title, 81);
     if (!out->title[0]) {
@@ -132,13 +135,22 @@ static dg_status decide_level(const dg_manifest_row *row, const dg_metadata *md,
 dg_status dg_filer_prepare(dg_filer *f, const char *text, const char *name,
                            const dg_manifest_row *row, dg_filing *out, dg_error *err)
 {
+    return dg_filer_prepare_document(f, text, name, row, NULL, out, err);
+}
+
+dg_status dg_filer_prepare_document(dg_filer *f, const char *text, const char *name,
+                                    const dg_manifest_row *row, const dg_office_props *props,
+                                    dg_filing *out, dg_error *err)
+{
     memset(out, 0, sizeof *out);
     dg_metadata md;
     dg_status st = dg_extract_metadata(text, strlen(text), &md, err);
     if (st != DG_OK)
         return st;
-    decide_title(text, name, row, &md, out);
+    decide_title(text, name, row, props, &md, out);
     copy_field(out->date, sizeof out->date, row ? row->date : NULL, &md.date);
+    if (!out->date[0] && props && props->created[0])
+        snprintf(out->date, sizeof out->date, "%s", props->created);
     copy_field(out->doc_number, sizeof out->doc_number, row ? row->doc_number : NULL,
                &md.doc_number);
     copy_field(out->department, sizeof out->department, row ? row->department : NULL,

@@ -2,7 +2,9 @@
  * filing.h — deciding how an ingested record is filed: its metadata and its category.
  *
  * For each record ingest has read, a filer combines, in this order of precedence:
- * the manifest row's values (the archivist's word), what extract.h reads from the text
+ * the manifest row's values (the archivist's word), an office document's own properties
+ * (its title; its creation date only when the text names no date: the date a file was
+ * made is often not the date of the document it holds), what extract.h reads from the text
  * (date, document number, title, department, secrecy mark), and what the classifier
  * (classify.h) decides (category, record type, with a confidence). A secrecy mark raises
  * the access level (秘密 to 3, 机密 and 绝密 to 4) above the category's default. The
@@ -16,6 +18,7 @@
 #include "../engine/archive.h"
 #include "../engine/record.h"
 #include "manifest.h"
+#include "office.h"
 
 typedef struct dg_filer dg_filer;
 
@@ -41,5 +44,10 @@ typedef struct dg_filing {
  */
 dg_status dg_filer_prepare(dg_filer *filer, const char *text, const char *name,
                            const dg_manifest_row *row, dg_filing *out, dg_error *err);
+
+/* Like dg_filer_prepare() for an office document with its own properties (NULL: none). */
+dg_status dg_filer_prepare_document(dg_filer *filer, const char *text, const char *name,
+                                    const dg_manifest_row *row, const dg_office_props *props,
+                                    dg_filing *out, dg_error *err);
 
 #endif

@@ -54,6 +54,8 @@ typedef struct work_item {
     page_result *pages;
     size_t n_pages;
     double seconds;
+    int has_props;          /* an office document's own properties (office.h) */
+    dg_office_props props;
 } work_item;
 
 typedef struct runner {
@@ -344,6 +346,8 @@ static dg_status read_file_pages(runner *r, worker_tools *t, size_t file_index, 
     dg_document *doc = NULL;
     if (st == DG_OK)
         st = dg_document_open_memory(t->detector, data, len, f->name, &r->limits, &doc, err);
+    if (st == DG_OK && !it->has_props && dg_document_props(doc))
+        it->props = *dg_document_props(doc), it->has_props = 1;
     int count = st == DG_OK ? dg_document_page_count(doc) : 0;
     page_result *grown = st == DG_OK ? realloc(it->pages, (it->n_pages + (size_t)count) *
                                                               sizeof *grown)
@@ -571,7 +575,8 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
                                    .lang = it->pages[p].lang[0] ? it->pages[p].lang : NULL};
     const char *name = item_name(r, it);
     dg_filing filing;
-    dg_status st = dg_filer_prepare(r->filer, text, name, it->row, &filing, err);
+    dg_status st = dg_filer_prepare_document(r->filer, text, name, it->row,
+                                             it->has_props ? &it->props : NULL, &filing, err);
     char refcode[DG_REFCODE_MAX] = "";
     if (st == DG_OK) {
         char reason[600];
@@ -761,6 +766,7 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
     runner r = {.archive = archive, .actor = actor, .files = files, .n_files = n_files,
                 .opts = opts};
     dg_page_limits_init(&r.limits);
+    r.limits.office.soffice = opts->soffice;
     pthread_mutex_init(&r.lock, NULL);
     pthread_cond_init(&r.changed, NULL);
     dg_ingest_report *rep = calloc(1, sizeof *rep);

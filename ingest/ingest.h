@@ -41,6 +41,7 @@ typedef struct dg_ingest_options {
     const char *lang;     /* Tesseract language to force, or NULL: dangan chooses per page */
     int jobs;             /* OCR worker threads; 0: the number of cores */
     const char *tessdata; /* NULL: $TESSDATA_PREFIX or Debian's default */
+    const char *soffice;  /* LibreOffice for legacy and page views (office.h); NULL: PATH */
 } dg_ingest_options;
 
 /* What became of one record (or one file that could not become part of one). */

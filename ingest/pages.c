@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,14 @@ struct dg_document {
     int page_count;
     fz_context *fz;      /* PDF only */
     fz_document *pdf;    /* PDF only */
+    /* Office documents: page 1 is the original; pages 2... come from view_pdf. */
+    dg_office_doc *office;     /* OOXML, ODF, OFD */
+    const char *original_mime;
+    unsigned char *view_pdf;   /* LibreOffice's rendering, read by MuPDF */
+    size_t view_pdf_len;
+    int has_props;
+    dg_office_props props;     /* a legacy file's, from its PDF's metadata */
+    char legacy_mime[128];     /* what libmagic calls a legacy file */
 };
 
 void dg_page_limits_init(dg_page_limits *limits)
@@ -40,6 +49,7 @@ void dg_page_limits_init(dg_page_limits *limits)
     limits->max_pages = 5000;
     limits->max_file_bytes = (size_t)1 << 30;
     limits->render_dpi = 300;
+    dg_office_options_init(&limits->office);
 }
 
 void dg_page_free(dg_page *page)
@@ -201,7 +211,9 @@ static void fz_quiet(void *user, const char *message)
     (void)message;
 }
 
-static dg_status open_pdf(dg_document *doc, dg_error *err)
+/* Opens len bytes of PDF at data (which must outlive the document) with MuPDF. */
+static dg_status open_pdf_bytes(dg_document *doc, const unsigned char *data, size_t len,
+                                int *page_count, dg_error *err)
 {
     doc->fz = fz_new_context(NULL, NULL, FZ_STORE_DEFAULT);
     if (!doc->fz)
@@ -219,7 +231,7 @@ static dg_status open_pdf(dg_document *doc, dg_error *err)
     fz_try(ctx)
     {
         fz_register_document_handlers(ctx);
-        stream = fz_open_memory(ctx, doc->data, doc->len);
+        stream = fz_open_memory(ctx, data, len);
         pdf = fz_open_document_with_stream(ctx, "application/pdf", stream);
         needs_password = fz_needs_password(ctx, pdf);
         if (!needs_password)
@@ -244,8 +256,154 @@ static dg_status open_pdf(dg_document *doc, dg_error *err)
     if (pages > doc->limits.max_pages)
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: %d pages is more than the limit of %d",
                             doc->name, pages, doc->limits.max_pages);
-    doc->page_count = pages;
+    *page_count = pages;
     return DG_OK;
+}
+
+static dg_status open_pdf(dg_document *doc, dg_error *err)
+{
+    return open_pdf_bytes(doc, doc->data, doc->len, &doc->page_count, err);
+}
+
+/* ---- office documents ---- */
+
+static void drop_pdf(dg_document *doc)
+{
+    if (doc->fz) {
+        fz_drop_document(doc->fz, doc->pdf);
+        fz_drop_context(doc->fz);
+    }
+    doc->fz = NULL;
+    doc->pdf = NULL;
+    free(doc->view_pdf);
+    doc->view_pdf = NULL;
+}
+
+/* Converts the document with LibreOffice to PDF and opens that: pages 2... */
+static dg_status open_view(dg_document *doc, const char *ext, dg_error *err)
+{
+    dg_status st = dg_office_convert(&doc->limits.office, doc->data, doc->len, doc->name, ext,
+                                     "pdf", &doc->view_pdf, &doc->view_pdf_len, err);
+    int pages = 0;
+    if (st == DG_OK)
+        st = open_pdf_bytes(doc, doc->view_pdf, doc->view_pdf_len, &pages, err);
+    if (st == DG_OK && pages + 1 > doc->limits.max_pages)
+        st = dg_error_set(err, DG_ERR_BAD_INPUT, "%s: %d pages is more than the limit of %d",
+                          doc->name, pages + 1, doc->limits.max_pages);
+    if (st != DG_OK) {
+        drop_pdf(doc);
+        return st;
+    }
+    doc->page_count = 1 + pages;
+    return DG_OK;
+}
+
+static const char *view_ext(dg_office_format format)
+{
+    return format == DG_OFFICE_OFD ? NULL : dg_office_format_name(format);
+}
+
+/*
+ * An OOXML, ODF or OFD package: its text and properties from its XML. The rendering for
+ * viewing is an extra: without LibreOffice, or when it fails on the file, the record is
+ * its original and its text.
+ */
+static dg_status open_office(dg_document *doc, dg_error *err)
+{
+    dg_status st = dg_office_read(doc->data, doc->len, doc->name, &doc->limits.office,
+                                  &doc->office, err);
+    if (st != DG_OK)
+        return st;
+    doc->original_mime = doc->office->mime;
+    doc->page_count = 1;
+    char soffice[4096];
+    const char *ext = view_ext(doc->office->format);
+    if (!ext || dg_office_find_soffice(&doc->limits.office, soffice, sizeof soffice, NULL) != DG_OK)
+        return DG_OK;
+    dg_error ignored;
+    st = open_view(doc, ext, &ignored);
+    if (st == DG_ERR_NOMEM)
+        return dg_error_set(err, st, "%s", ignored.msg);
+    return DG_OK;
+}
+
+/* The legacy type by the name's extension: LibreOffice's filter hint, and the mime. */
+static const struct {
+    const char *ext, *mime;
+} legacy_types[] = {
+    {"doc", "application/msword"},         {"dot", "application/msword"},
+    {"wps", "application/msword"},         {"xls", "application/vnd.ms-excel"},
+    {"xlt", "application/vnd.ms-excel"},   {"et", "application/vnd.ms-excel"},
+    {"ppt", "application/vnd.ms-powerpoint"}, {"pot", "application/vnd.ms-powerpoint"},
+    {"dps", "application/vnd.ms-powerpoint"},
+};
+
+/*
+ * What libmagic says first (the first entry of its MIME type); when it only knows an OLE2
+ * compound file (WPS files, Works), the name's extension is LibreOffice's hint.
+ */
+static size_t legacy_type_of(const char *mime, const char *name)
+{
+    for (size_t i = 0; i < sizeof legacy_types / sizeof legacy_types[0]; i++)
+        if (!strcmp(mime, legacy_types[i].mime))
+            return i;
+    const char *dot = strrchr(name, '.');
+    if (dot && !strchr(dot, '/'))
+        for (size_t i = 0; i < sizeof legacy_types / sizeof legacy_types[0]; i++)
+            if (!strcasecmp(dot + 1, legacy_types[i].ext))
+                return i;
+    return 0; /* LibreOffice tells Word, Excel and PowerPoint apart by content anyway */
+}
+
+/* "D:20240312093000+08'00'" (a PDF date) to 2024-03-12. */
+static void pdf_date(const char *value, char out[11])
+{
+    out[0] = '\0';
+    if (!strncmp(value, "D:", 2))
+        value += 2;
+    for (int i = 0; i < 8; i++)
+        if (value[i] < '0' || value[i] > '9')
+            return;
+    snprintf(out, 11, "%.4s-%.2s-%.2s", value, value + 4, value + 6);
+}
+
+/* LibreOffice writes the document's title, author and creation date into the PDF. */
+static void legacy_props(dg_document *doc)
+{
+    char date[64] = "";
+    fz_try(doc->fz)
+    {
+        fz_lookup_metadata(doc->fz, doc->pdf, FZ_META_INFO_TITLE, doc->props.title,
+                           sizeof doc->props.title);
+        fz_lookup_metadata(doc->fz, doc->pdf, FZ_META_INFO_AUTHOR, doc->props.author,
+                           sizeof doc->props.author);
+        fz_lookup_metadata(doc->fz, doc->pdf, FZ_META_INFO_CREATIONDATE, date, sizeof date);
+    }
+    fz_catch(doc->fz)
+    {
+        memset(&doc->props, 0, sizeof doc->props);
+        return;
+    }
+    pdf_date(date, doc->props.created);
+    /* fz_lookup_metadata may cut a character in half at the buffer's end. */
+    if (dg_utf8_invalid_at(doc->props.title, strlen(doc->props.title)) != strlen(doc->props.title))
+        doc->props.title[0] = '\0';
+    if (dg_utf8_invalid_at(doc->props.author, strlen(doc->props.author)) !=
+        strlen(doc->props.author))
+        doc->props.author[0] = '\0';
+    doc->has_props = doc->props.title[0] || doc->props.author[0] || doc->props.created[0];
+}
+
+static dg_status open_legacy(dg_document *doc, dg_error *err)
+{
+    size_t t = legacy_type_of(doc->legacy_mime, doc->name);
+    doc->original_mime = legacy_types[t].mime;
+    dg_status st = open_view(doc, legacy_types[t].ext, err);
+    if (st == DG_ERR_NOT_FOUND) /* no LibreOffice: the file's problem to report, not a stop */
+        st = DG_ERR_BAD_INPUT;
+    if (st == DG_OK)
+        legacy_props(doc);
+    return st;
 }
 
 static dg_status open_by_type(dg_document *doc, dg_error *err)
@@ -258,6 +416,8 @@ static dg_status open_by_type(dg_document *doc, dg_error *err)
     case DG_FILE_BMP: return open_image(doc, err);
     case DG_FILE_PDF: return open_pdf(doc, err);
     case DG_FILE_TEXT: return open_text(doc, err);
+    case DG_FILE_OFFICE: return open_office(doc, err);
+    case DG_FILE_LEGACY_OFFICE: return open_legacy(doc, err);
     case DG_FILE_UNKNOWN: break;
     }
     return dg_error_set(err, DG_ERR_INTERNAL, "%s: no reader for this type", doc->name);
@@ -291,6 +451,9 @@ static dg_status open_owned(dg_detector *detector, unsigned char *data, size_t l
                               "of %zu bytes", name, len, doc->limits.max_file_bytes);
     if (status == DG_OK)
         status = dg_detect_buffer(detector, data, len, name, &doc->type, err);
+    if (status == DG_OK && doc->type == DG_FILE_LEGACY_OFFICE)
+        status = dg_detect_mime(detector, data, len, doc->legacy_mime, sizeof doc->legacy_mime,
+                                err);
     if (status == DG_OK)
         status = open_by_type(doc, err);
     if (status != DG_OK) {
@@ -398,10 +561,8 @@ void dg_document_close(dg_document *doc)
 {
     if (!doc)
         return;
-    if (doc->fz) {
-        fz_drop_document(doc->fz, doc->pdf);
-        fz_drop_context(doc->fz);
-    }
+    drop_pdf(doc);
+    dg_office_doc_free(doc->office);
     free(doc->data);
     free(doc->name);
     free(doc);
@@ -417,6 +578,13 @@ int dg_document_page_count(const dg_document *doc)
     return doc->page_count;
 }
 
+const dg_office_props *dg_document_props(const dg_document *doc)
+{
+    if (doc->office)
+        return &doc->office->props;
+    return doc->has_props ? &doc->props : NULL;
+}
+
 /* ---- reading pages ---- */
 
 static const char *mime_of(dg_file_type type)
@@ -429,6 +597,8 @@ static const char *mime_of(dg_file_type type)
     case DG_FILE_BMP: return "image/bmp";
     case DG_FILE_PDF: return "application/pdf";
     case DG_FILE_TEXT: return "text/plain";
+    case DG_FILE_OFFICE:
+    case DG_FILE_LEGACY_OFFICE:
     case DG_FILE_UNKNOWN: break;
     }
     return "application/octet-stream";
@@ -634,14 +804,48 @@ static dg_status read_pdf_page(dg_document *doc, int index, dg_page *page, dg_er
     return status;
 }
 
+/* Page 1 of an office file: the file itself, and the text read from its XML. */
+static dg_status read_original_page(dg_document *doc, dg_page *page, dg_error *err)
+{
+    dg_status st = keep_original(doc, page, err);
+    page->image_mime = doc->original_mime;
+    if (st == DG_OK && doc->office) {
+        page->text = strdup(doc->office->text);
+        page->text_len = doc->office->text_len;
+        if (!page->text)
+            st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", doc->name);
+    }
+    return st;
+}
+
+/* A page of the PDF rendering. An OOXML or ODF file's text is its page 1's: its rendered
+ * pages are for viewing only (nothing to read twice, nothing to OCR). */
+static dg_status read_view_page(dg_document *doc, int index, dg_page *page, dg_error *err)
+{
+    page->kind = DG_PAGE_PDF_RENDER;
+    dg_status st = read_pdf_page(doc, index, page, err);
+    page->number = index + 2;
+    if (st != DG_OK || !doc->office)
+        return st;
+    free(page->text);
+    page->text = NULL;
+    page->text_len = 0;
+    if (page->pix)
+        pixDestroy(&page->pix);
+    page->kind = DG_PAGE_VIEW;
+    return DG_OK;
+}
+
 dg_status dg_document_read_page(dg_document *doc, int index, dg_page **out, dg_error *err)
 {
     *out = NULL;
     if (index < 0 || index >= doc->page_count)
         return dg_error_set(err, DG_ERR_USAGE, "%s: no page %d (the file has %d)", doc->name,
                             index + 1, doc->page_count);
+    int office = doc->type == DG_FILE_OFFICE || doc->type == DG_FILE_LEGACY_OFFICE;
     dg_page_kind kind = doc->type == DG_FILE_TEXT  ? DG_PAGE_PLAIN_TEXT
                         : doc->type == DG_FILE_PDF ? DG_PAGE_PDF_RENDER
+                        : office                   ? DG_PAGE_DOCUMENT
                                                    : DG_PAGE_SCAN;
     dg_page *page = page_new(index + 1, kind);
     if (!page)
@@ -651,6 +855,10 @@ dg_status dg_document_read_page(dg_document *doc, int index, dg_page **out, dg_e
         status = read_text_page(doc, page, err);
     else if (doc->type == DG_FILE_PDF)
         status = read_pdf_page(doc, index, page, err);
+    else if (office && index == 0)
+        status = read_original_page(doc, page, err);
+    else if (office)
+        status = read_view_page(doc, index - 1, page, err);
     else
         status = read_image_page(doc, index, page, err);
     if (status != DG_OK) {

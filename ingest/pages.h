@@ -15,6 +15,15 @@
  *     stored page image. When the page has a real text layer its text is used and no PIX is
  *     handed out (nothing to OCR); otherwise the rendered PIX is handed out for OCR.
  *   - plain text: one page whose text is the whole file, which must be valid UTF-8.
+ *   - office documents (.docx/.xlsx/.pptx/.odt/.ods/.odp, OFD; office.h): page 1 is the
+ *     ORIGINAL file, byte for byte, with the document's text and its own properties
+ *     (dg_document_props). When LibreOffice is there (limits->office.soffice), pages 2...
+ *     are a PDF rendering of the document, one PNG per page for viewing, with no text and
+ *     nothing to OCR (the text is page 1's). OFD gets no rendering: no maintained renderer.
+ *   - legacy binary office files (.doc/.xls/.ppt, WPS .wps/.et/.dps): converted to PDF with
+ *     LibreOffice; page 1 is the original file, pages 2... the PDF's pages as for any PDF
+ *     (their text layer, else OCR). Without LibreOffice the file is refused with a reason
+ *     that says LibreOffice is needed.
  *
  * Bad input never crashes and never stops a batch: an empty file, an unknown type, a
  * truncated or corrupt image, an image over the pixel limit, too many pages, an encrypted
@@ -33,6 +42,7 @@
 
 #include "../engine/status.h"
 #include "detect.h"
+#include "office.h"
 
 struct Pix; /* Leptonica's PIX */
 
@@ -42,6 +52,7 @@ typedef struct dg_page_limits {
     int max_pages;                 /* per file (default 5000) */
     size_t max_file_bytes;         /* per file (default 1 GiB) */
     int render_dpi;                /* PDF rendering resolution (default 300) */
+    dg_office_options office;      /* zip caps and LibreOffice (office.h defaults) */
 } dg_page_limits;
 
 /* Fills limits with the defaults above. */
@@ -51,7 +62,11 @@ typedef enum dg_page_kind {
     DG_PAGE_SCAN,       /* an image page; pix is set, text is NULL */
     DG_PAGE_PDF_TEXT,   /* a PDF page with a text layer; text is set, pix is NULL */
     DG_PAGE_PDF_RENDER, /* a PDF page without a text layer, rendered; pix is set */
-    DG_PAGE_PLAIN_TEXT  /* a plain text file; text is set, pix and image are NULL */
+    DG_PAGE_PLAIN_TEXT, /* a plain text file; text is set, pix and image are NULL */
+    DG_PAGE_DOCUMENT,   /* an office file as it came; image is the file, text its text
+                           (NULL for a legacy file, whose text is on its rendered pages) */
+    DG_PAGE_VIEW        /* a rendered page of an office file, for viewing: image is set,
+                           text and pix are NULL */
 } dg_page_kind;
 
 /* One page, owned by the caller and freed with dg_page_free(). */
@@ -109,6 +124,12 @@ int dg_document_page_count(const dg_document *doc);
  * the caller may go on with the other pages.
  */
 dg_status dg_document_read_page(dg_document *doc, int index, dg_page **out, dg_error *err);
+
+/*
+ * The document's own properties (title, author, creation date...) for an office file, or
+ * NULL for other files. Valid while the document is open.
+ */
+const dg_office_props *dg_document_props(const dg_document *doc);
 
 /*
  * Checks that text is valid UTF-8 (no overlong forms, surrogates or code points past

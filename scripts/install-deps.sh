@@ -17,6 +17,11 @@ PACKAGES=(
   libopencc-dev opencc
   libcmocka-dev
   libjansson-dev
+  libzip-dev libxml2-dev
+  # LibreOffice without a GUI: converts legacy .doc/.xls/.ppt and WPS files and renders
+  # page views of office files (about 90 MiB to download, 58 packages; about 4 s a file)
+  libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
+  libreoffice-impress-nogui
   fonts-noto-cjk fonts-dejavu-core
   # more typefaces for the OCR benchmark pages (bench/make-ocr-pages.py); not needed to run
   fonts-arphic-ukai fonts-arphic-uming fonts-liberation

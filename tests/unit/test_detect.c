@@ -83,11 +83,35 @@ static void test_unknown_content_names_its_mime_type(void **state)
     assert_int_equal(detect_fixture("random.bin", &type, &err), DG_ERR_BAD_INPUT);
     assert_string_equal(err.msg, "random.bin: unknown file type (application/octet-stream)");
 
-    /* A ZIP archive named like a scan. */
+    /* A gzip stream named like a scan. */
+    static const unsigned char gz[] = "\x1f\x8b\x08\0\0\0\0\0\0\x03\x03\0\0\0\0\0\0\0\0\0";
+    assert_int_equal(dg_detect_buffer(detector, gz, sizeof gz - 1, "scan.xyz", &type, &err),
+                     DG_ERR_BAD_INPUT);
+    assert_string_equal(err.msg, "scan.xyz: unknown file type (application/gzip)");
+}
+
+/* Any zip may be an Office or OFD package: only its content says (office.h looks inside). */
+static void test_zip_is_handed_to_the_office_reader(void **state)
+{
+    (void)state;
+    dg_file_type type;
+    dg_error err;
     static const unsigned char zip[] = "PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
     assert_int_equal(dg_detect_buffer(detector, zip, sizeof zip - 1, "scan.xyz", &type, &err),
-                     DG_ERR_BAD_INPUT);
-    assert_string_equal(err.msg, "scan.xyz: unknown file type (application/zip)");
+                     DG_OK);
+    assert_int_equal(type, DG_FILE_OFFICE);
+}
+
+/* What a legacy office file is comes from its MIME type: the type alone does not say. */
+static void test_mime_type_is_handed_out(void **state)
+{
+    (void)state;
+    static const unsigned char gz[] = "\x1f\x8b\x08\0\0\0\0\0\0\x03\x03\0\0\0\0\0\0\0\0\0";
+    char mime[64];
+    dg_error err;
+    assert_int_equal(dg_detect_mime(detector, gz, sizeof gz - 1, mime, sizeof mime, &err), DG_OK);
+    assert_string_equal(mime, "application/gzip");
+    assert_int_equal(dg_detect_mime(detector, gz, 0, mime, sizeof mime, &err), DG_ERR_BAD_INPUT);
 }
 
 static void test_html_is_not_taken_as_plain_text(void **state)
@@ -136,6 +160,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_content_wins_over_the_name),
         cmocka_unit_test(test_empty_file_is_refused_with_its_name),
         cmocka_unit_test(test_unknown_content_names_its_mime_type),
+        cmocka_unit_test(test_zip_is_handed_to_the_office_reader),
+        cmocka_unit_test(test_mime_type_is_handed_out),
         cmocka_unit_test(test_html_is_not_taken_as_plain_text),
         cmocka_unit_test(test_descriptor_is_detected_and_its_offset_kept),
         cmocka_unit_test(test_unreadable_descriptor_is_an_io_error),
