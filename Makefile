@@ -5,7 +5,7 @@
 #   make install PREFIX=/usr/local
 #   make format | make lint | make clean
 #
-# Sources are found by folder: every .c in engine/ ingest/ index/ retention/ cli/ (and the
+# Sources are found by folder: every .c in base/ engine/ ingest/ index/ retention/ cli/ (and the
 # one .cc, the Xapian shim, in index/) goes into libdangan.a; cli/main.c is the program.
 # Every tests/unit/test_*.c is its own cmocka program.
 
@@ -13,7 +13,7 @@ PREFIX ?= /usr/local
 CC ?= cc
 CXX ?= c++
 
-PKGS := sqlite3 libsodium zlib libmagic tesseract lept opencc jansson xapian-core libzip libxml-2.0
+PKGS := sqlite3 libsodium zlib libmagic tesseract lept opencc jansson xapian-core libzip libxml-2.0 uchardet
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libmupdf-dev ships static libraries only and declares none of their dependencies.
@@ -28,7 +28,7 @@ CXXFLAGS_BASE := -std=c++17 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -I.
 OPT ?= -O2 -g
 SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-LIB_C := $(filter-out cli/main.c,$(wildcard engine/*.c ingest/*.c index/*.c retention/*.c cli/*.c))
+LIB_C := $(filter-out cli/main.c,$(wildcard base/*.c engine/*.c ingest/*.c index/*.c retention/*.c cli/*.c))
 LIB_CXX := $(wildcard index/*.cc)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 
@@ -92,7 +92,7 @@ lint:
 	    --std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem -I. \
 	    '-Djson_array_foreach(a,i,v)=for (i = 0; (v = json_array_get(a, i)); i++)' \
 	    '-Djson_object_foreach(o,k,v)=for (k = 0; (v = 0);)' \
-	    engine ingest index retention cli
+	    base engine ingest index retention cli
 	clang-tidy $(LIB_C) cli/main.c -- $(CFLAGS_BASE)
 
 clean:

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../base/utf8.h"
+#include "../ingest/textenc.h"
 #include "render.h"
 #include "render_classify.h"
 #include "render_retention.h"
@@ -47,14 +49,20 @@ static const dg_opt_spec USER_SET_OPTS[] = {
     {"--enable", "enable", OPT_FLAG, "enable it again"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
+#define ENCODING_OPT                                                                        \
+    {"--encoding", "encoding", OPT_STRING,                                                  \
+     "text encoding of the input files: gbk|gb18030|big5|utf-16|utf-8 (default: detected)"}
+
 static const dg_opt_spec ADD_OPTS[] = {
     RECORD_OPTS,
+    ENCODING_OPT,
     {"--dept-code", "dept_code", OPT_STRING, "department level of the reference code, e.g. BGS"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
 static const dg_opt_spec EDIT_OPTS[] = {
     RECORD_OPTS,
-    {"--text", "text", OPT_FILE, "a corrected text (UTF-8 file)"},
+    {"--text", "text", OPT_FILE, "a corrected text (a text file; see --encoding)"},
+    ENCODING_OPT,
     {"--reason", "reason", OPT_STRING, "why (required)"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
@@ -94,6 +102,7 @@ static const dg_opt_spec INGEST_OPTS[] = {
     {"--lang", "lang", OPT_STRING, "force a Tesseract language (chi_sim, chi_tra, eng, ...)"},
     {"--jobs", "jobs", OPT_INT, "OCR worker threads (default: number of cores)"},
     {"--label", "label", OPT_STRING, "name of the batch (default: the folder's name)"},
+    ENCODING_OPT,
     {NULL, NULL, OPT_FLAG, NULL}};
 
 static const dg_opt_spec SCHEDULE_SET_OPTS[] = {
@@ -393,7 +402,12 @@ static json_t *open_file_arg(const char *path, int *fds, size_t max_fds, size_t 
         return NULL;
     }
     fds[*n_fds] = fd;
-    return json_pack("{s:i, s:s}", "fd", (int)(*n_fds)++, "name", path);
+    char *name = dg_text_name_to_utf8(path); /* a name travels as UTF-8 JSON */
+    json_t *arg = name ? json_pack("{s:i, s:s}", "fd", (int)(*n_fds)++, "name", name) : NULL;
+    free(name);
+    if (!arg)
+        snprintf(msg, msg_size, "%s: out of memory", path);
+    return arg;
 }
 
 /* ---- batches: the client walks folders and opens every file itself ---- */
@@ -406,6 +420,7 @@ typedef struct batch_walk {
     size_t msg_size;
 } batch_walk;
 
+/* name is already UTF-8 (walk_batch decodes every component of it). */
 static int add_batch_file(batch_walk *w, const char *path, const char *name)
 {
     json_t *entry;
@@ -422,7 +437,11 @@ static int add_batch_file(batch_walk *w, const char *path, const char *name)
         w->fds[*w->n_fds] = fd;
         entry = json_pack("{s:i, s:s}", "fd", (int)(*w->n_fds)++, "name", name);
     }
-    return json_array_append_new(w->files, entry) == 0;
+    if (json_array_append_new(w->files, entry) != 0) {
+        snprintf(w->msg, w->msg_size, "%s: out of memory", path);
+        return 0;
+    }
+    return 1;
 }
 
 static int compare_names(const void *a, const void *b)
@@ -472,13 +491,21 @@ static int walk_batch(batch_walk *w, const char *path, const char *name, int dep
     int ok = 1;
     for (size_t i = 0; i < n; i++) {
         char child[4096], child_name[4096];
+        /* The file is opened by its bytes; it is named, in the request and the catalog,
+         * in UTF-8: a GBK name from a Windows zip is decoded, anything else escaped. */
+        char *utf8 = dg_text_name_to_utf8(names[i]);
         snprintf(child, sizeof child, "%s/%s", path, names[i]);
         if (*name)
-            snprintf(child_name, sizeof child_name, "%s/%s", name, names[i]);
+            snprintf(child_name, sizeof child_name, "%s/%s", name, utf8 ? utf8 : "");
         else
-            snprintf(child_name, sizeof child_name, "%s", names[i]);
+            snprintf(child_name, sizeof child_name, "%s", utf8 ? utf8 : "");
+        if (ok && !utf8) {
+            snprintf(w->msg, w->msg_size, "%s: out of memory", child);
+            ok = 0;
+        }
         if (ok)
             ok = walk_batch(w, child, child_name, depth + 1);
+        free(utf8);
         free(names[i]);
     }
     free(names);
@@ -503,13 +530,37 @@ static int add_batch_arg(json_t *args, const char *path, int *fds, size_t max_fd
     }
     if (!json_object_get(args, "label")) {
         const char *slash = strrchr(path, '/');
-        const char *label = slash && slash[1] ? slash + 1 : path;
-        json_object_set_new(args, "label", json_string(label));
+        char *label = dg_text_name_to_utf8(slash && slash[1] ? slash + 1 : path);
+        json_object_set_new(args, "label", json_string(label ? label : "batch"));
+        free(label);
     }
     if (S_ISDIR(sb.st_mode))
         return walk_batch(&w, path, "", 0);
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    return add_batch_file(&w, path, base);
+    char *base = dg_text_name_to_utf8(strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+    int ok = base && add_batch_file(&w, path, base);
+    free(base);
+    return ok;
+}
+
+/*
+ * A text argument becomes a JSON string, which must be UTF-8: one typed in a terminal
+ * whose locale is GBK (or pasted from a Big5 file) is refused here, naming the argument,
+ * before anything reaches the archive.
+ */
+static json_t *utf8_argument(const char *text, const char *name, char *msg, size_t msg_size)
+{
+    size_t len = strlen(text), bad = dg_utf8_invalid_at(text, len);
+    if (bad < len) {
+        snprintf(msg, msg_size,
+                 "%s: not valid UTF-8 (byte %zu); give arguments in UTF-8 (set the terminal to "
+                 "a UTF-8 locale, e.g. LANG=zh_CN.UTF-8)",
+                 name, bad);
+        return NULL;
+    }
+    json_t *v = json_string(text);
+    if (!v)
+        snprintf(msg, msg_size, "%s: out of memory", name);
+    return v;
 }
 
 static json_t *typed_value(dg_opt_type type, const char *text, const char *name, int *fds,
@@ -528,7 +579,7 @@ static json_t *typed_value(dg_opt_type type, const char *text, const char *name,
         }
         return json_integer(v);
     }
-    return json_string(text);
+    return utf8_argument(text, name, msg, msg_size);
 }
 
 static int parse_option(const dg_command *cmd, json_t *args, int argc, char **argv, int *i,
@@ -559,9 +610,12 @@ static int parse_option(const dg_command *cmd, json_t *args, int argc, char **ar
     return 1;
 }
 
-static int add_query_word(json_t *args, const char *word)
+static int add_query_word(json_t *args, const char *word, char *msg, size_t msg_size)
 {
-    json_t *q = json_object_get(args, "query");
+    json_t *q = json_object_get(args, "query"), *v = utf8_argument(word, "query", msg, msg_size);
+    if (!v)
+        return 0;
+    json_decref(v);
     if (!q)
         return json_object_set_new(args, "query", json_string(word)) == 0;
     size_t len = strlen(json_string_value(q)) + strlen(word) + 2;
@@ -591,7 +645,7 @@ static int parse_positional(const dg_command *cmd, json_t *args, int *positional
         return 1;
     }
     if (cmd->rest_is_query)
-        return add_query_word(args, word);
+        return add_query_word(args, word, msg, msg_size);
     snprintf(msg, msg_size, "%s: unexpected argument '%s' (usage: %s)", cmd->name, word,
              cmd->usage);
     return 0;

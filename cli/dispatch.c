@@ -26,6 +26,7 @@
 #include "../ingest/born.h"
 #include "../ingest/ingest.h"
 #include "../ingest/manifest.h"
+#include "../ingest/textenc.h"
 #include "dispatch_classify.h"
 #include "dispatch_retention.h"
 
@@ -113,20 +114,31 @@ static dg_status read_passed_file(call *c, const char *key, char **data, size_t 
     return dg_dispatch_read_file(c->args, key, c->io, MAX_TEXT_FILE, data, len, name, &c->err);
 }
 
-/* A born-digital text record must be UTF-8 text: no NUL bytes, valid sequences. */
-static dg_status check_utf8_text(call *c, const char *name, const char *data, size_t len)
+static dg_status parse_encoding_arg(call *c, dg_text_encoding *enc)
 {
+    const char *name = arg_str(c, "encoding");
+    *enc = DG_ENC_AUTO;
+    return name ? dg_text_encoding_parse(name, enc, &c->err) : DG_OK;
+}
+
+/*
+ * A born-digital text record: the file's bytes decoded to UTF-8 from the encoding given
+ * with --encoding or detected (textenc.h). *text is the decoded text, malloc'ed.
+ */
+static dg_status decode_text_file(call *c, const char *name, const char *data, size_t len,
+                                  char **text)
+{
+    *text = NULL;
     if (len == 0)
         return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: empty file", name);
-    if (memchr(data, '\0', len))
-        return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: binary data, not a text file", name);
-    json_error_t jerr;
-    json_t *probe = json_stringn(data, len);
-    (void)jerr;
-    if (!probe)
-        return dg_error_set(&c->err, DG_ERR_BAD_INPUT, "%s: not valid UTF-8 text", name);
-    json_decref(probe);
-    return DG_OK;
+    dg_text_encoding enc;
+    dg_status st = parse_encoding_arg(c, &enc);
+    dg_decoded_text decoded;
+    if (st == DG_OK)
+        st = dg_text_decode(data, len, enc, name, &decoded, &c->err);
+    if (st == DG_OK)
+        *text = decoded.text;
+    return st;
 }
 
 static json_t *str_or_null(const char *s)
@@ -240,28 +252,30 @@ static void take_born_document(const dg_born_doc *born, dg_record_input *in)
 
 static dg_status h_add(call *c, json_t **result)
 {
-    char *text = NULL;
+    char *data = NULL, *text = NULL;
     size_t len = 0;
     const char *name;
     dg_born_doc *born = NULL;
-    dg_status st = read_passed_file(c, "file", &text, &len, &name);
+    dg_status st = read_passed_file(c, "file", &data, &len, &name);
     if (st == DG_OK)
-        st = dg_born_read(text, len, name, soffice_setting(), &born, &c->err);
+        st = dg_born_read(data, len, name, soffice_setting(), &born, &c->err);
     if (st == DG_OK && !born)
-        st = check_utf8_text(c, name, text, len);
+        st = decode_text_file(c, name, data, len, &text);
     int level = -1;
     if (st == DG_OK)
         st = parse_level_arg(c, "level", &level);
     if (st != DG_OK) {
         dg_born_free(born);
+        free(data);
         free(text);
         return st;
     }
     char source_sha[65], reason[512];
-    dg_sha256_hex(text, len, source_sha);
+    dg_sha256_hex(data, len, source_sha);
     const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
     snprintf(reason, sizeof reason, "added from %s", base);
-    dg_page_input page = {.data = text, .len = len, .mime = "text/plain", .text = NULL,
+    /* The page keeps the file as it came, in its own encoding; the text is UTF-8. */
+    dg_page_input page = {.data = data, .len = len, .mime = "text/plain", .text = NULL,
                           .confidence = -1};
     dg_record_input in = {
         .title = arg_str(c, "title"), .category = arg_str(c, "category"),
@@ -279,6 +293,7 @@ static dg_status h_add(call *c, json_t **result)
     st = dg_record_add(c->archive, &c->actor, &in, refcode, &c->err);
     dg_born_free(born);
     free(text);
+    free(data);
     if (st == DG_OK)
         *result = json_pack("{s:s, s:i}", "refcode", refcode, "version", 1);
     return st;
@@ -373,9 +388,11 @@ static dg_status h_edit(call *c, json_t **result)
     size_t len = 0;
     if (st == DG_OK && arg_has(c, "text")) {
         const char *name;
-        st = read_passed_file(c, "text", &text, &len, &name);
+        char *data = NULL;
+        st = read_passed_file(c, "text", &data, &len, &name);
         if (st == DG_OK)
-            st = check_utf8_text(c, name, text, len);
+            st = decode_text_file(c, name, data, len, &text);
+        free(data);
     }
     if (st != DG_OK) {
         free(text);
@@ -662,9 +679,13 @@ static dg_status read_manifest(call *c, dg_manifest **manifest)
     char *text;
     size_t len;
     const char *name;
-    dg_status st = read_passed_file(c, "manifest", &text, &len, &name);
+    dg_text_encoding enc;
+    dg_status st = parse_encoding_arg(c, &enc);
+    if (st != DG_OK)
+        return st;
+    st = read_passed_file(c, "manifest", &text, &len, &name);
     if (st == DG_OK)
-        st = dg_manifest_parse(text, len, name, manifest, &c->err);
+        st = dg_manifest_parse_encoded(text, len, enc, name, manifest, &c->err);
     free(text);
     return st;
 }
@@ -708,9 +729,10 @@ static dg_status h_ingest(call *c, json_t **result)
     if (st == DG_OK) {
         dg_ingest_options opts = {.label = arg_str(c, "label"), .lang = arg_str(c, "lang"),
                                   .jobs = arg_int(c, "jobs", 0), .soffice = soffice_setting()};
-        if (opts.jobs < 0 || opts.jobs > 64)
+        st = parse_encoding_arg(c, &opts.encoding);
+        if (st == DG_OK && (opts.jobs < 0 || opts.jobs > 64))
             st = dg_error_set(&c->err, DG_ERR_USAGE, "--jobs must be 1-64");
-        else
+        if (st == DG_OK)
             st = dg_ingest(c->archive, &c->actor, files, n_files, manifest, &opts, &rep, &c->err);
     }
     if (st == DG_OK) {

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/utf8.h"
+
 dg_status dg_frame_encode(const json_t *value, size_t max, char **out, size_t *out_len,
                           dg_error *err)
 {
@@ -228,6 +230,14 @@ dg_status dg_request_parse(const char *body, size_t len, size_t n_fds, json_t **
                            dg_error *err)
 {
     *request = NULL;
+    /* jansson refuses invalid UTF-8 too, but in its own words; say it in ours, with the
+     * byte, so a client author knows what to fix. */
+    size_t bad = dg_utf8_invalid_at(body, len);
+    if (bad < len)
+        return dg_error_set(err, DG_ERR_USAGE,
+                            "bad request: not valid UTF-8 at byte %zu (every text in a request "
+                            "is UTF-8)",
+                            bad);
     json_error_t jerr;
     json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req)

@@ -17,6 +17,7 @@
 
 #include "catalog.h"
 #include "log.h"
+#include "text_guard.h"
 
 static char *path_join(const char *dir, const char *name)
 {
@@ -107,7 +108,11 @@ static dg_status create_layout(const char *path, dg_error *err)
 dg_status dg_archive_create(const char *path, const char *fonds, const char *name,
                             const char *owner_login, const char *owner_name, dg_error *err)
 {
-    dg_status st = valid_fonds(fonds, err);
+    dg_text_field fields[] = {{"fonds", fonds}, {"archive name", name},
+                              {"owner login", owner_login}, {"owner name", owner_name}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (st == DG_OK)
+        st = valid_fonds(fonds, err);
     if (st != DG_OK)
         return st;
     if (!dir_is_empty_or_absent(path))

@@ -14,6 +14,7 @@
 #include "catalog.h"
 #include "hash.h"
 #include "log.h"
+#include "text_guard.h"
 
 const char *dg_file_outcome_name(dg_file_outcome outcome)
 {
@@ -39,7 +40,9 @@ static dg_status require_archivist(dg_archive *archive, const dg_actor *actor, c
 dg_status dg_batch_begin(dg_archive *archive, const dg_actor *actor, const char *label,
                          uint64_t files, int64_t *batch_id, dg_error *err)
 {
-    dg_status st = require_archivist(archive, actor, "ingest", 0, err);
+    dg_status st = dg_text_guard("batch label", label, err);
+    if (st == DG_OK)
+        st = require_archivist(archive, actor, "ingest", 0, err);
     if (st != DG_OK)
         return st;
     char now[32];
@@ -63,10 +66,15 @@ dg_status dg_batch_begin(dg_archive *archive, const dg_actor *actor, const char 
 dg_status dg_batch_note_file(dg_archive *archive, int64_t batch_id, const dg_batch_file *f,
                              dg_error *err)
 {
+    dg_text_field fields[] = {{"batch file name", f->name}, {"batch file reason", f->reason},
+                              {"batch file record", f->refcode}, {"batch file hash", f->sha256}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (st != DG_OK)
+        return st;
     char now[32];
     dg_now_iso(now);
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
+    st = dg_catalog_prepare(
         archive->db,
         "INSERT INTO batch_files(batch_id, name, sha256, outcome, refcode, reason, pages,"
         " confidence, seconds, at) VALUES(?,?,?,?,?,?,?,?,?,?)",
@@ -193,6 +201,10 @@ dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t
                              const char *name, const void *data, size_t len,
                              const char *reason, dg_error *err)
 {
+    dg_text_field fields[] = {{"quarantined file name", name}, {"quarantine reason", reason}};
+    dg_status guard = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (guard != DG_OK)
+        return guard;
     char sha[DG_SHA256_HEX] = "";
     if (data)
         dg_sha256_hex(data, len, sha);

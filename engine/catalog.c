@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "text_guard.h"
+
 /*
  * Migration 1: the whole first schema. Versions, pages and the access log are
  * append-only, and triggers say so: an UPDATE is refused by the database itself, so no
@@ -275,6 +277,8 @@ dg_status dg_catalog_error(sqlite3 *db, dg_error *err, const char *what)
         status = DG_ERR_CORRUPT;
     else if ((code & 0xff) == SQLITE_NOMEM)
         status = DG_ERR_NOMEM;
+    else if ((code & 0xff) == SQLITE_CONSTRAINT && strstr(sqlite3_errmsg(db), "not valid UTF-8"))
+        status = DG_ERR_BAD_INPUT; /* the UTF-8 guard's triggers (text_guard.h) */
     return dg_error_set(err, status, "catalog: %s: %s", what, sqlite3_errmsg(db));
 }
 
@@ -485,8 +489,12 @@ dg_status dg_setting_get(sqlite3 *db, const char *key, char **value, dg_error *e
 
 dg_status dg_setting_set(sqlite3 *db, const char *key, const char *value, dg_error *err)
 {
+    dg_text_field fields[] = {{"setting name", key}, {"setting value", value}};
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (st != DG_OK)
+        return st;
+    st = dg_catalog_prepare(
         db, "INSERT INTO settings(key, value) VALUES(?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         &stmt, err);
@@ -607,6 +615,8 @@ dg_status dg_catalog_open(const char *path, int create, sqlite3 **out, dg_error 
     dg_status st = apply_pragmas(db, err);
     if (st == DG_OK)
         st = migrate(db, err);
+    if (st == DG_OK)
+        st = dg_text_guard_install(db, err);
     if (st != DG_OK) {
         sqlite3_close(db);
         return st;

@@ -14,6 +14,7 @@
 #include "class_review_internal.h"
 #include "log.h"
 #include "record_internal.h"
+#include "text_guard.h"
 
 #define THRESHOLD_SETTING "review.threshold"
 
@@ -101,7 +102,11 @@ dg_status dg_classifier_state_put(dg_archive *archive, const dg_actor *actor, co
                                   const char *value, int64_t generation, const char *detail,
                                   dg_error *err)
 {
-    dg_status st = require_reviewer(archive, actor, "classifier", NULL, err);
+    dg_text_field fields[] = {{"classifier state name", name}, {"classifier state", value},
+                              {"detail", detail}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (st == DG_OK)
+        st = require_reviewer(archive, actor, "classifier", NULL, err);
     if (st == DG_OK)
         st = dg_catalog_begin_write(archive->db, err);
     if (st != DG_OK)
@@ -379,7 +384,11 @@ dg_status dg_class_review_record(dg_archive *archive, const dg_actor *actor,
                            const dg_class_review_entry *entry, dg_error *err)
 {
     dg_record_row row;
-    dg_status st = require_reviewer(archive, actor, "review", entry->refcode, err);
+    dg_text_field fields[] = {{"refcode", entry->refcode}, {"reason", entry->reason},
+                              {"model", entry->model}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (st == DG_OK)
+        st = require_reviewer(archive, actor, "review", entry->refcode, err);
     if (st == DG_OK) /* outside the transaction: a refusal is logged in its own */
         st = dg_find_visible(archive, actor, entry->refcode, "review", &row, err);
     if (st == DG_OK)

@@ -27,6 +27,7 @@
 #include "class_review_internal.h"
 #include "hash.h"
 #include "log.h"
+#include "text_guard.h"
 
 /* What the register keeps of one record, gathered before its rows are deleted. */
 typedef struct register_row {
@@ -639,7 +640,9 @@ dg_status dg_review_destroy(dg_archive *archive, const dg_actor *actor, int64_t 
                             const char *method, dg_destroy_result *out, dg_error *err)
 {
     memset(out, 0, sizeof *out);
-    dg_status st = dg_archive_lock_write(archive, err);
+    dg_status st = dg_text_guard("method", method, err);
+    if (st == DG_OK)
+        st = dg_archive_lock_write(archive, err);
     if (st != DG_OK)
         return st;
     /* A killed run may have left records half way: finish them before starting more. */

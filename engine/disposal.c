@@ -16,6 +16,7 @@
 #include "hash.h"
 #include "log.h"
 #include "record_internal.h"
+#include "text_guard.h"
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
@@ -241,7 +242,16 @@ dg_status dg_schedule_apply(dg_archive *archive, const dg_actor *actor,
 {
     schedule_job job = {.actor = actor, .changes = changes, .n = n, .approval = approval,
                         .reason = reason ? reason : "schedule change"};
-    dg_status st = in_write_txn(archive, schedule_body, &job, err);
+    dg_text_field fields[] = {{"approval", approval}, {"reason", reason}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    for (size_t i = 0; st == DG_OK && i < n; i++) {
+        dg_text_field change[] = {{"category", changes[i].category},
+                                  {"type", changes[i].record_type},
+                                  {"period", changes[i].period}};
+        st = dg_text_guard_all(change, sizeof change / sizeof change[0], err);
+    }
+    if (st == DG_OK)
+        st = in_write_txn(archive, schedule_body, &job, err);
     *changed = st == DG_OK ? job.changed : 0;
     return st;
 }
@@ -309,7 +319,9 @@ dg_status dg_hold_place(dg_archive *archive, const dg_actor *actor, const char *
                         const char *reason, dg_error *err)
 {
     hold_job job = {.actor = actor, .refcode = refcode, .reason = reason, .place = 1};
-    return hold(archive, &job, err);
+    dg_text_field fields[] = {{"refcode", refcode}, {"reason", reason}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    return st == DG_OK ? hold(archive, &job, err) : st;
 }
 
 dg_status dg_hold_release(dg_archive *archive, const dg_actor *actor, const char *refcode,
@@ -317,7 +329,9 @@ dg_status dg_hold_release(dg_archive *archive, const dg_actor *actor, const char
 {
     hold_job job = {.actor = actor, .refcode = refcode,
                     .reason = reason ? reason : "released", .place = 0};
-    return hold(archive, &job, err);
+    dg_text_field fields[] = {{"refcode", refcode}, {"reason", reason}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    return st == DG_OK ? hold(archive, &job, err) : st;
 }
 
 /* ---- reviews: queueing -------------------------------------------------------------- */
@@ -727,7 +741,9 @@ dg_status dg_review_appraise(dg_archive *archive, const dg_actor *actor, int64_t
 {
     appraise_job job = {.actor = actor, .review_id = review_id, .refcode = refcode,
                         .decision = decision, .reason = reason, .extend_years = extend_years};
-    return in_write_txn(archive, appraise_body, &job, err);
+    dg_text_field fields[] = {{"refcode", refcode}, {"decision", decision}, {"reason", reason}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    return st == DG_OK ? in_write_txn(archive, appraise_body, &job, err) : st;
 }
 
 typedef struct review_step {

@@ -16,6 +16,7 @@
 #include "archive_internal.h"
 #include "catalog.h"
 #include "hash.h"
+#include "text_guard.h"
 
 static const char GENESIS[65] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -154,7 +155,12 @@ dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const
     sqlite3 *db = archive->db;
     int64_t last_id;
     char prev[65];
-    dg_status st = chain_head(db, &last_id, prev, err);
+    dg_text_field fields[] = {{"log login", login},          {"log action", event->action},
+                              {"log record", event->refcode}, {"log query", event->query},
+                              {"log outcome", event->outcome}, {"log detail", event->detail}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (st == DG_OK)
+        st = chain_head(db, &last_id, prev, err);
     if (st != DG_OK)
         return st;
     char at[32];

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "record_internal.h"
 #include "vocab.h"
+#include "text_guard.h"
 
 static dg_status store_object(dg_archive *archive, dg_object_list *list, const void *data,
                               size_t len, char hex[DG_SHA256_HEX], dg_error *err)
@@ -452,11 +453,43 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
     return st;
 }
 
+/* Every page's text, word boxes, type and language: what reaches the store and index. */
+dg_status dg_pages_check_text(const dg_page_input *pages, size_t n, dg_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        dg_text_field fields[] = {{"page text", pages[i].text}, {"page word boxes", pages[i].boxes},
+                                  {"page type", pages[i].mime}, {"page language", pages[i].lang}};
+        dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+        if (st != DG_OK)
+            return dg_error_prefix(err, "page %zu: ", i + 1);
+    }
+    return DG_OK;
+}
+
+/* The UTF-8 guard of a new record (text_guard.h): every text field the version keeps. */
+static dg_status input_check_text(const dg_record_input *in, dg_error *err)
+{
+    dg_text_field fields[] = {
+        {"title", in->title},           {"category", in->category},
+        {"type", in->record_type},      {"doc_number", in->doc_number},
+        {"date", in->doc_date},         {"department", in->department},
+        {"dept_code", in->dept_code},   {"period", in->period},
+        {"location", in->location},     {"secrecy", in->secrecy},
+        {"text", in->text},             {"source_batch", in->source_batch},
+        {"source_file", in->source_file}, {"source_sha256", in->source_sha256},
+        {"reason", in->reason},         {"batch_file", in->batch_file},
+    };
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    return st == DG_OK ? dg_pages_check_text(in->pages, in->n_pages, err) : st;
+}
+
 dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_record_input *in,
                         char refcode[DG_REFCODE_MAX], dg_error *err)
 {
     refcode[0] = '\0';
-    dg_status st = dg_require_filer(archive, actor, "add", NULL, err);
+    dg_status st = input_check_text(in, err);
+    if (st == DG_OK)
+        st = dg_require_filer(archive, actor, "add", NULL, err);
     if (st != DG_OK)
         return st;
     version_fields v;

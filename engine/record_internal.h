@@ -57,6 +57,9 @@ dg_status dg_store_contents(dg_archive *archive, dg_object_list *objects, const 
                             const dg_page_input *pages, size_t n_pages, dg_stored_page *stored,
                             char text_sha[DG_SHA256_HEX], dg_error *err);
 dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_error *err);
+/* The UTF-8 guard (text_guard.h) of pages about to be stored: texts, boxes, types, languages. */
+dg_status dg_pages_check_text(const dg_page_input *pages, size_t n, dg_error *err);
+
 dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
                                 const dg_actor *actor, const version_fields *v,
                                 int64_t *version_id, dg_error *err);

@@ -17,6 +17,7 @@
 #include "record.h"
 #include "record_internal.h"
 #include "vocab.h"
+#include "text_guard.h"
 
 /* Catalog fields of one version, as the index needs them. */
 typedef struct index_source {
@@ -252,7 +253,12 @@ dg_status dg_search(dg_archive *archive, const dg_actor *actor, const dg_index_q
     dg_index *index;
     dg_index_result *ir = NULL;
     dg_index_viewer viewer = {.user_id = actor->user_id, .clearance = actor->clearance};
-    dg_status st = dg_archive_index_reader(archive, &index, err);
+    /* The query goes into the access log: it is text the catalog keeps. */
+    dg_text_field fields[] = {{"query", query->text}, {"type", query->record_type}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (st != DG_OK)
+        return st;
+    st = dg_archive_index_reader(archive, &index, err);
     if (st == DG_OK)
         st = dg_index_search(index, &viewer, query, hl_start, hl_end, &ir, err);
     dg_search_result *result = NULL;

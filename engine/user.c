@@ -10,6 +10,7 @@
 #include "archive_internal.h"
 #include "catalog.h"
 #include "log.h"
+#include "text_guard.h"
 
 int dg_actor_has_role(const dg_actor *actor, unsigned roles)
 {
@@ -36,8 +37,12 @@ dg_status dg_actor_login(dg_archive *archive, const char *os_login, const char *
                          dg_actor *out, dg_error *err)
 {
     memset(out, 0, sizeof *out);
+    dg_text_field fields[] = {{"login", os_login}, {"origin", origin}};
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (st != DG_OK)
+        return st;
+    st = dg_catalog_prepare(
         archive->db, "SELECT id, login, name, clearance, roles FROM users WHERE login = ? AND active",
         &stmt, err);
     if (st != DG_OK)
@@ -89,7 +94,10 @@ static dg_status valid_login(const char *login, dg_error *err)
 dg_status dg_user_add(dg_archive *archive, const dg_actor *actor, const char *login,
                       const char *name, int clearance, unsigned roles, dg_error *err)
 {
-    dg_status st = require_admin(archive, actor, "user.add", login, err);
+    dg_text_field fields[] = {{"login", login}, {"name", name}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (st == DG_OK)
+        st = require_admin(archive, actor, "user.add", login, err);
     if (st == DG_OK)
         st = valid_login(login, err);
     if (st != DG_OK)
@@ -175,7 +183,10 @@ static void describe_change(const char *login, const dg_user_change *c, char *bu
 dg_status dg_user_update(dg_archive *archive, const dg_actor *actor, const char *login,
                          const dg_user_change *change, dg_error *err)
 {
-    dg_status st = require_admin(archive, actor, "user.update", login, err);
+    dg_text_field fields[] = {{"login", login}, {"name", change->name}};
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (st == DG_OK)
+        st = require_admin(archive, actor, "user.update", login, err);
     if (st != DG_OK)
         return st;
     if (change->clearance && (*change->clearance < 0 || *change->clearance > 4))

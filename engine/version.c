@@ -15,6 +15,7 @@
 #include "record.h"
 #include "record_internal.h"
 #include "vocab.h"
+#include "text_guard.h"
 
 static int differs(const char *now, const char *before)
 {
@@ -264,9 +265,22 @@ dg_status dg_record_edit(dg_archive *archive, const dg_actor *actor, const char 
                          const dg_record_change *change, int *version, dg_error *err)
 {
     *version = 0;
+    dg_text_field fields[] = {
+        {"refcode", refcode},          {"title", change->title},
+        {"category", change->category}, {"type", change->record_type},
+        {"doc_number", change->doc_number}, {"date", change->doc_date},
+        {"department", change->department}, {"period", change->period},
+        {"location", change->location}, {"secrecy", change->secrecy},
+        {"text", change->text},        {"reason", change->reason},
+    };
+    dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (st == DG_OK)
+        st = dg_pages_check_text(change->pages, change->n_pages, err);
+    if (st != DG_OK)
+        return st;
     if (!change->reason || !change->reason[0])
         return dg_error_set(err, DG_ERR_USAGE, "%s: a change needs a reason (--reason)", refcode);
-    dg_status st = dg_require_filer(archive, actor, "edit", refcode, err);
+    st = dg_require_filer(archive, actor, "edit", refcode, err);
     if (st != DG_OK)
         return st;
     st = dg_archive_lock_write(archive, err);
@@ -325,6 +339,10 @@ dg_status dg_record_grant(dg_archive *archive, const dg_actor *actor, const char
                           const char *login, int grant, dg_error *err)
 {
     const char *action = grant ? "grant" : "revoke";
+    dg_text_field fields[] = {{"refcode", refcode}, {"login", login}};
+    dg_status guard = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
+    if (guard != DG_OK)
+        return guard;
     if (!dg_actor_has_role(actor, DG_ROLE_ADMIN)) {
         dg_log_event ev = {.action = action, .refcode = refcode, .hits = -1,
                            .outcome = "refused", .detail = login};

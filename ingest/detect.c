@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "textenc.h"
+
 struct dg_detector {
     magic_t cookie;
 };
@@ -114,6 +116,8 @@ dg_status dg_detect_buffer(dg_detector *detector, const void *data, size_t len,
     if (!strcmp(mime, "application/encrypted"))
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: encrypted Office document (needs a "
                             "password)", name);
+    if (found == DG_FILE_UNKNOWN && dg_text_looks_utf16(data, len))
+        found = DG_FILE_TEXT; /* "Unicode text" without a BOM: libmagic says binary */
     if (found == DG_FILE_UNKNOWN)
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: unknown file type (%s)", name, mime);
     *type = found;

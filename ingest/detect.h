@@ -26,7 +26,7 @@ typedef enum dg_file_type {
     DG_FILE_PNM,   /* PBM, PGM, PPM */
     DG_FILE_BMP,
     DG_FILE_PDF,   /* born-digital or scanned */
-    DG_FILE_TEXT,  /* plain text; pages.h insists it is UTF-8 */
+    DG_FILE_TEXT,  /* plain text in UTF-8, UTF-16, GB18030 or Big5 (textenc.h) */
     DG_FILE_OFFICE, /* a zip package: OOXML, ODF or OFD when office.h confirms it inside */
     DG_FILE_LEGACY_OFFICE /* a binary Word, Excel, PowerPoint or WPS file (OLE2) */
 } dg_file_type;

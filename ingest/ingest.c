@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/utf8.h"
 #include "../engine/batch.h"
 #include "../engine/fileio.h"
 #include "../engine/hash.h"
@@ -488,11 +489,17 @@ static dg_status quarantine_item(runner *r, work_item *it, int64_t batch, dg_ing
     size_t name_len = strlen(name);
     if (!strncmp(why, name, name_len) && !strncmp(why + name_len, ": ", 2))
         why += name_len + 2;
-    dg_status st = dg_quarantine_file(r->archive, r->actor, batch, name, data, len, why, err);
+    /* A library's message may quote bytes of the file (a PDF's own names): the catalog
+     * takes only UTF-8, so those bytes are kept visible as \xNN. */
+    char *safe = dg_utf8_escape_invalid(why);
+    dg_status st = safe ? dg_quarantine_file(r->archive, r->actor, batch, name, data, len, safe,
+                                             err)
+                        : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     free(data);
     dg_ingest_outcome *o = new_outcome(rep, name, "quarantined");
-    if (o)
-        o->reason = strdup(why);
+    if (o && safe)
+        o->reason = strdup(safe);
+    free(safe);
     rep->quarantined++;
     return st;
 }
@@ -606,6 +613,11 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
             snprintf(it->duplicate_of, sizeof it->duplicate_of, "%s", refcode);
             st = note_duplicate(r, it, batch, rep, err);
         }
+    }
+    if (st == DG_ERR_BAD_INPUT) { /* the engine refused this record's text (text_guard.h): */
+        it->status = st;          /* the file goes to quarantine, the batch goes on */
+        snprintf(it->reason, sizeof it->reason, "%s", err->msg);
+        st = quarantine_item(r, it, batch, rep, err);
     }
     free(pages);
     free(text);
@@ -767,6 +779,7 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
                 .opts = opts};
     dg_page_limits_init(&r.limits);
     r.limits.office.soffice = opts->soffice;
+    r.limits.text_encoding = opts->encoding;
     pthread_mutex_init(&r.lock, NULL);
     pthread_cond_init(&r.changed, NULL);
     dg_ingest_report *rep = calloc(1, sizeof *rep);

@@ -29,6 +29,7 @@
 #include "../engine/refcode.h"
 #include "../engine/user.h"
 #include "manifest.h"
+#include "textenc.h"
 
 typedef struct dg_ingest_file {
     int fd;            /* open for reading; -1 when the caller could not open it */
@@ -42,6 +43,7 @@ typedef struct dg_ingest_options {
     int jobs;             /* OCR worker threads; 0: the number of cores */
     const char *tessdata; /* NULL: $TESSDATA_PREFIX or Debian's default */
     const char *soffice;  /* LibreOffice for legacy and page views (office.h); NULL: PATH */
+    dg_text_encoding encoding; /* of born-digital text files; DG_ENC_AUTO: detected */
 } dg_ingest_options;
 
 /* What became of one record (or one file that could not become part of one). */

@@ -53,7 +53,7 @@ static int csv_push(csv_record *r, const char *start, size_t len)
  * doubled quotes. Returns 0 at the end of input, -1 on error (unterminated quote), 1 with
  * a record.
  */
-static int csv_next(const char *text, size_t len, size_t *pos, csv_record *out)
+static int csv_next(const char *text, size_t len, char sep, size_t *pos, csv_record *out)
 {
     if (*pos >= len)
         return 0;
@@ -81,13 +81,13 @@ static int csv_next(const char *text, size_t len, size_t *pos, csv_record *out)
                 }
             }
         }
-        while (i < len && text[i] != ',' && text[i] != '\n' && text[i] != '\r')
+        while (i < len && text[i] != sep && text[i] != '\n' && text[i] != '\r')
             buf[n++] = text[i++];
         if (!csv_push(out, buf, n)) {
             free(buf);
             return -1;
         }
-        if (i < len && text[i] == ',') {
+        if (i < len && text[i] == sep) {
             i++;
             continue;
         }
@@ -277,13 +277,14 @@ static int record_is_blank(const csv_record *rec)
     return 1;
 }
 
-static dg_status parse_rows(const char *text, size_t len, size_t pos, const char *name,
-                            const int *map, size_t n_cols, dg_manifest *m, dg_error *err)
+static dg_status parse_rows(const char *text, size_t len, char sep, size_t pos,
+                            const char *name, const int *map, size_t n_cols, dg_manifest *m,
+                            dg_error *err)
 {
     int line = 1;
     csv_record rec = {0};
     int rc;
-    while ((rc = csv_next(text, len, &pos, &rec)) == 1) {
+    while ((rc = csv_next(text, len, sep, &pos, &rec)) == 1) {
         line++;
         if (record_is_blank(&rec)) {
             csv_record_free(&rec);
@@ -308,15 +309,23 @@ static dg_status parse_rows(const char *text, size_t len, size_t pos, const char
     return DG_OK;
 }
 
-dg_status dg_manifest_parse(const char *text, size_t len, const char *name, dg_manifest **out,
+/* Tabs separate the fields when the header row has tabs and no commas. */
+static char separator_of(const char *text, size_t len)
+{
+    size_t line = strcspn(text, "\r\n");
+    if (line > len)
+        line = len;
+    return memchr(text, '\t', line) && !memchr(text, ',', line) ? '\t' : ',';
+}
+
+static dg_status parse_utf8(const char *text, size_t len, const char *name, dg_manifest **out,
                             dg_error *err)
 {
     *out = NULL;
     size_t pos = 0;
-    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
-        pos = 3; /* spreadsheet programs write a BOM */
+    char sep = separator_of(text, len);
     csv_record header = {0};
-    if (csv_next(text, len, &pos, &header) != 1 || header.n == 0) {
+    if (csv_next(text, len, sep, &pos, &header) != 1 || header.n == 0) {
         csv_record_free(&header);
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: empty manifest (no header row)", name);
     }
@@ -325,7 +334,7 @@ dg_status dg_manifest_parse(const char *text, size_t len, const char *name, dg_m
     dg_status st = map && m ? map_header(&header, name, map, err)
                             : dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", name);
     if (st == DG_OK)
-        st = parse_rows(text, len, pos, name, map, header.n, m, err);
+        st = parse_rows(text, len, sep, pos, name, map, header.n, m, err);
     csv_record_free(&header);
     free(map);
     if (st != DG_OK) {
@@ -334,6 +343,89 @@ dg_status dg_manifest_parse(const char *text, size_t len, const char *name, dg_m
     }
     *out = m;
     return DG_OK;
+}
+
+/* The ASCII character at data[i] (step bytes wide), or 0x100 for anything else. */
+static unsigned ascii_at(const unsigned char *data, size_t i, dg_text_encoding enc)
+{
+    if (enc == DG_ENC_UTF16LE)
+        return data[i + 1] ? 0x100 : data[i];
+    if (enc == DG_ENC_UTF16BE)
+        return data[i] ? 0x100 : data[i + 1];
+    return data[i];
+}
+
+/*
+ * Where in the raw file a decoding stopped, as a spreadsheet user counts: the row (1 is
+ * the header) and the column, named from the header when it is plain ASCII (dangan's
+ * column names are). Counted on the raw bytes: newlines and separators are ASCII in every
+ * encoding dangan reads, and a quoted field holding them is rare enough not to matter here.
+ */
+static void locate_in_rows(const unsigned char *data, size_t len, size_t offset,
+                           dg_text_encoding enc, int *row, int *col, char *col_name,
+                           size_t name_size)
+{
+    size_t step = enc == DG_ENC_UTF16LE || enc == DG_ENC_UTF16BE ? 2 : 1;
+    *row = 1;
+    *col = 1;
+    col_name[0] = '\0';
+    for (size_t i = 0; i + step <= offset && i + step <= len; i += step) {
+        unsigned c = ascii_at(data, i, enc);
+        if (c == '\n')
+            (*row)++, *col = 1;
+        else if (c == ',' || c == '\t')
+            (*col)++;
+    }
+    int at = 1;
+    size_t used = 0;
+    for (size_t i = 0; i + step <= len; i += step) {
+        unsigned c = ascii_at(data, i, enc);
+        if (c == '\n' || c == '\r')
+            break;
+        if (c == ',' || c == '\t') {
+            if (++at > *col)
+                break;
+            continue;
+        }
+        if (at == *col && c > ' ' && c < 0x7F && c != '"' && used + 1 < name_size)
+            col_name[used++] = (char)c, col_name[used] = '\0';
+    }
+}
+
+dg_status dg_manifest_parse_encoded(const void *data, size_t len, dg_text_encoding enc,
+                                    const char *name, dg_manifest **out, dg_error *err)
+{
+    *out = NULL;
+    dg_decoded_text decoded;
+    dg_error why;
+    dg_status st = dg_text_decode(data, len, enc, name, &decoded, &why);
+    if (st == DG_ERR_BAD_INPUT && !decoded.not_text) {
+        int row, col;
+        char col_name[32];
+        locate_in_rows(data, len, decoded.bad_offset, decoded.encoding, &row, &col, col_name,
+                       sizeof col_name);
+        return dg_error_set(err, st,
+                            "%s: row %d, column %d%s%s%s: not valid %s text (byte %zu); the "
+                            "manifest's encoding %s: give it with --encoding gbk|gb18030|big5|"
+                            "utf-16|utf-8",
+                            name, row, col, col_name[0] ? " (" : "", col_name,
+                            col_name[0] ? ")" : "", dg_text_encoding_name(decoded.encoding),
+                            decoded.bad_offset,
+                            enc == DG_ENC_AUTO ? "could not be told" : "is not the one given");
+    }
+    if (st != DG_OK) {
+        *err = why;
+        return st;
+    }
+    st = parse_utf8(decoded.text, decoded.len, name, out, err);
+    free(decoded.text);
+    return st;
+}
+
+dg_status dg_manifest_parse(const char *text, size_t len, const char *name, dg_manifest **out,
+                            dg_error *err)
+{
+    return dg_manifest_parse_encoded(text, len, DG_ENC_AUTO, name, out, err);
 }
 
 void dg_manifest_free(dg_manifest *m)

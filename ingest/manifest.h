@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "../engine/status.h"
+#include "textenc.h"
 
 typedef struct dg_manifest_row {
     int line;          /* row number in the file (header is row 1) */
@@ -34,10 +35,19 @@ typedef struct dg_manifest {
 } dg_manifest;
 
 /*
- * Parses the CSV text (UTF-8, optional BOM) named name. A file-level problem (no header,
- * no `files` column, unknown column) is DG_ERR_BAD_INPUT; row-level problems are kept in
- * each row's error so the rest of the batch can go on.
+ * Parses the manifest file's bytes, named name. The whole file is first decoded to UTF-8
+ * (textenc.h: enc, or detected when DG_ENC_AUTO), so a manifest Excel saved as GBK "CSV"
+ * or as "Unicode text" (UTF-16LE) reads like a UTF-8 one; a file that cannot be decoded is
+ * DG_ERR_BAD_INPUT naming the row, column and encoding tried. Fields are separated by
+ * commas, or by tabs when the header row has tabs and no commas (Excel's "Unicode text"
+ * and "Text (tab delimited)"). A file-level problem (no header, no `files` column, unknown
+ * column) is DG_ERR_BAD_INPUT; row-level problems are kept in each row's error so the rest
+ * of the batch can go on.
  */
+dg_status dg_manifest_parse_encoded(const void *data, size_t len, dg_text_encoding enc,
+                                    const char *name, dg_manifest **out, dg_error *err);
+
+/* dg_manifest_parse_encoded() with the encoding detected. */
 dg_status dg_manifest_parse(const char *text, size_t len, const char *name, dg_manifest **out,
                             dg_error *err);
 void dg_manifest_free(dg_manifest *manifest);

@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/utf8.h"
+
 /* A PDF page with at least this many non-space characters in its text layer is taken as
  * born-digital text: fewer is typically a scanner's stamp or a page number, not content. */
 #define PDF_MIN_TEXT_CHARS 10
@@ -41,6 +43,8 @@ struct dg_document {
     int has_props;
     dg_office_props props;     /* a legacy file's, from its PDF's metadata */
     char legacy_mime[128];     /* what libmagic calls a legacy file */
+    char *text;          /* plain text only: the file decoded to UTF-8 (textenc.h) */
+    size_t text_len;
 };
 
 void dg_page_limits_init(dg_page_limits *limits)
@@ -50,6 +54,7 @@ void dg_page_limits_init(dg_page_limits *limits)
     limits->max_file_bytes = (size_t)1 << 30;
     limits->render_dpi = 300;
     dg_office_options_init(&limits->office);
+    limits->text_encoding = DG_ENC_AUTO;
 }
 
 void dg_page_free(dg_page *page)
@@ -71,54 +76,6 @@ static dg_page *page_new(int number, dg_page_kind kind)
         page->kind = kind;
     }
     return page;
-}
-
-/* ---- UTF-8 ---- */
-
-static size_t utf8_sequence_length(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (left < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    /* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
-size_t dg_utf8_invalid_at(const char *text, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    size_t at = 0;
-    while (at < len) {
-        size_t n = utf8_sequence_length(s + at, len - at);
-        if (n == 0)
-            return at;
-        at += n;
-    }
-    return len;
 }
 
 /* ---- opening ---- */
@@ -195,11 +152,13 @@ static dg_status open_image(dg_document *doc, dg_error *err)
 
 static dg_status open_text(dg_document *doc, dg_error *err)
 {
-    size_t bad = dg_utf8_invalid_at((const char *)doc->data, doc->len);
-    if (bad != doc->len)
-        return dg_error_set(err, DG_ERR_BAD_INPUT,
-                            "%s: text is not valid UTF-8 (first bad byte at offset %zu)",
-                            doc->name, bad);
+    dg_decoded_text decoded;
+    dg_status st = dg_text_decode(doc->data, doc->len, doc->limits.text_encoding, doc->name,
+                                  &decoded, err);
+    if (st != DG_OK)
+        return st;
+    doc->text = decoded.text;
+    doc->text_len = decoded.len;
     doc->page_count = 1;
     return DG_OK;
 }
@@ -564,6 +523,7 @@ void dg_document_close(dg_document *doc)
     drop_pdf(doc);
     dg_office_doc_free(doc->office);
     free(doc->data);
+    free(doc->text);
     free(doc->name);
     free(doc);
 }
@@ -659,18 +619,11 @@ static dg_status read_image_page(dg_document *doc, int index, dg_page *page, dg_
 
 static dg_status read_text_page(dg_document *doc, dg_page *page, dg_error *err)
 {
-    const unsigned char *text = doc->data;
-    size_t len = doc->len;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) { /* a byte order mark is no text */
-        text += 3;
-        len -= 3;
-    }
-    page->text = malloc(len + 1);
+    page->text = malloc(doc->text_len + 1);
     if (!page->text)
         return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", doc->name);
-    memcpy(page->text, text, len);
-    page->text[len] = '\0';
-    page->text_len = len;
+    memcpy(page->text, doc->text, doc->text_len + 1);
+    page->text_len = doc->text_len;
     return DG_OK;
 }
 

@@ -14,7 +14,9 @@
  *   - PDF (MuPDF): each page is rendered (at 300 dpi by default) to a PNG, which is the
  *     stored page image. When the page has a real text layer its text is used and no PIX is
  *     handed out (nothing to OCR); otherwise the rendered PIX is handed out for OCR.
- *   - plain text: one page whose text is the whole file, which must be valid UTF-8.
+ *   - plain text: one page whose text is the whole file decoded to UTF-8 from its own
+ *     encoding (GB18030/GBK, Big5, UTF-16, UTF-8; textenc.h), or from the one forced in the
+ *     limits. The page stores the file's original bytes.
  *   - office documents (.docx/.xlsx/.pptx/.odt/.ods/.odp, OFD; office.h): page 1 is the
  *     ORIGINAL file, byte for byte, with the document's text and its own properties
  *     (dg_document_props). When LibreOffice is there (limits->office.soffice), pages 2...
@@ -27,7 +29,7 @@
  *
  * Bad input never crashes and never stops a batch: an empty file, an unknown type, a
  * truncated or corrupt image, an image over the pixel limit, too many pages, an encrypted
- * or broken PDF and invalid UTF-8 each fail with DG_ERR_BAD_INPUT and one line
+ * or broken PDF and a text in no encoding dangan can decode each fail with DG_ERR_BAD_INPUT and one line
  * "NAME: reason". Image dimensions are checked from the file header BEFORE anything is
  * decoded, so a decompression bomb costs nothing.
  *
@@ -43,6 +45,7 @@
 #include "../engine/status.h"
 #include "detect.h"
 #include "office.h"
+#include "textenc.h"
 
 struct Pix; /* Leptonica's PIX */
 
@@ -53,6 +56,7 @@ typedef struct dg_page_limits {
     size_t max_file_bytes;         /* per file (default 1 GiB) */
     int render_dpi;                /* PDF rendering resolution (default 300) */
     dg_office_options office;      /* zip caps and LibreOffice (office.h defaults) */
+    dg_text_encoding text_encoding; /* how plain text is decoded (default: detected) */
 } dg_page_limits;
 
 /* Fills limits with the defaults above. */
@@ -130,11 +134,5 @@ dg_status dg_document_read_page(dg_document *doc, int index, dg_page **out, dg_e
  * NULL for other files. Valid while the document is open.
  */
 const dg_office_props *dg_document_props(const dg_document *doc);
-
-/*
- * Checks that text is valid UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF). Returns the byte offset of the first invalid sequence, or len when valid.
- */
-size_t dg_utf8_invalid_at(const char *text, size_t len);
 
 #endif

@@ -22,6 +22,7 @@ PACKAGES=(
   # page views of office files (about 90 MiB to download, 58 packages; about 4 s a file)
   libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
   libreoffice-impress-nogui
+  libuchardet-dev
   fonts-noto-cjk fonts-dejavu-core
   # more typefaces for the OCR benchmark pages (bench/make-ocr-pages.py); not needed to run
   fonts-arphic-ukai fonts-arphic-uming fonts-liberation

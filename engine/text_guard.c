@@ -1,0 +1,159 @@
+/*
+ * text_guard.c — refusing invalid UTF-8 at the engine's doors and in the catalog itself
+ * (see text_guard.h). It talks to SQLite directly: catalog.c calls it while opening a
+ * connection, so it must not call back into catalog.c.
+ */
+#include "text_guard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/utf8.h"
+
+dg_status dg_text_guard(const char *field, const char *value, dg_error *err)
+{
+    if (!value)
+        return DG_OK;
+    size_t len = strlen(value), bad = dg_utf8_invalid_at(value, len);
+    if (bad == len)
+        return DG_OK;
+    return dg_error_set(err, DG_ERR_BAD_INPUT,
+                        "%s: not valid UTF-8 text (first bad byte at offset %zu)", field, bad);
+}
+
+dg_status dg_text_guard_all(const dg_text_field *fields, size_t n, dg_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        dg_status st = dg_text_guard(fields[i].name, fields[i].value, err);
+        if (st != DG_OK)
+            return st;
+    }
+    return DG_OK;
+}
+
+static dg_status sql_error(sqlite3 *db, dg_error *err, const char *what)
+{
+    int code = sqlite3_errcode(db);
+    return dg_error_set(err, code == SQLITE_NOMEM ? DG_ERR_NOMEM : DG_ERR_DB,
+                        "catalog: UTF-8 guard: %s: %s", what, sqlite3_errmsg(db));
+}
+
+/* dg_utf8_valid(x): 1 for NULL, numbers, blobs and valid UTF-8 text; 0 for invalid text. */
+static void sql_utf8_valid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        sqlite3_result_int(ctx, 1);
+        return;
+    }
+    /* sqlite3_value_blob gives the bytes as stored, never converted or repaired. */
+    const char *bytes = sqlite3_value_blob(argv[0]);
+    int len = sqlite3_value_bytes(argv[0]);
+    sqlite3_result_int(ctx, !bytes || dg_utf8_valid(bytes, (size_t)len));
+}
+
+/* A growing SQL string; on no memory it stays NULL and the caller reports that. */
+typedef struct sql_buf {
+    char *s;
+    size_t len, cap;
+    int failed;
+} sql_buf;
+
+static void sql_add(sql_buf *b, const char *piece)
+{
+    size_t n = strlen(piece);
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *bigger = realloc(b->s, cap);
+        if (!bigger) {
+            b->failed = 1;
+            return;
+        }
+        b->s = bigger, b->cap = cap;
+    }
+    memcpy(b->s + b->len, piece, n + 1);
+    b->len += n;
+}
+
+/* Appends the two triggers (insert, update) of one table: one RAISE per column (every
+ * column, whatever its declared type: SQLite stores text in any of them), so the message
+ * names the column. Table and column names come from the schema, quoted. */
+static dg_status add_table_triggers(sqlite3 *db, const char *table, sql_buf *b, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?)", -1, &stmt, NULL) !=
+        SQLITE_OK)
+        return sql_error(db, err, "read the schema");
+    dg_status st = DG_OK;
+    sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+    sql_buf body = {0};
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *col = (const char *)sqlite3_column_text(stmt, 0);
+        char *piece = sqlite3_mprintf("SELECT RAISE(ABORT, '%q.%q: not valid UTF-8 text') "
+                                      "WHERE NOT dg_utf8_valid(NEW.\"%w\");",
+                                      table, col, col);
+        if (!piece) {
+            body.failed = 1;
+            break;
+        }
+        sql_add(&body, piece);
+        sqlite3_free(piece);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = sql_error(db, err, "read the schema");
+    sqlite3_finalize(stmt);
+    if (st == DG_OK && body.len) {
+        const char *ops[] = {"INSERT", "UPDATE"};
+        for (int i = 0; i < 2; i++) {
+            char *trigger = sqlite3_mprintf(
+                "CREATE TEMP TRIGGER \"dg_utf8_%w_%s\" BEFORE %s ON main.\"%w\" BEGIN %s END;",
+                table, ops[i], ops[i], table, body.s);
+            if (!trigger) {
+                b->failed = 1;
+                break;
+            }
+            sql_add(b, trigger);
+            sqlite3_free(trigger);
+        }
+    }
+    if (st == DG_OK && body.failed)
+        b->failed = 1;
+    free(body.s);
+    return st;
+}
+
+dg_status dg_text_guard_install(sqlite3 *db, dg_error *err)
+{
+    if (sqlite3_create_function_v2(db, "dg_utf8_valid", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                   sql_utf8_valid, NULL, NULL, NULL) != SQLITE_OK)
+        return sql_error(db, err, "create dg_utf8_valid()");
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name FROM sqlite_schema WHERE type = 'table' "
+                           "AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return sql_error(db, err, "list tables");
+    dg_status st = DG_OK;
+    sql_buf all = {0};
+    int rc;
+    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        char *table = strdup((const char *)sqlite3_column_text(stmt, 0));
+        st = table ? add_table_triggers(db, table, &all, err)
+                   : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        free(table);
+    }
+    if (st == DG_OK && rc != SQLITE_DONE)
+        st = sql_error(db, err, "list tables");
+    sqlite3_finalize(stmt);
+    if (st == DG_OK && all.failed)
+        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory installing the UTF-8 guard");
+    if (st == DG_OK && all.len && sqlite3_exec(db, all.s, NULL, NULL, NULL) != SQLITE_OK)
+        st = sql_error(db, err, "create the triggers");
+    free(all.s);
+    return st;
+}
