@@ -263,8 +263,30 @@ static const char MIGRATION_4_REVIEW[] =
     "CREATE TRIGGER review_decisions_are_final BEFORE UPDATE ON review_decisions"
     "  BEGIN SELECT RAISE(ABORT, 'review decisions are final'); END;";
 
+/*
+ * Migration 5 (the access log as a Merkle tree, issue 17): the stored complete subtrees of
+ * the log's RFC 6962 tree, the signed checkpoints (public notes; the signing key is never
+ * here), the hits each search showed (a column of the entry, hashed with it, and a table
+ * that indexes it by reference code). The tree of an existing log is built from its entries
+ * by the first append after this migration (engine/log_tree.c), so no entry is lost.
+ */
+static const char MIGRATION_5_LOG_TREE[] =
+    "ALTER TABLE access_log ADD COLUMN shown TEXT;"
+    "CREATE TABLE log_tree ("
+    "  level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,"
+    "  PRIMARY KEY (level, idx)) WITHOUT ROWID;"
+    "CREATE TABLE log_checkpoints ("
+    "  size INTEGER PRIMARY KEY, at TEXT NOT NULL, note TEXT NOT NULL);"
+    "CREATE TABLE log_shown ("
+    "  refcode TEXT NOT NULL, entry INTEGER NOT NULL, version INTEGER NOT NULL,"
+    "  PRIMARY KEY (refcode, entry, version)) WITHOUT ROWID;"
+    "CREATE TRIGGER log_tree_is_append_only BEFORE UPDATE ON log_tree"
+    "  BEGIN SELECT RAISE(ABORT, 'the log tree is append-only'); END;"
+    "CREATE TRIGGER log_tree_is_never_deleted BEFORE DELETE ON log_tree"
+    "  BEGIN SELECT RAISE(ABORT, 'the log tree is append-only'); END;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
-                                       MIGRATION_4_REVIEW};
+                                       MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 
 dg_status dg_catalog_error(sqlite3 *db, dg_error *err, const char *what)

@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "hash.h"
 #include "text_guard.h"
+#include "log_internal.h"
 
 static const char GENESIS[65] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -31,44 +32,111 @@ typedef struct chain_fields {
     const char *query;
     long hits;
     const char *outcome, *detail;
+    const char *shown; /* NULL for entries that showed no hits (and every older entry) */
 } chain_fields;
 
-static void hash_text(crypto_hash_sha256_state *st, const char *text)
+static void bytes_add(dg_log_bytes *b, const void *data, size_t len)
 {
-    if (text)
-        crypto_hash_sha256_update(st, (const unsigned char *)text, strlen(text));
-    else
-        crypto_hash_sha256_update(st, (const unsigned char *)"\x1e", 1);
-    crypto_hash_sha256_update(st, (const unsigned char *)"\x1f", 1);
+    if (b->failed)
+        return;
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + len)
+            cap *= 2;
+        unsigned char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = 1;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
 }
 
-static void hash_number(crypto_hash_sha256_state *st, long long value)
+static void bytes_text(dg_log_bytes *b, const char *text)
+{
+    if (text)
+        bytes_add(b, text, strlen(text));
+    else
+        bytes_add(b, "\x1e", 1);
+    bytes_add(b, "\x1f", 1);
+}
+
+static void bytes_number(dg_log_bytes *b, long long value)
 {
     char buf[32];
     snprintf(buf, sizeof buf, "%lld", value);
-    hash_text(st, buf);
+    bytes_text(b, buf);
 }
 
-static void chain_hash(const char *prev_hash, const chain_fields *f, char out[65])
+/* The entry's bytes. The shown hits were added in schema 5: they are written only when
+ * present, so every entry older than that serialises exactly as it did. */
+static int fields_bytes(const chain_fields *f, dg_log_bytes *b)
 {
+    b->len = 0;
+    b->failed = 0;
+    bytes_number(b, f->id);
+    bytes_text(b, f->at);
+    bytes_number(b, f->user_id);
+    bytes_text(b, f->login);
+    bytes_text(b, f->origin);
+    bytes_text(b, f->action);
+    bytes_text(b, f->refcode);
+    bytes_number(b, f->version);
+    bytes_text(b, f->query);
+    bytes_number(b, f->hits);
+    bytes_text(b, f->outcome);
+    bytes_text(b, f->detail);
+    if (f->shown)
+        bytes_text(b, f->shown);
+    return !b->failed;
+}
+
+static int chain_hash(const char *prev_hash, const chain_fields *f, char out[65])
+{
+    dg_log_bytes b = {0};
+    if (!fields_bytes(f, &b)) {
+        free(b.data);
+        return 0;
+    }
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
-    hash_text(&st, prev_hash);
-    hash_number(&st, f->id);
-    hash_text(&st, f->at);
-    hash_number(&st, f->user_id);
-    hash_text(&st, f->login);
-    hash_text(&st, f->origin);
-    hash_text(&st, f->action);
-    hash_text(&st, f->refcode);
-    hash_number(&st, f->version);
-    hash_text(&st, f->query);
-    hash_number(&st, f->hits);
-    hash_text(&st, f->outcome);
-    hash_text(&st, f->detail);
+    crypto_hash_sha256_update(&st, (const unsigned char *)prev_hash, strlen(prev_hash));
+    crypto_hash_sha256_update(&st, (const unsigned char *)"\x1f", 1);
+    crypto_hash_sha256_update(&st, b.data, b.len);
+    free(b.data);
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&st, digest);
     sodium_bin2hex(out, 65, digest, sizeof digest);
+    return 1;
+}
+
+static chain_fields row_fields(sqlite3_stmt *stmt)
+{
+    chain_fields f = {
+        .id = sqlite3_column_int64(stmt, 0),
+        .at = (const char *)sqlite3_column_text(stmt, 1),
+        .login = (const char *)sqlite3_column_text(stmt, 2),
+        .origin = (const char *)sqlite3_column_text(stmt, 3),
+        .action = (const char *)sqlite3_column_text(stmt, 4),
+        .refcode = (const char *)sqlite3_column_text(stmt, 5),
+        .version = sqlite3_column_int(stmt, 6),
+        .query = (const char *)sqlite3_column_text(stmt, 7),
+        .hits = (long)sqlite3_column_int64(stmt, 8),
+        .outcome = (const char *)sqlite3_column_text(stmt, 9),
+        .detail = (const char *)sqlite3_column_text(stmt, 10),
+        .user_id = sqlite3_column_int64(stmt, 13),
+        .shown = (const char *)sqlite3_column_text(stmt, 14),
+    };
+    return f;
+}
+
+int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b)
+{
+    chain_fields f = row_fields(row);
+    return fields_bytes(&f, b);
 }
 
 /* The newest entry's id and hash, or 0 and the genesis hash for an empty log. */
@@ -92,18 +160,47 @@ static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *e
     return st;
 }
 
+/*
+ * Files each shown hit ("REF@V,REF@V") under its reference code, so `log --record` finds the
+ * searches that showed a record without reading the whole log. The hashed truth is the
+ * entry's own shown column; this table is only its index.
+ */
+static dg_status index_shown(sqlite3 *db, int64_t entry, const char *shown, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)", &stmt, err);
+    for (const char *p = shown; st == DG_OK && *p;) {
+        size_t len = strcspn(p, ",");
+        const char *at = memchr(p, '@', len);
+        size_t ref_len = at ? (size_t)(at - p) : len;
+        sqlite3_bind_text(stmt, 1, p, (int)ref_len, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(stmt, 2, entry);
+        sqlite3_bind_int(stmt, 3, at ? atoi(at + 1) : 0);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            st = dg_catalog_error(db, err, "index shown hits");
+        sqlite3_reset(stmt);
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
 static dg_status log_insert(sqlite3 *db, const char *prev, const chain_fields *fields,
                             dg_error *err)
 {
     chain_fields f = *fields;
     char hash[65];
-    chain_hash(prev, &f, hash);
+    if (!chain_hash(prev, &f, hash))
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
 
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(db,
                             "INSERT INTO access_log(id, at, user_id, login, origin, action, "
-                            "refcode, version, query, hits, outcome, detail, prev_hash, hash) "
-                            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            "refcode, version, query, hits, outcome, detail, prev_hash, hash, "
+                            "shown) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                             &stmt, err);
     if (st != DG_OK)
         return st;
@@ -121,7 +218,13 @@ static dg_status log_insert(sqlite3 *db, const char *prev, const chain_fields *f
     dg_bind_text_or_null(stmt, 12, f.detail);
     sqlite3_bind_text(stmt, 13, prev, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 14, hash, -1, SQLITE_STATIC);
-    return dg_catalog_step_done(db, stmt, err);
+    dg_bind_text_or_null(stmt, 15, f.shown);
+    st = dg_catalog_step_done(db, stmt, err);
+    if (st == DG_OK && f.shown)
+        st = index_shown(db, f.id, f.shown, err);
+    if (st == DG_OK)
+        st = dg_log_tree_catch_up(db, err);
+    return st;
 }
 
 /*
@@ -175,6 +278,7 @@ dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const
         .version = event->version > 0 ? event->version : 0,
         .hits = event->hits >= 0 ? event->hits : -1,
         .outcome = event->outcome ? event->outcome : "ok",
+        .shown = event->shown && *event->shown ? event->shown : NULL,
     };
     char *query, *refcode, *detail;
     f.query = bounded_text(event->query, &query);
@@ -198,7 +302,7 @@ dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *
     return st;
 }
 
-static dg_status require_log_reader(dg_archive *archive, const dg_actor *actor,
+dg_status dg_log_require_reader(dg_archive *archive, const dg_actor *actor,
                                     const char *action, dg_error *err)
 {
     if (dg_actor_has_role(actor, DG_ROLE_AUDITOR | DG_ROLE_ADMIN))
@@ -252,9 +356,7 @@ void dg_log_entries_free(dg_log_entry *entries, size_t count)
     free(entries);
 }
 
-#define LOG_COLUMNS                                                                          \
-    "id, at, login, origin, action, refcode, version, query, hits, outcome, detail, "      \
-    "prev_hash, hash, user_id"
+#define LOG_COLUMNS DG_LOG_COLUMNS
 
 
 dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_filter *filter,
@@ -262,7 +364,7 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
 {
     *entries = NULL;
     *count = 0;
-    dg_status st = require_log_reader(archive, actor, "log.read", err);
+    dg_status st = dg_log_require_reader(archive, actor, "log.read", err);
     if (st != DG_OK)
         return st;
     sqlite3_stmt *stmt;
@@ -300,20 +402,7 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
 static int row_is_sound(sqlite3_stmt *stmt, int64_t expected_id, const char *prev,
                         char *reason, size_t reason_size)
 {
-    chain_fields f = {
-        .id = sqlite3_column_int64(stmt, 0),
-        .at = (const char *)sqlite3_column_text(stmt, 1),
-        .login = (const char *)sqlite3_column_text(stmt, 2),
-        .origin = (const char *)sqlite3_column_text(stmt, 3),
-        .action = (const char *)sqlite3_column_text(stmt, 4),
-        .refcode = (const char *)sqlite3_column_text(stmt, 5),
-        .version = sqlite3_column_int(stmt, 6),
-        .query = (const char *)sqlite3_column_text(stmt, 7),
-        .hits = (long)sqlite3_column_int64(stmt, 8),
-        .outcome = (const char *)sqlite3_column_text(stmt, 9),
-        .detail = (const char *)sqlite3_column_text(stmt, 10),
-        .user_id = sqlite3_column_int64(stmt, 13),
-    };
+    chain_fields f = row_fields(stmt);
     const char *stored_prev = (const char *)sqlite3_column_text(stmt, 11);
     const char *stored_hash = (const char *)sqlite3_column_text(stmt, 12);
     if (f.id != expected_id) {
@@ -328,8 +417,7 @@ static int row_is_sound(sqlite3_stmt *stmt, int64_t expected_id, const char *pre
         return 0;
     }
     char computed[65];
-    chain_hash(prev, &f, computed);
-    if (!stored_hash || strcmp(stored_hash, computed) != 0) {
+    if (!chain_hash(prev, &f, computed) || !stored_hash || strcmp(stored_hash, computed) != 0) {
         snprintf(reason, reason_size, "entry %lld was altered (its hash does not match)",
                  (long long)f.id);
         return 0;
@@ -337,23 +425,26 @@ static int row_is_sound(sqlite3_stmt *stmt, int64_t expected_id, const char *pre
     return 1;
 }
 
-dg_status dg_log_verify(dg_archive *archive, const dg_actor *actor, dg_log_check *out,
-                        dg_error *err)
+dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, dg_log_check *out,
+                      dg_error *err)
 {
     memset(out, 0, sizeof *out);
-    dg_status st = require_log_reader(archive, actor, "log.verify", err);
-    if (st != DG_OK)
-        return st;
     sqlite3_stmt *stmt;
-    st = dg_catalog_prepare(archive->db, "SELECT " LOG_COLUMNS " FROM access_log ORDER BY id",
-                            &stmt, err);
+    dg_status st = dg_catalog_prepare(archive->db,
+                                      "SELECT " LOG_COLUMNS " FROM access_log ORDER BY id",
+                                      &stmt, err);
     if (st != DG_OK)
         return st;
     char prev[65];
     memcpy(prev, GENESIS, 65);
     int64_t expected = 1;
+    dg_merkle_builder tree;
+    dg_merkle_builder_init(&tree);
+    dg_log_bytes bytes = {0};
+    if (snapshot_size == 0)
+        out->snapshot_root = dg_merkle_builder_root(&tree);
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         out->entries++;
         if (!out->first_broken &&
             !row_is_sound(stmt, expected, prev, out->reason, sizeof out->reason))
@@ -361,15 +452,39 @@ dg_status dg_log_verify(dg_archive *archive, const dg_actor *actor, dg_log_check
         const unsigned char *h = sqlite3_column_text(stmt, 12);
         snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");
         expected = sqlite3_column_int64(stmt, 0) + 1;
+        if (!dg_log_row_bytes(stmt, &bytes)) {
+            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            break;
+        }
+        dg_merkle_hash leaf = dg_merkle_leaf(bytes.data, bytes.len);
+        st = dg_merkle_builder_push(&tree, &leaf, NULL, NULL, err);
+        if (tree.size == snapshot_size)
+            out->snapshot_root = dg_merkle_builder_root(&tree);
     }
-    if (rc != SQLITE_DONE)
+    free(bytes.data);
+    if (st == DG_OK && rc != SQLITE_DONE)
         st = dg_catalog_error(archive->db, err, "read log");
     sqlite3_finalize(stmt);
     if (st != DG_OK)
         return st;
     memcpy(out->head, prev, sizeof out->head);
+    out->root = dg_merkle_builder_root(&tree);
+    return DG_OK;
+}
+
+dg_status dg_log_verify(dg_archive *archive, const dg_actor *actor, dg_log_check *out,
+                        dg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    dg_status st = dg_log_require_reader(archive, actor, "log.verify", err);
+    if (st == DG_OK)
+        st = dg_log_walk(archive, 0, out, err);
+    if (st == DG_OK)
+        st = dg_log_check_stored_tree(archive, out, err);
+    if (st != DG_OK)
+        return st;
     dg_log_event ev = {.action = "log.verify", .hits = -1,
-                       .outcome = out->first_broken ? "broken" : "ok",
-                       .detail = out->first_broken ? out->reason : NULL};
+                       .outcome = out->first_broken || out->tree_differs ? "broken" : "ok",
+                       .detail = out->first_broken || out->tree_differs ? out->reason : NULL};
     return dg_log_append(archive, actor, NULL, &ev, err);
 }

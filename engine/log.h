@@ -2,12 +2,19 @@
  * log.h — the access log (查阅登记): append-only and hash-chained.
  *
  * Every read, change and refusal in the engine appends one entry: when, who (login and
- * origin), what action, which record and version or which query and how many hits, and
- * the outcome. Each entry carries the SHA-256 of its predecessor and its own SHA-256 over
- * its fields and that link, so an entry edited, deleted, inserted or reordered in the
- * catalog file breaks the chain and dg_log_verify() names the first broken entry.
- * (Someone who rewrites the whole chain from the break onwards is caught only by an
- * earlier recorded head hash: auditors keep the head that `dangan log verify` prints.)
+ * origin), what action, which record and version or which query and how many hits (and
+ * which hits it showed), and the outcome. Each entry carries the SHA-256 of its predecessor
+ * and its own SHA-256 over its fields and that link, so an entry edited, deleted, inserted
+ * or reordered in the catalog file breaks the chain and dg_log_verify() names the first
+ * broken entry.
+ *
+ * The entries are also the leaves of an RFC 6962 Merkle tree (merkle.h), stored as its
+ * complete subtrees in the catalog so that appending and proving cost O(log n). A signed
+ * checkpoint (note.h) commits to the tree's size and root; whoever keeps one can later
+ * prove that today's log extends it (dg_log_audit) — a log cut short, rewritten and
+ * re-chained, forked or replaced by an older catalog cannot — and that an entry is in it
+ * (dg_log_prove). The signing key never enters the catalog: the caller loads it from a
+ * file outside the archive and passes it in.
  *
  * Only auditors and admins read the log; reading it is itself logged.
  */
@@ -17,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "merkle.h"
+#include "note.h"
 #include "status.h"
 #include "user.h"
 
@@ -38,6 +47,7 @@ typedef struct dg_log_event {
     long hits;
     const char *outcome; /* "ok", "refused", "not_found", "error" */
     const char *detail;
+    const char *shown;   /* the hits a search showed: "REF@V,REF@V" (NULL: none) */
 } dg_log_event;
 
 /*
@@ -79,13 +89,92 @@ typedef struct dg_log_check {
     char head[65];        /* hash of the newest entry */
     int64_t first_broken; /* id of the first entry that fails, 0 when the chain is whole */
     char reason[256];
+    dg_merkle_hash root;  /* the tree's root, recomputed from the entries */
+    dg_merkle_hash snapshot_root; /* the root of the first snapshot_size entries (internal) */
+    uint64_t stored_size; /* leaves in the stored tree */
+    int tree_differs;     /* the stored tree does not match the entries (reason says how) */
 } dg_log_check;
 
 /*
- * Walks the whole chain (auditor or admin). DG_OK with first_broken = 0 when whole;
- * DG_OK with first_broken and reason set when broken (a finding, not a failure to run).
+ * Walks the whole chain and recomputes the tree from the entries (auditor or admin). DG_OK
+ * with first_broken = 0 and tree_differs = 0 when whole; DG_OK with first_broken or
+ * tree_differs and reason set when not (a finding, not a failure to run).
  */
 dg_status dg_log_verify(dg_archive *archive, const dg_actor *actor, dg_log_check *out,
                         dg_error *err);
+
+/* The tree head as stored: how many entries it holds and their root. */
+typedef struct dg_log_head {
+    uint64_t size;
+    dg_merkle_hash root;
+} dg_log_head;
+
+/*
+ * Signs a checkpoint of the stored tree with key (origin: the key's name) and keeps it in
+ * the catalog's list of checkpoints (a signed note is public; the key is not kept). *note
+ * is the signed note (caller frees). Any caller holding the key may sign: holding the key
+ * is the authority. The tree is brought up to the newest entry first.
+ */
+dg_status dg_log_checkpoint_sign(dg_archive *archive, const dg_note_signer *key, char **note,
+                                 dg_error *err);
+
+/* The newest checkpoint kept in the catalog (auditor or admin); DG_ERR_NOT_FOUND when none
+ * was ever signed. *note is freed by the caller. */
+dg_status dg_log_checkpoint_latest(dg_archive *archive, const dg_actor *actor, char **note,
+                                   dg_error *err);
+
+/* What an audit against a checkpoint found. */
+typedef struct dg_log_audit {
+    dg_log_check check;      /* the chain and the tree recomputed from the entries */
+    dg_checkpoint checkpoint; /* what the checkpoint signed */
+    uint64_t size;           /* entries today */
+    int extends;             /* 1 when today's log extends the checkpointed one */
+    char finding[512];       /* why not, when extends is 0 */
+    dg_merkle_proof proof;   /* consistency proof checkpoint.size -> size (stored tree) */
+} dg_log_audit;
+void dg_log_audit_free(dg_log_audit *audit);
+
+/*
+ * Audits today's log against a signed checkpoint (auditor or admin). The note must carry a
+ * valid signature of key (DG_ERR_CORRUPT otherwise). Then every entry is re-read, the chain
+ * checked and the tree recomputed: the first checkpoint.size entries must hash to the
+ * signed root, and a consistency proof from the stored tree must take the signed root to
+ * today's. DG_OK with extends = 0 and a finding when the log was cut short, rewritten,
+ * forked or swapped for an older catalog.
+ */
+dg_status dg_log_audit_checkpoint(dg_archive *archive, const dg_actor *actor, const char *note,
+                                  const dg_note_verifier *key, dg_log_audit *out,
+                                  dg_error *err);
+
+/* An inclusion proof of one entry in a checkpointed log. */
+typedef struct dg_log_inclusion {
+    int64_t entry;          /* the entry's id (leaf entry - 1) */
+    dg_checkpoint checkpoint;
+    unsigned char *bytes;   /* the entry's bytes as hashed (the leaf's data) */
+    size_t len;
+    dg_merkle_hash leaf;
+    dg_merkle_proof proof;
+    int included;           /* 1 when the proof takes the leaf to the signed root */
+} dg_log_inclusion;
+void dg_log_inclusion_free(dg_log_inclusion *p);
+
+/* Proves that entry is in the log a signed checkpoint covers (auditor or admin). */
+dg_status dg_log_prove(dg_archive *archive, const dg_actor *actor, int64_t entry,
+                       const char *note, const dg_note_verifier *key, dg_log_inclusion *out,
+                       dg_error *err);
+
+/*
+ * An auditor's cosignature: checks the log's signature on note with log_key, checks that
+ * this archive's log at the checkpoint's size has the signed root (the auditor vouches for
+ * what they can see), and adds a signature line made with the auditor's own key (auditor
+ * role). *out is the cosigned note (caller frees); the cosigning is logged.
+ */
+dg_status dg_log_cosign(dg_archive *archive, const dg_actor *actor, const char *note,
+                        const dg_note_verifier *log_key, const dg_note_signer *auditor_key,
+                        char **out, dg_error *err);
+
+/* The archive's own record of its log's verifier key (set when the first checkpoint is
+ * signed); DG_ERR_NOT_FOUND before that. Auditors should rather use the key they hold. */
+dg_status dg_log_verifier_key(dg_archive *archive, dg_note_verifier *key, dg_error *err);
 
 #endif

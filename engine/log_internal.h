@@ -1,0 +1,64 @@
+/*
+ * log_internal.h — what log.c (the chain, reading) and log_tree.c (the Merkle tree,
+ * checkpoints, proofs) share about an entry. Internal to engine/log*.c.
+ */
+#ifndef DG_LOG_INTERNAL_H
+#define DG_LOG_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive_internal.h"
+#include "merkle.h"
+#include "status.h"
+#include "user.h"
+
+/*
+ * The columns every reader of access_log selects, in this order; an entry's bytes are made
+ * from them (see dg_log_row_bytes).
+ */
+#define DG_LOG_COLUMNS                                                                     \
+    "id, at, login, origin, action, refcode, version, query, hits, outcome, detail, "      \
+    "prev_hash, hash, user_id, shown"
+
+/* An entry's bytes as hashed: grown as needed; free data when done. */
+typedef struct dg_log_bytes {
+    unsigned char *data;
+    size_t len, cap;
+    int failed; /* out of memory while growing */
+} dg_log_bytes;
+
+/*
+ * The bytes of the entry in the current row of a DG_LOG_COLUMNS statement: every field
+ * including its id, each followed by 0x1F, NULL written as 0x1E. These bytes are the leaf
+ * of the Merkle tree, and the chain hash is SHA-256(previous hash || 0x1F || bytes).
+ * Resets b first. Returns 0 when out of memory.
+ */
+int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b);
+
+/*
+ * Brings the stored tree up to the last entry (inside the caller's write transaction):
+ * the entries not yet in it become its next leaves. After migration 5 the first call turns
+ * a whole existing chain into the tree. An entry missing from the sequence is
+ * DG_ERR_CORRUPT.
+ */
+dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err);
+
+/*
+ * Reads every entry in order: checks the chain and recomputes the tree (out->root), and the
+ * root of the first snapshot_size entries (out->snapshot_root). No role check, no logging.
+ */
+struct dg_log_check;
+dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, struct dg_log_check *out,
+                      dg_error *err);
+
+/* Compares the stored tree with the recomputed one in out (sets tree_differs, reason). */
+dg_status dg_log_check_stored_tree(dg_archive *archive, struct dg_log_check *out,
+                                   dg_error *err);
+
+/* Refuses (and logs the refusal of) a caller who is neither auditor nor admin. */
+dg_status dg_log_require_reader(dg_archive *archive, const dg_actor *actor, const char *action,
+                                dg_error *err);
+
+#endif

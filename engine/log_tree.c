@@ -1,0 +1,495 @@
+/*
+ * log_tree.c — the access log's Merkle tree in the catalog, its signed checkpoints, and the
+ * proofs an auditor checks against a checkpoint they kept.
+ *
+ * The tree is stored as table log_tree(level, idx, hash): every complete subtree, the
+ * hash of leaves [idx * 2^level, (idx + 1) * 2^level), as Go's sumdb/tlog stores its
+ * tree. Appending a leaf writes it and the subtrees it completes (amortised two rows);
+ * the root or a proof of any size reads O(log n) rows. The stored hashes are a cache an
+ * intruder could rewrite too, so every audit recomputes the tree from the entries and
+ * compares; the proofs built from stored hashes are then checked against the signed root.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "log.h"
+#include "log_internal.h"
+
+/* A read function over the stored tree: one prepared statement, reset per read. */
+typedef struct stored_tree {
+    sqlite3 *db;
+    sqlite3_stmt *read;
+} stored_tree;
+
+static dg_status stored_open(sqlite3 *db, stored_tree *t, dg_error *err)
+{
+    t->db = db;
+    return dg_catalog_prepare(db, "SELECT hash FROM log_tree WHERE level = ? AND idx = ?",
+                              &t->read, err);
+}
+
+static void stored_close(stored_tree *t)
+{
+    sqlite3_finalize(t->read);
+    t->read = NULL;
+}
+
+static dg_status stored_read(void *ctx, int level, uint64_t index, dg_merkle_hash *out,
+                             dg_error *err)
+{
+    stored_tree *t = ctx;
+    sqlite3_reset(t->read);
+    sqlite3_bind_int(t->read, 1, level);
+    sqlite3_bind_int64(t->read, 2, (sqlite3_int64)index);
+    int rc = sqlite3_step(t->read);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(t->read, 0) == DG_MERKLE_HASH) {
+        memcpy(out->b, sqlite3_column_blob(t->read, 0), DG_MERKLE_HASH);
+        return DG_OK;
+    }
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return dg_error_set(err, DG_ERR_CORRUPT,
+                            "catalog: the log tree lacks subtree %d/%llu (the tree was cut or "
+                            "altered)", level, (unsigned long long)index);
+    return dg_catalog_error(t->db, err, "read log tree");
+}
+
+static dg_status stored_size(sqlite3 *db, uint64_t *size, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_tree WHERE level = 0", &stmt, err);
+    int64_t n = 0;
+    if (st == DG_OK)
+        st = dg_catalog_row_int64(db, stmt, &n, "read log tree size", err, NULL);
+    *size = (uint64_t)n;
+    return st;
+}
+
+/* Writes each subtree the builder completes. */
+static dg_status store_node(void *ctx, int level, uint64_t index, const dg_merkle_hash *hash,
+                            dg_error *err)
+{
+    stored_tree *t = ctx;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(t->db,
+                                      "INSERT INTO log_tree(level, idx, hash) VALUES(?, ?, ?)",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int(stmt, 1, level);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)index);
+    sqlite3_bind_blob(stmt, 3, hash->b, DG_MERKLE_HASH, SQLITE_STATIC);
+    return dg_catalog_step_done(t->db, stmt, err);
+}
+
+/* Pushes each entry after the stored tree's last leaf. */
+static dg_status push_new_entries(stored_tree *t, dg_merkle_builder *b, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        t->db, "SELECT " DG_LOG_COLUMNS " FROM access_log WHERE id > ? ORDER BY id", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)b->size);
+    dg_log_bytes bytes = {0};
+    int rc = SQLITE_DONE;
+    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(stmt, 0);
+        if ((uint64_t)id != b->size + 1) {
+            st = dg_error_set(err, DG_ERR_CORRUPT,
+                              "access log: entry %llu is missing (the next is %lld)",
+                              (unsigned long long)b->size + 1, (long long)id);
+            break;
+        }
+        if (!dg_log_row_bytes(stmt, &bytes)) {
+            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            break;
+        }
+        dg_merkle_hash leaf = dg_merkle_leaf(bytes.data, bytes.len);
+        st = dg_merkle_builder_push(b, &leaf, store_node, t, err);
+    }
+    free(bytes.data);
+    if (st == DG_OK && rc != SQLITE_DONE)
+        st = dg_catalog_error(t->db, err, "read log");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err)
+{
+    stored_tree t;
+    dg_status st = stored_open(db, &t, err);
+    uint64_t size = 0;
+    if (st == DG_OK)
+        st = stored_size(db, &size, err);
+    dg_merkle_builder b;
+    if (st == DG_OK)
+        st = dg_merkle_builder_load(&b, stored_read, &t, size, err);
+    if (st == DG_OK)
+        st = push_new_entries(&t, &b, err);
+    stored_close(&t);
+    return st;
+}
+
+/* The stored tree's head, in a read transaction of the caller's. */
+static dg_status stored_head(sqlite3 *db, dg_log_head *head, dg_error *err)
+{
+    stored_tree t;
+    dg_status st = stored_open(db, &t, err);
+    if (st == DG_OK)
+        st = stored_size(db, &head->size, err);
+    if (st == DG_OK)
+        st = dg_merkle_root(stored_read, &t, head->size, &head->root, err);
+    stored_close(&t);
+    return st;
+}
+
+dg_status dg_log_check_stored_tree(dg_archive *archive, dg_log_check *out, dg_error *err)
+{
+    dg_log_head head;
+    dg_error read_err;
+    dg_status st = stored_head(archive->db, &head, &read_err);
+    out->stored_size = st == DG_OK ? head.size : 0;
+    if (st == DG_ERR_CORRUPT) {
+        out->tree_differs = 1;
+        if (!out->first_broken)
+            snprintf(out->reason, sizeof out->reason, "%.250s", read_err.msg);
+        return DG_OK;
+    }
+    if (st != DG_OK)
+        return dg_error_set(err, st, "%s", read_err.msg);
+    /* Entries appended since the tree last caught up are not a finding; a stored tree
+     * larger than the log, or one whose root differs from the entries', is. */
+    if (head.size > out->entries) {
+        out->tree_differs = 1;
+        if (!out->first_broken)
+            snprintf(out->reason, sizeof out->reason,
+                     "the stored tree holds %llu entries but the log only %llu: entries were "
+                     "removed", (unsigned long long)head.size,
+                     (unsigned long long)out->entries);
+        return DG_OK;
+    }
+    if (head.size == out->entries &&
+        sodium_memcmp(head.root.b, out->root.b, DG_MERKLE_HASH) != 0) {
+        out->tree_differs = 1;
+        if (!out->first_broken)
+            snprintf(out->reason, sizeof out->reason,
+                     "the stored tree does not match the entries (entries or tree altered)");
+    }
+    return DG_OK;
+}
+
+/* ---- checkpoints ------------------------------------------------------------------- */
+
+static dg_status keep_checkpoint(sqlite3 *db, const dg_log_head *head, const char *note,
+                                 dg_error *err)
+{
+    char at[32];
+    dg_now_iso(at);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "INSERT OR REPLACE INTO log_checkpoints(size, at, note) VALUES(?, ?, ?)", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)head->size);
+    sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, note, -1, SQLITE_STATIC);
+    return dg_catalog_step_done(db, stmt, err);
+}
+
+dg_status dg_log_checkpoint_sign(dg_archive *archive, const dg_note_signer *key, char **note,
+                                 dg_error *err)
+{
+    *note = NULL;
+    sqlite3 *db = archive->db;
+    dg_status st = dg_catalog_begin_write(db, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_log_tree_catch_up(db, err);
+    dg_log_head head;
+    if (st == DG_OK)
+        st = stored_head(db, &head, err);
+    if (st == DG_OK) {
+        dg_checkpoint cp = {.size = head.size};
+        snprintf(cp.origin, sizeof cp.origin, "%s", key->verifier.name);
+        memcpy(cp.root, head.root.b, sizeof cp.root);
+        char *text = dg_checkpoint_format(&cp);
+        st = text ? dg_note_sign(text, key, note, err)
+                  : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        free(text);
+    }
+    if (st == DG_OK)
+        st = keep_checkpoint(db, &head, *note, err);
+    if (st == DG_OK) {
+        char vkey[256];
+        dg_note_verifier_format(&key->verifier, vkey, sizeof vkey);
+        st = dg_setting_set(db, "log_verifier_key", vkey, err);
+    }
+    st = dg_catalog_end_write(db, st, err);
+    if (st != DG_OK) {
+        free(*note);
+        *note = NULL;
+    }
+    return st;
+}
+
+dg_status dg_log_checkpoint_latest(dg_archive *archive, const dg_actor *actor, char **note,
+                                   dg_error *err)
+{
+    *note = NULL;
+    dg_status st = dg_log_require_reader(archive, actor, "log.checkpoint", err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_stmt *stmt;
+    st = dg_catalog_prepare(archive->db,
+                            "SELECT note FROM log_checkpoints ORDER BY size DESC LIMIT 1", &stmt,
+                            err);
+    if (st == DG_OK)
+        st = dg_catalog_row_text(archive->db, stmt, note, "read checkpoints", err,
+                                 "no checkpoint has been signed yet: run `dangan log checkpoint "
+                                 "--log-key FILE` or a server with --log-key");
+    return st;
+}
+
+dg_status dg_log_verifier_key(dg_archive *archive, dg_note_verifier *key, dg_error *err)
+{
+    char *text = NULL;
+    dg_status st = dg_setting_get(archive->db, "log_verifier_key", &text, err);
+    if (st == DG_ERR_NOT_FOUND)
+        return dg_error_set(err, st, "this archive has signed no checkpoint yet, so it knows no "
+                                     "log key; give --key");
+    if (st == DG_OK)
+        st = dg_note_verifier_parse(text, key, err);
+    free(text);
+    return st;
+}
+
+/* ---- audits and proofs --------------------------------------------------------------- */
+
+/* Opens a signed checkpoint with key. */
+static dg_status open_checkpoint(const char *note, const dg_note_verifier *key,
+                                 dg_checkpoint *cp, dg_error *err)
+{
+    char *text = NULL;
+    dg_status st = dg_note_open(note, key, &text, err);
+    if (st == DG_OK)
+        st = dg_checkpoint_parse(text, cp, err);
+    free(text);
+    if (st == DG_OK && strcmp(cp->origin, key->name) != 0)
+        st = dg_error_set(err, DG_ERR_CORRUPT, "the checkpoint is of log '%s', not of '%s'",
+                          cp->origin, key->name);
+    return st;
+}
+
+void dg_log_audit_free(dg_log_audit *audit)
+{
+    dg_merkle_proof_free(&audit->proof);
+}
+
+/* Builds and checks the consistency proof from the stored tree. */
+static dg_status prove_extension(dg_archive *archive, dg_log_audit *out, dg_error *err)
+{
+    stored_tree t;
+    dg_status st = stored_open(archive->db, &t, err);
+    dg_merkle_hash signed_root;
+    memcpy(signed_root.b, out->checkpoint.root, DG_MERKLE_HASH);
+    if (st == DG_OK) {
+        dg_error proof_err;
+        dg_status pst = dg_merkle_prove_consistency(stored_read, &t, out->checkpoint.size,
+                                                    out->size, &out->proof, &proof_err);
+        if (pst == DG_ERR_CORRUPT) {
+            out->extends = 0;
+            snprintf(out->finding, sizeof out->finding, "%.500s", proof_err.msg);
+        } else if (pst != DG_OK) {
+            st = dg_error_set(err, pst, "%s", proof_err.msg);
+        } else if (!dg_merkle_check_consistency(out->checkpoint.size, &signed_root, out->size,
+                                                &out->check.root, &out->proof)) {
+            out->extends = 0;
+            snprintf(out->finding, sizeof out->finding,
+                     "the stored tree gives no consistency proof from the checkpoint (%llu "
+                     "entries) to today's log (%llu): it was altered",
+                     (unsigned long long)out->checkpoint.size, (unsigned long long)out->size);
+        }
+    }
+    stored_close(&t);
+    return st;
+}
+
+/* Compares today's recomputed log with what the checkpoint signed. */
+static void judge(dg_log_audit *out)
+{
+    out->extends = 1;
+    const dg_checkpoint *cp = &out->checkpoint;
+    if (out->size < cp->size) {
+        out->extends = 0;
+        snprintf(out->finding, sizeof out->finding,
+                 "the log has %llu entries but the checkpoint signed %llu: entries were removed "
+                 "(cut short, or an older catalog put back)",
+                 (unsigned long long)out->size, (unsigned long long)cp->size);
+    } else if (sodium_memcmp(out->check.snapshot_root.b, cp->root, DG_MERKLE_HASH) != 0) {
+        out->extends = 0;
+        snprintf(out->finding, sizeof out->finding,
+                 "the first %llu entries are not the ones the checkpoint signed: the log was "
+                 "rewritten or forked since", (unsigned long long)cp->size);
+    } else if (out->check.first_broken || out->check.tree_differs) {
+        out->extends = 0;
+        snprintf(out->finding, sizeof out->finding, "%s", out->check.reason);
+    }
+}
+
+dg_status dg_log_audit_checkpoint(dg_archive *archive, const dg_actor *actor, const char *note,
+                                  const dg_note_verifier *key, dg_log_audit *out,
+                                  dg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    dg_status st = dg_log_require_reader(archive, actor, "log.verify", err);
+    if (st == DG_OK)
+        st = open_checkpoint(note, key, &out->checkpoint, err);
+    if (st != DG_OK)
+        return st;
+    /* One read transaction: the entries, the stored tree and the proof see one log. */
+    st = dg_catalog_begin_read(archive->db, err);
+    if (st == DG_OK)
+        st = dg_log_walk(archive, out->checkpoint.size, &out->check, err);
+    if (st == DG_OK)
+        st = dg_log_check_stored_tree(archive, &out->check, err);
+    out->size = out->check.entries;
+    if (st == DG_OK) {
+        judge(out);
+        if (out->extends && out->check.stored_size >= out->size)
+            st = prove_extension(archive, out, err);
+    }
+    dg_catalog_rollback(archive->db);
+    if (st != DG_OK) {
+        dg_log_audit_free(out);
+        return st;
+    }
+    char detail[600];
+    snprintf(detail, sizeof detail, "checkpoint %llu: %s",
+             (unsigned long long)out->checkpoint.size, out->extends ? "extended" : out->finding);
+    dg_log_event ev = {.action = "log.verify", .hits = -1,
+                       .outcome = out->extends ? "ok" : "broken", .detail = detail};
+    return dg_log_append(archive, actor, NULL, &ev, err);
+}
+
+void dg_log_inclusion_free(dg_log_inclusion *p)
+{
+    free(p->bytes);
+    p->bytes = NULL;
+    dg_merkle_proof_free(&p->proof);
+}
+
+/* Reads entry's bytes as they are today. */
+static dg_status entry_bytes(sqlite3 *db, int64_t entry, dg_log_inclusion *out, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "SELECT " DG_LOG_COLUMNS " FROM access_log WHERE id = ?", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, entry);
+    st = dg_catalog_step_row(db, stmt, "read log entry", err, "the log has no entry %lld",
+                             (long long)entry);
+    dg_log_bytes b = {0};
+    if (st == DG_OK && !dg_log_row_bytes(stmt, &b))
+        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    sqlite3_finalize(stmt);
+    if (st == DG_OK) {
+        out->bytes = b.data;
+        out->len = b.len;
+        out->leaf = dg_merkle_leaf(b.data, b.len);
+    } else {
+        free(b.data);
+    }
+    return st;
+}
+
+dg_status dg_log_prove(dg_archive *archive, const dg_actor *actor, int64_t entry,
+                       const char *note, const dg_note_verifier *key, dg_log_inclusion *out,
+                       dg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->entry = entry;
+    dg_status st = dg_log_require_reader(archive, actor, "log.prove", err);
+    if (st == DG_OK)
+        st = open_checkpoint(note, key, &out->checkpoint, err);
+    if (st == DG_OK && (entry < 1 || (uint64_t)entry > out->checkpoint.size))
+        st = dg_error_set(err, DG_ERR_NOT_FOUND,
+                          "entry %lld is not covered by the checkpoint (entries 1 to %llu)",
+                          (long long)entry, (unsigned long long)out->checkpoint.size);
+    if (st != DG_OK)
+        return st;
+    st = dg_catalog_begin_read(archive->db, err);
+    if (st == DG_OK)
+        st = entry_bytes(archive->db, entry, out, err);
+    stored_tree t = {0};
+    if (st == DG_OK)
+        st = stored_open(archive->db, &t, err);
+    if (st == DG_OK) {
+        dg_error proof_err;
+        dg_status pst = dg_merkle_prove_inclusion(stored_read, &t, (uint64_t)entry - 1,
+                                                  out->checkpoint.size, &out->proof, &proof_err);
+        if (pst != DG_OK && pst != DG_ERR_CORRUPT)
+            st = dg_error_set(err, pst, "%s", proof_err.msg);
+    }
+    stored_close(&t);
+    dg_catalog_rollback(archive->db);
+    if (st != DG_OK) {
+        dg_log_inclusion_free(out);
+        return st;
+    }
+    dg_merkle_hash root;
+    memcpy(root.b, out->checkpoint.root, DG_MERKLE_HASH);
+    out->included = out->proof.count || out->checkpoint.size == 1
+                        ? dg_merkle_check_inclusion((uint64_t)entry - 1, out->checkpoint.size,
+                                                    &out->leaf, &out->proof, &root)
+                        : 0;
+    char detail[128];
+    snprintf(detail, sizeof detail, "entry %lld in checkpoint %llu: %s", (long long)entry,
+             (unsigned long long)out->checkpoint.size, out->included ? "included" : "not proven");
+    dg_log_event ev = {.action = "log.prove", .hits = -1,
+                       .outcome = out->included ? "ok" : "broken", .detail = detail};
+    return dg_log_append(archive, actor, NULL, &ev, err);
+}
+
+dg_status dg_log_cosign(dg_archive *archive, const dg_actor *actor, const char *note,
+                        const dg_note_verifier *log_key, const dg_note_signer *auditor_key,
+                        char **out, dg_error *err)
+{
+    *out = NULL;
+    if (!dg_actor_has_role(actor, DG_ROLE_AUDITOR)) {
+        dg_log_event ev = {.action = "log.cosign", .hits = -1, .outcome = "refused",
+                           .detail = "not an auditor"};
+        dg_error ignored;
+        dg_log_append(archive, actor, NULL, &ev, &ignored);
+        return dg_error_set(err, DG_ERR_DENIED, "only an auditor cosigns the log; %s is not one",
+                            actor->login);
+    }
+    dg_log_audit audit;
+    dg_status st = dg_log_audit_checkpoint(archive, actor, note, log_key, &audit, err);
+    if (st != DG_OK)
+        return st;
+    int extends = audit.extends;
+    char finding[512];
+    snprintf(finding, sizeof finding, "%s", audit.finding);
+    uint64_t size = audit.checkpoint.size;
+    dg_log_audit_free(&audit);
+    if (!extends)
+        return dg_error_set(err, DG_ERR_CORRUPT, "not cosigned: %s", finding);
+    st = dg_note_cosign(note, auditor_key, out, err);
+    if (st != DG_OK)
+        return st;
+    char detail[256];
+    snprintf(detail, sizeof detail, "checkpoint %llu cosigned with key %s",
+             (unsigned long long)size, auditor_key->verifier.name);
+    dg_log_event ev = {.action = "log.cosign", .hits = -1, .outcome = "ok", .detail = detail};
+    st = dg_log_append(archive, actor, NULL, &ev, err);
+    if (st != DG_OK) {
+        free(*out);
+        *out = NULL;
+    }
+    return st;
+}
