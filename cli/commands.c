@@ -15,6 +15,7 @@
 #include "../ingest/textenc.h"
 #include "render.h"
 #include "render_classify.h"
+#include "render_log.h"
 #include "render_retention.h"
 
 /* Options every record-describing command shares (add and edit). */
@@ -95,6 +96,29 @@ static const dg_opt_spec LOG_OPTS[] = {
     {"--until", "until", OPT_STRING, "before this date, exclusive"},
     {"--limit", "limit", OPT_INT, "at most this many entries"},
     {"--csv", "csv", OPT_FLAG, "CSV output (for export)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec LOG_VERIFY_OPTS[] = {
+    {"--checkpoint", "checkpoint", OPT_FILE, "a signed checkpoint you kept: prove the log extends it"},
+    {"--key", "key", OPT_STRING, "the log's verifier key (NAME+ID+KEY); default: the one you hold"},
+    {"--log-key", "log_key", OPT_FILE, "the log's signing key: also sign a new checkpoint"},
+    {"--checkpoints", "checkpoints", OPT_STRING, "append a new checkpoint to this file"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec LOG_CHECKPOINT_OPTS[] = {
+    {"--log-key", "log_key", OPT_FILE, "sign a new checkpoint with this key (mode 0600, outside the archive; or DANGAN_LOG_KEY)"},
+    {"--checkpoints", "checkpoints", OPT_STRING, "append the new checkpoint to this file (or DANGAN_CHECKPOINTS)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec LOG_PROVE_OPTS[] = {
+    {"--checkpoint", "checkpoint", OPT_FILE, "the signed checkpoint the entry must be in"},
+    {"--key", "key", OPT_STRING, "the log's verifier key (NAME+ID+KEY)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec LOG_COSIGN_OPTS[] = {
+    {"--checkpoint", "checkpoint", OPT_FILE, "the signed checkpoint to cosign"},
+    {"--auditor-key", "auditor_key", OPT_FILE, "your own signing key (dangan log keygen)"},
+    {"--key", "key", OPT_STRING, "the log's verifier key (NAME+ID+KEY)"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
 static const dg_opt_spec INGEST_OPTS[] = {
@@ -222,8 +246,22 @@ static const dg_command COMMANDS[] = {
     {"quarantine list", "files that could not be ingested, with reasons",
      "dangan quarantine list", "dangan quarantine list", {NULL}, {0}, 0, 0, NO_OPTS,
      dg_render_quarantine},
-    {"log verify", "check the access log's hash chain (auditor)", "dangan log verify",
-     "dangan log verify", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_log_verify},
+    {"log verify", "check the access log's chain and tree, or prove it extends a checkpoint (auditor)",
+     "dangan log verify [--checkpoint FILE [--key VKEY]] [--log-key FILE] [--checkpoints FILE]",
+     "dangan log verify --checkpoint checkpoint-2026-11.txt --key \"$(cat log.pub)\"", {NULL},
+     {0}, 0, 0, LOG_VERIFY_OPTS, dg_render_log_verify},
+    {"log checkpoint", "print the latest signed checkpoint, or sign one with --log-key",
+     "dangan log checkpoint [--log-key FILE] [--checkpoints FILE]",
+     "dangan log checkpoint --log-key /etc/dangan/log.key --checkpoints /mnt/usb/checkpoints.txt",
+     {NULL}, {0}, 0, 0, LOG_CHECKPOINT_OPTS, dg_render_log_checkpoint},
+    {"log prove", "prove that an entry is in the log a checkpoint signed (auditor)",
+     "dangan log prove ENTRY --checkpoint FILE [--key VKEY]",
+     "dangan log prove 1234 --checkpoint checkpoint-2026-11.txt", {"entry"}, {OPT_INT}, 0, 1,
+     LOG_PROVE_OPTS, dg_render_log_prove},
+    {"log cosign", "cosign a checkpoint with your own key after checking the log (auditor)",
+     "dangan log cosign --checkpoint FILE --auditor-key FILE [--key VKEY]",
+     "dangan log cosign --checkpoint cp.txt --auditor-key ~/.dangan/auditor.key > cp-cosigned.txt",
+     {NULL}, {0}, 0, 0, LOG_COSIGN_OPTS, dg_render_log_cosign},
     {"log", "read the access log (auditor)", "dangan log [--user U] [--action A] [--record R] [--since DATE] [--csv]",
      "dangan log --action search --since 2024-01-01 --csv", {NULL}, {0}, 0, 0, LOG_OPTS,
      dg_render_log},
@@ -669,6 +707,25 @@ static void drop_manifest_from_batch(json_t *args, const int *fds, size_t n_fds)
     }
 }
 
+/* The log's signing key and checkpoint file may come from DANGAN_LOG_KEY and
+ * DANGAN_CHECKPOINTS (a service's environment) for the commands that take them. */
+static int log_key_from_environment(const dg_command *cmd, json_t *args, int *fds,
+                                    size_t max_fds, size_t *n_fds, char *msg, size_t msg_size)
+{
+    const char *key = getenv("DANGAN_LOG_KEY");
+    const char *file = getenv("DANGAN_CHECKPOINTS");
+    if (key && *key && find_opt(cmd, "--log-key", 9) && !json_object_get(args, "log_key")) {
+        json_t *v = open_file_arg(key, fds, max_fds, n_fds, msg, msg_size);
+        if (!v)
+            return 0;
+        json_object_set_new(args, "log_key", v);
+    }
+    if (file && *file && find_opt(cmd, "--checkpoints", 13) &&
+        !json_object_get(args, "checkpoints"))
+        json_object_set_new(args, "checkpoints", json_string(file));
+    return 1;
+}
+
 json_t *dg_command_build_request(const dg_command *cmd, int argc, char **argv, int *fds,
                                  size_t max_fds, size_t *n_fds, char *msg, size_t msg_size)
 {
@@ -688,6 +745,8 @@ json_t *dg_command_build_request(const dg_command *cmd, int argc, char **argv, i
     if (ok && cmd->positional[0] && cmd->positional_type[0] == OPT_BATCH &&
         json_object_get(args, "files"))
         positional = 1;
+    if (ok)
+        ok = log_key_from_environment(cmd, args, fds, max_fds, n_fds, msg, msg_size);
     if (ok && positional < cmd->min_positional) {
         snprintf(msg, msg_size, "%s: missing %s (usage: %s)", cmd->name,
                  cmd->positional[positional], cmd->usage);

@@ -28,6 +28,7 @@
 #include "../ingest/manifest.h"
 #include "../ingest/textenc.h"
 #include "dispatch_classify.h"
+#include "dispatch_log.h"
 #include "dispatch_retention.h"
 
 /* Input files are read whole; a text record over this size is refused rather than
@@ -597,19 +598,11 @@ static dg_status h_log(call *c, json_t **result)
     return DG_OK;
 }
 
-static dg_status h_log_verify(call *c, json_t **result)
+/* Verifying, checkpoints, proofs and cosigning: see dispatch_log.c. */
+static dg_status h_log_tree(call *c, json_t **result)
 {
-    dg_log_check check;
-    dg_status st = dg_log_verify(c->archive, &c->actor, &check, &c->err);
-    if (st != DG_OK)
-        return st;
-    *result = json_pack("{s:I, s:s, s:b, s:o, s:o}", "entries", (json_int_t)check.entries,
-                        "head", check.head, "intact", !check.first_broken, "first_broken",
-                        check.first_broken ? json_integer(check.first_broken) : json_null(),
-                        "reason", check.first_broken ? json_string(check.reason) : json_null());
-    if (check.first_broken)
-        c->exit_override = 1;
-    return DG_OK;
+    return dg_dispatch_log(c->cmd, c->archive, &c->actor, c->args, c->io, result,
+                           &c->exit_override, &c->err);
 }
 
 static dg_status h_verify(call *c, json_t **result)
@@ -855,7 +848,10 @@ static const route ROUTES[] = {
     {"search", h_search, 1},
     {"reindex", h_reindex, 0},
     {"log", h_log, 1},
-    {"log verify", h_log_verify, 1},
+    {"log verify", h_log_tree, 1},
+    {"log checkpoint", h_log_tree, 0},
+    {"log prove", h_log_tree, 1},
+    {"log cosign", h_log_tree, 0},
     {"verify", h_verify, 1},
     {"ingest", h_ingest, 0},
     {"batch list", h_batch_list, 1},
@@ -924,6 +920,17 @@ json_t *dg_dispatch(dg_archive *archive, const char *os_login, const char *origi
     if (st != DG_OK) {
         json_decref(result);
         return dg_response_error(st, c.err.msg);
+    }
+    /* Every destruction is followed by a signed checkpoint, when this process holds the
+     * log's key: the register can then cite a log head nobody can later rewrite. */
+    if (result && c.io->log_key && !strcmp(cmd, "retention destroy")) {
+        char *note = NULL;
+        dg_error sign_err;
+        if (dg_dispatch_log_sign(archive, c.io, &note, &sign_err) == DG_OK && note)
+            json_object_set_new(result, "checkpoint", json_string(note));
+        else
+            json_object_set_new(result, "checkpoint_error", json_string(sign_err.msg));
+        free(note);
     }
     if (!result)
         return dg_response_error(DG_ERR_NOMEM, "out of memory building the response");

@@ -30,6 +30,11 @@ typedef struct dg_dispatch_io {
     void *progress_ctx;
     const int *cancelled;    /* may be NULL; a search stops once it reads nonzero (a server
                                 sets it when the client hangs up) */
+    /* The process's own log signing key (a server's --log-key, or DANGAN_LOG_KEY in direct
+     * mode), or NULL; checkpoints it signs after a destruction are appended to the file
+     * checkpoints (outside the archive) when it is not NULL. See dispatch_log.h. */
+    const struct dg_note_signer *log_key;
+    const char *checkpoints;
 } dg_dispatch_io;
 
 /*

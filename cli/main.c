@@ -21,6 +21,7 @@
 #include "client.h"
 #include "commands.h"
 #include "dispatch.h"
+#include "log_cli.h"
 #include "render.h"
 #include "serve.h"
 
@@ -197,11 +198,22 @@ static json_t *run_direct(const global_opts *g, json_t *request, const int *fds,
         dg_archive_close(archive);
         return dg_response_error(st, err.msg);
     }
+    /* DANGAN_LOG_KEY: this process signs a checkpoint after every destruction. */
+    dg_note_signer key;
+    int have_key;
+    const char *checkpoints;
+    st = dg_log_cli_env_key(archive, &key, &have_key, &checkpoints, &err);
+    if (st != DG_OK) {
+        dg_archive_close(archive);
+        return dg_response_error(st, err.msg);
+    }
     progress_state progress = {0};
     dg_dispatch_io io = {.fds = fds, .n_fds = n_fds,
                          .progress = isatty(STDERR_FILENO) ? on_progress : NULL,
-                         .progress_ctx = &progress};
+                         .progress_ctx = &progress, .log_key = have_key ? &key : NULL,
+                         .checkpoints = checkpoints};
     json_t *response = dg_dispatch(archive, login, origin, request, &io);
+    memset(&key, 0, sizeof key);
     dg_archive_close(archive);
     return response;
 }
@@ -295,6 +307,8 @@ int main(int argc, char **argv)
         status = g.argc == 0 && !g.help ? 2 : 0;
     } else if (!strcmp(g.argv[0], "init")) {
         status = run_init(&g);
+    } else if (dg_log_cli_is_keygen(g.argc, g.argv)) {
+        status = dg_log_cli_keygen(archive_path(&g), g.argc, g.argv, g.help);
     } else if (!strcmp(g.argv[0], "serve")) {
         status = run_serve(&g);
     } else {

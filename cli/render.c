@@ -267,16 +267,6 @@ void dg_render_log(json_t *r, const dg_render_ctx *ctx)
     }
 }
 
-void dg_render_log_verify(json_t *r, const dg_render_ctx *ctx)
-{
-    if (json_is_true(json_object_get(r, "intact")))
-        fprintf(ctx->out, "access log intact: %lld entries, head %s\n", n(r, "entries"),
-                s(r, "head"));
-    else
-        fprintf(ctx->out, "ACCESS LOG BROKEN at entry %lld: %s\n(%lld entries)\n",
-                n(r, "first_broken"), s(r, "reason"), n(r, "entries"));
-}
-
 void dg_render_verify(json_t *r, const dg_render_ctx *ctx)
 {
     json_t *problems = json_object_get(r, "problems"), *p;

@@ -146,6 +146,14 @@ dg_status dg_log_audit_checkpoint(dg_archive *archive, const dg_actor *actor, co
                                   const dg_note_verifier *key, dg_log_audit *out,
                                   dg_error *err);
 
+/*
+ * The consistency proof from the stored tree of old_size entries to that of size entries
+ * (auditor or admin; not logged: it reveals only hashes). Used to connect a checkpoint to
+ * one signed after it.
+ */
+dg_status dg_log_prove_consistency(dg_archive *archive, const dg_actor *actor, uint64_t old_size,
+                                   uint64_t size, dg_merkle_proof *proof, dg_error *err);
+
 /* An inclusion proof of one entry in a checkpointed log. */
 typedef struct dg_log_inclusion {
     int64_t entry;          /* the entry's id (leaf entry - 1) */

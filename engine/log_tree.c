@@ -301,12 +301,14 @@ static dg_status prove_extension(dg_archive *archive, dg_log_audit *out, dg_erro
         dg_status pst = dg_merkle_prove_consistency(stored_read, &t, out->checkpoint.size,
                                                     out->size, &out->proof, &proof_err);
         if (pst == DG_ERR_CORRUPT) {
+            if (out->extends)
+                snprintf(out->finding, sizeof out->finding, "%.500s", proof_err.msg);
             out->extends = 0;
-            snprintf(out->finding, sizeof out->finding, "%.500s", proof_err.msg);
         } else if (pst != DG_OK) {
             st = dg_error_set(err, pst, "%s", proof_err.msg);
         } else if (!dg_merkle_check_consistency(out->checkpoint.size, &signed_root, out->size,
-                                                &out->check.root, &out->proof)) {
+                                                &out->check.root, &out->proof) &&
+                   out->extends) {
             out->extends = 0;
             snprintf(out->finding, sizeof out->finding,
                      "the stored tree gives no consistency proof from the checkpoint (%llu "
@@ -359,7 +361,9 @@ dg_status dg_log_audit_checkpoint(dg_archive *archive, const dg_actor *actor, co
     out->size = out->check.entries;
     if (st == DG_OK) {
         judge(out);
-        if (out->extends && out->check.stored_size >= out->size)
+        /* The proof is built even when the verdict is already "no", so anyone can check
+         * independently that the stored tree cannot connect the signed root to today's. */
+        if (out->checkpoint.size <= out->size && out->check.stored_size >= out->size)
             st = prove_extension(archive, out, err);
     }
     dg_catalog_rollback(archive->db);
@@ -373,6 +377,25 @@ dg_status dg_log_audit_checkpoint(dg_archive *archive, const dg_actor *actor, co
     dg_log_event ev = {.action = "log.verify", .hits = -1,
                        .outcome = out->extends ? "ok" : "broken", .detail = detail};
     return dg_log_append(archive, actor, NULL, &ev, err);
+}
+
+dg_status dg_log_prove_consistency(dg_archive *archive, const dg_actor *actor, uint64_t old_size,
+                                   uint64_t size, dg_merkle_proof *proof, dg_error *err)
+{
+    proof->hashes = NULL;
+    proof->count = 0;
+    if (!dg_actor_has_role(actor, DG_ROLE_AUDITOR | DG_ROLE_ADMIN))
+        return dg_log_require_reader(archive, actor, "log.prove", err);
+    stored_tree t;
+    dg_status st = dg_catalog_begin_read(archive->db, err);
+    if (st == DG_OK)
+        st = stored_open(archive->db, &t, err);
+    if (st == DG_OK) {
+        st = dg_merkle_prove_consistency(stored_read, &t, old_size, size, proof, err);
+        stored_close(&t);
+    }
+    dg_catalog_rollback(archive->db);
+    return st;
 }
 
 void dg_log_inclusion_free(dg_log_inclusion *p)

@@ -1,0 +1,403 @@
+/*
+ * dispatch_log.c — requests about the access log: reading it, verifying it (alone or
+ * against a checkpoint), signing and printing checkpoints, inclusion proofs, cosigning.
+ */
+#include "dispatch_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../engine/fileio.h"
+#include "../engine/log.h"
+#include "../engine/note.h"
+
+/* A checkpoint note, a verifier key or a signer key is never this long. */
+#define MAX_NOTE 64 * 1024
+
+typedef struct log_call {
+    const char *cmd;
+    dg_archive *archive;
+    const dg_actor *actor;
+    json_t *args;
+    const dg_dispatch_io *io;
+    int *exit_override;
+    dg_error *err;
+} log_call;
+
+static const char *arg_str(const log_call *c, const char *key)
+{
+    json_t *v = json_object_get(c->args, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int arg_int(const log_call *c, const char *key, int fallback)
+{
+    json_t *v = json_object_get(c->args, key);
+    return json_is_integer(v) ? (int)json_integer_value(v) : fallback;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *base64_json(const unsigned char *bin, size_t len)
+{
+    size_t size = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(size);
+    if (!b64)
+        return NULL;
+    sodium_bin2base64(b64, size, bin, len, sodium_base64_VARIANT_ORIGINAL);
+    json_t *v = json_string(b64);
+    free(b64);
+    return v;
+}
+
+static json_t *proof_json(const dg_merkle_proof *proof)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < proof->count; i++)
+        json_array_append_new(list, base64_json(proof->hashes[i].b, DG_MERKLE_HASH));
+    return list;
+}
+
+/* ---- keys --------------------------------------------------------------------------- */
+
+dg_status dg_dispatch_key_outside_archive(dg_archive *archive, int fd, const char *name,
+                                          dg_error *err)
+{
+    char link[64], key_path[PATH_MAX], archive_real[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, key_path, sizeof key_path - 1);
+    if (n < 0 || !realpath(dg_archive_path(archive), archive_real))
+        return DG_OK; /* no /proc: the mode check still holds */
+    key_path[n] = '\0';
+    size_t len = strlen(archive_real);
+    if (!strncmp(key_path, archive_real, len) && (key_path[len] == '/' || !key_path[len]))
+        return dg_error_set(err, DG_ERR_DENIED,
+                            "%s: the signing key lies inside the archive folder; keep it outside "
+                            "(whoever copies the archive must not be able to sign for it)", name);
+    return DG_OK;
+}
+
+/* The descriptor the client passed as args[key], or -1 when the option was not given. */
+static dg_status passed_fd(const log_call *c, const char *key, int *fd, const char **name)
+{
+    json_t *f = json_object_get(c->args, key);
+    *fd = -1;
+    *name = json_string_value(json_object_get(f, "name"));
+    if (!*name)
+        *name = key;
+    if (!f)
+        return DG_OK;
+    json_t *v = json_object_get(f, "fd");
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        (size_t)json_integer_value(v) >= c->io->n_fds)
+        return dg_error_set(c->err, DG_ERR_USAGE, "%s: file was not passed with the request",
+                            *name);
+    *fd = c->io->fds[json_integer_value(v)];
+    return DG_OK;
+}
+
+/* Reads a signer key the client passed; *given is 0 when the option was absent. */
+static dg_status passed_signer(const log_call *c, const char *key, dg_note_signer *out,
+                               int *given)
+{
+    int fd;
+    const char *name;
+    dg_status st = passed_fd(c, key, &fd, &name);
+    *given = fd >= 0;
+    if (st != DG_OK || fd < 0)
+        return st;
+    st = dg_dispatch_key_outside_archive(c->archive, fd, name, c->err);
+    if (st == DG_OK && lseek(fd, 0, SEEK_SET) < 0 && errno != ESPIPE)
+        st = dg_error_set(c->err, DG_ERR_IO, "%s: %s", name, strerror(errno));
+    return st == DG_OK ? dg_note_signer_read_fd(fd, name, out, c->err) : st;
+}
+
+/* The log's verifier key: --key as given, else the one the archive recorded. */
+static dg_status log_verifier(const log_call *c, dg_note_verifier *key, int *from_archive)
+{
+    const char *text = arg_str(c, "key");
+    *from_archive = text == NULL;
+    if (text) {
+        dg_status st = dg_note_verifier_parse(text, key, c->err);
+        return st == DG_OK ? st : dg_error_prefix(c->err, "--key: ");
+    }
+    if (c->io->log_key) {
+        *key = c->io->log_key->verifier;
+        *from_archive = 0;
+        return DG_OK;
+    }
+    return dg_log_verifier_key(c->archive, key, c->err);
+}
+
+static dg_status read_checkpoint_arg(const log_call *c, char **note, const char **name)
+{
+    size_t len;
+    if (!json_object_get(c->args, "checkpoint"))
+        return dg_error_set(c->err, DG_ERR_USAGE, "give --checkpoint FILE (a signed checkpoint)");
+    return dg_dispatch_read_file(c->args, "checkpoint", c->io, MAX_NOTE, note, &len, name,
+                                 c->err);
+}
+
+/* ---- signing ------------------------------------------------------------------------ */
+
+static dg_status append_checkpoint(const char *path, const char *note, dg_error *err)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: %s", path, strerror(errno));
+    /* One write per note, so notes from concurrent signers never interleave. */
+    size_t len = strlen(note);
+    char *block = malloc(len + 2);
+    dg_status st = DG_OK;
+    if (!block) {
+        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    } else {
+        snprintf(block, len + 2, "%s\n", note);
+        ssize_t w = write(fd, block, len + 1);
+        if (w != (ssize_t)(len + 1) || fsync(fd) != 0)
+            st = dg_error_set(err, DG_ERR_IO, "%s: %s", path,
+                              w < 0 ? strerror(errno) : "short write");
+        free(block);
+    }
+    close(fd);
+    return st;
+}
+
+dg_status dg_dispatch_log_sign(dg_archive *archive, const dg_dispatch_io *io, char **note,
+                               dg_error *err)
+{
+    char *signed_note = NULL;
+    dg_status st = dg_log_checkpoint_sign(archive, io->log_key, &signed_note, err);
+    if (st == DG_OK && io->checkpoints)
+        st = append_checkpoint(io->checkpoints, signed_note, err);
+    if (note && st == DG_OK)
+        *note = signed_note;
+    else
+        free(signed_note);
+    return st;
+}
+
+/* Signs with --log-key when given (else the process's own key), appending to --checkpoints
+ * (else the process's file). *note is NULL when no key is at hand. */
+static dg_status sign_if_keyed(const log_call *c, char **note)
+{
+    *note = NULL;
+    dg_note_signer key;
+    int given;
+    dg_status st = passed_signer(c, "log_key", &key, &given);
+    if (st != DG_OK)
+        return st;
+    if (!given && !c->io->log_key)
+        return DG_OK;
+    /* A key the client passed: the client keeps the checkpoint (--checkpoints, rendered
+     * on its side). The process's own key: its own checkpoint file. */
+    dg_dispatch_io io = *c->io;
+    if (given) {
+        io.log_key = &key;
+        io.checkpoints = NULL;
+    }
+    st = dg_dispatch_log_sign(c->archive, &io, note, c->err);
+    sodium_memzero(&key, sizeof key);
+    return st;
+}
+
+/* ---- handlers ----------------------------------------------------------------------- */
+
+static dg_status h_checkpoint(log_call *c, json_t **result)
+{
+    char *note = NULL;
+    dg_status st = sign_if_keyed(c, &note);
+    int fresh = note != NULL;
+    if (st == DG_OK && !note)
+        st = dg_log_checkpoint_latest(c->archive, c->actor, &note, c->err);
+    if (st != DG_OK)
+        return st;
+    *result = json_pack("{s:s, s:b}", "checkpoint", note, "signed_now", fresh);
+    free(note);
+    return DG_OK;
+}
+
+static json_t *checkpoint_json(const dg_checkpoint *cp)
+{
+    return json_pack("{s:s, s:I, s:o}", "origin", cp->origin, "size", (json_int_t)cp->size,
+                     "root", base64_json(cp->root, sizeof cp->root));
+}
+
+static dg_status verify_chain(log_call *c, json_t **result)
+{
+    dg_log_check check;
+    dg_status st = dg_log_verify(c->archive, c->actor, &check, c->err);
+    if (st != DG_OK)
+        return st;
+    int broken = check.first_broken || check.tree_differs;
+    *result = json_pack("{s:I, s:s, s:o, s:b, s:o, s:o}", "entries", (json_int_t)check.entries,
+                        "head", check.head, "root", base64_json(check.root.b, DG_MERKLE_HASH),
+                        "intact", !broken, "first_broken",
+                        check.first_broken ? json_integer(check.first_broken) : json_null(),
+                        "reason", broken ? json_string(check.reason) : json_null());
+    if (broken)
+        *c->exit_override = 1;
+    return DG_OK;
+}
+
+/*
+ * The consistency proof from the audited checkpoint to the one just signed (which also
+ * covers the audit's own log entry), checked here before it is handed out.
+ */
+static dg_status proof_to(log_call *c, const dg_checkpoint *old, const char *now_note,
+                          dg_merkle_proof *proof)
+{
+    dg_checkpoint now;
+    char *text = NULL;
+    const char *blank = strstr(now_note, "\n\n");
+    text = blank ? strndup(now_note, (size_t)(blank - now_note) + 1) : NULL;
+    if (!text)
+        return dg_error_set(c->err, DG_ERR_INTERNAL, "the new checkpoint is not a note");
+    dg_status st = dg_checkpoint_parse(text, &now, c->err);
+    free(text);
+    if (st == DG_OK)
+        st = dg_log_prove_consistency(c->archive, c->actor, old->size, now.size, proof, c->err);
+    dg_merkle_hash old_root, new_root;
+    memcpy(old_root.b, old->root, DG_MERKLE_HASH);
+    memcpy(new_root.b, now.root, DG_MERKLE_HASH);
+    if (st == DG_OK && !dg_merkle_check_consistency(old->size, &old_root, now.size, &new_root, proof))
+        st = dg_error_set(c->err, DG_ERR_CORRUPT,
+                          "the stored tree changed during the audit: no proof to the new checkpoint");
+    return st;
+}
+
+static dg_status verify_against_checkpoint(log_call *c, json_t **result)
+{
+    dg_note_verifier key;
+    int key_from_archive;
+    char *note = NULL;
+    const char *name;
+    dg_status st = log_verifier(c, &key, &key_from_archive);
+    if (st == DG_OK)
+        st = read_checkpoint_arg(c, &note, &name);
+    dg_log_audit audit;
+    if (st == DG_OK)
+        st = dg_log_audit_checkpoint(c->archive, c->actor, note, &key, &audit, c->err);
+    free(note);
+    if (st != DG_OK)
+        return name && st == DG_ERR_CORRUPT ? dg_error_prefix(c->err, "%s: ", name) : st;
+    char *now = NULL;
+    dg_merkle_proof to_now = {0};
+    if (audit.extends)
+        st = sign_if_keyed(c, &now);
+    if (st == DG_OK && now)
+        st = proof_to(c, &audit.checkpoint, now, &to_now);
+    if (st != DG_OK) {
+        free(now);
+        dg_log_audit_free(&audit);
+        return st;
+    }
+    const dg_log_check *k = &audit.check;
+    *result = json_pack(
+        "{s:I, s:s, s:o, s:b, s:o, s:o, s:I, s:b, s:o, s:o, s:o, s:b}", "entries",
+        (json_int_t)k->entries, "head", k->head, "root", base64_json(k->root.b, DG_MERKLE_HASH),
+        "intact", !k->first_broken && !k->tree_differs, "checkpoint",
+        checkpoint_json(&audit.checkpoint), "reason",
+        audit.extends ? json_null() : json_string(audit.finding), "size", (json_int_t)audit.size,
+        "extends", audit.extends, "proof", proof_json(&audit.proof), "checkpoint_now",
+        str_or_null(now), "key", json_string(key.name), "key_from_archive", key_from_archive);
+    if (*result && now)
+        json_object_set_new(*result, "proof_to_now", proof_json(&to_now));
+    dg_merkle_proof_free(&to_now);
+    free(now);
+    if (!audit.extends)
+        *c->exit_override = 1;
+    dg_log_audit_free(&audit);
+    return DG_OK;
+}
+
+static dg_status h_verify(log_call *c, json_t **result)
+{
+    if (json_object_get(c->args, "checkpoint"))
+        return verify_against_checkpoint(c, result);
+    return verify_chain(c, result);
+}
+
+static dg_status h_prove(log_call *c, json_t **result)
+{
+    int entry = arg_int(c, "entry", 0);
+    if (entry < 1)
+        return dg_error_set(c->err, DG_ERR_USAGE, "log prove: give the entry's number (1, 2, ...)");
+    dg_note_verifier key;
+    int key_from_archive;
+    char *note = NULL;
+    const char *name = NULL;
+    dg_status st = log_verifier(c, &key, &key_from_archive);
+    if (st == DG_OK)
+        st = read_checkpoint_arg(c, &note, &name);
+    dg_log_inclusion p;
+    if (st == DG_OK)
+        st = dg_log_prove(c->archive, c->actor, entry, note, &key, &p, c->err);
+    free(note);
+    if (st != DG_OK)
+        return name && st == DG_ERR_CORRUPT ? dg_error_prefix(c->err, "%s: ", name) : st;
+    *result = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:b, s:s}", "entry", (json_int_t)p.entry,
+                        "index", (json_int_t)p.entry - 1, "checkpoint",
+                        checkpoint_json(&p.checkpoint), "leaf_data", base64_json(p.bytes, p.len),
+                        "leaf_hash", base64_json(p.leaf.b, DG_MERKLE_HASH), "proof",
+                        proof_json(&p.proof), "included", p.included, "key", key.name);
+    if (!p.included)
+        *c->exit_override = 1;
+    dg_log_inclusion_free(&p);
+    return DG_OK;
+}
+
+static dg_status h_cosign(log_call *c, json_t **result)
+{
+    dg_note_signer mine;
+    int given;
+    dg_status st = passed_signer(c, "auditor_key", &mine, &given);
+    if (st == DG_OK && !given)
+        st = dg_error_set(c->err, DG_ERR_USAGE,
+                          "log cosign: give --auditor-key FILE (your own key: dangan log keygen)");
+    dg_note_verifier key;
+    int key_from_archive;
+    if (st == DG_OK)
+        st = log_verifier(c, &key, &key_from_archive);
+    char *note = NULL, *cosigned = NULL;
+    const char *name = NULL;
+    if (st == DG_OK)
+        st = read_checkpoint_arg(c, &note, &name);
+    if (st == DG_OK)
+        st = dg_log_cosign(c->archive, c->actor, note, &key, &mine, &cosigned, c->err);
+    free(note);
+    char vkey[256];
+    dg_note_verifier_format(&mine.verifier, vkey, sizeof vkey);
+    sodium_memzero(&mine, sizeof mine);
+    if (st != DG_OK)
+        return st;
+    *result = json_pack("{s:s, s:s}", "checkpoint", cosigned, "cosigner_key", vkey);
+    free(cosigned);
+    return DG_OK;
+}
+
+dg_status dg_dispatch_log(const char *cmd, dg_archive *archive, const dg_actor *actor,
+                          json_t *args, const dg_dispatch_io *io, json_t **result,
+                          int *exit_override, dg_error *err)
+{
+    log_call c = {.cmd = cmd, .archive = archive, .actor = actor, .args = args, .io = io,
+                  .exit_override = exit_override, .err = err};
+    if (!strcmp(cmd, "log verify"))
+        return h_verify(&c, result);
+    if (!strcmp(cmd, "log checkpoint"))
+        return h_checkpoint(&c, result);
+    if (!strcmp(cmd, "log prove"))
+        return h_prove(&c, result);
+    if (!strcmp(cmd, "log cosign"))
+        return h_cosign(&c, result);
+    return dg_error_set(err, DG_ERR_USAGE, "%s: not a log command", cmd);
+}

@@ -1,0 +1,131 @@
+/*
+ * log_cli.c — `dangan log keygen` and the direct-mode signing key.
+ */
+#include "log_cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dispatch_log.h"
+
+int dg_log_cli_is_keygen(int argc, char **argv)
+{
+    return argc >= 2 && !strcmp(argv[0], "log") && !strcmp(argv[1], "keygen");
+}
+
+static void keygen_help(void)
+{
+    printf("usage: dangan log keygen NAME --output FILE\n\n"
+           "Makes an Ed25519 key for signing the access log's checkpoints (or an auditor's own\n"
+           "key for cosigning). The signing key goes to FILE (mode 0600), which must lie\n"
+           "outside the archive folder: keep it where only the service account can read it, or\n"
+           "hand it to systemd with LoadCredential=. The verifier key is printed: give it to\n"
+           "the auditors and print it on the destruction register; it verifies checkpoints\n"
+           "with `dangan log verify --key` or any C2SP signed-note verifier (Go's sumdb/note).\n\n"
+           "  NAME           the log's name, the origin line of its checkpoints, e.g.\n"
+           "                 school.example/dangan-log (no spaces, no '+')\n"
+           "  --output FILE  where to write the signing key\n\n"
+           "example:\n  dangan log keygen school.example/dangan-log --output /etc/dangan/log.key "
+           "> log.pub\n");
+}
+
+/* The folder a new file would be created in must not be the archive or inside it. */
+static int inside_archive(const char *archive, const char *file)
+{
+    char dir[PATH_MAX], real_dir[PATH_MAX], real_archive[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    if (!realpath(dir, real_dir) || !realpath(archive, real_archive))
+        return 0;
+    size_t len = strlen(real_archive);
+    return !strncmp(real_dir, real_archive, len) && (real_dir[len] == '/' || !real_dir[len]);
+}
+
+int dg_log_cli_keygen(const char *archive, int argc, char **argv, int help)
+{
+    if (help) {
+        keygen_help();
+        return 0;
+    }
+    const char *name = NULL, *output = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--output") && i + 1 < argc)
+            output = argv[++i];
+        else if (!name && strncmp(argv[i], "--", 2))
+            name = argv[i];
+        else {
+            fprintf(stderr, "dangan: log keygen: unexpected argument '%s' (usage: dangan log "
+                            "keygen NAME --output FILE)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!name || !output) {
+        fprintf(stderr, "dangan: log keygen: give a NAME and --output FILE (usage: dangan log "
+                        "keygen NAME --output FILE)\n");
+        return 2;
+    }
+    if (inside_archive(archive, output)) {
+        fprintf(stderr, "dangan: %s: the signing key must not lie inside the archive folder %s\n",
+                output, archive);
+        return 2;
+    }
+    char *skey, *vkey;
+    dg_error err;
+    dg_status st = dg_note_generate(name, &skey, &vkey, &err);
+    if (st != DG_OK) {
+        fprintf(stderr, "dangan: log keygen: %s\n", err.msg);
+        return dg_status_exit_code(st);
+    }
+    int fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int code = 0;
+    size_t len = strlen(skey);
+    if (fd < 0) {
+        fprintf(stderr, "dangan: %s: %s\n", output,
+                errno == EEXIST ? "exists already (a key is never overwritten)" : strerror(errno));
+        code = errno == EEXIST ? 2 : 8;
+    } else if (write(fd, skey, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+               fsync(fd) != 0) {
+        fprintf(stderr, "dangan: %s: %s\n", output, strerror(errno));
+        unlink(output);
+        code = 8;
+    } else {
+        printf("%s\n", vkey);
+    }
+    if (fd >= 0)
+        close(fd);
+    memset(skey, 0, len);
+    free(skey);
+    free(vkey);
+    return code;
+}
+
+dg_status dg_log_cli_env_key(dg_archive *archive, dg_note_signer *key, int *have,
+                             const char **checkpoints, dg_error *err)
+{
+    const char *path = getenv("DANGAN_LOG_KEY");
+    const char *file = getenv("DANGAN_CHECKPOINTS");
+    *have = 0;
+    *checkpoints = file && *file ? file : NULL;
+    if (!path || !*path)
+        return DG_OK;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "DANGAN_LOG_KEY %s: %s", path, strerror(errno));
+    dg_status st = dg_dispatch_key_outside_archive(archive, fd, path, err);
+    if (st == DG_OK)
+        st = dg_note_signer_read_fd(fd, path, key, err);
+    close(fd);
+    *have = st == DG_OK;
+    return st;
+}

@@ -1,0 +1,119 @@
+/*
+ * render_log.c — text output of log verify, log checkpoint, log prove and log cosign.
+ */
+#include "render_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *s(json_t *obj, const char *key)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return v ? v : "";
+}
+
+static long long n(json_t *obj, const char *key)
+{
+    return json_integer_value(json_object_get(obj, key));
+}
+
+static int b(json_t *obj, const char *key)
+{
+    return json_is_true(json_object_get(obj, key));
+}
+
+/* Appends a newly signed checkpoint to --checkpoints FILE (one write: no interleaving). */
+static void keep_checkpoint(const char *note, const dg_render_ctx *ctx)
+{
+    const char *path = json_string_value(json_object_get(ctx->args, "checkpoints"));
+    if (!path || !*note)
+        return;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    char block[8192];
+    int len = snprintf(block, sizeof block, "%s\n", note);
+    if (fd < 0 || len >= (int)sizeof block || write(fd, block, (size_t)len) != len ||
+        fsync(fd) != 0) {
+        fprintf(stderr, "dangan: %s: the checkpoint could not be kept: %s\n", path,
+                fd < 0 || errno ? strerror(errno) : "too long");
+        *ctx->exit_code = 8;
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+static void print_proof(json_t *proof, FILE *out)
+{
+    size_t i;
+    json_t *h;
+    json_array_foreach(proof, i, h)
+        fprintf(out, "  %s\n", json_string_value(h));
+}
+
+void dg_render_log_verify(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *cp = json_object_get(r, "checkpoint");
+    if (!cp) {
+        if (b(r, "intact"))
+            fprintf(ctx->out, "access log intact: %lld entries, head %s, tree root %s\n",
+                    n(r, "entries"), s(r, "head"), s(r, "root"));
+        else if (json_is_integer(json_object_get(r, "first_broken")))
+            fprintf(ctx->out, "ACCESS LOG BROKEN at entry %lld: %s\n(%lld entries)\n",
+                    n(r, "first_broken"), s(r, "reason"), n(r, "entries"));
+        else
+            fprintf(ctx->out, "ACCESS LOG BROKEN: %s\n(%lld entries)\n", s(r, "reason"),
+                    n(r, "entries"));
+        return;
+    }
+    if (b(r, "extends")) {
+        fprintf(ctx->out,
+                "access log extends the checkpoint: %lld entries then (root %s), %lld now "
+                "(root %s)\nlog key: %s%s\n",
+                n(cp, "size"), s(cp, "root"), n(r, "size"), s(r, "root"), s(r, "key"),
+                b(r, "key_from_archive") ? " (as recorded in the archive itself: check it "
+                                           "against the key you hold, or give --key)"
+                                         : "");
+        if (json_array_size(json_object_get(r, "proof"))) {
+            fprintf(ctx->out, "consistency proof:\n");
+            print_proof(json_object_get(r, "proof"), ctx->out);
+        }
+    } else {
+        fprintf(ctx->out, "ACCESS LOG DOES NOT EXTEND THE CHECKPOINT (%lld entries, root %s): "
+                          "%s\n(%lld entries now)\n",
+                n(cp, "size"), s(cp, "root"), s(r, "reason"), n(r, "size"));
+    }
+    const char *now = s(r, "checkpoint_now");
+    if (*now) {
+        fprintf(ctx->out, "new checkpoint:\n%s", now);
+        keep_checkpoint(now, ctx);
+    }
+}
+
+void dg_render_log_checkpoint(json_t *r, const dg_render_ctx *ctx)
+{
+    fputs(s(r, "checkpoint"), ctx->out);
+    if (b(r, "signed_now"))
+        keep_checkpoint(s(r, "checkpoint"), ctx);
+}
+
+void dg_render_log_prove(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *cp = json_object_get(r, "checkpoint");
+    if (b(r, "included")) {
+        fprintf(ctx->out, "entry %lld is in the log the checkpoint signed (%lld entries, root "
+                          "%s)\nleaf hash %s\ninclusion proof:\n",
+                n(r, "entry"), n(cp, "size"), s(cp, "root"), s(r, "leaf_hash"));
+        print_proof(json_object_get(r, "proof"), ctx->out);
+    } else {
+        fprintf(ctx->out, "ENTRY %lld IS NOT PROVEN to be in the checkpointed log (%lld entries, "
+                          "root %s): it was altered, or the log was rewritten\n",
+                n(r, "entry"), n(cp, "size"), s(cp, "root"));
+    }
+}
+
+void dg_render_log_cosign(json_t *r, const dg_render_ctx *ctx)
+{
+    fputs(s(r, "checkpoint"), ctx->out);
+}

@@ -1,0 +1,180 @@
+// verifier.go — checks dangan's signed checkpoints and proofs with code nobody on the
+// dangan team wrote: Go's golang.org/x/mod/sumdb/note (C2SP signed notes, Ed25519) and
+// golang.org/x/mod/sumdb/tlog (RFC 6962 tree hashes, inclusion and consistency proofs),
+// from Debian's golang-golang-x-mod-dev. Used by tests/e2e/test_log_tree.sh:
+//
+//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o verifier tests/go/verifier.go
+//
+//	verifier open VKEY[,VKEY...] NOTE          every key must have signed NOTE; prints its text
+//	verifier consistency VKEY OLD VERIFY.json  OLD (a checkpoint) extends to the signed
+//	                                           checkpoint_now of `dangan --json log verify
+//	                                           --checkpoint OLD --log-key K` by proof_to_now,
+//	                                           or (no key given) to the tree it reports
+//	                                           (size, root) by its proof
+//	verifier inclusion VKEY NOTE PROVE.json     the entry of `dangan --json log prove` is in
+//	                                           NOTE's tree; its leaf hash is computed here
+//
+// Exit status: 0 verified, 1 not verified (the reason on stderr), 2 usage or I/O error.
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func fail(code int, format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "verifier: "+format+"\n", args...)
+	os.Exit(code)
+}
+
+func readFile(path string) []byte {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fail(2, "%v", err)
+	}
+	return data
+}
+
+// open verifies that every key in vkeys signed msg and returns the note.
+func open(vkeys []string, msg []byte) *note.Note {
+	var verifiers []note.Verifier
+	for _, k := range vkeys {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			fail(2, "key %q: %v", k, err)
+		}
+		verifiers = append(verifiers, v)
+	}
+	n, err := note.Open(msg, note.VerifierList(verifiers...))
+	if err != nil {
+		fail(1, "note.Open: %v", err)
+	}
+	for _, v := range verifiers {
+		found := false
+		for _, s := range n.Sigs {
+			if s.Name == v.Name() && s.Hash == v.KeyHash() {
+				found = true
+			}
+		}
+		if !found {
+			fail(1, "no valid signature of %s", v.Name())
+		}
+	}
+	return n
+}
+
+type checkpoint struct {
+	origin string
+	size   int64
+	root   tlog.Hash
+}
+
+// parseCheckpoint reads a C2SP tlog-checkpoint body: origin, size, base64 root.
+func parseCheckpoint(text string) checkpoint {
+	lines := strings.Split(text, "\n")
+	if len(lines) < 4 {
+		fail(1, "not a checkpoint: %q", text)
+	}
+	size, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || size < 0 {
+		fail(1, "bad tree size %q", lines[1])
+	}
+	root, err := tlog.ParseHash(lines[2])
+	if err != nil {
+		fail(1, "bad root hash %q", lines[2])
+	}
+	return checkpoint{lines[0], size, root}
+}
+
+func decodeHashes(list []string) []tlog.Hash {
+	var out []tlog.Hash
+	for _, s := range list {
+		h, err := tlog.ParseHash(s)
+		if err != nil {
+			fail(1, "bad proof hash %q", s)
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+func main() {
+	if len(os.Args) < 4 {
+		fail(2, "usage: verifier open|consistency|inclusion VKEY FILE [JSON]")
+	}
+	vkeys := strings.Split(os.Args[2], ",")
+	switch os.Args[1] {
+	case "open":
+		n := open(vkeys, readFile(os.Args[3]))
+		fmt.Print(n.Text)
+	case "consistency":
+		if len(os.Args) < 5 {
+			fail(2, "usage: verifier consistency VKEY OLD VERIFY.json")
+		}
+		old := parseCheckpoint(open(vkeys, readFile(os.Args[3])).Text)
+		var out struct {
+			ProofToNow []string `json:"proof_to_now"`
+			Now        string   `json:"checkpoint_now"`
+			Proof      []string `json:"proof"`
+			Size       int64    `json:"size"`
+			Root       string   `json:"root"`
+		}
+		if err := json.Unmarshal(readFile(os.Args[4]), &out); err != nil {
+			fail(2, "%s: %v", os.Args[4], err)
+		}
+		// A signed new head when dangan made one; otherwise the tree dangan reports today
+		// (unsigned, but no proof can connect a rewritten tree to the signed old root).
+		var now checkpoint
+		proof := out.ProofToNow
+		if out.Now != "" {
+			now = parseCheckpoint(open(vkeys, []byte(out.Now)).Text)
+		} else {
+			root, err := tlog.ParseHash(out.Root)
+			if err != nil {
+				fail(1, "bad root %q", out.Root)
+			}
+			now = checkpoint{old.origin, out.Size, root}
+			proof = out.Proof
+		}
+		if now.origin != old.origin {
+			fail(1, "checkpoints of different logs: %q, %q", old.origin, now.origin)
+		}
+		if now.size < old.size {
+			fail(1, "the new tree (%d) is smaller than the old (%d)", now.size, old.size)
+		}
+		if err := tlog.CheckTree(decodeHashes(proof), now.size, now.root, old.size, old.root); err != nil {
+			fail(1, "tlog.CheckTree %d -> %d: %v", old.size, now.size, err)
+		}
+		fmt.Printf("consistent: %d -> %d\n", old.size, now.size)
+	case "inclusion":
+		if len(os.Args) < 5 {
+			fail(2, "usage: verifier inclusion VKEY NOTE PROVE.json")
+		}
+		cp := parseCheckpoint(open(vkeys, readFile(os.Args[3])).Text)
+		var out struct {
+			Index int64    `json:"index"`
+			Leaf  string   `json:"leaf_data"`
+			Proof []string `json:"proof"`
+		}
+		if err := json.Unmarshal(readFile(os.Args[4]), &out); err != nil {
+			fail(2, "%s: %v", os.Args[4], err)
+		}
+		data, err := base64.StdEncoding.DecodeString(out.Leaf)
+		if err != nil {
+			fail(1, "bad leaf data: %v", err)
+		}
+		if err := tlog.CheckRecord(decodeHashes(out.Proof), cp.size, cp.root, out.Index, tlog.RecordHash(data)); err != nil {
+			fail(1, "tlog.CheckRecord %d in %d: %v", out.Index, cp.size, err)
+		}
+		fmt.Printf("included: entry %d in %d\n", out.Index+1, cp.size)
+	default:
+		fail(2, "unknown mode %q", os.Args[1])
+	}
+}
