@@ -289,7 +289,7 @@ static dg_status verify_against_checkpoint(log_call *c, json_t **result)
         st = dg_log_audit_checkpoint(c->archive, c->actor, note, &key, &audit, c->err);
     free(note);
     if (st != DG_OK)
-        return name && st == DG_ERR_CORRUPT ? dg_error_prefix(c->err, "%s: ", name) : st;
+        return name && st == DG_ERR_BAD_INPUT ? dg_error_prefix(c->err, "%s: ", name) : st;
     char *now = NULL;
     dg_merkle_proof to_now = {0};
     if (audit.extends)
@@ -344,7 +344,7 @@ static dg_status h_prove(log_call *c, json_t **result)
         st = dg_log_prove(c->archive, c->actor, entry, note, &key, &p, c->err);
     free(note);
     if (st != DG_OK)
-        return name && st == DG_ERR_CORRUPT ? dg_error_prefix(c->err, "%s: ", name) : st;
+        return name && st == DG_ERR_BAD_INPUT ? dg_error_prefix(c->err, "%s: ", name) : st;
     *result = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:b, s:s}", "entry", (json_int_t)p.entry,
                         "index", (json_int_t)p.entry - 1, "checkpoint",
                         checkpoint_json(&p.checkpoint), "leaf_data", base64_json(p.bytes, p.len),

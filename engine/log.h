@@ -136,7 +136,7 @@ void dg_log_audit_free(dg_log_audit *audit);
 
 /*
  * Audits today's log against a signed checkpoint (auditor or admin). The note must carry a
- * valid signature of key (DG_ERR_CORRUPT otherwise). Then every entry is re-read, the chain
+ * valid signature of key (DG_ERR_BAD_INPUT otherwise). Then every entry is re-read, the chain
  * checked and the tree recomputed: the first checkpoint.size entries must hash to the
  * signed root, and a consistency proof from the stored tree must take the signed root to
  * today's. DG_OK with extends = 0 and a finding when the log was cut short, rewritten,

@@ -279,7 +279,7 @@ static dg_status open_checkpoint(const char *note, const dg_note_verifier *key,
         st = dg_checkpoint_parse(text, cp, err);
     free(text);
     if (st == DG_OK && strcmp(cp->origin, key->name) != 0)
-        st = dg_error_set(err, DG_ERR_CORRUPT, "the checkpoint is of log '%s', not of '%s'",
+        st = dg_error_set(err, DG_ERR_BAD_INPUT, "the checkpoint is of log '%s', not of '%s'",
                           cp->origin, key->name);
     return st;
 }

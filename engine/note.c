@@ -251,11 +251,17 @@ dg_status dg_note_sign(const char *text, const dg_note_signer *key, char **note,
 static dg_status split_note(const char *note, size_t *text_len, const char **sigs,
                             dg_error *err)
 {
+    /* Blank lines after the last signature (a file saved with an extra newline) are not
+     * part of the note. */
+    size_t len = strlen(note);
+    while (len >= 2 && note[len - 1] == '\n' && note[len - 2] == '\n')
+        len--;
     const char *blank = NULL;
-    for (const char *p = strstr(note, "\n\n"); p; p = strstr(p + 1, "\n\n"))
+    for (const char *p = strstr(note, "\n\n"); p && (size_t)(p - note) + 2 < len;
+         p = strstr(p + 1, "\n\n"))
         blank = p;
-    if (!blank || blank[2] == '\0')
-        return dg_error_set(err, DG_ERR_CORRUPT, "not a signed note (no signature lines)");
+    if (!blank)
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "not a signed note (no signature lines)");
     *text_len = (size_t)(blank - note) + 1;
     *sigs = blank + 2;
     return DG_OK;
@@ -274,11 +280,12 @@ dg_status dg_note_cosign(const char *note, const dg_note_signer *key, char **out
     if (st != DG_OK)
         return st;
     size_t len = strlen(note);
-    int ends_in_newline = len && note[len - 1] == '\n';
+    while (len && note[len - 1] == '\n')
+        len--;
     *out = malloc(len + 2 + strlen(line));
     if (!*out)
         return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    sprintf(*out, "%s%s%s", note, ends_in_newline ? "" : "\n", line);
+    sprintf(*out, "%.*s\n%s", (int)len, note, line);
     return DG_OK;
 }
 
@@ -323,7 +330,7 @@ dg_status dg_note_open(const char *note, const dg_note_verifier *key, char **tex
         line = nl ? nl + 1 : line + line_len;
     }
     if (!verified)
-        return dg_error_set(err, DG_ERR_CORRUPT,
+        return dg_error_set(err, DG_ERR_BAD_INPUT,
                             named ? "the signature of %s does not verify: the note was altered "
                                     "or signed by another key"
                                   : "the note carries no signature of %s",
@@ -375,18 +382,18 @@ dg_status dg_checkpoint_parse(const char *text, dg_checkpoint *out, dg_error *er
     const char *l2 = l1 ? strchr(l1 + 1, '\n') : NULL;
     const char *l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
     if (!l3 || l1 == text || (size_t)(l1 - text) >= sizeof out->origin)
-        return dg_error_set(err, DG_ERR_CORRUPT, "not a checkpoint (origin, size, root lines)");
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "not a checkpoint (origin, size, root lines)");
     memcpy(out->origin, text, (size_t)(l1 - text));
     const char *size = l1 + 1;
     size_t size_len = (size_t)(l2 - size);
     if (size_len == 0 || size_len > 20 || strspn(size, "0123456789") != size_len ||
         (size[0] == '0' && size_len > 1))
-        return dg_error_set(err, DG_ERR_CORRUPT, "checkpoint: the tree size is not a number");
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "checkpoint: the tree size is not a number");
     errno = 0;
     out->size = strtoull(size, NULL, 10);
     if (errno)
-        return dg_error_set(err, DG_ERR_CORRUPT, "checkpoint: the tree size is too large");
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "checkpoint: the tree size is too large");
     if (!unbase64(l2 + 1, (size_t)(l3 - l2 - 1), out->root, sizeof out->root))
-        return dg_error_set(err, DG_ERR_CORRUPT, "checkpoint: the root is not a base64 hash");
+        return dg_error_set(err, DG_ERR_BAD_INPUT, "checkpoint: the root is not a base64 hash");
     return DG_OK;
 }

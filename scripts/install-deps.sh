@@ -16,6 +16,8 @@ PACKAGES=(
   libfreetype-dev libjpeg-dev
   libopencc-dev opencc
   libcmocka-dev
+  # the independent checkpoint verifier of the tests (tests/go/verifier.go): Go's sumdb/note and sumdb/tlog
+  golang-go golang-golang-x-mod-dev
   libjansson-dev
   libzip-dev libxml2-dev
   # LibreOffice without a GUI: converts legacy .doc/.xls/.ppt and WPS files and renders
