@@ -425,6 +425,61 @@ static int row_is_sound(sqlite3_stmt *stmt, int64_t expected_id, const char *pre
     return 1;
 }
 
+/*
+ * Compares each subtree the walk recomputes with the stored one. The walk closes the
+ * subtrees of each level in index order, so one cursor per level reads the stored tree
+ * sequentially: checking every stored hash costs a scan, not a lookup per node.
+ */
+typedef struct tree_compare {
+    sqlite3 *db;
+    sqlite3_stmt *level[64];
+    int exhausted[64]; /* the stored tree ends here (it lags the entries: not a finding) */
+    dg_log_check *out;
+} tree_compare;
+
+static dg_status compare_node(void *ctx, int level, uint64_t index, const dg_merkle_hash *hash,
+                              dg_error *err)
+{
+    tree_compare *c = ctx;
+    if (c->exhausted[level] || c->out->tree_differs)
+        return DG_OK;
+    if (!c->level[level]) {
+        dg_status st = dg_catalog_prepare(
+            c->db, "SELECT idx, hash FROM log_tree WHERE level = ? ORDER BY idx", &c->level[level],
+            err);
+        if (st != DG_OK)
+            return st;
+        sqlite3_bind_int(c->level[level], 1, level);
+    }
+    int rc = sqlite3_step(c->level[level]);
+    if (rc == SQLITE_DONE) {
+        c->exhausted[level] = 1;
+        return DG_OK;
+    }
+    if (rc != SQLITE_ROW)
+        return dg_catalog_error(c->db, err, "read log tree");
+    sqlite3_stmt *row = c->level[level];
+    if ((uint64_t)sqlite3_column_int64(row, 0) != index ||
+        sqlite3_column_bytes(row, 1) != DG_MERKLE_HASH ||
+        memcmp(sqlite3_column_blob(row, 1), hash->b, DG_MERKLE_HASH) != 0) {
+        c->out->tree_differs = 1;
+        if (!c->out->first_broken)
+            snprintf(c->out->reason, sizeof c->out->reason,
+                     "the stored tree does not match the entries (subtree %d/%llu: entries "
+                     "%llu to %llu, or the tree, altered)",
+                     level, (unsigned long long)index,
+                     (unsigned long long)(index << level) + 1,
+                     (unsigned long long)((index + 1) << level));
+    }
+    return DG_OK;
+}
+
+static void compare_end(tree_compare *c)
+{
+    for (int i = 0; i < 64; i++)
+        sqlite3_finalize(c->level[i]);
+}
+
 dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, dg_log_check *out,
                       dg_error *err)
 {
@@ -441,9 +496,10 @@ dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, dg_log_check 
     dg_merkle_builder tree;
     dg_merkle_builder_init(&tree);
     dg_log_bytes bytes = {0};
+    tree_compare compare = {.db = archive->db, .out = out};
     if (snapshot_size == 0)
         out->snapshot_root = dg_merkle_builder_root(&tree);
-    int rc;
+    int rc = SQLITE_DONE;
     while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         out->entries++;
         if (!out->first_broken &&
@@ -457,11 +513,12 @@ dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, dg_log_check 
             break;
         }
         dg_merkle_hash leaf = dg_merkle_leaf(bytes.data, bytes.len);
-        st = dg_merkle_builder_push(&tree, &leaf, NULL, NULL, err);
+        st = dg_merkle_builder_push(&tree, &leaf, compare_node, &compare, err);
         if (tree.size == snapshot_size)
             out->snapshot_root = dg_merkle_builder_root(&tree);
     }
     free(bytes.data);
+    compare_end(&compare);
     if (st == DG_OK && rc != SQLITE_DONE)
         st = dg_catalog_error(archive->db, err, "read log");
     sqlite3_finalize(stmt);

@@ -9,6 +9,7 @@
 
 #include "engine/hash.h"
 #include "engine/log.h"
+#include "engine/note.h"
 #include "testutil.h"
 
 static void append_searches(test_archive *t, int n)
@@ -179,6 +180,132 @@ static void test_log_entry_keeps_a_bounded_head_length_and_hash_of_a_huge_query(
     test_archive_remove(&t);
 }
 
+static dg_log_check full_check(test_archive *t)
+{
+    dg_log_check check;
+    dg_error err;
+    assert_int_equal(dg_log_verify(t->archive, &t->admin, &check, &err), DG_OK);
+    return check;
+}
+
+static char *sign(test_archive *t, dg_note_signer *key)
+{
+    char *note;
+    dg_error err;
+    assert_int_equal(dg_log_checkpoint_sign(t->archive, key, &note, &err), DG_OK);
+    return note;
+}
+
+static void make_key(dg_note_signer *key)
+{
+    char *skey, *vkey;
+    dg_error err;
+    assert_int_equal(dg_note_generate("test.example/log", &skey, &vkey, &err), DG_OK);
+    assert_int_equal(dg_note_signer_parse(skey, key, &err), DG_OK);
+    free(skey);
+    free(vkey);
+}
+
+static void test_the_stored_tree_is_the_tree_of_the_entries(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    append_searches(&t, 100);
+    dg_log_check check = full_check(&t);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 0);
+    assert_int_equal(check.stored_size, check.entries);
+    /* The signed root is the root recomputed from the entries. */
+    dg_note_signer key;
+    make_key(&key);
+    char *note = sign(&t, &key), *text;
+    dg_error err;
+    assert_int_equal(dg_note_open(note, &key.verifier, &text, &err), DG_OK);
+    dg_checkpoint cp;
+    assert_int_equal(dg_checkpoint_parse(text, &cp, &err), DG_OK);
+    assert_int_equal(cp.size, check.entries + 1); /* the verify itself is logged */
+    dg_log_audit audit;
+    assert_int_equal(dg_log_audit_checkpoint(t.archive, &t.admin, note, &key.verifier, &audit, &err),
+                     DG_OK);
+    assert_true(audit.extends);
+    assert_memory_equal(audit.check.snapshot_root.b, cp.root, 32);
+    dg_log_audit_free(&audit);
+    free(text);
+    free(note);
+    test_archive_remove(&t);
+}
+
+static void test_migration_turns_an_existing_chain_into_the_tree(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    append_searches(&t, 37);
+    dg_archive_close(t.archive);
+    t.archive = NULL;
+    /* The catalog as schema 4 left it: a chain and no tree. */
+    tamper(&t, "DROP TABLE log_tree; DROP TABLE log_checkpoints; DROP TABLE log_shown;"
+               "ALTER TABLE access_log DROP COLUMN shown; PRAGMA user_version = 4;");
+    dg_error err;
+    assert_int_equal(dg_archive_open(t.path, &t.archive, &err), DG_OK);
+    dg_log_check check = full_check(&t); /* appends: the tree catches up */
+    assert_int_equal(check.entries, 38);
+    assert_int_equal(check.first_broken, 0);
+    check = full_check(&t);
+    assert_int_equal(check.entries, 39);
+    assert_int_equal(check.stored_size, 39);
+    assert_int_equal(check.tree_differs, 0);
+    test_archive_remove(&t);
+}
+
+static void test_an_altered_stored_tree_is_caught(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    append_searches(&t, 20);
+    tamper(&t, "DROP TRIGGER log_tree_is_append_only;"
+               "UPDATE log_tree SET hash = zeroblob(32) WHERE level = 2 AND idx = 1;");
+    dg_log_check check = full_check(&t);
+    assert_int_equal(check.first_broken, 0); /* the entries are untouched */
+    assert_int_equal(check.tree_differs, 1);
+    assert_non_null(strstr(check.reason, "stored tree does not match the entries (subtree 2/1: entries 5 to 8"));
+    test_archive_remove(&t);
+}
+
+static void test_a_checkpoint_catches_a_log_cut_short(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    append_searches(&t, 30);
+    dg_note_signer key;
+    make_key(&key);
+    char *note = sign(&t, &key);
+    append_searches(&t, 3);
+    /* The last 10 entries go, and the tree rows above the remaining size with them. */
+    tamper(&t, "DROP TRIGGER log_is_never_deleted; DROP TRIGGER log_tree_is_never_deleted;"
+               "DELETE FROM access_log WHERE id > 24;"
+               "DELETE FROM log_tree WHERE ((idx + 1) << level) > 24;");
+    dg_log_check check = full_check(&t);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 0); /* the chain and the tree agree: a clean cut */
+    dg_log_audit audit;
+    dg_error err;
+    assert_int_equal(dg_log_audit_checkpoint(t.archive, &t.admin, note, &key.verifier, &audit, &err),
+                     DG_OK);
+    assert_false(audit.extends);
+    assert_non_null(strstr(audit.finding, "entries were removed"));
+    dg_log_audit_free(&audit);
+    /* An inclusion proof of an entry the checkpoint covers fails now that it is gone. */
+    dg_log_inclusion p;
+    assert_int_equal(dg_log_prove(t.archive, &t.admin, 30, note, &key.verifier, &p, &err),
+                     DG_ERR_NOT_FOUND);
+    free(note);
+    test_archive_remove(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +316,10 @@ int main(void)
         cmocka_unit_test(test_reordered_entries_are_caught),
         cmocka_unit_test(test_log_refuses_updates_through_sqlite),
         cmocka_unit_test(test_staff_cannot_read_the_log_and_the_refusal_is_logged),
+        cmocka_unit_test(test_the_stored_tree_is_the_tree_of_the_entries),
+        cmocka_unit_test(test_migration_turns_an_existing_chain_into_the_tree),
+        cmocka_unit_test(test_an_altered_stored_tree_is_caught),
+        cmocka_unit_test(test_a_checkpoint_catches_a_log_cut_short),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
