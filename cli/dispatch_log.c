@@ -149,7 +149,7 @@ static dg_status read_checkpoint_arg(const log_call *c, char **note, const char 
 
 /* ---- signing ------------------------------------------------------------------------ */
 
-static dg_status append_checkpoint(const char *path, const char *note, dg_error *err)
+dg_status dg_dispatch_log_keep(const char *path, const char *note, dg_error *err)
 {
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -178,7 +178,7 @@ dg_status dg_dispatch_log_sign(dg_archive *archive, const dg_dispatch_io *io, ch
     char *signed_note = NULL;
     dg_status st = dg_log_checkpoint_sign(archive, io->log_key, &signed_note, err);
     if (st == DG_OK && io->checkpoints)
-        st = append_checkpoint(io->checkpoints, signed_note, err);
+        st = dg_dispatch_log_keep(io->checkpoints, signed_note, err);
     if (note && st == DG_OK)
         *note = signed_note;
     else

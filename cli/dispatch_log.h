@@ -33,6 +33,9 @@ dg_status dg_dispatch_log(const char *cmd, dg_archive *archive, const dg_actor *
 dg_status dg_dispatch_log_sign(dg_archive *archive, const dg_dispatch_io *io, char **note,
                                dg_error *err);
 
+/* Appends a signed checkpoint to the file at path (created 0600; one write, fsynced). */
+dg_status dg_dispatch_log_keep(const char *path, const char *note, dg_error *err);
+
 /*
  * Refuses a key file that lies inside the archive folder (fd is the open key file).
  */

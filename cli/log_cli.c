@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "../engine/log.h"
 
 #include "dispatch_log.h"
 
@@ -128,4 +131,64 @@ dg_status dg_log_cli_env_key(dg_archive *archive, dg_note_signer *key, int *have
     close(fd);
     *have = st == DG_OK;
     return st;
+}
+
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+dg_status dg_checkpointer_open(dg_checkpointer *c, dg_archive *archive, const char *key_path,
+                               const char *checkpoints, int minutes, dg_error *err)
+{
+    memset(c, 0, sizeof *c);
+    int fd = open(key_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "--log-key %s: %s", key_path, strerror(errno));
+    dg_status st = dg_dispatch_key_outside_archive(archive, fd, key_path, err);
+    if (st == DG_OK)
+        st = dg_note_signer_read_fd(fd, key_path, &c->key, err);
+    close(fd);
+    c->path = checkpoints;
+    c->interval_ms = (long)minutes * 60 * 1000;
+    c->due_ms = monotonic_ms() + c->interval_ms;
+    return st;
+}
+
+long dg_checkpointer_wait_ms(const dg_checkpointer *c)
+{
+    long long left = c->due_ms - monotonic_ms();
+    return left > 0 ? (long)left : 0;
+}
+
+void dg_checkpointer_tick(dg_checkpointer *c, dg_archive *archive, int force, FILE *log)
+{
+    if (!force && dg_checkpointer_wait_ms(c) > 0)
+        return;
+    c->due_ms = monotonic_ms() + c->interval_ms;
+    char *note = NULL;
+    dg_error err;
+    dg_status st = dg_log_checkpoint_sign(archive, &c->key, &note, &err);
+    /* Ed25519 is deterministic: the same tree gives the same note, which is not repeated. */
+    if (st == DG_OK && c->last && !strcmp(c->last, note)) {
+        free(note);
+        return;
+    }
+    if (st == DG_OK && c->path)
+        st = dg_dispatch_log_keep(c->path, note, &err);
+    if (st != DG_OK) {
+        fprintf(log, "dangan serve: checkpoint not signed: %s\n", err.msg);
+        free(note);
+        return;
+    }
+    free(c->last);
+    c->last = note;
+}
+
+void dg_checkpointer_close(dg_checkpointer *c)
+{
+    free(c->last);
+    memset(c, 0, sizeof *c);
 }

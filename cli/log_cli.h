@@ -6,6 +6,8 @@
 #ifndef DG_LOG_CLI_H
 #define DG_LOG_CLI_H
 
+#include <stdio.h>
+
 #include "../engine/archive.h"
 #include "../engine/note.h"
 #include "../engine/status.h"
@@ -27,5 +29,27 @@ int dg_log_cli_keygen(const char *archive, int argc, char **argv, int help);
  */
 dg_status dg_log_cli_env_key(dg_archive *archive, dg_note_signer *key, int *have,
                              const char **checkpoints, dg_error *err);
+
+/*
+ * A server's checkpointer: signs a checkpoint with the server's key whenever
+ * interval has passed and the log has grown since the last one, appending each to the
+ * checkpoint file. Used by the server's writer thread only.
+ */
+typedef struct dg_checkpointer {
+    dg_note_signer key;
+    const char *path;  /* the checkpoint file, or NULL */
+    long interval_ms;
+    long long due_ms;  /* monotonic: when the next one is due */
+    char *last;        /* the last note signed (an unchanged log signs the same note) */
+} dg_checkpointer;
+
+/* Loads the key at key_path (0600, outside the archive) for a checkpointer. */
+dg_status dg_checkpointer_open(dg_checkpointer *c, dg_archive *archive, const char *key_path,
+                               const char *checkpoints, int minutes, dg_error *err);
+/* Milliseconds until the next checkpoint is due (0: now). */
+long dg_checkpointer_wait_ms(const dg_checkpointer *c);
+/* Signs when due (or when force is set) and the log changed; a failure is written to log. */
+void dg_checkpointer_tick(dg_checkpointer *c, dg_archive *archive, int force, FILE *log);
+void dg_checkpointer_close(dg_checkpointer *c);
 
 #endif

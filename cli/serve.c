@@ -41,6 +41,7 @@
 #include "../engine/archive.h"
 #include "../engine/user.h"
 #include "dispatch.h"
+#include "log_cli.h"
 #include "protocol.h"
 
 /* Progress is advisory: when a client lets this much pile up unread, more is dropped. */
@@ -131,6 +132,7 @@ typedef struct server {
     int workers_stop;
     worker *workers;
     int n_workers;
+    dg_checkpointer *checkpointer; /* with --log-key: the writer thread's */
 } server;
 
 static int64_t now_ms(void)
@@ -346,6 +348,10 @@ static void run_job(worker *w, conn *c)
     dg_dispatch_io io = {.fds = c->fds, .n_fds = c->n_fds,
                          .progress = c->want_progress ? on_progress : NULL, .progress_ctx = c,
                          .cancelled = &c->gone};
+    if (w->server->checkpointer) {
+        io.log_key = &w->server->checkpointer->key;
+        io.checkpoints = w->server->checkpointer->path;
+    }
     dg_archive_set_wait_handler(w->archive, on_wait, c);
     json_t *response = dg_dispatch(w->archive, login, c->origin, c->request, &io);
     dg_archive_set_wait_handler(w->archive, NULL, NULL);
@@ -402,8 +408,19 @@ static conn *next_job(worker *w, int *release)
     job_queue *q = w->is_writer ? &s->writes : &s->reads;
     pthread_cond_t *ready = w->is_writer ? &s->writes_ready : &s->reads_ready;
     pthread_mutex_lock(&s->jobs_lock);
-    while (!q->head && !s->workers_stop && (w->is_writer || w->writes_seen == s->writes_done))
-        pthread_cond_wait(ready, &s->jobs_lock);
+    while (!q->head && !s->workers_stop && (w->is_writer || w->writes_seen == s->writes_done)) {
+        /* The writer wakes when a checkpoint falls due, and signs it before its next job. */
+        if (w->is_writer && s->checkpointer) {
+            long wait = dg_checkpointer_wait_ms(s->checkpointer);
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += wait / 1000 + 1;
+            if (wait == 0 || pthread_cond_timedwait(ready, &s->jobs_lock, &until) == ETIMEDOUT)
+                break;
+        } else {
+            pthread_cond_wait(ready, &s->jobs_lock);
+        }
+    }
     *release = !w->is_writer && w->writes_seen != s->writes_done;
     w->writes_seen = s->writes_done;
     conn *c = q->head;
@@ -426,6 +443,14 @@ static void note_write_done(server *s)
     pthread_mutex_unlock(&s->jobs_lock);
 }
 
+static int stopping(server *s)
+{
+    pthread_mutex_lock(&s->jobs_lock);
+    int stop = s->workers_stop;
+    pthread_mutex_unlock(&s->jobs_lock);
+    return stop;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -438,9 +463,12 @@ static void *worker_main(void *arg)
             do_job(w, c);
             if (w->is_writer)
                 note_write_done(w->server);
-        } else if (!release) {
-            return NULL;
         }
+        if (w->is_writer && w->server->checkpointer)
+            dg_checkpointer_tick(w->server->checkpointer, w->archive, !c && stopping(w->server),
+                                 w->server->opts->log);
+        if (!c && !release && stopping(w->server))
+            return NULL;
     }
 }
 
@@ -1170,6 +1198,15 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
     raise_descriptor_limit(&s);
     s.conns = calloc((size_t)opts->max_clients, sizeof *s.conns);
     dg_status st = s.conns ? open_workers(&s, err) : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    dg_checkpointer checkpointer;
+    if (st == DG_OK && opts->log_key) {
+        st = dg_checkpointer_open(&checkpointer, s.workers[0].archive, opts->log_key,
+                                  opts->checkpoints,
+                                  opts->checkpoint_minutes > 0 ? opts->checkpoint_minutes
+                                                               : DG_SERVE_DEFAULT_CHECKPOINT_MINUTES,
+                                  err);
+        s.checkpointer = &checkpointer;
+    }
     if (st == DG_OK)
         st = open_signals(&s, &old_mask, err);
     if (st == DG_OK)
@@ -1184,6 +1221,8 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
     }
     if (s.workers)
         stop_workers(&s);
+    if (s.checkpointer)
+        dg_checkpointer_close(s.checkpointer);
     server_close(&s, &old_mask);
     if (st == DG_OK)
         server_log(&s, "stopped");
@@ -1207,11 +1246,18 @@ static void print_serve_help(void)
            "  --max-clients N    connections open at once; more are refused (default %d)\n"
            "  --max-per-user N   of them, one OS user's at most (default: a quarter)\n"
            "  --timeout SECONDS  a request must arrive whole, and a response be read whole,\n"
-           "                     within this (default %d)\n\n"
+           "                     within this (default %d)\n"
+           "  --log-key FILE     sign the access log's checkpoints with this key (mode 0600,\n"
+           "                     outside the archive; or DANGAN_LOG_KEY, or a systemd\n"
+           "                     credential): while the log grows, after every destruction\n"
+           "                     and at shutdown\n"
+           "  --checkpoints FILE append each checkpoint to FILE (or DANGAN_CHECKPOINTS);\n"
+           "                     copy it off the machine\n"
+           "  --checkpoint-every MINUTES  how often (default %d)\n\n"
            "example:\n"
            "  dangan serve --archive /srv/dangan/archive --socket /run/dangan/dangan.sock\n",
            DG_SERVE_DEFAULT_SOCKET, DG_SERVE_DEFAULT_READERS, DG_SERVE_DEFAULT_MAX_CLIENTS,
-           DG_SERVE_DEFAULT_TIMEOUT_MS / 1000);
+           DG_SERVE_DEFAULT_TIMEOUT_MS / 1000, DG_SERVE_DEFAULT_CHECKPOINT_MINUTES);
 }
 
 static int parse_positive(const char *option, const char *text, double max, double *out)
@@ -1241,9 +1287,17 @@ static int parse_serve_args(int argc, char **argv, dg_serve_options *o)
             o->max_per_user = (int)v;
         else if (!strcmp(argv[i], "--timeout") && parse_positive(argv[i], value, 3600, &v))
             o->timeout_ms = (int)(v * 1000) > 0 ? (int)(v * 1000) : 1;
+        else if (!strcmp(argv[i], "--log-key") && value)
+            o->log_key = value;
+        else if (!strcmp(argv[i], "--checkpoints") && value)
+            o->checkpoints = value;
+        else if (!strcmp(argv[i], "--checkpoint-every") &&
+                 parse_positive(argv[i], value, 24 * 60, &v))
+            o->checkpoint_minutes = (int)v > 0 ? (int)v : 1;
         else {
             if (strcmp(argv[i], "--workers") && strcmp(argv[i], "--max-clients") &&
-                strcmp(argv[i], "--max-per-user") && strcmp(argv[i], "--timeout"))
+                strcmp(argv[i], "--max-per-user") && strcmp(argv[i], "--timeout") &&
+                strcmp(argv[i], "--checkpoint-every"))
                 fprintf(stderr, "dangan: serve: unexpected argument '%s' (see 'dangan serve "
                                 "--help')\n", argv[i]);
             return 0;
@@ -1263,7 +1317,9 @@ int dg_serve_command(const char *archive, const char *socket_path, int argc, cha
     dg_serve_options o = {.archive = archive, .socket_path = socket_path,
                           .readers = DG_SERVE_DEFAULT_READERS,
                           .max_clients = DG_SERVE_DEFAULT_MAX_CLIENTS,
-                          .timeout_ms = DG_SERVE_DEFAULT_TIMEOUT_MS, .log = stderr};
+                          .timeout_ms = DG_SERVE_DEFAULT_TIMEOUT_MS, .log = stderr,
+                          .log_key = getenv("DANGAN_LOG_KEY"),
+                          .checkpoints = getenv("DANGAN_CHECKPOINTS")};
     if (!parse_serve_args(argc, argv, &o))
         return 2;
     dg_error err;

@@ -44,12 +44,19 @@ typedef struct dg_serve_options {
     int timeout_ms;          /* a request must arrive, and a response be read, within this,
                                 counted from its first byte (not renewed by progress) */
     FILE *log;               /* one line per start, stop, refusal and dropped client */
+    /* The access log's checkpoints (see log.h): with a signing key (a 0600 file outside the
+     * archive), the writer signs one every checkpoint_minutes while the log grows, after
+     * every destruction and at shutdown, appending each to checkpoints (if set). */
+    const char *log_key;
+    const char *checkpoints;
+    int checkpoint_minutes;
 } dg_serve_options;
 
 #define DG_SERVE_DEFAULT_SOCKET "/run/dangan/dangan.sock"
 #define DG_SERVE_DEFAULT_READERS 4
 #define DG_SERVE_DEFAULT_MAX_CLIENTS 64
 #define DG_SERVE_DEFAULT_TIMEOUT_MS 10000
+#define DG_SERVE_DEFAULT_CHECKPOINT_MINUTES 60
 
 /*
  * Runs the server until SIGTERM or SIGINT, then shuts down cleanly and returns DG_OK.
