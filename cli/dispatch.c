@@ -566,39 +566,7 @@ static dg_status h_reindex(call *c, json_t **result)
 
 /* ---- log and verify --------------------------------------------------------------- */
 
-static json_t *log_entry_json(const dg_log_entry *e)
-{
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:s}", "id",
-                     (json_int_t)e->id, "at", e->at, "user", e->login, "origin", e->origin,
-                     "action", e->action, "record", str_or_null(e->refcode), "version",
-                     e->version > 0 ? json_integer(e->version) : json_null(), "query",
-                     str_or_null(e->query), "hits",
-                     e->hits >= 0 ? json_integer(e->hits) : json_null(), "outcome", e->outcome,
-                     "detail", str_or_null(e->detail), "hash", e->hash);
-}
-
-static dg_status h_log(call *c, json_t **result)
-{
-    const char *since = arg_str(c, "since");
-    if (since && strlen(since) < 10)
-        return dg_error_set(&c->err, DG_ERR_USAGE, "--since '%s': give YYYY-MM-DD", since);
-    dg_log_filter filter = {.login = arg_str(c, "user"), .action = arg_str(c, "action"),
-                            .refcode = arg_str(c, "record"), .since = since,
-                            .until = arg_str(c, "until"), .limit = (size_t)arg_int(c, "limit", 0)};
-    dg_log_entry *entries;
-    size_t n;
-    dg_status st = dg_log_read(c->archive, &c->actor, &filter, &entries, &n, &c->err);
-    if (st != DG_OK)
-        return st;
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, log_entry_json(&entries[i]));
-    dg_log_entries_free(entries, n);
-    *result = json_pack("{s:o}", "entries", list);
-    return DG_OK;
-}
-
-/* Verifying, checkpoints, proofs and cosigning: see dispatch_log.c. */
+/* Reading, verifying, checkpoints, proofs, cosigning, the time zone: see dispatch_log.c. */
 static dg_status h_log_tree(call *c, json_t **result)
 {
     return dg_dispatch_log(c->cmd, c->archive, &c->actor, c->args, c->io, result,
@@ -847,7 +815,8 @@ static const route ROUTES[] = {
     {"revoke", h_grant_revoke, 0},
     {"search", h_search, 1},
     {"reindex", h_reindex, 0},
-    {"log", h_log, 1},
+    {"log", h_log_tree, 1},
+    {"log timezone", h_log_tree, 0},
     {"log verify", h_log_tree, 1},
     {"log checkpoint", h_log_tree, 0},
     {"log prove", h_log_tree, 1},

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../engine/fileio.h"
@@ -212,6 +213,93 @@ static dg_status sign_if_keyed(const log_call *c, char **note)
 
 /* ---- handlers ----------------------------------------------------------------------- */
 
+static json_t *log_entry_json(const dg_log_entry *e)
+{
+    char local[48];
+    dg_log_local_time(e->at, local, sizeof local);
+    json_t *shown = json_array();
+    for (const char *p = e->shown; shown && p && *p;) {
+        size_t len = strcspn(p, ",");
+        const char *at = memchr(p, '@', len);
+        size_t ref_len = at ? (size_t)(at - p) : len;
+        json_array_append_new(shown, json_pack("{s:s%, s:i}", "record", p, ref_len, "version",
+                                               at ? atoi(at + 1) : 0));
+        p += len + (p[len] == ',');
+    }
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:s, s:o}",
+                     "id", (json_int_t)e->id, "at", e->at, "local_time", local, "user", e->login,
+                     "origin", e->origin, "action", e->action, "record", str_or_null(e->refcode),
+                     "version", e->version > 0 ? json_integer(e->version) : json_null(),
+                     "query", str_or_null(e->query), "hits",
+                     e->hits >= 0 ? json_integer(e->hits) : json_null(), "outcome", e->outcome,
+                     "detail", str_or_null(e->detail), "hash", e->hash, "shown", shown);
+}
+
+/* A --since/--until bound, in the archive's zone; refused (exit 2) unless understood. */
+static dg_status time_bound(log_call *c, const char *key, char out[32], const char **bound)
+{
+    const char *text = arg_str(c, key);
+    *bound = NULL;
+    if (!text)
+        return DG_OK;
+    dg_status st = dg_log_parse_time(text, time(NULL), out, c->err);
+    if (st != DG_OK)
+        return dg_error_prefix(c->err, "--%s: ", key);
+    *bound = out;
+    return DG_OK;
+}
+
+static dg_status h_read(log_call *c, json_t **result)
+{
+    char since_buf[32], until_buf[32];
+    const char *since, *until;
+    dg_status st = time_bound(c, "since", since_buf, &since);
+    if (st == DG_OK)
+        st = time_bound(c, "until", until_buf, &until);
+    int limit = arg_int(c, "limit", 0);
+    if (st == DG_OK && limit < 0)
+        st = dg_error_set(c->err, DG_ERR_USAGE, "--limit %d: give a positive number", limit);
+    if (st != DG_OK)
+        return st;
+    dg_log_filter filter = {.login = arg_str(c, "user"), .action = arg_str(c, "action"),
+                            .refcode = arg_str(c, "record"), .since = since, .until = until,
+                            .limit = (size_t)limit};
+    dg_log_entry *entries;
+    size_t n;
+    st = dg_log_read(c->archive, c->actor, &filter, &entries, &n, c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, log_entry_json(&entries[i]));
+    dg_log_entries_free(entries, n);
+    char *zone = NULL;
+    dg_error ignored;
+    dg_log_timezone(c->archive, &zone, &ignored);
+    *result = json_pack("{s:o, s:o, s:o, s:o}", "entries", list, "timezone", str_or_null(zone),
+                        "since", str_or_null(since), "until", str_or_null(until));
+    free(zone);
+    return DG_OK;
+}
+
+static dg_status h_timezone(log_call *c, json_t **result)
+{
+    const char *zone = arg_str(c, "zone");
+    dg_status st = zone ? dg_log_set_timezone(c->archive, c->actor, zone, c->err) : DG_OK;
+    char *current = NULL;
+    if (st == DG_OK)
+        st = dg_log_timezone(c->archive, &current, c->err);
+    if (st != DG_OK)
+        return st;
+    const char *system = getenv("TZ");
+    *result = json_pack("{s:o, s:b}", "timezone",
+                        current ? json_string(current)
+                                : json_string(system && *system ? system : "(the system's)"),
+                        "set", current != NULL);
+    free(current);
+    return DG_OK;
+}
+
 static dg_status h_checkpoint(log_call *c, json_t **result)
 {
     char *note = NULL;
@@ -391,6 +479,10 @@ dg_status dg_dispatch_log(const char *cmd, dg_archive *archive, const dg_actor *
 {
     log_call c = {.cmd = cmd, .archive = archive, .actor = actor, .args = args, .io = io,
                   .exit_override = exit_override, .err = err};
+    if (!strcmp(cmd, "log"))
+        return h_read(&c, result);
+    if (!strcmp(cmd, "log timezone"))
+        return h_timezone(&c, result);
     if (!strcmp(cmd, "log verify"))
         return h_verify(&c, result);
     if (!strcmp(cmd, "log checkpoint"))

@@ -192,3 +192,14 @@ void dg_checkpointer_close(dg_checkpointer *c)
     free(c->last);
     memset(c, 0, sizeof *c);
 }
+
+void dg_log_cli_apply_timezone(dg_archive *archive)
+{
+    char *zone = NULL;
+    dg_error err;
+    if (dg_log_timezone(archive, &zone, &err) == DG_OK && zone) {
+        setenv("TZ", zone, 1);
+        tzset();
+    }
+    free(zone);
+}

@@ -31,6 +31,12 @@ dg_status dg_log_cli_env_key(dg_archive *archive, dg_note_signer *key, int *have
                              const char **checkpoints, dg_error *err);
 
 /*
+ * Sets the process's time zone (TZ) to the archive's "timezone" setting, when one is set,
+ * so log times are read and shown in it. Call once, before any thread starts.
+ */
+void dg_log_cli_apply_timezone(dg_archive *archive);
+
+/*
  * A server's checkpointer: signs a checkpoint with the server's key whenever
  * interval has passed and the log has grown since the last one, appending each to the
  * checkpoint file. Used by the server's writer thread only.

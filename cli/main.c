@@ -191,6 +191,7 @@ static json_t *run_direct(const global_opts *g, json_t *request, const int *fds,
     if (st != DG_OK)
         return dg_response_error(st, err.msg);
     dg_archive_set_wait_handler(archive, on_wait, NULL);
+    dg_log_cli_apply_timezone(archive);
     const char *login;
     char origin[160];
     st = resolve_acting_login(archive, g, &login, origin, sizeof origin, &err);

@@ -233,8 +233,9 @@ static const char *num_or_empty(json_t *e, const char *key, char *buf, size_t si
 
 void dg_render_log(json_t *r, const dg_render_ctx *ctx)
 {
-    static const char *const COLS[] = {"id", "at", "user", "origin", "action", "record",
-                                       "version", "query", "hits", "outcome", "detail", "hash"};
+    static const char *const COLS[] = {"id", "local_time", "user", "origin", "action", "record",
+                                       "version", "query", "hits", "outcome", "detail", "hash",
+                                       "at_utc", "shown"};
     enum { NCOLS = sizeof COLS / sizeof COLS[0] };
     json_t *entries = json_object_get(r, "entries"), *e;
     size_t i;
@@ -242,11 +243,21 @@ void dg_render_log(json_t *r, const dg_render_ctx *ctx)
         dg_csv_header(ctx->out, COLS, NCOLS);
     json_array_foreach(entries, i, e) {
         char b1[32], b2[32], b3[32];
-        const char *values[NCOLS] = {num_or_empty(e, "id", b1, sizeof b1), s(e, "at"),
+        /* The hits a search showed: "REF v1; REF v3". */
+        char shown[2048] = "";
+        size_t k;
+        json_t *h;
+        json_array_foreach(json_object_get(e, "shown"), k, h) {
+            size_t used = strlen(shown);
+            snprintf(shown + used, sizeof shown - used, "%s%s v%lld", k ? "; " : "",
+                     s(h, "record"), n(h, "version"));
+        }
+        const char *values[NCOLS] = {num_or_empty(e, "id", b1, sizeof b1), s(e, "local_time"),
                                      s(e, "user"), s(e, "origin"), s(e, "action"),
                                      s(e, "record"), num_or_empty(e, "version", b2, sizeof b2),
                                      s(e, "query"), num_or_empty(e, "hits", b3, sizeof b3),
-                                     s(e, "outcome"), s(e, "detail"), s(e, "hash")};
+                                     s(e, "outcome"), s(e, "detail"), s(e, "hash"), s(e, "at"),
+                                     shown};
         if (ctx->csv) {
             dg_csv_row(ctx->out, values, NCOLS);
             continue;
@@ -263,6 +274,8 @@ void dg_render_log(json_t *r, const dg_render_ctx *ctx)
             fprintf(ctx->out, " hits=%s", values[8]);
         if (*values[10])
             fprintf(ctx->out, " (%s)", values[10]);
+        if (*shown)
+            fprintf(ctx->out, " shown: %s", shown);
         fputc('\n', ctx->out);
     }
 }

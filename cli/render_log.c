@@ -117,3 +117,9 @@ void dg_render_log_cosign(json_t *r, const dg_render_ctx *ctx)
 {
     fputs(s(r, "checkpoint"), ctx->out);
 }
+
+void dg_render_log_timezone(json_t *r, const dg_render_ctx *ctx)
+{
+    fprintf(ctx->out, "time zone: %s%s\n", s(r, "timezone"),
+            b(r, "set") ? "" : " (no zone set for the archive: the system's applies)");
+}

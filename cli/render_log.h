@@ -16,5 +16,6 @@ void dg_render_log_verify(json_t *r, const dg_render_ctx *ctx);
 void dg_render_log_checkpoint(json_t *r, const dg_render_ctx *ctx);
 void dg_render_log_prove(json_t *r, const dg_render_ctx *ctx);
 void dg_render_log_cosign(json_t *r, const dg_render_ctx *ctx);
+void dg_render_log_timezone(json_t *r, const dg_render_ctx *ctx);
 
 #endif

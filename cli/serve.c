@@ -1198,6 +1198,8 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
     raise_descriptor_limit(&s);
     s.conns = calloc((size_t)opts->max_clients, sizeof *s.conns);
     dg_status st = s.conns ? open_workers(&s, err) : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    if (st == DG_OK)
+        dg_log_cli_apply_timezone(s.workers[0].archive); /* before any thread starts */
     dg_checkpointer checkpointer;
     if (st == DG_OK && opts->log_key) {
         st = dg_checkpointer_open(&checkpointer, s.workers[0].archive, opts->log_key,

@@ -333,6 +333,7 @@ static void entry_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
     e->detail = dg_column_strdup(stmt, 10);
     e->prev_hash = dg_column_strdup(stmt, 11);
     e->hash = dg_column_strdup(stmt, 12);
+    e->shown = dg_column_strdup(stmt, 14);
 }
 
 static void entry_free(dg_log_entry *e)
@@ -347,6 +348,7 @@ static void entry_free(dg_log_entry *e)
     free(e->detail);
     free(e->prev_hash);
     free(e->hash);
+    free(e->shown);
 }
 
 void dg_log_entries_free(dg_log_entry *entries, size_t count)
@@ -369,11 +371,13 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
         return st;
     sqlite3_stmt *stmt;
     st = dg_catalog_prepare(archive->db,
-                            "SELECT " LOG_COLUMNS " FROM access_log"
+                            /* The newest ?6 that match, shown oldest first. */
+                            "SELECT * FROM (SELECT " LOG_COLUMNS " FROM access_log"
                             " WHERE (?1 IS NULL OR login = ?1) AND (?2 IS NULL OR action = ?2)"
-                            " AND (?3 IS NULL OR refcode = ?3) AND (?4 IS NULL OR at >= ?4)"
-                            " AND (?5 IS NULL OR at < ?5)"
-                            " ORDER BY id LIMIT ?6",
+                            " AND (?3 IS NULL OR refcode = ?3 OR id IN"
+                            "   (SELECT entry FROM log_shown WHERE refcode = ?3))"
+                            " AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)"
+                            " ORDER BY id DESC LIMIT ?6) ORDER BY id",
                             &stmt, err);
     if (st != DG_OK)
         return st;

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "merkle.h"
 #include "note.h"
@@ -68,15 +69,16 @@ typedef struct dg_log_entry {
     int version;
     long hits;
     char *hash, *prev_hash;
+    char *shown; /* the hits a search showed, "REF@V,REF@V", or NULL */
 } dg_log_entry;
 
 typedef struct dg_log_filter {
     const char *login;
     const char *action;
-    const char *refcode;
-    const char *since; /* YYYY-MM-DD or full timestamp, inclusive */
+    const char *refcode; /* entries about the record, and searches that showed it */
+    const char *since; /* UTC as the log stores it (dg_log_parse_time), inclusive */
     const char *until; /* exclusive */
-    size_t limit;      /* 0: no limit */
+    size_t limit;      /* 0: no limit; else the newest limit entries */
 } dg_log_filter;
 
 /* Reads entries oldest first (auditor or admin). Free with dg_log_entries_free(). */
@@ -102,6 +104,32 @@ typedef struct dg_log_check {
  */
 dg_status dg_log_verify(dg_archive *archive, const dg_actor *actor, dg_log_check *out,
                         dg_error *err);
+
+/* The outcome to log for a status: ok, refused, not_found, invalid, conflict or error. */
+const char *dg_log_outcome(dg_status st);
+
+/*
+ * Reads a --since/--until bound typed by a person, in the process's local time zone:
+ * 2026-11-03, 2026-11, 2026, 2026-11-03T14:05[:09][Z|+08:00] (or a space for T), a span
+ * back from now (30d, 2w, 12h, 6mo, 1y, "30 days ago"), or now, today, yesterday,
+ * this-week, last-week, this-month, last-month, this-year, last-year (the start of that
+ * day, week (Monday), month or year). Writes the moment as the log stores times (UTC) into
+ * out. Anything else is DG_ERR_USAGE naming the accepted forms; nothing is guessed.
+ */
+dg_status dg_log_parse_time(const char *text, time_t now, char out[32], dg_error *err);
+
+/* Writes a stored UTC time in the process's local zone with its offset:
+ * "2026-11-03 14:05:09 +08:00". Returns 0 (copying utc as is) when utc is not the log's form. */
+int dg_log_local_time(const char *utc, char *out, size_t size);
+
+/*
+ * The archive's time zone (the "timezone" setting: an IANA name such as Asia/Shanghai), or
+ * *zone = NULL when unset (the system's zone applies). A program sets TZ from it once at
+ * start, before any thread (cli/main.c, the server). set is admin only, and logged.
+ */
+dg_status dg_log_timezone(dg_archive *archive, char **zone, dg_error *err);
+dg_status dg_log_set_timezone(dg_archive *archive, const dg_actor *actor, const char *zone,
+                              dg_error *err);
 
 /* The tree head as stored: how many entries it holds and their root. */
 typedef struct dg_log_head {

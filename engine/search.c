@@ -245,6 +245,24 @@ static dg_status build_result(dg_archive *archive, const dg_actor *actor, dg_ind
     return DG_OK;
 }
 
+/*
+ * The hits this page showed, "REF@V,REF@V", for the log: who saw a record's title and
+ * snippet is an access to it (NULL when none, or out of memory with hits to list).
+ */
+static char *shown_hits(const dg_search_result *r)
+{
+    if (!r->n_hits)
+        return NULL;
+    size_t size = 1;
+    for (size_t i = 0; i < r->n_hits; i++)
+        size += strlen(r->hits[i].refcode) + 16;
+    char *out = malloc(size), *p = out;
+    for (size_t i = 0; out && i < r->n_hits; i++)
+        p += snprintf(p, size - (size_t)(p - out), "%s%s@%d", i ? "," : "", r->hits[i].refcode,
+                      r->hits[i].version);
+    return out;
+}
+
 dg_status dg_search(dg_archive *archive, const dg_actor *actor, const dg_index_query *query,
                     const char *hl_start, const char *hl_end, dg_search_result **out,
                     dg_error *err)
@@ -268,12 +286,16 @@ dg_status dg_search(dg_archive *archive, const dg_actor *actor, const dg_index_q
                     : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     }
     dg_index_result_free(ir);
+    char *shown = st == DG_OK ? shown_hits(result) : NULL;
     dg_log_event ev = {.action = "search", .query = query->text ? query->text : "",
                        .hits = result ? (long)result->total : -1,
                        .outcome = st == DG_OK ? "ok" : st == DG_ERR_QUERY ? "bad_query" : "error",
-                       .detail = query->all_versions ? "all versions" : NULL};
+                       .detail = query->all_versions ? "all versions" : NULL, .shown = shown};
     dg_error log_err;
-    dg_status log_st = dg_log_append(archive, actor, NULL, &ev, &log_err);
+    dg_status log_st = st == DG_OK && result->n_hits && !shown
+                           ? dg_error_set(&log_err, DG_ERR_NOMEM, "out of memory")
+                           : dg_log_append(archive, actor, NULL, &ev, &log_err);
+    free(shown);
     if (st == DG_OK && log_st != DG_OK) {
         st = log_st;
         *err = log_err;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../engine/log.h"
 #include "../engine/record.h"
 #include "../engine/class_review.h"
 #include "../engine/vocab.h"
@@ -406,6 +407,14 @@ dg_status dg_learn_correct(dg_archive *archive, const dg_actor *actor, const dg_
         st = accept_record(archive, actor, rec, c->reason, out, err);
     else if (st == DG_OK)
         st = write_correction(archive, actor, rec, c, &plan, out, err);
+    /* A correction that fails after the record was read is logged as what it was, not left
+     * looking like a plain read. */
+    if (st != DG_OK && rec) {
+        dg_log_event ev = {.action = "classify", .refcode = c->refcode, .query = c->category,
+                           .hits = -1, .outcome = dg_log_outcome(st), .detail = err->msg};
+        dg_error ignored;
+        dg_log_append(archive, actor, NULL, &ev, &ignored);
+    }
     dg_record_free(rec);
     return st;
 }
