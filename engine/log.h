@@ -111,7 +111,7 @@ const char *dg_log_outcome(dg_status st);
 /*
  * Reads a --since/--until bound typed by a person, in the process's local time zone:
  * 2026-11-03, 2026-11, 2026, 2026-11-03T14:05[:09][Z|+08:00] (or a space for T), a span
- * back from now (30d, 2w, 12h, 6mo, 1y, "30 days ago"), or now, today, yesterday,
+ * back from now (30d, 2w, 12h, 6mo, 1y, "30 days ago"), or now, today, yesterday, tomorrow,
  * this-week, last-week, this-month, last-month, this-year, last-year (the start of that
  * day, week (Monday), month or year). Writes the moment as the log stores times (UTC) into
  * out. Anything else is DG_ERR_USAGE naming the accepted forms; nothing is guessed.

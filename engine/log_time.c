@@ -66,8 +66,8 @@ static int named_moment(const char *word, time_t now, time_t *out)
         *out = now;
     } else if (!strcmp(w, "today")) {
         *out = local_midnight(tm);
-    } else if (!strcmp(w, "yesterday")) {
-        tm.tm_mday -= 1;
+    } else if (!strcmp(w, "yesterday") || !strcmp(w, "tomorrow")) {
+        tm.tm_mday += w[0] == 't' ? 1 : -1;
         *out = local_midnight(tm);
     } else if (!strcmp(w, "this-week") || !strcmp(w, "last-week")) {
         tm.tm_mday -= monday_offset + (w[0] == 'l' ? 7 : 0);
@@ -224,8 +224,8 @@ dg_status dg_log_parse_time(const char *text, time_t now, char out[32], dg_error
         !absolute_moment(trimmed, &t))
         return dg_error_set(err, DG_ERR_USAGE,
                             "'%s' is not a date or time: give 2026-11-03, 2026-11-03T14:00, "
-                            "2026-11, 30d, 2w, 12h, 6mo, 1y, today, yesterday, this-week, "
-                            "last-week, this-month, last-month, this-year or last-year",
+                            "2026-11, 30d, 2w, 12h, 6mo, 1y, today, yesterday, tomorrow, "
+                            "this-week, last-week, this-month, last-month, this-year or last-year",
                             trimmed);
     utc_iso(t, out);
     return DG_OK;

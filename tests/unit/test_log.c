@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/hash.h"
 #include "engine/log.h"
@@ -306,6 +308,51 @@ static void test_a_checkpoint_catches_a_log_cut_short(void **state)
     test_archive_remove(&t);
 }
 
+static void test_since_forms_are_read_in_the_local_zone_and_others_refused(void **state)
+{
+    (void)state;
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    time_t now = 1794970800; /* 2026-11-18T03:00:00Z: Wednesday 11:00 in Shanghai */
+    static const char *const cases[][2] = {
+        {"now", "2026-11-18T03:00:00.000Z"},        {"today", "2026-11-17T16:00:00.000Z"},
+        {"yesterday", "2026-11-16T16:00:00.000Z"},  {"tomorrow", "2026-11-18T16:00:00.000Z"},
+        {"this-week", "2026-11-15T16:00:00.000Z"},  {"last week", "2026-11-08T16:00:00.000Z"},
+        {"this-month", "2026-10-31T16:00:00.000Z"}, {"Last_Month", "2026-09-30T16:00:00.000Z"},
+        {"this-year", "2025-12-31T16:00:00.000Z"},  {"last-year", "2024-12-31T16:00:00.000Z"},
+        {"30d", "2026-10-19T03:00:00.000Z"},        {"2 weeks ago", "2026-11-04T03:00:00.000Z"},
+        {"12h", "2026-11-17T15:00:00.000Z"},        {"6mo", "2026-05-18T03:00:00.000Z"},
+        {"1y", "2025-11-18T03:00:00.000Z"},         {"2026", "2025-12-31T16:00:00.000Z"},
+        {"2026-11", "2026-10-31T16:00:00.000Z"},    {"2026-11-03", "2026-11-02T16:00:00.000Z"},
+        {"2026-11-03T14:05", "2026-11-03T06:05:00.000Z"},
+        {"2026-11-03 14:05:09", "2026-11-03T06:05:09.000Z"},
+        {"2026-11-03T14:05:09Z", "2026-11-03T14:05:09.000Z"},
+        {"2026-11-03T14:05:09-05:00", "2026-11-03T19:05:09.000Z"},
+        {"2026-11-03T14:05:09.250+0800", "2026-11-03T06:05:09.000Z"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[32];
+        dg_error err;
+        assert_int_equal(dg_log_parse_time(cases[i][0], now, out, &err), DG_OK);
+        if (strcmp(out, cases[i][1]))
+            fail_msg("%s: %s, want %s", cases[i][0], out, cases[i][1]);
+    }
+    static const char *const bad[] = {"", "soon", "next month", "2026-02-29", "2026-00-10",
+                                      "2026-11-03T24:00", "11/03/2026", "30 fortnights",
+                                      "-3d", "2026-11-03T14:05+15:00", "20261103"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char out[32];
+        dg_error err;
+        if (dg_log_parse_time(bad[i], now, out, &err) != DG_ERR_USAGE)
+            fail_msg("'%s' was accepted as %s", bad[i], out);
+    }
+    char local[48];
+    assert_true(dg_log_local_time("2026-11-03T06:05:09.123Z", local, sizeof local));
+    assert_string_equal(local, "2026-11-03 14:05:09 +08:00");
+    unsetenv("TZ");
+    tzset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_migration_turns_an_existing_chain_into_the_tree),
         cmocka_unit_test(test_an_altered_stored_tree_is_caught),
         cmocka_unit_test(test_a_checkpoint_catches_a_log_cut_short),
+        cmocka_unit_test(test_since_forms_are_read_in_the_local_zone_and_others_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
