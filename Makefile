@@ -101,7 +101,7 @@ clean:
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/cli/main.d
 
 # Benchmark of the full-text index (not part of `make check`): build/bench/search [N].
-bench: $(BUILD)/bench/search $(BUILD)/bench/raw_xapian $(BUILD)/bench/serve
+bench: $(BUILD)/bench/search $(BUILD)/bench/raw_xapian $(BUILD)/bench/serve $(BUILD)/bench/log
 
 $(BUILD)/bench/search: bench/search.c bench/corpus.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
@@ -114,6 +114,12 @@ $(BUILD)/bench/raw_xapian: bench/raw_xapian.cc bench/corpus.h
 
 # Searches through `dangan serve` against direct mode: build/bench/serve [N] [SECONDS].
 $(BUILD)/bench/serve: bench/serve.c bench/corpus.h $(BUILD)/libdangan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
+	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)
+
+# The access log's costs (append, proof, verify, bytes per search): build/bench/log [N] [DIR].
+$(BUILD)/bench/log: bench/log.c $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)
