@@ -405,6 +405,10 @@ static text_kind kind_of_key(const char *key)
         return LINE_TEXT;
     if (!strcmp(key, "text") || !strcmp(key, "table") || !strcmp(key, "explanation"))
         return MULTI_LINE_TEXT;
+    /* A signed checkpoint is printed and saved exactly as signed (dangan signs only text
+     * without control characters, so its lines are its own). */
+    if (!strcmp(key, "checkpoint") || !strcmp(key, "checkpoint_now"))
+        return MULTI_LINE_TEXT;
     return !strcmp(key, "snippet") ? SNIPPET_TEXT : LINE_TEXT;
 }
 
