@@ -121,6 +121,11 @@ static const dg_opt_spec LOG_COSIGN_OPTS[] = {
     {"--key", "key", OPT_STRING, "the log's verifier key (NAME+ID+KEY)"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
+static const dg_opt_spec LOG_REPORT_OPTS[] = {
+    {"--month", "month", OPT_STRING, "the month, YYYY-MM (in the archive's time zone)"},
+    {"--csv", "csv", OPT_FLAG, "CSV (opens in Excel on Chinese Windows)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
 static const dg_opt_spec INGEST_OPTS[] = {
     {"--manifest", "manifest", OPT_FILE, "CSV manifest: a row per record (see README)"},
     {"--lang", "lang", OPT_STRING, "force a Tesseract language (chi_sim, chi_tra, eng, ...)"},
@@ -262,6 +267,10 @@ static const dg_command COMMANDS[] = {
      "dangan log cosign --checkpoint FILE --auditor-key FILE [--key VKEY]",
      "dangan log cosign --checkpoint cp.txt --auditor-key ~/.dangan/auditor.key > cp-cosigned.txt",
      {NULL}, {0}, 0, 0, LOG_COSIGN_OPTS, dg_render_log_cosign},
+    {"log report", "a month's personnel-record accesses, refusals, exports and destructions (auditor)",
+     "dangan log report --month YYYY-MM [--csv]",
+     "dangan log report --month 2026-11 --csv > 2026-11.csv", {NULL}, {0}, 0, 0,
+     LOG_REPORT_OPTS, dg_render_log_report},
     {"log timezone", "show or set the archive's time zone for log times (admin)",
      "dangan log timezone [ZONE]", "dangan log timezone Asia/Shanghai", {"zone"}, {OPT_STRING},
      0, 0, NO_OPTS, dg_render_log_timezone},

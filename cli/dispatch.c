@@ -817,6 +817,7 @@ static const route ROUTES[] = {
     {"reindex", h_reindex, 0},
     {"log", h_log_tree, 1},
     {"log timezone", h_log_tree, 0},
+    {"log report", h_log_tree, 1},
     {"log verify", h_log_tree, 1},
     {"log checkpoint", h_log_tree, 0},
     {"log prove", h_log_tree, 1},

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "csv.h"
+
 static const char *s(json_t *obj, const char *key)
 {
     const char *v = json_string_value(json_object_get(obj, key));
@@ -122,4 +124,71 @@ void dg_render_log_timezone(json_t *r, const dg_render_ctx *ctx)
 {
     fprintf(ctx->out, "time zone: %s%s\n", s(r, "timezone"),
             b(r, "set") ? "" : " (no zone set for the archive: the system's applies)");
+}
+
+/* ---- the monthly report: text to print, or CSV for Excel ----------------------------- */
+
+static const char *const REPORT_SECTIONS[][2] = {
+    {"personnel", "人事档案查阅 Personnel records accessed or shown"},
+    {"refusal", "拒绝访问 Refusals"},
+    {"export", "导出 Exports (page images)"},
+    {"destruction", "销毁 Destructions"},
+};
+enum { N_SECTIONS = sizeof REPORT_SECTIONS / sizeof REPORT_SECTIONS[0] };
+
+static void report_csv(json_t *r, const dg_render_ctx *ctx)
+{
+    static const char *const COLS[] = {"类别 section", "时间 local time", "姓名 name",
+                                       "账号 login", "操作 action", "档号 record", "版本 version",
+                                       "结果 outcome", "说明 detail"};
+    dg_csv_header(ctx->out, COLS, sizeof COLS / sizeof COLS[0]);
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(r, "rows"), i, row) {
+        char version[16] = "";
+        if (json_is_integer(json_object_get(row, "version")))
+            snprintf(version, sizeof version, "%lld", n(row, "version"));
+        const char *fields[] = {s(row, "section"), s(row, "local_time"), s(row, "name"),
+                                s(row, "user"), s(row, "action"), s(row, "record"), version,
+                                s(row, "outcome"), s(row, "detail")};
+        dg_csv_row(ctx->out, fields, sizeof fields / sizeof fields[0]);
+    }
+}
+
+/* The report as text, section by section, ready to print. */
+static void report_text(json_t *r, const dg_render_ctx *ctx)
+{
+    fprintf(ctx->out, "%s 访问日志月报 Access log report %s\n时间为本地时间 Times are local (%s)\n",
+            s(r, "archive"), s(r, "month"),
+            *s(r, "timezone") ? s(r, "timezone") : "the system's zone");
+    for (int k = 0; k < N_SECTIONS; k++) {
+        fprintf(ctx->out, "\n%s\n", REPORT_SECTIONS[k][1]);
+        size_t i, count = 0;
+        json_t *row;
+        json_array_foreach(json_object_get(r, "rows"), i, row) {
+            if (strcmp(s(row, "section"), REPORT_SECTIONS[k][0]))
+                continue;
+            count++;
+            fprintf(ctx->out, "  %s  %s (%s)  %s %s", s(row, "local_time"), s(row, "name"),
+                    s(row, "user"), s(row, "action"), s(row, "outcome"));
+            if (*s(row, "record"))
+                fprintf(ctx->out, "  %s", s(row, "record"));
+            if (*s(row, "query"))
+                fprintf(ctx->out, "  query=\"%s\"", s(row, "query"));
+            if (*s(row, "detail"))
+                fprintf(ctx->out, "  (%s)", s(row, "detail"));
+            fputc('\n', ctx->out);
+        }
+        if (!count)
+            fprintf(ctx->out, "  （无 none）\n");
+    }
+    fprintf(ctx->out, "\n审计人签字 Auditor: ____________________   日期 Date: ____________\n");
+}
+
+void dg_render_log_report(json_t *r, const dg_render_ctx *ctx)
+{
+    if (ctx->csv)
+        report_csv(r, ctx);
+    else
+        report_text(r, ctx);
 }

@@ -17,5 +17,7 @@ void dg_render_log_checkpoint(json_t *r, const dg_render_ctx *ctx);
 void dg_render_log_prove(json_t *r, const dg_render_ctx *ctx);
 void dg_render_log_cosign(json_t *r, const dg_render_ctx *ctx);
 void dg_render_log_timezone(json_t *r, const dg_render_ctx *ctx);
+/* The monthly report: CSV with --csv (Excel on Chinese Windows), else text to print. */
+void dg_render_log_report(json_t *r, const dg_render_ctx *ctx);
 
 #endif

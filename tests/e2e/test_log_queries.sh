@@ -81,4 +81,19 @@ printf '%s' "$OUT" | json 'j["since"]' | grep -q 'T16:00:00.000Z$' || fail "toda
 expect_exit 2 "$DANGAN" classify "$N" nonsense --reason test
 expect_exit 0 "$DANGAN" --json log --action classify
 printf '%s' "$OUT" | json 'j["entries"][-1]["outcome"]' | grep -qx invalid || fail "a failed classify is not logged as failed"
+
+# ---- the monthly report: personnel accesses with names, refusals; CSV for Excel ----
+"$DANGAN" user add zhao --name 赵老师 --role staff --clearance 1 >/dev/null
+expect_exit 3 "$DANGAN" --as zhao show "$P"          # above zhao's clearance: refused
+month=$(TZ=Asia/Shanghai date +%Y-%m)
+expect_exit 0 "$DANGAN" --as wang log report --month "$month"
+contains "$OUT" "人事档案查阅" "report heading"
+contains "$OUT" "拒绝访问" "refusals heading"
+contains "$OUT" "赵老师 (zhao)  show refused  $P" "a refusal by name"
+contains "$OUT" "search ok" "li's search that showed the personnel record"
+expect_exit 0 "$DANGAN" --as wang log report --month "$month" --csv
+printf '%s' "$OUT" | head -c 3 | od -An -tx1 | grep -q "ef bb bf" || fail "report CSV lacks the BOM Excel needs"
+contains "$OUT" '"refusal"' "CSV section"
+expect_exit 2 "$DANGAN" log report --month 2026-13
+expect_exit 4 "$DANGAN" --as li log report --month "$month"
 echo ok
