@@ -309,7 +309,7 @@ static const char *name_of(const dg_user *users, size_t n, const char *login)
 /*
  * `log report --month YYYY-MM`: the month's accesses to personnel records, refusals,
  * exports and destructions, with people's names and local times. The client renders it as
- * a PDF (--output) or CSV.
+ * text or CSV (no PDF yet: see README, Known limits).
  */
 static dg_status h_report(log_call *c, json_t **result)
 {
@@ -319,7 +319,7 @@ static dg_status h_report(log_call *c, json_t **result)
     if (!month || sscanf(month, "%4d-%2d%c", &y, &m, &tail) != 2 || m < 1 || m > 12 ||
         strlen(month) != 7)
         return dg_error_set(c->err, DG_ERR_USAGE, "log report: give --month YYYY-MM");
-    char from[16], to[16], since[32], until[32];
+    char from[32], to[32], since[32], until[32];
     snprintf(from, sizeof from, "%04d-%02d", y, m);
     snprintf(to, sizeof to, "%04d-%02d", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
     dg_status st = dg_log_parse_time(from, time(NULL), since, c->err);
