@@ -99,7 +99,8 @@ static dg_status create_layout(const char *path, dg_error *err)
     dg_status st = make_private_dir(path, err);
     for (size_t i = 0; st == DG_OK && i < sizeof SUBDIRS / sizeof SUBDIRS[0]; i++) {
         char *sub = path_join(path, SUBDIRS[i]);
-        st = sub ? make_private_dir(sub, err) : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        st = sub ? make_private_dir(sub, err)
+                 : dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
         free(sub);
     }
     return st;
@@ -123,7 +124,7 @@ dg_status dg_archive_create(const char *path, const char *fonds, const char *nam
         return st;
     char *catalog_path = path_join(path, "catalog.db");
     if (!catalog_path)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
     sqlite3 *db = NULL;
     st = dg_catalog_open(catalog_path, 1, &db, err);
     free(catalog_path);
@@ -180,7 +181,7 @@ static dg_status open_parts(dg_archive *archive, dg_error *err)
     archive->index_path = path_join(archive->path, "index");
     dg_status st = DG_OK;
     if (!catalog_path || !objects_path || !lock_path || !archive->index_path)
-        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", archive->path);
     if (st == DG_OK && access(catalog_path, F_OK) != 0)
         st = dg_error_set(err, errno == EACCES ? DG_ERR_DENIED : DG_ERR_NOT_FOUND,
                           "%s: %s", archive->path,
@@ -268,7 +269,7 @@ static dg_status collect_unknown(const char *name, void *ctx)
         size_t cap = u->cap ? 2 * u->cap : 16;
         void *grown = realloc(u->hex, cap * sizeof *u->hex);
         if (!grown)
-            return dg_error_set(u->err, DG_ERR_NOMEM, "out of memory");
+            return dg_error_set(u->err, DG_ERR_NOMEM, "objects unknown to the catalog: out of memory");
         u->hex = grown;
         u->cap = cap;
     }
@@ -366,11 +367,11 @@ dg_status dg_archive_open(const char *path, dg_archive **out, dg_error *err)
         return dg_error_set(err, DG_ERR_INTERNAL, "libsodium failed to initialise");
     dg_archive *archive = calloc(1, sizeof *archive);
     if (!archive)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
     archive->lock_fd = -1;
     archive->path = strdup(path);
     dg_status st = archive->path ? open_parts(archive, err)
-                                 : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                                 : dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
     if (st == DG_OK)
         st = load_identity(archive, err);
     if (st == DG_OK)
@@ -487,7 +488,10 @@ void dg_archive_unlock_write(dg_archive *archive)
         return;
     dg_index_close(archive->writer);
     archive->writer = NULL;
-    remove_writing_mark(archive);
+    /* Left in place, the mark makes the next writer remove what this one could not. */
+    if (!archive->sweep_owed)
+        remove_writing_mark(archive);
+    archive->sweep_owed = 0;
     flock(archive->lock_fd, LOCK_UN);
 }
 

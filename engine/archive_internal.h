@@ -21,6 +21,7 @@ struct dg_archive {
     dg_store *store;
     int lock_fd;         /* write.lock, open for the handle's life */
     int write_depth;     /* nested dg_archive_lock_write calls */
+    int sweep_owed;      /* a failed write could not remove its objects: keep the mark */
     dg_index *writer;    /* open only while the write lock is held */
     dg_index *reader;    /* cached read handle */
     dg_wait_fn on_wait;

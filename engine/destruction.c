@@ -209,7 +209,7 @@ static dg_status append_hash(sqlite3_stmt *stmt, void *ctx, dg_error *err)
     if (need > l->cap) {
         char *bigger = realloc(l->buf, need * 2);
         if (!bigger)
-            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            return dg_error_set(err, DG_ERR_NOMEM, "destruction: object list: out of memory");
         l->buf = bigger;
         l->cap = need * 2;
     }
@@ -228,7 +228,7 @@ static dg_status gather_objects(sqlite3 *db, int64_t record_id, char **list, dg_
     hash_list l = {.buf = calloc(1, 1), .cap = 1};
     if (!l.buf) {
         sqlite3_finalize(stmt);
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "destruction: object list: out of memory");
     }
     st = dg_catalog_each_row(db, stmt, append_hash, &l, "read record objects", err);
     if (st != DG_OK) {

@@ -25,23 +25,37 @@
 static dg_status store_object(dg_archive *archive, dg_object_list *list, const void *data,
                               size_t len, char hex[DG_SHA256_HEX], dg_error *err)
 {
-    uint64_t stored_size = 0;
-    dg_status st = dg_store_put(archive->store, data, len, hex, NULL, &stored_size, err);
-    if (st != DG_OK)
-        return st;
+    /* Room first: an object put in the store must be on the list, to be removed if the
+     * write fails. */
     if (list->count == list->cap) {
         size_t cap = list->cap ? 2 * list->cap : 8;
         struct dg_stored_object *grown = realloc(list->items, cap * sizeof *grown);
         if (!grown)
-            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            return dg_error_set(err, DG_ERR_NOMEM, "storing an object: out of memory");
         list->items = grown;
         list->cap = cap;
     }
+    uint64_t stored_size = 0;
+    int fresh = 0;
+    dg_status st = dg_store_put(archive->store, data, len, hex, &fresh, &stored_size, err);
+    if (st != DG_OK)
+        return st;
     struct dg_stored_object *o = &list->items[list->count++];
     memcpy(o->hex, hex, DG_SHA256_HEX);
     o->size = len;
     o->stored_size = stored_size;
+    o->fresh = fresh;
     return DG_OK;
+}
+
+void dg_forget_stored_objects(dg_archive *archive, const dg_object_list *objects)
+{
+    for (size_t i = 0; i < objects->count; i++) {
+        dg_error ignored;
+        if (objects->items[i].fresh &&
+            dg_store_remove(archive->store, objects->items[i].hex, &ignored) != DG_OK)
+            archive->sweep_owed = 1;
+    }
 }
 
 dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_error *err)
@@ -505,7 +519,7 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
     dg_stored_page *stored = calloc(in->n_pages ? in->n_pages : 1, sizeof *stored);
     st = stored ? dg_store_contents(archive, &objects, in->text, in->pages, in->n_pages, stored,
                                  v.text_sha, err)
-                : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                : dg_error_set(err, DG_ERR_NOMEM, "add: out of memory");
     if (st == DG_OK)
         st = dg_catalog_begin_write(archive->db, err);
     if (st == DG_OK) {
@@ -518,6 +532,8 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
                 refcode[0] = '\0';
         }
     }
+    if (st != DG_OK)
+        dg_forget_stored_objects(archive, &objects);
     if (st == DG_OK)
         st = dg_index_pending(archive, err);
     dg_archive_unlock_write(archive);
@@ -761,7 +777,7 @@ dg_status dg_record_get(dg_archive *archive, const dg_actor *actor, const char *
         return st;
     dg_record *rec = calloc(1, sizeof *rec);
     if (!rec)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", refcode);
     st = dg_catalog_begin_read(archive->db, err);
     if (st == DG_OK) {
         st = fill_record(archive, &row, refcode, version, rec, err);

@@ -29,6 +29,7 @@ typedef struct dg_object_list {
     struct dg_stored_object {
         char hex[DG_SHA256_HEX];
         uint64_t size, stored_size;
+        int fresh; /* this write put it in the store: nothing else uses it yet */
     } *items;
     size_t count, cap;
 } dg_object_list;
@@ -60,6 +61,13 @@ dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_erro
 /* The UTF-8 guard (text_guard.h) of pages about to be stored: texts, boxes, types, languages. */
 dg_status dg_pages_check_text(const dg_page_input *pages, size_t n, dg_error *err);
 
+
+/*
+ * Removes from the store the objects a write put there before its catalog transaction
+ * failed (no committed version can use them), so a failed write leaves nothing behind.
+ * When that fails too, the next writer's sweep for a crashed write removes them.
+ */
+void dg_forget_stored_objects(dg_archive *archive, const dg_object_list *objects);
 dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
                                 const dg_actor *actor, const version_fields *v,
                                 int64_t *version_id, dg_error *err);
