@@ -13,6 +13,7 @@
 #undef strdup
 
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -125,6 +126,10 @@ int dg_fault(const char *point)
     char line[128];
     snprintf(line, sizeof line, "fired %s %lu\n", point, hit);
     append_log(line);
+    if (getenv("DANGAN_FAULT_TRACE")) { /* where it fired, for whoever debugs a trial */
+        void *frames[32];
+        backtrace_symbols_fd(frames, backtrace(frames, 32), STDERR_FILENO);
+    }
     if (fire_kills)
         kill(getpid(), SIGKILL);
     errno = fire_errno;

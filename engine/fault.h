@@ -36,6 +36,7 @@
  *     DANGAN_FAULT_LOG=FILE             on exit, append "total N" and "<point> N" lines
  *                                       counting the hits; a fault that fires appends
  *                                       "fired <point> <hit>" at once
+ *     DANGAN_FAULT_TRACE=1              a fault that fires prints the call stack to stderr
  *
  * A fault fires once (unless "+" follows the count); everything after it runs normally,
  * as after a real transient failure.

@@ -270,6 +270,35 @@ def describe(state, before, after):
     return "differs from after in %s; dup sources %d" % (diff, state["dup_sources"])
 
 
+# Failures the suite finds in code other engineers own (issue 13), reported and counted but
+# not failing `make check` until their fixes are merged; --strict fails on them too.
+KNOWN = [
+    ("reindex", None, "search differs from a fresh rebuild",
+     "a failed reindex leaves the index emptied or partial (engine/search.c; index engineer)"),
+    ("reindex", None, "verify exited",
+     "a failed reindex leaves the index emptied or partial (engine/search.c; index engineer)"),
+    ("destroy", None, "in objects/, unknown to the catalog",
+     "a failed destruction is finished only by running destroy again (engine/destruction.c)"),
+    (None, "alloc", "exit 0 after an injected failure",
+     "an unchecked dg_column_strdup() gives a NULL field and exit 0 (engine/search.c "
+     "describe_hit, engine/record.c dg_version_from_row)"),
+    ("catalog-page", None, "verify exited 0",
+     "verify runs no integrity_check on the catalog yet (engine/verify.c; index engineer)"),
+    ("verify", "alloc", "nothing on stderr",
+     "verify reports an allocation failure as a problem on stdout (engine/verify.c)"),
+]
+
+
+def known_failure(op, spec, why):
+    for k_op, k_point, k_why, reason in KNOWN:
+        if k_op not in (None, op) or k_why not in why:
+            continue
+        if k_point and not spec.startswith(k_point):
+            continue
+        return reason
+    return None
+
+
 # ---- the trials ----------------------------------------------------------------------------
 
 class Suite:
@@ -278,6 +307,8 @@ class Suite:
         self.ops = ops(refs)
         self.trials = {}
         self.failures = {}
+        self.known = {}
+        self.strict = False
 
     def fresh(self, op):
         path = tempfile.mkdtemp(prefix=op + "-", dir=WORK)
@@ -287,6 +318,12 @@ class Suite:
         return path
 
     def fail(self, op, spec, why):
+        why = " | ".join(l.strip() for l in why.splitlines() if l.strip())
+        known = known_failure(op, spec, why)
+        if known and not self.strict:
+            self.known[op] = self.known.get(op, 0) + 1
+            print("XFAIL %s [%s]: %s (%s)" % (op, spec, why[:300], known), flush=True)
+            return
         self.failures[op] = self.failures.get(op, 0) + 1
         print("FAIL %s [%s]: %s" % (op, spec, why), flush=True)
 
@@ -333,6 +370,9 @@ class Suite:
             if rc == 0:
                 return self.fail(op, where, "exit 0 after an injected failure")
             why = check_stderr(err)
+            if why and op == "ingest" and rc == 1 and not err.strip():
+                # A file that could not be read is quarantined: its line is on stdout.
+                why = None if re.search(r"^\S.*: \S", out, re.M) else "no reason given: " + out
             if why:
                 return self.fail(op, where, why)
             if op == "init":
@@ -412,7 +452,10 @@ class Suite:
         for op in self.trials:
             n = self.failures.get(op, 0)
             bad += n
-            print("%-10s %4d trials, %3d failures" % (op, self.trials[op], n))
+            k = self.known.get(op, 0)
+            print("%-12s %4d trials, %3d failures%s" % (op, self.trials[op], n + k,
+                                                     " (%d known, outside faults' area)" % k
+                                                     if k else ""))
         return bad
 
 
@@ -423,17 +466,13 @@ def sample_specs(counts, full, rng):
     if full:
         return ["any:%d" % n for n in range(1, total + 1)]
     specs = []
-    for k in range(6):
-        n = 1 + (total - 1) * k // 5 if total > 1 else 1
-        n = min(total, max(1, n + rng.randint(-2, 2)))
+    for k in (1, 2):
+        n = min(total, max(1, total * k // 3 + rng.randint(-2, 2)))
         specs.append("any:%d" % n)
     for point, n in sorted(counts.items()):
         if point == "total" or point.startswith("catalog."):
             continue
-        specs.append("%s:1" % point)
-        if n > 1 and point != "alloc":
-            specs.append("%s:%d" % (point, n))
-    specs.append("catalog.exec:%d" % counts.get("catalog.exec", 1))
+        specs.append("%s:%d" % (point, rng.randint(1, n) if point == "alloc" else 1))
     seen = []
     for s in specs:
         if s not in seen:
@@ -537,6 +576,7 @@ def main():
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--extra", type=int, default=0, help="more records in the template")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--strict", action="store_true", help="known failures fail too")
     a = ap.parse_args()
     DANGAN = os.path.abspath(a.dangan)
     VERBOSE = a.verbose
@@ -546,6 +586,7 @@ def main():
         template = os.path.join(WORK, "template")
         refs = make_template(template, a.extra)
         suite = Suite(template, refs)
+        suite.strict = a.strict
         if a.mode == "inject":
             names = a.ops.split(",") if a.ops else list(suite.ops)
             cmd_inject(suite, names, a.full, rng)
