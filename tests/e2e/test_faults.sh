@@ -7,8 +7,8 @@
 # non-zero exit, `verify` passes exactly when search equals a fresh rebuild, and nothing
 # committed is lost or twice. bench/faults runs the long version.
 set -e
-. "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 
 # The suite needs the test build's fault points (make check builds with them).
 DANGAN_FAULT_LOG="$T/probe.log" "$DANGAN" --archive "$T/none" whoami >/dev/null 2>&1 || true
