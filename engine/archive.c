@@ -398,8 +398,11 @@ static dg_status finish_pending_index_work(dg_archive *archive, dg_error *err)
         uint64_t versions;
         return dg_archive_rebuild_index(archive, &versions, err);
     }
+    dg_status st = dg_destruction_resume(archive, err);
+    if (st != DG_OK)
+        return st;
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(archive->db, "SELECT 1 FROM index_queue LIMIT 1", &stmt, err);
+    st = dg_catalog_prepare(archive->db, "SELECT 1 FROM index_queue LIMIT 1", &stmt, err);
     if (st != DG_OK)
         return st;
     int pending = 0;

@@ -52,6 +52,15 @@ dg_status dg_archive_index_reader(dg_archive *archive, dg_index **out, dg_error 
  */
 dg_status dg_archive_rebuild_index(dg_archive *archive, uint64_t *versions, dg_error *err);
 
+/*
+ * Implemented in destruction.c: when a destruction failed or was killed with records left
+ * 'destroying' (their catalog rows already gone), deletes their index documents and removes
+ * their objects, so that search and verify agree with the catalog at once; compacting the
+ * index and marking them destroyed wait for the next `retention destroy`, which needs an
+ * actor. Takes the write lock itself.
+ */
+dg_status dg_destruction_resume(dg_archive *archive, dg_error *err);
+
 /* Indexes every queued version and empties the queue. Needs the write lock. */
 dg_status dg_archive_flush_index_queue(dg_archive *archive, dg_error *err);
 

@@ -598,6 +598,27 @@ static dg_status finish_destruction(dg_archive *archive, const dg_actor *actor,
     return st;
 }
 
+dg_status dg_destruction_resume(dg_archive *archive, dg_error *err)
+{
+    int64_t *pending;
+    size_t n_pending;
+    dg_status st = load_ids(archive->db,
+                            "SELECT 1 FROM review_items WHERE state = 'destroying' LIMIT 1",
+                            &pending, &n_pending, err);
+    free(pending);
+    if (st != DG_OK || !n_pending)
+        return st;
+    st = dg_archive_lock_write(archive, err);
+    if (st != DG_OK)
+        return st;
+    uint64_t removed = 0;
+    st = delete_index_documents(archive, err);
+    if (st == DG_OK)
+        st = remove_pending_objects(archive, &removed, err);
+    dg_archive_unlock_write(archive);
+    return st != DG_OK ? dg_error_prefix(err, "finishing an interrupted destruction: ") : st;
+}
+
 static void refcode_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
 {
     (void)ctx;

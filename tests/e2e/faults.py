@@ -280,8 +280,12 @@ KNOWN = [
     ("destroy", None, "in objects/, unknown to the catalog",
      "a failed destruction is finished only by running destroy again (engine/destruction.c)"),
     (None, "alloc", "exit 0 after an injected failure",
-     "an unchecked dg_column_strdup() gives a NULL field and exit 0 (engine/search.c "
-     "describe_hit, engine/record.c dg_version_from_row)"),
+     "an unchecked allocation (dg_column_strdup in a dg_row_reader, which cannot report it; "
+     "engine/search.c describe_hit, engine/record.c dg_version_from_row) gives a NULL "
+     "field and exit 0"),
+    (None, "alloc", "in dg_record_index_version engine/search.c",
+     "engine/search.c load_index_source does not check its dg_column_strdup results: "
+     "strcmp(NULL) in dg_record_index_version (index engineer's file)"),
     ("catalog-page", None, "verify exited 0",
      "verify runs no integrity_check on the catalog yet (engine/verify.c; index engineer)"),
     ("verify", "alloc", "nothing on stderr",
