@@ -248,6 +248,21 @@ def kill_invariant(archive):
     return None
 
 
+# The input file each writing operation takes in, which a full disk's message must name.
+INPUT_NAMES = {"add": ["new.txt"], "edit": ["corrected.txt"],
+               "ingest": ["b%d.txt" % i for i in range(5)]}
+
+
+def disk_full_problem(op, text):
+    """A write that hits a full disk says so and names the input file it was taking in."""
+    if "No space left on device" not in text and "disk is full" not in text:
+        return "a full disk is not called one: " + text.strip()[-300:]
+    names = INPUT_NAMES.get(op, [])
+    if names and not any(n in text for n in names):
+        return "a full disk's message does not name the input file: " + text.strip()[-300:]
+    return None
+
+
 def state_problem(op, state, before, after):
     """Whether the catalog after a failed run is one the operation may leave."""
     if state == before or state == after:
@@ -288,6 +303,13 @@ KNOWN = [
      "strcmp(NULL) in dg_record_index_version (index engineer's file)"),
     ("catalog-page", None, "verify exited 0",
      "verify runs no integrity_check on the catalog yet (engine/verify.c; index engineer)"),
+    (None, None, "a full disk's message does not name the input file",
+     "add, edit and ingest name the object or catalog file, not the input file, on a full "
+     "disk (batch engineer: disk full)"),
+    ("diskfull", None, "a reader fails on a full disk",
+     "with the disk full, opening the archive fails (batch engineer: disk full)"),
+    ("diskfull", None, "verify exited",
+     "an ingest onto a full disk leaves what verify reports (batch engineer: disk full)"),
     ("verify", "alloc", "nothing on stderr",
      "verify reports an allocation failure as a problem on stdout (engine/verify.c)"),
 ]
@@ -379,6 +401,10 @@ class Suite:
                 why = None if re.search(r"^\S.*: \S", out, re.M) else "no reason given: " + out
             if why:
                 return self.fail(op, where, why)
+            if spec.endswith(":full"):
+                why = disk_full_problem(op, err + out)
+                if why:
+                    return self.fail(op, where + ":full", why)
             if op == "init":
                 return self.after_init(archive, where)
             state = catalog_state(archive)
@@ -569,6 +595,81 @@ def wal_trial(suite, archive, rng):
     shutil.rmtree(archive, ignore_errors=True)
 
 
+def disk_full_trial(suite, rng):
+    """A real full disk: the archive on a small tmpfs (root only), filled to the last few
+    kilobytes, then an ingest of files larger than what is left. The ingest must fail
+    naming the disk as full, readers must keep working, nothing half-written may stay
+    once space is freed, and the ingest rerun then files every file once."""
+    if os.geteuid() != 0:
+        print("disk full: skipped (mounting a small tmpfs needs root)")
+        return
+    suite.trials["diskfull"] = suite.trials.get("diskfull", 0) + 1
+    mnt = tempfile.mkdtemp(prefix="full-", dir=WORK)
+    size = 0
+    for root, _, files in os.walk(suite.template):
+        size += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+    size_kb = size // 1024 + 6144
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dk" % size_kb, "tmpfs", mnt]
+                      ).returncode != 0:
+        print("disk full: skipped (cannot mount a tmpfs here)")
+        return
+    try:
+        archive = os.path.join(mnt, "archive")
+        shutil.copytree(suite.template, archive)
+        batch = os.path.join(WORK, "bigbatch")
+        os.makedirs(batch, exist_ok=True)
+        # Text that compresses poorly but has few distinct words (the index stays small):
+        # about 600 KB per file, some 250 KB stored.
+        words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7))
+                 for _ in range(400)]
+        for i in range(4):
+            write(os.path.join(batch, "big%d.txt" % i),
+                  "大文件 %d\n" % i + " ".join(rng.choice(words) for _ in range(75000)))
+        filler = os.path.join(mnt, "filler")
+        st = os.statvfs(mnt)
+        free = st.f_bavail * st.f_frsize
+        with open(filler, "wb") as f:
+            f.write(b"\0" * max(0, free - 700 * 1024))
+        before = catalog_state(archive)
+        rc, out, err = run(["ingest", batch, "--jobs", "1"], archive=archive)
+        text = err + out
+        if rc == 0:
+            return suite.fail("diskfull", "ingest", "exit 0 on a full disk: " + text[-300:])
+        if "(null)" in text or "Sanitizer" in text:
+            return suite.fail("diskfull", "ingest", text[-600:])
+        why = disk_full_problem("diskfull", text)
+        if why:
+            suite.fail("diskfull", "ingest", why)
+        if not any("big%d.txt" % i in text for i in range(4)):
+            suite.fail("diskfull", "ingest", "a full disk's message does not name the input "
+                       "file: " + text.strip()[-300:])
+        # Readers keep working on the full disk.
+        for args in (["whoami"], ["search", "通知"]):
+            rc, out, err = run(args, archive=archive)
+            if rc != 0:
+                suite.fail("diskfull", " ".join(args),
+                           "a reader fails on a full disk: exit %d: %s" % (rc, err.strip()[-300:]))
+        os.unlink(filler)
+        state = catalog_state(archive)
+        if state is None or state["dup_sources"] or not (
+                set(before["records"]) <= set(state["records"])):
+            return suite.fail("diskfull", "ingest", "catalog after the full disk: " +
+                              describe(state, before, before))
+        why = invariant(archive)
+        if why:
+            suite.fail("diskfull", "after freeing space", why)
+        rc, out, err = run(["ingest", batch, "--jobs", "1"], archive=archive)
+        final = catalog_state(archive)
+        if rc not in (0, 1) or final is None or final["dup_sources"] or (
+                len(final["records"]) != len(before["records"]) + 4):
+            return suite.fail("diskfull", "ingest again", "exit %d, %d records (want %d): %s" % (
+                rc, len(final["records"]) if final else -1, len(before["records"]) + 4,
+                err.strip()[-300:]))
+    finally:
+        subprocess.run(["umount", mnt])
+        shutil.rmtree(mnt, ignore_errors=True)
+
+
 def main():
     global DANGAN, WORK, VERBOSE
     ap = argparse.ArgumentParser()
@@ -601,6 +702,7 @@ def main():
             for kind in ("catalog-page", "object", "wal"):
                 for _ in range(a.trials):
                     damage_trial(suite, kind, rng)
+            disk_full_trial(suite, rng)
         bad = suite.summary()
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
