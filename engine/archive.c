@@ -262,12 +262,15 @@ static dg_status open_parts(dg_archive *archive, dg_error *err)
  * Whether the index database is gone (its folder, or the folder's contents, deleted by
  * hand or lost): the queue cannot say what to re-index then, so everything is.
  */
-static int index_is_missing(const dg_archive *archive)
+static dg_status index_is_missing(const dg_archive *archive, int *missing, dg_error *err)
 {
+    /* Out of memory is not a missing index: rebuilding it for that would be a disaster. */
     char *marker = path_join(archive->index_path, "iamglass");
-    int missing = !marker || access(marker, F_OK) != 0;
+    if (!marker)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", archive->index_path);
+    *missing = access(marker, F_OK) != 0;
     free(marker);
-    return missing;
+    return DG_OK;
 }
 
 /* The mark a writer leaves in the archive folder while it holds the write lock. */
@@ -394,11 +397,15 @@ static dg_status finish_pending_index_work(dg_archive *archive, dg_error *err)
             return st;
         dg_archive_unlock_write(archive);
     }
-    if (index_is_missing(archive)) {
+    int missing = 0;
+    dg_status st = index_is_missing(archive, &missing, err);
+    if (st != DG_OK)
+        return st;
+    if (missing) {
         uint64_t versions;
         return dg_archive_rebuild_index(archive, &versions, err);
     }
-    dg_status st = dg_destruction_resume(archive, err);
+    st = dg_destruction_resume(archive, err);
     if (st != DG_OK)
         return st;
     sqlite3_stmt *stmt;

@@ -80,7 +80,9 @@ dg_status dg_require_filer(dg_archive *archive, const dg_actor *actor, const cha
                            const char *refcode, dg_error *err);
 dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char *refcode,
                           const char *action, dg_record_row *row, dg_error *err);
-void dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v);
+/* Fills v from a row of VERSION_COLUMNS; 0 when a copy of a column ran out of memory (the
+ * fields copied so far are set: free them with the version as usual). */
+int dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v);
 void dg_version_info_free(dg_version_info *v);
 
 /* Indexes the queued work of a write just committed (write lock held). */

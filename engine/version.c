@@ -131,10 +131,10 @@ static dg_status load_current_version(dg_archive *archive, int64_t record_id, in
     sqlite3_bind_int64(stmt, 1, record_id);
     sqlite3_bind_int(stmt, 2, number);
     st = dg_catalog_step_row(archive->db, stmt, "read current version", err, NULL);
-    if (st == DG_OK) {
-        dg_version_from_row(stmt, out);
+    if (st == DG_OK && !dg_version_from_row(stmt, out))
+        st = dg_error_set(err, DG_ERR_NOMEM, "reading version %d: out of memory", number);
+    if (st == DG_OK)
         *version_id = sqlite3_column_int64(stmt, 21);
-    }
     sqlite3_finalize(stmt);
     return st;
 }

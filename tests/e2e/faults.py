@@ -684,6 +684,9 @@ def main():
     DANGAN = os.path.abspath(a.dangan)
     VERBOSE = a.verbose
     WORK = tempfile.mkdtemp(prefix="dangan-faults-")
+    # A copy of the binary: a long run goes on while the program is rebuilt.
+    shutil.copy2(DANGAN, os.path.join(WORK, "dangan"))
+    DANGAN = os.path.join(WORK, "dangan")
     rng = random.Random(a.seed)
     try:
         template = os.path.join(WORK, "template")
