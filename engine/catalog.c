@@ -527,6 +527,14 @@ char *dg_column_strdup(sqlite3_stmt *stmt, int col)
     return text ? strdup((const char *)text) : NULL;
 }
 
+char *dg_column_copy(sqlite3_stmt *stmt, int col, int *missing)
+{
+    char *copy = dg_column_strdup(stmt, col);
+    if (!copy && sqlite3_column_type(stmt, col) != SQLITE_NULL)
+        (*missing)++;
+    return copy;
+}
+
 dg_status dg_setting_get(sqlite3 *db, const char *key, char **value, dg_error *err)
 {
     sqlite3_stmt *stmt;

@@ -135,22 +135,27 @@ static dg_status gather_metadata(sqlite3 *db, int64_t review_id, int64_t record_
     sqlite3_bind_int64(stmt, 1, review_id);
     sqlite3_bind_int64(stmt, 2, record_id);
     st = dg_catalog_step_row(db, stmt, "read record to destroy", err, NULL);
+    int missing = 0;
     if (st == DG_OK) {
-        r->refcode = dg_column_strdup(stmt, 0);
-        r->title = dg_column_strdup(stmt, 1);
+        r->refcode = dg_column_copy(stmt, 0, &missing);
+        r->title = dg_column_copy(stmt, 1, &missing);
         r->year = sqlite3_column_int(stmt, 2);
-        r->category = dg_column_strdup(stmt, 3);
-        r->record_type = dg_column_strdup(stmt, 4);
-        r->period = dg_column_strdup(stmt, 5);
+        r->category = dg_column_copy(stmt, 3, &missing);
+        r->record_type = dg_column_copy(stmt, 4, &missing);
+        r->period = dg_column_copy(stmt, 5, &missing);
         r->page_count = sqlite3_column_int(stmt, 6);
         r->versions = sqlite3_column_int(stmt, 7);
         r->review_year = sqlite3_column_int(stmt, 8);
-        r->appraiser = dg_column_strdup(stmt, 9);
-        r->approver = dg_column_strdup(stmt, 10);
-        r->remarks = dg_column_strdup(stmt, 11);
+        r->appraiser = dg_column_copy(stmt, 9, &missing);
+        r->approver = dg_column_copy(stmt, 10, &missing);
+        r->remarks = dg_column_copy(stmt, 11, &missing);
         r->level = sqlite3_column_int(stmt, 12);
         r->period_served = r->review_year - r->year - 1;
     }
+    /* The register is permanent: an entry with a field lost is never written. */
+    if (st == DG_OK && missing)
+        st = dg_error_set(err, DG_ERR_NOMEM, "destruction register: record %lld: out of memory",
+                          (long long)record_id);
     sqlite3_finalize(stmt);
     return st;
 }

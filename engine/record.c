@@ -602,34 +602,25 @@ void dg_version_info_free(dg_version_info *v)
     free(v->text_sha256);
 }
 
-/* A copy of column col, counting in *missing a copy lost to a failed allocation. */
-static char *copy_column(sqlite3_stmt *stmt, int col, int *missing)
-{
-    char *copy = dg_column_strdup(stmt, col);
-    if (!copy && sqlite3_column_type(stmt, col) != SQLITE_NULL)
-        (*missing)++;
-    return copy;
-}
-
 int dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v)
 {
     int missing = 0;
     v->number = sqlite3_column_int(stmt, 0);
-    v->created_at = copy_column(stmt, 1, &missing);
-    v->author = copy_column(stmt, 2, &missing);
-    v->reason = copy_column(stmt, 3, &missing);
-    v->title = copy_column(stmt, 4, &missing);
-    v->category = copy_column(stmt, 5, &missing);
-    v->record_type = copy_column(stmt, 6, &missing);
-    v->doc_number = copy_column(stmt, 7, &missing);
-    v->doc_date = copy_column(stmt, 8, &missing);
-    v->department = copy_column(stmt, 9, &missing);
-    v->period = copy_column(stmt, 10, &missing);
-    v->location = copy_column(stmt, 11, &missing);
-    v->secrecy = copy_column(stmt, 12, &missing);
-    v->source_batch = copy_column(stmt, 13, &missing);
-    v->source_file = copy_column(stmt, 14, &missing);
-    v->text_sha256 = copy_column(stmt, 15, &missing);
+    v->created_at = dg_column_copy(stmt, 1, &missing);
+    v->author = dg_column_copy(stmt, 2, &missing);
+    v->reason = dg_column_copy(stmt, 3, &missing);
+    v->title = dg_column_copy(stmt, 4, &missing);
+    v->category = dg_column_copy(stmt, 5, &missing);
+    v->record_type = dg_column_copy(stmt, 6, &missing);
+    v->doc_number = dg_column_copy(stmt, 7, &missing);
+    v->doc_date = dg_column_copy(stmt, 8, &missing);
+    v->department = dg_column_copy(stmt, 9, &missing);
+    v->period = dg_column_copy(stmt, 10, &missing);
+    v->location = dg_column_copy(stmt, 11, &missing);
+    v->secrecy = dg_column_copy(stmt, 12, &missing);
+    v->source_batch = dg_column_copy(stmt, 13, &missing);
+    v->source_file = dg_column_copy(stmt, 14, &missing);
+    v->text_sha256 = dg_column_copy(stmt, 15, &missing);
     v->year = sqlite3_column_int(stmt, 16);
     v->level = sqlite3_column_int(stmt, 17);
     v->page_count = sqlite3_column_int(stmt, 18);
@@ -687,10 +678,10 @@ static void read_page(sqlite3_stmt *stmt, void *item, void *ctx)
     dg_page_info *p = item;
     int missing = 0;
     p->seq = sqlite3_column_int(stmt, 0);
-    p->sha256 = copy_column(stmt, 1, &missing);
-    p->mime = copy_column(stmt, 2, &missing);
-    p->lang = copy_column(stmt, 3, &missing);
-    p->text_sha256 = copy_column(stmt, 4, &missing);
+    p->sha256 = dg_column_copy(stmt, 1, &missing);
+    p->mime = dg_column_copy(stmt, 2, &missing);
+    p->lang = dg_column_copy(stmt, 3, &missing);
+    p->text_sha256 = dg_column_copy(stmt, 4, &missing);
     p->confidence = sqlite3_column_double(stmt, 5);
     /* A reader cannot fail: seq 0 (pages count from 1) tells load_pages it did. */
     if (missing)

@@ -292,8 +292,6 @@ KNOWN = [
      "a failed reindex leaves the index emptied or partial (engine/search.c; index engineer)"),
     ("reindex", None, "verify exited",
      "a failed reindex leaves the index emptied or partial (engine/search.c; index engineer)"),
-    ("destroy", None, "in objects/, unknown to the catalog",
-     "a failed destruction is finished only by running destroy again (engine/destruction.c)"),
     (None, "alloc", "exit 0 after an injected failure",
      "an unchecked allocation (dg_column_strdup in a dg_row_reader, which cannot report it; "
      "engine/search.c describe_hit, engine/record.c dg_version_from_row) gives a NULL "
