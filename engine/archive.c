@@ -547,16 +547,20 @@ dg_status dg_archive_lock_write(dg_archive *archive, dg_error *err)
     return DG_OK;
 }
 
+void dg_archive_keep_writing_mark(dg_archive *archive)
+{
+    archive->keep_writing_mark = 1;
+}
+
 void dg_archive_unlock_write(dg_archive *archive)
 {
     if (archive->write_depth == 0 || --archive->write_depth > 0)
         return;
     dg_index_close(archive->writer);
     archive->writer = NULL;
-    /* Left in place, the mark makes the next writer remove what this one could not. */
-    if (!archive->sweep_owed)
+    if (!archive->keep_writing_mark)
         remove_writing_mark(archive);
-    archive->sweep_owed = 0;
+    archive->keep_writing_mark = 0;
     flock(archive->lock_fd, LOCK_UN);
 }
 

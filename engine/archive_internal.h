@@ -21,7 +21,7 @@ struct dg_archive {
     dg_store *store;
     int lock_fd;         /* write.lock, open for the handle's life */
     int write_depth;     /* nested dg_archive_lock_write calls */
-    int sweep_owed;      /* a failed write could not remove its objects: keep the mark */
+    int keep_writing_mark; /* a failed write left objects it could not remove */
     dg_index *writer;    /* open only while the write lock is held */
     dg_index *reader;    /* cached read handle */
     dg_wait_fn on_wait;
@@ -41,6 +41,9 @@ dg_status dg_archive_each_unknown_object(dg_archive *archive,
                                          dg_status (*visit)(const char *name, void *ctx),
                                          void *ctx, dg_error *err);
 void dg_archive_unlock_write(dg_archive *archive);
+/* Leaves the writing mark at unlock, so the next writer removes the objects no record
+ * uses (as after a crash): for a failed write that could not remove its own. */
+void dg_archive_keep_writing_mark(dg_archive *archive);
 
 /* The writable index (only with the write lock held) and the cached read handle. */
 dg_status dg_archive_index_writer(dg_archive *archive, dg_index **out, dg_error *err);

@@ -36,26 +36,37 @@ static dg_status store_object(dg_archive *archive, dg_object_list *list, const v
         list->cap = cap;
     }
     uint64_t stored_size = 0;
-    int fresh = 0;
-    dg_status st = dg_store_put(archive->store, data, len, hex, &fresh, &stored_size, err);
+    dg_status st = dg_store_put(archive->store, data, len, hex, NULL, &stored_size, err);
     if (st != DG_OK)
         return st;
     struct dg_stored_object *o = &list->items[list->count++];
     memcpy(o->hex, hex, DG_SHA256_HEX);
     o->size = len;
     o->stored_size = stored_size;
-    o->fresh = fresh;
     return DG_OK;
 }
 
-void dg_forget_stored_objects(dg_archive *archive, const dg_object_list *objects)
+void dg_forget_uncommitted_objects(dg_archive *archive, const dg_object_list *list)
 {
-    for (size_t i = 0; i < objects->count; i++) {
-        dg_error ignored;
-        if (objects->items[i].fresh &&
-            dg_store_remove(archive->store, objects->items[i].hex, &ignored) != DG_OK)
-            archive->sweep_owed = 1;
+    if (!list->count)
+        return;
+    sqlite3_stmt *stmt;
+    dg_error ignored;
+    if (dg_catalog_prepare(archive->db, "SELECT 1 FROM objects WHERE sha256 = ?", &stmt,
+                           &ignored) != DG_OK) {
+        dg_archive_keep_writing_mark(archive);
+        return;
     }
+    for (size_t i = 0; i < list->count; i++) {
+        sqlite3_reset(stmt);
+        sqlite3_bind_text(stmt, 1, list->items[i].hex, -1, SQLITE_STATIC);
+        int known = 0;
+        if (dg_catalog_step_maybe_row(archive->db, stmt, &known, "look up object", &ignored) !=
+                DG_OK ||
+            (!known && dg_store_remove(archive->store, list->items[i].hex, &ignored) != DG_OK))
+            dg_archive_keep_writing_mark(archive);
+    }
+    sqlite3_finalize(stmt);
 }
 
 dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_error *err)
@@ -532,8 +543,8 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
                 refcode[0] = '\0';
         }
     }
-    if (st != DG_OK)
-        dg_forget_stored_objects(archive, &objects);
+    if (st != DG_OK) /* nothing committed: what this add stored goes now, not after a crash */
+        dg_forget_uncommitted_objects(archive, &objects);
     if (st == DG_OK)
         st = dg_index_pending(archive, err);
     dg_archive_unlock_write(archive);

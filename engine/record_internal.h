@@ -29,7 +29,6 @@ typedef struct dg_object_list {
     struct dg_stored_object {
         char hex[DG_SHA256_HEX];
         uint64_t size, stored_size;
-        int fresh; /* this write put it in the store: nothing else uses it yet */
     } *items;
     size_t count, cap;
 } dg_object_list;
@@ -63,11 +62,13 @@ dg_status dg_pages_check_text(const dg_page_input *pages, size_t n, dg_error *er
 
 
 /*
- * Removes from the store the objects a write put there before its catalog transaction
- * failed (no committed version can use them), so a failed write leaves nothing behind.
- * When that fails too, the next writer's sweep for a crashed write removes them.
+ * After a write that stored list's objects failed before its commit (a full disk, a
+ * catalog error): removes those of them the catalog does not know, at once, under the
+ * write lock still held. An object stored earlier by a committed record is known and
+ * stays. Best effort: what cannot be removed now is removed by the next writer, as after
+ * a crash (archive.c, forget_crashed_write), because the writing mark is then left.
  */
-void dg_forget_stored_objects(dg_archive *archive, const dg_object_list *objects);
+void dg_forget_uncommitted_objects(dg_archive *archive, const dg_object_list *list);
 dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
                                 const dg_actor *actor, const version_fields *v,
                                 int64_t *version_id, dg_error *err);

@@ -223,7 +223,7 @@ static dg_status write_edit(dg_archive *archive, const dg_actor *actor, edit_pla
         st = dg_catalog_end_write(archive->db, st, err);
     }
     if (st != DG_OK)
-        dg_forget_stored_objects(archive, &objects);
+        dg_forget_uncommitted_objects(archive, &objects);
     free(objects.items);
     free(stored);
     return st;

@@ -293,9 +293,9 @@ KNOWN = [
     ("reindex", None, "verify exited",
      "a failed reindex leaves the index emptied or partial (engine/search.c; index engineer)"),
     (None, "alloc", "exit 0 after an injected failure",
-     "an unchecked allocation (dg_column_strdup in a dg_row_reader, which cannot report it; "
-     "engine/search.c describe_hit, engine/record.c dg_version_from_row) gives a NULL "
-     "field and exit 0"),
+     "an unchecked dg_column_strdup in engine/search.c (load_index_source: a document "
+     "indexed with a field missing; describe_hit: a hit shown without it) and exit 0 "
+     "(index engineer's file)"),
     (None, "alloc", "in dg_record_index_version engine/search.c",
      "engine/search.c load_index_source does not check its dg_column_strdup results: "
      "strcmp(NULL) in dg_record_index_version (index engineer's file)"),
