@@ -385,7 +385,8 @@ class Suite:
                 print("  %s %s: exit %d, fired %s, %s" % (op, spec, rc, fired,
                                                           (err.strip().splitlines() or [""])[-1][:160]))
             if "Sanitizer" in err or "runtime error" in err:
-                return self.fail(op, spec, "sanitizer report: " + err.strip()[-1500:])
+                return self.fail(op, fired[0] if fired else spec,
+                                 "sanitizer report: " + err.strip()[-1500:])
             if not fired:
                 if rc != 0:
                     self.fail(op, spec, "exited %d with no fault fired: %s" % (rc, err.strip()))
