@@ -262,15 +262,12 @@ static dg_status open_parts(dg_archive *archive, dg_error *err)
  * Whether the index database is gone (its folder, or the folder's contents, deleted by
  * hand or lost): the queue cannot say what to re-index then, so everything is.
  */
-static dg_status index_is_missing(const dg_archive *archive, int *missing, dg_error *err)
+static int index_is_missing(const dg_archive *archive)
 {
-    /* Out of memory is not a missing index: rebuilding it for that would be a disaster. */
     char *marker = path_join(archive->index_path, "iamglass");
-    if (!marker)
-        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", archive->index_path);
-    *missing = access(marker, F_OK) != 0;
+    int missing = !marker || access(marker, F_OK) != 0;
     free(marker);
-    return DG_OK;
+    return missing;
 }
 
 /* The mark a writer leaves in the archive folder while it holds the write lock. */
@@ -391,25 +388,21 @@ static dg_status finish_pending_index_work(dg_archive *archive, dg_error *err)
     if (flock(archive->lock_fd, LOCK_EX | LOCK_NB) != 0)
         return DG_OK; /* the writer holding the lock will index its own work */
     flock(archive->lock_fd, LOCK_UN);
+    dg_status resumed = dg_destruction_resume(archive, err);
+    if (resumed != DG_OK)
+        return resumed;
     if (writing_mark_left(archive)) {
         dg_status st = dg_archive_lock_write(archive, err);
         if (st != DG_OK)
             return st;
         dg_archive_unlock_write(archive);
     }
-    int missing = 0;
-    dg_status st = index_is_missing(archive, &missing, err);
-    if (st != DG_OK)
-        return st;
-    if (missing) {
+    if (index_is_missing(archive)) {
         uint64_t versions;
         return dg_archive_rebuild_index(archive, &versions, err);
     }
-    st = dg_destruction_resume(archive, err);
-    if (st != DG_OK)
-        return st;
     sqlite3_stmt *stmt;
-    st = dg_catalog_prepare(archive->db, "SELECT 1 FROM index_queue LIMIT 1", &stmt, err);
+    dg_status st = dg_catalog_prepare(archive->db, "SELECT 1 FROM index_queue LIMIT 1", &stmt, err);
     if (st != DG_OK)
         return st;
     int pending = 0;
