@@ -56,61 +56,74 @@ static void register_row_clear(register_row *r)
 
 /* ---- the register row's hash ---------------------------------------------------------- */
 
-static void put_field(char **buf, size_t *len, size_t *cap, const char *text)
+/* The fields of a register row joined for hashing; failed once an allocation failed. */
+typedef struct field_buf {
+    char *buf;
+    size_t len, cap;
+    int failed;
+} field_buf;
+
+static void put_field(field_buf *b, const char *text)
 {
     const char *t = text ? text : "\x1e";
     size_t add = strlen(t) + 1;
-    if (*len + add + 1 > *cap) {
-        size_t ncap = (*len + add + 1) * 2;
-        char *bigger = realloc(*buf, ncap);
-        if (!bigger)
+    if (b->failed)
+        return;
+    if (b->len + add + 1 > b->cap) {
+        size_t ncap = (b->len + add + 1) * 2;
+        char *bigger = realloc(b->buf, ncap);
+        if (!bigger) {
+            b->failed = 1;
             return;
-        *buf = bigger;
-        *cap = ncap;
+        }
+        b->buf = bigger;
+        b->cap = ncap;
     }
-    memcpy(*buf + *len, t, add - 1);
-    (*buf)[*len + add - 1] = '\x1f';
-    *len += add;
+    memcpy(b->buf + b->len, t, add - 1);
+    b->buf[b->len + add - 1] = '\x1f';
+    b->len += add;
 }
 
-static void put_number(char **buf, size_t *len, size_t *cap, long long v)
+static void put_number(field_buf *b, long long v)
 {
     char num[32];
     snprintf(num, sizeof num, "%lld", v);
-    put_field(buf, len, cap, num);
+    put_field(b, num);
 }
 
 /*
  * SHA-256 over every field of the entry, each followed by a unit separator (NULL as a
  * record separator), like the access log's entries; the log entry of the destruction
- * carries it, which ties the register into the hash chain.
+ * carries it, which ties the register into the hash chain. 0 when out of memory: a hash
+ * over fewer fields would make a permanent entry that can never be proved intact.
  */
-static void hash_register_fields(int64_t serial, const register_row *r, char out[DG_SHA256_HEX])
+static int hash_register_fields(int64_t serial, const register_row *r, char out[DG_SHA256_HEX])
 {
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    put_number(&buf, &len, &cap, serial);
-    put_number(&buf, &len, &cap, r->review_year);
-    put_field(&buf, &len, &cap, r->refcode);
-    put_field(&buf, &len, &cap, r->title);
-    put_number(&buf, &len, &cap, r->year);
-    put_field(&buf, &len, &cap, r->category);
-    put_field(&buf, &len, &cap, r->record_type);
-    put_field(&buf, &len, &cap, r->period);
-    put_number(&buf, &len, &cap, r->period_served);
-    put_number(&buf, &len, &cap, r->page_count);
-    put_number(&buf, &len, &cap, r->versions);
-    put_field(&buf, &len, &cap, r->objects);
-    put_field(&buf, &len, &cap, r->appraiser);
-    put_field(&buf, &len, &cap, r->approver);
-    put_field(&buf, &len, &cap, r->witness1);
-    put_field(&buf, &len, &cap, r->witness2);
-    put_field(&buf, &len, &cap, r->destroyed_at);
-    put_field(&buf, &len, &cap, r->destroyed_by);
-    put_field(&buf, &len, &cap, r->method);
-    put_field(&buf, &len, &cap, r->remarks);
-    dg_sha256_hex(buf ? buf : "", buf ? len : 0, out);
-    free(buf);
+    field_buf b = {0};
+    put_number(&b, serial);
+    put_number(&b, r->review_year);
+    put_field(&b, r->refcode);
+    put_field(&b, r->title);
+    put_number(&b, r->year);
+    put_field(&b, r->category);
+    put_field(&b, r->record_type);
+    put_field(&b, r->period);
+    put_number(&b, r->period_served);
+    put_number(&b, r->page_count);
+    put_number(&b, r->versions);
+    put_field(&b, r->objects);
+    put_field(&b, r->appraiser);
+    put_field(&b, r->approver);
+    put_field(&b, r->witness1);
+    put_field(&b, r->witness2);
+    put_field(&b, r->destroyed_at);
+    put_field(&b, r->destroyed_by);
+    put_field(&b, r->method);
+    put_field(&b, r->remarks);
+    if (!b.failed)
+        dg_sha256_hex(b.buf ? b.buf : "", b.buf ? b.len : 0, out);
+    free(b.buf);
+    return !b.failed;
 }
 
 /* ---- gathering a record's register data ------------------------------------------------ */
@@ -257,7 +270,9 @@ static dg_status insert_register_row(dg_archive *archive, const dg_actor *actor,
         st = dg_catalog_row_int64(db, stmt, &serial, "read register serial", err, NULL);
     if (st != DG_OK)
         return st;
-    hash_register_fields(serial, r, r->row_hash);
+    if (!hash_register_fields(serial, r, r->row_hash))
+        return dg_error_set(err, DG_ERR_NOMEM, "destruction register: %s: out of memory",
+                            r->refcode);
     st = dg_catalog_prepare(
         db,
         "INSERT INTO destruction_register(serial, review_year, refcode, title, year, category,"
@@ -757,7 +772,9 @@ static int entry_is_intact(const dg_register_entry *e, int logged)
     };
     snprintf(r.destroyed_at, sizeof r.destroyed_at, "%s", e->destroyed_at ? e->destroyed_at : "");
     char hash[DG_SHA256_HEX];
-    hash_register_fields(e->serial, &r, hash);
+    /* Out of memory proves nothing either way; the entry is not called intact then. */
+    if (!hash_register_fields(e->serial, &r, hash))
+        return 0;
     return logged && e->row_hash && strcmp(hash, e->row_hash) == 0;
 }
 
