@@ -39,12 +39,12 @@ MODE_FLAGS ?= $(OPT)
 
 LIB_OBJ := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_CXX:%.cc=$(BUILD)/obj/%.o)
 
-# The sanitizer (test) build also compiles the failure-injection points (engine/fault.h)
-# and, in engine/, counts every allocation as one (engine/fault_alloc.h); the normal
+# The sanitizer (test) build also compiles the failure-injection points (base/fault.h)
+# and, in engine/, counts every allocation as one (base/fault_alloc.h); the normal
 # build has neither.
 ifneq ($(findstring -fsanitize,$(MODE_FLAGS)),)
 FAULT_FLAGS := -DDG_FAULT_INJECTION
-$(BUILD)/obj/engine/%.o: FAULT_ALLOC := -include engine/fault_alloc.h
+$(BUILD)/obj/engine/%.o: FAULT_ALLOC := -include base/fault_alloc.h
 endif
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 

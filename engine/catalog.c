@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "fault.h"
+#include "../base/fault.h"
 #include "text_guard.h"
 
 /*

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fault.h"
+#include "../base/fault.h"
 
 dg_status dg_read_fd_whole(int fd, const char *name, size_t max_bytes, char **data,
                            size_t *len, dg_error *err)

@@ -43,7 +43,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "fault.h"
+#include "../base/fault.h"
 
 #define OBJECT_MAGIC "DGZ1"
 #define OBJECT_MAGIC_LEN 4

@@ -40,7 +40,7 @@ extern "C" {
 #include "index.h"
 
 #include "fold.h"
-#include "../engine/fault.h"
+#include "../base/fault.h"
 }
 
 #include <xapian.h>
@@ -1468,7 +1468,7 @@ extern "C" void dg_index_close(dg_index *index)
     delete index;
 }
 
-/* A fault injected at an index write (engine/fault.h; test build only) fails it as Xapian
+/* A fault injected at an index write (base/fault.h; test build only) fails it as Xapian
  * does when the disk does. */
 static void maybe_inject(const char *point)
 {

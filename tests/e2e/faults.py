@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """faults.py — the fault suite: injected failures, kill -9 and damaged files against the
-real dangan binary (the test build, whose fault points engine/fault.h describes).
+real dangan binary (the test build, whose fault points base/fault.h describes).
 
     faults.py DANGAN inject [--full] [--ops a,b]   fail the Nth fault point hit of each operation
     faults.py DANGAN kill [--trials N] [--ops a,b] kill -9 each operation at random points

@@ -1,4 +1,4 @@
-/* test_fault.c — the failure-injection hook (engine/fault.h) of the test build: a fault
+/* test_fault.c — the failure-injection hook (base/fault.h) of the test build: a fault
  * fires at the named point's Nth hit, once, with the errno asked for, and the store leaves
  * nothing behind when an injected write, sync or rename fails. */
 #include <setjmp.h>
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/fault.h"
+#include "base/fault.h"
 #include "engine/store.h"
 
 #ifdef DG_FAULT_INJECTION

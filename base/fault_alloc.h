@@ -1,7 +1,7 @@
 /*
- * fault_alloc.h — the "alloc" fault point (engine/fault.h) on every allocation in engine/.
+ * fault_alloc.h — the "alloc" fault point (base/fault.h) on every allocation in engine/.
  *
- * The test build compiles each .c file of engine/ with `-include engine/fault_alloc.h` (see the
+ * The test build compiles each .c file of engine/ with `-include base/fault_alloc.h` (see the
  * Makefile), so malloc, calloc, realloc and strdup there go through dg_fault() first and
  * return NULL when the fault fires, without a line of engine code changing. The normal
  * build never includes this file.

@@ -19,7 +19,7 @@
  *     fileio.read                                 every read of an input file
  *     index.put index.delete index.commit         every index write (index/xapian_shim.cc)
  *     alloc                                       every malloc, calloc, realloc and strdup
- *                                                 in engine/ (engine/fault_alloc.h)
+ *                                                 in engine/ (base/fault_alloc.h)
  *
  * Only the test build has them: `make check` (any build whose MODE_FLAGS sanitize)
  * compiles with -DDG_FAULT_INJECTION. Without it dg_fault() is the constant 0, so the
