@@ -38,6 +38,14 @@ BUILD ?= build
 MODE_FLAGS ?= $(OPT)
 
 LIB_OBJ := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_CXX:%.cc=$(BUILD)/obj/%.o)
+
+# The sanitizer (test) build also compiles the failure-injection points (base/fault.h)
+# and, in engine/, counts every allocation as one (base/fault_alloc.h); the normal
+# build has neither.
+ifneq ($(findstring -fsanitize,$(MODE_FLAGS)),)
+FAULT_FLAGS := -DDG_FAULT_INJECTION
+$(BUILD)/obj/engine/%.o: FAULT_ALLOC := -include base/fault_alloc.h
+endif
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check unit e2e install format lint clean deps test-bins bench
@@ -46,11 +54,11 @@ all: $(BUILD)/dangan
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(MODE_FLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS_BASE) $(MODE_FLAGS) $(FAULT_FLAGS) $(FAULT_ALLOC) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %.cc
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_BASE) $(MODE_FLAGS) -MMD -MP -c $< -o $@
+	$(CXX) $(CXXFLAGS_BASE) $(MODE_FLAGS) $(FAULT_FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libdangan.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -63,7 +71,7 @@ $(BUILD)/dangan: $(BUILD)/obj/cli/main.o $(BUILD)/libdangan.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(MODE_FLAGS) -MMD -MP -c $< -o $@.o
+	$(CC) $(CFLAGS_BASE) $(MODE_FLAGS) $(FAULT_FLAGS) -MMD -MP -c $< -o $@.o
 	$(CXX) $(MODE_FLAGS) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS) -lcmocka
 
 test-bins: $(BUILD)/dangan $(TEST_BIN)

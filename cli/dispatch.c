@@ -902,8 +902,11 @@ json_t *dg_dispatch(dg_archive *archive, const char *os_login, const char *origi
             json_object_set_new(result, "checkpoint_error", json_string(sign_err.msg));
         free(note);
     }
-    if (!result)
-        return dg_response_error(DG_ERR_NOMEM, "out of memory building the response");
+    if (!result) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%.60s: out of memory building the response", cmd);
+        return dg_response_error(DG_ERR_NOMEM, msg);
+    }
     int exit_code = c.exit_override >= 0 ? c.exit_override : 0;
     return json_pack("{s:b, s:i, s:o}", "ok", 1, "exit", exit_code, "result", result);
 }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,17 +94,61 @@ static dg_status insert_owner(sqlite3 *db, const char *login, const char *name, 
     return dg_catalog_step_done(db, stmt, err);
 }
 
-static dg_status create_layout(const char *path, dg_error *err)
+static const char *const LAYOUT_DIRS[] = {"objects", "index", "quarantine"};
+enum { N_LAYOUT_DIRS = sizeof LAYOUT_DIRS / sizeof LAYOUT_DIRS[0] };
+
+/* Which parts of the layout dg_archive_create made (and may therefore take away). */
+typedef struct created_layout {
+    int folder;
+    int sub[N_LAYOUT_DIRS];
+} created_layout;
+
+static dg_status create_layout(const char *path, created_layout *made, dg_error *err)
 {
-    static const char *const SUBDIRS[] = {"objects", "index", "quarantine"};
+    made->folder = access(path, F_OK) != 0;
     dg_status st = make_private_dir(path, err);
-    for (size_t i = 0; st == DG_OK && i < sizeof SUBDIRS / sizeof SUBDIRS[0]; i++) {
-        char *sub = path_join(path, SUBDIRS[i]);
-        st = sub ? make_private_dir(sub, err) : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == DG_OK && i < N_LAYOUT_DIRS; i++) {
+        char *sub = path_join(path, LAYOUT_DIRS[i]);
+        made->sub[i] = sub && access(sub, F_OK) != 0;
+        st = sub ? make_private_dir(sub, err)
+                 : dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
         free(sub);
     }
     return st;
 }
+
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb, (void)type, (void)ftw;
+    return remove(path);
+}
+
+/*
+ * A failed init takes away what it made, so that init can simply be run again (a half
+ * made archive would refuse it as "already there" and hold no usable catalog). Only what
+ * this init created goes: the files of a new catalog, and the folders it made.
+ */
+static void undo_create(const char *path, const created_layout *made)
+{
+    static const char *const FILES[] = {"catalog.db", "catalog.db-wal", "catalog.db-shm",
+                                        "write.lock", "writing"};
+    char buf[4096];
+    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
+        snprintf(buf, sizeof buf, "%s/%s", path, FILES[i]);
+        unlink(buf);
+    }
+    for (size_t i = 0; i < N_LAYOUT_DIRS; i++) {
+        snprintf(buf, sizeof buf, "%s/%s", path, LAYOUT_DIRS[i]);
+        if (made->sub[i])
+            nftw(buf, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    if (made->folder)
+        rmdir(path);
+}
+
+static dg_status create_archive(const char *path, const char *fonds, const char *name,
+                                const char *owner_login, const char *owner_name,
+                                dg_error *err);
 
 dg_status dg_archive_create(const char *path, const char *fonds, const char *name,
                             const char *owner_login, const char *owner_name, dg_error *err)
@@ -118,14 +163,25 @@ dg_status dg_archive_create(const char *path, const char *fonds, const char *nam
     if (!dir_is_empty_or_absent(path))
         return dg_error_set(err, DG_ERR_EXISTS, "%s: an archive (or other file) is already there",
                             path);
-    st = create_layout(path, err);
+    created_layout made = {0};
+    st = create_layout(path, &made, err);
+    if (st == DG_OK)
+        st = create_archive(path, fonds, name, owner_login, owner_name, err);
     if (st != DG_OK)
-        return st;
+        undo_create(path, &made);
+    return st;
+}
+
+/* The catalog, the index and the first log entry of a new archive in its new folders. */
+static dg_status create_archive(const char *path, const char *fonds, const char *name,
+                                const char *owner_login, const char *owner_name,
+                                dg_error *err)
+{
     char *catalog_path = path_join(path, "catalog.db");
     if (!catalog_path)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
     sqlite3 *db = NULL;
-    st = dg_catalog_open(catalog_path, 1, &db, err);
+    dg_status st = dg_catalog_open(catalog_path, 1, &db, err);
     free(catalog_path);
     if (st != DG_OK)
         return st;
@@ -180,7 +236,7 @@ static dg_status open_parts(dg_archive *archive, dg_error *err)
     archive->index_path = path_join(archive->path, "index");
     dg_status st = DG_OK;
     if (!catalog_path || !objects_path || !lock_path || !archive->index_path)
-        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", archive->path);
     if (st == DG_OK && access(catalog_path, F_OK) != 0)
         st = dg_error_set(err, errno == EACCES ? DG_ERR_DENIED : DG_ERR_NOT_FOUND,
                           "%s: %s", archive->path,
@@ -268,7 +324,7 @@ static dg_status collect_unknown(const char *name, void *ctx)
         size_t cap = u->cap ? 2 * u->cap : 16;
         void *grown = realloc(u->hex, cap * sizeof *u->hex);
         if (!grown)
-            return dg_error_set(u->err, DG_ERR_NOMEM, "out of memory");
+            return dg_error_set(u->err, DG_ERR_NOMEM, "objects unknown to the catalog: out of memory");
         u->hex = grown;
         u->cap = cap;
     }
@@ -332,6 +388,9 @@ static dg_status finish_pending_index_work(dg_archive *archive, dg_error *err)
     if (flock(archive->lock_fd, LOCK_EX | LOCK_NB) != 0)
         return DG_OK; /* the writer holding the lock will index its own work */
     flock(archive->lock_fd, LOCK_UN);
+    dg_status resumed = dg_destruction_resume(archive, err);
+    if (resumed != DG_OK)
+        return resumed;
     if (writing_mark_left(archive)) {
         dg_status st = dg_archive_lock_write(archive, err);
         if (st != DG_OK)
@@ -366,11 +425,11 @@ dg_status dg_archive_open(const char *path, dg_archive **out, dg_error *err)
         return dg_error_set(err, DG_ERR_INTERNAL, "libsodium failed to initialise");
     dg_archive *archive = calloc(1, sizeof *archive);
     if (!archive)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
     archive->lock_fd = -1;
     archive->path = strdup(path);
     dg_status st = archive->path ? open_parts(archive, err)
-                                 : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                                 : dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
     if (st == DG_OK)
         st = load_identity(archive, err);
     if (st == DG_OK)
@@ -481,13 +540,20 @@ dg_status dg_archive_lock_write(dg_archive *archive, dg_error *err)
     return DG_OK;
 }
 
+void dg_archive_keep_writing_mark(dg_archive *archive)
+{
+    archive->keep_writing_mark = 1;
+}
+
 void dg_archive_unlock_write(dg_archive *archive)
 {
     if (archive->write_depth == 0 || --archive->write_depth > 0)
         return;
     dg_index_close(archive->writer);
     archive->writer = NULL;
-    remove_writing_mark(archive);
+    if (!archive->keep_writing_mark)
+        remove_writing_mark(archive);
+    archive->keep_writing_mark = 0;
     flock(archive->lock_fd, LOCK_UN);
 }
 

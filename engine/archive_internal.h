@@ -21,6 +21,7 @@ struct dg_archive {
     dg_store *store;
     int lock_fd;         /* write.lock, open for the handle's life */
     int write_depth;     /* nested dg_archive_lock_write calls */
+    int keep_writing_mark; /* a failed write left objects it could not remove */
     dg_index *writer;    /* open only while the write lock is held */
     dg_index *reader;    /* cached read handle */
     dg_wait_fn on_wait;
@@ -40,6 +41,9 @@ dg_status dg_archive_each_unknown_object(dg_archive *archive,
                                          dg_status (*visit)(const char *name, void *ctx),
                                          void *ctx, dg_error *err);
 void dg_archive_unlock_write(dg_archive *archive);
+/* Leaves the writing mark at unlock, so the next writer removes the objects no record
+ * uses (as after a crash): for a failed write that could not remove its own. */
+void dg_archive_keep_writing_mark(dg_archive *archive);
 
 /* The writable index (only with the write lock held) and the cached read handle. */
 dg_status dg_archive_index_writer(dg_archive *archive, dg_index **out, dg_error *err);
@@ -50,6 +54,15 @@ dg_status dg_archive_index_reader(dg_archive *archive, dg_index **out, dg_error 
  * catalog, then empties the queue. Takes the write lock itself.
  */
 dg_status dg_archive_rebuild_index(dg_archive *archive, uint64_t *versions, dg_error *err);
+
+/*
+ * Implemented in destruction.c: when a destruction failed or was killed with records left
+ * 'destroying' (their catalog rows already gone), deletes their index documents and removes
+ * their objects, so that search and verify agree with the catalog at once; compacting the
+ * index and marking them destroyed wait for the next `retention destroy`, which needs an
+ * actor. Takes the write lock itself.
+ */
+dg_status dg_destruction_resume(dg_archive *archive, dg_error *err);
 
 /* Indexes every queued version and empties the queue. Needs the write lock. */
 dg_status dg_archive_flush_index_queue(dg_archive *archive, dg_error *err);

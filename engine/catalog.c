@@ -4,6 +4,7 @@
  */
 #include "catalog.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "../base/fault.h"
 #include "text_guard.h"
 
 /*
@@ -289,6 +291,14 @@ static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRAT
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 
+/* SQLite's "database or disk is full" leaves the reader to guess which: say it, and where. */
+static dg_status disk_full(dg_error *err, sqlite3 *db, const char *what)
+{
+    const char *file = db ? sqlite3_db_filename(db, "main") : NULL;
+    return dg_error_set(err, DG_ERR_IO, "catalog: %s: the disk is full (%s)", what,
+                        file && *file ? file : "catalog.db");
+}
+
 dg_status dg_catalog_error(sqlite3 *db, dg_error *err, const char *what)
 {
     int code = sqlite3_extended_errcode(db);
@@ -301,11 +311,37 @@ dg_status dg_catalog_error(sqlite3 *db, dg_error *err, const char *what)
         status = DG_ERR_NOMEM;
     else if ((code & 0xff) == SQLITE_CONSTRAINT && strstr(sqlite3_errmsg(db), "not valid UTF-8"))
         status = DG_ERR_BAD_INPUT; /* the UTF-8 guard's triggers (text_guard.h) */
+    else if ((code & 0xff) == SQLITE_FULL)
+        return disk_full(err, db, what);
     return dg_error_set(err, status, "catalog: %s: %s", what, sqlite3_errmsg(db));
+}
+
+/*
+ * A fault injected at a catalog call (fault.h) fails it as SQLite would on an I/O error
+ * or a full disk, without running it. Only the test build gets here.
+ */
+static dg_status injected_error(sqlite3 *db, dg_error *err, const char *what)
+{
+    if (errno == ENOSPC)
+        return disk_full(err, db, what);
+    return dg_error_set(err, DG_ERR_DB, "catalog: %s: %s", what, sqlite3_errstr(SQLITE_IOERR));
+}
+
+/* sqlite3_step, unless a fault is injected: then SQLITE_IOERR, its message in *injected. */
+static int step(sqlite3_stmt *stmt, int *injected)
+{
+    *injected = 0;
+    if (dg_fault("catalog.step")) {
+        *injected = 1;
+        return SQLITE_IOERR;
+    }
+    return sqlite3_step(stmt);
 }
 
 dg_status dg_catalog_exec(sqlite3 *db, const char *sql, dg_error *err)
 {
+    if (dg_fault("catalog.exec"))
+        return injected_error(db, err, "statement failed");
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         dg_status st = dg_catalog_error(db, err, "statement failed");
@@ -347,6 +383,10 @@ dg_status dg_catalog_end_write(sqlite3 *db, dg_status st, dg_error *err)
 
 dg_status dg_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, dg_error *err)
 {
+    if (dg_fault("catalog.prepare")) {
+        *stmt = NULL;
+        return injected_error(db, err, "prepare");
+    }
     if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK) {
         *stmt = NULL;
         return dg_catalog_error(db, err, "prepare");
@@ -356,9 +396,12 @@ dg_status dg_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, 
 
 dg_status dg_catalog_step_done(sqlite3 *db, sqlite3_stmt *stmt, dg_error *err)
 {
-    int rc = sqlite3_step(stmt);
+    int injected;
+    int rc = step(stmt, &injected);
     dg_status st = DG_OK;
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    if (injected)
+        st = injected_error(db, err, "write");
+    else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         st = dg_catalog_error(db, err, "write");
     sqlite3_finalize(stmt);
     return st;
@@ -378,7 +421,10 @@ static dg_status no_row(sqlite3 *db, dg_error *err, const char *what, const char
 static dg_status step_row_v(sqlite3 *db, sqlite3_stmt *stmt, const char *what, dg_error *err,
                             const char *not_found, va_list ap)
 {
-    int rc = sqlite3_step(stmt);
+    int injected;
+    int rc = step(stmt, &injected);
+    if (injected)
+        return injected_error(db, err, what);
     if (rc == SQLITE_ROW)
         return DG_OK;
     if (rc == SQLITE_DONE)
@@ -399,8 +445,11 @@ dg_status dg_catalog_step_row(sqlite3 *db, sqlite3_stmt *stmt, const char *what,
 dg_status dg_catalog_step_maybe_row(sqlite3 *db, sqlite3_stmt *stmt, int *found,
                                     const char *what, dg_error *err)
 {
-    int rc = sqlite3_step(stmt);
+    int injected;
+    int rc = step(stmt, &injected);
     *found = rc == SQLITE_ROW;
+    if (injected)
+        return injected_error(db, err, what);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return dg_catalog_error(db, err, what);
     return DG_OK;
@@ -429,7 +478,7 @@ dg_status dg_catalog_row_text(sqlite3 *db, sqlite3_stmt *stmt, char **value, con
     if (st == DG_OK) {
         char *copy = dg_column_strdup(stmt, 0);
         if (!copy && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            st = dg_error_set(err, DG_ERR_NOMEM, "catalog: %s: out of memory", what);
         else
             *value = copy;
     }
@@ -441,10 +490,12 @@ dg_status dg_catalog_each_row(sqlite3 *db, sqlite3_stmt *stmt, dg_row_fn fn, voi
                               const char *what, dg_error *err)
 {
     dg_status st = DG_OK;
-    int rc = SQLITE_DONE;
-    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    int rc = SQLITE_DONE, injected = 0;
+    while (st == DG_OK && (rc = step(stmt, &injected)) == SQLITE_ROW)
         st = fn(stmt, ctx, err);
-    if (st == DG_OK && rc != SQLITE_DONE)
+    if (st == DG_OK && injected)
+        st = injected_error(db, err, what);
+    else if (st == DG_OK && rc != SQLITE_DONE)
         st = dg_catalog_error(db, err, what);
     sqlite3_finalize(stmt);
     return st;
@@ -458,6 +509,7 @@ void dg_row_read_int64(sqlite3_stmt *stmt, void *item, void *ctx)
 
 /* What dg_catalog_collect hands to each row. */
 typedef struct collection {
+    const char *what;
     void **items;
     size_t *count, cap, elem;
     dg_row_reader read;
@@ -469,7 +521,7 @@ static dg_status collect_row(sqlite3_stmt *stmt, void *ctx, dg_error *err)
     collection *c = ctx;
     void *item = dg_grow(c->items, c->count, &c->cap, c->elem);
     if (!item)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "catalog: %s: out of memory", c->what);
     c->read(stmt, item, c->ctx);
     return DG_OK;
 }
@@ -479,7 +531,7 @@ dg_status dg_catalog_collect(sqlite3 *db, sqlite3_stmt *stmt, void **items, size
                              dg_error *err)
 {
     /* The array holds exactly *count items as far as we know: the first row regrows it. */
-    collection c = {.items = items, .count = count, .cap = *count, .elem = elem, .read = read,
+    collection c = {.what = what, .items = items, .count = count, .cap = *count, .elem = elem, .read = read,
                     .ctx = ctx};
     return dg_catalog_each_row(db, stmt, collect_row, &c, what, err);
 }
@@ -495,6 +547,14 @@ char *dg_column_strdup(sqlite3_stmt *stmt, int col)
 {
     const unsigned char *text = sqlite3_column_text(stmt, col);
     return text ? strdup((const char *)text) : NULL;
+}
+
+char *dg_column_copy(sqlite3_stmt *stmt, int col, int *missing)
+{
+    char *copy = dg_column_strdup(stmt, col);
+    if (!copy && sqlite3_column_type(stmt, col) != SQLITE_NULL)
+        (*missing)++;
+    return copy;
 }
 
 dg_status dg_setting_get(sqlite3 *db, const char *key, char **value, dg_error *err)

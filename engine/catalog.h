@@ -126,6 +126,12 @@ int dg_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *value);
 /* A copy of column text, or NULL when the column is NULL (caller frees). */
 char *dg_column_strdup(sqlite3_stmt *stmt, int col);
 
+/*
+ * The same, adding 1 to *missing when the copy is lost to a failed allocation (NULL for a
+ * column that is not NULL), so a reader of many columns checks once at the end.
+ */
+char *dg_column_copy(sqlite3_stmt *stmt, int col, int *missing);
+
 /* Reads/writes a row of the settings table. get returns DG_ERR_NOT_FOUND when unset. */
 dg_status dg_setting_get(sqlite3 *db, const char *key, char **value, dg_error *err);
 dg_status dg_setting_set(sqlite3 *db, const char *key, const char *value, dg_error *err);

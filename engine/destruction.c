@@ -56,61 +56,74 @@ static void register_row_clear(register_row *r)
 
 /* ---- the register row's hash ---------------------------------------------------------- */
 
-static void put_field(char **buf, size_t *len, size_t *cap, const char *text)
+/* The fields of a register row joined for hashing; failed once an allocation failed. */
+typedef struct field_buf {
+    char *buf;
+    size_t len, cap;
+    int failed;
+} field_buf;
+
+static void put_field(field_buf *b, const char *text)
 {
     const char *t = text ? text : "\x1e";
     size_t add = strlen(t) + 1;
-    if (*len + add + 1 > *cap) {
-        size_t ncap = (*len + add + 1) * 2;
-        char *bigger = realloc(*buf, ncap);
-        if (!bigger)
+    if (b->failed)
+        return;
+    if (b->len + add + 1 > b->cap) {
+        size_t ncap = (b->len + add + 1) * 2;
+        char *bigger = realloc(b->buf, ncap);
+        if (!bigger) {
+            b->failed = 1;
             return;
-        *buf = bigger;
-        *cap = ncap;
+        }
+        b->buf = bigger;
+        b->cap = ncap;
     }
-    memcpy(*buf + *len, t, add - 1);
-    (*buf)[*len + add - 1] = '\x1f';
-    *len += add;
+    memcpy(b->buf + b->len, t, add - 1);
+    b->buf[b->len + add - 1] = '\x1f';
+    b->len += add;
 }
 
-static void put_number(char **buf, size_t *len, size_t *cap, long long v)
+static void put_number(field_buf *b, long long v)
 {
     char num[32];
     snprintf(num, sizeof num, "%lld", v);
-    put_field(buf, len, cap, num);
+    put_field(b, num);
 }
 
 /*
  * SHA-256 over every field of the entry, each followed by a unit separator (NULL as a
  * record separator), like the access log's entries; the log entry of the destruction
- * carries it, which ties the register into the hash chain.
+ * carries it, which ties the register into the hash chain. 0 when out of memory: a hash
+ * over fewer fields would make a permanent entry that can never be proved intact.
  */
-static void hash_register_fields(int64_t serial, const register_row *r, char out[DG_SHA256_HEX])
+static int hash_register_fields(int64_t serial, const register_row *r, char out[DG_SHA256_HEX])
 {
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    put_number(&buf, &len, &cap, serial);
-    put_number(&buf, &len, &cap, r->review_year);
-    put_field(&buf, &len, &cap, r->refcode);
-    put_field(&buf, &len, &cap, r->title);
-    put_number(&buf, &len, &cap, r->year);
-    put_field(&buf, &len, &cap, r->category);
-    put_field(&buf, &len, &cap, r->record_type);
-    put_field(&buf, &len, &cap, r->period);
-    put_number(&buf, &len, &cap, r->period_served);
-    put_number(&buf, &len, &cap, r->page_count);
-    put_number(&buf, &len, &cap, r->versions);
-    put_field(&buf, &len, &cap, r->objects);
-    put_field(&buf, &len, &cap, r->appraiser);
-    put_field(&buf, &len, &cap, r->approver);
-    put_field(&buf, &len, &cap, r->witness1);
-    put_field(&buf, &len, &cap, r->witness2);
-    put_field(&buf, &len, &cap, r->destroyed_at);
-    put_field(&buf, &len, &cap, r->destroyed_by);
-    put_field(&buf, &len, &cap, r->method);
-    put_field(&buf, &len, &cap, r->remarks);
-    dg_sha256_hex(buf ? buf : "", buf ? len : 0, out);
-    free(buf);
+    field_buf b = {0};
+    put_number(&b, serial);
+    put_number(&b, r->review_year);
+    put_field(&b, r->refcode);
+    put_field(&b, r->title);
+    put_number(&b, r->year);
+    put_field(&b, r->category);
+    put_field(&b, r->record_type);
+    put_field(&b, r->period);
+    put_number(&b, r->period_served);
+    put_number(&b, r->page_count);
+    put_number(&b, r->versions);
+    put_field(&b, r->objects);
+    put_field(&b, r->appraiser);
+    put_field(&b, r->approver);
+    put_field(&b, r->witness1);
+    put_field(&b, r->witness2);
+    put_field(&b, r->destroyed_at);
+    put_field(&b, r->destroyed_by);
+    put_field(&b, r->method);
+    put_field(&b, r->remarks);
+    if (!b.failed)
+        dg_sha256_hex(b.buf ? b.buf : "", b.buf ? b.len : 0, out);
+    free(b.buf);
+    return !b.failed;
 }
 
 /* ---- gathering a record's register data ------------------------------------------------ */
@@ -135,22 +148,27 @@ static dg_status gather_metadata(sqlite3 *db, int64_t review_id, int64_t record_
     sqlite3_bind_int64(stmt, 1, review_id);
     sqlite3_bind_int64(stmt, 2, record_id);
     st = dg_catalog_step_row(db, stmt, "read record to destroy", err, NULL);
+    int missing = 0;
     if (st == DG_OK) {
-        r->refcode = dg_column_strdup(stmt, 0);
-        r->title = dg_column_strdup(stmt, 1);
+        r->refcode = dg_column_copy(stmt, 0, &missing);
+        r->title = dg_column_copy(stmt, 1, &missing);
         r->year = sqlite3_column_int(stmt, 2);
-        r->category = dg_column_strdup(stmt, 3);
-        r->record_type = dg_column_strdup(stmt, 4);
-        r->period = dg_column_strdup(stmt, 5);
+        r->category = dg_column_copy(stmt, 3, &missing);
+        r->record_type = dg_column_copy(stmt, 4, &missing);
+        r->period = dg_column_copy(stmt, 5, &missing);
         r->page_count = sqlite3_column_int(stmt, 6);
         r->versions = sqlite3_column_int(stmt, 7);
         r->review_year = sqlite3_column_int(stmt, 8);
-        r->appraiser = dg_column_strdup(stmt, 9);
-        r->approver = dg_column_strdup(stmt, 10);
-        r->remarks = dg_column_strdup(stmt, 11);
+        r->appraiser = dg_column_copy(stmt, 9, &missing);
+        r->approver = dg_column_copy(stmt, 10, &missing);
+        r->remarks = dg_column_copy(stmt, 11, &missing);
         r->level = sqlite3_column_int(stmt, 12);
         r->period_served = r->review_year - r->year - 1;
     }
+    /* The register is permanent: an entry with a field lost is never written. */
+    if (st == DG_OK && missing)
+        st = dg_error_set(err, DG_ERR_NOMEM, "destruction register: record %lld: out of memory",
+                          (long long)record_id);
     sqlite3_finalize(stmt);
     return st;
 }
@@ -209,7 +227,7 @@ static dg_status append_hash(sqlite3_stmt *stmt, void *ctx, dg_error *err)
     if (need > l->cap) {
         char *bigger = realloc(l->buf, need * 2);
         if (!bigger)
-            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            return dg_error_set(err, DG_ERR_NOMEM, "destruction: object list: out of memory");
         l->buf = bigger;
         l->cap = need * 2;
     }
@@ -228,7 +246,7 @@ static dg_status gather_objects(sqlite3 *db, int64_t record_id, char **list, dg_
     hash_list l = {.buf = calloc(1, 1), .cap = 1};
     if (!l.buf) {
         sqlite3_finalize(stmt);
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "destruction: object list: out of memory");
     }
     st = dg_catalog_each_row(db, stmt, append_hash, &l, "read record objects", err);
     if (st != DG_OK) {
@@ -252,7 +270,9 @@ static dg_status insert_register_row(dg_archive *archive, const dg_actor *actor,
         st = dg_catalog_row_int64(db, stmt, &serial, "read register serial", err, NULL);
     if (st != DG_OK)
         return st;
-    hash_register_fields(serial, r, r->row_hash);
+    if (!hash_register_fields(serial, r, r->row_hash))
+        return dg_error_set(err, DG_ERR_NOMEM, "destruction register: %s: out of memory",
+                            r->refcode);
     st = dg_catalog_prepare(
         db,
         "INSERT INTO destruction_register(serial, review_year, refcode, title, year, category,"
@@ -598,6 +618,27 @@ static dg_status finish_destruction(dg_archive *archive, const dg_actor *actor,
     return st;
 }
 
+dg_status dg_destruction_resume(dg_archive *archive, dg_error *err)
+{
+    int64_t *pending;
+    size_t n_pending;
+    dg_status st = load_ids(archive->db,
+                            "SELECT 1 FROM review_items WHERE state = 'destroying' LIMIT 1",
+                            &pending, &n_pending, err);
+    free(pending);
+    if (st != DG_OK || !n_pending)
+        return st;
+    st = dg_archive_lock_write(archive, err);
+    if (st != DG_OK)
+        return st;
+    uint64_t removed = 0;
+    st = delete_index_documents(archive, err);
+    if (st == DG_OK)
+        st = remove_pending_objects(archive, &removed, err);
+    dg_archive_unlock_write(archive);
+    return st != DG_OK ? dg_error_prefix(err, "finishing an interrupted destruction: ") : st;
+}
+
 static void refcode_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
 {
     (void)ctx;
@@ -731,7 +772,9 @@ static int entry_is_intact(const dg_register_entry *e, int logged)
     };
     snprintf(r.destroyed_at, sizeof r.destroyed_at, "%s", e->destroyed_at ? e->destroyed_at : "");
     char hash[DG_SHA256_HEX];
-    hash_register_fields(e->serial, &r, hash);
+    /* Out of memory proves nothing either way; the entry is not called intact then. */
+    if (!hash_register_fields(e->serial, &r, hash))
+        return 0;
     return logged && e->row_hash && strcmp(hash, e->row_hash) == 0;
 }
 

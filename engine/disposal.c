@@ -503,7 +503,7 @@ static dg_status add_review_person(sqlite3_stmt *stmt, void *ctx, dg_error *err)
         char **slot = dg_grow((void **)&info->appraisers, &info->n_appraisers, &people->cap,
                               sizeof *slot);
         if (!slot)
-            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            return dg_error_set(err, DG_ERR_NOMEM, "review: appraisers: out of memory");
         *slot = dg_column_strdup(stmt, 1);
     }
     return DG_OK;
@@ -566,7 +566,7 @@ dg_status dg_review_get(dg_archive *archive, int year, dg_review_info **out, dg_
     *out = NULL;
     dg_review_info *info = calloc(1, sizeof *info);
     if (!info)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "review %d: out of memory", year);
     dg_status st = dg_catalog_begin_read(archive->db, err);
     if (st != DG_OK) {
         free(info);

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/fault.h"
+
 dg_status dg_read_fd_whole(int fd, const char *name, size_t max_bytes, char **data,
                            size_t *len, dg_error *err)
 {
@@ -28,7 +30,7 @@ dg_status dg_read_fd_whole(int fd, const char *name, size_t max_bytes, char **da
         return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", name);
     size_t got = 0;
     while (got < (size_t)sb.st_size) {
-        ssize_t n = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
+        ssize_t n = dg_fault("fileio.read") ? -1 : pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {

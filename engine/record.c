@@ -25,23 +25,48 @@
 static dg_status store_object(dg_archive *archive, dg_object_list *list, const void *data,
                               size_t len, char hex[DG_SHA256_HEX], dg_error *err)
 {
-    uint64_t stored_size = 0;
-    dg_status st = dg_store_put(archive->store, data, len, hex, NULL, &stored_size, err);
-    if (st != DG_OK)
-        return st;
+    /* Room first: an object put in the store must be on the list, to be removed if the
+     * write fails. */
     if (list->count == list->cap) {
         size_t cap = list->cap ? 2 * list->cap : 8;
         struct dg_stored_object *grown = realloc(list->items, cap * sizeof *grown);
         if (!grown)
-            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            return dg_error_set(err, DG_ERR_NOMEM, "storing an object: out of memory");
         list->items = grown;
         list->cap = cap;
     }
+    uint64_t stored_size = 0;
+    dg_status st = dg_store_put(archive->store, data, len, hex, NULL, &stored_size, err);
+    if (st != DG_OK)
+        return st;
     struct dg_stored_object *o = &list->items[list->count++];
     memcpy(o->hex, hex, DG_SHA256_HEX);
     o->size = len;
     o->stored_size = stored_size;
     return DG_OK;
+}
+
+void dg_forget_uncommitted_objects(dg_archive *archive, const dg_object_list *list)
+{
+    if (!list->count)
+        return;
+    sqlite3_stmt *stmt;
+    dg_error ignored;
+    if (dg_catalog_prepare(archive->db, "SELECT 1 FROM objects WHERE sha256 = ?", &stmt,
+                           &ignored) != DG_OK) {
+        dg_archive_keep_writing_mark(archive);
+        return;
+    }
+    for (size_t i = 0; i < list->count; i++) {
+        sqlite3_reset(stmt);
+        sqlite3_bind_text(stmt, 1, list->items[i].hex, -1, SQLITE_STATIC);
+        int known = 0;
+        if (dg_catalog_step_maybe_row(archive->db, stmt, &known, "look up object", &ignored) !=
+                DG_OK ||
+            (!known && dg_store_remove(archive->store, list->items[i].hex, &ignored) != DG_OK))
+            dg_archive_keep_writing_mark(archive);
+    }
+    sqlite3_finalize(stmt);
 }
 
 dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_error *err)
@@ -505,7 +530,7 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
     dg_stored_page *stored = calloc(in->n_pages ? in->n_pages : 1, sizeof *stored);
     st = stored ? dg_store_contents(archive, &objects, in->text, in->pages, in->n_pages, stored,
                                  v.text_sha, err)
-                : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                : dg_error_set(err, DG_ERR_NOMEM, "add: out of memory");
     if (st == DG_OK)
         st = dg_catalog_begin_write(archive->db, err);
     if (st == DG_OK) {
@@ -518,6 +543,8 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
                 refcode[0] = '\0';
         }
     }
+    if (st != DG_OK) /* nothing committed: what this add stored goes now, not after a crash */
+        dg_forget_uncommitted_objects(archive, &objects);
     if (st == DG_OK)
         st = dg_index_pending(archive, err);
     dg_archive_unlock_write(archive);
@@ -586,35 +613,40 @@ void dg_version_info_free(dg_version_info *v)
     free(v->text_sha256);
 }
 
-void dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v)
+int dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v)
 {
+    int missing = 0;
     v->number = sqlite3_column_int(stmt, 0);
-    v->created_at = dg_column_strdup(stmt, 1);
-    v->author = dg_column_strdup(stmt, 2);
-    v->reason = dg_column_strdup(stmt, 3);
-    v->title = dg_column_strdup(stmt, 4);
-    v->category = dg_column_strdup(stmt, 5);
-    v->record_type = dg_column_strdup(stmt, 6);
-    v->doc_number = dg_column_strdup(stmt, 7);
-    v->doc_date = dg_column_strdup(stmt, 8);
-    v->department = dg_column_strdup(stmt, 9);
-    v->period = dg_column_strdup(stmt, 10);
-    v->location = dg_column_strdup(stmt, 11);
-    v->secrecy = dg_column_strdup(stmt, 12);
-    v->source_batch = dg_column_strdup(stmt, 13);
-    v->source_file = dg_column_strdup(stmt, 14);
-    v->text_sha256 = dg_column_strdup(stmt, 15);
+    v->created_at = dg_column_copy(stmt, 1, &missing);
+    v->author = dg_column_copy(stmt, 2, &missing);
+    v->reason = dg_column_copy(stmt, 3, &missing);
+    v->title = dg_column_copy(stmt, 4, &missing);
+    v->category = dg_column_copy(stmt, 5, &missing);
+    v->record_type = dg_column_copy(stmt, 6, &missing);
+    v->doc_number = dg_column_copy(stmt, 7, &missing);
+    v->doc_date = dg_column_copy(stmt, 8, &missing);
+    v->department = dg_column_copy(stmt, 9, &missing);
+    v->period = dg_column_copy(stmt, 10, &missing);
+    v->location = dg_column_copy(stmt, 11, &missing);
+    v->secrecy = dg_column_copy(stmt, 12, &missing);
+    v->source_batch = dg_column_copy(stmt, 13, &missing);
+    v->source_file = dg_column_copy(stmt, 14, &missing);
+    v->text_sha256 = dg_column_copy(stmt, 15, &missing);
     v->year = sqlite3_column_int(stmt, 16);
     v->level = sqlite3_column_int(stmt, 17);
     v->page_count = sqlite3_column_int(stmt, 18);
     v->ocr_confidence = sqlite3_column_double(stmt, 19);
     v->class_confidence = sqlite3_column_double(stmt, 20);
+    return missing == 0;
 }
 
 static void read_version(sqlite3_stmt *stmt, void *item, void *ctx)
 {
     (void)ctx;
-    dg_version_from_row(stmt, item);
+    dg_version_info *v = item;
+    /* A reader cannot fail: number 0 (no version has it) tells load_history it did. */
+    if (!dg_version_from_row(stmt, v))
+        v->number = 0;
 }
 
 static dg_status load_history(dg_archive *archive, dg_record *rec, dg_error *err)
@@ -628,8 +660,13 @@ static dg_status load_history(dg_archive *archive, dg_record *rec, dg_error *err
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, rec->id);
-    return dg_catalog_collect(archive->db, stmt, (void **)&rec->history, &rec->n_history,
-                              sizeof *rec->history, read_version, NULL, "read versions", err);
+    st = dg_catalog_collect(archive->db, stmt, (void **)&rec->history, &rec->n_history,
+                            sizeof *rec->history, read_version, NULL, "read versions", err);
+    for (size_t i = 0; st == DG_OK && i < rec->n_history; i++)
+        if (rec->history[i].number == 0)
+            st = dg_error_set(err, DG_ERR_NOMEM, "%s: reading its versions: out of memory",
+                              rec->refcode);
+    return st;
 }
 
 static dg_status version_id_of(dg_archive *archive, int64_t record_id, int number,
@@ -650,12 +687,16 @@ static void read_page(sqlite3_stmt *stmt, void *item, void *ctx)
 {
     (void)ctx;
     dg_page_info *p = item;
+    int missing = 0;
     p->seq = sqlite3_column_int(stmt, 0);
-    p->sha256 = dg_column_strdup(stmt, 1);
-    p->mime = dg_column_strdup(stmt, 2);
-    p->lang = dg_column_strdup(stmt, 3);
-    p->text_sha256 = dg_column_strdup(stmt, 4);
+    p->sha256 = dg_column_copy(stmt, 1, &missing);
+    p->mime = dg_column_copy(stmt, 2, &missing);
+    p->lang = dg_column_copy(stmt, 3, &missing);
+    p->text_sha256 = dg_column_copy(stmt, 4, &missing);
     p->confidence = sqlite3_column_double(stmt, 5);
+    /* A reader cannot fail: seq 0 (pages count from 1) tells load_pages it did. */
+    if (missing)
+        p->seq = 0;
 }
 
 static dg_status load_pages(dg_archive *archive, int64_t version_id, dg_record *rec, dg_error *err)
@@ -669,8 +710,13 @@ static dg_status load_pages(dg_archive *archive, int64_t version_id, dg_record *
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, version_id);
-    return dg_catalog_collect(archive->db, stmt, (void **)&rec->pages, &rec->n_pages,
-                              sizeof *rec->pages, read_page, NULL, "read pages", err);
+    st = dg_catalog_collect(archive->db, stmt, (void **)&rec->pages, &rec->n_pages,
+                            sizeof *rec->pages, read_page, NULL, "read pages", err);
+    for (size_t i = 0; st == DG_OK && i < rec->n_pages; i++)
+        if (rec->pages[i].seq == 0)
+            st = dg_error_set(err, DG_ERR_NOMEM, "%s: reading its pages: out of memory",
+                              rec->refcode);
+    return st;
 }
 
 void dg_record_free(dg_record *rec)
@@ -694,29 +740,36 @@ void dg_record_free(dg_record *rec)
     free(rec);
 }
 
-static char *strdup_or_null(const char *s)
+/* A copy of s (NULL for NULL), counting in *missing a copy lost to a failed allocation. */
+static char *strdup_or_null(const char *s, int *missing)
 {
-    return s ? strdup(s) : NULL;
+    char *copy = s ? strdup(s) : NULL;
+    if (s && !copy)
+        (*missing)++;
+    return copy;
 }
 
-static void copy_version_info(const dg_version_info *from, dg_version_info *to)
+/* 0 when a copy ran out of memory (what was copied is set, for dg_record_free). */
+static int copy_version_info(const dg_version_info *from, dg_version_info *to)
 {
+    int missing = 0;
     *to = *from;
-    to->created_at = strdup_or_null(from->created_at);
-    to->author = strdup_or_null(from->author);
-    to->reason = strdup_or_null(from->reason);
-    to->title = strdup_or_null(from->title);
-    to->category = strdup_or_null(from->category);
-    to->record_type = strdup_or_null(from->record_type);
-    to->doc_number = strdup_or_null(from->doc_number);
-    to->doc_date = strdup_or_null(from->doc_date);
-    to->department = strdup_or_null(from->department);
-    to->period = strdup_or_null(from->period);
-    to->location = strdup_or_null(from->location);
-    to->secrecy = strdup_or_null(from->secrecy);
-    to->source_batch = strdup_or_null(from->source_batch);
-    to->source_file = strdup_or_null(from->source_file);
-    to->text_sha256 = strdup_or_null(from->text_sha256);
+    to->created_at = strdup_or_null(from->created_at, &missing);
+    to->author = strdup_or_null(from->author, &missing);
+    to->reason = strdup_or_null(from->reason, &missing);
+    to->title = strdup_or_null(from->title, &missing);
+    to->category = strdup_or_null(from->category, &missing);
+    to->record_type = strdup_or_null(from->record_type, &missing);
+    to->doc_number = strdup_or_null(from->doc_number, &missing);
+    to->doc_date = strdup_or_null(from->doc_date, &missing);
+    to->department = strdup_or_null(from->department, &missing);
+    to->period = strdup_or_null(from->period, &missing);
+    to->location = strdup_or_null(from->location, &missing);
+    to->secrecy = strdup_or_null(from->secrecy, &missing);
+    to->source_batch = strdup_or_null(from->source_batch, &missing);
+    to->source_file = strdup_or_null(from->source_file, &missing);
+    to->text_sha256 = strdup_or_null(from->text_sha256, &missing);
+    return missing == 0;
 }
 
 static dg_status fill_record(dg_archive *archive, const dg_record_row *row, const char *refcode,
@@ -726,6 +779,8 @@ static dg_status fill_record(dg_archive *archive, const dg_record_row *row, cons
     rec->level = row->level;
     rec->current_version = row->current_version;
     rec->refcode = strdup(refcode);
+    if (!rec->refcode)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", refcode);
     dg_status st = load_history(archive, rec, err);
     if (st != DG_OK)
         return st;
@@ -733,8 +788,10 @@ static dg_status fill_record(dg_archive *archive, const dg_record_row *row, cons
     if (wanted < 1 || (size_t)wanted > rec->n_history)
         return dg_error_set(err, DG_ERR_NOT_FOUND, "%s has no version %d (it has %zu)", refcode,
                             wanted, rec->n_history);
-    copy_version_info(&rec->history[wanted - 1], &rec->version);
-    rec->created_at = strdup_or_null(rec->history[0].created_at);
+    int missing = !copy_version_info(&rec->history[wanted - 1], &rec->version);
+    rec->created_at = strdup_or_null(rec->history[0].created_at, &missing);
+    if (missing)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", refcode);
     int64_t version_id = 0;
     st = version_id_of(archive, row->id, wanted, &version_id, err);
     if (st == DG_OK)
@@ -761,7 +818,7 @@ dg_status dg_record_get(dg_archive *archive, const dg_actor *actor, const char *
         return st;
     dg_record *rec = calloc(1, sizeof *rec);
     if (!rec)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", refcode);
     st = dg_catalog_begin_read(archive->db, err);
     if (st == DG_OK) {
         st = fill_record(archive, &row, refcode, version, rec, err);

@@ -60,6 +60,15 @@ dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_erro
 /* The UTF-8 guard (text_guard.h) of pages about to be stored: texts, boxes, types, languages. */
 dg_status dg_pages_check_text(const dg_page_input *pages, size_t n, dg_error *err);
 
+
+/*
+ * After a write that stored list's objects failed before its commit (a full disk, a
+ * catalog error): removes those of them the catalog does not know, at once, under the
+ * write lock still held. An object stored earlier by a committed record is known and
+ * stays. Best effort: what cannot be removed now is removed by the next writer, as after
+ * a crash (archive.c, forget_crashed_write), because the writing mark is then left.
+ */
+void dg_forget_uncommitted_objects(dg_archive *archive, const dg_object_list *list);
 dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
                                 const dg_actor *actor, const version_fields *v,
                                 int64_t *version_id, dg_error *err);
@@ -72,7 +81,9 @@ dg_status dg_require_filer(dg_archive *archive, const dg_actor *actor, const cha
                            const char *refcode, dg_error *err);
 dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char *refcode,
                           const char *action, dg_record_row *row, dg_error *err);
-void dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v);
+/* Fills v from a row of VERSION_COLUMNS; 0 when a copy of a column ran out of memory (the
+ * fields copied so far are set: free them with the version as usual). */
+int dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v);
 void dg_version_info_free(dg_version_info *v);
 
 /* Indexes the queued work of a write just committed (write lock held). */

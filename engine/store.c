@@ -43,6 +43,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../base/fault.h"
+
 #define OBJECT_MAGIC "DGZ1"
 #define OBJECT_MAGIC_LEN 4
 #define OBJECT_HEADER_LEN 12
@@ -112,7 +114,7 @@ static dg_status write_all(int fd, const void *buf, size_t len, const char *path
 {
     const unsigned char *p = buf;
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = dg_fault("store.write") ? -1 : write(fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -147,7 +149,7 @@ static dg_status fsync_dir(const char *path, dg_error *err)
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return io_error(err, path, "cannot open folder to sync it");
-    if (fsync(fd) != 0) {
+    if (dg_fault("store.fsync") || fsync(fd) != 0) {
         dg_status st = io_error(err, path, "cannot sync folder");
         close(fd);
         return st;
@@ -374,7 +376,7 @@ static dg_status write_tmp_object(const dg_store *store, const void *data, size_
         return io_error(err, tmp_path, "cannot create temporary file");
     dg_status st = write_compressed(fd, data, len, written, tmp_path, err);
     /* Sync before the rename: otherwise a crash could expose the name with no content. */
-    if (st == DG_OK && fsync(fd) != 0)
+    if (st == DG_OK && (dg_fault("store.fsync") || fsync(fd) != 0))
         st = io_error(err, tmp_path, "cannot sync");
     if (close(fd) != 0 && st == DG_OK)
         st = io_error(err, tmp_path, "cannot close");
@@ -395,9 +397,14 @@ static dg_status publish_object(const dg_store *store, const char *hex, const ch
         return st;
     /* A racing writer of the same content may have renamed first; replacing its file with
      * an identical one is harmless, and rename() is atomic, so readers see one or the other. */
-    if (rename(tmp_path, path) != 0)
+    if (dg_fault("store.rename") || rename(tmp_path, path) != 0)
         return io_error(err, path, "cannot move object into place");
-    return fsync_dir(dir, err);
+    /* A put that fails leaves no object: one whose name may not survive a crash is not
+     * stored, and the caller would not know to remove it. */
+    st = fsync_dir(dir, err);
+    if (st != DG_OK)
+        unlink(path);
+    return st;
 }
 
 dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[DG_SHA256_HEX],
@@ -747,7 +754,7 @@ dg_status dg_store_remove(dg_store *store, const char *hex, dg_error *err)
     char path[PATH_MAX], dir[PATH_MAX];
     object_path(store, hex, path, sizeof path);
     fanout_path(store, hex, dir, sizeof dir);
-    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = dg_fault("store.remove") ? -1 : open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 && errno == ENOENT)
         return DG_OK;
     if (fd < 0)

@@ -144,14 +144,14 @@ dg_status dg_text_guard_install(sqlite3 *db, dg_error *err)
     while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         char *table = strdup((const char *)sqlite3_column_text(stmt, 0));
         st = table ? add_table_triggers(db, table, &all, err)
-                   : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                   : dg_error_set(err, DG_ERR_NOMEM, "catalog: UTF-8 guard: out of memory");
         free(table);
     }
     if (st == DG_OK && rc != SQLITE_DONE)
         st = sql_error(db, err, "list tables");
     sqlite3_finalize(stmt);
     if (st == DG_OK && all.failed)
-        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory installing the UTF-8 guard");
+        st = dg_error_set(err, DG_ERR_NOMEM, "catalog: UTF-8 guard: out of memory");
     if (st == DG_OK && all.len && sqlite3_exec(db, all.s, NULL, NULL, NULL) != SQLITE_OK)
         st = sql_error(db, err, "create the triggers");
     free(all.s);

@@ -131,10 +131,10 @@ static dg_status load_current_version(dg_archive *archive, int64_t record_id, in
     sqlite3_bind_int64(stmt, 1, record_id);
     sqlite3_bind_int(stmt, 2, number);
     st = dg_catalog_step_row(archive->db, stmt, "read current version", err, NULL);
-    if (st == DG_OK) {
-        dg_version_from_row(stmt, out);
+    if (st == DG_OK && !dg_version_from_row(stmt, out))
+        st = dg_error_set(err, DG_ERR_NOMEM, "reading version %d: out of memory", number);
+    if (st == DG_OK)
         *version_id = sqlite3_column_int64(stmt, 21);
-    }
     sqlite3_finalize(stmt);
     return st;
 }
@@ -212,7 +212,7 @@ static dg_status write_edit(dg_archive *archive, const dg_actor *actor, edit_pla
     char text_sha[DG_SHA256_HEX];
     dg_status st = stored ? dg_store_contents(archive, &objects, c->text, c->pages, c->n_pages,
                                               stored, text_sha, err)
-                          : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                          : dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", plan->refcode);
     if (st == DG_OK && c->text) {
         memcpy(plan->fields.text_sha, text_sha, sizeof text_sha);
     }
@@ -222,6 +222,8 @@ static dg_status write_edit(dg_archive *archive, const dg_actor *actor, edit_pla
         st = edit_in_txn(archive, actor, plan, &objects, stored, err);
         st = dg_catalog_end_write(archive->db, st, err);
     }
+    if (st != DG_OK)
+        dg_forget_uncommitted_objects(archive, &objects);
     free(objects.items);
     free(stored);
     return st;

@@ -40,6 +40,7 @@ extern "C" {
 #include "index.h"
 
 #include "fold.h"
+#include "../base/fault.h"
 }
 
 #include <xapian.h>
@@ -1467,10 +1468,19 @@ extern "C" void dg_index_close(dg_index *index)
     delete index;
 }
 
+/* A fault injected at an index write (base/fault.h; test build only) fails it as Xapian
+ * does when the disk does. */
+static void maybe_inject(const char *point)
+{
+    if (dg_fault(point))
+        throw Xapian::DatabaseError(std::string("cannot write: ") + std::strerror(errno));
+}
+
 extern "C" dg_status dg_index_put(dg_index *index, const dg_index_doc *doc, dg_error *err)
 {
     return guarded(err, what(index) + ": version " + std::to_string(doc->version_id), [&] {
         require_writable(index);
+        maybe_inject("index.put");
         validate_doc(doc);
         Xapian::Document xdoc = build_document(index, doc);
         index->wdb.replace_document(id_term(doc->version_id), xdoc);
@@ -1481,6 +1491,7 @@ extern "C" dg_status dg_index_put(dg_index *index, const dg_index_doc *doc, dg_e
 extern "C" dg_status dg_index_delete_version(dg_index *index, int64_t version_id, dg_error *err)
 {
     return guarded(err, what(index) + ": version " + std::to_string(version_id), [&] {
+        maybe_inject("index.delete");
         require_writable(index)->wdb.delete_document(id_term(version_id));
         return DG_OK;
     });
@@ -1489,6 +1500,7 @@ extern "C" dg_status dg_index_delete_version(dg_index *index, int64_t version_id
 extern "C" dg_status dg_index_delete_record(dg_index *index, int64_t record_id, dg_error *err)
 {
     return guarded(err, what(index) + ": record " + std::to_string(record_id), [&] {
+        maybe_inject("index.delete");
         require_writable(index)->wdb.delete_document(record_term(record_id));
         return DG_OK;
     });
@@ -1497,6 +1509,7 @@ extern "C" dg_status dg_index_delete_record(dg_index *index, int64_t record_id, 
 extern "C" dg_status dg_index_commit(dg_index *index, dg_error *err)
 {
     return guarded(err, what(index), [&] {
+        maybe_inject("index.commit");
         require_writable(index)->wdb.commit();
         return DG_OK;
     });
@@ -1535,6 +1548,7 @@ extern "C" dg_status dg_index_compact(dg_index *index, dg_error *err)
         require_writable(index);
         std::string fresh = index->path + ".compact";
         remove_tree(fresh); /* left over from a crash in the middle of an earlier run */
+        maybe_inject("index.commit");
         index->wdb.commit();
         index->wdb.compact(fresh, Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULLER);
         index->wdb.close();
