@@ -26,6 +26,7 @@
 #include "../ingest/born.h"
 #include "../ingest/ingest.h"
 #include "../ingest/manifest.h"
+#include "../base/utf8.h"
 #include "../ingest/textenc.h"
 #include "dispatch_classify.h"
 #include "dispatch_retention.h"
@@ -46,10 +47,39 @@ typedef struct call {
 
 typedef dg_status (*handler_fn)(call *c, json_t **result);
 
+/*
+ * A message may quote bytes that came from outside (a title stored before dangan checked
+ * its encoding, a file name): JSON strings must be UTF-8, and jansson refuses anything
+ * else, which used to leave no response at all and the user reading "(null)" with exit 0.
+ * Each byte that does not begin a valid sequence becomes '?', so the message still names
+ * the record and the reason.
+ */
+static char *printable_message(const char *message)
+{
+    const char *m = message && *message ? message : "failed without a message (a bug)";
+    size_t len = strlen(m);
+    char *out = strdup(m);
+    if (!out)
+        return NULL;
+    size_t at = 0;
+    while (at < len) {
+        at += dg_utf8_invalid_at(out + at, len - at);
+        if (at < len)
+            out[at++] = '?';
+    }
+    return out;
+}
+
 json_t *dg_response_error(dg_status status, const char *message)
 {
-    return json_pack("{s:b, s:i, s:s, s:s}", "ok", 0, "exit", dg_status_exit_code(status),
-                     "status", dg_status_name(status), "error", message);
+    if (status == DG_OK) /* a failure reported with no status is still a failure */
+        status = DG_ERR_INTERNAL;
+    char *text = printable_message(message);
+    json_t *response = json_pack("{s:b, s:i, s:s, s:s}", "ok", 0, "exit",
+                                 dg_status_exit_code(status), "status", dg_status_name(status),
+                                 "error", text ? text : "out of memory");
+    free(text);
+    return response;
 }
 
 /* ---- argument access -------------------------------------------------------------- */
@@ -556,11 +586,18 @@ static dg_status h_search(call *c, json_t **result)
 
 static dg_status h_reindex(call *c, json_t **result)
 {
-    uint64_t n = 0;
-    dg_status st = dg_reindex(c->archive, &c->actor, &n, &c->err);
-    if (st == DG_OK)
-        *result = json_pack("{s:I}", "versions", (json_int_t)n);
-    return st;
+    dg_reindex_report r;
+    dg_status st = dg_reindex(c->archive, &c->actor, &r, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *failed = json_array();
+    for (size_t i = 0; i < r.n_failed; i++)
+        json_array_append_new(failed, json_string(r.failed[i]));
+    *result = json_pack("{s:I, s:o}", "versions", (json_int_t)r.versions, "not_indexed", failed);
+    if (r.n_failed) /* the index is whole but for these: a finding, as verify's */
+        c->exit_override = 1;
+    dg_reindex_report_clear(&r);
+    return DG_OK;
 }
 
 /* ---- log and verify --------------------------------------------------------------- */
@@ -740,6 +777,9 @@ static dg_status h_ingest(call *c, json_t **result)
         /* The exit code tells a script whether anything needs the archivist's attention. */
         if (rep->quarantined || rep->skipped)
             c->exit_override = 1;
+        for (size_t i = 0; i < rep->n_outcomes; i++)
+            if (!strcmp(rep->outcomes[i].outcome, "filed") && rep->outcomes[i].reason)
+                c->exit_override = 1; /* filed, but not searchable (see ingest.h) */
     }
     dg_ingest_report_free(rep);
     dg_manifest_free(manifest);
@@ -926,7 +966,9 @@ json_t *dg_dispatch(dg_archive *archive, const char *os_login, const char *origi
         return dg_response_error(st, c.err.msg);
     }
     if (!result)
-        return dg_response_error(DG_ERR_NOMEM, "out of memory building the response");
+        return dg_response_error(DG_ERR_INTERNAL,
+                                 "could not build the response: out of memory, or text in the "
+                                 "catalog that is not valid UTF-8 (run 'dangan verify')");
     int exit_code = c.exit_override >= 0 ? c.exit_override : 0;
     return json_pack("{s:b, s:i, s:o}", "ok", 1, "exit", exit_code, "result", result);
 }

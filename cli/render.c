@@ -220,6 +220,13 @@ void dg_render_search(json_t *r, const dg_render_ctx *ctx)
 void dg_render_reindex(json_t *r, const dg_render_ctx *ctx)
 {
     fprintf(ctx->out, "reindexed %lld versions\n", n(r, "versions"));
+    json_t *failed = json_object_get(r, "not_indexed"), *f;
+    size_t i;
+    if (json_array_size(failed))
+        fprintf(ctx->out, "%zu version%s could not be indexed (queued; fix and reindex):\n",
+                json_array_size(failed), json_array_size(failed) == 1 ? "" : "s");
+    json_array_foreach(failed, i, f)
+        fprintf(ctx->out, "  %s\n", json_string_value(f));
 }
 
 static const char *num_or_empty(json_t *e, const char *key, char *buf, size_t size)
@@ -304,6 +311,8 @@ void dg_render_ingest(json_t *r, const dg_render_ctx *ctx)
             if (json_is_number(conf))
                 fprintf(ctx->out, " %.2f", json_number_value(conf));
             fputc('\n', ctx->out);
+            if (*s(o, "reason")) /* filed, but its indexing failed */
+                fprintf(ctx->out, "            %s\n", s(o, "reason"));
         }
         else if (!strcmp(what, "duplicate"))
             fprintf(ctx->out, "duplicate   %s  same as %s\n", s(o, "name"), s(o, "refcode"));

@@ -127,6 +127,13 @@ int dg_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *value);
 char *dg_column_strdup(sqlite3_stmt *stmt, int col);
 
 /* Reads/writes a row of the settings table. get returns DG_ERR_NOT_FOUND when unset. */
+/*
+ * Runs SQLite's integrity_check (quick_check when quick) over the catalog; *problems is
+ * NULL when it is sound, else what SQLite found (the first lines, "; "-joined; free()).
+ * A check that cannot even run on a damaged file is a finding, not a failure.
+ */
+dg_status dg_catalog_check(sqlite3 *db, int quick, char **problems, dg_error *err);
+
 dg_status dg_setting_get(sqlite3 *db, const char *key, char **value, dg_error *err);
 dg_status dg_setting_set(sqlite3 *db, const char *key, const char *value, dg_error *err);
 
