@@ -35,6 +35,13 @@
 
 static const dg_opt_spec NO_OPTS[] = {{NULL, NULL, OPT_FLAG, NULL}};
 
+static const dg_opt_spec VERIFY_OPTS[] = {
+    {"--quick", "quick", OPT_FLAG, "SQLite's quick_check instead of the full integrity_check"},
+    {"--repair", "repair", OPT_FLAG,
+     "fix what can be fixed without loss (index documents, the index queue, an owed rebuild, "
+     "orphan objects) and say what was done (archivist)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
 static const dg_opt_spec USER_ADD_OPTS[] = {
     {"--name", "name", OPT_STRING, "display name"},
     {"--clearance", "clearance", OPT_STRING, "0-4 (public ... secret)"},
@@ -227,8 +234,9 @@ static const dg_command COMMANDS[] = {
     {"log", "read the access log (auditor)", "dangan log [--user U] [--action A] [--record R] [--since DATE] [--csv]",
      "dangan log --action search --since 2024-01-01 --csv", {NULL}, {0}, 0, 0, LOG_OPTS,
      dg_render_log},
-    {"verify", "check every stored object's SHA-256 (archivist, auditor)", "dangan verify",
-     "dangan verify", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_verify},
+    {"verify", "check the catalog, every object, the index and the log (archivist, auditor)",
+     "dangan verify [--quick] [--repair]", "dangan verify --repair", {NULL}, {0}, 0, 0,
+     VERIFY_OPTS, dg_render_verify},
     {"schedule list", "show the retention schedule", "dangan schedule list",
      "dangan schedule list", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_schedule_list},
     {"schedule set", "set a category/type's retention period (leader, admin)",

@@ -651,19 +651,28 @@ static dg_status h_log_verify(call *c, json_t **result)
 
 static dg_status h_verify(call *c, json_t **result)
 {
+    dg_verify_options opts = {.quick = arg_bool(c, "quick"), .repair = arg_bool(c, "repair")};
     dg_verify_report *r;
-    dg_status st = dg_verify(c->archive, &c->actor, &r, &c->err);
+    dg_status st = dg_verify(c->archive, &c->actor, &opts, &r, &c->err);
     if (st != DG_OK)
         return st;
-    json_t *problems = json_array();
+    json_t *problems = json_array(), *repairs = json_array();
     for (size_t i = 0; i < r->n_problems; i++)
         json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "kind",
                                                   dg_problem_kind_name(r->problems[i].kind),
                                                   "object", r->problems[i].object, "detail",
                                                   r->problems[i].detail));
-    *result = json_pack("{s:I, s:I, s:o}", "objects_checked", (json_int_t)r->objects_checked,
-                        "versions_checked", (json_int_t)r->versions_checked, "problems", problems);
-    if (r->n_problems)
+    for (size_t i = 0; i < r->n_repairs; i++)
+        json_array_append_new(repairs, json_string(r->repairs[i]));
+    *result = json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "objects_checked",
+                        (json_int_t)r->objects_checked, "versions_checked",
+                        (json_int_t)r->versions_checked, "index_documents",
+                        (json_int_t)r->index_documents, "log",
+                        r->log_checked ? json_pack("{s:I, s:s}", "entries",
+                                                   (json_int_t)r->log_entries, "head", r->log_head)
+                                       : json_null(),
+                        "problems", problems, "repairs", repairs, "quick", json_boolean(opts.quick));
+    if (r->n_problems) /* search could answer wrongly, or something stored is damaged */
         c->exit_override = 1;
     dg_verify_report_free(r);
     return DG_OK;
@@ -896,7 +905,7 @@ static const route ROUTES[] = {
     {"reindex", h_reindex, 0},
     {"log", h_log, 1},
     {"log verify", h_log_verify, 1},
-    {"verify", h_verify, 1},
+    {"verify", h_verify, 0}, /* --repair writes */
     {"ingest", h_ingest, 0},
     {"batch list", h_batch_list, 1},
     {"batch show", h_batch_show, 1},

@@ -288,11 +288,19 @@ void dg_render_verify(json_t *r, const dg_render_ctx *ctx)
 {
     json_t *problems = json_object_get(r, "problems"), *p;
     size_t i;
+    json_array_foreach(json_object_get(r, "repairs"), i, p)
+        fprintf(ctx->out, "repaired  %s\n", json_string_value(p));
     json_array_foreach(problems, i, p)
-        fprintf(ctx->out, "%-8s %s  %s\n", s(p, "kind"), s(p, "object"), s(p, "detail"));
-    fprintf(ctx->out, "%s: %lld objects and %lld versions checked, %zu problem%s\n",
-            json_array_size(problems) ? "DAMAGED" : "ok", n(r, "objects_checked"),
-            n(r, "versions_checked"), json_array_size(problems),
+        fprintf(ctx->out, "%-12s %s  %s\n", s(p, "kind"), s(p, "object"), s(p, "detail"));
+    json_t *log = json_object_get(r, "log");
+    if (json_is_object(log))
+        fprintf(ctx->out, "access log: %lld entries, head %s\n", n(log, "entries"),
+                s(log, "head"));
+    fprintf(ctx->out,
+            "%s: catalog, %lld objects, %lld versions and %lld index documents checked, "
+            "%zu problem%s\n",
+            json_array_size(problems) ? "PROBLEMS" : "ok", n(r, "objects_checked"),
+            n(r, "versions_checked"), n(r, "index_documents"), json_array_size(problems),
             json_array_size(problems) == 1 ? "" : "s");
 }
 

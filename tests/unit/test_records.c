@@ -298,7 +298,7 @@ static size_t verify_problems(test_archive *t)
 {
     dg_verify_report *report;
     dg_error err;
-    assert_int_equal(dg_verify(t->archive, &t->admin, &report, &err), DG_OK);
+    assert_int_equal(dg_verify(t->archive, &t->admin, NULL, &report, &err), DG_OK);
     size_t n = report->n_problems;
     dg_verify_report_free(report);
     return n;
