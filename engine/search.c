@@ -368,7 +368,7 @@ static dg_status index_row_version(sqlite3_stmt *stmt, void *ctx, dg_error *err)
         st = dg_index_failures_add(w->failed, id, skip.msg, err);
     else if (st == DG_OK)
         ++*w->done;
-    if (st == DG_OK && (*w->done + w->failed->count) % 256 == 0)
+    if (st == DG_OK && (*w->done + w->failed->count) % 64 == 0)
         dg_archive_progress(w->archive, "reindex", *w->done, w->total);
     return st;
 }
