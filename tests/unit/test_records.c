@@ -260,7 +260,7 @@ static void test_version_left_unindexed_by_a_crash_is_indexed_on_open(void **sta
     snprintf(path, sizeof path, "%s/catalog.db", t.path);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO index_queue SELECT id FROM versions", NULL,
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO index_queue(version_id) SELECT id FROM versions", NULL,
                                   NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(dg_archive_open(t.path, &t.archive, &err), DG_OK);
