@@ -357,7 +357,7 @@ void dg_command_print_overview(FILE *out)
             "  --help         help for a command\n\n"
             "exit codes:\n"
             "  0  success\n"
-            "  1  a check found problems (verify, log verify)\n"
+            "  1  a check found problems (verify, log verify, reindex), or ingest set files aside\n"
             "  2  usage error (bad option or value)\n"
             "  3  no such record, version or user (or one you may not see)\n"
             "  4  not allowed: your role does not permit it, or you have no archive account\n"

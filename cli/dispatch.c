@@ -905,7 +905,7 @@ static const route ROUTES[] = {
     {"reindex", h_reindex, 0},
     {"log", h_log, 1},
     {"log verify", h_log_verify, 1},
-    {"verify", h_verify, 0}, /* --repair writes */
+    {"verify", h_verify, 1}, /* --repair takes the write lock itself */
     {"ingest", h_ingest, 0},
     {"batch list", h_batch_list, 1},
     {"batch show", h_batch_show, 1},
