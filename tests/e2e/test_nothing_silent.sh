@@ -87,6 +87,29 @@ want "$(agree)" "$N $N" "total and hits with a destruction stopped half way"
 expect_exit 0 "$DANGAN" verify
 want "$(total '')" $N "after the next run"
 
+# ---- a write whose version cannot be indexed -------------------------------------------
+# The second record's text is the same object as the first's, which is damaged: it is filed,
+# the add says it could not be indexed and exits non-zero, verify lists it, and once the
+# object is restored, reindex indexes it.
+printf 'XQZDAMAGED 档案\n' > dmg.txt
+expect_exit 0 "$DANGAN" add dmg.txt --title "damaged one" --category administrative
+SHA=$(sqlite3 "$CAT" "SELECT text_sha256 FROM versions WHERE title = 'damaged one'")
+OBJ="$DANGAN_ARCHIVE/objects/${SHA:0:2}/${SHA:2}"
+cp "$OBJ" "$T/saved-object"
+truncate -s 10 "$OBJ"
+expect_exit 8 "$DANGAN" add dmg.txt --title "damaged two" --category administrative
+TWO=$(sqlite3 "$CAT" "SELECT r.refcode FROM versions v JOIN records r ON r.id = v.record_id
+    WHERE v.title = 'damaged two'")
+[ -n "$TWO" ] || fail "the record was not filed"
+contains "$ERR" "saved, but cannot be indexed: $TWO version 1" "add names what it could not index"
+contains "$ERR" "corrupt object" "add says why"
+expect_exit 1 "$DANGAN" verify
+contains "$OUT" "$TWO version 1  could not be indexed" "verify lists the queued version"
+cp "$T/saved-object" "$OBJ"
+expect_exit 0 "$DANGAN" reindex
+expect_exit 0 "$DANGAN" verify
+want "$(total XQZDAMAGED)" 2 "both found after the object was restored"
+
 # ---- a record bricked by the GBK bug of old ----------------------------------------------
 # Its title is stored as GBK bytes (开学通知) and it waits in the index queue, as an older
 # dangan left it.
