@@ -103,12 +103,30 @@ TWO=$(sqlite3 "$CAT" "SELECT r.refcode FROM versions v JOIN records r ON r.id = 
 [ -n "$TWO" ] || fail "the record was not filed"
 contains "$ERR" "saved, but cannot be indexed: $TWO version 1" "add names what it could not index"
 contains "$ERR" "corrupt object" "add says why"
+# The same in a batch: a two-page record whose joined text is a damaged object is filed and
+# reported, and the batch goes on.
+printf 'alpha XQZJOINED\n\nbeta' > joined.txt
+expect_exit 0 "$DANGAN" add joined.txt --title "joined" --category administrative
+SHA2=$(sqlite3 "$CAT" "SELECT text_sha256 FROM versions WHERE title = 'joined'")
+OBJ2="$DANGAN_ARCHIVE/objects/${SHA2:0:2}/${SHA2:2}"
+cp "$OBJ2" "$T/saved-object2"
+truncate -s 10 "$OBJ2"
+mkdir b2
+printf 'alpha XQZJOINED' > b2/p1.txt
+printf 'beta' > b2/p2.txt
+printf 'after XQZJOINED\n' > b2/z.txt
+printf 'files,title,category\np1.txt;p2.txt,two pages,administrative\n' > b2/m.csv
+expect_exit 1 "$DANGAN" ingest b2 --manifest b2/m.csv
+contains "$OUT" "saved, but cannot be indexed" "ingest reports the record it could not index"
+contains "$OUT" "filed       z.txt" "the batch goes on after it"
 expect_exit 1 "$DANGAN" verify
 contains "$OUT" "$TWO version 1  could not be indexed" "verify lists the queued version"
 cp "$T/saved-object" "$OBJ"
+cp "$T/saved-object2" "$OBJ2"
 expect_exit 0 "$DANGAN" reindex
 expect_exit 0 "$DANGAN" verify
 want "$(total XQZDAMAGED)" 2 "both found after the object was restored"
+want "$(total XQZJOINED)" 3 "the batch's record found after the object was restored"
 
 # ---- a record bricked by the GBK bug of old ----------------------------------------------
 # Its title is stored as GBK bytes (开学通知) and it waits in the index queue, as an older
