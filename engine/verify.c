@@ -379,8 +379,11 @@ static dg_status report_queued_row(sqlite3_stmt *stmt, void *ctx, dg_error *err)
         snprintf(what, sizeof what, "%s version %d", ref, sqlite3_column_int(stmt, 2));
     else
         snprintf(what, sizeof what, "version %lld", (long long)sqlite3_column_int64(stmt, 0));
+    /* An earlier version cannot be corrected (versions are immutable): say what it costs. */
+    int earlier = sqlite3_column_int(stmt, 5);
     if (reason)
-        snprintf(detail, sizeof detail, "could not be indexed (%s): %s", at ? at : "?", reason);
+        snprintf(detail, sizeof detail, "could not be indexed (%s): %s%s", at ? at : "?", reason,
+                 earlier ? " (an earlier version: only --all-versions searches miss it)" : "");
     else
         snprintf(detail, sizeof detail, "waiting to be indexed");
     return add_problem(r, DG_PROBLEM_QUEUED, what, detail, err);
@@ -392,7 +395,8 @@ static dg_status check_queue(dg_archive *archive, dg_verify_report *r, dg_error 
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT q.version_id, r.refcode, v.number, q.reason, q.failed_at FROM index_queue q"
+        "SELECT q.version_id, r.refcode, v.number, q.reason, q.failed_at,"
+        " coalesce(v.number < r.current_version, 0) FROM index_queue q"
         " LEFT JOIN versions v ON v.id = q.version_id LEFT JOIN records r ON r.id = v.record_id"
         " ORDER BY q.version_id",
         &stmt, err);

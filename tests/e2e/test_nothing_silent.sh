@@ -177,4 +177,6 @@ lacks "$OUT" "$BAD version 2" "the new version is indexed"
 [ "$("$DANGAN" --json search XQZFIXED | json '[h["refcode"] for h in j["hits"]]')" = "['$BAD']" ] ||
     fail "the fixed record is not found"
 want "$(total budget)" $N "every record searchable again"
+expect_exit 1 "$DANGAN" verify
+contains "$OUT" "an earlier version: only --all-versions searches miss it" "verify says what it costs"
 echo "nothing-silent e2e: ok"
