@@ -46,7 +46,7 @@ enum { DG_INDEX_READ = 0, DG_INDEX_WRITE = 1 };
  * Opens (creating when writable and absent) the Xapian database in the folder path. A
  * read-only open of a non-empty index written by an older dangan (whose documents lack the
  * terms this version's permission filter needs) fails with DG_ERR_INDEX and a message that
- * says to run `dangan reindex`; a writable open succeeds, so that reindex can clear it.
+ * says to run `dangan reindex`; a writable open succeeds, so that reindex can replace it.
  */
 dg_status dg_index_open(const char *path, int mode, dg_index **out, dg_error *err);
 void dg_index_close(dg_index *index);
