@@ -575,6 +575,8 @@ static void test_fuzzed_json_values_numbers_and_nesting_get_a_sound_verdict(void
             assert_request_is_sound(req, n_fds);
         json_decref(req);
     }
+}
+
 /*
  * An error message may quote bytes that are not UTF-8 (a title an older dangan stored in
  * GBK): the response must still exist, name the failure, and carry a non-zero exit code.
