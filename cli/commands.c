@@ -36,6 +36,13 @@
 
 static const dg_opt_spec NO_OPTS[] = {{NULL, NULL, OPT_FLAG, NULL}};
 
+static const dg_opt_spec VERIFY_OPTS[] = {
+    {"--quick", "quick", OPT_FLAG, "SQLite's quick_check instead of the full integrity_check"},
+    {"--repair", "repair", OPT_FLAG,
+     "fix what can be fixed without loss (index documents, the index queue, an owed rebuild, "
+     "orphan objects) and say what was done (archivist)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
 static const dg_opt_spec USER_ADD_OPTS[] = {
     {"--name", "name", OPT_STRING, "display name"},
     {"--clearance", "clearance", OPT_STRING, "0-4 (public ... secret)"},
@@ -277,8 +284,9 @@ static const dg_command COMMANDS[] = {
     {"log", "read the access log (auditor)", "dangan log [--user U] [--action A] [--record R] [--since WHEN] [--until WHEN] [--limit N] [--csv]",
      "dangan log --record X001-RS·2024-Y-0003 --since last-month --until this-month", {NULL}, {0}, 0, 0, LOG_OPTS,
      dg_render_log},
-    {"verify", "check every stored object's SHA-256 (archivist, auditor)", "dangan verify",
-     "dangan verify", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_verify},
+    {"verify", "check the catalog, every object, the index and the log (archivist, auditor)",
+     "dangan verify [--quick] [--repair]", "dangan verify --repair", {NULL}, {0}, 0, 0,
+     VERIFY_OPTS, dg_render_verify},
     {"schedule list", "show the retention schedule", "dangan schedule list",
      "dangan schedule list", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_schedule_list},
     {"schedule set", "set a category/type's retention period (leader, admin)",
@@ -399,7 +407,7 @@ void dg_command_print_overview(FILE *out)
             "  --help         help for a command\n\n"
             "exit codes:\n"
             "  0  success\n"
-            "  1  a check found problems (verify, log verify)\n"
+            "  1  a check found problems (verify, log verify, reindex), or ingest set files aside\n"
             "  2  usage error (bad option or value)\n"
             "  3  no such record, version or user (or one you may not see)\n"
             "  4  not allowed: your role does not permit it, or you have no archive account\n"

@@ -26,6 +26,7 @@
 #include "../ingest/born.h"
 #include "../ingest/ingest.h"
 #include "../ingest/manifest.h"
+#include "../base/utf8.h"
 #include "../ingest/textenc.h"
 #include "dispatch_classify.h"
 #include "dispatch_log.h"
@@ -47,10 +48,39 @@ typedef struct call {
 
 typedef dg_status (*handler_fn)(call *c, json_t **result);
 
+/*
+ * A message may quote bytes that came from outside (a title stored before dangan checked
+ * its encoding, a file name): JSON strings must be UTF-8, and jansson refuses anything
+ * else, which used to leave no response at all and the user reading "(null)" with exit 0.
+ * Each byte that does not begin a valid sequence becomes '?', so the message still names
+ * the record and the reason.
+ */
+static char *printable_message(const char *message)
+{
+    const char *m = message && *message ? message : "failed without a message (a bug)";
+    size_t len = strlen(m);
+    char *out = strdup(m);
+    if (!out)
+        return NULL;
+    size_t at = 0;
+    while (at < len) {
+        at += dg_utf8_invalid_at(out + at, len - at);
+        if (at < len)
+            out[at++] = '?';
+    }
+    return out;
+}
+
 json_t *dg_response_error(dg_status status, const char *message)
 {
-    return json_pack("{s:b, s:i, s:s, s:s}", "ok", 0, "exit", dg_status_exit_code(status),
-                     "status", dg_status_name(status), "error", message);
+    if (status == DG_OK) /* a failure reported with no status is still a failure */
+        status = DG_ERR_INTERNAL;
+    char *text = printable_message(message);
+    json_t *response = json_pack("{s:b, s:i, s:s, s:s}", "ok", 0, "exit",
+                                 dg_status_exit_code(status), "status", dg_status_name(status),
+                                 "error", text ? text : "out of memory");
+    free(text);
+    return response;
 }
 
 /* ---- argument access -------------------------------------------------------------- */
@@ -557,11 +587,18 @@ static dg_status h_search(call *c, json_t **result)
 
 static dg_status h_reindex(call *c, json_t **result)
 {
-    uint64_t n = 0;
-    dg_status st = dg_reindex(c->archive, &c->actor, &n, &c->err);
-    if (st == DG_OK)
-        *result = json_pack("{s:I}", "versions", (json_int_t)n);
-    return st;
+    dg_reindex_report r;
+    dg_status st = dg_reindex(c->archive, &c->actor, &r, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *failed = json_array();
+    for (size_t i = 0; i < r.n_failed; i++)
+        json_array_append_new(failed, json_string(r.failed[i]));
+    *result = json_pack("{s:I, s:o}", "versions", (json_int_t)r.versions, "not_indexed", failed);
+    if (r.n_failed) /* the index is whole but for these: a finding, as verify's */
+        c->exit_override = 1;
+    dg_reindex_report_clear(&r);
+    return DG_OK;
 }
 
 /* ---- log and verify --------------------------------------------------------------- */
@@ -575,19 +612,28 @@ static dg_status h_log_tree(call *c, json_t **result)
 
 static dg_status h_verify(call *c, json_t **result)
 {
+    dg_verify_options opts = {.quick = arg_bool(c, "quick"), .repair = arg_bool(c, "repair")};
     dg_verify_report *r;
-    dg_status st = dg_verify(c->archive, &c->actor, &r, &c->err);
+    dg_status st = dg_verify(c->archive, &c->actor, &opts, &r, &c->err);
     if (st != DG_OK)
         return st;
-    json_t *problems = json_array();
+    json_t *problems = json_array(), *repairs = json_array();
     for (size_t i = 0; i < r->n_problems; i++)
         json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "kind",
                                                   dg_problem_kind_name(r->problems[i].kind),
                                                   "object", r->problems[i].object, "detail",
                                                   r->problems[i].detail));
-    *result = json_pack("{s:I, s:I, s:o}", "objects_checked", (json_int_t)r->objects_checked,
-                        "versions_checked", (json_int_t)r->versions_checked, "problems", problems);
-    if (r->n_problems)
+    for (size_t i = 0; i < r->n_repairs; i++)
+        json_array_append_new(repairs, json_string(r->repairs[i]));
+    *result = json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "objects_checked",
+                        (json_int_t)r->objects_checked, "versions_checked",
+                        (json_int_t)r->versions_checked, "index_documents",
+                        (json_int_t)r->index_documents, "log",
+                        r->log_checked ? json_pack("{s:I, s:s}", "entries",
+                                                   (json_int_t)r->log_entries, "head", r->log_head)
+                                       : json_null(),
+                        "problems", problems, "repairs", repairs, "quick", json_boolean(opts.quick));
+    if (r->n_problems) /* search could answer wrongly, or something stored is damaged */
         c->exit_override = 1;
     dg_verify_report_free(r);
     return DG_OK;
@@ -701,6 +747,9 @@ static dg_status h_ingest(call *c, json_t **result)
         /* The exit code tells a script whether anything needs the archivist's attention. */
         if (rep->quarantined || rep->skipped)
             c->exit_override = 1;
+        for (size_t i = 0; i < rep->n_outcomes; i++)
+            if (!strcmp(rep->outcomes[i].outcome, "filed") && rep->outcomes[i].reason)
+                c->exit_override = 1; /* filed, but not searchable (see ingest.h) */
     }
     dg_ingest_report_free(rep);
     dg_manifest_free(manifest);
@@ -822,7 +871,7 @@ static const route ROUTES[] = {
     {"log checkpoint", h_log_tree, 0},
     {"log prove", h_log_tree, 1},
     {"log cosign", h_log_tree, 0},
-    {"verify", h_verify, 1},
+    {"verify", h_verify, 1}, /* --repair takes the write lock itself */
     {"ingest", h_ingest, 0},
     {"batch list", h_batch_list, 1},
     {"batch show", h_batch_show, 1},
@@ -903,9 +952,12 @@ json_t *dg_dispatch(dg_archive *archive, const char *os_login, const char *origi
         free(note);
     }
     if (!result) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "%.60s: out of memory building the response", cmd);
-        return dg_response_error(DG_ERR_NOMEM, msg);
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "%.60s: could not build the response: out of memory, or text in the catalog "
+                 "that is not valid UTF-8 (run 'dangan verify')",
+                 cmd);
+        return dg_response_error(DG_ERR_INTERNAL, msg);
     }
     int exit_code = c.exit_override >= 0 ? c.exit_override : 0;
     return json_pack("{s:b, s:i, s:o}", "ok", 1, "exit", exit_code, "result", result);

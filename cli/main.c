@@ -257,6 +257,10 @@ static int run_serve(const global_opts *g)
 static int show_response(const dg_command *cmd, json_t *request, json_t *response,
                          const global_opts *g)
 {
+    if (!response) { /* the request failed and not even its error could be said */
+        print_error("no response (out of memory, or a message that could not be encoded)");
+        return dg_status_exit_code(DG_ERR_INTERNAL);
+    }
     int exit_code = (int)json_integer_value(json_object_get(response, "exit"));
     int ok = json_is_true(json_object_get(response, "ok"));
     int csv = dg_command_wants_csv(g->argc, g->argv);
@@ -264,9 +268,12 @@ static int show_response(const dg_command *cmd, json_t *request, json_t *respons
         /* A message may quote a name someone else chose: never raw onto the terminal. */
         json_t *message = json_copy(json_object_get(response, "error"));
         dg_render_escape_controls(message);
-        print_error(json_string_value(message));
+        const char *error = json_string_value(message);
+        print_error(error ? error : "failed (the response named no reason)");
         json_decref(message);
     }
+    if (!ok && exit_code == 0) /* never exit 0 after a failure */
+        exit_code = dg_status_exit_code(DG_ERR_INTERNAL);
     if (g->json) {
         json_t *shown = ok ? json_object_get(response, "result") : response;
         dg_render_plain_highlights(shown);

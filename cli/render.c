@@ -220,6 +220,13 @@ void dg_render_search(json_t *r, const dg_render_ctx *ctx)
 void dg_render_reindex(json_t *r, const dg_render_ctx *ctx)
 {
     fprintf(ctx->out, "reindexed %lld versions\n", n(r, "versions"));
+    json_t *failed = json_object_get(r, "not_indexed"), *f;
+    size_t i;
+    if (json_array_size(failed))
+        fprintf(ctx->out, "%zu version%s could not be indexed (queued; fix and reindex):\n",
+                json_array_size(failed), json_array_size(failed) == 1 ? "" : "s");
+    json_array_foreach(failed, i, f)
+        fprintf(ctx->out, "  %s\n", json_string_value(f));
 }
 
 static const char *num_or_empty(json_t *e, const char *key, char *buf, size_t size)
@@ -284,11 +291,19 @@ void dg_render_verify(json_t *r, const dg_render_ctx *ctx)
 {
     json_t *problems = json_object_get(r, "problems"), *p;
     size_t i;
+    json_array_foreach(json_object_get(r, "repairs"), i, p)
+        fprintf(ctx->out, "repaired  %s\n", json_string_value(p));
     json_array_foreach(problems, i, p)
-        fprintf(ctx->out, "%-8s %s  %s\n", s(p, "kind"), s(p, "object"), s(p, "detail"));
-    fprintf(ctx->out, "%s: %lld objects and %lld versions checked, %zu problem%s\n",
-            json_array_size(problems) ? "DAMAGED" : "ok", n(r, "objects_checked"),
-            n(r, "versions_checked"), json_array_size(problems),
+        fprintf(ctx->out, "%-12s %s  %s\n", s(p, "kind"), s(p, "object"), s(p, "detail"));
+    json_t *log = json_object_get(r, "log");
+    if (json_is_object(log))
+        fprintf(ctx->out, "access log: %lld entries, head %s\n", n(log, "entries"),
+                s(log, "head"));
+    fprintf(ctx->out,
+            "%s: catalog, %lld objects, %lld versions and %lld index documents checked, "
+            "%zu problem%s\n",
+            json_array_size(problems) ? "PROBLEMS" : "ok", n(r, "objects_checked"),
+            n(r, "versions_checked"), n(r, "index_documents"), json_array_size(problems),
             json_array_size(problems) == 1 ? "" : "s");
 }
 
@@ -307,6 +322,8 @@ void dg_render_ingest(json_t *r, const dg_render_ctx *ctx)
             if (json_is_number(conf))
                 fprintf(ctx->out, " %.2f", json_number_value(conf));
             fputc('\n', ctx->out);
+            if (*s(o, "reason")) /* filed, but its indexing failed */
+                fprintf(ctx->out, "            %s\n", s(o, "reason"));
         }
         else if (!strcmp(what, "duplicate"))
             fprintf(ctx->out, "duplicate   %s  same as %s\n", s(o, "name"), s(o, "refcode"));

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <iconv.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,6 +382,89 @@ static void remove_writing_mark(dg_archive *archive)
     unlink(mark); /* a mark left behind costs the next writer a walk of the store */
 }
 
+/* Whether one row answers sql (a cheap existence check). */
+static dg_status catalog_has_row(dg_archive *archive, const char *sql, int *found, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    *found = 0;
+    dg_status st = dg_catalog_prepare(archive->db, sql, &stmt, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_catalog_step_maybe_row(archive->db, stmt, found, "read the index work", err);
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+/*
+ * A destruction deletes a record's catalog rows first and its index documents after; a run
+ * killed in between leaves documents of records whose destruction has begun (review item
+ * 'destroying'). Search already leaves them out (search.c); deleting them again is
+ * harmless, so the next writer does it.
+ */
+static dg_status drop_documents_of_destroyed(dg_archive *archive, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db, "SELECT DISTINCT record_id FROM review_items WHERE state = 'destroying'",
+        &stmt, err);
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (st == DG_OK)
+        st = dg_catalog_collect(archive->db, stmt, (void **)&ids, &n, sizeof *ids,
+                                dg_row_read_int64, NULL, "read records being destroyed", err);
+    for (size_t i = 0; st == DG_OK && i < n; i++)
+        st = dg_index_delete_record(archive->writer, ids[i], err);
+    if (st == DG_OK && n)
+        st = dg_index_commit(archive->writer, err);
+    free(ids);
+    return st;
+}
+
+/*
+ * Finishes the index work others left: documents of a destruction killed half way, a
+ * rebuild owed (killed, or failed) or an index folder that is gone, and queued versions.
+ * Failures here do not stop the archive from opening: the live index stays as it was,
+ * the queue and the owed rebuild stay recorded, verify lists them, and reindex retries.
+ */
+static dg_status do_pending_index_work(dg_archive *archive, dg_error *err)
+{
+    int destroying = 0, owed = 0, queued = 0;
+    dg_status st = catalog_has_row(archive,
+                                   "SELECT 1 FROM review_items WHERE state = 'destroying'"
+                                   " LIMIT 1",
+                                   &destroying, err);
+    if (st == DG_OK)
+        st = catalog_has_row(archive,
+                             "SELECT 1 FROM settings WHERE key = '" DG_REBUILD_OWED "'",
+                             &owed, err);
+    if (st == DG_OK)
+        st = catalog_has_row(archive, "SELECT 1 FROM index_queue WHERE reason IS NULL LIMIT 1",
+                             &queued, err);
+    if (st != DG_OK)
+        return st;
+    if (owed) { /* ... unless the last attempt failed: then reindex says why */
+        int failed_before = 0;
+        st = catalog_has_row(archive,
+                             "SELECT 1 FROM settings WHERE key = '" DG_REBUILD_FAILED "'",
+                             &failed_before, err);
+        if (st != DG_OK || failed_before)
+            return st;
+    }
+    if (owed || index_is_missing(archive))
+        return dg_archive_rebuild_index(archive, &(uint64_t){0}, NULL, err);
+    if (!destroying && !queued)
+        return DG_OK;
+    st = dg_archive_lock_write(archive, err);
+    if (st != DG_OK)
+        return st;
+    if (destroying)
+        st = drop_documents_of_destroyed(archive, err);
+    if (st == DG_OK && queued)
+        st = dg_archive_flush_index_queue(archive, 0, NULL, err);
+    dg_archive_unlock_write(archive);
+    return st;
+}
+
 /* Indexes what a crashed writer left queued, and removes the objects it stored but never
  * committed (forget_crashed_write), unless another process is writing now. */
 static dg_status finish_pending_index_work(dg_archive *archive, dg_error *err)
@@ -397,25 +481,9 @@ static dg_status finish_pending_index_work(dg_archive *archive, dg_error *err)
             return st;
         dg_archive_unlock_write(archive);
     }
-    if (index_is_missing(archive)) {
-        uint64_t versions;
-        return dg_archive_rebuild_index(archive, &versions, err);
-    }
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(archive->db, "SELECT 1 FROM index_queue LIMIT 1", &stmt, err);
-    if (st != DG_OK)
-        return st;
-    int pending = 0;
-    st = dg_catalog_step_maybe_row(archive->db, stmt, &pending, "read index queue", err);
-    sqlite3_finalize(stmt);
-    if (st != DG_OK || !pending)
-        return st;
-    st = dg_archive_lock_write(archive, err);
-    if (st != DG_OK)
-        return st;
-    st = dg_archive_flush_index_queue(archive, err);
-    dg_archive_unlock_write(archive);
-    return st;
+    dg_error ignored;
+    do_pending_index_work(archive, &ignored);
+    return DG_OK;
 }
 
 dg_status dg_archive_open(const char *path, dg_archive **out, dg_error *err)
@@ -582,10 +650,103 @@ dg_status dg_archive_index_reader(dg_archive *archive, dg_index **out, dg_error 
     return DG_OK;
 }
 
-static dg_status queued_versions(dg_archive *archive, int64_t **ids, size_t *count, dg_error *err)
+/*
+ * A reason may quote the text that failed (OpenCC quotes invalid UTF-8 it met), and it is
+ * stored in the catalog and shown as JSON: iconv re-encodes it UTF-8 to UTF-8 and each
+ * byte that does not convert becomes '?'. Returns a malloc'd copy, or NULL.
+ */
+static char *printable_reason(const char *reason)
+{
+    size_t len = strlen(reason);
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    iconv_t cd = iconv_open("UTF-8", "UTF-8");
+    if (cd == (iconv_t)-1) {
+        memcpy(out, reason, len + 1);
+        return out;
+    }
+    char *in = (char *)reason, *to = out;
+    size_t in_left = len, out_left = len;
+    while (in_left > 0 && iconv(cd, &in, &in_left, &to, &out_left) == (size_t)-1) {
+        if (errno != EILSEQ && errno != EINVAL)
+            break;
+        *to++ = '?', out_left--;
+        in++, in_left--;
+    }
+    *to = '\0';
+    iconv_close(cd);
+    return out;
+}
+
+dg_status dg_index_failures_add(dg_index_failures *f, int64_t version_id, const char *reason,
+                                dg_error *err)
+{
+    if (f->count == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 8;
+        int64_t *ids = realloc(f->ids, cap * sizeof *ids);
+        if (ids)
+            f->ids = ids;
+        char **reasons = ids ? realloc(f->reasons, cap * sizeof *reasons) : NULL;
+        if (!reasons)
+            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        f->reasons = reasons;
+        f->cap = cap;
+    }
+    char *copy = printable_reason(reason && *reason ? reason : "could not be indexed");
+    if (!copy)
+        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    f->ids[f->count] = version_id;
+    f->reasons[f->count++] = copy;
+    return DG_OK;
+}
+
+void dg_index_failures_free(dg_index_failures *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->count; i++)
+        free(f->reasons[i]);
+    free(f->ids);
+    free(f->reasons);
+    memset(f, 0, sizeof *f);
+}
+
+dg_status dg_archive_queue_failures(dg_archive *archive, const dg_index_failures *f,
+                                    dg_error *err)
+{
+    if (!f->count)
+        return DG_OK;
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "INSERT INTO index_queue(version_id, reason, failed_at) VALUES(?, ?, ?)"
+        " ON CONFLICT(version_id) DO UPDATE SET reason = excluded.reason,"
+        " failed_at = excluded.failed_at",
+        &stmt, err);
+    for (size_t i = 0; st == DG_OK && i < f->count; i++) {
+        sqlite3_reset(stmt);
+        sqlite3_bind_int64(stmt, 1, f->ids[i]);
+        sqlite3_bind_text(stmt, 2, f->reasons[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, now, -1, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            st = dg_catalog_error(archive->db, err, "keep a version in the index queue");
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static dg_status queued_versions(dg_archive *archive, int retry_failed, int64_t **ids,
+                                 size_t *count, dg_error *err)
 {
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(archive->db, "SELECT version_id FROM index_queue ORDER BY 1",
+    dg_status st = dg_catalog_prepare(archive->db,
+                                      retry_failed
+                                          ? "SELECT version_id FROM index_queue ORDER BY 1"
+                                          : "SELECT version_id FROM index_queue"
+                                            " WHERE reason IS NULL ORDER BY 1",
                                       &stmt, err);
     if (st != DG_OK)
         return st;
@@ -593,23 +754,32 @@ static dg_status queued_versions(dg_archive *archive, int64_t **ids, size_t *cou
                               dg_row_read_int64, NULL, "read index queue", err);
 }
 
-static dg_status clear_queue_entries(dg_archive *archive, const int64_t *ids, size_t count,
-                                     dg_error *err)
+/* Removes the indexed versions from the queue and keeps the failed ones with their reasons,
+ * in one transaction. */
+static dg_status settle_queue(dg_archive *archive, const int64_t *ids, const char *failed,
+                              size_t count, const dg_index_failures *failures, dg_error *err)
 {
     dg_status st = dg_catalog_begin_write(archive->db, err);
-    for (size_t i = 0; st == DG_OK && i < count; i++) {
-        sqlite3_stmt *stmt;
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK)
         st = dg_catalog_prepare(archive->db, "DELETE FROM index_queue WHERE version_id = ?",
                                 &stmt, err);
-        if (st == DG_OK) {
-            sqlite3_bind_int64(stmt, 1, ids[i]);
-            st = dg_catalog_step_done(archive->db, stmt, err);
-        }
+    for (size_t i = 0; st == DG_OK && i < count; i++) {
+        if (failed[i])
+            continue;
+        sqlite3_reset(stmt);
+        sqlite3_bind_int64(stmt, 1, ids[i]);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            st = dg_catalog_error(archive->db, err, "empty the index queue");
     }
+    sqlite3_finalize(stmt);
+    if (st == DG_OK)
+        st = dg_archive_queue_failures(archive, failures, err);
     return dg_catalog_end_write(archive->db, st, err);
 }
 
-dg_status dg_archive_flush_index_queue(dg_archive *archive, dg_error *err)
+dg_status dg_archive_flush_index_queue(dg_archive *archive, int retry_failed,
+                                       dg_index_failures *failed, dg_error *err)
 {
     dg_index *index = NULL;
     dg_status st = dg_archive_index_writer(archive, &index, err);
@@ -617,14 +787,28 @@ dg_status dg_archive_flush_index_queue(dg_archive *archive, dg_error *err)
         return st;
     int64_t *ids = NULL;
     size_t count = 0;
-    st = queued_versions(archive, &ids, &count, err);
-    for (size_t i = 0; st == DG_OK && i < count; i++)
-        st = dg_record_index_version(archive, index, ids[i], err);
+    st = queued_versions(archive, retry_failed, &ids, &count, err);
+    char *failed_here = st == DG_OK ? calloc(count ? count : 1, 1) : NULL;
+    if (st == DG_OK && !failed_here)
+        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    dg_index_failures mine = {0};
+    for (size_t i = 0; st == DG_OK && i < count; i++) {
+        dg_error skip;
+        st = dg_record_index_version(archive, index, ids[i], &skip, err);
+        if (st == DG_OK && skip.status != DG_OK) {
+            failed_here[i] = 1;
+            st = dg_index_failures_add(&mine, ids[i], skip.msg, err);
+        }
+    }
     /* The index commits before the queue empties: a crash in between only re-indexes. */
     if (st == DG_OK && count)
         st = dg_index_commit(index, err);
     if (st == DG_OK && count)
-        st = clear_queue_entries(archive, ids, count, err);
+        st = settle_queue(archive, ids, failed_here, count, &mine, err);
+    for (size_t i = 0; st == DG_OK && failed && i < mine.count; i++)
+        st = dg_index_failures_add(failed, mine.ids[i], mine.reasons[i], err);
+    dg_index_failures_free(&mine);
+    free(failed_here);
     free(ids);
     return st;
 }

@@ -47,7 +47,11 @@ dg_status dg_archive_create(const char *path, const char *fonds, const char *nam
 
 /*
  * Opens an existing archive. Brings the catalog schema up to date and, when no other
- * process is writing, indexes any version a crash left unindexed.
+ * process is writing, finishes the index work others left: indexes any version a crash
+ * left queued, resumes a rebuild that is owed (a reindex killed, or a missing index), and
+ * deletes the index documents of a destruction killed half way. That work never fails the
+ * open: a version that cannot be indexed stays queued with its reason, a rebuild that
+ * fails stays owed, and verify lists both, so one bad record cannot stop the archive.
  */
 dg_status dg_archive_open(const char *path, dg_archive **out, dg_error *err);
 void dg_archive_close(dg_archive *archive);

@@ -49,11 +49,12 @@ void dg_archive_keep_writing_mark(dg_archive *archive);
 dg_status dg_archive_index_writer(dg_archive *archive, dg_index **out, dg_error *err);
 dg_status dg_archive_index_reader(dg_archive *archive, dg_index **out, dg_error *err);
 
-/*
- * Implemented in search.c: empties the index and indexes every live version from the
- * catalog, then empties the queue. Takes the write lock itself.
- */
-dg_status dg_archive_rebuild_index(dg_archive *archive, uint64_t *versions, dg_error *err);
+/* Versions that could not be indexed, with the reason for each ("REF version N: why"). */
+typedef struct dg_index_failures {
+    int64_t *ids;
+    char **reasons;
+    size_t count, cap;
+} dg_index_failures;
 
 /*
  * Implemented in destruction.c: when a destruction failed or was killed with records left
@@ -64,8 +65,43 @@ dg_status dg_archive_rebuild_index(dg_archive *archive, uint64_t *versions, dg_e
  */
 dg_status dg_destruction_resume(dg_archive *archive, dg_error *err);
 
-/* Indexes every queued version and empties the queue. Needs the write lock. */
-dg_status dg_archive_flush_index_queue(dg_archive *archive, dg_error *err);
+dg_status dg_index_failures_add(dg_index_failures *f, int64_t version_id, const char *reason,
+                                dg_error *err);
+void dg_index_failures_free(dg_index_failures *f);
+
+/* Keeps each failed version in the index queue with its reason and the time (inside the
+ * caller's write transaction). */
+dg_status dg_archive_queue_failures(dg_archive *archive, const dg_index_failures *f,
+                                    dg_error *err);
+
+/*
+ * The setting that says the index owes a rebuild: set before a rebuild starts, cleared in
+ * the transaction that records its outcome, so a killed or failed rebuild is resumed by the
+ * next process that opens the archive (and listed by verify meanwhile).
+ */
+#define DG_REBUILD_OWED "index_rebuild_owed"
+/* Why the last rebuild failed; while it is set, opening the archive does not retry the
+ * rebuild (an explicit reindex does). */
+#define DG_REBUILD_FAILED "index_rebuild_failed"
+
+/*
+ * Implemented in search.c: builds a new index from every live version of the catalog
+ * beside the live one and swaps it in (index.h), so searches see the old index until the
+ * new one is whole; then empties the queue but for the versions that could not be indexed,
+ * which stay queued with their reasons (and are listed in *failed when not NULL). A
+ * damaged catalog (quick_check) fails it before anything is built. Takes the write lock.
+ */
+dg_status dg_archive_rebuild_index(dg_archive *archive, uint64_t *versions,
+                                   dg_index_failures *failed, dg_error *err);
+
+/*
+ * Indexes the queued versions (with retry_failed, also those that failed before; without,
+ * only new work) and removes them from the queue. A version that cannot be indexed stays
+ * queued with its reason and is added to *failed; the others are indexed and committed.
+ * Fails only when the catalog or the index as a whole fails. Needs the write lock.
+ */
+dg_status dg_archive_flush_index_queue(dg_archive *archive, int retry_failed,
+                                       dg_index_failures *failed, dg_error *err);
 
 /* Reports progress through the handler, if any. */
 void dg_archive_progress(dg_archive *archive, const char *what, uint64_t done, uint64_t total);
@@ -75,7 +111,12 @@ int dg_actor_has_role(const dg_actor *actor, unsigned roles);
 
 
 
-/* Implemented in record.c: (re)writes the index document of one version. */
+/*
+ * Implemented in search.c: (re)writes the index document of one version (or deletes it, when
+ * the version is gone or destroyed). A failure of this version's own content (its text
+ * object damaged or missing, text the index refuses) is set in *skip, naming the record and
+ * version, and the call returns DG_OK; only a catalog or index failure fails it.
+ */
 dg_status dg_record_index_version(dg_archive *archive, dg_index *index, int64_t version_id,
-                                  dg_error *err);
+                                  dg_error *skip, dg_error *err);
 #endif

@@ -21,7 +21,7 @@
 #include "status.h"
 
 /* The schema version this build writes; migrations bring older catalogs up to it. */
-#define DG_SCHEMA_VERSION 5
+#define DG_SCHEMA_VERSION 6
 
 /*
  * Opens (creating when create is set) the catalog file at path, applies the pragmas and
@@ -133,6 +133,13 @@ char *dg_column_strdup(sqlite3_stmt *stmt, int col);
 char *dg_column_copy(sqlite3_stmt *stmt, int col, int *missing);
 
 /* Reads/writes a row of the settings table. get returns DG_ERR_NOT_FOUND when unset. */
+/*
+ * Runs SQLite's integrity_check (quick_check when quick) over the catalog; *problems is
+ * NULL when it is sound, else what SQLite found (the first lines, "; "-joined; free()).
+ * A check that cannot even run on a damaged file is a finding, not a failure.
+ */
+dg_status dg_catalog_check(sqlite3 *db, int quick, char **problems, dg_error *err);
+
 dg_status dg_setting_get(sqlite3 *db, const char *key, char **value, dg_error *err);
 dg_status dg_setting_set(sqlite3 *db, const char *key, const char *value, dg_error *err);
 

@@ -394,11 +394,19 @@ dg_status dg_store_contents(dg_archive *archive, dg_object_list *objects, const 
 /* Indexes the queued work of the write just committed. */
 dg_status dg_index_pending(dg_archive *archive, dg_error *err)
 {
-    dg_status st = dg_archive_flush_index_queue(archive, err);
+    dg_index_failures failed = {0};
+    dg_status st = dg_archive_flush_index_queue(archive, 0, &failed, err);
     if (st != DG_OK)
-        return dg_error_prefix(err, "saved, but not yet searchable (the next dangan run "
-                                    "indexes it): ");
-    return DG_OK;
+        dg_error_prefix(err, "saved, but not yet searchable (the next dangan run "
+                             "indexes it): ");
+    else if (failed.count)
+        /* The write is committed: say so, and why it cannot be found yet. */
+        st = dg_error_set(err, DG_ERR_INDEX,
+                          "saved, but cannot be indexed: %s%s (it stays queued: 'dangan verify' "
+                          "lists it, 'dangan reindex' retries it)",
+                          failed.reasons[0], failed.count > 1 ? " (and others)" : "");
+    dg_index_failures_free(&failed);
+    return st;
 }
 
 /* Inside the add transaction, so two writers can never both file the same source. */

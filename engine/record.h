@@ -178,9 +178,25 @@ dg_status dg_search(dg_archive *archive, const dg_actor *actor, const dg_index_q
                     dg_error *err);
 void dg_search_result_free(dg_search_result *result);
 
-/* Rebuilds the index from the catalog (archivist or admin), reporting progress. */
-dg_status dg_reindex(dg_archive *archive, const dg_actor *actor, uint64_t *versions,
+/* What a reindex did: versions indexed, and each version that could not be ("REF version
+ * N: reason"; it stays in the index queue, verify lists it, the next reindex retries it). */
+typedef struct dg_reindex_report {
+    uint64_t versions;
+    char **failed;
+    size_t n_failed;
+} dg_reindex_report;
+
+/*
+ * Rebuilds the index from the catalog (archivist or admin), reporting progress. The new
+ * index is built beside the live one and swapped in whole: searches meanwhile see the old
+ * one, and a reindex that fails or is killed leaves it as it was (the next process to open
+ * the archive resumes the rebuild). A version whose text cannot be indexed is left out and
+ * reported in out; the others are indexed and the call succeeds. A damaged catalog fails
+ * it (DG_ERR_CORRUPT) before anything is built. Clear out with dg_reindex_report_clear().
+ */
+dg_status dg_reindex(dg_archive *archive, const dg_actor *actor, dg_reindex_report *out,
                      dg_error *err);
+void dg_reindex_report_clear(dg_reindex_report *report);
 
 /* The retention period the schedule gives a category and type (type may be NULL). */
 dg_status dg_schedule_period(dg_archive *archive, const char *category_key,

@@ -86,7 +86,9 @@ dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char
 int dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v);
 void dg_version_info_free(dg_version_info *v);
 
-/* Indexes the queued work of a write just committed (write lock held). */
+/* Indexes the queued work of a write just committed (write lock held). A version that
+ * cannot be indexed stays queued with its reason and fails the call with DG_ERR_INDEX,
+ * which names it: the write itself is committed. */
 dg_status dg_index_pending(dg_archive *archive, dg_error *err);
 
 #endif

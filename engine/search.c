@@ -101,19 +101,26 @@ static const char *category_code_of(const char *key)
     return key && dg_category_parse(key, &cat, NULL) == DG_OK ? dg_category_code(cat) : "?";
 }
 
+/*
+ * Reads the version's text and hands the document to the index. What fails here belongs to
+ * this one version (a damaged or missing text object, text the folding refuses), so it is
+ * reported in *skip and the caller goes on with the others; only a catalog failure (the
+ * grants) fails the call.
+ */
 static dg_status put_version(dg_archive *archive, dg_index *index, int64_t version_id,
-                             const index_source *s, dg_error *err)
+                             const index_source *s, dg_error *skip, dg_error *err)
 {
-    char *body = NULL;
-    size_t len = 0;
-    dg_status st = DG_OK;
-    if (s->text_sha)
-        st = dg_store_get(archive->store, s->text_sha, (void **)&body, &len, err);
     int64_t *grants = NULL;
     size_t n_grants = 0;
-    if (st == DG_OK)
-        st = load_grants(archive, s->record_id, &grants, &n_grants, err);
-    if (st == DG_OK) {
+    dg_status st = load_grants(archive, s->record_id, &grants, &n_grants, err);
+    if (st != DG_OK)
+        return st;
+    char *body = NULL;
+    size_t len = 0;
+    dg_status own = DG_OK;
+    if (s->text_sha)
+        own = dg_store_get(archive->store, s->text_sha, (void **)&body, &len, skip);
+    if (own == DG_OK) {
         dg_index_doc doc = {
             .version_id = version_id, .record_id = s->record_id,
             .version_number = s->number, .is_current = s->number == s->current_version,
@@ -123,24 +130,27 @@ static dg_status put_version(dg_archive *archive, dg_index *index, int64_t versi
             .period = s->period, .date = s->doc_date, .year = s->year, .level = s->level,
             .grants = grants, .n_grants = n_grants,
         };
-        st = dg_index_put(index, &doc, err);
+        own = dg_index_put(index, &doc, skip);
     }
+    if (own != DG_OK)
+        dg_error_prefix(skip, "%s version %d: ", s->refcode ? s->refcode : "?", s->number);
     free(body);
     free(grants);
-    return st;
+    return DG_OK;
 }
 
 dg_status dg_record_index_version(dg_archive *archive, dg_index *index, int64_t version_id,
-                                  dg_error *err)
+                                  dg_error *skip, dg_error *err)
 {
+    dg_error_clear(skip);
     index_source s = {0};
     dg_status st = load_index_source(archive, version_id, &s, err);
     if (st == DG_ERR_NOT_FOUND) /* destroyed since it was queued */
-        return dg_index_delete_version(index, version_id, err);
-    if (st == DG_OK && strcmp(s.state, "live") != 0)
+        st = dg_index_delete_version(index, version_id, err);
+    else if (st == DG_OK && strcmp(s.state, "live") != 0)
         st = dg_index_delete_version(index, version_id, err);
     else if (st == DG_OK)
-        st = put_version(archive, index, version_id, &s, err);
+        st = put_version(archive, index, version_id, &s, skip, err);
     index_source_free(&s);
     if (st != DG_OK)
         dg_error_prefix(err, "indexing version %lld: ", (long long)version_id);
@@ -263,6 +273,26 @@ static char *shown_hits(const dg_search_result *r)
     return out;
 }
 
+/*
+ * The records whose destruction has begun (their catalog rows are gone or going) while
+ * their index documents may still be there: a destruction deletes the documents only after
+ * the catalog rows, and a killed one leaves them until it is run again or the next open
+ * deletes them. Search leaves them out of both the count and the hits.
+ */
+static dg_status leaving_records(dg_archive *archive, int64_t **ids, size_t *n, dg_error *err)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db, "SELECT DISTINCT record_id FROM review_items WHERE state = 'destroying'",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    return dg_catalog_collect(archive->db, stmt, (void **)ids, n, sizeof **ids,
+                              dg_row_read_int64, NULL, "read records being destroyed", err);
+}
+
 dg_status dg_search(dg_archive *archive, const dg_actor *actor, const dg_index_query *query,
                     const char *hl_start, const char *hl_end, dg_search_result **out,
                     dg_error *err)
@@ -276,15 +306,32 @@ dg_status dg_search(dg_archive *archive, const dg_actor *actor, const dg_index_q
     dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
     if (st != DG_OK)
         return st;
-    st = dg_archive_index_reader(archive, &index, err);
+    dg_index_query q = *query;
+    int64_t *gone = NULL;
+    /*
+     * One catalog snapshot, taken before the index is read, decides both what is left out
+     * and what the hits show (see leaving_records): a record destroyed after it is counted
+     * and shown as it was, one whose destruction began before it is neither, whatever the
+     * index still holds.
+     */
+    int own_txn = sqlite3_get_autocommit(archive->db);
+    st = own_txn ? dg_catalog_begin_read(archive->db, err) : DG_OK;
     if (st == DG_OK)
-        st = dg_index_search(index, &viewer, query, hl_start, hl_end, &ir, err);
+        st = leaving_records(archive, &gone, &q.n_exclude_records, err);
+    q.exclude_records = gone;
+    if (st == DG_OK)
+        st = dg_archive_index_reader(archive, &index, err);
+    if (st == DG_OK)
+        st = dg_index_search(index, &viewer, &q, hl_start, hl_end, &ir, err);
     dg_search_result *result = NULL;
     if (st == DG_OK) {
         result = calloc(1, sizeof *result);
         st = result ? build_result(archive, actor, ir, result, err)
                     : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     }
+    if (own_txn)
+        dg_catalog_rollback(archive->db);
+    free(gone);
     dg_index_result_free(ir);
     char *shown = st == DG_OK ? shown_hits(result) : NULL;
     dg_log_event ev = {.action = "search", .query = query->text ? query->text : "",
@@ -329,21 +376,27 @@ static dg_status count_versions(dg_archive *archive, uint64_t *count, dg_error *
 typedef struct reindex_walk {
     dg_archive *archive;
     dg_index *index;
+    dg_index_failures *failed;
     uint64_t total, *done;
 } reindex_walk;
 
 static dg_status index_row_version(sqlite3_stmt *stmt, void *ctx, dg_error *err)
 {
     reindex_walk *w = ctx;
-    dg_status st = dg_record_index_version(w->archive, w->index, sqlite3_column_int64(stmt, 0),
-                                           err);
-    if (st == DG_OK && ++*w->done % 256 == 0)
+    int64_t id = sqlite3_column_int64(stmt, 0);
+    dg_error skip;
+    dg_status st = dg_record_index_version(w->archive, w->index, id, &skip, err);
+    if (st == DG_OK && skip.status != DG_OK)
+        st = dg_index_failures_add(w->failed, id, skip.msg, err);
+    else if (st == DG_OK)
+        ++*w->done;
+    if (st == DG_OK && (*w->done + w->failed->count) % 64 == 0)
         dg_archive_progress(w->archive, "reindex", *w->done, w->total);
     return st;
 }
 
 static dg_status index_all_versions(dg_archive *archive, dg_index *index, uint64_t total,
-                                    uint64_t *done, dg_error *err)
+                                    uint64_t *done, dg_index_failures *failed, dg_error *err)
 {
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(archive->db,
@@ -352,55 +405,156 @@ static dg_status index_all_versions(dg_archive *archive, dg_index *index, uint64
                                       &stmt, err);
     if (st != DG_OK)
         return st;
-    reindex_walk w = {.archive = archive, .index = index, .total = total, .done = done};
-    return dg_catalog_each_row(archive->db, stmt, index_row_version, &w, "read versions", err);
+    reindex_walk w = {.archive = archive, .index = index, .failed = failed, .total = total,
+                      .done = done};
+    st = dg_catalog_each_row(archive->db, stmt, index_row_version, &w, "read versions", err);
+    /* A damaged table can end a scan early without an error: every version counted must
+     * have been visited, or the new index would silently lack records. */
+    if (st == DG_OK && *done + failed->count != total)
+        st = dg_error_set(err, DG_ERR_CORRUPT,
+                          "catalog: %llu live versions counted but %llu read: the catalog is "
+                          "damaged",
+                          (unsigned long long)total,
+                          (unsigned long long)(*done + failed->count));
+    return st;
 }
 
-dg_status dg_archive_rebuild_index(dg_archive *archive, uint64_t *versions, dg_error *err)
+/* Refuses to rebuild from a damaged catalog: the new index would lack what it cannot read. */
+static dg_status require_sound_catalog(dg_archive *archive, dg_error *err)
+{
+    char *problems = NULL;
+    dg_status st = dg_catalog_check(archive->db, 1, &problems, err);
+    if (st == DG_OK && problems)
+        st = dg_error_set(err, DG_ERR_CORRUPT,
+                          "%s/catalog.db is damaged (%.600s): the index was left as it was; "
+                          "restore the catalog from a backup",
+                          archive->path, problems);
+    free(problems);
+    return st;
+}
+
+static dg_status set_flag(dg_archive *archive, const char *key, const char *value, dg_error *err)
+{
+    dg_status st = dg_catalog_begin_write(archive->db, err);
+    if (st == DG_OK)
+        st = dg_setting_set(archive->db, key, value, err);
+    return dg_catalog_end_write(archive->db, st, err);
+}
+
+/* Records the rebuild's outcome in one transaction: the queue holds exactly the versions
+ * that could not be indexed, and nothing is owed any more. */
+static dg_status settle_rebuild(dg_archive *archive, const dg_index_failures *failed,
+                                dg_error *err)
+{
+    dg_status st = dg_catalog_begin_write(archive->db, err);
+    if (st == DG_OK)
+        st = dg_catalog_exec(archive->db,
+                             "DELETE FROM index_queue;"
+                             "DELETE FROM settings WHERE key IN ('" DG_REBUILD_OWED "', '"
+                             DG_REBUILD_FAILED "')",
+                             err);
+    if (st == DG_OK)
+        st = dg_archive_queue_failures(archive, failed, err);
+    return dg_catalog_end_write(archive->db, st, err);
+}
+
+/* Builds the new index beside the live one and swaps it in; the live one is untouched on
+ * any failure before the swap. */
+static dg_status build_and_swap(dg_archive *archive, uint64_t *versions,
+                                dg_index_failures *failed, dg_error *err)
+{
+    dg_index *live = NULL, *fresh = NULL;
+    uint64_t total = 0;
+    dg_status st = dg_archive_index_writer(archive, &live, err);
+    if (st == DG_OK)
+        st = dg_index_build_open(archive->index_path, &fresh, err);
+    if (st == DG_OK)
+        st = dg_catalog_begin_read(archive->db, err);
+    if (st == DG_OK) {
+        st = count_versions(archive, &total, err);
+        if (st == DG_OK)
+            st = index_all_versions(archive, fresh, total, versions, failed, err);
+        dg_catalog_rollback(archive->db);
+    }
+    if (st == DG_OK)
+        st = dg_index_build_swap(live, fresh, err);
+    if (st == DG_OK)
+        dg_index_close(fresh);
+    else
+        dg_index_build_discard(fresh);
+    dg_archive_progress(archive, "reindex", *versions, total);
+    return st;
+}
+
+dg_status dg_archive_rebuild_index(dg_archive *archive, uint64_t *versions,
+                                   dg_index_failures *failed, dg_error *err)
 {
     *versions = 0;
     dg_status st = dg_archive_lock_write(archive, err);
     if (st != DG_OK)
         return st;
-    dg_index *index = NULL;
-    uint64_t total = 0;
-    st = dg_archive_index_writer(archive, &index, err);
+    dg_index_failures mine = {0};
+    st = require_sound_catalog(archive, err);
     if (st == DG_OK)
-        st = count_versions(archive, &total, err);
+        st = set_flag(archive, DG_REBUILD_OWED, "1", err);
     if (st == DG_OK)
-        st = dg_catalog_begin_read(archive->db, err);
-    if (st == DG_OK) {
-        st = dg_index_clear(index, err);
-        if (st == DG_OK)
-            st = index_all_versions(archive, index, total, versions, err);
-        dg_catalog_rollback(archive->db);
+        st = build_and_swap(archive, versions, &mine, err);
+    if (st == DG_OK)
+        st = settle_rebuild(archive, &mine, err);
+    if (st != DG_OK) { /* remembered, so opening the archive does not retry it every time */
+        dg_error ignored;
+        set_flag(archive, DG_REBUILD_FAILED, err->msg, &ignored);
     }
-    if (st == DG_OK)
-        st = dg_index_commit(index, err);
-    if (st == DG_OK)
-        st = dg_catalog_exec(archive->db, "DELETE FROM index_queue", err);
-    dg_archive_progress(archive, "reindex", *versions, total);
+    for (size_t i = 0; st == DG_OK && failed && i < mine.count; i++)
+        st = dg_index_failures_add(failed, mine.ids[i], mine.reasons[i], err);
+    dg_index_failures_free(&mine);
     dg_archive_unlock_write(archive);
     return st;
 }
 
-dg_status dg_reindex(dg_archive *archive, const dg_actor *actor, uint64_t *versions,
+void dg_reindex_report_clear(dg_reindex_report *report)
+{
+    for (size_t i = 0; report && i < report->n_failed; i++)
+        free(report->failed[i]);
+    if (report) {
+        free(report->failed);
+        memset(report, 0, sizeof *report);
+    }
+}
+
+/* Hands the failures' reasons over to the report (which then owns them). */
+static void take_failures(dg_index_failures *f, dg_reindex_report *out)
+{
+    out->failed = f->reasons;
+    out->n_failed = f->count;
+    f->reasons = NULL;
+    f->count = 0;
+    dg_index_failures_free(f);
+}
+
+dg_status dg_reindex(dg_archive *archive, const dg_actor *actor, dg_reindex_report *out,
                      dg_error *err)
 {
-    *versions = 0;
+    memset(out, 0, sizeof *out);
     dg_status st = dg_require_filer(archive, actor, "reindex", NULL, err);
     if (st != DG_OK)
         return st;
-    st = dg_archive_rebuild_index(archive, versions, err);
-    char detail[64];
-    snprintf(detail, sizeof detail, "%llu versions", (unsigned long long)*versions);
+    dg_index_failures failed = {0};
+    st = dg_archive_rebuild_index(archive, &out->versions, &failed, err);
+    take_failures(&failed, out);
+    char detail[96];
+    snprintf(detail, sizeof detail, "%llu versions, %zu could not be indexed",
+             (unsigned long long)out->versions, out->n_failed);
     dg_log_event ev = {.action = "reindex", .hits = -1,
-                       .outcome = st == DG_OK ? "ok" : "error", .detail = detail};
+                       .outcome = st != DG_OK ? "error" : out->n_failed ? "problems" : "ok",
+                       .detail = detail};
     dg_error log_err;
     dg_status log_st = dg_log_append(archive, actor, NULL, &ev, &log_err);
     if (st == DG_OK && log_st != DG_OK) {
         st = log_st;
         *err = log_err;
     }
+    if (st != DG_OK)
+        dg_reindex_report_clear(out);
     return st;
 }

@@ -46,7 +46,7 @@ enum { DG_INDEX_READ = 0, DG_INDEX_WRITE = 1 };
  * Opens (creating when writable and absent) the Xapian database in the folder path. A
  * read-only open of a non-empty index written by an older dangan (whose documents lack the
  * terms this version's permission filter needs) fails with DG_ERR_INDEX and a message that
- * says to run `dangan reindex`; a writable open succeeds, so that reindex can clear it.
+ * says to run `dangan reindex`; a writable open succeeds, so that reindex can replace it.
  */
 dg_status dg_index_open(const char *path, int mode, dg_index **out, dg_error *err);
 void dg_index_close(dg_index *index);
@@ -85,6 +85,34 @@ dg_status dg_index_commit(dg_index *index, dg_error *err);
 /* Removes every document (reindex starts from here). */
 dg_status dg_index_clear(dg_index *index, dg_error *err);
 
+/*
+ * Rebuilding without emptying: dg_index_build_open() starts an empty index in a folder
+ * beside the live one ("<live_path>.build", removing whatever an earlier killed or failed
+ * build left there); the caller fills it with dg_index_put(); dg_index_build_swap() commits
+ * it and exchanges it with the live folder in one rename (readers go on reading the old
+ * index until then, and follow the swap on their next search), removes the old files and
+ * leaves live open on the new index; fresh is then only to be closed. On failure before
+ * the swap, the live index is as it was. dg_index_build_discard() closes an unfinished
+ * build and removes its folder.
+ */
+dg_status dg_index_build_open(const char *live_path, dg_index **fresh, dg_error *err);
+dg_status dg_index_build_swap(dg_index *live, dg_index *fresh, dg_error *err);
+void dg_index_build_discard(dg_index *fresh);
+
+/* One version id the index holds, and how many documents carry it (1 unless damaged). */
+typedef struct dg_index_entry {
+    int64_t version_id;
+    uint32_t copies;
+} dg_index_entry;
+
+/*
+ * Lists every version id the index holds, in increasing order, and the number of documents
+ * (so that a document without a version id shows as a difference). For verify, which
+ * compares the index with the catalog. The caller frees *out with free().
+ */
+dg_status dg_index_list_versions(dg_index *index, dg_index_entry **out, size_t *n,
+                                 uint64_t *documents, dg_error *err);
+
 /* Number of documents in the index (all versions, unfiltered: for the engine only). */
 dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_error *err);
 
@@ -111,6 +139,10 @@ typedef struct dg_index_query {
     int year_from, year_to;  /* filter, inclusive; 0 = open */
     int level;               /* filter: exactly this level, or -1 */
     int all_versions;        /* include superseded versions */
+    /* records whose destruction has begun in the catalog: never counted, never hit (the
+     * engine passes them so that totals and hits agree in every state of a destruction) */
+    const int64_t *exclude_records;
+    size_t n_exclude_records;
     dg_index_sort sort;
     size_t offset, limit;
     double time_budget;      /* seconds the search may run; 0: DG_INDEX_SEARCH_SECONDS */

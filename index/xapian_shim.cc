@@ -700,7 +700,14 @@ Xapian::Query all_filters(dg_index *index, const dg_index_viewer *viewer,
         parts.emplace_back(level_term(q->level));
     if (q->year_from != 0 || q->year_to != 0)
         parts.push_back(year_filter(index->db(), q->year_from, q->year_to));
-    return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
+    Xapian::Query filter(Xapian::Query::OP_AND, parts.begin(), parts.end());
+    if (q->n_exclude_records == 0)
+        return filter;
+    std::vector<Xapian::Query> gone;
+    for (size_t i = 0; i < q->n_exclude_records; i++)
+        gone.emplace_back(record_term(q->exclude_records[i]));
+    return Xapian::Query(Xapian::Query::OP_AND_NOT, filter,
+                         Xapian::Query(Xapian::Query::OP_OR, gone.begin(), gone.end()));
 }
 
 void validate_search(const dg_index_viewer *viewer, const dg_index_query *q)
@@ -1558,6 +1565,106 @@ extern "C" dg_status dg_index_compact(dg_index *index, dg_error *err)
         remove_tree(fresh);
         return DG_OK;
     });
+}
+
+/*
+ * The fresh index is built in "<live>.build" beside the live folder; whatever a killed or
+ * failed earlier build left there is removed first.
+ */
+extern "C" dg_status dg_index_build_open(const char *live_path, dg_index **out, dg_error *err)
+{
+    *out = NULL;
+    std::string fresh = std::string(live_path ? live_path : "") + ".build";
+    dg_status st = guarded(err, "index " + fresh, [&] {
+        if (!live_path)
+            fail(DG_ERR_USAGE, "no index path");
+        remove_tree(fresh);
+        return DG_OK;
+    });
+    if (st != DG_OK)
+        return st;
+    return dg_index_open(fresh.c_str(), DG_INDEX_WRITE, out, err);
+}
+
+/*
+ * The same exchange as compaction: the fresh folder takes the live one's place in one
+ * rename, so a reader (which follows the folder, see follow_folder) meets either the whole
+ * old index or the whole new one. The live handle is closed for the exchange and reopened
+ * on the new folder, also when the exchange fails.
+ */
+extern "C" dg_status dg_index_build_swap(dg_index *live, dg_index *fresh, dg_error *err)
+{
+    return guarded(err, what(live), [&] {
+        require_writable(live);
+        require_writable(fresh);
+        fresh->wdb.commit();
+        fresh->wdb.close();
+        live->wdb.commit();
+        live->wdb.close();
+        try {
+            swap_folders(live->path, fresh->path);
+            sync_parent(live->path);
+        } catch (...) {
+            live->wdb = open_writable(live->path, Xapian::DB_CREATE_OR_OPEN);
+            throw;
+        }
+        live->wdb = open_writable(live->path, Xapian::DB_OPEN);
+        remove_tree(fresh->path); /* the old index: nothing may read it any more */
+        return DG_OK;
+    });
+}
+
+extern "C" void dg_index_build_discard(dg_index *fresh)
+{
+    if (!fresh)
+        return;
+    std::string path = fresh->path;
+    dg_index_close(fresh);
+    dg_error ignored;
+    guarded(&ignored, path, [&] {
+        remove_tree(path);
+        return DG_OK;
+    });
+}
+
+extern "C" dg_status dg_index_list_versions(dg_index *index, dg_index_entry **out, size_t *n,
+                                            uint64_t *documents, dg_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    *documents = 0;
+    std::vector<dg_index_entry> entries;
+    dg_status st = guarded(err, what(index), [&] {
+        if (index->mode == DG_INDEX_READ) {
+            follow_folder(index);
+            index->rdb.reopen();
+        }
+        Xapian::Database &db = index->db();
+        const std::string prefix = "Q";
+        for (Xapian::TermIterator t = db.allterms_begin(prefix); t != db.allterms_end(prefix);
+             ++t) {
+            const std::string term = *t;
+            char *end = NULL;
+            long long id = strtoll(term.c_str() + prefix.size(), &end, 10);
+            if (!end || *end != '\0' || id <= 0)
+                continue; /* not a version id term */
+            entries.push_back(dg_index_entry{(int64_t)id, (uint32_t)t.get_termfreq()});
+        }
+        *documents = db.get_doccount();
+        std::sort(entries.begin(), entries.end(),
+                  [](const dg_index_entry &a, const dg_index_entry &b) {
+                      return a.version_id < b.version_id;
+                  });
+        return DG_OK;
+    });
+    if (st != DG_OK)
+        return st;
+    *out = (dg_index_entry *)malloc((entries.empty() ? 1 : entries.size()) * sizeof **out);
+    if (!*out)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", what(index).c_str());
+    std::copy(entries.begin(), entries.end(), *out);
+    *n = entries.size();
+    return DG_OK;
 }
 
 extern "C" dg_status dg_index_search(dg_index *index, const dg_index_viewer *viewer,

@@ -595,8 +595,17 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
         in.reason = reason, in.unique_source = 1, in.batch_id = batch, in.batch_file = name;
         in.seconds = it->seconds;
         st = dg_record_add(r->archive, r->actor, &in, refcode, err);
+        /* Filed, but its indexing failed: the record is committed and stays queued for
+         * indexing with the reason; the batch goes on and the outcome says so. */
+        char *not_indexed = NULL;
+        if (st == DG_ERR_INDEX && refcode[0]) {
+            not_indexed = strdup(err->msg);
+            st = not_indexed ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        }
         dg_ingest_outcome *o = NULL;
         if (st == DG_OK && (o = new_outcome(rep, name, "filed"))) {
+            o->reason = not_indexed;
+            not_indexed = NULL;
             snprintf(o->refcode, sizeof o->refcode, "%s", refcode);
             o->title = strdup(in.title);
             o->category = strdup(in.category);
@@ -606,6 +615,7 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
             o->class_confidence = in.class_confidence;
             o->lang = it->n_pages && it->pages[0].lang[0] ? strdup(it->pages[0].lang) : NULL;
         }
+        free(not_indexed);
         if (st == DG_OK) {
             rep->filed++;
             rep->pages += it->n_pages;

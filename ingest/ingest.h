@@ -54,7 +54,8 @@ typedef struct dg_ingest_outcome {
     char *title;       /* as filed */
     char *category;
     char *record_type; /* as classified or given, or NULL */
-    char *reason;      /* why quarantined or skipped */
+    char *reason;      /* why quarantined or skipped; on a filed record: why it is not
+                        * searchable yet (its indexing failed; it stays queued) */
     int pages;
     double confidence; /* mean OCR confidence, -1 when nothing was OCR'd */
     double class_confidence; /* -1 when the category was given */

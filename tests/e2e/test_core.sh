@@ -94,8 +94,13 @@ sqlite3 "$DANGAN_ARCHIVE/catalog.db" "DROP TRIGGER log_is_append_only; UPDATE ac
 expect_exit 1 "$DANGAN" --as audit log verify
 contains "$OUT" "BROKEN" "tampered log"
 
+# verify checks the log's chain too (for those who may read the log): the tampered row.
+expect_exit 1 "$DANGAN" verify
+contains "$OUT" "was altered" "verify sees the broken log"
+# The archivist's verify does not read the log: the store, from here on.
+V=(--as li)
 # verify: whole, then a flipped byte, then a deleted object.
-expect_exit 0 "$DANGAN" verify
+expect_exit 0 "$DANGAN" "${V[@]}" verify
 contains "$OUT" "0 problems" "verify clean"
 OBJ=$(find "$DANGAN_ARCHIVE/objects" -mindepth 2 -type f -regex '.*/objects/[0-9a-f][0-9a-f]/[0-9a-f]*' | head -1)
 [ -n "$OBJ" ] || fail "no object files found"
@@ -107,17 +112,17 @@ b = bytearray(open(p, 'rb').read())
 b[len(b) // 2] ^= 0x40
 open(p, 'wb').write(bytes(b))
 PY
-expect_exit 1 "$DANGAN" verify
+expect_exit 1 "$DANGAN" "${V[@]}" verify
 contains "$OUT" "corrupt" "flipped byte"
 cp "$T/saved-object" "$OBJ"
-expect_exit 0 "$DANGAN" verify
+expect_exit 0 "$DANGAN" "${V[@]}" verify
 rm "$OBJ"
-expect_exit 1 "$DANGAN" verify
+expect_exit 1 "$DANGAN" "${V[@]}" verify
 contains "$OUT" "missing" "deleted object"
 cp "$T/saved-object" "$OBJ"
 echo stray > "$DANGAN_ARCHIVE/objects/stray-file"
-expect_exit 1 "$DANGAN" verify
+expect_exit 1 "$DANGAN" "${V[@]}" verify
 contains "$OUT" "orphan" "stray file"
 rm "$DANGAN_ARCHIVE/objects/stray-file"
-expect_exit 0 "$DANGAN" verify
+expect_exit 0 "$DANGAN" "${V[@]}" verify
 echo "core e2e: ok"

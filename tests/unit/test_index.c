@@ -904,6 +904,91 @@ static void test_open_reader_forgets_text_deleted_and_compacted(void **state)
     dg_index_close(reader);
 }
 
+/*
+ * A rebuild goes into a folder beside the live index: a reader opened before it finds the
+ * old documents until the swap and the new ones after; a discarded build leaves the live
+ * index and nothing else.
+ */
+static void test_a_rebuild_beside_the_live_index_replaces_it_whole(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc old = doc_of(1, "old", "oldword in the live index");
+    put(f, &old);
+    commit(f);
+    dg_index *reader = NULL, *fresh = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    assert_int_equal(dg_index_build_open(f->path, &fresh, &err), DG_OK);
+    dg_index_doc a = doc_of(2, "new", "newword one"), b = doc_of(3, "new", "newword two");
+    assert_int_equal(dg_index_put(fresh, &a, &err), DG_OK);
+    assert_int_equal(dg_index_put(fresh, &b, &err), DG_OK);
+    assert_int_equal(dg_index_commit(fresh, &err), DG_OK);
+    assert_int_equal(total_through(reader, "oldword"), 1); /* the build is not live yet */
+    assert_int_equal(total_through(reader, "newword"), 0);
+    assert_int_equal(dg_index_build_swap(f->index, fresh, &err), DG_OK);
+    dg_index_close(fresh);
+    assert_int_equal(total_through(reader, "oldword"), 0);
+    assert_int_equal(total_through(reader, "newword"), 2);
+    assert_int_equal(count(f, "newword"), 2); /* the live handle follows too */
+    char build[160];
+    snprintf(build, sizeof build, "%s.build", f->path);
+    struct stat st;
+    assert_int_not_equal(stat(build, &st), 0);
+    /* A build that is given up leaves the live index as it is. */
+    assert_int_equal(dg_index_build_open(f->path, &fresh, &err), DG_OK);
+    assert_int_equal(dg_index_put(fresh, &old, &err), DG_OK);
+    dg_index_build_discard(fresh);
+    assert_int_not_equal(stat(build, &st), 0);
+    assert_int_equal(total_through(reader, "newword"), 2);
+    dg_index_close(reader);
+}
+
+/* verify compares these with the catalog: every id once, in order, and the doc count. */
+static void test_list_versions_gives_every_version_id_and_the_document_count(void **state)
+{
+    fixture *f = *state;
+    int64_t ids[] = {12, 3, 100};
+    for (size_t i = 0; i < 3; i++) {
+        dg_index_doc d = doc_of(ids[i], "t", "body");
+        put(f, &d);
+    }
+    commit(f);
+    dg_index_entry *e = NULL;
+    size_t n = 0;
+    uint64_t docs = 0;
+    dg_error err;
+    assert_int_equal(dg_index_list_versions(f->index, &e, &n, &docs, &err), DG_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(docs, 3);
+    assert_int_equal(e[0].version_id, 3);
+    assert_int_equal(e[1].version_id, 12);
+    assert_int_equal(e[2].version_id, 100);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(e[i].copies, 1);
+    free(e);
+}
+
+/* Records whose destruction has begun are in neither the total nor the hits. */
+static void test_excluded_records_are_neither_counted_nor_hit(void **state)
+{
+    fixture *f = *state;
+    for (int64_t id = 1; id <= 4; id++) {
+        dg_index_doc d = doc_of(id, "minutes", "minutes of the meeting");
+        put(f, &d);
+    }
+    commit(f);
+    int64_t gone[] = {2, 4};
+    dg_index_query q = query_of("minutes");
+    q.exclude_records = gone;
+    q.n_exclude_records = 2;
+    dg_index_result *r = run(f, &EVERYONE, &q);
+    assert_int_equal(r->total, 2);
+    assert_int_equal(r->n_hits, 2);
+    for (size_t i = 0; i < r->n_hits; i++)
+        assert_true(r->hits[i].record_id == 1 || r->hits[i].record_id == 3);
+    dg_index_result_free(r);
+}
+
 /* The reader's facet table belongs to one revision: a commit must not leave it stale. */
 static void test_reader_facets_follow_commits(void **state)
 {
@@ -1145,6 +1230,9 @@ int main(void)
         TEST(test_bad_arguments_are_usage_errors),
         TEST(test_overlong_queries_are_refused_before_matching),
         TEST(test_search_past_its_time_budget_or_after_its_client_left_is_stopped),
+        TEST(test_a_rebuild_beside_the_live_index_replaces_it_whole),
+        TEST(test_list_versions_gives_every_version_id_and_the_document_count),
+        TEST(test_excluded_records_are_neither_counted_nor_hit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

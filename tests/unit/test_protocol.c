@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/dispatch.h"
 #include "cli/protocol.h"
 
 /* ---- helpers ---- */
@@ -576,6 +577,29 @@ static void test_fuzzed_json_values_numbers_and_nesting_get_a_sound_verdict(void
     }
 }
 
+/*
+ * An error message may quote bytes that are not UTF-8 (a title an older dangan stored in
+ * GBK): the response must still exist, name the failure, and carry a non-zero exit code.
+ * (jansson refuses such a string, which left no response and printed "(null)", exit 0.)
+ */
+static void test_an_error_quoting_invalid_utf8_is_still_a_named_failure(void **state)
+{
+    (void)state;
+    json_t *r = dg_response_error(DG_ERR_INDEX, "version 1: OpenCC failed: \xbf\xff\xfe title");
+    assert_non_null(r);
+    assert_false(json_is_true(json_object_get(r, "ok")));
+    assert_int_equal(json_integer_value(json_object_get(r, "exit")), 8);
+    assert_string_equal(json_string_value(json_object_get(r, "error")),
+                        "version 1: OpenCC failed: ??? title");
+    json_decref(r);
+    /* A failure with no status or no message is still a failure that says something. */
+    r = dg_response_error(DG_OK, NULL);
+    assert_non_null(r);
+    assert_int_equal(json_integer_value(json_object_get(r, "exit")), 8);
+    assert_true(strlen(json_string_value(json_object_get(r, "error"))) > 0);
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -595,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_numbers_out_of_range_are_refused_not_truncated),
         cmocka_unit_test(test_requests_over_the_key_or_nesting_caps_are_refused),
         cmocka_unit_test(test_a_full_batch_request_is_within_the_caps),
+        cmocka_unit_test(test_an_error_quoting_invalid_utf8_is_still_a_named_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
