@@ -502,18 +502,109 @@ static int add_batch_file(batch_walk *w, const char *path, const char *name)
     return 1;
 }
 
-static int compare_names(const void *a, const void *b)
+/* The value of the digit (ASCII or full-width ０-９) at p, its length in *len; -1 if none. */
+static int digit_at(const unsigned char *p, size_t *len)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    if (*p >= '0' && *p <= '9') {
+        *len = 1;
+        return *p - '0';
+    }
+    if (p[0] == 0xEF && p[1] == 0xBC && p[2] >= 0x90 && p[2] <= 0x99) {
+        *len = 3;
+        return p[2] - 0x90;
+    }
+    return -1;
 }
 
-/* Lists a folder's entries sorted, so a batch is always taken in the same order. */
-static char **sorted_entries(const char *dir, size_t *count)
+/* Reads a run of digits at *p (leading zeros skipped); returns its significant digits. */
+static size_t digit_run(const unsigned char **p, char *digits, size_t size, size_t *zeros)
+{
+    size_t n = 0, len;
+    int d;
+    *zeros = 0;
+    while ((d = digit_at(*p, &len)) >= 0) {
+        if (d == 0 && n == 0)
+            (*zeros)++;
+        else if (n + 1 < size)
+            digits[n++] = (char)('0' + d);
+        *p += len;
+    }
+    digits[n] = '\0';
+    return n;
+}
+
+int dg_natural_compare(const char *a, const char *b)
+{
+    const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+    size_t len;
+    while (*p && *q) {
+        if (digit_at(p, &len) >= 0 && digit_at(q, &len) >= 0) {
+            char da[256], db[256];
+            size_t za, zb;
+            size_t na = digit_run(&p, da, sizeof da, &za), nb = digit_run(&q, db, sizeof db, &zb);
+            if (na != nb)
+                return na < nb ? -1 : 1;
+            int c = strcmp(da, db);
+            if (c)
+                return c;
+            if (za != zb) /* week02 after week2: equal numbers, fewer zeros first */
+                return za < zb ? -1 : 1;
+            continue;
+        }
+        if (*p != *q)
+            return *p < *q ? -1 : 1;
+        p++, q++;
+    }
+    return *p ? 1 : *q ? -1 : 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return dg_natural_compare(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Why an entry of a batch folder that is not a regular file or folder is not read. A
+ * symbolic link is never followed, wherever it points: following it could read a file
+ * from outside the batch (or the same page twice) without anyone noticing.
+ */
+static void describe_special(const char *path, const struct stat *sb, char *why, size_t size)
+{
+    if (S_ISLNK(sb->st_mode)) {
+        char target[1024];
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = '\0';
+        snprintf(why, size, "symbolic link to '%s': not followed (copy the file itself into "
+                 "the batch)", target);
+    } else if (S_ISFIFO(sb->st_mode)) {
+        snprintf(why, size, "a named pipe (FIFO), not a file: not read");
+    } else if (S_ISSOCK(sb->st_mode)) {
+        snprintf(why, size, "a socket, not a file: not read");
+    } else if (S_ISCHR(sb->st_mode) || S_ISBLK(sb->st_mode)) {
+        snprintf(why, size, "a device, not a file: not read");
+    } else {
+        snprintf(why, size, "not a regular file: not read");
+    }
+}
+
+/* An entry that is reported with its reason but not passed (fd -1). */
+static int add_unread_entry(batch_walk *w, const char *name, const char *why)
+{
+    return json_array_append_new(w->files, json_pack("{s:i, s:s, s:s}", "fd", -1, "name", name,
+                                                     "error", why)) == 0;
+}
+
+/* Lists a folder's entries in natural order (week2 before week10), so a batch is always
+ * taken in the order a person reads it. *open_errno is set when the folder cannot be read. */
+static char **sorted_entries(const char *dir, size_t *count, int *open_errno)
 {
     DIR *d = opendir(dir);
     *count = 0;
-    if (!d)
+    *open_errno = 0;
+    if (!d) {
+        *open_errno = errno;
         return NULL;
+    }
     char **names = NULL;
     struct dirent *de;
     while ((de = readdir(d))) {
@@ -538,14 +629,29 @@ static int walk_batch(batch_walk *w, const char *path, const char *name, int dep
         snprintf(w->msg, w->msg_size, "%s: %s", path, strerror(errno));
         return 0;
     }
-    if (!S_ISDIR(sb.st_mode))
-        return S_ISREG(sb.st_mode) ? add_batch_file(w, path, name) : 1;
+    if (S_ISREG(sb.st_mode))
+        return add_batch_file(w, path, name);
+    if (!S_ISDIR(sb.st_mode)) {
+        char why[1200];
+        describe_special(path, &sb, why, sizeof why);
+        return add_unread_entry(w, name, why);
+    }
     if (depth > 32) {
         snprintf(w->msg, w->msg_size, "%s: folders nested too deep", path);
         return 0;
     }
     size_t n;
-    char **names = sorted_entries(path, &n);
+    int open_errno;
+    char **names = sorted_entries(path, &n, &open_errno);
+    if (open_errno && *name) { /* a sub-folder we may not read: reported, the rest goes on */
+        char why[300];
+        snprintf(why, sizeof why, "folder cannot be read: %s", strerror(open_errno));
+        return add_unread_entry(w, name, why);
+    }
+    if (open_errno) {
+        snprintf(w->msg, w->msg_size, "%s: %s", path, strerror(open_errno));
+        return 0;
+    }
     int ok = 1;
     for (size_t i = 0; i < n; i++) {
         char child[4096], child_name[4096];

@@ -63,6 +63,13 @@ void dg_command_print_help(const dg_command *cmd, FILE *out);
 json_t *dg_command_build_request(const dg_command *cmd, int argc, char **argv, int *fds,
                                  size_t max_fds, size_t *n_fds, char *msg, size_t msg_size);
 
+/*
+ * Compares two file names as a person orders them: runs of digits (ASCII or full-width)
+ * by their value, so week2 < week10 and 第2周 < 第10周; everything else byte by byte.
+ * A batch folder's files are taken in this order.
+ */
+int dg_natural_compare(const char *a, const char *b);
+
 /* Whether argv asks for --csv (for commands that render CSV). */
 int dg_command_wants_csv(int argc, char **argv);
 

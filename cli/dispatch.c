@@ -716,9 +716,10 @@ static json_t *ingest_report_json(const dg_ingest_report *rep)
     json_t *outcomes = json_array();
     for (size_t i = 0; i < rep->n_outcomes; i++)
         json_array_append_new(outcomes, outcome_json(&rep->outcomes[i]));
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o}", "batch",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o}", "batch",
                      (json_int_t)rep->batch_id, "files", (json_int_t)rep->files, "filed",
-                     (json_int_t)rep->filed, "duplicates", (json_int_t)rep->duplicates,
+                     (json_int_t)rep->filed, "filed_files", (json_int_t)rep->filed_files,
+                     "duplicates", (json_int_t)rep->duplicates,
                      "quarantined", (json_int_t)rep->quarantined, "skipped",
                      (json_int_t)rep->skipped, "pages", (json_int_t)rep->pages, "seconds",
                      rep->seconds, "outcomes", outcomes);

@@ -90,6 +90,8 @@ static json_t *reasons_json(unsigned reasons)
         json_array_append_new(list, json_string("low confidence"));
     if (reasons & DG_CLASS_REVIEW_NO_DATE)
         json_array_append_new(list, json_string("no date found"));
+    if (reasons & DG_CLASS_REVIEW_NO_TYPE)
+        json_array_append_new(list, json_string("no type"));
     return list;
 }
 

@@ -95,7 +95,8 @@ void dg_render_show(json_t *r, const dg_render_ctx *ctx)
     fprintf(ctx->out, "%s  version %lld of %lld%s\n", s(r, "refcode"), shown, current,
             shown == current ? "" : "  (superseded)");
     char buf[64];
-    snprintf(buf, sizeof buf, "%lld %s", n(r, "level"), s(r, "level_name"));
+    snprintf(buf, sizeof buf, "%lld %s %s", n(r, "level"), s(r, "level_name"),
+             dg_level_label((int)n(r, "level")));
     field(ctx, "Level:", buf);
     show_version_fields(v, ctx);
     fprintf(ctx->out, "Versions:\n");
@@ -330,11 +331,16 @@ void dg_render_ingest(json_t *r, const dg_render_ctx *ctx)
         else
             fprintf(ctx->out, "%-11s %s: %s\n", what, s(o, "name"), s(o, "reason"));
     }
-    fprintf(ctx->out,
-            "batch %lld: %lld files: %lld filed, %lld duplicates, %lld quarantined, %lld "
-            "skipped; %lld pages in %.1f s\n",
-            n(r, "batch"), n(r, "files"), n(r, "filed"), n(r, "duplicates"),
-            n(r, "quarantined"), n(r, "skipped"), n(r, "pages"),
+    /* File counts add up to the files found; records and rows are said apart. */
+    fprintf(ctx->out, "batch %lld: %lld files: %lld filed", n(r, "batch"), n(r, "files"),
+            n(r, "filed_files"));
+    if (n(r, "filed_files") != n(r, "filed"))
+        fprintf(ctx->out, " (as %lld records)", n(r, "filed"));
+    fprintf(ctx->out, ", %lld duplicates, %lld quarantined", n(r, "duplicates"),
+            n(r, "quarantined"));
+    if (n(r, "skipped"))
+        fprintf(ctx->out, " (%lld manifest rows skipped)", n(r, "skipped"));
+    fprintf(ctx->out, "; %lld pages in %.1f s\n", n(r, "pages"),
             json_number_value(json_object_get(r, "seconds")));
 }
 

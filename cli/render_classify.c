@@ -68,7 +68,7 @@ void dg_render_review_list(json_t *r, const dg_render_ctx *ctx)
     fprintf(ctx->out, "%-5s %-28s %-26s %-10s %s\n", "CONF", "REFERENCE", "FILED AS", "DATE",
             "TITLE  [WHY]");
     json_array_foreach(records, i, it) {
-        char cls[96], why[64] = "";
+        char cls[96], why[96] = "";
         class_text(it, "category", "type", cls, sizeof cls);
         json_t *reason;
         size_t k;

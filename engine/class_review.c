@@ -219,7 +219,8 @@ static void item_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
     it->filed_at = dg_column_strdup(stmt, 9);
     it->source_file = dg_column_strdup(stmt, 10);
     it->reasons = (it->class_confidence < threshold ? DG_CLASS_REVIEW_LOW_CONFIDENCE : 0) |
-                  (it->doc_date ? 0 : DG_CLASS_REVIEW_NO_DATE);
+                  (it->doc_date ? 0 : DG_CLASS_REVIEW_NO_DATE) |
+                  (it->record_type ? 0 : DG_CLASS_REVIEW_NO_TYPE);
 }
 
 static dg_status read_queue(dg_archive *archive, const dg_actor *actor, double threshold,

@@ -79,7 +79,9 @@ dg_status dg_class_review_set_threshold(dg_archive *archive, const dg_actor *act
 /* Why a record waits for review (a bit set). */
 enum {
     DG_CLASS_REVIEW_LOW_CONFIDENCE = 1u << 0, /* classified below the threshold */
-    DG_CLASS_REVIEW_NO_DATE = 1u << 1         /* no document date found: the year was guessed */
+    DG_CLASS_REVIEW_NO_DATE = 1u << 1,        /* no document date found: the year was guessed */
+    DG_CLASS_REVIEW_NO_TYPE = 1u << 2         /* filed without a record type (e.g. a manifest
+                                                 row gave only the category) */
 };
 
 typedef struct dg_class_review_item {

@@ -94,8 +94,21 @@ int dg_period_years(dg_period period)
     return (unsigned)period < DG_PERIOD_COUNT ? years[period] : 0;
 }
 
+/*
+ * The Chinese names follow the state-secret grades the marks on the pages use, and the
+ * English names their usual translation: 秘密 is "confidential" (level 3, leadership), 机密
+ * is "secret" (level 4, named persons; 绝密 is filed there too, dangan has no level above).
+ * So a page marked 秘密 is filed 秘密级 and one marked 机密 机密级 (extract.h). Before,
+ * level 3 was called 机密级 although a 机密 mark files at level 4.
+ */
 static const char *LEVEL_NAMES[] = {"public", "internal", "restricted", "confidential", "secret"};
-static const char *LEVEL_LABELS[] = {"公开", "内部", "限制", "机密级", "涉密"};
+static const char *LEVEL_LABELS[] = {"公开", "内部", "限制", "秘密级", "机密级"};
+/* Other names an archivist may type for a level: the mark itself, and 涉密 (the old name
+ * of level 4). */
+static const struct {
+    const char *name;
+    int level;
+} LEVEL_ALIASES[] = {{"秘密", 3}, {"机密", 4}, {"绝密", 4}, {"绝密级", 4}, {"涉密", 4}};
 
 dg_status dg_level_parse(const char *text, int *out, dg_error *err)
 {
@@ -109,6 +122,12 @@ dg_status dg_level_parse(const char *text, int *out, dg_error *err)
             return DG_OK;
         }
     }
+    for (size_t i = 0; i < sizeof LEVEL_ALIASES / sizeof LEVEL_ALIASES[0]; i++) {
+        if (!strcmp(text, LEVEL_ALIASES[i].name)) {
+            *out = LEVEL_ALIASES[i].level;
+            return DG_OK;
+        }
+    }
     return dg_error_set(err, DG_ERR_USAGE,
                         "unknown access level '%s' (0-4: public, internal, restricted, "
                         "confidential, secret)",
@@ -118,6 +137,11 @@ dg_status dg_level_parse(const char *text, int *out, dg_error *err)
 const char *dg_level_name(int level)
 {
     return level >= DG_LEVEL_MIN && level <= DG_LEVEL_MAX ? LEVEL_NAMES[level] : "?";
+}
+
+const char *dg_level_label(int level)
+{
+    return level >= DG_LEVEL_MIN && level <= DG_LEVEL_MAX ? LEVEL_LABELS[level] : "?";
 }
 
 static const char *ROLE_NAMES[] = {"staff", "archivist", "auditor", "leader", "admin", "witness"};

@@ -49,6 +49,9 @@ int dg_period_years(dg_period period);        /* 0 for permanent, else 30 or 10 
 /* "0".."4" or "public", "internal", "restricted", "confidential", "secret", or Chinese. */
 dg_status dg_level_parse(const char *text, int *out, dg_error *err);
 const char *dg_level_name(int level); /* "internal" */
+/* The level's Chinese name: 公开 内部 限制 秘密级 机密级 (a 秘密 mark files at 3, 机密 and
+ * 绝密 at 4). dg_level_parse also takes these, and the marks themselves. */
+const char *dg_level_label(int level);
 
 /* "staff,archivist" -> bit set; unknown role names are DG_ERR_USAGE. */
 dg_status dg_roles_parse(const char *text, unsigned *out, dg_error *err);

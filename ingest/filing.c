@@ -100,9 +100,12 @@ static dg_status decide_category(dg_filer *f, const char *text, const dg_manifes
         if (st != DG_OK)
             return st;
         snprintf(out->category, sizeof out->category, "%s", dg_category_key(given));
-        out->input.class_confidence = -1; /* decided by a person */
-        if ((int)given != class_category)
-            class_type = NULL;
+        /* The archivist gave the category but not the type: no type is guessed behind
+         * their back. The record keeps the category's default period and waits in the
+         * review queue (confidence 0: nothing was decided about its type) until someone
+         * gives it a type or accepts it as it is. */
+        out->input.class_confidence = row->type ? -1 : 0;
+        class_type = NULL;
     } else {
         if (class_category < 0 || class_category >= DG_CAT_COUNT)
             class_category = DG_CAT_ADMINISTRATIVE;
@@ -114,6 +117,23 @@ static dg_status decide_category(dg_filer *f, const char *text, const dg_manifes
     return DG_OK;
 }
 
+/* The mark as a records room names it (the enum's English names are for scripts). */
+static const char *secrecy_word(dg_secrecy_level level)
+{
+    switch (level) {
+    case DG_SECRECY_INTERNAL:
+        return "内部";
+    case DG_SECRECY_SECRET:
+        return "秘密";
+    case DG_SECRECY_CONFIDENTIAL:
+        return "机密";
+    case DG_SECRECY_TOP_SECRET:
+        return "绝密";
+    default:
+        return NULL;
+    }
+}
+
 /* A secrecy mark raises the level above the category's default; a manifest level wins. */
 static dg_status decide_level(const dg_manifest_row *row, const dg_metadata *md, dg_filing *out,
                               dg_error *err)
@@ -123,6 +143,7 @@ static dg_status decide_level(const dg_manifest_row *row, const dg_metadata *md,
         return dg_level_parse(row->level, &out->input.level, err);
     int marked = dg_secrecy_access_level(md->secrecy_level);
     if (marked > 0) {
+        out->level_mark = secrecy_word(md->secrecy_level);
         dg_category cat;
         int base = dg_category_parse(out->category, &cat, NULL) == DG_OK && cat == DG_CAT_PERSONNEL
                        ? 2

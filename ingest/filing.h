@@ -6,7 +6,9 @@
  * (its title; its creation date only when the text names no date: the date a file was
  * made is often not the date of the document it holds), what extract.h reads from the text
  * (date, document number, title, department, secrecy mark), and what the classifier
- * (classify.h) decides (category, record type, with a confidence). A secrecy mark raises
+ * (classify.h) decides (category, record type, with a confidence). A row that gives a
+ * category but no type gets no type (the category's default period) and a confidence of 0,
+ * which puts it in the review queue: the classifier never completes an archivist's answer. A secrecy mark raises
  * the access level (秘密 to 3, 机密 and 绝密 to 4) above the category's default. The
  * retention period then follows from the schedule, in the engine, when the record is filed.
  *
@@ -35,6 +37,9 @@ typedef struct dg_filing {
     dg_record_input input;
     char title[512], date[512], doc_number[512], department[512], secrecy[512];
     char category[32], type[32];
+    /* The secrecy mark (秘密, 机密, 绝密) that raised input.level, or NULL when no mark
+     * raised it: what ingest tells the archivist when the level is above their clearance. */
+    const char *level_mark;
 } dg_filing;
 
 /*

@@ -141,44 +141,52 @@ static work_item *add_item(runner *r, size_t n_files, dg_error *err)
     return it;
 }
 
-static void take_manifest_row(runner *r, work_item *it, const dg_manifest_row *row,
-                              unsigned char *used)
+/*
+ * Gives a row its files. A row that cannot be filed (its own error, a file not in the
+ * batch, a file an earlier row already took) still claims the files it names that are in
+ * the batch: they go to quarantine with the row's error instead of being filed one per
+ * file, so fixing the row and rerunning files each page once, in one record.
+ */
+static void take_manifest_row(runner *r, work_item *it, const dg_manifest_row *row, int *used_by)
 {
     it->row = row;
-    if (row->error) {
+    if (row->error)
         it->skip_reason = strdup(row->error);
-        return;
-    }
-    for (size_t f = 0; f < row->n_files && !it->skip_reason; f++) {
+    for (size_t f = 0; f < row->n_files; f++) {
         size_t index;
-        if (!find_file(r, row->files[f], &index)) {
-            char msg[DG_ERROR_MAX];
+        char msg[DG_ERROR_MAX];
+        msg[0] = '\0';
+        if (!find_file(r, row->files[f], &index))
             snprintf(msg, sizeof msg, "manifest: row %d, files: '%s' is not in the batch",
                      row->line, row->files[f]);
+        else if (used_by[index])
+            snprintf(msg, sizeof msg, "manifest: row %d, files: '%s' is already in row %d",
+                     row->line, row->files[f], used_by[index]);
+        if (msg[0] && !it->skip_reason)
             it->skip_reason = strdup(msg);
-        } else {
-            it->file_index[it->n_files++] = index;
-            used[index] = 1;
-        }
+        if (msg[0])
+            continue;
+        it->file_index[it->n_files++] = index;
+        used_by[index] = row->line;
     }
 }
 
 /* Manifest rows first, in their order; then every file no row names, one record each. */
 static dg_status plan_items_from_manifest(runner *r, const dg_manifest *m, dg_error *err)
 {
-    unsigned char *used = calloc(r->n_files ? r->n_files : 1, 1);
-    if (!used)
+    int *used_by = calloc(r->n_files ? r->n_files : 1, sizeof *used_by);
+    if (!used_by)
         return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     dg_status st = DG_OK;
     for (size_t i = 0; st == DG_OK && i < m->n_rows; i++) {
         work_item *it = add_item(r, m->rows[i].n_files, err);
         if (it)
-            take_manifest_row(r, it, &m->rows[i], used);
+            take_manifest_row(r, it, &m->rows[i], used_by);
         else
             st = DG_ERR_NOMEM;
     }
     for (size_t i = 0; st == DG_OK && i < r->n_files; i++) {
-        if (used[i])
+        if (used_by[i])
             continue;
         work_item *it = add_item(r, 1, err);
         if (!it) {
@@ -188,7 +196,7 @@ static dg_status plan_items_from_manifest(runner *r, const dg_manifest *m, dg_er
         it->file_index[0] = i;
         it->n_files = 1;
     }
-    free(used);
+    free(used_by);
     return st;
 }
 
@@ -474,33 +482,52 @@ static const char *item_name(runner *r, const work_item *it)
     return it->row && it->row->n_files ? it->row->files[0] : "(manifest row)";
 }
 
-static dg_status quarantine_item(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
-                                 dg_error *err)
+/* Copies one file to quarantine with why (the file could not be read: only the reason). */
+static dg_status quarantine_one(runner *r, size_t file_index, int64_t batch, const char *why,
+                                dg_ingest_report *rep, dg_error *err)
 {
-    const dg_ingest_file *f = it->n_files ? &r->files[it->file_index[it->bad_file]] : NULL;
+    const dg_ingest_file *f = &r->files[file_index];
     unsigned char *data = NULL;
     size_t len = 0;
     dg_error ignored;
-    if (f && f->fd >= 0)
-        read_fd(f->fd, f->name, r->limits.max_file_bytes, &data, &len, &ignored);
-    /* The reason already names the file: keep only what comes after "name: ". */
-    const char *name = item_name(r, it);
-    const char *why = it->reason;
-    size_t name_len = strlen(name);
-    if (!strncmp(why, name, name_len) && !strncmp(why + name_len, ": ", 2))
-        why += name_len + 2;
+    if (f->fd >= 0 && read_fd(f->fd, f->name, r->limits.max_file_bytes, &data, &len,
+                              &ignored) != DG_OK) {
+        free(data);
+        data = NULL, len = 0;
+    }
     /* A library's message may quote bytes of the file (a PDF's own names): the catalog
      * takes only UTF-8, so those bytes are kept visible as \xNN. */
     char *safe = dg_utf8_escape_invalid(why);
-    dg_status st = safe ? dg_quarantine_file(r->archive, r->actor, batch, name, data, len, safe,
-                                             err)
+    dg_status st = safe ? dg_quarantine_file(r->archive, r->actor, batch, f->name, data, len,
+                                             safe, err)
                         : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
     free(data);
-    dg_ingest_outcome *o = new_outcome(rep, name, "quarantined");
+    dg_ingest_outcome *o = new_outcome(rep, f->name, "quarantined");
     if (o && safe)
         o->reason = strdup(safe);
     free(safe);
     rep->quarantined++;
+    return st;
+}
+
+/*
+ * Quarantines every file of an item with one reason: a record is taken in whole or not at
+ * all, so no page of a failed record is filed on its own. A one-file item's reason
+ * already names the file ("name: why"): only what comes after is kept.
+ */
+static dg_status quarantine_item(runner *r, work_item *it, int64_t batch, const char *reason,
+                                 dg_ingest_report *rep, dg_error *err)
+{
+    const char *why = reason;
+    if (it->n_files == 1) {
+        const char *name = r->files[it->file_index[0]].name;
+        size_t name_len = strlen(name);
+        if (!strncmp(why, name, name_len) && !strncmp(why + name_len, ": ", 2))
+            why += name_len + 2;
+    }
+    dg_status st = DG_OK;
+    for (size_t f = 0; f < it->n_files && st == DG_OK; f++)
+        st = quarantine_one(r, it->file_index[f], batch, why, rep, err);
     return st;
 }
 
@@ -513,19 +540,22 @@ static dg_status note_duplicate(runner *r, work_item *it, int64_t batch, dg_inge
     dg_ingest_outcome *o = new_outcome(rep, f.name, "duplicate");
     if (o)
         snprintf(o->refcode, sizeof o->refcode, "%s", it->duplicate_of);
-    rep->duplicates++;
+    rep->duplicates += it->n_files ? it->n_files : 1;
     return dg_batch_note_file(r->archive, batch, &f, err);
 }
 
+/* A manifest row that cannot be filed: its files go to quarantine with the row's error. */
 static dg_status skip_row(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
                           dg_error *err)
 {
+    rep->skipped++;
+    if (it->n_files)
+        return quarantine_item(r, it, batch, it->skip_reason, rep, err);
     dg_batch_file f = {.name = item_name(r, it), .outcome = DG_FILE_QUARANTINED,
                        .reason = it->skip_reason, .confidence = -1};
     dg_ingest_outcome *o = new_outcome(rep, f.name, "skipped");
     if (o)
         o->reason = strdup(it->skip_reason);
-    rep->skipped++;
     return dg_batch_note_file(r->archive, batch, &f, err);
 }
 
@@ -564,6 +594,35 @@ static double mean_confidence(const page_result *pages, size_t n)
     return count ? sum / count : -1;
 }
 
+/*
+ * A record whose level is above the ingesting archivist's clearance is not theirs to file
+ * (they could not read it back): it is quarantined, with a reason saying who may take it
+ * in, and the batch goes on. Quarantine rather than "file and hand over": filing it would
+ * put the page under this archivist's name although they may not see it, and nobody would
+ * be told to look. Returns 1 (and sets why) when the record must wait.
+ */
+static int above_clearance(const runner *r, const dg_filing *filing, const work_item *it,
+                           char *why, size_t size)
+{
+    int level = filing->input.level;
+    if (level <= r->actor->clearance || (r->actor->roles & DG_ROLE_ADMIN))
+        return 0;
+    if (filing->level_mark)
+        snprintf(why, size, "secrecy mark %s needs clearance %d; an archivist with clearance "
+                 "%d must ingest it", filing->level_mark, level, level);
+    else
+        snprintf(why, size, "manifest row %d: level %d is above your clearance (%d); an "
+                 "archivist with clearance %d must ingest it", it->row ? it->row->line : 0,
+                 level, r->actor->clearance, level);
+    return 1;
+}
+
+/* A record the engine refuses for what it is, not for the archive's state. */
+static int record_fault(dg_status st)
+{
+    return st == DG_ERR_USAGE || st == DG_ERR_BAD_INPUT || st == DG_ERR_DENIED;
+}
+
 static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
                            dg_error *err)
 {
@@ -585,6 +644,12 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
     dg_status st = dg_filer_prepare_document(r->filer, text, name, it->row,
                                              it->has_props ? &it->props : NULL, &filing, err);
     char refcode[DG_REFCODE_MAX] = "";
+    char why[DG_ERROR_MAX];
+    if (st == DG_OK && above_clearance(r, &filing, it, why, sizeof why)) {
+        free(pages);
+        free(text);
+        return quarantine_item(r, it, batch, why, rep, err);
+    }
     if (st == DG_OK) {
         char reason[600];
         snprintf(reason, sizeof reason, "ingested from %s (batch %lld)", name, (long long)batch);
@@ -618,6 +683,7 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
         free(not_indexed);
         if (st == DG_OK) {
             rep->filed++;
+            rep->filed_files += it->n_files;
             rep->pages += it->n_pages;
         } else if (st == DG_ERR_EXISTS) { /* another ingest filed it meanwhile */
             snprintf(it->duplicate_of, sizeof it->duplicate_of, "%s", refcode);
@@ -631,6 +697,15 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
     }
     free(pages);
     free(text);
+    if (record_fault(st)) { /* this record's problem: it waits in quarantine, the batch goes on */
+        snprintf(why, sizeof why, "%s", err->msg);
+        return quarantine_item(r, it, batch, why, rep, err);
+    }
+    /* Anything else stops the batch (a full disk, a broken catalog): say which file. */
+    if (st != DG_OK && strncmp(err->msg, name, strlen(name)) != 0) {
+        snprintf(why, sizeof why, "%s", err->msg);
+        dg_error_set(err, st, "%s: %s", name, why);
+    }
     return st;
 }
 
@@ -642,7 +717,7 @@ static dg_status file_one(runner *r, work_item *it, int64_t batch, dg_ingest_rep
     if (it->duplicate_of[0])
         return note_duplicate(r, it, batch, rep, err);
     if (it->status != DG_OK)
-        return quarantine_item(r, it, batch, rep, err);
+        return quarantine_item(r, it, batch, it->reason, rep, err);
     return file_item(r, it, batch, rep, err);
 }
 

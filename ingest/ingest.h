@@ -62,9 +62,14 @@ typedef struct dg_ingest_outcome {
     char *lang;
 } dg_ingest_outcome;
 
+/*
+ * Counts: filed and skipped count records and manifest rows; filed_files, duplicates and
+ * quarantined count files, so that files == filed_files + duplicates + quarantined: every
+ * file the batch held has exactly one fate.
+ */
 typedef struct dg_ingest_report {
     int64_t batch_id;
-    uint64_t files, filed, duplicates, quarantined, skipped, pages;
+    uint64_t files, filed, filed_files, duplicates, quarantined, skipped, pages;
     double seconds;
     dg_ingest_outcome *outcomes;
     size_t n_outcomes;
