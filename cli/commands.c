@@ -304,6 +304,8 @@ static const dg_command COMMANDS[] = {
     {"hold release", "release a record's hold", "dangan hold release REF [--reason WHY]",
      "dangan hold release X001-CW·2015-D10-0003 --reason \"audit closed\"", {"refcode"},
      {OPT_STRING}, 0, 1, HOLD_OPTS, dg_render_hold},
+    {"hold list", "list the records on hold, with why, who and since when",
+     "dangan hold list", "dangan hold list", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_hold_list},
     {"retention due", "forecast which records fall due (no change)",
      "dangan retention due [--within 1y] [--csv]", "dangan retention due --within 5y", {NULL},
      {0}, 0, 0, DUE_OPTS, dg_render_due},
@@ -417,6 +419,25 @@ void dg_command_print_overview(FILE *out)
             "  8  archive error: I/O, corrupt data, catalog or index failure\n");
 }
 
+int dg_command_print_group(const char *word, FILE *out)
+{
+    size_t len = strlen(word);
+    int shown = 0;
+    for (int i = 0; i < COMMAND_COUNT; i++) {
+        const char *name = COMMANDS[i].name;
+        if (strncmp(name, word, len) != 0 || name[len] != ' ')
+            continue;
+        if (out && !shown)
+            fprintf(out, "usage: dangan %s <subcommand> [options]\n\nsubcommands:\n", word);
+        if (out)
+            fprintf(out, "  %-19s %s\n", name, COMMANDS[i].summary);
+        shown++;
+    }
+    if (out && shown)
+        fprintf(out, "\n'dangan %s <subcommand> --help' describes one.\n", word);
+    return shown;
+}
+
 void dg_command_print_help(const dg_command *cmd, FILE *out)
 {
     fprintf(out, "usage: %s\n\n%s\n", cmd->usage, cmd->summary);
@@ -428,6 +449,13 @@ void dg_command_print_help(const dg_command *cmd, FILE *out)
     fprintf(out, "  %-14s %s\n  %-14s %s\n", "--json", "print the result as JSON", "--help",
             "this help");
     fprintf(out, "\nexample:\n  %s\n", cmd->example);
+    if (!strchr(cmd->name, ' ') && dg_command_print_group(cmd->name, NULL)) {
+        fprintf(out, "\nsee also:\n");
+        size_t len = strlen(cmd->name);
+        for (int i = 0; i < COMMAND_COUNT; i++)
+            if (!strncmp(COMMANDS[i].name, cmd->name, len) && COMMANDS[i].name[len] == ' ')
+                fprintf(out, "  %-19s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    }
 }
 
 int dg_command_wants_csv(int argc, char **argv)

@@ -55,6 +55,11 @@ const dg_command *dg_command_find(int argc, char **argv, int *used);
 void dg_command_print_overview(FILE *out);
 void dg_command_print_help(const dg_command *cmd, FILE *out);
 
+/* For a word that only begins commands ("review", "hold"): lists its subcommands with
+ * their summaries on out (NULL: only counts); returns how many (0: no command begins
+ * with it). */
+int dg_command_print_group(const char *word, FILE *out);
+
 /*
  * Parses the command's arguments into a request {"cmd": ..., "args": {...}}. Files are
  * opened and their descriptors appended to fds (up to max_fds). On a usage error returns

@@ -29,6 +29,7 @@
 #include "../base/utf8.h"
 #include "../ingest/textenc.h"
 #include "dispatch_classify.h"
+#include "../engine/disposal.h"
 #include "dispatch_log.h"
 #include "dispatch_retention.h"
 
@@ -385,8 +386,22 @@ static dg_status h_show(call *c, json_t **result)
     if (st != DG_OK)
         return st;
     *result = record_json(rec, 0);
+    /* A hold is part of what a record is now: whoever may see the record sees its hold. */
+    dg_hold_info *hold = NULL;
+    size_t n_holds = 0;
+    st = dg_hold_list(c->archive, rec->refcode, &hold, &n_holds, &c->err);
+    if (st == DG_OK && n_holds)
+        json_object_set_new(*result, "hold",
+                            json_pack("{s:s, s:o, s:o}", "reason", hold[0].reason ? hold[0].reason : "",
+                                      "placed_by", str_or_null(hold[0].placed_by), "placed_at",
+                                      str_or_null(hold[0].placed_at)));
+    dg_hold_infos_free(hold, n_holds);
     dg_record_free(rec);
-    return DG_OK;
+    if (st != DG_OK) {
+        json_decref(*result);
+        *result = NULL;
+    }
+    return st;
 }
 
 static dg_status h_history(call *c, json_t **result)
@@ -406,6 +421,19 @@ static dg_status h_history(call *c, json_t **result)
                         rec->current_version, "versions", versions);
     dg_record_free(rec);
     return DG_OK;
+}
+
+/*
+ * After a date or year change: the record's year as it is now, and whether its reference
+ * code still shows another (codes are stable, so it keeps the year it was filed under).
+ */
+static void note_year(const dg_record_change *change, const char *ref, json_t *result)
+{
+    int year = change->year ? *change->year : atoi(change->doc_date);
+    dg_refcode_parts parts;
+    json_object_set_new(result, "year", json_integer(year));
+    if (dg_refcode_parse(ref, &parts, NULL) == DG_OK && parts.year != year)
+        json_object_set_new(result, "refcode_year", json_integer(parts.year));
 }
 
 static dg_status h_edit(call *c, json_t **result)
@@ -442,6 +470,8 @@ static dg_status h_edit(call *c, json_t **result)
     free(text);
     if (st == DG_OK)
         *result = json_pack("{s:s, s:i}", "refcode", ref, "version", version);
+    if (st == DG_OK && *result && (change.doc_date || change.year))
+        note_year(&change, ref, *result);
     return st;
 }
 
@@ -882,6 +912,7 @@ static const route ROUTES[] = {
     {"schedule import", h_retention, 0},
     {"hold add", h_retention, 0},
     {"hold release", h_retention, 0},
+    {"hold list", h_retention, 1},
     {"retention due", h_retention, 1},
     {"retention review", h_retention, 0},
     {"retention list", h_retention, 1},
@@ -916,6 +947,21 @@ int dg_dispatch_is_read_only(const char *cmd)
     return r && r->read_only;
 }
 
+/* A reference code is accepted as people type it (X001-CW.2023-D30-0001): every argument
+ * that names a record is brought to the stored form before any handler sees it. */
+static void normalize_refcodes(json_t *args)
+{
+    static const char *const keys[] = {"refcode", "record"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *typed = json_string_value(json_object_get(args, keys[i]));
+        if (!typed)
+            continue;
+        char code[DG_REFCODE_MAX];
+        dg_refcode_normalize(typed, code);
+        json_object_set_new(args, keys[i], json_string(code));
+    }
+}
+
 json_t *dg_dispatch(dg_archive *archive, const char *os_login, const char *origin,
                     json_t *request, const dg_dispatch_io *io)
 {
@@ -927,6 +973,7 @@ json_t *dg_dispatch(dg_archive *archive, const char *os_login, const char *origi
         snprintf(msg, sizeof msg, "%.60s: unknown request", cmd ? cmd : "(none)");
         return dg_response_error(DG_ERR_USAGE, msg);
     }
+    normalize_refcodes(args);
     static const dg_dispatch_io no_io = {0};
     call c = {.cmd = cmd, .archive = archive, .args = args, .io = io ? io : &no_io, .exit_override = -1};
     dg_error_clear(&c.err);

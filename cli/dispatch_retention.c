@@ -135,6 +135,26 @@ static dg_status h_hold(rcall *c, json_t **result, int place)
     return st;
 }
 
+static dg_status h_hold_list(rcall *c, json_t **result)
+{
+    dg_hold_info *holds;
+    size_t count;
+    dg_status st = dg_retention_hold_list(c->archive, c->actor, &holds, &count, c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *list = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(
+            list, json_pack("{s:s, s:o, s:i, s:s, s:o, s:o}", "refcode", holds[i].refcode,
+                            "title", str_or_null(holds[i].title), "level", holds[i].level,
+                            "reason", holds[i].reason ? holds[i].reason : "", "placed_by",
+                            str_or_null(holds[i].placed_by), "placed_at",
+                            str_or_null(holds[i].placed_at)));
+    dg_hold_infos_free(holds, count);
+    *result = json_pack("{s:o}", "holds", list);
+    return DG_OK;
+}
+
 /* ---- reviews -------------------------------------------------------------------------- */
 
 /* "1y", "5y", "2" (years), "18m" (months, rounded up to years). */
@@ -362,7 +382,7 @@ static const struct {
 } ROUTES[] = {
     {"schedule list", h_schedule_list}, {"schedule set", h_schedule_set},
     {"schedule import", h_schedule_import}, {"hold add", h_hold_add},
-    {"hold release", h_hold_release}, {"retention due", h_due},
+    {"hold release", h_hold_release}, {"hold list", h_hold_list}, {"retention due", h_due},
     {"retention review", h_review}, {"retention list", h_list},
     {"retention appraise", h_appraise}, {"retention approve", h_approve},
     {"retention witness", h_witness}, {"retention destroy", h_destroy},

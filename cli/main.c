@@ -25,6 +25,11 @@
 #include "render.h"
 #include "serve.h"
 
+/* The release; the Makefile may pass -DDANGAN_VERSION=... (e.g. from git describe). */
+#ifndef DANGAN_VERSION
+#define DANGAN_VERSION "0.9.0"
+#endif
+
 /* Every file of a batch travels as a descriptor; the soft limit is raised to match. */
 #define MAX_FDS 4000
 
@@ -34,6 +39,7 @@ typedef struct global_opts {
     const char *as;  /* --as LOGIN: an admin owner acting as another account */
     int json;
     int help;
+    int version; /* --version before any command word */
     int argc;     /* what is left for the command */
     char **argv;
 } global_opts;
@@ -59,6 +65,8 @@ static int parse_globals(int argc, char **argv, global_opts *g)
             g->json = 1;
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             g->help = 1;
+        else if (!strcmp(argv[i], "--version") && g->argc == 0) /* show --version N is not */
+            g->version = 1;
         else
             g->argv[g->argc++] = argv[i];
     }
@@ -183,11 +191,29 @@ static dg_status resolve_acting_login(dg_archive *archive, const global_opts *g,
     return DG_OK;
 }
 
+/*
+ * Nobody named an archive or a server and ./archive is not one: most likely a staff member
+ * whose DANGAN_SOCKET is not set. Say what the two ways are instead of only "dangan init".
+ */
+static void explain_no_archive(dg_error *err)
+{
+    struct stat sb;
+    int server_here = stat(DG_SERVE_DEFAULT_SOCKET, &sb) == 0 && S_ISSOCK(sb.st_mode);
+    snprintf(err->msg, sizeof err->msg,
+             "no archive in ./archive and no server named: to use your records room's server "
+             "set DANGAN_SOCKET (or give --socket PATH)%s%s; to use an archive folder you own "
+             "give --archive DIR (or set DANGAN_ARCHIVE); 'dangan init' creates a new archive",
+             server_here ? ", e.g. DANGAN_SOCKET=" : "", server_here ? DG_SERVE_DEFAULT_SOCKET : "");
+}
+
 static json_t *run_direct(const global_opts *g, json_t *request, const int *fds, size_t n_fds)
 {
     dg_archive *archive = NULL;
     dg_error err;
     dg_status st = dg_archive_open(archive_path(g), &archive, &err);
+    const char *env = getenv("DANGAN_ARCHIVE");
+    if (st == DG_ERR_NOT_FOUND && !g->archive && !(env && *env))
+        explain_no_archive(&err);
     if (st != DG_OK)
         return dg_response_error(st, err.msg);
     dg_archive_set_wait_handler(archive, on_wait, NULL);
@@ -310,7 +336,10 @@ int main(int argc, char **argv)
     if (!parse_globals(argc, argv, &g))
         return 8;
     int status;
-    if (g.argc == 0 || !strcmp(g.argv[0], "help")) {
+    if (g.version) {
+        printf("dangan %s\n", DANGAN_VERSION);
+        status = 0;
+    } else if (g.argc == 0 || !strcmp(g.argv[0], "help")) {
         dg_command_print_overview(g.argc == 0 && !g.help ? stderr : stdout);
         status = g.argc == 0 && !g.help ? 2 : 0;
     } else if (!strcmp(g.argv[0], "init")) {
@@ -322,7 +351,13 @@ int main(int argc, char **argv)
     } else {
         int used = 0;
         const dg_command *cmd = dg_command_find(g.argc, g.argv, &used);
-        if (!cmd) {
+        if (!cmd && g.help && dg_command_print_group(g.argv[0], stdout)) {
+            status = 0;
+        } else if (!cmd && dg_command_print_group(g.argv[0], NULL)) {
+            fprintf(stderr, "dangan: %s: needs a subcommand\n", g.argv[0]);
+            dg_command_print_group(g.argv[0], stderr);
+            status = 2;
+        } else if (!cmd) {
             fprintf(stderr, "dangan: %s: unknown command (see 'dangan --help')\n", g.argv[0]);
             status = 2;
         } else if (g.help) {

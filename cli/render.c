@@ -55,6 +55,11 @@ void dg_render_user_list(json_t *r, const dg_render_ctx *ctx)
 void dg_render_filed(json_t *r, const dg_render_ctx *ctx)
 {
     fprintf(ctx->out, "%s version %lld\n", s(r, "refcode"), n(r, "version"));
+    if (json_object_get(r, "refcode_year"))
+        fprintf(ctx->out, "year %lld (the reference code keeps %lld: reference codes never "
+                "change)\n", n(r, "year"), n(r, "refcode_year"));
+    else if (json_object_get(r, "year"))
+        fprintf(ctx->out, "year %lld\n", n(r, "year"));
 }
 
 static void field(const dg_render_ctx *ctx, const char *label, const char *value)
@@ -98,6 +103,13 @@ void dg_render_show(json_t *r, const dg_render_ctx *ctx)
     snprintf(buf, sizeof buf, "%lld %s %s", n(r, "level"), s(r, "level_name"),
              dg_level_label((int)n(r, "level")));
     field(ctx, "Level:", buf);
+    json_t *hold = json_object_get(r, "hold");
+    if (hold) {
+        char held[1200];
+        snprintf(held, sizeof held, "on hold since %s by %s: %s", s(hold, "placed_at"),
+                 s(hold, "placed_by"), s(hold, "reason"));
+        field(ctx, "Hold:", held);
+    }
     show_version_fields(v, ctx);
     fprintf(ctx->out, "Versions:\n");
     json_t *h;

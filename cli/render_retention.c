@@ -59,6 +59,20 @@ void dg_render_hold(json_t *r, const dg_render_ctx *ctx)
     fprintf(ctx->out, "%s: %s\n", s(r, "refcode"), b(r, "on_hold") ? "on hold" : "hold released");
 }
 
+void dg_render_hold_list(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *holds = json_object_get(r, "holds"), *h;
+    size_t i;
+    if (!json_array_size(holds)) {
+        fprintf(ctx->out, "no record is on hold\n");
+        return;
+    }
+    json_array_foreach(holds, i, h)
+        fprintf(ctx->out, "%s  %s  since %s by %s: %s\n", s(h, "refcode"),
+                *s(h, "title") ? s(h, "title") : "(title above your clearance)",
+                s(h, "placed_at"), s(h, "placed_by"), s(h, "reason"));
+}
+
 void dg_render_due(json_t *r, const dg_render_ctx *ctx)
 {
     static const char *const COLS[] = {"refcode", "title", "category", "year", "period",

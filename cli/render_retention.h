@@ -13,6 +13,7 @@ void dg_render_schedule_list(json_t *r, const dg_render_ctx *ctx);
 void dg_render_schedule_set(json_t *r, const dg_render_ctx *ctx);
 void dg_render_schedule_import(json_t *r, const dg_render_ctx *ctx);
 void dg_render_hold(json_t *r, const dg_render_ctx *ctx);
+void dg_render_hold_list(json_t *r, const dg_render_ctx *ctx);
 void dg_render_due(json_t *r, const dg_render_ctx *ctx);
 void dg_render_review(json_t *r, const dg_render_ctx *ctx);
 void dg_render_retention_list(json_t *r, const dg_render_ctx *ctx);

@@ -334,6 +334,57 @@ dg_status dg_hold_release(dg_archive *archive, const dg_actor *actor, const char
     return st == DG_OK ? hold(archive, &job, err) : st;
 }
 
+static void hold_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
+{
+    (void)ctx;
+    dg_hold_info *h = item;
+    h->refcode = dg_column_strdup(stmt, 0);
+    h->title = dg_column_strdup(stmt, 1);
+    h->level = sqlite3_column_int(stmt, 2);
+    h->reason = dg_column_strdup(stmt, 3);
+    h->placed_by = dg_column_strdup(stmt, 4);
+    h->placed_at = dg_column_strdup(stmt, 5);
+}
+
+dg_status dg_hold_list(dg_archive *archive, const char *refcode, dg_hold_info **out,
+                       size_t *count, dg_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT r.refcode, v.title, r.level, h.reason, u.login, h.placed_at FROM holds h"
+        " JOIN records r ON r.id = h.record_id AND r.state = 'live'"
+        " JOIN versions v ON v.record_id = r.id AND v.number = r.current_version"
+        " LEFT JOIN users u ON u.id = h.placed_by"
+        " WHERE h.released_at IS NULL AND (?1 IS NULL OR r.refcode = ?1) ORDER BY r.refcode",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    dg_bind_text_or_null(stmt, 1, refcode);
+    st = dg_catalog_collect(archive->db, stmt, (void **)out, count, sizeof **out, hold_from_row,
+                            NULL, "read holds", err);
+    if (st != DG_OK) {
+        dg_hold_infos_free(*out, *count);
+        *out = NULL;
+        *count = 0;
+    }
+    return st;
+}
+
+void dg_hold_infos_free(dg_hold_info *holds, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(holds[i].refcode);
+        free(holds[i].title);
+        free(holds[i].reason);
+        free(holds[i].placed_by);
+        free(holds[i].placed_at);
+    }
+    free(holds);
+}
+
 /* ---- reviews: queueing -------------------------------------------------------------- */
 
 typedef struct review_job {

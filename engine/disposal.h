@@ -61,6 +61,21 @@ dg_status dg_schedule_apply(dg_archive *archive, const dg_actor *actor,
 dg_status dg_hold_place(dg_archive *archive, const dg_actor *actor, const char *refcode,
                         const char *reason, dg_error *err);
 
+/* A hold in force, with what its record is called now. */
+typedef struct dg_hold_info {
+    char *refcode, *title, *reason, *placed_by, *placed_at;
+    int level;
+} dg_hold_info;
+
+/*
+ * The holds in force on live records, ordered by reference code; only the one of refcode
+ * when it is not NULL (*count 0 when it has none). Titles are metadata: callers that show
+ * them apply clearance (see retention.h). Free with dg_hold_infos_free().
+ */
+dg_status dg_hold_list(dg_archive *archive, const char *refcode, dg_hold_info **out,
+                       size_t *count, dg_error *err);
+void dg_hold_infos_free(dg_hold_info *holds, size_t count);
+
 /* Releases the hold in force on a record the actor may see (DG_ERR_NOT_FOUND when none,
  * "REF is not on hold"; "no such record" when the record is missing or above clearance). */
 dg_status dg_hold_release(dg_archive *archive, const dg_actor *actor, const char *refcode,

@@ -581,7 +581,9 @@ dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char
         return st;
     sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
     sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
-    sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":ref"), refcode, -1,
+    char typed[DG_REFCODE_MAX]; /* as people type it: X001-CW.2023-D30-0001 */
+    dg_refcode_normalize(refcode, typed);
+    sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":ref"), typed, -1,
                       SQLITE_STATIC);
     int exists = 0;
     st = dg_catalog_step_maybe_row(archive->db, stmt, &exists, "look up record", err);

@@ -76,6 +76,36 @@ static dg_status malformed(const char *text, const char *why, dg_error *err)
                         text, why);
 }
 
+/* What people type for the middle dot: an ASCII or full-width full stop, the katakana
+ * middle dot (Japanese and Chinese IMEs), bullets and operator dots. */
+static const char *const DOT_LOOKALIKES[] = {
+    ".", "\xEF\xBC\x8E" /* ． */, "\xE3\x83\xBB" /* ・ */, "\xEF\xBD\xA5" /* ･ */,
+    "\xE2\x80\xA2" /* • */, "\xE2\x80\xA7" /* ‧ */, "\xE2\x88\x99" /* ∙ */,
+    "\xE2\x8B\x85" /* ⋅ */, "\xE3\x80\x82" /* 。 */};
+
+void dg_refcode_normalize(const char *text, char out[DG_REFCODE_MAX])
+{
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t used = 0;
+    while (*text && used + 3 < DG_REFCODE_MAX) {
+        size_t len = 0;
+        for (size_t i = 0; !len && i < sizeof DOT_LOOKALIKES / sizeof DOT_LOOKALIKES[0]; i++)
+            if (!strncmp(text, DOT_LOOKALIKES[i], strlen(DOT_LOOKALIKES[i])))
+                len = strlen(DOT_LOOKALIKES[i]);
+        if (len) {
+            memcpy(out + used, MIDDLE_DOT, 2);
+            used += 2;
+            text += len;
+        } else {
+            out[used++] = *text++;
+        }
+    }
+    while (used > 0 && (out[used - 1] == ' ' || out[used - 1] == '\t'))
+        used--;
+    out[used] = '\0';
+}
+
 dg_status dg_refcode_parse(const char *text, dg_refcode_parts *out, dg_error *err)
 {
     memset(out, 0, sizeof *out);

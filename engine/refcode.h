@@ -34,6 +34,15 @@ dg_status dg_refcode_format(const dg_refcode_parts *parts, char out[DG_REFCODE_M
 /* Parses a code; a malformed one is DG_ERR_USAGE naming what is wrong. */
 dg_status dg_refcode_parse(const char *text, dg_refcode_parts *out, dg_error *err);
 
+/*
+ * Writes text with every look-alike of the middle dot that people type ('.', '．', '・',
+ * '•', '‧', '∙', '⋅', '。') replaced by '·', and surrounding blanks removed: the form
+ * codes are stored in. Every lookup of a typed code goes through it, so
+ * X001-CW.2023-D30-0001 finds X001-CW·2023-D30-0001. A code too long is cut (and then
+ * found nowhere).
+ */
+void dg_refcode_normalize(const char *text, char out[DG_REFCODE_MAX]);
+
 /* Whether a department code is acceptable (1-8 capital letters or digits). */
 int dg_department_code_valid(const char *code);
 

@@ -75,6 +75,14 @@ static dg_status apply_change(const dg_actor *actor, const dg_version_info *prev
     if (differs(c->doc_date, prev->doc_date)) {
         v->doc_date = c->doc_date;
         note_change(changed, changed_size, "date");
+        /* The formation year (年度) is the document's year: a corrected date corrects it,
+         * unless the same change gives a year. The reference code keeps the year it was
+         * filed under: codes are never changed (refcode.h). */
+        int date_year = atoi(c->doc_date);
+        if (!c->year && date_year != prev->year) {
+            v->year = date_year;
+            note_change(changed, changed_size, "year");
+        }
     }
     if (c->category) {
         const char *key;

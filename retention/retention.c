@@ -324,6 +324,26 @@ dg_status dg_retention_hold(dg_archive *archive, const dg_actor *actor, const ch
                  : dg_hold_release(archive, actor, refcode, reason, err);
 }
 
+dg_status dg_retention_hold_list(dg_archive *archive, const dg_actor *actor,
+                                 dg_hold_info **out, size_t *count, dg_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    dg_status st = require_role(archive, actor,
+                                DG_ROLE_ARCHIVIST | DG_ROLE_AUDITOR | DG_ROLE_LEADER |
+                                    DG_ROLE_ADMIN,
+                                "hold.list", "archivists, auditors, leadership and admins", err);
+    if (st == DG_OK)
+        st = dg_hold_list(archive, NULL, out, count, err);
+    for (size_t i = 0; st == DG_OK && i < *count; i++) {
+        if (!dg_retention_may_see(actor, (*out)[i].level)) {
+            free((*out)[i].title);
+            (*out)[i].title = NULL;
+        }
+    }
+    return st;
+}
+
 /* ---- reviews ------------------------------------------------------------------------- */
 
 static int current_year(void)

@@ -116,6 +116,13 @@ dg_status dg_retention_schedule_import(dg_archive *archive, const dg_actor *acto
 dg_status dg_retention_hold(dg_archive *archive, const dg_actor *actor, const char *refcode,
                             const char *reason, int place, dg_error *err);
 
+/*
+ * The holds in force (archivist, auditor, leader or admin: who may place them); titles
+ * above the actor's clearance are withheld (NULL). Free with dg_hold_infos_free().
+ */
+dg_status dg_retention_hold_list(dg_archive *archive, const dg_actor *actor,
+                                 dg_hold_info **out, size_t *count, dg_error *err);
+
 /* ---- reviews ------------------------------------------------------------------------- */
 
 /*
