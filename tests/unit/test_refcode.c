@@ -32,6 +32,27 @@ static void test_code_without_department_omits_that_level(void **state)
     assert_string_equal(code, "X001-CW·2024-D30-0007");
 }
 
+static void test_typed_dot_lookalikes_normalize_to_the_middle_dot(void **state)
+{
+    (void)state;
+    const char *typed[] = {"X001-CW.2023-D30-0001", "X001-CW・2023-D30-0001",
+                           "X001-CW•2023-D30-0001", "X001-CW．2023-D30-0001",
+                           "X001-CW·2023-D30-0001", "  X001-CW‧2023-D30-0001 "};
+    for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++) {
+        char code[DG_REFCODE_MAX];
+        dg_refcode_normalize(typed[i], code);
+        assert_string_equal(code, "X001-CW·2023-D30-0001");
+    }
+    char code[DG_REFCODE_MAX];
+    dg_refcode_normalize("X001-XZ·2024-D10-BGS-0001", code);
+    assert_string_equal(code, "X001-XZ·2024-D10-BGS-0001");
+    char longer[400];
+    memset(longer, '.', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    dg_refcode_normalize(longer, code); /* cut, never overrun */
+    assert_true(strlen(code) < DG_REFCODE_MAX);
+}
+
 static void test_parse_round_trips_both_shapes(void **state)
 {
     (void)state;
@@ -98,6 +119,7 @@ int main(void)
         cmocka_unit_test(test_code_has_the_da_t_22_shape_with_department),
         cmocka_unit_test(test_code_without_department_omits_that_level),
         cmocka_unit_test(test_parse_round_trips_both_shapes),
+        cmocka_unit_test(test_typed_dot_lookalikes_normalize_to_the_middle_dot),
         cmocka_unit_test(test_malformed_codes_are_rejected_with_a_reason),
         cmocka_unit_test(test_item_numbers_count_up_per_series_and_are_never_reused),
     };
