@@ -139,6 +139,8 @@ static const dg_opt_spec INGEST_OPTS[] = {
     {"--jobs", "jobs", OPT_INT, "OCR worker threads (default: number of cores)"},
     {"--label", "label", OPT_STRING, "name of the batch (default: the folder's name)"},
     ENCODING_OPT,
+    {"--memory", "memory", OPT_STRING, "memory the pages being read may take together, e.g. "
+                                       "800M, 2G (default: a sixteenth of RAM)"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
 static const dg_opt_spec SCHEDULE_SET_OPTS[] = {

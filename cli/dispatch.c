@@ -746,13 +746,38 @@ static json_t *ingest_report_json(const dg_ingest_report *rep)
     json_t *outcomes = json_array();
     for (size_t i = 0; i < rep->n_outcomes; i++)
         json_array_append_new(outcomes, outcome_json(&rep->outcomes[i]));
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o}", "batch",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o}", "batch",
                      (json_int_t)rep->batch_id, "files", (json_int_t)rep->files, "filed",
                      (json_int_t)rep->filed, "filed_files", (json_int_t)rep->filed_files,
                      "duplicates", (json_int_t)rep->duplicates,
                      "quarantined", (json_int_t)rep->quarantined, "skipped",
                      (json_int_t)rep->skipped, "pages", (json_int_t)rep->pages, "seconds",
-                     rep->seconds, "outcomes", outcomes);
+                     rep->seconds, "warning", str_or_null(rep->warning), "outcomes", outcomes);
+}
+
+/* "800M", "2G", "1.5G", "65536" (bytes): the --memory budget. */
+static dg_status parse_memory_arg(call *c, uint64_t *bytes)
+{
+    *bytes = 0;
+    const char *text = arg_str(c, "memory");
+    if (!text)
+        return DG_OK;
+    char *end;
+    double v = strtod(text, &end);
+    double unit = 1;
+    if (*end == 'K' || *end == 'k')
+        unit = 1024.0, end++;
+    else if (*end == 'M' || *end == 'm')
+        unit = 1024.0 * 1024, end++;
+    else if (*end == 'G' || *end == 'g')
+        unit = 1024.0 * 1024 * 1024, end++;
+    if (*end == 'B' || *end == 'b' || (*end == 'i' && (end[1] == 'B' || end[1] == 'b')))
+        end += *end == 'i' ? 2 : 1;
+    if (end == text || *end || !(v * unit >= 16.0 * 1024 * 1024) || v * unit > 1e15)
+        return dg_error_set(&c->err, DG_ERR_USAGE,
+                            "--memory: '%s' is not a size of at least 16M (e.g. 800M, 2G)", text);
+    *bytes = (uint64_t)(v * unit);
+    return DG_OK;
 }
 
 static dg_status h_ingest(call *c, json_t **result)
@@ -768,6 +793,8 @@ static dg_status h_ingest(call *c, json_t **result)
         dg_ingest_options opts = {.label = arg_str(c, "label"), .lang = arg_str(c, "lang"),
                                   .jobs = arg_int(c, "jobs", 0), .soffice = soffice_setting()};
         st = parse_encoding_arg(c, &opts.encoding);
+        if (st == DG_OK)
+            st = parse_memory_arg(c, &opts.memory);
         if (st == DG_OK && (opts.jobs < 0 || opts.jobs > 64))
             st = dg_error_set(&c->err, DG_ERR_USAGE, "--jobs must be 1-64");
         if (st == DG_OK)

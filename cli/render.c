@@ -324,6 +324,8 @@ void dg_render_ingest(json_t *r, const dg_render_ctx *ctx)
 {
     json_t *o;
     size_t i;
+    if (*s(r, "warning"))
+        fprintf(stderr, "dangan: warning: %s\n", s(r, "warning"));
     json_array_foreach(json_object_get(r, "outcomes"), i, o) {
         const char *what = s(o, "outcome");
         if (!strcmp(what, "filed")) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -486,6 +487,48 @@ static dg_status finish_pending_index_work(dg_archive *archive, dg_error *err)
     return DG_OK;
 }
 
+/*
+ * The space reserve: a file of RESERVE_BYTES kept in the archive folder while the disk has
+ * room. On a full disk every search, view and page export still needs its access-log line
+ * (an access that is not logged is not given), and SQLite needs room for it. The log frees
+ * the reserve the first time the disk is full (dg_archive_release_space_reserve), so reads
+ * go on being logged for thousands of entries while someone frees space; it is made again
+ * by the first dangan run that finds RESERVE_ROOM free.
+ */
+#define RESERVE_NAME "space.reserve"
+#define RESERVE_BYTES (4L << 20)
+#define RESERVE_ROOM (32ULL << 20)
+
+static void ensure_space_reserve(dg_archive *archive)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", archive->path, RESERVE_NAME);
+    struct stat sb;
+    if (stat(path, &sb) == 0 && sb.st_size >= RESERVE_BYTES)
+        return;
+    struct statvfs vfs;
+    if (statvfs(archive->path, &vfs) != 0 ||
+        (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize < RESERVE_ROOM)
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return;
+    /* Allocated for real (not a sparse file), so unlinking it gives the blocks back. */
+    if (posix_fallocate(fd, 0, RESERVE_BYTES) != 0) {
+        close(fd);
+        unlink(path);
+        return;
+    }
+    close(fd);
+}
+
+int dg_archive_release_space_reserve(dg_archive *archive)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", archive->path, RESERVE_NAME);
+    return unlink(path) == 0;
+}
+
 dg_status dg_archive_open(const char *path, dg_archive **out, dg_error *err)
 {
     *out = NULL;
@@ -501,7 +544,13 @@ dg_status dg_archive_open(const char *path, dg_archive **out, dg_error *err)
     if (st == DG_OK)
         st = load_identity(archive, err);
     if (st == DG_OK)
-        st = finish_pending_index_work(archive, err);
+        ensure_space_reserve(archive);
+    /* Finishing a crashed writer's work is a write: when it cannot be done now (a full
+     * disk, an index that will not open for writing), the work stays queued for the next
+     * run, and this one, which may only want to read, goes on. */
+    dg_error repair_err;
+    if (st == DG_OK)
+        finish_pending_index_work(archive, &repair_err);
     if (st != DG_OK) {
         dg_archive_close(archive);
         return st;

@@ -44,6 +44,8 @@ void dg_archive_unlock_write(dg_archive *archive);
 /* Leaves the writing mark at unlock, so the next writer removes the objects no record
  * uses (as after a crash): for a failed write that could not remove its own. */
 void dg_archive_keep_writing_mark(dg_archive *archive);
+/* Gives the space reserve back to the disk (archive.c); 1 when there was one. */
+int dg_archive_release_space_reserve(dg_archive *archive);
 
 /* The writable index (only with the write lock held) and the cached read handle. */
 dg_status dg_archive_index_writer(dg_archive *archive, dg_index **out, dg_error *err);

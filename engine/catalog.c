@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +348,13 @@ static int step(sqlite3_stmt *stmt, int *injected)
         return SQLITE_IOERR;
     }
     return sqlite3_step(stmt);
+}
+
+int dg_catalog_disk_full(sqlite3 *db)
+{
+    int code = sqlite3_extended_errcode(db);
+    return (code & 0xff) == SQLITE_FULL ||
+           ((code & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
 }
 
 dg_status dg_catalog_exec(sqlite3 *db, const char *sql, dg_error *err)
@@ -749,6 +757,14 @@ dg_status dg_catalog_open(const char *path, int create, sqlite3 **out, dg_error 
         return st;
     }
     sqlite3_extended_result_codes(db, 1);
+    /*
+     * Keep the -wal and -shm files when the last connection closes. SQLite otherwise
+     * deletes them, and the next reader must create them again: on a full disk it cannot,
+     * and every command, even whoami, failed with "disk I/O error". Kept, they are already
+     * allocated, so readers work on a full disk (and the next writes reuse the WAL's space).
+     */
+    int persist = 1;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     dg_status st = apply_pragmas(db, err);
     if (st == DG_OK)
         st = migrate(db, err);

@@ -36,6 +36,9 @@ dg_status dg_catalog_error(sqlite3 *db, dg_error *err, const char *what);
 /* Runs SQL without results (several statements allowed). */
 dg_status dg_catalog_exec(sqlite3 *db, const char *sql, dg_error *err);
 
+/* Whether the last failed call on db failed because the disk is full. */
+int dg_catalog_disk_full(sqlite3 *db);
+
 /*
  * Transactions. begin_write takes the database write lock at once (BEGIN IMMEDIATE) so
  * a writer never fails half-way on a lock upgrade; busy waits are handled by the

@@ -298,7 +298,14 @@ dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *
     if (st != DG_OK)
         return st;
     st = dg_log_append_in_txn(archive, actor, login, event, err);
-    st = dg_catalog_end_write(archive->db, st, err);
+    if (st == DG_OK)
+        st = dg_catalog_commit(archive->db, err);
+    int disk_full = st != DG_OK && dg_catalog_disk_full(archive->db); /* before the rollback */
+    if (st != DG_OK)
+        dg_catalog_rollback(archive->db);
+    /* A full disk: give the space reserve back and log with it, once (archive.c). */
+    if (disk_full && dg_archive_release_space_reserve(archive))
+        return dg_log_append(archive, actor, login, event, err);
     return st;
 }
 

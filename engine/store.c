@@ -107,6 +107,9 @@ static void tmp_dir_path(const dg_store *store, char *buf, size_t size)
 
 static dg_status io_error(dg_error *err, const char *path, const char *what)
 {
+    if (errno == ENOSPC || errno == EDQUOT)
+        return dg_error_set(err, DG_ERR_IO, "%s: %s: the disk is full (%s)", path, what,
+                            strerror(errno));
     return dg_error_set(err, DG_ERR_IO, "%s: %s: %s", path, what, strerror(errno));
 }
 

@@ -9,7 +9,8 @@
  *      duplicate of that record (this is also what makes a rerun after kill -9 resume:
  *      everything filed before the crash is found by its hash and skipped);
  *   2. reads pages and OCRs them on `jobs` worker threads, one Tesseract engine each
- *      (OCR is where the time goes; everything else runs on the calling thread);
+ *      (OCR is where the time goes; everything else runs on the calling thread), each
+ *      file decoded only once its expected memory fits in the batch's budget (budget.h);
  *   3. extracts metadata from the text and classifies the record (manifest values win),
  *      then files it through the engine, in input order, with its batch journal row in
  *      the same transaction;
@@ -44,6 +45,8 @@ typedef struct dg_ingest_options {
     const char *tessdata; /* NULL: $TESSDATA_PREFIX or Debian's default */
     const char *soffice;  /* LibreOffice for legacy and page views (office.h); NULL: PATH */
     dg_text_encoding encoding; /* of born-digital text files; DG_ENC_AUTO: detected */
+    uint64_t memory;      /* bytes the workers' decoded pages may take together (budget.h);
+                             0: the default, a sixteenth of the machine's memory */
 } dg_ingest_options;
 
 /* What became of one record (or one file that could not become part of one). */
@@ -71,6 +74,7 @@ typedef struct dg_ingest_report {
     int64_t batch_id;
     uint64_t files, filed, filed_files, duplicates, quarantined, skipped, pages;
     double seconds;
+    char *warning;     /* e.g. little free space for the batch, or NULL */
     dg_ingest_outcome *outcomes;
     size_t n_outcomes;
 } dg_ingest_report;
