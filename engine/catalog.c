@@ -685,6 +685,7 @@ static dg_status apply_pragmas(sqlite3 *db, dg_error *err)
     dg_status st = dg_catalog_exec(db,
                                    "PRAGMA journal_mode=WAL;"
                                    "PRAGMA synchronous=FULL;"
+                                   "PRAGMA journal_size_limit=0;"
                                    "PRAGMA foreign_keys=ON;"
                                    "PRAGMA secure_delete=ON;"
                                    "PRAGMA trusted_schema=OFF;",
@@ -761,7 +762,9 @@ dg_status dg_catalog_open(const char *path, int create, sqlite3 **out, dg_error 
      * Keep the -wal and -shm files when the last connection closes. SQLite otherwise
      * deletes them, and the next reader must create them again: on a full disk it cannot,
      * and every command, even whoami, failed with "disk I/O error". Kept, they are already
-     * allocated, so readers work on a full disk (and the next writes reuse the WAL's space).
+     * allocated, so readers work on a full disk. journal_size_limit=0 (apply_pragmas) still
+     * empties the kept -wal when the last connection closes: no stale page image of a
+     * destroyed record outlives the run in it.
      */
     int persist = 1;
     sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
