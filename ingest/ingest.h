@@ -15,7 +15,10 @@
  *      then files it through the engine, in input order, with its batch journal row in
  *      the same transaction;
  *   4. copies every file that cannot be taken in to quarantine/ with its reason; the rest
- *      of the batch goes on.
+ *      of the batch goes on. That includes every file of a skipped manifest row, and a
+ *      record the actor may not file (a secrecy mark or manifest level above their
+ *      clearance: "an archivist with clearance 4 must ingest it"): a record is taken in
+ *      whole or not at all, and no file ends up in two records.
  *
  * Files come as descriptors the caller opened (the server passes the client's), never as
  * paths this module opens. The archive handle is used only from the calling thread.
