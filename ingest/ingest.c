@@ -708,14 +708,11 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
             st = note_duplicate(r, it, batch, rep, err);
         }
     }
-    if (st == DG_ERR_BAD_INPUT) { /* the engine refused this record's text (text_guard.h): */
-        it->status = st;          /* the file goes to quarantine, the batch goes on */
-        snprintf(it->reason, sizeof it->reason, "%s", err->msg);
-        st = quarantine_item(r, it, batch, rep, err);
-    }
     free(pages);
     free(text);
-    if (record_fault(st)) { /* this record's problem: it waits in quarantine, the batch goes on */
+    /* This record's problem (the engine refused its text, text_guard.h, or its level or
+     * title): its files wait in quarantine, and the batch goes on. */
+    if (record_fault(st)) {
         snprintf(why, sizeof why, "%s", err->msg);
         return quarantine_item(r, it, batch, why, rep, err);
     }
