@@ -275,7 +275,7 @@ static json_t *exchange(int sock, const char *socket_path, json_t *request, cons
     size_t len = 0;
     dg_error err;
     dg_status st = wire ? dg_frame_encode(wire, DG_PROTO_MAX_REQUEST, &buf, &len, &err)
-                        : dg_error_set(&err, DG_ERR_NOMEM, "out of memory");
+                        : dg_error_set(&err, DG_ERR_NOMEM, "client: out of memory");
     json_decref(wire);
     if (st != DG_OK)
         return dg_response_error(st, err.msg);

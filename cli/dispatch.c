@@ -282,6 +282,16 @@ static void take_born_document(const dg_born_doc *born, dg_record_input *in)
         in->doc_date = born->props->created;
 }
 
+/*
+ * A failure while taking in a file (a full disk, a damaged object) names that file first,
+ * so the archivist knows which input to bring back; the engine's message says the rest.
+ */
+static void name_input_file(call *c, dg_status st, const char *name)
+{
+    if (st != DG_OK && name && *name && !strstr(c->err.msg, name))
+        dg_error_prefix(&c->err, "%s: ", name);
+}
+
 static dg_status h_add(call *c, json_t **result)
 {
     char *data = NULL, *text = NULL;
@@ -323,6 +333,7 @@ static dg_status h_add(call *c, json_t **result)
         take_born_document(born, &in);
     char refcode[DG_REFCODE_MAX];
     st = dg_record_add(c->archive, &c->actor, &in, refcode, &c->err);
+    name_input_file(c, st, name);
     dg_born_free(born);
     free(text);
     free(data);
@@ -445,8 +456,8 @@ static dg_status h_edit(call *c, json_t **result)
         st = parse_level_arg(c, "level", &level);
     char *text = NULL;
     size_t len = 0;
+    const char *name = NULL;
     if (st == DG_OK && arg_has(c, "text")) {
-        const char *name;
         char *data = NULL;
         st = read_passed_file(c, "text", &data, &len, &name);
         if (st == DG_OK)
@@ -467,6 +478,7 @@ static dg_status h_edit(call *c, json_t **result)
     };
     int version = 0;
     st = dg_record_edit(c->archive, &c->actor, ref, &change, &version, &c->err);
+    name_input_file(c, st, name);
     free(text);
     if (st == DG_OK)
         *result = json_pack("{s:s, s:i}", "refcode", ref, "version", version);
@@ -499,7 +511,7 @@ static dg_status h_page(call *c, json_t **result)
     free(b64);
     free(data);
     free(mime);
-    return b64 ? DG_OK : dg_error_set(&c->err, DG_ERR_NOMEM, "out of memory");
+    return b64 ? DG_OK : dg_error_set(&c->err, DG_ERR_NOMEM, "request: out of memory");
 }
 
 static dg_status h_grant(call *c, json_t **result, int grant)
@@ -690,7 +702,7 @@ static dg_status collect_batch_files(call *c, dg_ingest_file **out, size_t *coun
         return dg_error_set(&c->err, DG_ERR_USAGE, "ingest: no files in the batch");
     dg_ingest_file *list = calloc(json_array_size(files), sizeof *list);
     if (!list)
-        return dg_error_set(&c->err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(&c->err, DG_ERR_NOMEM, "request: out of memory");
     size_t i;
     json_array_foreach(files, i, f) {
         json_int_t fd = json_integer_value(json_object_get(f, "fd"));

@@ -161,7 +161,7 @@ dg_status dg_dispatch_log_keep(const char *path, const char *note, dg_error *err
     char *block = malloc(len + 2);
     dg_status st = DG_OK;
     if (!block) {
-        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        st = dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
     } else {
         snprintf(block, len + 2, "%s\n", note);
         ssize_t w = write(fd, block, len + 1);

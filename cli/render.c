@@ -240,6 +240,11 @@ void dg_render_reindex(json_t *r, const dg_render_ctx *ctx)
                 json_array_size(failed), json_array_size(failed) == 1 ? "" : "s");
     json_array_foreach(failed, i, f)
         fprintf(ctx->out, "  %s\n", json_string_value(f));
+    /* The exit code already says "not all done"; the error line says what, where errors go. */
+    if (json_array_size(failed))
+        fprintf(stderr, "dangan: reindex: %zu version%s could not be indexed: queued with the "
+                        "reason; 'dangan verify' lists them\n",
+                json_array_size(failed), json_array_size(failed) == 1 ? "" : "s");
 }
 
 static const char *num_or_empty(json_t *e, const char *key, char *buf, size_t size)

@@ -948,7 +948,7 @@ static dg_status io_loop(server *s, dg_error *err)
     size_t cap = (size_t)s->opts->max_clients + 3;
     struct pollfd *pfd = calloc(cap, sizeof *pfd);
     if (!pfd)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "server: out of memory");
     while (!s->stopping || s->n_conns > 0) {
         for (size_t i = 0; i < s->n_conns; i++) {
             int events = conn_events(s->conns[i]);
@@ -1108,7 +1108,7 @@ static dg_status open_workers(server *s, dg_error *err)
     s->n_workers = s->opts->readers + 1;
     s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
     if (!s->workers)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "server: out of memory");
     /* Handles are opened here, one after another, then each belongs to its thread. */
     for (int i = 0; i < s->n_workers; i++) {
         worker *w = &s->workers[i];
@@ -1197,7 +1197,7 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
     sigemptyset(&old_mask);
     raise_descriptor_limit(&s);
     s.conns = calloc((size_t)opts->max_clients, sizeof *s.conns);
-    dg_status st = s.conns ? open_workers(&s, err) : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    dg_status st = s.conns ? open_workers(&s, err) : dg_error_set(err, DG_ERR_NOMEM, "server: out of memory");
     if (st == DG_OK)
         dg_log_cli_apply_timezone(s.workers[0].archive); /* before any thread starts */
     dg_checkpointer checkpointer;

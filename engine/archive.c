@@ -738,13 +738,13 @@ dg_status dg_index_failures_add(dg_index_failures *f, int64_t version_id, const 
             f->ids = ids;
         char **reasons = ids ? realloc(f->reasons, cap * sizeof *reasons) : NULL;
         if (!reasons)
-            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            return dg_error_set(err, DG_ERR_NOMEM, "archive: out of memory");
         f->reasons = reasons;
         f->cap = cap;
     }
     char *copy = printable_reason(reason && *reason ? reason : "could not be indexed");
     if (!copy)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "archive: out of memory");
     f->ids[f->count] = version_id;
     f->reasons[f->count++] = copy;
     return DG_OK;
@@ -839,7 +839,7 @@ dg_status dg_archive_flush_index_queue(dg_archive *archive, int retry_failed,
     st = queued_versions(archive, retry_failed, &ids, &count, err);
     char *failed_here = st == DG_OK ? calloc(count ? count : 1, 1) : NULL;
     if (st == DG_OK && !failed_here)
-        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        st = dg_error_set(err, DG_ERR_NOMEM, "archive: out of memory");
     dg_index_failures mine = {0};
     for (size_t i = 0; st == DG_OK && i < count; i++) {
         dg_error skip;

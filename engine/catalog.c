@@ -595,7 +595,7 @@ dg_status dg_catalog_check(sqlite3 *db, int quick, char **problems, dg_error *er
             continue; /* the first lines say enough */
         char *grown = realloc(*problems, len + add + 3);
         if (!grown) {
-            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            st = dg_error_set(err, DG_ERR_NOMEM, "catalog: out of memory");
             break;
         }
         *problems = grown;
@@ -610,7 +610,7 @@ dg_status dg_catalog_check(sqlite3 *db, int quick, char **problems, dg_error *er
         free(*problems);
         *problems = strdup(why ? why : "the check failed");
         if (!*problems)
-            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            st = dg_error_set(err, DG_ERR_NOMEM, "catalog: out of memory");
     }
     sqlite3_finalize(stmt);
     if (st != DG_OK) {

@@ -194,7 +194,7 @@ static dg_status log_insert(sqlite3 *db, const char *prev, const chain_fields *f
     chain_fields f = *fields;
     char hash[65];
     if (!chain_hash(prev, &f, hash))
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
 
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(db,
@@ -520,7 +520,7 @@ dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, dg_log_check 
         snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");
         expected = sqlite3_column_int64(stmt, 0) + 1;
         if (!dg_log_row_bytes(stmt, &bytes)) {
-            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            st = dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
             break;
         }
         dg_merkle_hash leaf = dg_merkle_leaf(bytes.data, bytes.len);

@@ -105,7 +105,7 @@ static dg_status push_new_entries(stored_tree *t, dg_merkle_builder *b, dg_error
             break;
         }
         if (!dg_log_row_bytes(stmt, &bytes)) {
-            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            st = dg_error_set(err, DG_ERR_NOMEM, "access log tree: out of memory");
             break;
         }
         dg_merkle_hash leaf = dg_merkle_leaf(bytes.data, bytes.len);
@@ -218,7 +218,7 @@ dg_status dg_log_checkpoint_sign(dg_archive *archive, const dg_note_signer *key,
         memcpy(cp.root, head.root.b, sizeof cp.root);
         char *text = dg_checkpoint_format(&cp);
         st = text ? dg_note_sign(text, key, note, err)
-                  : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                  : dg_error_set(err, DG_ERR_NOMEM, "access log tree: out of memory");
         free(text);
     }
     if (st == DG_OK)
@@ -418,7 +418,7 @@ static dg_status entry_bytes(sqlite3 *db, int64_t entry, dg_log_inclusion *out, 
                              (long long)entry);
     dg_log_bytes b = {0};
     if (st == DG_OK && !dg_log_row_bytes(stmt, &b))
-        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        st = dg_error_set(err, DG_ERR_NOMEM, "access log tree: out of memory");
     sqlite3_finalize(stmt);
     if (st == DG_OK) {
         out->bytes = b.data;

@@ -145,7 +145,7 @@ static dg_status proof_start(dg_merkle_proof *proof, dg_error *err)
 {
     proof->count = 0;
     proof->hashes = calloc(130, sizeof *proof->hashes);
-    return proof->hashes ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    return proof->hashes ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "log proof: out of memory");
 }
 
 static dg_status proof_end(dg_merkle_proof *proof, dg_status st)

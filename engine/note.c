@@ -91,7 +91,7 @@ dg_status dg_note_generate(const char *name, char **skey, char **vkey, dg_error 
         free(*skey);
         free(*vkey);
         *skey = *vkey = NULL;
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "signed note: out of memory");
     }
     snprintf(*skey, MAX_KEY_TEXT, "PRIVATE+KEY+%s+%08" PRIx32 "+%s", name, s.verifier.id, b64);
     dg_note_verifier_format(&s.verifier, *vkey, MAX_KEY_TEXT);
@@ -241,7 +241,7 @@ dg_status dg_note_sign(const char *text, const dg_note_signer *key, char **note,
     size_t need = strlen(text) + 1 + strlen(line) + 1;
     *note = malloc(need);
     if (!*note)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "signed note: out of memory");
     snprintf(*note, need, "%s\n%s", text, line);
     return DG_OK;
 }
@@ -284,7 +284,7 @@ dg_status dg_note_cosign(const char *note, const dg_note_signer *key, char **out
         len--;
     *out = malloc(len + 2 + strlen(line));
     if (!*out)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "signed note: out of memory");
     sprintf(*out, "%.*s\n%s", (int)len, note, line);
     return DG_OK;
 }
@@ -336,7 +336,7 @@ dg_status dg_note_open(const char *note, const dg_note_verifier *key, char **tex
                                   : "the note carries no signature of %s",
                             key->name);
     *text = strndup(note, text_len);
-    return *text ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    return *text ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "signed note: out of memory");
 }
 
 dg_status dg_note_signers(const char *note, char **names, dg_error *err)
@@ -349,7 +349,7 @@ dg_status dg_note_signers(const char *note, char **names, dg_error *err)
         return st;
     *names = calloc(1, strlen(sigs) + 1);
     if (!*names)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "signed note: out of memory");
     size_t prefix = strlen(SIG_PREFIX);
     for (const char *line = sigs; *line;) {
         const char *nl = strchr(line, '\n');

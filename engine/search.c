@@ -58,22 +58,26 @@ static dg_status load_index_source(dg_archive *archive, int64_t version_id, inde
     sqlite3_bind_int64(stmt, 1, version_id);
     st = dg_catalog_step_row(archive->db, stmt, "read version for index", err,
                              "version %lld is gone", (long long)version_id);
+    int missing = 0;
     if (st == DG_OK) {
         s->record_id = sqlite3_column_int64(stmt, 0);
         s->number = sqlite3_column_int(stmt, 1);
         s->current_version = sqlite3_column_int(stmt, 2);
         s->level = sqlite3_column_int(stmt, 3);
         s->year = sqlite3_column_int(stmt, 4);
-        s->refcode = dg_column_strdup(stmt, 5);
-        s->title = dg_column_strdup(stmt, 6);
-        s->doc_number = dg_column_strdup(stmt, 7);
-        s->department = dg_column_strdup(stmt, 8);
-        s->category = dg_column_strdup(stmt, 9);
-        s->record_type = dg_column_strdup(stmt, 10);
-        s->period = dg_column_strdup(stmt, 11);
-        s->doc_date = dg_column_strdup(stmt, 12);
-        s->text_sha = dg_column_strdup(stmt, 13);
-        s->state = dg_column_strdup(stmt, 14);
+        s->refcode = dg_column_copy(stmt, 5, &missing);
+        s->title = dg_column_copy(stmt, 6, &missing);
+        s->doc_number = dg_column_copy(stmt, 7, &missing);
+        s->department = dg_column_copy(stmt, 8, &missing);
+        s->category = dg_column_copy(stmt, 9, &missing);
+        s->record_type = dg_column_copy(stmt, 10, &missing);
+        s->period = dg_column_copy(stmt, 11, &missing);
+        s->doc_date = dg_column_copy(stmt, 12, &missing);
+        s->text_sha = dg_column_copy(stmt, 13, &missing);
+        s->state = dg_column_copy(stmt, 14, &missing);
+        if (missing)
+            st = dg_error_set(err, DG_ERR_NOMEM, "index version %lld: out of memory",
+                              (long long)version_id);
     }
     sqlite3_finalize(stmt);
     return st;
@@ -211,20 +215,23 @@ static dg_status describe_hit(dg_archive *archive, const dg_actor *actor, const 
     sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
     sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
     st = dg_catalog_step_maybe_row(archive->db, stmt, found, "describe a hit", err);
+    int missing = 0;
     if (*found) {
-        h->refcode = dg_column_strdup(stmt, 0);
-        h->title = dg_column_strdup(stmt, 1);
-        h->category = dg_column_strdup(stmt, 2);
-        h->record_type = dg_column_strdup(stmt, 3);
-        h->doc_number = dg_column_strdup(stmt, 4);
-        h->doc_date = dg_column_strdup(stmt, 5);
-        h->period = dg_column_strdup(stmt, 6);
+        h->refcode = dg_column_copy(stmt, 0, &missing);
+        h->title = dg_column_copy(stmt, 1, &missing);
+        h->category = dg_column_copy(stmt, 2, &missing);
+        h->record_type = dg_column_copy(stmt, 3, &missing);
+        h->doc_number = dg_column_copy(stmt, 4, &missing);
+        h->doc_date = dg_column_copy(stmt, 5, &missing);
+        h->period = dg_column_copy(stmt, 6, &missing);
         h->year = sqlite3_column_int(stmt, 7);
         h->level = sqlite3_column_int(stmt, 8);
         h->version = sqlite3_column_int(stmt, 9);
         h->is_current = sqlite3_column_int(stmt, 10);
         h->score = ih->score;
         h->snippet = ih->snippet ? strdup(ih->snippet) : NULL;
+        if (missing || (ih->snippet && !h->snippet))
+            st = dg_error_set(err, DG_ERR_NOMEM, "search: describe a hit: out of memory");
     }
     sqlite3_finalize(stmt);
     return st;
@@ -236,15 +243,15 @@ static dg_status build_result(dg_archive *archive, const dg_actor *actor, dg_ind
     out->total = ir->total;
     out->hits = calloc(ir->n_hits ? ir->n_hits : 1, sizeof *out->hits);
     if (!out->hits)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "search: out of memory");
     for (size_t i = 0; i < ir->n_hits; i++) {
         int visible = 0;
         dg_status st = describe_hit(archive, actor, &ir->hits[i], &out->hits[out->n_hits],
                                     &visible, err);
+        if (visible)
+            out->n_hits++; /* counted even on failure, so the caller's free reaches it */
         if (st != DG_OK)
             return st;
-        if (visible)
-            out->n_hits++;
     }
     /* Move the facets over: the index computed them over permitted documents only. */
     out->by_category = ir->by_category, out->n_category = ir->n_category;
@@ -327,7 +334,7 @@ dg_status dg_search(dg_archive *archive, const dg_actor *actor, const dg_index_q
     if (st == DG_OK) {
         result = calloc(1, sizeof *result);
         st = result ? build_result(archive, actor, ir, result, err)
-                    : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                    : dg_error_set(err, DG_ERR_NOMEM, "search: out of memory");
     }
     if (own_txn)
         dg_catalog_rollback(archive->db);
@@ -340,7 +347,7 @@ dg_status dg_search(dg_archive *archive, const dg_actor *actor, const dg_index_q
                        .detail = query->all_versions ? "all versions" : NULL, .shown = shown};
     dg_error log_err;
     dg_status log_st = st == DG_OK && result->n_hits && !shown
-                           ? dg_error_set(&log_err, DG_ERR_NOMEM, "out of memory")
+                           ? dg_error_set(&log_err, DG_ERR_NOMEM, "search: out of memory")
                            : dg_log_append(archive, actor, NULL, &ev, &log_err);
     free(shown);
     if (st == DG_OK && log_st != DG_OK) {

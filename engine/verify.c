@@ -52,14 +52,14 @@ static dg_status add_problem(dg_verify_report *r, dg_problem_kind kind, const ch
 {
     dg_problem *grown = realloc(r->problems, (r->n_problems + 1) * sizeof *grown);
     if (!grown)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "verify: out of memory");
     r->problems = grown;
     dg_problem *p = &r->problems[r->n_problems++];
     p->kind = kind;
     p->object = strdup(object);
     p->detail = strdup(detail ? detail : "");
     if (!p->object || !p->detail)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "verify: out of memory");
     return DG_OK;
 }
 
@@ -75,10 +75,10 @@ static dg_status add_repair(dg_verify_report *r, dg_error *err, const char *fmt,
     va_end(ap);
     char **grown = realloc(r->repairs, (r->n_repairs + 1) * sizeof *grown);
     if (!grown)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "verify: out of memory");
     r->repairs = grown;
     if (!(r->repairs[r->n_repairs] = strdup(line)))
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "verify: out of memory");
     r->n_repairs++;
     return DG_OK;
 }
@@ -98,7 +98,7 @@ static dg_status plan_add(int64_t **ids, size_t *n, size_t *cap, int64_t id, dg_
 {
     int64_t *slot = dg_grow((void **)ids, n, cap, sizeof **ids);
     if (!slot)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "verify: out of memory");
     *slot = id;
     return DG_OK;
 }
@@ -273,7 +273,7 @@ static dg_status load_live_versions(dg_archive *archive, live_version **out, siz
                                 read_live_version, NULL, "read versions", err);
     for (size_t i = 0; st == DG_OK && i < *n; i++)
         if (!(*out)[i].label)
-            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            st = dg_error_set(err, DG_ERR_NOMEM, "verify: out of memory");
     return st;
 }
 
@@ -496,7 +496,7 @@ static dg_status collect_orphan(const char *name, void *ctx)
     orphan_list *o = ctx;
     char **slot = dg_grow((void **)&o->names, &o->count, &o->cap, sizeof *o->names);
     if (!slot || !(*slot = strdup(name)))
-        return dg_error_set(o->err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(o->err, DG_ERR_NOMEM, "verify: out of memory");
     return DG_OK;
 }
 
@@ -606,14 +606,14 @@ static dg_status verify_and_repair(dg_archive *archive, const dg_verify_options 
     dg_verify_report *r = calloc(1, sizeof *r);
     repair_plan plan = {0};
     dg_status st = r ? run_checks(archive, opts, r, &plan, err)
-                     : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                     : dg_error_set(err, DG_ERR_NOMEM, "verify: out of memory");
     int queued = 0;
     for (size_t i = 0; st == DG_OK && i < r->n_problems; i++)
         queued |= r->problems[i].kind == DG_PROBLEM_QUEUED;
     if (st == DG_OK && opts->repair && (needs_repair(&plan) || queued)) {
         dg_verify_report *after = calloc(1, sizeof *after);
         st = after ? repair(archive, &plan, after, err)
-                   : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                   : dg_error_set(err, DG_ERR_NOMEM, "verify: out of memory");
         repair_plan_free(&plan);
         memset(&plan, 0, sizeof plan);
         if (st == DG_OK)

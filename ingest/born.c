@@ -55,7 +55,7 @@ static dg_status join_text(dg_born_doc *born, dg_error *err)
         total += o->pages[i]->text ? strlen(o->pages[i]->text) + 2 : 0;
     born->text = malloc(total);
     if (!born->text)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "born-digital file: out of memory");
     size_t used = 0;
     for (size_t i = 0; i < o->n_pages; i++) {
         const char *t = o->pages[i]->text;
@@ -77,7 +77,7 @@ static dg_status read_pages(dg_born_doc *born, dg_error *err)
     o->pages = calloc((size_t)count, sizeof *o->pages);
     born->pages = calloc((size_t)count, sizeof *born->pages);
     if (!o->pages || !born->pages)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "born-digital file: out of memory");
     for (int p = 0; p < count; p++) {
         dg_page *page = NULL;
         dg_status st = dg_document_read_page(o->doc, p, &page, err);
@@ -112,7 +112,7 @@ dg_status dg_born_read(const void *data, size_t len, const char *name, const cha
         free(born);
         free(o);
         dg_detector_close(detector);
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "born-digital file: out of memory");
     }
     born->owned = o;
     dg_page_limits limits;

@@ -45,7 +45,7 @@ dg_status dg_budget_open(uint64_t total, dg_budget **out, dg_error *err)
     *out = NULL;
     dg_budget *b = calloc(1, sizeof *b);
     if (!b)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "memory budget: out of memory");
     if (pthread_mutex_init(&b->lock, NULL) != 0 || pthread_cond_init(&b->freed, NULL) != 0) {
         free(b);
         return dg_error_set(err, DG_ERR_INTERNAL, "cannot create the memory budget's lock");

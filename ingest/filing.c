@@ -23,7 +23,7 @@ dg_status dg_filer_open(dg_archive *archive, const dg_actor *actor, dg_filer **o
     *out = NULL;
     dg_filer *f = calloc(1, sizeof *f);
     if (!f)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "filing: out of memory");
     f->archive = archive;
     /* What the archive has learnt from its archivists, else the starter model. */
     dg_status st = dg_learn_open(archive, actor, &f->classifier, NULL, NULL, err);

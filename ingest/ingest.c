@@ -130,7 +130,7 @@ static work_item *add_item(runner *r, size_t n_files, dg_error *err)
 {
     work_item *grown = realloc(r->items, (r->n_items + 1) * sizeof *grown);
     if (!grown) {
-        dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
         return NULL;
     }
     r->items = grown;
@@ -138,7 +138,7 @@ static work_item *add_item(runner *r, size_t n_files, dg_error *err)
     memset(it, 0, sizeof *it);
     it->file_index = calloc(n_files ? n_files : 1, sizeof *it->file_index);
     if (!it->file_index) {
-        dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
         return NULL;
     }
     return it;
@@ -179,7 +179,7 @@ static dg_status plan_items_from_manifest(runner *r, const dg_manifest *m, dg_er
 {
     int *used_by = calloc(r->n_files ? r->n_files : 1, sizeof *used_by);
     if (!used_by)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
     dg_status st = DG_OK;
     for (size_t i = 0; st == DG_OK && i < m->n_rows; i++) {
         work_item *it = add_item(r, m->rows[i].n_files, err);
@@ -207,12 +207,12 @@ static dg_status plan_items_one_per_file(runner *r, dg_error *err)
 {
     r->items = calloc(r->n_files ? r->n_files : 1, sizeof *r->items);
     if (!r->items)
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
     r->n_items = r->n_files;
     for (size_t i = 0; i < r->n_files; i++) {
         r->items[i].file_index = malloc(sizeof(size_t));
         if (!r->items[i].file_index)
-            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            return dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
         r->items[i].file_index[0] = i;
         r->items[i].n_files = 1;
     }
@@ -331,7 +331,7 @@ static dg_status take_page(runner *r, worker_tools *t, dg_page *page, const char
     } else { /* plain text: the file itself is the page */
         out->image = malloc(file_len ? file_len : 1);
         if (!out->image)
-            return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            return dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
         memcpy(out->image, file_data, file_len);
         out->image_len = file_len;
         out->mime = "text/plain";
@@ -370,7 +370,7 @@ static dg_status read_file_pages(runner *r, worker_tools *t, size_t file_index, 
                                                               sizeof *grown)
                                      : NULL;
     if (st == DG_OK && !grown && count)
-        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        st = dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
     if (grown)
         it->pages = grown;
     for (int p = 0; st == DG_OK && p < count; p++) {
@@ -510,7 +510,7 @@ static dg_status quarantine_one(runner *r, size_t file_index, int64_t batch, con
     char *safe = dg_utf8_escape_invalid(why);
     dg_status st = safe ? dg_quarantine_file(r->archive, r->actor, batch, f->name, data, len,
                                              safe, err)
-                        : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                        : dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
     free(data);
     dg_ingest_outcome *o = new_outcome(rep, f->name, "quarantined");
     if (o && safe)
@@ -649,7 +649,7 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
     if (!text || !pages) {
         free(text);
         free(pages);
-        return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
     }
     for (size_t p = 0; p < it->n_pages; p++)
         pages[p] = (dg_page_input){.data = it->pages[p].image, .len = it->pages[p].image_len,
@@ -683,7 +683,7 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
         char *not_indexed = NULL;
         if (st == DG_ERR_INDEX && refcode[0]) {
             not_indexed = strdup(err->msg);
-            st = not_indexed ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            st = not_indexed ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
         }
         dg_ingest_outcome *o = NULL;
         if (st == DG_OK && (o = new_outcome(rep, name, "filed"))) {
@@ -920,7 +920,7 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
     int64_t batch = 0;
     dg_status st = rep ? dg_batch_begin(archive, actor, opts->label ? opts->label : "batch",
                                         n_files, &batch, err)
-                       : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                       : dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
     if (st == DG_OK)
         st = dg_filer_open(archive, actor, &r.filer, err);
     if (st == DG_OK)

@@ -445,7 +445,7 @@ dg_status dg_learn_explain(dg_archive *archive, const dg_actor *actor, const cha
         *stored_category = strdup_or_empty(rec->version.category);
         *stored_type = strdup_or_empty(rec->version.record_type);
         if (!*stored_category || !*stored_type)
-            st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+            st = dg_error_set(err, DG_ERR_NOMEM, "classifier: out of memory");
     }
     if (st != DG_OK) {
         free(*explanation);
@@ -501,7 +501,7 @@ dg_status dg_rules_list(dg_archive *archive, const dg_actor *actor, dg_archive_r
         st = load_saved_rules(archive, actor, c, &generation, err);
     size_t n = st == DG_OK ? dg_classifier_rule_count(c) : 0;
     if (st == DG_OK && n && !(*rules = malloc(n * sizeof **rules)))
-        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+        st = dg_error_set(err, DG_ERR_NOMEM, "classifier: out of memory");
     for (size_t i = 0; st == DG_OK && i < n; i++) {
         (*rules)[i].rule = *dg_classifier_rule(c, i);
         (*rules)[i].is_default = is_default_rule(defaults, &(*rules)[i].rule);

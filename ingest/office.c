@@ -1651,7 +1651,7 @@ static dg_status read_file(const char *path, size_t max, unsigned char **out, si
         return dg_error_set(err, DG_ERR_NOT_FOUND, "%s", strerror(errno));
     size_t cap = 1 << 16, len = 0;
     unsigned char *buf = malloc(cap);
-    dg_status st = buf ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    dg_status st = buf ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "office document: out of memory");
     while (st == DG_OK) {
         if (len == cap && cap > max) {
             st = dg_error_set(err, DG_ERR_BAD_INPUT, "its PDF is over %zu bytes", max);
@@ -1660,7 +1660,7 @@ static dg_status read_file(const char *path, size_t max, unsigned char **out, si
         if (len == cap) {
             unsigned char *grown = realloc(buf, cap * 2);
             if (!grown) {
-                st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                st = dg_error_set(err, DG_ERR_NOMEM, "office document: out of memory");
                 break;
             }
             buf = grown;

@@ -269,7 +269,7 @@ static dg_status parse_schedule_csv(char *text, dg_schedule_change **rows, size_
             cap = cap ? 2 * cap : 32;
             dg_schedule_change *bigger = realloc(*rows, cap * sizeof *bigger);
             if (!bigger)
-                return dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+                return dg_error_set(err, DG_ERR_NOMEM, "retention: out of memory");
             *rows = bigger;
         }
         dg_status st = resolve_schedule_row(f[0], f[1], f[2], &(*rows)[*count], err);
@@ -294,7 +294,7 @@ dg_status dg_retention_schedule_import(dg_archive *archive, const dg_actor *acto
     dg_schedule_change *list = NULL;
     size_t n = 0;
     st = text ? parse_schedule_csv(text, &list, &n, err)
-              : dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+              : dg_error_set(err, DG_ERR_NOMEM, "retention: out of memory");
     /* The row types point into text: apply before freeing it. */
     if (st == DG_OK && n == 0)
         st = dg_error_set(err, DG_ERR_USAGE, "the schedule file has no rows");
