@@ -80,6 +80,10 @@ test-bins: $(BUILD)/dangan $(TEST_BIN)
 ingest/starter_corpus.c: ingest/corpus/train.jsonl scripts/embed-corpus.sh
 	scripts/embed-corpus.sh $< $@
 
+# The shipped thesaurus is compiled into the program too (index/thesaurus.h).
+index/thesaurus.c: index/thesaurus.txt scripts/embed-thesaurus.sh
+	scripts/embed-thesaurus.sh $< $@
+
 # The sanitizer build and every test: unit tests, then end-to-end tests on the real binary.
 check:
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build/check MODE_FLAGS="$(SAN)" test-bins

@@ -124,6 +124,14 @@ dg_status dg_index_list_versions(dg_index *index, dg_index_entry **out, size_t *
  */
 dg_status dg_index_set_synonyms(dg_index *index, const char *const *pairs, size_t n_pairs,
                                 const char *stamp, dg_error *err);
+/*
+ * The form in which the index keeps each of n words as a synonym (folded, lower case, single
+ * spaces): out[i] for words[i], each freed by the caller with free(). Two words are the same
+ * synonym when their forms are equal. A word that may not be a synonym is DG_ERR_USAGE
+ * naming it (and out is all NULL).
+ */
+dg_status dg_index_synonym_forms(const char *const *words, size_t n, char **out,
+                                 dg_error *err);
 /* The stamp of the table last written ("" when none). The caller frees *stamp. */
 dg_status dg_index_synonyms_stamp(dg_index *index, char **stamp, dg_error *err);
 

@@ -1852,6 +1852,32 @@ extern "C" dg_status dg_index_set_synonyms(dg_index *index, const char *const *p
     });
 }
 
+extern "C" dg_status dg_index_synonym_forms(const char *const *words, size_t n, char **out,
+                                            dg_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    dg_index scratch; /* only its folder: synonym_term folds with it */
+    scratch.path = "synonyms";
+    scratch.mode = DG_INDEX_READ;
+    scratch.folder = NULL;
+    dg_status st = guarded(err, "synonyms", [&] {
+        dg_error ferr;
+        if (dg_folder_open(&scratch.folder, &ferr) != DG_OK)
+            fail(ferr.status, ferr.msg);
+        for (size_t i = 0; i < n; i++)
+            out[i] = copy_string(synonym_term(&scratch, words[i]));
+        return DG_OK;
+    });
+    dg_folder_close(scratch.folder);
+    if (st != DG_OK)
+        for (size_t i = 0; i < n; i++) {
+            free(out[i]);
+            out[i] = NULL;
+        }
+    return st;
+}
+
 extern "C" dg_status dg_index_synonyms_stamp(dg_index *index, char **stamp, dg_error *err)
 {
     *stamp = NULL;
