@@ -222,9 +222,8 @@ typedef struct dg_index_result {
  *     searched as a phrase of its parts, as it was typed;
  *   - an unspaced Chinese word run (差旅报销) is split into words (synonym-table entries,
  *     longest first, else ICU's dictionary word breaker) and matches the records holding
- *     every word (差旅费报销 too); the records holding the run as typed, then those holding
- *     its words within a few characters of each other, rank first. "Quoted" it stays a
- *     phrase. A word with synonyms (dg_index_set_synonyms) also matches as any of them:
+ *     every word (差旅费报销 too); the records holding the run as typed rank first.
+ *     "Quoted" it stays a phrase. A word with synonyms (dg_index_set_synonyms) also matches as any of them:
  *     报销 finds 核销, 导师 finds 班主任 (also 導師, folded);
  *   - refused as DG_ERR_QUERY, because Xapian would silently guess and hide the mistake:
  *     an unclosed quotation mark, unbalanced parentheses, a field prefix with nothing after

@@ -663,15 +663,15 @@ void validate_query(const std::string &q)
  * first, is one word (总务处 stays whole); the rest is split by ICU's dictionary word breaker
  * (the segmenter Xapian 2.0 adopts). The run becomes the AND of its words, each the AND of
  * its own n-grams, and a word with synonyms becomes (word OR synonym ...). The records that
- * hold the run as typed (the phrase of its characters) or its words close together (NEAR)
- * are ranked first, by a weighted AND_MAYBE over the match: what matches is decided by the
- * words alone, so the boost changes no total and no facet count.
+ * hold the run as typed are ranked first, by a weighted AND_MAYBE over the match: what
+ * matches is decided by the words alone, so the boost changes no total and no facet count,
+ * and the counting pass leaves it out. (A NEAR or phrase boost over the characters, which
+ * have positions, was measured first: it multiplied bench/search's p99 by six, checking
+ * positions on every match.)
  */
 const size_t MAX_SYNONYM_CHARS = 8;
-/* Characters the words of a run may stand apart and still count as close together. */
-const unsigned NEAR_SLACK = 6;
-/* Weights of the boosts: a record holding the run as typed scores both. */
-const double PHRASE_BOOST = 4.0, NEAR_BOOST = 2.0;
+/* Weight of the as-typed boost against the words' own weights. */
+const double AS_TYPED_BOOST = 4.0;
 
 void read_synonyms(Xapian::Database &db, synonym_table &t)
 {
@@ -835,12 +835,15 @@ std::string expand_token(dg_index *index, const synonym_table &syn,
         text += (i ? " " : "") + word_with_synonyms(syn, words[i]);
     text += ")";
     if (words.size() > 1 && !negated) {
-        std::vector<std::string> chars;
-        for (uint32_t cp : core) {
-            chars.emplace_back();
-            utf8_append(chars.back(), cp);
+        /* The character pairs that span a boundary between two words (旅报 of 差旅|报销):
+         * a record holds them all when it holds the run as typed. */
+        std::vector<std::string> junctions;
+        size_t at = 0;
+        for (size_t i = 0; i + 1 < words.size(); i++) {
+            at += utf8_decode(words[i]).size();
+            junctions.push_back(utf8_of(core, at - 1, at + 1));
         }
-        out.runs.push_back(chars);
+        out.runs.push_back(junctions);
     }
     return lead + text + trail;
 }
@@ -875,25 +878,31 @@ expanded_query expand_query(dg_index *index, const std::string &folded)
     return out;
 }
 
-/* The records holding a run as typed, or its words close together, score higher. */
-Xapian::Query proximity_boost(const std::vector<std::vector<std::string>> &runs)
+/*
+ * The records holding a run as typed score higher: each holds the pairs of characters that
+ * span the run's word boundaries (CJK n-gram terms, which carry no positions, so this costs
+ * one posting list per boundary and no position checks on the matches).
+ */
+Xapian::Query as_typed_boost(const std::vector<std::vector<std::string>> &runs)
 {
     std::vector<Xapian::Query> parts;
-    for (const std::vector<std::string> &run : runs) {
-        std::vector<Xapian::Query> chars(run.begin(), run.end());
-        Xapian::Query phrase(Xapian::Query::OP_PHRASE, chars.begin(), chars.end(), run.size());
-        Xapian::Query near(Xapian::Query::OP_NEAR, chars.begin(), chars.end(),
-                           run.size() + NEAR_SLACK);
-        parts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, phrase, PHRASE_BOOST);
-        parts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, near, NEAR_BOOST);
+    for (const std::vector<std::string> &junctions : runs) {
+        Xapian::Query all(Xapian::Query::OP_AND, junctions.begin(), junctions.end());
+        parts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, all, AS_TYPED_BOOST);
     }
     return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
 }
 
-Xapian::Query parse_user_query(dg_index *index, const char *text)
+/* A user's query: what matches (match: totals and facets are counted on it alone) and how
+ * the matches rank (ranked: match with the as-typed boost). */
+struct user_query {
+    Xapian::Query match, ranked;
+};
+
+user_query parse_user_query(dg_index *index, const char *text)
 {
     if (!text)
-        return Xapian::Query::MatchAll;
+        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll};
     size_t bytes = strlen(text);
     if (bytes > DG_INDEX_MAX_QUERY_BYTES)
         fail(DG_ERR_QUERY, "query too long: " + std::to_string(bytes) + " bytes (at most " +
@@ -901,7 +910,7 @@ Xapian::Query parse_user_query(dg_index *index, const char *text)
                                "); search for fewer words");
     std::string folded = fold_text(index, rewrite_code_tokens(text));
     if (folded.find_first_not_of(" ") == std::string::npos)
-        return Xapian::Query::MatchAll;
+        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll};
     validate_query(folded);
     expanded_query expanded = expand_query(index, folded);
     Xapian::Query parsed = index->parser.parse_query(
@@ -912,8 +921,9 @@ Xapian::Query parse_user_query(dg_index *index, const char *text)
                                std::to_string(DG_INDEX_MAX_QUERY_TERMS) +
                                " words and characters; search for fewer words");
     if (expanded.runs.empty())
-        return parsed;
-    return Xapian::Query(Xapian::Query::OP_AND_MAYBE, parsed, proximity_boost(expanded.runs));
+        return {parsed, parsed};
+    return {parsed,
+            Xapian::Query(Xapian::Query::OP_AND_MAYBE, parsed, as_typed_boost(expanded.runs))};
 }
 
 /* ---- filters ---------------------------------------------------------------------------- */
@@ -1566,8 +1576,11 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     Xapian::Database *counting_db = index->mode == DG_INDEX_READ ? &counting_handle(index) : NULL;
     Xapian::Database &db = index->db();
     search_deadline deadline = deadline_of(q);
-    Xapian::Query user = parse_user_query(index, q->text);
-    Xapian::Query query(Xapian::Query::OP_FILTER, user, all_filters(index, viewer, q));
+    user_query user = parse_user_query(index, q->text);
+    Xapian::Query filters = all_filters(index, viewer, q);
+    /* Counted without the ranking boost, which changes no match and would only cost. */
+    Xapian::Query query(Xapian::Query::OP_FILTER, user.match, filters);
+    Xapian::Query ranked(Xapian::Query::OP_FILTER, user.ranked, filters);
     const std::string key = query.serialise();
     const counted_match *cached = cached_counts(index, key);
     std::future<std::vector<Xapian::docid>> counting;
@@ -1575,13 +1588,13 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
         counting = count_beside(*counting_db, key, deadline);
 
     Xapian::Enquire enquire(db);
-    enquire.set_query(query);
+    enquire.set_query(ranked);
     configure_sort(enquire, q->sort);
     deadline_spy clock(deadline);
     enquire.add_matchspy(&clock);
     size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
     Xapian::MSet mset = enquire.get_mset(q->offset, limit);
-    fill_hits(index, mset, collect_highlight_terms(user), hl_start, hl_end, r);
+    fill_hits(index, mset, collect_highlight_terms(user.match), hl_start, hl_end, r);
     if (cached) {
         fill_counts(*cached, r);
         return;
