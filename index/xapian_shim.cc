@@ -1509,6 +1509,7 @@ void follow_folder(dg_index *index)
     index->count_rdb = Xapian::Database();
     index->count_rdb_open = false;
     index->facets.built = false;
+    index->synonyms.built = false; /* a new folder may hold another table at the same revision */
     index->counts.entries.clear();
     index->folder_dev = dev;
     index->folder_ino = ino;
