@@ -13,7 +13,7 @@ PREFIX ?= /usr/local
 CC ?= cc
 CXX ?= c++
 
-PKGS := sqlite3 libsodium zlib libmagic tesseract lept opencc jansson xapian-core libzip libxml-2.0 uchardet
+PKGS := sqlite3 libsodium zlib libmagic tesseract lept opencc jansson xapian-core libzip libxml-2.0 uchardet icu-uc icu-i18n
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libmupdf-dev ships static libraries only and declares none of their dependencies.
@@ -79,6 +79,10 @@ test-bins: $(BUILD)/dangan $(TEST_BIN)
 # The classifier's starter corpus is compiled into the program (ingest/starter_corpus.h).
 ingest/starter_corpus.c: ingest/corpus/train.jsonl scripts/embed-corpus.sh
 	scripts/embed-corpus.sh $< $@
+
+# The shipped thesaurus is compiled into the program too (index/thesaurus.h).
+index/thesaurus.c: index/thesaurus.txt scripts/embed-thesaurus.sh
+	scripts/embed-thesaurus.sh $< $@
 
 # The sanitizer build and every test: unit tests, then end-to-end tests on the real binary.
 check:

@@ -366,6 +366,15 @@ static const dg_command COMMANDS[] = {
     {"rules reset", "restore dangan's default rules, dropping the archive's own (archivist)",
      "dangan rules reset", "dangan rules reset", {NULL}, {0}, 0, 0, NO_OPTS,
      dg_render_rules_change},
+    {"synonyms add", "make two words find each other in searches (archivist)",
+     "dangan synonyms add WORD SYNONYM", "dangan synonyms add 报销 核销", {"word", "synonym"},
+     {OPT_STRING, OPT_STRING}, 0, 2, NO_OPTS, dg_render_synonyms_change},
+    {"synonyms remove", "undo a pair of synonyms, shipped or added (archivist)",
+     "dangan synonyms remove WORD SYNONYM", "dangan synonyms remove 通知 通告",
+     {"word", "synonym"}, {OPT_STRING, OPT_STRING}, 0, 2, NO_OPTS, dg_render_synonyms_change},
+    {"synonyms list", "the synonyms searches use: dangan's thesaurus and the archive's own",
+     "dangan synonyms list [WORD]", "dangan synonyms list 报销", {"word"}, {OPT_STRING}, 0, 0,
+     NO_OPTS, dg_render_synonyms_list},
 };
 enum { COMMAND_COUNT = sizeof COMMANDS / sizeof COMMANDS[0] };
 

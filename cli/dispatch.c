@@ -20,6 +20,7 @@
 #include "../engine/hash.h"
 #include "../engine/log.h"
 #include "../engine/record.h"
+#include "../engine/synonyms.h"
 #include "../engine/user.h"
 #include "../engine/verify.h"
 #include "../engine/vocab.h"
@@ -643,6 +644,43 @@ static dg_status h_reindex(call *c, json_t **result)
     return DG_OK;
 }
 
+/* ---- synonyms ------------------------------------------------------------------- */
+
+static dg_status h_synonyms_change(call *c, json_t **result)
+{
+    const char *word, *synonym;
+    dg_status st = require_str(c, "word", "a word", &word);
+    if (st == DG_OK)
+        st = require_str(c, "synonym", "its synonym", &synonym);
+    if (st != DG_OK)
+        return st;
+    int add = !strcmp(c->cmd, "synonyms add");
+    st = add ? dg_synonyms_add(c->archive, &c->actor, word, synonym, &c->err)
+             : dg_synonyms_remove(c->archive, &c->actor, word, synonym, &c->err);
+    if (st == DG_OK)
+        *result = json_pack("{s:s, s:s, s:b}", "word", word, "synonym", synonym, "added", add);
+    return st;
+}
+
+static dg_status h_synonyms_list(call *c, json_t **result)
+{
+    dg_synonym_pair *pairs = NULL;
+    size_t count = 0;
+    const char *word = arg_str(c, "word");
+    dg_status st = dg_synonyms_list(c->archive, &c->actor, word && *word ? word : NULL, &pairs,
+                                    &count, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *list = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "word", pairs[i].word,
+                                              "synonym", pairs[i].synonym, "shipped",
+                                              pairs[i].shipped));
+    dg_synonym_pairs_free(pairs, count);
+    *result = json_pack("{s:I, s:o}", "total", (json_int_t)count, "pairs", list);
+    return DG_OK;
+}
+
 /* ---- log and verify --------------------------------------------------------------- */
 
 /* Reading, verifying, checkpoints, proofs, cosigning, the time zone: see dispatch_log.c. */
@@ -970,6 +1008,9 @@ static const route ROUTES[] = {
     {"rules add", h_classification, 0},
     {"rules remove", h_classification, 0},
     {"rules reset", h_classification, 0},
+    {"synonyms add", h_synonyms_change, 0},
+    {"synonyms remove", h_synonyms_change, 0},
+    {"synonyms list", h_synonyms_list, 1},
 };
 
 static const route *find_route(const char *cmd)

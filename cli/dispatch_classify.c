@@ -223,6 +223,21 @@ static json_t *eval_json(const dg_eval_report *r, const char *table, double seco
                      r->number_accuracy, "seconds", seconds, "table", table);
 }
 
+/* Accuracy per confidence band (classify_eval.h), added to eval_json's object. */
+static json_t *with_calibration(json_t *obj, const dg_eval_report *r)
+{
+    json_t *bands = json_array();
+    for (int b = 0; b < DG_EVAL_BANDS; b++)
+        json_array_append_new(bands, json_pack("{s:f, s:f, s:I, s:I}", "from",
+                                               DG_EVAL_BAND_EDGES[b], "to",
+                                               DG_EVAL_BAND_EDGES[b + 1], "records",
+                                               (json_int_t)r->band_records[b], "correct",
+                                               (json_int_t)r->band_correct[b]));
+    json_object_set_new(obj, "calibration", bands);
+    json_object_set_new(obj, "wrong_above_0_8", json_integer((json_int_t)r->wrong_above_08));
+    return obj;
+}
+
 static double seconds_since(const struct timespec *start)
 {
     struct timespec now;
@@ -247,7 +262,7 @@ static dg_status h_classify_eval(ccall *c, json_t **result)
     if (st == DG_OK)
         st = dg_eval_report_format(&r, &table, c->err);
     if (st == DG_OK)
-        *result = eval_json(&r, table, seconds_since(&start));
+        *result = with_calibration(eval_json(&r, table, seconds_since(&start)), &r);
     free(table);
     free(data);
     return st;

@@ -247,6 +247,24 @@ void dg_render_reindex(json_t *r, const dg_render_ctx *ctx)
                 json_array_size(failed), json_array_size(failed) == 1 ? "" : "s");
 }
 
+/* 报销 = 核销, one pair a line; the archive's own pairs marked. */
+void dg_render_synonyms_list(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *pair;
+    size_t i;
+    json_array_foreach(json_object_get(r, "pairs"), i, pair)
+        fprintf(ctx->out, "%s = %s%s\n", s(pair, "word"), s(pair, "synonym"),
+                json_is_true(json_object_get(pair, "shipped")) ? "" : "  (本档案 archive's own)");
+    fprintf(ctx->out, "%lld pairs\n", n(r, "total"));
+}
+
+void dg_render_synonyms_change(json_t *r, const dg_render_ctx *ctx)
+{
+    fprintf(ctx->out, "%s %s = %s\n",
+            json_is_true(json_object_get(r, "added")) ? "added" : "removed", s(r, "word"),
+            s(r, "synonym"));
+}
+
 static const char *num_or_empty(json_t *e, const char *key, char *buf, size_t size)
 {
     json_t *v = json_object_get(e, key);

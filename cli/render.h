@@ -19,6 +19,8 @@ void dg_render_page(json_t *r, const dg_render_ctx *ctx);
 void dg_render_grant(json_t *r, const dg_render_ctx *ctx);
 void dg_render_search(json_t *r, const dg_render_ctx *ctx);
 void dg_render_reindex(json_t *r, const dg_render_ctx *ctx);
+void dg_render_synonyms_list(json_t *r, const dg_render_ctx *ctx);
+void dg_render_synonyms_change(json_t *r, const dg_render_ctx *ctx);
 void dg_render_log(json_t *r, const dg_render_ctx *ctx);
 void dg_render_verify(json_t *r, const dg_render_ctx *ctx);
 void dg_render_ingest(json_t *r, const dg_render_ctx *ctx);

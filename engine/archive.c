@@ -20,6 +20,7 @@
 
 #include "catalog.h"
 #include "log.h"
+#include "synonyms.h"
 #include "text_guard.h"
 
 static char *path_join(const char *dir, const char *name)
@@ -648,7 +649,11 @@ dg_status dg_archive_lock_write(dg_archive *archive, dg_error *err)
         st = leave_writing_mark(archive, err);
     if (st == DG_OK)
         st = dg_index_open(archive->index_path, DG_INDEX_WRITE, &archive->writer, err);
+    if (st == DG_OK) /* a rebuilt index, or a newer thesaurus: see synonyms.h */
+        st = dg_synonyms_sync(archive, archive->writer, 0, err);
     if (st != DG_OK) {
+        dg_index_close(archive->writer);
+        archive->writer = NULL;
         remove_writing_mark(archive);
         flock(archive->lock_fd, LOCK_UN);
         return st;

@@ -298,10 +298,23 @@ static const char MIGRATION_6_INDEX_FAILURES[] =
     "ALTER TABLE index_queue ADD COLUMN reason TEXT;"
     "ALTER TABLE index_queue ADD COLUMN failed_at TEXT;";
 
+/*
+ * Migration 7 (synonyms): the archive's own changes to the thesaurus dangan ships, one row
+ * per pair (a, b: the index's forms of the two words, a < b), either added or removed; the
+ * words as the archivist typed them are kept for listing. See engine/synonyms.h.
+ */
+static const char MIGRATION_7_SYNONYMS[] =
+    "CREATE TABLE synonyms ("
+    "  a TEXT NOT NULL, b TEXT NOT NULL, word TEXT NOT NULL, synonym TEXT NOT NULL,"
+    "  change TEXT NOT NULL CHECK (change IN ('added', 'removed')),"
+    "  user_id INTEGER NOT NULL REFERENCES users(id), at TEXT NOT NULL,"
+    "  PRIMARY KEY (a, b), CHECK (a < b));";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
-                                       MIGRATION_6_INDEX_FAILURES};
+                                       MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
+_Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 
 /* SQLite's "database or disk is full" leaves the reader to guess which: say it, and where. */
 static dg_status disk_full(dg_error *err, sqlite3 *db, const char *what)

@@ -14,6 +14,7 @@
 #include "archive_internal.h"
 #include "catalog.h"
 #include "log.h"
+#include "synonyms.h"
 #include "record.h"
 #include "record_internal.h"
 #include "vocab.h"
@@ -483,6 +484,8 @@ static dg_status build_and_swap(dg_archive *archive, uint64_t *versions,
             st = index_all_versions(archive, fresh, total, versions, failed, err);
         dg_catalog_rollback(archive->db);
     }
+    if (st == DG_OK) /* the catalog's thesaurus into the new index (synonyms.h) */
+        st = dg_synonyms_sync(archive, fresh, 1, err);
     if (st == DG_OK)
         st = dg_index_build_swap(live, fresh, err);
     if (st == DG_OK)

@@ -113,6 +113,28 @@ typedef struct dg_index_entry {
 dg_status dg_index_list_versions(dg_index *index, dg_index_entry **out, size_t *n,
                                  uint64_t *documents, dg_error *err);
 
+/*
+ * Synonyms and regional variants used at query time (Xapian's synonym table): replaces the
+ * whole table with n_pairs pairs (pairs[2i], pairs[2i+1]), each made symmetric, folded as
+ * queries are (traditional to simplified, ASCII width, lower case). A synonym holds letters,
+ * digits, spaces and hyphens only (else DG_ERR_USAGE). stamp (the caller's identity of the
+ * table it wrote) is kept beside it and read back by dg_index_synonyms_stamp(), so a caller
+ * can tell whether an index (a rebuilt one, say) carries the table it expects. Visible
+ * after dg_index_commit().
+ */
+dg_status dg_index_set_synonyms(dg_index *index, const char *const *pairs, size_t n_pairs,
+                                const char *stamp, dg_error *err);
+/*
+ * The form in which the index keeps each of n words as a synonym (folded, lower case, single
+ * spaces): out[i] for words[i], each freed by the caller with free(). Two words are the same
+ * synonym when their forms are equal. A word that may not be a synonym is DG_ERR_USAGE
+ * naming it (and out is all NULL).
+ */
+dg_status dg_index_synonym_forms(const char *const *words, size_t n, char **out,
+                                 dg_error *err);
+/* The stamp of the table last written ("" when none). The caller frees *stamp. */
+dg_status dg_index_synonyms_stamp(dg_index *index, char **stamp, dg_error *err);
+
 /* Number of documents in the index (all versions, unfiltered: for the engine only). */
 dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_error *err);
 
@@ -198,6 +220,11 @@ typedef struct dg_index_result {
  *     its parts (校办, 2024, 12号) each find it too;
  *   - a word that glues letters or digits to Chinese characters (12号, 第12条, 2023年度) is
  *     searched as a phrase of its parts, as it was typed;
+ *   - an unspaced Chinese word run (差旅报销) is split into words (synonym-table entries,
+ *     longest first, else ICU's dictionary word breaker) and matches the records holding
+ *     every word (差旅费报销 too); the records holding the run as typed rank first.
+ *     "Quoted" it stays a phrase. A word with synonyms (dg_index_set_synonyms) also matches as any of them:
+ *     报销 finds 核销, 导师 finds 班主任 (also 導師, folded);
  *   - refused as DG_ERR_QUERY, because Xapian would silently guess and hide the mistake:
  *     an unclosed quotation mark, unbalanced parentheses, a field prefix with nothing after
  *     it ("title:"), and an operator without operands ("AND", "budget OR", "NOT x").

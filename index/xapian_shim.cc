@@ -45,6 +45,10 @@ extern "C" {
 
 #include <xapian.h>
 
+#include <unicode/brkiter.h>
+#include <unicode/locid.h>
+#include <unicode/unistr.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -56,6 +60,7 @@ extern "C" {
 #include <chrono>
 #include <future>
 #include <map>
+#include <memory>
 #include <system_error>
 #include <new>
 #include <string>
@@ -85,6 +90,8 @@ const size_t MAX_FILTER_VALUE = 200;
  */
 const char *const FORMAT_KEY = "dangan-index-format";
 const char *const FORMAT_VERSION = "2";
+/* Metadata key: the stamp of the synonym table last written (dg_index_set_synonyms). */
+const char *const SYNONYMS_KEY = "dangan-synonyms";
 /*
  * Reads retried after a concurrent writer's commit invalidated our snapshot. Xapian keeps a
  * reader's revision readable until the writer's second commit after it, so a search must
@@ -116,6 +123,18 @@ struct facet_table {
 };
 
 typedef std::map<std::string, uint64_t> facet_counts[3];
+
+/*
+ * The synonym table of one revision (Xapian's synonym table, written by
+ * dg_index_set_synonyms), read whole into memory: a query looks up every stretch of up to
+ * MAX_SYNONYM_CHARS characters of an unspaced Chinese query, too many look-ups to make in
+ * the database per search. A read-only handle keeps it per revision.
+ */
+struct synonym_table {
+    bool built = false;
+    Xapian::rev revision = 0;
+    std::unordered_map<std::string, std::vector<std::string>> words;
+};
 
 /* The exact total and facet counts of one filtered query over one revision. */
 struct counted_match {
@@ -158,6 +177,9 @@ struct dg_index {
     Xapian::TermGenerator termgen;
     Xapian::QueryParser parser;
     facet_table facets; /* of a read-only handle's current revision, built on demand */
+    synonym_table synonyms; /* of a read-only handle's current revision, read on demand */
+    /* ICU's dictionary word breaker for Chinese, made on the first query that needs it. */
+    std::unique_ptr<icu::BreakIterator> words;
     count_cache counts; /* of a read-only handle's current revision */
 
     Xapian::Database &db() { return mode == DG_INDEX_WRITE ? wdb : rdb; }
@@ -630,10 +652,257 @@ void validate_query(const std::string &q)
     }
 }
 
-Xapian::Query parse_user_query(dg_index *index, const char *text)
+/* ---- queries as people type them: words and synonyms ----------------------------------- */
+
+/*
+ * People type Chinese without spaces: 差旅报销 means the words 差旅 and 报销, which a record
+ * may hold apart (差旅费报销). The index holds CJK n-grams (FLAG_CJK_NGRAM: every character,
+ * with its position, and every pair of neighbours, without one), and QueryParser makes an
+ * unspaced run the AND of all of its n-grams, 旅报 included, so only the contiguous string
+ * matched. Here such a run is split into words first: an entry of the synonym table, longest
+ * first, is one word (总务处 stays whole); the rest is split by ICU's dictionary word breaker
+ * (the segmenter Xapian 2.0 adopts). The run becomes the AND of its words, each the AND of
+ * its own n-grams, and a word with synonyms becomes (word OR synonym ...). The records that
+ * hold the run as typed are ranked first, by a weighted AND_MAYBE over the match: what
+ * matches is decided by the words alone, so the boost changes no total and no facet count,
+ * and the counting pass leaves it out. (A NEAR or phrase boost over the characters, which
+ * have positions, was measured first: it multiplied bench/search's p99 by six, checking
+ * positions on every match.)
+ */
+const size_t MAX_SYNONYM_CHARS = 8;
+/* Weight of the as-typed boost against the words' own weights. */
+const double AS_TYPED_BOOST = 4.0;
+
+void read_synonyms(Xapian::Database &db, synonym_table &t)
+{
+    t.words.clear();
+    for (Xapian::TermIterator k = db.synonym_keys_begin(); k != db.synonym_keys_end(); ++k) {
+        std::vector<std::string> &list = t.words[*k];
+        for (Xapian::TermIterator s = db.synonyms_begin(*k); s != db.synonyms_end(*k); ++s)
+            list.push_back(*s);
+    }
+}
+
+/* The synonym table as the handle sees it now: per revision for a reader; a writer's
+ * uncommitted changes have no revision, so it reads the table afresh. */
+const synonym_table &current_synonyms(dg_index *index)
+{
+    synonym_table &t = index->synonyms;
+    Xapian::Database &db = index->db();
+    Xapian::rev revision = index->mode == DG_INDEX_READ ? db.get_revision() : 0;
+    if (index->mode != DG_INDEX_READ || !t.built || t.revision != revision) {
+        t.built = false;
+        read_synonyms(db, t);
+        t.revision = revision;
+        t.built = true;
+    }
+    return t;
+}
+
+const std::vector<std::string> *synonyms_of(const synonym_table &t, const std::string &word)
+{
+    auto found = t.words.find(word);
+    return found == t.words.end() || found->second.empty() ? NULL : &found->second;
+}
+
+/* A Chinese character of a word (not punctuation, not a full-width letter or digit). */
+bool is_han_word_char(uint32_t cp)
+{
+    return is_cjk(cp) && !is_latin_alnum(cp) && Xapian::Unicode::is_wordchar(cp);
+}
+
+std::string utf8_of(const std::vector<uint32_t> &cps, size_t from, size_t to)
+{
+    std::string out;
+    for (size_t i = from; i < to; i++)
+        utf8_append(out, cps[i]);
+    return out;
+}
+
+/* Where ICU's word breaker ends words in cps (code point offsets, ascending, last = size). */
+std::vector<size_t> icu_word_ends(dg_index *index, const std::vector<uint32_t> &cps)
+{
+    if (!index->words) {
+        UErrorCode status = U_ZERO_ERROR;
+        index->words.reset(
+            icu::BreakIterator::createWordInstance(icu::Locale::getChinese(), status));
+        if (U_FAILURE(status) || !index->words) {
+            index->words.reset();
+            fail(DG_ERR_INTERNAL, std::string("ICU word breaker: ") + u_errorName(status));
+        }
+    }
+    icu::UnicodeString u;
+    std::vector<size_t> at_unit; /* UTF-16 offset -> code point offset */
+    for (size_t i = 0; i < cps.size(); i++) {
+        while ((size_t)u.length() >= at_unit.size())
+            at_unit.push_back(i);
+        u.append((UChar32)cps[i]);
+    }
+    at_unit.resize((size_t)u.length() + 1, cps.size());
+    at_unit[(size_t)u.length()] = cps.size();
+    index->words->setText(u);
+    std::vector<size_t> ends;
+    for (int32_t b = index->words->next(); b != icu::BreakIterator::DONE; b = index->words->next())
+        ends.push_back(at_unit[(size_t)b]);
+    if (ends.empty() || ends.back() != cps.size())
+        ends.push_back(cps.size());
+    return ends;
+}
+
+/* Splits a run of Chinese characters into words: synonym-table entries, longest first,
+ * else ICU's words. */
+std::vector<std::string> split_words(dg_index *index, const synonym_table &syn,
+                                     const std::vector<uint32_t> &cps)
+{
+    std::vector<size_t> ends = icu_word_ends(index, cps);
+    std::vector<std::string> words;
+    size_t i = 0;
+    while (i < cps.size()) {
+        size_t end = 0;
+        size_t longest = std::min(MAX_SYNONYM_CHARS, cps.size() - i);
+        for (size_t k = longest; k >= 2 && end == 0; k--)
+            if (synonyms_of(syn, utf8_of(cps, i, i + k)))
+                end = i + k;
+        if (end == 0)
+            end = *std::upper_bound(ends.begin(), ends.end(), i);
+        words.push_back(utf8_of(cps, i, end));
+        i = end;
+    }
+    return words;
+}
+
+/* How a synonym is typed into the rewritten query: a phrase when it has several words. */
+std::string synonym_query_text(const std::string &synonym)
+{
+    if (synonym.find(' ') != std::string::npos || synonym.find('-') != std::string::npos)
+        return "\"" + synonym + "\"";
+    return synonym;
+}
+
+/* "word", or "(word OR synonym ...)" when the table has synonyms of it. */
+std::string word_with_synonyms(const synonym_table &syn, const std::string &word)
+{
+    const std::vector<std::string> *list = synonyms_of(syn, word);
+    if (!list)
+        return word;
+    std::string out = "(" + word;
+    for (const std::string &s : *list)
+        out += " OR " + synonym_query_text(s);
+    return out + ")";
+}
+
+/* The rewritten query text and the runs of characters to boost as phrase / NEAR. */
+struct expanded_query {
+    std::string text;
+    std::vector<std::vector<std::string>> runs;
+};
+
+/*
+ * Rewrites one whitespace-free token outside quotation marks (see above). Leading '(' and
+ * trailing ')' are grouping and kept; a token with a field prefix, + or -, or anything but
+ * Chinese characters (or, for synonyms, a lower-case word) comes back as it was.
+ */
+std::string expand_token(dg_index *index, const synonym_table &syn,
+                         const std::vector<uint32_t> &tok, bool negated, expanded_query &out)
+{
+    size_t a = 0, b = tok.size();
+    while (a < b && tok[a] == '(')
+        a++;
+    while (b > a && tok[b - 1] == ')')
+        b--;
+    std::string whole = utf8_of(tok, 0, tok.size());
+    if (a == b)
+        return whole;
+    std::vector<uint32_t> core(tok.begin() + (long)a, tok.begin() + (long)b);
+    std::string lead = utf8_of(tok, 0, a), trail = utf8_of(tok, b, tok.size());
+    bool han = true, word = true;
+    for (uint32_t cp : core) {
+        han = han && is_han_word_char(cp);
+        word = word && cp < 0x80 && Xapian::Unicode::is_wordchar(cp) &&
+               !(cp >= 'A' && cp <= 'Z');
+    }
+    if (word) { /* a lower-case Latin word: its synonyms only */
+        std::string w = utf8_of(core, 0, core.size());
+        return synonyms_of(syn, w) ? lead + word_with_synonyms(syn, w) + trail : whole;
+    }
+    if (!han)
+        return whole;
+    std::vector<std::string> words = split_words(index, syn, core);
+    if (words.size() == 1 && !synonyms_of(syn, words[0]))
+        return whole;
+    std::string text = "(";
+    for (size_t i = 0; i < words.size(); i++)
+        text += (i ? " " : "") + word_with_synonyms(syn, words[i]);
+    text += ")";
+    if (words.size() > 1 && !negated) {
+        /* The character pairs that span a boundary between two words (旅报 of 差旅|报销):
+         * a record holds them all when it holds the run as typed. */
+        std::vector<std::string> junctions;
+        size_t at = 0;
+        for (size_t i = 0; i + 1 < words.size(); i++) {
+            at += utf8_decode(words[i]).size();
+            junctions.push_back(utf8_of(core, at - 1, at + 1));
+        }
+        out.runs.push_back(junctions);
+    }
+    return lead + text + trail;
+}
+
+expanded_query expand_query(dg_index *index, const std::string &folded)
+{
+    expanded_query out;
+    const synonym_table &syn = current_synonyms(index);
+    std::vector<uint32_t> tok;
+    bool in_quote = false, negated = false;
+    auto flush = [&]() {
+        if (tok.empty())
+            return;
+        bool quoted = in_quote;
+        for (uint32_t cp : tok)
+            if (cp == '"' || cp == 0x201C || cp == 0x201D)
+                in_quote = !in_quote, quoted = true;
+        std::string plain = utf8_of(tok, 0, tok.size());
+        out.text += quoted ? plain : expand_token(index, syn, tok, negated, out);
+        negated = !quoted && plain == "NOT";
+        tok.clear();
+    };
+    for (const utf8_char &c : utf8_decode(folded)) {
+        if (is_space(c.cp)) {
+            flush();
+            out.text += ' ';
+        } else {
+            tok.push_back(c.cp);
+        }
+    }
+    flush();
+    return out;
+}
+
+/*
+ * The records holding a run as typed score higher: each holds the pairs of characters that
+ * span the run's word boundaries (CJK n-gram terms, which carry no positions, so this costs
+ * one posting list per boundary and no position checks on the matches).
+ */
+Xapian::Query as_typed_boost(const std::vector<std::vector<std::string>> &runs)
+{
+    std::vector<Xapian::Query> parts;
+    for (const std::vector<std::string> &junctions : runs) {
+        Xapian::Query all(Xapian::Query::OP_AND, junctions.begin(), junctions.end());
+        parts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, all, AS_TYPED_BOOST);
+    }
+    return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
+}
+
+/* A user's query: what matches (match: totals and facets are counted on it alone) and how
+ * the matches rank (ranked: match with the as-typed boost). */
+struct user_query {
+    Xapian::Query match, ranked;
+};
+
+user_query parse_user_query(dg_index *index, const char *text)
 {
     if (!text)
-        return Xapian::Query::MatchAll;
+        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll};
     size_t bytes = strlen(text);
     if (bytes > DG_INDEX_MAX_QUERY_BYTES)
         fail(DG_ERR_QUERY, "query too long: " + std::to_string(bytes) + " bytes (at most " +
@@ -641,16 +910,20 @@ Xapian::Query parse_user_query(dg_index *index, const char *text)
                                "); search for fewer words");
     std::string folded = fold_text(index, rewrite_code_tokens(text));
     if (folded.find_first_not_of(" ") == std::string::npos)
-        return Xapian::Query::MatchAll;
+        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll};
     validate_query(folded);
+    expanded_query expanded = expand_query(index, folded);
     Xapian::Query parsed = index->parser.parse_query(
-        folded, Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM);
+        expanded.text, Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM);
     /* Counting repeats: "w OR w OR ..." costs as much as as many different words. */
     if (parsed.get_length() > DG_INDEX_MAX_QUERY_TERMS)
         fail(DG_ERR_QUERY, "query too long: more than " +
                                std::to_string(DG_INDEX_MAX_QUERY_TERMS) +
                                " words and characters; search for fewer words");
-    return parsed;
+    if (expanded.runs.empty())
+        return {parsed, parsed};
+    return {parsed,
+            Xapian::Query(Xapian::Query::OP_AND_MAYBE, parsed, as_typed_boost(expanded.runs))};
 }
 
 /* ---- filters ---------------------------------------------------------------------------- */
@@ -1236,6 +1509,7 @@ void follow_folder(dg_index *index)
     index->count_rdb = Xapian::Database();
     index->count_rdb_open = false;
     index->facets.built = false;
+    index->synonyms.built = false; /* a new folder may hold another table at the same revision */
     index->counts.entries.clear();
     index->folder_dev = dev;
     index->folder_ino = ino;
@@ -1303,8 +1577,11 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     Xapian::Database *counting_db = index->mode == DG_INDEX_READ ? &counting_handle(index) : NULL;
     Xapian::Database &db = index->db();
     search_deadline deadline = deadline_of(q);
-    Xapian::Query user = parse_user_query(index, q->text);
-    Xapian::Query query(Xapian::Query::OP_FILTER, user, all_filters(index, viewer, q));
+    user_query user = parse_user_query(index, q->text);
+    Xapian::Query filters = all_filters(index, viewer, q);
+    /* Counted without the ranking boost, which changes no match and would only cost. */
+    Xapian::Query query(Xapian::Query::OP_FILTER, user.match, filters);
+    Xapian::Query ranked(Xapian::Query::OP_FILTER, user.ranked, filters);
     const std::string key = query.serialise();
     const counted_match *cached = cached_counts(index, key);
     std::future<std::vector<Xapian::docid>> counting;
@@ -1312,13 +1589,13 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
         counting = count_beside(*counting_db, key, deadline);
 
     Xapian::Enquire enquire(db);
-    enquire.set_query(query);
+    enquire.set_query(ranked);
     configure_sort(enquire, q->sort);
     deadline_spy clock(deadline);
     enquire.add_matchspy(&clock);
     size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
     Xapian::MSet mset = enquire.get_mset(q->offset, limit);
-    fill_hits(index, mset, collect_highlight_terms(user), hl_start, hl_end, r);
+    fill_hits(index, mset, collect_highlight_terms(user.match), hl_start, hl_end, r);
     if (cached) {
         fill_counts(*cached, r);
         return;
@@ -1532,6 +1809,94 @@ extern "C" dg_status dg_index_clear(dg_index *index, dg_error *err)
         require_writable(index);
         index->wdb.close();
         index->wdb = open_writable(index->path, Xapian::DB_CREATE_OR_OVERWRITE);
+        return DG_OK;
+    });
+}
+
+/* A synonym as the query sees it: folded (simplified script, ASCII width), lower case, single
+ * spaces; refused when it holds anything but letters, digits, spaces and hyphens, which the
+ * query rewrite would read as syntax. */
+std::string synonym_term(dg_index *index, const char *text)
+{
+    std::string folded = fold_text(index, text ? text : "");
+    std::string out;
+    for (const utf8_char &c : utf8_decode(folded)) {
+        if (is_space(c.cp)) {
+            if (!out.empty() && out.back() != ' ')
+                out += ' ';
+        } else if (Xapian::Unicode::is_wordchar(c.cp) || c.cp == '-') {
+            utf8_append(out, Xapian::Unicode::tolower(c.cp));
+        } else {
+            fail(DG_ERR_USAGE, "synonym '" + std::string(text) +
+                                   "' may hold only letters, digits, spaces and hyphens");
+        }
+    }
+    while (!out.empty() && out.back() == ' ')
+        out.pop_back();
+    if (out.empty() || out.size() > MAX_FILTER_VALUE)
+        fail(DG_ERR_USAGE, "synonym '" + std::string(text ? text : "") +
+                               "' is empty or longer than 200 bytes");
+    return out;
+}
+
+extern "C" dg_status dg_index_set_synonyms(dg_index *index, const char *const *pairs,
+                                           size_t n_pairs, const char *stamp, dg_error *err)
+{
+    return guarded(err, what(index) + ": synonyms", [&] {
+        require_writable(index);
+        std::vector<std::pair<std::string, std::string>> folded;
+        for (size_t i = 0; i < n_pairs; i++) {
+            std::string a = synonym_term(index, pairs[2 * i]);
+            std::string b = synonym_term(index, pairs[2 * i + 1]);
+            if (a != b)
+                folded.emplace_back(a, b);
+        }
+        std::vector<std::string> keys;
+        for (Xapian::TermIterator k = index->wdb.synonym_keys_begin();
+             k != index->wdb.synonym_keys_end(); ++k)
+            keys.push_back(*k);
+        for (const std::string &k : keys)
+            index->wdb.clear_synonyms(k);
+        for (const auto &p : folded) {
+            index->wdb.add_synonym(p.first, p.second);
+            index->wdb.add_synonym(p.second, p.first);
+        }
+        index->wdb.set_metadata(SYNONYMS_KEY, stamp ? stamp : "");
+        return DG_OK;
+    });
+}
+
+extern "C" dg_status dg_index_synonym_forms(const char *const *words, size_t n, char **out,
+                                            dg_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    dg_index scratch; /* only its folder: synonym_term folds with it */
+    scratch.path = "synonyms";
+    scratch.mode = DG_INDEX_READ;
+    scratch.folder = NULL;
+    dg_status st = guarded(err, "synonyms", [&] {
+        dg_error ferr;
+        if (dg_folder_open(&scratch.folder, &ferr) != DG_OK)
+            fail(ferr.status, ferr.msg);
+        for (size_t i = 0; i < n; i++)
+            out[i] = copy_string(synonym_term(&scratch, words[i]));
+        return DG_OK;
+    });
+    dg_folder_close(scratch.folder);
+    if (st != DG_OK)
+        for (size_t i = 0; i < n; i++) {
+            free(out[i]);
+            out[i] = NULL;
+        }
+    return st;
+}
+
+extern "C" dg_status dg_index_synonyms_stamp(dg_index *index, char **stamp, dg_error *err)
+{
+    *stamp = NULL;
+    return guarded(err, what(index), [&] {
+        *stamp = copy_string(index->db().get_metadata(SYNONYMS_KEY));
         return DG_OK;
     });
 }

@@ -786,6 +786,21 @@ static size_t heading_end_of(const char *text)
     return i < HEADING_BYTES ? i : HEADING_BYTES;
 }
 
+/*
+ * A rule that names a form (a regulation, minutes, a notice, a report, a plan: the record
+ * types of the administrative category) says what kind of document a record is, not what
+ * it is about: every category issues regulations, notices and minutes (a budget regulation,
+ * a recruitment notice, a finance committee's minutes). Its weight goes to the type in
+ * full, and to the administrative category only at this share, so that the subject
+ * (reimbursement, recruitment, stocktaking) decides the category.
+ */
+#define FORM_CATEGORY_SHARE 0.25
+
+static int is_form_rule(const dg_rule *r)
+{
+    return r->category == DG_CATEGORY_ADMINISTRATIVE && r->type != DG_TYPE_UNKNOWN;
+}
+
 static void apply_rules(const dg_classifier *c, const char *folded, double *rule_score,
                         dg_classification *out)
 {
@@ -796,7 +811,7 @@ static void apply_rules(const dg_classifier *c, const char *folded, double *rule
         if (!rule_matches(r, folded, heading_end, &in_heading))
             continue;
         double w = r->weight * (in_heading ? HEADING_FACTOR : 1.0);
-        rule_score[r->category] += w;
+        rule_score[r->category] += is_form_rule(r) ? w * FORM_CATEGORY_SHARE : w;
         if (r->type != DG_TYPE_UNKNOWN)
             rule_score[TYPE_CLASS(r->type)] += w;
         if (out->n_rule_hits < DG_CLASSIFY_MAX_RULE_HITS)

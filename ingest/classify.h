@@ -19,6 +19,9 @@
  *       once per record. It is trained from labelled examples, learns incrementally, and
  *       serialises to a text blob the engine keeps in its catalog. Counts are integers, so
  *       a model that is saved and loaded predicts exactly what it predicted before.
+ * A rule that names a form (the administrative types: regulation, minutes, notice, report,
+ * plan) counts in full for the type but only a quarter for the administrative category:
+ * every category issues regulations and notices, and the subject must decide the category.
  * The model's per-class log-likelihoods are tempered by record length (long records would
  * otherwise make naive Bayes certain of everything) and each fired rule adds its weight
  * to its class's score; a softmax turns the scores into probabilities. The category is the

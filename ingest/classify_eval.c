@@ -47,6 +47,16 @@ static dg_status score_record(dg_classifier *c, const labelled *l, dg_eval_repor
     r->confusion[truth][cl.category]++;
     r->correct += cl.category == truth;
     r->below_threshold += cl.confidence < r->threshold;
+    int band = 0;
+    while (band + 1 < DG_EVAL_BANDS && cl.confidence >= DG_EVAL_BAND_EDGES[band + 1])
+        band++;
+    r->band_records[band]++;
+    r->band_correct[band] += cl.category == truth;
+    if (cl.category != truth) {
+        r->wrong_above_08 += cl.confidence > 0.8;
+        if (cl.confidence > r->wrong_max_confidence)
+            r->wrong_max_confidence = cl.confidence;
+    }
     if (l->type) {
         r->typed++;
         r->type_correct += cl.type == dg_record_type_from_string(l->type);
@@ -66,6 +76,8 @@ static dg_status score_record(dg_classifier *c, const labelled *l, dg_eval_repor
     }
     return DG_OK;
 }
+
+const double DG_EVAL_BAND_EDGES[DG_EVAL_BANDS + 1] = {0, 0.4, 0.6, 0.8, 0.9, 1.0};
 
 static double ratio(size_t a, size_t b)
 {
@@ -205,6 +217,13 @@ dg_status dg_eval_report_format(const dg_eval_report *r, char **out, dg_error *e
             ADD("%6zu", r->confusion[t][k]);
         ADD("\n");
     }
+    ADD("\ncalibration (confidence band: records, category right)\n");
+    for (int b = 0; b < DG_EVAL_BANDS; b++)
+        ADD("  %.1f-%.1f%s %5zu %6.1f%%\n", DG_EVAL_BAND_EDGES[b], DG_EVAL_BAND_EDGES[b + 1],
+            b + 1 == DG_EVAL_BANDS ? "]" : ")", r->band_records[b],
+            100 * ratio(r->band_correct[b], r->band_records[b]));
+    ADD("wrong above 0.8: %zu (most confident wrong: %.2f)\n", r->wrong_above_08,
+        r->wrong_max_confidence);
 #undef ADD
     if (n >= cap) { /* cannot happen with five categories, but never hand back a cut table */
         free(s);

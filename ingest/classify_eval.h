@@ -17,6 +17,10 @@
 #include "../engine/status.h"
 #include "classify.h"
 
+/* Confidence bands of the calibration table: [0, .4) [.4, .6) [.6, .8) [.8, .9) [.9, 1]. */
+enum { DG_EVAL_BANDS = 5 };
+extern const double DG_EVAL_BAND_EDGES[DG_EVAL_BANDS + 1];
+
 typedef struct dg_eval_report {
     size_t records;
     size_t correct;  /* category right */
@@ -32,6 +36,11 @@ typedef struct dg_eval_report {
     double date_accuracy;
     size_t numbered, number_correct; /* the same for "doc_number" */
     double number_accuracy;
+    /* Calibration: records and right categories per band of the record's confidence (the
+     * one filed and compared with the review threshold), bands DG_EVAL_BAND_EDGES. */
+    size_t band_records[DG_EVAL_BANDS], band_correct[DG_EVAL_BANDS];
+    size_t wrong_above_08;   /* wrong category at confidence > 0.8: should be none */
+    double wrong_max_confidence; /* the most confident wrong category, 0 when none */
 } dg_eval_report;
 
 /*
@@ -49,7 +58,7 @@ dg_status dg_classify_eval_jsonl(dg_classifier *c, const char *data, size_t len,
                                  dg_error *err);
 
 /* The report as a text table (accuracy, per-category precision/recall, the confusion
- * matrix, type accuracy, extraction rates). *out is freed by the caller with free(). */
+ * matrix, calibration: accuracy per confidence band, type accuracy, extraction rates). *out is freed by the caller with free(). */
 dg_status dg_eval_report_format(const dg_eval_report *r, char **out, dg_error *err);
 
 #endif

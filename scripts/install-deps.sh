@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential g++ make pkg-config ca-certificates
   libxapian-dev
+  libicu-dev
   libmagic-dev
   zlib1g-dev
   libsqlite3-dev sqlite3
