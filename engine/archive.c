@@ -176,6 +176,27 @@ dg_status dg_archive_create(const char *path, const char *fonds, const char *nam
 }
 
 /* The catalog, the index and the first log entry of a new archive in its new folders. */
+/*
+ * Opening an archive forgives a failed index build (the archive still serves, and verify
+ * says a rebuild is owed); a new archive must not start that way, so init fails instead.
+ */
+static dg_status index_was_made(dg_archive *archive, dg_error *err)
+{
+    char *failed = NULL;
+    dg_status st = dg_setting_get(archive->db, DG_REBUILD_OWED, &failed, err);
+    free(failed);
+    failed = NULL;
+    if (st == DG_ERR_NOT_FOUND)
+        return DG_OK;
+    if (st != DG_OK)
+        return st;
+    st = dg_setting_get(archive->db, DG_REBUILD_FAILED, &failed, err);
+    st = dg_error_set(err, DG_ERR_IO, "init: the index could not be made%s%.900s",
+                      st == DG_OK ? ": " : "", st == DG_OK ? failed : "");
+    free(failed);
+    return st;
+}
+
 static dg_status create_archive(const char *path, const char *fonds, const char *name,
                                 const char *owner_login, const char *owner_name,
                                 dg_error *err)
@@ -204,7 +225,9 @@ static dg_status create_archive(const char *path, const char *fonds, const char 
     if (st != DG_OK)
         return st;
     dg_actor owner;
-    st = dg_actor_login(archive, owner_login, "cli", &owner, err);
+    st = index_was_made(archive, err);
+    if (st == DG_OK)
+        st = dg_actor_login(archive, owner_login, "cli", &owner, err);
     if (st == DG_OK)
         st = dg_archive_lock_write(archive, err);
     if (st == DG_OK) {

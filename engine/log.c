@@ -409,7 +409,8 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
     return dg_log_append(archive, actor, NULL, &ev, err);
 }
 
-/* Checks one row against its predecessor; writes why it fails into reason. */
+/* Checks one row against its predecessor; writes why it fails into reason. Returns 1 when
+ * sound, 0 when not, -1 when it could not be checked (out of memory: never a tamper alarm). */
 static int row_is_sound(sqlite3_stmt *stmt, int64_t expected_id, const char *prev,
                         char *reason, size_t reason_size)
 {
@@ -428,7 +429,9 @@ static int row_is_sound(sqlite3_stmt *stmt, int64_t expected_id, const char *pre
         return 0;
     }
     char computed[65];
-    if (!chain_hash(prev, &f, computed) || !stored_hash || strcmp(stored_hash, computed) != 0) {
+    if (!chain_hash(prev, &f, computed))
+        return -1;
+    if (!stored_hash || strcmp(stored_hash, computed) != 0) {
         snprintf(reason, reason_size, "entry %lld was altered (its hash does not match)",
                  (long long)f.id);
         return 0;
@@ -513,8 +516,15 @@ dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, dg_log_check 
     int rc = SQLITE_DONE;
     while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         out->entries++;
-        if (!out->first_broken &&
-            !row_is_sound(stmt, expected, prev, out->reason, sizeof out->reason))
+        int sound = out->first_broken
+                        ? 1
+                        : row_is_sound(stmt, expected, prev, out->reason, sizeof out->reason);
+        if (sound < 0) {
+            st = dg_error_set(err, DG_ERR_NOMEM, "access log: check entry %lld: out of memory",
+                              (long long)expected);
+            break;
+        }
+        if (!sound)
             out->first_broken = expected;
         const unsigned char *h = sqlite3_column_text(stmt, 12);
         snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");

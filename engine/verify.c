@@ -117,6 +117,8 @@ static dg_status check_object_row(sqlite3_stmt *stmt, void *ctx, dg_error *err)
     dg_error why;
     dg_status found = dg_store_check(w->archive->store, hex, &why);
     dg_status st = DG_OK;
+    if (found == DG_ERR_NOMEM) /* verify's own failure, not a finding about the object */
+        return dg_error_set(err, DG_ERR_NOMEM, "verify: %s", why.msg);
     if (found == DG_ERR_NOT_FOUND)
         st = add_problem(w->report, DG_PROBLEM_MISSING, hex,
                          "listed in the catalog, not in objects/", err);
