@@ -135,6 +135,8 @@ static const dg_opt_spec LOG_REPORT_OPTS[] = {
 
 static const dg_opt_spec INGEST_OPTS[] = {
     {"--manifest", "manifest", OPT_FILE, "CSV manifest: a row per record (see README)"},
+    {"--unlisted", "unlisted", OPT_STRING, "files the manifest does not list: quarantine "
+                                           "(default), skip, or file them one record each"},
     {"--lang", "lang", OPT_STRING, "force a Tesseract language (chi_sim, chi_tra, eng, ...)"},
     {"--jobs", "jobs", OPT_INT, "OCR worker threads (default: number of cores)"},
     {"--label", "label", OPT_STRING, "name of the batch (default: the folder's name)"},
@@ -250,7 +252,7 @@ static const dg_command COMMANDS[] = {
     {"reindex", "rebuild the full-text index from the catalog (archivist)", "dangan reindex",
      "dangan reindex", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_reindex},
     {"ingest", "OCR and file a batch of scans, PDFs, text, Office and OFD files (archivist)",
-     "dangan ingest FOLDER|FILE... [--manifest CSV] [--lang L] [--jobs N]",
+     "dangan ingest FOLDER|FILE... [--manifest CSV [--unlisted file|skip|quarantine]] [--lang L] [--jobs N]",
      "dangan ingest batches/2024-03-12/ --manifest manifest.csv", {"batch"}, {OPT_BATCH}, 0, 1,
      INGEST_OPTS, dg_render_ingest},
     {"batch list", "list ingest batches (archivist, auditor)", "dangan batch list",

@@ -796,12 +796,12 @@ static json_t *ingest_report_json(const dg_ingest_report *rep)
     json_t *outcomes = json_array();
     for (size_t i = 0; i < rep->n_outcomes; i++)
         json_array_append_new(outcomes, outcome_json(&rep->outcomes[i]));
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o}", "batch",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o}", "batch",
                      (json_int_t)rep->batch_id, "files", (json_int_t)rep->files, "filed",
                      (json_int_t)rep->filed, "filed_files", (json_int_t)rep->filed_files,
                      "duplicates", (json_int_t)rep->duplicates,
                      "quarantined", (json_int_t)rep->quarantined, "skipped",
-                     (json_int_t)rep->skipped, "pages", (json_int_t)rep->pages, "seconds",
+                     (json_int_t)rep->skipped, "unlisted", (json_int_t)rep->unlisted, "pages", (json_int_t)rep->pages, "seconds",
                      rep->seconds, "warning", str_or_null(rep->warning), "outcomes", outcomes);
 }
 
@@ -830,6 +830,23 @@ static dg_status parse_memory_arg(call *c, uint64_t *bytes)
     return DG_OK;
 }
 
+/* --unlisted file|skip|quarantine: what becomes of files the manifest does not list. */
+static dg_status parse_unlisted_arg(call *c, dg_unlisted *unlisted)
+{
+    const char *text = arg_str(c, "unlisted");
+    *unlisted = DG_UNLISTED_QUARANTINE;
+    if (!text || !strcmp(text, "quarantine"))
+        return DG_OK;
+    if (!strcmp(text, "skip"))
+        *unlisted = DG_UNLISTED_SKIP;
+    else if (!strcmp(text, "file"))
+        *unlisted = DG_UNLISTED_FILE;
+    else
+        return dg_error_set(&c->err, DG_ERR_USAGE,
+                            "--unlisted: '%s' is not one of file, skip, quarantine", text);
+    return DG_OK;
+}
+
 static dg_status h_ingest(call *c, json_t **result)
 {
     dg_ingest_file *files = NULL;
@@ -845,6 +862,10 @@ static dg_status h_ingest(call *c, json_t **result)
         st = parse_encoding_arg(c, &opts.encoding);
         if (st == DG_OK)
             st = parse_memory_arg(c, &opts.memory);
+        if (st == DG_OK)
+            st = parse_unlisted_arg(c, &opts.unlisted);
+        opts.manifest_name = json_string_value(
+            json_object_get(json_object_get(c->args, "manifest"), "name"));
         if (st == DG_OK && (opts.jobs < 0 || opts.jobs > 64))
             st = dg_error_set(&c->err, DG_ERR_USAGE, "--jobs must be 1-64");
         if (st == DG_OK)
@@ -856,8 +877,9 @@ static dg_status h_ingest(call *c, json_t **result)
         if (rep->quarantined || rep->skipped)
             c->exit_override = 1;
         for (size_t i = 0; i < rep->n_outcomes; i++)
-            if (!strcmp(rep->outcomes[i].outcome, "filed") && rep->outcomes[i].reason)
-                c->exit_override = 1; /* filed, but not searchable (see ingest.h) */
+            if ((!strcmp(rep->outcomes[i].outcome, "filed") && rep->outcomes[i].reason) ||
+                !strcmp(rep->outcomes[i].outcome, "skipped"))
+                c->exit_override = 1; /* filed, but not searchable (see ingest.h), or held back */
     }
     dg_ingest_report_free(rep);
     dg_manifest_free(manifest);

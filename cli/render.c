@@ -377,6 +377,8 @@ void dg_render_ingest(json_t *r, const dg_render_ctx *ctx)
             n(r, "quarantined"));
     if (n(r, "skipped"))
         fprintf(ctx->out, " (%lld manifest rows skipped)", n(r, "skipped"));
+    if (n(r, "unlisted"))
+        fprintf(ctx->out, "; %lld not listed in the manifest", n(r, "unlisted"));
     fprintf(ctx->out, "; %lld pages in %.1f s\n", n(r, "pages"),
             json_number_value(json_object_get(r, "seconds")));
 }

@@ -410,13 +410,14 @@ dg_status dg_index_pending(dg_archive *archive, dg_error *err)
 }
 
 /* Inside the add transaction, so two writers can never both file the same source. */
-static dg_status check_unique_source(dg_archive *archive, const dg_record_input *in,
-                                     char refcode[DG_REFCODE_MAX], dg_error *err)
+static dg_status check_unique_source(dg_archive *archive, const dg_actor *actor,
+                                     const dg_record_input *in, char refcode[DG_REFCODE_MAX],
+                                     dg_error *err)
 {
     if (!in->unique_source || !in->source_sha256)
         return DG_OK;
     dg_error none;
-    dg_status st = dg_record_find_by_source(archive, in->source_sha256, refcode, &none);
+    dg_status st = dg_record_find_by_source(archive, actor, in->source_sha256, refcode, &none);
     if (st == DG_ERR_NOT_FOUND) {
         refcode[0] = '\0';
         return DG_OK;
@@ -459,7 +460,7 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
                             const dg_stored_page *stored, char refcode[DG_REFCODE_MAX], dg_error *err)
 {
     int64_t record_id, version_id;
-    dg_status st = check_unique_source(archive, in, refcode, err);
+    dg_status st = check_unique_source(archive, actor, in, refcode, err);
     if (st != DG_OK)
         return st;
     st = dg_refcode_allocate(archive->db, parts, err);
@@ -903,18 +904,22 @@ dg_status dg_record_page(dg_archive *archive, const dg_actor *actor, const char 
     return st;
 }
 
-dg_status dg_record_find_by_source(dg_archive *archive, const char *source_sha256,
-                                   char refcode[DG_REFCODE_MAX], dg_error *err)
+dg_status dg_record_find_by_source(dg_archive *archive, const dg_actor *actor,
+                                   const char *source_sha256, char refcode[DG_REFCODE_MAX],
+                                   dg_error *err)
 {
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         archive->db,
         "SELECT r.refcode FROM versions v JOIN records r ON r.id = v.record_id"
-        " WHERE v.source_sha256 = ? AND r.state = 'live' LIMIT 1",
+        " WHERE v.source_sha256 = :sha AND " VISIBLE_TO_ACTOR " ORDER BY r.id LIMIT 1",
         &stmt, err);
     if (st != DG_OK)
         return st;
-    sqlite3_bind_text(stmt, 1, source_sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":sha"), source_sha256, -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
+    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
     st = dg_catalog_step_row(archive->db, stmt, "find by source", err,
                              "no record from that file");
     if (st == DG_OK)

@@ -59,7 +59,8 @@ typedef struct dg_record_input {
     const char *source_sha256; /* SHA-256 of the source file, to find duplicates */
     const char *reason;      /* why version 1 exists, e.g. "added from notice.txt" */
     int unique_source;       /* refuse (DG_ERR_EXISTS, refcode set to the existing record)
-                                when a live record came from a file with source_sha256 */
+                                when a live record the actor may see came from a file
+                                with source_sha256 */
     int64_t batch_id;        /* > 0: journal this file in that ingest batch (batch.h) */
     const char *batch_file;  /* the file's name within the batch */
     double seconds;          /* time spent reading and OCR'ing it, for the journal */
@@ -148,10 +149,13 @@ dg_status dg_record_page(dg_archive *archive, const dg_actor *actor, const char 
 dg_status dg_record_grant(dg_archive *archive, const dg_actor *actor, const char *refcode,
                           const char *login, int grant, dg_error *err);
 
-/* Finds the live record whose source file had this SHA-256 (visible or not: used by ingest
- * to report duplicates to archivists). Writes its code, or DG_ERR_NOT_FOUND. */
-dg_status dg_record_find_by_source(dg_archive *archive, const char *source_sha256,
-                                   char refcode[DG_REFCODE_MAX], dg_error *err);
+/* Finds a live record the actor may see whose source file had this SHA-256 (used by ingest
+ * to report duplicates). Writes its code, or DG_ERR_NOT_FOUND, also when the only such
+ * records are above the actor's clearance: a hidden record is never named, and a copy of
+ * it is a distinct filing by this actor. */
+dg_status dg_record_find_by_source(dg_archive *archive, const dg_actor *actor,
+                                   const char *source_sha256, char refcode[DG_REFCODE_MAX],
+                                   dg_error *err);
 
 /* One search hit, with the catalog's metadata of its version. */
 typedef struct dg_search_hit {

@@ -49,6 +49,7 @@ typedef struct work_item {
     char source_sha[DG_SHA256_HEX];
     char duplicate_of[DG_REFCODE_MAX]; /* set in the pre-pass */
     char *skip_reason;  /* bad manifest row: nothing to read */
+    int unlisted;       /* a file the manifest does not list (opts->unlisted decides) */
     /* filled by a worker: */
     int done;
     dg_status status;   /* DG_ERR_BAD_INPUT: quarantine */
@@ -174,7 +175,8 @@ static void take_manifest_row(runner *r, work_item *it, const dg_manifest_row *r
     }
 }
 
-/* Manifest rows first, in their order; then every file no row names, one record each. */
+/* Manifest rows first, in their order; then every file no row names, one item each: filed
+ * as a record of its own only with DG_UNLISTED_FILE, else quarantined or skipped unread. */
 static dg_status plan_items_from_manifest(runner *r, const dg_manifest *m, dg_error *err)
 {
     int *used_by = calloc(r->n_files ? r->n_files : 1, sizeof *used_by);
@@ -198,6 +200,8 @@ static dg_status plan_items_from_manifest(runner *r, const dg_manifest *m, dg_er
         }
         it->file_index[0] = i;
         it->n_files = 1;
+        it->unlisted = 1;
+        it->done = r->opts->unlisted != DG_UNLISTED_FILE; /* nothing to hash or read */
     }
     free(used_by);
     return st;
@@ -245,7 +249,7 @@ static dg_status find_duplicates(runner *r, dg_error *err)
 {
     for (size_t i = 0; i < r->n_items; i++) {
         work_item *it = &r->items[i];
-        if (it->skip_reason)
+        if (it->skip_reason || it->done)
             continue;
         dg_error why;
         dg_status st = hash_item(r, it, &why);
@@ -257,7 +261,8 @@ static dg_status find_duplicates(runner *r, dg_error *err)
             snprintf(it->reason, sizeof it->reason, "%s", why.msg);
             continue;
         }
-        st = dg_record_find_by_source(r->archive, it->source_sha, it->duplicate_of, &why);
+        st = dg_record_find_by_source(r->archive, r->actor, it->source_sha, it->duplicate_of,
+                                      &why);
         if (st == DG_ERR_NOT_FOUND)
             it->duplicate_of[0] = '\0';
         else if (st != DG_OK)
@@ -728,9 +733,31 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
     return st;
 }
 
+/* A file the manifest does not list, unless DG_UNLISTED_FILE: quarantined or skipped. */
+static dg_status hold_back_unlisted(runner *r, work_item *it, int64_t batch,
+                                    dg_ingest_report *rep, dg_error *err)
+{
+    const char *manifest = r->opts->manifest_name ? r->opts->manifest_name : "manifest";
+    char why[DG_ERROR_MAX];
+    if (r->opts->unlisted == DG_UNLISTED_QUARANTINE) {
+        snprintf(why, sizeof why, "not listed in the manifest %s; use --unlisted file to file it",
+                 manifest);
+        return quarantine_item(r, it, batch, why, rep, err);
+    }
+    snprintf(why, sizeof why, "not listed in the manifest %s (--unlisted skip)", manifest);
+    dg_ingest_outcome *o = new_outcome(rep, item_name(r, it), "skipped");
+    if (!o || !(o->reason = strdup(why)))
+        return dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
+    return DG_OK;
+}
+
 static dg_status file_one(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
                           dg_error *err)
 {
+    if (it->unlisted)
+        rep->unlisted++;
+    if (it->unlisted && r->opts->unlisted != DG_UNLISTED_FILE)
+        return hold_back_unlisted(r, it, batch, rep, err);
     if (it->skip_reason)
         return skip_row(r, it, batch, rep, err);
     if (it->duplicate_of[0])

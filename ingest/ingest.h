@@ -5,9 +5,11 @@
  * groups files into records and gives their metadata) becomes records, each filed exactly
  * once. dg_ingest():
  *
- *   1. hashes every file; a file whose SHA-256 is already some record's source is a
- *      duplicate of that record (this is also what makes a rerun after kill -9 resume:
- *      everything filed before the crash is found by its hash and skipped);
+ *   1. hashes every file; a file whose SHA-256 is already the source of a record the
+ *      actor may see is a duplicate of that record (this is also what makes a rerun after
+ *      kill -9 resume: everything filed before the crash is found by its hash and skipped);
+ *      a record above the actor's clearance is never named nor counted: what the actor is
+ *      told must not depend on whether it exists, so their copy is filed like any other;
  *   2. reads pages and OCRs them on `jobs` worker threads, one Tesseract engine each
  *      (OCR is where the time goes; everything else runs on the calling thread), each
  *      file decoded only once its expected memory fits in the batch's budget (budget.h);
@@ -41,6 +43,13 @@ typedef struct dg_ingest_file {
     const char *open_error; /* why the caller could not open it (fd == -1) */
 } dg_ingest_file;
 
+/* What becomes of a file that a batch's manifest does not list (no effect without one). */
+typedef enum {
+    DG_UNLISTED_QUARANTINE = 0, /* default: quarantined, "not listed in the manifest M" */
+    DG_UNLISTED_SKIP,           /* reported as skipped; nothing filed, nothing kept */
+    DG_UNLISTED_FILE,           /* filed as a record of its own, as without a manifest */
+} dg_unlisted;
+
 typedef struct dg_ingest_options {
     const char *label;    /* batch label, e.g. the folder's name */
     const char *lang;     /* Tesseract language to force, or NULL: dangan chooses per page */
@@ -50,12 +59,16 @@ typedef struct dg_ingest_options {
     dg_text_encoding encoding; /* of born-digital text files; DG_ENC_AUTO: detected */
     uint64_t memory;      /* bytes the workers' decoded pages may take together (budget.h);
                              0: the default, a sixteenth of the machine's memory */
+    dg_unlisted unlisted; /* files the manifest does not list: only listed files are filed
+                             unless the archivist says otherwise (fail closed) */
+    const char *manifest_name; /* the manifest as the archivist named it, for reasons */
 } dg_ingest_options;
 
 /* What became of one record (or one file that could not become part of one). */
 typedef struct dg_ingest_outcome {
     char *name;        /* the file (first file of a manifest record) */
-    char *outcome;     /* "filed", "duplicate", "quarantined", "skipped" */
+    char *outcome;     /* "filed", "duplicate", "quarantined", "skipped" (a manifest row,
+                        * or an unlisted file under DG_UNLISTED_SKIP) */
     char refcode[DG_REFCODE_MAX];
     char *title;       /* as filed */
     char *category;
@@ -71,11 +84,13 @@ typedef struct dg_ingest_outcome {
 /*
  * Counts: filed and skipped count records and manifest rows; filed_files, duplicates and
  * quarantined count files, so that files == filed_files + duplicates + quarantined: every
- * file the batch held has exactly one fate.
+ * file the batch held has exactly one fate. unlisted counts the files a manifest does not
+ * list, whatever became of them; under DG_UNLISTED_SKIP they are the one fate outside the
+ * sum (files == filed_files + duplicates + quarantined + unlisted), and are not journalled.
  */
 typedef struct dg_ingest_report {
     int64_t batch_id;
-    uint64_t files, filed, filed_files, duplicates, quarantined, skipped, pages;
+    uint64_t files, filed, filed_files, duplicates, quarantined, skipped, unlisted, pages;
     double seconds;
     char *warning;     /* e.g. little free space for the batch, or NULL */
     dg_ingest_outcome *outcomes;

@@ -17,7 +17,7 @@ run init --fonds X001 --name "Demo School Archive"
 run user add zhang --name 张老师 --clearance 1 --role staff
 run user add li --name 李老师 --clearance 3 --role archivist,witness
 # The damaged scan goes to quarantine, so ingest exits 1: that is expected here.
-run ingest demo/batch --manifest demo/batch/manifest.csv || true
+run ingest demo/batch --manifest demo/batch/manifest.csv --unlisted file || true
 run search 寒假
 step "dangan search 档案    (simplified query, traditional record)"
 "$DANGAN" search 档案

@@ -4,7 +4,9 @@
 # manifest row that is skipped files none of its pages (and fixing it files each page
 # once); every entry of the folder (symlinks, FIFOs, unreadable files, a folder named like
 # an image) is accounted for; files are taken in natural order; a row with a category and
-# no type keeps the category's default period and waits in the review queue.
+# no type keeps the category's default period and waits in the review queue. With a
+# manifest, a file it does not list is quarantined (or skipped, or filed, as --unlisted
+# says); a copy of a record above the archivist's clearance is filed, never named.
 set -e
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/e2e/lib.sh"
@@ -44,14 +46,14 @@ printf '会议纪要第一页 2024年5月6日 校务会议\n' > rows/m1.txt
 printf '会议纪要第二页 出席人员 张三 李四\n' > rows/m2.txt
 printf '单独的通知 关于假期安排 2024年5月7日\n' > rows/solo.txt
 printf 'files,title,date,category\nm1.txt;m2.txt,校务会议纪要,2024-05-06\n' > rows.csv
-expect_exit 1 "$DANGAN" ingest rows --manifest rows.csv --json
+expect_exit 1 "$DANGAN" ingest rows --manifest rows.csv --unlisted file --json
 [ "$(echo "$OUT" | json 'j["filed"]')" = 1 ] || fail "only the unnamed file is filed: $OUT"
 [ "$(echo "$OUT" | json 'j["quarantined"]')" = 2 ] || fail "the row's two files go to quarantine: $OUT"
 [ "$(echo "$OUT" | json 'j["skipped"]')" = 1 ] || fail "one row skipped: $OUT"
 contains "$(echo "$OUT" | json '[o["reason"] for o in j["outcomes"] if o["name"]=="m2.txt"][0]')" \
     "row 2" "the file's reason is the row's error"
 printf 'files,title,date,category\nm1.txt;m2.txt,校务会议纪要,2024-05-06,administrative\n' > rows.csv
-expect_exit 0 "$DANGAN" ingest rows --manifest rows.csv --json
+expect_exit 0 "$DANGAN" ingest rows --manifest rows.csv --unlisted file --json
 [ "$(echo "$OUT" | json 'j["filed"]')" = 1 ] || fail "the fixed row files one record: $OUT"
 [ "$(echo "$OUT" | json 'j["filed_files"]')" = 2 ] || fail "of two files: $OUT"
 expect_exit 0 "$DANGAN" search 出席人员 --json
@@ -75,6 +77,44 @@ contains "$CV" "-RS·2024-Y-" "personnel default period Y"
 expect_exit 0 "$DANGAN" review list --json
 contains "$OUT" "$CV" "the record waits in the review queue"
 contains "$OUT" "no type" "because it has no type"
+
+# ---- files the manifest does not list: quarantined unless --unlisted says otherwise ----
+mkdir -p listed
+printf '关于开展春季卫生大扫除的通知 2024年6月3日\n' > listed/l1.txt
+printf '未列入清单的文件 2024年6月4日 zqunlisted\n' > listed/extra.txt
+printf 'files,title,category,level\nl1.txt,大扫除安排,administrative,3\n' > listed/manifest.csv
+expect_exit 1 "$DANGAN" ingest listed --manifest listed/manifest.csv --json
+[ "$(echo "$OUT" | json 'j["files"]')" = 2 ] || fail "the manifest itself is no input: $OUT"
+[ "$(echo "$OUT" | json 'j["filed"]')" = 1 ] || fail "only the listed file is filed: $OUT"
+[ "$(echo "$OUT" | json 'j["quarantined"]')" = 1 ] || fail "the unlisted file waits: $OUT"
+[ "$(echo "$OUT" | json 'j["unlisted"]')" = 1 ] || fail "the summary counts it: $OUT"
+[ "$(echo "$OUT" | json '[o["reason"] for o in j["outcomes"] if o["name"]=="extra.txt"][0]')" = \
+  "not listed in the manifest listed/manifest.csv; use --unlisted file to file it" ] ||
+    fail "the reason names the manifest and the way out: $OUT"
+expect_exit 0 "$DANGAN" search zqunlisted --json
+[ "$(echo "$OUT" | json 'j["total"]')" = 0 ] || fail "the unlisted file was filed: $OUT"
+expect_exit 1 "$DANGAN" ingest listed --manifest listed/manifest.csv
+contains "$OUT" "1 not listed in the manifest" "plain summary counts it"
+expect_exit 1 "$DANGAN" ingest listed --manifest listed/manifest.csv --unlisted skip --json
+[ "$(echo "$OUT" | json '[o["outcome"] for o in j["outcomes"] if o["name"]=="extra.txt"][0]')" = \
+  skipped ] || fail "--unlisted skip skips it: $OUT"
+[ "$(echo "$OUT" | json 'j["quarantined"]')" = 0 ] || fail "and keeps nothing: $OUT"
+expect_exit 2 "$DANGAN" ingest listed --manifest listed/manifest.csv --unlisted maybe
+contains "$ERR" "--unlisted: 'maybe' is not one of file, skip, quarantine" "a bad value is refused"
+expect_exit 0 "$DANGAN" ingest listed --manifest listed/manifest.csv --unlisted file --json
+[ "$(echo "$OUT" | json '[o["outcome"] for o in j["outcomes"] if o["name"]=="extra.txt"][0]')" = \
+  filed ] || fail "--unlisted file files it: $OUT"
+
+# ---- a copy of a record above the archivist's clearance is not named as its duplicate ----
+expect_exit 0 "$DANGAN" user add zhao --clearance 1 --role staff,archivist
+mkdir -p copy
+cp listed/l1.txt copy/l1.txt
+expect_exit 0 "$DANGAN" --as zhao ingest copy --json
+[ "$(echo "$OUT" | json 'j["duplicates"]')" = 0 ] || fail "a hidden record is not a duplicate: $OUT"
+[ "$(echo "$OUT" | json 'j["filed"]')" = 1 ] || fail "the copy is zhao's own filing: $OUT"
+lacks "$OUT" "大扫除安排" "the hidden record's title is not shown"
+expect_exit 0 "$DANGAN" --as li ingest copy --json
+[ "$(echo "$OUT" | json 'j["duplicates"]')" = 1 ] || fail "li may see it: a duplicate: $OUT"
 
 # ---- every entry of the folder is accounted for; natural order ----
 mkdir -p odd/scan.png odd/locked

@@ -43,7 +43,7 @@ expect_exit 0 "$DANGAN" show "$(echo "$OUT" | json 'j["hits"][0]["refcode"]')"
 
 # A write that hits the full disk: named, "the disk is full", non-zero.
 set +e
-"$DANGAN" ingest batch --manifest two.csv >"$T/.out" 2>"$T/.err"
+"$DANGAN" ingest batch --manifest two.csv --unlisted file >"$T/.out" 2>"$T/.err"
 rc=$?
 set -e
 ERR=$(cat "$T/.err")
@@ -61,7 +61,7 @@ STORED=$(find "$DANGAN_ARCHIVE/objects" -path '*/tmp' -prune -o -type f -print |
 # Space comes back: no orphan is left, and the rerun files everything exactly once.
 rm -f "$T/small/filler"
 expect_exit 0 "$DANGAN" verify
-expect_exit 0 "$DANGAN" ingest batch --manifest two.csv --json
+expect_exit 0 "$DANGAN" ingest batch --manifest two.csv --unlisted file --json
 echo "$OUT" | json 'j["filed_files"] + j["duplicates"] == 3 or sys.exit(1)' >/dev/null \
     || fail "the rerun accounts for all three files: $OUT"
 expect_exit 0 "$DANGAN" search 期末考试 --json

@@ -116,7 +116,7 @@ printf 'alpha XQZJOINED' > b2/p1.txt
 printf 'beta' > b2/p2.txt
 printf 'after XQZJOINED\n' > b2/z.txt
 printf 'files,title,category\np1.txt;p2.txt,two pages,administrative\n' > b2/m.csv
-expect_exit 1 "$DANGAN" ingest b2 --manifest b2/m.csv
+expect_exit 1 "$DANGAN" ingest b2 --manifest b2/m.csv --unlisted file
 contains "$OUT" "saved, but cannot be indexed" "ingest reports the record it could not index"
 contains "$OUT" "filed       z.txt" "the batch goes on after it"
 expect_exit 1 "$DANGAN" verify

@@ -11,7 +11,7 @@ bash "$ROOT/scripts/make-sample-batch.sh" "$T/batch" >/dev/null 2>&1 || fail "sa
 
 expect_exit 0 "$DANGAN" init --fonds X001
 # The damaged scan is quarantined, so ingest exits 1.
-expect_exit 1 "$DANGAN" ingest "$T/batch" --manifest "$T/batch/manifest.csv" --json --jobs 2
+expect_exit 1 "$DANGAN" ingest "$T/batch" --manifest "$T/batch/manifest.csv" --unlisted file --json --jobs 2
 REPORT=$OUT
 
 lang_of() { # lang_of FILE: the model the ingest report gives for FILE

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/batch.h"
 #include "engine/class_review.h"
 #include "engine/record.h"
 #include "engine/vocab.h"
@@ -24,6 +25,7 @@ typedef struct batch {
     test_archive t;
     dg_ingest_file files[8];
     size_t n;
+    dg_unlisted unlisted; /* for the next run with a manifest */
 } batch;
 
 static int setup(void **state)
@@ -73,7 +75,8 @@ static dg_ingest_report *run(batch *b, const dg_actor *actor, const char *manife
     if (manifest_csv)
         assert_int_equal(dg_manifest_parse(manifest_csv, strlen(manifest_csv), "m.csv", &m, &err),
                          DG_OK);
-    dg_ingest_options opts = {.label = "test", .jobs = 2};
+    dg_ingest_options opts = {.label = "test", .jobs = 2, .unlisted = b->unlisted,
+                              .manifest_name = "m.csv"};
     dg_ingest_report *rep = NULL;
     dg_status st = dg_ingest(b->t.archive, actor, b->files, b->n, m, &opts, &rep, &err);
     if (st != DG_OK)
@@ -155,6 +158,7 @@ static void test_levels_are_named_as_the_marks_that_file_there(void **state)
 static void test_a_skipped_row_files_none_of_its_pages(void **state)
 {
     batch *b = *state;
+    b->unlisted = DG_UNLISTED_FILE; /* solo.txt is not in the manifest */
     add_text(b, "m1.txt", "会议纪要第一页 2024年5月6日\n");
     add_text(b, "m2.txt", "会议纪要第二页 出席人员\n");
     add_text(b, "solo.txt", "单独的通知 2024年5月7日\n");
@@ -236,6 +240,100 @@ static void test_entries_that_are_not_files_are_accounted_for(void **state)
     dg_ingest_report_free(rep);
 }
 
+/* Issue 15 item 15: a manifest lists what the batch files; anything else is held back
+ * unless the archivist says otherwise. */
+static void test_files_the_manifest_does_not_list_are_not_filed(void **state)
+{
+    batch *b = *state;
+    const char *csv = "files,title,category\nlisted.txt,甲,administrative\n";
+    add_text(b, "listed.txt", "列出的通知 2024年6月1日\n");
+    add_text(b, "extra.txt", "未列出的通知 2024年6月2日\n");
+    dg_ingest_report *rep = run(b, &b->t.admin, csv); /* default: quarantine */
+    assert_int_equal(rep->filed, 1);
+    assert_int_equal(rep->quarantined, 1);
+    assert_int_equal(rep->unlisted, 1);
+    assert_string_equal(outcome_of(rep, "listed.txt")->outcome, "filed");
+    assert_string_equal(outcome_of(rep, "extra.txt")->outcome, "quarantined");
+    assert_string_equal(outcome_of(rep, "extra.txt")->reason,
+                        "not listed in the manifest m.csv; use --unlisted file to file it");
+    assert_counts_add_up(rep);
+    dg_ingest_report_free(rep);
+    dg_quarantined *q;
+    size_t nq;
+    dg_error err;
+    assert_int_equal(dg_quarantine_list(b->t.archive, &b->t.admin, &q, &nq, &err), DG_OK);
+    assert_int_equal(nq, 1);
+    assert_string_equal(q[0].name, "extra.txt");
+    dg_quarantined_free(q, nq);
+
+    b->unlisted = DG_UNLISTED_SKIP;
+    add_text(b, "extra.txt", "未列出的通知 2024年6月2日\n");
+    add_text(b, "listed.txt", "列出的通知 2024年6月1日\n");
+    rep = run(b, &b->t.admin, csv);
+    assert_int_equal(rep->filed, 0);
+    assert_int_equal(rep->duplicates, 1); /* listed.txt, filed above */
+    assert_int_equal(rep->quarantined, 0);
+    assert_int_equal(rep->unlisted, 1);
+    assert_string_equal(outcome_of(rep, "extra.txt")->outcome, "skipped");
+    assert_non_null(strstr(outcome_of(rep, "extra.txt")->reason, "not listed in the manifest"));
+    assert_int_equal(rep->files, rep->filed_files + rep->duplicates + rep->quarantined +
+                                     rep->unlisted);
+    dg_ingest_report_free(rep);
+
+    b->unlisted = DG_UNLISTED_FILE;
+    add_text(b, "extra.txt", "未列出的通知 2024年6月2日\n");
+    rep = run(b, &b->t.admin, csv);
+    assert_int_equal(rep->filed, 1);
+    assert_int_equal(rep->unlisted, 1);
+    assert_string_equal(outcome_of(rep, "extra.txt")->outcome, "filed");
+    assert_counts_add_up(rep);
+    dg_ingest_report_free(rep);
+}
+
+/* Issue 15 item 3: a copy of a record above the caller's clearance is not a duplicate they
+ * are told about; it is their own filing, as if the hidden record did not exist. */
+static void test_a_copy_of_a_hidden_record_is_filed_not_named(void **state)
+{
+    batch *b = *state;
+    const char *text = "关于校园安全检查的报告 2024年3月3日\n";
+    add_text(b, "s.txt", text);
+    dg_ingest_report *rep = run(b, &b->t.admin, "files,title,category,level\n"
+                                               "s.txt,安全检查报告,administrative,3\n");
+    assert_int_equal(rep->filed, 1);
+    char hidden[DG_REFCODE_MAX];
+    snprintf(hidden, sizeof hidden, "%s", rep->outcomes[0].refcode);
+    dg_ingest_report_free(rep);
+
+    dg_actor zhao, li;
+    assert_true(test_archive_user(&b->t, "zhao", 1, DG_ROLE_ARCHIVIST, &zhao));
+    assert_true(test_archive_user(&b->t, "li", 3, DG_ROLE_ARCHIVIST, &li));
+    add_text(b, "copy.txt", text);
+    rep = run(b, &zhao, NULL);
+    assert_int_equal(rep->duplicates, 0);
+    assert_int_equal(rep->filed, 1);
+    const dg_ingest_outcome *o = outcome_of(rep, "copy.txt");
+    assert_string_equal(o->outcome, "filed");
+    assert_string_not_equal(o->refcode, hidden);
+    assert_null(o->reason);
+    char own[DG_REFCODE_MAX];
+    snprintf(own, sizeof own, "%s", o->refcode);
+    dg_ingest_report_free(rep);
+
+    /* Rerunning the batch still resumes: zhao's own record is the duplicate he is told of. */
+    add_text(b, "copy.txt", text);
+    rep = run(b, &zhao, NULL);
+    assert_int_equal(rep->duplicates, 1);
+    assert_string_equal(outcome_of(rep, "copy.txt")->refcode, own);
+    dg_ingest_report_free(rep);
+
+    /* Someone who may see the level-3 record is told of it, as before. */
+    add_text(b, "copy.txt", text);
+    rep = run(b, &li, NULL);
+    assert_int_equal(rep->duplicates, 1);
+    assert_string_equal(outcome_of(rep, "copy.txt")->refcode, hidden);
+    dg_ingest_report_free(rep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +349,10 @@ int main(void)
             test_category_without_type_keeps_the_default_period_and_waits_for_review, setup,
             teardown),
         cmocka_unit_test_setup_teardown(test_entries_that_are_not_files_are_accounted_for, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_files_the_manifest_does_not_list_are_not_filed,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_copy_of_a_hidden_record_is_filed_not_named, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
