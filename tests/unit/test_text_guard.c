@@ -226,7 +226,8 @@ static void test_ingest_quarantines_a_record_the_engine_refuses(void **state)
     char *a_files[] = {"a.txt"};
     dg_manifest_row row = {.line = 2, .files = a_files, .n_files = 1, .title = GBK};
     dg_manifest manifest = {.rows = &row, .n_rows = 1};
-    dg_ingest_options opts = {.label = "batch", .jobs = 1};
+    /* b.txt is not in the manifest: filed as it stands, as `--unlisted file` asks */
+    dg_ingest_options opts = {.label = "batch", .jobs = 1, .unlisted = DG_UNLISTED_FILE};
     dg_ingest_report *rep = NULL;
     dg_error err;
     dg_status st = dg_ingest(t.archive, &t.admin, files, 2, &manifest, &opts, &rep, &err);
