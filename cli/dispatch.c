@@ -835,6 +835,8 @@ static dg_status parse_unlisted_arg(call *c, dg_unlisted *unlisted)
 {
     const char *text = arg_str(c, "unlisted");
     *unlisted = DG_UNLISTED_QUARANTINE;
+    if (text && !arg_has(c, "manifest")) /* said for nothing: the archivist meant something */
+        return dg_error_set(&c->err, DG_ERR_USAGE, "--unlisted: only with --manifest");
     if (!text || !strcmp(text, "quarantine"))
         return DG_OK;
     if (!strcmp(text, "skip"))

@@ -101,6 +101,8 @@ expect_exit 1 "$DANGAN" ingest listed --manifest listed/manifest.csv --unlisted 
 [ "$(echo "$OUT" | json 'j["quarantined"]')" = 0 ] || fail "and keeps nothing: $OUT"
 expect_exit 2 "$DANGAN" ingest listed --manifest listed/manifest.csv --unlisted maybe
 contains "$ERR" "--unlisted: 'maybe' is not one of file, skip, quarantine" "a bad value is refused"
+expect_exit 2 "$DANGAN" ingest listed --unlisted file
+contains "$ERR" "--unlisted: only with --manifest" "--unlisted without a manifest is refused"
 expect_exit 0 "$DANGAN" ingest listed --manifest listed/manifest.csv --unlisted file --json
 [ "$(echo "$OUT" | json '[o["outcome"] for o in j["outcomes"] if o["name"]=="extra.txt"][0]')" = \
   filed ] || fail "--unlisted file files it: $OUT"
