@@ -2,6 +2,7 @@
  * render.c — text output of each command.
  */
 #include "render.h"
+#include "render_json.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -10,17 +11,6 @@
 
 #include "../engine/vocab.h"
 #include "csv.h"
-
-static const char *s(json_t *obj, const char *key)
-{
-    const char *v = json_string_value(json_object_get(obj, key));
-    return v ? v : "";
-}
-
-static long long n(json_t *obj, const char *key)
-{
-    return json_integer_value(json_object_get(obj, key));
-}
 
 static const char *category_label(const char *key)
 {

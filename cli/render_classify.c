@@ -2,19 +2,9 @@
  * render_classify.c — text output of the classification commands.
  */
 #include "render_classify.h"
+#include "render_json.h"
 
 #include <string.h>
-
-static const char *s(json_t *obj, const char *key)
-{
-    const char *v = json_string_value(json_object_get(obj, key));
-    return v ? v : "";
-}
-
-static long long n(json_t *obj, const char *key)
-{
-    return json_integer_value(json_object_get(obj, key));
-}
 
 static double f(json_t *obj, const char *key)
 {

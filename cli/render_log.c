@@ -2,6 +2,7 @@
  * render_log.c — text output of log verify, log checkpoint, log prove and log cosign.
  */
 #include "render_log.h"
+#include "render_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,22 +11,6 @@
 #include <unistd.h>
 
 #include "csv.h"
-
-static const char *s(json_t *obj, const char *key)
-{
-    const char *v = json_string_value(json_object_get(obj, key));
-    return v ? v : "";
-}
-
-static long long n(json_t *obj, const char *key)
-{
-    return json_integer_value(json_object_get(obj, key));
-}
-
-static int b(json_t *obj, const char *key)
-{
-    return json_is_true(json_object_get(obj, key));
-}
 
 /* Appends a newly signed checkpoint to --checkpoints FILE (one write: no interleaving). */
 static void keep_checkpoint(const char *note, const dg_render_ctx *ctx)

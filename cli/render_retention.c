@@ -2,26 +2,11 @@
  * render_retention.c — text and CSV output of the retention commands.
  */
 #include "render_retention.h"
+#include "render_json.h"
 
 #include <string.h>
 
 #include "csv.h"
-
-static const char *s(json_t *obj, const char *key)
-{
-    const char *v = json_string_value(json_object_get(obj, key));
-    return v ? v : "";
-}
-
-static long long n(json_t *obj, const char *key)
-{
-    return json_integer_value(json_object_get(obj, key));
-}
-
-static int b(json_t *obj, const char *key)
-{
-    return json_is_true(json_object_get(obj, key));
-}
 
 static const char *num(json_t *obj, const char *key, char *buf, size_t size)
 {
