@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "../engine/batch.h"
-#include "../engine/fileio.h"
-#include "../engine/hash.h"
+#include "../base/fileio.h"
+#include "../base/hash.h"
 #include "../engine/log.h"
 #include "../engine/record.h"
 #include "../engine/synonyms.h"

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../engine/fileio.h"
+#include "../base/fileio.h"
 #include "../engine/log.h"
 #include "../engine/note.h"
 #include "../engine/user.h"

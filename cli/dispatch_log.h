@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 #include "../engine/user.h"
 #include "dispatch.h"
 

@@ -10,7 +10,7 @@
 
 #include "../engine/archive.h"
 #include "../engine/note.h"
-#include "../engine/status.h"
+#include "../base/status.h"
 
 /* Whether argv (after the global options) is `log keygen`. */
 int dg_log_cli_is_keygen(int argc, char **argv);

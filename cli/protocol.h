@@ -18,7 +18,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 
 #define DG_PROTO_VERSION 1
 #define DG_PROTO_HEADER 4

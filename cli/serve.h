@@ -33,7 +33,7 @@
 
 #include <stdio.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 
 typedef struct dg_serve_options {
     const char *archive;     /* the archive folder */

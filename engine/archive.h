@@ -25,7 +25,7 @@
 
 #include <stdint.h>
 
-#include "status.h"
+#include "../base/status.h"
 
 typedef struct dg_archive dg_archive;
 

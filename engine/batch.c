@@ -12,7 +12,7 @@
 
 #include "archive_internal.h"
 #include "catalog.h"
-#include "hash.h"
+#include "../base/hash.h"
 #include "log.h"
 #include "text_guard.h"
 

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "refcode.h"
-#include "status.h"
+#include "../base/status.h"
 #include "user.h"
 
 typedef struct dg_archive dg_archive;

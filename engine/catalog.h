@@ -18,7 +18,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "../base/status.h"
 
 /* The schema version this build writes; migrations bring older catalogs up to it. */
 #define DG_SCHEMA_VERSION 7

@@ -25,7 +25,7 @@
 #include "archive_internal.h"
 #include "catalog.h"
 #include "class_review_internal.h"
-#include "hash.h"
+#include "../base/hash.h"
 #include "log.h"
 #include "text_guard.h"
 

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "../base/status.h"
 #include "user.h"
 
 typedef struct dg_archive dg_archive;

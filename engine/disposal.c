@@ -13,7 +13,7 @@
 
 #include "archive_internal.h"
 #include "catalog.h"
-#include "hash.h"
+#include "../base/hash.h"
 #include "log.h"
 #include "record_internal.h"
 #include "text_guard.h"

@@ -15,7 +15,7 @@
 
 #include "archive_internal.h"
 #include "catalog.h"
-#include "hash.h"
+#include "../base/hash.h"
 #include "text_guard.h"
 #include "log_internal.h"
 

@@ -27,7 +27,7 @@
 
 #include "merkle.h"
 #include "note.h"
-#include "status.h"
+#include "../base/status.h"
 #include "user.h"
 
 /*

@@ -11,7 +11,7 @@
 
 #include "archive_internal.h"
 #include "merkle.h"
-#include "status.h"
+#include "../base/status.h"
 #include "user.h"
 
 /*

@@ -14,7 +14,7 @@
 
 #include <sqlite3.h>
 
-#include "status.h"
+#include "../base/status.h"
 
 #define DG_REFCODE_MAX 96
 

@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hash.h"
-#include "status.h"
+#include "../base/hash.h"
+#include "../base/status.h"
 
 
 typedef struct dg_store dg_store;

@@ -21,7 +21,7 @@
 
 #include "../index/index.h"
 #include "archive.h"
-#include "status.h"
+#include "../base/status.h"
 #include "user.h"
 
 typedef struct dg_synonym_pair {

@@ -21,7 +21,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
-#include "status.h"
+#include "../base/status.h"
 
 /* A field to check: its name as the caller knows it ("title") and its value (NULL: absent). */
 typedef struct dg_text_field {

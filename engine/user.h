@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "../base/status.h"
 #include "vocab.h"
 
 typedef struct dg_archive dg_archive;

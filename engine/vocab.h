@@ -10,7 +10,7 @@
 #ifndef DG_VOCAB_H
 #define DG_VOCAB_H
 
-#include "status.h"
+#include "../base/status.h"
 
 typedef enum {
     DG_CAT_ADMINISTRATIVE = 0,

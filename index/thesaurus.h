@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 
 extern const char dg_thesaurus_text[];
 extern const size_t dg_thesaurus_len;

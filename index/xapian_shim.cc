@@ -39,7 +39,7 @@
 extern "C" {
 #include "index.h"
 
-#include "fold.h"
+#include "../base/fold.h"
 #include "../base/fault.h"
 }
 

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 #include "pages.h"
 
 typedef struct dg_budget dg_budget;

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../index/fold.h"
+#include "../base/fold.h"
 #include "starter_corpus.h"
 
 /* ---- the taxonomy ---------------------------------------------------------------------- */

@@ -40,7 +40,7 @@
 
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 
 /* ---- the taxonomy ---------------------------------------------------------------------- */
 

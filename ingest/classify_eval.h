@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 #include "classify.h"
 
 /* Confidence bands of the calibration table: [0, .4) [.4, .6) [.6, .8) [.8, .9) [.9, 1]. */

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 
 /* The types dangan can take in. DG_FILE_UNKNOWN is never returned with DG_OK. */
 typedef enum dg_file_type {

@@ -57,7 +57,7 @@
 
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 
 /* Long enough for a long two-line Chinese title (about 150 characters). */
 #define DG_FIELD_MAX 512

@@ -21,8 +21,8 @@
 
 #include "../base/utf8.h"
 #include "../engine/batch.h"
-#include "../engine/fileio.h"
-#include "../engine/hash.h"
+#include "../base/fileio.h"
+#include "../base/hash.h"
 #include "../engine/record.h"
 #include "budget.h"
 #include "detect.h"

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 #include "textenc.h"
 
 typedef struct dg_manifest_row {

@@ -59,7 +59,7 @@
 
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 
 struct Pix; /* Leptonica's PIX */
 

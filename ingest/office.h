@@ -41,7 +41,7 @@
 
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 
 typedef enum dg_office_format {
     DG_OFFICE_NONE = 0,

@@ -42,7 +42,7 @@
 
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 #include "detect.h"
 #include "office.h"
 #include "textenc.h"

@@ -31,7 +31,7 @@
 
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "../base/status.h"
 
 typedef enum dg_text_encoding {
     DG_ENC_AUTO = 0, /* detect (see above) */

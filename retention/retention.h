@@ -27,7 +27,7 @@
 
 #include "../engine/destruction.h"
 #include "../engine/disposal.h"
-#include "../engine/status.h"
+#include "../base/status.h"
 #include "../engine/user.h"
 
 /* Shown instead of a title above the reader's clearance. */

@@ -26,6 +26,12 @@ PACKAGES=(
   libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
   libreoffice-impress-nogui
   libuchardet-dev
+  # generates the compiled-in starter corpus and thesaurus at build time (\$(BUILD)/gen/)
+  xxd
+  # the web interface inside `dangan serve` (#18)
+  libmicrohttpd-dev
+  # the browser tests of the web interface: a real Chromium driven through Selenium
+  chromium chromium-driver python3-selenium
   fonts-noto-cjk fonts-dejavu-core
   # more typefaces for the OCR benchmark pages (bench/make-ocr-pages.py); not needed to run
   fonts-arphic-ukai fonts-arphic-uming fonts-liberation

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index/fold.h"
+#include "../../base/fold.h"
 
 static void assert_folds_to(const char *in, const char *expected)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/hash.h"
+#include "../../base/hash.h"
 #include "engine/catalog.h"
 #include "engine/log.h"
 #include "engine/note.h"

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "../engine/status.h"
+#include "status.h"
 
 typedef struct dg_folder dg_folder;
 
