@@ -102,6 +102,7 @@ format:
 	clang-format -i $(wildcard */*.c */*.h */*.cc tests/unit/*.c)
 
 lint:
+	scripts/check-layers.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem -I. \
 	    '-Djson_array_foreach(a,i,v)=for (i = 0; (v = json_array_get(a, i)); i++)' \
