@@ -28,6 +28,8 @@ PACKAGES=(
   libuchardet-dev
   # generates the compiled-in starter corpus and thesaurus at build time (\$(BUILD)/gen/)
   xxd
+  # mutool: the tests read back the PDFs dangan prints (registers, reports)
+  mupdf-tools
   # the web interface inside `dangan serve` (#18)
   libmicrohttpd-dev
   # the browser tests of the web interface: a real Chromium driven through Selenium
