@@ -3,6 +3,7 @@
 #   make              build ./build/dangan
 #   make check        build with AddressSanitizer + UndefinedBehaviorSanitizer, run every test
 #   make install PREFIX=/usr/local
+#   make readme       rewrite the README's command list from the command table
 #   make format | make lint | make clean
 #
 # Sources are found by folder: every .c in base/ engine/ ingest/ index/ retention/ cli/ (and the
@@ -50,7 +51,7 @@ $(BUILD)/obj/base/fileio.o: FAULT_ALLOC := -include base/fault_alloc.h
 endif
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit e2e install format lint clean deps test-bins bench
+.PHONY: all check unit e2e install format lint clean deps test-bins bench readme
 
 all: $(BUILD)/dangan
 
@@ -90,6 +91,10 @@ index/thesaurus.c: index/thesaurus.txt scripts/embed-thesaurus.sh
 check:
 	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build/check MODE_FLAGS="$(SAN)" test-bins
 	@BUILD=build/check scripts/run-tests.sh
+
+# The README's command list is made from the command table (cli/commands.c).
+readme: $(BUILD)/dangan
+	scripts/readme-commands.sh $(BUILD)/dangan README.md
 
 install: $(BUILD)/dangan
 	install -d $(DESTDIR)$(PREFIX)/bin

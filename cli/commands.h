@@ -1,18 +1,28 @@
 /*
- * commands.h — the `dangan` command line: each command's options, help, and how its
- * response is shown.
+ * commands.h — the command table: every command of `dangan` in one place, as git's
+ * commands[] in git.c.
  *
- * A command turns argv into a request (dispatch.h) on the client side: options become
- * JSON arguments, and input files named on the command line are opened here, with the
- * caller's own rights, and passed by descriptor. The response comes back as JSON and is
- * rendered here for a terminal (or printed as JSON with --json), identically whether the
- * request ran in-process or on a server.
+ * An entry names the command (sub-commands as two words: "log verify", "retention
+ * review"), its request handler (request.h), whether it only reads, who may run it as its
+ * help says, its help texts, its options and positional arguments, and its renderer. The
+ * command line finds the command here (argv.h turns the rest of argv into a request),
+ * dg_dispatch runs the handler named here, a server asks here whether a request only
+ * reads, and `--help`, the overview and the README's command list (`dangan help
+ * --markdown`) are printed from here. No other file matches a command's name.
+ *
+ * Three commands are not requests: `init`, `serve` and `log keygen` run in the dangan
+ * process itself, before (or instead of) opening an archive. Their entries carry no
+ * handler but say which of main.c's runners takes them (dg_local_kind), and those print
+ * their own, longer help.
  */
 #ifndef DG_COMMANDS_H
 #define DG_COMMANDS_H
 
 #include <jansson.h>
 #include <stdio.h>
+
+#include "render.h"
+#include "request.h"
 
 /* OPT_FILE: a file opened here and passed by descriptor; OPT_BATCH: a file or a folder
  * walked here, every file in it opened and passed (args.files, a list). */
@@ -25,18 +35,30 @@ typedef struct dg_opt_spec {
     const char *help;
 } dg_opt_spec;
 
-/* How a response is shown; csv applies to listings that offer it. */
-typedef struct dg_render_ctx {
-    FILE *out;
-    int tty;  /* stdout is a terminal: highlight with bold, otherwise with [ ] */
-    int csv;
-    json_t *args;   /* the request's arguments (e.g. where to write an export) */
-    int *exit_code; /* a renderer that fails on the client side (an export) sets it */
-} dg_render_ctx;
+/* A command that is not a request, and the runner in main.c that takes it. */
+typedef enum {
+    DG_LOCAL_NONE, /* a request: built from argv, run by dg_dispatch, rendered */
+    DG_LOCAL_INIT,
+    DG_LOCAL_SERVE,
+    DG_LOCAL_KEYGEN
+} dg_local_kind;
+
+enum {
+    /* Only reads: a server runs it beside other readers. */
+    DG_CMD_READ_ONLY = 1u << 0,
+    /* Destroys records: a process that holds the log's key signs a checkpoint after it. */
+    DG_CMD_SIGNS_CHECKPOINT = 1u << 1,
+    /* Left out of the overview and the group lists (described in the README instead). */
+    DG_CMD_UNLISTED = 1u << 2,
+};
 
 typedef struct dg_command {
-    const char *name;     /* "show", "user add" */
-    const char *summary;
+    const char *name;       /* "show", "user add", "classify --eval" */
+    dg_handler_fn handler;  /* runs the request; NULL for a local command */
+    unsigned flags;         /* DG_CMD_* */
+    const char *role;       /* who may run it, as help shows it ("admin", "archivist,
+                               auditor"); NULL when the help names nobody */
+    const char *summary;    /* one line, without the role */
     const char *usage;
     const char *example;
     const char *positional[3]; /* JSON keys of leading positional arguments */
@@ -45,37 +67,27 @@ typedef struct dg_command {
     int rest_is_query;    /* remaining words join into args.query */
     int min_positional;
     const dg_opt_spec *opts;
-    void (*render)(json_t *result, const dg_render_ctx *ctx);
+    dg_render_fn render;
+    dg_local_kind local;
 } dg_command;
 
 /* Finds the command named by argv (one or two words); *used says how many words. */
 const dg_command *dg_command_find(int argc, char **argv, int *used);
 
+/* The command whose name is exactly name (a request's "cmd"), or NULL. */
+const dg_command *dg_command_named(const char *name);
+
 /* Prints the overall help (commands, environment, exit codes) / one command's help. */
 void dg_command_print_overview(FILE *out);
 void dg_command_print_help(const dg_command *cmd, FILE *out);
+
+/* Prints the README's command list: a Markdown table of every listed command, its role
+ * and what it does (`dangan help --markdown`; tests/e2e/test_readme.sh compares). */
+void dg_command_print_markdown(FILE *out);
 
 /* For a word that only begins commands ("review", "hold"): lists its subcommands with
  * their summaries on out (NULL: only counts); returns how many (0: no command begins
  * with it). */
 int dg_command_print_group(const char *word, FILE *out);
-
-/*
- * Parses the command's arguments into a request {"cmd": ..., "args": {...}}. Files are
- * opened and their descriptors appended to fds (up to max_fds). On a usage error returns
- * NULL with a message in msg.
- */
-json_t *dg_command_build_request(const dg_command *cmd, int argc, char **argv, int *fds,
-                                 size_t max_fds, size_t *n_fds, char *msg, size_t msg_size);
-
-/*
- * Compares two file names as a person orders them: runs of digits (ASCII or full-width)
- * by their value, so week2 < week10 and 第2周 < 第10周; everything else byte by byte.
- * A batch folder's files are taken in this order.
- */
-int dg_natural_compare(const char *a, const char *b);
-
-/* Whether argv asks for --csv (for commands that render CSV). */
-int dg_command_wants_csv(int argc, char **argv);
 
 #endif

@@ -22,20 +22,9 @@
 #include <stddef.h>
 
 #include "../engine/archive.h"
-
-typedef struct dg_dispatch_io {
-    const int *fds;   /* files the client opened, referred to by index from args */
-    size_t n_fds;
-    dg_progress_fn progress; /* long work reports here (may be NULL) */
-    void *progress_ctx;
-    const int *cancelled;    /* may be NULL; a search stops once it reads nonzero (a server
-                                sets it when the client hangs up) */
-    /* The process's own log signing key (a server's --log-key, or DANGAN_LOG_KEY in direct
-     * mode), or NULL; checkpoints it signs after a destruction are appended to the file
-     * checkpoints (outside the archive) when it is not NULL. See dispatch_log.h. */
-    const struct dg_note_signer *log_key;
-    const char *checkpoints;
-} dg_dispatch_io;
+/* dg_dispatch_io, and dg_dispatch_read_file for the handlers, are declared in request.h:
+ * the handlers include that and never this header, so nothing calls back into dispatch.c. */
+#include "request.h"
 
 /*
  * Runs request as the archive account of os_login (origin says from where, e.g. "cli" or
@@ -45,17 +34,9 @@ typedef struct dg_dispatch_io {
 json_t *dg_dispatch(dg_archive *archive, const char *os_login, const char *origin,
                     json_t *request, const dg_dispatch_io *io);
 
-/* Whether a command only reads (the server runs readers concurrently). */
+/* Whether a command only reads, as the command table says (the server runs readers
+ * concurrently). 0 for a name that is not a request. */
 int dg_dispatch_is_read_only(const char *cmd);
-
-/*
- * Reads the whole file the client passed as args[key] = {"fd": i, "name": path} (at most
- * max_bytes). *name is the client's name for it, for messages. Used by every handler that
- * takes an input file.
- */
-dg_status dg_dispatch_read_file(json_t *args, const char *key, const dg_dispatch_io *io,
-                                size_t max_bytes, char **data, size_t *len, const char **name,
-                                dg_error *err);
 
 /* Builds an error response (used by clients and servers for failures outside dispatch). */
 json_t *dg_response_error(dg_status status, const char *message);

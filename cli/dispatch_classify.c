@@ -17,46 +17,22 @@
 #define MAX_EVAL_FILE (256u * 1024 * 1024)
 #define DEFAULT_LIST_LIMIT 100
 
-typedef struct ccall {
-    dg_archive *archive;
-    const dg_actor *actor;
-    json_t *args;
-    const dg_dispatch_io *io;
-    dg_error *err;
-} ccall;
-
-typedef dg_status (*chandler)(ccall *c, json_t **result);
-
-static const char *arg_str(ccall *c, const char *key)
-{
-    json_t *v = json_object_get(c->args, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static dg_status require_str(ccall *c, const char *key, const char *what, const char **out)
-{
-    *out = arg_str(c, key);
-    if (!*out || !**out)
-        return dg_error_set(c->err, DG_ERR_USAGE, "%s is required", what);
-    return DG_OK;
-}
-
-static dg_status arg_count(ccall *c, const char *key, size_t fallback, size_t *out)
+static dg_status arg_count(dg_request *c, const char *key, size_t fallback, size_t *out)
 {
     json_t *v = json_object_get(c->args, key);
     *out = fallback;
     if (!v)
         return DG_OK;
     if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return dg_error_set(c->err, DG_ERR_USAGE, "--%s must be a whole number >= 0", key);
+        return dg_error_set(&c->err, DG_ERR_USAGE, "--%s must be a whole number >= 0", key);
     *out = (size_t)json_integer_value(v);
     return DG_OK;
 }
 
 /* A confidence from 0 to 1; *out stays -1 (the archive's) when the argument is absent. */
-static dg_status arg_confidence(ccall *c, const char *key, double *out)
+static dg_status arg_confidence(dg_request *c, const char *key, double *out)
 {
-    const char *text = arg_str(c, key);
+    const char *text = dg_arg_str(c, key);
     *out = -1;
     if (!text)
         return DG_OK;
@@ -64,21 +40,10 @@ static dg_status arg_confidence(ccall *c, const char *key, double *out)
     errno = 0;
     double v = strtod(text, &end);
     if (errno || end == text || *end || !(v >= 0 && v <= 1))
-        return dg_error_set(c->err, DG_ERR_USAGE, "%s '%s': give a confidence from 0 to 1",
+        return dg_error_set(&c->err, DG_ERR_USAGE, "%s '%s': give a confidence from 0 to 1",
                             key, text);
     *out = v;
     return DG_OK;
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
-static dg_status read_file_arg(ccall *c, const char *key, char **data, size_t *len,
-                               const char **name)
-{
-    return dg_dispatch_read_file(c->args, key, c->io, MAX_EVAL_FILE, data, len, name, c->err);
 }
 
 /* ---- review ------------------------------------------------------------------------ */
@@ -99,13 +64,13 @@ static json_t *queue_item_json(const dg_class_review_item *it)
 {
     return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o, s:i, s:i, s:f, s:o, s:s, s:o}", "refcode",
                      it->refcode, "version", it->version, "title", it->title, "category",
-                     it->category, "type", str_or_null(it->record_type), "date",
-                     str_or_null(it->doc_date), "year", it->year, "level", it->level,
+                     it->category, "type", dg_json_text_or_null(it->record_type), "date",
+                     dg_json_text_or_null(it->doc_date), "year", it->year, "level", it->level,
                      "confidence", it->class_confidence, "reasons", reasons_json(it->reasons),
-                     "filed_at", it->filed_at, "source_file", str_or_null(it->source_file));
+                     "filed_at", it->filed_at, "source_file", dg_json_text_or_null(it->source_file));
 }
 
-static dg_status h_review_list(ccall *c, json_t **result)
+dg_status dg_cmd_review_list(dg_request *c, json_t **result)
 {
     double threshold;
     size_t limit, offset, n = 0;
@@ -117,10 +82,10 @@ static dg_status h_review_list(ccall *c, json_t **result)
     if (st == DG_OK)
         st = arg_count(c, "offset", 0, &offset);
     if (st == DG_OK && threshold < 0)
-        st = dg_class_review_threshold(c->archive, &threshold, c->err);
+        st = dg_class_review_threshold(c->archive, &threshold, &c->err);
     if (st == DG_OK)
-        st = dg_class_review_list(c->archive, c->actor, threshold, limit, offset, &items, &n,
-                                  &total, c->err);
+        st = dg_class_review_list(c->archive, &c->actor, threshold, limit, offset, &items, &n,
+                                  &total, &c->err);
     if (st != DG_OK)
         return st;
     json_t *list = json_array();
@@ -136,31 +101,31 @@ static json_t *learn_result_json(const dg_learn_result *r, const char *decision)
 {
     return json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:i, s:b, s:b}", "refcode", r->refcode,
                      "version", r->version, "decision", decision, "category", r->category,
-                     "type", str_or_null(r->type), "period", r->period, "level", r->level,
+                     "type", dg_json_text_or_null(r->type), "period", r->period, "level", r->level,
                      "new_version", r->changed, "learnt", r->learnt);
 }
 
-static dg_status h_review_accept(ccall *c, json_t **result)
+dg_status dg_cmd_review_accept(dg_request *c, json_t **result)
 {
     const char *ref;
     dg_learn_result r;
-    dg_status st = require_str(c, "refcode", "a reference code", &ref);
+    dg_status st = dg_arg_require(c, "refcode", "a reference code", &ref);
     if (st == DG_OK)
-        st = dg_learn_accept(c->archive, c->actor, ref, arg_str(c, "reason"), &r, c->err);
+        st = dg_learn_accept(c->archive, &c->actor, ref, dg_arg_str(c, "reason"), &r, &c->err);
     if (st == DG_OK)
         *result = learn_result_json(&r, "accepted");
     return st;
 }
 
-static dg_status h_review_threshold(ccall *c, json_t **result)
+dg_status dg_cmd_review_threshold(dg_request *c, json_t **result)
 {
     double threshold;
     dg_status st = arg_confidence(c, "threshold", &threshold);
     int set = threshold >= 0;
     if (st == DG_OK && set)
-        st = dg_class_review_set_threshold(c->archive, c->actor, threshold, c->err);
+        st = dg_class_review_set_threshold(c->archive, &c->actor, threshold, &c->err);
     else if (st == DG_OK)
-        st = dg_class_review_threshold(c->archive, &threshold, c->err);
+        st = dg_class_review_threshold(c->archive, &threshold, &c->err);
     if (st == DG_OK)
         *result = json_pack("{s:f, s:b}", "threshold", threshold, "changed", set);
     return st;
@@ -168,25 +133,25 @@ static dg_status h_review_threshold(ccall *c, json_t **result)
 
 /* ---- classify ---------------------------------------------------------------------- */
 
-static dg_status h_classify(ccall *c, json_t **result)
+dg_status dg_cmd_classify(dg_request *c, json_t **result)
 {
-    dg_correction corr = {.type = arg_str(c, "type"), .reason = arg_str(c, "reason"),
-                          .period = arg_str(c, "period")};
+    dg_correction corr = {.type = dg_arg_str(c, "type"), .reason = dg_arg_str(c, "reason"),
+                          .period = dg_arg_str(c, "period")};
     int level = -1;
-    dg_status st = require_str(c, "refcode", "a reference code", &corr.refcode);
+    dg_status st = dg_arg_require(c, "refcode", "a reference code", &corr.refcode);
     if (st == DG_OK)
-        st = require_str(c, "category", "a category", &corr.category);
-    if (st == DG_OK && arg_str(c, "level"))
-        st = dg_level_parse(arg_str(c, "level"), &level, c->err);
+        st = dg_arg_require(c, "category", "a category", &corr.category);
+    if (st == DG_OK)
+        st = dg_arg_level(c, "level", &level);
     if (st == DG_OK && corr.period) {
         dg_period p;
-        st = dg_period_parse(corr.period, &p, c->err);
+        st = dg_period_parse(corr.period, &p, &c->err);
         corr.period = st == DG_OK ? dg_period_code(p) : NULL;
     }
     corr.level = level >= 0 ? &level : NULL;
     dg_learn_result r;
     if (st == DG_OK)
-        st = dg_learn_correct(c->archive, c->actor, &corr, &r, c->err);
+        st = dg_learn_correct(c->archive, &c->actor, &corr, &r, &c->err);
     if (st == DG_OK)
         *result = learn_result_json(&r, r.changed ? "corrected" : "accepted");
     return st;
@@ -245,7 +210,7 @@ static double seconds_since(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static dg_status h_classify_eval(ccall *c, json_t **result)
+dg_status dg_cmd_classify_eval(dg_request *c, json_t **result)
 {
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -256,11 +221,11 @@ static dg_status h_classify_eval(ccall *c, json_t **result)
     dg_eval_report r;
     dg_status st = arg_confidence(c, "threshold", &threshold);
     if (st == DG_OK)
-        st = read_file_arg(c, "file", &data, &len, &name);
+        st = dg_arg_file(c, "file", MAX_EVAL_FILE, &data, &len, &name);
     if (st == DG_OK)
-        st = dg_learn_eval(c->archive, c->actor, data, len, name, threshold, &r, c->err);
+        st = dg_learn_eval(c->archive, &c->actor, data, len, name, threshold, &r, &c->err);
     if (st == DG_OK)
-        st = dg_eval_report_format(&r, &table, c->err);
+        st = dg_eval_report_format(&r, &table, &c->err);
     if (st == DG_OK)
         *result = with_calibration(eval_json(&r, table, seconds_since(&start)), &r);
     free(table);
@@ -285,29 +250,29 @@ static json_t *rule_hits_json(const dg_classification *cls)
         json_array_append_new(
             list, json_pack("{s:s, s:s, s:o, s:f, s:b}", "pattern", r->pattern, "category",
                             dg_class_name(r->category), "type",
-                            str_or_null(dg_record_type_name(r->type)), "weight", r->weight,
+                            dg_json_text_or_null(dg_record_type_name(r->type)), "weight", r->weight,
                             "in_heading", cls->rule_hits[i].in_heading));
     }
     return list;
 }
 
-static dg_status h_classify_explain(ccall *c, json_t **result)
+dg_status dg_cmd_classify_explain(dg_request *c, json_t **result)
 {
     const char *ref;
     dg_classification cls;
     char *text = NULL, *category = NULL, *type = NULL;
-    dg_status st = require_str(c, "refcode", "a reference code", &ref);
+    dg_status st = dg_arg_require(c, "refcode", "a reference code", &ref);
     if (st == DG_OK)
-        st = dg_learn_explain(c->archive, c->actor, ref, &cls, &text, &category, &type, c->err);
+        st = dg_learn_explain(c->archive, &c->actor, ref, &cls, &text, &category, &type, &c->err);
     if (st == DG_OK)
         *result = json_pack(
             "{s:s, s:s, s:o, s:f, s:f, s:f, s:o, s:o, s:s, s:o, s:s}", "refcode", ref,
             "category", dg_class_name(cls.category) ? dg_class_name(cls.category) : "",
-            "type", str_or_null(dg_record_type_name(cls.type)), "confidence", cls.confidence,
+            "type", dg_json_text_or_null(dg_record_type_name(cls.type)), "confidence", cls.confidence,
             "category_confidence", cls.category_confidence, "type_confidence",
             cls.type_confidence, "probabilities", probabilities_json(&cls), "rules",
             rule_hits_json(&cls), "filed_category", category, "filed_type",
-            str_or_null(type), "explanation", text);
+            dg_json_text_or_null(type), "explanation", text);
     free(text);
     free(category);
     free(type);
@@ -321,16 +286,16 @@ static json_t *rule_json(const dg_archive_rule *ar)
     const dg_rule *r = &ar->rule;
     return json_pack("{s:s, s:s, s:o, s:f, s:b}", "pattern", r->pattern, "category",
                      dg_class_name(r->category), "type",
-                     str_or_null(dg_record_type_name(r->type)), "weight", r->weight, "default",
+                     dg_json_text_or_null(dg_record_type_name(r->type)), "weight", r->weight, "default",
                      ar->is_default);
 }
 
-static dg_status h_rules_list(ccall *c, json_t **result)
+dg_status dg_cmd_rules_list(dg_request *c, json_t **result)
 {
     dg_archive_rule *rules = NULL;
     size_t n = 0;
-    int own_only = json_is_true(json_object_get(c->args, "own"));
-    dg_status st = dg_rules_list(c->archive, c->actor, &rules, &n, c->err);
+    int own_only = dg_arg_bool(c, "own");
+    dg_status st = dg_rules_list(c->archive, &c->actor, &rules, &n, &c->err);
     if (st != DG_OK)
         return st;
     json_t *list = json_array();
@@ -342,9 +307,9 @@ static dg_status h_rules_list(ccall *c, json_t **result)
     return DG_OK;
 }
 
-static dg_status parse_weight(ccall *c, double *weight)
+static dg_status parse_weight(dg_request *c, double *weight)
 {
-    const char *text = arg_str(c, "weight");
+    const char *text = dg_arg_str(c, "weight");
     *weight = 1.0;
     if (!text)
         return DG_OK;
@@ -352,75 +317,48 @@ static dg_status parse_weight(ccall *c, double *weight)
     errno = 0;
     *weight = strtod(text, &end);
     if (errno || end == text || *end || *weight < -10 || *weight > 10)
-        return dg_error_set(c->err, DG_ERR_USAGE, "--weight '%s': give a number from -10 to 10",
+        return dg_error_set(&c->err, DG_ERR_USAGE, "--weight '%s': give a number from -10 to 10",
                             text);
     return DG_OK;
 }
 
-static dg_status h_rules_add(ccall *c, json_t **result)
+dg_status dg_cmd_rules_add(dg_request *c, json_t **result)
 {
     const char *pattern, *category;
     double weight;
-    dg_status st = require_str(c, "pattern", "a pattern", &pattern);
+    dg_status st = dg_arg_require(c, "pattern", "a pattern", &pattern);
     if (st == DG_OK)
-        st = require_str(c, "category", "a category", &category);
+        st = dg_arg_require(c, "category", "a category", &category);
     if (st == DG_OK)
         st = parse_weight(c, &weight);
     if (st == DG_OK)
-        st = dg_rules_add(c->archive, c->actor, pattern, category, arg_str(c, "type"), weight,
-                          c->err);
+        st = dg_rules_add(c->archive, &c->actor, pattern, category, dg_arg_str(c, "type"), weight,
+                          &c->err);
     if (st == DG_OK)
         *result = json_pack("{s:s, s:s, s:o, s:f, s:s}", "pattern", pattern, "category",
-                            category, "type", str_or_null(arg_str(c, "type")), "weight", weight,
+                            category, "type", dg_json_text_or_null(dg_arg_str(c, "type")), "weight", weight,
                             "change", "added");
     return st;
 }
 
-static dg_status h_rules_remove(ccall *c, json_t **result)
+dg_status dg_cmd_rules_remove(dg_request *c, json_t **result)
 {
     const char *pattern, *category;
-    dg_status st = require_str(c, "pattern", "a pattern", &pattern);
+    dg_status st = dg_arg_require(c, "pattern", "a pattern", &pattern);
     if (st == DG_OK)
-        st = require_str(c, "category", "a category", &category);
+        st = dg_arg_require(c, "category", "a category", &category);
     if (st == DG_OK)
-        st = dg_rules_remove(c->archive, c->actor, pattern, category, arg_str(c, "type"), c->err);
+        st = dg_rules_remove(c->archive, &c->actor, pattern, category, dg_arg_str(c, "type"), &c->err);
     if (st == DG_OK)
         *result = json_pack("{s:s, s:s, s:o, s:s}", "pattern", pattern, "category", category,
-                            "type", str_or_null(arg_str(c, "type")), "change", "removed");
+                            "type", dg_json_text_or_null(dg_arg_str(c, "type")), "change", "removed");
     return st;
 }
 
-static dg_status h_rules_reset(ccall *c, json_t **result)
+dg_status dg_cmd_rules_reset(dg_request *c, json_t **result)
 {
-    dg_status st = dg_rules_reset(c->archive, c->actor, c->err);
+    dg_status st = dg_rules_reset(c->archive, &c->actor, &c->err);
     if (st == DG_OK)
         *result = json_pack("{s:s}", "change", "reset");
     return st;
-}
-
-static const struct {
-    const char *cmd;
-    chandler handler;
-} HANDLERS[] = {
-    {"review list", h_review_list},
-    {"review accept", h_review_accept},
-    {"review threshold", h_review_threshold},
-    {"classify", h_classify},
-    {"classify --eval", h_classify_eval},
-    {"classify --explain", h_classify_explain},
-    {"rules list", h_rules_list},
-    {"rules add", h_rules_add},
-    {"rules remove", h_rules_remove},
-    {"rules reset", h_rules_reset},
-};
-
-dg_status dg_dispatch_classify(const char *cmd, dg_archive *archive, const dg_actor *actor,
-                               json_t *args, const dg_dispatch_io *io, json_t **result,
-                               dg_error *err)
-{
-    ccall c = {.archive = archive, .actor = actor, .args = args, .io = io, .err = err};
-    for (size_t i = 0; i < sizeof HANDLERS / sizeof HANDLERS[0]; i++)
-        if (!strcmp(HANDLERS[i].cmd, cmd))
-            return HANDLERS[i].handler(&c, result);
-    return dg_error_set(err, DG_ERR_USAGE, "%s: unknown request", cmd);
 }

@@ -1,24 +1,25 @@
 /*
- * dispatch_classify.h — the request handlers of the classification commands (review,
- * classify, rules), called by dispatch.c's route table. Same contract as every handler
- * there: read args, call ingest/learn.h and the engine as the actor, build a JSON result.
+ * dispatch_classify.h — the request handlers of the classification commands: the review
+ * queue (review list, review accept, review threshold), corrections and the classifier's
+ * measures (classify, classify --eval, classify --explain) and its keyword rules (rules
+ * list, rules add, rules remove, rules reset). The command table (commands.c) names them;
+ * each follows request.h's contract: read c->args, call ingest/learn.h and the engine as
+ * c->actor, build the JSON result.
  */
 #ifndef DG_DISPATCH_CLASSIFY_H
 #define DG_DISPATCH_CLASSIFY_H
 
-#include <jansson.h>
+#include "request.h"
 
-#include "../base/status.h"
-#include "../engine/user.h"
-#include "dispatch.h"
-
-/*
- * Runs the classification command cmd ("review list", "review accept", "review threshold",
- * "classify", "classify --eval", "classify --explain", "rules list", "rules add",
- * "rules remove", "rules reset"). DG_ERR_USAGE for a command it does not know.
- */
-dg_status dg_dispatch_classify(const char *cmd, dg_archive *archive, const dg_actor *actor,
-                               json_t *args, const dg_dispatch_io *io, json_t **result,
-                               dg_error *err);
+dg_status dg_cmd_review_list(dg_request *c, json_t **result);
+dg_status dg_cmd_review_accept(dg_request *c, json_t **result);
+dg_status dg_cmd_review_threshold(dg_request *c, json_t **result);
+dg_status dg_cmd_classify(dg_request *c, json_t **result);
+dg_status dg_cmd_classify_eval(dg_request *c, json_t **result);
+dg_status dg_cmd_classify_explain(dg_request *c, json_t **result);
+dg_status dg_cmd_rules_list(dg_request *c, json_t **result);
+dg_status dg_cmd_rules_add(dg_request *c, json_t **result);
+dg_status dg_cmd_rules_remove(dg_request *c, json_t **result);
+dg_status dg_cmd_rules_reset(dg_request *c, json_t **result);
 
 #endif

@@ -22,33 +22,6 @@
 /* A checkpoint note, a verifier key or a signer key is never this long. */
 #define MAX_NOTE 64 * 1024
 
-typedef struct log_call {
-    const char *cmd;
-    dg_archive *archive;
-    const dg_actor *actor;
-    json_t *args;
-    const dg_dispatch_io *io;
-    int *exit_override;
-    dg_error *err;
-} log_call;
-
-static const char *arg_str(const log_call *c, const char *key)
-{
-    json_t *v = json_object_get(c->args, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int arg_int(const log_call *c, const char *key, int fallback)
-{
-    json_t *v = json_object_get(c->args, key);
-    return json_is_integer(v) ? (int)json_integer_value(v) : fallback;
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
 static json_t *base64_json(const unsigned char *bin, size_t len)
 {
     size_t size = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
@@ -88,65 +61,45 @@ dg_status dg_dispatch_key_outside_archive(dg_archive *archive, int fd, const cha
     return DG_OK;
 }
 
-/* The descriptor the client passed as args[key], or -1 when the option was not given. */
-static dg_status passed_fd(const log_call *c, const char *key, int *fd, const char **name)
-{
-    json_t *f = json_object_get(c->args, key);
-    *fd = -1;
-    *name = json_string_value(json_object_get(f, "name"));
-    if (!*name)
-        *name = key;
-    if (!f)
-        return DG_OK;
-    json_t *v = json_object_get(f, "fd");
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        (size_t)json_integer_value(v) >= c->io->n_fds)
-        return dg_error_set(c->err, DG_ERR_USAGE, "%s: file was not passed with the request",
-                            *name);
-    *fd = c->io->fds[json_integer_value(v)];
-    return DG_OK;
-}
-
 /* Reads a signer key the client passed; *given is 0 when the option was absent. */
-static dg_status passed_signer(const log_call *c, const char *key, dg_note_signer *out,
+static dg_status passed_signer(dg_request *c, const char *key, dg_note_signer *out,
                                int *given)
 {
     int fd;
     const char *name;
-    dg_status st = passed_fd(c, key, &fd, &name);
+    dg_status st = dg_arg_fd(c, key, &fd, &name);
     *given = fd >= 0;
     if (st != DG_OK || fd < 0)
         return st;
-    st = dg_dispatch_key_outside_archive(c->archive, fd, name, c->err);
+    st = dg_dispatch_key_outside_archive(c->archive, fd, name, &c->err);
     if (st == DG_OK && lseek(fd, 0, SEEK_SET) < 0 && errno != ESPIPE)
-        st = dg_error_set(c->err, DG_ERR_IO, "%s: %s", name, strerror(errno));
-    return st == DG_OK ? dg_note_signer_read_fd(fd, name, out, c->err) : st;
+        st = dg_error_set(&c->err, DG_ERR_IO, "%s: %s", name, strerror(errno));
+    return st == DG_OK ? dg_note_signer_read_fd(fd, name, out, &c->err) : st;
 }
 
 /* The log's verifier key: --key as given, else the one the archive recorded. */
-static dg_status log_verifier(const log_call *c, dg_note_verifier *key, int *from_archive)
+static dg_status log_verifier(dg_request *c, dg_note_verifier *key, int *from_archive)
 {
-    const char *text = arg_str(c, "key");
+    const char *text = dg_arg_str(c, "key");
     *from_archive = text == NULL;
     if (text) {
-        dg_status st = dg_note_verifier_parse(text, key, c->err);
-        return st == DG_OK ? st : dg_error_prefix(c->err, "--key: ");
+        dg_status st = dg_note_verifier_parse(text, key, &c->err);
+        return st == DG_OK ? st : dg_error_prefix(&c->err, "--key: ");
     }
     if (c->io->log_key) {
         *key = c->io->log_key->verifier;
         *from_archive = 0;
         return DG_OK;
     }
-    return dg_log_verifier_key(c->archive, key, c->err);
+    return dg_log_verifier_key(c->archive, key, &c->err);
 }
 
-static dg_status read_checkpoint_arg(const log_call *c, char **note, const char **name)
+static dg_status read_checkpoint_arg(dg_request *c, char **note, const char **name)
 {
     size_t len;
-    if (!json_object_get(c->args, "checkpoint"))
-        return dg_error_set(c->err, DG_ERR_USAGE, "give --checkpoint FILE (a signed checkpoint)");
-    return dg_dispatch_read_file(c->args, "checkpoint", c->io, MAX_NOTE, note, &len, name,
-                                 c->err);
+    if (!dg_arg_has(c, "checkpoint"))
+        return dg_error_set(&c->err, DG_ERR_USAGE, "give --checkpoint FILE (a signed checkpoint)");
+    return dg_arg_file(c, "checkpoint", MAX_NOTE, note, &len, name);
 }
 
 /* ---- signing ------------------------------------------------------------------------ */
@@ -190,7 +143,7 @@ dg_status dg_dispatch_log_sign(dg_archive *archive, const dg_dispatch_io *io, ch
 
 /* Signs with --log-key when given (else the process's own key), appending to --checkpoints
  * (else the process's file). *note is NULL when no key is at hand. */
-static dg_status sign_if_keyed(const log_call *c, char **note)
+static dg_status sign_if_keyed(dg_request *c, char **note)
 {
     *note = NULL;
     dg_note_signer key;
@@ -207,7 +160,7 @@ static dg_status sign_if_keyed(const log_call *c, char **note)
         io.log_key = &key;
         io.checkpoints = NULL;
     }
-    st = dg_dispatch_log_sign(c->archive, &io, note, c->err);
+    st = dg_dispatch_log_sign(c->archive, &io, note, &c->err);
     sodium_memzero(&key, sizeof key);
     return st;
 }
@@ -229,45 +182,45 @@ static json_t *log_entry_json(const dg_log_entry *e)
     }
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:s, s:o}",
                      "id", (json_int_t)e->id, "at", e->at, "local_time", local, "user", e->login,
-                     "origin", e->origin, "action", e->action, "record", str_or_null(e->refcode),
+                     "origin", e->origin, "action", e->action, "record", dg_json_str_or_null(e->refcode),
                      "version", e->version > 0 ? json_integer(e->version) : json_null(),
-                     "query", str_or_null(e->query), "hits",
+                     "query", dg_json_str_or_null(e->query), "hits",
                      e->hits >= 0 ? json_integer(e->hits) : json_null(), "outcome", e->outcome,
-                     "detail", str_or_null(e->detail), "hash", e->hash, "shown", shown);
+                     "detail", dg_json_str_or_null(e->detail), "hash", e->hash, "shown", shown);
 }
 
 /* A --since/--until bound, in the archive's zone; refused (exit 2) unless understood. */
-static dg_status time_bound(log_call *c, const char *key, char out[32], const char **bound)
+static dg_status time_bound(dg_request *c, const char *key, char out[32], const char **bound)
 {
-    const char *text = arg_str(c, key);
+    const char *text = dg_arg_str(c, key);
     *bound = NULL;
     if (!text)
         return DG_OK;
-    dg_status st = dg_log_parse_time(text, time(NULL), out, c->err);
+    dg_status st = dg_log_parse_time(text, time(NULL), out, &c->err);
     if (st != DG_OK)
-        return dg_error_prefix(c->err, "--%s: ", key);
+        return dg_error_prefix(&c->err, "--%s: ", key);
     *bound = out;
     return DG_OK;
 }
 
-static dg_status h_read(log_call *c, json_t **result)
+dg_status dg_cmd_log(dg_request *c, json_t **result)
 {
     char since_buf[32], until_buf[32];
     const char *since, *until;
     dg_status st = time_bound(c, "since", since_buf, &since);
     if (st == DG_OK)
         st = time_bound(c, "until", until_buf, &until);
-    int limit = arg_int(c, "limit", 0);
+    int limit = dg_arg_int(c, "limit", 0);
     if (st == DG_OK && limit < 0)
-        st = dg_error_set(c->err, DG_ERR_USAGE, "--limit %d: give a positive number", limit);
+        st = dg_error_set(&c->err, DG_ERR_USAGE, "--limit %d: give a positive number", limit);
     if (st != DG_OK)
         return st;
-    dg_log_filter filter = {.login = arg_str(c, "user"), .action = arg_str(c, "action"),
-                            .refcode = arg_str(c, "record"), .since = since, .until = until,
+    dg_log_filter filter = {.login = dg_arg_str(c, "user"), .action = dg_arg_str(c, "action"),
+                            .refcode = dg_arg_str(c, "record"), .since = since, .until = until,
                             .limit = (size_t)limit};
     dg_log_entry *entries;
     size_t n;
-    st = dg_log_read(c->archive, c->actor, &filter, &entries, &n, c->err);
+    st = dg_log_read(c->archive, &c->actor, &filter, &entries, &n, &c->err);
     if (st != DG_OK)
         return st;
     json_t *list = json_array();
@@ -277,8 +230,8 @@ static dg_status h_read(log_call *c, json_t **result)
     char *zone = NULL;
     dg_error ignored;
     dg_log_timezone(c->archive, &zone, &ignored);
-    *result = json_pack("{s:o, s:o, s:o, s:o}", "entries", list, "timezone", str_or_null(zone),
-                        "since", str_or_null(since), "until", str_or_null(until));
+    *result = json_pack("{s:o, s:o, s:o, s:o}", "entries", list, "timezone", dg_json_str_or_null(zone),
+                        "since", dg_json_str_or_null(since), "until", dg_json_str_or_null(until));
     free(zone);
     return DG_OK;
 }
@@ -311,29 +264,29 @@ static const char *name_of(const dg_user *users, size_t n, const char *login)
  * exports and destructions, with people's names and local times. The client renders it as
  * text or CSV (no PDF yet: see README, Known limits).
  */
-static dg_status h_report(log_call *c, json_t **result)
+dg_status dg_cmd_log_report(dg_request *c, json_t **result)
 {
-    const char *month = arg_str(c, "month");
+    const char *month = dg_arg_str(c, "month");
     int y, m;
     char tail;
     if (!month || sscanf(month, "%4d-%2d%c", &y, &m, &tail) != 2 || m < 1 || m > 12 ||
         strlen(month) != 7)
-        return dg_error_set(c->err, DG_ERR_USAGE, "log report: give --month YYYY-MM");
+        return dg_error_set(&c->err, DG_ERR_USAGE, "log report: give --month YYYY-MM");
     char from[32], to[32], since[32], until[32];
     snprintf(from, sizeof from, "%04d-%02d", y, m);
     snprintf(to, sizeof to, "%04d-%02d", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
-    dg_status st = dg_log_parse_time(from, time(NULL), since, c->err);
+    dg_status st = dg_log_parse_time(from, time(NULL), since, &c->err);
     if (st == DG_OK)
-        st = dg_log_parse_time(to, time(NULL), until, c->err);
+        st = dg_log_parse_time(to, time(NULL), until, &c->err);
     dg_user *users = NULL;
     size_t n_users = 0;
     if (st == DG_OK)
-        st = dg_user_list(c->archive, c->actor, &users, &n_users, c->err);
+        st = dg_user_list(c->archive, &c->actor, &users, &n_users, &c->err);
     dg_log_filter filter = {.since = since, .until = until};
     dg_log_entry *entries = NULL;
     size_t n = 0;
     if (st == DG_OK)
-        st = dg_log_read(c->archive, c->actor, &filter, &entries, &n, c->err);
+        st = dg_log_read(c->archive, &c->actor, &filter, &entries, &n, &c->err);
     if (st != DG_OK) {
         dg_users_free(users, n_users);
         return st;
@@ -354,18 +307,18 @@ static dg_status h_report(log_call *c, json_t **result)
     dg_error ignored;
     dg_log_timezone(c->archive, &zone, &ignored);
     *result = json_pack("{s:s, s:s, s:o, s:o}", "month", from, "archive",
-                        dg_archive_name(c->archive), "timezone", str_or_null(zone), "rows", rows);
+                        dg_archive_name(c->archive), "timezone", dg_json_str_or_null(zone), "rows", rows);
     free(zone);
     return DG_OK;
 }
 
-static dg_status h_timezone(log_call *c, json_t **result)
+dg_status dg_cmd_log_timezone(dg_request *c, json_t **result)
 {
-    const char *zone = arg_str(c, "zone");
-    dg_status st = zone ? dg_log_set_timezone(c->archive, c->actor, zone, c->err) : DG_OK;
+    const char *zone = dg_arg_str(c, "zone");
+    dg_status st = zone ? dg_log_set_timezone(c->archive, &c->actor, zone, &c->err) : DG_OK;
     char *current = NULL;
     if (st == DG_OK)
-        st = dg_log_timezone(c->archive, &current, c->err);
+        st = dg_log_timezone(c->archive, &current, &c->err);
     if (st != DG_OK)
         return st;
     const char *system = getenv("TZ");
@@ -377,13 +330,13 @@ static dg_status h_timezone(log_call *c, json_t **result)
     return DG_OK;
 }
 
-static dg_status h_checkpoint(log_call *c, json_t **result)
+dg_status dg_cmd_log_checkpoint(dg_request *c, json_t **result)
 {
     char *note = NULL;
     dg_status st = sign_if_keyed(c, &note);
     int fresh = note != NULL;
     if (st == DG_OK && !note)
-        st = dg_log_checkpoint_latest(c->archive, c->actor, &note, c->err);
+        st = dg_log_checkpoint_latest(c->archive, &c->actor, &note, &c->err);
     if (st != DG_OK)
         return st;
     *result = json_pack("{s:s, s:b}", "checkpoint", note, "signed_now", fresh);
@@ -397,10 +350,10 @@ static json_t *checkpoint_json(const dg_checkpoint *cp)
                      "root", base64_json(cp->root, sizeof cp->root));
 }
 
-static dg_status verify_chain(log_call *c, json_t **result)
+static dg_status verify_chain(dg_request *c, json_t **result)
 {
     dg_log_check check;
-    dg_status st = dg_log_verify(c->archive, c->actor, &check, c->err);
+    dg_status st = dg_log_verify(c->archive, &c->actor, &check, &c->err);
     if (st != DG_OK)
         return st;
     int broken = check.first_broken || check.tree_differs;
@@ -410,7 +363,7 @@ static dg_status verify_chain(log_call *c, json_t **result)
                         check.first_broken ? json_integer(check.first_broken) : json_null(),
                         "reason", broken ? json_string(check.reason) : json_null());
     if (broken)
-        *c->exit_override = 1;
+        c->exit_override = 1;
     return DG_OK;
 }
 
@@ -418,7 +371,7 @@ static dg_status verify_chain(log_call *c, json_t **result)
  * The consistency proof from the audited checkpoint to the one just signed (which also
  * covers the audit's own log entry), checked here before it is handed out.
  */
-static dg_status proof_to(log_call *c, const dg_checkpoint *old, const char *now_note,
+static dg_status proof_to(dg_request *c, const dg_checkpoint *old, const char *now_note,
                           dg_merkle_proof *proof)
 {
     dg_checkpoint now;
@@ -426,21 +379,21 @@ static dg_status proof_to(log_call *c, const dg_checkpoint *old, const char *now
     const char *blank = strstr(now_note, "\n\n");
     text = blank ? strndup(now_note, (size_t)(blank - now_note) + 1) : NULL;
     if (!text)
-        return dg_error_set(c->err, DG_ERR_INTERNAL, "the new checkpoint is not a note");
-    dg_status st = dg_checkpoint_parse(text, &now, c->err);
+        return dg_error_set(&c->err, DG_ERR_INTERNAL, "the new checkpoint is not a note");
+    dg_status st = dg_checkpoint_parse(text, &now, &c->err);
     free(text);
     if (st == DG_OK)
-        st = dg_log_prove_consistency(c->archive, c->actor, old->size, now.size, proof, c->err);
+        st = dg_log_prove_consistency(c->archive, &c->actor, old->size, now.size, proof, &c->err);
     dg_merkle_hash old_root, new_root;
     memcpy(old_root.b, old->root, DG_MERKLE_HASH);
     memcpy(new_root.b, now.root, DG_MERKLE_HASH);
     if (st == DG_OK && !dg_merkle_check_consistency(old->size, &old_root, now.size, &new_root, proof))
-        st = dg_error_set(c->err, DG_ERR_CORRUPT,
+        st = dg_error_set(&c->err, DG_ERR_CORRUPT,
                           "the stored tree changed during the audit: no proof to the new checkpoint");
     return st;
 }
 
-static dg_status verify_against_checkpoint(log_call *c, json_t **result)
+static dg_status verify_against_checkpoint(dg_request *c, json_t **result)
 {
     dg_note_verifier key;
     int key_from_archive;
@@ -451,10 +404,10 @@ static dg_status verify_against_checkpoint(log_call *c, json_t **result)
         st = read_checkpoint_arg(c, &note, &name);
     dg_log_audit audit;
     if (st == DG_OK)
-        st = dg_log_audit_checkpoint(c->archive, c->actor, note, &key, &audit, c->err);
+        st = dg_log_audit_checkpoint(c->archive, &c->actor, note, &key, &audit, &c->err);
     free(note);
     if (st != DG_OK)
-        return name && st == DG_ERR_BAD_INPUT ? dg_error_prefix(c->err, "%s: ", name) : st;
+        return name && st == DG_ERR_BAD_INPUT ? dg_error_prefix(&c->err, "%s: ", name) : st;
     char *now = NULL;
     dg_merkle_proof to_now = {0};
     if (audit.extends)
@@ -474,29 +427,29 @@ static dg_status verify_against_checkpoint(log_call *c, json_t **result)
         checkpoint_json(&audit.checkpoint), "reason",
         audit.extends ? json_null() : json_string(audit.finding), "size", (json_int_t)audit.size,
         "extends", audit.extends, "proof", proof_json(&audit.proof), "checkpoint_now",
-        str_or_null(now), "key", json_string(key.name), "key_from_archive", key_from_archive);
+        dg_json_str_or_null(now), "key", json_string(key.name), "key_from_archive", key_from_archive);
     if (*result && now)
         json_object_set_new(*result, "proof_to_now", proof_json(&to_now));
     dg_merkle_proof_free(&to_now);
     free(now);
     if (!audit.extends)
-        *c->exit_override = 1;
+        c->exit_override = 1;
     dg_log_audit_free(&audit);
     return DG_OK;
 }
 
-static dg_status h_verify(log_call *c, json_t **result)
+dg_status dg_cmd_log_verify(dg_request *c, json_t **result)
 {
-    if (json_object_get(c->args, "checkpoint"))
+    if (dg_arg_has(c, "checkpoint"))
         return verify_against_checkpoint(c, result);
     return verify_chain(c, result);
 }
 
-static dg_status h_prove(log_call *c, json_t **result)
+dg_status dg_cmd_log_prove(dg_request *c, json_t **result)
 {
-    int entry = arg_int(c, "entry", 0);
+    int entry = dg_arg_int(c, "entry", 0);
     if (entry < 1)
-        return dg_error_set(c->err, DG_ERR_USAGE, "log prove: give the entry's number (1, 2, ...)");
+        return dg_error_set(&c->err, DG_ERR_USAGE, "log prove: give the entry's number (1, 2, ...)");
     dg_note_verifier key;
     int key_from_archive;
     char *note = NULL;
@@ -506,28 +459,28 @@ static dg_status h_prove(log_call *c, json_t **result)
         st = read_checkpoint_arg(c, &note, &name);
     dg_log_inclusion p;
     if (st == DG_OK)
-        st = dg_log_prove(c->archive, c->actor, entry, note, &key, &p, c->err);
+        st = dg_log_prove(c->archive, &c->actor, entry, note, &key, &p, &c->err);
     free(note);
     if (st != DG_OK)
-        return name && st == DG_ERR_BAD_INPUT ? dg_error_prefix(c->err, "%s: ", name) : st;
+        return name && st == DG_ERR_BAD_INPUT ? dg_error_prefix(&c->err, "%s: ", name) : st;
     *result = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:b, s:s}", "entry", (json_int_t)p.entry,
                         "index", (json_int_t)p.entry - 1, "checkpoint",
                         checkpoint_json(&p.checkpoint), "leaf_data", base64_json(p.bytes, p.len),
                         "leaf_hash", base64_json(p.leaf.b, DG_MERKLE_HASH), "proof",
                         proof_json(&p.proof), "included", p.included, "key", key.name);
     if (!p.included)
-        *c->exit_override = 1;
+        c->exit_override = 1;
     dg_log_inclusion_free(&p);
     return DG_OK;
 }
 
-static dg_status h_cosign(log_call *c, json_t **result)
+dg_status dg_cmd_log_cosign(dg_request *c, json_t **result)
 {
     dg_note_signer mine;
     int given;
     dg_status st = passed_signer(c, "auditor_key", &mine, &given);
     if (st == DG_OK && !given)
-        st = dg_error_set(c->err, DG_ERR_USAGE,
+        st = dg_error_set(&c->err, DG_ERR_USAGE,
                           "log cosign: give --auditor-key FILE (your own key: dangan log keygen)");
     dg_note_verifier key;
     int key_from_archive;
@@ -538,7 +491,7 @@ static dg_status h_cosign(log_call *c, json_t **result)
     if (st == DG_OK)
         st = read_checkpoint_arg(c, &note, &name);
     if (st == DG_OK)
-        st = dg_log_cosign(c->archive, c->actor, note, &key, &mine, &cosigned, c->err);
+        st = dg_log_cosign(c->archive, &c->actor, note, &key, &mine, &cosigned, &c->err);
     free(note);
     char vkey[256];
     dg_note_verifier_format(&mine.verifier, vkey, sizeof vkey);
@@ -548,27 +501,4 @@ static dg_status h_cosign(log_call *c, json_t **result)
     *result = json_pack("{s:s, s:s}", "checkpoint", cosigned, "cosigner_key", vkey);
     free(cosigned);
     return DG_OK;
-}
-
-dg_status dg_dispatch_log(const char *cmd, dg_archive *archive, const dg_actor *actor,
-                          json_t *args, const dg_dispatch_io *io, json_t **result,
-                          int *exit_override, dg_error *err)
-{
-    log_call c = {.cmd = cmd, .archive = archive, .actor = actor, .args = args, .io = io,
-                  .exit_override = exit_override, .err = err};
-    if (!strcmp(cmd, "log"))
-        return h_read(&c, result);
-    if (!strcmp(cmd, "log report"))
-        return h_report(&c, result);
-    if (!strcmp(cmd, "log timezone"))
-        return h_timezone(&c, result);
-    if (!strcmp(cmd, "log verify"))
-        return h_verify(&c, result);
-    if (!strcmp(cmd, "log checkpoint"))
-        return h_checkpoint(&c, result);
-    if (!strcmp(cmd, "log prove"))
-        return h_prove(&c, result);
-    if (!strcmp(cmd, "log cosign"))
-        return h_cosign(&c, result);
-    return dg_error_set(err, DG_ERR_USAGE, "%s: not a log command", cmd);
 }

@@ -1,8 +1,10 @@
 /*
- * dispatch_log.h — the request handlers of the access-log commands (log, log verify,
- * log checkpoint, log prove, log cosign), called by dispatch.c's route table, and the
- * checkpoint a process signs after a destruction. Same contract as every handler there:
- * read args, call engine/log.h as the actor, build a JSON result.
+ * dispatch_log.h — the request handlers of the access-log commands (log, log report,
+ * log timezone, log verify, log checkpoint, log prove, log cosign), and the checkpoint a
+ * process signs after a destruction. The command table (commands.c) names the handlers;
+ * each follows request.h's contract: read c->args, call engine/log.h as c->actor, build
+ * the JSON result. log verify and log prove set c->exit_override to 1 when the log is
+ * broken, does not extend a checkpoint, or lacks the entry.
  *
  * Signing keys reach a handler only as descriptors the client opened (args.log_key,
  * args.auditor_key) or as the server's own key (io->log_key); a key file inside the archive
@@ -11,20 +13,15 @@
 #ifndef DG_DISPATCH_LOG_H
 #define DG_DISPATCH_LOG_H
 
-#include <jansson.h>
+#include "request.h"
 
-#include "../base/status.h"
-#include "../engine/user.h"
-#include "dispatch.h"
-
-/*
- * Runs the log command cmd. Returns DG_ERR_USAGE for a command it does not know.
- * *exit_override is set to 1 when a check found the log broken or not extending a
- * checkpoint.
- */
-dg_status dg_dispatch_log(const char *cmd, dg_archive *archive, const dg_actor *actor,
-                          json_t *args, const dg_dispatch_io *io, json_t **result,
-                          int *exit_override, dg_error *err);
+dg_status dg_cmd_log(dg_request *c, json_t **result);
+dg_status dg_cmd_log_report(dg_request *c, json_t **result);
+dg_status dg_cmd_log_timezone(dg_request *c, json_t **result);
+dg_status dg_cmd_log_verify(dg_request *c, json_t **result);
+dg_status dg_cmd_log_checkpoint(dg_request *c, json_t **result);
+dg_status dg_cmd_log_prove(dg_request *c, json_t **result);
+dg_status dg_cmd_log_cosign(dg_request *c, json_t **result);
 
 /*
  * Signs a checkpoint with io->log_key and appends it to the file io->checkpoints (if set).

@@ -13,66 +13,21 @@
 
 #define MAX_SCHEDULE_FILE (4u * 1024 * 1024)
 
-typedef struct rcall {
-    dg_archive *archive;
-    const dg_actor *actor;
-    json_t *args;
-    const dg_dispatch_io *io;
-    dg_error *err;
-    int *exit_override;
-} rcall;
-
-static const char *arg_str(rcall *c, const char *key)
+static dg_status require_year(dg_request *c, const char *key, int *year)
 {
-    json_t *v = json_object_get(c->args, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int arg_int(rcall *c, const char *key, int fallback)
-{
-    json_t *v = json_object_get(c->args, key);
-    return json_is_integer(v) ? (int)json_integer_value(v) : fallback;
-}
-
-static int arg_bool(rcall *c, const char *key)
-{
-    return json_is_true(json_object_get(c->args, key));
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static dg_status require_str(rcall *c, const char *key, const char *what, const char **out)
-{
-    *out = arg_str(c, key);
-    if (!*out || !**out)
-        return dg_error_set(c->err, DG_ERR_USAGE, "%s is required", what);
-    return DG_OK;
-}
-
-static dg_status require_year(rcall *c, const char *key, int *year)
-{
-    *year = arg_int(c, key, 0);
+    *year = dg_arg_int(c, key, 0);
     if (*year == 0)
-        return dg_error_set(c->err, DG_ERR_USAGE, "which review? give its year, e.g. 2026");
+        return dg_error_set(&c->err, DG_ERR_USAGE, "which review? give its year, e.g. 2026");
     return DG_OK;
-}
-
-static dg_status read_file_arg(rcall *c, const char *key, char **data, const char **name)
-{
-    size_t len;
-    return dg_dispatch_read_file(c->args, key, c->io, MAX_SCHEDULE_FILE, data, &len, name, c->err);
 }
 
 /* ---- schedule and holds --------------------------------------------------------------- */
 
-static dg_status h_schedule_list(rcall *c, json_t **result)
+dg_status dg_cmd_schedule_list(dg_request *c, json_t **result)
 {
     dg_schedule_row *rows;
     size_t n;
-    dg_status st = dg_retention_schedule_list(c->archive, c->actor, &rows, &n, c->err);
+    dg_status st = dg_retention_schedule_list(c->archive, &c->actor, &rows, &n, &c->err);
     if (st != DG_OK)
         return st;
     json_t *list = json_array();
@@ -85,36 +40,37 @@ static dg_status h_schedule_list(rcall *c, json_t **result)
     return DG_OK;
 }
 
-static dg_status h_schedule_set(rcall *c, json_t **result)
+dg_status dg_cmd_schedule_set(dg_request *c, json_t **result)
 {
     const char *category, *type, *period;
-    dg_status st = require_str(c, "category", "a category", &category);
+    dg_status st = dg_arg_require(c, "category", "a category", &category);
     if (st == DG_OK)
-        st = require_str(c, "type", "a record type (or - for the category's default)", &type);
+        st = dg_arg_require(c, "type", "a record type (or - for the category's default)", &type);
     if (st == DG_OK)
-        st = require_str(c, "period", "a period (Y, D30, D10)", &period);
+        st = dg_arg_require(c, "period", "a period (Y, D30, D10)", &period);
     size_t changed = 0;
     if (st == DG_OK)
-        st = dg_retention_schedule_set(c->archive, c->actor, category, type, period,
-                                       arg_str(c, "approval"), arg_str(c, "reason"), &changed,
-                                       c->err);
+        st = dg_retention_schedule_set(c->archive, &c->actor, category, type, period,
+                                       dg_arg_str(c, "approval"), dg_arg_str(c, "reason"), &changed,
+                                       &c->err);
     if (st == DG_OK)
         *result = json_pack("{s:s, s:s, s:s, s:b}", "category", category, "type", type,
                             "period", period, "changed", changed > 0);
     return st;
 }
 
-static dg_status h_schedule_import(rcall *c, json_t **result)
+dg_status dg_cmd_schedule_import(dg_request *c, json_t **result)
 {
     char *csv = NULL;
     const char *name;
     size_t rows = 0, changed = 0;
-    dg_status st = read_file_arg(c, "file", &csv, &name);
+    size_t len;
+    dg_status st = dg_arg_file(c, "file", MAX_SCHEDULE_FILE, &csv, &len, &name);
     if (st == DG_OK) {
-        st = dg_retention_schedule_import(c->archive, c->actor, csv, arg_str(c, "approval"),
-                                          arg_str(c, "reason"), &rows, &changed, c->err);
+        st = dg_retention_schedule_import(c->archive, &c->actor, csv, dg_arg_str(c, "approval"),
+                                          dg_arg_str(c, "reason"), &rows, &changed, &c->err);
         if (st != DG_OK)
-            dg_error_prefix(c->err, "%s: ", name);
+            dg_error_prefix(&c->err, "%s: ", name);
     }
     free(csv);
     if (st == DG_OK)
@@ -123,33 +79,33 @@ static dg_status h_schedule_import(rcall *c, json_t **result)
     return st;
 }
 
-static dg_status h_hold(rcall *c, json_t **result, int place)
+static dg_status place_or_release_hold(dg_request *c, json_t **result, int place)
 {
     const char *ref;
-    dg_status st = require_str(c, "refcode", "a reference code", &ref);
+    dg_status st = dg_arg_require(c, "refcode", "a reference code", &ref);
     if (st == DG_OK)
-        st = dg_retention_hold(c->archive, c->actor, ref, arg_str(c, "reason"), place, c->err);
+        st = dg_retention_hold(c->archive, &c->actor, ref, dg_arg_str(c, "reason"), place, &c->err);
     if (st == DG_OK)
         *result = json_pack("{s:s, s:b, s:o}", "refcode", ref, "on_hold", place, "reason",
-                            str_or_null(arg_str(c, "reason")));
+                            dg_json_str_or_null(dg_arg_str(c, "reason")));
     return st;
 }
 
-static dg_status h_hold_list(rcall *c, json_t **result)
+dg_status dg_cmd_hold_list(dg_request *c, json_t **result)
 {
     dg_hold_info *holds;
     size_t count;
-    dg_status st = dg_retention_hold_list(c->archive, c->actor, &holds, &count, c->err);
+    dg_status st = dg_retention_hold_list(c->archive, &c->actor, &holds, &count, &c->err);
     if (st != DG_OK)
         return st;
     json_t *list = json_array();
     for (size_t i = 0; i < count; i++)
         json_array_append_new(
             list, json_pack("{s:s, s:o, s:i, s:s, s:o, s:o}", "refcode", holds[i].refcode,
-                            "title", str_or_null(holds[i].title), "level", holds[i].level,
+                            "title", dg_json_str_or_null(holds[i].title), "level", holds[i].level,
                             "reason", holds[i].reason ? holds[i].reason : "", "placed_by",
-                            str_or_null(holds[i].placed_by), "placed_at",
-                            str_or_null(holds[i].placed_at)));
+                            dg_json_str_or_null(holds[i].placed_by), "placed_at",
+                            dg_json_str_or_null(holds[i].placed_at)));
     dg_hold_infos_free(holds, count);
     *result = json_pack("{s:o}", "holds", list);
     return DG_OK;
@@ -158,9 +114,9 @@ static dg_status h_hold_list(rcall *c, json_t **result)
 /* ---- reviews -------------------------------------------------------------------------- */
 
 /* "1y", "5y", "2" (years), "18m" (months, rounded up to years). */
-static dg_status parse_within(rcall *c, int *years)
+static dg_status parse_within(dg_request *c, int *years)
 {
-    const char *text = arg_str(c, "within");
+    const char *text = dg_arg_str(c, "within");
     if (!text) {
         *years = 1;
         return DG_OK;
@@ -168,23 +124,23 @@ static dg_status parse_within(rcall *c, int *years)
     char *end;
     long v = strtol(text, &end, 10);
     if (end == text || v < 0 || v > 1000 || (*end && strcmp(end, "y") && strcmp(end, "m")))
-        return dg_error_set(c->err, DG_ERR_USAGE, "--within '%s': give years like 1y or 5y",
+        return dg_error_set(&c->err, DG_ERR_USAGE, "--within '%s': give years like 1y or 5y",
                             text);
     *years = !strcmp(end, "m") ? (int)((v + 11) / 12) : (int)v;
     return DG_OK;
 }
 
-static dg_status h_due(rcall *c, json_t **result)
+dg_status dg_cmd_retention_due(dg_request *c, json_t **result)
 {
-    int within;
+    int within = 1;
     dg_status st = parse_within(c, &within);
     if (st != DG_OK)
         return st;
     dg_due_record *recs;
     size_t n;
     uint64_t total;
-    st = dg_retention_due(c->archive, c->actor, within, (size_t)arg_int(c, "limit", 1000), &recs,
-                          &n, &total, c->err);
+    st = dg_retention_due(c->archive, &c->actor, within, (size_t)dg_arg_int(c, "limit", 1000), &recs,
+                          &n, &total, &c->err);
     if (st != DG_OK)
         return st;
     json_t *list = json_array();
@@ -201,14 +157,14 @@ static dg_status h_due(rcall *c, json_t **result)
     return DG_OK;
 }
 
-static dg_status h_review(rcall *c, json_t **result)
+dg_status dg_cmd_retention_review(dg_request *c, json_t **result)
 {
     int year;
     dg_status st = require_year(c, "year", &year);
     uint64_t queued = 0;
     char state[16];
     if (st == DG_OK)
-        st = dg_retention_review(c->archive, c->actor, year, &queued, state, c->err);
+        st = dg_retention_review(c->archive, &c->actor, year, &queued, state, &c->err);
     if (st == DG_OK)
         *result = json_pack("{s:i, s:s, s:I}", "year", year, "state", state, "queued",
                             (json_int_t)queued);
@@ -234,8 +190,8 @@ static json_t *review_json(const dg_review_info *r)
         (json_int_t)r->held);
     return json_pack("{s:i, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:o}", "year", r->year,
                      "state", r->state, "created_at", r->created_at, "created_by",
-                     r->created_by, "approved_by", str_or_null(r->approved_by), "approved_at",
-                     str_or_null(r->approved_at), "witnesses",
+                     r->created_by, "approved_by", dg_json_str_or_null(r->approved_by), "approved_at",
+                     dg_json_str_or_null(r->approved_at), "witnesses",
                      string_list(r->witnesses, r->n_witnesses), "appraisers",
                      string_list(r->appraisers, r->n_appraisers), "items",
                      (json_int_t)r->items, "counts", counts);
@@ -246,17 +202,17 @@ static json_t *item_json(const dg_review_item *it, size_t serial)
     return json_pack("{s:I, s:s, s:o, s:i, s:o, s:o, s:o, s:i, s:i, s:b, s:s, s:o, s:o, s:o,"
                      " s:o, s:o}",
                      "serial", (json_int_t)serial, "refcode", it->refcode, "title",
-                     str_or_null(it->title), "year", it->year, "category",
-                     str_or_null(it->category), "type", str_or_null(it->record_type), "period",
-                     str_or_null(it->period), "pages", it->pages, "due", it->due_year,
+                     dg_json_str_or_null(it->title), "year", it->year, "category",
+                     dg_json_str_or_null(it->category), "type", dg_json_str_or_null(it->record_type), "period",
+                     dg_json_str_or_null(it->period), "pages", it->pages, "due", it->due_year,
                      "on_hold", it->on_hold, "state", it->state, "decision",
-                     str_or_null(it->decision), "extend_years",
+                     dg_json_str_or_null(it->decision), "extend_years",
                      it->extend_years ? json_integer(it->extend_years) : json_null(), "reason",
-                     str_or_null(it->reason), "appraiser", str_or_null(it->appraiser),
-                     "appraised_at", str_or_null(it->appraised_at));
+                     dg_json_str_or_null(it->reason), "appraiser", dg_json_str_or_null(it->appraiser),
+                     "appraised_at", dg_json_str_or_null(it->appraised_at));
 }
 
-static dg_status h_list(rcall *c, json_t **result)
+dg_status dg_cmd_retention_list(dg_request *c, json_t **result)
 {
     int year;
     dg_status st = require_year(c, "review", &year);
@@ -264,7 +220,7 @@ static dg_status h_list(rcall *c, json_t **result)
     dg_review_item *items = NULL;
     size_t n = 0;
     if (st == DG_OK)
-        st = dg_retention_list(c->archive, c->actor, year, &info, &items, &n, c->err);
+        st = dg_retention_list(c->archive, &c->actor, year, &info, &items, &n, &c->err);
     if (st != DG_OK)
         return st;
     json_t *list = json_array();
@@ -276,59 +232,59 @@ static dg_status h_list(rcall *c, json_t **result)
     return DG_OK;
 }
 
-static dg_status h_appraise(rcall *c, json_t **result)
+dg_status dg_cmd_retention_appraise(dg_request *c, json_t **result)
 {
     const char *ref;
-    dg_status st = require_str(c, "refcode", "a reference code", &ref);
-    int chosen = arg_bool(c, "destroy") + arg_bool(c, "permanent") +
-                 (json_object_get(c->args, "extend") != NULL);
+    dg_status st = dg_arg_require(c, "refcode", "a reference code", &ref);
+    int chosen = dg_arg_bool(c, "destroy") + dg_arg_bool(c, "permanent") +
+                 (dg_arg_has(c, "extend"));
     if (st == DG_OK && chosen != 1)
-        st = dg_error_set(c->err, DG_ERR_USAGE,
+        st = dg_error_set(&c->err, DG_ERR_USAGE,
                           "appraise: choose exactly one of --destroy, --extend N, --permanent");
-    const char *decision = arg_bool(c, "destroy") ? "destroy"
-                           : arg_bool(c, "permanent") ? "permanent" : "extend";
-    int years = arg_int(c, "extend", 0), year = arg_int(c, "review", 0);
+    const char *decision = dg_arg_bool(c, "destroy") ? "destroy"
+                           : dg_arg_bool(c, "permanent") ? "permanent" : "extend";
+    int years = dg_arg_int(c, "extend", 0), year = dg_arg_int(c, "review", 0);
     if (st == DG_OK)
-        st = dg_retention_appraise(c->archive, c->actor, year, ref, decision, years,
-                                   arg_str(c, "reason"), c->err);
+        st = dg_retention_appraise(c->archive, &c->actor, year, ref, decision, years,
+                                   dg_arg_str(c, "reason"), &c->err);
     if (st == DG_OK)
         *result = json_pack("{s:s, s:s, s:o}", "refcode", ref, "decision", decision,
                             "extend_years", years ? json_integer(years) : json_null());
     return st;
 }
 
-static dg_status h_approve(rcall *c, json_t **result)
+dg_status dg_cmd_retention_approve(dg_request *c, json_t **result)
 {
     int year;
     dg_status st = require_year(c, "review", &year);
     if (st == DG_OK)
-        st = dg_retention_approve(c->archive, c->actor, year, c->err);
+        st = dg_retention_approve(c->archive, &c->actor, year, &c->err);
     if (st == DG_OK)
         *result = json_pack("{s:i, s:s, s:s}", "review", year, "state", "approved",
-                            "approved_by", c->actor->login);
+                            "approved_by", c->actor.login);
     return st;
 }
 
-static dg_status h_witness(rcall *c, json_t **result)
+dg_status dg_cmd_retention_witness(dg_request *c, json_t **result)
 {
     int year, signatures = 0;
     dg_status st = require_year(c, "review", &year);
     if (st == DG_OK)
-        st = dg_retention_witness(c->archive, c->actor, year, &signatures, c->err);
+        st = dg_retention_witness(c->archive, &c->actor, year, &signatures, &c->err);
     if (st == DG_OK)
-        *result = json_pack("{s:i, s:s, s:i}", "review", year, "witness", c->actor->login,
+        *result = json_pack("{s:i, s:s, s:i}", "review", year, "witness", c->actor.login,
                             "signatures", signatures);
     return st;
 }
 
-static dg_status h_destroy(rcall *c, json_t **result)
+dg_status dg_cmd_retention_destroy(dg_request *c, json_t **result)
 {
     int year;
     dg_status st = require_year(c, "review", &year);
     dg_destroy_result r;
     memset(&r, 0, sizeof r);
     if (st == DG_OK)
-        st = dg_retention_destroy(c->archive, c->actor, year, &r, c->err);
+        st = dg_retention_destroy(c->archive, &c->actor, year, &r, &c->err);
     if (st == DG_OK)
         *result = json_pack("{s:i, s:I, s:I, s:o}", "review", year, "destroyed",
                             (json_int_t)r.destroyed, "objects_removed", (json_int_t)r.objects,
@@ -343,60 +299,40 @@ static json_t *register_json(const dg_register_entry *e)
                      " s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:b}",
                      "serial", (json_int_t)e->serial, "review", e->review_year, "refcode",
                      e->refcode, "title", e->title, "year", e->year, "category", e->category,
-                     "type", str_or_null(e->record_type), "period", e->period,
+                     "type", dg_json_str_or_null(e->record_type), "period", e->period,
                      "period_served", e->period_served, "pages", e->page_count, "versions",
                      e->versions, "objects", e->objects, "appraiser", e->appraiser,
                      "approver", e->approver, "witness1", e->witness1, "witness2",
                      e->witness2, "destroyed_at", e->destroyed_at, "destroyed_by",
-                     e->destroyed_by, "method", e->method, "remarks", str_or_null(e->remarks),
+                     e->destroyed_by, "method", e->method, "remarks", dg_json_str_or_null(e->remarks),
                      "hash", e->row_hash, "intact", e->intact);
 }
 
-static dg_status h_register(rcall *c, json_t **result)
+dg_status dg_cmd_register_list(dg_request *c, json_t **result)
 {
     dg_register_entry *entries;
     size_t n;
-    dg_status st = dg_retention_register(c->archive, c->actor, arg_int(c, "year", 0), &entries,
-                                         &n, c->err);
+    dg_status st = dg_retention_register(c->archive, &c->actor, dg_arg_int(c, "year", 0), &entries,
+                                         &n, &c->err);
     if (st != DG_OK)
         return st;
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(list, register_json(&entries[i]));
         if (!entries[i].intact)
-            *c->exit_override = 1;
+            c->exit_override = 1;
     }
     dg_register_free(entries, n);
     *result = json_pack("{s:o}", "entries", list);
     return DG_OK;
 }
 
-/* ---- the table ------------------------------------------------------------------------ */
-
-static dg_status h_hold_add(rcall *c, json_t **result) { return h_hold(c, result, 1); }
-static dg_status h_hold_release(rcall *c, json_t **result) { return h_hold(c, result, 0); }
-
-static const struct {
-    const char *cmd;
-    dg_status (*fn)(rcall *c, json_t **result);
-} ROUTES[] = {
-    {"schedule list", h_schedule_list}, {"schedule set", h_schedule_set},
-    {"schedule import", h_schedule_import}, {"hold add", h_hold_add},
-    {"hold release", h_hold_release}, {"hold list", h_hold_list}, {"retention due", h_due},
-    {"retention review", h_review}, {"retention list", h_list},
-    {"retention appraise", h_appraise}, {"retention approve", h_approve},
-    {"retention witness", h_witness}, {"retention destroy", h_destroy},
-    {"register list", h_register},
-};
-
-dg_status dg_dispatch_retention(const char *cmd, dg_archive *archive, const dg_actor *actor,
-                                json_t *args, const dg_dispatch_io *io, json_t **result,
-                                int *exit_override, dg_error *err)
+dg_status dg_cmd_hold_add(dg_request *c, json_t **result)
 {
-    rcall c = {.archive = archive, .actor = actor, .args = args, .io = io, .err = err,
-               .exit_override = exit_override};
-    for (size_t i = 0; cmd && i < sizeof ROUTES / sizeof ROUTES[0]; i++)
-        if (!strcmp(ROUTES[i].cmd, cmd))
-            return ROUTES[i].fn(&c, result);
-    return dg_error_set(err, DG_ERR_USAGE, "%s: unknown request", cmd ? cmd : "(none)");
+    return place_or_release_hold(c, result, 1);
+}
+
+dg_status dg_cmd_hold_release(dg_request *c, json_t **result)
+{
+    return place_or_release_hold(c, result, 0);
 }

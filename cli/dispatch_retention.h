@@ -1,24 +1,29 @@
 /*
- * dispatch_retention.h — the request handlers of the retention commands (schedule, hold,
- * retention, register), called by dispatch.c's route table. Same contract as every
- * handler there: read args, call retention/ as the actor, build a JSON result.
+ * dispatch_retention.h — the request handlers of the retention commands: the schedule
+ * (schedule list, set, import), holds (hold add, release, list), the annual review
+ * (retention due, review, list, appraise, approve, witness, destroy) and the destruction
+ * register (register list). The command table (commands.c) names them; each follows
+ * request.h's contract: read c->args, call retention/ as c->actor, build the JSON result.
+ * register list sets c->exit_override to 1 when an entry fails its hash.
  */
 #ifndef DG_DISPATCH_RETENTION_H
 #define DG_DISPATCH_RETENTION_H
 
-#include <jansson.h>
+#include "request.h"
 
-#include "../base/status.h"
-#include "../engine/user.h"
-#include "dispatch.h"
-
-/*
- * Runs the retention command cmd ("schedule list", "retention destroy", ...). Returns
- * DG_ERR_USAGE for a command it does not know. *exit_override may be set to 1 when a
- * check found problems (a register entry that fails its hash).
- */
-dg_status dg_dispatch_retention(const char *cmd, dg_archive *archive, const dg_actor *actor,
-                                json_t *args, const dg_dispatch_io *io, json_t **result,
-                                int *exit_override, dg_error *err);
+dg_status dg_cmd_schedule_list(dg_request *c, json_t **result);
+dg_status dg_cmd_schedule_set(dg_request *c, json_t **result);
+dg_status dg_cmd_schedule_import(dg_request *c, json_t **result);
+dg_status dg_cmd_hold_add(dg_request *c, json_t **result);
+dg_status dg_cmd_hold_release(dg_request *c, json_t **result);
+dg_status dg_cmd_hold_list(dg_request *c, json_t **result);
+dg_status dg_cmd_retention_due(dg_request *c, json_t **result);
+dg_status dg_cmd_retention_review(dg_request *c, json_t **result);
+dg_status dg_cmd_retention_list(dg_request *c, json_t **result);
+dg_status dg_cmd_retention_appraise(dg_request *c, json_t **result);
+dg_status dg_cmd_retention_approve(dg_request *c, json_t **result);
+dg_status dg_cmd_retention_witness(dg_request *c, json_t **result);
+dg_status dg_cmd_retention_destroy(dg_request *c, json_t **result);
+dg_status dg_cmd_register_list(dg_request *c, json_t **result);
 
 #endif

@@ -16,11 +16,6 @@
 
 #include "dispatch_log.h"
 
-int dg_log_cli_is_keygen(int argc, char **argv)
-{
-    return argc >= 2 && !strcmp(argv[0], "log") && !strcmp(argv[1], "keygen");
-}
-
 static void keygen_help(void)
 {
     printf("usage: dangan log keygen NAME --output FILE\n\n"

@@ -12,9 +12,6 @@
 #include "../engine/note.h"
 #include "../base/status.h"
 
-/* Whether argv (after the global options) is `log keygen`. */
-int dg_log_cli_is_keygen(int argc, char **argv);
-
 /*
  * `dangan log keygen NAME --output FILE`: writes a new signing key to FILE (created, mode
  * 0600; never over an existing file, never inside the archive folder archive) and prints

@@ -18,6 +18,7 @@
 #include "../engine/archive.h"
 #include "../engine/user.h"
 #include "../ingest/ingest.h"
+#include "argv.h"
 #include "client.h"
 #include "commands.h"
 #include "dispatch.h"
@@ -315,6 +316,83 @@ static int show_response(const dg_command *cmd, json_t *request, json_t *respons
     return exit_code;
 }
 
+/* `dangan`, `dangan help`, `dangan --help`: the overview; `dangan help --markdown`: the
+ * README's command list. A bare `dangan` is a usage error, its overview on stderr. */
+static int run_help(const global_opts *g)
+{
+    if (g->argc == 2 && !strcmp(g->argv[1], "--markdown")) {
+        dg_command_print_markdown(stdout);
+        return 0;
+    }
+    int bare = g->argc == 0 && !g->help;
+    dg_command_print_overview(bare ? stderr : stdout);
+    return bare ? 2 : 0;
+}
+
+/* init, serve and log keygen: not requests, run here (see commands.h). */
+static int run_local(const dg_command *cmd, const global_opts *g)
+{
+    switch (cmd->local) {
+    case DG_LOCAL_INIT:
+        return run_init(g);
+    case DG_LOCAL_SERVE:
+        return run_serve(g);
+    case DG_LOCAL_KEYGEN:
+        return dg_log_cli_keygen(archive_path(g), g->argc, g->argv, g->help);
+    case DG_LOCAL_NONE:
+        break;
+    }
+    return dg_status_exit_code(DG_ERR_INTERNAL);
+}
+
+/* A request: built from argv here, run in-process or by a server, its response shown. */
+static int run_request(const dg_command *cmd, int used, const global_opts *g)
+{
+    static int fds[MAX_FDS];
+    size_t n_fds = 0;
+    char msg[512];
+    json_t *request = dg_command_build_request(cmd, g->argc - used, g->argv + used, fds,
+                                               MAX_FDS, &n_fds, msg, sizeof msg);
+    if (!request) {
+        print_error(msg);
+        return 2;
+    }
+    const char *sock = socket_path(g);
+    json_t *response = sock ? run_remote(g, sock, request, fds, n_fds)
+                            : run_direct(g, request, fds, n_fds);
+    int status = show_response(cmd, request, response, g);
+    json_decref(response);
+    json_decref(request);
+    for (size_t i = 0; i < n_fds; i++)
+        close(fds[i]);
+    return status;
+}
+
+/* The command named by the words after the global options, its help, or why not. */
+static int run_command(const global_opts *g)
+{
+    int used = 0;
+    const dg_command *cmd = dg_command_find(g->argc, g->argv, &used);
+    if (cmd && cmd->local != DG_LOCAL_NONE)
+        return run_local(cmd, g);
+    if (!cmd && g->help && dg_command_print_group(g->argv[0], stdout))
+        return 0;
+    if (!cmd && dg_command_print_group(g->argv[0], NULL)) {
+        fprintf(stderr, "dangan: %s: needs a subcommand\n", g->argv[0]);
+        dg_command_print_group(g->argv[0], stderr);
+        return 2;
+    }
+    if (!cmd) {
+        fprintf(stderr, "dangan: %s: unknown command (see 'dangan --help')\n", g->argv[0]);
+        return 2;
+    }
+    if (g->help) {
+        dg_command_print_help(cmd, stdout);
+        return 0;
+    }
+    return run_request(cmd, used, g);
+}
+
 static void raise_fd_limit(void)
 {
     struct rlimit lim;
@@ -340,49 +418,9 @@ int main(int argc, char **argv)
         printf("dangan %s\n", DANGAN_VERSION);
         status = 0;
     } else if (g.argc == 0 || !strcmp(g.argv[0], "help")) {
-        dg_command_print_overview(g.argc == 0 && !g.help ? stderr : stdout);
-        status = g.argc == 0 && !g.help ? 2 : 0;
-    } else if (!strcmp(g.argv[0], "init")) {
-        status = run_init(&g);
-    } else if (dg_log_cli_is_keygen(g.argc, g.argv)) {
-        status = dg_log_cli_keygen(archive_path(&g), g.argc, g.argv, g.help);
-    } else if (!strcmp(g.argv[0], "serve")) {
-        status = run_serve(&g);
+        status = run_help(&g);
     } else {
-        int used = 0;
-        const dg_command *cmd = dg_command_find(g.argc, g.argv, &used);
-        if (!cmd && g.help && dg_command_print_group(g.argv[0], stdout)) {
-            status = 0;
-        } else if (!cmd && dg_command_print_group(g.argv[0], NULL)) {
-            fprintf(stderr, "dangan: %s: needs a subcommand\n", g.argv[0]);
-            dg_command_print_group(g.argv[0], stderr);
-            status = 2;
-        } else if (!cmd) {
-            fprintf(stderr, "dangan: %s: unknown command (see 'dangan --help')\n", g.argv[0]);
-            status = 2;
-        } else if (g.help) {
-            dg_command_print_help(cmd, stdout);
-            status = 0;
-        } else {
-            static int fds[MAX_FDS];
-            size_t n_fds = 0;
-            char msg[512];
-            json_t *request = dg_command_build_request(cmd, g.argc - used, g.argv + used, fds,
-                                                       MAX_FDS, &n_fds, msg, sizeof msg);
-            if (!request) {
-                print_error(msg);
-                status = 2;
-            } else {
-                const char *sock = socket_path(&g);
-                json_t *response = sock ? run_remote(&g, sock, request, fds, n_fds)
-                                        : run_direct(&g, request, fds, n_fds);
-                status = show_response(cmd, request, response, &g);
-                json_decref(response);
-                json_decref(request);
-                for (size_t i = 0; i < n_fds; i++)
-                    close(fds[i]);
-            }
-        }
+        status = run_command(&g);
     }
     free(g.argv);
     return status;

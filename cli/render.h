@@ -6,8 +6,19 @@
 #define DG_RENDER_H
 
 #include <jansson.h>
+#include <stdio.h>
 
-#include "commands.h"
+/* How a response is shown; csv applies to listings that offer it. */
+typedef struct dg_render_ctx {
+    FILE *out;
+    int tty;  /* stdout is a terminal: highlight with bold, otherwise with [ ] */
+    int csv;
+    json_t *args;   /* the request's arguments (e.g. where to write an export) */
+    int *exit_code; /* a renderer that fails on the client side (an export) sets it */
+} dg_render_ctx;
+
+/* A command's renderer: shows result (a successful response's "result") on ctx->out. */
+typedef void (*dg_render_fn)(json_t *result, const dg_render_ctx *ctx);
 
 void dg_render_whoami(json_t *r, const dg_render_ctx *ctx);
 void dg_render_user_added(json_t *r, const dg_render_ctx *ctx);

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "commands.h"
+#include "render.h"
 
 void dg_render_log_verify(json_t *r, const dg_render_ctx *ctx);
 void dg_render_log_checkpoint(json_t *r, const dg_render_ctx *ctx);

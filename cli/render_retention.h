@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "commands.h"
+#include "render.h"
 
 void dg_render_schedule_list(json_t *r, const dg_render_ctx *ctx);
 void dg_render_schedule_set(json_t *r, const dg_render_ctx *ctx);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/commands.h"
+#include "cli/argv.h"
 
 static int cmp_names(const void *a, const void *b)
 {

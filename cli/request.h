@@ -1,0 +1,105 @@
+/*
+ * request.h — what a request handler sees of one request, and the one set of helpers it
+ * reads its arguments with.
+ *
+ * dg_dispatch (dispatch.h) finds the command in the table (commands.h), logs the actor in
+ * and calls the command's handler with a dg_request: the archive, the acting user, the
+ * request's JSON arguments and the files the client passed by descriptor. Every handler
+ * file (dispatch_*.c) includes this header and nothing of dispatch.c, so handlers never
+ * call back into the dispatcher. A handler reads args, calls the engine (or ingest/,
+ * retention/) as the actor, and builds its JSON result; it never prints, and it decides
+ * no exit code but the status's (status.h) and 1 for a check that found problems.
+ */
+#ifndef DG_REQUEST_H
+#define DG_REQUEST_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "../base/status.h"
+#include "../engine/archive.h"
+#include "../engine/user.h"
+#include "../ingest/textenc.h"
+
+struct dg_note_signer;
+
+typedef struct dg_dispatch_io {
+    const int *fds;   /* files the client opened, referred to by index from args */
+    size_t n_fds;
+    dg_progress_fn progress; /* long work reports here (may be NULL) */
+    void *progress_ctx;
+    const int *cancelled;    /* may be NULL; a search stops once it reads nonzero (a server
+                                sets it when the client hangs up) */
+    /* The process's own log signing key (a server's --log-key, or DANGAN_LOG_KEY in direct
+     * mode), or NULL; checkpoints it signs after a destruction are appended to the file
+     * checkpoints (outside the archive) when it is not NULL. See dispatch_log.h. */
+    const struct dg_note_signer *log_key;
+    const char *checkpoints;
+} dg_dispatch_io;
+
+/* One request as its handler sees it. The dispatcher owns it; a handler writes err (and
+ * exit_override) and nothing else. */
+typedef struct dg_request {
+    const char *cmd;   /* the command's name in the table: "show", "log verify" */
+    dg_archive *archive;
+    dg_actor actor;    /* the logged-in account the request runs as */
+    json_t *args;      /* the request's arguments (an object, or NULL: none) */
+    const dg_dispatch_io *io;
+    dg_error err;
+    int exit_override; /* >= 0: the exit code of a success; a check that found problems sets 1 */
+} dg_request;
+
+/* A command's handler: on DG_OK *result is its JSON result (the caller owns it). */
+typedef dg_status (*dg_handler_fn)(dg_request *c, json_t **result);
+
+/* ---- arguments: a missing or mistyped argument reads as absent ---------------------- */
+
+/* args[key] when it is a string, else NULL. */
+const char *dg_arg_str(const dg_request *c, const char *key);
+/* Whether args has key at all (of any type). */
+int dg_arg_has(const dg_request *c, const char *key);
+/* args[key] when it is an integer, else fallback. */
+int dg_arg_int(const dg_request *c, const char *key, int fallback);
+/* Whether args[key] is true. */
+int dg_arg_bool(const dg_request *c, const char *key);
+/* args[key] as a non-empty string; else DG_ERR_USAGE "<what> is required". */
+dg_status dg_arg_require(dg_request *c, const char *key, const char *what, const char **out);
+/* args[key] parsed as an access level (0-4 or its name) into *level; left alone when the
+ * argument is absent. */
+dg_status dg_arg_level(dg_request *c, const char *key, int *level);
+
+/* args.encoding (--encoding) into *enc; DG_ENC_AUTO (detect) when absent. */
+dg_status dg_arg_encoding(dg_request *c, dg_text_encoding *enc);
+
+/* The LibreOffice program for legacy office files and page views: $DANGAN_SOFFICE (the
+ * server's own environment in server mode), else soffice on PATH; "" turns it off. */
+const char *dg_request_soffice(void);
+
+/* ---- files the client passed --------------------------------------------------------- */
+
+/*
+ * Reads the whole file the client passed as args[key] = {"fd": i, "name": path} (at most
+ * max_bytes). *name is the client's name for it, for messages. Used by every handler that
+ * takes an input file.
+ */
+dg_status dg_dispatch_read_file(json_t *args, const char *key, const dg_dispatch_io *io,
+                                size_t max_bytes, char **data, size_t *len, const char **name,
+                                dg_error *err);
+
+/* dg_dispatch_read_file for a handler: the request's args and io, its err. */
+dg_status dg_arg_file(dg_request *c, const char *key, size_t max_bytes, char **data,
+                      size_t *len, const char **name);
+
+/* The descriptor the client passed as args[key] (not read), or -1 when the option was not
+ * given; *name is the client's name for the file, else key. */
+dg_status dg_arg_fd(dg_request *c, const char *key, int *fd, const char **name);
+
+/* ---- results ------------------------------------------------------------------------- */
+
+/* s as a JSON string; NULL as null. */
+json_t *dg_json_str_or_null(const char *s);
+/* s as a JSON string; NULL and "" both as null (what the classification results show for
+ * a type or date that is not there: the catalog keeps some of them as ""). */
+json_t *dg_json_text_or_null(const char *s);
+
+#endif
