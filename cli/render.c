@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/utf8.h"
 #include "../engine/vocab.h"
 #include "csv.h"
 
@@ -473,24 +475,13 @@ static int control_allowed(unsigned char c, text_kind kind)
     return 0;
 }
 
-/* The code point of an escaped multi-byte character at p (C1, bidi, separators), else 0. */
-static unsigned dangerous_code_point(const unsigned char *p)
+/* Whether cp is escaped although printable: C1 controls (e.g. CSI U+009B), the
+ * bidirectional marks, embeddings, overrides and isolates, and the line and paragraph
+ * separators. */
+static int dangerous_code_point(uint32_t cp)
 {
-    if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
-        return p[1]; /* C1: U+0080-U+009F, e.g. CSI U+009B */
-    if (p[0] == 0xD8 && p[1] == 0x9C)
-        return 0x061C;
-    if (p[0] == 0xE2 && p[1] == 0x80 &&
-        (p[2] == 0x8E || p[2] == 0x8F || (p[2] >= 0xA8 && p[2] <= 0xAE)))
-        return 0x2000u + (p[2] - 0x80u);
-    if (p[0] == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
-        return 0x2040u + (p[2] - 0x80u);
-    return 0;
-}
-
-static size_t utf8_length(unsigned char lead)
-{
-    return lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 /* The escaped copy of text (the caller frees it), or NULL when nothing needs escaping
@@ -502,13 +493,13 @@ static char *escape_controls(const char *text, text_kind kind, int *failed)
     *failed = 0;
     for (size_t i = 0; i < len;) {
         const unsigned char *p = (const unsigned char *)text + i;
-        size_t step = utf8_length(*p);
-        if (step > len - i)
-            step = len - i;
+        uint32_t cp = 0;
+        size_t step = dg_utf8_decode(text + i, len - i, &cp);
+        if (!step) /* not UTF-8 (JSON strings always are): a byte on its own */
+            step = 1;
         char esc[16] = "";
-        unsigned cp = step > 1 ? dangerous_code_point(p) : 0;
-        if (cp)
-            snprintf(esc, sizeof esc, "\\u%04x", cp);
+        if (step > 1 && dangerous_code_point(cp))
+            snprintf(esc, sizeof esc, "\\u%04x", (unsigned)cp);
         else if ((*p < 0x20 || *p == 0x7F) && !control_allowed(*p, kind))
             snprintf(esc, sizeof esc, *p == '\n' ? "\\n" : *p == '\r' ? "\\r"
                                       : *p == '\t' ? "\\t" : "\\x%02x", *p);

@@ -4,25 +4,27 @@
 #include "render_classify.h"
 #include "render_json.h"
 
+#include <stdint.h>
 #include <string.h>
+
+#include "../base/utf8.h"
 
 static double f(json_t *obj, const char *key)
 {
     return json_number_value(json_object_get(obj, key));
 }
 
-/* Columns are measured in terminal cells: CJK characters take two, · in a reference code one. */
+/* Columns are measured in terminal cells: CJK characters take two, · in a reference code
+ * one. Only characters of the Basic Multilingual Plane from U+2E80 count as wide; one
+ * beyond it (CJK Extension B, an emoji) counts one cell, as it always has here. */
 static size_t display_width(const char *text)
 {
-    size_t width = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p;) {
-        unsigned cp = *p;
-        int len = cp < 0x80 ? 1 : cp < 0xE0 ? 2 : cp < 0xF0 ? 3 : 4;
-        if (len == 3)
-            cp = (cp & 0x0F) << 12 | (p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-        width += len >= 3 && cp >= 0x2E80 ? 2 : 1;
-        for (int i = 0; i < len && *p; i++)
-            p++;
+    size_t width = 0, len = strlen(text);
+    for (size_t at = 0; at < len;) {
+        uint32_t cp = 0;
+        size_t step = dg_utf8_decode(text + at, len - at, &cp);
+        width += step == 3 && cp >= 0x2E80 ? 2 : 1;
+        at += step ? step : 1; /* not UTF-8 (JSON strings always are): a byte, one cell */
     }
     return width;
 }
