@@ -1,7 +1,7 @@
 /*
  * client.h — running a request on a `dangan serve` server instead of in-process.
  *
- * The command line builds the same request either way (commands.h); in socket mode it
+ * The command line builds the same request either way (argv.h); in socket mode it
  * hands it here. The client connects to the server's Unix socket, sends the request with
  * the descriptors of the files it opened attached (SCM_RIGHTS), passes progress and wait
  * frames to the caller's handlers as they arrive, and returns the server's response, the

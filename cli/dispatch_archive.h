@@ -1,7 +1,8 @@
 /*
- * dispatch_archive.h — the request handlers about the archive as a whole and its accounts (whoami,
- * user add, user set, user list, verify). The command table (commands.c) names them; each follows
- * request.h's contract: read c->args, call the engine as c->actor, build the JSON result.
+ * dispatch_archive.h — the request handlers about the archive as a whole and its
+ * accounts (whoami, user add, user set, user list, verify). The command table
+ * (commands.c) names them; each follows request.h's contract: read c->args, call the
+ * engine as c->actor, build the JSON result.
  */
 #ifndef DG_DISPATCH_ARCHIVE_H
 #define DG_DISPATCH_ARCHIVE_H

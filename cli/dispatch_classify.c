@@ -1,6 +1,8 @@
 /*
- * dispatch_classify.c — JSON requests of the classification commands to ingest/learn.h and
- * engine/class_review.h calls.
+ * dispatch_classify.c — the request handlers of the classification commands: JSON
+ * arguments to ingest/learn.h and engine/class_review.h calls, and their results to JSON.
+ * A type, date or file name that is absent or "" shows as null in these results
+ * (dg_json_text_or_null), as it always has.
  */
 #include "dispatch_classify.h"
 

@@ -1,7 +1,8 @@
 /*
- * dispatch_ingest.h — the request handlers of batches (ingest, batch list, batch show, quarantine
- * list). The command table (commands.c) names them; each follows
- * request.h's contract: read c->args, call the engine as c->actor, build the JSON result.
+ * dispatch_ingest.h — the request handlers of batches (ingest, batch list, batch
+ * show, quarantine list). The command table (commands.c) names them;
+ * each follows request.h's contract: read c->args, call the engine as c->actor, build the
+ * JSON result.
  */
 #ifndef DG_DISPATCH_INGEST_H
 #define DG_DISPATCH_INGEST_H

@@ -1,6 +1,8 @@
 /*
- * dispatch_log.c — requests about the access log: reading it, verifying it (alone or
- * against a checkpoint), signing and printing checkpoints, inclusion proofs, cosigning.
+ * dispatch_log.c — the request handlers about the access log: reading it, the monthly
+ * report, the time zone, verifying it (alone or against a checkpoint), signing and
+ * printing checkpoints, inclusion proofs, cosigning; and signing a checkpoint for the
+ * dispatcher after a destruction and for the server's checkpointer (dg_dispatch_log_sign).
  */
 #include "dispatch_log.h"
 

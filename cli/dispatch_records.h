@@ -1,7 +1,8 @@
 /*
- * dispatch_records.h — the request handlers of one record (add, show, history, page, edit, grant,
- * revoke). The command table (commands.c) names them; each follows
- * request.h's contract: read c->args, call the engine as c->actor, build the JSON result.
+ * dispatch_records.h — the request handlers of one record (add, show, history, page,
+ * edit, grant, revoke). The command table (commands.c) names them;
+ * each follows request.h's contract: read c->args, call the engine as c->actor, build the
+ * JSON result.
  */
 #ifndef DG_DISPATCH_RECORDS_H
 #define DG_DISPATCH_RECORDS_H

@@ -1,5 +1,7 @@
 /*
- * dispatch_retention.c — JSON requests of the retention commands to retention/ calls.
+ * dispatch_retention.c — the request handlers of the retention commands: JSON arguments
+ * to retention/ calls (the schedule, holds, the annual review and its destruction, the
+ * register), and their results to JSON.
  */
 #include "dispatch_retention.h"
 

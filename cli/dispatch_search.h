@@ -1,7 +1,8 @@
 /*
- * dispatch_search.h — the request handlers of full-text search and its synonyms (search, reindex,
- * synonyms add, synonyms remove, synonyms list). The command table (commands.c) names them; each follows
- * request.h's contract: read c->args, call the engine as c->actor, build the JSON result.
+ * dispatch_search.h — the request handlers of full-text search and its synonyms
+ * (search, reindex, synonyms add, synonyms remove, synonyms list). The command table
+ * (commands.c) names them; each follows request.h's contract: read c->args, call the
+ * engine as c->actor, build the JSON result.
  */
 #ifndef DG_DISPATCH_SEARCH_H
 #define DG_DISPATCH_SEARCH_H

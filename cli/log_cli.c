@@ -1,5 +1,7 @@
 /*
- * log_cli.c — `dangan log keygen` and the direct-mode signing key.
+ * log_cli.c — the access log's pieces that run in the dangan process, not as a request:
+ * `dangan log keygen`, the direct-mode signing key (DANGAN_LOG_KEY), the archive's time
+ * zone for this process, and the server's checkpointer.
  */
 #include "log_cli.h"
 

@@ -1,9 +1,12 @@
 /*
- * main.c — the `dangan` program: global options, `init`, and running one command.
+ * main.c — the `dangan` program: global options, help, the runners of the three commands
+ * that are not requests (`init` here; `serve` and `log keygen` handed to serve.h and
+ * log_cli.h), and running one request.
  *
- * A command is parsed into a request, run (in-process on an archive folder the caller
- * owns), and its response rendered. Errors go to stderr as "dangan: <what>: <why>"; the
- * exit code comes from the response (see `dangan --help`).
+ * The command is found in the command table (commands.h); a request is built from argv
+ * (argv.h), run in-process on an archive folder the caller owns or through a server
+ * (client.h), and its response rendered. Errors go to stderr as "dangan: <what>: <why>";
+ * the exit code comes from the response (see `dangan --help`).
  */
 #include <jansson.h>
 #include <pwd.h>

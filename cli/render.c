@@ -1,5 +1,8 @@
 /*
- * render.c — text output of each command.
+ * render.c — text output of the commands about accounts, records, search, synonyms, the
+ * access log's entries, verify and batches; and what every renderer relies on: the
+ * highlight markers made plain for --json, and controls escaped before a terminal sees
+ * them.
  */
 #include "render.h"
 #include "render_json.h"

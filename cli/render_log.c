@@ -1,5 +1,6 @@
 /*
- * render_log.c — text output of log verify, log checkpoint, log prove and log cosign.
+ * render_log.c — text (and for log report, CSV) output of log verify, log checkpoint,
+ * log prove, log cosign, log timezone and log report.
  */
 #include "render_log.h"
 #include "render_json.h"
