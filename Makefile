@@ -6,9 +6,10 @@
 #   make readme       rewrite the README's command list from the command table
 #   make format | make lint | make clean
 #
-# Sources are found by folder: every .c in base/ engine/ ingest/ index/ retention/ cli/ (and the
-# one .cc, the Xapian shim, in index/) goes into libdangan.a; cli/main.c is the program.
-# Every tests/unit/test_*.c is its own cmocka program.
+# Sources are found by folder: every .c in base/ engine/ ingest/ (and its subfolders, e.g.
+# ingest/ocr/) index/ retention/ cli/ (and the one .cc, the Xapian shim, in index/) goes into
+# libdangan.a; cli/main.c is the program. Sources made from data files are generated into
+# $(BUILD)/gen/ and never committed. Every tests/unit/test_*.c is its own cmocka program.
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -29,7 +30,8 @@ CXXFLAGS_BASE := -std=c++17 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -I.
 OPT ?= -O2 -g
 SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-LIB_C := $(filter-out cli/main.c,$(wildcard base/*.c engine/*.c ingest/*.c index/*.c retention/*.c cli/*.c))
+LIB_C := $(filter-out cli/main.c,$(wildcard base/*.c engine/*.c ingest/*.c ingest/*/*.c \
+                                            index/*.c retention/*.c cli/*.c))
 LIB_CXX := $(wildcard index/*.cc)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 
@@ -38,7 +40,11 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 BUILD ?= build
 MODE_FLAGS ?= $(OPT)
 
-LIB_OBJ := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_CXX:%.cc=$(BUILD)/obj/%.o)
+# Generated sources (rules below), compiled beside themselves in $(BUILD)/gen/.
+GEN_C := $(BUILD)/gen/ingest/starter_corpus.c $(BUILD)/gen/index/thesaurus.c
+GEN_OBJ := $(GEN_C:.c=.o)
+
+LIB_OBJ := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_CXX:%.cc=$(BUILD)/obj/%.o) $(GEN_OBJ)
 
 # The sanitizer (test) build also compiles the failure-injection points (base/fault.h)
 # and, in engine/, counts every allocation as one (base/fault_alloc.h); the normal
@@ -63,6 +69,9 @@ $(BUILD)/obj/%.o: %.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_BASE) $(MODE_FLAGS) $(FAULT_FLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CFLAGS_BASE) $(MODE_FLAGS) -MMD -MP -c $< -o $@
+
 $(BUILD)/libdangan.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -79,13 +88,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdangan.a
 
 test-bins: $(BUILD)/dangan $(TEST_BIN)
 
-# The classifier's starter corpus is compiled into the program (ingest/starter_corpus.h).
-ingest/starter_corpus.c: ingest/corpus/train.jsonl scripts/embed-corpus.sh
-	scripts/embed-corpus.sh $< $@
+# The classifier's starter corpus is compiled into the program (ingest/starter_corpus.h);
+# editing ingest/corpus/train.jsonl regenerates it. xxd comes from scripts/install-deps.sh.
+$(BUILD)/gen/ingest/starter_corpus.c: ingest/corpus/train.jsonl scripts/embed-bytes.sh
+	scripts/embed-bytes.sh $< $@ ingest/starter_corpus.h 'unsigned char' \
+	    dg_starter_corpus dg_starter_corpus_len
 
 # The shipped thesaurus is compiled into the program too (index/thesaurus.h).
-index/thesaurus.c: index/thesaurus.txt scripts/embed-thesaurus.sh
-	scripts/embed-thesaurus.sh $< $@
+$(BUILD)/gen/index/thesaurus.c: index/thesaurus.txt scripts/embed-bytes.sh
+	scripts/embed-bytes.sh $< $@ index/thesaurus.h char dg_thesaurus_text dg_thesaurus_len
 
 # The sanitizer build and every test: unit tests, then end-to-end tests on the real binary.
 check:
@@ -104,7 +115,7 @@ deps:
 	scripts/install-deps.sh
 
 format:
-	clang-format -i $(wildcard */*.c */*.h */*.cc tests/unit/*.c)
+	clang-format -i $(wildcard */*.c */*.h ingest/*/*.c ingest/*/*.h */*.cc tests/unit/*.c)
 
 lint:
 	scripts/check-layers.sh

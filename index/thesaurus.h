@@ -1,7 +1,7 @@
 /*
  * thesaurus.h — the thesaurus dangan ships: mainland, Taiwan and Hong Kong school and office
  * words that name the same thing (index/thesaurus.txt, compiled into the program by
- * scripts/embed-thesaurus.sh as index/thesaurus.c).
+ * scripts/embed-bytes.sh into $(BUILD)/gen/index/thesaurus.c at build time).
  *
  * Format: one group a line, words separated by '|', '#' starts a comment line. Every two
  * words of a group are a pair. The engine merges these pairs with an archive's own
