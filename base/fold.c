@@ -1,7 +1,10 @@
 /*
- * fold.c — width folding by hand (a fixed table of code points), script folding by OpenCC.
+ * fold.c — width folding by hand (dg_fold_width_cp's table of code points), script folding
+ * by OpenCC.
  */
 #include "fold.h"
+
+#include "utf8.h"
 
 #include <opencc/opencc.h>
 #include <stdlib.h>
@@ -35,33 +38,35 @@ void dg_folder_close(dg_folder *folder)
     free(folder);
 }
 
-/*
- * Full-width forms are three UTF-8 bytes: U+FF01..U+FF5E is EF BC 81..EF BD 9E and maps
- * to U+0021..U+007E; U+3000 (ideographic space) is E3 80 80. Folding only shrinks text,
- * so the output fits in len + 1 bytes.
- */
+uint32_t dg_fold_width_cp(uint32_t cp)
+{
+    if (cp >= 0xFF01 && cp <= 0xFF5E)
+        return cp - 0xFF01 + 0x21;
+    if (cp == 0x3000 || cp == 0xA0)
+        return ' ';
+    return cp;
+}
+
+/* Every fold ends in ASCII, one byte for a sequence of two or three: folding only shrinks
+ * text, so the output fits in len + 1 bytes. */
 char *dg_fold_width(const char *text, size_t len)
 {
     char *out = malloc(len + 1);
     if (!out)
         return NULL;
-    const unsigned char *in = (const unsigned char *)text;
     size_t i = 0, o = 0;
     while (i < len) {
-        if (i + 2 < len && in[i] == 0xEF && (in[i + 1] == 0xBC || in[i + 1] == 0xBD)) {
-            unsigned cp = 0xFF00u + ((in[i + 1] & 0x03u) << 6) + (in[i + 2] & 0x3Fu);
-            if (cp >= 0xFF01 && cp <= 0xFF5E) {
-                out[o++] = (char)(cp - 0xFF01 + 0x21);
-                i += 3;
-                continue;
-            }
+        uint32_t cp = 0;
+        size_t n = dg_utf8_decode(text + i, len - i, &cp);
+        uint32_t folded = n ? dg_fold_width_cp(cp) : cp;
+        if (n && folded != cp) {
+            out[o++] = (char)folded;
+        } else {
+            n = n ? n : 1; /* a byte that is no UTF-8 passes through as it is */
+            memcpy(out + o, text + i, n);
+            o += n;
         }
-        if (i + 2 < len && in[i] == 0xE3 && in[i + 1] == 0x80 && in[i + 2] == 0x80) {
-            out[o++] = ' ';
-            i += 3;
-            continue;
-        }
-        out[o++] = (char)in[i++];
+        i += n;
     }
     out[o] = '\0';
     return out;

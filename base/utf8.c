@@ -41,6 +41,16 @@ size_t dg_utf8_decode(const char *text, size_t left, uint32_t *cp)
     return n;
 }
 
+size_t dg_utf8_next(const char *s, size_t left, uint32_t *cp)
+{
+    size_t n = dg_utf8_decode(s, left, cp);
+    if (n == 0) {
+        *cp = 0xFFFD;
+        n = 1;
+    }
+    return n;
+}
+
 size_t dg_utf8_invalid_at(const char *s, size_t len)
 {
     size_t at = 0;

@@ -20,6 +20,14 @@
  */
 size_t dg_utf8_decode(const char *s, size_t left, uint32_t *cp);
 
+/*
+ * The same for a reader that goes on past bad bytes (OCR output, text a scanner reads):
+ * returns the length of the sequence at s (left > 0) with its code point in *cp, or 1 with
+ * *cp = U+FFFD when the bytes there are not valid UTF-8, so that each bad byte reads as
+ * one replacement character.
+ */
+size_t dg_utf8_next(const char *s, size_t left, uint32_t *cp);
+
 /* The byte offset of the first invalid sequence in the len bytes at s, or len when valid. */
 size_t dg_utf8_invalid_at(const char *s, size_t len);
 

@@ -2,7 +2,9 @@
  * extract.c — metadata extraction by hand-written scanners over code points.
  *
  * The text is first decoded into code points with their byte offsets (so every span points
- * back into the caller's bytes), full-width ASCII folded to ASCII on the way. Each field
+ * back into the caller's bytes; base/utf8.h, a bad byte reads as U+FFFD), width-folded on
+ * the way (base/fold.h: full-width ASCII to ASCII, ideographic and no-break spaces to
+ * spaces). Each field
  * then has a small scanner: candidates are collected with a score and the best one wins.
  * What the whole record says about its dates (Taiwan's Minguo years, day or month first,
  * the latest plausible year) is read once, in read_locale(), before any scanner runs.
@@ -10,6 +12,10 @@
  * is easier to tolerate in a scanner than in a pattern.
  */
 #include "extract.h"
+
+#include "../base/chars.h"
+#include "../base/fold.h"
+#include "../base/utf8.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -36,36 +42,6 @@ typedef struct cp_text {
     int month_first; /* 6/21/23 is June 21 (United States); otherwise 21/06/2023 */
     int max_year;    /* no plausible document date lies after this year */
 } cp_text;
-
-static uint32_t fold_width_cp(uint32_t c)
-{
-    if (c >= 0xFF01 && c <= 0xFF5E)
-        return c - 0xFF01 + 0x21;
-    if (c == 0x3000 || c == 0xA0)
-        return ' ';
-    return c;
-}
-
-/* Decodes one UTF-8 sequence; invalid bytes decode to U+FFFD one byte at a time. */
-static uint32_t decode_one(const unsigned char *s, size_t len, size_t *used)
-{
-    unsigned char b = s[0];
-    size_t need = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-    if (need == 0 || need > len) {
-        *used = 1;
-        return 0xFFFD;
-    }
-    uint32_t c = need == 1 ? b : need == 2 ? (b & 0x1Fu) : need == 3 ? (b & 0x0Fu) : (b & 0x07u);
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *used = 1;
-            return 0xFFFD;
-        }
-        c = (c << 6) | (s[i] & 0x3Fu);
-    }
-    *used = need;
-    return c;
-}
 
 static int is_space(uint32_t c)
 {
@@ -106,10 +82,10 @@ static int cp_text_init(cp_text *t, const char *text, size_t len)
     }
     size_t i = 0;
     while (i < len) {
-        size_t used;
+        uint32_t c;
         t->off[t->n] = i;
-        t->cp[t->n++] = fold_width_cp(decode_one((const unsigned char *)text + i, len - i, &used));
-        i += used;
+        i += dg_utf8_next(text + i, len - i, &c);
+        t->cp[t->n++] = dg_fold_width_cp(c);
     }
     t->off[t->n] = len;
     t->cp[t->n] = 0;
@@ -141,10 +117,11 @@ static size_t line_of(const cp_text *t, size_t pos)
 
 /* ---- small character helpers ----------------------------------------------------------- */
 
+/* A Han character (base/chars.h), or 〇: in Chinese numerals (二〇二四年) it is one of the
+ * digits, and every scanner that walks a run of Han characters walks over it too. */
 static int is_han(uint32_t c)
 {
-    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
-           (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x2FFFF) || c == 0x3007;
+    return dg_is_han(c) || c == 0x3007;
 }
 
 /* 号, or 號 in traditional text. */
@@ -210,26 +187,7 @@ static int plausible_date(const cp_text *t, int y, int m, int d)
 static void append_utf8(char *buf, size_t cap, size_t *n, uint32_t c)
 {
     char tmp[4];
-    size_t k;
-    if (c < 0x80) {
-        tmp[0] = (char)c;
-        k = 1;
-    } else if (c < 0x800) {
-        tmp[0] = (char)(0xC0 | (c >> 6));
-        tmp[1] = (char)(0x80 | (c & 0x3F));
-        k = 2;
-    } else if (c < 0x10000) {
-        tmp[0] = (char)(0xE0 | (c >> 12));
-        tmp[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        tmp[2] = (char)(0x80 | (c & 0x3F));
-        k = 3;
-    } else {
-        tmp[0] = (char)(0xF0 | (c >> 18));
-        tmp[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-        tmp[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-        tmp[3] = (char)(0x80 | (c & 0x3F));
-        k = 4;
-    }
+    size_t k = dg_utf8_encode(c, tmp);
     if (*n + k >= cap)
         return; /* cut at a character boundary rather than overrun */
     memcpy(buf + *n, tmp, k);
@@ -242,8 +200,8 @@ static size_t match_str(const cp_text *t, size_t i, const char *w)
 {
     size_t len = strlen(w), j = 0, k = i;
     while (j < len) {
-        size_t used;
-        uint32_t c = decode_one((const unsigned char *)w + j, len - j, &used);
+        uint32_t c;
+        size_t used = dg_utf8_next(w + j, len - j, &c);
         if (k >= t->n || t->cp[k] != c)
             return 0;
         j += used;
@@ -318,9 +276,8 @@ static void emit_range(const cp_text *t, size_t s, size_t e, char *buf, size_t c
                 continue;
             c = ' ';
         } else if (keep_punct && c < 0x80) {
-            size_t used;
-            uint32_t raw = decode_one((const unsigned char *)t->src + t->off[i],
-                                      t->off[i + 1] - t->off[i], &used);
+            uint32_t raw;
+            dg_utf8_next(t->src + t->off[i], t->off[i + 1] - t->off[i], &raw);
             if (is_fullwidth_punct(raw))
                 c = raw;
         }
@@ -755,10 +712,10 @@ static int in_set(const char *set, uint32_t c)
 {
     size_t len = strlen(set), j = 0;
     while (j < len) {
-        size_t used;
-        if (decode_one((const unsigned char *)set + j, len - j, &used) == c)
+        uint32_t in;
+        j += dg_utf8_next(set + j, len - j, &in);
+        if (in == c)
             return 1;
-        j += used;
     }
     return 0;
 }

@@ -9,6 +9,9 @@
 #include "ocr.h"
 #include "seal.h"
 
+#include "../base/chars.h"
+#include "../base/utf8.h"
+
 #include <dlfcn.h>
 #include <leptonica/allheaders.h>
 #include <math.h>
@@ -276,29 +279,11 @@ void dg_ocr_close(dg_ocr *ocr)
     free(ocr);
 }
 
-/* ---- UTF-8 and CJK spacing ---- */
+/* ---- CJK spacing ---- */
 
-/* Decodes one code point at s (which is NUL-terminated); *len gets its length in bytes. */
-static uint32_t utf8_next(const char *text, size_t *len)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    if (s[0] < 0x80 || !s[1]) {
-        *len = 1;
-        return s[0];
-    }
-    size_t n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : 2;
-    uint32_t cp = s[0] & (0x3F >> (n - 1));
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *len = 1;
-            return 0xFFFD;
-        }
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    *len = n;
-    return cp;
-}
-
+/* A character of the CJK blocks, written without spaces between words: radicals, CJK
+ * punctuation, kana, Han, Hangul, vertical and full-width forms. Broader than a Han
+ * character (base/chars.h): a space next to any of these is OCR's, not the paper's. */
 static int is_cjk(uint32_t cp)
 {
     return (cp >= 0x2E80 && cp <= 0x9FFF) ||   /* radicals, CJK punctuation, kana, Han */
@@ -340,8 +325,9 @@ char *dg_ocr_remove_cjk_spaces(const char *text)
             size_t run = i;
             while (run < len && text[run] == ' ')
                 run++;
-            size_t n;
-            uint32_t after = run < len ? utf8_next(text + run, &n) : '\n';
+            uint32_t after = '\n';
+            if (run < len)
+                dg_utf8_next(text + run, len - run, &after);
             if (!space_is_noise(before, after)) {
                 memcpy(out + o, text + i, run - i);
                 o += run - i;
@@ -349,8 +335,7 @@ char *dg_ocr_remove_cjk_spaces(const char *text)
             i = run;
             continue;
         }
-        size_t n;
-        before = utf8_next(text + i, &n);
+        size_t n = dg_utf8_next(text + i, len - i, &before);
         memcpy(out + o, text + i, n);
         o += n;
         i += n;
@@ -687,20 +672,14 @@ typedef struct line_read {
     int han, latin;    /* Han characters and ASCII letters among the symbols */
 } line_read;
 
-static int is_han(uint32_t cp)
-{
-    return (cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-           (cp >= 0x20000 && cp <= 0x3FFFF);
-}
-
 static void add_symbol(line_read *line, const char *text, float confidence)
 {
     size_t n = strlen(text);
     if (n == 0 || n >= sizeof line->symbols[0].text || line->count == MAX_LINE_SYMBOLS)
         return;
-    size_t len;
-    uint32_t cp = utf8_next(text, &len);
-    line->han += is_han(cp);
+    uint32_t cp;
+    dg_utf8_next(text, n, &cp);
+    line->han += dg_is_han(cp);
     line->latin += cp < 0x80 && is_word_letter(cp);
     symbol *s = &line->symbols[line->count++];
     memcpy(s->text, text, n + 1);
@@ -852,8 +831,11 @@ static int same_glyph(dg_ocr *ocr, const char *s, const char *t, int *pair)
     *pair = 0;
     if (strcmp(s, t) == 0)
         return 1;
-    size_t n = strlen(t), len;
-    if (!is_han(utf8_next(t, &len)) || !is_han(utf8_next(s, &len)))
+    size_t n = strlen(t);
+    uint32_t first_s, first_t;
+    dg_utf8_next(s, strlen(s), &first_s);
+    dg_utf8_next(t, n, &first_t);
+    if (!dg_is_han(first_t) || !dg_is_han(first_s))
         return 0;
     char *simplified = opencc_convert_utf8(ocr->t2s, t, n);
     if (!simplified)
@@ -1465,21 +1447,16 @@ static void text_append(text_buffer *b, const char *s, size_t n)
     b->text[b->len] = '\0';
 }
 
-/* CJK punctuation and full-width forms carry their own space, and the boxes Tesseract gives
- * them are the least reliable. */
-static int is_cjk_punctuation(uint32_t cp)
-{
-    return (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFF00 && cp <= 0xFFEF);
-}
-
 /* The last code point of s (of n bytes), or '\n' for an empty s. */
 static uint32_t last_char(const char *s, size_t n)
 {
     size_t at = n;
     while (at > 0 && ((unsigned char)s[at - 1] & 0xC0) == 0x80)
         at--;
-    size_t len;
-    return at > 0 ? utf8_next(s + at - 1, &len) : '\n';
+    uint32_t cp = '\n';
+    if (at > 0)
+        dg_utf8_next(s + at - 1, n - at + 1, &cp);
+    return cp;
 }
 
 /*
@@ -1514,10 +1491,12 @@ static char *page_text(TessBaseAPI *api)
                                   ? ly1 - ly0
                                   : y1 - y0;
             } else {
-                size_t n;
-                uint32_t before = last_char(b.text, b.len), after = utf8_next(word, &n);
+                uint32_t before = last_char(b.text, b.len), after;
+                dg_utf8_next(word, strlen(word), &after);
+                /* CJK punctuation and full-width forms carry their own space, and the
+                 * boxes Tesseract gives them are the least reliable. */
                 int wide = x0 - prev_right > WIDE_GAP_HEIGHTS * line_height &&
-                           !is_cjk_punctuation(before) && !is_cjk_punctuation(after);
+                           !dg_is_cjk_punctuation(before) && !dg_is_cjk_punctuation(after);
                 if (wide || !space_is_noise(before, after))
                     text_append(&b, " ", 1);
             }

@@ -632,12 +632,14 @@ static void count_text(const char *text, size_t *chars, size_t *unknown)
 {
     *chars = 0;
     *unknown = 0;
-    for (const unsigned char *s = (const unsigned char *)text; *s; s++) {
-        if ((*s & 0xC0) == 0x80 || *s <= ' ')
+    size_t len = strlen(text);
+    for (size_t at = 0; at < len;) {
+        uint32_t cp;
+        at += dg_utf8_next(text + at, len - at, &cp);
+        if (cp <= ' ')
             continue;
         (*chars)++;
-        if (s[0] == 0xEF && s[1] == 0xBF && s[2] == 0xBD) /* U+FFFD: no Unicode mapping */
-            (*unknown)++;
+        *unknown += cp == 0xFFFD; /* no Unicode mapping */
     }
 }
 

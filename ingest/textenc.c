@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <uchardet.h>
 
+#include "../base/chars.h"
 #include "../base/utf8.h"
 
 /* How much of a text the Chinese-likeness score looks at: enough characters to tell
@@ -213,8 +214,8 @@ static long chinese_score(const scorer *sc, const char *text, size_t len)
         size_t n = dg_utf8_decode(text + at, len - at, &cp);
         if (n == 0)
             return -1000000; /* cannot happen after convert(); never prefer it */
-        if (cp < 0x80 || (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFF00 && cp <= 0xFFEF) ||
-            (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x3100 && cp <= 0x312F))
+        if (cp < 0x80 || dg_is_cjk_punctuation(cp) || (cp >= 0x2000 && cp <= 0x206F) ||
+            (cp >= 0x3100 && cp <= 0x312F))
             ; /* ASCII, CJK and general punctuation, full-width forms, bopomofo */
         else if (cp >= 0x4E00 && cp <= 0x9FFF)
             score += han_is_common(sc, text + at, n) ? 2 : -1;

@@ -1,4 +1,5 @@
-/* test_fold.c — text folding: traditional to simplified, full-width to half-width. */
+/* test_fold.c — text folding: traditional to simplified, full-width (and no-break spaces)
+ * to half-width. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,6 +47,16 @@ static void test_english_passes_through(void **state)
     assert_folds_to("Annual Budget Report", "Annual Budget Report");
 }
 
+static void test_no_break_space_folds_to_a_space(void **state)
+{
+    (void)state;
+    assert_folds_to("2024\u00a0年 Title:\u00a0Budget", "2024 年 Title: Budget");
+    assert_int_equal(dg_fold_width_cp(0xA0), ' ');
+    assert_int_equal(dg_fold_width_cp(0x3000), ' ');
+    assert_int_equal(dg_fold_width_cp(0xFF21), 'A');
+    assert_int_equal(dg_fold_width_cp(0x6863), 0x6863);
+}
+
 static void test_invalid_utf8_is_kept_not_rejected(void **state)
 {
     (void)state;
@@ -62,6 +73,7 @@ int main(void)
         cmocka_unit_test(test_simplified_text_is_unchanged),
         cmocka_unit_test(test_full_width_digits_and_letters_fold_to_ascii),
         cmocka_unit_test(test_english_passes_through),
+        cmocka_unit_test(test_no_break_space_folds_to_a_space),
         cmocka_unit_test(test_invalid_utf8_is_kept_not_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
