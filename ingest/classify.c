@@ -1,11 +1,12 @@
 /*
- * classify.c — the taxonomy table, keyword rules and a naive Bayes model over folded text.
+ * classify.c — the record-type table, keyword rules and a naive Bayes model over folded text.
  *
- * Layout: the taxonomy (one table), feature extraction (a "bag" of distinct features per
- * record), the model (a hash table from feature text to integer counts per class, with a
- * lazily rebuilt cache of log-probabilities), rules, scoring, serialisation, explanation.
- * Classes 0..4 are the categories, 5..28 the record types (5 + type), so one count array
- * per feature serves both models.
+ * Layout: the taxonomy (the record types; the categories are engine/vocab.h's), feature
+ * extraction (a "bag" of distinct features per record: Han characters as base/chars.h
+ * defines them), the model (a hash table from feature text to integer counts per class,
+ * with a lazily rebuilt cache of log-probabilities), rules, scoring, serialisation,
+ * explanation. Classes 0..4 are the categories, 5..28 the record types (5 + type), so one
+ * count array per feature serves both models.
  */
 #include "classify.h"
 
@@ -18,18 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/chars.h"
 #include "../base/fold.h"
+#include "../base/utf8.h"
 #include "starter_corpus.h"
 
 /* ---- the taxonomy ---------------------------------------------------------------------- */
-
-static const struct {
-    const char *name, *code, *label;
-} categories[DG_CATEGORY_COUNT] = {
-    {"administrative", "XZ", "行政管理类"}, {"personnel", "RS", "人事类"},
-    {"finance", "CW", "财务类"},           {"asset", "ZC", "资产类"},
-    {"activity", "HD", "活动类"},
-};
 
 static const struct {
     const char *name, *label;
@@ -61,28 +56,33 @@ static const struct {
     {"photo", "照片", DG_CATEGORY_ACTIVITY},
 };
 
+/* The categories' names are the engine's vocabulary (engine/vocab.h), whose order
+ * dg_class follows; only the record types, which the engine does not know, are here. */
 const char *dg_class_name(dg_class c)
 {
-    return c >= 0 && c < DG_CATEGORY_COUNT ? categories[c].name : NULL;
+    return c >= 0 && c < DG_CATEGORY_COUNT ? dg_category_key((dg_category)c) : NULL;
 }
 
 const char *dg_class_code(dg_class c)
 {
-    return c >= 0 && c < DG_CATEGORY_COUNT ? categories[c].code : NULL;
+    return c >= 0 && c < DG_CATEGORY_COUNT ? dg_category_code((dg_category)c) : NULL;
 }
 
 const char *dg_class_label(dg_class c)
 {
-    return c >= 0 && c < DG_CATEGORY_COUNT ? categories[c].label : NULL;
+    return c >= 0 && c < DG_CATEGORY_COUNT ? dg_category_label((dg_category)c) : NULL;
 }
 
+/* Stricter than dg_category_parse(), which also takes the names users type (财务, hr):
+ * rules and training data name a category by its key, code or label. */
 dg_class dg_category_from_string(const char *s)
 {
     if (!s)
         return DG_CATEGORY_UNKNOWN;
     for (int c = 0; c < DG_CATEGORY_COUNT; c++)
-        if (strcasecmp(s, categories[c].name) == 0 || strcasecmp(s, categories[c].code) == 0 ||
-            strcmp(s, categories[c].label) == 0)
+        if (strcasecmp(s, dg_class_name((dg_class)c)) == 0 ||
+            strcasecmp(s, dg_class_code((dg_class)c)) == 0 ||
+            strcmp(s, dg_class_label((dg_class)c)) == 0)
             return (dg_class)c;
     return DG_CATEGORY_UNKNOWN;
 }
@@ -426,18 +426,13 @@ static const char *bag_at(const bag *b, size_t k)
     return b->buf + b->starts[k];
 }
 
-static int utf8_han_at(const unsigned char *s, size_t len, size_t *used)
+/* 1 when the character at s (len > 0 bytes) is a Han character; *used gets its length
+ * (a byte that is no UTF-8 counts as one character, and no Han one). */
+static int han_at(const char *s, size_t len, size_t *used)
 {
-    if (len >= 3 && (s[0] & 0xF0) == 0xE0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
-        unsigned cp = ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
-        *used = 3;
-        return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-               (cp >= 0xF900 && cp <= 0xFAFF);
-    }
-    *used = 1;
-    while (*used < len && (s[*used] & 0xC0) == 0x80)
-        (*used)++;
-    return 0;
+    uint32_t cp;
+    *used = dg_utf8_next(s, len, &cp);
+    return dg_is_han(cp);
 }
 
 static int is_stopword(const char *w, size_t n)
@@ -490,13 +485,13 @@ static int bag_fill(bag *b, const char *text, size_t len)
     size_t i = 0, prev_han = (size_t)-1;
     while (i < len) {
         size_t used;
-        if (utf8_han_at(s + i, len - i, &used)) {
-            if (!bag_add(b, text + i, 3))
+        if (han_at(text + i, len - i, &used)) {
+            if (!bag_add(b, text + i, used))
                 return 0;
-            if (prev_han != (size_t)-1 && !bag_add(b, text + prev_han, 6))
+            if (prev_han != (size_t)-1 && !bag_add(b, text + prev_han, i + used - prev_han))
                 return 0;
             prev_han = i;
-            i += 3;
+            i += used;
             continue;
         }
         prev_han = (size_t)-1;

@@ -10,7 +10,7 @@
  * Two signals are combined:
  *   (a) keyword rules: a pattern, the category (and optionally the record type) it points
  *       to, and a weight. dangan ships defaults in simplified Chinese and English; rules
- *       match folded text (index/fold.h: traditional -> simplified, full-width -> ASCII,
+ *       match folded text (base/fold.h: traditional -> simplified, full-width -> ASCII,
  *       then ASCII lowercased), so a simplified keyword also matches traditional text. An
  *       archive adds and removes its own rules; the rule set serialises to text the engine
  *       keeps in its settings.
@@ -27,9 +27,10 @@
  * to its class's score; a softmax turns the scores into probabilities. The category is the
  * most probable one; the type is the most probable type within it.
  *
- * The taxonomy (categories and record types, with English names, Chinese labels and the
- * category codes of BRIEF.md) is the one table in classify.c; everything else refers to it
- * through the enums and lookup functions below.
+ * The taxonomy: the categories are the engine's (engine/vocab.h: English key, code of
+ * BRIEF.md, Chinese label), in whose order dg_class numbers them; the record types, with
+ * their English names, Chinese labels and categories, are the one table in classify.c.
+ * Everything else refers to both through the enums and lookup functions below.
  *
  * A dg_classifier owns an OpenCC converter and a cache of log-probabilities, so it is not
  * safe to share between threads: give each worker its own (load the same saved model and
@@ -41,17 +42,18 @@
 #include <stddef.h>
 
 #include "../base/status.h"
+#include "../engine/vocab.h"
 
 /* ---- the taxonomy ---------------------------------------------------------------------- */
 
 typedef enum dg_class {
     DG_CATEGORY_UNKNOWN = -1,
-    DG_CATEGORY_ADMINISTRATIVE = 0, /* XZ 行政管理类 */
-    DG_CATEGORY_PERSONNEL,          /* RS 人事类 */
-    DG_CATEGORY_FINANCE,            /* CW 财务类 */
-    DG_CATEGORY_ASSET,              /* ZC 资产类 */
-    DG_CATEGORY_ACTIVITY,           /* HD 活动类 */
-    DG_CATEGORY_COUNT
+    DG_CATEGORY_ADMINISTRATIVE = DG_CAT_ADMINISTRATIVE, /* XZ 行政管理类 */
+    DG_CATEGORY_PERSONNEL = DG_CAT_PERSONNEL,           /* RS 人事类 */
+    DG_CATEGORY_FINANCE = DG_CAT_FINANCE,               /* CW 财务类 */
+    DG_CATEGORY_ASSET = DG_CAT_ASSET,                   /* ZC 资产类 */
+    DG_CATEGORY_ACTIVITY = DG_CAT_ACTIVITY,             /* HD 活动类 */
+    DG_CATEGORY_COUNT = DG_CAT_COUNT
 } dg_class;
 
 typedef enum dg_record_type {
