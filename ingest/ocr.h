@@ -1,5 +1,7 @@
 /*
- * ocr.h — reading the text of a page image with Tesseract.
+ * ocr.h — reading the text of a page image with Tesseract: the contract of ingest/ocr/, whose
+ * parts (clean-up, sample lines, language choice, reading, lost lines, spacing; see
+ * ocr/ocr_internal.h for which file owns which) implement it.
  *
  * The ingest workers call dg_ocr_page() for every page that has no text of its own (see
  * pages.h). Each worker thread opens its own dg_ocr: Tesseract engines are not safe to
@@ -7,20 +9,21 @@
  *
  *   1. cleans up a COPY of the page for OCR only (the stored page image is never touched):
  *      grey, background and contrast normalisation, skew measurement (see "Skew" below),
- *      and binarisation where it helps (see DG_OCR_BINARIZE). It then finds the page's
- *      widest text lines (a row projection, milliseconds) and reads one or two of them: a
- *      page that reads upright is taken as it is, one whose lines read turned by 180
- *      degrees is turned so; only one that reads neither way (or has no lines, as a page
- *      on its side) goes to Tesseract's orientation detection (OSD), which costs about as
- *      much as reading the page, and is turned by 0/90/180/270 degrees as OSD says;
+ *      and binarisation where it helps (see DG_OCR_BINARIZE in ocr/cleanup.c). It then
+ *      finds the page's widest text lines (a row projection, milliseconds) and reads one or
+ *      two of them: a page that reads upright is taken as it is, one whose lines read
+ *      turned by 180 degrees is turned so; only one that reads neither way (or has no
+ *      lines, as a page on its side) goes to Tesseract's orientation detection (OSD), which
+ *      costs about as much as reading the page, and is turned by 0/90/180/270 degrees as
+ *      OSD says;
  *   2. chooses the language model, unless the caller forces one. The lines chi_sim read
  *      are letters rather than Han characters: English. Else chi_tra reads the same lines
  *      (two or more, until a dozen characters that differ between the scripts are seen;
  *      one when its verdict is far from close), the two readings are aligned, and on each
  *      aligned pair of a simplified and a traditional character the model that was surer
- *      wins it; traditional needs clearly more wins (see compare_line in ocr.c). On 405
- *      varied generated pages (bench/ocr-choice, four seeds) this picked the page's script
- *      on all but 2, whose scores fell close to the other script's; the earlier margin on
+ *      wins it; traditional needs clearly more wins (see compare_line in ocr/language.c).
+ *      On 405 varied generated pages (bench/ocr-choice, four seeds) this picked the page's
+ *      script on all but 2, whose scores fell close to the other script's; the earlier margin on
  *      mean confidences of three lines was wrong on 7 of the first 105.
  *      dg_ocr_page_in_record() skips the comparison for later pages of a record whose
  *      script is known. The whole page is then read ONCE with that single model: all
@@ -40,7 +43,7 @@
  * turned from 3 degrees; below 3 degrees, when Tesseract's layout of the first choice
  * strays from the page's lines of ink (lines out of order, lost or run together), the
  * layout of the other is analysed too and the one that strays less is read
- * (read_straightest in ocr.c has the measurements).
+ * (ocr_read_straightest in ocr/layout.c has the measurements).
  *
  * Threads and OpenMP: Debian's Tesseract is built with OpenMP and would start its own
  * threads inside every worker, oversubscribing the cores (a known cause of 10-50x

@@ -1,0 +1,135 @@
+/*
+ * engine.c — the dg_ocr handle: its cache of Tesseract engines, the OpenCC converter the
+ * script comparison uses, and OpenMP kept to the calling thread (dg_ocr_open, dg_ocr_close;
+ * ocr_engine_get for the other parts of ingest/ocr/).
+ *
+ * A dg_ocr keeps a few Tesseract engines, one per language string it has needed (OSD and
+ * the single models), because loading a model costs far more than switching between loaded
+ * ones; the least recently used one goes when another is needed.
+ */
+#include "ocr_internal.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void engine_drop(engine *e)
+{
+    if (e->api) {
+        TessBaseAPIEnd(e->api);
+        TessBaseAPIDelete(e->api);
+    }
+    memset(e, 0, sizeof *e);
+}
+
+static dg_status engine_load(dg_ocr *ocr, engine *e, const char *lang, dg_error *err)
+{
+    TessBaseAPI *api = TessBaseAPICreate();
+    if (!api)
+        return dg_error_set(err, DG_ERR_NOMEM, "OCR: cannot create a Tesseract engine");
+    /* Tesseract reports through tprintf; library code never prints. */
+    TessBaseAPISetVariable(api, "debug_file", "/dev/null");
+    if (TessBaseAPIInit3(api, ocr->tessdata, lang) != 0) {
+        TessBaseAPIDelete(api);
+        return dg_error_set(err, DG_ERR_IO, "OCR: cannot load language \"%s\" from %s", lang,
+                            ocr->tessdata);
+    }
+    TessBaseAPISetVariable(api, "debug_file", "/dev/null");
+    snprintf(e->lang, sizeof e->lang, "%s", lang);
+    e->api = api;
+    return DG_OK;
+}
+
+/* Returns the engine for lang, loading it (and dropping the least recently used) if needed. */
+dg_status ocr_engine_get(dg_ocr *ocr, const char *lang, TessBaseAPI **out, dg_error *err)
+{
+    *out = NULL;
+    if (strlen(lang) >= sizeof ocr->engines[0].lang)
+        return dg_error_set(err, DG_ERR_USAGE, "OCR: language string too long: %s", lang);
+    engine *slot = NULL;
+    for (int i = 0; i < MAX_ENGINES; i++) {
+        engine *e = &ocr->engines[i];
+        if (e->api && strcmp(e->lang, lang) == 0) {
+            slot = e;
+            break;
+        }
+        if (!slot || (slot->api && (!e->api || e->last_use < slot->last_use)))
+            slot = e;
+    }
+    if (!slot->api || strcmp(slot->lang, lang) != 0) {
+        engine_drop(slot);
+        dg_status status = engine_load(ocr, slot, lang, err);
+        if (status != DG_OK)
+            return status;
+    }
+    slot->last_use = ++ocr->clock;
+    *out = slot->api;
+    return DG_OK;
+}
+
+/*
+ * Keeps OpenMP inside Tesseract to one thread for the calling thread. Tesseract's LSTM code
+ * asks for its threads explicitly (num_threads clauses), which overrides
+ * omp_set_num_threads(); only the thread limit caps those, and libgomp reads
+ * OMP_THREAD_LIMIT once, when it is loaded, before main() runs, so a setenv() in main()
+ * comes too late. Allowing no active parallel level (omp_set_max_active_levels(0)) makes
+ * every parallel region run on the thread that meets it. Measured on a 2-core machine:
+ * dangan ingest of 6 pages took 31 s with OpenMP's threads, 7.7 s without. The functions
+ * live in libgomp, which libtesseract pulls in; looking them up at run time keeps dangan's
+ * link line free of OpenMP. Without libgomp there is nothing to limit.
+ */
+static void limit_openmp_threads(void)
+{
+    void (*set_int)(int) = NULL;
+    void *sym = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    memcpy(&set_int, &sym, sizeof set_int);
+    if (set_int)
+        set_int(1);
+    sym = dlsym(RTLD_DEFAULT, "omp_set_max_active_levels");
+    memcpy(&set_int, &sym, sizeof set_int);
+    if (set_int)
+        set_int(0);
+}
+
+dg_status dg_ocr_open(dg_ocr **out, const char *tessdata_dir, dg_error *err)
+{
+    *out = NULL;
+    if (!tessdata_dir || !*tessdata_dir)
+        tessdata_dir = getenv("TESSDATA_PREFIX");
+    if (!tessdata_dir || !*tessdata_dir)
+        tessdata_dir = DG_OCR_DEFAULT_TESSDATA;
+    dg_ocr *ocr = calloc(1, sizeof *ocr);
+    if (!ocr || !(ocr->tessdata = strdup(tessdata_dir))) {
+        free(ocr);
+        return dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory");
+    }
+    ocr->t2s = (opencc_t)-1;
+    limit_openmp_threads();
+    ocr->t2s = opencc_open("t2s.json");
+    if (ocr->t2s == (opencc_t)-1) {
+        dg_ocr_close(ocr);
+        return dg_error_set(err, DG_ERR_IO, "OCR: cannot load OpenCC t2s: %s",
+                            opencc_error());
+    }
+    TessBaseAPI *osd;
+    dg_status status = ocr_engine_get(ocr, "osd", &osd, err);
+    if (status != DG_OK) {
+        dg_ocr_close(ocr);
+        return status;
+    }
+    *out = ocr;
+    return DG_OK;
+}
+
+void dg_ocr_close(dg_ocr *ocr)
+{
+    if (!ocr)
+        return;
+    for (int i = 0; i < MAX_ENGINES; i++)
+        engine_drop(&ocr->engines[i]);
+    if (ocr->t2s != (opencc_t)-1)
+        opencc_close(ocr->t2s);
+    free(ocr->tessdata);
+    free(ocr);
+}

@@ -1,0 +1,309 @@
+/*
+ * lost_lines.c — lines Tesseract's page reading left out, read on their own and put into
+ * the text where their height puts them: a line the layout analysis dropped
+ * (ocr_recover_lost_lines) and, on a colour page, the red print lifted off it with the
+ * seal (ocr_red_print, ocr_read_red_lines).
+ */
+#include "ocr_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Lost lines (ocr_recover_lost_lines): an ink band no recognised line covers is read on its own
+ * when its ink is at least MIN_LOST_LINE_POINTS high (small print) with ink
+ * darker than LOST_LINE_INK_THRESHOLD, and kept when it reads with at least
+ * MIN_LOST_LINE_CONF. A page has at most MAX_PAGE_LINES lines. */
+#define MIN_LOST_LINE_POINTS 5
+#define LOST_LINE_INK_THRESHOLD 128
+#define MIN_LOST_LINE_CONF 50
+#define MAX_PAGE_LINES 1000
+
+/* Red print (ocr_read_red_lines): a page with at least MIN_RED_PIXELS of red ink has its red
+ * lines of text read on their own; a red band is a line of text when it is
+ * MIN_RED_LINE_POINTS to MAX_RED_LINE_POINTS high (a date stamp's small print up to a 红头
+ * header's 二号 characters, about 22 pt, with room for descenders) and clearly wider than
+ * high; a seal, round or square and 1.5 inches across, is neither. */
+#define MIN_RED_PIXELS 500
+#define MIN_RED_LINE_POINTS 6
+#define MAX_RED_LINE_POINTS 40
+
+/* The text lines api recognised on the page, top to bottom as the text has them (a line
+ * without text is left out, as the text leaves it out), or NULL when there are none. */
+BOXA *ocr_recognised_lines(TessBaseAPI *api)
+{
+    TessResultIterator *it = TessBaseAPIGetIterator(api);
+    BOXA *lines = it ? boxaCreate(16) : NULL;
+    if (!lines) {
+        if (it)
+            TessResultIteratorDelete(it);
+        return NULL;
+    }
+    const TessPageIterator *pit = TessResultIteratorGetPageIteratorConst(it);
+    do {
+        char *text = TessResultIteratorGetUTF8Text(it, RIL_TEXTLINE);
+        int x0, y0, x1, y1;
+        if (text && text[strspn(text, " \n")] &&
+            TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &x0, &y0, &x1, &y1))
+            boxaAddBox(lines, boxCreate(x0, y0, x1 - x0, y1 - y0), L_INSERT);
+        if (text)
+            TessDeleteText(text);
+    } while (TessResultIteratorNext(it, RIL_TEXTLINE));
+    TessResultIteratorDelete(it);
+    return lines;
+}
+
+/* 1 when one of lines covers most of band's height and some of its width. */
+static int band_is_covered(BOXA *lines, BOX *band)
+{
+    l_int32 bx, by, bw, bh;
+    boxGetGeometry(band, &bx, &by, &bw, &bh);
+    int n = lines ? boxaGetCount(lines) : 0;
+    for (int i = 0; i < n; i++) {
+        l_int32 x, y, w, h;
+        if (boxaGetBoxGeometry(lines, i, &x, &y, &w, &h) != 0)
+            continue;
+        int over_y = (y + h < by + bh ? y + h : by + bh) - (y > by ? y : by);
+        int over_x = (x + w < bx + bw ? x + w : bx + bw) - (x > bx ? x : bx);
+        if (2 * over_y >= bh && over_x > 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when band of page (at dpi) is as high as small print and holds ink enough for a few
+ * characters, not a smudge or a rule. */
+static int band_has_text_ink(PIX *page, int dpi, BOX *band)
+{
+    l_int32 bx, by, bw, bh;
+    boxGetGeometry(band, &bx, &by, &bw, &bh);
+    if (bh * 72 < MIN_LOST_LINE_POINTS * dpi)
+        return 0;
+    PIX *crop = pixClipRectangle(page, band, NULL);
+    PIX *ink = crop ? pixConvertTo1(crop, LOST_LINE_INK_THRESHOLD) : NULL;
+    l_int32 count = 0;
+    if (ink)
+        pixCountPixels(ink, &count, NULL);
+    pixDestroy(&ink);
+    pixDestroy(&crop);
+    return count >= bh * bh; /* two or three characters' worth */
+}
+
+/* Inserts line (with its '\n') into *text before its nonblank line number `before`. */
+static dg_status insert_line(char **text, int before, const char *line, dg_error *err)
+{
+    size_t at = 0, len = strlen(*text);
+    for (int seen = 0; at < len;) {
+        size_t end = strcspn(*text + at, "\n");
+        char first = (*text)[at + strspn(*text + at, " ")];
+        int blank = first == '\n' || first == '\0';
+        if (!blank && seen++ == before)
+            break;
+        at += end + ((*text)[at + end] == '\n');
+    }
+    size_t add = strlen(line);
+    int need_break = at == len && at > 0 && (*text)[at - 1] != '\n';
+    char *joined = malloc(len + add + 3);
+    if (!joined)
+        return dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory");
+    memcpy(joined, *text, at);
+    size_t n = at;
+    if (need_break)
+        joined[n++] = '\n';
+    memcpy(joined + n, line, add);
+    n += add;
+    joined[n++] = '\n';
+    memcpy(joined + n, *text + at, len - at + 1);
+    free(*text);
+    *text = joined;
+    return DG_OK;
+}
+
+/*
+ * Recognises crop (at dpi) with api in page segmentation mode psm. Returns its text without
+ * spaces between CJK characters and cut at the first line break, or NULL when the read is
+ * empty or less sure than MIN_LOST_LINE_CONF; *failed is set when memory ran out. The result
+ * stays in api for ocr_collect_words until TessBaseAPIClear.
+ */
+static char *read_crop(TessBaseAPI *api, PIX *crop, int dpi, TessPageSegMode psm, int *failed)
+{
+    TessBaseAPIClear(api);
+    TessBaseAPISetPageSegMode(api, psm);
+    TessBaseAPISetImage2(api, crop);
+    TessBaseAPISetSourceResolution(api, dpi);
+    if (TessBaseAPIRecognize(api, NULL) != 0 || TessBaseAPIMeanTextConf(api) < MIN_LOST_LINE_CONF)
+        return NULL;
+    char *raw = TessBaseAPIGetUTF8Text(api);
+    char *text = raw ? dg_ocr_remove_cjk_spaces(raw) : NULL;
+    if (raw)
+        TessDeleteText(raw);
+    if (raw && !text)
+        *failed = 1;
+    if (text) {
+        text[strcspn(text, "\n")] = '\0';
+        if (text[strspn(text, " ")] == '\0') {
+            free(text);
+            text = NULL;
+        }
+    }
+    return text;
+}
+
+/*
+ * Reads band of page as one line with api and adds its words to r. *line gets its text
+ * (NULL when nothing usable was read: then no words are added). Tesseract's single-line
+ * mode still runs its own line finding, which can reject the very line the page layout
+ * lost (the tight title read as nothing); its raw-line mode takes the crop as the line.
+ */
+static dg_status read_lost_line(TessBaseAPI *api, PIX *page, const cleanup *c, BOX *band,
+                                dg_ocr_result *r, char **line, dg_error *err)
+{
+    *line = NULL;
+    int left, top;
+    PIX *crop = ocr_line_crop(page, band, &left, &top);
+    if (!crop)
+        return DG_OK;
+    int failed = 0;
+    char *text = read_crop(api, crop, c->dpi, PSM_SINGLE_LINE, &failed);
+    if (!text && !failed)
+        text = read_crop(api, crop, c->dpi, PSM_RAW_LINE, &failed);
+    dg_status status = failed ? dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory") : DG_OK;
+    if (text)
+        status = ocr_collect_words(api, c, left, top, r, err);
+    TessBaseAPIClear(api);
+    TessBaseAPISetPageSegMode(api, PSM_AUTO);
+    pixDestroy(&crop);
+    if (status != DG_OK) {
+        free(text);
+        text = NULL;
+    }
+    *line = text;
+    return status;
+}
+
+/* How many of the recognised lines (plus those put back so far) lie above band. */
+static int lines_above(BOXA *lines, BOX *band)
+{
+    l_int32 bx, by, bw, bh;
+    boxGetGeometry(band, &bx, &by, &bw, &bh);
+    int above = 0, n = lines ? boxaGetCount(lines) : 0;
+    for (int i = 0; i < n; i++) {
+        l_int32 x, y, w, h;
+        if (boxaGetBoxGeometry(lines, i, &x, &y, &w, &h) == 0 && 2 * y + h < 2 * by + bh)
+            above++;
+    }
+    return above;
+}
+
+/*
+ * Reads band of page as one line (read_lost_line) and, when it reads, puts its text into
+ * r->text where its height puts it among the recognised lines, to which it is added.
+ */
+static dg_status put_line_back(TessBaseAPI *api, PIX *page, const cleanup *c, BOX *band,
+                               BOXA *recognised, dg_ocr_result *r, dg_error *err)
+{
+    char *line = NULL;
+    dg_status status = read_lost_line(api, page, c, band, r, &line, err);
+    if (status == DG_OK && line)
+        status = insert_line(&r->text, lines_above(recognised, band), line, err);
+    if (status == DG_OK && line && recognised)
+        boxaAddBox(recognised, band, L_COPY);
+    free(line);
+    return status;
+}
+
+/*
+ * Tesseract's layout analysis now and then drops a whole text line, often a title on a
+ * page with tight line spacing (seen with a title over five body lines, deskewed by half a
+ * degree). The row projection of ocr_find_text_lines still sees the line's ink band: each band
+ * no recognised line covers, with ink enough to be text, is read on its own as a single
+ * line, and its text goes into r->text where its height puts it, its words into r->words.
+ * On a page where nothing is missing this costs one projection, a few milliseconds.
+ */
+dg_status ocr_recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const cleanup *c,
+                                 BOXA *recognised, dg_ocr_result *r, dg_error *err)
+{
+    BOXA *found = ocr_find_text_lines(ink, MAX_PAGE_LINES);
+    BOXA *bands = found ? boxaSort(found, L_SORT_BY_Y, L_SORT_INCREASING, NULL) : NULL;
+    boxaDestroy(&found);
+    dg_status status = DG_OK;
+    int n = bands ? boxaGetCount(bands) : 0;
+    for (int i = 0; i < n && status == DG_OK; i++) {
+        BOX *band = boxaGetBox(bands, i, L_CLONE);
+        if (band && !band_is_covered(recognised, band) && band_has_text_ink(page, c->dpi, band))
+            status = put_line_back(api, page, c, band, recognised, r, err);
+        boxDestroy(&band);
+    }
+    boxaDestroy(&bands);
+    return status;
+}
+
+PIX *ocr_red_print(PIX *red_ink, long red_pixels)
+{
+    return red_pixels >= MIN_RED_PIXELS ? red_ink : NULL;
+}
+
+/*
+ * The red ink (dg_seal_gray's mask of the page as it came) as 8 bpp, black on white, turned
+ * and deskewed as c says the cleaned-up page was, so its lines lie where the page's do.
+ * NULL when memory ran out.
+ */
+static PIX *red_page(PIX *red_ink, const cleanup *c)
+{
+    PIX *page = pixConvert1To8(NULL, red_ink, 255, 0);
+    if (page && c->quads)
+        ocr_replace_pix(&page, pixRotateOrth(page, c->quads));
+    if (page && c->skew != 0)
+        ocr_replace_pix(&page, pixRotate(page, (l_float32)(c->skew * M_PI / 180.0),
+                                     L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0));
+    return page;
+}
+
+/* The bands of rows of red (8 bpp, ink black) that hold a line of text, top first. */
+static BOXA *red_text_lines(PIX *red, int dpi)
+{
+    PIX *binary = pixConvertTo1(red, 128);
+    NUMA *rows = binary ? pixCountPixelsByRow(binary, NULL) : NULL;
+    int height = rows ? numaGetCount(rows) : 0;
+    int *top = calloc((size_t)height / 2 + 1, sizeof *top);
+    int *end = calloc((size_t)height / 2 + 1, sizeof *end);
+    BOXA *lines = rows && top && end ? boxaCreate(4) : NULL;
+    int lowest = MIN_RED_LINE_POINTS * dpi / 72, highest = MAX_RED_LINE_POINTS * dpi / 72;
+    /* Red ink has no scanner specks left (seal.c drops them): any ink is ink. */
+    int bands = lines ? ocr_ink_bands(rows, 1, 0, top, end) : 0;
+    for (int i = 0; i < bands; i++) {
+        int h = end[i] - top[i];
+        BOX *line = h >= lowest && h <= highest ? ocr_band_box(binary, top[i], end[i], h) : NULL;
+        if (line)
+            boxaAddBox(lines, line, L_INSERT);
+    }
+    free(top);
+    free(end);
+    numaDestroy(&rows);
+    pixDestroy(&binary);
+    return lines;
+}
+
+/*
+ * A colour page's red lines of text: the 红头 header naming the issuing body, a received or
+ * filed date stamp. seal.h lifts all red ink off the page so that a seal does not bury the
+ * print under it; the lines of text among that ink are read here on their own (as lost
+ * lines are) and put into r->text where their height puts them.
+ */
+dg_status ocr_read_red_lines(TessBaseAPI *api, PIX *red_ink, const cleanup *c,
+                             BOXA *recognised, dg_ocr_result *r, dg_error *err)
+{
+    PIX *red = red_page(red_ink, c);
+    BOXA *bands = red ? red_text_lines(red, c->dpi) : NULL;
+    dg_status status = DG_OK;
+    int n = bands ? boxaGetCount(bands) : 0;
+    for (int i = 0; i < n && status == DG_OK; i++) {
+        BOX *band = boxaGetBox(bands, i, L_CLONE);
+        if (band)
+            status = put_line_back(api, red, c, band, recognised, r, err);
+        boxDestroy(&band);
+    }
+    boxaDestroy(&bands);
+    pixDestroy(&red);
+    return status;
+}
