@@ -15,10 +15,11 @@
  *       archive adds and removes its own rules; the rule set serialises to text the engine
  *       keeps in its settings.
  *   (b) a multinomial naive Bayes model over folded text: character unigrams and bigrams of
- *       CJK runs, lowercased and lightly stemmed words of Latin runs, each feature counted
- *       once per record. It is trained from labelled examples, learns incrementally, and
- *       serialises to a text blob the engine keeps in its catalog. Counts are integers, so
- *       a model that is saved and loaded predicts exactly what it predicted before.
+ *       runs of Han characters (base/chars.h), lowercased and lightly stemmed words of Latin
+ *       runs, each feature counted once per record. It is trained from labelled examples,
+ *       learns incrementally, and serialises to a text blob the engine keeps in its
+ *       catalog. Counts are integers, so a model that is saved and loaded predicts exactly
+ *       what it predicted before.
  * A rule that names a form (the administrative types: regulation, minutes, notice, report,
  * plan) counts in full for the type but only a quarter for the administrative category:
  * every category issues regulations and notices, and the subject must decide the category.

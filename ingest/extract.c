@@ -4,12 +4,11 @@
  * The text is first decoded into code points with their byte offsets (so every span points
  * back into the caller's bytes; base/utf8.h, a bad byte reads as U+FFFD), width-folded on
  * the way (base/fold.h: full-width ASCII to ASCII, ideographic and no-break spaces to
- * spaces). Each field
- * then has a small scanner: candidates are collected with a score and the best one wins.
- * What the whole record says about its dates (Taiwan's Minguo years, day or month first,
- * the latest plausible year) is read once, in read_locale(), before any scanner runs.
- * No regular expressions: the forms are few, and OCR noise (spaces anywhere, O for 0)
- * is easier to tolerate in a scanner than in a pattern.
+ * spaces). Each field then has a small scanner: candidates are collected with a score and
+ * the best one wins. What the whole record says about its dates (Taiwan's Minguo years, day
+ * or month first, the latest plausible year) is read once, in read_locale(), before any
+ * scanner runs. No regular expressions: the forms are few, and OCR noise (spaces anywhere,
+ * O for 0) is easier to tolerate in a scanner than in a pattern.
  */
 #include "extract.h"
 

@@ -8,9 +8,10 @@
  * (date, document number, title, department, secrecy mark), and what the classifier
  * (classify.h) decides (category, record type, with a confidence). A row that gives a
  * category but no type gets no type (the category's default period) and a confidence of 0,
- * which puts it in the review queue: the classifier never completes an archivist's answer. A secrecy mark raises
- * the access level (秘密 to 3, 机密 and 绝密 to 4) above the category's default. The
- * retention period then follows from the schedule, in the engine, when the record is filed.
+ * which puts it in the review queue: the classifier never completes an archivist's answer.
+ * A secrecy mark raises the access level (秘密 to 3, 机密 and 绝密 to 4) above the
+ * category's default. The retention period then follows from the schedule, in the engine,
+ * when the record is filed.
  *
  * A filer belongs to the thread that files (it holds the classifier).
  */

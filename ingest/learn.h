@@ -6,8 +6,8 @@
  * compiled into dangan) and the default keyword rules. Every time an archivist accepts a
  * classification (dg_learn_accept) or corrects one (dg_learn_correct), the classifier
  * learns the record's text under the confirmed category and type, and the model is saved
- * in the archive (engine/class_review.h) together with the review decision, so the next ingest —
- * in any process — classifies similar records the way the archivist did. The archive's
+ * in the archive (engine/class_review.h) together with the review decision, so the next
+ * ingest — in any process — classifies similar records the way the archivist did. The archive's
  * keyword rules are kept there too (dg_rules_*). A correction's new version, its decision
  * and the model it taught are written in one transaction.
  *

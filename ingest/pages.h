@@ -29,8 +29,8 @@
  *
  * Bad input never crashes and never stops a batch: an empty file, an unknown type, a
  * truncated or corrupt image, an image over the pixel limit, too many pages, an encrypted
- * or broken PDF and a text in no encoding dangan can decode each fail with DG_ERR_BAD_INPUT and one line
- * "NAME: reason". Image dimensions are checked from the file header BEFORE anything is
+ * or broken PDF and a text in no encoding dangan can decode each fail with DG_ERR_BAD_INPUT
+ * and one line "NAME: reason". Image dimensions are checked from the file header BEFORE anything is
  * decoded, so a decompression bomb costs nothing.
  *
  * A dg_document is used by one thread at a time (it owns its own MuPDF context). Leptonica
