@@ -82,7 +82,7 @@ typedef struct line {
 static dg_status check_text(const char *s, const char *what, dg_error *err)
 {
     if (s && !dg_utf8_valid_str(s))
-        return dg_error_set(err, DG_ERR_USAGE, "PDF: %s is not valid UTF-8", what);
+        return dg_error_set(err, DG_ERR_USAGE, "%s is not valid UTF-8", what);
     return DG_OK;
 }
 
@@ -90,7 +90,7 @@ static dg_status check_lines(const char *const *lines, size_t n, const char *wha
                              dg_error *err)
 {
     if (n && !lines)
-        return dg_error_set(err, DG_ERR_USAGE, "PDF: %zu %s lines given but none passed", n, what);
+        return dg_error_set(err, DG_ERR_USAGE, "%zu %s lines given but none passed", n, what);
     for (size_t i = 0; i < n; i++)
         if (check_text(lines[i], what, err) != DG_OK)
             return err ? err->status : DG_ERR_USAGE;
@@ -100,17 +100,17 @@ static dg_status check_lines(const char *const *lines, size_t n, const char *wha
 static dg_status check_table(const dg_pdf_table *t, dg_error *err)
 {
     if (!t || !t->title || !*t->title)
-        return dg_error_set(err, DG_ERR_USAGE, "PDF: a document needs a title");
+        return dg_error_set(err, DG_ERR_USAGE, "a document needs a title");
     if (!t->columns || t->n_columns == 0 || t->n_columns > DG_PDF_MAX_COLUMNS)
-        return dg_error_set(err, DG_ERR_USAGE, "PDF: a table needs 1 to %d columns, not %zu",
+        return dg_error_set(err, DG_ERR_USAGE, "a table needs 1 to %d columns, not %zu",
                             DG_PDF_MAX_COLUMNS, t->columns ? t->n_columns : 0);
     if (t->n_rows && !t->cells)
-        return dg_error_set(err, DG_ERR_USAGE, "PDF: %zu rows given but no cells", t->n_rows);
+        return dg_error_set(err, DG_ERR_USAGE, "%zu rows given but no cells", t->n_rows);
     if (t->n_rows > SIZE_MAX / t->n_columns)
-        return dg_error_set(err, DG_ERR_USAGE, "PDF: too many rows");
+        return dg_error_set(err, DG_ERR_USAGE, "too many rows");
     for (size_t c = 0; c < t->n_columns; c++)
         if (!t->columns[c].heading || !(t->columns[c].width > 0))
-            return dg_error_set(err, DG_ERR_USAGE, "PDF: column %zu needs a heading and a width",
+            return dg_error_set(err, DG_ERR_USAGE, "column %zu needs a heading and a width",
                                 c + 1);
     dg_status st = check_text(t->title, "the title", err);
     if (st == DG_OK)
@@ -125,7 +125,7 @@ static dg_status check_table(const dg_pdf_table *t, dg_error *err)
         st = check_text(t->columns[c].heading, "a column heading", err);
     for (size_t i = 0; st == DG_OK && i < t->n_rows * t->n_columns; i++)
         if (!dg_utf8_valid_str(t->cells[i]))
-            st = dg_error_set(err, DG_ERR_USAGE, "PDF: row %zu, column %zu is not valid UTF-8",
+            st = dg_error_set(err, DG_ERR_USAGE, "row %zu, column %zu is not valid UTF-8",
                               i / t->n_columns + 1, i % t->n_columns + 1);
     return st;
 }
@@ -173,7 +173,7 @@ static dg_status open_font_file(const dg_pdf_table *t, hb_blob_t **blob, int *in
         *blob = hb_blob_create_from_file_or_fail(t->font_path);
         *index = t->font_index;
         if (!*blob)
-            return dg_error_set(err, DG_ERR_NOT_FOUND, "PDF: font %s: cannot be read",
+            return dg_error_set(err, DG_ERR_NOT_FOUND, "font %s: cannot be read",
                                 t->font_path);
         return DG_OK;
     }
@@ -184,7 +184,7 @@ static dg_status open_font_file(const dg_pdf_table *t, hb_blob_t **blob, int *in
             return DG_OK;
     }
     return dg_error_set(err, DG_ERR_NOT_FOUND,
-                        "PDF: no Chinese font installed (install fonts-noto-cjk, as "
+                        "no Chinese font installed (install fonts-noto-cjk, as "
                         "scripts/install-deps.sh does)");
 }
 
@@ -209,16 +209,16 @@ static dg_status subset_font(const dg_pdf_table *t, hb_blob_t **out, dg_error *e
     hb_subset_input_t *input = hb_subset_input_create_or_fail();
     hb_face_t *subset = NULL;
     if (hb_face_get_glyph_count(face) == 0)
-        st = dg_error_set(err, DG_ERR_BAD_INPUT, "PDF: font %s: no font (face %d) in it", name,
+        st = dg_error_set(err, DG_ERR_BAD_INPUT, "font %s: no font (face %d) in it", name,
                           index);
     else if (!input)
-        st = dg_error_set(err, DG_ERR_NOMEM, "PDF: font subsetting: out of memory");
+        st = dg_error_set(err, DG_ERR_NOMEM, "font subsetting: out of memory");
     if (st == DG_OK) {
         add_table_codepoints(hb_subset_input_unicode_set(input), t);
         hb_subset_input_set_flags(input, HB_SUBSET_FLAGS_RETAIN_GIDS);
         subset = hb_subset_or_fail(face, input);
         if (!subset)
-            st = dg_error_set(err, DG_ERR_INTERNAL, "PDF: font %s: HarfBuzz could not subset it",
+            st = dg_error_set(err, DG_ERR_INTERNAL, "font %s: HarfBuzz could not subset it",
                               name);
     }
     if (st == DG_OK)
@@ -643,7 +643,7 @@ static dg_status run_mupdf(const dg_pdf_table *t, hb_blob_t *font_blob, const ch
 {
     fz_context *ctx = fz_new_context(NULL, NULL, FZ_STORE_DEFAULT);
     if (!ctx)
-        return dg_error_set(err, DG_ERR_NOMEM, "PDF: MuPDF could not start: out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "MuPDF could not start: out of memory");
     fz_set_warning_callback(ctx, ignore_message, NULL);
     fz_set_error_callback(ctx, ignore_message, NULL);
     printer p = {.ctx = ctx, .t = t};
@@ -663,7 +663,7 @@ static dg_status run_mupdf(const dg_pdf_table *t, hb_blob_t *font_blob, const ch
         fz_drop_font(ctx, p.font);
     }
     fz_catch(ctx) {
-        st = dg_error_set(err, DG_ERR_INTERNAL, "PDF: MuPDF: %s", fz_caught_message(ctx));
+        st = dg_error_set(err, DG_ERR_INTERNAL, "MuPDF: %s", fz_caught_message(ctx));
     }
     if (st == DG_OK) {
         unsigned char *data = NULL;
@@ -690,5 +690,6 @@ dg_status dg_pdf_print(const dg_pdf_table *table, const char *path, int *pages, 
     if (st == DG_OK)
         st = run_mupdf(table, font, path, pages, err);
     hb_blob_destroy(font);
-    return st;
+    /* Every message names the file (a write error does already). */
+    return st == DG_OK || st == DG_ERR_IO ? st : dg_error_prefix(err, "%s: ", path);
 }

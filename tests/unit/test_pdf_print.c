@@ -248,7 +248,7 @@ static void expect_refused(dg_pdf_table *table, const char *path, dg_status want
     dg_error err;
     dg_error_clear(&err);
     assert_int_equal(dg_pdf_print(table, path, NULL, &err), want);
-    assert_true(strncmp(err.msg, "PDF: ", 5) == 0 || strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, *path ? path : "PDF"));
     assert_int_not_equal(access(path, F_OK), 0); /* no file, not even half of one */
 }
 
