@@ -320,7 +320,9 @@ static size_t fit(printer *p, const char *s, size_t len, float width, float size
 static int layout_cell(printer *p, const char *s, float width, float size, int wrap, int max,
                        line out[])
 {
-    size_t len = s ? strlen(s) : 0, off = 0;
+    if (!s)
+        s = "";
+    size_t len = strlen(s), off = 0;
     int n = 0;
     float ellipsis_w = text_width(p, ELLIPSIS, strlen(ELLIPSIS), size);
     for (;;) {
@@ -493,10 +495,13 @@ static void draw_row(printer *p, size_t r, float heading_h)
 static void title_block(printer *p)
 {
     const dg_pdf_table *t = p->t;
-    float w = text_width(p, t->title, strlen(t->title), TITLE_SIZE);
-    draw_string(p, t->title, (PAGE_W - w) / 2, p->y + TITLE_SIZE, TITLE_SIZE);
-    p->y += TITLE_SIZE * 1.9f;
     float width = PAGE_W - 2 * MARGIN_X;
+    line title; /* one line, centred; a title wider than the page is cut with "…" */
+    layout_cell(p, t->title, width, TITLE_SIZE, 0, 1, &title);
+    float w = text_width(p, t->title, title.len, TITLE_SIZE) +
+              (title.ellipsis ? text_width(p, ELLIPSIS, strlen(ELLIPSIS), TITLE_SIZE) : 0);
+    draw_lines(p, t->title, &title, 1, (PAGE_W - w) / 2, p->y, TITLE_SIZE, TITLE_SIZE);
+    p->y += TITLE_SIZE * 1.9f;
     for (size_t i = 0; i < t->n_subtitle; i++) {
         line lines[4];
         const char *s = t->subtitle[i] ? t->subtitle[i] : "";

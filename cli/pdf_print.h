@@ -21,7 +21,8 @@
  * A character the font lacks is printed as "?".
  *
  * All MuPDF errors are caught here (fz_try/fz_catch) and returned as a dg_status with a
- * message; nothing is printed. The module keeps no state between calls.
+ * message that begins with the file's name; nothing is printed (MuPDF's own warnings are
+ * silenced). The module keeps no state between calls: one MuPDF context per document.
  */
 #ifndef DG_PDF_PRINT_H
 #define DG_PDF_PRINT_H

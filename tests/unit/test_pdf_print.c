@@ -243,6 +243,28 @@ static void test_pdf_an_empty_table_says_none(void **state)
     tmp_remove(&t);
 }
 
+static void test_pdf_a_title_wider_than_the_page_is_cut(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    char title[64 * 3 + 1] = "";
+    for (int i = 0; i < 64; i++)
+        strcat(title, i % 2 ? "册" : "清");
+    dg_pdf_table table = sample_table(NULL, 0);
+    table.title = title;
+    dg_error err;
+    assert_int_equal(dg_pdf_print(&table, t.path, NULL, &err), DG_OK);
+    int n;
+    char **text = page_texts(t.path, &n);
+    assert_int_equal(n, 1);
+    assert_true(contains(text[0], "清册清册清册"));
+    assert_true(contains(text[0], "…"));
+    assert_false(contains(text[0], title));
+    free_texts(text, n);
+    tmp_remove(&t);
+}
+
 static void expect_refused(dg_pdf_table *table, const char *path, dg_status want)
 {
     dg_error err;
@@ -302,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_pdf_many_rows_run_over_pages_with_headings_and_numbers_on_each),
         cmocka_unit_test(test_pdf_overlong_cells_wrap_or_are_cut_and_the_next_row_still_prints),
         cmocka_unit_test(test_pdf_an_empty_table_says_none),
+        cmocka_unit_test(test_pdf_a_title_wider_than_the_page_is_cut),
         cmocka_unit_test(test_pdf_refuses_tables_it_cannot_print),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
