@@ -132,7 +132,9 @@ static const dg_opt_spec LOG_COSIGN_OPTS[] = {
 
 static const dg_opt_spec LOG_REPORT_OPTS[] = {
     {"--month", "month", OPT_STRING, "the month, YYYY-MM (in the archive's time zone)"},
+    {"--year", "year", OPT_INT, "instead of --month: the whole year, YYYY"},
     {"--csv", "csv", OPT_FLAG, "CSV (opens in Excel on Chinese Windows)"},
+    {"--pdf", "pdf", OPT_STRING, "write a printable PDF (A4, Chinese) to this file"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
 static const dg_opt_spec INGEST_OPTS[] = {
@@ -181,6 +183,7 @@ static const dg_opt_spec APPRAISE_OPTS[] = {
 static const dg_opt_spec REGISTER_OPTS[] = {
     {"--year", "year", OPT_INT, "only entries of this review year"},
     {"--csv", "csv", OPT_FLAG, "CSV output"},
+    {"--pdf", "pdf", OPT_STRING, "write the printable, signable register (销毁清册) to this file"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
 static const dg_opt_spec REVIEW_LIST_OPTS[] = {
@@ -310,8 +313,8 @@ static const dg_command COMMANDS[] = {
      "dangan log cosign --checkpoint cp.txt --auditor-key ~/.dangan/auditor.key > cp-cosigned.txt",
      {NULL}, {0}, 0, 0, LOG_COSIGN_OPTS, dg_render_log_cosign, DG_LOCAL_NONE},
     {"log report", dg_cmd_log_report, DG_CMD_READ_ONLY, "auditor",
-     "a month's personnel-record accesses, refusals, exports and destructions",
-     "dangan log report --month YYYY-MM [--csv]",
+     "a month's or year's personnel-record accesses, refusals, exports and destructions",
+     "dangan log report --month YYYY-MM|--year YYYY [--csv | --pdf FILE]",
      "dangan log report --month 2026-11 --csv > 2026-11.csv", {NULL}, {0}, 0, 0,
      LOG_REPORT_OPTS, dg_render_log_report, DG_LOCAL_NONE},
     {"log timezone", dg_cmd_log_timezone, 0, "admin",
@@ -382,7 +385,8 @@ static const dg_command COMMANDS[] = {
      1, NO_OPTS, dg_render_destroy, DG_LOCAL_NONE},
     {"register list", dg_cmd_register_list, DG_CMD_READ_ONLY, NULL,
      "the permanent destruction register",
-     "dangan register list [--year YEAR] [--csv]", "dangan register list --year 2026 --csv",
+     "dangan register list [--year YEAR] [--csv | --pdf FILE]",
+     "dangan register list --year 2026 --pdf 销毁清册-2026.pdf",
      {NULL}, {0}, 0, 0, REGISTER_OPTS, dg_render_register, DG_LOCAL_NONE},
     {"review list", dg_cmd_review_list, DG_CMD_READ_ONLY, "archivist",
      "records whose classification or date is uncertain, least confident first",

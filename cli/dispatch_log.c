@@ -261,23 +261,38 @@ static const char *name_of(const dg_user *users, size_t n, const char *login)
     return login;
 }
 
+/* The report's period: --month YYYY-MM, or --year YYYY (the whole year), as the first and
+ * the next period's start ("2026-11" and "2026-12", or "2026" and "2027"). */
+static dg_status report_period(dg_request *c, char from[32], char to[32])
+{
+    const char *month = dg_arg_str(c, "month");
+    int year = dg_arg_int(c, "year", 0), y, m;
+    char tail;
+    if (month && !dg_arg_has(c, "year") && strlen(month) == 7 &&
+        sscanf(month, "%4d-%2d%c", &y, &m, &tail) == 2 && m >= 1 && m <= 12 && y >= 1000) {
+        snprintf(from, 32, "%04d-%02d", y, m);
+        snprintf(to, 32, "%04d-%02d", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
+        return DG_OK;
+    }
+    if (!month && year >= 1000 && year <= 9998) {
+        snprintf(from, 32, "%04d", year);
+        snprintf(to, 32, "%04d", year + 1);
+        return DG_OK;
+    }
+    return dg_error_set(&c->err, DG_ERR_USAGE, "log report: give --month YYYY-MM or --year YYYY");
+}
+
 /*
- * `log report --month YYYY-MM`: the month's accesses to personnel records, refusals,
- * exports and destructions, with people's names and local times. The client renders it as
- * text or CSV (no PDF yet: see README, Known limits).
+ * `log report --month YYYY-MM` (or `--year YYYY`): the period's accesses to personnel
+ * records, refusals, exports and destructions, with people's names and local times. The
+ * client renders it as text, CSV or a printable PDF (cli/report_pdf.h).
  */
 dg_status dg_cmd_log_report(dg_request *c, json_t **result)
 {
-    const char *month = dg_arg_str(c, "month");
-    int y, m;
-    char tail;
-    if (!month || sscanf(month, "%4d-%2d%c", &y, &m, &tail) != 2 || m < 1 || m > 12 ||
-        strlen(month) != 7)
-        return dg_error_set(&c->err, DG_ERR_USAGE, "log report: give --month YYYY-MM");
     char from[32], to[32], since[32], until[32];
-    snprintf(from, sizeof from, "%04d-%02d", y, m);
-    snprintf(to, sizeof to, "%04d-%02d", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
-    dg_status st = dg_log_parse_time(from, time(NULL), since, &c->err);
+    dg_status st = report_period(c, from, to);
+    if (st == DG_OK)
+        st = dg_log_parse_time(from, time(NULL), since, &c->err);
     if (st == DG_OK)
         st = dg_log_parse_time(to, time(NULL), until, &c->err);
     dg_user *users = NULL;
@@ -308,8 +323,10 @@ dg_status dg_cmd_log_report(dg_request *c, json_t **result)
     char *zone = NULL;
     dg_error ignored;
     dg_log_timezone(c->archive, &zone, &ignored);
-    *result = json_pack("{s:s, s:s, s:o, s:o}", "month", from, "archive",
-                        dg_archive_name(c->archive), "timezone", dg_json_str_or_null(zone), "rows", rows);
+    *result = json_pack("{s:s, s:s, s:s, s:o, s:o}", "month", from, "period",
+                        strlen(from) == 4 ? "year" : "month", "archive",
+                        dg_archive_name(c->archive), "timezone", dg_json_str_or_null(zone),
+                        "rows", rows);
     free(zone);
     return DG_OK;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../retention/retention.h"
+#include "register_cover.h"
 
 #define MAX_SCHEDULE_FILE (4u * 1024 * 1024)
 
@@ -326,7 +327,8 @@ dg_status dg_cmd_register_list(dg_request *c, json_t **result)
     }
     dg_register_free(entries, n);
     *result = json_pack("{s:o}", "entries", list);
-    return DG_OK;
+    /* Names, local times and the covering checkpoint, for the printed register. */
+    return *result ? dg_register_cover_add(c->archive, &c->actor, *result, &c->err) : DG_OK;
 }
 
 dg_status dg_cmd_hold_add(dg_request *c, json_t **result)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "csv.h"
+#include "report_pdf.h"
 
 /* Appends a newly signed checkpoint to --checkpoints FILE (one write: no interleaving). */
 static void keep_checkpoint(const char *note, const dg_render_ctx *ctx)
@@ -144,8 +145,8 @@ static void report_csv(json_t *r, const dg_render_ctx *ctx)
 /* The report as text, section by section, ready to print. */
 static void report_text(json_t *r, const dg_render_ctx *ctx)
 {
-    fprintf(ctx->out, "%s 访问日志月报 Access log report %s\n时间为本地时间 Times are local (%s)\n",
-            s(r, "archive"), s(r, "month"),
+    fprintf(ctx->out, "%s 访问日志%s Access log report %s\n时间为本地时间 Times are local (%s)\n",
+            s(r, "archive"), strcmp(s(r, "period"), "year") ? "月报" : "年报", s(r, "month"),
             *s(r, "timezone") ? s(r, "timezone") : "the system's zone");
     for (int k = 0; k < N_SECTIONS; k++) {
         fprintf(ctx->out, "\n%s\n", REPORT_SECTIONS[k][1]);
@@ -173,6 +174,8 @@ static void report_text(json_t *r, const dg_render_ctx *ctx)
 
 void dg_render_log_report(json_t *r, const dg_render_ctx *ctx)
 {
+    if (dg_report_pdf_render(r, ctx, dg_report_pdf_log))
+        return;
     if (ctx->csv)
         report_csv(r, ctx);
     else

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "report_pdf.h"
 
 static const char *num(json_t *obj, const char *key, char *buf, size_t size)
 {
@@ -177,6 +178,8 @@ void dg_render_register(json_t *r, const dg_render_ctx *ctx)
     enum { NCOLS = sizeof COLS / sizeof COLS[0] };
     json_t *e;
     size_t i;
+    if (dg_report_pdf_render(r, ctx, dg_report_pdf_register))
+        return;
     if (ctx->csv)
         dg_csv_header(ctx->out, COLS, NCOLS);
     json_array_foreach(json_object_get(r, "entries"), i, e) {

@@ -815,3 +815,21 @@ dg_status dg_register_list(dg_archive *archive, int review_year, dg_register_ent
     }
     return st;
 }
+
+dg_status dg_register_last_log_entry(dg_archive *archive, int review_year, int64_t *entry,
+                                     dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT max(l.id) FROM destruction_register g JOIN access_log l ON l.refcode ="
+        " g.refcode AND l.action = 'retention.destroy' AND l.outcome = 'ok'"
+        " AND instr(l.detail, 'sha256=' || g.row_hash) > 0 WHERE g.review_year = ?"
+        " HAVING max(l.id) IS NOT NULL",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int(stmt, 1, review_year);
+    return dg_catalog_row_int64(archive->db, stmt, entry, "read register", err,
+                                "review %d: nothing destroyed in the register", review_year);
+}

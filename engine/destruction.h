@@ -61,4 +61,13 @@ dg_status dg_register_list(dg_archive *archive, int review_year, dg_register_ent
                            size_t *count, dg_error *err);
 void dg_register_free(dg_register_entry *entries, size_t count);
 
+/*
+ * The number of the newest access-log entry that recorded a destruction of review_year's
+ * records (the entry carrying a register row's hash), so that a signed checkpoint of at
+ * least that size can be cited as covering the destruction. DG_ERR_NOT_FOUND when the
+ * register has no entry of that year.
+ */
+dg_status dg_register_last_log_entry(dg_archive *archive, int review_year, int64_t *entry,
+                                     dg_error *err);
+
 #endif

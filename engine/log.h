@@ -151,6 +151,16 @@ dg_status dg_log_checkpoint_sign(dg_archive *archive, const dg_note_signer *key,
 dg_status dg_log_checkpoint_latest(dg_archive *archive, const dg_actor *actor, char **note,
                                    dg_error *err);
 
+/*
+ * The earliest kept checkpoint whose log holds at least `entries` entries, i.e. the first
+ * signed after entry number `entries` was appended; *note is the signed note and *at when
+ * it was kept (UTC), both freed by the caller. DG_ERR_NOT_FOUND when none was signed since.
+ * Not role-checked: a checkpoint is public (it commits to the log's size and root and reveals
+ * nothing else), and is printed on the destruction register for anyone to keep.
+ */
+dg_status dg_log_checkpoint_covering(dg_archive *archive, uint64_t entries, char **note,
+                                     char **at, dg_error *err);
+
 /* What an audit against a checkpoint found. */
 typedef struct dg_log_audit {
     dg_log_check check;      /* the chain and the tree recomputed from the entries */

@@ -254,6 +254,36 @@ dg_status dg_log_checkpoint_latest(dg_archive *archive, const dg_actor *actor, c
     return st;
 }
 
+dg_status dg_log_checkpoint_covering(dg_archive *archive, uint64_t entries, char **note,
+                                     char **at, dg_error *err)
+{
+    *note = *at = NULL;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db, "SELECT note, at FROM log_checkpoints WHERE size >= ? ORDER BY size LIMIT 1",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)entries);
+    int found = 0;
+    st = dg_catalog_step_maybe_row(archive->db, stmt, &found, "read checkpoints", err);
+    if (st == DG_OK && !found)
+        st = dg_error_set(err, DG_ERR_NOT_FOUND, "no checkpoint signed after log entry %llu",
+                          (unsigned long long)entries);
+    if (st == DG_OK) {
+        *note = dg_column_strdup(stmt, 0);
+        *at = dg_column_strdup(stmt, 1);
+        if (!*note || !*at) {
+            free(*note);
+            free(*at);
+            *note = *at = NULL;
+            st = dg_error_set(err, DG_ERR_NOMEM, "read checkpoints: out of memory");
+        }
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
 dg_status dg_log_verifier_key(dg_archive *archive, dg_note_verifier *key, dg_error *err)
 {
     char *text = NULL;

@@ -269,3 +269,23 @@ dg_status dg_user_list(dg_archive *archive, const dg_actor *actor, dg_user **use
     *count = n;
     return DG_OK;
 }
+
+dg_status dg_user_name_of(dg_archive *archive, const char *login, char **name, dg_error *err)
+{
+    *name = NULL;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db, "SELECT coalesce(nullif(name, ''), login) FROM users WHERE login = ?", &stmt,
+        err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, login, -1, SQLITE_STATIC);
+    st = dg_catalog_row_text(archive->db, stmt, name, "look up a name", err, "no such account");
+    if (st == DG_ERR_NOT_FOUND) {
+        st = DG_OK;
+        *name = strdup(login);
+    }
+    if (st == DG_OK && !*name)
+        st = dg_error_set(err, DG_ERR_NOMEM, "look up a name: out of memory");
+    return st;
+}

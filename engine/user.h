@@ -67,4 +67,13 @@ dg_status dg_user_list(dg_archive *archive, const dg_actor *actor, dg_user **use
                        size_t *count, dg_error *err);
 void dg_users_free(dg_user *users, size_t count);
 
+/*
+ * The full name of the account login (a copy the caller frees), or a copy of login itself
+ * when the account has no name or does not exist: a printed register or report names the
+ * people who signed or acted, and a login that was never an account is still printed as
+ * it was recorded. Not role-checked and not logged: the caller has already been allowed
+ * to read the record (a register, a log report) that names these logins.
+ */
+dg_status dg_user_name_of(dg_archive *archive, const char *login, char **name, dg_error *err);
+
 #endif

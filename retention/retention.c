@@ -577,3 +577,26 @@ dg_status dg_retention_register(dg_archive *archive, const dg_actor *actor, int 
                        .detail = detail};
     return dg_log_append(archive, actor, NULL, &ev, err);
 }
+
+dg_status dg_retention_register_name(dg_archive *archive, const dg_actor *actor,
+                                     const char *login, char **name, dg_error *err)
+{
+    *name = NULL;
+    dg_status st = require_role(archive, actor, READERS, "register.list",
+                                "archivists, leadership, witnesses, auditors and admins", err);
+    return st == DG_OK ? dg_user_name_of(archive, login, name, err) : st;
+}
+
+dg_status dg_retention_register_checkpoint(dg_archive *archive, const dg_actor *actor, int year,
+                                           char **note, char **at, dg_error *err)
+{
+    *note = *at = NULL;
+    dg_status st = require_role(archive, actor, READERS, "register.list",
+                                "archivists, leadership, witnesses, auditors and admins", err);
+    int64_t entry = 0;
+    if (st == DG_OK)
+        st = dg_register_last_log_entry(archive, year, &entry, err);
+    if (st == DG_OK)
+        st = dg_log_checkpoint_covering(archive, (uint64_t)entry, note, at, err);
+    return st;
+}

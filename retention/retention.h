@@ -164,4 +164,17 @@ dg_status dg_retention_destroy(dg_archive *archive, const dg_actor *actor, int y
 dg_status dg_retention_register(dg_archive *archive, const dg_actor *actor, int year,
                                 dg_register_entry **out, size_t *count, dg_error *err);
 
+/*
+ * What the printed register adds to its rows, for the same readers as the register:
+ * the full name of a person it names by login (appraiser, approver, witness), and the
+ * signed log checkpoint that covers a review's destruction — the first kept checkpoint
+ * whose log includes the newest entry recording one of the review's destructions
+ * (*note, and *at when it was kept, UTC; freed by the caller). The checkpoint is
+ * DG_ERR_NOT_FOUND when the review destroyed nothing or none was signed since.
+ */
+dg_status dg_retention_register_name(dg_archive *archive, const dg_actor *actor,
+                                     const char *login, char **name, dg_error *err);
+dg_status dg_retention_register_checkpoint(dg_archive *archive, const dg_actor *actor, int year,
+                                           char **note, char **at, dg_error *err);
+
 #endif
