@@ -12,9 +12,11 @@
 #include "dispatch_classify.h"
 #include "dispatch_ingest.h"
 #include "dispatch_log.h"
+#include "dispatch_passwd.h"
 #include "dispatch_records.h"
 #include "dispatch_retention.h"
 #include "dispatch_search.h"
+#include "passwd_cli.h"
 #include "render.h"
 #include "render_classify.h"
 #include "render_log.h"
@@ -239,6 +241,13 @@ static const dg_command COMMANDS[] = {
     {"user list", dg_cmd_user_list, DG_CMD_READ_ONLY, "admin, auditor",
      "list accounts", "dangan user list", "dangan user list",
      {NULL}, {0}, 0, 0, NO_OPTS, dg_render_user_list, DG_LOCAL_NONE},
+    {"user passwd", dg_cmd_passwd, 0, "admin",
+     "set an account's web password (asks for it, or reads one line of stdin)",
+     "dangan user passwd LOGIN", "dangan user passwd zhang", {"login"}, {OPT_STRING}, 0, 1,
+     NO_OPTS, dg_render_passwd, DG_LOCAL_NONE},
+    {"passwd", dg_cmd_passwd, 0, NULL,
+     "set your own web password (asks for it, or reads one line of stdin)", "dangan passwd",
+     "dangan passwd", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_passwd, DG_LOCAL_NONE},
     {"add", dg_cmd_add, 0, "archivist",
      "file a born-digital record: text, Office or OFD",
      "dangan add FILE --title T --category C [--date D] [--level L] [...]",

@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "dispatch.h"
 #include "log_cli.h"
+#include "passwd_cli.h"
 #include "render.h"
 #include "serve.h"
 
@@ -356,6 +357,10 @@ static int run_request(const dg_command *cmd, int used, const global_opts *g)
     char msg[512];
     json_t *request = dg_command_build_request(cmd, g->argc - used, g->argv + used, fds,
                                                MAX_FDS, &n_fds, msg, sizeof msg);
+    if (request && !dg_passwd_cli_fill(cmd->name, request, msg, sizeof msg)) {
+        json_decref(request);
+        request = NULL;
+    }
     if (!request) {
         print_error(msg);
         return 2;

@@ -310,9 +310,21 @@ static const char MIGRATION_7_SYNONYMS[] =
     "  user_id INTEGER NOT NULL REFERENCES users(id), at TEXT NOT NULL,"
     "  PRIMARY KEY (a, b), CHECK (a < b));";
 
+/*
+ * Migration 8 (the web interface, issue 18): each account's web password as an Argon2id
+ * string, and its epoch, bumped by every change so that web sessions holding an older
+ * epoch end (engine/password.h).
+ */
+static const char MIGRATION_8_WEB_PASSWORDS[] =
+    "CREATE TABLE web_passwords ("
+    "  user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+    "  hash TEXT NOT NULL, epoch INTEGER NOT NULL, set_at TEXT NOT NULL,"
+    "  set_by INTEGER NOT NULL REFERENCES users(id));";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
-                                       MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS};
+                                       MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
+                                       MIGRATION_8_WEB_PASSWORDS};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

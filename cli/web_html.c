@@ -1,0 +1,175 @@
+/*
+ * web_html.c — the buffer and escapes behind every page of the web interface.
+ */
+#include "web_html.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/utf8.h"
+
+void dg_buf_init(dg_buf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void dg_buf_free(dg_buf *b)
+{
+    free(b->data);
+    dg_buf_init(b);
+}
+
+int dg_buf_failed(const dg_buf *b)
+{
+    return b->failed;
+}
+
+char *dg_buf_take(dg_buf *b, size_t *len)
+{
+    if (!b->data)
+        dg_buf_add(b, "", 0);
+    char *data = b->failed ? NULL : b->data;
+    if (len)
+        *len = b->failed ? 0 : b->len;
+    if (b->failed)
+        free(b->data);
+    dg_buf_init(b);
+    return data;
+}
+
+static int reserve(dg_buf *b, size_t more)
+{
+    if (b->failed)
+        return 0;
+    if (b->len + more + 1 <= b->cap)
+        return 1;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *grown = realloc(b->data, cap);
+    if (!grown) {
+        b->failed = 1;
+        return 0;
+    }
+    b->data = grown;
+    b->cap = cap;
+    return 1;
+}
+
+void dg_buf_add(dg_buf *b, const char *bytes, size_t len)
+{
+    if (!reserve(b, len))
+        return;
+    if (len)
+        memcpy(b->data + b->len, bytes, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void dg_buf_puts(dg_buf *b, const char *s)
+{
+    dg_buf_add(b, s, strlen(s));
+}
+
+void dg_buf_printf(dg_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[512];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = 1;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        dg_buf_add(b, small, (size_t)n);
+        return;
+    }
+    if (!reserve(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+static const char REPLACEMENT[] = "\xEF\xBF\xBD";
+
+/* One character of text at s (at most left bytes), escaped; returns the bytes used. */
+static size_t escape_one(dg_buf *b, const char *s, size_t left)
+{
+    unsigned char c = (unsigned char)*s;
+    switch (c) {
+    case '&': dg_buf_puts(b, "&amp;"); return 1;
+    case '<': dg_buf_puts(b, "&lt;"); return 1;
+    case '>': dg_buf_puts(b, "&gt;"); return 1;
+    case '"': dg_buf_puts(b, "&quot;"); return 1;
+    case '\'': dg_buf_puts(b, "&#39;"); return 1;
+    case '\t': case '\n': dg_buf_add(b, s, 1); return 1;
+    default: break;
+    }
+    if (c < 0x20 || c == 0x7F) {
+        dg_buf_puts(b, REPLACEMENT);
+        return 1;
+    }
+    if (c < 0x80) {
+        dg_buf_add(b, s, 1);
+        return 1;
+    }
+    uint32_t cp;
+    size_t n = dg_utf8_decode(s, left, &cp);
+    if (n == 0) { /* this byte begins no valid sequence */
+        dg_buf_puts(b, REPLACEMENT);
+        return 1;
+    }
+    dg_buf_add(b, s, n);
+    return n;
+}
+
+void dg_buf_text(dg_buf *b, const char *text)
+{
+    if (!text)
+        return;
+    size_t len = strlen(text);
+    for (size_t at = 0; at < len;)
+        at += escape_one(b, text + at, len - at);
+}
+
+void dg_buf_highlighted(dg_buf *b, const char *text)
+{
+    if (!text)
+        return;
+    size_t len = strlen(text);
+    int open = 0;
+    for (size_t at = 0; at < len;) {
+        if (text[at] == '\x02' || text[at] == '\x03') {
+            int opening = text[at] == '\x02';
+            if (opening != open)
+                dg_buf_puts(b, opening ? "<mark>" : "</mark>");
+            open = opening;
+            at++;
+            continue;
+        }
+        at += escape_one(b, text + at, len - at);
+    }
+    if (open)
+        dg_buf_puts(b, "</mark>");
+}
+
+void dg_buf_url(dg_buf *b, const char *text)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            dg_buf_add(b, (const char *)p, 1);
+        } else {
+            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            dg_buf_add(b, esc, 3);
+        }
+    }
+}
