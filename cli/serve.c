@@ -1178,6 +1178,37 @@ static void server_close(server *s, const sigset_t *old_mask)
     pthread_cond_destroy(&s->writes_ready);
 }
 
+/* ---- the web interface (http.h) ---- */
+
+static void web_wrote(void *ctx)
+{
+    note_write_done(ctx);
+}
+
+static unsigned long web_writes_done(void *ctx)
+{
+    server *s = ctx;
+    pthread_mutex_lock(&s->jobs_lock);
+    unsigned long n = s->writes_done;
+    pthread_mutex_unlock(&s->jobs_lock);
+    return n;
+}
+
+/* Starts the web listener beside the socket when --http was given. */
+static dg_status start_http(server *s, dg_http **http, dg_error *err)
+{
+    *http = NULL;
+    if (!s->opts->http.listen)
+        return DG_OK;
+    dg_http_options o = s->opts->http;
+    o.archive = s->opts->archive;
+    o.log = s->opts->log;
+    o.after_write = web_wrote;
+    o.writes_done = web_writes_done;
+    o.writes_ctx = s;
+    return dg_http_start(&o, http, err);
+}
+
 dg_status dg_serve(const dg_serve_options *given, dg_error *err)
 {
     dg_serve_options resolved = *given;
@@ -1215,12 +1246,16 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
         st = open_socket(&s, err);
     if (st == DG_OK)
         st = start_workers(&s, err);
+    dg_http *http = NULL;
+    if (st == DG_OK)
+        st = start_http(&s, &http, err);
     if (st == DG_OK) {
         server_log(&s, "listening on %s for archive %s (pid %d, %d readers, 1 writer, at "
                        "most %d clients, %d per OS user)", opts->socket_path, opts->archive,
                    (int)getpid(), opts->readers, opts->max_clients, opts->max_per_user);
         st = io_loop(&s, err);
     }
+    dg_http_stop(http);
     if (s.workers)
         stop_workers(&s);
     if (s.checkpointer)
@@ -1255,11 +1290,20 @@ static void print_serve_help(void)
            "                     and at shutdown\n"
            "  --checkpoints FILE append each checkpoint to FILE (or DANGAN_CHECKPOINTS);\n"
            "                     copy it off the machine\n"
-           "  --checkpoint-every MINUTES  how often (default %d)\n\n"
+           "  --checkpoint-every MINUTES  how often (default %d)\n"
+           "  --http ADDR:PORT   serve the web interface there too (e.g. 127.0.0.1:8080;\n"
+           "                     put nginx in front for TLS, see README)\n"
+           "  --http-proxy ADDR  believe X-Forwarded-For only from this proxy address\n"
+           "  --http-font FILE   the font page watermarks are drawn with (default: Noto CJK)\n"
+           "  --session-idle SECONDS      end a web session after this long unused (%d)\n"
+           "  --session-lifetime SECONDS  end it after this long in any case (%d)\n"
+           "  --http-insecure-cookies     leave Secure off the cookies: ONLY for tests over\n"
+           "                     plain HTTP on loopback, never behind a proxy\n\n"
            "example:\n"
            "  dangan serve --archive /srv/dangan/archive --socket /run/dangan/dangan.sock\n",
            DG_SERVE_DEFAULT_SOCKET, DG_SERVE_DEFAULT_READERS, DG_SERVE_DEFAULT_MAX_CLIENTS,
-           DG_SERVE_DEFAULT_TIMEOUT_MS / 1000, DG_SERVE_DEFAULT_CHECKPOINT_MINUTES);
+           DG_SERVE_DEFAULT_TIMEOUT_MS / 1000, DG_SERVE_DEFAULT_CHECKPOINT_MINUTES,
+           DG_HTTP_DEFAULT_IDLE, DG_HTTP_DEFAULT_LIFETIME);
 }
 
 static int parse_positive(const char *option, const char *text, double max, double *out)
@@ -1276,11 +1320,41 @@ static int parse_positive(const char *option, const char *text, double max, doub
     return 1;
 }
 
+/* The web interface's options: how many words it took (0: not one of them, -1: bad). */
+static int parse_http_arg(const char *name, const char *value, dg_http_options *h)
+{
+    double v;
+    if (!strcmp(name, "--http-insecure-cookies")) {
+        h->insecure_cookies = 1;
+        return 1;
+    }
+    if (!strcmp(name, "--http") && value)
+        h->listen = value;
+    else if (!strcmp(name, "--http-proxy") && value)
+        h->trusted_proxy = value;
+    else if (!strcmp(name, "--http-font") && value)
+        h->font = value;
+    else if (!strcmp(name, "--session-idle") || !strcmp(name, "--session-lifetime")) {
+        if (!parse_positive(name, value, 30 * 86400, &v))
+            return -1;
+        *(!strcmp(name, "--session-idle") ? &h->session_idle : &h->session_lifetime) = (int)v;
+    } else
+        return 0;
+    return 2;
+}
+
 static int parse_serve_args(int argc, char **argv, dg_serve_options *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         double v;
+        int took = parse_http_arg(argv[i], value, &o->http);
+        if (took < 0)
+            return 0;
+        if (took > 0) {
+            i += took - 1;
+            continue;
+        }
         if (!strcmp(argv[i], "--workers") && parse_positive(argv[i], value, 256, &v))
             o->readers = (int)v;
         else if (!strcmp(argv[i], "--max-clients") && parse_positive(argv[i], value, 4096, &v))

@@ -34,6 +34,7 @@
 #include <stdio.h>
 
 #include "../base/status.h"
+#include "http.h"
 
 typedef struct dg_serve_options {
     const char *archive;     /* the archive folder */
@@ -50,6 +51,9 @@ typedef struct dg_serve_options {
     const char *log_key;
     const char *checkpoints;
     int checkpoint_minutes;
+    /* With http.listen set, the web interface too (http.h); the server fills in the
+     * archive, its log and its write counter. */
+    dg_http_options http;
 } dg_serve_options;
 
 #define DG_SERVE_DEFAULT_SOCKET "/run/dangan/dangan.sock"

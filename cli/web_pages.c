@@ -1,0 +1,1122 @@
+/*
+ * web_pages.c — the search, record, page-image, log, review, retention and "me" pages.
+ *
+ * Each page is a few requests through dg_dispatch and a walk over their JSON results; the
+ * HTML is plain (one stylesheet, one small script, both served from the program itself),
+ * so it works on a school's old PCs and under a CSP that allows no inline script.
+ */
+#include "web_pages.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../engine/password.h"
+#include "../engine/vocab.h"
+#include "csv.h"
+#include "dispatch.h"
+#include "web_image.h"
+
+#define RESULTS_PER_PAGE 20
+#define LOG_ROWS 500
+
+static const char *T(const dg_web_page *p, dg_web_word w)
+{
+    return dg_web_t(p->lang, w);
+}
+
+static const char *arg(const dg_web_page *p, const char *key)
+{
+    const char *v = p->arg ? p->arg(p->arg_ctx, key) : NULL;
+    return v && *v ? v : NULL;
+}
+
+static const char *jstr(json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+static long long jint(json_t *obj, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(obj, key));
+}
+
+/* Runs one request through the dispatcher as the page's user; the caller owns the answer. */
+static json_t *call(dg_web_page *p, const char *cmd, json_t *args)
+{
+    json_t *request = json_pack("{s:s, s:o}", "cmd", cmd, "args", args ? args : json_object());
+    if (!request)
+        return dg_response_error(DG_ERR_NOMEM, "web: out of memory");
+    json_t *response = dg_dispatch(p->archive, p->login, p->origin, request, NULL);
+    json_decref(request);
+    if (!dg_dispatch_is_read_only(cmd) && p->after_write)
+        p->after_write(p->after_write_ctx);
+    return response ? response : dg_response_error(DG_ERR_NOMEM, "web: out of memory");
+}
+
+static int response_ok(json_t *response)
+{
+    return json_is_true(json_object_get(response, "ok"));
+}
+
+static int response_is(json_t *response, const char *status)
+{
+    const char *s = jstr(response, "status");
+    return s && !strcmp(s, status);
+}
+
+/* Adds a string argument when the form or query gave one. */
+static void pass_arg(dg_web_page *p, json_t *args, const char *key, const char *as)
+{
+    const char *v = arg(p, key);
+    if (v)
+        json_object_set_new(args, as ? as : key, json_string(v));
+}
+
+/* ---- layout ---- */
+
+static int has_role(const dg_web_page *p, unsigned roles)
+{
+    return (p->roles & roles) != 0;
+}
+
+static void nav_link(dg_web_page *p, const char *href, dg_web_word w)
+{
+    dg_buf_printf(&p->body, "<a href=\"%s\">%s</a>", href, T(p, w));
+}
+
+static void nav(dg_web_page *p)
+{
+    dg_buf *b = &p->body;
+    dg_buf_puts(b, "<nav>");
+    nav_link(p, "/search", W_SEARCH);
+    if (has_role(p, DG_ROLE_ARCHIVIST))
+        nav_link(p, "/review", W_REVIEW);
+    if (has_role(p, DG_ROLE_AUDITOR | DG_ROLE_ADMIN))
+        nav_link(p, "/log", W_LOG);
+    if (has_role(p, DG_ROLE_ARCHIVIST | DG_ROLE_LEADER | DG_ROLE_WITNESS | DG_ROLE_ADMIN))
+        nav_link(p, "/retention", W_RETENTION);
+    nav_link(p, "/me", W_ME);
+    dg_buf_printf(b, "<span class=\"who\">%s: ", T(p, W_SIGNED_IN_AS));
+    dg_buf_text(b, p->name);
+    dg_buf_puts(b, " (");
+    dg_buf_text(b, p->login);
+    dg_buf_puts(b, ")</span><form method=\"post\" action=\"/logout\" class=\"inline\">"
+                   "<input type=\"hidden\" name=\"csrf\" value=\"");
+    dg_buf_text(b, p->csrf);
+    dg_buf_printf(b, "\"><button type=\"submit\" id=\"logout\">%s</button></form></nav>",
+                  T(p, W_LOGOUT));
+}
+
+static void lang_links(dg_web_page *p)
+{
+    static const char *const names[DG_LANG_COUNT] = {"简体", "繁體", "English"};
+    dg_buf_puts(&p->body, "<div class=\"langs\">");
+    for (int i = 0; i < DG_LANG_COUNT; i++) {
+        dg_buf_printf(&p->body, "<a href=\"/lang?to=%s&amp;back=", dg_web_lang_tag(i));
+        dg_buf_url(&p->body, p->path ? p->path : "/");
+        dg_buf_printf(&p->body, "\">%s</a>", names[i]);
+    }
+    dg_buf_puts(&p->body, "</div>");
+}
+
+static void page_begin(dg_web_page *p, const char *title)
+{
+    dg_buf *b = &p->body;
+    p->status = p->status ? p->status : 200;
+    p->content_type = "text/html; charset=utf-8";
+    dg_buf_printf(b, "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                     "<meta name=\"viewport\" content=\"width=device-width\"><title>",
+                  dg_web_lang_tag(p->lang));
+    dg_buf_text(b, title);
+    dg_buf_printf(b, " · %s</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
+                     "<script src=\"/static/app.js\" defer></script></head><body>",
+                  T(p, W_APP));
+    dg_buf_printf(b, "<header><span class=\"app\">%s</span>", T(p, W_APP));
+    if (p->login)
+        nav(p);
+    lang_links(p);
+    dg_buf_puts(b, "</header><main>");
+}
+
+static void page_end(dg_web_page *p)
+{
+    dg_buf_puts(&p->body, "</main></body></html>");
+}
+
+static void notice(dg_web_page *p, const char *cls, const char *text)
+{
+    dg_buf_printf(&p->body, "<p class=\"%s\">", cls);
+    dg_buf_text(&p->body, text);
+    dg_buf_puts(&p->body, "</p>");
+}
+
+void dg_web_error(dg_web_page *p, int status, const char *message)
+{
+    dg_buf_free(&p->body);
+    p->status = status;
+    page_begin(p, T(p, W_ERROR));
+    dg_buf_printf(&p->body, "<h1>%s</h1>", T(p, W_ERROR));
+    notice(p, "error", message);
+    page_end(p);
+}
+
+/* A failed request: a denial is 403 with the program's words, anything else the engine's
+ * message (which never names what the user may not see). */
+static void error_from(dg_web_page *p, json_t *response)
+{
+    if (response_is(response, "denied")) {
+        dg_web_error(p, 403, T(p, W_FORBIDDEN));
+        return;
+    }
+    int usage = response_is(response, "usage") || response_is(response, "state") ||
+                response_is(response, "query");
+    const char *msg = jstr(response, "error");
+    dg_web_error(p, usage ? 400 : 500, msg ? msg : T(p, W_ERROR));
+}
+
+static void hidden_csrf(dg_web_page *p)
+{
+    dg_buf_puts(&p->body, "<input type=\"hidden\" name=\"csrf\" value=\"");
+    dg_buf_text(&p->body, p->csrf);
+    dg_buf_puts(&p->body, "\">");
+}
+
+/* ---- login ---- */
+
+void dg_web_login_form(dg_web_page *p, const char *message, const char *login_csrf)
+{
+    dg_buf *b = &p->body;
+    page_begin(p, T(p, W_LOGIN));
+    dg_buf_printf(b, "<h1>%s</h1>", T(p, W_LOGIN));
+    if (message)
+        notice(p, "error", message);
+    dg_buf_puts(b, "<form method=\"post\" action=\"/login\" class=\"login\">"
+                   "<input type=\"hidden\" name=\"csrf\" value=\"");
+    dg_buf_text(b, login_csrf);
+    dg_buf_printf(b, "\"><label>%s <input name=\"login\" id=\"login\" autocomplete=\"username\""
+                     " required></label>", T(p, W_LOGIN_NAME));
+    dg_buf_printf(b, "<label>%s <input type=\"password\" name=\"password\" id=\"password\""
+                     " autocomplete=\"current-password\" required></label>", T(p, W_PASSWORD));
+    dg_buf_printf(b, "<button type=\"submit\" id=\"login-submit\">%s</button></form>",
+                  T(p, W_LOGIN));
+    page_end(p);
+}
+
+/* ---- search ---- */
+
+static const char *const SEARCH_KEYS[] = {"q", "category", "type", "year_from", "year_to",
+                                          "period", "level", "sort", "all_versions"};
+
+/* /search?... with the current arguments, key replaced by value (NULL: dropped). */
+static void search_url(dg_web_page *p, const char *key, const char *value)
+{
+    dg_buf *b = &p->body;
+    dg_buf_puts(b, "/search?");
+    int first = 1;
+    for (size_t i = 0; i < sizeof SEARCH_KEYS / sizeof SEARCH_KEYS[0]; i++) {
+        const char *k = SEARCH_KEYS[i];
+        const char *v = key && !strcmp(k, key) ? value : arg(p, k);
+        if (!v)
+            continue;
+        dg_buf_printf(b, "%s%s=", first ? "" : "&amp;", k);
+        dg_buf_url(b, v);
+        first = 0;
+    }
+    if (key && !strcmp(key, "page") && value)
+        dg_buf_printf(b, "%spage=%s", first ? "" : "&amp;", value);
+}
+
+static void option(dg_web_page *p, const char *value, const char *label, const char *current)
+{
+    dg_buf_puts(&p->body, "<option value=\"");
+    dg_buf_text(&p->body, value);
+    dg_buf_printf(&p->body, "\"%s>", current && !strcmp(current, value) ? " selected" : "");
+    dg_buf_text(&p->body, label);
+    dg_buf_puts(&p->body, "</option>");
+}
+
+static void select_begin(dg_web_page *p, const char *name, dg_web_word label)
+{
+    dg_buf_printf(&p->body, "<label>%s <select name=\"%s\" id=\"f-%s\">", T(p, label), name,
+                  name);
+    option(p, "", T(p, W_ANY), NULL);
+}
+
+static void text_input(dg_web_page *p, const char *name, dg_web_word label, const char *cls)
+{
+    dg_buf_printf(&p->body, "<label>%s <input name=\"%s\" id=\"f-%s\" class=\"%s\" value=\"",
+                  T(p, label), name, name, cls);
+    dg_buf_text(&p->body, arg(p, name));
+    dg_buf_puts(&p->body, "\"></label>");
+}
+
+static void search_filters(dg_web_page *p)
+{
+    static const char *const cats[] = {"XZ", "RS", "CW", "ZC", "HD"};
+    static const char *const periods[] = {"Y", "D30", "D10"};
+    select_begin(p, "category", W_CATEGORY);
+    for (size_t i = 0; i < 5; i++)
+        option(p, cats[i], dg_web_category(p->lang, cats[i]), arg(p, "category"));
+    dg_buf_puts(&p->body, "</select></label>");
+    text_input(p, "type", W_TYPE, "short");
+    text_input(p, "year_from", W_YEAR_FROM, "year");
+    text_input(p, "year_to", W_YEAR_TO, "year");
+    select_begin(p, "period", W_PERIOD);
+    for (size_t i = 0; i < 3; i++)
+        option(p, periods[i], dg_web_period(p->lang, periods[i]), arg(p, "period"));
+    dg_buf_puts(&p->body, "</select></label>");
+    select_begin(p, "level", W_LEVEL);
+    for (int l = 0; l <= 4; l++) {
+        char v[4];
+        snprintf(v, sizeof v, "%d", l);
+        option(p, v, dg_web_level(p->lang, l), arg(p, "level"));
+    }
+    dg_buf_puts(&p->body, "</select></label>");
+}
+
+static void search_form(dg_web_page *p)
+{
+    dg_buf *b = &p->body;
+    dg_buf_puts(b, "<form method=\"get\" action=\"/search\" class=\"search\">"
+                   "<div class=\"box\"><input name=\"q\" id=\"q\" type=\"search\" value=\"");
+    dg_buf_text(b, arg(p, "q"));
+    dg_buf_printf(b, "\" autofocus><button type=\"submit\" id=\"search-submit\">%s</button></div>"
+                     "<div class=\"filters\">", T(p, W_SEARCH));
+    search_filters(p);
+    dg_buf_printf(b, "<label>%s <select name=\"sort\" id=\"f-sort\">", T(p, W_SORT));
+    option(p, "relevance", T(p, W_SORT_RELEVANCE), arg(p, "sort"));
+    option(p, "date", T(p, W_SORT_DATE), arg(p, "sort"));
+    option(p, "date-asc", T(p, W_SORT_DATE_ASC), arg(p, "sort"));
+    dg_buf_printf(b, "</select></label><label><input type=\"checkbox\" name=\"all_versions\" "
+                     "value=\"1\"%s> %s</label></div></form>",
+                  arg(p, "all_versions") ? " checked" : "", T(p, W_ALL_VERSIONS));
+}
+
+static int search_page_number(const dg_web_page *p)
+{
+    const char *text = arg(p, "page");
+    long n = text ? strtol(text, NULL, 10) : 1;
+    return n < 1 ? 1 : n > 500 ? 500 : (int)n;
+}
+
+static void year_range_arg(dg_web_page *p, json_t *args)
+{
+    const char *from = arg(p, "year_from"), *to = arg(p, "year_to");
+    if (!from && !to)
+        return;
+    char range[64];
+    snprintf(range, sizeof range, "%.8s..%.8s", from ? from : "1000", to ? to : "9999");
+    json_object_set_new(args, "year", json_string(range));
+}
+
+static json_t *search_args(dg_web_page *p)
+{
+    json_t *args = json_object();
+    pass_arg(p, args, "q", "query");
+    pass_arg(p, args, "category", NULL);
+    pass_arg(p, args, "type", NULL);
+    pass_arg(p, args, "period", NULL);
+    pass_arg(p, args, "level", NULL);
+    pass_arg(p, args, "sort", NULL);
+    year_range_arg(p, args);
+    if (arg(p, "all_versions"))
+        json_object_set_new(args, "all_versions", json_true());
+    json_object_set_new(args, "limit", json_integer(RESULTS_PER_PAGE));
+    json_object_set_new(args, "offset",
+                        json_integer((search_page_number(p) - 1) * RESULTS_PER_PAGE));
+    return args;
+}
+
+static void record_link(dg_web_page *p, const char *refcode, int version, int current)
+{
+    dg_buf_puts(&p->body, "<a class=\"ref\" href=\"/record/");
+    dg_buf_url(&p->body, refcode);
+    if (!current && version > 0)
+        dg_buf_printf(&p->body, "?v=%d", version);
+    dg_buf_puts(&p->body, "\">");
+    dg_buf_text(&p->body, refcode);
+    dg_buf_puts(&p->body, "</a>");
+}
+
+static void hit_html(dg_web_page *p, json_t *h)
+{
+    dg_buf *b = &p->body;
+    int version = (int)jint(h, "version");
+    dg_buf_puts(b, "<li class=\"hit\"><div class=\"hit-head\">");
+    record_link(p, jstr(h, "refcode"), version, json_is_true(json_object_get(h, "current")));
+    dg_buf_puts(b, " <span class=\"title\">");
+    dg_buf_text(b, jstr(h, "title"));
+    dg_buf_puts(b, "</span></div><div class=\"meta\">");
+    dg_buf_text(b, jstr(h, "date"));
+    dg_buf_printf(b, " · %s · %s · %s %d", dg_web_category(p->lang, jstr(h, "category")),
+                  dg_web_level(p->lang, (int)jint(h, "level")), T(p, W_VERSION), version);
+    dg_buf_puts(b, "</div><div class=\"snippet\">");
+    dg_buf_highlighted(b, jstr(h, "snippet"));
+    dg_buf_puts(b, "</div></li>");
+}
+
+static void facet_group(dg_web_page *p, json_t *facets, const char *name, dg_web_word label)
+{
+    json_t *group = json_object_get(facets, name);
+    const char *key;
+    json_t *count;
+    if (!json_object_size(group))
+        return;
+    dg_buf_printf(&p->body, "<h3>%s</h3><ul>", T(p, label));
+    json_object_foreach(group, key, count) {
+        const char *shown = !strcmp(name, "category") ? dg_web_category(p->lang, key)
+                            : !strcmp(name, "period") ? dg_web_period(p->lang, key) : key;
+        dg_buf_puts(&p->body, "<li><a href=\"");
+        if (!strcmp(name, "year")) {
+            search_url(p, "year_from", key); /* both ends: one year */
+            dg_buf_puts(&p->body, "&amp;year_to=");
+            dg_buf_url(&p->body, key);
+        } else {
+            search_url(p, name, key);
+        }
+        dg_buf_puts(&p->body, "\">");
+        dg_buf_text(&p->body, shown);
+        dg_buf_printf(&p->body, "</a> <span class=\"count\">%lld</span></li>",
+                      (long long)json_integer_value(count));
+    }
+    dg_buf_puts(&p->body, "</ul>");
+}
+
+static void paging(dg_web_page *p, long long total)
+{
+    int page = search_page_number(p);
+    long long pages = (total + RESULTS_PER_PAGE - 1) / RESULTS_PER_PAGE;
+    if (pages <= 1)
+        return;
+    char n[16];
+    dg_buf_puts(&p->body, "<div class=\"paging\">");
+    if (page > 1) {
+        snprintf(n, sizeof n, "%d", page - 1);
+        dg_buf_puts(&p->body, "<a rel=\"prev\" href=\"");
+        search_url(p, "page", n);
+        dg_buf_printf(&p->body, "\">%s</a>", T(p, W_PREV));
+    }
+    dg_buf_printf(&p->body, " %d / %lld ", page, pages);
+    if (page < pages) {
+        snprintf(n, sizeof n, "%d", page + 1);
+        dg_buf_puts(&p->body, "<a rel=\"next\" id=\"next\" href=\"");
+        search_url(p, "page", n);
+        dg_buf_printf(&p->body, "\">%s</a>", T(p, W_NEXT));
+    }
+    dg_buf_puts(&p->body, "</div>");
+}
+
+static void search_results(dg_web_page *p, json_t *result)
+{
+    dg_buf *b = &p->body;
+    long long total = jint(result, "total");
+    json_t *hits = json_object_get(result, "hits"), *h;
+    size_t i;
+    dg_buf_puts(b, "<div class=\"results\"><aside class=\"facets\">");
+    dg_buf_printf(b, "<h2>%s</h2>", T(p, W_REFINE));
+    json_t *facets = json_object_get(result, "facets");
+    facet_group(p, facets, "category", W_CATEGORY);
+    facet_group(p, facets, "year", W_YEAR);
+    facet_group(p, facets, "period", W_PERIOD);
+    dg_buf_puts(b, "</aside><section>");
+    dg_buf_puts(b, "<p class=\"total\" id=\"total\">");
+    dg_buf_printf(b, T(p, W_RESULTS), total);
+    dg_buf_puts(b, "</p>");
+    if (!json_array_size(hits))
+        notice(p, "empty", T(p, W_NO_RESULTS));
+    dg_buf_puts(b, "<ol class=\"hits\">");
+    json_array_foreach(hits, i, h)
+        hit_html(p, h);
+    dg_buf_puts(b, "</ol>");
+    paging(p, total);
+    dg_buf_puts(b, "</section></div>");
+}
+
+static int search_asked(const dg_web_page *p)
+{
+    for (size_t i = 0; i < sizeof SEARCH_KEYS / sizeof SEARCH_KEYS[0]; i++)
+        if (strcmp(SEARCH_KEYS[i], "sort") && strcmp(SEARCH_KEYS[i], "all_versions") &&
+            arg(p, SEARCH_KEYS[i]))
+            return 1;
+    return 0;
+}
+
+void dg_web_search(dg_web_page *p)
+{
+    json_t *response = search_asked(p) ? call(p, "search", search_args(p)) : NULL;
+    if (response && !response_ok(response) && !response_is(response, "usage") &&
+        !response_is(response, "query")) {
+        error_from(p, response);
+        json_decref(response);
+        return;
+    }
+    page_begin(p, T(p, W_SEARCH));
+    search_form(p);
+    if (response && response_ok(response))
+        search_results(p, json_object_get(response, "result"));
+    else if (response) /* a query the parser refused, or a bad filter: say why, keep the form */
+        notice(p, "error", jstr(response, "error"));
+    page_end(p);
+    json_decref(response);
+}
+
+/* ---- record ---- */
+
+/* The one page for a record that does not exist and one the viewer may not see. */
+static void not_found(dg_web_page *p, const char *refcode)
+{
+    dg_buf_free(&p->body);
+    p->status = 404;
+    page_begin(p, T(p, W_NOT_FOUND));
+    dg_buf_printf(&p->body, "<h1>%s</h1><p class=\"error\" id=\"not-found\">", T(p, W_NOT_FOUND));
+    dg_buf b2;
+    dg_buf_init(&b2);
+    dg_buf_text(&b2, refcode);
+    dg_buf_printf(&p->body, T(p, W_NOT_FOUND_TEXT), b2.data ? b2.data : "");
+    dg_buf_free(&b2);
+    dg_buf_puts(&p->body, "</p>");
+    page_end(p);
+}
+
+static void meta_row(dg_web_page *p, dg_web_word label, const char *value)
+{
+    if (!value || !*value)
+        return;
+    dg_buf_printf(&p->body, "<tr><th>%s</th><td>", T(p, label));
+    dg_buf_text(&p->body, value);
+    dg_buf_puts(&p->body, "</td></tr>");
+}
+
+static void record_meta(dg_web_page *p, json_t *rec)
+{
+    json_t *v = json_object_get(rec, "version");
+    char year[16], pages[16];
+    snprintf(year, sizeof year, "%lld", jint(v, "year"));
+    snprintf(pages, sizeof pages, "%lld", jint(v, "pages"));
+    dg_buf_printf(&p->body, "<h2>%s</h2><table class=\"meta\" id=\"meta\">", T(p, W_METADATA));
+    meta_row(p, W_REFCODE, jstr(rec, "refcode"));
+    meta_row(p, W_DOC_NUMBER, jstr(v, "doc_number"));
+    meta_row(p, W_DATE, jstr(v, "date"));
+    meta_row(p, W_YEAR, year);
+    meta_row(p, W_CATEGORY, dg_web_category(p->lang, jstr(v, "category")));
+    meta_row(p, W_TYPE, jstr(v, "type"));
+    meta_row(p, W_DEPARTMENT, jstr(v, "department"));
+    meta_row(p, W_LEVEL, dg_web_level(p->lang, (int)jint(rec, "level")));
+    meta_row(p, W_PERIOD, dg_web_period(p->lang, jstr(v, "period")));
+    meta_row(p, W_PAGES, pages);
+    meta_row(p, W_LOCATION, jstr(v, "location"));
+    meta_row(p, W_SECRECY, jstr(v, "secrecy"));
+    dg_buf_puts(&p->body, "</table>");
+}
+
+static void record_hold(dg_web_page *p, json_t *rec)
+{
+    json_t *hold = json_object_get(rec, "hold");
+    if (!hold)
+        return;
+    dg_buf_printf(&p->body, "<p class=\"hold\">%s: ", T(p, W_HOLD));
+    dg_buf_text(&p->body, jstr(hold, "reason"));
+    dg_buf_puts(&p->body, " (");
+    dg_buf_text(&p->body, jstr(hold, "placed_by"));
+    dg_buf_puts(&p->body, ")</p>");
+}
+
+static void record_pages(dg_web_page *p, json_t *rec)
+{
+    json_t *pages = json_object_get(rec, "pages"), *pg;
+    size_t i;
+    int version = (int)jint(json_object_get(rec, "version"), "number");
+    dg_buf_puts(&p->body, "<div class=\"pages\">");
+    json_array_foreach(pages, i, pg) {
+        int seq = (int)jint(pg, "seq");
+        const char *mime = jstr(pg, "mime");
+        dg_buf_puts(&p->body, "<figure><figcaption>");
+        dg_buf_printf(&p->body, T(p, W_PAGE_N), seq);
+        dg_buf_puts(&p->body, "</figcaption>");
+        if (mime && !strncmp(mime, "image/", 6)) {
+            dg_buf_puts(&p->body, "<img class=\"page\" src=\"/page/");
+            dg_buf_url(&p->body, jstr(rec, "refcode"));
+            dg_buf_printf(&p->body, "/%d?v=%d\" alt=\"", seq, version);
+            dg_buf_printf(&p->body, T(p, W_PAGE_N), seq);
+            dg_buf_puts(&p->body, "\">");
+        } else {
+            notice(p, "note", T(p, W_NO_IMAGE));
+        }
+        dg_buf_puts(&p->body, "</figure>");
+    }
+    dg_buf_puts(&p->body, "</div>");
+}
+
+/* The fields in which version v differs from the one before it. */
+static void version_changes(dg_web_page *p, json_t *prev, json_t *v)
+{
+    static const char *const fields[] = {"title", "category", "type", "doc_number", "date",
+                                         "department", "year", "level", "period", "location",
+                                         "secrecy", "pages"};
+    int first = 1;
+    for (size_t i = 0; prev && i < sizeof fields / sizeof fields[0]; i++) {
+        if (json_equal(json_object_get(prev, fields[i]), json_object_get(v, fields[i])))
+            continue;
+        dg_buf_printf(&p->body, "%s%s", first ? "" : ", ", fields[i]);
+        first = 0;
+    }
+}
+
+static void record_versions(dg_web_page *p, const char *refcode)
+{
+    json_t *response = call(p, "history", json_pack("{s:s}", "refcode", refcode));
+    json_t *versions = json_object_get(json_object_get(response, "result"), "versions"), *v;
+    size_t i;
+    dg_buf_printf(&p->body, "<h2>%s</h2><table class=\"versions\" id=\"versions\"><tr><th>%s"
+                            "</th><th>%s</th><th>%s</th><th>%s</th><th>Δ</th></tr>",
+                  T(p, W_VERSIONS), T(p, W_VERSION), T(p, W_WHEN), T(p, W_WHO), T(p, W_WHY));
+    json_array_foreach(versions, i, v) {
+        dg_buf_puts(&p->body, "<tr><td><a href=\"/record/");
+        dg_buf_url(&p->body, refcode);
+        dg_buf_printf(&p->body, "?v=%lld\">%lld</a></td><td>", jint(v, "number"),
+                      jint(v, "number"));
+        dg_buf_text(&p->body, jstr(v, "created_at"));
+        dg_buf_puts(&p->body, "</td><td>");
+        dg_buf_text(&p->body, jstr(v, "author"));
+        dg_buf_puts(&p->body, "</td><td>");
+        dg_buf_text(&p->body, jstr(v, "reason"));
+        dg_buf_puts(&p->body, "</td><td>");
+        version_changes(p, i > 0 ? json_array_get(versions, i - 1) : NULL, v);
+        dg_buf_puts(&p->body, "</td></tr>");
+    }
+    dg_buf_puts(&p->body, "</table>");
+    json_decref(response);
+}
+
+static void record_html(dg_web_page *p, json_t *rec)
+{
+    json_t *v = json_object_get(rec, "version");
+    const char *refcode = jstr(rec, "refcode");
+    page_begin(p, jstr(v, "title") ? jstr(v, "title") : refcode);
+    dg_buf_puts(&p->body, "<h1 id=\"record-title\">");
+    dg_buf_text(&p->body, jstr(v, "title"));
+    dg_buf_puts(&p->body, "</h1><p class=\"refcode\" id=\"refcode\">");
+    dg_buf_text(&p->body, refcode);
+    dg_buf_printf(&p->body, " · %s %lld</p>", T(p, W_VERSION), jint(v, "number"));
+    if (jint(v, "number") != jint(rec, "current_version"))
+        notice(p, "note", T(p, W_OLD_VERSION));
+    record_hold(p, rec);
+    record_meta(p, rec);
+    record_pages(p, rec);
+    dg_buf_printf(&p->body, "<h2>%s</h2><pre class=\"text\" id=\"text\">", T(p, W_TEXT));
+    dg_buf_text(&p->body, jstr(rec, "text"));
+    dg_buf_puts(&p->body, "</pre>");
+    record_versions(p, refcode);
+    page_end(p);
+}
+
+static int version_arg(const dg_web_page *p)
+{
+    const char *text = arg(p, "v");
+    long v = text ? strtol(text, NULL, 10) : 0;
+    return v > 0 && v < 1000000 ? (int)v : 0;
+}
+
+void dg_web_record(dg_web_page *p, const char *refcode)
+{
+    json_t *args = json_pack("{s:s}", "refcode", refcode);
+    if (args && version_arg(p))
+        json_object_set_new(args, "version", json_integer(version_arg(p)));
+    json_t *response = call(p, "show", args);
+    if (response_ok(response))
+        record_html(p, json_object_get(response, "result"));
+    else if (response_is(response, "not_found"))
+        not_found(p, refcode);
+    else
+        error_from(p, response);
+    json_decref(response);
+}
+
+/* ---- page images ---- */
+
+static void watermark_text(const dg_web_page *p, const char *refcode, char *out, size_t size)
+{
+    char when[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %z", &tm);
+    snprintf(out, size, "%s %s %s %s", p->name ? p->name : "", p->login, when, refcode);
+}
+
+static int decode_base64(const char *b64, unsigned char **out, size_t *len)
+{
+    size_t max = strlen(b64) / 4 * 3 + 3;
+    *out = malloc(max ? max : 1);
+    if (!*out || sodium_base642bin(*out, max, b64, strlen(b64), NULL, len, NULL,
+                                   sodium_base64_VARIANT_ORIGINAL) != 0) {
+        free(*out);
+        *out = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+static void send_watermarked(dg_web_page *p, json_t *result, const char *refcode)
+{
+    unsigned char *raw = NULL, *png = NULL;
+    size_t raw_len = 0, png_len = 0;
+    const char *mime = jstr(result, "mime");
+    if (!mime || strncmp(mime, "image/", 6)) {
+        dg_web_error(p, 415, T(p, W_NO_IMAGE));
+        return;
+    }
+    if (!decode_base64(jstr(result, "data") ? jstr(result, "data") : "", &raw, &raw_len)) {
+        dg_web_error(p, 500, "page: the image could not be decoded");
+        return;
+    }
+    char text[512];
+    dg_error err;
+    watermark_text(p, refcode, text, sizeof text);
+    dg_status st = p->font ? dg_web_watermark_png(raw, raw_len, text, p->font, &png, &png_len, &err)
+                           : dg_error_set(&err, DG_ERR_NOT_FOUND, "no font for watermarks");
+    free(raw);
+    if (st != DG_OK) {
+        dg_web_error(p, st == DG_ERR_BAD_INPUT ? 415 : 500, err.msg);
+        return;
+    }
+    p->status = 200;
+    p->content_type = "image/png";
+    p->bytes = png;
+    p->bytes_len = png_len;
+}
+
+void dg_web_page_image(dg_web_page *p, const char *refcode, int seq)
+{
+    json_t *args = json_pack("{s:s, s:i}", "refcode", refcode, "seq", seq);
+    if (args && version_arg(p))
+        json_object_set_new(args, "version", json_integer(version_arg(p)));
+    json_t *response = call(p, "page", args);
+    if (response_ok(response))
+        send_watermarked(p, json_object_get(response, "result"), refcode);
+    else if (response_is(response, "not_found"))
+        not_found(p, refcode);
+    else
+        error_from(p, response);
+    json_decref(response);
+}
+
+/* ---- the access log ---- */
+
+static json_t *log_args(dg_web_page *p)
+{
+    json_t *args = json_object();
+    pass_arg(p, args, "user", NULL);
+    pass_arg(p, args, "action", NULL);
+    pass_arg(p, args, "record", NULL);
+    pass_arg(p, args, "since", NULL);
+    pass_arg(p, args, "until", NULL);
+    json_object_set_new(args, "limit", json_integer(LOG_ROWS));
+    return args;
+}
+
+static void log_filter_form(dg_web_page *p)
+{
+    dg_buf_puts(&p->body, "<form method=\"get\" action=\"/log\" class=\"filters\">");
+    text_input(p, "user", W_USER, "short");
+    text_input(p, "action", W_ACTION, "short");
+    text_input(p, "record", W_RECORD_ARG, "");
+    text_input(p, "since", W_SINCE, "date");
+    text_input(p, "until", W_UNTIL, "date");
+    dg_buf_printf(&p->body, "<button type=\"submit\" id=\"log-filter\">%s</button></form>",
+                  T(p, W_FILTER));
+}
+
+static void log_csv_link(dg_web_page *p)
+{
+    static const char *const keys[] = {"user", "action", "record", "since", "until"};
+    dg_buf_puts(&p->body, "<p><a id=\"csv\" href=\"/log.csv?");
+    for (size_t i = 0; i < 5; i++) {
+        dg_buf_printf(&p->body, "%s%s=", i ? "&amp;" : "", keys[i]);
+        dg_buf_url(&p->body, arg(p, keys[i]) ? arg(p, keys[i]) : "");
+    }
+    dg_buf_printf(&p->body, "\">%s</a></p>", T(p, W_CSV));
+}
+
+static void log_verification(dg_web_page *p)
+{
+    json_t *response = call(p, "log verify", json_object());
+    json_t *r = json_object_get(response, "result");
+    if (response_ok(response) && json_is_true(json_object_get(r, "intact"))) {
+        dg_buf_puts(&p->body, "<p class=\"ok\" id=\"log-state\">");
+        dg_buf_printf(&p->body, T(p, W_LOG_OK), jint(r, "entries"));
+        dg_buf_puts(&p->body, "</p>");
+    } else {
+        dg_buf_printf(&p->body, "<p class=\"error\" id=\"log-state\">%s", T(p, W_LOG_BROKEN));
+        dg_buf_text(&p->body, r ? jstr(r, "reason") : jstr(response, "error"));
+        dg_buf_puts(&p->body, "</p>");
+    }
+    json_decref(response);
+}
+
+static const char *const LOG_FIELDS[] = {"id", "local_time", "user", "origin", "action",
+                                         "record", "query", "outcome", "detail"};
+enum { LOG_FIELD_COUNT = sizeof LOG_FIELDS / sizeof LOG_FIELDS[0] };
+
+/* A field of an entry as text (numbers and nulls included). */
+static void entry_field(json_t *e, const char *key, char *out, size_t size)
+{
+    json_t *v = json_object_get(e, key);
+    if (json_is_string(v))
+        snprintf(out, size, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(out, size, "%lld", (long long)json_integer_value(v));
+    else
+        out[0] = '\0';
+}
+
+static void log_table(dg_web_page *p, json_t *entries)
+{
+    static const dg_web_word heads[] = {W_VERSION, W_WHEN, W_USER, W_ORIGIN, W_ACTION,
+                                        W_RECORD_ARG, W_SEARCH, W_OUTCOME, W_DETAIL};
+    json_t *e;
+    size_t i;
+    dg_buf_puts(&p->body, "<table class=\"log\" id=\"log\"><tr>");
+    for (size_t f = 0; f < LOG_FIELD_COUNT; f++)
+        dg_buf_printf(&p->body, "<th>%s</th>", f == 0 ? "#" : T(p, heads[f]));
+    dg_buf_puts(&p->body, "</tr>");
+    json_array_foreach(entries, i, e) {
+        dg_buf_puts(&p->body, "<tr>");
+        for (size_t f = 0; f < LOG_FIELD_COUNT; f++) {
+            char text[2048];
+            entry_field(e, LOG_FIELDS[f], text, sizeof text);
+            dg_buf_puts(&p->body, "<td>");
+            dg_buf_text(&p->body, text);
+            dg_buf_puts(&p->body, "</td>");
+        }
+        dg_buf_puts(&p->body, "</tr>");
+    }
+    dg_buf_puts(&p->body, "</table>");
+}
+
+static void log_csv(dg_web_page *p, json_t *entries)
+{
+    char *data = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&data, &len);
+    if (!out) {
+        dg_web_error(p, 500, "log: out of memory");
+        return;
+    }
+    dg_csv_header(out, LOG_FIELDS, LOG_FIELD_COUNT);
+    json_t *e;
+    size_t i;
+    json_array_foreach(entries, i, e) {
+        char text[LOG_FIELD_COUNT][2048];
+        const char *fields[LOG_FIELD_COUNT];
+        for (size_t f = 0; f < LOG_FIELD_COUNT; f++) {
+            entry_field(e, LOG_FIELDS[f], text[f], sizeof text[f]);
+            fields[f] = text[f];
+        }
+        dg_csv_row(out, fields, LOG_FIELD_COUNT);
+    }
+    if (fclose(out) != 0) {
+        free(data);
+        dg_web_error(p, 500, "log: out of memory");
+        return;
+    }
+    p->status = 200;
+    p->content_type = "text/csv; charset=utf-8";
+    p->bytes = (unsigned char *)data;
+    p->bytes_len = len;
+    snprintf(p->filename, sizeof p->filename, "access-log.csv");
+}
+
+void dg_web_log(dg_web_page *p, int csv)
+{
+    json_t *response = call(p, "log", log_args(p));
+    if (!response_ok(response) && !response_is(response, "usage")) {
+        error_from(p, response);
+        json_decref(response);
+        return;
+    }
+    json_t *entries = json_object_get(json_object_get(response, "result"), "entries");
+    if (csv && response_ok(response)) {
+        log_csv(p, entries);
+        json_decref(response);
+        return;
+    }
+    page_begin(p, T(p, W_LOG));
+    dg_buf_printf(&p->body, "<h1>%s</h1>", T(p, W_LOG));
+    log_verification(p);
+    log_filter_form(p);
+    if (!response_ok(response))
+        notice(p, "error", jstr(response, "error"));
+    log_csv_link(p);
+    log_table(p, entries);
+    page_end(p);
+    json_decref(response);
+}
+
+/* ---- the review queue ---- */
+
+static void review_item(dg_web_page *p, json_t *it)
+{
+    dg_buf *b = &p->body;
+    char conf[32];
+    snprintf(conf, sizeof conf, "%.2f", json_real_value(json_object_get(it, "confidence")));
+    dg_buf_puts(b, "<tr><td>");
+    record_link(p, jstr(it, "refcode"), 0, 1);
+    dg_buf_puts(b, "</td><td>");
+    dg_buf_text(b, jstr(it, "title"));
+    dg_buf_printf(b, "</td><td>%s</td><td>", dg_web_category(p->lang, jstr(it, "category")));
+    dg_buf_text(b, jstr(it, "type"));
+    dg_buf_printf(b, "</td><td>%s</td><td><form method=\"post\" action=\"/review/accept\">", conf);
+    hidden_csrf(p);
+    dg_buf_puts(b, "<input type=\"hidden\" name=\"refcode\" value=\"");
+    dg_buf_text(b, jstr(it, "refcode"));
+    dg_buf_printf(b, "\"><input name=\"reason\" placeholder=\"%s\"><button type=\"submit\" "
+                     "class=\"accept\">%s</button></form></td></tr>",
+                  T(p, W_REASON), T(p, W_ACCEPT));
+}
+
+void dg_web_review(dg_web_page *p)
+{
+    json_t *response = call(p, "review list", json_pack("{s:i}", "limit", 200));
+    if (!response_ok(response)) {
+        error_from(p, response);
+        json_decref(response);
+        return;
+    }
+    json_t *items = json_object_get(json_object_get(response, "result"), "records"), *it;
+    size_t i;
+    page_begin(p, T(p, W_REVIEW));
+    dg_buf_printf(&p->body, "<h1>%s</h1>", T(p, W_REVIEW));
+    if (arg(p, "done")) {
+        char msg[256];
+        snprintf(msg, sizeof msg, T(p, W_ACCEPTED), arg(p, "done"));
+        notice(p, "ok", msg);
+    }
+    if (!json_array_size(items))
+        notice(p, "empty", T(p, W_REVIEW_EMPTY));
+    dg_buf_printf(&p->body, "<table class=\"review\" id=\"review\"><tr><th>%s</th><th>%s</th>"
+                            "<th>%s</th><th>%s</th><th>%s</th><th></th></tr>",
+                  T(p, W_REFCODE), T(p, W_TITLE), T(p, W_CATEGORY), T(p, W_TYPE),
+                  T(p, W_CONFIDENCE));
+    json_array_foreach(items, i, it)
+        review_item(p, it);
+    dg_buf_puts(&p->body, "</table>");
+    page_end(p);
+    json_decref(response);
+}
+
+void dg_web_review_accept(dg_web_page *p)
+{
+    const char *ref = arg(p, "refcode");
+    json_t *args = json_pack("{s:s}", "refcode", ref ? ref : "");
+    pass_arg(p, args, "reason", NULL);
+    json_t *response = call(p, "review accept", args);
+    if (response_ok(response)) {
+        dg_buf url;
+        dg_buf_init(&url);
+        dg_buf_puts(&url, "/review?done=");
+        dg_buf_url(&url, ref);
+        snprintf(p->location, sizeof p->location, "%s", url.data ? url.data : "/review");
+        dg_buf_free(&url);
+    } else if (response_is(response, "not_found")) {
+        not_found(p, ref ? ref : "");
+    } else {
+        error_from(p, response);
+    }
+    json_decref(response);
+}
+
+/* ---- retention ---- */
+
+static int review_year(const dg_web_page *p)
+{
+    const char *text = arg(p, "year");
+    long y = text ? strtol(text, NULL, 10) : 0;
+    if (y >= 1900 && y <= 9999)
+        return (int)y;
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    return tm.tm_year + 1900;
+}
+
+static void sign_form(dg_web_page *p, const char *action, int year, dg_web_word button)
+{
+    dg_buf *b = &p->body;
+    dg_buf_printf(b, "<form method=\"post\" action=\"%s\" class=\"sign\">", action);
+    hidden_csrf(p);
+    dg_buf_printf(b, "<input type=\"hidden\" name=\"year\" value=\"%d\"><label>%s "
+                     "<input type=\"password\" name=\"password\" autocomplete=\"current-password\""
+                     " required></label><button type=\"submit\">%s</button></form>",
+                  year, T(p, W_CONFIRM_PASSWORD), T(p, button));
+}
+
+static void retention_items(dg_web_page *p, json_t *items)
+{
+    json_t *it;
+    size_t i;
+    dg_buf_printf(&p->body, "<table class=\"items\" id=\"items\"><tr><th>#</th><th>%s</th>"
+                            "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>",
+                  T(p, W_REFCODE), T(p, W_TITLE), T(p, W_YEAR), T(p, W_STATE), T(p, W_DECISION));
+    json_array_foreach(items, i, it) {
+        dg_buf_printf(&p->body, "<tr><td>%lld</td><td>", jint(it, "serial"));
+        dg_buf_text(&p->body, jstr(it, "refcode"));
+        dg_buf_puts(&p->body, "</td><td>");
+        dg_buf_text(&p->body, jstr(it, "title"));
+        dg_buf_printf(&p->body, "</td><td>%lld</td><td>", jint(it, "year"));
+        dg_buf_text(&p->body, jstr(it, "state"));
+        dg_buf_puts(&p->body, "</td><td>");
+        dg_buf_text(&p->body, jstr(it, "decision"));
+        dg_buf_puts(&p->body, "</td></tr>");
+    }
+    dg_buf_puts(&p->body, "</table>");
+}
+
+static void retention_review(dg_web_page *p, json_t *result, int year)
+{
+    json_t *review = json_object_get(result, "review");
+    json_t *witnesses = json_object_get(review, "witnesses"), *w;
+    size_t i;
+    dg_buf_printf(&p->body, "<p id=\"review-state\">%s: ", T(p, W_STATE));
+    dg_buf_text(&p->body, jstr(review, "state"));
+    if (jstr(review, "approved_by")) {
+        dg_buf_puts(&p->body, " · ");
+        dg_buf_text(&p->body, jstr(review, "approved_by"));
+    }
+    json_array_foreach(witnesses, i, w) {
+        dg_buf_puts(&p->body, " · ");
+        dg_buf_text(&p->body, json_string_value(w));
+    }
+    dg_buf_puts(&p->body, "</p>");
+    if (has_role(p, DG_ROLE_LEADER))
+        sign_form(p, "/retention/approve", year, W_APPROVE);
+    if (has_role(p, DG_ROLE_WITNESS))
+        sign_form(p, "/retention/witness", year, W_WITNESS);
+    retention_items(p, json_object_get(result, "items"));
+}
+
+void dg_web_retention(dg_web_page *p)
+{
+    int year = review_year(p);
+    json_t *response = call(p, "retention list", json_pack("{s:i}", "review", year));
+    if (!response_ok(response) && response_is(response, "denied")) {
+        error_from(p, response);
+        json_decref(response);
+        return;
+    }
+    char title[128];
+    snprintf(title, sizeof title, T(p, W_REVIEW_OF), year);
+    page_begin(p, title);
+    dg_buf_printf(&p->body, "<h1>%s</h1><form method=\"get\" action=\"/retention\">"
+                            "<input name=\"year\" class=\"year\" value=\"%d\"><button>%s</button>"
+                            "</form>", title, year, T(p, W_FILTER));
+    if (arg(p, "done"))
+        notice(p, "ok", arg(p, "done"));
+    if (response_ok(response))
+        retention_review(p, json_object_get(response, "result"), year);
+    else
+        notice(p, "error", jstr(response, "error"));
+    page_end(p);
+    json_decref(response);
+}
+
+/* Asks the engine whether the password is the signer's own (logged as web.confirm). */
+static int confirm_password(dg_web_page *p, const char *what)
+{
+    dg_actor actor;
+    dg_error err;
+    if (dg_actor_login(p->archive, p->login, p->origin, &actor, &err) != DG_OK)
+        return 0;
+    const char *password = p->arg ? p->arg(p->arg_ctx, "password") : NULL;
+    return dg_password_confirm(p->archive, &actor, password ? password : "", what, &err) == DG_OK;
+}
+
+void dg_web_retention_sign(dg_web_page *p, int witness)
+{
+    int year = review_year(p);
+    const char *cmd = witness ? "retention witness" : "retention approve";
+    if (!confirm_password(p, cmd)) {
+        dg_web_error(p, 403, T(p, W_WRONG_PASSWORD));
+        return;
+    }
+    json_t *response = call(p, cmd, json_pack("{s:i}", "review", year));
+    if (response_ok(response)) {
+        char msg[128];
+        json_t *r = json_object_get(response, "result");
+        if (witness)
+            snprintf(msg, sizeof msg, T(p, W_SIGNED), (int)jint(r, "signatures"));
+        else
+            snprintf(msg, sizeof msg, "%s", T(p, W_APPROVED));
+        dg_buf url;
+        dg_buf_init(&url);
+        dg_buf_printf(&url, "/retention?year=%d&done=", year);
+        dg_buf_url(&url, msg);
+        snprintf(p->location, sizeof p->location, "%s", url.data ? url.data : "/retention");
+        dg_buf_free(&url);
+    } else {
+        error_from(p, response);
+    }
+    json_decref(response);
+}
+
+/* ---- me ---- */
+
+static void password_form(dg_web_page *p)
+{
+    dg_buf *b = &p->body;
+    dg_buf_printf(b, "<h2>%s</h2><form method=\"post\" action=\"/me/password\" class=\"login\">",
+                  T(p, W_CHANGE_PASSWORD));
+    hidden_csrf(p);
+    dg_buf_printf(b, "<label>%s <input type=\"password\" name=\"password\" "
+                     "autocomplete=\"current-password\" required></label>",
+                  T(p, W_CURRENT_PASSWORD));
+    dg_buf_printf(b, "<label>%s <input type=\"password\" name=\"new\" "
+                     "autocomplete=\"new-password\" required></label>", T(p, W_NEW_PASSWORD));
+    dg_buf_printf(b, "<label>%s <input type=\"password\" name=\"again\" "
+                     "autocomplete=\"new-password\" required></label>", T(p, W_REPEAT));
+    dg_buf_printf(b, "<button type=\"submit\">%s</button></form>", T(p, W_CHANGE_PASSWORD));
+}
+
+void dg_web_me(dg_web_page *p)
+{
+    char roles[128];
+    dg_roles_format(p->roles, roles, sizeof roles);
+    page_begin(p, T(p, W_ME));
+    dg_buf_printf(&p->body, "<h1>%s</h1><table class=\"meta\">", T(p, W_ME));
+    meta_row(p, W_LOGIN_NAME, p->login);
+    meta_row(p, W_USER, p->name);
+    meta_row(p, W_LEVEL, dg_web_level(p->lang, p->clearance));
+    meta_row(p, W_ACTION, roles);
+    dg_buf_puts(&p->body, "</table>");
+    if (arg(p, "error"))
+        notice(p, "error", !strcmp(arg(p, "error"), "differ") ? T(p, W_PASSWORDS_DIFFER)
+                           : !strcmp(arg(p, "error"), "wrong") ? T(p, W_WRONG_PASSWORD)
+                                                               : T(p, W_ERROR));
+    password_form(p);
+    page_end(p);
+}
+
+void dg_web_me_password(dg_web_page *p)
+{
+    const char *fresh = p->arg ? p->arg(p->arg_ctx, "new") : NULL;
+    const char *again = p->arg ? p->arg(p->arg_ctx, "again") : NULL;
+    if (!fresh || !again || strcmp(fresh, again) != 0) {
+        snprintf(p->location, sizeof p->location, "/me?error=differ");
+        return;
+    }
+    if (!confirm_password(p, "passwd")) {
+        snprintf(p->location, sizeof p->location, "/me?error=wrong");
+        return;
+    }
+    json_t *response = call(p, "passwd", json_pack("{s:s}", "password", fresh));
+    if (response_ok(response)) {
+        p->password_changed = 1;
+        snprintf(p->location, sizeof p->location, "/login?changed=1");
+    } else {
+        error_from(p, response);
+    }
+    json_decref(response);
+}

@@ -1,0 +1,76 @@
+/*
+ * web_pages.h — the pages of the web interface, rendered on the server as HTML.
+ *
+ * Each page reads its arguments through p->arg, runs the requests it needs through the
+ * dispatcher (dispatch.h: the same function the Unix socket calls, as the session's
+ * account with origin "web <address>", so every rule, refusal and access-log entry is the
+ * one the command line gets) and fills p's answer: status, content type, body, and a
+ * redirect or download name. Pages never touch the engine's tables themselves; the one
+ * exception is the password check before a signature (engine/password.h), which is the
+ * web's own act of asking who is at the keyboard.
+ *
+ * Everything that came from outside goes through web_html.h's escapes. A record the viewer
+ * may not see answers exactly as a record that does not exist: the same status (404) and
+ * the same page, built from the reference code they typed and nothing the engine said.
+ */
+#ifndef DG_WEB_PAGES_H
+#define DG_WEB_PAGES_H
+
+#include <stdint.h>
+
+#include "../engine/archive.h"
+#include "web_html.h"
+#include "web_i18n.h"
+
+typedef struct dg_web_page {
+    /* who asks, and from where */
+    dg_archive *archive;
+    const char *login, *name, *origin, *csrf;
+    unsigned roles;
+    int clearance;
+    dg_web_lang lang;
+    const char *font;     /* the watermark's font file */
+    const char *path;     /* the request path, for the language links */
+    /* the request's arguments: the query string for GET, the form for POST */
+    const char *(*arg)(void *ctx, const char *key);
+    void *arg_ctx;
+    /* called after every request that may have changed the archive */
+    void (*after_write)(void *ctx);
+    void *after_write_ctx;
+    /* the answer */
+    int status;
+    const char *content_type;
+    dg_buf body;
+    unsigned char *bytes; /* a binary body instead of body (malloc'ed), bytes_len long */
+    size_t bytes_len;
+    char location[1024];    /* a redirect (303) to here when set */
+    char filename[128];     /* sent as an attachment under this name when set */
+    int password_changed;   /* the account's sessions are to end */
+} dg_web_page;
+
+/* The search page: the form, and with any query or filter its results, facets and paging. */
+void dg_web_search(dg_web_page *p);
+/* A record: metadata, text, versions and what each changed, hold, and its pages. */
+void dg_web_record(dg_web_page *p, const char *refcode);
+/* One page image of a record, watermarked for the viewer (image/png). */
+void dg_web_page_image(dg_web_page *p, const char *refcode, int seq);
+/* The access log with filters (auditors, admins) and its verification; csv: download. */
+void dg_web_log(dg_web_page *p, int csv);
+/* The archivist's review queue, and accepting one item (POST). */
+void dg_web_review(dg_web_page *p);
+void dg_web_review_accept(dg_web_page *p);
+/* A retention review's list, and a leader's approval or a witness's signature (POST),
+ * each after the signer's password is asked again. */
+void dg_web_retention(dg_web_page *p);
+void dg_web_retention_sign(dg_web_page *p, int witness);
+/* "Me": who I am, and changing my password (POST; the current one is asked). */
+void dg_web_me(dg_web_page *p);
+void dg_web_me_password(dg_web_page *p);
+
+/* The login form; message (may be NULL) says why it is shown again. login_csrf is the
+ * pre-session token the form carries (and its cookie holds). */
+void dg_web_login_form(dg_web_page *p, const char *message, const char *login_csrf);
+/* An error page with status and a message (the program's own words). */
+void dg_web_error(dg_web_page *p, int status, const char *message);
+
+#endif
