@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# End-to-end: the web interface of `dangan serve --http`, at the HTTP level with curl.
+#
+# Checks what a records room's web security rests on: cookie flags, security headers on
+# every response, CSRF refusal, login failures that never tell an unknown login from a
+# wrong password, back-off per account and address (logged), session expiry, logout,
+# a password change ending every session, a record above the viewer's clearance answered
+# exactly like one that does not exist, outside text shown as text, X-Forwarded-For
+# believed only from the configured proxy, and every web request in the access log with
+# origin "web <address>".
+set -u
+. "$(dirname "$0")/lib.sh"
+command -v curl >/dev/null || { echo "SKIP: needs curl"; exit 0; }
+
+SERVER_PID=
+stop_server() {
+    if [ -n "$SERVER_PID" ]; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=
+    fi
+}
+trap 'stop_server; rm -rf "$T"' EXIT
+
+# ---- an archive with a teacher, an auditor, and records at levels 1 and 2 ----
+"$DANGAN" init --fonds X001 --name "Web Test" >/dev/null
+"$DANGAN" user add zhang --name 张老师 --clearance 1 --role staff >/dev/null
+"$DANGAN" user add shen --name 审计员 --clearance 1 --role auditor >/dev/null
+printf '关于2024年寒假放假安排的通知\n寒假自1月20日开始。\n' >notice.txt
+printf '2024年教师招聘方案（人事）\n招聘三名教师。\n' >hire.txt
+printf 'x "quoted" & <b>bold</b> 寒假 \x01 control\n' >evil.txt
+"$DANGAN" add notice.txt --title 关于寒假安排的通知 --category administrative --date 2024-01-10 --level 1 >/dev/null
+"$DANGAN" add hire.txt --title 教师招聘方案 --category personnel --date 2024-03-01 --level 2 >/dev/null
+"$DANGAN" add evil.txt --title '<script>alert("x")</script> 寒假 & co' --category administrative --date 2024-02-01 --level 1 >/dev/null
+NOTICE=$("$DANGAN" search 放假 --json | json 'j["hits"][0]["refcode"]')
+HIDDEN=$("$DANGAN" search 招聘 --json | json 'j["hits"][0]["refcode"]')
+MISSING=${HIDDEN%-*}-0999
+echo 'teacher-pass-1' | "$DANGAN" user passwd zhang >/dev/null
+echo 'auditor-pass-1' | "$DANGAN" user passwd shen >/dev/null
+
+start_server() { # start_server [serve options...]: sets SERVER_PID and B (base URL)
+    "$DANGAN" serve --socket "$T/dangan.sock" --http 127.0.0.1:0 "$@" >"$T/serve.log" 2>&1 &
+    SERVER_PID=$!
+    local port=
+    for _ in $(seq 1 600); do
+        port=$(grep -o 'web interface on 127.0.0.1:0 (port [0-9]*' "$T/serve.log" | grep -o '[0-9]*$' || true)
+        [ -n "$port" ] && [ -S "$T/dangan.sock" ] && break
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$T/serve.log" >&2; fail "the server did not start"; }
+        sleep 0.1
+    done
+    [ -n "$port" ] || fail "no web port in the server log"
+    B=http://127.0.0.1:$port
+}
+
+# req METHOD PATH [curl args...]: status in $CODE, headers in $T/h, body in $T/b.
+req() {
+    local method=$1 path=$2; shift 2
+    CODE=$(curl -s -X "$method" -D "$T/h" -o "$T/b" -w '%{http_code}' "$@" "$B$path")
+    HDR=$(tr -d '\r' <"$T/h")
+    BODY=$(cat "$T/b")
+}
+header() { printf '%s\n' "$HDR" | grep -i "^$1:" | head -n 1 | cut -d' ' -f2- ; }
+cookie_value() { printf '%s\n' "$HDR" | grep -i "^set-cookie: $1=" | head -n 1 | sed "s/^[^=]*=\([^;]*\).*/\1/I"; }
+
+login_token() { # a fresh login form: its token in $LT
+    req GET /login
+    LT=$(cookie_value dangan_login)
+    [ -n "$LT" ] || fail "the login form set no token cookie"
+}
+login() { # login USER PASSWORD: the session token in $S (empty when refused)
+    login_token
+    req POST /login -H "Cookie: dangan_login=$LT" --data-urlencode "csrf=$LT" \
+        --data-urlencode "login=$1" --data-urlencode "password=$2"
+    S=$(cookie_value dangan_session)
+}
+csrf_of() { # the CSRF token of the page in $BODY
+    printf '%s' "$BODY" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -n 1 | grep -o '[0-9a-f]\{64\}'
+}
+
+start_server
+
+# ---- headers on every response ----
+check_security_headers() {
+    local what=$1
+    contains "$(header Content-Security-Policy)" "default-src 'none'" "$what: CSP"
+    contains "$(header Content-Security-Policy)" "script-src 'self'" "$what: CSP script"
+    lacks "$(header Content-Security-Policy)" "unsafe-inline" "$what: CSP"
+    [ "$(header X-Frame-Options)" = DENY ] || fail "$what: X-Frame-Options is '$(header X-Frame-Options)'"
+    [ "$(header Referrer-Policy)" = no-referrer ] || fail "$what: Referrer-Policy"
+    [ "$(header X-Content-Type-Options)" = nosniff ] || fail "$what: nosniff"
+}
+req GET /login
+[ "$CODE" = 200 ] || fail "login form: $CODE"
+check_security_headers "login form"
+[ "$(header Cache-Control)" = no-store ] || fail "login form: Cache-Control"
+lacks "$BODY" "<script>" "no inline script on the login page"
+req GET /search
+[ "$CODE" = 303 ] && [ "$(header Location)" = /login ] || fail "signed out: /search should go to /login, got $CODE"
+check_security_headers "redirect"
+
+# ---- CSRF on the login form; unknown login and wrong password answer alike ----
+login_token
+req POST /login -H "Cookie: dangan_login=$LT" --data-urlencode login=zhang --data-urlencode password=teacher-pass-1
+[ "$CODE" = 403 ] || fail "a login without its form token: $CODE, expected 403"
+[ -z "$(cookie_value dangan_session)" ] || fail "a login without its token got a session"
+login zhang wrong-password
+[ "$CODE" = 401 ] && [ -z "$S" ] || fail "wrong password: $CODE"
+WRONG=$(printf '%s' "$BODY" | sed 's/[0-9a-f]\{64\}/TOKEN/g')
+login nosuchuser wrong-password
+[ "$CODE" = 401 ] || fail "unknown login: $CODE"
+UNKNOWN=$(printf '%s' "$BODY" | sed 's/[0-9a-f]\{64\}/TOKEN/g')
+[ "$WRONG" = "$UNKNOWN" ] || fail "an unknown login reads differently from a wrong password"
+
+# ---- a session: cookie flags ----
+login zhang teacher-pass-1
+[ "$CODE" = 303 ] && [ -n "$S" ] || fail "login as zhang: $CODE"
+SETC=$(printf '%s\n' "$HDR" | grep -i '^set-cookie: dangan_session=')
+for flag in HttpOnly Secure SameSite=Strict Path=/; do
+    contains "$SETC" "; $flag" "session cookie flag $flag"
+done
+[ ${#S} -eq 64 ] || fail "session token is not 256 bits of hex: $S"
+C="Cookie: dangan_session=$S"
+
+# ---- search, and outside text shown as text ----
+req GET "/search?q=%E5%AF%92%E5%81%87" -H "$C"
+[ "$CODE" = 200 ] || fail "search: $CODE"
+check_security_headers "search"
+[ "$(header Cache-Control)" = no-store ] || fail "search: Cache-Control"
+contains "$BODY" "$NOTICE" "search finds the notice"
+contains "$BODY" '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;' "a title with markup is escaped"
+lacks "$BODY" '<script>alert' "a title never becomes markup"
+lacks "$BODY" "$HIDDEN" "search never shows a level-2 record to clearance 1"
+req GET "/search?q=%E6%8B%9B%E8%81%98" -H "$C"
+lacks "$BODY" "$HIDDEN" "search 招聘 shows nothing of the level-2 record"
+contains "$BODY" 'id="total">共 0 件' "no count of a hidden record"
+
+# ---- record pages: hidden == missing ----
+enc() { python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+req GET "/record/$(enc "$NOTICE")" -H "$C"
+[ "$CODE" = 200 ] || fail "record page: $CODE"
+[ "$(header Cache-Control)" = no-store ] || fail "record page: Cache-Control"
+contains "$BODY" "寒假自1月20日开始" "record page shows the text"
+req GET "/record/$(enc "$HIDDEN")" -H "$C"
+H_CODE=$CODE
+H_BODY=$(printf '%s' "$BODY" | sed -e "s/$HIDDEN/REF/g" -e "s/$(enc "$HIDDEN")/REF/g")
+req GET "/record/$(enc "$MISSING")" -H "$C"
+M_BODY=$(printf '%s' "$BODY" | sed -e "s/$MISSING/REF/g" -e "s/$(enc "$MISSING")/REF/g")
+[ "$H_CODE" = 404 ] && [ "$CODE" = 404 ] || fail "hidden $H_CODE / missing $CODE: both must be 404"
+[ "$H_BODY" = "$M_BODY" ] || fail "a hidden record's page differs from a missing one's"
+req GET "/page/$(enc "$HIDDEN")/1" -H "$C"
+[ "$CODE" = 404 ] || fail "a hidden record's page image: $CODE"
+
+# ---- state-changing forms need the session's CSRF token ----
+req POST /logout -H "$C" --data-urlencode csrf=0000000000000000000000000000000000000000000000000000000000000000
+[ "$CODE" = 403 ] || fail "logout with a wrong CSRF token: $CODE"
+req GET /search -H "$C"
+[ "$CODE" = 200 ] || fail "a refused logout must leave the session alone: $CODE"
+CSRF=$(csrf_of)
+[ -n "$CSRF" ] || fail "no CSRF token in the page"
+req POST /me/password -H "$C" --data-urlencode password=teacher-pass-1 \
+    --data-urlencode new=another-pass-2 --data-urlencode again=another-pass-2
+[ "$CODE" = 403 ] || fail "a password change without the CSRF token: $CODE"
+
+# ---- too large a form ----
+req POST /logout -H "$C" --data-urlencode "csrf=$CSRF" --data-urlencode "x=$(head -c 100000 /dev/zero | tr '\0' a)"
+[ "$CODE" = 413 ] || fail "a 100 KB form: $CODE, expected 413"
+
+# ---- the log: every web request, origin web and the address; X-Forwarded-For not believed ----
+req GET "/search?q=%E9%80%9A%E7%9F%A5" -H "$C" -H "X-Forwarded-For: 10.9.9.9"
+"$DANGAN" log --action search --json >"$T/log.json"
+ORIGIN=$(json 'j["entries"][-1]["origin"]' <"$T/log.json")
+[ "$ORIGIN" = "web 127.0.0.1" ] || fail "search logged from '$ORIGIN', expected 'web 127.0.0.1'"
+"$DANGAN" log --user zhang --json | json '"\n".join(e["action"]+" "+e["outcome"]+" "+e["origin"] for e in j["entries"])' >"$T/zhang.log"
+contains "$(cat "$T/zhang.log")" "show refused web 127.0.0.1" "the hidden record's view is logged as refused"
+contains "$(cat "$T/zhang.log")" "web.login ok web 127.0.0.1" "the login is logged"
+contains "$(cat "$T/zhang.log")" "web.csrf refused" "a form without its token is logged"
+
+# ---- logout ends the session ----
+req POST /logout -H "$C" --data-urlencode "csrf=$CSRF"
+[ "$CODE" = 303 ] || fail "logout: $CODE"
+contains "$(printf '%s\n' "$HDR" | grep -i '^set-cookie: dangan_session=')" "Max-Age=0" "logout clears the cookie"
+req GET /search -H "$C"
+[ "$CODE" = 303 ] && [ "$(header Location)" = /login ] || fail "after logout the old cookie still works: $CODE"
+
+# ---- a password change (here by the admin, through another process) ends every session ----
+login zhang teacher-pass-1
+C1="Cookie: dangan_session=$S"
+login zhang teacher-pass-1
+C2="Cookie: dangan_session=$S"
+req GET /search -H "$C1"
+[ "$CODE" = 200 ] || fail "first session: $CODE"
+echo 'teacher-pass-2' | "$DANGAN" user passwd zhang >/dev/null
+for c in "$C1" "$C2"; do
+    req GET /search -H "$c"
+    [ "$CODE" = 303 ] || fail "a session survived the password change: $CODE"
+done
+login zhang teacher-pass-1
+[ "$CODE" = 401 ] || fail "the old password still logs in: $CODE"
+login zhang teacher-pass-2
+[ "$CODE" = 303 ] || fail "the new password does not log in: $CODE"
+
+# ---- a disabled account's session ends ----
+C="Cookie: dangan_session=$S"
+"$DANGAN" user set zhang --disable >/dev/null
+req GET /search -H "$C"
+[ "$CODE" = 303 ] || fail "a disabled account's session still works: $CODE"
+"$DANGAN" user set zhang --enable >/dev/null
+
+# ---- the auditor's log page and CSV ----
+login shen auditor-pass-1
+CA="Cookie: dangan_session=$S"
+req GET "/log?user=zhang&action=show" -H "$CA"
+[ "$CODE" = 200 ] || fail "auditor log page: $CODE"
+contains "$BODY" 'id="log-state">登记链完整' "the log page shows the log's verification"
+contains "$BODY" "$HIDDEN" "the auditor sees the refused view in the log"
+req GET "/log.csv?user=zhang&action=show" -H "$CA"
+[ "$CODE" = 200 ] || fail "log CSV: $CODE"
+contains "$(header Content-Disposition)" "attachment" "the CSV downloads"
+contains "$BODY" "web 127.0.0.1" "the CSV has the origin"
+login_token
+req GET /log -H "Cookie: dangan_session=$(printf '%s' "$C1" | cut -d= -f2)"
+[ "$CODE" = 303 ] || fail "an ended session reads the log: $CODE"
+stop_server
+
+# ---- a trusted proxy's X-Forwarded-For; idle expiry; back-off ----
+start_server --http-proxy 127.0.0.1 --session-idle 1
+login zhang teacher-pass-2
+C="Cookie: dangan_session=$S"
+req GET "/search?q=%E9%80%9A%E7%9F%A5" -H "$C" -H "X-Forwarded-For: 198.51.100.7, 10.9.9.9"
+[ "$CODE" = 200 ] || fail "search behind the proxy: $CODE"
+ORIGIN=$("$DANGAN" log --action search --json | json 'j["entries"][-1]["origin"]')
+[ "$ORIGIN" = "web 10.9.9.9" ] || fail "behind the trusted proxy the origin is '$ORIGIN'"
+sleep 3 # idle longer than --session-idle 1
+req GET /search -H "$C"
+[ "$CODE" = 303 ] || fail "a session idle past its limit still works: $CODE"
+
+# Failures of one login slow down until even the right password waits (429), and say so.
+got429=
+for _ in $(seq 1 12); do
+    login zhang wrong-password
+    if [ "$CODE" = 429 ]; then got429=1; break; fi
+    [ "$CODE" = 401 ] || fail "a failed login answered $CODE"
+done
+[ -n "$got429" ] || fail "twelve failed logins never slowed down"
+login zhang teacher-pass-2
+[ "$CODE" = 429 ] && [ -z "$S" ] || fail "during back-off the right password logged in: $CODE"
+"$DANGAN" log --action web.login --json | json '"\n".join((e["detail"] or "") for e in j["entries"])' >"$T/logins"
+contains "$(cat "$T/logins")" "back-off" "a login refused for back-off is logged"
+contains "$(cat "$T/logins")" "wrong password" "a wrong password is logged"
+contains "$(cat "$T/logins")" "no active account with a web password" "an unknown login is logged"
+stop_server
+grep -q "ERROR: AddressSanitizer\|runtime error" "$T/serve.log" && fail "sanitizer report in the server log"
+echo "PASS"
