@@ -270,7 +270,7 @@ static void search_filters(dg_web_page *p)
     dg_buf_puts(&p->body, "</select></label>");
     select_begin(p, "level", W_LEVEL);
     for (int l = 0; l <= 4; l++) {
-        char v[4];
+        char v[16];
         snprintf(v, sizeof v, "%d", l);
         option(p, v, dg_web_level(p->lang, l), arg(p, "level"));
     }
