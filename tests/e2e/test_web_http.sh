@@ -9,14 +9,17 @@
 # believed only from the configured proxy, and every web request in the access log with
 # origin "web <address>".
 set -u
-. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 command -v curl >/dev/null || { echo "SKIP: needs curl"; exit 0; }
 
 SERVER_PID=
+SERVER_RC=0
 stop_server() {
     if [ -n "$SERVER_PID" ]; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
+        kill -TERM "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+        SERVER_RC=$?
         SERVER_PID=
     fi
 }
@@ -97,6 +100,15 @@ lacks "$BODY" "<script>" "no inline script on the login page"
 req GET /search
 [ "$CODE" = 303 ] && [ "$(header Location)" = /login ] || fail "signed out: /search should go to /login, got $CODE"
 check_security_headers "redirect"
+
+# ---- languages: Simplified by default, Traditional and English from Accept-Language ----
+req GET /login
+contains "$BODY" '<html lang="zh-Hans">' "no Accept-Language: Simplified Chinese"
+req GET /login -H "Accept-Language: zh-TW,zh;q=0.8"
+contains "$BODY" '<html lang="zh-Hant">' "zh-TW: Traditional Chinese"
+contains "$BODY" "登入" "zh-TW: Traditional words"
+req GET /login -H "Accept-Language: en-GB,en;q=0.9"
+contains "$BODY" "Log in" "en-GB: English"
 
 # ---- CSRF on the login form; unknown login and wrong password answer alike ----
 login_token
@@ -220,7 +232,13 @@ contains "$BODY" "web 127.0.0.1" "the CSV has the origin"
 login_token
 req GET /log -H "Cookie: dangan_session=$(printf '%s' "$C1" | cut -d= -f2)"
 [ "$CODE" = 303 ] || fail "an ended session reads the log: $CODE"
+
+# ---- random requests never crash the HTTP layer (WEB_FUZZ_COUNT, default 10,000) ----
+python3 "$here/web_fuzz.py" 127.0.0.1 "${B##*:}" "${WEB_FUZZ_COUNT:-10000}" 18 "${CA#*=}" \
+    >"$T/fuzz.out" 2>&1 || fail "fuzzer: $(tail -n 5 "$T/fuzz.out")"
+kill -0 "$SERVER_PID" 2>/dev/null || fail "the server died under random requests"
 stop_server
+[ "$SERVER_RC" -eq 0 ] || fail "the server exited $SERVER_RC: $(tail -n 30 "$T/serve.log")"
 
 # ---- a trusted proxy's X-Forwarded-For; idle expiry; back-off ----
 start_server --http-proxy 127.0.0.1 --session-idle 1
@@ -249,5 +267,6 @@ contains "$(cat "$T/logins")" "back-off" "a login refused for back-off is logged
 contains "$(cat "$T/logins")" "wrong password" "a wrong password is logged"
 contains "$(cat "$T/logins")" "no active account with a web password" "an unknown login is logged"
 stop_server
-grep -q "ERROR: AddressSanitizer\|runtime error" "$T/serve.log" && fail "sanitizer report in the server log"
+[ "$SERVER_RC" -eq 0 ] || fail "the server exited $SERVER_RC: $(tail -n 30 "$T/serve.log")"
+grep -q "Sanitizer\|runtime error" "$T/serve.log" && fail "sanitizer report in the server log"
 echo "PASS"
