@@ -172,21 +172,22 @@ dg_web_lang dg_web_lang_negotiate(const char *header)
     return (dg_web_lang)best;
 }
 
+/* Facets name a category by its code, records by its key: both are understood. */
 static const struct {
-    const char *code;
+    const char *code, *key;
     const char *name[DG_LANG_COUNT];
 } CATEGORIES[] = {
-    {"XZ", {"行政管理类", "行政管理類", "Administrative"}},
-    {"RS", {"人事类", "人事類", "Personnel"}},
-    {"CW", {"财务类", "財務類", "Finance"}},
-    {"ZC", {"资产类", "資產類", "Assets"}},
-    {"HD", {"活动类", "活動類", "Activities"}},
+    {"XZ", "administrative", {"行政管理类", "行政管理類", "Administrative"}},
+    {"RS", "personnel", {"人事类", "人事類", "Personnel"}},
+    {"CW", "finance", {"财务类", "財務類", "Finance"}},
+    {"ZC", "asset", {"资产类", "資產類", "Assets"}},
+    {"HD", "activity", {"活动类", "活動類", "Activities"}},
 };
 
 const char *dg_web_category(dg_web_lang lang, const char *code)
 {
     for (size_t i = 0; code && i < sizeof CATEGORIES / sizeof CATEGORIES[0]; i++)
-        if (!strcmp(CATEGORIES[i].code, code))
+        if (!strcmp(CATEGORIES[i].code, code) || !strcmp(CATEGORIES[i].key, code))
             return CATEGORIES[i].name[(unsigned)lang < DG_LANG_COUNT ? lang : 0];
     return code ? code : "";
 }

@@ -45,7 +45,8 @@ int dg_web_lang_parse(const char *tag);
  */
 dg_web_lang dg_web_lang_negotiate(const char *accept_language);
 
-/* A category code's name ("CW" -> 财务类 / 財務類 / Finance); the code itself if unknown. */
+/* A category's name by its code or key ("CW" or "finance" -> 财务类 / 財務類 / Finance);
+ * the text itself if unknown. */
 const char *dg_web_category(dg_web_lang lang, const char *code);
 /* An access level's name (0..4). */
 const char *dg_web_level(dg_web_lang lang, int level);

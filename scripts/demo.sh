@@ -36,3 +36,18 @@ run log verify
 run verify
 printf '\nThe archive is in %s; try: DANGAN_ARCHIVE=%s %s search 会议\n' \
     "$DANGAN_ARCHIVE" "$DANGAN_ARCHIVE" "$DANGAN"
+
+# The web interface (README, "The web interface"): an account for every role, each with a
+# demo web password, and the one command that serves the sample archive in a browser.
+"$DANGAN" user add wang --name 王校长 --clearance 3 --role leader >/dev/null
+"$DANGAN" user add shen --name 沈审计 --clearance 1 --role auditor >/dev/null
+"$DANGAN" user add zhao --name 赵老师 --clearance 1 --role witness >/dev/null
+for u in zhang li wang shen zhao; do
+    echo "demo-$u-pw" | "$DANGAN" user passwd "$u" >/dev/null
+done
+printf '\nServe it on the web (Ctrl-C stops it):\n  %s serve --archive %s --socket %s --http 127.0.0.1:8080\n' \
+    "$DANGAN" "$DANGAN_ARCHIVE" "$PWD/demo/dangan.sock"
+printf 'then open http://localhost:8080/ and log in (password demo-LOGIN-pw, e.g. demo-zhang-pw):\n'
+printf '  zhang  teacher, clearance 1       li    archivist and witness\n'
+printf '  wang   principal (leader)         shen  auditor\n'
+printf '  zhao   second witness\n'

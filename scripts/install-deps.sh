@@ -33,7 +33,7 @@ PACKAGES=(
   # the web interface inside `dangan serve` (#18)
   libmicrohttpd-dev
   # the browser tests of the web interface: a real Chromium driven through Selenium
-  chromium chromium-driver python3-selenium
+  chromium chromium-driver python3-selenium curl
   fonts-noto-cjk fonts-dejavu-core
   # more typefaces for the OCR benchmark pages (bench/make-ocr-pages.py); not needed to run
   fonts-arphic-ukai fonts-arphic-uming fonts-liberation
