@@ -10,9 +10,10 @@
  * with the catalog's on every request. Each session carries its own CSRF token for forms.
  *
  * Back-off. Failed logins are counted per key (the caller uses one key per account name,
- * whether or not it exists, and one per client address). The first DG_WEB_FREE_ATTEMPTS
- * failures cost nothing; after that each failure doubles the wait before the next attempt
- * under that key (1 s, 2 s, 4 s, ... up to DG_WEB_MAX_BACKOFF). A success clears the keys.
+ * whether or not it exists, and one per client address). DG_WEB_FREE_ATTEMPTS attempts
+ * are free; the failure of the last of them makes the next attempt under that key wait
+ * 1 s, and each further failure doubles it (2 s, 4 s, ... up to DG_WEB_MAX_BACKOFF). A
+ * success clears the keys.
  * The table is bounded; when full, the entry that would let its key try soonest is
  * forgotten first.
  *
