@@ -556,6 +556,14 @@ static int route_get(exchange *x, dg_web_page *p)
         dg_web_log(p, !strcmp(u, "/log.csv"));
     else if (!strcmp(u, "/review"))
         dg_web_review(p);
+    else if (!strcmp(u, "/batches"))
+        dg_web_batches(p);
+    else if (!strcmp(u, "/quarantine"))
+        dg_web_quarantine(p);
+    else if (!strcmp(u, "/retention/due"))
+        dg_web_forecast(p);
+    else if (!strcmp(u, "/register"))
+        dg_web_register(p);
     else if (!strcmp(u, "/retention"))
         dg_web_retention(p);
     else if (!strcmp(u, "/me"))
@@ -572,6 +580,12 @@ static int route_post(exchange *x, dg_web_page *p, dg_archive *archive)
         do_logout(x, p, archive);
     else if (!strcmp(u, "/review/accept"))
         dg_web_review_accept(p);
+    else if (!strcmp(u, "/review/correct"))
+        dg_web_review_correct(p);
+    else if (!strcmp(u, "/retention/appraise"))
+        dg_web_retention_appraise(p);
+    else if (!strcmp(u, "/retention/destroy"))
+        dg_web_retention_destroy(p);
     else if (!strcmp(u, "/retention/approve"))
         dg_web_retention_sign(p, 0);
     else if (!strcmp(u, "/retention/witness"))

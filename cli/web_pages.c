@@ -92,8 +92,11 @@ static void nav(dg_web_page *p)
     dg_buf *b = &p->body;
     dg_buf_puts(b, "<nav>");
     nav_link(p, "/search", W_SEARCH);
-    if (has_role(p, DG_ROLE_ARCHIVIST))
+    if (has_role(p, DG_ROLE_ARCHIVIST)) {
         nav_link(p, "/review", W_REVIEW);
+        nav_link(p, "/batches", W_BATCHES);
+        nav_link(p, "/quarantine", W_QUARANTINE);
+    }
     if (has_role(p, DG_ROLE_AUDITOR | DG_ROLE_ADMIN))
         nav_link(p, "/log", W_LOG);
     if (has_role(p, DG_ROLE_ARCHIVIST | DG_ROLE_LEADER | DG_ROLE_WITNESS | DG_ROLE_ADMIN))
@@ -858,6 +861,24 @@ void dg_web_log(dg_web_page *p, int csv)
 
 /* ---- the review queue ---- */
 
+/* Correcting an item: another category and type, with a reason (it teaches the classifier). */
+static void correction_form(dg_web_page *p, json_t *it)
+{
+    static const char *const cats[] = {"XZ", "RS", "CW", "ZC", "HD"};
+    dg_buf *b = &p->body;
+    dg_buf_puts(b, "<form method=\"post\" action=\"/review/correct\" class=\"correct\">");
+    hidden_csrf(p);
+    dg_buf_puts(b, "<input type=\"hidden\" name=\"refcode\" value=\"");
+    dg_buf_text(b, jstr(it, "refcode"));
+    dg_buf_puts(b, "\"><select name=\"category\">");
+    for (size_t i = 0; i < 5; i++)
+        option(p, cats[i], dg_web_category(p->lang, cats[i]), NULL);
+    dg_buf_printf(b, "</select><input name=\"type\" class=\"short\" placeholder=\"%s\">"
+                     "<input name=\"reason\" placeholder=\"%s\" required><button type=\"submit\">"
+                     "%s</button></form>",
+                  T(p, W_TYPE), T(p, W_REASON), T(p, W_CORRECT));
+}
+
 static void review_item(dg_web_page *p, json_t *it)
 {
     dg_buf *b = &p->body;
@@ -874,8 +895,10 @@ static void review_item(dg_web_page *p, json_t *it)
     dg_buf_puts(b, "<input type=\"hidden\" name=\"refcode\" value=\"");
     dg_buf_text(b, jstr(it, "refcode"));
     dg_buf_printf(b, "\"><input name=\"reason\" placeholder=\"%s\"><button type=\"submit\" "
-                     "class=\"accept\">%s</button></form></td></tr>",
+                     "class=\"accept\">%s</button></form>",
                   T(p, W_REASON), T(p, W_ACCEPT));
+    correction_form(p, it);
+    dg_buf_puts(b, "</td></tr>");
 }
 
 void dg_web_review(dg_web_page *p)
@@ -954,6 +977,23 @@ static void sign_form(dg_web_page *p, const char *action, int year, dg_web_word 
                   year, T(p, W_CONFIRM_PASSWORD), T(p, button));
 }
 
+static void appraise_form(dg_web_page *p, json_t *it)
+{
+    dg_buf *b = &p->body;
+    dg_buf_puts(b, "<form method=\"post\" action=\"/retention/appraise\" class=\"correct\">");
+    hidden_csrf(p);
+    dg_buf_printf(b, "<input type=\"hidden\" name=\"year\" value=\"%d\">"
+                     "<input type=\"hidden\" name=\"refcode\" value=\"", review_year(p));
+    dg_buf_text(b, jstr(it, "refcode"));
+    dg_buf_puts(b, "\"><select name=\"decision\">");
+    option(p, "destroy", T(p, W_DESTROY), NULL);
+    option(p, "extend", T(p, W_EXTEND), NULL);
+    option(p, "permanent", T(p, W_PERMANENT), NULL);
+    dg_buf_printf(b, "</select><input name=\"years\" class=\"year\" placeholder=\"N\">"
+                     "<input name=\"reason\" placeholder=\"%s\" required><button type=\"submit\">"
+                     "%s</button></form>", T(p, W_REASON), T(p, W_APPRAISE));
+}
+
 static void retention_items(dg_web_page *p, json_t *items)
 {
     json_t *it;
@@ -970,6 +1010,8 @@ static void retention_items(dg_web_page *p, json_t *items)
         dg_buf_text(&p->body, jstr(it, "state"));
         dg_buf_puts(&p->body, "</td><td>");
         dg_buf_text(&p->body, jstr(it, "decision"));
+        if (has_role(p, DG_ROLE_ARCHIVIST))
+            appraise_form(p, it);
         dg_buf_puts(&p->body, "</td></tr>");
     }
     dg_buf_puts(&p->body, "</table>");
@@ -995,6 +1037,12 @@ static void retention_review(dg_web_page *p, json_t *result, int year)
         sign_form(p, "/retention/approve", year, W_APPROVE);
     if (has_role(p, DG_ROLE_WITNESS))
         sign_form(p, "/retention/witness", year, W_WITNESS);
+    if (has_role(p, DG_ROLE_ARCHIVIST)) {
+        dg_buf_printf(&p->body, "<form method=\"post\" action=\"/retention/destroy\" class=\"sign\">");
+        hidden_csrf(p);
+        dg_buf_printf(&p->body, "<input type=\"hidden\" name=\"year\" value=\"%d\">"
+                                "<button type=\"submit\">%s</button></form>", year, T(p, W_DESTROY_RUN));
+    }
     retention_items(p, json_object_get(result, "items"));
 }
 
@@ -1013,6 +1061,8 @@ void dg_web_retention(dg_web_page *p)
     dg_buf_printf(&p->body, "<h1>%s</h1><form method=\"get\" action=\"/retention\">"
                             "<input name=\"year\" class=\"year\" value=\"%d\"><button>%s</button>"
                             "</form>", title, year, T(p, W_FILTER));
+    dg_buf_printf(&p->body, "<p><a href=\"/retention/due\">%s</a> · <a href=\"/register\">%s</a></p>",
+                  T(p, W_FORECAST), T(p, W_REGISTER));
     if (arg(p, "done"))
         notice(p, "ok", arg(p, "done"));
     if (response_ok(response))
@@ -1060,6 +1110,142 @@ void dg_web_retention_sign(dg_web_page *p, int witness)
         error_from(p, response);
     }
     json_decref(response);
+}
+
+/* ---- plain listings: batches, quarantine, the register, the forecast ---- */
+
+/* A table of the fields keys (with heads) of each object in items. */
+static void json_table(dg_web_page *p, const char *id, json_t *items, const char *const *keys,
+                       const char *const *heads, size_t n)
+{
+    json_t *it;
+    size_t i;
+    dg_buf_printf(&p->body, "<table id=\"%s\"><tr>", id);
+    for (size_t k = 0; k < n; k++)
+        dg_buf_printf(&p->body, "<th>%s</th>", heads[k]);
+    dg_buf_puts(&p->body, "</tr>");
+    json_array_foreach(items, i, it) {
+        dg_buf_puts(&p->body, "<tr>");
+        for (size_t k = 0; k < n; k++) {
+            char text[2048];
+            entry_field(it, keys[k], text, sizeof text);
+            dg_buf_puts(&p->body, "<td>");
+            dg_buf_text(&p->body, text);
+            dg_buf_puts(&p->body, "</td>");
+        }
+        dg_buf_puts(&p->body, "</tr>");
+    }
+    dg_buf_puts(&p->body, "</table>");
+}
+
+/* Runs a read-only listing and shows the array under key as a table. */
+static void listing(dg_web_page *p, dg_web_word title, const char *cmd, json_t *args,
+                    const char *key, const char *const *keys, const char *const *heads,
+                    size_t n)
+{
+    json_t *response = call(p, cmd, args);
+    if (!response_ok(response)) {
+        error_from(p, response);
+        json_decref(response);
+        return;
+    }
+    page_begin(p, T(p, title));
+    dg_buf_printf(&p->body, "<h1>%s</h1>", T(p, title));
+    json_table(p, key, json_object_get(json_object_get(response, "result"), key), keys, heads, n);
+    page_end(p);
+    json_decref(response);
+}
+
+void dg_web_batches(dg_web_page *p)
+{
+    const char *id = arg(p, "id");
+    if (id) {
+        static const char *const keys[] = {"name", "outcome", "refcode", "reason", "pages"};
+        listing(p, W_BATCHES, "batch show", json_pack("{s:i}", "id", atoi(id)), "files", keys,
+                keys, 5);
+        return;
+    }
+    static const char *const keys[] = {"id", "label", "started_at", "user", "files", "filed",
+                                       "duplicates", "quarantined"};
+    listing(p, W_BATCHES, "batch list", json_object(), "batches", keys, keys, 8);
+}
+
+void dg_web_quarantine(dg_web_page *p)
+{
+    static const char *const keys[] = {"id", "batch", "name", "reason", "at"};
+    listing(p, W_QUARANTINE, "quarantine list", json_object(), "quarantined", keys, keys, 5);
+}
+
+void dg_web_register(dg_web_page *p)
+{
+    static const char *const keys[] = {"serial", "review", "refcode", "title", "year", "period",
+                                       "period_served", "pages", "approver", "witness1",
+                                       "witness2", "destroyed_at", "hash"};
+    listing(p, W_REGISTER, "register list", json_object(), "entries", keys, keys, 13);
+}
+
+void dg_web_forecast(dg_web_page *p)
+{
+    static const char *const keys[] = {"refcode", "title", "category", "period", "year", "due",
+                                       "on_hold", "queued"};
+    json_t *args = json_object();
+    pass_arg(p, args, "within", NULL);
+    listing(p, W_FORECAST, "retention due", args, "records", keys, keys, 8);
+}
+
+/* Runs a change from a form and goes back to where it came from, saying what was done. */
+static void change_then_back(dg_web_page *p, const char *cmd, json_t *args, const char *back)
+{
+    json_t *response = call(p, cmd, args);
+    if (response_ok(response)) {
+        dg_buf url;
+        dg_buf_init(&url);
+        dg_buf_printf(&url, "%s%sdone=", back, strchr(back, '?') ? "&" : "?");
+        dg_buf_url(&url, T(p, W_DONE));
+        snprintf(p->location, sizeof p->location, "%s", url.data ? url.data : back);
+        dg_buf_free(&url);
+    } else if (response_is(response, "not_found")) {
+        not_found(p, arg(p, "refcode") ? arg(p, "refcode") : "");
+    } else {
+        error_from(p, response);
+    }
+    json_decref(response);
+}
+
+void dg_web_review_correct(dg_web_page *p)
+{
+    json_t *args = json_object();
+    pass_arg(p, args, "refcode", NULL);
+    pass_arg(p, args, "category", NULL);
+    pass_arg(p, args, "type", NULL);
+    pass_arg(p, args, "reason", NULL);
+    change_then_back(p, "classify", args, "/review");
+}
+
+void dg_web_retention_appraise(dg_web_page *p)
+{
+    char back[64];
+    int year = review_year(p);
+    snprintf(back, sizeof back, "/retention?year=%d", year);
+    json_t *args = json_pack("{s:i}", "review", year);
+    pass_arg(p, args, "refcode", NULL);
+    pass_arg(p, args, "reason", NULL);
+    const char *decision = arg(p, "decision");
+    if (decision && !strcmp(decision, "destroy"))
+        json_object_set_new(args, "destroy", json_true());
+    else if (decision && !strcmp(decision, "permanent"))
+        json_object_set_new(args, "permanent", json_true());
+    else if (decision && !strcmp(decision, "extend"))
+        json_object_set_new(args, "extend", json_integer(atoi(arg(p, "years") ? arg(p, "years") : "0")));
+    change_then_back(p, "retention appraise", args, back);
+}
+
+void dg_web_retention_destroy(dg_web_page *p)
+{
+    char back[64];
+    int year = review_year(p);
+    snprintf(back, sizeof back, "/retention?year=%d", year);
+    change_then_back(p, "retention destroy", json_pack("{s:i}", "review", year), back);
 }
 
 /* ---- me ---- */

@@ -59,6 +59,17 @@ void dg_web_log(dg_web_page *p, int csv);
 /* The archivist's review queue, and accepting one item (POST). */
 void dg_web_review(dg_web_page *p);
 void dg_web_review_accept(dg_web_page *p);
+/* Correcting a review item's category and type with a reason (POST; teaches the classifier). */
+void dg_web_review_correct(dg_web_page *p);
+/* Ingest batches (with ?id=N one batch's files and their outcomes), and the quarantine. */
+void dg_web_batches(dg_web_page *p);
+void dg_web_quarantine(dg_web_page *p);
+/* The retention forecast (records falling due), and the destruction register. */
+void dg_web_forecast(dg_web_page *p);
+void dg_web_register(dg_web_page *p);
+/* An archivist's appraisal of one review item, and the destruction run (POST). */
+void dg_web_retention_appraise(dg_web_page *p);
+void dg_web_retention_destroy(dg_web_page *p);
 /* A retention review's list, and a leader's approval or a witness's signature (POST),
  * each after the signer's password is asked again. */
 void dg_web_retention(dg_web_page *p);

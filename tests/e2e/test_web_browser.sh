@@ -64,14 +64,15 @@ done
 [ -n "$PORT" ] || fail "no web port in the server log"
 
 mkdir -p "$T/downloads"
-CFG=$(python3 -c 'import json,sys; a=sys.argv; print(json.dumps({"base": a[1], "notice": a[2], "hidden": a[3], "missing": a[3].rsplit("-",1)[0]+"-0999", "year": int(a[4]), "downloads": a[5], "shots": a[6] or None, "pw": {u: "pass-of-"+u for u in ["zhang","li","shen","wang","w1","w2"]}}))' \
-    "http://localhost:$PORT" "$NOTICE" "$HIDDEN" "$YEAR" "$T/downloads" "${WEB_SHOTS:-}")
+CFG=$(python3 -c 'import json,sys; a=sys.argv; print(json.dumps({"base": a[1], "notice": a[2], "hidden": a[3], "missing": a[3].rsplit("-",1)[0]+"-0999", "year": int(a[4]), "downloads": a[5], "shots": a[6] or None, "old": a[7], "pw": {u: "pass-of-"+u for u in ["zhang","li","shen","wang","w1","w2"]}}))' \
+    "http://localhost:$PORT" "$NOTICE" "$HIDDEN" "$YEAR" "$T/downloads" "${WEB_SHOTS:-}" "$OLD")
 timeout 600 /usr/bin/python3 "$here/tests/e2e/web_browser.py" "$CFG" || fail "the browser checks failed (server log: $(tail -n 20 "$T/serve.log"))"
 
 # What the browser did is in the access log, from the web.
 "$DANGAN" log --json | json '"\n".join(e["user"]+" "+e["action"]+" "+e["outcome"]+" "+e["origin"] for e in j["entries"])' >"$T/log.txt"
 for line in "zhang search ok web 127.0.0.1" "zhang page ok web 127.0.0.1" "li review ok web 127.0.0.1" \
-            "w1 web.confirm refused web 127.0.0.1" "w2 retention.witness ok web 127.0.0.1"; do
+            "w1 web.confirm refused web 127.0.0.1" "w2 retention.witness ok web 127.0.0.1" \
+            "li retention.destroy ok web 127.0.0.1"; do
     grep -qF "$line" "$T/log.txt" || fail "the log lacks '$line'"
 done
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; rc=$?; SERVER_PID=

@@ -193,6 +193,12 @@ def archivist():
         WebDriverWait(d, WAIT).until(lambda drv: "done=" in drv.current_url)
         if d.find_elements(By.CSS_SELECTOR, "#review input[value='%s']" % ref):
             fail("the accepted item is still in the queue")
+        d.get(BASE + "/batches")
+        wait_for(d, By.ID, "batches")
+        d.get(BASE + "/quarantine")
+        wait_for(d, By.ID, "quarantined")
+        if "06-damaged-scan.png" not in d.page_source:
+            fail("the quarantine page does not list the damaged scan")
     finally:
         d.quit()
 
@@ -239,6 +245,20 @@ def retention():
     finally:
         w1.quit()
         w2.quit()
+    # the archivist carries out the destruction; the register then lists the record
+    d = browser()
+    try:
+        login(d, "li", CFG["pw"]["li"])
+        d.get(BASE + "/retention?year=%d" % year)
+        wait_for(d, By.CSS_SELECTOR, "form[action='/retention/destroy'] button").click()
+        WebDriverWait(d, WAIT).until(lambda drv: "done=" in drv.current_url)
+        d.get(BASE + "/register")
+        wait_for(d, By.ID, "entries")
+        if CFG["old"] not in d.page_source:
+            fail("the register does not list the destroyed record")
+        shot(d, "web-register.png")
+    finally:
+        d.quit()
 
 
 def auditor():
