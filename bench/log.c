@@ -26,6 +26,7 @@
 #include "engine/catalog.h"
 #include "engine/log.h"
 #include "engine/record.h"
+#include "engine/search.h"
 #include "engine/user.h"
 
 static double now_s(void)

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../engine/indexer.h"
 #include "../engine/record.h"
+#include "../engine/search.h"
 #include "../engine/synonyms.h"
 #include "../engine/vocab.h"
 

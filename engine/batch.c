@@ -15,6 +15,7 @@
 #include "../base/hash.h"
 #include "log.h"
 #include "text_guard.h"
+#include "user.h"
 
 const char *dg_file_outcome_name(dg_file_outcome outcome)
 {
@@ -29,12 +30,9 @@ const char *dg_file_outcome_name(dg_file_outcome outcome)
 static dg_status require_archivist(dg_archive *archive, const dg_actor *actor, const char *action,
                                    unsigned also, dg_error *err)
 {
-    if (dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN | also))
-        return DG_OK;
-    dg_log_event ev = {.action = action, .hits = -1, .outcome = "refused"};
-    dg_error ignored;
-    dg_log_append(archive, actor, NULL, &ev, &ignored);
-    return dg_error_set(err, DG_ERR_DENIED, "%s: only archivists and admins may do this", action);
+    return dg_require_role(archive, actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN | also,
+                           &(dg_log_event){.action = action}, err,
+                           "%s: only archivists and admins may do this", action);
 }
 
 dg_status dg_batch_begin(dg_archive *archive, const dg_actor *actor, const char *label,

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "record_internal.h"
 #include "text_guard.h"
+#include "user.h"
 
 #define THRESHOLD_SETTING "review.threshold"
 
@@ -22,14 +23,11 @@
 static dg_status require_reviewer(dg_archive *archive, const dg_actor *actor, const char *action,
                                   const char *refcode, dg_error *err)
 {
-    if (dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN))
-        return DG_OK;
-    dg_log_event ev = {.action = action, .refcode = refcode, .hits = -1, .outcome = "refused",
-                       .detail = "not an archivist or admin"};
-    dg_error ignored;
-    dg_log_append(archive, actor, NULL, &ev, &ignored);
-    return dg_error_set(err, DG_ERR_DENIED, "%s: only archivists and admins may review and "
-                                            "train the classifier", action);
+    dg_log_event refusal = {.action = action, .refcode = refcode,
+                            .detail = "not an archivist or admin"};
+    return dg_require_role(archive, actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN, &refusal, err,
+                           "%s: only archivists and admins may review and train the classifier",
+                           action);
 }
 
 /* ---- classifier state -------------------------------------------------------------- */

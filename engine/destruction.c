@@ -26,6 +26,7 @@
 #include "catalog.h"
 #include "class_review_internal.h"
 #include "../base/hash.h"
+#include "lock.h"
 #include "log.h"
 #include "text_guard.h"
 

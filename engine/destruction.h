@@ -70,4 +70,13 @@ void dg_register_free(dg_register_entry *entries, size_t count);
 dg_status dg_register_last_log_entry(dg_archive *archive, int review_year, int64_t *entry,
                                      dg_error *err);
 
+/*
+ * For the opener (archive_open.c): when a destruction failed or was killed with records
+ * left 'destroying' (their catalog rows already gone), deletes their index documents and
+ * removes their objects, so that search and verify agree with the catalog at once;
+ * compacting the index and marking them destroyed wait for the next `retention destroy`,
+ * which needs an actor. Takes the write lock itself.
+ */
+dg_status dg_destruction_resume(dg_archive *archive, dg_error *err);
+
 #endif

@@ -14,6 +14,7 @@
 #include "archive_internal.h"
 #include "catalog.h"
 #include "../base/hash.h"
+#include "lock.h"
 #include "log.h"
 #include "record_internal.h"
 #include "text_guard.h"

@@ -1,5 +1,9 @@
 /*
- * log.c — appending to, reading and verifying the hash-chained access log.
+ * log.c — appending to the hash-chained access log: an entry's bytes and chain hash, the
+ * append itself (in its own transaction or the caller's), and the stored Merkle tree, whose
+ * new leaves every append adds (log.h). Reading and verifying the log is log_read.c;
+ * checkpoints and proofs from the stored tree are log_tree.c; both sit above this file,
+ * which calls neither, nor any role check: every module logs through here.
  *
  * The hash of an entry is SHA-256 over its predecessor's hash and every field of the
  * entry including its id, each field followed by a unit separator (0x1F) and NULL written
@@ -18,9 +22,6 @@
 #include "../base/hash.h"
 #include "text_guard.h"
 #include "log_internal.h"
-
-static const char GENESIS[65] =
-    "0000000000000000000000000000000000000000000000000000000000000000";
 
 /* The fields of an entry as they are hashed; a mirror of the access_log columns. */
 typedef struct chain_fields {
@@ -139,6 +140,12 @@ int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b)
     return fields_bytes(&f, b);
 }
 
+int dg_log_row_hash(sqlite3_stmt *row, const char *prev_hash, char out[65])
+{
+    chain_fields f = row_fields(row);
+    return chain_hash(prev_hash, &f, out);
+}
+
 /* The newest entry's id and hash, or 0 and the genesis hash for an empty log. */
 static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *err)
 {
@@ -148,7 +155,7 @@ static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *e
     if (st != DG_OK)
         return st;
     *id = 0;
-    memcpy(hash, GENESIS, 65);
+    memcpy(hash, DG_LOG_GENESIS, 65);
     int found = 0;
     st = dg_catalog_step_maybe_row(db, stmt, &found, "read log head", err);
     if (found) {
@@ -309,260 +316,132 @@ dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *
     return st;
 }
 
-dg_status dg_log_require_reader(dg_archive *archive, const dg_actor *actor,
-                                    const char *action, dg_error *err)
-{
-    if (dg_actor_has_role(actor, DG_ROLE_AUDITOR | DG_ROLE_ADMIN))
-        return DG_OK;
-    dg_log_event ev = {.action = action, .hits = -1, .outcome = "refused",
-                       .detail = "not an auditor or admin"};
-    dg_error ignored;
-    dg_log_append(archive, actor, NULL, &ev, &ignored);
-    return dg_error_set(err, DG_ERR_DENIED,
-                        "the access log is open to auditors and admins only; %s is neither",
-                        actor->login);
-}
-
-static void entry_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
-{
-    (void)ctx;
-    dg_log_entry *e = item;
-    e->id = sqlite3_column_int64(stmt, 0);
-    e->at = dg_column_strdup(stmt, 1);
-    e->login = dg_column_strdup(stmt, 2);
-    e->origin = dg_column_strdup(stmt, 3);
-    e->action = dg_column_strdup(stmt, 4);
-    e->refcode = dg_column_strdup(stmt, 5);
-    e->version = sqlite3_column_int(stmt, 6);
-    e->query = dg_column_strdup(stmt, 7);
-    e->hits = (long)sqlite3_column_int64(stmt, 8);
-    e->outcome = dg_column_strdup(stmt, 9);
-    e->detail = dg_column_strdup(stmt, 10);
-    e->prev_hash = dg_column_strdup(stmt, 11);
-    e->hash = dg_column_strdup(stmt, 12);
-    e->shown = dg_column_strdup(stmt, 14);
-}
-
-static void entry_free(dg_log_entry *e)
-{
-    free(e->at);
-    free(e->login);
-    free(e->origin);
-    free(e->action);
-    free(e->refcode);
-    free(e->query);
-    free(e->outcome);
-    free(e->detail);
-    free(e->prev_hash);
-    free(e->hash);
-    free(e->shown);
-}
-
-void dg_log_entries_free(dg_log_entry *entries, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        entry_free(&entries[i]);
-    free(entries);
-}
-
-#define LOG_COLUMNS DG_LOG_COLUMNS
-
-
-dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_filter *filter,
-                      dg_log_entry **entries, size_t *count, dg_error *err)
-{
-    *entries = NULL;
-    *count = 0;
-    dg_status st = dg_log_require_reader(archive, actor, "log.read", err);
-    if (st != DG_OK)
-        return st;
-    sqlite3_stmt *stmt;
-    st = dg_catalog_prepare(archive->db,
-                            /* The newest ?6 that match, shown oldest first. */
-                            "SELECT * FROM (SELECT " LOG_COLUMNS " FROM access_log"
-                            " WHERE (?1 IS NULL OR login = ?1) AND (?2 IS NULL OR action = ?2)"
-                            " AND (?3 IS NULL OR refcode = ?3 OR id IN"
-                            "   (SELECT entry FROM log_shown WHERE refcode = ?3))"
-                            " AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)"
-                            " ORDER BY id DESC LIMIT ?6) ORDER BY id",
-                            &stmt, err);
-    if (st != DG_OK)
-        return st;
-    dg_bind_text_or_null(stmt, 1, filter->login);
-    dg_bind_text_or_null(stmt, 2, filter->action);
-    dg_bind_text_or_null(stmt, 3, filter->refcode);
-    dg_bind_text_or_null(stmt, 4, filter->since);
-    dg_bind_text_or_null(stmt, 5, filter->until);
-    sqlite3_bind_int64(stmt, 6, filter->limit ? (sqlite3_int64)filter->limit : -1);
-    st = dg_catalog_collect(archive->db, stmt, (void **)entries, count, sizeof **entries,
-                            entry_from_row, NULL, "read log", err);
-    if (st != DG_OK) {
-        dg_log_entries_free(*entries, *count);
-        *entries = NULL;
-        *count = 0;
-        return st;
-    }
-    char detail[64];
-    snprintf(detail, sizeof detail, "%zu entries", *count);
-    dg_log_event ev = {.action = "log.read", .hits = (long)*count, .outcome = "ok",
-                       .detail = detail};
-    return dg_log_append(archive, actor, NULL, &ev, err);
-}
-
-/* Checks one row against its predecessor; writes why it fails into reason. Returns 1 when
- * sound, 0 when not, -1 when it could not be checked (out of memory: never a tamper alarm). */
-static int row_is_sound(sqlite3_stmt *stmt, int64_t expected_id, const char *prev,
-                        char *reason, size_t reason_size)
-{
-    chain_fields f = row_fields(stmt);
-    const char *stored_prev = (const char *)sqlite3_column_text(stmt, 11);
-    const char *stored_hash = (const char *)sqlite3_column_text(stmt, 12);
-    if (f.id != expected_id) {
-        snprintf(reason, reason_size, "entry %lld is missing (next entry is %lld)",
-                 (long long)expected_id, (long long)f.id);
-        return 0;
-    }
-    if (!stored_prev || strcmp(stored_prev, prev) != 0) {
-        snprintf(reason, reason_size,
-                 "entry %lld does not link to its predecessor (deleted or reordered entries)",
-                 (long long)f.id);
-        return 0;
-    }
-    char computed[65];
-    if (!chain_hash(prev, &f, computed))
-        return -1;
-    if (!stored_hash || strcmp(stored_hash, computed) != 0) {
-        snprintf(reason, reason_size, "entry %lld was altered (its hash does not match)",
-                 (long long)f.id);
-        return 0;
-    }
-    return 1;
-}
+/* ---- the stored tree ---------------------------------------------------------------- */
 
 /*
- * Compares each subtree the walk recomputes with the stored one. The walk closes the
- * subtrees of each level in index order, so one cursor per level reads the stored tree
- * sequentially: checking every stored hash costs a scan, not a lookup per node.
+ * The tree is stored as table log_tree(level, idx, hash): every complete subtree, the
+ * hash of leaves [idx * 2^level, (idx + 1) * 2^level), as Go's sumdb/tlog stores its
+ * tree. Appending a leaf writes it and the subtrees it completes (amortised two rows);
+ * the root or a proof of any size reads O(log n) rows.
  */
-typedef struct tree_compare {
-    sqlite3 *db;
-    sqlite3_stmt *level[64];
-    int exhausted[64]; /* the stored tree ends here (it lags the entries: not a finding) */
-    dg_log_check *out;
-} tree_compare;
-
-static dg_status compare_node(void *ctx, int level, uint64_t index, const dg_merkle_hash *hash,
-                              dg_error *err)
+dg_status dg_log_stored_open(sqlite3 *db, dg_log_stored_tree *t, dg_error *err)
 {
-    tree_compare *c = ctx;
-    if (c->exhausted[level] || c->out->tree_differs)
-        return DG_OK;
-    if (!c->level[level]) {
-        dg_status st = dg_catalog_prepare(
-            c->db, "SELECT idx, hash FROM log_tree WHERE level = ? ORDER BY idx", &c->level[level],
-            err);
-        if (st != DG_OK)
-            return st;
-        sqlite3_bind_int(c->level[level], 1, level);
-    }
-    int rc = sqlite3_step(c->level[level]);
-    if (rc == SQLITE_DONE) {
-        c->exhausted[level] = 1;
-        return DG_OK;
-    }
-    if (rc != SQLITE_ROW)
-        return dg_catalog_error(c->db, err, "read log tree");
-    sqlite3_stmt *row = c->level[level];
-    if ((uint64_t)sqlite3_column_int64(row, 0) != index ||
-        sqlite3_column_bytes(row, 1) != DG_MERKLE_HASH ||
-        memcmp(sqlite3_column_blob(row, 1), hash->b, DG_MERKLE_HASH) != 0) {
-        c->out->tree_differs = 1;
-        if (!c->out->first_broken)
-            snprintf(c->out->reason, sizeof c->out->reason,
-                     "the stored tree does not match the entries (subtree %d/%llu: entries "
-                     "%llu to %llu, or the tree, altered)",
-                     level, (unsigned long long)index,
-                     (unsigned long long)(index << level) + 1,
-                     (unsigned long long)((index + 1) << level));
-    }
-    return DG_OK;
+    t->db = db;
+    return dg_catalog_prepare(db, "SELECT hash FROM log_tree WHERE level = ? AND idx = ?",
+                              &t->read, err);
 }
 
-static void compare_end(tree_compare *c)
+void dg_log_stored_close(dg_log_stored_tree *t)
 {
-    for (int i = 0; i < 64; i++)
-        sqlite3_finalize(c->level[i]);
+    sqlite3_finalize(t->read);
+    t->read = NULL;
 }
 
-dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, dg_log_check *out,
-                      dg_error *err)
+dg_status dg_log_stored_read(void *ctx, int level, uint64_t index, dg_merkle_hash *out,
+                             dg_error *err)
 {
-    memset(out, 0, sizeof *out);
+    dg_log_stored_tree *t = ctx;
+    sqlite3_reset(t->read);
+    sqlite3_bind_int(t->read, 1, level);
+    sqlite3_bind_int64(t->read, 2, (sqlite3_int64)index);
+    int rc = sqlite3_step(t->read);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(t->read, 0) == DG_MERKLE_HASH) {
+        memcpy(out->b, sqlite3_column_blob(t->read, 0), DG_MERKLE_HASH);
+        return DG_OK;
+    }
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return dg_error_set(err, DG_ERR_CORRUPT,
+                            "catalog: the log tree lacks subtree %d/%llu (the tree was cut or "
+                            "altered)", level, (unsigned long long)index);
+    return dg_catalog_error(t->db, err, "read log tree");
+}
+
+static dg_status stored_size(sqlite3 *db, uint64_t *size, dg_error *err)
+{
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(archive->db,
-                                      "SELECT " LOG_COLUMNS " FROM access_log ORDER BY id",
+    dg_status st = dg_catalog_prepare(
+        db, "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_tree WHERE level = 0", &stmt, err);
+    int64_t n = 0;
+    if (st == DG_OK)
+        st = dg_catalog_row_int64(db, stmt, &n, "read log tree size", err, NULL);
+    *size = (uint64_t)n;
+    return st;
+}
+
+/* Writes each subtree the builder completes. */
+static dg_status store_node(void *ctx, int level, uint64_t index, const dg_merkle_hash *hash,
+                            dg_error *err)
+{
+    dg_log_stored_tree *t = ctx;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(t->db,
+                                      "INSERT INTO log_tree(level, idx, hash) VALUES(?, ?, ?)",
                                       &stmt, err);
     if (st != DG_OK)
         return st;
-    char prev[65];
-    memcpy(prev, GENESIS, 65);
-    int64_t expected = 1;
-    dg_merkle_builder tree;
-    dg_merkle_builder_init(&tree);
+    sqlite3_bind_int(stmt, 1, level);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)index);
+    sqlite3_bind_blob(stmt, 3, hash->b, DG_MERKLE_HASH, SQLITE_STATIC);
+    return dg_catalog_step_done(t->db, stmt, err);
+}
+
+/* Pushes each entry after the stored tree's last leaf. */
+static dg_status push_new_entries(dg_log_stored_tree *t, dg_merkle_builder *b, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        t->db, "SELECT " DG_LOG_COLUMNS " FROM access_log WHERE id > ? ORDER BY id", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)b->size);
     dg_log_bytes bytes = {0};
-    tree_compare compare = {.db = archive->db, .out = out};
-    if (snapshot_size == 0)
-        out->snapshot_root = dg_merkle_builder_root(&tree);
     int rc = SQLITE_DONE;
     while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        out->entries++;
-        int sound = out->first_broken
-                        ? 1
-                        : row_is_sound(stmt, expected, prev, out->reason, sizeof out->reason);
-        if (sound < 0) {
-            st = dg_error_set(err, DG_ERR_NOMEM, "access log: check entry %lld: out of memory",
-                              (long long)expected);
+        int64_t id = sqlite3_column_int64(stmt, 0);
+        if ((uint64_t)id != b->size + 1) {
+            st = dg_error_set(err, DG_ERR_CORRUPT,
+                              "access log: entry %llu is missing (the next is %lld)",
+                              (unsigned long long)b->size + 1, (long long)id);
             break;
         }
-        if (!sound)
-            out->first_broken = expected;
-        const unsigned char *h = sqlite3_column_text(stmt, 12);
-        snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");
-        expected = sqlite3_column_int64(stmt, 0) + 1;
         if (!dg_log_row_bytes(stmt, &bytes)) {
-            st = dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
+            st = dg_error_set(err, DG_ERR_NOMEM, "access log tree: out of memory");
             break;
         }
         dg_merkle_hash leaf = dg_merkle_leaf(bytes.data, bytes.len);
-        st = dg_merkle_builder_push(&tree, &leaf, compare_node, &compare, err);
-        if (tree.size == snapshot_size)
-            out->snapshot_root = dg_merkle_builder_root(&tree);
+        st = dg_merkle_builder_push(b, &leaf, store_node, t, err);
     }
     free(bytes.data);
-    compare_end(&compare);
     if (st == DG_OK && rc != SQLITE_DONE)
-        st = dg_catalog_error(archive->db, err, "read log");
+        st = dg_catalog_error(t->db, err, "read log");
     sqlite3_finalize(stmt);
-    if (st != DG_OK)
-        return st;
-    memcpy(out->head, prev, sizeof out->head);
-    out->root = dg_merkle_builder_root(&tree);
-    return DG_OK;
+    return st;
 }
 
-dg_status dg_log_verify(dg_archive *archive, const dg_actor *actor, dg_log_check *out,
-                        dg_error *err)
+dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err)
 {
-    memset(out, 0, sizeof *out);
-    dg_status st = dg_log_require_reader(archive, actor, "log.verify", err);
+    dg_log_stored_tree t;
+    dg_status st = dg_log_stored_open(db, &t, err);
+    uint64_t size = 0;
     if (st == DG_OK)
-        st = dg_log_walk(archive, 0, out, err);
+        st = stored_size(db, &size, err);
+    dg_merkle_builder b;
     if (st == DG_OK)
-        st = dg_log_check_stored_tree(archive, out, err);
-    if (st != DG_OK)
-        return st;
-    dg_log_event ev = {.action = "log.verify", .hits = -1,
-                       .outcome = out->first_broken || out->tree_differs ? "broken" : "ok",
-                       .detail = out->first_broken || out->tree_differs ? out->reason : NULL};
-    return dg_log_append(archive, actor, NULL, &ev, err);
+        st = dg_merkle_builder_load(&b, dg_log_stored_read, &t, size, err);
+    if (st == DG_OK)
+        st = push_new_entries(&t, &b, err);
+    dg_log_stored_close(&t);
+    return st;
+}
+
+dg_status dg_log_stored_head(sqlite3 *db, dg_log_head *head, dg_error *err)
+{
+    dg_log_stored_tree t;
+    dg_status st = dg_log_stored_open(db, &t, err);
+    if (st == DG_OK)
+        st = stored_size(db, &head->size, err);
+    if (st == DG_OK)
+        st = dg_merkle_root(dg_log_stored_read, &t, head->size, &head->root, err);
+    dg_log_stored_close(&t);
+    return st;
 }

@@ -25,10 +25,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "actor.h"
 #include "merkle.h"
 #include "note.h"
 #include "../base/status.h"
-#include "user.h"
+
+typedef struct dg_archive dg_archive;
 
 /*
  * What one entry keeps of a text field (the query, the reference code, the detail): up to

@@ -1,6 +1,8 @@
 /*
- * log_internal.h — what log.c (the chain, reading) and log_tree.c (the Merkle tree,
- * checkpoints, proofs) share about an entry. Internal to engine/log*.c.
+ * log_internal.h — what the access log's files share about an entry and the stored tree.
+ * log.c (appending, the stored tree) defines all but the last three, which are
+ * log_read.c's (the walk, the tree comparison, the reader's role check), used by
+ * log_tree.c. Internal to engine/log*.c.
  */
 #ifndef DG_LOG_INTERNAL_H
 #define DG_LOG_INTERNAL_H
@@ -9,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "archive_internal.h"
+#include "actor.h"
+#include "log.h"
 #include "merkle.h"
 #include "../base/status.h"
-#include "user.h"
 
 /*
  * The columns every reader of access_log selects, in this order; an entry's bytes are made
@@ -21,6 +23,9 @@
 #define DG_LOG_COLUMNS                                                                     \
     "id, at, login, origin, action, refcode, version, query, hits, outcome, detail, "      \
     "prev_hash, hash, user_id, shown"
+
+/* The predecessor of the first entry. */
+#define DG_LOG_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* An entry's bytes as hashed: grown as needed; free data when done. */
 typedef struct dg_log_bytes {
@@ -37,6 +42,10 @@ typedef struct dg_log_bytes {
  */
 int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b);
 
+/* The chain hash the entry in the current row of a DG_LOG_COLUMNS statement should have
+ * after prev_hash (hex, into out). Returns 0 when out of memory. */
+int dg_log_row_hash(sqlite3_stmt *row, const char *prev_hash, char out[65]);
+
 /*
  * Brings the stored tree up to the last entry (inside the caller's write transaction):
  * the entries not yet in it become its next leaves. After migration 5 the first call turns
@@ -45,19 +54,36 @@ int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b);
  */
 dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err);
 
+/* A reader of the stored tree: one prepared statement, reset per read. */
+typedef struct dg_log_stored_tree {
+    sqlite3 *db;
+    sqlite3_stmt *read;
+} dg_log_stored_tree;
+
+dg_status dg_log_stored_open(sqlite3 *db, dg_log_stored_tree *t, dg_error *err);
+void dg_log_stored_close(dg_log_stored_tree *t);
+
+/* The dg_merkle read function over a dg_log_stored_tree (ctx): a subtree the table lacks
+ * is DG_ERR_CORRUPT. */
+dg_status dg_log_stored_read(void *ctx, int level, uint64_t index, dg_merkle_hash *out,
+                             dg_error *err);
+
+/* The stored tree's head, in a read transaction of the caller's. */
+dg_status dg_log_stored_head(sqlite3 *db, dg_log_head *head, dg_error *err);
+
 /*
- * Reads every entry in order: checks the chain and recomputes the tree (out->root), and the
- * root of the first snapshot_size entries (out->snapshot_root). No role check, no logging.
+ * log_read.c: reads every entry in order: checks the chain and recomputes the tree
+ * (out->root), and the root of the first snapshot_size entries (out->snapshot_root). No
+ * role check, no logging.
  */
-struct dg_log_check;
-dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, struct dg_log_check *out,
+dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, dg_log_check *out,
                       dg_error *err);
 
-/* Compares the stored tree with the recomputed one in out (sets tree_differs, reason). */
-dg_status dg_log_check_stored_tree(dg_archive *archive, struct dg_log_check *out,
-                                   dg_error *err);
+/* log_read.c: compares the stored tree with the recomputed one in out (sets tree_differs,
+ * reason). */
+dg_status dg_log_check_stored_tree(dg_archive *archive, dg_log_check *out, dg_error *err);
 
-/* Refuses (and logs the refusal of) a caller who is neither auditor nor admin. */
+/* log_read.c: refuses (and logs the refusal of) a caller who is neither auditor nor admin. */
 dg_status dg_log_require_reader(dg_archive *archive, const dg_actor *actor, const char *action,
                                 dg_error *err);
 

@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "log.h"
 #include "log_internal.h"
+#include "user.h"
 
 const char *dg_log_outcome(dg_status st)
 {
@@ -263,13 +264,11 @@ dg_status dg_log_timezone(dg_archive *archive, char **zone, dg_error *err)
 dg_status dg_log_set_timezone(dg_archive *archive, const dg_actor *actor, const char *zone,
                               dg_error *err)
 {
-    if (!dg_actor_has_role(actor, DG_ROLE_ADMIN)) {
-        dg_log_event ev = {.action = "timezone", .query = zone, .hits = -1,
-                           .outcome = "refused", .detail = "not an admin"};
-        dg_error ignored;
-        dg_log_append(archive, actor, NULL, &ev, &ignored);
-        return dg_error_set(err, DG_ERR_DENIED, "only an admin sets the archive's time zone");
-    }
+    dg_log_event refusal = {.action = "timezone", .query = zone, .detail = "not an admin"};
+    dg_status refused = dg_require_role(archive, actor, DG_ROLE_ADMIN, &refusal, err,
+                                        "only an admin sets the archive's time zone");
+    if (refused != DG_OK)
+        return refused;
     /* An IANA zone name, as tzdata installs it: Asia/Shanghai, Asia/Taipei, Asia/Hong_Kong. */
     char path[256];
     struct stat sb;

@@ -1,186 +1,23 @@
 /*
- * log_tree.c — the access log's Merkle tree in the catalog, its signed checkpoints, and the
- * proofs an auditor checks against a checkpoint they kept.
+ * log_tree.c — what the access log's Merkle tree proves: signed checkpoints of the stored
+ * tree, audits of today's log against a checkpoint an auditor kept, inclusion and
+ * consistency proofs, and an auditor's cosignature (log.h). The tree itself is stored by
+ * each append (log.c) and recomputed from the entries by log_read.c.
  *
- * The tree is stored as table log_tree(level, idx, hash): every complete subtree, the
- * hash of leaves [idx * 2^level, (idx + 1) * 2^level), as Go's sumdb/tlog stores its
- * tree. Appending a leaf writes it and the subtrees it completes (amortised two rows);
- * the root or a proof of any size reads O(log n) rows. The stored hashes are a cache an
- * intruder could rewrite too, so every audit recomputes the tree from the entries and
- * compares; the proofs built from stored hashes are then checked against the signed root.
+ * The stored hashes are a cache an intruder could rewrite too, so every audit recomputes
+ * the tree from the entries and compares; the proofs built from stored hashes are then
+ * checked against the signed root.
  */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive_internal.h"
 #include "catalog.h"
 #include "log.h"
 #include "log_internal.h"
-
-/* A read function over the stored tree: one prepared statement, reset per read. */
-typedef struct stored_tree {
-    sqlite3 *db;
-    sqlite3_stmt *read;
-} stored_tree;
-
-static dg_status stored_open(sqlite3 *db, stored_tree *t, dg_error *err)
-{
-    t->db = db;
-    return dg_catalog_prepare(db, "SELECT hash FROM log_tree WHERE level = ? AND idx = ?",
-                              &t->read, err);
-}
-
-static void stored_close(stored_tree *t)
-{
-    sqlite3_finalize(t->read);
-    t->read = NULL;
-}
-
-static dg_status stored_read(void *ctx, int level, uint64_t index, dg_merkle_hash *out,
-                             dg_error *err)
-{
-    stored_tree *t = ctx;
-    sqlite3_reset(t->read);
-    sqlite3_bind_int(t->read, 1, level);
-    sqlite3_bind_int64(t->read, 2, (sqlite3_int64)index);
-    int rc = sqlite3_step(t->read);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(t->read, 0) == DG_MERKLE_HASH) {
-        memcpy(out->b, sqlite3_column_blob(t->read, 0), DG_MERKLE_HASH);
-        return DG_OK;
-    }
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-        return dg_error_set(err, DG_ERR_CORRUPT,
-                            "catalog: the log tree lacks subtree %d/%llu (the tree was cut or "
-                            "altered)", level, (unsigned long long)index);
-    return dg_catalog_error(t->db, err, "read log tree");
-}
-
-static dg_status stored_size(sqlite3 *db, uint64_t *size, dg_error *err)
-{
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        db, "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_tree WHERE level = 0", &stmt, err);
-    int64_t n = 0;
-    if (st == DG_OK)
-        st = dg_catalog_row_int64(db, stmt, &n, "read log tree size", err, NULL);
-    *size = (uint64_t)n;
-    return st;
-}
-
-/* Writes each subtree the builder completes. */
-static dg_status store_node(void *ctx, int level, uint64_t index, const dg_merkle_hash *hash,
-                            dg_error *err)
-{
-    stored_tree *t = ctx;
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(t->db,
-                                      "INSERT INTO log_tree(level, idx, hash) VALUES(?, ?, ?)",
-                                      &stmt, err);
-    if (st != DG_OK)
-        return st;
-    sqlite3_bind_int(stmt, 1, level);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)index);
-    sqlite3_bind_blob(stmt, 3, hash->b, DG_MERKLE_HASH, SQLITE_STATIC);
-    return dg_catalog_step_done(t->db, stmt, err);
-}
-
-/* Pushes each entry after the stored tree's last leaf. */
-static dg_status push_new_entries(stored_tree *t, dg_merkle_builder *b, dg_error *err)
-{
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        t->db, "SELECT " DG_LOG_COLUMNS " FROM access_log WHERE id > ? ORDER BY id", &stmt, err);
-    if (st != DG_OK)
-        return st;
-    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)b->size);
-    dg_log_bytes bytes = {0};
-    int rc = SQLITE_DONE;
-    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(stmt, 0);
-        if ((uint64_t)id != b->size + 1) {
-            st = dg_error_set(err, DG_ERR_CORRUPT,
-                              "access log: entry %llu is missing (the next is %lld)",
-                              (unsigned long long)b->size + 1, (long long)id);
-            break;
-        }
-        if (!dg_log_row_bytes(stmt, &bytes)) {
-            st = dg_error_set(err, DG_ERR_NOMEM, "access log tree: out of memory");
-            break;
-        }
-        dg_merkle_hash leaf = dg_merkle_leaf(bytes.data, bytes.len);
-        st = dg_merkle_builder_push(b, &leaf, store_node, t, err);
-    }
-    free(bytes.data);
-    if (st == DG_OK && rc != SQLITE_DONE)
-        st = dg_catalog_error(t->db, err, "read log");
-    sqlite3_finalize(stmt);
-    return st;
-}
-
-dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err)
-{
-    stored_tree t;
-    dg_status st = stored_open(db, &t, err);
-    uint64_t size = 0;
-    if (st == DG_OK)
-        st = stored_size(db, &size, err);
-    dg_merkle_builder b;
-    if (st == DG_OK)
-        st = dg_merkle_builder_load(&b, stored_read, &t, size, err);
-    if (st == DG_OK)
-        st = push_new_entries(&t, &b, err);
-    stored_close(&t);
-    return st;
-}
-
-/* The stored tree's head, in a read transaction of the caller's. */
-static dg_status stored_head(sqlite3 *db, dg_log_head *head, dg_error *err)
-{
-    stored_tree t;
-    dg_status st = stored_open(db, &t, err);
-    if (st == DG_OK)
-        st = stored_size(db, &head->size, err);
-    if (st == DG_OK)
-        st = dg_merkle_root(stored_read, &t, head->size, &head->root, err);
-    stored_close(&t);
-    return st;
-}
-
-dg_status dg_log_check_stored_tree(dg_archive *archive, dg_log_check *out, dg_error *err)
-{
-    dg_log_head head;
-    dg_error read_err;
-    dg_status st = stored_head(archive->db, &head, &read_err);
-    out->stored_size = st == DG_OK ? head.size : 0;
-    if (st == DG_ERR_CORRUPT) {
-        out->tree_differs = 1;
-        if (!out->first_broken)
-            snprintf(out->reason, sizeof out->reason, "%.250s", read_err.msg);
-        return DG_OK;
-    }
-    if (st != DG_OK)
-        return dg_error_set(err, st, "%s", read_err.msg);
-    /* Entries appended since the tree last caught up are not a finding; a stored tree
-     * larger than the log, or one whose root differs from the entries', is. */
-    if (head.size > out->entries) {
-        out->tree_differs = 1;
-        if (!out->first_broken)
-            snprintf(out->reason, sizeof out->reason,
-                     "the stored tree holds %llu entries but the log only %llu: entries were "
-                     "removed", (unsigned long long)head.size,
-                     (unsigned long long)out->entries);
-        return DG_OK;
-    }
-    if (head.size == out->entries &&
-        sodium_memcmp(head.root.b, out->root.b, DG_MERKLE_HASH) != 0) {
-        out->tree_differs = 1;
-        if (!out->first_broken)
-            snprintf(out->reason, sizeof out->reason,
-                     "the stored tree does not match the entries (entries or tree altered)");
-    }
-    return DG_OK;
-}
+#include "user.h"
 
 /* ---- checkpoints ------------------------------------------------------------------- */
 
@@ -211,7 +48,7 @@ dg_status dg_log_checkpoint_sign(dg_archive *archive, const dg_note_signer *key,
     st = dg_log_tree_catch_up(db, err);
     dg_log_head head;
     if (st == DG_OK)
-        st = stored_head(db, &head, err);
+        st = dg_log_stored_head(db, &head, err);
     if (st == DG_OK) {
         dg_checkpoint cp = {.size = head.size};
         snprintf(cp.origin, sizeof cp.origin, "%s", key->verifier.name);
@@ -322,13 +159,13 @@ void dg_log_audit_free(dg_log_audit *audit)
 /* Builds and checks the consistency proof from the stored tree. */
 static dg_status prove_extension(dg_archive *archive, dg_log_audit *out, dg_error *err)
 {
-    stored_tree t;
-    dg_status st = stored_open(archive->db, &t, err);
+    dg_log_stored_tree t;
+    dg_status st = dg_log_stored_open(archive->db, &t, err);
     dg_merkle_hash signed_root;
     memcpy(signed_root.b, out->checkpoint.root, DG_MERKLE_HASH);
     if (st == DG_OK) {
         dg_error proof_err;
-        dg_status pst = dg_merkle_prove_consistency(stored_read, &t, out->checkpoint.size,
+        dg_status pst = dg_merkle_prove_consistency(dg_log_stored_read, &t, out->checkpoint.size,
                                                     out->size, &out->proof, &proof_err);
         if (pst == DG_ERR_CORRUPT) {
             if (out->extends)
@@ -346,7 +183,7 @@ static dg_status prove_extension(dg_archive *archive, dg_log_audit *out, dg_erro
                      (unsigned long long)out->checkpoint.size, (unsigned long long)out->size);
         }
     }
-    stored_close(&t);
+    dg_log_stored_close(&t);
     return st;
 }
 
@@ -416,13 +253,13 @@ dg_status dg_log_prove_consistency(dg_archive *archive, const dg_actor *actor, u
     proof->count = 0;
     if (!dg_actor_has_role(actor, DG_ROLE_AUDITOR | DG_ROLE_ADMIN))
         return dg_log_require_reader(archive, actor, "log.prove", err);
-    stored_tree t;
+    dg_log_stored_tree t;
     dg_status st = dg_catalog_begin_read(archive->db, err);
     if (st == DG_OK)
-        st = stored_open(archive->db, &t, err);
+        st = dg_log_stored_open(archive->db, &t, err);
     if (st == DG_OK) {
-        st = dg_merkle_prove_consistency(stored_read, &t, old_size, size, proof, err);
-        stored_close(&t);
+        st = dg_merkle_prove_consistency(dg_log_stored_read, &t, old_size, size, proof, err);
+        dg_log_stored_close(&t);
     }
     dg_catalog_rollback(archive->db);
     return st;
@@ -478,17 +315,17 @@ dg_status dg_log_prove(dg_archive *archive, const dg_actor *actor, int64_t entry
     st = dg_catalog_begin_read(archive->db, err);
     if (st == DG_OK)
         st = entry_bytes(archive->db, entry, out, err);
-    stored_tree t = {0};
+    dg_log_stored_tree t = {0};
     if (st == DG_OK)
-        st = stored_open(archive->db, &t, err);
+        st = dg_log_stored_open(archive->db, &t, err);
     if (st == DG_OK) {
         dg_error proof_err;
-        dg_status pst = dg_merkle_prove_inclusion(stored_read, &t, (uint64_t)entry - 1,
+        dg_status pst = dg_merkle_prove_inclusion(dg_log_stored_read, &t, (uint64_t)entry - 1,
                                                   out->checkpoint.size, &out->proof, &proof_err);
         if (pst != DG_OK && pst != DG_ERR_CORRUPT)
             st = dg_error_set(err, pst, "%s", proof_err.msg);
     }
-    stored_close(&t);
+    dg_log_stored_close(&t);
     dg_catalog_rollback(archive->db);
     if (st != DG_OK) {
         dg_log_inclusion_free(out);
@@ -513,16 +350,14 @@ dg_status dg_log_cosign(dg_archive *archive, const dg_actor *actor, const char *
                         char **out, dg_error *err)
 {
     *out = NULL;
-    if (!dg_actor_has_role(actor, DG_ROLE_AUDITOR)) {
-        dg_log_event ev = {.action = "log.cosign", .hits = -1, .outcome = "refused",
-                           .detail = "not an auditor"};
-        dg_error ignored;
-        dg_log_append(archive, actor, NULL, &ev, &ignored);
-        return dg_error_set(err, DG_ERR_DENIED, "only an auditor cosigns the log; %s is not one",
-                            actor->login);
-    }
+    dg_log_event refusal = {.action = "log.cosign", .detail = "not an auditor"};
+    dg_status st = dg_require_role(archive, actor, DG_ROLE_AUDITOR, &refusal, err,
+                                   "only an auditor cosigns the log; %s is not one",
+                                   actor->login);
+    if (st != DG_OK)
+        return st;
     dg_log_audit audit;
-    dg_status st = dg_log_audit_checkpoint(archive, actor, note, log_key, &audit, err);
+    st = dg_log_audit_checkpoint(archive, actor, note, log_key, &audit, err);
     if (st != DG_OK)
         return st;
     int extends = audit.extends;

@@ -17,8 +17,11 @@
 
 #include "archive_internal.h"
 #include "catalog.h"
+#include "indexer.h"
+#include "lock.h"
 #include "log.h"
 #include "record_internal.h"
+#include "user.h"
 #include "vocab.h"
 #include "text_guard.h"
 
@@ -292,19 +295,6 @@ static dg_status insert_record_row(dg_archive *archive, const dg_actor *actor,
     return st;
 }
 
-dg_status dg_require_filer(dg_archive *archive, const dg_actor *actor, const char *action,
-                               const char *refcode, dg_error *err)
-{
-    if (dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN))
-        return DG_OK;
-    dg_log_event ev = {.action = action, .refcode = refcode, .hits = -1, .outcome = "refused",
-                       .detail = "not an archivist or admin"};
-    dg_error ignored;
-    dg_log_append(archive, actor, NULL, &ev, &ignored);
-    return dg_error_set(err, DG_ERR_DENIED, "%s: only archivists and admins may file or change "
-                        "records", action);
-}
-
 static dg_status check_level_allowed(const dg_actor *actor, int level, dg_error *err)
 {
     if (level < DG_LEVEL_MIN || level > DG_LEVEL_MAX)
@@ -388,24 +378,6 @@ dg_status dg_store_contents(dg_archive *archive, dg_object_list *objects, const 
         st = store_object(archive, objects, text, strlen(text), text_sha, err);
     if (st == DG_OK)
         st = store_pages(archive, objects, pages, n_pages, stored, err);
-    return st;
-}
-
-/* Indexes the queued work of the write just committed. */
-dg_status dg_index_pending(dg_archive *archive, dg_error *err)
-{
-    dg_index_failures failed = {0};
-    dg_status st = dg_archive_flush_index_queue(archive, 0, &failed, err);
-    if (st != DG_OK)
-        dg_error_prefix(err, "saved, but not yet searchable (the next dangan run "
-                             "indexes it): ");
-    else if (failed.count)
-        /* The write is committed: say so, and why it cannot be found yet. */
-        st = dg_error_set(err, DG_ERR_INDEX,
-                          "saved, but cannot be indexed: %s%s (it stays queued: 'dangan verify' "
-                          "lists it, 'dangan reindex' retries it)",
-                          failed.reasons[0], failed.count > 1 ? " (and others)" : "");
-    dg_index_failures_free(&failed);
     return st;
 }
 

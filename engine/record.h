@@ -1,5 +1,6 @@
 /*
- * record.h — records (件), their immutable versions and pages, grants, and search.
+ * record.h — records (件), their immutable versions and pages, and grants. Searching them
+ * is search.h; the index they feed, indexer.h.
  *
  * A record is filed once (dg_record_add) and gets its reference code then; from then on
  * it changes only by new versions (dg_record_edit): each says who made it, when and why,
@@ -156,51 +157,6 @@ dg_status dg_record_grant(dg_archive *archive, const dg_actor *actor, const char
 dg_status dg_record_find_by_source(dg_archive *archive, const dg_actor *actor,
                                    const char *source_sha256, char refcode[DG_REFCODE_MAX],
                                    dg_error *err);
-
-/* One search hit, with the catalog's metadata of its version. */
-typedef struct dg_search_hit {
-    char *refcode, *title, *category, *record_type, *doc_number, *doc_date, *period;
-    int year, level, version, is_current;
-    double score;
-    char *snippet;
-} dg_search_hit;
-
-typedef struct dg_search_result {
-    uint64_t total;
-    dg_search_hit *hits;
-    size_t n_hits;
-    dg_facet_count *by_category, *by_year, *by_period;
-    size_t n_category, n_year, n_period;
-} dg_search_result;
-
-/*
- * Searches as the actor: only versions the actor may see are matched, counted, faceted
- * and quoted. Logged with the query text and hit count. Free with dg_search_result_free().
- */
-dg_status dg_search(dg_archive *archive, const dg_actor *actor, const dg_index_query *query,
-                    const char *hl_start, const char *hl_end, dg_search_result **out,
-                    dg_error *err);
-void dg_search_result_free(dg_search_result *result);
-
-/* What a reindex did: versions indexed, and each version that could not be ("REF version
- * N: reason"; it stays in the index queue, verify lists it, the next reindex retries it). */
-typedef struct dg_reindex_report {
-    uint64_t versions;
-    char **failed;
-    size_t n_failed;
-} dg_reindex_report;
-
-/*
- * Rebuilds the index from the catalog (archivist or admin), reporting progress. The new
- * index is built beside the live one and swapped in whole: searches meanwhile see the old
- * one, and a reindex that fails or is killed leaves it as it was (the next process to open
- * the archive resumes the rebuild). A version whose text cannot be indexed is left out and
- * reported in out; the others are indexed and the call succeeds. A damaged catalog fails
- * it (DG_ERR_CORRUPT) before anything is built. Clear out with dg_reindex_report_clear().
- */
-dg_status dg_reindex(dg_archive *archive, const dg_actor *actor, dg_reindex_report *out,
-                     dg_error *err);
-void dg_reindex_report_clear(dg_reindex_report *report);
 
 /* The retention period the schedule gives a category and type (type may be NULL). */
 dg_status dg_schedule_period(dg_archive *archive, const char *category_key,

@@ -1,6 +1,6 @@
 /*
- * record_internal.h — pieces of record.c shared with version.c and search.c. Private to
- * engine/.
+ * record_internal.h — pieces of record.c shared with the modules that write versions or
+ * check visibility (version.c, search.c, class_review.c, disposal.c). Private to engine/.
  */
 #ifndef DG_RECORD_INTERNAL_H
 #define DG_RECORD_INTERNAL_H
@@ -77,18 +77,11 @@ dg_status dg_insert_page_rows(sqlite3 *db, int64_t version_id, const dg_page_inp
 dg_status dg_copy_page_rows(sqlite3 *db, int64_t from_version, int64_t to_version, dg_error *err);
 dg_status dg_enqueue_version(sqlite3 *db, int64_t version_id, dg_error *err);
 dg_status dg_enqueue_record(sqlite3 *db, int64_t record_id, dg_error *err);
-dg_status dg_require_filer(dg_archive *archive, const dg_actor *actor, const char *action,
-                           const char *refcode, dg_error *err);
 dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char *refcode,
                           const char *action, dg_record_row *row, dg_error *err);
 /* Fills v from a row of VERSION_COLUMNS; 0 when a copy of a column ran out of memory (the
  * fields copied so far are set: free them with the version as usual). */
 int dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v);
 void dg_version_info_free(dg_version_info *v);
-
-/* Indexes the queued work of a write just committed (write lock held). A version that
- * cannot be indexed stays queued with its reason and fails the call with DG_ERR_INDEX,
- * which names it: the write itself is committed. */
-dg_status dg_index_pending(dg_archive *archive, dg_error *err);
 
 #endif

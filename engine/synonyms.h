@@ -7,8 +7,8 @@
  * shipped pairs come with the program. The index keeps the merged table in Xapian's synonym
  * table, where queries expand their words (index/index.h), stamped with what it was made
  * from; whenever the archive is opened for writing, and after every reindex, an index whose
- * stamp differs gets the table written again, so a rebuilt index, or a newer dangan with a
- * larger thesaurus, never searches with a stale one.
+ * stamp differs gets the table written again (synonym_table.h), so a rebuilt index, or a
+ * newer dangan with a larger thesaurus, never searches with a stale one.
  *
  * Two words are the same synonym when their index forms agree (traditional and simplified
  * script, full and half width, upper and lower case: 報銷 is 报销). Changes are for
@@ -19,7 +19,6 @@
 
 #include <stddef.h>
 
-#include "../index/index.h"
 #include "archive.h"
 #include "../base/status.h"
 #include "user.h"
@@ -49,12 +48,5 @@ dg_status dg_synonyms_remove(dg_archive *archive, const dg_actor *actor, const c
 dg_status dg_synonyms_list(dg_archive *archive, const dg_actor *actor, const char *word,
                            dg_synonym_pair **out, size_t *n, dg_error *err);
 void dg_synonym_pairs_free(dg_synonym_pair *pairs, size_t n);
-
-/*
- * For the engine (archive.c, search.c): writes the table in force to index, and commits it,
- * when the index's stamp is not the table's (or always, with force). The caller holds the
- * write lock and index is writable.
- */
-dg_status dg_synonyms_sync(dg_archive *archive, dg_index *index, int force, dg_error *err);
 
 #endif

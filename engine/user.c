@@ -1,8 +1,10 @@
 /*
- * user.c — accounts, the login of the acting user, and role checks.
+ * user.c — accounts, the login of the acting user, and the role check with its logged
+ * refusal (dg_require_role), which every engine module calls.
  */
 #include "user.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +14,31 @@
 #include "log.h"
 #include "text_guard.h"
 
-int dg_actor_has_role(const dg_actor *actor, unsigned roles)
+dg_status dg_require_role(dg_archive *archive, const dg_actor *actor, unsigned roles,
+                          const dg_log_event *refusal, dg_error *err, const char *fmt, ...)
 {
-    return actor && (actor->roles & roles) != 0;
+    if (dg_actor_has_role(actor, roles))
+        return DG_OK;
+    dg_log_event ev = *refusal;
+    ev.hits = -1;
+    ev.outcome = "refused";
+    dg_error ignored;
+    dg_log_append(archive, actor, NULL, &ev, &ignored);
+    char why[DG_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return dg_error_set(err, DG_ERR_DENIED, "%s", why);
+}
+
+dg_status dg_require_filer(dg_archive *archive, const dg_actor *actor, const char *action,
+                           const char *refcode, dg_error *err)
+{
+    dg_log_event refusal = {.action = action, .refcode = refcode,
+                            .detail = "not an archivist or admin"};
+    return dg_require_role(archive, actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN, &refusal, err,
+                           "%s: only archivists and admins may file or change records", action);
 }
 
 static dg_status refuse_unknown(dg_archive *archive, const char *os_login, const char *origin,
@@ -68,13 +92,9 @@ dg_status dg_actor_login(dg_archive *archive, const char *os_login, const char *
 static dg_status require_admin(dg_archive *archive, const dg_actor *actor, const char *action,
                                const char *target, dg_error *err)
 {
-    if (dg_actor_has_role(actor, DG_ROLE_ADMIN))
-        return DG_OK;
-    dg_log_event ev = {.action = action, .hits = -1, .outcome = "refused",
-                       .detail = target};
-    dg_error ignored;
-    dg_log_append(archive, actor, NULL, &ev, &ignored);
-    return dg_error_set(err, DG_ERR_DENIED, "%s: only an admin may manage accounts", action);
+    dg_log_event refusal = {.action = action, .detail = target};
+    return dg_require_role(archive, actor, DG_ROLE_ADMIN, &refusal, err,
+                           "%s: only an admin may manage accounts", action);
 }
 
 static dg_status valid_login(const char *login, dg_error *err)
@@ -240,14 +260,13 @@ dg_status dg_user_list(dg_archive *archive, const dg_actor *actor, dg_user **use
 {
     *users = NULL;
     *count = 0;
-    if (!dg_actor_has_role(actor, DG_ROLE_ADMIN | DG_ROLE_AUDITOR)) {
-        dg_log_event ev = {.action = "user.list", .hits = -1, .outcome = "refused"};
-        dg_error ignored;
-        dg_log_append(archive, actor, NULL, &ev, &ignored);
-        return dg_error_set(err, DG_ERR_DENIED, "user list: only admins and auditors may list accounts");
-    }
+    dg_status st = dg_require_role(archive, actor, DG_ROLE_ADMIN | DG_ROLE_AUDITOR,
+                                   &(dg_log_event){.action = "user.list"}, err,
+                                   "user list: only admins and auditors may list accounts");
+    if (st != DG_OK)
+        return st;
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
+    st = dg_catalog_prepare(
         archive->db,
         "SELECT id, login, name, clearance, roles, active, created_at FROM users ORDER BY login",
         &stmt, err);

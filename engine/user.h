@@ -1,5 +1,6 @@
 /*
- * user.h — archive accounts, clearances, roles and the acting user.
+ * user.h — archive accounts, clearances and roles: the login of the acting user, the role
+ * check every engine call makes, and managing accounts.
  *
  * Every call into the engine is made on behalf of an actor: the archive account that the
  * operating-system user running the command (or, through the server, the peer of the
@@ -15,19 +16,26 @@
 #include <stdint.h>
 
 #include "../base/status.h"
+#include "actor.h"
+#include "log.h"
 #include "vocab.h"
 
 typedef struct dg_archive dg_archive;
 
-/* Who is acting, and from where ("cli" or "socket pid 1234"). A plain value: copy freely. */
-typedef struct dg_actor {
-    int64_t user_id;
-    char login[64];
-    char name[128];
-    int clearance;
-    unsigned roles;
-    char origin[64];
-} dg_actor;
+/*
+ * The one role check of the engine: DG_OK when the actor holds any of roles. Otherwise it
+ * appends refusal to the access log as a refusal (its outcome "refused", no hit count; a
+ * log that cannot be written does not change the answer) and returns DG_ERR_DENIED with
+ * the message fmt names, e.g. "add: only archivists and admins may file or change records".
+ */
+dg_status dg_require_role(dg_archive *archive, const dg_actor *actor, unsigned roles,
+                          const dg_log_event *refusal, dg_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* dg_require_role for the archivist or admin, who file and change records (refcode may be
+ * NULL): "add: only archivists and admins may file or change records". */
+dg_status dg_require_filer(dg_archive *archive, const dg_actor *actor, const char *action,
+                           const char *refcode, dg_error *err);
 
 /*
  * Maps an operating-system login to its archive account. An unknown or disabled login is

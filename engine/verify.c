@@ -12,7 +12,10 @@
 
 #include "archive_internal.h"
 #include "catalog.h"
+#include "indexer.h"
+#include "lock.h"
 #include "log.h"
+#include "user.h"
 
 const char *dg_problem_kind_name(dg_problem_kind kind)
 {
@@ -638,19 +641,19 @@ dg_status dg_verify(dg_archive *archive, const dg_actor *actor, const dg_verify_
     static const dg_verify_options defaults = {0};
     *out = NULL;
     opts = opts ? opts : &defaults;
-    if (!dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_AUDITOR | DG_ROLE_ADMIN) ||
-        (opts->repair && !dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN))) {
-        dg_log_event ev = {.action = "verify", .hits = -1, .outcome = "refused"};
-        dg_error ignored;
-        dg_log_append(archive, actor, NULL, &ev, &ignored);
-        return dg_error_set(err, DG_ERR_DENIED,
-                            opts->repair ? "verify --repair: only archivists and admins may "
-                                           "repair the archive"
-                                         : "verify: only archivists, auditors and admins may "
-                                           "verify the archive");
-    }
+    /* Auditors may check, but only those who file may repair. */
+    unsigned roles = opts->repair ? DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN
+                                  : DG_ROLE_ARCHIVIST | DG_ROLE_AUDITOR | DG_ROLE_ADMIN;
+    dg_status st = dg_require_role(archive, actor, roles, &(dg_log_event){.action = "verify"},
+                                   err, "%s",
+                                   opts->repair ? "verify --repair: only archivists and admins "
+                                                  "may repair the archive"
+                                                : "verify: only archivists, auditors and admins "
+                                                  "may verify the archive");
+    if (st != DG_OK)
+        return st;
     dg_verify_report *r = NULL;
-    dg_status st = verify_and_repair(archive, opts, &r, err);
+    st = verify_and_repair(archive, opts, &r, err);
     if (st == DG_OK)
         st = check_log(archive, actor, r, err);
     if (st == DG_OK) {

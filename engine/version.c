@@ -11,9 +11,12 @@
 #include "archive_internal.h"
 #include "catalog.h"
 #include "class_review_internal.h"
+#include "indexer.h"
+#include "lock.h"
 #include "log.h"
 #include "record.h"
 #include "record_internal.h"
+#include "user.h"
 #include "vocab.h"
 #include "text_guard.h"
 
@@ -353,14 +356,11 @@ dg_status dg_record_grant(dg_archive *archive, const dg_actor *actor, const char
     dg_status guard = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
     if (guard != DG_OK)
         return guard;
-    if (!dg_actor_has_role(actor, DG_ROLE_ADMIN)) {
-        dg_log_event ev = {.action = action, .refcode = refcode, .hits = -1,
-                           .outcome = "refused", .detail = login};
-        dg_error ignored;
-        dg_log_append(archive, actor, NULL, &ev, &ignored);
-        return dg_error_set(err, DG_ERR_DENIED, "%s: only an admin may grant access", action);
-    }
-    dg_status st = dg_archive_lock_write(archive, err);
+    dg_log_event refusal = {.action = action, .refcode = refcode, .detail = login};
+    dg_status st = dg_require_role(archive, actor, DG_ROLE_ADMIN, &refusal, err,
+                                   "%s: only an admin may grant access", action);
+    if (st == DG_OK)
+        st = dg_archive_lock_write(archive, err);
     if (st != DG_OK)
         return st;
     dg_record_row row;

@@ -156,15 +156,15 @@ static dg_status refused(dg_archive *archive, const dg_actor *actor, const char 
     return status;
 }
 
-/* Refuses (and logs) unless the actor holds one of roles. */
+/* Refuses (and logs, with the reason as the entry's detail) unless the actor holds one of
+ * roles. */
 static dg_status require_role(dg_archive *archive, const dg_actor *actor, unsigned roles,
                               const char *action, const char *who, dg_error *err)
 {
-    if (actor->roles & roles)
-        return DG_OK;
-    dg_error_set(err, DG_ERR_DENIED, "%s: only %s may do this; %s may not", action, who,
-                 actor->login);
-    return refused(archive, actor, action, NULL, DG_ERR_DENIED, err);
+    char why[DG_ERROR_MAX];
+    snprintf(why, sizeof why, "%s: only %s may do this; %s may not", action, who, actor->login);
+    return dg_require_role(archive, actor, roles, &(dg_log_event){.action = action, .detail = why},
+                           err, "%s", why);
 }
 
 /* ---- the schedule and holds ---------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #include "engine/catalog.h"
 #include "engine/disposal.h"
 #include "engine/record.h"
+#include "engine/search.h"
 #include "engine/store.h"
 #include "engine/verify.h"
 #include "index/index.h"

@@ -19,6 +19,7 @@
 #include "engine/disposal.h"
 #include "engine/log.h"
 #include "engine/record.h"
+#include "engine/search.h"
 #include "engine/verify.h"
 #include "ingest/ingest.h"
 #include "testutil.h"

@@ -14,7 +14,9 @@
 #include <sys/wait.h>
 
 #include "engine/catalog.h"
+#include "engine/indexer.h"
 #include "engine/record.h"
+#include "engine/search.h"
 #include "engine/verify.h"
 #include "index/index.h"
 #include "testutil.h"
