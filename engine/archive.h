@@ -10,15 +10,18 @@
  *     write.lock   held by whichever process is writing
  *
  * Everything above the engine — ingest, retention, the command line, the server — opens
- * a dg_archive and calls the engine API (user.h, record.h, log.h, verify.h); nothing
- * else touches SQLite, the store or the index. A handle belongs to one thread at a time;
- * a multi-threaded server opens one per worker.
+ * a dg_archive and calls the engine API (user.h, record.h, search.h, indexer.h, log.h,
+ * verify.h, ...); nothing else touches SQLite, the store or the index. A handle belongs to
+ * one thread at a time; a multi-threaded server opens one per worker.
  *
- * Writers are serialised by write.lock (flock), so any number of processes may use one
- * archive: readers never wait, a second writer waits for the first and is told so
+ * Writers are serialised by write.lock (flock, lock.c), so any number of processes may use
+ * one archive: readers never wait, a second writer waits for the first and is told so
  * through the wait handler. A version is written to the store, then to the catalog (one
- * transaction that also queues it for indexing), then to the index; anything a crash
- * left queued is indexed by the next process that opens the archive for writing.
+ * transaction that also queues it for indexing), then to the index (indexer.c); anything
+ * a crash left queued is indexed by the next process that opens the archive for writing.
+ *
+ * The handle itself is archive.c; dg_archive_create and dg_archive_open are
+ * archive_open.c, which sits above the modules whose unfinished work an open completes.
  */
 #ifndef DG_ARCHIVE_H
 #define DG_ARCHIVE_H

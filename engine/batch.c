@@ -1,5 +1,7 @@
 /*
- * batch.c — the ingest journal (batches, batch_files) and the quarantine folder.
+ * batch.c — the ingest journal (batch.h): batches and the outcome of each of their files
+ * (tables batches, batch_files), and the quarantine folder with the files that could not
+ * be filed and why.
  */
 #include "batch.h"
 

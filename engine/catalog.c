@@ -271,7 +271,7 @@ static const char MIGRATION_4_REVIEW[] =
  * the log's RFC 6962 tree, the signed checkpoints (public notes; the signing key is never
  * here), the hits each search showed (a column of the entry, hashed with it, and a table
  * that indexes it by reference code). The tree of an existing log is built from its entries
- * by the first append after this migration (engine/log_tree.c), so no entry is lost.
+ * by the first append after this migration (engine/log.c), so no entry is lost.
  */
 static const char MIGRATION_5_LOG_TREE[] =
     "ALTER TABLE access_log ADD COLUMN shown TEXT;"

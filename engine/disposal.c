@@ -1,6 +1,8 @@
 /*
- * disposal.c — schedule changes, holds, reviews, appraisal, approval, witness signatures,
- * the destruction register and the physical destruction of records (see disposal.h).
+ * disposal.c — the storage side of retention (disposal.h): the versioned schedule, holds,
+ * annual reviews and their items, appraisal, approval, witness signatures and the forecast
+ * of what falls due. The destruction those steps lead to, and its register, are
+ * destruction.c.
  *
  * Each write runs under the archive's write lock in one catalog transaction with its log
  * entry, so a step and its record in the hash-chained log commit together or not at all.

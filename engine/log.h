@@ -17,6 +17,11 @@
  * file outside the archive and passes it in.
  *
  * Only auditors and admins read the log; reading it is itself logged.
+ *
+ * One contract, four files, each above the last: log.c appends (and keeps the stored
+ * tree); log_read.c reads and verifies; log_tree.c signs checkpoints and proves; log_time.c
+ * reads and shows times and keeps the archive's time zone. Appending needs no role and
+ * checks none, so every engine module, the role check included (user.h), logs through it.
  */
 #ifndef DG_LOG_H
 #define DG_LOG_H

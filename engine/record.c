@@ -1,6 +1,8 @@
 /*
- * record.c — filing records, writing versions, reading them back under clearance, and
- * level-4 grants.
+ * record.c — filing a record (record.h): its objects, its catalog rows and its index-queue
+ * entries, written by pieces that version.c reuses for later versions (record_internal.h);
+ * finding a record the actor may see; and reading records and pages back under clearance.
+ * New versions and level-4 grants are version.c; indexing what a write queued, indexer.c.
  *
  * Order of a write (the brief's crash rule): page and text objects go to the store first;
  * then one catalog transaction inserts the object rows, the record and version rows, the

@@ -66,7 +66,7 @@ dg_status dg_pages_check_text(const dg_page_input *pages, size_t n, dg_error *er
  * catalog error): removes those of them the catalog does not know, at once, under the
  * write lock still held. An object stored earlier by a committed record is known and
  * stays. Best effort: what cannot be removed now is removed by the next writer, as after
- * a crash (archive.c, forget_crashed_write), because the writing mark is then left.
+ * a crash (lock.c, forget_crashed_write), because the writing mark is then left.
  */
 void dg_forget_uncommitted_objects(dg_archive *archive, const dg_object_list *list);
 dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,

@@ -250,6 +250,14 @@ dg_status dg_index_search(dg_index *index, const dg_index_viewer *viewer,
                           const char *hl_end, dg_index_result **out, dg_error *err);
 void dg_index_result_free(dg_index_result *result);
 
+/*
+ * 1 when Xapian's CJK n-gram tokenizer (FLAG_CJK_NGRAM, which the index and its queries
+ * use) treats cp as CJK: a word character there is a term of its own (and half of the
+ * bigrams beside it), never part of a word of letters around it. The shim keeps its own
+ * copy of Xapian's ranges, since Xapian does not export them.
+ */
+int dg_index_is_cjk(uint32_t cp);
+
 #ifdef __cplusplus
 }
 #endif

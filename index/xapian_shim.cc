@@ -41,6 +41,7 @@ extern "C" {
 
 #include "../base/fold.h"
 #include "../base/fault.h"
+#include "../base/utf8.h"
 }
 
 #include <xapian.h>
@@ -231,35 +232,18 @@ struct utf8_char {
     size_t at, len;
 };
 
-/* Decodes text; an invalid byte becomes U+FFFD of length 1, so nothing is ever skipped. */
+/* Decodes text (base/utf8.h); an invalid byte becomes U+FFFD of length 1, so nothing is ever
+ * skipped. */
 std::vector<utf8_char> utf8_decode(const std::string &text)
 {
     std::vector<utf8_char> out;
     out.reserve(text.size());
-    const unsigned char *s = (const unsigned char *)text.data();
     size_t n = text.size(), i = 0;
     while (i < n) {
-        unsigned c = s[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-        uint32_t cp = c;
-        bool ok = len != 0 && i + len <= n;
-        if (ok && len > 1) {
-            cp = c & (0x7F >> len);
-            for (size_t k = 1; k < len; k++) {
-                if ((s[i + k] & 0xC0) != 0x80) {
-                    ok = false;
-                    break;
-                }
-                cp = (cp << 6) | (s[i + k] & 0x3F);
-            }
-        }
-        if (!ok) {
-            out.push_back({0xFFFD, i, 1});
-            i++;
-            continue;
-        }
-        out.push_back({cp, i, len});
-        i += len;
+        uint32_t cp = 0xFFFD;
+        size_t len = dg_utf8_decode(text.data() + i, n - i, &cp);
+        out.push_back({cp, i, len ? len : 1});
+        i += len ? len : 1;
     }
     return out;
 }
@@ -269,14 +253,9 @@ void utf8_append(std::string &out, uint32_t cp)
     Xapian::Unicode::append_utf8(out, cp);
 }
 
-/* The ranges Xapian 1.4's CJK n-gram tokenizer treats as CJK. */
 bool is_cjk(uint32_t cp)
 {
-    return (cp >= 0x2E80 && cp <= 0x2FDF) || (cp >= 0x2FF0 && cp <= 0x9FFF) ||
-           (cp >= 0xA700 && cp <= 0xA71F) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
-           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
-           (cp >= 0xFF00 && cp <= 0xFFEF) || (cp >= 0x20000 && cp <= 0x2A6DF) ||
-           (cp >= 0x2F800 && cp <= 0x2FA1F);
+    return dg_index_is_cjk(cp) != 0;
 }
 
 bool is_space(uint32_t cp)
@@ -2091,4 +2070,20 @@ extern "C" void dg_index_result_free(dg_index_result *result)
     free_facets(result->by_year, result->n_year);
     free_facets(result->by_period, result->n_period);
     free(result);
+}
+
+/*
+ * A copy of the ranges of CJK::codepoint_is_cjk in Xapian 1.4 (queryparser/cjk-tokenizer.cc,
+ * the same from 1.4.0 to 1.4.22; later releases call it is_unbroken_script and add scripts):
+ * Xapian does not export it, and the shim must split text exactly where the index did.
+ * tests/unit/test_cjk_ranges.cc checks it against what the installed Xapian's TermGenerator
+ * does with every code point, so an upgrade that moves the ranges fails the tests.
+ */
+extern "C" int dg_index_is_cjk(uint32_t cp)
+{
+    return (cp >= 0x2E80 && cp <= 0x2EFF) || (cp >= 0x3000 && cp <= 0x9FFF) ||
+           (cp >= 0xA700 && cp <= 0xA71F) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+           (cp >= 0xFF00 && cp <= 0xFFEF) || (cp >= 0x20000 && cp <= 0x2A6DF) ||
+           (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
