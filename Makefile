@@ -60,7 +60,8 @@ $(BUILD)/obj/engine/%.o: FAULT_ALLOC := -include base/fault_alloc.h
 # fileio.c moved down from engine/ to base/; its reads stay counted as they were.
 $(BUILD)/obj/base/fileio.o: FAULT_ALLOC := -include base/fault_alloc.h
 endif
-TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(TEST_CXX_SRC:tests/unit/%.cc=$(BUILD)/tests/%)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%) \
+            $(TEST_CXX_SRC:tests/unit/%.cc=$(BUILD)/tests/%)
 
 .PHONY: all check unit e2e install format lint clean deps test-bins bench readme
 
