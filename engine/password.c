@@ -137,12 +137,12 @@ dg_status dg_password_set(dg_archive *archive, const dg_actor *actor, const char
     dg_status st = dg_text_guard_all(fields, 1, err);
     if (st != DG_OK)
         return st;
-    if (strcmp(login, actor->login) != 0 && !dg_actor_has_role(actor, DG_ROLE_ADMIN)) {
-        log_quietly(archive, actor, "user.passwd", "refused", login);
-        return dg_error_set(err, DG_ERR_DENIED,
-                            "user passwd: only an admin may set another account's password");
-    }
-    st = check_length(password, err);
+    if (strcmp(login, actor->login) != 0)
+        st = dg_require_role(archive, actor, DG_ROLE_ADMIN,
+                             &(dg_log_event){.action = "user.passwd", .detail = login}, err,
+                             "user passwd: only an admin may set another account's password");
+    if (st == DG_OK)
+        st = check_length(password, err);
     char hash[crypto_pwhash_STRBYTES];
     if (st == DG_OK)
         st = hash_password(password, hash, err);
