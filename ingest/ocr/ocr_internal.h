@@ -6,8 +6,8 @@
  * One page is read in this order (page.c): clean-up and orientation (cleanup.c, with the
  * sample of sample.c to tell an upright page from a turned one and lines.c to find its
  * lines), the choice of model (language.c), the reading (layout.c: as it lay or turned
- * straight; recognise.c: text and word boxes; lost_lines.c: lines the reading left out, and
- * red print). spacing.c decides which spaces are noise, engine.c keeps the Tesseract
+ * straight; recognise.c: the text; word_boxes.c: the words and their boxes; lost_lines.c:
+ * lines the reading left out, and red print). spacing.c decides which spaces are noise, engine.c keeps the Tesseract
  * engines, words_tsv.c stores word boxes as text. Names shared between the parts begin
  * ocr_; dg_ocr_ is the public contract.
  */
@@ -141,7 +141,7 @@ dg_status ocr_choose_language(dg_ocr *ocr, page_sample *s, const char *record_sc
                               const char *script, float script_conf, dg_ocr_result *r,
                               const char **lang, dg_error *err);
 
-/* ---- reading the page (layout.c, recognise.c, lost_lines.c) ---- */
+/* ---- reading the page (layout.c, recognise.c, word_boxes.c, lost_lines.c) ---- */
 
 /* Reads the cleaned-up page with lang into r, as it lay or turned straight. */
 dg_status ocr_read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_ink,

@@ -1,0 +1,101 @@
+/*
+ * word_boxes.c — the words Tesseract read, with their boxes mapped back onto the original
+ * image (ocr_collect_words): the page was cleaned up (turned, deskewed, cropped) before it
+ * was read, and a word's box must point at the scan the archive keeps. Used for the page
+ * (recognise.c) and for the lines read again (lost_lines.c).
+ */
+#include "ocr_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Maps a point of the cleaned-up image back to the original image. */
+static void map_point(const cleanup *c, double x, double y, double *ox, double *oy)
+{
+    /* The turned image's size. */
+    int tw = c->quads % 2 ? c->height : c->width;
+    int th = c->quads % 2 ? c->width : c->height;
+    if (c->skew != 0) {
+        /* Leptonica's deskew turned the image clockwise by skew degrees about its centre. */
+        double a = -c->skew * M_PI / 180.0, cx = tw / 2.0, cy = th / 2.0;
+        double dx = x - cx, dy = y - cy;
+        x = cx + dx * cos(a) - dy * sin(a);
+        y = cy + dx * sin(a) + dy * cos(a);
+    }
+    switch (c->quads) {
+    case 1: *ox = y; *oy = c->height - x; break;
+    case 2: *ox = c->width - x; *oy = c->height - y; break;
+    case 3: *ox = c->width - y; *oy = x; break;
+    default: *ox = x; *oy = y; break;
+    }
+}
+
+static void map_box(const cleanup *c, dg_ocr_word *w, int x0, int y0, int x1, int y1)
+{
+    double xs[4], ys[4];
+    map_point(c, x0, y0, &xs[0], &ys[0]);
+    map_point(c, x1, y0, &xs[1], &ys[1]);
+    map_point(c, x0, y1, &xs[2], &ys[2]);
+    map_point(c, x1, y1, &xs[3], &ys[3]);
+    double minx = xs[0], maxx = xs[0], miny = ys[0], maxy = ys[0];
+    for (int i = 1; i < 4; i++) {
+        minx = fmin(minx, xs[i]);
+        maxx = fmax(maxx, xs[i]);
+        miny = fmin(miny, ys[i]);
+        maxy = fmax(maxy, ys[i]);
+    }
+    minx = fmax(minx, 0);
+    miny = fmax(miny, 0);
+    maxx = fmin(maxx, c->width);
+    maxy = fmin(maxy, c->height);
+    w->x = (int)lround(minx);
+    w->y = (int)lround(miny);
+    w->w = (int)lround(maxx - minx);
+    w->h = (int)lround(maxy - miny);
+}
+
+/* Adds the words api recognised to r; (dx, dy) is where api's image lies on the page. */
+dg_status ocr_collect_words(TessBaseAPI *api, const cleanup *c, int dx, int dy,
+                            dg_ocr_result *r, dg_error *err)
+{
+    TessResultIterator *it = TessBaseAPIGetIterator(api);
+    if (!it)
+        return DG_OK; /* nothing recognised */
+    /* r->words may hold the words of an earlier call (the page, before a lost line): treat
+     * it as full, so the first new word grows it. */
+    size_t cap = r->word_count;
+    dg_status status = DG_OK;
+    do {
+        char *word = TessResultIteratorGetUTF8Text(it, RIL_WORD);
+        if (!word)
+            continue;
+        int x0, y0, x1, y1;
+        const TessPageIterator *pit = TessResultIteratorGetPageIteratorConst(it);
+        if (*word && TessPageIteratorBoundingBox(pit, RIL_WORD, &x0, &y0, &x1, &y1)) {
+            if (r->word_count == cap) {
+                cap = cap ? cap * 2 : 64;
+                dg_ocr_word *grown = realloc(r->words, cap * sizeof *grown);
+                if (!grown) {
+                    TessDeleteText(word);
+                    status = dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory");
+                    break;
+                }
+                r->words = grown;
+            }
+            dg_ocr_word *w = &r->words[r->word_count];
+            w->text = strdup(word);
+            if (!w->text) {
+                TessDeleteText(word);
+                status = dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory");
+                break;
+            }
+            w->confidence = (int)lroundf(TessResultIteratorConfidence(it, RIL_WORD));
+            map_box(c, w, x0 + dx, y0 + dy, x1 + dx, y1 + dy);
+            r->word_count++;
+        }
+        TessDeleteText(word);
+    } while (TessResultIteratorNext(it, RIL_WORD));
+    TessResultIteratorDelete(it);
+    return status;
+}
