@@ -512,12 +512,16 @@ dg_status dg_cmd_log_cosign(dg_request *c, json_t **result)
     if (st == DG_OK)
         st = dg_log_cosign(c->archive, &c->actor, note, &key, &mine, &cosigned, &c->err);
     free(note);
-    char vkey[256];
+    char vkey[256], cosig_key[256];
     dg_note_verifier_format(&mine.verifier, vkey, sizeof vkey);
+    dg_note_cosigner_format(&mine.verifier, cosig_key, sizeof cosig_key);
     sodium_memzero(&mine, sizeof mine);
     if (st != DG_OK)
         return st;
-    *result = json_pack("{s:s, s:s}", "checkpoint", cosigned, "cosigner_key", vkey);
+    /* cosignature_key is the C2SP cosignature/v1 form of the same key, for witnesses'
+     * tools; dangan checks the cosignature with either. */
+    *result = json_pack("{s:s, s:s, s:s}", "checkpoint", cosigned, "cosigner_key", vkey,
+                        "cosignature_key", cosig_key);
     free(cosigned);
     return DG_OK;
 }

@@ -12,9 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ALG_ED25519 0x01
+/* C2SP tlog-cosignature: a witness's (here an auditor's) timestamped cosignature. */
+#define ALG_COSIGNATURE_V1 0x04
+#define COSIGNATURE_V1_HEADER "cosignature/v1\ntime %llu\n"
 #define EM_DASH "\xe2\x80\x94"
 #define SIG_PREFIX EM_DASH " "
 #define MAX_KEY_TEXT 512
@@ -30,17 +34,22 @@ static int name_is_valid(const char *name)
     return 1;
 }
 
-static uint32_t key_id(const char *name, const unsigned char public_key[32])
+static uint32_t key_id_of(const char *name, unsigned char alg, const unsigned char public_key[32])
 {
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
     crypto_hash_sha256_update(&st, (const unsigned char *)name, strlen(name));
-    unsigned char sep_alg[2] = {'\n', ALG_ED25519};
+    unsigned char sep_alg[2] = {'\n', alg};
     crypto_hash_sha256_update(&st, sep_alg, 2);
     crypto_hash_sha256_update(&st, public_key, 32);
     unsigned char h[32];
     crypto_hash_sha256_final(&st, h);
     return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+}
+
+static uint32_t key_id(const char *name, const unsigned char public_key[32])
+{
+    return key_id_of(name, ALG_ED25519, public_key);
 }
 
 static void base64(const unsigned char *bin, size_t len, char *out, size_t size)
@@ -64,6 +73,16 @@ void dg_note_verifier_format(const dg_note_verifier *key, char *buf, size_t size
     char b64[64];
     base64(raw, sizeof raw, b64, sizeof b64);
     snprintf(buf, size, "%s+%08" PRIx32 "+%s", key->name, key->id, b64);
+}
+
+void dg_note_cosigner_format(const dg_note_verifier *key, char *buf, size_t size)
+{
+    unsigned char raw[33] = {ALG_COSIGNATURE_V1};
+    memcpy(raw + 1, key->public_key, 32);
+    char b64[64];
+    base64(raw, sizeof raw, b64, sizeof b64);
+    snprintf(buf, size, "%s+%08" PRIx32 "+%s", key->name,
+             key_id_of(key->name, ALG_COSIGNATURE_V1, key->public_key), b64);
 }
 
 dg_status dg_note_generate(const char *name, char **skey, char **vkey, dg_error *err)
@@ -118,7 +137,7 @@ static dg_status parse_key_parts(const char *text, const char *kind, char *name,
     unsigned long v = strtoul(hex, &end, 16);
     size_t b64_len = strcspn(plus2 + 1, " \t\r\n");
     if (*end || !name_is_valid(name) || !unbase64(plus2 + 1, b64_len, raw, 33) ||
-        raw[0] != ALG_ED25519)
+        (raw[0] != ALG_ED25519 && raw[0] != ALG_COSIGNATURE_V1))
         return dg_error_set(err, DG_ERR_USAGE, "not an Ed25519 %s key (want NAME+ID+KEY)", kind);
     *id = (uint32_t)v;
     return DG_OK;
@@ -136,6 +155,10 @@ dg_status dg_note_signer_parse(const char *skey, dg_note_signer *out, dg_error *
     dg_status st = parse_key_parts(skey + 12, "signing", out->verifier.name, &id, raw, err);
     if (st != DG_OK)
         return st;
+    if (raw[0] != ALG_ED25519) {
+        sodium_memzero(raw, sizeof raw);
+        return dg_error_set(err, DG_ERR_USAGE, "not an Ed25519 signing key (want NAME+ID+KEY)");
+    }
     crypto_sign_seed_keypair(out->verifier.public_key, out->secret_key, raw + 1);
     sodium_memzero(raw, sizeof raw);
     out->verifier.id = key_id(out->verifier.name, out->verifier.public_key);
@@ -189,7 +212,12 @@ dg_status dg_note_verifier_parse(const char *vkey, dg_note_verifier *out, dg_err
         return st;
     memcpy(out->public_key, raw + 1, 32);
     out->id = key_id(out->name, out->public_key);
-    if (out->id != id)
+    /* A cosignature/v1 key (type 0x04) is the same Ed25519 key named for cosigning; it is
+     * kept as the plain key, which verifies both kinds of signature (dg_note_open). */
+    uint32_t want = raw[0] == ALG_COSIGNATURE_V1
+                        ? key_id_of(out->name, ALG_COSIGNATURE_V1, out->public_key)
+                        : out->id;
+    if (want != id)
         return dg_error_set(err, DG_ERR_USAGE, "verifier key %s: its id does not match the key",
                             out->name);
     return DG_OK;
@@ -267,6 +295,50 @@ static dg_status split_note(const char *note, size_t *text_len, const char **sig
     return DG_OK;
 }
 
+/* The message a cosignature/v1 signs: its header with the time, then the note's text. */
+static char *cosignature_message(const char *text, size_t text_len, uint64_t time,
+                                 size_t *len)
+{
+    char header[64];
+    int h = snprintf(header, sizeof header, COSIGNATURE_V1_HEADER, (unsigned long long)time);
+    char *msg = malloc((size_t)h + text_len);
+    if (!msg)
+        return NULL;
+    memcpy(msg, header, (size_t)h);
+    memcpy(msg + h, text, text_len);
+    *len = (size_t)h + text_len;
+    return msg;
+}
+
+/*
+ * "— name base64(id || time || signature)\n": a C2SP tlog-cosignature (cosignature/v1),
+ * which says "this key saw this checkpoint at this time" — the time is signed with it.
+ */
+static dg_status cosignature_line(const char *text, size_t text_len, const dg_note_signer *key,
+                                  char *line, size_t size, dg_error *err)
+{
+    uint64_t now = (uint64_t)time(NULL);
+    size_t msg_len;
+    char *msg = cosignature_message(text, text_len, now, &msg_len);
+    if (!msg)
+        return dg_error_set(err, DG_ERR_NOMEM, "signed note: out of memory");
+    unsigned char sig[4 + 8 + crypto_sign_BYTES];
+    uint32_t id = key_id_of(key->verifier.name, ALG_COSIGNATURE_V1, key->verifier.public_key);
+    for (int i = 0; i < 4; i++)
+        sig[i] = (unsigned char)(id >> (24 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        sig[4 + i] = (unsigned char)(now >> (56 - 8 * i));
+    int failed = crypto_sign_detached(sig + 12, NULL, (const unsigned char *)msg, msg_len,
+                                      key->secret_key);
+    free(msg);
+    if (failed)
+        return dg_error_set(err, DG_ERR_INTERNAL, "Ed25519 signing failed");
+    char b64[160];
+    base64(sig, sizeof sig, b64, sizeof b64);
+    snprintf(line, size, SIG_PREFIX "%s %s\n", key->verifier.name, b64);
+    return DG_OK;
+}
+
 dg_status dg_note_cosign(const char *note, const dg_note_signer *key, char **out, dg_error *err)
 {
     *out = NULL;
@@ -276,7 +348,7 @@ dg_status dg_note_cosign(const char *note, const dg_note_signer *key, char **out
     if (st != DG_OK)
         return st;
     char line[512];
-    st = signature_line(note, text_len, key, line, sizeof line, err);
+    st = cosignature_line(note, text_len, key, line, sizeof line, err);
     if (st != DG_OK)
         return st;
     size_t len = strlen(note);
@@ -287,6 +359,26 @@ dg_status dg_note_cosign(const char *note, const dg_note_signer *key, char **out
         return dg_error_set(err, DG_ERR_NOMEM, "signed note: out of memory");
     sprintf(*out, "%.*s\n%s", (int)len, note, line);
     return DG_OK;
+}
+
+/* 1 when sig (id || time || signature) is key's cosignature/v1 of the text. */
+static int cosignature_verifies(const unsigned char *sig, const char *text, size_t text_len,
+                                const dg_note_verifier *key)
+{
+    uint32_t id = (uint32_t)sig[0] << 24 | (uint32_t)sig[1] << 16 | (uint32_t)sig[2] << 8 | sig[3];
+    if (id != key_id_of(key->name, ALG_COSIGNATURE_V1, key->public_key))
+        return 0;
+    uint64_t when = 0;
+    for (int i = 0; i < 8; i++)
+        when = when << 8 | sig[4 + i];
+    size_t msg_len;
+    char *msg = cosignature_message(text, text_len, when, &msg_len);
+    if (!msg)
+        return 0;
+    int ok = crypto_sign_verify_detached(sig + 12, (const unsigned char *)msg, msg_len,
+                                         key->public_key) == 0;
+    free(msg);
+    return ok;
 }
 
 /* Checks one signature line against key: 1 when it is key's and verifies. */
@@ -301,8 +393,11 @@ static int line_verifies(const char *line, size_t line_len, const char *text, si
     if (!space || (size_t)(space - name) != strlen(key->name) ||
         memcmp(name, key->name, strlen(key->name)) != 0)
         return 0;
-    unsigned char sig[4 + crypto_sign_BYTES];
     size_t b64_len = line_len - (size_t)(space + 1 - line);
+    unsigned char cosig[4 + 8 + crypto_sign_BYTES];
+    if (unbase64(space + 1, b64_len, cosig, sizeof cosig))
+        return cosignature_verifies(cosig, text, text_len, key);
+    unsigned char sig[4 + crypto_sign_BYTES];
     if (!unbase64(space + 1, b64_len, sig, sizeof sig))
         return 0;
     uint32_t id = (uint32_t)sig[0] << 24 | (uint32_t)sig[1] << 16 | (uint32_t)sig[2] << 8 | sig[3];

@@ -10,7 +10,12 @@
  *     signer key    PRIVATE+KEY+<name>+<key id>+<base64(0x01 || 32-byte seed)>
  *
  * so notes dangan signs open with Go's note.Open, and keys made by Go's note.GenerateKey
- * work here. A checkpoint (https://c2sp.org/tlog-checkpoint) is the note text
+ * work here. A cosignature (dg_note_cosign) is a C2SP tlog-cosignature, cosignature/v1: its
+ * key id is taken with the type byte 0x04 instead of 0x01, and it signs
+ * "cosignature/v1\ntime <seconds since 1970>\n" followed by the note's text, the time
+ * travelling in the signature (id || 8-byte big-endian time || Ed25519 signature). One
+ * Ed25519 key serves both: its plain verifier key checks either kind of signature, and
+ * dg_note_cosigner_format writes its cosignature/v1 form (name+id+base64(0x04 || key)). A checkpoint (https://c2sp.org/tlog-checkpoint) is the note text
  * "<origin>\n<tree size>\n<base64 root hash>\n".
  *
  * The signing key of an archive's log lives in a file outside the archive folder, readable
@@ -57,17 +62,21 @@ dg_status dg_note_signer_read_fd(int fd, const char *what, dg_note_signer *out, 
 /* Opens path and reads the signer key in it as dg_note_signer_read_fd does. */
 dg_status dg_note_signer_load(const char *path, dg_note_signer *out, dg_error *err);
 
-/* Parses a verifier key string. */
+/* Parses a verifier key string: a plain Ed25519 key (0x01) or its cosignature/v1 form (0x04),
+ * either kept as the plain key. */
 dg_status dg_note_verifier_parse(const char *vkey, dg_note_verifier *out, dg_error *err);
 
 /* Writes the verifier key string of a key into buf. */
 void dg_note_verifier_format(const dg_note_verifier *key, char *buf, size_t size);
 
+/* Writes the cosignature/v1 verifier key string of a key into buf. */
+void dg_note_cosigner_format(const dg_note_verifier *key, char *buf, size_t size);
+
 /* Signs text (which must end in "\n"): *note is the signed note (caller frees). */
 dg_status dg_note_sign(const char *text, const dg_note_signer *key, char **note, dg_error *err);
 
-/* Adds one more signature line to a signed note (a cosignature); *out is freed by the
- * caller. The note's existing signatures are kept as they are. */
+/* Adds one more signature line to a signed note: key's cosignature/v1, timestamped now;
+ * *out is freed by the caller. The note's existing signatures are kept as they are. */
 dg_status dg_note_cosign(const char *note, const dg_note_signer *key, char **out, dg_error *err);
 
 /*

@@ -76,13 +76,25 @@ expect_exit 6 "$DANGAN" log verify --checkpoint cp1.txt --key "$AK"
 
 # ---- cosigning: an auditor vouches with their own key ----
 expect_exit 4 "$DANGAN" --as zhang log cosign --checkpoint cp2.txt --auditor-key keys/wang.key --key "$VK"
+before_cosign=$(date +%s)
 expect_exit 0 "$DANGAN" --as wang log cosign --checkpoint cp2.txt --auditor-key keys/wang.key --key "$VK"
 printf '%s\n' "$OUT" >cp2-cosigned.txt
 grep -c '^— ' cp2-cosigned.txt | grep -qx 2 || fail "cosignature line missing"
-"$V" open "$VK,$AK" cp2-cosigned.txt >/dev/null || fail "Go rejects the cosigned checkpoint"
+# The cosignature is a C2SP cosignature/v1, checked by Go's crypto/ed25519 from the spec's
+# text (id with type 0x04, signed "cosignature/v1\ntime T\n" + checkpoint), and its time is
+# the time of cosigning.
+when=$("$V" cosigned "$VK" "$AK" cp2-cosigned.txt) || fail "Go rejects the cosignature/v1"
+[ "$when" -ge "$before_cosign" ] && [ "$when" -le "$(date +%s)" ] ||
+    fail "cosignature time $when is not the time of cosigning"
+"$V" open "$VK" cp2-cosigned.txt >/dev/null || fail "Go rejects the cosigned checkpoint"
+# A cosignature moved onto another checkpoint does not verify.
+{ cat cp1.txt; grep '^— auditor.example/wang ' cp2-cosigned.txt; } >cp1-stolen.txt
+"$V" cosigned "$VK" "$AK" cp1-stolen.txt >/dev/null 2>&1 && fail "a moved cosignature verifies"
+expect_exit 0 "$DANGAN" --json --as wang log cosign --checkpoint cp2.txt --auditor-key keys/wang.key --key "$VK"
+json 'j["cosignature_key"]' <<<"$OUT" | grep -q '^auditor.example/wang+' || fail "no cosignature/v1 key printed"
 "$DANGAN" --json log --action log.cosign \
     | json '" ".join(e["user"] + ":" + e["outcome"] for e in j["entries"])' \
-    | grep -qx "zhang:refused wang:ok" || fail "cosigning and its refusal not logged"
+    | grep -qx "zhang:refused wang:ok wang:ok" || fail "cosigning and its refusal not logged"
 
 # The catalog as it was here, for the swap below; then the checkpoint everything is judged by.
 sqlite3 "$DANGAN_ARCHIVE/catalog.db" ".backup '$T/older-catalog.db'"

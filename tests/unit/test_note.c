@@ -87,6 +87,44 @@ static void test_keys_with_a_wrong_id_or_name_are_refused(void **state)
     assert_int_equal(dg_note_verifier_parse("just text", &v, &err), DG_ERR_USAGE);
 }
 
+/* The cosignature is a C2SP cosignature/v1: its key id is taken with type 0x04, it carries
+ * its time, and the same key in its cosignature/v1 form opens the note too. */
+static void test_a_cosignature_is_cosignature_v1_and_cannot_be_moved(void **state)
+{
+    (void)state;
+    dg_error err;
+    char *skey1, *vkey1, *skey2, *vkey2, *note, *other, *both, *text;
+    assert_int_equal(dg_note_generate("log.example/a", &skey1, &vkey1, &err), DG_OK);
+    assert_int_equal(dg_note_generate("auditor.example/b", &skey2, &vkey2, &err), DG_OK);
+    dg_note_signer s1, s2;
+    assert_int_equal(dg_note_signer_parse(skey1, &s1, &err), DG_OK);
+    assert_int_equal(dg_note_signer_parse(skey2, &s2, &err), DG_OK);
+    assert_int_equal(dg_note_sign("log.example/a\n3\nAAAA\n", &s1, &note, &err), DG_OK);
+    assert_int_equal(dg_note_sign("log.example/a\n4\nBBBB\n", &s1, &other, &err), DG_OK);
+    assert_int_equal(dg_note_cosign(note, &s2, &both, &err), DG_OK);
+
+    char cosig_key[256];
+    dg_note_cosigner_format(&s2.verifier, cosig_key, sizeof cosig_key);
+    assert_string_not_equal(cosig_key, vkey2); /* another id, another type byte */
+    dg_note_verifier c2;
+    assert_int_equal(dg_note_verifier_parse(cosig_key, &c2, &err), DG_OK);
+    assert_int_equal(dg_note_open(both, &c2, &text, &err), DG_OK);
+    free(text);
+    /* 4 + 8 + 64 bytes: 104 base64 characters on the cosignature's line */
+    const char *line = strstr(both, "\xe2\x80\x94 auditor.example/b ");
+    assert_non_null(line);
+    assert_int_equal(strcspn(line + strlen("\xe2\x80\x94 auditor.example/b "), "\n"), 104);
+
+    /* the cosignature line moved onto another checkpoint does not verify */
+    size_t moved_len = strlen(other) + strlen(line) + 1;
+    char *moved = malloc(moved_len);
+    assert_non_null(moved);
+    snprintf(moved, moved_len, "%s%s", other, line);
+    assert_int_equal(dg_note_open(moved, &c2, &text, &err), DG_ERR_BAD_INPUT);
+    free(moved);
+    free(skey1), free(vkey1), free(skey2), free(vkey2), free(note), free(other), free(both);
+}
+
 static void test_a_cosigned_note_opens_with_either_key(void **state)
 {
     (void)state;
@@ -171,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_a_note_go_signed_opens_here_and_alterations_do_not),
         cmocka_unit_test(test_keys_with_a_wrong_id_or_name_are_refused),
         cmocka_unit_test(test_a_cosigned_note_opens_with_either_key),
+        cmocka_unit_test(test_a_cosignature_is_cosignature_v1_and_cannot_be_moved),
         cmocka_unit_test(test_checkpoints_round_trip_and_malformed_ones_are_refused),
         cmocka_unit_test(test_a_signing_key_readable_by_others_is_refused),
     };
