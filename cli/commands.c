@@ -29,7 +29,7 @@
          "administrative|personnel|finance|asset|activity (or XZ RS CW ZC HD, 行政 人事 ...)"}, \
         {"--type", "type", OPT_STRING, "record type, e.g. notice, minutes, voucher"},        \
         {"--date", "date", OPT_STRING, "document date YYYY-MM-DD"},                          \
-        {"--year", "year", OPT_INT, "formation year (default: the date's year)"},            \
+        {"--year", "year", OPT_INT, "formation year (default: the date's year; neither: a provisional code, 待定)"}, \
         {"--doc-number", "doc_number", OPT_STRING, "document number, e.g. 校办〔2024〕12号"}, \
         {"--department", "department", OPT_STRING, "responsible department, e.g. 校长办公室"}, \
         {"--level", "level", OPT_STRING, "access level 0-4 or public|internal|restricted|"   \
@@ -271,6 +271,10 @@ static const dg_command COMMANDS[] = {
      "dangan edit REF [--title T] [--level L] [--text FILE] [...] --reason WHY",
      "dangan edit X001-XZ·2024-D10-0001 --level 2 --reason \"contains staff ID numbers\"",
      {"refcode"}, {OPT_STRING}, 0, 1, EDIT_OPTS, dg_render_filed, DG_LOCAL_NONE},
+    {"undated", dg_cmd_undated, DG_CMD_READ_ONLY, NULL,
+     "list the records waiting under a provisional code (待定) for their year",
+     "dangan undated", "dangan undated", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_undated,
+     DG_LOCAL_NONE},
     {"grant", dg_cmd_grant, 0, "admin",
      "let a user see a secret (level 4) record", "dangan grant REF LOGIN",
      "dangan grant X001-RS·2024-Y-0003 wang", {"refcode", "login"}, {OPT_STRING, OPT_STRING},

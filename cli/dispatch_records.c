@@ -13,6 +13,7 @@
 #include "../base/hash.h"
 #include "../engine/disposal.h"
 #include "../engine/record.h"
+#include "../engine/undated.h"
 #include "../engine/vocab.h"
 #include "../ingest/born.h"
 
@@ -248,13 +249,18 @@ dg_status dg_cmd_edit(dg_request *c, json_t **result)
         .year = year ? &year : NULL, .text = text, .reason = dg_arg_str(c, "reason"),
     };
     int version = 0;
+    char final_code[DG_REFCODE_MAX];
+    change.final_refcode = final_code;
     st = dg_record_edit(c->archive, &c->actor, ref, &change, &version, &c->err);
     name_input_file(c, st, name);
     free(text);
     if (st == DG_OK)
-        *result = json_pack("{s:s, s:i}", "refcode", ref, "version", version);
+        *result = json_pack("{s:s, s:i}", "refcode", final_code, "version", version);
+    /* A provisional record's year confirmed: its final code, and the one it had. */
+    if (st == DG_OK && *result && strcmp(final_code, ref))
+        json_object_set_new(*result, "provisional_refcode", json_string(ref));
     if (st == DG_OK && *result && (change.doc_date || change.year))
-        note_year(&change, ref, *result);
+        note_year(&change, final_code, *result);
     return st;
 }
 
@@ -300,3 +306,22 @@ static dg_status grant_or_revoke(dg_request *c, json_t **result, int grant)
 
 dg_status dg_cmd_grant(dg_request *c, json_t **result) { return grant_or_revoke(c, result, 1); }
 dg_status dg_cmd_revoke(dg_request *c, json_t **result) { return grant_or_revoke(c, result, 0); }
+
+dg_status dg_cmd_undated(dg_request *c, json_t **result)
+{
+    dg_undated_record *list;
+    size_t count;
+    dg_status st = dg_undated_list(c->archive, &c->actor, &list, &count, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *records = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(
+            records, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "refcode", list[i].refcode,
+                               "title", list[i].title, "category", list[i].category,
+                               "source_file", list[i].source_file, "filed_at",
+                               list[i].created_at, "level", list[i].level));
+    dg_undated_free(list, count);
+    *result = json_pack("{s:o}", "records", records);
+    return *result ? DG_OK : dg_error_set(&c->err, DG_ERR_NOMEM, "request: out of memory");
+}

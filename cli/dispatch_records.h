@@ -14,6 +14,8 @@ dg_status dg_cmd_show(dg_request *c, json_t **result);
 dg_status dg_cmd_history(dg_request *c, json_t **result);
 dg_status dg_cmd_page(dg_request *c, json_t **result);
 dg_status dg_cmd_edit(dg_request *c, json_t **result);
+/* The records waiting under a provisional code for their year (engine/undated.h). */
+dg_status dg_cmd_undated(dg_request *c, json_t **result);
 dg_status dg_cmd_grant(dg_request *c, json_t **result);
 dg_status dg_cmd_revoke(dg_request *c, json_t **result);
 

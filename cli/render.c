@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../base/utf8.h"
+#include "../engine/refcode.h"
 #include "../engine/vocab.h"
 #include "csv.h"
 
@@ -50,11 +51,36 @@ void dg_render_user_list(json_t *r, const dg_render_ctx *ctx)
 void dg_render_filed(json_t *r, const dg_render_ctx *ctx)
 {
     fprintf(ctx->out, "%s version %lld\n", s(r, "refcode"), n(r, "version"));
+    if (json_object_get(r, "provisional_refcode"))
+        fprintf(ctx->out, "年度已确认，正式档号 %s（临时档号 %s 仍可查到）/ year confirmed: "
+                "final code %s (the provisional code %s still finds it)\n",
+                s(r, "refcode"), s(r, "provisional_refcode"), s(r, "refcode"),
+                s(r, "provisional_refcode"));
+    else if (dg_refcode_is_provisional(s(r, "refcode")))
+        fprintf(ctx->out, "年度待定：未找到日期，暂用临时档号，待档案员确认年度"
+                "（dangan edit %s --year 年度 --reason 理由）/ year to be confirmed: no date was "
+                "found, so the record waits under a provisional code\n",
+                s(r, "refcode"));
     if (json_object_get(r, "refcode_year"))
         fprintf(ctx->out, "year %lld (the reference code keeps %lld: reference codes never "
                 "change)\n", n(r, "year"), n(r, "refcode_year"));
     else if (json_object_get(r, "year"))
         fprintf(ctx->out, "year %lld\n", n(r, "year"));
+}
+
+void dg_render_undated(json_t *r, const dg_render_ctx *ctx)
+{
+    json_t *records = json_object_get(r, "records"), *u;
+    size_t i;
+    if (!json_array_size(records)) {
+        fprintf(ctx->out, "没有待定年度的档案 / no record waits for its year\n");
+        return;
+    }
+    fprintf(ctx->out, "年度待定的档案（确认年度：dangan edit 档号 --year 年度 --reason 理由）"
+                      "/ records waiting for their year:\n");
+    json_array_foreach(records, i, u)
+        fprintf(ctx->out, "%s  %s  %s  %s\n", s(u, "refcode"), s(u, "title"),
+                s(u, "source_file"), s(u, "filed_at"));
 }
 
 static void field(const dg_render_ctx *ctx, const char *label, const char *value)

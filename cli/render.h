@@ -24,6 +24,7 @@ void dg_render_whoami(json_t *r, const dg_render_ctx *ctx);
 void dg_render_user_added(json_t *r, const dg_render_ctx *ctx);
 void dg_render_user_list(json_t *r, const dg_render_ctx *ctx);
 void dg_render_filed(json_t *r, const dg_render_ctx *ctx);
+void dg_render_undated(json_t *r, const dg_render_ctx *ctx);
 void dg_render_show(json_t *r, const dg_render_ctx *ctx);
 void dg_render_history(json_t *r, const dg_render_ctx *ctx);
 void dg_render_page(json_t *r, const dg_render_ctx *ctx);

@@ -321,10 +321,27 @@ static const char MIGRATION_8_WEB_PASSWORDS[] =
     "  hash TEXT NOT NULL, epoch INTEGER NOT NULL, set_at TEXT NOT NULL,"
     "  set_by INTEGER NOT NULL REFERENCES users(id));";
 
+/*
+ * Migration 9 (undated records, issue 16): the provisional codes a record had before an
+ * archivist confirmed its year (refcode.h). An alias is never changed or removed: the
+ * log, batch journals and people's notes cite it, and it must go on finding the record.
+ */
+static const char MIGRATION_9_REFCODE_ALIASES[] =
+    "CREATE TABLE refcode_aliases ("
+    "  alias TEXT PRIMARY KEY,"
+    "  record_id INTEGER NOT NULL REFERENCES records(id),"
+    "  replaced_by TEXT NOT NULL,"
+    "  at TEXT NOT NULL, user_id INTEGER NOT NULL REFERENCES users(id));"
+    "CREATE INDEX refcode_aliases_by_record ON refcode_aliases(record_id);"
+    "CREATE TRIGGER refcode_aliases_are_final BEFORE UPDATE ON refcode_aliases"
+    "  BEGIN SELECT RAISE(ABORT, 'a reference code alias is never changed'); END;"
+    "CREATE TRIGGER refcode_aliases_stay BEFORE DELETE ON refcode_aliases"
+    "  BEGIN SELECT RAISE(ABORT, 'a reference code alias is never removed'); END;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
-                                       MIGRATION_8_WEB_PASSWORDS};
+                                       MIGRATION_8_WEB_PASSWORDS, MIGRATION_9_REFCODE_ALIASES};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

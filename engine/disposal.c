@@ -88,7 +88,8 @@ static dg_status find_record(sqlite3 *db, const char *refcode, int64_t *id, int 
 {
     sqlite3_stmt *stmt;
     dg_status st =
-        dg_catalog_prepare(db, "SELECT id, state = 'live' FROM records WHERE refcode = ?",
+        dg_catalog_prepare(db, "SELECT id, state = 'live' FROM records WHERE refcode = ?1"
+                           " OR id = (SELECT record_id FROM refcode_aliases WHERE alias = ?1)",
                            &stmt, err);
     if (st != DG_OK)
         return st;
@@ -443,7 +444,8 @@ static dg_status queue_rule(dg_archive *archive, int64_t review_id, int year,
         "INSERT OR IGNORE INTO review_items(review_id, record_id, due_year)"
         " SELECT ?1, v.record_id, v.year + ?4 FROM versions v"
         " JOIN records r ON r.id = v.record_id AND r.current_version = v.number"
-        " WHERE v.period = ?2 AND v.year <= ?3 AND r.state = 'live'"
+        /* Year 0 is a provisional record (refcode.h): never due until its year is known. */
+        " WHERE v.period = ?2 AND v.year BETWEEN 1 AND ?3 AND r.state = 'live'"
         " AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.record_id = r.id"
         "   AND h.released_at IS NULL)"
         " AND NOT EXISTS (SELECT 1 FROM retention_overrides o WHERE o.record_id = r.id"
@@ -726,7 +728,9 @@ dg_status dg_review_item_get(dg_archive *archive, int64_t review_id, const char 
     size_t count = 0;
     sqlite3_stmt *stmt;
     dg_status st =
-        dg_catalog_prepare(archive->db, ITEM_SELECT_DESTROYED " AND r.refcode = ?2", &stmt, err);
+        dg_catalog_prepare(archive->db, ITEM_SELECT_DESTROYED " AND (r.refcode = ?2 OR r.id ="
+                           " (SELECT record_id FROM refcode_aliases WHERE alias = ?2))",
+                           &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, review_id);
@@ -761,7 +765,8 @@ static dg_status appraise_body(dg_archive *archive, void *ctx, dg_error *err)
         "UPDATE review_items SET state = 'appraised', decision = ?3, extend_years = ?4,"
         " reason = ?5, appraised_by = ?6, appraised_at = ?7"
         " WHERE review_id = ?1 AND state IN ('queued', 'appraised')"
-        " AND record_id = (SELECT id FROM records WHERE refcode = ?2)"
+        " AND record_id = (SELECT id FROM records WHERE refcode = ?2"
+        "   UNION SELECT record_id FROM refcode_aliases WHERE alias = ?2)"
         " AND (SELECT state FROM reviews WHERE id = ?1) = 'open'",
         &stmt, err);
     if (st != DG_OK)
@@ -944,7 +949,7 @@ void dg_due_records_free(dg_due_record *records, size_t count)
 #define DUE_FROM                                                                             \
     " FROM versions v JOIN records r ON r.id = v.record_id AND r.current_version = v.number" \
     " LEFT JOIN retention_overrides o ON o.record_id = r.id"                               \
-    " WHERE v.period = ?1 AND v.year <= ?2 AND r.state = 'live'"                           \
+    " WHERE v.period = ?1 AND v.year BETWEEN 1 AND ?2 AND r.state = 'live'"                \
     " AND (o.record_id IS NULL OR o.due_year <= ?3)"
 
 static dg_status count_due(sqlite3 *db, const dg_due_rule *rule, int until_year,
@@ -1051,7 +1056,8 @@ dg_status dg_review_year_of(dg_archive *archive, const char *refcode, int *year,
     dg_status st = dg_catalog_prepare(
         archive->db,
         "SELECT v.year FROM review_items i JOIN reviews v ON v.id = i.review_id"
-        " JOIN records r ON r.id = i.record_id WHERE r.refcode = ?"
+        " JOIN records r ON r.id = i.record_id WHERE r.refcode = ?1"
+        " OR r.id = (SELECT record_id FROM refcode_aliases WHERE alias = ?1)"
         " ORDER BY v.year DESC LIMIT 1",
         &stmt, err);
     if (st != DG_OK)

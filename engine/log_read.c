@@ -67,6 +67,12 @@ void dg_log_entries_free(dg_log_entry *entries, size_t count)
 }
 
 
+/* Every code of the record ?3 names (refcode.h): ?3 itself, its final code when ?3 is an
+ * alias, its aliases when ?3 is its code. */
+#define RECORD_CODES                                                                        \
+    "(SELECT ?3 UNION SELECT replaced_by FROM refcode_aliases WHERE alias = ?3"           \
+    " UNION SELECT alias FROM refcode_aliases WHERE replaced_by = ?3)"
+
 dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_filter *filter,
                       dg_log_entry **entries, size_t *count, dg_error *err)
 {
@@ -80,8 +86,10 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
                             /* The newest ?6 that match, shown oldest first. */
                             "SELECT * FROM (SELECT " DG_LOG_COLUMNS " FROM access_log"
                             " WHERE (?1 IS NULL OR login = ?1) AND (?2 IS NULL OR action = ?2)"
-                            " AND (?3 IS NULL OR refcode = ?3 OR id IN"
-                            "   (SELECT entry FROM log_shown WHERE refcode = ?3))"
+                            /* A record's entries under any of its codes: the one
+                             * asked for, and its provisional code or final code. */
+                            " AND (?3 IS NULL OR refcode IN " RECORD_CODES " OR id IN"
+                            "   (SELECT entry FROM log_shown WHERE refcode IN " RECORD_CODES "))"
                             " AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)"
                             " ORDER BY id DESC LIMIT ?6) ORDER BY id",
                             &stmt, err);

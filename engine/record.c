@@ -205,14 +205,6 @@ dg_status dg_schedule_period(dg_archive *archive, const char *category_key,
     return st;
 }
 
-static int this_year(void)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    return tm.tm_year + 1900;
-}
-
 static int default_level(dg_category cat)
 {
     return cat == DG_CAT_PERSONNEL ? 2 : 1; /* personnel records default to restricted */
@@ -329,8 +321,10 @@ static dg_status resolve_new_record(dg_archive *archive, const dg_actor *actor,
                             "department code '%s' must be 1-8 capital letters or digits",
                             in->dept_code);
     memset(v, 0, sizeof *v);
-    v->year = in->year ? in->year : in->doc_date ? atoi(in->doc_date) : this_year();
-    if (v->year < 1000 || v->year > 9999)
+    /* No year given and no date: the year is not guessed (refcode.h). Year 0 files the
+     * record in the provisional series until an archivist confirms its year. */
+    v->year = in->year ? in->year : in->doc_date ? atoi(in->doc_date) : 0;
+    if (v->year != 0 && (v->year < 1000 || v->year > 9999))
         return dg_error_set(err, DG_ERR_USAGE, "year %d is not a four-digit year", v->year);
     v->level = in->level >= 0 ? in->level : default_level(*cat);
     st = check_level_allowed(actor, v->level, err);
@@ -549,8 +543,10 @@ dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT r.id, r.level, r.current_version, " VISIBLE_TO_ACTOR
-        " FROM records r WHERE r.refcode = :ref",
+        "SELECT r.id, r.level, r.current_version, " VISIBLE_TO_ACTOR ", r.refcode, r.year"
+        " FROM records r WHERE r.refcode = :ref"
+        /* A provisional code the record had before its year was confirmed finds it too. */
+        "  OR r.id = (SELECT record_id FROM refcode_aliases WHERE alias = :ref)",
         &stmt, err);
     if (st != DG_OK)
         return st;
@@ -567,6 +563,8 @@ dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char
         row->id = sqlite3_column_int64(stmt, 0);
         row->level = sqlite3_column_int(stmt, 1);
         row->current_version = sqlite3_column_int(stmt, 2);
+        snprintf(row->refcode, sizeof row->refcode, "%s", (const char *)sqlite3_column_text(stmt, 4));
+        row->year = sqlite3_column_int(stmt, 5);
     }
     sqlite3_finalize(stmt);
     if (st != DG_OK || visible)
@@ -763,7 +761,7 @@ static dg_status fill_record(dg_archive *archive, const dg_record_row *row, cons
     rec->id = row->id;
     rec->level = row->level;
     rec->current_version = row->current_version;
-    rec->refcode = strdup(refcode);
+    rec->refcode = strdup(row->refcode); /* its code now, also when found by an alias */
     if (!rec->refcode)
         return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", refcode);
     dg_status st = load_history(archive, rec, err);

@@ -43,7 +43,7 @@ typedef struct dg_record_input {
     const char *record_type; /* e.g. "notice"; decides the period through the schedule */
     const char *doc_number;  /* 发文字号 */
     const char *doc_date;    /* YYYY-MM-DD */
-    int year;                /* formation year; 0: the date's year, else this year */
+    int year;                /* formation year; 0: the date's year, else provisional (refcode.h) */
     const char *department;  /* responsible department, free text (e.g. 财务处) */
     const char *dept_code;   /* department level of the reference code (e.g. CWC), or NULL */
     int level;               /* 0-4; -1: the category's default */
@@ -91,11 +91,16 @@ typedef struct dg_record_change {
      * taught, in the transaction that writes the version — a crash never keeps the new
      * classification without its lesson. */
     const struct dg_class_review_entry *review;
+    /* DG_REFCODE_MAX bytes, or NULL: receives the record's code after the change — a new
+     * one when the change gave a provisional record (refcode.h) its year. */
+    char *final_refcode;
 } dg_record_change;
 
 /*
  * Writes a new version of a visible record with the change applied and logs it, writing
- * the new version number to *version. A level change re-tags every version in the index.
+ * the new version number to *version. A year (or a date) given to a record filed under a
+ * provisional code confirms its year: it gets its final code (refcode.h), in the same
+ * transaction, and keeps the provisional one as an alias. A level change re-tags every version in the index.
  * Needs the archivist or admin role; a change that changes nothing is DG_ERR_USAGE. With
  * a review, also dg_class_review_record's refusals (DG_ERR_STATE for a stale model
  * generation), and then nothing is written.

@@ -51,6 +51,8 @@ typedef struct version_fields {
 typedef struct dg_record_row {
     int64_t id;
     int level, current_version;
+    char refcode[DG_REFCODE_MAX]; /* its code now, also when it was found by an alias */
+    int year;                     /* the records row's year: 0 while provisional */
 } dg_record_row;
 
 dg_status dg_store_contents(dg_archive *archive, dg_object_list *objects, const char *text,

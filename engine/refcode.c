@@ -31,13 +31,21 @@ dg_status dg_refcode_format(const dg_refcode_parts *p, char out[DG_REFCODE_MAX],
 {
     if (p->item < 1 || p->item > 9999)
         return dg_error_set(err, DG_ERR_STATE, "item number %d is outside 1-9999", p->item);
+    if (p->year != 0 && (p->year < 1000 || p->year > 9999))
+        return dg_error_set(err, DG_ERR_USAGE, "year %d is not a four-digit year", p->year);
+    /* Year 0 is the provisional series: the level reads 待定, never a guessed year. */
+    char year[16];
+    if (p->year)
+        snprintf(year, sizeof year, "%04d", p->year);
+    else
+        snprintf(year, sizeof year, "%s", DG_REFCODE_PENDING);
     int n;
     if (p->department[0])
-        n = snprintf(out, DG_REFCODE_MAX, "%s-%s" MIDDLE_DOT "%04d-%s-%s-%04d", p->fonds,
-                     p->category, p->year, p->period, p->department, p->item);
+        n = snprintf(out, DG_REFCODE_MAX, "%s-%s" MIDDLE_DOT "%s-%s-%s-%04d", p->fonds,
+                     p->category, year, p->period, p->department, p->item);
     else
-        n = snprintf(out, DG_REFCODE_MAX, "%s-%s" MIDDLE_DOT "%04d-%s-%04d", p->fonds,
-                     p->category, p->year, p->period, p->item);
+        n = snprintf(out, DG_REFCODE_MAX, "%s-%s" MIDDLE_DOT "%s-%s-%04d", p->fonds,
+                     p->category, year, p->period, p->item);
     if (n < 0 || n >= DG_REFCODE_MAX)
         return dg_error_set(err, DG_ERR_USAGE, "reference code too long");
     return DG_OK;
@@ -109,7 +117,7 @@ void dg_refcode_normalize(const char *text, char out[DG_REFCODE_MAX])
 dg_status dg_refcode_parse(const char *text, dg_refcode_parts *out, dg_error *err)
 {
     memset(out, 0, sizeof *out);
-    char field[5][32];
+    char field[5][32]; /* 32 holds "<category>·待定" too */
     int n = 0;
     const char *rest = text;
     while (rest && *rest && n < 5)
@@ -128,8 +136,10 @@ dg_status dg_refcode_parse(const char *text, dg_refcode_parts *out, dg_error *er
     *dot = '\0';
     if (strlen(field[0]) != 4 || strlen(field[1]) < 1 || strlen(field[1]) > 4)
         return malformed(text, "bad fonds or category", err);
-    if (!parse_number(dot + sep, 4, &out->year))
-        return malformed(text, "year must have 4 digits", err);
+    if (!strcmp(dot + sep, DG_REFCODE_PENDING))
+        out->year = 0;
+    else if (!parse_number(dot + sep, 4, &out->year) || out->year < 1000)
+        return malformed(text, "year must have 4 digits, or be " DG_REFCODE_PENDING, err);
     if (strcmp(field[2], "Y") && strcmp(field[2], "D30") && strcmp(field[2], "D10"))
         return malformed(text, "period must be Y, D30 or D10", err);
     const char *item = field[n - 1];
@@ -172,4 +182,9 @@ dg_status dg_refcode_allocate(sqlite3 *db, dg_refcode_parts *parts, dg_error *er
                           "no item numbers left for %s-%s %d %s (9999 used)", parts->fonds,
                           parts->category, parts->year, parts->period);
     return st;
+}
+
+int dg_refcode_is_provisional(const char *code)
+{
+    return strstr(code, MIDDLE_DOT DG_REFCODE_PENDING "-") != NULL;
 }

@@ -8,6 +8,17 @@
  * up from 1 within fonds, category, year, period and department, is zero-padded to four
  * digits, and is never reused, not even after the record is destroyed: the counters only
  * grow, inside the same transaction that files the record.
+ *
+ * A record whose year is not known (no date was found in it, none was given) is never
+ * filed under a guessed year: it gets a provisional code with 待定 ("to be decided") in
+ * place of the year, from its own series (year 0 in the counters), e.g.
+ *
+ *     X001-WS·待定-D10-0003
+ *
+ * It cannot collide with a real code (those always have four digits there), and every
+ * command that takes a code takes it. When an archivist confirms the year (an edit giving
+ * --year or --date), the record gets the next code of that year's series; the provisional
+ * code stays its alias for ever (catalog table refcode_aliases) and still finds it.
  */
 #ifndef DG_REFCODE_H
 #define DG_REFCODE_H
@@ -17,6 +28,7 @@
 #include "../base/status.h"
 
 #define DG_REFCODE_MAX 96
+#define DG_REFCODE_PENDING "\xE5\xBE\x85\xE5\xAE\x9A" /* 待定, the year of a provisional code */
 
 typedef struct dg_refcode_parts {
     char fonds[32];
@@ -31,7 +43,10 @@ typedef struct dg_refcode_parts {
 dg_status dg_refcode_format(const dg_refcode_parts *parts, char out[DG_REFCODE_MAX],
                             dg_error *err);
 
-/* Parses a code; a malformed one is DG_ERR_USAGE naming what is wrong. */
+/* Whether code is a provisional one (待定 in place of the year). */
+int dg_refcode_is_provisional(const char *code);
+
+/* Parses a code (a provisional one gives year 0); a malformed one is DG_ERR_USAGE naming what is wrong. */
 dg_status dg_refcode_parse(const char *text, dg_refcode_parts *out, dg_error *err);
 
 /*

@@ -171,7 +171,80 @@ typedef struct edit_plan {
     version_fields fields;
     char changed[256];
     const dg_record_change *change;
+    char final_code[DG_REFCODE_MAX]; /* the record's code after the edit */
 } edit_plan;
+
+/* Keeps the provisional code as an alias for ever (refcode.h), in the edit's transaction. */
+static dg_status insert_alias(sqlite3 *db, const dg_actor *actor, const edit_plan *plan,
+                              dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db,
+                                      "INSERT INTO refcode_aliases(alias, record_id, replaced_by,"
+                                      " at, user_id) VALUES(?, ?, ?, ?, ?)",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, plan->row.refcode, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, plan->row.id);
+    sqlite3_bind_text(stmt, 3, plan->final_code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 5, actor->user_id);
+    return dg_catalog_step_done(db, stmt, err);
+}
+
+static dg_status set_record_code(sqlite3 *db, const edit_plan *plan, int year, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "UPDATE records SET refcode = ?, year = ?, item = ? WHERE id = ?", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    dg_refcode_parts parts;
+    st = dg_refcode_parse(plan->final_code, &parts, err);
+    if (st != DG_OK) {
+        sqlite3_finalize(stmt);
+        return st;
+    }
+    sqlite3_bind_text(stmt, 1, plan->final_code, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 2, year);
+    sqlite3_bind_int(stmt, 3, parts.item);
+    sqlite3_bind_int64(stmt, 4, plan->row.id);
+    return dg_catalog_step_done(db, stmt, err);
+}
+
+/*
+ * A provisional record whose year this edit confirms gets its final code: the provisional
+ * one with the year in place of 待定 and the next number of that year's series (the other
+ * levels — fonds, category, period, department — stay what it was filed under, as for any
+ * code). Every version is re-indexed, so that ref: finds it under both codes.
+ */
+static dg_status confirm_year(dg_archive *archive, const dg_actor *actor, edit_plan *plan,
+                              dg_error *err)
+{
+    dg_refcode_parts parts;
+    dg_status st = dg_refcode_parse(plan->row.refcode, &parts, err);
+    if (st != DG_OK)
+        return st;
+    parts.year = plan->fields.year;
+    st = dg_refcode_allocate(archive->db, &parts, err);
+    if (st == DG_OK)
+        st = dg_refcode_format(&parts, plan->final_code, err);
+    if (st == DG_OK)
+        st = set_record_code(archive->db, plan, parts.year, err);
+    if (st == DG_OK)
+        st = insert_alias(archive->db, actor, plan, err);
+    if (st == DG_OK)
+        st = dg_enqueue_record(archive->db, plan->row.id, err);
+    return st;
+}
+
+static int confirms_year(const edit_plan *plan)
+{
+    return plan->row.year == 0 && plan->fields.year != 0;
+}
 
 static dg_status edit_in_txn(dg_archive *archive, const dg_actor *actor, edit_plan *plan,
                              const dg_object_list *objects, const dg_stored_page *stored,
@@ -197,11 +270,19 @@ static dg_status edit_in_txn(dg_archive *archive, const dg_actor *actor, edit_pl
         st = dg_enqueue_version(archive->db, plan->prev_version_id, err);
     if (st == DG_OK)
         st = dg_enqueue_version(archive->db, version_id, err);
+    snprintf(plan->final_code, sizeof plan->final_code, "%s", plan->row.refcode);
+    if (st == DG_OK && confirms_year(plan))
+        st = confirm_year(archive, actor, plan, err);
     if (st == DG_OK) {
-        char detail[512];
-        snprintf(detail, sizeof detail, "changed %s; reason: %s", plan->changed,
-                 plan->change->reason);
-        dg_log_event ev = {.action = "edit", .refcode = plan->refcode, .version = number,
+        char detail[768];
+        if (strcmp(plan->final_code, plan->row.refcode))
+            snprintf(detail, sizeof detail,
+                     "changed %s; year confirmed: %s is now %s; reason: %s", plan->changed,
+                     plan->row.refcode, plan->final_code, plan->change->reason);
+        else
+            snprintf(detail, sizeof detail, "changed %s; reason: %s", plan->changed,
+                     plan->change->reason);
+        dg_log_event ev = {.action = "edit", .refcode = plan->final_code, .version = number,
                            .hits = -1, .outcome = "ok", .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
@@ -308,6 +389,8 @@ dg_status dg_record_edit(dg_archive *archive, const dg_actor *actor, const char 
         st = write_edit(archive, actor, &plan, err);
     if (st == DG_OK) {
         *version = plan.row.current_version + 1;
+        if (change->final_refcode)
+            snprintf(change->final_refcode, DG_REFCODE_MAX, "%s", plan.final_code);
         st = dg_index_pending(archive, err);
     }
     dg_archive_unlock_write(archive);

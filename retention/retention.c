@@ -27,6 +27,10 @@ int dg_retention_due_year(int formation_year, const char *period)
     int years = dg_retention_period_years(period);
     if (years <= 0)
         return years; /* 0: permanent, -1: unknown */
+    /* Year 0: a provisional record whose year nobody has confirmed yet — no due year can
+     * be counted from a year not known, so it is never due before an archivist gives it. */
+    if (formation_year <= 0)
+        return -1;
     return formation_year + 1 + years;
 }
 

@@ -40,7 +40,8 @@ int dg_retention_period_years(const char *period);
 
 /*
  * The year on whose 1 January a record formed in formation_year with this period expires:
- * formation_year + 1 + years. 0 for a permanent record (never), -1 for an unknown period.
+ * formation_year + 1 + years. 0 for a permanent record (never), -1 for an unknown period
+ * or an unknown year (0: a provisional record, refcode.h), which never falls due.
  */
 int dg_retention_due_year(int formation_year, const char *period);
 

@@ -69,6 +69,32 @@ static void test_parse_round_trips_both_shapes(void **state)
     assert_int_equal(p.item, 12);
 }
 
+/* A record without a known year: 待定 in place of the year, from its own series (year 0),
+ * and it parses back to year 0; it cannot be mistaken for a real code, nor a real for it. */
+static void test_provisional_codes_round_trip_and_never_look_real(void **state)
+{
+    (void)state;
+    dg_refcode_parts p = {.fonds = "X001", .category = "WS", .year = 0, .period = "Y",
+                          .item = 7};
+    char code[DG_REFCODE_MAX];
+    dg_error err;
+    assert_int_equal(dg_refcode_format(&p, code, &err), DG_OK);
+    assert_string_equal(code, "X001-WS·待定-Y-0007");
+    assert_true(dg_refcode_is_provisional(code));
+    dg_refcode_parts back;
+    assert_int_equal(dg_refcode_parse(code, &back, &err), DG_OK);
+    assert_int_equal(back.year, 0);
+    assert_int_equal(back.item, 7);
+    assert_string_equal(back.category, "WS");
+    p.year = 2023;
+    assert_int_equal(dg_refcode_format(&p, code, &err), DG_OK);
+    assert_false(dg_refcode_is_provisional(code));
+    p.year = 123; /* neither a year nor the provisional series */
+    assert_int_equal(dg_refcode_format(&p, code, &err), DG_ERR_USAGE);
+    assert_int_equal(dg_refcode_parse("X001-WS·0000-Y-0007", &back, &err), DG_ERR_USAGE);
+    assert_int_equal(dg_refcode_parse("X001-WS·待-Y-0007", &back, &err), DG_ERR_USAGE);
+}
+
 static void test_malformed_codes_are_rejected_with_a_reason(void **state)
 {
     (void)state;
@@ -120,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_code_without_department_omits_that_level),
         cmocka_unit_test(test_parse_round_trips_both_shapes),
         cmocka_unit_test(test_typed_dot_lookalikes_normalize_to_the_middle_dot),
+        cmocka_unit_test(test_provisional_codes_round_trip_and_never_look_real),
         cmocka_unit_test(test_malformed_codes_are_rejected_with_a_reason),
         cmocka_unit_test(test_item_numbers_count_up_per_series_and_are_never_reused),
     };

@@ -53,6 +53,9 @@ static void test_legacy_long_and_short_term_count_as_d30_and_d10(void **state)
     assert_int_equal(dg_retention_due_year(2000, "长期"), 2031);
     assert_int_equal(dg_retention_due_year(2000, "short-term"), 2011);
     assert_int_equal(dg_retention_due_year(2000, "forever"), -1);
+    /* A provisional record (year 0, not yet confirmed) never falls due. */
+    assert_int_equal(dg_retention_due_year(0, "D10"), -1);
+    assert_false(dg_retention_is_expired(0, "D10", 9999, 12, 31));
 }
 
 static void test_review_rules_queue_exactly_what_expired_by_the_review_year(void **state)
