@@ -98,7 +98,10 @@ static void show_version_fields(json_t *v, const dg_render_ctx *ctx)
     field(ctx, "Type:", s(v, "type"));
     field(ctx, "Doc number:", s(v, "doc_number"));
     field(ctx, "Date:", s(v, "date"));
-    snprintf(buf, sizeof buf, "%lld", n(v, "year"));
+    if (n(v, "year"))
+        snprintf(buf, sizeof buf, "%lld", n(v, "year"));
+    else /* a provisional record: its year waits for an archivist (refcode.h) */
+        snprintf(buf, sizeof buf, "待定 / to be confirmed");
     field(ctx, "Year:", buf);
     field(ctx, "Department:", s(v, "department"));
     field(ctx, "Period:", s(v, "period"));

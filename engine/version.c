@@ -80,7 +80,8 @@ static dg_status apply_change(const dg_actor *actor, const dg_version_info *prev
         note_change(changed, changed_size, "date");
         /* The formation year (年度) is the document's year: a corrected date corrects it,
          * unless the same change gives a year. The reference code keeps the year it was
-         * filed under: codes are never changed (refcode.h). */
+         * filed under: codes are never changed (refcode.h) — except a provisional code,
+         * whose year this confirms (confirm_year). */
         int date_year = atoi(c->doc_date);
         if (!c->year && date_year != prev->year) {
             v->year = date_year;

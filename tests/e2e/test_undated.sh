@@ -68,6 +68,8 @@ expect_exit 0 "$DANGAN" undated --json
     fail "only the other provisional record waits: $OUT"
 expect_exit 0 "$DANGAN" --json show "$PROV2"
 [ "$(echo "$OUT" | json "j['refcode']")" = "$PROV2" ] || fail "the other provisional code is unchanged: $OUT"
+expect_exit 0 "$DANGAN" show "$PROV2"
+contains "$OUT" "待定 / to be confirmed" "show says the year waits, not year 0"
 
 # Search finds it by its words and by both codes; the hit shows the final code.
 expect_exit 0 "$DANGAN" --json search ZQXUNDATED
