@@ -50,17 +50,16 @@ void dg_render_user_list(json_t *r, const dg_render_ctx *ctx)
 
 void dg_render_filed(json_t *r, const dg_render_ctx *ctx)
 {
-    fprintf(ctx->out, "%s version %lld\n", s(r, "refcode"), n(r, "version"));
+    /* One line, code first: scripts take the code as the line's first word. */
+    fprintf(ctx->out, "%s version %lld%s\n", s(r, "refcode"), n(r, "version"),
+            dg_refcode_is_provisional(s(r, "refcode"))
+                ? "  年度待定，暂用临时档号 / year to be confirmed: provisional code"
+                : "");
     if (json_object_get(r, "provisional_refcode"))
         fprintf(ctx->out, "年度已确认，正式档号 %s（临时档号 %s 仍可查到）/ year confirmed: "
                 "final code %s (the provisional code %s still finds it)\n",
                 s(r, "refcode"), s(r, "provisional_refcode"), s(r, "refcode"),
                 s(r, "provisional_refcode"));
-    else if (dg_refcode_is_provisional(s(r, "refcode")))
-        fprintf(ctx->out, "年度待定：未找到日期，暂用临时档号，待档案员确认年度"
-                "（dangan edit %s --year 年度 --reason 理由）/ year to be confirmed: no date was "
-                "found, so the record waits under a provisional code\n",
-                s(r, "refcode"));
     if (json_object_get(r, "refcode_year"))
         fprintf(ctx->out, "year %lld (the reference code keeps %lld: reference codes never "
                 "change)\n", n(r, "year"), n(r, "refcode_year"));
