@@ -23,6 +23,7 @@
 #include "web_image.h"
 #include "web_pages.h"
 #include "web_session.h"
+#include "web_upload.h"
 
 #define MAX_BODY (64 * 1024)
 #define MAX_FIELDS 64
@@ -52,6 +53,7 @@ struct dg_http {
     int n_slots;
     dg_web_sessions *sessions;
     dg_web_backoff *backoff;
+    dg_web_jobs *jobs;
 };
 
 typedef struct field {
@@ -66,6 +68,7 @@ typedef struct web_req {
     int n_fields;
     size_t body;
     int too_large;
+    dg_web_upload *up; /* a signed-in POST /upload: its files go to disk, not fields */
 } web_req;
 
 /* What the route handlers need of one request. */
@@ -166,8 +169,13 @@ static enum MHD_Result on_post_field(void *cls, enum MHD_ValueKind kind, const c
                                      const char *transfer_encoding, const char *data,
                                      uint64_t off, size_t size)
 {
-    (void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
+    (void)kind, (void)content_type, (void)transfer_encoding;
     web_req *r = cls;
+    if (r->up && filename) {
+        dg_error err;
+        return dg_web_upload_data(r->up, key, filename, data, off, size, &err) == DG_OK ? MHD_YES
+                                                                                     : MHD_NO;
+    }
     field *f = key ? field_for(r, key, off) : NULL;
     char *grown = f ? realloc(f->value, f->len + size + 1) : NULL;
     if (!grown) {
@@ -196,6 +204,7 @@ static void web_req_free(web_req *r)
         return;
     if (r->pp)
         MHD_destroy_post_processor(r->pp);
+    dg_web_upload_free(r->up);
     for (int i = 0; i < r->n_fields; i++) {
         free(r->fields[i].key);
         free(r->fields[i].value);
@@ -537,6 +546,57 @@ static int path_record(const char *url, const char *prefix, char *ref, size_t si
     return 1;
 }
 
+/* ---- uploads ---- */
+
+static int upload_job_id(exchange *x)
+{
+    const char *id = MHD_lookup_connection_value(x->conn, MHD_GET_ARGUMENT_KIND, "id");
+    return id ? atoi(id) : 0;
+}
+
+/* GET /upload/job?id=N (the page) or /upload/status?id=N (its JSON, for the page's script). */
+static void upload_job(exchange *x, dg_web_page *p, int json)
+{
+    dg_web_job_view v;
+    if (!dg_web_job_get(x->h->jobs, upload_job_id(x), p->login, &v)) {
+        dg_web_error(p, 404, "404");
+        return;
+    }
+    if (json) {
+        char *text = dg_web_job_status_json(&v);
+        if (text)
+            dg_buf_puts(&p->body, text);
+        free(text);
+        p->content_type = "application/json";
+    } else {
+        dg_web_upload_job(p, upload_job_id(x), v.state == DG_WEB_JOB_RUNNING, v.done, v.total,
+                          v.files, v.response);
+    }
+    json_decref(v.response);
+}
+
+/* POST /upload: the received files become an ingest job, and the browser goes to its page. */
+static void upload_start(exchange *x, dg_web_page *p)
+{
+    if (!(p->roles & DG_ROLE_ARCHIVIST)) {
+        dg_web_error(p, 403, dg_web_t(x->lang, W_FORBIDDEN));
+        return;
+    }
+    if (!x->req->up || !dg_web_upload_count(x->req->up)) {
+        dg_web_error(p, 400, dg_web_t(x->lang, W_UPLOAD_EMPTY));
+        return;
+    }
+    int id = 0;
+    dg_error err;
+    dg_web_upload *u = x->req->up;
+    x->req->up = NULL;
+    if (dg_web_job_start(x->h->jobs, u, p->login, x->origin, &id, &err) != DG_OK) {
+        dg_web_error(p, 503, err.msg);
+        return;
+    }
+    snprintf(p->location, sizeof p->location, "/upload/job?id=%d", id);
+}
+
 static int route_get(exchange *x, dg_web_page *p)
 {
     const char *u = x->url;
@@ -568,6 +628,10 @@ static int route_get(exchange *x, dg_web_page *p)
         dg_web_retention(p);
     else if (!strcmp(u, "/me"))
         dg_web_me(p);
+    else if (!strcmp(u, "/upload"))
+        dg_web_upload_form(p);
+    else if (!strcmp(u, "/upload/job") || !strcmp(u, "/upload/status"))
+        upload_job(x, p, !strcmp(u, "/upload/status"));
     else
         return 0;
     return 1;
@@ -592,6 +656,8 @@ static int route_post(exchange *x, dg_web_page *p, dg_archive *archive)
         dg_web_retention_sign(p, 1);
     else if (!strcmp(u, "/me/password"))
         dg_web_me_password(p);
+    else if (!strcmp(u, "/upload"))
+        upload_start(x, p);
     else
         return 0;
     return 1;
@@ -655,6 +721,8 @@ static enum MHD_Result answer(exchange *x)
         dg_buf_add(&p.body, asset, len);
     } else if (!strcmp(x->url, "/lang")) {
         choose_lang_page(x, &p);
+    } else if (x->req->up && dg_web_upload_error(x->req->up)) {
+        dg_web_error(&p, 413, dg_web_upload_error(x->req->up));
     } else if (x->req->too_large) {
         dg_web_error(&p, 413, dg_web_t(x->lang, W_TOO_LARGE));
     } else {
@@ -674,15 +742,29 @@ static enum MHD_Result answer(exchange *x)
     return rc;
 }
 
+/* An upload's files go to disk only for a live session (checked again, with the account,
+ * before anything is done with them): anyone else meets the 64 KiB body limit. */
+static void begin_upload(dg_http *h, struct MHD_Connection *conn, web_req *r)
+{
+    const char *token = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+    dg_web_session s;
+    dg_error err;
+    if (token && dg_web_session_find(h->sessions, token, monotonic_seconds(), &s) &&
+        dg_web_upload_begin(&r->up, &err) != DG_OK)
+        http_log(h, "%s", err.msg);
+}
+
 /* The first call of a request: its context, and a form parser for a POST body. */
-static enum MHD_Result begin_request(struct MHD_Connection *conn, const char *method,
-                                     void **con_cls)
+static enum MHD_Result begin_request(dg_http *h, struct MHD_Connection *conn, const char *url,
+                                     const char *method, void **con_cls)
 {
     web_req *r = calloc(1, sizeof *r);
     if (!r)
         return MHD_NO;
     if (!strcmp(method, "POST"))
         r->pp = MHD_create_post_processor(conn, 16 * 1024, on_post_field, r);
+    if (r->pp && !strcmp(url, "/upload"))
+        begin_upload(h, conn, r);
     *con_cls = r;
     return MHD_YES;
 }
@@ -690,7 +772,8 @@ static enum MHD_Result begin_request(struct MHD_Connection *conn, const char *me
 static enum MHD_Result take_body(web_req *r, const char *data, size_t *size)
 {
     r->body += *size;
-    if (r->body > MAX_BODY || !r->pp)
+    size_t limit = r->up ? DG_WEB_UPLOAD_BYTES + 1024 * 1024 : MAX_BODY;
+    if (r->body > limit || !r->pp)
         r->too_large = 1; /* read on, answer once the body is in */
     else if (MHD_post_process(r->pp, data, *size) != MHD_YES)
         r->too_large = 1;
@@ -705,7 +788,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     if (!*con_cls)
-        return begin_request(conn, method, con_cls);
+        return begin_request(cls, conn, url, method, con_cls);
     web_req *r = *con_cls;
     if (*upload_data_size)
         return take_body(r, upload_data, upload_data_size);
@@ -846,6 +929,10 @@ dg_status dg_http_start(const dg_http_options *opts, dg_http **out, dg_error *er
                                        &h->sessions, err);
     if (st == DG_OK)
         st = dg_web_backoff_new(MAX_BACKOFF_KEYS, &h->backoff, err);
+    dg_web_job_env env = {.archive = h->o.archive, .after_write = h->o.after_write,
+                          .after_write_ctx = h->o.writes_ctx};
+    if (st == DG_OK)
+        st = dg_web_jobs_new(&env, &h->jobs, err);
     if (st == DG_OK)
         st = open_handles(h, err);
     if (st == DG_OK)
@@ -866,6 +953,7 @@ void dg_http_stop(dg_http *h)
         MHD_stop_daemon(h->daemon);
         http_log(h, "stopped");
     }
+    dg_web_jobs_free(h->jobs);
     for (int i = 0; h->slots && i < h->n_slots; i++)
         dg_archive_close(h->slots[i].archive);
     free(h->slots);

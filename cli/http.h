@@ -27,7 +27,8 @@
  * Limits: a connection per client and thread per connection (a slow client holds only its
  * own thread, and is dropped after timeout_seconds of silence), at most max_connections
  * at once and per_address from one address, request bodies of at most 64 KiB and 64
- * fields. Requests share `handles` archive handles (one per request at a time).
+ * fields; but a signed-in POST /upload, whose files stream to a private temporary
+ * directory under web_upload.h's caps and become an ingest job the browser watches. Requests share `handles` archive handles (one per request at a time).
  */
 #ifndef DG_HTTP_H
 #define DG_HTTP_H

@@ -31,12 +31,22 @@ static const char CSS[] =
     "table.log td{font-size:.85em;max-width:30em;overflow-wrap:anywhere}\n"
     ".paging{margin:1em 0}\n";
 
-/* Filters apply when a select changes (the form still has its button without script). */
+/* Filters apply when a select changes (the form still has its button without script); an
+ * upload's page polls its status and reloads when the batch is filed. */
 static const char JS[] =
     "document.addEventListener('DOMContentLoaded',function(){\n"
     "  document.querySelectorAll('form.search select').forEach(function(s){\n"
     "    s.addEventListener('change',function(){s.form.submit();});\n"
     "  });\n"
+    "  var st=document.getElementById('upload-state');\n"
+    "  if(st){var bar=document.getElementById('upload-progress');\n"
+    "    var poll=function(){fetch(st.dataset.status,{credentials:'same-origin'})\n"
+    "      .then(function(r){return r.json();}).then(function(j){\n"
+    "        if(j.state!=='running'){location.reload();return;}\n"
+    "        if(j.total>0){bar.max=j.total;bar.value=j.done;}\n"
+    "        st.textContent=st.dataset.label+' '+j.done+' / '+j.total;\n"
+    "        setTimeout(poll,1000);}).catch(function(){setTimeout(poll,3000);});};\n"
+    "    setTimeout(poll,500);}\n"
     "});\n";
 
 const char *dg_web_asset(const char *path, const char **content_type, size_t *len)

@@ -96,6 +96,7 @@ static void nav(dg_web_page *p)
         nav_link(p, "/review", W_REVIEW);
         nav_link(p, "/batches", W_BATCHES);
         nav_link(p, "/quarantine", W_QUARANTINE);
+        nav_link(p, "/upload", W_UPLOAD);
     }
     if (has_role(p, DG_ROLE_AUDITOR | DG_ROLE_ADMIN))
         nav_link(p, "/log", W_LOG);
@@ -1168,6 +1169,68 @@ void dg_web_batches(dg_web_page *p)
     static const char *const keys[] = {"id", "label", "started_at", "user", "files", "filed",
                                        "duplicates", "quarantined"};
     listing(p, W_BATCHES, "batch list", json_object(), "batches", keys, keys, 8);
+}
+
+/* ---- uploads ---- */
+
+void dg_web_upload_form(dg_web_page *p)
+{
+    if (!has_role(p, DG_ROLE_ARCHIVIST)) {
+        dg_web_error(p, 403, T(p, W_FORBIDDEN));
+        return;
+    }
+    dg_buf *b = &p->body;
+    page_begin(p, T(p, W_UPLOAD));
+    dg_buf_printf(b, "<h1>%s</h1><form method=\"post\" action=\"/upload\" "
+                     "enctype=\"multipart/form-data\" class=\"login\" id=\"upload\">",
+                  T(p, W_UPLOAD));
+    hidden_csrf(p);
+    dg_buf_printf(b, "<label>%s <input type=\"file\" name=\"files\" multiple required></label>",
+                  T(p, W_UPLOAD_FILES));
+    dg_buf_printf(b, "<label>%s <input type=\"file\" name=\"manifest\" accept=\".csv,text/csv\">"
+                     "</label><button type=\"submit\">%s</button></form>",
+                  T(p, W_MANIFEST_OPT), T(p, W_UPLOAD));
+    page_end(p);
+}
+
+static void upload_running(dg_web_page *p, int id, uint64_t done, uint64_t total)
+{
+    dg_buf_printf(&p->body, "<p id=\"upload-state\" data-status=\"/upload/status?id=%d\" "
+                            "data-label=\"%s\">%s %llu / %llu</p>"
+                            "<progress id=\"upload-progress\"></progress>",
+                  id, T(p, W_UPLOAD_RUNNING), T(p, W_UPLOAD_RUNNING),
+                  (unsigned long long)done, (unsigned long long)total);
+}
+
+static void upload_outcomes(dg_web_page *p, json_t *result)
+{
+    long long batch = jint(result, "batch");
+    dg_buf_printf(&p->body, "<p id=\"upload-summary\">%s: <a href=\"/batches?id=%lld\">%s %lld</a>"
+                            " · %lld / %lld</p>",
+                  T(p, W_UPLOAD_DONE), batch, T(p, W_BATCHES), batch, jint(result, "filed"),
+                  jint(result, "files"));
+    static const char *const keys[] = {"name", "outcome", "refcode", "title", "reason"};
+    const char *heads[] = {T(p, W_FILE), T(p, W_OUTCOME), T(p, W_REFCODE), T(p, W_TITLE),
+                           T(p, W_REASON)};
+    json_table(p, "outcomes", json_object_get(result, "outcomes"), keys, heads, 5);
+}
+
+void dg_web_upload_job(dg_web_page *p, int id, int running, uint64_t done, uint64_t total,
+                       size_t files, json_t *response)
+{
+    json_t *result = json_object_get(response, "result");
+    if (!running && !json_is_object(result)) {
+        error_from(p, response);
+        return;
+    }
+    page_begin(p, T(p, W_UPLOAD));
+    dg_buf_printf(&p->body, "<h1>%s #%d</h1><p>%s: %zu</p>", T(p, W_UPLOAD), id, T(p, W_FILE),
+                  files);
+    if (running)
+        upload_running(p, id, done, total);
+    else
+        upload_outcomes(p, result);
+    page_end(p);
 }
 
 void dg_web_quarantine(dg_web_page *p)

@@ -16,6 +16,7 @@
 #ifndef DG_WEB_PAGES_H
 #define DG_WEB_PAGES_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "../engine/archive.h"
@@ -77,6 +78,13 @@ void dg_web_retention_sign(dg_web_page *p, int witness);
 /* "Me": who I am, and changing my password (POST; the current one is asked). */
 void dg_web_me(dg_web_page *p);
 void dg_web_me_password(dg_web_page *p);
+
+/* Uploading a small batch (archivists): the form, and a job's page: while it runs its
+ * progress (pages done of total; app.js polls /upload/status?id=N and reloads), once done
+ * each file's outcome from the ingest response. */
+void dg_web_upload_form(dg_web_page *p);
+void dg_web_upload_job(dg_web_page *p, int id, int running, uint64_t done, uint64_t total,
+                       size_t files, json_t *response);
 
 /* The login form; message (may be NULL) says why it is shown again. login_csrf is the
  * pre-session token the form carries (and its cookie holds). */

@@ -240,6 +240,62 @@ kill -0 "$SERVER_PID" 2>/dev/null || fail "the server died under random requests
 stop_server
 [ "$SERVER_RC" -eq 0 ] || fail "the server exited $SERVER_RC: $(tail -n 30 "$T/serve.log")"
 
+# ---- uploading a small batch: archivists only, CSRF, caps, progress, per-file outcomes ----
+"$DANGAN" user add li --name 李档案员 --clearance 2 --role archivist >/dev/null
+echo 'archivist-pass-1' | "$DANGAN" user passwd li >/dev/null
+mkdir -p "$T/tmp" up
+printf '关于2024年春季运动会的通知\n运动会于4月举行。\n' >up/sports.txt
+printf '机密★10年\n关于调整考试安全保卫方案的报告\n正文略。\n' >up/secret.txt
+printf 'files,title,category,level\nsports.txt,春季运动会通知,administrative,1\n' >up/manifest.csv
+TMPDIR="$T/tmp" start_server
+login zhang teacher-pass-2
+req GET /upload -H "Cookie: dangan_session=$S"
+[ "$CODE" = 403 ] || fail "a teacher got the upload form: $CODE"
+login li archivist-pass-1
+C="Cookie: dangan_session=$S"
+req GET /upload -H "$C"
+[ "$CODE" = 200 ] || fail "upload form: $CODE"
+contains "$BODY" 'enctype="multipart/form-data"' "the upload form is multipart"
+CSRF=$(csrf_of)
+req POST /upload -H "$C" -F csrf=0000000000000000000000000000000000000000000000000000000000000000 -F files=@up/sports.txt
+[ "$CODE" = 403 ] || fail "an upload without its token answered $CODE"
+many=()
+for i in $(seq 1 51); do many+=(-F "files=@up/sports.txt;filename=s$i.txt"); done
+req POST /upload -H "$C" -F "csrf=$CSRF" "${many[@]}"
+[ "$CODE" = 413 ] || fail "51 files answered $CODE"
+contains "$BODY" "too many files" "51 files: the error says why"
+req POST /upload -H "$C" -F "csrf=$CSRF" -F files=@up/sports.txt -F files=@up/secret.txt -F manifest=@up/manifest.csv
+[ "$CODE" = 303 ] || fail "upload: $CODE $BODY"
+JOB=$(header Location)
+case "$JOB" in /upload/job\?id=[0-9]*) ;; *) fail "upload went to '$JOB'" ;; esac
+STATUS=/upload/status?id=${JOB##*=}
+state=running
+for _ in $(seq 1 600); do
+    req GET "$STATUS" -H "$C"
+    [ "$CODE" = 200 ] || fail "upload status: $CODE"
+    state=$(printf '%s' "$BODY" | json 'j["state"]')
+    [ "$state" = done ] && break
+    sleep 0.2
+done
+[ "$state" = done ] || fail "the upload never finished"
+[ "$(header Content-Type)" = application/json ] || fail "status Content-Type"
+req GET "$JOB" -H "$C"
+[ "$CODE" = 200 ] || fail "upload job page: $CODE"
+contains "$BODY" "春季运动会通知" "the manifest's title is used"
+contains "$BODY" "secret.txt" "each file is listed"
+contains "$BODY" "quarantined" "a file the manifest does not list is quarantined"
+contains "$BODY" "not listed in the manifest" "with its reason"
+contains "$BODY" 'id="upload-summary"' "the summary links the batch"
+lacks "$BODY" "<script>" "no inline script on the upload page"
+"$DANGAN" search 运动会 --json | json 'j["hits"][0]["title"]' | grep -q 春季运动会通知 || fail "the uploaded file is not searchable"
+"$DANGAN" log --action ingest --json | json 'j["entries"][-1]["origin"]' | grep -q '^web 127.0.0.1$' || fail "the ingest is not logged as from the web"
+[ -z "$(ls -A "$T/tmp")" ] || fail "temporary upload files were left: $(ls -A "$T/tmp")"
+login zhang teacher-pass-2
+req GET "$JOB" -H "Cookie: dangan_session=$S"
+[ "$CODE" = 404 ] || fail "another user saw the upload job: $CODE"
+stop_server
+[ "$SERVER_RC" -eq 0 ] || fail "the server exited $SERVER_RC: $(tail -n 30 "$T/serve.log")"
+
 # ---- a trusted proxy's X-Forwarded-For; idle expiry; back-off ----
 start_server --http-proxy 127.0.0.1 --session-idle 1
 login zhang teacher-pass-2

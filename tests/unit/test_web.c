@@ -5,12 +5,18 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cli/web_html.h"
 #include "cli/web_i18n.h"
 #include "cli/web_session.h"
+#include "cli/web_upload.h"
 #include "engine/password.h"
 #include "engine/vocab.h"
 #include "testutil.h"
@@ -149,6 +155,81 @@ static void test_languages_follow_accept_language(void **state)
     assert_string_equal(dg_web_category(DG_LANG_EN, "CW"), "Finance");
 }
 
+/* The directory an upload made: the only entry of $TMPDIR named dangan-upload-*. */
+static int upload_dirs(const char *tmp)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls -d %s/dangan-upload-* 2>/dev/null | wc -l", tmp);
+    FILE *f = popen(cmd, "r");
+    int n = -1;
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%d", &n), 1);
+    pclose(f);
+    return n;
+}
+
+static void test_upload_is_private_capped_and_removed(void **state)
+{
+    (void)state;
+    char tmp[] = "/tmp/dangan-test-upload-XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    setenv("TMPDIR", tmp, 1);
+    dg_web_upload *u;
+    dg_error err;
+    assert_int_equal(dg_web_upload_begin(&u, &err), DG_OK);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "test \"$(stat -c %%a %s/dangan-upload-*)\" = 700", tmp);
+    assert_int_equal(system(cmd), 0);
+    /* a file in two pieces, an empty file input (ignored), a manifest */
+    assert_int_equal(dg_web_upload_data(u, "files", "C:\\scans\\a.txt", "ab", 0, 2, &err), DG_OK);
+    assert_int_equal(dg_web_upload_data(u, "files", "C:\\scans\\a.txt", "cd", 2, 2, &err), DG_OK);
+    assert_int_equal(dg_web_upload_data(u, "manifest", "", "", 0, 0, &err), DG_OK);
+    assert_int_equal(dg_web_upload_data(u, "manifest", "m.csv", "x", 0, 1, &err), DG_OK);
+    assert_int_equal(dg_web_upload_count(u), 1);
+    assert_int_equal(dg_web_upload_data(u, "manifest", "n.csv", "x", 0, 1, &err), DG_ERR_USAGE);
+    assert_non_null(strstr(dg_web_upload_error(u), "more than one manifest"));
+    /* after a refusal everything is refused */
+    assert_int_equal(dg_web_upload_data(u, "files", "b.txt", "x", 0, 1, &err), DG_ERR_USAGE);
+    dg_web_upload_free(u);
+    assert_int_equal(upload_dirs(tmp), 0);
+
+    assert_int_equal(dg_web_upload_begin(&u, &err), DG_OK);
+    for (int i = 0; i < DG_WEB_UPLOAD_FILES; i++)
+        assert_int_equal(dg_web_upload_data(u, "files", "f.txt", "x", 0, 1, &err), DG_OK);
+    assert_int_equal(dg_web_upload_data(u, "files", "g.txt", "x", 0, 1, &err), DG_ERR_USAGE);
+    assert_non_null(strstr(dg_web_upload_error(u), "too many files"));
+    dg_web_upload_free(u);
+
+    assert_int_equal(dg_web_upload_begin(&u, &err), DG_OK);
+    static char chunk[1024 * 1024];
+    uint64_t off = 0;
+    dg_status st = DG_OK;
+    while (st == DG_OK && off <= DG_WEB_UPLOAD_BYTES) {
+        st = dg_web_upload_data(u, "files", "big.tif", chunk, off, sizeof chunk, &err);
+        off += sizeof chunk;
+    }
+    assert_int_equal(st, DG_ERR_USAGE);
+    assert_int_equal(off, (uint64_t)DG_WEB_UPLOAD_BYTES + sizeof chunk);
+    assert_non_null(strstr(dg_web_upload_error(u), "too large"));
+    dg_web_upload_free(u);
+    assert_int_equal(upload_dirs(tmp), 0);
+    rmdir(tmp);
+    unsetenv("TMPDIR");
+}
+
+static void test_upload_status_json(void **state)
+{
+    (void)state;
+    dg_web_job_view v = {.state = DG_WEB_JOB_RUNNING, .done = 3, .total = 10, .files = 2};
+    char *text = dg_web_job_status_json(&v);
+    assert_string_equal(text, "{\"state\":\"running\",\"done\":3,\"total\":10,\"files\":2}");
+    free(text);
+    v.state = DG_WEB_JOB_DONE;
+    text = dg_web_job_status_json(&v);
+    assert_non_null(strstr(text, "\"state\":\"done\""));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +239,8 @@ int main(void)
         cmocka_unit_test(test_backoff_doubles_after_free_attempts_and_clears),
         cmocka_unit_test(test_html_escapes_markup_controls_and_invalid_utf8),
         cmocka_unit_test(test_languages_follow_accept_language),
+        cmocka_unit_test(test_upload_is_private_capped_and_removed),
+        cmocka_unit_test(test_upload_status_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
