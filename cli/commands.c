@@ -109,6 +109,11 @@ static const dg_opt_spec LOG_OPTS[] = {
     {"--csv", "csv", OPT_FLAG, "CSV output (for export)"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
+static const dg_opt_spec LOG_MINE_OPTS[] = {
+    {"--limit", "limit", OPT_INT, "only the newest this many entries (default 50, at most 1000)"},
+    {"--csv", "csv", OPT_FLAG, "CSV output"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
 static const dg_opt_spec LOG_VERIFY_OPTS[] = {
     {"--checkpoint", "checkpoint", OPT_FILE, "a signed checkpoint you kept: prove the log extends it"},
     {"--key", "key", OPT_STRING, "the log's verifier key (NAME+ID+KEY); default: the one you hold"},
@@ -330,6 +335,10 @@ static const dg_command COMMANDS[] = {
      "dangan log report --month YYYY-MM|--year YYYY [--csv | --pdf FILE]",
      "dangan log report --month 2026-11 --csv > 2026-11.csv", {NULL}, {0}, 0, 0,
      LOG_REPORT_OPTS, dg_render_log_report, DG_LOCAL_NONE},
+    {"log mine", dg_cmd_log_mine, DG_CMD_READ_ONLY, NULL,
+     "your own recent activity in the access log", "dangan log mine [--limit N] [--json]",
+     "dangan log mine --limit 20", {NULL}, {0}, 0, 0, LOG_MINE_OPTS, dg_render_log,
+     DG_LOCAL_NONE},
     {"log timezone", dg_cmd_log_timezone, 0, "admin",
      "show or set the archive's time zone for log times",
      "dangan log timezone [ZONE]", "dangan log timezone Asia/Shanghai", {"zone"}, {OPT_STRING},

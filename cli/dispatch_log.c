@@ -18,6 +18,7 @@
 
 #include "../base/fileio.h"
 #include "../engine/log.h"
+#include "../engine/log_own.h"
 #include "../engine/note.h"
 #include "../engine/user.h"
 
@@ -234,6 +235,30 @@ dg_status dg_cmd_log(dg_request *c, json_t **result)
     dg_log_timezone(c->archive, &zone, &ignored);
     *result = json_pack("{s:o, s:o, s:o, s:o}", "entries", list, "timezone", dg_json_str_or_null(zone),
                         "since", dg_json_str_or_null(since), "until", dg_json_str_or_null(until));
+    free(zone);
+    return DG_OK;
+}
+
+/* log mine: the caller's own recent entries, open to every account (engine/log_own.h). */
+dg_status dg_cmd_log_mine(dg_request *c, json_t **result)
+{
+    int limit = dg_arg_int(c, "limit", 0);
+    if (limit < 0)
+        return dg_error_set(&c->err, DG_ERR_USAGE, "--limit %d: give a positive number", limit);
+    dg_log_entry *entries;
+    size_t n;
+    dg_status st = dg_log_read_own(c->archive, &c->actor, (size_t)limit, &entries, &n, &c->err);
+    if (st != DG_OK)
+        return st;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, log_entry_json(&entries[i]));
+    dg_log_entries_free(entries, n);
+    char *zone = NULL;
+    dg_error ignored;
+    dg_log_timezone(c->archive, &zone, &ignored);
+    *result = json_pack("{s:o, s:o, s:n, s:n}", "entries", list, "timezone",
+                        dg_json_str_or_null(zone), "since", "until");
     free(zone);
     return DG_OK;
 }

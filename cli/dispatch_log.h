@@ -1,5 +1,5 @@
 /*
- * dispatch_log.h — the request handlers of the access-log commands (log, log report,
+ * dispatch_log.h — the request handlers of the access-log commands (log, log mine, log report,
  * log timezone, log verify, log checkpoint, log prove, log cosign), and the checkpoint a
  * process signs after a destruction. The command table (commands.c) names the handlers;
  * each follows request.h's contract: read c->args, call engine/log.h as c->actor, build
@@ -16,6 +16,8 @@
 #include "request.h"
 
 dg_status dg_cmd_log(dg_request *c, json_t **result);
+/* log mine: the caller's own recent entries (any account). */
+dg_status dg_cmd_log_mine(dg_request *c, json_t **result);
 dg_status dg_cmd_log_report(dg_request *c, json_t **result);
 dg_status dg_cmd_log_timezone(dg_request *c, json_t **result);
 dg_status dg_cmd_log_verify(dg_request *c, json_t **result);

@@ -1329,6 +1329,27 @@ static void password_form(dg_web_page *p)
     dg_buf_printf(b, "<button type=\"submit\">%s</button></form>", T(p, W_CHANGE_PASSWORD));
 }
 
+/* My own recent access-log entries, newest first ("log mine": open to every account). */
+static void my_activity(dg_web_page *p)
+{
+    json_t *response = call(p, "log mine", json_pack("{s:i}", "limit", 20));
+    json_t *entries = json_object_get(json_object_get(response, "result"), "entries");
+    json_t *newest_first = json_array();
+    for (size_t i = json_array_size(entries); i > 0; i--)
+        json_array_append(newest_first, json_array_get(entries, i - 1));
+    dg_buf_printf(&p->body, "<h2>%s</h2>", T(p, W_MY_ACTIVITY));
+    if (!response_ok(response))
+        notice(p, "error", jstr(response, "error") ? jstr(response, "error") : T(p, W_ERROR));
+    static const char *const keys[] = {"local_time", "action", "record", "query", "outcome",
+                                       "origin"};
+    const char *heads[] = {T(p, W_WHEN), T(p, W_ACTION), T(p, W_RECORD_ARG), T(p, W_SEARCH),
+                           T(p, W_OUTCOME), T(p, W_ORIGIN)};
+    if (response_ok(response))
+        json_table(p, "my-activity", newest_first, keys, heads, 6);
+    json_decref(newest_first);
+    json_decref(response);
+}
+
 void dg_web_me(dg_web_page *p)
 {
     char roles[128];
@@ -1345,6 +1366,7 @@ void dg_web_me(dg_web_page *p)
                            : !strcmp(arg(p, "error"), "wrong") ? T(p, W_WRONG_PASSWORD)
                                                                : T(p, W_ERROR));
     password_form(p);
+    my_activity(p);
     page_end(p);
 }
 

@@ -1,6 +1,6 @@
 /*
  * log_internal.h — what the access log's files share about an entry and the stored tree.
- * log.c (appending, the stored tree) defines all but the last three, which are
+ * log.c (appending, the stored tree) defines all but the last four, which are
  * log_read.c's (the walk, the tree comparison, the reader's role check), used by
  * log_tree.c. Internal to engine/log*.c.
  */
@@ -82,6 +82,10 @@ dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, dg_log_check 
 /* log_read.c: compares the stored tree with the recomputed one in out (sets tree_differs,
  * reason). */
 dg_status dg_log_check_stored_tree(dg_archive *archive, dg_log_check *out, dg_error *err);
+
+/* log_read.c: fills the dg_log_entry item from the current row of a DG_LOG_COLUMNS
+ * statement (a dg_catalog_collect row function; ctx unused). Also log_own.c's. */
+void dg_log_entry_from_row(sqlite3_stmt *stmt, void *item, void *ctx);
 
 /* log_read.c: refuses (and logs the refusal of) a caller who is neither auditor nor admin. */
 dg_status dg_log_require_reader(dg_archive *archive, const dg_actor *actor, const char *action,

@@ -24,7 +24,7 @@ dg_status dg_log_require_reader(dg_archive *archive, const dg_actor *actor,
                            actor->login);
 }
 
-static void entry_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
+void dg_log_entry_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
 {
     (void)ctx;
     dg_log_entry *e = item;
@@ -102,7 +102,7 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
     dg_bind_text_or_null(stmt, 5, filter->until);
     sqlite3_bind_int64(stmt, 6, filter->limit ? (sqlite3_int64)filter->limit : -1);
     st = dg_catalog_collect(archive->db, stmt, (void **)entries, count, sizeof **entries,
-                            entry_from_row, NULL, "read log", err);
+                            dg_log_entry_from_row, NULL, "read log", err);
     if (st != DG_OK) {
         dg_log_entries_free(*entries, *count);
         *entries = NULL;

@@ -229,6 +229,22 @@ req GET "/log.csv?user=zhang&action=show" -H "$CA"
 [ "$CODE" = 200 ] || fail "log CSV: $CODE"
 contains "$(header Content-Disposition)" "attachment" "the CSV downloads"
 contains "$BODY" "web 127.0.0.1" "the CSV has the origin"
+
+# ---- my recent activity: my own entries only, for any account (web and command line) ----
+req GET /me -H "$CA"
+[ "$CODE" = 200 ] || fail "me page: $CODE"
+contains "$BODY" 'id="my-activity"' "the me page shows my activity"
+contains "$BODY" "log.read" "the auditor's own log reads are in their activity"
+lacks "$BODY" "寒假" "another user's searches are not in my activity"
+"$DANGAN" --as zhang log mine --json >"$T/mine.json" || fail "log mine for a teacher: exit $?"
+json '" ".join(sorted(set(e["user"] for e in j["entries"])))' <"$T/mine.json" | grep -qx zhang ||
+    fail "log mine shows other users: $(cat "$T/mine.json")"
+json '"\n".join((e["query"] or "") for e in j["entries"])' <"$T/mine.json" | grep -q 寒假 ||
+    fail "log mine lacks the teacher's own search"
+"$DANGAN" --as zhang log --limit 1 >/dev/null 2>&1 && fail "a teacher read the whole log"
+"$DANGAN" --as zhang log mine --limit 1001 >/dev/null 2>&1 && fail "log mine --limit 1001 was accepted"
+"$DANGAN" log --action log.mine --json | json 'j["entries"][-1]["user"]' | grep -qx zhang ||
+    fail "log mine is not itself logged"
 login_token
 req GET /log -H "Cookie: dangan_session=$(printf '%s' "$C1" | cut -d= -f2)"
 [ "$CODE" = 303 ] || fail "an ended session reads the log: $CODE"

@@ -1,0 +1,57 @@
+/*
+ * log_own.c — reading one's own access-log entries (log_own.h).
+ */
+#include "log_own.h"
+
+#include <stdio.h>
+
+#include "archive_internal.h"
+#include "catalog.h"
+#include "log_internal.h"
+
+static dg_status select_own(dg_archive *archive, const char *login, size_t limit,
+                            dg_log_entry **entries, size_t *count, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(archive->db,
+                                      /* The newest ?2 of the login, shown oldest first. */
+                                      "SELECT * FROM (SELECT " DG_LOG_COLUMNS " FROM access_log"
+                                      " WHERE login = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, login, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit);
+    st = dg_catalog_collect(archive->db, stmt, (void **)entries, count, sizeof **entries,
+                            dg_log_entry_from_row, NULL, "read own log", err);
+    if (st != DG_OK) {
+        dg_log_entries_free(*entries, *count);
+        *entries = NULL;
+        *count = 0;
+    }
+    return st;
+}
+
+dg_status dg_log_read_own(dg_archive *archive, const dg_actor *actor, size_t limit,
+                          dg_log_entry **entries, size_t *count, dg_error *err)
+{
+    *entries = NULL;
+    *count = 0;
+    if (limit > DG_LOG_OWN_MAX)
+        return dg_error_set(err, DG_ERR_USAGE, "--limit %zu: at most %d", limit, DG_LOG_OWN_MAX);
+    dg_status st = select_own(archive, actor->login, limit ? limit : DG_LOG_OWN_DEFAULT, entries,
+                              count, err);
+    if (st != DG_OK)
+        return st;
+    char detail[64];
+    snprintf(detail, sizeof detail, "%zu entries", *count);
+    dg_log_event ev = {.action = "log.mine", .hits = (long)*count, .outcome = "ok",
+                       .detail = detail};
+    st = dg_log_append(archive, actor, NULL, &ev, err);
+    if (st != DG_OK) {
+        dg_log_entries_free(*entries, *count);
+        *entries = NULL;
+        *count = 0;
+    }
+    return st;
+}
