@@ -23,6 +23,7 @@
 #include "web_image.h"
 #include "web_pages.h"
 #include "web_session.h"
+#include "web_tls.h"
 #include "web_upload.h"
 
 #define MAX_BODY (64 * 1024)
@@ -54,6 +55,7 @@ struct dg_http {
     dg_web_sessions *sessions;
     dg_web_backoff *backoff;
     dg_web_jobs *jobs;
+    dg_web_tls tls; /* loaded when opts->tls_cert is set */
 };
 
 typedef struct field {
@@ -891,9 +893,14 @@ static dg_status start_daemon(dg_http *h, dg_error *err)
     if (st != DG_OK)
         return st;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+                     MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
+                     (h->tls.cert ? MHD_USE_TLS : 0);
+    struct MHD_OptionItem tls[] = {{MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls.cert},
+                                   {MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls.key},
+                                   {MHD_OPTION_END, 0, NULL}};
     h->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, h->tls.cert ? tls : tls + 2,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->o.max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->o.per_address,
@@ -904,7 +911,8 @@ static dg_status start_daemon(dg_http *h, dg_error *err)
         return dg_error_set(err, DG_ERR_IO, "--http %s: cannot listen there (in use, or not "
                                             "an address of this machine)", h->o.listen);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    http_log(h, "web interface on %s (port %u)%s", h->o.listen, info ? (unsigned)info->port : 0,
+    http_log(h, "web interface on %s (port %u)%s%s", h->o.listen,
+             info ? (unsigned)info->port : 0, h->tls.cert ? " over TLS" : "",
              h->have_font ? "" : "; no watermark font: page images are refused");
     return DG_OK;
 }
@@ -925,8 +933,12 @@ dg_status dg_http_start(const dg_http_options *opts, dg_http **out, dg_error *er
         dg_http_stop(h);
         return dg_error_set(err, font_err.status, "%s", font_err.msg);
     }
-    dg_status st = dg_web_sessions_new(MAX_SESSIONS, h->o.session_idle, h->o.session_lifetime,
-                                       &h->sessions, err);
+    dg_status st = opts->tls_cert || opts->tls_key
+                       ? dg_web_tls_load(opts->tls_cert, opts->tls_key, &h->tls, err)
+                       : DG_OK;
+    if (st == DG_OK)
+        st = dg_web_sessions_new(MAX_SESSIONS, h->o.session_idle, h->o.session_lifetime,
+                                 &h->sessions, err);
     if (st == DG_OK)
         st = dg_web_backoff_new(MAX_BACKOFF_KEYS, &h->backoff, err);
     dg_web_job_env env = {.archive = h->o.archive, .after_write = h->o.after_write,
@@ -959,6 +971,7 @@ void dg_http_stop(dg_http *h)
     free(h->slots);
     dg_web_sessions_free(h->sessions);
     dg_web_backoff_free(h->backoff);
+    dg_web_tls_free(&h->tls);
     pthread_mutex_destroy(&h->pool_lock);
     pthread_cond_destroy(&h->pool_free);
     free(h);

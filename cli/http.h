@@ -14,6 +14,8 @@
  * session began, ends the session. Failed logins slow down per account name and per
  * client address (web_session.h), are logged and never say whether the account exists.
  *
+ * HTTPS: behind a reverse proxy, or directly with tls_cert and tls_key (web_tls.h).
+ *
  * Where from: the peer's address, or with trusted_proxy set and the peer being exactly
  * that address, the last address of its X-Forwarded-For header (what nginx appends).
  *
@@ -42,6 +44,8 @@ typedef struct dg_http_options {
     const char *listen;        /* "127.0.0.1:8080" or "[::1]:8080"; port 0: any free port */
     const char *trusted_proxy; /* the reverse proxy's address, or NULL */
     const char *font;          /* the watermark font, or NULL: the first found */
+    const char *tls_cert;      /* HTTPS with this PEM certificate (chain) and key; both or */
+    const char *tls_key;       /* neither (web_tls.h checks the key file's owner and mode) */
     int handles;               /* archive handles for web requests (default 4) */
     int max_connections;       /* default 64 */
     int per_address;           /* default 16 */

@@ -1198,6 +1198,8 @@ static unsigned long web_writes_done(void *ctx)
 static dg_status start_http(server *s, dg_http **http, dg_error *err)
 {
     *http = NULL;
+    if (!s->opts->http.listen && (s->opts->http.tls_cert || s->opts->http.tls_key))
+        return dg_error_set(err, DG_ERR_USAGE, "--tls-cert and --tls-key need --http");
     if (!s->opts->http.listen)
         return DG_OK;
     dg_http_options o = s->opts->http;
@@ -1293,6 +1295,8 @@ static void print_serve_help(void)
            "  --checkpoint-every MINUTES  how often (default %d)\n"
            "  --http ADDR:PORT   serve the web interface there too (e.g. 127.0.0.1:8080;\n"
            "                     put nginx in front for TLS, see README)\n"
+           "  --tls-cert FILE    serve it over HTTPS with this PEM certificate (chain) ...\n"
+           "  --tls-key FILE     ... and key (owned by the server's account, mode 0600)\n"
            "  --http-proxy ADDR  believe X-Forwarded-For only from this proxy address\n"
            "  --http-font FILE   the font page watermarks are drawn with (default: Noto CJK)\n"
            "  --session-idle SECONDS      end a web session after this long unused (%d)\n"
@@ -1334,6 +1338,10 @@ static int parse_http_arg(const char *name, const char *value, dg_http_options *
         h->trusted_proxy = value;
     else if (!strcmp(name, "--http-font") && value)
         h->font = value;
+    else if (!strcmp(name, "--tls-cert") && value)
+        h->tls_cert = value;
+    else if (!strcmp(name, "--tls-key") && value)
+        h->tls_key = value;
     else if (!strcmp(name, "--session-idle") || !strcmp(name, "--session-lifetime")) {
         if (!parse_positive(name, value, 30 * 86400, &v))
             return -1;

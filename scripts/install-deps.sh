@@ -34,6 +34,8 @@ PACKAGES=(
   libmicrohttpd-dev
   # the browser tests of the web interface: a real Chromium driven through Selenium
   chromium chromium-driver python3-selenium curl
+  # the HTTPS test makes a self-signed certificate (serve --tls-cert/--tls-key)
+  openssl
   fonts-noto-cjk fonts-dejavu-core
   # more typefaces for the OCR benchmark pages (bench/make-ocr-pages.py); not needed to run
   fonts-arphic-ukai fonts-arphic-uming fonts-liberation

@@ -7,7 +7,8 @@
 # a password change ending every session, a record above the viewer's clearance answered
 # exactly like one that does not exist, outside text shown as text, X-Forwarded-For
 # believed only from the configured proxy, and every web request in the access log with
-# origin "web <address>".
+# origin "web <address>"; uploads (caps, progress, outcomes), my own activity, HTTPS with
+# --tls-cert/--tls-key.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -311,6 +312,36 @@ req GET "$JOB" -H "Cookie: dangan_session=$S"
 [ "$CODE" = 404 ] || fail "another user saw the upload job: $CODE"
 stop_server
 [ "$SERVER_RC" -eq 0 ] || fail "the server exited $SERVER_RC: $(tail -n 30 "$T/serve.log")"
+
+# ---- HTTPS directly: --tls-cert/--tls-key, the key closed to others ----
+command -v openssl >/dev/null || fail "needs openssl (scripts/install-deps.sh installs it)"
+{
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" -out "$T/tls.crt" 2>/dev/null ||
+        fail "openssl could not make a test certificate"
+    chmod 644 "$T/tls.key"
+    "$DANGAN" serve --socket "$T/tls.sock" --http 127.0.0.1:0 --tls-cert "$T/tls.crt" \
+        --tls-key "$T/tls.key" >/dev/null 2>"$T/tls.err" && fail "a key others can read was taken"
+    contains "$(cat "$T/tls.err")" "chmod 600" "a key others can read is refused, saying what to do"
+    "$DANGAN" serve --socket "$T/tls.sock" --tls-cert "$T/tls.crt" --tls-key "$T/tls.key" \
+        >/dev/null 2>"$T/tls.err" && fail "TLS without --http was taken"
+    contains "$(cat "$T/tls.err")" "need --http" "TLS without --http is refused"
+    chmod 600 "$T/tls.key"
+    start_server --tls-cert "$T/tls.crt" --tls-key "$T/tls.key"
+    grep -q "over TLS" "$T/serve.log" || fail "the server does not say it serves TLS"
+    B=https://127.0.0.1:${B##*:}
+    export CURL_CA_BUNDLE="$T/tls.crt"
+    req GET /login
+    [ "$CODE" = 200 ] || fail "the login page over HTTPS: $CODE"
+    check_security_headers "HTTPS login form"
+    login zhang teacher-pass-2
+    [ "$CODE" = 303 ] && [ -n "$S" ] || fail "no login over HTTPS: $CODE"
+    contains "$(printf '%s\n' "$HDR" | grep -i '^set-cookie: dangan_session=')" "; Secure" "Secure cookie over HTTPS"
+    curl -s -o /dev/null "http://127.0.0.1:${B##*:}/login" && fail "plain HTTP answered on the TLS port"
+    unset CURL_CA_BUNDLE
+    stop_server
+    [ "$SERVER_RC" -eq 0 ] || fail "the server exited $SERVER_RC: $(tail -n 30 "$T/serve.log")"
+}
 
 # ---- a trusted proxy's X-Forwarded-For; idle expiry; back-off ----
 start_server --http-proxy 127.0.0.1 --session-idle 1
