@@ -143,7 +143,8 @@ clean:
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/cli/main.d
 
 # Benchmark of the full-text index (not part of `make check`): build/bench/search [N].
-bench: $(BUILD)/bench/search $(BUILD)/bench/raw_xapian $(BUILD)/bench/serve $(BUILD)/bench/log
+bench: $(BUILD)/bench/search $(BUILD)/bench/raw_xapian $(BUILD)/bench/serve $(BUILD)/bench/log \
+       $(BUILD)/bench/web
 
 $(BUILD)/bench/search: bench/search.c bench/corpus.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
@@ -156,6 +157,12 @@ $(BUILD)/bench/raw_xapian: bench/raw_xapian.cc bench/corpus.h
 
 # Searches through `dangan serve` against direct mode: build/bench/serve [N] [SECONDS].
 $(BUILD)/bench/serve: bench/serve.c bench/corpus.h $(BUILD)/libdangan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
+	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)
+
+# The search page through HTTP against the socket, and 50 sessions at once: build/bench/web [N] [SECONDS].
+$(BUILD)/bench/web: bench/web.c bench/corpus.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)

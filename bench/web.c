@@ -1,0 +1,460 @@
+/*
+ * bench/web.c — what the web interface adds to a search, and how it holds up under 50
+ * logged-in sessions searching at once.
+ *
+ * Builds an archive of N (default 2000) generated records in a temporary folder (as
+ * bench/serve.c does), gives its admin a web password, and starts `dangan serve` with both
+ * the Unix socket and --http on a loopback port in a child process. Then:
+ *
+ *   1. one client, the fixed query mix: the search page (GET /search?q=..., a logged-in
+ *      session, keep-alive) against the same search request through the Unix socket;
+ *      p50 and p99 of each and the added latency at p50 (issue 18's target: under 1 ms);
+ *   2. 50 sessions (50 logins, each on its own keep-alive connection and thread) searching
+ *      for SECONDS (default 10): p50 and p99 of every request and requests per second
+ *      (issue 18's target on its 100,000-record bench archive: p99 under 50 ms on 2 cores).
+ *
+ * Every search is a whole request: session and account check, permission filter, facets,
+ * snippets, the access-log entry, and for the web the HTML page. Not a test: run by hand.
+ *
+ *   make bench && build/bench/web [N] [SECONDS]
+ *
+ * The HTTP client here is the bench's own few lines (one GET or POST, read the headers up
+ * to the blank line, then Content-Length bytes); the server side is libmicrohttpd's.
+ */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/corpus.h"
+#include "cli/client.h"
+#include "cli/dispatch.h"
+#include "cli/serve.h"
+#include "engine/archive.h"
+#include "engine/password.h"
+#include "engine/user.h"
+
+enum { SESSIONS = 50, LATENCY_ROUNDS = 50, MAX_SAMPLES = 1 << 20 };
+#define PASSWORD "bench-web-password"
+
+typedef struct bench {
+    char dir[64], archive[128], socket[128];
+    const char *login;
+    int port;
+    double seconds;
+} bench;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(const double *sorted, size_t n, double q)
+{
+    return n ? sorted[(size_t)(q * (double)(n - 1))] : 0;
+}
+
+static int response_ok(json_t *response)
+{
+    int ok = json_is_true(json_object_get(response, "ok"));
+    if (!ok)
+        fprintf(stderr, "bench: %s\n", json_string_value(json_object_get(response, "error")));
+    json_decref(response);
+    return ok;
+}
+
+/* ---- the archive (as bench/serve.c) ------------------------------------------------ */
+
+static int add_record(dg_archive *a, const char *login, int i)
+{
+    char title[256], number[64], body[4096], ref[64], level[8];
+    int year, lvl;
+    bench_record(i, title, sizeof title, number, sizeof number, body, sizeof body, ref,
+                 sizeof ref, &year, &lvl);
+    snprintf(level, sizeof level, "%d", lvl == 4 ? 3 : lvl);
+    int fd = memfd_create("record", MFD_CLOEXEC);
+    if (fd < 0 || write(fd, body, strlen(body)) != (ssize_t)strlen(body))
+        return 0;
+    json_t *req = json_pack("{s:i, s:s, s:{s:{s:i, s:s}, s:s, s:s, s:i, s:s, s:s}}", "v", 1,
+                            "cmd", "add", "args", "file", "fd", 0, "name", "record.txt",
+                            "title", title, "category", BENCH_CATEGORIES[i % 5], "year", year,
+                            "level", level, "doc_number", number);
+    dg_dispatch_io io = {.fds = &fd, .n_fds = 1};
+    int ok = response_ok(dg_dispatch(a, login, "bench", req, &io));
+    json_decref(req);
+    close(fd);
+    return ok;
+}
+
+static int set_password(dg_archive *a, const char *login)
+{
+    dg_actor actor;
+    dg_error err;
+    if (dg_actor_login(a, login, "bench", &actor, &err) != DG_OK ||
+        dg_password_set(a, &actor, login, PASSWORD, NULL, &err) != DG_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 0;
+    }
+    return 1;
+}
+
+static int build_archive(bench *b, int n)
+{
+    dg_error err;
+    dg_archive *a;
+    if (dg_archive_create(b->archive, "X001", "Bench", b->login, b->login, &err) != DG_OK ||
+        dg_archive_open(b->archive, &a, &err) != DG_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 0;
+    }
+    double start = now_ms();
+    int ok = set_password(a, b->login);
+    for (int i = 0; ok && i < n; i++)
+        ok = add_record(a, b->login, i);
+    dg_archive_close(a);
+    if (ok)
+        printf("archive of %d records built in %.1f s\n", n, (now_ms() - start) / 1e3);
+    return ok;
+}
+
+/* ---- a tiny HTTP/1.1 client (keep-alive) ------------------------------------------- */
+
+typedef struct conn {
+    int fd;
+    char cookie[160]; /* "dangan_session=..." once logged in */
+    char buf[256 * 1024];
+} conn;
+
+static int conn_open(conn *c, int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return c->fd >= 0 && connect(c->fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+}
+
+static int send_all(int fd, const char *data, size_t len)
+{
+    while (len) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        if (n <= 0)
+            return 0;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 1;
+}
+
+/* Reads one response into c->buf (headers and body); its status, or 0. */
+static int read_response(conn *c)
+{
+    size_t got = 0, need = 0;
+    char *end = NULL;
+    while (got < sizeof c->buf - 1 && (!end || got < need)) {
+        ssize_t n = recv(c->fd, c->buf + got, sizeof c->buf - 1 - got, 0);
+        if (n <= 0)
+            return 0;
+        got += (size_t)n;
+        c->buf[got] = '\0';
+        if (!end && (end = strstr(c->buf, "\r\n\r\n"))) {
+            const char *cl = strcasestr(c->buf, "\r\nContent-Length:");
+            need = (size_t)(end + 4 - c->buf) + (cl ? strtoul(cl + 17, NULL, 10) : 0);
+        }
+    }
+    return end && got >= need ? atoi(c->buf + 9) : 0;
+}
+
+static int request(conn *c, const char *method, const char *path, const char *cookie,
+                   const char *body)
+{
+    char head[1024];
+    int len = snprintf(head, sizeof head,
+                       "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\n%s"
+                       "Content-Length: %zu\r\n\r\n", method, path, cookie,
+                       body ? "Content-Type: application/x-www-form-urlencoded\r\n" : "",
+                       body ? strlen(body) : 0);
+    if (len <= 0 || (size_t)len >= sizeof head || !send_all(c->fd, head, (size_t)len) ||
+        (body && !send_all(c->fd, body, strlen(body))))
+        return 0;
+    return read_response(c);
+}
+
+/* The value of a Set-Cookie name in c->buf, into out. */
+static int set_cookie(const conn *c, const char *name, char *out, size_t size)
+{
+    char key[64];
+    snprintf(key, sizeof key, "Set-Cookie: %s=", name);
+    const char *at = strcasestr(c->buf, key);
+    if (!at)
+        return 0;
+    at += strlen(key);
+    snprintf(out, size, "%.*s", (int)strcspn(at, ";\r\n"), at);
+    return out[0] != '\0';
+}
+
+/* GET /login for its token, POST the form, keep the session cookie. */
+static int web_login(conn *c, const char *login)
+{
+    char token[80], body[256], cookie[128];
+    if (request(c, "GET", "/login", "", NULL) != 200 ||
+        !set_cookie(c, "dangan_login", token, sizeof token))
+        return 0;
+    snprintf(cookie, sizeof cookie, "dangan_login=%s", token);
+    snprintf(body, sizeof body, "csrf=%s&login=%s&password=%s", token, login, PASSWORD);
+    char session[80];
+    if (request(c, "POST", "/login", cookie, body) != 303 ||
+        !set_cookie(c, "dangan_session", session, sizeof session))
+        return 0;
+    snprintf(c->cookie, sizeof c->cookie, "dangan_session=%s", session);
+    return 1;
+}
+
+static void url_encode(const char *s, char *out, size_t size)
+{
+    size_t o = 0;
+    for (; *s && o + 4 < size; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+            out[o++] = (char)ch;
+        else
+            o += (size_t)snprintf(out + o, size - o, "%%%02X", ch);
+    }
+    out[o] = '\0';
+}
+
+static int web_search(conn *c, size_t i)
+{
+    char q[512], path[600];
+    url_encode(BENCH_QUERIES[i % BENCH_N_QUERIES], q, sizeof q);
+    snprintf(path, sizeof path, "/search?q=%s", q);
+    return request(c, "GET", path, c->cookie, NULL) == 200;
+}
+
+static int socket_search(bench *b, size_t i)
+{
+    json_t *req = json_pack("{s:i, s:s, s:{s:s}}", "v", 1, "cmd", "search", "args", "query",
+                            BENCH_QUERIES[i % BENCH_N_QUERIES]);
+    int ok = response_ok(dg_client_request(b->socket, req, NULL, 0, NULL));
+    json_decref(req);
+    return ok;
+}
+
+/* ---- the server ------------------------------------------------------------------- */
+
+static int free_port(void)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t len = sizeof sa;
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+                       getsockname(fd, (struct sockaddr *)&sa, &len) == 0
+                   ? ntohs(sa.sin_port)
+                   : -1;
+    close(fd);
+    return port;
+}
+
+static pid_t start_server(bench *b)
+{
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", b->port);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dg_serve_options o = {.archive = b->archive, .socket_path = b->socket,
+                              .readers = DG_SERVE_DEFAULT_READERS,
+                              .max_clients = DG_SERVE_DEFAULT_MAX_CLIENTS,
+                              .timeout_ms = DG_SERVE_DEFAULT_TIMEOUT_MS, .log = NULL,
+                              /* all 50 sessions come from 127.0.0.1 */
+                              .http = {.listen = listen, .insecure_cookies = 1,
+                                       .per_address = 2 * SESSIONS,
+                                       .max_connections = 2 * SESSIONS}};
+        dg_error err;
+        _exit(dg_serve(&o, &err) == DG_OK ? 0 : 1);
+    }
+    conn c;
+    for (int tries = 0; pid > 0 && tries < 200; tries++) {
+        int up = conn_open(&c, b->port) && request(&c, "GET", "/login", "", NULL) == 200;
+        close(c.fd);
+        if (up && socket_search(b, 0))
+            return pid;
+        usleep(50 * 1000);
+    }
+    return -1;
+}
+
+/* ---- 1: one client, web page against socket ------------------------------------------ */
+
+static int latency(bench *b, conn *c, int web, double *p50)
+{
+    size_t n = LATENCY_ROUNDS * BENCH_N_QUERIES;
+    double *samples = malloc(n * sizeof *samples);
+    int ok = samples != NULL;
+    for (size_t i = 0; ok && i < BENCH_N_QUERIES; i++) /* warm-up */
+        ok = web ? web_search(c, i) : socket_search(b, i);
+    for (size_t i = 0; ok && i < n; i++) {
+        double t = now_ms();
+        ok = web ? web_search(c, i) : socket_search(b, i);
+        samples[i] = now_ms() - t;
+    }
+    if (ok) {
+        qsort(samples, n, sizeof *samples, compare_double);
+        *p50 = pct(samples, n, 0.5);
+        printf("  search %-11s 1 client: p50 %.3f ms  p99 %.3f ms  (%zu requests)\n",
+               web ? "page (HTTP)" : "socket", *p50, pct(samples, n, 0.99), n);
+    }
+    free(samples);
+    return ok;
+}
+
+/* ---- 2: 50 sessions at once ---------------------------------------------------------- */
+
+typedef struct session {
+    conn c;
+    double until;
+    double *samples;
+    size_t n, cap;
+    int index, failed;
+} session;
+
+static void *session_main(void *arg)
+{
+    session *s = arg;
+    for (size_t i = (size_t)s->index; now_ms() < s->until; i++) {
+        double t = now_ms();
+        if (!web_search(&s->c, i)) {
+            s->failed = 1;
+            break;
+        }
+        if (s->n < s->cap)
+            s->samples[s->n++] = now_ms() - t;
+    }
+    return NULL;
+}
+
+static int open_sessions(bench *b, session *s)
+{
+    for (int i = 0; i < SESSIONS; i++) {
+        s[i].index = i;
+        s[i].cap = MAX_SAMPLES / SESSIONS;
+        s[i].samples = malloc(s[i].cap * sizeof *s[i].samples);
+        if (!s[i].samples || !conn_open(&s[i].c, b->port) || !web_login(&s[i].c, b->login)) {
+            fprintf(stderr, "bench: session %d could not log in\n", i + 1);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int report_sessions(session *s, double secs)
+{
+    size_t total = 0;
+    int ok = 1;
+    for (int i = 0; i < SESSIONS; i++)
+        total += s[i].n, ok = ok && !s[i].failed;
+    double *all = malloc((total ? total : 1) * sizeof *all);
+    if (!all)
+        return 0;
+    for (int i = 0, k = 0; i < SESSIONS; i++)
+        for (size_t j = 0; j < s[i].n; j++)
+            all[k++] = s[i].samples[j];
+    qsort(all, total, sizeof *all, compare_double);
+    printf("  search page, %d sessions at once: p50 %.1f ms  p99 %.1f ms  %.0f requests/s"
+           "  (%zu requests in %.1f s)%s\n", SESSIONS, pct(all, total, 0.5),
+           pct(all, total, 0.99), (double)total / secs, total, secs,
+           ok ? "" : "  SOME FAILED");
+    free(all);
+    return ok;
+}
+
+static int concurrent(bench *b)
+{
+    session *s = calloc(SESSIONS, sizeof *s);
+    pthread_t threads[SESSIONS];
+    int ok = s && open_sessions(b, s), started = 0;
+    double start = now_ms();
+    for (int i = 0; ok && i < SESSIONS; i++) {
+        s[i].until = start + b->seconds * 1e3;
+        ok = pthread_create(&threads[i], NULL, session_main, &s[i]) == 0;
+        started += ok;
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    ok = ok && report_sessions(s, (now_ms() - start) / 1e3);
+    for (int i = 0; s && i < SESSIONS; i++) {
+        if (s[i].c.fd > 0)
+            close(s[i].c.fd);
+        free(s[i].samples);
+    }
+    free(s);
+    return ok;
+}
+
+static void remove_tree(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: could not remove %s\n", dir);
+}
+
+static int run(bench *b)
+{
+    static conn c;
+    double web_p50 = 0, socket_p50 = 0;
+    int ok = conn_open(&c, b->port) && web_login(&c, b->login);
+    printf("one client, the %zu-query mix, each search logged:\n", (size_t)BENCH_N_QUERIES);
+    ok = ok && latency(b, &c, 0, &socket_p50) && latency(b, &c, 1, &web_p50);
+    if (ok)
+        printf("  added by the web page at p50 (page - socket): %+.3f ms (target < 1 ms): %s\n",
+               web_p50 - socket_p50, web_p50 - socket_p50 < 1 ? "met" : "NOT met");
+    if (c.fd > 0)
+        close(c.fd);
+    return ok && concurrent(b);
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 2000;
+    bench b = {.seconds = argc > 2 ? atof(argv[2]) : 10.0, .port = free_port()};
+    snprintf(b.dir, sizeof b.dir, "/tmp/dangan-bench-web-XXXXXX");
+    if (n < 1 || b.seconds <= 0 || b.port <= 0 || !mkdtemp(b.dir))
+        return 2;
+    snprintf(b.archive, sizeof b.archive, "%s/archive", b.dir);
+    snprintf(b.socket, sizeof b.socket, "%s/dangan.sock", b.dir);
+    struct passwd *pw = getpwuid(geteuid());
+    b.login = pw ? pw->pw_name : "?";
+    /* The archive is built before the server forks, and the server forks before this
+     * process starts any thread. */
+    int ok = build_archive(&b, n);
+    pid_t server = ok ? start_server(&b) : -1;
+    ok = server > 0 && run(&b);
+    if (server > 0) {
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+    }
+    remove_tree(b.dir);
+    return ok ? 0 : 1;
+}
