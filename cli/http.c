@@ -33,9 +33,10 @@
 #define MAX_SESSIONS 4096
 #define MAX_BACKOFF_KEYS 4096
 
+/* connect-src: an upload's page polls its status (app.js) */
 static const char CSP[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
-                          "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-                          "base-uri 'none'";
+                          "img-src 'self'; connect-src 'self'; form-action 'self'; "
+                          "frame-ancestors 'none'; base-uri 'none'";
 
 typedef struct handle_slot {
     dg_archive *archive;

@@ -108,6 +108,7 @@ static const char *const WORDS[W_COUNT][DG_LANG_COUNT] = {
     [W_UPLOAD_RUNNING] = {"正在归档……", "正在歸檔……", "Filing…"},
     [W_UPLOAD_EMPTY] = {"没有选择文件。", "沒有選擇檔案。", "No files were chosen."},
     [W_UPLOAD_DONE] = {"归档完成", "歸檔完成", "Filed"},
+    [W_REFRESH] = {"刷新", "重新整理", "Refresh"},
     [W_FILE] = {"文件", "檔案", "File"},
     [W_BATCHES] = {"批次", "批次", "Batches"},
     [W_QUARANTINE] = {"隔离区", "隔離區", "Quarantine"},

@@ -1197,9 +1197,10 @@ static void upload_running(dg_web_page *p, int id, uint64_t done, uint64_t total
 {
     dg_buf_printf(&p->body, "<p id=\"upload-state\" data-status=\"/upload/status?id=%d\" "
                             "data-label=\"%s\">%s %llu / %llu</p>"
-                            "<progress id=\"upload-progress\"></progress>",
+                            "<progress id=\"upload-progress\"></progress>"
+                            "<p><a href=\"/upload/job?id=%d\">%s</a></p>",
                   id, T(p, W_UPLOAD_RUNNING), T(p, W_UPLOAD_RUNNING),
-                  (unsigned long long)done, (unsigned long long)total);
+                  (unsigned long long)done, (unsigned long long)total, id, T(p, W_REFRESH));
 }
 
 static void upload_outcomes(dg_web_page *p, json_t *result)

@@ -177,6 +177,24 @@ def teacher():
         d.quit()
 
 
+def upload(d):
+    """Uploads one text file; the job's page (polled by app.js) ends with its outcome."""
+    path = os.path.join(CFG["downloads"], "上传测试通知.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("关于2024年秋季运动会的通知\n运动会于10月举行。\n")
+    d.get(BASE + "/upload")
+    wait_for(d, By.ID, "upload").find_element(By.NAME, "files").send_keys(path)
+    d.find_element(By.CSS_SELECTOR, "#upload button[type=submit]").click()
+    try:
+        summary = wait_for(d, By.ID, "upload-summary")
+    except Exception:
+        fail("the upload never showed its outcome: " + d.current_url + " " + d.page_source[-600:])
+    table = d.find_element(By.ID, "outcomes").text
+    if "上传测试通知.txt" not in table or "filed" not in table:
+        fail("the upload's page does not show the file filed: " + summary.text + " " + table)
+    os.remove(path)
+
+
 def archivist():
     d = browser()
     try:
@@ -199,6 +217,10 @@ def archivist():
         wait_for(d, By.ID, "quarantined")
         if "06-damaged-scan.png" not in d.page_source:
             fail("the quarantine page does not list the damaged scan")
+        upload(d)
+        d.get(BASE + "/me")
+        if "review" not in wait_for(d, By.ID, "my-activity").text:
+            fail("my activity lacks the review item I just accepted")
     finally:
         d.quit()
 
