@@ -330,7 +330,7 @@ static void test_years_in_the_future_or_before_1900_are_not_dates(void **state)
     time_t now = time(NULL);
     struct tm tm;
     assert_non_null(gmtime_r(&now, &tm));
-    char text[64], iso[16];
+    char text[64], iso[32];
     snprintf(text, sizeof text, "%d年1月2日", tm.tm_year + 1900 + 1);
     snprintf(iso, sizeof iso, "%d-01-02", tm.tm_year + 1900 + 1);
     assert_date(text, iso); /* next year: a plan dated ahead */
