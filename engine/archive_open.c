@@ -231,15 +231,15 @@ static dg_status create_archive(const char *path, const char *fonds, const char 
 }
 
 /*
- * Whether the index database is gone (its folder, or the folder's contents, deleted by
- * hand or lost): the queue cannot say what to re-index then, so everything is.
+ * Whether the index must be built whole: its databases are gone (the folder, or its
+ * contents, deleted by hand or lost: the queue cannot say what to re-index then), or it is
+ * the single database of every level of a dangan before index format 3, whose scores leak
+ * statistics of hidden records; that one is rebuilt by level on the first writable open,
+ * as a user expects of an upgrade, without being asked.
  */
-static int index_is_missing(const dg_archive *archive)
+static int index_needs_rebuild(const dg_archive *archive)
 {
-    char *marker = dg_archive_path_join(archive->index_path, "iamglass");
-    int missing = !marker || access(marker, F_OK) != 0;
-    free(marker);
-    return missing;
+    return dg_index_folder_state(archive->index_path) != DG_INDEX_PRESENT;
 }
 
 /* Whether one row answers sql (a cheap existence check). */
@@ -310,7 +310,7 @@ static dg_status do_pending_index_work(dg_archive *archive, dg_error *err)
         if (st != DG_OK || failed_before)
             return st;
     }
-    if (owed || index_is_missing(archive))
+    if (owed || index_needs_rebuild(archive))
         return dg_archive_rebuild_index(archive, &(uint64_t){0}, NULL, err);
     if (!destroying && !queued)
         return DG_OK;

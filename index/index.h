@@ -8,10 +8,14 @@
  * n-gram term generation, English stemming, field prefixes, filter terms, values for
  * sorting and facets, and snippets.
  *
- * Clearance is enforced here, inside the Xapian query, as a boolean filter, so that hit
- * counts, facet counts and snippets are computed over permitted documents only. A caller
- * describes who is asking (dg_index_viewer); nothing above that filter ever sees a
- * document the viewer may not see.
+ * Clearance is enforced here twice. The index is one Xapian database per access level
+ * (folders L0..L4 of the index folder); a search reads only the levels the viewer may see,
+ * combined, plus a copy of exactly the level-4 documents granted to the viewer, so that
+ * relevance scores (term statistics, document lengths, collection size) depend only on
+ * documents the viewer may see. Inside that, a boolean filter in the Xapian query keeps hit
+ * counts, facet counts and snippets to permitted documents (current versions, grants). A
+ * caller describes who is asking (dg_index_viewer); nothing above that ever sees a
+ * document the viewer may not see, nor a statistic of one.
  *
  * Visibility rule (same as the engine's): a document at level L (0..4) is visible to a
  * viewer with clearance C when L <= min(C, 3); a level-4 document is visible only when the
@@ -50,6 +54,14 @@ enum { DG_INDEX_READ = 0, DG_INDEX_WRITE = 1 };
  */
 dg_status dg_index_open(const char *path, int mode, dg_index **out, dg_error *err);
 void dg_index_close(dg_index *index);
+
+/*
+ * What the index folder at path holds: nothing usable (absent, emptied), the single
+ * database of every level that dangan wrote before format 3 (readers refuse it; opening
+ * the archive rebuilds it), or the five level databases of today.
+ */
+typedef enum { DG_INDEX_ABSENT = 0, DG_INDEX_OLD_LAYOUT, DG_INDEX_PRESENT } dg_index_state;
+dg_index_state dg_index_folder_state(const char *path);
 
 /* What one version contributes to the index. All strings UTF-8; NULL means absent. */
 typedef struct dg_index_doc {

@@ -90,7 +90,7 @@ const size_t MAX_FILTER_VALUE = 200;
  * nobody anything, so readers refuse it with advice instead.
  */
 const char *const FORMAT_KEY = "dangan-index-format";
-const char *const FORMAT_VERSION = "2";
+const char *const FORMAT_VERSION = "3";
 /* Metadata key: the stamp of the synonym table last written (dg_index_set_synonyms). */
 const char *const SYNONYMS_KEY = "dangan-synonyms";
 /*
@@ -151,7 +151,7 @@ struct counted_match {
  * search, the next page of one, then needs only its page of ranked hits.
  */
 struct count_cache {
-    Xapian::rev revision = 0;
+    std::string revisions; /* of every level database, see revisions_of() */
     std::unordered_map<std::string, counted_match> entries;
 };
 
@@ -160,16 +160,37 @@ const size_t COUNT_CACHE_SIZE = 256;
 
 } // namespace
 
+namespace {
+
+/* Access levels 0..4: one Xapian database each, in the folders L0..L4 of the index folder. */
+const int N_LEVELS = 5;
+
+/*
+ * The level-4 documents one user holds grants on, copied into an in-memory database (see
+ * granted_shard): per user and revision of the level-4 database, so that paging through a
+ * search does not copy them again.
+ */
+struct grant_cache {
+    bool built = false;
+    int64_t user_id = 0;
+    Xapian::rev revision = 0;
+    bool any = false;
+    Xapian::Database db;
+};
+
+} // namespace
+
 struct dg_index {
     std::string path;
     int mode;
-    Xapian::WritableDatabase wdb; /* open when mode == DG_INDEX_WRITE */
-    Xapian::Database rdb;         /* open when mode == DG_INDEX_READ */
-    /* A read-only handle's second handle on the same index, for the counting pass that runs
+    Xapian::WritableDatabase wdb[N_LEVELS]; /* open when mode == DG_INDEX_WRITE */
+    Xapian::Database rdb[N_LEVELS];         /* open when mode == DG_INDEX_READ */
+    /* A read-only handle's second handles on the same index, for the counting pass that runs
      * on another thread beside the ranked match (a Xapian handle is not shareable between
-     * threads); opened on the first search that needs it. */
-    Xapian::Database count_rdb;
+     * threads); opened on the first search that needs them. */
+    Xapian::Database count_rdb[N_LEVELS];
     bool count_rdb_open = false;
+    grant_cache grants[2]; /* [0] beside rdb, [1] beside count_rdb */
     /* The index folder a read-only handle opened (see follow_folder). */
     dev_t folder_dev = 0;
     ino_t folder_ino = 0;
@@ -177,13 +198,17 @@ struct dg_index {
     Xapian::Stem stemmer;
     Xapian::TermGenerator termgen;
     Xapian::QueryParser parser;
-    facet_table facets; /* of a read-only handle's current revision, built on demand */
+    facet_table facets[N_LEVELS]; /* per level database of a read-only handle, on demand */
     synonym_table synonyms; /* of a read-only handle's current revision, read on demand */
     /* ICU's dictionary word breaker for Chinese, made on the first query that needs it. */
     std::unique_ptr<icu::BreakIterator> words;
-    count_cache counts; /* of a read-only handle's current revision */
+    count_cache counts; /* of a read-only handle's current revisions */
 
-    Xapian::Database &db() { return mode == DG_INDEX_WRITE ? wdb : rdb; }
+    /* The database of one level, as this handle reads it. */
+    Xapian::Database &level_db(int level) { return mode == DG_INDEX_WRITE ? wdb[level] : rdb[level]; }
+    /* Level 0's database also holds what belongs to the whole index: the format and the
+     * synonym table (every viewer reads level 0). */
+    Xapian::Database &meta() { return level_db(0); }
 };
 
 namespace {
@@ -667,7 +692,7 @@ void read_synonyms(Xapian::Database &db, synonym_table &t)
 const synonym_table &current_synonyms(dg_index *index)
 {
     synonym_table &t = index->synonyms;
-    Xapian::Database &db = index->db();
+    Xapian::Database &db = index->meta();
     Xapian::rev revision = index->mode == DG_INDEX_READ ? db.get_revision() : 0;
     if (index->mode != DG_INDEX_READ || !t.built || t.revision != revision) {
         t.built = false;
@@ -937,7 +962,7 @@ Xapian::Query year_filter(Xapian::Database &db, int from, int to)
     return Xapian::Query(Xapian::Query::OP_OR, years.begin(), years.end());
 }
 
-Xapian::Query all_filters(dg_index *index, const dg_index_viewer *viewer,
+Xapian::Query all_filters(Xapian::Database &db, const dg_index_viewer *viewer,
                           const dg_index_query *q)
 {
     std::vector<Xapian::Query> parts;
@@ -951,7 +976,7 @@ Xapian::Query all_filters(dg_index *index, const dg_index_viewer *viewer,
     if (q->level >= 0)
         parts.emplace_back(level_term(q->level));
     if (q->year_from != 0 || q->year_to != 0)
-        parts.push_back(year_filter(index->db(), q->year_from, q->year_to));
+        parts.push_back(year_filter(db, q->year_from, q->year_to));
     Xapian::Query filter(Xapian::Query::OP_AND, parts.begin(), parts.end());
     if (q->n_exclude_records == 0)
         return filter;
@@ -1279,6 +1304,103 @@ std::vector<Xapian::docid> matching_ids(Xapian::Database &db, const Xapian::Quer
     return std::move(matches.ids);
 }
 
+/* ---- what one viewer's search reads ------------------------------------------------------ */
+
+/* Marks the shard of granted level-4 documents in search_view::levels. */
+const int GRANT_SHARD = -1;
+
+/*
+ * The databases one viewer's search reads, combined with add_database(): the levels the
+ * viewer's clearance opens (0..min(clearance, 3), and 4 for clearance 4), and for a viewer
+ * below clearance 4 who holds grants, a shard of exactly the level-4 documents granted to
+ * them (granted_shard). Xapian computes every statistic of the ranking (how many documents
+ * hold a term, document lengths, the number of documents) over the combined database, so
+ * over exactly the documents the viewer may see: a score cannot tell what a hidden record
+ * holds. levels[i] is the level of shard i.
+ */
+struct search_view {
+    Xapian::Database db;
+    std::vector<Xapian::Database> shards; /* each alone, for counting (shard_ids) */
+    std::vector<int> levels;
+    Xapian::Database *grant_db = NULL;
+};
+
+/* The revisions of the five level databases of a read-only handle, as one string. */
+std::string revisions_of(Xapian::Database *dbs)
+{
+    std::string out;
+    for (int level = 0; level < N_LEVELS; level++)
+        out += std::to_string(dbs[level].get_revision()) + ",";
+    return out;
+}
+
+/*
+ * The level-4 documents granted to user_id, copied from level 4's database into an
+ * in-memory one, or NULL when there are none. Searched as level 4's database itself, the
+ * statistics would count every level-4 document, so one grant holder would learn about the
+ * others' records; copied, they count only this user's. Grants are few per user; the copy
+ * is kept per level-4 revision when cache_ok (a read-only handle).
+ */
+Xapian::Database *granted_shard(Xapian::Database &level4, int64_t user_id, grant_cache &c,
+                                bool cache_ok)
+{
+    Xapian::rev revision = cache_ok ? level4.get_revision() : 0;
+    if (cache_ok && c.built && c.user_id == user_id && c.revision == revision)
+        return c.any ? &c.db : NULL;
+    c.built = false;
+    const std::string term = grant_term(user_id);
+    Xapian::WritableDatabase copy(std::string(), Xapian::DB_BACKEND_INMEMORY);
+    bool any = false;
+    for (Xapian::PostingIterator p = level4.postlist_begin(term); p != level4.postlist_end(term);
+         ++p) {
+        copy.add_document(level4.get_document(*p));
+        any = true;
+    }
+    c.db = copy;
+    c.any = any;
+    c.user_id = user_id;
+    c.revision = revision;
+    c.built = cache_ok;
+    return any ? &c.db : NULL;
+}
+
+search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer, grant_cache &grants,
+                      bool cache_ok)
+{
+    search_view view;
+    int top = viewer->clearance < 3 ? viewer->clearance : 3;
+    for (int level = 0; level <= top; level++) {
+        view.shards.push_back(levels[level]);
+        view.levels.push_back(level);
+    }
+    if (viewer->clearance == 4) {
+        view.shards.push_back(levels[4]);
+        view.levels.push_back(4);
+    } else if ((view.grant_db = granted_shard(levels[4], viewer->user_id, grants, cache_ok))) {
+        view.shards.push_back(*view.grant_db);
+        view.levels.push_back(GRANT_SHARD);
+    }
+    for (Xapian::Database &shard : view.shards)
+        view.db.add_database(shard);
+    return view;
+}
+
+/* Matching ids per shard, in the shards' own numbering. */
+typedef std::vector<std::vector<Xapian::docid>> shard_matches;
+
+/*
+ * The ids of every match, shard by shard. Counting needs no weights, so no statistics: each
+ * shard is matched alone, and its ids (which a match spy over the combined database would
+ * see in the shard's numbering anyway) index that level's facet table.
+ */
+shard_matches shard_ids(search_view &view, const Xapian::Query &query, search_deadline deadline)
+{
+    shard_matches out;
+    for (Xapian::Database &shard : view.shards)
+        out.push_back(matching_ids(shard, query, deadline));
+    return out;
+}
+
 /* Facet f's filter-term prefix; its values are the term suffixes (as in build_document). */
 const char *const FACET_PREFIXES[3] = {"XCAT", "XYEAR", "XPERIOD"};
 
@@ -1306,14 +1428,14 @@ void build_facet_table(Xapian::Database &db, facet_table &t)
     }
 }
 
-/* The table of the handle's current snapshot, rebuilt when a commit has moved it on. */
-const facet_table &current_facet_table(dg_index *index)
+/* The table of one level's current snapshot, rebuilt when a commit has moved it on. */
+const facet_table &current_facet_table(dg_index *index, int level)
 {
-    facet_table &t = index->facets;
-    Xapian::rev revision = index->rdb.get_revision();
+    facet_table &t = index->facets[level];
+    Xapian::rev revision = index->rdb[level].get_revision();
     if (!t.built || t.revision != revision) {
         t.built = false;
-        build_facet_table(index->rdb, t);
+        build_facet_table(index->rdb[level], t);
         t.revision = revision;
         t.built = true;
     }
@@ -1330,7 +1452,7 @@ void count_with_table(const facet_table &t, const std::vector<Xapian::docid> &id
             n[id < codes.size() ? codes[id] : 0]++;
         for (size_t k = 1; k < n.size(); k++)
             if (n[k])
-                out[f][t.names[f][k - 1]] = n[k];
+                out[f][t.names[f][k - 1]] += n[k];
     }
 }
 
@@ -1370,15 +1492,20 @@ void count_with_values(Xapian::Database &db, std::vector<Xapian::docid> ids, fac
  * and uses it for broad matches (or whenever it is already built); narrow matches, and
  * writable handles (whose uncommitted changes no revision number describes), read values.
  */
-void count_facets(dg_index *index, const std::vector<Xapian::docid> &ids, facet_counts &out)
+void count_facets(dg_index *index, search_view &view, const shard_matches &ids,
+                  facet_counts &out)
 {
-    Xapian::Database &db = index->db();
-    bool broad = ids.size() > db.get_doccount() / FACET_TABLE_DIVISOR;
-    if (index->mode == DG_INDEX_READ &&
-        (broad || (index->facets.built && index->facets.revision == db.get_revision())))
-        count_with_table(current_facet_table(index), ids, out);
-    else
-        count_with_values(db, ids, out);
+    for (size_t i = 0; i < view.shards.size(); i++) {
+        int level = view.levels[i];
+        Xapian::Database &db = view.shards[i];
+        bool broad = ids[i].size() > db.get_doccount() / FACET_TABLE_DIVISOR;
+        if (level != GRANT_SHARD && index->mode == DG_INDEX_READ &&
+            (broad || (index->facets[level].built &&
+                       index->facets[level].revision == db.get_revision())))
+            count_with_table(current_facet_table(index, level), ids[i], out);
+        else
+            count_with_values(db, ids[i], out);
+    }
 }
 
 void fill_facet(const std::map<std::string, uint64_t> &counts, dg_facet_count **out, size_t *n)
@@ -1427,10 +1554,10 @@ const counted_match *cached_counts(dg_index *index, const std::string &key)
     if (index->mode != DG_INDEX_READ)
         return NULL;
     count_cache &c = index->counts;
-    Xapian::rev revision = index->rdb.get_revision();
-    if (c.revision != revision) {
+    std::string revisions = revisions_of(index->rdb);
+    if (c.revisions != revisions) {
         c.entries.clear();
-        c.revision = revision;
+        c.revisions = revisions;
     }
     auto found = c.entries.find(key);
     return found == c.entries.end() ? NULL : &found->second;
@@ -1454,7 +1581,7 @@ void fill_counts(const counted_match &counted, dg_index_result *r)
     fill_facet(counted.facets[2], &r->by_period, &r->n_period);
 }
 
-void check_format(Xapian::Database &db, const std::string &path);
+void open_levels(const std::string &path, Xapian::Database *dbs);
 
 /* The identity of the folder at path, or 0 with errno set. */
 int folder_identity(const std::string &path, dev_t *dev, ino_t *ino)
@@ -1483,11 +1610,13 @@ void follow_folder(dg_index *index)
         throw Xapian::DatabaseModifiedError(index->path + ": index folder is being replaced");
     if (dev == index->folder_dev && ino == index->folder_ino)
         return;
-    index->rdb = Xapian::Database(index->path);
-    check_format(index->rdb, index->path);
-    index->count_rdb = Xapian::Database();
+    open_levels(index->path, index->rdb);
+    for (int level = 0; level < N_LEVELS; level++) {
+        index->count_rdb[level] = Xapian::Database();
+        index->facets[level].built = false;
+    }
     index->count_rdb_open = false;
-    index->facets.built = false;
+    index->grants[0].built = index->grants[1].built = false;
     index->synonyms.built = false; /* a new folder may hold another table at the same revision */
     index->counts.entries.clear();
     index->folder_dev = dev;
@@ -1503,24 +1632,29 @@ void pause_ms(int ms)
 }
 
 /*
- * Brings the counting handle of a read-only index to the revision of its main handle, so
+ * Brings the counting handles of a read-only index to the revisions of its main handles, so
  * both passes of a search see the same snapshot. A commit between the two reopen() calls
  * is caught by comparing revisions; after a few it gives up as a modified database, which
  * dg_index_search() retries.
  */
-Xapian::Database &counting_handle(dg_index *index)
+Xapian::Database *counting_handles(dg_index *index)
 {
     if (!index->count_rdb_open) {
-        index->count_rdb = Xapian::Database(index->path);
+        open_levels(index->path, index->count_rdb);
         index->count_rdb_open = true;
     }
-    for (int attempt = 0; attempt < READ_RETRIES; attempt++) {
-        index->count_rdb.reopen();
-        if (index->count_rdb.get_revision() == index->rdb.get_revision())
-            return index->count_rdb;
-        index->rdb.reopen();
+    for (int level = 0; level < N_LEVELS; level++) {
+        int attempt = 0;
+        for (;; attempt++) {
+            if (attempt >= READ_RETRIES)
+                throw Xapian::DatabaseModifiedError("the index kept changing during a search");
+            index->count_rdb[level].reopen();
+            if (index->count_rdb[level].get_revision() == index->rdb[level].get_revision())
+                break;
+            index->rdb[level].reopen();
+        }
     }
-    throw Xapian::DatabaseModifiedError("the index kept changing during a search");
+    return index->count_rdb;
 }
 
 /*
@@ -1529,16 +1663,15 @@ Xapian::Database &counting_handle(dg_index *index)
  * are not atomic and the caller goes on using its own copy. Returns an invalid future when
  * no thread could be started (the caller then counts on its own thread).
  */
-std::future<std::vector<Xapian::docid>> count_beside(Xapian::Database &db,
-                                                      const std::string &query,
-                                                      search_deadline deadline)
+std::future<shard_matches> count_beside(search_view &view, const std::string &query,
+                                         search_deadline deadline)
 {
     Xapian::Query own = Xapian::Query::unserialise(query);
     try {
         return std::async(std::launch::async,
-                          [&db, own, deadline]() { return matching_ids(db, own, deadline); });
+                          [&view, own, deadline]() { return shard_ids(view, own, deadline); });
     } catch (const std::system_error &) {
-        return std::future<std::vector<Xapian::docid>>();
+        return std::future<shard_matches>();
     }
 }
 
@@ -1553,19 +1686,28 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
                 const char *hl_start, const char *hl_end, dg_index_result *r)
 {
     /* Both handles of a reader move to one revision before anything is read. */
-    Xapian::Database *counting_db = index->mode == DG_INDEX_READ ? &counting_handle(index) : NULL;
-    Xapian::Database &db = index->db();
+    bool reader = index->mode == DG_INDEX_READ;
+    Xapian::Database *counting_dbs = reader ? counting_handles(index) : NULL;
+    Xapian::Database handles[N_LEVELS]; /* copies share the handle: cheap */
+    for (int level = 0; level < N_LEVELS; level++)
+        handles[level] = index->level_db(level);
+    search_view view = make_view(handles, viewer, index->grants[0], reader);
+    Xapian::Database &db = view.db;
     search_deadline deadline = deadline_of(q);
     user_query user = parse_user_query(index, q->text);
-    Xapian::Query filters = all_filters(index, viewer, q);
+    Xapian::Query filters = all_filters(db, viewer, q);
     /* Counted without the ranking boost, which changes no match and would only cost. */
     Xapian::Query query(Xapian::Query::OP_FILTER, user.match, filters);
     Xapian::Query ranked(Xapian::Query::OP_FILTER, user.ranked, filters);
     const std::string key = query.serialise();
     const counted_match *cached = cached_counts(index, key);
-    std::future<std::vector<Xapian::docid>> counting;
-    if (!cached && counting_db)
-        counting = count_beside(*counting_db, key, deadline);
+    /* Declared before the future, whose destructor waits for the thread that reads it. */
+    search_view counting_view;
+    std::future<shard_matches> counting;
+    if (!cached && counting_dbs) {
+        counting_view = make_view(counting_dbs, viewer, index->grants[1], true);
+        counting = count_beside(counting_view, key, deadline);
+    }
 
     Xapian::Enquire enquire(db);
     enquire.set_query(ranked);
@@ -1579,11 +1721,11 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
         fill_counts(*cached, r);
         return;
     }
-    std::vector<Xapian::docid> ids =
-        counting.valid() ? counting.get() : matching_ids(db, query, deadline);
+    shard_matches ids = counting.valid() ? counting.get() : shard_ids(view, query, deadline);
     counted_match counted;
-    counted.total = ids.size();
-    count_facets(index, ids, counted.facets);
+    for (const std::vector<Xapian::docid> &shard : ids)
+        counted.total += shard.size();
+    count_facets(index, view, ids, counted.facets);
     fill_counts(counted, r);
     remember_counts(index, key, counted);
 }
@@ -1644,13 +1786,49 @@ void swap_folders(const std::string &live, const std::string &fresh)
         fail(DG_ERR_IO, old + ": " + strerror(errno));
 }
 
+std::string level_path(const std::string &path, int level)
+{
+    return path + "/L" + std::to_string(level);
+}
+
+/* Whether path holds the one database of every level that dangan wrote before format 3. */
+bool is_single_database(const std::string &path)
+{
+    return access((path + "/iamglass").c_str(), F_OK) == 0;
+}
+
 /* An empty database takes this version's format; a non-empty one keeps what it has. */
-Xapian::WritableDatabase open_writable(const std::string &path, int action)
+Xapian::WritableDatabase open_writable_level(const std::string &path, int action)
 {
     Xapian::WritableDatabase db(path, action | Xapian::DB_BACKEND_GLASS);
     if (db.get_doccount() == 0 && db.get_metadata(FORMAT_KEY) != FORMAT_VERSION)
         db.set_metadata(FORMAT_KEY, FORMAT_VERSION);
     return db;
+}
+
+/*
+ * Opens (creating when action allows) the five level databases under path. A writer opens
+ * a folder that still holds a single database too (its level folders beside the old files),
+ * so that reindex can replace it; readers refuse it (check_format).
+ */
+void open_writable(const std::string &path, int action, Xapian::WritableDatabase *dbs)
+{
+    if (action != Xapian::DB_OPEN && mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+        fail(DG_ERR_IO, path + ": " + strerror(errno));
+    for (int level = 0; level < N_LEVELS; level++)
+        dbs[level] = open_writable_level(level_path(path, level), action);
+}
+
+void close_writable(Xapian::WritableDatabase *dbs)
+{
+    for (int level = 0; level < N_LEVELS; level++)
+        dbs[level].close();
+}
+
+void commit_all(Xapian::WritableDatabase *dbs)
+{
+    for (int level = 0; level < N_LEVELS; level++)
+        dbs[level].commit();
 }
 
 void check_format(Xapian::Database &db, const std::string &path)
@@ -1660,6 +1838,28 @@ void check_format(Xapian::Database &db, const std::string &path)
         fail(DG_ERR_INDEX, path + ": the index was built by an older dangan (format " +
                                (format.empty() ? std::string("1") : format) +
                                "); run `dangan reindex` to rebuild it");
+}
+
+/* A reader's open of the five level databases; an index of an older layout is refused. */
+void open_levels(const std::string &path, Xapian::Database *dbs)
+{
+    if (is_single_database(path))
+        fail(DG_ERR_INDEX, path + ": the index was built by an older dangan (one database for "
+                                  "every access level); run `dangan reindex` to rebuild it");
+    for (int level = 0; level < N_LEVELS; level++) {
+        dbs[level] = Xapian::Database(level_path(path, level));
+        check_format(dbs[level], level_path(path, level));
+    }
+}
+
+/* A reader moves to the newest revision of every level (and to a swapped-in folder). */
+void reopen_reader(dg_index *index)
+{
+    if (index->mode != DG_INDEX_READ)
+        return;
+    follow_folder(index);
+    for (int level = 0; level < N_LEVELS; level++)
+        index->rdb[level].reopen();
 }
 
 dg_index *require_writable(dg_index *index)
@@ -1690,11 +1890,10 @@ extern "C" dg_status dg_index_open(const char *path, int mode, dg_index **out, d
         if (dg_folder_open(&index->folder, &ferr) != DG_OK)
             fail(ferr.status, ferr.msg);
         if (mode == DG_INDEX_WRITE)
-            index->wdb = open_writable(path, Xapian::DB_CREATE_OR_OPEN);
+            open_writable(path, Xapian::DB_CREATE_OR_OPEN, index->wdb);
         else
-            index->rdb = Xapian::Database(path);
+            open_levels(path, index->rdb);
         if (mode == DG_INDEX_READ) {
-            check_format(index->rdb, path);
             if (!folder_identity(path, &index->folder_dev, &index->folder_ino))
                 fail(DG_ERR_IO, std::string(path) + ": " + strerror(errno));
         }
@@ -1717,15 +1916,28 @@ extern "C" dg_status dg_index_open(const char *path, int mode, dg_index **out, d
     return DG_OK;
 }
 
+extern "C" dg_index_state dg_index_folder_state(const char *path)
+{
+    std::string p = path ? path : "";
+    if (is_single_database(p))
+        return DG_INDEX_OLD_LAYOUT;
+    for (int level = 0; level < N_LEVELS; level++)
+        if (access((level_path(p, level) + "/iamglass").c_str(), F_OK) != 0)
+            return DG_INDEX_ABSENT;
+    return DG_INDEX_PRESENT;
+}
+
 extern "C" void dg_index_close(dg_index *index)
 {
     if (!index)
         return;
     /* close() commits a writable database's pending changes; its failure is not reportable
      * here, so callers who care commit first. */
-    try {
-        index->db().close();
-    } catch (...) {
+    for (int level = 0; level < N_LEVELS; level++) {
+        try {
+            index->level_db(level).close();
+        } catch (...) {
+        }
     }
     dg_folder_close(index->folder);
     delete index;
@@ -1746,7 +1958,14 @@ extern "C" dg_status dg_index_put(dg_index *index, const dg_index_doc *doc, dg_e
         maybe_inject("index.put");
         validate_doc(doc);
         Xapian::Document xdoc = build_document(index, doc);
-        index->wdb.replace_document(id_term(doc->version_id), xdoc);
+        /* One version lives in its level's database only: a level change moves it (the
+         * engine re-puts every version of a record whose level changed). */
+        const std::string id = id_term(doc->version_id);
+        for (int level = 0; level < N_LEVELS; level++)
+            if (level == doc->level)
+                index->wdb[level].replace_document(id, xdoc);
+            else
+                index->wdb[level].delete_document(id);
         return DG_OK;
     });
 }
@@ -1755,7 +1974,9 @@ extern "C" dg_status dg_index_delete_version(dg_index *index, int64_t version_id
 {
     return guarded(err, what(index) + ": version " + std::to_string(version_id), [&] {
         maybe_inject("index.delete");
-        require_writable(index)->wdb.delete_document(id_term(version_id));
+        require_writable(index);
+        for (int level = 0; level < N_LEVELS; level++)
+            index->wdb[level].delete_document(id_term(version_id));
         return DG_OK;
     });
 }
@@ -1764,7 +1985,9 @@ extern "C" dg_status dg_index_delete_record(dg_index *index, int64_t record_id, 
 {
     return guarded(err, what(index) + ": record " + std::to_string(record_id), [&] {
         maybe_inject("index.delete");
-        require_writable(index)->wdb.delete_document(record_term(record_id));
+        require_writable(index);
+        for (int level = 0; level < N_LEVELS; level++)
+            index->wdb[level].delete_document(record_term(record_id));
         return DG_OK;
     });
 }
@@ -1773,7 +1996,12 @@ extern "C" dg_status dg_index_commit(dg_index *index, dg_error *err)
 {
     return guarded(err, what(index), [&] {
         maybe_inject("index.commit");
-        require_writable(index)->wdb.commit();
+        require_writable(index);
+        /* Not atomic across the five databases: a crash between two commits leaves a moved
+         * version in both or neither. The engine clears its index queue only after this
+         * returns, so the next writer puts the queued versions again (put removes a version
+         * from every other level), and verify compares every level with the catalog. */
+        commit_all(index->wdb);
         return DG_OK;
     });
 }
@@ -1786,8 +2014,8 @@ extern "C" dg_status dg_index_clear(dg_index *index, dg_error *err)
 {
     return guarded(err, what(index), [&] {
         require_writable(index);
-        index->wdb.close();
-        index->wdb = open_writable(index->path, Xapian::DB_CREATE_OR_OVERWRITE);
+        close_writable(index->wdb);
+        open_writable(index->path, Xapian::DB_CREATE_OR_OVERWRITE, index->wdb);
         return DG_OK;
     });
 }
@@ -1831,16 +2059,16 @@ extern "C" dg_status dg_index_set_synonyms(dg_index *index, const char *const *p
                 folded.emplace_back(a, b);
         }
         std::vector<std::string> keys;
-        for (Xapian::TermIterator k = index->wdb.synonym_keys_begin();
-             k != index->wdb.synonym_keys_end(); ++k)
+        Xapian::WritableDatabase &meta = index->wdb[0];
+        for (Xapian::TermIterator k = meta.synonym_keys_begin(); k != meta.synonym_keys_end(); ++k)
             keys.push_back(*k);
         for (const std::string &k : keys)
-            index->wdb.clear_synonyms(k);
+            meta.clear_synonyms(k);
         for (const auto &p : folded) {
-            index->wdb.add_synonym(p.first, p.second);
-            index->wdb.add_synonym(p.second, p.first);
+            meta.add_synonym(p.first, p.second);
+            meta.add_synonym(p.second, p.first);
         }
-        index->wdb.set_metadata(SYNONYMS_KEY, stamp ? stamp : "");
+        meta.set_metadata(SYNONYMS_KEY, stamp ? stamp : "");
         return DG_OK;
     });
 }
@@ -1875,7 +2103,7 @@ extern "C" dg_status dg_index_synonyms_stamp(dg_index *index, char **stamp, dg_e
 {
     *stamp = NULL;
     return guarded(err, what(index), [&] {
-        *stamp = copy_string(index->db().get_metadata(SYNONYMS_KEY));
+        *stamp = copy_string(index->meta().get_metadata(SYNONYMS_KEY));
         return DG_OK;
     });
 }
@@ -1884,11 +2112,9 @@ extern "C" dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_err
 {
     *count = 0;
     return guarded(err, what(index), [&] {
-        if (index->mode == DG_INDEX_READ) {
-            follow_folder(index);
-            index->rdb.reopen();
-        }
-        *count = index->db().get_doccount();
+        reopen_reader(index);
+        for (int level = 0; level < N_LEVELS; level++)
+            *count += index->level_db(level).get_doccount();
         return DG_OK;
     });
 }
@@ -1900,12 +2126,16 @@ extern "C" dg_status dg_index_compact(dg_index *index, dg_error *err)
         std::string fresh = index->path + ".compact";
         remove_tree(fresh); /* left over from a crash in the middle of an earlier run */
         maybe_inject("index.commit");
-        index->wdb.commit();
-        index->wdb.compact(fresh, Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULLER);
-        index->wdb.close();
+        commit_all(index->wdb);
+        if (mkdir(fresh.c_str(), 0700) != 0)
+            fail(DG_ERR_IO, fresh + ": " + strerror(errno));
+        for (int level = 0; level < N_LEVELS; level++)
+            index->wdb[level].compact(level_path(fresh, level),
+                                      Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULLER);
+        close_writable(index->wdb);
         swap_folders(index->path, fresh);
         sync_parent(index->path);
-        index->wdb = open_writable(index->path, Xapian::DB_OPEN);
+        open_writable(index->path, Xapian::DB_OPEN, index->wdb);
         remove_tree(fresh);
         return DG_OK;
     });
@@ -1941,18 +2171,18 @@ extern "C" dg_status dg_index_build_swap(dg_index *live, dg_index *fresh, dg_err
     return guarded(err, what(live), [&] {
         require_writable(live);
         require_writable(fresh);
-        fresh->wdb.commit();
-        fresh->wdb.close();
-        live->wdb.commit();
-        live->wdb.close();
+        commit_all(fresh->wdb);
+        close_writable(fresh->wdb);
+        commit_all(live->wdb);
+        close_writable(live->wdb);
         try {
             swap_folders(live->path, fresh->path);
             sync_parent(live->path);
         } catch (...) {
-            live->wdb = open_writable(live->path, Xapian::DB_CREATE_OR_OPEN);
+            open_writable(live->path, Xapian::DB_CREATE_OR_OPEN, live->wdb);
             throw;
         }
-        live->wdb = open_writable(live->path, Xapian::DB_OPEN);
+        open_writable(live->path, Xapian::DB_OPEN, live->wdb);
         remove_tree(fresh->path); /* the old index: nothing may read it any more */
         return DG_OK;
     });
@@ -1979,26 +2209,24 @@ extern "C" dg_status dg_index_list_versions(dg_index *index, dg_index_entry **ou
     *documents = 0;
     std::vector<dg_index_entry> entries;
     dg_status st = guarded(err, what(index), [&] {
-        if (index->mode == DG_INDEX_READ) {
-            follow_folder(index);
-            index->rdb.reopen();
-        }
-        Xapian::Database &db = index->db();
+        reopen_reader(index);
         const std::string prefix = "Q";
-        for (Xapian::TermIterator t = db.allterms_begin(prefix); t != db.allterms_end(prefix);
-             ++t) {
-            const std::string term = *t;
-            char *end = NULL;
-            long long id = strtoll(term.c_str() + prefix.size(), &end, 10);
-            if (!end || *end != '\0' || id <= 0)
-                continue; /* not a version id term */
-            entries.push_back(dg_index_entry{(int64_t)id, (uint32_t)t.get_termfreq()});
+        std::map<int64_t, uint32_t> copies; /* a version in two levels counts twice */
+        for (int level = 0; level < N_LEVELS; level++) {
+            Xapian::Database &db = index->level_db(level);
+            for (Xapian::TermIterator t = db.allterms_begin(prefix);
+                 t != db.allterms_end(prefix); ++t) {
+                const std::string term = *t;
+                char *end = NULL;
+                long long id = strtoll(term.c_str() + prefix.size(), &end, 10);
+                if (!end || *end != '\0' || id <= 0)
+                    continue; /* not a version id term */
+                copies[(int64_t)id] += (uint32_t)t.get_termfreq();
+            }
+            *documents += db.get_doccount();
         }
-        *documents = db.get_doccount();
-        std::sort(entries.begin(), entries.end(),
-                  [](const dg_index_entry &a, const dg_index_entry &b) {
-                      return a.version_id < b.version_id;
-                  });
+        for (const auto &kv : copies)
+            entries.push_back(dg_index_entry{kv.first, kv.second});
         return DG_OK;
     });
     if (st != DG_OK)
@@ -2029,10 +2257,7 @@ extern "C" dg_status dg_index_search(dg_index *index, const dg_index_viewer *vie
             try {
                 /* Cheap when nothing was committed since; reopening can itself meet a
                  * revision the writer has discarded meanwhile, so it is retried too. */
-                if (index->mode == DG_INDEX_READ) {
-                    follow_folder(index);
-                    index->rdb.reopen();
-                }
+                reopen_reader(index);
                 run_search(index, viewer, query, hs, he, result);
                 return DG_OK;
             } catch (const Xapian::DatabaseModifiedError &) {

@@ -191,7 +191,7 @@ want "$(snapshot)" "$BEFORE" "results are identical after reindex"
 expect_exit 4 "$DANGAN" --as zhang reindex
 rm -rf "$DANGAN_ARCHIVE/index"
 want "$(snapshot)" "$BEFORE" "results are identical after the index folder was deleted"
-[ -f "$DANGAN_ARCHIVE/index/iamglass" ] || fail "the index was not rebuilt"
+[ -f "$DANGAN_ARCHIVE/index/L0/iamglass" ] || fail "the index was not rebuilt"
 
 # ---- crash between the catalog commit and the index commit ------------------------------
 # First the exact state, made by hand: the catalog has the version (and its queue row),

@@ -420,6 +420,88 @@ static void test_sort_by_date_orders_hits(void **state)
 
 /* ---- clearance ------------------------------------------------------------------------- */
 
+/* The scores of every hit of text for viewer, in hit order, from a fresh reader. */
+static void scores_of(fixture *f, const dg_index_viewer *v, const char *text, double *out,
+                      size_t n)
+{
+    dg_index *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    dg_index_query q = query_of(text);
+    dg_index_result *r = NULL;
+    assert_int_equal(dg_index_search(reader, v, &q, "[", "]", &r, &err), DG_OK);
+    assert_int_equal(r->n_hits, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = r->hits[i].score;
+    dg_index_result_free(r);
+    /* the writer's own search, over its uncommitted-free state, agrees */
+    assert_int_equal(dg_index_search(f->index, v, &q, "[", "]", &r, &err), DG_OK);
+    assert_int_equal(r->n_hits, n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(r->hits[i].score == out[i]);
+    dg_index_result_free(r);
+    dg_index_close(reader);
+}
+
+/*
+ * Issue 15, item 1: Xapian weighs a word by how many documents hold it, so when scores were
+ * computed over the whole index, filing a hidden record holding zqbeta moved a staff member's
+ * scores (50%/50% became 50%/46%). Scores must depend only on what the viewer may see: here
+ * a level-3 record, and a level-4 record granted to someone else, change nothing.
+ */
+static void test_scores_do_not_depend_on_hidden_records(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc a = doc_of(1, "甲", "zqalpha filler text one");
+    dg_index_doc b = doc_of(2, "乙", "zqbeta filler text two words more");
+    put(f, &a);
+    put(f, &b);
+    int64_t holder = 7;
+    dg_index_doc granted = doc_of(3, "丙", "zqalpha zqbeta granted");
+    granted.level = 4;
+    granted.grants = &holder;
+    granted.n_grants = 1;
+    put(f, &granted);
+    commit(f);
+    const dg_index_viewer staff = {9, 1}, grant_holder = {7, 1};
+    double before[2], after[2], held_before[3], held_after[3];
+    scores_of(f, &staff, "zqalpha OR zqbeta", before, 2);
+    scores_of(f, &grant_holder, "zqalpha OR zqbeta", held_before, 3);
+
+    dg_index_doc hidden = doc_of(4, "丁", "zqbeta");
+    hidden.level = 3;
+    put(f, &hidden);
+    int64_t other = 8;
+    dg_index_doc others = doc_of(5, "戊", "zqbeta zqbeta zqalpha");
+    others.level = 4;
+    others.grants = &other;
+    others.n_grants = 1;
+    put(f, &others);
+    commit(f);
+    scores_of(f, &staff, "zqalpha OR zqbeta", after, 2);
+    scores_of(f, &grant_holder, "zqalpha OR zqbeta", held_after, 3);
+    for (int i = 0; i < 2; i++)
+        assert_true(before[i] == after[i]);
+    for (int i = 0; i < 3; i++)
+        assert_true(held_before[i] == held_after[i]);
+
+    /* ... while a viewer who may see the hidden record does get scores over it */
+    const dg_index_viewer leader = {9, 3};
+    double lead[3];
+    scores_of(f, &leader, "zqalpha OR zqbeta", lead, 3);
+
+    /* a level change moves the document: lowered to level 1, staff see it and its weight */
+    hidden.level = 1;
+    put(f, &hidden);
+    commit(f);
+    double lowered[3];
+    scores_of(f, &staff, "zqalpha OR zqbeta", lowered, 3);
+    uint64_t docs = 0;
+    dg_error err;
+    assert_int_equal(dg_index_doc_count(f->index, &docs, &err), DG_OK);
+    assert_int_equal(docs, 5); /* in one level only */
+}
+
 static void test_search_never_counts_records_above_clearance(void **state)
 {
     fixture *f = *state;
@@ -1213,6 +1295,7 @@ int main(void)
         TEST(test_superseded_versions_only_with_all_versions),
         TEST(test_sort_by_date_orders_hits),
         TEST(test_search_never_counts_records_above_clearance),
+        TEST(test_scores_do_not_depend_on_hidden_records),
         TEST(test_repeated_search_counts_only_what_the_viewer_may_see),
         TEST(test_random_archives_never_reveal_records_above_clearance),
         TEST(test_malformed_queries_are_refused_with_a_message),
