@@ -142,7 +142,11 @@ int main(int argc, char **argv)
         return 2;
     }
     try {
-        Xapian::Database db(argv[1]);
+        /* dangan's index is one database per access level (index/xapian_shim.cc): raw
+         * Xapian reads them all combined, as one unrestricted database. */
+        Xapian::Database db;
+        for (int level = 0; level < 5; level++)
+            db.add_database(Xapian::Database(std::string(argv[1]) + "/L" + std::to_string(level)));
         Xapian::QueryParser parser;
         parser.set_stemmer(Xapian::Stem("en"));
         parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);

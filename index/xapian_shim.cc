@@ -7,7 +7,7 @@
  * std::bad_alloc and anything else and turns it into a dg_status plus a one-line message.
  * No exception ever reaches a C caller.
  *
- * Layout of one index document (one record version); format 2, kept in the metadata key
+ * Layout of one index document (one record version); format 3, kept in the metadata key
  * "dangan-index-format" (a reader refuses an older, non-empty index and asks for reindex):
  *   terms   unprefixed: title, document number, body (folded, CJK n-grams, English stems)
  *           S title, XNO document number, XREF reference code, XDEPT department (positional)
@@ -16,7 +16,9 @@
  *           XV<c> for every clearance c that may see it, XVC<c> the same on current versions
  *           only, XGRANT<user id> on level-4 documents only
  *   values  0 category, 1 year, 2 period; 3 date sort key "YYYY-MM-DD";
- *           4 "category<US>year<US>period", read when counting facets of narrow matches
+ *           4 "category<US>year<US>period", read when counting facets of narrow matches;
+ *           5 version id (sortable_serialise), which orders equal scores
+ * Format 3: one database per access level, folders L0..L4 (search_view below).
  *   data    "dg2\n<version id>\n<record id>\n<version number>\n<is current>\n<body bytes>\n"
  *           + original body (snippets are cut from the document's own script) + the folded
  *           body when it differs (matches are marked on it)
@@ -73,7 +75,8 @@ extern "C" {
 
 namespace {
 
-enum { SLOT_CATEGORY = 0, SLOT_YEAR = 1, SLOT_PERIOD = 2, SLOT_DATE = 3, SLOT_FACETS = 4 };
+enum { SLOT_CATEGORY = 0, SLOT_YEAR = 1, SLOT_PERIOD = 2, SLOT_DATE = 3, SLOT_FACETS = 4,
+       SLOT_VERSION = 5 };
 
 /* Separates category, year and period in the SLOT_FACETS value. */
 const char FACET_SEPARATOR = '\x1f';
@@ -507,6 +510,7 @@ Xapian::Document build_document(dg_index *index, const dg_index_doc *d)
     std::string key = date_key(d->date, d->year);
     if (!key.empty())
         doc.add_value(SLOT_DATE, key);
+    doc.add_value(SLOT_VERSION, Xapian::sortable_serialise((double)d->version_id));
     doc.set_data(document_data(d, folded_body));
     return doc;
 }
@@ -1537,9 +1541,16 @@ void fill_hits(dg_index *index, const Xapian::MSet &mset, const highlight_terms 
     }
 }
 
+/*
+ * Equal scores are ordered by version id, not by Xapian's document id: over databases
+ * combined per level, document ids interleave the levels and differ between an index built
+ * incrementally and a rebuilt one, so ties would change order after a reindex.
+ */
 void configure_sort(Xapian::Enquire &enquire, dg_index_sort sort)
 {
-    if (sort == DG_SORT_DATE_DESC)
+    if (sort == DG_SORT_RELEVANCE)
+        enquire.set_sort_by_relevance_then_value(SLOT_VERSION, false);
+    else if (sort == DG_SORT_DATE_DESC)
         enquire.set_sort_by_value_then_relevance(SLOT_DATE, true);
     else if (sort == DG_SORT_DATE_ASC)
         enquire.set_sort_by_value_then_relevance(SLOT_DATE, false);

@@ -192,6 +192,13 @@ expect_exit 4 "$DANGAN" --as zhang reindex
 rm -rf "$DANGAN_ARCHIVE/index"
 want "$(snapshot)" "$BEFORE" "results are identical after the index folder was deleted"
 [ -f "$DANGAN_ARCHIVE/index/L0/iamglass" ] || fail "the index was not rebuilt"
+# An index of the single-database layout of dangan before index format 3 (here: one
+# level's database moved to the top of the folder) is rebuilt by level on the next run.
+mv "$DANGAN_ARCHIVE/index/L1/"* "$DANGAN_ARCHIVE/index/"
+rm -rf "$DANGAN_ARCHIVE"/index/L?
+want "$(snapshot)" "$BEFORE" "results are identical after the old single-database index was rebuilt"
+[ -f "$DANGAN_ARCHIVE/index/L0/iamglass" ] && [ ! -e "$DANGAN_ARCHIVE/index/iamglass" ] ||
+    fail "the old single-database index was not rebuilt by level"
 
 # ---- crash between the catalog commit and the index commit ------------------------------
 # First the exact state, made by hand: the catalog has the version (and its queue row),
