@@ -18,6 +18,7 @@
 #include "log.h"
 #include "text_guard.h"
 #include "user.h"
+#include "visibility.h"
 
 const char *dg_file_outcome_name(dg_file_outcome outcome)
 {
@@ -399,6 +400,34 @@ static dg_status load_batch_files(dg_archive *archive, int64_t batch_id, dg_batc
                               entry_from_row, NULL, "read batch files", err);
 }
 
+/*
+ * A file filed as, or found a duplicate of, a record the reader may not see keeps its
+ * outcome, pages and times; its name, checksum, record and reason read as withheld (issue 15,
+ * item 4), so a batch listing tells no more than a search would.
+ */
+static dg_status mask_batch_files(dg_archive *archive, const dg_actor *actor,
+                                  dg_batch_entry *files, size_t count, dg_error *err)
+{
+    for (size_t i = 0; i < count; i++) {
+        int shown = 1;
+        dg_status st = dg_refcode_shown_to(archive->db, actor, files[i].refcode, &shown, err);
+        if (st != DG_OK)
+            return st;
+        if (shown)
+            continue;
+        char **fields[] = {&files[i].name, &files[i].sha256, &files[i].refcode, &files[i].reason};
+        for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
+            if (!*fields[k])
+                continue;
+            free(*fields[k]);
+            if (!(*fields[k] = strdup(DG_WITHHELD)))
+                return dg_error_set(err, DG_ERR_NOMEM, "batch show: out of memory");
+        }
+        files[i].confidence = -1;
+    }
+    return DG_OK;
+}
+
 dg_status dg_batch_show(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
                         dg_batch_summary *summary, dg_batch_entry **files, size_t *count,
                         dg_error *err)
@@ -420,6 +449,8 @@ dg_status dg_batch_show(dg_archive *archive, const dg_actor *actor, int64_t batc
     sqlite3_finalize(stmt);
     if (st == DG_OK)
         st = load_batch_files(archive, batch_id, files, count, err);
+    if (st == DG_OK)
+        st = mask_batch_files(archive, actor, *files, *count, err);
     if (st != DG_OK) {
         summary_free(summary);
         dg_batch_entries_free(*files, *count);

@@ -13,7 +13,9 @@
 #include "catalog.h"
 #include "log.h"
 #include "log_internal.h"
+#include "refcode.h"
 #include "user.h"
+#include "visibility.h"
 
 dg_status dg_log_require_reader(dg_archive *archive, const dg_actor *actor,
                                     const char *action, dg_error *err)
@@ -73,6 +75,75 @@ void dg_log_entries_free(dg_log_entry *entries, size_t count)
     "(SELECT ?3 UNION SELECT replaced_by FROM refcode_aliases WHERE alias = ?3"           \
     " UNION SELECT alias FROM refcode_aliases WHERE replaced_by = ?3)"
 
+/* Whether every record of a search's "REF@V,REF@V" list may be shown to actor. */
+static dg_status all_shown(sqlite3 *db, const dg_actor *actor, const char *list, int *shown,
+                           dg_error *err)
+{
+    *shown = 1;
+    for (const char *p = list; p && *p && *shown;) {
+        size_t len = strcspn(p, ",");
+        const char *at = memchr(p, '@', len);
+        size_t ref_len = at ? (size_t)(at - p) : len;
+        char ref[DG_REFCODE_MAX];
+        if (ref_len >= sizeof ref) {
+            *shown = 0; /* no record has so long a code: withheld like a missing one */
+            break;
+        }
+        memcpy(ref, p, ref_len);
+        ref[ref_len] = '\0';
+        dg_status st = dg_refcode_shown_to(db, actor, ref, shown, err);
+        if (st != DG_OK)
+            return st;
+        p += len + (p[len] == ',');
+    }
+    return DG_OK;
+}
+
+/* Replaces *field (when set) with the withheld mark; 0 when out of memory. */
+static int withhold(char **field)
+{
+    if (!*field)
+        return 1;
+    free(*field);
+    *field = strdup(DG_WITHHELD);
+    return *field != NULL;
+}
+
+/*
+ * Issue 15, item 4: an entry about a record the reader may not see (its record, or a hit
+ * its search showed) keeps who, when, action and outcome; its record, version, query, hit
+ * count, detail (titles, file names, reasons), shown hits and hash read as withheld. The
+ * hash too: a reader could otherwise confirm a guess of the withheld fields by hashing it.
+ * A reader of clearance 4 sees every entry whole. Only this view is masked: log verify and
+ * the Merkle proofs read the stored rows.
+ */
+static dg_status mask_entry(sqlite3 *db, const dg_actor *actor, dg_log_entry *e, dg_error *err)
+{
+    int shown = 0, hits_shown = 0;
+    dg_status st = dg_refcode_shown_to(db, actor, e->refcode, &shown, err);
+    if (st == DG_OK && shown)
+        st = all_shown(db, actor, e->shown, &hits_shown, err);
+    if (st != DG_OK || (shown && hits_shown))
+        return st;
+    e->version = 0;
+    e->hits = -1;
+    if (!withhold(&e->refcode) || !withhold(&e->query) || !withhold(&e->detail) ||
+        !withhold(&e->shown) || !withhold(&e->hash))
+        return dg_error_set(err, DG_ERR_NOMEM, "read log: out of memory");
+    return DG_OK;
+}
+
+/* The reader asks for the entries of one record they may not see: none, as for a record
+ * that does not exist (the filter's own entries would be withheld anyway). */
+static dg_status filter_names_hidden(dg_archive *archive, const dg_actor *actor,
+                                     const dg_log_filter *filter, int *hidden, dg_error *err)
+{
+    int shown = 1;
+    dg_status st = dg_refcode_shown_to(archive->db, actor, filter->refcode, &shown, err);
+    *hidden = !shown;
+    return st;
+}
+
 dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_filter *filter,
                       dg_log_entry **entries, size_t *count, dg_error *err)
 {
@@ -101,8 +172,15 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
     dg_bind_text_or_null(stmt, 4, filter->since);
     dg_bind_text_or_null(stmt, 5, filter->until);
     sqlite3_bind_int64(stmt, 6, filter->limit ? (sqlite3_int64)filter->limit : -1);
-    st = dg_catalog_collect(archive->db, stmt, (void **)entries, count, sizeof **entries,
-                            dg_log_entry_from_row, NULL, "read log", err);
+    int hidden = 0;
+    st = filter_names_hidden(archive, actor, filter, &hidden, err);
+    if (st == DG_OK && !hidden)
+        st = dg_catalog_collect(archive->db, stmt, (void **)entries, count, sizeof **entries,
+                                dg_log_entry_from_row, NULL, "read log", err);
+    else
+        sqlite3_finalize(stmt);
+    for (size_t i = 0; st == DG_OK && i < *count; i++)
+        st = mask_entry(archive->db, actor, &(*entries)[i], err);
     if (st != DG_OK) {
         dg_log_entries_free(*entries, *count);
         *entries = NULL;

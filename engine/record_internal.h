@@ -10,12 +10,8 @@
 
 #include "record.h"
 #include "store.h"
+#include "visibility.h" /* VISIBLE_TO_ACTOR */
 
-/* The SQL condition under which the actor (:clearance, :uid) may see record r. */
-#define VISIBLE_TO_ACTOR                                                                    \
-    "(r.state = 'live' AND (r.level <= min(:clearance, 3) OR (r.level = 4 AND"            \
-    " (:clearance = 4 OR EXISTS (SELECT 1 FROM grants g WHERE g.record_id = r.id"           \
-    " AND g.user_id = :uid)))))"
 
 /* Columns read by dg_version_from_row (column 21 is the version id). */
 #define VERSION_COLUMNS                                                                     \

@@ -1,0 +1,29 @@
+/*
+ * visibility.c — whether a record named by its reference code may be shown to an actor
+ * (visibility.h).
+ */
+#include "visibility.h"
+
+#include "catalog.h"
+#include "refcode.h"
+
+dg_status dg_refcode_shown_to(sqlite3 *db, const dg_actor *actor, const char *refcode,
+                              int *shown, dg_error *err)
+{
+    *shown = actor->clearance >= 4 || !refcode;
+    if (*shown)
+        return DG_OK;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "SELECT 1 FROM records r WHERE r.refcode = :ref AND " VISIBLE_TO_ACTOR, &stmt, err);
+    if (st != DG_OK)
+        return st;
+    char typed[DG_REFCODE_MAX]; /* as people type it: X001-CW.2023-D30-0001 */
+    dg_refcode_normalize(refcode, typed);
+    sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":ref"), typed, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
+    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    st = dg_catalog_step_maybe_row(db, stmt, shown, "look up record", err);
+    sqlite3_finalize(stmt);
+    return st;
+}

@@ -1,0 +1,32 @@
+/*
+ * visibility.h — who may see which record: the one rule (index.h states it too) as SQL for
+ * the modules that select records, and as a look-up by reference code for the modules that
+ * show what others did with records (the access log, batch listings), which must withhold
+ * what the reader may not see. Private to engine/.
+ */
+#ifndef DG_VISIBILITY_H
+#define DG_VISIBILITY_H
+
+#include <sqlite3.h>
+
+#include "../base/status.h"
+#include "actor.h"
+
+/* The SQL condition under which the actor (:clearance, :uid) may see record r. */
+#define VISIBLE_TO_ACTOR                                                                    \
+    "(r.state = 'live' AND (r.level <= min(:clearance, 3) OR (r.level = 4 AND"            \
+    " (:clearance = 4 OR EXISTS (SELECT 1 FROM grants g WHERE g.record_id = r.id"           \
+    " AND g.user_id = :uid)))))"
+
+/* What a masked field reads (issue 15: who, when, action and outcome stay). */
+#define DG_WITHHELD "已隐去 withheld"
+
+/*
+ * Whether what names refcode may be shown to actor: 1 when the record exists and actor may
+ * see it, or actor has clearance 4 (a full audit); else 0, for a hidden record exactly as for
+ * a missing or destroyed one, so that what is withheld does not tell them apart.
+ */
+dg_status dg_refcode_shown_to(sqlite3 *db, const dg_actor *actor, const char *refcode,
+                              int *shown, dg_error *err);
+
+#endif

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# End-to-end (issue 15, item 4): what the access log, batch show and the web log page show
+# an auditor of clearance 1 about a level-3 record is withheld — who, when, action and
+# outcome stay — in every form (text, JSON, CSV, report); an auditor of clearance 4 sees
+# every entry whole; log verify still checks the stored entries.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+set -e
+
+"$DANGAN" init --fonds X001 --name "Log masking" >/dev/null
+"$DANGAN" user add audit1 --role auditor --clearance 1 >/dev/null
+"$DANGAN" user add audit4 --role auditor --clearance 4 >/dev/null
+"$DANGAN" user add lead --role staff --clearance 3 >/dev/null
+printf '绝密预案 XQZHIDDENWORD 内容\n' >s.txt
+printf '公开通知 XQZPUBLICWORD\n' >p.txt
+S=$("$DANGAN" --json add s.txt --title 秘密方案XQZTITLE --category personnel --year 2024 --level 3 | json 'j["refcode"]')
+P=$("$DANGAN" --json add p.txt --title 公开通知 --category administrative --year 2024 --level 0 | json 'j["refcode"]')
+"$DANGAN" --as lead search XQZHIDDENWORD >/dev/null
+"$DANGAN" --as lead show "$S" >/dev/null
+"$DANGAN" --as lead search XQZPUBLICWORD >/dev/null
+mkdir batch
+printf '人事任免 XQZBATCHWORD\n' >batch/secret-file-name.txt
+printf 'files,title,date,category,level\nsecret-file-name.txt,任免XQZBATCHTITLE,2024-05-06,personnel,3\n' >m.csv
+"$DANGAN" ingest batch --manifest m.csv --json >/dev/null || true
+BATCH=$("$DANGAN" batch list --json | json 'j["batches"][-1]["id"]' 2>/dev/null || echo 1)
+
+secrets() { # fails when any of the hidden record's words is in $1
+    for w in "$S" XQZHIDDENWORD XQZTITLE 秘密方案 secret-file-name XQZBATCH; do
+        case "$1" in *"$w"*) fail "$2: '$w' shown to clearance 1";; esac
+    done
+}
+
+# ---- clearance 1: masked everywhere, who/when/action/outcome kept ----
+expect_exit 0 "$DANGAN" --as audit1 --json log
+secrets "$OUT" "log --json"
+printf '%s' "$OUT" | json '"\n".join("%s|%s|%s|%s" % (e["user"], e["action"], e["record"], e["outcome"]) for e in j["entries"])' >rows.txt
+grep -q "lead|show|已隐去 withheld|ok" rows.txt || fail "the withheld show keeps who, action and outcome: $(cat rows.txt)"
+grep -q "lead|search|None|ok" rows.txt || fail "the searches stay listed: $(cat rows.txt)"
+printf '%s' "$OUT" | json '[e["query"] for e in j["entries"] if e["action"]=="search"]' >queries.txt
+grep -q "已隐去 withheld" queries.txt || fail "the search that showed the hidden record keeps its query: $(cat queries.txt)"
+grep -q "XQZPUBLICWORD" queries.txt || fail "a search that showed only visible records is withheld: $(cat queries.txt)"
+expect_exit 0 "$DANGAN" --as audit1 log
+secrets "$OUT" "log (text)"
+contains "$OUT" "已隐去" "text output says what is withheld"
+expect_exit 0 "$DANGAN" --as audit1 log --csv
+secrets "$OUT" "log --csv"
+expect_exit 0 "$DANGAN" --as audit1 --json log --record "$S"
+[ "$(printf '%s' "$OUT" | json 'len(j["entries"])')" = 0 ] || fail "log --record of a hidden record lists entries"
+expect_exit 0 "$DANGAN" --as audit1 --json log --record X001-RS·2099-Y-9999
+[ "$(printf '%s' "$OUT" | json 'len(j["entries"])')" = 0 ] || fail "a missing record differs"
+expect_exit 0 "$DANGAN" --as audit1 --json log report --month "$(date -u +%Y-%m)"
+secrets "$OUT" "log report"
+expect_exit 0 "$DANGAN" --as audit1 --json batch show "$BATCH"
+secrets "$OUT" "batch show"
+expect_exit 0 "$DANGAN" --as audit1 log verify
+
+# ---- clearance 4: the full audit ----
+expect_exit 0 "$DANGAN" --as audit4 --json log
+contains "$OUT" "$S" "clearance 4 sees the record"
+contains "$OUT" "XQZHIDDENWORD" "clearance 4 sees the query"
+expect_exit 0 "$DANGAN" --as audit4 --json log --record "$S"
+[ "$(printf '%s' "$OUT" | json 'len(j["entries"])')" -ge 3 ] || fail "clearance 4: log --record lists the record's entries"
+expect_exit 0 "$DANGAN" --as audit4 --json batch show "$BATCH"
+contains "$OUT" "secret-file-name" "clearance 4 sees the batch's file names"
+expect_exit 0 "$DANGAN" --as audit4 log verify
+echo ok
