@@ -78,7 +78,7 @@ dg_status dg_batch_note_file(dg_archive *archive, int64_t batch_id, const dg_bat
     st = dg_catalog_prepare(
         archive->db,
         "INSERT INTO batch_files(batch_id, name, sha256, outcome, refcode, reason, pages,"
-        " confidence, seconds, at) VALUES(?,?,?,?,?,?,?,?,?,?)",
+        " confidence, seconds, at, level) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
         &stmt, err);
     if (st != DG_OK)
         return st;
@@ -93,6 +93,7 @@ dg_status dg_batch_note_file(dg_archive *archive, int64_t batch_id, const dg_bat
         sqlite3_bind_double(stmt, 8, f->confidence);
     sqlite3_bind_double(stmt, 9, f->seconds);
     sqlite3_bind_text(stmt, 10, now, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 11, f->level);
     return dg_catalog_step_done(archive->db, stmt, err);
 }
 
@@ -130,14 +131,15 @@ static void quarantine_name(int64_t id, const char *name, char *out, size_t size
 }
 
 static dg_status insert_quarantine_row(dg_archive *archive, int64_t batch_id, const char *name,
-                                       const char *reason, const char *sha, int64_t *id,
-                                       dg_error *err)
+                                       const char *reason, const char *sha, int level,
+                                       int64_t *id, dg_error *err)
 {
     char now[32];
     dg_now_iso(now);
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
-        archive->db, "INSERT INTO quarantine(batch_id, name, reason, sha256, at) VALUES(?,?,?,?,?)",
+        archive->db,
+        "INSERT INTO quarantine(batch_id, name, reason, sha256, at, level) VALUES(?,?,?,?,?,?)",
         &stmt, err);
     if (st != DG_OK)
         return st;
@@ -147,6 +149,7 @@ static dg_status insert_quarantine_row(dg_archive *archive, int64_t batch_id, co
     sqlite3_bind_text(stmt, 3, reason, -1, SQLITE_STATIC);
     dg_bind_text_or_null(stmt, 4, sha);
     sqlite3_bind_text(stmt, 5, now, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 6, level);
     st = dg_catalog_step_done(archive->db, stmt, err);
     if (st == DG_OK)
         *id = sqlite3_last_insert_rowid(archive->db);
@@ -200,7 +203,7 @@ static dg_status already_quarantined(dg_archive *archive, const char *sha, int *
 
 dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
                              const char *name, const void *data, size_t len,
-                             const char *reason, dg_error *err)
+                             const char *reason, int level, dg_error *err)
 {
     dg_text_field fields[] = {{"quarantined file name", name}, {"quarantine reason", reason}};
     dg_status guard = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
@@ -222,11 +225,12 @@ dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t
     }
     if (known) {
         dg_batch_file f = {.name = name, .sha256 = sha, .outcome = DG_FILE_QUARANTINED,
-                           .reason = reason, .confidence = -1};
+                           .reason = reason, .confidence = -1, .level = level};
         st = batch_id > 0 ? dg_batch_note_file(archive, batch_id, &f, err) : DG_OK;
         return dg_catalog_end_write(archive->db, st, err);
     }
-    st = insert_quarantine_row(archive, batch_id, name, reason, data ? sha : NULL, &id, err);
+    st = insert_quarantine_row(archive, batch_id, name, reason, data ? sha : NULL, level, &id,
+                               err);
     char stored[512] = "";
     if (st == DG_OK)
         st = store_quarantined_copy(archive, id, name, data, len, reason, stored, sizeof stored, err);
@@ -234,7 +238,8 @@ dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t
         st = set_stored_as(archive, id, stored, err);
     if (st == DG_OK && batch_id > 0) {
         dg_batch_file f = {.name = name, .sha256 = data ? sha : NULL,
-                           .outcome = DG_FILE_QUARANTINED, .reason = reason, .confidence = -1};
+                           .outcome = DG_FILE_QUARANTINED, .reason = reason, .confidence = -1,
+                           .level = level};
         st = dg_batch_note_file(archive, batch_id, &f, err);
     }
     if (st == DG_OK) {
@@ -382,6 +387,7 @@ static void entry_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
     f->pages = sqlite3_column_int(stmt, 5);
     f->confidence = sqlite3_column_double(stmt, 6);
     f->seconds = sqlite3_column_double(stmt, 7);
+    f->level = sqlite3_column_int(stmt, 8);
 }
 
 static dg_status load_batch_files(dg_archive *archive, int64_t batch_id, dg_batch_entry **files,
@@ -390,8 +396,8 @@ static dg_status load_batch_files(dg_archive *archive, int64_t batch_id, dg_batc
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT name, sha256, outcome, refcode, reason, pages, coalesce(confidence, -1), seconds"
-        " FROM batch_files WHERE batch_id = ? ORDER BY rowid",
+        "SELECT name, sha256, outcome, refcode, reason, pages, coalesce(confidence, -1), seconds,"
+        " level FROM batch_files WHERE batch_id = ? ORDER BY rowid",
         &stmt, err);
     if (st != DG_OK)
         return st;
@@ -413,7 +419,7 @@ static dg_status mask_batch_files(dg_archive *archive, const dg_actor *actor,
         dg_status st = dg_refcode_shown_to(archive->db, actor, files[i].refcode, &shown, err);
         if (st != DG_OK)
             return st;
-        if (shown)
+        if (shown && dg_level_shown_to(actor, files[i].level))
             continue;
         char **fields[] = {&files[i].name, &files[i].sha256, &files[i].refcode, &files[i].reason};
         for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
@@ -481,6 +487,26 @@ static void quarantined_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
     q->reason = dg_column_strdup(stmt, 3);
     q->stored_as = dg_column_strdup(stmt, 4);
     q->at = dg_column_strdup(stmt, 5);
+    q->level = sqlite3_column_int(stmt, 6);
+}
+
+/* A file meant for a level the reader may not see: which file, and why, is withheld. */
+static dg_status mask_quarantined(const dg_actor *actor, dg_quarantined *list, size_t count,
+                                  dg_error *err)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (dg_level_shown_to(actor, list[i].level))
+            continue;
+        char **fields[] = {&list[i].name, &list[i].reason, &list[i].stored_as};
+        for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
+            if (!*fields[k])
+                continue;
+            free(*fields[k]);
+            if (!(*fields[k] = strdup(DG_WITHHELD)))
+                return dg_error_set(err, DG_ERR_NOMEM, "quarantine list: out of memory");
+        }
+    }
+    return DG_OK;
 }
 
 dg_status dg_quarantine_list(dg_archive *archive, const dg_actor *actor, dg_quarantined **out,
@@ -492,12 +518,14 @@ dg_status dg_quarantine_list(dg_archive *archive, const dg_actor *actor, dg_quar
     sqlite3_stmt *stmt = NULL;
     if (st == DG_OK)
         st = dg_catalog_prepare(archive->db,
-                                "SELECT id, coalesce(batch_id, 0), name, reason, stored_as, at"
-                                " FROM quarantine ORDER BY id",
+                                "SELECT id, coalesce(batch_id, 0), name, reason, stored_as, at,"
+                                " level FROM quarantine ORDER BY id",
                                 &stmt, err);
     if (st == DG_OK)
         st = dg_catalog_collect(archive->db, stmt, (void **)out, count, sizeof **out,
                                 quarantined_from_row, NULL, "list quarantine", err);
+    if (st == DG_OK)
+        st = mask_quarantined(actor, *out, *count, err);
     if (st != DG_OK) {
         dg_quarantined_free(*out, *count);
         *out = NULL;

@@ -46,6 +46,8 @@ typedef struct dg_batch_file {
     int pages;
     double confidence; /* -1 when none */
     double seconds;
+    int level; /* the level a file not filed was meant for, when above the ingester's
+                  clearance: readers below it see the row withheld; else 0 */
 } dg_batch_file;
 
 dg_status dg_batch_note_file(dg_archive *archive, int64_t batch_id, const dg_batch_file *file,
@@ -55,10 +57,13 @@ dg_status dg_batch_note_file(dg_archive *archive, int64_t batch_id, const dg_bat
  * Copies a file that could not be ingested into quarantine/ (as it came, 0600) with a
  * ".reason" file beside it, notes it in the journal and logs it. data may be NULL when the
  * file could not be read at all (e.g. it vanished mid-batch): only the reason is kept.
+ * level is the level the file was meant for when that is why it waits (above the
+ * ingester's clearance), else 0: the quarantine list and batch show withhold its name and
+ * reason from readers who may not see that level.
  */
 dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
                              const char *name, const void *data, size_t len,
-                             const char *reason, dg_error *err);
+                             const char *reason, int level, dg_error *err);
 
 /* Closes a batch: counts its journal and logs the ingest (who, batch, counts). */
 dg_status dg_batch_finish(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
@@ -75,6 +80,7 @@ typedef struct dg_batch_entry {
     char *name, *sha256, *outcome, *refcode, *reason;
     int pages;
     double confidence, seconds;
+    int level; /* see dg_batch_file */
 } dg_batch_entry;
 
 /* Lists batches, newest first (archivist, admin, auditor). */
@@ -91,6 +97,7 @@ void dg_batch_entries_free(dg_batch_entry *files, size_t count);
 typedef struct dg_quarantined {
     int64_t id, batch_id;
     char *name, *reason, *stored_as, *at;
+    int level; /* see dg_quarantine_file */
 } dg_quarantined;
 
 dg_status dg_quarantine_list(dg_archive *archive, const dg_actor *actor, dg_quarantined **out,

@@ -338,10 +338,21 @@ static const char MIGRATION_9_REFCODE_ALIASES[] =
     "CREATE TRIGGER refcode_aliases_stay BEFORE DELETE ON refcode_aliases"
     "  BEGIN SELECT RAISE(ABORT, 'a reference code alias is never removed'); END;";
 
+/*
+ * Migration 10 (issue 15, item 4): a file not filed because its level is above the ingesting
+ * archivist's clearance keeps that level in the batch journal and the quarantine, so that
+ * batch show and the quarantine list withhold its name and reason from readers who may not
+ * see that level (0: no level known, shown to all who may read the list).
+ */
+static const char MIGRATION_10_WITHHELD[] =
+    "ALTER TABLE quarantine ADD COLUMN level INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE batch_files ADD COLUMN level INTEGER NOT NULL DEFAULT 0;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
-                                       MIGRATION_8_WEB_PASSWORDS, MIGRATION_9_REFCODE_ALIASES};
+                                       MIGRATION_8_WEB_PASSWORDS, MIGRATION_9_REFCODE_ALIASES,
+                                       MIGRATION_10_WITHHELD};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

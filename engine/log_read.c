@@ -99,6 +99,34 @@ static dg_status all_shown(sqlite3 *db, const dg_actor *actor, const char *list,
     return DG_OK;
 }
 
+/*
+ * A quarantine entry's detail is "name: reason" (batch.c, cut at 1 KiB); the quarantine row
+ * it tells of keeps the level the file was meant for. Withheld when that level is above the
+ * reader's clearance.
+ */
+static dg_status quarantined_file_shown(sqlite3 *db, const dg_actor *actor, const char *detail,
+                                        int *shown, dg_error *err)
+{
+    *shown = 1;
+    if (!detail || actor->clearance >= 4)
+        return DG_OK;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db,
+        "SELECT coalesce(max(level), 0) FROM quarantine"
+        " WHERE substr(name || ': ' || reason, 1, length(?1)) = ?1",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, detail, -1, SQLITE_STATIC);
+    int found = 0;
+    st = dg_catalog_step_maybe_row(db, stmt, &found, "read the quarantine", err);
+    if (st == DG_OK && found)
+        *shown = dg_level_shown_to(actor, sqlite3_column_int(stmt, 0));
+    sqlite3_finalize(stmt);
+    return st;
+}
+
 /* Replaces *field (when set) with the withheld mark; 0 when out of memory. */
 static int withhold(char **field)
 {
@@ -112,18 +140,21 @@ static int withhold(char **field)
 /*
  * Issue 15, item 4: an entry about a record the reader may not see (its record, or a hit
  * its search showed) keeps who, when, action and outcome; its record, version, query, hit
- * count, detail (titles, file names, reasons), shown hits and hash read as withheld. The
+ * count, detail (titles, file names, reasons), shown hits and hash read as withheld (also a
+ * quarantine entry of a file meant for a level above the reader's clearance). The
  * hash too: a reader could otherwise confirm a guess of the withheld fields by hashing it.
  * A reader of clearance 4 sees every entry whole. Only this view is masked: log verify and
  * the Merkle proofs read the stored rows.
  */
 static dg_status mask_entry(sqlite3 *db, const dg_actor *actor, dg_log_entry *e, dg_error *err)
 {
-    int shown = 0, hits_shown = 0;
+    int shown = 0, hits_shown = 0, file_shown = 1;
     dg_status st = dg_refcode_shown_to(db, actor, e->refcode, &shown, err);
     if (st == DG_OK && shown)
         st = all_shown(db, actor, e->shown, &hits_shown, err);
-    if (st != DG_OK || (shown && hits_shown))
+    if (st == DG_OK && shown && hits_shown && !strcmp(e->action, "quarantine"))
+        st = quarantined_file_shown(db, actor, e->detail, &file_shown, err);
+    if (st != DG_OK || (shown && hits_shown && file_shown))
         return st;
     e->version = 0;
     e->hits = -1;

@@ -7,6 +7,11 @@
 #include "catalog.h"
 #include "refcode.h"
 
+int dg_level_shown_to(const dg_actor *actor, int level)
+{
+    return level == 4 ? actor->clearance >= 4 : level <= actor->clearance;
+}
+
 dg_status dg_refcode_shown_to(sqlite3 *db, const dg_actor *actor, const char *refcode,
                               int *shown, dg_error *err)
 {

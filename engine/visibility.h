@@ -29,4 +29,8 @@
 dg_status dg_refcode_shown_to(sqlite3 *db, const dg_actor *actor, const char *refcode,
                               int *shown, dg_error *err);
 
+/* Whether something meant for level (0..4), and not filed, may be shown to actor: a level
+ * within their clearance (level 4: clearance 4 only, as no grant can name it yet). */
+int dg_level_shown_to(const dg_actor *actor, int level);
+
 #endif

@@ -499,7 +499,7 @@ static const char *item_name(runner *r, const work_item *it)
 
 /* Copies one file to quarantine with why (the file could not be read: only the reason). */
 static dg_status quarantine_one(runner *r, size_t file_index, int64_t batch, const char *why,
-                                dg_ingest_report *rep, dg_error *err)
+                                int level, dg_ingest_report *rep, dg_error *err)
 {
     const dg_ingest_file *f = &r->files[file_index];
     unsigned char *data = NULL;
@@ -514,7 +514,7 @@ static dg_status quarantine_one(runner *r, size_t file_index, int64_t batch, con
      * takes only UTF-8, so those bytes are kept visible as \xNN. */
     char *safe = dg_utf8_escape_invalid(why);
     dg_status st = safe ? dg_quarantine_file(r->archive, r->actor, batch, f->name, data, len,
-                                             safe, err)
+                                             safe, level, err)
                         : dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
     free(data);
     dg_ingest_outcome *o = new_outcome(rep, f->name, "quarantined");
@@ -530,8 +530,9 @@ static dg_status quarantine_one(runner *r, size_t file_index, int64_t batch, con
  * all, so no page of a failed record is filed on its own. A one-file item's reason
  * already names the file ("name: why"): only what comes after is kept.
  */
-static dg_status quarantine_item(runner *r, work_item *it, int64_t batch, const char *reason,
-                                 dg_ingest_report *rep, dg_error *err)
+static dg_status quarantine_item_at(runner *r, work_item *it, int64_t batch,
+                                    const char *reason, int level, dg_ingest_report *rep,
+                                    dg_error *err)
 {
     const char *why = reason;
     if (it->n_files == 1) {
@@ -542,8 +543,14 @@ static dg_status quarantine_item(runner *r, work_item *it, int64_t batch, const 
     }
     dg_status st = DG_OK;
     for (size_t f = 0; f < it->n_files && st == DG_OK; f++)
-        st = quarantine_one(r, it->file_index[f], batch, why, rep, err);
+        st = quarantine_one(r, it->file_index[f], batch, why, level, rep, err);
     return st;
+}
+
+static dg_status quarantine_item(runner *r, work_item *it, int64_t batch, const char *reason,
+                                 dg_ingest_report *rep, dg_error *err)
+{
+    return quarantine_item_at(r, it, batch, reason, 0, rep, err);
 }
 
 static dg_status note_duplicate(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
@@ -671,7 +678,8 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
     if (st == DG_OK && above_clearance(r, &filing, it, why, sizeof why)) {
         free(pages);
         free(text);
-        return quarantine_item(r, it, batch, why, rep, err);
+        /* its level goes with it: who may not see that level is not shown which file */
+        return quarantine_item_at(r, it, batch, why, filing.input.level, rep, err);
     }
     if (st == DG_OK) {
         char reason[600];

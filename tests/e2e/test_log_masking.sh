@@ -25,8 +25,25 @@ printf 'files,title,date,category,level\nsecret-file-name.txt,任免XQZBATCHTITL
 "$DANGAN" ingest batch --manifest m.csv --json >/dev/null || true
 BATCH=$("$DANGAN" batch list --json | json 'j["batches"][-1]["id"]' 2>/dev/null || echo 1)
 
+# An archivist of clearance 1 may not file a level-3 row: it waits in quarantine, its level kept.
+"$DANGAN" user add arc1 --role archivist --clearance 1 >/dev/null
+mkdir waits
+printf '干部考察 XQZWAITWORD\n' >waits/waiting-file-name.txt
+printf 'files,title,date,category,level\nwaiting-file-name.txt,考察XQZWAITTITLE,2024-05-06,personnel,3\n' >w.csv
+"$DANGAN" --as arc1 ingest waits --manifest w.csv --json >/dev/null || true
+WAIT=$("$DANGAN" batch list --json | json 'j["batches"][0]["id"]')
+expect_exit 0 "$DANGAN" --as audit1 --json quarantine list
+case "$OUT" in *waiting-file-name*|*XQZWAIT*) fail "quarantine list shows clearance 1 a level-3 file: $OUT";; esac
+contains "$OUT" "已隐去" "the quarantine list says what is withheld"
+expect_exit 0 "$DANGAN" --as audit1 --json batch show "$WAIT"
+case "$OUT" in *waiting-file-name*|*XQZWAIT*) fail "batch show shows clearance 1 a level-3 file: $OUT";; esac
+expect_exit 0 "$DANGAN" --as audit4 --json quarantine list
+contains "$OUT" "waiting-file-name" "clearance 4 sees the quarantined file"
+expect_exit 0 "$DANGAN" --as audit4 --json batch show "$WAIT"
+contains "$OUT" "waiting-file-name" "clearance 4 sees it in the batch"
+
 secrets() { # fails when any of the hidden record's words is in $1
-    for w in "$S" XQZHIDDENWORD XQZTITLE 秘密方案 secret-file-name XQZBATCH; do
+    for w in "$S" XQZHIDDENWORD XQZTITLE 秘密方案 secret-file-name XQZBATCH waiting-file-name XQZWAIT; do
         case "$1" in *"$w"*) fail "$2: '$w' shown to clearance 1";; esac
     done
 }
@@ -63,5 +80,7 @@ expect_exit 0 "$DANGAN" --as audit4 --json log --record "$S"
 [ "$(printf '%s' "$OUT" | json 'len(j["entries"])')" -ge 3 ] || fail "clearance 4: log --record lists the record's entries"
 expect_exit 0 "$DANGAN" --as audit4 --json batch show "$BATCH"
 contains "$OUT" "secret-file-name" "clearance 4 sees the batch's file names"
+expect_exit 0 "$DANGAN" --as audit4 --json log --action quarantine
+contains "$OUT" "waiting-file-name" "clearance 4 sees the quarantine entry whole"
 expect_exit 0 "$DANGAN" --as audit4 log verify
 echo ok

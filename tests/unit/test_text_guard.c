@@ -135,7 +135,7 @@ static void test_users_log_batches_and_settings_refuse_invalid_utf8(void **state
     assert_refused(dg_batch_begin(t.archive, &t.admin, "批" GBK, 1, &batch, &err), &err,
                    "batch label");
     assert_int_equal(dg_batch_begin(t.archive, &t.admin, "批次", 1, &batch, &err), DG_OK);
-    assert_refused(dg_quarantine_file(t.archive, &t.admin, batch, GBK ".txt", "x", 1, "bad", &err),
+    assert_refused(dg_quarantine_file(t.archive, &t.admin, batch, GBK ".txt", "x", 1, "bad", 0, &err),
                    &err, "quarantined file name");
     dg_index_query q = {.text = GBK, .level = -1, .limit = 10};
     dg_search_result *r = NULL;
