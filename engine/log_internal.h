@@ -24,6 +24,13 @@
     "id, at, login, origin, action, refcode, version, query, hits, outcome, detail, "      \
     "prev_hash, hash, user_id, shown"
 
+/*
+ * Whether entry is about a record (or a quarantined file) that actor may not see, so that
+ * what is shown of it is withheld (log_read.c). 0 for an entry that does not exist.
+ */
+dg_status dg_log_entry_withheld(sqlite3 *db, const dg_actor *actor, int64_t entry,
+                                int *withheld, dg_error *err);
+
 /* The predecessor of the first entry. */
 #define DG_LOG_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 

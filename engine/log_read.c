@@ -146,7 +146,8 @@ static int withhold(char **field)
  * A reader of clearance 4 sees every entry whole. Only this view is masked: log verify and
  * the Merkle proofs read the stored rows.
  */
-static dg_status mask_entry(sqlite3 *db, const dg_actor *actor, dg_log_entry *e, dg_error *err)
+static dg_status entry_withheld(sqlite3 *db, const dg_actor *actor, const dg_log_entry *e,
+                                int *withheld, dg_error *err)
 {
     int shown = 0, hits_shown = 0, file_shown = 1;
     dg_status st = dg_refcode_shown_to(db, actor, e->refcode, &shown, err);
@@ -154,7 +155,35 @@ static dg_status mask_entry(sqlite3 *db, const dg_actor *actor, dg_log_entry *e,
         st = all_shown(db, actor, e->shown, &hits_shown, err);
     if (st == DG_OK && shown && hits_shown && !strcmp(e->action, "quarantine"))
         st = quarantined_file_shown(db, actor, e->detail, &file_shown, err);
-    if (st != DG_OK || (shown && hits_shown && file_shown))
+    *withheld = !(shown && hits_shown && file_shown);
+    return st;
+}
+
+dg_status dg_log_entry_withheld(sqlite3 *db, const dg_actor *actor, int64_t entry,
+                                int *withheld, dg_error *err)
+{
+    *withheld = 0;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "SELECT " DG_LOG_COLUMNS " FROM access_log WHERE id = ?", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, entry);
+    dg_log_entry *rows = NULL;
+    size_t n = 0;
+    st = dg_catalog_collect(db, stmt, (void **)&rows, &n, sizeof *rows, dg_log_entry_from_row, NULL,
+                            "read log entry", err);
+    if (st == DG_OK && n == 1)
+        st = entry_withheld(db, actor, &rows[0], withheld, err);
+    dg_log_entries_free(rows, n);
+    return st;
+}
+
+static dg_status mask_entry(sqlite3 *db, const dg_actor *actor, dg_log_entry *e, dg_error *err)
+{
+    int withheld = 0;
+    dg_status st = entry_withheld(db, actor, e, &withheld, err);
+    if (st != DG_OK || !withheld)
         return st;
     e->version = 0;
     e->hits = -1;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "log_internal.h"
 #include "user.h"
+#include "visibility.h"
 
 /* ---- checkpoints ------------------------------------------------------------------- */
 
@@ -297,6 +298,27 @@ static dg_status entry_bytes(sqlite3 *db, int64_t entry, dg_log_inclusion *out, 
     return st;
 }
 
+/*
+ * The proof of an entry about a record the reader may not see still proves (its leaf hash
+ * and path are kept); its bytes, which hold the record, query and detail, are withheld as
+ * log_read.c withholds them from the listing.
+ */
+static dg_status withhold_bytes(sqlite3 *db, const dg_actor *actor, int64_t entry,
+                                dg_log_inclusion *out, dg_error *err)
+{
+    int withheld = 0;
+    dg_status st = dg_log_entry_withheld(db, actor, entry, &withheld, err);
+    if (st != DG_OK || !withheld)
+        return st;
+    unsigned char *mark = (unsigned char *)strdup(DG_WITHHELD);
+    if (!mark)
+        return dg_error_set(err, DG_ERR_NOMEM, "access log tree: out of memory");
+    free(out->bytes);
+    out->bytes = mark;
+    out->len = strlen(DG_WITHHELD);
+    return DG_OK;
+}
+
 dg_status dg_log_prove(dg_archive *archive, const dg_actor *actor, int64_t entry,
                        const char *note, const dg_note_verifier *key, dg_log_inclusion *out,
                        dg_error *err)
@@ -315,6 +337,8 @@ dg_status dg_log_prove(dg_archive *archive, const dg_actor *actor, int64_t entry
     st = dg_catalog_begin_read(archive->db, err);
     if (st == DG_OK)
         st = entry_bytes(archive->db, entry, out, err);
+    if (st == DG_OK)
+        st = withhold_bytes(archive->db, actor, entry, out, err);
     dg_log_stored_tree t = {0};
     if (st == DG_OK)
         st = dg_log_stored_open(archive->db, &t, err);

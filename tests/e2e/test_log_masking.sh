@@ -72,6 +72,21 @@ expect_exit 0 "$DANGAN" --as audit1 --json batch show "$BATCH"
 secrets "$OUT" "batch show"
 expect_exit 0 "$DANGAN" --as audit1 log verify
 
+# A proof that the withheld show entry is in a signed checkpoint still proves; its bytes
+# (record, query, detail) are withheld from clearance 1, not from clearance 4.
+mkdir keys
+"$DANGAN" log keygen school.example/dangan-log --output keys/log.key >keys/vkey.txt
+VK=$(cat keys/vkey.txt)
+"$DANGAN" log checkpoint --log-key keys/log.key --checkpoints keys/checkpoints.txt >cp.txt
+SHOWN=$("$DANGAN" --as audit4 --json log --action show | json '[e["id"] for e in j["entries"] if e["record"]=="'"$S"'"][0]')
+expect_exit 0 "$DANGAN" --as audit1 --json log prove "$SHOWN" --checkpoint cp.txt --key "$VK"
+[ "$(printf '%s' "$OUT" | json 'j["included"]')" = True ] || fail "the proof of a withheld entry does not prove"
+printf '%s' "$OUT" | json '__import__("base64").b64decode(j["leaf_data"]).decode()' >leaf1.txt
+secrets "$(cat leaf1.txt)" "log prove"
+expect_exit 0 "$DANGAN" --as audit4 --json log prove "$SHOWN" --checkpoint cp.txt --key "$VK"
+printf '%s' "$OUT" | json '__import__("base64").b64decode(j["leaf_data"]).decode()' >leaf4.txt
+grep -q "$S" leaf4.txt || fail "clearance 4 gets the entry's bytes in its proof"
+
 # ---- clearance 4: the full audit ----
 expect_exit 0 "$DANGAN" --as audit4 --json log
 contains "$OUT" "$S" "clearance 4 sees the record"
