@@ -170,8 +170,8 @@ const int N_LEVELS = 5;
 
 /*
  * The level-4 documents one user holds grants on, copied into an in-memory database (see
- * granted_shard): per user and revision of the level-4 database, so that paging through a
- * search does not copy them again.
+ * granted_shard): per user and revision of the level-4 database, so that the next search or
+ * page does not copy them again. A handle keeps them for up to GRANT_CACHE_USERS users.
  */
 struct grant_cache {
     bool built = false;
@@ -180,6 +180,8 @@ struct grant_cache {
     bool any = false;
     Xapian::Database db;
 };
+typedef std::map<int64_t, grant_cache> grant_caches;
+const size_t GRANT_CACHE_USERS = 64;
 
 } // namespace
 
@@ -193,7 +195,7 @@ struct dg_index {
      * threads); opened on the first search that needs them. */
     Xapian::Database count_rdb[N_LEVELS];
     bool count_rdb_open = false;
-    grant_cache grants[2]; /* [0] beside rdb, [1] beside count_rdb */
+    grant_caches grants[2]; /* [0] beside rdb, [1] beside count_rdb */
     /* The index folder a read-only handle opened (see follow_folder). */
     dev_t folder_dev = 0;
     ino_t folder_ino = 0;
@@ -1345,9 +1347,12 @@ std::string revisions_of(Xapian::Database *dbs)
  * others' records; copied, they count only this user's. Grants are few per user; the copy
  * is kept per level-4 revision when cache_ok (a read-only handle).
  */
-Xapian::Database *granted_shard(Xapian::Database &level4, int64_t user_id, grant_cache &c,
-                                bool cache_ok)
+Xapian::Database *granted_shard(Xapian::Database &level4, int64_t user_id,
+                                grant_caches &caches, bool cache_ok)
 {
+    if (caches.size() >= GRANT_CACHE_USERS && !caches.count(user_id))
+        caches.clear(); /* a cheap bound: the next searches copy their grants again */
+    grant_cache &c = caches[user_id];
     Xapian::rev revision = cache_ok ? level4.get_revision() : 0;
     if (cache_ok && c.built && c.user_id == user_id && c.revision == revision)
         return c.any ? &c.db : NULL;
@@ -1368,8 +1373,8 @@ Xapian::Database *granted_shard(Xapian::Database &level4, int64_t user_id, grant
     return any ? &c.db : NULL;
 }
 
-search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer, grant_cache &grants,
-                      bool cache_ok)
+search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
+                      grant_caches &grants, bool cache_ok)
 {
     search_view view;
     int top = viewer->clearance < 3 ? viewer->clearance : 3;
@@ -1627,7 +1632,8 @@ void follow_folder(dg_index *index)
         index->facets[level].built = false;
     }
     index->count_rdb_open = false;
-    index->grants[0].built = index->grants[1].built = false;
+    index->grants[0].clear();
+    index->grants[1].clear();
     index->synonyms.built = false; /* a new folder may hold another table at the same revision */
     index->counts.entries.clear();
     index->folder_dev = dev;

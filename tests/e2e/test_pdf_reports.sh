@@ -33,7 +33,8 @@ embeds_cid_font() { # the font is a Type0 font whose program is in the file
 "$DANGAN" log timezone Asia/Shanghai >/dev/null
 "$DANGAN" user add hr --name 张老师 --role staff --clearance 2 >/dev/null
 "$DANGAN" user add staff --name 刘干事 --role staff --clearance 1 >/dev/null
-"$DANGAN" user add audit --name 孙审计 --role auditor --clearance 1 >/dev/null
+# Clearance 4: a full audit (a lower clearance sees entries about records above it withheld).
+"$DANGAN" user add audit --name 孙审计 --role auditor --clearance 4 >/dev/null
 "$DANGAN" user add arch --name 李档案员 --role archivist --clearance 3 >/dev/null
 "$DANGAN" user add lead --name 王校长 --role leader --clearance 3 >/dev/null
 "$DANGAN" user add w1 --name 赵监销 --role witness --clearance 1 >/dev/null
