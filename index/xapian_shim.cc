@@ -1,8 +1,9 @@
 /*
  * xapian_shim.cc — the full-text index (index/index.h) over Xapian 1.4; dangan's only C++.
  *
- * This file owns the Xapian database of one archive's index/ folder and everything about
- * how records become terms. Like notmuch's lib/database.cc it is a plain C API in front of
+ * This file owns the Xapian databases of one archive's index/ folder (one per access level,
+ * L0..L4, combined per viewer for searching: search_view) and everything about how records
+ * become terms. Like notmuch's lib/database.cc it is a plain C API in front of
  * Xapian: every entry point runs its body inside guarded(), which catches every Xapian::Error,
  * std::bad_alloc and anything else and turns it into a dg_status plus a one-line message.
  * No exception ever reaches a C caller.
