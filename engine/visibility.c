@@ -20,7 +20,11 @@ dg_status dg_refcode_shown_to(sqlite3 *db, const dg_actor *actor, const char *re
         return DG_OK;
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
-        db, "SELECT 1 FROM records r WHERE r.refcode = :ref AND " VISIBLE_TO_ACTOR, &stmt, err);
+        db,
+        /* a provisional code a record had (refcode_aliases) names it as well */
+        "SELECT 1 FROM records r WHERE (r.refcode = :ref OR r.id IN"
+        " (SELECT record_id FROM refcode_aliases WHERE alias = :ref)) AND " VISIBLE_TO_ACTOR,
+        &stmt, err);
     if (st != DG_OK)
         return st;
     char typed[DG_REFCODE_MAX]; /* as people type it: X001-CW.2023-D30-0001 */
