@@ -10,7 +10,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 expect_exit 0 "$DANGAN" init --fonds X001
 expect_exit 0 "$DANGAN" user add li --clearance 3 --role archivist
-expect_exit 0 "$DANGAN" user add audit --clearance 0 --role auditor
+# Clearance 4: the log shows a lower clearance entries about records above it withheld.
+expect_exit 0 "$DANGAN" user add audit --clearance 4 --role auditor
 
 # No date anywhere in the text: filed by ingest (extraction, classifier) under a
 # provisional code, never the current year.
