@@ -673,6 +673,38 @@ dg_status dg_loan_paper_out(dg_archive *archive, const dg_actor *actor, const ch
     return st;
 }
 
+dg_status dg_loan_overdue_notice(dg_archive *archive, char **text, size_t *count, dg_error *err)
+{
+    *text = NULL;
+    *count = 0;
+    /* An actor that reads all loans and sees no record's title or ID number. */
+    dg_actor system = {.user_id = -1, .clearance = -1, .roles = DG_ROLE_AUDITOR};
+    dg_loan_filter f = {.overdue = 1};
+    dg_loan *loans = NULL;
+    size_t n = 0;
+    dg_status st = dg_loan_list(archive, &system, &f, &loans, &n, err);
+    size_t cap = 1 + n * 512, len = 0;
+    char *out = st == DG_OK ? malloc(cap) : NULL;
+    if (st == DG_OK && !out)
+        st = dg_error_set(err, DG_ERR_NOMEM, "overdue notice: out of memory");
+    for (size_t i = 0; out && i < n; i++) {
+        const dg_loan *l = &loans[i];
+        int w = snprintf(out + len, cap - len, "loan %lld %s %s: %s%s%s, due %.10s, %d days overdue\n",
+                         (long long)l->id, l->kind, l->refcode, l->borrower,
+                         l->borrower_login ? " " : "", l->borrower_login ? l->borrower_login : "",
+                         l->due_at ? l->due_at : "", l->days_overdue);
+        len += w > 0 && (size_t)w < cap - len ? (size_t)w : 0;
+    }
+    if (out)
+        out[len] = '\0';
+    dg_loans_free(loans, n);
+    if (st == DG_OK) {
+        *text = out;
+        *count = n;
+    }
+    return st;
+}
+
 /* ---- relatives ---------------------------------------------------------------------- */
 
 dg_status dg_loan_relate(dg_archive *archive, const dg_actor *actor, const char *login,

@@ -99,6 +99,15 @@ dg_status dg_loan_list(dg_archive *archive, const dg_actor *actor, const dg_loan
                        dg_loan **loans, size_t *count, dg_error *err);
 void dg_loans_free(dg_loan *loans, size_t count);
 
+/*
+ * The daily overdue notice (逾期催还通知) a server writes to its own log: one line per loan
+ * past due and not returned (number, kind, reference code, borrower, due date, days
+ * overdue; never an ID number), into *text (caller frees; "" when none), *count the loans.
+ * Not role-checked: it is for the archive's owner, who runs the server, and it is not
+ * logged (it reads only the register).
+ */
+dg_status dg_loan_overdue_notice(dg_archive *archive, char **text, size_t *count, dg_error *err);
+
 /* The paper loan of the record that is out now, if any (*found 0 when none); for show:
  * the caller may already see the record. */
 dg_status dg_loan_paper_out(dg_archive *archive, const dg_actor *actor, const char *refcode,
