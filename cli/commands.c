@@ -317,7 +317,7 @@ static const dg_command COMMANDS[] = {
      "dangan show X001-XZ·2024-D10-0001", {"refcode"}, {OPT_STRING}, 0, 1, SHOW_OPTS,
      dg_render_show, DG_LOCAL_NONE},
     {"page", dg_cmd_page, DG_CMD_READ_ONLY, NULL,
-     "export a page image of a record (logged)", "dangan page REF N [--version V] [--output FILE]",
+     "a page image of a record, watermarked for you (logged)", "dangan page REF N [--version V] [--output FILE]",
      "dangan page X001-XZ·2024-D10-0001 1 --output page1.png", {"refcode", "seq"},
      {OPT_STRING, OPT_INT}, 0, 2, PAGE_OPTS, dg_render_page, DG_LOCAL_NONE},
     {"history", dg_cmd_history, DG_CMD_READ_ONLY, NULL,
