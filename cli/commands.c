@@ -341,7 +341,7 @@ static const dg_command COMMANDS[] = {
      "withdraw such a grant", "dangan revoke REF LOGIN",
      "dangan revoke X001-RS·2024-Y-0003 wang", {"refcode", "login"}, {OPT_STRING, OPT_STRING},
      0, 2, NO_OPTS, dg_render_grant, DG_LOCAL_NONE},
-    {"export", dg_cmd_export, 0, NULL,
+    {"export", dg_cmd_export, DG_CMD_READ_ONLY, NULL,
      "write a record's pages, watermarked with your name, to a PDF (logged)",
      "dangan export REF --pdf FILE [--version V]",
      "dangan export X001-CW·2024-D30-0007 --pdf out.pdf", {"refcode"}, {OPT_STRING}, 0, 1,
