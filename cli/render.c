@@ -190,8 +190,11 @@ void dg_render_page(json_t *r, const dg_render_ctx *ctx)
             fprintf(stderr, "dangan: %s: %s\n", output ? output : "stdout", strerror(errno));
             *ctx->exit_code = 8;
         } else if (output) {
-            fprintf(stderr, "%s page %lld (%s, %zu bytes) written to %s\n", s(r, "refcode"),
+            fprintf(stderr, "%s page %lld (%s, %zu bytes) written to %s", s(r, "refcode"),
                     n(r, "seq"), s(r, "mime"), len, output);
+            if (json_object_get(r, "log_entry"))
+                fprintf(stderr, "; access log entry %lld", n(r, "log_entry"));
+            fputc('\n', stderr);
         }
     }
     free(bin);

@@ -529,6 +529,26 @@ static void record_hold(dg_web_page *p, json_t *rec)
     dg_buf_puts(&p->body, ")</p>");
 }
 
+/* Where the paper original is while it is lent (show's paper_out). */
+static void record_paper_out(dg_web_page *p, json_t *rec)
+{
+    json_t *out = json_object_get(rec, "paper_out");
+    if (!out)
+        return;
+    dg_buf_printf(&p->body, "<p class=\"hold\" id=\"paper-out\">%s: ", T(p, W_PAPER_OUT));
+    dg_buf_text(&p->body, jstr(out, "borrower"));
+    if (jstr(out, "unit")) {
+        dg_buf_puts(&p->body, " (");
+        dg_buf_text(&p->body, jstr(out, "unit"));
+        dg_buf_puts(&p->body, ")");
+    }
+    char due[16];
+    snprintf(due, sizeof due, "%.10s", jstr(out, "due_at") ? jstr(out, "due_at") : "");
+    dg_buf_puts(&p->body, " → ");
+    dg_buf_text(&p->body, due);
+    dg_buf_puts(&p->body, "</p>");
+}
+
 static void record_pages(dg_web_page *p, json_t *rec)
 {
     json_t *pages = json_object_get(rec, "pages"), *pg;
@@ -609,6 +629,7 @@ static void record_html(dg_web_page *p, json_t *rec)
     if (jint(v, "number") != jint(rec, "current_version"))
         notice(p, "note", T(p, W_OLD_VERSION));
     record_hold(p, rec);
+    record_paper_out(p, rec);
     record_meta(p, rec);
     record_pages(p, rec);
     dg_buf_printf(&p->body, "<h2>%s</h2><pre class=\"text\" id=\"text\">", T(p, W_TEXT));
