@@ -460,6 +460,20 @@ static int stopping(server *s)
     return stop;
 }
 
+/* Pipes the notice to the school's mail command, if it configured one; says if it failed. */
+static void mail_notice(const char *command, const char *today, const char *text, FILE *log)
+{
+    if (!command || !*command)
+        return;
+    FILE *mail = popen(command, "we");
+    if (mail)
+        fprintf(mail, "借阅逾期通知 %s\n\n%s", today, text);
+    int rc = mail ? pclose(mail) : -1;
+    if (rc != 0)
+        fprintf(log, "dangan serve: overdue notice not mailed: '%s' %s\n", command,
+                mail ? "failed" : "could not be started");
+}
+
 /*
  * Once a day (the archive's day, by the loan clock, base/clock.h), the writer writes the
  * overdue loans to the server's log, so the records room sees them without asking.
@@ -480,9 +494,11 @@ static void overdue_notice(worker *w)
     FILE *log = w->server->opts->log;
     if (dg_loan_overdue_notice(w->archive, &text, &n, &err) != DG_OK)
         fprintf(log, "dangan serve: overdue notice not written: %s\n", err.msg);
-    else if (n)
+    else if (n) {
         fprintf(log, "dangan serve: 借阅逾期通知 %s: %zu overdue %s\n%s", today, n,
                 n == 1 ? "loan" : "loans", text);
+        mail_notice(w->server->opts->overdue_mail, today, text, log);
+    }
     fflush(log);
     free(text);
 }
@@ -1333,6 +1349,8 @@ static void print_serve_help(void)
            "  --checkpoints FILE append each checkpoint to FILE (or DANGAN_CHECKPOINTS);\n"
            "                     copy it off the machine\n"
            "  --checkpoint-every MINUTES  how often (default %d)\n"
+           "  --overdue-mail CMD pipe the daily overdue-loan notice to this shell command\n"
+           "                     too (e.g. \"mail -s 借阅逾期通知 archive@school.example\")\n"
            "  --http ADDR:PORT   serve the web interface there too (e.g. 127.0.0.1:8080;\n"
            "                     put nginx in front for TLS, see README)\n"
            "  --tls-cert FILE    serve it over HTTPS with this PEM certificate (chain) ...\n"
@@ -1415,6 +1433,8 @@ static int parse_serve_args(int argc, char **argv, dg_serve_options *o)
             o->log_key = value;
         else if (!strcmp(argv[i], "--checkpoints") && value)
             o->checkpoints = value;
+        else if (!strcmp(argv[i], "--overdue-mail") && value)
+            o->overdue_mail = value;
         else if (!strcmp(argv[i], "--checkpoint-every") &&
                  parse_positive(argv[i], value, 24 * 60, &v))
             o->checkpoint_minutes = (int)v > 0 ? (int)v : 1;

@@ -97,7 +97,7 @@ start_server() {
     before=$(grep -c "listening on" "$T/serve.log" 2>/dev/null)
     as_prefix $U_OWNER
     "${AS[@]}" DANGAN_TEST_NOW="${1:-}" "$D" serve --archive "$ARCH" --socket "$SOCK" \
-        --workers 2 >>"$T/serve.log" 2>&1 &
+        --workers 2 --overdue-mail "cat > $T/run/mailed.txt" >>"$T/serve.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
         [ "$(grep -c "listening on" "$T/serve.log")" -gt "${before:-0}" ] && return 0
@@ -279,6 +279,8 @@ contains "$OUT" "$REF" "the expired loan is overdue"
 contains "$OUT" "days overdue" "days overdue"
 grep -q "借阅逾期通知" "$T/serve.log" || fail "the server wrote no overdue notice"
 grep -q "loan $LOAN electronic" "$T/serve.log" || fail "the notice does not name loan $LOAN"
+grep -q "loan $LOAN electronic" "$T/run/mailed.txt" || fail "the notice was not piped to the mail command"
+lacks "$(cat "$T/run/mailed.txt")" "110101199001011234" "the mailed notice"
 expect_exit 0 OWN --json log --action loan
 contains "$OUT" "approve $LOAN" "the approval is logged"
 contains "$OUT" "refused" "the refusals are logged"
