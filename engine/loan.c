@@ -126,9 +126,9 @@ static dg_status record_by_code(dg_archive *archive, const char *refcode, int64_
 
 /* The refusal of a personnel file to its own person or a relative, as the register and
  * the requester read it. */
-static void own_file_reason(const dg_actor *actor, const char *whose, char *out, size_t size)
+static void own_file_reason(const char *own_name, const char *whose, char *out, size_t size)
 {
-    if (!strcmp(whose, actor->name))
+    if (!strcmp(whose, own_name))
         snprintf(out, size, "本人人事档案不得查阅 (own personnel file: %s)", whose);
     else
         snprintf(out, size, "亲属人事档案不得查阅 (a relative's personnel file: %s)", whose);
@@ -205,7 +205,7 @@ dg_status dg_loan_request(dg_archive *archive, const dg_actor *actor, const char
         st = personnel_file_of(archive, record_id, actor->user_id, actor->name, &whose, err);
     char refusal[256] = "", detail[512];
     if (whose)
-        own_file_reason(actor, whose, refusal, sizeof refusal);
+        own_file_reason(actor->name, whose, refusal, sizeof refusal);
     free(whose);
     if (st == DG_OK)
         st = dg_catalog_begin_write(archive->db, err);
@@ -330,7 +330,7 @@ dg_status dg_loan_decide(dg_archive *archive, const dg_actor *actor, int64_t id,
         st = personnel_file_of(archive, p.record_id, p.borrower_id, p.borrower_name, &whose, err);
     if (st == DG_OK && whose) {
         char why[256];
-        own_file_reason(actor, whose, why, sizeof why);
+        own_file_reason(p.borrower_name, whose, why, sizeof why);
         st = dg_error_set(err, DG_ERR_DENIED, "loan %lld: %s", (long long)id, why);
     }
     free(whose);
@@ -457,6 +457,7 @@ dg_status dg_loan_out(dg_archive *archive, const dg_actor *actor, const dg_paper
     int out = 0;
     char *whose = NULL;
     st = dg_find_visible(archive, actor, in->refcode, "loan", &row, err);
+    int logged = st != DG_OK; /* dg_find_visible logs its own refusal */
     if (st == DG_OK)
         st = approver_id(archive, in->approver, &approver, err);
     if (st == DG_OK)
@@ -471,7 +472,7 @@ dg_status dg_loan_out(dg_archive *archive, const dg_actor *actor, const dg_paper
         st = dg_error_set(err, DG_ERR_DENIED, "loan out: 本人人事档案不得借阅 (%s's own "
                           "personnel file)", whose);
     free(whose);
-    if (st != DG_OK && st != DG_ERR_NOT_FOUND) {
+    if (st != DG_OK && !logged) {
         dg_error ignored;
         log_step(archive, actor, in->refcode, st, err->msg, &ignored);
     }
