@@ -19,17 +19,6 @@
 /* The longest loan a request may ask for: a school year. Longer needs a new request. */
 #define MAX_LOAN_DAYS 366
 
-void dg_bind_actor(sqlite3_stmt *stmt, const dg_actor *actor)
-{
-    char now[32];
-    dg_clock_iso(dg_clock_now(), now);
-    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
-    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
-    int at = sqlite3_bind_parameter_index(stmt, ":now");
-    if (at)
-        sqlite3_bind_text(stmt, at, now, -1, SQLITE_TRANSIENT);
-}
-
 /* Logs one loan step; a failure to log is the step's failure when it succeeded. */
 static dg_status log_step(dg_archive *archive, const dg_actor *actor, const char *refcode,
                           dg_status st, const char *detail, dg_error *err)
@@ -45,19 +34,17 @@ static dg_status log_step(dg_archive *archive, const dg_actor *actor, const char
     return st;
 }
 
-/* Refuses (and logs) an actor without any of roles. */
+/* dg_require_role (user.h) for one loan step: the refusal logged as a loan step. */
 static dg_status require_role(dg_archive *archive, const dg_actor *actor, unsigned roles,
                               const char *refcode, const char *step, const char *who,
                               dg_error *err)
 {
-    if (dg_actor_has_role(actor, roles))
-        return DG_OK;
     char detail[128];
     snprintf(detail, sizeof detail, "%s: not %s", step, who);
-    dg_error ignored;
-    log_step(archive, actor, refcode, DG_ERR_DENIED, detail, &ignored);
-    return dg_error_set(err, DG_ERR_DENIED, "loan %s: only %s may do this; %s is not one", step,
-                        who, actor->login);
+    dg_log_event refusal = {.action = "loan", .refcode = refcode, .detail = detail};
+    return dg_require_role(archive, actor, roles, &refusal, err,
+                           "loan %s: only %s may do this; %s is not one", step, who,
+                           actor->login);
 }
 
 static int valid_method(const char *method, int paper)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../base/clock.h"
 #include "archive_internal.h"
 #include "catalog.h"
 #include "indexer.h"
@@ -531,6 +532,19 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
 }
 
 /* ---- reading, under clearance ---------------------------------------------------- */
+
+/* The loan clock is compared here, not in loan.c: visibility is the record's rule, and a
+ * loan only one of its terms (DG_LOAN_VISIBLE_SQL). */
+void dg_bind_actor(sqlite3_stmt *stmt, const dg_actor *actor)
+{
+    char now[32];
+    dg_clock_iso(dg_clock_now(), now);
+    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
+    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    int at = sqlite3_bind_parameter_index(stmt, ":now");
+    if (at)
+        sqlite3_bind_text(stmt, at, now, -1, SQLITE_TRANSIENT);
+}
 
 /*
  * Finds a record the actor may see. Anything else — missing, destroyed, above clearance,
