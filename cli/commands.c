@@ -11,6 +11,7 @@
 #include "dispatch_archive.h"
 #include "dispatch_classify.h"
 #include "dispatch_ingest.h"
+#include "dispatch_loan.h"
 #include "dispatch_log.h"
 #include "dispatch_passwd.h"
 #include "dispatch_records.h"
@@ -19,6 +20,7 @@
 #include "passwd_cli.h"
 #include "render.h"
 #include "render_classify.h"
+#include "render_loan.h"
 #include "render_log.h"
 #include "render_retention.h"
 
@@ -223,6 +225,52 @@ static const dg_opt_spec RULES_LIST_OPTS[] = {
     {"--own", "own", OPT_FLAG, "only the archive's own rules (added or re-weighted)"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
+static const dg_opt_spec LOAN_REQUEST_OPTS[] = {
+    {"--purpose", "purpose", OPT_STRING, "what for (required), e.g. 职称评审材料核对"},
+    {"--method", "method", OPT_STRING, "read (view only) | copy (also export) | excerpt"},
+    {"--days", "days", OPT_INT, "how long, 1-366 days (default 7)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec LOAN_LIST_OPTS[] = {
+    {"--pending", "pending", OPT_FLAG, "only requests waiting for a decision"},
+    {"--record", "record", OPT_STRING, "only this record's loans"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec LOAN_DECIDE_OPTS[] = {
+    {"--days", "days", OPT_INT, "(approve) grant this many days instead of those asked for"},
+    {"--reason", "reason", OPT_STRING, "why (required to refuse)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec LOAN_OUT_OPTS[] = {
+    {"--borrower", "borrower", OPT_STRING, "who takes the original, e.g. \"王某 (区教育局)\""},
+    {"--unit", "unit", OPT_STRING, "the borrower's unit, if not in --borrower"},
+    {"--id-number", "id_number", OPT_STRING, "ID document number (masked in listings)"},
+    {"--purpose", "purpose", OPT_STRING, "what for (required)"},
+    {"--method", "method", OPT_STRING, "read | copy | excerpt | loan (default loan)"},
+    {"--due", "due", OPT_STRING, "due back on YYYY-MM-DD (required)"},
+    {"--approver", "approver", OPT_STRING, "login of the leader who approved it (required)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec LOAN_RETURN_OPTS[] = {
+    {"--condition", "condition", OPT_STRING, "condition on return, e.g. 完好 (required for paper)"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec LOAN_REGISTER_OPTS[] = {
+    {"--year", "year", OPT_INT, "the register's year (required)"},
+    {"--csv", "csv", OPT_FLAG, "CSV (opens in Excel on Chinese Windows)"},
+    {"--pdf", "pdf", OPT_STRING, "write the printable, signable register (借阅登记簿) to this file"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec RELATE_OPTS[] = {
+    {"--relation", "relation", OPT_STRING, "how they are related, e.g. 配偶, 子女"},
+    {"--remove", "remove", OPT_FLAG, "take the person off the list"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
+static const dg_opt_spec EXPORT_OPTS[] = {
+    {"--pdf", "pdf", OPT_STRING, "write the record's watermarked pages to this PDF (required)"},
+    {"--version", "version", OPT_INT, "this version instead of the newest"},
+    {NULL, NULL, OPT_FLAG, NULL}};
+
 static const dg_command COMMANDS[] = {
     /* Not requests: main.c runs these itself (see commands.h). */
     {.name = "init", .summary = "create an archive; you become its first admin",
@@ -253,6 +301,11 @@ static const dg_command COMMANDS[] = {
     {"passwd", dg_cmd_passwd, 0, NULL,
      "set your own web password (asks for it, or reads one line of stdin)", "dangan passwd",
      "dangan passwd", {NULL}, {0}, 0, 0, NO_OPTS, dg_render_passwd, DG_LOCAL_NONE},
+    {"user relate", dg_cmd_user_relate, 0, "admin",
+     "record a relative of an account: their personnel files are closed to it",
+     "dangan user relate LOGIN PERSON [--relation R] [--remove]",
+     "dangan user relate zhang 张小明 --relation 子女", {"login", "person"},
+     {OPT_STRING, OPT_STRING}, 0, 2, RELATE_OPTS, dg_render_relate, DG_LOCAL_NONE},
     {"add", dg_cmd_add, 0, "archivist",
      "file a born-digital record: text, Office or OFD",
      "dangan add FILE --title T --category C [--date D] [--level L] [...]",
@@ -264,7 +317,7 @@ static const dg_command COMMANDS[] = {
      "dangan show X001-XZ·2024-D10-0001", {"refcode"}, {OPT_STRING}, 0, 1, SHOW_OPTS,
      dg_render_show, DG_LOCAL_NONE},
     {"page", dg_cmd_page, DG_CMD_READ_ONLY, NULL,
-     "export a page image of a record (logged)", "dangan page REF N [--version V] [--output FILE]",
+     "a page image of a record, watermarked for you (logged)", "dangan page REF N [--version V] [--output FILE]",
      "dangan page X001-XZ·2024-D10-0001 1 --output page1.png", {"refcode", "seq"},
      {OPT_STRING, OPT_INT}, 0, 2, PAGE_OPTS, dg_render_page, DG_LOCAL_NONE},
     {"history", dg_cmd_history, DG_CMD_READ_ONLY, NULL,
@@ -288,6 +341,47 @@ static const dg_command COMMANDS[] = {
      "withdraw such a grant", "dangan revoke REF LOGIN",
      "dangan revoke X001-RS·2024-Y-0003 wang", {"refcode", "login"}, {OPT_STRING, OPT_STRING},
      0, 2, NO_OPTS, dg_render_grant, DG_LOCAL_NONE},
+    {"export", dg_cmd_export, DG_CMD_READ_ONLY, NULL,
+     "write a record's pages, watermarked with your name, to a PDF (logged)",
+     "dangan export REF --pdf FILE [--version V]",
+     "dangan export X001-CW·2024-D30-0007 --pdf out.pdf", {"refcode"}, {OPT_STRING}, 0, 1,
+     EXPORT_OPTS, dg_render_export, DG_LOCAL_NONE},
+    {"loan request", dg_cmd_loan_request, 0, NULL,
+     "ask to borrow a record (借阅申请) for some days; a leader decides",
+     "dangan loan request REF --purpose WHY --method read|copy|excerpt [--days N]",
+     "dangan loan request X001-RS·2019-Y-0003 --purpose \"职称评审材料核对\" --method read --days 7",
+     {"refcode"}, {OPT_STRING}, 0, 1, LOAN_REQUEST_OPTS, dg_render_loan_request, DG_LOCAL_NONE},
+    {"loan list", dg_cmd_loan_list, DG_CMD_READ_ONLY, NULL,
+     "loans and requests (yours; all for leaders, archivists, auditors)",
+     "dangan loan list [--pending] [--record REF]", "dangan loan list --pending", {NULL}, {0}, 0,
+     0, LOAN_LIST_OPTS, dg_render_loan_list, DG_LOCAL_NONE},
+    {"loan approve", dg_cmd_loan_approve, 0, "leader",
+     "approve a loan request: the borrower may read the record until it is due",
+     "dangan loan approve ID [--days N]", "dangan loan approve 42 --days 3", {"id"}, {OPT_INT},
+     0, 1, LOAN_DECIDE_OPTS, dg_render_loan_step, DG_LOCAL_NONE},
+    {"loan refuse", dg_cmd_loan_refuse, 0, "leader",
+     "refuse a loan request, with a reason", "dangan loan refuse ID --reason WHY",
+     "dangan loan refuse 42 --reason \"与申请用途无关\"", {"id"}, {OPT_INT}, 0, 1,
+     LOAN_DECIDE_OPTS, dg_render_loan_step, DG_LOCAL_NONE},
+    {"loan out", dg_cmd_loan_out, 0, "archivist",
+     "hand a paper original over (外借), approved by a leader",
+     "dangan loan out REF --borrower NAME [--id-number N] --purpose WHY --due DATE --approver LOGIN [--method M]",
+     "dangan loan out X001-XZ·2024-D10-0001 --borrower \"王某 (区教育局)\" --purpose 审计 "
+     "--due 2027-01-15 --approver wang", {"refcode"}, {OPT_STRING}, 0, 1, LOAN_OUT_OPTS,
+     dg_render_loan_step, DG_LOCAL_NONE},
+    {"loan return", dg_cmd_loan_return, 0, "archivist",
+     "take a paper original back (or close an electronic loan early)",
+     "dangan loan return ID [--condition TEXT]", "dangan loan return 43 --condition 完好",
+     {"id"}, {OPT_INT}, 0, 1, LOAN_RETURN_OPTS, dg_render_loan_step, DG_LOCAL_NONE},
+    {"loan overdue", dg_cmd_loan_overdue, DG_CMD_READ_ONLY, NULL,
+     "loans past due and not returned, paper and electronic, with days overdue",
+     "dangan loan overdue", "dangan loan overdue", {NULL}, {0}, 0, 0, NO_OPTS,
+     dg_render_loan_list, DG_LOCAL_NONE},
+    {"loan register", dg_cmd_loan_register, DG_CMD_READ_ONLY, NULL,
+     "the loan register (借阅登记簿) of a year",
+     "dangan loan register --year YEAR [--csv | --pdf FILE]",
+     "dangan loan register --year 2026 --pdf 借阅登记簿-2026.pdf", {NULL}, {0}, 0, 0,
+     LOAN_REGISTER_OPTS, dg_render_loan_register, DG_LOCAL_NONE},
     {"search", dg_cmd_search, DG_CMD_READ_ONLY, NULL,
      "full-text search within your clearance", "dangan search [QUERY...] [filters]",
      "dangan search 报销 --category finance --year 2019..2023", {NULL}, {0}, 1, 0, SEARCH_OPTS,

@@ -12,6 +12,7 @@
 
 #include "../base/hash.h"
 #include "../engine/disposal.h"
+#include "../engine/loan.h"
 #include "../engine/record.h"
 #include "../engine/undated.h"
 #include "../engine/vocab.h"
@@ -179,6 +180,21 @@ dg_status dg_cmd_show(dg_request *c, json_t **result)
                                       "placed_by", dg_json_str_or_null(hold[0].placed_by), "placed_at",
                                       dg_json_str_or_null(hold[0].placed_at)));
     dg_hold_infos_free(hold, n_holds);
+    /* The paper original out of the room is part of where the record is now. */
+    dg_loan lent = {0};
+    int out = 0;
+    if (st == DG_OK)
+        st = dg_loan_paper_out(c->archive, &c->actor, rec->refcode, &lent, &out, &c->err);
+    if (st == DG_OK && out)
+        json_object_set_new(*result, "paper_out",
+                            json_pack("{s:I, s:s, s:o, s:o, s:s, s:s, s:i}", "id",
+                                      (json_int_t)lent.id, "borrower", lent.borrower,
+                                      "unit", dg_json_str_or_null(lent.unit), "id_number",
+                                      dg_json_str_or_null(lent.id_number), "out_at",
+                                      lent.out_at ? lent.out_at : "", "due_at",
+                                      lent.due_at ? lent.due_at : "", "days_overdue",
+                                      lent.days_overdue));
+    dg_loan_clear(&lent);
     dg_record_free(rec);
     if (st != DG_OK) {
         json_decref(*result);
@@ -270,20 +286,26 @@ dg_status dg_cmd_page(dg_request *c, json_t **result)
     dg_status st = dg_arg_require(c, "refcode", "a reference code", &ref);
     if (st != DG_OK)
         return st;
-    void *data;
-    size_t len;
-    char *mime;
-    st = dg_record_page(c->archive, &c->actor, ref, dg_arg_int(c, "version", 0), dg_arg_int(c, "seq", 1),
-                        &data, &len, &mime, &c->err);
+    int seq = dg_arg_int(c, "seq", 1);
+    char detail[32];
+    snprintf(detail, sizeof detail, "page %d", seq);
+    dg_export ex;
+    st = dg_export_begin(c->archive, &c->actor, ref, dg_arg_int(c, "version", 0), "page", detail,
+                         0, &ex, &c->err);
+    void *data = NULL;
+    size_t len = 0;
+    char *mime = NULL;
+    if (st == DG_OK)
+        st = dg_request_page(c, &ex, seq, dg_arg_int(c, "max_width", 0), &data, &len, &mime);
     if (st != DG_OK)
         return st;
     size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
     char *b64 = malloc(b64_len);
     if (b64) {
         sodium_bin2base64(b64, b64_len, data, len, sodium_base64_VARIANT_ORIGINAL);
-        *result = json_pack("{s:s, s:i, s:s, s:I, s:s}", "refcode", ref, "seq",
-                            dg_arg_int(c, "seq", 1), "mime", mime, "bytes", (json_int_t)len,
-                            "data", b64);
+        *result = json_pack("{s:s, s:i, s:s, s:I, s:s, s:I}", "refcode", ref, "seq", seq,
+                            "mime", mime, "bytes", (json_int_t)len, "data", b64, "log_entry",
+                            (json_int_t)ex.log_entry);
     }
     free(b64);
     free(data);

@@ -20,7 +20,7 @@
 #include "../engine/password.h"
 #include "../engine/user.h"
 #include "web_assets.h"
-#include "web_image.h"
+#include "watermark.h"
 #include "web_pages.h"
 #include "web_session.h"
 #include "web_tls.h"
@@ -929,7 +929,7 @@ dg_status dg_http_start(const dg_http_options *opts, dg_http **out, dg_error *er
     pthread_mutex_init(&h->pool_lock, NULL);
     pthread_cond_init(&h->pool_free, NULL);
     dg_error font_err;
-    h->have_font = dg_web_font_find(opts->font, h->font, sizeof h->font, &font_err) == DG_OK;
+    h->have_font = dg_watermark_font_find(opts->font, h->font, sizeof h->font, &font_err) == DG_OK;
     if (!h->have_font && opts->font) {
         dg_http_stop(h);
         return dg_error_set(err, font_err.status, "%s", font_err.msg);

@@ -698,3 +698,66 @@ dg_status dg_pdf_print(const dg_pdf_table *table, const char *path, int *pages, 
     /* Every message names the file (a write error does already). */
     return st == DG_OK || st == DG_ERR_IO ? st : dg_error_prefix(err, "%s: ", path);
 }
+
+/* ---- a record's pages as a PDF ------------------------------------------------------- */
+
+/* One page per image, A4 wide (595 pt) and as tall as the image's proportions. Throws. */
+static void print_image_page(fz_context *ctx, fz_document_writer *wri, const dg_pdf_image *im)
+{
+    fz_buffer *buf = NULL;
+    fz_image *img = NULL;
+    fz_var(buf);
+    fz_var(img);
+    fz_try(ctx) {
+        buf = fz_new_buffer_from_copied_data(ctx, im->data, im->len);
+        img = fz_new_image_from_buffer(ctx, buf);
+        float w = 595.0f, h = img->w > 0 ? w * (float)img->h / (float)img->w : w;
+        fz_device *dev = fz_begin_page(ctx, wri, fz_make_rect(0, 0, w, h));
+        fz_fill_image(ctx, dev, img, fz_make_matrix(w, 0, 0, h, 0, 0), 1.0f,
+                      fz_default_color_params);
+        fz_end_page(ctx, wri);
+    }
+    fz_always(ctx) {
+        fz_drop_image(ctx, img);
+        fz_drop_buffer(ctx, buf);
+    }
+    fz_catch(ctx)
+        fz_rethrow(ctx);
+}
+
+dg_status dg_pdf_images(const dg_pdf_image *images, size_t n, const char *path, dg_error *err)
+{
+    if (!path || !*path)
+        return dg_error_set(err, DG_ERR_USAGE, "PDF: no file to write to");
+    if (n == 0)
+        return dg_error_set(err, DG_ERR_USAGE, "%s: no page images to put in the PDF", path);
+    fz_context *ctx = fz_new_context(NULL, NULL, FZ_STORE_DEFAULT);
+    if (!ctx)
+        return dg_error_set(err, DG_ERR_NOMEM, "MuPDF could not start: out of memory");
+    fz_set_warning_callback(ctx, ignore_message, NULL);
+    fz_set_error_callback(ctx, ignore_message, NULL);
+    fz_buffer *pdf = NULL;
+    fz_document_writer *wri = NULL;
+    dg_status st = DG_OK;
+    fz_var(pdf);
+    fz_var(wri);
+    fz_try(ctx) {
+        pdf = fz_new_buffer(ctx, 256 * 1024);
+        wri = fz_new_pdf_writer_with_output(ctx, fz_new_output_with_buffer(ctx, pdf), "compress");
+        for (size_t i = 0; i < n; i++)
+            print_image_page(ctx, wri, &images[i]);
+        fz_close_document_writer(ctx, wri);
+    }
+    fz_always(ctx)
+        fz_drop_document_writer(ctx, wri);
+    fz_catch(ctx)
+        st = dg_error_set(err, DG_ERR_BAD_INPUT, "%s: MuPDF: %s", path, fz_caught_message(ctx));
+    if (st == DG_OK) {
+        unsigned char *data = NULL;
+        size_t len = fz_buffer_storage(ctx, pdf, &data);
+        st = write_file(path, data, len, err);
+    }
+    fz_drop_buffer(ctx, pdf);
+    fz_drop_context(ctx);
+    return st;
+}

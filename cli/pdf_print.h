@@ -68,4 +68,19 @@ typedef struct dg_pdf_table {
  */
 dg_status dg_pdf_print(const dg_pdf_table *table, const char *path, int *pages, dg_error *err);
 
+/* One page image (PNG or JPEG bytes) of a record's export. */
+typedef struct dg_pdf_image {
+    const unsigned char *data;
+    size_t len;
+} dg_pdf_image;
+
+/*
+ * Writes the images to a new PDF file at path (mode 0600), one A4-wide page each, as they
+ * are: `dangan export --pdf` gets pages the server has already watermarked
+ * (cli/watermark.h), so nothing here adds or removes a mark. DG_ERR_USAGE without images,
+ * DG_ERR_BAD_INPUT for bytes MuPDF cannot read as an image, DG_ERR_IO when the file cannot
+ * be written.
+ */
+dg_status dg_pdf_images(const dg_pdf_image *images, size_t n, const char *path, dg_error *err);
+
 #endif

@@ -133,6 +133,15 @@ void dg_render_show(json_t *r, const dg_render_ctx *ctx)
                  s(hold, "placed_by"), s(hold, "reason"));
         field(ctx, "Hold:", held);
     }
+    json_t *out = json_object_get(r, "paper_out");
+    if (out) {
+        char lent[1400];
+        snprintf(lent, sizeof lent, "纸质原件已借出 paper original out: %s%s%s%s, loan %lld, "
+                 "since %.10s, due %.10s%s", s(out, "borrower"), *s(out, "unit") ? " (" : "",
+                 s(out, "unit"), *s(out, "unit") ? ")" : "", n(out, "id"), s(out, "out_at"),
+                 s(out, "due_at"), n(out, "days_overdue") > 0 ? " (OVERDUE)" : "");
+        field(ctx, "Loan:", lent);
+    }
     show_version_fields(v, ctx);
     fprintf(ctx->out, "Versions:\n");
     json_t *h;
@@ -181,8 +190,11 @@ void dg_render_page(json_t *r, const dg_render_ctx *ctx)
             fprintf(stderr, "dangan: %s: %s\n", output ? output : "stdout", strerror(errno));
             *ctx->exit_code = 8;
         } else if (output) {
-            fprintf(stderr, "%s page %lld (%s, %zu bytes) written to %s\n", s(r, "refcode"),
+            fprintf(stderr, "%s page %lld (%s, %zu bytes) written to %s", s(r, "refcode"),
                     n(r, "seq"), s(r, "mime"), len, output);
+            if (json_object_get(r, "log_entry"))
+                fprintf(stderr, "; access log entry %lld", n(r, "log_entry"));
+            fputc('\n', stderr);
         }
     }
     free(bin);

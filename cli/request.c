@@ -4,9 +4,14 @@
  */
 #include "request.h"
 
+#include <string.h>
+
+#include "watermark.h"
+
 #include <stdlib.h>
 
 #include "../base/fileio.h"
+#include "../engine/loan.h"
 #include "../engine/vocab.h"
 
 const char *dg_arg_str(const dg_request *c, const char *key)
@@ -109,4 +114,59 @@ json_t *dg_json_str_or_null(const char *s)
 json_t *dg_json_text_or_null(const char *s)
 {
     return s && *s ? json_string(s) : json_null();
+}
+
+/* An original file (not an image) leaves unmarked only to a reader cleared for it. */
+static int cleared_for(const dg_actor *actor, int level)
+{
+    return level < 2 || (level <= 3 && actor->clearance >= level) || actor->clearance >= 4;
+}
+
+static dg_status mark_page(dg_request *c, const dg_export *ex, int max_width, void **data,
+                           size_t *len, char **mime)
+{
+    char font[512], text[512];
+    dg_status st = dg_watermark_font_find(c->io && c->io->font ? c->io->font : NULL, font,
+                                          sizeof font, &c->err);
+    if (st != DG_OK)
+        return st;
+    dg_watermark_text(c->actor.name, c->actor.login, ex->refcode, (long long)ex->log_entry,
+                      text, sizeof text);
+    unsigned char *png = NULL;
+    size_t png_len = 0;
+    st = dg_watermark_png(*data, *len, text, font, max_width, &png, &png_len, &c->err);
+    if (st != DG_OK)
+        return st;
+    char *png_mime = strdup("image/png");
+    if (!png_mime) {
+        free(png);
+        return dg_error_set(&c->err, DG_ERR_NOMEM, "page: out of memory");
+    }
+    free(*data);
+    free(*mime);
+    *data = png;
+    *len = png_len;
+    *mime = png_mime;
+    return DG_OK;
+}
+
+dg_status dg_request_page(dg_request *c, const dg_export *ex, int seq, int max_width,
+                          void **data, size_t *len, char **mime)
+{
+    dg_status st = dg_export_page(c->archive, ex, seq, data, len, mime, &c->err);
+    if (st != DG_OK)
+        return st;
+    if (!strncmp(*mime, "image/", 6))
+        st = mark_page(c, ex, max_width, data, len, mime);
+    else if (!cleared_for(&c->actor, ex->level))
+        st = dg_error_set(&c->err, DG_ERR_DENIED,
+                          "%s page %d is an original %s file, which cannot carry a watermark; "
+                          "read its text with dangan show", ex->refcode, seq, *mime);
+    if (st != DG_OK) {
+        free(*data);
+        free(*mime);
+        *data = NULL;
+        *mime = NULL;
+    }
+    return st;
 }

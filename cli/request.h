@@ -35,6 +35,9 @@ typedef struct dg_dispatch_io {
      * checkpoints (outside the archive) when it is not NULL. See dispatch_log.h. */
     const struct dg_note_signer *log_key;
     const char *checkpoints;
+    /* The font page watermarks are drawn with (the web's --http-font), or NULL: the first
+     * CJK font installed (watermark.h). */
+    const char *font;
 } dg_dispatch_io;
 
 /* One request as its handler sees it. The dispatcher owns it; a handler writes err (and
@@ -93,6 +96,22 @@ dg_status dg_arg_file(dg_request *c, const char *key, size_t max_bytes, char **d
 /* The descriptor the client passed as args[key] (not read), or -1 when the option was not
  * given; *name is the client's name for the file, else key. */
 dg_status dg_arg_fd(dg_request *c, const char *key, int *fd, const char **name);
+
+/* ---- pages that leave ------------------------------------------------------------ */
+
+struct dg_export;
+
+/*
+ * Page seq of a view or export begun with dg_export_begin (engine/loan.h), as it may leave
+ * dangan: an image is decoded, scaled to max_width (0: kept), watermarked for the actor
+ * with the export's log entry id (watermark.h) and returned as PNG; no image leaves
+ * without its mark. An original that is not an image (a text, office or OFD file, page 1
+ * of a born-digital record) cannot carry a mark: it is returned as it is only to a reader
+ * whose clearance covers the record, and refused to one who reads it by a loan (they read
+ * its text with show). *data and *mime are the caller's to free.
+ */
+dg_status dg_request_page(dg_request *c, const struct dg_export *ex, int seq, int max_width,
+                          void **data, size_t *len, char **mime);
 
 /* ---- results ------------------------------------------------------------------------- */
 

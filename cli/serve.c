@@ -38,7 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/clock.h"
 #include "../engine/archive.h"
+#include "../engine/loan.h"
 #include "../engine/user.h"
 #include "dispatch.h"
 #include "log_cli.h"
@@ -107,7 +109,11 @@ typedef struct worker {
     pthread_t thread;
     int started;
     unsigned long writes_seen; /* a reader: the server's writes when it last let go */
+    char notice_day[16];       /* the writer: the day of its last overdue notice */
 } worker;
+
+/* The writer wakes at least this often when idle, to write the day's overdue notice. */
+#define NOTICE_WAKE_MS (15L * 60 * 1000)
 
 typedef struct server {
     const dg_serve_options *opts;
@@ -410,8 +416,11 @@ static conn *next_job(worker *w, int *release)
     pthread_mutex_lock(&s->jobs_lock);
     while (!q->head && !s->workers_stop && (w->is_writer || w->writes_seen == s->writes_done)) {
         /* The writer wakes when a checkpoint falls due, and signs it before its next job. */
-        if (w->is_writer && s->checkpointer) {
-            long wait = dg_checkpointer_wait_ms(s->checkpointer);
+        if (w->is_writer) {
+            long wait = s->checkpointer ? dg_checkpointer_wait_ms(s->checkpointer)
+                                        : NOTICE_WAKE_MS;
+            if (wait > NOTICE_WAKE_MS)
+                wait = NOTICE_WAKE_MS;
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += wait / 1000 + 1;
@@ -451,9 +460,54 @@ static int stopping(server *s)
     return stop;
 }
 
+/* Pipes the notice to the school's mail command, if it configured one; says if it failed. */
+static void mail_notice(const char *command, const char *today, const char *text, FILE *log)
+{
+    if (!command || !*command)
+        return;
+    FILE *mail = popen(command, "we");
+    if (mail)
+        fprintf(mail, "借阅逾期通知 %s\n\n%s", today, text);
+    int rc = mail ? pclose(mail) : -1;
+    if (rc != 0)
+        fprintf(log, "dangan serve: overdue notice not mailed: '%s' %s\n", command,
+                mail ? "failed" : "could not be started");
+}
+
+/*
+ * Once a day (the archive's day, by the loan clock, base/clock.h), the writer writes the
+ * overdue loans to the server's log, so the records room sees them without asking.
+ */
+static void overdue_notice(worker *w)
+{
+    char today[16];
+    time_t now = dg_clock_now();
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    if (!w->server->opts->log || !strcmp(today, w->notice_day))
+        return;
+    snprintf(w->notice_day, sizeof w->notice_day, "%s", today);
+    char *text = NULL;
+    size_t n = 0;
+    dg_error err;
+    FILE *log = w->server->opts->log;
+    if (dg_loan_overdue_notice(w->archive, &text, &n, &err) != DG_OK)
+        fprintf(log, "dangan serve: overdue notice not written: %s\n", err.msg);
+    else if (n) {
+        fprintf(log, "dangan serve: 借阅逾期通知 %s: %zu overdue %s\n%s", today, n,
+                n == 1 ? "loan" : "loans", text);
+        mail_notice(w->server->opts->overdue_mail, today, text, log);
+    }
+    fflush(log);
+    free(text);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
+    if (w->is_writer) /* the day's notice at once, not after the first wait */
+        overdue_notice(w);
     for (;;) {
         int release = 0;
         conn *c = next_job(w, &release);
@@ -464,6 +518,8 @@ static void *worker_main(void *arg)
             if (w->is_writer)
                 note_write_done(w->server);
         }
+        if (w->is_writer)
+            overdue_notice(w);
         if (w->is_writer && w->server->checkpointer)
             dg_checkpointer_tick(w->server->checkpointer, w->archive, !c && stopping(w->server),
                                  w->server->opts->log);
@@ -1293,6 +1349,8 @@ static void print_serve_help(void)
            "  --checkpoints FILE append each checkpoint to FILE (or DANGAN_CHECKPOINTS);\n"
            "                     copy it off the machine\n"
            "  --checkpoint-every MINUTES  how often (default %d)\n"
+           "  --overdue-mail CMD pipe the daily overdue-loan notice to this shell command\n"
+           "                     too (e.g. \"mail -s 借阅逾期通知 archive@school.example\")\n"
            "  --http ADDR:PORT   serve the web interface there too (e.g. 127.0.0.1:8080;\n"
            "                     put nginx in front for TLS, see README)\n"
            "  --tls-cert FILE    serve it over HTTPS with this PEM certificate (chain) ...\n"
@@ -1375,6 +1433,8 @@ static int parse_serve_args(int argc, char **argv, dg_serve_options *o)
             o->log_key = value;
         else if (!strcmp(argv[i], "--checkpoints") && value)
             o->checkpoints = value;
+        else if (!strcmp(argv[i], "--overdue-mail") && value)
+            o->overdue_mail = value;
         else if (!strcmp(argv[i], "--checkpoint-every") &&
                  parse_positive(argv[i], value, 24 * 60, &v))
             o->checkpoint_minutes = (int)v > 0 ? (int)v : 1;

@@ -51,6 +51,10 @@ typedef struct dg_serve_options {
     const char *log_key;
     const char *checkpoints;
     int checkpoint_minutes;
+    /* A shell command the day's overdue notice (engine/loan.h) is piped to, e.g.
+     * "mail -s 借阅逾期通知 archive@school.example", or NULL: the server's log only. The
+     * archive's owner starts the server and so chooses it; it runs as the owner. */
+    const char *overdue_mail;
     /* With http.listen set, the web interface too (http.h); the server fills in the
      * archive, its log and its write counter. */
     dg_http_options http;

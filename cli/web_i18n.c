@@ -55,6 +55,7 @@ static const char *const WORDS[W_COUNT][DG_LANG_COUNT] = {
     [W_WHEN] = {"时间", "時間", "When"},
     [W_WHY] = {"原因", "原因", "Why"},
     [W_HOLD] = {"冻结", "凍結", "On hold"},
+    [W_PAPER_OUT] = {"纸质原件已借出", "紙本原件已借出", "Paper original out"},
     [W_PAGE_N] = {"第 %d 页", "第 %d 頁", "Page %d"},
     [W_NO_IMAGE] = {"此页没有图像视图。", "此頁沒有圖像檢視。", "This page has no image view."},
     [W_OLD_VERSION] = {"这是旧版本。", "這是舊版本。", "This is an older version."},

@@ -17,7 +17,7 @@
 #include "../engine/vocab.h"
 #include "csv.h"
 #include "dispatch.h"
-#include "web_image.h"
+#include "watermark.h"
 
 #define RESULTS_PER_PAGE 20
 #define LOG_ROWS 500
@@ -49,7 +49,8 @@ static json_t *call(dg_web_page *p, const char *cmd, json_t *args)
     json_t *request = json_pack("{s:s, s:o}", "cmd", cmd, "args", args ? args : json_object());
     if (!request)
         return dg_response_error(DG_ERR_NOMEM, "web: out of memory");
-    json_t *response = dg_dispatch(p->archive, p->login, p->origin, request, NULL);
+    dg_dispatch_io io = {.font = p->font};
+    json_t *response = dg_dispatch(p->archive, p->login, p->origin, request, &io);
     json_decref(request);
     if (!dg_dispatch_is_read_only(cmd) && p->after_write)
         p->after_write(p->after_write_ctx);
@@ -528,6 +529,26 @@ static void record_hold(dg_web_page *p, json_t *rec)
     dg_buf_puts(&p->body, ")</p>");
 }
 
+/* Where the paper original is while it is lent (show's paper_out). */
+static void record_paper_out(dg_web_page *p, json_t *rec)
+{
+    json_t *out = json_object_get(rec, "paper_out");
+    if (!out)
+        return;
+    dg_buf_printf(&p->body, "<p class=\"hold\" id=\"paper-out\">%s: ", T(p, W_PAPER_OUT));
+    dg_buf_text(&p->body, jstr(out, "borrower"));
+    if (jstr(out, "unit")) {
+        dg_buf_puts(&p->body, " (");
+        dg_buf_text(&p->body, jstr(out, "unit"));
+        dg_buf_puts(&p->body, ")");
+    }
+    char due[16];
+    snprintf(due, sizeof due, "%.10s", jstr(out, "due_at") ? jstr(out, "due_at") : "");
+    dg_buf_puts(&p->body, " → ");
+    dg_buf_text(&p->body, due);
+    dg_buf_puts(&p->body, "</p>");
+}
+
 static void record_pages(dg_web_page *p, json_t *rec)
 {
     json_t *pages = json_object_get(rec, "pages"), *pg;
@@ -608,6 +629,7 @@ static void record_html(dg_web_page *p, json_t *rec)
     if (jint(v, "number") != jint(rec, "current_version"))
         notice(p, "note", T(p, W_OLD_VERSION));
     record_hold(p, rec);
+    record_paper_out(p, rec);
     record_meta(p, rec);
     record_pages(p, rec);
     dg_buf_printf(&p->body, "<h2>%s</h2><pre class=\"text\" id=\"text\">", T(p, W_TEXT));
@@ -641,16 +663,6 @@ void dg_web_record(dg_web_page *p, const char *refcode)
 
 /* ---- page images ---- */
 
-static void watermark_text(const dg_web_page *p, const char *refcode, char *out, size_t size)
-{
-    char when[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %z", &tm);
-    snprintf(out, size, "%s %s %s %s", p->name ? p->name : "", p->login, when, refcode);
-}
-
 static int decode_base64(const char *b64, unsigned char **out, size_t *len)
 {
     size_t max = strlen(b64) / 4 * 3 + 3;
@@ -664,27 +676,18 @@ static int decode_base64(const char *b64, unsigned char **out, size_t *len)
     return 1;
 }
 
-static void send_watermarked(dg_web_page *p, json_t *result, const char *refcode)
+/* The page as the handler drew it: watermarked for this reader (request.h). */
+static void send_page(dg_web_page *p, json_t *result)
 {
-    unsigned char *raw = NULL, *png = NULL;
-    size_t raw_len = 0, png_len = 0;
+    unsigned char *png = NULL;
+    size_t png_len = 0;
     const char *mime = jstr(result, "mime");
-    if (!mime || strncmp(mime, "image/", 6)) {
+    if (!mime || strcmp(mime, "image/png")) {
         dg_web_error(p, 415, T(p, W_NO_IMAGE));
         return;
     }
-    if (!decode_base64(jstr(result, "data") ? jstr(result, "data") : "", &raw, &raw_len)) {
+    if (!decode_base64(jstr(result, "data") ? jstr(result, "data") : "", &png, &png_len)) {
         dg_web_error(p, 500, "page: the image could not be decoded");
-        return;
-    }
-    char text[512];
-    dg_error err;
-    watermark_text(p, refcode, text, sizeof text);
-    dg_status st = p->font ? dg_web_watermark_png(raw, raw_len, text, p->font, &png, &png_len, &err)
-                           : dg_error_set(&err, DG_ERR_NOT_FOUND, "no font for watermarks");
-    free(raw);
-    if (st != DG_OK) {
-        dg_web_error(p, st == DG_ERR_BAD_INPUT ? 415 : 500, err.msg);
         return;
     }
     p->status = 200;
@@ -695,12 +698,13 @@ static void send_watermarked(dg_web_page *p, json_t *result, const char *refcode
 
 void dg_web_page_image(dg_web_page *p, const char *refcode, int seq)
 {
-    json_t *args = json_pack("{s:s, s:i}", "refcode", refcode, "seq", seq);
+    json_t *args = json_pack("{s:s, s:i, s:i}", "refcode", refcode, "seq", seq, "max_width",
+                             DG_WEB_IMAGE_MAX_WIDTH);
     if (args && version_arg(p))
         json_object_set_new(args, "version", json_integer(version_arg(p)));
     json_t *response = call(p, "page", args);
     if (response_ok(response))
-        send_watermarked(p, json_object_get(response, "result"), refcode);
+        send_page(p, json_object_get(response, "result"));
     else if (response_is(response, "not_found"))
         not_found(p, refcode);
     else

@@ -348,11 +348,35 @@ static const char MIGRATION_10_WITHHELD[] =
     "ALTER TABLE quarantine ADD COLUMN level INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE batch_files ADD COLUMN level INTEGER NOT NULL DEFAULT 0;";
 
+/*
+ * Migration 11 (loans, issue 20): the loan register (借阅登记簿), electronic loans and paper
+ * originals in one table (engine/loan.h), and each account's relatives whose personnel
+ * files it may not consult.
+ */
+static const char MIGRATION_11_LOANS[] =
+    "CREATE TABLE loans ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('electronic', 'paper')),"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'refused', 'approved', 'out', 'returned')),"
+    "  record_id INTEGER REFERENCES records(id), refcode TEXT NOT NULL,"
+    "  borrower_id INTEGER REFERENCES users(id), borrower TEXT NOT NULL, unit TEXT,"
+    "  id_number TEXT, purpose TEXT NOT NULL,"
+    "  method TEXT NOT NULL CHECK (method IN ('read', 'copy', 'excerpt', 'loan')),"
+    "  days INTEGER, requested_at TEXT NOT NULL,"
+    "  handled_by INTEGER REFERENCES users(id), approver_id INTEGER REFERENCES users(id),"
+    "  decided_at TEXT, reason TEXT, out_at TEXT, due_at TEXT, returned_at TEXT,"
+    "  condition TEXT, returned_to INTEGER REFERENCES users(id));"
+    "CREATE INDEX loans_by_record ON loans(record_id, borrower_id);"
+    "CREATE TABLE relations ("
+    "  user_id INTEGER NOT NULL REFERENCES users(id), person TEXT NOT NULL, relation TEXT,"
+    "  added_by INTEGER NOT NULL REFERENCES users(id), added_at TEXT NOT NULL,"
+    "  PRIMARY KEY (user_id, person));";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
                                        MIGRATION_8_WEB_PASSWORDS, MIGRATION_9_REFCODE_ALIASES,
-                                       MIGRATION_10_WITHHELD};
+                                       MIGRATION_10_WITHHELD, MIGRATION_11_LOANS};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

@@ -181,8 +181,7 @@ dg_status dg_class_review_set_threshold(dg_archive *archive, const dg_actor *act
 
 static void bind_queue(sqlite3_stmt *stmt, const dg_actor *actor, double threshold)
 {
-    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
-    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    dg_bind_actor(stmt, actor);
     sqlite3_bind_double(stmt, sqlite3_bind_parameter_index(stmt, ":threshold"), threshold);
 }
 

@@ -316,6 +316,22 @@ dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *
     return st;
 }
 
+dg_status dg_log_append_id(dg_archive *archive, const dg_actor *actor, const dg_log_event *event,
+                           int64_t *id, dg_error *err)
+{
+    *id = 0;
+    dg_status st = dg_catalog_begin_write(archive->db, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_log_append_in_txn(archive, actor, NULL, event, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK)
+        st = dg_catalog_prepare(archive->db, "SELECT max(id) FROM access_log", &stmt, err);
+    if (st == DG_OK) /* the write lock is held: the newest entry is the one just appended */
+        st = dg_catalog_row_int64(archive->db, stmt, id, "read log entry id", err, NULL);
+    return dg_catalog_end_write(archive->db, st, err);
+}
+
 /* ---- the stored tree ---------------------------------------------------------------- */
 
 /*

@@ -70,6 +70,11 @@ dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *
 dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
                                const dg_log_event *event, dg_error *err);
 
+/* dg_log_append, also giving the new entry's id (printed on what leaves the archive as a
+ * watermark, so a copy traces back to its entry). */
+dg_status dg_log_append_id(dg_archive *archive, const dg_actor *actor, const dg_log_event *event,
+                           int64_t *id, dg_error *err);
+
 typedef struct dg_log_entry {
     int64_t id;
     char *at, *login, *origin, *action, *refcode, *query, *outcome, *detail;

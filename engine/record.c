@@ -550,8 +550,7 @@ dg_status dg_find_visible(dg_archive *archive, const dg_actor *actor, const char
         &stmt, err);
     if (st != DG_OK)
         return st;
-    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
-    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    dg_bind_actor(stmt, actor);
     char typed[DG_REFCODE_MAX]; /* as people type it: X001-CW.2023-D30-0001 */
     dg_refcode_normalize(refcode, typed);
     sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":ref"), typed, -1,
@@ -890,8 +889,7 @@ dg_status dg_record_find_by_source(dg_archive *archive, const dg_actor *actor,
         return st;
     sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":sha"), source_sha256, -1,
                       SQLITE_STATIC);
-    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
-    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    dg_bind_actor(stmt, actor);
     st = dg_catalog_step_row(archive->db, stmt, "find by source", err,
                              "no record from that file");
     if (st == DG_OK)

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "loan.h"
 #include "record.h"
 #include "store.h"
 #include "visibility.h" /* VISIBLE_TO_ACTOR */

@@ -68,8 +68,7 @@ static dg_status describe_hit(dg_archive *archive, const dg_actor *actor, const 
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":vid"), ih->version_id);
-    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
-    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    dg_bind_actor(stmt, actor);
     st = dg_catalog_step_maybe_row(archive->db, stmt, found, "describe a hit", err);
     int missing = 0;
     if (*found) {

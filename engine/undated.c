@@ -42,8 +42,7 @@ static dg_status read_undated(dg_archive *archive, const dg_actor *actor,
         &stmt, err);
     if (st != DG_OK)
         return st;
-    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
-    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    dg_bind_actor(stmt, actor);
     return dg_catalog_collect(archive->db, stmt, (void **)out, count, sizeof **out,
                               undated_from_row, NULL, "list undated records", err);
 }

@@ -4,6 +4,8 @@
  */
 #include "visibility.h"
 
+#include "../base/clock.h"
+
 #include "catalog.h"
 #include "refcode.h"
 
@@ -30,9 +32,21 @@ dg_status dg_refcode_shown_to(sqlite3 *db, const dg_actor *actor, const char *re
     char typed[DG_REFCODE_MAX]; /* as people type it: X001-CW.2023-D30-0001 */
     dg_refcode_normalize(refcode, typed);
     sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":ref"), typed, -1, SQLITE_STATIC);
-    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
-    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    dg_bind_actor(stmt, actor);
     st = dg_catalog_step_maybe_row(db, stmt, shown, "look up record", err);
     sqlite3_finalize(stmt);
     return st;
+}
+
+/* The loan clock is compared here, not in loan.c: visibility is the record's rule, and a
+ * loan only one of its terms (DG_LOAN_VISIBLE_SQL). */
+void dg_bind_actor(sqlite3_stmt *stmt, const dg_actor *actor)
+{
+    char now[32];
+    dg_clock_iso(dg_clock_now(), now);
+    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":clearance"), actor->clearance);
+    sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":uid"), actor->user_id);
+    int at = sqlite3_bind_parameter_index(stmt, ":now");
+    if (at)
+        sqlite3_bind_text(stmt, at, now, -1, SQLITE_TRANSIENT);
 }

@@ -11,12 +11,18 @@
 
 #include "../base/status.h"
 #include "actor.h"
+#include "loan.h"
 
-/* The SQL condition under which the actor (:clearance, :uid) may see record r. */
+/* The SQL condition under which the actor (:clearance, :uid) may see record r at :now:
+ * by clearance, by a level-4 grant, or by a current electronic loan (loan.h). Bind all
+ * three with dg_bind_actor. */
 #define VISIBLE_TO_ACTOR                                                                    \
     "(r.state = 'live' AND (r.level <= min(:clearance, 3) OR (r.level = 4 AND"            \
     " (:clearance = 4 OR EXISTS (SELECT 1 FROM grants g WHERE g.record_id = r.id"           \
-    " AND g.user_id = :uid)))))"
+    " AND g.user_id = :uid))) OR " DG_LOAN_VISIBLE_SQL "))"
+
+/* Binds :clearance, :uid and :now (the loan clock, base/clock.h) for VISIBLE_TO_ACTOR. */
+void dg_bind_actor(sqlite3_stmt *stmt, const dg_actor *actor);
 
 /* What a masked field reads (issue 15: who, when, action and outcome stay). */
 #define DG_WITHHELD "已隐去 withheld"

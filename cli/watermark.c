@@ -1,7 +1,7 @@
 /*
- * web_image.c — scaling a page and drawing the viewer's watermark into it.
+ * watermark.c — scaling a page and drawing the reader's watermark into it.
  */
-#include "web_image.h"
+#include "watermark.h"
 
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../base/utf8.h"
@@ -23,7 +24,7 @@ static const char *const FONTS[] = {
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 };
 
-dg_status dg_web_font_find(const char *given, char *path, size_t size, dg_error *err)
+dg_status dg_watermark_font_find(const char *given, char *path, size_t size, dg_error *err)
 {
     if (given && *given) {
         if (access(given, R_OK) != 0)
@@ -144,17 +145,17 @@ static dg_status watermark(PIX *pix, const char *text, const char *font, dg_erro
     return DG_OK;
 }
 
-/* The page decoded, scaled to a screen's width and in 32-bit colour for drawing. */
-static PIX *screen_pix(const void *image, size_t len)
+/* The page decoded, scaled to at most max_width (0: any) and in 32-bit colour for drawing. */
+static PIX *page_pix(const void *image, size_t len, int max_width)
 {
     PIX *src = pixReadMem(image, len);
     if (!src)
         return NULL;
     l_int32 w = pixGetWidth(src);
     PIX *scaled = src;
-    if (w > DG_WEB_IMAGE_MAX_WIDTH) {
+    if (max_width > 0 && w > max_width) {
         /* 1-bit scans scale to grey (smooth, and already 8 bits for the conversion). */
-        float f = (float)DG_WEB_IMAGE_MAX_WIDTH / (float)w;
+        float f = (float)max_width / (float)w;
         scaled = pixGetDepth(src) == 1 ? pixScaleToGray(src, f) : pixScale(src, f, f);
     }
     PIX *rgb = scaled ? pixConvertTo32(scaled) : NULL;
@@ -164,12 +165,24 @@ static PIX *screen_pix(const void *image, size_t len)
     return rgb;
 }
 
-dg_status dg_web_watermark_png(const void *image, size_t len, const char *text, const char *font,
-                               unsigned char **png, size_t *png_len, dg_error *err)
+void dg_watermark_text(const char *name, const char *login, const char *refcode,
+                       long long log_entry, char *out, size_t size)
+{
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+    snprintf(out, size, "%s%s%s %s %s #%lld", name && *name ? name : "", name && *name ? " " : "",
+             login, when, refcode, log_entry);
+}
+
+dg_status dg_watermark_png(const void *image, size_t len, const char *text, const char *font,
+                           int max_width, unsigned char **png, size_t *png_len, dg_error *err)
 {
     *png = NULL;
     *png_len = 0;
-    PIX *pix = screen_pix(image, len);
+    PIX *pix = page_pix(image, len, max_width);
     if (!pix)
         return dg_error_set(err, DG_ERR_BAD_INPUT, "page: not an image this server can show");
     dg_status st = watermark(pix, text, font, err);
