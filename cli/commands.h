@@ -40,7 +40,8 @@ typedef enum {
     DG_LOCAL_NONE, /* a request: built from argv, run by dg_dispatch, rendered */
     DG_LOCAL_INIT,
     DG_LOCAL_SERVE,
-    DG_LOCAL_KEYGEN
+    DG_LOCAL_KEYGEN,
+    DG_LOCAL_KEYS
 } dg_local_kind;
 
 enum {

@@ -338,10 +338,17 @@ static const char MIGRATION_9_REFCODE_ALIASES[] =
     "CREATE TRIGGER refcode_aliases_stay BEFORE DELETE ON refcode_aliases"
     "  BEGIN SELECT RAISE(ABORT, 'a reference code alias is never removed'); END;";
 
+/*
+ * Migration 10 (encryption at rest, issue 19): the id of each record's data key in keys.db
+ * (engine/keys.h); NULL in an archive made without a master key.
+ */
+static const char MIGRATION_10_RECORD_KEYS[] = "ALTER TABLE records ADD COLUMN key_id TEXT;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
-                                       MIGRATION_8_WEB_PASSWORDS, MIGRATION_9_REFCODE_ALIASES};
+                                       MIGRATION_8_WEB_PASSWORDS, MIGRATION_9_REFCODE_ALIASES,
+                                       MIGRATION_10_RECORD_KEYS};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

@@ -369,7 +369,8 @@ static dg_status exec_with_id(sqlite3 *db, const char *sql, int64_t id, int64_t 
 static dg_status delete_record_rows(sqlite3 *db, int64_t record_id, dg_error *err)
 {
     static const char *const SQL[] = {
-        "UPDATE records SET state = 'destroyed' WHERE id = ?1",
+        /* Forgetting the key id lets phase 2 shred the key (crypto-shredding). */
+        "UPDATE records SET state = 'destroyed', key_id = NULL WHERE id = ?1",
         "DELETE FROM index_queue WHERE version_id IN (SELECT id FROM versions"
         " WHERE record_id = ?1)",
         "DELETE FROM grants WHERE record_id = ?1",
@@ -589,6 +590,35 @@ static dg_status mark_destroyed(dg_archive *archive, const dg_actor *actor, int6
     return dg_catalog_end_write(archive->db, st, err);
 }
 
+/* 1 when a live record still uses the data key id, 0 when none does, -1 on error. */
+static int key_in_use(const char *id, void *ctx)
+{
+    sqlite3 *db = ctx;
+    sqlite3_stmt *stmt;
+    dg_error ignored;
+    if (dg_catalog_prepare(db, "SELECT 1 FROM records WHERE key_id = ?", &stmt, &ignored) !=
+        DG_OK)
+        return -1;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    int found = 0;
+    dg_status st = dg_catalog_step_maybe_row(db, stmt, &found, "look up a data key", &ignored);
+    sqlite3_finalize(stmt);
+    return st == DG_OK ? found : -1;
+}
+
+/*
+ * Crypto-shredding: the data keys no record holds any more (destroyed records', and those
+ * of adds that never committed) are deleted from keys.db with secure_delete and its log
+ * truncated, so every copy of their objects, backups included, stays unreadable.
+ */
+static dg_status shred_keys(dg_archive *archive, dg_error *err)
+{
+    if (!archive->keys)
+        return DG_OK;
+    size_t shredded = 0;
+    return dg_keys_shred_unused(archive->keys, key_in_use, archive->db, &shredded, err);
+}
+
 static dg_status finish_destruction(dg_archive *archive, const dg_actor *actor,
                                     int64_t review_id, dg_destroy_result *out, dg_error *err)
 {
@@ -604,6 +634,8 @@ static dg_status finish_destruction(dg_archive *archive, const dg_actor *actor,
         st = delete_index_documents(archive, err);
         if (st == DG_OK)
             st = remove_pending_objects(archive, &out->objects, err);
+        if (st == DG_OK)
+            st = shred_keys(archive, err);
         dg_index *index = NULL;
         if (st == DG_OK)
             st = dg_archive_index_writer(archive, &index, err);
