@@ -41,7 +41,8 @@ typedef enum {
     DG_LOCAL_INIT,
     DG_LOCAL_SERVE,
     DG_LOCAL_KEYGEN,
-    DG_LOCAL_KEYS
+    DG_LOCAL_KEYS,
+    DG_LOCAL_BACKUP
 } dg_local_kind;
 
 enum {

@@ -25,6 +25,7 @@
 #include "client.h"
 #include "commands.h"
 #include "dispatch.h"
+#include "dispatch_backup.h"
 #include "keys_cli.h"
 #include "log_cli.h"
 #include "passwd_cli.h"
@@ -363,6 +364,8 @@ static int run_local(const dg_command *cmd, const global_opts *g)
         return run_serve(g);
     case DG_LOCAL_KEYGEN:
         return dg_log_cli_keygen(archive_path(g), g->argc, g->argv, g->help);
+    case DG_LOCAL_BACKUP:
+        return dg_backup_cli(archive_path(g), os_login(), g->argc, g->argv, g->help);
     case DG_LOCAL_KEYS:
         return dg_keys_cli(archive_path(g), os_login(), g->argc, g->argv, g->help);
     case DG_LOCAL_NONE:

@@ -11,6 +11,7 @@
 
 #include "../index/index.h"
 #include "archive.h"
+#include "encryption.h"
 #include "keys.h"
 #include "store.h"
 
@@ -44,12 +45,6 @@ dg_status dg_archive_open_handle(const char *path, dg_archive **out, dg_error *e
 #define DG_ENCRYPTION_SETTING "encryption"
 #define DG_ENCRYPTION_SCHEME "xchacha20poly1305-per-record-v1"
 
-/*
- * Reads the master key found the documented way (keys.h) for the archive in dir: no key
- * configured is DG_ERR_DENIED with what to do.
- */
-dg_status dg_archive_master_key(const char *dir, unsigned char key[DG_KEY_BYTES],
-                                dg_error *err);
 
 /* "dir/name", malloc'd (NULL when out of memory). */
 char *dg_archive_path_join(const char *dir, const char *name);

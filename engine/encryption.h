@@ -11,6 +11,12 @@
 #include "actor.h"
 #include "archive.h"
 
+/*
+ * Reads the master key found the documented way (keys.h) for the archive in dir (which
+ * the key file must lie outside): no key configured is DG_ERR_DENIED saying what to do.
+ */
+dg_status dg_archive_master_key(const char *dir, unsigned char key[32], dg_error *err);
+
 /* Whether the archive was made with a master key (its objects are sealed). */
 int dg_archive_encrypted(const dg_archive *archive);
 
