@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -838,7 +839,7 @@ dg_status dg_backup_verify(const char *dest, const unsigned char master[DG_KEY_B
 static dg_status restore_catalog(const char *dest, const char *new_path,
                                  const unsigned char master[DG_KEY_BYTES], dg_error *err)
 {
-    char src[PATH_MAX], dst[PATH_MAX];
+    char src[PATH_MAX + 32], dst[PATH_MAX + 32];
     snprintf(src, sizeof src, "%s/%s", dest, CATALOG_FILE);
     snprintf(dst, sizeof dst, "%s/catalog.db", new_path);
     unsigned char key[DG_KEY_BYTES];
@@ -878,7 +879,7 @@ static dg_status restore_files(const char *dest, const char *keys_dir, const cha
             (*files)++;
     }
     manifest_free(&m);
-    char src[PATH_MAX], dst[PATH_MAX], tmp[PATH_MAX];
+    char src[PATH_MAX + 32], dst[PATH_MAX + 32], tmp[PATH_MAX + 32];
     snprintf(src, sizeof src, "%s/%s", keys_dir, DG_KEYS_FILE);
     snprintf(dst, sizeof dst, "%s/%s", new_path, DG_KEYS_FILE);
     if (st == DG_OK)
@@ -891,15 +892,9 @@ static dg_status restore_files(const char *dest, const char *keys_dir, const cha
 static dg_status restore_new_folder(const char *new_path, dg_error *err)
 {
     dg_status st = make_dir(new_path, err);
-    char catalog[PATH_MAX];
-    snprintf(catalog, sizeof catalog, "%s/catalog.db", new_path);
-    if (st == DG_OK && access(catalog, F_OK) == 0)
-        return dg_error_set(err, DG_ERR_EXISTS,
-                            "%s: an archive is already there (restore into a new folder)",
-                            new_path);
     static const char *const SUB[] = {"objects", "index", "quarantine"};
     for (size_t i = 0; st == DG_OK && i < sizeof SUB / sizeof SUB[0]; i++) {
-        char sub[PATH_MAX];
+        char sub[PATH_MAX + 32];
         snprintf(sub, sizeof sub, "%s/%s", new_path, SUB[i]);
         st = make_dir(sub, err);
     }
@@ -926,27 +921,60 @@ static dg_status forget_keyless(const char *new_path, const char *login, size_t 
     return st;
 }
 
-dg_status dg_backup_restore(const char *dest, const char *keys_dir, const char *new_path,
-                            const char *login, dg_restore_result *out, dg_error *err)
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
-    memset(out, 0, sizeof *out);
+    (void)sb, (void)type, (void)ftw;
+    return remove(path);
+}
+
+/*
+ * The new archive is built in "<new_path>.restoring" and renamed into place only when
+ * whole, so a restore killed part way leaves no half archive under the real name; the
+ * next run throws the partial folder away and starts again.
+ */
+static dg_status start_partial(const char *new_path, char *partial, size_t size,
+                               dg_error *err)
+{
+    snprintf(partial, size, "%s.restoring", new_path);
+    char catalog[PATH_MAX];
+    snprintf(catalog, sizeof catalog, "%s/catalog.db", new_path);
+    if (access(catalog, F_OK) == 0)
+        return dg_error_set(err, DG_ERR_EXISTS,
+                            "%s: an archive is already there (restore into a new folder)",
+                            new_path);
+    struct stat sb;
+    if (lstat(partial, &sb) == 0 && nftw(partial, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return io_error(err, partial, "cannot remove a killed restore's folder");
+    return restore_new_folder(partial, err);
+}
+
+static dg_status finish_partial(const char *partial, const char *new_path, dg_error *err)
+{
+    rmdir(new_path); /* an empty folder made for the restore may stand in the way */
+    if (rename(partial, new_path) != 0)
+        return io_error(err, new_path, "cannot move the restored archive into place");
+    return DG_OK;
+}
+
+/* Checks the backup and builds the whole archive in partial. */
+static dg_status restore_into(const char *dest, const char *keys_dir, const char *partial,
+                              const char *login, dg_restore_result *out, dg_error *err)
+{
     unsigned char master[DG_KEY_BYTES];
-    dg_status st = dg_archive_master_key(new_path, master, err);
+    dg_status st = dg_archive_master_key(partial, master, err);
     uint64_t checked = 0;
     if (st == DG_OK)
         st = dg_backup_verify(dest, master, &checked, err);
     if (st == DG_OK)
-        st = restore_new_folder(new_path, err);
+        st = restore_catalog(dest, partial, master, err);
     if (st == DG_OK)
-        st = restore_catalog(dest, new_path, master, err);
-    if (st == DG_OK)
-        st = restore_files(dest, keys_dir, new_path, master, &out->files, err);
+        st = restore_files(dest, keys_dir, partial, master, &out->files, err);
     sodium_memzero(master, sizeof master);
     if (st == DG_OK)
-        st = forget_keyless(new_path, login, &out->keyless, err);
+        st = forget_keyless(partial, login, &out->keyless, err);
     dg_archive *archive = NULL;
     if (st == DG_OK)
-        st = dg_archive_open(new_path, &archive, err);
+        st = dg_archive_open(partial, &archive, err);
     uint64_t indexed = 0;
     if (st == DG_OK) /* the index is never in a backup: built here from the catalog */
         st = dg_archive_rebuild_index(archive, &indexed, NULL, err);
@@ -962,5 +990,20 @@ dg_status dg_backup_restore(const char *dest, const char *keys_dir, const char *
         st = dg_log_append(archive, &actor, NULL, &ev, err);
     }
     dg_archive_close(archive);
+    return st;
+}
+
+dg_status dg_backup_restore(const char *dest, const char *keys_dir, const char *new_path,
+                            const char *login, dg_restore_result *out, dg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char partial[PATH_MAX];
+    if (strlen(new_path) + 16 >= sizeof partial)
+        return dg_error_set(err, DG_ERR_USAGE, "%.200s...: path too long", new_path);
+    dg_status st = start_partial(new_path, partial, sizeof partial, err);
+    if (st == DG_OK)
+        st = restore_into(dest, keys_dir, partial, login, out, err);
+    if (st == DG_OK)
+        st = finish_partial(partial, new_path, err);
     return st;
 }

@@ -65,7 +65,9 @@ typedef struct dg_restore_result {
  * Restores the backup in dest, with the key backup in keys_dir, into the new archive folder
  * new_path (absent or empty): checks the backup, decrypts the catalog, copies the objects
  * and the key table, marks records whose key is gone destroyed, builds the index, and logs
- * "restore" as login. Verify and log verify are the caller's next step.
+ * "restore" as login. Verify and log verify are the caller's next step. All of it happens
+ * in "<new_path>.restoring", renamed to new_path when whole: a restore killed part way is
+ * simply run again (the partial folder is thrown away).
  */
 dg_status dg_backup_restore(const char *dest, const char *keys_dir, const char *new_path,
                             const char *login, dg_restore_result *out, dg_error *err);

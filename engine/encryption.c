@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "archive_internal.h"
+#include "backup.h"
 #include "lock.h"
 #include "log.h"
 #include "user.h"
@@ -37,6 +38,9 @@ dg_status dg_encryption_rotate(dg_archive *archive, const dg_actor *actor,
         st = dg_archive_lock_write(archive, err);
     if (st == DG_OK) {
         st = dg_keys_rotate(archive->keys, master, count, err);
+        /* A key backup wrapped under the old key would not restore under the new one. */
+        if (st == DG_OK)
+            st = dg_backup_refresh_key_copies(archive, err);
         dg_archive_unlock_write(archive);
     }
     sodium_memzero(master, sizeof master);

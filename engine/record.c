@@ -12,6 +12,7 @@
  */
 #include "record.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -581,6 +582,7 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
                 refcode[0] = '\0';
         }
     }
+    sodium_memzero(&seal, sizeof seal);
     if (st != DG_OK) /* nothing committed: what this add stored goes now, not after a crash */
         dg_forget_uncommitted_objects(archive, &objects);
     if (st == DG_OK)

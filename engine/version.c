@@ -4,6 +4,7 @@
  * is a new row, and the record row only moves its pointer to the newest version and its
  * current level.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,7 @@ static dg_status write_edit(dg_archive *archive, const dg_actor *actor, edit_pla
         st = edit_in_txn(archive, actor, plan, &objects, stored, err);
         st = dg_catalog_end_write(archive->db, st, err);
     }
+    sodium_memzero(&seal, sizeof seal);
     if (st != DG_OK)
         dg_forget_uncommitted_objects(archive, &objects);
     free(objects.items);

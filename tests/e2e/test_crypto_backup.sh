@@ -120,6 +120,20 @@ contains "$OUT" "backup" "backups are logged"
 expect_exit 0 "$DANGAN" --archive restored log --action restore
 contains "$OUT" "restore" "the restore is logged"
 
+# ---- kill -9 during a restore, then run it again ----
+"$DANGAN" --archive restored3 restore backup --keys keybackup >/dev/null 2>&1 &
+victim=$!
+sleep 0.5
+kill -9 "$victim" 2>/dev/null || true
+wait "$victim" 2>/dev/null || true
+[ ! -e restored3/catalog.db ] || [ ! -e restored3.restoring ] || fail "a half restore under the real name"
+if [ ! -e restored3/catalog.db ]; then
+    expect_exit 0 "$DANGAN" --archive restored3 restore backup --keys keybackup
+fi
+[ ! -e restored3.restoring ] || fail "the partial folder is left after a rerun"
+expect_exit 0 "$DANGAN" --archive restored3 verify
+expect_exit 0 "$DANGAN" --archive restored3 log verify
+
 # A damaged or altered backup fails verify and restore.
 obj=$(find backup/objects -type f | head -1)
 cp "$obj" saved.obj
@@ -196,4 +210,9 @@ contains "$ERR" "wrong master key" "the old key after rotation"
 expect_exit 0 "$DANGAN" --key-file keys/new.key show "$B"
 contains "$OUT" "quibbleflumph" "the new key reads the record"
 expect_exit 0 "$DANGAN" --key-file keys/new.key verify
+# The key backup was re-written under the new key at once: a backup restores with it.
+expect_exit 0 "$DANGAN" --key-file keys/new.key backup backup
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive restored4 restore backup --keys keybackup
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive restored4 show "$B"
+contains "$OUT" "quibbleflumph" "a restore after rotation"
 echo "test_crypto_backup: ok"
