@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -806,6 +807,89 @@ static dg_status find_unlisted(const listing *l, const char *rel_dir)
     return st;
 }
 
+/* Decrypts DEST's catalog into memory (a memfd, then an in-memory SQLite database). */
+static dg_status open_backed_up_catalog(const char *dest,
+                                        const unsigned char master[DG_KEY_BYTES], sqlite3 **db,
+                                        dg_error *err)
+{
+    *db = NULL;
+    char src[PATH_MAX + 32];
+    snprintf(src, sizeof src, "%s/%s", dest, CATALOG_FILE);
+    unsigned char key[DG_KEY_BYTES];
+    crypto_kdf_derive_from_key(key, sizeof key, CATALOG_SUBKEY, "dgbackup", master);
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    int mem = memfd_create("dangan-catalog", MFD_CLOEXEC);
+    dg_status st = in < 0    ? io_error(err, src, "cannot open")
+                   : mem < 0 ? io_error(err, src, "cannot make a memory file")
+                             : open_stream(in, mem, key, src, "memory", err);
+    sodium_memzero(key, sizeof key);
+    if (in >= 0)
+        close(in);
+    struct stat sb;
+    unsigned char *buf = NULL;
+    if (st == DG_OK && fstat(mem, &sb) != 0)
+        st = io_error(err, src, "cannot stat the decrypted catalog");
+    if (st == DG_OK && (buf = sqlite3_malloc64((sqlite3_uint64)sb.st_size + 1)) == NULL)
+        st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", src);
+    size_t got = 0;
+    if (st == DG_OK && lseek(mem, 0, SEEK_SET) == 0)
+        st = read_up_to(mem, buf, (size_t)sb.st_size, &got, src, err);
+    if (mem >= 0)
+        close(mem);
+    if (st == DG_OK && (got != (size_t)sb.st_size || got < 100))
+        st = dg_error_set(err, DG_ERR_CORRUPT, "%s: the catalog is truncated", src);
+    if (st == DG_OK) {
+        buf[18] = buf[19] = 1; /* a WAL-mode header: in memory the database has no WAL */
+        if (sqlite3_open(":memory:", db) != SQLITE_OK ||
+            sqlite3_deserialize(*db, "main", buf, (sqlite3_int64)got, (sqlite3_int64)got + 1,
+                                SQLITE_DESERIALIZE_FREEONCLOSE) != SQLITE_OK)
+            st = dg_error_set(err, DG_ERR_CORRUPT, "%s: not a catalog", src);
+        buf = NULL; /* owned by SQLite now, even on failure */
+    }
+    sqlite3_free(buf);
+    if (st != DG_OK) {
+        sqlite3_close(*db);
+        *db = NULL;
+    }
+    return st;
+}
+
+/* Every object the backed-up catalog lists or a version uses must be in the manifest. */
+static dg_status check_records_complete(const char *dest, const manifest *m,
+                                        const unsigned char master[DG_KEY_BYTES],
+                                        uint64_t *objects, dg_error *err)
+{
+    static const char SQL[] =
+        "SELECT sha256 FROM objects UNION SELECT sha256 FROM pages"
+        " UNION SELECT text_sha256 FROM pages WHERE text_sha256 IS NOT NULL"
+        " UNION SELECT boxes_sha256 FROM pages WHERE boxes_sha256 IS NOT NULL"
+        " UNION SELECT text_sha256 FROM versions WHERE text_sha256 IS NOT NULL";
+    sqlite3 *db = NULL;
+    dg_status st = open_backed_up_catalog(dest, master, &db, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK && sqlite3_prepare_v2(db, SQL, -1, &stmt, NULL) != SQLITE_OK)
+        st = dg_error_set(err, DG_ERR_CORRUPT, "%s: the catalog cannot be read: %s", dest,
+                          sqlite3_errmsg(db));
+    int rc = SQLITE_DONE;
+    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *hex = (const char *)sqlite3_column_text(stmt, 0);
+        char rel[96];
+        snprintf(rel, sizeof rel, "objects/%.2s/%.62s", hex ? hex : "", hex ? hex + 2 : "");
+        if (!hex || strlen(hex) != 64 || !manifest_find(m, rel))
+            st = dg_error_set(err, DG_ERR_CORRUPT,
+                              "%s: object %.64s of the backed-up catalog is not in the backup "
+                              "(run the backup again)", dest, hex ? hex : "(null)");
+        else
+            (*objects)++;
+    }
+    if (st == DG_OK && rc != SQLITE_DONE)
+        st = dg_error_set(err, DG_ERR_CORRUPT, "%s: the catalog cannot be read: %s", dest,
+                          sqlite3_errmsg(db));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return st;
+}
+
 dg_status dg_backup_verify(const char *dest, const unsigned char master[DG_KEY_BYTES],
                            uint64_t *files, dg_error *err)
 {
@@ -830,6 +914,9 @@ dg_status dg_backup_verify(const char *dest, const unsigned char master[DG_KEY_B
     listing l = {.m = &m, .dest = dest, .err = err};
     if (st == DG_OK)
         st = find_unlisted(&l, "");
+    uint64_t objects = 0;
+    if (st == DG_OK)
+        st = check_records_complete(dest, &m, master, &objects, err);
     manifest_free(&m);
     return st;
 }

@@ -50,7 +50,8 @@ dg_status dg_backup_refresh_key_copies(dg_archive *archive, dg_error *err);
 
 /*
  * Checks a backup without writing to it (read-only media are fine): the manifest's MAC
- * under master, every listed file's size and SHA-256, no file missing and none unlisted.
+ * under master, every listed file's size and SHA-256, no file missing and none unlisted,
+ * and every object the backed-up catalog names present (decrypted in memory only).
  * Problems are DG_ERR_CORRUPT naming the first file; *files counts those checked.
  */
 dg_status dg_backup_verify(const char *dest, const unsigned char master[DG_KEY_BYTES],
