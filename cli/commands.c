@@ -537,6 +537,8 @@ void dg_command_print_overview(FILE *out)
             "  --socket PATH  run through the archive's server (default: $DANGAN_SOCKET)\n"
             "  --json         print the result as JSON (for scripts)\n"
             "  --as LOGIN     (archive owner who is an admin) act as another account\n"
+            "  --key-file PATH  the master key of an encrypted archive (default:\n"
+            "                 $DANGAN_KEY_FILE, else the systemd credential dangan-master-key)\n"
             "  --help         help for a command\n\n"
             "exit codes:\n"
             "  0  success\n"
