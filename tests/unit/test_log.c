@@ -254,7 +254,7 @@ static void test_migration_turns_an_existing_chain_into_the_tree(void **state)
                "ALTER TABLE index_queue DROP COLUMN reason;"
                "ALTER TABLE index_queue DROP COLUMN failed_at;"
                "DROP TABLE synonyms; DROP TABLE web_passwords; DROP TABLE refcode_aliases;"
-               "PRAGMA user_version = 4;");
+               "ALTER TABLE records DROP COLUMN key_id; PRAGMA user_version = 4;");
     dg_error err;
     assert_int_equal(dg_archive_open(t.path, &t.archive, &err), DG_OK);
     dg_log_check check = full_check(&t); /* appends: the tree catches up */
