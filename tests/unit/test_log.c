@@ -247,7 +247,7 @@ static void test_migration_turns_an_existing_chain_into_the_tree(void **state)
     append_searches(&t, 37);
     dg_archive_close(t.archive);
     t.archive = NULL;
-    /* The catalog as schema 4 left it: a chain, no tree (and without migrations 6 to 9,
+    /* The catalog as schema 4 left it: a chain, no tree (and without migrations 6 to 10,
      * which come after the tree's migration 5). */
     tamper(&t, "DROP TABLE log_tree; DROP TABLE log_checkpoints; DROP TABLE log_shown;"
                "ALTER TABLE access_log DROP COLUMN shown;"
