@@ -280,6 +280,16 @@ static const dg_command COMMANDS[] = {
     {.name = "log keygen", .flags = DG_CMD_UNLISTED,
      .summary = "make a key for signing the access log's checkpoints (no archive needed)",
      .local = DG_LOCAL_KEYGEN},
+    {.name = "backup", .summary = "encrypted, incremental backup to a folder (see README)",
+     .local = DG_LOCAL_BACKUP},
+    {.name = "backup verify", .summary = "check a backup against its signed manifest",
+     .local = DG_LOCAL_BACKUP},
+    {.name = "restore", .summary = "rebuild an archive from a backup and its key backup",
+     .local = DG_LOCAL_BACKUP},
+    {.name = "keys generate", .summary = "make a master key file for an encrypted archive (0600)",
+     .local = DG_LOCAL_KEYS},
+    {.name = "keys rotate", .summary = "re-wrap every record key under a new master key",
+     .local = DG_LOCAL_KEYS},
     {"whoami", dg_cmd_whoami, DG_CMD_READ_ONLY, NULL,
      "show which archive account you act as", "dangan whoami", "dangan whoami",
      {NULL}, {0}, 0, 0, NO_OPTS, dg_render_whoami, DG_LOCAL_NONE},
@@ -630,6 +640,8 @@ void dg_command_print_overview(FILE *out)
             "  --socket PATH  run through the archive's server (default: $DANGAN_SOCKET)\n"
             "  --json         print the result as JSON (for scripts)\n"
             "  --as LOGIN     (archive owner who is an admin) act as another account\n"
+            "  --key-file PATH  the master key of an encrypted archive (default:\n"
+            "                 $DANGAN_KEY_FILE, else the systemd credential dangan-master-key)\n"
             "  --help         help for a command\n\n"
             "exit codes:\n"
             "  0  success\n"

@@ -40,7 +40,9 @@ typedef enum {
     DG_LOCAL_NONE, /* a request: built from argv, run by dg_dispatch, rendered */
     DG_LOCAL_INIT,
     DG_LOCAL_SERVE,
-    DG_LOCAL_KEYGEN
+    DG_LOCAL_KEYGEN,
+    DG_LOCAL_KEYS,
+    DG_LOCAL_BACKUP
 } dg_local_kind;
 
 enum {

@@ -25,6 +25,8 @@
 #include "client.h"
 #include "commands.h"
 #include "dispatch.h"
+#include "dispatch_backup.h"
+#include "keys_cli.h"
 #include "log_cli.h"
 #include "passwd_cli.h"
 #include "render.h"
@@ -50,6 +52,15 @@ typedef struct global_opts {
 } global_opts;
 
 /* Pulls the global options out of argv wherever they stand; keeps the rest in order. */
+/*
+ * --key-file PATH is DANGAN_KEY_FILE=PATH for this process: the engine finds the master
+ * key one way (engine/keys.h) whichever of the two the user chose.
+ */
+static void use_key_file(const char *path)
+{
+    setenv("DANGAN_KEY_FILE", path, 1);
+}
+
 static int parse_globals(int argc, char **argv, global_opts *g)
 {
     g->argv = calloc((size_t)argc + 1, sizeof *g->argv);
@@ -64,6 +75,10 @@ static int parse_globals(int argc, char **argv, global_opts *g)
             g->socket = argv[++i];
         else if (!strncmp(argv[i], "--socket=", 9))
             g->socket = argv[i] + 9;
+        else if (!strcmp(argv[i], "--key-file") && i + 1 < argc)
+            use_key_file(argv[++i]);
+        else if (!strncmp(argv[i], "--key-file=", 11))
+            use_key_file(argv[i] + 11);
         else if (!strcmp(argv[i], "--as") && i + 1 < argc)
             g->as = argv[++i];
         else if (!strcmp(argv[i], "--json"))
@@ -140,19 +155,25 @@ static int run_init(const global_opts *g)
             fonds = g->argv[++i];
         else if (!strcmp(g->argv[i], "--name") && i + 1 < g->argc)
             name = g->argv[++i];
+        else if (!strcmp(g->argv[i], "--key-file") && i + 1 < g->argc)
+            use_key_file(g->argv[++i]);
         else {
             fprintf(stderr, "dangan: init: unexpected argument '%s' (usage: dangan init "
-                            "[--fonds CODE] [--name NAME])\n", g->argv[i]);
+                            "[--fonds CODE] [--name NAME] [--key-file PATH])\n", g->argv[i]);
             return 2;
         }
     }
     if (g->help) {
-        printf("usage: dangan [--archive DIR] init [--fonds CODE] [--name NAME]\n\n"
+        printf("usage: dangan [--archive DIR] init [--fonds CODE] [--name NAME] "
+               "[--key-file PATH]\n\n"
                "Creates an empty archive folder (mode 0700): catalog.db, objects/, index/,\n"
                "quarantine/. You (the OS user running this) become its first admin, with\n"
                "clearance 4 and the admin, archivist and auditor roles.\n\n"
                "  --fonds CODE   4-character fonds code (全宗号) for reference codes (default X001)\n"
-               "  --name NAME    the archive's name\n\n"
+               "  --name NAME    the archive's name\n"
+               "  --key-file PATH  encrypt the archive under this master key (recommended;\n"
+               "                 make one with 'dangan keys generate PATH'; also found as\n"
+               "                 DANGAN_KEY_FILE or the systemd credential dangan-master-key)\n\n"
                "example:\n  dangan init --fonds X001 --name \"Example School Archive\"\n");
         return 0;
     }
@@ -343,6 +364,10 @@ static int run_local(const dg_command *cmd, const global_opts *g)
         return run_serve(g);
     case DG_LOCAL_KEYGEN:
         return dg_log_cli_keygen(archive_path(g), g->argc, g->argv, g->help);
+    case DG_LOCAL_BACKUP:
+        return dg_backup_cli(archive_path(g), os_login(), g->argc, g->argv, g->help);
+    case DG_LOCAL_KEYS:
+        return dg_keys_cli(archive_path(g), os_login(), g->argc, g->argv, g->help);
     case DG_LOCAL_NONE:
         break;
     }

@@ -40,6 +40,48 @@ static dg_status load_identity(dg_archive *archive, dg_error *err)
     return st;
 }
 
+dg_status dg_archive_master_key(const char *dir, unsigned char key[DG_KEY_BYTES],
+                                dg_error *err)
+{
+    char *key_path = NULL;
+    dg_status st = dg_master_key_path(&key_path, err);
+    if (st == DG_OK && !key_path)
+        st = dg_error_set(err, DG_ERR_DENIED,
+                          "%s: the archive is encrypted and no master key was given "
+                          "(--key-file PATH, DANGAN_KEY_FILE, or the systemd credential "
+                          "dangan-master-key)", dir);
+    if (st == DG_OK)
+        st = dg_master_key_read(key_path, dir, key, err);
+    free(key_path);
+    return st;
+}
+
+static dg_status key_source(void *ctx, const char *key_id, unsigned char key[DG_STORE_KEY_BYTES],
+                            dg_error *err)
+{
+    return dg_keys_get(ctx, key_id, key, err);
+}
+
+/* An archive made with a master key opens its key table; one made without has none. */
+static dg_status open_keys(dg_archive *archive, dg_error *err)
+{
+    char *scheme = NULL;
+    dg_status st = dg_setting_get(archive->db, DG_ENCRYPTION_SETTING, &scheme, err);
+    free(scheme);
+    if (st == DG_ERR_NOT_FOUND)
+        return DG_OK;
+    if (st != DG_OK)
+        return st;
+    unsigned char master[DG_KEY_BYTES];
+    st = dg_archive_master_key(archive->path, master, err);
+    if (st == DG_OK)
+        st = dg_keys_open(archive->path, master, &archive->keys, err);
+    sodium_memzero(master, sizeof master);
+    if (st == DG_OK)
+        dg_store_set_key_source(archive->store, key_source, archive->keys);
+    return st;
+}
+
 static dg_status open_parts(dg_archive *archive, dg_error *err)
 {
     struct stat sb;
@@ -63,6 +105,8 @@ static dg_status open_parts(dg_archive *archive, dg_error *err)
         st = dg_catalog_open(catalog_path, 0, &archive->db, err);
     if (st == DG_OK)
         st = dg_store_open(objects_path, &archive->store, err);
+    if (st == DG_OK)
+        st = open_keys(archive, err);
     if (st == DG_OK) {
         archive->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (archive->lock_fd < 0)
@@ -149,6 +193,7 @@ void dg_archive_close(dg_archive *archive)
     if (archive->lock_fd >= 0)
         close(archive->lock_fd);
     dg_store_close(archive->store);
+    dg_keys_close(archive->keys);
     dg_catalog_close(archive->db);
     free(archive->path);
     free(archive->index_path);

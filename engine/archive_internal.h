@@ -11,6 +11,8 @@
 
 #include "../index/index.h"
 #include "archive.h"
+#include "encryption.h"
+#include "keys.h"
 #include "store.h"
 
 struct dg_archive {
@@ -20,6 +22,7 @@ struct dg_archive {
     char *name;
     sqlite3 *db;
     dg_store *store;
+    dg_keys *keys;       /* keys.db when the archive is encrypted, else NULL */
     int lock_fd;         /* write.lock, open for the handle's life */
     int write_depth;     /* nested dg_archive_lock_write calls */
     int keep_writing_mark; /* a failed write left objects it could not remove */
@@ -37,6 +40,11 @@ struct dg_archive {
  * left by other processes is finished here: dg_archive_open (archive_open.c) does that.
  */
 dg_status dg_archive_open_handle(const char *path, dg_archive **out, dg_error *err);
+
+/* The setting that marks an encrypted archive (its value names the scheme). */
+#define DG_ENCRYPTION_SETTING "encryption"
+#define DG_ENCRYPTION_SCHEME "xchacha20poly1305-per-record-v1"
+
 
 /* "dir/name", malloc'd (NULL when out of memory). */
 char *dg_archive_path_join(const char *dir, const char *name);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +126,8 @@ static int remove_entry(const char *path, const struct stat *sb, int type, struc
 static void undo_create(const char *path, const created_layout *made)
 {
     static const char *const FILES[] = {"catalog.db", "catalog.db-wal", "catalog.db-shm",
-                                        "write.lock", "writing"};
+                                        "write.lock", "writing", "keys.db", "keys.db-wal",
+                                        "keys.db-shm"};
     char buf[4096];
     for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
         snprintf(buf, sizeof buf, "%s/%s", path, FILES[i]);
@@ -142,7 +144,28 @@ static void undo_create(const char *path, const created_layout *made)
 
 static dg_status create_archive(const char *path, const char *fonds, const char *name,
                                 const char *owner_login, const char *owner_name,
-                                dg_error *err);
+                                int encrypted, dg_error *err);
+
+/*
+ * With a master key configured (keys.h), the new archive is encrypted: its key table is
+ * made now, under that key. Without one it is not, as before encryption existed.
+ */
+static dg_status make_key_table(const char *path, int *encrypted, dg_error *err)
+{
+    *encrypted = 0;
+    char *key_path = NULL;
+    dg_status st = dg_master_key_path(&key_path, err);
+    if (st != DG_OK || !key_path)
+        return st;
+    free(key_path);
+    unsigned char master[DG_KEY_BYTES];
+    st = dg_archive_master_key(path, master, err);
+    if (st == DG_OK)
+        st = dg_keys_create(path, master, err);
+    sodium_memzero(master, sizeof master);
+    *encrypted = st == DG_OK;
+    return st;
+}
 
 dg_status dg_archive_create(const char *path, const char *fonds, const char *name,
                             const char *owner_login, const char *owner_name, dg_error *err)
@@ -159,8 +182,11 @@ dg_status dg_archive_create(const char *path, const char *fonds, const char *nam
                             path);
     created_layout made = {0};
     st = create_layout(path, &made, err);
+    int encrypted = 0;
     if (st == DG_OK)
-        st = create_archive(path, fonds, name, owner_login, owner_name, err);
+        st = make_key_table(path, &encrypted, err);
+    if (st == DG_OK)
+        st = create_archive(path, fonds, name, owner_login, owner_name, encrypted, err);
     if (st != DG_OK)
         undo_create(path, &made);
     return st;
@@ -190,7 +216,7 @@ static dg_status index_was_made(dg_archive *archive, dg_error *err)
 /* The catalog, the index and the first log entry of a new archive in its new folders. */
 static dg_status create_archive(const char *path, const char *fonds, const char *name,
                                 const char *owner_login, const char *owner_name,
-                                dg_error *err)
+                                int encrypted, dg_error *err)
 {
     char *catalog_path = dg_archive_path_join(path, "catalog.db");
     if (!catalog_path)
@@ -203,6 +229,8 @@ static dg_status create_archive(const char *path, const char *fonds, const char 
     st = dg_catalog_begin_write(db, err);
     if (st == DG_OK)
         st = write_settings(db, fonds, name, err);
+    if (st == DG_OK && encrypted)
+        st = dg_setting_set(db, DG_ENCRYPTION_SETTING, DG_ENCRYPTION_SCHEME, err);
     if (st == DG_OK)
         st = insert_owner(db, owner_login, owner_name, err);
     st = dg_catalog_end_write(db, st, err);

@@ -372,11 +372,18 @@ static const char MIGRATION_11_LOANS[] =
     "  added_by INTEGER NOT NULL REFERENCES users(id), added_at TEXT NOT NULL,"
     "  PRIMARY KEY (user_id, person));";
 
+/*
+ * Migration 12 (encryption at rest, issue 19): the id of each record's data key in keys.db
+ * (engine/keys.h); NULL in an archive made without a master key.
+ */
+static const char MIGRATION_12_RECORD_KEYS[] = "ALTER TABLE records ADD COLUMN key_id TEXT;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
                                        MIGRATION_8_WEB_PASSWORDS, MIGRATION_9_REFCODE_ALIASES,
-                                       MIGRATION_10_WITHHELD, MIGRATION_11_LOANS};
+                                       MIGRATION_10_WITHHELD, MIGRATION_11_LOANS,
+                                       MIGRATION_12_RECORD_KEYS};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

@@ -18,16 +18,19 @@
  */
 #include "destruction.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "archive_internal.h"
+#include "backup.h"
 #include "catalog.h"
 #include "class_review_internal.h"
 #include "../base/hash.h"
 #include "lock.h"
 #include "log.h"
+#include "refcode.h"
 #include "text_guard.h"
 
 /* What the register keeps of one record, gathered before its rows are deleted. */
@@ -369,7 +372,8 @@ static dg_status exec_with_id(sqlite3 *db, const char *sql, int64_t id, int64_t 
 static dg_status delete_record_rows(sqlite3 *db, int64_t record_id, dg_error *err)
 {
     static const char *const SQL[] = {
-        "UPDATE records SET state = 'destroyed' WHERE id = ?1",
+        /* Forgetting the key id lets phase 2 shred the key (crypto-shredding). */
+        "UPDATE records SET state = 'destroyed', key_id = NULL WHERE id = ?1",
         "DELETE FROM index_queue WHERE version_id IN (SELECT id FROM versions"
         " WHERE record_id = ?1)",
         "DELETE FROM grants WHERE record_id = ?1",
@@ -589,6 +593,35 @@ static dg_status mark_destroyed(dg_archive *archive, const dg_actor *actor, int6
     return dg_catalog_end_write(archive->db, st, err);
 }
 
+/* 1 when a live record still uses the data key id, 0 when none does, -1 on error. */
+static int key_in_use(const char *id, void *ctx)
+{
+    sqlite3 *db = ctx;
+    sqlite3_stmt *stmt;
+    dg_error ignored;
+    if (dg_catalog_prepare(db, "SELECT 1 FROM records WHERE key_id = ?", &stmt, &ignored) !=
+        DG_OK)
+        return -1;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    int found = 0;
+    dg_status st = dg_catalog_step_maybe_row(db, stmt, &found, "look up a data key", &ignored);
+    sqlite3_finalize(stmt);
+    return st == DG_OK ? found : -1;
+}
+
+/*
+ * Crypto-shredding: the data keys no record holds any more (destroyed records', and those
+ * of adds that never committed) are deleted from keys.db with secure_delete and its log
+ * truncated, so every copy of their objects, backups included, stays unreadable.
+ */
+static dg_status shred_keys(dg_archive *archive, dg_error *err)
+{
+    if (!archive->keys)
+        return DG_OK;
+    size_t shredded = 0;
+    return dg_keys_shred_unused(archive->keys, key_in_use, archive->db, &shredded, err);
+}
+
 static dg_status finish_destruction(dg_archive *archive, const dg_actor *actor,
                                     int64_t review_id, dg_destroy_result *out, dg_error *err)
 {
@@ -604,6 +637,10 @@ static dg_status finish_destruction(dg_archive *archive, const dg_actor *actor,
         st = delete_index_documents(archive, err);
         if (st == DG_OK)
             st = remove_pending_objects(archive, &out->objects, err);
+        if (st == DG_OK)
+            st = shred_keys(archive, err);
+        if (st == DG_OK) /* the key backups must not keep what was just shredded */
+            st = dg_backup_refresh_key_copies(archive, err);
         dg_index *index = NULL;
         if (st == DG_OK)
             st = dg_archive_index_writer(archive, &index, err);
@@ -616,6 +653,127 @@ static dg_status finish_destruction(dg_archive *archive, const dg_actor *actor,
         st = mark_destroyed(archive, actor, review_id, out->objects, err);
     if (st == DG_OK)
         st = truncate_wal(archive, err);
+    return st;
+}
+
+/* The next live record whose data key is gone from keys.db (0: none). */
+static dg_status next_keyless(dg_archive *archive, int64_t after, int64_t *record_id,
+                              char refcode[DG_REFCODE_MAX], dg_error *err)
+{
+    *record_id = 0;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(archive->db,
+                                      "SELECT id, key_id, refcode FROM records WHERE id > ?"
+                                      " AND state = 'live' AND key_id IS NOT NULL ORDER BY id",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, after);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        unsigned char key[DG_KEY_BYTES];
+        dg_error why;
+        dg_status got = dg_keys_get(archive->keys, (const char *)sqlite3_column_text(stmt, 1),
+                                    key, &why);
+        sodium_memzero(key, sizeof key);
+        if (got == DG_ERR_NOT_FOUND) {
+            *record_id = sqlite3_column_int64(stmt, 0);
+            snprintf(refcode, DG_REFCODE_MAX, "%s", (const char *)sqlite3_column_text(stmt, 2));
+            break;
+        }
+        if (got != DG_OK) {
+            st = dg_error_set(err, got, "%s", why.msg);
+            break;
+        }
+    }
+    if (st == DG_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = dg_catalog_error(archive->db, err, "read records");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+/*
+ * The witnessed destruction of a keyless record happened in the live archive after the
+ * backup: the restored catalog has no review item for it, so the trigger that guards the
+ * 'destroyed' state would refuse. Inside the one transaction that marks it, the trigger is
+ * set aside and put back exactly as the catalog had it (its SQL read from sqlite_master);
+ * the evidence is the key's absence from the key backup, which only a destruction removes.
+ */
+#define WITNESS_TRIGGER "records_destroyed_only_when_witnessed"
+
+static dg_status mark_keyless_destroyed(sqlite3 *db, int64_t record_id, dg_error *err)
+{
+    char *trigger_sql = NULL;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = '" WITNESS_TRIGGER "'",
+        &stmt, err);
+    if (st == DG_OK)
+        st = dg_catalog_row_text(db, stmt, &trigger_sql, "read the witness trigger", err,
+                                   NULL);
+    if (st == DG_OK && !trigger_sql)
+        st = dg_error_set(err, DG_ERR_CORRUPT, "catalog: the witness trigger is missing");
+    if (st == DG_OK)
+        st = dg_catalog_exec(db, "DROP TRIGGER " WITNESS_TRIGGER, err);
+    if (st == DG_OK)
+        st = delete_record_rows(db, record_id, err);
+    if (st == DG_OK)
+        st = dg_catalog_exec(db, trigger_sql, err);
+    free(trigger_sql);
+    return st;
+}
+
+static dg_status forget_keyless_record(dg_archive *archive, const dg_actor *actor,
+                                       int64_t record_id, const char *refcode, dg_error *err)
+{
+    char *objects = NULL;
+    dg_status st = dg_catalog_begin_write(archive->db, err);
+    if (st != DG_OK)
+        return st;
+    st = gather_objects(archive->db, record_id, &objects, err);
+    if (st == DG_OK)
+        st = mark_keyless_destroyed(archive->db, record_id, err);
+    if (st == DG_OK)
+        st = dg_class_review_forget_record(archive, actor, record_id, NULL, err);
+    if (st == DG_OK)
+        st = release_objects(archive->db, objects, err);
+    if (st == DG_OK) {
+        dg_log_event ev = {.action = "restore.keyless", .refcode = refcode, .hits = -1,
+                           .outcome = "ok",
+                           .detail = "its data key is not in the key backup (destroyed after "
+                                     "the backup was taken): marked destroyed"};
+        st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
+    }
+    free(objects);
+    return dg_catalog_end_write(archive->db, st, err);
+}
+
+dg_status dg_destruction_forget_keyless(dg_archive *archive, const dg_actor *actor,
+                                        size_t *count, dg_error *err)
+{
+    *count = 0;
+    if (!archive->keys)
+        return DG_OK;
+    dg_status st = dg_archive_lock_write(archive, err);
+    if (st != DG_OK)
+        return st;
+    int64_t id = 0;
+    char refcode[DG_REFCODE_MAX];
+    for (;;) {
+        st = next_keyless(archive, id, &id, refcode, err);
+        if (st != DG_OK || id == 0)
+            break;
+        st = forget_keyless_record(archive, actor, id, refcode, err);
+        if (st != DG_OK)
+            break;
+        (*count)++;
+    }
+    uint64_t removed = 0;
+    if (st == DG_OK && *count)
+        st = remove_pending_objects(archive, &removed, err);
+    if (st == DG_OK && *count)
+        st = truncate_wal(archive, err);
+    dg_archive_unlock_write(archive);
     return st;
 }
 

@@ -79,4 +79,13 @@ dg_status dg_register_last_log_entry(dg_archive *archive, int review_year, int64
  */
 dg_status dg_destruction_resume(dg_archive *archive, dg_error *err);
 
+/*
+ * After a restore (backup.h): every live record whose data key is not in the restored key
+ * table was destroyed after the backup was taken. Its rows go as a destruction's do (the
+ * catalog row stays, marked destroyed), its objects are removed, and each is logged as
+ * "restore.keyless". The index is not touched: a restore builds it afterwards.
+ */
+dg_status dg_destruction_forget_keyless(dg_archive *archive, const dg_actor *actor,
+                                        size_t *count, dg_error *err);
+
 #endif

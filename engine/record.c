@@ -12,6 +12,7 @@
  */
 #include "record.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,8 @@ static dg_status store_object(dg_archive *archive, dg_object_list *list, const v
         list->cap = cap;
     }
     uint64_t stored_size = 0;
-    dg_status st = dg_store_put(archive->store, data, len, hex, NULL, &stored_size, err);
+    dg_status st = dg_store_put_sealed(archive->store, list->seal, data, len, hex, NULL,
+                                       &stored_size, err);
     if (st != DG_OK)
         return st;
     struct dg_stored_object *o = &list->items[list->count++];
@@ -49,6 +51,61 @@ static dg_status store_object(dg_archive *archive, dg_object_list *list, const v
     o->size = len;
     o->stored_size = stored_size;
     return DG_OK;
+}
+
+dg_status dg_record_seal_new(dg_archive *archive, dg_store_seal *seal,
+                             const dg_store_seal **use, dg_error *err)
+{
+    *use = NULL;
+    if (!archive->keys)
+        return DG_OK;
+    dg_status st = dg_keys_new(archive->keys, seal->key_id, seal->key, err);
+    if (st == DG_OK)
+        *use = seal;
+    return st;
+}
+
+dg_status dg_record_seal_of(dg_archive *archive, int64_t record_id, dg_store_seal *seal,
+                            const dg_store_seal **use, dg_error *err)
+{
+    *use = NULL;
+    if (!archive->keys)
+        return DG_OK;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(archive->db, "SELECT key_id FROM records WHERE id = ?",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    st = dg_catalog_step_row(archive->db, stmt, "find the record's key", err, NULL);
+    const unsigned char *id = st == DG_OK ? sqlite3_column_text(stmt, 0) : NULL;
+    if (st == DG_OK && !id)
+        st = dg_error_set(err, DG_ERR_CORRUPT,
+                          "record %lld: has no data key in an encrypted archive",
+                          (long long)record_id);
+    if (st == DG_OK)
+        snprintf(seal->key_id, sizeof seal->key_id, "%s", (const char *)id);
+    sqlite3_finalize(stmt);
+    if (st == DG_OK)
+        st = dg_keys_get(archive->keys, seal->key_id, seal->key, err);
+    if (st == DG_OK)
+        *use = seal;
+    return st;
+}
+
+static dg_status bind_record_key(sqlite3 *db, int64_t record_id, const dg_store_seal *seal,
+                                 dg_error *err)
+{
+    if (!seal)
+        return DG_OK;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db, "UPDATE records SET key_id = ? WHERE id = ?", &stmt,
+                                      err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, seal->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, record_id);
+    return dg_catalog_step_done(db, stmt, err);
 }
 
 void dg_forget_uncommitted_objects(dg_archive *archive, const dg_object_list *list)
@@ -440,6 +497,8 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
         st = insert_record_row(archive, actor, parts, refcode, v->category, v->level, &record_id,
                                err);
     if (st == DG_OK)
+        st = bind_record_key(archive->db, record_id, objects->seal, err);
+    if (st == DG_OK)
         st = dg_insert_version_row(archive->db, record_id, 1, actor, v, &version_id, err);
     if (st == DG_OK)
         st = dg_insert_page_rows(archive->db, version_id, in->pages, stored, in->n_pages, err);
@@ -504,8 +563,11 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
     if (st != DG_OK)
         return st;
     dg_object_list objects = {0};
+    dg_store_seal seal;
     dg_stored_page *stored = calloc(in->n_pages ? in->n_pages : 1, sizeof *stored);
-    st = stored ? dg_store_contents(archive, &objects, in->text, in->pages, in->n_pages, stored,
+    if (stored)
+        st = dg_record_seal_new(archive, &seal, &objects.seal, err);
+    st = st != DG_OK ? st : stored ? dg_store_contents(archive, &objects, in->text, in->pages, in->n_pages, stored,
                                  v.text_sha, err)
                 : dg_error_set(err, DG_ERR_NOMEM, "add: out of memory");
     if (st == DG_OK)
@@ -520,6 +582,7 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
                 refcode[0] = '\0';
         }
     }
+    sodium_memzero(&seal, sizeof seal);
     if (st != DG_OK) /* nothing committed: what this add stored goes now, not after a crash */
         dg_forget_uncommitted_objects(archive, &objects);
     if (st == DG_OK)

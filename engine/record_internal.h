@@ -28,7 +28,19 @@ typedef struct dg_object_list {
         uint64_t size, stored_size;
     } *items;
     size_t count, cap;
+    const dg_store_seal *seal; /* the record's data key (encrypted archives), else NULL */
 } dg_object_list;
+
+/*
+ * The data key a write seals its objects with. dg_record_seal_new makes a new record's key
+ * (committed to keys.db at once; a key whose record never commits is shredded by the next
+ * destruction's sweep); dg_record_seal_of finds an existing record's. Both leave *use NULL
+ * in an unencrypted archive, else point it at seal.
+ */
+dg_status dg_record_seal_new(dg_archive *archive, dg_store_seal *seal,
+                             const dg_store_seal **use, dg_error *err);
+dg_status dg_record_seal_of(dg_archive *archive, int64_t record_id, dg_store_seal *seal,
+                            const dg_store_seal **use, dg_error *err);
 
 /* Hashes of one stored page: image, text (or empty) and boxes (or empty). */
 typedef struct dg_stored_page {

@@ -66,7 +66,25 @@
 
 struct dg_store {
     char *root;
+    dg_store_key_fn key_fn; /* data keys of sealed objects (keys.h), or NULL */
+    void *key_ctx;
 };
+
+/*
+ * Sealed object format (see store.h):
+ *     0    4     magic "DGE1"
+ *     4    32    the data key's id, hex
+ *     36   24    crypto_secretstream_xchacha20poly1305 header
+ *     60   ...   the stream: chunks of SEAL_CHUNK plaintext bytes (+17 each), the last one
+ *                tagged FINAL; the key id is every chunk's associated data
+ * The stream's plaintext is the content's length (8 bytes, big-endian) and its zlib stream.
+ */
+#define SEAL_MAGIC "DGE1"
+#define SEAL_ID_LEN (DG_STORE_KEY_ID_HEX - 1)
+#define SEAL_HEADER_LEN (OBJECT_MAGIC_LEN + SEAL_ID_LEN + \
+                         crypto_secretstream_xchacha20poly1305_HEADERBYTES)
+#define SEAL_CHUNK (64 * 1024)
+#define SEAL_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
 
 /* ---- small helpers: hex names, paths, errno-safe I/O ---- */
 
@@ -262,6 +280,12 @@ dg_status dg_store_open(const char *root, dg_store **out, dg_error *err)
     return DG_OK;
 }
 
+void dg_store_set_key_source(dg_store *store, dg_store_key_fn fn, void *ctx)
+{
+    store->key_fn = fn;
+    store->key_ctx = ctx;
+}
+
 dg_status dg_store_clean_tmp(dg_store *store, dg_error *err)
 {
     char tmp_dir[PATH_MAX];
@@ -439,6 +463,143 @@ dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[D
     return DG_OK;
 }
 
+/* ---- writing a sealed object ---- */
+
+static void sealed_name(const dg_store_seal *seal, const void *data, size_t len,
+                        char hex[DG_SHA256_HEX])
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, seal->key, DG_STORE_KEY_BYTES);
+    crypto_auth_hmacsha256_update(&state, data, len);
+    crypto_auth_hmacsha256_final(&state, mac);
+    sodium_bin2hex(hex, DG_SHA256_HEX, mac, sizeof mac);
+}
+
+/* The stream's plaintext: 8-byte length and the zlib stream of the content. */
+static dg_status compress_content(const void *data, size_t len, unsigned char **out,
+                                  size_t *out_len, dg_error *err)
+{
+    uLongf bound = compressBound((uLong)len);
+    unsigned char *buf = malloc(8 + (size_t)bound);
+    if (!buf)
+        return dg_error_set(err, DG_ERR_NOMEM, "object of %zu bytes: out of memory", len);
+    for (int i = 0; i < 8; i++)
+        buf[i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    int rc = compress2(buf + 8, &bound, data, (uLong)len, Z_DEFAULT_COMPRESSION);
+    if (rc != Z_OK) {
+        free(buf);
+        return zlib_error(err, "object", "cannot compress", rc);
+    }
+    *out = buf;
+    *out_len = 8 + (size_t)bound;
+    return DG_OK;
+}
+
+static dg_status write_sealed(int fd, const dg_store_seal *seal, const unsigned char *plain,
+                              size_t len, uint64_t *written, const char *path, dg_error *err)
+{
+    unsigned char head[SEAL_HEADER_LEN];
+    crypto_secretstream_xchacha20poly1305_state state;
+    memcpy(head, SEAL_MAGIC, OBJECT_MAGIC_LEN);
+    memcpy(head + OBJECT_MAGIC_LEN, seal->key_id, SEAL_ID_LEN);
+    crypto_secretstream_xchacha20poly1305_init_push(&state, head + OBJECT_MAGIC_LEN + SEAL_ID_LEN,
+                                                    seal->key);
+    dg_status st = write_all(fd, head, sizeof head, path, err);
+    unsigned char *cipher = malloc(SEAL_CHUNK + SEAL_ABYTES);
+    if (st == DG_OK && !cipher)
+        st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
+    *written = sizeof head;
+    size_t done = 0;
+    while (st == DG_OK) {
+        size_t step = len - done < SEAL_CHUNK ? len - done : SEAL_CHUNK;
+        int last = done + step == len;
+        unsigned long long clen = 0;
+        crypto_secretstream_xchacha20poly1305_push(
+            &state, cipher, &clen, plain + done, step, (const unsigned char *)seal->key_id,
+            SEAL_ID_LEN, last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+        st = write_all(fd, cipher, (size_t)clen, path, err);
+        *written += clen;
+        done += step;
+        if (last)
+            break;
+    }
+    free(cipher);
+    sodium_memzero(&state, sizeof state);
+    return st;
+}
+
+static dg_status write_tmp_sealed(const dg_store *store, const dg_store_seal *seal,
+                                  const void *data, size_t len, char *tmp_path, size_t size,
+                                  uint64_t *written, dg_error *err)
+{
+    unsigned char *plain = NULL;
+    size_t plain_len = 0;
+    dg_status st = compress_content(data, len, &plain, &plain_len, err);
+    if (st != DG_OK)
+        return st;
+    snprintf(tmp_path, size, "%s/tmp/obj-XXXXXX", store->root);
+    int fd = mkostemp(tmp_path, O_CLOEXEC);
+    if (fd < 0) {
+        free(plain);
+        return io_error(err, tmp_path, "cannot create temporary file");
+    }
+    st = write_sealed(fd, seal, plain, plain_len, written, tmp_path, err);
+    sodium_memzero(plain, plain_len);
+    free(plain);
+    if (st == DG_OK && (dg_fault("store.fsync") || fsync(fd) != 0))
+        st = io_error(err, tmp_path, "cannot sync");
+    if (close(fd) != 0 && st == DG_OK)
+        st = io_error(err, tmp_path, "cannot close");
+    if (st != DG_OK)
+        unlink(tmp_path);
+    return st;
+}
+
+dg_status dg_store_put_sealed(dg_store *store, const dg_store_seal *seal, const void *data,
+                              size_t len, char hex[DG_SHA256_HEX], int *was_new,
+                              uint64_t *stored_size, dg_error *err)
+{
+    if (!seal)
+        return dg_store_put(store, data, len, hex, was_new, stored_size, err);
+    if (was_new)
+        *was_new = 0;
+    if (!data && len > 0)
+        return dg_error_set(err, DG_ERR_USAGE, "object store: no data given");
+    if ((uint64_t)len > DG_STORE_MAX_OBJECT)
+        return dg_error_set(err, DG_ERR_BAD_INPUT,
+                            "object of %zu bytes: larger than the store's limit of %llu", len,
+                            (unsigned long long)DG_STORE_MAX_OBJECT);
+    static const unsigned char empty[1];
+    if (!data)
+        data = empty;
+    sealed_name(seal, data, len, hex);
+    char path[PATH_MAX], tmp_path[PATH_MAX];
+    object_path(store, hex, path, sizeof path);
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (stored_size)
+            *stored_size = (uint64_t)sb.st_size;
+        return DG_OK;
+    }
+    if (errno != ENOENT)
+        return io_error(err, path, "cannot stat");
+    uint64_t written = 0;
+    dg_status st = write_tmp_sealed(store, seal, data, len, tmp_path, sizeof tmp_path,
+                                    &written, err);
+    if (st == DG_OK)
+        st = publish_object(store, hex, tmp_path, err);
+    if (st != DG_OK) {
+        unlink(tmp_path);
+        return st;
+    }
+    if (was_new)
+        *was_new = 1;
+    if (stored_size)
+        *stored_size = written;
+    return DG_OK;
+}
+
 /* ---- reading an object ---- */
 
 static dg_status corrupt(dg_error *err, const char *path, const char *why)
@@ -576,6 +737,164 @@ static dg_status read_object(int fd, const char *path, unsigned char **data, siz
     return DG_OK;
 }
 
+/* ---- reading a sealed object ---- */
+
+static dg_status read_whole(int fd, const char *path, unsigned char **out, size_t *len,
+                            dg_error *err)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return io_error(err, path, "cannot stat");
+    uint64_t size = (uint64_t)sb.st_size;
+    if (size < SEAL_HEADER_LEN + SEAL_ABYTES || size > DG_STORE_MAX_OBJECT * 2)
+        return corrupt(err, path, "impossible size for a sealed object");
+    unsigned char *buf = malloc((size_t)size);
+    if (!buf)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
+    size_t got = 0;
+    dg_status st = read_some(fd, buf, (size_t)size, &got, path, err);
+    if (st == DG_OK && got != size)
+        st = corrupt(err, path, "file shrank while being read");
+    if (st != DG_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    *len = (size_t)size;
+    return DG_OK;
+}
+
+/* Decrypts the stream after the header into *plain (the length and the zlib stream). */
+static dg_status open_stream(const unsigned char *file, size_t size,
+                             const unsigned char key[DG_STORE_KEY_BYTES], const char *path,
+                             unsigned char **plain, size_t *plain_len, dg_error *err)
+{
+    crypto_secretstream_xchacha20poly1305_state state;
+    const unsigned char *id = file + OBJECT_MAGIC_LEN;
+    if (crypto_secretstream_xchacha20poly1305_init_pull(&state, id + SEAL_ID_LEN, key) != 0)
+        return corrupt(err, path, "bad stream header");
+    unsigned char *out = malloc(size);
+    if (!out)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
+    size_t pos = SEAL_HEADER_LEN, done = 0;
+    unsigned char tag = 0;
+    dg_status st = DG_OK;
+    while (st == DG_OK && tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+        size_t left = size - pos;
+        size_t step = left < SEAL_CHUNK + SEAL_ABYTES ? left : SEAL_CHUNK + SEAL_ABYTES;
+        unsigned long long mlen = 0;
+        if (step < SEAL_ABYTES ||
+            crypto_secretstream_xchacha20poly1305_pull(&state, out + done, &mlen, &tag,
+                                                       file + pos, step, id, SEAL_ID_LEN) != 0)
+            st = corrupt(err, path, "does not decrypt (damaged, or not sealed with this key)");
+        pos += step;
+        done += (size_t)mlen;
+        if (st == DG_OK && tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL &&
+            pos == size)
+            st = corrupt(err, path, "sealed data ends early");
+    }
+    if (st == DG_OK && pos != size)
+        st = corrupt(err, path, "stray bytes after sealed data");
+    sodium_memzero(&state, sizeof state);
+    if (st != DG_OK) {
+        free(out);
+        return st;
+    }
+    *plain = out;
+    *plain_len = done;
+    return DG_OK;
+}
+
+static dg_status inflate_plain(const unsigned char *plain, size_t plain_len, const char *path,
+                               unsigned char **data, size_t *len, dg_error *err)
+{
+    if (plain_len < 8)
+        return corrupt(err, path, "bad header");
+    uint64_t n = 0;
+    for (int i = 0; i < 8; i++)
+        n = (n << 8) | plain[i];
+    if (n > DG_STORE_MAX_OBJECT || n / DEFLATE_MAX_RATIO > plain_len)
+        return corrupt(err, path, "declared length is impossible");
+    unsigned char *buf = malloc((size_t)n + 1);
+    if (!buf)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
+    uLongf out_len = (uLongf)n;
+    uLong in_len = (uLong)(plain_len - 8);
+    int rc = uncompress2(buf, &out_len, plain + 8, &in_len);
+    if (rc == Z_MEM_ERROR) {
+        free(buf);
+        return zlib_error(err, path, "cannot decompress", rc);
+    }
+    if (rc != Z_OK || out_len != n || in_len != plain_len - 8) {
+        free(buf);
+        return corrupt(err, path, "does not decompress to its declared length");
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = (size_t)n;
+    return DG_OK;
+}
+
+static dg_status find_seal_key(dg_store *store, const unsigned char *file, const char *path,
+                               dg_store_seal *seal, dg_error *err)
+{
+    memcpy(seal->key_id, file + OBJECT_MAGIC_LEN, SEAL_ID_LEN);
+    seal->key_id[SEAL_ID_LEN] = '\0';
+    if (!is_lower_hex(seal->key_id, SEAL_ID_LEN))
+        return corrupt(err, path, "bad key id");
+    if (!store->key_fn)
+        return dg_error_set(err, DG_ERR_DENIED,
+                            "%s: sealed object, and no master key was given (--key-file, "
+                            "DANGAN_KEY_FILE or the dangan-master-key credential)", path);
+    dg_error why;
+    dg_status st = store->key_fn(store->key_ctx, seal->key_id, seal->key, &why);
+    if (st == DG_ERR_NOT_FOUND)
+        return dg_error_set(err, DG_ERR_DENIED,
+                            "%s: its data key %s is gone (the record was destroyed)", path,
+                            seal->key_id);
+    return st == DG_OK ? DG_OK : dg_error_set(err, st, "%s", why.msg);
+}
+
+/* Reads a sealed object (fd at offset 0) and checks its keyed name. */
+static dg_status read_sealed(dg_store *store, int fd, const char *hex, const char *path,
+                             unsigned char **data, size_t *len, dg_error *err)
+{
+    unsigned char *file = NULL, *plain = NULL;
+    size_t size = 0, plain_len = 0;
+    dg_store_seal seal;
+    dg_status st = read_whole(fd, path, &file, &size, err);
+    if (st == DG_OK)
+        st = find_seal_key(store, file, path, &seal, err);
+    if (st == DG_OK)
+        st = open_stream(file, size, seal.key, path, &plain, &plain_len, err);
+    free(file);
+    if (st == DG_OK)
+        st = inflate_plain(plain, plain_len, path, data, len, err);
+    if (plain) {
+        sodium_memzero(plain, plain_len);
+        free(plain);
+    }
+    if (st == DG_OK) {
+        char actual[DG_SHA256_HEX];
+        sealed_name(&seal, *data, *len, actual);
+        if (strcmp(actual, hex) != 0) {
+            free(*data);
+            *data = NULL;
+            st = corrupt(err, path, "content does not match its name");
+        }
+    }
+    sodium_memzero(&seal, sizeof seal);
+    return st;
+}
+
+/* Whether the object file begins with the sealed magic (the offset is left at 0). */
+static int is_sealed(int fd)
+{
+    unsigned char magic[OBJECT_MAGIC_LEN];
+    return pread(fd, magic, sizeof magic, 0) == (ssize_t)sizeof magic &&
+           memcmp(magic, SEAL_MAGIC, OBJECT_MAGIC_LEN) == 0;
+}
+
 dg_status dg_store_get(dg_store *store, const char *hex, void **data, size_t *len,
                        dg_error *err)
 {
@@ -588,6 +907,15 @@ dg_status dg_store_get(dg_store *store, const char *hex, void **data, size_t *le
         return st;
     unsigned char *buf = NULL;
     size_t buf_len = 0;
+    if (is_sealed(fd)) {
+        st = read_sealed(store, fd, hex, path, &buf, &buf_len, err);
+        close(fd);
+        if (st == DG_OK) {
+            *data = buf;
+            *len = buf_len;
+        }
+        return st;
+    }
     st = read_object(fd, path, &buf, &buf_len, err);
     close(fd); /* read-only: nothing to lose if close reports an error */
     if (st != DG_OK)

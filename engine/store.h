@@ -32,9 +32,32 @@
 
 typedef struct dg_store dg_store;
 
+/*
+ * Sealed objects (encrypted archives, engine/keys.h). A record's objects are sealed with
+ * its data key: the file holds the key's id (hex, so the reader can ask for the key) and
+ * the zlib-compressed content encrypted with crypto_secretstream_xchacha20poly1305 in
+ * chunks. A sealed object is named by HMAC-SHA-256(data key, content): still a hash of the
+ * content, but scoped to the record (the same page in two records is two objects, so
+ * destroying one record's key never orphans another's), and telling nothing about the
+ * content to whoever lacks the key.
+ */
+#define DG_STORE_KEY_BYTES 32
+#define DG_STORE_KEY_ID_HEX 33
+typedef struct dg_store_seal {
+    char key_id[DG_STORE_KEY_ID_HEX];
+    unsigned char key[DG_STORE_KEY_BYTES];
+} dg_store_seal;
+
+/* Finds the data key named key_id (DG_ERR_NOT_FOUND: shredded). */
+typedef dg_status (*dg_store_key_fn)(void *ctx, const char *key_id,
+                                     unsigned char key[DG_STORE_KEY_BYTES], dg_error *err);
+
 /* Opens (creating if needed) the store under root (e.g. "<archive>/objects"). */
 dg_status dg_store_open(const char *root, dg_store **out, dg_error *err);
 void dg_store_close(dg_store *store);
+
+/* Where get and check find the data keys of sealed objects (none: sealed objects fail). */
+void dg_store_set_key_source(dg_store *store, dg_store_key_fn fn, void *ctx);
 
 /* Removes temporary files left in objects/tmp/ by a writer that crashed. Only safe while
  * no other put is in flight (the engine holds the write lock). */
@@ -52,10 +75,20 @@ dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[D
                        int *was_new, uint64_t *stored_size, dg_error *err);
 
 /*
+ * dg_store_put, sealed with seal's key (seal NULL: a plain object as dg_store_put). The
+ * name written to hex is the HMAC-SHA-256 of the content under seal->key.
+ */
+dg_status dg_store_put_sealed(dg_store *store, const dg_store_seal *seal, const void *data,
+                              size_t len, char hex[DG_SHA256_HEX], int *was_new,
+                              uint64_t *stored_size, dg_error *err);
+
+/*
  * Reads the object named hex, decompresses it and checks its SHA-256. On success *data
  * (caller frees with free()) holds *len bytes plus a terminating NUL not counted in len,
  * so text objects can be used as C strings. A missing object is DG_ERR_NOT_FOUND; one
- * whose content does not match its name, or does not decompress, is DG_ERR_CORRUPT.
+ * whose content does not match its name, or does not decompress, is DG_ERR_CORRUPT. A sealed
+ * object whose key is gone (its record destroyed) is DG_ERR_DENIED; one that fails to
+ * decrypt is DG_ERR_CORRUPT.
  */
 dg_status dg_store_get(dg_store *store, const char *hex, void **data, size_t *len,
                        dg_error *err);

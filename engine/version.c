@@ -4,6 +4,7 @@
  * is a new row, and the record row only moves its pointer to the newest version and its
  * current level.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,9 +302,11 @@ static dg_status write_edit(dg_archive *archive, const dg_actor *actor, edit_pla
 {
     const dg_record_change *c = plan->change;
     dg_object_list objects = {0};
+    dg_store_seal seal;
     dg_stored_page *stored = calloc(c->n_pages ? c->n_pages : 1, sizeof *stored);
     char text_sha[DG_SHA256_HEX];
-    dg_status st = stored ? dg_store_contents(archive, &objects, c->text, c->pages, c->n_pages,
+    dg_status st = dg_record_seal_of(archive, plan->row.id, &seal, &objects.seal, err);
+    st = st != DG_OK ? st : stored ? dg_store_contents(archive, &objects, c->text, c->pages, c->n_pages,
                                               stored, text_sha, err)
                           : dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", plan->refcode);
     if (st == DG_OK && c->text) {
@@ -315,6 +318,7 @@ static dg_status write_edit(dg_archive *archive, const dg_actor *actor, edit_pla
         st = edit_in_txn(archive, actor, plan, &objects, stored, err);
         st = dg_catalog_end_write(archive->db, st, err);
     }
+    sodium_memzero(&seal, sizeof seal);
     if (st != DG_OK)
         dg_forget_uncommitted_objects(archive, &objects);
     free(objects.items);

@@ -1,0 +1,1096 @@
+/*
+ * backup.c — backup, backup verify and restore (backup.h): the sealed catalog snapshot,
+ * incremental copies of object files, the MACed manifest, key backups, and rebuilding an
+ * archive from them.
+ */
+#include "backup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive_internal.h"
+#include "catalog.h"
+#include "destruction.h"
+#include "indexer.h"
+#include "lock.h"
+#include "log.h"
+#include "user.h"
+
+#define SEALED_MAGIC "DGB1"
+#define MAGIC_LEN 4
+#define CHUNK (64 * 1024)
+#define SS_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
+#define SS_HEADER crypto_secretstream_xchacha20poly1305_HEADERBYTES
+#define CATALOG_SUBKEY 1
+#define MANIFEST_SUBKEY 2
+#define CATALOG_FILE "catalog.sealed"
+#define MANIFEST_FILE "MANIFEST"
+#define MAC_FILE "MANIFEST.mac"
+#define MANIFEST_HEAD "dangan-backup v1\n"
+#define KEY_DIRS_SETTING "key_backup_dirs"
+
+/* ---- files: errors, copying with a hash, sealing ---- */
+
+static dg_status io_error(dg_error *err, const char *path, const char *what)
+{
+    return dg_error_set(err, DG_ERR_IO, "%s: %s: %s", path, what, strerror(errno));
+}
+
+static dg_status write_all(int fd, const void *buf, size_t len, const char *path, dg_error *err)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return io_error(err, path, "cannot write");
+        p += n;
+        len -= (size_t)n;
+    }
+    return DG_OK;
+}
+
+static dg_status read_up_to(int fd, void *buf, size_t len, size_t *got, const char *path,
+                            dg_error *err)
+{
+    *got = 0;
+    while (*got < len) {
+        ssize_t n = read(fd, (unsigned char *)buf + *got, len - *got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return io_error(err, path, "cannot read");
+        if (n == 0)
+            break;
+        *got += (size_t)n;
+    }
+    return DG_OK;
+}
+
+static dg_status make_dir(const char *path, dg_error *err)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return io_error(err, path, "cannot create folder");
+    return DG_OK;
+}
+
+static dg_status sync_close(int fd, const char *path, dg_status st, dg_error *err)
+{
+    if (st == DG_OK && fsync(fd) != 0)
+        st = io_error(err, path, "cannot sync");
+    if (close(fd) != 0 && st == DG_OK)
+        st = io_error(err, path, "cannot close");
+    return st;
+}
+
+/* Makes "<dir>/.tmp/<name>-XXXXXX" (0600); fd and path come back. */
+static dg_status open_tmp(const char *dir, const char *name, char *path, size_t size, int *fd,
+                          dg_error *err)
+{
+    snprintf(path, size, "%s/.tmp", dir);
+    dg_status st = make_dir(path, err);
+    if (st != DG_OK)
+        return st;
+    snprintf(path, size, "%s/.tmp/%s-XXXXXX", dir, name);
+    *fd = mkostemp(path, O_CLOEXEC);
+    return *fd >= 0 ? DG_OK : io_error(err, path, "cannot create temporary file");
+}
+
+/* Hex SHA-256 and size of a file. */
+static dg_status hash_file(const char *path, char hex[65], uint64_t *size, dg_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? dg_error_set(err, DG_ERR_NOT_FOUND, "%s: missing", path)
+                               : io_error(err, path, "cannot open");
+    unsigned char *buf = malloc(CHUNK);
+    if (!buf) {
+        close(fd);
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
+    }
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    *size = 0;
+    dg_status st = DG_OK;
+    for (;;) {
+        size_t got;
+        st = read_up_to(fd, buf, CHUNK, &got, path, err);
+        if (st != DG_OK || got == 0)
+            break;
+        crypto_hash_sha256_update(&h, buf, got);
+        *size += got;
+    }
+    close(fd);
+    free(buf);
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&h, digest);
+    sodium_bin2hex(hex, 65, digest, sizeof digest);
+    return st;
+}
+
+/* Copies src to dst through a synced temporary file in tmp_dir and a rename. */
+static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir,
+                           uint64_t *bytes, dg_error *err)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return errno == ENOENT ? dg_error_set(err, DG_ERR_NOT_FOUND, "%s: missing", src)
+                               : io_error(err, src, "cannot open");
+    char tmp[PATH_MAX];
+    int out = -1;
+    dg_status st = open_tmp(tmp_dir, "copy", tmp, sizeof tmp, &out, err);
+    unsigned char *buf = st == DG_OK ? malloc(CHUNK) : NULL;
+    if (st == DG_OK && !buf)
+        st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", src);
+    while (st == DG_OK) {
+        size_t got;
+        st = read_up_to(in, buf, CHUNK, &got, src, err);
+        if (st != DG_OK || got == 0)
+            break;
+        st = write_all(out, buf, got, tmp, err);
+        *bytes += got;
+    }
+    free(buf);
+    close(in);
+    if (out >= 0)
+        st = sync_close(out, tmp, st, err);
+    if (st == DG_OK && rename(tmp, dst) != 0)
+        st = io_error(err, dst, "cannot move into place");
+    if (st != DG_OK && out >= 0)
+        unlink(tmp);
+    return st;
+}
+
+/* Seals (decrypt = 0) or opens (decrypt = 1) a whole file with crypto_secretstream. */
+static dg_status seal_stream(int in, int out, const unsigned char key[DG_KEY_BYTES],
+                             const char *in_path, const char *out_path, uint64_t *bytes,
+                             dg_error *err)
+{
+    crypto_secretstream_xchacha20poly1305_state s;
+    unsigned char head[MAGIC_LEN + SS_HEADER];
+    memcpy(head, SEALED_MAGIC, MAGIC_LEN);
+    crypto_secretstream_xchacha20poly1305_init_push(&s, head + MAGIC_LEN, key);
+    dg_status st = write_all(out, head, sizeof head, out_path, err);
+    unsigned char *plain = malloc(CHUNK), *cipher = malloc(CHUNK + SS_ABYTES);
+    if (st == DG_OK && (!plain || !cipher))
+        st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", in_path);
+    size_t got = 0;
+    if (st == DG_OK)
+        st = read_up_to(in, plain, CHUNK, &got, in_path, err);
+    while (st == DG_OK) {
+        size_t next = 0;
+        unsigned long long clen;
+        /* A full chunk may be followed by more: read one byte ahead before tagging it. */
+        unsigned char peek;
+        size_t peeked = 0;
+        if (got == CHUNK)
+            st = read_up_to(in, &peek, 1, &peeked, in_path, err);
+        if (st != DG_OK)
+            break;
+        int last = peeked == 0;
+        crypto_secretstream_xchacha20poly1305_push(
+            &s, cipher, &clen, plain, got, NULL, 0,
+            last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+        st = write_all(out, cipher, (size_t)clen, out_path, err);
+        *bytes += clen;
+        if (st != DG_OK || last)
+            break;
+        plain[0] = peek;
+        st = read_up_to(in, plain + 1, CHUNK - 1, &next, in_path, err);
+        got = next + 1;
+    }
+    free(plain);
+    free(cipher);
+    sodium_memzero(&s, sizeof s);
+    return st;
+}
+
+static dg_status open_stream(int in, int out, const unsigned char key[DG_KEY_BYTES],
+                             const char *in_path, const char *out_path, dg_error *err)
+{
+    crypto_secretstream_xchacha20poly1305_state s;
+    unsigned char head[MAGIC_LEN + SS_HEADER];
+    size_t got;
+    dg_status st = read_up_to(in, head, sizeof head, &got, in_path, err);
+    if (st != DG_OK)
+        return st;
+    if (got != sizeof head || memcmp(head, SEALED_MAGIC, MAGIC_LEN) != 0 ||
+        crypto_secretstream_xchacha20poly1305_init_pull(&s, head + MAGIC_LEN, key) != 0)
+        return dg_error_set(err, DG_ERR_CORRUPT, "%s: not a sealed dangan file", in_path);
+    unsigned char *plain = malloc(CHUNK), *cipher = malloc(CHUNK + SS_ABYTES);
+    if (!plain || !cipher)
+        st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", in_path);
+    unsigned char tag = 0;
+    while (st == DG_OK && tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+        st = read_up_to(in, cipher, CHUNK + SS_ABYTES, &got, in_path, err);
+        unsigned long long mlen;
+        if (st == DG_OK &&
+            (got < SS_ABYTES ||
+             crypto_secretstream_xchacha20poly1305_pull(&s, plain, &mlen, &tag, cipher, got,
+                                                        NULL, 0) != 0))
+            st = dg_error_set(err, DG_ERR_CORRUPT,
+                              "%s: does not decrypt (damaged, or another master key)", in_path);
+        if (st == DG_OK)
+            st = write_all(out, plain, (size_t)mlen, out_path, err);
+    }
+    if (st == DG_OK && read_up_to(in, cipher, 1, &got, in_path, err) == DG_OK && got)
+        st = dg_error_set(err, DG_ERR_CORRUPT, "%s: stray bytes after sealed data", in_path);
+    if (plain)
+        sodium_memzero(plain, CHUNK);
+    free(plain);
+    free(cipher);
+    sodium_memzero(&s, sizeof s);
+    return st;
+}
+
+/* ---- the manifest ---- */
+
+typedef struct entry {
+    char *path;           /* relative to DEST */
+    char sha[65];
+    uint64_t size;
+} entry;
+
+typedef struct manifest {
+    entry *items;
+    size_t count, cap;
+} manifest;
+
+static void manifest_free(manifest *m)
+{
+    for (size_t i = 0; i < m->count; i++)
+        free(m->items[i].path);
+    free(m->items);
+    memset(m, 0, sizeof *m);
+}
+
+static dg_status manifest_add(manifest *m, const char *path, const char *sha, uint64_t size,
+                              dg_error *err)
+{
+    if (m->count == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 256;
+        entry *grown = realloc(m->items, cap * sizeof *grown);
+        if (!grown)
+            return dg_error_set(err, DG_ERR_NOMEM, "manifest: out of memory");
+        m->items = grown;
+        m->cap = cap;
+    }
+    entry *e = &m->items[m->count];
+    e->path = strdup(path);
+    if (!e->path)
+        return dg_error_set(err, DG_ERR_NOMEM, "manifest: out of memory");
+    snprintf(e->sha, sizeof e->sha, "%s", sha);
+    e->size = size;
+    m->count++;
+    return DG_OK;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const entry *)a)->path, ((const entry *)b)->path);
+}
+
+static const entry *manifest_find(const manifest *m, const char *path)
+{
+    entry key = {.path = (char *)path};
+    return m->count ? bsearch(&key, m->items, m->count, sizeof key, entry_cmp) : NULL;
+}
+
+static dg_status read_text(const char *path, char **out, size_t *len, dg_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? dg_error_set(err, DG_ERR_NOT_FOUND, "%s: missing", path)
+                               : io_error(err, path, "cannot open");
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        cap *= 2;
+        char *grown = realloc(buf, cap + 1);
+        if (!grown) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf = grown;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf)
+        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
+    if (bad) {
+        free(buf);
+        return io_error(err, path, "cannot read");
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return DG_OK;
+}
+
+/* Parses MANIFEST text ("<sha> <size> <path>" lines after the head) into m, sorted. */
+static dg_status manifest_parse(char *text, const char *path, manifest *m, dg_error *err)
+{
+    if (strncmp(text, MANIFEST_HEAD, strlen(MANIFEST_HEAD)) != 0)
+        return dg_error_set(err, DG_ERR_CORRUPT, "%s: not a dangan backup manifest", path);
+    dg_status st = DG_OK;
+    char *save = NULL;
+    for (char *line = strtok_r(text + strlen(MANIFEST_HEAD), "\n", &save); st == DG_OK && line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char sha[65], rel[PATH_MAX];
+        unsigned long long size;
+        if (sscanf(line, "%64s %llu %4095[^\n]", sha, &size, rel) != 3 ||
+            strstr(rel, "..") || rel[0] == '/')
+            return dg_error_set(err, DG_ERR_CORRUPT, "%s: bad line: %.80s", path, line);
+        st = manifest_add(m, rel, sha, size, err);
+    }
+    if (st == DG_OK)
+        qsort(m->items, m->count, sizeof *m->items, entry_cmp);
+    return st;
+}
+
+static void manifest_mac(const char *text, size_t len, const unsigned char master[DG_KEY_BYTES],
+                         char hex[2 * crypto_auth_BYTES + 1])
+{
+    unsigned char sub[DG_KEY_BYTES], mac[crypto_auth_BYTES];
+    crypto_kdf_derive_from_key(sub, sizeof sub, MANIFEST_SUBKEY, "dgbackup", master);
+    crypto_auth(mac, (const unsigned char *)text, len, sub);
+    sodium_memzero(sub, sizeof sub);
+    sodium_bin2hex(hex, 2 * crypto_auth_BYTES + 1, mac, sizeof mac);
+}
+
+/* Reads DEST's manifest and checks its MAC; m holds its entries. */
+static dg_status manifest_load(const char *dest, const unsigned char master[DG_KEY_BYTES],
+                               manifest *m, dg_error *err)
+{
+    char path[PATH_MAX], mac_path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dest, MANIFEST_FILE);
+    snprintf(mac_path, sizeof mac_path, "%s/%s", dest, MAC_FILE);
+    char *text = NULL, *mac_text = NULL;
+    size_t len = 0, mac_len = 0;
+    dg_status st = read_text(path, &text, &len, err);
+    if (st == DG_OK)
+        st = read_text(mac_path, &mac_text, &mac_len, err);
+    char want[2 * crypto_auth_BYTES + 1];
+    if (st == DG_OK) {
+        manifest_mac(text, len, master, want);
+        if (mac_len < sizeof want - 1 || sodium_memcmp(mac_text, want, sizeof want - 1) != 0)
+            st = dg_error_set(err, DG_ERR_CORRUPT,
+                              "%s: the manifest's MAC does not match (altered, or another "
+                              "master key)", path);
+    }
+    if (st == DG_OK)
+        st = manifest_parse(text, path, m, err);
+    free(text);
+    free(mac_text);
+    return st;
+}
+
+static dg_status write_small(const char *dest, const char *name, const char *text,
+                             dg_error *err)
+{
+    char tmp[PATH_MAX], path[PATH_MAX];
+    int fd;
+    dg_status st = open_tmp(dest, name, tmp, sizeof tmp, &fd, err);
+    if (st != DG_OK)
+        return st;
+    st = sync_close(fd, tmp, write_all(fd, text, strlen(text), tmp, err), err);
+    snprintf(path, sizeof path, "%s/%s", dest, name);
+    if (st == DG_OK && rename(tmp, path) != 0)
+        st = io_error(err, path, "cannot move into place");
+    if (st != DG_OK)
+        unlink(tmp);
+    return st;
+}
+
+static dg_status manifest_write(const char *dest, manifest *m,
+                                const unsigned char master[DG_KEY_BYTES], dg_error *err)
+{
+    qsort(m->items, m->count, sizeof *m->items, entry_cmp);
+    size_t cap = strlen(MANIFEST_HEAD) + 1;
+    for (size_t i = 0; i < m->count; i++)
+        cap += strlen(m->items[i].path) + 96;
+    char *text = malloc(cap);
+    if (!text)
+        return dg_error_set(err, DG_ERR_NOMEM, "manifest: out of memory");
+    size_t n = (size_t)snprintf(text, cap, "%s", MANIFEST_HEAD);
+    for (size_t i = 0; i < m->count; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s %llu %s\n", m->items[i].sha,
+                              (unsigned long long)m->items[i].size, m->items[i].path);
+    char mac[2 * crypto_auth_BYTES + 2];
+    manifest_mac(text, n, master, mac);
+    strcat(mac, "\n");
+    dg_status st = write_small(dest, MANIFEST_FILE, text, err);
+    if (st == DG_OK)
+        st = write_small(dest, MAC_FILE, mac, err);
+    free(text);
+    return st;
+}
+
+/* ---- taking a backup ---- */
+
+typedef struct backup_run {
+    dg_archive *archive;
+    const char *dest;
+    manifest old, now;
+    dg_backup_result *out;
+    uint64_t total;
+    dg_error *err;
+} backup_run;
+
+static int valid_object_name(const char *name)
+{
+    if (strlen(name) != 64)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
+
+static dg_status count_object(const char *hex, void *ctx)
+{
+    (void)hex;
+    ((backup_run *)ctx)->total++;
+    return DG_OK;
+}
+
+/* One object: copied when the backup lacks it (object files never change once written). */
+static dg_status backup_object(const char *hex, void *ctx)
+{
+    backup_run *b = ctx;
+    if (!valid_object_name(hex))
+        return DG_OK; /* not an object: verify reports it, a backup leaves it out */
+    char rel[96], src[PATH_MAX], dst[PATH_MAX], dir[PATH_MAX];
+    snprintf(rel, sizeof rel, "objects/%.2s/%s", hex, hex + 2);
+    snprintf(src, sizeof src, "%s/objects/%.2s/%s", b->archive->path, hex, hex + 2);
+    snprintf(dst, sizeof dst, "%s/%s", b->dest, rel);
+    snprintf(dir, sizeof dir, "%s/objects/%.2s", b->dest, hex);
+    const entry *had = manifest_find(&b->old, rel);
+    struct stat sb;
+    char sha[65];
+    uint64_t size = 0;
+    dg_status st = DG_OK;
+    if (had && stat(dst, &sb) == 0 && (uint64_t)sb.st_size == had->size) {
+        snprintf(sha, sizeof sha, "%s", had->sha);
+        size = had->size;
+    } else {
+        st = make_dir(dir, b->err);
+        if (st == DG_OK)
+            st = copy_file(src, dst, b->dest, &b->out->bytes, b->err);
+        if (st == DG_ERR_NOT_FOUND)
+            return DG_OK; /* destroyed while the backup ran: its key goes too */
+        if (st == DG_OK)
+            st = hash_file(dst, sha, &size, b->err);
+        if (st == DG_OK)
+            b->out->copied++;
+    }
+    if (st == DG_OK)
+        st = manifest_add(&b->now, rel, sha, size, b->err);
+    if (st == DG_OK && ++b->out->objects % 64 == 0)
+        dg_archive_progress(b->archive, "backup", b->out->objects, b->total);
+    return st;
+}
+
+/* Files of the backup's objects/ that the archive no longer has (destroyed records). */
+static dg_status prune_objects(backup_run *b)
+{
+    char root[PATH_MAX];
+    snprintf(root, sizeof root, "%s/objects", b->dest);
+    DIR *top = opendir(root);
+    if (!top)
+        return errno == ENOENT ? DG_OK : io_error(b->err, root, "cannot open folder");
+    qsort(b->now.items, b->now.count, sizeof *b->now.items, entry_cmp);
+    dg_status st = DG_OK;
+    struct dirent *de;
+    while (st == DG_OK && (de = readdir(top))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char sub[PATH_MAX + 512];
+        snprintf(sub, sizeof sub, "%s/%s", root, de->d_name);
+        DIR *d = opendir(sub);
+        if (!d)
+            continue;
+        struct dirent *f;
+        while (st == DG_OK && (f = readdir(d))) {
+            if (f->d_name[0] == '.')
+                continue;
+            char rel[600], path[PATH_MAX + 1024];
+            snprintf(rel, sizeof rel, "objects/%s/%s", de->d_name, f->d_name);
+            if (manifest_find(&b->now, rel))
+                continue;
+            snprintf(path, sizeof path, "%s/%s", b->dest, rel);
+            if (unlink(path) != 0)
+                st = io_error(b->err, path, "cannot remove");
+            else
+                b->out->removed++;
+        }
+        closedir(d);
+    }
+    closedir(top);
+    return st;
+}
+
+/* A consistent snapshot of the catalog (online backup API), then sealed into DEST. */
+static dg_status backup_catalog(backup_run *b)
+{
+    char snap[PATH_MAX];
+    snprintf(snap, sizeof snap, "%s/backup-snapshot.db", b->archive->path);
+    unlink(snap); /* a killed backup's leftover */
+    sqlite3 *dst = NULL;
+    dg_status st = DG_OK;
+    if (sqlite3_open_v2(snap, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK)
+        st = dg_error_set(b->err, DG_ERR_IO, "%s: %s", snap, sqlite3_errmsg(dst));
+    sqlite3_backup *bk = st == DG_OK ? sqlite3_backup_init(dst, "main", b->archive->db, "main")
+                                     : NULL;
+    if (st == DG_OK && !bk)
+        st = dg_error_set(b->err, DG_ERR_IO, "%s: %s", snap, sqlite3_errmsg(dst));
+    if (bk) {
+        int rc = sqlite3_backup_step(bk, -1);
+        sqlite3_backup_finish(bk);
+        if (rc != SQLITE_DONE)
+            st = dg_error_set(b->err, DG_ERR_IO, "catalog snapshot: %s", sqlite3_errstr(rc));
+    }
+    sqlite3_close(dst);
+    unsigned char key[DG_KEY_BYTES];
+    dg_keys_subkey(b->archive->keys, CATALOG_SUBKEY, key);
+    int in = st == DG_OK ? open(snap, O_RDONLY | O_CLOEXEC) : -1;
+    if (st == DG_OK && in < 0)
+        st = io_error(b->err, snap, "cannot open");
+    char tmp[PATH_MAX], path[PATH_MAX];
+    int out = -1;
+    if (st == DG_OK)
+        st = open_tmp(b->dest, CATALOG_FILE, tmp, sizeof tmp, &out, b->err);
+    if (st == DG_OK) {
+        st = seal_stream(in, out, key, snap, tmp, &b->out->bytes, b->err);
+        st = sync_close(out, tmp, st, b->err);
+    }
+    if (in >= 0)
+        close(in);
+    unlink(snap);
+    sodium_memzero(key, sizeof key);
+    snprintf(path, sizeof path, "%s/%s", b->dest, CATALOG_FILE);
+    if (st == DG_OK && rename(tmp, path) != 0)
+        st = io_error(b->err, path, "cannot move into place");
+    char sha[65];
+    uint64_t size;
+    if (st == DG_OK)
+        st = hash_file(path, sha, &size, b->err);
+    if (st == DG_OK)
+        st = manifest_add(&b->now, CATALOG_FILE, sha, size, b->err);
+    return st;
+}
+
+/* Temporary files of a killed backup. */
+static void clean_tmp(const char *dest)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/.tmp", dest);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            unlinkat(dirfd(d), de->d_name, 0);
+    closedir(d);
+}
+
+/* One copy of keys.db in dir (online backup API into a temporary file, then renamed). */
+static dg_status copy_keys_to(dg_archive *archive, const char *dir, dg_error *err)
+{
+    dg_status st = make_dir(dir, err);
+    char tmp[PATH_MAX], path[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/.keys.db.tmp", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, DG_KEYS_FILE);
+    unlink(tmp);
+    sqlite3 *dst = NULL;
+    if (st == DG_OK &&
+        sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+            SQLITE_OK)
+        st = dg_error_set(err, DG_ERR_IO, "%s: %s", tmp, sqlite3_errmsg(dst));
+    sqlite3_backup *bk = st == DG_OK
+                             ? sqlite3_backup_init(dst, "main", dg_keys_db(archive->keys), "main")
+                             : NULL;
+    if (st == DG_OK && !bk)
+        st = dg_error_set(err, DG_ERR_IO, "%s: %s", tmp, sqlite3_errmsg(dst));
+    if (bk) {
+        int rc = sqlite3_backup_step(bk, -1);
+        sqlite3_backup_finish(bk);
+        if (rc != SQLITE_DONE)
+            st = dg_error_set(err, DG_ERR_IO, "%s: key backup: %s", dir, sqlite3_errstr(rc));
+    }
+    sqlite3_close(dst);
+    chmod(tmp, 0600);
+    int fd = st == DG_OK ? open(tmp, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0) {
+        st = sync_close(fd, tmp, st, err);
+    }
+    /* The previous copy is replaced, not kept: a key backup holds only the latest table. */
+    if (st == DG_OK && rename(tmp, path) != 0)
+        st = io_error(err, path, "cannot move into place");
+    if (st != DG_OK)
+        unlink(tmp);
+    return st;
+}
+
+/* Adds dir (absolute) to the remembered key-backup folders. */
+static dg_status remember_key_dir(dg_archive *archive, const char *dir, dg_error *err)
+{
+    char real[PATH_MAX];
+    if (!realpath(dir, real))
+        return io_error(err, dir, "cannot resolve");
+    char *dirs = NULL;
+    dg_status st = dg_setting_get(archive->db, KEY_DIRS_SETTING, &dirs, err);
+    if (st == DG_ERR_NOT_FOUND)
+        st = DG_OK;
+    if (st != DG_OK)
+        return st;
+    size_t len = (dirs ? strlen(dirs) : 0) + strlen(real) + 2;
+    char *both = malloc(len);
+    int known = 0;
+    if (dirs) {
+        char *copy = strdup(dirs), *save = NULL;
+        for (char *d = copy ? strtok_r(copy, "\n", &save) : NULL; d; d = strtok_r(NULL, "\n", &save))
+            known |= strcmp(d, real) == 0;
+        free(copy);
+    }
+    if (both && !known) {
+        snprintf(both, len, "%s%s%s", dirs ? dirs : "", dirs ? "\n" : "", real);
+        st = dg_catalog_begin_write(archive->db, err);
+        if (st == DG_OK)
+            st = dg_setting_set(archive->db, KEY_DIRS_SETTING, both, err);
+        st = dg_catalog_end_write(archive->db, st, err);
+    } else if (!both) {
+        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
+    }
+    free(both);
+    free(dirs);
+    return st;
+}
+
+dg_status dg_backup_refresh_key_copies(dg_archive *archive, dg_error *err)
+{
+    if (!archive->keys)
+        return DG_OK;
+    char *dirs = NULL;
+    dg_status st = dg_setting_get(archive->db, KEY_DIRS_SETTING, &dirs, err);
+    if (st == DG_ERR_NOT_FOUND)
+        return DG_OK;
+    char *save = NULL;
+    for (char *d = st == DG_OK ? strtok_r(dirs, "\n", &save) : NULL; st == DG_OK && d;
+         d = strtok_r(NULL, "\n", &save))
+        st = copy_keys_to(archive, d, err);
+    free(dirs);
+    return st;
+}
+
+static dg_status backup_body(backup_run *b)
+{
+    dg_status st = make_dir(b->dest, b->err);
+    char objects[PATH_MAX];
+    snprintf(objects, sizeof objects, "%s/objects", b->dest);
+    if (st == DG_OK)
+        st = make_dir(objects, b->err);
+    if (st == DG_OK)
+        clean_tmp(b->dest);
+    if (st == DG_OK)
+        st = backup_catalog(b);
+    if (st == DG_OK)
+        st = dg_store_list(b->archive->store, count_object, b, b->err);
+    if (st == DG_OK)
+        st = dg_store_list(b->archive->store, backup_object, b, b->err);
+    if (st == DG_OK)
+        st = prune_objects(b);
+    if (st == DG_OK)
+        dg_archive_progress(b->archive, "backup", b->out->objects, b->out->objects);
+    return st;
+}
+
+dg_status dg_backup_run(dg_archive *archive, const dg_actor *actor, const char *dest,
+                        const char *keys_dest, dg_backup_result *out, dg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    dg_status st = dg_require_filer(archive, actor, "backup", NULL, err);
+    if (st != DG_OK)
+        return st;
+    if (!archive->keys)
+        return dg_error_set(err, DG_ERR_USAGE,
+                            "%s: backup needs an encrypted archive (made with --key-file): "
+                            "a backup of this one would carry every record in the clear",
+                            archive->path);
+    backup_run b = {.archive = archive, .dest = dest, .out = out, .err = err};
+    unsigned char master[DG_KEY_BYTES];
+    st = dg_archive_master_key(archive->path, master, err);
+    if (st == DG_OK) {
+        dg_error ignored; /* no previous backup, or a damaged manifest: hash everything */
+        if (manifest_load(dest, master, &b.old, &ignored) != DG_OK)
+            manifest_free(&b.old);
+        st = backup_body(&b);
+    }
+    if (st == DG_OK)
+        st = manifest_write(dest, &b.now, master, err);
+    sodium_memzero(master, sizeof master);
+    if (st == DG_OK && keys_dest)
+        st = copy_keys_to(archive, keys_dest, err);
+    if (st == DG_OK && keys_dest)
+        st = remember_key_dir(archive, keys_dest, err);
+    manifest_free(&b.old);
+    manifest_free(&b.now);
+    char detail[PATH_MAX + 160];
+    snprintf(detail, sizeof detail, "%s: %llu objects, %llu copied, %llu removed%s%s",
+             dest, (unsigned long long)out->objects, (unsigned long long)out->copied,
+             (unsigned long long)out->removed, keys_dest ? "; keys to " : "",
+             keys_dest ? keys_dest : "");
+    dg_log_event ev = {.action = "backup", .hits = (long)out->objects,
+                       .outcome = st == DG_OK ? "ok" : "error",
+                       .detail = st == DG_OK ? detail : err->msg};
+    dg_error log_err;
+    dg_status logged = dg_log_append(archive, actor, NULL, &ev, &log_err);
+    if (st == DG_OK && logged != DG_OK)
+        return dg_error_set(err, logged, "%s", log_err.msg);
+    return st;
+}
+
+/* ---- verifying a backup ---- */
+
+typedef struct listing {
+    const manifest *m;
+    const char *dest;
+    dg_error *err;
+} listing;
+
+/* Every file under DEST must be listed, apart from the manifest itself and .tmp/. */
+static dg_status find_unlisted(const listing *l, const char *rel_dir)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s%s%s", l->dest, *rel_dir ? "/" : "", rel_dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return io_error(l->err, dir, "cannot open folder");
+    dg_status st = DG_OK;
+    struct dirent *de;
+    while (st == DG_OK && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char rel[PATH_MAX];
+        snprintf(rel, sizeof rel, "%s%s%s", rel_dir, *rel_dir ? "/" : "", de->d_name);
+        struct stat sb;
+        char path[PATH_MAX * 2];
+        snprintf(path, sizeof path, "%s/%s", l->dest, rel);
+        if (lstat(path, &sb) != 0)
+            st = io_error(l->err, path, "cannot stat");
+        else if (S_ISDIR(sb.st_mode))
+            st = find_unlisted(l, rel);
+        else if (!*rel_dir && (!strcmp(de->d_name, MANIFEST_FILE) || !strcmp(de->d_name, MAC_FILE)))
+            continue;
+        else if (!manifest_find(l->m, rel))
+            st = dg_error_set(l->err, DG_ERR_CORRUPT, "%s: not in the backup's manifest", path);
+    }
+    closedir(d);
+    return st;
+}
+
+/* Decrypts DEST's catalog into memory (a memfd, then an in-memory SQLite database). */
+static dg_status open_backed_up_catalog(const char *dest,
+                                        const unsigned char master[DG_KEY_BYTES], sqlite3 **db,
+                                        dg_error *err)
+{
+    *db = NULL;
+    char src[PATH_MAX + 32];
+    snprintf(src, sizeof src, "%s/%s", dest, CATALOG_FILE);
+    unsigned char key[DG_KEY_BYTES];
+    crypto_kdf_derive_from_key(key, sizeof key, CATALOG_SUBKEY, "dgbackup", master);
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    int mem = memfd_create("dangan-catalog", MFD_CLOEXEC);
+    dg_status st = in < 0    ? io_error(err, src, "cannot open")
+                   : mem < 0 ? io_error(err, src, "cannot make a memory file")
+                             : open_stream(in, mem, key, src, "memory", err);
+    sodium_memzero(key, sizeof key);
+    if (in >= 0)
+        close(in);
+    struct stat sb;
+    unsigned char *buf = NULL;
+    if (st == DG_OK && fstat(mem, &sb) != 0)
+        st = io_error(err, src, "cannot stat the decrypted catalog");
+    if (st == DG_OK && (buf = sqlite3_malloc64((sqlite3_uint64)sb.st_size + 1)) == NULL)
+        st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", src);
+    size_t got = 0;
+    if (st == DG_OK && lseek(mem, 0, SEEK_SET) == 0)
+        st = read_up_to(mem, buf, (size_t)sb.st_size, &got, src, err);
+    if (mem >= 0)
+        close(mem);
+    if (st == DG_OK && (got != (size_t)sb.st_size || got < 100))
+        st = dg_error_set(err, DG_ERR_CORRUPT, "%s: the catalog is truncated", src);
+    if (st == DG_OK) {
+        buf[18] = buf[19] = 1; /* a WAL-mode header: in memory the database has no WAL */
+        if (sqlite3_open(":memory:", db) != SQLITE_OK ||
+            sqlite3_deserialize(*db, "main", buf, (sqlite3_int64)got, (sqlite3_int64)got + 1,
+                                SQLITE_DESERIALIZE_FREEONCLOSE) != SQLITE_OK)
+            st = dg_error_set(err, DG_ERR_CORRUPT, "%s: not a catalog", src);
+        buf = NULL; /* owned by SQLite now, even on failure */
+    }
+    sqlite3_free(buf);
+    if (st != DG_OK) {
+        sqlite3_close(*db);
+        *db = NULL;
+    }
+    return st;
+}
+
+/* Every object the backed-up catalog lists or a version uses must be in the manifest. */
+static dg_status check_records_complete(const char *dest, const manifest *m,
+                                        const unsigned char master[DG_KEY_BYTES],
+                                        uint64_t *objects, dg_error *err)
+{
+    static const char SQL[] =
+        "SELECT sha256 FROM objects UNION SELECT sha256 FROM pages"
+        " UNION SELECT text_sha256 FROM pages WHERE text_sha256 IS NOT NULL"
+        " UNION SELECT boxes_sha256 FROM pages WHERE boxes_sha256 IS NOT NULL"
+        " UNION SELECT text_sha256 FROM versions WHERE text_sha256 IS NOT NULL";
+    sqlite3 *db = NULL;
+    dg_status st = open_backed_up_catalog(dest, master, &db, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK && sqlite3_prepare_v2(db, SQL, -1, &stmt, NULL) != SQLITE_OK)
+        st = dg_error_set(err, DG_ERR_CORRUPT, "%s: the catalog cannot be read: %s", dest,
+                          sqlite3_errmsg(db));
+    int rc = SQLITE_DONE;
+    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *hex = (const char *)sqlite3_column_text(stmt, 0);
+        char rel[96];
+        snprintf(rel, sizeof rel, "objects/%.2s/%.62s", hex ? hex : "", hex ? hex + 2 : "");
+        if (!hex || strlen(hex) != 64 || !manifest_find(m, rel))
+            st = dg_error_set(err, DG_ERR_CORRUPT,
+                              "%s: object %.64s of the backed-up catalog is not in the backup "
+                              "(run the backup again)", dest, hex ? hex : "(null)");
+        else
+            (*objects)++;
+    }
+    if (st == DG_OK && rc != SQLITE_DONE)
+        st = dg_error_set(err, DG_ERR_CORRUPT, "%s: the catalog cannot be read: %s", dest,
+                          sqlite3_errmsg(db));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return st;
+}
+
+dg_status dg_backup_verify(const char *dest, const unsigned char master[DG_KEY_BYTES],
+                           uint64_t *files, dg_error *err)
+{
+    *files = 0;
+    manifest m = {0};
+    dg_status st = manifest_load(dest, master, &m, err);
+    for (size_t i = 0; st == DG_OK && i < m.count; i++) {
+        char path[PATH_MAX * 2], sha[65];
+        uint64_t size = 0;
+        snprintf(path, sizeof path, "%s/%s", dest, m.items[i].path);
+        st = hash_file(path, sha, &size, err);
+        if (st == DG_ERR_NOT_FOUND)
+            st = dg_error_set(err, DG_ERR_CORRUPT, "%s: listed in the manifest, missing", path);
+        else if (st == DG_OK && (size != m.items[i].size || strcmp(sha, m.items[i].sha) != 0))
+            st = dg_error_set(err, DG_ERR_CORRUPT,
+                              "%s: its content does not match the manifest", path);
+        if (st == DG_OK)
+            (*files)++;
+    }
+    if (st == DG_OK && !manifest_find(&m, CATALOG_FILE))
+        st = dg_error_set(err, DG_ERR_CORRUPT, "%s: the manifest lists no catalog", dest);
+    listing l = {.m = &m, .dest = dest, .err = err};
+    if (st == DG_OK)
+        st = find_unlisted(&l, "");
+    uint64_t objects = 0;
+    if (st == DG_OK)
+        st = check_records_complete(dest, &m, master, &objects, err);
+    manifest_free(&m);
+    return st;
+}
+
+/* ---- restoring ---- */
+
+static dg_status restore_catalog(const char *dest, const char *new_path,
+                                 const unsigned char master[DG_KEY_BYTES], dg_error *err)
+{
+    char src[PATH_MAX + 32], dst[PATH_MAX + 32];
+    snprintf(src, sizeof src, "%s/%s", dest, CATALOG_FILE);
+    snprintf(dst, sizeof dst, "%s/catalog.db", new_path);
+    unsigned char key[DG_KEY_BYTES];
+    crypto_kdf_derive_from_key(key, sizeof key, CATALOG_SUBKEY, "dgbackup", master);
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        sodium_memzero(key, sizeof key);
+        return io_error(err, src, "cannot open");
+    }
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    dg_status st = out < 0 ? io_error(err, dst, "cannot create") : DG_OK;
+    if (st == DG_OK)
+        st = sync_close(out, dst, open_stream(in, out, key, src, dst, err), err);
+    close(in);
+    sodium_memzero(key, sizeof key);
+    return st;
+}
+
+static dg_status restore_files(const char *dest, const char *keys_dir, const char *new_path,
+                               const unsigned char master[DG_KEY_BYTES], uint64_t *files,
+                               dg_error *err)
+{
+    manifest m = {0};
+    dg_status st = manifest_load(dest, master, &m, err);
+    uint64_t bytes = 0;
+    for (size_t i = 0; st == DG_OK && i < m.count; i++) {
+        if (strncmp(m.items[i].path, "objects/", 8) != 0)
+            continue;
+        char src[PATH_MAX * 2], dst[PATH_MAX * 2], dir[PATH_MAX * 2];
+        snprintf(src, sizeof src, "%s/%s", dest, m.items[i].path);
+        snprintf(dst, sizeof dst, "%s/%s", new_path, m.items[i].path);
+        snprintf(dir, sizeof dir, "%s/objects/%.2s", new_path, m.items[i].path + 8);
+        st = make_dir(dir, err);
+        if (st == DG_OK)
+            st = copy_file(src, dst, new_path, &bytes, err);
+        if (st == DG_OK)
+            (*files)++;
+    }
+    manifest_free(&m);
+    char src[PATH_MAX + 32], dst[PATH_MAX + 32], tmp[PATH_MAX + 32];
+    snprintf(src, sizeof src, "%s/%s", keys_dir, DG_KEYS_FILE);
+    snprintf(dst, sizeof dst, "%s/%s", new_path, DG_KEYS_FILE);
+    if (st == DG_OK)
+        st = copy_file(src, dst, new_path, &bytes, err);
+    snprintf(tmp, sizeof tmp, "%s/.tmp", new_path);
+    rmdir(tmp);
+    return st;
+}
+
+static dg_status restore_new_folder(const char *new_path, dg_error *err)
+{
+    dg_status st = make_dir(new_path, err);
+    static const char *const SUB[] = {"objects", "index", "quarantine"};
+    for (size_t i = 0; st == DG_OK && i < sizeof SUB / sizeof SUB[0]; i++) {
+        char sub[PATH_MAX + 32];
+        snprintf(sub, sizeof sub, "%s/%s", new_path, SUB[i]);
+        st = make_dir(sub, err);
+    }
+    return st;
+}
+
+/* Forgets records whose key is gone, before the first full open builds the index. */
+static dg_status forget_keyless(const char *new_path, const char *login, size_t *keyless,
+                                dg_error *err)
+{
+    dg_archive *archive = NULL;
+    dg_status st = dg_archive_open_handle(new_path, &archive, err);
+    dg_actor actor;
+    if (st == DG_OK)
+        st = dg_actor_login(archive, login, "cli", &actor, err);
+    if (st == DG_OK)
+        st = dg_destruction_forget_keyless(archive, &actor, keyless, err);
+    /* The live archive's key backups are not the restored one's: a destruction here must
+     * not overwrite them. Backing this archive up names its own. */
+    if (st == DG_OK)
+        st = dg_catalog_exec(archive->db,
+                             "DELETE FROM settings WHERE key = '" KEY_DIRS_SETTING "'", err);
+    dg_archive_close(archive);
+    return st;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb, (void)type, (void)ftw;
+    return remove(path);
+}
+
+/*
+ * The new archive is built in "<new_path>.restoring" and renamed into place only when
+ * whole, so a restore killed part way leaves no half archive under the real name; the
+ * next run throws the partial folder away and starts again.
+ */
+static dg_status start_partial(const char *new_path, char *partial, size_t size,
+                               dg_error *err)
+{
+    snprintf(partial, size, "%s.restoring", new_path);
+    char catalog[PATH_MAX];
+    snprintf(catalog, sizeof catalog, "%s/catalog.db", new_path);
+    if (access(catalog, F_OK) == 0)
+        return dg_error_set(err, DG_ERR_EXISTS,
+                            "%s: an archive is already there (restore into a new folder)",
+                            new_path);
+    struct stat sb;
+    if (lstat(partial, &sb) == 0 && nftw(partial, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return io_error(err, partial, "cannot remove a killed restore's folder");
+    return restore_new_folder(partial, err);
+}
+
+static dg_status finish_partial(const char *partial, const char *new_path, dg_error *err)
+{
+    rmdir(new_path); /* an empty folder made for the restore may stand in the way */
+    if (rename(partial, new_path) != 0)
+        return io_error(err, new_path, "cannot move the restored archive into place");
+    return DG_OK;
+}
+
+/* Checks the backup and builds the whole archive in partial. */
+static dg_status restore_into(const char *dest, const char *keys_dir, const char *partial,
+                              const char *login, dg_restore_result *out, dg_error *err)
+{
+    unsigned char master[DG_KEY_BYTES];
+    dg_status st = dg_archive_master_key(partial, master, err);
+    uint64_t checked = 0;
+    if (st == DG_OK)
+        st = dg_backup_verify(dest, master, &checked, err);
+    if (st == DG_OK)
+        st = restore_catalog(dest, partial, master, err);
+    if (st == DG_OK)
+        st = restore_files(dest, keys_dir, partial, master, &out->files, err);
+    sodium_memzero(master, sizeof master);
+    if (st == DG_OK)
+        st = forget_keyless(partial, login, &out->keyless, err);
+    dg_archive *archive = NULL;
+    if (st == DG_OK)
+        st = dg_archive_open(partial, &archive, err);
+    uint64_t indexed = 0;
+    if (st == DG_OK) /* the index is never in a backup: built here from the catalog */
+        st = dg_archive_rebuild_index(archive, &indexed, NULL, err);
+    dg_actor actor;
+    if (st == DG_OK)
+        st = dg_actor_login(archive, login, "cli", &actor, err);
+    if (st == DG_OK) {
+        char detail[PATH_MAX + 120];
+        snprintf(detail, sizeof detail, "from %s: %llu files; %zu records destroyed after the "
+                 "backup stay destroyed", dest, (unsigned long long)checked, out->keyless);
+        dg_log_event ev = {.action = "restore", .hits = (long)checked, .outcome = "ok",
+                           .detail = detail};
+        st = dg_log_append(archive, &actor, NULL, &ev, err);
+    }
+    dg_archive_close(archive);
+    return st;
+}
+
+dg_status dg_backup_restore(const char *dest, const char *keys_dir, const char *new_path,
+                            const char *login, dg_restore_result *out, dg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char partial[PATH_MAX];
+    if (strlen(new_path) + 16 >= sizeof partial)
+        return dg_error_set(err, DG_ERR_USAGE, "%.200s...: path too long", new_path);
+    dg_status st = start_partial(new_path, partial, sizeof partial, err);
+    if (st == DG_OK)
+        st = restore_into(dest, keys_dir, partial, login, out, err);
+    if (st == DG_OK)
+        st = finish_partial(partial, new_path, err);
+    return st;
+}

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# test_crypto_backup.sh — encryption at rest, backups and restores (issue 19): no sample
+# text in any object, key table or backup byte (raw or zlib-inflated); unsafe and wrong
+# keys refused with clear messages; a backup taken while a writer files records restores
+# to the same records; a backup killed with -9 completes when run again; a record destroyed
+# after a backup stays unreadable in a restore of that backup; key rotation.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+# scan_clean WHAT PATH...: no file under PATH holds a sample text, raw or zlib-inflated
+# from any offset (catches a plaintext or merely compressed object).
+scan_clean() {
+    local what=$1; shift
+    python3 - "$what" "$@" <<'PY' || fail "$1: sample text found"
+import os, sys, zlib
+needles = [s.encode() for s in ("zorblequux", "翡翠鹦鹉螺旋桨", "quibbleflumph", "蓝鲸测试文本")]
+found = []
+for root in sys.argv[2:]:
+    for d, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(d, name)
+            data = open(path, "rb").read()
+            blobs = [data]
+            for i in range(len(data) - 1):
+                if data[i] == 0x78 and (data[i] * 256 + data[i + 1]) % 31 == 0:
+                    try:
+                        blobs.append(zlib.decompressobj().decompress(data[i:], 1 << 24))
+                    except zlib.error:
+                        pass
+            for b in blobs:
+                for n in needles:
+                    if n in b:
+                        found.append((path, n.decode()))
+if found:
+    print(sys.argv[1], "leaks:", found[:5], file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
+mkdir keys
+expect_exit 0 "$DANGAN" keys generate keys/master.key
+[ "$(stat -c %a keys/master.key)" = 600 ] || fail "the key file is not 0600"
+expect_exit 5 "$DANGAN" keys generate keys/master.key # never overwritten
+contains "$ERR" "dangan: keys/master.key: cannot create key file" "an existing key file"
+
+# Unsafe keys are refused before anything is made.
+cp keys/master.key keys/loose.key && chmod 644 keys/loose.key
+expect_exit 4 "$DANGAN" init --fonds X001 --name "Crypto" --key-file keys/loose.key
+contains "$ERR" "readable or writable by group or others" "a world-readable key"
+[ ! -e archive/catalog.db ] || fail "init with a refused key left a catalog"
+
+expect_exit 0 "$DANGAN" init --fonds X001 --name "Crypto" --key-file keys/master.key
+[ -f archive/keys.db ] || fail "an encrypted archive has no keys.db"
+export DANGAN_KEY_FILE=$T/keys/master.key
+cp keys/master.key archive/inside.key
+expect_exit 4 "$DANGAN" --key-file archive/inside.key whoami
+contains "$ERR" "lies inside the archive folder" "a key inside the archive"
+rm archive/inside.key
+
+# ---- records ----
+printf '关于翡翠鹦鹉螺旋桨的会议纪要\n出席：全体教职工\nzorblequux meeting minutes\n' >a.txt
+printf '蓝鲸测试文本 quibbleflumph 总务处\n' >b.txt
+expect_exit 0 "$DANGAN" --json add a.txt --title "minutes 2000" --category administrative \
+    --type minutes --year 2000 --period D10
+A=$(echo "$OUT" | json 'j["refcode"]')
+expect_exit 0 "$DANGAN" --json add b.txt --title "memo" --category administrative --year 2024
+B=$(echo "$OUT" | json 'j["refcode"]')
+expect_exit 0 "$DANGAN" show "$A"
+contains "$OUT" "zorblequux" "the owner reads the record"
+expect_exit 0 "$DANGAN" search 翡翠
+contains "$OUT" "$A" "search finds the record"
+scan_clean "objects and key table" archive/objects archive/keys.db
+
+# Without the key, or with another, nothing opens: exit code and message.
+expect_exit 4 env -u DANGAN_KEY_FILE "$DANGAN" show "$A"
+contains "$ERR" "dangan: $T/archive: the archive is encrypted and no master key was given" "no key"
+expect_exit 0 "$DANGAN" keys generate keys/other.key
+expect_exit 4 "$DANGAN" --key-file keys/other.key show "$A"
+contains "$ERR" "dangan: $T/archive/keys.db: wrong master key" "a wrong key"
+
+# ---- a backup while a writer files records ----
+mkdir more
+for i in $(seq 1 12); do printf '第%s号 zorblequux 文件\n' "$i" >"more/m$i.txt"; done
+( for i in $(seq 1 12); do "$DANGAN" add "more/m$i.txt" --title "more $i" \
+      --category administrative --year 2024 >/dev/null || exit 1; done ) &
+writer=$!
+expect_exit 0 "$DANGAN" backup backup --keys-dest keybackup
+contains "$OUT" "备份完成" "backup summary"
+wait "$writer" || fail "the writer failed during the backup"
+expect_exit 0 "$DANGAN" backup verify backup
+contains "$OUT" "files match the signed manifest" "backup verify"
+[ ! -e backup/keys.db ] || fail "the key table is inside the data backup"
+[ -f keybackup/keys.db ] || fail "no key backup"
+[ ! -e backup/index ] || fail "the index is in the backup"
+scan_clean "backup and key backup" backup keybackup
+
+# A second backup is incremental and takes the records filed since.
+expect_exit 0 "$DANGAN" backup backup --keys-dest keybackup
+contains "$OUT" "0 removed" "second backup"
+lacks "$OUT" " 0 copied" "records filed during the first backup are copied now"
+expect_exit 0 "$DANGAN" backup backup
+contains "$OUT" " 0 copied" "a third backup with nothing new copies nothing"
+
+# ---- restore: every record the same ----
+expect_exit 0 "$DANGAN" --archive restored restore backup --keys keybackup
+expect_exit 0 "$DANGAN" --archive restored verify
+expect_exit 0 "$DANGAN" --archive restored log verify
+refs=$(sqlite3 archive/catalog.db "SELECT refcode FROM records WHERE state = 'live' ORDER BY id")
+[ "$(echo "$refs" | wc -l)" = 14 ] || fail "expected 14 records, found: $refs"
+for ref in $refs; do
+    "$DANGAN" show "$ref" --json | json 'j["text"]' >live.txt
+    "$DANGAN" --archive restored show "$ref" --json | json 'j["text"]' >back.txt \
+        || fail "$ref: not in the restored archive"
+    cmp -s live.txt back.txt || fail "$ref: restored text differs"
+done
+expect_exit 0 "$DANGAN" --archive restored search 翡翠
+contains "$OUT" "$A" "the restored archive is indexed"
+expect_exit 0 "$DANGAN" log --action backup
+contains "$OUT" "backup" "backups are logged"
+expect_exit 0 "$DANGAN" --archive restored log --action restore
+contains "$OUT" "restore" "the restore is logged"
+
+# ---- kill -9 during a restore, then run it again ----
+"$DANGAN" --archive restored3 restore backup --keys keybackup >/dev/null 2>&1 &
+victim=$!
+sleep 0.5
+kill -9 "$victim" 2>/dev/null || true
+wait "$victim" 2>/dev/null || true
+[ ! -e restored3/catalog.db ] || [ ! -e restored3.restoring ] || fail "a half restore under the real name"
+if [ ! -e restored3/catalog.db ]; then
+    expect_exit 0 "$DANGAN" --archive restored3 restore backup --keys keybackup
+fi
+[ ! -e restored3.restoring ] || fail "the partial folder is left after a rerun"
+expect_exit 0 "$DANGAN" --archive restored3 verify
+expect_exit 0 "$DANGAN" --archive restored3 log verify
+
+# A damaged or altered backup fails verify and restore.
+obj=$(find backup/objects -type f | head -1)
+cp "$obj" saved.obj
+printf 'X' | dd of="$obj" bs=1 seek=100 conv=notrunc 2>/dev/null
+expect_exit 8 "$DANGAN" backup verify backup
+contains "$ERR" "does not match the manifest" "a damaged object"
+cp saved.obj "$obj"
+expect_exit 8 env DANGAN_KEY_FILE="$T/keys/other.key" "$DANGAN" backup verify backup
+contains "$ERR" "the manifest's MAC does not match" "another key"
+
+# A backup whose manifest is re-signed without one object (a forger with the key, or a
+# lost file listed nowhere) is still caught: the backed-up catalog names that object.
+# The MAC is computed here from the documented scheme (crypto_kdf subkey 2, HMAC-SHA-512-256).
+cp -a backup partial
+victim_line=$(grep ' objects/' partial/MANIFEST | head -1)
+rm "partial/$(echo "$victim_line" | cut -d' ' -f3)"
+grep -v -F "$victim_line" partial/MANIFEST >partial/M && mv partial/M partial/MANIFEST
+python3 - "$T/keys/master.key" partial <<'PY'
+import hashlib, hmac, struct, sys
+master = bytes.fromhex(open(sys.argv[1]).read().strip())
+sub = hashlib.blake2b(b"", digest_size=32, key=master, salt=struct.pack("<Q", 2) + bytes(8),
+                      person=b"dgbackup" + bytes(8)).digest()
+text = open(sys.argv[2] + "/MANIFEST", "rb").read()
+mac = hmac.new(sub, text, hashlib.sha512).digest()[:32].hex()
+open(sys.argv[2] + "/MANIFEST.mac", "w").write(mac + "\n")
+PY
+expect_exit 8 "$DANGAN" backup verify partial
+contains "$ERR" "of the backed-up catalog is not in the backup" "an incomplete backup"
+
+# Verify changes nothing in the backup (read-only media).
+before=$(find backup -type f -printf '%p %s %T@\n' | sort | sha256sum)
+chmod -R a-w backup
+expect_exit 0 "$DANGAN" backup verify backup
+chmod -R u+w backup
+[ "$before" = "$(find backup -type f -printf '%p %s %T@\n' | sort | sha256sum)" ] \
+    || fail "backup verify wrote to the backup"
+
+# ---- kill -9 during a backup, then run it again ----
+"$DANGAN" backup backup2 >/dev/null 2>&1 &
+victim=$!
+sleep 0.2
+kill -9 "$victim" 2>/dev/null || true
+wait "$victim" 2>/dev/null || true
+expect_exit 0 "$DANGAN" backup backup2
+expect_exit 0 "$DANGAN" backup verify backup2
+
+# ---- destroy a record after the backup; restore that backup ----
+expect_exit 0 "$DANGAN" user add arch --role archivist --clearance 3
+expect_exit 0 "$DANGAN" user add lead --role leader --clearance 1
+expect_exit 0 "$DANGAN" user add w1 --role witness --clearance 1
+expect_exit 0 "$DANGAN" user add w2 --role witness --clearance 1
+expect_exit 0 "$DANGAN" --as arch review accept "$A" --reason "minutes, as filed"
+expect_exit 0 "$DANGAN" --as arch retention review --year 2026
+expect_exit 0 "$DANGAN" --as arch retention appraise "$A" --destroy --reason "no further value"
+expect_exit 0 "$DANGAN" --as lead retention approve 2026
+expect_exit 0 "$DANGAN" --as w1 retention witness 2026
+expect_exit 0 "$DANGAN" --as w2 retention witness 2026
+keyid=$(sqlite3 restored/catalog.db "SELECT key_id FROM records WHERE refcode = '$A'")
+[ -n "$keyid" ] || fail "the record has no key id"
+[ "$(sqlite3 keybackup/keys.db "SELECT count(*) FROM data_keys WHERE id = '$keyid'")" = 1 ] \
+    || fail "the key backup lacks the record's key before destruction"
+expect_exit 0 "$DANGAN" --as arch retention destroy 2026
+contains "$OUT" "1 records destroyed" "destroy"
+[ "$(sqlite3 archive/keys.db "SELECT count(*) FROM data_keys WHERE id = '$keyid'")" = 0 ] \
+    || fail "the destroyed record's key is still in keys.db"
+[ "$(sqlite3 keybackup/keys.db "SELECT count(*) FROM data_keys WHERE id = '$keyid'")" = 0 ] \
+    || fail "the destroyed record's key survives in the key backup"
+if grep -a -q "$keyid" archive/keys.db* keybackup/keys.db; then
+    fail "the destroyed key's id is still in a key table file"
+fi
+expect_exit 0 "$DANGAN" verify
+# The destroyed record's sealed text is still in the old backup; its key is nowhere.
+text_obj=$(sqlite3 restored/catalog.db "SELECT v.text_sha256 FROM versions v JOIN records r
+    ON r.id = v.record_id WHERE r.refcode = '$A'")
+[ -f "backup/objects/${text_obj:0:2}/${text_obj:2}" ] || fail "the old backup lost the object"
+expect_exit 0 "$DANGAN" --archive restored2 restore backup --keys keybackup
+contains "$OUT" "1 records destroyed after the backup stay destroyed" "restore after destroy"
+expect_exit 3 "$DANGAN" --archive restored2 show "$A"
+contains "$ERR" "no such record" "the destroyed record in the restore"
+expect_exit 0 "$DANGAN" --archive restored2 show "$B"
+contains "$OUT" "quibbleflumph" "the other record is whole"
+expect_exit 0 "$DANGAN" --archive restored2 search 翡翠
+lacks "$OUT" "$A" "the destroyed record is not searchable in the restore"
+expect_exit 0 "$DANGAN" --archive restored2 verify
+expect_exit 0 "$DANGAN" --archive restored2 log verify
+
+# ---- rotation: the new key opens the archive, the old one no longer does ----
+expect_exit 0 "$DANGAN" keys generate keys/new.key
+expect_exit 0 "$DANGAN" keys rotate --new-key-file keys/new.key
+contains "$OUT" "re-wrapped" "rotate"
+expect_exit 4 "$DANGAN" show "$B"
+contains "$ERR" "wrong master key" "the old key after rotation"
+expect_exit 0 "$DANGAN" --key-file keys/new.key show "$B"
+contains "$OUT" "quibbleflumph" "the new key reads the record"
+expect_exit 0 "$DANGAN" --key-file keys/new.key verify
+# The key backup was re-written under the new key at once: a backup restores with it.
+expect_exit 0 "$DANGAN" --key-file keys/new.key backup backup
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive restored4 restore backup --keys keybackup
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive restored4 show "$B"
+contains "$OUT" "quibbleflumph" "a restore after rotation"
+echo "test_crypto_backup: ok"
