@@ -45,3 +45,20 @@ dg_status dg_read_fd_whole(int fd, const char *name, size_t max_bytes, char **da
     *len = got;
     return DG_OK;
 }
+
+dg_status dg_make_private_dir(const char *path, dg_error *err)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return dg_error_set(err, DG_ERR_IO, "%s: cannot create folder: %s", path,
+                            strerror(errno));
+    return DG_OK;
+}
+
+dg_status dg_sync_close(int fd, const char *path, dg_status st, dg_error *err)
+{
+    if (st == DG_OK && fsync(fd) != 0)
+        st = dg_error_set(err, DG_ERR_IO, "%s: cannot sync: %s", path, strerror(errno));
+    if (close(fd) != 0 && st == DG_OK)
+        st = dg_error_set(err, DG_ERR_IO, "%s: cannot close: %s", path, strerror(errno));
+    return st;
+}

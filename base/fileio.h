@@ -21,4 +21,14 @@
 dg_status dg_read_fd_whole(int fd, const char *name, size_t max_bytes, char **data,
                            size_t *len, dg_error *err);
 
+/* Makes the folder path with mode 0700; an existing one is fine. DG_ERR_IO naming it. */
+dg_status dg_make_private_dir(const char *path, dg_error *err);
+
+/*
+ * Syncs (when st is DG_OK) and closes fd, which was written as path; returns st, or the
+ * first failure of fsync or close as DG_ERR_IO naming path. The descriptor is closed in
+ * every case, so a writer ends with one call whatever happened before.
+ */
+dg_status dg_sync_close(int fd, const char *path, dg_status st, dg_error *err);
+
 #endif

@@ -18,10 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/fileio.h"
 #include "archive_internal.h"
 #include "catalog.h"
 #include "destruction.h"
 #include "indexer.h"
+#include "key_copies.h"
 #include "lock.h"
 #include "log.h"
 #include "user.h"
@@ -37,7 +39,6 @@
 #define MANIFEST_FILE "MANIFEST"
 #define MAC_FILE "MANIFEST.mac"
 #define MANIFEST_HEAD "dangan-backup v1\n"
-#define KEY_DIRS_SETTING "key_backup_dirs"
 
 /* ---- files: errors, copying with a hash, sealing ---- */
 
@@ -78,28 +79,12 @@ static dg_status read_up_to(int fd, void *buf, size_t len, size_t *got, const ch
     return DG_OK;
 }
 
-static dg_status make_dir(const char *path, dg_error *err)
-{
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
-        return io_error(err, path, "cannot create folder");
-    return DG_OK;
-}
-
-static dg_status sync_close(int fd, const char *path, dg_status st, dg_error *err)
-{
-    if (st == DG_OK && fsync(fd) != 0)
-        st = io_error(err, path, "cannot sync");
-    if (close(fd) != 0 && st == DG_OK)
-        st = io_error(err, path, "cannot close");
-    return st;
-}
-
 /* Makes "<dir>/.tmp/<name>-XXXXXX" (0600); fd and path come back. */
 static dg_status open_tmp(const char *dir, const char *name, char *path, size_t size, int *fd,
                           dg_error *err)
 {
     snprintf(path, size, "%s/.tmp", dir);
-    dg_status st = make_dir(path, err);
+    dg_status st = dg_make_private_dir(path, err);
     if (st != DG_OK)
         return st;
     snprintf(path, size, "%s/.tmp/%s-XXXXXX", dir, name);
@@ -164,7 +149,7 @@ static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir
     free(buf);
     close(in);
     if (out >= 0)
-        st = sync_close(out, tmp, st, err);
+        st = dg_sync_close(out, tmp, st, err);
     if (st == DG_OK && rename(tmp, dst) != 0)
         st = io_error(err, dst, "cannot move into place");
     if (st != DG_OK && out >= 0)
@@ -409,7 +394,7 @@ static dg_status write_small(const char *dest, const char *name, const char *tex
     dg_status st = open_tmp(dest, name, tmp, sizeof tmp, &fd, err);
     if (st != DG_OK)
         return st;
-    st = sync_close(fd, tmp, write_all(fd, text, strlen(text), tmp, err), err);
+    st = dg_sync_close(fd, tmp, write_all(fd, text, strlen(text), tmp, err), err);
     snprintf(path, sizeof path, "%s/%s", dest, name);
     if (st == DG_OK && rename(tmp, path) != 0)
         st = io_error(err, path, "cannot move into place");
@@ -490,7 +475,7 @@ static dg_status backup_object(const char *hex, void *ctx)
         snprintf(sha, sizeof sha, "%s", had->sha);
         size = had->size;
     } else {
-        st = make_dir(dir, b->err);
+        st = dg_make_private_dir(dir, b->err);
         if (st == DG_OK)
             st = copy_file(src, dst, b->dest, &b->out->bytes, b->err);
         if (st == DG_ERR_NOT_FOUND)
@@ -579,7 +564,7 @@ static dg_status backup_catalog(backup_run *b)
         st = open_tmp(b->dest, CATALOG_FILE, tmp, sizeof tmp, &out, b->err);
     if (st == DG_OK) {
         st = seal_stream(in, out, key, snap, tmp, &b->out->bytes, b->err);
-        st = sync_close(out, tmp, st, b->err);
+        st = dg_sync_close(out, tmp, st, b->err);
     }
     if (in >= 0)
         close(in);
@@ -612,102 +597,13 @@ static void clean_tmp(const char *dest)
     closedir(d);
 }
 
-/* One copy of keys.db in dir (online backup API into a temporary file, then renamed). */
-static dg_status copy_keys_to(dg_archive *archive, const char *dir, dg_error *err)
-{
-    dg_status st = make_dir(dir, err);
-    char tmp[PATH_MAX], path[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s/.keys.db.tmp", dir);
-    snprintf(path, sizeof path, "%s/%s", dir, DG_KEYS_FILE);
-    unlink(tmp);
-    sqlite3 *dst = NULL;
-    if (st == DG_OK &&
-        sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-            SQLITE_OK)
-        st = dg_error_set(err, DG_ERR_IO, "%s: %s", tmp, sqlite3_errmsg(dst));
-    sqlite3_backup *bk = st == DG_OK
-                             ? sqlite3_backup_init(dst, "main", dg_keys_db(archive->keys), "main")
-                             : NULL;
-    if (st == DG_OK && !bk)
-        st = dg_error_set(err, DG_ERR_IO, "%s: %s", tmp, sqlite3_errmsg(dst));
-    if (bk) {
-        int rc = sqlite3_backup_step(bk, -1);
-        sqlite3_backup_finish(bk);
-        if (rc != SQLITE_DONE)
-            st = dg_error_set(err, DG_ERR_IO, "%s: key backup: %s", dir, sqlite3_errstr(rc));
-    }
-    sqlite3_close(dst);
-    chmod(tmp, 0600);
-    int fd = st == DG_OK ? open(tmp, O_RDONLY | O_CLOEXEC) : -1;
-    if (fd >= 0) {
-        st = sync_close(fd, tmp, st, err);
-    }
-    /* The previous copy is replaced, not kept: a key backup holds only the latest table. */
-    if (st == DG_OK && rename(tmp, path) != 0)
-        st = io_error(err, path, "cannot move into place");
-    if (st != DG_OK)
-        unlink(tmp);
-    return st;
-}
-
-/* Adds dir (absolute) to the remembered key-backup folders. */
-static dg_status remember_key_dir(dg_archive *archive, const char *dir, dg_error *err)
-{
-    char real[PATH_MAX];
-    if (!realpath(dir, real))
-        return io_error(err, dir, "cannot resolve");
-    char *dirs = NULL;
-    dg_status st = dg_setting_get(archive->db, KEY_DIRS_SETTING, &dirs, err);
-    if (st == DG_ERR_NOT_FOUND)
-        st = DG_OK;
-    if (st != DG_OK)
-        return st;
-    size_t len = (dirs ? strlen(dirs) : 0) + strlen(real) + 2;
-    char *both = malloc(len);
-    int known = 0;
-    if (dirs) {
-        char *copy = strdup(dirs), *save = NULL;
-        for (char *d = copy ? strtok_r(copy, "\n", &save) : NULL; d; d = strtok_r(NULL, "\n", &save))
-            known |= strcmp(d, real) == 0;
-        free(copy);
-    }
-    if (both && !known) {
-        snprintf(both, len, "%s%s%s", dirs ? dirs : "", dirs ? "\n" : "", real);
-        st = dg_catalog_begin_write(archive->db, err);
-        if (st == DG_OK)
-            st = dg_setting_set(archive->db, KEY_DIRS_SETTING, both, err);
-        st = dg_catalog_end_write(archive->db, st, err);
-    } else if (!both) {
-        st = dg_error_set(err, DG_ERR_NOMEM, "out of memory");
-    }
-    free(both);
-    free(dirs);
-    return st;
-}
-
-dg_status dg_backup_refresh_key_copies(dg_archive *archive, dg_error *err)
-{
-    if (!archive->keys)
-        return DG_OK;
-    char *dirs = NULL;
-    dg_status st = dg_setting_get(archive->db, KEY_DIRS_SETTING, &dirs, err);
-    if (st == DG_ERR_NOT_FOUND)
-        return DG_OK;
-    char *save = NULL;
-    for (char *d = st == DG_OK ? strtok_r(dirs, "\n", &save) : NULL; st == DG_OK && d;
-         d = strtok_r(NULL, "\n", &save))
-        st = copy_keys_to(archive, d, err);
-    free(dirs);
-    return st;
-}
-
 static dg_status backup_body(backup_run *b)
 {
-    dg_status st = make_dir(b->dest, b->err);
+    dg_status st = dg_make_private_dir(b->dest, b->err);
     char objects[PATH_MAX];
     snprintf(objects, sizeof objects, "%s/objects", b->dest);
     if (st == DG_OK)
-        st = make_dir(objects, b->err);
+        st = dg_make_private_dir(objects, b->err);
     if (st == DG_OK)
         clean_tmp(b->dest);
     if (st == DG_OK)
@@ -748,9 +644,9 @@ dg_status dg_backup_run(dg_archive *archive, const dg_actor *actor, const char *
         st = manifest_write(dest, &b.now, master, err);
     sodium_memzero(master, sizeof master);
     if (st == DG_OK && keys_dest)
-        st = copy_keys_to(archive, keys_dest, err);
+        st = dg_key_copies_write(archive, keys_dest, err);
     if (st == DG_OK && keys_dest)
-        st = remember_key_dir(archive, keys_dest, err);
+        st = dg_key_copies_remember(archive, keys_dest, err);
     manifest_free(&b.old);
     manifest_free(&b.now);
     char detail[PATH_MAX + 160];
@@ -939,7 +835,7 @@ static dg_status restore_catalog(const char *dest, const char *new_path,
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     dg_status st = out < 0 ? io_error(err, dst, "cannot create") : DG_OK;
     if (st == DG_OK)
-        st = sync_close(out, dst, open_stream(in, out, key, src, dst, err), err);
+        st = dg_sync_close(out, dst, open_stream(in, out, key, src, dst, err), err);
     close(in);
     sodium_memzero(key, sizeof key);
     return st;
@@ -959,7 +855,7 @@ static dg_status restore_files(const char *dest, const char *keys_dir, const cha
         snprintf(src, sizeof src, "%s/%s", dest, m.items[i].path);
         snprintf(dst, sizeof dst, "%s/%s", new_path, m.items[i].path);
         snprintf(dir, sizeof dir, "%s/objects/%.2s", new_path, m.items[i].path + 8);
-        st = make_dir(dir, err);
+        st = dg_make_private_dir(dir, err);
         if (st == DG_OK)
             st = copy_file(src, dst, new_path, &bytes, err);
         if (st == DG_OK)
@@ -978,12 +874,12 @@ static dg_status restore_files(const char *dest, const char *keys_dir, const cha
 
 static dg_status restore_new_folder(const char *new_path, dg_error *err)
 {
-    dg_status st = make_dir(new_path, err);
+    dg_status st = dg_make_private_dir(new_path, err);
     static const char *const SUB[] = {"objects", "index", "quarantine"};
     for (size_t i = 0; st == DG_OK && i < sizeof SUB / sizeof SUB[0]; i++) {
         char sub[PATH_MAX + 32];
         snprintf(sub, sizeof sub, "%s/%s", new_path, SUB[i]);
-        st = make_dir(sub, err);
+        st = dg_make_private_dir(sub, err);
     }
     return st;
 }
@@ -1003,7 +899,7 @@ static dg_status forget_keyless(const char *new_path, const char *login, size_t 
      * not overwrite them. Backing this archive up names its own. */
     if (st == DG_OK)
         st = dg_catalog_exec(archive->db,
-                             "DELETE FROM settings WHERE key = '" KEY_DIRS_SETTING "'", err);
+                             "DELETE FROM settings WHERE key = '" DG_KEY_DIRS_SETTING "'", err);
     dg_archive_close(archive);
     return st;
 }

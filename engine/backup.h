@@ -45,9 +45,6 @@ typedef struct dg_backup_result {
 dg_status dg_backup_run(dg_archive *archive, const dg_actor *actor, const char *dest,
                         const char *keys_dest, dg_backup_result *out, dg_error *err);
 
-/* Rewrites every remembered key backup from keys.db now (after a destruction). */
-dg_status dg_backup_refresh_key_copies(dg_archive *archive, dg_error *err);
-
 /*
  * Checks a backup without writing to it (read-only media are fine): the manifest's MAC
  * under master, every listed file's size and SHA-256, no file missing and none unlisted,

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "archive_internal.h"
-#include "backup.h"
+#include "key_copies.h"
 #include "catalog.h"
 #include "class_review_internal.h"
 #include "../base/hash.h"
@@ -640,7 +640,7 @@ static dg_status finish_destruction(dg_archive *archive, const dg_actor *actor,
         if (st == DG_OK)
             st = shred_keys(archive, err);
         if (st == DG_OK) /* the key backups must not keep what was just shredded */
-            st = dg_backup_refresh_key_copies(archive, err);
+            st = dg_key_copies_refresh(archive, err);
         dg_index *index = NULL;
         if (st == DG_OK)
             st = dg_archive_index_writer(archive, &index, err);

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "archive_internal.h"
-#include "backup.h"
+#include "key_copies.h"
 #include "lock.h"
 #include "log.h"
 #include "user.h"
@@ -40,7 +40,7 @@ dg_status dg_encryption_rotate(dg_archive *archive, const dg_actor *actor,
         st = dg_keys_rotate(archive->keys, master, count, err);
         /* A key backup wrapped under the old key would not restore under the new one. */
         if (st == DG_OK)
-            st = dg_backup_refresh_key_copies(archive, err);
+            st = dg_key_copies_refresh(archive, err);
         dg_archive_unlock_write(archive);
     }
     sodium_memzero(master, sizeof master);
