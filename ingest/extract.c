@@ -1310,7 +1310,13 @@ static size_t label_end(const cp_text *t, const line_span *l, const char *const 
     if (!starts_with_any(t, l->start, labels, &used))
         return 0;
     size_t k = skip_spaces(t, l->start + used);
-    return k < l->end && t->cp[k] == ':' ? k + 1 : 0;
+    if (k < l->end && t->cp[k] == ':')
+        return k + 1;
+    /* OCR drops the colon of a 公文's 主旨 ("主旨 本校…"): the label alone at the head of its
+     * line, a space, then Chinese text, is still the label. */
+    if (match_str(t, l->start, "主旨") && k > l->start + used && k < l->end && is_han(t->cp[k]))
+        return k;
+    return 0;
 }
 
 /* A "field: value" line (受文者：, 地址：, To:, Date:): a colon within its first few
