@@ -1511,9 +1511,16 @@ static int is_gongwen_field(const cp_text *t, const line_span *l)
         "受文者", "發文日期", "发文日期", "發文字號", "发文字号", "速別", "速别", "密等",
         "解密條件", "檔號", "档号", "保存年限", "正本", "副本", "地址", "聯絡人", "联络人",
         "聯絡電話", "联络电话", "電話", "电话", "傳真", "传真", "電子信箱", "电子信箱",
-        "電子郵件", "承辦人", "承办人", "決行", "决行", "裝訂線", "装订线", "附件", NULL};
-    size_t used;
-    return starts_with_any(t, l->start, labels, &used);
+        "電子郵件", "承辦人", "承办人", "決行", "决行", "裝訂線", "装订线", "附件",
+        "密等及解密條件或保密期限", "密等及解密条件或保密期限", NULL};
+    /* The label stands alone: a colon, a space, a digit or nothing follows it ("電話費報銷單"
+     * is a title, "電話 (02)2345" a field). */
+    for (size_t w = 0; labels[w]; w++) {
+        size_t used = match_str(t, l->start, labels[w]);
+        if (used && (l->start + used >= l->end || !is_han(t->cp[l->start + used])))
+            return 1;
+    }
+    return 0;
 }
 
 /* An attachment line under a 令 or 函: "附修正「…準則」", "附件：…", "附表一", "附錄". (附 alone

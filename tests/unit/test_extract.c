@@ -458,6 +458,8 @@ static void test_taiwan_official_document_forms_give_their_title(void **state)
     /* Header fields read without their colon, or too long for a field line, are not titles. */
     assert_title("宜蘭縣政府　書函\n速別 最速件\n密等及解密條件或保密期限：普通\n檔號 113/A01\n"
                  "保存年限 10年\n本縣113年度教師甄選簡章\n", "本縣113年度教師甄選簡章");
+    /* A title may begin with a field's word: 电话 alone is a field, 电话费 is not. */
+    assert_title("电话费报销管理规定\n第一条 为规范电话费报销，制定本规定。", "电话费报销管理规定");
     /* OCR lost the colon of 主旨. */
     assert_title("桃園市政府教育局　函\n受文者：本市各國民中學\n主旨 本市113學年度國中技藝教育課程實施事宜，"
                  "請查照。\n說明 依規定辦理。",
