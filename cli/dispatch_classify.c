@@ -64,10 +64,10 @@ static json_t *reasons_json(unsigned reasons)
 
 static json_t *queue_item_json(const dg_class_review_item *it)
 {
-    return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o, s:i, s:i, s:f, s:o, s:s, s:o}", "refcode",
+    return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:i, s:f, s:o, s:s, s:o}", "refcode",
                      it->refcode, "version", it->version, "title", it->title, "category",
                      it->category, "type", dg_json_text_or_null(it->record_type), "date",
-                     dg_json_text_or_null(it->doc_date), "year", it->year, "level", it->level,
+                     dg_json_text_or_null(it->doc_date), "year", dg_json_year(it->year), "level", it->level,
                      "confidence", it->class_confidence, "reasons", reasons_json(it->reasons),
                      "filed_at", it->filed_at, "source_file", dg_json_text_or_null(it->source_file));
 }

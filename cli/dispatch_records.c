@@ -118,12 +118,12 @@ dg_status dg_cmd_add(dg_request *c, json_t **result)
 static json_t *version_json(const dg_version_info *v)
 {
     return json_pack(
-        "{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:i, s:s, s:o, s:o, s:i,"
+        "{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:s, s:o, s:o, s:i,"
         " s:o, s:o, s:o}",
         "number", v->number, "created_at", v->created_at, "author", v->author, "reason",
         v->reason, "title", v->title, "category", v->category, "type",
         dg_json_str_or_null(v->record_type), "doc_number", dg_json_str_or_null(v->doc_number), "date",
-        dg_json_str_or_null(v->doc_date), "department", dg_json_str_or_null(v->department), "year", v->year,
+        dg_json_str_or_null(v->doc_date), "department", dg_json_str_or_null(v->department), "year", dg_json_year(v->year),
         "level", v->level, "period", v->period, "location", dg_json_str_or_null(v->location),
         "secrecy", dg_json_str_or_null(v->secrecy), "pages", v->page_count, "source_file",
         dg_json_str_or_null(v->source_file), "ocr_confidence",

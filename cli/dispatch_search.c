@@ -72,10 +72,10 @@ static json_t *facets_json(const dg_facet_count *f, size_t n)
 
 static json_t *hit_json(const dg_search_hit *h)
 {
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:i, s:i, s:s, s:i, s:b, s:f, s:o}",
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:s, s:i, s:b, s:f, s:o}",
                      "refcode", h->refcode, "title", h->title, "category", h->category, "type",
                      dg_json_str_or_null(h->record_type), "doc_number", dg_json_str_or_null(h->doc_number),
-                     "date", dg_json_str_or_null(h->doc_date), "year", h->year, "level", h->level,
+                     "date", dg_json_str_or_null(h->doc_date), "year", dg_json_year(h->year), "level", h->level,
                      "period", h->period, "version", h->version, "current", h->is_current,
                      "score", h->score, "snippet", dg_json_str_or_null(h->snippet));
 }

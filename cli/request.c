@@ -111,6 +111,11 @@ json_t *dg_json_str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+json_t *dg_json_year(int year)
+{
+    return year ? json_integer(year) : json_null();
+}
+
 json_t *dg_json_text_or_null(const char *s)
 {
     return s && *s ? json_string(s) : json_null();

@@ -117,6 +117,10 @@ dg_status dg_request_page(dg_request *c, const struct dg_export *ex, int seq, in
 
 /* s as a JSON string; NULL as null. */
 json_t *dg_json_str_or_null(const char *s);
+/* A record's formation year; null for a provisional record (year 0), whose year waits for
+ * an archivist (engine/refcode.h): every JSON answer says so the same way. (The index gives
+ * them no year term, so the year facet never counts them.) */
+json_t *dg_json_year(int year);
 /* s as a JSON string; NULL and "" both as null (what the classification results show for
  * a type or date that is not there: the catalog keeps some of them as ""). */
 json_t *dg_json_text_or_null(const char *s);

@@ -39,6 +39,7 @@ static const char *const WORDS[W_COUNT][DG_LANG_COUNT] = {
     [W_NEXT] = {"下一页", "下一頁", "Next"},
     [W_REFINE] = {"筛选", "篩選", "Refine"},
     [W_YEAR] = {"年度", "年度", "Year"},
+    [W_YEAR_PENDING] = {"待定", "待定", "To be confirmed"},
     [W_ALL_VERSIONS] = {"包括旧版本", "包括舊版本", "Include old versions"},
     [W_NOT_FOUND] = {"没有这件档案", "沒有這件檔案", "No such record"},
     [W_NOT_FOUND_TEXT] = {"没有档号为 %s 的档案。", "沒有檔號為 %s 的檔案。",

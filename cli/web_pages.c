@@ -495,11 +495,21 @@ static void meta_row(dg_web_page *p, dg_web_word label, const char *value)
     dg_buf_puts(&p->body, "</td></tr>");
 }
 
+/* A record's year as the page shows it: 待定 for a provisional record, whose JSON year is
+ * null (request.h), never "0". */
+static const char *year_text(const dg_web_page *p, json_t *obj, char *buf, size_t cap)
+{
+    if (!jint(obj, "year"))
+        return T(p, W_YEAR_PENDING);
+    snprintf(buf, cap, "%lld", jint(obj, "year"));
+    return buf;
+}
+
 static void record_meta(dg_web_page *p, json_t *rec)
 {
     json_t *v = json_object_get(rec, "version");
-    char year[16], pages[16];
-    snprintf(year, sizeof year, "%lld", jint(v, "year"));
+    char year_buf[16], pages[16];
+    const char *year = year_text(p, v, year_buf, sizeof year_buf);
     snprintf(pages, sizeof pages, "%lld", jint(v, "pages"));
     dg_buf_printf(&p->body, "<h2>%s</h2><table class=\"meta\" id=\"meta\">", T(p, W_METADATA));
     meta_row(p, W_REFCODE, jstr(rec, "refcode"));
@@ -1011,7 +1021,10 @@ static void retention_items(dg_web_page *p, json_t *items)
         dg_buf_text(&p->body, jstr(it, "refcode"));
         dg_buf_puts(&p->body, "</td><td>");
         dg_buf_text(&p->body, jstr(it, "title"));
-        dg_buf_printf(&p->body, "</td><td>%lld</td><td>", jint(it, "year"));
+        char year[16];
+        dg_buf_puts(&p->body, "</td><td>");
+        dg_buf_text(&p->body, year_text(p, it, year, sizeof year));
+        dg_buf_puts(&p->body, "</td><td>");
         dg_buf_text(&p->body, jstr(it, "state"));
         dg_buf_puts(&p->body, "</td><td>");
         dg_buf_text(&p->body, jstr(it, "decision"));

@@ -859,33 +859,87 @@ std::string expand_token(dg_index *index, const synonym_table &syn,
     return lead + text + trail;
 }
 
+/* NEAR, ADJ, NEAR/3, ADJ/2: operators whose operands must be bare terms. */
+bool is_proximity_operator(const std::string &tok)
+{
+    for (const char *op : {"NEAR", "ADJ"}) {
+        size_t n = strlen(op);
+        if (tok.compare(0, n, op) == 0 &&
+            (tok.size() == n || (tok[n] == '/' && tok.find_first_not_of("0123456789", n + 1) ==
+                                                         std::string::npos)))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Xapian 1.4's QueryParser refuses a CJK word standing between two other words ("notice 人事
+ * library", "a title:人事 b": "parse error"), while the same word in parentheses parses
+ * alike: "notice (人事) library" is the AND of the same terms. So a token holding CJK
+ * characters has its core (inside any grouping parentheses, after + or -) put in
+ * parentheses; a field prefix goes inside with it ("(title:人事)"). Left as typed: quoted
+ * tokens, cores holding parentheses or quotation marks of their own, and the operands of
+ * NEAR and ADJ, which must be bare terms.
+ */
+std::string guard_cjk_token(const std::string &expanded)
+{
+    std::vector<uint32_t> cps;
+    for (const utf8_char &c : utf8_decode(expanded))
+        cps.push_back(c.cp);
+    size_t a = 0, b = cps.size();
+    while (a < b && cps[a] == '(')
+        a++;
+    while (b > a && cps[b - 1] == ')')
+        b--;
+    if (a < b && (cps[a] == '+' || cps[a] == '-'))
+        a++;
+    bool cjk = false;
+    for (size_t i = a; i < b; i++) {
+        uint32_t cp = cps[i];
+        if (cp == '(' || cp == ')' || cp == '"' || cp == 0x201C || cp == 0x201D)
+            return expanded;
+        cjk = cjk || is_cjk(cp);
+    }
+    if (!cjk)
+        return expanded;
+    return utf8_of(cps, 0, a) + "(" + utf8_of(cps, a, b) + ")" + utf8_of(cps, b, cps.size());
+}
+
 expanded_query expand_query(dg_index *index, const std::string &folded)
 {
     expanded_query out;
     const synonym_table &syn = current_synonyms(index);
-    std::vector<uint32_t> tok;
+    /* The whitespace-separated tokens first: a token's neighbours decide how it is kept. */
+    std::vector<std::vector<uint32_t>> toks(1);
+    for (const utf8_char &c : utf8_decode(folded)) {
+        if (!is_space(c.cp))
+            toks.back().push_back(c.cp);
+        else if (!toks.back().empty())
+            toks.emplace_back();
+    }
+    if (toks.back().empty())
+        toks.pop_back();
     bool in_quote = false, negated = false;
-    auto flush = [&]() {
-        if (tok.empty())
-            return;
+    for (size_t i = 0; i < toks.size(); i++) {
+        const std::vector<uint32_t> &tok = toks[i];
         bool quoted = in_quote;
         for (uint32_t cp : tok)
             if (cp == '"' || cp == 0x201C || cp == 0x201D)
                 in_quote = !in_quote, quoted = true;
         std::string plain = utf8_of(tok, 0, tok.size());
-        out.text += quoted ? plain : expand_token(index, syn, tok, negated, out);
-        negated = !quoted && plain == "NOT";
-        tok.clear();
-    };
-    for (const utf8_char &c : utf8_decode(folded)) {
-        if (is_space(c.cp)) {
-            flush();
+        bool near = (i > 0 && is_proximity_operator(utf8_of(toks[i - 1], 0, toks[i - 1].size()))) ||
+                    (i + 1 < toks.size() &&
+                     is_proximity_operator(utf8_of(toks[i + 1], 0, toks[i + 1].size())));
+        if (i)
             out.text += ' ';
-        } else {
-            tok.push_back(c.cp);
-        }
+        if (quoted)
+            out.text += plain;
+        else if (near)
+            out.text += expand_token(index, syn, tok, negated, out);
+        else
+            out.text += guard_cjk_token(expand_token(index, syn, tok, negated, out));
+        negated = !quoted && plain == "NOT";
     }
-    flush();
     return out;
 }
 

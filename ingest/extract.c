@@ -1310,7 +1310,13 @@ static size_t label_end(const cp_text *t, const line_span *l, const char *const 
     if (!starts_with_any(t, l->start, labels, &used))
         return 0;
     size_t k = skip_spaces(t, l->start + used);
-    return k < l->end && t->cp[k] == ':' ? k + 1 : 0;
+    if (k < l->end && t->cp[k] == ':')
+        return k + 1;
+    /* OCR drops the colon of a 公文's 主旨 ("主旨 本校…"): the label alone at the head of its
+     * line, a space, then Chinese text, is still the label. */
+    if (match_str(t, l->start, "主旨") && k > l->start + used && k < l->end && is_han(t->cp[k]))
+        return k;
+    return 0;
 }
 
 /* A "field: value" line (受文者：, 地址：, To:, Date:): a colon within its first few
@@ -1389,6 +1395,7 @@ static size_t strip_formulae(const cp_text *t, size_t s, size_t e)
     static const char *const requests[] = {
         "請", "请", "敬請", "敬请", "惠請", "惠请", "希", "簽請", "签请", "詳如", "详如",
         "報請", "报请", "並請", "并请", "檢請", "检请", "陳請", "陈请", "函請", "函请", "特此",
+        "懇請", "恳请", "呈請", "呈请", "恭請", "恭请", "敬祈", "敬陳", "敬陈", "謹陳", "谨陈",
         NULL};
     for (;;) {
         while (e > s && (is_space(t->cp[e - 1]) || t->cp[e - 1] == 0x3002 || t->cp[e - 1] == '.'))
@@ -1404,6 +1411,33 @@ static size_t strip_formulae(const cp_text *t, size_t s, size_t e)
             return e;
         e = comma - 1;
     }
+}
+
+/* Where the first clause of s..e ends: its first comma outside 「」『』《》() and quotation
+ * marks, or e. */
+static size_t first_clause_end(const cp_text *t, size_t s, size_t e)
+{
+    int depth = 0;
+    for (size_t i = s; i < e; i++) {
+        uint32_t c = t->cp[i];
+        if (in_set("「『《〈(“", c))
+            depth++;
+        else if (in_set("」』》〉)”", c) && depth > 0)
+            depth--;
+        else if (depth == 0 && (c == ',' || c == ';'))
+            return i;
+    }
+    return e;
+}
+
+/* A 簽's 主旨 proposes: "擬辦理本校教師節感恩茶會，所需經費新臺幣2萬元，簽請 核示。" The
+ * proposal is the first clause; what follows are its terms (cost, dates, who pays), which
+ * no title carries. */
+static size_t proposal_end(const cp_text *t, size_t s, size_t e)
+{
+    if (!match_str(t, s, "擬") && !match_str(t, s, "拟"))
+        return e;
+    return first_clause_end(t, s, e);
 }
 
 static int could_be_title(const cp_text *t, const line_span *l, size_t max_len);
@@ -1448,7 +1482,8 @@ static int title_labelled(const cp_text *t, dg_field *out)
                 break;
             }
         }
-        size_t e = chinese ? strip_formulae(t, s, t->lines[last].end) : l->end;
+        size_t e = chinese ? proposal_end(t, s, strip_formulae(t, s, t->lines[last].end))
+                           : l->end;
         if (e <= s)
             continue;
         size_t n = 0;
@@ -1465,8 +1500,44 @@ static int title_labelled(const cp_text *t, dg_field *out)
     return 0;
 }
 
+/*
+ * The header fields of a Taiwan 公文 (函, 書函, 令, 公告, 開會通知單), which OCR may read
+ * without their colon ("速別 普通件") or which run past is_field_line()'s reach
+ * ("密等及解密條件或保密期限："): none is ever the title.
+ */
+static int is_gongwen_field(const cp_text *t, const line_span *l)
+{
+    static const char *const labels[] = {
+        "受文者", "發文日期", "发文日期", "發文字號", "发文字号", "速別", "速别", "密等",
+        "解密條件", "檔號", "档号", "保存年限", "正本", "副本", "地址", "聯絡人", "联络人",
+        "聯絡電話", "联络电话", "電話", "电话", "傳真", "传真", "電子信箱", "电子信箱",
+        "電子郵件", "承辦人", "承办人", "決行", "决行", "裝訂線", "装订线", "附件",
+        "密等及解密條件或保密期限", "密等及解密条件或保密期限", NULL};
+    /* The label stands alone: a colon, a space, a digit or nothing follows it ("電話費報銷單"
+     * is a title, "電話 (02)2345" a field). */
+    for (size_t w = 0; labels[w]; w++) {
+        size_t used = match_str(t, l->start, labels[w]);
+        if (used && (l->start + used >= l->end || !is_han(t->cp[l->start + used])))
+            return 1;
+    }
+    return 0;
+}
+
+/* An attachment line under a 令 or 函: "附修正「…準則」", "附件：…", "附表一", "附錄". (附 alone
+ * is not enough: 附中 begins many a school's name.) */
+static int is_attachment_line(const cp_text *t, const line_span *l)
+{
+    static const char *const heads[] = {
+        "附件", "附表", "附錄", "附录", "附圖", "附图", "附修正", "附訂定", "附订定", "附廢止",
+        "附废止", "附「", "附《", "附:", "Attachment", "Enclosure", "Encl.", NULL};
+    size_t used;
+    return starts_with_any(t, l->start, heads, &used);
+}
+
 static int is_header_noise(const cp_text *t, const line_span *l)
 {
+    if (is_gongwen_field(t, l) || is_attachment_line(t, l))
+        return 1;
     static const char *const noise[] = {"To:", "From:", "Date:", "Ref", "CC:", "Cc:",
                                         "No.", "Memo", "MEMO", "签发人", "編號", "编号", NULL};
     size_t used;
@@ -1558,13 +1629,62 @@ static int title_heading(const cp_text *t, dg_field *out)
     return 0;
 }
 
+/*
+ * A 令 (教育部　令, 臺北市政府　令, a school's 人事令) has no 主旨: under its letterhead and
+ * header fields stands one sentence saying what it decrees ("修正「國民小學及國民中學學生成
+ * 績評量準則」。", "核定王○○自113年8月1日起聘任為本校專任教師。"), then the 附… lines and
+ * the signature. That sentence, its full stop and closing formulae cut, is the title.
+ */
+static int title_decree(const cp_text *t, dg_field *out)
+{
+    size_t li = 0, seen = 0;
+    int found = 0;
+    for (; li < t->n_lines && seen < 3 && !found; li++) {
+        const line_span *l = &t->lines[li];
+        if (line_is_empty(l))
+            continue;
+        seen++;
+        found = ends_with_any(t, l->start, l->end, (const char *const[]){"令", NULL}) &&
+                is_letterhead(t, l);
+    }
+    if (!found)
+        return 0;
+    li--; /* the letterhead */
+    for (size_t j = li + 1; j < t->n_lines && j <= li + 12; j++) {
+        const line_span *l = &t->lines[j];
+        if (line_is_empty(l) || is_field_line(t, l) || is_gongwen_field(t, l))
+            continue;
+        if (is_attachment_line(t, l) || is_section_heading(t, l) || !has_han(t, l->start, l->end))
+            return 0;
+        size_t last = j; /* a long sentence wraps: up to the line ending in 。 */
+        while (last < j + 2 && last + 1 < t->n_lines && t->cp[t->lines[last].end - 1] != 0x3002 &&
+               !line_is_empty(&t->lines[last + 1]) && !is_attachment_line(t, &t->lines[last + 1]))
+            last++;
+        if (t->cp[t->lines[last].end - 1] != 0x3002)
+            last = j;
+        size_t e = strip_formulae(t, l->start, t->lines[last].end);
+        if (e <= l->start || e - l->start > 150)
+            return 0;
+        size_t n = 0;
+        out->value[0] = '\0';
+        for (size_t k = j; k <= last; k++) {
+            size_t to = t->lines[k].end < e ? t->lines[k].end : e;
+            if (t->lines[k].start < to)
+                emit_title(t, t->lines[k].start, to, out->value, sizeof out->value, &n);
+        }
+        field_set(out, t, l->start, e, 0.75);
+        return 1;
+    }
+    return 0;
+}
+
 void dg_extract_title(const char *text, size_t len, dg_field *out)
 {
     field_clear(out);
     cp_text t;
     if (!text || !cp_text_init(&t, text, len))
         return;
-    if (!title_labelled(&t, out) && !title_about(&t, out))
+    if (!title_labelled(&t, out) && !title_decree(&t, out) && !title_about(&t, out))
         title_heading(&t, out);
     cp_text_free(&t);
 }

@@ -25,11 +25,14 @@
  *     (根据《…》(某教发〔2023〕5号)), after 根据/依據 on its line, followed by 函/令/文, or
  *     inside a running sentence;
  *   - the title: a labelled one (主旨：, with a Taiwan 函's closing 「，請查照。」 and other
- *     request clauses cut; 事由：, 開會事由：, 標題：, 标题：, Subject:, Re:), the 关于……的通知
+ *     request clauses cut, and a 簽's 「擬…」 proposal without the terms after it; 事由：,
+ *     開會事由：, 標題：, 标题：, Subject:, Re:), a 令's one sentence under its header fields
+ *     (never its 附… attachment line), the 关于……的通知
  *     line, a short line naming a kind of document (会议纪要, 实施计畫), a letter's subject
  *     line under its salutation, or the first heading-like line. Letterheads (the issuer
  *     alone or with 函/公告 beside it), addressee lines (各部门：, 受文者：, Dear …,), date
- *     lines and numbered section headings (一、, (一), 1., 第一條) are never titles;
+ *     lines, a 公文's header fields even without their colon (速別, 密等…, 檔號, 保存年限),
+ *     attachment lines and numbered section headings (一、, (一), 1., 第一條) are never titles;
  *   - the issuing department (label, signature block, or header — not 受文者);
  *   - the secrecy mark (秘密/机密/绝密, with ★ and a period in years), and the "internal"
  *     marking, which is not a state secret level.

@@ -24,7 +24,11 @@ lacks "$PROV" "·$(date +%Y)-" "no guessed year"
 CAT=$(echo "$PROV" | sed 's/^X001-\([A-Z]*\)·.*/\1/')
 PERIOD=$(echo "$PROV" | sed 's/^X001-[A-Z]*·待定-\([A-Z0-9]*\)-.*/\1/')
 expect_exit 0 "$DANGAN" --json show "$PROV"
-[ "$(echo "$OUT" | json "j['version']['year']")" = 0 ] || fail "a provisional record has no year: $OUT"
+[ "$(echo "$OUT" | json "j['version']['year']")" = None ] || fail "a provisional record's year is null: $OUT"
+# Search says the same: the hit's year is null, and the year facet has no year 0.
+expect_exit 0 "$DANGAN" --json search ZQXUNDATED
+[ "$(echo "$OUT" | json "j['hits'][0]['year']")" = None ] || fail "a provisional hit's year is null: $OUT"
+[ "$(echo "$OUT" | json "len(j['facets']['year'])")" = 0 ] || fail "no year facet for it: $OUT"
 
 # A dated record of 2023 in the same series, filed after it, takes 2023's first number.
 printf '关于2023年春季运动会的通知\n运动会于2023年4月12日举行。\n' >dated.txt

@@ -36,6 +36,10 @@ printf 'x "quoted" & <b>bold</b> 寒假 \x01 control\n' >evil.txt
 "$DANGAN" add notice.txt --title 关于寒假安排的通知 --category administrative --date 2024-01-10 --level 1 >/dev/null
 "$DANGAN" add hire.txt --title 教师招聘方案 --category personnel --date 2024-03-01 --level 2 >/dev/null
 "$DANGAN" add evil.txt --title '<script>alert("x")</script> 寒假 & co' --category administrative --date 2024-02-01 --level 1 >/dev/null
+# No date and no year: a provisional record (年度待定), whose year the pages never show as 0.
+printf '图书馆借阅规则说明 ZQXLIBRULES\n借阅图书请持学生证。\n' >undated.txt
+"$DANGAN" add undated.txt --title 图书馆借阅规则说明 --category administrative --level 1 >/dev/null
+UNDATED=$("$DANGAN" search ZQXLIBRULES --json | json 'j["hits"][0]["refcode"]')
 NOTICE=$("$DANGAN" search 放假 --json | json 'j["hits"][0]["refcode"]')
 HIDDEN=$("$DANGAN" search 招聘 --json | json 'j["hits"][0]["refcode"]')
 MISSING=${HIDDEN%-*}-0999
@@ -153,6 +157,13 @@ req GET "/record/$(enc "$NOTICE")" -H "$C"
 [ "$CODE" = 200 ] || fail "record page: $CODE"
 [ "$(header Cache-Control)" = no-store ] || fail "record page: Cache-Control"
 contains "$BODY" "寒假自1月20日开始" "record page shows the text"
+req GET "/record/$(enc "$UNDATED")" -H "$C"
+[ "$CODE" = 200 ] || fail "provisional record page: $CODE"
+contains "$BODY" "<td>待定</td>" "a provisional record's year shows as 待定"
+lacks "$BODY" "<td>0</td>" "a provisional record's year is never 0"
+req GET "/search?q=ZQXLIBRULES" -H "$C"
+contains "$BODY" "$UNDATED" "search finds the provisional record"
+lacks "$BODY" "year_from=0" "no year facet 0"
 req GET "/record/$(enc "$HIDDEN")" -H "$C"
 H_CODE=$CODE
 H_BODY=$(printf '%s' "$BODY" | sed -e "s/$HIDDEN/REF/g" -e "s/$(enc "$HIDDEN")/REF/g")

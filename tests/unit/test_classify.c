@@ -81,9 +81,12 @@ static dg_classification classify(dg_classifier *c, const char *text)
 
 /* ---- held-out bounds -------------------------------------------------------------------- */
 
-/* Held-out (never trained on): category accuracy >= 90%, every category's recall >= 80%,
- * dates and document numbers extracted exactly in >= 95% of the records carrying them. */
-static void test_heldout_accuracy_at_least_90_and_every_recall_at_least_80_percent(void **state)
+/* Held-out (never trained on): category accuracy >= 93%, every category's recall >= 88%
+ * (issue 16's floor; personnel was 82.9% before the personnel subject words of
+ * classify.c, 100% after; accuracy 95.8% before, 99.4% after), no wrong category above 0.8
+ * confidence, dates and document numbers extracted exactly in >= 95% of the records
+ * carrying them. */
+static void test_heldout_accuracy_at_least_93_and_every_recall_at_least_88_percent(void **state)
 {
     dg_eval_report r;
     dg_error err;
@@ -95,12 +98,13 @@ static void test_heldout_accuracy_at_least_90_and_every_recall_at_least_80_perce
     print_message("%s", table);
     free(table);
     assert_true(r.records >= 100);
-    assert_true(r.accuracy >= 0.90);
+    assert_true(r.accuracy >= 0.93);
     for (int k = 0; k < DG_CATEGORY_COUNT; k++) {
         assert_true(r.support[k] >= 20);
-        if (r.recall[k] < 0.80)
+        if (r.recall[k] < 0.88)
             fail_msg("recall of %s is %.2f", dg_class_name((dg_class)k), r.recall[k]);
     }
+    assert_int_equal(r.wrong_above_08, 0);
     assert_true(r.date_accuracy >= 0.95 && r.dated >= 100);
     assert_true(r.number_accuracy >= 0.95 && r.numbered >= 40);
 }
@@ -137,6 +141,54 @@ static void test_subject_decides_over_form_and_confident_means_right(void **stat
     for (int b = 0; b < DG_EVAL_BANDS; b++)
         banded += r.band_records[b];
     assert_int_equal(banded, r.records);
+}
+
+/*
+ * Personnel records of every region and language, and records of other categories that
+ * name staff (a staff car park, a staff meeting, a staffroom purchase, a training budget):
+ * tests/fixtures/classify/heldout_personnel.jsonl, 26 records written before the personnel
+ * subject words were added to classify.c and never tuned on. Measured before: 24/26,
+ * personnel recall 16/18; after: 25/26, 17/18. Bounds: accuracy >= 90%, personnel recall
+ * >= 88%, no other category's record filed as personnel, nothing wrong above 0.8.
+ */
+#define HELDOUT_PERSONNEL "tests/fixtures/classify/heldout_personnel.jsonl"
+
+static void test_personnel_records_are_personnel_and_staff_words_alone_are_not(void **state)
+{
+    dg_eval_report r;
+    dg_error err;
+    assert_int_equal(dg_classify_eval_file(*state, HELDOUT_PERSONNEL,
+                                           DG_CLASSIFY_REVIEW_THRESHOLD, &r, &err),
+                     DG_OK);
+    char *table = NULL;
+    assert_int_equal(dg_eval_report_format(&r, &table, &err), DG_OK);
+    print_message("%s", table);
+    free(table);
+    assert_true(r.records >= 25);
+    assert_true(r.accuracy >= 0.90);
+    if (r.recall[DG_CATEGORY_PERSONNEL] < 0.88)
+        fail_msg("personnel recall is %.2f", r.recall[DG_CATEGORY_PERSONNEL]);
+    if (r.precision[DG_CATEGORY_PERSONNEL] < 1.0)
+        fail_msg("personnel precision is %.2f", r.precision[DG_CATEGORY_PERSONNEL]);
+    assert_int_equal(r.wrong_above_08, 0);
+}
+
+static void test_personnel_subject_words_decide_in_both_scripts_and_english(void **state)
+{
+    static const char *const texts[] = {
+        "關於本校113學年度教師考績結果之公告\n本校教師考績業經考核委員會審議完竣，結果如附件。",
+        "关于本校教师考绩结果的公告\n本校教师考绩业经考核委员会审议完毕，结果见附件。",
+        "某某國民小學 人事令\n核定張○○自113年8月1日起敘薪245薪級。",
+        "關於辦理本校代理教師甄選之公告\n本校擬甄選代理教師2名，報名日期詳見簡章。",
+        "关于做好2024年中小学教师职称评聘工作的通知\n各学校：现将职称评聘有关事项通知如下。",
+        "Notice to staff\nThe governors have approved the appointment of a new deputy head, who "
+        "will join us after the summer. An induction programme is being arranged.",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        dg_classification r = classify(*state, texts[i]);
+        if (r.category != DG_CATEGORY_PERSONNEL)
+            fail_msg("\"%s\": %s, not personnel", texts[i], dg_class_name(r.category));
+    }
 }
 
 static void test_form_word_does_not_outweigh_the_subject(void **state)
@@ -458,7 +510,9 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_starter, teardown_classifier)
     const struct CMUnitTest tests[] = {
-        T(test_heldout_accuracy_at_least_90_and_every_recall_at_least_80_percent),
+        T(test_heldout_accuracy_at_least_93_and_every_recall_at_least_88_percent),
+        T(test_personnel_records_are_personnel_and_staff_words_alone_are_not),
+        T(test_personnel_subject_words_decide_in_both_scripts_and_english),
         T(test_subject_decides_over_form_and_confident_means_right),
         T(test_form_word_does_not_outweigh_the_subject),
         T(test_starter_model_fits_its_own_training_corpus),

@@ -439,6 +439,35 @@ static void test_subject_labels_give_the_title_without_closing_formulae(void **s
                  "召開教務主任聯席會議");
 }
 
+static void test_taiwan_official_document_forms_give_their_title(void **state)
+{
+    (void)state;
+    /* A 令 has no 主旨: the sentence under its header fields is the title, not the 附 line. */
+    assert_title("臺中市政府　令\n發文日期：中華民國113年2月1日\n發文字號：府授教字第1130030303號\n\n"
+                 "訂定「臺中市國民中小學校外教學實施要點」。\n附「臺中市國民中小學校外教學實施要點」\n\n"
+                 "市長　盧○○",
+                 "訂定「臺中市國民中小學校外教學實施要點」");
+    assert_title("高雄市立前鎮高級中學　令\n發文字號：高市前中人字第1130000777號\n"
+                 "核定陳○○自113年8月1日起聘任為本校專任教師。\n校長　林○○",
+                 "核定陳○○自113年8月1日起聘任為本校專任教師");
+    /* A 簽 proposes: its title is the proposal, not the cost that follows it. */
+    assert_title("新竹縣立竹北國民中學　簽　於總務處\n主旨：擬採購本校資訊教室電腦40臺，經費新臺幣"
+                 "120萬元由專款支應，陳請　核示。\n說明：略。",
+                 "擬採購本校資訊教室電腦40臺");
+    assert_title("主旨：檢陳本校113學年度代理教師甄選簡章1份，敬請　鑒核。", "檢陳本校113學年度代理教師甄選簡章1份");
+    /* Header fields read without their colon, or too long for a field line, are not titles. */
+    assert_title("宜蘭縣政府　書函\n速別 最速件\n密等及解密條件或保密期限：普通\n檔號 113/A01\n"
+                 "保存年限 10年\n本縣113年度教師甄選簡章\n", "本縣113年度教師甄選簡章");
+    /* A title may begin with a field's word: 电话 alone is a field, 电话费 is not. */
+    assert_title("电话费报销管理规定\n第一条 为规范电话费报销，制定本规定。", "电话费报销管理规定");
+    /* OCR lost the colon of 主旨. */
+    assert_title("桃園市政府教育局　函\n受文者：本市各國民中學\n主旨 本市113學年度國中技藝教育課程實施事宜，"
+                 "請查照。\n說明 依規定辦理。",
+                 "本市113學年度國中技藝教育課程實施事宜");
+    /* 附 alone does not make an attachment: 附中 opens many schools' names. */
+    assert_title("附中113學年度校慶實施計畫\n壹、依據：行事曆。", "附中113學年度校慶實施計畫");
+}
+
 static void test_letterheads_addressees_dates_and_section_numbers_are_not_titles(void **state)
 {
     (void)state;
@@ -526,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_cited_mainland_numbers_are_never_the_records_own),
         cmocka_unit_test(test_subject_labels_give_the_title_without_closing_formulae),
         cmocka_unit_test(test_letterheads_addressees_dates_and_section_numbers_are_not_titles),
+        cmocka_unit_test(test_taiwan_official_document_forms_give_their_title),
         cmocka_unit_test(test_heldout_dates_and_numbers_extracted_in_at_least_95_percent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,9 +14,13 @@
  * one of them is an error.
  *
  * Thresholds (per system and field): the tuning set at least 95%, the held-out sets at least
- * 70%. The held-out bound is lower because those sets measure the general case honestly
- * (the second one's Taiwan titles were 5/10 when first measured, 7/10 now); the README's
- * known limits give the measured figures.
+ * 90% (70% until the Taiwan 公文 rules: the bound guards what was reached and is under the
+ * issue's 95% target). The held-out bound is lower because those sets measure the general
+ * case honestly
+ * (the second one's Taiwan titles were 5/10 when first measured, 9/10 now: the miss, tw-g04,
+ * expects a 主旨's attachment count "1份" cut, where the first held-out set's tw-h02 and
+ * test_extract.c keep it, so no one rule gets both); the README's known limits give the
+ * measured figures.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -198,28 +202,28 @@ static void test_tuning_set_fields_right_in_at_least_95_percent_per_system(void 
     report_and_check("tuning set", &t, 20, 95);
 }
 
-static void test_heldout_set_fields_right_in_at_least_70_percent_per_system(void **state)
+static void test_heldout_set_fields_right_in_at_least_90_percent_per_system(void **state)
 {
     (void)state;
     tally t;
     run_set(HELDOUT, &t);
-    report_and_check("held-out set", &t, 10, 70);
+    report_and_check("held-out set", &t, 10, 90);
 }
 
-static void test_second_heldout_set_fields_right_in_at_least_70_percent_per_system(void **state)
+static void test_second_heldout_set_fields_right_in_at_least_90_percent_per_system(void **state)
 {
     (void)state;
     tally t;
     run_set(HELDOUT2, &t);
-    report_and_check("second held-out set", &t, 10, 70);
+    report_and_check("second held-out set", &t, 10, 90);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tuning_set_fields_right_in_at_least_95_percent_per_system),
-        cmocka_unit_test(test_heldout_set_fields_right_in_at_least_70_percent_per_system),
-        cmocka_unit_test(test_second_heldout_set_fields_right_in_at_least_70_percent_per_system),
+        cmocka_unit_test(test_heldout_set_fields_right_in_at_least_90_percent_per_system),
+        cmocka_unit_test(test_second_heldout_set_fields_right_in_at_least_90_percent_per_system),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

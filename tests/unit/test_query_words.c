@@ -442,6 +442,133 @@ static void test_recall_of_variant_vocabulary_with_thesaurus(void **state)
     assert_true(recall_at_10(f, cases, n, "contiguous") >= 1.0);
 }
 
+
+/* ---- mixed scripts parse -------------------------------------------------------------- */
+
+static void load_shipped_thesaurus(fixture *f)
+{
+    char **words = NULL;
+    size_t n_pairs = 0;
+    dg_error err;
+    assert_int_equal(dg_thesaurus_pairs(dg_thesaurus_text, dg_thesaurus_len, &words, &n_pairs,
+                                        &err),
+                     DG_OK);
+    set_synonyms(f, (const char *const *)words, n_pairs);
+    dg_thesaurus_free(words, n_pairs);
+}
+
+/* The status of searching text; the message goes to *msg. */
+static dg_status try_search(fixture *f, const char *text, char *msg, size_t cap)
+{
+    dg_index_query q = {0};
+    q.text = text;
+    q.level = -1;
+    q.limit = 10;
+    dg_index_viewer v = {7, 4};
+    dg_index_result *r = NULL;
+    dg_error err = {0};
+    dg_status st = dg_index_search(f->index, &v, &q, "[", "]", &r, &err);
+    snprintf(msg, cap, "%s", st == DG_OK ? "" : err.msg);
+    dg_index_result_free(r);
+    return st;
+}
+
+static void test_mixed_script_word_between_words_is_found(void **state)
+{
+    fixture *f = *state;
+    put(f, 1, "Library notice", "人事 notice about the library opening hours");
+    put(f, 2, "Library notice", "a notice about the library opening hours");
+    commit(f);
+    /* Xapian 1.4 refused a CJK word between two others as "parse error". */
+    dg_index_result *r = search(f, "notice 人事 library");
+    assert_int_equal(r->total, 1);
+    assert_int_equal(hit(r, 0), 1);
+    dg_index_result_free(r);
+    assert_int_equal(total(f, "notice -人事 library"), 1);
+    assert_int_equal(total(f, "notice title:人事 library"), 0);
+    assert_int_equal(total(f, "notice　人事　library"), 1); /* full-width spaces */
+}
+
+/* Queries as people type them, mixing scripts, punctuation, full-width forms, quotation
+ * marks, operators and field prefixes: every one must parse, with and without the shipped
+ * thesaurus (whose synonyms put words in parentheses). */
+static void test_mixed_queries_all_parse(void **state)
+{
+    fixture *f = *state;
+    put(f, 1, "关于人事调动的通知", "notice 人事 library 差旅费报销 總務處 2024年");
+    commit(f);
+    static const char *const queries[] = {
+        "notice 人事 library", "a 人事 b c", "人事 library", "notice 人事", "a b 人事 c",
+        "notice 人事 library 差旅报销 staff", "a 人事 b 人事 c", "人事 a 人事 b 人事",
+        "notice 人 library", "staff 人事a library", "staff a人事 library",
+        "notice　人事　library", "notice，人事，library", "notice。人事。library",
+        "notice、人事、library", "notice 人事, library", "notice (人事) library",
+        "notice ((人事)) library", "notice (人事 OR 后勤) library", "(notice 人事) library",
+        "notice (人事 library)", "notice \"人事 library\"", "\"notice 人事\" library",
+        "notice “人事调动” library", "notice +人事 library", "notice -人事 library",
+        "+notice +人事 +library", "notice NOT 人事 library", "notice 人事 AND library",
+        "notice 人事 OR library", "notice AND 人事 AND library", "notice title:人事 library",
+        "title:人事 library", "a title:人事 b", "title:a 人事 title:b", "dept:总务处 budget 2024",
+        "ref:X001-WS·2024-Y-0001 人事 staff", "no:校办〔2024〕12号 人事 notice",
+        "notice 校办〔2024〕12号 library", "a ２０２４年 b", "a 2024年 b", "ｎｏｔｉｃｅ 人事 ｌｉｂｒａｒｙ",
+        "notice 人事-staff library", "notice 人事's library", "a.b 人事 c", "e-mail 人事 o'clock",
+        "notice 總務處 library", "notice 差旅报销 library", "差旅报销 staff 寒假上课",
+        "staff 人事 x NEAR y", "人事 notice 人事 library 人事", "Notice 人事 Library",
+        "NOTICE 人事 LIBRARY", "notice 人事 library 123", "12 人事 34", "notice 人事处 library",
+        "notice 人事；library", "notice 人事：library", "notice 《人事》 library",
+        "notice 「人事」 library", "notice 【人事】 library", "notice 人事! library?",
+        "notice 〇 library", "notice 人事 & library", "notice 人事/library staff",
+    };
+    char msg[512];
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sizeof queries / sizeof *queries; i++)
+            if (try_search(f, queries[i], msg, sizeof msg) != DG_OK)
+                fail_msg("pass %d: query '%s' refused: %s", pass, queries[i], msg);
+        load_shipped_thesaurus(f);
+    }
+    /* the search still finds the record through such a query */
+    assert_int_equal(total(f, "notice 人事 library"), 1);
+}
+
+static uint64_t next_random(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Random mixes of words alone (Latin, Chinese in both scripts, digits, full-width forms,
+ * with spaces of both widths and CJK punctuation between them) never fail to parse. */
+static void test_random_mixes_of_words_never_fail_to_parse(void **state)
+{
+    fixture *f = *state;
+    put(f, 1, "人事 notice", "人事 notice library 差旅费报销");
+    commit(f);
+    static const char *const words[] = {
+        "notice", "library", "staff", "appointment", "budget", "人事", "人", "差旅报销",
+        "寒假上课", "總務處", "后勤处", "導師", "班主任", "档案制度", "2024", "2024年",
+        "２０２４", "ｓｔａｆｆ", "a", "x1", "o'clock", "e-mail", "校办〔2024〕12号", "〇",
+        "人事a", "a人事", "Library", "STAFF", "聘任", "教師甄選", "報銷", "核销"};
+    static const char *const gaps[] = {" ", "  ", "　", "，", "。", "、", "；", " , "};
+    enum { N_WORDS_MIX = sizeof words / sizeof *words, N_GAPS = sizeof gaps / sizeof *gaps };
+    uint64_t seed = 0x5eed1234;
+    char text[512], msg[512];
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < 1500; i++) {
+            size_t len = 0;
+            int n = 1 + (int)(next_random(&seed) % 7);
+            for (int w = 0; w < n; w++)
+                len += (size_t)snprintf(text + len, sizeof text - len, "%s%s",
+                                        w ? gaps[next_random(&seed) % N_GAPS] : "",
+                                        words[next_random(&seed) % N_WORDS_MIX]);
+            if (try_search(f, text, msg, sizeof msg) != DG_OK)
+                fail_msg("pass %d: query '%s' refused: %s", pass, text, msg);
+        }
+        load_shipped_thesaurus(f);
+    }
+}
+
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -457,6 +584,9 @@ int main(void)
         TEST(test_thesaurus_groups_become_pairs),
         TEST(test_recall_of_typed_queries),
         TEST(test_recall_of_variant_vocabulary_with_thesaurus),
+        TEST(test_mixed_script_word_between_words_is_found),
+        TEST(test_mixed_queries_all_parse),
+        TEST(test_random_mixes_of_words_never_fail_to_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
