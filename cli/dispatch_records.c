@@ -286,31 +286,31 @@ dg_status dg_cmd_page(dg_request *c, json_t **result)
     dg_status st = dg_arg_require(c, "refcode", "a reference code", &ref);
     if (st != DG_OK)
         return st;
-    int seq = dg_arg_int(c, "seq", 1);
-    char detail[32];
-    snprintf(detail, sizeof detail, "page %d", seq);
+    dg_page_want want = {.seq = dg_arg_int(c, "seq", 1), .sheet = dg_arg_int(c, "sheet", 0),
+                         .max_width = dg_arg_int(c, "max_width", 0),
+                         .original = dg_arg_bool(c, "original")};
+    char detail[48];
+    snprintf(detail, sizeof detail, "page %d%s", want.seq, want.original ? " original" : "");
     dg_export ex;
     st = dg_export_begin(c->archive, &c->actor, ref, dg_arg_int(c, "version", 0), "page", detail,
-                         0, &ex, &c->err);
+                         want.original ? DG_EXPORT_ORIGINAL : DG_EXPORT_VIEW, &ex, &c->err);
     void *data = NULL;
     size_t len = 0;
     char *mime = NULL;
+    int sheets = 1;
     if (st == DG_OK)
-        st = dg_request_page(c, &ex, seq, dg_arg_int(c, "max_width", 0), &data, &len, &mime);
+        st = dg_request_page(c, &ex, &want, &data, &len, &mime, &sheets);
     if (st != DG_OK)
         return st;
-    size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = malloc(b64_len);
-    if (b64) {
-        sodium_bin2base64(b64, b64_len, data, len, sodium_base64_VARIANT_ORIGINAL);
-        *result = json_pack("{s:s, s:i, s:s, s:I, s:s, s:I}", "refcode", ref, "seq", seq,
+    json_t *b64 = dg_json_base64(data, len);
+    if (b64)
+        *result = json_pack("{s:s, s:i, s:i, s:i, s:s, s:I, s:o, s:I}", "refcode", ref, "seq",
+                            want.seq, "sheet", want.sheet ? want.sheet : 1, "sheets", sheets,
                             "mime", mime, "bytes", (json_int_t)len, "data", b64, "log_entry",
                             (json_int_t)ex.log_entry);
-    }
-    free(b64);
     free(data);
     free(mime);
-    return b64 ? DG_OK : dg_error_set(&c->err, DG_ERR_NOMEM, "request: out of memory");
+    return *result ? DG_OK : dg_error_set(&c->err, DG_ERR_NOMEM, "request: out of memory");
 }
 
 static dg_status grant_or_revoke(dg_request *c, json_t **result, int grant)

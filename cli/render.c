@@ -192,6 +192,9 @@ void dg_render_page(json_t *r, const dg_render_ctx *ctx)
         } else if (output) {
             fprintf(stderr, "%s page %lld (%s, %zu bytes) written to %s", s(r, "refcode"),
                     n(r, "seq"), s(r, "mime"), len, output);
+            if (n(r, "sheets") > 1) /* an original's text, laid out on several sheets */
+                fprintf(stderr, "; sheet %lld of %lld (--sheet K)", n(r, "sheet"),
+                        n(r, "sheets"));
             if (json_object_get(r, "log_entry"))
                 fprintf(stderr, "; access log entry %lld", n(r, "log_entry"));
             fputc('\n', stderr);

@@ -559,27 +559,57 @@ static void record_paper_out(dg_web_page *p, json_t *rec)
     dg_buf_puts(&p->body, "</p>");
 }
 
+/* The sheet of an original's rendering the record page shows (?s=K), from 1. */
+static int sheet_arg(const dg_web_page *p)
+{
+    const char *text = arg(p, "s");
+    long s = text ? strtol(text, NULL, 10) : 1;
+    return s > 0 && s < 100000 ? (int)s : 1;
+}
+
+/* Links to the record page with another sheet of its originals' renderings. */
+static void sheet_links(dg_web_page *p, const char *refcode, int version, int sheet)
+{
+    char note[160];
+    snprintf(note, sizeof note, T(p, W_SHEET_NOTE), sheet);
+    dg_buf_puts(&p->body, "<p class=\"note sheets\">");
+    dg_buf_text(&p->body, note);
+    for (int step = -1; step <= 1; step += 2) {
+        if (sheet + step < 1)
+            continue;
+        dg_buf_puts(&p->body, " <a class=\"sheet\" href=\"/record/");
+        dg_buf_url(&p->body, refcode);
+        dg_buf_printf(&p->body, "?v=%d&amp;s=%d\">%s</a>", version, sheet + step,
+                      T(p, step < 0 ? W_SHEET_PREV : W_SHEET_NEXT));
+    }
+    dg_buf_puts(&p->body, "</p>");
+}
+
 static void record_pages(dg_web_page *p, json_t *rec)
 {
     json_t *pages = json_object_get(rec, "pages"), *pg;
     size_t i;
     int version = (int)jint(json_object_get(rec, "version"), "number");
+    int sheet = sheet_arg(p);
+    const char *refcode = jstr(rec, "refcode");
     dg_buf_puts(&p->body, "<div class=\"pages\">");
     json_array_foreach(pages, i, pg) {
         int seq = (int)jint(pg, "seq");
         const char *mime = jstr(pg, "mime");
+        /* an original kept as a file is shown as the watermarked sheets of its text */
+        int original = !mime || strncmp(mime, "image/", 6);
         dg_buf_puts(&p->body, "<figure><figcaption>");
         dg_buf_printf(&p->body, T(p, W_PAGE_N), seq);
-        dg_buf_puts(&p->body, "</figcaption>");
-        if (mime && !strncmp(mime, "image/", 6)) {
-            dg_buf_puts(&p->body, "<img class=\"page\" src=\"/page/");
-            dg_buf_url(&p->body, jstr(rec, "refcode"));
-            dg_buf_printf(&p->body, "/%d?v=%d\" alt=\"", seq, version);
-            dg_buf_printf(&p->body, T(p, W_PAGE_N), seq);
-            dg_buf_puts(&p->body, "\">");
-        } else {
-            notice(p, "note", T(p, W_NO_IMAGE));
-        }
+        dg_buf_puts(&p->body, "</figcaption><img class=\"page\" src=\"/page/");
+        dg_buf_url(&p->body, refcode);
+        dg_buf_printf(&p->body, "/%d?v=%d", seq, version);
+        if (original)
+            dg_buf_printf(&p->body, "&amp;s=%d", sheet);
+        dg_buf_puts(&p->body, "\" alt=\"");
+        dg_buf_printf(&p->body, T(p, W_PAGE_N), seq);
+        dg_buf_puts(&p->body, "\">");
+        if (original)
+            sheet_links(p, refcode, version, sheet);
         dg_buf_puts(&p->body, "</figure>");
     }
     dg_buf_puts(&p->body, "</div>");
@@ -708,8 +738,8 @@ static void send_page(dg_web_page *p, json_t *result)
 
 void dg_web_page_image(dg_web_page *p, const char *refcode, int seq)
 {
-    json_t *args = json_pack("{s:s, s:i, s:i}", "refcode", refcode, "seq", seq, "max_width",
-                             DG_WEB_IMAGE_MAX_WIDTH);
+    json_t *args = json_pack("{s:s, s:i, s:i, s:i}", "refcode", refcode, "seq", seq,
+                             "max_width", DG_WEB_IMAGE_MAX_WIDTH, "sheet", sheet_arg(p));
     if (args && version_arg(p))
         json_object_set_new(args, "version", json_integer(version_arg(p)));
     json_t *response = call(p, "page", args);

@@ -87,20 +87,28 @@ static dg_status personnel_file_of(dg_archive *archive, int64_t record_id, int64
     return st;
 }
 
-/* The record's id and level by its code, whoever may see it (0 when there is none live). */
+/* Binds a reference code as people type it (X001-CW.2023-D30-0001), normalized. */
+static void bind_refcode(sqlite3_stmt *stmt, int at, const char *refcode)
+{
+    char typed[DG_REFCODE_MAX];
+    dg_refcode_normalize(refcode, typed);
+    sqlite3_bind_text(stmt, at, typed, -1, SQLITE_TRANSIENT);
+}
+
+/* The record's id and level by its code or a provisional code it had, whoever may see it
+ * (0 when there is none live). */
 static dg_status record_by_code(dg_archive *archive, const char *refcode, int64_t *id,
                                 int *level, dg_error *err)
 {
     *id = 0;
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        archive->db, "SELECT id, level FROM records WHERE refcode = ? AND state = 'live'",
-        &stmt, err);
+    dg_status st = dg_catalog_prepare(archive->db,
+                                      "SELECT r.id, r.level FROM records r WHERE "
+                                      DG_RECORD_NAMED("r.id", "?1") " AND r.state = 'live'",
+                                      &stmt, err);
     if (st != DG_OK)
         return st;
-    char typed[DG_REFCODE_MAX];
-    dg_refcode_normalize(refcode, typed);
-    sqlite3_bind_text(stmt, 1, typed, -1, SQLITE_TRANSIENT);
+    bind_refcode(stmt, 1, refcode);
     int found = 0;
     st = dg_catalog_step_maybe_row(archive->db, stmt, &found, "look up record", err);
     if (st == DG_OK && found) {
@@ -139,9 +147,7 @@ static dg_status insert_request(dg_archive *archive, const dg_actor *actor, int6
     sqlite3_bind_text(stmt, 1, refusal ? "refused" : "pending", -1, SQLITE_STATIC);
     if (record_id)
         sqlite3_bind_int64(stmt, 2, record_id);
-    char typed[DG_REFCODE_MAX];
-    dg_refcode_normalize(refcode, typed);
-    sqlite3_bind_text(stmt, 3, typed, -1, SQLITE_TRANSIENT);
+    bind_refcode(stmt, 3, refcode);
     sqlite3_bind_int64(stmt, 4, actor->user_id);
     sqlite3_bind_text(stmt, 5, actor->name[0] ? actor->name : actor->login, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 6, purpose, -1, SQLITE_STATIC);
@@ -571,6 +577,21 @@ static void loan_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
     l->days_overdue = sqlite3_column_int(stmt, 21);
 }
 
+/* Binds what every listing of loans needs: the reader for VISIBLE_TO_ACTOR (:uid,
+ * :clearance, :now), whether ID numbers show in full (:full), and the record (:ref; NULL:
+ * any). */
+static void bind_reader(sqlite3_stmt *stmt, const dg_actor *actor, const char *refcode)
+{
+    dg_bind_actor(stmt, actor);
+    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":full"),
+                     dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN));
+    int at = sqlite3_bind_parameter_index(stmt, ":ref");
+    if (refcode)
+        bind_refcode(stmt, at, refcode);
+    else
+        sqlite3_bind_null(stmt, at);
+}
+
 static int reads_all_loans(const dg_actor *actor)
 {
     return dg_actor_has_role(actor, DG_ROLE_LEADER | DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN |
@@ -590,22 +611,17 @@ dg_status dg_loan_list(dg_archive *archive, const dg_actor *actor, const dg_loan
         " AND (NOT :pending OR l.state = 'pending')"
         " AND (NOT :overdue OR (l.state IN ('out', 'approved') AND l.due_at < :now))"
         " AND (:year = 0 OR substr(coalesce(l.out_at, l.requested_at), 1, 4) = printf('%04d', :year))"
-        " AND (:ref IS NULL OR l.refcode = :ref) ORDER BY l.id",
+        /* a request keeps the code as typed; the record it names may have another now */
+        " AND (:ref IS NULL OR l.refcode = :ref OR " DG_RECORD_NAMED("l.record_id", ":ref") ")"
+        " ORDER BY l.id",
         &stmt, err);
     if (st != DG_OK)
         return st;
-    dg_bind_actor(stmt, actor);
-    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":full"),
-                     dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN));
+    bind_reader(stmt, actor, filter->refcode);
     sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":all"), reads_all_loans(actor));
     sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":pending"), filter->pending);
     sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":overdue"), filter->overdue);
     sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":year"), filter->year);
-    char typed[DG_REFCODE_MAX];
-    if (filter->refcode)
-        dg_refcode_normalize(filter->refcode, typed);
-    dg_bind_text_or_null(stmt, sqlite3_bind_parameter_index(stmt, ":ref"),
-                         filter->refcode ? typed : NULL);
     st = dg_catalog_collect(archive->db, stmt, (void **)loans, count, sizeof **loans,
                             loan_from_row, NULL, "list loans", err);
     if (st != DG_OK) {
@@ -642,18 +658,12 @@ dg_status dg_loan_paper_out(dg_archive *archive, const dg_actor *actor, const ch
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(archive->db,
                                       "SELECT " LOAN_COLUMNS LOAN_FROM
-                                      " WHERE l.refcode = :ref AND l.kind = 'paper'"
-                                      " AND l.state = 'out' LIMIT 1",
+                                      " WHERE " DG_RECORD_NAMED("l.record_id", ":ref")
+                                      " AND l.kind = 'paper' AND l.state = 'out' LIMIT 1",
                                       &stmt, err);
     if (st != DG_OK)
         return st;
-    dg_bind_actor(stmt, actor);
-    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":full"),
-                     dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN));
-    char typed[DG_REFCODE_MAX];
-    dg_refcode_normalize(refcode, typed);
-    sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":ref"), typed, -1,
-                      SQLITE_TRANSIENT);
+    bind_reader(stmt, actor, refcode);
     st = dg_catalog_step_maybe_row(archive->db, stmt, found, "read paper loan", err);
     if (st == DG_OK && *found)
         loan_from_row(stmt, loan, NULL);
@@ -741,10 +751,16 @@ dg_status dg_loan_relate(dg_archive *archive, const dg_actor *actor, const char 
 
 /* ---- exports ------------------------------------------------------------------------- */
 
+/* Whether the actor's own clearance (not a grant, not a loan) covers a record of level. */
+static int clearance_covers(const dg_actor *actor, int level)
+{
+    return level <= 3 ? actor->clearance >= level : actor->clearance >= 4;
+}
+
 dg_status dg_loan_may_copy(dg_archive *archive, const dg_actor *actor, int64_t record_id,
                            int level, int *allowed, dg_error *err)
 {
-    *allowed = level < 2 || (level <= 3 && actor->clearance >= level) || actor->clearance >= 4;
+    *allowed = level < 2 || clearance_covers(actor, level);
     if (*allowed)
         return DG_OK;
     sqlite3_stmt *stmt;
@@ -786,8 +802,8 @@ static dg_status export_version(dg_archive *archive, dg_export *ex, int version,
 }
 
 dg_status dg_export_begin(dg_archive *archive, const dg_actor *actor, const char *refcode,
-                          int version, const char *action, const char *detail, int need_copy,
-                          dg_export *out, dg_error *err)
+                          int version, const char *action, const char *detail,
+                          dg_export_right right, dg_export *out, dg_error *err)
 {
     memset(out, 0, sizeof *out);
     dg_record_row row;
@@ -800,16 +816,23 @@ dg_status dg_export_begin(dg_archive *archive, const dg_actor *actor, const char
     snprintf(out->refcode, sizeof out->refcode, "%s", refcode);
     st = export_version(archive, out, version, err);
     int allowed = 1;
-    if (st == DG_OK && need_copy)
+    if (st == DG_OK && right == DG_EXPORT_COPY)
         st = dg_loan_may_copy(archive, actor, row.id, row.level, &allowed, err);
-    if (st == DG_OK && !allowed)
+    if (st == DG_OK && right == DG_EXPORT_ORIGINAL && !clearance_covers(actor, row.level))
+        st = dg_error_set(err, DG_ERR_DENIED,
+                          "%s: the original file leaves only to a reader whose clearance "
+                          "covers level %d; without --original you get its watermarked "
+                          "rendering", refcode, row.level);
+    else if (st == DG_OK && !allowed)
         st = dg_error_set(err, DG_ERR_DENIED,
                           "%s: copies of a level-%d record need your clearance or a loan "
                           "with the method copy (dangan loan request %s --method copy)",
                           refcode, row.level, refcode);
     dg_log_event ev = {.action = action, .refcode = refcode, .version = out->version,
                        .hits = -1, .outcome = dg_log_outcome(st),
-                       .detail = st == DG_ERR_DENIED ? "no copy right" : detail};
+                       .detail = st != DG_ERR_DENIED ? detail
+                                 : right == DG_EXPORT_ORIGINAL ? "no right to the original"
+                                                               : "no copy right"};
     dg_error log_err;
     dg_status log_st = dg_log_append_id(archive, actor, &ev, &out->log_entry, &log_err);
     if (st == DG_OK && log_st != DG_OK) {
@@ -819,32 +842,69 @@ dg_status dg_export_begin(dg_archive *archive, const dg_actor *actor, const char
     return st;
 }
 
-dg_status dg_export_page(dg_archive *archive, const dg_export *ex, int seq, void **data,
-                         size_t *len, char **mime, dg_error *err)
+/* The objects of page seq of an export: its file (image or original) and its text ("" when
+ * it has none), and its mime type when mime is not NULL. */
+static dg_status page_objects(dg_archive *archive, const dg_export *ex, int seq,
+                              char hex[DG_SHA256_HEX], char text_hex[DG_SHA256_HEX],
+                              char **mime, dg_error *err)
 {
-    *data = NULL;
-    *mime = NULL;
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(archive->db,
-                                      "SELECT p.sha256, p.mime FROM pages p JOIN versions v ON"
-                                      " v.id = p.version_id WHERE v.record_id = ? AND"
-                                      " v.number = ? AND p.seq = ?",
+                                      /* a file filed with `add` keeps its text on the
+                                         version: the text of its one page */
+                                      "SELECT p.sha256, coalesce(p.text_sha256, CASE WHEN"
+                                      " p.seq = 1 THEN v.text_sha256 END, ''), p.mime"
+                                      " FROM pages p JOIN versions v ON v.id = p.version_id"
+                                      " WHERE v.record_id = ? AND v.number = ? AND p.seq = ?",
                                       &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, ex->record_id);
     sqlite3_bind_int(stmt, 2, ex->version);
     sqlite3_bind_int(stmt, 3, seq);
-    char hex[DG_SHA256_HEX] = "";
     st = dg_catalog_step_row(archive->db, stmt, "read page", err,
                              "%s version %d has no page %d", ex->refcode, ex->version, seq);
     if (st == DG_OK) {
-        snprintf(hex, sizeof hex, "%s", (const char *)sqlite3_column_text(stmt, 0));
-        *mime = dg_column_strdup(stmt, 1);
-        if (!*mime)
+        snprintf(hex, DG_SHA256_HEX, "%s", (const char *)sqlite3_column_text(stmt, 0));
+        snprintf(text_hex, DG_SHA256_HEX, "%s", (const char *)sqlite3_column_text(stmt, 1));
+        if (mime && !(*mime = dg_column_strdup(stmt, 2)))
             st = dg_error_set(err, DG_ERR_NOMEM, "page: out of memory");
     }
     sqlite3_finalize(stmt);
+    return st;
+}
+
+dg_status dg_export_page_text(dg_archive *archive, const dg_export *ex, int seq, char **text,
+                              dg_error *err)
+{
+    *text = NULL;
+    char hex[DG_SHA256_HEX], text_hex[DG_SHA256_HEX];
+    dg_status st = page_objects(archive, ex, seq, hex, text_hex, NULL, err);
+    void *data = NULL;
+    size_t len = 0;
+    if (st == DG_OK && text_hex[0])
+        st = dg_store_get(archive->store, text_hex, &data, &len, err);
+    if (st != DG_OK)
+        return st;
+    *text = malloc(len + 1);
+    if (!*text) {
+        free(data);
+        return dg_error_set(err, DG_ERR_NOMEM, "page: out of memory");
+    }
+    if (len)
+        memcpy(*text, data, len);
+    (*text)[len] = '\0';
+    free(data);
+    return DG_OK;
+}
+
+dg_status dg_export_page(dg_archive *archive, const dg_export *ex, int seq, void **data,
+                         size_t *len, char **mime, dg_error *err)
+{
+    *data = NULL;
+    *mime = NULL;
+    char hex[DG_SHA256_HEX], text_hex[DG_SHA256_HEX];
+    dg_status st = page_objects(archive, ex, seq, hex, text_hex, mime, err);
     if (st == DG_OK)
         st = dg_store_get(archive->store, hex, data, len, err);
     if (st != DG_OK) {
