@@ -38,7 +38,10 @@
                                          "confidential|secret"},                             \
         {"--period", "period", OPT_STRING, "retention period Y|D30|D10 (default: schedule)"}, \
         {"--location", "location", OPT_STRING, "paper original: cabinet/box/shelf"},         \
-        {"--secrecy", "secrecy", OPT_STRING, "secrecy mark as printed, e.g. 秘密★5年"}
+        {"--secrecy", "secrecy", OPT_STRING, "secrecy mark as printed, e.g. 秘密★5年"},      \
+        {"--subject", "subject", OPT_STRING,                                                \
+         "当事人: whose file it is (a login, or a name with an optional \"(ID)\"); closes a "  \
+         "personnel file to them and their relatives"}
 
 static const dg_opt_spec NO_OPTS[] = {{NULL, NULL, OPT_FLAG, NULL}};
 

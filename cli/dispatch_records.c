@@ -98,7 +98,8 @@ dg_status dg_cmd_add(dg_request *c, json_t **result)
         .doc_date = dg_arg_str(c, "date"), .year = dg_arg_int(c, "year", 0),
         .department = dg_arg_str(c, "department"), .dept_code = dg_arg_str(c, "dept_code"),
         .level = level, .period = dg_arg_str(c, "period"), .location = dg_arg_str(c, "location"),
-        .secrecy = dg_arg_str(c, "secrecy"), .text = text, .pages = &page, .n_pages = 1,
+        .secrecy = dg_arg_str(c, "secrecy"), .subject = dg_arg_str(c, "subject"), .text = text,
+        .pages = &page, .n_pages = 1,
         .ocr_confidence = -1, .class_confidence = -1, .source_file = base,
         .source_sha256 = source_sha, .reason = reason,
     };
@@ -118,14 +119,15 @@ dg_status dg_cmd_add(dg_request *c, json_t **result)
 static json_t *version_json(const dg_version_info *v)
 {
     return json_pack(
-        "{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:s, s:o, s:o, s:i,"
-        " s:o, s:o, s:o}",
+        "{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:s, s:o, s:o, s:o,"
+        " s:i, s:o, s:o, s:o}",
         "number", v->number, "created_at", v->created_at, "author", v->author, "reason",
         v->reason, "title", v->title, "category", v->category, "type",
         dg_json_str_or_null(v->record_type), "doc_number", dg_json_str_or_null(v->doc_number), "date",
         dg_json_str_or_null(v->doc_date), "department", dg_json_str_or_null(v->department), "year", dg_json_year(v->year),
         "level", v->level, "period", v->period, "location", dg_json_str_or_null(v->location),
-        "secrecy", dg_json_str_or_null(v->secrecy), "pages", v->page_count, "source_file",
+        "secrecy", dg_json_str_or_null(v->secrecy), "subject", dg_json_str_or_null(v->subject),
+        "pages", v->page_count, "source_file",
         dg_json_str_or_null(v->source_file), "ocr_confidence",
         v->ocr_confidence >= 0 ? json_real(v->ocr_confidence) : json_null(),
         "class_confidence", v->class_confidence >= 0 ? json_real(v->class_confidence) : json_null());
@@ -261,7 +263,8 @@ dg_status dg_cmd_edit(dg_request *c, json_t **result)
         .record_type = dg_arg_str(c, "type"), .doc_number = dg_arg_str(c, "doc_number"),
         .doc_date = dg_arg_str(c, "date"), .department = dg_arg_str(c, "department"),
         .period = dg_arg_str(c, "period"), .location = dg_arg_str(c, "location"),
-        .secrecy = dg_arg_str(c, "secrecy"), .level = level >= 0 ? &level : NULL,
+        .secrecy = dg_arg_str(c, "secrecy"), .subject = dg_arg_str(c, "subject"),
+        .level = level >= 0 ? &level : NULL,
         .year = year ? &year : NULL, .text = text, .reason = dg_arg_str(c, "reason"),
     };
     int version = 0;

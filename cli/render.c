@@ -106,6 +106,7 @@ static void show_version_fields(json_t *v, const dg_render_ctx *ctx)
     field(ctx, "Period:", s(v, "period"));
     field(ctx, "Location:", s(v, "location"));
     field(ctx, "Secrecy:", s(v, "secrecy"));
+    field(ctx, "Subject:", s(v, "subject"));
     snprintf(buf, sizeof buf, "%lld", n(v, "pages"));
     field(ctx, "Pages:", buf);
     field(ctx, "Source:", s(v, "source_file"));

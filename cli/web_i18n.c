@@ -59,6 +59,7 @@ static const char *const WORDS[W_COUNT][DG_LANG_COUNT] = {
     [W_PAPER_OUT] = {"纸质原件已借出", "紙本原件已借出", "Paper original out"},
     [W_PAGE_N] = {"第 %d 页", "第 %d 頁", "Page %d"},
     [W_NO_IMAGE] = {"此页没有图像视图。", "此頁沒有圖像檢視。", "This page has no image view."},
+    [W_SUBJECT] = {"当事人", "當事人", "Subject person"},
     [W_SHEET_PREV] = {"‹ 上一张", "‹ 上一張", "‹ Previous sheet"},
     [W_SHEET_NEXT] = {"下一张 ›", "下一張 ›", "Next sheet ›"},
     [W_SHEET_NOTE] = {"原件以文件保存，此处为其文字排版（第 %d 张）。",

@@ -524,6 +524,7 @@ static void record_meta(dg_web_page *p, json_t *rec)
     meta_row(p, W_PAGES, pages);
     meta_row(p, W_LOCATION, jstr(v, "location"));
     meta_row(p, W_SECRECY, jstr(v, "secrecy"));
+    meta_row(p, W_SUBJECT, jstr(v, "subject"));
     dg_buf_puts(&p->body, "</table>");
 }
 
@@ -620,7 +621,7 @@ static void version_changes(dg_web_page *p, json_t *prev, json_t *v)
 {
     static const char *const fields[] = {"title", "category", "type", "doc_number", "date",
                                          "department", "year", "level", "period", "location",
-                                         "secrecy", "pages"};
+                                         "secrecy", "subject", "pages"};
     int first = 1;
     for (size_t i = 0; prev && i < sizeof fields / sizeof fields[0]; i++) {
         if (json_equal(json_object_get(prev, fields[i]), json_object_get(v, fields[i])))

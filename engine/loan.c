@@ -53,34 +53,52 @@ static int valid_method(const char *method, int paper)
            (paper && !strcmp(method, "loan"));
 }
 
+/* Whose personnel file a record is, when it is the asker's own or a relative's. */
+typedef struct file_of {
+    char *whose; /* the person as the record names them; NULL: neither */
+    int own;     /* 1: the asker's own file, 0: a relative's */
+} file_of;
+
 /*
- * Whether the record (its newest version) is a personnel file of the person named name or
- * of anyone on user_id's relation list: a personnel record whose title names them.
+ * Whether the record (its newest version) is a personnel file of the asker (name, and
+ * login when they have an account; user_id's relation list names their relatives). The
+ * record's subject (当事人, migration 13) decides when it has one: the asker's login or
+ * name, or a relative's name, alone or followed by an ID in brackets. Only a record
+ * without a subject falls back to its title naming the person (older records, and
+ * batches filed without the column), which also catches a file whose title names a
+ * colleague as its author: the subject is the cure.
  */
 static dg_status personnel_file_of(dg_archive *archive, int64_t record_id, int64_t user_id,
-                                   const char *name, char **whose, dg_error *err)
+                                   const char *name, const char *login, file_of *out,
+                                   dg_error *err)
 {
-    *whose = NULL;
+    memset(out, 0, sizeof *out);
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT p.person FROM versions v JOIN records r ON r.id = v.record_id"
+        "SELECT p.person, p.own FROM versions v JOIN records r ON r.id = v.record_id"
         " AND v.number = r.current_version,"
-        " (SELECT ?2 AS person WHERE length(?2) >= 2"
-        "  UNION SELECT person FROM relations WHERE user_id = ?3) p"
-        " WHERE r.id = ?1 AND v.category = 'personnel' AND instr(v.title, p.person) > 0"
-        " LIMIT 1",
+        " (SELECT ?2 AS person, 1 AS own, 1 AS by_title WHERE length(?2) >= 2"
+        "  UNION SELECT ?4, 1, 0 WHERE ?4 IS NOT NULL"
+        "  UNION SELECT person, 0, 1 FROM relations WHERE user_id = ?3) p"
+        " WHERE r.id = ?1 AND v.category = 'personnel' AND CASE WHEN v.subject IS NOT NULL"
+        "  THEN v.subject = p.person OR substr(v.subject, 1, length(p.person) + 2)"
+        "   IN (p.person || ' (', p.person || ' （', p.person || '（')"
+        "  ELSE p.by_title AND instr(v.title, p.person) > 0 END"
+        " ORDER BY p.own DESC LIMIT 1",
         &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, record_id);
     dg_bind_text_or_null(stmt, 2, name ? name : "");
     sqlite3_bind_int64(stmt, 3, user_id);
+    dg_bind_text_or_null(stmt, 4, login);
     int found = 0;
     st = dg_catalog_step_maybe_row(archive->db, stmt, &found, "check personnel file", err);
     if (st == DG_OK && found) {
-        *whose = dg_column_strdup(stmt, 0);
-        if (!*whose)
+        out->whose = dg_column_strdup(stmt, 0);
+        out->own = sqlite3_column_int(stmt, 1);
+        if (!out->whose)
             st = dg_error_set(err, DG_ERR_NOMEM, "loan: out of memory");
     }
     sqlite3_finalize(stmt);
@@ -121,9 +139,10 @@ static dg_status record_by_code(dg_archive *archive, const char *refcode, int64_
 
 /* The refusal of a personnel file to its own person or a relative, as the register and
  * the requester read it. */
-static void own_file_reason(const char *own_name, const char *whose, char *out, size_t size)
+static void own_file_reason(const file_of *f, char *out, size_t size)
 {
-    if (!strcmp(whose, own_name))
+    const char *whose = f->whose;
+    if (f->own)
         snprintf(out, size, "本人人事档案不得查阅 (own personnel file: %s)", whose);
     else
         snprintf(out, size, "亲属人事档案不得查阅 (a relative's personnel file: %s)", whose);
@@ -192,14 +211,15 @@ dg_status dg_loan_request(dg_archive *archive, const dg_actor *actor, const char
         return dg_error_set(err, DG_ERR_USAGE, "%s: not a reference code", refcode);
     int64_t record_id = 0;
     int level = 0;
-    char *whose = NULL;
+    file_of whose = {0};
     st = record_by_code(archive, refcode, &record_id, &level, err);
     if (st == DG_OK && record_id)
-        st = personnel_file_of(archive, record_id, actor->user_id, actor->name, &whose, err);
+        st = personnel_file_of(archive, record_id, actor->user_id, actor->name, actor->login,
+                               &whose, err);
     char refusal[256] = "", detail[512];
-    if (whose)
-        own_file_reason(actor->name, whose, refusal, sizeof refusal);
-    free(whose);
+    if (whose.whose)
+        own_file_reason(&whose, refusal, sizeof refusal);
+    free(whose.whose);
     if (st == DG_OK)
         st = dg_catalog_begin_write(archive->db, err);
     if (st != DG_OK)
@@ -221,7 +241,7 @@ dg_status dg_loan_request(dg_archive *archive, const dg_actor *actor, const char
 typedef struct pending_loan {
     int64_t record_id, borrower_id;
     int days;
-    char refcode[DG_REFCODE_MAX], kind[16], state[16], borrower_name[128];
+    char refcode[DG_REFCODE_MAX], kind[16], state[16], borrower_name[128], borrower_login[64];
 } pending_loan;
 
 static dg_status read_loan(dg_archive *archive, int64_t id, pending_loan *p, dg_error *err)
@@ -230,7 +250,7 @@ static dg_status read_loan(dg_archive *archive, int64_t id, pending_loan *p, dg_
     dg_status st = dg_catalog_prepare(
         archive->db,
         "SELECT coalesce(l.record_id, 0), coalesce(l.borrower_id, 0), coalesce(l.days, 0),"
-        " l.refcode, l.kind, l.state, coalesce(u.name, l.borrower)"
+        " l.refcode, l.kind, l.state, coalesce(u.name, l.borrower), coalesce(u.login, '')"
         " FROM loans l LEFT JOIN users u ON u.id = l.borrower_id WHERE l.id = ?",
         &stmt, err);
     if (st != DG_OK)
@@ -247,6 +267,8 @@ static dg_status read_loan(dg_archive *archive, int64_t id, pending_loan *p, dg_
         snprintf(p->state, sizeof p->state, "%s", (const char *)sqlite3_column_text(stmt, 5));
         snprintf(p->borrower_name, sizeof p->borrower_name, "%s",
                  (const char *)sqlite3_column_text(stmt, 6));
+        snprintf(p->borrower_login, sizeof p->borrower_login, "%s",
+                 (const char *)sqlite3_column_text(stmt, 7));
     }
     sqlite3_finalize(stmt);
     return st;
@@ -317,16 +339,18 @@ dg_status dg_loan_decide(dg_archive *archive, const dg_actor *actor, int64_t id,
     st = require_role(archive, actor, DG_ROLE_LEADER, p.refcode, step, "a leader", err);
     if (st != DG_OK)
         return st;
-    char detail[1400], *whose = NULL;
+    char detail[1400];
+    file_of whose = {0};
     st = check_decider(archive, actor, &p, err);
     if (st == DG_OK && approve)
-        st = personnel_file_of(archive, p.record_id, p.borrower_id, p.borrower_name, &whose, err);
-    if (st == DG_OK && whose) {
+        st = personnel_file_of(archive, p.record_id, p.borrower_id, p.borrower_name,
+                               p.borrower_login[0] ? p.borrower_login : NULL, &whose, err);
+    if (st == DG_OK && whose.whose) {
         char why[256];
-        own_file_reason(p.borrower_name, whose, why, sizeof why);
+        own_file_reason(&whose, why, sizeof why);
         st = dg_error_set(err, DG_ERR_DENIED, "loan %lld: %s", (long long)id, why);
     }
-    free(whose);
+    free(whose.whose);
     if (st != DG_OK) {
         snprintf(detail, sizeof detail, "%s %lld: %s", step, (long long)id, err->msg);
         dg_error ignored;
@@ -448,7 +472,7 @@ dg_status dg_loan_out(dg_archive *archive, const dg_actor *actor, const dg_paper
     dg_record_row row;
     int64_t approver = 0;
     int out = 0;
-    char *whose = NULL;
+    file_of whose = {0};
     st = dg_find_visible(archive, actor, in->refcode, "loan", &row, err);
     int logged = st != DG_OK; /* dg_find_visible logs its own refusal */
     if (st == DG_OK)
@@ -460,11 +484,11 @@ dg_status dg_loan_out(dg_archive *archive, const dg_actor *actor, const dg_paper
                           in->refcode);
     /* A staff member borrowing the original of their own (or a relative's) file. */
     if (st == DG_OK)
-        st = personnel_file_of(archive, row.id, -1, in->borrower, &whose, err);
-    if (st == DG_OK && whose)
+        st = personnel_file_of(archive, row.id, -1, in->borrower, NULL, &whose, err);
+    if (st == DG_OK && whose.whose)
         st = dg_error_set(err, DG_ERR_DENIED, "loan out: 本人人事档案不得借阅 (%s's own "
-                          "personnel file)", whose);
-    free(whose);
+                          "personnel file)", whose.whose);
+    free(whose.whose);
     if (st != DG_OK && !logged) {
         dg_error ignored;
         log_step(archive, actor, in->refcode, st, err->msg, &ignored);

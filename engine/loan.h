@@ -14,9 +14,11 @@
  * borrower reaches the record by its reference code.
  *
  * Nobody consults their own or their relatives' personnel file: a request for a personnel
- * record whose title names the requester (their account's name) or a person on their
+ * record whose subject (当事人, record.h: set at filing, by a manifest's subject column or
+ * by edit --subject) is the requester (their login or account's name) or a person on their
  * relation list (dg_loan_relate, kept by admins) is refused at once, with that reason, and
- * again at approval (the list may have grown since).
+ * again at approval (the list may have grown since). A record without a subject falls back
+ * to its title naming the person.
  *
  * A paper loan (dg_loan_out, archivists) records who took the original, their unit and ID
  * document number, purpose, method, the leader who approved it and the due date; its

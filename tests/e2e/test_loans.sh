@@ -107,6 +107,46 @@ expect_exit 3 as $U_TEACH "$D" show "$OWNFILE"
 expect_exit 0 as $U_TEACH "$D" loan list
 contains "$OUT" "不予批准" "the refusal is in the teacher's list"
 
+# The subject person (当事人) decides whose file it is; the title only when there is none.
+printf '考核表\n' >"$T/srv/subj.txt"
+chown $U_OWNER: "$T/srv/subj.txt"
+expect_exit 0 OWN add "$T/srv/subj.txt" --title "2023年度考核表" --category personnel \
+    --date 2023-12-01 --level 2 --subject $U_TEACH
+BYLOGIN=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 OWN add "$T/srv/subj.txt" --title "2023年度考核表 (乙)" --category personnel \
+    --date 2023-12-02 --level 2 --subject "张小明 (110101200801011234)"
+BYRELATIVE=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 OWN add "$T/srv/subj.txt" --title "张老师 评议的 王五 考核" --category personnel \
+    --date 2023-12-03 --level 2 --subject 王五
+NOTHERS=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 OWN show "$BYLOGIN"
+contains "$OUT" "$U_TEACH" "show names the subject"
+expect_exit 4 as $U_TEACH "$D" loan request "$BYLOGIN" --purpose 核对 --method read --days 3
+contains "$ERR" "本人人事档案" "own file by its subject's login"
+expect_exit 4 as $U_TEACH "$D" loan request "$BYRELATIVE" --purpose 核对 --method read --days 3
+contains "$ERR" "亲属人事档案" "a relative's file by its subject"
+# A title naming the teacher does not make someone else's file theirs.
+expect_exit 0 as $U_TEACH "$D" loan request "$NOTHERS" --purpose 核对 --method read --days 3
+# edit --subject corrects an older record whose title misled the rule.
+expect_exit 0 OWN edit "$OWNFILE" --subject 李四 --reason "当事人为李四"
+expect_exit 0 as $U_TEACH "$D" loan request "$OWNFILE" --purpose 再次核对 --method read --days 3
+
+# ---- a provisional code kept as an alias names the record for a loan ----------------
+printf '未注日期的材料 ALIASWORD\n' >"$T/srv/undated.txt"
+chown $U_OWNER: "$T/srv/undated.txt"
+expect_exit 0 OWN add "$T/srv/undated.txt" --title 未注日期的考核 --category personnel --level 2
+PROVISIONAL=$(echo "$OUT" | awk '{print $1}')
+contains "$PROVISIONAL" "待定" "filed under a provisional code"
+expect_exit 0 OWN --json edit "$PROVISIONAL" --year 2020 --reason 年度已核实
+FINAL=$(echo "$OUT" | json 'j["refcode"]')
+expect_exit 0 as $U_TEACH "$D" --json loan request "$PROVISIONAL" --purpose 核对 --method read --days 3
+ALIASED=$(echo "$OUT" | json 'j["id"]')
+expect_exit 0 as $U_LEAD "$D" loan approve "$ALIASED"
+expect_exit 0 as $U_TEACH "$D" show "$FINAL"
+contains "$OUT" "未注日期的考核" "a loan asked by the provisional code opens the record"
+expect_exit 0 as $U_LEAD "$D" loan list --record "$FINAL"
+contains "$OUT" "$PROVISIONAL" "the loan listed under the record's final code"
+
 # ---- a copy loan and a watermarked export -----------------------------------------
 expect_exit 0 as $U_TEACH "$D" --json loan request "$REF" --purpose 复印存档 --method copy --days 2
 COPY=$(echo "$OUT" | json 'j["id"]')
