@@ -127,3 +127,41 @@ await_server() {
     done
     fail "the server did not start listening"
 }
+
+# ---- tests through the web interface --------------------------------------------------
+
+# need_browser: SKIP (and pass) without Debian's chromium, chromium-driver and
+# python3-selenium (the browser tests use /usr/bin/python3, where apt puts selenium).
+need_browser() {
+    for f in /usr/bin/chromium /usr/bin/chromedriver; do
+        [ -x "$f" ] || { echo "SKIP: $f is not installed (apt-get install chromium chromium-driver)"; exit 0; }
+    done
+    /usr/bin/python3 -c 'import selenium' 2>/dev/null ||
+        { echo "SKIP: python3-selenium is not installed"; exit 0; }
+}
+
+# serve_http: `dangan serve` on the archive with the web interface on a free loopback port;
+# sets SERVER_PID and PORT once the server says which port it got.
+serve_http() {
+    "$DANGAN" serve --socket "$T/dangan.sock" --http 127.0.0.1:0 >"$T/serve.log" 2>&1 &
+    SERVER_PID=$!
+    PORT=
+    for _ in $(seq 1 600); do
+        PORT=$(grep -o 'web interface on 127.0.0.1:0 (port [0-9]*' "$T/serve.log" | grep -o '[0-9]*$')
+        [ -n "$PORT" ] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || fail "the server did not start: $(cat "$T/serve.log")"
+        sleep 0.1
+    done
+    fail "no web port in the server log"
+}
+
+# stop_http: SIGTERM to the server; fails on an unclean exit or a sanitizer report.
+stop_http() {
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID"
+    local rc=$?
+    SERVER_PID=
+    [ "$rc" -eq 0 ] || fail "the server exited $rc: $(tail -n 30 "$T/serve.log")"
+    grep -q "Sanitizer\|runtime error" "$T/serve.log" && fail "sanitizer report in the server log"
+    return 0
+}
