@@ -186,9 +186,29 @@ static void next_line(sheet_pen *pen)
     }
 }
 
+/* Advances of the code points below this are remembered for one layout: every sheet walks
+ * the whole text (the count of sheets is on each), and FreeType's glyph load is what that
+ * walk would spend its time on (about 3 us a glyph; a long text has 100,000). */
+#define ADVANCE_CACHE 0x30000 /* the BMP and CJK extensions B-F */
+
+/* The pen advance of cp in whole pixels; 0 when the font cannot load it (it is skipped). */
+static int advance_of(const ink *k, uint16_t *cache, uint32_t cp, int *advance)
+{
+    if (cp < ADVANCE_CACHE && cache[cp]) {
+        *advance = cache[cp] - 1;
+        return 1;
+    }
+    if (FT_Load_Char(k->face, cp, FT_LOAD_DEFAULT) != 0)
+        return 0;
+    *advance = (int)(k->face->glyph->advance.x >> 6);
+    if (cp < ADVANCE_CACHE && *advance >= 0 && *advance < 0xfffe)
+        cache[cp] = (uint16_t)(*advance + 1);
+    return 1;
+}
+
 /* Walks the whole text as it wraps onto sheets, drawing the glyphs that fall on sheet
  * want (k->pix); returns how many sheets it fills. */
-static int lay_out(const ink *k, const char *text, int want)
+static int lay_out(const ink *k, uint16_t *cache, const char *text, int want)
 {
     sheet_pen pen = {.sheet = 1, .line = 0, .x = SHEET_MARGIN};
     size_t len = strlen(text);
@@ -202,22 +222,16 @@ static int lay_out(const ink *k, const char *text, int want)
         }
         if (cp == '\t')
             cp = ' ';
-        if (cp < ' ' || cp == 0x7f)
+        int advance;
+        if (cp < ' ' || cp == 0x7f || !advance_of(k, cache, cp, &advance))
             continue; /* \r and other controls take no room */
-        int draw = pen.sheet == want;
-        if (FT_Load_Char(k->face, cp, draw ? FT_LOAD_RENDER : FT_LOAD_DEFAULT) != 0)
-            continue;
-        FT_GlyphSlot g = k->face->glyph;
-        int advance = (int)(g->advance.x >> 6);
-        if (pen.x + advance > SHEET_W - SHEET_MARGIN) {
+        if (pen.x + advance > SHEET_W - SHEET_MARGIN)
             next_line(&pen);
-            draw = pen.sheet == want;
-            if (draw && FT_Load_Char(k->face, cp, FT_LOAD_RENDER) != 0)
-                continue;
-        }
         int baseline = SHEET_BODY_TOP + (pen.line + 1) * SHEET_LINE_H - SHEET_LINE_H / 4;
-        if (draw)
+        if (pen.sheet == want && FT_Load_Char(k->face, cp, FT_LOAD_RENDER) == 0) {
+            FT_GlyphSlot g = k->face->glyph;
             draw_bitmap(k, &g->bitmap, pen.x + g->bitmap_left, baseline - g->bitmap_top);
+        }
         pen.x += advance;
     }
     /* a text that ends exactly at a sheet's end does not fill the next one */
@@ -250,8 +264,14 @@ static dg_status draw_sheet(PIX *pix, const char *body, const char *heading, int
         return st;
     FT_Set_Pixel_Sizes(face, 0, SHEET_BODY_PX);
     ink k = {.pix = pix, .face = face, .rgb = {0, 0, 0}, .opacity = 1.0};
-    *sheets = lay_out(&k, *body ? body : "（此页无文字 no text on this page）", sheet);
-    if (sheet < 1 || sheet > *sheets)
+    uint16_t *cache = calloc(ADVANCE_CACHE, sizeof *cache);
+    int laid_out = cache != NULL;
+    if (laid_out)
+        *sheets = lay_out(&k, cache, *body ? body : "（此页无文字 no text on this page）", sheet);
+    free(cache);
+    if (!laid_out)
+        st = dg_error_set(err, DG_ERR_NOMEM, "page: out of memory");
+    else if (sheet < 1 || sheet > *sheets)
         st = dg_error_set(err, DG_ERR_NOT_FOUND, "%s: no sheet %d (its text fills %d)",
                           heading, sheet, *sheets);
     else
