@@ -38,7 +38,10 @@
                                          "confidential|secret"},                             \
         {"--period", "period", OPT_STRING, "retention period Y|D30|D10 (default: schedule)"}, \
         {"--location", "location", OPT_STRING, "paper original: cabinet/box/shelf"},         \
-        {"--secrecy", "secrecy", OPT_STRING, "secrecy mark as printed, e.g. 秘密★5年"}
+        {"--secrecy", "secrecy", OPT_STRING, "secrecy mark as printed, e.g. 秘密★5年"},      \
+        {"--subject", "subject", OPT_STRING,                                                \
+         "当事人: whose file it is (a login, or a name with an optional \"(ID)\"); closes a "  \
+         "personnel file to them and their relatives"}
 
 static const dg_opt_spec NO_OPTS[] = {{NULL, NULL, OPT_FLAG, NULL}};
 
@@ -87,6 +90,11 @@ static const dg_opt_spec SHOW_OPTS[] = {
 static const dg_opt_spec PAGE_OPTS[] = {
     {"--version", "version", OPT_INT, "a page of this version instead of the newest"},
     {"--output", "output", OPT_STRING, "write the image to this file (else to standard output)"},
+    {"--sheet", "sheet", OPT_INT,
+     "an original kept as a file (text, office) comes as watermarked sheets of its text: "
+     "this one (1 first)"},
+    {"--original", "original", OPT_FLAG,
+     "the original file as filed, unmarked: only within your own clearance, logged"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
 static const dg_opt_spec SEARCH_OPTS[] = {
@@ -327,7 +335,8 @@ static const dg_command COMMANDS[] = {
      "dangan show X001-XZ·2024-D10-0001", {"refcode"}, {OPT_STRING}, 0, 1, SHOW_OPTS,
      dg_render_show, DG_LOCAL_NONE},
     {"page", dg_cmd_page, DG_CMD_READ_ONLY, NULL,
-     "a page image of a record, watermarked for you (logged)", "dangan page REF N [--version V] [--output FILE]",
+     "a page image of a record, watermarked for you (logged)",
+     "dangan page REF N [--version V] [--sheet K] [--original] [--output FILE]",
      "dangan page X001-XZ·2024-D10-0001 1 --output page1.png", {"refcode", "seq"},
      {OPT_STRING, OPT_INT}, 0, 2, PAGE_OPTS, dg_render_page, DG_LOCAL_NONE},
     {"history", dg_cmd_history, DG_CMD_READ_ONLY, NULL,

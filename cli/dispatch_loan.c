@@ -153,32 +153,38 @@ dg_status dg_cmd_user_relate(dg_request *c, json_t **result)
     return st;
 }
 
-/* Page seq as a JSON item of the export: the PNG in base64. */
-static dg_status export_item(dg_request *c, const dg_export *ex, int seq, json_t *pages)
+/* Sheet want->sheet of page want->seq as a JSON item of the export: the PNG in base64;
+ * *sheets how many the page has (an original kept as a file is laid out on several). */
+static dg_status export_item(dg_request *c, const dg_export *ex, const dg_page_want *want,
+                             json_t *pages, int *sheets)
 {
     void *data = NULL;
     size_t len = 0;
     char *mime = NULL;
-    dg_status st = dg_request_page(c, ex, seq, 0, &data, &len, &mime);
-    if (st == DG_ERR_DENIED || (st == DG_OK && strcmp(mime, "image/png"))) {
-        /* an original file (text, office) is not a page image: the PDF holds the images */
-        free(data);
-        free(mime);
-        dg_error_clear(&c->err);
-        return DG_OK;
-    }
+    dg_status st = dg_request_page(c, ex, want, &data, &len, &mime, sheets);
     if (st != DG_OK)
         return st;
-    size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = malloc(b64_len);
-    if (b64) {
-        sodium_bin2base64(b64, b64_len, data, len, sodium_base64_VARIANT_ORIGINAL);
-        json_array_append_new(pages, json_pack("{s:i, s:s}", "seq", seq, "data", b64));
-    }
-    free(b64);
+    json_t *b64 = dg_json_base64(data, len);
+    if (b64)
+        json_array_append_new(pages, json_pack("{s:i, s:i, s:o}", "seq", want->seq, "sheet",
+                                               want->sheet, "data", b64));
     free(data);
     free(mime);
     return b64 ? DG_OK : dg_error_set(&c->err, DG_ERR_NOMEM, "export: out of memory");
+}
+
+/* Every page, and every sheet of an original's rendering, in order. */
+static dg_status export_pages(dg_request *c, const dg_export *ex, json_t *pages)
+{
+    dg_status st = DG_OK;
+    for (int seq = 1; st == DG_OK && seq <= ex->n_pages; seq++) {
+        int sheets = 1;
+        for (int sheet = 1; st == DG_OK && sheet <= sheets; sheet++) {
+            dg_page_want want = {.seq = seq, .sheet = sheet};
+            st = export_item(c, ex, &want, pages, &sheets);
+        }
+    }
+    return st;
 }
 
 dg_status dg_cmd_export(dg_request *c, json_t **result)
@@ -190,16 +196,11 @@ dg_status dg_cmd_export(dg_request *c, json_t **result)
     dg_export ex;
     if (st == DG_OK)
         st = dg_export_begin(c->archive, &c->actor, ref, dg_arg_int(c, "version", 0), "export",
-                             "pdf", 1, &ex, &c->err);
+                             "pdf", DG_EXPORT_COPY, &ex, &c->err);
     if (st != DG_OK)
         return st;
     json_t *pages = json_array();
-    for (int seq = 1; st == DG_OK && seq <= ex.n_pages; seq++)
-        st = export_item(c, &ex, seq, pages);
-    if (st == DG_OK && json_array_size(pages) == 0)
-        st = dg_error_set(&c->err, DG_ERR_BAD_INPUT,
-                          "%s: no page images to export (its pages are original files; "
-                          "use dangan page)", ref);
+    st = export_pages(c, &ex, pages);
     if (st != DG_OK) {
         json_decref(pages);
         return st;

@@ -25,23 +25,11 @@
 /* A checkpoint note, a verifier key or a signer key is never this long. */
 #define MAX_NOTE 64 * 1024
 
-static json_t *base64_json(const unsigned char *bin, size_t len)
-{
-    size_t size = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = malloc(size);
-    if (!b64)
-        return NULL;
-    sodium_bin2base64(b64, size, bin, len, sodium_base64_VARIANT_ORIGINAL);
-    json_t *v = json_string(b64);
-    free(b64);
-    return v;
-}
-
 static json_t *proof_json(const dg_merkle_proof *proof)
 {
     json_t *list = json_array();
     for (size_t i = 0; list && i < proof->count; i++)
-        json_array_append_new(list, base64_json(proof->hashes[i].b, DG_MERKLE_HASH));
+        json_array_append_new(list, dg_json_base64(proof->hashes[i].b, DG_MERKLE_HASH));
     return list;
 }
 
@@ -391,7 +379,7 @@ dg_status dg_cmd_log_checkpoint(dg_request *c, json_t **result)
 static json_t *checkpoint_json(const dg_checkpoint *cp)
 {
     return json_pack("{s:s, s:I, s:o}", "origin", cp->origin, "size", (json_int_t)cp->size,
-                     "root", base64_json(cp->root, sizeof cp->root));
+                     "root", dg_json_base64(cp->root, sizeof cp->root));
 }
 
 static dg_status verify_chain(dg_request *c, json_t **result)
@@ -402,7 +390,7 @@ static dg_status verify_chain(dg_request *c, json_t **result)
         return st;
     int broken = check.first_broken || check.tree_differs;
     *result = json_pack("{s:I, s:s, s:o, s:b, s:o, s:o}", "entries", (json_int_t)check.entries,
-                        "head", check.head, "root", base64_json(check.root.b, DG_MERKLE_HASH),
+                        "head", check.head, "root", dg_json_base64(check.root.b, DG_MERKLE_HASH),
                         "intact", !broken, "first_broken",
                         check.first_broken ? json_integer(check.first_broken) : json_null(),
                         "reason", broken ? json_string(check.reason) : json_null());
@@ -466,7 +454,7 @@ static dg_status verify_against_checkpoint(dg_request *c, json_t **result)
     const dg_log_check *k = &audit.check;
     *result = json_pack(
         "{s:I, s:s, s:o, s:b, s:o, s:o, s:I, s:b, s:o, s:o, s:o, s:b}", "entries",
-        (json_int_t)k->entries, "head", k->head, "root", base64_json(k->root.b, DG_MERKLE_HASH),
+        (json_int_t)k->entries, "head", k->head, "root", dg_json_base64(k->root.b, DG_MERKLE_HASH),
         "intact", !k->first_broken && !k->tree_differs, "checkpoint",
         checkpoint_json(&audit.checkpoint), "reason",
         audit.extends ? json_null() : json_string(audit.finding), "size", (json_int_t)audit.size,
@@ -509,8 +497,8 @@ dg_status dg_cmd_log_prove(dg_request *c, json_t **result)
         return name && st == DG_ERR_BAD_INPUT ? dg_error_prefix(&c->err, "%s: ", name) : st;
     *result = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:b, s:s}", "entry", (json_int_t)p.entry,
                         "index", (json_int_t)p.entry - 1, "checkpoint",
-                        checkpoint_json(&p.checkpoint), "leaf_data", base64_json(p.bytes, p.len),
-                        "leaf_hash", base64_json(p.leaf.b, DG_MERKLE_HASH), "proof",
+                        checkpoint_json(&p.checkpoint), "leaf_data", dg_json_base64(p.bytes, p.len),
+                        "leaf_hash", dg_json_base64(p.leaf.b, DG_MERKLE_HASH), "proof",
                         proof_json(&p.proof), "included", p.included, "key", key.name);
     if (!p.included)
         c->exit_override = 1;

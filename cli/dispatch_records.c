@@ -98,7 +98,8 @@ dg_status dg_cmd_add(dg_request *c, json_t **result)
         .doc_date = dg_arg_str(c, "date"), .year = dg_arg_int(c, "year", 0),
         .department = dg_arg_str(c, "department"), .dept_code = dg_arg_str(c, "dept_code"),
         .level = level, .period = dg_arg_str(c, "period"), .location = dg_arg_str(c, "location"),
-        .secrecy = dg_arg_str(c, "secrecy"), .text = text, .pages = &page, .n_pages = 1,
+        .secrecy = dg_arg_str(c, "secrecy"), .subject = dg_arg_str(c, "subject"), .text = text,
+        .pages = &page, .n_pages = 1,
         .ocr_confidence = -1, .class_confidence = -1, .source_file = base,
         .source_sha256 = source_sha, .reason = reason,
     };
@@ -118,14 +119,15 @@ dg_status dg_cmd_add(dg_request *c, json_t **result)
 static json_t *version_json(const dg_version_info *v)
 {
     return json_pack(
-        "{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:s, s:o, s:o, s:i,"
-        " s:o, s:o, s:o}",
+        "{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:s, s:o, s:o, s:o,"
+        " s:i, s:o, s:o, s:o}",
         "number", v->number, "created_at", v->created_at, "author", v->author, "reason",
         v->reason, "title", v->title, "category", v->category, "type",
         dg_json_str_or_null(v->record_type), "doc_number", dg_json_str_or_null(v->doc_number), "date",
         dg_json_str_or_null(v->doc_date), "department", dg_json_str_or_null(v->department), "year", dg_json_year(v->year),
         "level", v->level, "period", v->period, "location", dg_json_str_or_null(v->location),
-        "secrecy", dg_json_str_or_null(v->secrecy), "pages", v->page_count, "source_file",
+        "secrecy", dg_json_str_or_null(v->secrecy), "subject", dg_json_str_or_null(v->subject),
+        "pages", v->page_count, "source_file",
         dg_json_str_or_null(v->source_file), "ocr_confidence",
         v->ocr_confidence >= 0 ? json_real(v->ocr_confidence) : json_null(),
         "class_confidence", v->class_confidence >= 0 ? json_real(v->class_confidence) : json_null());
@@ -261,7 +263,8 @@ dg_status dg_cmd_edit(dg_request *c, json_t **result)
         .record_type = dg_arg_str(c, "type"), .doc_number = dg_arg_str(c, "doc_number"),
         .doc_date = dg_arg_str(c, "date"), .department = dg_arg_str(c, "department"),
         .period = dg_arg_str(c, "period"), .location = dg_arg_str(c, "location"),
-        .secrecy = dg_arg_str(c, "secrecy"), .level = level >= 0 ? &level : NULL,
+        .secrecy = dg_arg_str(c, "secrecy"), .subject = dg_arg_str(c, "subject"),
+        .level = level >= 0 ? &level : NULL,
         .year = year ? &year : NULL, .text = text, .reason = dg_arg_str(c, "reason"),
     };
     int version = 0;
@@ -286,31 +289,31 @@ dg_status dg_cmd_page(dg_request *c, json_t **result)
     dg_status st = dg_arg_require(c, "refcode", "a reference code", &ref);
     if (st != DG_OK)
         return st;
-    int seq = dg_arg_int(c, "seq", 1);
-    char detail[32];
-    snprintf(detail, sizeof detail, "page %d", seq);
+    dg_page_want want = {.seq = dg_arg_int(c, "seq", 1), .sheet = dg_arg_int(c, "sheet", 0),
+                         .max_width = dg_arg_int(c, "max_width", 0),
+                         .original = dg_arg_bool(c, "original")};
+    char detail[48];
+    snprintf(detail, sizeof detail, "page %d%s", want.seq, want.original ? " original" : "");
     dg_export ex;
     st = dg_export_begin(c->archive, &c->actor, ref, dg_arg_int(c, "version", 0), "page", detail,
-                         0, &ex, &c->err);
+                         want.original ? DG_EXPORT_ORIGINAL : DG_EXPORT_VIEW, &ex, &c->err);
     void *data = NULL;
     size_t len = 0;
     char *mime = NULL;
+    int sheets = 1;
     if (st == DG_OK)
-        st = dg_request_page(c, &ex, seq, dg_arg_int(c, "max_width", 0), &data, &len, &mime);
+        st = dg_request_page(c, &ex, &want, &data, &len, &mime, &sheets);
     if (st != DG_OK)
         return st;
-    size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = malloc(b64_len);
-    if (b64) {
-        sodium_bin2base64(b64, b64_len, data, len, sodium_base64_VARIANT_ORIGINAL);
-        *result = json_pack("{s:s, s:i, s:s, s:I, s:s, s:I}", "refcode", ref, "seq", seq,
+    json_t *b64 = dg_json_base64(data, len);
+    if (b64)
+        *result = json_pack("{s:s, s:i, s:i, s:i, s:s, s:I, s:o, s:I}", "refcode", ref, "seq",
+                            want.seq, "sheet", want.sheet ? want.sheet : 1, "sheets", sheets,
                             "mime", mime, "bytes", (json_int_t)len, "data", b64, "log_entry",
                             (json_int_t)ex.log_entry);
-    }
-    free(b64);
     free(data);
     free(mime);
-    return b64 ? DG_OK : dg_error_set(&c->err, DG_ERR_NOMEM, "request: out of memory");
+    return *result ? DG_OK : dg_error_set(&c->err, DG_ERR_NOMEM, "request: out of memory");
 }
 
 static dg_status grant_or_revoke(dg_request *c, json_t **result, int grant)

@@ -631,6 +631,14 @@ static int route_get(exchange *x, dg_web_page *p)
         dg_web_retention(p);
     else if (!strcmp(u, "/me"))
         dg_web_me(p);
+    else if (!strcmp(u, "/loans"))
+        dg_web_loans(p);
+    else if (!strcmp(u, "/loans/pending"))
+        dg_web_loans_pending(p);
+    else if (!strcmp(u, "/loans/paper"))
+        dg_web_loans_paper(p);
+    else if (!strcmp(u, "/loans/register.csv") || !strcmp(u, "/loans/register.pdf"))
+        dg_web_loans_register(p, !strcmp(u, "/loans/register.pdf"));
     else if (!strcmp(u, "/upload"))
         dg_web_upload_form(p);
     else if (!strcmp(u, "/upload/job") || !strcmp(u, "/upload/status"))
@@ -659,6 +667,14 @@ static int route_post(exchange *x, dg_web_page *p, dg_archive *archive)
         dg_web_retention_sign(p, 1);
     else if (!strcmp(u, "/me/password"))
         dg_web_me_password(p);
+    else if (!strcmp(u, "/loans/request"))
+        dg_web_loan_request(p);
+    else if (!strcmp(u, "/loans/approve") || !strcmp(u, "/loans/refuse"))
+        dg_web_loan_decide(p, !strcmp(u, "/loans/approve"));
+    else if (!strcmp(u, "/loans/out"))
+        dg_web_loan_out(p);
+    else if (!strcmp(u, "/loans/return"))
+        dg_web_loan_return(p);
     else if (!strcmp(u, "/upload"))
         upload_start(x, p);
     else

@@ -106,6 +106,7 @@ static void show_version_fields(json_t *v, const dg_render_ctx *ctx)
     field(ctx, "Period:", s(v, "period"));
     field(ctx, "Location:", s(v, "location"));
     field(ctx, "Secrecy:", s(v, "secrecy"));
+    field(ctx, "Subject:", s(v, "subject"));
     snprintf(buf, sizeof buf, "%lld", n(v, "pages"));
     field(ctx, "Pages:", buf);
     field(ctx, "Source:", s(v, "source_file"));
@@ -192,6 +193,9 @@ void dg_render_page(json_t *r, const dg_render_ctx *ctx)
         } else if (output) {
             fprintf(stderr, "%s page %lld (%s, %zu bytes) written to %s", s(r, "refcode"),
                     n(r, "seq"), s(r, "mime"), len, output);
+            if (n(r, "sheets") > 1) /* an original's text, laid out on several sheets */
+                fprintf(stderr, "; sheet %lld of %lld (--sheet K)", n(r, "sheet"),
+                        n(r, "sheets"));
             if (json_object_get(r, "log_entry"))
                 fprintf(stderr, "; access log entry %lld", n(r, "log_entry"));
             fputc('\n', stderr);

@@ -8,6 +8,7 @@
 
 #include "watermark.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 
 #include "../base/fileio.h"
@@ -121,31 +122,24 @@ json_t *dg_json_text_or_null(const char *s)
     return s && *s ? json_string(s) : json_null();
 }
 
-/* An original file (not an image) leaves unmarked only to a reader cleared for it. */
-static int cleared_for(const dg_actor *actor, int level)
+/* The font the marks and sheets are drawn with, and the mark's text for this reader. */
+static dg_status mark_for(dg_request *c, const dg_export *ex, char *font, size_t font_size,
+                          char *text, size_t text_size)
 {
-    return level < 2 || (level <= 3 && actor->clearance >= level) || actor->clearance >= 4;
+    dg_watermark_text(c->actor.name, c->actor.login, ex->refcode, (long long)ex->log_entry,
+                      text, text_size);
+    return dg_watermark_font_find(c->io && c->io->font ? c->io->font : NULL, font, font_size,
+                                  &c->err);
 }
 
-static dg_status mark_page(dg_request *c, const dg_export *ex, int max_width, void **data,
-                           size_t *len, char **mime)
+/* Replaces *data and *mime by png (taken). */
+static dg_status take_png(unsigned char *png, size_t png_len, void **data, size_t *len,
+                          char **mime, dg_error *err)
 {
-    char font[512], text[512];
-    dg_status st = dg_watermark_font_find(c->io && c->io->font ? c->io->font : NULL, font,
-                                          sizeof font, &c->err);
-    if (st != DG_OK)
-        return st;
-    dg_watermark_text(c->actor.name, c->actor.login, ex->refcode, (long long)ex->log_entry,
-                      text, sizeof text);
-    unsigned char *png = NULL;
-    size_t png_len = 0;
-    st = dg_watermark_png(*data, *len, text, font, max_width, &png, &png_len, &c->err);
-    if (st != DG_OK)
-        return st;
     char *png_mime = strdup("image/png");
     if (!png_mime) {
         free(png);
-        return dg_error_set(&c->err, DG_ERR_NOMEM, "page: out of memory");
+        return dg_error_set(err, DG_ERR_NOMEM, "page: out of memory");
     }
     free(*data);
     free(*mime);
@@ -155,18 +149,48 @@ static dg_status mark_page(dg_request *c, const dg_export *ex, int max_width, vo
     return DG_OK;
 }
 
-dg_status dg_request_page(dg_request *c, const dg_export *ex, int seq, int max_width,
-                          void **data, size_t *len, char **mime)
+static dg_status mark_page(dg_request *c, const dg_export *ex, int max_width, void **data,
+                           size_t *len, char **mime)
 {
-    dg_status st = dg_export_page(c->archive, ex, seq, data, len, mime, &c->err);
-    if (st != DG_OK)
+    char font[512], text[512];
+    dg_status st = mark_for(c, ex, font, sizeof font, text, sizeof text);
+    unsigned char *png = NULL;
+    size_t png_len = 0;
+    if (st == DG_OK)
+        st = dg_watermark_png(*data, *len, text, font, max_width, &png, &png_len, &c->err);
+    return st == DG_OK ? take_png(png, png_len, data, len, mime, &c->err) : st;
+}
+
+/* An original kept as a file, as the watermarked sheet of its text. */
+static dg_status render_original(dg_request *c, const dg_export *ex, const dg_page_want *want,
+                                 void **data, size_t *len, char **mime, int *sheets)
+{
+    char font[512], text[512], heading[160];
+    dg_status st = mark_for(c, ex, font, sizeof font, text, sizeof text);
+    char *body = NULL;
+    if (st == DG_OK)
+        st = dg_export_page_text(c->archive, ex, want->seq, &body, &c->err);
+    snprintf(heading, sizeof heading, "%s 第 %d 页 (%s)", ex->refcode, want->seq, *mime);
+    unsigned char *png = NULL;
+    size_t png_len = 0;
+    if (st == DG_OK)
+        st = dg_watermark_text_sheet(body, heading, want->sheet ? want->sheet : 1, text, font,
+                                     &png, &png_len, sheets, &c->err);
+    free(body);
+    return st == DG_OK ? take_png(png, png_len, data, len, mime, &c->err) : st;
+}
+
+dg_status dg_request_page(dg_request *c, const dg_export *ex, const dg_page_want *want,
+                          void **data, size_t *len, char **mime, int *sheets)
+{
+    *sheets = 1;
+    dg_status st = dg_export_page(c->archive, ex, want->seq, data, len, mime, &c->err);
+    if (st != DG_OK || want->original)
         return st;
     if (!strncmp(*mime, "image/", 6))
-        st = mark_page(c, ex, max_width, data, len, mime);
-    else if (!cleared_for(&c->actor, ex->level))
-        st = dg_error_set(&c->err, DG_ERR_DENIED,
-                          "%s page %d is an original %s file, which cannot carry a watermark; "
-                          "read its text with dangan show", ex->refcode, seq, *mime);
+        st = mark_page(c, ex, want->max_width, data, len, mime);
+    else
+        st = render_original(c, ex, want, data, len, mime, sheets);
     if (st != DG_OK) {
         free(*data);
         free(*mime);
@@ -174,4 +198,16 @@ dg_status dg_request_page(dg_request *c, const dg_export *ex, int seq, int max_w
         *mime = NULL;
     }
     return st;
+}
+
+json_t *dg_json_base64(const void *data, size_t len)
+{
+    size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64_len);
+    if (!b64)
+        return NULL;
+    sodium_bin2base64(b64, b64_len, data, len, sodium_base64_VARIANT_ORIGINAL);
+    json_t *out = json_string(b64);
+    free(b64);
+    return out;
 }

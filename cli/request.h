@@ -101,17 +101,30 @@ dg_status dg_arg_fd(dg_request *c, const char *key, int *fd, const char **name);
 
 struct dg_export;
 
+/* Which page, and in what form, a view or export takes. */
+typedef struct dg_page_want {
+    int seq;       /* the page, from 1 */
+    int sheet;     /* an original kept as a file: which sheet of its rendering (0: the 1st) */
+    int max_width; /* scale images down to this width (0: as scanned) */
+    int original;  /* the file as filed, unmarked (dg_export_begin checked the right to it) */
+} dg_page_want;
+
 /*
- * Page seq of a view or export begun with dg_export_begin (engine/loan.h), as it may leave
- * dangan: an image is decoded, scaled to max_width (0: kept), watermarked for the actor
- * with the export's log entry id (watermark.h) and returned as PNG; no image leaves
- * without its mark. An original that is not an image (a text, office or OFD file, page 1
- * of a born-digital record) cannot carry a mark: it is returned as it is only to a reader
- * whose clearance covers the record, and refused to one who reads it by a loan (they read
- * its text with show). *data and *mime are the caller's to free.
+ * Page want->seq of a view or export begun with dg_export_begin (engine/loan.h), as it may
+ * leave dangan: no plaintext page leaves without its mark. An image is decoded, scaled to
+ * max_width, watermarked for the actor with the export's log entry id (watermark.h) and
+ * returned as PNG. An original kept as a file (a text, office or OFD file: page 1 of a
+ * born-digital record) has no picture to mark: its text is laid out on watermarked A4
+ * sheets (dg_watermark_text_sheet) and the sheet asked for is returned as PNG, *sheets
+ * saying how many there are (1 for an image). Only with want->original, which the export
+ * must have been begun for (DG_EXPORT_ORIGINAL), does the file leave as it was filed.
+ * *data and *mime are the caller's to free.
  */
-dg_status dg_request_page(dg_request *c, const struct dg_export *ex, int seq, int max_width,
-                          void **data, size_t *len, char **mime);
+dg_status dg_request_page(dg_request *c, const struct dg_export *ex, const dg_page_want *want,
+                          void **data, size_t *len, char **mime, int *sheets);
+
+/* data (len bytes) as base64 in a new JSON string, or NULL when out of memory. */
+json_t *dg_json_base64(const void *data, size_t len);
 
 /* ---- results ------------------------------------------------------------------------- */
 

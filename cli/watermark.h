@@ -43,6 +43,21 @@ dg_status dg_watermark_png(const void *image, size_t len, const char *text, cons
                            int max_width, unsigned char **png, size_t *png_len, dg_error *err);
 
 /*
+ * An original kept as a file (a text file, an office document's page 1) has no picture to
+ * mark: what leaves instead is its text (as read at ingest) laid out on A4 sheets, black
+ * on white in the watermark's font, each sheet headed with heading (UTF-8: the record and
+ * page) and "sheet/sheets", and marked as dg_watermark_png marks a scan. Lines wrap at the
+ * right margin, between any two characters (Chinese has no spaces to wrap at); the layout
+ * is the text's, not the original's look, which the heading says. Draws sheet (1-based)
+ * as PNG into *png (the caller frees) and sets *sheets to how many the text fills (at
+ * least 1; an empty text gives one sheet saying so). DG_ERR_NOT_FOUND for a sheet past
+ * the last.
+ */
+dg_status dg_watermark_text_sheet(const char *body, const char *heading, int sheet,
+                                  const char *text, const char *font, unsigned char **png,
+                                  size_t *png_len, int *sheets, dg_error *err);
+
+/*
  * The watermark's text: "NAME LOGIN YYYY-MM-DD HH:MM REFCODE #ENTRY" (the time in the
  * process's zone, which is the archive's: see log.h). The name is left out when empty.
  */

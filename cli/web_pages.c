@@ -7,16 +7,20 @@
  */
 #include "web_pages.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../engine/password.h"
 #include "../engine/vocab.h"
+#include "../base/fileio.h"
 #include "csv.h"
 #include "dispatch.h"
+#include "render_loan.h"
 #include "watermark.h"
 
 #define RESULTS_PER_PAGE 20
@@ -103,6 +107,7 @@ static void nav(dg_web_page *p)
         nav_link(p, "/log", W_LOG);
     if (has_role(p, DG_ROLE_ARCHIVIST | DG_ROLE_LEADER | DG_ROLE_WITNESS | DG_ROLE_ADMIN))
         nav_link(p, "/retention", W_RETENTION);
+    nav_link(p, "/loans", W_LOANS);
     nav_link(p, "/me", W_ME);
     dg_buf_printf(b, "<span class=\"who\">%s: ", T(p, W_SIGNED_IN_AS));
     dg_buf_text(b, p->name);
@@ -470,6 +475,15 @@ void dg_web_search(dg_web_page *p)
 
 /* ---- record ---- */
 
+/* A link to ask for a loan of the code (a record one may not read, or may not copy). */
+static void loan_offer(dg_web_page *p, const char *refcode)
+{
+    dg_buf_printf(&p->body, "<p class=\"note\">%s <a id=\"loan-offer\" href=\"/loans?refcode=",
+                  T(p, W_LOAN_ASK_HERE));
+    dg_buf_url(&p->body, refcode);
+    dg_buf_printf(&p->body, "\">%s</a></p>", T(p, W_LOAN_REQUEST));
+}
+
 /* The one page for a record that does not exist and one the viewer may not see. */
 static void not_found(dg_web_page *p, const char *refcode)
 {
@@ -483,6 +497,8 @@ static void not_found(dg_web_page *p, const char *refcode)
     dg_buf_printf(&p->body, T(p, W_NOT_FOUND_TEXT), b2.data ? b2.data : "");
     dg_buf_free(&b2);
     dg_buf_puts(&p->body, "</p>");
+    /* made of the typed code only, so a hidden record's page is a missing one's */
+    loan_offer(p, refcode);
     page_end(p);
 }
 
@@ -524,6 +540,7 @@ static void record_meta(dg_web_page *p, json_t *rec)
     meta_row(p, W_PAGES, pages);
     meta_row(p, W_LOCATION, jstr(v, "location"));
     meta_row(p, W_SECRECY, jstr(v, "secrecy"));
+    meta_row(p, W_SUBJECT, jstr(v, "subject"));
     dg_buf_puts(&p->body, "</table>");
 }
 
@@ -559,27 +576,57 @@ static void record_paper_out(dg_web_page *p, json_t *rec)
     dg_buf_puts(&p->body, "</p>");
 }
 
+/* The sheet of an original's rendering the record page shows (?s=K), from 1. */
+static int sheet_arg(const dg_web_page *p)
+{
+    const char *text = arg(p, "s");
+    long s = text ? strtol(text, NULL, 10) : 1;
+    return s > 0 && s < 100000 ? (int)s : 1;
+}
+
+/* Links to the record page with another sheet of its originals' renderings. */
+static void sheet_links(dg_web_page *p, const char *refcode, int version, int sheet)
+{
+    char note[160];
+    snprintf(note, sizeof note, T(p, W_SHEET_NOTE), sheet);
+    dg_buf_puts(&p->body, "<p class=\"note sheets\">");
+    dg_buf_text(&p->body, note);
+    for (int step = -1; step <= 1; step += 2) {
+        if (sheet + step < 1)
+            continue;
+        dg_buf_puts(&p->body, " <a class=\"sheet\" href=\"/record/");
+        dg_buf_url(&p->body, refcode);
+        dg_buf_printf(&p->body, "?v=%d&amp;s=%d\">%s</a>", version, sheet + step,
+                      T(p, step < 0 ? W_SHEET_PREV : W_SHEET_NEXT));
+    }
+    dg_buf_puts(&p->body, "</p>");
+}
+
 static void record_pages(dg_web_page *p, json_t *rec)
 {
     json_t *pages = json_object_get(rec, "pages"), *pg;
     size_t i;
     int version = (int)jint(json_object_get(rec, "version"), "number");
+    int sheet = sheet_arg(p);
+    const char *refcode = jstr(rec, "refcode");
     dg_buf_puts(&p->body, "<div class=\"pages\">");
     json_array_foreach(pages, i, pg) {
         int seq = (int)jint(pg, "seq");
         const char *mime = jstr(pg, "mime");
+        /* an original kept as a file is shown as the watermarked sheets of its text */
+        int original = !mime || strncmp(mime, "image/", 6);
         dg_buf_puts(&p->body, "<figure><figcaption>");
         dg_buf_printf(&p->body, T(p, W_PAGE_N), seq);
-        dg_buf_puts(&p->body, "</figcaption>");
-        if (mime && !strncmp(mime, "image/", 6)) {
-            dg_buf_puts(&p->body, "<img class=\"page\" src=\"/page/");
-            dg_buf_url(&p->body, jstr(rec, "refcode"));
-            dg_buf_printf(&p->body, "/%d?v=%d\" alt=\"", seq, version);
-            dg_buf_printf(&p->body, T(p, W_PAGE_N), seq);
-            dg_buf_puts(&p->body, "\">");
-        } else {
-            notice(p, "note", T(p, W_NO_IMAGE));
-        }
+        dg_buf_puts(&p->body, "</figcaption><img class=\"page\" src=\"/page/");
+        dg_buf_url(&p->body, refcode);
+        dg_buf_printf(&p->body, "/%d?v=%d", seq, version);
+        if (original)
+            dg_buf_printf(&p->body, "&amp;s=%d", sheet);
+        dg_buf_puts(&p->body, "\" alt=\"");
+        dg_buf_printf(&p->body, T(p, W_PAGE_N), seq);
+        dg_buf_puts(&p->body, "\">");
+        if (original)
+            sheet_links(p, refcode, version, sheet);
         dg_buf_puts(&p->body, "</figure>");
     }
     dg_buf_puts(&p->body, "</div>");
@@ -590,7 +637,7 @@ static void version_changes(dg_web_page *p, json_t *prev, json_t *v)
 {
     static const char *const fields[] = {"title", "category", "type", "doc_number", "date",
                                          "department", "year", "level", "period", "location",
-                                         "secrecy", "pages"};
+                                         "secrecy", "subject", "pages"};
     int first = 1;
     for (size_t i = 0; prev && i < sizeof fields / sizeof fields[0]; i++) {
         if (json_equal(json_object_get(prev, fields[i]), json_object_get(v, fields[i])))
@@ -640,6 +687,7 @@ static void record_html(dg_web_page *p, json_t *rec)
         notice(p, "note", T(p, W_OLD_VERSION));
     record_hold(p, rec);
     record_paper_out(p, rec);
+    loan_offer(p, refcode);
     record_meta(p, rec);
     record_pages(p, rec);
     dg_buf_printf(&p->body, "<h2>%s</h2><pre class=\"text\" id=\"text\">", T(p, W_TEXT));
@@ -708,8 +756,8 @@ static void send_page(dg_web_page *p, json_t *result)
 
 void dg_web_page_image(dg_web_page *p, const char *refcode, int seq)
 {
-    json_t *args = json_pack("{s:s, s:i, s:i}", "refcode", refcode, "seq", seq, "max_width",
-                             DG_WEB_IMAGE_MAX_WIDTH);
+    json_t *args = json_pack("{s:s, s:i, s:i, s:i}", "refcode", refcode, "seq", seq,
+                             "max_width", DG_WEB_IMAGE_MAX_WIDTH, "sheet", sheet_arg(p));
     if (args && version_arg(p))
         json_object_set_new(args, "version", json_integer(version_arg(p)));
     json_t *response = call(p, "page", args);
@@ -1274,10 +1322,10 @@ void dg_web_forecast(dg_web_page *p)
     listing(p, W_FORECAST, "retention due", args, "records", keys, keys, 8);
 }
 
-/* Runs a change from a form and goes back to where it came from, saying what was done. */
-static void change_then_back(dg_web_page *p, const char *cmd, json_t *args, const char *back)
+/* After a change from a form: back to where it came from, saying what was done, or the
+ * page that says why not. */
+static void answer_then_back(dg_web_page *p, json_t *response, const char *back)
 {
-    json_t *response = call(p, cmd, args);
     if (response_ok(response)) {
         dg_buf url;
         dg_buf_init(&url);
@@ -1290,6 +1338,13 @@ static void change_then_back(dg_web_page *p, const char *cmd, json_t *args, cons
     } else {
         error_from(p, response);
     }
+}
+
+/* Runs a change from a form and goes back to where it came from, saying what was done. */
+static void change_then_back(dg_web_page *p, const char *cmd, json_t *args, const char *back)
+{
+    json_t *response = call(p, cmd, args);
+    answer_then_back(p, response, back);
     json_decref(response);
 }
 
@@ -1327,6 +1382,388 @@ void dg_web_retention_destroy(dg_web_page *p)
     int year = review_year(p);
     snprintf(back, sizeof back, "/retention?year=%d", year);
     change_then_back(p, "retention destroy", json_pack("{s:i}", "review", year), back);
+}
+
+/* ---- loans (借阅) ---- */
+
+/* The method's name in the page's language (the register's codes are read, copy, ...). */
+static const char *method_word(const dg_web_page *p, const char *method)
+{
+    static const struct {
+        const char *code;
+        dg_web_word word;
+    } methods[] = {{"read", W_M_READ}, {"copy", W_M_COPY}, {"excerpt", W_M_EXCERPT},
+                   {"loan", W_M_LOAN}};
+    for (size_t i = 0; method && i < sizeof methods / sizeof methods[0]; i++)
+        if (!strcmp(method, methods[i].code))
+            return T(p, methods[i].word);
+    return method ? method : "";
+}
+
+static void method_select(dg_web_page *p, int paper)
+{
+    dg_buf_printf(&p->body, "<label>%s <select name=\"method\" id=\"loan-method\">",
+                  T(p, W_METHOD));
+    option(p, "read", T(p, W_M_READ), NULL);
+    option(p, "copy", T(p, W_M_COPY), NULL);
+    option(p, "excerpt", T(p, W_M_EXCERPT), NULL);
+    if (paper)
+        option(p, "loan", T(p, W_M_LOAN), "loan");
+    dg_buf_puts(&p->body, "</select></label>");
+}
+
+/* A text field of a loan form; value (may be NULL) fills it in. */
+static void loan_field(dg_web_page *p, const char *name, dg_web_word label, const char *value,
+                       int required)
+{
+    dg_buf_printf(&p->body, "<label>%s <input name=\"%s\" id=\"loan-%s\"%s value=\"", T(p, label),
+                  name, name, required ? " required" : "");
+    dg_buf_text(&p->body, value ? value : "");
+    dg_buf_puts(&p->body, "\"></label>");
+}
+
+static void request_form(dg_web_page *p)
+{
+    dg_buf_printf(&p->body, "<h2>%s</h2><form method=\"post\" action=\"/loans/request\" "
+                            "class=\"filters\" id=\"loan-request\">", T(p, W_LOAN_REQUEST));
+    hidden_csrf(p);
+    loan_field(p, "refcode", W_REFCODE, arg(p, "refcode"), 1);
+    loan_field(p, "purpose", W_PURPOSE, NULL, 1);
+    method_select(p, 0);
+    loan_field(p, "days", W_DAYS, "7", 1);
+    dg_buf_printf(&p->body, "<button type=\"submit\" id=\"loan-ask\">%s</button></form>",
+                  T(p, W_LOAN_REQUEST));
+}
+
+/* One cell of a loan row: the field, escaped (the method in words, dates as days). */
+static void loan_cell(dg_web_page *p, json_t *l, const char *key)
+{
+    const char *v = jstr(l, key);
+    char text[64];
+    dg_buf_puts(&p->body, "<td>");
+    if (!strcmp(key, "id")) {
+        snprintf(text, sizeof text, "%lld", jint(l, "id"));
+        v = text;
+    } else if (!strcmp(key, "method")) {
+        v = method_word(p, v);
+    } else if (v && strstr(key, "_at")) {
+        snprintf(text, sizeof text, "%.10s", v);
+        v = text;
+    }
+    dg_buf_text(&p->body, v ? v : "");
+    dg_buf_puts(&p->body, "</td>");
+}
+
+static const char *const LOAN_KEYS[] = {"id", "refcode", "title", "kind", "state", "method",
+                                        "borrower", "purpose", "due_at", "reason"};
+enum { LOAN_KEY_COUNT = sizeof LOAN_KEYS / sizeof LOAN_KEYS[0] };
+
+static void loan_table_head(dg_web_page *p, const char *id, int with_actions)
+{
+    const dg_web_word heads[LOAN_KEY_COUNT] = {W_LOANS, W_REFCODE, W_TITLE, W_KIND, W_STATE,
+                                               W_METHOD, W_BORROWER, W_PURPOSE, W_DUE, W_REASON};
+    dg_buf_printf(&p->body, "<table class=\"loans\" id=\"%s\"><tr>", id);
+    for (size_t k = 0; k < LOAN_KEY_COUNT; k++)
+        dg_buf_printf(&p->body, "<th>%s</th>", k ? T(p, heads[k]) : "#");
+    dg_buf_puts(&p->body, with_actions ? "<th></th></tr>" : "</tr>");
+}
+
+/* The loans for which keep(l, p) holds, with row(p, l) adding a last cell of forms. */
+static void loan_table(dg_web_page *p, const char *id, json_t *loans,
+                       int (*keep)(const dg_web_page *, json_t *),
+                       void (*row)(dg_web_page *, json_t *))
+{
+    json_t *l;
+    size_t i, shown = 0;
+    loan_table_head(p, id, row != NULL);
+    json_array_foreach(loans, i, l) {
+        if (keep && !keep(p, l))
+            continue;
+        dg_buf_printf(&p->body, "<tr data-loan=\"%lld\">", jint(l, "id"));
+        for (size_t k = 0; k < LOAN_KEY_COUNT; k++)
+            loan_cell(p, l, LOAN_KEYS[k]);
+        if (row) {
+            dg_buf_puts(&p->body, "<td>");
+            row(p, l);
+            dg_buf_puts(&p->body, "</td>");
+        }
+        dg_buf_puts(&p->body, "</tr>");
+        shown++;
+    }
+    dg_buf_puts(&p->body, "</table>");
+    if (!shown)
+        notice(p, "note", T(p, W_NO_LOANS));
+}
+
+static int is_mine(const dg_web_page *p, json_t *l)
+{
+    return jstr(l, "login") && !strcmp(jstr(l, "login"), p->login);
+}
+
+static int is_paper_out(const dg_web_page *p, json_t *l)
+{
+    (void)p;
+    return !strcmp(jstr(l, "kind") ? jstr(l, "kind") : "", "paper") &&
+           !strcmp(jstr(l, "state") ? jstr(l, "state") : "", "out");
+}
+
+/* Runs a loan listing; NULL after showing the error page. The caller owns the answer. */
+static json_t *loan_listing(dg_web_page *p, const char *cmd, json_t *args)
+{
+    json_t *response = call(p, cmd, args);
+    if (response_ok(response))
+        return response;
+    error_from(p, response);
+    json_decref(response);
+    return NULL;
+}
+
+/* Links to the loan pages this viewer's roles open. */
+static void loan_links(dg_web_page *p)
+{
+    dg_buf_printf(&p->body, "<p class=\"loan-links\"><a href=\"/loans\">%s</a>", T(p, W_MY_LOANS));
+    if (has_role(p, DG_ROLE_LEADER))
+        dg_buf_printf(&p->body, " · <a href=\"/loans/pending\" id=\"pending-link\">%s</a>",
+                      T(p, W_PENDING));
+    if (has_role(p, DG_ROLE_ARCHIVIST))
+        dg_buf_printf(&p->body, " · <a href=\"/loans/paper\" id=\"paper-link\">%s</a>",
+                      T(p, W_PAPER_LOANS));
+    if (has_role(p, DG_ROLE_ARCHIVIST | DG_ROLE_LEADER | DG_ROLE_AUDITOR | DG_ROLE_ADMIN)) {
+        int year = review_year(p);
+        dg_buf_printf(&p->body, " · %s %d: <a href=\"/loans/register.csv?year=%d\" "
+                                "id=\"register-csv\">%s</a> <a href=\"/loans/register.pdf?"
+                                "year=%d\" id=\"register-pdf\">%s</a>",
+                      T(p, W_LOAN_REGISTER), year, year, T(p, W_CSV), year, T(p, W_PDF));
+    }
+    dg_buf_puts(&p->body, "</p>");
+    if (arg(p, "done"))
+        notice(p, "ok", arg(p, "done"));
+}
+
+void dg_web_loans(dg_web_page *p)
+{
+    json_t *response = loan_listing(p, "loan list", json_object());
+    if (!response)
+        return;
+    page_begin(p, T(p, W_MY_LOANS));
+    dg_buf_printf(&p->body, "<h1>%s</h1>", T(p, W_MY_LOANS));
+    loan_links(p);
+    request_form(p);
+    /* leaders and archivists read every loan: this page shows their own */
+    loan_table(p, "my-loans", json_object_get(json_object_get(response, "result"), "loans"),
+               is_mine, NULL);
+    page_end(p);
+    json_decref(response);
+}
+
+/* A decision's form: the decider's password again (a decision is that person's act). */
+static void decide_form(dg_web_page *p, json_t *l, int approve)
+{
+    dg_buf_printf(&p->body, "<form method=\"post\" action=\"/loans/%s\" class=\"sign\">",
+                  approve ? "approve" : "refuse");
+    hidden_csrf(p);
+    dg_buf_printf(&p->body, "<input type=\"hidden\" name=\"id\" value=\"%lld\">", jint(l, "id"));
+    if (approve)
+        dg_buf_printf(&p->body, "<input name=\"days\" class=\"year\" placeholder=\"%s\">",
+                      T(p, W_DAYS));
+    else
+        dg_buf_printf(&p->body, "<input name=\"reason\" placeholder=\"%s\" required>",
+                      T(p, W_REASON));
+    dg_buf_printf(&p->body, "<label>%s <input type=\"password\" name=\"password\" "
+                            "autocomplete=\"current-password\" required></label>"
+                            "<button type=\"submit\" class=\"%s\">%s</button></form>",
+                  T(p, W_CONFIRM_PASSWORD), approve ? "approve" : "refuse",
+                  T(p, approve ? W_LOAN_APPROVE : W_LOAN_REFUSE));
+}
+
+static void pending_row(dg_web_page *p, json_t *l)
+{
+    decide_form(p, l, 1);
+    decide_form(p, l, 0);
+}
+
+void dg_web_loans_pending(dg_web_page *p)
+{
+    if (!has_role(p, DG_ROLE_LEADER)) {
+        dg_web_error(p, 403, T(p, W_FORBIDDEN));
+        return;
+    }
+    json_t *response = loan_listing(p, "loan list", json_pack("{s:b}", "pending", 1));
+    if (!response)
+        return;
+    page_begin(p, T(p, W_PENDING));
+    dg_buf_printf(&p->body, "<h1>%s</h1>", T(p, W_PENDING));
+    loan_links(p);
+    loan_table(p, "pending", json_object_get(json_object_get(response, "result"), "loans"), NULL,
+               pending_row);
+    page_end(p);
+    json_decref(response);
+}
+
+static void out_form(dg_web_page *p)
+{
+    dg_buf_printf(&p->body, "<h2>%s</h2><form method=\"post\" action=\"/loans/out\" "
+                            "class=\"filters\" id=\"loan-out\">", T(p, W_LEND));
+    hidden_csrf(p);
+    loan_field(p, "refcode", W_REFCODE, arg(p, "refcode"), 1);
+    loan_field(p, "borrower", W_BORROWER, NULL, 1);
+    loan_field(p, "unit", W_UNIT, NULL, 0);
+    loan_field(p, "id_number", W_ID_NUMBER, NULL, 0);
+    loan_field(p, "purpose", W_PURPOSE, NULL, 1);
+    method_select(p, 1);
+    dg_buf_printf(&p->body, "<label>%s <input type=\"date\" name=\"due\" id=\"loan-due\" "
+                            "required></label>", T(p, W_DUE));
+    loan_field(p, "approver", W_APPROVER, NULL, 1);
+    dg_buf_printf(&p->body, "<button type=\"submit\" id=\"loan-lend\">%s</button></form>",
+                  T(p, W_LEND));
+}
+
+static void return_row(dg_web_page *p, json_t *l)
+{
+    dg_buf_puts(&p->body, "<form method=\"post\" action=\"/loans/return\" class=\"sign\">");
+    hidden_csrf(p);
+    dg_buf_printf(&p->body, "<input type=\"hidden\" name=\"id\" value=\"%lld\"><input "
+                            "name=\"condition\" placeholder=\"%s\" required><button "
+                            "type=\"submit\">%s</button></form>",
+                  jint(l, "id"), T(p, W_CONDITION), T(p, W_RETURN));
+}
+
+void dg_web_loans_paper(dg_web_page *p)
+{
+    if (!has_role(p, DG_ROLE_ARCHIVIST)) {
+        dg_web_error(p, 403, T(p, W_FORBIDDEN));
+        return;
+    }
+    json_t *all = loan_listing(p, "loan list", json_object());
+    json_t *overdue = all ? loan_listing(p, "loan overdue", json_object()) : NULL;
+    if (!overdue) {
+        json_decref(all);
+        return;
+    }
+    page_begin(p, T(p, W_PAPER_LOANS));
+    dg_buf_printf(&p->body, "<h1>%s</h1>", T(p, W_PAPER_LOANS));
+    loan_links(p);
+    out_form(p);
+    dg_buf_printf(&p->body, "<h2>%s</h2>", T(p, W_PAPER_OUT));
+    loan_table(p, "paper-out", json_object_get(json_object_get(all, "result"), "loans"),
+               is_paper_out, return_row);
+    dg_buf_printf(&p->body, "<h2>%s</h2>", T(p, W_OVERDUE));
+    loan_table(p, "overdue", json_object_get(json_object_get(overdue, "result"), "loans"), NULL,
+               NULL);
+    page_end(p);
+    json_decref(all);
+    json_decref(overdue);
+}
+
+/* The register as its command-line renderer writes it (render_loan.h): CSV into memory, the
+ * PDF into a private temporary file read back (the PDF writer writes files only). */
+static dg_status register_bytes(json_t *result, int pdf, char **data, size_t *len,
+                                dg_error *err)
+{
+    char path[] = "/tmp/dangan-register-XXXXXX";
+    int fd = pdf ? mkstemp(path) : -1;
+    if (pdf && fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "register: no temporary file: %s", strerror(errno));
+    FILE *out = open_memstream(data, len);
+    json_t *args = pdf ? json_pack("{s:s}", "pdf", path) : json_object();
+    int code = 0;
+    dg_render_ctx ctx = {.out = out, .csv = !pdf, .args = args, .exit_code = &code};
+    if (out)
+        dg_render_loan_register(result, &ctx);
+    dg_status st = out && fclose(out) == 0 && code == 0
+                       ? DG_OK
+                       : dg_error_set(err, DG_ERR_IO, "register: could not be written");
+    json_decref(args);
+    if (pdf) {
+        free(*data);
+        *data = NULL;
+        if (st == DG_OK)
+            st = dg_read_fd_whole(fd, path, (size_t)64 << 20, data, len, err);
+        close(fd);
+        unlink(path);
+    }
+    return st;
+}
+
+void dg_web_loans_register(dg_web_page *p, int pdf)
+{
+    int year = review_year(p);
+    json_t *response = loan_listing(p, "loan register", json_pack("{s:i}", "year", year));
+    if (!response)
+        return;
+    char *data = NULL;
+    size_t len = 0;
+    dg_error err;
+    dg_error_clear(&err);
+    if (register_bytes(json_object_get(response, "result"), pdf, &data, &len, &err) != DG_OK) {
+        dg_web_error(p, 500, err.msg);
+    } else {
+        p->status = 200;
+        p->content_type = pdf ? "application/pdf" : "text/csv; charset=utf-8";
+        p->bytes = (unsigned char *)data;
+        p->bytes_len = len;
+        snprintf(p->filename, sizeof p->filename, "loan-register-%d.%s", year,
+                 pdf ? "pdf" : "csv");
+    }
+    json_decref(response);
+}
+
+/* A loan step from a form, then back to back with what was done; a refusal the engine
+ * explains (an own or a relative's personnel file) is shown in its words. */
+static void loan_step(dg_web_page *p, const char *cmd, json_t *args, const char *back)
+{
+    json_t *response = call(p, cmd, args);
+    if (response_is(response, "denied") && jstr(response, "error"))
+        dg_web_error(p, 403, jstr(response, "error"));
+    else
+        answer_then_back(p, response, back);
+    json_decref(response);
+}
+
+void dg_web_loan_request(dg_web_page *p)
+{
+    json_t *args = json_object();
+    pass_arg(p, args, "refcode", NULL);
+    pass_arg(p, args, "purpose", NULL);
+    pass_arg(p, args, "method", NULL);
+    const char *days = arg(p, "days");
+    json_object_set_new(args, "days", json_integer(days && *days ? atoi(days) : 7));
+    loan_step(p, "loan request", args, "/loans");
+}
+
+/* A leader's approval or refusal, after their password is asked again. */
+void dg_web_loan_decide(dg_web_page *p, int approve)
+{
+    const char *cmd = approve ? "loan approve" : "loan refuse";
+    if (!confirm_password(p, cmd)) {
+        dg_web_error(p, 403, T(p, W_WRONG_PASSWORD));
+        return;
+    }
+    const char *id = arg(p, "id"), *days = arg(p, "days");
+    json_t *args = json_pack("{s:i}", "id", id ? atoi(id) : 0);
+    if (approve && days && *days)
+        json_object_set_new(args, "days", json_integer(atoi(days)));
+    pass_arg(p, args, "reason", NULL);
+    loan_step(p, cmd, args, "/loans/pending");
+}
+
+void dg_web_loan_out(dg_web_page *p)
+{
+    static const char *const keys[] = {"refcode", "borrower", "unit", "id_number", "purpose",
+                                       "method", "due", "approver"};
+    json_t *args = json_object();
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (arg(p, keys[i]) && *arg(p, keys[i]))
+            json_object_set_new(args, keys[i], json_string(arg(p, keys[i])));
+    loan_step(p, "loan out", args, "/loans/paper");
+}
+
+void dg_web_loan_return(dg_web_page *p)
+{
+    const char *id = arg(p, "id");
+    json_t *args = json_pack("{s:i}", "id", id ? atoi(id) : 0);
+    pass_arg(p, args, "condition", NULL);
+    loan_step(p, "loan return", args, "/loans/paper");
 }
 
 /* ---- me ---- */

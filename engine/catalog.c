@@ -378,12 +378,18 @@ static const char MIGRATION_11_LOANS[] =
  */
 static const char MIGRATION_12_RECORD_KEYS[] = "ALTER TABLE records ADD COLUMN key_id TEXT;";
 
+/* 13: the record's subject person (当事人): whose file it is, as an account's login or a
+ * person's name, optionally with an ID in brackets ("王五 (110101…)"). The rule that nobody
+ * consults their own or a relative's personnel file (loan.h) reads it; a version without
+ * one falls back to the title naming the person. */
+static const char MIGRATION_13_SUBJECT[] = "ALTER TABLE versions ADD COLUMN subject TEXT;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
                                        MIGRATION_8_WEB_PASSWORDS, MIGRATION_9_REFCODE_ALIASES,
                                        MIGRATION_10_WITHHELD, MIGRATION_11_LOANS,
-                                       MIGRATION_12_RECORD_KEYS};
+                                       MIGRATION_12_RECORD_KEYS, MIGRATION_13_SUBJECT};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

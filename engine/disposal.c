@@ -362,7 +362,8 @@ dg_status dg_hold_list(dg_archive *archive, const char *refcode, dg_hold_info **
         " JOIN records r ON r.id = h.record_id AND r.state = 'live'"
         " JOIN versions v ON v.record_id = r.id AND v.number = r.current_version"
         " LEFT JOIN users u ON u.id = h.placed_by"
-        " WHERE h.released_at IS NULL AND (?1 IS NULL OR r.refcode = ?1) ORDER BY r.refcode",
+        " WHERE h.released_at IS NULL AND (?1 IS NULL OR " DG_RECORD_NAMED("r.id", "?1") ")"
+        " ORDER BY r.refcode",
         &stmt, err);
     if (st != DG_OK)
         return st;

@@ -53,54 +53,80 @@ static int valid_method(const char *method, int paper)
            (paper && !strcmp(method, "loan"));
 }
 
+/* Whose personnel file a record is, when it is the asker's own or a relative's. */
+typedef struct file_of {
+    char *whose; /* the person as the record names them; NULL: neither */
+    int own;     /* 1: the asker's own file, 0: a relative's */
+} file_of;
+
 /*
- * Whether the record (its newest version) is a personnel file of the person named name or
- * of anyone on user_id's relation list: a personnel record whose title names them.
+ * Whether the record (its newest version) is a personnel file of the asker (name, and
+ * login when they have an account; user_id's relation list names their relatives). The
+ * record's subject (当事人, migration 13) decides when it has one: the asker's login or
+ * name, or a relative's name, alone or followed by an ID in brackets. Only a record
+ * without a subject falls back to its title naming the person (older records, and
+ * batches filed without the column), which also catches a file whose title names a
+ * colleague as its author: the subject is the cure.
  */
 static dg_status personnel_file_of(dg_archive *archive, int64_t record_id, int64_t user_id,
-                                   const char *name, char **whose, dg_error *err)
+                                   const char *name, const char *login, file_of *out,
+                                   dg_error *err)
 {
-    *whose = NULL;
+    memset(out, 0, sizeof *out);
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT p.person FROM versions v JOIN records r ON r.id = v.record_id"
+        "SELECT p.person, p.own FROM versions v JOIN records r ON r.id = v.record_id"
         " AND v.number = r.current_version,"
-        " (SELECT ?2 AS person WHERE length(?2) >= 2"
-        "  UNION SELECT person FROM relations WHERE user_id = ?3) p"
-        " WHERE r.id = ?1 AND v.category = 'personnel' AND instr(v.title, p.person) > 0"
-        " LIMIT 1",
+        " (SELECT ?2 AS person, 1 AS own, 1 AS by_title WHERE length(?2) >= 2"
+        "  UNION SELECT ?4, 1, 0 WHERE ?4 IS NOT NULL"
+        "  UNION SELECT person, 0, 1 FROM relations WHERE user_id = ?3) p"
+        " WHERE r.id = ?1 AND v.category = 'personnel' AND CASE WHEN v.subject IS NOT NULL"
+        "  THEN v.subject = p.person OR substr(v.subject, 1, length(p.person) + 2)"
+        "   IN (p.person || ' (', p.person || ' （', p.person || '（')"
+        "  ELSE p.by_title AND instr(v.title, p.person) > 0 END"
+        " ORDER BY p.own DESC LIMIT 1",
         &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, record_id);
     dg_bind_text_or_null(stmt, 2, name ? name : "");
     sqlite3_bind_int64(stmt, 3, user_id);
+    dg_bind_text_or_null(stmt, 4, login);
     int found = 0;
     st = dg_catalog_step_maybe_row(archive->db, stmt, &found, "check personnel file", err);
     if (st == DG_OK && found) {
-        *whose = dg_column_strdup(stmt, 0);
-        if (!*whose)
+        out->whose = dg_column_strdup(stmt, 0);
+        out->own = sqlite3_column_int(stmt, 1);
+        if (!out->whose)
             st = dg_error_set(err, DG_ERR_NOMEM, "loan: out of memory");
     }
     sqlite3_finalize(stmt);
     return st;
 }
 
-/* The record's id and level by its code, whoever may see it (0 when there is none live). */
+/* Binds a reference code as people type it (X001-CW.2023-D30-0001), normalized. */
+static void bind_refcode(sqlite3_stmt *stmt, int at, const char *refcode)
+{
+    char typed[DG_REFCODE_MAX];
+    dg_refcode_normalize(refcode, typed);
+    sqlite3_bind_text(stmt, at, typed, -1, SQLITE_TRANSIENT);
+}
+
+/* The record's id and level by its code or a provisional code it had, whoever may see it
+ * (0 when there is none live). */
 static dg_status record_by_code(dg_archive *archive, const char *refcode, int64_t *id,
                                 int *level, dg_error *err)
 {
     *id = 0;
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        archive->db, "SELECT id, level FROM records WHERE refcode = ? AND state = 'live'",
-        &stmt, err);
+    dg_status st = dg_catalog_prepare(archive->db,
+                                      "SELECT r.id, r.level FROM records r WHERE "
+                                      DG_RECORD_NAMED("r.id", "?1") " AND r.state = 'live'",
+                                      &stmt, err);
     if (st != DG_OK)
         return st;
-    char typed[DG_REFCODE_MAX];
-    dg_refcode_normalize(refcode, typed);
-    sqlite3_bind_text(stmt, 1, typed, -1, SQLITE_TRANSIENT);
+    bind_refcode(stmt, 1, refcode);
     int found = 0;
     st = dg_catalog_step_maybe_row(archive->db, stmt, &found, "look up record", err);
     if (st == DG_OK && found) {
@@ -113,9 +139,10 @@ static dg_status record_by_code(dg_archive *archive, const char *refcode, int64_
 
 /* The refusal of a personnel file to its own person or a relative, as the register and
  * the requester read it. */
-static void own_file_reason(const char *own_name, const char *whose, char *out, size_t size)
+static void own_file_reason(const file_of *f, char *out, size_t size)
 {
-    if (!strcmp(whose, own_name))
+    const char *whose = f->whose;
+    if (f->own)
         snprintf(out, size, "本人人事档案不得查阅 (own personnel file: %s)", whose);
     else
         snprintf(out, size, "亲属人事档案不得查阅 (a relative's personnel file: %s)", whose);
@@ -139,9 +166,7 @@ static dg_status insert_request(dg_archive *archive, const dg_actor *actor, int6
     sqlite3_bind_text(stmt, 1, refusal ? "refused" : "pending", -1, SQLITE_STATIC);
     if (record_id)
         sqlite3_bind_int64(stmt, 2, record_id);
-    char typed[DG_REFCODE_MAX];
-    dg_refcode_normalize(refcode, typed);
-    sqlite3_bind_text(stmt, 3, typed, -1, SQLITE_TRANSIENT);
+    bind_refcode(stmt, 3, refcode);
     sqlite3_bind_int64(stmt, 4, actor->user_id);
     sqlite3_bind_text(stmt, 5, actor->name[0] ? actor->name : actor->login, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 6, purpose, -1, SQLITE_STATIC);
@@ -186,14 +211,15 @@ dg_status dg_loan_request(dg_archive *archive, const dg_actor *actor, const char
         return dg_error_set(err, DG_ERR_USAGE, "%s: not a reference code", refcode);
     int64_t record_id = 0;
     int level = 0;
-    char *whose = NULL;
+    file_of whose = {0};
     st = record_by_code(archive, refcode, &record_id, &level, err);
     if (st == DG_OK && record_id)
-        st = personnel_file_of(archive, record_id, actor->user_id, actor->name, &whose, err);
+        st = personnel_file_of(archive, record_id, actor->user_id, actor->name, actor->login,
+                               &whose, err);
     char refusal[256] = "", detail[512];
-    if (whose)
-        own_file_reason(actor->name, whose, refusal, sizeof refusal);
-    free(whose);
+    if (whose.whose)
+        own_file_reason(&whose, refusal, sizeof refusal);
+    free(whose.whose);
     if (st == DG_OK)
         st = dg_catalog_begin_write(archive->db, err);
     if (st != DG_OK)
@@ -215,7 +241,7 @@ dg_status dg_loan_request(dg_archive *archive, const dg_actor *actor, const char
 typedef struct pending_loan {
     int64_t record_id, borrower_id;
     int days;
-    char refcode[DG_REFCODE_MAX], kind[16], state[16], borrower_name[128];
+    char refcode[DG_REFCODE_MAX], kind[16], state[16], borrower_name[128], borrower_login[64];
 } pending_loan;
 
 static dg_status read_loan(dg_archive *archive, int64_t id, pending_loan *p, dg_error *err)
@@ -224,7 +250,7 @@ static dg_status read_loan(dg_archive *archive, int64_t id, pending_loan *p, dg_
     dg_status st = dg_catalog_prepare(
         archive->db,
         "SELECT coalesce(l.record_id, 0), coalesce(l.borrower_id, 0), coalesce(l.days, 0),"
-        " l.refcode, l.kind, l.state, coalesce(u.name, l.borrower)"
+        " l.refcode, l.kind, l.state, coalesce(u.name, l.borrower), coalesce(u.login, '')"
         " FROM loans l LEFT JOIN users u ON u.id = l.borrower_id WHERE l.id = ?",
         &stmt, err);
     if (st != DG_OK)
@@ -241,6 +267,8 @@ static dg_status read_loan(dg_archive *archive, int64_t id, pending_loan *p, dg_
         snprintf(p->state, sizeof p->state, "%s", (const char *)sqlite3_column_text(stmt, 5));
         snprintf(p->borrower_name, sizeof p->borrower_name, "%s",
                  (const char *)sqlite3_column_text(stmt, 6));
+        snprintf(p->borrower_login, sizeof p->borrower_login, "%s",
+                 (const char *)sqlite3_column_text(stmt, 7));
     }
     sqlite3_finalize(stmt);
     return st;
@@ -311,16 +339,18 @@ dg_status dg_loan_decide(dg_archive *archive, const dg_actor *actor, int64_t id,
     st = require_role(archive, actor, DG_ROLE_LEADER, p.refcode, step, "a leader", err);
     if (st != DG_OK)
         return st;
-    char detail[1400], *whose = NULL;
+    char detail[1400];
+    file_of whose = {0};
     st = check_decider(archive, actor, &p, err);
     if (st == DG_OK && approve)
-        st = personnel_file_of(archive, p.record_id, p.borrower_id, p.borrower_name, &whose, err);
-    if (st == DG_OK && whose) {
+        st = personnel_file_of(archive, p.record_id, p.borrower_id, p.borrower_name,
+                               p.borrower_login[0] ? p.borrower_login : NULL, &whose, err);
+    if (st == DG_OK && whose.whose) {
         char why[256];
-        own_file_reason(p.borrower_name, whose, why, sizeof why);
+        own_file_reason(&whose, why, sizeof why);
         st = dg_error_set(err, DG_ERR_DENIED, "loan %lld: %s", (long long)id, why);
     }
-    free(whose);
+    free(whose.whose);
     if (st != DG_OK) {
         snprintf(detail, sizeof detail, "%s %lld: %s", step, (long long)id, err->msg);
         dg_error ignored;
@@ -442,7 +472,7 @@ dg_status dg_loan_out(dg_archive *archive, const dg_actor *actor, const dg_paper
     dg_record_row row;
     int64_t approver = 0;
     int out = 0;
-    char *whose = NULL;
+    file_of whose = {0};
     st = dg_find_visible(archive, actor, in->refcode, "loan", &row, err);
     int logged = st != DG_OK; /* dg_find_visible logs its own refusal */
     if (st == DG_OK)
@@ -454,11 +484,11 @@ dg_status dg_loan_out(dg_archive *archive, const dg_actor *actor, const dg_paper
                           in->refcode);
     /* A staff member borrowing the original of their own (or a relative's) file. */
     if (st == DG_OK)
-        st = personnel_file_of(archive, row.id, -1, in->borrower, &whose, err);
-    if (st == DG_OK && whose)
+        st = personnel_file_of(archive, row.id, -1, in->borrower, NULL, &whose, err);
+    if (st == DG_OK && whose.whose)
         st = dg_error_set(err, DG_ERR_DENIED, "loan out: 本人人事档案不得借阅 (%s's own "
-                          "personnel file)", whose);
-    free(whose);
+                          "personnel file)", whose.whose);
+    free(whose.whose);
     if (st != DG_OK && !logged) {
         dg_error ignored;
         log_step(archive, actor, in->refcode, st, err->msg, &ignored);
@@ -571,6 +601,21 @@ static void loan_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
     l->days_overdue = sqlite3_column_int(stmt, 21);
 }
 
+/* Binds what every listing of loans needs: the reader for VISIBLE_TO_ACTOR (:uid,
+ * :clearance, :now), whether ID numbers show in full (:full), and the record (:ref; NULL:
+ * any). */
+static void bind_reader(sqlite3_stmt *stmt, const dg_actor *actor, const char *refcode)
+{
+    dg_bind_actor(stmt, actor);
+    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":full"),
+                     dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN));
+    int at = sqlite3_bind_parameter_index(stmt, ":ref");
+    if (refcode)
+        bind_refcode(stmt, at, refcode);
+    else
+        sqlite3_bind_null(stmt, at);
+}
+
 static int reads_all_loans(const dg_actor *actor)
 {
     return dg_actor_has_role(actor, DG_ROLE_LEADER | DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN |
@@ -590,22 +635,17 @@ dg_status dg_loan_list(dg_archive *archive, const dg_actor *actor, const dg_loan
         " AND (NOT :pending OR l.state = 'pending')"
         " AND (NOT :overdue OR (l.state IN ('out', 'approved') AND l.due_at < :now))"
         " AND (:year = 0 OR substr(coalesce(l.out_at, l.requested_at), 1, 4) = printf('%04d', :year))"
-        " AND (:ref IS NULL OR l.refcode = :ref) ORDER BY l.id",
+        /* a request keeps the code as typed; the record it names may have another now */
+        " AND (:ref IS NULL OR l.refcode = :ref OR " DG_RECORD_NAMED("l.record_id", ":ref") ")"
+        " ORDER BY l.id",
         &stmt, err);
     if (st != DG_OK)
         return st;
-    dg_bind_actor(stmt, actor);
-    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":full"),
-                     dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN));
+    bind_reader(stmt, actor, filter->refcode);
     sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":all"), reads_all_loans(actor));
     sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":pending"), filter->pending);
     sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":overdue"), filter->overdue);
     sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":year"), filter->year);
-    char typed[DG_REFCODE_MAX];
-    if (filter->refcode)
-        dg_refcode_normalize(filter->refcode, typed);
-    dg_bind_text_or_null(stmt, sqlite3_bind_parameter_index(stmt, ":ref"),
-                         filter->refcode ? typed : NULL);
     st = dg_catalog_collect(archive->db, stmt, (void **)loans, count, sizeof **loans,
                             loan_from_row, NULL, "list loans", err);
     if (st != DG_OK) {
@@ -642,18 +682,12 @@ dg_status dg_loan_paper_out(dg_archive *archive, const dg_actor *actor, const ch
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(archive->db,
                                       "SELECT " LOAN_COLUMNS LOAN_FROM
-                                      " WHERE l.refcode = :ref AND l.kind = 'paper'"
-                                      " AND l.state = 'out' LIMIT 1",
+                                      " WHERE " DG_RECORD_NAMED("l.record_id", ":ref")
+                                      " AND l.kind = 'paper' AND l.state = 'out' LIMIT 1",
                                       &stmt, err);
     if (st != DG_OK)
         return st;
-    dg_bind_actor(stmt, actor);
-    sqlite3_bind_int(stmt, sqlite3_bind_parameter_index(stmt, ":full"),
-                     dg_actor_has_role(actor, DG_ROLE_ARCHIVIST | DG_ROLE_ADMIN));
-    char typed[DG_REFCODE_MAX];
-    dg_refcode_normalize(refcode, typed);
-    sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":ref"), typed, -1,
-                      SQLITE_TRANSIENT);
+    bind_reader(stmt, actor, refcode);
     st = dg_catalog_step_maybe_row(archive->db, stmt, found, "read paper loan", err);
     if (st == DG_OK && *found)
         loan_from_row(stmt, loan, NULL);
@@ -741,10 +775,16 @@ dg_status dg_loan_relate(dg_archive *archive, const dg_actor *actor, const char 
 
 /* ---- exports ------------------------------------------------------------------------- */
 
+/* Whether the actor's own clearance (not a grant, not a loan) covers a record of level. */
+static int clearance_covers(const dg_actor *actor, int level)
+{
+    return level <= 3 ? actor->clearance >= level : actor->clearance >= 4;
+}
+
 dg_status dg_loan_may_copy(dg_archive *archive, const dg_actor *actor, int64_t record_id,
                            int level, int *allowed, dg_error *err)
 {
-    *allowed = level < 2 || (level <= 3 && actor->clearance >= level) || actor->clearance >= 4;
+    *allowed = level < 2 || clearance_covers(actor, level);
     if (*allowed)
         return DG_OK;
     sqlite3_stmt *stmt;
@@ -786,8 +826,8 @@ static dg_status export_version(dg_archive *archive, dg_export *ex, int version,
 }
 
 dg_status dg_export_begin(dg_archive *archive, const dg_actor *actor, const char *refcode,
-                          int version, const char *action, const char *detail, int need_copy,
-                          dg_export *out, dg_error *err)
+                          int version, const char *action, const char *detail,
+                          dg_export_right right, dg_export *out, dg_error *err)
 {
     memset(out, 0, sizeof *out);
     dg_record_row row;
@@ -800,16 +840,23 @@ dg_status dg_export_begin(dg_archive *archive, const dg_actor *actor, const char
     snprintf(out->refcode, sizeof out->refcode, "%s", refcode);
     st = export_version(archive, out, version, err);
     int allowed = 1;
-    if (st == DG_OK && need_copy)
+    if (st == DG_OK && right == DG_EXPORT_COPY)
         st = dg_loan_may_copy(archive, actor, row.id, row.level, &allowed, err);
-    if (st == DG_OK && !allowed)
+    if (st == DG_OK && right == DG_EXPORT_ORIGINAL && !clearance_covers(actor, row.level))
+        st = dg_error_set(err, DG_ERR_DENIED,
+                          "%s: the original file leaves only to a reader whose clearance "
+                          "covers level %d; without --original you get its watermarked "
+                          "rendering", refcode, row.level);
+    else if (st == DG_OK && !allowed)
         st = dg_error_set(err, DG_ERR_DENIED,
                           "%s: copies of a level-%d record need your clearance or a loan "
                           "with the method copy (dangan loan request %s --method copy)",
                           refcode, row.level, refcode);
     dg_log_event ev = {.action = action, .refcode = refcode, .version = out->version,
                        .hits = -1, .outcome = dg_log_outcome(st),
-                       .detail = st == DG_ERR_DENIED ? "no copy right" : detail};
+                       .detail = st != DG_ERR_DENIED ? detail
+                                 : right == DG_EXPORT_ORIGINAL ? "no right to the original"
+                                                               : "no copy right"};
     dg_error log_err;
     dg_status log_st = dg_log_append_id(archive, actor, &ev, &out->log_entry, &log_err);
     if (st == DG_OK && log_st != DG_OK) {
@@ -819,32 +866,69 @@ dg_status dg_export_begin(dg_archive *archive, const dg_actor *actor, const char
     return st;
 }
 
-dg_status dg_export_page(dg_archive *archive, const dg_export *ex, int seq, void **data,
-                         size_t *len, char **mime, dg_error *err)
+/* The objects of page seq of an export: its file (image or original) and its text ("" when
+ * it has none), and its mime type when mime is not NULL. */
+static dg_status page_objects(dg_archive *archive, const dg_export *ex, int seq,
+                              char hex[DG_SHA256_HEX], char text_hex[DG_SHA256_HEX],
+                              char **mime, dg_error *err)
 {
-    *data = NULL;
-    *mime = NULL;
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(archive->db,
-                                      "SELECT p.sha256, p.mime FROM pages p JOIN versions v ON"
-                                      " v.id = p.version_id WHERE v.record_id = ? AND"
-                                      " v.number = ? AND p.seq = ?",
+                                      /* a file filed with `add` keeps its text on the
+                                         version: the text of its one page */
+                                      "SELECT p.sha256, coalesce(p.text_sha256, CASE WHEN"
+                                      " p.seq = 1 THEN v.text_sha256 END, ''), p.mime"
+                                      " FROM pages p JOIN versions v ON v.id = p.version_id"
+                                      " WHERE v.record_id = ? AND v.number = ? AND p.seq = ?",
                                       &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, ex->record_id);
     sqlite3_bind_int(stmt, 2, ex->version);
     sqlite3_bind_int(stmt, 3, seq);
-    char hex[DG_SHA256_HEX] = "";
     st = dg_catalog_step_row(archive->db, stmt, "read page", err,
                              "%s version %d has no page %d", ex->refcode, ex->version, seq);
     if (st == DG_OK) {
-        snprintf(hex, sizeof hex, "%s", (const char *)sqlite3_column_text(stmt, 0));
-        *mime = dg_column_strdup(stmt, 1);
-        if (!*mime)
+        snprintf(hex, DG_SHA256_HEX, "%s", (const char *)sqlite3_column_text(stmt, 0));
+        snprintf(text_hex, DG_SHA256_HEX, "%s", (const char *)sqlite3_column_text(stmt, 1));
+        if (mime && !(*mime = dg_column_strdup(stmt, 2)))
             st = dg_error_set(err, DG_ERR_NOMEM, "page: out of memory");
     }
     sqlite3_finalize(stmt);
+    return st;
+}
+
+dg_status dg_export_page_text(dg_archive *archive, const dg_export *ex, int seq, char **text,
+                              dg_error *err)
+{
+    *text = NULL;
+    char hex[DG_SHA256_HEX], text_hex[DG_SHA256_HEX];
+    dg_status st = page_objects(archive, ex, seq, hex, text_hex, NULL, err);
+    void *data = NULL;
+    size_t len = 0;
+    if (st == DG_OK && text_hex[0])
+        st = dg_store_get(archive->store, text_hex, &data, &len, err);
+    if (st != DG_OK)
+        return st;
+    *text = malloc(len + 1);
+    if (!*text) {
+        free(data);
+        return dg_error_set(err, DG_ERR_NOMEM, "page: out of memory");
+    }
+    if (len)
+        memcpy(*text, data, len);
+    (*text)[len] = '\0';
+    free(data);
+    return DG_OK;
+}
+
+dg_status dg_export_page(dg_archive *archive, const dg_export *ex, int seq, void **data,
+                         size_t *len, char **mime, dg_error *err)
+{
+    *data = NULL;
+    *mime = NULL;
+    char hex[DG_SHA256_HEX], text_hex[DG_SHA256_HEX];
+    dg_status st = page_objects(archive, ex, seq, hex, text_hex, mime, err);
     if (st == DG_OK)
         st = dg_store_get(archive->store, hex, data, len, err);
     if (st != DG_OK) {

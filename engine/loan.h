@@ -14,9 +14,11 @@
  * borrower reaches the record by its reference code.
  *
  * Nobody consults their own or their relatives' personnel file: a request for a personnel
- * record whose title names the requester (their account's name) or a person on their
+ * record whose subject (当事人, record.h: set at filing, by a manifest's subject column or
+ * by edit --subject) is the requester (their login or account's name) or a person on their
  * relation list (dg_loan_relate, kept by admins) is refused at once, with that reason, and
- * again at approval (the list may have grown since).
+ * again at approval (the list may have grown since). A record without a subject falls back
+ * to its title naming the person.
  *
  * A paper loan (dg_loan_out, archivists) records who took the original, their unit and ID
  * document number, purpose, method, the leader who approved it and the due date; its
@@ -128,20 +130,35 @@ typedef struct dg_export {
     char refcode[64];
 } dg_export;
 
+/* What a page view or export takes out of the room, and so what right it needs. */
+typedef enum dg_export_right {
+    DG_EXPORT_VIEW = 0,     /* a watermarked page on screen: seeing the record is enough */
+    DG_EXPORT_COPY = 1,     /* a watermarked copy to keep: level 2 and above need the
+                               actor's clearance to cover the record or a copy loan */
+    DG_EXPORT_ORIGINAL = 2, /* the original file as filed, unmarked: only a clearance that
+                               covers the record (no grant, no loan: they lend the reading,
+                               not the file) */
+} dg_export_right;
+
 /*
  * Allows and logs a page view or an export of the record (version 0: the newest), as
- * action ("page", "export") with detail ("page 3", "pdf"): the actor must see the record,
- * and with need_copy a record of level 2 or above needs the actor's clearance to cover it
- * or a current loan with the method copy. A refusal is logged; on success out->log_entry
- * is the id of the entry that records it, for the watermark of what leaves.
+ * action ("page", "export") with detail ("page 3", "pdf"): the actor must see the record
+ * (a hidden record is "no such record", as a missing one), and have the right (above). A
+ * refusal is logged; on success out->log_entry is the id of the entry that records it,
+ * for the watermark of what leaves.
  */
 dg_status dg_export_begin(dg_archive *archive, const dg_actor *actor, const char *refcode,
-                          int version, const char *action, const char *detail, int need_copy,
-                          dg_export *out, dg_error *err);
+                          int version, const char *action, const char *detail,
+                          dg_export_right right, dg_export *out, dg_error *err);
 
 /* Page seq of an export begun with dg_export_begin (not logged again). */
 dg_status dg_export_page(dg_archive *archive, const dg_export *ex, int seq, void **data,
                          size_t *len, char **mime, dg_error *err);
+
+/* The text of page seq of an export (UTF-8, as read at ingest: an original file's text,
+ * decoded; "" when the page has none), into *text (caller frees). */
+dg_status dg_export_page_text(dg_archive *archive, const dg_export *ex, int seq, char **text,
+                              dg_error *err);
 
 /* Whether the actor may take copies (export) of a record of level at (record_id): by
  * clearance, or by a current copy loan. */

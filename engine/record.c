@@ -279,8 +279,8 @@ dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
         "INSERT INTO versions(record_id, number, created_at, author_id, reason, title,"
         " doc_number, doc_date, year, department, category, record_type, level, period,"
         " location, text_sha256, page_count, ocr_confidence, class_confidence, source_batch,"
-        " source_file, source_sha256, secrecy)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " source_file, source_sha256, secrecy, subject)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         &stmt, err);
     if (st != DG_OK)
         return st;
@@ -309,6 +309,7 @@ dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
     dg_bind_text_or_null(stmt, 21, v->source_file);
     dg_bind_text_or_null(stmt, 22, v->source_sha256);
     dg_bind_text_or_null(stmt, 23, v->secrecy);
+    dg_bind_text_or_null(stmt, 24, v->subject && *v->subject ? v->subject : NULL);
     st = dg_catalog_step_done(db, stmt, err);
     if (st == DG_OK)
         *version_id = sqlite3_last_insert_rowid(db);
@@ -404,6 +405,7 @@ static dg_status resolve_new_record(dg_archive *archive, const dg_actor *actor,
     v->department = in->department;
     v->location = in->location;
     v->secrecy = in->secrecy;
+    v->subject = in->subject;
     v->source_batch = in->source_batch;
     v->source_file = in->source_file;
     v->source_sha256 = in->source_sha256;
@@ -536,6 +538,7 @@ static dg_status input_check_text(const dg_record_input *in, dg_error *err)
         {"date", in->doc_date},         {"department", in->department},
         {"dept_code", in->dept_code},   {"period", in->period},
         {"location", in->location},     {"secrecy", in->secrecy},
+        {"subject", in->subject},
         {"text", in->text},             {"source_batch", in->source_batch},
         {"source_file", in->source_file}, {"source_sha256", in->source_sha256},
         {"reason", in->reason},         {"batch_file", in->batch_file},
@@ -653,6 +656,7 @@ void dg_version_info_free(dg_version_info *v)
     free(v->period);
     free(v->location);
     free(v->secrecy);
+    free(v->subject);
     free(v->source_batch);
     free(v->source_file);
     free(v->text_sha256);
@@ -682,6 +686,7 @@ int dg_version_from_row(sqlite3_stmt *stmt, dg_version_info *v)
     v->page_count = sqlite3_column_int(stmt, 18);
     v->ocr_confidence = sqlite3_column_double(stmt, 19);
     v->class_confidence = sqlite3_column_double(stmt, 20);
+    v->subject = dg_column_copy(stmt, 22, &missing);
     return missing == 0;
 }
 
@@ -811,6 +816,7 @@ static int copy_version_info(const dg_version_info *from, dg_version_info *to)
     to->period = strdup_or_null(from->period, &missing);
     to->location = strdup_or_null(from->location, &missing);
     to->secrecy = strdup_or_null(from->secrecy, &missing);
+    to->subject = strdup_or_null(from->subject, &missing);
     to->source_batch = strdup_or_null(from->source_batch, &missing);
     to->source_file = strdup_or_null(from->source_file, &missing);
     to->text_sha256 = strdup_or_null(from->text_sha256, &missing);

@@ -50,6 +50,8 @@ typedef struct dg_record_input {
     const char *period;      /* Y/D30/D10; NULL: from the retention schedule */
     const char *location;    /* paper original: cabinet/box/shelf */
     const char *secrecy;     /* secrecy mark as printed, e.g. 秘密★5年 */
+    const char *subject;     /* 当事人: whose file it is (a login, or a name with an
+                                optional "(ID)"), or NULL; see loan.h */
     const char *text;        /* the record's whole text (all pages), or NULL */
     const dg_page_input *pages;
     size_t n_pages;
@@ -78,7 +80,7 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
 /* A change, written as a new version. NULL fields keep the previous version's value. */
 typedef struct dg_record_change {
     const char *title, *category, *record_type, *doc_number, *doc_date, *department;
-    const char *period, *location, *secrecy;
+    const char *period, *location, *secrecy, *subject;
     const int *level;
     const int *year;
     const char *text;             /* corrected text */
@@ -113,6 +115,7 @@ typedef struct dg_version_info {
     char *created_at, *author, *reason;
     char *title, *category, *record_type, *doc_number, *doc_date, *department;
     char *period, *location, *secrecy, *source_batch, *source_file, *text_sha256;
+    char *subject; /* 当事人, or NULL */
     int year, level, page_count;
     double ocr_confidence, class_confidence; /* -1 when none */
 } dg_version_info;

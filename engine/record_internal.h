@@ -14,12 +14,13 @@
 #include "visibility.h" /* VISIBLE_TO_ACTOR */
 
 
-/* Columns read by dg_version_from_row (column 21 is the version id). */
+/* Columns read by dg_version_from_row (column 21 is the version id, 22 the subject). */
 #define VERSION_COLUMNS                                                                     \
     "v.number, v.created_at, coalesce(u.login, '?'), v.reason, v.title, v.category,"       \
     " v.record_type, v.doc_number, v.doc_date, v.department, v.period, v.location,"        \
     " v.secrecy, v.source_batch, v.source_file, v.text_sha256, v.year, v.level,"          \
-    " v.page_count, coalesce(v.ocr_confidence, -1), coalesce(v.class_confidence, -1), v.id"
+    " v.page_count, coalesce(v.ocr_confidence, -1), coalesce(v.class_confidence, -1), v.id,"  \
+    " v.subject"
 
 /* Objects stored for one write, remembered until their catalog rows are inserted. */
 typedef struct dg_object_list {
@@ -51,6 +52,7 @@ typedef struct dg_stored_page {
 typedef struct version_fields {
     const char *title, *category, *record_type, *doc_number, *doc_date, *department;
     const char *location, *secrecy, *source_batch, *source_file, *source_sha256, *reason;
+    const char *subject;
     char period[8];
     int year, level, page_count;
     double ocr_confidence, class_confidence;

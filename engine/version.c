@@ -54,6 +54,7 @@ static dg_status apply_change(const dg_actor *actor, const dg_version_info *prev
     v->title = prev->title, v->category = prev->category, v->record_type = prev->record_type;
     v->doc_number = prev->doc_number, v->doc_date = prev->doc_date;
     v->department = prev->department, v->location = prev->location, v->secrecy = prev->secrecy;
+    v->subject = prev->subject;
     v->source_batch = prev->source_batch, v->source_file = prev->source_file;
     snprintf(v->period, sizeof v->period, "%s", prev->period);
     v->year = prev->year, v->level = prev->level, v->page_count = prev->page_count;
@@ -71,6 +72,7 @@ static dg_status apply_change(const dg_actor *actor, const dg_version_info *prev
     TAKE(department, "department")
     TAKE(location, "location")
     TAKE(secrecy, "secrecy")
+    TAKE(subject, "subject")
 #undef TAKE
     dg_status st = DG_OK;
     if (c->doc_date && !dg_date_valid(c->doc_date))
@@ -370,6 +372,7 @@ dg_status dg_record_edit(dg_archive *archive, const dg_actor *actor, const char 
         {"doc_number", change->doc_number}, {"date", change->doc_date},
         {"department", change->department}, {"period", change->period},
         {"location", change->location}, {"secrecy", change->secrecy},
+        {"subject", change->subject},
         {"text", change->text},        {"reason", change->reason},
     };
     dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);

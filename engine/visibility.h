@@ -21,6 +21,13 @@
     " (:clearance = 4 OR EXISTS (SELECT 1 FROM grants g WHERE g.record_id = r.id"           \
     " AND g.user_id = :uid))) OR " DG_LOAN_VISIBLE_SQL "))"
 
+/* The SQL condition that the record id col is the one the typed code param names: its code
+ * now, or a provisional code it had before its year was confirmed (refcode_aliases, kept
+ * for ever), so every command on a reference code finds the record as show does. */
+#define DG_RECORD_NAMED(col, param)                                                         \
+    "(" col " IN (SELECT id FROM records WHERE refcode = " param                            \
+    " UNION SELECT record_id FROM refcode_aliases WHERE alias = " param "))"
+
 /* Binds :clearance, :uid and :now (the loan clock, base/clock.h) for VISIBLE_TO_ACTOR. */
 void dg_bind_actor(sqlite3_stmt *stmt, const dg_actor *actor);
 

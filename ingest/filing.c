@@ -196,5 +196,6 @@ dg_status dg_filer_prepare_document(dg_filer *f, const char *text, const char *n
     in->dept_code = row ? row->dept_code : NULL;
     in->period = row ? row->period : NULL;
     in->location = row ? row->location : NULL;
+    in->subject = row ? row->subject : NULL;
     return DG_OK;
 }

@@ -11,12 +11,12 @@
 
 enum {
     COL_FILES, COL_TITLE, COL_DATE, COL_DOC_NUMBER, COL_DEPARTMENT, COL_DEPT_CODE,
-    COL_CATEGORY, COL_TYPE, COL_LEVEL, COL_PERIOD, COL_LOCATION, COL_SECRECY, COL_COUNT
+    COL_CATEGORY, COL_TYPE, COL_LEVEL, COL_PERIOD, COL_LOCATION, COL_SECRECY, COL_SUBJECT, COL_COUNT
 };
 
 static const char *const COLUMN_NAMES[COL_COUNT] = {
     "files", "title", "date", "doc_number", "department", "dept_code",
-    "category", "type", "level", "period", "location", "secrecy"};
+    "category", "type", "level", "period", "location", "secrecy", "subject"};
 
 /* A parsed CSV record: its fields as strings. */
 typedef struct csv_record {
@@ -137,7 +137,7 @@ static dg_status map_header(const csv_record *header, const char *name, int *map
             dg_status st = dg_error_set(err, DG_ERR_BAD_INPUT,
                                         "%s: row 1: unknown column '%s' (known: files, title, "
                                         "date, doc_number, department, dept_code, category, "
-                                        "type, level, period, location, secrecy)",
+                                        "type, level, period, location, secrecy, subject)",
                                         name, col ? col : "");
             free(col);
             return st;
@@ -225,6 +225,7 @@ static char **field_slot(dg_manifest_row *row, int col)
     case COL_PERIOD: return &row->period;
     case COL_LOCATION: return &row->location;
     case COL_SECRECY: return &row->secrecy;
+    case COL_SUBJECT: return &row->subject;
     }
     return NULL;
 }
@@ -439,7 +440,7 @@ void dg_manifest_free(dg_manifest *m)
         free(r->files);
         char **fields[] = {&r->title, &r->date, &r->doc_number, &r->department, &r->dept_code,
                            &r->category, &r->type, &r->level, &r->period, &r->location,
-                           &r->secrecy, &r->error};
+                           &r->secrecy, &r->subject, &r->error};
         for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
             free(*fields[k]);
     }

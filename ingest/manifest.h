@@ -6,7 +6,9 @@
  *   files       the record's page files in order, separated by ';', relative to the
  *               batch folder (e.g. "2024-03/minutes-p1.tif;2024-03/minutes-p2.tif")
  *   title, date (YYYY-MM-DD), doc_number, department, dept_code, category, type,
- *   level (0-4 or a name), period (Y, D30, D10, 永久, 长期, 短期), location, secrecy
+ *   level (0-4 or a name), period (Y, D30, D10, 永久, 长期, 短期), location, secrecy,
+ *   subject     the person whose file it is (当事人: a login, or a name with an optional
+ *               "(ID)"), which closes a personnel file to them and their relatives (loan.h)
  *
  * Values given here win over what dangan extracts from the text. Every problem names its
  * row and field ("manifest.csv: row 4, date: '2024-13-01' is not a date"); a bad row is
@@ -25,7 +27,7 @@ typedef struct dg_manifest_row {
     char **files;      /* relative paths, in page order */
     size_t n_files;
     char *title, *date, *doc_number, *department, *dept_code, *category, *type;
-    char *level, *period, *location, *secrecy;
+    char *level, *period, *location, *secrecy, *subject;
     char *error;       /* non-NULL: the row is unusable, and this says why */
 } dg_manifest_row;
 

@@ -56,9 +56,18 @@ expect_exit 0 "$DANGAN" --as zhang search XQZSALARY --json
 expect_exit 0 "$DANGAN" --as li search XQZSALARY --json
 [ "$(echo "$OUT" | json 'j["total"]')" = 1 ] || fail "clearance 3 should find the record"
 
-# Page export: the original file comes back byte for byte; refused above clearance.
-expect_exit 0 "$DANGAN" page "$REF" 1 --output "$T/page1.out"
-cmp -s "$T/page1.out" notice.txt || fail "exported page differs from the filed file"
+# A page kept as its original file leaves as a watermarked sheet of its text (no
+# plaintext page leaves without its mark); --original gives the file byte for byte, within
+# the reader's own clearance; refused above clearance.
+expect_exit 0 "$DANGAN" --as zhang page "$REF" 1 --output "$T/page1.png"
+[ "$(head -c 8 "$T/page1.png" | od -An -c | tr -d ' ')" = '211PNG\r\n032\n' ] || fail "page 1 is not a PNG sheet"
+cmp -s "$T/page1.png" notice.txt && fail "page 1 left unmarked"
+expect_exit 0 "$DANGAN" --as zhang --json page "$REF" 1
+[ "$(echo "$OUT" | json 'j["sheets"], j["mime"]')" = "1 image/png" ] || fail "the notice's text is one marked sheet: $OUT"
+expect_exit 0 "$DANGAN" --as zhang page "$REF" 1 --original --output "$T/page1.out"
+cmp -s "$T/page1.out" notice.txt || fail "the original differs from the filed file"
+expect_exit 0 "$DANGAN" log --json --user zhang
+contains "$OUT" "page 1 original" "the original's export is logged as such"
 expect_exit 3 "$DANGAN" --as zhang page "$SECRET" 1 --output "$T/leak.out"
 [ ! -s "$T/leak.out" ] || fail "page of a record above clearance was written"
 

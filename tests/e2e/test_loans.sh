@@ -10,86 +10,17 @@
 # register prints as CSV and PDF.
 #
 # Needs root (to create OS users), tesseract, mutool and ImageMagick; otherwise SKIP.
-set -u
-: "${DANGAN:?DANGAN must point at the dangan binary}"
-
-if [ "$(id -u)" -ne 0 ]; then
-    echo "SKIP: needs root to create test users"
-    exit 0
-fi
-for tool in useradd userdel setpriv python3 tesseract mutool convert compare; do
-    command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit 0; }
-done
+. "$(dirname "$0")/lib.sh"
+need_root_and tesseract mutool convert compare
 
 # No underscores in the logins: the watermark's login is read back by OCR.
 RUN_ID=$(( $$ % 100000 ))
 U_OWNER=dgown$RUN_ID U_TEACH=dgteach$RUN_ID U_LEAD=dglead$RUN_ID U_ARCH=dgarch$RUN_ID
-USERS="$U_OWNER $U_TEACH $U_LEAD $U_ARCH"
-T=$(mktemp -d /tmp/dangan-loans-XXXXXX)
-chmod 0755 "$T"
-SERVER_PID=
-
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null
-    wait 2>/dev/null
-    for u in $USERS; do userdel "$u" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    [ -f "$T/serve.log" ] && { echo "--- server log:" >&2; tail -n 30 "$T/serve.log" >&2; }
-    exit 1
-}
-
-for u in $USERS; do
-    userdel "$u" 2>/dev/null
-    useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" ||
-        fail "useradd $u"
-done
-
-mkdir -p "$T/bin" "$T/run" "$T/srv"
-cp "$DANGAN" "$T/bin/dangan"
-here=$(cd "$(dirname "$0")" && pwd)
-[ -f "$here/../lsan.supp" ] && cp "$here/../lsan.supp" "$T/bin/lsan.supp"
-touch "$T/bin/lsan.supp"
-chmod 0755 "$T/bin" "$T/bin/dangan" "$T/run"
-chmod 0644 "$T/bin/lsan.supp"
-chown $U_OWNER: "$T/srv" "$T/run"
-D=$T/bin/dangan
-ARCH=$T/srv/archive
-SOCK=$T/run/dangan.sock
+os_users $U_OWNER $U_TEACH $U_LEAD $U_ARCH
+AS_ENV=(TZ=UTC)
 for u in $U_TEACH $U_LEAD $U_ARCH; do
     mkdir "$T/$u" && chown "$u": "$T/$u" && chmod 0700 "$T/$u"
 done
-cd "$T"
-
-# as USER [VAR=VALUE...] CMD...: runs CMD as that OS user, with only this environment.
-as_prefix() {
-    AS=(setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups
-        env -i PATH=/usr/bin:/bin HOME=/ LANG=C.UTF-8 TZ=UTC
-        ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}"
-        LSAN_OPTIONS="suppressions=$T/bin/lsan.supp:print_suppressions=0"
-        DANGAN_SOCKET="$SOCK")
-}
-as() {
-    as_prefix "$1"
-    shift
-    "${AS[@]}" "$@"
-}
-
-expect_exit() {
-    local want=$1; shift
-    "$@" >"$T/.out" 2>"$T/.err"
-    local got=$?
-    OUT=$(cat "$T/.out")
-    ERR=$(cat "$T/.err")
-    [ "$got" -eq "$want" ] || fail "$* exited $got, expected $want; stderr: $ERR; stdout: $OUT"
-}
-contains() { case "$1" in *"$2"*) ;; *) fail "$3: expected '$2' in: $1" ;; esac; }
-lacks() { case "$1" in *"$2"*) fail "$3: did not expect '$2' in: $1" ;; esac; }
-json() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 
 # start_server [DANGAN_TEST_NOW value]: the server, as the archive's owner.
 start_server() {
@@ -99,12 +30,7 @@ start_server() {
     "${AS[@]}" DANGAN_TEST_NOW="${1:-}" "$D" serve --archive "$ARCH" --socket "$SOCK" \
         --workers 2 --overdue-mail "cat > $T/run/mailed.txt" >>"$T/serve.log" 2>&1 &
     SERVER_PID=$!
-    for _ in $(seq 1 100); do
-        [ "$(grep -c "listening on" "$T/serve.log")" -gt "${before:-0}" ] && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || fail "the server did not start"
-        sleep 0.1
-    done
-    fail "the server did not start listening"
+    await_server "$before"
 }
 stop_server() {
     kill -TERM "$SERVER_PID"
@@ -181,6 +107,46 @@ expect_exit 3 as $U_TEACH "$D" show "$OWNFILE"
 expect_exit 0 as $U_TEACH "$D" loan list
 contains "$OUT" "不予批准" "the refusal is in the teacher's list"
 
+# The subject person (当事人) decides whose file it is; the title only when there is none.
+printf '考核表\n' >"$T/srv/subj.txt"
+chown $U_OWNER: "$T/srv/subj.txt"
+expect_exit 0 OWN add "$T/srv/subj.txt" --title "2023年度考核表" --category personnel \
+    --date 2023-12-01 --level 2 --subject $U_TEACH
+BYLOGIN=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 OWN add "$T/srv/subj.txt" --title "2023年度考核表 (乙)" --category personnel \
+    --date 2023-12-02 --level 2 --subject "张小明 (110101200801011234)"
+BYRELATIVE=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 OWN add "$T/srv/subj.txt" --title "张老师 评议的 王五 考核" --category personnel \
+    --date 2023-12-03 --level 2 --subject 王五
+NOTHERS=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 OWN show "$BYLOGIN"
+contains "$OUT" "$U_TEACH" "show names the subject"
+expect_exit 4 as $U_TEACH "$D" loan request "$BYLOGIN" --purpose 核对 --method read --days 3
+contains "$ERR" "本人人事档案" "own file by its subject's login"
+expect_exit 4 as $U_TEACH "$D" loan request "$BYRELATIVE" --purpose 核对 --method read --days 3
+contains "$ERR" "亲属人事档案" "a relative's file by its subject"
+# A title naming the teacher does not make someone else's file theirs.
+expect_exit 0 as $U_TEACH "$D" loan request "$NOTHERS" --purpose 核对 --method read --days 3
+# edit --subject corrects an older record whose title misled the rule.
+expect_exit 0 OWN edit "$OWNFILE" --subject 李四 --reason "当事人为李四"
+expect_exit 0 as $U_TEACH "$D" loan request "$OWNFILE" --purpose 再次核对 --method read --days 3
+
+# ---- a provisional code kept as an alias names the record for a loan ----------------
+printf '未注日期的材料 ALIASWORD\n' >"$T/srv/undated.txt"
+chown $U_OWNER: "$T/srv/undated.txt"
+expect_exit 0 OWN add "$T/srv/undated.txt" --title 未注日期的考核 --category personnel --level 2
+PROVISIONAL=$(echo "$OUT" | awk '{print $1}')
+contains "$PROVISIONAL" "待定" "filed under a provisional code"
+expect_exit 0 OWN --json edit "$PROVISIONAL" --year 2020 --reason 年度已核实
+FINAL=$(echo "$OUT" | json 'j["refcode"]')
+expect_exit 0 as $U_TEACH "$D" --json loan request "$PROVISIONAL" --purpose 核对 --method read --days 3
+ALIASED=$(echo "$OUT" | json 'j["id"]')
+expect_exit 0 as $U_LEAD "$D" loan approve "$ALIASED"
+expect_exit 0 as $U_TEACH "$D" show "$FINAL"
+contains "$OUT" "未注日期的考核" "a loan asked by the provisional code opens the record"
+expect_exit 0 as $U_LEAD "$D" loan list --record "$FINAL"
+contains "$OUT" "$PROVISIONAL" "the loan listed under the record's final code"
+
 # ---- a copy loan and a watermarked export -----------------------------------------
 expect_exit 0 as $U_TEACH "$D" --json loan request "$REF" --purpose 复印存档 --method copy --days 2
 COPY=$(echo "$OUT" | json 'j["id"]')
@@ -221,6 +187,44 @@ convert "$T/export-sized.png" -crop 1240x800+0+500 +repage "$T/mark-body.png"
 expect_exit 0 as $U_TEACH "$D" --json page "$REF" 1
 PAGE_ENTRY=$(echo "$OUT" | json 'j["log_entry"]')
 [ "$PAGE_ENTRY" -gt "$ENTRY" ] || fail "the page view has no entry of its own: $PAGE_ENTRY"
+
+# ---- an original kept as a file leaves only as its marked rendering ---------------
+# A level-4 text record granted to the teacher (clearance 1): page gives the watermarked
+# sheet of its text (OCR reads the text and the reader's login); the file itself stays
+# with readers whose own clearance covers it. A hidden record answers --original as a
+# missing one does.
+printf 'Minutes of the board GRANTWORD\nsecond line of the minutes\n' >"$T/srv/minutes.txt"
+printf 'Another level four paper HIDDENWORD\n' >"$T/srv/hidden.txt"
+chown $U_OWNER: "$T/srv/minutes.txt" "$T/srv/hidden.txt"
+expect_exit 0 OWN add "$T/srv/minutes.txt" --title 董事会纪要 --category administrative \
+    --date 2024-05-01 --level 4
+MINUTES=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 OWN add "$T/srv/hidden.txt" --title 另一份 --category administrative \
+    --date 2024-05-02 --level 4
+HIDDEN=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 OWN grant "$MINUTES" $U_TEACH
+expect_exit 0 as $U_TEACH "$D" page "$MINUTES" 1 --output "$T/$U_TEACH/minutes.png"
+tesseract "$T/$U_TEACH/minutes.png" "$T/minutes" >/dev/null 2>&1 || fail "tesseract"
+OCR=$(tr -d ' ' <"$T/minutes.txt")
+contains "$OCR" "GRANTWORD" "the original's text on its rendering"
+contains "$OCR" "$U_TEACH" "the reader's login on the original's rendering"
+cmp -s "$T/$U_TEACH/minutes.png" "$T/srv/minutes.txt" && fail "the original left unmarked"
+expect_exit 4 as $U_TEACH "$D" page "$MINUTES" 1 --original --output "$T/$U_TEACH/raw.txt"
+contains "$ERR" "clearance" "the original refused to a grant holder"
+[ ! -s "$T/$U_TEACH/raw.txt" ] || fail "the original was written for a grant holder"
+expect_exit 3 as $U_TEACH "$D" page "$HIDDEN" 1 --original --output "$T/$U_TEACH/raw.txt"
+HIDDEN_ERR=$ERR
+MISSING="${HIDDEN%-*}-0999"
+expect_exit 3 as $U_TEACH "$D" page "$MISSING" 1 --original --output "$T/$U_TEACH/raw.txt"
+[ "${HIDDEN_ERR/$HIDDEN/REF}" = "${ERR/$MISSING/REF}" ] || fail "hidden and missing differ: '$HIDDEN_ERR' vs '$ERR'"
+expect_exit 0 OWN page "$MINUTES" 1 --original --output "$T/srv/raw.txt"
+cmp -s "$T/srv/raw.txt" "$T/srv/minutes.txt" || fail "the owner's original is not the file"
+# An export of it holds the marked sheets (clearance 4 may copy).
+expect_exit 0 OWN export "$MINUTES" --pdf "$T/srv/minutes.pdf"
+mutool draw -q -r 120 -o "$T/minutes-export.png" "$T/srv/minutes.pdf" 1 2>/dev/null ||
+    fail "mutool could not render the original's export"
+tesseract "$T/minutes-export.png" "$T/minutes-export" >/dev/null 2>&1 || fail "tesseract"
+contains "$(tr -d ' ' <"$T/minutes-export.txt")" "GRANTWORD" "the original's text in its export"
 
 # ---- paper: out and back, shown in show; ID numbers masked ------------------------
 DUE=$(date -u -d '+10 days' +%Y-%m-%d)

@@ -57,11 +57,14 @@ expect_exit 0 "$DANGAN" show "$OFD" --json
 [ "$(echo "$OUT" | json 'len(j["pages"])')" = 1 ] || fail "ofd has one page, its original: $OUT"
 contains "$OUT" "InvoiceNo: 24312000000012345678" "e-invoice tag field in the text"
 
-# Page 1 is the original, byte for byte.
+# Page 1 is the original, byte for byte, with --original; without it, the watermarked
+# sheets of its text (a PNG), never the file.
 for pair in "$DOCX:notice.docx" "$XLSX:fees.xlsx" "$OFD:invoice.ofd"; do
     ref=${pair%%:*} file=${pair#*:}
-    expect_exit 0 "$DANGAN" page "$ref" 1 --output "$T/out-$file"
+    expect_exit 0 "$DANGAN" page "$ref" 1 --original --output "$T/out-$file"
     [ "$(sha "$T/out-$file")" = "$(sha "batch/$file")" ] || fail "$file: page 1 is not the original"
+    expect_exit 0 "$DANGAN" page "$ref" 1 --output "$T/sheet-$file.png"
+    [ "$(head -c 8 "$T/sheet-$file.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$file: page 1 left as its file, not a marked sheet"
 done
 
 # dangan add: the title comes from the document's properties when none is given.
@@ -102,7 +105,7 @@ if command -v soffice >/dev/null 2>&1; then
     [ "$(echo "$OUT" | json 'j["pages"][0]["mime"]')" = application/msword ] || fail "doc page 1: $OUT"
     [ "$(echo "$OUT" | json 'j["pages"][1]["mime"]')" = image/png ] || fail "doc page 2: $OUT"
     contains "$(echo "$OUT" | json 'j["text"]')" "開學檔案整理" "converted .doc text"
-    expect_exit 0 "$DANGAN" page "$DOC" 1 --output "$T/out.doc"
+    expect_exit 0 "$DANGAN" page "$DOC" 1 --original --output "$T/out.doc"
     [ "$(sha "$T/out.doc")" = "$(sha lo/batch/legacy.doc)" ] || fail "legacy.doc: page 1 is not the original"
     expect_exit 0 "$DANGAN" show "$VIEW" --json
     [ "$(echo "$OUT" | json 'j["pages"][1]["mime"]')" = image/png ] || fail "docx page view: $OUT"

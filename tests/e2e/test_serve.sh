@@ -11,95 +11,18 @@
 # never drive a terminal or a spreadsheet, a client never talks to a planted socket, a
 # second server is refused, SIGTERM stops it cleanly, and kill -9 during writes loses
 # nothing acknowledged.
-set -u
-: "${DANGAN:?DANGAN must point at the dangan binary}"
-
-if [ "$(id -u)" -ne 0 ]; then
-    echo "SKIP: needs root to create test users (run as root to test dangan serve)"
-    exit 0
-fi
-for tool in useradd userdel setpriv perl python3 script flock; do
-    command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit 0; }
-done
+. "$(dirname "$0")/lib.sh"
+need_root_and perl script flock
 
 # Names of this run only: several checkouts may run this test at once on one machine.
 RUN_ID=$(( $$ % 100000 ))
 U_OWNER=dgtest_owner_$RUN_ID U_STAFF=dgtest_staff_$RUN_ID U_LEAD=dgtest_lead_$RUN_ID
 U_NOBODY=dgtest_nobody_$RUN_ID
-USERS="$U_OWNER $U_STAFF $U_LEAD $U_NOBODY"
-here=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/dangan-serve-XXXXXX)
-chmod 0755 "$T"
-SERVER_PID=
-
-cleanup() {
-    # Only what this test started: the server and its own background jobs, by pid.
-    [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null
-    for job in $(jobs -p); do kill -9 "$job" 2>/dev/null; done
-    wait 2>/dev/null
-    for u in $USERS; do userdel "$u" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    [ -f "$T/serve.log" ] && { echo "--- server log:" >&2; tail -n 30 "$T/serve.log" >&2; }
-    exit 1
-}
-
-for u in $USERS; do
-    userdel "$u" 2>/dev/null # left over from an interrupted run
-    useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" ||
-        fail "useradd $u"
-done
-
-# The binary (and the sanitizer suppressions) where every test user can reach them.
-mkdir -p "$T/bin" "$T/run" "$T/srv"
-cp "$DANGAN" "$T/bin/dangan"
-cp "$here/raw_client.pl" "$here/many_fds.py" "$here/fd_flood.py" "$here/plant_socket.py" "$T/bin/"
-[ -f "$here/../lsan.supp" ] && cp "$here/../lsan.supp" "$T/bin/lsan.supp"
-touch "$T/bin/lsan.supp"
-chmod 0755 "$T/bin" "$T/bin/dangan" "$T/run"
-chmod 0644 "$T/bin/lsan.supp" "$T/bin/raw_client.pl" "$T/bin/many_fds.py" "$T/bin/fd_flood.py" \
-    "$T/bin/plant_socket.py"
-chown $U_OWNER: "$T/srv" "$T/run"
-D=$T/bin/dangan
-ARCH=$T/srv/archive
-SOCK=$T/run/dangan.sock
+os_users $U_OWNER $U_STAFF $U_LEAD $U_NOBODY -- raw_client.pl many_fds.py fd_flood.py plant_socket.py
 # Raw frames come from a user with an account: one without is refused before any is read.
 RAW="as $U_STAFF perl $T/bin/raw_client.pl $SOCK"
 RAW_AS() { local u=$1; shift; as "$u" perl "$T/bin/raw_client.pl" "$SOCK" "$@"; }
 cd "$T"
-
-# as USER CMD...: runs CMD as that OS user, with only the environment the test gives it.
-# as_prefix USER sets AS to the same prefix, for a background command whose $! must be
-# the command's own pid (setpriv and env exec, so the pid carries through).
-as_prefix() {
-    AS=(setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups
-        env -i PATH=/usr/bin:/bin HOME=/ LANG=C.UTF-8
-        ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}"
-        LSAN_OPTIONS="suppressions=$T/bin/lsan.supp:print_suppressions=0"
-        DANGAN_SOCKET="$SOCK")
-}
-as() {
-    as_prefix "$1"
-    shift
-    "${AS[@]}" "$@"
-}
-
-# expect_exit CODE CMD...: runs CMD, keeps stdout in $OUT and stderr in $ERR.
-expect_exit() {
-    local want=$1; shift
-    "$@" >"$T/.out" 2>"$T/.err"
-    local got=$?
-    OUT=$(cat "$T/.out")
-    ERR=$(cat "$T/.err")
-    [ "$got" -eq "$want" ] || fail "$* exited $got, expected $want; stderr: $ERR; stdout: $OUT"
-}
-contains() { case "$1" in *"$2"*) ;; *) fail "$3: expected '$2' in: $1" ;; esac; }
-lacks() { case "$1" in *"$2"*) fail "$3: did not expect '$2' in: $1" ;; esac; }
-json() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 
 # The server gets 8192 descriptors, whatever the machine allows, so that the descriptor
 # attack below meets the same budget (4096 for passed files) everywhere.
@@ -110,13 +33,7 @@ start_server() {
     (ulimit -n 8192 && exec "${AS[@]}" "$D" serve --archive "$ARCH" --socket "$SOCK" \
         --workers 3 --max-clients 12 --max-per-user 8 --timeout 2) >>"$T/serve.log" 2>&1 &
     SERVER_PID=$!
-    # Ready when it says so (a killed server's stale socket file may still be there).
-    for _ in $(seq 1 100); do
-        [ "$(grep -c "listening on" "$T/serve.log")" -gt "${before:-0}" ] && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || fail "the server did not start"
-        sleep 0.1
-    done
-    fail "the server did not start listening"
+    await_server "$before"
 }
 
 # ---- setup: the owner creates the archive and the accounts, directly ------------------

@@ -3,66 +3,10 @@
 # server knows each signer only from the kernel (SO_PEERCRED): nobody can sign for
 # someone else, and the register names the OS users who actually signed.
 # Needs root to create OS users; otherwise it says SKIP and passes.
-set -u
-: "${DANGAN:?DANGAN must point at the dangan binary}"
-if [ "$(id -u)" -ne 0 ]; then
-    echo "SKIP: needs root to create test users"
-    exit 0
-fi
-for tool in useradd userdel setpriv python3; do
-    command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit 0; }
-done
+. "$(dirname "$0")/lib.sh"
+need_root_and
+os_users dgw_owner dgw_arch dgw_lead dgw_w1 dgw_w2
 
-USERS="dgw_owner dgw_arch dgw_lead dgw_w1 dgw_w2"
-T=$(mktemp -d /tmp/dangan-witness-XXXXXX)
-chmod 0755 "$T"
-SERVER_PID=
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null
-    wait 2>/dev/null
-    for u in $USERS; do pkill -9 -u "$u" 2>/dev/null; userdel "$u" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    [ -f "$T/serve.log" ] && tail -n 20 "$T/serve.log" >&2
-    exit 1
-}
-for u in $USERS; do
-    userdel "$u" 2>/dev/null
-    useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" || fail "useradd $u"
-done
-mkdir -p "$T/bin" "$T/run" "$T/srv"
-cp "$DANGAN" "$T/bin/dangan"
-touch "$T/bin/lsan.supp"
-chmod 0755 "$T/bin" "$T/bin/dangan" "$T/run"
-chmod 0644 "$T/bin/lsan.supp"
-chown dgw_owner: "$T/srv" "$T/run"
-D=$T/bin/dangan
-ARCH=$T/srv/archive
-SOCK=$T/run/dangan.sock
-cd "$T"
-
-# as USER CMD...: runs CMD as that OS user with only the environment the test gives it.
-# setpriv and env exec, so `(exec as ...) &` leaves $! as the command's own pid.
-as() {
-    local user=$1
-    shift
-    setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups \
-        env -i PATH=/usr/bin:/bin HOME=/ LANG=C.UTF-8 \
-        ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-        LSAN_OPTIONS="suppressions=$T/bin/lsan.supp:print_suppressions=0" \
-        DANGAN_SOCKET="$SOCK" "$@"
-}
-as_exec() {
-    local user=$1
-    shift
-    exec setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups \
-        env -i PATH=/usr/bin:/bin HOME=/ LANG=C.UTF-8 \
-        ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-        LSAN_OPTIONS="suppressions=$T/bin/lsan.supp:print_suppressions=0" "$@"
-}
 owner() { as dgw_owner "$D" --archive "$ARCH" "$@"; }
 expect() { # expect CODE USER ARGS...: through the server as USER
     local want=$1 user=$2
@@ -82,7 +26,8 @@ chmod 0644 "$T/old.txt"
 owner add "$T/old.txt" --title "Canteen menu 2010" --category activity --date 2010-05-01 \
     --period D10 >/dev/null || fail "add"
 
-(as_exec dgw_owner "$D" serve --archive "$ARCH" --socket "$SOCK") >"$T/serve.log" 2>&1 &
+as_prefix dgw_owner
+"${AS[@]}" "$D" serve --archive "$ARCH" --socket "$SOCK" >"$T/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || fail "server did not start"

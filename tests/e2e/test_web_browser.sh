@@ -10,11 +10,7 @@
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
 . "$here/tests/e2e/lib.sh"
-for f in /usr/bin/chromium /usr/bin/chromedriver; do
-    [ -x "$f" ] || { echo "SKIP: $f is not installed (apt-get install chromium chromium-driver)"; exit 0; }
-done
-/usr/bin/python3 -c 'import selenium' 2>/dev/null ||
-    { echo "SKIP: python3-selenium is not installed"; exit 0; }
+need_browser
 command -v convert >/dev/null || { echo "SKIP: needs ImageMagick's convert for the sample scans"; exit 0; }
 
 SERVER_PID=
@@ -52,16 +48,7 @@ OLD=$("$DANGAN" retention list "$YEAR" --json | json 'j["items"][0]["refcode"]')
     fail "retention appraise"
 
 # ---- the server on a free loopback port ----
-"$DANGAN" serve --socket "$T/dangan.sock" --http 127.0.0.1:0 >"$T/serve.log" 2>&1 &
-SERVER_PID=$!
-PORT=
-for _ in $(seq 1 600); do
-    PORT=$(grep -o 'web interface on 127.0.0.1:0 (port [0-9]*' "$T/serve.log" | grep -o '[0-9]*$')
-    [ -n "$PORT" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || fail "the server did not start: $(cat "$T/serve.log")"
-    sleep 0.1
-done
-[ -n "$PORT" ] || fail "no web port in the server log"
+serve_http
 
 mkdir -p "$T/downloads"
 CFG=$(python3 -c 'import json,sys; a=sys.argv; print(json.dumps({"base": a[1], "notice": a[2], "hidden": a[3], "missing": a[3].rsplit("-",1)[0]+"-0999", "year": int(a[4]), "downloads": a[5], "shots": a[6] or None, "old": a[7], "pw": {u: "pass-of-"+u for u in ["zhang","li","shen","wang","w1","w2"]}}))' \
@@ -75,7 +62,5 @@ for line in "zhang search ok web 127.0.0.1" "zhang page ok web 127.0.0.1" "li re
             "li retention.destroy ok web 127.0.0.1"; do
     grep -qF "$line" "$T/log.txt" || fail "the log lacks '$line'"
 done
-kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; rc=$?; SERVER_PID=
-[ "$rc" -eq 0 ] || fail "the server exited $rc: $(tail -n 30 "$T/serve.log")"
-grep -q "Sanitizer\|runtime error" "$T/serve.log" && fail "sanitizer report in the server log"
+stop_http
 echo PASS

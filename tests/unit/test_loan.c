@@ -204,11 +204,56 @@ static void test_copies_of_a_level_two_record_need_a_copy_loan(void **state)
     test_archive_remove(&w.t);
 }
 
+/* A personnel record about subject (NULL: none), titled title. */
+static void file_about(world *w, const char *title, const char *subject, char ref[DG_REFCODE_MAX])
+{
+    dg_page_input page = {.data = title, .len = strlen(title), .mime = "text/plain",
+                          .confidence = -1};
+    dg_record_input in = {.title = title, .category = "personnel", .doc_date = "2020-05-01",
+                          .level = 2, .subject = subject, .text = title, .pages = &page,
+                          .n_pages = 1, .ocr_confidence = -1, .class_confidence = -1,
+                          .reason = "test"};
+    dg_error err;
+    assert_int_equal(dg_record_add(w->t.archive, &w->t.admin, &in, ref, &err), DG_OK);
+}
+
+static void test_the_subject_decides_whose_personnel_file_it_is(void **state)
+{
+    (void)state;
+    world w;
+    world_make(&w);
+    dg_error err;
+    char by_login[DG_REFCODE_MAX], by_name_and_id[DG_REFCODE_MAX], others[DG_REFCODE_MAX];
+    file_about(&w, "考核表", "teacher", by_login);
+    file_about(&w, "考核表 乙", "张老师 (110101198001011234)", by_name_and_id);
+    file_about(&w, "张老师 评议 王五", "王五", others); /* the title names the teacher */
+    request(&w, &w.teacher, by_login, "read", 3, DG_ERR_DENIED);
+    request(&w, &w.teacher, by_name_and_id, "read", 3, DG_ERR_DENIED);
+    int64_t id = request(&w, &w.teacher, others, "read", 3, DG_OK);
+    assert_int_equal(dg_loan_decide(w.t.archive, &w.leader, id, 1, 3, NULL, &err), DG_OK);
+    /* A relative's file by its subject; a name that only begins like it is someone else. */
+    assert_int_equal(dg_loan_relate(w.t.archive, &w.t.admin, "teacher", "王五", "配偶", 0, &err),
+                     DG_OK);
+    char relative[DG_REFCODE_MAX], longer_name[DG_REFCODE_MAX];
+    file_about(&w, "考核表 丙", "王五", relative);
+    file_about(&w, "考核表 丁", "王五一", longer_name);
+    request(&w, &w.teacher, relative, "read", 3, DG_ERR_DENIED);
+    request(&w, &w.teacher, longer_name, "read", 3, DG_OK);
+    /* edit --subject: the record is no longer the teacher's. */
+    dg_record_change change = {.subject = "李四", .reason = "当事人为李四"};
+    int version = 0;
+    assert_int_equal(dg_record_edit(w.t.archive, &w.archivist, by_login, &change, &version, &err),
+                     DG_OK);
+    request(&w, &w.teacher, by_login, "read", 3, DG_OK);
+    test_archive_remove(&w.t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_approved_loan_opens_the_record_until_it_is_due),
         cmocka_unit_test(test_own_and_relatives_personnel_files_are_refused),
+        cmocka_unit_test(test_the_subject_decides_whose_personnel_file_it_is),
         cmocka_unit_test(test_only_a_leader_who_sees_the_record_and_is_not_the_requester_decides),
         cmocka_unit_test(test_paper_loan_is_out_until_returned_and_id_numbers_are_masked),
         cmocka_unit_test(test_copies_of_a_level_two_record_need_a_copy_loan),
