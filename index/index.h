@@ -158,6 +158,13 @@ dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_error *err);
 uint64_t dg_index_grant_copies(const dg_index *index);
 
 /*
+ * How many searches of this handle counted their matches and facets, rather than reusing the
+ * counts of the same search over the same records (kept until a level the viewer reads, or
+ * their granted copy, changes, so that other levels' changes cannot be timed): for tests.
+ */
+uint64_t dg_index_counts_made(const dg_index *index);
+
+/*
  * Rewrites the database compacted into a new folder and swaps it in atomically
  * (rename), then removes the old folder's files, so deleted documents' text no longer
  * exists on disk. Needs the writable handle; the handle stays usable afterwards.

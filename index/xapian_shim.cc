@@ -149,15 +149,21 @@ struct counted_match {
 };
 
 /*
- * Totals and facet counts of recent searches of a read-only handle's current revision, keyed
- * by the serialised filtered query. The key holds the permission filter's terms (clearance,
- * grant, current versions only) and every other filter, so an entry is only ever reused for
- * exactly the same permitted set; a commit (a new revision) empties the cache. A repeated
- * search, the next page of one, then needs only its page of ranked hits.
+ * Totals and facet counts of recent searches of a read-only handle, keyed by the serialised
+ * filtered query. The key holds the permission filter's terms (clearance, grant, current
+ * versions only) and every other filter, so an entry is only ever reused for exactly the same
+ * permitted set; its stamp names the revisions of the databases the search read (and the
+ * grant holder's copy, search_view::stamp), so a change to what the viewer may see makes it
+ * count again, and a change to a level they may not see does not: emptied on every commit,
+ * the cache would make a repeated search slower after a hidden record was filed, and tell.
+ * A repeated search, the next page of one, then needs only its page of ranked hits.
  */
+struct stamped_counts {
+    std::string stamp;
+    counted_match counted;
+};
 struct count_cache {
-    std::string revisions; /* of every level database, see revisions_of() */
-    std::unordered_map<std::string, counted_match> entries;
+    std::unordered_map<std::string, stamped_counts> entries;
 };
 
 /* Cached searches per handle; the cache is emptied when full (a cheap, bounded policy). */
@@ -212,7 +218,8 @@ struct dg_index {
     synonym_table synonyms; /* of a read-only handle's current revision, read on demand */
     /* ICU's dictionary word breaker for Chinese, made on the first query that needs it. */
     std::unique_ptr<icu::BreakIterator> words;
-    count_cache counts; /* of a read-only handle's current revisions */
+    count_cache counts; /* of a read-only handle */
+    uint64_t counts_made = 0; /* counting passes run (dg_index_counts_made) */
 
     /* The database of one level, as this handle reads it. */
     Xapian::Database &level_db(int level) { return mode == DG_INDEX_WRITE ? wdb[level] : rdb[level]; }
@@ -1405,16 +1412,10 @@ struct search_view {
     std::vector<Xapian::Database> shards; /* each alone, for counting (shard_ids) */
     std::vector<int> levels;
     Xapian::Database *grant_db = NULL;
+    /* What the view reads, as of now: each level's revision, and the digest of the grant
+     * holder's copy (grants_digest) when it is kept. */
+    std::string stamp;
 };
-
-/* The revisions of the five level databases of a read-only handle, as one string. */
-std::string revisions_of(Xapian::Database *dbs)
-{
-    std::string out;
-    for (int level = 0; level < N_LEVELS; level++)
-        out += std::to_string(dbs[level].get_revision()) + ",";
-    return out;
-}
 
 /*
  * What a grant holder's copy is made of: each granted level-4 document's id and stamp
@@ -1478,14 +1479,19 @@ search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
     for (int level = 0; level <= top; level++) {
         view.shards.push_back(levels[level]);
         view.levels.push_back(level);
+        view.stamp += std::to_string(levels[level].get_revision()) + ",";
     }
     if (viewer->clearance == 4) {
         view.shards.push_back(levels[4]);
         view.levels.push_back(4);
-    } else if ((view.grant_db = granted_shard(levels[4], viewer->user_id, grants, cache_ok,
-                                                 copies))) {
-        view.shards.push_back(*view.grant_db);
-        view.levels.push_back(GRANT_SHARD);
+        view.stamp += std::to_string(levels[4].get_revision()) + ",";
+    } else {
+        view.grant_db = granted_shard(levels[4], viewer->user_id, grants, cache_ok, copies);
+        view.stamp += "grants " + grants[viewer->user_id].digest;
+        if (view.grant_db) {
+            view.shards.push_back(*view.grant_db);
+            view.levels.push_back(GRANT_SHARD);
+        }
     }
     for (Xapian::Database &shard : view.shards)
         view.db.add_database(shard);
@@ -1660,31 +1666,29 @@ void configure_sort(Xapian::Enquire &enquire, dg_index_sort sort)
 }
 
 /*
- * The counts of query cached for the handle's current revision, or NULL. Writable handles
- * have uncommitted changes that no revision number describes, so they never cache.
+ * The counts of query cached for what the view reads now (its stamp), or NULL. Writable
+ * handles have uncommitted changes that no revision number describes, so they never cache.
  */
-const counted_match *cached_counts(dg_index *index, const std::string &key)
+const counted_match *cached_counts(dg_index *index, const std::string &key,
+                                   const std::string &stamp)
 {
     if (index->mode != DG_INDEX_READ)
         return NULL;
-    count_cache &c = index->counts;
-    std::string revisions = revisions_of(index->rdb);
-    if (c.revisions != revisions) {
-        c.entries.clear();
-        c.revisions = revisions;
-    }
-    auto found = c.entries.find(key);
-    return found == c.entries.end() ? NULL : &found->second;
+    auto found = index->counts.entries.find(key);
+    return found == index->counts.entries.end() || found->second.stamp != stamp
+               ? NULL
+               : &found->second.counted;
 }
 
-void remember_counts(dg_index *index, const std::string &key, const counted_match &counted)
+void remember_counts(dg_index *index, const std::string &key, const std::string &stamp,
+                     const counted_match &counted)
 {
     if (index->mode != DG_INDEX_READ)
         return;
     count_cache &c = index->counts;
     if (c.entries.size() >= COUNT_CACHE_SIZE)
         c.entries.clear();
-    c.entries[key] = counted;
+    c.entries[key] = stamped_counts{stamp, counted};
 }
 
 void fill_counts(const counted_match &counted, dg_index_result *r)
@@ -1815,7 +1819,7 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     Xapian::Query query(Xapian::Query::OP_FILTER, user.match, filters);
     Xapian::Query ranked(Xapian::Query::OP_FILTER, user.ranked, filters);
     const std::string key = query.serialise();
-    const counted_match *cached = cached_counts(index, key);
+    const counted_match *cached = cached_counts(index, key, view.stamp);
     /* Declared before the future, whose destructor waits for the thread that reads it. */
     search_view counting_view;
     std::future<shard_matches> counting;
@@ -1843,7 +1847,8 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
         counted.total += shard.size();
     count_facets(index, view, ids, counted.facets);
     fill_counts(counted, r);
-    remember_counts(index, key, counted);
+    index->counts_made++;
+    remember_counts(index, key, view.stamp, counted);
 }
 
 /* ---- files ------------------------------------------------------------------------------ */
@@ -2238,6 +2243,11 @@ extern "C" dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_err
 extern "C" uint64_t dg_index_grant_copies(const dg_index *index)
 {
     return index->grant_copies.load();
+}
+
+extern "C" uint64_t dg_index_counts_made(const dg_index *index)
+{
+    return index->counts_made;
 }
 
 extern "C" dg_status dg_index_compact(dg_index *index, dg_error *err)

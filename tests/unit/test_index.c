@@ -1476,6 +1476,70 @@ static void test_grant_copy_is_made_again_only_for_the_holders_own_changes(void 
     dg_index_close(reader);
 }
 
+/* The total of text for viewer through reader. */
+static uint64_t reader_total(dg_index *reader, const dg_index_viewer *v, const char *text)
+{
+    dg_index_query q = query_of(text);
+    dg_index_result *r = NULL;
+    dg_error err;
+    if (dg_index_search(reader, v, &q, "[", "]", &r, &err) != DG_OK)
+        fail_msg("search '%s': %s", text, err.msg);
+    uint64_t total = r->total;
+    dg_index_result_free(r);
+    return total;
+}
+
+/*
+ * Issue 15: the counts of a repeated search are kept, and were dropped on every commit, so a
+ * staff member's repeated search was slower after a level-3 or level-4 record was filed. They
+ * are counted again only when a level the viewer reads changes.
+ */
+static void test_repeated_search_is_counted_again_only_for_changes_the_viewer_may_see(
+    void **state)
+{
+    fixture *f = *state;
+    dg_index_doc open = doc_of(1, "通知", "XQZCOUNT open");
+    open.level = 1;
+    put(f, &open);
+    commit(f);
+    dg_index *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    const dg_index_viewer staff = {9, 1};
+    assert_int_equal(reader_total(reader, &staff, "XQZCOUNT"), 1);
+    uint64_t made = dg_index_counts_made(reader);
+    assert_int_equal(reader_total(reader, &staff, "XQZCOUNT"), 1);
+    assert_int_equal(dg_index_counts_made(reader), made);
+
+    dg_index_doc hidden = doc_of(2, "任免", "XQZCOUNT hidden");
+    hidden.level = 3;
+    int64_t other = 8;
+    dg_index_doc secret = doc_of(3, "名单", "XQZCOUNT secret");
+    secret.level = 4;
+    secret.grants = &other;
+    secret.n_grants = 1;
+    put(f, &hidden);
+    put(f, &secret);
+    commit(f);
+    assert_int_equal(reader_total(reader, &staff, "XQZCOUNT"), 1);
+    assert_int_equal(dg_index_counts_made(reader), made);
+
+    dg_index_doc more = doc_of(4, "通知", "XQZCOUNT more");
+    more.level = 0;
+    put(f, &more);
+    commit(f);
+    assert_int_equal(reader_total(reader, &staff, "XQZCOUNT"), 2);
+    assert_true(dg_index_counts_made(reader) > made);
+    /* a grant holder's counts follow their granted copy */
+    const dg_index_viewer holder = {other, 1};
+    assert_int_equal(reader_total(reader, &holder, "XQZCOUNT"), 3);
+    secret.n_grants = 0;
+    put(f, &secret);
+    commit(f);
+    assert_int_equal(reader_total(reader, &holder, "XQZCOUNT"), 2);
+    dg_index_close(reader);
+}
+
 static void test_bad_arguments_are_usage_errors(void **state)
 {
     fixture *f = *state;
@@ -1590,6 +1654,7 @@ int main(void)
         TEST(test_counts_and_hits_agree_while_a_writer_commits),
         TEST(test_grant_does_not_lift_clearance_below_level_4),
         TEST(test_grant_copy_is_made_again_only_for_the_holders_own_changes),
+        TEST(test_repeated_search_is_counted_again_only_for_changes_the_viewer_may_see),
         TEST(test_word_glued_to_digits_is_searched_as_typed),
         TEST(test_bad_arguments_are_usage_errors),
         TEST(test_overlong_queries_are_refused_before_matching),
