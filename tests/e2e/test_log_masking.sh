@@ -35,8 +35,14 @@ printf '干部考察 XQZWAITWORD\n' >waits/waiting-file-name.txt
 printf 'files,title,date,category,level\nwaiting-file-name.txt,考察XQZWAITTITLE,2024-05-06,personnel,3\n' >w.csv
 "$DANGAN" --as arc1 ingest waits --manifest w.csv --json >/dev/null || true
 WAIT=$("$DANGAN" batch list --json | json 'j["batches"][0]["id"]')
+# A level-3 row whose file cannot be read waits in quarantine at the row's level, even in a
+# batch that filed nothing: its name is not shown to clearance 1.
+mkdir broken
+printf '%%PDF-1.4\n1 0 obj broken\n' >broken/broken-file-name.pdf
+printf 'files,title,date,category,level\nbroken-file-name.pdf,损坏XQZBROKENTITLE,2024-05-06,personnel,3\n' >b.csv
+"$DANGAN" ingest broken --manifest b.csv --json >/dev/null || true
 expect_exit 0 "$DANGAN" --as audit1 --json quarantine list
-case "$OUT" in *waiting-file-name*|*XQZWAIT*) fail "quarantine list shows clearance 1 a level-3 file: $OUT";; esac
+case "$OUT" in *waiting-file-name*|*XQZWAIT*|*broken-file-name*) fail "quarantine list shows clearance 1 a level-3 file: $OUT";; esac
 contains "$OUT" "已隐去" "the quarantine list says what is withheld"
 expect_exit 0 "$DANGAN" --as audit1 --json batch show "$WAIT"
 case "$OUT" in *waiting-file-name*|*XQZWAIT*) fail "batch show shows clearance 1 a level-3 file: $OUT";; esac
@@ -50,12 +56,13 @@ contains "$OUT" "waiting-file-name" "the archivist who ran the batch sees their 
 expect_exit 0 "$DANGAN" --as audit4 --json quarantine list
 contains "$OUT" "waiting-file-name" "clearance 4 sees the quarantined file"
 contains "$OUT" "unlisted-file-name" "clearance 4 sees the unlisted file"
+contains "$OUT" "broken-file-name" "clearance 4 sees the file that could not be read"
 expect_exit 0 "$DANGAN" --as audit4 --json batch show "$WAIT"
 contains "$OUT" "waiting-file-name" "clearance 4 sees it in the batch"
 
 secrets() { # fails when any of the hidden record's words is in $1
     for w in "$S" XQZHIDDENWORD XQZTITLE 秘密方案 secret-file-name XQZBATCH waiting-file-name XQZWAIT \
-        unlisted-file-name; do
+        unlisted-file-name broken-file-name XQZBROKEN; do
         case "$1" in *"$w"*) fail "$2: '$w' shown to clearance 1";; esac
     done
 }
