@@ -409,17 +409,22 @@ static dg_status load_batch_files(dg_archive *archive, int64_t batch_id, dg_batc
 /*
  * A file filed as, or found a duplicate of, a record the reader may not see keeps its
  * outcome, pages and times; its name, checksum, record and reason read as withheld (issue 15,
- * item 4), so a batch listing tells no more than a search would.
+ * item 4), so a batch listing tells no more than a search would. A file that became no
+ * record is named as dg_batch_file_shown_to says: not beside a hidden record of its batch.
  */
-static dg_status mask_batch_files(dg_archive *archive, const dg_actor *actor,
+static dg_status mask_batch_files(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
                                   dg_batch_entry *files, size_t count, dg_error *err)
 {
+    dg_batch_memo memo = {0};
     for (size_t i = 0; i < count; i++) {
         int shown = 1;
-        dg_status st = dg_refcode_shown_to(archive->db, actor, files[i].refcode, &shown, err);
+        dg_status st = files[i].refcode
+                           ? dg_refcode_shown_to(archive->db, actor, files[i].refcode, &shown, err)
+                           : dg_batch_file_shown_to(archive->db, actor, &memo, batch_id,
+                                                    files[i].level, &shown, err);
         if (st != DG_OK)
             return st;
-        if (shown && dg_level_shown_to(actor, files[i].level))
+        if (shown && (!files[i].refcode || dg_level_shown_to(actor, files[i].level)))
             continue;
         char **fields[] = {&files[i].name, &files[i].sha256, &files[i].refcode, &files[i].reason};
         for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
@@ -456,7 +461,7 @@ dg_status dg_batch_show(dg_archive *archive, const dg_actor *actor, int64_t batc
     if (st == DG_OK)
         st = load_batch_files(archive, batch_id, files, count, err);
     if (st == DG_OK)
-        st = mask_batch_files(archive, actor, *files, *count, err);
+        st = mask_batch_files(archive, actor, batch_id, *files, *count, err);
     if (st != DG_OK) {
         summary_free(summary);
         dg_batch_entries_free(*files, *count);
@@ -490,12 +495,19 @@ static void quarantined_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
     q->level = sqlite3_column_int(stmt, 6);
 }
 
-/* A file meant for a level the reader may not see: which file, and why, is withheld. */
-static dg_status mask_quarantined(const dg_actor *actor, dg_quarantined *list, size_t count,
-                                  dg_error *err)
+/* A file meant for a level the reader may not see, or quarantined from a batch that filed a
+ * record they may not see (dg_batch_file_shown_to): which file, and why, is withheld. */
+static dg_status mask_quarantined(sqlite3 *db, const dg_actor *actor, dg_quarantined *list,
+                                  size_t count, dg_error *err)
 {
+    dg_batch_memo memo = {0};
     for (size_t i = 0; i < count; i++) {
-        if (dg_level_shown_to(actor, list[i].level))
+        int shown = 0;
+        dg_status st = dg_batch_file_shown_to(db, actor, &memo, list[i].batch_id, list[i].level,
+                                              &shown, err);
+        if (st != DG_OK)
+            return st;
+        if (shown)
             continue;
         char **fields[] = {&list[i].name, &list[i].reason, &list[i].stored_as};
         for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
@@ -525,7 +537,7 @@ dg_status dg_quarantine_list(dg_archive *archive, const dg_actor *actor, dg_quar
         st = dg_catalog_collect(archive->db, stmt, (void **)out, count, sizeof **out,
                                 quarantined_from_row, NULL, "list quarantine", err);
     if (st == DG_OK)
-        st = mask_quarantined(actor, *out, *count, err);
+        st = mask_quarantined(archive->db, actor, *out, *count, err);
     if (st != DG_OK) {
         dg_quarantined_free(*out, *count);
         *out = NULL;

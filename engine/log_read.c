@@ -100,31 +100,61 @@ static dg_status all_shown(sqlite3 *db, const dg_actor *actor, const char *list,
 }
 
 /*
- * A quarantine entry's detail is "name: reason" (batch.c, cut at 1 KiB); the quarantine row
- * it tells of keeps the level the file was meant for. Withheld when that level is above the
- * reader's clearance.
+ * A quarantine entry's detail is "name: reason" (batch.c, cut at 1 KiB); the quarantine rows
+ * it may tell of keep the batch and the level the file was meant for. Shown only when every
+ * such row may be named to the reader (dg_batch_file_shown_to); when none is found, what the
+ * file was is unknown, and it is withheld.
  */
 static dg_status quarantined_file_shown(sqlite3 *db, const dg_actor *actor, const char *detail,
                                         int *shown, dg_error *err)
 {
-    *shown = 1;
-    if (!detail || actor->clearance >= 4)
-        return DG_OK;
+    *shown = 0;
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         db,
-        "SELECT coalesce(max(level), 0) FROM quarantine"
-        " WHERE substr(name || ': ' || reason, 1, length(?1)) = ?1",
+        "SELECT coalesce(batch_id, 0), level FROM quarantine"
+        " WHERE substr(name || ': ' || reason, 1, length(?1)) = ?1 ORDER BY batch_id",
         &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, detail, -1, SQLITE_STATIC);
-    int found = 0;
-    st = dg_catalog_step_maybe_row(db, stmt, &found, "read the quarantine", err);
-    if (st == DG_OK && found)
-        *shown = dg_level_shown_to(actor, sqlite3_column_int(stmt, 0));
+    dg_batch_memo memo = {0};
+    int rows = 0, all = 1, rc;
+    while (st == DG_OK && all && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        rows++;
+        st = dg_batch_file_shown_to(db, actor, &memo, sqlite3_column_int64(stmt, 0),
+                                    sqlite3_column_int(stmt, 1), &all, err);
+    }
+    if (st == DG_OK && all && rc != SQLITE_DONE)
+        st = dg_catalog_error(db, err, "read the quarantine");
     sqlite3_finalize(stmt);
+    *shown = st == DG_OK && rows > 0 && all;
     return st;
+}
+
+/*
+ * An entry of a batch that names no record but tells of its files: a quarantined file
+ * ("name: reason"), or the batch's counts ("batch N: ..." from dg_batch_finish). Shown as
+ * the batch's files are (visibility.h): not when the batch filed a record the reader may not
+ * see, unless they ran it; an ingest entry whose batch cannot be told is withheld.
+ */
+static dg_status batch_entry_shown(sqlite3 *db, const dg_actor *actor, const dg_log_entry *e,
+                                   int *shown, dg_error *err)
+{
+    *shown = 1;
+    if (e->refcode || !e->detail || actor->clearance >= 4)
+        return DG_OK;
+    if (!strcmp(e->action, "quarantine"))
+        return quarantined_file_shown(db, actor, e->detail, shown, err);
+    if (strcmp(e->action, "ingest") != 0)
+        return DG_OK;
+    long long batch = 0;
+    int end = 0;
+    if (sscanf(e->detail, "batch %lld:%n", &batch, &end) != 1 || end == 0) {
+        *shown = 0;
+        return DG_OK;
+    }
+    return dg_batch_shown_to(db, actor, batch, shown, err);
 }
 
 /* Replaces *field (when set) with the withheld mark; 0 when out of memory. */
@@ -140,8 +170,8 @@ static int withhold(char **field)
 /*
  * Issue 15, item 4: an entry about a record the reader may not see (its record, or a hit
  * its search showed) keeps who, when, action and outcome; its record, version, query, hit
- * count, detail (titles, file names, reasons), shown hits and hash read as withheld (also a
- * quarantine entry of a file meant for a level above the reader's clearance). The
+ * count, detail (titles, file names, reasons), shown hits and hash read as withheld (also an
+ * entry of a batch whose files may not be named to the reader: batch_entry_shown). The
  * hash too: a reader could otherwise confirm a guess of the withheld fields by hashing it.
  * A reader of clearance 4 sees every entry whole. Only this view is masked: log verify and
  * the Merkle proofs read the stored rows.
@@ -153,8 +183,8 @@ static dg_status entry_withheld(sqlite3 *db, const dg_actor *actor, const dg_log
     dg_status st = dg_refcode_shown_to(db, actor, e->refcode, &shown, err);
     if (st == DG_OK && shown)
         st = all_shown(db, actor, e->shown, &hits_shown, err);
-    if (st == DG_OK && shown && hits_shown && !strcmp(e->action, "quarantine"))
-        st = quarantined_file_shown(db, actor, e->detail, &file_shown, err);
+    if (st == DG_OK && shown && hits_shown)
+        st = batch_entry_shown(db, actor, e, &file_shown, err);
     *withheld = !(shown && hits_shown && file_shown);
     return st;
 }

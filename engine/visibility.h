@@ -2,7 +2,8 @@
  * visibility.h — who may see which record: the one rule (index.h states it too) as SQL for
  * the modules that select records, and as a look-up by reference code for the modules that
  * show what others did with records (the access log, batch listings), which must withhold
- * what the reader may not see. Private to engine/.
+ * what the reader may not see, and whether the files of an ingest batch may be named to a
+ * reader. Private to engine/.
  */
 #ifndef DG_VISIBILITY_H
 #define DG_VISIBILITY_H
@@ -45,5 +46,32 @@ dg_status dg_refcode_shown_to(sqlite3 *db, const dg_actor *actor, const char *re
 /* Whether something meant for level (0..4), and not filed, may be shown to actor: a level
  * within their clearance (level 4: clearance 4 only, as no grant can name it yet). */
 int dg_level_shown_to(const dg_actor *actor, int level);
+
+/*
+ * The files of an ingest batch, named in batch show, the quarantine list and the access log
+ * (issue 15): a reader sees a file's name only if they could see what it became, or ran the
+ * batch themselves. dg_batch_shown_to: 1 when the actor has clearance 4, ran the batch, or
+ * may see every record the batch filed or found a duplicate of and every level its other
+ * files were meant for; else 0 (an unknown batch too), so that a file name never tells of a
+ * hidden record filed beside it.
+ */
+dg_status dg_batch_shown_to(sqlite3 *db, const dg_actor *actor, int64_t batch_id, int *shown,
+                            dg_error *err);
+
+/* What dg_batch_file_shown_to found about the last batch it was asked about, so that a
+ * listing of many files asks once per batch. Start zeroed, for one actor. */
+typedef struct dg_batch_memo {
+    int known, shown, ran;
+    int64_t batch_id;
+} dg_batch_memo;
+
+/* Whether a file of batch_id (0: of no batch) that became no record, meant for level, may be
+ * named to actor: the batch is shown to them, and they ran it or may see that level. */
+dg_status dg_batch_file_shown_to(sqlite3 *db, const dg_actor *actor, dg_batch_memo *memo,
+                                 int64_t batch_id, int level, int *shown, dg_error *err);
+
+/* Whether actor ran batch_id. */
+dg_status dg_batch_ran_by(sqlite3 *db, const dg_actor *actor, int64_t batch_id, int *ran,
+                          dg_error *err);
 
 #endif

@@ -151,6 +151,20 @@ dg_status dg_index_synonyms_stamp(dg_index *index, char **stamp, dg_error *err);
 dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_error *err);
 
 /*
+ * How many times this handle copied a grant holder's level-4 documents into their own
+ * in-memory database (kept while their granted documents and grants stay as they were, so
+ * that other level-4 changes cannot be timed): for tests.
+ */
+uint64_t dg_index_grant_copies(const dg_index *index);
+
+/*
+ * How many searches of this handle counted their matches and facets, rather than reusing the
+ * counts of the same search over the same records (kept until a level the viewer reads, or
+ * their granted copy, changes, so that other levels' changes cannot be timed): for tests.
+ */
+uint64_t dg_index_counts_made(const dg_index *index);
+
+/*
  * Rewrites the database compacted into a new folder and swaps it in atomically
  * (rename), then removes the old folder's files, so deleted documents' text no longer
  * exists on disk. Needs the writable handle; the handle stays usable afterwards.

@@ -24,6 +24,7 @@
 #include "../base/fileio.h"
 #include "../base/hash.h"
 #include "../engine/record.h"
+#include "../engine/vocab.h"
 #include "budget.h"
 #include "detect.h"
 #include "filing.h"
@@ -547,10 +548,20 @@ static dg_status quarantine_item_at(runner *r, work_item *it, int64_t batch,
     return st;
 }
 
+/* The level a failed item was meant for: its manifest row's, when the row states one (so
+ * that who may not see that level is not shown which file failed), else 0 (not known). */
+static int item_level(const work_item *it)
+{
+    int level = 0;
+    if (!it->row || !it->row->level || dg_level_parse(it->row->level, &level, NULL) != DG_OK)
+        return 0;
+    return level;
+}
+
 static dg_status quarantine_item(runner *r, work_item *it, int64_t batch, const char *reason,
                                  dg_ingest_report *rep, dg_error *err)
 {
-    return quarantine_item_at(r, it, batch, reason, 0, rep, err);
+    return quarantine_item_at(r, it, batch, reason, item_level(it), rep, err);
 }
 
 static dg_status note_duplicate(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
@@ -574,7 +585,7 @@ static dg_status skip_row(runner *r, work_item *it, int64_t batch, dg_ingest_rep
     if (it->n_files)
         return quarantine_item(r, it, batch, it->skip_reason, rep, err);
     dg_batch_file f = {.name = item_name(r, it), .outcome = DG_FILE_QUARANTINED,
-                       .reason = it->skip_reason, .confidence = -1};
+                       .reason = it->skip_reason, .confidence = -1, .level = item_level(it)};
     dg_ingest_outcome *o = new_outcome(rep, f.name, "skipped");
     if (o)
         o->reason = strdup(it->skip_reason);

@@ -36,6 +36,16 @@ start_server() {
     await_server "$before"
 }
 
+# Waits until the planted socket ($plant, output in $T/plant.out) listens.
+wait_planted() {
+    for _ in $(seq 1 600); do
+        grep -qs listening "$T/plant.out" && return 0
+        kill -0 "$plant" 2>/dev/null || fail "the planted socket ended: $(cat "$T/plant.out")"
+        sleep 0.1
+    done
+    fail "the planted socket did not listen within a minute"
+}
+
 # ---- setup: the owner creates the archive and the accounts, directly ------------------
 expect_exit 0 as $U_OWNER "$D" --archive "$ARCH" init --fonds X001 --name "Serve Test"
 expect_exit 0 as $U_OWNER "$D" --archive "$ARCH" user add $U_STAFF --clearance 1
@@ -263,9 +273,12 @@ contains "$OUT" "\"'=HYPERLINK(\"\"http://x\"\",\"\"报销\"\")\"" "formula neut
 
 # ---- a client never talks to a socket someone else planted ----------------------------
 mkdir -m 1777 "$T/shared"
-as $U_STAFF python3 "$T/bin/plant_socket.py" "$T/shared/dangan.sock" 5 >"$T/plant.out" 2>&1 &
+# The planted socket waits up to 120 s for its client and ends when the client hangs up;
+# the test waits for it to listen (a generous bound: python starts slowly on a loaded
+# machine), so nothing here depends on how fast the machine is.
+as $U_STAFF python3 "$T/bin/plant_socket.py" "$T/shared/dangan.sock" 120 >"$T/plant.out" 2>&1 &
 plant=$!
-for _ in $(seq 1 50); do grep -qs listening "$T/plant.out" && break; sleep 0.1; done
+wait_planted
 as_prefix $U_LEAD
 expect_exit 8 "${AS[@]}" DANGAN_SOCKET="$T/shared/dangan.sock" "$D" add "$T/lead/low.txt" \
     --title "Planted" --category activity --level 1
@@ -275,9 +288,9 @@ wait "$plant"
 contains "$(cat "$T/plant.out")" "received 0 bytes and 0 descriptors" "what the planted socket got"
 # Named explicitly (DANGAN_SERVER_USER), the server's account is what counts.
 mkdir "$T/staffdir" && chown $U_STAFF: "$T/staffdir"
-as $U_STAFF python3 "$T/bin/plant_socket.py" "$T/staffdir/dangan.sock" 5 >"$T/plant.out" 2>&1 &
+as $U_STAFF python3 "$T/bin/plant_socket.py" "$T/staffdir/dangan.sock" 120 >"$T/plant.out" 2>&1 &
 plant=$!
-for _ in $(seq 1 50); do grep -qs listening "$T/plant.out" && break; sleep 0.1; done
+wait_planted
 expect_exit 8 "${AS[@]}" DANGAN_SOCKET="$T/staffdir/dangan.sock" DANGAN_SERVER_USER=$U_OWNER \
     "$D" whoami
 contains "$ERR" "it runs as $U_STAFF, not as $U_OWNER; nothing was sent" "wrong server user"
