@@ -13,7 +13,8 @@
  *   terms   unprefixed: title, document number, body (folded, CJK n-grams, English stems)
  *           S title, XNO document number, XREF reference code, XDEPT department (positional)
  *           boolean: Q<version id>, XREC<record id>, XCAT, XTYPE, XPERIOD, XLEVEL<n>,
- *           XYEAR<year>, XCURRENT (newest version of its record),
+ *           XYEAR<year>, XCURRENT (newest version of its record), XLEN (with the
+ *           frequencies of the stemmed copies of CJK n-grams, see drop_stemmed_cjk),
  *           XV<c> for every clearance c that may see it, XVC<c> the same on current versions
  *           only, XGRANT<user id> on level-4 documents only
  *   values  0 category, 1 year, 2 period; 3 date sort key "YYYY-MM-DD";
@@ -220,6 +221,11 @@ struct dg_index {
     std::unique_ptr<icu::BreakIterator> words;
     count_cache counts; /* of a read-only handle */
     uint64_t counts_made = 0; /* counting passes run (dg_index_counts_made) */
+    /* A build (dg_index_build_open) starts empty and reindex puts versions in increasing
+     * id order: a version above every id put so far cannot be in any level yet, so it is
+     * added without looking for it in the five databases (see dg_index_put). */
+    bool building = false;
+    int64_t highest_put = 0;
 
     /* The database of one level, as this handle reads it. */
     Xapian::Database &level_db(int level) { return mode == DG_INDEX_WRITE ? wdb[level] : rdb[level]; }
@@ -364,6 +370,14 @@ std::string fold_text(dg_index *index, const std::string &text)
     return out;
 }
 
+/* Field prefixes a user may type, and the term prefixes they stand for. */
+struct field_prefix {
+    const char *name;
+    const char *term_prefix;
+};
+const field_prefix FIELD_PREFIXES[] = {
+    {"title", "S"}, {"no", "XNO"}, {"ref", "XREF"}, {"dept", "XDEPT"}};
+
 /* ---- indexing --------------------------------------------------------------------------- */
 
 std::string id_term(int64_t version_id) { return "Q" + std::to_string(version_id); }
@@ -501,6 +515,51 @@ void add_stamp(Xapian::Document &doc)
     doc.add_value(SLOT_STAMP, std::to_string(digest));
 }
 
+/*
+ * Xapian's TermGenerator, stemming some words (STEM_SOME), also adds a "Z" stemmed copy of
+ * every CJK n-gram (Z经费 beside 经费, ZS经费 beside S经费), which the English stemmer leaves
+ * as it was. QueryParser never asks for one: CJK text in a query becomes n-grams without
+ * stemming (words, phrases, fields alike). They were 45% of a document's terms, and of the
+ * termlist and postlist tables. They are dropped here; their within-document frequencies
+ * are kept in one LENGTH_TERM instead, so every document keeps its length, and relevance
+ * scores (which weigh document lengths) stay exactly what they were.
+ */
+const char *const LENGTH_TERM = "XLEN";
+
+/* Whether term is a "Z" stemmed copy of a CJK n-gram, of any field. */
+bool is_stemmed_cjk(const std::string &term)
+{
+    if (term.empty() || term[0] != 'Z')
+        return false;
+    size_t at = 1;
+    for (const field_prefix &f : FIELD_PREFIXES) {
+        size_t n = strlen(f.term_prefix);
+        if (term.compare(1, n, f.term_prefix) == 0) {
+            at += n;
+            break;
+        }
+    }
+    uint32_t cp = 0;
+    size_t len = dg_utf8_decode(term.data() + at, term.size() - at, &cp);
+    return len > 0 && is_cjk(cp);
+}
+
+void drop_stemmed_cjk(Xapian::Document &doc)
+{
+    std::vector<std::string> dropped;
+    Xapian::termcount wdf = 0;
+    for (Xapian::TermIterator t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+        if (is_stemmed_cjk(*t)) {
+            dropped.push_back(*t);
+            wdf += t.get_wdf();
+        }
+    }
+    for (const std::string &term : dropped)
+        doc.remove_term(term);
+    if (wdf > 0)
+        doc.add_term(LENGTH_TERM, wdf);
+}
+
 Xapian::Document build_document(dg_index *index, const dg_index_doc *d)
 {
     Xapian::Document doc;
@@ -514,6 +573,7 @@ Xapian::Document build_document(dg_index *index, const dg_index_doc *d)
      * folding turns full-width ones into the ASCII ones normalise_for_index also maps. */
     std::string folded_body = fold_text(index, str(d->body));
     index_folded(index, normalise_for_index(folded_body), NULL, true);
+    drop_stemmed_cjk(doc);
 
     doc.add_boolean_term(id_term(d->version_id));
     doc.add_boolean_term(record_term(d->record_id));
@@ -547,14 +607,6 @@ Xapian::Document build_document(dg_index *index, const dg_index_doc *d)
 }
 
 /* ---- query text ------------------------------------------------------------------------- */
-
-/* Field prefixes a user may type, and the term prefixes they stand for. */
-struct field_prefix {
-    const char *name;
-    const char *term_prefix;
-};
-const field_prefix FIELD_PREFIXES[] = {
-    {"title", "S"}, {"no", "XNO"}, {"ref", "XREF"}, {"dept", "XDEPT"}};
 
 bool is_ascii_alpha(uint32_t cp) { return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'); }
 
@@ -1992,6 +2044,24 @@ dg_index *require_writable(dg_index *index)
 
 std::string what(const dg_index *index) { return "index " + index->path; }
 
+/* Where a compacted copy of the index at live_path is written before it is swapped in. */
+std::string compacted_path(const char *live_path)
+{
+    return std::string(live_path) + ".compact";
+}
+
+/* Writes the five level databases compacted into the folder fresh (removing whatever a
+ * crash in the middle of an earlier run left there first). */
+void compact_levels(Xapian::WritableDatabase *dbs, const std::string &fresh)
+{
+    remove_tree(fresh);
+    if (mkdir(fresh.c_str(), 0700) != 0)
+        fail(DG_ERR_IO, fresh + ": " + strerror(errno));
+    for (int level = 0; level < N_LEVELS; level++)
+        dbs[level].compact(level_path(fresh, level),
+                           Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULLER);
+}
+
 } // namespace
 
 /* ---- the C API ------------------------------------------------------------------------ */
@@ -2079,6 +2149,11 @@ extern "C" dg_status dg_index_put(dg_index *index, const dg_index_doc *doc, dg_e
         maybe_inject("index.put");
         validate_doc(doc);
         Xapian::Document xdoc = build_document(index, doc);
+        if (index->building && doc->version_id > index->highest_put) {
+            index->wdb[doc->level].add_document(xdoc);
+            index->highest_put = doc->version_id;
+            return DG_OK;
+        }
         /* One version lives in its level's database only: a level change moves it (the
          * engine re-puts every version of a record whose level changed). */
         const std::string id = id_term(doc->version_id);
@@ -2254,15 +2329,11 @@ extern "C" dg_status dg_index_compact(dg_index *index, dg_error *err)
 {
     return guarded(err, what(index), [&] {
         require_writable(index);
-        std::string fresh = index->path + ".compact";
+        std::string fresh = compacted_path(index->path.c_str());
         remove_tree(fresh); /* left over from a crash in the middle of an earlier run */
         maybe_inject("index.commit");
         commit_all(index->wdb);
-        if (mkdir(fresh.c_str(), 0700) != 0)
-            fail(DG_ERR_IO, fresh + ": " + strerror(errno));
-        for (int level = 0; level < N_LEVELS; level++)
-            index->wdb[level].compact(level_path(fresh, level),
-                                      Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULLER);
+        compact_levels(index->wdb, fresh);
         close_writable(index->wdb);
         swap_folders(index->path, fresh);
         sync_parent(index->path);
@@ -2284,11 +2355,15 @@ extern "C" dg_status dg_index_build_open(const char *live_path, dg_index **out, 
         if (!live_path)
             fail(DG_ERR_USAGE, "no index path");
         remove_tree(fresh);
+        remove_tree(compacted_path(live_path));
         return DG_OK;
     });
     if (st != DG_OK)
         return st;
-    return dg_index_open(fresh.c_str(), DG_INDEX_WRITE, out, err);
+    st = dg_index_open(fresh.c_str(), DG_INDEX_WRITE, out, err);
+    if (st == DG_OK)
+        (*out)->building = true;
+    return st;
 }
 
 /*
@@ -2303,18 +2378,23 @@ extern "C" dg_status dg_index_build_swap(dg_index *live, dg_index *fresh, dg_err
         require_writable(live);
         require_writable(fresh);
         commit_all(fresh->wdb);
+        /* A database filled by one writer leaves its B-tree blocks part empty (the postlist
+         * table about half); the compacted copy fills them, and is what goes live. */
+        const std::string packed = compacted_path(live->path.c_str());
+        compact_levels(fresh->wdb, packed);
         close_writable(fresh->wdb);
+        remove_tree(fresh->path);
         commit_all(live->wdb);
         close_writable(live->wdb);
         try {
-            swap_folders(live->path, fresh->path);
+            swap_folders(live->path, packed);
             sync_parent(live->path);
         } catch (...) {
             open_writable(live->path, Xapian::DB_CREATE_OR_OPEN, live->wdb);
             throw;
         }
         open_writable(live->path, Xapian::DB_OPEN, live->wdb);
-        remove_tree(fresh->path); /* the old index: nothing may read it any more */
+        remove_tree(packed); /* the old index: nothing may read it any more */
         return DG_OK;
     });
 }

@@ -1208,6 +1208,102 @@ static void test_a_rebuild_beside_the_live_index_replaces_it_whole(void **state)
     dg_index_close(reader);
 }
 
+/* The hits of text for everyone: version ids and scores, in rank order, into ids/scores. */
+static size_t ranking_of(dg_index *index, const char *text, int64_t *ids, double *scores)
+{
+    dg_index_query q = query_of(text);
+    dg_index_result *r = NULL;
+    dg_error err;
+    if (dg_index_search(index, &EVERYONE, &q, "", "", &r, &err) != DG_OK)
+        fail_msg("search '%s': %s", text, err.msg);
+    size_t n = r->n_hits;
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = r->hits[i].version_id;
+        scores[i] = r->hits[i].score;
+    }
+    dg_index_result_free(r);
+    return n;
+}
+
+/*
+ * A rebuild adds new versions without looking for them (dg_index_put on a build) and is
+ * compacted at the swap: versions put again (moved to another level, out of order), deleted
+ * versions and records end up exactly as when the same calls are made one by one on a
+ * live index, with the same rankings and scores.
+ */
+static void test_a_rebuild_holds_what_one_index_holds(void **state)
+{
+    fixture *f = *state;
+    static const char *const words[] = {"budget", "经费预算", "training records", "档案管理",
+                                        "會議紀要", "budget training"};
+    char bodies[40][96];
+    dg_index *fresh = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_build_open(f->path, &fresh, &err), DG_OK);
+    for (int pass = 0; pass < 2; pass++) { /* the build, then the same calls on the live index */
+        dg_index *into = pass == 0 ? fresh : f->index;
+        for (int i = 0; i < 40; i++) {
+            snprintf(bodies[i], sizeof bodies[i], "%s %s 第%d条", words[i % 6], words[(i * 7) % 6],
+                     i);
+            dg_index_doc d = doc_of(i + 1, words[i % 5], bodies[i]);
+            d.level = i % 5;
+            assert_int_equal(dg_index_put(into, &d, &err), DG_OK);
+        }
+        dg_index_doc moved = doc_of(8, "moved", "movedword budget 经费");
+        moved.level = 4;
+        assert_int_equal(dg_index_put(into, &moved, &err), DG_OK); /* the helper's, put again */
+        dg_index_doc again = doc_of(7, "again", "againword training");
+        assert_int_equal(dg_index_put(into, &again, &err), DG_OK);
+        assert_int_equal(dg_index_delete_version(into, 12, &err), DG_OK);
+        assert_int_equal(dg_index_delete_record(into, 21, &err), DG_OK);
+        dg_index_doc late = doc_of(41, "late", "lateword 档案");
+        assert_int_equal(dg_index_put(into, &late, &err), DG_OK);
+        assert_int_equal(dg_index_commit(into, &err), DG_OK);
+        if (pass == 0) {
+            char live[160];
+            snprintf(live, sizeof live, "%s-one", f->path);
+            /* the calls one by one go into a second live index, beside the first */
+            assert_int_equal(dg_index_build_swap(f->index, fresh, &err), DG_OK);
+            dg_index_close(fresh);
+            fresh = f->index;
+            assert_int_equal(dg_index_open(live, DG_INDEX_WRITE, &f->index, &err), DG_OK);
+        }
+    }
+    dg_index *built = fresh, *one = f->index;
+    dg_index_entry *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    uint64_t docs_a = 0, docs_b = 0;
+    assert_int_equal(dg_index_list_versions(built, &a, &na, &docs_a, &err), DG_OK);
+    assert_int_equal(dg_index_list_versions(one, &b, &nb, &docs_b, &err), DG_OK);
+    assert_int_equal(na, 39); /* 41 versions, one deleted, one record deleted */
+    assert_int_equal(na, nb);
+    assert_int_equal(docs_a, docs_b);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(a[i].version_id, b[i].version_id);
+        assert_int_equal(a[i].copies, 1);
+    }
+    free(a);
+    free(b);
+    static const char *const queries[] = {"budget", "经费", "training", "movedword", "againword",
+                                          "档案", "\"预算\"", "lateword", "第11条", "第12条"};
+    for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
+        int64_t ids_a[100], ids_b[100];
+        double sa[100], sb[100];
+        size_t nb = ranking_of(one, queries[q], ids_b, sb);
+        size_t n = ranking_of(built, queries[q], ids_a, sa);
+        assert_int_equal(n, nb);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(ids_a[i], ids_b[i]);
+            assert_true(sa[i] == sb[i]);
+        }
+    }
+    assert_int_equal(count(f, "movedword"), 1);
+    assert_int_equal(count(f, "第11条"), 0); /* version 12, deleted */
+    assert_int_equal(only_hit(f, "第12条"), 13);
+    f->index = built; /* the fixture's index; the second one is closed here */
+    dg_index_close(one);
+}
+
 /* verify compares these with the catalog: every id once, in order, and the doc count. */
 static void test_list_versions_gives_every_version_id_and_the_document_count(void **state)
 {
@@ -1660,6 +1756,7 @@ int main(void)
         TEST(test_overlong_queries_are_refused_before_matching),
         TEST(test_search_past_its_time_budget_or_after_its_client_left_is_stopped),
         TEST(test_a_rebuild_beside_the_live_index_replaces_it_whole),
+        TEST(test_a_rebuild_holds_what_one_index_holds),
         TEST(test_list_versions_gives_every_version_id_and_the_document_count),
         TEST(test_excluded_records_are_neither_counted_nor_hit),
     };
