@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "sealed_text.h"
 
 char *dg_archive_path_join(const char *dir, const char *name)
 {
@@ -107,6 +108,8 @@ static dg_status open_parts(dg_archive *archive, dg_error *err)
         st = dg_store_open(objects_path, &archive->store, err);
     if (st == DG_OK)
         st = open_keys(archive, err);
+    if (st == DG_OK) /* dg_clear() opens the catalog's sealed fields (sealed_text.h) */
+        st = dg_sealed_text_register(archive->db, archive->keys, err);
     if (st == DG_OK) {
         archive->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (archive->lock_fd < 0)

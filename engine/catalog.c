@@ -378,12 +378,37 @@ static const char MIGRATION_11_LOANS[] =
  */
 static const char MIGRATION_12_RECORD_KEYS[] = "ALTER TABLE records ADD COLUMN key_id TEXT;";
 
+/*
+ * Migration 13 (issue 19, restore): the second evidence a record may be marked destroyed
+ * on. A restore finds records whose data key is gone from the key backup: they were
+ * destroyed, witnessed, after the backup was taken, and the restored catalog has no review
+ * item to show it. Restore writes a keyless_destructions row for each (the record and the
+ * key id it held; final, like the register), and the guard on the 'destroyed' state
+ * accepts that row beside a witnessed review item, so restore marks them as destruction
+ * does, without setting the guard aside (engine/destruction.c, mark_keyless_destroyed).
+ */
+static const char MIGRATION_13_KEYLESS[] =
+    "CREATE TABLE keyless_destructions ("
+    "  record_id INTEGER PRIMARY KEY REFERENCES records(id),"
+    "  key_id TEXT NOT NULL, at TEXT NOT NULL);"
+    "CREATE TRIGGER keyless_destructions_are_final BEFORE UPDATE ON keyless_destructions"
+    "  BEGIN SELECT RAISE(ABORT, 'a keyless destruction is final'); END;"
+    "CREATE TRIGGER keyless_destructions_stay BEFORE DELETE ON keyless_destructions"
+    "  BEGIN SELECT RAISE(ABORT, 'a keyless destruction is final'); END;"
+    "DROP TRIGGER records_destroyed_only_when_witnessed;"
+    "CREATE TRIGGER records_destroyed_only_when_witnessed BEFORE UPDATE OF state ON records"
+    "  WHEN NEW.state = 'destroyed' AND NOT EXISTS (SELECT 1 FROM review_items i"
+    "    WHERE i.record_id = NEW.id AND i.state IN ('witnessed', 'destroying'))"
+    "  AND NOT EXISTS (SELECT 1 FROM keyless_destructions k"
+    "    WHERE k.record_id = NEW.id AND k.key_id = OLD.key_id)"
+    "  BEGIN SELECT RAISE(ABORT, 'a record is destroyed only by a witnessed destruction'); END;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
                                        MIGRATION_8_WEB_PASSWORDS, MIGRATION_9_REFCODE_ALIASES,
                                        MIGRATION_10_WITHHELD, MIGRATION_11_LOANS,
-                                       MIGRATION_12_RECORD_KEYS};
+                                       MIGRATION_12_RECORD_KEYS, MIGRATION_13_KEYLESS};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

@@ -68,7 +68,7 @@ static dg_status personnel_file_of(dg_archive *archive, int64_t record_id, int64
         " AND v.number = r.current_version,"
         " (SELECT ?2 AS person WHERE length(?2) >= 2"
         "  UNION SELECT person FROM relations WHERE user_id = ?3) p"
-        " WHERE r.id = ?1 AND v.category = 'personnel' AND instr(v.title, p.person) > 0"
+        " WHERE r.id = ?1 AND v.category = 'personnel' AND instr(dg_clear(v.title), p.person) > 0"
         " LIMIT 1",
         &stmt, err);
     if (st != DG_OK)
@@ -536,7 +536,7 @@ dg_status dg_loan_return(dg_archive *archive, const dg_actor *actor, int64_t id,
 /* Columns of a listing row (see loan_from_row). :full says whether ID numbers show. */
 #define LOAN_COLUMNS                                                                       \
     "l.id, l.kind, l.state, l.refcode,"                                                    \
-    " CASE WHEN r.id IS NOT NULL AND " VISIBLE_TO_ACTOR " THEN v.title END,"              \
+    " CASE WHEN r.id IS NOT NULL AND " VISIBLE_TO_ACTOR " THEN dg_clear(v.title) END,"              \
     " l.borrower, b.login, l.unit,"                                                        \
     " CASE WHEN l.id_number IS NULL THEN NULL WHEN :full THEN l.id_number"                 \
     "  WHEN length(l.id_number) <= 4 THEN '****'"                                          \

@@ -247,7 +247,7 @@ static void test_migration_turns_an_existing_chain_into_the_tree(void **state)
     append_searches(&t, 37);
     dg_archive_close(t.archive);
     t.archive = NULL;
-    /* The catalog as schema 4 left it: a chain, no tree (and without migrations 6 to 12,
+    /* The catalog as schema 4 left it: a chain, no tree (and without migrations 6 to 13,
      * which come after the tree's migration 5). */
     tamper(&t, "DROP TABLE log_tree; DROP TABLE log_checkpoints; DROP TABLE log_shown;"
                "ALTER TABLE access_log DROP COLUMN shown;"
@@ -257,6 +257,14 @@ static void test_migration_turns_an_existing_chain_into_the_tree(void **state)
                "ALTER TABLE quarantine DROP COLUMN level;"
                "ALTER TABLE batch_files DROP COLUMN level;"
                "DROP TABLE loans; DROP TABLE relations;"
+               "DROP TABLE keyless_destructions;"
+               "DROP TRIGGER records_destroyed_only_when_witnessed;" /* migration 3's guard: */
+               "CREATE TRIGGER records_destroyed_only_when_witnessed BEFORE UPDATE OF state"
+               "  ON records WHEN NEW.state = 'destroyed' AND NOT EXISTS (SELECT 1 FROM"
+               "  review_items i WHERE i.record_id = NEW.id"
+               "  AND i.state IN ('witnessed', 'destroying'))"
+               "  BEGIN SELECT RAISE(ABORT, 'a record is destroyed only by a witnessed"
+               " destruction'); END;"
                "ALTER TABLE records DROP COLUMN key_id; PRAGMA user_version = 4;");
     dg_error err;
     assert_int_equal(dg_archive_open(t.path, &t.archive, &err), DG_OK);
