@@ -587,6 +587,24 @@ static dg_status backup_body(backup_run *b)
     return st;
 }
 
+/* An archive whose encryption in place (encrypt_in_place.h) is not finished has records
+ * whose objects and titles are still plain: no backup may carry them. */
+static dg_status refuse_plain_records(dg_archive *archive, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db, "SELECT count(*) FROM records WHERE state = 'live' AND key_id IS NULL",
+        &stmt, err);
+    int64_t plain = 0;
+    if (st == DG_OK)
+        st = dg_catalog_row_int64(archive->db, stmt, &plain, "count records", err, NULL);
+    if (st == DG_OK && plain > 0)
+        st = dg_error_set(err, DG_ERR_STATE,
+                          "%s: %lld records are not encrypted yet: finish 'dangan keys "
+                          "encrypt-existing' before a backup", archive->path, (long long)plain);
+    return st;
+}
+
 dg_status dg_backup_run(dg_archive *archive, const dg_actor *actor, const char *dest,
                         const char *keys_dest, dg_backup_result *out, dg_error *err)
 {
@@ -599,6 +617,9 @@ dg_status dg_backup_run(dg_archive *archive, const dg_actor *actor, const char *
                             "%s: backup needs an encrypted archive (made with --key-file): "
                             "a backup of this one would carry every record in the clear",
                             archive->path);
+    st = refuse_plain_records(archive, err);
+    if (st != DG_OK)
+        return st;
     backup_run b = {.archive = archive, .dest = dest, .out = out, .err = err};
     unsigned char master[DG_KEY_BYTES];
     st = dg_archive_master_key(archive->path, master, err);

@@ -651,8 +651,8 @@ static dg_status mark_destroyed(dg_archive *archive, const dg_actor *actor, int6
     return dg_catalog_end_write(archive->db, st, err);
 }
 
-/* 1 when a live record (or the register) still uses the data key id, 0 when none does,
- * -1 on error. */
+/* 1 when a live record, the register or a record being sealed (encrypt_in_place.h) still
+ * uses the data key id, 0 when none does, -1 on error. */
 static int key_in_use(const char *id, void *ctx)
 {
     sqlite3 *db = ctx;
@@ -660,7 +660,8 @@ static int key_in_use(const char *id, void *ctx)
     dg_error ignored;
     if (dg_catalog_prepare(db,
                            "SELECT 1 FROM records WHERE key_id = ?1 UNION ALL SELECT 1"
-                           " FROM settings WHERE key = '" REGISTER_KEY_SETTING "' AND value = ?1",
+                           " FROM settings WHERE key = '" REGISTER_KEY_SETTING "' AND value = ?1"
+                           " UNION ALL SELECT 1 FROM sealing_in_progress WHERE key_id = ?1",
                            &stmt, &ignored) != DG_OK)
         return -1;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);

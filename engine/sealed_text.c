@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive_internal.h"
+
 #define ID_LEN (DG_STORE_KEY_ID_HEX - 1)
 #define HEAD_LEN (sizeof DG_SEALED_PREFIX - 1 + ID_LEN + 1) /* "dgs1:" id ":" */
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -130,7 +132,8 @@ static void clear_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     char *plain;
     dg_error err;
-    dg_status st = dg_text_open(sqlite3_user_data(ctx), text, &plain, &err);
+    const dg_archive *archive = sqlite3_user_data(ctx);
+    dg_status st = dg_text_open(archive->keys, text, &plain, &err);
     if (st == DG_ERR_NOMEM)
         sqlite3_result_error_nomem(ctx);
     else if (st == DG_ERR_NOT_FOUND)
@@ -142,10 +145,10 @@ static void clear_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_text(ctx, plain, -1, free);
 }
 
-dg_status dg_sealed_text_register(sqlite3 *db, dg_keys *keys, dg_error *err)
+dg_status dg_sealed_text_register(sqlite3 *db, dg_archive *archive, dg_error *err)
 {
     /* Direct only: the schema (a trigger or view written into the file) cannot call it. */
-    if (sqlite3_create_function_v2(db, "dg_clear", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, keys,
+    if (sqlite3_create_function_v2(db, "dg_clear", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, archive,
                                    clear_fn, NULL, NULL, NULL) != SQLITE_OK)
         return dg_error_set(err, DG_ERR_DB, "catalog: cannot register dg_clear: %s",
                             sqlite3_errmsg(db));

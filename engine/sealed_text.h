@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "../base/status.h"
+#include "archive.h"
 #include "keys.h"
 #include "store.h"
 
@@ -44,7 +45,10 @@ dg_status dg_text_seal(const dg_store_seal *seal, const char *plain, char **out,
  */
 dg_status dg_text_open(dg_keys *keys, const char *text, char **out, dg_error *err);
 
-/* Registers dg_clear(x) on db, opening sealed values with keys (NULL: none can be opened). */
-dg_status dg_sealed_text_register(sqlite3 *db, dg_keys *keys, dg_error *err);
+/*
+ * Registers dg_clear(x) on db (the archive's catalog), opening sealed values with the
+ * archive's key table as it is at each call (none: a sealed value is an error).
+ */
+dg_status dg_sealed_text_register(sqlite3 *db, dg_archive *archive, dg_error *err);
 
 #endif
