@@ -290,7 +290,7 @@ static const dg_command COMMANDS[] = {
      .local = DG_LOCAL_KEYS},
     {.name = "keys rotate", .summary = "re-wrap every record key under a new master key",
      .local = DG_LOCAL_KEYS},
-    {.name = "keys encrypt-existing",
+    {.name = "keys encrypt",
      .summary = "encrypt, in place, an archive made without a master key (admin)",
      .local = DG_LOCAL_KEYS},
     {"whoami", dg_cmd_whoami, DG_CMD_READ_ONLY, NULL,

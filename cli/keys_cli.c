@@ -16,14 +16,14 @@
 static const char USAGE[] =
     "usage: dangan keys generate FILE\n"
     "       dangan [--key-file OLD] keys rotate --new-key-file NEW\n"
-    "       dangan --key-file KEY keys encrypt-existing\n\n"
+    "       dangan --key-file KEY keys encrypt\n\n"
     "generate writes a new random master key (64 hex digits) to FILE, mode 0600; it never\n"
     "overwrites a file. Keep FILE outside the archive folder, readable only by the account\n"
     "that runs dangan, and keep a printed copy in a safe: losing the master key loses the\n"
     "archive.\n\n"
     "rotate re-wraps every record's data key under the key in NEW (no object is rewritten);\n"
     "from then on only NEW opens the archive. Admins only.\n\n"
-    "encrypt-existing encrypts, in place, an archive made without a master key: every\n"
+    "encrypt encrypts, in place, an archive made without a master key: every\n"
     "record's files, titles, reasons and file names are sealed under a new record key,\n"
     "read back and compared, and the plain files overwritten and removed. From its start\n"
     "the archive opens only with KEY. Killed, run it again: it goes on where it stopped.\n"
@@ -84,8 +84,8 @@ static int rotate(const char *archive_path, const char *login, int argc, char **
 static int encrypt_existing(const char *archive_path, const char *login, int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "dangan: keys encrypt-existing: unexpected argument '%s' (usage: "
-                        "dangan --key-file KEY keys encrypt-existing)\n", argv[2]);
+        fprintf(stderr, "dangan: keys encrypt: unexpected argument '%s' (usage: "
+                        "dangan --key-file KEY keys encrypt)\n", argv[2]);
         return 2;
     }
     dg_archive *archive = NULL;
@@ -119,7 +119,7 @@ int dg_keys_cli(const char *archive, const char *login, int argc, char **argv, i
         return generate(argc, argv);
     if (!strcmp(argv[1], "rotate"))
         return rotate(archive, login, argc, argv);
-    if (!strcmp(argv[1], "encrypt-existing"))
+    if (!strcmp(argv[1], "encrypt"))
         return encrypt_existing(archive, login, argc, argv);
     fprintf(stderr, "dangan: keys %s: unknown subcommand\n%s", argv[1], USAGE);
     return 2;

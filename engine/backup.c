@@ -601,7 +601,7 @@ static dg_status refuse_plain_records(dg_archive *archive, dg_error *err)
     if (st == DG_OK && plain > 0)
         st = dg_error_set(err, DG_ERR_STATE,
                           "%s: %lld records are not encrypted yet: finish 'dangan keys "
-                          "encrypt-existing' before a backup", archive->path, (long long)plain);
+                          "encrypt' before a backup", archive->path, (long long)plain);
     return st;
 }
 

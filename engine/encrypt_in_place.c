@@ -319,7 +319,7 @@ static dg_status truncate_wal(sqlite3 *db, dg_error *err)
         return dg_error_set(err, DG_ERR_BUSY,
                             "catalog: another process is reading the catalog, so its "
                             "write-ahead log (which may hold plain titles) could not be "
-                            "emptied; run keys encrypt-existing again");
+                            "emptied; run keys encrypt again");
     return rc == SQLITE_OK ? DG_OK : dg_catalog_error(db, err, "checkpoint");
 }
 
@@ -348,10 +348,10 @@ dg_status dg_encrypt_in_place(dg_archive *archive, const dg_actor *actor,
                               dg_encrypt_result *out, dg_error *err)
 {
     memset(out, 0, sizeof *out);
-    dg_log_event refusal = {.action = "keys.encrypt-existing", .hits = -1,
+    dg_log_event refusal = {.action = "keys.encrypt", .hits = -1,
                             .outcome = "refused", .detail = "not an admin"};
     dg_status st = dg_require_role(archive, actor, DG_ROLE_ADMIN, &refusal, err,
-                                   "keys encrypt-existing: only admins may encrypt the archive");
+                                   "keys encrypt: only admins may encrypt the archive");
     if (st != DG_OK)
         return st;
     out->was_encrypted = archive->keys != NULL;
@@ -364,7 +364,7 @@ dg_status dg_encrypt_in_place(dg_archive *archive, const dg_actor *actor,
     snprintf(detail, sizeof detail,
              "%zu records sealed (%zu objects), %llu plain objects removed", out->records,
              out->objects, (unsigned long long)out->removed);
-    dg_log_event ev = {.action = "keys.encrypt-existing", .hits = (long)out->records,
+    dg_log_event ev = {.action = "keys.encrypt", .hits = (long)out->records,
                        .outcome = st == DG_OK ? "ok" : "error",
                        .detail = st == DG_OK ? detail : err->msg};
     dg_error log_err;

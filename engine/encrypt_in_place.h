@@ -1,6 +1,6 @@
 /*
  * encrypt_in_place.h — encrypting, in place, an archive made without a master key
- * (`dangan keys encrypt-existing`, issue 19).
+ * (`dangan keys encrypt`, issue 19).
  *
  * It runs as its own command, never by itself when an archive opens: it rewrites every
  * object of the archive, which takes as long as copying it, holds the write lock
@@ -20,7 +20,7 @@
  * commit is done again under the same key (so its sealed objects have the same names and
  * are not written twice); queued plain objects are removed first. The write-ahead log is
  * truncated at the end, so no page of the old catalog stays in it. Logged as
- * "keys.encrypt-existing". Admins only.
+ * "keys.encrypt". Admins only.
  *
  * What it cannot seal: access-log entries written before (append-only and hash-chained;
  * an older `add` entry names the original file), and the other fields the README lists as

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_encrypt_existing.sh — an archive made without a master key is encrypted in place
-# (issue 19): `keys encrypt-existing` is killed (-9) at chosen points and run again until
+# (issue 19): `keys encrypt` is killed (-9) at chosen points and run again until
 # done; then no sample text or title is left in objects/ or catalog.db, every record reads
 # as before (text, title, versions), verify and log verify pass, search still finds, a
 # backup is refused while records are left plain and works after, and a second run has
@@ -30,8 +30,8 @@ before_history=$OUT
 
 expect_exit 0 "$DANGAN" keys generate master.key
 export DANGAN_KEY_FILE=$T/master.key
-expect_exit 2 "$DANGAN" keys encrypt-existing extra
-if DANGAN_FAULT=store.write:2:kill "$DANGAN" keys encrypt-existing \
+expect_exit 2 "$DANGAN" keys encrypt extra
+if DANGAN_FAULT=store.write:2:kill "$DANGAN" keys encrypt \
     >/dev/null 2>&1; then
     fail "a run killed at its 2nd object write succeeded (is this the test build?)"
 fi
@@ -44,8 +44,8 @@ contains "$OUT" "quibbleflumph" "a record still plain reads during the migration
 expect_exit 5 "$DANGAN" backup bk
 contains "$ERR" "are not encrypted yet" "no backup of a half-encrypted archive"
 # Killed again, in the catalog this time, then left to finish.
-DANGAN_FAULT=catalog.step:40:kill "$DANGAN" keys encrypt-existing >/dev/null 2>&1 || true
-expect_exit 0 "$DANGAN" keys encrypt-existing
+DANGAN_FAULT=catalog.step:40:kill "$DANGAN" keys encrypt >/dev/null 2>&1 || true
+expect_exit 0 "$DANGAN" keys encrypt
 contains "$OUT" "records encrypted" "the run that finishes"
 [ "$(sqlite3 archive/catalog.db "SELECT count(*) FROM records WHERE key_id IS NULL")" = 0 ] \
     || fail "records left without a key"
@@ -69,11 +69,11 @@ expect_exit 0 "$DANGAN" history "$A"
 [ "$OUT" = "$before_history" ] || fail "history differs: $OUT"
 expect_exit 0 "$DANGAN" search 翡翠
 contains "$OUT" "glimmerwomp minutes, corrected" "search after encryption"
-expect_exit 0 "$DANGAN" log --action keys.encrypt-existing
-contains "$OUT" "keys.encrypt-existing" "the runs are logged"
+expect_exit 0 "$DANGAN" log --action keys.encrypt
+contains "$OUT" "keys.encrypt" "the runs are logged"
 
 # Done: a second run has nothing to do; a backup now works and restores.
-expect_exit 0 "$DANGAN" keys encrypt-existing
+expect_exit 0 "$DANGAN" keys encrypt
 contains "$OUT" "0 records encrypted" "a second run"
 expect_exit 0 "$DANGAN" backup bk --keys-dest kb
 expect_exit 0 "$DANGAN" --archive restored restore bk --keys kb
