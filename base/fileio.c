@@ -1,5 +1,5 @@
 /*
- * fileio.c — whole-file reads from descriptors.
+ * fileio.c — whole-file reads from descriptors, and the write-all and read-up-to loops.
  */
 #include "fileio.h"
 
@@ -61,4 +61,47 @@ dg_status dg_sync_close(int fd, const char *path, dg_status st, dg_error *err)
     if (close(fd) != 0 && st == DG_OK)
         st = dg_error_set(err, DG_ERR_IO, "%s: cannot close: %s", path, strerror(errno));
     return st;
+}
+
+/* A descriptor's failure as DG_ERR_IO naming path; a full disk says so in words. */
+static dg_status fd_error(dg_error *err, const char *path, const char *what)
+{
+    if (errno == ENOSPC || errno == EDQUOT)
+        return dg_error_set(err, DG_ERR_IO, "%s: %s: the disk is full (%s)", path, what,
+                            strerror(errno));
+    return dg_error_set(err, DG_ERR_IO, "%s: %s: %s", path, what, strerror(errno));
+}
+
+dg_status dg_write_all(int fd, const void *buf, size_t len, const char *fault_point,
+                       const char *path, dg_error *err)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = fault_point && dg_fault(fault_point) ? -1 : write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fd_error(err, path, "cannot write");
+        p += n;
+        len -= (size_t)n;
+    }
+    return DG_OK;
+}
+
+dg_status dg_read_up_to(int fd, void *buf, size_t len, size_t *got, const char *path,
+                        dg_error *err)
+{
+    unsigned char *p = buf;
+    *got = 0;
+    while (*got < len) {
+        ssize_t n = read(fd, p + *got, len - *got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fd_error(err, path, "cannot read");
+        if (n == 0)
+            break;
+        *got += (size_t)n;
+    }
+    return DG_OK;
 }

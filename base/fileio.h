@@ -1,5 +1,7 @@
 /*
- * fileio.h — reading a whole file from a descriptor the caller opened.
+ * fileio.h — reading a whole file from a descriptor the caller opened, and the plain
+ * descriptor loops (write everything, read up to a length) the object store and the backup
+ * share.
  *
  * Files reach dangan as descriptors (the client opens them with its own rights; the server
  * never opens a path for a client), so every reader of input files starts here: one
@@ -30,5 +32,18 @@ dg_status dg_make_private_dir(const char *path, dg_error *err);
  * every case, so a writer ends with one call whatever happened before.
  */
 dg_status dg_sync_close(int fd, const char *path, dg_status st, dg_error *err);
+
+/*
+ * Writes all len bytes to fd (written as path), retrying short writes and EINTR. When
+ * fault_point is not NULL, every write(2) is a fault point of that name (fault.h), so the
+ * object store's writes stay "store.write". A failure is DG_ERR_IO naming path, and says
+ * "the disk is full" for ENOSPC or EDQUOT.
+ */
+dg_status dg_write_all(int fd, const void *buf, size_t len, const char *fault_point,
+                       const char *path, dg_error *err);
+
+/* Reads up to len bytes from fd (read as path) into buf; *got < len only at end of file. */
+dg_status dg_read_up_to(int fd, void *buf, size_t len, size_t *got, const char *path,
+                        dg_error *err);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * keys_cli.h — `dangan keys generate FILE` and `dangan keys rotate --new-key-file FILE`,
- * run in the dangan process itself (they handle the master key, which never crosses the
+ * keys_cli.h — `dangan keys generate FILE`, `dangan keys rotate --new-key-file FILE` and
+ * `dangan keys encrypt`, run in the dangan process itself (they handle the master key, which never crosses the
  * server's socket).
  */
 #ifndef DG_KEYS_CLI_H

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "sealed_text.h"
 
 char *dg_archive_path_join(const char *dir, const char *name)
 {
@@ -74,12 +75,19 @@ static dg_status open_keys(dg_archive *archive, dg_error *err)
         return st;
     unsigned char master[DG_KEY_BYTES];
     st = dg_archive_master_key(archive->path, master, err);
+    dg_keys *keys = NULL;
     if (st == DG_OK)
-        st = dg_keys_open(archive->path, master, &archive->keys, err);
+        st = dg_keys_open(archive->path, master, &keys, err);
     sodium_memzero(master, sizeof master);
     if (st == DG_OK)
-        dg_store_set_key_source(archive->store, key_source, archive->keys);
+        dg_archive_attach_keys(archive, keys);
     return st;
+}
+
+void dg_archive_attach_keys(dg_archive *archive, dg_keys *keys)
+{
+    archive->keys = keys;
+    dg_store_set_key_source(archive->store, key_source, keys);
 }
 
 static dg_status open_parts(dg_archive *archive, dg_error *err)
@@ -105,6 +113,8 @@ static dg_status open_parts(dg_archive *archive, dg_error *err)
         st = dg_catalog_open(catalog_path, 0, &archive->db, err);
     if (st == DG_OK)
         st = dg_store_open(objects_path, &archive->store, err);
+    if (st == DG_OK) /* dg_clear() opens the catalog's sealed fields (sealed_text.h) */
+        st = dg_sealed_text_register(archive->db, archive, err);
     if (st == DG_OK)
         st = open_keys(archive, err);
     if (st == DG_OK) {

@@ -46,6 +46,13 @@ dg_status dg_archive_open_handle(const char *path, dg_archive **out, dg_error *e
 #define DG_ENCRYPTION_SCHEME "xchacha20poly1305-per-record-v1"
 
 
+/*
+ * Gives the handle its key table (it owns keys from now on): the store and dg_clear()
+ * (sealed_text.h) open sealed objects and fields with it. For the opener, and for
+ * encrypting an archive in place (encrypt_in_place.h).
+ */
+void dg_archive_attach_keys(dg_archive *archive, dg_keys *keys);
+
 /* "dir/name", malloc'd (NULL when out of memory). */
 char *dg_archive_path_join(const char *dir, const char *name);
 

@@ -47,38 +47,6 @@ static dg_status io_error(dg_error *err, const char *path, const char *what)
     return dg_error_set(err, DG_ERR_IO, "%s: %s: %s", path, what, strerror(errno));
 }
 
-static dg_status write_all(int fd, const void *buf, size_t len, const char *path, dg_error *err)
-{
-    const unsigned char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return io_error(err, path, "cannot write");
-        p += n;
-        len -= (size_t)n;
-    }
-    return DG_OK;
-}
-
-static dg_status read_up_to(int fd, void *buf, size_t len, size_t *got, const char *path,
-                            dg_error *err)
-{
-    *got = 0;
-    while (*got < len) {
-        ssize_t n = read(fd, (unsigned char *)buf + *got, len - *got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return io_error(err, path, "cannot read");
-        if (n == 0)
-            break;
-        *got += (size_t)n;
-    }
-    return DG_OK;
-}
-
 /* Makes "<dir>/.tmp/<name>-XXXXXX" (0600); fd and path come back. */
 static dg_status open_tmp(const char *dir, const char *name, char *path, size_t size, int *fd,
                           dg_error *err)
@@ -110,7 +78,7 @@ static dg_status hash_file(const char *path, char hex[65], uint64_t *size, dg_er
     dg_status st = DG_OK;
     for (;;) {
         size_t got;
-        st = read_up_to(fd, buf, CHUNK, &got, path, err);
+        st = dg_read_up_to(fd, buf, CHUNK, &got, path, err);
         if (st != DG_OK || got == 0)
             break;
         crypto_hash_sha256_update(&h, buf, got);
@@ -140,10 +108,10 @@ static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir
         st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", src);
     while (st == DG_OK) {
         size_t got;
-        st = read_up_to(in, buf, CHUNK, &got, src, err);
+        st = dg_read_up_to(in, buf, CHUNK, &got, src, err);
         if (st != DG_OK || got == 0)
             break;
-        st = write_all(out, buf, got, tmp, err);
+        st = dg_write_all(out, buf, got, NULL, tmp, err);
         *bytes += got;
     }
     free(buf);
@@ -166,13 +134,13 @@ static dg_status seal_stream(int in, int out, const unsigned char key[DG_KEY_BYT
     unsigned char head[MAGIC_LEN + SS_HEADER];
     memcpy(head, SEALED_MAGIC, MAGIC_LEN);
     crypto_secretstream_xchacha20poly1305_init_push(&s, head + MAGIC_LEN, key);
-    dg_status st = write_all(out, head, sizeof head, out_path, err);
+    dg_status st = dg_write_all(out, head, sizeof head, NULL, out_path, err);
     unsigned char *plain = malloc(CHUNK), *cipher = malloc(CHUNK + SS_ABYTES);
     if (st == DG_OK && (!plain || !cipher))
         st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", in_path);
     size_t got = 0;
     if (st == DG_OK)
-        st = read_up_to(in, plain, CHUNK, &got, in_path, err);
+        st = dg_read_up_to(in, plain, CHUNK, &got, in_path, err);
     while (st == DG_OK) {
         size_t next = 0;
         unsigned long long clen;
@@ -180,19 +148,19 @@ static dg_status seal_stream(int in, int out, const unsigned char key[DG_KEY_BYT
         unsigned char peek;
         size_t peeked = 0;
         if (got == CHUNK)
-            st = read_up_to(in, &peek, 1, &peeked, in_path, err);
+            st = dg_read_up_to(in, &peek, 1, &peeked, in_path, err);
         if (st != DG_OK)
             break;
         int last = peeked == 0;
         crypto_secretstream_xchacha20poly1305_push(
             &s, cipher, &clen, plain, got, NULL, 0,
             last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
-        st = write_all(out, cipher, (size_t)clen, out_path, err);
+        st = dg_write_all(out, cipher, (size_t)clen, NULL, out_path, err);
         *bytes += clen;
         if (st != DG_OK || last)
             break;
         plain[0] = peek;
-        st = read_up_to(in, plain + 1, CHUNK - 1, &next, in_path, err);
+        st = dg_read_up_to(in, plain + 1, CHUNK - 1, &next, in_path, err);
         got = next + 1;
     }
     free(plain);
@@ -207,7 +175,7 @@ static dg_status open_stream(int in, int out, const unsigned char key[DG_KEY_BYT
     crypto_secretstream_xchacha20poly1305_state s;
     unsigned char head[MAGIC_LEN + SS_HEADER];
     size_t got;
-    dg_status st = read_up_to(in, head, sizeof head, &got, in_path, err);
+    dg_status st = dg_read_up_to(in, head, sizeof head, &got, in_path, err);
     if (st != DG_OK)
         return st;
     if (got != sizeof head || memcmp(head, SEALED_MAGIC, MAGIC_LEN) != 0 ||
@@ -218,7 +186,7 @@ static dg_status open_stream(int in, int out, const unsigned char key[DG_KEY_BYT
         st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", in_path);
     unsigned char tag = 0;
     while (st == DG_OK && tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
-        st = read_up_to(in, cipher, CHUNK + SS_ABYTES, &got, in_path, err);
+        st = dg_read_up_to(in, cipher, CHUNK + SS_ABYTES, &got, in_path, err);
         unsigned long long mlen;
         if (st == DG_OK &&
             (got < SS_ABYTES ||
@@ -227,9 +195,9 @@ static dg_status open_stream(int in, int out, const unsigned char key[DG_KEY_BYT
             st = dg_error_set(err, DG_ERR_CORRUPT,
                               "%s: does not decrypt (damaged, or another master key)", in_path);
         if (st == DG_OK)
-            st = write_all(out, plain, (size_t)mlen, out_path, err);
+            st = dg_write_all(out, plain, (size_t)mlen, NULL, out_path, err);
     }
-    if (st == DG_OK && read_up_to(in, cipher, 1, &got, in_path, err) == DG_OK && got)
+    if (st == DG_OK && dg_read_up_to(in, cipher, 1, &got, in_path, err) == DG_OK && got)
         st = dg_error_set(err, DG_ERR_CORRUPT, "%s: stray bytes after sealed data", in_path);
     if (plain)
         sodium_memzero(plain, CHUNK);
@@ -394,7 +362,7 @@ static dg_status write_small(const char *dest, const char *name, const char *tex
     dg_status st = open_tmp(dest, name, tmp, sizeof tmp, &fd, err);
     if (st != DG_OK)
         return st;
-    st = dg_sync_close(fd, tmp, write_all(fd, text, strlen(text), tmp, err), err);
+    st = dg_sync_close(fd, tmp, dg_write_all(fd, text, strlen(text), NULL, tmp, err), err);
     snprintf(path, sizeof path, "%s/%s", dest, name);
     if (st == DG_OK && rename(tmp, path) != 0)
         st = io_error(err, path, "cannot move into place");
@@ -619,6 +587,24 @@ static dg_status backup_body(backup_run *b)
     return st;
 }
 
+/* An archive whose encryption in place (encrypt_in_place.h) is not finished has records
+ * whose objects and titles are still plain: no backup may carry them. */
+static dg_status refuse_plain_records(dg_archive *archive, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db, "SELECT count(*) FROM records WHERE state = 'live' AND key_id IS NULL",
+        &stmt, err);
+    int64_t plain = 0;
+    if (st == DG_OK)
+        st = dg_catalog_row_int64(archive->db, stmt, &plain, "count records", err, NULL);
+    if (st == DG_OK && plain > 0)
+        st = dg_error_set(err, DG_ERR_STATE,
+                          "%s: %lld records are not encrypted yet: finish 'dangan keys "
+                          "encrypt' before a backup", archive->path, (long long)plain);
+    return st;
+}
+
 dg_status dg_backup_run(dg_archive *archive, const dg_actor *actor, const char *dest,
                         const char *keys_dest, dg_backup_result *out, dg_error *err)
 {
@@ -631,6 +617,9 @@ dg_status dg_backup_run(dg_archive *archive, const dg_actor *actor, const char *
                             "%s: backup needs an encrypted archive (made with --key-file): "
                             "a backup of this one would carry every record in the clear",
                             archive->path);
+    st = refuse_plain_records(archive, err);
+    if (st != DG_OK)
+        return st;
     backup_run b = {.archive = archive, .dest = dest, .out = out, .err = err};
     unsigned char master[DG_KEY_BYTES];
     st = dg_archive_master_key(archive->path, master, err);
@@ -729,7 +718,7 @@ static dg_status open_backed_up_catalog(const char *dest,
         st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", src);
     size_t got = 0;
     if (st == DG_OK && lseek(mem, 0, SEEK_SET) == 0)
-        st = read_up_to(mem, buf, (size_t)sb.st_size, &got, src, err);
+        st = dg_read_up_to(mem, buf, (size_t)sb.st_size, &got, src, err);
     if (mem >= 0)
         close(mem);
     if (st == DG_OK && (got != (size_t)sb.st_size || got < 100))

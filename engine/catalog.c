@@ -384,12 +384,76 @@ static const char MIGRATION_12_RECORD_KEYS[] = "ALTER TABLE records ADD COLUMN k
  * one falls back to the title naming the person. */
 static const char MIGRATION_13_SUBJECT[] = "ALTER TABLE versions ADD COLUMN subject TEXT;";
 
+/*
+ * Migration 14 (issue 19), first part (restore): the second evidence a record may be
+ * marked destroyed on. A restore finds records whose data key is gone from the key backup: they were
+ * destroyed, witnessed, after the backup was taken, and the restored catalog has no review
+ * item to show it. Restore writes a keyless_destructions row for each (the record and the
+ * key id it held; final, like the register), and the guard on the 'destroyed' state
+ * accepts that row beside a witnessed review item, so restore marks them as destruction
+ * does, without setting the guard aside (engine/destruction.c, mark_keyless_destroyed).
+ */
+static const char MIGRATION_14_KEYLESS[] =
+    "CREATE TABLE keyless_destructions ("
+    "  record_id INTEGER PRIMARY KEY REFERENCES records(id),"
+    "  key_id TEXT NOT NULL, at TEXT NOT NULL);"
+    "CREATE TRIGGER keyless_destructions_are_final BEFORE UPDATE ON keyless_destructions"
+    "  BEGIN SELECT RAISE(ABORT, 'a keyless destruction is final'); END;"
+    "CREATE TRIGGER keyless_destructions_stay BEFORE DELETE ON keyless_destructions"
+    "  BEGIN SELECT RAISE(ABORT, 'a keyless destruction is final'); END;"
+    "DROP TRIGGER records_destroyed_only_when_witnessed;"
+    "CREATE TRIGGER records_destroyed_only_when_witnessed BEFORE UPDATE OF state ON records"
+    "  WHEN NEW.state = 'destroyed' AND NOT EXISTS (SELECT 1 FROM review_items i"
+    "    WHERE i.record_id = NEW.id AND i.state IN ('witnessed', 'destroying'))"
+    "  AND NOT EXISTS (SELECT 1 FROM keyless_destructions k"
+    "    WHERE k.record_id = NEW.id AND k.key_id = OLD.key_id)"
+    "  BEGIN SELECT RAISE(ABORT, 'a record is destroyed only by a witnessed destruction'); END;"
+    /*
+     * Second part (encrypting an archive made without a master key in place,
+     * engine/encrypt_in_place.h): a record being sealed has a sealing_in_progress row
+     * naming its new data key until it is done. While that row exists and the record has
+     * no key id yet, and only then, its versions may change their title, reason and
+     * source file (to the sealed form) and text object, and its pages their objects (to
+     * the sealed objects' names); every other column stays as immutable as before. Setting
+     * the record's key id, in the same transaction, closes that door again.
+     */
+    "CREATE TABLE sealing_in_progress ("
+    "  record_id INTEGER PRIMARY KEY REFERENCES records(id), key_id TEXT NOT NULL);"
+    "DROP TRIGGER versions_are_immutable;"
+    "CREATE TRIGGER versions_are_immutable BEFORE UPDATE ON versions"
+    "  WHEN NOT EXISTS (SELECT 1 FROM sealing_in_progress s JOIN records r ON r.id = s.record_id"
+    "    WHERE s.record_id = OLD.record_id AND r.key_id IS NULL)"
+    "  OR NEW.title NOT LIKE 'dgs1:%' OR NEW.reason NOT LIKE 'dgs1:%'"
+    "  OR NEW.id IS NOT OLD.id OR NEW.record_id IS NOT OLD.record_id"
+    "  OR NEW.number IS NOT OLD.number OR NEW.created_at IS NOT OLD.created_at"
+    "  OR NEW.author_id IS NOT OLD.author_id OR NEW.doc_number IS NOT OLD.doc_number"
+    "  OR NEW.doc_date IS NOT OLD.doc_date OR NEW.year IS NOT OLD.year"
+    "  OR NEW.department IS NOT OLD.department OR NEW.category IS NOT OLD.category"
+    "  OR NEW.record_type IS NOT OLD.record_type OR NEW.level IS NOT OLD.level"
+    "  OR NEW.period IS NOT OLD.period OR NEW.location IS NOT OLD.location"
+    "  OR NEW.page_count IS NOT OLD.page_count OR NEW.ocr_confidence IS NOT OLD.ocr_confidence"
+    "  OR NEW.class_confidence IS NOT OLD.class_confidence"
+    "  OR NEW.source_batch IS NOT OLD.source_batch OR NEW.source_sha256 IS NOT OLD.source_sha256"
+    "  OR NEW.secrecy IS NOT OLD.secrecy"
+    "  OR NEW.subject NOT LIKE 'dgs1:%' OR (NEW.subject IS NULL) <> (OLD.subject IS NULL)"
+    "  BEGIN SELECT RAISE(ABORT, 'versions are immutable'); END;"
+    "DROP TRIGGER pages_are_immutable;"
+    "CREATE TRIGGER pages_are_immutable BEFORE UPDATE ON pages"
+    "  WHEN NOT EXISTS (SELECT 1 FROM sealing_in_progress s JOIN versions v"
+    "    ON v.record_id = s.record_id JOIN records r ON r.id = s.record_id"
+    "    WHERE v.id = OLD.version_id AND r.key_id IS NULL)"
+    "  OR NEW.version_id IS NOT OLD.version_id OR NEW.seq IS NOT OLD.seq"
+    "  OR NEW.mime IS NOT OLD.mime OR NEW.confidence IS NOT OLD.confidence"
+    "  OR NEW.lang IS NOT OLD.lang"
+    "  BEGIN SELECT RAISE(ABORT, 'pages are immutable'); END;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
                                        MIGRATION_8_WEB_PASSWORDS, MIGRATION_9_REFCODE_ALIASES,
                                        MIGRATION_10_WITHHELD, MIGRATION_11_LOANS,
-                                       MIGRATION_12_RECORD_KEYS, MIGRATION_13_SUBJECT};
+                                       MIGRATION_12_RECORD_KEYS, MIGRATION_13_SUBJECT,
+                                       MIGRATION_14_KEYLESS};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

@@ -227,8 +227,8 @@ static dg_status read_queue(dg_archive *archive, const dg_actor *actor, double t
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT r.refcode, v.number, v.title, v.category, v.record_type, v.doc_date,"
-        " v.class_confidence, r.level, v.year, r.created_at, v.source_file" QUEUE_FROM
+        "SELECT r.refcode, v.number, dg_clear(v.title), v.category, v.record_type, v.doc_date,"
+        " v.class_confidence, r.level, v.year, r.created_at, dg_clear(v.source_file)" QUEUE_FROM
         " ORDER BY v.class_confidence, r.id LIMIT :limit OFFSET :offset",
         &stmt, err);
     if (st != DG_OK)

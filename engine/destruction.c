@@ -31,6 +31,7 @@
 #include "lock.h"
 #include "log.h"
 #include "refcode.h"
+#include "sealed_text.h"
 #include "text_guard.h"
 
 /* What the register keeps of one record, gathered before its rows are deleted. */
@@ -138,7 +139,7 @@ static dg_status gather_metadata(sqlite3 *db, int64_t review_id, int64_t record_
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         db,
-        "SELECT r.refcode, v.title, v.year, v.category, v.record_type, v.period,"
+        "SELECT r.refcode, dg_clear(v.title), v.year, v.category, v.record_type, v.period,"
         " v.page_count, (SELECT count(*) FROM versions WHERE record_id = r.id),"
         " rv.year, a.login, p.login, i.reason, r.level FROM records r"
         " JOIN versions v ON v.record_id = r.id AND v.number = r.current_version"
@@ -261,23 +262,11 @@ static dg_status gather_objects(sqlite3 *db, int64_t record_id, char **list, dg_
     return DG_OK;
 }
 
-/* Writes the register entry and the log entry that carries its hash. */
-static dg_status insert_register_row(dg_archive *archive, const dg_actor *actor,
-                                     register_row *r, dg_error *err)
+static dg_status bind_register_fields(sqlite3 *db, int64_t serial, const register_row *r,
+                                     const char *title, dg_error *err)
 {
-    sqlite3 *db = archive->db;
-    int64_t serial = 1;
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
-        db, "SELECT coalesce(max(serial), 0) + 1 FROM destruction_register", &stmt, err);
-    if (st == DG_OK)
-        st = dg_catalog_row_int64(db, stmt, &serial, "read register serial", err, NULL);
-    if (st != DG_OK)
-        return st;
-    if (!hash_register_fields(serial, r, r->row_hash))
-        return dg_error_set(err, DG_ERR_NOMEM, "destruction register: %s: out of memory",
-                            r->refcode);
-    st = dg_catalog_prepare(
         db,
         "INSERT INTO destruction_register(serial, review_year, refcode, title, year, category,"
         " record_type, period, period_served, page_count, versions, objects, appraiser,"
@@ -289,7 +278,7 @@ static dg_status insert_register_row(dg_archive *archive, const dg_actor *actor,
     sqlite3_bind_int64(stmt, 1, serial);
     sqlite3_bind_int(stmt, 2, r->review_year);
     sqlite3_bind_text(stmt, 3, r->refcode, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 4, r->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, title, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 5, r->year);
     sqlite3_bind_text(stmt, 6, r->category, -1, SQLITE_STATIC);
     dg_bind_text_or_null(stmt, 7, r->record_type);
@@ -308,7 +297,76 @@ static dg_status insert_register_row(dg_archive *archive, const dg_actor *actor,
     dg_bind_text_or_null(stmt, 20, r->remarks);
     sqlite3_bind_text(stmt, 21, r->row_hash, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 22, r->level);
-    st = dg_catalog_step_done(db, stmt, err);
+    return dg_catalog_step_done(db, stmt, err);
+}
+
+/*
+ * The key the register's titles are sealed with in an encrypted archive (sealed_text.h).
+ * The register outlives the records it lists, so a destroyed record's title cannot stay
+ * under the record's own key (shredded in this very destruction); it is sealed under the
+ * register key instead, one data key of keys.db named by the setting REGISTER_KEY_SETTING,
+ * made by the first destruction and never shredded (key_in_use). A copy of the archive
+ * folder without the master key thus shows no title, while the register keeps what the
+ * law asks of it for as long as the archive lives. *use is NULL in an unencrypted archive.
+ */
+#define REGISTER_KEY_SETTING "register_key_id"
+
+static dg_status register_seal(dg_archive *archive, dg_store_seal *seal,
+                               const dg_store_seal **use, dg_error *err)
+{
+    *use = NULL;
+    if (!archive->keys)
+        return DG_OK;
+    char *id = NULL;
+    dg_status st = dg_setting_get(archive->db, REGISTER_KEY_SETTING, &id, err);
+    if (st == DG_OK) {
+        snprintf(seal->key_id, sizeof seal->key_id, "%s", id);
+        st = dg_keys_get(archive->keys, seal->key_id, seal->key, err);
+    } else if (st == DG_ERR_NOT_FOUND) { /* committed with the register entry */
+        st = dg_keys_new(archive->keys, seal->key_id, seal->key, err);
+        if (st == DG_OK)
+            st = dg_setting_set(archive->db, REGISTER_KEY_SETTING, seal->key_id, err);
+    }
+    free(id);
+    if (st == DG_OK)
+        *use = seal;
+    return st;
+}
+
+/* Inserts the register row, its title sealed under the register key (register_seal). */
+static dg_status insert_register_fields(dg_archive *archive, int64_t serial,
+                                        const register_row *r, dg_error *err)
+{
+    dg_store_seal seal;
+    const dg_store_seal *use;
+    char *title = NULL;
+    dg_status st = register_seal(archive, &seal, &use, err);
+    if (st == DG_OK)
+        st = dg_text_seal(use, r->title, &title, err);
+    sodium_memzero(&seal, sizeof seal);
+    if (st == DG_OK)
+        st = bind_register_fields(archive->db, serial, r, title, err);
+    free(title);
+    return st;
+}
+
+/* Writes the register entry and the log entry that carries its hash. */
+static dg_status insert_register_row(dg_archive *archive, const dg_actor *actor,
+                                     register_row *r, dg_error *err)
+{
+    sqlite3 *db = archive->db;
+    int64_t serial = 1;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "SELECT coalesce(max(serial), 0) + 1 FROM destruction_register", &stmt, err);
+    if (st == DG_OK)
+        st = dg_catalog_row_int64(db, stmt, &serial, "read register serial", err, NULL);
+    if (st != DG_OK)
+        return st;
+    if (!hash_register_fields(serial, r, r->row_hash))
+        return dg_error_set(err, DG_ERR_NOMEM, "destruction register: %s: out of memory",
+                            r->refcode);
+    st = insert_register_fields(archive, serial, r, err);
     if (st != DG_OK)
         return st;
     char detail[512];
@@ -593,14 +651,18 @@ static dg_status mark_destroyed(dg_archive *archive, const dg_actor *actor, int6
     return dg_catalog_end_write(archive->db, st, err);
 }
 
-/* 1 when a live record still uses the data key id, 0 when none does, -1 on error. */
+/* 1 when a live record, the register or a record being sealed (encrypt_in_place.h) still
+ * uses the data key id, 0 when none does, -1 on error. */
 static int key_in_use(const char *id, void *ctx)
 {
     sqlite3 *db = ctx;
     sqlite3_stmt *stmt;
     dg_error ignored;
-    if (dg_catalog_prepare(db, "SELECT 1 FROM records WHERE key_id = ?", &stmt, &ignored) !=
-        DG_OK)
+    if (dg_catalog_prepare(db,
+                           "SELECT 1 FROM records WHERE key_id = ?1 UNION ALL SELECT 1"
+                           " FROM settings WHERE key = '" REGISTER_KEY_SETTING "' AND value = ?1"
+                           " UNION ALL SELECT 1 FROM sealing_in_progress WHERE key_id = ?1",
+                           &stmt, &ignored) != DG_OK)
         return -1;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     int found = 0;
@@ -694,32 +756,34 @@ static dg_status next_keyless(dg_archive *archive, int64_t after, int64_t *recor
 
 /*
  * The witnessed destruction of a keyless record happened in the live archive after the
- * backup: the restored catalog has no review item for it, so the trigger that guards the
- * 'destroyed' state would refuse. Inside the one transaction that marks it, the trigger is
- * set aside and put back exactly as the catalog had it (its SQL read from sqlite_master);
- * the evidence is the key's absence from the key backup, which only a destruction removes.
+ * backup: the restored catalog has no review item for it. The guard on the 'destroyed'
+ * state (catalog.c, migration 13) accepts a second kind of evidence, a row of
+ * keyless_destructions naming the record and the very key id it held: restore writes that
+ * row, which stays (it can be neither changed nor deleted), then marks the record as a
+ * destruction does. The evidence behind the row is the key's absence from the key backup,
+ * which only a destruction's shredding removes (next_keyless checked it).
  */
-#define WITNESS_TRIGGER "records_destroyed_only_when_witnessed"
+static dg_status note_keyless(sqlite3 *db, int64_t record_id, dg_error *err)
+{
+    char now[32];
+    dg_now_iso(now);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db,
+                                      "INSERT INTO keyless_destructions(record_id, key_id, at)"
+                                      " SELECT id, key_id, ?2 FROM records WHERE id = ?1",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    sqlite3_bind_text(stmt, 2, now, -1, SQLITE_STATIC);
+    return dg_catalog_step_done(db, stmt, err);
+}
 
 static dg_status mark_keyless_destroyed(sqlite3 *db, int64_t record_id, dg_error *err)
 {
-    char *trigger_sql = NULL;
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        db, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = '" WITNESS_TRIGGER "'",
-        &stmt, err);
-    if (st == DG_OK)
-        st = dg_catalog_row_text(db, stmt, &trigger_sql, "read the witness trigger", err,
-                                   NULL);
-    if (st == DG_OK && !trigger_sql)
-        st = dg_error_set(err, DG_ERR_CORRUPT, "catalog: the witness trigger is missing");
-    if (st == DG_OK)
-        st = dg_catalog_exec(db, "DROP TRIGGER " WITNESS_TRIGGER, err);
+    dg_status st = note_keyless(db, record_id, err);
     if (st == DG_OK)
         st = delete_record_rows(db, record_id, err);
-    if (st == DG_OK)
-        st = dg_catalog_exec(db, trigger_sql, err);
-    free(trigger_sql);
     return st;
 }
 
@@ -954,7 +1018,7 @@ dg_status dg_register_list(dg_archive *archive, int review_year, dg_register_ent
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT g.serial, g.review_year, g.refcode, g.title, g.year, g.category, g.record_type,"
+        "SELECT g.serial, g.review_year, g.refcode, dg_clear(g.title), g.year, g.category, g.record_type,"
         " g.period, g.period_served, g.page_count, g.versions, g.objects, g.appraiser,"
         " g.approver, g.witness1, g.witness2, g.destroyed_at, g.destroyed_by, g.method,"
         " g.remarks, g.row_hash, EXISTS (SELECT 1 FROM access_log l WHERE l.refcode ="

@@ -358,7 +358,7 @@ dg_status dg_hold_list(dg_archive *archive, const char *refcode, dg_hold_info **
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT r.refcode, v.title, r.level, h.reason, u.login, h.placed_at FROM holds h"
+        "SELECT r.refcode, dg_clear(v.title), r.level, h.reason, u.login, h.placed_at FROM holds h"
         " JOIN records r ON r.id = h.record_id AND r.state = 'live'"
         " JOIN versions v ON v.record_id = r.id AND v.number = r.current_version"
         " LEFT JOIN users u ON u.id = h.placed_by"
@@ -685,7 +685,7 @@ static void item_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
 
 /* A destroyed record has no version rows left: its metadata comes from the register. */
 #define ITEM_SELECT_DESTROYED                                                                \
-    "SELECT r.refcode, coalesce(v.title, g.title), coalesce(v.category, g.category),"      \
+    "SELECT r.refcode, coalesce(dg_clear(v.title), dg_clear(g.title)), coalesce(v.category, g.category),"      \
     " coalesce(v.record_type, g.record_type), coalesce(v.period, g.period),"               \
     " coalesce(v.year, g.year), r.level, coalesce(v.page_count, g.page_count), i.due_year,"  \
     " EXISTS (SELECT 1 FROM holds h WHERE h.record_id = r.id AND h.released_at IS NULL),"   \
@@ -990,7 +990,7 @@ static dg_status fetch_due(sqlite3 *db, const dg_due_rule *rule, int until_year,
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         db,
-        "SELECT r.refcode, v.title, v.category, v.period, v.year, r.level,"
+        "SELECT r.refcode, dg_clear(v.title), v.category, v.period, v.year, r.level,"
         " coalesce(o.due_year, v.year + ?4) AS due,"
         " EXISTS (SELECT 1 FROM holds h WHERE h.record_id = r.id AND h.released_at IS NULL),"
         " EXISTS (SELECT 1 FROM review_items i WHERE i.record_id = r.id"

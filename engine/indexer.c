@@ -58,7 +58,7 @@ static dg_status load_index_source(dg_archive *archive, int64_t version_id, inde
          * with ref: beside its final code (refcode.h). */
         "SELECT r.id, v.number, r.current_version, r.level, v.year, r.refcode || coalesce("
         " (SELECT ' ' || group_concat(a.alias, ' ') FROM refcode_aliases a"
-        "  WHERE a.record_id = r.id), ''), v.title,"
+        "  WHERE a.record_id = r.id), ''), dg_clear(v.title),"
         " v.doc_number, v.department, v.category, v.record_type, v.period, v.doc_date,"
         " v.text_sha256, r.state FROM versions v JOIN records r ON r.id = v.record_id"
         " WHERE v.id = ?",

@@ -82,9 +82,10 @@ static dg_status personnel_file_of(dg_archive *archive, int64_t record_id, int64
         "  UNION SELECT ?4, 1, 0 WHERE ?4 IS NOT NULL"
         "  UNION SELECT person, 0, 1 FROM relations WHERE user_id = ?3) p"
         " WHERE r.id = ?1 AND v.category = 'personnel' AND CASE WHEN v.subject IS NOT NULL"
-        "  THEN v.subject = p.person OR substr(v.subject, 1, length(p.person) + 2)"
+        "  THEN dg_clear(v.subject) = p.person"
+        "   OR substr(dg_clear(v.subject), 1, length(p.person) + 2)"
         "   IN (p.person || ' (', p.person || ' （', p.person || '（')"
-        "  ELSE p.by_title AND instr(v.title, p.person) > 0 END"
+        "  ELSE p.by_title AND instr(dg_clear(v.title), p.person) > 0 END"
         " ORDER BY p.own DESC LIMIT 1",
         &stmt, err);
     if (st != DG_OK)
@@ -566,7 +567,7 @@ dg_status dg_loan_return(dg_archive *archive, const dg_actor *actor, int64_t id,
 /* Columns of a listing row (see loan_from_row). :full says whether ID numbers show. */
 #define LOAN_COLUMNS                                                                       \
     "l.id, l.kind, l.state, l.refcode,"                                                    \
-    " CASE WHEN r.id IS NOT NULL AND " VISIBLE_TO_ACTOR " THEN v.title END,"              \
+    " CASE WHEN r.id IS NOT NULL AND " VISIBLE_TO_ACTOR " THEN dg_clear(v.title) END,"              \
     " l.borrower, b.login, l.unit,"                                                        \
     " CASE WHEN l.id_number IS NULL THEN NULL WHEN :full THEN l.id_number"                 \
     "  WHEN length(l.id_number) <= 4 THEN '****'"                                          \

@@ -24,6 +24,7 @@
 #include "lock.h"
 #include "log.h"
 #include "record_internal.h"
+#include "sealed_text.h"
 #include "user.h"
 #include "vocab.h"
 #include "text_guard.h"
@@ -267,9 +268,37 @@ static int default_level(dg_category cat)
     return cat == DG_CAT_PERSONNEL ? 2 : 1; /* personnel records default to restricted */
 }
 
-dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
-                                    const dg_actor *actor, const version_fields *v,
-                                    int64_t *version_id, dg_error *err)
+/* The text of a version the catalog keeps sealed in an encrypted archive (sealed_text.h). */
+typedef struct sealed_fields {
+    char *reason, *title, *source_file, *subject; /* subject: a person's name and ID */
+} sealed_fields;
+
+static void sealed_fields_free(sealed_fields *f)
+{
+    free(f->reason);
+    free(f->title);
+    free(f->source_file);
+    free(f->subject);
+}
+
+static dg_status seal_fields(const dg_store_seal *seal, const version_fields *v,
+                             sealed_fields *out, dg_error *err)
+{
+    *out = (sealed_fields){0};
+    dg_status st = dg_text_seal(seal, v->reason, &out->reason, err);
+    if (st == DG_OK)
+        st = dg_text_seal(seal, v->title, &out->title, err);
+    if (st == DG_OK)
+        st = dg_text_seal(seal, v->source_file, &out->source_file, err);
+    if (st == DG_OK)
+        st = dg_text_seal(seal, v->subject && *v->subject ? v->subject : NULL, &out->subject,
+                          err);
+    return st;
+}
+
+static dg_status insert_version(sqlite3 *db, int64_t record_id, int number,
+                                const dg_actor *actor, const version_fields *v,
+                                const sealed_fields *sealed, int64_t *version_id, dg_error *err)
 {
     char now[32];
     dg_now_iso(now);
@@ -288,8 +317,8 @@ dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
     sqlite3_bind_int(stmt, 2, number);
     sqlite3_bind_text(stmt, 3, now, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 4, actor->user_id);
-    sqlite3_bind_text(stmt, 5, v->reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 6, v->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, sealed->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 6, sealed->title, -1, SQLITE_STATIC);
     dg_bind_text_or_null(stmt, 7, v->doc_number);
     dg_bind_text_or_null(stmt, 8, v->doc_date);
     sqlite3_bind_int(stmt, 9, v->year);
@@ -306,13 +335,25 @@ dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
     if (v->class_confidence >= 0)
         sqlite3_bind_double(stmt, 19, v->class_confidence);
     dg_bind_text_or_null(stmt, 20, v->source_batch);
-    dg_bind_text_or_null(stmt, 21, v->source_file);
+    dg_bind_text_or_null(stmt, 21, sealed->source_file);
     dg_bind_text_or_null(stmt, 22, v->source_sha256);
     dg_bind_text_or_null(stmt, 23, v->secrecy);
-    dg_bind_text_or_null(stmt, 24, v->subject && *v->subject ? v->subject : NULL);
+    dg_bind_text_or_null(stmt, 24, sealed->subject);
     st = dg_catalog_step_done(db, stmt, err);
     if (st == DG_OK)
         *version_id = sqlite3_last_insert_rowid(db);
+    return st;
+}
+
+dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
+                                const dg_actor *actor, const version_fields *v,
+                                const dg_store_seal *seal, int64_t *version_id, dg_error *err)
+{
+    sealed_fields sealed;
+    dg_status st = seal_fields(seal, v, &sealed, err);
+    if (st == DG_OK)
+        st = insert_version(db, record_id, number, actor, v, &sealed, version_id, err);
+    sealed_fields_free(&sealed);
     return st;
 }
 
@@ -501,14 +542,17 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
     if (st == DG_OK)
         st = bind_record_key(archive->db, record_id, objects->seal, err);
     if (st == DG_OK)
-        st = dg_insert_version_row(archive->db, record_id, 1, actor, v, &version_id, err);
+        st = dg_insert_version_row(archive->db, record_id, 1, actor, v, objects->seal,
+                                   &version_id, err);
     if (st == DG_OK)
         st = dg_insert_page_rows(archive->db, version_id, in->pages, stored, in->n_pages, err);
     if (st == DG_OK)
         st = dg_enqueue_version(archive->db, version_id, err);
     if (st == DG_OK) {
+        /* No reason here: it may quote the record (a file name, a title), and the log is
+         * permanent, never shredded; the version row keeps it sealed (sealed_text.h). */
         dg_log_event ev = {.action = "add", .refcode = refcode, .version = 1, .hits = -1,
-                           .outcome = "ok", .detail = v->reason};
+                           .outcome = "ok"};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
     if (st == DG_OK)

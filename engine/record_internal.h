@@ -16,11 +16,12 @@
 
 /* Columns read by dg_version_from_row (column 21 is the version id, 22 the subject). */
 #define VERSION_COLUMNS                                                                     \
-    "v.number, v.created_at, coalesce(u.login, '?'), v.reason, v.title, v.category,"       \
-    " v.record_type, v.doc_number, v.doc_date, v.department, v.period, v.location,"        \
-    " v.secrecy, v.source_batch, v.source_file, v.text_sha256, v.year, v.level,"          \
-    " v.page_count, coalesce(v.ocr_confidence, -1), coalesce(v.class_confidence, -1), v.id,"  \
-    " v.subject"
+    "v.number, v.created_at, coalesce(u.login, '?'), dg_clear(v.reason), dg_clear(v.title),"\
+    " v.category, v.record_type, v.doc_number, v.doc_date, v.department, v.period,"        \
+    " v.location, v.secrecy, v.source_batch, dg_clear(v.source_file), v.text_sha256,"     \
+    " v.year, v.level,"                                                                   \
+    " v.page_count, coalesce(v.ocr_confidence, -1), coalesce(v.class_confidence, -1), v.id,"      \
+    " dg_clear(v.subject)"
 
 /* Objects stored for one write, remembered until their catalog rows are inserted. */
 typedef struct dg_object_list {
@@ -82,9 +83,13 @@ dg_status dg_pages_check_text(const dg_page_input *pages, size_t n, dg_error *er
  * a crash (lock.c, forget_crashed_write), because the writing mark is then left.
  */
 void dg_forget_uncommitted_objects(dg_archive *archive, const dg_object_list *list);
+/*
+ * Inserts a version row. With seal (an encrypted archive: the record's data key) the
+ * title, reason and source file are stored sealed (sealed_text.h).
+ */
 dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
                                 const dg_actor *actor, const version_fields *v,
-                                int64_t *version_id, dg_error *err);
+                                const dg_store_seal *seal, int64_t *version_id, dg_error *err);
 dg_status dg_insert_page_rows(sqlite3 *db, int64_t version_id, const dg_page_input *pages,
                               const dg_stored_page *stored, size_t n, dg_error *err);
 dg_status dg_copy_page_rows(sqlite3 *db, int64_t from_version, int64_t to_version, dg_error *err);

@@ -60,7 +60,7 @@ static dg_status describe_hit(dg_archive *archive, const dg_actor *actor, const 
     *found = 0;
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT r.refcode, v.title, v.category, v.record_type, v.doc_number,"
+        "SELECT r.refcode, dg_clear(v.title), v.category, v.record_type, v.doc_number,"
         " v.doc_date, v.period, v.year, r.level, v.number, v.number = r.current_version"
         " FROM versions v JOIN records r ON r.id = v.record_id"
         " WHERE v.id = :vid AND " VISIBLE_TO_ACTOR,

@@ -44,6 +44,7 @@
 #include <zlib.h>
 
 #include "../base/fault.h"
+#include "../base/fileio.h"
 
 #define OBJECT_MAGIC "DGZ1"
 #define OBJECT_MAGIC_LEN 4
@@ -123,46 +124,15 @@ static void tmp_dir_path(const dg_store *store, char *buf, size_t size)
     snprintf(buf, size, "%s/tmp", store->root);
 }
 
+/* Every object write is this fault point (fault.h). */
+#define STORE_WRITE "store.write"
+
 static dg_status io_error(dg_error *err, const char *path, const char *what)
 {
     if (errno == ENOSPC || errno == EDQUOT)
         return dg_error_set(err, DG_ERR_IO, "%s: %s: the disk is full (%s)", path, what,
                             strerror(errno));
     return dg_error_set(err, DG_ERR_IO, "%s: %s: %s", path, what, strerror(errno));
-}
-
-static dg_status write_all(int fd, const void *buf, size_t len, const char *path, dg_error *err)
-{
-    const unsigned char *p = buf;
-    while (len > 0) {
-        ssize_t n = dg_fault("store.write") ? -1 : write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return io_error(err, path, "cannot write");
-        p += n;
-        len -= (size_t)n;
-    }
-    return DG_OK;
-}
-
-/* Reads up to len bytes; *got < len only at end of file. */
-static dg_status read_some(int fd, void *buf, size_t len, size_t *got, const char *path,
-                           dg_error *err)
-{
-    unsigned char *p = buf;
-    *got = 0;
-    while (*got < len) {
-        ssize_t n = read(fd, p + *got, len - *got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return io_error(err, path, "cannot read");
-        if (n == 0)
-            break;
-        *got += (size_t)n;
-    }
-    return DG_OK;
 }
 
 static dg_status fsync_dir(const char *path, dg_error *err)
@@ -329,7 +299,7 @@ static dg_status deflate_chunk(z_stream *zs, int flush, int fd, unsigned char *o
         if (rc == Z_STREAM_ERROR)
             return zlib_error(err, path, "cannot compress", rc);
         size_t produced = CHUNK - zs->avail_out;
-        dg_status st = write_all(fd, out, produced, path, err);
+        dg_status st = dg_write_all(fd, out, produced, STORE_WRITE, path, err);
         if (st != DG_OK)
             return st;
         *written += produced;
@@ -345,7 +315,7 @@ static dg_status write_compressed(int fd, const void *data, size_t len, uint64_t
 {
     unsigned char header[OBJECT_HEADER_LEN];
     encode_header(header, (uint64_t)len);
-    dg_status st = write_all(fd, header, sizeof header, path, err);
+    dg_status st = dg_write_all(fd, header, sizeof header, STORE_WRITE, path, err);
     if (st != DG_OK)
         return st;
     *written = sizeof header;
@@ -505,7 +475,7 @@ static dg_status write_sealed(int fd, const dg_store_seal *seal, const unsigned 
     memcpy(head + OBJECT_MAGIC_LEN, seal->key_id, SEAL_ID_LEN);
     crypto_secretstream_xchacha20poly1305_init_push(&state, head + OBJECT_MAGIC_LEN + SEAL_ID_LEN,
                                                     seal->key);
-    dg_status st = write_all(fd, head, sizeof head, path, err);
+    dg_status st = dg_write_all(fd, head, sizeof head, STORE_WRITE, path, err);
     unsigned char *cipher = malloc(SEAL_CHUNK + SEAL_ABYTES);
     if (st == DG_OK && !cipher)
         st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
@@ -518,7 +488,7 @@ static dg_status write_sealed(int fd, const dg_store_seal *seal, const unsigned 
         crypto_secretstream_xchacha20poly1305_push(
             &state, cipher, &clen, plain + done, step, (const unsigned char *)seal->key_id,
             SEAL_ID_LEN, last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
-        st = write_all(fd, cipher, (size_t)clen, path, err);
+        st = dg_write_all(fd, cipher, (size_t)clen, STORE_WRITE, path, err);
         *written += clen;
         done += step;
         if (last)
@@ -616,7 +586,7 @@ static dg_status read_header(int fd, const char *path, uint64_t *content_len, dg
 {
     unsigned char header[OBJECT_HEADER_LEN];
     size_t got;
-    dg_status st = read_some(fd, header, sizeof header, &got, path, err);
+    dg_status st = dg_read_up_to(fd, header, sizeof header, &got, path, err);
     if (st != DG_OK)
         return st;
     if (got < sizeof header || memcmp(header, OBJECT_MAGIC, OBJECT_MAGIC_LEN) != 0)
@@ -657,7 +627,7 @@ static dg_status inflate_file(int fd, unsigned char *out, size_t len, const char
     rc = Z_OK;
     while (st == DG_OK && rc != Z_STREAM_END) {
         size_t got;
-        st = read_some(fd, in, CHUNK, &got, path, err);
+        st = dg_read_up_to(fd, in, CHUNK, &got, path, err);
         if (st != DG_OK)
             break;
         if (got == 0) {
@@ -689,7 +659,7 @@ static dg_status inflate_file(int fd, unsigned char *out, size_t len, const char
         st = corrupt(err, path, "content shorter than its declared length");
     if (st == DG_OK) {
         size_t extra;
-        st = read_some(fd, in, 1, &extra, path, err);
+        st = dg_read_up_to(fd, in, 1, &extra, path, err);
         if (st == DG_OK && extra != 0)
             st = corrupt(err, path, "stray bytes after compressed data");
     }
@@ -752,7 +722,7 @@ static dg_status read_whole(int fd, const char *path, unsigned char **out, size_
     if (!buf)
         return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
     size_t got = 0;
-    dg_status st = read_some(fd, buf, (size_t)size, &got, path, err);
+    dg_status st = dg_read_up_to(fd, buf, (size_t)size, &got, path, err);
     if (st == DG_OK && got != size)
         st = corrupt(err, path, "file shrank while being read");
     if (st != DG_OK) {
@@ -1054,7 +1024,7 @@ static dg_status overwrite_with_zeros(int fd, const char *path, dg_error *err)
     uint64_t left = (uint64_t)sb.st_size;
     while (st == DG_OK && left > 0) {
         size_t step = left < CHUNK ? (size_t)left : CHUNK;
-        st = write_all(fd, zeros, step, path, err);
+        st = dg_write_all(fd, zeros, step, STORE_WRITE, path, err);
         left -= step;
     }
     free(zeros);

@@ -36,7 +36,7 @@ static dg_status read_undated(dg_archive *archive, const dg_actor *actor,
     /* Year 0 in the records row is exactly a provisional code (record.c files it so). */
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT r.refcode, v.title, v.category, v.source_file, r.created_at, r.level"
+        "SELECT r.refcode, dg_clear(v.title), v.category, dg_clear(v.source_file), r.created_at, r.level"
         " FROM records r JOIN versions v ON v.record_id = r.id AND v.number = r.current_version"
         " WHERE r.year = 0 AND " VISIBLE_TO_ACTOR " ORDER BY r.id",
         &stmt, err);

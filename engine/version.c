@@ -259,7 +259,7 @@ static dg_status edit_in_txn(dg_archive *archive, const dg_actor *actor, edit_pl
     dg_status st = dg_insert_object_rows(archive->db, objects, err);
     if (st == DG_OK)
         st = dg_insert_version_row(archive->db, plan->row.id, number, actor, &plan->fields,
-                                   &version_id, err);
+                                   objects->seal, &version_id, err);
     if (st == DG_OK && plan->change->n_pages)
         st = dg_insert_page_rows(archive->db, version_id, plan->change->pages, stored,
                                  plan->change->n_pages, err);
@@ -278,14 +278,14 @@ static dg_status edit_in_txn(dg_archive *archive, const dg_actor *actor, edit_pl
     if (st == DG_OK && confirms_year(plan))
         st = confirm_year(archive, actor, plan, err);
     if (st == DG_OK) {
+        /* The fields changed, not the reason: it may quote the record, and the log is
+         * permanent, never shredded; the version row keeps it sealed (sealed_text.h). */
         char detail[768];
         if (strcmp(plan->final_code, plan->row.refcode))
-            snprintf(detail, sizeof detail,
-                     "changed %s; year confirmed: %s is now %s; reason: %s", plan->changed,
-                     plan->row.refcode, plan->final_code, plan->change->reason);
+            snprintf(detail, sizeof detail, "changed %s; year confirmed: %s is now %s",
+                     plan->changed, plan->row.refcode, plan->final_code);
         else
-            snprintf(detail, sizeof detail, "changed %s; reason: %s", plan->changed,
-                     plan->change->reason);
+            snprintf(detail, sizeof detail, "changed %s", plan->changed);
         dg_log_event ev = {.action = "edit", .refcode = plan->final_code, .version = number,
                            .hits = -1, .outcome = "ok", .detail = detail};
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);

@@ -165,3 +165,38 @@ stop_http() {
     grep -q "Sanitizer\|runtime error" "$T/serve.log" && fail "sanitizer report in the server log"
     return 0
 }
+
+# scan_clean WHAT PATH...: no file under PATH (or PATH itself) holds any of the words in
+# $SCAN_NEEDLES (separated by |), raw or zlib-inflated from any offset (catches a plaintext
+# or merely compressed object or catalog page).
+scan_clean() {
+    local what=$1; shift
+    SCAN_NEEDLES=$SCAN_NEEDLES python3 - "$what" "$@" <<'PY' || fail "$what: sample text found"
+import os, sys, zlib
+needles = [s.encode() for s in os.environ["SCAN_NEEDLES"].split("|")]
+found = []
+# A file is scanned itself (os.walk would yield nothing for it), a folder file by file.
+paths = []
+for root in sys.argv[2:]:
+    if os.path.isfile(root):
+        paths.append(root)
+    for d, _, files in os.walk(root):
+        paths.extend(os.path.join(d, name) for name in files)
+for path in paths:
+    data = open(path, "rb").read()
+    blobs = [data]
+    for i in range(len(data) - 1):
+        if data[i] == 0x78 and (data[i] * 256 + data[i + 1]) % 31 == 0:
+            try:
+                blobs.append(zlib.decompressobj().decompress(data[i:], 1 << 24))
+            except zlib.error:
+                pass
+    for b in blobs:
+        for n in needles:
+            if n in b:
+                found.append((path, n.decode()))
+if found:
+    print(sys.argv[1], "leaks:", found[:5], file=sys.stderr)
+    sys.exit(1)
+PY
+}

@@ -257,6 +257,19 @@ static void test_migration_turns_an_existing_chain_into_the_tree(void **state)
                "ALTER TABLE quarantine DROP COLUMN level;"
                "ALTER TABLE batch_files DROP COLUMN level;"
                "DROP TABLE loans; DROP TABLE relations;"
+               "DROP TABLE keyless_destructions; DROP TABLE sealing_in_progress;"
+               "DROP TRIGGER versions_are_immutable; DROP TRIGGER pages_are_immutable;"
+               "CREATE TRIGGER versions_are_immutable BEFORE UPDATE ON versions"
+               "  BEGIN SELECT RAISE(ABORT, 'versions are immutable'); END;"
+               "CREATE TRIGGER pages_are_immutable BEFORE UPDATE ON pages"
+               "  BEGIN SELECT RAISE(ABORT, 'pages are immutable'); END;"
+               "DROP TRIGGER records_destroyed_only_when_witnessed;" /* migration 3's guard: */
+               "CREATE TRIGGER records_destroyed_only_when_witnessed BEFORE UPDATE OF state"
+               "  ON records WHEN NEW.state = 'destroyed' AND NOT EXISTS (SELECT 1 FROM"
+               "  review_items i WHERE i.record_id = NEW.id"
+               "  AND i.state IN ('witnessed', 'destroying'))"
+               "  BEGIN SELECT RAISE(ABORT, 'a record is destroyed only by a witnessed"
+               " destruction'); END;"
                "ALTER TABLE records DROP COLUMN key_id;"
                "ALTER TABLE versions DROP COLUMN subject; PRAGMA user_version = 4;");
     dg_error err;

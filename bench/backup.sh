@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# bench/backup.sh [RECORDS] [NEW] [RUNS] — the costs of encryption at rest and of backups
+# (issue 19, "Performance"), on the normal build (build/dangan, or $DANGAN):
+#
+#   1. ingest: the sample batch of scans (scripts/make-sample-batch.sh: OCR) filed into a
+#      fresh archive with a master key and into one without, in turn, RUNS times each;
+#   2. `dangan page`: one scanned page written out, keyed archive against plain;
+#   3. born-digital text (no OCR, so the crypto's share is largest): RECORDS text files of
+#      about 20 KB (the classifier corpus, numbered) ingested, keyed against plain, once;
+#   4. a full backup of that keyed archive beside `cp -a` of the archive folder, and a
+#      restore beside `cp -a` of the backup, with MB/s (the restore also rebuilds the index,
+#      so it is shown with and without that);
+#   5. NEW more records filed, then the incremental backup that takes them, and one with
+#      nothing new.
+#
+# Every time is a whole command's wall time (date +%s.%N around it); A/B pairs alternate
+# so that drift on a shared machine hits both. Prints `uptime` first and last: quote it.
+set -euo pipefail
+RECORDS=${1:-2000}
+NEW=${2:-1000}
+RUNS=${3:-3}
+here=$(cd "$(dirname "$0")/.." && pwd)
+DANGAN=${DANGAN:-$here/build/dangan}
+work=$(mktemp -d /tmp/dg-bench-backup-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+uptime
+
+now() { date +%s.%N; }
+secs() { echo "$2 - $1" | bc; } # secs START END
+mb() { du -sb "$1" | awk '{ printf "%.1f", $1 / 1048576 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+"$DANGAN" keys generate "$work/master.key" >/dev/null
+# fresh DIR KEYED: a new archive in DIR, with the master key when KEYED is 1.
+fresh() {
+    rm -rf "$1"
+    if [ "$2" = 1 ]; then
+        "$DANGAN" --archive "$1" init --fonds X001 --name bench --key-file "$work/master.key" >/dev/null
+    else
+        "$DANGAN" --archive "$1" init --fonds X001 --name bench >/dev/null
+    fi
+}
+export DANGAN_KEY_FILE=$work/master.key
+
+# ---- 1. ingest with OCR, and 2. dangan page ----
+"$here/scripts/make-sample-batch.sh" "$work/sample" >/dev/null
+scans=$work/sample/scans
+: >ingest-keyed.txt
+: >ingest-plain.txt
+for run in $(seq 1 "$RUNS"); do
+    for keyed in 1 0; do
+        fresh "a$keyed" "$keyed"
+        t0=$(now)
+        "$DANGAN" --archive "a$keyed" ingest "$scans" --jobs 1 >/dev/null 2>&1 || true
+        t1=$(now)
+        if [ "$keyed" = 1 ]; then secs "$t0" "$t1" >>ingest-keyed.txt; else secs "$t0" "$t1" >>ingest-plain.txt; fi
+    done
+done
+ik=$(median <ingest-keyed.txt)
+ip=$(median <ingest-plain.txt)
+pages=$(sqlite3 a1/catalog.db "SELECT count(*) FROM pages")
+printf 'ingest of the sample batch (%s pages, OCR, 1 thread): keyed %.2f s, plain %.2f s, +%.1f%% (median of %d)\n' \
+    "$pages" "$ik" "$ip" "$(echo "($ik / $ip - 1) * 100" | bc -l)" "$RUNS"
+
+ref=$(sqlite3 a1/catalog.db "SELECT r.refcode FROM records r JOIN versions v ON v.record_id = r.id
+    JOIN pages p ON p.version_id = v.id WHERE p.mime LIKE 'image/%' LIMIT 1")
+: >page-keyed.txt
+: >page-plain.txt
+for run in $(seq 1 $((RUNS * 5))); do
+    for keyed in 1 0; do
+        t0=$(now)
+        "$DANGAN" --archive "a$keyed" page "$ref" 1 --output "$work/page.png" >/dev/null 2>&1
+        t1=$(now)
+        if [ "$keyed" = 1 ]; then secs "$t0" "$t1" >>page-keyed.txt; else secs "$t0" "$t1" >>page-plain.txt; fi
+    done
+done
+pk=$(median <page-keyed.txt)
+pp=$(median <page-plain.txt)
+printf 'dangan page (one scanned page, watermarked): keyed %.3f s, plain %.3f s, +%.1f%% (median of %d)\n' \
+    "$pk" "$pp" "$(echo "($pk / $pp - 1) * 100" | bc -l)" $((RUNS * 5))
+
+# ---- 3. born-digital text: the crypto's largest share ----
+# texts DIR FIRST COUNT: COUNT text files of about 20 KB, numbered from FIRST.
+texts() {
+    mkdir -p "$1"
+    python3 - "$here/ingest/corpus/train.jsonl" "$1" "$2" "$3" <<'PY'
+import json, sys
+docs = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8")]
+out, first, count = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+for i in range(first, first + count):
+    body, k = [f"bench record {i}"], i
+    while sum(len(b.encode()) for b in body) < 20000:
+        body.append(docs[k % len(docs)])
+        k += 7
+    open(f"{out}/r{i:06d}.txt", "w", encoding="utf-8").write("\n\n".join(body) + "\n")
+PY
+}
+texts base 1 "$RECORDS"
+for keyed in 1 0; do
+    fresh "b$keyed" "$keyed"
+    t0=$(now)
+    "$DANGAN" --archive "b$keyed" ingest base --jobs 1 >/dev/null 2>&1 || true
+    t1=$(now)
+    eval "bt$keyed=$(secs "$t0" "$t1")"
+done
+printf 'ingest of %d text files (%s MB, no OCR): keyed %.1f s, plain %.1f s, +%.1f%% (one run each)\n' \
+    "$RECORDS" "$(mb base)" "$bt1" "$bt0" "$(echo "($bt1 / $bt0 - 1) * 100" | bc -l)"
+rm -rf b0
+
+# ---- 4. full backup and restore beside cp -a ----
+: >backup.txt
+: >cp-archive.txt
+: >restore.txt
+: >cp-backup.txt
+for run in $(seq 1 "$RUNS"); do
+    rm -rf bk kb copy
+    t0=$(now)
+    "$DANGAN" --archive b1 backup bk --keys-dest kb >/dev/null 2>&1
+    t1=$(now)
+    cp -a b1 copy
+    t2=$(now)
+    secs "$t0" "$t1" >>backup.txt
+    secs "$t1" "$t2" >>cp-archive.txt
+    rm -rf restored bkcopy
+    t0=$(now)
+    "$DANGAN" --archive restored restore bk --keys kb >/dev/null 2>&1
+    t1=$(now)
+    cp -a bk bkcopy
+    t2=$(now)
+    secs "$t0" "$t1" >>restore.txt
+    secs "$t1" "$t2" >>cp-backup.txt
+done
+bm=$(mb bk)
+am=$(mb b1)
+im=$(mb b1/index)
+fb=$(median <backup.txt)
+fc=$(median <cp-archive.txt)
+fr=$(median <restore.txt)
+fcb=$(median <cp-backup.txt)
+t0=$(now)
+"$DANGAN" --archive restored reindex >/dev/null 2>&1
+t1=$(now)
+ri=$(secs "$t0" "$t1")
+printf 'full backup: %s MB in %.2f s = %.1f MB/s; cp -a of the archive folder (%s MB, %s MB of it the index): %.2f s = %.1f MB/s (median of %d)\n' \
+    "$bm" "$fb" "$(echo "$bm / $fb" | bc -l)" "$am" "$im" "$fc" "$(echo "$am / $fc" | bc -l)" "$RUNS"
+printf 'restore: %.2f s = %.1f MB/s, of which about %.2f s rebuild the index (a reindex alone); cp -a of the backup: %.2f s = %.1f MB/s\n' \
+    "$fr" "$(echo "$bm / $fr" | bc -l)" "$ri" "$fcb" "$(echo "$bm / $fcb" | bc -l)"
+
+# ---- 5. incremental backups ----
+texts more $((RECORDS + 1)) "$NEW"
+"$DANGAN" --archive b1 ingest more --jobs 1 >/dev/null 2>&1 || true
+t0=$(now)
+"$DANGAN" --archive b1 backup bk >/dev/null 2>&1
+t1=$(now)
+printf 'incremental backup after %d new records (%s MB new) on %d: %.2f s\n' \
+    "$NEW" "$(mb more)" $((RECORDS + NEW)) "$(secs "$t0" "$t1")"
+t0=$(now)
+"$DANGAN" --archive b1 backup bk >/dev/null 2>&1
+t1=$(now)
+printf 'backup with nothing new: %.2f s\n' "$(secs "$t0" "$t1")"
+uptime

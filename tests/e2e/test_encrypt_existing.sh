@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# test_encrypt_existing.sh — an archive made without a master key is encrypted in place
+# (issue 19): `keys encrypt` is killed (-9) at chosen points and run again until
+# done; then no sample text or title is left in objects/ or catalog.db, every record reads
+# as before (text, title, versions), verify and log verify pass, search still finds, a
+# backup is refused while records are left plain and works after, and a second run has
+# nothing to do.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+# The old access log keeps what it said (append-only, hash-chained): the file names and
+# reasons given here are not sample words, and nothing is searched before the scan.
+SCAN_NEEDLES="zorblequux|翡翠鹦鹉螺旋桨|quibbleflumph|蓝鲸测试文本|glimmerwomp|砗磲标题"
+
+expect_exit 0 "$DANGAN" init --fonds X001 --name "Plain"
+[ ! -e archive/keys.db ] || fail "an archive made without a key has keys.db"
+printf '关于翡翠鹦鹉螺旋桨的会议纪要\nzorblequux minutes\n' >a.txt
+printf '蓝鲸测试文本 quibbleflumph\n' >b.txt
+cp b.txt c.txt # the same text in two records: one plain object, two sealed ones
+expect_exit 0 "$DANGAN" --json add a.txt --title "glimmerwomp minutes" --category administrative --year 2020
+A=$(echo "$OUT" | json 'j["refcode"]')
+expect_exit 0 "$DANGAN" --json add b.txt --title "砗磲标题 one" --category administrative --year 2021
+B=$(echo "$OUT" | json 'j["refcode"]')
+expect_exit 0 "$DANGAN" --json add c.txt --title "砗磲标题 two" --category administrative --year 2021
+C=$(echo "$OUT" | json 'j["refcode"]')
+expect_exit 0 "$DANGAN" edit "$A" --title "glimmerwomp minutes, corrected" --reason "typo"
+for ref in "$A" "$B" "$C"; do "$DANGAN" --json show "$ref" >"before-$ref.json"; done
+expect_exit 0 "$DANGAN" history "$A"
+before_history=$OUT
+
+expect_exit 0 "$DANGAN" keys generate master.key
+export DANGAN_KEY_FILE=$T/master.key
+expect_exit 2 "$DANGAN" keys encrypt extra
+if DANGAN_FAULT=store.write:2:kill "$DANGAN" keys encrypt \
+    >/dev/null 2>&1; then
+    fail "a run killed at its 2nd object write succeeded (is this the test build?)"
+fi
+# Killed part way: the archive is encrypted already, some records are left plain.
+[ -f archive/keys.db ] || fail "the killed run made no keys.db"
+expect_exit 4 env -u DANGAN_KEY_FILE "$DANGAN" show "$A"
+contains "$ERR" "the archive is encrypted and no master key was given" "the key is needed at once"
+expect_exit 0 "$DANGAN" show "$B"
+contains "$OUT" "quibbleflumph" "a record still plain reads during the migration"
+expect_exit 5 "$DANGAN" backup bk
+contains "$ERR" "are not encrypted yet" "no backup of a half-encrypted archive"
+# Killed again, in the catalog this time, then left to finish.
+DANGAN_FAULT=catalog.step:40:kill "$DANGAN" keys encrypt >/dev/null 2>&1 || true
+expect_exit 0 "$DANGAN" keys encrypt
+contains "$OUT" "records encrypted" "the run that finishes"
+[ "$(sqlite3 archive/catalog.db "SELECT count(*) FROM records WHERE key_id IS NULL")" = 0 ] \
+    || fail "records left without a key"
+[ "$(sqlite3 archive/catalog.db "SELECT count(*) FROM sealing_in_progress")" = 0 ] \
+    || fail "records left half sealed"
+
+expect_exit 0 "$DANGAN" verify
+expect_exit 0 "$DANGAN" log verify
+scan_clean "objects and catalog after encryption" archive/objects archive/catalog.db*
+for ref in "$A" "$B" "$C"; do
+    "$DANGAN" --json show "$ref" >"after-$ref.json"
+    python3 - "before-$ref.json" "after-$ref.json" <<'PY' || fail "$ref: reads differently"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+for k in ("text", "title", "refcode", "level"):
+    if a.get(k) != b.get(k):
+        sys.exit(f"{k}: {a.get(k)!r} != {b.get(k)!r}")
+PY
+done
+expect_exit 0 "$DANGAN" history "$A"
+[ "$OUT" = "$before_history" ] || fail "history differs: $OUT"
+expect_exit 0 "$DANGAN" search 翡翠
+contains "$OUT" "glimmerwomp minutes, corrected" "search after encryption"
+expect_exit 0 "$DANGAN" log --action keys.encrypt
+contains "$OUT" "keys.encrypt" "the runs are logged"
+
+# Done: a second run has nothing to do; a backup now works and restores.
+expect_exit 0 "$DANGAN" keys encrypt
+contains "$OUT" "0 records encrypted" "a second run"
+expect_exit 0 "$DANGAN" backup bk --keys-dest kb
+expect_exit 0 "$DANGAN" --archive restored restore bk --keys kb
+expect_exit 0 "$DANGAN" --archive restored show "$C"
+contains "$OUT" "砗磲标题 two" "the restored archive"
+echo "test_encrypt_existing: ok"
