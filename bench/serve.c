@@ -15,49 +15,28 @@
  * of 8 concurrent clients in each mode (target: socket within 80% of direct). Every
  * search is a full request: permission filter, facets, snippets and the access-log entry.
  *
- *   make bench && build/bench/serve [N] [SECONDS]
+ *   make bench && build/bench/serve [N] [SECONDS] [FOLDER]
+ *
+ * With FOLDER the archive is kept there and reused by the next run (bench/site.h).
  */
 
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench/corpus.h"
+#include "bench/site.h"
 #include "cli/client.h"
 #include "cli/dispatch.h"
 #include "cli/serve.h"
 #include "engine/archive.h"
 
 enum { CLIENTS = 8, LATENCY_ROUNDS = 100 };
-
-typedef struct bench {
-    char dir[64];
-    char archive[128];
-    char socket[128];
-    const char *login;
-    double seconds;
-} bench;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* whoami costs the engine one catalog lookup and writes nothing, so the difference
  * between the two modes is the server's own overhead; a search also appends (and syncs)
@@ -70,63 +49,9 @@ static json_t *make_request(const char *cmd, size_t i)
                      BENCH_QUERIES[i % BENCH_N_QUERIES]);
 }
 
-static int response_ok(json_t *response)
-{
-    int ok = json_is_true(json_object_get(response, "ok"));
-    if (!ok)
-        fprintf(stderr, "bench: %s\n", json_string_value(json_object_get(response, "error")));
-    json_decref(response);
-    return ok;
-}
-
-/* ---- building the archive ------------------------------------------------------- */
-
-static int add_record(dg_archive *a, const char *login, int i)
-{
-    char title[256], number[64], body[4096], ref[64], level[8];
-    int year, lvl;
-    bench_record(i, title, sizeof title, number, sizeof number, body, sizeof body, ref,
-                 sizeof ref, &year, &lvl);
-    snprintf(level, sizeof level, "%d", lvl == 4 ? 3 : lvl);
-    int fd = memfd_create("record", MFD_CLOEXEC);
-    if (fd < 0 || write(fd, body, strlen(body)) != (ssize_t)strlen(body))
-        return 0;
-    json_t *req = json_pack("{s:i, s:s, s:{s:{s:i, s:s}, s:s, s:s, s:i, s:s, s:s}}", "v", 1,
-                            "cmd", "add", "args", "file", "fd", 0, "name", "record.txt",
-                            "title", title, "category", BENCH_CATEGORIES[i % 5], "year", year,
-                            "level", level, "doc_number", number);
-    dg_dispatch_io io = {.fds = &fd, .n_fds = 1};
-    int ok = response_ok(dg_dispatch(a, login, "bench", req, &io));
-    json_decref(req);
-    close(fd);
-    return ok;
-}
-
-static int build_archive(bench *b, int n)
-{
-    dg_error err;
-    if (dg_archive_create(b->archive, "X001", "Bench", b->login, b->login, &err) != DG_OK) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        return 0;
-    }
-    dg_archive *a;
-    if (dg_archive_open(b->archive, &a, &err) != DG_OK) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        return 0;
-    }
-    double start = now_ms();
-    int ok = 1;
-    for (int i = 0; ok && i < n; i++)
-        ok = add_record(a, b->login, i);
-    dg_archive_close(a);
-    if (ok)
-        printf("archive of %d records built in %.1f s\n", n, (now_ms() - start) / 1e3);
-    return ok;
-}
-
 /* ---- the server ------------------------------------------------------------------- */
 
-static pid_t start_server(bench *b)
+static pid_t start_server(bench_site *b)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -154,7 +79,7 @@ static pid_t start_server(bench *b)
 /* ---- one request, either way ------------------------------------------------------ */
 
 typedef struct client {
-    bench *b;
+    bench_site *b;
     int via_socket;
     dg_archive *archive; /* direct mode: this thread's own handle */
     size_t done;
@@ -168,10 +93,10 @@ static int one_request(client *c, const char *cmd, size_t i)
     json_t *resp = c->via_socket ? dg_client_request(c->b->socket, req, NULL, 0, NULL)
                                  : dg_dispatch(c->archive, c->b->login, "bench", req, NULL);
     json_decref(req);
-    return response_ok(resp);
+    return bench_response_ok(resp);
 }
 
-static int open_client(client *c, bench *b, int via_socket)
+static int open_client(client *c, bench_site *b, int via_socket)
 {
     memset(c, 0, sizeof *c);
     c->b = b;
@@ -184,12 +109,7 @@ static int open_client(client *c, bench *b, int via_socket)
     return 1;
 }
 
-static double p(const double *sorted, size_t n, double q)
-{
-    return sorted[(size_t)(q * (double)(n - 1))];
-}
-
-static int measure_latency(bench *b, const char *cmd, int via_socket, double *p50)
+static int measure_latency(bench_site *b, const char *cmd, int via_socket, double *p50)
 {
     client c;
     if (!open_client(&c, b, via_socket))
@@ -200,15 +120,15 @@ static int measure_latency(bench *b, const char *cmd, int via_socket, double *p5
     for (size_t i = 0; ok && i < BENCH_N_QUERIES; i++)
         ok = one_request(&c, cmd, i); /* warm-up */
     for (size_t i = 0; ok && i < n; i++) {
-        double t = now_ms();
+        double t = bench_now_ms();
         ok = one_request(&c, cmd, i);
-        samples[i] = now_ms() - t;
+        samples[i] = bench_now_ms() - t;
     }
     if (ok) {
-        qsort(samples, n, sizeof *samples, compare_double);
-        *p50 = p(samples, n, 0.5);
+        qsort(samples, n, sizeof *samples, bench_compare_double);
+        *p50 = bench_pct(samples, n, 0.5);
         printf("  %-6s %-7s 1 client:  p50 %.3f ms  p99 %.3f ms  (%zu requests)\n", cmd,
-               via_socket ? "socket" : "direct", *p50, p(samples, n, 0.99), n);
+               via_socket ? "socket" : "direct", *p50, bench_pct(samples, n, 0.99), n);
     }
     free(samples);
     dg_archive_close(c.archive);
@@ -218,7 +138,7 @@ static int measure_latency(bench *b, const char *cmd, int via_socket, double *p5
 static void *client_main(void *arg)
 {
     client *c = arg;
-    for (size_t i = 0; now_ms() < c->until; i++) {
+    for (size_t i = 0; bench_now_ms() < c->until; i++) {
         if (!one_request(c, "search", i)) {
             c->failed = 1;
             break;
@@ -228,14 +148,14 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-static int measure_throughput(bench *b, int via_socket, double *per_second)
+static int measure_throughput(bench_site *b, int via_socket, double *per_second)
 {
     client clients[CLIENTS];
     pthread_t threads[CLIENTS];
     int ok = 1, started = 0;
     for (int i = 0; ok && i < CLIENTS; i++)
         ok = open_client(&clients[i], b, via_socket);
-    double start = now_ms();
+    double start = bench_now_ms();
     for (int i = 0; ok && i < CLIENTS; i++) {
         clients[i].until = start + b->seconds * 1e3;
         ok = pthread_create(&threads[i], NULL, client_main, &clients[i]) == 0;
@@ -247,7 +167,7 @@ static int measure_throughput(bench *b, int via_socket, double *per_second)
         total += clients[i].done;
         ok = ok && !clients[i].failed;
     }
-    double secs = (now_ms() - start) / 1e3;
+    double secs = (bench_now_ms() - start) / 1e3;
     for (int i = 0; i < CLIENTS; i++)
         dg_archive_close(clients[i].archive);
     *per_second = (double)total / secs;
@@ -257,30 +177,20 @@ static int measure_throughput(bench *b, int via_socket, double *per_second)
     return ok;
 }
 
-static void remove_tree(const char *dir)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench: could not remove %s\n", dir);
-}
-
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 200;
-    bench b = {.seconds = argc > 2 ? atof(argv[2]) : 5.0};
-    snprintf(b.dir, sizeof b.dir, "/tmp/dangan-bench-serve-XXXXXX");
-    if (n < 1 || b.seconds <= 0 || !mkdtemp(b.dir))
+    bench_site b;
+    if (!bench_site_open(&b, "serve", argc > 3 ? argv[3] : NULL))
         return 2;
-    snprintf(b.archive, sizeof b.archive, "%s/archive", b.dir);
-    snprintf(b.socket, sizeof b.socket, "%s/dangan.sock", b.dir);
-    struct passwd *pw = getpwuid(geteuid());
-    b.login = pw ? pw->pw_name : "?";
+    b.seconds = argc > 2 ? atof(argv[2]) : 5.0;
+    if (n < 1 || b.seconds <= 0)
+        return 2;
     double direct_p50 = 0, socket_p50 = 0, search_direct = 0, search_socket = 0;
     double direct_tp = 0, socket_tp = 0;
     /* The archive is built before the server forks, and the server forks before this
      * process starts any thread. */
-    int ok = build_archive(&b, n);
+    int ok = bench_site_build(&b, n, NULL);
     pid_t server = ok ? start_server(&b) : -1;
     ok = server > 0;
     if (ok)
@@ -304,6 +214,6 @@ int main(int argc, char **argv)
         kill(server, SIGTERM);
         waitpid(server, NULL, 0);
     }
-    remove_tree(b.dir);
+    bench_site_close(&b);
     return ok ? 0 : 1;
 }
