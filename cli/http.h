@@ -38,6 +38,7 @@
 #include <stdio.h>
 
 #include "../base/status.h"
+#include "../engine/log.h"
 
 typedef struct dg_http_options {
     const char *archive;
@@ -59,6 +60,9 @@ typedef struct dg_http_options {
     void (*after_write)(void *ctx);
     unsigned long (*writes_done)(void *ctx);
     void *writes_ctx;
+    /* The server's log group (engine/log.h): the handles join it, so their entries commit
+     * with the socket's in shared transactions; may be NULL. Outlives the listener. */
+    dg_log_group *log_group;
 } dg_http_options;
 
 #define DG_HTTP_DEFAULT_HANDLES 4
