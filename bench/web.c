@@ -16,9 +16,10 @@
  * Every search is a whole request: session and account check, permission filter, facets,
  * snippets, the access-log entry, and for the web the HTML page. Not a test: run by hand.
  *
- *   make bench && build/bench/web [N] [SECONDS] [FOLDER]
+ *   make bench && build/bench/web [N] [SECONDS] [FOLDER [HANDLES]]
  *
- * With FOLDER the archive is kept there and reused by the next run (bench/site.h).
+ * With FOLDER the archive is kept there and reused by the next run (bench/site.h);
+ * HANDLES sets the web's archive handles (default: the server's).
  *
  * The HTTP client here is the bench's own few lines (one GET or POST, read the headers up
  * to the blank line, then Content-Length bytes); the server side is libmicrohttpd's.
@@ -52,6 +53,8 @@ enum { SESSIONS = 50, LATENCY_ROUNDS = 50, MAX_SAMPLES = 1 << 20 };
 typedef struct bench {
     bench_site site;
     int port;
+    int handles; /* the web's archive handles (0: the server's default) */
+    pid_t server;
 } bench;
 
 static int set_password(dg_archive *a, const char *login)
@@ -218,6 +221,7 @@ static pid_t start_server(bench *b)
                               .timeout_ms = DG_SERVE_DEFAULT_TIMEOUT_MS, .log = NULL,
                               /* all 50 sessions come from 127.0.0.1 */
                               .http = {.listen = listen, .insecure_cookies = 1,
+                                       .handles = b->handles,
                                        .per_address = 2 * SESSIONS,
                                        .max_connections = 2 * SESSIONS}};
         dg_error err;
@@ -319,11 +323,50 @@ static int report_sessions(session *s, double secs)
     return ok;
 }
 
+/* The server's CPU time so far (all its threads), in ms; 0 when unreadable. */
+static double server_cpu_ms(pid_t pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    const char *after = got ? strrchr(line, ')') : NULL; /* the name may hold spaces */
+    unsigned long long utime = 0, stime = 0;
+    if (!after || sscanf(after + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
+                         &utime, &stime) != 2)
+        return 0;
+    return (double)(utime + stime) * 1e3 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * The server's CPU per search in the concurrent run: on a shared machine the latencies
+ * mostly measure the other processes, but CPU per request says what 2 idle cores could
+ * carry (2000 / ms searches a second), and so (Little's law, 50 sessions that never
+ * pause) the mean wait they would see.
+ */
+static void report_cpu(double cpu_ms, size_t requests)
+{
+    if (cpu_ms <= 0 || !requests)
+        return;
+    double per = cpu_ms / (double)requests, capacity = 2000 / per;
+    printf("  server CPU per search page: %.2f ms, so 2 idle cores carry at most %.0f/s and "
+           "%d sessions that never pause wait at least %.1f ms on average\n", per, capacity,
+           SESSIONS, 1e3 * SESSIONS / capacity);
+}
+
 static int concurrent(bench *b)
 {
     session *s = calloc(SESSIONS, sizeof *s);
     pthread_t threads[SESSIONS];
     int ok = s && open_sessions(b, s), started = 0;
+    if (ok) {
+        printf("  %d sessions logged in (server pid %d)\n", SESSIONS, (int)b->server);
+        fflush(stdout);
+    }
+    double cpu_before = server_cpu_ms(b->server);
     double start = bench_now_ms();
     for (int i = 0; ok && i < SESSIONS; i++) {
         s[i].until = start + b->site.seconds * 1e3;
@@ -332,7 +375,13 @@ static int concurrent(bench *b)
     }
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
+    double cpu_ms = server_cpu_ms(b->server) - cpu_before;
     ok = ok && report_sessions(s, (bench_now_ms() - start) / 1e3);
+    size_t requests = 0;
+    for (int i = 0; ok && i < SESSIONS; i++)
+        requests += s[i].n;
+    if (ok)
+        report_cpu(cpu_ms, requests);
     for (int i = 0; s && i < SESSIONS; i++) {
         if (s[i].c.fd > 0)
             close(s[i].c.fd);
@@ -364,16 +413,17 @@ int main(int argc, char **argv)
     if (!bench_site_open(&b.site, "web", argc > 3 ? argv[3] : NULL))
         return 2;
     b.site.seconds = argc > 2 ? atof(argv[2]) : 10.0;
+    b.handles = argc > 4 ? atoi(argv[4]) : 0;
     if (n < 1 || b.site.seconds <= 0 || b.port <= 0)
         return 2;
     /* The archive is built before the server forks, and the server forks before this
      * process starts any thread. */
     int ok = bench_site_build(&b.site, n, set_password);
-    pid_t server = ok ? start_server(&b) : -1;
-    ok = server > 0 && run(&b);
-    if (server > 0) {
-        kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
+    b.server = ok ? start_server(&b) : -1;
+    ok = b.server > 0 && run(&b);
+    if (b.server > 0) {
+        kill(b.server, SIGTERM);
+        waitpid(b.server, NULL, 0);
     }
     bench_site_close(&b.site);
     return ok ? 0 : 1;
