@@ -399,33 +399,47 @@ void dg_log_group_stats(dg_log_group *group, dg_log_group_counts *out)
 }
 
 /* Appends one entry of a batch under a savepoint, so that an entry refused (its text, say)
- * leaves no half of itself and the others still commit. */
-static void batch_append(dg_archive *archive, group_entry *e)
+ * leaves no half of itself and the others still commit. DG_OK unless the savepoint itself
+ * failed: then the entry's half may be in the transaction, and the whole batch must go. */
+static dg_status batch_append(dg_archive *archive, group_entry *e, dg_error *err)
 {
     e->st = dg_catalog_exec(archive->db, "SAVEPOINT log_entry", &e->err);
     if (e->st != DG_OK)
-        return;
+        return DG_OK; /* nothing of it was written */
     e->st = append_entry(archive, e->actor, e->login, e->event, 0, &e->id, &e->err);
-    dg_error ignored;
-    if (e->st != DG_OK)
-        dg_catalog_exec(archive->db, "ROLLBACK TO log_entry", &ignored);
-    dg_catalog_exec(archive->db, "RELEASE log_entry", &ignored);
+    dg_status st = e->st == DG_OK
+                       ? DG_OK
+                       : dg_catalog_exec(archive->db, "ROLLBACK TO log_entry", err);
+    if (st == DG_OK)
+        st = dg_catalog_exec(archive->db, "RELEASE log_entry", err);
+    return st;
 }
 
 /* Writes a batch in one transaction: every entry, the tree once, one commit (one sync).
  * Each entry's st says how it went; a failed commit fails those that had succeeded. */
+/* Every entry that had not failed on its own (or was not reached) takes the batch's
+ * failure: none of the batch committed. */
+static void batch_fail(group_entry *batch, dg_status st, const dg_error *err)
+{
+    for (group_entry *e = batch; e; e = e->next)
+        if (e->st == DG_OK) {
+            e->st = st;
+            e->err = *err;
+            e->id = 0;
+        }
+}
+
 static void batch_commit(dg_archive *archive, group_entry *batch)
 {
     dg_error err;
     dg_status st = dg_catalog_begin_write(archive->db, &err);
+    if (st != DG_OK) {
+        batch_fail(batch, st, &err);
+        return;
+    }
     int any = 0;
-    for (group_entry *e = batch; e; e = e->next) {
-        if (st != DG_OK) {
-            e->st = st;
-            e->err = err;
-            continue;
-        }
-        batch_append(archive, e);
+    for (group_entry *e = batch; e && st == DG_OK; e = e->next) {
+        st = batch_append(archive, e, &err);
         any |= e->st == DG_OK;
     }
     if (st == DG_OK && any)
@@ -441,12 +455,7 @@ static void batch_commit(dg_archive *archive, group_entry *batch)
         batch_commit(archive, batch);
         return;
     }
-    for (group_entry *e = batch; e; e = e->next)
-        if (e->st == DG_OK) {
-            e->st = st;
-            e->err = err;
-            e->id = 0;
-        }
+    batch_fail(batch, st, &err);
 }
 
 /*
@@ -460,7 +469,7 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
                               const char *login, const dg_log_event *event, int64_t *id,
                               dg_error *err)
 {
-    group_entry me = {.actor = actor, .login = login, .event = event};
+    group_entry me = {.actor = actor, .login = login, .event = event, .st = DG_OK};
     pthread_mutex_lock(&g->lock);
     *g->tail = &me;
     g->tail = &me.next;
@@ -501,7 +510,9 @@ static dg_status append_any(dg_archive *archive, const dg_actor *actor, const ch
                             const dg_log_event *event, int64_t *id, dg_error *err)
 {
     *id = 0;
-    if (archive->log_group)
+    /* A handle inside a transaction of its own must not wait for another handle's commit
+     * (that one would wait for this one's lock): alone, it fails as it always did. */
+    if (archive->log_group && sqlite3_get_autocommit(archive->db))
         return group_append(archive, archive->log_group, actor, login, event, id, err);
     return append_alone(archive, actor, login, event, id, err);
 }

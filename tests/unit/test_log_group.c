@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/archive_internal.h" /* the handle's catalog, to hold a transaction */
+#include "engine/catalog.h"
 #include "engine/log.h"
 #include "testutil.h"
 
@@ -183,12 +185,36 @@ static void test_detached_handle_appends_alone(void **state)
     test_archive_remove(&t);
 }
 
+/* A handle in a write transaction of its own would wait for a leader that waits for its
+ * lock: it appends alone (and, nested, fails at once as it always did). */
+static void test_group_handle_in_its_own_transaction_does_not_join(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_log_group *g;
+    dg_error err;
+    assert_int_equal(dg_log_group_new(&g, &err), DG_OK);
+    dg_log_group_attach(t.archive, g);
+    assert_int_equal(dg_catalog_begin_write(t.archive->db, &err), DG_OK);
+    dg_log_event ev = {.action = "search", .query = "inside", .hits = 0, .outcome = "ok"};
+    assert_int_not_equal(dg_log_append(t.archive, &t.admin, NULL, &ev, &err), DG_OK);
+    dg_catalog_rollback(t.archive->db);
+    dg_log_group_counts counts;
+    dg_log_group_stats(g, &counts);
+    assert_int_equal(counts.batches, 0);
+    dg_log_group_attach(t.archive, NULL);
+    dg_log_group_free(g);
+    test_archive_remove(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_group_commits_queued_entries_together_after_the_lock_is_free),
         cmocka_unit_test(test_group_refused_entry_leaves_the_others_committed),
         cmocka_unit_test(test_detached_handle_appends_alone),
+        cmocka_unit_test(test_group_handle_in_its_own_transaction_does_not_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
