@@ -114,14 +114,28 @@ static void run_grouped(test_archive *t, dg_log_group *g, const char *const *que
     assert_int_equal(returned, CALLERS);
 }
 
+/* A fresh archive and an empty group. */
+static dg_log_group *group_make(test_archive *t)
+{
+    assert_true(test_archive_make(t));
+    dg_log_group *g;
+    dg_error err;
+    assert_int_equal(dg_log_group_new(&g, &err), DG_OK);
+    return g;
+}
+
+static void group_done(test_archive *t, dg_log_group *g)
+{
+    dg_log_group_attach(t->archive, NULL);
+    dg_log_group_free(g);
+    test_archive_remove(t);
+}
+
 static void test_group_commits_queued_entries_together_after_the_lock_is_free(void **state)
 {
     (void)state;
     test_archive t;
-    assert_true(test_archive_make(&t));
-    dg_log_group *g;
-    dg_error err;
-    assert_int_equal(dg_log_group_new(&g, &err), DG_OK);
+    dg_log_group *g = group_make(&t);
     const char *queries[CALLERS] = {"q0", "q1", "q2", "q3", "q4", "q5"};
     caller callers[CALLERS];
     run_grouped(&t, g, queries, callers);
@@ -136,18 +150,14 @@ static void test_group_commits_queued_entries_together_after_the_lock_is_free(vo
     assert_true(counts.batches >= 1 && counts.batches <= 2);
     assert_int_equal(entries_with_action(&t, "search"), CALLERS);
     assert_log_whole(&t);
-    dg_log_group_free(g);
-    test_archive_remove(&t);
+    group_done(&t, g);
 }
 
 static void test_group_refused_entry_leaves_the_others_committed(void **state)
 {
     (void)state;
     test_archive t;
-    assert_true(test_archive_make(&t));
-    dg_log_group *g;
-    dg_error err;
-    assert_int_equal(dg_log_group_new(&g, &err), DG_OK);
+    dg_log_group *g = group_make(&t);
     const char *queries[CALLERS] = {"q0", "q1", "bad \xff utf-8", "q3", "q4", "q5"};
     caller callers[CALLERS];
     run_grouped(&t, g, queries, callers);
@@ -155,19 +165,16 @@ static void test_group_refused_entry_leaves_the_others_committed(void **state)
         assert_int_equal(callers[i].st, i == 2 ? DG_ERR_BAD_INPUT : DG_OK);
     assert_int_equal(entries_with_action(&t, "search"), CALLERS - 1);
     assert_log_whole(&t);
-    dg_log_group_free(g);
-    test_archive_remove(&t);
+    group_done(&t, g);
 }
 
 static void test_detached_handle_appends_alone(void **state)
 {
     (void)state;
     test_archive t;
-    assert_true(test_archive_make(&t));
-    dg_log_group *g;
-    dg_error err;
-    assert_int_equal(dg_log_group_new(&g, &err), DG_OK);
+    dg_log_group *g = group_make(&t);
     dg_log_group_attach(t.archive, g);
+    dg_error err;
     dg_log_event ev = {.action = "search", .query = "grouped", .hits = 0, .outcome = "ok"};
     int64_t id = 0;
     assert_int_equal(dg_log_append_id(t.archive, &t.admin, &ev, &id, &err), DG_OK);
@@ -181,8 +188,7 @@ static void test_detached_handle_appends_alone(void **state)
     dg_log_group_stats(g, &counts);
     assert_int_equal(counts.entries, 1);
     assert_log_whole(&t);
-    dg_log_group_free(g);
-    test_archive_remove(&t);
+    group_done(&t, g);
 }
 
 /* A handle in a write transaction of its own would wait for a leader that waits for its
@@ -191,11 +197,9 @@ static void test_group_handle_in_its_own_transaction_does_not_join(void **state)
 {
     (void)state;
     test_archive t;
-    assert_true(test_archive_make(&t));
-    dg_log_group *g;
-    dg_error err;
-    assert_int_equal(dg_log_group_new(&g, &err), DG_OK);
+    dg_log_group *g = group_make(&t);
     dg_log_group_attach(t.archive, g);
+    dg_error err;
     assert_int_equal(dg_catalog_begin_write(t.archive->db, &err), DG_OK);
     dg_log_event ev = {.action = "search", .query = "inside", .hits = 0, .outcome = "ok"};
     assert_int_not_equal(dg_log_append(t.archive, &t.admin, NULL, &ev, &err), DG_OK);
@@ -203,9 +207,7 @@ static void test_group_handle_in_its_own_transaction_does_not_join(void **state)
     dg_log_group_counts counts;
     dg_log_group_stats(g, &counts);
     assert_int_equal(counts.batches, 0);
-    dg_log_group_attach(t.archive, NULL);
-    dg_log_group_free(g);
-    test_archive_remove(&t);
+    group_done(&t, g);
 }
 
 int main(void)
