@@ -3,7 +3,9 @@
  * append itself (in its own transaction or the caller's), and the stored Merkle tree, whose
  * new leaves every append adds (log.h). Reading and verifying the log is log_read.c;
  * checkpoints and proofs from the stored tree are log_tree.c; both sit above this file,
- * which calls neither, nor any role check: every module logs through here.
+ * which calls neither, nor any role check: every module logs through here. Also here: the
+ * group commit (dg_log_group) by which a server's handles share one transaction and one
+ * sync among the entries that arrive together.
  *
  * The hash of an entry is SHA-256 over its predecessor's hash and every field of the
  * entry including its id, each field followed by a unit separator (0x1F) and NULL written
