@@ -163,13 +163,13 @@ $(BUILD)/bench/raw_xapian: bench/raw_xapian.cc bench/corpus.h
 	$(CXX) $(CXXFLAGS_BASE) $(OPT) -o $@ $< $(LIBS)
 
 # Searches through `dangan serve` against direct mode: build/bench/serve [N] [SECONDS].
-$(BUILD)/bench/serve: bench/serve.c bench/corpus.h $(BUILD)/libdangan.a
+$(BUILD)/bench/serve: bench/serve.c bench/corpus.h bench/site.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)
 
 # The search page through HTTP against the socket, and 50 sessions at once: build/bench/web [N] [SECONDS].
-$(BUILD)/bench/web: bench/web.c bench/corpus.h $(BUILD)/libdangan.a
+$(BUILD)/bench/web: bench/web.c bench/corpus.h bench/site.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)

@@ -14,50 +14,36 @@
  * (whoami socket p50 minus direct p50; target under 0.5 ms), and the search throughput
  * of 8 concurrent clients in each mode (target: socket within 80% of direct). Every
  * search is a full request: permission filter, facets, snippets and the access-log entry.
+ * Last, issue 17's "appending an entry adds under 5% to a search through the server":
+ * searches through the socket interleaved with log appends of the same size on the
+ * bench's own handle, alone and inside a shared transaction (measure_append_share).
  *
- *   make bench && build/bench/serve [N] [SECONDS]
+ *   make bench && build/bench/serve [N] [SECONDS] [FOLDER]
+ *
+ * With FOLDER the archive is kept there and reused by the next run (bench/site.h).
  */
 
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench/corpus.h"
+#include "bench/site.h"
 #include "cli/client.h"
 #include "cli/dispatch.h"
 #include "cli/serve.h"
 #include "engine/archive.h"
+#include "engine/archive_internal.h" /* a bench may hold a write transaction open */
+#include "engine/catalog.h"
+#include "engine/log.h"
+#include "engine/user.h"
 
 enum { CLIENTS = 8, LATENCY_ROUNDS = 100 };
-
-typedef struct bench {
-    char dir[64];
-    char archive[128];
-    char socket[128];
-    const char *login;
-    double seconds;
-} bench;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* whoami costs the engine one catalog lookup and writes nothing, so the difference
  * between the two modes is the server's own overhead; a search also appends (and syncs)
@@ -70,63 +56,9 @@ static json_t *make_request(const char *cmd, size_t i)
                      BENCH_QUERIES[i % BENCH_N_QUERIES]);
 }
 
-static int response_ok(json_t *response)
-{
-    int ok = json_is_true(json_object_get(response, "ok"));
-    if (!ok)
-        fprintf(stderr, "bench: %s\n", json_string_value(json_object_get(response, "error")));
-    json_decref(response);
-    return ok;
-}
-
-/* ---- building the archive ------------------------------------------------------- */
-
-static int add_record(dg_archive *a, const char *login, int i)
-{
-    char title[256], number[64], body[4096], ref[64], level[8];
-    int year, lvl;
-    bench_record(i, title, sizeof title, number, sizeof number, body, sizeof body, ref,
-                 sizeof ref, &year, &lvl);
-    snprintf(level, sizeof level, "%d", lvl == 4 ? 3 : lvl);
-    int fd = memfd_create("record", MFD_CLOEXEC);
-    if (fd < 0 || write(fd, body, strlen(body)) != (ssize_t)strlen(body))
-        return 0;
-    json_t *req = json_pack("{s:i, s:s, s:{s:{s:i, s:s}, s:s, s:s, s:i, s:s, s:s}}", "v", 1,
-                            "cmd", "add", "args", "file", "fd", 0, "name", "record.txt",
-                            "title", title, "category", BENCH_CATEGORIES[i % 5], "year", year,
-                            "level", level, "doc_number", number);
-    dg_dispatch_io io = {.fds = &fd, .n_fds = 1};
-    int ok = response_ok(dg_dispatch(a, login, "bench", req, &io));
-    json_decref(req);
-    close(fd);
-    return ok;
-}
-
-static int build_archive(bench *b, int n)
-{
-    dg_error err;
-    if (dg_archive_create(b->archive, "X001", "Bench", b->login, b->login, &err) != DG_OK) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        return 0;
-    }
-    dg_archive *a;
-    if (dg_archive_open(b->archive, &a, &err) != DG_OK) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        return 0;
-    }
-    double start = now_ms();
-    int ok = 1;
-    for (int i = 0; ok && i < n; i++)
-        ok = add_record(a, b->login, i);
-    dg_archive_close(a);
-    if (ok)
-        printf("archive of %d records built in %.1f s\n", n, (now_ms() - start) / 1e3);
-    return ok;
-}
-
 /* ---- the server ------------------------------------------------------------------- */
 
-static pid_t start_server(bench *b)
+static pid_t start_server(bench_site *b)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -154,7 +86,7 @@ static pid_t start_server(bench *b)
 /* ---- one request, either way ------------------------------------------------------ */
 
 typedef struct client {
-    bench *b;
+    bench_site *b;
     int via_socket;
     dg_archive *archive; /* direct mode: this thread's own handle */
     size_t done;
@@ -168,10 +100,10 @@ static int one_request(client *c, const char *cmd, size_t i)
     json_t *resp = c->via_socket ? dg_client_request(c->b->socket, req, NULL, 0, NULL)
                                  : dg_dispatch(c->archive, c->b->login, "bench", req, NULL);
     json_decref(req);
-    return response_ok(resp);
+    return bench_response_ok(resp);
 }
 
-static int open_client(client *c, bench *b, int via_socket)
+static int open_client(client *c, bench_site *b, int via_socket)
 {
     memset(c, 0, sizeof *c);
     c->b = b;
@@ -184,12 +116,7 @@ static int open_client(client *c, bench *b, int via_socket)
     return 1;
 }
 
-static double p(const double *sorted, size_t n, double q)
-{
-    return sorted[(size_t)(q * (double)(n - 1))];
-}
-
-static int measure_latency(bench *b, const char *cmd, int via_socket, double *p50)
+static int measure_latency(bench_site *b, const char *cmd, int via_socket, double *p50)
 {
     client c;
     if (!open_client(&c, b, via_socket))
@@ -200,15 +127,15 @@ static int measure_latency(bench *b, const char *cmd, int via_socket, double *p5
     for (size_t i = 0; ok && i < BENCH_N_QUERIES; i++)
         ok = one_request(&c, cmd, i); /* warm-up */
     for (size_t i = 0; ok && i < n; i++) {
-        double t = now_ms();
+        double t = bench_now_ms();
         ok = one_request(&c, cmd, i);
-        samples[i] = now_ms() - t;
+        samples[i] = bench_now_ms() - t;
     }
     if (ok) {
-        qsort(samples, n, sizeof *samples, compare_double);
-        *p50 = p(samples, n, 0.5);
+        qsort(samples, n, sizeof *samples, bench_compare_double);
+        *p50 = bench_pct(samples, n, 0.5);
         printf("  %-6s %-7s 1 client:  p50 %.3f ms  p99 %.3f ms  (%zu requests)\n", cmd,
-               via_socket ? "socket" : "direct", *p50, p(samples, n, 0.99), n);
+               via_socket ? "socket" : "direct", *p50, bench_pct(samples, n, 0.99), n);
     }
     free(samples);
     dg_archive_close(c.archive);
@@ -218,7 +145,7 @@ static int measure_latency(bench *b, const char *cmd, int via_socket, double *p5
 static void *client_main(void *arg)
 {
     client *c = arg;
-    for (size_t i = 0; now_ms() < c->until; i++) {
+    for (size_t i = 0; bench_now_ms() < c->until; i++) {
         if (!one_request(c, "search", i)) {
             c->failed = 1;
             break;
@@ -228,14 +155,14 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-static int measure_throughput(bench *b, int via_socket, double *per_second)
+static int measure_throughput(bench_site *b, int via_socket, double *per_second)
 {
     client clients[CLIENTS];
     pthread_t threads[CLIENTS];
     int ok = 1, started = 0;
     for (int i = 0; ok && i < CLIENTS; i++)
         ok = open_client(&clients[i], b, via_socket);
-    double start = now_ms();
+    double start = bench_now_ms();
     for (int i = 0; ok && i < CLIENTS; i++) {
         clients[i].until = start + b->seconds * 1e3;
         ok = pthread_create(&threads[i], NULL, client_main, &clients[i]) == 0;
@@ -247,7 +174,7 @@ static int measure_throughput(bench *b, int via_socket, double *per_second)
         total += clients[i].done;
         ok = ok && !clients[i].failed;
     }
-    double secs = (now_ms() - start) / 1e3;
+    double secs = (bench_now_ms() - start) / 1e3;
     for (int i = 0; i < CLIENTS; i++)
         dg_archive_close(clients[i].archive);
     *per_second = (double)total / secs;
@@ -257,30 +184,105 @@ static int measure_throughput(bench *b, int via_socket, double *per_second)
     return ok;
 }
 
-static void remove_tree(const char *dir)
+/* ---- issue 17: what the log append adds to a search through the server ---------- */
+
+typedef struct append_cost {
+    double search, append, in_txn; /* p50s, ms */
+} append_cost;
+
+/* One log entry like a search's (10 hits shown), on the bench's own handle. */
+static int append_one(dg_archive *a, const dg_actor *me, int in_txn)
 {
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench: could not remove %s\n", dir);
+    dg_log_event ev = {.action = "search", .query = "通知", .hits = 10, .outcome = "ok",
+                       .shown = "X001-XZ·2024-D10-0001@1,X001-XZ·2024-D10-0002@1,"
+                                "X001-XZ·2024-D10-0003@1,X001-XZ·2024-D10-0004@1"};
+    dg_error err;
+    dg_status st = in_txn ? dg_log_append_in_txn(a, me, NULL, &ev, &err)
+                          : dg_log_append(a, me, NULL, &ev, &err);
+    if (st != DG_OK)
+        fprintf(stderr, "bench: %s\n", err.msg);
+    return st == DG_OK;
+}
+
+/*
+ * In one loop, so the machine's load is the same for all three: a search through the
+ * socket (its log entry included), then one log append on this process's own handle of
+ * the same archive in its own transaction (hash, row, tree, commit and sync: what the
+ * search's entry costs when no other entry shares its commit), then the same append inside
+ * a transaction held open (its CPU alone: what it costs when a group commit shares the
+ * sync among many). p50 of each.
+ */
+static int measure_append_share(bench_site *b, append_cost *out)
+{
+    enum { ROUNDS = 300, IN_TXN_PER_ROUND = 10 };
+    dg_archive *a;
+    dg_actor me;
+    dg_error err;
+    if (dg_archive_open(b->archive, &a, &err) != DG_OK ||
+        dg_actor_login(a, b->login, "bench", &me, &err) != DG_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 0;
+    }
+    static double search[ROUNDS], append[ROUNDS], in_txn[ROUNDS];
+    client c = {.b = b, .via_socket = 1};
+    int ok = 1;
+    for (int i = 0; ok && i < ROUNDS; i++) {
+        double t = bench_now_ms();
+        ok = one_request(&c, "search", (size_t)i);
+        search[i] = bench_now_ms() - t;
+        t = bench_now_ms();
+        ok = ok && append_one(a, &me, 0);
+        append[i] = bench_now_ms() - t;
+        ok = ok && dg_catalog_begin_write(a->db, &err) == DG_OK;
+        t = bench_now_ms();
+        for (int k = 0; ok && k < IN_TXN_PER_ROUND; k++)
+            ok = append_one(a, &me, 1);
+        in_txn[i] = (bench_now_ms() - t) / IN_TXN_PER_ROUND;
+        ok = ok && dg_catalog_commit(a->db, &err) == DG_OK;
+    }
+    dg_archive_close(a);
+    if (!ok)
+        return 0;
+    qsort(search, ROUNDS, sizeof *search, bench_compare_double);
+    qsort(append, ROUNDS, sizeof *append, bench_compare_double);
+    qsort(in_txn, ROUNDS, sizeof *in_txn, bench_compare_double);
+    out->search = bench_pct(search, ROUNDS, 0.5);
+    out->append = bench_pct(append, ROUNDS, 0.5);
+    out->in_txn = bench_pct(in_txn, ROUNDS, 0.5);
+    return 1;
+}
+
+static void report_append_share(const append_cost *c)
+{
+    double without = c->search - c->append;
+    printf("log append against a search through the server (1 client, interleaved, p50):\n"
+           "  search %.3f ms (entry included); append alone %.3f ms (commit and sync), "
+           "%.3f ms of CPU in a shared transaction\n", c->search, c->append, c->in_txn);
+    if (without <= 0) {
+        printf("  the append is not measurably smaller than the search here\n");
+        return;
+    }
+    double alone = 100 * c->append / without, shared = 100 * c->in_txn / (c->search - c->in_txn);
+    printf("  adds %.1f%% to the search when its commit syncs for it alone (target < 5%%: %s)\n"
+           "  adds %.1f%% as CPU inside an open transaction: a lower bound for a group commit, "
+           "which adds its share of the commit's page writes and sync\n",
+           alone, alone < 5 ? "met" : "NOT met", shared);
 }
 
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 200;
-    bench b = {.seconds = argc > 2 ? atof(argv[2]) : 5.0};
-    snprintf(b.dir, sizeof b.dir, "/tmp/dangan-bench-serve-XXXXXX");
-    if (n < 1 || b.seconds <= 0 || !mkdtemp(b.dir))
+    bench_site b;
+    if (!bench_site_open(&b, "serve", argc > 3 ? argv[3] : NULL))
         return 2;
-    snprintf(b.archive, sizeof b.archive, "%s/archive", b.dir);
-    snprintf(b.socket, sizeof b.socket, "%s/dangan.sock", b.dir);
-    struct passwd *pw = getpwuid(geteuid());
-    b.login = pw ? pw->pw_name : "?";
+    b.seconds = argc > 2 ? atof(argv[2]) : 5.0;
+    if (n < 1 || b.seconds <= 0)
+        return 2;
     double direct_p50 = 0, socket_p50 = 0, search_direct = 0, search_socket = 0;
     double direct_tp = 0, socket_tp = 0;
     /* The archive is built before the server forks, and the server forks before this
      * process starts any thread. */
-    int ok = build_archive(&b, n);
+    int ok = bench_site_build(&b, n, NULL);
     pid_t server = ok ? start_server(&b) : -1;
     ok = server > 0;
     if (ok)
@@ -291,6 +293,8 @@ int main(int argc, char **argv)
     ok = ok && measure_latency(&b, "search", 0, &search_direct) &&
          measure_latency(&b, "search", 1, &search_socket);
     ok = ok && measure_throughput(&b, 0, &direct_tp) && measure_throughput(&b, 1, &socket_tp);
+    append_cost cost;
+    ok = ok && measure_append_share(&b, &cost);
     if (ok) {
         double overhead = socket_p50 - direct_p50;
         printf("per-request overhead at p50 (whoami socket - direct): %.3f ms (target < 0.5 ms):"
@@ -299,11 +303,12 @@ int main(int argc, char **argv)
                search_socket - search_direct);
         printf("throughput through the server: %.0f%% of direct (target >= 80%%): %s\n",
                100 * socket_tp / direct_tp, socket_tp >= 0.8 * direct_tp ? "met" : "NOT met");
+        report_append_share(&cost);
     }
     if (server > 0) {
         kill(server, SIGTERM);
         waitpid(server, NULL, 0);
     }
-    remove_tree(b.dir);
+    bench_site_close(&b);
     return ok ? 0 : 1;
 }

@@ -16,7 +16,10 @@
  * Every search is a whole request: session and account check, permission filter, facets,
  * snippets, the access-log entry, and for the web the HTML page. Not a test: run by hand.
  *
- *   make bench && build/bench/web [N] [SECONDS]
+ *   make bench && build/bench/web [N] [SECONDS] [FOLDER [HANDLES]]
+ *
+ * With FOLDER the archive is kept there and reused by the next run (bench/site.h);
+ * HANDLES sets the web's archive handles (default: the server's).
  *
  * The HTTP client here is the bench's own few lines (one GET or POST, read the headers up
  * to the blank line, then Content-Length bytes); the server side is libmicrohttpd's.
@@ -26,19 +29,17 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench/corpus.h"
+#include "bench/site.h"
 #include "cli/client.h"
 #include "cli/dispatch.h"
 #include "cli/serve.h"
@@ -50,61 +51,11 @@ enum { SESSIONS = 50, LATENCY_ROUNDS = 50, MAX_SAMPLES = 1 << 20 };
 #define PASSWORD "bench-web-password"
 
 typedef struct bench {
-    char dir[64], archive[128], socket[128];
-    const char *login;
+    bench_site site;
     int port;
-    double seconds;
+    int handles; /* the web's archive handles (0: the server's default) */
+    pid_t server;
 } bench;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct(const double *sorted, size_t n, double q)
-{
-    return n ? sorted[(size_t)(q * (double)(n - 1))] : 0;
-}
-
-static int response_ok(json_t *response)
-{
-    int ok = json_is_true(json_object_get(response, "ok"));
-    if (!ok)
-        fprintf(stderr, "bench: %s\n", json_string_value(json_object_get(response, "error")));
-    json_decref(response);
-    return ok;
-}
-
-/* ---- the archive (as bench/serve.c) ------------------------------------------------ */
-
-static int add_record(dg_archive *a, const char *login, int i)
-{
-    char title[256], number[64], body[4096], ref[64], level[8];
-    int year, lvl;
-    bench_record(i, title, sizeof title, number, sizeof number, body, sizeof body, ref,
-                 sizeof ref, &year, &lvl);
-    snprintf(level, sizeof level, "%d", lvl == 4 ? 3 : lvl);
-    int fd = memfd_create("record", MFD_CLOEXEC);
-    if (fd < 0 || write(fd, body, strlen(body)) != (ssize_t)strlen(body))
-        return 0;
-    json_t *req = json_pack("{s:i, s:s, s:{s:{s:i, s:s}, s:s, s:s, s:i, s:s, s:s}}", "v", 1,
-                            "cmd", "add", "args", "file", "fd", 0, "name", "record.txt",
-                            "title", title, "category", BENCH_CATEGORIES[i % 5], "year", year,
-                            "level", level, "doc_number", number);
-    dg_dispatch_io io = {.fds = &fd, .n_fds = 1};
-    int ok = response_ok(dg_dispatch(a, login, "bench", req, &io));
-    json_decref(req);
-    close(fd);
-    return ok;
-}
 
 static int set_password(dg_archive *a, const char *login)
 {
@@ -116,25 +67,6 @@ static int set_password(dg_archive *a, const char *login)
         return 0;
     }
     return 1;
-}
-
-static int build_archive(bench *b, int n)
-{
-    dg_error err;
-    dg_archive *a;
-    if (dg_archive_create(b->archive, "X001", "Bench", b->login, b->login, &err) != DG_OK ||
-        dg_archive_open(b->archive, &a, &err) != DG_OK) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        return 0;
-    }
-    double start = now_ms();
-    int ok = set_password(a, b->login);
-    for (int i = 0; ok && i < n; i++)
-        ok = add_record(a, b->login, i);
-    dg_archive_close(a);
-    if (ok)
-        printf("archive of %d records built in %.1f s\n", n, (now_ms() - start) / 1e3);
-    return ok;
 }
 
 /* ---- a tiny HTTP/1.1 client (keep-alive) ------------------------------------------- */
@@ -256,7 +188,7 @@ static int socket_search(bench *b, size_t i)
 {
     json_t *req = json_pack("{s:i, s:s, s:{s:s}}", "v", 1, "cmd", "search", "args", "query",
                             BENCH_QUERIES[i % BENCH_N_QUERIES]);
-    int ok = response_ok(dg_client_request(b->socket, req, NULL, 0, NULL));
+    int ok = bench_response_ok(dg_client_request(b->site.socket, req, NULL, 0, NULL));
     json_decref(req);
     return ok;
 }
@@ -283,12 +215,13 @@ static pid_t start_server(bench *b)
     snprintf(listen, sizeof listen, "127.0.0.1:%d", b->port);
     pid_t pid = fork();
     if (pid == 0) {
-        dg_serve_options o = {.archive = b->archive, .socket_path = b->socket,
+        dg_serve_options o = {.archive = b->site.archive, .socket_path = b->site.socket,
                               .readers = DG_SERVE_DEFAULT_READERS,
                               .max_clients = DG_SERVE_DEFAULT_MAX_CLIENTS,
                               .timeout_ms = DG_SERVE_DEFAULT_TIMEOUT_MS, .log = NULL,
                               /* all 50 sessions come from 127.0.0.1 */
                               .http = {.listen = listen, .insecure_cookies = 1,
+                                       .handles = b->handles,
                                        .per_address = 2 * SESSIONS,
                                        .max_connections = 2 * SESSIONS}};
         dg_error err;
@@ -315,15 +248,15 @@ static int latency(bench *b, conn *c, int web, double *p50)
     for (size_t i = 0; ok && i < BENCH_N_QUERIES; i++) /* warm-up */
         ok = web ? web_search(c, i) : socket_search(b, i);
     for (size_t i = 0; ok && i < n; i++) {
-        double t = now_ms();
+        double t = bench_now_ms();
         ok = web ? web_search(c, i) : socket_search(b, i);
-        samples[i] = now_ms() - t;
+        samples[i] = bench_now_ms() - t;
     }
     if (ok) {
-        qsort(samples, n, sizeof *samples, compare_double);
-        *p50 = pct(samples, n, 0.5);
+        qsort(samples, n, sizeof *samples, bench_compare_double);
+        *p50 = bench_pct(samples, n, 0.5);
         printf("  search %-11s 1 client: p50 %.3f ms  p99 %.3f ms  (%zu requests)\n",
-               web ? "page (HTTP)" : "socket", *p50, pct(samples, n, 0.99), n);
+               web ? "page (HTTP)" : "socket", *p50, bench_pct(samples, n, 0.99), n);
     }
     free(samples);
     return ok;
@@ -342,14 +275,14 @@ typedef struct session {
 static void *session_main(void *arg)
 {
     session *s = arg;
-    for (size_t i = (size_t)s->index; now_ms() < s->until; i++) {
-        double t = now_ms();
+    for (size_t i = (size_t)s->index; bench_now_ms() < s->until; i++) {
+        double t = bench_now_ms();
         if (!web_search(&s->c, i)) {
             s->failed = 1;
             break;
         }
         if (s->n < s->cap)
-            s->samples[s->n++] = now_ms() - t;
+            s->samples[s->n++] = bench_now_ms() - t;
     }
     return NULL;
 }
@@ -360,7 +293,8 @@ static int open_sessions(bench *b, session *s)
         s[i].index = i;
         s[i].cap = MAX_SAMPLES / SESSIONS;
         s[i].samples = malloc(s[i].cap * sizeof *s[i].samples);
-        if (!s[i].samples || !conn_open(&s[i].c, b->port) || !web_login(&s[i].c, b->login)) {
+        if (!s[i].samples || !conn_open(&s[i].c, b->port) ||
+            !web_login(&s[i].c, b->site.login)) {
             fprintf(stderr, "bench: session %d could not log in\n", i + 1);
             return 0;
         }
@@ -380,13 +314,47 @@ static int report_sessions(session *s, double secs)
     for (int i = 0, k = 0; i < SESSIONS; i++)
         for (size_t j = 0; j < s[i].n; j++)
             all[k++] = s[i].samples[j];
-    qsort(all, total, sizeof *all, compare_double);
+    qsort(all, total, sizeof *all, bench_compare_double);
     printf("  search page, %d sessions at once: p50 %.1f ms  p99 %.1f ms  %.0f requests/s"
-           "  (%zu requests in %.1f s)%s\n", SESSIONS, pct(all, total, 0.5),
-           pct(all, total, 0.99), (double)total / secs, total, secs,
+           "  (%zu requests in %.1f s)%s\n", SESSIONS, bench_pct(all, total, 0.5),
+           bench_pct(all, total, 0.99), (double)total / secs, total, secs,
            ok ? "" : "  SOME FAILED");
     free(all);
     return ok;
+}
+
+/* The server's CPU time so far (all its threads), in ms; 0 when unreadable. */
+static double server_cpu_ms(pid_t pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    const char *after = got ? strrchr(line, ')') : NULL; /* the name may hold spaces */
+    unsigned long long utime = 0, stime = 0;
+    if (!after || sscanf(after + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
+                         &utime, &stime) != 2)
+        return 0;
+    return (double)(utime + stime) * 1e3 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * The server's CPU per search in the concurrent run: on a shared machine the latencies
+ * mostly measure the other processes, but CPU per request says what 2 idle cores could
+ * carry (2000 / ms searches a second), and so (Little's law, 50 sessions that never
+ * pause) the mean wait they would see.
+ */
+static void report_cpu(double cpu_ms, size_t requests)
+{
+    if (cpu_ms <= 0 || !requests)
+        return;
+    double per = cpu_ms / (double)requests, capacity = 2000 / per;
+    printf("  server CPU per search page: %.2f ms, so 2 idle cores carry at most %.0f/s and "
+           "%d sessions that never pause wait at least %.1f ms on average\n", per, capacity,
+           SESSIONS, 1e3 * SESSIONS / capacity);
 }
 
 static int concurrent(bench *b)
@@ -394,15 +362,26 @@ static int concurrent(bench *b)
     session *s = calloc(SESSIONS, sizeof *s);
     pthread_t threads[SESSIONS];
     int ok = s && open_sessions(b, s), started = 0;
-    double start = now_ms();
+    if (ok) {
+        printf("  %d sessions logged in (server pid %d)\n", SESSIONS, (int)b->server);
+        fflush(stdout);
+    }
+    double cpu_before = server_cpu_ms(b->server);
+    double start = bench_now_ms();
     for (int i = 0; ok && i < SESSIONS; i++) {
-        s[i].until = start + b->seconds * 1e3;
+        s[i].until = start + b->site.seconds * 1e3;
         ok = pthread_create(&threads[i], NULL, session_main, &s[i]) == 0;
         started += ok;
     }
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
-    ok = ok && report_sessions(s, (now_ms() - start) / 1e3);
+    double cpu_ms = server_cpu_ms(b->server) - cpu_before;
+    ok = ok && report_sessions(s, (bench_now_ms() - start) / 1e3);
+    size_t requests = 0;
+    for (int i = 0; ok && i < SESSIONS; i++)
+        requests += s[i].n;
+    if (ok)
+        report_cpu(cpu_ms, requests);
     for (int i = 0; s && i < SESSIONS; i++) {
         if (s[i].c.fd > 0)
             close(s[i].c.fd);
@@ -412,19 +391,11 @@ static int concurrent(bench *b)
     return ok;
 }
 
-static void remove_tree(const char *dir)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench: could not remove %s\n", dir);
-}
-
 static int run(bench *b)
 {
     static conn c;
     double web_p50 = 0, socket_p50 = 0;
-    int ok = conn_open(&c, b->port) && web_login(&c, b->login);
+    int ok = conn_open(&c, b->port) && web_login(&c, b->site.login);
     printf("one client, the %zu-query mix, each search logged:\n", (size_t)BENCH_N_QUERIES);
     ok = ok && latency(b, &c, 0, &socket_p50) && latency(b, &c, 1, &web_p50);
     if (ok)
@@ -438,23 +409,22 @@ static int run(bench *b)
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 2000;
-    bench b = {.seconds = argc > 2 ? atof(argv[2]) : 10.0, .port = free_port()};
-    snprintf(b.dir, sizeof b.dir, "/tmp/dangan-bench-web-XXXXXX");
-    if (n < 1 || b.seconds <= 0 || b.port <= 0 || !mkdtemp(b.dir))
+    bench b = {.port = free_port()};
+    if (!bench_site_open(&b.site, "web", argc > 3 ? argv[3] : NULL))
         return 2;
-    snprintf(b.archive, sizeof b.archive, "%s/archive", b.dir);
-    snprintf(b.socket, sizeof b.socket, "%s/dangan.sock", b.dir);
-    struct passwd *pw = getpwuid(geteuid());
-    b.login = pw ? pw->pw_name : "?";
+    b.site.seconds = argc > 2 ? atof(argv[2]) : 10.0;
+    b.handles = argc > 4 ? atoi(argv[4]) : 0;
+    if (n < 1 || b.site.seconds <= 0 || b.port <= 0)
+        return 2;
     /* The archive is built before the server forks, and the server forks before this
      * process starts any thread. */
-    int ok = build_archive(&b, n);
-    pid_t server = ok ? start_server(&b) : -1;
-    ok = server > 0 && run(&b);
-    if (server > 0) {
-        kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
+    int ok = bench_site_build(&b.site, n, set_password);
+    b.server = ok ? start_server(&b) : -1;
+    ok = b.server > 0 && run(&b);
+    if (b.server > 0) {
+        kill(b.server, SIGTERM);
+        waitpid(b.server, NULL, 0);
     }
-    remove_tree(b.dir);
+    bench_site_close(&b.site);
     return ok ? 0 : 1;
 }

@@ -171,7 +171,9 @@ dg_status dg_cmd_show(dg_request *c, json_t **result)
     st = dg_record_get(c->archive, &c->actor, ref, dg_arg_int(c, "version", 0), &rec, &c->err);
     if (st != DG_OK)
         return st;
-    *result = record_json(rec, 0);
+    /* "history": every version's details too, as `history` gives them, so that a page
+     * showing a record and its versions is one read and one log entry. */
+    *result = record_json(rec, dg_arg_bool(c, "history"));
     /* A hold is part of what a record is now: whoever may see the record sees its hold. */
     dg_hold_info *hold = NULL;
     size_t n_holds = 0;

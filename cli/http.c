@@ -892,6 +892,7 @@ static dg_status open_handles(dg_http *h, dg_error *err)
         dg_status st = dg_archive_open(h->o.archive, &h->slots[i].archive, err);
         if (st != DG_OK)
             return st;
+        dg_log_group_attach(h->slots[i].archive, h->o.log_group);
     }
     return DG_OK;
 }

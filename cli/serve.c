@@ -41,6 +41,7 @@
 #include "../base/clock.h"
 #include "../engine/archive.h"
 #include "../engine/loan.h"
+#include "../engine/log.h"
 #include "../engine/user.h"
 #include "dispatch.h"
 #include "log_cli.h"
@@ -139,6 +140,8 @@ typedef struct server {
     worker *workers;
     int n_workers;
     dg_checkpointer *checkpointer; /* with --log-key: the writer thread's */
+    /* Every handle of the server (workers and web) commits its log entries together. */
+    dg_log_group *log_group;
 } server;
 
 static int64_t now_ms(void)
@@ -1173,6 +1176,7 @@ static dg_status open_workers(server *s, dg_error *err)
         dg_status st = dg_archive_open(s->opts->archive, &w->archive, err);
         if (st != DG_OK)
             return st;
+        dg_log_group_attach(w->archive, s->log_group);
         if (i == 0) {
             st = take_server_lock(s, err);
             if (st != DG_OK)
@@ -1264,6 +1268,7 @@ static dg_status start_http(server *s, dg_http **http, dg_error *err)
     o.after_write = web_wrote;
     o.writes_done = web_writes_done;
     o.writes_ctx = s;
+    o.log_group = s->log_group;
     return dg_http_start(&o, http, err);
 }
 
@@ -1286,7 +1291,10 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
     sigemptyset(&old_mask);
     raise_descriptor_limit(&s);
     s.conns = calloc((size_t)opts->max_clients, sizeof *s.conns);
-    dg_status st = s.conns ? open_workers(&s, err) : dg_error_set(err, DG_ERR_NOMEM, "server: out of memory");
+    dg_status st = s.conns ? dg_log_group_new(&s.log_group, err)
+                           : dg_error_set(err, DG_ERR_NOMEM, "server: out of memory");
+    if (st == DG_OK)
+        st = open_workers(&s, err);
     if (st == DG_OK)
         dg_log_cli_apply_timezone(s.workers[0].archive); /* before any thread starts */
     dg_checkpointer checkpointer;
@@ -1319,6 +1327,7 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
     if (s.checkpointer)
         dg_checkpointer_close(s.checkpointer);
     server_close(&s, &old_mask);
+    dg_log_group_free(s.log_group); /* every handle attached to it is closed */
     if (st == DG_OK)
         server_log(&s, "stopped");
     return st;

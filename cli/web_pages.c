@@ -647,10 +647,10 @@ static void version_changes(dg_web_page *p, json_t *prev, json_t *v)
     }
 }
 
-static void record_versions(dg_web_page *p, const char *refcode)
+/* The versions come with the record (show's "history"): one view, one log entry. */
+static void record_versions(dg_web_page *p, const char *refcode, json_t *versions)
 {
-    json_t *response = call(p, "history", json_pack("{s:s}", "refcode", refcode));
-    json_t *versions = json_object_get(json_object_get(response, "result"), "versions"), *v;
+    json_t *v;
     size_t i;
     dg_buf_printf(&p->body, "<h2>%s</h2><table class=\"versions\" id=\"versions\"><tr><th>%s"
                             "</th><th>%s</th><th>%s</th><th>%s</th><th>Δ</th></tr>",
@@ -670,7 +670,6 @@ static void record_versions(dg_web_page *p, const char *refcode)
         dg_buf_puts(&p->body, "</td></tr>");
     }
     dg_buf_puts(&p->body, "</table>");
-    json_decref(response);
 }
 
 static void record_html(dg_web_page *p, json_t *rec)
@@ -693,7 +692,7 @@ static void record_html(dg_web_page *p, json_t *rec)
     dg_buf_printf(&p->body, "<h2>%s</h2><pre class=\"text\" id=\"text\">", T(p, W_TEXT));
     dg_buf_text(&p->body, jstr(rec, "text"));
     dg_buf_puts(&p->body, "</pre>");
-    record_versions(p, refcode);
+    record_versions(p, refcode, json_object_get(rec, "versions"));
     page_end(p);
 }
 
@@ -706,7 +705,7 @@ static int version_arg(const dg_web_page *p)
 
 void dg_web_record(dg_web_page *p, const char *refcode)
 {
-    json_t *args = json_pack("{s:s}", "refcode", refcode);
+    json_t *args = json_pack("{s:s, s:b}", "refcode", refcode, "history", 1);
     if (args && version_arg(p))
         json_object_set_new(args, "version", json_integer(version_arg(p)));
     json_t *response = call(p, "show", args);

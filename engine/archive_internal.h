@@ -13,6 +13,7 @@
 #include "archive.h"
 #include "encryption.h"
 #include "keys.h"
+#include "log.h"
 #include "store.h"
 
 struct dg_archive {
@@ -32,6 +33,7 @@ struct dg_archive {
     void *wait_ctx;
     dg_progress_fn on_progress;
     void *progress_ctx;
+    dg_log_group *log_group; /* shared with the process's other handles, or NULL (log.h) */
 };
 
 /*

@@ -3,7 +3,9 @@
  * append itself (in its own transaction or the caller's), and the stored Merkle tree, whose
  * new leaves every append adds (log.h). Reading and verifying the log is log_read.c;
  * checkpoints and proofs from the stored tree are log_tree.c; both sit above this file,
- * which calls neither, nor any role check: every module logs through here.
+ * which calls neither, nor any role check: every module logs through here. Also here: the
+ * group commit (dg_log_group) by which a server's handles share one transaction and one
+ * sync among the entries that arrive together.
  *
  * The hash of an entry is SHA-256 over its predecessor's hash and every field of the
  * entry including its id, each field followed by a unit separator (0x1F) and NULL written
@@ -12,6 +14,7 @@
  */
 #include "log.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,8 +198,10 @@ static dg_status index_shown(sqlite3 *db, int64_t entry, const char *shown, dg_e
     return st;
 }
 
+/* Inserts the entry after prev; with catch_up, brings the stored tree up to it too (a
+ * group of entries brings the tree up once, after the last of them). */
 static dg_status log_insert(sqlite3 *db, const char *prev, const chain_fields *fields,
-                            dg_error *err)
+                            int catch_up, dg_error *err)
 {
     chain_fields f = *fields;
     char hash[65];
@@ -229,7 +234,7 @@ static dg_status log_insert(sqlite3 *db, const char *prev, const chain_fields *f
     st = dg_catalog_step_done(db, stmt, err);
     if (st == DG_OK && f.shown)
         st = index_shown(db, f.id, f.shown, err);
-    if (st == DG_OK)
+    if (st == DG_OK && catch_up)
         st = dg_log_tree_catch_up(db, err);
     return st;
 }
@@ -259,8 +264,10 @@ static const char *bounded_text(const char *text, char **owned)
     return *owned;
 }
 
-dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
-                               const dg_log_event *event, dg_error *err)
+/* Appends one entry inside the caller's write transaction; *id is its id. */
+static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const char *login,
+                              const dg_log_event *event, int catch_up, int64_t *id,
+                              dg_error *err)
 {
     sqlite3 *db = archive->db;
     int64_t last_id;
@@ -291,20 +298,29 @@ dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const
     f.query = bounded_text(event->query, &query);
     f.refcode = bounded_text(event->refcode, &refcode);
     f.detail = bounded_text(event->detail, &detail);
-    st = log_insert(db, prev, &f, err);
+    st = log_insert(db, prev, &f, catch_up, err);
     free(query);
     free(refcode);
     free(detail);
+    *id = st == DG_OK ? f.id : 0;
     return st;
 }
 
-dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *login,
-                        const dg_log_event *event, dg_error *err)
+dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
+                               const dg_log_event *event, dg_error *err)
+{
+    int64_t id;
+    return append_entry(archive, actor, login, event, 1, &id, err);
+}
+
+/* One entry in its own transaction (no group): *id is its id. */
+static dg_status append_alone(dg_archive *archive, const dg_actor *actor, const char *login,
+                              const dg_log_event *event, int64_t *id, dg_error *err)
 {
     dg_status st = dg_catalog_begin_write(archive->db, err);
     if (st != DG_OK)
         return st;
-    st = dg_log_append_in_txn(archive, actor, login, event, err);
+    st = append_entry(archive, actor, login, event, 1, id, err);
     if (st == DG_OK)
         st = dg_catalog_commit(archive->db, err);
     int disk_full = st != DG_OK && dg_catalog_disk_full(archive->db); /* before the rollback */
@@ -312,24 +328,208 @@ dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *
         dg_catalog_rollback(archive->db);
     /* A full disk: give the space reserve back and log with it, once (archive.c). */
     if (disk_full && dg_archive_release_space_reserve(archive))
-        return dg_log_append(archive, actor, login, event, err);
+        return append_alone(archive, actor, login, event, id, err);
     return st;
+}
+
+/* ---- group commit ------------------------------------------------------------------- */
+
+/*
+ * An entry waiting in a group: its caller sleeps on the group's condition until the
+ * batch holding it has committed (or failed); the caller's stack owns it.
+ */
+typedef struct group_entry {
+    const dg_actor *actor;
+    const char *login;
+    const dg_log_event *event;
+    int64_t id;
+    dg_status st;
+    dg_error err;
+    int done;
+    struct group_entry *next;
+} group_entry;
+
+struct dg_log_group {
+    pthread_mutex_t lock;
+    pthread_cond_t committed;
+    group_entry *head, **tail; /* waiting, not yet taken by a leader */
+    int committing;            /* a leader is writing a batch */
+    size_t queued;             /* entries waiting, the batch being written included */
+    uint64_t batches, entries;
+};
+
+dg_status dg_log_group_new(dg_log_group **out, dg_error *err)
+{
+    dg_log_group *g = calloc(1, sizeof *g);
+    if (!g)
+        return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
+    if (pthread_mutex_init(&g->lock, NULL) != 0) {
+        free(g);
+        return dg_error_set(err, DG_ERR_IO, "access log: cannot make the group's lock");
+    }
+    if (pthread_cond_init(&g->committed, NULL) != 0) {
+        pthread_mutex_destroy(&g->lock);
+        free(g);
+        return dg_error_set(err, DG_ERR_IO, "access log: cannot make the group's condition");
+    }
+    g->tail = &g->head;
+    *out = g;
+    return DG_OK;
+}
+
+void dg_log_group_free(dg_log_group *group)
+{
+    if (!group)
+        return;
+    pthread_cond_destroy(&group->committed);
+    pthread_mutex_destroy(&group->lock);
+    free(group);
+}
+
+void dg_log_group_attach(dg_archive *archive, dg_log_group *group)
+{
+    archive->log_group = group;
+}
+
+void dg_log_group_stats(dg_log_group *group, dg_log_group_counts *out)
+{
+    pthread_mutex_lock(&group->lock);
+    out->batches = group->batches;
+    out->entries = group->entries;
+    out->waiting = group->queued;
+    pthread_mutex_unlock(&group->lock);
+}
+
+/* Appends one entry of a batch under a savepoint, so that an entry refused (its text, say)
+ * leaves no half of itself and the others still commit. DG_OK unless the savepoint itself
+ * failed: then the entry's half may be in the transaction, and the whole batch must go. */
+static dg_status batch_append(dg_archive *archive, group_entry *e, dg_error *err)
+{
+    e->st = dg_catalog_exec(archive->db, "SAVEPOINT log_entry", &e->err);
+    if (e->st != DG_OK)
+        return DG_OK; /* nothing of it was written */
+    e->st = append_entry(archive, e->actor, e->login, e->event, 0, &e->id, &e->err);
+    dg_status st = e->st == DG_OK
+                       ? DG_OK
+                       : dg_catalog_exec(archive->db, "ROLLBACK TO log_entry", err);
+    if (st == DG_OK)
+        st = dg_catalog_exec(archive->db, "RELEASE log_entry", err);
+    return st;
+}
+
+/* Writes a batch in one transaction: every entry, the tree once, one commit (one sync).
+ * Each entry's st says how it went; a failed commit fails those that had succeeded. */
+/* Every entry that had not failed on its own (or was not reached) takes the batch's
+ * failure: none of the batch committed. */
+static void batch_fail(group_entry *batch, dg_status st, const dg_error *err)
+{
+    for (group_entry *e = batch; e; e = e->next)
+        if (e->st == DG_OK) {
+            e->st = st;
+            e->err = *err;
+            e->id = 0;
+        }
+}
+
+static void batch_commit(dg_archive *archive, group_entry *batch)
+{
+    dg_error err;
+    dg_status st = dg_catalog_begin_write(archive->db, &err);
+    if (st != DG_OK) {
+        batch_fail(batch, st, &err);
+        return;
+    }
+    int any = 0;
+    for (group_entry *e = batch; e && st == DG_OK; e = e->next) {
+        st = batch_append(archive, e, &err);
+        any |= e->st == DG_OK;
+    }
+    if (st == DG_OK && any)
+        st = dg_log_tree_catch_up(archive->db, &err);
+    if (st == DG_OK)
+        st = dg_catalog_commit(archive->db, &err);
+    if (st == DG_OK)
+        return;
+    int disk_full = dg_catalog_disk_full(archive->db); /* before the rollback */
+    dg_catalog_rollback(archive->db);
+    /* A full disk: give the space reserve back and log with it, once (archive.c). */
+    if (disk_full && dg_archive_release_space_reserve(archive)) {
+        batch_commit(archive, batch);
+        return;
+    }
+    batch_fail(batch, st, &err);
+}
+
+/*
+ * Group commit: the caller queues its entry; whoever finds no batch being written becomes
+ * the leader, takes every entry queued and writes them on its own handle in one
+ * transaction, while the entries that arrive meanwhile queue for the next leader. So a
+ * sync is paid once per batch, not once per entry, and no caller returns (and so no
+ * answer leaves the server) before its own entry has committed.
+ */
+static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_actor *actor,
+                              const char *login, const dg_log_event *event, int64_t *id,
+                              dg_error *err)
+{
+    group_entry me = {.actor = actor, .login = login, .event = event, .st = DG_OK};
+    pthread_mutex_lock(&g->lock);
+    *g->tail = &me;
+    g->tail = &me.next;
+    g->queued++;
+    while (!me.done) {
+        if (g->committing) {
+            pthread_cond_wait(&g->committed, &g->lock);
+            continue;
+        }
+        /* No leader, and ours is not done: it is still queued, so this batch holds it. */
+        group_entry *batch = g->head;
+        g->head = NULL;
+        g->tail = &g->head;
+        g->committing = 1;
+        pthread_mutex_unlock(&g->lock);
+        batch_commit(archive, batch);
+        pthread_mutex_lock(&g->lock);
+        size_t n = 0;
+        for (group_entry *e = batch, *next; e; e = next, n++) {
+            next = e->next; /* e belongs to its waiter once done */
+            e->done = 1;
+        }
+        g->queued -= n;
+        g->batches++;
+        g->entries += n;
+        g->committing = 0;
+        pthread_cond_broadcast(&g->committed);
+    }
+    pthread_mutex_unlock(&g->lock);
+    *id = me.id;
+    if (me.st != DG_OK)
+        *err = me.err;
+    return me.st;
+}
+
+/* Through the handle's group when it has one, else alone. */
+static dg_status append_any(dg_archive *archive, const dg_actor *actor, const char *login,
+                            const dg_log_event *event, int64_t *id, dg_error *err)
+{
+    *id = 0;
+    /* A handle inside a transaction of its own must not wait for another handle's commit
+     * (that one would wait for this one's lock): alone, it fails as it always did. */
+    if (archive->log_group && sqlite3_get_autocommit(archive->db))
+        return group_append(archive, archive->log_group, actor, login, event, id, err);
+    return append_alone(archive, actor, login, event, id, err);
+}
+
+dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *login,
+                        const dg_log_event *event, dg_error *err)
+{
+    int64_t id;
+    return append_any(archive, actor, login, event, &id, err);
 }
 
 dg_status dg_log_append_id(dg_archive *archive, const dg_actor *actor, const dg_log_event *event,
                            int64_t *id, dg_error *err)
 {
-    *id = 0;
-    dg_status st = dg_catalog_begin_write(archive->db, err);
-    if (st != DG_OK)
-        return st;
-    st = dg_log_append_in_txn(archive, actor, NULL, event, err);
-    sqlite3_stmt *stmt = NULL;
-    if (st == DG_OK)
-        st = dg_catalog_prepare(archive->db, "SELECT max(id) FROM access_log", &stmt, err);
-    if (st == DG_OK) /* the write lock is held: the newest entry is the one just appended */
-        st = dg_catalog_row_int64(archive->db, stmt, id, "read log entry id", err, NULL);
-    return dg_catalog_end_write(archive->db, st, err);
+    return append_any(archive, actor, NULL, event, id, err);
 }
 
 /* ---- the stored tree ---------------------------------------------------------------- */

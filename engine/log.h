@@ -75,6 +75,33 @@ dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const
 dg_status dg_log_append_id(dg_archive *archive, const dg_actor *actor, const dg_log_event *event,
                            int64_t *id, dg_error *err);
 
+/*
+ * Group commit, for a process that holds several handles of one archive (the server):
+ * the handles attached to one group append their own-transaction entries (dg_log_append,
+ * dg_log_append_id) together. A caller queues its entry; one of the waiting callers writes
+ * every entry queued so far in one transaction on its own handle (chain and tree as one by
+ * one: each entry follows the one before), with one sync, and each caller returns only once
+ * its own entry has committed, with its own outcome. So N concurrent searches cost one
+ * sync, not N, and nothing a search shows leaves the server before its entry is on disk.
+ * Entries appended inside the caller's transaction (dg_log_append_in_txn) are not grouped.
+ *
+ * The group is the caller's: free it after closing (or detaching) every handle attached.
+ * Thread-safe; a handle is still used by one thread at a time.
+ */
+typedef struct dg_log_group dg_log_group;
+dg_status dg_log_group_new(dg_log_group **out, dg_error *err);
+void dg_log_group_free(dg_log_group *group);
+/* Attaches the handle to group (NULL: detaches it; it then appends alone). */
+void dg_log_group_attach(dg_archive *archive, dg_log_group *group);
+
+/* What a group has done: batches committed (or failed), entries in them, entries waiting
+ * now (the batch being written included). */
+typedef struct dg_log_group_counts {
+    uint64_t batches, entries;
+    size_t waiting;
+} dg_log_group_counts;
+void dg_log_group_stats(dg_log_group *group, dg_log_group_counts *out);
+
 typedef struct dg_log_entry {
     int64_t id;
     char *at, *login, *origin, *action, *refcode, *query, *outcome, *detail;

@@ -153,10 +153,15 @@ contains "$BODY" 'id="total">共 0 件' "no count of a hidden record"
 
 # ---- record pages: hidden == missing ----
 enc() { python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+views() { "$DANGAN" log --action show --record "$NOTICE" --json | json 'len(j["entries"])'; }
+VIEWS_BEFORE=$(views)
 req GET "/record/$(enc "$NOTICE")" -H "$C"
 [ "$CODE" = 200 ] || fail "record page: $CODE"
 [ "$(header Cache-Control)" = no-store ] || fail "record page: Cache-Control"
 contains "$BODY" "寒假自1月20日开始" "record page shows the text"
+contains "$BODY" "?v=1\">1</a>" "record page lists the record's versions"
+# The page reads the record and its versions as one view: one entry in the log, not two.
+[ $(( $(views) - VIEWS_BEFORE )) = 1 ] || fail "one record page view wrote $(( $(views) - VIEWS_BEFORE )) show entries, expected 1"
 req GET "/record/$(enc "$UNDATED")" -H "$C"
 [ "$CODE" = 200 ] || fail "provisional record page: $CODE"
 contains "$BODY" "<td>待定</td>" "a provisional record's year shows as 待定"
