@@ -146,14 +146,14 @@ clean:
 bench: $(BUILD)/bench/search $(BUILD)/bench/raw_xapian $(BUILD)/bench/serve $(BUILD)/bench/log \
        $(BUILD)/bench/web $(BUILD)/bench/scale
 
-$(BUILD)/bench/search: bench/search.c bench/corpus.h $(BUILD)/libdangan.a
+$(BUILD)/bench/search: bench/search.c bench/corpus.h bench/index_doc.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)
 
 # How the index grows: bytes per record, indexing rate, search and memory at each size:
 # build/bench/scale [N ...] (default 10000 100000).
-$(BUILD)/bench/scale: bench/scale.c bench/corpus.h $(BUILD)/libdangan.a
+$(BUILD)/bench/scale: bench/scale.c bench/corpus.h bench/index_doc.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)

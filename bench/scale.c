@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "bench/corpus.h"
+#include "bench/index_doc.h"
 #include "index/index.h"
 
 /* Queries matching a few records (a document number, a phrase, words and a year) and
@@ -76,27 +77,12 @@ static int fail(const char *what, const dg_error *err)
 
 /* ---- building ----------------------------------------------------------------------- */
 
-/* Puts record i into index as its one current version; every tenth level-4 record grants
- * user 1 (the clearance-1 viewer), so the grant shard is part of that viewer's searches. */
+/* Puts record i into index as its one current version (bench/index_doc.h). */
 static dg_status put_record(dg_index *index, int i, dg_error *err)
 {
-    char title[256], number[64], body[4096], ref[64];
-    static const int64_t grant = 1;
-    dg_index_doc d = {0};
-    bench_record(i, title, sizeof title, number, sizeof number, body, sizeof body, ref,
-                 sizeof ref, &d.year, &d.level);
-    d.version_id = i + 1;
-    d.record_id = i + 1;
-    d.version_number = 1;
-    d.is_current = 1;
-    d.title = title;
-    d.doc_number = number;
-    d.refcode = ref;
-    d.body = body;
-    d.category = BENCH_CATEGORIES[i % 5];
-    d.period = BENCH_PERIODS[i % 3];
-    d.grants = &grant;
-    d.n_grants = d.level == 4 && i % 10 == 0 ? 1 : 0;
+    bench_doc doc;
+    dg_index_doc d;
+    bench_index_doc(i, &doc, &d);
     return dg_index_put(index, &d, err);
 }
 

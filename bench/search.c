@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "bench/corpus.h"
+#include "bench/index_doc.h"
 #include "index/index.h"
 
 static double now_ms(void)
@@ -45,25 +46,11 @@ static int die(const dg_error *err)
 
 static int build(dg_index *index, int n, dg_error *err)
 {
-    char title[256], number[64], body[4096], ref[64];
-    int64_t grant = 1;
+    bench_doc doc;
     double start = now_ms();
     for (int i = 0; i < n; i++) {
-        dg_index_doc d = {0};
-        bench_record(i, title, sizeof title, number, sizeof number, body, sizeof body, ref,
-                     sizeof ref, &d.year, &d.level);
-        d.version_id = i + 1;
-        d.record_id = i + 1;
-        d.version_number = 1;
-        d.is_current = 1;
-        d.title = title;
-        d.doc_number = number;
-        d.refcode = ref;
-        d.body = body;
-        d.category = BENCH_CATEGORIES[i % 5];
-        d.period = BENCH_PERIODS[i % 3];
-        d.grants = &grant;
-        d.n_grants = d.level == 4 && i % 10 == 0 ? 1 : 0;
+        dg_index_doc d;
+        bench_index_doc(i, &doc, &d);
         if (dg_index_put(index, &d, err) != DG_OK)
             return 1;
         if ((i + 1) % 10000 == 0 && dg_index_commit(index, err) != DG_OK)

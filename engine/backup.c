@@ -643,14 +643,7 @@ dg_status dg_backup_run(dg_archive *archive, const dg_actor *actor, const char *
              dest, (unsigned long long)out->objects, (unsigned long long)out->copied,
              (unsigned long long)out->removed, keys_dest ? "; keys to " : "",
              keys_dest ? keys_dest : "");
-    dg_log_event ev = {.action = "backup", .hits = (long)out->objects,
-                       .outcome = st == DG_OK ? "ok" : "error",
-                       .detail = st == DG_OK ? detail : err->msg};
-    dg_error log_err;
-    dg_status logged = dg_log_append(archive, actor, NULL, &ev, &log_err);
-    if (st == DG_OK && logged != DG_OK)
-        return dg_error_set(err, logged, "%s", log_err.msg);
-    return st;
+    return dg_log_result(archive, actor, "backup", (long)out->objects, st, detail, err);
 }
 
 /* ---- verifying a backup ---- */

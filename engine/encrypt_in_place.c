@@ -364,12 +364,5 @@ dg_status dg_encrypt_in_place(dg_archive *archive, const dg_actor *actor,
     snprintf(detail, sizeof detail,
              "%zu records sealed (%zu objects), %llu plain objects removed", out->records,
              out->objects, (unsigned long long)out->removed);
-    dg_log_event ev = {.action = "keys.encrypt", .hits = (long)out->records,
-                       .outcome = st == DG_OK ? "ok" : "error",
-                       .detail = st == DG_OK ? detail : err->msg};
-    dg_error log_err;
-    dg_status logged = dg_log_append(archive, actor, NULL, &ev, &log_err);
-    if (st == DG_OK && logged != DG_OK)
-        return dg_error_set(err, logged, "%s", log_err.msg);
-    return st;
+    return dg_log_result(archive, actor, "keys.encrypt", (long)out->records, st, detail, err);
 }

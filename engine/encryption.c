@@ -46,12 +46,5 @@ dg_status dg_encryption_rotate(dg_archive *archive, const dg_actor *actor,
     sodium_memzero(master, sizeof master);
     char detail[96];
     snprintf(detail, sizeof detail, "%zu data keys re-wrapped under a new master key", *count);
-    dg_log_event ev = {.action = "keys.rotate", .hits = (long)*count,
-                       .outcome = st == DG_OK ? "ok" : "error",
-                       .detail = st == DG_OK ? detail : err->msg};
-    dg_error log_err;
-    dg_status logged = dg_log_append(archive, actor, NULL, &ev, &log_err);
-    if (st == DG_OK && logged != DG_OK)
-        return dg_error_set(err, logged, "%s", log_err.msg);
-    return st;
+    return dg_log_result(archive, actor, "keys.rotate", (long)*count, st, detail, err);
 }

@@ -661,3 +661,15 @@ dg_status dg_log_stored_head(sqlite3 *db, dg_log_head *head, dg_error *err)
     dg_log_stored_close(&t);
     return st;
 }
+
+dg_status dg_log_result(dg_archive *archive, const dg_actor *actor, const char *action,
+                        long hits, dg_status st, const char *detail, dg_error *err)
+{
+    dg_log_event ev = {.action = action, .hits = hits, .outcome = dg_log_outcome(st),
+                       .detail = st == DG_OK ? detail : err->msg};
+    dg_error log_err;
+    dg_status logged = dg_log_append(archive, actor, NULL, &ev, &log_err);
+    if (st == DG_OK && logged != DG_OK)
+        return dg_error_set(err, logged, "%s", log_err.msg);
+    return st;
+}

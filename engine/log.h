@@ -70,6 +70,15 @@ dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *
 dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
                                const dg_log_event *event, dg_error *err);
 
+/*
+ * Logs how an operation that ran outside the log ended (backup, restore's source, key
+ * work): st is its status; detail says what it did when it succeeded, err->msg why not
+ * when it failed. Returns st, or the log's failure when the operation succeeded but its
+ * entry could not be written (an unlogged success is a failure: the log must be complete).
+ */
+dg_status dg_log_result(dg_archive *archive, const dg_actor *actor, const char *action,
+                        long hits, dg_status st, const char *detail, dg_error *err);
+
 /* dg_log_append, also giving the new entry's id (printed on what leaves the archive as a
  * watermark, so a copy traces back to its entry). */
 dg_status dg_log_append_id(dg_archive *archive, const dg_actor *actor, const dg_log_event *event,

@@ -1,0 +1,39 @@
+/*
+ * bench/index_doc.h — record i of the bench corpus (corpus.h) as the index document that
+ * bench/search.c and bench/scale.c both put into dangan's index: version i+1 of record
+ * i+1, current, and every tenth level-4 record granted to user 1 (the clearance-1 viewer),
+ * so the grant shard is part of that viewer's searches.
+ */
+#ifndef DG_BENCH_INDEX_DOC_H
+#define DG_BENCH_INDEX_DOC_H
+
+#include "bench/corpus.h"
+#include "index/index.h"
+
+/* The text of one document; d's pointers point into it. */
+typedef struct bench_doc {
+    char title[256], number[64], body[4096], ref[64];
+    int64_t grant;
+} bench_doc;
+
+static inline void bench_index_doc(int i, bench_doc *b, dg_index_doc *d)
+{
+    *d = (dg_index_doc){0};
+    bench_record(i, b->title, sizeof b->title, b->number, sizeof b->number, b->body,
+                 sizeof b->body, b->ref, sizeof b->ref, &d->year, &d->level);
+    b->grant = 1;
+    d->version_id = i + 1;
+    d->record_id = i + 1;
+    d->version_number = 1;
+    d->is_current = 1;
+    d->title = b->title;
+    d->doc_number = b->number;
+    d->refcode = b->ref;
+    d->body = b->body;
+    d->category = BENCH_CATEGORIES[i % 5];
+    d->period = BENCH_PERIODS[i % 3];
+    d->grants = &b->grant;
+    d->n_grants = d->level == 4 && i % 10 == 0 ? 1 : 0;
+}
+
+#endif
