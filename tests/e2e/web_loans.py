@@ -8,6 +8,7 @@ web_lib.py). Exits non-zero with "FAIL: ..." on the first broken expectation.
 import os
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -178,6 +179,18 @@ def teacher_hands_back():
         row = loan_row(d)
         if "已批准" not in row.text:
             fail("the approved loan does not say so: " + row.text)
+        # the form's POST without its CSRF token is refused, and the loan stays
+        loan_id = row.get_attribute("data-loan")
+        try:
+            post(d, "/loans/hand-back", {"id": loan_id, "csrf": "0" * 64})
+            fail("a hand-back without the CSRF token was accepted")
+        except urllib.error.HTTPError as e:
+            if e.code != 403:
+                fail("a hand-back without the CSRF token answered %d" % e.code)
+        d.get(BASE + "/loans")
+        row = loan_row(d)
+        if "已批准" not in row.text:
+            fail("a refused hand-back changed the loan: " + row.text)
         row.find_element(By.CSS_SELECTOR, "form[action='/loans/hand-back'] button.hand-back").click()
         if not done_or_error(d):
             fail("handing the loan back was refused: " + d.find_element(By.CSS_SELECTOR, "p.error").text)
@@ -193,6 +206,14 @@ def teacher_hands_back():
 def fetch(d, path):
     cookies = "; ".join("%s=%s" % (c["name"], c["value"]) for c in d.get_cookies())
     req = urllib.request.Request(BASE + path, headers={"Cookie": cookies})
+    with urllib.request.urlopen(req, timeout=WAIT) as r:
+        return r.read()
+
+
+def post(d, path, fields):
+    cookies = "; ".join("%s=%s" % (c["name"], c["value"]) for c in d.get_cookies())
+    req = urllib.request.Request(BASE + path, data=urllib.parse.urlencode(fields).encode(),
+                                 headers={"Cookie": cookies})
     with urllib.request.urlopen(req, timeout=WAIT) as r:
         return r.read()
 
