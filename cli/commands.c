@@ -85,6 +85,8 @@ static const dg_opt_spec EDIT_OPTS[] = {
 
 static const dg_opt_spec SHOW_OPTS[] = {
     {"--version", "version", OPT_INT, "show this version instead of the newest"},
+    {"--sheets", "sheets", OPT_FLAG,
+     "how many watermarked sheets each original kept as a file fills (page --sheet K)"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
 static const dg_opt_spec PAGE_OPTS[] = {
@@ -335,7 +337,7 @@ static const dg_command COMMANDS[] = {
      "--date 2024-01-10 --level 1",
      {"file"}, {OPT_FILE}, 0, 1, ADD_OPTS, dg_render_filed, DG_LOCAL_NONE},
     {"show", dg_cmd_show, DG_CMD_READ_ONLY, NULL,
-     "show a record: metadata, text, versions", "dangan show REF [--version N]",
+     "show a record: metadata, text, versions", "dangan show REF [--version N] [--sheets]",
      "dangan show X001-XZ·2024-D10-0001", {"refcode"}, {OPT_STRING}, 0, 1, SHOW_OPTS,
      dg_render_show, DG_LOCAL_NONE},
     {"page", dg_cmd_page, DG_CMD_READ_ONLY, NULL,
