@@ -85,6 +85,8 @@ static const dg_opt_spec EDIT_OPTS[] = {
 
 static const dg_opt_spec SHOW_OPTS[] = {
     {"--version", "version", OPT_INT, "show this version instead of the newest"},
+    {"--sheets", "sheets", OPT_FLAG,
+     "how many watermarked sheets each original kept as a file fills (page --sheet K)"},
     {NULL, NULL, OPT_FLAG, NULL}};
 
 static const dg_opt_spec PAGE_OPTS[] = {
@@ -288,19 +290,20 @@ static const dg_command COMMANDS[] = {
     {.name = "log keygen", .flags = DG_CMD_UNLISTED,
      .summary = "make a key for signing the access log's checkpoints (no archive needed)",
      .local = DG_LOCAL_KEYGEN},
+    /* These share a runner, so --help says the entry's own usage first (main.c). */
     {.name = "backup", .summary = "encrypted, incremental backup to a folder (see README)",
-     .local = DG_LOCAL_BACKUP},
+     .usage = "dangan backup DEST [--keys-dest DIR]", .local = DG_LOCAL_BACKUP},
     {.name = "backup verify", .summary = "check a backup against its signed manifest",
-     .local = DG_LOCAL_BACKUP},
+     .usage = "dangan backup verify DEST", .local = DG_LOCAL_BACKUP},
     {.name = "restore", .summary = "rebuild an archive from a backup and its key backup",
-     .local = DG_LOCAL_BACKUP},
+     .usage = "dangan restore DEST --archive NEW --keys DIR", .local = DG_LOCAL_BACKUP},
     {.name = "keys generate", .summary = "make a master key file for an encrypted archive (0600)",
-     .local = DG_LOCAL_KEYS},
+     .usage = "dangan keys generate FILE", .local = DG_LOCAL_KEYS},
     {.name = "keys rotate", .summary = "re-wrap every record key under a new master key",
-     .local = DG_LOCAL_KEYS},
+     .usage = "dangan [--key-file OLD] keys rotate --new-key-file NEW", .local = DG_LOCAL_KEYS},
     {.name = "keys encrypt",
      .summary = "encrypt, in place, an archive made without a master key (admin)",
-     .local = DG_LOCAL_KEYS},
+     .usage = "dangan --key-file KEY keys encrypt", .local = DG_LOCAL_KEYS},
     {"whoami", dg_cmd_whoami, DG_CMD_READ_ONLY, NULL,
      "show which archive account you act as", "dangan whoami", "dangan whoami",
      {NULL}, {0}, 0, 0, NO_OPTS, dg_render_whoami, DG_LOCAL_NONE},
@@ -334,7 +337,7 @@ static const dg_command COMMANDS[] = {
      "--date 2024-01-10 --level 1",
      {"file"}, {OPT_FILE}, 0, 1, ADD_OPTS, dg_render_filed, DG_LOCAL_NONE},
     {"show", dg_cmd_show, DG_CMD_READ_ONLY, NULL,
-     "show a record: metadata, text, versions", "dangan show REF [--version N]",
+     "show a record: metadata, text, versions", "dangan show REF [--version N] [--sheets]",
      "dangan show X001-XZ·2024-D10-0001", {"refcode"}, {OPT_STRING}, 0, 1, SHOW_OPTS,
      dg_render_show, DG_LOCAL_NONE},
     {"page", dg_cmd_page, DG_CMD_READ_ONLY, NULL,
@@ -683,6 +686,13 @@ int dg_command_print_group(const char *word, FILE *out)
     if (out && shown)
         fprintf(out, "\n'dangan %s <subcommand> --help' describes one.\n", word);
     return shown;
+}
+
+void dg_command_print_local_usage(const dg_command *cmd, FILE *out)
+{
+    fprintf(out, "usage: %s\n\n", cmd->usage);
+    print_summary(out, cmd);
+    fputs("\n\n", out);
 }
 
 void dg_command_print_help(const dg_command *cmd, FILE *out)

@@ -82,6 +82,9 @@ const dg_command *dg_command_named(const char *name);
 /* Prints the overall help (commands, environment, exit codes) / one command's help. */
 void dg_command_print_overview(FILE *out);
 void dg_command_print_help(const dg_command *cmd, FILE *out);
+/* A local command's usage line and summary (its entry has a usage when its runner serves
+ * several commands and prints the forms of all of them after this). */
+void dg_command_print_local_usage(const dg_command *cmd, FILE *out);
 
 /* Prints the README's command list: a Markdown table of every listed command, its role
  * and what it does (`dangan help --markdown`; tests/e2e/test_readme.sh compares). */

@@ -161,6 +161,25 @@ static json_t *record_json(const dg_record *rec, int with_history_details)
                      "versions", history);
 }
 
+/* "sheets" on each page that is an original kept as a file: how many watermarked sheets of
+ * its text `page --sheet K` draws (the web record page says "sheet k of n" from it). */
+static dg_status page_sheets(dg_request *c, const dg_record *rec, json_t *pages)
+{
+    dg_status st = DG_OK;
+    for (size_t i = 0; st == DG_OK && i < rec->n_pages; i++) {
+        const dg_page_info *pg = &rec->pages[i];
+        int sheets = 1;
+        if (pg->mime && !strncmp(pg->mime, "image/", 6))
+            continue;
+        st = dg_request_sheet_count(c, rec, pg->seq, &sheets);
+        json_t *item = json_array_get(pages, i);
+        if (st == DG_OK && item &&
+            json_object_set_new(item, "sheets", json_integer(sheets)) != 0)
+            st = dg_error_set(&c->err, DG_ERR_NOMEM, "show: out of memory");
+    }
+    return st;
+}
+
 dg_status dg_cmd_show(dg_request *c, json_t **result)
 {
     const char *ref;
@@ -199,6 +218,8 @@ dg_status dg_cmd_show(dg_request *c, json_t **result)
                                       lent.due_at ? lent.due_at : "", "days_overdue",
                                       lent.days_overdue));
     dg_loan_clear(&lent);
+    if (st == DG_OK && dg_arg_bool(c, "sheets"))
+        st = page_sheets(c, rec, json_object_get(*result, "pages"));
     dg_record_free(rec);
     if (st != DG_OK) {
         json_decref(*result);

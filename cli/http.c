@@ -683,6 +683,8 @@ static int route_post(exchange *x, dg_web_page *p, dg_archive *archive)
         dg_web_loan_out(p);
     else if (!strcmp(u, "/loans/return"))
         dg_web_loan_return(p);
+    else if (!strcmp(u, "/loans/hand-back"))
+        dg_web_loan_hand_back(p);
     else if (!strcmp(u, "/upload"))
         upload_start(x, p);
     else

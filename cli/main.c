@@ -357,6 +357,9 @@ static int run_help(const global_opts *g)
 /* init, serve and log keygen: not requests, run here (see commands.h). */
 static int run_local(const dg_command *cmd, const global_opts *g)
 {
+    /* a runner of several commands prints all of their forms: this one's comes first */
+    if (g->help && cmd->usage)
+        dg_command_print_local_usage(cmd, stdout);
     switch (cmd->local) {
     case DG_LOCAL_INIT:
         return run_init(g);

@@ -144,6 +144,14 @@ void dg_render_show(json_t *r, const dg_render_ctx *ctx)
         field(ctx, "Loan:", lent);
     }
     show_version_fields(v, ctx);
+    json_t *pg;
+    size_t k;
+    json_array_foreach(json_object_get(r, "pages"), k, pg)
+        if (json_object_get(pg, "sheets")) { /* --sheets: an original laid out as its text */
+            snprintf(buf, sizeof buf, "page %lld: %lld (page --sheet K)", n(pg, "seq"),
+                     n(pg, "sheets"));
+            field(ctx, "Sheets:", buf);
+        }
     fprintf(ctx->out, "Versions:\n");
     json_t *h;
     size_t i;

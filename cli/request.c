@@ -180,6 +180,22 @@ static dg_status render_original(dg_request *c, const dg_export *ex, const dg_pa
     return st == DG_OK ? take_png(png, png_len, data, len, mime, &c->err) : st;
 }
 
+dg_status dg_request_sheet_count(dg_request *c, const struct dg_record *rec, int seq,
+                                 int *sheets)
+{
+    char font[512];
+    char *body = NULL;
+    *sheets = 0;
+    dg_status st = dg_watermark_font_find(c->io && c->io->font ? c->io->font : NULL, font,
+                                          sizeof font, &c->err);
+    if (st == DG_OK)
+        st = dg_record_page_text(c->archive, rec, seq, &body, &c->err);
+    if (st == DG_OK)
+        st = dg_watermark_text_sheet_count(body, font, sheets, &c->err);
+    free(body);
+    return st;
+}
+
 dg_status dg_request_page(dg_request *c, const dg_export *ex, const dg_page_want *want,
                           void **data, size_t *len, char **mime, int *sheets)
 {

@@ -123,6 +123,15 @@ typedef struct dg_page_want {
 dg_status dg_request_page(dg_request *c, const struct dg_export *ex, const dg_page_want *want,
                           void **data, size_t *len, char **mime, int *sheets);
 
+/*
+ * How many sheets page seq of rec (a record the actor read with dg_record_get) fills when
+ * it is an original kept as a file, into *sheets, counted by laying its text out without
+ * drawing (dg_watermark_text_sheet_count) and without another log entry.
+ */
+struct dg_record;
+dg_status dg_request_sheet_count(dg_request *c, const struct dg_record *rec, int seq,
+                                 int *sheets);
+
 /* data (len bytes) as base64 in a new JSON string, or NULL when out of memory. */
 json_t *dg_json_base64(const void *data, size_t len);
 

@@ -254,6 +254,18 @@ static void draw_heading(ink *k, const char *heading, int sheet, int sheets)
     }
 }
 
+/* Lays body out as the sheets do, drawing sheet want into k->pix (0: none, only counting). */
+static dg_status lay_out_body(const ink *k, const char *body, int want, int *sheets,
+                              dg_error *err)
+{
+    uint16_t *cache = calloc(ADVANCE_CACHE, sizeof *cache);
+    if (!cache)
+        return dg_error_set(err, DG_ERR_NOMEM, "page: out of memory");
+    *sheets = lay_out(k, cache, *body ? body : "（此页无文字 no text on this page）", want);
+    free(cache);
+    return DG_OK;
+}
+
 static dg_status draw_sheet(PIX *pix, const char *body, const char *heading, int sheet,
                             const char *font, int *sheets, dg_error *err)
 {
@@ -264,17 +276,11 @@ static dg_status draw_sheet(PIX *pix, const char *body, const char *heading, int
         return st;
     FT_Set_Pixel_Sizes(face, 0, SHEET_BODY_PX);
     ink k = {.pix = pix, .face = face, .rgb = {0, 0, 0}, .opacity = 1.0};
-    uint16_t *cache = calloc(ADVANCE_CACHE, sizeof *cache);
-    int laid_out = cache != NULL;
-    if (laid_out)
-        *sheets = lay_out(&k, cache, *body ? body : "（此页无文字 no text on this page）", sheet);
-    free(cache);
-    if (!laid_out)
-        st = dg_error_set(err, DG_ERR_NOMEM, "page: out of memory");
-    else if (sheet < 1 || sheet > *sheets)
+    st = lay_out_body(&k, body, sheet, sheets, err);
+    if (st == DG_OK && (sheet < 1 || sheet > *sheets))
         st = dg_error_set(err, DG_ERR_NOT_FOUND, "%s: no sheet %d (its text fills %d)",
                           heading, sheet, *sheets);
-    else
+    else if (st == DG_OK)
         draw_heading(&k, heading, sheet, *sheets);
     FT_Done_Face(face);
     FT_Done_FreeType(lib);
@@ -359,4 +365,22 @@ dg_status dg_watermark_text_sheet(const char *body, const char *heading, int she
         return st;
     }
     return mark_and_encode(pix, text, font, png, png_len, err);
+}
+
+dg_status dg_watermark_text_sheet_count(const char *body, const char *font, int *sheets,
+                                        dg_error *err)
+{
+    *sheets = 0;
+    FT_Library lib;
+    FT_Face face;
+    dg_status st = open_face(&lib, &face, font, err);
+    if (st != DG_OK)
+        return st;
+    FT_Set_Pixel_Sizes(face, 0, SHEET_BODY_PX);
+    /* want 0: the walk draws nothing, so no picture is needed */
+    ink k = {.pix = NULL, .face = face, .rgb = {0, 0, 0}, .opacity = 1.0};
+    st = lay_out_body(&k, body, 0, sheets, err);
+    FT_Done_Face(face);
+    FT_Done_FreeType(lib);
+    return st;
 }

@@ -58,6 +58,13 @@ dg_status dg_watermark_text_sheet(const char *body, const char *heading, int she
                                   size_t *png_len, int *sheets, dg_error *err);
 
 /*
+ * How many sheets dg_watermark_text_sheet lays body out on with the font file font, into
+ * *sheets, without drawing any of them (the web record page's "sheet k of n").
+ */
+dg_status dg_watermark_text_sheet_count(const char *body, const char *font, int *sheets,
+                                        dg_error *err);
+
+/*
  * The watermark's text: "NAME LOGIN YYYY-MM-DD HH:MM REFCODE #ENTRY" (the time in the
  * process's zone, which is the archive's: see log.h). The name is left out when empty.
  */

@@ -584,15 +584,17 @@ static int sheet_arg(const dg_web_page *p)
     return s > 0 && s < 100000 ? (int)s : 1;
 }
 
-/* Links to the record page with another sheet of its originals' renderings. */
-static void sheet_links(dg_web_page *p, const char *refcode, int version, int sheet)
+/* "sheet k of n" and links to the record page with the sheets before and after it (none
+ * past the first or the last: "show" counted them). */
+static void sheet_links(dg_web_page *p, const char *refcode, int version, int sheet,
+                        int sheets)
 {
-    char note[160];
-    snprintf(note, sizeof note, T(p, W_SHEET_NOTE), sheet);
+    char note[200];
+    snprintf(note, sizeof note, T(p, W_SHEET_NOTE), sheet, sheets);
     dg_buf_puts(&p->body, "<p class=\"note sheets\">");
     dg_buf_text(&p->body, note);
     for (int step = -1; step <= 1; step += 2) {
-        if (sheet + step < 1)
+        if (sheet + step < 1 || sheet + step > sheets)
             continue;
         dg_buf_puts(&p->body, " <a class=\"sheet\" href=\"/record/");
         dg_buf_url(&p->body, refcode);
@@ -615,18 +617,24 @@ static void record_pages(dg_web_page *p, json_t *rec)
         const char *mime = jstr(pg, "mime");
         /* an original kept as a file is shown as the watermarked sheets of its text */
         int original = !mime || strncmp(mime, "image/", 6);
+        int sheets = original ? (int)jint(pg, "sheets") : 1;
+        int shown = sheet;
+        if (sheets < 1)
+            sheets = 1;
+        if (shown > sheets) /* a ?s= past the last sheet: the last, not a broken image */
+            shown = sheets;
         dg_buf_puts(&p->body, "<figure><figcaption>");
         dg_buf_printf(&p->body, T(p, W_PAGE_N), seq);
         dg_buf_puts(&p->body, "</figcaption><img class=\"page\" src=\"/page/");
         dg_buf_url(&p->body, refcode);
         dg_buf_printf(&p->body, "/%d?v=%d", seq, version);
         if (original)
-            dg_buf_printf(&p->body, "&amp;s=%d", sheet);
+            dg_buf_printf(&p->body, "&amp;s=%d", shown);
         dg_buf_puts(&p->body, "\" alt=\"");
         dg_buf_printf(&p->body, T(p, W_PAGE_N), seq);
         dg_buf_puts(&p->body, "\">");
         if (original)
-            sheet_links(p, refcode, version, sheet);
+            sheet_links(p, refcode, version, shown, sheets);
         dg_buf_puts(&p->body, "</figure>");
     }
     dg_buf_puts(&p->body, "</div>");
@@ -705,7 +713,7 @@ static int version_arg(const dg_web_page *p)
 
 void dg_web_record(dg_web_page *p, const char *refcode)
 {
-    json_t *args = json_pack("{s:s, s:b}", "refcode", refcode, "history", 1);
+    json_t *args = json_pack("{s:s, s:b, s:b}", "refcode", refcode, "history", 1, "sheets", 1);
     if (args && version_arg(p))
         json_object_set_new(args, "version", json_integer(version_arg(p)));
     json_t *response = call(p, "show", args);
@@ -1434,7 +1442,25 @@ static void request_form(dg_web_page *p)
                   T(p, W_LOAN_REQUEST));
 }
 
-/* One cell of a loan row: the field, escaped (the method in words, dates as days). */
+/* A loan's kind or state in the page's language (the engine's codes: electronic, paper;
+ * pending, refused, approved, out, returned). */
+static const char *loan_word(const dg_web_page *p, const char *code)
+{
+    static const struct {
+        const char *code;
+        dg_web_word word;
+    } words[] = {{"electronic", W_K_ELECTRONIC}, {"paper", W_K_PAPER},
+                 {"pending", W_S_PENDING},       {"refused", W_S_REFUSED},
+                 {"approved", W_S_APPROVED},     {"out", W_S_OUT},
+                 {"returned", W_S_RETURNED}};
+    for (size_t i = 0; code && i < sizeof words / sizeof words[0]; i++)
+        if (!strcmp(code, words[i].code))
+            return T(p, words[i].word);
+    return code;
+}
+
+/* One cell of a loan row: the field, escaped (method, kind and state in words, dates as
+ * days). */
 static void loan_cell(dg_web_page *p, json_t *l, const char *key)
 {
     const char *v = jstr(l, key);
@@ -1445,6 +1471,8 @@ static void loan_cell(dg_web_page *p, json_t *l, const char *key)
         v = text;
     } else if (!strcmp(key, "method")) {
         v = method_word(p, v);
+    } else if (!strcmp(key, "kind") || !strcmp(key, "state")) {
+        v = loan_word(p, v);
     } else if (v && strstr(key, "_at")) {
         snprintf(text, sizeof text, "%.10s", v);
         v = text;
@@ -1539,6 +1567,19 @@ static void loan_links(dg_web_page *p)
         notice(p, "ok", arg(p, "done"));
 }
 
+/* An electronic loan its borrower holds: a form to hand it back before it is due. */
+static void hand_back_row(dg_web_page *p, json_t *l)
+{
+    if (strcmp(jstr(l, "kind") ? jstr(l, "kind") : "", "electronic") ||
+        strcmp(jstr(l, "state") ? jstr(l, "state") : "", "approved"))
+        return;
+    dg_buf_puts(&p->body, "<form method=\"post\" action=\"/loans/hand-back\" class=\"sign\">");
+    hidden_csrf(p);
+    dg_buf_printf(&p->body, "<input type=\"hidden\" name=\"id\" value=\"%lld\"><button "
+                            "type=\"submit\" class=\"hand-back\">%s</button></form>",
+                  jint(l, "id"), T(p, W_HAND_BACK));
+}
+
 void dg_web_loans(dg_web_page *p)
 {
     json_t *response = loan_listing(p, "loan list", json_object());
@@ -1550,7 +1591,7 @@ void dg_web_loans(dg_web_page *p)
     request_form(p);
     /* leaders and archivists read every loan: this page shows their own */
     loan_table(p, "my-loans", json_object_get(json_object_get(response, "result"), "loans"),
-               is_mine, NULL);
+               is_mine, hand_back_row);
     page_end(p);
     json_decref(response);
 }
@@ -1763,6 +1804,12 @@ void dg_web_loan_return(dg_web_page *p)
     json_t *args = json_pack("{s:i}", "id", id ? atoi(id) : 0);
     pass_arg(p, args, "condition", NULL);
     loan_step(p, "loan return", args, "/loans/paper");
+}
+
+void dg_web_loan_hand_back(dg_web_page *p)
+{
+    const char *id = arg(p, "id");
+    loan_step(p, "loan return", json_pack("{s:i}", "id", id ? atoi(id) : 0), "/loans");
 }
 
 /* ---- me ---- */

@@ -87,6 +87,8 @@ void dg_web_loan_request(dg_web_page *p);
 void dg_web_loan_decide(dg_web_page *p, int approve);
 void dg_web_loan_out(dg_web_page *p);
 void dg_web_loan_return(dg_web_page *p);
+/* A borrower hands their electronic loan back before it is due (POST, as `loan return`). */
+void dg_web_loan_hand_back(dg_web_page *p);
 /* "Me": who I am, and changing my password (POST; the current one is asked). */
 void dg_web_me(dg_web_page *p);
 void dg_web_me_password(dg_web_page *p);

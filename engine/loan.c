@@ -923,6 +923,15 @@ dg_status dg_export_page_text(dg_archive *archive, const dg_export *ex, int seq,
     return DG_OK;
 }
 
+dg_status dg_record_page_text(dg_archive *archive, const dg_record *rec, int seq,
+                              char **text, dg_error *err)
+{
+    dg_export ex = {.record_id = rec->id, .version = rec->version.number,
+                    .n_pages = (int)rec->n_pages, .level = rec->level};
+    snprintf(ex.refcode, sizeof ex.refcode, "%s", rec->refcode);
+    return dg_export_page_text(archive, &ex, seq, text, err);
+}
+
 dg_status dg_export_page(dg_archive *archive, const dg_export *ex, int seq, void **data,
                          size_t *len, char **mime, dg_error *err)
 {

@@ -160,6 +160,13 @@ dg_status dg_export_page(dg_archive *archive, const dg_export *ex, int seq, void
 dg_status dg_export_page_text(dg_archive *archive, const dg_export *ex, int seq, char **text,
                               dg_error *err);
 
+/* The text of page seq of rec, a record the actor read with dg_record_get (that read is
+ * its log entry: this one is not logged again), as dg_export_page_text gives it. The web
+ * record page counts an original's sheets from it without rendering them. */
+struct dg_record;
+dg_status dg_record_page_text(dg_archive *archive, const struct dg_record *rec, int seq,
+                              char **text, dg_error *err);
+
 /* Whether the actor may take copies (export) of a record of level at (record_id): by
  * clearance, or by a current copy loan. */
 dg_status dg_loan_may_copy(dg_archive *archive, const dg_actor *actor, int64_t record_id,

@@ -64,6 +64,20 @@ expect_exit 0 "$DANGAN" --as zhang page "$REF" 1 --output "$T/page1.png"
 cmp -s "$T/page1.png" notice.txt && fail "page 1 left unmarked"
 expect_exit 0 "$DANGAN" --as zhang --json page "$REF" 1
 [ "$(echo "$OUT" | json 'j["sheets"], j["mime"]')" = "1 image/png" ] || fail "the notice's text is one marked sheet: $OUT"
+# show --sheets counts an original's sheets without drawing them: as many as page draws.
+for i in $(seq 1 80); do echo "第 $i 行 XQZLONG line of a long circular"; done > long.txt
+expect_exit 0 "$DANGAN" add long.txt --title "Long circular" --category administrative --date 2024-03-01
+LONG=$(echo "$OUT" | awk '{print $1}')
+expect_exit 0 "$DANGAN" --json show "$LONG" --sheets
+SHEETS=$(echo "$OUT" | json 'j["pages"][0]["sheets"]')
+[ "$SHEETS" = 3 ] || fail "80 lines at 32 a sheet fill 3 sheets, show says '$SHEETS'"
+expect_exit 0 "$DANGAN" --json page "$LONG" 1 --sheet "$SHEETS"
+[ "$(echo "$OUT" | json 'j["sheets"]')" = "$SHEETS" ] || fail "page and show --sheets disagree: $OUT"
+expect_exit 3 "$DANGAN" page "$LONG" 1 --sheet $((SHEETS + 1)) --output "$T/past.png"
+expect_exit 0 "$DANGAN" show "$LONG" --sheets
+contains "$OUT" "page 1: 3" "show --sheets says it in text too"
+expect_exit 0 "$DANGAN" --json show "$LONG"
+lacks "$OUT" '"sheets"' "plain show does not count sheets"
 expect_exit 0 "$DANGAN" --as zhang page "$REF" 1 --original --output "$T/page1.out"
 cmp -s "$T/page1.out" notice.txt || fail "the original differs from the filed file"
 expect_exit 0 "$DANGAN" log --json --user zhang

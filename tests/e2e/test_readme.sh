@@ -14,6 +14,15 @@ lacks "$OUT" 'log keygen' "but not an unlisted one"
     grep . > listed
 echo "$OUT" | tail -n +3 | sed 's/^| `dangan \([^`]*\)`.*/\1/' > marked
 diff listed marked || fail "help --markdown and --help list different commands"
+# Every listed command's --help opens with its own usage line (global options, in
+# brackets or not, may come before its name), not with another command's of its group.
+while read -r c; do
+    # shellcheck disable=SC2086 # the command's words as separate arguments
+    expect_exit 0 "$DANGAN" $c --help
+    first=$(echo "$OUT" | head -n 1)
+    echo "$first" | grep -qE "^usage: dangan( \[[^]]*\]| --[a-z-]+ [A-Z]+)* $c( |\$)" ||
+        fail "'dangan $c --help' does not open with its own usage line: $first"
+done < listed
 
 expect_exit 0 "$here/scripts/readme-commands.sh" "$DANGAN" "$here/README.md" --check
 # A README that drifted from the table is caught.

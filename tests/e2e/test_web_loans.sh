@@ -4,7 +4,9 @@
 # page "not found" exactly as a missing one, asks for a loan from it, and is refused their
 # own personnel file (by its subject, 当事人); a leader sees the request in the queue and
 # approves it giving their password again (a wrong one is refused); the teacher then reads
-# the record, its page (an original kept as a file) as a watermarked sheet of its text; the
+# the record, its page (an original kept as a file) as watermarked sheets of its text, "sheet
+# k of n" with no link past the last, sees the loan's state and kind in the page's language
+# (zh-Hans, zh-Hant, en) and hands it back early, after which the record is closed again; the
 # archivist hands the paper original over and takes it back, and downloads the register as
 # CSV and PDF. The access log has every step, from the web.
 set -u
@@ -26,7 +28,9 @@ trap cleanup EXIT
 for u in zhang wang li; do
     echo "pass-of-$u" | "$DANGAN" user passwd "$u" >/dev/null || fail "user passwd $u"
 done
-printf 'Annual appraisal of Wang Wu\nRating excellent WEBLOANWORD\n' >appraisal.txt
+# long enough for two sheets of its text (32 lines a sheet), so the record page pages them
+{ printf 'Annual appraisal of Wang Wu\nRating excellent WEBLOANWORD\n'
+  for i in $(seq 1 40); do printf '第 %d 项 考核记录 appraisal item\n' "$i"; done; } >appraisal.txt
 expect_exit 0 "$DANGAN" add appraisal.txt --title "王五 年度考核" --category personnel \
     --date 2024-03-12 --level 2 --subject 王五
 REF=$(echo "$OUT" | awk '{print $1}')
@@ -45,7 +49,8 @@ timeout 600 /usr/bin/python3 "$here/tests/e2e/web_loans.py" "$CFG" ||
 "$DANGAN" log --json | json '"\n".join(e["user"]+" "+e["action"]+" "+e["outcome"]+" "+e["origin"]+" "+(e.get("detail") or "") for e in j["entries"])' >"$T/log.txt"
 for line in "zhang loan ok web 127.0.0.1 request" "zhang loan refused web 127.0.0.1 request" \
             "wang web.confirm refused web 127.0.0.1" "wang loan ok web 127.0.0.1 approve" \
-            "zhang page ok web 127.0.0.1" "li loan ok web 127.0.0.1 paper out" \
+            "zhang page ok web 127.0.0.1" "zhang loan ok web 127.0.0.1 return" \
+            "li loan ok web 127.0.0.1 paper out" \
             "li loan ok web 127.0.0.1 return"; do
     grep -qF "$line" "$T/log.txt" || fail "the log lacks '$line': $(cat "$T/log.txt")"
 done

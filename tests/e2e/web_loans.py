@@ -8,6 +8,7 @@ web_lib.py). Exits non-zero with "FAIL: ..." on the first broken expectation.
 import os
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -62,8 +63,17 @@ def teacher_asks():
         if not done_or_error(d):
             fail("the request was refused: " + d.find_element(By.CSS_SELECTOR, "p.error").text)
         rows = wait_for(d, By.ID, "my-loans").text
-        if REF not in rows or "pending" not in rows:
-            fail("my loans do not show the pending request: " + rows)
+        if REF not in rows or "待审批" not in rows or "电子" not in rows:
+            fail("my loans do not show the pending electronic request in Chinese: " + rows)
+        if "pending" in rows or "electronic" in rows:
+            fail("my loans show the engine's codes, not words: " + rows)
+        for tag, words in (("zh-Hant", ("待審批", "電子")), ("en", ("Waiting for approval", "Electronic"))):
+            d.get(BASE + "/lang?to=%s&back=/loans" % tag)
+            rows = wait_for(d, By.ID, "my-loans").text
+            if any(w not in rows for w in words):
+                fail("my loans in %s lack %s: %s" % (tag, words, rows))
+        d.get(BASE + "/lang?to=zh-Hans&back=/loans")
+        wait_for(d, By.ID, "my-loans")
         shot(d, "web-loans.png")
         # one's own personnel file (its subject is this account): refused, with the rule
         d.get(BASE + "/loans?refcode=" + urllib.parse.quote(CFG["own"], safe=""))
@@ -115,6 +125,80 @@ def teacher_reads():
             lambda drv: drv.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img))
         check_watermark(d, img)
         shot(d, "web-loan-record.png")
+        check_sheets(d)
+    finally:
+        d.quit()
+
+
+def sheet_note(d):
+    return wait_for(d, By.CSS_SELECTOR, "p.sheets").text
+
+
+def sheet_links(d):
+    return [a.text for a in d.find_elements(By.CSS_SELECTOR, "p.sheets a.sheet")]
+
+
+def image_loads(d):
+    img = wait_for(d, By.CSS_SELECTOR, "img.page")
+    WebDriverWait(d, WAIT).until(lambda drv: drv.execute_script("return arguments[0].complete", img))
+    return d.execute_script("return arguments[0].naturalWidth > 0", img)
+
+
+def check_sheets(d):
+    """The text fills two sheets: 1 of 2 links on, 2 of 2 does not, and a sheet past the last
+    shows the last, never a broken image."""
+    if "第 1 张，共 2 张" not in sheet_note(d):
+        fail("the first sheet does not say 1 of 2: " + sheet_note(d))
+    if sheet_links(d) != ["下一张 ›"]:
+        fail("the first sheet's links are not just 'next': %s" % sheet_links(d))
+    d.find_element(By.CSS_SELECTOR, "p.sheets a.sheet").click()
+    WebDriverWait(d, WAIT).until(lambda drv: "s=2" in drv.current_url)
+    if "第 2 张，共 2 张" not in sheet_note(d) or sheet_links(d) != ["‹ 上一张"]:
+        fail("the last sheet says %s with links %s" % (sheet_note(d), sheet_links(d)))
+    if not image_loads(d):
+        fail("the last sheet's image is broken")
+    d.get(record_url(REF) + "?s=9")
+    if "第 2 张，共 2 张" not in sheet_note(d) or not image_loads(d):
+        fail("a sheet past the last is not shown as the last: " + sheet_note(d))
+
+
+def loan_row(d):
+    """The row of my loans that is the loan of REF (a refused request may be listed too)."""
+    wait_for(d, By.ID, "my-loans")
+    rows = [r for r in d.find_elements(By.CSS_SELECTOR, "#my-loans tr[data-loan]") if REF in r.text]
+    if len(rows) != 1:
+        fail("my loans list the loan of %s %d times" % (REF, len(rows)))
+    return rows[0]
+
+
+def teacher_hands_back():
+    d = browser()
+    try:
+        login(d, "zhang", CFG["pw"]["zhang"])
+        d.get(BASE + "/loans")
+        row = loan_row(d)
+        if "已批准" not in row.text:
+            fail("the approved loan does not say so: " + row.text)
+        # the form's POST without its CSRF token is refused, and the loan stays
+        loan_id = row.get_attribute("data-loan")
+        try:
+            post(d, "/loans/hand-back", {"id": loan_id, "csrf": "0" * 64})
+            fail("a hand-back without the CSRF token was accepted")
+        except urllib.error.HTTPError as e:
+            if e.code != 403:
+                fail("a hand-back without the CSRF token answered %d" % e.code)
+        d.get(BASE + "/loans")
+        row = loan_row(d)
+        if "已批准" not in row.text:
+            fail("a refused hand-back changed the loan: " + row.text)
+        row.find_element(By.CSS_SELECTOR, "form[action='/loans/hand-back'] button.hand-back").click()
+        if not done_or_error(d):
+            fail("handing the loan back was refused: " + d.find_element(By.CSS_SELECTOR, "p.error").text)
+        row = loan_row(d)
+        if "已归还" not in row.text or row.find_elements(By.CSS_SELECTOR, "form"):
+            fail("the handed-back loan is not returned, or still offers a form: " + row.text)
+        if not same_but_code(d, REF, CFG["missing"]):
+            fail("after handing it back the record still opens to the borrower")
     finally:
         d.quit()
 
@@ -122,6 +206,14 @@ def teacher_reads():
 def fetch(d, path):
     cookies = "; ".join("%s=%s" % (c["name"], c["value"]) for c in d.get_cookies())
     req = urllib.request.Request(BASE + path, headers={"Cookie": cookies})
+    with urllib.request.urlopen(req, timeout=WAIT) as r:
+        return r.read()
+
+
+def post(d, path, fields):
+    cookies = "; ".join("%s=%s" % (c["name"], c["value"]) for c in d.get_cookies())
+    req = urllib.request.Request(BASE + path, data=urllib.parse.urlencode(fields).encode(),
+                                 headers={"Cookie": cookies})
     with urllib.request.urlopen(req, timeout=WAIT) as r:
         return r.read()
 
@@ -173,5 +265,6 @@ def archivist_lends():
 teacher_asks()
 leader_approves()
 teacher_reads()
+teacher_hands_back()
 archivist_lends()
 print("browser loan checks passed")
