@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -505,7 +506,14 @@ dg_status dg_log_group_defer_reads(dg_log_group *group, dg_archive *archive, lon
     }
     group->delay_ms = delay_ms > 0 ? delay_ms : 1;
     group->wal_fd = fd;
-    if (pthread_create(&group->syncer, NULL, syncer_main, group) != 0) {
+    /* The syncer takes no signal: a process that blocks SIGTERM to read it from a
+     * signalfd (the server) must not have it delivered, with its default action, here. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int started = pthread_create(&group->syncer, NULL, syncer_main, group) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!started) {
         pthread_cond_destroy(&group->wake);
         close(fd);
         group->wal_fd = -1;
