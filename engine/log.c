@@ -5,7 +5,8 @@
  * checkpoints and proofs from the stored tree are log_tree.c; both sit above this file,
  * which calls neither, nor any role check: every module logs through here. Also here: the
  * group commit (dg_log_group) by which a server's handles share one transaction and one
- * sync among the entries that arrive together.
+ * sync among the entries that arrive together, and its syncer, which syncs reads' entries
+ * after their answers.
  *
  * The hash of an entry is SHA-256 over its predecessor's hash and every field of the
  * entry including its id, each field followed by a unit separator (0x1F) and NULL written

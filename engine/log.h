@@ -94,7 +94,8 @@ dg_status dg_log_append_id(dg_archive *archive, const dg_actor *actor, const dg_
  * every entry queued so far in one transaction on its own handle (chain and tree as one by
  * one: each entry follows the one before), with one sync, and each caller returns only once
  * its own entry has committed, with its own outcome. So N concurrent searches cost one
- * sync, not N, and nothing a search shows leaves the server before its entry is on disk.
+ * sync, not N, and nothing a search shows leaves the server before its entry has
+ * committed (and, unless the group defers reads' syncs, below, is on disk).
  * Entries appended inside the caller's transaction (dg_log_append_in_txn) are not grouped.
  *
  * The group is the caller's: free it after closing (or detaching) every handle attached.
