@@ -58,14 +58,15 @@ static json_t *make_request(const char *cmd, size_t i)
 
 /* ---- the server ------------------------------------------------------------------- */
 
-static pid_t start_server(bench_site *b)
+static pid_t start_server(bench_site *b, int sync_every_entry)
 {
     pid_t pid = fork();
     if (pid == 0) {
         dg_serve_options o = {.archive = b->archive, .socket_path = b->socket,
                               .readers = DG_SERVE_DEFAULT_READERS,
                               .max_clients = DG_SERVE_DEFAULT_MAX_CLIENTS,
-                              .timeout_ms = DG_SERVE_DEFAULT_TIMEOUT_MS, .log = NULL};
+                              .timeout_ms = DG_SERVE_DEFAULT_TIMEOUT_MS, .log = NULL,
+                              .sync_every_entry = sync_every_entry};
         dg_error err;
         _exit(dg_serve(&o, &err) == DG_OK ? 0 : 1);
     }
@@ -269,6 +270,33 @@ static void report_append_share(const append_cost *c)
            alone, alone < 5 ? "met" : "NOT met", shared);
 }
 
+/*
+ * A/B of the read entries' sync: servers started one after another on the same archive,
+ * alternately with every entry synced before its answer (--sync-every-entry) and with
+ * reads' syncs deferred (the default), each timing one client's searches through the
+ * socket. Pairs, so the machine's load falls on both alike.
+ */
+static int measure_sync_ab(bench_site *b)
+{
+    enum { PAIRS = 3 };
+    printf("search through the socket, 1 client, p50, A/B in pairs "
+           "(A: every entry synced before its answer, B: reads' syncs deferred):\n");
+    for (int pair = 0; pair < PAIRS; pair++)
+        for (int every = 1; every >= 0; every--) {
+            pid_t server = start_server(b, every);
+            double p50 = 0;
+            printf("  pair %d %s\n", pair + 1, every ? "A" : "B");
+            int ok = server > 0 && measure_latency(b, "search", 1, &p50);
+            if (server > 0) {
+                kill(server, SIGTERM);
+                waitpid(server, NULL, 0);
+            }
+            if (!ok)
+                return 0;
+        }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 200;
@@ -283,7 +311,7 @@ int main(int argc, char **argv)
     /* The archive is built before the server forks, and the server forks before this
      * process starts any thread. */
     int ok = bench_site_build(&b, n, NULL);
-    pid_t server = ok ? start_server(&b) : -1;
+    pid_t server = ok ? start_server(&b, 0) : -1;
     ok = server > 0;
     if (ok)
         printf("requests (searches: the %zu-query mix, each one logged):\n",
@@ -309,6 +337,7 @@ int main(int argc, char **argv)
         kill(server, SIGTERM);
         waitpid(server, NULL, 0);
     }
+    ok = ok && measure_sync_ab(&b);
     bench_site_close(&b);
     return ok ? 0 : 1;
 }

@@ -55,6 +55,10 @@ typedef struct dg_serve_options {
      * "mail -s 借阅逾期通知 archive@school.example", or NULL: the server's log only. The
      * archive's owner starts the server and so chooses it; it runs as the owner. */
     const char *overdue_mail;
+    /* 1: a read's access-log entry syncs before its answer, as a change's does. 0 (the
+     * default): it commits before its answer and syncs within 200 ms (log.h,
+     * dg_log_group_defer_reads). */
+    int sync_every_entry;
     /* With http.listen set, the web interface too (http.h); the server fills in the
      * archive, its log and its write counter. */
     dg_http_options http;

@@ -5,7 +5,8 @@
  * checkpoints and proofs from the stored tree are log_tree.c; both sit above this file,
  * which calls neither, nor any role check: every module logs through here. Also here: the
  * group commit (dg_log_group) by which a server's handles share one transaction and one
- * sync among the entries that arrive together.
+ * sync among the entries that arrive together, and its syncer, which syncs reads' entries
+ * after their answers.
  *
  * The hash of an entry is SHA-256 over its predecessor's hash and every field of the
  * entry including its id, each field followed by a unit separator (0x1F) and NULL written
@@ -14,11 +15,16 @@
  */
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "archive_internal.h"
 #include "catalog.h"
@@ -356,6 +362,17 @@ struct dg_log_group {
     int committing;            /* a leader is writing a batch */
     size_t queued;             /* entries waiting, the batch being written included */
     uint64_t batches, entries;
+    /* Deferred sync of reads' entries (dg_log_group_defer_reads): the syncer thread
+     * fdatasyncs wal_fd at most delay_ms after a batch committed without a sync. */
+    int defer;           /* reads' batches may commit without a sync */
+    int unsynced;        /* such a batch committed since the syncer last synced */
+    int sync_failed;     /* a sync or a setting failed: every batch syncs from now on */
+    int stop;            /* the syncer syncs what is left and ends */
+    int wal_fd;
+    long delay_ms;
+    pthread_cond_t wake; /* the syncer's, on CLOCK_MONOTONIC */
+    pthread_t syncer;
+    uint64_t deferred, syncs;
 };
 
 dg_status dg_log_group_new(dg_log_group **out, dg_error *err)
@@ -373,14 +390,18 @@ dg_status dg_log_group_new(dg_log_group **out, dg_error *err)
         return dg_error_set(err, DG_ERR_IO, "access log: cannot make the group's condition");
     }
     g->tail = &g->head;
+    g->wal_fd = -1;
     *out = g;
     return DG_OK;
 }
+
+static void syncer_stop(dg_log_group *g);
 
 void dg_log_group_free(dg_log_group *group)
 {
     if (!group)
         return;
+    syncer_stop(group);
     pthread_cond_destroy(&group->committed);
     pthread_mutex_destroy(&group->lock);
     free(group);
@@ -397,7 +418,135 @@ void dg_log_group_stats(dg_log_group *group, dg_log_group_counts *out)
     out->batches = group->batches;
     out->entries = group->entries;
     out->waiting = group->queued;
+    out->deferred = group->deferred;
+    out->syncs = group->syncs;
+    out->unsynced = group->unsynced;
     pthread_mutex_unlock(&group->lock);
+}
+
+/* ---- deferred sync of reads' entries ------------------------------------------------ */
+
+static struct timespec deadline_after(long ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+/*
+ * The syncer: once a batch has committed without a sync, it waits out the delay (so the
+ * batches of the next delay_ms share one sync) and fdatasyncs the WAL, which makes every
+ * frame written to it so far durable, whichever connection wrote it. A batch committed
+ * after unsynced was cleared sets it again, for the next round.
+ */
+static void *syncer_main(void *arg)
+{
+    dg_log_group *g = arg;
+    pthread_mutex_lock(&g->lock);
+    for (;;) {
+        while (!g->unsynced && !g->stop)
+            pthread_cond_wait(&g->wake, &g->lock);
+        if (!g->unsynced)
+            break; /* stopping with nothing left to sync */
+        struct timespec until = deadline_after(g->delay_ms);
+        while (!g->stop && pthread_cond_timedwait(&g->wake, &g->lock, &until) != ETIMEDOUT)
+            ;
+        g->unsynced = 0;
+        pthread_mutex_unlock(&g->lock);
+        int rc = fdatasync(g->wal_fd);
+        pthread_mutex_lock(&g->lock);
+        if (rc == 0)
+            g->syncs++;
+        else
+            g->sync_failed = 1; /* the next batch's own sync reports the disk's error */
+    }
+    pthread_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+static void syncer_stop(dg_log_group *g)
+{
+    if (g->wal_fd < 0)
+        return;
+    pthread_mutex_lock(&g->lock);
+    g->stop = 1;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->lock);
+    pthread_join(g->syncer, NULL);
+    pthread_cond_destroy(&g->wake);
+    close(g->wal_fd);
+    g->wal_fd = -1;
+}
+
+dg_status dg_log_group_defer_reads(dg_log_group *group, dg_archive *archive, long delay_ms,
+                                   dg_error *err)
+{
+    if (group->wal_fd >= 0)
+        return dg_error_set(err, DG_ERR_INTERNAL, "access log: the group already defers");
+    /* The catalog keeps its -wal file for good (SQLITE_FCNTL_PERSIST_WAL, catalog.c), so
+     * this descriptor names the WAL every connection writes for the server's whole run. */
+    const char *wal = sqlite3_filename_wal(sqlite3_db_filename(archive->db, "main"));
+    int fd = wal ? open(wal, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "access log: cannot open the catalog's WAL: %s",
+                            wal ? strerror(errno) : "no WAL");
+    pthread_condattr_t attr;
+    int ok = pthread_condattr_init(&attr) == 0;
+    ok = ok && pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+         pthread_cond_init(&group->wake, &attr) == 0;
+    pthread_condattr_destroy(&attr);
+    if (!ok) {
+        close(fd);
+        return dg_error_set(err, DG_ERR_IO, "access log: cannot make the syncer's condition");
+    }
+    group->delay_ms = delay_ms > 0 ? delay_ms : 1;
+    group->wal_fd = fd;
+    /* The syncer takes no signal: a process that blocks SIGTERM to read it from a
+     * signalfd (the server) must not have it delivered, with its default action, here. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int started = pthread_create(&group->syncer, NULL, syncer_main, group) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!started) {
+        pthread_cond_destroy(&group->wake);
+        close(fd);
+        group->wal_fd = -1;
+        return dg_error_set(err, DG_ERR_IO, "access log: cannot start the syncer thread");
+    }
+    pthread_mutex_lock(&group->lock);
+    group->defer = 1;
+    pthread_mutex_unlock(&group->lock);
+    return DG_OK;
+}
+
+/* Sets the handle's synchronous level outside any transaction (SQLite refuses it inside
+ * one). Restoring FULL is tried again: a handle left at NORMAL would commit changes
+ * without a sync. */
+static int set_synchronous(sqlite3 *db, int full)
+{
+    for (int tries = 0; tries < 3; tries++)
+        if (sqlite3_exec(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                         NULL, NULL, NULL) == SQLITE_OK)
+            return 1;
+    return 0;
+}
+
+/* A batch may skip its sync when the group defers and every entry in it is a read's. */
+static int batch_may_defer(const dg_log_group *g, const group_entry *batch)
+{
+    if (!g->defer || g->sync_failed)
+        return 0;
+    for (const group_entry *e = batch; e; e = e->next)
+        if (!e->event->read)
+            return 0;
+    return 1;
 }
 
 /* Appends one entry of a batch under a savepoint, so that an entry refused (its text, say)
@@ -417,8 +566,6 @@ static dg_status batch_append(dg_archive *archive, group_entry *e, dg_error *err
     return st;
 }
 
-/* Writes a batch in one transaction: every entry, the tree once, one commit (one sync).
- * Each entry's st says how it went; a failed commit fails those that had succeeded. */
 /* Every entry that had not failed on its own (or was not reached) takes the batch's
  * failure: none of the batch committed. */
 static void batch_fail(group_entry *batch, dg_status st, const dg_error *err)
@@ -431,6 +578,8 @@ static void batch_fail(group_entry *batch, dg_status st, const dg_error *err)
         }
 }
 
+/* Writes a batch in one transaction: every entry, the tree once, one commit (one sync).
+ * Each entry's st says how it went; a failed commit fails those that had succeeded. */
 static void batch_commit(dg_archive *archive, group_entry *batch)
 {
     dg_error err;
@@ -465,7 +614,9 @@ static void batch_commit(dg_archive *archive, group_entry *batch)
  * the leader, takes every entry queued and writes them on its own handle in one
  * transaction, while the entries that arrive meanwhile queue for the next leader. So a
  * sync is paid once per batch, not once per entry, and no caller returns (and so no
- * answer leaves the server) before its own entry has committed.
+ * answer leaves the server) before its own entry has committed. A batch of reads' entries
+ * in a deferring group commits at synchronous=NORMAL (its WAL frames written, not synced)
+ * and wakes the syncer; the handle is back at FULL before the leader lets go.
  */
 static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_actor *actor,
                               const char *login, const dg_log_event *event, int64_t *id,
@@ -486,9 +637,22 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
         g->head = NULL;
         g->tail = &g->head;
         g->committing = 1;
+        int defer = batch_may_defer(g, batch), g_failed = g->sync_failed;
         pthread_mutex_unlock(&g->lock);
+        if (!defer && g_failed)
+            set_synchronous(archive->db, 1); /* a restore that failed before, again */
+        int deferred = defer && set_synchronous(archive->db, 0);
         batch_commit(archive, batch);
+        /* Whatever happened, the handle syncs its next commit again: a change's. */
+        int restored = !deferred || set_synchronous(archive->db, 1);
         pthread_mutex_lock(&g->lock);
+        if (deferred) {
+            g->deferred++;
+            g->unsynced = 1;
+            pthread_cond_signal(&g->wake);
+        }
+        if (!restored)
+            g->sync_failed = 1;
         size_t n = 0;
         for (group_entry *e = batch, *next; e; e = next, n++) {
             next = e->next; /* e belongs to its waiter once done */

@@ -56,6 +56,9 @@ typedef struct dg_log_event {
     const char *outcome; /* "ok", "refused", "not_found", "error" */
     const char *detail;
     const char *shown;   /* the hits a search showed: "REF@V,REF@V" (NULL: none) */
+    int read;            /* the request changed nothing (a search, a view, a log read): a
+                          * deferring group (dg_log_group_defer_reads) may sync its entry
+                          * after answering */
 } dg_log_event;
 
 /*
@@ -91,7 +94,8 @@ dg_status dg_log_append_id(dg_archive *archive, const dg_actor *actor, const dg_
  * every entry queued so far in one transaction on its own handle (chain and tree as one by
  * one: each entry follows the one before), with one sync, and each caller returns only once
  * its own entry has committed, with its own outcome. So N concurrent searches cost one
- * sync, not N, and nothing a search shows leaves the server before its entry is on disk.
+ * sync, not N, and nothing a search shows leaves the server before its entry has
+ * committed (and, unless the group defers reads' syncs, below, is on disk).
  * Entries appended inside the caller's transaction (dg_log_append_in_txn) are not grouped.
  *
  * The group is the caller's: free it after closing (or detaching) every handle attached.
@@ -104,12 +108,30 @@ void dg_log_group_free(dg_log_group *group);
 void dg_log_group_attach(dg_archive *archive, dg_log_group *group);
 
 /* What a group has done: batches committed (or failed), entries in them, entries waiting
- * now (the batch being written included). */
+ * now (the batch being written included); with deferral, batches committed without a
+ * sync, syncs of the WAL by the syncer, and whether a deferred batch awaits its sync. */
 typedef struct dg_log_group_counts {
     uint64_t batches, entries;
     size_t waiting;
+    uint64_t deferred, syncs;
+    int unsynced;
 } dg_log_group_counts;
 void dg_log_group_stats(dg_log_group *group, dg_log_group_counts *out);
+
+/*
+ * Deferred sync for reads' entries (the server; PostgreSQL's synchronous_commit=off with
+ * wal_writer_delay, for reads only). From now on a batch whose entries are all marked read
+ * commits before its callers return — its WAL frames are in the operating system, so a
+ * killed server loses none — but without a sync; a thread of the group fdatasyncs the
+ * catalog's WAL at most delay_ms later. A batch holding any other entry, and every change
+ * (its own transaction at synchronous=FULL), still syncs before returning, which also makes
+ * every earlier read's entry durable. So after a power loss the log may lack the reads of
+ * the last delay_ms, never a change, and what it holds is still a whole chain. archive is
+ * any handle of the group's archive (its WAL is opened once). The syncer syncs what is left
+ * and stops in dg_log_group_free. If a sync fails, the group syncs every batch again.
+ */
+dg_status dg_log_group_defer_reads(dg_log_group *group, dg_archive *archive, long delay_ms,
+                                   dg_error *err);
 
 typedef struct dg_log_entry {
     int64_t id;

@@ -46,7 +46,7 @@ dg_status dg_log_read_own(dg_archive *archive, const dg_actor *actor, size_t lim
     char detail[64];
     snprintf(detail, sizeof detail, "%zu entries", *count);
     dg_log_event ev = {.action = "log.mine", .hits = (long)*count, .outcome = "ok",
-                       .detail = detail};
+                       .detail = detail, .read = 1};
     st = dg_log_append(archive, actor, NULL, &ev, err);
     if (st != DG_OK) {
         dg_log_entries_free(*entries, *count);

@@ -280,7 +280,7 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
     char detail[64];
     snprintf(detail, sizeof detail, "%zu entries", *count);
     dg_log_event ev = {.action = "log.read", .hits = (long)*count, .outcome = "ok",
-                       .detail = detail};
+                       .detail = detail, .read = 1};
     return dg_log_append(archive, actor, NULL, &ev, err);
 }
 

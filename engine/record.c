@@ -921,7 +921,8 @@ dg_status dg_record_get(dg_archive *archive, const dg_actor *actor, const char *
     }
     dg_log_event ev = {.action = "show", .refcode = refcode,
                        .version = version ? version : row.current_version, .hits = -1,
-                       .outcome = st == DG_OK ? "ok" : st == DG_ERR_NOT_FOUND ? "not_found" : "error"};
+                       .outcome = st == DG_OK ? "ok" : st == DG_ERR_NOT_FOUND ? "not_found" : "error",
+                       .read = 1};
     dg_error log_err;
     dg_status log_st = dg_log_append(archive, actor, NULL, &ev, &log_err);
     if (st == DG_OK && log_st != DG_OK) {
@@ -972,7 +973,7 @@ dg_status dg_record_page(dg_archive *archive, const dg_actor *actor, const char 
     char detail[32];
     snprintf(detail, sizeof detail, "page %d", seq);
     dg_log_event ev = {.action = "page", .refcode = refcode, .version = wanted, .hits = -1,
-                       .outcome = st == DG_OK ? "ok" : "error", .detail = detail};
+                       .outcome = st == DG_OK ? "ok" : "error", .detail = detail, .read = 1};
     dg_error log_err;
     dg_status log_st = dg_log_append(archive, actor, NULL, &ev, &log_err);
     if (st == DG_OK && log_st != DG_OK) {

@@ -210,7 +210,8 @@ dg_status dg_search(dg_archive *archive, const dg_actor *actor, const dg_index_q
     dg_log_event ev = {.action = "search", .query = query->text ? query->text : "",
                        .hits = result ? (long)result->total : -1,
                        .outcome = st == DG_OK ? "ok" : st == DG_ERR_QUERY ? "bad_query" : "error",
-                       .detail = query->all_versions ? "all versions" : NULL, .shown = shown};
+                       .detail = query->all_versions ? "all versions" : NULL, .shown = shown,
+                       .read = 1};
     dg_error log_err;
     dg_status log_st = st == DG_OK && result->n_hits && !shown
                            ? dg_error_set(&log_err, DG_ERR_NOMEM, "search: out of memory")

@@ -210,6 +210,178 @@ static void test_group_handle_in_its_own_transaction_does_not_join(void **state)
     group_done(&t, g);
 }
 
+/* ---- deferred sync of reads' entries ---- */
+
+/*
+ * A VFS over the real one that counts the syncs of -wal files, so a test sees whether a
+ * commit synced the WAL before it returned. Everything else is the real unix VFS.
+ */
+typedef struct counting_file {
+    sqlite3_file base;
+    sqlite3_io_methods methods;
+    int is_wal;
+    sqlite3_file *real; /* follows this struct in the same allocation */
+} counting_file;
+
+static sqlite3_vfs *real_vfs;
+static sqlite3_vfs counting_vfs;
+static pthread_mutex_t wal_syncs_lock = PTHREAD_MUTEX_INITIALIZER;
+static int wal_syncs;
+
+static int wal_sync_count(void)
+{
+    pthread_mutex_lock(&wal_syncs_lock);
+    int n = wal_syncs;
+    pthread_mutex_unlock(&wal_syncs_lock);
+    return n;
+}
+
+#define REAL(f) (((counting_file *)(f))->real)
+static int c_close(sqlite3_file *f) { return REAL(f)->pMethods->xClose(REAL(f)); }
+static int c_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o) { return REAL(f)->pMethods->xRead(REAL(f), b, n, o); }
+static int c_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o) { return REAL(f)->pMethods->xWrite(REAL(f), b, n, o); }
+static int c_truncate(sqlite3_file *f, sqlite3_int64 n) { return REAL(f)->pMethods->xTruncate(REAL(f), n); }
+static int c_sync(sqlite3_file *f, int flags)
+{
+    if (((counting_file *)f)->is_wal) {
+        pthread_mutex_lock(&wal_syncs_lock);
+        wal_syncs++;
+        pthread_mutex_unlock(&wal_syncs_lock);
+    }
+    return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+static int c_size(sqlite3_file *f, sqlite3_int64 *n) { return REAL(f)->pMethods->xFileSize(REAL(f), n); }
+static int c_lock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xLock(REAL(f), l); }
+static int c_unlock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xUnlock(REAL(f), l); }
+static int c_check(sqlite3_file *f, int *r) { return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r); }
+static int c_fcntl(sqlite3_file *f, int op, void *a) { return REAL(f)->pMethods->xFileControl(REAL(f), op, a); }
+static int c_sector(sqlite3_file *f) { return REAL(f)->pMethods->xSectorSize(REAL(f)); }
+static int c_chars(sqlite3_file *f) { return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f)); }
+static int c_shmmap(sqlite3_file *f, int i, int sz, int ext, void volatile **p) { return REAL(f)->pMethods->xShmMap(REAL(f), i, sz, ext, p); }
+static int c_shmlock(sqlite3_file *f, int o, int n, int fl) { return REAL(f)->pMethods->xShmLock(REAL(f), o, n, fl); }
+static void c_shmbarrier(sqlite3_file *f) { REAL(f)->pMethods->xShmBarrier(REAL(f)); }
+static int c_shmunmap(sqlite3_file *f, int del) { return REAL(f)->pMethods->xShmUnmap(REAL(f), del); }
+static int c_fetch(sqlite3_file *f, sqlite3_int64 o, int n, void **p) { return REAL(f)->pMethods->xFetch(REAL(f), o, n, p); }
+static int c_unfetch(sqlite3_file *f, sqlite3_int64 o, void *p) { return REAL(f)->pMethods->xUnfetch(REAL(f), o, p); }
+
+static int c_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int *out)
+{
+    (void)vfs;
+    counting_file *cf = (counting_file *)file;
+    cf->real = (sqlite3_file *)(cf + 1);
+    int rc = real_vfs->xOpen(real_vfs, name, cf->real, flags, out);
+    if (rc != SQLITE_OK || !cf->real->pMethods) {
+        cf->base.pMethods = NULL;
+        return rc;
+    }
+    const sqlite3_io_methods *r = cf->real->pMethods;
+    cf->methods = (sqlite3_io_methods){
+        .iVersion = r->iVersion, .xClose = c_close, .xRead = c_read, .xWrite = c_write,
+        .xTruncate = c_truncate, .xSync = c_sync, .xFileSize = c_size, .xLock = c_lock,
+        .xUnlock = c_unlock, .xCheckReservedLock = c_check, .xFileControl = c_fcntl,
+        .xSectorSize = c_sector, .xDeviceCharacteristics = c_chars, .xShmMap = c_shmmap,
+        .xShmLock = c_shmlock, .xShmBarrier = c_shmbarrier, .xShmUnmap = c_shmunmap,
+        .xFetch = c_fetch, .xUnfetch = c_unfetch};
+    cf->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
+    cf->base.pMethods = &cf->methods;
+    return SQLITE_OK;
+}
+
+static void install_counting_vfs(void)
+{
+    if (real_vfs)
+        return;
+    real_vfs = sqlite3_vfs_find(NULL);
+    counting_vfs = *real_vfs;
+    counting_vfs.zName = "counting";
+    counting_vfs.szOsFile = (int)sizeof(counting_file) + real_vfs->szOsFile;
+    counting_vfs.xOpen = c_open;
+    assert_int_equal(sqlite3_vfs_register(&counting_vfs, 1), SQLITE_OK); /* the default */
+}
+
+static int synchronous_of(dg_archive *archive)
+{
+    sqlite3_stmt *stmt;
+    assert_int_equal(sqlite3_prepare_v2(archive->db, "PRAGMA synchronous", -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    int level = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return level;
+}
+
+static void append_one(test_archive *t, const char *action, int read)
+{
+    dg_log_event ev = {.action = action, .query = "q", .hits = 0, .outcome = "ok",
+                       .read = read};
+    dg_error err;
+    assert_int_equal(dg_log_append(t->archive, &t->admin, NULL, &ev, &err), DG_OK);
+}
+
+/* A read's entry commits without a sync and the syncer syncs it afterwards; a change's
+ * entry syncs before its append returns; the handle is at FULL after either. */
+static void test_deferring_group_syncs_changes_at_once_and_reads_later(void **state)
+{
+    (void)state;
+    install_counting_vfs();
+    test_archive t;
+    dg_log_group *g = group_make(&t);
+    dg_error err;
+    /* A delay no test run reaches: the syncer syncs only when the group is freed. */
+    assert_int_equal(dg_log_group_defer_reads(g, t.archive, 3600L * 1000, &err), DG_OK);
+    dg_log_group_attach(t.archive, g);
+
+    /* SQLite syncs a WAL's header when it starts the file again: begin past that. */
+    int before = wal_sync_count();
+    append_one(&t, "edit", 0); /* not a read: synced before it returns */
+    assert_true(wal_sync_count() > before);
+    before = wal_sync_count();
+    append_one(&t, "search", 1);
+    assert_int_equal(wal_sync_count(), before); /* committed, not synced */
+    assert_int_equal(synchronous_of(t.archive), 2);
+    dg_log_group_counts counts;
+    dg_log_group_stats(g, &counts);
+    assert_int_equal(counts.deferred, 1);
+    assert_int_equal(counts.unsynced, 1);
+
+    append_one(&t, "edit", 0); /* a change after it syncs it too, before returning */
+    assert_true(wal_sync_count() > before);
+    assert_int_equal(synchronous_of(t.archive), 2);
+    dg_log_group_stats(g, &counts);
+    assert_int_equal(counts.deferred, 1);
+    assert_int_equal(counts.batches, 3);
+    assert_int_equal(entries_with_action(&t, "search"), 1);
+    assert_int_equal(entries_with_action(&t, "edit"), 2);
+    assert_log_whole(&t);
+
+    /* Freeing the group syncs what a deferred batch left. */
+    dg_log_group_attach(t.archive, NULL);
+    before = wal_sync_count();
+    dg_log_group_free(g);
+    /* The syncer fdatasyncs its own descriptor, which the VFS does not see: the count
+     * stays, and what is checked is that freeing returned (the syncer ended). */
+    assert_int_equal(wal_sync_count(), before);
+    test_archive_remove(&t);
+}
+
+/* With a short delay, the syncer syncs a read's entry by itself. */
+static void test_syncer_syncs_a_read_entry_after_the_delay(void **state)
+{
+    (void)state;
+    test_archive t;
+    dg_log_group *g = group_make(&t);
+    dg_error err;
+    assert_int_equal(dg_log_group_defer_reads(g, t.archive, 1, &err), DG_OK);
+    dg_log_group_attach(t.archive, g);
+    append_one(&t, "show", 1);
+    dg_log_group_counts counts;
+    for (dg_log_group_stats(g, &counts); counts.syncs == 0; dg_log_group_stats(g, &counts))
+        usleep(1000); /* waits for a state, asserts nothing about time */
+    assert_int_equal(counts.unsynced, 0);
+    assert_int_equal(counts.deferred, 1);
+    group_done(&t, g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +389,8 @@ int main(void)
         cmocka_unit_test(test_group_refused_entry_leaves_the_others_committed),
         cmocka_unit_test(test_detached_handle_appends_alone),
         cmocka_unit_test(test_group_handle_in_its_own_transaction_does_not_join),
+        cmocka_unit_test(test_deferring_group_syncs_changes_at_once_and_reads_later),
+        cmocka_unit_test(test_syncer_syncs_a_read_entry_after_the_delay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
