@@ -4,6 +4,7 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,31 @@ dg_status dg_sync_close(int fd, const char *path, dg_status st, dg_error *err)
     if (close(fd) != 0 && st == DG_OK)
         st = dg_error_set(err, DG_ERR_IO, "%s: cannot close: %s", path, strerror(errno));
     return st;
+}
+
+/* Opens the folder path and syncs it, or (whole_fs) its whole file system. */
+static dg_status sync_folder(const char *path, int whole_fs, dg_error *err)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: cannot open folder: %s", path,
+                            strerror(errno));
+    int rc = whole_fs ? syncfs(fd) : fsync(fd);
+    dg_status st = rc == 0 ? DG_OK
+                           : dg_error_set(err, DG_ERR_IO, "%s: cannot sync: %s", path,
+                                          strerror(errno));
+    close(fd);
+    return st;
+}
+
+dg_status dg_sync_filesystem(const char *path, dg_error *err)
+{
+    return sync_folder(path, 1, err);
+}
+
+dg_status dg_sync_dir(const char *path, dg_error *err)
+{
+    return sync_folder(path, 0, err);
 }
 
 /* A descriptor's failure as DG_ERR_IO naming path; a full disk says so in words. */

@@ -34,6 +34,17 @@ dg_status dg_make_private_dir(const char *path, dg_error *err);
 dg_status dg_sync_close(int fd, const char *path, dg_status st, dg_error *err);
 
 /*
+ * Makes durable at once everything written on the file system that holds the folder path
+ * (syncfs(2)): a writer of many files writes them all unsynced, then calls this once, in
+ * place of an fsync per file. Its failure (a write-back error of any file since the last
+ * sync, on Linux 5.8 and later) is DG_ERR_IO naming path.
+ */
+dg_status dg_sync_filesystem(const char *path, dg_error *err);
+
+/* Syncs the folder path itself, so that the renames and new names in it last. */
+dg_status dg_sync_dir(const char *path, dg_error *err);
+
+/*
  * Writes all len bytes to fd (written as path), retrying short writes and EINTR. When
  * fault_point is not NULL, every write(2) is a fault point of that name (fault.h), so the
  * object store's writes stay "store.write". A failure is DG_ERR_IO naming path, and says

@@ -92,10 +92,16 @@ static dg_status hash_file(const char *path, char hex[65], uint64_t *size, dg_er
     return st;
 }
 
-/* Copies src to dst through a synced temporary file in tmp_dir and a rename. */
+/*
+ * Copies src to dst through a temporary file in tmp_dir and a rename, without a sync: the
+ * caller writes every file, then makes them durable at once (dg_sync_filesystem) before
+ * anything that names them. *size is the bytes copied; sha (when not NULL) their SHA-256
+ * in hex, hashed as they are written.
+ */
 static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir,
-                           uint64_t *bytes, dg_error *err)
+                           uint64_t *size, char sha[65], dg_error *err)
 {
+    *size = 0;
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return errno == ENOENT ? dg_error_set(err, DG_ERR_NOT_FOUND, "%s: missing", src)
@@ -106,22 +112,29 @@ static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir
     unsigned char *buf = st == DG_OK ? malloc(CHUNK) : NULL;
     if (st == DG_OK && !buf)
         st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", src);
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
     while (st == DG_OK) {
         size_t got;
         st = dg_read_up_to(in, buf, CHUNK, &got, src, err);
         if (st != DG_OK || got == 0)
             break;
         st = dg_write_all(out, buf, got, NULL, tmp, err);
-        *bytes += got;
+        crypto_hash_sha256_update(&h, buf, got);
+        *size += got;
     }
     free(buf);
     close(in);
-    if (out >= 0)
-        st = dg_sync_close(out, tmp, st, err);
+    if (out >= 0 && close(out) != 0 && st == DG_OK)
+        st = io_error(err, tmp, "cannot close");
     if (st == DG_OK && rename(tmp, dst) != 0)
         st = io_error(err, dst, "cannot move into place");
     if (st != DG_OK && out >= 0)
         unlink(tmp);
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&h, digest);
+    if (sha)
+        sodium_bin2hex(sha, 65, digest, sizeof digest);
     return st;
 }
 
@@ -391,6 +404,8 @@ static dg_status manifest_write(const char *dest, manifest *m,
     dg_status st = write_small(dest, MANIFEST_FILE, text, err);
     if (st == DG_OK)
         st = write_small(dest, MAC_FILE, mac, err);
+    if (st == DG_OK) /* the two renames */
+        st = dg_sync_dir(dest, err);
     free(text);
     return st;
 }
@@ -445,13 +460,13 @@ static dg_status backup_object(const char *hex, void *ctx)
     } else {
         st = dg_make_private_dir(dir, b->err);
         if (st == DG_OK)
-            st = copy_file(src, dst, b->dest, &b->out->bytes, b->err);
+            st = copy_file(src, dst, b->dest, &size, sha, b->err);
         if (st == DG_ERR_NOT_FOUND)
             return DG_OK; /* destroyed while the backup ran: its key goes too */
-        if (st == DG_OK)
-            st = hash_file(dst, sha, &size, b->err);
-        if (st == DG_OK)
+        if (st == DG_OK) {
+            b->out->bytes += size;
             b->out->copied++;
+        }
     }
     if (st == DG_OK)
         st = manifest_add(&b->now, rel, sha, size, b->err);
@@ -499,16 +514,34 @@ static dg_status prune_objects(backup_run *b)
     return st;
 }
 
-/* A consistent snapshot of the catalog (online backup API), then sealed into DEST. */
-static dg_status backup_catalog(backup_run *b)
+static void snapshot_path(const backup_run *b, char *snap, size_t size)
+{
+    snprintf(snap, size, "%s/backup-snapshot.db", b->archive->path);
+}
+
+static void unlink_snapshot(const backup_run *b)
 {
     char snap[PATH_MAX];
-    snprintf(snap, sizeof snap, "%s/backup-snapshot.db", b->archive->path);
+    snapshot_path(b, snap, sizeof snap);
+    unlink(snap);
+}
+
+/*
+ * A consistent snapshot of the catalog (online backup API), taken before the object files
+ * are listed so that every object it names is copied. A scratch file, sealed into DEST
+ * last and removed: SQLite need not sync it or keep a journal.
+ */
+static dg_status snapshot_catalog(backup_run *b)
+{
+    char snap[PATH_MAX];
+    snapshot_path(b, snap, sizeof snap);
     unlink(snap); /* a killed backup's leftover */
     sqlite3 *dst = NULL;
     dg_status st = DG_OK;
     if (sqlite3_open_v2(snap, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK)
+            SQLITE_OK ||
+        sqlite3_exec(dst, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF", NULL, NULL,
+                     NULL) != SQLITE_OK)
         st = dg_error_set(b->err, DG_ERR_IO, "%s: %s", snap, sqlite3_errmsg(dst));
     sqlite3_backup *bk = st == DG_OK ? sqlite3_backup_init(dst, "main", b->archive->db, "main")
                                      : NULL;
@@ -521,10 +554,21 @@ static dg_status backup_catalog(backup_run *b)
             st = dg_error_set(b->err, DG_ERR_IO, "catalog snapshot: %s", sqlite3_errstr(rc));
     }
     sqlite3_close(dst);
+    if (st != DG_OK)
+        unlink(snap);
+    return st;
+}
+
+/* The snapshot sealed into DEST (unsynced, like the object files) and removed. */
+static dg_status seal_catalog(backup_run *b)
+{
+    char snap[PATH_MAX];
+    snapshot_path(b, snap, sizeof snap);
     unsigned char key[DG_KEY_BYTES];
     dg_keys_subkey(b->archive->keys, CATALOG_SUBKEY, key);
-    int in = st == DG_OK ? open(snap, O_RDONLY | O_CLOEXEC) : -1;
-    if (st == DG_OK && in < 0)
+    dg_status st = DG_OK;
+    int in = open(snap, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
         st = io_error(b->err, snap, "cannot open");
     char tmp[PATH_MAX], path[PATH_MAX];
     int out = -1;
@@ -532,7 +576,8 @@ static dg_status backup_catalog(backup_run *b)
         st = open_tmp(b->dest, CATALOG_FILE, tmp, sizeof tmp, &out, b->err);
     if (st == DG_OK) {
         st = seal_stream(in, out, key, snap, tmp, &b->out->bytes, b->err);
-        st = dg_sync_close(out, tmp, st, b->err);
+        if (close(out) != 0 && st == DG_OK)
+            st = io_error(b->err, tmp, "cannot close");
     }
     if (in >= 0)
         close(in);
@@ -541,6 +586,8 @@ static dg_status backup_catalog(backup_run *b)
     snprintf(path, sizeof path, "%s/%s", b->dest, CATALOG_FILE);
     if (st == DG_OK && rename(tmp, path) != 0)
         st = io_error(b->err, path, "cannot move into place");
+    if (st != DG_OK && out >= 0)
+        unlink(tmp);
     char sha[65];
     uint64_t size;
     if (st == DG_OK)
@@ -575,13 +622,22 @@ static dg_status backup_body(backup_run *b)
     if (st == DG_OK)
         clean_tmp(b->dest);
     if (st == DG_OK)
-        st = backup_catalog(b);
+        st = snapshot_catalog(b);
     if (st == DG_OK)
         st = dg_store_list(b->archive->store, count_object, b, b->err);
     if (st == DG_OK)
         st = dg_store_list(b->archive->store, backup_object, b, b->err);
     if (st == DG_OK)
         st = prune_objects(b);
+    if (st == DG_OK)
+        st = seal_catalog(b);
+    else
+        unlink_snapshot(b);
+    /* One sync for every file written above, before the manifest names them: a backup
+     * killed before the manifest is whole leaves the old one (whose files were synced by
+     * its own run) or none, and the next run copies again what it does not list. */
+    if (st == DG_OK)
+        st = dg_sync_filesystem(b->dest, b->err);
     if (st == DG_OK)
         dg_archive_progress(b->archive, "backup", b->out->objects, b->out->objects);
     return st;
@@ -816,8 +872,11 @@ static dg_status restore_catalog(const char *dest, const char *new_path,
     }
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     dg_status st = out < 0 ? io_error(err, dst, "cannot create") : DG_OK;
-    if (st == DG_OK)
-        st = dg_sync_close(out, dst, open_stream(in, out, key, src, dst, err), err);
+    if (st == DG_OK) { /* synced with the whole restore (restore_into) */
+        st = open_stream(in, out, key, src, dst, err);
+        if (close(out) != 0 && st == DG_OK)
+            st = io_error(err, dst, "cannot close");
+    }
     close(in);
     sodium_memzero(key, sizeof key);
     return st;
@@ -839,7 +898,7 @@ static dg_status restore_files(const char *dest, const char *keys_dir, const cha
         snprintf(dir, sizeof dir, "%s/objects/%.2s", new_path, m.items[i].path + 8);
         st = dg_make_private_dir(dir, err);
         if (st == DG_OK)
-            st = copy_file(src, dst, new_path, &bytes, err);
+            st = copy_file(src, dst, new_path, &bytes, NULL, err);
         if (st == DG_OK)
             (*files)++;
     }
@@ -848,7 +907,7 @@ static dg_status restore_files(const char *dest, const char *keys_dir, const cha
     snprintf(src, sizeof src, "%s/%s", keys_dir, DG_KEYS_FILE);
     snprintf(dst, sizeof dst, "%s/%s", new_path, DG_KEYS_FILE);
     if (st == DG_OK)
-        st = copy_file(src, dst, new_path, &bytes, err);
+        st = copy_file(src, dst, new_path, &bytes, NULL, err);
     snprintf(tmp, sizeof tmp, "%s/.tmp", new_path);
     rmdir(tmp);
     return st;
@@ -918,7 +977,16 @@ static dg_status finish_partial(const char *partial, const char *new_path, dg_er
     rmdir(new_path); /* an empty folder made for the restore may stand in the way */
     if (rename(partial, new_path) != 0)
         return io_error(err, new_path, "cannot move the restored archive into place");
-    return DG_OK;
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", new_path);
+    char *slash = strrchr(parent, '/');
+    if (!slash)
+        snprintf(parent, sizeof parent, ".");
+    else if (slash == parent)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    return dg_sync_dir(parent, err); /* the rename itself */
 }
 
 /* Checks the backup and builds the whole archive in partial. */
@@ -941,7 +1009,9 @@ static dg_status restore_into(const char *dest, const char *keys_dir, const char
     if (st == DG_OK)
         st = dg_archive_open(partial, &archive, err);
     uint64_t indexed = 0;
-    if (st == DG_OK) /* the index is never in a backup: built here from the catalog */
+    /* The index is never in a backup: built here from the catalog, once, by reindex's own
+     * path (beside the live one, then compacted: dg_index_build_open in index.h). */
+    if (st == DG_OK)
         st = dg_archive_rebuild_index(archive, &indexed, NULL, err);
     dg_actor actor;
     if (st == DG_OK)
@@ -955,6 +1025,10 @@ static dg_status restore_into(const char *dest, const char *keys_dir, const char
         st = dg_log_append(archive, &actor, NULL, &ev, err);
     }
     dg_archive_close(archive);
+    /* One sync for every file the restore wrote (none synced on its own), before the
+     * rename that makes the archive whole under its real name. */
+    if (st == DG_OK)
+        st = dg_sync_filesystem(partial, err);
     return st;
 }
 
