@@ -101,14 +101,16 @@ dg_status dg_index_clear(dg_index *index, dg_error *err);
  * Rebuilding without emptying: dg_index_build_open() starts an empty index in a folder
  * beside the live one ("<live_path>.build", removing whatever an earlier killed or failed
  * build left there); the caller fills it with dg_index_put() (a version above every id put
- * so far is added without a look-up, so a rebuild puts in increasing version order);
- * dg_index_build_swap() commits it, writes it compacted to "<live_path>.compact" (B-tree
- * blocks full: the postlist table takes about half the room of one filled document by
- * document) and exchanges that with the live folder in one rename (readers go on reading the old
- * index until then, and follow the swap on their next search), removes the old files and
- * leaves live open on the new index; fresh is then only to be closed. On failure before
- * the swap, the live index is as it was. dg_index_build_discard() closes an unfinished
- * build and removes its folder.
+ * so far is added without a look-up, so a rebuild puts in increasing version order; on a
+ * machine of two cores or more every other such version is indexed by a second builder on
+ * its own thread, into its own databases in the build folder, while the caller reads the
+ * next one); dg_index_build_swap() commits it, merges the two halves, writes the result
+ * compacted to "<live_path>.compact" (B-tree blocks full: the postlist table takes about
+ * half the room of one filled document by document) and exchanges that with the live
+ * folder in one rename (readers go on reading the old index until then, and follow the
+ * swap on their next search), removes the old files and leaves live open on the new index;
+ * fresh is then only to be closed. On failure before the swap, the live index is as it
+ * was. dg_index_build_discard() closes an unfinished build and removes its folder.
  */
 dg_status dg_index_build_open(const char *live_path, dg_index **fresh, dg_error *err);
 dg_status dg_index_build_swap(dg_index *live, dg_index *fresh, dg_error *err);

@@ -64,10 +64,14 @@ extern "C" {
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <system_error>
+#include <thread>
 #include <new>
 #include <string>
 #include <sys/stat.h>
@@ -192,6 +196,8 @@ struct grant_cache {
 typedef std::map<int64_t, grant_cache> grant_caches;
 const size_t GRANT_CACHE_USERS = 64;
 
+struct build_helper;
+
 } // namespace
 
 struct dg_index {
@@ -226,6 +232,13 @@ struct dg_index {
      * added without looking for it in the five databases (see dg_index_put). */
     bool building = false;
     int64_t highest_put = 0;
+    /* A build's second builder, on another thread (build_helper below), or NULL. */
+    build_helper *helper = nullptr;
+    uint64_t builder_turn = 0;
+    /* Whether a version was put again or deleted during a build with a second builder:
+     * its halves then hold deleted documents, which decide how they merge (see
+     * merge_and_compact). */
+    bool halves_deleted = false;
 
     /* The database of one level, as this handle reads it. */
     Xapian::Database &level_db(int level) { return mode == DG_INDEX_WRITE ? wdb[level] : rdb[level]; }
@@ -439,10 +452,9 @@ void index_folded(dg_index *index, const std::string &folded, const char *prefix
     index->termgen.increase_termpos(100);
 }
 
-void index_field(dg_index *index, const char *text, const char *prefix, bool in_default)
+std::string fold_field(dg_index *index, const char *text)
 {
-    if (text && *text)
-        index_folded(index, fold_text(index, normalise_for_index(text)), prefix, in_default);
+    return text && *text ? fold_text(index, normalise_for_index(text)) : std::string();
 }
 
 std::string str(const char *s) { return s ? std::string(s) : std::string(); }
@@ -560,18 +572,39 @@ void drop_stemmed_cjk(Xapian::Document &doc)
         doc.add_term(LENGTH_TERM, wdf);
 }
 
-Xapian::Document build_document(dg_index *index, const dg_index_doc *d)
+/*
+ * The folded text of a document's fields. Folding is the step that fails on a document's
+ * own content (text OpenCC refuses), so it runs first, on the caller's thread, and such a
+ * document is refused by its own dg_index_put (the engine leaves that version out and
+ * says why); what follows from the folded text fails only as the index does.
+ */
+struct folded_doc {
+    std::string title, number, ref, dept, body;
+};
+
+folded_doc fold_document(dg_index *index, const dg_index_doc *d)
+{
+    folded_doc f;
+    f.title = fold_field(index, d->title);
+    f.number = fold_field(index, d->doc_number);
+    f.ref = fold_field(index, d->refcode);
+    f.dept = fold_field(index, d->department);
+    /* The body is folded once, for the terms and for the snippets (document_data). Its
+     * brackets are normalised after folding, not before: OpenCC leaves them alone and width
+     * folding turns full-width ones into the ASCII ones normalise_for_index also maps. */
+    f.body = fold_text(index, str(d->body));
+    return f;
+}
+
+Xapian::Document build_document(dg_index *index, const dg_index_doc *d, const folded_doc &f)
 {
     Xapian::Document doc;
     index->termgen.set_document(doc);
-    index_field(index, d->title, "S", true);
-    index_field(index, d->doc_number, "XNO", true);
-    index_field(index, d->refcode, "XREF", false);
-    index_field(index, d->department, "XDEPT", false);
-    /* The body is folded once, for the terms and for the snippets (document_data). Here the
-     * brackets are normalised after folding, not before: OpenCC leaves them alone and width
-     * folding turns full-width ones into the ASCII ones normalise_for_index also maps. */
-    std::string folded_body = fold_text(index, str(d->body));
+    index_folded(index, f.title, "S", true);
+    index_folded(index, f.number, "XNO", true);
+    index_folded(index, f.ref, "XREF", false);
+    index_folded(index, f.dept, "XDEPT", false);
+    const std::string &folded_body = f.body;
     index_folded(index, normalise_for_index(folded_body), NULL, true);
     drop_stemmed_cjk(doc);
 
@@ -2044,6 +2077,13 @@ dg_index *require_writable(dg_index *index)
 
 std::string what(const dg_index *index) { return "index " + index->path; }
 
+/* A build's second builder (see build_helper): started by dg_index_build_open, stopped and
+ * closed with its build, its half merged in by dg_index_build_swap. */
+void start_helper(dg_index *build);
+void close_helper(dg_index *index);
+void commit_helper(dg_index *index);
+void merge_and_compact(dg_index *build, const std::string &out);
+
 /* Where a compacted copy of the index at live_path is written before it is swapped in. */
 std::string compacted_path(const char *live_path)
 {
@@ -2122,6 +2162,7 @@ extern "C" void dg_index_close(dg_index *index)
 {
     if (!index)
         return;
+    close_helper(index);
     /* close() commits a writable database's pending changes; its failure is not reportable
      * here, so callers who care commit first. */
     for (int level = 0; level < N_LEVELS; level++) {
@@ -2142,28 +2183,199 @@ static void maybe_inject(const char *point)
         throw Xapian::DatabaseError(std::string("cannot write: ") + std::strerror(errno));
 }
 
+namespace {
+
+/* Writes one document into index's databases (its text already folded). */
+void write_document(dg_index *index, const dg_index_doc *doc, const folded_doc &folded)
+{
+    Xapian::Document xdoc = build_document(index, doc, folded);
+    if (index->building && doc->version_id > index->highest_put) {
+        index->wdb[doc->level].add_document(xdoc);
+        index->highest_put = doc->version_id;
+        return;
+    }
+    /* One version lives in its level's database only: a level change moves it (the
+     * engine re-puts every version of a record whose level changed). */
+    const std::string id = id_term(doc->version_id);
+    for (int level = 0; level < N_LEVELS; level++)
+        if (level == doc->level)
+            index->wdb[level].replace_document(id, xdoc);
+        else
+            index->wdb[level].delete_document(id);
+}
+
+void delete_term_everywhere(dg_index *index, const std::string &term)
+{
+    for (int level = 0; level < N_LEVELS; level++)
+        index->wdb[level].delete_document(term);
+}
+
+/* ---- building on two cores ------------------------------------------------------------- */
+
+/*
+ * A rebuild (dg_index_build_open) writes on two cores: every other new version goes to a
+ * second builder, which owns its own five level databases (folder P1 inside the build
+ * folder), term generator and folder, on its own thread; dg_index_build_swap merges both
+ * halves into the compacted index it swaps in. The caller's thread folds every document
+ * first (fold_document), so a document refused for its own text is still refused by its own
+ * dg_index_put; what the helper may fail at afterwards is the index itself (a full disk),
+ * reported by the next call on the build. Deleting or re-putting a version goes to both
+ * halves, in order, so the merged index holds exactly what one builder would have.
+ */
+struct build_op {
+    enum { PUT, DELETE_TERM } kind = PUT;
+    std::string term; /* DELETE_TERM: the version's or record's term */
+    /* PUT: the document, its strings owned here (NULL fields stay NULL) */
+    dg_index_doc doc = dg_index_doc();
+    std::string text[9];
+    std::vector<int64_t> grants;
+    folded_doc folded;
+};
+
+/* Copies the caller's document, whose strings the caller may free after dg_index_put. */
+build_op *own_document(const dg_index_doc *d, folded_doc &&folded)
+{
+    std::unique_ptr<build_op> op(new build_op());
+    op->doc = *d;
+    const char **fields[9] = {&op->doc.refcode, &op->doc.title, &op->doc.doc_number,
+                              &op->doc.body, &op->doc.department, &op->doc.category,
+                              &op->doc.record_type, &op->doc.period, &op->doc.date};
+    for (int i = 0; i < 9; i++)
+        if (*fields[i]) {
+            op->text[i] = *fields[i];
+            *fields[i] = op->text[i].c_str();
+        }
+    op->grants.assign(d->grants, d->grants + (d->grants ? d->n_grants : 0));
+    op->doc.grants = op->grants.data();
+    op->folded = std::move(folded);
+    return op.release();
+}
+
+/* Operations waiting for the helper: enough to keep it busy while the caller reads the
+ * next versions, few enough to bound the memory (about 5 KB each). */
+const size_t HELPER_QUEUE = 64;
+
+struct build_helper {
+    dg_index *index = nullptr; /* the second half: its own databases and term generator */
+    std::thread thread;
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<std::unique_ptr<build_op>> queue;
+    bool working = false, stopping = false;
+    dg_status status = DG_OK; /* the helper's first failure, and its message */
+    std::string msg;
+};
+
+void helper_run(build_helper *h)
+{
+    std::unique_lock<std::mutex> lock(h->mutex);
+    for (;;) {
+        h->changed.wait(lock, [h] { return h->stopping || !h->queue.empty(); });
+        if (h->queue.empty())
+            return;
+        std::unique_ptr<build_op> op = std::move(h->queue.front());
+        h->queue.pop_front();
+        bool failed_before = h->status != DG_OK;
+        h->working = true;
+        lock.unlock();
+        dg_error err;
+        dg_status st = failed_before ? DG_OK : guarded(&err, what(h->index), [&] {
+            if (op->kind == build_op::PUT)
+                write_document(h->index, &op->doc, op->folded);
+            else
+                delete_term_everywhere(h->index, op->term);
+            return DG_OK;
+        });
+        op.reset();
+        lock.lock();
+        h->working = false;
+        if (st != DG_OK && h->status == DG_OK) {
+            h->status = st;
+            h->msg = err.msg;
+        }
+        h->changed.notify_all();
+    }
+}
+
+void throw_helper_failure(build_helper *h)
+{
+    if (h->status != DG_OK)
+        fail(h->status, "the second builder failed: " + h->msg);
+}
+
+/* Hands op to the helper, waiting while its queue is full. */
+void helper_enqueue(build_helper *h, build_op *raw)
+{
+    std::unique_ptr<build_op> op(raw);
+    std::unique_lock<std::mutex> lock(h->mutex);
+    h->changed.wait(lock, [h] { return h->queue.size() < HELPER_QUEUE || h->status != DG_OK; });
+    throw_helper_failure(h);
+    h->queue.push_back(std::move(op));
+    h->changed.notify_all();
+}
+
+/* Waits until the helper has done everything queued; its databases may then be used from
+ * the caller's thread until the next operation is queued. */
+void helper_drain(build_helper *h)
+{
+    std::unique_lock<std::mutex> lock(h->mutex);
+    h->changed.wait(lock, [h] { return h->queue.empty() && !h->working; });
+    throw_helper_failure(h);
+}
+
+/* Stops the helper's thread, dropping what is still queued (the build is then only to be
+ * swapped, which drained it, or discarded). */
+void helper_stop(build_helper *h)
+{
+    {
+        std::lock_guard<std::mutex> lock(h->mutex);
+        h->queue.clear();
+        h->stopping = true;
+        h->changed.notify_all();
+    }
+    if (h->thread.joinable())
+        h->thread.join();
+}
+
+} // namespace
+
 extern "C" dg_status dg_index_put(dg_index *index, const dg_index_doc *doc, dg_error *err)
 {
     return guarded(err, what(index) + ": version " + std::to_string(doc->version_id), [&] {
         require_writable(index);
         maybe_inject("index.put");
         validate_doc(doc);
-        Xapian::Document xdoc = build_document(index, doc);
-        if (index->building && doc->version_id > index->highest_put) {
-            index->wdb[doc->level].add_document(xdoc);
-            index->highest_put = doc->version_id;
-            return DG_OK;
+        folded_doc folded = fold_document(index, doc);
+        build_helper *h = index->helper;
+        if (h && doc->version_id > index->highest_put) {
+            if (index->builder_turn++ % 2 == 1) { /* every other new version */
+                helper_enqueue(h, own_document(doc, std::move(folded)));
+                index->highest_put = doc->version_id;
+                return DG_OK;
+            }
+        } else if (h) { /* a version put before: the helper may hold it */
+            index->halves_deleted = true;
+            build_op *gone = new build_op();
+            gone->kind = build_op::DELETE_TERM;
+            gone->term = id_term(doc->version_id);
+            helper_enqueue(h, gone);
         }
-        /* One version lives in its level's database only: a level change moves it (the
-         * engine re-puts every version of a record whose level changed). */
-        const std::string id = id_term(doc->version_id);
-        for (int level = 0; level < N_LEVELS; level++)
-            if (level == doc->level)
-                index->wdb[level].replace_document(id, xdoc);
-            else
-                index->wdb[level].delete_document(id);
+        write_document(index, doc, folded);
         return DG_OK;
     });
+}
+
+/* Deletes every document holding term, in both halves of a build. */
+static void delete_everywhere(dg_index *index, const std::string &term)
+{
+    if (index->helper) {
+        index->halves_deleted = true;
+        build_op *gone = new build_op();
+        gone->kind = build_op::DELETE_TERM;
+        gone->term = term;
+        helper_enqueue(index->helper, gone);
+    }
+    delete_term_everywhere(index, term);
 }
 
 extern "C" dg_status dg_index_delete_version(dg_index *index, int64_t version_id, dg_error *err)
@@ -2171,8 +2383,7 @@ extern "C" dg_status dg_index_delete_version(dg_index *index, int64_t version_id
     return guarded(err, what(index) + ": version " + std::to_string(version_id), [&] {
         maybe_inject("index.delete");
         require_writable(index);
-        for (int level = 0; level < N_LEVELS; level++)
-            index->wdb[level].delete_document(id_term(version_id));
+        delete_everywhere(index, id_term(version_id));
         return DG_OK;
     });
 }
@@ -2182,17 +2393,110 @@ extern "C" dg_status dg_index_delete_record(dg_index *index, int64_t record_id, 
     return guarded(err, what(index) + ": record " + std::to_string(record_id), [&] {
         maybe_inject("index.delete");
         require_writable(index);
-        for (int level = 0; level < N_LEVELS; level++)
-            index->wdb[level].delete_document(record_term(record_id));
+        delete_everywhere(index, record_term(record_id));
         return DG_OK;
     });
 }
+
+namespace {
+
+void start_helper(dg_index *build)
+{
+    if (std::thread::hardware_concurrency() < 2)
+        return; /* one core: the caller's thread builds alone */
+    dg_index *half = NULL;
+    dg_error err;
+    if (dg_index_open((build->path + "/P1").c_str(), DG_INDEX_WRITE, &half, &err) != DG_OK)
+        fail(err.status, err.msg);
+    half->building = true;
+    build_helper *h = new build_helper();
+    h->index = half;
+    try {
+        h->thread = std::thread(helper_run, h);
+    } catch (const std::system_error &) { /* no thread to be had: build alone */
+        dg_index_close(half);
+        delete h;
+        return;
+    }
+    build->helper = h;
+}
+
+void close_helper(dg_index *index)
+{
+    build_helper *h = index->helper;
+    if (!h)
+        return;
+    helper_stop(h);
+    dg_index_close(h->index);
+    delete h;
+    index->helper = nullptr;
+}
+
+void commit_helper(dg_index *index)
+{
+    if (!index->helper)
+        return;
+    helper_drain(index->helper);
+    commit_all(index->helper->index->wdb);
+}
+
+/*
+ * Copies every document of the helper's half of one level into the build's own database
+ * (terms, positions, values and data as they are), for merge_and_compact.
+ */
+void copy_helper_level(dg_index *build, int level)
+{
+    Xapian::Database half(level_path(build->helper->index->path, level));
+    Xapian::WritableDatabase &into = build->wdb[level];
+    for (Xapian::PostingIterator p = half.postlist_begin(""); p != half.postlist_end(""); ++p)
+        into.add_document(half.get_document(*p));
+}
+
+/*
+ * Writes the build's level databases, merged with its helper's half, compacted into the
+ * folder out. Document ids are renumbered (the halves' overlap); nothing depends on them
+ * (ties rank by version id, SLOT_VERSION). Metadata (the format, the synonym table's stamp)
+ * and synonyms are the caller's half's: the helper's half has none of its own.
+ *
+ * Xapian 1.4.22's compaction of several sources is only sound when no source has deleted
+ * documents: otherwise a merged posting list's chunk is not marked as its last one, and a
+ * match that skips in it (BoolWeight, docid order: our counting pass) fails with
+ * "DatabaseCorruptError: Unexpected end of posting list" (renumbered or not; plain
+ * iteration still works). A reindex only ever appends, so its halves merge in one
+ * compaction; a build that put a version again or deleted one (never a reindex, but the
+ * API allows it) copies the helper's documents into its own half instead, paying the
+ * indexing of that half once more, and compacts that one source.
+ */
+void merge_and_compact(dg_index *build, const std::string &out)
+{
+    if (build->helper && build->halves_deleted) {
+        for (int level = 0; level < N_LEVELS; level++)
+            copy_helper_level(build, level);
+        commit_all(build->wdb);
+    }
+    if (!build->helper || build->halves_deleted) {
+        compact_levels(build->wdb, out);
+        return;
+    }
+    remove_tree(out);
+    if (mkdir(out.c_str(), 0700) != 0)
+        fail(DG_ERR_IO, out + ": " + strerror(errno));
+    for (int level = 0; level < N_LEVELS; level++) {
+        /* Read through fresh handles on what both halves committed. */
+        Xapian::Database both(level_path(build->path, level));
+        both.add_database(Xapian::Database(level_path(build->helper->index->path, level)));
+        both.compact(level_path(out, level), Xapian::Compactor::FULLER);
+    }
+}
+
+} // namespace
 
 extern "C" dg_status dg_index_commit(dg_index *index, dg_error *err)
 {
     return guarded(err, what(index), [&] {
         maybe_inject("index.commit");
         require_writable(index);
+        commit_helper(index);
         /* Not atomic across the five databases: a crash between two commits leaves a moved
          * version in both or neither. The engine clears its index queue only after this
          * returns, so the next writer puts the queued versions again (put removes a version
@@ -2361,8 +2665,17 @@ extern "C" dg_status dg_index_build_open(const char *live_path, dg_index **out, 
     if (st != DG_OK)
         return st;
     st = dg_index_open(fresh.c_str(), DG_INDEX_WRITE, out, err);
-    if (st == DG_OK)
-        (*out)->building = true;
+    if (st != DG_OK)
+        return st;
+    (*out)->building = true;
+    st = guarded(err, "index " + fresh, [&] {
+        start_helper(*out);
+        return DG_OK;
+    });
+    if (st != DG_OK) {
+        dg_index_build_discard(*out);
+        *out = NULL;
+    }
     return st;
 }
 
@@ -2377,11 +2690,13 @@ extern "C" dg_status dg_index_build_swap(dg_index *live, dg_index *fresh, dg_err
     return guarded(err, what(live), [&] {
         require_writable(live);
         require_writable(fresh);
+        commit_helper(fresh);
         commit_all(fresh->wdb);
         /* A database filled by one writer leaves its B-tree blocks part empty (the postlist
          * table about half); the compacted copy fills them, and is what goes live. */
         const std::string packed = compacted_path(live->path.c_str());
-        compact_levels(fresh->wdb, packed);
+        merge_and_compact(fresh, packed);
+        close_helper(fresh);
         close_writable(fresh->wdb);
         remove_tree(fresh->path);
         commit_all(live->wdb);
