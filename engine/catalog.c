@@ -835,19 +835,20 @@ static dg_status apply_pragmas(sqlite3 *db, dg_error *err)
      * WAL lets readers run beside a writer; synchronous=FULL makes each commit durable
      * before it returns; secure_delete overwrites freed pages so destroyed text does not
      * linger in the file; the busy timeout makes a second writer wait rather than fail.
+     * The timeout comes first: even `journal_mode=WAL` on a WAL catalog reads the WAL
+     * index, and while another process checkpoints or opens it that read is busy, which
+     * without a busy handler failed at once ("database is locked" with many processes
+     * opening the archive together: test_concurrency).
      */
-    dg_status st = dg_catalog_exec(db,
-                                   "PRAGMA journal_mode=WAL;"
-                                   "PRAGMA synchronous=FULL;"
-                                   "PRAGMA journal_size_limit=0;"
-                                   "PRAGMA foreign_keys=ON;"
-                                   "PRAGMA secure_delete=ON;"
-                                   "PRAGMA trusted_schema=OFF;",
-                                   err);
-    if (st != DG_OK)
-        return st;
     sqlite3_busy_timeout(db, 60000);
-    return DG_OK;
+    return dg_catalog_exec(db,
+                           "PRAGMA journal_mode=WAL;"
+                           "PRAGMA synchronous=FULL;"
+                           "PRAGMA journal_size_limit=0;"
+                           "PRAGMA foreign_keys=ON;"
+                           "PRAGMA secure_delete=ON;"
+                           "PRAGMA trusted_schema=OFF;",
+                           err);
 }
 
 static dg_status schema_version(sqlite3 *db, int *version, dg_error *err)
