@@ -180,6 +180,25 @@ static json_t *log_entry_json(const dg_log_entry *e)
                      "detail", dg_json_str_or_null(e->detail), "hash", e->hash, "shown", shown);
 }
 
+/* The answer of log and log mine: the entries (freed here), the archive's time zone the
+ * times are meant in, and the bounds asked for (null when none). */
+static json_t *entries_result(dg_archive *archive, dg_log_entry *entries, size_t n,
+                              const char *since, const char *until)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, log_entry_json(&entries[i]));
+    dg_log_entries_free(entries, n);
+    char *zone = NULL;
+    dg_error ignored;
+    dg_log_timezone(archive, &zone, &ignored);
+    json_t *result = json_pack("{s:o, s:o, s:o, s:o}", "entries", list, "timezone",
+                               dg_json_str_or_null(zone), "since", dg_json_str_or_null(since),
+                               "until", dg_json_str_or_null(until));
+    free(zone);
+    return result;
+}
+
 /* A --since/--until bound, in the archive's zone; refused (exit 2) unless understood. */
 static dg_status time_bound(dg_request *c, const char *key, char out[32], const char **bound)
 {
@@ -214,16 +233,7 @@ dg_status dg_cmd_log(dg_request *c, json_t **result)
     st = dg_log_read(c->archive, &c->actor, &filter, &entries, &n, &c->err);
     if (st != DG_OK)
         return st;
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, log_entry_json(&entries[i]));
-    dg_log_entries_free(entries, n);
-    char *zone = NULL;
-    dg_error ignored;
-    dg_log_timezone(c->archive, &zone, &ignored);
-    *result = json_pack("{s:o, s:o, s:o, s:o}", "entries", list, "timezone", dg_json_str_or_null(zone),
-                        "since", dg_json_str_or_null(since), "until", dg_json_str_or_null(until));
-    free(zone);
+    *result = entries_result(c->archive, entries, n, since, until);
     return DG_OK;
 }
 
@@ -238,16 +248,7 @@ dg_status dg_cmd_log_mine(dg_request *c, json_t **result)
     dg_status st = dg_log_read_own(c->archive, &c->actor, (size_t)limit, &entries, &n, &c->err);
     if (st != DG_OK)
         return st;
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, log_entry_json(&entries[i]));
-    dg_log_entries_free(entries, n);
-    char *zone = NULL;
-    dg_error ignored;
-    dg_log_timezone(c->archive, &zone, &ignored);
-    *result = json_pack("{s:o, s:o, s:n, s:n}", "entries", list, "timezone",
-                        dg_json_str_or_null(zone), "since", "until");
-    free(zone);
+    *result = entries_result(c->archive, entries, n, NULL, NULL);
     return DG_OK;
 }
 

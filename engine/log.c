@@ -826,6 +826,22 @@ dg_status dg_log_stored_head(sqlite3 *db, dg_log_head *head, dg_error *err)
     return st;
 }
 
+const char *dg_log_outcome(dg_status st)
+{
+    switch (st) {
+    case DG_OK: return "ok";
+    case DG_ERR_DENIED:
+    case DG_ERR_UNKNOWN_USER: return "refused";
+    case DG_ERR_NOT_FOUND: return "not_found";
+    case DG_ERR_USAGE:
+    case DG_ERR_BAD_INPUT:
+    case DG_ERR_QUERY: return "invalid";
+    case DG_ERR_EXISTS:
+    case DG_ERR_STATE: return "conflict";
+    default: return "error";
+    }
+}
+
 dg_status dg_log_result(dg_archive *archive, const dg_actor *actor, const char *action,
                         long hits, dg_status st, const char *detail, dg_error *err)
 {

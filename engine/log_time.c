@@ -1,7 +1,6 @@
 /*
  * log_time.c — the times an auditor types and reads: --since/--until bounds in every form
- * we accept (and nothing else), the archive's time zone, and outcomes named for what
- * happened.
+ * we accept (and nothing else) and the archive's time zone.
  *
  * The log stores UTC (2026-11-03T06:05:09.123Z). People think in the archive's local
  * time, so bounds are read, and times shown, in the process's local zone, which the
@@ -20,22 +19,6 @@
 #include "log.h"
 #include "log_internal.h"
 #include "user.h"
-
-const char *dg_log_outcome(dg_status st)
-{
-    switch (st) {
-    case DG_OK: return "ok";
-    case DG_ERR_DENIED:
-    case DG_ERR_UNKNOWN_USER: return "refused";
-    case DG_ERR_NOT_FOUND: return "not_found";
-    case DG_ERR_USAGE:
-    case DG_ERR_BAD_INPUT:
-    case DG_ERR_QUERY: return "invalid";
-    case DG_ERR_EXISTS:
-    case DG_ERR_STATE: return "conflict";
-    default: return "error";
-    }
-}
 
 static void utc_iso(time_t t, char out[32])
 {

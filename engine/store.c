@@ -390,20 +390,30 @@ static dg_status publish_object(const dg_store *store, const char *hex, const ch
     return st;
 }
 
-dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[DG_SHA256_HEX],
-                       int *was_new, uint64_t *stored_size, dg_error *err)
+/* What every put refuses (no data, or more than the store takes); an empty object is
+ * given a pointer to hash and write. */
+static dg_status check_put(const void **data, size_t len, dg_error *err)
 {
-    if (was_new)
-        *was_new = 0;
-    if (!data && len > 0)
+    static const unsigned char empty[1];
+    if (!*data && len > 0)
         return dg_error_set(err, DG_ERR_USAGE, "object store: no data given");
     if ((uint64_t)len > DG_STORE_MAX_OBJECT)
         return dg_error_set(err, DG_ERR_BAD_INPUT,
                             "object of %zu bytes: larger than the store's limit of %llu", len,
                             (unsigned long long)DG_STORE_MAX_OBJECT);
-    static const unsigned char empty[1];
-    if (!data)
-        data = empty;
+    if (!*data)
+        *data = empty;
+    return DG_OK;
+}
+
+dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[DG_SHA256_HEX],
+                       int *was_new, uint64_t *stored_size, dg_error *err)
+{
+    if (was_new)
+        *was_new = 0;
+    dg_status st = check_put(&data, len, err);
+    if (st != DG_OK)
+        return st;
     dg_sha256_hex(data, len, hex);
 
     char path[PATH_MAX], tmp_path[PATH_MAX];
@@ -418,7 +428,7 @@ dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[D
         return io_error(err, path, "cannot stat");
 
     uint64_t written = 0;
-    dg_status st = write_tmp_object(store, data, len, tmp_path, sizeof tmp_path, &written, err);
+    st = write_tmp_object(store, data, len, tmp_path, sizeof tmp_path, &written, err);
     if (st != DG_OK)
         return st;
     st = publish_object(store, hex, tmp_path, err);
@@ -534,15 +544,9 @@ dg_status dg_store_put_sealed(dg_store *store, const dg_store_seal *seal, const 
         return dg_store_put(store, data, len, hex, was_new, stored_size, err);
     if (was_new)
         *was_new = 0;
-    if (!data && len > 0)
-        return dg_error_set(err, DG_ERR_USAGE, "object store: no data given");
-    if ((uint64_t)len > DG_STORE_MAX_OBJECT)
-        return dg_error_set(err, DG_ERR_BAD_INPUT,
-                            "object of %zu bytes: larger than the store's limit of %llu", len,
-                            (unsigned long long)DG_STORE_MAX_OBJECT);
-    static const unsigned char empty[1];
-    if (!data)
-        data = empty;
+    dg_status st = check_put(&data, len, err);
+    if (st != DG_OK)
+        return st;
     sealed_name(seal, data, len, hex);
     char path[PATH_MAX], tmp_path[PATH_MAX];
     object_path(store, hex, path, sizeof path);
@@ -555,8 +559,8 @@ dg_status dg_store_put_sealed(dg_store *store, const dg_store_seal *seal, const 
     if (errno != ENOENT)
         return io_error(err, path, "cannot stat");
     uint64_t written = 0;
-    dg_status st = write_tmp_sealed(store, seal, data, len, tmp_path, sizeof tmp_path,
-                                    &written, err);
+    st = write_tmp_sealed(store, seal, data, len, tmp_path, sizeof tmp_path,
+                          &written, err);
     if (st == DG_OK)
         st = publish_object(store, hex, tmp_path, err);
     if (st != DG_OK) {
