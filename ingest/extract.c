@@ -1298,9 +1298,12 @@ static int has_han(const cp_text *t, size_t s, size_t e)
     return 0;
 }
 
-/* Labels whose value is the title: 主旨：(a Taiwan 函), 事由：, 標題：, Subject:, Re:. */
+/* Labels whose value is the title: 主旨：(a Taiwan 函), 事由：, 標題：, 有關：(a Hong Kong
+ * letter's or circular's subject line, the Chinese of "Re:"), Subject:, Re:. A label needs
+ * its colon (label_end), so a 主旨 that opens "有關本縣…" is not mistaken for one. */
 static const char *const subject_labels[] = {
     "主旨", "開會事由", "开会事由", "事由", "標題", "标题", "主題", "主题", "題目", "题目",
+    "有關", "有关",
     "Subject", "SUBJECT", "Title", "TITLE", "Re", "RE", NULL};
 
 /* Where a label opening line l ends, its colon included; 0 when it has none. */

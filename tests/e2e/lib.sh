@@ -56,8 +56,8 @@ need_root_and() {
     done
 }
 
-# os_users OWNER USER... [-- FILE...]: creates this run's OS users (names of this run only:
-# several checkouts may run at once; the first owns the archive and runs the server), and
+# os_users OWNER USER... [-- FILE...]: creates this run's OS users (fixed names, so one run per
+# set at a time across checkouts: see the lock; the first owns the archive and runs the server), and
 # puts the binary, the sanitizer suppressions and the FILEs (helpers in this folder) where
 # every one of them can reach them: $D the binary, $ARCH the archive (in the owner's
 # $T/srv), $SOCK the socket (in $T/run). On exit the server ($SERVER_PID) and the test's
@@ -70,6 +70,11 @@ os_users() {
     owner=${USERS# }
     owner=${owner%% *}
     SERVER_PID=
+    # The users are machine-wide: the same test run from two checkouts at once would delete
+    # each other's users. A lock per user set (kept until this shell exits) makes the second
+    # run wait for the first; a run still waiting after 15 minutes fails, named.
+    exec 9>"/tmp/dangan-e2e-users-$owner.lock" || fail "lock for OS users $USERS"
+    flock -w 900 9 || fail "OS users $USERS: another run has held them for 15 minutes"
     trap os_users_cleanup EXIT
     chmod 0755 "$T"
     for u in $USERS; do

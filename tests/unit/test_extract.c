@@ -428,6 +428,11 @@ static void test_subject_labels_give_the_title_without_closing_formulae(void **s
     assert_title("致：全體教職員\n事由：關於颱風期間停課安排\n如懸掛八號風球，學校將停課。",
                  "關於颱風期間停課安排");
     assert_title("標題：學生宿舍管理規定\n第一條 總則。", "學生宿舍管理規定");
+    /* A Hong Kong circular's subject line; and a 主旨 that opens with 有關 keeps it. */
+    assert_title("教育局通告第5/2024號\n致：各中學校長\n有關：2024/25學年中一派位安排\n本局謹通知各校…",
+                 "2024/25學年中一派位安排");
+    assert_title("主旨：有關本縣113年度游泳教學實施事宜，請查照。\n說明：略。",
+                 "有關本縣113年度游泳教學實施事宜");
     /* On a form under its own heading, 事由 is a field (the trip's purpose), not the title. */
     assert_title("差旅费报销凭证\n报销人：王老师  部门：教务处\n事由：参加省教育厅培训会议\n合计 2060元。",
                  "差旅费报销凭证");
