@@ -14,6 +14,7 @@
  *               compared with the stored tree, in entries/s and MB/s of catalog
  * Not part of `make check`; numbers are for this machine, printed, never asserted.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,12 +70,15 @@ static int search_once(dg_archive *a, const dg_actor *me, const char *q, dg_erro
 
 int main(int argc, char **argv)
 {
+    dg_archive_process_init(); /* as the dangan binary does */
     long n = argc > 1 ? atol(argv[1]) : 200000;
     const char *base = argc > 2 ? argv[2] : "/tmp";
     char dir[256], archive[300];
     snprintf(dir, sizeof dir, "%s/dangan-bench-log-XXXXXX", base);
-    if (!mkdtemp(dir))
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "bench/log: %s: %s\n", dir, strerror(errno));
         return 1;
+    }
     snprintf(archive, sizeof archive, "%s/archive", dir);
     dg_error err;
     dg_archive *a;

@@ -443,6 +443,7 @@ int main(int argc, char **argv)
     /* Everything dangan creates holds records: nobody else may read it. */
     umask(077);
     raise_fd_limit();
+    dg_archive_process_init();
     /* Tesseract's OpenMP threads inside each OCR worker would oversubscribe the cores. */
     setenv("OMP_THREAD_LIMIT", "1", 0);
     dg_ingest_quiet_libraries();

@@ -30,6 +30,12 @@ char *dg_archive_path_join(const char *dir, const char *name)
     return out;
 }
 
+void dg_archive_process_init(void)
+{
+    /* Fails only once SQLite is initialised (a call too late), which leaves the default. */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static dg_status load_identity(dg_archive *archive, dg_error *err)
 {
     dg_status st = dg_setting_get(archive->db, "fonds", &archive->fonds, err);
