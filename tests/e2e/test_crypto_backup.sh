@@ -92,8 +92,19 @@ contains "$OUT" " 0 copied" "a third backup with nothing new copies nothing"
 
 # ---- restore: every record the same ----
 expect_exit 0 "$DANGAN" --archive restored restore backup --keys keybackup
-expect_exit 0 "$DANGAN" --archive restored verify
+contains "$OUT" "MB/s" "restore reports its speed"
+contains "$OUT" "reindex" "restore names the next step"
+# The index is not in a backup and restore does not build it: until reindex has, searches
+# refuse (never an empty index searched as the archive's) and verify says what is owed.
+[ ! -e restored/index/0/iamglass ] || fail "restore built an index"
+expect_exit 5 "$DANGAN" --archive restored search 翡翠
+contains "$ERR" "restored from a backup, the index is not built yet: run 'dangan reindex'" \
+    "a search before the reindex"
+expect_exit 1 "$DANGAN" --archive restored verify
+contains "$OUT$ERR" "the index is not built yet" "verify before the reindex"
 expect_exit 0 "$DANGAN" --archive restored log verify
+expect_exit 0 "$DANGAN" --archive restored reindex
+expect_exit 0 "$DANGAN" --archive restored verify
 refs=$(sqlite3 archive/catalog.db "SELECT refcode FROM records WHERE state = 'live' ORDER BY id")
 [ "$(echo "$refs" | wc -l)" = 14 ] || fail "expected 14 records, found: $refs"
 for ref in $refs; do
@@ -120,6 +131,7 @@ if [ ! -e restored3/catalog.db ]; then
     expect_exit 0 "$DANGAN" --archive restored3 restore backup --keys keybackup
 fi
 [ ! -e restored3.restoring ] || fail "the partial folder is left after a rerun"
+expect_exit 0 "$DANGAN" --archive restored3 reindex
 expect_exit 0 "$DANGAN" --archive restored3 verify
 expect_exit 0 "$DANGAN" --archive restored3 log verify
 
@@ -129,6 +141,10 @@ cp "$obj" saved.obj
 printf 'X' | dd of="$obj" bs=1 seek=100 conv=notrunc 2>/dev/null
 expect_exit 8 "$DANGAN" backup verify backup
 contains "$ERR" "does not match the manifest" "a damaged object"
+# Restore checks each file as it copies it: the damage stops it, no archive is made.
+expect_exit 8 "$DANGAN" --archive restored5 restore backup --keys keybackup
+contains "$ERR" "does not match the manifest" "restore of a damaged backup"
+[ ! -e restored5/catalog.db ] || fail "a damaged backup was restored"
 cp saved.obj "$obj"
 expect_exit 8 env DANGAN_KEY_FILE="$T/keys/other.key" "$DANGAN" backup verify backup
 contains "$ERR" "the manifest's MAC does not match" "another key"
@@ -208,6 +224,7 @@ expect_exit 3 "$DANGAN" --archive restored2 show "$A"
 contains "$ERR" "no such record" "the destroyed record in the restore"
 expect_exit 0 "$DANGAN" --archive restored2 show "$B"
 contains "$OUT" "quibbleflumph" "the other record is whole"
+expect_exit 0 "$DANGAN" --archive restored2 reindex
 expect_exit 0 "$DANGAN" --archive restored2 search 翡翠
 lacks "$OUT" "$A" "the destroyed record is not searchable in the restore"
 expect_exit 0 "$DANGAN" --archive restored2 verify
