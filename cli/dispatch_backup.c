@@ -146,12 +146,14 @@ static int run_restore(const char *path, const char *login, int argc, char **arg
         return fail(st, &err);
     double mb = (double)r.bytes / 1048576.0;
     printf("恢复完成 restored %s from %s: %llu files checked and copied, %.1f MB in %.2f s "
-           "(%.1f MB/s); %zu records destroyed after the backup stay destroyed.\n"
+           "(%.1f MB/s), %.2f s in all; %zu records destroyed after the backup stay "
+           "destroyed.\n"
            "索引尚未重建 the index is not built yet, and searches refuse until it is. Now run: "
            "dangan --archive %s reindex && dangan --archive %s verify && dangan --archive %s "
            "log verify\n",
-           path, dest, (unsigned long long)r.files, mb, r.seconds,
-           r.seconds > 0 ? mb / r.seconds : 0.0, r.keyless, path, path, path);
+           path, dest, (unsigned long long)r.files, mb, r.file_seconds,
+           r.file_seconds > 0 ? mb / r.file_seconds : 0.0, r.seconds, r.keyless, path, path,
+           path);
     return 0;
 }
 

@@ -1076,6 +1076,7 @@ static dg_status restore_into(const char *dest, const char *keys_dir, const char
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     dg_status st = restore_all_files(dest, keys_dir, partial, out, err);
+    out->file_seconds = seconds_since(&t0);
     if (st == DG_OK)
         st = forget_keyless(partial, login, &out->keyless, err);
     dg_archive *archive = NULL;

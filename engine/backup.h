@@ -57,7 +57,8 @@ dg_status dg_backup_verify(const char *dest, const unsigned char master[DG_KEY_B
 typedef struct dg_restore_result {
     uint64_t files;       /* backup files checked and restored */
     uint64_t bytes;       /* bytes read from the backup (and as many written) */
-    double seconds;       /* wall time of the whole restore */
+    double file_seconds;  /* wall time of checking and copying the files (disk speed) */
+    double seconds;       /* wall time of the whole restore (opening and logging too) */
     size_t keyless;       /* records destroyed after the backup: marked destroyed */
 } dg_restore_result;
 

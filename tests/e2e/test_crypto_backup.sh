@@ -130,7 +130,8 @@ contains "$OUT" "MB/s" "restore reports its speed"
 contains "$OUT" "reindex" "restore names the next step"
 # The index is not in a backup and restore does not build it: until reindex has, searches
 # refuse (never an empty index searched as the archive's) and verify says what is owed.
-[ ! -e restored/index/0/iamglass ] || fail "restore built an index"
+[ "$(sqlite3 restored/catalog.db "SELECT value FROM settings WHERE key = 'index_rebuild_owed'")" = restored ] \
+    || fail "the restored archive does not owe its index to a reindex"
 expect_exit 5 "$DANGAN" --archive restored search 翡翠
 contains "$ERR" "restored from a backup, the index is not built yet: run 'dangan reindex'" \
     "a search before the reindex"
