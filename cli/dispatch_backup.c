@@ -23,8 +23,10 @@ static const char USAGE[] =
     "manifest). --keys-dest DIR also copies the key table there (latest copy only); every\n"
     "later destruction updates it at once. The key table is never in DEST.\n"
     "backup verify checks every file of DEST against its manifest (read-only media are fine).\n"
-    "restore rebuilds an archive in NEW from DEST and the key backup in DIR, reindexes it;\n"
-    "records destroyed after the backup stay destroyed. Then run verify and log verify.\n"
+    "restore rebuilds an archive in NEW from DEST and the key backup in DIR, checking every\n"
+    "file as it copies it; records destroyed after the backup stay destroyed. The index is\n"
+    "not in a backup: run reindex next (searches refuse until then), then verify and log\n"
+    "verify.\n"
     "All need the master key (--key-file, DANGAN_KEY_FILE or the systemd credential).\n";
 
 static void on_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
@@ -142,10 +144,16 @@ static int run_restore(const char *path, const char *login, int argc, char **arg
     dg_status st = dg_backup_restore(dest, keys, path, login, &r, &err);
     if (st != DG_OK)
         return fail(st, &err);
-    printf("恢复完成 restored %s from %s: %llu object files; %zu records destroyed after the "
-           "backup stay destroyed. Now run: dangan --archive %s verify && dangan --archive %s "
+    double mb = (double)r.bytes / 1048576.0;
+    printf("恢复完成 restored %s from %s: %llu files checked and copied, %.1f MB in %.2f s "
+           "(%.1f MB/s), %.2f s in all; %zu records destroyed after the backup stay "
+           "destroyed.\n"
+           "索引尚未重建 the index is not built yet, and searches refuse until it is. Now run: "
+           "dangan --archive %s reindex && dangan --archive %s verify && dangan --archive %s "
            "log verify\n",
-           path, dest, (unsigned long long)r.files, r.keyless, path, path);
+           path, dest, (unsigned long long)r.files, mb, r.file_seconds,
+           r.file_seconds > 0 ? mb / r.file_seconds : 0.0, r.seconds, r.keyless, path, path,
+           path);
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "indexer.h"
 #include "sealed_text.h"
 
 char *dg_archive_path_join(const char *dir, const char *name)
@@ -252,9 +253,24 @@ void dg_archive_release_index_reader(dg_archive *archive)
     archive->reader = NULL;
 }
 
+int dg_archive_awaits_reindex(dg_archive *archive)
+{
+    char *owed = NULL;
+    dg_error ignored;
+    int restored = dg_setting_get(archive->db, DG_REBUILD_OWED, &owed, &ignored) == DG_OK &&
+                   !strcmp(owed, DG_REBUILD_RESTORED);
+    free(owed);
+    return restored;
+}
+
 dg_status dg_archive_index_reader(dg_archive *archive, dg_index **out, dg_error *err)
 {
     if (!archive->reader) {
+        /* Never an empty index searched as if it were the archive's. */
+        if (dg_archive_awaits_reindex(archive))
+            return dg_error_set(err, DG_ERR_STATE,
+                                "%s: 索引尚未重建 restored from a backup, the index is not "
+                                "built yet: run 'dangan reindex' first", archive->path);
         dg_status st = dg_index_open(archive->index_path, DG_INDEX_READ, &archive->reader, err);
         if (st != DG_OK)
             return st;

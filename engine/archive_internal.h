@@ -61,7 +61,12 @@ char *dg_archive_path_join(const char *dir, const char *name);
 /* Gives the space reserve back to the disk; 1 when there was one. */
 int dg_archive_release_space_reserve(dg_archive *archive);
 
-/* The cached read handle of the index (opened on first use). */
+/* Whether the archive was restored from a backup and its index not yet built by a reindex
+ * (DG_REBUILD_RESTORED, indexer.h); a catalog that cannot be read answers 0. */
+int dg_archive_awaits_reindex(dg_archive *archive);
+
+/* The cached read handle of the index (opened on first use); refused (DG_ERR_STATE) while
+ * the archive awaits its reindex after a restore. */
 dg_status dg_archive_index_reader(dg_archive *archive, dg_index **out, dg_error *err);
 
 /* Reports progress through the handler, if any. */

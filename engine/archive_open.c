@@ -323,8 +323,11 @@ static dg_status do_pending_index_work(dg_archive *archive, dg_error *err)
                                    &destroying, err);
     if (st == DG_OK)
         st = catalog_has_row(archive,
-                             "SELECT 1 FROM settings WHERE key = '" DG_REBUILD_OWED "'",
+                             "SELECT 1 FROM settings WHERE key = '" DG_REBUILD_OWED "'"
+                             " AND value <> '" DG_REBUILD_RESTORED "'",
                              &owed, err);
+    if (st == DG_OK && dg_archive_awaits_reindex(archive))
+        return DG_OK; /* restored: the user's reindex builds it, visibly */
     if (st == DG_OK)
         st = catalog_has_row(archive, "SELECT 1 FROM index_queue WHERE reason IS NULL LIMIT 1",
                              &queued, err);

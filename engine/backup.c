@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../base/fileio.h"
@@ -824,6 +825,33 @@ static dg_status check_records_complete(const char *dest, const manifest *m,
     return st;
 }
 
+/* The manifest (MAC checked) lists a catalog, every file in DEST and every object the
+ * backed-up catalog names: the backup is whole, whatever its files' contents. */
+static dg_status check_listing(const char *dest, const manifest *m,
+                               const unsigned char master[DG_KEY_BYTES], dg_error *err)
+{
+    if (!manifest_find(m, CATALOG_FILE))
+        return dg_error_set(err, DG_ERR_CORRUPT, "%s: the manifest lists no catalog", dest);
+    listing l = {.m = m, .dest = dest, .err = err};
+    dg_status st = find_unlisted(&l, "");
+    uint64_t objects = 0;
+    if (st == DG_OK)
+        st = check_records_complete(dest, m, master, &objects, err);
+    return st;
+}
+
+/* A file read from DEST (hashed as read) against its manifest entry. */
+static dg_status check_content(const char *path, const entry *e, const char *sha,
+                               uint64_t size, dg_status st, dg_error *err)
+{
+    if (st == DG_ERR_NOT_FOUND)
+        return dg_error_set(err, DG_ERR_CORRUPT, "%s: listed in the manifest, missing", path);
+    if (st == DG_OK && (size != e->size || strcmp(sha, e->sha) != 0))
+        return dg_error_set(err, DG_ERR_CORRUPT,
+                            "%s: its content does not match the manifest", path);
+    return st;
+}
+
 dg_status dg_backup_verify(const char *dest, const unsigned char master[DG_KEY_BYTES],
                            uint64_t *files, dg_error *err)
 {
@@ -835,34 +863,31 @@ dg_status dg_backup_verify(const char *dest, const unsigned char master[DG_KEY_B
         uint64_t size = 0;
         snprintf(path, sizeof path, "%s/%s", dest, m.items[i].path);
         st = hash_file(path, sha, &size, err);
-        if (st == DG_ERR_NOT_FOUND)
-            st = dg_error_set(err, DG_ERR_CORRUPT, "%s: listed in the manifest, missing", path);
-        else if (st == DG_OK && (size != m.items[i].size || strcmp(sha, m.items[i].sha) != 0))
-            st = dg_error_set(err, DG_ERR_CORRUPT,
-                              "%s: its content does not match the manifest", path);
+        st = check_content(path, &m.items[i], sha, size, st, err);
         if (st == DG_OK)
             (*files)++;
     }
-    if (st == DG_OK && !manifest_find(&m, CATALOG_FILE))
-        st = dg_error_set(err, DG_ERR_CORRUPT, "%s: the manifest lists no catalog", dest);
-    listing l = {.m = &m, .dest = dest, .err = err};
     if (st == DG_OK)
-        st = find_unlisted(&l, "");
-    uint64_t objects = 0;
-    if (st == DG_OK)
-        st = check_records_complete(dest, &m, master, &objects, err);
+        st = check_listing(dest, &m, master, err);
     manifest_free(&m);
     return st;
 }
 
 /* ---- restoring ---- */
 
-static dg_status restore_catalog(const char *dest, const char *new_path,
-                                 const unsigned char master[DG_KEY_BYTES], dg_error *err)
+static dg_status restore_catalog(const char *dest, const char *new_path, const manifest *m,
+                                 const unsigned char master[DG_KEY_BYTES], uint64_t *bytes,
+                                 dg_error *err)
 {
-    char src[PATH_MAX + 32], dst[PATH_MAX + 32];
+    char src[PATH_MAX + 32], dst[PATH_MAX + 32], sha[65];
     snprintf(src, sizeof src, "%s/%s", dest, CATALOG_FILE);
     snprintf(dst, sizeof dst, "%s/catalog.db", new_path);
+    uint64_t size = 0;
+    dg_status st = hash_file(src, sha, &size, err);
+    st = check_content(src, manifest_find(m, CATALOG_FILE), sha, size, st, err);
+    if (st != DG_OK)
+        return st;
+    *bytes += size;
     unsigned char key[DG_KEY_BYTES];
     crypto_kdf_derive_from_key(key, sizeof key, CATALOG_SUBKEY, "dgbackup", master);
     int in = open(src, O_RDONLY | O_CLOEXEC);
@@ -871,7 +896,7 @@ static dg_status restore_catalog(const char *dest, const char *new_path,
         return io_error(err, src, "cannot open");
     }
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    dg_status st = out < 0 ? io_error(err, dst, "cannot create") : DG_OK;
+    st = out < 0 ? io_error(err, dst, "cannot create") : DG_OK;
     if (st == DG_OK) { /* synced with the whole restore (restore_into) */
         st = open_stream(in, out, key, src, dst, err);
         if (close(out) != 0 && st == DG_OK)
@@ -882,32 +907,46 @@ static dg_status restore_catalog(const char *dest, const char *new_path,
     return st;
 }
 
+/*
+ * Copies every object file of the manifest into new_path, each read once: hashed as it is
+ * copied and checked against the manifest (so the backup's files are checked and copied in
+ * one pass, at the speed of the disks), then the key table.
+ */
 static dg_status restore_files(const char *dest, const char *keys_dir, const char *new_path,
-                               const unsigned char master[DG_KEY_BYTES], uint64_t *files,
+                               const manifest *m, uint64_t *files, uint64_t *bytes,
                                dg_error *err)
 {
-    manifest m = {0};
-    dg_status st = manifest_load(dest, master, &m, err);
-    uint64_t bytes = 0;
-    for (size_t i = 0; st == DG_OK && i < m.count; i++) {
-        if (strncmp(m.items[i].path, "objects/", 8) != 0)
+    dg_status st = DG_OK;
+    char made[3] = "";
+    for (size_t i = 0; st == DG_OK && i < m->count; i++) {
+        const entry *e = &m->items[i];
+        if (strncmp(e->path, "objects/", 8) != 0)
             continue;
-        char src[PATH_MAX * 2], dst[PATH_MAX * 2], dir[PATH_MAX * 2];
-        snprintf(src, sizeof src, "%s/%s", dest, m.items[i].path);
-        snprintf(dst, sizeof dst, "%s/%s", new_path, m.items[i].path);
-        snprintf(dir, sizeof dir, "%s/objects/%.2s", new_path, m.items[i].path + 8);
-        st = dg_make_private_dir(dir, err);
-        if (st == DG_OK)
-            st = copy_file(src, dst, new_path, &bytes, NULL, err);
-        if (st == DG_OK)
+        char src[PATH_MAX * 2], dst[PATH_MAX * 2], dir[PATH_MAX * 2], sha[65];
+        snprintf(src, sizeof src, "%s/%s", dest, e->path);
+        snprintf(dst, sizeof dst, "%s/%s", new_path, e->path);
+        if (strncmp(made, e->path + 8, 2) != 0) { /* the manifest is sorted: one per folder */
+            snprintf(dir, sizeof dir, "%s/objects/%.2s", new_path, e->path + 8);
+            st = dg_make_private_dir(dir, err);
+            snprintf(made, sizeof made, "%.2s", e->path + 8);
+        }
+        uint64_t size = 0;
+        if (st == DG_OK) {
+            st = copy_file(src, dst, new_path, &size, sha, err);
+            st = check_content(src, e, sha, size, st, err);
+        }
+        if (st == DG_OK) {
             (*files)++;
+            *bytes += size;
+        }
     }
-    manifest_free(&m);
     char src[PATH_MAX + 32], dst[PATH_MAX + 32], tmp[PATH_MAX + 32];
     snprintf(src, sizeof src, "%s/%s", keys_dir, DG_KEYS_FILE);
     snprintf(dst, sizeof dst, "%s/%s", new_path, DG_KEYS_FILE);
+    uint64_t size = 0;
     if (st == DG_OK)
-        st = copy_file(src, dst, new_path, &bytes, NULL, err);
+        st = copy_file(src, dst, new_path, &size, NULL, err);
+    *bytes += size;
     snprintf(tmp, sizeof tmp, "%s/.tmp", new_path);
     rmdir(tmp);
     return st;
@@ -925,7 +964,7 @@ static dg_status restore_new_folder(const char *new_path, dg_error *err)
     return st;
 }
 
-/* Forgets records whose key is gone, before the first full open builds the index. */
+/* Forgets records whose key is gone, and leaves the index owed to a reindex. */
 static dg_status forget_keyless(const char *new_path, const char *login, size_t *keyless,
                                 dg_error *err)
 {
@@ -937,10 +976,14 @@ static dg_status forget_keyless(const char *new_path, const char *login, size_t 
     if (st == DG_OK)
         st = dg_destruction_forget_keyless(archive, &actor, keyless, err);
     /* The live archive's key backups are not the restored one's: a destruction here must
-     * not overwrite them. Backing this archive up names its own. */
+     * not overwrite them. Backing this archive up names its own. The index is owed to the
+     * reindex that follows; opening the archive does not build it behind the user's back,
+     * and searching refuses until it is built (archive.c). */
     if (st == DG_OK)
         st = dg_catalog_exec(archive->db,
-                             "DELETE FROM settings WHERE key = '" DG_KEY_DIRS_SETTING "'", err);
+                             "DELETE FROM settings WHERE key = '" DG_KEY_DIRS_SETTING "';"
+                             "INSERT OR REPLACE INTO settings(key, value) VALUES ('"
+                             DG_REBUILD_OWED "', '" DG_REBUILD_RESTORED "')", err);
     dg_archive_close(archive);
     return st;
 }
@@ -989,38 +1032,65 @@ static dg_status finish_partial(const char *partial, const char *new_path, dg_er
     return dg_sync_dir(parent, err); /* the rename itself */
 }
 
-/* Checks the backup and builds the whole archive in partial. */
-static dg_status restore_into(const char *dest, const char *keys_dir, const char *partial,
-                              const char *login, dg_restore_result *out, dg_error *err)
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * The files of the restore, at the speed of the disks: the manifest's MAC, its listing
+ * against the backup folder and the backed-up catalog, then every file read once, hashed
+ * and checked as it is copied.
+ */
+static dg_status restore_all_files(const char *dest, const char *keys_dir, const char *partial,
+                                   dg_restore_result *out, dg_error *err)
 {
     unsigned char master[DG_KEY_BYTES];
     dg_status st = dg_archive_master_key(partial, master, err);
-    uint64_t checked = 0;
+    manifest m = {0};
     if (st == DG_OK)
-        st = dg_backup_verify(dest, master, &checked, err);
+        st = manifest_load(dest, master, &m, err);
     if (st == DG_OK)
-        st = restore_catalog(dest, partial, master, err);
+        st = check_listing(dest, &m, master, err);
     if (st == DG_OK)
-        st = restore_files(dest, keys_dir, partial, master, &out->files, err);
+        st = restore_catalog(dest, partial, &m, master, &out->bytes, err);
+    if (st == DG_OK) {
+        out->files = 1;
+        st = restore_files(dest, keys_dir, partial, &m, &out->files, &out->bytes, err);
+    }
+    manifest_free(&m);
     sodium_memzero(master, sizeof master);
+    return st;
+}
+
+/*
+ * Checks the backup and builds the whole archive in partial, but for its index: that is
+ * derived, built by the reindex that follows (at indexing speed, with its own progress),
+ * and until then the restored archive refuses searches (DG_REBUILD_RESTORED).
+ */
+static dg_status restore_into(const char *dest, const char *keys_dir, const char *partial,
+                              const char *login, dg_restore_result *out, dg_error *err)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    dg_status st = restore_all_files(dest, keys_dir, partial, out, err);
+    out->file_seconds = seconds_since(&t0);
     if (st == DG_OK)
         st = forget_keyless(partial, login, &out->keyless, err);
     dg_archive *archive = NULL;
     if (st == DG_OK)
         st = dg_archive_open(partial, &archive, err);
-    uint64_t indexed = 0;
-    /* The index is never in a backup: built here from the catalog, once, by reindex's own
-     * path (beside the live one, then compacted: dg_index_build_open in index.h). */
-    if (st == DG_OK)
-        st = dg_archive_rebuild_index(archive, &indexed, NULL, err);
     dg_actor actor;
     if (st == DG_OK)
         st = dg_actor_login(archive, login, "cli", &actor, err);
     if (st == DG_OK) {
-        char detail[PATH_MAX + 120];
+        char detail[PATH_MAX + 160];
         snprintf(detail, sizeof detail, "from %s: %llu files; %zu records destroyed after the "
-                 "backup stay destroyed", dest, (unsigned long long)checked, out->keyless);
-        dg_log_event ev = {.action = "restore", .hits = (long)checked, .outcome = "ok",
+                 "backup stay destroyed; the index is owed to a reindex", dest,
+                 (unsigned long long)out->files, out->keyless);
+        dg_log_event ev = {.action = "restore", .hits = (long)out->files, .outcome = "ok",
                            .detail = detail};
         st = dg_log_append(archive, &actor, NULL, &ev, err);
     }
@@ -1029,6 +1099,7 @@ static dg_status restore_into(const char *dest, const char *keys_dir, const char
      * rename that makes the archive whole under its real name. */
     if (st == DG_OK)
         st = dg_sync_filesystem(partial, err);
+    out->seconds = seconds_since(&t0);
     return st;
 }
 

@@ -56,16 +56,21 @@ dg_status dg_backup_verify(const char *dest, const unsigned char master[DG_KEY_B
 
 typedef struct dg_restore_result {
     uint64_t files;       /* backup files checked and restored */
+    uint64_t bytes;       /* bytes read from the backup (and as many written) */
+    double file_seconds;  /* wall time of checking and copying the files (disk speed) */
+    double seconds;       /* wall time of the whole restore (opening and logging too) */
     size_t keyless;       /* records destroyed after the backup: marked destroyed */
 } dg_restore_result;
 
 /*
  * Restores the backup in dest, with the key backup in keys_dir, into the new archive folder
- * new_path (absent or empty): checks the backup, decrypts the catalog, copies the objects
- * and the key table, marks records whose key is gone destroyed, builds the index, and logs
- * "restore" as login. Verify and log verify are the caller's next step. All of it happens
- * in "<new_path>.restoring", renamed to new_path when whole: a restore killed part way is
- * simply run again (the partial folder is thrown away).
+ * new_path (absent or empty): checks the manifest and reads every file once, hashing it as
+ * it is copied (disk speed), decrypts the catalog, copies the key table, marks records
+ * whose key is gone destroyed, and logs "restore" as login. The index is not built: the
+ * restored archive owes it to `dangan reindex` (DG_REBUILD_RESTORED), which is the caller's
+ * next step, and searches refuse until then; verify and log verify work at once. All of it
+ * happens in "<new_path>.restoring", renamed to new_path when whole: a restore killed part
+ * way is simply run again (the partial folder is thrown away).
  */
 dg_status dg_backup_restore(const char *dest, const char *keys_dir, const char *new_path,
                             const char *login, dg_restore_result *out, dg_error *err);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "archive_internal.h"
+#include "archive_keys.h"
 #include "catalog.h"
 #include "../base/hash.h"
 #include "log.h"
@@ -74,27 +75,36 @@ dg_status dg_batch_note_file(dg_archive *archive, int64_t batch_id, const dg_bat
         return st;
     char now[32];
     dg_now_iso(now);
-    sqlite3_stmt *stmt;
-    st = dg_catalog_prepare(
-        archive->db,
-        "INSERT INTO batch_files(batch_id, name, sha256, outcome, refcode, reason, pages,"
-        " confidence, seconds, at, level) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-        &stmt, err);
-    if (st != DG_OK)
-        return st;
-    sqlite3_bind_int64(stmt, 1, batch_id);
-    sqlite3_bind_text(stmt, 2, f->name, -1, SQLITE_STATIC);
-    dg_bind_text_or_null(stmt, 3, f->sha256);
-    sqlite3_bind_text(stmt, 4, dg_file_outcome_name(f->outcome), -1, SQLITE_STATIC);
-    dg_bind_text_or_null(stmt, 5, f->refcode);
-    dg_bind_text_or_null(stmt, 6, f->reason);
-    sqlite3_bind_int(stmt, 7, f->pages);
-    if (f->confidence >= 0)
-        sqlite3_bind_double(stmt, 8, f->confidence);
-    sqlite3_bind_double(stmt, 9, f->seconds);
-    sqlite3_bind_text(stmt, 10, now, -1, SQLITE_STATIC);
-    sqlite3_bind_int(stmt, 11, f->level);
-    return dg_catalog_step_done(archive->db, stmt, err);
+    /* File names and reasons may quote what a file holds: sealed (archive_keys.h). */
+    char *name = NULL, *reason = NULL;
+    st = dg_journal_seal(archive, f->name, &name, err);
+    if (st == DG_OK)
+        st = dg_journal_seal(archive, f->reason, &reason, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK)
+        st = dg_catalog_prepare(
+            archive->db,
+            "INSERT INTO batch_files(batch_id, name, sha256, outcome, refcode, reason, pages,"
+            " confidence, seconds, at, level) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+            &stmt, err);
+    if (st == DG_OK) {
+        sqlite3_bind_int64(stmt, 1, batch_id);
+        sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+        dg_bind_text_or_null(stmt, 3, f->sha256);
+        sqlite3_bind_text(stmt, 4, dg_file_outcome_name(f->outcome), -1, SQLITE_STATIC);
+        dg_bind_text_or_null(stmt, 5, f->refcode);
+        dg_bind_text_or_null(stmt, 6, reason);
+        sqlite3_bind_int(stmt, 7, f->pages);
+        if (f->confidence >= 0)
+            sqlite3_bind_double(stmt, 8, f->confidence);
+        sqlite3_bind_double(stmt, 9, f->seconds);
+        sqlite3_bind_text(stmt, 10, now, -1, SQLITE_STATIC);
+        sqlite3_bind_int(stmt, 11, f->level);
+        st = dg_catalog_step_done(archive->db, stmt, err);
+    }
+    free(name);
+    free(reason);
+    return st;
 }
 
 /* Writes a whole file (0600) and syncs it. */
@@ -136,21 +146,28 @@ static dg_status insert_quarantine_row(dg_archive *archive, int64_t batch_id, co
 {
     char now[32];
     dg_now_iso(now);
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        archive->db,
-        "INSERT INTO quarantine(batch_id, name, reason, sha256, at, level) VALUES(?,?,?,?,?,?)",
-        &stmt, err);
-    if (st != DG_OK)
-        return st;
-    if (batch_id > 0)
-        sqlite3_bind_int64(stmt, 1, batch_id);
-    sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, reason, -1, SQLITE_STATIC);
-    dg_bind_text_or_null(stmt, 4, sha);
-    sqlite3_bind_text(stmt, 5, now, -1, SQLITE_STATIC);
-    sqlite3_bind_int(stmt, 6, level);
-    st = dg_catalog_step_done(archive->db, stmt, err);
+    char *sealed_name = NULL, *sealed_reason = NULL;
+    dg_status st = dg_journal_seal(archive, name, &sealed_name, err);
+    if (st == DG_OK)
+        st = dg_journal_seal(archive, reason, &sealed_reason, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK)
+        st = dg_catalog_prepare(archive->db,
+                                "INSERT INTO quarantine(batch_id, name, reason, sha256, at, level)"
+                                " VALUES(?,?,?,?,?,?)",
+                                &stmt, err);
+    if (st == DG_OK) {
+        if (batch_id > 0)
+            sqlite3_bind_int64(stmt, 1, batch_id);
+        sqlite3_bind_text(stmt, 2, sealed_name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, sealed_reason, -1, SQLITE_STATIC);
+        dg_bind_text_or_null(stmt, 4, sha);
+        sqlite3_bind_text(stmt, 5, now, -1, SQLITE_STATIC);
+        sqlite3_bind_int(stmt, 6, level);
+        st = dg_catalog_step_done(archive->db, stmt, err);
+    }
+    free(sealed_name);
+    free(sealed_reason);
     if (st == DG_OK)
         *id = sqlite3_last_insert_rowid(archive->db);
     return st;
@@ -158,14 +175,19 @@ static dg_status insert_quarantine_row(dg_archive *archive, int64_t batch_id, co
 
 static dg_status set_stored_as(dg_archive *archive, int64_t id, const char *stored, dg_error *err)
 {
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(archive->db, "UPDATE quarantine SET stored_as = ? WHERE id = ?",
-                                      &stmt, err);
-    if (st != DG_OK)
-        return st;
-    sqlite3_bind_text(stmt, 1, stored, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, id);
-    return dg_catalog_step_done(archive->db, stmt, err);
+    char *sealed = NULL; /* the stored name carries the file's own */
+    dg_status st = dg_journal_seal(archive, stored, &sealed, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK)
+        st = dg_catalog_prepare(archive->db, "UPDATE quarantine SET stored_as = ? WHERE id = ?",
+                                &stmt, err);
+    if (st == DG_OK) {
+        sqlite3_bind_text(stmt, 1, sealed, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, id);
+        st = dg_catalog_step_done(archive->db, stmt, err);
+    }
+    free(sealed);
+    return st;
 }
 
 static dg_status store_quarantined_copy(dg_archive *archive, int64_t id, const char *name,
@@ -396,8 +418,9 @@ static dg_status load_batch_files(dg_archive *archive, int64_t batch_id, dg_batc
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT name, sha256, outcome, refcode, reason, pages, coalesce(confidence, -1), seconds,"
-        " level FROM batch_files WHERE batch_id = ? ORDER BY rowid",
+        "SELECT dg_clear(name), sha256, outcome, refcode, dg_clear(reason), pages,"
+        " coalesce(confidence, -1), seconds, level FROM batch_files WHERE batch_id = ?"
+        " ORDER BY rowid",
         &stmt, err);
     if (st != DG_OK)
         return st;
@@ -530,8 +553,9 @@ dg_status dg_quarantine_list(dg_archive *archive, const dg_actor *actor, dg_quar
     sqlite3_stmt *stmt = NULL;
     if (st == DG_OK)
         st = dg_catalog_prepare(archive->db,
-                                "SELECT id, coalesce(batch_id, 0), name, reason, stored_as, at,"
-                                " level FROM quarantine ORDER BY id",
+                                "SELECT id, coalesce(batch_id, 0), dg_clear(name),"
+                                " dg_clear(reason), dg_clear(stored_as), at, level"
+                                " FROM quarantine ORDER BY id",
                                 &stmt, err);
     if (st == DG_OK)
         st = dg_catalog_collect(archive->db, stmt, (void **)out, count, sizeof **out,

@@ -447,13 +447,30 @@ static const char MIGRATION_14_KEYLESS[] =
     "  OR NEW.lang IS NOT OLD.lang"
     "  BEGIN SELECT RAISE(ABORT, 'pages are immutable'); END;";
 
+/*
+ * Migration 15 (issue 19): a classification decision's reason may quote the record, so an
+ * encrypted archive seals it under the record's key (class_review.c). A decision stays
+ * final, but for one change: `keys encrypt` (encrypt_in_place.h) replaces a reason written
+ * in the clear by its sealed form, once, and nothing else of the row.
+ */
+static const char MIGRATION_15_SEALED_DECISIONS[] =
+    "DROP TRIGGER review_decisions_are_final;"
+    "CREATE TRIGGER review_decisions_are_final BEFORE UPDATE ON review_decisions"
+    "  WHEN NEW.id IS NOT OLD.id OR NEW.record_id IS NOT OLD.record_id"
+    "  OR NEW.version IS NOT OLD.version OR NEW.decision IS NOT OLD.decision"
+    "  OR NEW.category IS NOT OLD.category OR NEW.record_type IS NOT OLD.record_type"
+    "  OR NEW.class_confidence IS NOT OLD.class_confidence OR NEW.user_id IS NOT OLD.user_id"
+    "  OR NEW.at IS NOT OLD.at OR OLD.reason IS NULL OR OLD.reason LIKE 'dgs1:%'"
+    "  OR NEW.reason IS NULL OR NEW.reason NOT LIKE 'dgs1:%'"
+    "  BEGIN SELECT RAISE(ABORT, 'review decisions are final'); END;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
                                        MIGRATION_8_WEB_PASSWORDS, MIGRATION_9_REFCODE_ALIASES,
                                        MIGRATION_10_WITHHELD, MIGRATION_11_LOANS,
                                        MIGRATION_12_RECORD_KEYS, MIGRATION_13_SUBJECT,
-                                       MIGRATION_14_KEYLESS};
+                                       MIGRATION_14_KEYLESS, MIGRATION_15_SEALED_DECISIONS};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

@@ -307,8 +307,13 @@ static dg_status insert_decision(dg_archive *archive, const dg_actor *actor, int
 {
     char now[32];
     dg_now_iso(now);
+    /* The reason may quote the record: sealed under its key, shredded with it. */
+    char *reason = NULL;
+    dg_status st = dg_record_seal_text(archive, record_id, e->reason, &reason, err);
+    if (st != DG_OK)
+        return st;
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
+    st = dg_catalog_prepare(
         archive->db,
         "INSERT OR IGNORE INTO review_decisions(record_id, version, decision, category,"
         " record_type, class_confidence, reason, user_id, at)"
@@ -316,12 +321,15 @@ static dg_status insert_decision(dg_archive *archive, const dg_actor *actor, int
         " ?4, ?5, ?6 FROM versions v WHERE v.record_id = ?1 AND v.number = ?2"
         " RETURNING category, coalesce(record_type, '-')",
         &stmt, err);
-    if (st != DG_OK)
+    if (st != DG_OK) {
+        free(reason);
         return st;
+    }
     sqlite3_bind_int64(stmt, 1, record_id);
     sqlite3_bind_int(stmt, 2, e->version);
     sqlite3_bind_text(stmt, 3, dg_class_review_decision_name(e->decision), -1, SQLITE_STATIC);
-    dg_bind_text_or_null(stmt, 4, e->reason);
+    dg_bind_text_or_null(stmt, 4, reason);
+    free(reason);
     sqlite3_bind_int64(stmt, 5, actor->user_id);
     sqlite3_bind_text(stmt, 6, now, -1, SQLITE_STATIC);
     int inserted = 0;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "archive_internal.h"
+#include "archive_keys.h"
 #include "key_copies.h"
 #include "catalog.h"
 #include "class_review_internal.h"
@@ -141,7 +142,7 @@ static dg_status gather_metadata(sqlite3 *db, int64_t review_id, int64_t record_
         db,
         "SELECT r.refcode, dg_clear(v.title), v.year, v.category, v.record_type, v.period,"
         " v.page_count, (SELECT count(*) FROM versions WHERE record_id = r.id),"
-        " rv.year, a.login, p.login, i.reason, r.level FROM records r"
+        " rv.year, a.login, p.login, dg_clear(i.reason), r.level FROM records r"
         " JOIN versions v ON v.record_id = r.id AND v.number = r.current_version"
         " JOIN review_items i ON i.record_id = r.id AND i.review_id = ?1"
         " JOIN reviews rv ON rv.id = i.review_id"
@@ -263,7 +264,7 @@ static dg_status gather_objects(sqlite3 *db, int64_t record_id, char **list, dg_
 }
 
 static dg_status bind_register_fields(sqlite3 *db, int64_t serial, const register_row *r,
-                                     const char *title, dg_error *err)
+                                     const char *title, const char *remarks, dg_error *err)
 {
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
@@ -294,43 +295,23 @@ static dg_status bind_register_fields(sqlite3 *db, int64_t serial, const registe
     sqlite3_bind_text(stmt, 17, r->destroyed_at, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 18, r->destroyed_by, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 19, r->method, -1, SQLITE_STATIC);
-    dg_bind_text_or_null(stmt, 20, r->remarks);
+    dg_bind_text_or_null(stmt, 20, remarks);
     sqlite3_bind_text(stmt, 21, r->row_hash, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 22, r->level);
     return dg_catalog_step_done(db, stmt, err);
 }
 
 /*
- * The key the register's titles are sealed with in an encrypted archive (sealed_text.h).
- * The register outlives the records it lists, so a destroyed record's title cannot stay
- * under the record's own key (shredded in this very destruction); it is sealed under the
- * register key instead, one data key of keys.db named by the setting REGISTER_KEY_SETTING,
- * made by the first destruction and never shredded (key_in_use). A copy of the archive
- * folder without the master key thus shows no title, while the register keeps what the
- * law asks of it for as long as the archive lives. *use is NULL in an unencrypted archive.
+ * The register's titles are sealed under the archive's register key (archive_keys.h), not
+ * the record's: the register outlives the records it lists, and the record's own key is
+ * shredded in this very destruction. A copy of the archive folder without the master key
+ * thus shows no title, while the register keeps what the law asks of it for as long as the
+ * archive lives.
  */
-#define REGISTER_KEY_SETTING "register_key_id"
-
 static dg_status register_seal(dg_archive *archive, dg_store_seal *seal,
                                const dg_store_seal **use, dg_error *err)
 {
-    *use = NULL;
-    if (!archive->keys)
-        return DG_OK;
-    char *id = NULL;
-    dg_status st = dg_setting_get(archive->db, REGISTER_KEY_SETTING, &id, err);
-    if (st == DG_OK) {
-        snprintf(seal->key_id, sizeof seal->key_id, "%s", id);
-        st = dg_keys_get(archive->keys, seal->key_id, seal->key, err);
-    } else if (st == DG_ERR_NOT_FOUND) { /* committed with the register entry */
-        st = dg_keys_new(archive->keys, seal->key_id, seal->key, err);
-        if (st == DG_OK)
-            st = dg_setting_set(archive->db, REGISTER_KEY_SETTING, seal->key_id, err);
-    }
-    free(id);
-    if (st == DG_OK)
-        *use = seal;
-    return st;
+    return dg_archive_key_seal(archive, DG_REGISTER_KEY_SETTING, seal, use, err);
 }
 
 /* Inserts the register row, its title sealed under the register key (register_seal). */
@@ -339,14 +320,17 @@ static dg_status insert_register_fields(dg_archive *archive, int64_t serial,
 {
     dg_store_seal seal;
     const dg_store_seal *use;
-    char *title = NULL;
+    char *title = NULL, *remarks = NULL; /* the remarks quote the appraisal's reason */
     dg_status st = register_seal(archive, &seal, &use, err);
     if (st == DG_OK)
         st = dg_text_seal(use, r->title, &title, err);
+    if (st == DG_OK)
+        st = dg_text_seal(use, r->remarks, &remarks, err);
     sodium_memzero(&seal, sizeof seal);
     if (st == DG_OK)
-        st = bind_register_fields(archive->db, serial, r, title, err);
+        st = bind_register_fields(archive->db, serial, r, title, remarks, err);
     free(title);
+    free(remarks);
     return st;
 }
 
@@ -651,16 +635,18 @@ static dg_status mark_destroyed(dg_archive *archive, const dg_actor *actor, int6
     return dg_catalog_end_write(archive->db, st, err);
 }
 
-/* 1 when a live record, the register or a record being sealed (encrypt_in_place.h) still
- * uses the data key id, 0 when none does, -1 on error. */
+/* 1 when a live record, an archive key (archive_keys.h) or a record being sealed
+ * (encrypt_in_place.h) still uses the data key id, 0 when none does, -1 on error. */
 static int key_in_use(const char *id, void *ctx)
 {
     sqlite3 *db = ctx;
     sqlite3_stmt *stmt;
     dg_error ignored;
+    int archive_key = dg_archive_key_in_use(db, id);
+    if (archive_key != 0)
+        return archive_key;
     if (dg_catalog_prepare(db,
-                           "SELECT 1 FROM records WHERE key_id = ?1 UNION ALL SELECT 1"
-                           " FROM settings WHERE key = '" REGISTER_KEY_SETTING "' AND value = ?1"
+                           "SELECT 1 FROM records WHERE key_id = ?1"
                            " UNION ALL SELECT 1 FROM sealing_in_progress WHERE key_id = ?1",
                            &stmt, &ignored) != DG_OK)
         return -1;
@@ -1021,9 +1007,9 @@ dg_status dg_register_list(dg_archive *archive, int review_year, dg_register_ent
         "SELECT g.serial, g.review_year, g.refcode, dg_clear(g.title), g.year, g.category, g.record_type,"
         " g.period, g.period_served, g.page_count, g.versions, g.objects, g.appraiser,"
         " g.approver, g.witness1, g.witness2, g.destroyed_at, g.destroyed_by, g.method,"
-        " g.remarks, g.row_hash, EXISTS (SELECT 1 FROM access_log l WHERE l.refcode ="
-        " g.refcode AND l.action = 'retention.destroy' AND l.outcome = 'ok'"
-        " AND instr(l.detail, 'sha256=' || g.row_hash) > 0), g.level"
+        " dg_clear(g.remarks), g.row_hash, EXISTS (SELECT 1 FROM access_log l WHERE"
+        " l.refcode = g.refcode AND l.action = 'retention.destroy' AND l.outcome = 'ok'"
+        " AND instr(dg_clear(l.detail), 'sha256=' || g.row_hash) > 0), g.level"
         " FROM destruction_register g WHERE ?1 = 0 OR g.review_year = ?1 ORDER BY g.serial",
         &stmt, err);
     if (st != DG_OK)
@@ -1047,7 +1033,7 @@ dg_status dg_register_last_log_entry(dg_archive *archive, int review_year, int64
         archive->db,
         "SELECT max(l.id) FROM destruction_register g JOIN access_log l ON l.refcode ="
         " g.refcode AND l.action = 'retention.destroy' AND l.outcome = 'ok'"
-        " AND instr(l.detail, 'sha256=' || g.row_hash) > 0 WHERE g.review_year = ?"
+        " AND instr(dg_clear(l.detail), 'sha256=' || g.row_hash) > 0 WHERE g.review_year = ?"
         " HAVING max(l.id) IS NOT NULL",
         &stmt, err);
     if (st != DG_OK)

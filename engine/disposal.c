@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "archive_internal.h"
+#include "archive_keys.h"
 #include "catalog.h"
 #include "../base/hash.h"
 #include "lock.h"
@@ -280,6 +281,11 @@ static dg_status hold_body(dg_archive *archive, void *ctx, dg_error *err)
         return dg_error_set(err, DG_ERR_STATE, "%s: the record was destroyed", job->refcode);
     char now[32];
     dg_now_iso(now);
+    /* A hold's reasons speak of the record: sealed under its key, shredded with it. */
+    char *reason = NULL;
+    st = dg_record_seal_text(archive, record_id, job->reason, &reason, err);
+    if (st != DG_OK)
+        return st;
     sqlite3_stmt *stmt;
     st = dg_catalog_prepare(
         archive->db,
@@ -289,10 +295,13 @@ static dg_status hold_body(dg_archive *archive, void *ctx, dg_error *err)
                    : "UPDATE holds SET release_reason = ?2, released_by = ?3, released_at = ?4"
                      " WHERE record_id = ?1 AND released_at IS NULL",
         &stmt, err);
-    if (st != DG_OK)
+    if (st != DG_OK) {
+        free(reason);
         return st;
+    }
     sqlite3_bind_int64(stmt, 1, record_id);
-    sqlite3_bind_text(stmt, 2, job->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, reason, -1, SQLITE_TRANSIENT);
+    free(reason);
     sqlite3_bind_int64(stmt, 3, job->actor->user_id);
     sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
     st = dg_catalog_step_done(archive->db, stmt, err);
@@ -358,7 +367,8 @@ dg_status dg_hold_list(dg_archive *archive, const char *refcode, dg_hold_info **
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
         archive->db,
-        "SELECT r.refcode, dg_clear(v.title), r.level, h.reason, u.login, h.placed_at FROM holds h"
+        "SELECT r.refcode, dg_clear(v.title), r.level, dg_clear(h.reason), u.login, h.placed_at"
+        " FROM holds h"
         " JOIN records r ON r.id = h.record_id AND r.state = 'live'"
         " JOIN versions v ON v.record_id = r.id AND v.number = r.current_version"
         " LEFT JOIN users u ON u.id = h.placed_by"
@@ -689,7 +699,8 @@ static void item_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
     " coalesce(v.record_type, g.record_type), coalesce(v.period, g.period),"               \
     " coalesce(v.year, g.year), r.level, coalesce(v.page_count, g.page_count), i.due_year,"  \
     " EXISTS (SELECT 1 FROM holds h WHERE h.record_id = r.id AND h.released_at IS NULL),"   \
-    " i.state, i.decision, i.reason, u.login, i.appraised_at, coalesce(i.extend_years, 0)"  \
+    " i.state, i.decision, dg_clear(i.reason), u.login, i.appraised_at,"                    \
+    " coalesce(i.extend_years, 0)"                                                           \
     " FROM review_items i JOIN records r ON r.id = i.record_id"                             \
     " LEFT JOIN destruction_register g ON g.refcode = r.refcode"                             \
     " LEFT JOIN versions v ON v.record_id = r.id AND v.number = r.current_version"          \
@@ -760,8 +771,14 @@ static dg_status appraise_body(dg_archive *archive, void *ctx, dg_error *err)
     appraise_job *job = ctx;
     char now[32];
     dg_now_iso(now);
+    /* The appraisal's reason outlives the record in the review and the destruction
+     * register: sealed under the journal key (archive_keys.h), not the record's. */
+    char *reason = NULL;
+    dg_status st = dg_journal_seal(archive, job->reason, &reason, err);
+    if (st != DG_OK)
+        return st;
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
+    st = dg_catalog_prepare(
         archive->db,
         "UPDATE review_items SET state = 'appraised', decision = ?3, extend_years = ?4,"
         " reason = ?5, appraised_by = ?6, appraised_at = ?7"
@@ -770,14 +787,17 @@ static dg_status appraise_body(dg_archive *archive, void *ctx, dg_error *err)
         "   UNION SELECT record_id FROM refcode_aliases WHERE alias = ?2)"
         " AND (SELECT state FROM reviews WHERE id = ?1) = 'open'",
         &stmt, err);
-    if (st != DG_OK)
+    if (st != DG_OK) {
+        free(reason);
         return st;
+    }
     sqlite3_bind_int64(stmt, 1, job->review_id);
     sqlite3_bind_text(stmt, 2, job->refcode, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, job->decision, -1, SQLITE_STATIC);
     if (!strcmp(job->decision, "extend"))
         sqlite3_bind_int(stmt, 4, job->extend_years);
-    sqlite3_bind_text(stmt, 5, job->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, reason, -1, SQLITE_TRANSIENT);
+    free(reason);
     sqlite3_bind_int64(stmt, 6, job->actor->user_id);
     sqlite3_bind_text(stmt, 7, now, -1, SQLITE_STATIC);
     st = dg_catalog_step_done(archive->db, stmt, err);

@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include "archive_internal.h"
+#include "archive_keys.h"
 #include "catalog.h"
 #include "encryption.h"
 #include "keys.h"
 #include "lock.h"
 #include "log.h"
+#include "record_internal.h"
 #include "sealed_text.h"
 #include "user.h"
 
@@ -287,6 +289,98 @@ static dg_status seal_record(dg_archive *archive, int64_t record_id, dg_encrypt_
     return st;
 }
 
+/* ---- what staff typed and the journals: sealed after the records ---- */
+
+/* dg_seal_journal(x): x sealed under the journal key (archive_keys.h); x itself when it is
+ * sealed already or not text, so a rerun after a kill seals only what is left. */
+static void seal_journal_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *text = sqlite3_value_type(argv[0]) == SQLITE_TEXT
+                           ? (const char *)sqlite3_value_text(argv[0])
+                           : NULL;
+    if (!text || dg_text_is_sealed(text)) {
+        sqlite3_result_value(ctx, argv[0]);
+        return;
+    }
+    char *sealed;
+    dg_error err;
+    if (dg_journal_seal(sqlite3_user_data(ctx), text, &sealed, &err) != DG_OK)
+        sqlite3_result_error(ctx, err.msg, -1);
+    else
+        sqlite3_result_text(ctx, sealed, -1, free);
+}
+
+/* dg_seal_record(id, x): x sealed under record id's key, or under the journal key when
+ * the record has none (destroyed: its key is shredded); as dg_seal_journal otherwise. */
+static void seal_record_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *text = sqlite3_value_type(argv[1]) == SQLITE_TEXT
+                           ? (const char *)sqlite3_value_text(argv[1])
+                           : NULL;
+    if (!text || dg_text_is_sealed(text)) {
+        sqlite3_result_value(ctx, argv[1]);
+        return;
+    }
+    dg_archive *archive = sqlite3_user_data(ctx);
+    int keyed = sqlite3_value_type(argv[0]) == SQLITE_INTEGER;
+    char *sealed;
+    dg_error err;
+    dg_status st = keyed ? dg_record_seal_text(archive, sqlite3_value_int64(argv[0]), text,
+                                               &sealed, &err)
+                         : dg_journal_seal(archive, text, &sealed, &err);
+    if (st != DG_OK)
+        sqlite3_result_error(ctx, err.msg, -1);
+    else
+        sqlite3_result_text(ctx, sealed, -1, free);
+}
+
+/* The record a row belongs to, when that record still holds a key. */
+#define KEYED(col) "(SELECT r.id FROM records r WHERE r.id = " col " AND r.key_id IS NOT NULL)"
+
+static const char *const SEAL_STAFF_TEXT[] = {
+    "UPDATE batch_files SET name = dg_seal_journal(name), reason = dg_seal_journal(reason)",
+    "UPDATE quarantine SET name = dg_seal_journal(name), reason = dg_seal_journal(reason),"
+    " stored_as = dg_seal_journal(stored_as)",
+    "UPDATE loans SET purpose = dg_seal_journal(purpose), reason = dg_seal_journal(reason),"
+    " condition = dg_seal_journal(condition)",
+    "UPDATE review_items SET reason = dg_seal_journal(reason)",
+    "UPDATE holds SET reason = dg_seal_record(" KEYED("holds.record_id") ", reason),"
+    " release_reason = dg_seal_record(" KEYED("holds.record_id") ", release_reason)",
+    /* Final rows: migration 15 lets a clear reason become sealed, once, and only that. */
+    "UPDATE review_decisions SET reason = dg_seal_record("
+    KEYED("review_decisions.record_id") ", reason)"
+    " WHERE reason IS NOT NULL AND reason NOT LIKE 'dgs1:%'",
+};
+
+/*
+ * Seals, in one transaction, what staff typed and the journals hold in the clear (rows
+ * written before the archive was encrypted, or by a version of dangan that did not seal
+ * them): batch and quarantine file names and reasons, loans' and appraisals' text under the
+ * journal key, holds' and classification decisions' reasons under their record's key.
+ * Killed, it is rolled back whole and the rerun does it all. Append-only rows cannot be
+ * changed and stay as written: the access log's entries and the destruction register's.
+ */
+static dg_status seal_staff_text(dg_archive *archive, dg_error *err)
+{
+    sqlite3 *db = archive->db;
+    if (sqlite3_create_function_v2(db, "dg_seal_journal", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                   archive, seal_journal_fn, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(db, "dg_seal_record", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                   archive, seal_record_fn, NULL, NULL, NULL) != SQLITE_OK)
+        return dg_catalog_error(db, err, "register the sealing functions");
+    dg_status st = dg_catalog_begin_write(db, err);
+    for (size_t i = 0; st == DG_OK && i < sizeof SEAL_STAFF_TEXT / sizeof *SEAL_STAFF_TEXT; i++)
+        st = run_with_id(db, SEAL_STAFF_TEXT[i], 0, err);
+    st = dg_catalog_end_write(db, st, err);
+    sqlite3_create_function_v2(db, "dg_seal_journal", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL,
+                               NULL);
+    sqlite3_create_function_v2(db, "dg_seal_record", 2, SQLITE_UTF8, NULL, NULL, NULL, NULL,
+                               NULL);
+    return st;
+}
+
 /* ---- the whole archive ---- */
 
 static dg_status next_plain_record(sqlite3 *db, int64_t *record_id, dg_error *err)
@@ -339,6 +433,8 @@ static dg_status encrypt_all(dg_archive *archive, dg_encrypt_result *out, dg_err
         st = seal_record(archive, record_id, out, err);
         dg_archive_progress(archive, "encrypt", out->records, (uint64_t)total);
     }
+    if (st == DG_OK)
+        st = seal_staff_text(archive, err);
     if (st == DG_OK)
         st = truncate_wal(archive->db, err);
     return st;

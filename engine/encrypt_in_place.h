@@ -22,9 +22,14 @@
  * truncated at the end, so no page of the old catalog stays in it. Logged as
  * "keys.encrypt". Admins only.
  *
- * What it cannot seal: access-log entries written before (append-only and hash-chained;
- * an older `add` entry names the original file), and the other fields the README lists as
- * kept in the clear.
+ * After the records, one transaction seals what staff typed and the journals hold
+ * (archive_keys.h): batch and quarantine file names and reasons, loans' and appraisals'
+ * text under the journal key, holds' and classification decisions' reasons under their
+ * record's key; run on an archive encrypted already, this is all it does.
+ *
+ * What it cannot seal: access-log entries and destruction-register entries written before
+ * (append-only, hash-chained; an older `add` entry names the original file), and the other
+ * fields the README lists as kept in the clear.
  */
 #ifndef DG_ENCRYPT_IN_PLACE_H
 #define DG_ENCRYPT_IN_PLACE_H

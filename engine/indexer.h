@@ -69,6 +69,10 @@ dg_status dg_archive_queue_failures(dg_archive *archive, const dg_index_failures
 /* Why the last rebuild failed; while it is set, opening the archive does not retry the
  * rebuild (an explicit reindex does). */
 #define DG_REBUILD_FAILED "index_rebuild_failed"
+/* The value of DG_REBUILD_OWED in an archive just restored from a backup (backup.h): its
+ * index was never built. Opening it does not build one (that is reindex's, at indexing
+ * speed, with progress), and searches refuse until reindex has. */
+#define DG_REBUILD_RESTORED "restored"
 
 /*
  * Builds a new index from every live version of the catalog beside the live one and swaps

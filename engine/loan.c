@@ -11,6 +11,7 @@
 
 #include "../base/clock.h"
 #include "archive_internal.h"
+#include "archive_keys.h"
 #include "catalog.h"
 #include "log.h"
 #include "record_internal.h"
@@ -149,6 +150,29 @@ static void own_file_reason(const file_of *f, char *out, size_t size)
         snprintf(out, size, "亲属人事档案不得查阅 (a relative's personnel file: %s)", whose);
 }
 
+/*
+ * Binds text staff typed about a loan (its purpose, the reason of a decision, the state an
+ * original came back in) sealed under the journal key (archive_keys.h): the loan register
+ * outlives the record it lends, so not under the record's key. On failure stmt is
+ * finalized.
+ */
+static dg_status bind_sealed(dg_archive *archive, sqlite3_stmt *stmt, int col,
+                             const char *plain, dg_error *err)
+{
+    char *sealed = NULL;
+    dg_status st = dg_journal_seal(archive, plain, &sealed, err);
+    if (st != DG_OK) {
+        sqlite3_finalize(stmt);
+        return st;
+    }
+    if (sealed)
+        sqlite3_bind_text(stmt, col, sealed, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(stmt, col);
+    free(sealed);
+    return DG_OK;
+}
+
 static dg_status insert_request(dg_archive *archive, const dg_actor *actor, int64_t record_id,
                                 const char *refcode, const char *purpose, const char *method,
                                 int days, const char *refusal, int64_t *id, dg_error *err)
@@ -170,13 +194,15 @@ static dg_status insert_request(dg_archive *archive, const dg_actor *actor, int6
     bind_refcode(stmt, 3, refcode);
     sqlite3_bind_int64(stmt, 4, actor->user_id);
     sqlite3_bind_text(stmt, 5, actor->name[0] ? actor->name : actor->login, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 6, purpose, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 7, method, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 8, days);
     sqlite3_bind_text(stmt, 9, now, -1, SQLITE_TRANSIENT);
-    dg_bind_text_or_null(stmt, 10, refusal);
     dg_bind_text_or_null(stmt, 11, refusal ? now : NULL);
-    st = dg_catalog_step_done(archive->db, stmt, err);
+    st = bind_sealed(archive, stmt, 6, purpose, err);
+    if (st == DG_OK)
+        st = bind_sealed(archive, stmt, 10, refusal, err);
+    if (st == DG_OK)
+        st = dg_catalog_step_done(archive->db, stmt, err);
     if (st == DG_OK)
         *id = sqlite3_last_insert_rowid(archive->db);
     return st;
@@ -313,11 +339,11 @@ static dg_status write_decision(dg_archive *archive, const dg_actor *actor, int6
     sqlite3_bind_text(stmt, 2, approve ? "approved" : "refused", -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, actor->user_id);
     sqlite3_bind_text(stmt, 4, at, -1, SQLITE_TRANSIENT);
-    dg_bind_text_or_null(stmt, 5, reason);
     sqlite3_bind_int(stmt, 6, days);
     dg_bind_text_or_null(stmt, 7, approve ? at : NULL);
     dg_bind_text_or_null(stmt, 8, approve ? due : NULL);
-    return dg_catalog_step_done(archive->db, stmt, err);
+    st = bind_sealed(archive, stmt, 5, reason, err);
+    return st == DG_OK ? dg_catalog_step_done(archive->db, stmt, err) : st;
 }
 
 dg_status dg_loan_decide(dg_archive *archive, const dg_actor *actor, int64_t id, int approve,
@@ -449,13 +475,14 @@ static dg_status insert_paper(dg_archive *archive, const dg_actor *actor, int64_
     sqlite3_bind_text(stmt, 2, in->borrower, -1, SQLITE_STATIC);
     dg_bind_text_or_null(stmt, 3, in->unit);
     dg_bind_text_or_null(stmt, 4, in->id_number);
-    sqlite3_bind_text(stmt, 5, in->purpose, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 6, in->method ? in->method : "loan", -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 7, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(stmt, 8, actor->user_id);
     sqlite3_bind_int64(stmt, 9, approver);
     sqlite3_bind_text(stmt, 10, due, -1, SQLITE_TRANSIENT);
-    st = dg_catalog_step_done(archive->db, stmt, err);
+    st = bind_sealed(archive, stmt, 5, in->purpose, err);
+    if (st == DG_OK)
+        st = dg_catalog_step_done(archive->db, stmt, err);
     if (st == DG_OK)
         *id = sqlite3_last_insert_rowid(archive->db);
     return st;
@@ -523,9 +550,9 @@ static dg_status write_return(dg_archive *archive, const dg_actor *actor, int64_
         return st;
     sqlite3_bind_int64(stmt, 1, id);
     sqlite3_bind_text(stmt, 2, now, -1, SQLITE_TRANSIENT);
-    dg_bind_text_or_null(stmt, 3, condition);
     sqlite3_bind_int64(stmt, 4, actor->user_id);
-    return dg_catalog_step_done(archive->db, stmt, err);
+    st = bind_sealed(archive, stmt, 3, condition, err);
+    return st == DG_OK ? dg_catalog_step_done(archive->db, stmt, err) : st;
 }
 
 dg_status dg_loan_return(dg_archive *archive, const dg_actor *actor, int64_t id,
@@ -573,9 +600,9 @@ dg_status dg_loan_return(dg_archive *archive, const dg_actor *actor, int64_t id,
     "  WHEN length(l.id_number) <= 4 THEN '****'"                                          \
     "  ELSE substr(l.id_number, 1, 3) || replace(hex(zeroblob(length(l.id_number) - 7)),"  \
     "  '00', '*') || substr(l.id_number, -4) END,"                                        \
-    " l.purpose, l.method, coalesce(l.days, 0), l.requested_at,"                           \
-    " coalesce(nullif(a.name, ''), a.login), l.decided_at, l.reason, l.out_at, l.due_at,"  \
-    " l.returned_at, l.condition, coalesce(nullif(h.name, ''), h.login),"                  \
+    " dg_clear(l.purpose), l.method, coalesce(l.days, 0), l.requested_at,"                 \
+    " coalesce(nullif(a.name, ''), a.login), l.decided_at, dg_clear(l.reason), l.out_at,"  \
+    " l.due_at, l.returned_at, dg_clear(l.condition), coalesce(nullif(h.name, ''), h.login)," \
     " CASE WHEN l.state IN ('out', 'approved') AND l.due_at < :now THEN"                   \
     "  CAST(julianday(:now) - julianday(l.due_at) + 0.999 AS INTEGER) ELSE 0 END"
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "archive_internal.h"
+#include "archive_keys.h"
 #include "catalog.h"
 #include "../base/hash.h"
 #include "text_guard.h"
@@ -300,11 +301,24 @@ static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const 
         .outcome = event->outcome ? event->outcome : "ok",
         .shown = event->shown && *event->shown ? event->shown : NULL,
     };
-    char *query, *refcode, *detail;
+    char *query, *refcode, *detail, *sealed_query = NULL, *sealed_detail = NULL;
     f.query = bounded_text(event->query, &query);
     f.refcode = bounded_text(event->refcode, &refcode);
     f.detail = bounded_text(event->detail, &detail);
-    st = log_insert(db, prev, &f, catch_up, err);
+    /* The words searched for and the detail (titles, file names, reasons) are sealed under
+     * the journal key in an encrypted archive; the entry is hashed as stored, so verifying
+     * the chain and the tree needs no key. Entries written before stay as they were. */
+    if (archive->keys) {
+        st = dg_journal_seal(archive, f.query, &sealed_query, err);
+        if (st == DG_OK)
+            st = dg_journal_seal(archive, f.detail, &sealed_detail, err);
+        f.query = sealed_query;
+        f.detail = sealed_detail;
+    }
+    if (st == DG_OK)
+        st = log_insert(db, prev, &f, catch_up, err);
+    free(sealed_query);
+    free(sealed_detail);
     free(query);
     free(refcode);
     free(detail);

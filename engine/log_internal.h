@@ -23,6 +23,12 @@
 #define DG_LOG_COLUMNS                                                                     \
     "id, at, login, origin, action, refcode, version, query, hits, outcome, detail, "      \
     "prev_hash, hash, user_id, shown"
+/* The same columns for showing an entry: the words searched for and the detail opened
+ * where an encrypted archive sealed them (log.c, archive_keys.h). Never hashed: the
+ * chain, the tree and the proofs read DG_LOG_COLUMNS, the bytes as stored. */
+#define DG_LOG_SHOWN_COLUMNS                                                               \
+    "id, at, login, origin, action, refcode, version, dg_clear(query), hits, outcome, "    \
+    "dg_clear(detail), prev_hash, hash, user_id, shown"
 
 /*
  * Whether entry is about a record (or a quarantined file) that actor may not see, so that

@@ -15,7 +15,7 @@ static dg_status select_own(dg_archive *archive, const char *login, size_t limit
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(archive->db,
                                       /* The newest ?2 of the login, shown oldest first. */
-                                      "SELECT * FROM (SELECT " DG_LOG_COLUMNS " FROM access_log"
+                                      "SELECT * FROM (SELECT " DG_LOG_SHOWN_COLUMNS " FROM access_log"
                                       " WHERE login = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
                                       &stmt, err);
     if (st != DG_OK)

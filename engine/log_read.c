@@ -113,7 +113,8 @@ static dg_status quarantined_file_shown(sqlite3 *db, const dg_actor *actor, cons
     dg_status st = dg_catalog_prepare(
         db,
         "SELECT coalesce(batch_id, 0), level FROM quarantine"
-        " WHERE substr(name || ': ' || reason, 1, length(?1)) = ?1 ORDER BY batch_id",
+        " WHERE substr(dg_clear(name) || ': ' || dg_clear(reason), 1, length(?1)) = ?1"
+        " ORDER BY batch_id",
         &stmt, err);
     if (st != DG_OK)
         return st;
@@ -195,7 +196,7 @@ dg_status dg_log_entry_withheld(sqlite3 *db, const dg_actor *actor, int64_t entr
     *withheld = 0;
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
-        db, "SELECT " DG_LOG_COLUMNS " FROM access_log WHERE id = ?", &stmt, err);
+        db, "SELECT " DG_LOG_SHOWN_COLUMNS " FROM access_log WHERE id = ?", &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, entry);
@@ -245,7 +246,7 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
     sqlite3_stmt *stmt;
     st = dg_catalog_prepare(archive->db,
                             /* The newest ?6 that match, shown oldest first. */
-                            "SELECT * FROM (SELECT " DG_LOG_COLUMNS " FROM access_log"
+                            "SELECT * FROM (SELECT " DG_LOG_SHOWN_COLUMNS " FROM access_log"
                             " WHERE (?1 IS NULL OR login = ?1) AND (?2 IS NULL OR action = ?2)"
                             /* A record's entries under any of its codes: the one
                              * asked for, and its provisional code or final code. */

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "archive_internal.h"
+#include "archive_keys.h"
 #include "catalog.h"
 #include "indexer.h"
 #include "lock.h"
@@ -91,6 +92,21 @@ dg_status dg_record_seal_of(dg_archive *archive, int64_t record_id, dg_store_sea
         st = dg_keys_get(archive->keys, seal->key_id, seal->key, err);
     if (st == DG_OK)
         *use = seal;
+    return st;
+}
+
+dg_status dg_record_seal_text(dg_archive *archive, int64_t record_id, const char *plain,
+                              char **out, dg_error *err)
+{
+    *out = NULL;
+    if (!plain)
+        return DG_OK;
+    dg_store_seal seal;
+    const dg_store_seal *use = NULL;
+    dg_status st = dg_record_seal_of(archive, record_id, &seal, &use, err);
+    if (st == DG_OK)
+        st = dg_text_seal(use, plain, out, err);
+    sodium_memzero(&seal, sizeof seal);
     return st;
 }
 
@@ -503,16 +519,22 @@ static dg_status journal_filed(dg_archive *archive, const dg_record_input *in,
         return DG_OK;
     char now[32];
     dg_now_iso(now);
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        archive->db,
-        "INSERT INTO batch_files(batch_id, name, sha256, outcome, refcode, pages, confidence,"
-        " seconds, at) VALUES(?, ?, ?, 'filed', ?, ?, ?, ?, ?)",
-        &stmt, err);
-    if (st != DG_OK)
+    char *name = NULL; /* the file's name, sealed like the batch journal's others */
+    dg_status st = dg_journal_seal(archive, in->batch_file ? in->batch_file : "?", &name, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK)
+        st = dg_catalog_prepare(
+            archive->db,
+            "INSERT INTO batch_files(batch_id, name, sha256, outcome, refcode, pages, confidence,"
+            " seconds, at) VALUES(?, ?, ?, 'filed', ?, ?, ?, ?, ?)",
+            &stmt, err);
+    if (st != DG_OK) {
+        free(name);
         return st;
+    }
     sqlite3_bind_int64(stmt, 1, in->batch_id);
-    sqlite3_bind_text(stmt, 2, in->batch_file ? in->batch_file : "?", -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, name, -1, SQLITE_TRANSIENT);
+    free(name);
     dg_bind_text_or_null(stmt, 3, in->source_sha256);
     sqlite3_bind_text(stmt, 4, refcode, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 5, (int)in->n_pages);

@@ -44,6 +44,12 @@ dg_status dg_record_seal_new(dg_archive *archive, dg_store_seal *seal,
 dg_status dg_record_seal_of(dg_archive *archive, int64_t record_id, dg_store_seal *seal,
                             const dg_store_seal **use, dg_error *err);
 
+/* Seals plain (NULL: *out NULL) under record_id's data key into *out (malloc'd), for text
+ * about one record that its destruction must shred with it (a hold's reasons, a review
+ * decision's); a copy in an unencrypted archive. */
+dg_status dg_record_seal_text(dg_archive *archive, int64_t record_id, const char *plain,
+                              char **out, dg_error *err);
+
 /* Hashes of one stored page: image, text (or empty) and boxes (or empty). */
 typedef struct dg_stored_page {
     char image[DG_SHA256_HEX], text[DG_SHA256_HEX], boxes[DG_SHA256_HEX];

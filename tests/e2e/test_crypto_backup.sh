@@ -10,6 +10,9 @@ set -eu
 
 # The sample words scan_clean (lib.sh) must find nowhere: texts, titles, a file name.
 SCAN_NEEDLES="zorblequux|翡翠鹦鹉螺旋桨|quibbleflumph|蓝鲸测试文本|glimmerwomp|砗磲标题|plonkhaven|玳瑁当事人|110101199001017777"
+# ... nor the words typed about records and batches: a search, the names of a batch's files
+# (filed and quarantined), a hold's, a loan's and an appraisal's reasons.
+SCAN_NEEDLES="$SCAN_NEEDLES|wibblesnatch|grommetlane|frobnitzquarry|thrumblewick|snorkelvane|bramblecourt"
 
 mkdir keys
 expect_exit 0 "$DANGAN" keys generate keys/master.key
@@ -53,7 +56,38 @@ expect_exit 0 "$DANGAN" history "$B"
 contains "$OUT" "砗磲标题 memo" "history shows the sealed title"
 expect_exit 0 "$DANGAN" show "$B"
 contains "$OUT" "玳瑁当事人" "show opens the sealed subject person"
+expect_exit 0 "$DANGAN" search wibblesnatch
+mkdir batchin
+printf '第一号 grommetlane 报告\n' >batchin/grommetlane-report.txt
+: >batchin/frobnitzquarry.txt # empty: set aside in the quarantine
+expect_exit 1 "$DANGAN" ingest batchin
+expect_exit 0 "$DANGAN" hold add "$B" --reason "thrumblewick audit"
+expect_exit 0 "$DANGAN" --json loan request "$B" --purpose "snorkelvane check" --method read --days 1
+# Each reads back in the clear with the key.
+expect_exit 0 "$DANGAN" log --action search
+contains "$OUT" "wibblesnatch" "the log shows the sealed search words"
+expect_exit 0 "$DANGAN" batch list
+expect_exit 0 "$DANGAN" batch show 1
+contains "$OUT" "grommetlane-report.txt" "batch show opens the filed file's name"
+contains "$OUT" "frobnitzquarry.txt" "batch show opens the quarantined file's name"
+expect_exit 0 "$DANGAN" quarantine list
+contains "$OUT" "frobnitzquarry.txt" "the quarantine list opens the sealed name"
+expect_exit 0 "$DANGAN" hold list
+contains "$OUT" "thrumblewick audit" "hold list opens the sealed reason"
+expect_exit 0 "$DANGAN" loan list
+contains "$OUT" "snorkelvane check" "loan list opens the sealed purpose"
+expect_exit 0 "$DANGAN" log verify
 scan_clean "objects, key table and catalog" archive/objects archive/keys.db archive/catalog.db*
+# A hold's reason is the record's: sealed under its key. The search words are under the
+# archive's journal key, and the log's chain still verifies without any key.
+hold=$(sqlite3 archive/catalog.db "SELECT h.reason FROM holds h JOIN records r ON r.id = h.record_id
+    WHERE r.refcode = '$B'")
+keyb=$(sqlite3 archive/catalog.db "SELECT key_id FROM records WHERE refcode = '$B'")
+case $hold in "dgs1:$keyb:"*) ;; *) fail "the hold's reason is not sealed under the record's key: $hold" ;; esac
+journal=$(sqlite3 archive/catalog.db "SELECT value FROM settings WHERE key = 'journal_key_id'")
+query=$(sqlite3 archive/catalog.db "SELECT query FROM access_log WHERE action = 'search' ORDER BY id DESC LIMIT 1")
+case $query in "dgs1:$journal:"*) ;; *) fail "the search words are not sealed under the journal key: $query" ;; esac
+
 # Sealed under the record's own key, so shredding that key reaches every catalog copy.
 title=$(sqlite3 archive/catalog.db "SELECT v.title FROM versions v JOIN records r
     ON r.id = v.record_id WHERE r.refcode = '$A'")
@@ -92,10 +126,22 @@ contains "$OUT" " 0 copied" "a third backup with nothing new copies nothing"
 
 # ---- restore: every record the same ----
 expect_exit 0 "$DANGAN" --archive restored restore backup --keys keybackup
-expect_exit 0 "$DANGAN" --archive restored verify
+contains "$OUT" "MB/s" "restore reports its speed"
+contains "$OUT" "reindex" "restore names the next step"
+# The index is not in a backup and restore does not build it: until reindex has, searches
+# refuse (never an empty index searched as the archive's) and verify says what is owed.
+[ "$(sqlite3 restored/catalog.db "SELECT value FROM settings WHERE key = 'index_rebuild_owed'")" = restored ] \
+    || fail "the restored archive does not owe its index to a reindex"
+expect_exit 5 "$DANGAN" --archive restored search 翡翠
+contains "$ERR" "restored from a backup, the index is not built yet: run 'dangan reindex'" \
+    "a search before the reindex"
+expect_exit 1 "$DANGAN" --archive restored verify
+contains "$OUT$ERR" "the index is not built yet" "verify before the reindex"
 expect_exit 0 "$DANGAN" --archive restored log verify
+expect_exit 0 "$DANGAN" --archive restored reindex
+expect_exit 0 "$DANGAN" --archive restored verify
 refs=$(sqlite3 archive/catalog.db "SELECT refcode FROM records WHERE state = 'live' ORDER BY id")
-[ "$(echo "$refs" | wc -l)" = 14 ] || fail "expected 14 records, found: $refs"
+[ "$(echo "$refs" | wc -l)" = 15 ] || fail "expected 15 records, found: $refs"
 for ref in $refs; do
     "$DANGAN" show "$ref" --json | json 'j["text"]' >live.txt
     "$DANGAN" --archive restored show "$ref" --json | json 'j["text"]' >back.txt \
@@ -120,6 +166,7 @@ if [ ! -e restored3/catalog.db ]; then
     expect_exit 0 "$DANGAN" --archive restored3 restore backup --keys keybackup
 fi
 [ ! -e restored3.restoring ] || fail "the partial folder is left after a rerun"
+expect_exit 0 "$DANGAN" --archive restored3 reindex
 expect_exit 0 "$DANGAN" --archive restored3 verify
 expect_exit 0 "$DANGAN" --archive restored3 log verify
 
@@ -129,6 +176,10 @@ cp "$obj" saved.obj
 printf 'X' | dd of="$obj" bs=1 seek=100 conv=notrunc 2>/dev/null
 expect_exit 8 "$DANGAN" backup verify backup
 contains "$ERR" "does not match the manifest" "a damaged object"
+# Restore checks each file as it copies it: the damage stops it, no archive is made.
+expect_exit 8 "$DANGAN" --archive restored5 restore backup --keys keybackup
+contains "$ERR" "does not match the manifest" "restore of a damaged backup"
+[ ! -e restored5/catalog.db ] || fail "a damaged backup was restored"
 cp saved.obj "$obj"
 expect_exit 8 env DANGAN_KEY_FILE="$T/keys/other.key" "$DANGAN" backup verify backup
 contains "$ERR" "the manifest's MAC does not match" "another key"
@@ -175,8 +226,13 @@ expect_exit 0 "$DANGAN" user add lead --role leader --clearance 1
 expect_exit 0 "$DANGAN" user add w1 --role witness --clearance 1
 expect_exit 0 "$DANGAN" user add w2 --role witness --clearance 1
 expect_exit 0 "$DANGAN" --as arch review accept "$A" --reason "minutes, as filed"
+# A review decision's reason is the record's: sealed under its key.
+decision=$(sqlite3 archive/catalog.db "SELECT d.reason FROM review_decisions d JOIN records r
+    ON r.id = d.record_id WHERE r.refcode = '$A'")
+case $decision in "dgs1:$(sqlite3 archive/catalog.db "SELECT key_id FROM records WHERE refcode = '$A'"):"*) ;;
+    *) fail "the review decision's reason is not sealed under the record's key: $decision" ;; esac
 expect_exit 0 "$DANGAN" --as arch retention review --year 2026
-expect_exit 0 "$DANGAN" --as arch retention appraise "$A" --destroy --reason "no further value"
+expect_exit 0 "$DANGAN" --as arch retention appraise "$A" --destroy --reason "no further value bramblecourt"
 expect_exit 0 "$DANGAN" --as lead retention approve 2026
 expect_exit 0 "$DANGAN" --as w1 retention witness 2026
 expect_exit 0 "$DANGAN" --as w2 retention witness 2026
@@ -197,6 +253,8 @@ expect_exit 0 "$DANGAN" verify
 # The register keeps the destroyed record's title, sealed under the register key.
 expect_exit 0 "$DANGAN" register list
 contains "$OUT" "glimmerwomp minutes 2000" "the register shows the destroyed record's title"
+expect_exit 0 "$DANGAN" --json register list
+contains "$OUT" "bramblecourt" "the register keeps the sealed appraisal reason"
 scan_clean "catalog after destruction" archive/catalog.db*
 # The destroyed record's sealed text is still in the old backup; its key is nowhere.
 text_obj=$(sqlite3 restored/catalog.db "SELECT v.text_sha256 FROM versions v JOIN records r
@@ -208,6 +266,7 @@ expect_exit 3 "$DANGAN" --archive restored2 show "$A"
 contains "$ERR" "no such record" "the destroyed record in the restore"
 expect_exit 0 "$DANGAN" --archive restored2 show "$B"
 contains "$OUT" "quibbleflumph" "the other record is whole"
+expect_exit 0 "$DANGAN" --archive restored2 reindex
 expect_exit 0 "$DANGAN" --archive restored2 search 翡翠
 lacks "$OUT" "$A" "the destroyed record is not searchable in the restore"
 expect_exit 0 "$DANGAN" --archive restored2 verify

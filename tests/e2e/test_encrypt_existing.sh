@@ -24,6 +24,29 @@ B=$(echo "$OUT" | json 'j["refcode"]')
 expect_exit 0 "$DANGAN" --json add c.txt --title "砗磲标题 two" --category administrative --year 2021
 C=$(echo "$OUT" | json 'j["refcode"]')
 expect_exit 0 "$DANGAN" edit "$A" --title "glimmerwomp minutes, corrected" --reason "typo"
+# Words staff typed and the journals' file names, written while the archive was plain:
+# keys encrypt seals them too (the log's own entries stay as written: append-only).
+STAFF_NEEDLES="thrumblewick|snorkelvane|grommetlane|frobnitzquarry|quaffleburr|bramblecourt"
+printf 'plain words of a notice\n' >d.txt
+expect_exit 0 "$DANGAN" --json add d.txt --title "a notice" --category administrative --year 2021
+D=$(echo "$OUT" | json 'j["refcode"]')
+expect_exit 0 "$DANGAN" hold add "$A" --reason "thrumblewick audit"
+expect_exit 0 "$DANGAN" hold add "$D" --reason "bramblecourt inquiry"
+expect_exit 0 "$DANGAN" hold release "$D" --reason "bramblecourt closed"
+expect_exit 0 "$DANGAN" --json loan request "$B" --purpose "snorkelvane check" --method read --days 1
+expect_exit 0 "$DANGAN" review accept "$D" --reason "quaffleburr as filed"
+mkdir batchin
+printf 'grommetlane notice\n' >batchin/grommetlane-notice.txt
+: >batchin/frobnitzquarry.txt # empty: set aside in the quarantine
+expect_exit 1 "$DANGAN" ingest batchin
+# staff_text: the rows that hold such text, as the catalog stores them.
+staff_text() {
+    sqlite3 archive/catalog.db "SELECT name, reason FROM batch_files;
+        SELECT name, reason, stored_as FROM quarantine; SELECT purpose, reason FROM loans;
+        SELECT reason, release_reason FROM holds; SELECT reason FROM review_decisions;
+        SELECT reason FROM review_items"
+}
+[ "$(staff_text | grep -c -E "$STAFF_NEEDLES")" -ge 6 ] || fail "the plain archive lacks the staff text"
 for ref in "$A" "$B" "$C"; do "$DANGAN" --json show "$ref" >"before-$ref.json"; done
 expect_exit 0 "$DANGAN" history "$A"
 before_history=$OUT
@@ -55,6 +78,24 @@ contains "$OUT" "records encrypted" "the run that finishes"
 expect_exit 0 "$DANGAN" verify
 expect_exit 0 "$DANGAN" log verify
 scan_clean "objects and catalog after encryption" archive/objects archive/catalog.db*
+if staff_text | grep -E "$STAFF_NEEDLES"; then fail "staff text left in the clear"; fi
+hold=$(sqlite3 archive/catalog.db "SELECT h.reason FROM holds h JOIN records r ON r.id = h.record_id
+    WHERE r.refcode = '$A'")
+case $hold in "dgs1:$(sqlite3 archive/catalog.db "SELECT key_id FROM records WHERE refcode = '$A'"):"*) ;;
+    *) fail "a hold's reason is not sealed under its record's key: $hold" ;; esac
+expect_exit 0 "$DANGAN" hold list
+contains "$OUT" "thrumblewick audit" "the sealed hold reason reads back"
+expect_exit 0 "$DANGAN" loan list
+contains "$OUT" "snorkelvane check" "the sealed loan purpose reads back"
+expect_exit 0 "$DANGAN" quarantine list
+contains "$OUT" "frobnitzquarry.txt" "the sealed quarantine name reads back"
+# A final decision lets its reason be sealed once, and nothing else be changed.
+if sqlite3 archive/catalog.db "UPDATE review_decisions SET reason = 'dgs1:forged'" 2>/dev/null; then
+    fail "a sealed decision's reason was changed"
+fi
+if sqlite3 archive/catalog.db "UPDATE review_decisions SET decision = 'corrected'" 2>/dev/null; then
+    fail "a decision was changed"
+fi
 for ref in "$A" "$B" "$C"; do
     "$DANGAN" --json show "$ref" >"after-$ref.json"
     python3 - "before-$ref.json" "after-$ref.json" <<'PY' || fail "$ref: reads differently"

@@ -1,0 +1,69 @@
+/*
+ * archive_keys.c — the archive's own data keys, which no destruction shreds
+ * (archive_keys.h).
+ */
+#include "archive_keys.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "archive_internal.h"
+#include "catalog.h"
+#include "sealed_text.h"
+
+dg_status dg_archive_key_seal(dg_archive *archive, const char *setting, dg_store_seal *seal,
+                              const dg_store_seal **use, dg_error *err)
+{
+    *use = NULL;
+    if (!archive->keys)
+        return DG_OK;
+    char *id = NULL;
+    dg_status st = dg_setting_get(archive->db, setting, &id, err);
+    if (st == DG_OK) {
+        snprintf(seal->key_id, sizeof seal->key_id, "%s", id);
+        st = dg_keys_get(archive->keys, seal->key_id, seal->key, err);
+    } else if (st == DG_ERR_NOT_FOUND) {
+        /* keys.db commits the new key at once; the setting naming it commits with the
+         * caller's write. Killed in between, the key is named by nothing and the next
+         * destruction shreds it: nothing was sealed under it yet. */
+        st = dg_keys_new(archive->keys, seal->key_id, seal->key, err);
+        if (st == DG_OK)
+            st = dg_setting_set(archive->db, setting, seal->key_id, err);
+    }
+    free(id);
+    if (st == DG_OK)
+        *use = seal;
+    return st;
+}
+
+dg_status dg_journal_seal(dg_archive *archive, const char *plain, char **out, dg_error *err)
+{
+    *out = NULL;
+    if (!plain)
+        return DG_OK;
+    dg_store_seal seal;
+    const dg_store_seal *use = NULL;
+    dg_status st = dg_archive_key_seal(archive, DG_JOURNAL_KEY_SETTING, &seal, &use, err);
+    if (st == DG_OK)
+        st = dg_text_seal(use, plain, out, err);
+    sodium_memzero(&seal, sizeof seal);
+    return st;
+}
+
+int dg_archive_key_in_use(sqlite3 *db, const char *id)
+{
+    sqlite3_stmt *stmt;
+    dg_error ignored;
+    if (dg_catalog_prepare(db,
+                           "SELECT 1 FROM settings WHERE key IN ('" DG_REGISTER_KEY_SETTING
+                           "', '" DG_JOURNAL_KEY_SETTING "') AND value = ?1",
+                           &stmt, &ignored) != DG_OK)
+        return -1;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    int found = 0;
+    dg_status st = dg_catalog_step_maybe_row(db, stmt, &found, "look up an archive key",
+                                             &ignored);
+    sqlite3_finalize(stmt);
+    return st == DG_OK ? found : -1;
+}
