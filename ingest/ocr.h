@@ -103,7 +103,8 @@ typedef struct dg_ocr dg_ocr;
 
 /*
  * Opens an OCR engine for the calling thread. tessdata_dir may be NULL (see above). The
- * language models are loaded on first use; dg_ocr_open() only checks that OSD loads.
+ * language models are loaded on first use; dg_ocr_open() only checks that OSD's model
+ * is there.
  * Fails with DG_ERR_IO when the language data cannot be found.
  */
 dg_status dg_ocr_open(dg_ocr **out, const char *tessdata_dir, dg_error *err);

@@ -119,16 +119,24 @@ dg_status ocr_read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_ink,
     }
     cleanup as_it_lay = *c;
     as_it_lay.skew = 0;
-    PIX *pages[2] = {gray, ocr_turned_straight(gray, c)}, *inks[2] = {flat_ink, ink};
-    const cleanup *ways[2] = {&as_it_lay, c};
-    if (!pages[1])
-        return dg_error_set(err, DG_ERR_NOMEM, "OCR: cannot turn the page straight");
     int straight = fabsf(c->skew) >= READ_FLAT_BELOW;
+    /* The page is turned (a resampling of the whole page, about 1% of its OCR time) only
+     * when it may be read turned: from READ_FLAT_BELOW, or when its layout as it lay
+     * strays from its lines of ink (below). */
+    PIX *pages[2] = {gray, straight ? ocr_turned_straight(gray, c) : NULL},
+        *inks[2] = {flat_ink, ink};
+    const cleanup *ways[2] = {&as_it_lay, c};
+    if (straight && !pages[1])
+        return dg_error_set(err, DG_ERR_NOMEM, "OCR: cannot turn the page straight");
     if (fabsf(c->skew) >= READ_STRAIGHT_FROM) {
         analyse_layout(api, pages[1], NULL, c, 0);
     } else {
         BOXA *bands = ocr_ink_rows(ink);
         int faults = analyse_layout(api, pages[straight], bands, c, !straight);
+        if (faults > 0 && !pages[1] && !(pages[1] = ocr_turned_straight(gray, c))) {
+            boxaDestroy(&bands);
+            return dg_error_set(err, DG_ERR_NOMEM, "OCR: cannot turn the page straight");
+        }
         int other = faults > 0 ? analyse_layout(api, pages[!straight], bands, c, straight) : -1;
         if (other >= 0 && other < faults)
             straight = !straight; /* its layout is the one analysed last */
