@@ -34,6 +34,8 @@ struct dg_archive {
     dg_progress_fn on_progress;
     void *progress_ctx;
     dg_log_group *log_group; /* shared with the process's other handles, or NULL (log.h) */
+    int sync_lost; /* synchronous=FULL could not be restored after a deferred batch: the
+                    * handle refuses every commit until it is (log.c) */
 };
 
 /*

@@ -29,6 +29,7 @@
 #include "archive_internal.h"
 #include "archive_keys.h"
 #include "catalog.h"
+#include "../base/fault.h"
 #include "../base/hash.h"
 #include "text_guard.h"
 #include "log_internal.h"
@@ -326,10 +327,16 @@ static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const 
     return st;
 }
 
+static dg_status sync_lost_error(dg_error *err);
+
 dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
                                const dg_log_event *event, dg_error *err)
 {
     int64_t id;
+    /* A change on a handle that cannot sync must fail here, not answer success unsynced
+     * (the commit hook would refuse its commit anyway, with a less telling message). */
+    if (archive->sync_lost)
+        return sync_lost_error(err);
     return append_entry(archive, actor, login, event, 1, &id, err);
 }
 
@@ -546,10 +553,45 @@ dg_status dg_log_group_defer_reads(dg_log_group *group, dg_archive *archive, lon
 static int set_synchronous(sqlite3 *db, int full)
 {
     for (int tries = 0; tries < 3; tries++)
-        if (sqlite3_exec(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+        if (!dg_fault("log.synchronous") &&
+            sqlite3_exec(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                          NULL, NULL, NULL) == SQLITE_OK)
             return 1;
     return 0;
+}
+
+/* The commit hook of a handle stuck at synchronous=NORMAL: every commit becomes a
+ * rollback, so nothing (a change above all) commits on it without a sync. */
+static int refuse_commit(void *unused)
+{
+    (void)unused;
+    return 1;
+}
+
+/* Marks the handle as unable (lost = 1) or able again to sync its commits. */
+static void mark_sync_lost(dg_archive *archive, int lost)
+{
+    archive->sync_lost = lost;
+    sqlite3_commit_hook(archive->db, lost ? refuse_commit : NULL, NULL);
+}
+
+static dg_status sync_lost_error(dg_error *err)
+{
+    return dg_error_set(err, DG_ERR_DB,
+                        "access log: this handle cannot sync its commits "
+                        "(synchronous=FULL could not be set again), so it commits nothing");
+}
+
+/* A handle that lost FULL tries to get it back before anything commits on it. Outside a
+ * transaction only (SQLite refuses the setting inside one). */
+static dg_status sync_regain(dg_archive *archive, dg_error *err)
+{
+    if (!archive->sync_lost)
+        return DG_OK;
+    if (!sqlite3_get_autocommit(archive->db) || !set_synchronous(archive->db, 1))
+        return sync_lost_error(err);
+    mark_sync_lost(archive, 0);
+    return DG_OK;
 }
 
 /* A batch may skip its sync when the group defers and every entry in it is a read's. */
@@ -659,6 +701,8 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
         batch_commit(archive, batch);
         /* Whatever happened, the handle syncs its next commit again: a change's. */
         int restored = !deferred || set_synchronous(archive->db, 1);
+        if (!restored)
+            mark_sync_lost(archive, 1);
         pthread_mutex_lock(&g->lock);
         if (deferred) {
             g->deferred++;
@@ -666,7 +710,7 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
             pthread_cond_signal(&g->wake);
         }
         if (!restored)
-            g->sync_failed = 1;
+            g->sync_failed = 1; /* and this handle commits nothing until FULL is back */
         size_t n = 0;
         for (group_entry *e = batch, *next; e; e = next, n++) {
             next = e->next; /* e belongs to its waiter once done */
@@ -690,6 +734,9 @@ static dg_status append_any(dg_archive *archive, const dg_actor *actor, const ch
                             const dg_log_event *event, int64_t *id, dg_error *err)
 {
     *id = 0;
+    dg_status st = sync_regain(archive, err);
+    if (st != DG_OK)
+        return st;
     /* A handle inside a transaction of its own must not wait for another handle's commit
      * (that one would wait for this one's lock): alone, it fails as it always did. */
     if (archive->log_group && sqlite3_get_autocommit(archive->db))
