@@ -158,11 +158,13 @@ int dg_log_row_hash(sqlite3_stmt *row, const char *prev_hash, char out[65])
 }
 
 /* The newest entry's id and hash, or 0 and the genesis hash for an empty log. */
-static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *err)
+static dg_status chain_head(dg_archive *archive, int64_t *id, char hash[65], dg_error *err)
 {
+    sqlite3 *db = archive->db;
     sqlite3_stmt *stmt;
-    dg_status st =
-        dg_catalog_prepare(db, "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1", &stmt, err);
+    dg_status st = dg_catalog_take(&archive->stmts, db,
+                                   "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1",
+                                   &stmt, err);
     if (st != DG_OK)
         return st;
     *id = 0;
@@ -174,7 +176,7 @@ static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *e
         const unsigned char *h = sqlite3_column_text(stmt, 1);
         snprintf(hash, 65, "%s", h ? (const char *)h : "");
     }
-    sqlite3_finalize(stmt);
+    dg_catalog_give_back(&archive->stmts, stmt);
     return st;
 }
 
@@ -183,11 +185,14 @@ static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *e
  * searches that showed a record without reading the whole log. The hashed truth is the
  * entry's own shown column; this table is only its index.
  */
-static dg_status index_shown(sqlite3 *db, int64_t entry, const char *shown, dg_error *err)
+static dg_status index_shown(dg_archive *archive, int64_t entry, const char *shown,
+                             dg_error *err)
 {
+    sqlite3 *db = archive->db;
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        db, "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)", &stmt, err);
+    dg_status st = dg_catalog_take(
+        &archive->stmts, db,
+        "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)", &stmt, err);
     for (const char *p = shown; st == DG_OK && *p;) {
         size_t len = strcspn(p, ",");
         const char *at = memchr(p, '@', len);
@@ -202,22 +207,23 @@ static dg_status index_shown(sqlite3 *db, int64_t entry, const char *shown, dg_e
         if (*p == ',')
             p++;
     }
-    sqlite3_finalize(stmt);
+    dg_catalog_give_back(&archive->stmts, stmt);
     return st;
 }
 
 /* Inserts the entry after prev; with catch_up, brings the stored tree up to it too (a
  * group of entries brings the tree up once, after the last of them). */
-static dg_status log_insert(sqlite3 *db, const char *prev, const chain_fields *fields,
+static dg_status log_insert(dg_archive *archive, const char *prev, const chain_fields *fields,
                             int catch_up, dg_error *err)
 {
+    sqlite3 *db = archive->db;
     chain_fields f = *fields;
     char hash[65];
     if (!chain_hash(prev, &f, hash))
         return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
 
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(db,
+    dg_status st = dg_catalog_take(&archive->stmts, db,
                             "INSERT INTO access_log(id, at, user_id, login, origin, action, "
                             "refcode, version, query, hits, outcome, detail, prev_hash, hash, "
                             "shown) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -239,9 +245,10 @@ static dg_status log_insert(sqlite3 *db, const char *prev, const chain_fields *f
     sqlite3_bind_text(stmt, 13, prev, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 14, hash, -1, SQLITE_STATIC);
     dg_bind_text_or_null(stmt, 15, f.shown);
-    st = dg_catalog_step_done(db, stmt, err);
+    st = dg_catalog_step_once(db, stmt, err);
+    dg_catalog_give_back(&archive->stmts, stmt);
     if (st == DG_OK && f.shown)
-        st = index_shown(db, f.id, f.shown, err);
+        st = index_shown(archive, f.id, f.shown, err);
     if (st == DG_OK && catch_up)
         st = dg_log_tree_catch_up(db, err);
     return st;
@@ -277,7 +284,6 @@ static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const 
                               const dg_log_event *event, int catch_up, int64_t *id,
                               dg_error *err)
 {
-    sqlite3 *db = archive->db;
     int64_t last_id;
     char prev[65];
     dg_text_field fields[] = {{"log login", login},          {"log action", event->action},
@@ -285,7 +291,7 @@ static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const 
                               {"log outcome", event->outcome}, {"log detail", event->detail}};
     dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
     if (st == DG_OK)
-        st = chain_head(db, &last_id, prev, err);
+        st = chain_head(archive, &last_id, prev, err);
     if (st != DG_OK)
         return st;
     char at[32];
@@ -317,7 +323,7 @@ static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const 
         f.detail = sealed_detail;
     }
     if (st == DG_OK)
-        st = log_insert(db, prev, &f, catch_up, err);
+        st = log_insert(archive, prev, &f, catch_up, err);
     free(sealed_query);
     free(sealed_detail);
     free(query);
@@ -768,6 +774,7 @@ dg_status dg_log_append_id(dg_archive *archive, const dg_actor *actor, const dg_
 dg_status dg_log_stored_open(sqlite3 *db, dg_log_stored_tree *t, dg_error *err)
 {
     t->db = db;
+    t->write = NULL;
     return dg_catalog_prepare(db, "SELECT hash FROM log_tree WHERE level = ? AND idx = ?",
                               &t->read, err);
 }
@@ -775,7 +782,8 @@ dg_status dg_log_stored_open(sqlite3 *db, dg_log_stored_tree *t, dg_error *err)
 void dg_log_stored_close(dg_log_stored_tree *t)
 {
     sqlite3_finalize(t->read);
-    t->read = NULL;
+    sqlite3_finalize(t->write);
+    t->read = t->write = NULL;
 }
 
 dg_status dg_log_stored_read(void *ctx, int level, uint64_t index, dg_merkle_hash *out,
@@ -814,16 +822,19 @@ static dg_status store_node(void *ctx, int level, uint64_t index, const dg_merkl
                             dg_error *err)
 {
     dg_log_stored_tree *t = ctx;
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(t->db,
-                                      "INSERT INTO log_tree(level, idx, hash) VALUES(?, ?, ?)",
-                                      &stmt, err);
+    dg_status st = t->write ? DG_OK
+                            : dg_catalog_prepare(t->db,
+                                                 "INSERT INTO log_tree(level, idx, hash) "
+                                                 "VALUES(?, ?, ?)",
+                                                 &t->write, err);
     if (st != DG_OK)
         return st;
-    sqlite3_bind_int(stmt, 1, level);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)index);
-    sqlite3_bind_blob(stmt, 3, hash->b, DG_MERKLE_HASH, SQLITE_STATIC);
-    return dg_catalog_step_done(t->db, stmt, err);
+    sqlite3_bind_int(t->write, 1, level);
+    sqlite3_bind_int64(t->write, 2, (sqlite3_int64)index);
+    sqlite3_bind_blob(t->write, 3, hash->b, DG_MERKLE_HASH, SQLITE_STATIC);
+    st = dg_catalog_step_once(t->db, t->write, err);
+    sqlite3_reset(t->write);
+    return st;
 }
 
 /* Pushes each entry after the stored tree's last leaf. */
