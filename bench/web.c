@@ -321,6 +321,9 @@ static void *session_main(void *arg)
     for (size_t i = (size_t)s->index; bench_now_ms() < s->until; i++) {
         double t = bench_now_ms();
         if (!web_search(&s->c, i)) {
+            /* what came back (status line and the start of the page), or nothing */
+            fprintf(stderr, "bench: session %d failed after %zu searches: %.300s\n",
+                    s->index + 1, s->n, s->c.buf);
             s->failed = 1;
             break;
         }
