@@ -20,6 +20,8 @@
  *     index.put index.delete index.commit         every index write (index/xapian_shim.cc)
  *     alloc                                       every malloc, calloc, realloc and strdup
  *                                                 in engine/ (base/fault_alloc.h)
+ *     log.synchronous                             every change of a handle's synchronous
+ *                                                 level by a deferring log group (log.c)
  *
  * Only the test build has them: `make check` (any build whose MODE_FLAGS sanitize)
  * compiles with -DDG_FAULT_INJECTION. Without it dg_fault() is the constant 0, so the

@@ -12,7 +12,7 @@
  * It prints p50 and p99 latency of one client for whoami (the server's own overhead: the
  * engine does one lookup and writes nothing) and for searches, the per-request overhead
  * (whoami socket p50 minus direct p50; target under 0.5 ms), and the search throughput
- * of 8 concurrent clients in each mode (target: socket within 80% of direct). Every
+ * of 8 concurrent clients in each mode (issue 21's target: socket at least 90% of direct). Every
  * search is a full request: permission filter, facets, snippets and the access-log entry.
  * Last, issue 17's "appending an entry adds under 5% to a search through the server":
  * searches through the socket interleaved with log appends of the same size on the
@@ -329,8 +329,8 @@ int main(int argc, char **argv)
                " %s\n", overhead, overhead < 0.5 ? "met" : "NOT met");
         printf("search p50 through the server minus direct: %+.3f ms (disk-bound, noisy)\n",
                search_socket - search_direct);
-        printf("throughput through the server: %.0f%% of direct (target >= 80%%): %s\n",
-               100 * socket_tp / direct_tp, socket_tp >= 0.8 * direct_tp ? "met" : "NOT met");
+        printf("throughput through the server: %.0f%% of direct (target >= 90%%): %s\n",
+               100 * socket_tp / direct_tp, socket_tp >= 0.9 * direct_tp ? "met" : "NOT met");
         report_append_share(&cost);
     }
     if (server > 0) {

@@ -211,6 +211,7 @@ void dg_archive_close(dg_archive *archive)
         close(archive->lock_fd);
     dg_store_close(archive->store);
     dg_keys_close(archive->keys);
+    dg_stmt_cache_clear(&archive->stmts);
     dg_catalog_close(archive->db);
     free(archive->path);
     free(archive->index_path);

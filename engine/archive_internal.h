@@ -11,6 +11,7 @@
 
 #include "../index/index.h"
 #include "archive.h"
+#include "catalog.h"
 #include "encryption.h"
 #include "keys.h"
 #include "log.h"
@@ -34,6 +35,9 @@ struct dg_archive {
     dg_progress_fn on_progress;
     void *progress_ctx;
     dg_log_group *log_group; /* shared with the process's other handles, or NULL (log.h) */
+    dg_stmt_cache stmts; /* the statements every request runs, compiled once (catalog.h) */
+    int sync_lost; /* synchronous=FULL could not be restored after a deferred batch: the
+                    * handle refuses every commit until it is (log.c) */
 };
 
 /*

@@ -584,6 +584,67 @@ dg_status dg_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, 
     return DG_OK;
 }
 
+dg_status dg_catalog_take(dg_stmt_cache *cache, sqlite3 *db, const char *sql,
+                          sqlite3_stmt **stmt, dg_error *err)
+{
+    if (dg_fault("catalog.prepare")) { /* as often as before the cache: same fault points */
+        *stmt = NULL;
+        return injected_error(db, err, "prepare");
+    }
+    int free_slot = -1;
+    for (int i = 0; cache && i < DG_STMT_CACHE_SLOTS; i++) {
+        if (cache->slot[i].sql == sql && !cache->slot[i].taken) {
+            cache->slot[i].taken = 1;
+            *stmt = cache->slot[i].stmt;
+            return DG_OK; /* given back reset and cleared */
+        }
+        if (!cache->slot[i].sql && free_slot < 0)
+            free_slot = i;
+    }
+    if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK) {
+        *stmt = NULL;
+        return dg_catalog_error(db, err, "prepare");
+    }
+    if (free_slot >= 0) {
+        cache->slot[free_slot].sql = sql;
+        cache->slot[free_slot].stmt = *stmt;
+        cache->slot[free_slot].taken = 1;
+    }
+    return DG_OK;
+}
+
+void dg_catalog_give_back(dg_stmt_cache *cache, sqlite3_stmt *stmt)
+{
+    if (!stmt)
+        return;
+    for (int i = 0; cache && i < DG_STMT_CACHE_SLOTS; i++)
+        if (cache->slot[i].stmt == stmt) {
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            cache->slot[i].taken = 0;
+            return;
+        }
+    sqlite3_finalize(stmt); /* a nested use's own copy, or no cache */
+}
+
+void dg_stmt_cache_clear(dg_stmt_cache *cache)
+{
+    for (int i = 0; i < DG_STMT_CACHE_SLOTS; i++)
+        sqlite3_finalize(cache->slot[i].stmt);
+    memset(cache, 0, sizeof *cache);
+}
+
+dg_status dg_catalog_step_once(sqlite3 *db, sqlite3_stmt *stmt, dg_error *err)
+{
+    int injected;
+    int rc = step(stmt, &injected);
+    if (injected)
+        return injected_error(db, err, "write");
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return dg_catalog_error(db, err, "write");
+    return DG_OK;
+}
+
 dg_status dg_catalog_step_done(sqlite3 *db, sqlite3_stmt *stmt, dg_error *err)
 {
     int injected;

@@ -29,6 +29,7 @@
 #include "archive_internal.h"
 #include "archive_keys.h"
 #include "catalog.h"
+#include "../base/fault.h"
 #include "../base/hash.h"
 #include "text_guard.h"
 #include "log_internal.h"
@@ -157,11 +158,13 @@ int dg_log_row_hash(sqlite3_stmt *row, const char *prev_hash, char out[65])
 }
 
 /* The newest entry's id and hash, or 0 and the genesis hash for an empty log. */
-static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *err)
+static dg_status chain_head(dg_archive *archive, int64_t *id, char hash[65], dg_error *err)
 {
+    sqlite3 *db = archive->db;
     sqlite3_stmt *stmt;
-    dg_status st =
-        dg_catalog_prepare(db, "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1", &stmt, err);
+    dg_status st = dg_catalog_take(&archive->stmts, db,
+                                   "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1",
+                                   &stmt, err);
     if (st != DG_OK)
         return st;
     *id = 0;
@@ -173,7 +176,7 @@ static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *e
         const unsigned char *h = sqlite3_column_text(stmt, 1);
         snprintf(hash, 65, "%s", h ? (const char *)h : "");
     }
-    sqlite3_finalize(stmt);
+    dg_catalog_give_back(&archive->stmts, stmt);
     return st;
 }
 
@@ -182,11 +185,14 @@ static dg_status chain_head(sqlite3 *db, int64_t *id, char hash[65], dg_error *e
  * searches that showed a record without reading the whole log. The hashed truth is the
  * entry's own shown column; this table is only its index.
  */
-static dg_status index_shown(sqlite3 *db, int64_t entry, const char *shown, dg_error *err)
+static dg_status index_shown(dg_archive *archive, int64_t entry, const char *shown,
+                             dg_error *err)
 {
+    sqlite3 *db = archive->db;
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        db, "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)", &stmt, err);
+    dg_status st = dg_catalog_take(
+        &archive->stmts, db,
+        "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)", &stmt, err);
     for (const char *p = shown; st == DG_OK && *p;) {
         size_t len = strcspn(p, ",");
         const char *at = memchr(p, '@', len);
@@ -201,22 +207,23 @@ static dg_status index_shown(sqlite3 *db, int64_t entry, const char *shown, dg_e
         if (*p == ',')
             p++;
     }
-    sqlite3_finalize(stmt);
+    dg_catalog_give_back(&archive->stmts, stmt);
     return st;
 }
 
 /* Inserts the entry after prev; with catch_up, brings the stored tree up to it too (a
  * group of entries brings the tree up once, after the last of them). */
-static dg_status log_insert(sqlite3 *db, const char *prev, const chain_fields *fields,
+static dg_status log_insert(dg_archive *archive, const char *prev, const chain_fields *fields,
                             int catch_up, dg_error *err)
 {
+    sqlite3 *db = archive->db;
     chain_fields f = *fields;
     char hash[65];
     if (!chain_hash(prev, &f, hash))
         return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
 
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(db,
+    dg_status st = dg_catalog_take(&archive->stmts, db,
                             "INSERT INTO access_log(id, at, user_id, login, origin, action, "
                             "refcode, version, query, hits, outcome, detail, prev_hash, hash, "
                             "shown) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -238,9 +245,10 @@ static dg_status log_insert(sqlite3 *db, const char *prev, const chain_fields *f
     sqlite3_bind_text(stmt, 13, prev, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 14, hash, -1, SQLITE_STATIC);
     dg_bind_text_or_null(stmt, 15, f.shown);
-    st = dg_catalog_step_done(db, stmt, err);
+    st = dg_catalog_step_once(db, stmt, err);
+    dg_catalog_give_back(&archive->stmts, stmt);
     if (st == DG_OK && f.shown)
-        st = index_shown(db, f.id, f.shown, err);
+        st = index_shown(archive, f.id, f.shown, err);
     if (st == DG_OK && catch_up)
         st = dg_log_tree_catch_up(db, err);
     return st;
@@ -276,7 +284,6 @@ static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const 
                               const dg_log_event *event, int catch_up, int64_t *id,
                               dg_error *err)
 {
-    sqlite3 *db = archive->db;
     int64_t last_id;
     char prev[65];
     dg_text_field fields[] = {{"log login", login},          {"log action", event->action},
@@ -284,7 +291,7 @@ static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const 
                               {"log outcome", event->outcome}, {"log detail", event->detail}};
     dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
     if (st == DG_OK)
-        st = chain_head(db, &last_id, prev, err);
+        st = chain_head(archive, &last_id, prev, err);
     if (st != DG_OK)
         return st;
     char at[32];
@@ -316,7 +323,7 @@ static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const 
         f.detail = sealed_detail;
     }
     if (st == DG_OK)
-        st = log_insert(db, prev, &f, catch_up, err);
+        st = log_insert(archive, prev, &f, catch_up, err);
     free(sealed_query);
     free(sealed_detail);
     free(query);
@@ -326,10 +333,16 @@ static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const 
     return st;
 }
 
+static dg_status sync_lost_error(dg_error *err);
+
 dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
                                const dg_log_event *event, dg_error *err)
 {
     int64_t id;
+    /* A change on a handle that cannot sync must fail here, not answer success unsynced
+     * (the commit hook would refuse its commit anyway, with a less telling message). */
+    if (archive->sync_lost)
+        return sync_lost_error(err);
     return append_entry(archive, actor, login, event, 1, &id, err);
 }
 
@@ -546,10 +559,45 @@ dg_status dg_log_group_defer_reads(dg_log_group *group, dg_archive *archive, lon
 static int set_synchronous(sqlite3 *db, int full)
 {
     for (int tries = 0; tries < 3; tries++)
-        if (sqlite3_exec(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+        if (!dg_fault("log.synchronous") &&
+            sqlite3_exec(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                          NULL, NULL, NULL) == SQLITE_OK)
             return 1;
     return 0;
+}
+
+/* The commit hook of a handle stuck at synchronous=NORMAL: every commit becomes a
+ * rollback, so nothing (a change above all) commits on it without a sync. */
+static int refuse_commit(void *unused)
+{
+    (void)unused;
+    return 1;
+}
+
+/* Marks the handle as unable (lost = 1) or able again to sync its commits. */
+static void mark_sync_lost(dg_archive *archive, int lost)
+{
+    archive->sync_lost = lost;
+    sqlite3_commit_hook(archive->db, lost ? refuse_commit : NULL, NULL);
+}
+
+static dg_status sync_lost_error(dg_error *err)
+{
+    return dg_error_set(err, DG_ERR_DB,
+                        "access log: this handle cannot sync its commits "
+                        "(synchronous=FULL could not be set again), so it commits nothing");
+}
+
+/* A handle that lost FULL tries to get it back before anything commits on it. Outside a
+ * transaction only (SQLite refuses the setting inside one). */
+static dg_status sync_regain(dg_archive *archive, dg_error *err)
+{
+    if (!archive->sync_lost)
+        return DG_OK;
+    if (!sqlite3_get_autocommit(archive->db) || !set_synchronous(archive->db, 1))
+        return sync_lost_error(err);
+    mark_sync_lost(archive, 0);
+    return DG_OK;
 }
 
 /* A batch may skip its sync when the group defers and every entry in it is a read's. */
@@ -659,6 +707,8 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
         batch_commit(archive, batch);
         /* Whatever happened, the handle syncs its next commit again: a change's. */
         int restored = !deferred || set_synchronous(archive->db, 1);
+        if (!restored)
+            mark_sync_lost(archive, 1);
         pthread_mutex_lock(&g->lock);
         if (deferred) {
             g->deferred++;
@@ -666,7 +716,7 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
             pthread_cond_signal(&g->wake);
         }
         if (!restored)
-            g->sync_failed = 1;
+            g->sync_failed = 1; /* and this handle commits nothing until FULL is back */
         size_t n = 0;
         for (group_entry *e = batch, *next; e; e = next, n++) {
             next = e->next; /* e belongs to its waiter once done */
@@ -690,6 +740,9 @@ static dg_status append_any(dg_archive *archive, const dg_actor *actor, const ch
                             const dg_log_event *event, int64_t *id, dg_error *err)
 {
     *id = 0;
+    dg_status st = sync_regain(archive, err);
+    if (st != DG_OK)
+        return st;
     /* A handle inside a transaction of its own must not wait for another handle's commit
      * (that one would wait for this one's lock): alone, it fails as it always did. */
     if (archive->log_group && sqlite3_get_autocommit(archive->db))
@@ -721,6 +774,7 @@ dg_status dg_log_append_id(dg_archive *archive, const dg_actor *actor, const dg_
 dg_status dg_log_stored_open(sqlite3 *db, dg_log_stored_tree *t, dg_error *err)
 {
     t->db = db;
+    t->write = NULL;
     return dg_catalog_prepare(db, "SELECT hash FROM log_tree WHERE level = ? AND idx = ?",
                               &t->read, err);
 }
@@ -728,7 +782,8 @@ dg_status dg_log_stored_open(sqlite3 *db, dg_log_stored_tree *t, dg_error *err)
 void dg_log_stored_close(dg_log_stored_tree *t)
 {
     sqlite3_finalize(t->read);
-    t->read = NULL;
+    sqlite3_finalize(t->write);
+    t->read = t->write = NULL;
 }
 
 dg_status dg_log_stored_read(void *ctx, int level, uint64_t index, dg_merkle_hash *out,
@@ -767,16 +822,19 @@ static dg_status store_node(void *ctx, int level, uint64_t index, const dg_merkl
                             dg_error *err)
 {
     dg_log_stored_tree *t = ctx;
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(t->db,
-                                      "INSERT INTO log_tree(level, idx, hash) VALUES(?, ?, ?)",
-                                      &stmt, err);
+    dg_status st = t->write ? DG_OK
+                            : dg_catalog_prepare(t->db,
+                                                 "INSERT INTO log_tree(level, idx, hash) "
+                                                 "VALUES(?, ?, ?)",
+                                                 &t->write, err);
     if (st != DG_OK)
         return st;
-    sqlite3_bind_int(stmt, 1, level);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)index);
-    sqlite3_bind_blob(stmt, 3, hash->b, DG_MERKLE_HASH, SQLITE_STATIC);
-    return dg_catalog_step_done(t->db, stmt, err);
+    sqlite3_bind_int(t->write, 1, level);
+    sqlite3_bind_int64(t->write, 2, (sqlite3_int64)index);
+    sqlite3_bind_blob(t->write, 3, hash->b, DG_MERKLE_HASH, SQLITE_STATIC);
+    st = dg_catalog_step_once(t->db, t->write, err);
+    sqlite3_reset(t->write);
+    return st;
 }
 
 /* Pushes each entry after the stored tree's last leaf. */

@@ -67,10 +67,11 @@ int dg_log_row_hash(sqlite3_stmt *row, const char *prev_hash, char out[65]);
  */
 dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err);
 
-/* A reader of the stored tree: one prepared statement, reset per read. */
+/* A reader of the stored tree: one prepared statement, reset per read (and, once the tree
+ * grows through it, one for the subtrees it writes, prepared on the first). */
 typedef struct dg_log_stored_tree {
     sqlite3 *db;
-    sqlite3_stmt *read;
+    sqlite3_stmt *read, *write;
 } dg_log_stored_tree;
 
 dg_status dg_log_stored_open(sqlite3 *db, dg_log_stored_tree *t, dg_error *err);

@@ -282,7 +282,13 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
     snprintf(detail, sizeof detail, "%zu entries", *count);
     dg_log_event ev = {.action = "log.read", .hits = (long)*count, .outcome = "ok",
                        .detail = detail, .read = 1};
-    return dg_log_append(archive, actor, NULL, &ev, err);
+    st = dg_log_append(archive, actor, NULL, &ev, err);
+    if (st != DG_OK) { /* an unlogged read shows nothing */
+        dg_log_entries_free(*entries, *count);
+        *entries = NULL;
+        *count = 0;
+    }
+    return st;
 }
 
 /* Checks one row against its predecessor; writes why it fails into reason. Returns 1 when

@@ -247,8 +247,8 @@ dg_status dg_password_epoch(dg_archive *archive, const char *login, int64_t *epo
                             dg_error *err)
 {
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        archive->db,
+    dg_status st = dg_catalog_take(
+        &archive->stmts, archive->db,
         "SELECT p.epoch FROM users u JOIN web_passwords p ON p.user_id = u.id"
         " WHERE u.login = ? AND u.active",
         &stmt, err);
@@ -259,7 +259,7 @@ dg_status dg_password_epoch(dg_archive *archive, const char *login, int64_t *epo
     st = dg_catalog_step_maybe_row(archive->db, stmt, &found, "read password epoch", err);
     if (st == DG_OK && found)
         *epoch = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
+    dg_catalog_give_back(&archive->stmts, stmt);
     if (st == DG_OK && !found)
         st = dg_error_set(err, DG_ERR_NOT_FOUND, "%s: no web login", login);
     return st;

@@ -60,8 +60,8 @@ void dg_search_result_free(dg_search_result *r)
 static dg_status hit_statement(dg_archive *archive, const dg_actor *actor, sqlite3_stmt **stmt,
                                dg_error *err)
 {
-    dg_status st = dg_catalog_prepare(
-        archive->db,
+    dg_status st = dg_catalog_take(
+        &archive->stmts, archive->db,
         "SELECT r.refcode, dg_clear(v.title), v.category, v.record_type, v.doc_number,"
         " v.doc_date, v.period, v.year, r.level, v.number, v.number = r.current_version"
         " FROM versions v JOIN records r ON r.id = v.record_id"
@@ -116,7 +116,7 @@ static dg_status build_result(dg_archive *archive, const dg_actor *actor, dg_ind
         if (visible)
             out->n_hits++; /* counted even on failure, so the caller's free reaches it */
     }
-    sqlite3_finalize(stmt);
+    dg_catalog_give_back(&archive->stmts, stmt);
     if (st != DG_OK)
         return st;
     /* Move the facets over: the index computed them over permitted documents only. */

@@ -66,9 +66,10 @@ dg_status dg_actor_login(dg_archive *archive, const char *os_login, const char *
     dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
     if (st != DG_OK)
         return st;
-    st = dg_catalog_prepare(
-        archive->db, "SELECT id, login, name, clearance, roles FROM users WHERE login = ? AND active",
-        &stmt, err);
+    st = dg_catalog_take(
+        &archive->stmts, archive->db,
+        "SELECT id, login, name, clearance, roles FROM users WHERE login = ? AND active", &stmt,
+        err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, os_login, -1, SQLITE_STATIC);
@@ -82,7 +83,7 @@ dg_status dg_actor_login(dg_archive *archive, const char *os_login, const char *
         out->roles = (unsigned)sqlite3_column_int(stmt, 4);
         snprintf(out->origin, sizeof out->origin, "%s", origin);
     }
-    sqlite3_finalize(stmt);
+    dg_catalog_give_back(&archive->stmts, stmt);
     if (st == DG_OK && !found)
         return refuse_unknown(archive, os_login, origin, err);
     return st;
