@@ -247,7 +247,6 @@ struct dg_index {
     int64_t highest_put = 0;
     /* A build's second builder, on another thread (build_helper below), or NULL. */
     build_helper *helper = nullptr;
-    uint64_t builder_turn = 0;
     /* Whether a version was put again or deleted during a build with a second builder:
      * its halves then hold deleted documents, which decide how they merge (see
      * merge_and_compact). */
@@ -2093,7 +2092,7 @@ std::string what(const dg_index *index) { return "index " + index->path; }
  * closed with its build, its half merged in by dg_index_build_swap. */
 void start_helper(dg_index *build);
 void close_helper(dg_index *index);
-void commit_helper(dg_index *index);
+void commit_build(dg_index *index);
 void merge_and_compact(dg_index *build, const std::string &out);
 
 /* Where a compacted copy of the index at live_path is written before it is swapped in. */
@@ -2102,16 +2101,63 @@ std::string compacted_path(const char *live_path)
     return std::string(live_path) + ".compact";
 }
 
-/* Writes the five level databases compacted into the folder fresh (removing whatever a
- * crash in the middle of an earlier run left there first). */
-void compact_levels(Xapian::WritableDatabase *dbs, const std::string &fresh)
+/*
+ * Runs work(level) for the five levels, the odd ones on a second thread (a compaction of
+ * one level shares nothing with another's). The first failure is rethrown once both threads
+ * are done; without a second thread (one core, or none to be had) it runs them in turn.
+ */
+template <class Work>
+void on_two_threads(Work &&work)
+{
+    auto odd = [&] {
+        for (int level = 1; level < N_LEVELS; level += 2)
+            work(level);
+    };
+    std::future<void> other;
+    if (std::thread::hardware_concurrency() >= 2) {
+        try {
+            other = std::async(std::launch::async, odd);
+        } catch (const std::system_error &) {
+        }
+    }
+    std::exception_ptr failed;
+    try {
+        for (int level = 0; level < N_LEVELS; level += 2)
+            work(level);
+        if (!other.valid())
+            odd();
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    if (other.valid()) {
+        try {
+            other.get();
+        } catch (...) {
+            if (!failed)
+                failed = std::current_exception();
+        }
+    }
+    if (failed)
+        std::rethrow_exception(failed);
+}
+
+/* Makes the folder fresh a compaction writes into (removing whatever a crash in the middle
+ * of an earlier run left there first). */
+void make_compaction_folder(const std::string &fresh)
 {
     remove_tree(fresh);
     if (mkdir(fresh.c_str(), 0700) != 0)
         fail(DG_ERR_IO, fresh + ": " + strerror(errno));
-    for (int level = 0; level < N_LEVELS; level++)
+}
+
+/* Writes the five level databases compacted into the folder fresh. */
+void compact_levels(Xapian::WritableDatabase *dbs, const std::string &fresh)
+{
+    make_compaction_folder(fresh);
+    on_two_threads([&](int level) {
         dbs[level].compact(level_path(fresh, level),
                            Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULLER);
+    });
 }
 
 } // namespace
@@ -2237,7 +2283,7 @@ void delete_term_everywhere(dg_index *index, const std::string &term)
  * halves, in order, so the merged index holds exactly what one builder would have.
  */
 struct build_op {
-    enum { PUT, DELETE_TERM } kind = PUT;
+    enum { PUT, DELETE_TERM, COMMIT } kind = PUT;
     std::string term; /* DELETE_TERM: the version's or record's term */
     /* PUT: the document, its strings owned here (NULL fields stay NULL) */
     dg_index_doc doc = dg_index_doc();
@@ -2296,8 +2342,10 @@ void helper_run(build_helper *h)
         dg_status st = failed_before ? DG_OK : guarded(&err, what(h->index), [&] {
             if (op->kind == build_op::PUT)
                 write_document(h->index, &op->doc, op->folded);
-            else
+            else if (op->kind == build_op::DELETE_TERM)
                 delete_term_everywhere(h->index, op->term);
+            else
+                commit_all(h->index->wdb);
             return DG_OK;
         });
         op.reset();
@@ -2326,6 +2374,19 @@ void helper_enqueue(build_helper *h, build_op *raw)
     throw_helper_failure(h);
     h->queue.push_back(std::move(op));
     h->changed.notify_all();
+}
+
+/*
+ * Whether the helper's queue has room for one more operation. New versions go
+ * where there is a free core: the caller's thread also folds every document, so an even
+ * split left the helper idle a third of the time; this way the helper always has work and
+ * the caller writes what the helper cannot take yet.
+ */
+bool helper_has_room(build_helper *h)
+{
+    std::lock_guard<std::mutex> lock(h->mutex);
+    throw_helper_failure(h);
+    return h->queue.size() < HELPER_QUEUE; /* only the caller's thread adds to it */
 }
 
 /* Waits until the helper has done everything queued; its databases may then be used from
@@ -2362,7 +2423,7 @@ extern "C" dg_status dg_index_put(dg_index *index, const dg_index_doc *doc, dg_e
         folded_doc folded = fold_document(index, doc);
         build_helper *h = index->helper;
         if (h && doc->version_id > index->highest_put) {
-            if (index->builder_turn++ % 2 == 1) { /* every other new version */
+            if (helper_has_room(h)) {
                 helper_enqueue(h, own_document(doc, std::move(folded)));
                 index->highest_put = doc->version_id;
                 return DG_OK;
@@ -2446,12 +2507,18 @@ void close_helper(dg_index *index)
     index->helper = nullptr;
 }
 
-void commit_helper(dg_index *index)
+/* Commits both halves of a build, the helper's on its own thread at the same time (a
+ * commit writes out every posting held in memory since the last one: most of a swap). */
+void commit_build(dg_index *index)
 {
-    if (!index->helper)
-        return;
-    helper_drain(index->helper);
-    commit_all(index->helper->index->wdb);
+    if (index->helper) {
+        build_op *commit = new build_op();
+        commit->kind = build_op::COMMIT;
+        helper_enqueue(index->helper, commit);
+    }
+    commit_all(index->wdb);
+    if (index->helper)
+        helper_drain(index->helper);
 }
 
 /*
@@ -2492,15 +2559,13 @@ void merge_and_compact(dg_index *build, const std::string &out)
         compact_levels(build->wdb, out);
         return;
     }
-    remove_tree(out);
-    if (mkdir(out.c_str(), 0700) != 0)
-        fail(DG_ERR_IO, out + ": " + strerror(errno));
-    for (int level = 0; level < N_LEVELS; level++) {
+    make_compaction_folder(out);
+    on_two_threads([&](int level) {
         /* Read through fresh handles on what both halves committed. */
         Xapian::Database both(level_path(build->path, level));
         both.add_database(Xapian::Database(level_path(build->helper->index->path, level)));
         both.compact(level_path(out, level), Xapian::Compactor::FULLER);
-    }
+    });
 }
 
 } // namespace
@@ -2510,12 +2575,11 @@ extern "C" dg_status dg_index_commit(dg_index *index, dg_error *err)
     return guarded(err, what(index), [&] {
         maybe_inject("index.commit");
         require_writable(index);
-        commit_helper(index);
         /* Not atomic across the five databases: a crash between two commits leaves a moved
          * version in both or neither. The engine clears its index queue only after this
          * returns, so the next writer puts the queued versions again (put removes a version
          * from every other level), and verify compares every level with the catalog. */
-        commit_all(index->wdb);
+        commit_build(index);
         return DG_OK;
     });
 }
@@ -2704,8 +2768,7 @@ extern "C" dg_status dg_index_build_swap(dg_index *live, dg_index *fresh, dg_err
     return guarded(err, what(live), [&] {
         require_writable(live);
         require_writable(fresh);
-        commit_helper(fresh);
-        commit_all(fresh->wdb);
+        commit_build(fresh);
         /* A database filled by one writer leaves its B-tree blocks part empty (the postlist
          * table about half); the compacted copy fills them, and is what goes live. */
         const std::string packed = compacted_path(live->path.c_str());
