@@ -14,7 +14,7 @@
  *           S title, XNO document number, XREF reference code, XDEPT department (positional)
  *           boolean: Q<version id>, XREC<record id>, XCAT, XTYPE, XPERIOD, XLEVEL<n>,
  *           XYEAR<year>, XCURRENT (newest version of its record), XLEN (with the
- *           frequencies of the stemmed copies of CJK n-grams, see drop_stemmed_cjk),
+ *           frequencies of the stemmed copies of CJK n-grams, see cjk_stem_stopper),
  *           XV<c> for every clearance c that may see it, XVC<c> the same on current versions
  *           only, XGRANT<user id> on level-4 documents only
  *   values  0 category, 1 year, 2 period; 3 date sort key "YYYY-MM-DD";
@@ -49,6 +49,15 @@ extern "C" {
 }
 
 #include <xapian.h>
+
+#include <opencc/Config.hpp>
+#include <opencc/Conversion.hpp>
+#include <opencc/ConversionChain.hpp>
+#include <opencc/Converter.hpp>
+#include <opencc/Dict.hpp>
+#include <opencc/DictEntry.hpp>
+#include <opencc/Lexicon.hpp>
+#include <opencc/MaxMatchSegmentation.hpp>
 
 #include <unicode/brkiter.h>
 #include <unicode/locid.h>
@@ -198,6 +207,18 @@ const size_t GRANT_CACHE_USERS = 64;
 
 struct build_helper;
 
+/*
+ * Keeps the term generator from making the "Z" stemmed copies of CJK n-grams, and counts
+ * them (see LENGTH_TERM below). A Xapian stopper under STOP_STEMMED indexes a word it
+ * stops as it is and leaves out only its stemmed copy; this one stops exactly the words
+ * that start with a CJK character. Xapian asks it before deciding whether the word is one
+ * it stems (should_stem: the first character is a letter), so it counts only those.
+ */
+struct cjk_stem_stopper : public Xapian::Stopper {
+    mutable Xapian::termcount stopped = 0; /* copies left out since the last reset */
+    bool operator()(const std::string &term) const override;
+};
+
 } // namespace
 
 struct dg_index {
@@ -220,6 +241,11 @@ struct dg_index {
     dg_folder *folder;
     Xapian::Stem stemmer;
     Xapian::TermGenerator termgen;
+    cjk_stem_stopper stem_stopper; /* termgen's */
+    /* Which code points OpenCC's t2s tables hold (script_keys), loaded on a writer's first
+     * document; empty when they could not be read (every text then goes to OpenCC whole). */
+    std::vector<bool> script_active;
+    bool script_loaded = false;
     Xapian::QueryParser parser;
     facet_table facets[N_LEVELS]; /* per level database of a read-only handle, on demand */
     synonym_table synonyms; /* of a read-only handle's current revision, read on demand */
@@ -234,7 +260,6 @@ struct dg_index {
     int64_t highest_put = 0;
     /* A build's second builder, on another thread (build_helper below), or NULL. */
     build_helper *helper = nullptr;
-    uint64_t builder_turn = 0;
     /* Whether a version was put again or deleted during a build with a second builder:
      * its halves then hold deleted documents, which decide how they merge (see
      * merge_and_compact). */
@@ -452,9 +477,95 @@ void index_folded(dg_index *index, const std::string &folded, const char *prefix
     index->termgen.increase_termpos(100);
 }
 
+/*
+ * Folding for the index, the same text as fold_text in a fraction of the time. OpenCC's t2s
+ * (base/fold.c opens "t2s.json") segments text by longest match against its phrase table
+ * and converts each segment by table look-up: a character no table key holds is a segment
+ * of its own and stays as it is, and no segment reaches across it. So only the runs of
+ * characters that some key holds need OpenCC; everything between them is copied. Simplified
+ * text is mostly such characters, and OpenCC cost a third of indexing's instructions,
+ * character by character. The tables are read through OpenCC's own configuration, so the
+ * key set is exactly what the converter uses.
+ */
+const char *const SCRIPT_CONFIG = "t2s.json";
+
+void mark_keys(const opencc::DictPtr &dict, std::vector<bool> &active)
+{
+    opencc::LexiconPtr lexicon = dict->GetLexicon(); /* kept alive while iterated */
+    for (const std::unique_ptr<opencc::DictEntry> &entry : *lexicon)
+        for (const utf8_char &c : utf8_decode(entry->Key()))
+            if (c.cp < active.size())
+                active[c.cp] = true;
+}
+
+std::vector<bool> read_script_keys()
+{
+    opencc::Config config;
+    opencc::ConverterPtr converter = config.NewFromFile(SCRIPT_CONFIG);
+    auto segmentation = std::dynamic_pointer_cast<const opencc::MaxMatchSegmentation>(
+        converter->GetSegmentation());
+    if (!segmentation)
+        return std::vector<bool>(); /* not the longest-match segmentation reasoned about */
+    std::vector<bool> active(0x110000);
+    mark_keys(segmentation->GetDict(), active);
+    for (const opencc::ConversionPtr &conversion :
+         converter->GetConversionChain()->GetConversions())
+        mark_keys(conversion->GetDict(), active);
+    return active;
+}
+
+const std::vector<bool> &script_keys(dg_index *index)
+{
+    if (!index->script_loaded) {
+        try {
+            index->script_active = read_script_keys();
+        } catch (const std::bad_alloc &) {
+            throw;
+        } catch (...) { /* OpenCC's own exceptions: fold every text whole instead */
+            index->script_active.clear();
+        }
+        index->script_loaded = true;
+    }
+    return index->script_active;
+}
+
+std::string fold_for_index(dg_index *index, const std::string &text)
+{
+    const std::vector<bool> &active = script_keys(index);
+    if (text.empty() || active.empty() || text.find('\0') != std::string::npos)
+        return fold_text(index, text);
+    char *narrowed = dg_fold_width(text.data(), text.size());
+    if (!narrowed)
+        throw std::bad_alloc();
+    std::string narrow(narrowed);
+    free(narrowed);
+    std::string out;
+    out.reserve(narrow.size());
+    const size_t none = std::string::npos;
+    size_t run = none; /* where the current run of key characters began */
+    for (size_t i = 0, len = 0; i < narrow.size(); i += len) {
+        uint32_t cp = 0;
+        len = dg_utf8_decode(narrow.data() + i, narrow.size() - i, &cp);
+        if (len == 0) /* not UTF-8: OpenCC's own handling, on the whole text */
+            return fold_text(index, text);
+        if (cp < active.size() && active[cp]) {
+            if (run == none)
+                run = i;
+            continue;
+        }
+        if (run != none)
+            out += fold_text(index, narrow.substr(run, i - run));
+        run = none;
+        out.append(narrow, i, len);
+    }
+    if (run != none)
+        out += fold_text(index, narrow.substr(run));
+    return out;
+}
+
 std::string fold_field(dg_index *index, const char *text)
 {
-    return text && *text ? fold_text(index, normalise_for_index(text)) : std::string();
+    return text && *text ? fold_for_index(index, normalise_for_index(text)) : std::string();
 }
 
 std::string str(const char *s) { return s ? std::string(s) : std::string(); }
@@ -528,49 +639,46 @@ void add_stamp(Xapian::Document &doc)
 }
 
 /*
- * Xapian's TermGenerator, stemming some words (STEM_SOME), also adds a "Z" stemmed copy of
- * every CJK n-gram (Z经费 beside 经费, ZS经费 beside S经费), which the English stemmer leaves
+ * Xapian's TermGenerator, stemming some words (STEM_SOME), would also add a "Z" stemmed copy
+ * of every CJK n-gram (Z经费 beside 经费, ZS经费 beside S经费), which the English stemmer leaves
  * as it was. QueryParser never asks for one: CJK text in a query becomes n-grams without
- * stemming (words, phrases, fields alike). They were 45% of a document's terms, and of the
- * termlist and postlist tables. They are dropped here; their within-document frequencies
- * are kept in one LENGTH_TERM instead, so every document keeps its length, and relevance
- * scores (which weigh document lengths) stay exactly what they were.
+ * stemming (words, phrases, fields alike). They would be 45% of a document's terms, and of
+ * the termlist and postlist tables. cjk_stem_stopper keeps them from being made (making them
+ * and removing them again cost a tenth of the indexing time); their within-document
+ * frequencies are kept in one LENGTH_TERM instead, so every document keeps its length, and
+ * relevance scores (which weigh document lengths) stay exactly what they were.
  */
 const char *const LENGTH_TERM = "XLEN";
 
-/* Whether term is a "Z" stemmed copy of a CJK n-gram, of any field. */
-bool is_stemmed_cjk(const std::string &term)
+/* Which first characters Xapian's term generator stems (its should_stem): letters. */
+bool xapian_would_stem(uint32_t cp)
 {
-    if (term.empty() || term[0] != 'Z')
+    using namespace Xapian::Unicode;
+    switch (get_category(cp)) {
+    case LOWERCASE_LETTER:
+    case TITLECASE_LETTER:
+    case MODIFIER_LETTER:
+    case OTHER_LETTER:
+        return true;
+    default:
         return false;
-    size_t at = 1;
-    for (const field_prefix &f : FIELD_PREFIXES) {
-        size_t n = strlen(f.term_prefix);
-        if (term.compare(1, n, f.term_prefix) == 0) {
-            at += n;
-            break;
-        }
     }
-    uint32_t cp = 0;
-    size_t len = dg_utf8_decode(term.data() + at, term.size() - at, &cp);
-    return len > 0 && is_cjk(cp);
 }
 
-void drop_stemmed_cjk(Xapian::Document &doc)
+} // namespace
+
+bool cjk_stem_stopper::operator()(const std::string &term) const
 {
-    std::vector<std::string> dropped;
-    Xapian::termcount wdf = 0;
-    for (Xapian::TermIterator t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
-        if (is_stemmed_cjk(*t)) {
-            dropped.push_back(*t);
-            wdf += t.get_wdf();
-        }
-    }
-    for (const std::string &term : dropped)
-        doc.remove_term(term);
-    if (wdf > 0)
-        doc.add_term(LENGTH_TERM, wdf);
+    uint32_t cp = 0;
+    size_t len = dg_utf8_decode(term.data(), term.size(), &cp);
+    if (len == 0 || !is_cjk(cp))
+        return false;
+    if (xapian_would_stem(cp))
+        stopped++;
+    return true;
 }
+
+namespace {
 
 /*
  * The folded text of a document's fields. Folding is the step that fails on a document's
@@ -592,7 +700,7 @@ folded_doc fold_document(dg_index *index, const dg_index_doc *d)
     /* The body is folded once, for the terms and for the snippets (document_data). Its
      * brackets are normalised after folding, not before: OpenCC leaves them alone and width
      * folding turns full-width ones into the ASCII ones normalise_for_index also maps. */
-    f.body = fold_text(index, str(d->body));
+    f.body = fold_for_index(index, str(d->body));
     return f;
 }
 
@@ -600,13 +708,15 @@ Xapian::Document build_document(dg_index *index, const dg_index_doc *d, const fo
 {
     Xapian::Document doc;
     index->termgen.set_document(doc);
+    index->stem_stopper.stopped = 0;
     index_folded(index, f.title, "S", true);
     index_folded(index, f.number, "XNO", true);
     index_folded(index, f.ref, "XREF", false);
     index_folded(index, f.dept, "XDEPT", false);
     const std::string &folded_body = f.body;
     index_folded(index, normalise_for_index(folded_body), NULL, true);
-    drop_stemmed_cjk(doc);
+    if (index->stem_stopper.stopped > 0)
+        doc.add_term(LENGTH_TERM, index->stem_stopper.stopped);
 
     doc.add_boolean_term(id_term(d->version_id));
     doc.add_boolean_term(record_term(d->record_id));
@@ -2081,7 +2191,7 @@ std::string what(const dg_index *index) { return "index " + index->path; }
  * closed with its build, its half merged in by dg_index_build_swap. */
 void start_helper(dg_index *build);
 void close_helper(dg_index *index);
-void commit_helper(dg_index *index);
+void commit_build(dg_index *index);
 void merge_and_compact(dg_index *build, const std::string &out);
 
 /* Where a compacted copy of the index at live_path is written before it is swapped in. */
@@ -2090,16 +2200,63 @@ std::string compacted_path(const char *live_path)
     return std::string(live_path) + ".compact";
 }
 
-/* Writes the five level databases compacted into the folder fresh (removing whatever a
- * crash in the middle of an earlier run left there first). */
-void compact_levels(Xapian::WritableDatabase *dbs, const std::string &fresh)
+/*
+ * Runs work(level) for the five levels, the odd ones on a second thread (a compaction of
+ * one level shares nothing with another's). The first failure is rethrown once both threads
+ * are done; without a second thread (one core, or none to be had) it runs them in turn.
+ */
+template <class Work>
+void on_two_threads(Work &&work)
+{
+    auto odd = [&] {
+        for (int level = 1; level < N_LEVELS; level += 2)
+            work(level);
+    };
+    std::future<void> other;
+    if (std::thread::hardware_concurrency() >= 2) {
+        try {
+            other = std::async(std::launch::async, odd);
+        } catch (const std::system_error &) {
+        }
+    }
+    std::exception_ptr failed;
+    try {
+        for (int level = 0; level < N_LEVELS; level += 2)
+            work(level);
+        if (!other.valid())
+            odd();
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    if (other.valid()) {
+        try {
+            other.get();
+        } catch (...) {
+            if (!failed)
+                failed = std::current_exception();
+        }
+    }
+    if (failed)
+        std::rethrow_exception(failed);
+}
+
+/* Makes the folder fresh a compaction writes into (removing whatever a crash in the middle
+ * of an earlier run left there first). */
+void make_compaction_folder(const std::string &fresh)
 {
     remove_tree(fresh);
     if (mkdir(fresh.c_str(), 0700) != 0)
         fail(DG_ERR_IO, fresh + ": " + strerror(errno));
-    for (int level = 0; level < N_LEVELS; level++)
+}
+
+/* Writes the five level databases compacted into the folder fresh. */
+void compact_levels(Xapian::WritableDatabase *dbs, const std::string &fresh)
+{
+    make_compaction_folder(fresh);
+    on_two_threads([&](int level) {
         dbs[level].compact(level_path(fresh, level),
                            Xapian::DBCOMPACT_NO_RENUMBER | Xapian::Compactor::FULLER);
+    });
 }
 
 } // namespace
@@ -2132,6 +2289,8 @@ extern "C" dg_status dg_index_open(const char *path, int mode, dg_index **out, d
         index->termgen.set_stemmer(index->stemmer);
         index->termgen.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
         index->termgen.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+        index->termgen.set_stopper(&index->stem_stopper);
+        index->termgen.set_stopper_strategy(Xapian::TermGenerator::STOP_STEMMED);
         index->parser.set_stemmer(index->stemmer);
         index->parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
         index->parser.set_default_op(Xapian::Query::OP_AND);
@@ -2223,7 +2382,7 @@ void delete_term_everywhere(dg_index *index, const std::string &term)
  * halves, in order, so the merged index holds exactly what one builder would have.
  */
 struct build_op {
-    enum { PUT, DELETE_TERM } kind = PUT;
+    enum { PUT, DELETE_TERM, COMMIT } kind = PUT;
     std::string term; /* DELETE_TERM: the version's or record's term */
     /* PUT: the document, its strings owned here (NULL fields stay NULL) */
     dg_index_doc doc = dg_index_doc();
@@ -2282,8 +2441,10 @@ void helper_run(build_helper *h)
         dg_status st = failed_before ? DG_OK : guarded(&err, what(h->index), [&] {
             if (op->kind == build_op::PUT)
                 write_document(h->index, &op->doc, op->folded);
-            else
+            else if (op->kind == build_op::DELETE_TERM)
                 delete_term_everywhere(h->index, op->term);
+            else
+                commit_all(h->index->wdb);
             return DG_OK;
         });
         op.reset();
@@ -2312,6 +2473,19 @@ void helper_enqueue(build_helper *h, build_op *raw)
     throw_helper_failure(h);
     h->queue.push_back(std::move(op));
     h->changed.notify_all();
+}
+
+/*
+ * Whether the helper's queue has room for one more operation. New versions go
+ * where there is a free core: the caller's thread also folds every document, so an even
+ * split left the helper idle a third of the time; this way the helper always has work and
+ * the caller writes what the helper cannot take yet.
+ */
+bool helper_has_room(build_helper *h)
+{
+    std::lock_guard<std::mutex> lock(h->mutex);
+    throw_helper_failure(h);
+    return h->queue.size() < HELPER_QUEUE; /* only the caller's thread adds to it */
 }
 
 /* Waits until the helper has done everything queued; its databases may then be used from
@@ -2348,7 +2522,7 @@ extern "C" dg_status dg_index_put(dg_index *index, const dg_index_doc *doc, dg_e
         folded_doc folded = fold_document(index, doc);
         build_helper *h = index->helper;
         if (h && doc->version_id > index->highest_put) {
-            if (index->builder_turn++ % 2 == 1) { /* every other new version */
+            if (helper_has_room(h)) {
                 helper_enqueue(h, own_document(doc, std::move(folded)));
                 index->highest_put = doc->version_id;
                 return DG_OK;
@@ -2432,12 +2606,18 @@ void close_helper(dg_index *index)
     index->helper = nullptr;
 }
 
-void commit_helper(dg_index *index)
+/* Commits both halves of a build, the helper's on its own thread at the same time (a
+ * commit writes out every posting held in memory since the last one: most of a swap). */
+void commit_build(dg_index *index)
 {
-    if (!index->helper)
-        return;
-    helper_drain(index->helper);
-    commit_all(index->helper->index->wdb);
+    if (index->helper) {
+        build_op *commit = new build_op();
+        commit->kind = build_op::COMMIT;
+        helper_enqueue(index->helper, commit);
+    }
+    commit_all(index->wdb);
+    if (index->helper)
+        helper_drain(index->helper);
 }
 
 /*
@@ -2478,15 +2658,13 @@ void merge_and_compact(dg_index *build, const std::string &out)
         compact_levels(build->wdb, out);
         return;
     }
-    remove_tree(out);
-    if (mkdir(out.c_str(), 0700) != 0)
-        fail(DG_ERR_IO, out + ": " + strerror(errno));
-    for (int level = 0; level < N_LEVELS; level++) {
+    make_compaction_folder(out);
+    on_two_threads([&](int level) {
         /* Read through fresh handles on what both halves committed. */
         Xapian::Database both(level_path(build->path, level));
         both.add_database(Xapian::Database(level_path(build->helper->index->path, level)));
         both.compact(level_path(out, level), Xapian::Compactor::FULLER);
-    }
+    });
 }
 
 } // namespace
@@ -2496,12 +2674,11 @@ extern "C" dg_status dg_index_commit(dg_index *index, dg_error *err)
     return guarded(err, what(index), [&] {
         maybe_inject("index.commit");
         require_writable(index);
-        commit_helper(index);
         /* Not atomic across the five databases: a crash between two commits leaves a moved
          * version in both or neither. The engine clears its index queue only after this
          * returns, so the next writer puts the queued versions again (put removes a version
          * from every other level), and verify compares every level with the catalog. */
-        commit_all(index->wdb);
+        commit_build(index);
         return DG_OK;
     });
 }
@@ -2690,8 +2867,7 @@ extern "C" dg_status dg_index_build_swap(dg_index *live, dg_index *fresh, dg_err
     return guarded(err, what(live), [&] {
         require_writable(live);
         require_writable(fresh);
-        commit_helper(fresh);
-        commit_all(fresh->wdb);
+        commit_build(fresh);
         /* A database filled by one writer leaves its B-tree blocks part empty (the postlist
          * table about half); the compacted copy fills them, and is what goes live. */
         const std::string packed = compacted_path(live->path.c_str());
