@@ -318,37 +318,56 @@ struct utf8_char {
     size_t at, len;
 };
 
-/* Decodes text (base/utf8.h) into out; an invalid byte becomes U+FFFD of length 1, so
- * nothing is ever skipped. ASCII and the three-byte forms that are always valid (every Han
- * character among them) are decoded here, the rest by dg_utf8_decode: snippets decode every
- * hit's text, and a call per character was a tenth of a search. */
-void utf8_decode_into(const std::string &text, std::vector<utf8_char> &out)
+/*
+ * The character at byte i of s (n bytes): its length, and its code point in *cp. An invalid
+ * byte is U+FFFD of length 1, so nothing is ever skipped. ASCII and the three-byte forms that
+ * are always valid (every Han character among them) are decoded here, the rest by
+ * dg_utf8_decode (base/utf8.h): snippets decode every hit's text, and a call per character
+ * was a tenth of a search.
+ */
+inline size_t utf8_step(const unsigned char *s, size_t i, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[i];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    /* E1..EC and EE..EF lead no overlong form and no surrogate (those are E0 and ED). */
+    if (((c >= 0xE1 && c <= 0xEC) || c >= 0xEE) && c <= 0xEF && i + 2 < n &&
+        (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
+        *cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[i + 1] & 0x3F) << 6 | (s[i + 2] & 0x3F);
+        return 3;
+    }
+    *cp = 0xFFFD;
+    size_t len = dg_utf8_decode((const char *)s + i, n - i, cp);
+    return len ? len : 1;
+}
+
+/* Decodes text into out, at most max characters. */
+void utf8_decode_into(const std::string &text, std::vector<utf8_char> &out,
+                      size_t max = (size_t)-1)
 {
     out.clear();
-    out.reserve(text.size());
+    out.reserve(std::min(text.size(), max));
     const unsigned char *s = (const unsigned char *)text.data();
     size_t n = text.size(), i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            out.push_back({c, i, 1});
-            i++;
-            continue;
-        }
-        /* E1..EC and EE..EF lead no overlong form and no surrogate (those are E0 and ED). */
-        if (((c >= 0xE1 && c <= 0xEC) || c >= 0xEE) && c <= 0xEF && i + 2 < n &&
-            (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
-            out.push_back({(uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[i + 1] & 0x3F) << 6 |
-                               (s[i + 2] & 0x3F),
-                           i, 3});
-            i += 3;
-            continue;
-        }
-        uint32_t cp = 0xFFFD;
-        size_t len = dg_utf8_decode(text.data() + i, n - i, &cp);
-        out.push_back({cp, i, len ? len : 1});
-        i += len ? len : 1;
+    while (i < n && out.size() < max) {
+        uint32_t cp;
+        size_t len = utf8_step(s, i, n, &cp);
+        out.push_back({cp, i, len});
+        i += len;
     }
+}
+
+/* How many characters utf8_decode_into gives for text. */
+size_t utf8_length(const std::string &text)
+{
+    const unsigned char *s = (const unsigned char *)text.data();
+    size_t n = text.size(), i = 0, count = 0;
+    uint32_t cp;
+    for (; i < n; count++)
+        i += utf8_step(s, i, n, &cp);
+    return count;
 }
 
 std::vector<utf8_char> utf8_decode(const std::string &text)
@@ -1493,7 +1512,7 @@ snippet_window mark_matches(const std::vector<utf8_char> &text, snippet_matcher 
  * splits a code point; the bytes of consecutive plain characters are copied in one piece.
  */
 std::string render_snippet(const std::string &display, const std::vector<utf8_char> &chars,
-                           const std::vector<char> &mark, snippet_window w,
+                           size_t n, const std::vector<char> &mark, snippet_window w,
                            const char *hl_start, const char *hl_end)
 {
     std::string out;
@@ -1538,7 +1557,7 @@ std::string render_snippet(const std::string &display, const std::vector<utf8_ch
         copy_run(chars[w.end - 1].at + chars[w.end - 1].len);
     if (open)
         out += hl_end;
-    if (w.end < chars.size())
+    if (w.end < n)
         out += "…";
     return out;
 }
@@ -1555,13 +1574,15 @@ std::string make_snippet(snippet_matcher &m, const std::string &body, const std:
     if (body.empty())
         return body;
     utf8_decode_into(folded, m.folded_chars);
+    size_t n = m.folded_chars.size();
     snippet_window w = mark_matches(m.folded_chars, m, m.mark);
     if (body == folded)
-        return render_snippet(body, m.folded_chars, m.mark, w, hl_start, hl_end);
-    utf8_decode_into(body, m.body_chars);
-    if (m.body_chars.size() == m.folded_chars.size())
-        return render_snippet(body, m.body_chars, m.mark, w, hl_start, hl_end);
-    return render_snippet(folded, m.folded_chars, m.mark, w, hl_start, hl_end);
+        return render_snippet(body, m.folded_chars, n, m.mark, w, hl_start, hl_end);
+    /* Of the original only the characters up to the window's end are needed. */
+    if (utf8_length(body) != n)
+        return render_snippet(folded, m.folded_chars, n, m.mark, w, hl_start, hl_end);
+    utf8_decode_into(body, m.body_chars, w.end);
+    return render_snippet(body, m.body_chars, n, m.mark, w, hl_start, hl_end);
 }
 
 /* ---- results ---------------------------------------------------------------------------- */
