@@ -1630,12 +1630,17 @@ struct search_deadline {
     const int *cancelled;
 };
 
-search_deadline deadline_of(const dg_index_query *q)
+search_deadline deadline_in(double seconds, const int *cancelled)
 {
-    double seconds = q->time_budget > 0 ? q->time_budget : DG_INDEX_SEARCH_SECONDS;
     auto budget = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(seconds));
-    return {std::chrono::steady_clock::now() + budget, seconds, q->cancelled};
+    return {std::chrono::steady_clock::now() + budget, seconds, cancelled};
+}
+
+search_deadline deadline_of(const dg_index_query *q)
+{
+    return deadline_in(q->time_budget > 0 ? q->time_budget : DG_INDEX_SEARCH_SECONDS,
+                       q->cancelled);
 }
 
 /*
@@ -2147,7 +2152,11 @@ std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *
         return std::async(std::launch::async, [index, who, levels, revisions, own, deadline]() {
             Xapian::Database *dbs = counting_handles(index, levels, revisions);
             search_view view = make_view(dbs, &who, index->grants[1], true, index->grant_copies);
-            return count_matches(index, view, own, deadline);
+            /* The budget counts from here, as the ranked pass's counts from after its view
+             * was made: copying a grant holder's documents (granted_shard) is bounded by
+             * their grants, not by the query, and is not what the budget stops. */
+            return count_matches(index, view, own,
+                                 deadline_in(deadline.seconds, deadline.cancelled));
         });
     } catch (const std::system_error &) {
         return std::future<counted_match>();
