@@ -318,19 +318,62 @@ struct utf8_char {
     size_t at, len;
 };
 
-/* Decodes text (base/utf8.h); an invalid byte becomes U+FFFD of length 1, so nothing is ever
- * skipped. */
+/*
+ * The character at byte i of s (n bytes): its length, and its code point in *cp. An invalid
+ * byte is U+FFFD of length 1, so nothing is ever skipped. ASCII and the three-byte forms that
+ * are always valid (every Han character among them) are decoded here, the rest by
+ * dg_utf8_decode (base/utf8.h): snippets decode every hit's text, and a call per character
+ * was a tenth of a search.
+ */
+inline size_t utf8_step(const unsigned char *s, size_t i, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[i];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    /* E1..EC and EE..EF lead no overlong form and no surrogate (those are E0 and ED). */
+    if (((c >= 0xE1 && c <= 0xEC) || c >= 0xEE) && c <= 0xEF && i + 2 < n &&
+        (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
+        *cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[i + 1] & 0x3F) << 6 | (s[i + 2] & 0x3F);
+        return 3;
+    }
+    *cp = 0xFFFD;
+    size_t len = dg_utf8_decode((const char *)s + i, n - i, cp);
+    return len ? len : 1;
+}
+
+/* Decodes text into out, at most max characters. */
+void utf8_decode_into(const std::string &text, std::vector<utf8_char> &out,
+                      size_t max = (size_t)-1)
+{
+    out.clear();
+    out.reserve(std::min(text.size(), max));
+    const unsigned char *s = (const unsigned char *)text.data();
+    size_t n = text.size(), i = 0;
+    while (i < n && out.size() < max) {
+        uint32_t cp;
+        size_t len = utf8_step(s, i, n, &cp);
+        out.push_back({cp, i, len});
+        i += len;
+    }
+}
+
+/* How many characters utf8_decode_into gives for text. */
+size_t utf8_length(const std::string &text)
+{
+    const unsigned char *s = (const unsigned char *)text.data();
+    size_t n = text.size(), i = 0, count = 0;
+    uint32_t cp;
+    for (; i < n; count++)
+        i += utf8_step(s, i, n, &cp);
+    return count;
+}
+
 std::vector<utf8_char> utf8_decode(const std::string &text)
 {
     std::vector<utf8_char> out;
-    out.reserve(text.size());
-    size_t n = text.size(), i = 0;
-    while (i < n) {
-        uint32_t cp = 0xFFFD;
-        size_t len = dg_utf8_decode(text.data() + i, n - i, &cp);
-        out.push_back({cp, i, len ? len : 1});
-        i += len ? len : 1;
-    }
+    utf8_decode_into(text, out);
     return out;
 }
 
@@ -1287,11 +1330,22 @@ void validate_search(const dg_index_viewer *viewer, const dg_index_query *q)
 
 /* ---- snippets --------------------------------------------------------------------------- */
 
+/*
+ * A snippet is cut from the hit's own stored text (document data: the original body and its
+ * folded form), with the query's words marked the way the index split them. Nothing is
+ * re-indexed or re-fetched per hit: the query's terms are collected once per search, a body
+ * word is stemmed at most once per search (snippet_matcher remembers the answer; bodies
+ * repeat their words, and stemming every English word of every hit was a quarter of a
+ * search's CPU), and a body is marked only as far as its snippet reaches.
+ */
+
 /* The words of a query, as the snippet code compares them with folded body words. */
 struct highlight_terms {
-    std::unordered_set<std::string> words;       /* unprefixed and "Z"-stemmed terms */
-    std::unordered_set<std::string> cjk_bigrams; /* two CJK characters */
-    std::unordered_set<uint32_t> cjk_singles;    /* one-character CJK words of the query */
+    std::unordered_set<std::string> words; /* unprefixed and "Z"-stemmed terms */
+    bool any_stemmed = false;              /* whether words holds a "Z" term */
+    std::unordered_set<uint64_t> cjk_bigrams; /* two CJK characters: first << 32 | second */
+    std::unordered_set<uint32_t> cjk_singles; /* one-character CJK words of the query */
+    std::unordered_set<uint32_t> cjk_starts;  /* single or first of a bigram: worth a look */
 };
 
 /* Removes a field prefix (S, XNO, ...) from a term, keeping a leading Z (stemmed form). */
@@ -1309,6 +1363,8 @@ std::string strip_prefix(const std::string &term)
     return stemmed ? "Z" + rest : rest;
 }
 
+uint64_t bigram_key(uint32_t a, uint32_t b) { return (uint64_t)a << 32 | b; }
+
 highlight_terms collect_highlight_terms(const Xapian::Query &query)
 {
     highlight_terms h;
@@ -1317,129 +1373,191 @@ highlight_terms collect_highlight_terms(const Xapian::Query &query)
          ++t) {
         std::string term = strip_prefix(*t);
         std::vector<utf8_char> cs = utf8_decode(term);
-        if (cs.size() == 2 && is_cjk(cs[0].cp) && is_cjk(cs[1].cp))
-            h.cjk_bigrams.insert(term);
-        else if (cs.size() == 1 && is_cjk(cs[0].cp))
+        if (cs.size() == 2 && is_cjk(cs[0].cp) && is_cjk(cs[1].cp)) {
+            h.cjk_bigrams.insert(bigram_key(cs[0].cp, cs[1].cp));
+            h.cjk_starts.insert(cs[0].cp);
+        } else if (cs.size() == 1 && is_cjk(cs[0].cp)) {
             unigrams.push_back(cs[0].cp);
-        else
+        } else {
             h.words.insert(term);
+            h.any_stemmed = h.any_stemmed || term[0] == 'Z';
+        }
     }
     /* A CJK character that is part of a bigram of the query was one of a longer word. */
     for (uint32_t cp : unigrams) {
         bool in_bigram = false;
-        for (const std::string &bg : h.cjk_bigrams) {
-            std::vector<utf8_char> cs = utf8_decode(bg);
-            if (cs[0].cp == cp || cs[1].cp == cp)
+        for (uint64_t bg : h.cjk_bigrams)
+            if ((uint32_t)(bg >> 32) == cp || (uint32_t)bg == cp)
                 in_bigram = true;
-        }
-        if (!in_bigram)
+        if (!in_bigram) {
             h.cjk_singles.insert(cp);
+            h.cjk_starts.insert(cp);
+        }
     }
     return h;
 }
 
 bool is_word_char(uint32_t cp) { return Xapian::Unicode::is_wordchar(cp); }
 
-std::string bigram_of(uint32_t a, uint32_t b)
-{
-    std::string s;
-    utf8_append(s, a);
-    utf8_append(s, b);
-    return s;
-}
+/*
+ * Decides for one search which body words are words of the query; shared by all its hits.
+ * seen remembers each lower-cased word's answer, so each distinct word is stemmed once.
+ */
+struct snippet_matcher {
+    const highlight_terms &h;
+    const Xapian::Stem &stemmer;
+    std::unordered_map<std::string, bool> seen;
+    /* Scratch, reused from hit to hit. */
+    std::string word;
+    std::vector<utf8_char> folded_chars, body_chars;
+    std::vector<char> mark;
+
+    snippet_matcher(const highlight_terms &terms, const Xapian::Stem &stem)
+        : h(terms), stemmer(stem) {}
+
+    bool is_query_word(const std::string &lower)
+    {
+        auto found = seen.find(lower);
+        if (found != seen.end())
+            return found->second;
+        bool yes = h.words.count(lower) || (h.any_stemmed && h.words.count("Z" + stemmer(lower)));
+        seen.emplace(lower, yes);
+        return yes;
+    }
+};
 
 /* Marks the CJK run [from, to) of folded text wherever the query's words occur. */
 void mark_cjk_run(const std::vector<utf8_char> &text, size_t from, size_t to,
-                  const highlight_terms &h, std::vector<bool> &mark)
+                  const highlight_terms &h, std::vector<char> &mark)
 {
     for (size_t i = from; i < to; i++) {
-        if (h.cjk_singles.count(text[i].cp))
-            mark[i] = true;
-        if (i + 1 < to && h.cjk_bigrams.count(bigram_of(text[i].cp, text[i + 1].cp)))
-            mark[i] = mark[i + 1] = true;
+        uint32_t cp = text[i].cp;
+        if (!h.cjk_starts.count(cp))
+            continue;
+        if (h.cjk_singles.count(cp))
+            mark[i] = 1;
+        if (i + 1 < to && h.cjk_bigrams.count(bigram_key(cp, text[i + 1].cp)))
+            mark[i] = mark[i + 1] = 1;
     }
 }
 
 void mark_word(const std::vector<utf8_char> &text, size_t from, size_t to,
-               const highlight_terms &h, const Xapian::Stem &stemmer, std::vector<bool> &mark)
+               snippet_matcher &m, std::vector<char> &mark)
 {
-    std::string word;
+    m.word.clear();
     for (size_t i = from; i < to; i++)
-        utf8_append(word, Xapian::Unicode::tolower(text[i].cp));
-    if (h.words.count(word) || h.words.count("Z" + stemmer(word)))
+        utf8_append(m.word, Xapian::Unicode::tolower(text[i].cp));
+    if (m.is_query_word(m.word))
         for (size_t i = from; i < to; i++)
-            mark[i] = true;
+            mark[i] = 1;
 }
 
-/* Which characters of the folded text are words of the query, the way Xapian split them. */
-std::vector<bool> mark_matches(const std::vector<utf8_char> &text, const highlight_terms &h,
-                               const Xapian::Stem &stemmer)
+/*
+ * The characters [start, end) of n a snippet shows when its first match is at first (n when
+ * there is none): from a little before the first match, or a full window near the end.
+ */
+struct snippet_window {
+    size_t start, end;
+};
+
+snippet_window window_of(size_t first, size_t n)
 {
-    std::vector<bool> mark(text.size(), false);
+    size_t start = first < n && first > SNIPPET_LEAD ? first - SNIPPET_LEAD : 0;
+    /* Near the end of the text, show a full window rather than a short tail. */
+    if (start > 0 && start + SNIPPET_CHARS > n)
+        start = n > SNIPPET_CHARS ? n - SNIPPET_CHARS : 0;
+    return {start, start + SNIPPET_CHARS < n ? start + SNIPPET_CHARS : n};
+}
+
+/*
+ * Which characters of the folded text are words of the query, the way Xapian split them,
+ * into mark (one per character). Returns the snippet's window: marking stops past its end,
+ * since nothing later is shown (a text without a match is marked to its end).
+ */
+snippet_window mark_matches(const std::vector<utf8_char> &text, snippet_matcher &m,
+                            std::vector<char> &mark)
+{
+    const highlight_terms &h = m.h;
+    bool words = !h.words.empty(), cjk = !h.cjk_starts.empty();
+    size_t n = text.size(), first = n, stop = n;
+    mark.assign(n, 0);
     size_t i = 0;
-    while (i < text.size()) {
+    while (i < stop) {
         uint32_t cp = text[i].cp;
         if (!is_word_char(cp)) {
             i++;
             continue;
         }
-        bool cjk = is_cjk(cp);
+        bool run_cjk = is_cjk(cp);
         size_t j = i;
-        while (j < text.size() && is_word_char(text[j].cp) && is_cjk(text[j].cp) == cjk)
+        while (j < n && is_word_char(text[j].cp) && is_cjk(text[j].cp) == run_cjk)
             j++;
-        if (cjk)
+        if (run_cjk && cjk)
             mark_cjk_run(text, i, j, h, mark);
-        else
-            mark_word(text, i, j, h, stemmer, mark);
+        else if (!run_cjk && words)
+            mark_word(text, i, j, m, mark);
+        for (size_t k = i; first == n && k < j; k++)
+            if (mark[k]) {
+                first = k;
+                stop = window_of(first, n).end;
+            }
         i = j;
     }
-    return mark;
+    return window_of(first, n);
 }
 
 /*
- * Cuts about SNIPPET_CHARS characters of display text starting a little before the first
- * match, wraps marked runs in hl_start/hl_end and folds runs of white space (OCR line
- * breaks) into one space. Works on whole characters, so it never splits a code point.
+ * Cuts the window of display text, wraps marked runs in hl_start/hl_end and folds runs of
+ * white space (OCR line breaks) into one space. Works on whole characters, so it never
+ * splits a code point; the bytes of consecutive plain characters are copied in one piece.
  */
 std::string render_snippet(const std::string &display, const std::vector<utf8_char> &chars,
-                           const std::vector<bool> &mark, const char *hl_start,
-                           const char *hl_end)
+                           size_t n, const std::vector<char> &mark, snippet_window w,
+                           const char *hl_start, const char *hl_end)
 {
-    size_t n = chars.size(), first = 0;
-    while (first < n && !mark[first])
-        first++;
-    size_t start = first < n && first > SNIPPET_LEAD ? first - SNIPPET_LEAD : 0;
-    /* Near the end of the text, show a full window rather than a short tail. */
-    if (start > 0 && start + SNIPPET_CHARS > n)
-        start = n > SNIPPET_CHARS ? n - SNIPPET_CHARS : 0;
-    size_t end = start + SNIPPET_CHARS < n ? start + SNIPPET_CHARS : n;
     std::string out;
-    if (start > 0)
+    out.reserve((w.end - w.start) * 3 + 16);
+    if (w.start > 0)
         out += "…";
+    const size_t none = (size_t)-1;
+    size_t run = none; /* where the bytes not yet copied begin */
+    auto copy_run = [&](size_t to) {
+        if (run != none)
+            out.append(display, run, to - run);
+        run = none;
+    };
     bool open = false, last_space = true;
-    for (size_t i = start; i < end; i++) {
+    for (size_t i = w.start; i < w.end; i++) {
+        const utf8_char &c = chars[i];
         if (mark[i] && !open) {
+            copy_run(c.at);
             out += hl_start;
             open = true;
         } else if (!mark[i] && open) {
+            copy_run(c.at);
             out += hl_end;
             open = false;
         }
-        if (is_space(chars[i].cp)) {
+        if (is_space(c.cp)) {
+            copy_run(c.at);
             if (!last_space)
                 out += ' ';
             last_space = true;
             continue;
         }
         last_space = false;
-        if (chars[i].cp == 0xFFFD && chars[i].len == 1)
+        if (c.cp == 0xFFFD && c.len == 1) {
+            copy_run(c.at);
             utf8_append(out, 0xFFFD); /* an invalid byte: show the replacement character */
-        else
-            out.append(display, chars[i].at, chars[i].len);
+        } else if (run == none) {
+            run = c.at;
+        }
     }
+    if (w.end > w.start)
+        copy_run(chars[w.end - 1].at + chars[w.end - 1].len);
     if (open)
         out += hl_end;
-    if (end < n)
+    if (w.end < n)
         out += "…";
     return out;
 }
@@ -1450,17 +1568,21 @@ std::string render_snippet(const std::string &display, const std::vector<utf8_ch
  * original text, so the reader sees their document's own script. Otherwise the folded text
  * is shown, which is still correct, only in simplified script.
  */
-std::string make_snippet(dg_index *index, const std::string &body, const std::string &folded,
-                         const highlight_terms &h, const char *hl_start, const char *hl_end)
+std::string make_snippet(snippet_matcher &m, const std::string &body, const std::string &folded,
+                         const char *hl_start, const char *hl_end)
 {
     if (body.empty())
         return body;
-    std::vector<utf8_char> fchars = utf8_decode(folded);
-    std::vector<bool> mark = mark_matches(fchars, h, index->stemmer);
-    std::vector<utf8_char> ochars = utf8_decode(body);
-    if (ochars.size() == fchars.size())
-        return render_snippet(body, ochars, mark, hl_start, hl_end);
-    return render_snippet(folded, fchars, mark, hl_start, hl_end);
+    utf8_decode_into(folded, m.folded_chars);
+    size_t n = m.folded_chars.size();
+    snippet_window w = mark_matches(m.folded_chars, m, m.mark);
+    if (body == folded)
+        return render_snippet(body, m.folded_chars, n, m.mark, w, hl_start, hl_end);
+    /* Of the original only the characters up to the window's end are needed. */
+    if (utf8_length(body) != n)
+        return render_snippet(folded, m.folded_chars, n, m.mark, w, hl_start, hl_end);
+    utf8_decode_into(body, m.body_chars, w.end);
+    return render_snippet(body, m.body_chars, n, m.mark, w, hl_start, hl_end);
 }
 
 /* ---- results ---------------------------------------------------------------------------- */
@@ -1508,12 +1630,17 @@ struct search_deadline {
     const int *cancelled;
 };
 
-search_deadline deadline_of(const dg_index_query *q)
+search_deadline deadline_in(double seconds, const int *cancelled)
 {
-    double seconds = q->time_budget > 0 ? q->time_budget : DG_INDEX_SEARCH_SECONDS;
     auto budget = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(seconds));
-    return {std::chrono::steady_clock::now() + budget, seconds, q->cancelled};
+    return {std::chrono::steady_clock::now() + budget, seconds, cancelled};
+}
+
+search_deadline deadline_of(const dg_index_query *q)
+{
+    return deadline_in(q->time_budget > 0 ? q->time_budget : DG_INDEX_SEARCH_SECONDS,
+                       q->cancelled);
 }
 
 /*
@@ -1623,9 +1750,17 @@ struct search_view {
 std::string grants_digest(Xapian::Database &level4, const std::string &term)
 {
     std::string digest;
+    /* The stamps are read in docid order from the value stream, as the postings come: a
+     * document fetched per grant cost a B-tree descent each, on every search. */
+    Xapian::ValueIterator stamp = level4.valuestream_begin(SLOT_STAMP);
+    const Xapian::ValueIterator no_stamp = level4.valuestream_end(SLOT_STAMP);
     for (Xapian::PostingIterator p = level4.postlist_begin(term); p != level4.postlist_end(term);
-         ++p)
-        digest += std::to_string(*p) + ":" + level4.get_document(*p).get_value(SLOT_STAMP) + ",";
+         ++p) {
+        if (stamp != no_stamp)
+            stamp.skip_to(*p);
+        bool has = stamp != no_stamp && stamp.get_docid() == *p;
+        digest += std::to_string(*p) + ":" + (has ? *stamp : std::string()) + ",";
+    }
     return digest;
 }
 
@@ -1663,6 +1798,17 @@ Xapian::Database *granted_shard(Xapian::Database &level4, int64_t user_id,
     c.digest = std::move(digest);
     c.built = cache_ok;
     return any ? &c.db : NULL;
+}
+
+/* The levels whose databases a viewer's search reads, as a bit set: those their clearance
+ * opens, and level 4 always (a viewer below clearance 4 may hold grants there). The others
+ * are not even reopened for their search. */
+const unsigned ALL_LEVELS = (1u << N_LEVELS) - 1;
+
+unsigned read_levels(const dg_index_viewer *viewer)
+{
+    int top = viewer->clearance < 3 ? viewer->clearance : 3;
+    return ((1u << (top + 1)) - 1) | 1u << 4;
 }
 
 search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
@@ -1736,14 +1882,15 @@ void build_facet_table(Xapian::Database &db, facet_table &t)
     }
 }
 
-/* The table of one level's current snapshot, rebuilt when a commit has moved it on. */
-const facet_table &current_facet_table(dg_index *index, int level)
+/* The table of one level's current snapshot, rebuilt when a commit has moved it on; db is a
+ * read-only handle on that level (the main one or the counting one, at the same revision). */
+const facet_table &current_facet_table(dg_index *index, int level, Xapian::Database &db)
 {
     facet_table &t = index->facets[level];
-    Xapian::rev revision = index->rdb[level].get_revision();
+    Xapian::rev revision = db.get_revision();
     if (!t.built || t.revision != revision) {
         t.built = false;
-        build_facet_table(index->rdb[level], t);
+        build_facet_table(db, t);
         t.revision = revision;
         t.built = true;
     }
@@ -1810,7 +1957,7 @@ void count_facets(dg_index *index, search_view &view, const shard_matches &ids,
         if (level != GRANT_SHARD && index->mode == DG_INDEX_READ &&
             (broad || (index->facets[level].built &&
                        index->facets[level].revision == db.get_revision())))
-            count_with_table(current_facet_table(index, level), ids[i], out);
+            count_with_table(current_facet_table(index, level, db), ids[i], out);
         else
             count_with_values(db, ids[i], out);
     }
@@ -1832,6 +1979,7 @@ void fill_facet(const std::map<std::string, uint64_t> &counts, dg_facet_count **
 void fill_hits(dg_index *index, const Xapian::MSet &mset, const highlight_terms &h,
                const char *hl_start, const char *hl_end, dg_index_result *r)
 {
+    snippet_matcher matcher(h, index->stemmer);
     r->hits = mset.size() ? (dg_index_hit *)calloc(mset.size(), sizeof *r->hits) : NULL;
     if (mset.size() && !r->hits)
         throw std::bad_alloc();
@@ -1840,7 +1988,7 @@ void fill_hits(dg_index *index, const Xapian::MSet &mset, const highlight_terms 
         std::string body, folded;
         parse_data(m.get_document().get_data(), hit, &body, &folded);
         hit->score = m.get_percent();
-        hit->snippet = copy_string(make_snippet(index, body, folded, h, hl_start, hl_end));
+        hit->snippet = copy_string(make_snippet(matcher, body, folded, hl_start, hl_end));
         r->n_hits++;
     }
 }
@@ -1946,46 +2094,72 @@ void pause_ms(int ms)
 }
 
 /*
- * Brings the counting handles of a read-only index to the revisions of its main handles, so
- * both passes of a search see the same snapshot. A commit between the two reopen() calls
- * is caught by comparing revisions; after a few it gives up as a modified database, which
- * dg_index_search() retries.
+ * Brings the counting handles of the levels a viewer reads (read_levels) to the revisions of
+ * the main handles, so both passes of a search see the same snapshot. Called only when the
+ * counts must be made: a repeated search neither reads nor reopens them. A commit since the
+ * main handles were reopened shows as a counting handle ahead of its main handle; the search
+ * is then begun again over the new snapshot (dg_index_search() retries a modified database).
  */
-Xapian::Database *counting_handles(dg_index *index)
+Xapian::Database *counting_handles(dg_index *index, unsigned levels,
+                                   const std::vector<Xapian::rev> &revisions)
 {
     if (!index->count_rdb_open) {
         open_levels(index->path, index->count_rdb);
         index->count_rdb_open = true;
     }
     for (int level = 0; level < N_LEVELS; level++) {
-        int attempt = 0;
-        for (;; attempt++) {
-            if (attempt >= READ_RETRIES)
-                throw Xapian::DatabaseModifiedError("the index kept changing during a search");
-            index->count_rdb[level].reopen();
-            if (index->count_rdb[level].get_revision() == index->rdb[level].get_revision())
-                break;
-            index->rdb[level].reopen();
-        }
+        if (!(levels & 1u << level))
+            continue;
+        index->count_rdb[level].reopen();
+        if (index->count_rdb[level].get_revision() != revisions[(size_t)level])
+            throw Xapian::DatabaseModifiedError("the index changed during a search");
     }
     return index->count_rdb;
 }
 
+/* The exact total and facet counts of query over a view (each shard matched alone). */
+counted_match count_matches(dg_index *index, search_view &view, const Xapian::Query &query,
+                            search_deadline deadline)
+{
+    shard_matches ids = shard_ids(view, query, deadline);
+    counted_match counted;
+    for (const std::vector<Xapian::docid> &shard : ids)
+        counted.total += shard.size();
+    count_facets(index, view, ids, counted.facets);
+    return counted;
+}
+
 /*
- * Starts matching_ids() of query on another thread over db (a read-only index's counting
- * handle, which nothing else uses meanwhile); the query is rebuilt from its serialised form, since Xapian's reference counts
- * are not atomic and the caller goes on using its own copy. Returns an invalid future when
- * no thread could be started (the caller then counts on its own thread).
+ * Starts the counting pass of a read-only index on another thread, beside the ranked match:
+ * it brings the counting handles of the viewer's levels to the main handles' revisions
+ * (revisions, read by the caller: the main handles are busy on the caller's thread), makes
+ * the viewer's view over them and counts. Nothing else uses the counting handles, the second
+ * grant copies (grants[1]) or, until the caller has the answer, the facet tables. The query
+ * is rebuilt from its serialised form, since Xapian's reference counts are not atomic and
+ * the caller goes on using its own copy. Returns an invalid future when no thread could be
+ * started (the caller then counts on its own thread).
  */
-std::future<shard_matches> count_beside(search_view &view, const std::string &query,
-                                         search_deadline deadline)
+std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *viewer,
+                                        const std::string &query, search_deadline deadline)
 {
     Xapian::Query own = Xapian::Query::unserialise(query);
+    dg_index_viewer who = *viewer;
+    unsigned levels = read_levels(viewer);
+    std::vector<Xapian::rev> revisions;
+    for (int level = 0; level < N_LEVELS; level++)
+        revisions.push_back(index->rdb[level].get_revision());
     try {
-        return std::async(std::launch::async,
-                          [&view, own, deadline]() { return shard_ids(view, own, deadline); });
+        return std::async(std::launch::async, [index, who, levels, revisions, own, deadline]() {
+            Xapian::Database *dbs = counting_handles(index, levels, revisions);
+            search_view view = make_view(dbs, &who, index->grants[1], true, index->grant_copies);
+            /* The budget counts from here, as the ranked pass's counts from after its view
+             * was made: copying a grant holder's documents (granted_shard) is bounded by
+             * their grants, not by the query, and is not what the budget stops. */
+            return count_matches(index, view, own,
+                                 deadline_in(deadline.seconds, deadline.cancelled));
+        });
     } catch (const std::system_error &) {
-        return std::future<shard_matches>();
+        return std::future<counted_match>();
     }
 }
 
@@ -1999,9 +2173,7 @@ std::future<shard_matches> count_beside(search_view &view, const std::string &qu
 void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_query *q,
                 const char *hl_start, const char *hl_end, dg_index_result *r)
 {
-    /* Both handles of a reader move to one revision before anything is read. */
     bool reader = index->mode == DG_INDEX_READ;
-    Xapian::Database *counting_dbs = reader ? counting_handles(index) : NULL;
     Xapian::Database handles[N_LEVELS]; /* copies share the handle: cheap */
     for (int level = 0; level < N_LEVELS; level++)
         handles[level] = index->level_db(level);
@@ -2015,14 +2187,9 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     Xapian::Query ranked(Xapian::Query::OP_FILTER, user.ranked, filters);
     const std::string key = query.serialise();
     const counted_match *cached = cached_counts(index, key, view.stamp);
-    /* Declared before the future, whose destructor waits for the thread that reads it. */
-    search_view counting_view;
-    std::future<shard_matches> counting;
-    if (!cached && counting_dbs) {
-        counting_view = make_view(counting_dbs, viewer, index->grants[1], true,
-                                  index->grant_copies);
-        counting = count_beside(counting_view, key, deadline);
-    }
+    std::future<counted_match> counting;
+    if (!cached && reader)
+        counting = count_beside(index, viewer, key, deadline);
 
     Xapian::Enquire enquire(db);
     enquire.set_query(ranked);
@@ -2036,11 +2203,8 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
         fill_counts(*cached, r);
         return;
     }
-    shard_matches ids = counting.valid() ? counting.get() : shard_ids(view, query, deadline);
-    counted_match counted;
-    for (const std::vector<Xapian::docid> &shard : ids)
-        counted.total += shard.size();
-    count_facets(index, view, ids, counted.facets);
+    counted_match counted =
+        counting.valid() ? counting.get() : count_matches(index, view, query, deadline);
     fill_counts(counted, r);
     index->counts_made++;
     remember_counts(index, key, view.stamp, counted);
@@ -2169,13 +2333,14 @@ void open_levels(const std::string &path, Xapian::Database *dbs)
 }
 
 /* A reader moves to the newest revision of every level (and to a swapped-in folder). */
-void reopen_reader(dg_index *index)
+void reopen_reader(dg_index *index, unsigned levels)
 {
     if (index->mode != DG_INDEX_READ)
         return;
     follow_folder(index);
     for (int level = 0; level < N_LEVELS; level++)
-        index->rdb[level].reopen();
+        if (levels & 1u << level)
+            index->rdb[level].reopen();
 }
 
 dg_index *require_writable(dg_index *index)
@@ -2789,7 +2954,7 @@ extern "C" dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_err
 {
     *count = 0;
     return guarded(err, what(index), [&] {
-        reopen_reader(index);
+        reopen_reader(index, ALL_LEVELS);
         for (int level = 0; level < N_LEVELS; level++)
             *count += index->level_db(level).get_doccount();
         return DG_OK;
@@ -2911,7 +3076,7 @@ extern "C" dg_status dg_index_list_versions(dg_index *index, dg_index_entry **ou
     *documents = 0;
     std::vector<dg_index_entry> entries;
     dg_status st = guarded(err, what(index), [&] {
-        reopen_reader(index);
+        reopen_reader(index, ALL_LEVELS);
         const std::string prefix = "Q";
         std::map<int64_t, uint32_t> copies; /* a version in two levels counts twice */
         for (int level = 0; level < N_LEVELS; level++) {
@@ -2959,7 +3124,7 @@ extern "C" dg_status dg_index_search(dg_index *index, const dg_index_viewer *vie
             try {
                 /* Cheap when nothing was committed since; reopening can itself meet a
                  * revision the writer has discarded meanwhile, so it is retried too. */
-                reopen_reader(index);
+                reopen_reader(index, read_levels(viewer));
                 run_search(index, viewer, query, hs, he, result);
                 return DG_OK;
             } catch (const Xapian::DatabaseModifiedError &) {
