@@ -12,6 +12,8 @@
 # Then it times `dangan reindex` with each binary named in DANGAN (default build/dangan)
 # and DANGAN_B (optional: the A/B baseline, e.g. main's binary), alternately, ROUNDS times
 # (default 3), printing wall and CPU (user+sys) seconds and records per second of each.
+# With DANGAN_B the archive is built by DANGAN_B and copied to DIR/archive-b before either
+# runs, so each binary reindexes its own copy (a newer binary may migrate its catalog).
 set -euo pipefail
 N=${1:?usage: bench/reindex.sh N DIR [--key]}
 DIR=${2:?usage: bench/reindex.sh N DIR [--key]}
@@ -26,29 +28,35 @@ if [[ $KEY == --key ]]; then
     export DANGAN_KEY_FILE="$DIR/master.key"
 fi
 
+BUILDER=${DANGAN_B:-$DANGAN}
 if [[ ! -f $DIR/archive/catalog.db ]]; then
-    "$DANGAN" init >/dev/null
+    "$BUILDER" init >/dev/null
     start=$(date +%s.%N)
     for ((first = 0; first < N; first += 3000)); do
         size=$((N - first < 3000 ? N - first : 3000))
         rm -rf "$DIR/batch"
         "$here/build/bench/batch" "$DIR/batch" "$size" "$first"
-        "$DANGAN" ingest "$DIR/batch" --manifest "$DIR/batch/manifest.csv" | tail -1
+        "$BUILDER" ingest "$DIR/batch" --manifest "$DIR/batch/manifest.csv" | tail -1
     done
     rm -rf "$DIR/batch"
     printf 'archive of %d records filed in %.0f s\n' "$N" "$(echo "$(date +%s.%N) - $start" | bc)"
 else
     echo "archive reused from $DIR/archive"
 fi
+if [[ -n ${DANGAN_B:-} && ! -d $DIR/archive-b ]]; then
+    cp -a "$DIR/archive" "$DIR/archive-b"
+fi
 
 # One timed reindex: prints "wall cpu" in seconds (the child's user+sys from bash's times).
 one_run() {
     local bin=$1 t0 t1 c0 c1
-    c0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
+    [[ $bin == "${DANGAN_B:-}" ]] && export DANGAN_ARCHIVE="$DIR/archive-b"
+    [[ $bin == "$DANGAN" ]] && export DANGAN_ARCHIVE="$DIR/archive"
+    c0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$BASHPID/stat)
     t0=$(date +%s.%N)
     "$bin" reindex >/dev/null
     t1=$(date +%s.%N)
-    c1=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
+    c1=$(awk '{print $14 + $15 + $16 + $17}' /proc/$BASHPID/stat)
     echo "$(echo "$t1 - $t0" | bc) $(echo "($c1 - $c0) / $(getconf CLK_TCK)" | bc -l)"
 }
 

@@ -31,6 +31,8 @@
 
 struct dg_keys {
     sqlite3 *db;
+    sqlite3_stmt *get; /* dg_keys_get's statement, prepared on first use: a reindex or a
+                        * listing of sealed titles reads a key per row */
     char *path;
     unsigned char master[DG_KEY_BYTES];
 };
@@ -402,6 +404,7 @@ void dg_keys_close(dg_keys *keys)
 {
     if (!keys)
         return;
+    sqlite3_finalize(keys->get);
     sqlite3_close(keys->db);
     sodium_munlock(keys->master, sizeof keys->master);
     free(keys->path);
@@ -487,10 +490,11 @@ static dg_status unwrap(const dg_keys *k, const unsigned char master[DG_KEY_BYTE
 dg_status dg_keys_get(dg_keys *keys, const char *id, unsigned char key[DG_KEY_BYTES],
                       dg_error *err)
 {
-    sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(keys->db, "SELECT nonce, wrapped FROM data_keys WHERE id = ?", -1,
-                           &stmt, NULL) != SQLITE_OK)
+    if (!keys->get &&
+        sqlite3_prepare_v2(keys->db, "SELECT nonce, wrapped FROM data_keys WHERE id = ?", -1,
+                           &keys->get, NULL) != SQLITE_OK)
         return db_error(keys->db, keys->path, "cannot prepare", err);
+    sqlite3_stmt *stmt = keys->get;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(stmt);
     dg_status st;
@@ -501,7 +505,8 @@ dg_status dg_keys_get(dg_keys *keys, const char *id, unsigned char key[DG_KEY_BY
                           "data key %s: not in the key table (its record was destroyed)", id);
     else
         st = db_error(keys->db, keys->path, "cannot read a data key", err);
-    sqlite3_finalize(stmt);
+    sqlite3_reset(stmt); /* holds no read of keys.db between calls */
+    sqlite3_clear_bindings(stmt);
     return st;
 }
 
