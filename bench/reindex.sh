@@ -47,17 +47,14 @@ if [[ -n ${DANGAN_B:-} && ! -d $DIR/archive-b ]]; then
     cp -a "$DIR/archive" "$DIR/archive-b"
 fi
 
-# One timed reindex: prints "wall cpu" in seconds (the child's user+sys from bash's times).
+# One timed reindex: prints "wall cpu" in seconds (cpu: the process's user+sys).
 one_run() {
-    local bin=$1 t0 t1 c0 c1
+    local bin=$1 wall user sys
     [[ $bin == "${DANGAN_B:-}" ]] && export DANGAN_ARCHIVE="$DIR/archive-b"
     [[ $bin == "$DANGAN" ]] && export DANGAN_ARCHIVE="$DIR/archive"
-    c0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$BASHPID/stat)
-    t0=$(date +%s.%N)
-    "$bin" reindex >/dev/null
-    t1=$(date +%s.%N)
-    c1=$(awk '{print $14 + $15 + $16 + $17}' /proc/$BASHPID/stat)
-    echo "$(echo "$t1 - $t0" | bc) $(echo "($c1 - $c0) / $(getconf CLK_TCK)" | bc -l)"
+    /usr/bin/time -f '%e %U %S' -o "$DIR/time.out" "$bin" reindex >/dev/null
+    read -r wall user sys <"$DIR/time.out"
+    echo "$wall $(echo "$user + $sys" | bc)"
 }
 
 versions=$("$DANGAN" reindex | sed -n 's/^reindexed \([0-9]*\) versions$/\1/p')
