@@ -144,7 +144,7 @@ clean:
 
 # Benchmark of the full-text index (not part of `make check`): build/bench/search [N].
 bench: $(BUILD)/bench/search $(BUILD)/bench/raw_xapian $(BUILD)/bench/serve $(BUILD)/bench/log \
-       $(BUILD)/bench/web $(BUILD)/bench/scale
+       $(BUILD)/bench/web $(BUILD)/bench/scale $(BUILD)/bench/batch
 
 $(BUILD)/bench/search: bench/search.c bench/corpus.h bench/index_doc.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
@@ -179,3 +179,9 @@ $(BUILD)/bench/log: bench/log.c $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)
+
+# A born-digital ingest batch of the bench corpus (text files and manifest.csv), for
+# bench/reindex.sh: build/bench/batch DIR N [FIRST].
+$(BUILD)/bench/batch: bench/batch.c bench/corpus.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -o $@ $<

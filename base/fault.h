@@ -18,6 +18,7 @@
  *     store.remove                                every object removed
  *     fileio.read                                 every read of an input file
  *     index.put index.delete index.commit         every index write (index/xapian_shim.cc)
+ *     keys.create                                 each step of making keys.db (engine/keys.c)
  *     alloc                                       every malloc, calloc, realloc and strdup
  *                                                 in engine/ (base/fault_alloc.h)
  *     log.synchronous                             every change of a handle's synchronous

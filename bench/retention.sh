@@ -2,7 +2,9 @@
 # bench/retention.sh [N] — times the annual review over N catalog records (default
 # 1,000,000), generated straight into a fresh archive's catalog with sqlite3: formation
 # years 1980-2025, periods Y / D30 / D10 in turn, one version each, a few hundred on hold.
-# Prints the time of `dangan retention review`; the target is under 5 seconds.
+# Prints the wall and CPU time of `dangan retention review` and the machine's load; the
+# target (issue 21) is under 2 seconds at 1,000,000 records. The rows are those the engine
+# writes for a filed record (records, its one version, holds), made with SQL for speed.
 set -euo pipefail
 N=${1:-1000000}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,11 +36,9 @@ COMMIT;
 SQL
 printf 'generated %d records in %.1f s\n' "$N" "$(echo "$(date +%s.%N) - $start" | bc)"
 
-start=$(date +%s.%N)
-out=$("$DANGAN" retention review --year 2026)
-elapsed=$(echo "$(date +%s.%N) - $start" | bc)
-echo "$out"
-printf 'retention review over %d records: %.2f s (target < 5 s)\n' "$N" "$elapsed"
-start=$(date +%s.%N)
-"$DANGAN" retention review --year 2026
-printf 'second run (idempotent): %.2f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+TIMEFORMAT='wall %R s, cpu %U s user + %S s sys'
+echo "retention review over $N records (target < 2 s):"
+time "$DANGAN" retention review --year 2026
+echo "second run (idempotent):"
+time "$DANGAN" retention review --year 2026

@@ -443,8 +443,9 @@ static dg_status ensure_review(dg_archive *archive, review_job *job, int64_t *id
 }
 
 /*
- * The scan starts from versions_by_term (period, year), so only expired current versions
- * are looked at; each candidate is then checked by primary key or index lookups.
+ * The scan starts from versions_by_term (period, year, record_id, number), so only expired
+ * versions are looked at, from the index alone; each candidate's record is then checked
+ * by primary key or index lookups.
  */
 static dg_status queue_rule(dg_archive *archive, int64_t review_id, int year,
                             const dg_due_rule *rule, uint64_t *queued, dg_error *err)

@@ -48,10 +48,25 @@ static void index_source_free(index_source *s)
     free(s->state);
 }
 
-static dg_status load_index_source(dg_archive *archive, int64_t version_id, index_source *s,
-                                   dg_error *err)
+/*
+ * The two statements that read a version for the index, prepared once and reset for each
+ * version: a reindex or a long queue reads them once per version, and preparing the source
+ * query (with its alias subquery) cost more than running it.
+ */
+typedef struct index_reader {
+    sqlite3_stmt *source, *grants;
+} index_reader;
+
+static void index_reader_close(index_reader *r)
 {
-    sqlite3_stmt *stmt;
+    sqlite3_finalize(r->source);
+    sqlite3_finalize(r->grants);
+    memset(r, 0, sizeof *r);
+}
+
+static dg_status index_reader_open(dg_archive *archive, index_reader *r, dg_error *err)
+{
+    memset(r, 0, sizeof *r);
     dg_status st = dg_catalog_prepare(
         archive->db,
         /* The record's provisional code, once its year is confirmed, stays findable
@@ -62,50 +77,80 @@ static dg_status load_index_source(dg_archive *archive, int64_t version_id, inde
         " v.doc_number, v.department, v.category, v.record_type, v.period, v.doc_date,"
         " v.text_sha256, r.state FROM versions v JOIN records r ON r.id = v.record_id"
         " WHERE v.id = ?",
-        &stmt, err);
+        &r->source, err);
+    if (st == DG_OK)
+        st = dg_catalog_prepare(archive->db, "SELECT user_id FROM grants WHERE record_id = ?",
+                                &r->grants, err);
     if (st != DG_OK)
-        return st;
-    sqlite3_bind_int64(stmt, 1, version_id);
-    st = dg_catalog_step_row(archive->db, stmt, "read version for index", err,
-                             "version %lld is gone", (long long)version_id);
-    int missing = 0;
-    if (st == DG_OK) {
-        s->record_id = sqlite3_column_int64(stmt, 0);
-        s->number = sqlite3_column_int(stmt, 1);
-        s->current_version = sqlite3_column_int(stmt, 2);
-        s->level = sqlite3_column_int(stmt, 3);
-        s->year = sqlite3_column_int(stmt, 4);
-        s->refcode = dg_column_copy(stmt, 5, &missing);
-        s->title = dg_column_copy(stmt, 6, &missing);
-        s->doc_number = dg_column_copy(stmt, 7, &missing);
-        s->department = dg_column_copy(stmt, 8, &missing);
-        s->category = dg_column_copy(stmt, 9, &missing);
-        s->record_type = dg_column_copy(stmt, 10, &missing);
-        s->period = dg_column_copy(stmt, 11, &missing);
-        s->doc_date = dg_column_copy(stmt, 12, &missing);
-        s->text_sha = dg_column_copy(stmt, 13, &missing);
-        s->state = dg_column_copy(stmt, 14, &missing);
-        if (missing)
-            st = dg_error_set(err, DG_ERR_NOMEM, "index version %lld: out of memory",
-                              (long long)version_id);
-    }
-    sqlite3_finalize(stmt);
+        index_reader_close(r);
     return st;
 }
 
-static dg_status load_grants(dg_archive *archive, int64_t record_id, int64_t **ids, size_t *n,
-                             dg_error *err)
+static void read_index_source(sqlite3_stmt *stmt, index_source *s, int *missing)
+{
+    s->record_id = sqlite3_column_int64(stmt, 0);
+    s->number = sqlite3_column_int(stmt, 1);
+    s->current_version = sqlite3_column_int(stmt, 2);
+    s->level = sqlite3_column_int(stmt, 3);
+    s->year = sqlite3_column_int(stmt, 4);
+    s->refcode = dg_column_copy(stmt, 5, missing);
+    s->title = dg_column_copy(stmt, 6, missing);
+    s->doc_number = dg_column_copy(stmt, 7, missing);
+    s->department = dg_column_copy(stmt, 8, missing);
+    s->category = dg_column_copy(stmt, 9, missing);
+    s->record_type = dg_column_copy(stmt, 10, missing);
+    s->period = dg_column_copy(stmt, 11, missing);
+    s->doc_date = dg_column_copy(stmt, 12, missing);
+    s->text_sha = dg_column_copy(stmt, 13, missing);
+    s->state = dg_column_copy(stmt, 14, missing);
+}
+
+static dg_status load_index_source(dg_archive *archive, index_reader *r, int64_t version_id,
+                                   index_source *s, dg_error *err)
+{
+    sqlite3_stmt *stmt = r->source;
+    sqlite3_reset(stmt);
+    sqlite3_bind_int64(stmt, 1, version_id);
+    dg_status st = dg_catalog_step_row(archive->db, stmt, "read version for index", err,
+                                       "version %lld is gone", (long long)version_id);
+    int missing = 0;
+    if (st == DG_OK)
+        read_index_source(stmt, s, &missing);
+    if (st == DG_OK && missing)
+        st = dg_error_set(err, DG_ERR_NOMEM, "index version %lld: out of memory",
+                          (long long)version_id);
+    sqlite3_reset(stmt); /* holds no read of the catalog between versions */
+    return st;
+}
+
+static dg_status load_grants(dg_archive *archive, index_reader *r, int64_t record_id,
+                             int64_t **ids, size_t *n, dg_error *err)
 {
     *ids = NULL;
     *n = 0;
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(archive->db, "SELECT user_id FROM grants WHERE record_id = ?",
-                                      &stmt, err);
-    if (st != DG_OK)
-        return st;
+    sqlite3_stmt *stmt = r->grants;
+    sqlite3_reset(stmt);
     sqlite3_bind_int64(stmt, 1, record_id);
-    return dg_catalog_collect(archive->db, stmt, (void **)ids, n, sizeof **ids,
-                              dg_row_read_int64, NULL, "read grants", err);
+    size_t cap = 0;
+    int found = 1;
+    dg_status st = DG_OK;
+    while (st == DG_OK && found) {
+        st = dg_catalog_step_maybe_row(archive->db, stmt, &found, "read grants", err);
+        if (st != DG_OK || !found)
+            break;
+        int64_t *slot = dg_grow((void **)ids, n, &cap, sizeof **ids);
+        if (!slot)
+            st = dg_error_set(err, DG_ERR_NOMEM, "read grants: out of memory");
+        else
+            *slot = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_reset(stmt);
+    if (st != DG_OK) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return st;
 }
 
 /* Category keys are stored in the catalog; the index filters and facets on codes. */
@@ -121,12 +166,13 @@ static const char *category_code_of(const char *key)
  * reported in *skip and the caller goes on with the others; only a catalog failure (the
  * grants) fails the call.
  */
-static dg_status put_version(dg_archive *archive, dg_index *index, int64_t version_id,
-                             const index_source *s, dg_error *skip, dg_error *err)
+static dg_status put_version(dg_archive *archive, index_reader *r, dg_index *index,
+                             int64_t version_id, const index_source *s, dg_error *skip,
+                             dg_error *err)
 {
     int64_t *grants = NULL;
     size_t n_grants = 0;
-    dg_status st = load_grants(archive, s->record_id, &grants, &n_grants, err);
+    dg_status st = load_grants(archive, r, s->record_id, &grants, &n_grants, err);
     if (st != DG_OK)
         return st;
     char *body = NULL;
@@ -153,21 +199,34 @@ static dg_status put_version(dg_archive *archive, dg_index *index, int64_t versi
     return DG_OK;
 }
 
-dg_status dg_record_index_version(dg_archive *archive, dg_index *index, int64_t version_id,
-                                  dg_error *skip, dg_error *err)
+/* Indexes (or deletes from the index) one version, reading it with r. */
+static dg_status index_version(dg_archive *archive, index_reader *r, dg_index *index,
+                               int64_t version_id, dg_error *skip, dg_error *err)
 {
     dg_error_clear(skip);
     index_source s = {0};
-    dg_status st = load_index_source(archive, version_id, &s, err);
+    dg_status st = load_index_source(archive, r, version_id, &s, err);
     if (st == DG_ERR_NOT_FOUND) /* destroyed since it was queued */
         st = dg_index_delete_version(index, version_id, err);
     else if (st == DG_OK && strcmp(s.state, "live") != 0)
         st = dg_index_delete_version(index, version_id, err);
     else if (st == DG_OK)
-        st = put_version(archive, index, version_id, &s, skip, err);
+        st = put_version(archive, r, index, version_id, &s, skip, err);
     index_source_free(&s);
     if (st != DG_OK)
         dg_error_prefix(err, "indexing version %lld: ", (long long)version_id);
+    return st;
+}
+
+dg_status dg_record_index_version(dg_archive *archive, dg_index *index, int64_t version_id,
+                                  dg_error *skip, dg_error *err)
+{
+    dg_error_clear(skip);
+    index_reader r;
+    dg_status st = index_reader_open(archive, &r, err);
+    if (st == DG_OK)
+        st = index_version(archive, &r, index, version_id, skip, err);
+    index_reader_close(&r);
     return st;
 }
 
@@ -315,14 +374,18 @@ dg_status dg_archive_flush_index_queue(dg_archive *archive, int retry_failed,
     if (st == DG_OK && !failed_here)
         st = dg_error_set(err, DG_ERR_NOMEM, "archive: out of memory");
     dg_index_failures mine = {0};
+    index_reader reader = {0};
+    if (st == DG_OK && count)
+        st = index_reader_open(archive, &reader, err);
     for (size_t i = 0; st == DG_OK && i < count; i++) {
         dg_error skip;
-        st = dg_record_index_version(archive, index, ids[i], &skip, err);
+        st = index_version(archive, &reader, index, ids[i], &skip, err);
         if (st == DG_OK && skip.status != DG_OK) {
             failed_here[i] = 1;
             st = dg_index_failures_add(&mine, ids[i], skip.msg, err);
         }
     }
+    index_reader_close(&reader);
     /* The index commits before the queue empties: a crash in between only re-indexes. */
     if (st == DG_OK && count)
         st = dg_index_commit(index, err);
@@ -374,6 +437,7 @@ static dg_status count_versions(dg_archive *archive, uint64_t *count, dg_error *
 /* What indexing every version carries from one row to the next. */
 typedef struct reindex_walk {
     dg_archive *archive;
+    index_reader reader;
     dg_index *index;
     dg_index_failures *failed;
     uint64_t total, *done;
@@ -384,7 +448,7 @@ static dg_status index_row_version(sqlite3_stmt *stmt, void *ctx, dg_error *err)
     reindex_walk *w = ctx;
     int64_t id = sqlite3_column_int64(stmt, 0);
     dg_error skip;
-    dg_status st = dg_record_index_version(w->archive, w->index, id, &skip, err);
+    dg_status st = index_version(w->archive, &w->reader, w->index, id, &skip, err);
     if (st == DG_OK && skip.status != DG_OK)
         st = dg_index_failures_add(w->failed, id, skip.msg, err);
     else if (st == DG_OK)
@@ -406,7 +470,12 @@ static dg_status index_all_versions(dg_archive *archive, dg_index *index, uint64
         return st;
     reindex_walk w = {.archive = archive, .index = index, .failed = failed, .total = total,
                       .done = done};
-    st = dg_catalog_each_row(archive->db, stmt, index_row_version, &w, "read versions", err);
+    st = index_reader_open(archive, &w.reader, err);
+    if (st == DG_OK)
+        st = dg_catalog_each_row(archive->db, stmt, index_row_version, &w, "read versions", err);
+    else
+        sqlite3_finalize(stmt);
+    index_reader_close(&w.reader);
     /* A damaged table can end a scan early without an error: every version counted must
      * have been visited, or the new index would silently lack records. */
     if (st == DG_OK && *done + failed->count != total)

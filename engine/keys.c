@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/fault.h"
+#include "../base/fileio.h"
+
 #define KDF_CONTEXT "dgbackup"
 #define CHECK_SUBKEY 3
 #define CHECK_TEXT "dangan master key check v1"
@@ -28,6 +31,8 @@
 
 struct dg_keys {
     sqlite3 *db;
+    sqlite3_stmt *get; /* dg_keys_get's statement, prepared on first use: a reindex or a
+                        * listing of sealed titles reads a key per row */
     char *path;
     unsigned char master[DG_KEY_BYTES];
 };
@@ -197,7 +202,12 @@ static void check_value(const unsigned char master[DG_KEY_BYTES],
     sodium_memzero(sub, sizeof sub);
 }
 
-static dg_status open_db(const char *archive_dir, int create,
+/*
+ * Opens file (keys.db, or the new table being made when create) in archive_dir. The live
+ * table runs in WAL mode; a new one is written with a rollback journal, so that once its
+ * connection closes the whole table is in the one file that is then synced and linked.
+ */
+static dg_status open_db(const char *archive_dir, const char *file, int create,
                          const unsigned char master[DG_KEY_BYTES], dg_keys **out,
                          dg_error *err)
 {
@@ -205,14 +215,14 @@ static dg_status open_db(const char *archive_dir, int create,
     if (sodium_init() < 0)
         return dg_error_set(err, DG_ERR_INTERNAL, "libsodium failed to initialise");
     dg_keys *k = calloc(1, sizeof *k);
-    size_t len = strlen(archive_dir) + sizeof DG_KEYS_FILE + 1;
+    size_t len = strlen(archive_dir) + strlen(file) + 2;
     if (k)
         k->path = malloc(len);
     if (!k || !k->path) {
         free(k);
         return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", archive_dir);
     }
-    snprintf(k->path, len, "%s/%s", archive_dir, DG_KEYS_FILE);
+    snprintf(k->path, len, "%s/%s", archive_dir, file);
     memcpy(k->master, master, DG_KEY_BYTES);
     sodium_mlock(k->master, sizeof k->master);
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
@@ -225,7 +235,11 @@ static dg_status open_db(const char *archive_dir, int create,
         st = db_error(k->db, k->path, "cannot open the key table", err);
     if (st == DG_OK) {
         sqlite3_busy_timeout(k->db, 30000);
-        st = exec(k, "PRAGMA secure_delete = ON; PRAGMA journal_mode = WAL;", err);
+        st = exec(k,
+                  create ? "PRAGMA secure_delete = ON; PRAGMA journal_mode = DELETE;"
+                           " PRAGMA synchronous = FULL;"
+                         : "PRAGMA secure_delete = ON; PRAGMA journal_mode = WAL;",
+                  err);
     }
     if (st != DG_OK) {
         dg_keys_close(k);
@@ -235,18 +249,18 @@ static dg_status open_db(const char *archive_dir, int create,
     return DG_OK;
 }
 
-dg_status dg_keys_create(const char *archive_dir, const unsigned char master[DG_KEY_BYTES],
-                         dg_error *err)
+#define KEYS_NEW_FILE DG_KEYS_FILE ".new"
+
+/* Writes the schema and the check value of a new key table into the open k. */
+static dg_status fill_new_table(dg_keys *k, const unsigned char master[DG_KEY_BYTES],
+                                dg_error *err)
 {
-    dg_keys *k;
-    dg_status st = open_db(archive_dir, 1, master, &k, err);
-    if (st != DG_OK)
-        return st;
-    st = exec(k,
-              "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);"
-              "CREATE TABLE data_keys (id TEXT PRIMARY KEY, nonce BLOB NOT NULL,"
-              " wrapped BLOB NOT NULL, created_at TEXT NOT NULL);",
-              err);
+    dg_status st = exec(k,
+                        "BEGIN;"
+                        "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);"
+                        "CREATE TABLE data_keys (id TEXT PRIMARY KEY, nonce BLOB NOT NULL,"
+                        " wrapped BLOB NOT NULL, created_at TEXT NOT NULL);",
+                        err);
     unsigned char mac[crypto_auth_BYTES];
     check_value(master, mac);
     sqlite3_stmt *stmt = NULL;
@@ -260,7 +274,88 @@ dg_status dg_keys_create(const char *archive_dir, const unsigned char master[DG_
             st = db_error(k->db, k->path, "cannot write the check value", err);
     }
     sqlite3_finalize(stmt);
-    dg_keys_close(k);
+    if (st == DG_OK)
+        st = exec(k, "COMMIT;", err);
+    if (st == DG_OK && dg_fault("keys.create"))
+        st = dg_error_set(err, DG_ERR_IO, "%s: cannot write: %s", k->path, strerror(errno));
+    return st;
+}
+
+/* Removes what a killed creation left of the new table (the file and its journal). */
+static dg_status remove_leftovers(const char *new_path, dg_error *err)
+{
+    char journal[PATH_MAX];
+    snprintf(journal, sizeof journal, "%s-journal", new_path);
+    const char *paths[] = {new_path, journal};
+    for (size_t i = 0; i < 2; i++)
+        if (unlink(paths[i]) != 0 && errno != ENOENT)
+            return dg_error_set(err, DG_ERR_IO, "%s: cannot remove: %s", paths[i],
+                                strerror(errno));
+    return DG_OK;
+}
+
+/* Syncs the closed new table's file, so that its name never points at lost pages. */
+static dg_status sync_file(const char *path, dg_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    dg_status st = dg_fault("keys.create")
+                       ? dg_error_set(err, DG_ERR_IO, "%s: cannot sync: %s", path,
+                                      strerror(errno))
+                       : DG_OK;
+    return dg_sync_close(fd, path, st, err);
+}
+
+/*
+ * Gives the finished table its name: link(2) never replaces a keys.db already there (a
+ * second creation is refused, never a silent loss of every data key), then the temporary
+ * name goes and the folder is synced so both last.
+ */
+static dg_status publish(const char *archive_dir, const char *new_path, const char *path,
+                         dg_error *err)
+{
+    if (dg_fault("keys.create"))
+        return dg_error_set(err, DG_ERR_IO, "%s: cannot link: %s", path, strerror(errno));
+    if (link(new_path, path) != 0)
+        return dg_error_set(err, errno == EEXIST ? DG_ERR_EXISTS : DG_ERR_IO,
+                            "%s: cannot make the key table: %s", path, strerror(errno));
+    if (unlink(new_path) != 0)
+        return dg_error_set(err, DG_ERR_IO, "%s: cannot remove: %s", new_path,
+                            strerror(errno));
+    return dg_sync_dir(archive_dir, err);
+}
+
+/*
+ * keys.db appears whole or not at all: it is written as keys.db.new (whatever a killed
+ * run left under that name is removed first), synced, and linked into place. A kill at any
+ * moment leaves either no keys.db (the creation is simply run again) or a complete one,
+ * never a table without its check value that no master key opens.
+ */
+dg_status dg_keys_create(const char *archive_dir, const unsigned char master[DG_KEY_BYTES],
+                         dg_error *err)
+{
+    char path[PATH_MAX], new_path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", archive_dir, DG_KEYS_FILE);
+    snprintf(new_path, sizeof new_path, "%s/%s", archive_dir, KEYS_NEW_FILE);
+    if (access(path, F_OK) == 0)
+        return dg_error_set(err, DG_ERR_EXISTS, "%s: the key table already exists", path);
+    dg_status st = remove_leftovers(new_path, err);
+    dg_keys *k = NULL;
+    if (st == DG_OK)
+        st = open_db(archive_dir, KEYS_NEW_FILE, 1, master, &k, err);
+    if (st == DG_OK) {
+        st = fill_new_table(k, master, err);
+        dg_keys_close(k);
+    }
+    if (st == DG_OK)
+        st = sync_file(new_path, err);
+    if (st == DG_OK)
+        st = publish(archive_dir, new_path, path, err);
+    if (st != DG_OK) {
+        dg_error ignored;
+        remove_leftovers(new_path, &ignored);
+    }
     return st;
 }
 
@@ -288,9 +383,15 @@ dg_status dg_keys_open(const char *archive_dir, const unsigned char master[DG_KE
                        dg_keys **out, dg_error *err)
 {
     dg_keys *k;
-    dg_status st = open_db(archive_dir, 0, master, &k, err);
+    dg_status st = open_db(archive_dir, DG_KEYS_FILE, 0, master, &k, err);
     if (st == DG_OK)
         st = check_master(k, err);
+    /* A creation killed between its link and its unlink leaves the new name beside
+     * keys.db: a second name of the same file, which a copy of the folder would carry. */
+    char new_path[PATH_MAX];
+    snprintf(new_path, sizeof new_path, "%s/%s", archive_dir, KEYS_NEW_FILE);
+    if (st == DG_OK)
+        st = remove_leftovers(new_path, err);
     if (st != DG_OK) {
         dg_keys_close(k);
         return st;
@@ -303,6 +404,7 @@ void dg_keys_close(dg_keys *keys)
 {
     if (!keys)
         return;
+    sqlite3_finalize(keys->get);
     sqlite3_close(keys->db);
     sodium_munlock(keys->master, sizeof keys->master);
     free(keys->path);
@@ -388,10 +490,11 @@ static dg_status unwrap(const dg_keys *k, const unsigned char master[DG_KEY_BYTE
 dg_status dg_keys_get(dg_keys *keys, const char *id, unsigned char key[DG_KEY_BYTES],
                       dg_error *err)
 {
-    sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(keys->db, "SELECT nonce, wrapped FROM data_keys WHERE id = ?", -1,
-                           &stmt, NULL) != SQLITE_OK)
+    if (!keys->get &&
+        sqlite3_prepare_v2(keys->db, "SELECT nonce, wrapped FROM data_keys WHERE id = ?", -1,
+                           &keys->get, NULL) != SQLITE_OK)
         return db_error(keys->db, keys->path, "cannot prepare", err);
+    sqlite3_stmt *stmt = keys->get;
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(stmt);
     dg_status st;
@@ -402,7 +505,8 @@ dg_status dg_keys_get(dg_keys *keys, const char *id, unsigned char key[DG_KEY_BY
                           "data key %s: not in the key table (its record was destroyed)", id);
     else
         st = db_error(keys->db, keys->path, "cannot read a data key", err);
-    sqlite3_finalize(stmt);
+    sqlite3_reset(stmt); /* holds no read of keys.db between calls */
+    sqlite3_clear_bindings(stmt);
     return st;
 }
 

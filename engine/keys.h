@@ -54,7 +54,11 @@ dg_status dg_master_key_read(const char *path, const char *archive_dir,
 /* Writes a new random master key to path (created 0600, never overwriting a file). */
 dg_status dg_master_key_generate(const char *path, dg_error *err);
 
-/* Creates keys.db in archive_dir for a new encrypted archive under master. */
+/*
+ * Creates keys.db in archive_dir for a new encrypted archive under master, atomically: a
+ * kill at any moment leaves no keys.db or a complete one (a leftover keys.db.new is
+ * removed and made again). An existing keys.db is never replaced: DG_ERR_EXISTS.
+ */
 dg_status dg_keys_create(const char *archive_dir, const unsigned char master[DG_KEY_BYTES],
                          dg_error *err);
 

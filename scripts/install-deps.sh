@@ -40,6 +40,9 @@ PACKAGES=(
   # more typefaces for the OCR benchmark pages (bench/make-ocr-pages.py); not needed to run
   fonts-arphic-ukai fonts-arphic-uming fonts-liberation
   imagemagick
+  # bench/scale draws the index's cost curves (scale.png, shown in the README); not needed
+  # to build or test
+  gnuplot-nox
   python3 perl util-linux bsdutils
 )
 

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -132,6 +134,95 @@ static void test_wrong_master_key_is_told_apart(void **state)
     assert_int_equal(dg_keys_open(fx->archive, fx->master1, &keys, &err), DG_OK);
     dg_keys_close(keys);
 }
+
+/* Writes len bytes of junk to path, as a killed run may leave half a file. */
+static void write_junk(const char *path, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    char junk[512];
+    memset(junk, 'x', sizeof junk);
+    assert_int_equal(write(fd, junk, len), (ssize_t)len);
+    close(fd);
+}
+
+static void test_key_table_is_made_whole_or_not_at_all(void **state)
+{
+    fixture *fx = *state;
+    dg_error err;
+    dg_keys *keys = NULL;
+    char path[192], new_path[200];
+    snprintf(path, sizeof path, "%s/keys.db", fx->archive);
+    snprintf(new_path, sizeof new_path, "%s.new", path);
+    /* What a creation killed half way left: removed, and the table made whole. */
+    write_junk(new_path, 100);
+    assert_int_equal(dg_keys_create(fx->archive, fx->master1, &err), DG_OK);
+    assert_int_not_equal(access(new_path, F_OK), 0);
+    assert_int_equal(dg_keys_open(fx->archive, fx->master1, &keys, &err), DG_OK);
+    char id[DG_KEY_ID_HEX];
+    unsigned char key[DG_KEY_BYTES], got[DG_KEY_BYTES];
+    assert_int_equal(dg_keys_new(keys, id, key, &err), DG_OK);
+    dg_keys_close(keys);
+    /* A second creation never replaces the table and its data keys, whatever the key. */
+    assert_int_equal(dg_keys_create(fx->archive, fx->master2, &err), DG_ERR_EXISTS);
+    assert_non_null(strstr(err.msg, "already exists"));
+    assert_int_equal(dg_keys_open(fx->archive, fx->master1, &keys, &err), DG_OK);
+    assert_int_equal(dg_keys_get(keys, id, got, &err), DG_OK);
+    assert_memory_equal(got, key, DG_KEY_BYTES);
+    dg_keys_close(keys);
+}
+
+#ifdef DG_FAULT_INJECTION
+/*
+ * Creates the table in a child killed (SIGKILL) at the hit'th step; 1 if it was killed.
+ * The child runs this binary afresh (main's "--create"), as the fault settings are read
+ * from the environment once per process.
+ */
+static int create_killed_at(const fixture *fx, int hit)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char spec[64];
+        snprintf(spec, sizeof spec, "keys.create:%d:kill", hit);
+        setenv("DANGAN_FAULT", spec, 1);
+        execl("/proc/self/exe", "test_keys", "--create", fx->archive, fx->key1, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFEXITED(status))
+        assert_int_equal(WEXITSTATUS(status), 0);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+/* kill -9 at every step of the creation: after each, keys.db is absent or opens whole. */
+static void test_key_table_survives_a_kill_at_every_step(void **state)
+{
+    fixture *fx = *state;
+    char path[192], new_path[200];
+    snprintf(path, sizeof path, "%s/keys.db", fx->archive);
+    snprintf(new_path, sizeof new_path, "%s.new", path);
+    int hit = 1, killed;
+    do {
+        killed = create_killed_at(fx, hit++);
+        dg_error err;
+        dg_keys *keys = NULL;
+        if (access(path, F_OK) == 0) {
+            assert_int_equal(dg_keys_open(fx->archive, fx->master1, &keys, &err), DG_OK);
+            dg_keys_close(keys);
+            assert_int_not_equal(access(new_path, F_OK), 0); /* no second name left */
+            assert_int_equal(unlink(path), 0);
+        } else {
+            /* Nothing made: the next creation starts over and succeeds. */
+            assert_true(killed);
+            assert_int_equal(dg_keys_create(fx->archive, fx->master1, &err), DG_OK);
+            assert_int_equal(unlink(path), 0);
+        }
+    } while (killed);
+    assert_true(hit > 3); /* the kill landed at every step before the child finished */
+}
+#endif
 
 static int used_only(const char *id, void *ctx)
 {
@@ -270,8 +361,23 @@ static void test_sealed_objects(void **state)
     dg_keys_close(keys);
 }
 
-int main(void)
+/* The child of test_key_table_survives_a_kill_at_every_step: makes the key table. */
+static int create_table(const char *archive, const char *key_file)
 {
+    unsigned char master[DG_KEY_BYTES];
+    dg_error err;
+    if (dg_master_key_read(key_file, archive, master, &err) != DG_OK ||
+        dg_keys_create(archive, master, &err) != DG_OK) {
+        fprintf(stderr, "dangan: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--create") == 0)
+        return create_table(argv[2], argv[3]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_generated_key_is_private_and_never_overwritten,
                                         setup, teardown),
@@ -279,6 +385,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_path_prefers_the_key_file_then_the_credential,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_master_key_is_told_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_table_is_made_whole_or_not_at_all, setup,
+                                        teardown),
+#ifdef DG_FAULT_INJECTION
+        cmocka_unit_test_setup_teardown(test_key_table_survives_a_kill_at_every_step, setup,
+                                        teardown),
+#endif
         cmocka_unit_test_setup_teardown(test_data_keys_wrap_shred_and_rotate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sealed_objects, setup, teardown),
     };
