@@ -134,7 +134,7 @@ for run in $(seq 1 "$RUNS"); do
     secs "$t1" "$t2" >>cp-archive.txt
     rm -rf restored bkcopy
     t0=$(now)
-    "$DANGAN" --archive restored restore bk --keys kb >restore-out.txt 2>&1
+    "$DANGAN" --archive restored restore bk --keys kb --files-only >restore-out.txt 2>&1
     t1=$(now)
     # restore's own count of its file phase: "… MB in S s (… MB/s), … s in all"
     sed -n 's/.* MB in \([0-9.]*\) s (.*/\1/p' restore-out.txt >>restore-files.txt

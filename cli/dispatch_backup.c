@@ -25,8 +25,9 @@ static const char USAGE[] =
     "backup verify checks every file of DEST against its manifest (read-only media are fine).\n"
     "restore rebuilds an archive in NEW from DEST and the key backup in DIR, checking every\n"
     "file as it copies it; records destroyed after the backup stay destroyed. The index is\n"
-    "not in a backup: run reindex next (searches refuse until then), then verify and log\n"
-    "verify.\n"
+    "not in a backup: restore then rebuilds it (reindex) and proves the result (verify and\n"
+    "log verify), exiting non-zero if either fails. --files-only stops after the files, at\n"
+    "disk speed: searches refuse until you run reindex, verify and log verify yourself.\n"
     "All need the master key (--key-file, DANGAN_KEY_FILE or the systemd credential).\n";
 
 static void on_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
@@ -124,9 +125,12 @@ static int run_verify(const char *path, const char *login, int argc, char **argv
 static int run_restore(const char *path, const char *login, int argc, char **argv)
 {
     const char *dest = NULL, *keys = NULL;
+    int files_only = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--keys") && i + 1 < argc)
             keys = argv[++i];
+        else if (!strcmp(argv[i], "--files-only"))
+            files_only = 1;
         else if (!dest && strncmp(argv[i], "--", 2))
             dest = argv[i];
         else {
@@ -147,13 +151,18 @@ static int run_restore(const char *path, const char *login, int argc, char **arg
     double mb = (double)r.bytes / 1048576.0;
     printf("恢复完成 restored %s from %s: %llu files checked and copied, %.1f MB in %.2f s "
            "(%.1f MB/s), %.2f s in all; %zu records destroyed after the backup stay "
-           "destroyed.\n"
-           "索引尚未重建 the index is not built yet, and searches refuse until it is. Now run: "
-           "dangan --archive %s reindex && dangan --archive %s verify && dangan --archive %s "
-           "log verify\n",
+           "destroyed.\n",
            path, dest, (unsigned long long)r.files, mb, r.file_seconds,
-           r.file_seconds > 0 ? mb / r.file_seconds : 0.0, r.seconds, r.keyless, path, path,
-           path);
+           r.file_seconds > 0 ? mb / r.file_seconds : 0.0, r.seconds, r.keyless);
+    if (files_only)
+        printf("索引尚未重建 the index is not built yet, and searches refuse until it is. Now "
+               "run: dangan --archive %s reindex && dangan --archive %s verify && dangan "
+               "--archive %s log verify\n",
+               path, path, path);
+    else
+        printf("接着重建索引并核验 now rebuilding the index (reindex), then verify and log "
+               "verify\n");
+    fflush(stdout);
     return 0;
 }
 

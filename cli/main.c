@@ -355,6 +355,43 @@ static int run_help(const global_opts *g)
 }
 
 /* init, serve and log keygen: not requests, run here (see commands.h). */
+static int run_request(const dg_command *cmd, int used, const global_opts *g);
+
+/*
+ * What makes a restore prove itself (issue 19): the index it lacks rebuilt, then verify and
+ * log verify, each run as the very command a user would type, so their output, progress,
+ * log entries and exit codes are those commands' own. The first to fail ends the drill.
+ */
+static int restore_drill(const global_opts *g)
+{
+    static char *const steps[][3] = {{"reindex"}, {"verify"}, {"log", "verify"}};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        global_opts step = *g;
+        /* the archive just restored, in this process: never a server's (DANGAN_SOCKET) */
+        step.archive = archive_path(g);
+        step.socket = NULL;
+        step.argv = (char **)steps[i];
+        step.argc = steps[i][1] ? 2 : 1;
+        int used = 0;
+        const dg_command *cmd = dg_command_find(step.argc, step.argv, &used);
+        int rc = cmd ? run_request(cmd, used, &step) : dg_status_exit_code(DG_ERR_INTERNAL);
+        if (rc != 0) {
+            fprintf(stderr, "dangan: restore: %s%s%s failed on the restored archive (exit %d)\n",
+                    steps[i][0], steps[i][1] ? " " : "", steps[i][1] ? steps[i][1] : "", rc);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int wants_files_only(const global_opts *g)
+{
+    for (int i = 1; i < g->argc; i++)
+        if (!strcmp(g->argv[i], "--files-only"))
+            return 1;
+    return 0;
+}
+
 static int run_local(const dg_command *cmd, const global_opts *g)
 {
     /* a runner of several commands prints all of their forms: this one's comes first */
@@ -367,8 +404,12 @@ static int run_local(const dg_command *cmd, const global_opts *g)
         return run_serve(g);
     case DG_LOCAL_KEYGEN:
         return dg_log_cli_keygen(archive_path(g), g->argc, g->argv, g->help);
-    case DG_LOCAL_BACKUP:
-        return dg_backup_cli(archive_path(g), os_login(), g->argc, g->argv, g->help);
+    case DG_LOCAL_BACKUP: {
+        int rc = dg_backup_cli(archive_path(g), os_login(), g->argc, g->argv, g->help);
+        if (rc == 0 && !g->help && !strcmp(g->argv[0], "restore") && !wants_files_only(g))
+            rc = restore_drill(g);
+        return rc;
+    }
     case DG_LOCAL_KEYS:
         return dg_keys_cli(archive_path(g), os_login(), g->argc, g->argv, g->help);
     case DG_LOCAL_NONE:

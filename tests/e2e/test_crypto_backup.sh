@@ -125,10 +125,10 @@ expect_exit 0 "$DANGAN" backup backup
 contains "$OUT" " 0 copied" "a third backup with nothing new copies nothing"
 
 # ---- restore: every record the same ----
-expect_exit 0 "$DANGAN" --archive restored restore backup --keys keybackup
+expect_exit 0 "$DANGAN" --archive restored restore backup --keys keybackup --files-only
 contains "$OUT" "MB/s" "restore reports its speed"
 contains "$OUT" "reindex" "restore names the next step"
-# The index is not in a backup and restore does not build it: until reindex has, searches
+# The index is not in a backup and restore --files-only does not build it: until reindex has, searches
 # refuse (never an empty index searched as the archive's) and verify says what is owed.
 [ "$(sqlite3 restored/catalog.db "SELECT value FROM settings WHERE key = 'index_rebuild_owed'")" = restored ] \
     || fail "the restored archive does not owe its index to a reindex"
@@ -154,6 +154,18 @@ expect_exit 0 "$DANGAN" log --action backup
 contains "$OUT" "backup" "backups are logged"
 expect_exit 0 "$DANGAN" --archive restored log --action restore
 contains "$OUT" "restore" "the restore is logged"
+
+# Without --files-only a restore proves itself: it rebuilds the index, then runs verify and
+# log verify, and the restored archive answers searches at once.
+expect_exit 0 "$DANGAN" --archive restored_full restore backup --keys keybackup
+contains "$OUT" "MB/s" "the drill's restore reports its speed"
+contains "$OUT" "重建索引" "the restore says it rebuilds the index"
+[ -z "$(sqlite3 restored_full/catalog.db "SELECT value FROM settings WHERE key = 'index_rebuild_owed'")" ] \
+    || fail "a full restore left its index owed"
+expect_exit 0 "$DANGAN" --archive restored_full search 翡翠
+contains "$OUT" "$A" "a full restore is searchable at once"
+expect_exit 0 "$DANGAN" --archive restored_full log --action verify
+contains "$OUT" "verify" "the restore's verify is logged in the restored archive"
 
 # ---- kill -9 during a restore, then run it again ----
 "$DANGAN" --archive restored3 restore backup --keys keybackup >/dev/null 2>&1 &
