@@ -41,6 +41,9 @@ dg_status dg_sync_close(int fd, const char *path, dg_status st, dg_error *err);
  */
 dg_status dg_sync_filesystem(const char *path, dg_error *err);
 
+/* The folder that holds path, into buf ("." for a bare name, "/" for a name at the root). */
+void dg_parent_dir(const char *path, char *buf, size_t size);
+
 /* Syncs the folder path itself, so that the renames and new names in it last. */
 dg_status dg_sync_dir(const char *path, dg_error *err);
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/fileio.h"
 #include "../engine/log.h"
 
 #include "dispatch_log.h"
@@ -38,14 +39,7 @@ static void keygen_help(void)
 static int inside_archive(const char *archive, const char *file)
 {
     char dir[PATH_MAX], real_dir[PATH_MAX], real_archive[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", file);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
+    dg_parent_dir(file, dir, sizeof dir);
     if (!realpath(dir, real_dir) || !realpath(archive, real_archive))
         return 0;
     size_t len = strlen(real_archive);

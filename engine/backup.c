@@ -1021,14 +1021,7 @@ static dg_status finish_partial(const char *partial, const char *new_path, dg_er
     if (rename(partial, new_path) != 0)
         return io_error(err, new_path, "cannot move the restored archive into place");
     char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", new_path);
-    char *slash = strrchr(parent, '/');
-    if (!slash)
-        snprintf(parent, sizeof parent, ".");
-    else if (slash == parent)
-        slash[1] = '\0';
-    else
-        *slash = '\0';
+    dg_parent_dir(new_path, parent, sizeof parent);
     return dg_sync_dir(parent, err); /* the rename itself */
 }
 

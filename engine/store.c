@@ -170,18 +170,6 @@ static dg_status ensure_dir(const char *path, const char *parent, dg_error *err)
 
 /* ---- opening: root and tmp/ folders, leftovers of crashed writers ---- */
 
-static void parent_of(const char *path, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s", path);
-    char *slash = strrchr(buf, '/');
-    if (!slash)
-        snprintf(buf, size, ".");
-    else if (slash == buf)
-        buf[1] = '\0';
-    else
-        *slash = '\0';
-}
-
 /* A temporary file is only ever a whole object not yet renamed into place: safe to drop. */
 static dg_status remove_leftover_tmp_files(const char *tmp_dir, dg_error *err)
 {
@@ -237,7 +225,7 @@ dg_status dg_store_open(const char *root, dg_store **out, dg_error *err)
         store->root[n - 1] = '\0';
 
     char parent[PATH_MAX], tmp_dir[PATH_MAX];
-    parent_of(store->root, parent, sizeof parent);
+    dg_parent_dir(store->root, parent, sizeof parent);
     tmp_dir_path(store, tmp_dir, sizeof tmp_dir);
     dg_status st = ensure_dir(store->root, parent, err);
     if (st == DG_OK)
