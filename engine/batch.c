@@ -16,6 +16,7 @@
 #include "archive_keys.h"
 #include "catalog.h"
 #include "../base/hash.h"
+#include "lock.h"
 #include "log.h"
 #include "text_guard.h"
 #include "user.h"
@@ -29,6 +30,20 @@ const char *dg_file_outcome_name(dg_file_outcome outcome)
     case DG_FILE_QUARANTINED: return "quarantined";
     }
     return "?";
+}
+
+dg_status dg_batch_hold(dg_archive *archive, dg_error *err)
+{
+    return dg_archive_lock_write(archive, err);
+}
+
+dg_status dg_batch_let_go(dg_archive *archive, dg_index_failures *failed, dg_error *err)
+{
+    dg_status st = dg_archive_flush_index_queue(archive, 0, failed, err);
+    if (st != DG_OK)
+        dg_error_prefix(err, "saved, but not yet searchable (the next dangan run indexes it): ");
+    dg_archive_unlock_write(archive);
+    return st;
 }
 
 static dg_status require_archivist(dg_archive *archive, const dg_actor *actor, const char *action,

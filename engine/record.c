@@ -654,7 +654,7 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
     sodium_memzero(&seal, sizeof seal);
     if (st != DG_OK) /* nothing committed: what this add stored goes now, not after a crash */
         dg_forget_uncommitted_objects(archive, &objects);
-    if (st == DG_OK)
+    if (st == DG_OK && !in->index_later)
         st = dg_index_pending(archive, err);
     dg_archive_unlock_write(archive);
     free(objects.items);
