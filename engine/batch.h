@@ -86,6 +86,20 @@ dg_status dg_batch_finish(dg_archive *archive, const dg_actor *actor, int64_t ba
 dg_status dg_batch_hold(dg_archive *archive, dg_error *err);
 dg_status dg_batch_let_go(dg_archive *archive, dg_index_failures *failed, dg_error *err);
 
+/*
+ * Under the hold, records can also be committed to the catalog in groups: between
+ * dg_batch_group_begin and dg_batch_group_commit, each dg_record_add is a savepoint of one
+ * transaction (a record that fails is undone alone), and the commit makes them all durable
+ * with one sync instead of one each. Nothing else may write to the catalog in between
+ * (a quarantine or a journal row commits the group first). A record of the group is filed
+ * only once the group commits: a kill before it leaves none of them (the rerun of the
+ * batch files them, batch.h), and a commit that fails leaves none of them either and says
+ * so (their stored objects are swept by the next writer). dg_batch_let_go commits a group
+ * still open.
+ */
+dg_status dg_batch_group_begin(dg_archive *archive, dg_error *err);
+dg_status dg_batch_group_commit(dg_archive *archive, dg_error *err);
+
 typedef struct dg_batch_summary {
     int64_t id;
     char *label, *started_at, *finished_at, *user;

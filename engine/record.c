@@ -639,14 +639,23 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
     st = st != DG_OK ? st : stored ? dg_store_contents(archive, &objects, in->text, in->pages, in->n_pages, stored,
                                  v.text_sha, err)
                 : dg_error_set(err, DG_ERR_NOMEM, "add: out of memory");
+    /* Inside a group's transaction (dg_batch_group_begin) the record is a savepoint of it:
+     * a record that fails is undone alone, and the group commits the others at once. */
+    int grouped = !sqlite3_get_autocommit(archive->db);
     if (st == DG_OK)
-        st = dg_catalog_begin_write(archive->db, err);
+        st = grouped ? dg_catalog_exec(archive->db, "SAVEPOINT add_record", err)
+                     : dg_catalog_begin_write(archive->db, err);
     if (st == DG_OK) {
         st = add_in_txn(archive, actor, in, &v, &parts, &objects, stored, refcode, err);
         if (st == DG_OK)
-            st = dg_catalog_commit(archive->db, err);
+            st = grouped ? dg_catalog_exec(archive->db, "RELEASE add_record", err)
+                         : dg_catalog_commit(archive->db, err);
         if (st != DG_OK) {
-            dg_catalog_rollback(archive->db);
+            if (grouped)
+                sqlite3_exec(archive->db, "ROLLBACK TO add_record; RELEASE add_record", NULL,
+                             NULL, NULL);
+            else
+                dg_catalog_rollback(archive->db);
             if (st != DG_ERR_EXISTS) /* a duplicate keeps the existing record's code */
                 refcode[0] = '\0';
         }

@@ -85,6 +85,7 @@ typedef struct runner {
     uint64_t pages_total, pages_done;
     /* the group being filed under one hold of the write lock (dg_batch_hold) */
     int held;
+    int txn_open; /* its records since the last group commit (dg_batch_group_begin) */
     struct timespec group_start;
 } runner;
 
@@ -502,9 +503,22 @@ static const char *item_name(runner *r, const work_item *it)
 }
 
 /* Copies one file to quarantine with why (the file could not be read: only the reason). */
+/* Commits the records of the group filed so far: before anything else writes the catalog
+ * (a quarantine, a journal row), which must not ride in the group's transaction. */
+static dg_status commit_filed(runner *r, dg_error *err)
+{
+    if (!r->txn_open)
+        return DG_OK;
+    r->txn_open = 0;
+    return dg_batch_group_commit(r->archive, err);
+}
+
 static dg_status quarantine_one(runner *r, size_t file_index, int64_t batch, const char *why,
                                 int level, dg_ingest_report *rep, dg_error *err)
 {
+    dg_status committed = commit_filed(r, err);
+    if (committed != DG_OK)
+        return committed;
     const dg_ingest_file *f = &r->files[file_index];
     unsigned char *data = NULL;
     size_t len = 0;
@@ -577,7 +591,8 @@ static dg_status note_duplicate(runner *r, work_item *it, int64_t batch, dg_inge
     if (o)
         snprintf(o->refcode, sizeof o->refcode, "%s", it->duplicate_of);
     rep->duplicates += it->n_files ? it->n_files : 1;
-    return dg_batch_note_file(r->archive, batch, &f, err);
+    dg_status st = commit_filed(r, err);
+    return st != DG_OK ? st : dg_batch_note_file(r->archive, batch, &f, err);
 }
 
 /* A manifest row that cannot be filed: its files go to quarantine with the row's error. */
@@ -592,7 +607,8 @@ static dg_status skip_row(runner *r, work_item *it, int64_t batch, dg_ingest_rep
     dg_ingest_outcome *o = new_outcome(rep, f.name, "skipped");
     if (o)
         o->reason = strdup(it->skip_reason);
-    return dg_batch_note_file(r->archive, batch, &f, err);
+    dg_status st = commit_filed(r, err);
+    return st != DG_OK ? st : dg_batch_note_file(r->archive, batch, &f, err);
 }
 
 /* Joins the pages' texts; pages are separated by a blank line. */
@@ -704,7 +720,10 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
         in.source_batch = r->opts->label, in.source_file = name, in.source_sha256 = it->source_sha;
         in.reason = reason, in.unique_source = 1, in.batch_id = batch, in.batch_file = name;
         in.seconds = it->seconds, in.index_later = 1;
-        st = dg_record_add(r->archive, r->actor, &in, refcode, err);
+        if (!r->txn_open && (st = dg_batch_group_begin(r->archive, err)) == DG_OK)
+            r->txn_open = 1;
+        if (st == DG_OK)
+            st = dg_record_add(r->archive, r->actor, &in, refcode, err);
         /* Filed, but its indexing failed: the record is committed and stays queued for
          * indexing with the reason; the batch goes on and the outcome says so. */
         char *not_indexed = NULL;
@@ -839,6 +858,7 @@ static dg_ingest_outcome *filed_outcome(dg_ingest_report *rep, const char *reaso
 static dg_status let_go_group(runner *r, dg_ingest_report *rep, dg_error *err)
 {
     r->held = 0;
+    r->txn_open = 0; /* dg_batch_let_go commits it */
     dg_index_failures failed = {0};
     dg_status st = dg_batch_let_go(r->archive, &failed, err);
     for (size_t k = 0; st == DG_OK && k < failed.count; k++) {
