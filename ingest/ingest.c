@@ -61,6 +61,11 @@ typedef struct work_item {
     double seconds;
     int has_props;          /* an office document's own properties (office.h) */
     dg_office_props props;
+    /* its filing, decided by the worker too (prepare_item) */
+    char *text;             /* the pages' texts joined */
+    dg_filing *filing;
+    dg_status prepared;
+    dg_error prepare_err;
 } work_item;
 
 typedef struct runner {
@@ -76,6 +81,7 @@ typedef struct runner {
     size_t n_items;
     pthread_mutex_t lock;
     pthread_cond_t changed;
+    pthread_mutex_t filer_lock; /* the classifier is one, and not for two threads at once */
     size_t next_item;     /* next to hand to a worker */
     size_t filed_upto;    /* items before this are filed */
     size_t window;
@@ -429,6 +435,26 @@ static void process_item(runner *r, worker_tools *t, work_item *it)
     it->seconds = seconds_since(&start);
 }
 
+static char *join_texts(const page_result *pages, size_t n);
+static const char *item_name(runner *r, const work_item *it);
+
+/* Decides the filing of a read item (metadata, category, level: filing.h) on the worker,
+ * so the filing thread, which every record waits for, only files it. */
+static void prepare_item(runner *r, work_item *it)
+{
+    it->text = join_texts(it->pages, it->n_pages);
+    it->filing = malloc(sizeof *it->filing);
+    if (!it->text || !it->filing) {
+        it->prepared = dg_error_set(&it->prepare_err, DG_ERR_NOMEM, "ingest: out of memory");
+        return;
+    }
+    pthread_mutex_lock(&r->filer_lock);
+    it->prepared = dg_filer_prepare_document(r->filer, it->text, item_name(r, it), it->row,
+                                             it->has_props ? &it->props : NULL, it->filing,
+                                             &it->prepare_err);
+    pthread_mutex_unlock(&r->filer_lock);
+}
+
 static int next_work(runner *r, size_t *index)
 {
     pthread_mutex_lock(&r->lock);
@@ -468,6 +494,9 @@ static void *worker_main(void *arg)
         work_item *it = &r->items[index];
         if (!it->duplicate_of[0] && !it->skip_reason)
             process_item(r, &tools, it);
+        if (!it->duplicate_of[0] && !it->skip_reason && it->status == DG_OK &&
+            (!it->unlisted || r->opts->unlisted == DG_UNLISTED_FILE))
+            prepare_item(r, it);
         pthread_mutex_lock(&r->lock);
         it->done = 1;
         pthread_cond_broadcast(&r->changed);
@@ -686,13 +715,10 @@ static int record_fault(dg_status st)
 static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
                            dg_error *err)
 {
-    char *text = join_texts(it->pages, it->n_pages);
+    const char *text = it->text;
     dg_page_input *pages = calloc(it->n_pages ? it->n_pages : 1, sizeof *pages);
-    if (!text || !pages) {
-        free(text);
-        free(pages);
+    if (!pages)
         return dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
-    }
     for (size_t p = 0; p < it->n_pages; p++)
         pages[p] = (dg_page_input){.data = it->pages[p].image, .len = it->pages[p].image_len,
                                    .mime = it->pages[p].mime, .text = it->pages[p].text,
@@ -700,21 +726,23 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
                                    .confidence = it->pages[p].confidence,
                                    .lang = it->pages[p].lang[0] ? it->pages[p].lang : NULL};
     const char *name = item_name(r, it);
-    dg_filing filing;
-    dg_status st = dg_filer_prepare_document(r->filer, text, name, it->row,
-                                             it->has_props ? &it->props : NULL, &filing, err);
+    if (!it->filing && it->prepared == DG_OK) /* an item no worker read */
+        prepare_item(r, it);
+    const dg_filing *filing = it->filing;
+    dg_status st = it->prepared;
+    if (st != DG_OK)
+        *err = it->prepare_err;
     char refcode[DG_REFCODE_MAX] = "";
     char why[DG_ERROR_MAX];
-    if (st == DG_OK && above_clearance(r, &filing, it, why, sizeof why)) {
+    if (st == DG_OK && above_clearance(r, filing, it, why, sizeof why)) {
         free(pages);
-        free(text);
         /* its level goes with it: who may not see that level is not shown which file */
-        return quarantine_item_at(r, it, batch, why, filing.input.level, rep, err);
+        return quarantine_item_at(r, it, batch, why, filing->input.level, rep, err);
     }
     if (st == DG_OK) {
         char reason[600];
         snprintf(reason, sizeof reason, "ingested from %s (batch %lld)", name, (long long)batch);
-        dg_record_input in = filing.input;
+        dg_record_input in = filing->input;
         in.text = text, in.pages = pages, in.n_pages = it->n_pages;
         in.ocr_confidence = mean_confidence(it->pages, it->n_pages);
         in.source_batch = r->opts->label, in.source_file = name, in.source_sha256 = it->source_sha;
@@ -755,7 +783,6 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
         }
     }
     free(pages);
-    free(text);
     /* This record's problem (the engine refused its text, text_guard.h, or its level or
      * title): its files wait in quarantine, and the batch goes on. */
     if (record_fault(st)) {
@@ -835,6 +862,10 @@ static void release_item(work_item *it)
     page_results_free(it->pages, it->n_pages);
     it->pages = NULL;
     it->n_pages = 0;
+    free(it->text);
+    free(it->filing);
+    it->text = NULL;
+    it->filing = NULL;
 }
 
 /* The filed outcome of refcode in this batch that has no reason yet, or NULL. */
@@ -1048,6 +1079,7 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
     r.limits.office.soffice = opts->soffice;
     r.limits.text_encoding = opts->encoding;
     pthread_mutex_init(&r.lock, NULL);
+    pthread_mutex_init(&r.filer_lock, NULL);
     pthread_cond_init(&r.changed, NULL);
     dg_ingest_report *rep = calloc(1, sizeof *rep);
     int64_t batch = 0;
@@ -1082,6 +1114,7 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
     dg_filer_close(r.filer);
     dg_budget_close(r.budget);
     pthread_cond_destroy(&r.changed);
+    pthread_mutex_destroy(&r.filer_lock);
     pthread_mutex_destroy(&r.lock);
     if (st != DG_OK) {
         dg_ingest_report_free(rep);
