@@ -259,9 +259,9 @@ dg_status dg_enqueue_record(sqlite3 *db, int64_t record_id, dg_error *err)
 dg_status dg_schedule_period(dg_archive *archive, const char *category_key,
                              const char *record_type, char period[8], dg_error *err)
 {
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        archive->db,
+    sqlite3_stmt *stmt; /* kept: every record filed reads it (catalog.h) */
+    dg_status st = dg_catalog_take(
+        &archive->stmts, archive->db,
         "SELECT period FROM schedule WHERE category = ?1 AND record_type IN (?2, '')"
         " ORDER BY record_type = '' LIMIT 1",
         &stmt, err);
@@ -275,7 +275,7 @@ dg_status dg_schedule_period(dg_archive *archive, const char *category_key,
         snprintf(period, 8, "%s", (const char *)sqlite3_column_text(stmt, 0));
     else if (st == DG_OK) /* no schedule row: keep it, never destroy early */
         snprintf(period, 8, "Y");
-    sqlite3_finalize(stmt);
+    dg_catalog_give_back(&archive->stmts, stmt);
     return st;
 }
 
@@ -380,9 +380,9 @@ static dg_status insert_record_row(dg_archive *archive, const dg_actor *actor,
 {
     char now[32];
     dg_now_iso(now);
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        archive->db,
+    sqlite3_stmt *stmt; /* kept: a batch files thousands (catalog.h) */
+    dg_status st = dg_catalog_take(
+        &archive->stmts, archive->db,
         "INSERT INTO records(refcode, fonds, category, year, period, department, item, level,"
         " current_version, created_at, created_by) VALUES(?,?,?,?,?,?,?,?,1,?,?)",
         &stmt, err);
@@ -398,7 +398,8 @@ static dg_status insert_record_row(dg_archive *archive, const dg_actor *actor,
     sqlite3_bind_int(stmt, 8, level);
     sqlite3_bind_text(stmt, 9, now, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 10, actor->user_id);
-    st = dg_catalog_step_done(archive->db, stmt, err);
+    st = dg_catalog_step_once(archive->db, stmt, err);
+    dg_catalog_give_back(&archive->stmts, stmt);
     if (st == DG_OK)
         *record_id = sqlite3_last_insert_rowid(archive->db);
     return st;
@@ -522,9 +523,9 @@ static dg_status journal_filed(dg_archive *archive, const dg_record_input *in,
     char *name = NULL; /* the file's name, sealed like the batch journal's others */
     dg_status st = dg_journal_seal(archive, in->batch_file ? in->batch_file : "?", &name, err);
     sqlite3_stmt *stmt = NULL;
-    if (st == DG_OK)
-        st = dg_catalog_prepare(
-            archive->db,
+    if (st == DG_OK) /* kept: a batch journals thousands (catalog.h) */
+        st = dg_catalog_take(
+            &archive->stmts, archive->db,
             "INSERT INTO batch_files(batch_id, name, sha256, outcome, refcode, pages, confidence,"
             " seconds, at) VALUES(?, ?, ?, 'filed', ?, ?, ?, ?, ?)",
             &stmt, err);
@@ -542,7 +543,9 @@ static dg_status journal_filed(dg_archive *archive, const dg_record_input *in,
         sqlite3_bind_double(stmt, 6, in->ocr_confidence);
     sqlite3_bind_double(stmt, 7, in->seconds);
     sqlite3_bind_text(stmt, 8, now, -1, SQLITE_STATIC);
-    return dg_catalog_step_done(archive->db, stmt, err);
+    st = dg_catalog_step_once(archive->db, stmt, err);
+    dg_catalog_give_back(&archive->stmts, stmt);
+    return st;
 }
 
 static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg_record_input *in,
@@ -1024,9 +1027,9 @@ dg_status dg_record_find_by_source(dg_archive *archive, const dg_actor *actor,
                                    const char *source_sha256, char refcode[DG_REFCODE_MAX],
                                    dg_error *err)
 {
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        archive->db,
+    sqlite3_stmt *stmt; /* kept: a batch asks it for every file (catalog.h) */
+    dg_status st = dg_catalog_take(
+        &archive->stmts, archive->db,
         "SELECT r.refcode FROM versions v JOIN records r ON r.id = v.record_id"
         " WHERE v.source_sha256 = :sha AND " VISIBLE_TO_ACTOR " ORDER BY r.id LIMIT 1",
         &stmt, err);
@@ -1039,6 +1042,6 @@ dg_status dg_record_find_by_source(dg_archive *archive, const dg_actor *actor,
                              "no record from that file");
     if (st == DG_OK)
         snprintf(refcode, DG_REFCODE_MAX, "%s", (const char *)sqlite3_column_text(stmt, 0));
-    sqlite3_finalize(stmt);
+    dg_catalog_give_back(&archive->stmts, stmt);
     return st;
 }
