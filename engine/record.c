@@ -148,15 +148,18 @@ void dg_forget_uncommitted_objects(dg_archive *archive, const dg_object_list *li
     sqlite3_finalize(stmt);
 }
 
-dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_error *err)
+/* The row inserts of a new version, with the handle's kept statements when cache is not
+ * NULL (catalog.h): a batch runs them for every record it files. */
+static dg_status insert_object_rows(sqlite3 *db, dg_stmt_cache *cache,
+                                    const dg_object_list *list, dg_error *err)
 {
     char now[32];
     dg_now_iso(now);
     for (size_t i = 0; i < list->count; i++) {
         sqlite3_stmt *stmt;
-        dg_status st = dg_catalog_prepare(
-            db, "INSERT OR IGNORE INTO objects(sha256, size, stored_size, created_at)"
-                " VALUES(?,?,?,?)",
+        dg_status st = dg_catalog_take(
+            cache, db, "INSERT OR IGNORE INTO objects(sha256, size, stored_size, created_at)"
+                       " VALUES(?,?,?,?)",
             &stmt, err);
         if (st != DG_OK)
             return st;
@@ -164,11 +167,17 @@ dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_erro
         sqlite3_bind_int64(stmt, 2, (sqlite3_int64)list->items[i].size);
         sqlite3_bind_int64(stmt, 3, (sqlite3_int64)list->items[i].stored_size);
         sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
-        st = dg_catalog_step_done(db, stmt, err);
+        st = dg_catalog_step_once(db, stmt, err);
+        dg_catalog_give_back(cache, stmt);
         if (st != DG_OK)
             return st;
     }
     return DG_OK;
+}
+
+dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_error *err)
+{
+    return insert_object_rows(db, NULL, list, err);
 }
 
 static dg_status store_pages(dg_archive *archive, dg_object_list *objects, const dg_page_input *pages,
@@ -188,13 +197,14 @@ static dg_status store_pages(dg_archive *archive, dg_object_list *objects, const
     return DG_OK;
 }
 
-dg_status dg_insert_page_rows(sqlite3 *db, int64_t version_id, const dg_page_input *pages,
-                                  const dg_stored_page *stored, size_t n, dg_error *err)
+static dg_status insert_page_rows(sqlite3 *db, dg_stmt_cache *cache, int64_t version_id,
+                                  const dg_page_input *pages, const dg_stored_page *stored,
+                                  size_t n, dg_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *stmt;
-        dg_status st = dg_catalog_prepare(
-            db, "INSERT INTO pages(version_id, seq, sha256, mime, text_sha256, boxes_sha256,"
+        dg_status st = dg_catalog_take(
+            cache, db, "INSERT INTO pages(version_id, seq, sha256, mime, text_sha256, boxes_sha256,"
                 " confidence, lang) VALUES(?,?,?,?,?,?,?,?)",
             &stmt, err);
         if (st != DG_OK)
@@ -209,11 +219,18 @@ dg_status dg_insert_page_rows(sqlite3 *db, int64_t version_id, const dg_page_inp
         if (pages[i].confidence >= 0)
             sqlite3_bind_double(stmt, 7, pages[i].confidence);
         dg_bind_text_or_null(stmt, 8, pages[i].lang);
-        st = dg_catalog_step_done(db, stmt, err);
+        st = dg_catalog_step_once(db, stmt, err);
+        dg_catalog_give_back(cache, stmt);
         if (st != DG_OK)
             return st;
     }
     return DG_OK;
+}
+
+dg_status dg_insert_page_rows(sqlite3 *db, int64_t version_id, const dg_page_input *pages,
+                                  const dg_stored_page *stored, size_t n, dg_error *err)
+{
+    return insert_page_rows(db, NULL, version_id, pages, stored, n, err);
 }
 
 /* Copies a version's pages to a new version: unchanged pages reuse their objects. */
@@ -233,15 +250,24 @@ dg_status dg_copy_page_rows(sqlite3 *db, int64_t from_version, int64_t to_versio
     return dg_catalog_step_done(db, stmt, err);
 }
 
-dg_status dg_enqueue_version(sqlite3 *db, int64_t version_id, dg_error *err)
+static dg_status enqueue_version(sqlite3 *db, dg_stmt_cache *cache, int64_t version_id,
+                                 dg_error *err)
 {
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(db, "INSERT OR IGNORE INTO index_queue(version_id) VALUES(?)",
-                                      &stmt, err);
+    dg_status st = dg_catalog_take(cache, db,
+                                   "INSERT OR IGNORE INTO index_queue(version_id) VALUES(?)",
+                                   &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, version_id);
-    return dg_catalog_step_done(db, stmt, err);
+    st = dg_catalog_step_once(db, stmt, err);
+    dg_catalog_give_back(cache, stmt);
+    return st;
+}
+
+dg_status dg_enqueue_version(sqlite3 *db, int64_t version_id, dg_error *err)
+{
+    return enqueue_version(db, NULL, version_id, err);
 }
 
 dg_status dg_enqueue_record(sqlite3 *db, int64_t record_id, dg_error *err)
@@ -312,15 +338,15 @@ static dg_status seal_fields(const dg_store_seal *seal, const version_fields *v,
     return st;
 }
 
-static dg_status insert_version(sqlite3 *db, int64_t record_id, int number,
-                                const dg_actor *actor, const version_fields *v,
+static dg_status insert_version(sqlite3 *db, dg_stmt_cache *cache, int64_t record_id,
+                                int number, const dg_actor *actor, const version_fields *v,
                                 const sealed_fields *sealed, int64_t *version_id, dg_error *err)
 {
     char now[32];
     dg_now_iso(now);
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        db,
+    dg_status st = dg_catalog_take(
+        cache, db,
         "INSERT INTO versions(record_id, number, created_at, author_id, reason, title,"
         " doc_number, doc_date, year, department, category, record_type, level, period,"
         " location, text_sha256, page_count, ocr_confidence, class_confidence, source_batch,"
@@ -355,9 +381,23 @@ static dg_status insert_version(sqlite3 *db, int64_t record_id, int number,
     dg_bind_text_or_null(stmt, 22, v->source_sha256);
     dg_bind_text_or_null(stmt, 23, v->secrecy);
     dg_bind_text_or_null(stmt, 24, sealed->subject);
-    st = dg_catalog_step_done(db, stmt, err);
+    st = dg_catalog_step_once(db, stmt, err);
+    dg_catalog_give_back(cache, stmt);
     if (st == DG_OK)
         *version_id = sqlite3_last_insert_rowid(db);
+    return st;
+}
+
+static dg_status insert_version_row(sqlite3 *db, dg_stmt_cache *cache, int64_t record_id,
+                                    int number, const dg_actor *actor, const version_fields *v,
+                                    const dg_store_seal *seal, int64_t *version_id,
+                                    dg_error *err)
+{
+    sealed_fields sealed;
+    dg_status st = seal_fields(seal, v, &sealed, err);
+    if (st == DG_OK)
+        st = insert_version(db, cache, record_id, number, actor, v, &sealed, version_id, err);
+    sealed_fields_free(&sealed);
     return st;
 }
 
@@ -365,12 +405,7 @@ dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
                                 const dg_actor *actor, const version_fields *v,
                                 const dg_store_seal *seal, int64_t *version_id, dg_error *err)
 {
-    sealed_fields sealed;
-    dg_status st = seal_fields(seal, v, &sealed, err);
-    if (st == DG_OK)
-        st = insert_version(db, record_id, number, actor, v, &sealed, version_id, err);
-    sealed_fields_free(&sealed);
-    return st;
+    return insert_version_row(db, NULL, record_id, number, actor, v, seal, version_id, err);
 }
 
 static dg_status insert_record_row(dg_archive *archive, const dg_actor *actor,
@@ -560,19 +595,20 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
     if (st == DG_OK)
         st = dg_refcode_format(parts, refcode, err);
     if (st == DG_OK)
-        st = dg_insert_object_rows(archive->db, objects, err);
+        st = insert_object_rows(archive->db, &archive->stmts, objects, err);
     if (st == DG_OK)
         st = insert_record_row(archive, actor, parts, refcode, v->category, v->level, &record_id,
                                err);
     if (st == DG_OK)
         st = bind_record_key(archive->db, record_id, objects->seal, err);
     if (st == DG_OK)
-        st = dg_insert_version_row(archive->db, record_id, 1, actor, v, objects->seal,
+        st = insert_version_row(archive->db, &archive->stmts, record_id, 1, actor, v, objects->seal,
                                    &version_id, err);
     if (st == DG_OK)
-        st = dg_insert_page_rows(archive->db, version_id, in->pages, stored, in->n_pages, err);
+        st = insert_page_rows(archive->db, &archive->stmts, version_id, in->pages, stored,
+                              in->n_pages, err);
     if (st == DG_OK)
-        st = dg_enqueue_version(archive->db, version_id, err);
+        st = enqueue_version(archive->db, &archive->stmts, version_id, err);
     if (st == DG_OK) {
         /* No reason here: it may quote the record (a file name, a title), and the log is
          * permanent, never shredded; the version row keeps it sealed (sealed_text.h). */
