@@ -904,10 +904,20 @@ static dg_status let_go_group(runner *r, dg_ingest_report *rep, dg_error *err)
     return st;
 }
 
-/* 1 when item i has been read (or the batch is failing), without waiting. */
-static int item_ready(runner *r, size_t i)
+/* 1 when item i has been read (or the batch is failing) within a tenth of a second: a
+ * born-digital file is read in about a millisecond, so a group is not cut for a worker
+ * that was only a little behind, and the lock is not held while a page is OCR'd. */
+static int item_ready_soon(runner *r, size_t i)
 {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 100 * 1000 * 1000;
+    if (until.tv_nsec >= 1000000000L)
+        until.tv_sec++, until.tv_nsec -= 1000000000L;
     pthread_mutex_lock(&r->lock);
+    while (!r->items[i].done && r->fatal == DG_OK &&
+           pthread_cond_timedwait(&r->changed, &r->lock, &until) == 0)
+        ;
     int ready = r->items[i].done || r->fatal != DG_OK;
     pthread_mutex_unlock(&r->lock);
     return ready;
@@ -915,15 +925,16 @@ static int item_ready(runner *r, size_t i)
 
 /*
  * Files the items in order, in groups under one hold of the write lock (batch.h): a group
- * ends after a second, or as soon as the next item is not read yet, so the lock is never
- * held while OCR runs and other writers wait at most about a second. Indexing a group in
- * one commit instead of each record in its own saves the index's opening and its syncs.
+ * ends after a second, or when the next item is not read a tenth of a second later, so
+ * the lock is not held while OCR runs and other writers wait at most about a second.
+ * Filing a group in one transaction and indexing it in one commit, instead of each record
+ * in its own, saves the index's opening and most syncs.
  */
 static dg_status file_in_order(runner *r, int64_t batch, dg_ingest_report *rep, dg_error *err)
 {
     dg_status st = DG_OK;
     for (size_t i = 0; i < r->n_items && st == DG_OK; i++) {
-        if (r->held && (seconds_since(&r->group_start) >= 1.0 || !item_ready(r, i)))
+        if (r->held && (seconds_since(&r->group_start) >= 1.0 || !item_ready_soon(r, i)))
             st = let_go_group(r, rep, err);
         if (st != DG_OK || !wait_for_item(r, i))
             break;
