@@ -32,14 +32,21 @@ BUILDER=${DANGAN_B:-$DANGAN}
 if [[ ! -f $DIR/archive/catalog.db ]]; then
     "$BUILDER" init >/dev/null
     start=$(date +%s.%N)
+    cpu=0
     for ((first = 0; first < N; first += 3000)); do
         size=$((N - first < 3000 ? N - first : 3000))
         rm -rf "$DIR/batch"
         "$here/build/bench/batch" "$DIR/batch" "$size" "$first"
-        "$BUILDER" ingest "$DIR/batch" --manifest "$DIR/batch/manifest.csv" | tail -1
+        /usr/bin/time -f '%U %S' -o "$DIR/time.out" \
+            "$BUILDER" ingest "$DIR/batch" --manifest "$DIR/batch/manifest.csv" | tail -1
+        read -r user sys <"$DIR/time.out"
+        cpu=$(echo "$cpu + $user + $sys" | bc)
     done
     rm -rf "$DIR/batch"
-    printf 'archive of %d records filed in %.0f s\n' "$N" "$(echo "$(date +%s.%N) - $start" | bc)"
+    wall=$(echo "$(date +%s.%N) - $start" | bc)
+    printf 'archive of %d records filed in %.0f s (%.0f/s), cpu %.1f s (%.2f ms a record), load %s\n' \
+        "$N" "$wall" "$(echo "$N / $wall" | bc -l)" "$cpu" "$(echo "1000 * $cpu / $N" | bc -l)" \
+        "$(uptime | sed 's/.*load average: //')"
 else
     echo "archive reused from $DIR/archive"
 fi

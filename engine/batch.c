@@ -16,7 +16,9 @@
 #include "archive_keys.h"
 #include "catalog.h"
 #include "../base/hash.h"
+#include "lock.h"
 #include "log.h"
+#include "store.h"
 #include "text_guard.h"
 #include "user.h"
 #include "visibility.h"
@@ -29,6 +31,48 @@ const char *dg_file_outcome_name(dg_file_outcome outcome)
     case DG_FILE_QUARANTINED: return "quarantined";
     }
     return "?";
+}
+
+dg_status dg_batch_hold(dg_archive *archive, dg_error *err)
+{
+    return dg_archive_lock_write(archive, err);
+}
+
+dg_status dg_batch_group_begin(dg_archive *archive, dg_error *err)
+{
+    dg_status st = dg_catalog_begin_write(archive->db, err);
+    if (st == DG_OK) /* the group's objects are synced and named together, before its commit */
+        dg_store_defer(archive->store, 1);
+    return st;
+}
+
+dg_status dg_batch_group_commit(dg_archive *archive, dg_error *err)
+{
+    if (sqlite3_get_autocommit(archive->db))
+        return DG_OK;
+    dg_status st = dg_store_publish_deferred(archive->store, err);
+    if (st == DG_OK)
+        st = dg_catalog_commit(archive->db, err);
+    dg_store_defer(archive->store, 0);
+    if (st != DG_OK) {
+        dg_catalog_rollback(archive->db);
+        dg_archive_keep_writing_mark(archive); /* the objects of the records not committed */
+        dg_error_prefix(err, "the records filed since the last commit were not filed: ");
+    }
+    return st;
+}
+
+dg_status dg_batch_let_go(dg_archive *archive, dg_index_failures *failed, dg_error *err)
+{
+    dg_status st = dg_batch_group_commit(archive, err);
+    if (st == DG_OK) {
+        st = dg_archive_flush_index_queue(archive, 0, failed, err);
+        if (st != DG_OK)
+            dg_error_prefix(err, "saved, but not yet searchable (the next dangan run indexes "
+                                 "it): ");
+    }
+    dg_archive_unlock_write(archive);
+    return st;
 }
 
 static dg_status require_archivist(dg_archive *archive, const dg_actor *actor, const char *action,

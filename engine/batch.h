@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "indexer.h"
 #include "refcode.h"
 #include "../base/status.h"
 #include "user.h"
@@ -68,6 +69,36 @@ dg_status dg_quarantine_file(dg_archive *archive, const dg_actor *actor, int64_t
 /* Closes a batch: counts its journal and logs the ingest (who, batch, counts). */
 dg_status dg_batch_finish(dg_archive *archive, const dg_actor *actor, int64_t batch_id,
                           double seconds, dg_error *err);
+
+/*
+ * Filing records one after another (ingest): dg_batch_hold takes the archive's write lock
+ * once for a group of records, so the writable index (its five levels, its folding tables
+ * and the synonym table) is opened once a group instead of once a record. Records filed in
+ * the group with dg_record_input.index_later leave their versions in the index queue, and
+ * dg_batch_let_go indexes the whole queue in one index commit and one catalog transaction,
+ * then lets the lock go (also when indexing fails). Each record is still committed to the
+ * catalog on its own, so a kill loses no record whose filing returned: what the group left
+ * queued, the next writer (or the next process to open the archive) indexes. The versions
+ * that could not be indexed stay queued and are added to *failed ("REF version N: why").
+ * Other writers wait for the group and searches do not see it until it is let go: keep
+ * groups short (ingest lets go every second, and whenever it would wait for a file).
+ */
+dg_status dg_batch_hold(dg_archive *archive, dg_error *err);
+dg_status dg_batch_let_go(dg_archive *archive, dg_index_failures *failed, dg_error *err);
+
+/*
+ * Under the hold, records can also be committed to the catalog in groups: between
+ * dg_batch_group_begin and dg_batch_group_commit, each dg_record_add is a savepoint of one
+ * transaction (a record that fails is undone alone), and the commit makes them all durable
+ * with one sync instead of one each. Nothing else may write to the catalog in between
+ * (a quarantine or a journal row commits the group first). A record of the group is filed
+ * only once the group commits: a kill before it leaves none of them (the rerun of the
+ * batch files them, batch.h), and a commit that fails leaves none of them either and says
+ * so (their stored objects are swept by the next writer). dg_batch_let_go commits a group
+ * still open.
+ */
+dg_status dg_batch_group_begin(dg_archive *archive, dg_error *err);
+dg_status dg_batch_group_commit(dg_archive *archive, dg_error *err);
 
 typedef struct dg_batch_summary {
     int64_t id;

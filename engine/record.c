@@ -148,15 +148,18 @@ void dg_forget_uncommitted_objects(dg_archive *archive, const dg_object_list *li
     sqlite3_finalize(stmt);
 }
 
-dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_error *err)
+/* The row inserts of a new version, with the handle's kept statements when cache is not
+ * NULL (catalog.h): a batch runs them for every record it files. */
+static dg_status insert_object_rows(sqlite3 *db, dg_stmt_cache *cache,
+                                    const dg_object_list *list, dg_error *err)
 {
     char now[32];
     dg_now_iso(now);
     for (size_t i = 0; i < list->count; i++) {
         sqlite3_stmt *stmt;
-        dg_status st = dg_catalog_prepare(
-            db, "INSERT OR IGNORE INTO objects(sha256, size, stored_size, created_at)"
-                " VALUES(?,?,?,?)",
+        dg_status st = dg_catalog_take(
+            cache, db, "INSERT OR IGNORE INTO objects(sha256, size, stored_size, created_at)"
+                       " VALUES(?,?,?,?)",
             &stmt, err);
         if (st != DG_OK)
             return st;
@@ -164,11 +167,17 @@ dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_erro
         sqlite3_bind_int64(stmt, 2, (sqlite3_int64)list->items[i].size);
         sqlite3_bind_int64(stmt, 3, (sqlite3_int64)list->items[i].stored_size);
         sqlite3_bind_text(stmt, 4, now, -1, SQLITE_STATIC);
-        st = dg_catalog_step_done(db, stmt, err);
+        st = dg_catalog_step_once(db, stmt, err);
+        dg_catalog_give_back(cache, stmt);
         if (st != DG_OK)
             return st;
     }
     return DG_OK;
+}
+
+dg_status dg_insert_object_rows(sqlite3 *db, const dg_object_list *list, dg_error *err)
+{
+    return insert_object_rows(db, NULL, list, err);
 }
 
 static dg_status store_pages(dg_archive *archive, dg_object_list *objects, const dg_page_input *pages,
@@ -188,13 +197,14 @@ static dg_status store_pages(dg_archive *archive, dg_object_list *objects, const
     return DG_OK;
 }
 
-dg_status dg_insert_page_rows(sqlite3 *db, int64_t version_id, const dg_page_input *pages,
-                                  const dg_stored_page *stored, size_t n, dg_error *err)
+static dg_status insert_page_rows(sqlite3 *db, dg_stmt_cache *cache, int64_t version_id,
+                                  const dg_page_input *pages, const dg_stored_page *stored,
+                                  size_t n, dg_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *stmt;
-        dg_status st = dg_catalog_prepare(
-            db, "INSERT INTO pages(version_id, seq, sha256, mime, text_sha256, boxes_sha256,"
+        dg_status st = dg_catalog_take(
+            cache, db, "INSERT INTO pages(version_id, seq, sha256, mime, text_sha256, boxes_sha256,"
                 " confidence, lang) VALUES(?,?,?,?,?,?,?,?)",
             &stmt, err);
         if (st != DG_OK)
@@ -209,11 +219,18 @@ dg_status dg_insert_page_rows(sqlite3 *db, int64_t version_id, const dg_page_inp
         if (pages[i].confidence >= 0)
             sqlite3_bind_double(stmt, 7, pages[i].confidence);
         dg_bind_text_or_null(stmt, 8, pages[i].lang);
-        st = dg_catalog_step_done(db, stmt, err);
+        st = dg_catalog_step_once(db, stmt, err);
+        dg_catalog_give_back(cache, stmt);
         if (st != DG_OK)
             return st;
     }
     return DG_OK;
+}
+
+dg_status dg_insert_page_rows(sqlite3 *db, int64_t version_id, const dg_page_input *pages,
+                                  const dg_stored_page *stored, size_t n, dg_error *err)
+{
+    return insert_page_rows(db, NULL, version_id, pages, stored, n, err);
 }
 
 /* Copies a version's pages to a new version: unchanged pages reuse their objects. */
@@ -233,15 +250,24 @@ dg_status dg_copy_page_rows(sqlite3 *db, int64_t from_version, int64_t to_versio
     return dg_catalog_step_done(db, stmt, err);
 }
 
-dg_status dg_enqueue_version(sqlite3 *db, int64_t version_id, dg_error *err)
+static dg_status enqueue_version(sqlite3 *db, dg_stmt_cache *cache, int64_t version_id,
+                                 dg_error *err)
 {
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(db, "INSERT OR IGNORE INTO index_queue(version_id) VALUES(?)",
-                                      &stmt, err);
+    dg_status st = dg_catalog_take(cache, db,
+                                   "INSERT OR IGNORE INTO index_queue(version_id) VALUES(?)",
+                                   &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, version_id);
-    return dg_catalog_step_done(db, stmt, err);
+    st = dg_catalog_step_once(db, stmt, err);
+    dg_catalog_give_back(cache, stmt);
+    return st;
+}
+
+dg_status dg_enqueue_version(sqlite3 *db, int64_t version_id, dg_error *err)
+{
+    return enqueue_version(db, NULL, version_id, err);
 }
 
 dg_status dg_enqueue_record(sqlite3 *db, int64_t record_id, dg_error *err)
@@ -259,9 +285,9 @@ dg_status dg_enqueue_record(sqlite3 *db, int64_t record_id, dg_error *err)
 dg_status dg_schedule_period(dg_archive *archive, const char *category_key,
                              const char *record_type, char period[8], dg_error *err)
 {
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        archive->db,
+    sqlite3_stmt *stmt; /* kept: every record filed reads it (catalog.h) */
+    dg_status st = dg_catalog_take(
+        &archive->stmts, archive->db,
         "SELECT period FROM schedule WHERE category = ?1 AND record_type IN (?2, '')"
         " ORDER BY record_type = '' LIMIT 1",
         &stmt, err);
@@ -275,7 +301,7 @@ dg_status dg_schedule_period(dg_archive *archive, const char *category_key,
         snprintf(period, 8, "%s", (const char *)sqlite3_column_text(stmt, 0));
     else if (st == DG_OK) /* no schedule row: keep it, never destroy early */
         snprintf(period, 8, "Y");
-    sqlite3_finalize(stmt);
+    dg_catalog_give_back(&archive->stmts, stmt);
     return st;
 }
 
@@ -312,15 +338,15 @@ static dg_status seal_fields(const dg_store_seal *seal, const version_fields *v,
     return st;
 }
 
-static dg_status insert_version(sqlite3 *db, int64_t record_id, int number,
-                                const dg_actor *actor, const version_fields *v,
+static dg_status insert_version(sqlite3 *db, dg_stmt_cache *cache, int64_t record_id,
+                                int number, const dg_actor *actor, const version_fields *v,
                                 const sealed_fields *sealed, int64_t *version_id, dg_error *err)
 {
     char now[32];
     dg_now_iso(now);
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        db,
+    dg_status st = dg_catalog_take(
+        cache, db,
         "INSERT INTO versions(record_id, number, created_at, author_id, reason, title,"
         " doc_number, doc_date, year, department, category, record_type, level, period,"
         " location, text_sha256, page_count, ocr_confidence, class_confidence, source_batch,"
@@ -355,9 +381,23 @@ static dg_status insert_version(sqlite3 *db, int64_t record_id, int number,
     dg_bind_text_or_null(stmt, 22, v->source_sha256);
     dg_bind_text_or_null(stmt, 23, v->secrecy);
     dg_bind_text_or_null(stmt, 24, sealed->subject);
-    st = dg_catalog_step_done(db, stmt, err);
+    st = dg_catalog_step_once(db, stmt, err);
+    dg_catalog_give_back(cache, stmt);
     if (st == DG_OK)
         *version_id = sqlite3_last_insert_rowid(db);
+    return st;
+}
+
+static dg_status insert_version_row(sqlite3 *db, dg_stmt_cache *cache, int64_t record_id,
+                                    int number, const dg_actor *actor, const version_fields *v,
+                                    const dg_store_seal *seal, int64_t *version_id,
+                                    dg_error *err)
+{
+    sealed_fields sealed;
+    dg_status st = seal_fields(seal, v, &sealed, err);
+    if (st == DG_OK)
+        st = insert_version(db, cache, record_id, number, actor, v, &sealed, version_id, err);
+    sealed_fields_free(&sealed);
     return st;
 }
 
@@ -365,12 +405,7 @@ dg_status dg_insert_version_row(sqlite3 *db, int64_t record_id, int number,
                                 const dg_actor *actor, const version_fields *v,
                                 const dg_store_seal *seal, int64_t *version_id, dg_error *err)
 {
-    sealed_fields sealed;
-    dg_status st = seal_fields(seal, v, &sealed, err);
-    if (st == DG_OK)
-        st = insert_version(db, record_id, number, actor, v, &sealed, version_id, err);
-    sealed_fields_free(&sealed);
-    return st;
+    return insert_version_row(db, NULL, record_id, number, actor, v, seal, version_id, err);
 }
 
 static dg_status insert_record_row(dg_archive *archive, const dg_actor *actor,
@@ -380,9 +415,9 @@ static dg_status insert_record_row(dg_archive *archive, const dg_actor *actor,
 {
     char now[32];
     dg_now_iso(now);
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        archive->db,
+    sqlite3_stmt *stmt; /* kept: a batch files thousands (catalog.h) */
+    dg_status st = dg_catalog_take(
+        &archive->stmts, archive->db,
         "INSERT INTO records(refcode, fonds, category, year, period, department, item, level,"
         " current_version, created_at, created_by) VALUES(?,?,?,?,?,?,?,?,1,?,?)",
         &stmt, err);
@@ -398,7 +433,8 @@ static dg_status insert_record_row(dg_archive *archive, const dg_actor *actor,
     sqlite3_bind_int(stmt, 8, level);
     sqlite3_bind_text(stmt, 9, now, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 10, actor->user_id);
-    st = dg_catalog_step_done(archive->db, stmt, err);
+    st = dg_catalog_step_once(archive->db, stmt, err);
+    dg_catalog_give_back(&archive->stmts, stmt);
     if (st == DG_OK)
         *record_id = sqlite3_last_insert_rowid(archive->db);
     return st;
@@ -522,9 +558,9 @@ static dg_status journal_filed(dg_archive *archive, const dg_record_input *in,
     char *name = NULL; /* the file's name, sealed like the batch journal's others */
     dg_status st = dg_journal_seal(archive, in->batch_file ? in->batch_file : "?", &name, err);
     sqlite3_stmt *stmt = NULL;
-    if (st == DG_OK)
-        st = dg_catalog_prepare(
-            archive->db,
+    if (st == DG_OK) /* kept: a batch journals thousands (catalog.h) */
+        st = dg_catalog_take(
+            &archive->stmts, archive->db,
             "INSERT INTO batch_files(batch_id, name, sha256, outcome, refcode, pages, confidence,"
             " seconds, at) VALUES(?, ?, ?, 'filed', ?, ?, ?, ?, ?)",
             &stmt, err);
@@ -542,7 +578,9 @@ static dg_status journal_filed(dg_archive *archive, const dg_record_input *in,
         sqlite3_bind_double(stmt, 6, in->ocr_confidence);
     sqlite3_bind_double(stmt, 7, in->seconds);
     sqlite3_bind_text(stmt, 8, now, -1, SQLITE_STATIC);
-    return dg_catalog_step_done(archive->db, stmt, err);
+    st = dg_catalog_step_once(archive->db, stmt, err);
+    dg_catalog_give_back(&archive->stmts, stmt);
+    return st;
 }
 
 static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg_record_input *in,
@@ -557,19 +595,20 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
     if (st == DG_OK)
         st = dg_refcode_format(parts, refcode, err);
     if (st == DG_OK)
-        st = dg_insert_object_rows(archive->db, objects, err);
+        st = insert_object_rows(archive->db, &archive->stmts, objects, err);
     if (st == DG_OK)
         st = insert_record_row(archive, actor, parts, refcode, v->category, v->level, &record_id,
                                err);
     if (st == DG_OK)
         st = bind_record_key(archive->db, record_id, objects->seal, err);
     if (st == DG_OK)
-        st = dg_insert_version_row(archive->db, record_id, 1, actor, v, objects->seal,
+        st = insert_version_row(archive->db, &archive->stmts, record_id, 1, actor, v, objects->seal,
                                    &version_id, err);
     if (st == DG_OK)
-        st = dg_insert_page_rows(archive->db, version_id, in->pages, stored, in->n_pages, err);
+        st = insert_page_rows(archive->db, &archive->stmts, version_id, in->pages, stored,
+                              in->n_pages, err);
     if (st == DG_OK)
-        st = dg_enqueue_version(archive->db, version_id, err);
+        st = enqueue_version(archive->db, &archive->stmts, version_id, err);
     if (st == DG_OK) {
         /* No reason here: it may quote the record (a file name, a title), and the log is
          * permanent, never shredded; the version row keeps it sealed (sealed_text.h). */
@@ -639,14 +678,23 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
     st = st != DG_OK ? st : stored ? dg_store_contents(archive, &objects, in->text, in->pages, in->n_pages, stored,
                                  v.text_sha, err)
                 : dg_error_set(err, DG_ERR_NOMEM, "add: out of memory");
+    /* Inside a group's transaction (dg_batch_group_begin) the record is a savepoint of it:
+     * a record that fails is undone alone, and the group commits the others at once. */
+    int grouped = !sqlite3_get_autocommit(archive->db);
     if (st == DG_OK)
-        st = dg_catalog_begin_write(archive->db, err);
+        st = grouped ? dg_catalog_exec(archive->db, "SAVEPOINT add_record", err)
+                     : dg_catalog_begin_write(archive->db, err);
     if (st == DG_OK) {
         st = add_in_txn(archive, actor, in, &v, &parts, &objects, stored, refcode, err);
         if (st == DG_OK)
-            st = dg_catalog_commit(archive->db, err);
+            st = grouped ? dg_catalog_exec(archive->db, "RELEASE add_record", err)
+                         : dg_catalog_commit(archive->db, err);
         if (st != DG_OK) {
-            dg_catalog_rollback(archive->db);
+            if (grouped)
+                sqlite3_exec(archive->db, "ROLLBACK TO add_record; RELEASE add_record", NULL,
+                             NULL, NULL);
+            else
+                dg_catalog_rollback(archive->db);
             if (st != DG_ERR_EXISTS) /* a duplicate keeps the existing record's code */
                 refcode[0] = '\0';
         }
@@ -654,7 +702,7 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
     sodium_memzero(&seal, sizeof seal);
     if (st != DG_OK) /* nothing committed: what this add stored goes now, not after a crash */
         dg_forget_uncommitted_objects(archive, &objects);
-    if (st == DG_OK)
+    if (st == DG_OK && !in->index_later)
         st = dg_index_pending(archive, err);
     dg_archive_unlock_write(archive);
     free(objects.items);
@@ -1015,9 +1063,9 @@ dg_status dg_record_find_by_source(dg_archive *archive, const dg_actor *actor,
                                    const char *source_sha256, char refcode[DG_REFCODE_MAX],
                                    dg_error *err)
 {
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        archive->db,
+    sqlite3_stmt *stmt; /* kept: a batch asks it for every file (catalog.h) */
+    dg_status st = dg_catalog_take(
+        &archive->stmts, archive->db,
         "SELECT r.refcode FROM versions v JOIN records r ON r.id = v.record_id"
         " WHERE v.source_sha256 = :sha AND " VISIBLE_TO_ACTOR " ORDER BY r.id LIMIT 1",
         &stmt, err);
@@ -1030,6 +1078,6 @@ dg_status dg_record_find_by_source(dg_archive *archive, const dg_actor *actor,
                              "no record from that file");
     if (st == DG_OK)
         snprintf(refcode, DG_REFCODE_MAX, "%s", (const char *)sqlite3_column_text(stmt, 0));
-    sqlite3_finalize(stmt);
+    dg_catalog_give_back(&archive->stmts, stmt);
     return st;
 }

@@ -67,6 +67,9 @@ typedef struct dg_record_input {
     int64_t batch_id;        /* > 0: journal this file in that ingest batch (batch.h) */
     const char *batch_file;  /* the file's name within the batch */
     double seconds;          /* time spent reading and OCR'ing it, for the journal */
+    int index_later;         /* leave the version queued for the index: the caller files a
+                                group under dg_batch_hold, which indexes the group in one
+                                commit when it lets go (batch.h) */
 } dg_record_input;
 
 /*

@@ -65,10 +65,21 @@
 /* Room in a path buffer for "/<2 hex>/<62 hex>" or "/tmp/obj-XXXXXX" after the root. */
 #define PATH_SUFFIX_MAX 80
 
+/* An object written to tmp/ and not yet named (dg_store_defer). */
+typedef struct deferred_object {
+    char hex[DG_SHA256_HEX];
+    char tmp_name[16]; /* "obj-XXXXXX" under tmp/ */
+    uint64_t written;
+} deferred_object;
+
 struct dg_store {
     char *root;
     dg_store_key_fn key_fn; /* data keys of sealed objects (keys.h), or NULL */
     void *key_ctx;
+    /* Deferred publishing: set and used only under the write lock, by its holder. */
+    int defer;
+    deferred_object *deferred;
+    size_t n_deferred, cap_deferred;
 };
 
 /*
@@ -255,6 +266,8 @@ void dg_store_close(dg_store *store)
 {
     if (!store)
         return;
+    dg_store_defer(store, 0);
+    free(store->deferred);
     free(store->root);
     free(store);
 }
@@ -346,8 +359,9 @@ static dg_status write_tmp_object(const dg_store *store, const void *data, size_
     if (fd < 0)
         return io_error(err, tmp_path, "cannot create temporary file");
     dg_status st = write_compressed(fd, data, len, written, tmp_path, err);
-    /* Sync before the rename: otherwise a crash could expose the name with no content. */
-    if (st == DG_OK && (dg_fault("store.fsync") || fsync(fd) != 0))
+    /* Sync before the rename: otherwise a crash could expose the name with no content (a
+     * deferred object is synced with its group, before any rename: publish_deferred). */
+    if (st == DG_OK && !store->defer && (dg_fault("store.fsync") || fsync(fd) != 0))
         st = io_error(err, tmp_path, "cannot sync");
     if (close(fd) != 0 && st == DG_OK)
         st = io_error(err, tmp_path, "cannot close");
@@ -376,6 +390,107 @@ static dg_status publish_object(const dg_store *store, const char *hex, const ch
     if (st != DG_OK)
         unlink(path);
     return st;
+}
+
+/* ---- deferred publishing (store.h) ---- */
+
+static deferred_object *find_deferred(const dg_store *store, const char *hex)
+{
+    for (size_t i = store->n_deferred; i-- > 0;)
+        if (!strcmp(store->deferred[i].hex, hex))
+            return &store->deferred[i];
+    return NULL;
+}
+
+/* Keeps tmp_path (a whole, unsynced object) to be named hex with the group. */
+static dg_status keep_deferred(dg_store *store, const char *hex, const char *tmp_path,
+                               uint64_t written, dg_error *err)
+{
+    if (store->n_deferred == store->cap_deferred) {
+        size_t cap = store->cap_deferred ? 2 * store->cap_deferred : 64;
+        deferred_object *grown = realloc(store->deferred, cap * sizeof *grown);
+        if (!grown)
+            return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", tmp_path);
+        store->deferred = grown;
+        store->cap_deferred = cap;
+    }
+    deferred_object *d = &store->deferred[store->n_deferred++];
+    snprintf(d->hex, sizeof d->hex, "%s", hex);
+    snprintf(d->tmp_name, sizeof d->tmp_name, "%s", strrchr(tmp_path, '/') + 1);
+    d->written = written;
+    return DG_OK;
+}
+
+static void deferred_tmp_path(const dg_store *store, const deferred_object *d, char *buf,
+                              size_t size)
+{
+    snprintf(buf, size, "%s/tmp/%s", store->root, d->tmp_name);
+}
+
+/* Removes a deferred object's temporary file: it was never named, so nothing refers to
+ * it (and a file left by a crash is removed by dg_store_clean_tmp). */
+static void drop_deferred(dg_store *store, deferred_object *d)
+{
+    char tmp_path[PATH_MAX];
+    deferred_tmp_path(store, d, tmp_path, sizeof tmp_path);
+    unlink(tmp_path);
+    *d = store->deferred[--store->n_deferred];
+}
+
+void dg_store_defer(dg_store *store, int on)
+{
+    while (store->n_deferred)
+        drop_deferred(store, &store->deferred[store->n_deferred - 1]);
+    store->defer = on;
+}
+
+/* One sync of the file system that holds the store (syncfs): every file written and every
+ * name made on it so far is durable after it. */
+static dg_status sync_store_fs(const dg_store *store, dg_error *err)
+{
+    int fd = open(store->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return io_error(err, store->root, "cannot open folder to sync it");
+    if (dg_fault("store.fsync") || syncfs(fd) != 0) {
+        dg_status st = io_error(err, store->root, "cannot sync");
+        close(fd);
+        return st;
+    }
+    close(fd);
+    return DG_OK;
+}
+
+dg_status dg_store_publish_deferred(dg_store *store, dg_error *err)
+{
+    if (!store->n_deferred)
+        return DG_OK;
+    /* Contents first, then the names: a crash never leaves a name without its content. */
+    dg_status st = sync_store_fs(store, err);
+    size_t named = 0;
+    for (; st == DG_OK && named < store->n_deferred; named++) {
+        deferred_object *d = &store->deferred[named];
+        char dir[PATH_MAX], path[PATH_MAX], tmp_path[PATH_MAX];
+        fanout_path(store, d->hex, dir, sizeof dir);
+        object_path(store, d->hex, path, sizeof path);
+        deferred_tmp_path(store, d, tmp_path, sizeof tmp_path);
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            st = io_error(err, dir, "cannot create folder");
+        else if (dg_fault("store.rename") || rename(tmp_path, path) != 0)
+            st = io_error(err, path, "cannot move object into place");
+    }
+    if (st == DG_OK)
+        st = sync_store_fs(store, err);
+    if (st != DG_OK) { /* none of the group is stored: what was named goes too */
+        for (size_t i = 0; i < named; i++) {
+            char path[PATH_MAX];
+            object_path(store, store->deferred[i].hex, path, sizeof path);
+            unlink(path);
+        }
+        dg_store_defer(store, store->defer);
+        return st;
+    }
+    store->n_deferred = 0;
+    return DG_OK;
 }
 
 /* What every put refuses (no data, or more than the store takes); an empty object is
@@ -414,12 +529,19 @@ dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[D
     }
     if (errno != ENOENT)
         return io_error(err, path, "cannot stat");
+    const deferred_object *pending = store->defer ? find_deferred(store, hex) : NULL;
+    if (pending) {
+        if (stored_size)
+            *stored_size = pending->written;
+        return DG_OK;
+    }
 
     uint64_t written = 0;
     st = write_tmp_object(store, data, len, tmp_path, sizeof tmp_path, &written, err);
     if (st != DG_OK)
         return st;
-    st = publish_object(store, hex, tmp_path, err);
+    st = store->defer ? keep_deferred(store, hex, tmp_path, written, err)
+                      : publish_object(store, hex, tmp_path, err);
     if (st != DG_OK) {
         unlink(tmp_path);
         return st;
@@ -515,7 +637,7 @@ static dg_status write_tmp_sealed(const dg_store *store, const dg_store_seal *se
     st = write_sealed(fd, seal, plain, plain_len, written, tmp_path, err);
     sodium_memzero(plain, plain_len);
     free(plain);
-    if (st == DG_OK && (dg_fault("store.fsync") || fsync(fd) != 0))
+    if (st == DG_OK && !store->defer && (dg_fault("store.fsync") || fsync(fd) != 0))
         st = io_error(err, tmp_path, "cannot sync");
     if (close(fd) != 0 && st == DG_OK)
         st = io_error(err, tmp_path, "cannot close");
@@ -546,11 +668,18 @@ dg_status dg_store_put_sealed(dg_store *store, const dg_store_seal *seal, const 
     }
     if (errno != ENOENT)
         return io_error(err, path, "cannot stat");
+    const deferred_object *pending = store->defer ? find_deferred(store, hex) : NULL;
+    if (pending) {
+        if (stored_size)
+            *stored_size = pending->written;
+        return DG_OK;
+    }
     uint64_t written = 0;
     st = write_tmp_sealed(store, seal, data, len, tmp_path, sizeof tmp_path,
                           &written, err);
     if (st == DG_OK)
-        st = publish_object(store, hex, tmp_path, err);
+        st = store->defer ? keep_deferred(store, hex, tmp_path, written, err)
+                          : publish_object(store, hex, tmp_path, err);
     if (st != DG_OK) {
         unlink(tmp_path);
         return st;
@@ -1030,6 +1159,11 @@ dg_status dg_store_remove(dg_store *store, const char *hex, dg_error *err)
     dg_status st = check_hex_name(hex, err);
     if (st != DG_OK)
         return st;
+    deferred_object *pending = store->defer ? find_deferred(store, hex) : NULL;
+    if (pending) { /* never named: its temporary file is all there is */
+        drop_deferred(store, pending);
+        return DG_OK;
+    }
     char path[PATH_MAX], dir[PATH_MAX];
     object_path(store, hex, path, sizeof path);
     fanout_path(store, hex, dir, sizeof dir);

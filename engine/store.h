@@ -64,6 +64,20 @@ void dg_store_set_key_source(dg_store *store, dg_store_key_fn fn, void *ctx);
 dg_status dg_store_clean_tmp(dg_store *store, dg_error *err);
 
 /*
+ * Deferred publishing, for a group of writes under the write lock (batch.h): while it is
+ * on, a put writes its temporary file without syncing it and keeps it there, unnamed, and
+ * dg_store_publish_deferred then makes them all durable and named at once: one sync of
+ * the file system for all their contents, the renames, one sync for all the names (two
+ * syncs a group instead of two or three an object). An object is thus never named before
+ * its content is durable, as with a put alone. A deferred object is not found by get or
+ * check until published; a second put of the same content in the group finds it.
+ * dg_store_remove of a deferred object drops it. dg_store_defer(store, 0) drops (removes)
+ * whatever was not published. Only with the write lock held, from one thread.
+ */
+void dg_store_defer(dg_store *store, int on);
+dg_status dg_store_publish_deferred(dg_store *store, dg_error *err);
+
+/*
  * Stores len bytes of data; writes its hex SHA-256 to hex. If an object with that hash
  * already exists it is not written again and *was_new is 0 (was_new may be NULL).
  * The stored size (compressed) goes to *stored_size when not NULL. Content larger than

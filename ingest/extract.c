@@ -194,16 +194,21 @@ static void append_utf8(char *buf, size_t cap, size_t *n, uint32_t c)
     buf[*n] = '\0';
 }
 
-/* Does the text at i spell the ASCII/UTF-8 word w (compared as code points)? */
+/* Does the text at i spell the ASCII/UTF-8 word w (compared as code points)? The text's
+ * code points are encoded and compared with w's bytes, which is the same for a valid w
+ * (all are literals here) and spares decoding w at every position of a scan. */
 static size_t match_str(const cp_text *t, size_t i, const char *w)
 {
-    size_t len = strlen(w), j = 0, k = i;
-    while (j < len) {
-        uint32_t c;
-        size_t used = dg_utf8_next(w + j, len - j, &c);
-        if (k >= t->n || t->cp[k] != c)
+    size_t k = i;
+    while (*w) {
+        char enc[4];
+        size_t n = k < t->n ? dg_utf8_encode(t->cp[k], enc) : 0;
+        if (!n)
             return 0;
-        j += used;
+        for (size_t b = 0; b < n; b++) /* w's NUL never equals a byte of enc: stops there */
+            if (w[b] != enc[b])
+                return 0;
+        w += n;
         k++;
     }
     return k - i;
@@ -701,22 +706,39 @@ static int latest_plausible_year(void)
     return tm.tm_year + 1900 + 1;
 }
 
-/* Characters written differently in the two scripts, frequent in school and office text. */
-static const char traditional_only[] =
-    "學國會說實為與於時間們這過開關發區縣號辦處當經議點總級務師員條體證劃報導論";
-static const char simplified_only[] =
-    "学国会说实为与于时间们这过开关发区县号办处当经议点总级务师员条体证划报导论";
+/* Characters written differently in the two scripts, frequent in school and office text:
+ * traditional 學國會說實為與於時間們這過開關發區縣號辦處當經議點總級務師員條體證劃報導論
+ * simplified  学国会说实为与于时间们这过开关发区县号办处当经议点总级务师员条体证划报导论
+ * as sorted code points, for a binary search at every character of a scan. */
+static const uint32_t traditional_only[] = {
+    0x5011, 0x5283, 0x52D9, 0x5340, 0x54E1, 0x570B, 0x5831, 0x5B78, 0x5BE6, 0x5C0E, 0x5E2B,
+    0x65BC, 0x6642, 0x6703, 0x689D, 0x70BA, 0x7576, 0x767C, 0x7D1A, 0x7D93, 0x7E23, 0x7E3D,
+    0x8207, 0x8655, 0x865F, 0x8AAA, 0x8AD6, 0x8B49, 0x8B70, 0x8FA6, 0x9019, 0x904E, 0x958B,
+    0x9593, 0x95DC, 0x9AD4, 0x9EDE,
+};
+static const uint32_t simplified_only[] = {
+    0x4E0E, 0x4E3A, 0x4E8E, 0x4EEC, 0x4F1A, 0x4F53, 0x5173, 0x5212, 0x529E, 0x52A1, 0x533A,
+    0x53BF, 0x53D1, 0x53F7, 0x5458, 0x56FD, 0x5904, 0x5B66, 0x5B9E, 0x5BFC, 0x5E08, 0x5F00,
+    0x5F53, 0x603B, 0x62A5, 0x65F6, 0x6761, 0x70B9, 0x7EA7, 0x7ECF, 0x8BAE, 0x8BBA, 0x8BC1,
+    0x8BF4, 0x8FC7, 0x8FD9, 0x95F4,
+};
 
+static int cmp_cp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define IN_SORTED(set, c) \
+    (bsearch(&(uint32_t){c}, set, sizeof set / sizeof set[0], sizeof set[0], cmp_cp) != NULL)
+
+/* Is c one of set's characters? Its UTF-8 bytes are looked for in set: in valid UTF-8 a
+ * character's bytes can only be found where a character starts. */
 static int in_set(const char *set, uint32_t c)
 {
-    size_t len = strlen(set), j = 0;
-    while (j < len) {
-        uint32_t in;
-        j += dg_utf8_next(set + j, len - j, &in);
-        if (in == c)
-            return 1;
-    }
-    return 0;
+    char enc[4];
+    size_t n = dg_utf8_encode(c, enc);
+    return n && c && memmem(set, strlen(set), enc, n) != NULL;
 }
 
 /* 臺北市, 新北市, 高雄市 …: Taiwan's cities and counties, as school records name them. */
@@ -760,8 +782,8 @@ static int points_to_taiwan(const cp_text *t)
             return 1;
         if (c < 0x4E00)
             continue;
-        traditional += in_set(traditional_only, c);
-        simplified += in_set(simplified_only, c);
+        traditional += IN_SORTED(traditional_only, c);
+        simplified += IN_SORTED(simplified_only, c);
         if (zidi_number_at(t, i) || starts_with_any(t, i, taiwan_places, &used))
             evidence = 1;
         if (match_str(t, i, "學年度") && i >= 3 && digit_of(t->cp[i - 3]) >= 0 &&

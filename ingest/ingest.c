@@ -61,6 +61,11 @@ typedef struct work_item {
     double seconds;
     int has_props;          /* an office document's own properties (office.h) */
     dg_office_props props;
+    /* its filing, decided by the worker too (prepare_item) */
+    char *text;             /* the pages' texts joined */
+    dg_filing *filing;
+    dg_status prepared;
+    dg_error prepare_err;
 } work_item;
 
 typedef struct runner {
@@ -76,6 +81,7 @@ typedef struct runner {
     size_t n_items;
     pthread_mutex_t lock;
     pthread_cond_t changed;
+    pthread_mutex_t filer_lock; /* the classifier is one, and not for two threads at once */
     size_t next_item;     /* next to hand to a worker */
     size_t filed_upto;    /* items before this are filed */
     size_t window;
@@ -83,6 +89,10 @@ typedef struct runner {
     dg_status fatal;      /* a worker hit something the whole batch cannot go on without */
     dg_error fatal_err;
     uint64_t pages_total, pages_done;
+    /* the group being filed under one hold of the write lock (dg_batch_hold) */
+    int held;
+    int txn_open; /* its records since the last group commit (dg_batch_group_begin) */
+    struct timespec group_start;
 } runner;
 
 static double seconds_since(const struct timespec *start)
@@ -425,6 +435,26 @@ static void process_item(runner *r, worker_tools *t, work_item *it)
     it->seconds = seconds_since(&start);
 }
 
+static char *join_texts(const page_result *pages, size_t n);
+static const char *item_name(runner *r, const work_item *it);
+
+/* Decides the filing of a read item (metadata, category, level: filing.h) on the worker,
+ * so the filing thread, which every record waits for, only files it. */
+static void prepare_item(runner *r, work_item *it)
+{
+    it->text = join_texts(it->pages, it->n_pages);
+    it->filing = malloc(sizeof *it->filing);
+    if (!it->text || !it->filing) {
+        it->prepared = dg_error_set(&it->prepare_err, DG_ERR_NOMEM, "ingest: out of memory");
+        return;
+    }
+    pthread_mutex_lock(&r->filer_lock);
+    it->prepared = dg_filer_prepare_document(r->filer, it->text, item_name(r, it), it->row,
+                                             it->has_props ? &it->props : NULL, it->filing,
+                                             &it->prepare_err);
+    pthread_mutex_unlock(&r->filer_lock);
+}
+
 static int next_work(runner *r, size_t *index)
 {
     pthread_mutex_lock(&r->lock);
@@ -464,6 +494,9 @@ static void *worker_main(void *arg)
         work_item *it = &r->items[index];
         if (!it->duplicate_of[0] && !it->skip_reason)
             process_item(r, &tools, it);
+        if (!it->duplicate_of[0] && !it->skip_reason && it->status == DG_OK &&
+            (!it->unlisted || r->opts->unlisted == DG_UNLISTED_FILE))
+            prepare_item(r, it);
         pthread_mutex_lock(&r->lock);
         it->done = 1;
         pthread_cond_broadcast(&r->changed);
@@ -499,9 +532,22 @@ static const char *item_name(runner *r, const work_item *it)
 }
 
 /* Copies one file to quarantine with why (the file could not be read: only the reason). */
+/* Commits the records of the group filed so far: before anything else writes the catalog
+ * (a quarantine, a journal row), which must not ride in the group's transaction. */
+static dg_status commit_filed(runner *r, dg_error *err)
+{
+    if (!r->txn_open)
+        return DG_OK;
+    r->txn_open = 0;
+    return dg_batch_group_commit(r->archive, err);
+}
+
 static dg_status quarantine_one(runner *r, size_t file_index, int64_t batch, const char *why,
                                 int level, dg_ingest_report *rep, dg_error *err)
 {
+    dg_status committed = commit_filed(r, err);
+    if (committed != DG_OK)
+        return committed;
     const dg_ingest_file *f = &r->files[file_index];
     unsigned char *data = NULL;
     size_t len = 0;
@@ -574,7 +620,8 @@ static dg_status note_duplicate(runner *r, work_item *it, int64_t batch, dg_inge
     if (o)
         snprintf(o->refcode, sizeof o->refcode, "%s", it->duplicate_of);
     rep->duplicates += it->n_files ? it->n_files : 1;
-    return dg_batch_note_file(r->archive, batch, &f, err);
+    dg_status st = commit_filed(r, err);
+    return st != DG_OK ? st : dg_batch_note_file(r->archive, batch, &f, err);
 }
 
 /* A manifest row that cannot be filed: its files go to quarantine with the row's error. */
@@ -589,7 +636,8 @@ static dg_status skip_row(runner *r, work_item *it, int64_t batch, dg_ingest_rep
     dg_ingest_outcome *o = new_outcome(rep, f.name, "skipped");
     if (o)
         o->reason = strdup(it->skip_reason);
-    return dg_batch_note_file(r->archive, batch, &f, err);
+    dg_status st = commit_filed(r, err);
+    return st != DG_OK ? st : dg_batch_note_file(r->archive, batch, &f, err);
 }
 
 /* Joins the pages' texts; pages are separated by a blank line. */
@@ -667,13 +715,10 @@ static int record_fault(dg_status st)
 static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_report *rep,
                            dg_error *err)
 {
-    char *text = join_texts(it->pages, it->n_pages);
+    const char *text = it->text;
     dg_page_input *pages = calloc(it->n_pages ? it->n_pages : 1, sizeof *pages);
-    if (!text || !pages) {
-        free(text);
-        free(pages);
+    if (!pages)
         return dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
-    }
     for (size_t p = 0; p < it->n_pages; p++)
         pages[p] = (dg_page_input){.data = it->pages[p].image, .len = it->pages[p].image_len,
                                    .mime = it->pages[p].mime, .text = it->pages[p].text,
@@ -681,27 +726,32 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
                                    .confidence = it->pages[p].confidence,
                                    .lang = it->pages[p].lang[0] ? it->pages[p].lang : NULL};
     const char *name = item_name(r, it);
-    dg_filing filing;
-    dg_status st = dg_filer_prepare_document(r->filer, text, name, it->row,
-                                             it->has_props ? &it->props : NULL, &filing, err);
+    if (!it->filing && it->prepared == DG_OK) /* an item no worker read */
+        prepare_item(r, it);
+    const dg_filing *filing = it->filing;
+    dg_status st = it->prepared;
+    if (st != DG_OK)
+        *err = it->prepare_err;
     char refcode[DG_REFCODE_MAX] = "";
     char why[DG_ERROR_MAX];
-    if (st == DG_OK && above_clearance(r, &filing, it, why, sizeof why)) {
+    if (st == DG_OK && above_clearance(r, filing, it, why, sizeof why)) {
         free(pages);
-        free(text);
         /* its level goes with it: who may not see that level is not shown which file */
-        return quarantine_item_at(r, it, batch, why, filing.input.level, rep, err);
+        return quarantine_item_at(r, it, batch, why, filing->input.level, rep, err);
     }
     if (st == DG_OK) {
         char reason[600];
         snprintf(reason, sizeof reason, "ingested from %s (batch %lld)", name, (long long)batch);
-        dg_record_input in = filing.input;
+        dg_record_input in = filing->input;
         in.text = text, in.pages = pages, in.n_pages = it->n_pages;
         in.ocr_confidence = mean_confidence(it->pages, it->n_pages);
         in.source_batch = r->opts->label, in.source_file = name, in.source_sha256 = it->source_sha;
         in.reason = reason, in.unique_source = 1, in.batch_id = batch, in.batch_file = name;
-        in.seconds = it->seconds;
-        st = dg_record_add(r->archive, r->actor, &in, refcode, err);
+        in.seconds = it->seconds, in.index_later = 1;
+        if (!r->txn_open && (st = dg_batch_group_begin(r->archive, err)) == DG_OK)
+            r->txn_open = 1;
+        if (st == DG_OK)
+            st = dg_record_add(r->archive, r->actor, &in, refcode, err);
         /* Filed, but its indexing failed: the record is committed and stays queued for
          * indexing with the reason; the batch goes on and the outcome says so. */
         char *not_indexed = NULL;
@@ -733,7 +783,6 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
         }
     }
     free(pages);
-    free(text);
     /* This record's problem (the engine refused its text, text_guard.h, or its level or
      * title): its files wait in quarantine, and the batch goes on. */
     if (record_fault(st)) {
@@ -813,20 +862,100 @@ static void release_item(work_item *it)
     page_results_free(it->pages, it->n_pages);
     it->pages = NULL;
     it->n_pages = 0;
+    free(it->text);
+    free(it->filing);
+    it->text = NULL;
+    it->filing = NULL;
 }
 
+/* The filed outcome of refcode in this batch that has no reason yet, or NULL. */
+static dg_ingest_outcome *filed_outcome(dg_ingest_report *rep, const char *reason)
+{
+    for (size_t k = rep->n_outcomes; k-- > 0;) {
+        dg_ingest_outcome *o = &rep->outcomes[k];
+        size_t n = strlen(o->refcode);
+        if (n && !o->reason && !strcmp(o->outcome, "filed") && !strncmp(reason, o->refcode, n) &&
+            !strncmp(reason + n, " version ", 9))
+            return o;
+    }
+    return NULL;
+}
+
+/*
+ * Indexes the group filed under the held write lock and lets the lock go. A record of the
+ * group that could not be indexed is filed and stays queued: its outcome says so, as a
+ * record indexed on its own would (a version of another writer's is only listed by verify).
+ */
+static dg_status let_go_group(runner *r, dg_ingest_report *rep, dg_error *err)
+{
+    r->held = 0;
+    r->txn_open = 0; /* dg_batch_let_go commits it */
+    dg_index_failures failed = {0};
+    dg_status st = dg_batch_let_go(r->archive, &failed, err);
+    for (size_t k = 0; st == DG_OK && k < failed.count; k++) {
+        dg_ingest_outcome *o = filed_outcome(rep, failed.reasons[k]);
+        char why[DG_ERROR_MAX];
+        snprintf(why, sizeof why, "saved, but cannot be indexed: %s (it stays queued: 'dangan "
+                 "verify' lists it, 'dangan reindex' retries it)", failed.reasons[k]);
+        if (o && !(o->reason = strdup(why)))
+            st = dg_error_set(err, DG_ERR_NOMEM, "ingest: out of memory");
+    }
+    dg_index_failures_free(&failed);
+    return st;
+}
+
+/* 1 when item i has been read (or the batch is failing) within a tenth of a second: a
+ * born-digital file is read in about a millisecond, so a group is not cut for a worker
+ * that was only a little behind, and the lock is not held while a page is OCR'd. */
+static int item_ready_soon(runner *r, size_t i)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 100 * 1000 * 1000;
+    if (until.tv_nsec >= 1000000000L)
+        until.tv_sec++, until.tv_nsec -= 1000000000L;
+    pthread_mutex_lock(&r->lock);
+    while (!r->items[i].done && r->fatal == DG_OK &&
+           pthread_cond_timedwait(&r->changed, &r->lock, &until) == 0)
+        ;
+    int ready = r->items[i].done || r->fatal != DG_OK;
+    pthread_mutex_unlock(&r->lock);
+    return ready;
+}
+
+/*
+ * Files the items in order, in groups under one hold of the write lock (batch.h): a group
+ * ends after a second, or when the next item is not read a tenth of a second later, so
+ * the lock is not held while OCR runs and other writers wait at most about a second.
+ * Filing a group in one transaction and indexing it in one commit, instead of each record
+ * in its own, saves the index's opening and most syncs.
+ */
 static dg_status file_in_order(runner *r, int64_t batch, dg_ingest_report *rep, dg_error *err)
 {
     dg_status st = DG_OK;
     for (size_t i = 0; i < r->n_items && st == DG_OK; i++) {
-        if (!wait_for_item(r, i))
+        if (r->held && (seconds_since(&r->group_start) >= 1.0 || !item_ready_soon(r, i)))
+            st = let_go_group(r, rep, err);
+        if (st != DG_OK || !wait_for_item(r, i))
             break;
+        if (!r->held) {
+            st = dg_batch_hold(r->archive, err);
+            if (st != DG_OK)
+                break;
+            r->held = 1;
+            clock_gettime(CLOCK_MONOTONIC, &r->group_start);
+        }
         st = file_one(r, &r->items[i], batch, rep, err);
         release_item(&r->items[i]);
         pthread_mutex_lock(&r->lock);
         r->filed_upto = i + 1;
         pthread_cond_broadcast(&r->changed);
         pthread_mutex_unlock(&r->lock);
+    }
+    if (r->held) { /* what the group filed is committed: index it even after a failure */
+        dg_error group_err;
+        dg_status gst = let_go_group(r, rep, st == DG_OK ? err : &group_err);
+        st = st == DG_OK ? gst : st;
     }
     if (st == DG_OK && r->fatal != DG_OK) {
         *err = r->fatal_err;
@@ -961,6 +1090,7 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
     r.limits.office.soffice = opts->soffice;
     r.limits.text_encoding = opts->encoding;
     pthread_mutex_init(&r.lock, NULL);
+    pthread_mutex_init(&r.filer_lock, NULL);
     pthread_cond_init(&r.changed, NULL);
     dg_ingest_report *rep = calloc(1, sizeof *rep);
     int64_t batch = 0;
@@ -995,6 +1125,7 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
     dg_filer_close(r.filer);
     dg_budget_close(r.budget);
     pthread_cond_destroy(&r.changed);
+    pthread_mutex_destroy(&r.filer_lock);
     pthread_mutex_destroy(&r.lock);
     if (st != DG_OK) {
         dg_ingest_report_free(rep);

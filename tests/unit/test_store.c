@@ -1,5 +1,6 @@
 /* test_store.c — the content-addressed object store: round trips, deduplication, damage
- * detection, listing, destruction, crash leftovers, permissions and concurrent writers. */
+ * detection, listing, destruction, crash leftovers, deferred publishing, permissions and
+ * concurrent writers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -497,6 +498,64 @@ static void test_clean_tmp_removes_leftover_temporary_files(void **state)
     assert_int_equal(dg_store_check(fx->store, hex, &err), DG_OK);
 }
 
+/* ---- deferred publishing (a group of records, batch.h) ---- */
+
+static void test_deferred_objects_are_named_only_once_published(void **state)
+{
+    fixture *fx = *state;
+    char hex[DG_SHA256_HEX], again[DG_SHA256_HEX];
+    int was_new = -1;
+    uint64_t size1 = 0, size2 = 0;
+    dg_error err;
+    dg_store_defer(fx->store, 1);
+    assert_int_equal(dg_store_put(fx->store, "alpha page", 10, hex, &was_new, &size1, &err),
+                     DG_OK);
+    assert_int_equal(was_new, 1);
+    /* Written (in tmp/), but no name yet: a crash now leaves nothing a record could use. */
+    assert_int_equal(count_files(fx->root), 1);
+    assert_false(dg_store_has(fx->store, hex));
+    assert_int_equal(dg_store_check(fx->store, hex, &err), DG_ERR_NOT_FOUND);
+    /* The same content again in the group is found, not written twice. */
+    assert_int_equal(dg_store_put(fx->store, "alpha page", 10, again, &was_new, &size2, &err),
+                     DG_OK);
+    assert_int_equal(was_new, 0);
+    assert_string_equal(hex, again);
+    assert_int_equal(size1, size2);
+    assert_int_equal(count_files(fx->root), 1);
+
+    assert_int_equal(dg_store_publish_deferred(fx->store, &err), DG_OK);
+    assert_int_equal(dg_store_check(fx->store, hex, &err), DG_OK);
+    void *back = NULL;
+    size_t back_len = 0;
+    assert_int_equal(dg_store_get(fx->store, hex, &back, &back_len, &err), DG_OK);
+    assert_int_equal(back_len, 10);
+    assert_memory_equal(back, "alpha page", 10);
+    free(back);
+    dg_store_defer(fx->store, 0);
+    assert_int_equal(count_files(fx->root), 1); /* published: defer off keeps it */
+}
+
+static void test_deferred_objects_removed_or_never_published_leave_nothing(void **state)
+{
+    fixture *fx = *state;
+    char beta[DG_SHA256_HEX], gamma[DG_SHA256_HEX];
+    dg_error err;
+    dg_store_defer(fx->store, 1);
+    assert_int_equal(dg_store_put(fx->store, "beta", 4, beta, NULL, NULL, &err), DG_OK);
+    assert_int_equal(dg_store_put(fx->store, "gamma", 5, gamma, NULL, NULL, &err), DG_OK);
+    assert_int_equal(count_files(fx->root), 2);
+    /* A record that failed gives its object back: dropped before it had a name. */
+    assert_int_equal(dg_store_remove(fx->store, beta, &err), DG_OK);
+    assert_int_equal(count_files(fx->root), 1);
+    /* A group that is not committed: what it wrote goes. */
+    dg_store_defer(fx->store, 0);
+    assert_int_equal(count_files(fx->root), 0);
+    assert_false(dg_store_has(fx->store, gamma));
+    /* And puts are immediate again. */
+    assert_int_equal(dg_store_put(fx->store, "gamma", 5, gamma, NULL, NULL, &err), DG_OK);
+    assert_true(dg_store_has(fx->store, gamma));
+}
+
 static void assert_mode(const char *path, mode_t expected)
 {
     struct stat sb;
@@ -601,6 +660,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_clean_tmp_removes_leftover_temporary_files, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_objects_are_named_only_once_published,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_deferred_objects_removed_or_never_published_leave_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files_are_0600_and_folders_0700, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_concurrent_puts_of_same_content_all_succeed_with_one_file, setup, teardown),
