@@ -421,6 +421,11 @@ static dg_status delete_record_rows(sqlite3 *db, int64_t record_id, dg_error *er
         "DELETE FROM grants WHERE record_id = ?1",
         "DELETE FROM pages WHERE version_id IN (SELECT id FROM versions WHERE record_id = ?1)",
         "DELETE FROM versions WHERE record_id = ?1",
+        /* The batch journal's rows that name the record (filed, or a duplicate of it) keep
+         * its file's name and hash: gone with it, so nothing but the register remains.
+         * Quarantine rows name no record (what they hold was never filed). */
+        "DELETE FROM batch_files WHERE refcode IN (SELECT refcode FROM records WHERE id = ?1"
+        " UNION SELECT alias FROM refcode_aliases WHERE record_id = ?1)",
     };
     dg_status st = DG_OK;
     for (size_t i = 0; st == DG_OK && i < sizeof SQL / sizeof SQL[0]; i++)
@@ -804,11 +809,17 @@ dg_status dg_destruction_forget_keyless(dg_archive *archive, const dg_actor *act
     *count = 0;
     if (!archive->keys)
         return DG_OK;
-    dg_status st = dg_archive_lock_write(archive, err);
-    if (st != DG_OK)
-        return st;
     int64_t id = 0;
     char refcode[DG_REFCODE_MAX];
+    /* Most restores have none: then no write lock, so no index writer is opened (and no
+     * empty index made and synced, level by level) only to be rebuilt by the reindex. */
+    dg_status st = next_keyless(archive, 0, &id, refcode, err);
+    if (st != DG_OK || id == 0)
+        return st;
+    id--; /* found again under the lock, from where the look ended */
+    st = dg_archive_lock_write(archive, err);
+    if (st != DG_OK)
+        return st;
     for (;;) {
         st = next_keyless(archive, id, &id, refcode, err);
         if (st != DG_OK || id == 0)

@@ -34,7 +34,8 @@ typedef struct dg_destroy_result {
  * completes any destruction a killed run left 'destroying'. For each record: writes its
  * register entry (with the SHA-256 of every object it used, the appraiser, approver,
  * witnesses, time and method) and a log entry carrying the entry's hash; deletes its
- * versions, pages, grants and queue rows (secure delete), keeping the record row so its
+ * versions, pages, grants and queue rows and the batch journal's rows naming it (its file,
+ * and copies reported as duplicates of it) (secure delete), keeping the record row so its
  * reference code is never reused; deletes its review decisions and, if it had any,
  * forgets the classifier's saved model (class_review.h); removes each object no other
  * record uses (overwritten with zeros, then unlinked) and its index documents; compacts

@@ -61,6 +61,17 @@ mkdir batchin
 printf '第一号 grommetlane 报告\n' >batchin/grommetlane-report.txt
 : >batchin/frobnitzquarry.txt # empty: set aside in the quarantine
 expect_exit 1 "$DANGAN" ingest batchin
+# The SHA-256 of a filed file would let anyone holding a copy confirm that a known document
+# is in the archive: the catalog keeps it keyed ("kh1:"), and a copy is still a duplicate.
+for f in plonkhaven-minutes.txt b.txt batchin/grommetlane-report.txt; do
+    SCAN_NEEDLES="$SCAN_NEEDLES|$(sha256sum "$f" | cut -c1-64)"
+done
+[ "$(sqlite3 archive/catalog.db "SELECT count(*) FROM versions WHERE source_sha256 LIKE 'kh1:%'")" = 3 ] \
+    || fail "the source hashes are not keyed: $(sqlite3 archive/catalog.db 'SELECT source_sha256 FROM versions')"
+mkdir batchagain
+cp batchin/grommetlane-report.txt batchagain/copy.txt
+expect_exit 0 "$DANGAN" --json ingest batchagain
+[ "$(echo "$OUT" | json 'j["duplicates"]')" = 1 ] || fail "a copy is not found by its keyed hash: $OUT"
 expect_exit 0 "$DANGAN" hold add "$B" --reason "thrumblewick audit"
 expect_exit 0 "$DANGAN" --json loan request "$B" --purpose "snorkelvane check" --method read --days 1
 # Each reads back in the clear with the key.
@@ -298,4 +309,45 @@ expect_exit 0 "$DANGAN" --key-file keys/new.key backup backup
 expect_exit 0 "$DANGAN" --key-file keys/new.key --archive restored4 restore backup --keys keybackup
 expect_exit 0 "$DANGAN" --key-file keys/new.key --archive restored4 show "$B"
 contains "$OUT" "quibbleflumph" "a restore after rotation"
+# The source hashes are keyed under the journal key, which rotation re-wraps and keeps: a
+# copy of a filed file is still a duplicate.
+expect_exit 0 "$DANGAN" --key-file keys/new.key --json ingest batchagain
+[ "$(echo "$OUT" | json 'j["duplicates"]')" = 1 ] || fail "a copy is not a duplicate after rotation: $OUT"
+
+# ---- a restore whose drill fails says which step failed, and exits with its code ----
+# Someone who could write catalog.db altered an access-log entry before the night's backup.
+# The backup copies the catalog as it is, its manifest matches, and restore's file phase
+# passes; the drill's reindex passes too, and its verify finds the broken chain.
+expect_exit 0 "$DANGAN" --archive tampered init --fonds X002 --name "Tampered" \
+    --key-file keys/new.key
+printf 'a record for the drill\n' >drill.txt
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered add drill.txt --title drill \
+    --category administrative --year 2024
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered search drill
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered log verify
+sqlite3 tampered/catalog.db "DROP TRIGGER log_is_append_only;
+    UPDATE access_log SET outcome = 'refused' WHERE id = 3"
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered backup tampered-bk \
+    --keys-dest tampered-kb
+expect_exit 1 "$DANGAN" --key-file keys/new.key --archive tampered-restored restore tampered-bk \
+    --keys tampered-kb
+contains "$OUT" "MB/s" "the file phase of the failing drill ran"
+contains "$OUT" "entry 3 was altered" "the drill's verify names the altered entry"
+contains "$ERR" "dangan: restore: verify failed on the restored archive (exit 1)" "the failing step"
+lacks "$ERR" "log verify failed" "the drill stops at the first failure"
+expect_exit 1 "$DANGAN" --key-file keys/new.key --archive tampered-restored verify
+expect_exit 1 "$DANGAN" --key-file keys/new.key --archive tampered-restored log verify
+# A step that fails of itself (the index cannot be written: a fault point of the test
+# build, on the drill's first index commit) ends the drill there, with that step's code.
+rm -rf tampered-restored
+set +e
+DANGAN_FAULT=index.commit:1+ "$DANGAN" --key-file keys/new.key --archive tampered-restored \
+    restore tampered-bk --keys tampered-kb >drill.out 2>drill.err
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "a drill whose reindex cannot write its index passed"
+grep -q "dangan: restore: reindex failed on the restored archive (exit $rc)" drill.err \
+    || fail "the reindex failure is not named with its exit code $rc: $(cat drill.err)"
+grep -q "verify failed" drill.err && fail "the drill went on after reindex failed"
+[ -f tampered-restored/catalog.db ] || fail "the files of a restore whose drill failed are not kept"
 echo "test_crypto_backup: ok"
