@@ -99,6 +99,12 @@ static dg_status hash_file(const char *path, char hex[65], uint64_t *size, dg_er
  * anything that names them. *size is the bytes copied; sha (when not NULL) their SHA-256
  * in hex, hashed as they are written.
  */
+/*
+ * Copies src to dst, hashing it on the way. With tmp_dir the copy is written under
+ * tmp_dir/.tmp and renamed into place, so dst is whole or absent (a backup's folder lives
+ * on). Without (NULL), dst is written directly: a restore's partial folder is thrown away
+ * whole unless everything in it was written and synced, so a file there needs no rename.
+ */
 static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir,
                            uint64_t *size, char sha[65], dg_error *err)
 {
@@ -109,7 +115,15 @@ static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir
                                : io_error(err, src, "cannot open");
     char tmp[PATH_MAX];
     int out = -1;
-    dg_status st = open_tmp(tmp_dir, "copy", tmp, sizeof tmp, &out, err);
+    dg_status st = DG_OK;
+    if (tmp_dir) {
+        st = open_tmp(tmp_dir, "copy", tmp, sizeof tmp, &out, err);
+    } else {
+        snprintf(tmp, sizeof tmp, "%s", dst);
+        out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (out < 0)
+            st = io_error(err, dst, "cannot create");
+    }
     unsigned char *buf = st == DG_OK ? malloc(CHUNK) : NULL;
     if (st == DG_OK && !buf)
         st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", src);
@@ -128,7 +142,7 @@ static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir
     close(in);
     if (out >= 0 && close(out) != 0 && st == DG_OK)
         st = io_error(err, tmp, "cannot close");
-    if (st == DG_OK && rename(tmp, dst) != 0)
+    if (st == DG_OK && tmp_dir && rename(tmp, dst) != 0)
         st = io_error(err, dst, "cannot move into place");
     if (st != DG_OK && out >= 0)
         unlink(tmp);
@@ -932,7 +946,7 @@ static dg_status restore_files(const char *dest, const char *keys_dir, const cha
         }
         uint64_t size = 0;
         if (st == DG_OK) {
-            st = copy_file(src, dst, new_path, &size, sha, err);
+            st = copy_file(src, dst, NULL, &size, sha, err);
             st = check_content(src, e, sha, size, st, err);
         }
         if (st == DG_OK) {
@@ -940,15 +954,13 @@ static dg_status restore_files(const char *dest, const char *keys_dir, const cha
             *bytes += size;
         }
     }
-    char src[PATH_MAX + 32], dst[PATH_MAX + 32], tmp[PATH_MAX + 32];
+    char src[PATH_MAX + 32], dst[PATH_MAX + 32];
     snprintf(src, sizeof src, "%s/%s", keys_dir, DG_KEYS_FILE);
     snprintf(dst, sizeof dst, "%s/%s", new_path, DG_KEYS_FILE);
     uint64_t size = 0;
     if (st == DG_OK)
-        st = copy_file(src, dst, new_path, &size, NULL, err);
+        st = copy_file(src, dst, NULL, &size, NULL, err);
     *bytes += size;
-    snprintf(tmp, sizeof tmp, "%s/.tmp", new_path);
-    rmdir(tmp);
     return st;
 }
 
