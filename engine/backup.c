@@ -703,10 +703,16 @@ dg_status dg_backup_run(dg_archive *archive, const dg_actor *actor, const char *
     if (st == DG_OK)
         st = manifest_write(dest, &b.now, master, err);
     sodium_memzero(master, sizeof master);
-    if (st == DG_OK && keys_dest)
+    if (st == DG_OK && keys_dest) /* made first: remembering resolves its path */
         st = dg_key_copies_write(archive, keys_dest, err);
     if (st == DG_OK && keys_dest)
         st = dg_key_copies_remember(archive, keys_dest, err);
+    /* Every remembered key backup now, not only one named this time: a key backup older
+     * than the data backup lacks the keys of the records filed since it was written, and a
+     * restore takes a missing key for a destruction after the backup (backup.h), so those
+     * records would come back destroyed. Written after the data, the keys cover it all. */
+    if (st == DG_OK)
+        st = dg_key_copies_refresh(archive, err);
     manifest_free(&b.old);
     manifest_free(&b.now);
     char detail[PATH_MAX + 160];
