@@ -993,10 +993,28 @@ static dg_status commit_unsynced(dg_archive *archive, dg_error *err)
     return dg_catalog_exec(archive->db, "PRAGMA synchronous=OFF", err);
 }
 
-/* Forgets records whose key is gone, and leaves the index owed to a reindex. */
-static dg_status forget_keyless(const char *new_path, const char *login, size_t *keyless,
-                                dg_error *err)
+/* When the key backup in keys_dir was written (its file's time), as the catalog writes
+ * times; "" when it cannot be told (then no record is refused for it). */
+static void keys_written_at(const char *keys_dir, char out[40])
 {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", keys_dir, DG_KEYS_FILE);
+    struct stat sb;
+    struct tm tm;
+    out[0] = '\0';
+    if (stat(path, &sb) != 0 || !gmtime_r(&sb.st_mtim.tv_sec, &tm))
+        return;
+    char day[24];
+    strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 40, "%.19s.%03dZ", day, (int)(sb.st_mtim.tv_nsec / 1000000) % 1000);
+}
+
+/* Forgets records whose key is gone, and leaves the index owed to a reindex. */
+static dg_status forget_keyless(const char *new_path, const char *keys_dir, const char *login,
+                                size_t *keyless, dg_error *err)
+{
+    char written[40];
+    keys_written_at(keys_dir, written);
     dg_archive *archive = NULL;
     dg_status st = dg_archive_open_handle(new_path, &archive, err);
     if (st == DG_OK)
@@ -1005,7 +1023,8 @@ static dg_status forget_keyless(const char *new_path, const char *login, size_t 
     if (st == DG_OK)
         st = dg_actor_login(archive, login, "cli", &actor, err);
     if (st == DG_OK)
-        st = dg_destruction_forget_keyless(archive, &actor, keyless, err);
+        st = dg_destruction_forget_keyless(archive, &actor, written[0] ? written : NULL,
+                                           keyless, err);
     /* The live archive's key backups are not the restored one's: a destruction here must
      * not overwrite them. Backing this archive up names its own. The index is owed to the
      * reindex that follows; opening the archive does not build it behind the user's back,
@@ -1102,7 +1121,7 @@ static dg_status restore_into(const char *dest, const char *keys_dir, const char
     dg_status st = restore_all_files(dest, keys_dir, partial, out, err);
     out->file_seconds = seconds_since(&t0);
     if (st == DG_OK)
-        st = forget_keyless(partial, login, &out->keyless, err);
+        st = forget_keyless(partial, keys_dir, login, &out->keyless, err);
     dg_archive *archive = NULL;
     if (st == DG_OK)
         st = dg_archive_open(partial, &archive, err);

@@ -131,6 +131,7 @@ scan_clean "backup and key backup" backup keybackup
 # A second backup is incremental and takes the records filed since. It names no key
 # folder (the nightly form): the remembered one is rewritten all the same, or a restore
 # would take the missing keys of records filed since for destructions after the backup.
+cp -a keybackup stalekeys # a key backup that later backups do not know of
 printf 'filed after the first backup\n' >late.txt
 expect_exit 0 "$DANGAN" --json add late.txt --title "late" --category administrative --year 2024
 LATE=$(echo "$OUT" | json 'j["refcode"]')
@@ -139,6 +140,13 @@ contains "$OUT" "0 removed" "second backup"
 lacks "$OUT" " 0 copied" "records filed during the first backup are copied now"
 expect_exit 0 "$DANGAN" backup backup
 contains "$OUT" " 0 copied" "a third backup with nothing new copies nothing"
+
+# A key backup older than the data backup lacks the keys of the records filed since: a
+# restore with it is refused, naming one, rather than taking them for destroyed.
+expect_exit 8 "$DANGAN" --archive stale restore backup --keys stalekeys --files-only
+contains "$ERR" "is older than record" "a stale key backup"
+contains "$ERR" "restore with the latest key backup" "what to do"
+[ ! -e stale/catalog.db ] || fail "a restore with a stale key backup left an archive"
 
 # ---- restore: every record the same ----
 expect_exit 0 "$DANGAN" --archive restored restore backup --keys keybackup --files-only
