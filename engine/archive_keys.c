@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "archive_internal.h"
 #include "catalog.h"
@@ -66,4 +67,68 @@ int dg_archive_key_in_use(sqlite3 *db, const char *id)
                                              &ignored);
     sqlite3_finalize(stmt);
     return st == DG_OK ? found : -1;
+}
+
+/* Fills h from the journal key's bytes: crypto_kdf subkey 1 of context "dgsource". */
+static void source_subkey(const dg_store_seal *seal, dg_source_hasher *h)
+{
+    _Static_assert(sizeof seal->key == crypto_kdf_KEYBYTES, "the journal key is a kdf key");
+    crypto_kdf_derive_from_key(h->key, sizeof h->key, 1, "dgsource", seal->key);
+    h->keyed = 1;
+}
+
+dg_status dg_source_hasher_open(dg_archive *archive, int make_key, dg_source_hasher *h,
+                                dg_error *err)
+{
+    memset(h, 0, sizeof *h);
+    if (!archive->keys)
+        return DG_OK;
+    dg_store_seal seal;
+    dg_status st = DG_OK;
+    if (make_key) {
+        const dg_store_seal *use = NULL;
+        st = dg_archive_key_seal(archive, DG_JOURNAL_KEY_SETTING, &seal, &use, err);
+        if (st == DG_OK && use)
+            source_subkey(&seal, h);
+    } else {
+        char *id = NULL;
+        st = dg_setting_get(archive->db, DG_JOURNAL_KEY_SETTING, &id, err);
+        if (st == DG_OK) {
+            snprintf(seal.key_id, sizeof seal.key_id, "%s", id);
+            st = dg_keys_get(archive->keys, seal.key_id, seal.key, err);
+            if (st == DG_OK)
+                source_subkey(&seal, h);
+        } else if (st == DG_ERR_NOT_FOUND) {
+            st = DG_OK; /* no journal key yet, so no hash was keyed yet */
+        }
+        free(id);
+    }
+    sodium_memzero(&seal, sizeof seal);
+    return st;
+}
+
+void dg_source_hash_with(const dg_source_hasher *h, const char *sha256_hex,
+                         char out[DG_SOURCE_HASH_MAX])
+{
+    size_t prefix = strlen(DG_SOURCE_HASH_PREFIX);
+    if (!h->keyed || strncmp(sha256_hex, DG_SOURCE_HASH_PREFIX, prefix) == 0) {
+        snprintf(out, DG_SOURCE_HASH_MAX, "%s", sha256_hex);
+        return;
+    }
+    unsigned char digest[32];
+    crypto_generichash(digest, sizeof digest, (const unsigned char *)sha256_hex,
+                       strlen(sha256_hex), h->key, sizeof h->key);
+    memcpy(out, DG_SOURCE_HASH_PREFIX, prefix);
+    sodium_bin2hex(out + prefix, DG_SOURCE_HASH_MAX - prefix, digest, sizeof digest);
+}
+
+dg_status dg_source_hash(dg_archive *archive, const char *sha256_hex, int make_key,
+                         char out[DG_SOURCE_HASH_MAX], dg_error *err)
+{
+    dg_source_hasher h;
+    dg_status st = dg_source_hasher_open(archive, make_key, &h, err);
+    if (st == DG_OK)
+        dg_source_hash_with(&h, sha256_hex, out);
+    sodium_memzero(&h, sizeof h);
+    return st;
 }

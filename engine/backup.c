@@ -99,6 +99,12 @@ static dg_status hash_file(const char *path, char hex[65], uint64_t *size, dg_er
  * anything that names them. *size is the bytes copied; sha (when not NULL) their SHA-256
  * in hex, hashed as they are written.
  */
+/*
+ * Copies src to dst, hashing it on the way. With tmp_dir the copy is written under
+ * tmp_dir/.tmp and renamed into place, so dst is whole or absent (a backup's folder lives
+ * on). Without (NULL), dst is written directly: a restore's partial folder is thrown away
+ * whole unless everything in it was written and synced, so a file there needs no rename.
+ */
 static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir,
                            uint64_t *size, char sha[65], dg_error *err)
 {
@@ -109,7 +115,15 @@ static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir
                                : io_error(err, src, "cannot open");
     char tmp[PATH_MAX];
     int out = -1;
-    dg_status st = open_tmp(tmp_dir, "copy", tmp, sizeof tmp, &out, err);
+    dg_status st = DG_OK;
+    if (tmp_dir) {
+        st = open_tmp(tmp_dir, "copy", tmp, sizeof tmp, &out, err);
+    } else {
+        snprintf(tmp, sizeof tmp, "%s", dst);
+        out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (out < 0)
+            st = io_error(err, dst, "cannot create");
+    }
     unsigned char *buf = st == DG_OK ? malloc(CHUNK) : NULL;
     if (st == DG_OK && !buf)
         st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", src);
@@ -128,7 +142,7 @@ static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir
     close(in);
     if (out >= 0 && close(out) != 0 && st == DG_OK)
         st = io_error(err, tmp, "cannot close");
-    if (st == DG_OK && rename(tmp, dst) != 0)
+    if (st == DG_OK && tmp_dir && rename(tmp, dst) != 0)
         st = io_error(err, dst, "cannot move into place");
     if (st != DG_OK && out >= 0)
         unlink(tmp);
@@ -689,10 +703,16 @@ dg_status dg_backup_run(dg_archive *archive, const dg_actor *actor, const char *
     if (st == DG_OK)
         st = manifest_write(dest, &b.now, master, err);
     sodium_memzero(master, sizeof master);
-    if (st == DG_OK && keys_dest)
+    if (st == DG_OK && keys_dest) /* made first: remembering resolves its path */
         st = dg_key_copies_write(archive, keys_dest, err);
     if (st == DG_OK && keys_dest)
         st = dg_key_copies_remember(archive, keys_dest, err);
+    /* Every remembered key backup now, not only one named this time: a key backup older
+     * than the data backup lacks the keys of the records filed since it was written, and a
+     * restore takes a missing key for a destruction after the backup (backup.h), so those
+     * records would come back destroyed. Written after the data, the keys cover it all. */
+    if (st == DG_OK)
+        st = dg_key_copies_refresh(archive, err);
     manifest_free(&b.old);
     manifest_free(&b.now);
     char detail[PATH_MAX + 160];
@@ -932,7 +952,7 @@ static dg_status restore_files(const char *dest, const char *keys_dir, const cha
         }
         uint64_t size = 0;
         if (st == DG_OK) {
-            st = copy_file(src, dst, new_path, &size, sha, err);
+            st = copy_file(src, dst, NULL, &size, sha, err);
             st = check_content(src, e, sha, size, st, err);
         }
         if (st == DG_OK) {
@@ -940,15 +960,13 @@ static dg_status restore_files(const char *dest, const char *keys_dir, const cha
             *bytes += size;
         }
     }
-    char src[PATH_MAX + 32], dst[PATH_MAX + 32], tmp[PATH_MAX + 32];
+    char src[PATH_MAX + 32], dst[PATH_MAX + 32];
     snprintf(src, sizeof src, "%s/%s", keys_dir, DG_KEYS_FILE);
     snprintf(dst, sizeof dst, "%s/%s", new_path, DG_KEYS_FILE);
     uint64_t size = 0;
     if (st == DG_OK)
-        st = copy_file(src, dst, new_path, &size, NULL, err);
+        st = copy_file(src, dst, NULL, &size, NULL, err);
     *bytes += size;
-    snprintf(tmp, sizeof tmp, "%s/.tmp", new_path);
-    rmdir(tmp);
     return st;
 }
 
@@ -964,17 +982,49 @@ static dg_status restore_new_folder(const char *new_path, dg_error *err)
     return st;
 }
 
-/* Forgets records whose key is gone, and leaves the index owed to a reindex. */
-static dg_status forget_keyless(const char *new_path, const char *login, size_t *keyless,
-                                dg_error *err)
+/*
+ * The restore's catalog commits need no sync of their own: everything in the partial folder
+ * is thrown away unless the one sync of the whole file system (restore_into) has made it
+ * durable before the rename that names it. So a handle on the partial archive commits at
+ * synchronous=OFF (no fdatasync of the write-ahead log per commit, none per checkpoint).
+ */
+static dg_status commit_unsynced(dg_archive *archive, dg_error *err)
 {
+    return dg_catalog_exec(archive->db, "PRAGMA synchronous=OFF", err);
+}
+
+/* When the key backup in keys_dir was written (its file's time), as the catalog writes
+ * times; "" when it cannot be told (then no record is refused for it). */
+static void keys_written_at(const char *keys_dir, char out[40])
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", keys_dir, DG_KEYS_FILE);
+    struct stat sb;
+    struct tm tm;
+    out[0] = '\0';
+    if (stat(path, &sb) != 0 || !gmtime_r(&sb.st_mtim.tv_sec, &tm))
+        return;
+    char day[24];
+    strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 40, "%.19s.%03dZ", day, (int)(sb.st_mtim.tv_nsec / 1000000) % 1000);
+}
+
+/* Forgets records whose key is gone, and leaves the index owed to a reindex. */
+static dg_status forget_keyless(const char *new_path, const char *keys_dir, const char *login,
+                                size_t *keyless, dg_error *err)
+{
+    char written[40];
+    keys_written_at(keys_dir, written);
     dg_archive *archive = NULL;
     dg_status st = dg_archive_open_handle(new_path, &archive, err);
+    if (st == DG_OK)
+        st = commit_unsynced(archive, err);
     dg_actor actor;
     if (st == DG_OK)
         st = dg_actor_login(archive, login, "cli", &actor, err);
     if (st == DG_OK)
-        st = dg_destruction_forget_keyless(archive, &actor, keyless, err);
+        st = dg_destruction_forget_keyless(archive, &actor, written[0] ? written : NULL,
+                                           keyless, err);
     /* The live archive's key backups are not the restored one's: a destruction here must
      * not overwrite them. Backing this archive up names its own. The index is owed to the
      * reindex that follows; opening the archive does not build it behind the user's back,
@@ -1071,10 +1121,12 @@ static dg_status restore_into(const char *dest, const char *keys_dir, const char
     dg_status st = restore_all_files(dest, keys_dir, partial, out, err);
     out->file_seconds = seconds_since(&t0);
     if (st == DG_OK)
-        st = forget_keyless(partial, login, &out->keyless, err);
+        st = forget_keyless(partial, keys_dir, login, &out->keyless, err);
     dg_archive *archive = NULL;
     if (st == DG_OK)
         st = dg_archive_open(partial, &archive, err);
+    if (st == DG_OK)
+        st = commit_unsynced(archive, err);
     dg_actor actor;
     if (st == DG_OK)
         st = dg_actor_login(archive, login, "cli", &actor, err);

@@ -38,8 +38,10 @@ typedef struct dg_backup_result {
 } dg_backup_result;
 
 /*
- * Writes or updates the backup in dest; with keys_dest (may be NULL) also the key backup
- * there, remembered for later destructions. Archivists and admins; logged as "backup".
+ * Writes or updates the backup in dest; with keys_dest (may be NULL) adds that folder to
+ * the remembered key backups; then rewrites every remembered key backup, so none is older
+ * than the data backup (a restore would take the keys it lacks for destructions made after
+ * the backup). Archivists and admins; logged as "backup".
  * An archive made without a master key is refused: its backup could not be encrypted.
  */
 dg_status dg_backup_run(dg_archive *archive, const dg_actor *actor, const char *dest,

@@ -121,9 +121,12 @@ dg_status dg_batch_note_file(dg_archive *archive, int64_t batch_id, const dg_bat
     dg_now_iso(now);
     /* File names and reasons may quote what a file holds: sealed (archive_keys.h). */
     char *name = NULL, *reason = NULL;
+    char hash[DG_SOURCE_HASH_MAX]; /* keyed in an encrypted archive, as the version's */
     st = dg_journal_seal(archive, f->name, &name, err);
     if (st == DG_OK)
         st = dg_journal_seal(archive, f->reason, &reason, err);
+    if (st == DG_OK && f->sha256)
+        st = dg_source_hash(archive, f->sha256, 1, hash, err);
     sqlite3_stmt *stmt = NULL;
     if (st == DG_OK)
         st = dg_catalog_prepare(
@@ -134,7 +137,7 @@ dg_status dg_batch_note_file(dg_archive *archive, int64_t batch_id, const dg_bat
     if (st == DG_OK) {
         sqlite3_bind_int64(stmt, 1, batch_id);
         sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
-        dg_bind_text_or_null(stmt, 3, f->sha256);
+        dg_bind_text_or_null(stmt, 3, f->sha256 ? hash : NULL);
         sqlite3_bind_text(stmt, 4, dg_file_outcome_name(f->outcome), -1, SQLITE_STATIC);
         dg_bind_text_or_null(stmt, 5, f->refcode);
         dg_bind_text_or_null(stmt, 6, reason);

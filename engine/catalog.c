@@ -474,6 +474,44 @@ static const char MIGRATION_16_REVIEW_SCAN[] =
     "DROP INDEX versions_by_term;"
     "CREATE INDEX versions_by_term ON versions(period, year, record_id, number);";
 
+/*
+ * Migration 17 (issue 19): an encrypted archive keeps each version's source hash keyed
+ * (archive_keys.h: "kh1:" and a keyed BLAKE2b), so a copy of the folder cannot confirm that
+ * a known document is in it. `keys encrypt` keys the plain hashes that versions written
+ * before hold: versions stay immutable but for that one change, once, from a plain hash
+ * (hex digits sort below 'g') to a keyed one, with no other column changed; the sealing
+ * window of migration 13 stays as it was. Every column of versions is named here.
+ * And an index of the batch journal by record code, for destruction (below).
+ */
+#define VERSION_SEALABLE_SAME                                                              \
+    "NEW.title IS OLD.title AND NEW.reason IS OLD.reason AND NEW.source_file IS"             \
+    " OLD.source_file AND NEW.subject IS OLD.subject AND NEW.text_sha256 IS OLD.text_sha256"
+static const char MIGRATION_17_KEYED_SOURCES[] =
+    "DROP TRIGGER versions_are_immutable;"
+    "CREATE TRIGGER versions_are_immutable BEFORE UPDATE ON versions"
+    "  WHEN (NEW.source_sha256 IS NOT OLD.source_sha256 AND NOT coalesce("
+    "    OLD.source_sha256 < 'g' AND NEW.source_sha256 LIKE 'kh1:%', 0))"
+    "  OR NEW.id IS NOT OLD.id OR NEW.record_id IS NOT OLD.record_id"
+    "  OR NEW.number IS NOT OLD.number OR NEW.created_at IS NOT OLD.created_at"
+    "  OR NEW.author_id IS NOT OLD.author_id OR NEW.doc_number IS NOT OLD.doc_number"
+    "  OR NEW.doc_date IS NOT OLD.doc_date OR NEW.year IS NOT OLD.year"
+    "  OR NEW.department IS NOT OLD.department OR NEW.category IS NOT OLD.category"
+    "  OR NEW.record_type IS NOT OLD.record_type OR NEW.level IS NOT OLD.level"
+    "  OR NEW.period IS NOT OLD.period OR NEW.location IS NOT OLD.location"
+    "  OR NEW.page_count IS NOT OLD.page_count OR NEW.ocr_confidence IS NOT OLD.ocr_confidence"
+    "  OR NEW.class_confidence IS NOT OLD.class_confidence"
+    "  OR NEW.source_batch IS NOT OLD.source_batch OR NEW.secrecy IS NOT OLD.secrecy"
+    "  OR ((NOT EXISTS (SELECT 1 FROM sealing_in_progress s JOIN records r"
+    "    ON r.id = s.record_id WHERE s.record_id = OLD.record_id AND r.key_id IS NULL)"
+    "    OR NEW.title NOT LIKE 'dgs1:%' OR NEW.reason NOT LIKE 'dgs1:%'"
+    "    OR NEW.subject NOT LIKE 'dgs1:%' OR (NEW.subject IS NULL) <> (OLD.subject IS NULL))"
+    "    AND NOT (" VERSION_SEALABLE_SAME "))"
+    "  BEGIN SELECT RAISE(ABORT, 'versions are immutable'); END;"
+    /* A destruction deletes the batch journal's rows that name the record (destruction.c):
+     * found by code, not by a scan of the whole journal per record. (IF NOT EXISTS: a
+     * catalog taken back to an older schema by hand, as test_log does, may keep it.) */
+    "CREATE INDEX IF NOT EXISTS batch_files_by_refcode ON batch_files(refcode);";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
@@ -481,7 +519,8 @@ static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRAT
                                        MIGRATION_10_WITHHELD, MIGRATION_11_LOANS,
                                        MIGRATION_12_RECORD_KEYS, MIGRATION_13_SUBJECT,
                                        MIGRATION_14_KEYLESS, MIGRATION_15_SEALED_DECISIONS,
-                                       MIGRATION_16_REVIEW_SCAN};
+                                       MIGRATION_16_REVIEW_SCAN,
+                                       MIGRATION_17_KEYED_SOURCES};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

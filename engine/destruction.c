@@ -421,6 +421,11 @@ static dg_status delete_record_rows(sqlite3 *db, int64_t record_id, dg_error *er
         "DELETE FROM grants WHERE record_id = ?1",
         "DELETE FROM pages WHERE version_id IN (SELECT id FROM versions WHERE record_id = ?1)",
         "DELETE FROM versions WHERE record_id = ?1",
+        /* The batch journal's rows that name the record (filed, or a duplicate of it) keep
+         * its file's name and hash: gone with it, so nothing but the register remains.
+         * Quarantine rows name no record (what they hold was never filed). */
+        "DELETE FROM batch_files WHERE refcode IN (SELECT refcode FROM records WHERE id = ?1"
+        " UNION SELECT alias FROM refcode_aliases WHERE record_id = ?1)",
     };
     dg_status st = DG_OK;
     for (size_t i = 0; st == DG_OK && i < sizeof SQL / sizeof SQL[0]; i++)
@@ -798,22 +803,61 @@ static dg_status forget_keyless_record(dg_archive *archive, const dg_actor *acto
     return dg_catalog_end_write(archive->db, st, err);
 }
 
+/* A record without its key that was filed after the key backup was written: that key
+ * backup is stale, and taking the missing key for a destruction would destroy the record. */
+static dg_status refuse_if_filed_after(sqlite3 *db, int64_t record_id, const char *refcode,
+                                       const char *keys_written, dg_error *err)
+{
+    if (!keys_written)
+        return DG_OK;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db,
+                                      "SELECT min(created_at) FROM versions WHERE record_id = ?",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, record_id);
+    st = dg_catalog_step_row(db, stmt, "read versions", err, "no versions");
+    char filed[40] = "";
+    if (st == DG_OK && sqlite3_column_type(stmt, 0) == SQLITE_TEXT)
+        snprintf(filed, sizeof filed, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    if (st != DG_OK || strcmp(filed, keys_written) <= 0)
+        return st;
+    return dg_error_set(err, DG_ERR_CORRUPT,
+                        "the key backup (written %s) is older than record %s (filed %s): "
+                        "its key is missing because the key backup is stale, not because "
+                        "the record was destroyed; restore with the latest key backup",
+                        keys_written, refcode, filed);
+}
+
 dg_status dg_destruction_forget_keyless(dg_archive *archive, const dg_actor *actor,
-                                        size_t *count, dg_error *err)
+                                        const char *keys_written, size_t *count, dg_error *err)
 {
     *count = 0;
     if (!archive->keys)
         return DG_OK;
-    dg_status st = dg_archive_lock_write(archive, err);
-    if (st != DG_OK)
-        return st;
     int64_t id = 0;
     char refcode[DG_REFCODE_MAX];
+    /* Most restores have none: then no write lock, so no index writer is opened (and no
+     * empty index made and synced, level by level) only to be rebuilt by the reindex. */
+    dg_status st = next_keyless(archive, 0, &id, refcode, err);
+    if (st != DG_OK || id == 0)
+        return st;
+    st = refuse_if_filed_after(archive->db, id, refcode, keys_written, err);
+    if (st != DG_OK)
+        return st;
+    id--; /* found again under the lock, from where the look ended */
+    st = dg_archive_lock_write(archive, err);
+    if (st != DG_OK)
+        return st;
     for (;;) {
         st = next_keyless(archive, id, &id, refcode, err);
         if (st != DG_OK || id == 0)
             break;
-        st = forget_keyless_record(archive, actor, id, refcode, err);
+        st = refuse_if_filed_after(archive->db, id, refcode, keys_written, err);
+        if (st == DG_OK)
+            st = forget_keyless_record(archive, actor, id, refcode, err);
         if (st != DG_OK)
             break;
         (*count)++;

@@ -34,7 +34,8 @@ typedef struct dg_destroy_result {
  * completes any destruction a killed run left 'destroying'. For each record: writes its
  * register entry (with the SHA-256 of every object it used, the appraiser, approver,
  * witnesses, time and method) and a log entry carrying the entry's hash; deletes its
- * versions, pages, grants and queue rows (secure delete), keeping the record row so its
+ * versions, pages, grants and queue rows and the batch journal's rows naming it (its file,
+ * and copies reported as duplicates of it) (secure delete), keeping the record row so its
  * reference code is never reused; deletes its review decisions and, if it had any,
  * forgets the classifier's saved model (class_review.h); removes each object no other
  * record uses (overwritten with zeros, then unlinked) and its index documents; compacts
@@ -84,8 +85,12 @@ dg_status dg_destruction_resume(dg_archive *archive, dg_error *err);
  * table was destroyed after the backup was taken. Its rows go as a destruction's do (the
  * catalog row stays, marked destroyed), its objects are removed, and each is logged as
  * "restore.keyless". The index is not touched: a restore builds it afterwards.
+ * keys_written (ISO 8601 UTC, or NULL) is when the key backup was written: a record filed
+ * after it lacks its key because the key backup is older than the data backup, not
+ * because it was destroyed, and the whole call is refused (DG_ERR_CORRUPT naming it).
  */
 dg_status dg_destruction_forget_keyless(dg_archive *archive, const dg_actor *actor,
+                                        const char *keys_written,
                                         size_t *count, dg_error *err);
 
 #endif

@@ -549,7 +549,7 @@ static dg_status check_unique_source(dg_archive *archive, const dg_actor *actor,
 }
 
 static dg_status journal_filed(dg_archive *archive, const dg_record_input *in,
-                               const char *refcode, dg_error *err)
+                               const char *source_hash, const char *refcode, dg_error *err)
 {
     if (in->batch_id <= 0)
         return DG_OK;
@@ -571,7 +571,7 @@ static dg_status journal_filed(dg_archive *archive, const dg_record_input *in,
     sqlite3_bind_int64(stmt, 1, in->batch_id);
     sqlite3_bind_text(stmt, 2, name, -1, SQLITE_TRANSIENT);
     free(name);
-    dg_bind_text_or_null(stmt, 3, in->source_sha256);
+    dg_bind_text_or_null(stmt, 3, source_hash);
     sqlite3_bind_text(stmt, 4, refcode, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 5, (int)in->n_pages);
     if (in->ocr_confidence >= 0)
@@ -588,7 +588,14 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
                             const dg_stored_page *stored, char refcode[DG_REFCODE_MAX], dg_error *err)
 {
     int64_t record_id, version_id;
-    dg_status st = check_unique_source(archive, actor, in, refcode, err);
+    /* An encrypted archive keeps the source's hash keyed (archive_keys.h). */
+    char source_hash[DG_SOURCE_HASH_MAX];
+    dg_status st = in->source_sha256
+                       ? dg_source_hash(archive, in->source_sha256, 1, source_hash, err)
+                       : DG_OK;
+    v->source_sha256 = in->source_sha256 ? source_hash : NULL;
+    if (st == DG_OK)
+        st = check_unique_source(archive, actor, in, refcode, err);
     if (st != DG_OK)
         return st;
     st = dg_refcode_allocate(archive->db, parts, err);
@@ -617,7 +624,8 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
         st = dg_log_append_in_txn(archive, actor, NULL, &ev, err);
     }
     if (st == DG_OK)
-        st = journal_filed(archive, in, refcode, err);
+        st = journal_filed(archive, in, v->source_sha256, refcode, err);
+    v->source_sha256 = in->source_sha256; /* source_hash ends here */
     return st;
 }
 
@@ -1063,15 +1071,23 @@ dg_status dg_record_find_by_source(dg_archive *archive, const dg_actor *actor,
                                    const char *source_sha256, char refcode[DG_REFCODE_MAX],
                                    dg_error *err)
 {
+    /* Keyed in an encrypted archive; the plain form too, for rows that keys encrypt has
+     * not keyed yet (archive_keys.h). */
+    char keyed[DG_SOURCE_HASH_MAX];
+    dg_status st = dg_source_hash(archive, source_sha256, 0, keyed, err);
     sqlite3_stmt *stmt; /* kept: a batch asks it for every file (catalog.h) */
-    dg_status st = dg_catalog_take(
-        &archive->stmts, archive->db,
-        "SELECT r.refcode FROM versions v JOIN records r ON r.id = v.record_id"
-        " WHERE v.source_sha256 = :sha AND " VISIBLE_TO_ACTOR " ORDER BY r.id LIMIT 1",
-        &stmt, err);
+    if (st == DG_OK)
+        st = dg_catalog_take(
+            &archive->stmts, archive->db,
+            "SELECT r.refcode FROM versions v JOIN records r ON r.id = v.record_id"
+            " WHERE v.source_sha256 IN (:sha, :plain) AND " VISIBLE_TO_ACTOR
+            " ORDER BY r.id LIMIT 1",
+            &stmt, err);
     if (st != DG_OK)
         return st;
-    sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":sha"), source_sha256, -1,
+    sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":sha"), keyed, -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(stmt, sqlite3_bind_parameter_index(stmt, ":plain"), source_sha256, -1,
                       SQLITE_STATIC);
     dg_bind_actor(stmt, actor);
     st = dg_catalog_step_row(archive->db, stmt, "find by source", err,

@@ -61,6 +61,17 @@ mkdir batchin
 printf '第一号 grommetlane 报告\n' >batchin/grommetlane-report.txt
 : >batchin/frobnitzquarry.txt # empty: set aside in the quarantine
 expect_exit 1 "$DANGAN" ingest batchin
+# The SHA-256 of a filed file would let anyone holding a copy confirm that a known document
+# is in the archive: the catalog keeps it keyed ("kh1:"), and a copy is still a duplicate.
+for f in plonkhaven-minutes.txt b.txt batchin/grommetlane-report.txt; do
+    SCAN_NEEDLES="$SCAN_NEEDLES|$(sha256sum "$f" | cut -c1-64)"
+done
+[ "$(sqlite3 archive/catalog.db "SELECT count(*) FROM versions WHERE source_sha256 LIKE 'kh1:%'")" = 3 ] \
+    || fail "the source hashes are not keyed: $(sqlite3 archive/catalog.db 'SELECT source_sha256 FROM versions')"
+mkdir batchagain
+cp batchin/grommetlane-report.txt batchagain/copy.txt
+expect_exit 0 "$DANGAN" --json ingest batchagain
+[ "$(echo "$OUT" | json 'j["duplicates"]')" = 1 ] || fail "a copy is not found by its keyed hash: $OUT"
 expect_exit 0 "$DANGAN" hold add "$B" --reason "thrumblewick audit"
 expect_exit 0 "$DANGAN" --json loan request "$B" --purpose "snorkelvane check" --method read --days 1
 # Each reads back in the clear with the key.
@@ -117,16 +128,30 @@ contains "$OUT" "files match the signed manifest" "backup verify"
 [ ! -e backup/index ] || fail "the index is in the backup"
 scan_clean "backup and key backup" backup keybackup
 
-# A second backup is incremental and takes the records filed since.
-expect_exit 0 "$DANGAN" backup backup --keys-dest keybackup
+# A second backup is incremental and takes the records filed since. It names no key
+# folder (the nightly form): the remembered one is rewritten all the same, or a restore
+# would take the missing keys of records filed since for destructions after the backup.
+cp -a keybackup stalekeys # a key backup that later backups do not know of
+printf 'filed after the first backup\n' >late.txt
+expect_exit 0 "$DANGAN" --json add late.txt --title "late" --category administrative --year 2024
+LATE=$(echo "$OUT" | json 'j["refcode"]')
+expect_exit 0 "$DANGAN" backup backup
 contains "$OUT" "0 removed" "second backup"
 lacks "$OUT" " 0 copied" "records filed during the first backup are copied now"
 expect_exit 0 "$DANGAN" backup backup
 contains "$OUT" " 0 copied" "a third backup with nothing new copies nothing"
 
+# A key backup older than the data backup lacks the keys of the records filed since: a
+# restore with it is refused, naming one, rather than taking them for destroyed.
+expect_exit 8 "$DANGAN" --archive stale restore backup --keys stalekeys --files-only
+contains "$ERR" "is older than record" "a stale key backup"
+contains "$ERR" "restore with the latest key backup" "what to do"
+[ ! -e stale/catalog.db ] || fail "a restore with a stale key backup left an archive"
+
 # ---- restore: every record the same ----
 expect_exit 0 "$DANGAN" --archive restored restore backup --keys keybackup --files-only
 contains "$OUT" "MB/s" "restore reports its speed"
+contains "$OUT" "0 records destroyed after the backup" "no record is taken for destroyed"
 contains "$OUT" "reindex" "restore names the next step"
 # The index is not in a backup and restore --files-only does not build it: until reindex has, searches
 # refuse (never an empty index searched as the archive's) and verify says what is owed.
@@ -141,7 +166,7 @@ expect_exit 0 "$DANGAN" --archive restored log verify
 expect_exit 0 "$DANGAN" --archive restored reindex
 expect_exit 0 "$DANGAN" --archive restored verify
 refs=$(sqlite3 archive/catalog.db "SELECT refcode FROM records WHERE state = 'live' ORDER BY id")
-[ "$(echo "$refs" | wc -l)" = 15 ] || fail "expected 15 records, found: $refs"
+[ "$(echo "$refs" | wc -l)" = 16 ] || fail "expected 16 records, found: $refs"
 for ref in $refs; do
     "$DANGAN" show "$ref" --json | json 'j["text"]' >live.txt
     "$DANGAN" --archive restored show "$ref" --json | json 'j["text"]' >back.txt \
@@ -154,6 +179,8 @@ expect_exit 0 "$DANGAN" log --action backup
 contains "$OUT" "backup" "backups are logged"
 expect_exit 0 "$DANGAN" --archive restored log --action restore
 contains "$OUT" "restore" "the restore is logged"
+expect_exit 0 "$DANGAN" --archive restored show "$LATE"
+contains "$OUT" "filed after the first backup" "a record filed since the key folder was named"
 
 # Without --files-only a restore proves itself: it rebuilds the index, then runs verify and
 # log verify, and the restored archive answers searches at once.
@@ -298,4 +325,45 @@ expect_exit 0 "$DANGAN" --key-file keys/new.key backup backup
 expect_exit 0 "$DANGAN" --key-file keys/new.key --archive restored4 restore backup --keys keybackup
 expect_exit 0 "$DANGAN" --key-file keys/new.key --archive restored4 show "$B"
 contains "$OUT" "quibbleflumph" "a restore after rotation"
+# The source hashes are keyed under the journal key, which rotation re-wraps and keeps: a
+# copy of a filed file is still a duplicate.
+expect_exit 0 "$DANGAN" --key-file keys/new.key --json ingest batchagain
+[ "$(echo "$OUT" | json 'j["duplicates"]')" = 1 ] || fail "a copy is not a duplicate after rotation: $OUT"
+
+# ---- a restore whose drill fails says which step failed, and exits with its code ----
+# Someone who could write catalog.db altered an access-log entry before the night's backup.
+# The backup copies the catalog as it is, its manifest matches, and restore's file phase
+# passes; the drill's reindex passes too, and its verify finds the broken chain.
+expect_exit 0 "$DANGAN" --archive tampered init --fonds X002 --name "Tampered" \
+    --key-file keys/new.key
+printf 'a record for the drill\n' >drill.txt
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered add drill.txt --title drill \
+    --category administrative --year 2024
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered search drill
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered log verify
+sqlite3 tampered/catalog.db "DROP TRIGGER log_is_append_only;
+    UPDATE access_log SET outcome = 'refused' WHERE id = 3"
+expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered backup tampered-bk \
+    --keys-dest tampered-kb
+expect_exit 1 "$DANGAN" --key-file keys/new.key --archive tampered-restored restore tampered-bk \
+    --keys tampered-kb
+contains "$OUT" "MB/s" "the file phase of the failing drill ran"
+contains "$OUT" "entry 3 was altered" "the drill's verify names the altered entry"
+contains "$ERR" "dangan: restore: verify failed on the restored archive (exit 1)" "the failing step"
+lacks "$ERR" "log verify failed" "the drill stops at the first failure"
+expect_exit 1 "$DANGAN" --key-file keys/new.key --archive tampered-restored verify
+expect_exit 1 "$DANGAN" --key-file keys/new.key --archive tampered-restored log verify
+# A step that fails of itself (the index cannot be written: a fault point of the test
+# build, on the drill's first index commit) ends the drill there, with that step's code.
+rm -rf tampered-restored
+set +e
+DANGAN_FAULT=index.commit:1+ "$DANGAN" --key-file keys/new.key --archive tampered-restored \
+    restore tampered-bk --keys tampered-kb >drill.out 2>drill.err
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "a drill whose reindex cannot write its index passed"
+grep -q "dangan: restore: reindex failed on the restored archive (exit $rc)" drill.err \
+    || fail "the reindex failure is not named with its exit code $rc: $(cat drill.err)"
+grep -q "verify failed" drill.err && fail "the drill went on after reindex failed"
+[ -f tampered-restored/catalog.db ] || fail "the files of a restore whose drill failed are not kept"
 echo "test_crypto_backup: ok"

@@ -26,6 +26,20 @@ printf '关于翡翠鹦鹉螺旋桨的会议纪要\n出席：全体教职工\nzo
 expect_exit 0 "$DANGAN" --json add secret.txt --title "minutes 2000" --category administrative \
     --type minutes --year 2000 --period D10
 SECRET=$(refcode)
+# A record filed from a batch, and found again as a duplicate in a second batch: the batch
+# journal names its file (and keeps its hash) twice, and must forget both with it.
+mkdir slips slips2
+printf '关于荧光企鹅的会议纪要\nplughvexnote minutes\n' >slips/qwyxbatchname.txt
+cp slips/qwyxbatchname.txt slips2/
+printf 'files,title,date,category,type,period\nqwyxbatchname.txt,penguin minutes,2000-03-01,administrative,minutes,D10\n' >slips.csv
+expect_exit 0 "$DANGAN" --json --as arch ingest slips --manifest slips.csv
+SLIP=$(echo "$OUT" | json 'j["outcomes"][0]["refcode"]')
+expect_exit 0 "$DANGAN" --json --as arch ingest slips2 --manifest slips.csv
+[ "$(echo "$OUT" | json 'j["duplicates"]')" = 1 ] || fail "the second batch is not a duplicate: $OUT"
+SLIP_SHA=$(sha256sum slips/qwyxbatchname.txt | cut -c1-64)
+journal() { sqlite3 archive/catalog.db "SELECT count(*) FROM batch_files WHERE refcode = '$SLIP'"; }
+[ "$(journal)" = 2 ] || fail "the batch journal should name the slip twice: $(journal)"
+grep -a -r -q qwyxbatchname archive/catalog.db* || fail "the file name is not in the catalog (this test would prove nothing)"
 expect_exit 0 "$DANGAN" --as arch review accept "$SECRET" --reason "minutes, as filed"
 contains "$OUT" "learnt" "the classifier learnt the record"
 # An archivist's own rule: typed keywords, not record content; it must be kept.
@@ -40,23 +54,33 @@ decisions=$(sqlite3 archive/catalog.db "SELECT count(*) FROM review_decisions")
 # ---- the retention steps ----
 expect_exit 0 "$DANGAN" --as arch retention review --year 2026
 expect_exit 0 "$DANGAN" --json retention list 2026
-[ "$(echo "$OUT" | json '[i["refcode"] for i in j["items"]]')" = "['$SECRET']" ] \
-    || fail "the review should queue only the secret record: $OUT"
+[ "$(echo "$OUT" | json 'sorted(i["refcode"] for i in j["items"])')" = "$(python3 -c "print(sorted(['$SECRET', '$SLIP']))")" ] \
+    || fail "the review should queue the secret record and the slip: $OUT"
 expect_exit 0 "$DANGAN" --as arch retention appraise "$SECRET" --destroy --reason "no further value"
+expect_exit 0 "$DANGAN" --as arch retention appraise "$SLIP" --destroy --reason "no further value"
 expect_exit 0 "$DANGAN" --as lead retention approve 2026
 expect_exit 0 "$DANGAN" --as w1 retention witness 2026
 expect_exit 0 "$DANGAN" --as w2 retention witness 2026
 expect_exit 0 "$DANGAN" --as arch retention destroy 2026
-contains "$OUT" "1 records destroyed" "destroy"
+contains "$OUT" "2 records destroyed" "destroy"
 
 # No file under the archive folder still holds the record's words, in any form the
 # classifier or the index keeps them (whole words, character pairs).
 no_trace() { # WHEN
-    for tok in zorblequux ZORBLEQUUX 翡翠鹦鹉螺旋桨 翠鹦 鹦鹉 螺旋桨; do
+    for tok in zorblequux ZORBLEQUUX 翡翠鹦鹉螺旋桨 翠鹦 鹦鹉 螺旋桨 plughvexnote 荧光企鹅 \
+        qwyxbatchname; do
         if grep -r -a -l -- "$tok" archive/; then fail "'$tok' survives $1"; fi
     done
 }
 no_trace "destruction"
+[ "$(journal)" = 0 ] || fail "the batch journal still names the destroyed record's file"
+[ -z "$(find archive -name "*$SLIP_SHA*")" ] || fail "a file is still named by the slip's hash"
+# The file's hash is the hash of its one page, which the register keeps on purpose (the
+# content hashes of what was destroyed); nowhere else.
+[ "$(sqlite3 archive/catalog.db "SELECT count(*) FROM batch_files WHERE sha256 = '$SLIP_SHA'")" = 0 ] \
+    || fail "the batch journal keeps the destroyed file's hash"
+expect_exit 0 "$DANGAN" batch show 1
+lacks "$OUT" "qwyxbatchname" "batch show after destruction"
 [ -z "$(model)" ] || fail "the model was not forgotten"
 left=$(sqlite3 archive/catalog.db "SELECT count(*) FROM review_decisions d JOIN records r ON r.id = d.record_id WHERE r.refcode = '$SECRET'")
 [ "$left" = 0 ] || fail "the destroyed record's review decisions remain"

@@ -51,6 +51,10 @@ for ref in "$A" "$B" "$C"; do "$DANGAN" --json show "$ref" >"before-$ref.json"; 
 expect_exit 0 "$DANGAN" history "$A"
 before_history=$OUT
 
+# Each filed file's SHA-256 is in the plain catalog (versions and batch journal).
+PLAIN_HASHES=$(sqlite3 archive/catalog.db "SELECT source_sha256 FROM versions WHERE source_sha256 IS NOT NULL
+    UNION SELECT sha256 FROM batch_files WHERE outcome = 'filed'")
+[ "$(echo "$PLAIN_HASHES" | grep -c -E '^[0-9a-f]{64}$')" -ge 4 ] || fail "the plain archive lacks source hashes: $PLAIN_HASHES"
 expect_exit 0 "$DANGAN" keys generate master.key
 export DANGAN_KEY_FILE=$T/master.key
 expect_exit 2 "$DANGAN" keys encrypt extra
@@ -79,6 +83,22 @@ expect_exit 0 "$DANGAN" verify
 expect_exit 0 "$DANGAN" log verify
 scan_clean "objects and catalog after encryption" archive/objects archive/catalog.db*
 if staff_text | grep -E "$STAFF_NEEDLES"; then fail "staff text left in the clear"; fi
+# The source hashes are keyed: none of the plain ones is left in the catalog, and a copy of
+# a filed file is still found as a duplicate by its keyed hash.
+for h in $PLAIN_HASHES; do
+    if grep -a -q "$h" archive/catalog.db*; then fail "a plain source hash is left: $h"; fi
+done
+[ "$(sqlite3 archive/catalog.db "SELECT count(*) FROM versions WHERE source_sha256 IS NOT NULL
+    AND source_sha256 NOT LIKE 'kh1:%'")" = 0 ] || fail "versions keep plain source hashes"
+mkdir batchagain
+cp batchin/grommetlane-notice.txt batchagain/again.txt
+expect_exit 0 "$DANGAN" --json ingest batchagain
+[ "$(echo "$OUT" | json 'j["duplicates"]')" = 1 ] || fail "a copy is not found by its keyed hash: $OUT"
+# Versions stay immutable: a keyed hash is never changed again, nor made plain.
+if sqlite3 archive/catalog.db "UPDATE versions SET source_sha256 = 'kh1:forged'
+    WHERE source_sha256 IS NOT NULL" 2>/dev/null; then
+    fail "a keyed source hash was changed"
+fi
 hold=$(sqlite3 archive/catalog.db "SELECT h.reason FROM holds h JOIN records r ON r.id = h.record_id
     WHERE r.refcode = '$A'")
 case $hold in "dgs1:$(sqlite3 archive/catalog.db "SELECT key_id FROM records WHERE refcode = '$A'"):"*) ;;
