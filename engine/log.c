@@ -113,15 +113,15 @@ static int chain_hash(const char *prev_hash, const chain_fields *f, char out[65]
         free(b.data);
         return 0;
     }
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const unsigned char *)prev_hash, strlen(prev_hash));
-    crypto_hash_sha256_update(&st, (const unsigned char *)"\x1f", 1);
-    crypto_hash_sha256_update(&st, b.data, b.len);
+    dg_sha256_ctx st;
+    dg_sha256_init(&st);
+    dg_sha256_update(&st, prev_hash, strlen(prev_hash));
+    dg_sha256_update(&st, "\x1f", 1);
+    dg_sha256_update(&st, b.data, b.len);
     free(b.data);
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&st, digest);
-    sodium_bin2hex(out, 65, digest, sizeof digest);
+    unsigned char digest[DG_SHA256_BYTES];
+    dg_sha256_final(&st, digest);
+    dg_sha256_to_hex(digest, out);
     return 1;
 }
 
