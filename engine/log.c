@@ -346,6 +346,18 @@ dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const
     return append_entry(archive, actor, login, event, 1, &id, err);
 }
 
+dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
+                                    const dg_log_event *events, size_t count, dg_error *err)
+{
+    if (archive->sync_lost)
+        return sync_lost_error(err);
+    int64_t id;
+    dg_status st = DG_OK;
+    for (size_t i = 0; i < count && st == DG_OK; i++)
+        st = append_entry(archive, actor, NULL, &events[i], 0, &id, err);
+    return st == DG_OK && count ? dg_log_tree_catch_up(archive->db, err) : st;
+}
+
 /* One entry in its own transaction (no group): *id is its id. */
 static dg_status append_alone(dg_archive *archive, const dg_actor *actor, const char *login,
                               const dg_log_event *event, int64_t *id, dg_error *err)
