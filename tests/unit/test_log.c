@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../../base/hash.h"
+#include "engine/archive_internal.h" /* a batch of appends in one transaction */
 #include "engine/catalog.h"
 #include "engine/log.h"
 #include "engine/note.h"
@@ -376,6 +377,51 @@ static void test_since_forms_are_read_in_the_local_zone_and_others_refused(void 
     tzset();
 }
 
+/*
+ * log verify reads rows and hashes on two threads, in batches of 4,096 entries (log_walk.c):
+ * a log of several batches is checked whole, a stored subtree altered in a later batch is
+ * found, and an entry altered there too is reported first (the chain's finding), as a walk
+ * on one thread reports them.
+ */
+static void test_a_log_of_many_batches_is_checked_whole(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    enum { N = 13000 };
+    static dg_log_event events[N];
+    static char queries[N][24];
+    for (int i = 0; i < N; i++) {
+        snprintf(queries[i], sizeof queries[i], "query %d", i);
+        events[i] = (dg_log_event){.action = "search", .query = queries[i], .hits = i,
+                                   .outcome = "ok", .shown = i % 3 ? NULL : "X-1@1,X-2@2"};
+    }
+    dg_error err;
+    assert_int_equal(dg_catalog_begin_write(t.archive->db, &err), DG_OK);
+    assert_int_equal(dg_log_append_many_in_txn(t.archive, &t.admin, events, N, &err), DG_OK);
+    assert_int_equal(dg_catalog_commit(t.archive->db, &err), DG_OK);
+    dg_log_check check;
+    assert_int_equal(dg_log_verify(t.archive, &t.admin, &check, &err), DG_OK);
+    assert_true(check.entries >= N);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 0);
+    assert_int_equal(check.stored_size, check.entries); /* and its root is the entries' */
+
+    tamper(&t, "DROP TRIGGER log_tree_is_append_only;"
+               "UPDATE log_tree SET hash = zeroblob(32) WHERE level = 1 AND idx = 4500;");
+    assert_int_equal(dg_log_verify(t.archive, &t.admin, &check, &err), DG_OK);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 1);
+    assert_non_null(strstr(check.reason, "subtree 1/4500: entries 9001 to 9002"));
+
+    tamper(&t, "DROP TRIGGER log_is_append_only;"
+               "UPDATE access_log SET hits = 999 WHERE id = 12289;");
+    char reason[256];
+    assert_int_equal(first_broken(&t, reason, sizeof reason), 12289);
+    assert_non_null(strstr(reason, "entry 12289 was altered"));
+    test_archive_remove(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_the_stored_tree_is_the_tree_of_the_entries),
         cmocka_unit_test(test_migration_turns_an_existing_chain_into_the_tree),
         cmocka_unit_test(test_an_altered_stored_tree_is_caught),
+        cmocka_unit_test(test_a_log_of_many_batches_is_checked_whole),
         cmocka_unit_test(test_a_checkpoint_catches_a_log_cut_short),
         cmocka_unit_test(test_since_forms_are_read_in_the_local_zone_and_others_refused),
     };
