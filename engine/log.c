@@ -194,33 +194,145 @@ static dg_status chain_head(dg_archive *archive, int64_t *id, char hash[65], dg_
 }
 
 /*
- * Files each shown hit ("REF@V,REF@V") under its reference code, so `log --record` finds the
- * searches that showed a record without reading the whole log. The hashed truth is the
- * entry's own shown column; this table is only its index.
+ * The shown-hit index. Each shown hit ("REF@V,REF@V") is filed under its reference code in
+ * log_shown, so `log --record` finds the searches that showed a record without reading the
+ * whole log. The hashed truth is the entry's own shown column; this table is only its
+ * index, so it is not written by each append: every DG_LOG_SHOWN_EVERY-th entry files the
+ * hits of all entries since the last filing, sorted by reference code, in the same
+ * transaction, and a read by record files what is left first (log_read.c). Ten inserts at
+ * random places of a large B-tree per search cost a server more than the rest of the
+ * entry (issue 17: 8% of its CPU per page); sorted and in bulk, the index's pages are read
+ * and written once per filing instead of once per entry and commit. The setting
+ * log_shown_upto is the last entry filed; without it (an archive whose appends filed each
+ * entry) the last entry the table holds is.
  */
-static dg_status index_shown(dg_archive *archive, int64_t entry, const char *shown,
-                             dg_error *err)
+typedef struct shown_hit {
+    char *refcode;
+    int64_t entry;
+    int version;
+} shown_hit;
+
+typedef struct shown_hits {
+    shown_hit *items;
+    size_t count, cap;
+} shown_hits;
+
+static void shown_hits_free(shown_hits *h)
 {
-    sqlite3 *db = archive->db;
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_take(
-        &archive->stmts, db,
-        "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)", &stmt, err);
-    for (const char *p = shown; st == DG_OK && *p;) {
+    for (size_t i = 0; i < h->count; i++)
+        free(h->items[i].refcode);
+    free(h->items);
+}
+
+/* Adds the hits of one entry's "REF@V,REF@V" list; 0 when out of memory. */
+static int shown_hits_add(shown_hits *h, int64_t entry, const char *shown)
+{
+    for (const char *p = shown; *p;) {
         size_t len = strcspn(p, ",");
         const char *at = memchr(p, '@', len);
         size_t ref_len = at ? (size_t)(at - p) : len;
-        sqlite3_bind_text(stmt, 1, p, (int)ref_len, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(stmt, 2, entry);
-        sqlite3_bind_int(stmt, 3, at ? atoi(at + 1) : 0);
-        if (sqlite3_step(stmt) != SQLITE_DONE)
-            st = dg_catalog_error(db, err, "index shown hits");
-        sqlite3_reset(stmt);
+        if (h->count == h->cap) {
+            size_t cap = h->cap ? 2 * h->cap : 1024;
+            shown_hit *grown = realloc(h->items, cap * sizeof *grown);
+            if (!grown)
+                return 0;
+            h->items = grown;
+            h->cap = cap;
+        }
+        char *ref = strndup(p, ref_len);
+        if (!ref)
+            return 0;
+        h->items[h->count++] = (shown_hit){ref, entry, at ? atoi(at + 1) : 0};
         p += len;
         if (*p == ',')
             p++;
     }
-    dg_catalog_give_back(&archive->stmts, stmt);
+    return 1;
+}
+
+static int shown_hit_order(const void *a, const void *b)
+{
+    const shown_hit *x = a, *y = b;
+    int c = strcmp(x->refcode, y->refcode);
+    if (c)
+        return c;
+    if (x->entry != y->entry)
+        return x->entry < y->entry ? -1 : 1;
+    return (x->version > y->version) - (x->version < y->version);
+}
+
+/* The last entry whose shown hits are filed. */
+static dg_status shown_filed_upto(sqlite3 *db, int64_t *upto, dg_error *err)
+{
+    char *text = NULL;
+    dg_status st = dg_setting_get(db, "log_shown_upto", &text, err);
+    if (st == DG_OK) {
+        *upto = strtoll(text, NULL, 10);
+        free(text);
+        return DG_OK;
+    }
+    if (st != DG_ERR_NOT_FOUND)
+        return st;
+    sqlite3_stmt *stmt;
+    st = dg_catalog_prepare(db, "SELECT coalesce(max(entry), 0) FROM log_shown", &stmt, err);
+    return st == DG_OK ? dg_catalog_row_int64(db, stmt, upto, "read shown hits", err, NULL) : st;
+}
+
+/* Reads the shown hits of the entries after upto (and the last entry's id). */
+static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, int64_t *last,
+                               dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "SELECT id, shown FROM access_log WHERE id > ? ORDER BY id", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, upto);
+    *last = upto;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        *last = sqlite3_column_int64(stmt, 0);
+        const char *shown = (const char *)sqlite3_column_text(stmt, 1);
+        if (shown && !shown_hits_add(h, *last, shown)) {
+            sqlite3_finalize(stmt);
+            return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
+        }
+    }
+    if (rc != SQLITE_DONE)
+        st = dg_catalog_error(db, err, "read log");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
+{
+    int64_t upto = 0, last = 0;
+    shown_hits h = {0};
+    dg_status st = shown_filed_upto(db, &upto, err);
+    if (st == DG_OK)
+        st = shown_collect(db, upto, &h, &last, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK && h.count) {
+        qsort(h.items, h.count, sizeof *h.items, shown_hit_order);
+        st = dg_catalog_prepare(
+            db, "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)",
+            &stmt, err);
+    }
+    for (size_t i = 0; st == DG_OK && i < h.count; i++) {
+        sqlite3_bind_text(stmt, 1, h.items[i].refcode, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, h.items[i].entry);
+        sqlite3_bind_int(stmt, 3, h.items[i].version);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            st = dg_catalog_error(db, err, "index shown hits");
+        sqlite3_reset(stmt);
+    }
+    sqlite3_finalize(stmt);
+    shown_hits_free(&h);
+    if (st == DG_OK && last > upto) {
+        char value[32];
+        snprintf(value, sizeof value, "%lld", (long long)last);
+        st = dg_setting_set(db, "log_shown_upto", value, err);
+    }
     return st;
 }
 
@@ -260,8 +372,8 @@ static dg_status log_insert(dg_archive *archive, const char *prev, const chain_f
     dg_bind_text_or_null(stmt, 15, f.shown);
     st = dg_catalog_step_once(db, stmt, err);
     dg_catalog_give_back(&archive->stmts, stmt);
-    if (st == DG_OK && f.shown)
-        st = index_shown(archive, f.id, f.shown, err);
+    if (st == DG_OK && f.id % DG_LOG_SHOWN_EVERY == 0)
+        st = dg_log_shown_catch_up(db, err);
     if (st == DG_OK && catch_up)
         st = dg_log_tree_catch_up(db, err);
     return st;

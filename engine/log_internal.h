@@ -66,6 +66,14 @@ int dg_log_row_bytes_append(sqlite3_stmt *row, dg_log_bytes *b);
  */
 dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err);
 
+/*
+ * Files the shown hits of every entry not yet in log_shown (inside the caller's write
+ * transaction), sorted by reference code. Appends do it every DG_LOG_SHOWN_EVERY entries
+ * (log.c), and a read by record before it reads (log_read.c).
+ */
+#define DG_LOG_SHOWN_EVERY 256
+dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err);
+
 /* A reader of the stored tree: one prepared statement, reset per read (and, once the tree
  * grows through it, one for the subtrees it writes, prepared on the first). */
 typedef struct dg_log_stored_tree {

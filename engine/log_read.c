@@ -241,6 +241,14 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
     *entries = NULL;
     *count = 0;
     dg_status st = dg_log_require_reader(archive, actor, "log.read", err);
+    /* A record's search appearances are found through log_shown: file the hits of the
+     * latest entries first (appends file them in bulk, log.c). */
+    if (st == DG_OK && filter->refcode && sqlite3_get_autocommit(archive->db)) {
+        st = dg_catalog_begin_write(archive->db, err);
+        if (st == DG_OK)
+            st = dg_catalog_end_write(archive->db, dg_log_shown_catch_up(archive->db, err),
+                                      err);
+    }
     if (st != DG_OK)
         return st;
     sqlite3_stmt *stmt;
