@@ -474,6 +474,16 @@ static const char MIGRATION_16_REVIEW_SCAN[] =
     "DROP INDEX versions_by_term;"
     "CREATE INDEX versions_by_term ON versions(period, year, record_id, number);";
 
+/*
+ * Migration 18 (issue 17; the lead's number, applied 17th on this branch until crypt19's 17
+ * is merged before it): appends no longer file each search's shown hits in log_shown, they
+ * file them in bulk (engine/log.c); log_shown_upto is the last entry filed. Every entry of
+ * an existing log was filed by its own append, so that is its newest entry.
+ */
+static const char MIGRATION_18_SHOWN_IN_BULK[] =
+    "INSERT OR REPLACE INTO settings(key, value)"
+    "  SELECT 'log_shown_upto', coalesce(max(id), 0) FROM access_log;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
@@ -481,7 +491,7 @@ static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRAT
                                        MIGRATION_10_WITHHELD, MIGRATION_11_LOANS,
                                        MIGRATION_12_RECORD_KEYS, MIGRATION_13_SUBJECT,
                                        MIGRATION_14_KEYLESS, MIGRATION_15_SEALED_DECISIONS,
-                                       MIGRATION_16_REVIEW_SCAN};
+                                       MIGRATION_16_REVIEW_SCAN, MIGRATION_18_SHOWN_IN_BULK};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

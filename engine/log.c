@@ -203,8 +203,7 @@ static dg_status chain_head(dg_archive *archive, int64_t *id, char hash[65], dg_
  * random places of a large B-tree per search cost a server more than the rest of the
  * entry (issue 17: 8% of its CPU per page); sorted and in bulk, the index's pages are read
  * and written once per filing instead of once per entry and commit. The setting
- * log_shown_upto is the last entry filed; without it (an archive whose appends filed each
- * entry) the last entry the table holds is.
+ * log_shown_upto is the last entry filed.
  */
 typedef struct shown_hit {
     char *refcode;
@@ -261,21 +260,17 @@ static int shown_hit_order(const void *a, const void *b)
     return (x->version > y->version) - (x->version < y->version);
 }
 
-/* The last entry whose shown hits are filed. */
+/* The last entry whose shown hits are filed (migration 18 sets it for an existing log;
+ * without it every entry is filed again, which INSERT OR IGNORE makes harmless). */
 static dg_status shown_filed_upto(sqlite3 *db, int64_t *upto, dg_error *err)
 {
     char *text = NULL;
+    *upto = 0;
     dg_status st = dg_setting_get(db, "log_shown_upto", &text, err);
-    if (st == DG_OK) {
+    if (st == DG_OK)
         *upto = strtoll(text, NULL, 10);
-        free(text);
-        return DG_OK;
-    }
-    if (st != DG_ERR_NOT_FOUND)
-        return st;
-    sqlite3_stmt *stmt;
-    st = dg_catalog_prepare(db, "SELECT coalesce(max(entry), 0) FROM log_shown", &stmt, err);
-    return st == DG_OK ? dg_catalog_row_int64(db, stmt, upto, "read shown hits", err, NULL) : st;
+    free(text);
+    return st == DG_ERR_NOT_FOUND ? DG_OK : st;
 }
 
 /* Reads the shown hits of the entries after upto (and the last entry's id). */
