@@ -126,13 +126,17 @@ static int fields_bytes(const chain_fields *f, dg_log_bytes *b)
     return !b->failed;
 }
 
-static int chain_hash(const char *prev_hash, const chain_fields *f, char out[65])
+/* The chain hash (hex, into out) and the Merkle leaf (into leaf) of the entry: both hash
+ * its bytes, made once. */
+static int chain_hash(const char *prev_hash, const chain_fields *f, char out[65],
+                      dg_merkle_hash *leaf)
 {
     dg_log_bytes b = {0};
     if (!fields_bytes(f, &b)) {
         free(b.data);
         return 0;
     }
+    *leaf = dg_merkle_leaf(b.data, b.len);
     dg_sha256_ctx st;
     dg_sha256_init(&st);
     dg_sha256_update(&st, prev_hash, strlen(prev_hash));
@@ -331,15 +335,18 @@ dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
     return st;
 }
 
-/* Inserts the entry after prev; with catch_up, brings the stored tree up to it too (a
- * group of entries brings the tree up once, after the last of them). */
+static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
+                                  const dg_merkle_hash *leaves, size_t count, dg_error *err);
+
+/* Inserts the entry after prev (its leaf into *leaf); with catch_up, brings the stored tree
+ * up to it too (a group of entries brings the tree up once, after the last of them). */
 static dg_status log_insert(dg_archive *archive, const char *prev, const chain_fields *fields,
-                            int catch_up, dg_error *err)
+                            int catch_up, dg_merkle_hash *leaf, dg_error *err)
 {
     sqlite3 *db = archive->db;
     chain_fields f = *fields;
     char hash[65];
-    if (!chain_hash(prev, &f, hash))
+    if (!chain_hash(prev, &f, hash, leaf))
         return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
 
     sqlite3_stmt *stmt;
@@ -370,7 +377,7 @@ static dg_status log_insert(dg_archive *archive, const char *prev, const chain_f
     if (st == DG_OK && f.id % DG_LOG_SHOWN_EVERY == 0)
         st = dg_log_shown_catch_up(db, err);
     if (st == DG_OK && catch_up)
-        st = dg_log_tree_catch_up(db, err);
+        st = tree_take_leaves(archive, f.id, leaf, 1, err);
     return st;
 }
 
@@ -402,7 +409,7 @@ static const char *bounded_text(const char *text, char **owned)
 /* Appends one entry inside the caller's write transaction; *id is its id. */
 static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const char *login,
                               const dg_log_event *event, int catch_up, int64_t *id,
-                              dg_error *err)
+                              dg_merkle_hash *leaf, dg_error *err)
 {
     int64_t last_id;
     char prev[65];
@@ -443,7 +450,7 @@ static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const 
         f.detail = sealed_detail;
     }
     if (st == DG_OK)
-        st = log_insert(archive, prev, &f, catch_up, err);
+        st = log_insert(archive, prev, &f, catch_up, leaf, err);
     free(sealed_query);
     free(sealed_detail);
     free(query);
@@ -463,7 +470,8 @@ dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const
      * (the commit hook would refuse its commit anyway, with a less telling message). */
     if (archive->sync_lost)
         return sync_lost_error(err);
-    return append_entry(archive, actor, login, event, 1, &id, err);
+    dg_merkle_hash leaf;
+    return append_entry(archive, actor, login, event, 1, &id, &leaf, err);
 }
 
 dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
@@ -471,11 +479,19 @@ dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
 {
     if (archive->sync_lost)
         return sync_lost_error(err);
-    int64_t id;
+    int64_t id, first = 0;
+    dg_merkle_hash *leaves = malloc((count ? count : 1) * sizeof *leaves);
+    if (!leaves)
+        return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
     dg_status st = DG_OK;
-    for (size_t i = 0; i < count && st == DG_OK; i++)
-        st = append_entry(archive, actor, NULL, &events[i], 0, &id, err);
-    return st == DG_OK && count ? dg_log_tree_catch_up(archive->db, err) : st;
+    for (size_t i = 0; i < count && st == DG_OK; i++) {
+        st = append_entry(archive, actor, NULL, &events[i], 0, &id, &leaves[i], err);
+        first = i == 0 ? id : first;
+    }
+    if (st == DG_OK && count)
+        st = tree_take_leaves(archive, first, leaves, count, err);
+    free(leaves);
+    return st;
 }
 
 /* One entry in its own transaction (no group): *id is its id. */
@@ -485,7 +501,8 @@ static dg_status append_alone(dg_archive *archive, const dg_actor *actor, const 
     dg_status st = dg_catalog_begin_write(archive->db, err);
     if (st != DG_OK)
         return st;
-    st = append_entry(archive, actor, login, event, 1, id, err);
+    dg_merkle_hash leaf;
+    st = append_entry(archive, actor, login, event, 1, id, &leaf, err);
     if (st == DG_OK)
         st = dg_catalog_commit(archive->db, err);
     int disk_full = st != DG_OK && dg_catalog_disk_full(archive->db); /* before the rollback */
@@ -508,6 +525,7 @@ typedef struct group_entry {
     const char *login;
     const dg_log_event *event;
     int64_t id;
+    dg_merkle_hash leaf; /* its Merkle leaf, for the tree's catch-up */
     dg_status st;
     dg_error err;
     int done;
@@ -751,7 +769,7 @@ static dg_status batch_append(dg_archive *archive, group_entry *e, dg_error *err
     e->st = dg_catalog_exec(archive->db, "SAVEPOINT log_entry", &e->err);
     if (e->st != DG_OK)
         return DG_OK; /* nothing of it was written */
-    e->st = append_entry(archive, e->actor, e->login, e->event, 0, &e->id, &e->err);
+    e->st = append_entry(archive, e->actor, e->login, e->event, 0, &e->id, &e->leaf, &e->err);
     dg_status st = e->st == DG_OK
                        ? DG_OK
                        : dg_catalog_exec(archive->db, "ROLLBACK TO log_entry", err);
@@ -772,6 +790,28 @@ static void batch_fail(group_entry *batch, dg_status st, const dg_error *err)
         }
 }
 
+/* Brings the tree up to the batch's last entry with the leaves its entries made (the ones
+ * that were written have consecutive ids: a refused one was rolled back, id and all). */
+static dg_status batch_tree(dg_archive *archive, group_entry *batch, dg_error *err)
+{
+    size_t n = 0;
+    for (group_entry *e = batch; e; e = e->next)
+        n += e->st == DG_OK;
+    dg_merkle_hash *leaves = malloc(n * sizeof *leaves);
+    if (!leaves)
+        return dg_log_tree_catch_up(archive->db, err); /* reads them back instead */
+    int64_t first = 0;
+    size_t i = 0;
+    for (group_entry *e = batch; e; e = e->next)
+        if (e->st == DG_OK) {
+            first = i == 0 ? e->id : first;
+            leaves[i++] = e->leaf;
+        }
+    dg_status st = tree_take_leaves(archive, first, leaves, n, err);
+    free(leaves);
+    return st;
+}
+
 /* Writes a batch in one transaction: every entry, the tree once, one commit (one sync).
  * Each entry's st says how it went; a failed commit fails those that had succeeded. */
 static void batch_commit(dg_archive *archive, group_entry *batch)
@@ -788,7 +828,7 @@ static void batch_commit(dg_archive *archive, group_entry *batch)
         any |= e->st == DG_OK;
     }
     if (st == DG_OK && any)
-        st = dg_log_tree_catch_up(archive->db, &err);
+        st = batch_tree(archive, batch, &err);
     if (st == DG_OK)
         st = dg_catalog_commit(archive->db, &err);
     if (st == DG_OK)
@@ -903,18 +943,30 @@ dg_status dg_log_append_id(dg_archive *archive, const dg_actor *actor, const dg_
  * tree. Appending a leaf writes it and the subtrees it completes (amortised two rows);
  * the root or a proof of any size reads O(log n) rows.
  */
-dg_status dg_log_stored_open(sqlite3 *db, dg_log_stored_tree *t, dg_error *err)
+static const char TREE_READ[] = "SELECT hash FROM log_tree WHERE level = ? AND idx = ?";
+static const char TREE_WRITE[] = "INSERT INTO log_tree(level, idx, hash) VALUES(?, ?, ?)";
+static const char TREE_SIZE[] =
+    "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_tree WHERE level = 0";
+
+/* With cache, the statements are the handle's kept ones (an append's), else its own. */
+static dg_status stored_open(sqlite3 *db, dg_stmt_cache *cache, dg_log_stored_tree *t,
+                             dg_error *err)
 {
     t->db = db;
+    t->cache = cache;
     t->write = NULL;
-    return dg_catalog_prepare(db, "SELECT hash FROM log_tree WHERE level = ? AND idx = ?",
-                              &t->read, err);
+    return dg_catalog_take(cache, db, TREE_READ, &t->read, err);
+}
+
+dg_status dg_log_stored_open(sqlite3 *db, dg_log_stored_tree *t, dg_error *err)
+{
+    return stored_open(db, NULL, t, err);
 }
 
 void dg_log_stored_close(dg_log_stored_tree *t)
 {
-    sqlite3_finalize(t->read);
-    sqlite3_finalize(t->write);
+    dg_catalog_give_back(t->cache, t->read);
+    dg_catalog_give_back(t->cache, t->write);
     t->read = t->write = NULL;
 }
 
@@ -937,15 +989,19 @@ dg_status dg_log_stored_read(void *ctx, int level, uint64_t index, dg_merkle_has
     return dg_catalog_error(t->db, err, "read log tree");
 }
 
-static dg_status stored_size(sqlite3 *db, uint64_t *size, dg_error *err)
+static dg_status stored_size(sqlite3 *db, dg_stmt_cache *cache, uint64_t *size, dg_error *err)
 {
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        db, "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_tree WHERE level = 0", &stmt, err);
-    int64_t n = 0;
-    if (st == DG_OK)
-        st = dg_catalog_row_int64(db, stmt, &n, "read log tree size", err, NULL);
-    *size = (uint64_t)n;
+    dg_status st = dg_catalog_take(cache, db, TREE_SIZE, &stmt, err);
+    *size = 0;
+    if (st != DG_OK)
+        return st;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *size = (uint64_t)sqlite3_column_int64(stmt, 0);
+    else
+        st = dg_catalog_error(db, err, "read log tree size");
+    dg_catalog_give_back(cache, stmt);
     return st;
 }
 
@@ -954,11 +1010,7 @@ static dg_status store_node(void *ctx, int level, uint64_t index, const dg_merkl
                             dg_error *err)
 {
     dg_log_stored_tree *t = ctx;
-    dg_status st = t->write ? DG_OK
-                            : dg_catalog_prepare(t->db,
-                                                 "INSERT INTO log_tree(level, idx, hash) "
-                                                 "VALUES(?, ?, ?)",
-                                                 &t->write, err);
+    dg_status st = t->write ? DG_OK : dg_catalog_take(t->cache, t->db, TREE_WRITE, &t->write, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int(t->write, 1, level);
@@ -1008,7 +1060,7 @@ dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err)
     dg_status st = dg_log_stored_open(db, &t, err);
     uint64_t size = 0;
     if (st == DG_OK)
-        st = stored_size(db, &size, err);
+        st = stored_size(db, NULL, &size, err);
     dg_merkle_builder b;
     if (st == DG_OK)
         st = dg_merkle_builder_load(&b, dg_log_stored_read, &t, size, err);
@@ -1018,12 +1070,40 @@ dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err)
     return st;
 }
 
+/*
+ * Brings the stored tree up to the entries first .. first + count - 1 just written, whose
+ * leaves the append made from the bytes it hashed: pushed without reading the entries back,
+ * on the handle's kept statements. When the stored tree does not end right before first
+ * (it lags: an older dangan's appends, or a failed catch-up), the general catch-up reads
+ * every entry it lacks.
+ */
+static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
+                                  const dg_merkle_hash *leaves, size_t count, dg_error *err)
+{
+    sqlite3 *db = archive->db;
+    uint64_t size = 0;
+    dg_status st = stored_size(db, &archive->stmts, &size, err);
+    if (st != DG_OK)
+        return st;
+    if (first < 1 || size != (uint64_t)first - 1)
+        return dg_log_tree_catch_up(db, err);
+    dg_log_stored_tree t;
+    st = stored_open(db, &archive->stmts, &t, err);
+    dg_merkle_builder b;
+    if (st == DG_OK)
+        st = dg_merkle_builder_load(&b, dg_log_stored_read, &t, size, err);
+    for (size_t i = 0; st == DG_OK && i < count; i++)
+        st = dg_merkle_builder_push(&b, &leaves[i], store_node, &t, err);
+    dg_log_stored_close(&t);
+    return st;
+}
+
 dg_status dg_log_stored_head(sqlite3 *db, dg_log_head *head, dg_error *err)
 {
     dg_log_stored_tree t;
     dg_status st = dg_log_stored_open(db, &t, err);
     if (st == DG_OK)
-        st = stored_size(db, &head->size, err);
+        st = stored_size(db, NULL, &head->size, err);
     if (st == DG_OK)
         st = dg_merkle_root(dg_log_stored_read, &t, head->size, &head->root, err);
     dg_log_stored_close(&t);

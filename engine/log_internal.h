@@ -78,6 +78,7 @@ dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err);
  * grows through it, one for the subtrees it writes, prepared on the first). */
 typedef struct dg_log_stored_tree {
     sqlite3 *db;
+    dg_stmt_cache *cache; /* where its statements are kept (an append's handle), or NULL */
     sqlite3_stmt *read, *write;
 } dg_log_stored_tree;
 
