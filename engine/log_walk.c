@@ -1,19 +1,16 @@
 /*
- * log_walk.c — the check of the whole access log (log_internal.h: dg_log_walk):
- * every entry read in order, its chain link and hash checked, its leaf pushed
- * into the recomputed Merkle tree, and every subtree compared with the stored
- * one.
+ * log_walk.c — the check of the whole access log (log_internal.h: dg_log_walk): every entry read in
+ * order, its chain link and hash checked, its leaf pushed into the recomputed Merkle tree, and
+ * every subtree compared with the stored one.
  *
- * It runs as a pipeline on two threads, so that `log verify` of a large log is
- * bound by the slower of reading rows and hashing rather than by their sum: the
- * calling thread steps SQLite and turns each row into its bytes (once: the
- * chain hash and the leaf hash both hash these bytes), in batches; a hashing
- * thread checks the chain and builds the tree from each batch and lists the
- * subtrees it completes; the calling thread compares those with the stored tree
- * when the batch comes back to be refilled (the catalog handle stays on the
- * thread that owns it). The findings are those of a walk on one thread, in the
- * same order: the first entry that breaks the chain, and otherwise the first
- * stored subtree that differs. If the hashing thread cannot be started, the
+ * It runs as a pipeline on two threads, so that `log verify` of a large log is bound by the slower
+ * of reading rows and hashing rather than by their sum: the calling thread steps SQLite and turns
+ * each row into its bytes (once: the chain hash and the leaf hash both hash these bytes), in
+ * batches; a hashing thread checks the chain and builds the tree from each batch and lists the
+ * subtrees it completes; the calling thread compares those with the stored tree when the batch
+ * comes back to be refilled (the catalog handle stays on the thread that owns it). The findings are
+ * those of a walk on one thread, in the same order: the first entry that breaks the chain, and
+ * otherwise the first stored subtree that differs. If the hashing thread cannot be started, the
  * calling thread hashes each batch itself.
  */
 #include <pthread.h>
@@ -55,8 +52,7 @@ typedef struct walk_batch {
 
 enum { FREE, FILLED, HASHED };
 
-/* What the hashing thread owns: the chain and the tree so far, and its
- * findings. */
+/* What the hashing thread owns: the chain and the tree so far, and its findings. */
 typedef struct walk_hash {
     char prev[65];
     int64_t expected;
@@ -76,8 +72,7 @@ typedef struct walk {
     walk_hash h;
 } walk;
 
-/* Stores up to 64 characters of a stored link; ok when it was there and not
- * longer. */
+/* Stores up to 64 characters of a stored link; ok when it was there and not longer. */
 static void keep_link(sqlite3_stmt *row, int col, char out[65], int *ok)
 {
     const char *text = (const char *)sqlite3_column_text(row, col);
@@ -89,8 +84,7 @@ static void keep_link(sqlite3_stmt *row, int col, char out[65], int *ok)
     out[text ? keep : 0] = '\0';
 }
 
-/* ---- the hashing thread's work
- * ---------------------------------------------------- */
+/* ---- the hashing thread's work ----------------------------------------------------------- */
 
 static dg_status collect_node(void *ctx, int level, uint64_t index, const dg_merkle_hash *hash,
                               dg_error *err)
@@ -101,8 +95,7 @@ static dg_status collect_node(void *ctx, int level, uint64_t index, const dg_mer
     return DG_OK;
 }
 
-/* Checks one entry's links and hash against the chain so far; writes why not
- * into reason. */
+/* Checks one entry's links and hash against the chain so far; writes why not into reason. */
 static int entry_is_sound(walk_hash *h, const walk_entry *e, const unsigned char *bytes)
 {
     if (e->id != h->expected) {
@@ -174,14 +167,12 @@ static void *hasher_main(void *arg)
     }
 }
 
-/* ---- the calling thread: rows in, stored subtrees compared
- * --------------------------- */
+/* ---- the calling thread: rows in, stored subtrees compared ------------------------------- */
 
 /*
- * Compares each recomputed subtree with the stored one. The walk closes the
- * subtrees of each level in index order, so one cursor per level reads the
- * stored tree sequentially: checking every stored hash costs a scan, not a
- * lookup per node.
+ * Compares each recomputed subtree with the stored one. The walk closes the subtrees of each level
+ * in index order, so one cursor per level reads the stored tree sequentially: checking every stored
+ * hash costs a scan, not a lookup per node.
  */
 typedef struct tree_compare {
     sqlite3 *db;
@@ -259,8 +250,7 @@ static dg_status fill_batch(sqlite3 *db, sqlite3_stmt *stmt, walk_batch *b, int 
     return DG_OK;
 }
 
-/* Waits until batch b may be refilled (hashed, or never filled) and compares
- * its nodes. */
+/* Waits until batch b may be refilled (hashed, or never filled) and compares its nodes. */
 static dg_status reclaim(walk *w, int threaded, tree_compare *c, walk_batch *b, dg_error *err)
 {
     if (threaded) {
@@ -288,8 +278,7 @@ static void hand_over(walk *w, int threaded, walk_batch *b)
     pthread_mutex_unlock(&w->lock);
 }
 
-/* Reads every row; *next is the number of batches filled (the ring's next
- * slot). */
+/* Reads every row; *next is the number of batches filled (the ring's next slot). */
 static dg_status read_all(walk *w, int threaded, sqlite3 *db, sqlite3_stmt *stmt, tree_compare *c,
                           size_t *filled, dg_error *err)
 {
@@ -312,9 +301,8 @@ static dg_status read_all(walk *w, int threaded, sqlite3 *db, sqlite3_stmt *stmt
     return st;
 }
 
-/* Starts the hashing thread with every signal blocked (a server reads SIGTERM
- * from a signalfd: it must not be delivered here). 0 when it could not be
- * started. */
+/* Starts the hashing thread with every signal blocked (a server reads SIGTERM from a signalfd: it
+ * must not be delivered here). 0 when it could not be started. */
 static int start_hasher(walk *w, pthread_t *thread)
 {
     sigset_t all, old;
@@ -365,8 +353,8 @@ dg_status dg_log_reader_open(dg_archive *archive, sqlite3 **out, dg_error *err)
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, 60000); /* as the archive's own handles wait (catalog.c) */
-    /* Mapped up to 64 GiB (SQLite caps it at its compile-time limit): pages are
-   * read where they lie instead of copied into the page cache one by one. */
+    /* Mapped up to 64 GiB (SQLite caps it at its compile-time limit): pages are read where they
+     * lie instead of copied into the page cache one by one. */
     dg_status st =
         dg_catalog_exec(db, "PRAGMA trusted_schema=OFF; PRAGMA mmap_size=68719476736", err);
     if (st == DG_OK)
@@ -412,8 +400,8 @@ dg_status dg_log_walk(sqlite3 *db, uint64_t snapshot_size, dg_log_check *out, dg
         st = read_all(&w, threaded, db, stmt, &compare, &filled, err);
         if (threaded)
             pthread_join(hasher, NULL);
-        /* The last batches come back hashed: their subtrees are compared too,
-     * oldest first (the cursors read each level in order). */
+        /* The last batches come back hashed: their subtrees are compared too, oldest first (the
+         * cursors read each level in order). */
         for (size_t i = 0; i < WALK_BATCHES && st == DG_OK; i++)
             st = reclaim(&w, 0, &compare, &w.batches[(filled + i) % WALK_BATCHES], err);
         sqlite3_finalize(stmt);
