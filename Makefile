@@ -17,7 +17,8 @@ CXX ?= c++
 
 # harfbuzz-subset cuts the Chinese font down to what a printed PDF uses (cli/pdf_print.c);
 # libmicrohttpd and freetype2 are the web interface's HTTP and watermark glyphs (cli/http.c).
-PKGS := sqlite3 libsodium zlib libmagic tesseract lept opencc jansson xapian-core libzip libxml-2.0 uchardet icu-uc icu-i18n \
+# libcrypto (OpenSSL) is SHA-256 only, with the CPU's SHA instructions (base/hash.c).
+PKGS := sqlite3 libsodium libcrypto zlib libmagic tesseract lept opencc jansson xapian-core libzip libxml-2.0 uchardet icu-uc icu-i18n \
         harfbuzz-subset libmicrohttpd freetype2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -156,8 +156,33 @@ static void *client_main(void *arg)
     return NULL;
 }
 
+/* A process's CPU time (user + system) in seconds, from /proc; -1 when unknown. */
+static double process_cpu_s(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char buf[1024];
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long utime = 0, stime = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                     &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The server's CPU per search in the socket run (issue 17: what the log append adds is
+ * compared as server CPU per search, A/B against another build). */
+static pid_t server_pid;
+
 static int measure_throughput(bench_site *b, int via_socket, double *per_second)
 {
+    double cpu0 = via_socket && server_pid > 0 ? process_cpu_s(server_pid) : -1;
     client clients[CLIENTS];
     pthread_t threads[CLIENTS];
     int ok = 1, started = 0;
@@ -182,6 +207,10 @@ static int measure_throughput(bench_site *b, int via_socket, double *per_second)
     if (ok)
         printf("  search %-7s %d clients: %.0f requests/s\n", via_socket ? "socket" : "direct",
                CLIENTS, *per_second);
+    double cpu1 = cpu0 >= 0 ? process_cpu_s(server_pid) : -1;
+    if (ok && cpu1 >= 0 && total)
+        printf("  server CPU per search (its log entry and commit included): %.3f ms "
+               "(%zu searches)\n", (cpu1 - cpu0) * 1e3 / (double)total, total);
     return ok;
 }
 
@@ -313,6 +342,7 @@ int main(int argc, char **argv)
     int ok = bench_site_build(&b, n, NULL);
     pid_t server = ok ? start_server(&b, 0) : -1;
     ok = server > 0;
+    server_pid = server;
     if (ok)
         printf("requests (searches: the %zu-query mix, each one logged):\n",
                (size_t)BENCH_N_QUERIES);

@@ -512,6 +512,15 @@ static const char MIGRATION_17_KEYED_SOURCES[] =
      * catalog taken back to an older schema by hand, as test_log does, may keep it.) */
     "CREATE INDEX IF NOT EXISTS batch_files_by_refcode ON batch_files(refcode);";
 
+/*
+ * Migration 18 (issue 17): appends no longer file each search's shown hits in log_shown, they
+ * file them in bulk (engine/log.c); log_shown_upto is the last entry filed. Every entry of
+ * an existing log was filed by its own append, so that is its newest entry.
+ */
+static const char MIGRATION_18_SHOWN_IN_BULK[] =
+    "INSERT OR REPLACE INTO settings(key, value)"
+    "  SELECT 'log_shown_upto', coalesce(max(id), 0) FROM access_log;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
@@ -520,7 +529,7 @@ static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRAT
                                        MIGRATION_12_RECORD_KEYS, MIGRATION_13_SUBJECT,
                                        MIGRATION_14_KEYLESS, MIGRATION_15_SEALED_DECISIONS,
                                        MIGRATION_16_REVIEW_SCAN,
-                                       MIGRATION_17_KEYED_SOURCES};
+                                       MIGRATION_17_KEYED_SOURCES, MIGRATION_18_SHOWN_IN_BULK};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

@@ -76,11 +76,31 @@ static void bytes_text(dg_log_bytes *b, const char *text)
     bytes_add(b, "\x1f", 1);
 }
 
+/* value in decimal as "%lld" writes it (log verify formats four numbers per entry: no
+ * printf machinery here). */
 static void bytes_number(dg_log_bytes *b, long long value)
 {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%lld", value);
-    bytes_text(b, buf);
+    char buf[24];
+    size_t i = sizeof buf;
+    unsigned long long u = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do
+        buf[--i] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (value < 0)
+        buf[--i] = '-';
+    bytes_add(b, buf + i, sizeof buf - i);
+    bytes_add(b, "\x1f", 1);
+}
+
+/* A text column as bytes_text writes it, its length from SQLite rather than strlen. */
+static void bytes_column(dg_log_bytes *b, sqlite3_stmt *row, int col)
+{
+    const unsigned char *text = sqlite3_column_text(row, col);
+    if (text)
+        bytes_add(b, text, (size_t)sqlite3_column_bytes(row, col));
+    else
+        bytes_add(b, "\x1e", 1);
+    bytes_add(b, "\x1f", 1);
 }
 
 /* The entry's bytes. The shown hits were added in schema 5: they are written only when
@@ -106,55 +126,52 @@ static int fields_bytes(const chain_fields *f, dg_log_bytes *b)
     return !b->failed;
 }
 
-static int chain_hash(const char *prev_hash, const chain_fields *f, char out[65])
+/* The chain hash (hex, into out) and the Merkle leaf (into leaf) of the entry: both hash
+ * its bytes, made once. */
+static int chain_hash(const char *prev_hash, const chain_fields *f, char out[65],
+                      dg_merkle_hash *leaf)
 {
     dg_log_bytes b = {0};
     if (!fields_bytes(f, &b)) {
         free(b.data);
         return 0;
     }
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const unsigned char *)prev_hash, strlen(prev_hash));
-    crypto_hash_sha256_update(&st, (const unsigned char *)"\x1f", 1);
-    crypto_hash_sha256_update(&st, b.data, b.len);
+    *leaf = dg_merkle_leaf(b.data, b.len);
+    dg_sha256_ctx st;
+    dg_sha256_init(&st);
+    dg_sha256_update(&st, prev_hash, strlen(prev_hash));
+    dg_sha256_update(&st, "\x1f", 1);
+    dg_sha256_update(&st, b.data, b.len);
     free(b.data);
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&st, digest);
-    sodium_bin2hex(out, 65, digest, sizeof digest);
+    unsigned char digest[DG_SHA256_BYTES];
+    dg_sha256_final(&st, digest);
+    dg_sha256_to_hex(digest, out);
     return 1;
 }
 
-static chain_fields row_fields(sqlite3_stmt *stmt)
+int dg_log_row_bytes_append(sqlite3_stmt *row, dg_log_bytes *b)
 {
-    chain_fields f = {
-        .id = sqlite3_column_int64(stmt, 0),
-        .at = (const char *)sqlite3_column_text(stmt, 1),
-        .login = (const char *)sqlite3_column_text(stmt, 2),
-        .origin = (const char *)sqlite3_column_text(stmt, 3),
-        .action = (const char *)sqlite3_column_text(stmt, 4),
-        .refcode = (const char *)sqlite3_column_text(stmt, 5),
-        .version = sqlite3_column_int(stmt, 6),
-        .query = (const char *)sqlite3_column_text(stmt, 7),
-        .hits = (long)sqlite3_column_int64(stmt, 8),
-        .outcome = (const char *)sqlite3_column_text(stmt, 9),
-        .detail = (const char *)sqlite3_column_text(stmt, 10),
-        .user_id = sqlite3_column_int64(stmt, 13),
-        .shown = (const char *)sqlite3_column_text(stmt, 14),
-    };
-    return f;
+    /* fields_bytes's order, read straight from the row (no strlen, no copy of the row). */
+    bytes_number(b, sqlite3_column_int64(row, 0));
+    bytes_column(b, row, 1);
+    bytes_number(b, sqlite3_column_int64(row, 13));
+    for (int col = 2; col <= 5; col++) /* login, origin, action, refcode */
+        bytes_column(b, row, col);
+    bytes_number(b, sqlite3_column_int(row, 6));
+    bytes_column(b, row, 7);
+    bytes_number(b, (long)sqlite3_column_int64(row, 8));
+    bytes_column(b, row, 9);
+    bytes_column(b, row, 10);
+    if (sqlite3_column_type(row, 14) != SQLITE_NULL)
+        bytes_column(b, row, 14);
+    return !b->failed;
 }
 
 int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b)
 {
-    chain_fields f = row_fields(row);
-    return fields_bytes(&f, b);
-}
-
-int dg_log_row_hash(sqlite3_stmt *row, const char *prev_hash, char out[65])
-{
-    chain_fields f = row_fields(row);
-    return chain_hash(prev_hash, &f, out);
+    b->len = 0;
+    b->failed = 0;
+    return dg_log_row_bytes_append(row, b);
 }
 
 /* The newest entry's id and hash, or 0 and the genesis hash for an empty log. */
@@ -181,45 +198,155 @@ static dg_status chain_head(dg_archive *archive, int64_t *id, char hash[65], dg_
 }
 
 /*
- * Files each shown hit ("REF@V,REF@V") under its reference code, so `log --record` finds the
- * searches that showed a record without reading the whole log. The hashed truth is the
- * entry's own shown column; this table is only its index.
+ * The shown-hit index. Each shown hit ("REF@V,REF@V") is filed under its reference code in
+ * log_shown, so `log --record` finds the searches that showed a record without reading the
+ * whole log. The hashed truth is the entry's own shown column; this table is only its
+ * index, so it is not written by each append: every DG_LOG_SHOWN_EVERY-th entry files the
+ * hits of all entries since the last filing, sorted by reference code, in the same
+ * transaction, and a read by record files what is left first (log_read.c). Ten inserts at
+ * random places of a large B-tree per search cost a server more than the rest of the
+ * entry (issue 17: 8% of its CPU per page); sorted and in bulk, the index's pages are read
+ * and written once per filing instead of once per entry and commit. The setting
+ * log_shown_upto is the last entry filed.
  */
-static dg_status index_shown(dg_archive *archive, int64_t entry, const char *shown,
-                             dg_error *err)
+typedef struct shown_hit {
+    char *refcode;
+    int64_t entry;
+    int version;
+} shown_hit;
+
+typedef struct shown_hits {
+    shown_hit *items;
+    size_t count, cap;
+} shown_hits;
+
+static void shown_hits_free(shown_hits *h)
 {
-    sqlite3 *db = archive->db;
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_take(
-        &archive->stmts, db,
-        "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)", &stmt, err);
-    for (const char *p = shown; st == DG_OK && *p;) {
+    for (size_t i = 0; i < h->count; i++)
+        free(h->items[i].refcode);
+    free(h->items);
+}
+
+/* Adds the hits of one entry's "REF@V,REF@V" list; 0 when out of memory. */
+static int shown_hits_add(shown_hits *h, int64_t entry, const char *shown)
+{
+    for (const char *p = shown; *p;) {
         size_t len = strcspn(p, ",");
         const char *at = memchr(p, '@', len);
         size_t ref_len = at ? (size_t)(at - p) : len;
-        sqlite3_bind_text(stmt, 1, p, (int)ref_len, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(stmt, 2, entry);
-        sqlite3_bind_int(stmt, 3, at ? atoi(at + 1) : 0);
-        if (sqlite3_step(stmt) != SQLITE_DONE)
-            st = dg_catalog_error(db, err, "index shown hits");
-        sqlite3_reset(stmt);
+        if (h->count == h->cap) {
+            size_t cap = h->cap ? 2 * h->cap : 1024;
+            shown_hit *grown = realloc(h->items, cap * sizeof *grown);
+            if (!grown)
+                return 0;
+            h->items = grown;
+            h->cap = cap;
+        }
+        char *ref = strndup(p, ref_len);
+        if (!ref)
+            return 0;
+        h->items[h->count++] = (shown_hit){ref, entry, at ? atoi(at + 1) : 0};
         p += len;
         if (*p == ',')
             p++;
     }
-    dg_catalog_give_back(&archive->stmts, stmt);
+    return 1;
+}
+
+static int shown_hit_order(const void *a, const void *b)
+{
+    const shown_hit *x = a, *y = b;
+    int c = strcmp(x->refcode, y->refcode);
+    if (c)
+        return c;
+    if (x->entry != y->entry)
+        return x->entry < y->entry ? -1 : 1;
+    return (x->version > y->version) - (x->version < y->version);
+}
+
+/* The last entry whose shown hits are filed (migration 18 sets it for an existing log;
+ * without it every entry is filed again, which INSERT OR IGNORE makes harmless). */
+static dg_status shown_filed_upto(sqlite3 *db, int64_t *upto, dg_error *err)
+{
+    char *text = NULL;
+    *upto = 0;
+    dg_status st = dg_setting_get(db, "log_shown_upto", &text, err);
+    if (st == DG_OK)
+        *upto = strtoll(text, NULL, 10);
+    free(text);
+    return st == DG_ERR_NOT_FOUND ? DG_OK : st;
+}
+
+/* Reads the shown hits of the entries after upto (and the last entry's id). */
+static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, int64_t *last,
+                               dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "SELECT id, shown FROM access_log WHERE id > ? ORDER BY id", &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, upto);
+    *last = upto;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        *last = sqlite3_column_int64(stmt, 0);
+        const char *shown = (const char *)sqlite3_column_text(stmt, 1);
+        if (shown && !shown_hits_add(h, *last, shown)) {
+            sqlite3_finalize(stmt);
+            return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
+        }
+    }
+    if (rc != SQLITE_DONE)
+        st = dg_catalog_error(db, err, "read log");
+    sqlite3_finalize(stmt);
     return st;
 }
 
-/* Inserts the entry after prev; with catch_up, brings the stored tree up to it too (a
- * group of entries brings the tree up once, after the last of them). */
+dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
+{
+    int64_t upto = 0, last = 0;
+    shown_hits h = {0};
+    dg_status st = shown_filed_upto(db, &upto, err);
+    if (st == DG_OK)
+        st = shown_collect(db, upto, &h, &last, err);
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK && h.count) {
+        qsort(h.items, h.count, sizeof *h.items, shown_hit_order);
+        st = dg_catalog_prepare(
+            db, "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)",
+            &stmt, err);
+    }
+    for (size_t i = 0; st == DG_OK && i < h.count; i++) {
+        sqlite3_bind_text(stmt, 1, h.items[i].refcode, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, h.items[i].entry);
+        sqlite3_bind_int(stmt, 3, h.items[i].version);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            st = dg_catalog_error(db, err, "index shown hits");
+        sqlite3_reset(stmt);
+    }
+    sqlite3_finalize(stmt);
+    shown_hits_free(&h);
+    if (st == DG_OK && last > upto) {
+        char value[32];
+        snprintf(value, sizeof value, "%lld", (long long)last);
+        st = dg_setting_set(db, "log_shown_upto", value, err);
+    }
+    return st;
+}
+
+static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
+                                  const dg_merkle_hash *leaves, size_t count, dg_error *err);
+
+/* Inserts the entry after prev (its leaf into *leaf); with catch_up, brings the stored tree
+ * up to it too (a group of entries brings the tree up once, after the last of them). */
 static dg_status log_insert(dg_archive *archive, const char *prev, const chain_fields *fields,
-                            int catch_up, dg_error *err)
+                            int catch_up, dg_merkle_hash *leaf, dg_error *err)
 {
     sqlite3 *db = archive->db;
     chain_fields f = *fields;
     char hash[65];
-    if (!chain_hash(prev, &f, hash))
+    if (!chain_hash(prev, &f, hash, leaf))
         return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
 
     sqlite3_stmt *stmt;
@@ -247,10 +374,10 @@ static dg_status log_insert(dg_archive *archive, const char *prev, const chain_f
     dg_bind_text_or_null(stmt, 15, f.shown);
     st = dg_catalog_step_once(db, stmt, err);
     dg_catalog_give_back(&archive->stmts, stmt);
-    if (st == DG_OK && f.shown)
-        st = index_shown(archive, f.id, f.shown, err);
+    if (st == DG_OK && f.id % DG_LOG_SHOWN_EVERY == 0)
+        st = dg_log_shown_catch_up(db, err);
     if (st == DG_OK && catch_up)
-        st = dg_log_tree_catch_up(db, err);
+        st = tree_take_leaves(archive, f.id, leaf, 1, err);
     return st;
 }
 
@@ -282,7 +409,7 @@ static const char *bounded_text(const char *text, char **owned)
 /* Appends one entry inside the caller's write transaction; *id is its id. */
 static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const char *login,
                               const dg_log_event *event, int catch_up, int64_t *id,
-                              dg_error *err)
+                              dg_merkle_hash *leaf, dg_error *err)
 {
     int64_t last_id;
     char prev[65];
@@ -323,7 +450,7 @@ static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const 
         f.detail = sealed_detail;
     }
     if (st == DG_OK)
-        st = log_insert(archive, prev, &f, catch_up, err);
+        st = log_insert(archive, prev, &f, catch_up, leaf, err);
     free(sealed_query);
     free(sealed_detail);
     free(query);
@@ -343,7 +470,28 @@ dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const
      * (the commit hook would refuse its commit anyway, with a less telling message). */
     if (archive->sync_lost)
         return sync_lost_error(err);
-    return append_entry(archive, actor, login, event, 1, &id, err);
+    dg_merkle_hash leaf;
+    return append_entry(archive, actor, login, event, 1, &id, &leaf, err);
+}
+
+dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
+                                    const dg_log_event *events, size_t count, dg_error *err)
+{
+    if (archive->sync_lost)
+        return sync_lost_error(err);
+    int64_t id, first = 0;
+    dg_merkle_hash *leaves = malloc((count ? count : 1) * sizeof *leaves);
+    if (!leaves)
+        return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
+    dg_status st = DG_OK;
+    for (size_t i = 0; i < count && st == DG_OK; i++) {
+        st = append_entry(archive, actor, NULL, &events[i], 0, &id, &leaves[i], err);
+        first = i == 0 ? id : first;
+    }
+    if (st == DG_OK && count)
+        st = tree_take_leaves(archive, first, leaves, count, err);
+    free(leaves);
+    return st;
 }
 
 /* One entry in its own transaction (no group): *id is its id. */
@@ -353,7 +501,8 @@ static dg_status append_alone(dg_archive *archive, const dg_actor *actor, const 
     dg_status st = dg_catalog_begin_write(archive->db, err);
     if (st != DG_OK)
         return st;
-    st = append_entry(archive, actor, login, event, 1, id, err);
+    dg_merkle_hash leaf;
+    st = append_entry(archive, actor, login, event, 1, id, &leaf, err);
     if (st == DG_OK)
         st = dg_catalog_commit(archive->db, err);
     int disk_full = st != DG_OK && dg_catalog_disk_full(archive->db); /* before the rollback */
@@ -376,6 +525,7 @@ typedef struct group_entry {
     const char *login;
     const dg_log_event *event;
     int64_t id;
+    dg_merkle_hash leaf; /* its Merkle leaf, for the tree's catch-up */
     dg_status st;
     dg_error err;
     int done;
@@ -619,7 +769,7 @@ static dg_status batch_append(dg_archive *archive, group_entry *e, dg_error *err
     e->st = dg_catalog_exec(archive->db, "SAVEPOINT log_entry", &e->err);
     if (e->st != DG_OK)
         return DG_OK; /* nothing of it was written */
-    e->st = append_entry(archive, e->actor, e->login, e->event, 0, &e->id, &e->err);
+    e->st = append_entry(archive, e->actor, e->login, e->event, 0, &e->id, &e->leaf, &e->err);
     dg_status st = e->st == DG_OK
                        ? DG_OK
                        : dg_catalog_exec(archive->db, "ROLLBACK TO log_entry", err);
@@ -640,6 +790,28 @@ static void batch_fail(group_entry *batch, dg_status st, const dg_error *err)
         }
 }
 
+/* Brings the tree up to the batch's last entry with the leaves its entries made (the ones
+ * that were written have consecutive ids: a refused one was rolled back, id and all). */
+static dg_status batch_tree(dg_archive *archive, group_entry *batch, dg_error *err)
+{
+    size_t n = 0;
+    for (group_entry *e = batch; e; e = e->next)
+        n += e->st == DG_OK;
+    dg_merkle_hash *leaves = malloc(n * sizeof *leaves);
+    if (!leaves)
+        return dg_log_tree_catch_up(archive->db, err); /* reads them back instead */
+    int64_t first = 0;
+    size_t i = 0;
+    for (group_entry *e = batch; e; e = e->next)
+        if (e->st == DG_OK) {
+            first = i == 0 ? e->id : first;
+            leaves[i++] = e->leaf;
+        }
+    dg_status st = tree_take_leaves(archive, first, leaves, n, err);
+    free(leaves);
+    return st;
+}
+
 /* Writes a batch in one transaction: every entry, the tree once, one commit (one sync).
  * Each entry's st says how it went; a failed commit fails those that had succeeded. */
 static void batch_commit(dg_archive *archive, group_entry *batch)
@@ -656,7 +828,7 @@ static void batch_commit(dg_archive *archive, group_entry *batch)
         any |= e->st == DG_OK;
     }
     if (st == DG_OK && any)
-        st = dg_log_tree_catch_up(archive->db, &err);
+        st = batch_tree(archive, batch, &err);
     if (st == DG_OK)
         st = dg_catalog_commit(archive->db, &err);
     if (st == DG_OK)
@@ -771,18 +943,30 @@ dg_status dg_log_append_id(dg_archive *archive, const dg_actor *actor, const dg_
  * tree. Appending a leaf writes it and the subtrees it completes (amortised two rows);
  * the root or a proof of any size reads O(log n) rows.
  */
-dg_status dg_log_stored_open(sqlite3 *db, dg_log_stored_tree *t, dg_error *err)
+static const char TREE_READ[] = "SELECT hash FROM log_tree WHERE level = ? AND idx = ?";
+static const char TREE_WRITE[] = "INSERT INTO log_tree(level, idx, hash) VALUES(?, ?, ?)";
+static const char TREE_SIZE[] =
+    "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_tree WHERE level = 0";
+
+/* With cache, the statements are the handle's kept ones (an append's), else its own. */
+static dg_status stored_open(sqlite3 *db, dg_stmt_cache *cache, dg_log_stored_tree *t,
+                             dg_error *err)
 {
     t->db = db;
+    t->cache = cache;
     t->write = NULL;
-    return dg_catalog_prepare(db, "SELECT hash FROM log_tree WHERE level = ? AND idx = ?",
-                              &t->read, err);
+    return dg_catalog_take(cache, db, TREE_READ, &t->read, err);
+}
+
+dg_status dg_log_stored_open(sqlite3 *db, dg_log_stored_tree *t, dg_error *err)
+{
+    return stored_open(db, NULL, t, err);
 }
 
 void dg_log_stored_close(dg_log_stored_tree *t)
 {
-    sqlite3_finalize(t->read);
-    sqlite3_finalize(t->write);
+    dg_catalog_give_back(t->cache, t->read);
+    dg_catalog_give_back(t->cache, t->write);
     t->read = t->write = NULL;
 }
 
@@ -805,15 +989,19 @@ dg_status dg_log_stored_read(void *ctx, int level, uint64_t index, dg_merkle_has
     return dg_catalog_error(t->db, err, "read log tree");
 }
 
-static dg_status stored_size(sqlite3 *db, uint64_t *size, dg_error *err)
+static dg_status stored_size(sqlite3 *db, dg_stmt_cache *cache, uint64_t *size, dg_error *err)
 {
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        db, "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_tree WHERE level = 0", &stmt, err);
-    int64_t n = 0;
-    if (st == DG_OK)
-        st = dg_catalog_row_int64(db, stmt, &n, "read log tree size", err, NULL);
-    *size = (uint64_t)n;
+    dg_status st = dg_catalog_take(cache, db, TREE_SIZE, &stmt, err);
+    *size = 0;
+    if (st != DG_OK)
+        return st;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *size = (uint64_t)sqlite3_column_int64(stmt, 0);
+    else
+        st = dg_catalog_error(db, err, "read log tree size");
+    dg_catalog_give_back(cache, stmt);
     return st;
 }
 
@@ -822,11 +1010,7 @@ static dg_status store_node(void *ctx, int level, uint64_t index, const dg_merkl
                             dg_error *err)
 {
     dg_log_stored_tree *t = ctx;
-    dg_status st = t->write ? DG_OK
-                            : dg_catalog_prepare(t->db,
-                                                 "INSERT INTO log_tree(level, idx, hash) "
-                                                 "VALUES(?, ?, ?)",
-                                                 &t->write, err);
+    dg_status st = t->write ? DG_OK : dg_catalog_take(t->cache, t->db, TREE_WRITE, &t->write, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int(t->write, 1, level);
@@ -876,7 +1060,7 @@ dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err)
     dg_status st = dg_log_stored_open(db, &t, err);
     uint64_t size = 0;
     if (st == DG_OK)
-        st = stored_size(db, &size, err);
+        st = stored_size(db, NULL, &size, err);
     dg_merkle_builder b;
     if (st == DG_OK)
         st = dg_merkle_builder_load(&b, dg_log_stored_read, &t, size, err);
@@ -886,12 +1070,40 @@ dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err)
     return st;
 }
 
+/*
+ * Brings the stored tree up to the entries first .. first + count - 1 just written, whose
+ * leaves the append made from the bytes it hashed: pushed without reading the entries back,
+ * on the handle's kept statements. When the stored tree does not end right before first
+ * (it lags: an older dangan's appends, or a failed catch-up), the general catch-up reads
+ * every entry it lacks.
+ */
+static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
+                                  const dg_merkle_hash *leaves, size_t count, dg_error *err)
+{
+    sqlite3 *db = archive->db;
+    uint64_t size = 0;
+    dg_status st = stored_size(db, &archive->stmts, &size, err);
+    if (st != DG_OK)
+        return st;
+    if (first < 1 || size != (uint64_t)first - 1)
+        return dg_log_tree_catch_up(db, err);
+    dg_log_stored_tree t;
+    st = stored_open(db, &archive->stmts, &t, err);
+    dg_merkle_builder b;
+    if (st == DG_OK)
+        st = dg_merkle_builder_load(&b, dg_log_stored_read, &t, size, err);
+    for (size_t i = 0; st == DG_OK && i < count; i++)
+        st = dg_merkle_builder_push(&b, &leaves[i], store_node, &t, err);
+    dg_log_stored_close(&t);
+    return st;
+}
+
 dg_status dg_log_stored_head(sqlite3 *db, dg_log_head *head, dg_error *err)
 {
     dg_log_stored_tree t;
     dg_status st = dg_log_stored_open(db, &t, err);
     if (st == DG_OK)
-        st = stored_size(db, &head->size, err);
+        st = stored_size(db, NULL, &head->size, err);
     if (st == DG_OK)
         st = dg_merkle_root(dg_log_stored_read, &t, head->size, &head->root, err);
     dg_log_stored_close(&t);

@@ -73,6 +73,12 @@ dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *
 dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
                                const dg_log_event *event, dg_error *err);
 
+/* count entries inside the caller's write transaction, the stored tree brought up once
+ * after the last (as a group's batch is): for writers of many entries at once (bench/log
+ * grows a log of 10 million). The first entry refused stops the rest. */
+dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
+                                    const dg_log_event *events, size_t count, dg_error *err);
+
 /*
  * Logs how an operation that ran outside the log ended (backup, restore's source, key
  * work): st is its status; detail says what it did when it succeeded, err->msg why not

@@ -54,10 +54,9 @@ typedef struct dg_log_bytes {
  * Resets b first. Returns 0 when out of memory.
  */
 int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b);
+/* The same bytes appended to b (not reset). Returns 0 when out of memory. */
+int dg_log_row_bytes_append(sqlite3_stmt *row, dg_log_bytes *b);
 
-/* The chain hash the entry in the current row of a DG_LOG_COLUMNS statement should have
- * after prev_hash (hex, into out). Returns 0 when out of memory. */
-int dg_log_row_hash(sqlite3_stmt *row, const char *prev_hash, char out[65]);
 
 /*
  * Brings the stored tree up to the last entry (inside the caller's write transaction):
@@ -67,10 +66,19 @@ int dg_log_row_hash(sqlite3_stmt *row, const char *prev_hash, char out[65]);
  */
 dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err);
 
+/*
+ * Files the shown hits of every entry not yet in log_shown (inside the caller's write
+ * transaction), sorted by reference code. Appends do it every DG_LOG_SHOWN_EVERY entries
+ * (log.c), and a read by record before it reads (log_read.c).
+ */
+#define DG_LOG_SHOWN_EVERY 256
+dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err);
+
 /* A reader of the stored tree: one prepared statement, reset per read (and, once the tree
  * grows through it, one for the subtrees it writes, prepared on the first). */
 typedef struct dg_log_stored_tree {
     sqlite3 *db;
+    dg_stmt_cache *cache; /* where its statements are kept (an append's handle), or NULL */
     sqlite3_stmt *read, *write;
 } dg_log_stored_tree;
 
@@ -86,16 +94,26 @@ dg_status dg_log_stored_read(void *ctx, int level, uint64_t index, dg_merkle_has
 dg_status dg_log_stored_head(sqlite3 *db, dg_log_head *head, dg_error *err);
 
 /*
- * log_read.c: reads every entry in order: checks the chain and recomputes the tree
- * (out->root), and the root of the first snapshot_size entries (out->snapshot_root). No
- * role check, no logging.
+ * log_walk.c: reads every entry in order: checks the chain and recomputes the tree
+ * (out->root), and the root of the first snapshot_size entries (out->snapshot_root),
+ * comparing every subtree with the stored one. Reading rows and hashing run on two
+ * threads. No role check, no logging; on db (dg_log_reader_open), in its read transaction.
  */
-dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, dg_log_check *out,
-                      dg_error *err);
+dg_status dg_log_walk(sqlite3 *db, uint64_t snapshot_size, dg_log_check *out, dg_error *err);
+
+/*
+ * log_walk.c: a private connection to the archive's catalog for reading the whole log,
+ * inside a read transaction already begun, so that a walk, the stored tree and a proof
+ * see one log. Private to the calling thread (no SQLite mutex, which otherwise every
+ * column read of every row takes) and with the file memory-mapped (no copy of each page).
+ * Close with dg_log_reader_close.
+ */
+dg_status dg_log_reader_open(dg_archive *archive, sqlite3 **db, dg_error *err);
+void dg_log_reader_close(sqlite3 *db);
 
 /* log_read.c: compares the stored tree with the recomputed one in out (sets tree_differs,
  * reason). */
-dg_status dg_log_check_stored_tree(dg_archive *archive, dg_log_check *out, dg_error *err);
+dg_status dg_log_check_stored_tree(sqlite3 *db, dg_log_check *out, dg_error *err);
 
 /* log_read.c: fills the dg_log_entry item from the current row of a DG_LOG_COLUMNS
  * statement (a dg_catalog_collect row function; ctx unused). Also log_own.c's. */

@@ -1,7 +1,7 @@
 /*
  * log_read.c — reading the access log (log.h): entries by filter, and the check of the
  * whole log, which re-reads every entry, follows the chain, recomputes the Merkle tree and
- * compares it with the stored one. Only auditors and admins read, and each read is itself
+ * compares it with the stored one (the walk itself is log_walk.c). Only auditors and admins read, and each read is itself
  * appended (log.c).
  */
 #include <sodium.h>
@@ -241,6 +241,14 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
     *entries = NULL;
     *count = 0;
     dg_status st = dg_log_require_reader(archive, actor, "log.read", err);
+    /* A record's search appearances are found through log_shown: file the hits of the
+     * latest entries first (appends file them in bulk, log.c). */
+    if (st == DG_OK && filter->refcode && sqlite3_get_autocommit(archive->db)) {
+        st = dg_catalog_begin_write(archive->db, err);
+        if (st == DG_OK)
+            st = dg_catalog_end_write(archive->db, dg_log_shown_catch_up(archive->db, err),
+                                      err);
+    }
     if (st != DG_OK)
         return st;
     sqlite3_stmt *stmt;
@@ -291,156 +299,22 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
     return st;
 }
 
-/* Checks one row against its predecessor; writes why it fails into reason. Returns 1 when
- * sound, 0 when not, -1 when it could not be checked (out of memory: never a tamper alarm). */
-static int row_is_sound(sqlite3_stmt *stmt, int64_t expected_id, const char *prev,
-                        char *reason, size_t reason_size)
-{
-    int64_t id = sqlite3_column_int64(stmt, 0);
-    const char *stored_prev = (const char *)sqlite3_column_text(stmt, 11);
-    const char *stored_hash = (const char *)sqlite3_column_text(stmt, 12);
-    if (id != expected_id) {
-        snprintf(reason, reason_size, "entry %lld is missing (next entry is %lld)",
-                 (long long)expected_id, (long long)id);
-        return 0;
-    }
-    if (!stored_prev || strcmp(stored_prev, prev) != 0) {
-        snprintf(reason, reason_size,
-                 "entry %lld does not link to its predecessor (deleted or reordered entries)",
-                 (long long)id);
-        return 0;
-    }
-    char computed[65];
-    if (!dg_log_row_hash(stmt, prev, computed))
-        return -1;
-    if (!stored_hash || strcmp(stored_hash, computed) != 0) {
-        snprintf(reason, reason_size, "entry %lld was altered (its hash does not match)",
-                 (long long)id);
-        return 0;
-    }
-    return 1;
-}
-
-/*
- * Compares each subtree the walk recomputes with the stored one. The walk closes the
- * subtrees of each level in index order, so one cursor per level reads the stored tree
- * sequentially: checking every stored hash costs a scan, not a lookup per node.
- */
-typedef struct tree_compare {
-    sqlite3 *db;
-    sqlite3_stmt *level[64];
-    int exhausted[64]; /* the stored tree ends here (it lags the entries: not a finding) */
-    dg_log_check *out;
-} tree_compare;
-
-static dg_status compare_node(void *ctx, int level, uint64_t index, const dg_merkle_hash *hash,
-                              dg_error *err)
-{
-    tree_compare *c = ctx;
-    if (c->exhausted[level] || c->out->tree_differs)
-        return DG_OK;
-    if (!c->level[level]) {
-        dg_status st = dg_catalog_prepare(
-            c->db, "SELECT idx, hash FROM log_tree WHERE level = ? ORDER BY idx", &c->level[level],
-            err);
-        if (st != DG_OK)
-            return st;
-        sqlite3_bind_int(c->level[level], 1, level);
-    }
-    int rc = sqlite3_step(c->level[level]);
-    if (rc == SQLITE_DONE) {
-        c->exhausted[level] = 1;
-        return DG_OK;
-    }
-    if (rc != SQLITE_ROW)
-        return dg_catalog_error(c->db, err, "read log tree");
-    sqlite3_stmt *row = c->level[level];
-    if ((uint64_t)sqlite3_column_int64(row, 0) != index ||
-        sqlite3_column_bytes(row, 1) != DG_MERKLE_HASH ||
-        memcmp(sqlite3_column_blob(row, 1), hash->b, DG_MERKLE_HASH) != 0) {
-        c->out->tree_differs = 1;
-        if (!c->out->first_broken)
-            snprintf(c->out->reason, sizeof c->out->reason,
-                     "the stored tree does not match the entries (subtree %d/%llu: entries "
-                     "%llu to %llu, or the tree, altered)",
-                     level, (unsigned long long)index,
-                     (unsigned long long)(index << level) + 1,
-                     (unsigned long long)((index + 1) << level));
-    }
-    return DG_OK;
-}
-
-static void compare_end(tree_compare *c)
-{
-    for (int i = 0; i < 64; i++)
-        sqlite3_finalize(c->level[i]);
-}
-
-dg_status dg_log_walk(dg_archive *archive, uint64_t snapshot_size, dg_log_check *out,
-                      dg_error *err)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(archive->db,
-                                      "SELECT " DG_LOG_COLUMNS " FROM access_log ORDER BY id",
-                                      &stmt, err);
-    if (st != DG_OK)
-        return st;
-    char prev[65];
-    memcpy(prev, DG_LOG_GENESIS, 65);
-    int64_t expected = 1;
-    dg_merkle_builder tree;
-    dg_merkle_builder_init(&tree);
-    dg_log_bytes bytes = {0};
-    tree_compare compare = {.db = archive->db, .out = out};
-    if (snapshot_size == 0)
-        out->snapshot_root = dg_merkle_builder_root(&tree);
-    int rc = SQLITE_DONE;
-    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        out->entries++;
-        int sound = out->first_broken
-                        ? 1
-                        : row_is_sound(stmt, expected, prev, out->reason, sizeof out->reason);
-        if (sound < 0) {
-            st = dg_error_set(err, DG_ERR_NOMEM, "access log: check entry %lld: out of memory",
-                              (long long)expected);
-            break;
-        }
-        if (!sound)
-            out->first_broken = expected;
-        const unsigned char *h = sqlite3_column_text(stmt, 12);
-        snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");
-        expected = sqlite3_column_int64(stmt, 0) + 1;
-        if (!dg_log_row_bytes(stmt, &bytes)) {
-            st = dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
-            break;
-        }
-        dg_merkle_hash leaf = dg_merkle_leaf(bytes.data, bytes.len);
-        st = dg_merkle_builder_push(&tree, &leaf, compare_node, &compare, err);
-        if (tree.size == snapshot_size)
-            out->snapshot_root = dg_merkle_builder_root(&tree);
-    }
-    free(bytes.data);
-    compare_end(&compare);
-    if (st == DG_OK && rc != SQLITE_DONE)
-        st = dg_catalog_error(archive->db, err, "read log");
-    sqlite3_finalize(stmt);
-    if (st != DG_OK)
-        return st;
-    memcpy(out->head, prev, sizeof out->head);
-    out->root = dg_merkle_builder_root(&tree);
-    return DG_OK;
-}
-
 dg_status dg_log_verify(dg_archive *archive, const dg_actor *actor, dg_log_check *out,
                         dg_error *err)
 {
     memset(out, 0, sizeof *out);
     dg_status st = dg_log_require_reader(archive, actor, "log.verify", err);
+    /* One read transaction: the entries and the stored tree's head are of one log (an
+     * entry appended between them would look like a tree longer than the log). */
+    sqlite3 *db = NULL;
     if (st == DG_OK)
-        st = dg_log_walk(archive, 0, out, err);
+        st = dg_log_reader_open(archive, &db, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_log_walk(db, 0, out, err);
     if (st == DG_OK)
-        st = dg_log_check_stored_tree(archive, out, err);
+        st = dg_log_check_stored_tree(db, out, err);
+    dg_log_reader_close(db);
     if (st != DG_OK)
         return st;
     dg_log_event ev = {.action = "log.verify", .hits = -1,
@@ -449,11 +323,11 @@ dg_status dg_log_verify(dg_archive *archive, const dg_actor *actor, dg_log_check
     return dg_log_append(archive, actor, NULL, &ev, err);
 }
 
-dg_status dg_log_check_stored_tree(dg_archive *archive, dg_log_check *out, dg_error *err)
+dg_status dg_log_check_stored_tree(sqlite3 *db, dg_log_check *out, dg_error *err)
 {
     dg_log_head head;
     dg_error read_err;
-    dg_status st = dg_log_stored_head(archive->db, &head, &read_err);
+    dg_status st = dg_log_stored_head(db, &head, &read_err);
     out->stored_size = st == DG_OK ? head.size : 0;
     if (st == DG_ERR_CORRUPT) {
         out->tree_differs = 1;

@@ -158,10 +158,10 @@ void dg_log_audit_free(dg_log_audit *audit)
 }
 
 /* Builds and checks the consistency proof from the stored tree. */
-static dg_status prove_extension(dg_archive *archive, dg_log_audit *out, dg_error *err)
+static dg_status prove_extension(sqlite3 *db, dg_log_audit *out, dg_error *err)
 {
     dg_log_stored_tree t;
-    dg_status st = dg_log_stored_open(archive->db, &t, err);
+    dg_status st = dg_log_stored_open(db, &t, err);
     dg_merkle_hash signed_root;
     memcpy(signed_root.b, out->checkpoint.root, DG_MERKLE_HASH);
     if (st == DG_OK) {
@@ -221,20 +221,22 @@ dg_status dg_log_audit_checkpoint(dg_archive *archive, const dg_actor *actor, co
     if (st != DG_OK)
         return st;
     /* One read transaction: the entries, the stored tree and the proof see one log. */
-    st = dg_catalog_begin_read(archive->db, err);
+    sqlite3 *db;
+    st = dg_log_reader_open(archive, &db, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_log_walk(db, out->checkpoint.size, &out->check, err);
     if (st == DG_OK)
-        st = dg_log_walk(archive, out->checkpoint.size, &out->check, err);
-    if (st == DG_OK)
-        st = dg_log_check_stored_tree(archive, &out->check, err);
+        st = dg_log_check_stored_tree(db, &out->check, err);
     out->size = out->check.entries;
     if (st == DG_OK) {
         judge(out);
         /* The proof is built even when the verdict is already "no", so anyone can check
          * independently that the stored tree cannot connect the signed root to today's. */
         if (out->checkpoint.size <= out->size && out->check.stored_size >= out->size)
-            st = prove_extension(archive, out, err);
+            st = prove_extension(db, out, err);
     }
-    dg_catalog_rollback(archive->db);
+    dg_log_reader_close(db);
     if (st != DG_OK) {
         dg_log_audit_free(out);
         return st;

@@ -12,15 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/hash.h"
+
 dg_merkle_hash dg_merkle_leaf(const void *data, size_t len)
 {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    dg_sha256_ctx st;
+    dg_sha256_init(&st);
     static const unsigned char prefix = 0x00;
-    crypto_hash_sha256_update(&st, &prefix, 1);
-    crypto_hash_sha256_update(&st, data, len);
+    dg_sha256_update(&st, &prefix, 1);
+    dg_sha256_update(&st, data, len);
     dg_merkle_hash h;
-    crypto_hash_sha256_final(&st, h.b);
+    dg_sha256_final(&st, h.b);
     return h;
 }
 
@@ -31,7 +33,7 @@ dg_merkle_hash dg_merkle_node(const dg_merkle_hash *left, const dg_merkle_hash *
     memcpy(buf + 1, left->b, DG_MERKLE_HASH);
     memcpy(buf + 1 + DG_MERKLE_HASH, right->b, DG_MERKLE_HASH);
     dg_merkle_hash h;
-    crypto_hash_sha256(h.b, buf, sizeof buf);
+    dg_sha256(buf, sizeof buf, h.b);
     return h;
 }
 
@@ -78,7 +80,7 @@ dg_status dg_merkle_root(dg_merkle_read_fn read, void *ctx, uint64_t size, dg_me
                          dg_error *err)
 {
     if (size == 0) {
-        crypto_hash_sha256(root->b, (const unsigned char *)"", 0);
+        dg_sha256("", 0, root->b);
         return DG_OK;
     }
     return range_hash(read, ctx, 0, size, root, err);
@@ -285,7 +287,7 @@ dg_merkle_hash dg_merkle_builder_root(const dg_merkle_builder *b)
 {
     dg_merkle_hash r;
     if (b->depth == 0) {
-        crypto_hash_sha256(r.b, (const unsigned char *)"", 0);
+        dg_sha256("", 0, r.b);
         return r;
     }
     r = b->stack[b->depth - 1];

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/hash.h"
+
 #define ALG_ED25519 0x01
 /* C2SP tlog-cosignature: a witness's (here an auditor's) timestamped cosignature. */
 #define ALG_COSIGNATURE_V1 0x04
@@ -36,14 +38,14 @@ static int name_is_valid(const char *name)
 
 static uint32_t key_id_of(const char *name, unsigned char alg, const unsigned char public_key[32])
 {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const unsigned char *)name, strlen(name));
+    dg_sha256_ctx st;
+    dg_sha256_init(&st);
+    dg_sha256_update(&st, name, strlen(name));
     unsigned char sep_alg[2] = {'\n', alg};
-    crypto_hash_sha256_update(&st, sep_alg, 2);
-    crypto_hash_sha256_update(&st, public_key, 32);
+    dg_sha256_update(&st, sep_alg, 2);
+    dg_sha256_update(&st, public_key, 32);
     unsigned char h[32];
-    crypto_hash_sha256_final(&st, h);
+    dg_sha256_final(&st, h);
     return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
 }
 

@@ -11,6 +11,8 @@ PACKAGES=(
   zlib1g-dev
   libsqlite3-dev sqlite3
   libsodium-dev
+  # SHA-256 with the CPU's SHA instructions (base/hash.c): log verify hashes every entry twice
+  libssl-dev
   libtesseract-dev libleptonica-dev
   tesseract-ocr tesseract-ocr-osd tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-chi-tra
   libmupdf-dev libharfbuzz-dev libjbig2dec0-dev libopenjp2-7-dev libgumbo-dev libmujs-dev

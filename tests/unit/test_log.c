@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../../base/hash.h"
+#include "engine/archive_internal.h" /* a batch of appends in one transaction */
 #include "engine/catalog.h"
 #include "engine/log.h"
 #include "engine/note.h"
@@ -376,6 +377,103 @@ static void test_since_forms_are_read_in_the_local_zone_and_others_refused(void 
     tzset();
 }
 
+/*
+ * log verify reads rows and hashes on two threads, in batches of 4,096 entries (log_walk.c):
+ * a log of several batches is checked whole, a stored subtree altered in a later batch is
+ * found, and an entry altered there too is reported first (the chain's finding), as a walk
+ * on one thread reports them.
+ */
+static void test_a_log_of_many_batches_is_checked_whole(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    enum { N = 13000 };
+    static dg_log_event events[N];
+    static char queries[N][24];
+    for (int i = 0; i < N; i++) {
+        snprintf(queries[i], sizeof queries[i], "query %d", i);
+        events[i] = (dg_log_event){.action = "search", .query = queries[i], .hits = i,
+                                   .outcome = "ok", .shown = i % 3 ? NULL : "X-1@1,X-2@2"};
+    }
+    dg_error err;
+    assert_int_equal(dg_catalog_begin_write(t.archive->db, &err), DG_OK);
+    assert_int_equal(dg_log_append_many_in_txn(t.archive, &t.admin, events, N, &err), DG_OK);
+    assert_int_equal(dg_catalog_commit(t.archive->db, &err), DG_OK);
+    dg_log_check check;
+    assert_int_equal(dg_log_verify(t.archive, &t.admin, &check, &err), DG_OK);
+    assert_true(check.entries >= N);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 0);
+    assert_int_equal(check.stored_size, check.entries); /* and its root is the entries' */
+
+    tamper(&t, "DROP TRIGGER log_tree_is_append_only;"
+               "UPDATE log_tree SET hash = zeroblob(32) WHERE level = 1 AND idx = 4500;");
+    assert_int_equal(dg_log_verify(t.archive, &t.admin, &check, &err), DG_OK);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 1);
+    assert_non_null(strstr(check.reason, "subtree 1/4500: entries 9001 to 9002"));
+
+    tamper(&t, "DROP TRIGGER log_is_append_only;"
+               "UPDATE access_log SET hits = 999 WHERE id = 12289;");
+    char reason[256];
+    assert_int_equal(first_broken(&t, reason, sizeof reason), 12289);
+    assert_non_null(strstr(reason, "entry 12289 was altered"));
+    test_archive_remove(&t);
+}
+
+static int64_t count_rows(test_archive *t, const char *sql)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/catalog.db", t->path);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *stmt;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+}
+
+/*
+ * Appends file the shown hits in bulk, every DG_LOG_SHOWN_EVERY entries (log.c), not one
+ * by one; a read by record files the rest first, so it lists every search that showed the
+ * record, the latest included.
+ */
+static void test_shown_hits_are_filed_in_bulk_and_all_found_by_record(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    enum { N = 300 };
+    for (int i = 0; i < N; i++) {
+        dg_log_event ev = {.action = "search", .query = "q", .hits = 2, .outcome = "ok",
+                           .shown = i % 2 ? "ZZ-1@1,ZZ-2@3" : "ZZ-2@3"};
+        dg_error err;
+        assert_int_equal(dg_log_append(t.archive, &t.admin, NULL, &ev, &err), DG_OK);
+    }
+    int64_t filed = count_rows(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2'");
+    assert_true(filed > 0 && filed < N); /* filed at a multiple of DG_LOG_SHOWN_EVERY only */
+    dg_log_filter filter = {.refcode = "ZZ-2"};
+    dg_log_entry *entries;
+    size_t count;
+    dg_error err;
+    assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &count, &err), DG_OK);
+    assert_int_equal(count, N);
+    assert_string_equal(entries[N - 1].shown, "ZZ-1@1,ZZ-2@3");
+    dg_log_entries_free(entries, count);
+    assert_int_equal(count_rows(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2'"), N);
+    filter.refcode = "ZZ-1";
+    assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &count, &err), DG_OK);
+    assert_int_equal(count, N / 2);
+    dg_log_entries_free(entries, count);
+    assert_int_equal(
+        count_rows(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2' AND version = 3"), N);
+    test_archive_remove(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +487,8 @@ int main(void)
         cmocka_unit_test(test_the_stored_tree_is_the_tree_of_the_entries),
         cmocka_unit_test(test_migration_turns_an_existing_chain_into_the_tree),
         cmocka_unit_test(test_an_altered_stored_tree_is_caught),
+        cmocka_unit_test(test_a_log_of_many_batches_is_checked_whole),
+        cmocka_unit_test(test_shown_hits_are_filed_in_bulk_and_all_found_by_record),
         cmocka_unit_test(test_a_checkpoint_catches_a_log_cut_short),
         cmocka_unit_test(test_since_forms_are_read_in_the_local_zone_and_others_refused),
     };
