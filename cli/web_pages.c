@@ -20,7 +20,6 @@
 #include "watermark.h"
 #include "web_common.h"
 
-#define RESULTS_PER_PAGE 20
 #define LOG_ROWS 500
 
 void dg_web_error(dg_web_page *p, int status, const char *message)
@@ -166,9 +165,9 @@ static json_t *search_args(dg_web_page *p)
     year_range_arg(p, args);
     if (dg_web_arg(p, "all_versions"))
         json_object_set_new(args, "all_versions", json_true());
-    json_object_set_new(args, "limit", json_integer(RESULTS_PER_PAGE));
+    json_object_set_new(args, "limit", json_integer(DG_WEB_RESULTS_PER_PAGE));
     json_object_set_new(args, "offset",
-                        json_integer((search_page_number(p) - 1) * RESULTS_PER_PAGE));
+                        json_integer((search_page_number(p) - 1) * DG_WEB_RESULTS_PER_PAGE));
     return args;
 }
 
@@ -231,7 +230,7 @@ static void facet_group(dg_web_page *p, json_t *facets, const char *name, dg_web
 static void paging(dg_web_page *p, long long total)
 {
     int page = search_page_number(p);
-    long long pages = (total + RESULTS_PER_PAGE - 1) / RESULTS_PER_PAGE;
+    long long pages = (total + DG_WEB_RESULTS_PER_PAGE - 1) / DG_WEB_RESULTS_PER_PAGE;
     if (pages <= 1)
         return;
     char n[16];

@@ -23,6 +23,9 @@
 #include "web_html.h"
 #include "web_i18n.h"
 
+/* Hits on one page of search results (the search page asks the engine for this many). */
+#define DG_WEB_RESULTS_PER_PAGE 20
+
 typedef struct dg_web_page {
     /* who asks, and from where */
     dg_archive *archive;
