@@ -7,12 +7,14 @@
  * the Unix socket and --http on a loopback port in a child process. Then:
  *
  *   1. one client, the fixed query mix: the search page (GET /search?q=..., a logged-in
- *      session) against the same search request through the Unix socket, interleaved;
+ *      session) against the same search request through the Unix socket (the same query
+ *      and the page's number of hits), interleaved;
  *      the page both on a new connection per request (as the socket's client connects
  *      per request: the fair match) and kept alive; p50 and p99 of each and the added
  *      latency at p50 (issue 18's target: under 1 ms);
- *   2. 50 sessions (50 logins, each on its own keep-alive connection and thread) searching
- *      for SECONDS (default 10): p50 and p99 of every request and requests per second
+ *   2. 50 sessions (50 logins first, then each session on a keep-alive connection and a
+ *      thread of its own, opened when the run starts) searching for SECONDS (default 10):
+ *      p50 and p99 of every request and requests per second
  *      (issue 18's target on its 100,000-record bench archive: p99 under 50 ms on 2 cores).
  *
  * Every search is a whole request: session and account check, permission filter, facets,
