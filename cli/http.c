@@ -22,6 +22,7 @@
 #include "../engine/user.h"
 #include "web_assets.h"
 #include "watermark.h"
+#include "web_loans.h"
 #include "web_pages.h"
 #include "web_session.h"
 #include "web_tls.h"

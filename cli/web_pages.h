@@ -23,6 +23,9 @@
 #include "web_html.h"
 #include "web_i18n.h"
 
+/* Hits on one page of search results (the search page asks the engine for this many). */
+#define DG_WEB_RESULTS_PER_PAGE 20
+
 typedef struct dg_web_page {
     /* who asks, and from where */
     dg_archive *archive;
@@ -75,20 +78,6 @@ void dg_web_retention_destroy(dg_web_page *p);
  * each after the signer's password is asked again. */
 void dg_web_retention(dg_web_page *p);
 void dg_web_retention_sign(dg_web_page *p, int witness);
-/* Loans (借阅): my loans and the request form (everyone); a leader's queue of requests
- * waiting; an archivist's paper originals out, back and overdue; the register as CSV or
- * PDF (?year=). The POSTs ask for a loan, approve or refuse one (the leader's password
- * asked again, as for every signature), hand a paper original over and take it back. */
-void dg_web_loans(dg_web_page *p);
-void dg_web_loans_pending(dg_web_page *p);
-void dg_web_loans_paper(dg_web_page *p);
-void dg_web_loans_register(dg_web_page *p, int pdf);
-void dg_web_loan_request(dg_web_page *p);
-void dg_web_loan_decide(dg_web_page *p, int approve);
-void dg_web_loan_out(dg_web_page *p);
-void dg_web_loan_return(dg_web_page *p);
-/* A borrower hands their electronic loan back before it is due (POST, as `loan return`). */
-void dg_web_loan_hand_back(dg_web_page *p);
 /* "Me": who I am, and changing my password (POST; the current one is asked). */
 void dg_web_me(dg_web_page *p);
 void dg_web_me_password(dg_web_page *p);

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "base/utf8.h"
 #include "cli/web_html.h"
 #include "cli/web_i18n.h"
 #include "cli/web_session.h"
@@ -140,6 +141,55 @@ static void test_html_escapes_markup_controls_and_invalid_utf8(void **state)
     dg_buf_free(&b);
 }
 
+/* The escape as it was written first, one character at a time: the reference that the
+ * run-copying dg_buf_text must match byte for byte. */
+static void reference_escape(dg_buf *b, const char *s, size_t len)
+{
+    for (size_t at = 0; at < len;) {
+        unsigned char c = (unsigned char)s[at];
+        const char *esc = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;"
+                        : c == '"' ? "&quot;" : c == '\'' ? "&#39;" : NULL;
+        uint32_t cp;
+        size_t n = c >= 0x80 ? dg_utf8_decode(s + at, len - at, &cp) : 1;
+        if (esc)
+            dg_buf_puts(b, esc);
+        else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F || n == 0)
+            dg_buf_puts(b, "\xEF\xBF\xBD");
+        else
+            dg_buf_add(b, s + at, n);
+        at += n ? n : 1;
+    }
+}
+
+static void test_html_escape_matches_one_character_at_a_time(void **state)
+{
+    (void)state;
+    /* pieces that make runs, breaks and broken sequences when strung together at random */
+    static const char *const pieces[] = {"a", "寒假", "<", ">", "&", "\"", "'", "\t", "\n",
+                                         "\x01", "\x7f", "\xff", "\xe5\xaf", "\xc0\xaf",
+                                         "\xed\xa0\x80", "\xf0\x9f\x98\x80", " ", "Z"};
+    srand(18);
+    for (int round = 0; round < 2000; round++) {
+        char text[256] = "";
+        size_t len = 0;
+        for (int k = rand() % 12; k > 0; k--) {
+            const char *piece = pieces[rand() % (int)(sizeof pieces / sizeof pieces[0])];
+            memcpy(text + len, piece, strlen(piece) + 1);
+            len += strlen(piece);
+        }
+        dg_buf got, want;
+        dg_buf_init(&got);
+        dg_buf_init(&want);
+        dg_buf_text(&got, text);
+        reference_escape(&want, text, len);
+        if (!want.data)
+            dg_buf_add(&want, "", 0);
+        assert_string_equal(got.data ? got.data : "", want.data);
+        dg_buf_free(&got);
+        dg_buf_free(&want);
+    }
+}
+
 static void test_languages_follow_accept_language(void **state)
 {
     (void)state;
@@ -238,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_sessions_end_when_idle_old_ended_or_their_login_ends),
         cmocka_unit_test(test_backoff_doubles_after_free_attempts_and_clears),
         cmocka_unit_test(test_html_escapes_markup_controls_and_invalid_utf8),
+        cmocka_unit_test(test_html_escape_matches_one_character_at_a_time),
         cmocka_unit_test(test_languages_follow_accept_language),
         cmocka_unit_test(test_upload_is_private_capped_and_removed),
         cmocka_unit_test(test_upload_status_json),
