@@ -8,9 +8,11 @@
  * std::bad_alloc and anything else and turns it into a dg_status plus a one-line message.
  * No exception ever reaches a C caller.
  *
- * Layout of one index document (one record version); format 3, kept in the metadata key
- * "dangan-index-format" (a reader refuses an older, non-empty index and asks for reindex):
- *   terms   unprefixed: title, document number, body (folded, CJK n-grams, English stems)
+ * Layout of one index document (one record version); format 4, kept in the metadata key
+ * "dangan-index-format" (a reader refuses an older, non-empty index and asks for reindex,
+ * except format 3, which it searches exactly: see FORMAT_STILL_READ):
+ *   terms   unprefixed: title, document number, body (folded, CJK n-grams, English stems;
+ *           format 4: the body's Chinese unigrams without positions, see phrase_source)
  *           S title, XNO document number, XREF reference code, XDEPT department (positional)
  *           boolean: Q<version id>, XREC<record id>, XCAT, XTYPE, XPERIOD, XLEVEL<n>,
  *           XYEAR<year>, XCURRENT (newest version of its record), XLEN (with the
@@ -109,7 +111,14 @@ const size_t MAX_FILTER_VALUE = 200;
  * nobody anything, so readers refuse it with advice instead.
  */
 const char *const FORMAT_KEY = "dangan-index-format";
-const char *const FORMAT_VERSION = "3";
+const char *const FORMAT_VERSION = "4";
+/*
+ * Format 3 differs from 4 only in that the Chinese unigrams of the body still carry their
+ * positions; phrase_source reads those too, so this version searches a format-3 index
+ * exactly, and writes its new documents into it as format 4 (stamping it 4, so that an older
+ * dangan, which would miss phrases in those documents, refuses it and asks for reindex).
+ */
+const char *const FORMAT_STILL_READ = "3";
 /* Metadata key: the stamp of the synonym table last written (dg_index_set_synonyms). */
 const char *const SYNONYMS_KEY = "dangan-synonyms";
 /*
@@ -1450,6 +1459,11 @@ class phrase_source : public Xapian::PostingSource {
                 ends_.push_back(db_.postlist_end(slot[0]));
             }
         }
+        pair_open_ = plain_ && slots_.size() == 2;
+        if (pair_open_) {
+            pair_ = db_.postlist_begin(text_);
+            pair_end_ = db_.postlist_end(text_);
+        }
         if (lists_.empty()) { /* every slot has alternatives: walk every document */
             lists_.push_back(db_.postlist_begin(std::string()));
             ends_.push_back(db_.postlist_end(std::string()));
@@ -1511,14 +1525,37 @@ class phrase_source : public Xapian::PostingSource {
     }
 
     /* The slots' positions in the index (title, number; the body's in a format-3 index). */
-    bool index_positions_match(Xapian::docid did)
+    bool index_positions_match(const Xapian::Database &db, Xapian::docid did)
     {
         slot_positions pos(slots_.size());
         for (size_t i = 0; i < slots_.size(); i++) {
             for (const std::string &term : slots_[i])
-                for (Xapian::PositionIterator p = db_.positionlist_begin(did, term);
-                     p != db_.positionlist_end(did, term); ++p)
+                for (Xapian::PositionIterator p = db.positionlist_begin(did, term);
+                     p != db.positionlist_end(did, term); ++p)
                     pos[i].push_back(*p);
+            if (pos[i].empty())
+                return false;
+            std::sort(pos[i].begin(), pos[i].end());
+        }
+        return ordered_ ? in_order_within(pos, window_) : near_within(pos, window_);
+    }
+
+    /* The same through the document itself (a match decider's document comes from a
+     * database of several shards, and its get_docid() is its shard's id, not the view's). */
+    bool index_positions_match(const Xapian::Document &doc)
+    {
+        slot_positions pos(slots_.size());
+        Xapian::TermIterator end = doc.termlist_end();
+        for (size_t i = 0; i < slots_.size(); i++) {
+            for (const std::string &term : slots_[i]) {
+                Xapian::TermIterator t = doc.termlist_begin();
+                t.skip_to(term);
+                if (t == end || *t != term)
+                    continue;
+                for (Xapian::PositionIterator p = t.positionlist_begin();
+                     p != t.positionlist_end(); ++p)
+                    pos[i].push_back(*p);
+            }
             if (pos[i].empty())
                 return false;
             std::sort(pos[i].begin(), pos[i].end());
@@ -1677,11 +1714,32 @@ class phrase_source : public Xapian::PostingSource {
 
     bool matches(Xapian::docid did)
     {
+        return has_pair(did) || holds(db_, did, NULL);
+    }
+
+    /* A phrase of two Chinese characters is held by every document that holds them as a
+     * pair (an n-gram term, made only of neighbours in a run of Chinese characters), which
+     * the counting pass, asking in docid order, reads from the pair's posting list instead
+     * of the document's text. */
+    bool has_pair(Xapian::docid did)
+    {
+        if (!pair_open_ || pair_ == pair_end_)
+            return false;
+        if (*pair_ < did)
+            pair_.skip_to(did);
+        return pair_ != pair_end_ && *pair_ == did;
+    }
+
+  public:
+    /* Whether a document holds the phrase: document did of db (a single shard's), or doc. */
+    bool holds(const Xapian::Database &db, Xapian::docid did, const Xapian::Document *doc)
+    {
+        std::string data = doc ? doc->get_data() : db.get_document(did).get_data();
         std::string folded;
-        bool have_body = folded_body_of(db_.get_document(did).get_data(), folded);
+        bool have_body = folded_body_of(data, folded);
         if (plain_ && have_body && folded.find(text_) != std::string::npos)
             return true;
-        if (index_positions_match(did))
+        if (doc ? index_positions_match(*doc) : index_positions_match(db, did))
             return true;
         if (!have_body)
             return false;
@@ -1693,6 +1751,7 @@ class phrase_source : public Xapian::PostingSource {
         return body_positions_match(folded);
     }
 
+  private:
     std::vector<std::vector<std::string>> slots_;
     Xapian::termcount window_;
     bool ordered_;
@@ -1703,9 +1762,43 @@ class phrase_source : public Xapian::PostingSource {
     Xapian::TermGenerator termgen_;
     Xapian::Database db_;
     std::vector<Xapian::PostingIterator> lists_, ends_;
+    bool pair_open_ = false;
+    Xapian::PostingIterator pair_, pair_end_;
     Xapian::doccount most_ = 0;
     Xapian::docid did_ = 0;
     bool started_ = false, done_ = false;
+};
+
+/*
+ * The ranked pass checks the phrases that every match must hold (those not under OR, NOT or
+ * the like) as a match decider instead: Xapian asks it only about documents that would
+ * enter the page of hits, as it checked positions only then, where phrase_source would be
+ * asked about every candidate. The counting pass, which visits every match anyway, keeps
+ * phrase_source.
+ */
+struct phrase_spec {
+    std::vector<std::vector<std::string>> slots;
+    Xapian::termcount window;
+    bool ordered;
+};
+
+class phrase_decider : public Xapian::MatchDecider {
+  public:
+    explicit phrase_decider(const std::vector<phrase_spec> &specs)
+    {
+        for (const phrase_spec &p : specs)
+            checks_.emplace_back(new phrase_source(p.slots, p.window, p.ordered));
+    }
+    bool operator()(const Xapian::Document &doc) const override
+    {
+        for (const std::unique_ptr<phrase_source> &check : checks_)
+            if (!check->holds(Xapian::Database(), 0, &doc))
+                return false;
+        return true;
+    }
+
+  private:
+    std::vector<std::unique_ptr<phrase_source>> checks_;
 };
 
 /* The window of a PHRASE or NEAR query, which Xapian 1.4 shows only in its description. */
@@ -1735,8 +1828,13 @@ std::vector<std::string> slot_terms(const Xapian::Query &q)
     return terms;
 }
 
-/* The query with every phrase or NEAR over Chinese unigrams matched by phrase_source. */
-Xapian::Query positionless_phrases(const Xapian::Query &q)
+/*
+ * The query with every phrase or NEAR over Chinese unigrams matched by phrase_source; or,
+ * given required (for the ranked pass), those that every match must hold (top: q itself
+ * is one) become the AND of their terms alone, their checks going to required.
+ */
+Xapian::Query positionless_phrases(const Xapian::Query &q, std::vector<phrase_spec> *required,
+                                   bool top)
 {
     Xapian::Query::op type = q.get_type();
     size_t n = q.get_num_subqueries();
@@ -1758,12 +1856,22 @@ Xapian::Query positionless_phrases(const Xapian::Query &q)
         bool ordered = type == Xapian::Query::OP_PHRASE;
         Xapian::termcount window = window_of(q, ordered ? "PHRASE" : "NEAR");
         Xapian::Query all(Xapian::Query::OP_AND, subs.begin(), subs.end());
+        if (required && top) {
+            required->push_back({std::move(slots), window, ordered});
+            return all;
+        }
         Xapian::Query misses((new phrase_source(std::move(slots), window, ordered))->release());
         return Xapian::Query(Xapian::Query::OP_AND_NOT, all, misses);
     }
     bool changed = false;
-    for (Xapian::Query &s : subs) {
-        Xapian::Query r = positionless_phrases(s);
+    for (size_t i = 0; i < subs.size(); i++) {
+        Xapian::Query &s = subs[i];
+        /* required by q: every operand of AND, the first of FILTER, AND_NOT, AND_MAYBE */
+        bool needed = top && (type == Xapian::Query::OP_AND ||
+                              (i == 0 && (type == Xapian::Query::OP_FILTER ||
+                                          type == Xapian::Query::OP_AND_NOT ||
+                                          type == Xapian::Query::OP_AND_MAYBE)));
+        Xapian::Query r = positionless_phrases(s, required, needed);
         changed = changed || r.get_description() != s.get_description();
         s = r;
     }
@@ -1793,12 +1901,17 @@ Xapian::Registry query_registry()
  * the matches rank (ranked: match with the as-typed boost). */
 struct user_query {
     Xapian::Query match, ranked;
+    /* ranked with the phrases that every match holds left to a phrase_decider (ranked_checks):
+     * used when sorting by relevance. (Sorted by date, Xapian scales percentages by the best
+     * weight among all the candidates it saw, those a decider refused included.) */
+    Xapian::Query ranked_decided;
+    std::vector<phrase_spec> ranked_checks;
 };
 
 user_query parse_user_query(dg_index *index, const char *text)
 {
     if (!text)
-        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll};
+        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {}};
     size_t bytes = strlen(text);
     if (bytes > DG_INDEX_MAX_QUERY_BYTES)
         fail(DG_ERR_QUERY, "query too long: " + std::to_string(bytes) + " bytes (at most " +
@@ -1806,20 +1919,27 @@ user_query parse_user_query(dg_index *index, const char *text)
                                "); search for fewer words");
     std::string folded = fold_text(index, rewrite_code_tokens(text));
     if (folded.find_first_not_of(" ") == std::string::npos)
-        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll};
+        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {}};
     validate_query(folded);
     expanded_query expanded = expand_query(index, folded);
-    Xapian::Query parsed = positionless_phrases(index->parser.parse_query(
-        expanded.text, Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM));
+    Xapian::Query parsed = index->parser.parse_query(
+        expanded.text, Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM);
     /* Counting repeats: "w OR w OR ..." costs as much as as many different words. */
     if (parsed.get_length() > DG_INDEX_MAX_QUERY_TERMS)
         fail(DG_ERR_QUERY, "query too long: more than " +
                                std::to_string(DG_INDEX_MAX_QUERY_TERMS) +
                                " words and characters; search for fewer words");
-    if (expanded.runs.empty())
-        return {parsed, parsed};
-    return {parsed,
-            Xapian::Query(Xapian::Query::OP_AND_MAYBE, parsed, as_typed_boost(expanded.runs))};
+    user_query user;
+    user.match = positionless_phrases(parsed, NULL, true);
+    user.ranked = user.match;
+    user.ranked_decided = positionless_phrases(parsed, &user.ranked_checks, true);
+    if (!expanded.runs.empty()) {
+        Xapian::Query boost = as_typed_boost(expanded.runs);
+        user.ranked = Xapian::Query(Xapian::Query::OP_AND_MAYBE, user.ranked, boost);
+        user.ranked_decided =
+            Xapian::Query(Xapian::Query::OP_AND_MAYBE, user.ranked_decided, boost);
+    }
+    return user;
 }
 
 /* ---- filters ---------------------------------------------------------------------------- */
@@ -2752,7 +2872,9 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     Xapian::Query filters = all_filters(db, viewer, q);
     /* Counted without the ranking boost, which changes no match and would only cost. */
     Xapian::Query query(Xapian::Query::OP_FILTER, user.match, filters);
-    Xapian::Query ranked(Xapian::Query::OP_FILTER, user.ranked, filters);
+    bool decided = q->sort == DG_SORT_RELEVANCE && !user.ranked_checks.empty();
+    Xapian::Query ranked(Xapian::Query::OP_FILTER, decided ? user.ranked_decided : user.ranked,
+                         filters);
     const std::string key = query.serialise();
     const counted_match *cached = cached_counts(index, key, view.stamp);
     std::future<counted_match> counting;
@@ -2765,7 +2887,8 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     deadline_spy clock(deadline);
     enquire.add_matchspy(&clock);
     size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
-    Xapian::MSet mset = enquire.get_mset(q->offset, limit);
+    phrase_decider phrases(user.ranked_checks);
+    Xapian::MSet mset = enquire.get_mset(q->offset, limit, 0, NULL, decided ? &phrases : NULL);
     fill_hits(index, mset, collect_highlight_terms(user.match), hl_start, hl_end, r);
     if (cached) {
         fill_counts(*cached, r);
@@ -2845,11 +2968,13 @@ bool is_single_database(const std::string &path)
     return access((path + "/iamglass").c_str(), F_OK) == 0;
 }
 
-/* An empty database takes this version's format; a non-empty one keeps what it has. */
+/* An empty database takes this version's format, and so does one of format 3 (see
+ * FORMAT_STILL_READ); any other keeps what it has (readers refuse it until reindex). */
 Xapian::WritableDatabase open_writable_level(const std::string &path, int action)
 {
     Xapian::WritableDatabase db(path, action | Xapian::DB_BACKEND_GLASS);
-    if (db.get_doccount() == 0 && db.get_metadata(FORMAT_KEY) != FORMAT_VERSION)
+    std::string format = db.get_metadata(FORMAT_KEY);
+    if (format != FORMAT_VERSION && (db.get_doccount() == 0 || format == FORMAT_STILL_READ))
         db.set_metadata(FORMAT_KEY, FORMAT_VERSION);
     return db;
 }
@@ -2882,7 +3007,7 @@ void commit_all(Xapian::WritableDatabase *dbs)
 void check_format(Xapian::Database &db, const std::string &path)
 {
     std::string format = db.get_metadata(FORMAT_KEY);
-    if (db.get_doccount() > 0 && format != FORMAT_VERSION)
+    if (db.get_doccount() > 0 && format != FORMAT_VERSION && format != FORMAT_STILL_READ)
         fail(DG_ERR_INDEX, path + ": the index was built by an older dangan (format " +
                                (format.empty() ? std::string("1") : format) +
                                "); run `dangan reindex` to rebuild it");
