@@ -36,10 +36,11 @@
 
 /* Queries matching a few records (a document number, a phrase, words and a year) and
  * queries matching a large share of them (everything, as when browsing by filter; one
- * common word; one English word of most records). */
+ * common word; one English word of most records; two phrases of most records, one in the
+ * body and one in the title, which are checked on every match without positions). */
 static const char *const SELECTIVE[] = {"校办〔2021〕12号", "\"年度考核\" 2019",
                                         "资产 清查 2022 training", "title:会议纪要 2017"};
-static const char *const BROAD[] = {"", "工作", "the"};
+static const char *const BROAD[] = {"", "工作", "the", "\"工作\"", "\"的通知\""};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 enum { ROUNDS = 20, N_VIEWERS = 3 };
 static const dg_index_viewer VIEWERS[N_VIEWERS] = {{1, 1}, {2, 2}, {3, 4}};

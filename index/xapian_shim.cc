@@ -8,9 +8,11 @@
  * std::bad_alloc and anything else and turns it into a dg_status plus a one-line message.
  * No exception ever reaches a C caller.
  *
- * Layout of one index document (one record version); format 3, kept in the metadata key
- * "dangan-index-format" (a reader refuses an older, non-empty index and asks for reindex):
- *   terms   unprefixed: title, document number, body (folded, CJK n-grams, English stems)
+ * Layout of one index document (one record version); format 4, kept in the metadata key
+ * "dangan-index-format" (a reader refuses an older, non-empty index and asks for reindex,
+ * except format 3, which it searches exactly: see FORMAT_STILL_READ):
+ *   terms   unprefixed: title, document number, body (folded, CJK n-grams, English stems;
+ *           format 4: the body's Chinese unigrams without positions, see phrase_source)
  *           S title, XNO document number, XREF reference code, XDEPT department (positional)
  *           boolean: Q<version id>, XREC<record id>, XCAT, XTYPE, XPERIOD, XLEVEL<n>,
  *           XYEAR<year>, XCURRENT (newest version of its record), XLEN (with the
@@ -109,7 +111,14 @@ const size_t MAX_FILTER_VALUE = 200;
  * nobody anything, so readers refuse it with advice instead.
  */
 const char *const FORMAT_KEY = "dangan-index-format";
-const char *const FORMAT_VERSION = "3";
+const char *const FORMAT_VERSION = "4";
+/*
+ * Format 3 differs from 4 only in that the Chinese unigrams of the body still carry their
+ * positions; phrase_source reads those too, so this version searches a format-3 index
+ * exactly, and writes its new documents into it as format 4 (stamping it 4, so that an older
+ * dangan, which would miss phrases in those documents, refuses it and asks for reindex).
+ */
+const char *const FORMAT_STILL_READ = "3";
 /* Metadata key: the stamp of the synonym table last written (dg_index_set_synonyms). */
 const char *const SYNONYMS_KEY = "dangan-synonyms";
 /*
@@ -747,6 +756,36 @@ folded_doc fold_document(dg_index *index, const dg_index_doc *d)
     return f;
 }
 
+/*
+ * Whether term is a Chinese character's unigram of the default field: one code point, a
+ * CJK word character. In the body these carry no positions (format 4): they were two thirds
+ * of the position table (about 108 of a record's 158 positional (term, record) pairs, each
+ * an item of about 15 bytes), and a quoted phrase over them is matched by phrase_source
+ * instead, on the stored text.
+ */
+bool is_han_unigram(const std::string &term)
+{
+    uint32_t cp = 0;
+    size_t len = dg_utf8_decode(term.data(), term.size(), &cp);
+    return len != 0 && len == term.size() && is_cjk(cp) && Xapian::Unicode::is_wordchar(cp) &&
+           !(cp < 0x80);
+}
+
+/*
+ * Removes the positions from..to (the body's) of every Chinese unigram, keeping its
+ * within-document frequency (so lengths and scores stay as they were) and the positions it
+ * has in the title and number, which phrase_source reads from the index.
+ */
+void drop_body_unigram_positions(Xapian::Document &doc, Xapian::termpos from, Xapian::termpos to)
+{
+    std::vector<std::string> unigrams;
+    for (Xapian::TermIterator t = doc.termlist_begin(); t != doc.termlist_end(); ++t)
+        if (is_han_unigram(*t))
+            unigrams.push_back(*t);
+    for (const std::string &term : unigrams)
+        doc.remove_postings(term, from, to, 0);
+}
+
 Xapian::Document build_document(dg_index *index, const dg_index_doc *d, const folded_doc &f)
 {
     Xapian::Document doc;
@@ -757,7 +796,9 @@ Xapian::Document build_document(dg_index *index, const dg_index_doc *d, const fo
     index_folded(index, f.ref, "XREF", false);
     index_folded(index, f.dept, "XDEPT", false);
     const std::string &folded_body = f.body;
+    Xapian::termpos body_from = index->termgen.get_termpos() + 1;
     index_folded(index, normalise_for_index(folded_body), NULL, true);
+    drop_body_unigram_positions(doc, body_from, index->termgen.get_termpos());
     if (index->stem_stopper.stopped > 0)
         doc.add_term(LENGTH_TERM, index->stem_stopper.stopped);
 
@@ -1224,16 +1265,653 @@ Xapian::Query as_typed_boost(const std::vector<std::vector<std::string>> &runs)
     return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
 }
 
+/* ---- phrases over Chinese characters, without positions in the body --------------------- */
+
+/*
+ * A quoted phrase (or NEAR / ADJ) over Chinese characters, matched without the body's
+ * positions (format 4; see is_han_unigram). QueryParser makes it OP_PHRASE (or OP_NEAR) of
+ * its terms; here it becomes OP_AND_NOT(AND of the same terms, phrase_source): the AND gives
+ * the same candidates and the same weights as the phrase did (a phrase's weight is its AND's),
+ * and phrase_source lists the candidates where the terms do not stand as the phrase asks.
+ * (The misses, not the matches: Xapian counts a posting source as one more matching
+ * subquery of every document it matches, but not in the query's total, which would change
+ * every hit's percentage; AND_NOT counts its left side only, as the phrase did.) Whether
+ * they stand so is judged on exactly the positions the index used to hold:
+ *   - the title's and number's, which the index still holds (and, in an index of format 3,
+ *     the body's too);
+ *   - the body's, from the folded body that the document's data holds, tokenised again by
+ *     Xapian's own term generator with the settings the index uses. Before that costs a
+ *     tokenisation, an exact phrase is settled on the text itself in almost every case
+ *     (in_text).
+ * It runs in both passes (counting and ranked), so totals and facets are exact, and it reads
+ * nothing but the document it is asked about.
+ */
+const char *const PHRASE_SOURCE_NAME = "dangan.phrase";
+
+/* The folded body of a document's data (document_data), or false if the data is not ours. */
+bool folded_body_of(const std::string &data, std::string &folded)
+{
+    size_t at = 0;
+    for (int field = 0; field < 5; field++) {
+        at = data.find('\n', at);
+        if (at == std::string::npos)
+            return false;
+        at++;
+    }
+    if (data.compare(0, 4, "dg2\n") != 0)
+        return false;
+    size_t end = data.find('\n', at);
+    if (end == std::string::npos)
+        return false;
+    size_t len = (size_t)strtoull(data.c_str() + at, NULL, 10);
+    at = end + 1;
+    if (len > data.size() - at)
+        return false;
+    folded = at + len < data.size() ? data.substr(at + len) : data.substr(at, len);
+    return true;
+}
+
+/* Positions of a phrase's slots (each the sorted positions of its term(s)). */
+typedef std::vector<std::vector<Xapian::termpos>> slot_positions;
+
+/* OP_PHRASE: positions in the slots' order, all within window. */
+bool in_order_within(const slot_positions &pos, Xapian::termcount window)
+{
+    for (Xapian::termpos first : pos[0]) {
+        Xapian::termpos last = first;
+        bool ok = true;
+        for (size_t i = 1; i < pos.size() && ok; i++) {
+            auto next = std::upper_bound(pos[i].begin(), pos[i].end(), last);
+            if (next == pos[i].end())
+                return false; /* no later start can do better */
+            last = *next;
+            ok = last - first < window;
+        }
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+/* OP_NEAR: distinct positions, one per slot, in any order, all within window. */
+bool near_within(const slot_positions &pos, Xapian::termcount window)
+{
+    std::vector<Xapian::termpos> starts;
+    for (const std::vector<Xapian::termpos> &p : pos)
+        starts.insert(starts.end(), p.begin(), p.end());
+    std::sort(starts.begin(), starts.end());
+    for (Xapian::termpos s : starts) {
+        /* Greedy over slots, fewest choices first, each taking a free position in the window. */
+        std::vector<std::vector<Xapian::termpos>> in(pos.size());
+        for (size_t i = 0; i < pos.size(); i++)
+            for (Xapian::termpos p : pos[i])
+                if (p >= s && p - s < window)
+                    in[i].push_back(p);
+        std::vector<size_t> order(pos.size());
+        for (size_t i = 0; i < order.size(); i++)
+            order[i] = i;
+        std::sort(order.begin(), order.end(),
+                  [&in](size_t a, size_t b) { return in[a].size() < in[b].size(); });
+        std::vector<Xapian::termpos> used;
+        bool ok = true;
+        for (size_t i : order) {
+            auto free = std::find_if(in[i].begin(), in[i].end(), [&used](Xapian::termpos p) {
+                return std::find(used.begin(), used.end(), p) == used.end();
+            });
+            if (free == in[i].end()) {
+                ok = false;
+                break;
+            }
+            used.push_back(*free);
+        }
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+class phrase_source : public Xapian::PostingSource {
+  public:
+    phrase_source(std::vector<std::vector<std::string>> slots, Xapian::termcount window,
+                  bool ordered)
+        : slots_(std::move(slots)), window_(window), ordered_(ordered)
+    {
+        exact_ = ordered_ && window_ == slots_.size();
+        plain_ = exact_;
+        for (const std::vector<std::string> &slot : slots_) {
+            exact_ = exact_ && slot.size() == 1;
+            bool han = slot.size() == 1 && is_han_unigram(slot[0]);
+            plain_ = plain_ && han;
+            uint32_t cp = 0;
+            if (han)
+                dg_utf8_decode(slot[0].data(), slot[0].size(), &cp);
+            han_.push_back(cp);
+            text_ += slot[0];
+        }
+        termgen_.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+    }
+
+    phrase_source *clone() const override
+    {
+        return new phrase_source(slots_, window_, ordered_);
+    }
+    std::string name() const override { return PHRASE_SOURCE_NAME; }
+
+    std::string serialise() const override
+    {
+        std::string out = std::string(ordered_ ? "P" : "N") + std::to_string(window_) + "\n";
+        for (const std::vector<std::string> &slot : slots_) {
+            out += std::to_string(slot.size()) + "\n";
+            for (const std::string &term : slot)
+                out += std::to_string(term.size()) + "\n" + term;
+        }
+        return out;
+    }
+
+    phrase_source *unserialise(const std::string &s) const override
+    {
+        size_t at = 0;
+        auto number = [&s, &at]() {
+            size_t end = s.find('\n', at);
+            if (end == std::string::npos)
+                throw Xapian::SerialisationError("bad phrase_source");
+            unsigned long long n = strtoull(s.c_str() + at, NULL, 10);
+            at = end + 1;
+            return (size_t)n;
+        };
+        if (s.empty() || (s[0] != 'P' && s[0] != 'N'))
+            throw Xapian::SerialisationError("bad phrase_source");
+        bool ordered = s[0] == 'P';
+        at = 1;
+        Xapian::termcount window = (Xapian::termcount)number();
+        std::vector<std::vector<std::string>> slots;
+        while (at < s.size()) {
+            size_t n = number();
+            std::vector<std::string> slot;
+            for (size_t i = 0; i < n; i++) {
+                size_t len = number();
+                if (len > s.size() - at)
+                    throw Xapian::SerialisationError("bad phrase_source");
+                slot.push_back(s.substr(at, len));
+                at += len;
+            }
+            slots.push_back(std::move(slot));
+        }
+        return new phrase_source(std::move(slots), window, ordered);
+    }
+
+    void init(const Xapian::Database &db) override
+    {
+        db_ = db;
+        started_ = false;
+        done_ = false;
+        did_ = 0;
+        lists_.clear();
+        ends_.clear();
+        Xapian::doccount most = db_.get_doccount();
+        for (const std::vector<std::string> &slot : slots_) {
+            Xapian::doccount freq = 0;
+            for (const std::string &term : slot)
+                freq += db_.get_termfreq(term);
+            most = std::min(most, freq);
+            if (slot.size() == 1) {
+                lists_.push_back(db_.postlist_begin(slot[0]));
+                ends_.push_back(db_.postlist_end(slot[0]));
+            }
+        }
+        pair_open_ = plain_ && slots_.size() == 2;
+        if (pair_open_) {
+            pair_ = db_.postlist_begin(text_);
+            pair_end_ = db_.postlist_end(text_);
+        }
+        if (lists_.empty()) { /* every slot has alternatives: walk every document */
+            lists_.push_back(db_.postlist_begin(std::string()));
+            ends_.push_back(db_.postlist_end(std::string()));
+        }
+        most_ = most;
+    }
+
+    Xapian::doccount get_termfreq_min() const override { return 0; }
+    Xapian::doccount get_termfreq_est() const override { return most_ / 2; }
+    Xapian::doccount get_termfreq_max() const override { return most_; }
+    Xapian::docid get_docid() const override { return did_; }
+    bool at_end() const override { return done_; }
+
+    void next(double) override { advance(started_ ? did_ + 1 : 1); }
+
+    void skip_to(Xapian::docid did, double) override
+    {
+        if (!started_ || did > did_)
+            advance(std::max<Xapian::docid>(did, 1));
+    }
+
+    bool check(Xapian::docid did, double) override
+    {
+        started_ = true;
+        did_ = did;
+        return !matches(did);
+    }
+
+    std::string get_description() const override { return "phrase_source " + serialise(); }
+
+  private:
+    /* Moves to the first document at or after from that holds every single-term slot and
+     * does not match (a leapfrog over those slots' posting lists). */
+    void advance(Xapian::docid from)
+    {
+        started_ = true;
+        for (;;) {
+            Xapian::docid at = from;
+            bool moved = true;
+            while (moved) {
+                moved = false;
+                for (size_t i = 0; i < lists_.size(); i++) {
+                    lists_[i].skip_to(at);
+                    if (lists_[i] == ends_[i]) {
+                        done_ = true;
+                        return;
+                    }
+                    if (*lists_[i] > at) {
+                        at = *lists_[i];
+                        moved = true;
+                    }
+                }
+            }
+            did_ = at;
+            if (!matches(at))
+                return;
+            from = at + 1;
+        }
+    }
+
+    /* The slots' positions in the index (title, number; the body's in a format-3 index). */
+    bool index_positions_match(const Xapian::Database &db, Xapian::docid did)
+    {
+        slot_positions pos(slots_.size());
+        for (size_t i = 0; i < slots_.size(); i++) {
+            for (const std::string &term : slots_[i])
+                for (Xapian::PositionIterator p = db.positionlist_begin(did, term);
+                     p != db.positionlist_end(did, term); ++p)
+                    pos[i].push_back(*p);
+            if (pos[i].empty())
+                return false;
+            std::sort(pos[i].begin(), pos[i].end());
+        }
+        return ordered_ ? in_order_within(pos, window_) : near_within(pos, window_);
+    }
+
+    /* The same through the document itself (a match decider's document comes from a
+     * database of several shards, and its get_docid() is its shard's id, not the view's). */
+    bool index_positions_match(const Xapian::Document &doc)
+    {
+        slot_positions pos(slots_.size());
+        Xapian::TermIterator end = doc.termlist_end();
+        for (size_t i = 0; i < slots_.size(); i++) {
+            for (const std::string &term : slots_[i]) {
+                Xapian::TermIterator t = doc.termlist_begin();
+                t.skip_to(term);
+                if (t == end || *t != term)
+                    continue;
+                for (Xapian::PositionIterator p = t.positionlist_begin();
+                     p != t.positionlist_end(); ++p)
+                    pos[i].push_back(*p);
+            }
+            if (pos[i].empty())
+                return false;
+            std::sort(pos[i].begin(), pos[i].end());
+        }
+        return ordered_ ? in_order_within(pos, window_) : near_within(pos, window_);
+    }
+
+    /*
+     * Settles an exact phrase on the text without the term generator, in almost every case.
+     * The text is cut as Xapian's term generator cuts it for positions: every Chinese
+     * character is a term; a run of other word characters is one term, lower-cased; all
+     * else (punctuation, spaces) takes no position. A run is "unsure" when the generator may
+     * make something else of it: an infix or suffix character inside or after it (1,000,
+     * don't, AT&T, C++), a letter outside ASCII, capitals with dots (acronyms), or more than
+     * 60 bytes (it drops a word longer than 64 without a position). EXACT: the phrase's terms
+     * stand in a row of sure terms. NONE: they do not, and nothing in the text is unsure.
+     * UNSURE otherwise (the term generator decides).
+     */
+    enum class found { NONE, UNSURE, EXACT };
+    struct text_term {
+        uint32_t han;     /* the Chinese character, or 0 for a run of other word characters */
+        std::string word; /* the run, lower-cased */
+        bool sure;
+    };
+
+    /* A word character that is not a Chinese one. */
+    static bool other_word_char(uint32_t cp)
+    {
+        return Xapian::Unicode::is_wordchar(cp) && !(cp >= 0x80 && is_cjk(cp));
+    }
+
+    /* Xapian's infix characters: between two word characters, and between two digits. */
+    static bool is_word_infix(uint32_t cp)
+    {
+        switch (cp) {
+        case '\'': case '&': case 0xB7: case 0x5F4: case 0x2027: case 0x2019: case 0x201B:
+            return true;
+        }
+        return false;
+    }
+    static bool is_digit_infix(uint32_t cp)
+    {
+        switch (cp) {
+        case ',': case '.': case ';': case 0x37E: case 0x589: case 0x60D: case 0x7F8:
+        case 0x2044: case 0xFE10: case 0xFE13: case 0xFE14:
+            return true;
+        }
+        return false;
+    }
+    static bool is_digit(uint32_t cp)
+    {
+        return Xapian::Unicode::get_category(cp) == Xapian::Unicode::DECIMAL_DIGIT_NUMBER;
+    }
+    static bool is_upper(uint32_t cp) { return cp >= 'A' && cp <= 'Z'; }
+
+    /* Whether the character at i of cs, after a word, may join it to what follows it (an
+     * infix), end it with a suffix (C++, C#), or make it an acronym (U.S.A.). */
+    static bool may_join(const std::vector<utf8_char> &cs, size_t i)
+    {
+        if (i == 0 || i >= cs.size())
+            return false;
+        uint32_t before = cs[i - 1].cp, c = cs[i].cp;
+        uint32_t after = i + 1 < cs.size() ? cs[i + 1].cp : 0;
+        if (c == '+' || c == '#')
+            return true;
+        if (is_word_infix(c) && other_word_char(before) && other_word_char(after))
+            return true;
+        if (is_digit_infix(c) && is_digit(before) && is_digit(after))
+            return true;
+        return c == '.' && is_upper(before);
+    }
+
+    static std::vector<text_term> text_terms(const std::string &text, bool &unsure)
+    {
+        std::vector<text_term> terms;
+        std::vector<utf8_char> cs = utf8_decode(text);
+        unsure = false;
+        for (size_t i = 0; i < cs.size();) {
+            uint32_t cp = cs[i].cp;
+            bool word = Xapian::Unicode::is_wordchar(cp);
+            if (word && cp >= 0x80 && is_cjk(cp)) {
+                terms.push_back({cp, std::string(), true});
+                i++;
+                continue;
+            }
+            if (!word) {
+                i++;
+                continue;
+            }
+            text_term t{0, std::string(), true};
+            size_t from = i;
+            for (; i < cs.size(); i++) {
+                uint32_t c = cs[i].cp;
+                if (!Xapian::Unicode::is_wordchar(c) || (c >= 0x80 && is_cjk(c)))
+                    break;
+                if (c >= 0x80)
+                    t.sure = false;
+                t.word += (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+            }
+            /* joined to what follows or precedes it (1,000  AT&T  U.S.  v1.2  C++) */
+            if (may_join(cs, i) || (from > 1 && may_join(cs, from - 1)))
+                t.sure = false;
+            if (t.word.size() > 60)
+                t.sure = false;
+            unsure = unsure || !t.sure;
+            terms.push_back(std::move(t));
+        }
+        return terms;
+    }
+
+    bool term_is(const text_term &t, size_t slot) const
+    {
+        if (!t.sure)
+            return false;
+        return t.han ? han_[slot] == t.han : (han_[slot] == 0 && slots_[slot][0] == t.word);
+    }
+
+    found in_text(const std::string &text) const
+    {
+        bool unsure = false;
+        std::vector<text_term> terms = text_terms(text, unsure);
+        size_t n = slots_.size();
+        for (size_t i = 0; i + n <= terms.size(); i++) {
+            size_t k = 0;
+            while (k < n && term_is(terms[i + k], k))
+                k++;
+            if (k == n)
+                return found::EXACT;
+        }
+        return unsure ? found::UNSURE : found::NONE;
+    }
+
+    /* The body's positions, from its folded text tokenised as the index tokenised it. */
+    bool body_positions_match(const std::string &folded)
+    {
+        Xapian::Document doc;
+        termgen_.set_document(doc);
+        termgen_.index_text(normalise_for_index(folded));
+        slot_positions pos(slots_.size());
+        for (size_t i = 0; i < slots_.size(); i++) {
+            for (const std::string &term : slots_[i]) {
+                Xapian::TermIterator t = doc.termlist_begin();
+                t.skip_to(term);
+                if (t == doc.termlist_end() || *t != term)
+                    continue;
+                for (Xapian::PositionIterator p = t.positionlist_begin();
+                     p != t.positionlist_end(); ++p)
+                    pos[i].push_back(*p);
+            }
+            if (pos[i].empty())
+                return false;
+            std::sort(pos[i].begin(), pos[i].end());
+        }
+        return ordered_ ? in_order_within(pos, window_) : near_within(pos, window_);
+    }
+
+    bool matches(Xapian::docid did)
+    {
+        return has_pair(did) || holds(db_, did, NULL);
+    }
+
+    /* A phrase of two Chinese characters is held by every document that holds them as a
+     * pair (an n-gram term, made only of neighbours in a run of Chinese characters), which
+     * the counting pass, asking in docid order, reads from the pair's posting list instead
+     * of the document's text. */
+    bool has_pair(Xapian::docid did)
+    {
+        if (!pair_open_ || pair_ == pair_end_)
+            return false;
+        if (*pair_ < did)
+            pair_.skip_to(did);
+        return pair_ != pair_end_ && *pair_ == did;
+    }
+
+  public:
+    /* Whether a document holds the phrase: document did of db (a single shard's), or doc. */
+    bool holds(const Xapian::Database &db, Xapian::docid did, const Xapian::Document *doc)
+    {
+        std::string data = doc ? doc->get_data() : db.get_document(did).get_data();
+        std::string folded;
+        bool have_body = folded_body_of(data, folded);
+        if (plain_ && have_body && folded.find(text_) != std::string::npos)
+            return true;
+        if (doc ? index_positions_match(*doc) : index_positions_match(db, did))
+            return true;
+        if (!have_body)
+            return false;
+        if (exact_) {
+            found in_body = in_text(folded);
+            if (in_body != found::UNSURE)
+                return in_body == found::EXACT;
+        }
+        return body_positions_match(folded);
+    }
+
+  private:
+    std::vector<std::vector<std::string>> slots_;
+    Xapian::termcount window_;
+    bool ordered_;
+    bool exact_;                /* an exact phrase (in a row) of single terms */
+    bool plain_;                /* ... of Chinese characters only */
+    std::string text_;          /* ... and then its characters, as written */
+    std::vector<uint32_t> han_; /* each slot's Chinese character, or 0 */
+    Xapian::TermGenerator termgen_;
+    Xapian::Database db_;
+    std::vector<Xapian::PostingIterator> lists_, ends_;
+    bool pair_open_ = false;
+    Xapian::PostingIterator pair_, pair_end_;
+    Xapian::doccount most_ = 0;
+    Xapian::docid did_ = 0;
+    bool started_ = false, done_ = false;
+};
+
+/*
+ * The ranked pass checks the phrases that every match must hold (those not under OR, NOT or
+ * the like) as a match decider instead: Xapian asks it only about documents that would
+ * enter the page of hits, as it checked positions only then, where phrase_source would be
+ * asked about every candidate. The counting pass, which visits every match anyway, keeps
+ * phrase_source.
+ */
+struct phrase_spec {
+    std::vector<std::vector<std::string>> slots;
+    Xapian::termcount window;
+    bool ordered;
+};
+
+class phrase_decider : public Xapian::MatchDecider {
+  public:
+    explicit phrase_decider(const std::vector<phrase_spec> &specs)
+    {
+        for (const phrase_spec &p : specs)
+            checks_.emplace_back(new phrase_source(p.slots, p.window, p.ordered));
+    }
+    bool operator()(const Xapian::Document &doc) const override
+    {
+        for (const std::unique_ptr<phrase_source> &check : checks_)
+            if (!check->holds(Xapian::Database(), 0, &doc))
+                return false;
+        return true;
+    }
+
+  private:
+    std::vector<std::unique_ptr<phrase_source>> checks_;
+};
+
+/* The window of a PHRASE or NEAR query, which Xapian 1.4 shows only in its description. */
+Xapian::termcount window_of(const Xapian::Query &q, const char *op)
+{
+    std::string d = q.get_description();
+    std::string key = std::string(" ") + op + " ";
+    size_t at = d.find(key);
+    if (at == std::string::npos)
+        fail(DG_ERR_INTERNAL, "cannot read the window of " + d);
+    return (Xapian::termcount)strtoul(d.c_str() + at + key.size(), NULL, 10);
+}
+
+/* A slot of a phrase: its term, or the terms of an OR of terms. */
+std::vector<std::string> slot_terms(const Xapian::Query &q)
+{
+    std::vector<std::string> terms;
+    Xapian::Query::op type = q.get_type();
+    if (type == Xapian::Query::LEAF_TERM || type == Xapian::Query::OP_OR ||
+        type == Xapian::Query::OP_SYNONYM)
+        for (Xapian::TermIterator t = q.get_unique_terms_begin(); t != q.get_unique_terms_end();
+             ++t)
+            terms.push_back(*t);
+    if (terms.empty() || (type != Xapian::Query::LEAF_TERM &&
+                          q.get_num_subqueries() != terms.size()))
+        fail(DG_ERR_INTERNAL, "a phrase over " + q.get_description() + " is not supported");
+    return terms;
+}
+
+/*
+ * The query with every phrase or NEAR over Chinese unigrams matched by phrase_source; or,
+ * given required (for the ranked pass), those that every match must hold (top: q itself
+ * is one) become the AND of their terms alone, their checks going to required.
+ */
+Xapian::Query positionless_phrases(const Xapian::Query &q, std::vector<phrase_spec> *required,
+                                   bool top)
+{
+    Xapian::Query::op type = q.get_type();
+    size_t n = q.get_num_subqueries();
+    if (n == 0)
+        return q;
+    std::vector<Xapian::Query> subs;
+    for (size_t i = 0; i < n; i++)
+        subs.push_back(q.get_subquery(i));
+    if (type == Xapian::Query::OP_PHRASE || type == Xapian::Query::OP_NEAR) {
+        std::vector<std::vector<std::string>> slots;
+        bool han = false;
+        for (const Xapian::Query &s : subs) {
+            slots.push_back(slot_terms(s));
+            for (const std::string &term : slots.back())
+                han = han || is_han_unigram(term);
+        }
+        if (!han)
+            return q;
+        bool ordered = type == Xapian::Query::OP_PHRASE;
+        Xapian::termcount window = window_of(q, ordered ? "PHRASE" : "NEAR");
+        Xapian::Query all(Xapian::Query::OP_AND, subs.begin(), subs.end());
+        if (required && top) {
+            required->push_back({std::move(slots), window, ordered});
+            return all;
+        }
+        Xapian::Query misses((new phrase_source(std::move(slots), window, ordered))->release());
+        return Xapian::Query(Xapian::Query::OP_AND_NOT, all, misses);
+    }
+    bool changed = false;
+    for (size_t i = 0; i < subs.size(); i++) {
+        Xapian::Query &s = subs[i];
+        /* required by q: every operand of AND, the first of FILTER, AND_NOT, AND_MAYBE */
+        bool needed = top && (type == Xapian::Query::OP_AND ||
+                              (i == 0 && (type == Xapian::Query::OP_FILTER ||
+                                          type == Xapian::Query::OP_AND_NOT ||
+                                          type == Xapian::Query::OP_AND_MAYBE)));
+        Xapian::Query r = positionless_phrases(s, required, needed);
+        changed = changed || r.get_description() != s.get_description();
+        s = r;
+    }
+    if (!changed)
+        return q;
+    switch (type) {
+    case Xapian::Query::OP_AND: case Xapian::Query::OP_OR: case Xapian::Query::OP_AND_NOT:
+    case Xapian::Query::OP_XOR: case Xapian::Query::OP_AND_MAYBE: case Xapian::Query::OP_FILTER:
+    case Xapian::Query::OP_SYNONYM: case Xapian::Query::OP_MAX:
+        return Xapian::Query(type, subs.begin(), subs.end());
+    default:
+        fail(DG_ERR_INTERNAL, "a phrase inside " + q.get_description() + " is not supported");
+    }
+    return q;
+}
+
+/* Query::unserialise's registry, which knows phrase_source. */
+Xapian::Registry query_registry()
+{
+    Xapian::Registry registry;
+    phrase_source prototype({}, 0, true);
+    registry.register_posting_source(prototype);
+    return registry;
+}
+
 /* A user's query: what matches (match: totals and facets are counted on it alone) and how
  * the matches rank (ranked: match with the as-typed boost). */
 struct user_query {
     Xapian::Query match, ranked;
+    /* ranked with the phrases that every match holds left to a phrase_decider (ranked_checks):
+     * used when sorting by relevance. (Sorted by date, Xapian scales percentages by the best
+     * weight among all the candidates it saw, those a decider refused included.) */
+    Xapian::Query ranked_decided;
+    std::vector<phrase_spec> ranked_checks;
 };
 
 user_query parse_user_query(dg_index *index, const char *text)
 {
     if (!text)
-        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll};
+        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {}};
     size_t bytes = strlen(text);
     if (bytes > DG_INDEX_MAX_QUERY_BYTES)
         fail(DG_ERR_QUERY, "query too long: " + std::to_string(bytes) + " bytes (at most " +
@@ -1241,7 +1919,7 @@ user_query parse_user_query(dg_index *index, const char *text)
                                "); search for fewer words");
     std::string folded = fold_text(index, rewrite_code_tokens(text));
     if (folded.find_first_not_of(" ") == std::string::npos)
-        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll};
+        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {}};
     validate_query(folded);
     expanded_query expanded = expand_query(index, folded);
     Xapian::Query parsed = index->parser.parse_query(
@@ -1251,10 +1929,17 @@ user_query parse_user_query(dg_index *index, const char *text)
         fail(DG_ERR_QUERY, "query too long: more than " +
                                std::to_string(DG_INDEX_MAX_QUERY_TERMS) +
                                " words and characters; search for fewer words");
-    if (expanded.runs.empty())
-        return {parsed, parsed};
-    return {parsed,
-            Xapian::Query(Xapian::Query::OP_AND_MAYBE, parsed, as_typed_boost(expanded.runs))};
+    user_query user;
+    user.match = positionless_phrases(parsed, NULL, true);
+    user.ranked = user.match;
+    user.ranked_decided = positionless_phrases(parsed, &user.ranked_checks, true);
+    if (!expanded.runs.empty()) {
+        Xapian::Query boost = as_typed_boost(expanded.runs);
+        user.ranked = Xapian::Query(Xapian::Query::OP_AND_MAYBE, user.ranked, boost);
+        user.ranked_decided =
+            Xapian::Query(Xapian::Query::OP_AND_MAYBE, user.ranked_decided, boost);
+    }
+    return user;
 }
 
 /* ---- filters ---------------------------------------------------------------------------- */
@@ -2152,7 +2837,7 @@ std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *
          * copied and released on both threads, and its reference count is not atomic (a
          * lost release leaked the query, about one run in 20 of test_index). */
         return std::async(std::launch::async, [index, who, levels, revisions, query, deadline]() {
-            Xapian::Query own = Xapian::Query::unserialise(query);
+            Xapian::Query own = Xapian::Query::unserialise(query, query_registry());
             Xapian::Database *dbs = counting_handles(index, levels, revisions);
             search_view view = make_view(dbs, &who, index->grants[1], true, index->grant_copies);
             /* The budget counts from here, as the ranked pass's counts from after its view
@@ -2187,7 +2872,9 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     Xapian::Query filters = all_filters(db, viewer, q);
     /* Counted without the ranking boost, which changes no match and would only cost. */
     Xapian::Query query(Xapian::Query::OP_FILTER, user.match, filters);
-    Xapian::Query ranked(Xapian::Query::OP_FILTER, user.ranked, filters);
+    bool decided = q->sort == DG_SORT_RELEVANCE && !user.ranked_checks.empty();
+    Xapian::Query ranked(Xapian::Query::OP_FILTER, decided ? user.ranked_decided : user.ranked,
+                         filters);
     const std::string key = query.serialise();
     const counted_match *cached = cached_counts(index, key, view.stamp);
     std::future<counted_match> counting;
@@ -2200,7 +2887,8 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     deadline_spy clock(deadline);
     enquire.add_matchspy(&clock);
     size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
-    Xapian::MSet mset = enquire.get_mset(q->offset, limit);
+    phrase_decider phrases(user.ranked_checks);
+    Xapian::MSet mset = enquire.get_mset(q->offset, limit, 0, NULL, decided ? &phrases : NULL);
     fill_hits(index, mset, collect_highlight_terms(user.match), hl_start, hl_end, r);
     if (cached) {
         fill_counts(*cached, r);
@@ -2280,11 +2968,13 @@ bool is_single_database(const std::string &path)
     return access((path + "/iamglass").c_str(), F_OK) == 0;
 }
 
-/* An empty database takes this version's format; a non-empty one keeps what it has. */
+/* An empty database takes this version's format, and so does one of format 3 (see
+ * FORMAT_STILL_READ); any other keeps what it has (readers refuse it until reindex). */
 Xapian::WritableDatabase open_writable_level(const std::string &path, int action)
 {
     Xapian::WritableDatabase db(path, action | Xapian::DB_BACKEND_GLASS);
-    if (db.get_doccount() == 0 && db.get_metadata(FORMAT_KEY) != FORMAT_VERSION)
+    std::string format = db.get_metadata(FORMAT_KEY);
+    if (format != FORMAT_VERSION && (db.get_doccount() == 0 || format == FORMAT_STILL_READ))
         db.set_metadata(FORMAT_KEY, FORMAT_VERSION);
     return db;
 }
@@ -2317,7 +3007,7 @@ void commit_all(Xapian::WritableDatabase *dbs)
 void check_format(Xapian::Database &db, const std::string &path)
 {
     std::string format = db.get_metadata(FORMAT_KEY);
-    if (db.get_doccount() > 0 && format != FORMAT_VERSION)
+    if (db.get_doccount() > 0 && format != FORMAT_VERSION && format != FORMAT_STILL_READ)
         fail(DG_ERR_INDEX, path + ": the index was built by an older dangan (format " +
                                (format.empty() ? std::string("1") : format) +
                                "); run `dangan reindex` to rebuild it");

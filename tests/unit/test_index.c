@@ -209,6 +209,56 @@ static void test_quoted_phrase_needs_adjacent_words(void **state)
     assert_int_equal(count(f, "会议 纪要"), 2);
 }
 
+/*
+ * The body's Chinese characters carry no positions in the index (format 4): a quoted phrase
+ * over them is checked on the stored text, and must match exactly what positions matched:
+ * across punctuation (which takes no position), not across a word or digits (which take
+ * one), across a word the term generator drops (longer than 64 bytes), in the title (whose
+ * positions the index keeps), mixed with digits, and never a record the viewer may not see.
+ */
+static void test_chinese_phrases_match_as_positions_did(void **state)
+{
+    fixture *f = *state;
+    char long_word[200];
+    snprintf(long_word, sizeof long_word, "经费%0*d报销", 70, 0); /* 70 digits: dropped */
+    dg_index_doc docs[] = {
+        doc_of(1, "t1", "经费，报销"),     doc_of(2, "t2", "关于经费报销的通知"),
+        doc_of(3, "t3", "经费和报销"),     doc_of(4, "t4", "经费abc报销"),
+        doc_of(5, "经费报销办法", "无关"), doc_of(6, "t6", long_word),
+        doc_of(7, "t7", "经费AT&T报销"),   doc_of(8, "t8", "2024年预算"),
+        doc_of(9, "t9", "2024 年预算"),    doc_of(10, "t10", "2024，年度"),
+        doc_of(11, "t11", "2024 x 年"),    doc_of(12, "t12", "经费报销，2024年"),
+        doc_of(13, "t13", "报销经费"),
+    };
+    docs[11].level = 4; /* above the staff viewer's clearance */
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        put(f, &docs[i]);
+    commit(f);
+    assert_int_equal(count(f, "\"经费报销\""), 5);  /* 1 2 5 6 12 */
+    assert_int_equal(count(f, "\"经费，报销\""), 5); /* the same phrase */
+    assert_int_equal(count(f, "\"报销经费\""), 1);   /* 13 */
+    assert_int_equal(count(f, "经费报销"), 9);       /* not quoted: every record holding both words */
+    assert_int_equal(only_hit(f, "\"经费报销办法\""), 5);
+    assert_int_equal(count(f, "\"2024年\""), 4);    /* 8 9 10 12 */
+    assert_int_equal(count(f, "\"2024年\" NOT \"经费报销\""), 3);
+    assert_int_equal(count(f, "\"经费报销\" OR \"2024年预算\""), 7);
+    dg_index_viewer staff = {2, 1};
+    dg_index_query q = query_of("\"经费报销\"");
+    dg_index_result *r = run(f, &staff, &q);
+    assert_int_equal(r->total, 4);
+    for (size_t i = 0; i < r->n_hits; i++)
+        assert_true(r->hits[i].version_id != 12);
+    dg_index_result_free(r);
+    /* A reader counts on its own thread, from the serialised query. */
+    dg_index *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    assert_int_equal(total_through(reader, "\"经费报销\""), 5);
+    assert_int_equal(total_through(reader, "\"2024年\""), 4);
+    assert_int_equal(total_through(reader, "\"经费报销\""), 5); /* counts kept */
+    dg_index_close(reader);
+}
+
 static void test_field_prefixes_search_only_their_field(void **state)
 {
     fixture *f = *state;
@@ -1744,6 +1794,7 @@ int main(void)
         TEST(test_full_width_digits_and_letters_match_ascii),
         TEST(test_english_words_match_other_forms),
         TEST(test_quoted_phrase_needs_adjacent_words),
+        TEST(test_chinese_phrases_match_as_positions_did),
         TEST(test_field_prefixes_search_only_their_field),
         TEST(test_document_number_is_found_whole_and_by_parts),
         TEST(test_year_in_text_is_searchable),
