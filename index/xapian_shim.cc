@@ -1734,12 +1734,18 @@ class phrase_source : public Xapian::PostingSource {
     /* Whether a document holds the phrase: document did of db (a single shard's), or doc. */
     bool holds(const Xapian::Database &db, Xapian::docid did, const Xapian::Document *doc)
     {
+        /* The counting pass asks about every candidate: the title's and number's positions
+         * (a look-up per slot) settle a phrase held there before the document's data is read
+         * and inflated (several times the cost); a phrase common enough to be broad is
+         * usually in titles (的通知). The decider's document has its data at hand. */
+        if (!doc && index_positions_match(db, did))
+            return true;
         std::string data = doc ? doc->get_data() : db.get_document(did).get_data();
         std::string folded;
         bool have_body = folded_body_of(data, folded);
         if (plain_ && have_body && folded.find(text_) != std::string::npos)
             return true;
-        if (doc ? index_positions_match(*doc) : index_positions_match(db, did))
+        if (doc && index_positions_match(*doc))
             return true;
         if (!have_body)
             return false;
