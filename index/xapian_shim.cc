@@ -1694,22 +1694,7 @@ class phrase_source : public Xapian::PostingSource {
         Xapian::Document doc;
         termgen_.set_document(doc);
         termgen_.index_text(normalise_for_index(folded));
-        slot_positions pos(slots_.size());
-        for (size_t i = 0; i < slots_.size(); i++) {
-            for (const std::string &term : slots_[i]) {
-                Xapian::TermIterator t = doc.termlist_begin();
-                t.skip_to(term);
-                if (t == doc.termlist_end() || *t != term)
-                    continue;
-                for (Xapian::PositionIterator p = t.positionlist_begin();
-                     p != t.positionlist_end(); ++p)
-                    pos[i].push_back(*p);
-            }
-            if (pos[i].empty())
-                return false;
-            std::sort(pos[i].begin(), pos[i].end());
-        }
-        return ordered_ ? in_order_within(pos, window_) : near_within(pos, window_);
+        return index_positions_match(doc);
     }
 
     bool matches(Xapian::docid did)
