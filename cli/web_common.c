@@ -250,3 +250,13 @@ void dg_web_answer_then_back(dg_web_page *p, json_t *response, const char *back)
         dg_web_error_from(p, response);
     }
 }
+
+void dg_web_error(dg_web_page *p, int status, const char *message)
+{
+    dg_buf_free(&p->body);
+    p->status = status;
+    dg_web_page_begin(p, dg_web_tr(p, W_ERROR));
+    dg_buf_printf(&p->body, "<h1>%s</h1>", dg_web_tr(p, W_ERROR));
+    dg_web_notice(p, "error", message);
+    dg_web_page_end(p);
+}

@@ -10,8 +10,41 @@
 #define DG_WEB_COMMON_H
 
 #include <jansson.h>
+#include <stddef.h>
 
-#include "web_pages.h"
+#include "../engine/archive.h"
+#include "web_html.h"
+#include "web_i18n.h"
+
+/* One request to a page and its answer (web_pages.h, web_loans.h fill it). */
+typedef struct dg_web_page {
+    /* who asks, and from where */
+    dg_archive *archive;
+    const char *login, *name, *origin, *csrf;
+    unsigned roles;
+    int clearance;
+    dg_web_lang lang;
+    const char *font;     /* the watermark's font file */
+    const char *path;     /* the request path, for the language links */
+    /* the request's arguments: the query string for GET, the form for POST */
+    const char *(*arg)(void *ctx, const char *key);
+    void *arg_ctx;
+    /* called after every request that may have changed the archive */
+    void (*after_write)(void *ctx);
+    void *after_write_ctx;
+    /* the answer */
+    int status;
+    const char *content_type;
+    dg_buf body;
+    unsigned char *bytes; /* a binary body instead of body (malloc'ed), bytes_len long */
+    size_t bytes_len;
+    char location[1024];    /* a redirect (303) to here when set */
+    char filename[128];     /* sent as an attachment under this name when set */
+    int password_changed;   /* the account's sessions are to end */
+} dg_web_page;
+
+/* An error page with status and a message (the program's own words). */
+void dg_web_error(dg_web_page *p, int status, const char *message);
 
 /* The word w in the page's language. */
 const char *dg_web_tr(const dg_web_page *p, dg_web_word w);

@@ -22,16 +22,6 @@
 
 #define LOG_ROWS 500
 
-void dg_web_error(dg_web_page *p, int status, const char *message)
-{
-    dg_buf_free(&p->body);
-    p->status = status;
-    dg_web_page_begin(p, dg_web_tr(p, W_ERROR));
-    dg_buf_printf(&p->body, "<h1>%s</h1>", dg_web_tr(p, W_ERROR));
-    dg_web_notice(p, "error", message);
-    dg_web_page_end(p);
-}
-
 /* ---- login ---- */
 
 void dg_web_login_form(dg_web_page *p, const char *message, const char *login_csrf)

@@ -20,37 +20,10 @@
 #include <stdint.h>
 
 #include "../engine/archive.h"
-#include "web_html.h"
-#include "web_i18n.h"
+#include "web_common.h"
 
 /* Hits on one page of search results (the search page asks the engine for this many). */
 #define DG_WEB_RESULTS_PER_PAGE 20
-
-typedef struct dg_web_page {
-    /* who asks, and from where */
-    dg_archive *archive;
-    const char *login, *name, *origin, *csrf;
-    unsigned roles;
-    int clearance;
-    dg_web_lang lang;
-    const char *font;     /* the watermark's font file */
-    const char *path;     /* the request path, for the language links */
-    /* the request's arguments: the query string for GET, the form for POST */
-    const char *(*arg)(void *ctx, const char *key);
-    void *arg_ctx;
-    /* called after every request that may have changed the archive */
-    void (*after_write)(void *ctx);
-    void *after_write_ctx;
-    /* the answer */
-    int status;
-    const char *content_type;
-    dg_buf body;
-    unsigned char *bytes; /* a binary body instead of body (malloc'ed), bytes_len long */
-    size_t bytes_len;
-    char location[1024];    /* a redirect (303) to here when set */
-    char filename[128];     /* sent as an attachment under this name when set */
-    int password_changed;   /* the account's sessions are to end */
-} dg_web_page;
 
 /* The search page: the form, and with any query or filter its results, facets and paging. */
 void dg_web_search(dg_web_page *p);
@@ -92,7 +65,5 @@ void dg_web_upload_job(dg_web_page *p, int id, int running, uint64_t done, uint6
 /* The login form; message (may be NULL) says why it is shown again. login_csrf is the
  * pre-session token the form carries (and its cookie holds). */
 void dg_web_login_form(dg_web_page *p, const char *message, const char *login_csrf);
-/* An error page with status and a message (the program's own words). */
-void dg_web_error(dg_web_page *p, int status, const char *message);
 
 #endif
