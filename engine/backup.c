@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../base/fileio.h"
+#include "../base/hash.h"
 #include "archive_internal.h"
 #include "catalog.h"
 #include "destruction.h"
@@ -73,8 +74,8 @@ static dg_status hash_file(const char *path, char hex[65], uint64_t *size, dg_er
         close(fd);
         return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
     }
-    crypto_hash_sha256_state h;
-    crypto_hash_sha256_init(&h);
+    dg_sha256_ctx h;
+    dg_sha256_init(&h);
     *size = 0;
     dg_status st = DG_OK;
     for (;;) {
@@ -82,13 +83,13 @@ static dg_status hash_file(const char *path, char hex[65], uint64_t *size, dg_er
         st = dg_read_up_to(fd, buf, CHUNK, &got, path, err);
         if (st != DG_OK || got == 0)
             break;
-        crypto_hash_sha256_update(&h, buf, got);
+        dg_sha256_update(&h, buf, got);
         *size += got;
     }
     close(fd);
     free(buf);
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&h, digest);
+    unsigned char digest[DG_SHA256_BYTES];
+    dg_sha256_final(&h, digest);
     sodium_bin2hex(hex, 65, digest, sizeof digest);
     return st;
 }
@@ -127,15 +128,15 @@ static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir
     unsigned char *buf = st == DG_OK ? malloc(CHUNK) : NULL;
     if (st == DG_OK && !buf)
         st = dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", src);
-    crypto_hash_sha256_state h;
-    crypto_hash_sha256_init(&h);
+    dg_sha256_ctx h;
+    dg_sha256_init(&h);
     while (st == DG_OK) {
         size_t got;
         st = dg_read_up_to(in, buf, CHUNK, &got, src, err);
         if (st != DG_OK || got == 0)
             break;
         st = dg_write_all(out, buf, got, NULL, tmp, err);
-        crypto_hash_sha256_update(&h, buf, got);
+        dg_sha256_update(&h, buf, got);
         *size += got;
     }
     free(buf);
@@ -146,8 +147,8 @@ static dg_status copy_file(const char *src, const char *dst, const char *tmp_dir
         st = io_error(err, dst, "cannot move into place");
     if (st != DG_OK && out >= 0)
         unlink(tmp);
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&h, digest);
+    unsigned char digest[DG_SHA256_BYTES];
+    dg_sha256_final(&h, digest);
     if (sha)
         sodium_bin2hex(sha, 65, digest, sizeof digest);
     return st;
