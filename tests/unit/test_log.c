@@ -422,21 +422,6 @@ static void test_a_log_of_many_batches_is_checked_whole(void **state)
     test_archive_remove(&t);
 }
 
-static int64_t count_rows(test_archive *t, const char *sql)
-{
-    char path[128];
-    snprintf(path, sizeof path, "%s/catalog.db", t->path);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *stmt;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return n;
-}
-
 /*
  * Appends file the shown hits in bulk, every DG_LOG_SHOWN_EVERY entries (log.c), not one
  * by one; a read by record files the rest first, so it lists every search that showed the
@@ -454,7 +439,7 @@ static void test_shown_hits_are_filed_in_bulk_and_all_found_by_record(void **sta
         dg_error err;
         assert_int_equal(dg_log_append(t.archive, &t.admin, NULL, &ev, &err), DG_OK);
     }
-    int64_t filed = count_rows(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2'");
+    int64_t filed = test_archive_count(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2'");
     assert_true(filed > 0 && filed < N); /* filed at a multiple of DG_LOG_SHOWN_EVERY only */
     dg_log_filter filter = {.refcode = "ZZ-2"};
     dg_log_entry *entries;
@@ -464,13 +449,13 @@ static void test_shown_hits_are_filed_in_bulk_and_all_found_by_record(void **sta
     assert_int_equal(count, N);
     assert_string_equal(entries[N - 1].shown, "ZZ-1@1,ZZ-2@3");
     dg_log_entries_free(entries, count);
-    assert_int_equal(count_rows(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2'"), N);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2'"), N);
     filter.refcode = "ZZ-1";
     assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &count, &err), DG_OK);
     assert_int_equal(count, N / 2);
     dg_log_entries_free(entries, count);
     assert_int_equal(
-        count_rows(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2' AND version = 3"), N);
+        test_archive_count(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2' AND version = 3"), N);
     test_archive_remove(&t);
 }
 

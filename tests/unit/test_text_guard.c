@@ -45,21 +45,6 @@ static dg_record_input good_input(dg_page_input *page)
                              .ocr_confidence = -1, .class_confidence = -1, .reason = "test"};
 }
 
-static int64_t count(test_archive *t, const char *sql)
-{
-    sqlite3 *db;
-    char path[160];
-    snprintf(path, sizeof path, "%s/catalog.db", t->path);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *stmt;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return n;
-}
-
 static void test_record_add_refuses_invalid_utf8_in_every_text_field(void **state)
 {
     (void)state;
@@ -82,7 +67,7 @@ static void test_record_add_refuses_invalid_utf8_in_every_text_field(void **stat
     page.text = "OCR " GBK; /* OCR output goes to the store and the index */
     assert_refused(dg_record_add(t.archive, &t.admin, &in, ref, &err), &err, "page text");
     assert_non_null(strstr(err.msg, "page 1: "));
-    assert_int_equal(count(&t, "SELECT count(*) FROM records"), 0);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM records"), 0);
     /* The refusals left the archive as good as new: a valid record files and verifies. */
     in = good_input(&page);
     assert_int_equal(dg_record_add(t.archive, &t.admin, &in, ref, &err), DG_OK);
@@ -111,7 +96,7 @@ static void test_record_edit_refuses_invalid_utf8(void **state)
                    "reason");
     dg_record_change text = {.text = GBK, .reason = "corrected text"};
     assert_refused(dg_record_edit(t.archive, &t.admin, ref, &text, &version, &err), &err, "text");
-    assert_int_equal(count(&t, "SELECT count(*) FROM versions"), 1);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM versions"), 1);
     test_archive_remove(&t);
 }
 
@@ -143,8 +128,8 @@ static void test_users_log_batches_and_settings_refuse_invalid_utf8(void **state
     assert_refused(dg_classifier_state_put(t.archive, &t.admin, "classifier.rules", GBK, 0, NULL,
                                            &err),
                    &err, "classifier state");
-    assert_int_equal(count(&t, "SELECT count(*) FROM users"), 1);
-    assert_int_equal(count(&t, "SELECT count(*) FROM quarantine"), 0);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM users"), 1);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM quarantine"), 0);
     test_archive_remove(&t);
 }
 
@@ -159,7 +144,7 @@ static void test_holds_refuse_invalid_utf8(void **state)
     dg_record_input in = good_input(&page);
     assert_int_equal(dg_record_add(t.archive, &t.admin, &in, ref, &err), DG_OK);
     assert_refused(dg_hold_place(t.archive, &t.admin, ref, "审计" GBK, &err), &err, "reason");
-    assert_int_equal(count(&t, "SELECT count(*) FROM holds"), 0);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM holds"), 0);
     test_archive_remove(&t);
 }
 
@@ -242,7 +227,7 @@ static void test_ingest_quarantines_a_record_the_engine_refuses(void **state)
     dg_ingest_report_free(rep);
     close(files[0].fd);
     close(files[1].fd);
-    assert_int_equal(count(&t, "SELECT count(*) FROM versions"), 1);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM versions"), 1);
     test_archive_remove(&t);
 }
 

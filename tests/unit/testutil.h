@@ -2,6 +2,8 @@
 #ifndef DG_TESTUTIL_H
 #define DG_TESTUTIL_H
 
+#include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,24 @@ static inline void test_archive_remove(test_archive *t)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", t->dir);
+}
+
+/* The one number sql (a count) gives on the archive's catalog, read on a connection of its
+ * own; -1 when the catalog cannot be opened or the query gives no row. */
+static inline int64_t test_archive_count(const test_archive *t, const char *sql)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/catalog.db", t->path);
+    sqlite3 *db;
+    sqlite3_stmt *stmt = NULL;
+    int64_t n = -1;
+    if (sqlite3_open(path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
 }
 
 /* Creates an archive owned by "owner" (admin, clearance 4) and opens it. */
