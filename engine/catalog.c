@@ -521,6 +521,51 @@ static const char MIGRATION_18_SHOWN_IN_BULK[] =
     "INSERT OR REPLACE INTO settings(key, value)"
     "  SELECT 'log_shown_upto', coalesce(max(id), 0) FROM access_log;";
 
+/*
+ * Migration 19 (issue 21; meant to follow another branch's 19 as 20 at merge): the annual
+ * review writes one review item per due record, 376,689 at a million records, and two
+ * costs of the table dominated that: a rowid table beside its primary key (three B-trees
+ * written per item, now two: WITHOUT ROWID, nothing reads the rowid), and the CHECKs'
+ * IN lists, which SQLite builds again for every row a statement writes (about 1 us a
+ * row, a third of the review's insert). The same checks as OR chains mean the same (NULL
+ * passes both; the columns' own collation) and cost a comparison or two. Every row and
+ * column is copied; the one trigger that reads review_items (migration 14's) is dropped
+ * for the swap, as a rename checks every trigger, and made again as it was.
+ * And versions_by_term goes from (period, year, record_id, number) to (period, record_id,
+ * number, year): the review reads a whole period from it and picks the expired years from
+ * the index entry, in record order, so what it then reads and writes for each record lies
+ * front to back instead of scattered (disposal.c, queue_due). The forecast reads it so too.
+ */
+static const char MIGRATION_19_REVIEW_ITEMS[] =
+    "DROP TRIGGER records_destroyed_only_when_witnessed;"
+    "CREATE TABLE review_items_new ("
+    "  review_id INTEGER NOT NULL REFERENCES reviews(id),"
+    "  record_id INTEGER NOT NULL REFERENCES records(id),"
+    "  due_year INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state = 'queued' OR state = 'appraised'"
+    "    OR state = 'approved' OR state = 'retained' OR state = 'witnessed'"
+    "    OR state = 'destroying' OR state = 'destroyed'),"
+    "  decision TEXT CHECK (decision = 'destroy' OR decision = 'extend'"
+    "    OR decision = 'permanent'),"
+    "  extend_years INTEGER, reason TEXT,"
+    "  appraised_by INTEGER REFERENCES users(id), appraised_at TEXT,"
+    "  PRIMARY KEY (review_id, record_id)) WITHOUT ROWID;"
+    "INSERT INTO review_items_new(review_id, record_id, due_year, state, decision,"
+    "  extend_years, reason, appraised_by, appraised_at)"
+    "  SELECT review_id, record_id, due_year, state, decision, extend_years, reason,"
+    "  appraised_by, appraised_at FROM review_items ORDER BY review_id, record_id;"
+    "DROP TABLE review_items;"
+    "ALTER TABLE review_items_new RENAME TO review_items;"
+    "CREATE INDEX review_items_by_record ON review_items(record_id, state);"
+    "CREATE TRIGGER records_destroyed_only_when_witnessed BEFORE UPDATE OF state ON records"
+    "  WHEN NEW.state = 'destroyed' AND NOT EXISTS (SELECT 1 FROM review_items i"
+    "    WHERE i.record_id = NEW.id AND i.state IN ('witnessed', 'destroying'))"
+    "  AND NOT EXISTS (SELECT 1 FROM keyless_destructions k"
+    "    WHERE k.record_id = NEW.id AND k.key_id = OLD.key_id)"
+    "  BEGIN SELECT RAISE(ABORT, 'a record is destroyed only by a witnessed destruction'); END;"
+    "DROP INDEX versions_by_term;"
+    "CREATE INDEX versions_by_term ON versions(period, record_id, number, year);";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
@@ -529,7 +574,8 @@ static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRAT
                                        MIGRATION_12_RECORD_KEYS, MIGRATION_13_SUBJECT,
                                        MIGRATION_14_KEYLESS, MIGRATION_15_SEALED_DECISIONS,
                                        MIGRATION_16_REVIEW_SCAN,
-                                       MIGRATION_17_KEYED_SOURCES, MIGRATION_18_SHOWN_IN_BULK};
+                                       MIGRATION_17_KEYED_SOURCES, MIGRATION_18_SHOWN_IN_BULK,
+                                       MIGRATION_19_REVIEW_ITEMS};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

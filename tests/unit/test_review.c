@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/archive_internal.h" /* the handle's own connection: its pragmas */
+#include "engine/catalog.h"
 #include "engine/class_review.h"
 #include "engine/log.h"
 #include "engine/record.h"
@@ -703,6 +705,182 @@ static void test_destroying_a_reviewed_record_forgets_its_lesson_and_keeps_the_o
     test_archive_remove(&t);
 }
 
+/* ---- the annual retention review's statement and its tables (migration 19) ---------- */
+
+/* Runs sql on a connection of its own (as another process would). */
+static void catalog_exec(test_archive *t, const char *sql)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/catalog.db", t->path);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fail_msg("catalog: %s", msg);
+    sqlite3_close(db);
+}
+
+/* Every column of every review item, in key order, as one string (free it). */
+static char *review_items_dump(test_archive *t)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/catalog.db", t->path);
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT group_concat(quote(review_id) || quote(record_id)"
+                                        " || quote(due_year) || quote(state) || quote(decision)"
+                                        " || quote(extend_years) || quote(reason)"
+                                        " || quote(appraised_by) || quote(appraised_at), ';')"
+                                        " FROM (SELECT * FROM review_items"
+                                        " ORDER BY review_id, record_id)",
+                                        -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    char *dump = strdup((const char *)sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return dump;
+}
+
+static int64_t handle_foreign_keys(test_archive *t)
+{
+    sqlite3_stmt *stmt;
+    assert_int_equal(sqlite3_prepare_v2(t->archive->db, "PRAGMA foreign_keys", -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    int64_t on = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return on;
+}
+
+static dg_status review(test_archive *t, int year, uint64_t *queued)
+{
+    char state[16];
+    dg_error err;
+    return dg_retention_review(t->archive, &t->admin, year, queued, state, &err);
+}
+
+/* The review turns foreign-key checks off for its one transaction: they must be on again
+ * after it, whether it queued or failed, and a failed review must have queued nothing. */
+static void test_the_review_is_one_transaction_and_leaves_foreign_keys_on(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    char a[DG_REFCODE_MAX], b[DG_REFCODE_MAX], held[DG_REFCODE_MAX], young[DG_REFCODE_MAX],
+        late[DG_REFCODE_MAX];
+    file_record(&t, "a", FEE, "administrative", "notice", "2010-03-01", 1, -1, a);
+    file_record(&t, "b", FEE, "administrative", "notice", "2015-12-31", 1, -1, b);
+    file_record(&t, "held", FEE, "administrative", "notice", "2012-03-01", 1, -1, held);
+    file_record(&t, "young", FEE, "administrative", "notice", "2016-01-01", 1, -1, young);
+    dg_error err;
+    assert_int_equal(dg_retention_hold(t.archive, &t.admin, held, "audit", 1, &err), DG_OK);
+    assert_int_equal(handle_foreign_keys(&t), 1);
+    uint64_t queued = 0;
+    assert_int_equal(review(&t, 2026, &queued), DG_OK);
+    assert_int_equal(queued, 2); /* a and b: not the held one, not the one due in 2027 */
+    assert_int_equal(handle_foreign_keys(&t), 1);
+    assert_int_equal(review(&t, 2026, &queued), DG_OK);
+    assert_int_equal(queued, 0);
+
+    /* An insert that fails midway (here: refused by a trigger) rolls the review back. */
+    file_record(&t, "late", FEE, "administrative", "notice", "2011-06-01", 1, -1, late);
+    assert_int_equal(dg_retention_hold(t.archive, &t.admin, held, "done", 0, &err), DG_OK);
+    catalog_exec(&t, "CREATE TRIGGER refuse BEFORE INSERT ON review_items"
+                     " WHEN NEW.record_id = (SELECT max(id) FROM records)"
+                     " BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+    assert_int_not_equal(review(&t, 2026, &queued), DG_OK);
+    assert_int_equal(handle_foreign_keys(&t), 1);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM review_items"), 2);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM access_log WHERE action ="
+                                            " 'retention.review' AND outcome = 'ok'"),
+                     2);
+    catalog_exec(&t, "DROP TRIGGER refuse;");
+    assert_int_equal(review(&t, 2026, &queued), DG_OK);
+    assert_int_equal(queued, 2); /* late, and the released one */
+    assert_int_equal(handle_foreign_keys(&t), 1);
+    test_archive_remove(&t);
+}
+
+/* Migration 19 rebuilds review_items (WITHOUT ROWID, the same checks) and reorders
+ * versions_by_term: every item of an existing archive must come through unchanged. */
+static void test_migration_19_keeps_every_review_item(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    char a[DG_REFCODE_MAX], b[DG_REFCODE_MAX], c[DG_REFCODE_MAX];
+    file_record(&t, "a", FEE, "administrative", "notice", "2010-03-01", 1, -1, a);
+    file_record(&t, "b", FEE, "administrative", "notice", "2011-03-01", 1, -1, b);
+    file_record(&t, "c", FEE, "administrative", "notice", "2020-03-01", 1, -1, c);
+    uint64_t queued = 0;
+    dg_error err;
+    assert_int_equal(review(&t, 2026, &queued), DG_OK);
+    assert_int_equal(queued, 2);
+    assert_int_equal(dg_retention_appraise(t.archive, &t.admin, 2026, a, "extend", 5,
+                                           "still \"in use\"", &err),
+                     DG_OK);
+    char *before = review_items_dump(&t);
+    dg_archive_close(t.archive);
+    t.archive = NULL;
+    /* The tables as schema 18 left them. */
+    catalog_exec(&t,
+                 "BEGIN; DROP TRIGGER records_destroyed_only_when_witnessed;"
+                 "CREATE TABLE old_items (review_id INTEGER NOT NULL REFERENCES reviews(id),"
+                 "  record_id INTEGER NOT NULL REFERENCES records(id), due_year INTEGER NOT NULL,"
+                 "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'appraised',"
+                 "    'approved', 'retained', 'witnessed', 'destroying', 'destroyed')),"
+                 "  decision TEXT CHECK (decision IN ('destroy', 'extend', 'permanent')),"
+                 "  extend_years INTEGER, reason TEXT, appraised_by INTEGER REFERENCES users(id),"
+                 "  appraised_at TEXT, PRIMARY KEY (review_id, record_id));"
+                 "INSERT INTO old_items SELECT * FROM review_items; DROP TABLE review_items;"
+                 "ALTER TABLE old_items RENAME TO review_items;"
+                 "CREATE INDEX review_items_by_record ON review_items(record_id, state);"
+                 "CREATE TRIGGER records_destroyed_only_when_witnessed BEFORE UPDATE OF state"
+                 "  ON records WHEN NEW.state = 'destroyed' AND NOT EXISTS (SELECT 1 FROM"
+                 "  review_items i WHERE i.record_id = NEW.id AND i.state IN ('witnessed',"
+                 "  'destroying')) AND NOT EXISTS (SELECT 1 FROM keyless_destructions k"
+                 "  WHERE k.record_id = NEW.id AND k.key_id = OLD.key_id)"
+                 "  BEGIN SELECT RAISE(ABORT, 'a record is destroyed only by a witnessed"
+                 " destruction'); END;"
+                 "DROP INDEX versions_by_term;"
+                 "CREATE INDEX versions_by_term ON versions(period, year, record_id, number);"
+                 "PRAGMA user_version = 18; COMMIT;");
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM sqlite_schema WHERE name ="
+                                            " 'review_items' AND sql LIKE '%WITHOUT ROWID%'"),
+                     0);
+    assert_int_equal(dg_archive_open(t.path, &t.archive, &err), DG_OK);
+    assert_int_equal(test_archive_count(&t, "PRAGMA user_version"), DG_SCHEMA_VERSION);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM sqlite_schema WHERE name ="
+                                            " 'review_items' AND sql LIKE '%WITHOUT ROWID%'"),
+                     1);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM pragma_index_info("
+                                            "'versions_by_term') WHERE seqno = 1 AND name ="
+                                            " 'record_id'"),
+                     1);
+    char *after = review_items_dump(&t);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    /* The checks still hold, and the guard on destruction still reads the items. */
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM review_items"), 2);
+    assert_int_equal(dg_retention_appraise(t.archive, &t.admin, 2026, b, "destroy", 0,
+                                           "no value", &err),
+                     DG_OK);
+    assert_int_not_equal(sqlite3_exec(t.archive->db, "UPDATE review_items SET state = 'lost'",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(t.archive->db, "UPDATE records SET state = 'destroyed'",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_equal(review(&t, 2026, &queued), DG_OK);
+    assert_int_equal(queued, 0);
+    test_archive_remove(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -719,6 +897,8 @@ int main(void)
         cmocka_unit_test(test_archive_rules_are_kept_and_reach_the_filer),
         cmocka_unit_test(test_a_correction_writes_its_version_only_with_its_decision_and_lesson),
         cmocka_unit_test(test_destroying_a_reviewed_record_forgets_its_lesson_and_keeps_the_others),
+        cmocka_unit_test(test_the_review_is_one_transaction_and_leaves_foreign_keys_on),
+        cmocka_unit_test(test_migration_19_keeps_every_review_item),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
