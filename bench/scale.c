@@ -72,12 +72,14 @@ typedef struct scale_row {
     double bytes[6]; /* total, postlist, termlist, position, docdata, other: per record */
     double rate;     /* records per second */
     double p50[2][N_VIEWERS], p99[2][N_VIEWERS]; /* [selective, broad][viewer], ms */
+    double cpu_p99[2][N_VIEWERS];                /* the process's CPU time, ms */
     uint64_t total[2][N_VIEWERS];                /* average total of a query */
     long peak_kb;
     double catalog_bytes, catalog_secs; /* catalog.db per record; its rows' generation */
-    double raw_p99;                     /* raw Xapian's top 10 of SELECTIVE, ms; -1 unknown */
+    double raw_p99, raw_cpu_p99;        /* raw Xapian's top 10 of SELECTIVE, ms; -1 unknown */
     double direct_rps, socket_rps;      /* searches per second with CLIENTS clients */
     long server_peak_kb;                /* the server's VmHWM */
+    double server_cpu_ms;               /* the server's CPU per search, socket run */
     double review_wall, review_cpu;     /* seconds */
     char review_says[160];              /* the first line the review printed */
 } scale_row;
@@ -280,17 +282,28 @@ static int measure_size(const char *path, long n, scale_row *row)
 
 /* ---- searching ---------------------------------------------------------------------- */
 
+/* The CPU time of this process, ms: a search's two passes run on two threads. */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 /*
  * Runs each query of the list ROUNDS times as viewer; p50 and p99 of every search's wall
- * time. The first round of a query counts its exact total and facets, later rounds find
- * them remembered (as a server does for repeated searches and next pages), so both costs
- * are among the samples.
+ * time, and p99 of its CPU time (which a loaded machine does not inflate). The first round
+ * of a query counts its exact total and facets, later rounds find them remembered (as a
+ * server does for repeated searches and next pages), so both costs are among the samples.
  */
 static int measure_queries(dg_index *index, const dg_index_viewer *viewer,
                            const char *const *queries, size_t n_queries, double *p50,
-                           double *p99, uint64_t *avg_total)
+                           double *p99, double *cpu_p99, uint64_t *avg_total)
 {
-    double samples[ROUNDS * 8];
+    enum { MAX_QUERIES = 32 };
+    double samples[ROUNDS * MAX_QUERIES], cpu[ROUNDS * MAX_QUERIES];
+    if (n_queries > MAX_QUERIES)
+        return fprintf(stderr, "dangan: bench/scale: more than %d queries\n", MAX_QUERIES), 1;
     size_t n = 0;
     uint64_t totals = 0;
     dg_error err;
@@ -298,9 +311,10 @@ static int measure_queries(dg_index *index, const dg_index_viewer *viewer,
         for (size_t q = 0; q < n_queries; q++) {
             dg_index_query query = {.text = queries[q], .level = -1, .limit = 10};
             dg_index_result *r = NULL;
-            double t0 = now_ms();
+            double t0 = now_ms(), c0 = cpu_ms();
             if (dg_index_search(index, viewer, &query, "<b>", "</b>", &r, &err) != DG_OK)
                 return fail(queries[q], &err);
+            cpu[n] = cpu_ms() - c0;
             samples[n++] = now_ms() - t0;
             totals += r->total;
             dg_index_result_free(r);
@@ -308,6 +322,8 @@ static int measure_queries(dg_index *index, const dg_index_viewer *viewer,
     qsort(samples, n, sizeof samples[0], compare_double);
     *p50 = samples[n / 2];
     *p99 = samples[n * 99 / 100];
+    qsort(cpu, n, sizeof cpu[0], compare_double);
+    *cpu_p99 = cpu[n * 99 / 100];
     *avg_total = totals / n;
     return 0;
 }
@@ -332,9 +348,9 @@ static int measure_search(const char *path, scale_row *row)
     int failed = 0;
     for (int v = 0; v < N_VIEWERS && !failed; v++) {
         failed = measure_queries(index, &VIEWERS[v], SELECTIVE, N_OF(SELECTIVE), &row->p50[0][v],
-                                 &row->p99[0][v], &row->total[0][v]) ||
+                                 &row->p99[0][v], &row->cpu_p99[0][v], &row->total[0][v]) ||
                  measure_queries(index, &VIEWERS[v], BROAD, N_OF(BROAD), &row->p50[1][v],
-                                 &row->p99[1][v], &row->total[1][v]);
+                                 &row->p99[1][v], &row->cpu_p99[1][v], &row->total[1][v]);
     }
     dg_index_close(index);
     return failed;
@@ -350,8 +366,8 @@ static const char *const SELECTIVE_AS_PARSED[] = {"\"校办 2021 12号\"", "\"�
                                                   "title:会议纪要 2017"};
 _Static_assert(N_OF(SELECTIVE_AS_PARSED) == N_OF(SELECTIVE), "one parsed form per query");
 
-/* Runs bench/raw_xapian --top10 on the index; row->raw_p99 is its p99 (-1 when it did
- * not run). */
+/* Runs bench/raw_xapian --top10 on the index; row->raw_p99 and raw_cpu_p99 are its wall
+ * and CPU p99 (-1 when it did not run). */
 static void measure_raw(const scale_tools *tools, const char *index_path, scale_row *row)
 {
     char command[16384];
@@ -360,19 +376,20 @@ static void measure_raw(const scale_tools *tools, const char *index_path, scale_
     for (size_t q = 0; q < N_OF(SELECTIVE_AS_PARSED) && len < sizeof command; q++)
         len += (size_t)snprintf(command + len, sizeof command - len, " '%s'",
                                 SELECTIVE_AS_PARSED[q]);
-    row->raw_p99 = -1;
+    row->raw_p99 = row->raw_cpu_p99 = -1;
     FILE *out = len < sizeof command ? popen(command, "r") : NULL;
     char line[512];
     double p50;
     while (out && fgets(line, sizeof line, out)) {
-        const char *at = strstr(line, "wall p50");
-        if (at && sscanf(at, "wall p50 %lf p99 %lf", &p50, &row->raw_p99) != 2)
-            row->raw_p99 = -1;
+        const char *wall = strstr(line, "wall p50"), *cpu = strstr(line, "cpu p50");
+        if (!wall || !cpu || sscanf(wall, "wall p50 %lf p99 %lf", &p50, &row->raw_p99) != 2 ||
+            sscanf(cpu, "cpu p50 %lf p99 %lf", &p50, &row->raw_cpu_p99) != 2)
+            row->raw_p99 = row->raw_cpu_p99 = -1;
     }
-    if (!out || pclose(out) != 0) {
+    if (!out || pclose(out) != 0 || row->raw_p99 <= 0) {
         fprintf(stderr, "dangan: bench/scale: %s did not run (make bench builds it)\n",
                 tools->raw_xapian);
-        row->raw_p99 = -1;
+        row->raw_p99 = row->raw_cpu_p99 = -1;
     }
 }
 
@@ -440,8 +457,10 @@ static void *client_main(void *arg)
 }
 
 /* Searches per second of CLIENTS clients for tools->seconds, through the socket when given,
- * else directly on the archive at path; -1 on failure. */
-static double throughput(const scale_tools *tools, const char *path, const char *socket)
+ * else directly on the archive at path; -1 on failure. *requests counts every search made,
+ * the warm-up's too. */
+static double throughput(const scale_tools *tools, const char *path, const char *socket,
+                         size_t *requests)
 {
     client clients[CLIENTS];
     pthread_t threads[CLIENTS];
@@ -476,9 +495,29 @@ static double throughput(const scale_tools *tools, const char *path, const char 
         dg_archive_close(clients[i].archive);
     }
     double secs = (now_ms() - start) / 1e3;
+    *requests = total + (size_t)CLIENTS * BENCH_N_QUERIES;
     pthread_barrier_destroy(&ready);
     pthread_barrier_destroy(&go);
     return ok ? (double)total / secs : -1;
+}
+
+/* A process's CPU time (user + system) in seconds, from /proc; -1 when unknown. */
+static double process_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long utime = 0, stime = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                     &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* A process's peak resident memory (VmHWM), kB; 0 when unknown. */
@@ -523,8 +562,12 @@ static int measure_server(const scale_tools *tools, const char *dir, const char 
             kill(server, SIGTERM), waitpid(server, NULL, 0);
         return 1;
     }
-    row->direct_rps = throughput(tools, path, NULL);
-    row->socket_rps = row->direct_rps > 0 ? throughput(tools, path, socket) : -1;
+    size_t requests = 0;
+    row->direct_rps = throughput(tools, path, NULL, &requests);
+    double cpu0 = process_cpu_s(server);
+    row->socket_rps = row->direct_rps > 0 ? throughput(tools, path, socket, &requests) : -1;
+    double cpu1 = process_cpu_s(server);
+    row->server_cpu_ms = cpu0 >= 0 && cpu1 >= 0 && requests ? (cpu1 - cpu0) * 1e3 / requests : -1;
     row->server_peak_kb = peak_rss_kb(server);
     kill(server, SIGTERM);
     int status = 0;
@@ -660,21 +703,23 @@ static void print_row(const scale_row *r)
     static const char *const kind[2] = {"selective", "broad"};
     for (int k = 0; k < 2; k++)
         for (int v = 0; v < N_VIEWERS; v++)
-            printf("  %-9s clearance %d: p50 %7.2f ms  p99 %7.2f ms  (avg total %llu)\n", kind[k],
-                   VIEWERS[v].clearance, r->p50[k][v], r->p99[k][v],
-                   (unsigned long long)r->total[k][v]);
+            printf("  %-9s clearance %d: p50 %7.2f ms  p99 %7.2f ms  CPU p99 %7.2f ms  "
+                   "(avg total %llu)\n", kind[k], VIEWERS[v].clearance, r->p50[k][v],
+                   r->p99[k][v], r->cpu_p99[k][v], (unsigned long long)r->total[k][v]);
     if (r->raw_p99 > 0)
-        printf("  raw Xapian, bare top 10 of the selective queries: p99 %.2f ms; dangan's "
-               "selective p99 is %.2fx / %.2fx / %.2fx of it at clearance 1 / 2 / 4 "
-               "(target <= 1.2x)\n",
-               r->raw_p99, r->p99[0][0] / r->raw_p99, r->p99[0][1] / r->raw_p99,
-               r->p99[0][2] / r->raw_p99);
+        printf("  raw Xapian, bare top 10 of the selective queries: p99 %.2f ms (CPU %.2f ms); "
+               "dangan's selective p99 is %.2fx / %.2fx / %.2fx of it at clearance 1 / 2 / 4, "
+               "by CPU %.2fx / %.2fx / %.2fx (target <= 1.2x)\n",
+               r->raw_p99, r->raw_cpu_p99, r->p99[0][0] / r->raw_p99, r->p99[0][1] / r->raw_p99,
+               r->p99[0][2] / r->raw_p99, r->cpu_p99[0][0] / r->raw_cpu_p99,
+               r->cpu_p99[0][1] / r->raw_cpu_p99, r->cpu_p99[0][2] / r->raw_cpu_p99);
     else
         printf("  raw Xapian: not measured\n");
     printf("  searches with %d clients (bench/serve's mix, each logged): direct %.0f/s, "
-           "through dangan serve %.0f/s = %.0f%% (target >= 90%%); server peak RSS %.0f MB\n",
+           "through dangan serve %.0f/s = %.0f%% (target >= 90%%); server CPU %.2f ms a search "
+           "(its log entry included); server peak RSS %.0f MB\n",
            CLIENTS, r->direct_rps, r->socket_rps, 100 * r->socket_rps / r->direct_rps,
-           r->server_peak_kb / 1024.0);
+           r->server_cpu_ms, r->server_peak_kb / 1024.0);
     printf("  retention review --year " REVIEW_YEAR ": wall %.2f s, CPU %.2f s (target < 2 s at 1,000,000)"
            ": %s\n", r->review_wall, r->review_cpu, r->review_says);
     fflush(stdout);
@@ -694,15 +739,17 @@ static void write_curves(const scale_row *rows, size_t n)
         return perror(dat);
     fprintf(f, "# records bytes/record records/s peak-MB sel-p99-c1 sel-p99-c2 sel-p99-c4 "
                "broad-p99-c1 broad-p99-c2 broad-p99-c4 raw-top10-p99 direct-req/s socket-req/s "
-               "server-peak-MB review-wall-s review-cpu-s catalog-bytes/record\n");
+               "server-peak-MB review-wall-s review-cpu-s catalog-bytes/record raw-cpu-p99 "
+               "sel-cpu-p99-c1 sel-cpu-p99-c2 sel-cpu-p99-c4 server-cpu-ms/search\n");
     for (size_t i = 0; i < n; i++) {
         const scale_row *r = &rows[i];
         fprintf(f, "%ld %.0f %.0f %.1f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.0f %.0f %.1f %.3f "
-                   "%.3f %.0f\n",
+                   "%.3f %.0f %.2f %.2f %.2f %.2f %.3f\n",
                 r->records, r->bytes[0], r->rate, r->peak_kb / 1024.0, r->p99[0][0],
                 r->p99[0][1], r->p99[0][2], r->p99[1][0], r->p99[1][1], r->p99[1][2],
                 r->raw_p99, r->direct_rps, r->socket_rps, r->server_peak_kb / 1024.0,
-                r->review_wall, r->review_cpu, r->catalog_bytes);
+                r->review_wall, r->review_cpu, r->catalog_bytes, r->raw_cpu_p99,
+                r->cpu_p99[0][0], r->cpu_p99[0][1], r->cpu_p99[0][2], r->server_cpu_ms);
     }
     fclose(f);
     printf("\nnumbers in %s\n", dat);
@@ -712,15 +759,16 @@ static void write_curves(const scale_row *rows, size_t n)
     }
     snprintf(command, sizeof command,
              "gnuplot -e \"set terminal png size 1500,900; set output '%s'; "
-             "set multiplot layout 2,3; set logscale x; set key left top; "
+             "set multiplot layout 2,3; set logscale x; set key left top; set yrange [0:*]; "
              "set xlabel 'records'; "
              "set ylabel 'bytes per record'; plot '%s' using 1:2 w lp t 'index', '' using 1:17 "
              "w lp t 'catalog'; "
              "set ylabel 'records/s'; plot '%s' using 1:3 with linespoints title 'indexing'; "
-             "set ylabel 'ms'; set logscale y; plot '%s' using 1:5 w lp t 'selective p99 c1', '' "
-             "using 1:6 w lp t 'c2', '' using 1:7 w lp t 'c4', '' using 1:11 w lp t 'raw Xapian "
-             "top-10 p99', '' using 1:8 w lp t 'broad p99 c1', '' using 1:9 w lp t 'c2', '' "
-             "using 1:10 w lp t 'c4'; unset logscale y; set yrange [0:*]; "
+             "set ylabel 'ms'; set yrange [*:*]; set logscale y; plot '%s' using 1:5 w lp t "
+             "'selective p99 c1', '' using 1:6 w lp t 'selective c2', '' using 1:7 w lp t "
+             "'selective c4', '' using 1:11 w lp t 'raw Xapian top-10 p99', '' using 1:8 w lp t "
+             "'broad p99 c1', '' using 1:9 w lp t 'broad c2', '' using 1:10 w lp t 'broad c4'; "
+             "unset logscale y; set yrange [0:*]; "
              "set ylabel 'searches/s, 8 clients'; plot '%s' using 1:12 w lp t 'direct', '' "
              "using 1:13 w lp t 'dangan serve'; "
              "set ylabel 'seconds'; plot '%s' using 1:15 w lp t 'retention review wall', '' "
