@@ -9,13 +9,13 @@
  *   - index bytes per record, in all and per Xapian table (postlist, termlist, position,
  *     docdata, the rest), summed over the five level databases; the catalog's bytes too;
  *   - the indexing rate, records per second, swap (and whatever it does) included;
- *   - search p50/p99 of selective and of broad queries (exact totals, facets, 10 hits with
- *     snippets) as viewers of clearance 1, 2 and 4;
+ *   - search p50/p99 (wall) and CPU p99 of selective and of broad queries (exact totals,
+ *     facets, 10 hits with snippets) as viewers of clearance 1, 2 and 4;
  *   - bench/raw_xapian's bare top-10 search p99 of the same selective queries on the same
- *     index, and dangan's p99 as a ratio of it (target: at most 1.2x);
+ *     index, and dangan's p99 as a ratio of it, by wall and by CPU (target: at most 1.2x);
  *   - `dangan serve`'s search throughput with 8 concurrent clients, against direct mode
- *     (dg_dispatch on a handle per client, as bench/serve; target: at least 90%), and the
- *     server's peak resident memory (VmHWM);
+ *     (dg_dispatch on a handle per client, as bench/serve; target: at least 90%), the
+ *     server's CPU per search and its peak resident memory (VmHWM);
  *   - the wall and CPU time of `dangan retention review --year 2035` on the archive, which
  *     queues a third of its records (target: under 2 s at 1,000,000 records);
  *   - the peak resident memory of the process that built and searched the index.
@@ -24,11 +24,11 @@
  *   make && make bench && build/bench/scale [N ...]        (default: 10000 100000)
  *
  * 1,000,000 works too and is meant to be run by hand (about an hour on 2 idle cores; the
- * archive takes about 5 GB in /tmp, or in DG_SCALE_TMP). The numbers go to stdout as a table and to
- * scale.dat in the output folder (DG_SCALE_OUT, default the current folder); when gnuplot
- * is installed, scale.png draws the curves. Each throughput run lasts DG_SCALE_SECONDS
- * (default 10). The dangan binary is build/dangan beside build/bench (or $DANGAN). Every
- * archive is removed when its size is done, unless DG_SCALE_KEEP is set.
+ * archive takes about 5 GB in /tmp, or in DG_SCALE_TMP). The numbers go to stdout as a
+ * table and to scale.dat in the output folder (DG_SCALE_OUT, default the current folder);
+ * when gnuplot is installed, scale.png draws the curves. Each throughput run lasts
+ * DG_SCALE_SECONDS (default 10). The dangan binary is build/dangan beside build/bench (or
+ * $DANGAN). Every archive is removed when its size is done, unless DG_SCALE_KEEP is set.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +53,7 @@
 #include "cli/client.h"
 #include "cli/dispatch.h"
 #include "engine/archive.h"
+#include "engine/log.h"
 #include "index/index.h"
 
 /* Queries matching a few records (a document number, a phrase, words and a year) and
@@ -77,7 +78,10 @@ typedef struct scale_row {
     long peak_kb;
     double catalog_bytes, catalog_secs; /* catalog.db per record; its rows' generation */
     double raw_p99, raw_cpu_p99;        /* raw Xapian's top 10 of SELECTIVE, ms; -1 unknown */
-    double direct_rps, socket_rps;      /* searches per second with CLIENTS clients */
+    double direct_rps, grouped_rps;     /* searches per second with CLIENTS clients: */
+    double socket_rps;                  /* direct, direct as the server logs, the server */
+    double direct_cpu_ms, grouped_cpu_ms; /* this process's CPU per search in those runs, */
+    double client_cpu_ms;                 /* and the clients' side of the server's run */
     long server_peak_kb;                /* the server's VmHWM */
     double server_cpu_ms;               /* the server's CPU per search, socket run */
     double review_wall, review_cpu;     /* seconds */
@@ -456,15 +460,37 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-/* Searches per second of CLIENTS clients for tools->seconds, through the socket when given,
- * else directly on the archive at path; -1 on failure. *requests counts every search made,
- * the warm-up's too. */
+/* The server's log group for the direct handles: their entries share commits, and reads'
+ * syncs wait up to LOG_SYNC_MS (cli/serve.c's value). 0 when it cannot be made. */
+enum { LOG_SYNC_MS = 200 };
+
+static int group_handles(client *clients, dg_log_group **group)
+{
+    dg_error err;
+    if (dg_log_group_new(group, &err) != DG_OK)
+        return !fail("log group", &err);
+    for (int i = 0; i < CLIENTS; i++)
+        dg_log_group_attach(clients[i].archive, *group);
+    if (dg_log_group_defer_reads(*group, clients[0].archive, LOG_SYNC_MS, &err) != DG_OK)
+        return !fail("log group", &err);
+    return 1;
+}
+
+/*
+ * Searches per second of CLIENTS clients for tools->seconds, through the socket when given,
+ * else directly on the archive at path: each handle committing and syncing its own log
+ * entries (as bench/serve's direct mode), or, when grouped, its handles sharing the
+ * server's group commit with deferred syncs of reads (so that only the socket, the protocol
+ * and the server's threads differ). -1 on failure. *requests counts every search made, the
+ * warm-up's too.
+ */
 static double throughput(const scale_tools *tools, const char *path, const char *socket,
-                         size_t *requests)
+                         int grouped, size_t *requests)
 {
     client clients[CLIENTS];
     pthread_t threads[CLIENTS];
     pthread_barrier_t ready, go;
+    dg_log_group *group = NULL;
     double until = 0;
     pthread_barrier_init(&ready, NULL, CLIENTS + 1);
     pthread_barrier_init(&go, NULL, CLIENTS + 1);
@@ -476,6 +502,8 @@ static double throughput(const scale_tools *tools, const char *path, const char 
         if (!socket && dg_archive_open(path, &clients[i].archive, &err) != DG_OK)
             ok = !fail("open", &err), clients[i].failed = 1;
     }
+    if (ok && grouped && !group_handles(clients, &group))
+        ok = 0, clients[0].failed = 1;
     /* A client whose handle did not open still meets the barriers, and does nothing. */
     for (int i = 0; i < CLIENTS; i++)
         started += pthread_create(&threads[i], NULL, client_main, &clients[i]) == 0;
@@ -494,6 +522,7 @@ static double throughput(const scale_tools *tools, const char *path, const char 
         ok = ok && !clients[i].failed;
         dg_archive_close(clients[i].archive);
     }
+    dg_log_group_free(group); /* every handle attached to it is closed */
     double secs = (now_ms() - start) / 1e3;
     *requests = total + (size_t)CLIENTS * BENCH_N_QUERIES;
     pthread_barrier_destroy(&ready);
@@ -563,16 +592,23 @@ static int measure_server(const scale_tools *tools, const char *dir, const char 
         return 1;
     }
     size_t requests = 0;
-    row->direct_rps = throughput(tools, path, NULL, &requests);
+    double mine = cpu_ms();
+    row->direct_rps = throughput(tools, path, NULL, 0, &requests);
+    row->direct_cpu_ms = (cpu_ms() - mine) / (double)(requests ? requests : 1);
+    mine = cpu_ms();
+    row->grouped_rps = row->direct_rps > 0 ? throughput(tools, path, NULL, 1, &requests) : -1;
+    row->grouped_cpu_ms = (cpu_ms() - mine) / (double)(requests ? requests : 1);
     double cpu0 = process_cpu_s(server);
-    row->socket_rps = row->direct_rps > 0 ? throughput(tools, path, socket, &requests) : -1;
+    mine = cpu_ms();
+    row->socket_rps = row->grouped_rps > 0 ? throughput(tools, path, socket, 0, &requests) : -1;
+    row->client_cpu_ms = (cpu_ms() - mine) / (double)(requests ? requests : 1);
     double cpu1 = process_cpu_s(server);
     row->server_cpu_ms = cpu0 >= 0 && cpu1 >= 0 && requests ? (cpu1 - cpu0) * 1e3 / requests : -1;
     row->server_peak_kb = peak_rss_kb(server);
     kill(server, SIGTERM);
     int status = 0;
     waitpid(server, &status, 0);
-    return row->direct_rps <= 0 || row->socket_rps <= 0;
+    return row->direct_rps <= 0 || row->grouped_rps <= 0 || row->socket_rps <= 0;
 }
 
 /* ---- the retention review ----------------------------------------------------------- */
@@ -715,13 +751,17 @@ static void print_row(const scale_row *r)
                r->cpu_p99[0][1] / r->raw_cpu_p99, r->cpu_p99[0][2] / r->raw_cpu_p99);
     else
         printf("  raw Xapian: not measured\n");
-    printf("  searches with %d clients (bench/serve's mix, each logged): direct %.0f/s, "
-           "through dangan serve %.0f/s = %.0f%% (target >= 90%%); server CPU %.2f ms a search "
-           "(its log entry included); server peak RSS %.0f MB\n",
-           CLIENTS, r->direct_rps, r->socket_rps, 100 * r->socket_rps / r->direct_rps,
-           r->server_cpu_ms, r->server_peak_kb / 1024.0);
-    printf("  retention review --year " REVIEW_YEAR ": wall %.2f s, CPU %.2f s (target < 2 s at 1,000,000)"
-           ": %s\n", r->review_wall, r->review_cpu, r->review_says);
+    printf("  searches with %d clients (bench/serve's mix, each logged): direct %.0f/s (each "
+           "entry synced), direct with the server's log group %.0f/s, through dangan serve "
+           "%.0f/s = %.0f%% and %.0f%% of them (target >= 90%%)\n"
+           "  CPU a search: direct %.2f ms, grouped %.2f ms, server %.2f ms + clients %.2f ms "
+           "(log entries included); server peak RSS %.0f MB\n",
+           CLIENTS, r->direct_rps, r->grouped_rps, r->socket_rps,
+           100 * r->socket_rps / r->direct_rps, 100 * r->socket_rps / r->grouped_rps,
+           r->direct_cpu_ms, r->grouped_cpu_ms, r->server_cpu_ms, r->client_cpu_ms,
+           r->server_peak_kb / 1024.0);
+    printf("  retention review --year " REVIEW_YEAR ": wall %.2f s, CPU %.2f s "
+           "(target < 2 s at 1,000,000): %s\n", r->review_wall, r->review_cpu, r->review_says);
     fflush(stdout);
 }
 
@@ -731,7 +771,7 @@ static void write_curves(const scale_row *rows, size_t n)
     const char *out = getenv("DG_SCALE_OUT") ? getenv("DG_SCALE_OUT") : ".";
     if (strlen(out) > 900)
         return (void)fprintf(stderr, "dangan: bench/scale: DG_SCALE_OUT is too long\n");
-    char dat[1024], png[1024], command[8192];
+    char dat[1024], png[1024], command[16384];
     snprintf(dat, sizeof dat, "%s/scale.dat", out);
     snprintf(png, sizeof png, "%s/scale.png", out);
     FILE *f = fopen(dat, "w");
@@ -740,16 +780,19 @@ static void write_curves(const scale_row *rows, size_t n)
     fprintf(f, "# records bytes/record records/s peak-MB sel-p99-c1 sel-p99-c2 sel-p99-c4 "
                "broad-p99-c1 broad-p99-c2 broad-p99-c4 raw-top10-p99 direct-req/s socket-req/s "
                "server-peak-MB review-wall-s review-cpu-s catalog-bytes/record raw-cpu-p99 "
-               "sel-cpu-p99-c1 sel-cpu-p99-c2 sel-cpu-p99-c4 server-cpu-ms/search\n");
+               "sel-cpu-p99-c1 sel-cpu-p99-c2 sel-cpu-p99-c4 server-cpu-ms/search "
+               "grouped-direct-req/s direct-cpu-ms/search grouped-cpu-ms/search "
+               "client-cpu-ms/search\n");
     for (size_t i = 0; i < n; i++) {
         const scale_row *r = &rows[i];
         fprintf(f, "%ld %.0f %.0f %.1f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.0f %.0f %.1f %.3f "
-                   "%.3f %.0f %.2f %.2f %.2f %.2f %.3f\n",
+                   "%.3f %.0f %.2f %.2f %.2f %.2f %.3f %.0f %.3f %.3f %.3f\n",
                 r->records, r->bytes[0], r->rate, r->peak_kb / 1024.0, r->p99[0][0],
                 r->p99[0][1], r->p99[0][2], r->p99[1][0], r->p99[1][1], r->p99[1][2],
                 r->raw_p99, r->direct_rps, r->socket_rps, r->server_peak_kb / 1024.0,
                 r->review_wall, r->review_cpu, r->catalog_bytes, r->raw_cpu_p99,
-                r->cpu_p99[0][0], r->cpu_p99[0][1], r->cpu_p99[0][2], r->server_cpu_ms);
+                r->cpu_p99[0][0], r->cpu_p99[0][1], r->cpu_p99[0][2], r->server_cpu_ms,
+                r->grouped_rps, r->direct_cpu_ms, r->grouped_cpu_ms, r->client_cpu_ms);
     }
     fclose(f);
     printf("\nnumbers in %s\n", dat);
@@ -770,7 +813,7 @@ static void write_curves(const scale_row *rows, size_t n)
              "'broad p99 c1', '' using 1:9 w lp t 'broad c2', '' using 1:10 w lp t 'broad c4'; "
              "unset logscale y; set yrange [0:*]; "
              "set ylabel 'searches/s, 8 clients'; plot '%s' using 1:12 w lp t 'direct', '' "
-             "using 1:13 w lp t 'dangan serve'; "
+             "using 1:23 w lp t 'direct, grouped log', '' using 1:13 w lp t 'dangan serve'; "
              "set ylabel 'seconds'; plot '%s' using 1:15 w lp t 'retention review wall', '' "
              "using 1:16 w lp t 'CPU'; "
              "set ylabel 'MB'; plot '%s' using 1:4 w lp t 'peak RSS, building', '' using 1:14 "
