@@ -438,6 +438,7 @@ typedef struct client {
     dg_archive *archive;        /* direct mode: this client's own handle */
     pthread_barrier_t *ready, *go;
     const double *until;
+    size_t first; /* where in the mix this client starts, so the clients' searches differ */
     size_t done;
     int failed;
 } client;
@@ -464,10 +465,10 @@ static void *client_main(void *arg)
 {
     client *c = arg;
     for (size_t i = 0; i < BENCH_N_QUERIES && !c->failed; i++)
-        c->failed = !one_search(c, i);
+        c->failed = !one_search(c, c->first + i);
     pthread_barrier_wait(c->ready);
     pthread_barrier_wait(c->go);
-    for (size_t i = 0; !c->failed && now_ms() < *c->until; i++) {
+    for (size_t i = c->first; !c->failed && now_ms() < *c->until; i++) {
         c->failed = !one_search(c, i);
         c->done += !c->failed;
     }
@@ -513,7 +514,7 @@ static double throughput(const scale_tools *tools, const char *path, const char 
     for (int i = 0; i < CLIENTS; i++) {
         dg_error err;
         clients[i] = (client){.socket = socket, .login = tools->login, .ready = &ready,
-                              .go = &go, .until = &until};
+                              .go = &go, .until = &until, .first = (size_t)i};
         if (!socket && dg_archive_open(path, &clients[i].archive, &err) != DG_OK)
             ok = !fail("open", &err), clients[i].failed = 1;
     }
