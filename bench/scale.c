@@ -623,7 +623,8 @@ static int measure_server(const scale_tools *tools, const char *dir, const char 
     row->server_peak_kb = peak_rss_kb(server);
     kill(server, SIGTERM);
     int status = 0;
-    waitpid(server, &status, 0);
+    if (waitpid(server, &status, 0) != server || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return fprintf(stderr, "dangan: bench/scale: the server did not stop cleanly\n"), 1;
     return row->direct_rps <= 0 || row->grouped_rps <= 0 || row->socket_rps <= 0;
 }
 
