@@ -152,9 +152,11 @@ $(BUILD)/bench/search: bench/search.c bench/corpus.h bench/index_doc.h $(BUILD)/
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)
 
-# How the index grows: bytes per record, indexing rate, search and memory at each size:
-# build/bench/scale [N ...] (default 10000 100000).
-$(BUILD)/bench/scale: bench/scale.c bench/corpus.h bench/index_doc.h $(BUILD)/libdangan.a
+# How an archive's costs grow: index bytes per record, indexing rate, search against raw
+# Xapian, server throughput and memory, retention review, at each size:
+# build/bench/scale [N ...] (default 10000 100000). It runs bench/raw_xapian and build/dangan.
+$(BUILD)/bench/scale: bench/scale.c bench/corpus.h bench/index_doc.h $(BUILD)/libdangan.a \
+                      | $(BUILD)/bench/raw_xapian $(BUILD)/dangan
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)

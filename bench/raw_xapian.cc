@@ -16,6 +16,10 @@
  * The "filtered" and "+ facets" rows run as the same three viewers as bench/search.
  *
  *   make bench && build/bench/raw_xapian /tmp/dg-bench-XXXXXX/index
+ *   build/bench/raw_xapian INDEX-FOLDER --top10 QUERY...
+ *
+ * The second form runs only the plain flavour, on the queries given (already as dangan
+ * hands them to Xapian): bench/scale uses it for its selective queries.
  *
  * The filter terms (XVC<clearance>, XGRANT<user id>, XCURRENT) and value slots (0 category,
  * 1 year, 2 period) are the layout documented at the top of index/xapian_shim.cc.
@@ -114,15 +118,16 @@ void print_percentiles(const char *what, std::vector<double> &samples)
 }
 
 void measure(Xapian::Database &db, Xapian::QueryParser &parser, const char *name,
-             const viewer &v, flavour how)
+             const viewer &v, flavour how, const char *const *queries = BENCH_QUERIES_AS_PARSED,
+             size_t n_queries = BENCH_N_QUERIES)
 {
     std::vector<double> wall, cpu;
     unsigned long long hits = 0;
     for (int round = 0; round < ROUNDS; round++) {
-        for (size_t q = 0; q < BENCH_N_QUERIES; q++) {
+        for (size_t q = 0; q < n_queries; q++) {
             Xapian::doccount total = 0;
             double c = 0;
-            wall.push_back(run_one(db, parser, BENCH_QUERIES_AS_PARSED[q], v, how, &total, &c));
+            wall.push_back(run_one(db, parser, queries[q], v, how, &total, &c));
             cpu.push_back(c);
             hits += total;
         }
@@ -137,8 +142,9 @@ void measure(Xapian::Database &db, Xapian::QueryParser &parser, const char *name
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: raw_xapian INDEX-FOLDER\n");
+    bool top10 = argc > 3 && std::string(argv[2]) == "--top10";
+    if (argc != 2 && !top10) {
+        fprintf(stderr, "usage: raw_xapian INDEX-FOLDER [--top10 QUERY...]\n");
         return 2;
     }
     try {
@@ -152,6 +158,22 @@ int main(int argc, char **argv)
         parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
         parser.set_default_op(Xapian::Query::OP_AND);
         parser.add_prefix("title", "S");
+        if (top10) {
+            /* The exact number of matches, untimed: that both sides match the same
+             * documents can be checked against dangan's totals at clearance 4. */
+            unsigned long long exact = 0;
+            for (int q = 3; q < argc; q++) {
+                Xapian::Enquire enquire(db);
+                enquire.set_query(parser.parse_query(
+                    argv[q], Xapian::QueryParser::FLAG_DEFAULT |
+                                 Xapian::QueryParser::FLAG_CJK_NGRAM));
+                exact += enquire.get_mset(0, 0, db.get_doccount()).get_matches_estimated();
+            }
+            printf("raw exact avg total %llu\n", exact / (unsigned long long)(argc - 3));
+            measure(db, parser, "raw plain (given queries, top 10)", VIEWERS[2], PLAIN, argv + 3,
+                    (size_t)(argc - 3));
+            return 0;
+        }
         measure(db, parser, "raw plain (no filter, top 10)", VIEWERS[2], PLAIN);
         for (const viewer &v : VIEWERS) {
             std::string name = std::string("raw filtered ") + v.name;
