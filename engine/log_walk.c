@@ -3,15 +3,19 @@
  * order, its chain link and hash checked, its leaf pushed into the recomputed Merkle tree, and
  * every subtree compared with the stored one.
  *
- * It runs as a pipeline on two threads, so that `log verify` of a large log is bound by the slower
- * of reading rows and hashing rather than by their sum: the calling thread steps SQLite and turns
- * each row into its bytes (once: the chain hash and the leaf hash both hash these bytes), in
- * batches; a hashing thread checks the chain and builds the tree from each batch and lists the
- * subtrees it completes; the calling thread compares those with the stored tree when the batch
- * comes back to be refilled (the catalog handle stays on the thread that owns it). The findings are
- * those of a walk on one thread, in the same order: the first entry that breaks the chain, and
- * otherwise the first stored subtree that differs. If the hashing thread cannot be started, the
- * calling thread hashes each batch itself.
+ * Two ways, one result. The walk by chunks (the second half of this file) is what runs: two
+ * threads on two connections each take whole chunks of the log and do all of a chunk's work, and
+ * the calling thread joins the chunks in order. It only ever confirms an intact log. At the first
+ * sign of anything else (or when no second connection sees the same log) the sequential walk
+ * reads the log again and names the first finding, as it always has: a pipeline on two threads,
+ * the calling thread stepping SQLite and turning each row into its bytes (once: the chain hash and
+ * the leaf hash both hash these bytes), in batches; a hashing thread checking the chain and
+ * building the tree from each batch and listing the subtrees it completes; the calling thread
+ * comparing those with the stored tree when the batch comes back to be refilled (the catalog
+ * handle stays on the thread that owns it). Its findings are those of a walk on one thread, in
+ * the same order: the first entry that breaks the chain, and otherwise the first stored subtree
+ * that differs. If the hashing thread cannot be started, the calling thread hashes each batch
+ * itself.
  */
 #include <pthread.h>
 #include <signal.h>
