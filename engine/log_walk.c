@@ -527,35 +527,52 @@ static void reader_free(chunk_reader *r)
     free(r->nodes);
 }
 
+/* A stored link of a chunk's row, as it lies in the row: an intact log's are 64 hex characters
+ * (the genesis and every SHA-256 in hex), so anything else is left to the sequential walk. */
+static const char *chunk_link(sqlite3_stmt *row, int col)
+{
+    const char *text = (const char *)sqlite3_column_text(row, col);
+    return text && sqlite3_column_bytes(row, col) == 64 ? text : NULL;
+}
+
+/* Whether hex (64 characters) is digest in lower-case hex, as the chain stores it. */
+static int hex_is(const char *hex, const unsigned char digest[DG_SHA256_BYTES])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < DG_SHA256_BYTES; i++)
+        if (hex[2 * i] != digits[digest[i] >> 4] || hex[2 * i + 1] != digits[digest[i] & 15])
+            return 0;
+    return 1;
+}
+
 /* Checks one entry of a chunk (the current row) against the one before it; 0 when it fails. */
 static int chunk_entry(chunk_reader *r, chunk *c, int64_t id)
 {
     sqlite3_stmt *row = r->rows;
-    char prev[65], hash[65];
-    int prev_ok, hash_ok;
-    keep_link(row, 11, prev, &prev_ok);
-    keep_link(row, 12, hash, &hash_ok);
-    if (sqlite3_column_int64(row, 0) != id || !prev_ok || !hash_ok)
+    const char *prev = chunk_link(row, 11), *hash = chunk_link(row, 12);
+    if (sqlite3_column_int64(row, 0) != id || !prev || !hash)
         return 0;
-    if (c->count == 0)
-        memcpy(c->first_prev, prev, sizeof prev);
-    else if (strcmp(prev, c->last_hash) != 0)
+    if (c->count == 0) {
+        memcpy(c->first_prev, prev, 64);
+        c->first_prev[64] = '\0';
+    } else if (memcmp(prev, c->last_hash, 64) != 0) {
         return 0;
+    }
     if (!dg_log_row_bytes(row, &r->bytes))
         return 0;
+    /* The chain hash: SHA-256(previous hash || 0x1F || bytes) (log.c). */
     dg_sha256_ctx s;
     dg_sha256_init(&s);
-    dg_sha256_update(&s, prev, strlen(prev));
+    dg_sha256_update(&s, prev, 64);
     dg_sha256_update(&s, "\x1f", 1);
     dg_sha256_update(&s, r->bytes.data, r->bytes.len);
     unsigned char digest[DG_SHA256_BYTES];
     dg_sha256_final(&s, digest);
-    char computed[DG_SHA256_HEX];
-    dg_sha256_to_hex(digest, computed);
-    if (strcmp(hash, computed) != 0)
+    if (!hex_is(hash, digest))
         return 0;
     c->leaves[c->count++] = dg_merkle_leaf(r->bytes.data, r->bytes.len);
-    memcpy(c->last_hash, hash, sizeof hash);
+    memcpy(c->last_hash, hash, 64);
+    c->last_hash[64] = '\0';
     return 1;
 }
 
