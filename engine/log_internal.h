@@ -96,10 +96,23 @@ dg_status dg_log_stored_head(sqlite3 *db, dg_log_head *head, dg_error *err);
 /*
  * log_walk.c: reads every entry in order: checks the chain and recomputes the tree
  * (out->root), and the root of the first snapshot_size entries (out->snapshot_root),
- * comparing every subtree with the stored one. Reading rows and hashing run on two
- * threads. No role check, no logging; on db (dg_log_reader_open), in its read transaction.
+ * comparing every subtree with the stored one. It runs on two threads and two connections
+ * (see below). No role check, no logging; on db (dg_log_reader_open), in its read transaction.
  */
 dg_status dg_log_walk(sqlite3 *db, uint64_t snapshot_size, dg_log_check *out, dg_error *err);
+/*
+ * dg_log_walk's two ways, apart for the tests. The sequential one reads the log on one
+ * connection (rows read on this thread, hashed on another) and names the first finding. The
+ * one by chunks of 2^chunk_level entries (-1: chosen from the log's size) reads on this
+ * connection and a second one, on two threads, and only confirms an intact log: *clean is 1
+ * and out filled when it is, 0 (out unset) at the first sign of anything else, or when a
+ * second connection cannot be opened on the same log. dg_log_walk runs the sequential one
+ * whenever the one by chunks is not clean.
+ */
+dg_status dg_log_walk_sequential(sqlite3 *db, uint64_t snapshot_size, dg_log_check *out,
+                                 dg_error *err);
+dg_status dg_log_walk_chunks(sqlite3 *db, uint64_t snapshot_size, int chunk_level,
+                             dg_log_check *out, int *clean, dg_error *err);
 
 /*
  * log_walk.c: a private connection to the archive's catalog for reading the whole log,

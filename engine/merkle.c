@@ -283,6 +283,29 @@ dg_status dg_merkle_builder_push(dg_merkle_builder *b, const dg_merkle_hash *lea
     return DG_OK;
 }
 
+dg_status dg_merkle_builder_push_subtree(dg_merkle_builder *b, int level,
+                                         const dg_merkle_hash *root, dg_merkle_node_fn on_node,
+                                         void *ctx, dg_error *err)
+{
+    /* The size is a multiple of 2^level, so every subtree on the stack is larger than this
+     * one: it pairs up exactly as its last leaf would, one level up at a time. */
+    uint64_t index = b->size >> level, leaves = (uint64_t)1 << level;
+    dg_merkle_hash h = *root;
+    dg_status st = DG_OK;
+    while (st == DG_OK && (index & 1)) {
+        h = dg_merkle_node(&b->stack[--b->depth], &h);
+        index >>= 1;
+        level++;
+        if (on_node)
+            st = on_node(ctx, level, index, &h, err);
+    }
+    if (st != DG_OK)
+        return st;
+    b->stack[b->depth++] = h;
+    b->size += leaves;
+    return DG_OK;
+}
+
 dg_merkle_hash dg_merkle_builder_root(const dg_merkle_builder *b)
 {
     dg_merkle_hash r;

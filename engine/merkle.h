@@ -91,6 +91,12 @@ void dg_merkle_builder_init(dg_merkle_builder *b);
 /* Appends a leaf hash; on_node (may be NULL) sees every subtree it completes. */
 dg_status dg_merkle_builder_push(dg_merkle_builder *b, const dg_merkle_hash *leaf,
                                  dg_merkle_node_fn on_node, void *ctx, dg_error *err);
+/* Appends a whole complete subtree of 2^level leaves by its root, as if its leaves were
+ * pushed one by one; the size so far must be a multiple of 2^level. on_node sees the
+ * subtrees above it that it completes (not the subtree itself, nor any inside it). */
+dg_status dg_merkle_builder_push_subtree(dg_merkle_builder *b, int level,
+                                         const dg_merkle_hash *root, dg_merkle_node_fn on_node,
+                                         void *ctx, dg_error *err);
 /* The root of the leaves pushed so far. */
 dg_merkle_hash dg_merkle_builder_root(const dg_merkle_builder *b);
 /* Loads the compact range of a stored tree of size leaves (O(log size) reads). */

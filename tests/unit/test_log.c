@@ -13,6 +13,7 @@
 #include "engine/archive_internal.h" /* a batch of appends in one transaction */
 #include "engine/catalog.h"
 #include "engine/log.h"
+#include "engine/log_internal.h" /* the walk's two ways */
 #include "engine/note.h"
 #include "testutil.h"
 
@@ -459,6 +460,134 @@ static void test_shown_hits_are_filed_in_bulk_and_all_found_by_record(void **sta
     test_archive_remove(&t);
 }
 
+
+/* ---- the walk by chunks (two connections, two threads) against the sequential walk ------ */
+
+enum { WALK_ENTRIES = 100 };
+
+static void append_shown_searches(test_archive *t, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char q[32];
+        snprintf(q, sizeof q, "query %d", i);
+        dg_log_event ev = {.action = "search", .query = q, .hits = i, .outcome = "ok",
+                           .shown = i % 3 ? NULL : "X-1@1,X-2@2"};
+        dg_error err;
+        assert_int_equal(dg_log_append(t->archive, &t->admin, NULL, &ev, &err), DG_OK);
+    }
+}
+
+/* The walk by chunks of 2^level entries on the archive's log as it is now; *clean as it says. */
+static dg_log_check walk_by_chunks(test_archive *t, uint64_t snapshot, int level, int *clean)
+{
+    sqlite3 *db;
+    dg_error err;
+    assert_int_equal(dg_log_reader_open(t->archive, &db, &err), DG_OK);
+    dg_log_check check;
+    assert_int_equal(dg_log_walk_chunks(db, snapshot, level, &check, clean, &err), DG_OK);
+    dg_log_reader_close(db);
+    return check;
+}
+
+static dg_log_check walk_sequentially(test_archive *t, uint64_t snapshot)
+{
+    sqlite3 *db;
+    dg_error err;
+    assert_int_equal(dg_log_reader_open(t->archive, &db, &err), DG_OK);
+    dg_log_check check;
+    assert_int_equal(dg_log_walk_sequential(db, snapshot, &check, &err), DG_OK);
+    dg_log_reader_close(db);
+    return check;
+}
+
+static void assert_same_walk(const dg_log_check *a, const dg_log_check *b)
+{
+    assert_int_equal(a->entries, b->entries);
+    assert_int_equal(a->first_broken, b->first_broken);
+    assert_int_equal(a->tree_differs, b->tree_differs);
+    assert_string_equal(a->reason, b->reason);
+    assert_string_equal(a->head, b->head);
+    assert_memory_equal(a->root.b, b->root.b, DG_MERKLE_HASH);
+    assert_memory_equal(a->snapshot_root.b, b->snapshot_root.b, DG_MERKLE_HASH);
+}
+
+static void test_the_walk_by_chunks_confirms_an_intact_log_as_the_sequential_walk(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    append_shown_searches(&t, WALK_ENTRIES);
+    const uint64_t snapshots[] = {0, 1, 5, 8, 37, 64, 99, 100, 101, 102, 1000};
+    for (int level = 0; level <= 5; level++)
+        for (size_t i = 0; i < sizeof snapshots / sizeof *snapshots; i++) {
+            int clean;
+            dg_log_check chunks = walk_by_chunks(&t, snapshots[i], level, &clean);
+            assert_int_equal(clean, 1);
+            dg_log_check seq = walk_sequentially(&t, snapshots[i]);
+            assert_int_equal(seq.first_broken, 0);
+            assert_same_walk(&chunks, &seq);
+        }
+    /* A stored tree behind the entries (its last leaves not yet added) is no finding either. */
+    tamper(&t, "DROP TRIGGER log_tree_is_never_deleted;"
+               "DELETE FROM log_tree WHERE ((idx + 1) << level) > 90;");
+    for (int level = 0; level <= 5; level++) {
+        int clean;
+        dg_log_check chunks = walk_by_chunks(&t, 50, level, &clean);
+        assert_int_equal(clean, 1);
+        dg_log_check seq = walk_sequentially(&t, 50);
+        assert_int_equal(seq.tree_differs, 0);
+        assert_same_walk(&chunks, &seq);
+    }
+    test_archive_remove(&t);
+}
+
+/* Each tampering: the walk by chunks is never clean, and log verify's walk names exactly what
+ * the sequential walk names. */
+static void test_the_walk_by_chunks_leaves_every_finding_to_the_sequential_walk(void **state)
+{
+    (void)state;
+    const char *tamperings[] = {
+        "DROP TRIGGER log_is_append_only; UPDATE access_log SET hits = 999 WHERE id = 37;",
+        "DROP TRIGGER log_is_never_deleted; DELETE FROM access_log WHERE id = 64;",
+        "DROP TRIGGER log_is_never_deleted; DELETE FROM access_log WHERE id = 1;",
+        "DROP TRIGGER log_is_append_only; UPDATE access_log SET id = -6 WHERE id = 6;"
+        "UPDATE access_log SET id = 6 WHERE id = 7; UPDATE access_log SET id = 7 WHERE id = -6;",
+        "DROP TRIGGER log_is_append_only; UPDATE access_log SET id = 0 WHERE id = 1;",
+        "DROP TRIGGER log_is_append_only; UPDATE access_log SET prev_hash = prev_hash || 'x' "
+        "WHERE id = 20;",
+        "DROP TRIGGER log_tree_is_append_only;"
+        "UPDATE log_tree SET hash = zeroblob(32) WHERE level = 2 AND idx = 1;",
+        "DROP TRIGGER log_tree_is_append_only;"
+        "UPDATE log_tree SET hash = zeroblob(32) WHERE level = 6 AND idx = 0;",
+        "DROP TRIGGER log_tree_is_never_deleted; DELETE FROM log_tree WHERE level = 0 AND idx = 10;",
+        "DROP TRIGGER log_tree_is_never_deleted; DELETE FROM log_tree WHERE level = 3 AND idx = 2;",
+        /* a tree cut back to 90 leaves, but one leaf left beyond the cut */
+        "DROP TRIGGER log_tree_is_never_deleted;"
+        "DELETE FROM log_tree WHERE ((idx + 1) << level) > 90 AND NOT (level = 0 AND idx = 95);",
+    };
+    for (size_t i = 0; i < sizeof tamperings / sizeof *tamperings; i++) {
+        test_archive t;
+        assert_true(test_archive_make(&t));
+        append_shown_searches(&t, WALK_ENTRIES);
+        tamper(&t, tamperings[i]);
+        for (int level = 0; level <= 5; level++) {
+            int clean;
+            walk_by_chunks(&t, 0, level, &clean);
+            assert_int_equal(clean, 0);
+        }
+        dg_log_check seq = walk_sequentially(&t, 0);
+        assert_true(seq.first_broken || seq.tree_differs);
+        sqlite3 *db;
+        dg_error err;
+        assert_int_equal(dg_log_reader_open(t.archive, &db, &err), DG_OK);
+        dg_log_check walk;
+        assert_int_equal(dg_log_walk(db, 0, &walk, &err), DG_OK);
+        dg_log_reader_close(db);
+        assert_same_walk(&walk, &seq);
+        test_archive_remove(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +602,8 @@ int main(void)
         cmocka_unit_test(test_migration_turns_an_existing_chain_into_the_tree),
         cmocka_unit_test(test_an_altered_stored_tree_is_caught),
         cmocka_unit_test(test_a_log_of_many_batches_is_checked_whole),
+        cmocka_unit_test(test_the_walk_by_chunks_confirms_an_intact_log_as_the_sequential_walk),
+        cmocka_unit_test(test_the_walk_by_chunks_leaves_every_finding_to_the_sequential_walk),
         cmocka_unit_test(test_shown_hits_are_filed_in_bulk_and_all_found_by_record),
         cmocka_unit_test(test_a_checkpoint_catches_a_log_cut_short),
         cmocka_unit_test(test_since_forms_are_read_in_the_local_zone_and_others_refused),

@@ -274,6 +274,57 @@ static void test_builder_loads_the_compact_range_of_any_stored_size(void **state
     }
 }
 
+
+/* Subtrees pushed whole by their roots (the log walk's chunks) give the roots and the subtrees
+ * above them that the leaves pushed one by one give, mixed with single leaves after them. */
+typedef struct above_seen {
+    int min_level;
+    mem_tree *expect;
+    long seen;
+} above_seen;
+
+static dg_status check_above(void *ctx, int level, uint64_t index, const dg_merkle_hash *h,
+                             dg_error *err)
+{
+    (void)err;
+    above_seen *a = ctx;
+    assert_true(level > a->min_level);
+    assert_memory_equal(h->b, a->expect->level[level][index].b, DG_MERKLE_HASH);
+    a->seen++;
+    return DG_OK;
+}
+
+static void test_builder_takes_whole_subtrees_by_their_roots(void **state)
+{
+    (void)state;
+    for (int level = 0; level <= 6; level++)
+        for (uint64_t chunks = 1; chunks <= 40; chunks += 3) {
+            dg_merkle_builder b;
+            dg_merkle_builder_init(&b);
+            above_seen seen = {.min_level = level, .expect = &tree};
+            dg_error err;
+            for (uint64_t c = 0; c < chunks; c++) {
+                assert_int_equal(dg_merkle_builder_push_subtree(&b, level,
+                                                                &tree.level[level][c],
+                                                                check_above, &seen, &err),
+                                 DG_OK);
+                assert_int_equal(b.size, (c + 1) << level);
+                dg_merkle_hash root = dg_merkle_builder_root(&b);
+                assert_memory_equal(root.b, roots[b.size].b, DG_MERKLE_HASH);
+            }
+            /* every subtree above the level that the leaves closed, once each */
+            long expected = 0;
+            for (int l = level + 1; l < 20; l++)
+                expected += (long)((chunks << level) >> l);
+            assert_int_equal(seen.seen, expected);
+            for (uint64_t i = chunks << level; i < (chunks << level) + 5; i++) {
+                assert_int_equal(dg_merkle_builder_push(&b, &leaves[i], NULL, NULL, &err), DG_OK);
+                dg_merkle_hash root = dg_merkle_builder_root(&b);
+                assert_memory_equal(root.b, roots[i + 1].b, DG_MERKLE_HASH);
+            }
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_consistency_proofs_match_the_reference_and_verify),
         cmocka_unit_test(test_a_shorter_tree_is_never_consistent_with_a_longer_checkpoint),
         cmocka_unit_test(test_builder_loads_the_compact_range_of_any_stored_size),
+        cmocka_unit_test(test_builder_takes_whole_subtrees_by_their_roots),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
