@@ -521,6 +521,26 @@ static const char MIGRATION_18_SHOWN_IN_BULK[] =
     "INSERT OR REPLACE INTO settings(key, value)"
     "  SELECT 'log_shown_upto', coalesce(max(id), 0) FROM access_log;";
 
+/*
+ * Migration 19 (issue 17): the log's two indexes no longer cost every append a B-tree page
+ * in its commit. By record: only entries that name a record are indexed (a search's entry
+ * names none; the records it showed are log_shown's), and a lookup by code (refcode = ?)
+ * implies the index's condition, so it is used as before. By login: the index becomes the
+ * table log_logins, filed in bulk with the shown hits (engine/log.c, up to log_shown_upto);
+ * a read by login reads the entries after that mark from the log itself (log_own.c), so it
+ * stays complete. Every entry of an existing log is filed here (one filed again by the
+ * next bulk filing is ignored).
+ */
+static const char MIGRATION_19_LOG_INDEXES_IN_BULK[] =
+    "DROP INDEX IF EXISTS log_by_refcode;"
+    "CREATE INDEX log_by_refcode ON access_log(refcode) WHERE refcode IS NOT NULL;"
+    "DROP INDEX IF EXISTS log_by_user;"
+    "CREATE TABLE IF NOT EXISTS log_logins (" /* IF NOT EXISTS: see migration 17 */
+    "  login TEXT NOT NULL, entry INTEGER NOT NULL,"
+    "  PRIMARY KEY (login, entry)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO log_logins(login, entry)"
+    "  SELECT login, id FROM access_log ORDER BY login, id;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
@@ -529,7 +549,8 @@ static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRAT
                                        MIGRATION_12_RECORD_KEYS, MIGRATION_13_SUBJECT,
                                        MIGRATION_14_KEYLESS, MIGRATION_15_SEALED_DECISIONS,
                                        MIGRATION_16_REVIEW_SCAN,
-                                       MIGRATION_17_KEYED_SOURCES, MIGRATION_18_SHOWN_IN_BULK};
+                                       MIGRATION_17_KEYED_SOURCES, MIGRATION_18_SHOWN_IN_BULK,
+                                       MIGRATION_19_LOG_INDEXES_IN_BULK};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 

@@ -207,7 +207,8 @@ static dg_status chain_head(dg_archive *archive, int64_t *id, char hash[65], dg_
  * random places of a large B-tree per search cost a server more than the rest of the
  * entry (issue 17: 8% of its CPU per page); sorted and in bulk, the index's pages are read
  * and written once per filing instead of once per entry and commit. The setting
- * log_shown_upto is the last entry filed.
+ * log_shown_upto is the last entry filed. The entries' logins are filed with them
+ * (log_logins, migration 19).
  */
 typedef struct shown_hit {
     char *refcode;
@@ -277,13 +278,32 @@ static dg_status shown_filed_upto(sqlite3 *db, int64_t *upto, dg_error *err)
     return st == DG_ERR_NOT_FOUND ? DG_OK : st;
 }
 
-/* Reads the shown hits of the entries after upto (and the last entry's id). */
-static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, int64_t *last,
-                               dg_error *err)
+/* Adds an entry's login (version 0) to the logins to file; 0 when out of memory. */
+static int login_add(shown_hits *h, int64_t entry, const char *login, size_t len)
+{
+    if (h->count == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 256;
+        shown_hit *grown = realloc(h->items, cap * sizeof *grown);
+        if (!grown)
+            return 0;
+        h->items = grown;
+        h->cap = cap;
+    }
+    char *copy = strndup(login, len);
+    if (!copy)
+        return 0;
+    h->items[h->count++] = (shown_hit){copy, entry, 0};
+    return 1;
+}
+
+/* Reads the shown hits and the logins of the entries after upto (and the last entry's
+ * id). */
+static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, shown_hits *logins,
+                               int64_t *last, dg_error *err)
 {
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
-        db, "SELECT id, shown FROM access_log WHERE id > ? ORDER BY id", &stmt, err);
+        db, "SELECT id, shown, login FROM access_log WHERE id > ? ORDER BY id", &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, upto);
@@ -292,7 +312,10 @@ static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, int64_t
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         *last = sqlite3_column_int64(stmt, 0);
         const char *shown = (const char *)sqlite3_column_text(stmt, 1);
-        if (shown && !shown_hits_add(h, *last, shown)) {
+        const char *login = (const char *)sqlite3_column_text(stmt, 2);
+        if ((shown && !shown_hits_add(h, *last, shown)) ||
+            !login_add(logins, *last, login ? login : "",
+                       (size_t)sqlite3_column_bytes(stmt, 2))) {
             sqlite3_finalize(stmt);
             return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
         }
@@ -303,30 +326,51 @@ static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, int64_t
     return st;
 }
 
+/* Inserts the sorted (key, entry[, version]) rows with sql; what names the failure. */
+static dg_status file_sorted(sqlite3 *db, shown_hits *h, const char *sql, int with_version,
+                             const char *what, dg_error *err)
+{
+    if (!h->count)
+        return DG_OK;
+    qsort(h->items, h->count, sizeof *h->items, shown_hit_order);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db, sql, &stmt, err);
+    for (size_t i = 0; st == DG_OK && i < h->count; i++) {
+        sqlite3_bind_text(stmt, 1, h->items[i].refcode, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, h->items[i].entry);
+        if (with_version)
+            sqlite3_bind_int(stmt, 3, h->items[i].version);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            st = dg_catalog_error(db, err, what);
+        sqlite3_reset(stmt);
+    }
+    sqlite3_finalize(stmt); /* NULL when the prepare failed */
+    return st;
+}
+
+/*
+ * Files what the appends since the last filing left to their indexes: their shown hits in
+ * log_shown and their logins in log_logins (migration 19: the log's index by login, filed
+ * in bulk for the same reason as the shown hits, one B-tree page less in every append's
+ * commit). Both are filed up to the same mark, log_shown_upto.
+ */
 dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
 {
     int64_t upto = 0, last = 0;
-    shown_hits h = {0};
+    shown_hits h = {0}, logins = {0};
     dg_status st = shown_filed_upto(db, &upto, err);
     if (st == DG_OK)
-        st = shown_collect(db, upto, &h, &last, err);
-    sqlite3_stmt *stmt = NULL;
-    if (st == DG_OK && h.count) {
-        qsort(h.items, h.count, sizeof *h.items, shown_hit_order);
-        st = dg_catalog_prepare(
-            db, "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)",
-            &stmt, err);
-    }
-    for (size_t i = 0; st == DG_OK && i < h.count; i++) {
-        sqlite3_bind_text(stmt, 1, h.items[i].refcode, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 2, h.items[i].entry);
-        sqlite3_bind_int(stmt, 3, h.items[i].version);
-        if (sqlite3_step(stmt) != SQLITE_DONE)
-            st = dg_catalog_error(db, err, "index shown hits");
-        sqlite3_reset(stmt);
-    }
-    sqlite3_finalize(stmt);
+        st = shown_collect(db, upto, &h, &logins, &last, err);
+    if (st == DG_OK)
+        st = file_sorted(db, &h,
+                         "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)",
+                         1, "index shown hits", err);
+    if (st == DG_OK)
+        st = file_sorted(db, &logins,
+                         "INSERT OR IGNORE INTO log_logins(login, entry) VALUES(?, ?)", 0,
+                         "index log logins", err);
     shown_hits_free(&h);
+    shown_hits_free(&logins);
     if (st == DG_OK && last > upto) {
         char value[32];
         snprintf(value, sizeof value, "%lld", (long long)last);
