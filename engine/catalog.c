@@ -987,6 +987,17 @@ void dg_now_iso(char buf[32])
     snprintf(buf + len, 32 - len, ".%03dZ", (int)(ts.tv_nsec / 1000000L) % 1000);
 }
 
+/*
+ * The size (bytes) down to which SQLite cuts the -wal each time it starts it over after a
+ * checkpoint. It was 0: then every restart truncated the file, and the next thousand
+ * commits' frames went to newly allocated blocks, each partly zeroed by the kernel first
+ * (a frame is a page plus 24 bytes): a third of the CPU of a server's log commits (issue
+ * 17). Above the size the automatic checkpoint lets the WAL reach (1,000 pages, ~4 MB), the
+ * file keeps its blocks and commits overwrite them. At the last close SQLite still
+ * empties it (see SQLITE_FCNTL_PERSIST_WAL in dg_catalog_open).
+ */
+#define DG_CATALOG_WAL_KEEP "8388608"
+
 static dg_status apply_pragmas(sqlite3 *db, dg_error *err)
 {
     /*
@@ -1002,7 +1013,7 @@ static dg_status apply_pragmas(sqlite3 *db, dg_error *err)
     return dg_catalog_exec(db,
                            "PRAGMA journal_mode=WAL;"
                            "PRAGMA synchronous=FULL;"
-                           "PRAGMA journal_size_limit=0;"
+                           "PRAGMA journal_size_limit=" DG_CATALOG_WAL_KEEP ";"
                            "PRAGMA foreign_keys=ON;"
                            "PRAGMA secure_delete=ON;"
                            "PRAGMA trusted_schema=OFF;",
@@ -1075,9 +1086,10 @@ dg_status dg_catalog_open(const char *path, int create, sqlite3 **out, dg_error 
      * Keep the -wal and -shm files when the last connection closes. SQLite otherwise
      * deletes them, and the next reader must create them again: on a full disk it cannot,
      * and every command, even whoami, failed with "disk I/O error". Kept, they are already
-     * allocated, so readers work on a full disk. journal_size_limit=0 (apply_pragmas) still
-     * empties the kept -wal when the last connection closes: no stale page image of a
-     * destroyed record outlives the run in it.
+     * allocated, so readers work on a full disk. A non-negative journal_size_limit
+     * (apply_pragmas) still empties the kept -wal when the last connection closes (SQLite
+     * truncates a persistent WAL to zero then), and a destruction truncates it at once
+     * (destruction.c): no stale page image of a destroyed record outlives either.
      */
     int persist = 1;
     sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
