@@ -437,7 +437,7 @@ static void test_shown_hits_are_filed_in_bulk_and_all_found_by_record(void **sta
     (void)state;
     test_archive t;
     assert_true(test_archive_make(&t));
-    enum { N = 300 };
+    enum { N = DG_LOG_SHOWN_EVERY + 44 };
     for (int i = 0; i < N; i++) {
         dg_log_event ev = {.action = "search", .query = "q", .hits = 2, .outcome = "ok",
                            .shown = i % 2 ? "ZZ-1@1,ZZ-2@3" : "ZZ-2@3"};
@@ -513,7 +513,7 @@ static void test_logins_are_filed_in_bulk_and_log_mine_is_complete(void **state)
     assert_true(test_archive_make(&t));
     dg_actor wang;
     assert_true(test_archive_user(&t, "wang", 1, DG_ROLE_STAFF, &wang));
-    enum { N = 600 };
+    enum { N = 2 * DG_LOG_SHOWN_EVERY + 88 };
     for (int i = 0; i < N; i++)
         append_as(t.archive, i % 3 ? &t.admin : &wang, i);
     int64_t filed = test_archive_count(&t, "SELECT count(*) FROM log_logins");
@@ -525,7 +525,7 @@ static void test_logins_are_filed_in_bulk_and_log_mine_is_complete(void **state)
                      filed);
     assert_own_complete(&t, &wang, 1000); /* reads its own entry too, then appends it */
     assert_own_complete(&t, &wang, 5);    /* the newest five: from the unfiled tail */
-    assert_own_complete(&t, &wang, 300);  /* across the mark */
+    assert_own_complete(&t, &wang, 500);  /* across the mark */
     assert_own_complete(&t, &t.admin, 1000);
     /* A search entry names no record: the index by record leaves it out. */
     assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM sqlite_master WHERE name ="
@@ -547,7 +547,7 @@ static void test_log_mine_is_complete_after_kill_9(void **state)
     assert_true(test_archive_user(&t, "wang", 1, DG_ROLE_STAFF, &wang));
     dg_archive_close(t.archive);
     t.archive = NULL;
-    enum { N = 300 };
+    enum { N = DG_LOG_SHOWN_EVERY + 44 };
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
