@@ -15,7 +15,6 @@
 #include "encryption.h"
 #include "keys.h"
 #include "log.h"
-#include "merkle.h"
 #include "store.h"
 
 struct dg_archive {
@@ -39,11 +38,6 @@ struct dg_archive {
     dg_stmt_cache stmts; /* the statements every request runs, compiled once (catalog.h) */
     int sync_lost; /* synchronous=FULL could not be restored after a deferred batch: the
                     * handle refuses every commit until it is (log.c) */
-    /* The stored tree's frontier as this handle's last committed batch of log entries left
-     * it, when tree_front_ok: the next batch that finds the stored tree still of that size
-     * pushes onto it instead of reading it back (log.c). */
-    dg_merkle_builder tree_front;
-    int tree_front_ok;
 };
 
 /*

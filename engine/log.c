@@ -379,9 +379,16 @@ dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
     return st;
 }
 
+/* The stored tree's frontier as the last committed batch of a group left it, when ok. */
+typedef struct tree_front {
+    dg_merkle_builder b;
+    int ok;
+} tree_front;
+
 static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
                                   const dg_merkle_hash *leaves, size_t count,
-                                  dg_merkle_builder *front, dg_error *err);
+                                  const tree_front *known, dg_merkle_builder *after,
+                                  dg_error *err);
 
 /* Inserts the entry after prev (its leaf into *leaf); with catch_up, brings the stored tree
  * up to it too (a group of entries brings the tree up once, after the last of them). */
@@ -422,7 +429,7 @@ static dg_status log_insert(dg_archive *archive, const char *prev, const chain_f
     if (st == DG_OK && f.id % DG_LOG_SHOWN_EVERY == 0)
         st = dg_log_shown_catch_up(db, err);
     if (st == DG_OK && catch_up)
-        st = tree_take_leaves(archive, f.id, leaf, 1, NULL, err);
+        st = tree_take_leaves(archive, f.id, leaf, 1, NULL, NULL, err);
     return st;
 }
 
@@ -534,7 +541,7 @@ dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
         first = i == 0 ? id : first;
     }
     if (st == DG_OK && count)
-        st = tree_take_leaves(archive, first, leaves, count, NULL, err);
+        st = tree_take_leaves(archive, first, leaves, count, NULL, NULL, err);
     free(leaves);
     return st;
 }
@@ -592,6 +599,9 @@ struct dg_log_group {
     int stop;            /* the syncer syncs what is left and ends */
     int wal_fd;
     long delay_ms;
+    /* The tree's frontier after the last committed batch, for the next leader (whichever
+     * handle it writes on: they share one catalog); only the leader touches it. */
+    tree_front front;
     pthread_cond_t wake; /* the syncer's, on CLOCK_MONOTONIC */
     pthread_t syncer;
     uint64_t deferred, syncs;
@@ -837,9 +847,9 @@ static void batch_fail(group_entry *batch, dg_status st, const dg_error *err)
 
 /* Brings the tree up to the batch's last entry with the leaves its entries made (the ones
  * that were written have consecutive ids: a refused one was rolled back, id and all).
- * *front is then the tree's frontier, front->size 0 when unknown. */
-static dg_status batch_tree(dg_archive *archive, group_entry *batch, dg_merkle_builder *front,
-                            dg_error *err)
+ * *after is then the tree's frontier, after->size 0 when unknown. */
+static dg_status batch_tree(dg_archive *archive, group_entry *batch, const tree_front *known,
+                            dg_merkle_builder *after, dg_error *err)
 {
     size_t n = 0;
     for (group_entry *e = batch; e; e = e->next)
@@ -854,14 +864,15 @@ static dg_status batch_tree(dg_archive *archive, group_entry *batch, dg_merkle_b
             first = i == 0 ? e->id : first;
             leaves[i++] = e->leaf;
         }
-    dg_status st = tree_take_leaves(archive, first, leaves, n, front, err);
+    dg_status st = tree_take_leaves(archive, first, leaves, n, known, after, err);
     free(leaves);
     return st;
 }
 
 /* Writes a batch in one transaction: every entry, the tree once, one commit (one sync).
- * Each entry's st says how it went; a failed commit fails those that had succeeded. */
-static void batch_commit(dg_archive *archive, group_entry *batch)
+ * Each entry's st says how it went; a failed commit fails those that had succeeded.
+ * *front is the group's: the tree's frontier after its last committed batch. */
+static void batch_commit(dg_archive *archive, group_entry *batch, tree_front *front)
 {
     dg_error err;
     dg_status st = dg_catalog_begin_write(archive->db, &err);
@@ -874,22 +885,22 @@ static void batch_commit(dg_archive *archive, group_entry *batch)
         st = batch_append(archive, e, &err);
         any |= e->st == DG_OK;
     }
-    dg_merkle_builder front = {0};
+    dg_merkle_builder after = {0};
     if (st == DG_OK && any)
-        st = batch_tree(archive, batch, &front, &err);
+        st = batch_tree(archive, batch, front, &after, &err);
     if (st == DG_OK)
         st = dg_catalog_commit(archive->db, &err);
     /* Only a committed tree's frontier is kept for the next batch. */
-    archive->tree_front_ok = st == DG_OK && any && front.size > 0;
-    if (archive->tree_front_ok)
-        archive->tree_front = front;
+    front->ok = st == DG_OK && any && after.size > 0;
+    if (front->ok)
+        front->b = after;
     if (st == DG_OK)
         return;
     int disk_full = dg_catalog_disk_full(archive->db); /* before the rollback */
     dg_catalog_rollback(archive->db);
     /* A full disk: give the space reserve back and log with it, once (archive.c). */
     if (disk_full && dg_archive_release_space_reserve(archive)) {
-        batch_commit(archive, batch);
+        batch_commit(archive, batch, front);
         return;
     }
     batch_fail(batch, st, &err);
@@ -928,7 +939,7 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
         if (!defer && g_failed)
             set_synchronous(archive->db, 1); /* a restore that failed before, again */
         int deferred = defer && set_synchronous(archive->db, 0);
-        batch_commit(archive, batch);
+        batch_commit(archive, batch, &g->front);
         /* Whatever happened, the handle syncs its next commit again: a change's. */
         int restored = !deferred || set_synchronous(archive->db, 1);
         if (!restored)
@@ -1131,7 +1142,8 @@ dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err)
  */
 static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
                                   const dg_merkle_hash *leaves, size_t count,
-                                  dg_merkle_builder *front, dg_error *err)
+                                  const tree_front *known, dg_merkle_builder *after,
+                                  dg_error *err)
 {
     sqlite3 *db = archive->db;
     uint64_t size = 0;
@@ -1143,19 +1155,19 @@ static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
     dg_log_stored_tree t;
     st = stored_open(db, &archive->stmts, &t, err);
     dg_merkle_builder b;
-    /* The frontier this handle's last committed batch left, when no other handle has grown
-     * the tree since: the tree's rows are append-only (migration 5's triggers), so a stored
+    /* The frontier the group's last committed batch left, when nothing else has grown the
+     * tree since: the tree's rows are append-only (migration 5's triggers), so a stored
      * tree of the same size has the same frontier, and reading it back (O(log n) rows on a
      * page cache that the other handles' commits keep emptying) can be skipped. */
-    if (st == DG_OK && archive->tree_front_ok && archive->tree_front.size == size)
-        b = archive->tree_front;
+    if (st == DG_OK && known && known->ok && known->b.size == size)
+        b = known->b;
     else if (st == DG_OK)
         st = dg_merkle_builder_load(&b, dg_log_stored_read, &t, size, err);
     for (size_t i = 0; st == DG_OK && i < count; i++)
         st = dg_merkle_builder_push(&b, &leaves[i], store_node, &t, err);
     dg_log_stored_close(&t);
-    if (st == DG_OK && front)
-        *front = b;
+    if (st == DG_OK && after)
+        *after = b;
     return st;
 }
 
