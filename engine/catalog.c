@@ -522,10 +522,9 @@ static const char MIGRATION_18_SHOWN_IN_BULK[] =
     "  SELECT 'log_shown_upto', coalesce(max(id), 0) FROM access_log;";
 
 /*
- * Migration 19 (issue 21; meant to follow another branch's 19 as 20 at merge): the annual
- * review writes one review item per due record, 376,689 at a million records, and two
- * costs of the table dominated that: a rowid table beside its primary key (three B-trees
- * written per item, now two: WITHOUT ROWID, nothing reads the rowid), and the CHECKs'
+ * Migration 19 (issue 21): the annual review writes one review item per due record,
+ * 376,689 at a million records, and two costs of the table dominated that: a rowid table
+ * beside its primary key (three B-trees written per item, now two: WITHOUT ROWID, nothing reads the rowid), and the CHECKs'
  * IN lists, which SQLite builds again for every row a statement writes (about 1 us a
  * row, a third of the review's insert). The same checks as OR chains mean the same (NULL
  * passes both; the columns' own collation) and cost a comparison or two. Every row and
@@ -566,6 +565,26 @@ static const char MIGRATION_19_REVIEW_ITEMS[] =
     "DROP INDEX versions_by_term;"
     "CREATE INDEX versions_by_term ON versions(period, record_id, number, year);";
 
+/*
+ * Migration 20 (issue 17): the log's two indexes no longer cost every append a B-tree page
+ * in its commit. By record: only entries that name a record are indexed (a search's entry
+ * names none; the records it showed are log_shown's), and a lookup by code (refcode = ?)
+ * implies the index's condition, so it is used as before. By login: the index becomes the
+ * table log_logins, filed in bulk with the shown hits (engine/log.c, up to log_shown_upto);
+ * a read by login reads the entries after that mark from the log itself (log_own.c), so it
+ * stays complete. Every entry of an existing log is filed here (one filed again by the
+ * next bulk filing is ignored).
+ */
+static const char MIGRATION_20_LOG_INDEXES_IN_BULK[] =
+    "DROP INDEX IF EXISTS log_by_refcode;"
+    "CREATE INDEX log_by_refcode ON access_log(refcode) WHERE refcode IS NOT NULL;"
+    "DROP INDEX IF EXISTS log_by_user;"
+    "CREATE TABLE IF NOT EXISTS log_logins (" /* IF NOT EXISTS: see migration 17 */
+    "  login TEXT NOT NULL, entry INTEGER NOT NULL,"
+    "  PRIMARY KEY (login, entry)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO log_logins(login, entry)"
+    "  SELECT login, id FROM access_log ORDER BY login, id;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
@@ -575,7 +594,8 @@ static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRAT
                                        MIGRATION_14_KEYLESS, MIGRATION_15_SEALED_DECISIONS,
                                        MIGRATION_16_REVIEW_SCAN,
                                        MIGRATION_17_KEYED_SOURCES, MIGRATION_18_SHOWN_IN_BULK,
-                                       MIGRATION_19_REVIEW_ITEMS};
+                                       MIGRATION_19_REVIEW_ITEMS,
+                                       MIGRATION_20_LOG_INDEXES_IN_BULK};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 
@@ -1012,6 +1032,17 @@ void dg_now_iso(char buf[32])
     snprintf(buf + len, 32 - len, ".%03dZ", (int)(ts.tv_nsec / 1000000L) % 1000);
 }
 
+/*
+ * The size (bytes) down to which SQLite cuts the -wal each time it starts it over after a
+ * checkpoint. It was 0: then every restart truncated the file, and the next thousand
+ * commits' frames went to newly allocated blocks, each partly zeroed by the kernel first
+ * (a frame is a page plus 24 bytes): a third of the CPU of a server's log commits (issue
+ * 17). Above the size the automatic checkpoint lets the WAL reach (1,000 pages, ~4 MB), the
+ * file keeps its blocks and commits overwrite them. At the last close SQLite still
+ * empties it (see SQLITE_FCNTL_PERSIST_WAL in dg_catalog_open).
+ */
+#define DG_CATALOG_WAL_KEEP "8388608"
+
 static dg_status apply_pragmas(sqlite3 *db, dg_error *err)
 {
     /*
@@ -1027,7 +1058,7 @@ static dg_status apply_pragmas(sqlite3 *db, dg_error *err)
     return dg_catalog_exec(db,
                            "PRAGMA journal_mode=WAL;"
                            "PRAGMA synchronous=FULL;"
-                           "PRAGMA journal_size_limit=0;"
+                           "PRAGMA journal_size_limit=" DG_CATALOG_WAL_KEEP ";"
                            "PRAGMA foreign_keys=ON;"
                            "PRAGMA secure_delete=ON;"
                            "PRAGMA trusted_schema=OFF;",
@@ -1100,9 +1131,10 @@ dg_status dg_catalog_open(const char *path, int create, sqlite3 **out, dg_error 
      * Keep the -wal and -shm files when the last connection closes. SQLite otherwise
      * deletes them, and the next reader must create them again: on a full disk it cannot,
      * and every command, even whoami, failed with "disk I/O error". Kept, they are already
-     * allocated, so readers work on a full disk. journal_size_limit=0 (apply_pragmas) still
-     * empties the kept -wal when the last connection closes: no stale page image of a
-     * destroyed record outlives the run in it.
+     * allocated, so readers work on a full disk. A non-negative journal_size_limit
+     * (apply_pragmas) still empties the kept -wal when the last connection closes (SQLite
+     * truncates a persistent WAL to zero then), and a destruction truncates it at once
+     * (destruction.c): no stale page image of a destroyed record outlives either.
      */
     int persist = 1;
     sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);

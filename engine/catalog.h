@@ -21,7 +21,7 @@
 #include "../base/status.h"
 
 /* The schema version this build writes; migrations bring older catalogs up to it. */
-#define DG_SCHEMA_VERSION 19
+#define DG_SCHEMA_VERSION 20
 
 /*
  * Opens (creating when create is set) the catalog file at path, applies the pragmas and

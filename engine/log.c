@@ -207,7 +207,8 @@ static dg_status chain_head(dg_archive *archive, int64_t *id, char hash[65], dg_
  * random places of a large B-tree per search cost a server more than the rest of the
  * entry (issue 17: 8% of its CPU per page); sorted and in bulk, the index's pages are read
  * and written once per filing instead of once per entry and commit. The setting
- * log_shown_upto is the last entry filed.
+ * log_shown_upto is the last entry filed. The entries' logins are filed with them
+ * (log_logins, migration 20).
  */
 typedef struct shown_hit {
     char *refcode;
@@ -277,13 +278,32 @@ static dg_status shown_filed_upto(sqlite3 *db, int64_t *upto, dg_error *err)
     return st == DG_ERR_NOT_FOUND ? DG_OK : st;
 }
 
-/* Reads the shown hits of the entries after upto (and the last entry's id). */
-static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, int64_t *last,
-                               dg_error *err)
+/* Adds an entry's login (version 0) to the logins to file; 0 when out of memory. */
+static int login_add(shown_hits *h, int64_t entry, const char *login, size_t len)
+{
+    if (h->count == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 256;
+        shown_hit *grown = realloc(h->items, cap * sizeof *grown);
+        if (!grown)
+            return 0;
+        h->items = grown;
+        h->cap = cap;
+    }
+    char *copy = strndup(login, len);
+    if (!copy)
+        return 0;
+    h->items[h->count++] = (shown_hit){copy, entry, 0};
+    return 1;
+}
+
+/* Reads the shown hits and the logins of the entries after upto (and the last entry's
+ * id). */
+static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, shown_hits *logins,
+                               int64_t *last, dg_error *err)
 {
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_prepare(
-        db, "SELECT id, shown FROM access_log WHERE id > ? ORDER BY id", &stmt, err);
+        db, "SELECT id, shown, login FROM access_log WHERE id > ? ORDER BY id", &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, upto);
@@ -292,7 +312,10 @@ static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, int64_t
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         *last = sqlite3_column_int64(stmt, 0);
         const char *shown = (const char *)sqlite3_column_text(stmt, 1);
-        if (shown && !shown_hits_add(h, *last, shown)) {
+        const char *login = (const char *)sqlite3_column_text(stmt, 2);
+        if ((shown && !shown_hits_add(h, *last, shown)) ||
+            !login_add(logins, *last, login ? login : "",
+                       (size_t)sqlite3_column_bytes(stmt, 2))) {
             sqlite3_finalize(stmt);
             return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
         }
@@ -303,30 +326,51 @@ static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, int64_t
     return st;
 }
 
+/* Inserts the sorted (key, entry[, version]) rows with sql; what names the failure. */
+static dg_status file_sorted(sqlite3 *db, shown_hits *h, const char *sql, int with_version,
+                             const char *what, dg_error *err)
+{
+    if (!h->count)
+        return DG_OK;
+    qsort(h->items, h->count, sizeof *h->items, shown_hit_order);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db, sql, &stmt, err);
+    for (size_t i = 0; st == DG_OK && i < h->count; i++) {
+        sqlite3_bind_text(stmt, 1, h->items[i].refcode, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, h->items[i].entry);
+        if (with_version)
+            sqlite3_bind_int(stmt, 3, h->items[i].version);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            st = dg_catalog_error(db, err, what);
+        sqlite3_reset(stmt);
+    }
+    sqlite3_finalize(stmt); /* NULL when the prepare failed */
+    return st;
+}
+
+/*
+ * Files what the appends since the last filing left to their indexes: their shown hits in
+ * log_shown and their logins in log_logins (migration 20: the log's index by login, filed
+ * in bulk for the same reason as the shown hits, one B-tree page less in every append's
+ * commit). Both are filed up to the same mark, log_shown_upto.
+ */
 dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
 {
     int64_t upto = 0, last = 0;
-    shown_hits h = {0};
+    shown_hits h = {0}, logins = {0};
     dg_status st = shown_filed_upto(db, &upto, err);
     if (st == DG_OK)
-        st = shown_collect(db, upto, &h, &last, err);
-    sqlite3_stmt *stmt = NULL;
-    if (st == DG_OK && h.count) {
-        qsort(h.items, h.count, sizeof *h.items, shown_hit_order);
-        st = dg_catalog_prepare(
-            db, "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)",
-            &stmt, err);
-    }
-    for (size_t i = 0; st == DG_OK && i < h.count; i++) {
-        sqlite3_bind_text(stmt, 1, h.items[i].refcode, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 2, h.items[i].entry);
-        sqlite3_bind_int(stmt, 3, h.items[i].version);
-        if (sqlite3_step(stmt) != SQLITE_DONE)
-            st = dg_catalog_error(db, err, "index shown hits");
-        sqlite3_reset(stmt);
-    }
-    sqlite3_finalize(stmt);
+        st = shown_collect(db, upto, &h, &logins, &last, err);
+    if (st == DG_OK)
+        st = file_sorted(db, &h,
+                         "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)",
+                         1, "index shown hits", err);
+    if (st == DG_OK)
+        st = file_sorted(db, &logins,
+                         "INSERT OR IGNORE INTO log_logins(login, entry) VALUES(?, ?)", 0,
+                         "index log logins", err);
     shown_hits_free(&h);
+    shown_hits_free(&logins);
     if (st == DG_OK && last > upto) {
         char value[32];
         snprintf(value, sizeof value, "%lld", (long long)last);
@@ -335,8 +379,16 @@ dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
     return st;
 }
 
+/* The stored tree's frontier as the last committed batch of a group left it, when ok. */
+typedef struct tree_front {
+    dg_merkle_builder b;
+    int ok;
+} tree_front;
+
 static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
-                                  const dg_merkle_hash *leaves, size_t count, dg_error *err);
+                                  const dg_merkle_hash *leaves, size_t count,
+                                  const tree_front *known, dg_merkle_builder *after,
+                                  dg_error *err);
 
 /* Inserts the entry after prev (its leaf into *leaf); with catch_up, brings the stored tree
  * up to it too (a group of entries brings the tree up once, after the last of them). */
@@ -377,7 +429,7 @@ static dg_status log_insert(dg_archive *archive, const char *prev, const chain_f
     if (st == DG_OK && f.id % DG_LOG_SHOWN_EVERY == 0)
         st = dg_log_shown_catch_up(db, err);
     if (st == DG_OK && catch_up)
-        st = tree_take_leaves(archive, f.id, leaf, 1, err);
+        st = tree_take_leaves(archive, f.id, leaf, 1, NULL, NULL, err);
     return st;
 }
 
@@ -489,7 +541,7 @@ dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
         first = i == 0 ? id : first;
     }
     if (st == DG_OK && count)
-        st = tree_take_leaves(archive, first, leaves, count, err);
+        st = tree_take_leaves(archive, first, leaves, count, NULL, NULL, err);
     free(leaves);
     return st;
 }
@@ -547,6 +599,9 @@ struct dg_log_group {
     int stop;            /* the syncer syncs what is left and ends */
     int wal_fd;
     long delay_ms;
+    /* The tree's frontier after the last committed batch, for the next leader (whichever
+     * handle it writes on: they share one catalog); only the leader touches it. */
+    tree_front front;
     pthread_cond_t wake; /* the syncer's, on CLOCK_MONOTONIC */
     pthread_t syncer;
     uint64_t deferred, syncs;
@@ -791,8 +846,10 @@ static void batch_fail(group_entry *batch, dg_status st, const dg_error *err)
 }
 
 /* Brings the tree up to the batch's last entry with the leaves its entries made (the ones
- * that were written have consecutive ids: a refused one was rolled back, id and all). */
-static dg_status batch_tree(dg_archive *archive, group_entry *batch, dg_error *err)
+ * that were written have consecutive ids: a refused one was rolled back, id and all).
+ * *after is then the tree's frontier, after->size 0 when unknown. */
+static dg_status batch_tree(dg_archive *archive, group_entry *batch, const tree_front *known,
+                            dg_merkle_builder *after, dg_error *err)
 {
     size_t n = 0;
     for (group_entry *e = batch; e; e = e->next)
@@ -807,14 +864,15 @@ static dg_status batch_tree(dg_archive *archive, group_entry *batch, dg_error *e
             first = i == 0 ? e->id : first;
             leaves[i++] = e->leaf;
         }
-    dg_status st = tree_take_leaves(archive, first, leaves, n, err);
+    dg_status st = tree_take_leaves(archive, first, leaves, n, known, after, err);
     free(leaves);
     return st;
 }
 
 /* Writes a batch in one transaction: every entry, the tree once, one commit (one sync).
- * Each entry's st says how it went; a failed commit fails those that had succeeded. */
-static void batch_commit(dg_archive *archive, group_entry *batch)
+ * Each entry's st says how it went; a failed commit fails those that had succeeded.
+ * *front is the group's: the tree's frontier after its last committed batch. */
+static void batch_commit(dg_archive *archive, group_entry *batch, tree_front *front)
 {
     dg_error err;
     dg_status st = dg_catalog_begin_write(archive->db, &err);
@@ -827,17 +885,22 @@ static void batch_commit(dg_archive *archive, group_entry *batch)
         st = batch_append(archive, e, &err);
         any |= e->st == DG_OK;
     }
+    dg_merkle_builder after = {0};
     if (st == DG_OK && any)
-        st = batch_tree(archive, batch, &err);
+        st = batch_tree(archive, batch, front, &after, &err);
     if (st == DG_OK)
         st = dg_catalog_commit(archive->db, &err);
+    /* Only a committed tree's frontier is kept for the next batch. */
+    front->ok = st == DG_OK && any && after.size > 0;
+    if (front->ok)
+        front->b = after;
     if (st == DG_OK)
         return;
     int disk_full = dg_catalog_disk_full(archive->db); /* before the rollback */
     dg_catalog_rollback(archive->db);
     /* A full disk: give the space reserve back and log with it, once (archive.c). */
     if (disk_full && dg_archive_release_space_reserve(archive)) {
-        batch_commit(archive, batch);
+        batch_commit(archive, batch, front);
         return;
     }
     batch_fail(batch, st, &err);
@@ -876,7 +939,7 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
         if (!defer && g_failed)
             set_synchronous(archive->db, 1); /* a restore that failed before, again */
         int deferred = defer && set_synchronous(archive->db, 0);
-        batch_commit(archive, batch);
+        batch_commit(archive, batch, &g->front);
         /* Whatever happened, the handle syncs its next commit again: a change's. */
         int restored = !deferred || set_synchronous(archive->db, 1);
         if (!restored)
@@ -1078,7 +1141,9 @@ dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err)
  * every entry it lacks.
  */
 static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
-                                  const dg_merkle_hash *leaves, size_t count, dg_error *err)
+                                  const dg_merkle_hash *leaves, size_t count,
+                                  const tree_front *known, dg_merkle_builder *after,
+                                  dg_error *err)
 {
     sqlite3 *db = archive->db;
     uint64_t size = 0;
@@ -1090,11 +1155,19 @@ static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
     dg_log_stored_tree t;
     st = stored_open(db, &archive->stmts, &t, err);
     dg_merkle_builder b;
-    if (st == DG_OK)
+    /* The frontier the group's last committed batch left, when nothing else has grown the
+     * tree since: the tree's rows are append-only (migration 5's triggers), so a stored
+     * tree of the same size has the same frontier, and reading it back (O(log n) rows on a
+     * page cache that the other handles' commits keep emptying) can be skipped. */
+    if (st == DG_OK && known && known->ok && known->b.size == size)
+        b = known->b;
+    else if (st == DG_OK)
         st = dg_merkle_builder_load(&b, dg_log_stored_read, &t, size, err);
     for (size_t i = 0; st == DG_OK && i < count; i++)
         st = dg_merkle_builder_push(&b, &leaves[i], store_node, &t, err);
     dg_log_stored_close(&t);
+    if (st == DG_OK && after)
+        *after = b;
     return st;
 }
 

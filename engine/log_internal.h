@@ -67,12 +67,21 @@ int dg_log_row_bytes_append(sqlite3_stmt *row, dg_log_bytes *b);
 dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err);
 
 /*
- * Files the shown hits of every entry not yet in log_shown (inside the caller's write
- * transaction), sorted by reference code. Appends do it every DG_LOG_SHOWN_EVERY entries
- * (log.c), and a read by record before it reads (log_read.c).
+ * Files the shown hits of every entry not yet in log_shown, and its login in log_logins
+ * (inside the caller's write transaction), sorted by key. Appends do it every
+ * DG_LOG_SHOWN_EVERY entries (log.c), and a read by record before it reads (log_read.c); a
+ * read by login reads the entries after the mark from the log itself (DG_LOG_FILED_UPTO).
  */
-#define DG_LOG_SHOWN_EVERY 256
+/* 1024, not 256: a filing writes about one page per record it names (up to every leaf of
+ * log_shown), so four times fewer filings write about four times fewer pages (issue 17);
+ * a read by record files at most this many entries' hits first. */
+#define DG_LOG_SHOWN_EVERY 1024
 dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err);
+
+/* The last entry whose shown hits and login are filed, as an SQL expression (0 when none
+ * is): a read evaluates it in its own statement, so in the snapshot it reads the log in. */
+#define DG_LOG_FILED_UPTO                                                                    \
+    "coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'log_shown_upto'), 0)"
 
 /* A reader of the stored tree: one prepared statement, reset per read (and, once the tree
  * grows through it, one for the subtrees it writes, prepared on the first). */

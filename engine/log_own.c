@@ -13,11 +13,17 @@ static dg_status select_own(dg_archive *archive, const char *login, size_t limit
                             dg_log_entry **entries, size_t *count, dg_error *err)
 {
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(archive->db,
-                                      /* The newest ?2 of the login, shown oldest first. */
-                                      "SELECT * FROM (SELECT " DG_LOG_SHOWN_COLUMNS " FROM access_log"
-                                      " WHERE login = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
-                                      &stmt, err);
+    /* The newest ?2 of the login, shown oldest first: those filed in log_logins (in bulk,
+     * log.c) and those after the filing's mark, read from the log's tail itself, so the
+     * answer is complete whenever the last filing was. */
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT * FROM (SELECT " DG_LOG_SHOWN_COLUMNS " FROM access_log WHERE id IN ("
+        "   SELECT id FROM access_log WHERE id > " DG_LOG_FILED_UPTO " AND login = ?1"
+        "   UNION ALL SELECT entry FROM (SELECT entry FROM log_logins WHERE login = ?1"
+        "     AND entry <= " DG_LOG_FILED_UPTO " ORDER BY entry DESC LIMIT ?2))"
+        " ORDER BY id DESC LIMIT ?2) ORDER BY id",
+        &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, login, -1, SQLITE_TRANSIENT);

@@ -13,7 +13,8 @@
 #include "engine/archive_internal.h" /* a batch of appends in one transaction */
 #include "engine/catalog.h"
 #include "engine/log.h"
-#include "engine/log_internal.h" /* the walk's two ways */
+#include "engine/log_internal.h" /* the walk's two ways, DG_LOG_SHOWN_EVERY */
+#include "engine/log_own.h"
 #include "engine/note.h"
 #include "testutil.h"
 
@@ -588,6 +589,159 @@ static void test_the_walk_by_chunks_leaves_every_finding_to_the_sequential_walk(
     }
 }
 
+/* One search entry of actor's, on archive. */
+static void append_as(dg_archive *archive, const dg_actor *actor, int i)
+{
+    char q[32];
+    snprintf(q, sizeof q, "own %d", i);
+    dg_log_event ev = {.action = "search", .query = q, .hits = 1, .outcome = "ok",
+                       .shown = "ZZ-9@1"};
+    dg_error err;
+    assert_int_equal(dg_log_append(archive, actor, NULL, &ev, &err), DG_OK);
+}
+
+/* `log mine` of login lists exactly the log's entries of that login, in order (the newest
+ * limit of them), whichever of them the bulk filing has reached. */
+static void assert_own_complete(test_archive *t, const dg_actor *actor, size_t limit)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM access_log WHERE login = '%s'", actor->login);
+    int64_t all = test_archive_count(t, sql);
+    size_t want = (size_t)all < limit ? (size_t)all : limit;
+    snprintf(sql, sizeof sql,
+             "SELECT min(id) FROM (SELECT id FROM access_log WHERE login = '%s'"
+             " ORDER BY id DESC LIMIT %zu)", actor->login, limit);
+    int64_t oldest = test_archive_count(t, sql);
+    dg_log_entry *entries;
+    size_t count;
+    dg_error err;
+    assert_int_equal(dg_log_read_own(t->archive, actor, limit, &entries, &count, &err), DG_OK);
+    assert_int_equal(count, want);
+    assert_int_equal(entries[0].id, oldest);
+    for (size_t i = 0; i < count; i++) {
+        assert_string_equal(entries[i].login, actor->login);
+        if (i)
+            assert_true(entries[i].id > entries[i - 1].id);
+    }
+    dg_log_entries_free(entries, count);
+}
+
+/*
+ * Appends file the log's index by login in bulk with the shown hits (migration 20), not
+ * one entry at a time; `log mine` reads the entries after the last filing from the log
+ * itself, so it lists every entry of the login, before and after a filing.
+ */
+static void test_logins_are_filed_in_bulk_and_log_mine_is_complete(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_actor wang;
+    assert_true(test_archive_user(&t, "wang", 1, DG_ROLE_STAFF, &wang));
+    enum { N = 2 * DG_LOG_SHOWN_EVERY + 88 };
+    for (int i = 0; i < N; i++)
+        append_as(t.archive, i % 3 ? &t.admin : &wang, i);
+    int64_t filed = test_archive_count(&t, "SELECT count(*) FROM log_logins");
+    int64_t entries = test_archive_count(&t, "SELECT count(*) FROM access_log");
+    assert_true(filed > 0 && filed < entries); /* filed at a multiple of DG_LOG_SHOWN_EVERY */
+    assert_int_equal(filed % DG_LOG_SHOWN_EVERY, 0);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM log_logins l JOIN access_log a"
+                                            " ON a.id = l.entry AND a.login = l.login"),
+                     filed);
+    assert_own_complete(&t, &wang, 1000); /* reads its own entry too, then appends it */
+    assert_own_complete(&t, &wang, 5);    /* the newest five: from the unfiled tail */
+    assert_own_complete(&t, &wang, 500);  /* across the mark */
+    assert_own_complete(&t, &t.admin, 1000);
+    /* A search entry names no record: the index by record leaves it out. */
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM sqlite_master WHERE name ="
+                                            " 'log_by_refcode' AND sql LIKE '%WHERE refcode IS NOT NULL%'"),
+                     1);
+    test_archive_remove(&t);
+}
+
+/*
+ * A process killed (SIGKILL) in the middle of appending, past a bulk filing: every entry
+ * it committed is listed by `log mine` after it, and the log verifies.
+ */
+static void test_log_mine_is_complete_after_kill_9(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_actor wang;
+    assert_true(test_archive_user(&t, "wang", 1, DG_ROLE_STAFF, &wang));
+    dg_archive_close(t.archive);
+    t.archive = NULL;
+    enum { N = DG_LOG_SHOWN_EVERY + 44 };
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        dg_archive *a;
+        dg_actor me;
+        dg_error err;
+        if (dg_archive_open(t.path, &a, &err) != DG_OK ||
+            dg_actor_login(a, "wang", "test", &me, &err) != DG_OK)
+            _exit(3);
+        for (int i = 0; i < N; i++)
+            append_as(a, &me, i);
+        raise(SIGKILL); /* no close, no checkpoint of the WAL */
+        _exit(4);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    dg_error err;
+    assert_int_equal(dg_archive_open(t.path, &t.archive, &err), DG_OK);
+    assert_true(test_archive_count(&t, "SELECT count(*) FROM access_log WHERE login = 'wang'") >= N);
+    assert_true(test_archive_count(&t, "SELECT count(*) FROM log_logins WHERE login = 'wang'") > 0);
+    assert_own_complete(&t, &wang, 1000);
+    dg_log_check check;
+    assert_int_equal(dg_log_verify(t.archive, &t.admin, &check, &err), DG_OK);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 0);
+    test_archive_remove(&t);
+}
+
+/*
+ * Migration 20 on an archive of schema 19 (indexes by login and by record on every
+ * entry, no log_logins): it files every existing entry's login and keeps every entry;
+ * `log mine` and `log --record` answer as before.
+ */
+static void test_migration_20_files_every_existing_login(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    dg_actor wang;
+    assert_true(test_archive_user(&t, "wang", 1, DG_ROLE_STAFF, &wang));
+    for (int i = 0; i < 400; i++)
+        append_as(t.archive, i % 2 ? &t.admin : &wang, i);
+    dg_archive_close(t.archive);
+    t.archive = NULL;
+    int64_t before = test_archive_count(&t, "SELECT count(*) FROM access_log");
+    tamper(&t, "DROP TABLE log_logins; DROP INDEX log_by_refcode;"
+               "CREATE INDEX log_by_user ON access_log(login);"
+               "CREATE INDEX log_by_refcode ON access_log(refcode); PRAGMA user_version = 19;");
+    dg_error err;
+    assert_int_equal(dg_archive_open(t.path, &t.archive, &err), DG_OK);
+    assert_int_equal(test_archive_count(&t, "PRAGMA user_version"), DG_SCHEMA_VERSION);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM access_log"), before);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM log_logins"), before);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM sqlite_master WHERE name = 'log_by_user'"), 0);
+    assert_own_complete(&t, &wang, 1000);
+    dg_log_filter filter = {.refcode = "ZZ-9"};
+    dg_log_entry *entries;
+    size_t count;
+    assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &count, &err), DG_OK);
+    assert_int_equal(count, 400);
+    dg_log_entries_free(entries, count);
+    dg_log_check check;
+    assert_int_equal(dg_log_verify(t.archive, &t.admin, &check, &err), DG_OK);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 0);
+    test_archive_remove(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -605,6 +759,9 @@ int main(void)
         cmocka_unit_test(test_the_walk_by_chunks_confirms_an_intact_log_as_the_sequential_walk),
         cmocka_unit_test(test_the_walk_by_chunks_leaves_every_finding_to_the_sequential_walk),
         cmocka_unit_test(test_shown_hits_are_filed_in_bulk_and_all_found_by_record),
+        cmocka_unit_test(test_logins_are_filed_in_bulk_and_log_mine_is_complete),
+        cmocka_unit_test(test_log_mine_is_complete_after_kill_9),
+        cmocka_unit_test(test_migration_20_files_every_existing_login),
         cmocka_unit_test(test_a_checkpoint_catches_a_log_cut_short),
         cmocka_unit_test(test_since_forms_are_read_in_the_local_zone_and_others_refused),
     };

@@ -382,6 +382,48 @@ static void test_syncer_syncs_a_read_entry_after_the_delay(void **state)
     group_done(&t, g);
 }
 
+/*
+ * A handle's batch pushes onto the tree's frontier its last committed batch left, only
+ * while the stored tree is still of that size (log.c): batches of two handles in turn,
+ * entries appended in a handle's own transaction (committed, or rolled back), and the
+ * tree stays the entries' tree.
+ */
+static void test_handles_keep_the_tree_whole_across_each_others_batches(void **state)
+{
+    (void)state;
+    test_archive t;
+    dg_log_group *g = group_make(&t);
+    dg_archive *h[2];
+    dg_error err;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(dg_archive_open(t.path, &h[i], &err), DG_OK);
+        dg_log_group_attach(h[i], g);
+    }
+    for (int i = 0; i < 240; i++) {
+        dg_archive *a = h[(i / 3) % 2]; /* three in a row on one handle, then the other */
+        char q[32];
+        snprintf(q, sizeof q, "q%d", i);
+        dg_log_event ev = {.action = "search", .query = q, .hits = 1, .outcome = "ok"};
+        if (i % 17 == 5 || i % 29 == 7) { /* in the handle's own transaction */
+            assert_int_equal(dg_catalog_begin_write(a->db, &err), DG_OK);
+            assert_int_equal(dg_log_append_in_txn(a, &t.admin, NULL, &ev, &err), DG_OK);
+            if (i % 17 == 5)
+                dg_catalog_rollback(a->db);
+            else
+                assert_int_equal(dg_catalog_commit(a->db, &err), DG_OK);
+        }
+        assert_int_equal(dg_log_append(a, &t.admin, NULL, &ev, &err), DG_OK);
+    }
+    for (int i = 0; i < 2; i++)
+        dg_archive_close(h[i]);
+    dg_log_check check;
+    assert_int_equal(dg_log_verify(t.archive, &t.admin, &check, &err), DG_OK);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 0);
+    assert_int_equal(check.stored_size, check.entries);
+    group_done(&t, g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_group_handle_in_its_own_transaction_does_not_join),
         cmocka_unit_test(test_deferring_group_syncs_changes_at_once_and_reads_later),
         cmocka_unit_test(test_syncer_syncs_a_read_entry_after_the_delay),
+        cmocka_unit_test(test_handles_keep_the_tree_whole_across_each_others_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
