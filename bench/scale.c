@@ -16,7 +16,8 @@
  * 1,000,000 works too and is meant to be run by hand (about an hour). The numbers go to
  * stdout as a table and to scale.dat in the output folder (DG_SCALE_OUT, default the
  * current folder); when gnuplot is installed, scale.png draws the curves. Every index is
- * removed when its size is done, unless DG_SCALE_KEEP is set.
+ * removed when its size is done, unless DG_SCALE_KEEP is set; DG_SCALE_INDEX=PATH measures
+ * such a kept index of the one size given instead of building one.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -214,14 +215,22 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
     return remove(path);
 }
 
-/* Builds, measures and (unless DG_SCALE_KEEP) removes one index; writes the row to out. */
+/* Builds, measures and (unless DG_SCALE_KEEP) removes one index; writes the row to out.
+ * DG_SCALE_INDEX names an index of n records kept by an earlier run (DG_SCALE_KEEP): it is
+ * measured as it is, not built (so two binaries' searches are compared on the same index;
+ * the indexing rate is then 0). */
 static int run_size(long n, scale_row *row)
 {
+    const char *kept = getenv("DG_SCALE_INDEX");
+    row->records = n;
+    if (kept && *kept) {
+        row->rate = 0;
+        return measure_size(kept, n, row) || measure_search(kept, row);
+    }
     char dir[] = "/tmp/dg-scale-XXXXXX", path[64];
     if (!mkdtemp(dir))
         return perror("mkdtemp"), 1;
     snprintf(path, sizeof path, "%s/index", dir);
-    row->records = n;
     int failed = build(path, n, &row->rate) || measure_size(path, n, row) ||
                  measure_search(path, row);
     if (getenv("DG_SCALE_KEEP"))
