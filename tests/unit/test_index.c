@@ -273,14 +273,16 @@ static void test_chinese_phrase_checks_every_place(void **state)
         doc_of(3, "t3", "经费和报销 abc"),   doc_of(4, "t4", "经费abc报销 预算"),
         doc_of(5, "t5", "经 费 报 销"),      doc_of(6, "t6", "经费报 预算"),
         doc_of(7, "t7", "经费报销 预算"),    doc_of(8, "t8", "经费报销预算"),
+        doc_of(9, "t9", "经费报销。预算"),
     };
     docs[6].year = 2023;
+    docs[8].level = 3; /* above the staff viewer's clearance */
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
         put(f, &docs[i]);
     commit(f);
-    assert_int_equal(count(f, "\"经费报销\""), 5);      /* 1 2 5 7 8 */
-    assert_int_equal(count(f, "\"经费报销\" 预算"), 3); /* 1 7 8 */
-    assert_int_equal(count(f, "\"费报销预\""), 3);     /* 1 7 8: across a space and a comma */
+    assert_int_equal(count(f, "\"经费报销\""), 6);      /* 1 2 5 7 8 9 */
+    assert_int_equal(count(f, "\"经费报销\" 预算"), 4); /* 1 7 8 9 */
+    assert_int_equal(count(f, "\"费报销预\""), 4);     /* 1 7 8 9: across a space, a comma */
     assert_int_equal(count(f, "预算 NOT \"经费报销\""), 2); /* 4 6 */
     dg_index_query q = query_of("\"经费报销\" 预算");
     q.year_from = q.year_to = 2023;
@@ -292,8 +294,29 @@ static void test_chinese_phrase_checks_every_place(void **state)
     dg_index *reader = NULL;
     dg_error err;
     assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
-    assert_int_equal(total_through(reader, "\"经费报销\" 预算"), 3);
+    assert_int_equal(total_through(reader, "\"经费报销\" 预算"), 4);
     assert_int_equal(total_through(reader, "预算 NOT \"经费报销\""), 2);
+    /* The reader keeps each level's verdicts for the next viewer (staff reads levels 0 and
+     * 1 only, and never record 9), and a commit makes them afresh. */
+    dg_index_viewer staff = {2, 1};
+    dg_index_query phrase = query_of("\"经费报销\" 预算");
+    dg_index_result *seen = NULL;
+    assert_int_equal(dg_index_search(reader, &staff, &phrase, "", "", &seen, &err), DG_OK);
+    assert_int_equal(seen->total, 3);
+    for (size_t i = 0; i < seen->n_hits; i++)
+        assert_true(seen->hits[i].version_id != 9);
+    dg_index_result_free(seen);
+    dg_index_doc more = doc_of(10, "t10", "经费，报销预算");
+    dg_index_doc changed = doc_of(1, "t1", "经费和报销，预算"); /* no longer holds it */
+    put(f, &more);
+    put(f, &changed);
+    commit(f);
+    assert_int_equal(total_through(reader, "\"经费报销\" 预算"), 4); /* 7 8 9 10 */
+    assert_int_equal(dg_index_search(reader, &staff, &phrase, "", "", &seen, &err), DG_OK);
+    assert_int_equal(seen->total, 3); /* 7 8 10 */
+    for (size_t i = 0; i < seen->n_hits; i++)
+        assert_true(seen->hits[i].version_id != 1 && seen->hits[i].version_id != 9);
+    dg_index_result_free(seen);
     dg_index_close(reader);
 }
 
