@@ -28,7 +28,9 @@
  * table and to scale.dat in the output folder (DG_SCALE_OUT, default the current folder);
  * when gnuplot is installed, scale.png draws the curves. Each throughput run lasts
  * DG_SCALE_SECONDS (default 10). The dangan binary is build/dangan beside build/bench (or
- * $DANGAN). Every archive is removed when its size is done, unless DG_SCALE_KEEP is set.
+ * $DANGAN). Every archive is removed when its size is done, unless DG_SCALE_KEEP is set;
+ * DG_SCALE_INDEX=PATH measures the index of such a kept archive, of the one size given,
+ * instead of building one (size and searches only: two binaries on the same index).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -679,6 +681,12 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 /* Makes, measures and (unless DG_SCALE_KEEP) removes one archive; fills row. */
 static int run_size(const scale_tools *tools, long n, scale_row *row)
 {
+    row->records = n;
+    const char *kept = getenv("DG_SCALE_INDEX");
+    if (kept && *kept) {
+        row->rate = 0;
+        return measure_size(kept, n, row) || measure_search(kept, row);
+    }
     const char *tmp = getenv("DG_SCALE_TMP") ? getenv("DG_SCALE_TMP") : "/tmp";
     if (strlen(tmp) > 1000)
         return fprintf(stderr, "dangan: bench/scale: DG_SCALE_TMP is too long\n"), 1;
@@ -688,7 +696,6 @@ static int run_size(const scale_tools *tools, long n, scale_row *row)
         return perror("mkdtemp"), 1;
     snprintf(path, sizeof path, "%s/archive", dir);
     snprintf(index, sizeof index, "%s/index", path);
-    row->records = n;
     int failed = make_archive(path, tools, n, row) || build(index, n, &row->rate) ||
                  measure_size(index, n, row) || measure_search(index, row);
     if (!failed)

@@ -192,6 +192,22 @@ struct count_cache {
 /* Cached searches per handle; the cache is emptied when full (a cheap, bounded policy). */
 const size_t COUNT_CACHE_SIZE = 256;
 
+/*
+ * Whether each document of one level database's revision holds a phrase, as the counting
+ * pass of a read-only handle found it (phrase_source over body text without positions): 0 not
+ * yet asked, 1 misses, 2 holds. Keyed by the database's UUID and revision and the phrase, so
+ * viewers of other clearances counting the same phrase reuse what their common levels gave
+ * (a verdict is about the document alone, never about who asks), and a commit starts afresh.
+ * A level's verdicts are made and read only by searches that read that level, so what they
+ * save tells nobody about a level they may not see. Only the counting thread of the handle
+ * (one at a time) fills them; the lock guards the map. Emptied when full.
+ */
+struct phrase_verdicts {
+    std::mutex lock;
+    std::unordered_map<std::string, std::shared_ptr<std::vector<uint8_t>>> entries;
+};
+const size_t PHRASE_VERDICTS_SIZE = 32;
+
 } // namespace
 
 namespace {
@@ -261,6 +277,7 @@ struct dg_index {
     /* ICU's dictionary word breaker for Chinese, made on the first query that needs it. */
     std::unique_ptr<icu::BreakIterator> words;
     count_cache counts; /* of a read-only handle */
+    phrase_verdicts verdicts; /* of a read-only handle's counting pass */
     uint64_t counts_made = 0; /* counting passes run (dg_index_counts_made) */
     /* A build (dg_index_build_open) starts empty and reindex puts versions in increasing
      * id order: a version above every id put so far cannot be in any level yet, so it is
@@ -1288,8 +1305,9 @@ Xapian::Query as_typed_boost(const std::vector<std::vector<std::string>> &runs)
  */
 const char *const PHRASE_SOURCE_NAME = "dangan.phrase";
 
-/* The folded body of a document's data (document_data), or false if the data is not ours. */
-bool folded_body_of(const std::string &data, std::string &folded)
+/* Where the folded body of a document's data (document_data) is: its first byte and length,
+ * or false if the data is not ours. */
+bool folded_body_at(const std::string &data, size_t *from, size_t *bytes)
 {
     size_t at = 0;
     for (int field = 0; field < 5; field++) {
@@ -1307,7 +1325,8 @@ bool folded_body_of(const std::string &data, std::string &folded)
     at = end + 1;
     if (len > data.size() - at)
         return false;
-    folded = at + len < data.size() ? data.substr(at + len) : data.substr(at, len);
+    *from = at + len < data.size() ? at + len : at;
+    *bytes = at + len < data.size() ? data.size() - at - len : len;
     return true;
 }
 
@@ -1373,8 +1392,9 @@ bool near_within(const slot_positions &pos, Xapian::termcount window)
 class phrase_source : public Xapian::PostingSource {
   public:
     phrase_source(std::vector<std::vector<std::string>> slots, Xapian::termcount window,
-                  bool ordered)
-        : slots_(std::move(slots)), window_(window), ordered_(ordered)
+                  bool ordered, bool holders = false, phrase_verdicts *verdicts = nullptr)
+        : slots_(std::move(slots)), window_(window), ordered_(ordered), holders_(holders),
+          verdicts_(verdicts)
     {
         exact_ = ordered_ && window_ == slots_.size();
         plain_ = exact_;
@@ -1393,13 +1413,14 @@ class phrase_source : public Xapian::PostingSource {
 
     phrase_source *clone() const override
     {
-        return new phrase_source(slots_, window_, ordered_);
+        return new phrase_source(slots_, window_, ordered_, holders_, verdicts_);
     }
     std::string name() const override { return PHRASE_SOURCE_NAME; }
 
     std::string serialise() const override
     {
-        std::string out = std::string(ordered_ ? "P" : "N") + std::to_string(window_) + "\n";
+        std::string out = std::string(holders_ ? "H" : "") + (ordered_ ? "P" : "N") +
+                          std::to_string(window_) + "\n";
         for (const std::vector<std::string> &slot : slots_) {
             out += std::to_string(slot.size()) + "\n";
             for (const std::string &term : slot)
@@ -1419,10 +1440,12 @@ class phrase_source : public Xapian::PostingSource {
             at = end + 1;
             return (size_t)n;
         };
-        if (s.empty() || (s[0] != 'P' && s[0] != 'N'))
+        bool holders = !s.empty() && s[0] == 'H';
+        at = holders ? 1 : 0;
+        if (s.size() <= at || (s[at] != 'P' && s[at] != 'N'))
             throw Xapian::SerialisationError("bad phrase_source");
-        bool ordered = s[0] == 'P';
-        at = 1;
+        bool ordered = s[at] == 'P';
+        at++;
         Xapian::termcount window = (Xapian::termcount)number();
         std::vector<std::vector<std::string>> slots;
         while (at < s.size()) {
@@ -1437,7 +1460,7 @@ class phrase_source : public Xapian::PostingSource {
             }
             slots.push_back(std::move(slot));
         }
-        return new phrase_source(std::move(slots), window, ordered);
+        return new phrase_source(std::move(slots), window, ordered, holders, verdicts_);
     }
 
     void init(const Xapian::Database &db) override
@@ -1469,11 +1492,16 @@ class phrase_source : public Xapian::PostingSource {
             ends_.push_back(db_.postlist_end(std::string()));
         }
         most_ = most;
+        docs_ = db_.get_doccount();
+        remember_verdicts();
     }
 
     Xapian::doccount get_termfreq_min() const override { return 0; }
-    Xapian::doccount get_termfreq_est() const override { return most_ / 2; }
-    Xapian::doccount get_termfreq_max() const override { return most_; }
+    /* A source of holders claims as many documents as the database holds (a true upper
+     * bound), so that an AND puts it after every other operand and only asks it to check()
+     * the documents they all hold; in front it would walk and check every candidate. */
+    Xapian::doccount get_termfreq_est() const override { return holders_ ? docs_ : most_ / 2; }
+    Xapian::doccount get_termfreq_max() const override { return holders_ ? docs_ : most_; }
     Xapian::docid get_docid() const override { return did_; }
     bool at_end() const override { return done_; }
 
@@ -1489,14 +1517,15 @@ class phrase_source : public Xapian::PostingSource {
     {
         started_ = true;
         did_ = did;
-        return !matches(did);
+        return matches(did) == holders_;
     }
 
     std::string get_description() const override { return "phrase_source " + serialise(); }
 
   private:
     /* Moves to the first document at or after from that holds every single-term slot and
-     * does not match (a leapfrog over those slots' posting lists). */
+     * is listed: misses the phrase, or holds it in a source of holders (a leapfrog over those
+     * slots' posting lists). */
     void advance(Xapian::docid from)
     {
         started_ = true;
@@ -1518,7 +1547,7 @@ class phrase_source : public Xapian::PostingSource {
                 }
             }
             did_ = at;
-            if (!matches(at))
+            if (matches(at) == holders_)
                 return;
             from = at + 1;
         }
@@ -1617,8 +1646,12 @@ class phrase_source : public Xapian::PostingSource {
     {
         if (i == 0 || i >= cs.size())
             return false;
-        uint32_t before = cs[i - 1].cp, c = cs[i].cp;
-        uint32_t after = i + 1 < cs.size() ? cs[i + 1].cp : 0;
+        return joins(cs[i - 1].cp, cs[i].cp, i + 1 < cs.size() ? cs[i + 1].cp : 0);
+    }
+
+    /* The same for the character c between before and after (0: none). */
+    static bool joins(uint32_t before, uint32_t c, uint32_t after)
+    {
         if (c == '+' || c == '#')
             return true;
         if (is_word_infix(c) && other_word_char(before) && other_word_char(after))
@@ -1688,6 +1721,92 @@ class phrase_source : public Xapian::PostingSource {
         return unsure ? found::UNSURE : found::NONE;
     }
 
+    /*
+     * in_text for a phrase of Chinese characters only (plain_), on the bytes of the text,
+     * without decoding all of it: at each place the first character stands (memmem: UTF-8
+     * never matches inside another character), the phrase's next characters must follow
+     * with nothing but characters that are not word characters between them (those take no
+     * position; every Chinese character is a term of its own). A run of other word
+     * characters there is a term, so no place of the phrase, when text_terms would call it
+     * sure (sure_run); otherwise only the term generator can tell (it drops a word longer
+     * than 64 bytes, joins 1,000 and AT&T): UNSURE. Bytes that are not UTF-8 read as
+     * U+FFFD, no word character, as in text_terms. So EXACT and NONE are in_text's
+     * verdicts, reached without decoding the text before each first character or making a
+     * term of each run, and UNSURE only where an unsure run sits inside a place that might
+     * hold the phrase (in_text says UNSURE for any unsure run in the whole text).
+     */
+    found plain_in_text(const char *text, size_t n) const
+    {
+        const std::string &first = slots_[0][0];
+        const unsigned char *s = (const unsigned char *)text;
+        bool unsure = false;
+        size_t from = 0;
+        while (from < n) {
+            const void *hit = memmem(text + from, n - from, first.data(), first.size());
+            if (!hit)
+                break;
+            size_t at = (size_t)((const char *)hit - text);
+            size_t i = at + first.size(), k = 1;
+            uint32_t prev = han_[0]; /* the character before i */
+            while (k < han_.size() && i < n) {
+                uint32_t cp;
+                size_t len = utf8_step(s, i, n, &cp);
+                if (!Xapian::Unicode::is_wordchar(cp)) {
+                    prev = cp;
+                    i += len;
+                    continue;
+                }
+                if (cp < 0x80 || !is_cjk(cp)) {
+                    /* a run of other word characters: a term of its own, so no place of
+                     * the phrase here, when surely one (as text_terms judges it) */
+                    unsure = unsure || !sure_run(s, n, i, prev);
+                    break;
+                }
+                if (cp != han_[k])
+                    break;
+                prev = cp;
+                k++;
+                i += len;
+            }
+            if (k == han_.size())
+                return found::EXACT;
+            from = at + first.size();
+        }
+        return unsure ? found::UNSURE : found::NONE;
+    }
+
+    /*
+     * Whether the run of other word characters at byte i of s (n bytes), after the character
+     * prev (not a word character, or a Chinese one), is surely one term as text_terms judges
+     * it: ASCII, at most 60 bytes, not joined to what follows it, and not after a suffix
+     * character (the only way it can join what precedes it: prev's own predecessor is no
+     * word character, digit or capital, as the walk that reached i went only over those).
+     */
+    static bool sure_run(const unsigned char *s, size_t n, size_t i, uint32_t prev)
+    {
+        if (prev == '+' || prev == '#')
+            return false;
+        size_t from = i;
+        uint32_t last = 0, cp = 0;
+        size_t len = 0;
+        for (; i < n; i += len) {
+            len = utf8_step(s, i, n, &cp);
+            if (!Xapian::Unicode::is_wordchar(cp) || (cp >= 0x80 && is_cjk(cp)))
+                break;
+            if (cp >= 0x80)
+                return false;
+            last = cp;
+        }
+        if (i - from > 60)
+            return false;
+        if (i >= n)
+            return true;
+        uint32_t after = 0;
+        if (i + len < n)
+            utf8_step(s, i + len, n, &after);
+        return !joins(last, cp, after);
+    }
+
     /* The body's positions, from its folded text tokenised as the index tokenised it. */
     bool body_positions_match(const std::string &folded)
     {
@@ -1699,7 +1818,37 @@ class phrase_source : public Xapian::PostingSource {
 
     bool matches(Xapian::docid did)
     {
+        if (seen_ && did < seen_->size()) {
+            uint8_t &verdict = (*seen_)[did];
+            if (!verdict)
+                verdict = has_pair(did) || holds(db_, did, NULL) ? 2 : 1;
+            return verdict == 2;
+        }
         return has_pair(did) || holds(db_, did, NULL);
+    }
+
+    /* Takes this phrase's verdicts on db_'s revision (phrase_verdicts), when a read-only
+     * handle's counting pass keeps them and db_ is a level's database on disk (a grant
+     * holder's copy in memory has no UUID, and is not kept). */
+    void remember_verdicts()
+    {
+        seen_.reset();
+        if (!verdicts_ || !holders_)
+            return;
+        std::string uuid = db_.get_uuid();
+        if (uuid.empty())
+            return;
+        std::string key = uuid + "@" + std::to_string(db_.get_revision()) + "\n" + serialise();
+        std::lock_guard<std::mutex> hold(verdicts_->lock);
+        auto found = verdicts_->entries.find(key);
+        if (found != verdicts_->entries.end()) {
+            seen_ = found->second;
+            return;
+        }
+        if (verdicts_->entries.size() >= PHRASE_VERDICTS_SIZE)
+            verdicts_->entries.clear();
+        seen_ = std::make_shared<std::vector<uint8_t>>((size_t)db_.get_lastdocid() + 1, 0);
+        verdicts_->entries[key] = seen_;
     }
 
     /* A phrase of two Chinese characters is held by every document that holds them as a
@@ -1726,10 +1875,21 @@ class phrase_source : public Xapian::PostingSource {
         if (!doc && index_positions_match(db, did))
             return true;
         std::string data = doc ? doc->get_data() : db.get_document(did).get_data();
+        size_t from = 0, bytes = 0;
+        bool have_body = folded_body_at(data, &from, &bytes);
+        if (plain_ && have_body) {
+            found in_body = plain_in_text(data.data() + from, bytes);
+            if (in_body == found::EXACT)
+                return true;
+            if (doc && index_positions_match(*doc))
+                return true;
+            if (in_body == found::NONE)
+                return false;
+            return body_positions_match(data.substr(from, bytes));
+        }
         std::string folded;
-        bool have_body = folded_body_of(data, folded);
-        if (plain_ && have_body && folded.find(text_) != std::string::npos)
-            return true;
+        if (have_body)
+            folded.assign(data, from, bytes);
         if (doc && index_positions_match(*doc))
             return true;
         if (!have_body)
@@ -1746,6 +1906,9 @@ class phrase_source : public Xapian::PostingSource {
     std::vector<std::vector<std::string>> slots_;
     Xapian::termcount window_;
     bool ordered_;
+    bool holders_; /* lists the candidates that hold the phrase, not those that miss it */
+    phrase_verdicts *verdicts_;                 /* the handle's, or NULL */
+    std::shared_ptr<std::vector<uint8_t>> seen_; /* this phrase's on db_'s revision */
     bool exact_;                /* an exact phrase (in a row) of single terms */
     bool plain_;                /* ... of Chinese characters only */
     std::string text_;          /* ... and then its characters, as written */
@@ -1755,7 +1918,7 @@ class phrase_source : public Xapian::PostingSource {
     std::vector<Xapian::PostingIterator> lists_, ends_;
     bool pair_open_ = false;
     Xapian::PostingIterator pair_, pair_end_;
-    Xapian::doccount most_ = 0;
+    Xapian::doccount most_ = 0, docs_ = 0;
     Xapian::docid did_ = 0;
     bool started_ = false, done_ = false;
 };
@@ -1822,10 +1985,16 @@ std::vector<std::string> slot_terms(const Xapian::Query &q)
 /*
  * The query with every phrase or NEAR over Chinese unigrams matched by phrase_source; or,
  * given required (for the ranked pass), those that every match must hold (top: q itself
- * is one) become the AND of their terms alone, their checks going to required.
+ * is one) become the AND of their terms alone, their checks going to required. holders
+ * (for the counting pass, where weights and percentages play no part) makes each phrase
+ * FILTER(AND of its terms, a source of the documents that hold it) instead of the AND_NOT
+ * of those that miss it: an AND asks its last operand to check() only the documents every
+ * other operand holds (a year, the viewer's filter), where AND_NOT skips its right side to
+ * each match of the left and the source checked every candidate on the way (all records of
+ * "年度考核", to count those of 2019 among them).
  */
 Xapian::Query positionless_phrases(const Xapian::Query &q, std::vector<phrase_spec> *required,
-                                   bool top)
+                                   bool top, bool holders = false)
 {
     Xapian::Query::op type = q.get_type();
     size_t n = q.get_num_subqueries();
@@ -1851,6 +2020,11 @@ Xapian::Query positionless_phrases(const Xapian::Query &q, std::vector<phrase_sp
             required->push_back({std::move(slots), window, ordered});
             return all;
         }
+        if (holders) {
+            Xapian::Query hold(
+                (new phrase_source(std::move(slots), window, ordered, true))->release());
+            return Xapian::Query(Xapian::Query::OP_FILTER, all, hold);
+        }
         Xapian::Query misses((new phrase_source(std::move(slots), window, ordered))->release());
         return Xapian::Query(Xapian::Query::OP_AND_NOT, all, misses);
     }
@@ -1862,7 +2036,7 @@ Xapian::Query positionless_phrases(const Xapian::Query &q, std::vector<phrase_sp
                               (i == 0 && (type == Xapian::Query::OP_FILTER ||
                                           type == Xapian::Query::OP_AND_NOT ||
                                           type == Xapian::Query::OP_AND_MAYBE)));
-        Xapian::Query r = positionless_phrases(s, required, needed);
+        Xapian::Query r = positionless_phrases(s, required, needed, holders);
         changed = changed || r.get_description() != s.get_description();
         s = r;
     }
@@ -1879,11 +2053,12 @@ Xapian::Query positionless_phrases(const Xapian::Query &q, std::vector<phrase_sp
     return q;
 }
 
-/* Query::unserialise's registry, which knows phrase_source. */
-Xapian::Registry query_registry()
+/* Query::unserialise's registry, which knows phrase_source (whose sources of holders then
+ * keep their verdicts in verdicts, when given). */
+Xapian::Registry query_registry(phrase_verdicts *verdicts = nullptr)
 {
     Xapian::Registry registry;
-    phrase_source prototype({}, 0, true);
+    phrase_source prototype({}, 0, true, false, verdicts);
     registry.register_posting_source(prototype);
     return registry;
 }
@@ -1897,12 +2072,16 @@ struct user_query {
      * weight among all the candidates it saw, those a decider refused included.) */
     Xapian::Query ranked_decided;
     std::vector<phrase_spec> ranked_checks;
+    /* match with each phrase as the documents that hold it (positionless_phrases' holders):
+     * the same documents, counted for totals and facets without a weight */
+    Xapian::Query counted;
 };
 
 user_query parse_user_query(dg_index *index, const char *text)
 {
     if (!text)
-        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {}};
+        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {},
+                Xapian::Query::MatchAll};
     size_t bytes = strlen(text);
     if (bytes > DG_INDEX_MAX_QUERY_BYTES)
         fail(DG_ERR_QUERY, "query too long: " + std::to_string(bytes) + " bytes (at most " +
@@ -1910,7 +2089,8 @@ user_query parse_user_query(dg_index *index, const char *text)
                                "); search for fewer words");
     std::string folded = fold_text(index, rewrite_code_tokens(text));
     if (folded.find_first_not_of(" ") == std::string::npos)
-        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {}};
+        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {},
+                Xapian::Query::MatchAll};
     validate_query(folded);
     expanded_query expanded = expand_query(index, folded);
     Xapian::Query parsed = index->parser.parse_query(
@@ -1922,6 +2102,7 @@ user_query parse_user_query(dg_index *index, const char *text)
                                " words and characters; search for fewer words");
     user_query user;
     user.match = positionless_phrases(parsed, NULL, true);
+    user.counted = positionless_phrases(parsed, NULL, true, true);
     user.ranked = user.match;
     user.ranked_decided = positionless_phrases(parsed, &user.ranked_checks, true);
     if (!expanded.runs.empty()) {
@@ -2757,6 +2938,10 @@ void follow_folder(dg_index *index)
     index->grants[1].clear();
     index->synonyms.built = false; /* a new folder may hold another table at the same revision */
     index->counts.entries.clear();
+    {
+        std::lock_guard<std::mutex> hold(index->verdicts.lock);
+        index->verdicts.entries.clear();
+    }
     index->folder_dev = dev;
     index->folder_ino = ino;
 }
@@ -2828,7 +3013,7 @@ std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *
          * copied and released on both threads, and its reference count is not atomic (a
          * lost release leaked the query, about one run in 20 of test_index). */
         return std::async(std::launch::async, [index, who, levels, revisions, query, deadline]() {
-            Xapian::Query own = Xapian::Query::unserialise(query, query_registry());
+            Xapian::Query own = Xapian::Query::unserialise(query, query_registry(&index->verdicts));
             Xapian::Database *dbs = counting_handles(index, levels, revisions);
             search_view view = make_view(dbs, &who, index->grants[1], true, index->grant_copies);
             /* The budget counts from here, as the ranked pass's counts from after its view
@@ -2862,7 +3047,7 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     user_query user = parse_user_query(index, q->text);
     Xapian::Query filters = all_filters(db, viewer, q);
     /* Counted without the ranking boost, which changes no match and would only cost. */
-    Xapian::Query query(Xapian::Query::OP_FILTER, user.match, filters);
+    Xapian::Query query(Xapian::Query::OP_FILTER, user.counted, filters);
     bool decided = q->sort == DG_SORT_RELEVANCE && !user.ranked_checks.empty();
     Xapian::Query ranked(Xapian::Query::OP_FILTER, decided ? user.ranked_decided : user.ranked,
                          filters);

@@ -259,6 +259,67 @@ static void test_chinese_phrases_match_as_positions_did(void **state)
     dg_index_close(reader);
 }
 
+/*
+ * The phrase check looks at every place the phrase's first character stands (a first place
+ * that fails must not hide a later one), lets punctuation and spaces stand between its
+ * characters but not a word, and counts with other words and filters (the counting pass asks
+ * only about records every other part of the query holds) what the ranked pass shows.
+ */
+static void test_chinese_phrase_checks_every_place(void **state)
+{
+    fixture *f = *state;
+    dg_index_doc docs[] = {
+        doc_of(1, "t1", "经经费报销，预算"), doc_of(2, "t2", "经费abc报销，经费报销"),
+        doc_of(3, "t3", "经费和报销 abc"),   doc_of(4, "t4", "经费abc报销 预算"),
+        doc_of(5, "t5", "经 费 报 销"),      doc_of(6, "t6", "经费报 预算"),
+        doc_of(7, "t7", "经费报销 预算"),    doc_of(8, "t8", "经费报销预算"),
+        doc_of(9, "t9", "经费报销。预算"),
+    };
+    docs[6].year = 2023;
+    docs[8].level = 3; /* above the staff viewer's clearance */
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        put(f, &docs[i]);
+    commit(f);
+    assert_int_equal(count(f, "\"经费报销\""), 6);      /* 1 2 5 7 8 9 */
+    assert_int_equal(count(f, "\"经费报销\" 预算"), 4); /* 1 7 8 9 */
+    assert_int_equal(count(f, "\"费报销预\""), 4);     /* 1 7 8 9: across a space, a comma */
+    assert_int_equal(count(f, "预算 NOT \"经费报销\""), 2); /* 4 6 */
+    dg_index_query q = query_of("\"经费报销\" 预算");
+    q.year_from = q.year_to = 2023;
+    dg_index_result *r = run(f, &EVERYONE, &q);
+    assert_int_equal(r->total, 1);
+    assert_int_equal(r->n_hits, 1);
+    assert_int_equal(r->hits[0].version_id, 7);
+    dg_index_result_free(r);
+    dg_index *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    assert_int_equal(total_through(reader, "\"经费报销\" 预算"), 4);
+    assert_int_equal(total_through(reader, "预算 NOT \"经费报销\""), 2);
+    /* The reader keeps each level's verdicts for the next viewer (staff reads levels 0 and
+     * 1 only, and never record 9), and a commit makes them afresh. */
+    dg_index_viewer staff = {2, 1};
+    dg_index_query phrase = query_of("\"经费报销\" 预算");
+    dg_index_result *seen = NULL;
+    assert_int_equal(dg_index_search(reader, &staff, &phrase, "", "", &seen, &err), DG_OK);
+    assert_int_equal(seen->total, 3);
+    for (size_t i = 0; i < seen->n_hits; i++)
+        assert_true(seen->hits[i].version_id != 9);
+    dg_index_result_free(seen);
+    dg_index_doc more = doc_of(10, "t10", "经费，报销预算");
+    dg_index_doc changed = doc_of(1, "t1", "经费和报销，预算"); /* no longer holds it */
+    put(f, &more);
+    put(f, &changed);
+    commit(f);
+    assert_int_equal(total_through(reader, "\"经费报销\" 预算"), 4); /* 7 8 9 10 */
+    assert_int_equal(dg_index_search(reader, &staff, &phrase, "", "", &seen, &err), DG_OK);
+    assert_int_equal(seen->total, 3); /* 7 8 10 */
+    for (size_t i = 0; i < seen->n_hits; i++)
+        assert_true(seen->hits[i].version_id != 1 && seen->hits[i].version_id != 9);
+    dg_index_result_free(seen);
+    dg_index_close(reader);
+}
+
 static void test_field_prefixes_search_only_their_field(void **state)
 {
     fixture *f = *state;
@@ -1795,6 +1856,7 @@ int main(void)
         TEST(test_english_words_match_other_forms),
         TEST(test_quoted_phrase_needs_adjacent_words),
         TEST(test_chinese_phrases_match_as_positions_did),
+        TEST(test_chinese_phrase_checks_every_place),
         TEST(test_field_prefixes_search_only_their_field),
         TEST(test_document_number_is_found_whole_and_by_parts),
         TEST(test_year_in_text_is_searchable),
