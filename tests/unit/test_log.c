@@ -6,8 +6,11 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../base/hash.h"
 #include "engine/archive_internal.h" /* a batch of appends in one transaction */
@@ -434,7 +437,7 @@ static void test_shown_hits_are_filed_in_bulk_and_all_found_by_record(void **sta
     (void)state;
     test_archive t;
     assert_true(test_archive_make(&t));
-    enum { N = 300 };
+    enum { N = DG_LOG_SHOWN_EVERY + 44 };
     for (int i = 0; i < N; i++) {
         dg_log_event ev = {.action = "search", .query = "q", .hits = 2, .outcome = "ok",
                            .shown = i % 2 ? "ZZ-1@1,ZZ-2@3" : "ZZ-2@3"};
