@@ -282,6 +282,7 @@ struct dg_index_job {
     int64_t *grants;
     size_t n_grants;
     char *body;
+    dg_error skip; /* the version's own failure, found when it was read (its text object) */
 };
 
 void dg_index_job_free(dg_index_job *job)
@@ -299,6 +300,29 @@ int64_t dg_index_job_version(const dg_index_job *job)
     return job->version_id;
 }
 
+/*
+ * The version's text as put_version would read it. An object already named in the store (an
+ * earlier record's, the same text) is read from it, so a damaged one is reported as before;
+ * one not named yet was written by this group, and its bytes are the text the caller gives.
+ */
+static dg_status job_text(dg_archive *archive, dg_index_job *job, const char *body,
+                          dg_error *err)
+{
+    dg_error_clear(&job->skip);
+    if (dg_store_has(archive->store, job->s.text_sha)) {
+        size_t len = 0;
+        if (dg_store_get(archive->store, job->s.text_sha, (void **)&job->body, &len,
+                         &job->skip) != DG_OK)
+            name_skip(&job->s, &job->skip);
+        return DG_OK;
+    }
+    if (!body)
+        return dg_error_set(err, DG_ERR_INTERNAL, "index version %lld: no text given",
+                            (long long)job->version_id);
+    job->body = strdup(body);
+    return job->body ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "archive: out of memory");
+}
+
 dg_status dg_index_job_read(dg_archive *archive, dg_index_reader *reader, int64_t version_id,
                             const char *body, dg_index_job **out, dg_error *err)
 {
@@ -314,12 +338,8 @@ dg_status dg_index_job_read(dg_archive *archive, dg_index_reader *reader, int64_
     } else if (st == DG_OK) {
         st = load_grants(archive, &reader->r, job->s.record_id, &job->grants, &job->n_grants,
                          err);
-        /* the text the caller stored under the version's text_sha256, as put_version reads it */
-        if (st == DG_OK && job->s.text_sha && !body)
-            st = dg_error_set(err, DG_ERR_INTERNAL, "index version %lld: no text given",
-                              (long long)version_id);
-        if (st == DG_OK && job->s.text_sha && !(job->body = strdup(body)))
-            st = dg_error_set(err, DG_ERR_NOMEM, "archive: out of memory");
+        if (st == DG_OK && job->s.text_sha)
+            st = job_text(archive, job, body, err);
     }
     if (st != DG_OK) {
         dg_index_job_free(job);
@@ -335,6 +355,10 @@ dg_status dg_index_job_put(dg_index *index, const dg_index_job *job, dg_error *s
     dg_error_clear(skip);
     if (job->gone)
         return dg_index_delete_version(index, job->version_id, err);
+    if (job->skip.status != DG_OK) { /* its text object could not be read */
+        *skip = job->skip;
+        return DG_OK;
+    }
     dg_index_doc doc = make_doc(job->version_id, &job->s, job->body, job->grants, job->n_grants);
     if (dg_index_put(index, &doc, skip) != DG_OK)
         name_skip(&job->s, skip);
