@@ -27,7 +27,8 @@
 static const char *const POINTS[] = {
     "catalog.prepare", "catalog.step", "catalog.exec", "store.write", "store.fsync",
     "store.rename",    "store.remove", "fileio.read",  "index.put",   "index.delete",
-    "index.commit",    "keys.create",  "alloc",        "log.synchronous", "other"};
+    "index.commit",    "keys.create",  "keys.commit",  "batch.commit", "alloc",
+    "log.synchronous", "other"};
 enum { N_POINTS = sizeof POINTS / sizeof POINTS[0] };
 
 /* The global state fault.h admits to: settings read once, and the hit counters. */

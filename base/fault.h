@@ -19,6 +19,9 @@
  *     fileio.read                                 every read of an input file
  *     index.put index.delete index.commit         every index write (index/xapian_shim.cc)
  *     keys.create                                 each step of making keys.db (engine/keys.c)
+ *     keys.commit                                 each commit of a group's data keys (keys.c)
+ *     batch.commit                                each group's catalog commit, after its keys
+ *                                                 and objects are durable (engine/batch.c)
  *     alloc                                       every malloc, calloc, realloc and strdup
  *                                                 in engine/ (base/fault_alloc.h)
  *     log.synchronous                             every change of a handle's synchronous

@@ -29,6 +29,7 @@ struct dg_archive {
     int write_depth;     /* nested dg_archive_lock_write calls */
     int keep_writing_mark; /* a failed write left objects it could not remove */
     dg_index *writer;    /* open only while the write lock is held */
+    struct dg_index_pipe *pipe; /* a batch's index thread, under dg_batch_hold (index_pipe.h) */
     dg_index *reader;    /* cached read handle */
     dg_wait_fn on_wait;
     void *wait_ctx;

@@ -15,6 +15,8 @@
 #include "archive_internal.h"
 #include "archive_keys.h"
 #include "catalog.h"
+#include "index_pipe.h"
+#include "../base/fault.h"
 #include "../base/hash.h"
 #include "lock.h"
 #include "log.h"
@@ -35,27 +37,56 @@ const char *dg_file_outcome_name(dg_file_outcome outcome)
 
 dg_status dg_batch_hold(dg_archive *archive, dg_error *err)
 {
-    return dg_archive_lock_write(archive, err);
+    dg_status st = dg_archive_lock_write(archive, err);
+    if (st == DG_OK && (st = dg_index_pipe_start(archive, &archive->pipe, err)) != DG_OK)
+        dg_archive_unlock_write(archive);
+    return st;
 }
 
+int dg_batch_group_due(dg_archive *archive)
+{
+    return archive->pipe && !sqlite3_get_autocommit(archive->db) &&
+           dg_index_pipe_group_due(archive->pipe);
+}
+
+/*
+ * A group's catalog transaction, and in an encrypted archive its keys.db transaction: the
+ * group's new data keys commit together (one sync instead of one a record), before the
+ * catalog commit that names them (keys.h).
+ */
 dg_status dg_batch_group_begin(dg_archive *archive, dg_error *err)
 {
     dg_status st = dg_catalog_begin_write(archive->db, err);
+    if (st == DG_OK && archive->keys && (st = dg_keys_group_begin(archive->keys, err)) != DG_OK)
+        dg_catalog_rollback(archive->db);
     if (st == DG_OK) /* the group's objects are synced and named together, before its commit */
         dg_store_defer(archive->store, 1);
     return st;
 }
 
+/* Order: the objects' contents and names, then the data keys, are durable before the
+ * catalog commit that refers to them; a kill between leaves only what nothing refers to. */
 dg_status dg_batch_group_commit(dg_archive *archive, dg_error *err)
 {
     if (sqlite3_get_autocommit(archive->db))
         return DG_OK;
     dg_status st = dg_store_publish_deferred(archive->store, err);
+    if (st == DG_OK && archive->keys)
+        st = dg_keys_group_commit(archive->keys, err);
+    if (st == DG_OK && dg_fault("batch.commit"))
+        st = dg_error_set(err, DG_ERR_IO, "%s: cannot commit: %s", archive->path,
+                          strerror(errno));
     if (st == DG_OK)
         st = dg_catalog_commit(archive->db, err);
     dg_store_defer(archive->store, 0);
+    if (archive->pipe && st == DG_OK) /* now, and only now, the group's versions may be indexed */
+        dg_index_pipe_committed(archive->pipe);
+    else if (archive->pipe)
+        dg_index_pipe_undone(archive->pipe);
     if (st != DG_OK) {
         dg_catalog_rollback(archive->db);
+        if (archive->keys) /* keys of records never committed: as a failed record's */
+            dg_keys_group_abandon(archive->keys);
         dg_archive_keep_writing_mark(archive); /* the objects of the records not committed */
         dg_error_prefix(err, "the records filed since the last commit were not filed: ");
     }
@@ -65,11 +96,19 @@ dg_status dg_batch_group_commit(dg_archive *archive, dg_error *err)
 dg_status dg_batch_let_go(dg_archive *archive, dg_index_failures *failed, dg_error *err)
 {
     dg_status st = dg_batch_group_commit(archive, err);
-    if (st == DG_OK) {
-        st = dg_archive_flush_index_queue(archive, 0, failed, err);
-        if (st != DG_OK)
-            dg_error_prefix(err, "saved, but not yet searchable (the next dangan run indexes "
-                                 "it): ");
+    dg_status indexed = DG_OK;
+    dg_error index_err;
+    if (archive->pipe) { /* indexes what was committed, even after a failed last commit */
+        indexed = dg_index_pipe_finish(archive->pipe, failed, &index_err);
+        archive->pipe = NULL;
+    }
+    /* and what is still queued: a version the pipe could not read, or an earlier process's */
+    if (st == DG_OK && indexed == DG_OK)
+        indexed = dg_archive_flush_index_queue(archive, 0, failed, &index_err);
+    if (st == DG_OK && indexed != DG_OK) {
+        st = indexed;
+        *err = index_err;
+        dg_error_prefix(err, "saved, but not yet searchable (the next dangan run indexes it): ");
     }
     dg_archive_unlock_write(archive);
     return st;

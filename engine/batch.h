@@ -74,9 +74,11 @@ dg_status dg_batch_finish(dg_archive *archive, const dg_actor *actor, int64_t ba
  * Filing records one after another (ingest): dg_batch_hold takes the archive's write lock
  * once for a group of records, so the writable index (its five levels, its folding tables
  * and the synonym table) is opened once a group instead of once a record. Records filed in
- * the group with dg_record_input.index_later leave their versions in the index queue, and
- * dg_batch_let_go indexes the whole queue in one index commit and one catalog transaction,
- * then lets the lock go (also when indexing fails). Each record is still committed to the
+ * the group with dg_record_input.index_later leave their versions in the index queue (and,
+ * inside a group transaction, go to the hold's index thread once it commits: see
+ * dg_batch_group_due), and dg_batch_let_go indexes them in one index commit, empties the
+ * queue of them in one catalog transaction, then lets the lock go (also when indexing
+ * fails). Each record is still committed to the
  * catalog on its own, so a kill loses no record whose filing returned: what the group left
  * queued, the next writer (or the next process to open the archive) indexes. The versions
  * that could not be indexed stay queued and are added to *failed ("REF version N: why").
@@ -99,6 +101,15 @@ dg_status dg_batch_let_go(dg_archive *archive, dg_index_failures *failed, dg_err
  */
 dg_status dg_batch_group_begin(dg_archive *archive, dg_error *err);
 dg_status dg_batch_group_commit(dg_archive *archive, dg_error *err);
+
+/*
+ * Under the hold, the versions of index_later records are indexed on a second thread
+ * (index_pipe.h) once their group commits, while the next group is filed; the index
+ * commits once, at dg_batch_let_go. 1 when the open group should commit now so that the
+ * thread has work (it holds 128 records; a group's commit costs two syncfs and a sync of
+ * the catalog, and of keys.db, so not fewer).
+ */
+int dg_batch_group_due(dg_archive *archive);
 
 typedef struct dg_batch_summary {
     int64_t id;

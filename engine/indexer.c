@@ -166,6 +166,33 @@ static const char *category_code_of(const char *key)
  * reported in *skip and the caller goes on with the others; only a catalog failure (the
  * grants) fails the call.
  */
+/* The index document of a version read as s, with its text and grants. */
+static dg_index_doc make_doc(int64_t version_id, const index_source *s, const char *body,
+                             const int64_t *grants, size_t n_grants)
+{
+    return (dg_index_doc){
+        .version_id = version_id, .record_id = s->record_id,
+        .version_number = s->number, .is_current = s->number == s->current_version,
+        .refcode = s->refcode, .title = s->title, .doc_number = s->doc_number,
+        .body = body, .department = s->department,
+        .category = category_code_of(s->category), .record_type = s->record_type,
+        .period = s->period, .date = s->doc_date, .year = s->year, .level = s->level,
+        .grants = grants, .n_grants = n_grants,
+    };
+}
+
+/* A version's own failure to be indexed names it: "REF version N: why". */
+static void name_skip(const index_source *s, dg_error *skip)
+{
+    dg_error_prefix(skip, "%s version %d: ", s->refcode ? s->refcode : "?", s->number);
+}
+
+/*
+ * Reads the version's text and hands the document to the index. What fails here belongs to
+ * this one version (a damaged or missing text object, text the folding refuses), so it is
+ * reported in *skip and the caller goes on with the others; only a catalog failure (the
+ * grants) fails the call.
+ */
 static dg_status put_version(dg_archive *archive, index_reader *r, dg_index *index,
                              int64_t version_id, const index_source *s, dg_error *skip,
                              dg_error *err)
@@ -181,19 +208,11 @@ static dg_status put_version(dg_archive *archive, index_reader *r, dg_index *ind
     if (s->text_sha)
         own = dg_store_get(archive->store, s->text_sha, (void **)&body, &len, skip);
     if (own == DG_OK) {
-        dg_index_doc doc = {
-            .version_id = version_id, .record_id = s->record_id,
-            .version_number = s->number, .is_current = s->number == s->current_version,
-            .refcode = s->refcode, .title = s->title, .doc_number = s->doc_number,
-            .body = body, .department = s->department,
-            .category = category_code_of(s->category), .record_type = s->record_type,
-            .period = s->period, .date = s->doc_date, .year = s->year, .level = s->level,
-            .grants = grants, .n_grants = n_grants,
-        };
+        dg_index_doc doc = make_doc(version_id, s, body, grants, n_grants);
         own = dg_index_put(index, &doc, skip);
     }
     if (own != DG_OK)
-        dg_error_prefix(skip, "%s version %d: ", s->refcode ? s->refcode : "?", s->number);
+        name_skip(s, skip);
     free(body);
     free(grants);
     return DG_OK;
@@ -228,6 +247,122 @@ dg_status dg_record_index_version(dg_archive *archive, dg_index *index, int64_t 
         st = index_version(archive, &r, index, version_id, skip, err);
     index_reader_close(&r);
     return st;
+}
+
+/* ---- a version read now, indexed later on another thread (index_pipe.h) ------------- */
+
+struct dg_index_reader {
+    index_reader r;
+};
+
+dg_status dg_index_reader_open(dg_archive *archive, dg_index_reader **out, dg_error *err)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return dg_error_set(err, DG_ERR_NOMEM, "archive: out of memory");
+    dg_status st = index_reader_open(archive, &(*out)->r, err);
+    if (st != DG_OK) {
+        free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+void dg_index_reader_close(dg_index_reader *reader)
+{
+    if (reader)
+        index_reader_close(&reader->r);
+    free(reader);
+}
+
+struct dg_index_job {
+    int64_t version_id;
+    int gone; /* destroyed or not live: deleted from the index */
+    index_source s;
+    int64_t *grants;
+    size_t n_grants;
+    char *body;
+    dg_error skip; /* the version's own failure, found when it was read (its text object) */
+};
+
+void dg_index_job_free(dg_index_job *job)
+{
+    if (!job)
+        return;
+    index_source_free(&job->s);
+    free(job->grants);
+    free(job->body);
+    free(job);
+}
+
+int64_t dg_index_job_version(const dg_index_job *job)
+{
+    return job->version_id;
+}
+
+/*
+ * The version's text as put_version would read it. An object already named in the store (an
+ * earlier record's, the same text) is read from it, so a damaged one is reported as before;
+ * one not named yet was written by this group, and its bytes are the text the caller gives.
+ */
+static dg_status job_text(dg_archive *archive, dg_index_job *job, const char *body,
+                          dg_error *err)
+{
+    dg_error_clear(&job->skip);
+    if (dg_store_has(archive->store, job->s.text_sha)) {
+        size_t len = 0;
+        if (dg_store_get(archive->store, job->s.text_sha, (void **)&job->body, &len,
+                         &job->skip) != DG_OK)
+            name_skip(&job->s, &job->skip);
+        return DG_OK;
+    }
+    if (!body)
+        return dg_error_set(err, DG_ERR_INTERNAL, "index version %lld: no text given",
+                            (long long)job->version_id);
+    job->body = strdup(body);
+    return job->body ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "archive: out of memory");
+}
+
+dg_status dg_index_job_read(dg_archive *archive, dg_index_reader *reader, int64_t version_id,
+                            const char *body, dg_index_job **out, dg_error *err)
+{
+    *out = NULL;
+    dg_index_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return dg_error_set(err, DG_ERR_NOMEM, "archive: out of memory");
+    job->version_id = version_id;
+    dg_status st = load_index_source(archive, &reader->r, version_id, &job->s, err);
+    if (st == DG_ERR_NOT_FOUND || (st == DG_OK && strcmp(job->s.state, "live") != 0)) {
+        job->gone = 1;
+        st = DG_OK;
+    } else if (st == DG_OK) {
+        st = load_grants(archive, &reader->r, job->s.record_id, &job->grants, &job->n_grants,
+                         err);
+        if (st == DG_OK && job->s.text_sha)
+            st = job_text(archive, job, body, err);
+    }
+    if (st != DG_OK) {
+        dg_index_job_free(job);
+        return st;
+    }
+    *out = job;
+    return DG_OK;
+}
+
+dg_status dg_index_job_put(dg_index *index, const dg_index_job *job, dg_error *skip,
+                           dg_error *err)
+{
+    dg_error_clear(skip);
+    if (job->gone)
+        return dg_index_delete_version(index, job->version_id, err);
+    if (job->skip.status != DG_OK) { /* its text object could not be read */
+        *skip = job->skip;
+        return DG_OK;
+    }
+    dg_index_doc doc = make_doc(job->version_id, &job->s, job->body, job->grants, job->n_grants);
+    if (dg_index_put(index, &doc, skip) != DG_OK)
+        name_skip(&job->s, skip);
+    return DG_OK;
 }
 
 /* ---- the queue ------------------------------------------------------------------------- */
@@ -338,8 +473,8 @@ static dg_status queued_versions(dg_archive *archive, int retry_failed, int64_t 
 
 /* Removes the indexed versions from the queue and keeps the failed ones with their reasons,
  * in one transaction. */
-static dg_status settle_queue(dg_archive *archive, const int64_t *ids, const char *failed,
-                              size_t count, const dg_index_failures *failures, dg_error *err)
+dg_status dg_index_queue_settle(dg_archive *archive, const int64_t *ids, const char *failed,
+                                size_t count, const dg_index_failures *failures, dg_error *err)
 {
     dg_status st = dg_catalog_begin_write(archive->db, err);
     sqlite3_stmt *stmt = NULL;
@@ -390,7 +525,7 @@ dg_status dg_archive_flush_index_queue(dg_archive *archive, int retry_failed,
     if (st == DG_OK && count)
         st = dg_index_commit(index, err);
     if (st == DG_OK && count)
-        st = settle_queue(archive, ids, failed_here, count, &mine, err);
+        st = dg_index_queue_settle(archive, ids, failed_here, count, &mine, err);
     for (size_t i = 0; st == DG_OK && failed && i < mine.count; i++)
         st = dg_index_failures_add(failed, mine.ids[i], mine.reasons[i], err);
     dg_index_failures_free(&mine);

@@ -107,4 +107,29 @@ dg_status dg_index_pending(dg_archive *archive, dg_error *err);
 dg_status dg_record_index_version(dg_archive *archive, dg_index *index, int64_t version_id,
                                   dg_error *skip, dg_error *err);
 
+/* Removes the indexed versions (ids[i] with failed[i] 0) from the queue and keeps the
+ * failed ones with their reasons, in one catalog transaction: after the index committed. */
+dg_status dg_index_queue_settle(dg_archive *archive, const int64_t *ids, const char *failed,
+                                size_t count, const dg_index_failures *failures, dg_error *err);
+
+/*
+ * A version read from the catalog now and indexed later, on another thread (index_pipe.h):
+ * dg_index_job_read reads it on the catalog's thread (inside the transaction that wrote it,
+ * which it sees), with body the text the caller stored as the version's text object, which
+ * the store may not have named yet; dg_index_job_put then touches only the index, as
+ * dg_record_index_version would have (a failure of the version's own content in *skip,
+ * "REF version N: why"). A reader keeps its statements compiled from one version to the
+ * next; it belongs to the archive handle's thread.
+ */
+typedef struct dg_index_reader dg_index_reader;
+typedef struct dg_index_job dg_index_job;
+dg_status dg_index_reader_open(dg_archive *archive, dg_index_reader **out, dg_error *err);
+void dg_index_reader_close(dg_index_reader *reader);
+dg_status dg_index_job_read(dg_archive *archive, dg_index_reader *reader, int64_t version_id,
+                            const char *body, dg_index_job **out, dg_error *err);
+dg_status dg_index_job_put(dg_index *index, const dg_index_job *job, dg_error *skip,
+                           dg_error *err);
+int64_t dg_index_job_version(const dg_index_job *job);
+void dg_index_job_free(dg_index_job *job);
+
 #endif

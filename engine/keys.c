@@ -468,6 +468,30 @@ dg_status dg_keys_new(dg_keys *keys, char id[DG_KEY_ID_HEX], unsigned char key[D
     return st;
 }
 
+dg_status dg_keys_group_begin(dg_keys *keys, dg_error *err)
+{
+    return exec(keys, "BEGIN IMMEDIATE", err);
+}
+
+dg_status dg_keys_group_commit(dg_keys *keys, dg_error *err)
+{
+    if (sqlite3_get_autocommit(keys->db))
+        return DG_OK;
+    dg_status st = dg_fault("keys.commit")
+                       ? dg_error_set(err, DG_ERR_IO, "%s: cannot commit: %s", keys->path,
+                                      strerror(errno))
+                       : exec(keys, "COMMIT", err);
+    if (st != DG_OK)
+        dg_keys_group_abandon(keys);
+    return st;
+}
+
+void dg_keys_group_abandon(dg_keys *keys)
+{
+    if (!sqlite3_get_autocommit(keys->db))
+        sqlite3_exec(keys->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static dg_status unwrap(const dg_keys *k, const unsigned char master[DG_KEY_BYTES],
                         const char *id, sqlite3_stmt *row, unsigned char key[DG_KEY_BYTES],
                         dg_error *err)

@@ -70,9 +70,22 @@ dg_status dg_keys_open(const char *archive_dir, const unsigned char master[DG_KE
                        dg_keys **out, dg_error *err);
 void dg_keys_close(dg_keys *keys);
 
-/* Makes, wraps and stores (committed) a new random data key; its id and the key come back. */
+/* Makes, wraps and stores (committed) a new random data key; its id and the key come back.
+ * Between dg_keys_group_begin and dg_keys_group_commit it is committed with the group. */
 dg_status dg_keys_new(dg_keys *keys, char id[DG_KEY_ID_HEX], unsigned char key[DG_KEY_BYTES],
                       dg_error *err);
+
+/*
+ * Groups the data keys of many new records (an ingest's group, batch.h) into one keys.db
+ * transaction, so they commit with one sync instead of one each. The caller commits the
+ * group before the catalog commit that names the keys: a kill in between leaves keys that
+ * no record uses (as a failed record's key already is), never a record without its key. A
+ * group that is not committed (dg_keys_group_abandon, or a kill) loses its keys, and so
+ * only records that were never committed. dg_keys_group_commit syncs (synchronous FULL).
+ */
+dg_status dg_keys_group_begin(dg_keys *keys, dg_error *err);
+dg_status dg_keys_group_commit(dg_keys *keys, dg_error *err);
+void dg_keys_group_abandon(dg_keys *keys);
 
 /*
  * Unwraps the data key named id. DG_ERR_NOT_FOUND when the table has no such key (it was

@@ -21,6 +21,7 @@
 #include "archive_internal.h"
 #include "archive_keys.h"
 #include "catalog.h"
+#include "index_pipe.h"
 #include "indexer.h"
 #include "lock.h"
 #include "log.h"
@@ -585,9 +586,10 @@ static dg_status journal_filed(dg_archive *archive, const dg_record_input *in,
 
 static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg_record_input *in,
                             version_fields *v, dg_refcode_parts *parts, const dg_object_list *objects,
-                            const dg_stored_page *stored, char refcode[DG_REFCODE_MAX], dg_error *err)
+                            const dg_stored_page *stored, char refcode[DG_REFCODE_MAX],
+                            int64_t *new_version, dg_error *err)
 {
-    int64_t record_id, version_id;
+    int64_t record_id, version_id = 0;
     /* An encrypted archive keeps the source's hash keyed (archive_keys.h). */
     char source_hash[DG_SOURCE_HASH_MAX];
     dg_status st = in->source_sha256
@@ -616,6 +618,7 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
                               in->n_pages, err);
     if (st == DG_OK)
         st = enqueue_version(archive->db, &archive->stmts, version_id, err);
+    *new_version = version_id;
     if (st == DG_OK) {
         /* No reason here: it may quote the record (a file name, a title), and the log is
          * permanent, never shredded; the version row keeps it sealed (sealed_text.h). */
@@ -692,8 +695,10 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
     if (st == DG_OK)
         st = grouped ? dg_catalog_exec(archive->db, "SAVEPOINT add_record", err)
                      : dg_catalog_begin_write(archive->db, err);
+    int64_t version_id = 0;
     if (st == DG_OK) {
-        st = add_in_txn(archive, actor, in, &v, &parts, &objects, stored, refcode, err);
+        st = add_in_txn(archive, actor, in, &v, &parts, &objects, stored, refcode, &version_id,
+                        err);
         if (st == DG_OK)
             st = grouped ? dg_catalog_exec(archive->db, "RELEASE add_record", err)
                          : dg_catalog_commit(archive->db, err);
@@ -706,6 +711,12 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
             if (st != DG_ERR_EXISTS) /* a duplicate keeps the existing record's code */
                 refcode[0] = '\0';
         }
+    }
+    /* Read for the hold's index thread now, indexed once the group commits (index_pipe.h);
+     * a version it cannot read stays queued, and the hold's end indexes it. */
+    if (st == DG_OK && grouped && in->index_later && archive->pipe) {
+        dg_error unread;
+        (void)dg_index_pipe_keep(archive->pipe, version_id, in->text, &unread);
     }
     sodium_memzero(&seal, sizeof seal);
     if (st != DG_OK) /* nothing committed: what this add stored goes now, not after a crash */

@@ -946,6 +946,9 @@ static dg_status file_in_order(runner *r, int64_t batch, dg_ingest_report *rep, 
             clock_gettime(CLOCK_MONOTONIC, &r->group_start);
         }
         st = file_one(r, &r->items[i], batch, rep, err);
+        /* the records filed so far go to the index thread (batch.h) */
+        if (st == DG_OK && r->txn_open && dg_batch_group_due(r->archive))
+            st = commit_filed(r, err);
         release_item(&r->items[i]);
         pthread_mutex_lock(&r->lock);
         r->filed_upto = i + 1;

@@ -274,6 +274,51 @@ static void test_data_keys_wrap_shred_and_rotate(void **state)
     dg_keys_close(keys);
 }
 
+/* A group's data keys commit together: a second handle sees none of them before the group
+ * commits, all after; an abandoned group (or a kill) keeps none; outside a group each key
+ * commits alone, as before. */
+static void test_data_keys_commit_as_a_group(void **state)
+{
+    fixture *fx = *state;
+    dg_error err;
+    dg_keys *keys = NULL, *other = NULL;
+    assert_int_equal(dg_keys_create(fx->archive, fx->master1, &err), DG_OK);
+    assert_int_equal(dg_keys_open(fx->archive, fx->master1, &keys, &err), DG_OK);
+    assert_int_equal(dg_keys_open(fx->archive, fx->master1, &other, &err), DG_OK);
+    char ids[3][DG_KEY_ID_HEX];
+    unsigned char k[3][DG_KEY_BYTES], got[DG_KEY_BYTES];
+    size_t count = 9;
+
+    assert_int_equal(dg_keys_group_begin(keys, &err), DG_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(dg_keys_new(keys, ids[i], k[i], &err), DG_OK);
+    assert_int_equal(dg_keys_get(keys, ids[2], got, &err), DG_OK); /* its own, uncommitted */
+    assert_memory_equal(got, k[2], DG_KEY_BYTES);
+    assert_int_equal(dg_keys_count(other, &count, &err), DG_OK);
+    assert_int_equal(count, 0);
+    dg_keys_group_abandon(keys);
+    assert_int_equal(dg_keys_get(keys, ids[0], got, &err), DG_ERR_NOT_FOUND);
+    assert_int_equal(dg_keys_count(keys, &count, &err), DG_OK);
+    assert_int_equal(count, 0);
+
+    assert_int_equal(dg_keys_group_begin(keys, &err), DG_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(dg_keys_new(keys, ids[i], k[i], &err), DG_OK);
+    assert_int_equal(dg_keys_count(other, &count, &err), DG_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(dg_keys_group_commit(keys, &err), DG_OK);
+    assert_int_equal(dg_keys_group_commit(keys, &err), DG_OK); /* nothing open: nothing to do */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(dg_keys_get(other, ids[i], got, &err), DG_OK);
+        assert_memory_equal(got, k[i], DG_KEY_BYTES);
+    }
+    assert_int_equal(dg_keys_new(keys, ids[0], k[0], &err), DG_OK); /* alone, committed */
+    assert_int_equal(dg_keys_count(other, &count, &err), DG_OK);
+    assert_int_equal(count, 4);
+    dg_keys_close(other);
+    dg_keys_close(keys);
+}
+
 static dg_status lookup(void *ctx, const char *key_id, unsigned char key[DG_STORE_KEY_BYTES],
                         dg_error *err)
 {
@@ -392,6 +437,7 @@ int main(int argc, char **argv)
                                         teardown),
 #endif
         cmocka_unit_test_setup_teardown(test_data_keys_wrap_shred_and_rotate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_keys_commit_as_a_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sealed_objects, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
