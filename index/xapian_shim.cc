@@ -3423,6 +3423,21 @@ extern "C" dg_status dg_index_delete_record(dg_index *index, int64_t record_id, 
 
 namespace {
 
+/*
+ * A build's databases are written without syncs and in place (DB_NO_SYNC, DB_DANGEROUS):
+ * nothing reads them but the swap's compaction, which writes its own output and syncs it
+ * before the exchange, and a build that dies is removed by the next one. Its commits and
+ * Xapian's automatic flushes then neither wait for the disk nor copy changed blocks.
+ */
+const int BUILD_FLAGS = Xapian::DB_NO_SYNC | Xapian::DB_DANGEROUS;
+
+void open_for_build(dg_index *index)
+{
+    close_writable(index->wdb);
+    open_writable(index->path, Xapian::DB_CREATE_OR_OPEN | BUILD_FLAGS, index->wdb);
+    index->building = true;
+}
+
 void start_helper(dg_index *build)
 {
     if (std::thread::hardware_concurrency() < 2)
@@ -3431,7 +3446,12 @@ void start_helper(dg_index *build)
     dg_error err;
     if (dg_index_open((build->path + "/P1").c_str(), DG_INDEX_WRITE, &half, &err) != DG_OK)
         fail(err.status, err.msg);
-    half->building = true;
+    try {
+        open_for_build(half);
+    } catch (...) {
+        dg_index_close(half);
+        throw;
+    }
     build_helper *h = new build_helper();
     h->index = half;
     try {
@@ -3693,8 +3713,8 @@ extern "C" dg_status dg_index_build_open(const char *live_path, dg_index **out, 
     st = dg_index_open(fresh.c_str(), DG_INDEX_WRITE, out, err);
     if (st != DG_OK)
         return st;
-    (*out)->building = true;
     st = guarded(err, "index " + fresh, [&] {
+        open_for_build(*out);
         start_helper(*out);
         return DG_OK;
     });
