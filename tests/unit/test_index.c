@@ -1432,6 +1432,67 @@ static void test_a_rebuild_of_new_versions_only_holds_what_one_index_holds(void 
     check_rebuild_holds_what_one_index_holds(*state, 0);
 }
 
+/*
+ * A build writes each level's changes out every few hundred new documents (BUILD_FLUSH in
+ * the shim) instead of holding them all until the swap: a build of more versions than that
+ * on one level holds what the same puts into a live index hold (every version once, the
+ * same rankings, scores and totals).
+ */
+static void test_a_build_written_out_on_the_way_holds_what_one_index_holds(void **state)
+{
+    fixture *f = *state;
+    static const char *const words[] = {"budget", "经费预算", "training", "档案管理", "會議紀要"};
+    enum { N = 1300 }; /* over twice BUILD_FLUSH, on one level, across both builders */
+    char live_path[160];
+    snprintf(live_path, sizeof live_path, "%s-one", f->path);
+    dg_index *one = NULL, *fresh = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(live_path, DG_INDEX_WRITE, &one, &err), DG_OK);
+    assert_int_equal(dg_index_build_open(f->path, &fresh, &err), DG_OK);
+    for (int i = 0; i < N; i++) {
+        char body[96];
+        snprintf(body, sizeof body, "%s %s 第%d条", words[i % 5], words[(i * 3) % 5], i);
+        dg_index_doc d = doc_of(i + 1, words[(i * 7) % 5], body);
+        assert_int_equal(dg_index_put(fresh, &d, &err), DG_OK);
+        assert_int_equal(dg_index_put(one, &d, &err), DG_OK);
+    }
+    assert_int_equal(dg_index_commit(one, &err), DG_OK);
+    assert_int_equal(dg_index_build_swap(f->index, fresh, &err), DG_OK);
+    dg_index_close(fresh);
+    dg_index_entry *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    uint64_t docs_a = 0, docs_b = 0;
+    assert_int_equal(dg_index_list_versions(f->index, &a, &na, &docs_a, &err), DG_OK);
+    assert_int_equal(dg_index_list_versions(one, &b, &nb, &docs_b, &err), DG_OK);
+    assert_int_equal(na, N);
+    assert_int_equal(nb, N);
+    assert_int_equal(docs_a, docs_b);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(a[i].version_id, b[i].version_id);
+        assert_int_equal(a[i].copies, 1);
+    }
+    free(a);
+    free(b);
+    static const char *const queries[] = {"budget", "经费", "training", "档案", "會議",
+                                          "\"预算\"", "第1299条", "第7条"};
+    fixture one_view = *f;
+    one_view.index = one;
+    for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
+        int64_t ids_a[100], ids_b[100];
+        double sa[100], sb[100];
+        size_t n = ranking_of(f->index, queries[q], ids_a, sa);
+        assert_int_equal(n, ranking_of(one, queries[q], ids_b, sb));
+        assert_true(n > 0);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(ids_a[i], ids_b[i]);
+            assert_true(sa[i] == sb[i]);
+        }
+        assert_int_equal(count(f, queries[q]), count(&one_view, queries[q]));
+    }
+    assert_int_equal(count(f, "budget"), N / 5);
+    dg_index_close(one);
+}
+
 /* verify compares these with the catalog: every id once, in order, and the doc count. */
 static void test_list_versions_gives_every_version_id_and_the_document_count(void **state)
 {
@@ -1888,6 +1949,7 @@ int main(void)
         TEST(test_a_rebuild_beside_the_live_index_replaces_it_whole),
         TEST(test_a_rebuild_holds_what_one_index_holds),
         TEST(test_a_rebuild_of_new_versions_only_holds_what_one_index_holds),
+        TEST(test_a_build_written_out_on_the_way_holds_what_one_index_holds),
         TEST(test_list_versions_gives_every_version_id_and_the_document_count),
         TEST(test_excluded_records_are_neither_counted_nor_hit),
     };
