@@ -155,7 +155,7 @@ $(BUILD)/bench/search: bench/search.c bench/corpus.h bench/index_doc.h $(BUILD)/
 # How an archive's costs grow: index bytes per record, indexing rate, search against raw
 # Xapian, server throughput and memory, retention review, at each size:
 # build/bench/scale [N ...] (default 10000 100000). It runs bench/raw_xapian and build/dangan.
-$(BUILD)/bench/scale: bench/scale.c bench/corpus.h bench/index_doc.h $(BUILD)/libdangan.a \
+$(BUILD)/bench/scale: bench/scale.c bench/corpus.h bench/index_doc.h bench/proc.h $(BUILD)/libdangan.a \
                       | $(BUILD)/bench/raw_xapian $(BUILD)/dangan
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
@@ -173,7 +173,7 @@ $(BUILD)/bench/raw_xapian: bench/raw_xapian.cc bench/corpus.h
 	$(CXX) $(CXXFLAGS_BASE) $(OPT) -o $@ $< $(LIBS)
 
 # Searches through `dangan serve` against direct mode: build/bench/serve [N] [SECONDS].
-$(BUILD)/bench/serve: bench/serve.c bench/corpus.h bench/site.h $(BUILD)/libdangan.a
+$(BUILD)/bench/serve: bench/serve.c bench/corpus.h bench/site.h bench/proc.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)

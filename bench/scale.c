@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "bench/corpus.h"
+#include "bench/proc.h"
 #include "bench/index_doc.h"
 #include "cli/client.h"
 #include "cli/dispatch.h"
@@ -548,25 +549,6 @@ static double throughput(const scale_tools *tools, const char *path, const char 
     pthread_barrier_destroy(&ready);
     pthread_barrier_destroy(&go);
     return ok ? (double)total / secs : -1;
-}
-
-/* A process's CPU time (user + system) in seconds, from /proc; -1 when unknown. */
-static double process_cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t got = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[got] = '\0';
-    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-    unsigned long utime = 0, stime = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-                     &stime) != 2)
-        return -1;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* A process's peak resident memory (VmHWM), kB; 0 when unknown. */

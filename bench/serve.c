@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "bench/corpus.h"
+#include "bench/proc.h"
 #include "bench/site.h"
 #include "cli/client.h"
 #include "cli/dispatch.h"
@@ -154,26 +155,6 @@ static void *client_main(void *arg)
         c->done++;
     }
     return NULL;
-}
-
-/* A process's CPU time (user + system) in seconds, from /proc; -1 when unknown. */
-static double process_cpu_s(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char buf[1024];
-    size_t got = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[got] = '\0';
-    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-    unsigned long utime = 0, stime = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-                     &stime) != 2)
-        return -1;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* The server's CPU per search in the socket run (issue 17: what the log append adds is

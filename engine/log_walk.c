@@ -305,16 +305,21 @@ static dg_status read_all(walk *w, int threaded, sqlite3 *db, sqlite3_stmt *stmt
     return st;
 }
 
-/* Starts the hashing thread with every signal blocked (a server reads SIGTERM from a signalfd: it
- * must not be delivered here). 0 when it could not be started. */
-static int start_hasher(walk *w, pthread_t *thread)
+/* Starts a thread of the walk with every signal blocked (a server reads SIGTERM from a
+ * signalfd: it must not be delivered here). 0 when it could not be started. */
+static int start_blocked(pthread_t *thread, void *(*main_fn)(void *), void *arg)
 {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int started = pthread_create(thread, NULL, hasher_main, w) == 0;
+    int started = pthread_create(thread, NULL, main_fn, arg) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return started;
+}
+
+static int start_hasher(walk *w, pthread_t *thread)
+{
+    return start_blocked(thread, hasher_main, w);
 }
 
 static void walk_free(walk *w)
@@ -835,12 +840,7 @@ static dg_status walk_chunks(chunk_walk *w, chunk_reader *mine, dg_error *err)
 
 static int start_worker(chunk_worker *cw, pthread_t *thread)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int started = pthread_create(thread, NULL, chunk_worker_main, cw) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return started;
+    return start_blocked(thread, chunk_worker_main, cw);
 }
 
 static void chunk_walk_free(chunk_walk *w)

@@ -264,23 +264,10 @@ void dg_merkle_builder_init(dg_merkle_builder *b)
 dg_status dg_merkle_builder_push(dg_merkle_builder *b, const dg_merkle_hash *leaf,
                                  dg_merkle_node_fn on_node, void *ctx, dg_error *err)
 {
-    uint64_t index = b->size;
-    int level = 0;
-    dg_merkle_hash h = *leaf;
-    dg_status st = on_node ? on_node(ctx, 0, index, &h, err) : DG_OK;
-    /* Each set low bit of the old size is a complete subtree the new leaf now pairs up. */
-    while (st == DG_OK && (index & 1)) {
-        h = dg_merkle_node(&b->stack[--b->depth], &h);
-        index >>= 1;
-        level++;
-        if (on_node)
-            st = on_node(ctx, level, index, &h, err);
-    }
-    if (st != DG_OK)
-        return st;
-    b->stack[b->depth++] = h;
-    b->size++;
-    return DG_OK;
+    /* A leaf is the subtree of level 0; the caller hears of it first, then of each node it
+     * completes. */
+    dg_status st = on_node ? on_node(ctx, 0, b->size, leaf, err) : DG_OK;
+    return st == DG_OK ? dg_merkle_builder_push_subtree(b, 0, leaf, on_node, ctx, err) : st;
 }
 
 dg_status dg_merkle_builder_push_subtree(dg_merkle_builder *b, int level,
