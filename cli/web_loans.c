@@ -52,11 +52,17 @@ static void loan_field(dg_web_page *p, const char *name, dg_web_word label, cons
     dg_buf_puts(&p->body, "\"></label>");
 }
 
+/* A loan form's heading and opening, with its CSRF token; action is /loans/<what>. */
+static void loan_form_open(dg_web_page *p, const char *what, const char *id, dg_web_word title)
+{
+    dg_buf_printf(&p->body, "<h2>%s</h2><form method=\"post\" action=\"/loans/%s\" "
+                            "class=\"filters\" id=\"%s\">", dg_web_tr(p, title), what, id);
+    dg_web_hidden_csrf(p);
+}
+
 static void request_form(dg_web_page *p)
 {
-    dg_buf_printf(&p->body, "<h2>%s</h2><form method=\"post\" action=\"/loans/request\" "
-                            "class=\"filters\" id=\"loan-request\">", dg_web_tr(p, W_LOAN_REQUEST));
-    dg_web_hidden_csrf(p);
+    loan_form_open(p, "request", "loan-request", W_LOAN_REQUEST);
     loan_field(p, "refcode", W_REFCODE, dg_web_arg(p, "refcode"), 1);
     loan_field(p, "purpose", W_PURPOSE, NULL, 1);
     method_select(p, 0);
@@ -269,9 +275,7 @@ void dg_web_loans_pending(dg_web_page *p)
 
 static void out_form(dg_web_page *p)
 {
-    dg_buf_printf(&p->body, "<h2>%s</h2><form method=\"post\" action=\"/loans/out\" "
-                            "class=\"filters\" id=\"loan-out\">", dg_web_tr(p, W_LEND));
-    dg_web_hidden_csrf(p);
+    loan_form_open(p, "out", "loan-out", W_LEND);
     loan_field(p, "refcode", W_REFCODE, dg_web_arg(p, "refcode"), 1);
     loan_field(p, "borrower", W_BORROWER, NULL, 1);
     loan_field(p, "unit", W_UNIT, NULL, 0);

@@ -1344,6 +1344,27 @@ static size_t ranking_of(dg_index *index, const char *text, int64_t *ids, double
  * as when the same calls are made one by one on a live index, with the same rankings and
  * scores, and the same totals (the counting pass matches in document id order).
  */
+
+/* x and y hold the same n versions, each once, and as many documents. */
+static void assert_same_versions(dg_index *x, dg_index *y, size_t n)
+{
+    dg_index_entry *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    uint64_t docs_a = 0, docs_b = 0;
+    dg_error err;
+    assert_int_equal(dg_index_list_versions(x, &a, &na, &docs_a, &err), DG_OK);
+    assert_int_equal(dg_index_list_versions(y, &b, &nb, &docs_b, &err), DG_OK);
+    assert_int_equal(na, n);
+    assert_int_equal(nb, n);
+    assert_int_equal(docs_a, docs_b);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(a[i].version_id, b[i].version_id);
+        assert_int_equal(a[i].copies, 1);
+    }
+    free(a);
+    free(b);
+}
+
 static void check_rebuild_holds_what_one_index_holds(fixture *f, int changes)
 {
     static const char *const words[] = {"budget", "经费预算", "training records", "档案管理",
@@ -1384,20 +1405,8 @@ static void check_rebuild_holds_what_one_index_holds(fixture *f, int changes)
         }
     }
     dg_index *built = fresh, *one = f->index;
-    dg_index_entry *a = NULL, *b = NULL;
-    size_t na = 0, nb = 0;
-    uint64_t docs_a = 0, docs_b = 0;
-    assert_int_equal(dg_index_list_versions(built, &a, &na, &docs_a, &err), DG_OK);
-    assert_int_equal(dg_index_list_versions(one, &b, &nb, &docs_b, &err), DG_OK);
-    assert_int_equal(na, changes ? 39 : 41); /* 41 versions; one deleted, one record deleted */
-    assert_int_equal(na, nb);
-    assert_int_equal(docs_a, docs_b);
-    for (size_t i = 0; i < na; i++) {
-        assert_int_equal(a[i].version_id, b[i].version_id);
-        assert_int_equal(a[i].copies, 1);
-    }
-    free(a);
-    free(b);
+    /* 41 versions; one deleted, one record deleted */
+    assert_same_versions(built, one, changes ? 39 : 41);
     static const char *const queries[] = {"budget", "经费", "training", "movedword", "againword",
                                           "档案", "\"预算\"", "lateword", "第11条", "第12条"};
     for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
@@ -1459,20 +1468,7 @@ static void test_a_build_written_out_on_the_way_holds_what_one_index_holds(void 
     assert_int_equal(dg_index_commit(one, &err), DG_OK);
     assert_int_equal(dg_index_build_swap(f->index, fresh, &err), DG_OK);
     dg_index_close(fresh);
-    dg_index_entry *a = NULL, *b = NULL;
-    size_t na = 0, nb = 0;
-    uint64_t docs_a = 0, docs_b = 0;
-    assert_int_equal(dg_index_list_versions(f->index, &a, &na, &docs_a, &err), DG_OK);
-    assert_int_equal(dg_index_list_versions(one, &b, &nb, &docs_b, &err), DG_OK);
-    assert_int_equal(na, N);
-    assert_int_equal(nb, N);
-    assert_int_equal(docs_a, docs_b);
-    for (size_t i = 0; i < na; i++) {
-        assert_int_equal(a[i].version_id, b[i].version_id);
-        assert_int_equal(a[i].copies, 1);
-    }
-    free(a);
-    free(b);
+    assert_same_versions(f->index, one, N);
     static const char *const queries[] = {"budget", "经费", "training", "档案", "會議",
                                           "\"预算\"", "第1299条", "第7条"};
     fixture one_view = *f;

@@ -35,16 +35,7 @@ static void append_searches(test_archive *t, int n)
 /* Tampering goes around dangan: straight into the SQLite file, as an intruder would. */
 static void tamper(test_archive *t, const char *sql)
 {
-    char path[128];
-    snprintf(path, sizeof path, "%s/catalog.db", t->path);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "tamper: %s\n", msg);
-    assert_int_equal(rc, SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(test_archive_exec(t, sql), SQLITE_OK);
 }
 
 static int64_t first_broken(test_archive *t, char *reason, size_t size)

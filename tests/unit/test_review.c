@@ -710,15 +710,7 @@ static void test_destroying_a_reviewed_record_forgets_its_lesson_and_keeps_the_o
 /* Runs sql on a connection of its own (as another process would). */
 static void catalog_exec(test_archive *t, const char *sql)
 {
-    char path[160];
-    snprintf(path, sizeof path, "%s/catalog.db", t->path);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fail_msg("catalog: %s", msg);
-    sqlite3_close(db);
+    assert_int_equal(test_archive_exec(t, sql), SQLITE_OK);
 }
 
 /* Every column of every review item, in key order, as one string (free it). */

@@ -30,6 +30,24 @@ static inline void test_archive_remove(test_archive *t)
         fprintf(stderr, "could not remove %s\n", t->dir);
 }
 
+/* Runs sql on the archive's catalog on a connection of its own (as another process, or an
+ * intruder going around dangan, would); SQLite's result code, its message on stderr. */
+static inline int test_archive_exec(const test_archive *t, const char *sql)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/catalog.db", t->path);
+    sqlite3 *db;
+    int rc = sqlite3_open(path, &db);
+    char *msg = NULL;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "catalog: %s\n", msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    return rc;
+}
+
 /* The one number sql (a count) gives on the archive's catalog, read on a connection of its
  * own; -1 when the catalog cannot be opened or the query gives no row. */
 static inline int64_t test_archive_count(const test_archive *t, const char *sql)
