@@ -500,6 +500,9 @@ static dg_status queue_due(dg_archive *archive, int64_t review_id, const review_
         *queued = (uint64_t)sqlite3_changes(archive->db);
     return st;
 }
+
+/* The review's one transaction: its row, the due records queued (only while it is open),
+ * and its log entry, committed together or not at all. */
 static dg_status review_body(dg_archive *archive, void *ctx, dg_error *err)
 {
     review_job *job = ctx;
