@@ -1868,6 +1868,9 @@ class phrase_source : public Xapian::PostingSource {
     }
 
   public:
+    /* matches() for the counting pass's bit sets: document did of the database given to
+     * init(), asked in ascending id order (has_pair walks the pair's posting list). */
+    bool holds_after_init(Xapian::docid did) { return matches(did); }
 
     /* Whether a document holds the phrase: document did of db (a single shard's), or doc. */
     bool holds(const Xapian::Database &db, Xapian::docid did, const Xapian::Document *doc)
@@ -1878,67 +1881,6 @@ class phrase_source : public Xapian::PostingSource {
          * usually in titles (的通知). The decider's document has its data at hand. */
         if (!doc && index_positions_match(db, did))
             return true;
-        return holds_in_data(db, did, doc);
-    }
-
-    /*
-     * matches() of each of dids (ascending ids of the database given to init()), into held:
-     * the same verdicts, kept the same way, with the title's and number's positions read
-     * slot by slot over all of dids. Asked one document at a time, the look-ups alternate
-     * between the slots' terms, whose positions lie in different leaves of the position
-     * table (keyed by term, then document), so nearly every look-up read a leaf again; term
-     * by term, consecutive look-ups mostly stay in one leaf. A slot is read only for the
-     * documents that held every slot before it.
-     */
-    void matches_in_order(const std::vector<Xapian::docid> &dids, std::vector<uint8_t> &held)
-    {
-        held.assign(dids.size(), 0);
-        std::vector<size_t> open; /* positions of dids still to settle */
-        for (size_t k = 0; k < dids.size(); k++) {
-            Xapian::docid did = dids[k];
-            uint8_t *verdict = seen_ && did < seen_->size() ? &(*seen_)[did] : nullptr;
-            if (verdict && *verdict) {
-                held[k] = *verdict == 2;
-            } else if (has_pair(did)) {
-                held[k] = 1;
-                if (verdict)
-                    *verdict = 2;
-            } else {
-                open.push_back(k);
-            }
-        }
-        std::vector<slot_positions> pos(open.size(), slot_positions(slots_.size()));
-        for (size_t i = 0; i < slots_.size(); i++)
-            for (const std::string &term : slots_[i])
-                for (size_t j = 0; j < open.size(); j++) {
-                    if (i > 0 && pos[j][i - 1].empty())
-                        continue; /* settled: a slot before this one is not in the index */
-                    Xapian::docid did = dids[open[j]];
-                    for (Xapian::PositionIterator p = db_.positionlist_begin(did, term);
-                         p != db_.positionlist_end(did, term); ++p)
-                        pos[j][i].push_back(*p);
-                }
-        for (size_t j = 0; j < open.size(); j++) {
-            Xapian::docid did = dids[open[j]];
-            bool in_index = true;
-            for (size_t i = 0; i < slots_.size() && in_index; i++) {
-                in_index = !pos[j][i].empty();
-                std::sort(pos[j][i].begin(), pos[j][i].end());
-            }
-            in_index = in_index && (ordered_ ? in_order_within(pos[j], window_)
-                                             : near_within(pos[j], window_));
-            bool holds_it = in_index || holds_in_data(db_, did, NULL);
-            held[open[j]] = holds_it;
-            if (seen_ && did < seen_->size())
-                (*seen_)[did] = holds_it ? 2 : 1;
-        }
-    }
-
-  private:
-    /* holds() past the index's positions: the body's text (and a decider document's own
-     * positions). */
-    bool holds_in_data(const Xapian::Database &db, Xapian::docid did, const Xapian::Document *doc)
-    {
         std::string data = doc ? doc->get_data() : db.get_document(did).get_data();
         size_t from = 0, bytes = 0;
         bool have_body = folded_body_at(data, &from, &bytes);
@@ -2908,32 +2850,19 @@ std::unique_ptr<phrase_source> source_of(const Xapian::Query &q, phrase_verdicts
 }
 
 /* Clears the bit of every document of bits that misses the phrase of source (a
- * LEAF_POSTING_SOURCE of holders), asking about PHRASE_BLOCK documents at a time in
- * ascending id order (phrase_source::matches_in_order). */
-const size_t PHRASE_BLOCK = 2048;
-
+ * LEAF_POSTING_SOURCE of holders), asking in ascending id order. */
 void keep_holders(Xapian::Database &db, const Xapian::Query &source_query, docid_bits &bits,
                   phrase_verdicts *verdicts, bits_clock &clock)
 {
     std::unique_ptr<phrase_source> source = source_of(source_query, verdicts);
     source->init(db);
-    std::vector<Xapian::docid> block;
-    std::vector<uint8_t> held;
-    auto settle = [&]() {
-        source->matches_in_order(block, held);
-        for (size_t k = 0; k < block.size(); k++)
-            if (!held[k])
-                bits[block[k] >> 6] &= ~(1ull << (block[k] & 63));
-        clock.tick((unsigned)block.size());
-        block.clear();
-    };
     for (size_t w = 0; w < bits.size(); w++)
         for (uint64_t left = bits[w]; left; left &= left - 1) {
-            block.push_back((Xapian::docid)(w * 64 + (size_t)__builtin_ctzll(left)));
-            if (block.size() == PHRASE_BLOCK)
-                settle();
+            Xapian::docid did = (Xapian::docid)(w * 64 + (size_t)__builtin_ctzll(left));
+            if (!source->holds_after_init(did))
+                bits[w] &= ~(left & -left);
+            clock.tick(1);
         }
-    settle();
 }
 
 /*
