@@ -873,6 +873,69 @@ static void test_random_archives_never_reveal_records_above_clearance(void **sta
 }
 
 /*
+ * Broad matches (more than an eighth of a level) are counted from posting lists as bit sets
+ * (AND, OR, NOT, filters, and phrases asked only about what everything else holds), narrow
+ * ones by Xapian's matcher: totals and facets of compound queries, broad and narrow, through
+ * a reader and the writer, equal the model's. Words stand in the body in VOCABULARY's order,
+ * so "档案预算" (a phrase across the space) is held exactly when both words are.
+ */
+static void test_broad_compound_queries_count_as_the_model(void **state)
+{
+    fixture *f = *state;
+    static model_doc docs[N_DOCS];
+    dg_error err;
+    uint64_t seed = 0xb10adULL;
+    build_random_archive(f, docs, &seed);
+    dg_index *writer = f->index, *reader = NULL;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    enum { AND, OR, NOT, PHRASE, PHRASE_OR, ALL };
+    static const char *const texts[] = {"档案 budget", "预算 OR meeting", "会议 NOT notice",
+                                        "\"档案预算\"", "\"档案预算\" OR training", ""};
+    for (int round = 0; round < 48; round++) {
+        int kind = round % 6;
+        dg_index_viewer v = {(int64_t)(next_random(&seed) % N_USERS),
+                             (int)(next_random(&seed) % 5)};
+        int category = next_random(&seed) % 3 == 0 ? (int)(next_random(&seed) % 5) : -1;
+        f->index = round / 6 % 2 ? reader : writer;
+        dg_index_query q = query_of(texts[kind]);
+        q.limit = 5;
+        q.category = category >= 0 ? CATEGORIES[category] : NULL;
+        dg_index_result *r = run(f, &v, &q);
+        uint64_t n_expected = 0, by_category[5] = {0};
+        for (int i = 0; i < N_DOCS; i++) {
+            const int *w = docs[i].has_word;
+            int holds = kind == AND      ? w[0] && w[6]
+                        : kind == OR     ? w[1] || w[7]
+                        : kind == NOT    ? w[2] && !w[8]
+                        : kind == PHRASE ? w[0] && w[1]
+                        : kind == PHRASE_OR ? (w[0] && w[1]) || w[11]
+                                         : 1;
+            int match = holds && docs[i].current && model_visible(&docs[i], &v) &&
+                        (category < 0 || docs[i].category == category);
+            n_expected += (uint64_t)match;
+            by_category[docs[i].category] += (uint64_t)match;
+        }
+        if (r->total != n_expected)
+            fail_msg("\"%s\" as %d/%d: total %llu, the model %llu", texts[kind],
+                     (int)v.user_id, v.clearance, (unsigned long long)r->total,
+                     (unsigned long long)n_expected);
+        for (size_t c = 0; c < r->n_category; c++) {
+            int k = 0;
+            while (k < 5 && strcmp(CATEGORIES[k], r->by_category[c].value) != 0)
+                k++;
+            assert_true(k < 5);
+            assert_int_equal(r->by_category[c].count, by_category[k]);
+            by_category[k] = 0;
+        }
+        for (int k = 0; k < 5; k++)
+            assert_int_equal(by_category[k], 0);
+        dg_index_result_free(r);
+    }
+    f->index = writer;
+    dg_index_close(reader);
+}
+
+/*
  * Issue 15: every ranking, score, total, facet count and snippet a user gets is exactly what
  * the same search returns over an index holding only the records that user may see. Random
  * archives (records of one to three versions, random levels, grants to random users, words
@@ -1925,6 +1988,7 @@ int main(void)
         TEST(test_search_equals_search_over_visible_records_only),
         TEST(test_repeated_search_counts_only_what_the_viewer_may_see),
         TEST(test_random_archives_never_reveal_records_above_clearance),
+        TEST(test_broad_compound_queries_count_as_the_model),
         TEST(test_malformed_queries_are_refused_with_a_message),
         TEST(test_query_without_matches_is_ok_and_empty),
         TEST(test_snippet_shows_original_script_with_highlights),
