@@ -18,7 +18,11 @@
  * searches through the socket interleaved with log appends of the same size on the
  * bench's own handle, alone and inside a shared transaction (measure_append_share).
  *
- *   make bench && build/bench/serve [N] [SECONDS] [FOLDER]
+ *   make bench && build/bench/serve [N] [SECONDS] [FOLDER [socket]]
+ *
+ * With "socket" after FOLDER it runs only the 8 clients through the socket and prints the
+ * server's CPU per search and its pid: a run short enough to profile the server alone
+ * (perf record -g over the whole bench, then perf report --pid).
  *
  * With FOLDER the archive is kept there and reused by the next run (bench/site.h).
  */
@@ -327,6 +331,14 @@ int main(int argc, char **argv)
     if (ok)
         printf("requests (searches: the %zu-query mix, each one logged):\n",
                (size_t)BENCH_N_QUERIES);
+    if (ok && argc > 4 && !strcmp(argv[4], "socket")) {
+        printf("server pid %d\n", (int)server);
+        ok = measure_throughput(&b, 1, &socket_tp);
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+        bench_site_close(&b);
+        return ok ? 0 : 1;
+    }
     ok = ok && measure_latency(&b, "whoami", 0, &direct_p50) &&
          measure_latency(&b, "whoami", 1, &socket_p50);
     ok = ok && measure_latency(&b, "search", 0, &search_direct) &&

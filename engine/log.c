@@ -198,17 +198,22 @@ static dg_status chain_head(dg_archive *archive, int64_t *id, char hash[65], dg_
 }
 
 /*
- * The shown-hit index. Each shown hit ("REF@V,REF@V") is filed under its reference code in
- * log_shown, so `log --record` finds the searches that showed a record without reading the
- * whole log. The hashed truth is the entry's own shown column; this table is only its
- * index, so it is not written by each append: every DG_LOG_SHOWN_EVERY-th entry files the
- * hits of all entries since the last filing, sorted by reference code, in the same
- * transaction, and a read by record files what is left first (log_read.c). Ten inserts at
- * random places of a large B-tree per search cost a server more than the rest of the
- * entry (issue 17: 8% of its CPU per page); sorted and in bulk, the index's pages are read
- * and written once per filing instead of once per entry and commit. The setting
- * log_shown_upto is the last entry filed. The entries' logins are filed with them
- * (log_logins, migration 20).
+ * The shown-hit index. The hashed truth of what a search showed is the entry's own shown
+ * column ("REF@V,REF@V"); log_shown_filed is only its index by reference code, so that
+ * `log --record` finds the searches that showed a record without reading the whole log.
+ * It is not written by each append: every DG_LOG_SHOWN_EVERY-th entry files the hits of
+ * all entries since the last filing in the same transaction, and a read by record reads
+ * the entries after the last filing from the log itself (log_read.c), so it is complete
+ * without writing. The setting log_shown_upto is the last entry filed.
+ *
+ * A filing writes one row per reference code it names, keyed by (the filing's last entry,
+ * code), its entries as a JSON array of their distances back from that last entry
+ * (migration 21). So a filing's rows sort after every row before them and are appended as
+ * a run of new pages: about its bytes in pages, where a table keyed by code first
+ * (log_shown, migrations 5 to 20) took a page per code named, at random places of a
+ * B-tree that grows with the log (issue 17: that filing was 3-6% of a server's CPU). A
+ * lookup by code seeks once per filing (log_read.c). The entries' logins are filed with
+ * them (log_logins, migration 20).
  */
 typedef struct shown_hit {
     char *refcode;
@@ -228,6 +233,24 @@ static void shown_hits_free(shown_hits *h)
     free(h->items);
 }
 
+/* Adds one (key, entry) item, key the first len bytes of text; 0 when out of memory. */
+static int hit_add(shown_hits *h, int64_t entry, const char *text, size_t len, int version)
+{
+    if (h->count == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 1024;
+        shown_hit *grown = realloc(h->items, cap * sizeof *grown);
+        if (!grown)
+            return 0;
+        h->items = grown;
+        h->cap = cap;
+    }
+    char *copy = strndup(text, len);
+    if (!copy)
+        return 0;
+    h->items[h->count++] = (shown_hit){copy, entry, version};
+    return 1;
+}
+
 /* Adds the hits of one entry's "REF@V,REF@V" list; 0 when out of memory. */
 static int shown_hits_add(shown_hits *h, int64_t entry, const char *shown)
 {
@@ -235,18 +258,8 @@ static int shown_hits_add(shown_hits *h, int64_t entry, const char *shown)
         size_t len = strcspn(p, ",");
         const char *at = memchr(p, '@', len);
         size_t ref_len = at ? (size_t)(at - p) : len;
-        if (h->count == h->cap) {
-            size_t cap = h->cap ? 2 * h->cap : 1024;
-            shown_hit *grown = realloc(h->items, cap * sizeof *grown);
-            if (!grown)
-                return 0;
-            h->items = grown;
-            h->cap = cap;
-        }
-        char *ref = strndup(p, ref_len);
-        if (!ref)
+        if (!hit_add(h, entry, p, ref_len, at ? atoi(at + 1) : 0))
             return 0;
-        h->items[h->count++] = (shown_hit){ref, entry, at ? atoi(at + 1) : 0};
         p += len;
         if (*p == ',')
             p++;
@@ -265,8 +278,8 @@ static int shown_hit_order(const void *a, const void *b)
     return (x->version > y->version) - (x->version < y->version);
 }
 
-/* The last entry whose shown hits are filed (migration 18 sets it for an existing log;
- * without it every entry is filed again, which INSERT OR IGNORE makes harmless). */
+/* The last entry whose shown hits are filed (migration 18 sets it for an existing log,
+ * migration 21 keeps it). */
 static dg_status shown_filed_upto(sqlite3 *db, int64_t *upto, dg_error *err)
 {
     char *text = NULL;
@@ -276,24 +289,6 @@ static dg_status shown_filed_upto(sqlite3 *db, int64_t *upto, dg_error *err)
         *upto = strtoll(text, NULL, 10);
     free(text);
     return st == DG_ERR_NOT_FOUND ? DG_OK : st;
-}
-
-/* Adds an entry's login (version 0) to the logins to file; 0 when out of memory. */
-static int login_add(shown_hits *h, int64_t entry, const char *login, size_t len)
-{
-    if (h->count == h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : 256;
-        shown_hit *grown = realloc(h->items, cap * sizeof *grown);
-        if (!grown)
-            return 0;
-        h->items = grown;
-        h->cap = cap;
-    }
-    char *copy = strndup(login, len);
-    if (!copy)
-        return 0;
-    h->items[h->count++] = (shown_hit){copy, entry, 0};
-    return 1;
 }
 
 /* Reads the shown hits and the logins of the entries after upto (and the last entry's
@@ -314,8 +309,8 @@ static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, shown_h
         const char *shown = (const char *)sqlite3_column_text(stmt, 1);
         const char *login = (const char *)sqlite3_column_text(stmt, 2);
         if ((shown && !shown_hits_add(h, *last, shown)) ||
-            !login_add(logins, *last, login ? login : "",
-                       (size_t)sqlite3_column_bytes(stmt, 2))) {
+            !hit_add(logins, *last, login ? login : "", (size_t)sqlite3_column_bytes(stmt, 2),
+                     0)) {
             sqlite3_finalize(stmt);
             return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
         }
@@ -326,33 +321,91 @@ static dg_status shown_collect(sqlite3 *db, int64_t upto, shown_hits *h, shown_h
     return st;
 }
 
-/* Inserts the sorted (key, entry[, version]) rows with sql; what names the failure. */
-static dg_status file_sorted(sqlite3 *db, shown_hits *h, const char *sql, int with_version,
-                             const char *what, dg_error *err)
+/* Inserts the sorted (login, entry) rows of log_logins. */
+static dg_status file_logins(sqlite3 *db, shown_hits *h, dg_error *err)
 {
     if (!h->count)
         return DG_OK;
     qsort(h->items, h->count, sizeof *h->items, shown_hit_order);
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(db, sql, &stmt, err);
+    dg_status st = dg_catalog_prepare(
+        db, "INSERT OR IGNORE INTO log_logins(login, entry) VALUES(?, ?)", &stmt, err);
     for (size_t i = 0; st == DG_OK && i < h->count; i++) {
         sqlite3_bind_text(stmt, 1, h->items[i].refcode, -1, SQLITE_STATIC);
         sqlite3_bind_int64(stmt, 2, h->items[i].entry);
-        if (with_version)
-            sqlite3_bind_int(stmt, 3, h->items[i].version);
         if (sqlite3_step(stmt) != SQLITE_DONE)
-            st = dg_catalog_error(db, err, what);
+            st = dg_catalog_error(db, err, "index log logins");
         sqlite3_reset(stmt);
     }
     sqlite3_finalize(stmt); /* NULL when the prepare failed */
     return st;
 }
 
+/* A JSON array of numbers, grown as needed. */
+typedef struct json_list {
+    char *text;
+    size_t len, cap;
+} json_list;
+
+static int json_list_add(json_list *l, long long value)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, "%c%lld", l->len ? ',' : '[', value);
+    if (l->len + (size_t)n + 2 > l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        while (cap < l->len + (size_t)n + 2)
+            cap *= 2;
+        char *grown = realloc(l->text, cap);
+        if (!grown)
+            return 0;
+        l->text = grown;
+        l->cap = cap;
+    }
+    memcpy(l->text + l->len, buf, (size_t)n);
+    l->len += (size_t)n;
+    return 1;
+}
+
+/* Files the sorted hits as the filing up to last: one row per code, its entries as their
+ * distances back from last, each entry once. */
+static dg_status file_shown(sqlite3 *db, shown_hits *h, int64_t last, dg_error *err)
+{
+    if (!h->count)
+        return DG_OK;
+    qsort(h->items, h->count, sizeof *h->items, shown_hit_order);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        db, "INSERT INTO log_shown_filed(upto, refcode, entries) VALUES(?, ?, ?)", &stmt, err);
+    json_list l = {0};
+    for (size_t i = 0; st == DG_OK && i < h->count; i++) {
+        const shown_hit *x = &h->items[i];
+        int same_entry = i > 0 && x->entry == h->items[i - 1].entry &&
+                         !strcmp(x->refcode, h->items[i - 1].refcode);
+        if (!same_entry && !json_list_add(&l, (long long)(last - x->entry))) {
+            st = dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
+            break;
+        }
+        if (i + 1 < h->count && !strcmp(x->refcode, h->items[i + 1].refcode))
+            continue; /* the code's row is not complete yet */
+        l.text[l.len] = ']';
+        sqlite3_bind_int64(stmt, 1, last);
+        sqlite3_bind_text(stmt, 2, x->refcode, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, l.text, (int)l.len + 1, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            st = dg_catalog_error(db, err, "index shown hits");
+        sqlite3_reset(stmt);
+        l.len = 0;
+    }
+    free(l.text);
+    sqlite3_finalize(stmt); /* NULL when the prepare failed */
+    return st;
+}
+
 /*
  * Files what the appends since the last filing left to their indexes: their shown hits in
- * log_shown and their logins in log_logins (migration 20: the log's index by login, filed
- * in bulk for the same reason as the shown hits, one B-tree page less in every append's
- * commit). Both are filed up to the same mark, log_shown_upto.
+ * log_shown_filed and their logins in log_logins (migration 20: the log's index by login,
+ * filed in bulk for the same reason as the shown hits, one B-tree page less in every
+ * append's commit). Both are filed up to the same mark, log_shown_upto.
  */
 dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
 {
@@ -362,13 +415,9 @@ dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
     if (st == DG_OK)
         st = shown_collect(db, upto, &h, &logins, &last, err);
     if (st == DG_OK)
-        st = file_sorted(db, &h,
-                         "INSERT OR IGNORE INTO log_shown(refcode, entry, version) VALUES(?, ?, ?)",
-                         1, "index shown hits", err);
+        st = file_shown(db, &h, last, err);
     if (st == DG_OK)
-        st = file_sorted(db, &logins,
-                         "INSERT OR IGNORE INTO log_logins(login, entry) VALUES(?, ?)", 0,
-                         "index log logins", err);
+        st = file_logins(db, &logins, err);
     shown_hits_free(&h);
     shown_hits_free(&logins);
     if (st == DG_OK && last > upto) {
@@ -818,18 +867,25 @@ static int batch_may_defer(const dg_log_group *g, const group_entry *batch)
 
 /* Appends one entry of a batch under a savepoint, so that an entry refused (its text, say)
  * leaves no half of itself and the others still commit. DG_OK unless the savepoint itself
- * failed: then the entry's half may be in the transaction, and the whole batch must go. */
-static dg_status batch_append(dg_archive *archive, group_entry *e, dg_error *err)
+ * failed: then the entry's half may be in the transaction, and the whole batch must go.
+ * A batch of one needs none: its failure is the batch's. The statements are kept compiled
+ * (every search runs them). */
+static dg_status batch_append(dg_archive *archive, group_entry *e, int alone, dg_error *err)
 {
-    e->st = dg_catalog_exec(archive->db, "SAVEPOINT log_entry", &e->err);
+    if (alone) {
+        e->st = append_entry(archive, e->actor, e->login, e->event, 0, &e->id, &e->leaf,
+                             &e->err);
+        return DG_OK; /* the batch's transaction is rolled back when it failed */
+    }
+    e->st = dg_catalog_exec_kept(&archive->stmts, archive->db, "SAVEPOINT log_entry", &e->err);
     if (e->st != DG_OK)
         return DG_OK; /* nothing of it was written */
     e->st = append_entry(archive, e->actor, e->login, e->event, 0, &e->id, &e->leaf, &e->err);
-    dg_status st = e->st == DG_OK
-                       ? DG_OK
-                       : dg_catalog_exec(archive->db, "ROLLBACK TO log_entry", err);
+    dg_status st = e->st == DG_OK ? DG_OK
+                                  : dg_catalog_exec_kept(&archive->stmts, archive->db,
+                                                         "ROLLBACK TO log_entry", err);
     if (st == DG_OK)
-        st = dg_catalog_exec(archive->db, "RELEASE log_entry", err);
+        st = dg_catalog_exec_kept(&archive->stmts, archive->db, "RELEASE log_entry", err);
     return st;
 }
 
@@ -875,21 +931,25 @@ static dg_status batch_tree(dg_archive *archive, group_entry *batch, const tree_
 static void batch_commit(dg_archive *archive, group_entry *batch, tree_front *front)
 {
     dg_error err;
-    dg_status st = dg_catalog_begin_write(archive->db, &err);
+    dg_status st = dg_catalog_exec_kept(&archive->stmts, archive->db, "BEGIN IMMEDIATE", &err);
     if (st != DG_OK) {
         batch_fail(batch, st, &err);
         return;
     }
-    int any = 0;
+    int any = 0, alone = !batch->next;
     for (group_entry *e = batch; e && st == DG_OK; e = e->next) {
-        st = batch_append(archive, e, &err);
+        st = batch_append(archive, e, alone, &err);
         any |= e->st == DG_OK;
+    }
+    if (alone && batch->st != DG_OK) { /* its own failure, not the batch's */
+        dg_catalog_rollback(archive->db);
+        return;
     }
     dg_merkle_builder after = {0};
     if (st == DG_OK && any)
         st = batch_tree(archive, batch, front, &after, &err);
     if (st == DG_OK)
-        st = dg_catalog_commit(archive->db, &err);
+        st = dg_catalog_exec_kept(&archive->stmts, archive->db, "COMMIT", &err);
     /* Only a committed tree's frontier is kept for the next batch. */
     front->ok = st == DG_OK && any && after.size > 0;
     if (front->ok)
@@ -947,8 +1007,12 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
         pthread_mutex_lock(&g->lock);
         if (deferred) {
             g->deferred++;
+            /* Only a first unsynced batch wakes the syncer: it is already waiting out
+             * its delay for any later one (a wake per batch was 3% of a server's CPU,
+             * half of it the syncer waking up to wait again). */
+            if (!g->unsynced)
+                pthread_cond_signal(&g->wake);
             g->unsynced = 1;
-            pthread_cond_signal(&g->wake);
         }
         if (!restored)
             g->sync_failed = 1; /* and this handle commits nothing until FULL is back */
