@@ -1345,6 +1345,14 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
     if (s.checkpointer)
         dg_checkpointer_close(s.checkpointer);
     server_close(&s, &old_mask);
+    if (s.log_group) { /* how well the access log's group commit shared its commits */
+        dg_log_group_counts c;
+        dg_log_group_stats(s.log_group, &c);
+        server_log(&s, "access log: %llu entries in %llu commits, %llu of them synced later "
+                       "by %llu syncs", (unsigned long long)c.entries,
+                   (unsigned long long)c.batches, (unsigned long long)c.deferred,
+                   (unsigned long long)c.syncs);
+    }
     dg_log_group_free(s.log_group); /* every handle attached to it is closed */
     if (st == DG_OK)
         server_log(&s, "stopped");
