@@ -142,6 +142,7 @@ typedef struct server {
     dg_checkpointer *checkpointer; /* with --log-key: the writer thread's */
     /* Every handle of the server (workers and web) commits its log entries together. */
     dg_log_group *log_group;
+    dg_archive *log_writer; /* the group's own handle (dg_log_group_writer) */
 } server;
 
 static int64_t now_ms(void)
@@ -1312,6 +1313,10 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
     if (st == DG_OK)
         st = open_workers(&s, err);
     if (st == DG_OK)
+        st = dg_archive_open(opts->archive, &s.log_writer, err);
+    if (st == DG_OK)
+        dg_log_group_writer(s.log_group, s.log_writer);
+    if (st == DG_OK)
         dg_log_cli_apply_timezone(s.workers[0].archive); /* before any thread starts */
     if (st == DG_OK && !opts->sync_every_entry)
         defer_read_syncs(&s);
@@ -1354,6 +1359,7 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
                    (unsigned long long)c.syncs);
     }
     dg_log_group_free(s.log_group); /* every handle attached to it is closed */
+    dg_archive_close(s.log_writer);
     if (st == DG_OK)
         server_log(&s, "stopped");
     return st;

@@ -682,6 +682,10 @@ struct dg_log_group {
      * not yet queued waits for their entries (gathering) up to DG_LOG_GROUP_WINDOW_US. */
     int busy, gathering;
     pthread_cond_t gathered; /* on CLOCK_MONOTONIC */
+    /* The handle every batch is written on (dg_log_group_writer), or NULL: the leader's
+     * own; its synchronous level as last set: 0 unknown, 1 NORMAL, 2 FULL. */
+    dg_archive *writer;
+    int writer_level;
     pthread_cond_t wake; /* the syncer's, on CLOCK_MONOTONIC */
     pthread_t syncer;
     uint64_t deferred, syncs;
@@ -1066,6 +1070,37 @@ static void gather(dg_log_group *g)
 }
 
 /*
+ * A batch on the group's own writer handle (dg_log_group_writer), which nothing but the
+ * group's batches ever commits on: so it may stay at the synchronous level its last batch
+ * needed, and a run of reads' batches sets nothing (setting it twice per batch, on the
+ * leader's handle that must be back at FULL for its own changes, was 1% of a server's
+ * CPU). A batch that must sync gets FULL or is not written. Returns whether the batch
+ * committed without a sync. The leader's alone, so the level needs no lock.
+ */
+static int writer_commit(dg_log_group *g, group_entry *batch, int defer)
+{
+    dg_archive *w = g->writer;
+    if (defer && g->writer_level != 1)
+        g->writer_level = set_synchronous(w->db, 0) ? 1 : 0;
+    if ((!defer || g->writer_level != 1) && g->writer_level != 2)
+        g->writer_level = set_synchronous(w->db, 1) ? 2 : 0;
+    if (g->writer_level == 0) { /* neither level could be set: nothing is written */
+        dg_error err;
+        dg_status st = sync_lost_error(&err);
+        batch_fail(batch, st, &err);
+        return 0;
+    }
+    batch_commit(w, batch, &g->front);
+    return g->writer_level == 1;
+}
+
+void dg_log_group_writer(dg_log_group *group, dg_archive *writer)
+{
+    group->writer = writer;
+    group->writer_level = 0;
+}
+
+/*
  * Group commit: the caller queues its entry; whoever finds no batch being written becomes
  * the leader, takes every entry queued and writes them on its own handle in one
  * transaction, while the entries that arrive meanwhile queue for the next leader. So a
@@ -1097,14 +1132,19 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
         g->tail = &g->head;
         int defer = batch_may_defer(g, batch), g_failed = g->sync_failed;
         pthread_mutex_unlock(&g->lock);
-        if (!defer && g_failed)
-            set_synchronous(archive->db, 1); /* a restore that failed before, again */
-        int deferred = defer && set_synchronous(archive->db, 0);
-        batch_commit(archive, batch, &g->front);
-        /* Whatever happened, the handle syncs its next commit again: a change's. */
-        int restored = !deferred || set_synchronous(archive->db, 1);
-        if (!restored)
-            mark_sync_lost(archive, 1);
+        int deferred = 0, restored = 1;
+        if (g->writer) {
+            deferred = writer_commit(g, batch, defer);
+        } else {
+            if (!defer && g_failed)
+                set_synchronous(archive->db, 1); /* a restore that failed before, again */
+            deferred = defer && set_synchronous(archive->db, 0);
+            batch_commit(archive, batch, &g->front);
+            /* Whatever happened, the handle syncs its next commit again: a change's. */
+            restored = !deferred || set_synchronous(archive->db, 1);
+            if (!restored)
+                mark_sync_lost(archive, 1);
+        }
         pthread_mutex_lock(&g->lock);
         if (deferred) {
             g->deferred++;

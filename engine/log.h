@@ -114,6 +114,16 @@ void dg_log_group_free(dg_log_group *group);
 void dg_log_group_attach(dg_archive *archive, dg_log_group *group);
 
 /*
+ * Gives the group a handle of its own (opened by the caller on the same archive, attached
+ * to no group, used by nothing else, closed by the caller after dg_log_group_free): every
+ * batch is then written on it instead of on its leader's handle. It keeps the synchronous
+ * level its last batch needed (NORMAL for a deferred batch of reads, FULL otherwise), so
+ * the leader's own handle, which must sync its changes, is never switched, and the
+ * writer's page cache holds the log's pages from batch to batch.
+ */
+void dg_log_group_writer(dg_log_group *group, dg_archive *writer);
+
+/*
  * A request starts (starts = 1) or ends (0) on the handle (the dispatcher calls it around
  * each request): while other handles of its group are inside a request, a batch's leader
  * waits a little for their entries, so that one commit serves several (the commit window,

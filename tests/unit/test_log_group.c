@@ -365,6 +365,50 @@ static void test_deferring_group_syncs_changes_at_once_and_reads_later(void **st
 }
 
 /* With a short delay, the syncer syncs a read's entry by itself. */
+/*
+ * The same with the group's own writer handle (dg_log_group_writer, as the server runs):
+ * a change's entry is synced before it returns, a read's is not; the writer stays at
+ * NORMAL across reads' batches and at FULL after a change's, and the appending handle
+ * itself is never switched from FULL.
+ */
+static void test_group_writer_syncs_changes_at_once_and_reads_later(void **state)
+{
+    (void)state;
+    install_counting_vfs();
+    test_archive t;
+    dg_log_group *g = group_make(&t);
+    dg_error err;
+    dg_archive *writer;
+    assert_int_equal(dg_archive_open(t.path, &writer, &err), DG_OK);
+    dg_log_group_writer(g, writer);
+    assert_int_equal(dg_log_group_defer_reads(g, t.archive, 3600L * 1000, &err), DG_OK);
+    dg_log_group_attach(t.archive, g);
+
+    append_one(&t, "edit", 0); /* past the WAL's restart (see above) */
+    assert_int_equal(synchronous_of(writer), 2);
+    int before = wal_sync_count();
+    append_one(&t, "search", 1);
+    append_one(&t, "search", 1);
+    assert_int_equal(wal_sync_count(), before); /* committed, not synced */
+    assert_int_equal(synchronous_of(writer), 1);
+    assert_int_equal(synchronous_of(t.archive), 2);
+    append_one(&t, "edit", 0);
+    assert_true(wal_sync_count() > before);
+    assert_int_equal(synchronous_of(writer), 2);
+    assert_int_equal(synchronous_of(t.archive), 2);
+    dg_log_group_counts counts;
+    dg_log_group_stats(g, &counts);
+    assert_int_equal(counts.deferred, 2);
+    assert_int_equal(counts.batches, 4);
+    assert_int_equal(entries_with_action(&t, "search"), 2);
+    assert_int_equal(entries_with_action(&t, "edit"), 2);
+    assert_log_whole(&t);
+    dg_log_group_attach(t.archive, NULL);
+    dg_log_group_free(g);
+    dg_archive_close(writer);
+    test_archive_remove(&t);
+}
+
 static void test_syncer_syncs_a_read_entry_after_the_delay(void **state)
 {
     (void)state;
@@ -504,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_detached_handle_appends_alone),
         cmocka_unit_test(test_group_handle_in_its_own_transaction_does_not_join),
         cmocka_unit_test(test_deferring_group_syncs_changes_at_once_and_reads_later),
+        cmocka_unit_test(test_group_writer_syncs_changes_at_once_and_reads_later),
         cmocka_unit_test(test_syncer_syncs_a_read_entry_after_the_delay),
         cmocka_unit_test(test_handles_keep_the_tree_whole_across_each_others_batches),
         cmocka_unit_test(test_commit_window_waits_for_busy_handles_only_so_long),
