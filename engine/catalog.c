@@ -592,9 +592,13 @@ static const char MIGRATION_20_LOG_INDEXES_IN_BULK[] =
  * run of pages instead of writing a page per code at random places of log_shown. Every
  * row of log_shown is kept: grouped into filings of DG_LOG_SHOWN_EVERY (1024) entries, the
  * last one ending at the mark log_shown_upto, which stays. (IF NOT EXISTS: a catalog taken
- * back to an older schema by hand, as test_log does, may keep the table.)
+ * back to an older schema by hand, as test_log and test_review do, may keep the new table
+ * and lack the old.)
  */
 static const char MIGRATION_21_SHOWN_BY_FILING[] =
+    "CREATE TABLE IF NOT EXISTS log_shown ("
+    "  refcode TEXT NOT NULL, entry INTEGER NOT NULL, version INTEGER NOT NULL,"
+    "  PRIMARY KEY (refcode, entry, version)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS log_shown_filed ("
     "  upto INTEGER NOT NULL, refcode TEXT NOT NULL, entries TEXT NOT NULL,"
     "  PRIMARY KEY (upto, refcode)) WITHOUT ROWID;"
