@@ -740,7 +740,7 @@ void dg_log_group_attach(dg_archive *archive, dg_log_group *group)
 /* The leader gathering a batch is woken once every busy handle has queued its entry. */
 static void gathered_check(dg_log_group *g)
 {
-    if (g->gathering && g->queued >= (size_t)g->busy)
+    if (g->gathering && (g->busy <= 0 || g->queued >= (size_t)g->busy))
         pthread_cond_signal(&g->gathered);
 }
 
@@ -1053,7 +1053,7 @@ static void batch_commit(dg_archive *archive, group_entry *batch, tree_front *fr
  */
 static void gather(dg_log_group *g)
 {
-    if (g->queued >= (size_t)g->busy)
+    if (g->busy <= 0 || g->queued >= (size_t)g->busy)
         return;
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
