@@ -18,7 +18,11 @@
  * searches through the socket interleaved with log appends of the same size on the
  * bench's own handle, alone and inside a shared transaction (measure_append_share).
  *
- *   make bench && build/bench/serve [N] [SECONDS] [FOLDER]
+ *   make bench && build/bench/serve [N] [SECONDS] [FOLDER [socket]]
+ *
+ * With "socket" after FOLDER it runs only the 8 clients through the socket and prints the
+ * server's CPU per search and its pid: a run short enough to profile the server alone
+ * (perf record -g over the whole bench, then perf report --pid).
  *
  * With FOLDER the archive is kept there and reused by the next run (bench/site.h).
  */
@@ -59,14 +63,14 @@ static json_t *make_request(const char *cmd, size_t i)
 
 /* ---- the server ------------------------------------------------------------------- */
 
-static pid_t start_server(bench_site *b, int sync_every_entry)
+static pid_t start_server(bench_site *b, int sync_every_entry, FILE *log)
 {
     pid_t pid = fork();
     if (pid == 0) {
         dg_serve_options o = {.archive = b->archive, .socket_path = b->socket,
                               .readers = DG_SERVE_DEFAULT_READERS,
                               .max_clients = DG_SERVE_DEFAULT_MAX_CLIENTS,
-                              .timeout_ms = DG_SERVE_DEFAULT_TIMEOUT_MS, .log = NULL,
+                              .timeout_ms = DG_SERVE_DEFAULT_TIMEOUT_MS, .log = log,
                               .sync_every_entry = sync_every_entry};
         dg_error err;
         _exit(dg_serve(&o, &err) == DG_OK ? 0 : 1);
@@ -293,7 +297,7 @@ static int measure_sync_ab(bench_site *b)
            "(A: every entry synced before its answer, B: reads' syncs deferred):\n");
     for (int pair = 0; pair < PAIRS; pair++)
         for (int every = 1; every >= 0; every--) {
-            pid_t server = start_server(b, every);
+            pid_t server = start_server(b, every, NULL);
             double p50 = 0;
             printf("  pair %d %s\n", pair + 1, every ? "A" : "B");
             int ok = server > 0 && measure_latency(b, "search", 1, &p50);
@@ -321,12 +325,23 @@ int main(int argc, char **argv)
     /* The archive is built before the server forks, and the server forks before this
      * process starts any thread. */
     int ok = bench_site_build(&b, n, NULL);
-    pid_t server = ok ? start_server(&b, 0) : -1;
+    /* In "socket" mode the server's log goes to stderr: its last lines say how many entries
+     * each group commit held. */
+    int socket_only = argc > 4 && !strcmp(argv[4], "socket");
+    pid_t server = ok ? start_server(&b, 0, socket_only ? stderr : NULL) : -1;
     ok = server > 0;
     server_pid = server;
     if (ok)
         printf("requests (searches: the %zu-query mix, each one logged):\n",
                (size_t)BENCH_N_QUERIES);
+    if (ok && socket_only) {
+        printf("server pid %d\n", (int)server);
+        ok = measure_throughput(&b, 1, &socket_tp);
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+        bench_site_close(&b);
+        return ok ? 0 : 1;
+    }
     ok = ok && measure_latency(&b, "whoami", 0, &direct_p50) &&
          measure_latency(&b, "whoami", 1, &socket_p50);
     ok = ok && measure_latency(&b, "search", 0, &search_direct) &&

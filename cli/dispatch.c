@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../base/utf8.h"
+#include "../engine/log.h"
 #include "../engine/refcode.h"
 #include "commands.h"
 #include "dispatch_log.h"
@@ -124,7 +125,9 @@ json_t *dg_dispatch(dg_archive *archive, const char *os_login, const char *origi
                     .io = io ? io : &no_io, .exit_override = -1};
     dg_error_clear(&c.err);
     json_t *result = NULL;
+    dg_log_group_request(archive, 1); /* the log's commit window (log.h) */
     dg_status st = run_handler(cmd, &c, os_login, origin, &result);
+    dg_log_group_request(archive, 0);
     if (st != DG_OK) {
         json_decref(result);
         return dg_response_error(st, c.err.msg);

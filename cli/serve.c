@@ -142,6 +142,7 @@ typedef struct server {
     dg_checkpointer *checkpointer; /* with --log-key: the writer thread's */
     /* Every handle of the server (workers and web) commits its log entries together. */
     dg_log_group *log_group;
+    dg_archive *log_writer; /* the group's own handle (dg_log_group_writer) */
 } server;
 
 static int64_t now_ms(void)
@@ -1312,6 +1313,10 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
     if (st == DG_OK)
         st = open_workers(&s, err);
     if (st == DG_OK)
+        st = dg_archive_open(opts->archive, &s.log_writer, err);
+    if (st == DG_OK)
+        dg_log_group_writer(s.log_group, s.log_writer);
+    if (st == DG_OK)
         dg_log_cli_apply_timezone(s.workers[0].archive); /* before any thread starts */
     if (st == DG_OK && !opts->sync_every_entry)
         defer_read_syncs(&s);
@@ -1345,7 +1350,16 @@ dg_status dg_serve(const dg_serve_options *given, dg_error *err)
     if (s.checkpointer)
         dg_checkpointer_close(s.checkpointer);
     server_close(&s, &old_mask);
+    if (s.log_group) { /* how well the access log's group commit shared its commits */
+        dg_log_group_counts c;
+        dg_log_group_stats(s.log_group, &c);
+        server_log(&s, "access log: %llu entries in %llu commits, %llu of them synced later "
+                       "by %llu syncs", (unsigned long long)c.entries,
+                   (unsigned long long)c.batches, (unsigned long long)c.deferred,
+                   (unsigned long long)c.syncs);
+    }
     dg_log_group_free(s.log_group); /* every handle attached to it is closed */
+    dg_archive_close(s.log_writer);
     if (st == DG_OK)
         server_log(&s, "stopped");
     return st;

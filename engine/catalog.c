@@ -585,6 +585,33 @@ static const char MIGRATION_20_LOG_INDEXES_IN_BULK[] =
     "INSERT OR IGNORE INTO log_logins(login, entry)"
     "  SELECT login, id FROM access_log ORDER BY login, id;";
 
+/*
+ * Migration 21 (issue 17): the shown-hit index is keyed by filing first (log.c): a filing's
+ * rows, one per reference code with its entries as a JSON array of their distances back
+ * from the filing's last entry, sort after every row before them, so a filing appends a
+ * run of pages instead of writing a page per code at random places of log_shown. Every
+ * row of log_shown is kept: grouped into filings of DG_LOG_SHOWN_EVERY (1024) entries, the
+ * last one ending at the mark log_shown_upto, which stays. (IF NOT EXISTS: a catalog taken
+ * back to an older schema by hand, as test_log and test_review do, may keep the new table
+ * and lack the old.)
+ */
+static const char MIGRATION_21_SHOWN_BY_FILING[] =
+    "CREATE TABLE IF NOT EXISTS log_shown ("
+    "  refcode TEXT NOT NULL, entry INTEGER NOT NULL, version INTEGER NOT NULL,"
+    "  PRIMARY KEY (refcode, entry, version)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS log_shown_filed ("
+    "  upto INTEGER NOT NULL, refcode TEXT NOT NULL, entries TEXT NOT NULL,"
+    "  PRIMARY KEY (upto, refcode)) WITHOUT ROWID;"
+    "INSERT INTO log_shown_filed(upto, refcode, entries)"
+    "  SELECT upto, refcode, json_group_array(upto - entry) FROM ("
+    "    SELECT DISTINCT min((entry + 1023) / 1024 * 1024, mark) AS upto, refcode, entry"
+    "    FROM log_shown, (SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM settings"
+    "                     WHERE key = 'log_shown_upto'), 0),"
+    "                     (SELECT coalesce(max(entry), 0) FROM log_shown)) AS mark)"
+    "    ORDER BY upto, refcode, entry)"
+    "  GROUP BY upto, refcode ORDER BY upto, refcode;"
+    "DROP TABLE log_shown;";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
@@ -595,7 +622,8 @@ static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRAT
                                        MIGRATION_16_REVIEW_SCAN,
                                        MIGRATION_17_KEYED_SOURCES, MIGRATION_18_SHOWN_IN_BULK,
                                        MIGRATION_19_REVIEW_ITEMS,
-                                       MIGRATION_20_LOG_INDEXES_IN_BULK};
+                                       MIGRATION_20_LOG_INDEXES_IN_BULK,
+                                       MIGRATION_21_SHOWN_BY_FILING};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
 _Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 
@@ -664,6 +692,22 @@ dg_status dg_catalog_exec(sqlite3 *db, const char *sql, dg_error *err)
         return st;
     }
     return DG_OK;
+}
+
+dg_status dg_catalog_exec_kept(dg_stmt_cache *cache, sqlite3 *db, const char *sql,
+                               dg_error *err)
+{
+    if (dg_fault("catalog.exec")) /* the same fault point as dg_catalog_exec */
+        return injected_error(db, err, "statement failed");
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_take(cache, db, sql, &stmt, err);
+    if (st != DG_OK)
+        return st;
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        st = dg_catalog_error(db, err, "statement failed");
+    dg_catalog_give_back(cache, stmt);
+    return st;
 }
 
 dg_status dg_catalog_begin_read(sqlite3 *db, dg_error *err)

@@ -21,7 +21,7 @@
 #include "../base/status.h"
 
 /* The schema version this build writes; migrations bring older catalogs up to it. */
-#define DG_SCHEMA_VERSION 20
+#define DG_SCHEMA_VERSION 21
 
 /*
  * Opens (creating when create is set) the catalog file at path, applies the pragmas and
@@ -74,7 +74,7 @@ dg_status dg_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, 
  * cache may be NULL: then take prepares and give_back finalizes. dg_stmt_cache_clear
  * finalizes them all; it must run before the connection closes.
  */
-enum { DG_STMT_CACHE_SLOTS = 24 };
+enum { DG_STMT_CACHE_SLOTS = 32 };
 typedef struct dg_stmt_cache {
     struct {
         const char *sql;
@@ -86,6 +86,11 @@ dg_status dg_catalog_take(dg_stmt_cache *cache, sqlite3 *db, const char *sql,
                           sqlite3_stmt **stmt, dg_error *err);
 void dg_catalog_give_back(dg_stmt_cache *cache, sqlite3_stmt *stmt);
 void dg_stmt_cache_clear(dg_stmt_cache *cache);
+
+/* dg_catalog_exec of one statement (BEGIN, COMMIT, SAVEPOINT ...) kept compiled in cache,
+ * for a caller that runs it for every request (the log's group commit). */
+dg_status dg_catalog_exec_kept(dg_stmt_cache *cache, sqlite3 *db, const char *sql,
+                               dg_error *err);
 
 /* Steps a statement that returns no rows without finalizing it (a taken one). */
 dg_status dg_catalog_step_once(sqlite3 *db, sqlite3_stmt *stmt, dg_error *err);

@@ -113,12 +113,31 @@ void dg_log_group_free(dg_log_group *group);
 /* Attaches the handle to group (NULL: detaches it; it then appends alone). */
 void dg_log_group_attach(dg_archive *archive, dg_log_group *group);
 
+/*
+ * Gives the group a handle of its own (opened by the caller on the same archive, attached
+ * to no group, used by nothing else, closed by the caller after dg_log_group_free): every
+ * batch is then written on it instead of on its leader's handle. It keeps the synchronous
+ * level its last batch needed (NORMAL for a deferred batch of reads, FULL otherwise), so
+ * the leader's own handle, which must sync its changes, is never switched, and the
+ * writer's page cache holds the log's pages from batch to batch.
+ */
+void dg_log_group_writer(dg_log_group *group, dg_archive *writer);
+
+/*
+ * A request starts (starts = 1) or ends (0) on the handle (the dispatcher calls it around
+ * each request): while other handles of its group are inside a request, a batch's leader
+ * waits a little for their entries, so that one commit serves several (the commit window,
+ * log.c). No-op for a handle without a group.
+ */
+void dg_log_group_request(dg_archive *archive, int starts);
+
 /* What a group has done: batches committed (or failed), entries in them, entries waiting
- * now (the batch being written included); with deferral, batches committed without a
+ * now (the batch being written included), handles inside a request; with deferral, batches committed without a
  * sync, syncs of the WAL by the syncer, and whether a deferred batch awaits its sync. */
 typedef struct dg_log_group_counts {
     uint64_t batches, entries;
     size_t waiting;
+    int busy; /* handles inside a request (dg_log_group_request) */
     uint64_t deferred, syncs;
     int unsynced;
 } dg_log_group_counts;

@@ -75,6 +75,11 @@ void dg_log_entries_free(dg_log_entry *entries, size_t count)
     "(SELECT ?3 UNION SELECT replaced_by FROM refcode_aliases WHERE alias = ?3"           \
     " UNION SELECT alias FROM refcode_aliases WHERE replaced_by = ?3)"
 
+/* The same codes as rows of one column, code. */
+#define RECORD_CODE_ROWS                                                                    \
+    "(SELECT ?3 AS code UNION SELECT replaced_by FROM refcode_aliases WHERE alias = ?3"   \
+    " UNION SELECT alias FROM refcode_aliases WHERE replaced_by = ?3)"
+
 /* Whether every record of a search's "REF@V,REF@V" list may be shown to actor. */
 static dg_status all_shown(sqlite3 *db, const dg_actor *actor, const char *list, int *shown,
                            dg_error *err)
@@ -241,14 +246,6 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
     *entries = NULL;
     *count = 0;
     dg_status st = dg_log_require_reader(archive, actor, "log.read", err);
-    /* A record's search appearances are found through log_shown: file the hits of the
-     * latest entries first (appends file them in bulk, log.c). */
-    if (st == DG_OK && filter->refcode && sqlite3_get_autocommit(archive->db)) {
-        st = dg_catalog_begin_write(archive->db, err);
-        if (st == DG_OK)
-            st = dg_catalog_end_write(archive->db, dg_log_shown_catch_up(archive->db, err),
-                                      err);
-    }
     if (st != DG_OK)
         return st;
     sqlite3_stmt *stmt;
@@ -258,8 +255,22 @@ dg_status dg_log_read(dg_archive *archive, const dg_actor *actor, const dg_log_f
                             " WHERE (?1 IS NULL OR login = ?1) AND (?2 IS NULL OR action = ?2)"
                             /* A record's entries under any of its codes: the one
                              * asked for, and its provisional code or final code. */
-                            " AND (?3 IS NULL OR refcode IN " RECORD_CODES " OR id IN"
-                            "   (SELECT entry FROM log_shown WHERE refcode IN " RECORD_CODES "))"
+                            " AND (?3 IS NULL OR refcode IN " RECORD_CODES
+                            /* Its search appearances: filed ones through
+                             * log_shown_filed, one seek per filing (log.c), and
+                             * those after the last filing from the log itself. */
+                            "   OR id IN (WITH RECURSIVE filings(upto) AS ("
+                            "     SELECT min(upto) FROM log_shown_filed UNION ALL"
+                            "     SELECT (SELECT min(upto) FROM log_shown_filed f"
+                            "             WHERE f.upto > filings.upto)"
+                            "     FROM filings WHERE upto IS NOT NULL)"
+                            "   SELECT f.upto - j.value FROM filings"
+                            "   JOIN log_shown_filed f ON f.upto = filings.upto"
+                            "   JOIN json_each(f.entries) j"
+                            "   WHERE f.refcode IN " RECORD_CODES ")"
+                            "   OR (id > " DG_LOG_FILED_UPTO " AND shown IS NOT NULL AND EXISTS"
+                            "     (SELECT 1 FROM " RECORD_CODE_ROWS " c"
+                            "      WHERE instr(',' || shown, ',' || c.code || '@') > 0)))"
                             " AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)"
                             " ORDER BY id DESC LIMIT ?6) ORDER BY id",
                             &stmt, err);

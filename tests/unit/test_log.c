@@ -246,7 +246,7 @@ static void test_migration_turns_an_existing_chain_into_the_tree(void **state)
     t.archive = NULL;
     /* The catalog as schema 4 left it: a chain, no tree (and without migrations 6 to 13,
      * which come after the tree's migration 5). */
-    tamper(&t, "DROP TABLE log_tree; DROP TABLE log_checkpoints; DROP TABLE log_shown;"
+    tamper(&t, "DROP TABLE log_tree; DROP TABLE log_checkpoints; DROP TABLE log_shown_filed;"
                "ALTER TABLE access_log DROP COLUMN shown;"
                "ALTER TABLE index_queue DROP COLUMN reason;"
                "ALTER TABLE index_queue DROP COLUMN failed_at;"
@@ -418,43 +418,74 @@ static void test_a_log_of_many_batches_is_checked_whole(void **state)
     test_archive_remove(&t);
 }
 
+/* How many (code, entry) pairs of code the shown-hit index holds. */
+static int64_t filed_hits(test_archive *t, const char *code)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM log_shown_filed f, json_each(f.entries) WHERE f.refcode = '%s'",
+             code);
+    return test_archive_count(t, sql);
+}
+
 /*
  * Appends file the shown hits in bulk, every DG_LOG_SHOWN_EVERY entries (log.c), not one
- * by one; a read by record files the rest first, so it lists every search that showed the
- * record, the latest included.
+ * by one, each filing's rows keyed after every row before them (migration 21); a read by
+ * record reads the entries after the last filing from the log itself, so it lists every
+ * search that showed the record, the latest included, and writes nothing.
  */
 static void test_shown_hits_are_filed_in_bulk_and_all_found_by_record(void **state)
 {
     (void)state;
     test_archive t;
     assert_true(test_archive_make(&t));
-    enum { N = DG_LOG_SHOWN_EVERY + 44 };
+    enum { N = 2 * DG_LOG_SHOWN_EVERY + 44 };
     for (int i = 0; i < N; i++) {
         dg_log_event ev = {.action = "search", .query = "q", .hits = 2, .outcome = "ok",
-                           .shown = i % 2 ? "ZZ-1@1,ZZ-2@3" : "ZZ-2@3"};
+                           .shown = i % 2 ? "ZZ-1@1,ZZ-2@3,ZZ-2@4" : "ZZ-2@3"};
         dg_error err;
         assert_int_equal(dg_log_append(t.archive, &t.admin, NULL, &ev, &err), DG_OK);
     }
-    int64_t filed = test_archive_count(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2'");
+    int64_t filed = filed_hits(&t, "ZZ-2");
     assert_true(filed > 0 && filed < N); /* filed at a multiple of DG_LOG_SHOWN_EVERY only */
+    /* An entry that showed two versions of a record is filed once under it. */
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM (SELECT f.upto - j.value"
+                                            " FROM log_shown_filed f, json_each(f.entries) j"
+                                            " WHERE f.refcode = 'ZZ-2' GROUP BY 1 HAVING count(*) > 1)"),
+                     0);
+    /* Every filed pair names an entry that showed the code. */
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM log_shown_filed f, json_each(f.entries) j"
+                                            " JOIN access_log a ON a.id = f.upto - j.value"
+                                            " WHERE instr(',' || a.shown, ',' || f.refcode || '@') > 0"),
+                     test_archive_count(&t, "SELECT count(*) FROM log_shown_filed f, json_each(f.entries)"));
+    /* Two filings: the second's rows sort after the first's. */
+    assert_int_equal(test_archive_count(&t, "SELECT count(DISTINCT upto) FROM log_shown_filed"), 2);
     dg_log_filter filter = {.refcode = "ZZ-2"};
     dg_log_entry *entries;
     size_t count;
     dg_error err;
     assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &count, &err), DG_OK);
     assert_int_equal(count, N);
-    assert_string_equal(entries[N - 1].shown, "ZZ-1@1,ZZ-2@3");
+    assert_string_equal(entries[N - 1].shown, "ZZ-1@1,ZZ-2@3,ZZ-2@4");
+    for (size_t i = 1; i < count; i++)
+        assert_true(entries[i].id > entries[i - 1].id);
     dg_log_entries_free(entries, count);
-    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2'"), N);
+    assert_int_equal(filed_hits(&t, "ZZ-2"), filed); /* the read filed nothing */
     filter.refcode = "ZZ-1";
     assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &count, &err), DG_OK);
     assert_int_equal(count, N / 2);
     dg_log_entries_free(entries, count);
-    assert_int_equal(
-        test_archive_count(&t, "SELECT count(*) FROM log_shown WHERE refcode = 'ZZ-2' AND version = 3"), N);
+    /* A code that is a prefix of a shown one is not shown by it. */
+    filter.refcode = "ZZ";
+    assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &count, &err), DG_OK);
+    assert_int_equal(count, 0);
+    dg_log_entries_free(entries, count);
+    filter = (dg_log_filter){.refcode = "ZZ-2", .limit = 10};
+    assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &count, &err), DG_OK);
+    assert_int_equal(count, 10);
+    dg_log_entries_free(entries, count);
     test_archive_remove(&t);
 }
-
 
 /* ---- the walk by chunks (two connections, two threads) against the sequential walk ------ */
 
@@ -696,6 +727,83 @@ static void test_log_mine_is_complete_after_kill_9(void **state)
     test_archive_remove(&t);
 }
 
+/* log_shown as schema 20 had it. */
+#define SCHEMA_20_LOG_SHOWN                                                                 \
+    "CREATE TABLE log_shown (refcode TEXT NOT NULL, entry INTEGER NOT NULL,"                 \
+    " version INTEGER NOT NULL, PRIMARY KEY (refcode, entry, version)) WITHOUT ROWID;"
+
+/*
+ * Migration 21 on an archive of schema 20 (the shown-hit index keyed by code first,
+ * log_shown, filed up to a mark that is not a multiple of DG_LOG_SHOWN_EVERY): every filed
+ * row is kept, regrouped by filing; `log --record` lists the same searches before and
+ * after; the next filing goes on from the mark; the log verifies.
+ */
+static void test_migration_21_keeps_every_shown_hit(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    enum { N = 2500, MARK = 1500 };
+    for (int i = 0; i < N; i++) {
+        dg_log_event ev = {.action = "search", .query = "q", .hits = 2, .outcome = "ok",
+                           .shown = i % 3 ? "ZZ-1@1,ZZ-2@2" : "ZZ-3@1"};
+        dg_error err;
+        assert_int_equal(dg_log_append(t.archive, &t.admin, NULL, &ev, &err), DG_OK);
+    }
+    dg_archive_close(t.archive);
+    t.archive = NULL;
+    /* Schema 20's index: every hit of the entries up to the mark, one row each. */
+    tamper(&t, "DROP TABLE log_shown_filed;" SCHEMA_20_LOG_SHOWN
+               "WITH RECURSIVE hits(entry, rest, item) AS ("
+               "  SELECT id, shown || ',', NULL FROM access_log WHERE shown IS NOT NULL AND id <= 1500"
+               "  UNION ALL SELECT entry, substr(rest, instr(rest, ',') + 1),"
+               "    substr(rest, 1, instr(rest, ',') - 1) FROM hits WHERE rest <> '')"
+               "INSERT INTO log_shown(refcode, entry, version)"
+               "  SELECT substr(item, 1, instr(item, '@') - 1), entry,"
+               "    CAST(substr(item, instr(item, '@') + 1) AS INTEGER) FROM hits WHERE item IS NOT NULL;"
+               "INSERT OR REPLACE INTO settings(key, value) VALUES('log_shown_upto', '1500');"
+               "PRAGMA user_version = 20;");
+    int64_t rows = test_archive_count(&t, "SELECT count(*) FROM log_shown");
+    assert_true(rows > MARK);
+    dg_error err;
+    assert_int_equal(dg_archive_open(t.path, &t.archive, &err), DG_OK);
+    assert_int_equal(test_archive_count(&t, "PRAGMA user_version"), DG_SCHEMA_VERSION);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM sqlite_master WHERE name = 'log_shown'"), 0);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM log_shown_filed f, json_each(f.entries)"),
+                     rows);
+    assert_int_equal(test_archive_count(&t, "SELECT max(upto) FROM log_shown_filed"), MARK);
+    const char *codes[] = {"ZZ-1", "ZZ-2", "ZZ-3"};
+    for (int c = 0; c < 3; c++) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM access_log WHERE instr(',' || shown, ',%s@') > 0", codes[c]);
+        int64_t want = test_archive_count(&t, sql);
+        dg_log_filter filter = {.refcode = codes[c]};
+        dg_log_entry *entries;
+        size_t count;
+        assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &count, &err), DG_OK);
+        assert_int_equal((int64_t)count, want);
+        dg_log_entries_free(entries, count);
+    }
+    /* The next filing (at entry 3072) files from the mark on. */
+    for (int i = N; i < 3 * DG_LOG_SHOWN_EVERY; i++) {
+        dg_log_event ev = {.action = "search", .query = "q", .hits = 1, .outcome = "ok",
+                           .shown = "ZZ-3@1"};
+        assert_int_equal(dg_log_append(t.archive, &t.admin, NULL, &ev, &err), DG_OK);
+    }
+    assert_int_equal(test_archive_count(&t, "SELECT min(upto) FROM log_shown_filed WHERE upto > 1500"),
+                     3 * DG_LOG_SHOWN_EVERY);
+    assert_int_equal(test_archive_count(&t, "SELECT min(f.upto - j.value) FROM log_shown_filed f,"
+                                            " json_each(f.entries) j WHERE f.upto > 1500"),
+                     test_archive_count(&t, "SELECT min(id) FROM access_log WHERE id > 1500"
+                                            " AND shown IS NOT NULL"));
+    dg_log_check check;
+    assert_int_equal(dg_log_verify(t.archive, &t.admin, &check, &err), DG_OK);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 0);
+    test_archive_remove(&t);
+}
+
 /*
  * Migration 20 on an archive of schema 19 (indexes by login and by record on every
  * entry, no log_logins): it files every existing entry's login and keeps every entry;
@@ -714,6 +822,7 @@ static void test_migration_20_files_every_existing_login(void **state)
     t.archive = NULL;
     int64_t before = test_archive_count(&t, "SELECT count(*) FROM access_log");
     tamper(&t, "DROP TABLE log_logins; DROP INDEX log_by_refcode;"
+               "DROP TABLE log_shown_filed;" SCHEMA_20_LOG_SHOWN
                "CREATE INDEX log_by_user ON access_log(login);"
                "CREATE INDEX log_by_refcode ON access_log(refcode); PRAGMA user_version = 19;");
     dg_error err;
@@ -756,6 +865,7 @@ int main(void)
         cmocka_unit_test(test_logins_are_filed_in_bulk_and_log_mine_is_complete),
         cmocka_unit_test(test_log_mine_is_complete_after_kill_9),
         cmocka_unit_test(test_migration_20_files_every_existing_login),
+        cmocka_unit_test(test_migration_21_keeps_every_shown_hit),
         cmocka_unit_test(test_a_checkpoint_catches_a_log_cut_short),
         cmocka_unit_test(test_since_forms_are_read_in_the_local_zone_and_others_refused),
     };

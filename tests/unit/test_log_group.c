@@ -365,6 +365,50 @@ static void test_deferring_group_syncs_changes_at_once_and_reads_later(void **st
 }
 
 /* With a short delay, the syncer syncs a read's entry by itself. */
+/*
+ * The same with the group's own writer handle (dg_log_group_writer, as the server runs):
+ * a change's entry is synced before it returns, a read's is not; the writer stays at
+ * NORMAL across reads' batches and at FULL after a change's, and the appending handle
+ * itself is never switched from FULL.
+ */
+static void test_group_writer_syncs_changes_at_once_and_reads_later(void **state)
+{
+    (void)state;
+    install_counting_vfs();
+    test_archive t;
+    dg_log_group *g = group_make(&t);
+    dg_error err;
+    dg_archive *writer;
+    assert_int_equal(dg_archive_open(t.path, &writer, &err), DG_OK);
+    dg_log_group_writer(g, writer);
+    assert_int_equal(dg_log_group_defer_reads(g, t.archive, 3600L * 1000, &err), DG_OK);
+    dg_log_group_attach(t.archive, g);
+
+    append_one(&t, "edit", 0); /* past the WAL's restart (see above) */
+    assert_int_equal(synchronous_of(writer), 2);
+    int before = wal_sync_count();
+    append_one(&t, "search", 1);
+    append_one(&t, "search", 1);
+    assert_int_equal(wal_sync_count(), before); /* committed, not synced */
+    assert_int_equal(synchronous_of(writer), 1);
+    assert_int_equal(synchronous_of(t.archive), 2);
+    append_one(&t, "edit", 0);
+    assert_true(wal_sync_count() > before);
+    assert_int_equal(synchronous_of(writer), 2);
+    assert_int_equal(synchronous_of(t.archive), 2);
+    dg_log_group_counts counts;
+    dg_log_group_stats(g, &counts);
+    assert_int_equal(counts.deferred, 2);
+    assert_int_equal(counts.batches, 4);
+    assert_int_equal(entries_with_action(&t, "search"), 2);
+    assert_int_equal(entries_with_action(&t, "edit"), 2);
+    assert_log_whole(&t);
+    dg_log_group_attach(t.archive, NULL);
+    dg_log_group_free(g);
+    dg_archive_close(writer);
+    test_archive_remove(&t);
+}
+
 static void test_syncer_syncs_a_read_entry_after_the_delay(void **state)
 {
     (void)state;
@@ -424,6 +468,78 @@ static void test_handles_keep_the_tree_whole_across_each_others_batches(void **s
     group_done(&t, g);
 }
 
+typedef struct busy_caller {
+    dg_archive *archive;
+    const dg_actor *actor;
+    dg_status st;
+} busy_caller;
+
+/* One request on its handle: it starts, appends a search's entry, and ends. */
+static void *request_main(void *arg)
+{
+    busy_caller *c = arg;
+    dg_log_event ev = {.action = "search", .query = "window", .hits = 1, .outcome = "ok",
+                       .read = 1};
+    dg_error err;
+    dg_log_group_request(c->archive, 1);
+    c->st = dg_log_append(c->archive, c->actor, NULL, &ev, &err);
+    dg_log_group_request(c->archive, 0);
+    return NULL;
+}
+
+/*
+ * The commit window: a leader waits for the entries of its group's other handles that are
+ * inside a request, but never for a handle that does not append (a request that writes
+ * nothing, a handle busy in a transaction of its own): its wait ends with the window, and
+ * its entry commits. Handles in requests at once commit all their entries, chained and in
+ * the tree, and the group counts no handle busy after the requests end.
+ */
+static void test_commit_window_waits_for_busy_handles_only_so_long(void **state)
+{
+    (void)state;
+    test_archive t;
+    dg_log_group *g = group_make(&t);
+    dg_archive *idle;
+    dg_error err;
+    assert_int_equal(dg_archive_open(t.path, &idle, &err), DG_OK);
+    dg_log_group_attach(idle, g);
+    dg_log_group_attach(t.archive, g);
+    dg_log_group_request(idle, 1); /* busy, and it never appends */
+    busy_caller one = {.archive = t.archive, .actor = &t.admin};
+    request_main(&one); /* returns: the window ends */
+    assert_int_equal(one.st, DG_OK);
+    dg_log_group_counts counts;
+    dg_log_group_stats(g, &counts);
+    assert_int_equal(counts.entries, 1);
+    assert_int_equal(counts.busy, 1);
+    dg_log_group_request(idle, 0);
+    dg_archive_close(idle);
+
+    busy_caller callers[CALLERS];
+    dg_archive *handles[CALLERS];
+    pthread_t threads[CALLERS];
+    for (int i = 0; i < CALLERS; i++) {
+        assert_int_equal(dg_archive_open(t.path, &handles[i], &err), DG_OK);
+        dg_log_group_attach(handles[i], g);
+        callers[i] = (busy_caller){.archive = handles[i], .actor = &t.admin};
+    }
+    for (int i = 0; i < CALLERS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, request_main, &callers[i]), 0);
+    for (int i = 0; i < CALLERS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(callers[i].st, DG_OK);
+        dg_archive_close(handles[i]);
+    }
+    dg_log_group_stats(g, &counts);
+    assert_int_equal(counts.entries, 1 + CALLERS);
+    assert_true(counts.batches >= 2 && counts.batches <= 1 + CALLERS);
+    assert_int_equal(counts.busy, 0);
+    assert_int_equal(counts.waiting, 0);
+    assert_int_equal(entries_with_action(&t, "search"), 1 + CALLERS);
+    assert_log_whole(&t);
+    group_done(&t, g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,8 +548,10 @@ int main(void)
         cmocka_unit_test(test_detached_handle_appends_alone),
         cmocka_unit_test(test_group_handle_in_its_own_transaction_does_not_join),
         cmocka_unit_test(test_deferring_group_syncs_changes_at_once_and_reads_later),
+        cmocka_unit_test(test_group_writer_syncs_changes_at_once_and_reads_later),
         cmocka_unit_test(test_syncer_syncs_a_read_entry_after_the_delay),
         cmocka_unit_test(test_handles_keep_the_tree_whole_across_each_others_batches),
+        cmocka_unit_test(test_commit_window_waits_for_busy_handles_only_so_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
