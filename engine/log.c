@@ -47,22 +47,30 @@ typedef struct chain_fields {
     const char *shown; /* NULL for entries that showed no hits (and every older entry) */
 } chain_fields;
 
-static void bytes_add(dg_log_bytes *b, const void *data, size_t len)
+/* Makes room for need more bytes in b; 0 when out of memory. */
+static int bytes_reserve(dg_log_bytes *b, size_t need)
 {
     if (b->failed)
-        return;
-    if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len)
-            cap *= 2;
-        unsigned char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->failed = 1;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
+        return 0;
+    if (b->len + need <= b->cap)
+        return 1;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + need)
+        cap *= 2;
+    unsigned char *grown = realloc(b->data, cap);
+    if (!grown) {
+        b->failed = 1;
+        return 0;
     }
+    b->data = grown;
+    b->cap = cap;
+    return 1;
+}
+
+static void bytes_add(dg_log_bytes *b, const void *data, size_t len)
+{
+    if (!bytes_reserve(b, len))
+        return;
     memcpy(b->data + b->len, data, len);
     b->len += len;
 }
@@ -76,9 +84,9 @@ static void bytes_text(dg_log_bytes *b, const char *text)
     bytes_add(b, "\x1f", 1);
 }
 
-/* value in decimal as "%lld" writes it (log verify formats four numbers per entry: no
- * printf machinery here). */
-static void bytes_number(dg_log_bytes *b, long long value)
+/* value in decimal as "%lld" writes it, then 0x1F, at p (room for 21 bytes); returns the end.
+ * Log verify formats four numbers per entry: no printf machinery here. */
+static unsigned char *put_number(unsigned char *p, long long value)
 {
     char buf[24];
     size_t i = sizeof buf;
@@ -88,19 +96,16 @@ static void bytes_number(dg_log_bytes *b, long long value)
     while (u /= 10);
     if (value < 0)
         buf[--i] = '-';
-    bytes_add(b, buf + i, sizeof buf - i);
-    bytes_add(b, "\x1f", 1);
+    memcpy(p, buf + i, sizeof buf - i);
+    p += sizeof buf - i;
+    *p++ = 0x1f;
+    return p;
 }
 
-/* A text column as bytes_text writes it, its length from SQLite rather than strlen. */
-static void bytes_column(dg_log_bytes *b, sqlite3_stmt *row, int col)
+static void bytes_number(dg_log_bytes *b, long long value)
 {
-    const unsigned char *text = sqlite3_column_text(row, col);
-    if (text)
-        bytes_add(b, text, (size_t)sqlite3_column_bytes(row, col));
-    else
-        bytes_add(b, "\x1e", 1);
-    bytes_add(b, "\x1f", 1);
+    if (bytes_reserve(b, 21))
+        b->len = (size_t)(put_number(b->data + b->len, value) - b->data);
 }
 
 /* The entry's bytes. The shown hits were added in schema 5: they are written only when
@@ -149,22 +154,55 @@ static int chain_hash(const char *prev_hash, const chain_fields *f, char out[65]
     return 1;
 }
 
+/* A text column's bytes at p, as bytes_text writes them (NULL as 0x1E, then 0x1F), its length
+ * from SQLite rather than strlen; returns the end. */
+static unsigned char *put_text(unsigned char *p, const unsigned char *text, size_t len)
+{
+    if (text) {
+        memcpy(p, text, len);
+        p += len;
+    } else {
+        *p++ = 0x1e;
+    }
+    *p++ = 0x1f;
+    return p;
+}
+
 int dg_log_row_bytes_append(sqlite3_stmt *row, dg_log_bytes *b)
 {
-    /* fields_bytes's order, read straight from the row (no strlen, no copy of the row). */
-    bytes_number(b, sqlite3_column_int64(row, 0));
-    bytes_column(b, row, 1);
-    bytes_number(b, sqlite3_column_int64(row, 13));
-    for (int col = 2; col <= 5; col++) /* login, origin, action, refcode */
-        bytes_column(b, row, col);
-    bytes_number(b, sqlite3_column_int(row, 6));
-    bytes_column(b, row, 7);
-    bytes_number(b, (long)sqlite3_column_int64(row, 8));
-    bytes_column(b, row, 9);
-    bytes_column(b, row, 10);
-    if (sqlite3_column_type(row, 14) != SQLITE_NULL)
-        bytes_column(b, row, 14);
-    return !b->failed;
+    /* fields_bytes's order, read straight from the row (no strlen, no copy of the row). Each
+     * column is asked for once, and room for the whole entry is made once: log verify makes
+     * these bytes for every entry of the log (issue 17). */
+    enum { TEXTS = 9 };
+    static const int text_col[TEXTS] = {1, 2, 3, 4, 5, 7, 9, 10, 14}; /* in fields order */
+    const unsigned char *text[TEXTS];
+    size_t len[TEXTS], need = 4 * 21 + 2 * TEXTS;
+    for (int i = 0; i < TEXTS; i++) {
+        text[i] = sqlite3_column_text(row, text_col[i]);
+        len[i] = text[i] ? (size_t)sqlite3_column_bytes(row, text_col[i]) : 0;
+        need += len[i];
+    }
+    /* shown (the last) is written only when present (fields_bytes) */
+    int shown = text[TEXTS - 1] || sqlite3_column_type(row, 14) != SQLITE_NULL;
+    long long id = sqlite3_column_int64(row, 0), user_id = sqlite3_column_int64(row, 13);
+    long long version = sqlite3_column_int(row, 6), hits = (long)sqlite3_column_int64(row, 8);
+    if (!bytes_reserve(b, need))
+        return 0;
+    unsigned char *p = b->data + b->len;
+    p = put_number(p, id);
+    p = put_text(p, text[0], len[0]); /* at */
+    p = put_number(p, user_id);
+    for (int i = 1; i <= 4; i++) /* login, origin, action, refcode */
+        p = put_text(p, text[i], len[i]);
+    p = put_number(p, version);
+    p = put_text(p, text[5], len[5]); /* query */
+    p = put_number(p, hits);
+    p = put_text(p, text[6], len[6]); /* outcome */
+    p = put_text(p, text[7], len[7]); /* detail */
+    if (shown)
+        p = put_text(p, text[8], len[8]);
+    b->len = (size_t)(p - b->data);
+    return 1;
 }
 
 int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b)

@@ -469,7 +469,7 @@ typedef struct chunk {
 /* One connection's reading of chunks, and its statements. */
 typedef struct chunk_reader {
     sqlite3 *db;
-    sqlite3_stmt *rows, *tree;
+    sqlite3_stmt *rows, *tree, *tree_hashes;
     dg_log_bytes bytes;
     int level;
     dg_merkle_hash *nodes; /* the chunk's subtrees, level L from node_offset(L) */
@@ -521,6 +521,11 @@ static dg_status reader_prepare(chunk_reader *r, dg_error *err)
                                 "SELECT idx, hash FROM log_tree WHERE level = ?1 AND idx "
                                 "BETWEEN ?2 AND ?3 ORDER BY idx",
                                 &r->tree, err);
+    if (st == DG_OK)
+        st = dg_catalog_prepare(r->db,
+                                "SELECT hash FROM log_tree WHERE level = ?1 AND idx "
+                                "BETWEEN ?2 AND ?3 ORDER BY idx",
+                                &r->tree_hashes, err);
     return st;
 }
 
@@ -528,6 +533,7 @@ static void reader_free(chunk_reader *r)
 {
     sqlite3_finalize(r->rows);
     sqlite3_finalize(r->tree);
+    sqlite3_finalize(r->tree_hashes);
     free(r->bytes.data);
     free(r->nodes);
 }
@@ -581,16 +587,12 @@ static int chunk_entry(chunk_reader *r, chunk *c, int64_t id)
     return 1;
 }
 
-/* Compares the chunk's subtrees of one level with the stored ones; 0 when they differ, or one is
- * missing before one that is there. */
-static int chunk_level_matches(chunk_reader *r, chunk *c, int level, uint64_t first,
-                               int *failed)
+/* Compares the chunk's subtrees of one level with the stored ones, reading each stored one's index
+ * too; 0 when they differ, or one is missing before one that is there. */
+static int chunk_level_matches_by_index(chunk_reader *r, chunk *c, int level, uint64_t first,
+                                        int *failed)
 {
     size_t n = r->node_count[level];
-    c->missing[level] = NONE;
-    c->present[level] = 0;
-    if (n == 0)
-        return 1;
     const dg_merkle_hash *nodes = r->nodes + node_offset(r->level, level);
     sqlite3_stmt *q = r->tree;
     sqlite3_reset(q);
@@ -612,6 +614,47 @@ static int chunk_level_matches(chunk_reader *r, chunk *c, int level, uint64_t fi
     if (want < n)
         c->missing[level] = first + want;
     return rc == SQLITE_DONE;
+}
+
+/*
+ * Compares the chunk's subtrees of one level with the stored ones; 0 when they differ, or one is
+ * missing before one that is there. The stored ones are read by their hashes alone, each level of
+ * the stored tree holding at most one subtree an index: when the range holds as many as the chunk
+ * made, the k-th is the one at first + k. Only a level the stored tree lacks some of (the tree
+ * lags the entries, or worse) is read again with the indexes, to tell which are missing. The
+ * stored tree is two rows an entry, read by every verify (issue 17).
+ */
+static int chunk_level_matches(chunk_reader *r, chunk *c, int level, uint64_t first,
+                               int *failed)
+{
+    size_t n = r->node_count[level];
+    c->missing[level] = NONE;
+    c->present[level] = 0;
+    if (n == 0)
+        return 1;
+    const dg_merkle_hash *nodes = r->nodes + node_offset(r->level, level);
+    sqlite3_stmt *q = r->tree_hashes;
+    sqlite3_reset(q);
+    sqlite3_bind_int(q, 1, level);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)first);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)(first + n - 1));
+    size_t seen = 0;
+    int rc = SQLITE_DONE, same = 1;
+    while (same && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        same = seen < n && sqlite3_column_bytes(q, 0) == DG_MERKLE_HASH &&
+               memcmp(sqlite3_column_blob(q, 0), nodes[seen].b, DG_MERKLE_HASH) == 0;
+        seen++;
+    }
+    sqlite3_reset(q);
+    if (same && rc != SQLITE_DONE) {
+        *failed = 1;
+        return 0;
+    }
+    if (same && seen == n) {
+        c->present[level] = 1;
+        return 1;
+    }
+    return chunk_level_matches_by_index(r, c, level, first, failed);
 }
 
 /* Reads and checks chunk k into c (c->ok says whether all was well). */
