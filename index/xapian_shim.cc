@@ -251,9 +251,9 @@ struct granted_docs {
 
 /*
  * The granted documents of recent grant holders, per user, kept while their digest holds so
- * that the next search does not read them again; shared by a read-only handle's two passes
- * (each entry is immutable; the lock guards the map, and is held while one is read, so the
- * other pass waits for it rather than reading it twice). Emptied when it would hold more
+ * that the next search does not read them again. Only a search's ranked pass reads them
+ * (the counting pass leaves the grant shard to it); each entry is immutable and the lock
+ * guards the map, so a counting thread could share them. Emptied when it would hold more
  * than GRANT_CACHE_USERS users or GRANT_CACHE_BYTES.
  */
 struct grant_cache {
@@ -2112,20 +2112,26 @@ struct user_query {
     /* match with each phrase as the documents that hold it (positionless_phrases' holders):
      * the same documents, counted for totals and facets without a weight */
     Xapian::Query counted;
-    /* The terms of its phrases and NEARs, whose positions a search may read, and the pair
-     * term of each phrase of two terms (phrase_source reads it): see grant_needs. */
-    std::set<std::string> positional, pairs;
+    /* Its phrases and NEARs, each as its slots' terms, whose positions a search may read in
+     * the documents that hold a term of every slot; and the pair term of each phrase of two
+     * terms (phrase_source reads it): see grant_needs. */
+    std::vector<std::vector<std::vector<std::string>>> phrases;
+    std::set<std::string> pairs;
 };
 
-/* Fills user_query's positional and pairs from the parsed query. */
-void phrase_terms(const Xapian::Query &q, std::set<std::string> &positional,
+/* Fills user_query's phrases and pairs from the parsed query. */
+void phrase_terms(const Xapian::Query &q,
+                  std::vector<std::vector<std::vector<std::string>>> &phrases,
                   std::set<std::string> &pairs)
 {
     Xapian::Query::op type = q.get_type();
     if (type == Xapian::Query::OP_PHRASE || type == Xapian::Query::OP_NEAR) {
-        for (Xapian::TermIterator t = q.get_unique_terms_begin(); t != q.get_unique_terms_end();
-             ++t)
-            positional.insert(*t);
+        std::vector<std::vector<std::string>> slots;
+        for (size_t i = 0; i < q.get_num_subqueries(); i++) {
+            const Xapian::Query s = q.get_subquery(i);
+            slots.emplace_back(s.get_unique_terms_begin(), s.get_unique_terms_end());
+        }
+        phrases.push_back(std::move(slots));
         if (q.get_num_subqueries() == 2 &&
             q.get_subquery(0).get_type() == Xapian::Query::LEAF_TERM &&
             q.get_subquery(1).get_type() == Xapian::Query::LEAF_TERM)
@@ -2134,7 +2140,7 @@ void phrase_terms(const Xapian::Query &q, std::set<std::string> &positional,
         return;
     }
     for (size_t i = 0; i < q.get_num_subqueries(); i++)
-        phrase_terms(q.get_subquery(i), positional, pairs);
+        phrase_terms(q.get_subquery(i), phrases, pairs);
 }
 
 user_query parse_user_query(dg_index *index, const char *text)
@@ -2161,7 +2167,7 @@ user_query parse_user_query(dg_index *index, const char *text)
                                std::to_string(DG_INDEX_MAX_QUERY_TERMS) +
                                " words and characters; search for fewer words");
     user_query user;
-    phrase_terms(parsed, user.positional, user.pairs);
+    phrase_terms(parsed, user.phrases, user.pairs);
     user.match = positionless_phrases(parsed, NULL, true);
     user.counted = positionless_phrases(parsed, NULL, true, true);
     user.ranked = user.match;
@@ -2778,12 +2784,14 @@ std::shared_ptr<const granted_docs> granted_documents(Xapian::Database &level4, 
 /*
  * The terms a search reads: those of its queries (filters included; posting sources read
  * only terms their queries also hold, and a two-character phrase's pair, see phrase_source),
- * and which of them it reads positions of (those of phrases and NEAR). A grant holder's shard
- * needs no others.
+ * and the phrases and NEARs whose positions it reads: only in a document that holds a term of
+ * each of their slots (Xapian's phrase check, phrase_source's and phrase_decider's are asked
+ * about no other; phrase_source's walk of every document finds none of a slot's positions in
+ * one that lacks it, with or without them). A grant holder's shard needs nothing else.
  */
 struct grant_needs {
-    std::vector<std::string> terms; /* sorted, distinct */
-    std::set<std::string> positional;
+    std::vector<std::string> terms;                      /* sorted, distinct */
+    std::vector<std::vector<std::vector<size_t>>> phrases; /* slots of indexes into terms */
 };
 
 /*
@@ -2808,15 +2816,29 @@ Xapian::Database grant_shard(const granted_docs &g, Xapian::Database &level4,
         for (const auto &v : d.values)
             doc.add_value(v.first, v.second);
         Xapian::termcount held = 0;
-        for (const std::string &term : needs.terms) {
-            if (term.empty() || term == LENGTH_TERM)
+        std::vector<long long> wdfs(needs.terms.size(), -1);
+        for (size_t i = 0; i < needs.terms.size(); i++) {
+            const std::string &term = needs.terms[i];
+            if (!term.empty() && term != LENGTH_TERM)
+                wdfs[i] = d.wdf_of(term);
+        }
+        std::vector<bool> positions(needs.terms.size(), false);
+        for (const std::vector<std::vector<size_t>> &phrase : needs.phrases) {
+            bool candidate = true;
+            for (const std::vector<size_t> &slot : phrase)
+                candidate = candidate && std::any_of(slot.begin(), slot.end(),
+                                                     [&wdfs](size_t i) { return wdfs[i] >= 0; });
+            for (const std::vector<size_t> &slot : phrase)
+                for (size_t i : slot)
+                    positions[i] = positions[i] || (candidate && wdfs[i] >= 0);
+        }
+        for (size_t i = 0; i < needs.terms.size(); i++) {
+            if (wdfs[i] < 0)
                 continue;
-            long long wdf = d.wdf_of(term);
-            if (wdf < 0)
-                continue;
-            doc.add_term(term, (Xapian::termcount)wdf);
-            held += (Xapian::termcount)wdf;
-            if (!needs.positional.count(term))
+            const std::string &term = needs.terms[i];
+            doc.add_term(term, (Xapian::termcount)wdfs[i]);
+            held += (Xapian::termcount)wdfs[i];
+            if (!positions[i])
                 continue;
             for (Xapian::PositionIterator p = level4.positionlist_begin(d.id, term);
                  p != level4.positionlist_end(d.id, term); ++p)
@@ -2845,7 +2867,8 @@ unsigned read_levels(const dg_index_viewer *viewer)
 }
 
 search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
-                      grant_cache &grants, bool cache_ok, std::atomic<uint64_t> &copies)
+                      grant_cache &grants, bool cache_ok, std::atomic<uint64_t> &copies,
+                      bool with_grants = true)
 {
     search_view view;
     int top = viewer->clearance < 3 ? viewer->clearance : 3;
@@ -2858,7 +2881,7 @@ search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
         view.shards.push_back(levels[4]);
         view.levels.push_back(4);
         view.stamp += std::to_string(levels[4].get_revision()) + ",";
-    } else {
+    } else if (with_grants) {
         std::string digest;
         view.granted =
             granted_documents(levels[4], viewer->user_id, grants, cache_ok, copies, &digest);
@@ -3201,16 +3224,15 @@ counted_match count_matches(dg_index *index, search_view &view, const Xapian::Qu
  * Starts the counting pass of a read-only index on another thread, beside the ranked match:
  * it brings the counting handles of the viewer's levels to the main handles' revisions
  * (revisions, read by the caller: the main handles are busy on the caller's thread), makes
- * the viewer's view over them (with a grant holder's shard of the terms needs) and counts.
+ * the viewer's view over them and counts. A grant holder's shard is left out: the caller
+ * makes it for its ranked match and counts it there (grant_shard, made once a search).
  * Nothing else uses the counting handles or, until the caller has the answer, the facet
- * tables; a grant holder's documents are shared through the handle's grant cache, which has
- * its own lock. The query is rebuilt from its serialised form, since Xapian's reference
+ * tables. The query is rebuilt from its serialised form, since Xapian's reference
  * counts are not atomic and the caller goes on using its own copy. Returns an invalid future
  * when no thread could be started (the caller then counts on its own thread).
  */
 std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *viewer,
-                                        const std::string &query, const grant_needs &needs,
-                                        search_deadline deadline)
+                                        const std::string &query, search_deadline deadline)
 {
     dg_index_viewer who = *viewer;
     unsigned levels = read_levels(viewer);
@@ -3222,11 +3244,14 @@ std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *
          * copied and released on both threads, and its reference count is not atomic (a
          * lost release leaked the query, about one run in 20 of test_index). */
         return std::async(std::launch::async,
-                          [index, who, levels, revisions, query, needs, deadline]() {
+                          [index, who, levels, revisions, query, deadline]() {
             Xapian::Query own = Xapian::Query::unserialise(query, query_registry(&index->verdicts));
             Xapian::Database *dbs = counting_handles(index, levels, revisions);
-            search_view view = make_view(dbs, &who, index->grants, true, index->grant_copies);
-            complete_view(view, needs);
+            /* without a grant holder's shard: the caller counts that on its own (the shard is
+             * made for each search, and made once that way) */
+            search_view view =
+                make_view(dbs, &who, index->grants, true, index->grant_copies, false);
+            complete_view(view, grant_needs());
             /* The budget counts from here, as the ranked pass's counts from after its view
              * was made: reading a grant holder's documents (granted_documents) is bounded by
              * their grants, not by the query, and is not what the budget stops. */
@@ -3249,9 +3274,22 @@ grant_needs needs_of(const std::vector<const Xapian::Query *> &queries, const us
         for (Xapian::TermIterator t = q->get_unique_terms_begin(); t != q->get_unique_terms_end();
              ++t)
             terms.insert(*t);
+    for (const auto &phrase : user.phrases)
+        for (const auto &slot : phrase)
+            terms.insert(slot.begin(), slot.end());
     grant_needs needs;
     needs.terms.assign(terms.begin(), terms.end());
-    needs.positional = user.positional;
+    for (const auto &phrase : user.phrases) {
+        std::vector<std::vector<size_t>> slots;
+        for (const auto &slot : phrase) {
+            slots.emplace_back();
+            for (const std::string &t : slot)
+                slots.back().push_back(
+                    (size_t)(std::lower_bound(needs.terms.begin(), needs.terms.end(), t) -
+                             needs.terms.begin()));
+        }
+        needs.phrases.push_back(std::move(slots));
+    }
     return needs;
 }
 
@@ -3290,7 +3328,7 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     const counted_match *cached = cached_counts(index, key, view.stamp);
     std::future<counted_match> counting;
     if (!cached && reader)
-        counting = count_beside(index, viewer, key, needs, deadline);
+        counting = count_beside(index, viewer, key, deadline);
 
     Xapian::Enquire enquire(db);
     enquire.set_query(ranked);
@@ -3305,8 +3343,19 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
         fill_counts(*cached, r);
         return;
     }
+    counted_match granted; /* the grant holder's shard's, when the other thread counts the rest */
+    if (counting.valid() && view.granted) {
+        search_view shard;
+        shard.shards.push_back(view.shards.back());
+        shard.levels.push_back(GRANT_SHARD);
+        granted = count_matches(index, shard, query, deadline);
+    }
     counted_match counted =
         counting.valid() ? counting.get() : count_matches(index, view, query, deadline);
+    counted.total += granted.total;
+    for (int f = 0; f < 3; f++)
+        for (const auto &kv : granted.facets[f])
+            counted.facets[f][kv.first] += kv.second;
     fill_counts(counted, r);
     index->counts_made++;
     remember_counts(index, key, view.stamp, counted);
