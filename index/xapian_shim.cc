@@ -264,6 +264,11 @@ struct grant_cache {
 const size_t GRANT_CACHE_USERS = 64;
 const size_t GRANT_CACHE_BYTES = (size_t)64 << 20;
 
+/* The grant shards of a read-only handle's recent searches (grant_shard), keyed by the user,
+ * their digest and what the shard holds (grant_needs): a repeated search, or its next page,
+ * reuses its shard. Emptied when full. */
+const size_t GRANT_SHARDS_KEPT = 16;
+
 struct build_helper;
 
 /*
@@ -290,7 +295,8 @@ struct dg_index {
      * threads); opened on the first search that needs them. */
     Xapian::Database count_rdb[N_LEVELS];
     bool count_rdb_open = false;
-    grant_cache grants; /* of a read-only handle, for both passes */
+    grant_cache grants; /* of a read-only handle */
+    std::unordered_map<std::string, Xapian::Database> grant_shards; /* see GRANT_SHARDS_KEPT */
     /* Reads of a grant holder's level-4 documents (granted_documents; counted atomically, as
      * the counting pass may make one on another thread). */
     std::atomic<uint64_t> grant_copies{0};
@@ -2712,7 +2718,10 @@ long long granted_doc::wdf_of(const std::string &t) const
     return i < ends.size() && term(i) == t ? (long long)wdfs[i] : -1;
 }
 
-/* One granted document as grant_shard needs it: everything but its positions. */
+/* The values a search reads: for sorting (configure_sort) and facets (count_with_values). */
+const Xapian::valueno SHARD_SLOTS[] = {SLOT_FACETS, SLOT_DATE, SLOT_VERSION};
+
+/* One granted document as grant_shard needs it: all but its positions and other values. */
 granted_doc read_granted(Xapian::Database &level4, Xapian::docid id)
 {
     granted_doc g;
@@ -2720,8 +2729,11 @@ granted_doc read_granted(Xapian::Database &level4, Xapian::docid id)
     g.length = level4.get_doclength(id);
     Xapian::Document doc = level4.get_document(id);
     g.data = doc.get_data();
-    for (Xapian::ValueIterator v = doc.values_begin(); v != doc.values_end(); ++v)
-        g.values.emplace_back(v.get_valueno(), *v);
+    for (Xapian::valueno slot : SHARD_SLOTS) {
+        std::string value = doc.get_value(slot);
+        if (!value.empty())
+            g.values.emplace_back(slot, std::move(value));
+    }
     for (Xapian::TermIterator t = level4.termlist_begin(id); t != level4.termlist_end(id); ++t) {
         const std::string term = *t;
         g.terms += term;
@@ -2892,11 +2904,41 @@ search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
     return view;
 }
 
-/* Adds a grant holder's shard for a search that reads needs, and combines the shards. */
-void complete_view(search_view &view, const grant_needs &needs)
+/* What identifies a grant shard among a handle's kept ones (GRANT_SHARDS_KEPT). */
+std::string shard_key(int64_t user_id, const std::string &digest, const grant_needs &needs)
+{
+    std::string key = std::to_string(user_id) + "\n" + digest + "\n";
+    for (const std::string &t : needs.terms)
+        key += std::to_string(t.size()) + ":" + t;
+    for (const auto &phrase : needs.phrases) {
+        key += "\n";
+        for (const auto &slot : phrase) {
+            key += ";";
+            for (size_t i : slot)
+                key += std::to_string(i) + ",";
+        }
+    }
+    return key;
+}
+
+/* Adds a grant holder's shard for a search that reads needs, and combines the shards. kept:
+ * a read-only handle's kept shards, or NULL. */
+void complete_view(search_view &view, const grant_needs &needs, int64_t user_id = 0,
+                   std::unordered_map<std::string, Xapian::Database> *kept = nullptr)
 {
     if (view.granted) {
-        view.shards.push_back(grant_shard(*view.granted, view.level4, needs));
+        std::string key = kept ? shard_key(user_id, view.granted->digest, needs) : std::string();
+        auto found = kept ? kept->find(key) : std::unordered_map<std::string, Xapian::Database>::iterator();
+        if (kept && found != kept->end()) {
+            view.shards.push_back(found->second);
+        } else {
+            view.shards.push_back(grant_shard(*view.granted, view.level4, needs));
+            if (kept) {
+                if (kept->size() >= GRANT_SHARDS_KEPT)
+                    kept->clear();
+                (*kept)[key] = view.shards.back();
+            }
+        }
         view.levels.push_back(GRANT_SHARD);
     }
     for (Xapian::Database &shard : view.shards)
@@ -3166,6 +3208,7 @@ void follow_folder(dg_index *index)
         index->grants.users.clear();
         index->grants.bytes = 0;
     }
+    index->grant_shards.clear();
     index->synonyms.built = false; /* a new folder may hold another table at the same revision */
     index->counts.entries.clear();
     {
@@ -3322,7 +3365,7 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     grant_needs needs;
     if (view.granted)
         needs = needs_of({&query, &ranked}, user);
-    complete_view(view, needs);
+    complete_view(view, needs, viewer->user_id, reader ? &index->grant_shards : nullptr);
     Xapian::Database &db = view.db;
     const std::string key = query.serialise();
     const counted_match *cached = cached_counts(index, key, view.stamp);
