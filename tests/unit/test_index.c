@@ -1124,8 +1124,10 @@ static void gs_compare(dg_index *full, dg_index *only, const dg_index_viewer *v,
         if (a->hits[h].score != b->hits[h].score)
             fail_msg("'%s' as user %lld clearance %d, hit %zu: %.17g%% against %.17g%%", q->text,
                      (long long)v->user_id, v->clearance, h, a->hits[h].score, b->hits[h].score);
-    qsort(a->hits, a->n_hits, sizeof *a->hits, gs_by_version);
-    qsort(b->hits, b->n_hits, sizeof *b->hits, gs_by_version);
+    if (a->n_hits) { /* (hits is NULL when there are none) */
+        qsort(a->hits, a->n_hits, sizeof *a->hits, gs_by_version);
+        qsort(b->hits, b->n_hits, sizeof *b->hits, gs_by_version);
+    }
     for (size_t h = 0; h < a->n_hits; h++) {
         if (a->hits[h].version_id != b->hits[h].version_id || a->hits[h].score != b->hits[h].score)
             fail_msg("'%s' as user %lld clearance %d: version %lld %.17g%% against %lld %.17g%%",
