@@ -156,9 +156,10 @@ dg_status dg_index_synonyms_stamp(dg_index *index, char **stamp, dg_error *err);
 dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_error *err);
 
 /*
- * How many times this handle copied a grant holder's level-4 documents into their own
- * in-memory database (kept while their granted documents and grants stay as they were, so
- * that other level-4 changes cannot be timed): for tests.
+ * How many times this handle read a grant holder's level-4 documents (their terms, data and
+ * values, from which each search copies what it reads into the holder's own in-memory
+ * database; kept while their granted documents and grants stay as they were, so that other
+ * level-4 changes cannot be timed): for tests.
  */
 uint64_t dg_index_grant_copies(const dg_index *index);
 

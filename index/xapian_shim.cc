@@ -81,6 +81,7 @@ extern "C" {
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <system_error>
 #include <thread>
 #include <new>
@@ -216,19 +217,57 @@ namespace {
 const int N_LEVELS = 5;
 
 /*
- * The level-4 documents one user holds grants on, copied into an in-memory database (see
- * granted_shard): per user, kept while those documents and grants stay as they were, so that
- * the next search or page does not copy them again. A handle keeps them for up to GRANT_CACHE_USERS users.
+ * What a grant holder's searches need of each level-4 document granted to them, read from
+ * level 4 once (see granted_documents): its length, data, values and terms with their
+ * within-document frequencies, but not its positions. Each search copies from it only the
+ * terms its query reads (grant_shard).
+ */
+struct granted_doc {
+    Xapian::docid id = 0;         /* in level 4 */
+    Xapian::termcount length = 0; /* its document length there */
+    std::string data;
+    std::vector<std::pair<Xapian::valueno, std::string>> values;
+    std::string terms;                   /* its terms in order, end to end */
+    std::vector<uint32_t> ends;          /* where each ends in terms */
+    std::vector<Xapian::termcount> wdfs; /* each one's within-document frequency */
+
+    std::string term(size_t i) const
+    {
+        uint32_t from = i ? ends[i - 1] : 0;
+        return terms.substr(from, ends[i] - from);
+    }
+    /* The first of its terms at or after t (ends.size() if none). */
+    size_t lower(const std::string &t) const;
+    /* The within-document frequency of t, or -1 if the document does not hold it. */
+    long long wdf_of(const std::string &t) const;
+};
+
+/* One user's granted documents, in level 4's order, as of their digest (grants_digest). */
+struct granted_docs {
+    std::string digest;
+    std::vector<granted_doc> docs;
+    size_t bytes = 0; /* about what they take in memory */
+};
+
+/*
+ * The granted documents of recent grant holders, per user, kept while their digest holds so
+ * that the next search does not read them again. Only a search's ranked pass reads them
+ * (the counting pass leaves the grant shard to it); each entry is immutable and the lock
+ * guards the map, so a counting thread could share them. Emptied when it would hold more
+ * than GRANT_CACHE_USERS users or GRANT_CACHE_BYTES.
  */
 struct grant_cache {
-    bool built = false;
-    int64_t user_id = 0;
-    std::string digest; /* of the granted documents copied: see grants_digest */
-    bool any = false;
-    Xapian::Database db;
+    std::mutex lock;
+    std::map<int64_t, std::shared_ptr<const granted_docs>> users;
+    size_t bytes = 0;
 };
-typedef std::map<int64_t, grant_cache> grant_caches;
 const size_t GRANT_CACHE_USERS = 64;
+const size_t GRANT_CACHE_BYTES = (size_t)64 << 20;
+
+/* The grant shards of a read-only handle's recent searches (grant_shard), keyed by the user,
+ * their digest and what the shard holds (grant_needs): a repeated search, or its next page,
+ * reuses its shard. Emptied when full. */
+const size_t GRANT_SHARDS_KEPT = 16;
 
 struct build_helper;
 
@@ -256,9 +295,10 @@ struct dg_index {
      * threads); opened on the first search that needs them. */
     Xapian::Database count_rdb[N_LEVELS];
     bool count_rdb_open = false;
-    grant_caches grants[2]; /* [0] beside rdb, [1] beside count_rdb */
-    /* Copies of granted level-4 documents made (granted_shard; counted atomically, as the
-     * counting pass makes its own on another thread). */
+    grant_cache grants; /* of a read-only handle */
+    std::unordered_map<std::string, Xapian::Database> grant_shards; /* see GRANT_SHARDS_KEPT */
+    /* Reads of a grant holder's level-4 documents (granted_documents; counted atomically, as
+     * the counting pass may make one on another thread). */
     std::atomic<uint64_t> grant_copies{0};
     /* The index folder a read-only handle opened (see follow_folder). */
     dev_t folder_dev = 0;
@@ -2082,13 +2122,42 @@ struct user_query {
     /* match with each phrase as the documents that hold it (positionless_phrases' holders):
      * the same documents, counted for totals and facets without a weight */
     Xapian::Query counted;
+    /* Its phrases and NEARs, each as its slots' terms, whose positions a search may read in
+     * the documents that hold a term of every slot; and the pair term of each phrase of two
+     * terms (phrase_source reads it): see grant_needs. */
+    std::vector<std::vector<std::vector<std::string>>> phrases;
+    std::set<std::string> pairs;
 };
+
+/* Fills user_query's phrases and pairs from the parsed query. */
+void phrase_terms(const Xapian::Query &q,
+                  std::vector<std::vector<std::vector<std::string>>> &phrases,
+                  std::set<std::string> &pairs)
+{
+    Xapian::Query::op type = q.get_type();
+    if (type == Xapian::Query::OP_PHRASE || type == Xapian::Query::OP_NEAR) {
+        std::vector<std::vector<std::string>> slots;
+        for (size_t i = 0; i < q.get_num_subqueries(); i++) {
+            const Xapian::Query s = q.get_subquery(i);
+            slots.emplace_back(s.get_unique_terms_begin(), s.get_unique_terms_end());
+        }
+        phrases.push_back(std::move(slots));
+        if (q.get_num_subqueries() == 2 &&
+            q.get_subquery(0).get_type() == Xapian::Query::LEAF_TERM &&
+            q.get_subquery(1).get_type() == Xapian::Query::LEAF_TERM)
+            pairs.insert(*q.get_subquery(0).get_terms_begin() +
+                         *q.get_subquery(1).get_terms_begin());
+        return;
+    }
+    for (size_t i = 0; i < q.get_num_subqueries(); i++)
+        phrase_terms(q.get_subquery(i), phrases, pairs);
+}
 
 user_query parse_user_query(dg_index *index, const char *text)
 {
     if (!text)
         return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {},
-                Xapian::Query::MatchAll};
+                Xapian::Query::MatchAll, {}, {}};
     size_t bytes = strlen(text);
     if (bytes > DG_INDEX_MAX_QUERY_BYTES)
         fail(DG_ERR_QUERY, "query too long: " + std::to_string(bytes) + " bytes (at most " +
@@ -2097,7 +2166,7 @@ user_query parse_user_query(dg_index *index, const char *text)
     std::string folded = fold_text(index, rewrite_code_tokens(text));
     if (folded.find_first_not_of(" ") == std::string::npos)
         return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {},
-                Xapian::Query::MatchAll};
+                Xapian::Query::MatchAll, {}, {}};
     validate_query(folded);
     expanded_query expanded = expand_query(index, folded);
     Xapian::Query parsed = index->parser.parse_query(
@@ -2108,6 +2177,7 @@ user_query parse_user_query(dg_index *index, const char *text)
                                std::to_string(DG_INDEX_MAX_QUERY_TERMS) +
                                " words and characters; search for fewer words");
     user_query user;
+    phrase_terms(parsed, user.phrases, user.pairs);
     user.match = positionless_phrases(parsed, NULL, true);
     user.counted = positionless_phrases(parsed, NULL, true, true);
     user.ranked = user.match;
@@ -2138,22 +2208,23 @@ Xapian::Query permission_filter(const dg_index_viewer *viewer, bool all_versions
     return Xapian::Query(Xapian::Query::OP_OR, visible, granted);
 }
 
-/* Years are few: the range becomes an OR of the year terms the index holds. */
-Xapian::Query year_filter(Xapian::Database &db, int from, int to)
+/* Years are few: the range becomes an OR of the year terms the viewer's documents hold
+ * (view_years, in term order). */
+Xapian::Query year_filter(const std::set<std::string> &held, int from, int to)
 {
     std::vector<Xapian::Query> years;
     const std::string prefix = "XYEAR";
-    for (Xapian::TermIterator t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) {
-        int year = atoi((*t).c_str() + prefix.size());
+    for (const std::string &t : held) {
+        int year = atoi(t.c_str() + prefix.size());
         if ((from == 0 || year >= from) && (to == 0 || year <= to))
-            years.emplace_back(*t);
+            years.emplace_back(t);
     }
     if (years.empty())
         return Xapian::Query::MatchNothing;
     return Xapian::Query(Xapian::Query::OP_OR, years.begin(), years.end());
 }
 
-Xapian::Query all_filters(Xapian::Database &db, const dg_index_viewer *viewer,
+Xapian::Query all_filters(const std::set<std::string> &years, const dg_index_viewer *viewer,
                           const dg_index_query *q)
 {
     std::vector<Xapian::Query> parts;
@@ -2167,7 +2238,7 @@ Xapian::Query all_filters(Xapian::Database &db, const dg_index_viewer *viewer,
     if (q->level >= 0)
         parts.emplace_back(level_term(q->level));
     if (q->year_from != 0 || q->year_to != 0)
-        parts.push_back(year_filter(db, q->year_from, q->year_to));
+        parts.push_back(year_filter(years, q->year_from, q->year_to));
     Xapian::Query filter(Xapian::Query::OP_AND, parts.begin(), parts.end());
     if (q->n_exclude_records == 0)
         return filter;
@@ -2588,28 +2659,31 @@ const int GRANT_SHARD = -1;
  * The databases one viewer's search reads, combined with add_database(): the levels the
  * viewer's clearance opens (0..min(clearance, 3), and 4 for clearance 4), and for a viewer
  * below clearance 4 who holds grants, a shard of exactly the level-4 documents granted to
- * them (granted_shard). Xapian computes every statistic of the ranking (how many documents
+ * them (grant_shard). Xapian computes every statistic of the ranking (how many documents
  * hold a term, document lengths, the number of documents) over the combined database, so
  * over exactly the documents the viewer may see: a score cannot tell what a hidden record
- * holds. levels[i] is the level of shard i.
+ * holds. levels[i] is the level of shard i. make_view fills in the levels and the viewer's
+ * granted documents; complete_view, once the search knows which terms it reads, adds the
+ * grant shard and combines them in db.
  */
 struct search_view {
     Xapian::Database db;
     std::vector<Xapian::Database> shards; /* each alone, for counting (shard_ids) */
     std::vector<int> levels;
-    Xapian::Database *grant_db = NULL;
+    Xapian::Database level4;                     /* when granted is set */
+    std::shared_ptr<const granted_docs> granted; /* a grant holder's, or NULL */
     /* What the view reads, as of now: each level's revision, and the digest of the grant
-     * holder's copy (grants_digest) when it is kept. */
+     * holder's documents (grants_digest) when they are kept. */
     std::string stamp;
 };
 
 /*
- * What a grant holder's copy is made of: each granted level-4 document's id and stamp
+ * What a grant holder's documents are: each granted level-4 document's id and stamp
  * (SLOT_STAMP), in posting order. It changes when one of their granted documents, or their
- * grants, change, and only then: a copy kept per level-4 revision would be made again after
- * anyone's level-4 change, and the time that takes (about 0.2 s for 100 grants) would tell a
- * grant holder that some level-4 record they may not see was filed, changed or destroyed.
- * Reading it costs the same whatever happened to other level-4 records.
+ * grants, change, and only then: documents kept per level-4 revision would be read again
+ * after anyone's level-4 change, and the time that takes would tell a grant holder that some
+ * level-4 record they may not see was filed, changed or destroyed. Reading it costs the same
+ * whatever happened to other level-4 records.
  */
 std::string grants_digest(Xapian::Database &level4, const std::string &term)
 {
@@ -2628,40 +2702,173 @@ std::string grants_digest(Xapian::Database &level4, const std::string &term)
     return digest;
 }
 
-/*
- * The level-4 documents granted to user_id, copied from level 4's database into an
- * in-memory one, or NULL when there are none. Searched as level 4's database itself, the
- * statistics would count every level-4 document, so one grant holder would learn about the
- * others' records; copied, they count only this user's. Grants are few per user; the copy
- * is kept while their digest holds when cache_ok (a read-only handle). copies counts the
- * copies made (dg_index_grant_copies).
- */
-Xapian::Database *granted_shard(Xapian::Database &level4, int64_t user_id,
-                                grant_caches &caches, bool cache_ok,
-                                std::atomic<uint64_t> &copies)
+size_t granted_doc::lower(const std::string &t) const
 {
-    if (caches.size() >= GRANT_CACHE_USERS && !caches.count(user_id))
-        caches.clear(); /* a cheap bound: the next searches copy their grants again */
-    grant_cache &c = caches[user_id];
+    size_t lo = 0, hi = ends.size();
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t from = mid ? ends[mid - 1] : 0;
+        if (terms.compare(from, ends[mid] - from, t) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+long long granted_doc::wdf_of(const std::string &t) const
+{
+    size_t i = lower(t);
+    return i < ends.size() && term(i) == t ? (long long)wdfs[i] : -1;
+}
+
+/* The values a search reads: for sorting (configure_sort) and facets (count_with_values). */
+const Xapian::valueno SHARD_SLOTS[] = {SLOT_FACETS, SLOT_DATE, SLOT_VERSION};
+
+/* One granted document as grant_shard needs it: all but its positions and other values. */
+granted_doc read_granted(Xapian::Database &level4, Xapian::docid id)
+{
+    granted_doc g;
+    g.id = id;
+    g.length = level4.get_doclength(id);
+    Xapian::Document doc = level4.get_document(id);
+    g.data = doc.get_data();
+    for (Xapian::valueno slot : SHARD_SLOTS) {
+        std::string value = doc.get_value(slot);
+        if (!value.empty())
+            g.values.emplace_back(slot, std::move(value));
+    }
+    for (Xapian::TermIterator t = level4.termlist_begin(id); t != level4.termlist_end(id); ++t) {
+        const std::string term = *t;
+        g.terms += term;
+        g.ends.push_back((uint32_t)g.terms.size());
+        g.wdfs.push_back(t.get_wdf());
+    }
+    return g;
+}
+
+/*
+ * The level-4 documents granted to user_id, read from level 4's database (without their
+ * positions), or NULL when there are none. A read-only handle keeps them while their digest
+ * holds (cache_ok); copies counts the reads made (dg_index_grant_copies). What a read costs
+ * depends on the granted documents alone.
+ */
+std::shared_ptr<const granted_docs> granted_documents(Xapian::Database &level4, int64_t user_id,
+                                                      grant_cache &cache, bool cache_ok,
+                                                      std::atomic<uint64_t> &copies,
+                                                      std::string *digest_out)
+{
     const std::string term = grant_term(user_id);
     std::string digest = cache_ok ? grants_digest(level4, term) : std::string();
-    if (cache_ok && c.built && c.user_id == user_id && c.digest == digest)
-        return c.any ? &c.db : NULL;
-    c.built = false;
-    Xapian::WritableDatabase copy(std::string(), Xapian::DB_BACKEND_INMEMORY);
-    bool any = false;
+    *digest_out = digest;
+    std::unique_lock<std::mutex> hold(cache.lock, std::defer_lock);
+    if (cache_ok) {
+        hold.lock();
+        auto found = cache.users.find(user_id);
+        if (found != cache.users.end() && found->second->digest == digest)
+            return found->second->docs.empty() ? nullptr : found->second;
+    }
+    auto g = std::make_shared<granted_docs>();
+    g->digest = digest;
     for (Xapian::PostingIterator p = level4.postlist_begin(term); p != level4.postlist_end(term);
          ++p) {
-        copy.add_document(level4.get_document(*p));
-        any = true;
+        g->docs.push_back(read_granted(level4, *p));
+        const granted_doc &d = g->docs.back();
+        g->bytes += sizeof d + d.data.size() + d.terms.size() +
+                    d.ends.size() * (sizeof(uint32_t) + sizeof(Xapian::termcount));
+        for (const auto &v : d.values)
+            g->bytes += sizeof v + v.second.size();
     }
     ++copies;
-    c.db = copy;
-    c.any = any;
-    c.user_id = user_id;
-    c.digest = std::move(digest);
-    c.built = cache_ok;
-    return any ? &c.db : NULL;
+    if (cache_ok) {
+        auto found = cache.users.find(user_id);
+        if (found != cache.users.end()) {
+            cache.bytes -= found->second->bytes;
+            cache.users.erase(found);
+        }
+        /* a cheap bound: the next searches read their grants again */
+        if (cache.users.size() >= GRANT_CACHE_USERS || cache.bytes + g->bytes > GRANT_CACHE_BYTES) {
+            cache.users.clear();
+            cache.bytes = 0;
+        }
+        cache.users[user_id] = g;
+        cache.bytes += g->bytes;
+    }
+    return g->docs.empty() ? nullptr : g;
+}
+
+/*
+ * The terms a search reads: those of its queries (filters included; posting sources read
+ * only terms their queries also hold, and a two-character phrase's pair, see phrase_source),
+ * and the phrases and NEARs whose positions it reads: only in a document that holds a term of
+ * each of their slots (Xapian's phrase check, phrase_source's and phrase_decider's are asked
+ * about no other; phrase_source's walk of every document finds none of a slot's positions in
+ * one that lacks it, with or without them). A grant holder's shard needs nothing else.
+ */
+struct grant_needs {
+    std::vector<std::string> terms;                      /* sorted, distinct */
+    std::vector<std::vector<std::vector<size_t>>> phrases; /* slots of indexes into terms */
+};
+
+/*
+ * The shard of a grant holder's documents for one search: an in-memory database of each
+ * granted document with the terms the search reads (needs), their within-document
+ * frequencies and, where it reads them, positions, its data and values, and in LENGTH_TERM
+ * the rest of its length (no query reads that term), so that every statistic of every term
+ * the search reads, and every document length, is what a copy of the whole documents would
+ * give: scores are those of a search over exactly the visible documents. Copying whole
+ * documents cost 0.1-0.4 s for 200 grants (reading every term's positions, and InMemory's
+ * add_document of every term); this copies a handful of terms a document. Its cost depends on
+ * the granted documents and the query, never on level 4's other documents: every read is of a
+ * granted document (its positions of a needed term), none of a term's posting list.
+ */
+Xapian::Database grant_shard(const granted_docs &g, Xapian::Database &level4,
+                             const grant_needs &needs)
+{
+    Xapian::WritableDatabase copy(std::string(), Xapian::DB_BACKEND_INMEMORY);
+    for (const granted_doc &d : g.docs) {
+        Xapian::Document doc;
+        doc.set_data(d.data);
+        for (const auto &v : d.values)
+            doc.add_value(v.first, v.second);
+        Xapian::termcount held = 0;
+        std::vector<long long> wdfs(needs.terms.size(), -1);
+        for (size_t i = 0; i < needs.terms.size(); i++) {
+            const std::string &term = needs.terms[i];
+            if (!term.empty() && term != LENGTH_TERM)
+                wdfs[i] = d.wdf_of(term);
+        }
+        std::vector<bool> positions(needs.terms.size(), false);
+        for (const std::vector<std::vector<size_t>> &phrase : needs.phrases) {
+            bool candidate = true;
+            for (const std::vector<size_t> &slot : phrase)
+                candidate = candidate && std::any_of(slot.begin(), slot.end(),
+                                                     [&wdfs](size_t i) { return wdfs[i] >= 0; });
+            for (const std::vector<size_t> &slot : phrase)
+                for (size_t i : slot)
+                    positions[i] = positions[i] || (candidate && wdfs[i] >= 0);
+        }
+        for (size_t i = 0; i < needs.terms.size(); i++) {
+            if (wdfs[i] < 0)
+                continue;
+            const std::string &term = needs.terms[i];
+            doc.add_term(term, (Xapian::termcount)wdfs[i]);
+            held += (Xapian::termcount)wdfs[i];
+            if (!positions[i])
+                continue;
+            for (Xapian::PositionIterator p = level4.positionlist_begin(d.id, term);
+                 p != level4.positionlist_end(d.id, term); ++p)
+                doc.add_posting(term, *p, 0);
+        }
+        /* The rest of its length, and a position (which nothing reads): Xapian 1.4 matches a
+         * phrase under a filter in every document of a shard that holds no positions at all
+         * (those holding none of its terms included), as a copy of the whole documents, with
+         * their titles' positions, never was. */
+        doc.add_term(LENGTH_TERM, d.length > held ? d.length - held : 0);
+        doc.add_posting(LENGTH_TERM, 1, 0);
+        copy.add_document(doc);
+    }
+    return copy;
 }
 
 /* The levels whose databases a viewer's search reads, as a bit set: those their clearance
@@ -2676,8 +2883,8 @@ unsigned read_levels(const dg_index_viewer *viewer)
 }
 
 search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
-                      grant_caches &grants, bool cache_ok,
-                      std::atomic<uint64_t> &copies)
+                      grant_cache &grants, bool cache_ok, std::atomic<uint64_t> &copies,
+                      bool with_grants = true)
 {
     search_view view;
     int top = viewer->clearance < 3 ? viewer->clearance : 3;
@@ -2690,17 +2897,76 @@ search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
         view.shards.push_back(levels[4]);
         view.levels.push_back(4);
         view.stamp += std::to_string(levels[4].get_revision()) + ",";
-    } else {
-        view.grant_db = granted_shard(levels[4], viewer->user_id, grants, cache_ok, copies);
-        view.stamp += "grants " + grants[viewer->user_id].digest;
-        if (view.grant_db) {
-            view.shards.push_back(*view.grant_db);
-            view.levels.push_back(GRANT_SHARD);
+    } else if (with_grants) {
+        std::string digest;
+        view.granted =
+            granted_documents(levels[4], viewer->user_id, grants, cache_ok, copies, &digest);
+        view.stamp += "grants " + digest;
+        if (view.granted)
+            view.level4 = levels[4];
+    }
+    return view;
+}
+
+/* What identifies a grant shard among a handle's kept ones (GRANT_SHARDS_KEPT). */
+std::string shard_key(int64_t user_id, const std::string &digest, const grant_needs &needs)
+{
+    std::string key = std::to_string(user_id) + "\n" + digest + "\n";
+    for (const std::string &t : needs.terms)
+        key += std::to_string(t.size()) + ":" + t;
+    for (const auto &phrase : needs.phrases) {
+        key += "\n";
+        for (const auto &slot : phrase) {
+            key += ";";
+            for (size_t i : slot)
+                key += std::to_string(i) + ",";
         }
+    }
+    return key;
+}
+
+/* Adds a grant holder's shard for a search that reads needs, and combines the shards. kept:
+ * a read-only handle's kept shards, or NULL. */
+void complete_view(search_view &view, const grant_needs &needs, int64_t user_id = 0,
+                   std::unordered_map<std::string, Xapian::Database> *kept = nullptr)
+{
+    if (view.granted) {
+        std::string key = kept ? shard_key(user_id, view.granted->digest, needs) : std::string();
+        auto found = kept ? kept->find(key) : std::unordered_map<std::string, Xapian::Database>::iterator();
+        if (kept && found != kept->end()) {
+            view.shards.push_back(found->second);
+        } else {
+            view.shards.push_back(grant_shard(*view.granted, view.level4, needs));
+            if (kept) {
+                if (kept->size() >= GRANT_SHARDS_KEPT)
+                    kept->clear();
+                (*kept)[key] = view.shards.back();
+            }
+        }
+        view.levels.push_back(GRANT_SHARD);
     }
     for (Xapian::Database &shard : view.shards)
         view.db.add_database(shard);
-    return view;
+}
+
+/* The year terms a view's documents hold, in order (see year_filter). */
+std::set<std::string> view_years(const search_view &view)
+{
+    const std::string prefix = "XYEAR";
+    std::set<std::string> years;
+    for (const Xapian::Database &shard : view.shards)
+        for (Xapian::TermIterator t = shard.allterms_begin(prefix);
+             t != shard.allterms_end(prefix); ++t)
+            years.insert(*t);
+    if (view.granted)
+        for (const granted_doc &d : view.granted->docs)
+            for (size_t i = d.lower(prefix); i < d.ends.size(); i++) {
+                std::string term = d.term(i);
+                if (term.compare(0, prefix.size(), prefix) != 0)
+                    break;
+                years.insert(term);
+            }
+    return years;
 }
 
 /* Matching ids per shard, in the shards' own numbering. */
@@ -3210,8 +3476,12 @@ void follow_folder(dg_index *index)
         index->facets[level].built = false;
     }
     index->count_rdb_open = false;
-    index->grants[0].clear();
-    index->grants[1].clear();
+    {
+        std::lock_guard<std::mutex> hold(index->grants.lock);
+        index->grants.users.clear();
+        index->grants.bytes = 0;
+    }
+    index->grant_shards.clear();
     index->synonyms.built = false; /* a new folder may hold another table at the same revision */
     index->counts.entries.clear();
     {
@@ -3270,11 +3540,12 @@ counted_match count_matches(dg_index *index, search_view &view, const Xapian::Qu
  * Starts the counting pass of a read-only index on another thread, beside the ranked match:
  * it brings the counting handles of the viewer's levels to the main handles' revisions
  * (revisions, read by the caller: the main handles are busy on the caller's thread), makes
- * the viewer's view over them and counts. Nothing else uses the counting handles, the second
- * grant copies (grants[1]) or, until the caller has the answer, the facet tables. The query
- * is rebuilt from its serialised form, since Xapian's reference counts are not atomic and
- * the caller goes on using its own copy. Returns an invalid future when no thread could be
- * started (the caller then counts on its own thread).
+ * the viewer's view over them and counts. A grant holder's shard is left out: the caller
+ * makes it for its ranked match and counts it there (grant_shard, made once a search).
+ * Nothing else uses the counting handles or, until the caller has the answer, the facet
+ * tables. The query is rebuilt from its serialised form, since Xapian's reference
+ * counts are not atomic and the caller goes on using its own copy. Returns an invalid future
+ * when no thread could be started (the caller then counts on its own thread).
  */
 std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *viewer,
                                         const std::string &query, search_deadline deadline)
@@ -3288,12 +3559,17 @@ std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *
         /* Only the serialised query crosses threads: a Query made here and captured would be
          * copied and released on both threads, and its reference count is not atomic (a
          * lost release leaked the query, about one run in 20 of test_index). */
-        return std::async(std::launch::async, [index, who, levels, revisions, query, deadline]() {
+        return std::async(std::launch::async,
+                          [index, who, levels, revisions, query, deadline]() {
             Xapian::Query own = Xapian::Query::unserialise(query, query_registry(&index->verdicts));
             Xapian::Database *dbs = counting_handles(index, levels, revisions);
-            search_view view = make_view(dbs, &who, index->grants[1], true, index->grant_copies);
+            /* without a grant holder's shard: the caller counts that on its own (the shard is
+             * made for each search, and made once that way) */
+            search_view view =
+                make_view(dbs, &who, index->grants, true, index->grant_copies, false);
+            complete_view(view, grant_needs());
             /* The budget counts from here, as the ranked pass's counts from after its view
-             * was made: copying a grant holder's documents (granted_shard) is bounded by
+             * was made: reading a grant holder's documents (granted_documents) is bounded by
              * their grants, not by the query, and is not what the budget stops. */
             return count_matches(index, view, own,
                                  deadline_in(deadline.seconds, deadline.cancelled),
@@ -3302,6 +3578,36 @@ std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *
     } catch (const std::system_error &) {
         return std::future<counted_match>();
     }
+}
+
+/*
+ * What a grant holder's shard must hold for a search (grant_needs): the terms of its queries
+ * and its phrases' pair terms, the phrases' positions.
+ */
+grant_needs needs_of(const std::vector<const Xapian::Query *> &queries, const user_query &user)
+{
+    std::set<std::string> terms(user.pairs);
+    for (const Xapian::Query *q : queries)
+        for (Xapian::TermIterator t = q->get_unique_terms_begin(); t != q->get_unique_terms_end();
+             ++t)
+            terms.insert(*t);
+    for (const auto &phrase : user.phrases)
+        for (const auto &slot : phrase)
+            terms.insert(slot.begin(), slot.end());
+    grant_needs needs;
+    needs.terms.assign(terms.begin(), terms.end());
+    for (const auto &phrase : user.phrases) {
+        std::vector<std::vector<size_t>> slots;
+        for (const auto &slot : phrase) {
+            slots.emplace_back();
+            for (const std::string &t : slot)
+                slots.back().push_back(
+                    (size_t)(std::lower_bound(needs.terms.begin(), needs.terms.end(), t) -
+                             needs.terms.begin()));
+        }
+        needs.phrases.push_back(std::move(slots));
+    }
+    return needs;
 }
 
 /*
@@ -3318,16 +3624,23 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     Xapian::Database handles[N_LEVELS]; /* copies share the handle: cheap */
     for (int level = 0; level < N_LEVELS; level++)
         handles[level] = index->level_db(level);
-    search_view view = make_view(handles, viewer, index->grants[0], reader, index->grant_copies);
-    Xapian::Database &db = view.db;
+    search_view view = make_view(handles, viewer, index->grants, reader, index->grant_copies);
     search_deadline deadline = deadline_of(q);
     user_query user = parse_user_query(index, q->text);
-    Xapian::Query filters = all_filters(db, viewer, q);
+    std::set<std::string> years; /* read only for a filter on years */
+    if (q->year_from != 0 || q->year_to != 0)
+        years = view_years(view);
+    Xapian::Query filters = all_filters(years, viewer, q);
     /* Counted without the ranking boost, which changes no match and would only cost. */
     Xapian::Query query(Xapian::Query::OP_FILTER, user.counted, filters);
     bool decided = q->sort == DG_SORT_RELEVANCE && !user.ranked_checks.empty();
     Xapian::Query ranked(Xapian::Query::OP_FILTER, decided ? user.ranked_decided : user.ranked,
                          filters);
+    grant_needs needs;
+    if (view.granted)
+        needs = needs_of({&query, &ranked}, user);
+    complete_view(view, needs, viewer->user_id, reader ? &index->grant_shards : nullptr);
+    Xapian::Database &db = view.db;
     const std::string key = query.serialise();
     const counted_match *cached = cached_counts(index, key, view.stamp);
     std::future<counted_match> counting;
@@ -3347,8 +3660,19 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
         fill_counts(*cached, r);
         return;
     }
+    counted_match granted; /* the grant holder's shard's, when the other thread counts the rest */
+    if (counting.valid() && view.granted) {
+        search_view shard;
+        shard.shards.push_back(view.shards.back());
+        shard.levels.push_back(GRANT_SHARD);
+        granted = count_matches(index, shard, query, deadline);
+    }
     counted_match counted =
         counting.valid() ? counting.get() : count_matches(index, view, query, deadline);
+    counted.total += granted.total;
+    for (int f = 0; f < 3; f++)
+        for (const auto &kv : granted.facets[f])
+            counted.facets[f][kv.first] += kv.second;
     fill_counts(counted, r);
     index->counts_made++;
     remember_counts(index, key, view.stamp, counted);
