@@ -19,6 +19,7 @@
 
 #include "fixtures.h"
 #include "ingest/ocr.h"
+#include "ingest/ocr/ocr_internal.h"
 
 static dg_ocr *engine;
 
@@ -110,6 +111,24 @@ static void test_simplified_serif_notice_is_read_with_chi_sim(void **state)
     assert_non_null(strstr(r->lang_reason, "script pairs"));
     assert_non_null(strstr(r->text, "寒假放假安排"));
     dg_ocr_result_free(r);
+}
+
+static void test_script_sample_stops_when_settled(void **state)
+{
+    (void)state;
+    /* One line: 6 pairs far outside the unsure band, or 7 outside the wider FEW_PAIRS one. */
+    assert_true(ocr_script_settled(1, 6, -0.35));
+    assert_true(ocr_script_settled(1, 7, -0.45));
+    assert_false(ocr_script_settled(1, 7, -0.2));
+    assert_false(ocr_script_settled(1, 6, 0.9));
+    /* Later lines: 7 pairs at a clear score settle it (issue 21), fewer pairs or a score
+     * near the band do not, and 12 pairs only need to be clear of the unsure band. */
+    assert_true(ocr_script_settled(2, 7, 0.85));
+    assert_true(ocr_script_settled(3, 9, -0.5));
+    assert_false(ocr_script_settled(2, 6, 0.85));
+    assert_false(ocr_script_settled(3, 11, 0.6));
+    assert_true(ocr_script_settled(2, 12, 0.55));
+    assert_false(ocr_script_settled(2, 12, 0.3));
 }
 
 static void test_title_lost_by_the_layout_is_put_back_first(void **state)
@@ -436,6 +455,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_traditional_sans_page_is_read_with_chi_tra),
         cmocka_unit_test(test_coarse_noisy_pages_still_get_the_right_model),
         cmocka_unit_test(test_simplified_serif_notice_is_read_with_chi_sim),
+        cmocka_unit_test(test_script_sample_stops_when_settled),
         cmocka_unit_test(test_title_lost_by_the_layout_is_put_back_first),
         cmocka_unit_test(test_red_seal_is_lifted_and_red_header_is_read),
         cmocka_unit_test(test_form_cells_stay_apart),
