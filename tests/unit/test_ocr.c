@@ -21,13 +21,13 @@
 #include "ingest/ocr.h"
 #include "ingest/ocr/ocr_internal.h"
 
-static dg_ocr *engine;
+static dg_ocr *reader;
 
 static int open_engine(void **state)
 {
     (void)state;
     dg_error err;
-    if (dg_ocr_open(&engine, NULL, &err) != DG_OK) {
+    if (dg_ocr_open(&reader, NULL, &err) != DG_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
     }
@@ -37,7 +37,7 @@ static int open_engine(void **state)
 static int close_engine(void **state)
 {
     (void)state;
-    dg_ocr_close(engine);
+    dg_ocr_close(reader);
     return 0;
 }
 
@@ -49,7 +49,7 @@ static dg_ocr_result *read_fixture(const char *name, const char *truth_name, con
     assert_non_null(pix);
     dg_ocr_result *r = NULL;
     dg_error err;
-    dg_status status = dg_ocr_page(engine, pix, lang, name, &r, &err);
+    dg_status status = dg_ocr_page(reader, pix, lang, name, &r, &err);
     if (status != DG_OK)
         fail_msg("%s", err.msg);
     char *truth = read_file(fixture(truth_name), NULL);
@@ -156,7 +156,7 @@ static dg_ocr_result *read_in_record(const char *name, const char *record_script
     assert_non_null(pix);
     dg_ocr_result *r = NULL;
     dg_error err;
-    if (dg_ocr_page_in_record(engine, pix, record_script, name, &r, &err) != DG_OK)
+    if (dg_ocr_page_in_record(reader, pix, record_script, name, &r, &err) != DG_OK)
         fail_msg("%s", err.msg);
     pixDestroy(&pix);
     return r;
@@ -357,7 +357,7 @@ static void test_word_boxes_lie_on_the_original_page(void **state)
     assert_non_null(pix);
     int w = (int)pixGetWidth(pix), h = (int)pixGetHeight(pix);
     dg_ocr_result *r = NULL;
-    assert_int_equal(dg_ocr_page(engine, pix, "chi_sim", "sim-rot90.png", &r, NULL), DG_OK);
+    assert_int_equal(dg_ocr_page(reader, pix, "chi_sim", "sim-rot90.png", &r, NULL), DG_OK);
     assert_true(r->word_count > 20);
     int minx = w, maxx = 0, miny = h, maxy = 0;
     for (size_t i = 0; i < r->word_count; i++) {
@@ -415,7 +415,7 @@ static void test_missing_language_is_an_io_error(void **state)
     assert_non_null(pix);
     dg_ocr_result *r = NULL;
     dg_error err;
-    assert_int_equal(dg_ocr_page(engine, pix, "klingon", "blank.png", &r, &err), DG_ERR_IO);
+    assert_int_equal(dg_ocr_page(reader, pix, "klingon", "blank.png", &r, &err), DG_ERR_IO);
     assert_non_null(strstr(err.msg, "klingon"));
     assert_null(r);
     pixDestroy(&pix);
@@ -428,7 +428,7 @@ static void test_blank_page_gives_empty_text_not_an_error(void **state)
     assert_non_null(pix);
     pixSetAll(pix);
     dg_ocr_result *r = NULL;
-    assert_int_equal(dg_ocr_page(engine, pix, NULL, "blank.png", &r, NULL), DG_OK);
+    assert_int_equal(dg_ocr_page(reader, pix, NULL, "blank.png", &r, NULL), DG_OK);
     assert_int_equal(cer("", r->text), 0);
     dg_ocr_result_free(r);
     pixDestroy(&pix);
