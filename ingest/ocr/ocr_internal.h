@@ -135,6 +135,9 @@ double ocr_seconds_since(const struct timespec *start);
 
 /* ---- the model (language.c) ---- */
 
+/* 1 when the sample's evidence so far (lines compared with both models, script pairs, the
+ * score of language.c's script_verdict) settles simplified against traditional. */
+int ocr_script_settled(int lines, int pairs, double score);
 /* The model for a page whose language is not forced, with r->lang_sure and r->lang_reason
  * set to say why. */
 dg_status ocr_choose_language(dg_ocr *ocr, page_sample *s, const char *record_script,

@@ -19,14 +19,15 @@
 
 #include "fixtures.h"
 #include "ingest/ocr.h"
+#include "ingest/ocr/ocr_internal.h"
 
-static dg_ocr *engine;
+static dg_ocr *reader;
 
 static int open_engine(void **state)
 {
     (void)state;
     dg_error err;
-    if (dg_ocr_open(&engine, NULL, &err) != DG_OK) {
+    if (dg_ocr_open(&reader, NULL, &err) != DG_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
     }
@@ -36,7 +37,7 @@ static int open_engine(void **state)
 static int close_engine(void **state)
 {
     (void)state;
-    dg_ocr_close(engine);
+    dg_ocr_close(reader);
     return 0;
 }
 
@@ -48,7 +49,7 @@ static dg_ocr_result *read_fixture(const char *name, const char *truth_name, con
     assert_non_null(pix);
     dg_ocr_result *r = NULL;
     dg_error err;
-    dg_status status = dg_ocr_page(engine, pix, lang, name, &r, &err);
+    dg_status status = dg_ocr_page(reader, pix, lang, name, &r, &err);
     if (status != DG_OK)
         fail_msg("%s", err.msg);
     char *truth = read_file(fixture(truth_name), NULL);
@@ -112,6 +113,24 @@ static void test_simplified_serif_notice_is_read_with_chi_sim(void **state)
     dg_ocr_result_free(r);
 }
 
+static void test_script_sample_stops_when_settled(void **state)
+{
+    (void)state;
+    /* One line: 6 pairs far outside the unsure band, or 7 outside the wider FEW_PAIRS one. */
+    assert_true(ocr_script_settled(1, 6, -0.35));
+    assert_true(ocr_script_settled(1, 7, -0.45));
+    assert_false(ocr_script_settled(1, 7, -0.2));
+    assert_false(ocr_script_settled(1, 6, 0.9));
+    /* Later lines: 7 pairs at a clear score settle it (issue 21), fewer pairs or a score
+     * near the band do not, and 12 pairs only need to be clear of the unsure band. */
+    assert_true(ocr_script_settled(2, 7, 0.85));
+    assert_true(ocr_script_settled(3, 9, -0.5));
+    assert_false(ocr_script_settled(2, 6, 0.85));
+    assert_false(ocr_script_settled(3, 11, 0.6));
+    assert_true(ocr_script_settled(2, 12, 0.55));
+    assert_false(ocr_script_settled(2, 12, 0.3));
+}
+
 static void test_title_lost_by_the_layout_is_put_back_first(void **state)
 {
     (void)state;
@@ -137,7 +156,7 @@ static dg_ocr_result *read_in_record(const char *name, const char *record_script
     assert_non_null(pix);
     dg_ocr_result *r = NULL;
     dg_error err;
-    if (dg_ocr_page_in_record(engine, pix, record_script, name, &r, &err) != DG_OK)
+    if (dg_ocr_page_in_record(reader, pix, record_script, name, &r, &err) != DG_OK)
         fail_msg("%s", err.msg);
     pixDestroy(&pix);
     return r;
@@ -338,7 +357,7 @@ static void test_word_boxes_lie_on_the_original_page(void **state)
     assert_non_null(pix);
     int w = (int)pixGetWidth(pix), h = (int)pixGetHeight(pix);
     dg_ocr_result *r = NULL;
-    assert_int_equal(dg_ocr_page(engine, pix, "chi_sim", "sim-rot90.png", &r, NULL), DG_OK);
+    assert_int_equal(dg_ocr_page(reader, pix, "chi_sim", "sim-rot90.png", &r, NULL), DG_OK);
     assert_true(r->word_count > 20);
     int minx = w, maxx = 0, miny = h, maxy = 0;
     for (size_t i = 0; i < r->word_count; i++) {
@@ -396,7 +415,7 @@ static void test_missing_language_is_an_io_error(void **state)
     assert_non_null(pix);
     dg_ocr_result *r = NULL;
     dg_error err;
-    assert_int_equal(dg_ocr_page(engine, pix, "klingon", "blank.png", &r, &err), DG_ERR_IO);
+    assert_int_equal(dg_ocr_page(reader, pix, "klingon", "blank.png", &r, &err), DG_ERR_IO);
     assert_non_null(strstr(err.msg, "klingon"));
     assert_null(r);
     pixDestroy(&pix);
@@ -409,7 +428,7 @@ static void test_blank_page_gives_empty_text_not_an_error(void **state)
     assert_non_null(pix);
     pixSetAll(pix);
     dg_ocr_result *r = NULL;
-    assert_int_equal(dg_ocr_page(engine, pix, NULL, "blank.png", &r, NULL), DG_OK);
+    assert_int_equal(dg_ocr_page(reader, pix, NULL, "blank.png", &r, NULL), DG_OK);
     assert_int_equal(cer("", r->text), 0);
     dg_ocr_result_free(r);
     pixDestroy(&pix);
@@ -436,6 +455,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_traditional_sans_page_is_read_with_chi_tra),
         cmocka_unit_test(test_coarse_noisy_pages_still_get_the_right_model),
         cmocka_unit_test(test_simplified_serif_notice_is_read_with_chi_sim),
+        cmocka_unit_test(test_script_sample_stops_when_settled),
         cmocka_unit_test(test_title_lost_by_the_layout_is_put_back_first),
         cmocka_unit_test(test_red_seal_is_lifted_and_red_header_is_read),
         cmocka_unit_test(test_form_cells_stay_apart),
