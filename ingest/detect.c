@@ -127,9 +127,12 @@ static dg_file_type type_of_mime(const char *mime)
  * if nothing matches it is text/plain, as the full run would say. Anything else, and every
  * text that looks in the least like code or markup, gets the full run. What no text test
  * can match, read from the magic sources of file 5.44 (Magdir), conservatively:
- *   - valid UTF-8 that opens with a non-ASCII character (no byte order mark), and every
- *     line that is not blank opens with one too: the tests at offset 0 and the anchored
- *     ones (^#include, ^import, ^From, ^\.TH, ^[Cc] ...) all begin with ASCII;
+ *   - valid UTF-8 that opens with a non-ASCII character (no byte order mark): the tests
+ *     at offset 0 (From, Subject:, %!PS, MZ...) all begin with ASCII;
+ *   - every further line that is not blank opens with a non-ASCII character or with a
+ *     capital and a small letter, as an English sentence does: the tests anchored at a
+ *     line's start (^#include, ^import, ^\.TH, ^CFLAGS, ^[Cc], ^begin 644 ...) open
+ *     otherwise, or with a word below (SiSU);
  *   - no control characters but tab, line feed and carriage return (nor C1 controls), and
  *     none of the ASCII signs that markup and code are written with (below);
  *   - none of the words that the text tests search for anywhere in a text (below; any
@@ -146,7 +149,7 @@ static const char *const searched_words[] = {
     "(defun", "(autoload", "(custom-set-variables", "dnl", "(this file", "libtool",
     "rxfuncadd", "say", "import", "package", "!p", "exec", "try:", "def ", "def\t", "require",
     "include", "this is", "netlist", "..omr", "mode ", "mode\t", "ref ", "ref\t", "flex",
-    " -- ", NULL};
+    " -- ", "---", "start component", "resource compiler", "tedax", "module", "sisu", NULL};
 
 static int prose_bytes(const unsigned char *s, size_t len)
 {
@@ -164,8 +167,12 @@ static int prose_bytes(const unsigned char *s, size_t len)
         } else if (c == '\n') {
             line_start = 1;
         } else if (c != ' ' && c != '\t' && c != '\r') {
-            if (line_start || c < 0x20 || c == 0x7F || strchr(code_signs, c))
+            if (c < 0x20 || c == 0x7F || strchr(code_signs, c))
                 return 0;
+            if (line_start && !(c >= 'A' && c <= 'Z' && i + 1 < len && s[i + 1] >= 'a' &&
+                                s[i + 1] <= 'z'))
+                return 0; /* an English line opens with a capital and a small letter */
+            line_start = 0;
         }
     }
     return 1;

@@ -179,6 +179,8 @@ static void test_prose_is_text_as_libmagic_says(void **state)
     assert_text_same_as_full_run("会议纪要（第3号）\nThe end.\n", "text/plain");
     assert_text_same_as_full_run("会议纪要：增长5%，完成率100%。\n", "text/plain");
     assert_text_same_as_full_run("会议纪要 import 通知\n", "text/plain");
+    assert_text_same_as_full_run("会议纪要\nThe committee reviewed the report.\nMinutes were "
+                                 "recorded.\n", "text/plain");
 }
 
 static void test_what_looks_like_prose_keeps_libmagic_s_type(void **state)
@@ -198,6 +200,9 @@ static void test_what_looks_like_prose_keeps_libmagic_s_type(void **state)
     assert_text_same_as_full_run("说明\n#include <stdio.h>\nint main(void) { return 0; }\n",
                                  "text/x-c");
     assert_text_same_as_full_run("说明 <html><body><p>通知</p></body></html>\n", "text/html");
+    assert_text_same_as_full_run("说明\nall: build\n\tcc -o x x.c\n", "text/x-makefile");
+    /* A searched word right after the first character (search/27 at offset 0). */
+    assert_text_same_as_full_run("文Start Component\n", "text/x-dmtf-mif");
     assert_text_same_as_full_run("\xef\xbb\xbf关于通知\n", "text/plain"); /* a BOM */
     assert_text_same_as_full_run("关于\x01通知\n", "application/octet-stream");
 }
