@@ -600,7 +600,7 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
         st = check_unique_source(archive, actor, in, refcode, err);
     if (st != DG_OK)
         return st;
-    st = dg_refcode_allocate(archive->db, parts, err);
+    st = dg_refcode_allocate(archive->db, &archive->stmts, parts, err);
     if (st == DG_OK)
         st = dg_refcode_format(parts, refcode, err);
     if (st == DG_OK)

@@ -155,17 +155,18 @@ dg_status dg_refcode_parse(const char *text, dg_refcode_parts *out, dg_error *er
     return DG_OK;
 }
 
-dg_status dg_refcode_allocate(sqlite3 *db, dg_refcode_parts *parts, dg_error *err)
+static const char ALLOCATE_SQL[] =
+    "INSERT INTO refcode_counters(fonds, category, year, period, department, last_item)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, 1)"
+    " ON CONFLICT(fonds, category, year, period, department)"
+    " DO UPDATE SET last_item = last_item + 1"
+    " RETURNING last_item";
+
+dg_status dg_refcode_allocate(sqlite3 *db, dg_stmt_cache *cache, dg_refcode_parts *parts,
+                              dg_error *err)
 {
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
-        db,
-        "INSERT INTO refcode_counters(fonds, category, year, period, department, last_item)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, 1)"
-        " ON CONFLICT(fonds, category, year, period, department)"
-        " DO UPDATE SET last_item = last_item + 1"
-        " RETURNING last_item",
-        &stmt, err);
+    dg_status st = dg_catalog_take(cache, db, ALLOCATE_SQL, &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, parts->fonds, -1, SQLITE_STATIC);
@@ -173,10 +174,10 @@ dg_status dg_refcode_allocate(sqlite3 *db, dg_refcode_parts *parts, dg_error *er
     sqlite3_bind_int(stmt, 3, parts->year);
     sqlite3_bind_text(stmt, 4, parts->period, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 5, parts->department, -1, SQLITE_STATIC);
-    int64_t item = 0;
-    st = dg_catalog_row_int64(db, stmt, &item, "allocate reference code", err, NULL);
+    st = dg_catalog_step_row(db, stmt, "allocate reference code", err, NULL);
     if (st == DG_OK)
-        parts->item = (int)item;
+        parts->item = (int)sqlite3_column_int64(stmt, 0);
+    dg_catalog_give_back(cache, stmt);
     if (st == DG_OK && parts->item > 9999)
         st = dg_error_set(err, DG_ERR_STATE,
                           "no item numbers left for %s-%s %d %s (9999 used)", parts->fonds,

@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "../base/status.h"
+#include "catalog.h"
 
 #define DG_REFCODE_MAX 96
 #define DG_REFCODE_PENDING "\xE5\xBE\x85\xE5\xAE\x9A" /* 待定, the year of a provisional code */
@@ -64,7 +65,9 @@ int dg_department_code_valid(const char *code);
 /*
  * Takes the next item number for parts' fonds/category/year/period/department and stores
  * it in parts->item. Must run inside the caller's write transaction (engine-internal).
+ * cache: the handle's kept statements (catalog.h), or NULL to compile it for this call.
  */
-dg_status dg_refcode_allocate(sqlite3 *db, dg_refcode_parts *parts, dg_error *err);
+dg_status dg_refcode_allocate(sqlite3 *db, dg_stmt_cache *cache, dg_refcode_parts *parts,
+                              dg_error *err);
 
 #endif

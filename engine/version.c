@@ -233,7 +233,7 @@ static dg_status confirm_year(dg_archive *archive, const dg_actor *actor, edit_p
     if (st != DG_OK)
         return st;
     parts.year = plan->fields.year;
-    st = dg_refcode_allocate(archive->db, &parts, err);
+    st = dg_refcode_allocate(archive->db, &archive->stmts, &parts, err);
     if (st == DG_OK)
         st = dg_refcode_format(&parts, plan->final_code, err);
     if (st == DG_OK)

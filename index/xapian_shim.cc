@@ -3969,6 +3969,57 @@ extern "C" void dg_index_close(dg_index *index)
     delete index;
 }
 
+/* A handle with only the folding state (dg_index_folder): no database is opened. */
+struct dg_index_folder {
+    dg_index *index = nullptr;
+};
+
+extern "C" dg_status dg_index_folder_open(dg_index_folder **out, dg_error *err)
+{
+    *out = NULL;
+    std::unique_ptr<dg_index_folder> folder;
+    dg_status st = guarded(err, "text folding", [&]() -> dg_status {
+        folder.reset(new dg_index_folder());
+        folder->index = new dg_index();
+        folder->index->folder = NULL;
+        dg_error ferr;
+        if (dg_folder_open(&folder->index->folder, &ferr) != DG_OK)
+            fail(ferr.status, ferr.msg);
+        script_keys(folder->index);
+        return DG_OK;
+    });
+    if (st != DG_OK) {
+        dg_index_folder_close(folder.release());
+        return st;
+    }
+    *out = folder.release();
+    return DG_OK;
+}
+
+extern "C" dg_status dg_index_fold(dg_index_folder *folder, const char *text, size_t len,
+                                   char **out, dg_error *err)
+{
+    *out = NULL;
+    return guarded(err, "text folding", [&]() -> dg_status {
+        std::string folded = fold_for_index(folder->index, std::string(text, strnlen(text, len)));
+        *out = strdup(folded.c_str());
+        if (!*out)
+            throw std::bad_alloc();
+        return DG_OK;
+    });
+}
+
+extern "C" void dg_index_folder_close(dg_index_folder *folder)
+{
+    if (!folder)
+        return;
+    if (folder->index) {
+        dg_folder_close(folder->index->folder);
+        delete folder->index;
+    }
+    delete folder;
+}
+
 /* A fault injected at an index write (base/fault.h; test build only) fails it as Xapian
  * does when the disk does. */
 static void maybe_inject(const char *point)

@@ -125,6 +125,88 @@ static void test_html_is_not_taken_as_plain_text(void **state)
     assert_non_null(strstr(err.msg, "text/html"));
 }
 
+/*
+ * Prose is decided without libmagic's text tests (detect.c, prose_type): the verdict must be
+ * the one the full run gives (dg_detect_mime asks libmagic everything), for prose that takes
+ * the short way and for texts that look like prose at first sight and are not.
+ */
+static void assert_same_as_full_run(const char *data, size_t len, const char *want_mime)
+{
+    char mime[128];
+    dg_error err;
+    assert_int_equal(dg_detect_mime(detector, data, len, mime, sizeof mime, &err), DG_OK);
+    assert_string_equal(mime, want_mime);
+    dg_file_type type;
+    dg_status st = dg_detect_buffer(detector, data, len, "x.txt", &type, &err);
+    if (!strcmp(mime, "text/plain")) {
+        assert_int_equal(st, DG_OK);
+        assert_int_equal(type, DG_FILE_TEXT);
+        return;
+    }
+    assert_int_equal(st, DG_ERR_BAD_INPUT);
+    char want[256];
+    snprintf(want, sizeof want, "x.txt: unknown file type (%s)", mime);
+    assert_string_equal(err.msg, want);
+}
+
+static void assert_text_same_as_full_run(const char *text, const char *want_mime)
+{
+    assert_same_as_full_run(text, strlen(text), want_mime);
+}
+
+/* A Chinese text of len bytes (padded with 'x' after two characters) with pattern at offset. */
+static char *text_with_at(size_t len, size_t offset, const char *pattern)
+{
+    char *s = malloc(len + 1);
+    assert_non_null(s);
+    memcpy(s, "中文", 6);
+    memset(s + 6, 'x', len - 6);
+    memcpy(s + offset, pattern, strlen(pattern));
+    s[len] = '\0';
+    return s;
+}
+
+static void test_prose_is_text_as_libmagic_says(void **state)
+{
+    (void)state;
+    assert_text_same_as_full_run("关于2017年资产清查的通知\n各部门：\n  请于本月底前报送。\n",
+                                 "text/plain");
+    assert_text_same_as_full_run("關於檔案管理工作會議紀要\n本學期檔案室共接收各類文件三百餘件。\r\n"
+                                 "會議決定加強電子檔案的保管。The committee reviewed the report.\n",
+                                 "text/plain");
+    /* Lines that open in ASCII, code signs, searched words: the full run decides. */
+    assert_text_same_as_full_run("Minutes of the meeting\n会议纪要\n", "text/plain");
+    assert_text_same_as_full_run("会议纪要（第3号）\nThe end.\n", "text/plain");
+    assert_text_same_as_full_run("会议纪要：增长5%，完成率100%。\n", "text/plain");
+    assert_text_same_as_full_run("会议纪要 import 通知\n", "text/plain");
+    assert_text_same_as_full_run("会议纪要\nThe committee reviewed the report.\nMinutes were "
+                                 "recorded.\n", "text/plain");
+}
+
+static void test_what_looks_like_prose_keeps_libmagic_s_type(void **state)
+{
+    (void)state;
+    /* Prose to the eye; libmagic's binary tests, CSV and JSON checks still run. */
+    assert_text_same_as_full_run("名称,数量,单价\n苹果,3,5\n梨子,4,6\n桃子,5,7\n", "text/csv");
+    char *mod = text_with_at(2000, 1080, "M.K.");
+    assert_text_same_as_full_run(mod, "audio/x-mod");
+    free(mod);
+    char *mobi = text_with_at(2000, 60, "BOOKMOBI");
+    assert_text_same_as_full_run(mobi, "application/x-mobipocket-ebook");
+    free(mobi);
+    /* Code and markup after a Chinese first line, or in Chinese-led lines. */
+    assert_text_same_as_full_run("说明\nimport os\nfrom x import y\n", "text/x-script.python");
+    assert_text_same_as_full_run("文 import os\n文 from x import y\n", "text/plain");
+    assert_text_same_as_full_run("说明\n#include <stdio.h>\nint main(void) { return 0; }\n",
+                                 "text/x-c");
+    assert_text_same_as_full_run("说明 <html><body><p>通知</p></body></html>\n", "text/html");
+    assert_text_same_as_full_run("说明\nall: build\n\tcc -o x x.c\n", "text/x-makefile");
+    /* A searched word right after the first character (search/27 at offset 0). */
+    assert_text_same_as_full_run("文Start Component\n", "text/x-dmtf-mif");
+    assert_text_same_as_full_run("\xef\xbb\xbf关于通知\n", "text/plain"); /* a BOM */
+    assert_text_same_as_full_run("关于\x01通知\n", "application/octet-stream");
+}
+
 static void test_descriptor_is_detected_and_its_offset_kept(void **state)
 {
     (void)state;
@@ -163,6 +245,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_zip_is_handed_to_the_office_reader),
         cmocka_unit_test(test_mime_type_is_handed_out),
         cmocka_unit_test(test_html_is_not_taken_as_plain_text),
+        cmocka_unit_test(test_prose_is_text_as_libmagic_says),
+        cmocka_unit_test(test_what_looks_like_prose_keeps_libmagic_s_type),
         cmocka_unit_test(test_descriptor_is_detected_and_its_offset_kept),
         cmocka_unit_test(test_unreadable_descriptor_is_an_io_error),
     };

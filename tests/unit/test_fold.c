@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../base/fold.h"
+#include "../../index/index.h"
 
 static void assert_folds_to(const char *in, const char *expected)
 {
@@ -19,6 +20,42 @@ static void assert_folds_to(const char *in, const char *expected)
     assert_int_equal(dg_fold(folder, in, strlen(in), &out, &err), DG_OK);
     assert_string_equal(out, expected);
     free(out);
+    dg_folder_close(folder);
+    /* The index's folding (the classifier's too) gives the same text. */
+    dg_index_folder *fast = NULL;
+    assert_int_equal(dg_index_folder_open(&fast, &err), DG_OK);
+    assert_int_equal(dg_index_fold(fast, in, strlen(in), &out, &err), DG_OK);
+    assert_string_equal(out, expected);
+    free(out);
+    dg_index_folder_close(fast);
+}
+
+/* dg_index_fold against dg_fold on text where OpenCC converts phrases, not characters. */
+static void test_index_folding_is_dg_fold(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "頭髮乾燥，皇后在後面發現了一隻乾淨的鬆鼠。",
+        "關於2024學年度第一學期檔案管理工作會議紀要（第３號）",
+        "後來他們在台灣的著作裡寫了「理髮」與「發展」。Minutes of the meeting.",
+        "简体字文本：关于开展资产清查工作的通知",
+        "混合：學校将組織專項檢查，发現的問題限期整改。ＡＢＣ１２３",
+        "",
+    };
+    dg_folder *folder = NULL;
+    dg_index_folder *fast = NULL;
+    dg_error err;
+    assert_int_equal(dg_folder_open(&folder, &err), DG_OK);
+    assert_int_equal(dg_index_folder_open(&fast, &err), DG_OK);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char *a = NULL, *b = NULL;
+        assert_int_equal(dg_fold(folder, texts[i], strlen(texts[i]), &a, &err), DG_OK);
+        assert_int_equal(dg_index_fold(fast, texts[i], strlen(texts[i]), &b, &err), DG_OK);
+        assert_string_equal(b, a);
+        free(a);
+        free(b);
+    }
+    dg_index_folder_close(fast);
     dg_folder_close(folder);
 }
 
@@ -75,6 +112,7 @@ int main(void)
         cmocka_unit_test(test_english_passes_through),
         cmocka_unit_test(test_no_break_space_folds_to_a_space),
         cmocka_unit_test(test_invalid_utf8_is_kept_not_rejected),
+        cmocka_unit_test(test_index_folding_is_dg_fold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

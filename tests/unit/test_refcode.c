@@ -123,15 +123,22 @@ static void test_item_numbers_count_up_per_series_and_are_never_reused(void **st
     dg_refcode_parts b = a;
     b.year = 2025;
     for (int i = 1; i <= 3; i++) {
-        assert_int_equal(dg_refcode_allocate(db, &a, &err), DG_OK);
+        assert_int_equal(dg_refcode_allocate(db, NULL, &a, &err), DG_OK);
         assert_int_equal(a.item, i);
     }
-    assert_int_equal(dg_refcode_allocate(db, &b, &err), DG_OK);
+    assert_int_equal(dg_refcode_allocate(db, NULL, &b, &err), DG_OK);
     assert_int_equal(b.item, 1); /* another year is another series */
+    /* The same with the statement kept compiled between calls (as record.c does). */
+    dg_stmt_cache cache = {0};
+    for (int i = 2; i <= 3; i++) {
+        assert_int_equal(dg_refcode_allocate(db, &cache, &b, &err), DG_OK);
+        assert_int_equal(b.item, i);
+    }
+    dg_stmt_cache_clear(&cache);
     /* The counter lives in the catalog: after a reopen it goes on from where it was. */
     dg_catalog_close(db);
     assert_int_equal(dg_catalog_open(path, 0, &db, &err), DG_OK);
-    assert_int_equal(dg_refcode_allocate(db, &a, &err), DG_OK);
+    assert_int_equal(dg_refcode_allocate(db, NULL, &a, &err), DG_OK);
     assert_int_equal(a.item, 4);
     dg_catalog_close(db);
     char cmd[96];
