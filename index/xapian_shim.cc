@@ -3165,6 +3165,15 @@ docid_bits eval_bits(Xapian::Database &db, const Xapian::Query &q, const docid_b
         bool first = true;
         if (within)
             out = *within, first = false;
+        /* Each operand is evaluated only within what the ones before it left. */
+        auto and_in = [&](const Xapian::Query &s) {
+            docid_bits b = eval_bits(db, s, first ? NULL : &out, words, verdicts, clock);
+            if (first)
+                out.swap(b), first = false;
+            else
+                for (size_t w = 0; w < words; w++)
+                    out[w] &= b[w];
+        };
         for (size_t i = 0; i < n; i++) {
             Xapian::Query s = q.get_subquery(i);
             bool sources = false;
@@ -3173,23 +3182,11 @@ docid_bits eval_bits(Xapian::Database &db, const Xapian::Query &q, const docid_b
                 phrases.push_back(s);
             else if (sources)
                 later.push_back(s);
-            else if (s.get_type() != Xapian::Query::LEAF_MATCH_ALL) { /* all: no change */
-                docid_bits b = eval_bits(db, s, first ? NULL : &out, words, verdicts, clock);
-                if (first)
-                    out.swap(b), first = false;
-                else
-                    for (size_t w = 0; w < words; w++)
-                        out[w] &= b[w];
-            }
+            else if (s.get_type() != Xapian::Query::LEAF_MATCH_ALL) /* all: no change */
+                and_in(s);
         }
-        for (const Xapian::Query &s : later) {
-            docid_bits b = eval_bits(db, s, first ? NULL : &out, words, verdicts, clock);
-            if (first)
-                out.swap(b), first = false;
-            else
-                for (size_t w = 0; w < words; w++)
-                    out[w] &= b[w];
-        }
+        for (const Xapian::Query &s : later)
+            and_in(s);
         if (first) /* only phrases or every document: every document is a candidate */
             read_postings(db, std::string(), NULL, out, clock);
         for (const Xapian::Query &s : phrases)

@@ -781,6 +781,22 @@ static void build_random_archive(fixture *f, model_doc *docs, uint64_t *seed)
 }
 
 /* Checks one search against the model: same hits, same total, same facet counts. */
+/* The result's category facet equals the model's counts, and no permitted category with
+ * matches was left out (expected is zeroed as it is checked). */
+static void assert_categories_as_model(const dg_index_result *r, uint64_t expected[5])
+{
+    for (size_t c = 0; c < r->n_category; c++) {
+        int k = 0;
+        while (k < 5 && strcmp(CATEGORIES[k], r->by_category[c].value) != 0)
+            k++;
+        assert_true(k < 5);
+        assert_int_equal(r->by_category[c].count, expected[k]);
+        expected[k] = 0;
+    }
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(expected[k], 0);
+}
+
 static void check_against_model(fixture *f, const model_doc *docs, const dg_index_viewer *v,
                                 int word, int token_of, int category, int year_from)
 {
@@ -795,7 +811,8 @@ static void check_against_model(fixture *f, const model_doc *docs, const dg_inde
     q.year_from = year_from;
     dg_index_result *r = run(f, v, &q);
 
-    int expected[N_DOCS] = {0}, n_expected = 0, by_category[5] = {0};
+    int expected[N_DOCS] = {0}, n_expected = 0;
+    uint64_t by_category[5] = {0};
     for (int i = 0; i < N_DOCS; i++) {
         const model_doc *d = &docs[i];
         int match = d->current && model_visible(d, v) && (word < 0 || d->has_word[word]) &&
@@ -817,16 +834,7 @@ static void check_against_model(fixture *f, const model_doc *docs, const dg_inde
             fail_msg("snippet of %s: \"%s\" body \"%s\" query \"%s\"", docs[i].token, r->hits[h].snippet, docs[i].body, text);
         expected[i] = 0;
     }
-    for (size_t c = 0; c < r->n_category; c++) {
-        int k = 0;
-        while (k < 5 && strcmp(CATEGORIES[k], r->by_category[c].value) != 0)
-            k++;
-        assert_true(k < 5);
-        assert_int_equal(r->by_category[c].count, by_category[k]);
-        by_category[k] = 0;
-    }
-    for (int k = 0; k < 5; k++)
-        assert_int_equal(by_category[k], 0); /* every permitted category was counted */
+    assert_categories_as_model(r, by_category);
     uint64_t year_sum = 0;
     for (size_t y = 0; y < r->n_year; y++)
         year_sum += r->by_year[y].count;
@@ -919,16 +927,7 @@ static void test_broad_compound_queries_count_as_the_model(void **state)
             fail_msg("\"%s\" as %d/%d: total %llu, the model %llu", texts[kind],
                      (int)v.user_id, v.clearance, (unsigned long long)r->total,
                      (unsigned long long)n_expected);
-        for (size_t c = 0; c < r->n_category; c++) {
-            int k = 0;
-            while (k < 5 && strcmp(CATEGORIES[k], r->by_category[c].value) != 0)
-                k++;
-            assert_true(k < 5);
-            assert_int_equal(r->by_category[c].count, by_category[k]);
-            by_category[k] = 0;
-        }
-        for (int k = 0; k < 5; k++)
-            assert_int_equal(by_category[k], 0);
+        assert_categories_as_model(r, by_category);
         dg_index_result_free(r);
     }
     f->index = writer;
