@@ -145,7 +145,8 @@ clean:
 
 # Benchmark of the full-text index (not part of `make check`): build/bench/search [N].
 bench: $(BUILD)/bench/search $(BUILD)/bench/raw_xapian $(BUILD)/bench/serve $(BUILD)/bench/log \
-       $(BUILD)/bench/web $(BUILD)/bench/scale $(BUILD)/bench/batch $(BUILD)/bench/query_dump
+       $(BUILD)/bench/web $(BUILD)/bench/scale $(BUILD)/bench/batch $(BUILD)/bench/query_dump \
+       $(BUILD)/bench/scale_texts
 
 $(BUILD)/bench/search: bench/search.c bench/corpus.h bench/index_doc.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
@@ -157,6 +158,13 @@ $(BUILD)/bench/search: bench/search.c bench/corpus.h bench/index_doc.h $(BUILD)/
 # build/bench/scale [N ...] (default 10000 100000). It runs bench/raw_xapian and build/dangan.
 $(BUILD)/bench/scale: bench/scale.c bench/corpus.h bench/index_doc.h bench/proc.h $(BUILD)/libdangan.a \
                       | $(BUILD)/bench/raw_xapian $(BUILD)/dangan
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
+	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)
+
+# A kept bench/scale archive's texts as object files, so that reindex reads them:
+# build/bench/scale_texts ARCHIVE N.
+$(BUILD)/bench/scale_texts: bench/scale_texts.c bench/corpus.h bench/index_doc.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)

@@ -329,7 +329,7 @@ static int show_response(const dg_command *cmd, json_t *request, json_t *respons
     if (g->json) {
         json_t *shown = ok ? json_object_get(response, "result") : response;
         dg_render_plain_highlights(shown);
-        json_dumpf(shown, stdout, JSON_INDENT(2));
+        dg_render_json(shown, stdout);
         fputc('\n', stdout);
     } else if (ok) {
         if (!csv) /* CSV stays exact, as --json does; its writer defuses formulas */

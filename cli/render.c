@@ -503,6 +503,58 @@ void dg_render_plain_highlights(json_t *value)
     }
 }
 
+/*
+ * jansson's json_dumpf hands every piece it makes (a key, ": ", a number, an indent) to
+ * fwrite, each call taking the stream's lock: a million-line listing (retention list
+ * --json, 160 MB) made about 40 million such calls, a sixth of the command's CPU. The
+ * pieces are gathered here and written 64 KB at a time.
+ */
+enum { JSON_OUT_BUFFER = 64 * 1024 };
+
+typedef struct json_out {
+    FILE *out;
+    size_t used;
+    int failed;
+    char buf[JSON_OUT_BUFFER];
+} json_out;
+
+static void json_out_flush(json_out *o)
+{
+    if (o->used && !o->failed && fwrite(o->buf, 1, o->used, o->out) != o->used)
+        o->failed = 1;
+    o->used = 0;
+}
+
+static int json_out_piece(const char *piece, size_t size, void *data)
+{
+    json_out *o = data;
+    if (o->used + size > sizeof o->buf)
+        json_out_flush(o);
+    if (size > sizeof o->buf) { /* a long string: straight through */
+        if (!o->failed && fwrite(piece, 1, size, o->out) != size)
+            o->failed = 1;
+    } else {
+        memcpy(o->buf + o->used, piece, size);
+        o->used += size;
+    }
+    return o->failed ? -1 : 0;
+}
+
+int dg_render_json(json_t *value, FILE *out)
+{
+    json_out *o = malloc(sizeof *o);
+    if (!o)
+        return json_dumpf(value, out, JSON_INDENT(2));
+    o->out = out;
+    o->used = 0;
+    o->failed = 0;
+    int rc = json_dump_callback(value, json_out_piece, o, JSON_INDENT(2));
+    json_out_flush(o);
+    rc = rc == 0 && !o->failed ? 0 : -1;
+    free(o);
+    return rc;
+}
+
 /* ---- terminal safety ---------------------------------------------------------------- */
 
 typedef enum { LINE_TEXT, MULTI_LINE_TEXT, SNIPPET_TEXT } text_kind;

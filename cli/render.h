@@ -44,6 +44,10 @@ void dg_render_quarantine(json_t *r, const dg_render_ctx *ctx);
  * plain-text markers used in --json output ("[" and "]"). */
 void dg_render_plain_highlights(json_t *value);
 
+/* Prints value to out as JSON indented by two spaces (jansson's JSON_INDENT(2), byte for
+ * byte), through a buffer of its own; 0, or -1 when out could not be written. */
+int dg_render_json(json_t *value, FILE *out);
+
 /*
  * Makes every string of a response safe to print on a terminal, in place: control
  * characters (C0 but the line breaks of multi-line text, DEL, C1), bidirectional

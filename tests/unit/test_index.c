@@ -1683,6 +1683,55 @@ static void test_a_build_written_out_on_the_way_holds_what_one_index_holds(void 
     dg_index_close(one);
 }
 
+/* The versions a read-only handle on path sees now; each must be there once. */
+static size_t versions_seen(const char *path)
+{
+    dg_index *reader = NULL;
+    dg_index_entry *list = NULL;
+    size_t n = 0;
+    uint64_t docs = 0;
+    dg_error err;
+    assert_int_equal(dg_index_open(path, DG_INDEX_READ, &reader, &err), DG_OK);
+    assert_int_equal(dg_index_list_versions(reader, &list, &n, &docs, &err), DG_OK);
+    assert_int_equal(docs, n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(list[i].copies, 1);
+    free(list);
+    dg_index_close(reader);
+    return n;
+}
+
+/*
+ * The live index (ingest's index thread, the index queue) also writes a level out every
+ * few hundred puts into it (LIVE_FLUSH in the shim) instead of holding a whole batch in
+ * memory: before the caller's commit a reader already sees most of a large batch of one
+ * level, a version put again after its level was written out stays one document (the new
+ * one), and after the commit everything is there once.
+ */
+static void test_the_live_index_writes_a_level_out_on_the_way(void **state)
+{
+    fixture *f = *state;
+    enum { N = 1100 }; /* over twice LIVE_FLUSH, on one level */
+    dg_error err;
+    for (int i = 0; i < N; i++) {
+        char body[64];
+        snprintf(body, sizeof body, "经费预算 budget 第%d条", i);
+        dg_index_doc d = doc_of(i + 1, "会议纪要", body);
+        put(f, &d);
+    }
+    size_t seen = versions_seen(f->path);
+    assert_true(seen >= N / 2 && seen < N); /* written out on the way, not yet all */
+    for (int i = 0; i < 50; i++) { /* put again: versions written out long ago */
+        dg_index_doc d = doc_of(i + 1, "会议纪要", "changedword");
+        put(f, &d);
+    }
+    assert_int_equal(dg_index_commit(f->index, &err), DG_OK);
+    assert_int_equal(versions_seen(f->path), N);
+    assert_int_equal(count(f, "changedword"), 50);
+    assert_int_equal(count(f, "budget"), N - 50);
+    assert_int_equal(only_hit(f, "第51条"), 52); /* version i + 1 holds 第i条 */
+}
+
 /* verify compares these with the catalog: every id once, in order, and the doc count. */
 static void test_list_versions_gives_every_version_id_and_the_document_count(void **state)
 {
@@ -2142,6 +2191,7 @@ int main(void)
         TEST(test_a_rebuild_holds_what_one_index_holds),
         TEST(test_a_rebuild_of_new_versions_only_holds_what_one_index_holds),
         TEST(test_a_build_written_out_on_the_way_holds_what_one_index_holds),
+        TEST(test_the_live_index_writes_a_level_out_on_the_way),
         TEST(test_list_versions_gives_every_version_id_and_the_document_count),
         TEST(test_excluded_records_are_neither_counted_nor_hit),
     };

@@ -172,6 +172,54 @@ static void test_every_csv_listing_uses_the_one_writer(void **state)
     json_decref(due);
 }
 
+/* --json prints through dg_render_json's own buffer: byte for byte what jansson's
+ * json_dumpf(JSON_INDENT(2)) prints, across many buffer fills, with a string longer than
+ * the buffer (written straight through) and escapes, Chinese, nulls and nesting. */
+static void test_json_output_is_jansson_indent_2_byte_for_byte(void **state)
+{
+    (void)state;
+    json_t *items = json_array();
+    for (int i = 0; i < 20000; i++)
+        json_array_append_new(items, json_pack("{s:i, s:s, s:n, s:b, s:[s, f]}", "serial", i,
+                                               "title", i % 7 ? "会议纪要 \"quoted\"\n\t/x"
+                                                              : "\x01 control",
+                                               "decision", "on_hold", i % 2, "more", "档案",
+                                               i / 3.0));
+    size_t long_len = 200 * 1024;
+    char *long_text = malloc(long_len + 1);
+    assert_non_null(long_text);
+    for (size_t i = 0; i < long_len; i++)
+        long_text[i] = (char)('a' + i % 26);
+    long_text[long_len] = '\0';
+    json_t *value = json_pack("{s:s, s:o, s:{}, s:[]}", "long", long_text, "items", items,
+                              "empty", "none");
+    free(long_text);
+    assert_non_null(value);
+
+    char *want = NULL, *got = NULL;
+    size_t want_len = 0, got_len = 0;
+    FILE *out = open_memstream(&want, &want_len);
+    assert_int_equal(json_dumpf(value, out, JSON_INDENT(2)), 0);
+    assert_int_equal(fclose(out), 0);
+    out = open_memstream(&got, &got_len);
+    assert_int_equal(dg_render_json(value, out), 0);
+    assert_int_equal(fclose(out), 0);
+    assert_true(want_len > 4 * 64 * 1024);
+    assert_int_equal(got_len, want_len);
+    assert_memory_equal(got, want, want_len);
+    free(want);
+    free(got);
+
+    json_t *small = json_pack("[i, s]", 1, "x");
+    out = open_memstream(&got, &got_len);
+    assert_int_equal(dg_render_json(small, out), 0);
+    assert_int_equal(fclose(out), 0);
+    assert_string_equal(got, "[\n  1,\n  \"x\"\n]");
+    free(got);
+    json_decref(small);
+    json_decref(value);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_search_snippet_keeps_highlights_only),
         cmocka_unit_test(test_csv_has_bom_crlf_quoting_and_neutralised_formulas),
         cmocka_unit_test(test_every_csv_listing_uses_the_one_writer),
+        cmocka_unit_test(test_json_output_is_jansson_indent_2_byte_for_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
