@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "../base/chars.h"
-#include "../index/index.h"
 #include "../base/utf8.h"
+#include "../engine/text_folder.h"
 #include "starter_corpus.h"
 
 /* ---- the taxonomy ---------------------------------------------------------------------- */
@@ -288,7 +288,7 @@ typedef struct feature {
 } feature;
 
 struct dg_classifier {
-    dg_index_folder *folder; /* folds as dg_fold does, a third of its time (index.h) */
+    dg_text_folder *folder; /* folds as dg_fold does, a third of its time */
 
     dg_rule *rules;
     size_t n_rules, cap_rules;
@@ -564,7 +564,7 @@ static int bag_fill(bag *b, const char *text, size_t len)
 static dg_status fold_text(dg_classifier *c, const char *text, size_t len, char **out,
                            dg_error *err)
 {
-    dg_status st = dg_index_fold(c->folder, text, len, out, err);
+    dg_status st = dg_text_folder_fold(c->folder, text, len, out, err);
     if (st != DG_OK)
         return st;
     for (char *p = *out; *p; p++)
@@ -582,7 +582,7 @@ dg_status dg_classifier_new(dg_classifier **out, dg_error *err)
     if (!c)
         return dg_error_set(err, DG_ERR_NOMEM, "classifier: out of memory");
     c->dirty = 1;
-    dg_status st = dg_index_folder_open(&c->folder, err);
+    dg_status st = dg_text_folder_open(&c->folder, err);
     if (st == DG_OK)
         st = dg_classifier_reset_rules(c, err);
     if (st != DG_OK) {
@@ -613,7 +613,7 @@ void dg_classifier_free(dg_classifier *c)
         return;
     model_clear(c);
     free(c->rules);
-    dg_index_folder_close(c->folder);
+    dg_text_folder_close(c->folder);
     free(c);
 }
 
