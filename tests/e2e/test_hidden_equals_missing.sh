@@ -29,6 +29,9 @@ SERVER_PID=
 
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    # SERVER_PID is the subshell that ran owner(); the server below it is stopped by its
+    # socket's path, or it would outlive the test.
+    [ -n "${SOCK:-}" ] && pkill -f -- "--socket $SOCK" 2>/dev/null
     for u in $USERS; do userdel "$u" 2>/dev/null; done
     rm -rf "$T"
 }
