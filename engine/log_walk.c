@@ -587,6 +587,15 @@ static int chunk_entry(chunk_reader *r, chunk *c, int64_t id)
     return 1;
 }
 
+/* Binds a stored-tree query to one level's n subtrees from index first on. */
+static void bind_level_range(sqlite3_stmt *q, int level, uint64_t first, size_t n)
+{
+    sqlite3_reset(q);
+    sqlite3_bind_int(q, 1, level);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)first);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)(first + n - 1));
+}
+
 /* Compares the chunk's subtrees of one level with the stored ones, reading each stored one's index
  * too; 0 when they differ, or one is missing before one that is there. */
 static int chunk_level_matches_by_index(chunk_reader *r, chunk *c, int level, uint64_t first,
@@ -595,10 +604,7 @@ static int chunk_level_matches_by_index(chunk_reader *r, chunk *c, int level, ui
     size_t n = r->node_count[level];
     const dg_merkle_hash *nodes = r->nodes + node_offset(r->level, level);
     sqlite3_stmt *q = r->tree;
-    sqlite3_reset(q);
-    sqlite3_bind_int(q, 1, level);
-    sqlite3_bind_int64(q, 2, (sqlite3_int64)first);
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)(first + n - 1));
+    bind_level_range(q, level, first, n);
     size_t want = 0;
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -634,10 +640,7 @@ static int chunk_level_matches(chunk_reader *r, chunk *c, int level, uint64_t fi
         return 1;
     const dg_merkle_hash *nodes = r->nodes + node_offset(r->level, level);
     sqlite3_stmt *q = r->tree_hashes;
-    sqlite3_reset(q);
-    sqlite3_bind_int(q, 1, level);
-    sqlite3_bind_int64(q, 2, (sqlite3_int64)first);
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)(first + n - 1));
+    bind_level_range(q, level, first, n);
     size_t seen = 0;
     int rc = SQLITE_DONE, same = 1;
     while (same && (rc = sqlite3_step(q)) == SQLITE_ROW) {

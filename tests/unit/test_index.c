@@ -1041,6 +1041,16 @@ static void eq_facets_equal(const dg_facet_count *a, size_t na, const dg_facet_c
     }
 }
 
+/* Both results' three facets are the same; then both are freed. */
+static void eq_facets_equal_then_free(dg_index_result *a, dg_index_result *b)
+{
+    eq_facets_equal(a->by_category, a->n_category, b->by_category, b->n_category);
+    eq_facets_equal(a->by_year, a->n_year, b->by_year, b->n_year);
+    eq_facets_equal(a->by_period, a->n_period, b->by_period, b->n_period);
+    dg_index_result_free(a);
+    dg_index_result_free(b);
+}
+
 static void eq_compare(dg_index *full, dg_index *only, const dg_index_viewer *v,
                        const dg_index_query *q)
 {
@@ -1065,11 +1075,7 @@ static void eq_compare(dg_index *full, dg_index *only, const dg_index_viewer *v,
                      (long long)b->hits[h].version_id, b->hits[h].score);
         assert_string_equal(a->hits[h].snippet, b->hits[h].snippet);
     }
-    eq_facets_equal(a->by_category, a->n_category, b->by_category, b->n_category);
-    eq_facets_equal(a->by_year, a->n_year, b->by_year, b->n_year);
-    eq_facets_equal(a->by_period, a->n_period, b->by_period, b->n_period);
-    dg_index_result_free(a);
-    dg_index_result_free(b);
+    eq_facets_equal_then_free(a, b);
 }
 
 static dg_index_query eq_random_query(uint64_t *seed, char *text, size_t size)
@@ -1198,11 +1204,7 @@ static void gs_compare(dg_index *full, dg_index *only, const dg_index_viewer *v,
                      (long long)b->hits[h].version_id, b->hits[h].score);
         assert_string_equal(a->hits[h].snippet, b->hits[h].snippet);
     }
-    eq_facets_equal(a->by_category, a->n_category, b->by_category, b->n_category);
-    eq_facets_equal(a->by_year, a->n_year, b->by_year, b->n_year);
-    eq_facets_equal(a->by_period, a->n_period, b->by_period, b->n_period);
-    dg_index_result_free(a);
-    dg_index_result_free(b);
+    eq_facets_equal_then_free(a, b);
 }
 
 static void test_grant_holder_ranks_as_if_granted_records_were_plainly_visible(void **state)
