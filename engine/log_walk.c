@@ -36,6 +36,7 @@ typedef struct walk_entry {
     size_t off, len;         /* its bytes in the batch's buffer */
     char prev[65], hash[65]; /* stored prev_hash and hash, at most 64 characters kept */
     int prev_ok, hash_ok;    /* the stored text was not NULL and not longer than 64 */
+    dg_log_form form;        /* whether the row is in the log's canonical form, and why not */
 } walk_entry;
 
 /* A subtree the hashing thread completed, for the calling thread to compare. */
@@ -112,6 +113,13 @@ static int entry_is_sound(walk_hash *h, const walk_entry *e, const unsigned char
                  "entry %lld does not link to its predecessor (deleted or "
                  "reordered entries)",
                  (long long)e->id);
+        return 0;
+    }
+    /* A row dangan would not have written: its bytes may be another row's (a field's content
+     * moved into its neighbour, a version off by 2^32), so its hash proves nothing of it. */
+    if (!e->form.sound) {
+        snprintf(h->reason, sizeof h->reason, "entry %lld is not as dangan writes it: %s",
+                 (long long)e->id, e->form.why);
         return 0;
     }
     /* The chain hash: SHA-256(previous hash || 0x1F || bytes) (log.c). */
@@ -240,13 +248,14 @@ static dg_status fill_batch(sqlite3 *db, sqlite3_stmt *stmt, walk_batch *b, int 
     int rc = SQLITE_ROW;
     while (b->count < WALK_BATCH && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         walk_entry *e = &b->entries[b->count++];
+        e->off = b->bytes.len;
+        /* judged first: the links' reads below would convert a column of another type */
+        if (!dg_log_row_bytes_judged(stmt, &b->bytes, &e->form))
+            return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
+        e->len = b->bytes.len - e->off;
         e->id = sqlite3_column_int64(stmt, 0);
         keep_link(stmt, 11, e->prev, &e->prev_ok);
         keep_link(stmt, 12, e->hash, &e->hash_ok);
-        e->off = b->bytes.len;
-        if (!dg_log_row_bytes_append(stmt, &b->bytes))
-            return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
-        e->len = b->bytes.len - e->off;
     }
     *more = rc == SQLITE_ROW;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -560,6 +569,13 @@ static int hex_is(const char *hex, const unsigned char digest[DG_SHA256_BYTES])
 static int chunk_entry(chunk_reader *r, chunk *c, int64_t id)
 {
     sqlite3_stmt *row = r->rows;
+    /* The row's bytes and form first: reading the links would convert a column of another
+     * type. */
+    r->bytes.len = 0;
+    r->bytes.failed = 0;
+    dg_log_form form;
+    if (!dg_log_row_bytes_judged(row, &r->bytes, &form) || !form.sound)
+        return 0; /* the sequential walk names it */
     const char *prev = chunk_link(row, 11), *hash = chunk_link(row, 12);
     if (sqlite3_column_int64(row, 0) != id || !prev || !hash)
         return 0;
@@ -569,8 +585,6 @@ static int chunk_entry(chunk_reader *r, chunk *c, int64_t id)
     } else if (memcmp(prev, c->last_hash, 64) != 0) {
         return 0;
     }
-    if (!dg_log_row_bytes(row, &r->bytes))
-        return 0;
     /* The chain hash: SHA-256(previous hash || 0x1F || bytes) (log.c). */
     dg_sha256_ctx s;
     dg_sha256_init(&s);
