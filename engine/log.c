@@ -10,8 +10,11 @@
  *
  * The hash of an entry is SHA-256 over its predecessor's hash and every field of the
  * entry including its id, each field followed by a unit separator (0x1F) and NULL written
- * as a record separator (0x1E), so no two different entries serialise alike. The first
- * entry's predecessor is 64 zeros.
+ * as a record separator (0x1E). The first entry's predecessor is 64 zeros. Those bytes
+ * alone would let two rows serialise alike (a text holding 0x1F moves content into its
+ * neighbour; a blob reads as the text it holds); what makes one row one entry is the
+ * canonical form the writer keeps and the walk checks (log_internal.h): the writer stores
+ * no control character in a text (pictured_text), and a row in any other form is a finding.
  */
 #include "log.h"
 

@@ -42,7 +42,9 @@ typedef struct dg_archive dg_archive;
  * this many bytes as given. A longer text is kept as its first DG_LOG_MAX_TEXT bytes (cut
  * at a character boundary), then " … [N bytes, SHA-256 H]" naming its full length and the
  * hash of the whole, so an auditor can still match it, and a caller who sends 4 MiB
- * queries cannot fill the catalog's disk through the log.
+ * queries cannot fill the catalog's disk through the log. Then every control character of
+ * every text is written as its Unicode picture (U+2400 + the byte, DEL U+2421; up to three
+ * bytes for one): the log's canonical form has no 0x1E or 0x1F in a text (log_internal.h).
  */
 #define DG_LOG_MAX_TEXT 1024
 
