@@ -213,11 +213,12 @@ static const char *type_name(int type)
     }
 }
 
-/* Checks every column's type; before any value is read (reading converts). */
-static void judge_types(sqlite3_stmt *row, dg_log_form *form)
+/* Checks every column's type (value: the row's 15 values); before any value is read as
+ * text or number, which converts it. */
+static void judge_types(sqlite3_value *const *value, dg_log_form *form)
 {
     for (int col = 0; col < 15 && form->sound; col++) {
-        int type = sqlite3_column_type(row, col);
+        int type = sqlite3_value_type(value[col]);
         if (type != WRITTEN[col].type && !(type == SQLITE_NULL && WRITTEN[col].nullable))
             form_fails(form, "its %s is %s, where dangan stores %s%s", COLUMN_NAME[col],
                        type_name(type), type_name(WRITTEN[col].type),
@@ -225,50 +226,69 @@ static void judge_types(sqlite3_stmt *row, dg_log_form *form)
     }
 }
 
+/* Whether the word w holds a byte below 0x20: (w - 0x20..20) & ~w & 0x80..80 is non-zero
+ * exactly when one is. */
+static int word_has_control(uint64_t w)
+{
+    return ((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL) != 0;
+}
+
 /*
  * The first byte 0x00, 0x1E or 0x1F in p, or NULL. Bytes below 0x20 are rare in a log, so
- * eight bytes at a time are tested for any byte below 0x20 first ((w - 0x20..20) & ~w &
- * 0x80..80 is non-zero exactly when one is), and only such a word byte by byte: log
- * verify tests every text of every entry.
+ * eight bytes at a time are tested for any byte below 0x20 (the last few padded with
+ * spaces), and only a text where one is found byte by byte: log verify tests every text of
+ * every entry.
  */
 static const unsigned char *reserved_byte(const unsigned char *p, size_t len)
 {
     size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
+    int control = 0;
+    for (; i + 8 <= len && !control; i += 8) {
         uint64_t w;
         memcpy(&w, p + i, 8);
-        if ((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL)
-            break;
+        control = word_has_control(w);
     }
-    for (; i < len; i++)
+    if (!control && i < len) {
+        uint64_t w = 0x2020202020202020ULL;
+        memcpy(&w, p + i, len - i);
+        control = word_has_control(w);
+    }
+    for (i = 0; control && i < len; i++)
         if (p[i] == 0x00 || p[i] == 0x1e || p[i] == 0x1f)
             return p + i;
     return NULL;
 }
 
 /* Whether s is "REF@V,REF@V" as search.c writes it: at least one hit, each a code without
- * ',' or '@' and a version in canonical decimal (no sign, no leading zero) up to INT_MAX. */
+ * ',' or '@' and a version in canonical decimal (no sign, no leading zero) up to INT_MAX.
+ * Item by item with memchr (each item's first '@' ends its code: an '@' in a code would
+ * leave one among the version's digits). */
 static int shown_is_canonical(const unsigned char *s, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        size_t code = i;
-        while (i < len && s[i] != '@' && s[i] != ',')
-            i++;
-        if (i == code || i == len || s[i] != '@')
+    const unsigned char *p = s, *end = s + len;
+    if (len == 0)
+        return 0;
+    for (;;) {
+        const unsigned char *comma = memchr(p, ',', (size_t)(end - p));
+        const unsigned char *stop = comma ? comma : end;
+        const unsigned char *at = memchr(p, '@', (size_t)(stop - p));
+        if (!at || at == p || at + 1 == stop || (at[1] == '0' && at + 2 != stop) ||
+            stop - (at + 1) > 10)
             return 0;
-        size_t digits = ++i;
         long long v = 0;
-        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-            if ((v = v * 10 + (s[i] - '0')) > INT_MAX)
+        for (const unsigned char *d = at + 1; d < stop; d++) {
+            if (*d < '0' || *d > '9')
                 return 0;
-        if (i == digits || (s[digits] == '0' && i - digits > 1))
+            v = v * 10 + (*d - '0');
+        }
+        if (v > INT_MAX)
             return 0;
-        if (i < len && (s[i] != ',' || i + 1 == len))
-            return 0;
-        i += i < len;
+        if (!comma)
+            return 1;
+        p = comma + 1;
+        if (p == end)
+            return 0; /* a trailing comma */
     }
-    return len > 0;
 }
 
 /* Checks the texts (col: their columns) and the numbers against the writer's forms. */
@@ -297,33 +317,42 @@ static void judge_values(const int *col, const unsigned char *const *text, const
 
 /*
  * The entry's bytes, and with form its verdict. fields_bytes's order, read straight from
- * the row (no strlen, no copy of the row). Each column is asked for once, and room for the
- * whole entry is made once: log verify makes these bytes for every entry of the log (issue
- * 17). Every number is read as 64 bits: a 32-bit read let a version off by 2^32 hash like
- * the true one.
+ * the row (no strlen, no copy of the row). Each column is asked of the statement once, as
+ * its value, and read through the value (sqlite3_column_* take the connection's mutex,
+ * check for a failed allocation and map errors at each call: three calls a text column
+ * were about a tenth of a verify's CPU), and room for the whole entry is made once: log
+ * verify makes these bytes for every entry of the log (issue 17). The values are unprotected
+ * (sqlite3_column_value): only the thread that steps the statement reads them, as every
+ * caller does. Every number is read as 64 bits: a 32-bit read let a version off by 2^32
+ * hash like the true one.
  */
 static int row_bytes(sqlite3_stmt *row, dg_log_bytes *b, dg_log_form *form)
 {
     enum { TEXTS = 9 };
     static const int text_col[TEXTS] = {1, 2, 3, 4, 5, 7, 9, 10, 14}; /* in fields order */
+    sqlite3_value *value[15];
+    for (int col = 0; col < 15; col++)
+        value[col] = col == 11 || col == 12 ? NULL : sqlite3_column_value(row, col);
     if (form) {
         form->sound = 1;
         form->why[0] = '\0';
-        judge_types(row, form);
+        value[11] = sqlite3_column_value(row, 11); /* the links' types are judged too */
+        value[12] = sqlite3_column_value(row, 12);
+        judge_types(value, form);
     }
     /* shown (the last) is written only when present (fields_bytes); asked before it is
      * read as text, which would convert it */
-    int shown = sqlite3_column_type(row, 14) != SQLITE_NULL;
+    int shown = sqlite3_value_type(value[14]) != SQLITE_NULL;
     const unsigned char *text[TEXTS];
     size_t len[TEXTS], need = 4 * 21 + 2 * TEXTS;
     for (int i = 0; i < TEXTS; i++) {
-        text[i] = sqlite3_column_text(row, text_col[i]);
-        len[i] = text[i] ? (size_t)sqlite3_column_bytes(row, text_col[i]) : 0;
+        text[i] = sqlite3_value_text(value[text_col[i]]);
+        len[i] = text[i] ? (size_t)sqlite3_value_bytes(value[text_col[i]]) : 0;
         need += len[i];
     }
     shown = shown || text[TEXTS - 1];
-    long long number[4] = {sqlite3_column_int64(row, 0), sqlite3_column_int64(row, 13),
-                           sqlite3_column_int64(row, 6), sqlite3_column_int64(row, 8)};
+    long long number[4] = {sqlite3_value_int64(value[0]), sqlite3_value_int64(value[13]),
+                           sqlite3_value_int64(value[6]), sqlite3_value_int64(value[8])};
     if (form && form->sound)
         judge_values(text_col, text, len, TEXTS, number, form);
     if (!bytes_reserve(b, need))

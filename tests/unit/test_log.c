@@ -964,6 +964,16 @@ static const row_tampering ROW_TAMPERINGS[] = {
     {3, "UPDATE access_log SET shown = '' WHERE id = %lld", 0, "its shown hits are not a list"},
     {3, "UPDATE access_log SET shown = 'X001-XZ·2024-D10-0001@01' WHERE id = %lld", 0,
      "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@1,' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = ',A@1' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = '@1' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@1@2' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@1,B' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@2147483648' WHERE id = %lld", 0,
+     "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@+1' WHERE id = %lld", 0, "its shown hits are not a list"},
     {4, "UPDATE access_log SET hits = -2 WHERE id = %lld", 0, "its hits -2 are below -1"},
 };
 
@@ -1027,6 +1037,26 @@ static void test_rows_dangan_never_writes_are_findings_even_with_their_hash(void
         free(note);
         test_archive_remove(&t);
     }
+}
+
+/* The shown lists the writer may write (one hit, many, version 0 and INT_MAX, codes in any
+ * script) are accepted: the grammar is exactly the writer's. */
+static void test_every_shown_list_the_writer_writes_is_canonical(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    const char *lists[] = {"A@1", "X001-XZ·待定-D10-0003@0", "A@2147483647,B@10,C@9",
+                           "X001-CW·2024-D30-CWC-0007@12"};
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        dg_log_event ev = {.action = "search", .query = "q", .hits = 1, .outcome = "ok",
+                           .shown = lists[i]};
+        dg_error err;
+        assert_int_equal(dg_log_append(t.archive, &t.admin, NULL, &ev, &err), DG_OK);
+    }
+    char reason[256];
+    assert_int_equal(first_broken(&t, reason, sizeof reason), 0);
+    test_archive_remove(&t);
 }
 
 /* Content moved across a field boundary, both ways round: the two rows have the same bytes,
@@ -1142,6 +1172,7 @@ int main(void)
         cmocka_unit_test(test_since_forms_are_read_in_the_local_zone_and_others_refused),
         cmocka_unit_test(test_rows_dangan_never_writes_are_findings_even_with_their_hash),
         cmocka_unit_test(test_a_field_boundary_moved_either_way_is_named),
+        cmocka_unit_test(test_every_shown_list_the_writer_writes_is_canonical),
         cmocka_unit_test(test_control_characters_are_logged_as_their_pictures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
