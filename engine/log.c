@@ -52,41 +52,13 @@ typedef struct chain_fields {
     const char *shown; /* NULL for entries that showed no hits (and every older entry) */
 } chain_fields;
 
-/* Makes room for need more bytes in b; 0 when out of memory. */
-static int bytes_reserve(dg_log_bytes *b, size_t need)
-{
-    if (b->failed)
-        return 0;
-    if (b->len + need <= b->cap)
-        return 1;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + need)
-        cap *= 2;
-    unsigned char *grown = realloc(b->data, cap);
-    if (!grown) {
-        b->failed = 1;
-        return 0;
-    }
-    b->data = grown;
-    b->cap = cap;
-    return 1;
-}
-
-static void bytes_add(dg_log_bytes *b, const void *data, size_t len)
-{
-    if (!bytes_reserve(b, len))
-        return;
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-}
-
-static void bytes_text(dg_log_bytes *b, const char *text)
+static void bytes_text(dg_buf *b, const char *text)
 {
     if (text)
-        bytes_add(b, text, strlen(text));
+        dg_buf_add(b, text, strlen(text));
     else
-        bytes_add(b, "\x1e", 1);
-    bytes_add(b, "\x1f", 1);
+        dg_buf_add(b, "\x1e", 1);
+    dg_buf_add(b, "\x1f", 1);
 }
 
 /* value in decimal as "%lld" writes it, then 0x1F, at p (room for 21 bytes); returns the end.
@@ -107,18 +79,18 @@ static unsigned char *put_number(unsigned char *p, long long value)
     return p;
 }
 
-static void bytes_number(dg_log_bytes *b, long long value)
+static void bytes_number(dg_buf *b, long long value)
 {
-    if (bytes_reserve(b, 21))
-        b->len = (size_t)(put_number(b->data + b->len, value) - b->data);
+    if (dg_buf_reserve(b, 21))
+        b->len = (size_t)(put_number((unsigned char *)b->data + b->len, value) -
+                          (unsigned char *)b->data);
 }
 
 /* The entry's bytes. The shown hits were added in schema 5: they are written only when
  * present, so every entry older than that serialises exactly as it did. */
-static int fields_bytes(const chain_fields *f, dg_log_bytes *b)
+static int fields_bytes(const chain_fields *f, dg_buf *b)
 {
     b->len = 0;
-    b->failed = 0;
     bytes_number(b, f->id);
     bytes_text(b, f->at);
     bytes_number(b, f->user_id);
@@ -141,7 +113,7 @@ static int fields_bytes(const chain_fields *f, dg_log_bytes *b)
 static int chain_hash(const char *prev_hash, const chain_fields *f, char out[65],
                       dg_merkle_hash *leaf)
 {
-    dg_log_bytes b = {0};
+    dg_buf b = {0};
     if (!fields_bytes(f, &b)) {
         free(b.data);
         return 0;
@@ -326,7 +298,7 @@ static void judge_values(const int *col, const unsigned char *const *text, const
  * caller does. Every number is read as 64 bits: a 32-bit read let a version off by 2^32
  * hash like the true one.
  */
-static int row_bytes(sqlite3_stmt *row, dg_log_bytes *b, dg_log_form *form)
+static int row_bytes(sqlite3_stmt *row, dg_buf *b, dg_log_form *form)
 {
     enum { TEXTS = 9 };
     static const int text_col[TEXTS] = {1, 2, 3, 4, 5, 7, 9, 10, 14}; /* in fields order */
@@ -355,9 +327,9 @@ static int row_bytes(sqlite3_stmt *row, dg_log_bytes *b, dg_log_form *form)
                            sqlite3_value_int64(value[6]), sqlite3_value_int64(value[8])};
     if (form && form->sound)
         judge_values(text_col, text, len, TEXTS, number, form);
-    if (!bytes_reserve(b, need))
+    if (!dg_buf_reserve(b, need))
         return 0;
-    unsigned char *p = b->data + b->len;
+    unsigned char *p = (unsigned char *)b->data + b->len;
     p = put_number(p, number[0]);     /* id */
     p = put_text(p, text[0], len[0]); /* at */
     p = put_number(p, number[1]);     /* user_id */
@@ -370,24 +342,23 @@ static int row_bytes(sqlite3_stmt *row, dg_log_bytes *b, dg_log_form *form)
     p = put_text(p, text[7], len[7]); /* detail */
     if (shown)
         p = put_text(p, text[8], len[8]);
-    b->len = (size_t)(p - b->data);
+    b->len = (size_t)(p - (unsigned char *)b->data);
     return 1;
 }
 
-int dg_log_row_bytes_append(sqlite3_stmt *row, dg_log_bytes *b)
+int dg_log_row_bytes_append(sqlite3_stmt *row, dg_buf *b)
 {
     return row_bytes(row, b, NULL);
 }
 
-int dg_log_row_bytes_judged(sqlite3_stmt *row, dg_log_bytes *b, dg_log_form *form)
+int dg_log_row_bytes_judged(sqlite3_stmt *row, dg_buf *b, dg_log_form *form)
 {
     return row_bytes(row, b, form);
 }
 
-int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b)
+int dg_log_row_bytes(sqlite3_stmt *row, dg_buf *b)
 {
     b->len = 0;
-    b->failed = 0;
     return dg_log_row_bytes_append(row, b);
 }
 
@@ -1581,7 +1552,7 @@ static dg_status push_new_entries(dg_log_stored_tree *t, dg_merkle_builder *b, d
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, (sqlite3_int64)b->size);
-    dg_log_bytes bytes = {0};
+    dg_buf bytes = {0};
     int rc = SQLITE_DONE;
     while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(stmt, 0);

@@ -14,6 +14,7 @@
 #include "actor.h"
 #include "log.h"
 #include "merkle.h"
+#include "../base/buf.h"
 #include "../base/status.h"
 
 /*
@@ -40,23 +41,16 @@ dg_status dg_log_entry_withheld(sqlite3 *db, const dg_actor *actor, int64_t entr
 /* The predecessor of the first entry. */
 #define DG_LOG_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* An entry's bytes as hashed: grown as needed; free data when done. */
-typedef struct dg_log_bytes {
-    unsigned char *data;
-    size_t len, cap;
-    int failed; /* out of memory while growing */
-} dg_log_bytes;
-
 /*
  * The bytes of the entry in the current row of a DG_LOG_COLUMNS statement: every field
  * including its id, each followed by 0x1F, NULL written as 0x1E, numbers in decimal (all
  * four read as 64-bit integers). These bytes are the leaf of the Merkle tree, and the chain
- * hash is SHA-256(previous hash || 0x1F || bytes). Resets b first. Returns 0 when out of
- * memory.
+ * hash is SHA-256(previous hash || 0x1F || bytes), appended to b (base/buf.h: a growable
+ * buffer) after emptying it. Returns 0 when out of memory (b then stays failed).
  */
-int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b);
+int dg_log_row_bytes(sqlite3_stmt *row, dg_buf *b);
 /* The same bytes appended to b (not reset). Returns 0 when out of memory. */
-int dg_log_row_bytes_append(sqlite3_stmt *row, dg_log_bytes *b);
+int dg_log_row_bytes_append(sqlite3_stmt *row, dg_buf *b);
 
 /*
  * Whether a row is in the log's canonical form: as dangan's writer stores an entry, so that
@@ -87,7 +81,7 @@ typedef struct dg_log_form {
  * before any value, as SQLite's conversions on reading would hide them). The bytes are
  * appended whatever the verdict. Returns 0 when out of memory.
  */
-int dg_log_row_bytes_judged(sqlite3_stmt *row, dg_log_bytes *b, dg_log_form *form);
+int dg_log_row_bytes_judged(sqlite3_stmt *row, dg_buf *b, dg_log_form *form);
 
 
 /*

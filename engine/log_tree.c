@@ -286,7 +286,7 @@ static dg_status entry_bytes(sqlite3 *db, int64_t entry, dg_log_inclusion *out, 
     sqlite3_bind_int64(stmt, 1, entry);
     st = dg_catalog_step_row(db, stmt, "read log entry", err, "the log has no entry %lld",
                              (long long)entry);
-    dg_log_bytes b = {0};
+    dg_buf b = {0};
     dg_log_form form = {.sound = 1};
     if (st == DG_OK && !dg_log_row_bytes_judged(stmt, &b, &form))
         st = dg_error_set(err, DG_ERR_NOMEM, "access log tree: out of memory");
@@ -296,7 +296,7 @@ static dg_status entry_bytes(sqlite3 *db, int64_t entry, dg_log_inclusion *out, 
                  (long long)entry, form.why);
     sqlite3_finalize(stmt);
     if (st == DG_OK) {
-        out->bytes = b.data;
+        out->bytes = (unsigned char *)b.data;
         out->len = b.len;
         out->leaf = dg_merkle_leaf(b.data, b.len);
     } else {

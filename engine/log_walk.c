@@ -50,7 +50,7 @@ typedef struct walk_batch {
     int state; /* FREE, FILLED (to hash), HASHED (nodes to compare) */
     size_t count;
     walk_entry entries[WALK_BATCH];
-    dg_log_bytes bytes;
+    dg_buf bytes;
     walk_node nodes[2 * WALK_BATCH + 64]; /* a push completes at most 64 subtrees */
     size_t node_count;
 } walk_batch;
@@ -145,7 +145,7 @@ static void hash_batch(walk_hash *h, walk_batch *b)
     b->node_count = 0;
     for (size_t i = 0; i < b->count; i++) {
         const walk_entry *e = &b->entries[i];
-        const unsigned char *bytes = b->bytes.data + e->off;
+        const unsigned char *bytes = (const unsigned char *)b->bytes.data + e->off;
         h->entries++;
         if (!h->first_broken && !entry_is_sound(h, e, bytes))
             h->first_broken = h->expected;
@@ -244,7 +244,6 @@ static dg_status fill_batch(sqlite3 *db, sqlite3_stmt *stmt, walk_batch *b, int 
 {
     b->count = 0;
     b->bytes.len = 0;
-    b->bytes.failed = 0;
     int rc = SQLITE_ROW;
     while (b->count < WALK_BATCH && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         walk_entry *e = &b->entries[b->count++];
@@ -479,7 +478,7 @@ typedef struct chunk {
 typedef struct chunk_reader {
     sqlite3 *db;
     sqlite3_stmt *rows, *tree, *tree_hashes;
-    dg_log_bytes bytes;
+    dg_buf bytes;
     int level;
     dg_merkle_hash *nodes; /* the chunk's subtrees, level L from node_offset(L) */
     size_t node_count[CHUNK_LEVEL_MAX + 1];
@@ -572,7 +571,6 @@ static int chunk_entry(chunk_reader *r, chunk *c, int64_t id)
     /* The row's bytes and form first: reading the links would convert a column of another
      * type. */
     r->bytes.len = 0;
-    r->bytes.failed = 0;
     dg_log_form form;
     if (!dg_log_row_bytes_judged(row, &r->bytes, &form) || !form.sound)
         return 0; /* the sequential walk names it */

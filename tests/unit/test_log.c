@@ -900,12 +900,12 @@ static unsigned char *stored_bytes(test_archive *t, int64_t id, size_t *len)
                      SQLITE_OK);
     sqlite3_bind_int64(stmt, 1, id);
     assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    dg_log_bytes b = {0};
+    dg_buf b = {0};
     assert_true(dg_log_row_bytes(stmt, &b));
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     *len = b.len;
-    return b.data;
+    return (unsigned char *)b.data;
 }
 
 /* Five honest entries after the archive's own (base of them, returned); the third is the
