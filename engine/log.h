@@ -300,7 +300,7 @@ typedef struct dg_log_inclusion {
     int included;           /* 1 when the proof takes the leaf to the signed root */
     int canonical;          /* 1 when the entry's row is as dangan writes it, so that its
                              * bytes are its own and no other row's (log_internal.h) */
-    char finding[192];      /* why not, when canonical is 0 */
+    char finding[224];      /* why not, when canonical is 0 */
 } dg_log_inclusion;
 void dg_log_inclusion_free(dg_log_inclusion *p);
 
