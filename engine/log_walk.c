@@ -1,7 +1,8 @@
 /*
  * log_walk.c — the check of the whole access log (log_internal.h: dg_log_walk): every entry read in
- * order, its chain link and hash checked, its leaf pushed into the recomputed Merkle tree, and
- * every subtree compared with the stored one.
+ * order, its row judged for the canonical form (a row dangan would not have written is a finding
+ * even when its bytes hash right: they may be another row's), its chain link and hash checked,
+ * its leaf pushed into the recomputed Merkle tree, and every subtree compared with the stored one.
  *
  * Two ways, one result. The walk by chunks (the second half of this file) is what runs: two
  * threads on two connections each take whole chunks of the log and do all of a chunk's work, and
