@@ -501,7 +501,13 @@ dg_status dg_cmd_log_prove(dg_request *c, json_t **result)
                         checkpoint_json(&p.checkpoint), "leaf_data", dg_json_base64(p.bytes, p.len),
                         "leaf_hash", dg_json_base64(p.leaf.b, DG_MERKLE_HASH), "proof",
                         proof_json(&p.proof), "included", p.included, "key", key.name);
-    if (!p.included)
+    /* The bytes are proven; whether the row says what they say is the canonical form's. */
+    if (*result) {
+        json_object_set_new(*result, "canonical", json_boolean(p.canonical));
+        json_object_set_new(*result, "finding",
+                            p.canonical ? json_null() : json_string(p.finding));
+    }
+    if (!p.included || !p.canonical)
         c->exit_override = 1;
     dg_log_inclusion_free(&p);
     return DG_OK;

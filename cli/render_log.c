@@ -95,6 +95,9 @@ void dg_render_log_prove(json_t *r, const dg_render_ctx *ctx)
                           "%s)\nleaf hash %s\ninclusion proof:\n",
                 n(r, "entry"), n(cp, "size"), s(cp, "root"), s(r, "leaf_hash"));
         print_proof(json_object_get(r, "proof"), ctx->out);
+        if (!b(r, "canonical"))
+            fprintf(ctx->out, "BUT ITS ROW IS NOT WHAT THESE BYTES SAY: %s; it was altered\n",
+                    s(r, "finding"));
     } else {
         fprintf(ctx->out, "ENTRY %lld IS NOT PROVEN to be in the checkpointed log (%lld entries, "
                           "root %s): it was altered, or the log was rewritten\n",

@@ -1,8 +1,9 @@
 /*
- * web_html.h — building the web interface's HTML: a growable byte buffer and the escapes
- * every piece of outside text goes through (titles, texts, file names, queries, log
- * details may hold "<script>", quotes, control characters or invalid UTF-8; they are
- * always shown as text, never as markup).
+ * web_html.h — building the web interface's HTML: the escapes every piece of outside text
+ * goes through (titles, texts, file names, queries, log details may hold "<script>",
+ * quotes, control characters or invalid UTF-8; they are always shown as text, never as
+ * markup), appended to a growable byte buffer (base/buf.h; dg_buf_puts appends trusted
+ * markup, a literal of the program's own).
  *
  * A buffer that failed to grow stays failed (every later append is a no-op) and says so in
  * dg_buf_failed: the caller answers 500 rather than a page cut short.
@@ -12,22 +13,7 @@
 
 #include <stddef.h>
 
-typedef struct dg_buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} dg_buf;
-
-void dg_buf_init(dg_buf *b);
-void dg_buf_free(dg_buf *b);
-int dg_buf_failed(const dg_buf *b);
-/* Hands the bytes over (NUL-terminated; the caller frees) and empties the buffer. */
-char *dg_buf_take(dg_buf *b, size_t *len);
-
-void dg_buf_add(dg_buf *b, const char *bytes, size_t len);
-/* Appends trusted markup (a literal of the program's own). */
-void dg_buf_puts(dg_buf *b, const char *s);
-void dg_buf_printf(dg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include "../base/buf.h"
 
 /*
  * Appends text escaped for HTML content and attribute values: & < > " ' become entities,

@@ -10,12 +10,17 @@
  *
  * The hash of an entry is SHA-256 over its predecessor's hash and every field of the
  * entry including its id, each field followed by a unit separator (0x1F) and NULL written
- * as a record separator (0x1E), so no two different entries serialise alike. The first
- * entry's predecessor is 64 zeros.
+ * as a record separator (0x1E). The first entry's predecessor is 64 zeros. Those bytes
+ * alone would let two rows serialise alike (a text holding 0x1F moves content into its
+ * neighbour; a blob reads as the text it holds); what makes one row one entry is the
+ * canonical form the writer keeps and the walk checks (log_internal.h): the writer stores
+ * no control character in a text (pictured_text), and a row in any other form is a finding.
  */
 #include "log.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -47,41 +52,13 @@ typedef struct chain_fields {
     const char *shown; /* NULL for entries that showed no hits (and every older entry) */
 } chain_fields;
 
-/* Makes room for need more bytes in b; 0 when out of memory. */
-static int bytes_reserve(dg_log_bytes *b, size_t need)
-{
-    if (b->failed)
-        return 0;
-    if (b->len + need <= b->cap)
-        return 1;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + need)
-        cap *= 2;
-    unsigned char *grown = realloc(b->data, cap);
-    if (!grown) {
-        b->failed = 1;
-        return 0;
-    }
-    b->data = grown;
-    b->cap = cap;
-    return 1;
-}
-
-static void bytes_add(dg_log_bytes *b, const void *data, size_t len)
-{
-    if (!bytes_reserve(b, len))
-        return;
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-}
-
-static void bytes_text(dg_log_bytes *b, const char *text)
+static void bytes_text(dg_buf *b, const char *text)
 {
     if (text)
-        bytes_add(b, text, strlen(text));
+        dg_buf_add(b, text, strlen(text));
     else
-        bytes_add(b, "\x1e", 1);
-    bytes_add(b, "\x1f", 1);
+        dg_buf_add(b, "\x1e", 1);
+    dg_buf_add(b, "\x1f", 1);
 }
 
 /* value in decimal as "%lld" writes it, then 0x1F, at p (room for 21 bytes); returns the end.
@@ -102,18 +79,18 @@ static unsigned char *put_number(unsigned char *p, long long value)
     return p;
 }
 
-static void bytes_number(dg_log_bytes *b, long long value)
+static void bytes_number(dg_buf *b, long long value)
 {
-    if (bytes_reserve(b, 21))
-        b->len = (size_t)(put_number(b->data + b->len, value) - b->data);
+    if (dg_buf_reserve(b, 21))
+        b->len = (size_t)(put_number((unsigned char *)b->data + b->len, value) -
+                          (unsigned char *)b->data);
 }
 
 /* The entry's bytes. The shown hits were added in schema 5: they are written only when
  * present, so every entry older than that serialises exactly as it did. */
-static int fields_bytes(const chain_fields *f, dg_log_bytes *b)
+static int fields_bytes(const chain_fields *f, dg_buf *b)
 {
     b->len = 0;
-    b->failed = 0;
     bytes_number(b, f->id);
     bytes_text(b, f->at);
     bytes_number(b, f->user_id);
@@ -136,7 +113,7 @@ static int fields_bytes(const chain_fields *f, dg_log_bytes *b)
 static int chain_hash(const char *prev_hash, const chain_fields *f, char out[65],
                       dg_merkle_hash *leaf)
 {
-    dg_log_bytes b = {0};
+    dg_buf b = {0};
     if (!fields_bytes(f, &b)) {
         free(b.data);
         return 0;
@@ -168,47 +145,220 @@ static unsigned char *put_text(unsigned char *p, const unsigned char *text, size
     return p;
 }
 
-int dg_log_row_bytes_append(sqlite3_stmt *row, dg_log_bytes *b)
+/* The columns of DG_LOG_COLUMNS, by number, for the form's findings. */
+static const char *const COLUMN_NAME[] = {"id",      "at",    "login",  "origin",  "action",
+                                          "refcode", "version", "query", "hits",   "outcome",
+                                          "detail",  "prev_hash", "hash", "user_id", "shown"};
+
+/* The SQLite type the writer stores in each column of DG_LOG_COLUMNS, and whether NULL is
+ * one it stores (log_insert). */
+static const struct {
+    unsigned char type, nullable;
+} WRITTEN[] = {
+    {SQLITE_INTEGER, 0}, {SQLITE_TEXT, 0},    {SQLITE_TEXT, 0},    {SQLITE_TEXT, 0},
+    {SQLITE_TEXT, 0},    {SQLITE_TEXT, 1},    {SQLITE_INTEGER, 0}, {SQLITE_TEXT, 1},
+    {SQLITE_INTEGER, 0}, {SQLITE_TEXT, 0},    {SQLITE_TEXT, 1},    {SQLITE_TEXT, 0},
+    {SQLITE_TEXT, 0},    {SQLITE_INTEGER, 0}, {SQLITE_TEXT, 1}};
+_Static_assert(sizeof WRITTEN / sizeof WRITTEN[0] == 15, "one per DG_LOG_COLUMNS column");
+
+static void form_fails(dg_log_form *form, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void form_fails(dg_log_form *form, const char *fmt, ...)
 {
-    /* fields_bytes's order, read straight from the row (no strlen, no copy of the row). Each
-     * column is asked for once, and room for the whole entry is made once: log verify makes
-     * these bytes for every entry of the log (issue 17). */
+    if (!form->sound)
+        return; /* the first reason is the one told */
+    form->sound = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(form->why, sizeof form->why, fmt, ap);
+    va_end(ap);
+}
+
+static const char *type_name(int type)
+{
+    switch (type) {
+    case SQLITE_INTEGER: return "an integer";
+    case SQLITE_FLOAT: return "a real";
+    case SQLITE_TEXT: return "text";
+    case SQLITE_BLOB: return "a blob";
+    default: return "NULL";
+    }
+}
+
+/* Checks every column's type (value: the row's 15 values); before any value is read as
+ * text or number, which converts it. */
+static void judge_types(sqlite3_value *const *value, dg_log_form *form)
+{
+    for (int col = 0; col < 15 && form->sound; col++) {
+        int type = sqlite3_value_type(value[col]);
+        if (type != WRITTEN[col].type && !(type == SQLITE_NULL && WRITTEN[col].nullable))
+            form_fails(form, "its %s is %s, where dangan stores %s%s", COLUMN_NAME[col],
+                       type_name(type), type_name(WRITTEN[col].type),
+                       WRITTEN[col].nullable ? " or NULL" : "");
+    }
+}
+
+/* Whether the word w holds a byte below 0x20: (w - 0x20..20) & ~w & 0x80..80 is non-zero
+ * exactly when one is. */
+static int word_has_control(uint64_t w)
+{
+    return ((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL) != 0;
+}
+
+/*
+ * The first byte 0x00, 0x1E or 0x1F in p, or NULL. Bytes below 0x20 are rare in a log, so
+ * eight bytes at a time are tested for any byte below 0x20 (the last few padded with
+ * spaces), and only a text where one is found byte by byte: log verify tests every text of
+ * every entry.
+ */
+static const unsigned char *reserved_byte(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+    int control = 0;
+    for (; i + 8 <= len && !control; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        control = word_has_control(w);
+    }
+    if (!control && i < len) {
+        uint64_t w = 0x2020202020202020ULL;
+        memcpy(&w, p + i, len - i);
+        control = word_has_control(w);
+    }
+    for (i = 0; control && i < len; i++)
+        if (p[i] == 0x00 || p[i] == 0x1e || p[i] == 0x1f)
+            return p + i;
+    return NULL;
+}
+
+/* Whether s is "REF@V,REF@V" as search.c writes it: at least one hit, each a code without
+ * ',' or '@' and a version in canonical decimal (no sign, no leading zero) up to INT_MAX.
+ * Item by item with memchr (each item's first '@' ends its code: an '@' in a code would
+ * leave one among the version's digits). */
+static int shown_is_canonical(const unsigned char *s, size_t len)
+{
+    const unsigned char *p = s, *end = s + len;
+    if (len == 0)
+        return 0;
+    for (;;) {
+        const unsigned char *comma = memchr(p, ',', (size_t)(end - p));
+        const unsigned char *stop = comma ? comma : end;
+        const unsigned char *at = memchr(p, '@', (size_t)(stop - p));
+        if (!at || at == p || at + 1 == stop || (at[1] == '0' && at + 2 != stop) ||
+            stop - (at + 1) > 10)
+            return 0;
+        long long v = 0;
+        for (const unsigned char *d = at + 1; d < stop; d++) {
+            if (*d < '0' || *d > '9')
+                return 0;
+            v = v * 10 + (*d - '0');
+        }
+        if (v > INT_MAX)
+            return 0;
+        if (!comma)
+            return 1;
+        p = comma + 1;
+        if (p == end)
+            return 0; /* a trailing comma */
+    }
+}
+
+/* Checks the texts (col: their columns) and the numbers against the writer's forms. */
+static void judge_values(const int *col, const unsigned char *const *text, const size_t *len,
+                         int texts, const long long *number, dg_log_form *form)
+{
+    for (int i = 0; i < texts && form->sound; i++) {
+        const unsigned char *bad = text[i] ? reserved_byte(text[i], len[i]) : NULL;
+        if (bad)
+            form_fails(form, "its %s holds the byte 0x%02X (at %zu), which dangan never stores",
+                       COLUMN_NAME[col[i]], *bad, (size_t)(bad - text[i]));
+    }
+    const unsigned char *shown = text[texts - 1];
+    if (form->sound && shown && !shown_is_canonical(shown, len[texts - 1]))
+        form_fails(form, "its shown hits are not a list REF@V,REF@V as dangan writes them");
+    long long id = number[0], user_id = number[1], version = number[2], hits = number[3];
+    (void)id;
+    if (form->sound && (version < 0 || version > INT_MAX))
+        form_fails(form, "its version %lld is outside 0 to %d, the versions dangan writes",
+                   version, INT_MAX);
+    if (form->sound && hits < -1)
+        form_fails(form, "its hits %lld are below -1 (dangan writes -1 for none)", hits);
+    if (form->sound && user_id < 0)
+        form_fails(form, "its user_id %lld is negative", user_id);
+}
+
+/*
+ * The entry's bytes, and with form its verdict. fields_bytes's order, read straight from
+ * the row (no strlen, no copy of the row). Each column is asked of the statement once, as
+ * its value, and read through the value (sqlite3_column_* take the connection's mutex,
+ * check for a failed allocation and map errors at each call: three calls a text column
+ * were about a tenth of a verify's CPU), and room for the whole entry is made once: log
+ * verify makes these bytes for every entry of the log (issue 17). The values are unprotected
+ * (sqlite3_column_value): only the thread that steps the statement reads them, as every
+ * caller does. Every number is read as 64 bits: a 32-bit read let a version off by 2^32
+ * hash like the true one.
+ */
+static int row_bytes(sqlite3_stmt *row, dg_buf *b, dg_log_form *form)
+{
     enum { TEXTS = 9 };
     static const int text_col[TEXTS] = {1, 2, 3, 4, 5, 7, 9, 10, 14}; /* in fields order */
+    sqlite3_value *value[15];
+    for (int col = 0; col < 15; col++)
+        value[col] = col == 11 || col == 12 ? NULL : sqlite3_column_value(row, col);
+    if (form) {
+        form->sound = 1;
+        form->why[0] = '\0';
+        value[11] = sqlite3_column_value(row, 11); /* the links' types are judged too */
+        value[12] = sqlite3_column_value(row, 12);
+        judge_types(value, form);
+    }
+    /* shown (the last) is written only when present (fields_bytes); asked before it is
+     * read as text, which would convert it */
+    int shown = sqlite3_value_type(value[14]) != SQLITE_NULL;
     const unsigned char *text[TEXTS];
     size_t len[TEXTS], need = 4 * 21 + 2 * TEXTS;
     for (int i = 0; i < TEXTS; i++) {
-        text[i] = sqlite3_column_text(row, text_col[i]);
-        len[i] = text[i] ? (size_t)sqlite3_column_bytes(row, text_col[i]) : 0;
+        text[i] = sqlite3_value_text(value[text_col[i]]);
+        len[i] = text[i] ? (size_t)sqlite3_value_bytes(value[text_col[i]]) : 0;
         need += len[i];
     }
-    /* shown (the last) is written only when present (fields_bytes) */
-    int shown = text[TEXTS - 1] || sqlite3_column_type(row, 14) != SQLITE_NULL;
-    long long id = sqlite3_column_int64(row, 0), user_id = sqlite3_column_int64(row, 13);
-    long long version = sqlite3_column_int(row, 6), hits = (long)sqlite3_column_int64(row, 8);
-    if (!bytes_reserve(b, need))
+    shown = shown || text[TEXTS - 1];
+    long long number[4] = {sqlite3_value_int64(value[0]), sqlite3_value_int64(value[13]),
+                           sqlite3_value_int64(value[6]), sqlite3_value_int64(value[8])};
+    if (form && form->sound)
+        judge_values(text_col, text, len, TEXTS, number, form);
+    if (!dg_buf_reserve(b, need))
         return 0;
-    unsigned char *p = b->data + b->len;
-    p = put_number(p, id);
+    unsigned char *p = (unsigned char *)b->data + b->len;
+    p = put_number(p, number[0]);     /* id */
     p = put_text(p, text[0], len[0]); /* at */
-    p = put_number(p, user_id);
-    for (int i = 1; i <= 4; i++) /* login, origin, action, refcode */
+    p = put_number(p, number[1]);     /* user_id */
+    for (int i = 1; i <= 4; i++)      /* login, origin, action, refcode */
         p = put_text(p, text[i], len[i]);
-    p = put_number(p, version);
+    p = put_number(p, number[2]); /* version */
     p = put_text(p, text[5], len[5]); /* query */
-    p = put_number(p, hits);
+    p = put_number(p, number[3]); /* hits */
     p = put_text(p, text[6], len[6]); /* outcome */
     p = put_text(p, text[7], len[7]); /* detail */
     if (shown)
         p = put_text(p, text[8], len[8]);
-    b->len = (size_t)(p - b->data);
+    b->len = (size_t)(p - (unsigned char *)b->data);
     return 1;
 }
 
-int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b)
+int dg_log_row_bytes_append(sqlite3_stmt *row, dg_buf *b)
+{
+    return row_bytes(row, b, NULL);
+}
+
+int dg_log_row_bytes_judged(sqlite3_stmt *row, dg_buf *b, dg_log_form *form)
+{
+    return row_bytes(row, b, form);
+}
+
+int dg_log_row_bytes(sqlite3_stmt *row, dg_buf *b)
 {
     b->len = 0;
-    b->failed = 0;
     return dg_log_row_bytes_append(row, b);
 }
 
@@ -544,6 +694,80 @@ static const char *bounded_text(const char *text, char **owned)
     return *owned;
 }
 
+/*
+ * text itself when it holds no control character, otherwise a copy in *owned (which the
+ * caller frees) with each control character (0x01 to 0x1F, and DEL) written as its picture
+ * from Unicode's Control Pictures block: U+2400 + the byte (a tab is "␉", a line feed "␊",
+ * 0x1F "␟"), DEL "␡". So no entry's text holds the bytes that end its fields (0x1F) or
+ * mark NULL (0x1E), which the log's canonical form forbids (log_internal.h), nor anything
+ * that moves an auditor's terminal. A query typed with a control character is logged with
+ * its picture: "a<TAB>b" as "a␉b", the same as one typed with "␉" itself. NULL when text is
+ * NULL or memory runs out.
+ */
+static const char *pictured_text(const char *text, char **owned)
+{
+    *owned = NULL;
+    size_t controls = 0, len = 0;
+    for (const unsigned char *p = (const unsigned char *)text; p && *p; p++, len++)
+        controls += *p < 0x20 || *p == 0x7f;
+    if (!controls)
+        return text;
+    char *out = malloc(len + 2 * controls + 1), *q = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            unsigned picture = *p == 0x7f ? 0x2421 : 0x2400 + *p; /* three bytes in UTF-8 */
+            *q++ = (char)(0xe0 | (picture >> 12));
+            *q++ = (char)(0x80 | ((picture >> 6) & 0x3f));
+            *q++ = (char)(0x80 | (picture & 0x3f));
+        } else {
+            *q++ = (char)*p;
+        }
+    }
+    *q = '\0';
+    *owned = out;
+    return out;
+}
+
+/* The copies an entry's texts needed (bounded, pictured); free with kept_texts_free. */
+enum { KEPT_TEXTS = 8 };
+typedef struct kept_texts {
+    char *owned[2 * KEPT_TEXTS];
+} kept_texts;
+
+static void kept_texts_free(kept_texts *t)
+{
+    for (int i = 0; i < 2 * KEPT_TEXTS; i++)
+        free(t->owned[i]);
+}
+
+/* Sets f's texts as the canonical form allows them: the refcode, query and detail bounded,
+ * then every text's control characters pictured (so a long text's length and hash are of
+ * the text as given). */
+static dg_status keep_texts(const dg_actor *actor, const char *login, const dg_log_event *event,
+                            chain_fields *f, kept_texts *t, dg_error *err)
+{
+    memset(t, 0, sizeof *t);
+    const char *given[KEPT_TEXTS] = {
+        actor ? actor->login : (login ? login : "?"),
+        actor ? actor->origin : "cli",
+        event->action,
+        event->outcome ? event->outcome : "ok",
+        event->shown && *event->shown ? event->shown : NULL,
+        bounded_text(event->refcode, &t->owned[KEPT_TEXTS + 0]),
+        bounded_text(event->query, &t->owned[KEPT_TEXTS + 1]),
+        bounded_text(event->detail, &t->owned[KEPT_TEXTS + 2]),
+    };
+    const char **kept[KEPT_TEXTS] = {&f->login,  &f->origin,  &f->action, &f->outcome,
+                                     &f->shown,  &f->refcode, &f->query,  &f->detail};
+    dg_status st = DG_OK;
+    for (int i = 0; i < KEPT_TEXTS; i++)
+        if (!(*kept[i] = pictured_text(given[i], &t->owned[i])) && given[i])
+            st = dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
+    return st;
+}
+
 /* The log's newest entry as an append of this transaction left it (a batch's entries
  * follow each other), or unknown (id 0): then it is read. */
 typedef struct chain_link {
@@ -578,22 +802,16 @@ static dg_status append_entry_after(dg_archive *archive, const dg_actor *actor,
         .id = last_id + 1,
         .at = at,
         .user_id = actor ? actor->user_id : 0,
-        .login = actor ? actor->login : (login ? login : "?"),
-        .origin = actor ? actor->origin : "cli",
-        .action = event->action,
         .version = event->version > 0 ? event->version : 0,
         .hits = event->hits >= 0 ? event->hits : -1,
-        .outcome = event->outcome ? event->outcome : "ok",
-        .shown = event->shown && *event->shown ? event->shown : NULL,
     };
-    char *query, *refcode, *detail, *sealed_query = NULL, *sealed_detail = NULL;
-    f.query = bounded_text(event->query, &query);
-    f.refcode = bounded_text(event->refcode, &refcode);
-    f.detail = bounded_text(event->detail, &detail);
+    kept_texts texts;
+    st = keep_texts(actor, login, event, &f, &texts, err);
+    char *sealed_query = NULL, *sealed_detail = NULL;
     /* The words searched for and the detail (titles, file names, reasons) are sealed under
      * the journal key in an encrypted archive; the entry is hashed as stored, so verifying
      * the chain and the tree needs no key. Entries written before stay as they were. */
-    if (archive->keys) {
+    if (st == DG_OK && archive->keys) {
         st = dg_journal_seal(archive, f.query, &sealed_query, err);
         if (st == DG_OK)
             st = dg_journal_seal(archive, f.detail, &sealed_detail, err);
@@ -611,9 +829,7 @@ static dg_status append_entry_after(dg_archive *archive, const dg_actor *actor,
     }
     free(sealed_query);
     free(sealed_detail);
-    free(query);
-    free(refcode);
-    free(detail);
+    kept_texts_free(&texts);
     *id = st == DG_OK ? f.id : 0;
     return st;
 }
@@ -1336,7 +1552,7 @@ static dg_status push_new_entries(dg_log_stored_tree *t, dg_merkle_builder *b, d
     if (st != DG_OK)
         return st;
     sqlite3_bind_int64(stmt, 1, (sqlite3_int64)b->size);
-    dg_log_bytes bytes = {0};
+    dg_buf bytes = {0};
     int rc = SQLITE_DONE;
     while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(stmt, 0);

@@ -42,7 +42,9 @@ typedef struct dg_archive dg_archive;
  * this many bytes as given. A longer text is kept as its first DG_LOG_MAX_TEXT bytes (cut
  * at a character boundary), then " … [N bytes, SHA-256 H]" naming its full length and the
  * hash of the whole, so an auditor can still match it, and a caller who sends 4 MiB
- * queries cannot fill the catalog's disk through the log.
+ * queries cannot fill the catalog's disk through the log. Then every control character of
+ * every text is written as its Unicode picture (U+2400 + the byte, DEL U+2421; up to three
+ * bytes for one): the log's canonical form has no 0x1E or 0x1F in a text (log_internal.h).
  */
 #define DG_LOG_MAX_TEXT 1024
 
@@ -161,7 +163,7 @@ dg_status dg_log_group_defer_reads(dg_log_group *group, dg_archive *archive, lon
 typedef struct dg_log_entry {
     int64_t id;
     char *at, *login, *origin, *action, *refcode, *query, *outcome, *detail;
-    int version;
+    int64_t version; /* as stored (a row altered outside dangan may hold any) */
     long hits;
     char *hash, *prev_hash;
     char *shown; /* the hits a search showed, "REF@V,REF@V", or NULL */
@@ -296,10 +298,15 @@ typedef struct dg_log_inclusion {
     dg_merkle_hash leaf;
     dg_merkle_proof proof;
     int included;           /* 1 when the proof takes the leaf to the signed root */
+    int canonical;          /* 1 when the entry's row is as dangan writes it, so that its
+                             * bytes are its own and no other row's (log_internal.h) */
+    char finding[224];      /* why not, when canonical is 0 */
 } dg_log_inclusion;
 void dg_log_inclusion_free(dg_log_inclusion *p);
 
-/* Proves that entry is in the log a signed checkpoint covers (auditor or admin). */
+/* Proves that entry is in the log a signed checkpoint covers (auditor or admin). A row
+ * not in the canonical form is proven all the same (its bytes may be the honest entry's),
+ * with canonical 0 and the finding: what the row says is not what the bytes say. */
 dg_status dg_log_prove(dg_archive *archive, const dg_actor *actor, int64_t entry,
                        const char *note, const dg_note_verifier *key, dg_log_inclusion *out,
                        dg_error *err);

@@ -14,6 +14,7 @@
 #include "actor.h"
 #include "log.h"
 #include "merkle.h"
+#include "../base/buf.h"
 #include "../base/status.h"
 
 /*
@@ -40,22 +41,47 @@ dg_status dg_log_entry_withheld(sqlite3 *db, const dg_actor *actor, int64_t entr
 /* The predecessor of the first entry. */
 #define DG_LOG_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* An entry's bytes as hashed: grown as needed; free data when done. */
-typedef struct dg_log_bytes {
-    unsigned char *data;
-    size_t len, cap;
-    int failed; /* out of memory while growing */
-} dg_log_bytes;
-
 /*
  * The bytes of the entry in the current row of a DG_LOG_COLUMNS statement: every field
- * including its id, each followed by 0x1F, NULL written as 0x1E. These bytes are the leaf
- * of the Merkle tree, and the chain hash is SHA-256(previous hash || 0x1F || bytes).
- * Resets b first. Returns 0 when out of memory.
+ * including its id, each followed by 0x1F, NULL written as 0x1E, numbers in decimal (all
+ * four read as 64-bit integers). These bytes are the leaf of the Merkle tree, and the chain
+ * hash is SHA-256(previous hash || 0x1F || bytes), appended to b (base/buf.h: a growable
+ * buffer) after emptying it. Returns 0 when out of memory (b then stays failed).
  */
-int dg_log_row_bytes(sqlite3_stmt *row, dg_log_bytes *b);
+int dg_log_row_bytes(sqlite3_stmt *row, dg_buf *b);
 /* The same bytes appended to b (not reset). Returns 0 when out of memory. */
-int dg_log_row_bytes_append(sqlite3_stmt *row, dg_log_bytes *b);
+int dg_log_row_bytes_append(sqlite3_stmt *row, dg_buf *b);
+
+/*
+ * Whether a row is in the log's canonical form: as dangan's writer stores an entry, so that
+ * no other row has the same bytes (issue 17: the bytes alone are not injective over any
+ * row SQLite can hold). The rules, each a finding of its entry when broken:
+ *   - every column has the SQLite type the writer stores: id, user_id, version and hits
+ *     INTEGER; at, login, origin, action, outcome, prev_hash and hash TEXT; refcode, query,
+ *     detail and shown TEXT or NULL (a number in a text column, text in a number column, a
+ *     blob or a real anywhere serialise like the value they convert to);
+ *   - version is 0 to INT_MAX, hits -1 or more, user_id 0 or more (the writer's ranges; a
+ *     version off by 2^32 once hashed like the true one);
+ *   - no text holds the byte 0x00, 0x1E or 0x1F (the end of a C string and the encoding's
+ *     own separators: with them a field's content could move into its neighbour, or a text
+ *     read as NULL); since this rule the writer stores every control character of a text
+ *     as its Unicode picture (log.c), older entries with other control characters stay
+ *     valid;
+ *   - shown is NULL or a non-empty list "REF@V,REF@V" of codes without ',' or '@' and
+ *     versions in canonical decimal (what search.c writes; the writer stores no empty one).
+ * A dg_log_form records the verdict: sound, or why not ("its version is ...").
+ */
+typedef struct dg_log_form {
+    int sound;
+    char why[160];
+} dg_log_form;
+
+/*
+ * dg_log_row_bytes_append, also judging the row's form into *form (the types are read
+ * before any value, as SQLite's conversions on reading would hide them). The bytes are
+ * appended whatever the verdict. Returns 0 when out of memory.
+ */
+int dg_log_row_bytes_judged(sqlite3_stmt *row, dg_buf *b, dg_log_form *form);
 
 
 /*

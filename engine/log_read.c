@@ -36,7 +36,7 @@ void dg_log_entry_from_row(sqlite3_stmt *stmt, void *item, void *ctx)
     e->origin = dg_column_strdup(stmt, 3);
     e->action = dg_column_strdup(stmt, 4);
     e->refcode = dg_column_strdup(stmt, 5);
-    e->version = sqlite3_column_int(stmt, 6);
+    e->version = sqlite3_column_int64(stmt, 6); /* 64-bit, as the entry's bytes read it */
     e->query = dg_column_strdup(stmt, 7);
     e->hits = (long)sqlite3_column_int64(stmt, 8);
     e->outcome = dg_column_strdup(stmt, 9);

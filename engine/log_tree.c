@@ -286,12 +286,17 @@ static dg_status entry_bytes(sqlite3 *db, int64_t entry, dg_log_inclusion *out, 
     sqlite3_bind_int64(stmt, 1, entry);
     st = dg_catalog_step_row(db, stmt, "read log entry", err, "the log has no entry %lld",
                              (long long)entry);
-    dg_log_bytes b = {0};
-    if (st == DG_OK && !dg_log_row_bytes(stmt, &b))
+    dg_buf b = {0};
+    dg_log_form form = {.sound = 1};
+    if (st == DG_OK && !dg_log_row_bytes_judged(stmt, &b, &form))
         st = dg_error_set(err, DG_ERR_NOMEM, "access log tree: out of memory");
+    out->canonical = form.sound;
+    if (!form.sound)
+        snprintf(out->finding, sizeof out->finding, "entry %lld is not as dangan writes it: %s",
+                 (long long)entry, form.why);
     sqlite3_finalize(stmt);
     if (st == DG_OK) {
-        out->bytes = b.data;
+        out->bytes = (unsigned char *)b.data;
         out->len = b.len;
         out->leaf = dg_merkle_leaf(b.data, b.len);
     } else {
@@ -318,6 +323,10 @@ static dg_status withhold_bytes(sqlite3 *db, const dg_actor *actor, int64_t entr
     free(out->bytes);
     out->bytes = mark;
     out->len = strlen(DG_WITHHELD);
+    if (!out->canonical) /* the finding would tell of the withheld texts */
+        snprintf(out->finding, sizeof out->finding,
+                 "entry %lld is not as dangan writes it (what it holds is withheld)",
+                 (long long)entry);
     return DG_OK;
 }
 
@@ -365,9 +374,11 @@ dg_status dg_log_prove(dg_archive *archive, const dg_actor *actor, int64_t entry
                         : 0;
     char detail[128];
     snprintf(detail, sizeof detail, "entry %lld in checkpoint %llu: %s", (long long)entry,
-             (unsigned long long)out->checkpoint.size, out->included ? "included" : "not proven");
+             (unsigned long long)out->checkpoint.size,
+             !out->included ? "not proven" : out->canonical ? "included" : "not as dangan writes it");
     dg_log_event ev = {.action = "log.prove", .hits = -1,
-                       .outcome = out->included ? "ok" : "broken", .detail = detail};
+                       .outcome = out->included && out->canonical ? "ok" : "broken",
+                       .detail = detail};
     return dg_log_append(archive, actor, NULL, &ev, err);
 }
 

@@ -1,7 +1,8 @@
 /*
  * log_walk.c — the check of the whole access log (log_internal.h: dg_log_walk): every entry read in
- * order, its chain link and hash checked, its leaf pushed into the recomputed Merkle tree, and
- * every subtree compared with the stored one.
+ * order, its row judged for the canonical form (a row dangan would not have written is a finding
+ * even when its bytes hash right: they may be another row's), its chain link and hash checked,
+ * its leaf pushed into the recomputed Merkle tree, and every subtree compared with the stored one.
  *
  * Two ways, one result. The walk by chunks (the second half of this file) is what runs: two
  * threads on two connections each take whole chunks of the log and do all of a chunk's work, and
@@ -36,6 +37,7 @@ typedef struct walk_entry {
     size_t off, len;         /* its bytes in the batch's buffer */
     char prev[65], hash[65]; /* stored prev_hash and hash, at most 64 characters kept */
     int prev_ok, hash_ok;    /* the stored text was not NULL and not longer than 64 */
+    dg_log_form form;        /* whether the row is in the log's canonical form, and why not */
 } walk_entry;
 
 /* A subtree the hashing thread completed, for the calling thread to compare. */
@@ -49,7 +51,7 @@ typedef struct walk_batch {
     int state; /* FREE, FILLED (to hash), HASHED (nodes to compare) */
     size_t count;
     walk_entry entries[WALK_BATCH];
-    dg_log_bytes bytes;
+    dg_buf bytes;
     walk_node nodes[2 * WALK_BATCH + 64]; /* a push completes at most 64 subtrees */
     size_t node_count;
 } walk_batch;
@@ -114,6 +116,13 @@ static int entry_is_sound(walk_hash *h, const walk_entry *e, const unsigned char
                  (long long)e->id);
         return 0;
     }
+    /* A row dangan would not have written: its bytes may be another row's (a field's content
+     * moved into its neighbour, a version off by 2^32), so its hash proves nothing of it. */
+    if (!e->form.sound) {
+        snprintf(h->reason, sizeof h->reason, "entry %lld is not as dangan writes it: %s",
+                 (long long)e->id, e->form.why);
+        return 0;
+    }
     /* The chain hash: SHA-256(previous hash || 0x1F || bytes) (log.c). */
     dg_sha256_ctx c;
     dg_sha256_init(&c);
@@ -137,7 +146,7 @@ static void hash_batch(walk_hash *h, walk_batch *b)
     b->node_count = 0;
     for (size_t i = 0; i < b->count; i++) {
         const walk_entry *e = &b->entries[i];
-        const unsigned char *bytes = b->bytes.data + e->off;
+        const unsigned char *bytes = (const unsigned char *)b->bytes.data + e->off;
         h->entries++;
         if (!h->first_broken && !entry_is_sound(h, e, bytes))
             h->first_broken = h->expected;
@@ -236,17 +245,17 @@ static dg_status fill_batch(sqlite3 *db, sqlite3_stmt *stmt, walk_batch *b, int 
 {
     b->count = 0;
     b->bytes.len = 0;
-    b->bytes.failed = 0;
     int rc = SQLITE_ROW;
     while (b->count < WALK_BATCH && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         walk_entry *e = &b->entries[b->count++];
+        e->off = b->bytes.len;
+        /* judged first: the links' reads below would convert a column of another type */
+        if (!dg_log_row_bytes_judged(stmt, &b->bytes, &e->form))
+            return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
+        e->len = b->bytes.len - e->off;
         e->id = sqlite3_column_int64(stmt, 0);
         keep_link(stmt, 11, e->prev, &e->prev_ok);
         keep_link(stmt, 12, e->hash, &e->hash_ok);
-        e->off = b->bytes.len;
-        if (!dg_log_row_bytes_append(stmt, &b->bytes))
-            return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
-        e->len = b->bytes.len - e->off;
     }
     *more = rc == SQLITE_ROW;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -470,7 +479,7 @@ typedef struct chunk {
 typedef struct chunk_reader {
     sqlite3 *db;
     sqlite3_stmt *rows, *tree, *tree_hashes;
-    dg_log_bytes bytes;
+    dg_buf bytes;
     int level;
     dg_merkle_hash *nodes; /* the chunk's subtrees, level L from node_offset(L) */
     size_t node_count[CHUNK_LEVEL_MAX + 1];
@@ -560,6 +569,12 @@ static int hex_is(const char *hex, const unsigned char digest[DG_SHA256_BYTES])
 static int chunk_entry(chunk_reader *r, chunk *c, int64_t id)
 {
     sqlite3_stmt *row = r->rows;
+    /* The row's bytes and form first: reading the links would convert a column of another
+     * type. */
+    r->bytes.len = 0;
+    dg_log_form form;
+    if (!dg_log_row_bytes_judged(row, &r->bytes, &form) || !form.sound)
+        return 0; /* the sequential walk names it */
     const char *prev = chunk_link(row, 11), *hash = chunk_link(row, 12);
     if (sqlite3_column_int64(row, 0) != id || !prev || !hash)
         return 0;
@@ -569,8 +584,6 @@ static int chunk_entry(chunk_reader *r, chunk *c, int64_t id)
     } else if (memcmp(prev, c->last_hash, 64) != 0) {
         return 0;
     }
-    if (!dg_log_row_bytes(row, &r->bytes))
-        return 0;
     /* The chain hash: SHA-256(previous hash || 0x1F || bytes) (log.c). */
     dg_sha256_ctx s;
     dg_sha256_init(&s);

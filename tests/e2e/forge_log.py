@@ -81,8 +81,10 @@ def main():
         template = db.execute(f"SELECT {COLS} FROM access_log WHERE id = ?", (start,)).fetchone()
         db.execute("DELETE FROM access_log WHERE id >= ?", (start,))
         for i in range(count):
-            db.execute("INSERT INTO access_log(id, at, user_id, login, origin, action, outcome, "
-                       "prev_hash, hash) VALUES(?, ?, ?, ?, 'cli', 'whoami', 'ok', '', '')",
+            # as dangan writes an entry (its canonical form: version 0, hits -1 for none)
+            db.execute("INSERT INTO access_log(id, at, user_id, login, origin, action, version, "
+                       "hits, outcome, prev_hash, hash) "
+                       "VALUES(?, ?, ?, ?, 'cli', 'whoami', 0, -1, 'ok', '', '')",
                        (start + i, template[1], template[2], template[3]))
     else:
         sys.exit(f"unknown forgery {what}")

@@ -18,18 +18,28 @@
 //	                                           (cosignature/v1), checked here with Go's
 //	                                           crypto/ed25519 from the C2SP text; prints
 //	                                           the cosignature's time (Unix seconds)
+//	verifier row PROVE.json ROW.json           the entry's proven bytes (leaf_data of `dangan
+//	                                           --json log prove`), decoded here by the
+//	                                           README's canonical rules, are exactly the row
+//	                                           ROW.json holds (`sqlite3 -json` of the row's
+//	                                           columns and, as <column>_type, their typeof()):
+//	                                           each column of the type dangan stores, each
+//	                                           value the decoded one
 //
 // Exit status: 0 verified, 1 not verified (the reason on stderr), 2 usage or I/O error.
 package main
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -148,6 +158,97 @@ func cosigned(akey string, n *note.Note) uint64 {
 	return 0
 }
 
+// The columns of an entry in the order its bytes hold them, whether each is a number, and
+// whether the writer may store NULL in it (README, "The log's canonical form").
+var entryColumns = []struct {
+	name     string
+	number   bool
+	nullable bool
+}{
+	{"id", true, false}, {"at", false, false}, {"user_id", true, false},
+	{"login", false, false}, {"origin", false, false}, {"action", false, false},
+	{"refcode", false, true}, {"version", true, false}, {"query", false, true},
+	{"hits", true, false}, {"outcome", false, false}, {"detail", false, true},
+	{"shown", false, true},
+}
+
+var canonicalNumber = regexp.MustCompile(`^(0|-?[1-9][0-9]*)$`)
+var canonicalShown = regexp.MustCompile(`^[^,@]+@(0|[1-9][0-9]*)(,[^,@]+@(0|[1-9][0-9]*))*$`)
+
+// decodeEntry reads an entry's bytes by the canonical rules: every field ended by 0x1F,
+// 12 fields or 13 (shown, only when present), numbers in canonical decimal within the
+// writer's ranges, a text that is exactly 0x1E NULL, no other text holding 0x00 or 0x1E.
+// Returns each field as an int64, a string or nil.
+func decodeEntry(data []byte) []interface{} {
+	if len(data) == 0 || data[len(data)-1] != 0x1f {
+		fail(1, "the entry's bytes do not end with 0x1F")
+	}
+	parts := bytes.Split(data[:len(data)-1], []byte{0x1f})
+	if len(parts) != 12 && len(parts) != 13 {
+		fail(1, "the entry's bytes hold %d fields, not 12 or 13", len(parts))
+	}
+	out := make([]interface{}, 13)
+	for i, p := range parts {
+		col := entryColumns[i]
+		if col.number {
+			if !canonicalNumber.Match(p) {
+				fail(1, "%s %q is not a number in canonical decimal", col.name, p)
+			}
+			v, err := strconv.ParseInt(string(p), 10, 64)
+			if err != nil {
+				fail(1, "%s %q: %v", col.name, p, err)
+			}
+			out[i] = v
+			continue
+		}
+		if bytes.Equal(p, []byte{0x1e}) {
+			if !col.nullable {
+				fail(1, "%s is NULL, which dangan never stores", col.name)
+			}
+			continue
+		}
+		if bytes.IndexByte(p, 0x1e) >= 0 || bytes.IndexByte(p, 0) >= 0 {
+			fail(1, "%s holds 0x1E or 0x00", col.name)
+		}
+		out[i] = string(p)
+	}
+	version, hits, user := out[7].(int64), out[9].(int64), out[2].(int64)
+	if version < 0 || version > math.MaxInt32 || hits < -1 || user < 0 {
+		fail(1, "version %d, hits %d or user_id %d is outside what dangan writes", version, hits, user)
+	}
+	if len(parts) == 13 && (out[12] == nil || !canonicalShown.MatchString(out[12].(string))) {
+		fail(1, "shown %q is not a list REF@V,REF@V", out[12])
+	}
+	return out
+}
+
+// checkRow compares a row of access_log (sqlite3 -json, with <column>_type) with the
+// decoded entry: each column of the type dangan stores and of the decoded value.
+func checkRow(decoded []interface{}, row map[string]interface{}) {
+	for i, col := range entryColumns {
+		typ, _ := row[col.name+"_type"].(string)
+		want := decoded[i]
+		switch {
+		case want == nil && typ != "null":
+			fail(1, "the row's %s is %s; its proven bytes say NULL", col.name, typ)
+		case want == nil:
+			continue
+		case col.number && typ != "integer", !col.number && typ != "text":
+			fail(1, "the row's %s is %s, where dangan stores %s", col.name, typ,
+				map[bool]string{true: "integer", false: "text"}[col.number])
+		}
+		if col.number {
+			n, ok := row[col.name].(json.Number)
+			v, err := n.Int64()
+			if !ok || err != nil || v != want.(int64) {
+				fail(1, "the row's %s is %v; its proven bytes say %d", col.name, row[col.name], want)
+			}
+		} else if s, ok := row[col.name].(string); !ok || s != want.(string) {
+			fail(1, "the row's %s is %q; its proven bytes say %q", col.name, row[col.name], want)
+		}
+	}
+}
+
 func main() {
 	if len(os.Args) < 4 {
 		fail(2, "usage: verifier open|consistency|inclusion VKEY FILE [JSON]")
@@ -223,6 +324,26 @@ func main() {
 			fail(1, "tlog.CheckRecord %d in %d: %v", out.Index, cp.size, err)
 		}
 		fmt.Printf("included: entry %d in %d\n", out.Index+1, cp.size)
+	case "row":
+		var proved struct {
+			Leaf string `json:"leaf_data"`
+		}
+		if err := json.Unmarshal(readFile(os.Args[2]), &proved); err != nil {
+			fail(2, "%s: %v", os.Args[2], err)
+		}
+		data, err := base64.StdEncoding.DecodeString(proved.Leaf)
+		if err != nil {
+			fail(1, "bad leaf data: %v", err)
+		}
+		var rows []map[string]interface{}
+		dec := json.NewDecoder(bytes.NewReader(readFile(os.Args[3])))
+		dec.UseNumber()
+		if err := dec.Decode(&rows); err != nil || len(rows) != 1 {
+			fail(2, "%s: want one row (%v)", os.Args[3], err)
+		}
+		decoded := decodeEntry(data)
+		checkRow(decoded, rows[0])
+		fmt.Printf("the row is its bytes: entry %d\n", decoded[0].(int64))
 	default:
 		fail(2, "unknown mode %q", os.Args[1])
 	}

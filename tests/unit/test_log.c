@@ -884,6 +884,268 @@ static void test_migration_20_files_every_existing_login(void **state)
     test_archive_remove(&t);
 }
 
+/* ---- the canonical form: no row that verify accepts serialises like another ------------ */
+
+/* The bytes of entry id as the walk makes them (dg_log_row_bytes), read on a connection of
+ * the test's own; *len their length; the caller frees. */
+static unsigned char *stored_bytes(test_archive *t, int64_t id, size_t *len)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/catalog.db", t->path);
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT " DG_LOG_COLUMNS " FROM access_log WHERE id = ?",
+                                        -1, &stmt, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(stmt, 1, id);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    dg_buf b = {0};
+    assert_true(dg_log_row_bytes(stmt, &b));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    *len = b.len;
+    return (unsigned char *)b.data;
+}
+
+/* Five honest entries after the archive's own (base of them, returned); the third is the
+ * search the tamperings below rewrite, the fourth the view of a version, the fifth an entry
+ * of no record (refcode NULL). */
+static int64_t append_canonical_fixture(test_archive *t)
+{
+    int64_t base = test_archive_count(t, "SELECT count(*) FROM access_log");
+    const dg_log_event events[] = {
+        {.action = "search", .query = "档案", .hits = 2, .outcome = "ok"},
+        {.action = "show", .refcode = "X001-XZ·2024-D10-0001", .version = 1, .outcome = "ok"},
+        {.action = "search", .query = "考试", .hits = 2, .outcome = "ok", .detail = "d",
+         .shown = "X001-XZ·2024-D10-0001@1,X001-XZ·2024-D10-0002@2"},
+        {.action = "show", .refcode = "X001-XZ·2024-D10-0002", .version = 7, .outcome = "ok"},
+        {.action = "whoami", .hits = -1, .outcome = "ok"},
+    };
+    for (size_t i = 0; i < sizeof events / sizeof *events; i++) {
+        dg_error err;
+        assert_int_equal(dg_log_append(t->archive, &t->admin, NULL, &events[i], &err), DG_OK);
+    }
+    return base;
+}
+
+typedef struct row_tampering {
+    int64_t entry;     /* of the fixture: 1 to 5 */
+    const char *sql;   /* after the triggers are dropped; %lld is the entry's id */
+    int same_bytes;    /* the row still serialises as the honest one did */
+    const char *named; /* in the finding */
+} row_tampering;
+
+static const row_tampering ROW_TAMPERINGS[] = {
+    /* a version off by 2^32 (a 32-bit read once made these bytes the honest ones) */
+    {4, "UPDATE access_log SET version = version + 4294967296 WHERE id = %lld", 0,
+     "its version 4294967303 is outside 0 to 2147483647"},
+    /* a field boundary moved: the outcome takes the detail, the detail the shown hits */
+    {3, "UPDATE access_log SET outcome = outcome || char(31) || detail, detail = shown, "
+        "shown = NULL WHERE id = %lld", 1, "its outcome holds the byte 0x1F"},
+    /* the shown hits hidden in the detail: the search no longer lists them */
+    {3, "UPDATE access_log SET detail = detail || char(31) || shown, shown = NULL WHERE id = %lld",
+     1, "its detail holds the byte 0x1F"},
+    /* NULL and the text "\x1E" */
+    {5, "UPDATE access_log SET refcode = char(30) WHERE id = %lld", 1,
+     "its refcode holds the byte 0x1E"},
+    /* a column of another type: a blob of the same bytes in a text column and in a number
+     * column (whose affinity turns text and whole reals back into integers) */
+    {3, "UPDATE access_log SET login = CAST(login AS BLOB) WHERE id = %lld", 1,
+     "its login is a blob, where dangan stores text"},
+    {4, "UPDATE access_log SET version = CAST('7' AS BLOB) WHERE id = %lld", 1,
+     "its version is a blob, where dangan stores an integer"},
+    {4, "UPDATE access_log SET hits = 2.5 WHERE id = %lld", 0,
+     "its hits is a real, where dangan stores an integer"},
+    /* a C string's end inside a text: shown "d" by every reader */
+    {3, "UPDATE access_log SET detail = CAST(x'6400' AS TEXT) WHERE id = %lld", 0,
+     "its detail holds the byte 0x00"},
+    /* shown hits the writer never writes: empty, a version with a leading zero */
+    {3, "UPDATE access_log SET shown = '' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'X001-XZ·2024-D10-0001@01' WHERE id = %lld", 0,
+     "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@1,' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = ',A@1' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = '@1' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@1@2' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@1,B' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@2147483648' WHERE id = %lld", 0,
+     "its shown hits are not a list"},
+    {3, "UPDATE access_log SET shown = 'A@+1' WHERE id = %lld", 0, "its shown hits are not a list"},
+    {4, "UPDATE access_log SET hits = -2 WHERE id = %lld", 0, "its hits -2 are below -1"},
+};
+
+/*
+ * Each tampering rewrites one row outside dangan; most keep the row's bytes (so its chain
+ * hash and leaf still match, and verify called the log intact before the canonical form).
+ * Verify now names the entry and why, by both walks, with and without a checkpoint signed
+ * before it, and log prove says the row is not what its proven bytes say.
+ */
+static void test_rows_dangan_never_writes_are_findings_even_with_their_hash(void **state)
+{
+    (void)state;
+    dg_note_signer key;
+    make_key(&key);
+    for (size_t i = 0; i < sizeof ROW_TAMPERINGS / sizeof *ROW_TAMPERINGS; i++) {
+        const row_tampering *x = &ROW_TAMPERINGS[i];
+        test_archive t;
+        assert_true(test_archive_make(&t));
+        int64_t entry = append_canonical_fixture(&t) + x->entry;
+        char *note = sign(&t, &key);
+        size_t before_len, after_len;
+        unsigned char *before = stored_bytes(&t, entry, &before_len);
+        char change[400], sql[512];
+        snprintf(change, sizeof change, x->sql, (long long)entry);
+        snprintf(sql, sizeof sql,
+                 "DROP TRIGGER log_is_append_only; DROP TRIGGER log_is_never_deleted; %s;",
+                 change);
+        tamper(&t, sql);
+        unsigned char *after = stored_bytes(&t, entry, &after_len);
+        int same = before_len == after_len && !memcmp(before, after, before_len);
+        assert_int_equal(same, x->same_bytes);
+        free(before);
+        free(after);
+        for (int level = 0; level <= 2; level++) {
+            int clean;
+            walk_by_chunks(&t, 0, level, &clean);
+            assert_int_equal(clean, 0);
+        }
+        dg_log_check check = full_check(&t);
+        assert_int_equal(check.first_broken, entry);
+        assert_non_null(strstr(check.reason, "is not as dangan writes it"));
+        if (!strstr(check.reason, x->named))
+            fail_msg("tampering %zu: \"%s\" does not name \"%s\"", i, check.reason, x->named);
+        dg_log_audit audit;
+        dg_error err;
+        assert_int_equal(
+            dg_log_audit_checkpoint(t.archive, &t.admin, note, &key.verifier, &audit, &err), DG_OK);
+        assert_false(audit.extends);
+        assert_int_equal(audit.check.first_broken, entry);
+        assert_non_null(strstr(audit.check.reason, x->named));
+        if (x->same_bytes) /* the signed root still matches: the row's form is the finding */
+            assert_non_null(strstr(audit.finding, x->named));
+        dg_log_audit_free(&audit);
+        dg_log_inclusion p;
+        assert_int_equal(dg_log_prove(t.archive, &t.admin, entry, note, &key.verifier, &p, &err),
+                         DG_OK);
+        assert_int_equal(p.included, x->same_bytes); /* the bytes, as before */
+        assert_false(p.canonical);
+        assert_non_null(strstr(p.finding, x->named));
+        dg_log_inclusion_free(&p);
+        free(note);
+        test_archive_remove(&t);
+    }
+}
+
+/* The shown lists the writer may write (one hit, many, version 0 and INT_MAX, codes in any
+ * script) are accepted: the grammar is exactly the writer's. */
+static void test_every_shown_list_the_writer_writes_is_canonical(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    const char *lists[] = {"A@1", "X001-XZ·待定-D10-0003@0", "A@2147483647,B@10,C@9",
+                           "X001-CW·2024-D30-CWC-0007@12"};
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        dg_log_event ev = {.action = "search", .query = "q", .hits = 1, .outcome = "ok",
+                           .shown = lists[i]};
+        dg_error err;
+        assert_int_equal(dg_log_append(t.archive, &t.admin, NULL, &ev, &err), DG_OK);
+    }
+    char reason[256];
+    assert_int_equal(first_broken(&t, reason, sizeof reason), 0);
+    test_archive_remove(&t);
+}
+
+/* Content moved across a field boundary, both ways round: the two rows have the same bytes,
+ * and each is named. */
+static void test_a_field_boundary_moved_either_way_is_named(void **state)
+{
+    (void)state;
+    const char *ways[] = {"login = 'a' || char(31) || 'b', origin = 'c'",
+                          "login = 'a', origin = 'b' || char(31) || 'c'"};
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    int64_t entry = append_canonical_fixture(&t) + 2;
+    unsigned char *bytes[2];
+    size_t len[2];
+    for (int i = 0; i < 2; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP TRIGGER IF EXISTS log_is_append_only;"
+                                  "UPDATE access_log SET %s WHERE id = %lld;", ways[i],
+                 (long long)entry);
+        tamper(&t, sql);
+        bytes[i] = stored_bytes(&t, entry, &len[i]);
+        dg_log_check check = full_check(&t);
+        assert_int_equal(check.first_broken, entry);
+        assert_non_null(strstr(check.reason, i ? "its origin holds the byte 0x1F"
+                                               : "its login holds the byte 0x1F"));
+    }
+    assert_int_equal(len[0], len[1]);
+    assert_memory_equal(bytes[0], bytes[1], len[0]); /* why neither can be vouched for */
+    free(bytes[0]);
+    free(bytes[1]);
+    test_archive_remove(&t);
+}
+
+/*
+ * The writer stores every control character of a text as its picture (U+2400 + the byte,
+ * DEL U+2421), in every text field and after a long text is bounded (whose length and hash
+ * are of the text as given); the log verifies.
+ */
+static void test_control_characters_are_logged_as_their_pictures(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    size_t base = (size_t)test_archive_count(&t, "SELECT count(*) FROM access_log");
+    dg_log_event ev = {.action = "search", .query = "a\tb\x1f" "c\x1e" "d\x7f", .hits = 0,
+                       .outcome = "ok", .detail = "line\nnext\x01", .refcode = "R\x1b[2J"};
+    dg_error err;
+    assert_int_equal(dg_log_append(t.archive, &t.admin, "x", &ev, &err), DG_OK);
+    dg_actor odd = t.admin;
+    snprintf(odd.login, sizeof odd.login, "own\x1f" "er");
+    snprintf(odd.origin, sizeof odd.origin, "web\x1e");
+    dg_log_event plain = {.action = "show\x1f", .hits = -1, .outcome = "ok\x1e"};
+    assert_int_equal(dg_log_append(t.archive, &odd, NULL, &plain, &err), DG_OK);
+    /* a long query with controls: bounded as given, then pictured */
+    size_t long_len = DG_LOG_MAX_TEXT + 100;
+    char *huge = malloc(long_len + 1);
+    assert_non_null(huge);
+    memset(huge, '\x1f', long_len);
+    huge[long_len] = '\0';
+    dg_log_event big = {.action = "search", .query = huge, .hits = 0, .outcome = "ok"};
+    assert_int_equal(dg_log_append(t.archive, &t.admin, NULL, &big, &err), DG_OK);
+    dg_log_entry *entries;
+    size_t count;
+    dg_log_filter filter = {0};
+    assert_int_equal(dg_log_read(t.archive, &t.admin, &filter, &entries, &count, &err), DG_OK);
+    assert_true(count >= base + 3);
+    const dg_log_entry *e = entries + base;
+    assert_string_equal(e[0].query, "a␉b␟c␞d␡");
+    assert_string_equal(e[0].detail, "line␊next␁");
+    assert_string_equal(e[0].refcode, "R␛[2J");
+    assert_string_equal(e[1].login, "own␟er");
+    assert_string_equal(e[1].origin, "web␞");
+    assert_string_equal(e[1].action, "show␟");
+    assert_string_equal(e[1].outcome, "ok␞");
+    char hex[DG_SHA256_HEX], tail[160];
+    dg_sha256_hex(huge, long_len, hex);
+    snprintf(tail, sizeof tail, " … [%zu bytes, SHA-256 %s]", long_len, hex);
+    const char *q = e[2].query;
+    assert_non_null(strstr(q, tail));
+    assert_int_equal((size_t)(strstr(q, tail) - q), 3 * (size_t)DG_LOG_MAX_TEXT);
+    for (size_t i = 0; i < DG_LOG_MAX_TEXT; i++)
+        assert_memory_equal(q + 3 * i, "␟", 3);
+    dg_log_entries_free(entries, count);
+    free(huge);
+    char reason[256];
+    assert_int_equal(first_broken(&t, reason, sizeof reason), 0);
+    test_archive_remove(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -908,6 +1170,10 @@ int main(void)
         cmocka_unit_test(test_migration_21_keeps_every_shown_hit),
         cmocka_unit_test(test_a_checkpoint_catches_a_log_cut_short),
         cmocka_unit_test(test_since_forms_are_read_in_the_local_zone_and_others_refused),
+        cmocka_unit_test(test_rows_dangan_never_writes_are_findings_even_with_their_hash),
+        cmocka_unit_test(test_a_field_boundary_moved_either_way_is_named),
+        cmocka_unit_test(test_every_shown_list_the_writer_writes_is_canonical),
+        cmocka_unit_test(test_control_characters_are_logged_as_their_pictures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
