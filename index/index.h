@@ -98,6 +98,8 @@ typedef struct dg_index_doc {
     const char *title;      /* searchable with title: and in the default field */
     const char *doc_number; /* 校办〔2024〕12号 (searchable with no:, and by its parts) */
     const char *body;       /* full text (OCR or born-digital) */
+    const char *folded_body;/* body as dg_index_fold folds it, when the caller already has
+                               it (ingest's classifier folded it), or NULL: folded here */
     const char *department;
     const char *category;   /* category code: XZ RS CW ZC HD */
     const char *record_type;/* e.g. "notice", "voucher"; may be NULL */

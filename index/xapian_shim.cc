@@ -815,7 +815,7 @@ folded_doc fold_document(dg_index *index, const dg_index_doc *d)
     /* The body is folded once, for the terms and for the snippets (document_data). Its
      * brackets are normalised after folding, not before: OpenCC leaves them alone and width
      * folding turns full-width ones into the ASCII ones normalise_for_index also maps. */
-    f.body = fold_for_index(index, str(d->body));
+    f.body = d->folded_body ? std::string(d->folded_body) : fold_for_index(index, str(d->body));
     return f;
 }
 

@@ -85,10 +85,11 @@ static void decide_title(const char *text, const char *name, const dg_manifest_r
 
 /* Manifest category wins (and the classifier's type only if it agrees on the category). */
 static dg_status decide_category(dg_filer *f, const char *text, const dg_manifest_row *row,
-                                 dg_filing *out, dg_error *err)
+                                 dg_filing *out, char **folded, dg_error *err)
 {
     dg_classification cls;
-    dg_status st = dg_classifier_classify(f->classifier, text, strlen(text), &cls, err);
+    dg_status st = dg_classifier_classify_folding(f->classifier, text, strlen(text), &cls, folded,
+                                                  err);
     if (st != DG_OK)
         return st;
     int class_category = (int)cls.category;
@@ -163,7 +164,16 @@ dg_status dg_filer_prepare_document(dg_filer *f, const char *text, const char *n
                                     const dg_manifest_row *row, const dg_office_props *props,
                                     dg_filing *out, dg_error *err)
 {
+    return dg_filer_prepare_folding(f, text, name, row, props, out, NULL, err);
+}
+
+dg_status dg_filer_prepare_folding(dg_filer *f, const char *text, const char *name,
+                                   const dg_manifest_row *row, const dg_office_props *props,
+                                   dg_filing *out, char **folded, dg_error *err)
+{
     memset(out, 0, sizeof *out);
+    if (folded)
+        *folded = NULL;
     dg_metadata md;
     dg_status st = dg_extract_metadata(text, strlen(text), &md, err);
     if (st != DG_OK)
@@ -180,9 +190,13 @@ dg_status dg_filer_prepare_document(dg_filer *f, const char *text, const char *n
     /* An extracted date that is not a real date (OCR noise) is dropped, not filed. */
     if (out->date[0] && !dg_date_valid(out->date))
         out->date[0] = '\0';
-    st = decide_category(f, text, row, out, err);
+    st = decide_category(f, text, row, out, folded, err);
     if (st == DG_OK)
         st = decide_level(row, &md, out, err);
+    if (st != DG_OK && folded) {
+        free(*folded);
+        *folded = NULL;
+    }
     if (st != DG_OK)
         return st;
     dg_record_input *in = &out->input;

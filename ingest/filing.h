@@ -56,4 +56,11 @@ dg_status dg_filer_prepare_document(dg_filer *filer, const char *text, const cha
                                     const dg_manifest_row *row, const dg_office_props *props,
                                     dg_filing *out, dg_error *err);
 
+/* Like dg_filer_prepare_document(), also handing back in *folded (malloc'd, NULL on failure)
+ * the text as the index folds it, which the classifier made anyway: the caller passes it to
+ * dg_record_add as dg_record_input.folded_text, so the index does not fold it again. */
+dg_status dg_filer_prepare_folding(dg_filer *filer, const char *text, const char *name,
+                                   const dg_manifest_row *row, const dg_office_props *props,
+                                   dg_filing *out, char **folded, dg_error *err);
+
 #endif

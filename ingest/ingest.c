@@ -63,6 +63,7 @@ typedef struct work_item {
     dg_office_props props;
     /* its filing, decided by the worker too (prepare_item) */
     char *text;             /* the pages' texts joined */
+    char *folded;           /* text as the index folds it (the classifier's fold), or NULL */
     dg_filing *filing;
     dg_status prepared;
     dg_error prepare_err;
@@ -449,9 +450,9 @@ static void prepare_item(runner *r, work_item *it)
         return;
     }
     pthread_mutex_lock(&r->filer_lock);
-    it->prepared = dg_filer_prepare_document(r->filer, it->text, item_name(r, it), it->row,
-                                             it->has_props ? &it->props : NULL, it->filing,
-                                             &it->prepare_err);
+    it->prepared = dg_filer_prepare_folding(r->filer, it->text, item_name(r, it), it->row,
+                                            it->has_props ? &it->props : NULL, it->filing,
+                                            &it->folded, &it->prepare_err);
     pthread_mutex_unlock(&r->filer_lock);
 }
 
@@ -743,7 +744,7 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
         char reason[600];
         snprintf(reason, sizeof reason, "ingested from %s (batch %lld)", name, (long long)batch);
         dg_record_input in = filing->input;
-        in.text = text, in.pages = pages, in.n_pages = it->n_pages;
+        in.text = text, in.folded_text = it->folded, in.pages = pages, in.n_pages = it->n_pages;
         in.ocr_confidence = mean_confidence(it->pages, it->n_pages);
         in.source_batch = r->opts->label, in.source_file = name, in.source_sha256 = it->source_sha;
         in.reason = reason, in.unique_source = 1, in.batch_id = batch, in.batch_file = name;
@@ -863,8 +864,10 @@ static void release_item(work_item *it)
     it->pages = NULL;
     it->n_pages = 0;
     free(it->text);
+    free(it->folded);
     free(it->filing);
     it->text = NULL;
+    it->folded = NULL;
     it->filing = NULL;
 }
 
