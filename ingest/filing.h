@@ -13,7 +13,9 @@
  * category's default. The retention period then follows from the schedule, in the engine,
  * when the record is filed.
  *
- * A filer belongs to the thread that files (it holds the classifier).
+ * A filer is opened and closed by the thread that files; its prepare calls may run on
+ * several threads at once (ingest's workers): they share only the classifier, which one
+ * of them uses at a time (the filer's own lock).
  */
 #ifndef DG_FILING_H
 #define DG_FILING_H

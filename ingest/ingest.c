@@ -82,7 +82,6 @@ typedef struct runner {
     size_t n_items;
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    pthread_mutex_t filer_lock; /* the classifier is one, and not for two threads at once */
     size_t next_item;     /* next to hand to a worker */
     size_t filed_upto;    /* items before this are filed */
     size_t window;
@@ -449,11 +448,9 @@ static void prepare_item(runner *r, work_item *it)
         it->prepared = dg_error_set(&it->prepare_err, DG_ERR_NOMEM, "ingest: out of memory");
         return;
     }
-    pthread_mutex_lock(&r->filer_lock);
     it->prepared = dg_filer_prepare_folding(r->filer, it->text, item_name(r, it), it->row,
                                             it->has_props ? &it->props : NULL, it->filing,
                                             &it->folded, &it->prepare_err);
-    pthread_mutex_unlock(&r->filer_lock);
 }
 
 static int next_work(runner *r, size_t *index)
@@ -1096,7 +1093,6 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
     r.limits.office.soffice = opts->soffice;
     r.limits.text_encoding = opts->encoding;
     pthread_mutex_init(&r.lock, NULL);
-    pthread_mutex_init(&r.filer_lock, NULL);
     pthread_cond_init(&r.changed, NULL);
     dg_ingest_report *rep = calloc(1, sizeof *rep);
     int64_t batch = 0;
@@ -1131,7 +1127,6 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
     dg_filer_close(r.filer);
     dg_budget_close(r.budget);
     pthread_cond_destroy(&r.changed);
-    pthread_mutex_destroy(&r.filer_lock);
     pthread_mutex_destroy(&r.lock);
     if (st != DG_OK) {
         dg_ingest_report_free(rep);
