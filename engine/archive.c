@@ -207,6 +207,7 @@ void dg_archive_close(dg_archive *archive)
         return;
     dg_index_close(archive->reader);
     dg_index_close(archive->writer);
+    dg_index_folder_close(archive->writer_folding);
     if (archive->lock_fd >= 0)
         close(archive->lock_fd);
     dg_store_close(archive->store);

@@ -29,6 +29,10 @@ struct dg_archive {
     int write_depth;     /* nested dg_archive_lock_write calls */
     int keep_writing_mark; /* a failed write left objects it could not remove */
     dg_index *writer;    /* open only while the write lock is held */
+    /* The writer's folding tables, read on the first write and lent to every writer after
+     * (dg_index_open_folding): a handle that writes again and again (ingest's holds, the
+     * server's writes) reads OpenCC's tables once, not at every write. NULL until then. */
+    dg_index_folder *writer_folding;
     struct dg_index_pipe *pipe; /* a batch's index thread, under dg_batch_hold (index_pipe.h) */
     dg_index *reader;    /* cached read handle */
     dg_wait_fn on_wait;

@@ -157,10 +157,10 @@ dg_status dg_index_pipe_start(dg_archive *archive, dg_index_pipe **out, dg_error
 }
 
 dg_status dg_index_pipe_keep(dg_index_pipe *p, int64_t version_id, const char *body,
-                             dg_error *err)
+                             const char *folded, dg_error *err)
 {
     dg_index_job *job = NULL;
-    dg_status st = dg_index_job_read(p->archive, p->reader, version_id, body, &job, err);
+    dg_status st = dg_index_job_read(p->archive, p->reader, version_id, body, folded, &job, err);
     if (st != DG_OK)
         return st;
     if (!list_push(&p->kept, job)) {

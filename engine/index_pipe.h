@@ -34,11 +34,12 @@ dg_status dg_index_pipe_start(dg_archive *archive, dg_index_pipe **out, dg_error
 
 /*
  * Reads version_id (written in the open group, whose transaction it sees) with body, the
- * text just stored for it, and keeps it until the group commits. Waits while the thread is
- * far behind, so memory stays bounded.
+ * text just stored for it, and folded, that text as the index folds it when the caller has
+ * it (or NULL), and keeps it until the group commits. Waits while the thread is far behind,
+ * so memory stays bounded.
  */
 dg_status dg_index_pipe_keep(dg_index_pipe *pipe, int64_t version_id, const char *body,
-                             dg_error *err);
+                             const char *folded, dg_error *err);
 
 /* After the group's catalog commit: its versions go to the thread. */
 void dg_index_pipe_committed(dg_index_pipe *pipe);

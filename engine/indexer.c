@@ -282,6 +282,7 @@ struct dg_index_job {
     int64_t *grants;
     size_t n_grants;
     char *body;
+    char *folded; /* body folded for the index by the caller, or NULL (folded when put) */
     dg_error skip; /* the version's own failure, found when it was read (its text object) */
 };
 
@@ -292,6 +293,7 @@ void dg_index_job_free(dg_index_job *job)
     index_source_free(&job->s);
     free(job->grants);
     free(job->body);
+    free(job->folded);
     free(job);
 }
 
@@ -323,8 +325,20 @@ static dg_status job_text(dg_archive *archive, dg_index_job *job, const char *bo
     return job->body ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "archive: out of memory");
 }
 
+/* Keeps the caller's fold of body only for the very text the job indexes (the store's copy
+ * of it is read when the store already had it): a fold of any other text is never used. */
+static dg_status job_folded(dg_index_job *job, const char *body, const char *folded,
+                            dg_error *err)
+{
+    if (!folded || !body || !job->body || strcmp(job->body, body) != 0)
+        return DG_OK;
+    job->folded = strdup(folded);
+    return job->folded ? DG_OK : dg_error_set(err, DG_ERR_NOMEM, "archive: out of memory");
+}
+
 dg_status dg_index_job_read(dg_archive *archive, dg_index_reader *reader, int64_t version_id,
-                            const char *body, dg_index_job **out, dg_error *err)
+                            const char *body, const char *folded, dg_index_job **out,
+                            dg_error *err)
 {
     *out = NULL;
     dg_index_job *job = calloc(1, sizeof *job);
@@ -340,6 +354,8 @@ dg_status dg_index_job_read(dg_archive *archive, dg_index_reader *reader, int64_
                          err);
         if (st == DG_OK && job->s.text_sha)
             st = job_text(archive, job, body, err);
+        if (st == DG_OK && job->s.text_sha)
+            st = job_folded(job, body, folded, err);
     }
     if (st != DG_OK) {
         dg_index_job_free(job);
@@ -360,6 +376,7 @@ dg_status dg_index_job_put(dg_index *index, const dg_index_job *job, dg_error *s
         return DG_OK;
     }
     dg_index_doc doc = make_doc(job->version_id, &job->s, job->body, job->grants, job->n_grants);
+    doc.folded_body = job->folded;
     if (dg_index_put(index, &doc, skip) != DG_OK)
         name_skip(&job->s, skip);
     return DG_OK;

@@ -116,7 +116,8 @@ dg_status dg_index_queue_settle(dg_archive *archive, const int64_t *ids, const c
  * A version read from the catalog now and indexed later, on another thread (index_pipe.h):
  * dg_index_job_read reads it on the catalog's thread (inside the transaction that wrote it,
  * which it sees), with body the text the caller stored as the version's text object, which
- * the store may not have named yet; dg_index_job_put then touches only the index, as
+ * the store may not have named yet, and folded that text as dg_index_fold folds it when the
+ * caller has it (or NULL: the index folds it); dg_index_job_put then touches only the index, as
  * dg_record_index_version would have (a failure of the version's own content in *skip,
  * "REF version N: why"). A reader keeps its statements compiled from one version to the
  * next; it belongs to the archive handle's thread.
@@ -126,7 +127,8 @@ typedef struct dg_index_job dg_index_job;
 dg_status dg_index_reader_open(dg_archive *archive, dg_index_reader **out, dg_error *err);
 void dg_index_reader_close(dg_index_reader *reader);
 dg_status dg_index_job_read(dg_archive *archive, dg_index_reader *reader, int64_t version_id,
-                            const char *body, dg_index_job **out, dg_error *err);
+                            const char *body, const char *folded, dg_index_job **out,
+                            dg_error *err);
 dg_status dg_index_job_put(dg_index *index, const dg_index_job *job, dg_error *skip,
                            dg_error *err);
 int64_t dg_index_job_version(const dg_index_job *job);

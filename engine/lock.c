@@ -176,6 +176,18 @@ static dg_status acquire_flock(dg_archive *archive, dg_error *err)
     return DG_OK;
 }
 
+/* Opens the writable index with the handle's folding tables (read on its first write; when
+ * they cannot be read, the writer reads its own and says why it cannot). */
+static dg_status open_writer(dg_archive *archive, dg_error *err)
+{
+    dg_error ignored;
+    if (!archive->writer_folding &&
+        dg_index_folder_open(&archive->writer_folding, &ignored) != DG_OK)
+        archive->writer_folding = NULL;
+    return dg_index_open_folding(archive->index_path, DG_INDEX_WRITE, archive->writer_folding,
+                                 &archive->writer, err);
+}
+
 dg_status dg_archive_lock_write(dg_archive *archive, dg_error *err)
 {
     if (archive->write_depth > 0) {
@@ -191,7 +203,7 @@ dg_status dg_archive_lock_write(dg_archive *archive, dg_error *err)
     if (st == DG_OK)
         st = leave_writing_mark(archive, err);
     if (st == DG_OK)
-        st = dg_index_open(archive->index_path, DG_INDEX_WRITE, &archive->writer, err);
+        st = open_writer(archive, err);
     if (st == DG_OK) /* a rebuilt index, or a newer thesaurus: see synonyms.h */
         st = dg_synonyms_sync(archive, archive->writer, 0, err);
     if (st != DG_OK) {

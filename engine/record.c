@@ -716,7 +716,7 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
      * a version it cannot read stays queued, and the hold's end indexes it. */
     if (st == DG_OK && grouped && in->index_later && archive->pipe) {
         dg_error unread;
-        (void)dg_index_pipe_keep(archive->pipe, version_id, in->text, &unread);
+        (void)dg_index_pipe_keep(archive->pipe, version_id, in->text, in->folded_text, &unread);
     }
     sodium_memzero(&seal, sizeof seal);
     if (st != DG_OK) /* nothing committed: what this add stored goes now, not after a crash */

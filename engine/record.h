@@ -53,6 +53,8 @@ typedef struct dg_record_input {
     const char *subject;     /* 当事人: whose file it is (a login, or a name with an
                                 optional "(ID)"), or NULL; see loan.h */
     const char *text;        /* the record's whole text (all pages), or NULL */
+    const char *folded_text; /* text as the index folds it (dg_text_folder_fold), when the
+                                caller already folded it (ingest's classifier), or NULL */
     const dg_page_input *pages;
     size_t n_pages;
     double ocr_confidence;   /* -1 when not OCR'd */

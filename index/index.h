@@ -53,6 +53,19 @@ enum { DG_INDEX_READ = 0, DG_INDEX_WRITE = 1 };
  * says to run `dangan reindex`; a writable open succeeds, so that reindex can replace it.
  */
 dg_status dg_index_open(const char *path, int mode, dg_index **out, dg_error *err);
+
+typedef struct dg_index_folder dg_index_folder;
+
+/*
+ * dg_index_open, with the folding tables of folding (dg_index_folder_open below) lent to
+ * the handle instead of read again: OpenCC's converter and the set of code points its
+ * tables hold, about 40 million instructions a writer open, which a process that takes
+ * the write lock again and again (ingest's holds, a server's writes) paid every time.
+ * folding must outlive the handle, and nothing else may fold with it while the handle is
+ * in use (the handle folds on whichever thread uses it).
+ */
+dg_status dg_index_open_folding(const char *path, int mode, dg_index_folder *folding,
+                                dg_index **out, dg_error *err);
 void dg_index_close(dg_index *index);
 
 /*
@@ -61,7 +74,6 @@ void dg_index_close(dg_index *index);
  * through OpenCC (see fold_for_index). Opening reads those tables once (about 30 ms). For
  * whoever folds many texts, such as the classifier. Not shareable between threads.
  */
-typedef struct dg_index_folder dg_index_folder;
 dg_status dg_index_folder_open(dg_index_folder **out, dg_error *err);
 /* *out: the folded text (malloc'd); text is read up to len or its first NUL. */
 dg_status dg_index_fold(dg_index_folder *folder, const char *text, size_t len, char **out,
@@ -86,6 +98,8 @@ typedef struct dg_index_doc {
     const char *title;      /* searchable with title: and in the default field */
     const char *doc_number; /* 校办〔2024〕12号 (searchable with no:, and by its parts) */
     const char *body;       /* full text (OCR or born-digital) */
+    const char *folded_body;/* body as dg_index_fold folds it, when the caller already has
+                               it (ingest's classifier folded it), or NULL: folded here */
     const char *department;
     const char *category;   /* category code: XZ RS CW ZC HD */
     const char *record_type;/* e.g. "notice", "voucher"; may be NULL */

@@ -304,6 +304,9 @@ struct dg_index {
     dev_t folder_dev = 0;
     ino_t folder_ino = 0;
     dg_folder *folder;
+    /* folder and script_active are a dg_index_folder's, lent by dg_index_open_folding: not
+     * closed with this handle. */
+    bool folder_borrowed = false;
     Xapian::Stem stemmer;
     Xapian::TermGenerator termgen;
     cjk_stem_stopper stem_stopper; /* termgen's */
@@ -812,7 +815,7 @@ folded_doc fold_document(dg_index *index, const dg_index_doc *d)
     /* The body is folded once, for the terms and for the snippets (document_data). Its
      * brackets are normalised after folding, not before: OpenCC leaves them alone and width
      * folding turns full-width ones into the ASCII ones normalise_for_index also maps. */
-    f.body = fold_for_index(index, str(d->body));
+    f.body = d->folded_body ? std::string(d->folded_body) : fold_for_index(index, str(d->body));
     return f;
 }
 
@@ -3895,7 +3898,23 @@ void compact_levels(Xapian::WritableDatabase *dbs, const std::string &fresh)
 
 /* ---- the C API ------------------------------------------------------------------------ */
 
-extern "C" dg_status dg_index_open(const char *path, int mode, dg_index **out, dg_error *err)
+/* A handle with only the folding state (dg_index_folder): no database is opened. */
+struct dg_index_folder {
+    dg_index *index = nullptr;
+};
+
+/* Lends index the folder's OpenCC converter and key set (read once when the folder opened),
+ * so that opening a writer does not read OpenCC's tables again. */
+static void borrow_folding(dg_index *index, dg_index_folder *folding)
+{
+    index->folder = folding->index->folder;
+    index->folder_borrowed = true;
+    index->script_active = folding->index->script_active;
+    index->script_loaded = true;
+}
+
+extern "C" dg_status dg_index_open_folding(const char *path, int mode, dg_index_folder *folding,
+                                          dg_index **out, dg_error *err)
 {
     *out = NULL;
     if (!path || (mode != DG_INDEX_READ && mode != DG_INDEX_WRITE))
@@ -3907,7 +3926,9 @@ extern "C" dg_status dg_index_open(const char *path, int mode, dg_index **out, d
         index->mode = mode;
         index->folder = NULL;
         dg_error ferr;
-        if (dg_folder_open(&index->folder, &ferr) != DG_OK)
+        if (folding)
+            borrow_folding(index, folding);
+        else if (dg_folder_open(&index->folder, &ferr) != DG_OK)
             fail(ferr.status, ferr.msg);
         if (mode == DG_INDEX_WRITE)
             open_writable(path, Xapian::DB_CREATE_OR_OPEN, index->wdb);
@@ -3938,6 +3959,11 @@ extern "C" dg_status dg_index_open(const char *path, int mode, dg_index **out, d
     return DG_OK;
 }
 
+extern "C" dg_status dg_index_open(const char *path, int mode, dg_index **out, dg_error *err)
+{
+    return dg_index_open_folding(path, mode, NULL, out, err);
+}
+
 extern "C" dg_index_state dg_index_folder_state(const char *path)
 {
     std::string p = path ? path : "";
@@ -3962,14 +3988,10 @@ extern "C" void dg_index_close(dg_index *index)
         } catch (...) {
         }
     }
-    dg_folder_close(index->folder);
+    if (!index->folder_borrowed)
+        dg_folder_close(index->folder);
     delete index;
 }
-
-/* A handle with only the folding state (dg_index_folder): no database is opened. */
-struct dg_index_folder {
-    dg_index *index = nullptr;
-};
 
 extern "C" dg_status dg_index_folder_open(dg_index_folder **out, dg_error *err)
 {

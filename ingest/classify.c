@@ -560,17 +560,29 @@ static int bag_fill(bag *b, const char *text, size_t len)
     return 1;
 }
 
-/* Folds (traditional -> simplified, full-width -> ASCII) and lowercases ASCII. */
-static dg_status fold_text(dg_classifier *c, const char *text, size_t len, char **out,
-                           dg_error *err)
+/* Folds (traditional -> simplified, full-width -> ASCII) and lowercases ASCII; *as_index
+ * (when asked for) gets a copy of the fold before lowercasing, which is the index's. */
+static dg_status fold_text_keeping(dg_classifier *c, const char *text, size_t len, char **out,
+                                   char **as_index, dg_error *err)
 {
     dg_status st = dg_text_folder_fold(c->folder, text, len, out, err);
     if (st != DG_OK)
         return st;
+    if (as_index && !(*as_index = strdup(*out))) {
+        free(*out);
+        *out = NULL;
+        return dg_error_set(err, DG_ERR_NOMEM, "classifier: out of memory");
+    }
     for (char *p = *out; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
     return DG_OK;
+}
+
+static dg_status fold_text(dg_classifier *c, const char *text, size_t len, char **out,
+                           dg_error *err)
+{
+    return fold_text_keeping(c, text, len, out, NULL, err);
 }
 
 /* ---- construction ---------------------------------------------------------------------- */
@@ -974,12 +986,21 @@ static void decide(const dg_classifier *c, const known *kn, const double *score,
 dg_status dg_classifier_classify(dg_classifier *c, const char *text, size_t len,
                                  dg_classification *out, dg_error *err)
 {
+    return dg_classifier_classify_folding(c, text, len, out, NULL, err);
+}
+
+dg_status dg_classifier_classify_folding(dg_classifier *c, const char *text, size_t len,
+                                         dg_classification *out, char **as_index, dg_error *err)
+{
     memset(out, 0, sizeof *out);
+    if (as_index)
+        *as_index = NULL;
     dg_status st = refresh_cache(c, err);
     if (st != DG_OK)
         return st;
     char *folded = NULL;
-    if ((st = fold_text(c, text ? text : "", text ? len : 0, &folded, err)) != DG_OK)
+    if ((st = fold_text_keeping(c, text ? text : "", text ? len : 0, &folded, as_index, err)) !=
+        DG_OK)
         return st;
     bag b = {0};
     known kn = {0};
@@ -1006,6 +1027,10 @@ dg_status dg_classifier_classify(dg_classifier *c, const char *text, size_t len,
     free(kn.index);
     bag_free(&b);
     free(folded);
+    if (!ok && as_index) {
+        free(*as_index);
+        *as_index = NULL;
+    }
     if (!ok)
         return dg_error_set(err, DG_ERR_NOMEM, "classifier: out of memory");
     return DG_OK;

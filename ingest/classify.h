@@ -162,6 +162,15 @@ dg_status dg_classifier_classify(dg_classifier *c, const char *text, size_t len,
                                  dg_classification *out, dg_error *err);
 
 /*
+ * dg_classifier_classify, also handing back in *as_index (malloc'd; NULL on failure) the
+ * text as the index folds it (dg_text_folder_fold, before the classifier lowercases it),
+ * which ingest passes to the index so that the text is folded once, not twice.
+ */
+dg_status dg_classifier_classify_folding(dg_classifier *c, const char *text, size_t len,
+                                         dg_classification *out, char **as_index,
+                                         dg_error *err);
+
+/*
  * Adds one training example with weight 1. type may be DG_TYPE_UNKNOWN (the type model is
  * then left alone); if it is given it must belong to category.
  */

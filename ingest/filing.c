@@ -3,6 +3,8 @@
  */
 #include "filing.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,10 @@
 struct dg_filer {
     dg_archive *archive;
     dg_classifier *classifier;
+    /* The classifier is one, and not for two threads at once; the rest of a filing decision
+     * (metadata extraction, title, level) is the text's alone, so ingest's workers make it
+     * side by side and wait for each other only here. */
+    pthread_mutex_t classify_lock;
 };
 
 dg_status dg_filer_open(dg_archive *archive, const dg_actor *actor, dg_filer **out,
@@ -25,9 +31,11 @@ dg_status dg_filer_open(dg_archive *archive, const dg_actor *actor, dg_filer **o
     if (!f)
         return dg_error_set(err, DG_ERR_NOMEM, "filing: out of memory");
     f->archive = archive;
+    pthread_mutex_init(&f->classify_lock, NULL);
     /* What the archive has learnt from its archivists, else the starter model. */
     dg_status st = dg_learn_open(archive, actor, &f->classifier, NULL, NULL, err);
     if (st != DG_OK) {
+        pthread_mutex_destroy(&f->classify_lock);
         free(f);
         return st;
     }
@@ -40,6 +48,7 @@ void dg_filer_close(dg_filer *f)
     if (!f)
         return;
     dg_classifier_free(f->classifier);
+    pthread_mutex_destroy(&f->classify_lock);
     free(f);
 }
 
@@ -85,10 +94,13 @@ static void decide_title(const char *text, const char *name, const dg_manifest_r
 
 /* Manifest category wins (and the classifier's type only if it agrees on the category). */
 static dg_status decide_category(dg_filer *f, const char *text, const dg_manifest_row *row,
-                                 dg_filing *out, dg_error *err)
+                                 dg_filing *out, char **folded, dg_error *err)
 {
     dg_classification cls;
-    dg_status st = dg_classifier_classify(f->classifier, text, strlen(text), &cls, err);
+    pthread_mutex_lock(&f->classify_lock);
+    dg_status st = dg_classifier_classify_folding(f->classifier, text, strlen(text), &cls, folded,
+                                                  err);
+    pthread_mutex_unlock(&f->classify_lock);
     if (st != DG_OK)
         return st;
     int class_category = (int)cls.category;
@@ -163,7 +175,16 @@ dg_status dg_filer_prepare_document(dg_filer *f, const char *text, const char *n
                                     const dg_manifest_row *row, const dg_office_props *props,
                                     dg_filing *out, dg_error *err)
 {
+    return dg_filer_prepare_folding(f, text, name, row, props, out, NULL, err);
+}
+
+dg_status dg_filer_prepare_folding(dg_filer *f, const char *text, const char *name,
+                                   const dg_manifest_row *row, const dg_office_props *props,
+                                   dg_filing *out, char **folded, dg_error *err)
+{
     memset(out, 0, sizeof *out);
+    if (folded)
+        *folded = NULL;
     dg_metadata md;
     dg_status st = dg_extract_metadata(text, strlen(text), &md, err);
     if (st != DG_OK)
@@ -180,9 +201,13 @@ dg_status dg_filer_prepare_document(dg_filer *f, const char *text, const char *n
     /* An extracted date that is not a real date (OCR noise) is dropped, not filed. */
     if (out->date[0] && !dg_date_valid(out->date))
         out->date[0] = '\0';
-    st = decide_category(f, text, row, out, err);
+    st = decide_category(f, text, row, out, folded, err);
     if (st == DG_OK)
         st = decide_level(row, &md, out, err);
+    if (st != DG_OK && folded) {
+        free(*folded);
+        *folded = NULL;
+    }
     if (st != DG_OK)
         return st;
     dg_record_input *in = &out->input;

@@ -13,7 +13,9 @@
  * category's default. The retention period then follows from the schedule, in the engine,
  * when the record is filed.
  *
- * A filer belongs to the thread that files (it holds the classifier).
+ * A filer is opened and closed by the thread that files; its prepare calls may run on
+ * several threads at once (ingest's workers): they share only the classifier, which one
+ * of them uses at a time (the filer's own lock).
  */
 #ifndef DG_FILING_H
 #define DG_FILING_H
@@ -55,5 +57,12 @@ dg_status dg_filer_prepare(dg_filer *filer, const char *text, const char *name,
 dg_status dg_filer_prepare_document(dg_filer *filer, const char *text, const char *name,
                                     const dg_manifest_row *row, const dg_office_props *props,
                                     dg_filing *out, dg_error *err);
+
+/* Like dg_filer_prepare_document(), also handing back in *folded (malloc'd, NULL on failure)
+ * the text as the index folds it, which the classifier made anyway: the caller passes it to
+ * dg_record_add as dg_record_input.folded_text, so the index does not fold it again. */
+dg_status dg_filer_prepare_folding(dg_filer *filer, const char *text, const char *name,
+                                   const dg_manifest_row *row, const dg_office_props *props,
+                                   dg_filing *out, char **folded, dg_error *err);
 
 #endif

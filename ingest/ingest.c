@@ -63,6 +63,7 @@ typedef struct work_item {
     dg_office_props props;
     /* its filing, decided by the worker too (prepare_item) */
     char *text;             /* the pages' texts joined */
+    char *folded;           /* text as the index folds it (the classifier's fold), or NULL */
     dg_filing *filing;
     dg_status prepared;
     dg_error prepare_err;
@@ -81,7 +82,6 @@ typedef struct runner {
     size_t n_items;
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    pthread_mutex_t filer_lock; /* the classifier is one, and not for two threads at once */
     size_t next_item;     /* next to hand to a worker */
     size_t filed_upto;    /* items before this are filed */
     size_t window;
@@ -448,11 +448,9 @@ static void prepare_item(runner *r, work_item *it)
         it->prepared = dg_error_set(&it->prepare_err, DG_ERR_NOMEM, "ingest: out of memory");
         return;
     }
-    pthread_mutex_lock(&r->filer_lock);
-    it->prepared = dg_filer_prepare_document(r->filer, it->text, item_name(r, it), it->row,
-                                             it->has_props ? &it->props : NULL, it->filing,
-                                             &it->prepare_err);
-    pthread_mutex_unlock(&r->filer_lock);
+    it->prepared = dg_filer_prepare_folding(r->filer, it->text, item_name(r, it), it->row,
+                                            it->has_props ? &it->props : NULL, it->filing,
+                                            &it->folded, &it->prepare_err);
 }
 
 static int next_work(runner *r, size_t *index)
@@ -743,7 +741,7 @@ static dg_status file_item(runner *r, work_item *it, int64_t batch, dg_ingest_re
         char reason[600];
         snprintf(reason, sizeof reason, "ingested from %s (batch %lld)", name, (long long)batch);
         dg_record_input in = filing->input;
-        in.text = text, in.pages = pages, in.n_pages = it->n_pages;
+        in.text = text, in.folded_text = it->folded, in.pages = pages, in.n_pages = it->n_pages;
         in.ocr_confidence = mean_confidence(it->pages, it->n_pages);
         in.source_batch = r->opts->label, in.source_file = name, in.source_sha256 = it->source_sha;
         in.reason = reason, in.unique_source = 1, in.batch_id = batch, in.batch_file = name;
@@ -863,8 +861,10 @@ static void release_item(work_item *it)
     it->pages = NULL;
     it->n_pages = 0;
     free(it->text);
+    free(it->folded);
     free(it->filing);
     it->text = NULL;
+    it->folded = NULL;
     it->filing = NULL;
 }
 
@@ -1093,7 +1093,6 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
     r.limits.office.soffice = opts->soffice;
     r.limits.text_encoding = opts->encoding;
     pthread_mutex_init(&r.lock, NULL);
-    pthread_mutex_init(&r.filer_lock, NULL);
     pthread_cond_init(&r.changed, NULL);
     dg_ingest_report *rep = calloc(1, sizeof *rep);
     int64_t batch = 0;
@@ -1128,7 +1127,6 @@ dg_status dg_ingest(dg_archive *archive, const dg_actor *actor, const dg_ingest_
     dg_filer_close(r.filer);
     dg_budget_close(r.budget);
     pthread_cond_destroy(&r.changed);
-    pthread_mutex_destroy(&r.filer_lock);
     pthread_mutex_destroy(&r.lock);
     if (st != DG_OK) {
         dg_ingest_report_free(rep);

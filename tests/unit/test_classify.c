@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/text_folder.h"
 #include "ingest/classify.h"
 #include "ingest/classify_eval.h"
 #include "ingest/starter_corpus.h"
@@ -506,6 +507,57 @@ static void test_ten_thousand_records_are_evaluated(void **state)
     free(one);
 }
 
+
+/* ---- the fold handed on to the index ---------------------------------------------------- */
+
+typedef struct fold_check {
+    dg_classifier *c;
+    dg_text_folder *folder;
+    size_t n, differ; /* records; those whose fold is not the text itself */
+} fold_check;
+
+static void compare_fold(json_t *obj, void *arg)
+{
+    fold_check *fc = arg;
+    const char *text = json_string_value(json_object_get(obj, "text"));
+    dg_classification plain = classify(fc->c, text), kept;
+    char *as_index = NULL, *expected = NULL;
+    dg_error err;
+    assert_int_equal(dg_classifier_classify_folding(fc->c, text, strlen(text), &kept, &as_index,
+                                                    &err),
+                     DG_OK);
+    assert_int_equal(dg_text_folder_fold(fc->folder, text, strlen(text), &expected, &err), DG_OK);
+    assert_string_equal(as_index, expected); /* the index's fold: not lowercased */
+    fc->differ += strcmp(as_index, text) != 0;
+    assert_int_equal(plain.category, kept.category);
+    assert_int_equal(plain.type, kept.type);
+    assert_true(plain.confidence == kept.confidence);
+    free(as_index);
+    free(expected);
+    fc->n++;
+}
+
+/* Classifying with the fold kept (ingest hands it to the index) decides exactly as without,
+ * and the fold is the index's own (dg_text_folder_fold), capitals and all. */
+static void test_the_kept_fold_is_the_index_fold_and_changes_nothing(void **state)
+{
+    fold_check fc = {*state, NULL, 0, 0};
+    dg_error err;
+    assert_int_equal(dg_text_folder_open(&fc.folder, &err), DG_OK);
+    for_each_record(HELDOUT, compare_fold, &fc);
+    const char *mixed = "Budget 檔案借閱 ＡＢＣ";
+    char *as_index = NULL;
+    dg_classification cls;
+    assert_int_equal(dg_classifier_classify_folding(fc.c, mixed, strlen(mixed), &cls, &as_index,
+                                                    &err),
+                     DG_OK);
+    assert_string_equal(as_index, "Budget 档案借阅 ABC");
+    free(as_index);
+    dg_text_folder_close(fc.folder);
+    assert_true(fc.n >= 50);
+    assert_true(fc.differ > 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_starter, teardown_classifier)
@@ -519,6 +571,7 @@ int main(void)
         T(test_one_correction_changes_the_class_of_a_similar_new_record),
         T(test_learning_rejects_a_type_outside_its_category),
         T(test_traditional_and_simplified_versions_classify_alike),
+        T(test_the_kept_fold_is_the_index_fold_and_changes_nothing),
         T(test_saved_and_loaded_model_predicts_identically),
         T(test_a_corrupt_model_is_refused_and_the_old_one_kept),
         cmocka_unit_test(test_untrained_classifier_decides_by_rules_in_three_languages),

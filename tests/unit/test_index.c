@@ -2148,12 +2148,104 @@ static void test_search_past_its_time_budget_or_after_its_client_left_is_stopped
     dg_index_result_free(r);
 }
 
+
+/*
+ * A writer that borrows a folder's tables (dg_index_open_folding, as an archive handle lends
+ * its own to every write lock), reopened as a batch's holds reopen it, and given each body
+ * already folded (dg_index_doc.folded_body, as ingest hands the classifier's fold on), holds
+ * what a writer with its own tables that folds every body itself holds: the same hits,
+ * scores, snippets and totals for words and phrases in both scripts and both widths.
+ */
+static const char *const FOLD_BODIES[] = {
+    "檔案室工作規程：本規程規定檔案借閱權限，自２０２４年起施行。",
+    "关于档案借阅权限的通知：各部门按规程办理借阅。",
+    "The Archives Office reviewed ＡＢＣ budgets; 資產清查 results were filed.",
+    "會議紀要：經費使用情況匯報，並審議了學年度預算。Minutes were filed.",
+    "人事处：年度考核结果公示，考核優秀者名單附後。",
+    "",
+};
+static const char *const FOLD_QUERIES[] = {
+    "权限", "權限", "檔案 借阅", "\"档案借阅\"", "\"借閱權限\"", "abc", "budget",
+    "资产清查", "经费", "\"学年度预算\"", "考核", "2024", "minutes", "優秀",
+};
+
+static void assert_same_search(dg_index *x, dg_index *y, const char *text)
+{
+    dg_index_query q = query_of(text);
+    dg_index_result *a = NULL, *b = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_search(x, &EVERYONE, &q, "[", "]", &a, &err), DG_OK);
+    assert_int_equal(dg_index_search(y, &EVERYONE, &q, "[", "]", &b, &err), DG_OK);
+    assert_int_equal(a->total, b->total);
+    assert_int_equal(a->n_hits, b->n_hits);
+    for (size_t i = 0; i < a->n_hits; i++) {
+        assert_int_equal(a->hits[i].version_id, b->hits[i].version_id);
+        assert_true(a->hits[i].score == b->hits[i].score);
+        assert_string_equal(a->hits[i].snippet, b->hits[i].snippet);
+    }
+    dg_index_result_free(a);
+    dg_index_result_free(b);
+}
+
+static void test_borrowed_tables_and_given_folds_index_as_own_folding_does(void **state)
+{
+    fixture *f = *state;
+    size_t n = sizeof FOLD_BODIES / sizeof *FOLD_BODIES;
+    for (size_t i = 0; i < n; i++) {
+        dg_index_doc d = doc_of((int64_t)i + 1, "規程與通知", FOLD_BODIES[i]);
+        put(f, &d);
+    }
+    commit(f);
+
+    char path[160];
+    snprintf(path, sizeof path, "%s/borrowing", f->dir);
+    dg_index_folder *folding = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_folder_open(&folding, &err), DG_OK);
+    for (size_t hold = 0; hold < 2; hold++) { /* the second open borrows the tables again */
+        dg_index *y = NULL;
+        assert_int_equal(dg_index_open_folding(path, DG_INDEX_WRITE, folding, &y, &err), DG_OK);
+        for (size_t i = hold; i < n; i += 2) {
+            dg_index_doc d = doc_of((int64_t)i + 1, "規程與通知", FOLD_BODIES[i]);
+            char *folded = NULL;
+            if (hold) { /* as ingest gives it: the classifier's fold of the same text */
+                assert_int_equal(dg_index_fold(folding, d.body, strlen(d.body), &folded, &err),
+                                 DG_OK);
+                d.folded_body = folded;
+            }
+            assert_int_equal(dg_index_put(y, &d, &err), DG_OK);
+            free(folded);
+        }
+        assert_int_equal(dg_index_commit(y, &err), DG_OK);
+        dg_index_close(y);
+    }
+    dg_index_folder_close(folding);
+
+    dg_index *x = NULL, *y = NULL;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &x, &err), DG_OK);
+    assert_int_equal(dg_index_open(path, DG_INDEX_READ, &y, &err), DG_OK);
+    assert_same_versions(x, y, n);
+    for (size_t i = 0; i < sizeof FOLD_QUERIES / sizeof *FOLD_QUERIES; i++)
+        assert_same_search(x, y, FOLD_QUERIES[i]);
+    assert_int_equal(total_through(y, "權限"), 2);
+    dg_index_close(x);
+    dg_index_close(y);
+
+    /* The given fold is what is indexed (the engine gives it only for the very text). */
+    dg_index_doc given = doc_of(100, "標題", "原文");
+    given.folded_body = "trustedfold";
+    put(f, &given);
+    commit(f);
+    assert_int_equal(only_hit(f, "trustedfold"), 100);
+}
+
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TEST(test_traditional_and_simplified_find_each_other),
+        TEST(test_borrowed_tables_and_given_folds_index_as_own_folding_does),
         TEST(test_full_width_digits_and_letters_match_ascii),
         TEST(test_english_words_match_other_forms),
         TEST(test_quoted_phrase_needs_adjacent_words),
