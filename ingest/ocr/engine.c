@@ -6,6 +6,9 @@
  * A dg_ocr keeps a few Tesseract engines, one per language string it has needed (OSD and
  * the single models), because loading a model costs far more than switching between loaded
  * ones; the least recently used one goes when another is needed.
+ *
+ * It also defines pixWriteMem, so that libtesseract keeps its line images as PNM instead of
+ * compressing each into a PNG it decodes again at once (ocr_line_image_format).
  */
 #include "ocr_internal.h"
 
@@ -98,6 +101,48 @@ static void limit_openmp_threads(void)
     memcpy(&set_int, &sym, sizeof set_int);
     if (set_int)
         set_int(0);
+}
+
+/*
+ * The format Tesseract's own copy of a line image is kept in. Debian's libtesseract 5.3 is
+ * built without TESSERACT_IMAGEDATA_AS_PIX, so for every text line it reads (a page's lines
+ * and each sample line) ImageData::SetPixInternal stores the line's crop with
+ * pixWriteMem(IFF_PNG) and GetPixInternal decodes it again before the LSTM sees it. The PNG
+ * is never written anywhere: that zlib compression was 7.7% of OCR's CPU on bench/ingest's
+ * 42 pages (perf), and the zlib level of an image is a setting of that image
+ * (pixSetZlibCompression), which Tesseract's crops do not inherit. PNM is the format
+ * Tesseract itself falls back on there when PNG fails; both keep every pixel exactly, and
+ * pixReadMem tells them apart by their first bytes, so the LSTM reads the same image and
+ * the text is byte for byte the same. Only calls made from inside libtesseract for a PNG
+ * are changed; dangan's own PNGs (watermarked pages) are written as before.
+ */
+int ocr_line_image_format(const void *caller, int format)
+{
+    if (format != IFF_PNG)
+        return format;
+    void *tesseract = dlsym(RTLD_DEFAULT, "TessBaseAPICreate");
+    Dl_info from, lib;
+    if (!tesseract || !dladdr(caller, &from) || !dladdr(tesseract, &lib))
+        return format;
+    return from.dli_fbase == lib.dli_fbase ? IFF_PNM : format;
+}
+
+/*
+ * dangan's pixWriteMem, which the dynamic linker binds libtesseract's calls to (a program's
+ * own definition comes first): writes libtesseract's line images as PNM (see
+ * ocr_line_image_format) and passes every other call on to Leptonica's pixWriteMem.
+ */
+l_ok pixWriteMem(l_uint8 **pdata, size_t *psize, PIX *pix, l_int32 format)
+{
+    if (ocr_line_image_format(__builtin_return_address(0), format) == IFF_PNM &&
+        format != IFF_PNM)
+        return pixWriteMemPnm(pdata, psize, pix);
+    l_ok (*leptonica)(l_uint8 **, size_t *, PIX *, l_int32) = NULL;
+    void *sym = dlsym(RTLD_NEXT, "pixWriteMem");
+    memcpy(&leptonica, &sym, sizeof leptonica);
+    if (!leptonica)
+        return 1;
+    return leptonica(pdata, psize, pix, format);
 }
 
 dg_status dg_ocr_open(dg_ocr **out, const char *tessdata_dir, dg_error *err)

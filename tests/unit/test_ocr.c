@@ -7,6 +7,7 @@
  * CER bounds are stated per fixture below; they leave room over what was measured (see the
  * ocr branch report) so that a regression, not noise, fails them.
  */
+#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -434,6 +435,54 @@ static void test_blank_page_gives_empty_text_not_an_error(void **state)
     pixDestroy(&pix);
 }
 
+/* The address of fn (a function of this program) as a plain pointer. */
+static const void *code_address(void (*fn)(void **))
+{
+    const void *p;
+    memcpy(&p, &fn, sizeof p);
+    return p;
+}
+
+static void test_tesseract_line_images_are_kept_as_pnm_not_png(void **state)
+{
+    (void)state;
+    /* libtesseract's own PNG line images become PNM; anyone else's PNG stays PNG. */
+    void *in_tesseract = dlsym(RTLD_DEFAULT, "TessBaseAPIRecognize");
+    assert_non_null(in_tesseract);
+    assert_int_equal(ocr_line_image_format(in_tesseract, IFF_PNG), IFF_PNM);
+    assert_int_equal(ocr_line_image_format(in_tesseract, IFF_TIFF_ZIP), IFF_TIFF_ZIP);
+    const void *here = code_address(test_tesseract_line_images_are_kept_as_pnm_not_png);
+    assert_int_equal(ocr_line_image_format(here, IFF_PNG), IFF_PNG);
+    /* The pixWriteMem the dynamic linker gives libtesseract is this program's. */
+    void *bound = dlsym(RTLD_DEFAULT, "pixWriteMem");
+    Dl_info bound_in, program;
+    assert_true(bound && dladdr(bound, &bound_in) && dladdr(here, &program));
+    assert_ptr_equal(bound_in.dli_fbase, program.dli_fbase);
+    /* A line image: PNM keeps every pixel, and this program's own PNGs are still PNGs. */
+    PIX *line = pixRead(fixture("sim.png"));
+    assert_non_null(line);
+    BOX *box = boxCreate(100, 100, 700, 60);
+    PIX *crop = pixClipRectangle(line, box, NULL);
+    PIX *gray = crop ? pixConvertTo8(crop, 0) : NULL;
+    assert_non_null(gray);
+    l_uint8 *data = NULL;
+    size_t size = 0;
+    assert_int_equal(pixWriteMemPnm(&data, &size, gray), 0);
+    PIX *back = pixReadMem(data, size);
+    l_int32 same = 0;
+    assert_int_equal(pixEqual(gray, back, &same), 0);
+    assert_true(same);
+    lept_free(data);
+    pixDestroy(&back);
+    assert_int_equal(pixWriteMem(&data, &size, gray, IFF_PNG), 0);
+    assert_true(size > 8 && memcmp(data, "\x89PNG", 4) == 0);
+    lept_free(data);
+    pixDestroy(&gray);
+    pixDestroy(&crop);
+    boxDestroy(&box);
+    pixDestroy(&line);
+}
+
 static void test_missing_tessdata_is_an_io_error(void **state)
 {
     (void)state;
@@ -477,6 +526,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_word_boxes_survive_tsv),
         cmocka_unit_test(test_missing_language_is_an_io_error),
         cmocka_unit_test(test_blank_page_gives_empty_text_not_an_error),
+        cmocka_unit_test(test_tesseract_line_images_are_kept_as_pnm_not_png),
         cmocka_unit_test(test_missing_tessdata_is_an_io_error),
     };
     return cmocka_run_group_tests(tests, open_engine, close_engine);
