@@ -1396,6 +1396,80 @@ static void test_search_without_words_pages_by_lowest_version(void **state)
     }
 }
 
+/*
+ * The ranked match leaves out a filter part that every document the viewer reads holds (their
+ * visibility term where all are current versions); where one document lacks it (an old
+ * version in their level, or in their grant shard) the part is kept, and hits are right.
+ */
+static void rf_expect(fixture *f, int64_t user, int clearance, int all_versions,
+                      const char *expected)
+{
+    dg_index_viewer v = {user, clearance};
+    dg_index_query q = query_of("通知");
+    q.all_versions = all_versions;
+    dg_index_result *r = run(f, &v, &q);
+    char got[128] = "";
+    int64_t ids[16];
+    size_t n = r->n_hits < 16 ? r->n_hits : 16;
+    for (size_t i = 0; i < n; i++)
+        ids[i] = r->hits[i].version_id;
+    for (size_t i = 1; i < n; i++) /* by version, whatever the scores */
+        for (size_t j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
+            int64_t t = ids[j];
+            ids[j] = ids[j - 1];
+            ids[j - 1] = t;
+        }
+    for (size_t i = 0; i < n; i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? " " : "",
+                 (long long)ids[i]);
+    if (strcmp(got, expected) != 0 || r->total != n)
+        fail_msg("user %lld clearance %d%s: hits %s (total %llu), expected %s", (long long)user,
+                 clearance, all_versions ? " all versions" : "", got,
+                 (unsigned long long)r->total, expected);
+    dg_index_result_free(r);
+}
+
+static void rf_put(fixture *f, int64_t version, int64_t record, int current, int level,
+                   int granted)
+{
+    static const int64_t holder[] = {5};
+    dg_index_doc d = doc_of(version, "通知", "通知 notice");
+    d.record_id = record;
+    d.is_current = current;
+    d.level = level;
+    d.grants = granted ? holder : NULL;
+    d.n_grants = granted ? 1 : 0;
+    put(f, &d);
+}
+
+static void test_ranked_filter_is_kept_where_a_document_lacks_it(void **state)
+{
+    fixture *f = *state;
+    rf_put(f, 1, 1, 1, 0, 0);
+    rf_put(f, 10, 10, 1, 4, 1);
+    commit(f);
+    /* every document current: the visibility part can go, nothing else changes */
+    rf_expect(f, 5, 0, 0, "1 10");
+    rf_expect(f, 6, 0, 0, "1");
+    rf_expect(f, 6, 4, 0, "1 10");
+    /* an old version in the grant shard only */
+    rf_put(f, 11, 10, 0, 4, 1);
+    commit(f);
+    rf_expect(f, 5, 0, 0, "1 10");
+    rf_expect(f, 5, 0, 1, "1 10 11");
+    rf_expect(f, 6, 0, 0, "1");
+    rf_expect(f, 6, 4, 0, "1 10");
+    /* and one in a level the viewer reads */
+    rf_put(f, 2, 2, 0, 0, 0);
+    rf_put(f, 3, 2, 1, 0, 0);
+    commit(f);
+    rf_expect(f, 6, 0, 0, "1 3");
+    rf_expect(f, 6, 0, 1, "1 2 3");
+    rf_expect(f, 5, 0, 0, "1 3 10");
+    rf_expect(f, 6, 4, 0, "1 3 10");
+    rf_expect(f, 6, 4, 1, "1 2 3 10 11");
+}
+
 static void test_malformed_queries_are_refused_with_a_message(void **state)
 {
     fixture *f = *state;
@@ -2316,6 +2390,7 @@ int main(void)
         TEST(test_random_archives_never_reveal_records_above_clearance),
         TEST(test_broad_compound_queries_count_as_the_model),
         TEST(test_search_without_words_pages_by_lowest_version),
+    TEST(test_ranked_filter_is_kept_where_a_document_lacks_it),
     TEST(test_malformed_queries_are_refused_with_a_message),
         TEST(test_query_without_matches_is_ok_and_empty),
         TEST(test_snippet_shows_original_script_with_highlights),
