@@ -2689,6 +2689,9 @@ struct search_view {
     std::vector<int> levels;
     Xapian::Database level4;                     /* when granted is set */
     std::shared_ptr<const granted_docs> granted; /* a grant holder's, or NULL */
+    /* Made with grants, not yet read (take_grants); the digest they are read as of. */
+    bool grants_pending = false;
+    std::string grants_digest;
     /* What the view reads, as of now: each level's revision, and the digest of the grant
      * holder's documents (grants_digest) when they are kept. */
     std::string stamp;
@@ -2773,11 +2776,9 @@ granted_doc read_granted(Xapian::Database &level4, Xapian::docid id)
 std::shared_ptr<const granted_docs> granted_documents(Xapian::Database &level4, int64_t user_id,
                                                       grant_cache &cache, bool cache_ok,
                                                       std::atomic<uint64_t> &copies,
-                                                      std::string *digest_out)
+                                                      const std::string &digest)
 {
     const std::string term = grant_term(user_id);
-    std::string digest = cache_ok ? grants_digest(level4, term) : std::string();
-    *digest_out = digest;
     std::unique_lock<std::mutex> hold(cache.lock, std::defer_lock);
     if (cache_ok) {
         hold.lock();
@@ -2899,8 +2900,7 @@ unsigned read_levels(const dg_index_viewer *viewer)
     return ((1u << (top + 1)) - 1) | 1u << 4;
 }
 
-search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
-                      grant_cache &grants, bool cache_ok, std::atomic<uint64_t> &copies,
+search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer, bool cache_ok,
                       bool with_grants = true)
 {
     search_view view;
@@ -2915,14 +2915,30 @@ search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
         view.levels.push_back(4);
         view.stamp += std::to_string(levels[4].get_revision()) + ",";
     } else if (with_grants) {
-        std::string digest;
-        view.granted =
-            granted_documents(levels[4], viewer->user_id, grants, cache_ok, copies, &digest);
-        view.stamp += "grants " + digest;
-        if (view.granted)
-            view.level4 = levels[4];
+        view.grants_digest = cache_ok ? grants_digest(levels[4], grant_term(viewer->user_id))
+                                      : std::string();
+        view.stamp += "grants " + view.grants_digest;
+        view.level4 = levels[4];
+        view.grants_pending = true;
     }
     return view;
+}
+
+/*
+ * Reads (or finds kept) the granted documents of a view made with grants (make_view), once
+ * the search knows it needs them: after the counting pass has started on the other thread,
+ * which does not read them, so that their read does not delay it.
+ */
+void take_grants(search_view &view, const dg_index_viewer *viewer, grant_cache &grants,
+                 bool cache_ok, std::atomic<uint64_t> &copies)
+{
+    if (!view.grants_pending)
+        return;
+    view.grants_pending = false;
+    view.granted = granted_documents(view.level4, viewer->user_id, grants, cache_ok, copies,
+                                     view.grants_digest);
+    if (!view.granted)
+        view.level4 = Xapian::Database();
 }
 
 /* What identifies a grant shard among a handle's kept ones (GRANT_SHARDS_KEPT). */
@@ -3733,7 +3749,7 @@ std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *
             /* without a grant holder's shard: the caller counts that on its own (the shard is
              * made for each search, and made once that way) */
             search_view view =
-                make_view(dbs, &who, index->grants, true, index->grant_copies, false);
+                make_view(dbs, &who, true, false);
             complete_view(view, grant_needs());
             /* The budget counts from here, as the ranked pass's counts from after its view
              * was made: reading a grant holder's documents (granted_documents) is bounded by
@@ -3844,18 +3860,26 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     Xapian::Database handles[N_LEVELS]; /* copies share the handle: cheap */
     for (int level = 0; level < N_LEVELS; level++)
         handles[level] = index->level_db(level);
-    search_view view = make_view(handles, viewer, index->grants, reader, index->grant_copies);
+    search_view view = make_view(handles, viewer, reader);
     search_deadline deadline = deadline_of(q);
     user_query user = parse_user_query(index, q->text);
     std::set<std::string> years; /* read only for a filter on years */
-    if (q->year_from != 0 || q->year_to != 0)
+    if (q->year_from != 0 || q->year_to != 0) {
+        take_grants(view, viewer, index->grants, reader, index->grant_copies); /* their years */
         years = view_years(view);
+    }
     Xapian::Query filters = all_filters(years, viewer, q);
     /* Counted without the ranking boost, which changes no match and would only cost. */
     Xapian::Query query(Xapian::Query::OP_FILTER, user.counted, filters);
     bool decided = q->sort == DG_SORT_RELEVANCE && !user.ranked_checks.empty();
     Xapian::Query ranked(Xapian::Query::OP_FILTER, decided ? user.ranked_decided : user.ranked,
                          filters);
+    const std::string key = query.serialise();
+    const counted_match *cached = cached_counts(index, key, view.stamp);
+    std::future<counted_match> counting;
+    if (!cached && reader)
+        counting = count_beside(index, viewer, key, deadline);
+    take_grants(view, viewer, index->grants, reader, index->grant_copies);
     grant_needs needs;
     if (view.granted)
         needs = needs_of({&query, &ranked}, user);
@@ -3866,11 +3890,6 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
                  ? (decided ? user.ranked_decided : user.ranked)
                  : Xapian::Query(Xapian::Query::OP_FILTER,
                                  decided ? user.ranked_decided : user.ranked, narrowing);
-    const std::string key = query.serialise();
-    const counted_match *cached = cached_counts(index, key, view.stamp);
-    std::future<counted_match> counting;
-    if (!cached && reader)
-        counting = count_beside(index, viewer, key, deadline);
 
     size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
     bool weightless = reader && q->sort == DG_SORT_RELEVANCE &&
