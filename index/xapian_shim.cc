@@ -3448,7 +3448,8 @@ void fill_hits(dg_index *index, const Xapian::MSet &mset, const highlight_terms 
  * shard (their granted documents only). Every match weighs 0, so Xapian's percentage of each
  * is 100.
  */
-const size_t WEIGHTLESS_PAGE_MAX = 1000; /* offset + limit; beyond, Xapian's own match */
+/* offset + limit, at least 1 (first_matches reads all for 0); beyond, Xapian's own match */
+const size_t WEIGHTLESS_PAGE_MAX = 1000;
 
 /* The run starts of a level's current revision, read when it moved on; NULL if unusable. */
 const version_runs *current_runs(dg_index *index, int level, Xapian::Database &db)
@@ -3893,7 +3894,7 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
 
     size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
     bool weightless = reader && q->sort == DG_SORT_RELEVANCE &&
-                      user.ranked.get_type() == Xapian::Query::LEAF_MATCH_ALL &&
+                      user.ranked.get_type() == Xapian::Query::LEAF_MATCH_ALL && limit > 0 &&
                       q->offset + limit <= WEIGHTLESS_PAGE_MAX;
     if (!weightless || !weightless_page(index, view, ranked, q->offset, limit,
                                         collect_highlight_terms(user.match), hl_start, hl_end,
