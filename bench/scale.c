@@ -30,7 +30,11 @@
  * DG_SCALE_SECONDS (default 10). The dangan binary is build/dangan beside build/bench (or
  * $DANGAN). Every archive is removed when its size is done, unless DG_SCALE_KEEP is set;
  * DG_SCALE_INDEX=PATH measures the index of such a kept archive, of the one size given,
- * instead of building one (size and searches only: two binaries on the same index).
+ * instead of building one (size, searches and raw Xapian's top 10 of the same selective
+ * queries in the same run: two binaries on the same index). It only reads the index, and so
+ * does bench/raw_xapian (the level databases, combined); DG_SCALE_RAW=PATH points raw
+ * Xapian at another copy of the same index instead. DG_SCALE_BUDGET=S gives each measured
+ * search S seconds instead of the index's default budget (a loaded machine).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -328,9 +332,13 @@ static int measure_queries(dg_index *index, const dg_index_viewer *viewer,
     size_t n = 0;
     uint64_t totals = 0;
     dg_error err;
+    /* DG_SCALE_BUDGET: each search's time budget in seconds (0: the index's default), for a
+     * loaded machine, where the default stops a broad first search */
+    double budget = getenv("DG_SCALE_BUDGET") ? atof(getenv("DG_SCALE_BUDGET")) : 0;
     for (int round = 0; round < ROUNDS; round++)
         for (size_t q = 0; q < n_queries; q++) {
-            dg_index_query query = {.text = queries[q], .level = -1, .limit = 10};
+            dg_index_query query = {.text = queries[q], .level = -1, .limit = 10,
+                                    .time_budget = budget};
             dg_index_result *r = NULL;
             double t0 = now_ms(), c0 = cpu_ms();
             if (dg_index_search(index, viewer, &query, "<b>", "</b>", &r, &err) != DG_OK)
@@ -667,7 +675,13 @@ static int run_size(const scale_tools *tools, long n, scale_row *row)
     const char *kept = getenv("DG_SCALE_INDEX");
     if (kept && *kept) {
         row->rate = 0;
-        return measure_size(kept, n, row) || measure_search(kept, row);
+        if (measure_size(kept, n, row) || measure_search(kept, row))
+            return 1;
+        /* raw Xapian only reads the level databases: the kept index itself, unless
+         * DG_SCALE_RAW names another copy of it */
+        const char *raw = getenv("DG_SCALE_RAW");
+        measure_raw(tools, raw && *raw ? raw : kept, row);
+        return 0;
     }
     const char *tmp = getenv("DG_SCALE_TMP") ? getenv("DG_SCALE_TMP") : "/tmp";
     if (strlen(tmp) > 1000)

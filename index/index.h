@@ -198,6 +198,13 @@ uint64_t dg_index_grant_copies(const dg_index *index);
 uint64_t dg_index_counts_made(const dg_index *index);
 
 /*
+ * How many searches of this handle found their page of a query without words (every match
+ * of equal weight) from each level's runs of ascending version ids, rather than by Xapian's
+ * match reading the version of every match: for tests.
+ */
+uint64_t dg_index_weightless_pages(const dg_index *index);
+
+/*
  * Rewrites the database compacted into a new folder and swaps it in atomically
  * (rename), then removes the old folder's files, so deleted documents' text no longer
  * exists on disk. Needs the writable handle; the handle stays usable afterwards.

@@ -155,6 +155,21 @@ struct facet_table {
 typedef std::map<std::string, uint64_t> facet_counts[3];
 
 /*
+ * How the version ids (SLOT_VERSION) of one level database's revision run in document id
+ * order: the first document id of each ascending run. A rebuilt index holds a few (each
+ * builder's half is one, see build_helper), an index that grew by filing one per version
+ * filed in order, more where records moved between levels. Read once per revision (one pass
+ * over the value stream, about 5 ms for 200,000 documents) by the ranked pass of a read-only
+ * handle, for the page of a query whose matches all weigh the same (weightless_page).
+ */
+struct version_runs {
+    std::string revision; /* the database's UUID and revision it describes; empty: none */
+    bool usable = false;  /* every document has a version, in at most MAX_VERSION_RUNS runs */
+    std::vector<Xapian::docid> starts;
+};
+const size_t MAX_VERSION_RUNS = 64;
+
+/*
  * The synonym table of one revision (Xapian's synonym table, written by
  * dg_index_set_synonyms), read whole into memory: a query looks up every stretch of up to
  * MAX_SYNONYM_CHARS characters of an unspaced Chinese query, too many look-ups to make in
@@ -316,12 +331,14 @@ struct dg_index {
     bool script_loaded = false;
     Xapian::QueryParser parser;
     facet_table facets[N_LEVELS]; /* per level database of a read-only handle, on demand */
+    version_runs runs[N_LEVELS];  /* the same, for the ranked pass (weightless_page) */
     synonym_table synonyms; /* of a read-only handle's current revision, read on demand */
     /* ICU's dictionary word breaker for Chinese, made on the first query that needs it. */
     std::unique_ptr<icu::BreakIterator> words;
     count_cache counts; /* of a read-only handle */
     phrase_verdicts verdicts; /* of a read-only handle's counting pass */
     uint64_t counts_made = 0; /* counting passes run (dg_index_counts_made) */
+    uint64_t weightless_pages = 0; /* pages found by weightless_page */
     /* A build (dg_index_build_open) starts empty and reindex puts versions in increasing
      * id order: a version above every id put so far cannot be in any level yet, so it is
      * added without looking for it in the five databases (see dg_index_put). */
@@ -2675,6 +2692,9 @@ struct search_view {
     std::vector<int> levels;
     Xapian::Database level4;                     /* when granted is set */
     std::shared_ptr<const granted_docs> granted; /* a grant holder's, or NULL */
+    /* Made with grants, not yet read (take_grants); the digest they are read as of. */
+    bool grants_pending = false;
+    std::string grants_digest;
     /* What the view reads, as of now: each level's revision, and the digest of the grant
      * holder's documents (grants_digest) when they are kept. */
     std::string stamp;
@@ -2759,11 +2779,9 @@ granted_doc read_granted(Xapian::Database &level4, Xapian::docid id)
 std::shared_ptr<const granted_docs> granted_documents(Xapian::Database &level4, int64_t user_id,
                                                       grant_cache &cache, bool cache_ok,
                                                       std::atomic<uint64_t> &copies,
-                                                      std::string *digest_out)
+                                                      const std::string &digest)
 {
     const std::string term = grant_term(user_id);
-    std::string digest = cache_ok ? grants_digest(level4, term) : std::string();
-    *digest_out = digest;
     std::unique_lock<std::mutex> hold(cache.lock, std::defer_lock);
     if (cache_ok) {
         hold.lock();
@@ -2885,8 +2903,7 @@ unsigned read_levels(const dg_index_viewer *viewer)
     return ((1u << (top + 1)) - 1) | 1u << 4;
 }
 
-search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
-                      grant_cache &grants, bool cache_ok, std::atomic<uint64_t> &copies,
+search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer, bool cache_ok,
                       bool with_grants = true)
 {
     search_view view;
@@ -2901,14 +2918,30 @@ search_view make_view(Xapian::Database *levels, const dg_index_viewer *viewer,
         view.levels.push_back(4);
         view.stamp += std::to_string(levels[4].get_revision()) + ",";
     } else if (with_grants) {
-        std::string digest;
-        view.granted =
-            granted_documents(levels[4], viewer->user_id, grants, cache_ok, copies, &digest);
-        view.stamp += "grants " + digest;
-        if (view.granted)
-            view.level4 = levels[4];
+        view.grants_digest = cache_ok ? grants_digest(levels[4], grant_term(viewer->user_id))
+                                      : std::string();
+        view.stamp += "grants " + view.grants_digest;
+        view.level4 = levels[4];
+        view.grants_pending = true;
     }
     return view;
+}
+
+/*
+ * Reads (or finds kept) the granted documents of a view made with grants (make_view), once
+ * the search knows it needs them: after the counting pass has started on the other thread,
+ * which does not read them, so that their read does not delay it.
+ */
+void take_grants(search_view &view, const dg_index_viewer *viewer, grant_cache &grants,
+                 bool cache_ok, std::atomic<uint64_t> &copies)
+{
+    if (!view.grants_pending)
+        return;
+    view.grants_pending = false;
+    view.granted = granted_documents(view.level4, viewer->user_id, grants, cache_ok, copies,
+                                     view.grants_digest);
+    if (!view.granted)
+        view.level4 = Xapian::Database();
 }
 
 /* What identifies a grant shard among a handle's kept ones (GRANT_SHARDS_KEPT). */
@@ -3375,21 +3408,175 @@ void fill_facet(const std::map<std::string, uint64_t> &counts, dg_facet_count **
     }
 }
 
+/* Room for n hits in r (none when n is 0). */
+void allocate_hits(size_t n, dg_index_result *r)
+{
+    r->hits = n ? (dg_index_hit *)calloc(n, sizeof *r->hits) : NULL;
+    if (n && !r->hits)
+        throw std::bad_alloc();
+}
+
+/* Appends one hit: its document's data, its percentage and its snippet. */
+void add_hit(snippet_matcher &matcher, const Xapian::Document &doc, int percent,
+             const char *hl_start, const char *hl_end, dg_index_result *r)
+{
+    dg_index_hit *hit = &r->hits[r->n_hits];
+    std::string body, folded;
+    parse_data(doc.get_data(), hit, &body, &folded);
+    hit->score = percent;
+    hit->snippet = copy_string(make_snippet(matcher, body, folded, hl_start, hl_end));
+    r->n_hits++;
+}
+
 void fill_hits(dg_index *index, const Xapian::MSet &mset, const highlight_terms &h,
                const char *hl_start, const char *hl_end, dg_index_result *r)
 {
     snippet_matcher matcher(h, index->stemmer);
-    r->hits = mset.size() ? (dg_index_hit *)calloc(mset.size(), sizeof *r->hits) : NULL;
-    if (mset.size() && !r->hits)
-        throw std::bad_alloc();
-    for (Xapian::MSetIterator m = mset.begin(); m != mset.end(); ++m) {
-        dg_index_hit *hit = &r->hits[r->n_hits];
-        std::string body, folded;
-        parse_data(m.get_document().get_data(), hit, &body, &folded);
-        hit->score = m.get_percent();
-        hit->snippet = copy_string(make_snippet(matcher, body, folded, hl_start, hl_end));
-        r->n_hits++;
+    allocate_hits(mset.size(), r);
+    for (Xapian::MSetIterator m = mset.begin(); m != mset.end(); ++m)
+        add_hit(matcher, m.get_document(), m.get_percent(), hl_start, hl_end, r);
+}
+
+/* ---- the page of a query whose matches all weigh the same ------------------------------ */
+
+/*
+ * A query with no words (browsing by filter: MatchAll under the boolean filters) gives every
+ * match the weight 0, so sorted by relevance Xapian orders the matches by version id alone
+ * (configure_sort) and reads the version of every match to find the first page: a million
+ * value reads at 1,000,000 records, 55-70 ms of CPU. weightless_page finds the same page
+ * from a few documents: within one ascending run of version ids (version_runs) the first
+ * matches by document id are the ones of lowest version, so the page is among the first
+ * offset+limit matches of each run of each level the viewer reads (a single database's
+ * unweighted match in document id order stops there), and every match of a grant holder's
+ * shard (their granted documents only). Every match weighs 0, so Xapian's percentage of each
+ * is 100.
+ */
+/* offset + limit, at least 1 (first_matches reads all for 0); beyond, Xapian's own match */
+const size_t WEIGHTLESS_PAGE_MAX = 1000;
+
+/* The run starts of a level's current revision, read when it moved on; NULL if unusable. */
+const version_runs *current_runs(dg_index *index, int level, Xapian::Database &db)
+{
+    version_runs &r = index->runs[level];
+    std::string revision = db.get_uuid() + ":" + std::to_string(db.get_revision());
+    if (r.revision != revision) {
+        r.revision.clear();
+        r.starts.clear();
+        r.usable = true;
+        std::string previous;
+        Xapian::doccount seen = 0;
+        for (Xapian::ValueIterator v = db.valuestream_begin(SLOT_VERSION);
+             r.usable && v != db.valuestream_end(SLOT_VERSION); ++v, ++seen) {
+            const std::string &key = *v;
+            if (seen == 0 || key < previous) /* sortable_serialise: bytes order as numbers */
+                r.starts.push_back(v.get_docid());
+            r.usable = r.starts.size() <= MAX_VERSION_RUNS;
+            previous = key;
+        }
+        /* A document without a version would sort before every other (an empty key). */
+        r.usable = r.usable && seen == db.get_doccount();
+        r.revision = revision;
     }
+    return r.usable ? &r : nullptr;
+}
+
+/* The documents of one database from first to last (document ids), for restricting a match
+ * to one run of versions. Its matches weigh nothing. */
+class docid_range : public Xapian::PostingSource {
+  public:
+    docid_range(Xapian::docid first, Xapian::docid last) : first_(first), last_(last) {}
+
+    docid_range *clone() const override { return new docid_range(first_, last_); }
+    void init(const Xapian::Database &) override
+    {
+        at_ = 0;
+        set_maxweight(0);
+    }
+    Xapian::doccount get_termfreq_min() const override { return 0; } /* ids may be free */
+    Xapian::doccount get_termfreq_est() const override { return last_ - first_ + 1; }
+    Xapian::doccount get_termfreq_max() const override { return last_ - first_ + 1; }
+    void next(double) override { at_ = at_ == 0 ? first_ : at_ + 1; }
+    void skip_to(Xapian::docid did, double) override
+    {
+        if (at_ == 0 || did > at_)
+            at_ = did > first_ ? did : first_;
+    }
+    bool at_end() const override { return at_ > last_; }
+    Xapian::docid get_docid() const override { return at_; }
+    std::string get_description() const override
+    {
+        return "docid_range " + std::to_string(first_) + ".." + std::to_string(last_);
+    }
+
+  private:
+    Xapian::docid first_, last_, at_ = 0;
+};
+
+/* One candidate of the page: its version's sort key and its document. */
+struct weightless_hit {
+    std::string key;
+    Xapian::Document doc;
+};
+
+/* The first n matches of query in db by document id (all of them when n is 0), with their
+ * versions: a single database's unweighted match in that order stops after n. */
+void first_matches(Xapian::Database &db, const Xapian::Query &query, Xapian::doccount n,
+                   std::vector<weightless_hit> &out)
+{
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    enquire.set_weighting_scheme(Xapian::BoolWeight());
+    enquire.set_docid_order(Xapian::Enquire::ASCENDING);
+    Xapian::MSet mset = enquire.get_mset(0, n ? n : db.get_doccount());
+    for (Xapian::MSetIterator m = mset.begin(); m != mset.end(); ++m) {
+        Xapian::Document doc = m.get_document();
+        out.push_back({doc.get_value(SLOT_VERSION), doc});
+    }
+}
+
+/*
+ * The page [offset, offset + limit) of ranked (a weightless query) over view, sorted by
+ * relevance, into r; false (nothing done) when version_runs cannot tell a level's order.
+ */
+bool weightless_page(dg_index *index, search_view &view, const Xapian::Query &ranked,
+                     size_t offset, size_t limit, const highlight_terms &h,
+                     const char *hl_start, const char *hl_end, dg_index_result *r)
+{
+    const Xapian::doccount want = (Xapian::doccount)(offset + limit);
+    std::vector<const version_runs *> runs;
+    for (size_t i = 0; i < view.shards.size(); i++) {
+        runs.push_back(view.levels[i] == GRANT_SHARD
+                           ? nullptr
+                           : current_runs(index, view.levels[i], view.shards[i]));
+        if (view.levels[i] != GRANT_SHARD && !runs.back())
+            return false;
+    }
+    std::vector<weightless_hit> found;
+    for (size_t i = 0; i < view.shards.size(); i++) {
+        Xapian::Database &shard = view.shards[i];
+        if (!runs[i]) { /* the grant shard: every match */
+            first_matches(shard, ranked, 0, found);
+            continue;
+        }
+        const std::vector<Xapian::docid> &starts = runs[i]->starts;
+        for (size_t k = 0; k < starts.size(); k++) {
+            Xapian::docid last = k + 1 < starts.size() ? starts[k + 1] - 1 : shard.get_lastdocid();
+            Xapian::Query run((new docid_range(starts[k], last))->release());
+            first_matches(shard, Xapian::Query(Xapian::Query::OP_FILTER, ranked, run), want,
+                          found);
+        }
+    }
+    /* versions are unique, so the order is Xapian's (weight, then version) */
+    std::sort(found.begin(), found.end(),
+              [](const weightless_hit &a, const weightless_hit &b) { return a.key < b.key; });
+    size_t from = offset < found.size() ? offset : found.size();
+    size_t to = from + limit < found.size() ? from + limit : found.size();
+    snippet_matcher matcher(h, index->stemmer);
+    allocate_hits(to - from, r);
+    for (size_t i = from; i < to; i++)
+        add_hit(matcher, found[i].doc, 100, hl_start, hl_end, r);
+    index->weightless_pages++;
+    return true;
 }
 
 /*
@@ -3566,7 +3753,7 @@ std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *
             /* without a grant holder's shard: the caller counts that on its own (the shard is
              * made for each search, and made once that way) */
             search_view view =
-                make_view(dbs, &who, index->grants, true, index->grant_copies, false);
+                make_view(dbs, &who, true, false);
             complete_view(view, grant_needs());
             /* The budget counts from here, as the ranked pass's counts from after its view
              * was made: reading a grant holder's documents (granted_documents) is bounded by
@@ -3610,6 +3797,59 @@ grant_needs needs_of(const std::vector<const Xapian::Query *> &queries, const us
     return needs;
 }
 
+/* Whether the boolean filter f matches every document of db: a term every document holds,
+ * an AND of such filters, or an OR with one. (Anything else: not known, so no.) */
+bool matches_every_document(const Xapian::Query &f, const Xapian::Database &db)
+{
+    switch (f.get_type()) {
+    case Xapian::Query::LEAF_MATCH_ALL:
+        return true;
+    case Xapian::Query::LEAF_TERM:
+        return db.get_termfreq(*f.get_terms_begin()) == db.get_doccount();
+    case Xapian::Query::OP_AND:
+    case Xapian::Query::OP_OR: {
+        bool any = false, all = true;
+        for (size_t i = 0; i < f.get_num_subqueries(); i++) {
+            bool every = matches_every_document(f.get_subquery(i), db);
+            any = any || every;
+            all = all && every;
+        }
+        return f.get_type() == Xapian::Query::OP_AND ? all : any;
+    }
+    default:
+        return false;
+    }
+}
+
+/*
+ * The filters of a ranked match without the parts that match every document the view reads:
+ * the viewer's visibility term where every document of their levels is a current version
+ * (and their grant shard's too), as in an archive whose records have one version each. Such
+ * a part changes no match and no weight (a filter weighs nothing), but Xapian walks its
+ * posting list beside the query's: 12-14 ms of CPU of a broad query's 33-77 ms at 1M. What
+ * decides it is the documents of the view alone (its levels' and grant shard's term counts).
+ */
+Xapian::Query filters_that_narrow(const Xapian::Query &filters, const search_view &view)
+{
+    auto everywhere = [&view](const Xapian::Query &f) {
+        for (const Xapian::Database &shard : view.shards)
+            if (!matches_every_document(f, shard))
+                return false;
+        return true;
+    };
+    if (everywhere(filters))
+        return Xapian::Query::MatchAll;
+    if (filters.get_type() != Xapian::Query::OP_AND)
+        return filters;
+    std::vector<Xapian::Query> kept;
+    for (size_t i = 0; i < filters.get_num_subqueries(); i++)
+        if (!everywhere(filters.get_subquery(i)))
+            kept.push_back(filters.get_subquery(i));
+    if (kept.empty())
+        return Xapian::Query::MatchAll;
+    return Xapian::Query(Xapian::Query::OP_AND, kept.begin(), kept.end());
+}
+
 /*
  * One attempt at a search over the current snapshot; may throw DatabaseModifiedError.
  * Counts are exact: every permitted match is visited once, unweighted, to count the total
@@ -3624,38 +3864,54 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     Xapian::Database handles[N_LEVELS]; /* copies share the handle: cheap */
     for (int level = 0; level < N_LEVELS; level++)
         handles[level] = index->level_db(level);
-    search_view view = make_view(handles, viewer, index->grants, reader, index->grant_copies);
+    search_view view = make_view(handles, viewer, reader);
     search_deadline deadline = deadline_of(q);
     user_query user = parse_user_query(index, q->text);
     std::set<std::string> years; /* read only for a filter on years */
-    if (q->year_from != 0 || q->year_to != 0)
+    if (q->year_from != 0 || q->year_to != 0) {
+        take_grants(view, viewer, index->grants, reader, index->grant_copies); /* their years */
         years = view_years(view);
+    }
     Xapian::Query filters = all_filters(years, viewer, q);
     /* Counted without the ranking boost, which changes no match and would only cost. */
     Xapian::Query query(Xapian::Query::OP_FILTER, user.counted, filters);
     bool decided = q->sort == DG_SORT_RELEVANCE && !user.ranked_checks.empty();
     Xapian::Query ranked(Xapian::Query::OP_FILTER, decided ? user.ranked_decided : user.ranked,
                          filters);
-    grant_needs needs;
-    if (view.granted)
-        needs = needs_of({&query, &ranked}, user);
-    complete_view(view, needs, viewer->user_id, reader ? &index->grant_shards : nullptr);
-    Xapian::Database &db = view.db;
     const std::string key = query.serialise();
     const counted_match *cached = cached_counts(index, key, view.stamp);
     std::future<counted_match> counting;
     if (!cached && reader)
         counting = count_beside(index, viewer, key, deadline);
+    take_grants(view, viewer, index->grants, reader, index->grant_copies);
+    grant_needs needs;
+    if (view.granted)
+        needs = needs_of({&query, &ranked}, user);
+    complete_view(view, needs, viewer->user_id, reader ? &index->grant_shards : nullptr);
+    Xapian::Database &db = view.db;
+    Xapian::Query narrowing = filters_that_narrow(filters, view);
+    ranked = narrowing.get_type() == Xapian::Query::LEAF_MATCH_ALL
+                 ? (decided ? user.ranked_decided : user.ranked)
+                 : Xapian::Query(Xapian::Query::OP_FILTER,
+                                 decided ? user.ranked_decided : user.ranked, narrowing);
 
-    Xapian::Enquire enquire(db);
-    enquire.set_query(ranked);
-    configure_sort(enquire, q->sort);
-    deadline_spy clock(deadline);
-    enquire.add_matchspy(&clock);
     size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
-    phrase_decider phrases(user.ranked_checks);
-    Xapian::MSet mset = enquire.get_mset(q->offset, limit, 0, NULL, decided ? &phrases : NULL);
-    fill_hits(index, mset, collect_highlight_terms(user.match), hl_start, hl_end, r);
+    bool weightless = reader && q->sort == DG_SORT_RELEVANCE &&
+                      user.ranked.get_type() == Xapian::Query::LEAF_MATCH_ALL && limit > 0 &&
+                      q->offset + limit <= WEIGHTLESS_PAGE_MAX;
+    if (!weightless || !weightless_page(index, view, ranked, q->offset, limit,
+                                        collect_highlight_terms(user.match), hl_start, hl_end,
+                                        r)) {
+        Xapian::Enquire enquire(db);
+        enquire.set_query(ranked);
+        configure_sort(enquire, q->sort);
+        deadline_spy clock(deadline);
+        enquire.add_matchspy(&clock);
+        phrase_decider phrases(user.ranked_checks);
+        Xapian::MSet mset =
+            enquire.get_mset(q->offset, limit, 0, NULL, decided ? &phrases : NULL);
+        fill_hits(index, mset, collect_highlight_terms(user.match), hl_start, hl_end, r);
+    }
     if (cached) {
         fill_counts(*cached, r);
         return;
@@ -4557,6 +4813,11 @@ extern "C" dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_err
 extern "C" uint64_t dg_index_grant_copies(const dg_index *index)
 {
     return index->grant_copies.load();
+}
+
+extern "C" uint64_t dg_index_weightless_pages(const dg_index *index)
+{
+    return index->weightless_pages;
 }
 
 extern "C" uint64_t dg_index_counts_made(const dg_index *index)

@@ -1253,6 +1253,223 @@ static void test_grant_holder_ranks_as_if_granted_records_were_plainly_visible(v
 
 /* ---- queries that are wrong, or find nothing ------------------------------------------- */
 
+/*
+ * A search without words (browsing by filter) gives every match the same weight, so its page
+ * is the matches of lowest version id. A read-only handle finds it from each level's runs of
+ * ascending version ids in document order, not by Xapian reading every match's version; the
+ * page must be the one a writable handle (Xapian's own match) gives, hit for hit, and the
+ * one the model of what each viewer may see gives. Versions are filed out of order (several
+ * runs per level; in the second archive so many that the handle falls back to Xapian's
+ * match), with old versions, grants, and every filter.
+ */
+#define WL_DOCS 400 /* 80 a level: more runs than MAX_VERSION_RUNS when filed in descending order */
+
+static const char *const WL_CATEGORIES[] = {"XZ", "RS", "CW"};
+
+/* Whether version v (filed as wl_doc(v)) matches q for viewer: the model. */
+static int wl_visible(int64_t v, const dg_index_viewer *viewer, const dg_index_query *q)
+{
+    int level = (int)(v % 5), year = 2015 + (int)(v % 7);
+    int current = v % 11 != 0, granted = level == 4 && v % 3 == 0; /* to user 2 */
+    if (!current && !q->all_versions)
+        return 0;
+    if (level > viewer->clearance && !(granted && viewer->user_id == 2))
+        return 0;
+    if (q->category && strcmp(q->category, WL_CATEGORIES[v % 3]) != 0)
+        return 0;
+    if (q->level >= 0 && level != q->level)
+        return 0;
+    if ((q->year_from && year < q->year_from) || (q->year_to && year > q->year_to))
+        return 0;
+    for (size_t i = 0; i < q->n_exclude_records; i++)
+        if (q->exclude_records[i] == v)
+            return 0;
+    return 1;
+}
+
+static void wl_put(dg_index *index, int64_t v)
+{
+    static const int64_t holder[] = {2};
+    dg_index_doc d = doc_of(v, "通知", "通知 notice");
+    d.category = WL_CATEGORIES[v % 3];
+    d.level = (int)(v % 5);
+    d.year = 2015 + (int)(v % 7);
+    d.is_current = v % 11 != 0;
+    if (d.level == 4 && v % 3 == 0) {
+        d.grants = holder;
+        d.n_grants = 1;
+    }
+    dg_error err;
+    if (dg_index_put(index, &d, &err) != DG_OK)
+        fail_msg("put: %s", err.msg);
+}
+
+static void wl_compare(dg_index *reader, dg_index *writer, const dg_index_viewer *v,
+                       const dg_index_query *q)
+{
+    dg_index_result *a = NULL, *b = NULL;
+    dg_error err;
+    if (dg_index_search(reader, v, q, "[", "]", &a, &err) != DG_OK ||
+        dg_index_search(writer, v, q, "[", "]", &b, &err) != DG_OK)
+        fail_msg("search: %s", err.msg);
+    int64_t model[WL_DOCS];
+    size_t n = 0;
+    for (int64_t id = 1; id <= WL_DOCS; id++)
+        if (wl_visible(id, v, q))
+            model[n++] = id;
+    size_t from = q->offset < n ? q->offset : n;
+    size_t shown = n - from < q->limit ? n - from : q->limit;
+    if (a->total != n || b->total != n || a->n_hits != shown || b->n_hits != shown)
+        fail_msg("user %lld clearance %d offset %zu: %llu/%zu hits against %llu/%zu, model %zu/%zu",
+                 (long long)v->user_id, v->clearance, q->offset, (unsigned long long)a->total,
+                 a->n_hits, (unsigned long long)b->total, b->n_hits, n, shown);
+    for (size_t h = 0; h < shown; h++) {
+        if (a->hits[h].version_id != model[from + h] || b->hits[h].version_id != model[from + h])
+            fail_msg("user %lld clearance %d offset %zu hit %zu: version %lld, Xapian's %lld, "
+                     "model %lld", (long long)v->user_id, v->clearance, q->offset, h,
+                     (long long)a->hits[h].version_id, (long long)b->hits[h].version_id,
+                     (long long)model[from + h]);
+        assert_true(a->hits[h].score == b->hits[h].score);
+        assert_int_equal(a->hits[h].record_id, b->hits[h].record_id);
+        assert_int_equal(a->hits[h].is_current, b->hits[h].is_current);
+        assert_string_equal(a->hits[h].snippet, b->hits[h].snippet);
+    }
+    dg_index_result_free(a);
+    dg_index_result_free(b);
+}
+
+static void wl_search_everything(dg_index *reader, dg_index *writer)
+{
+    static const int64_t gone[] = {3, 12, 45};
+    for (int user = 1; user <= 2; user++)
+        for (int c = 0; c <= 4; c++) {
+            dg_index_viewer v = {user, c};
+            for (int variant = 0; variant < 8; variant++)
+                for (size_t offset = 0; offset <= 30; offset += 15) {
+                    dg_index_query q = query_of(variant % 2 ? "" : NULL);
+                    q.offset = offset;
+                    q.limit = variant == 3 ? 1 : variant == 5 ? WL_DOCS : 10;
+                    q.category = variant == 2 ? "RS" : NULL;
+                    q.all_versions = variant == 4;
+                    q.level = variant == 5 ? 4 : -1;
+                    q.year_from = variant == 6 ? 2017 : 0;
+                    q.year_to = variant == 6 ? 2019 : 0;
+                    if (variant == 7) {
+                        q.exclude_records = gone;
+                        q.n_exclude_records = 3;
+                    }
+                    wl_compare(reader, writer, &v, &q);
+                }
+        }
+}
+
+static void test_search_without_words_pages_by_lowest_version(void **state)
+{
+    fixture *f = *state;
+    dg_error err;
+    for (int archive = 0; archive < 2; archive++) {
+        if (archive == 1) { /* descending: every document a run of its own */
+            assert_int_equal(dg_index_clear(f->index, &err), DG_OK);
+            for (int64_t v = WL_DOCS; v >= 1; v--)
+                wl_put(f->index, v);
+        } else { /* three interleaved ascending runs, as builders' halves */
+            for (int run = 0; run < 3; run++)
+                for (int64_t v = 1 + run; v <= WL_DOCS; v += 3)
+                    wl_put(f->index, v);
+        }
+        commit(f);
+        dg_index *reader = NULL;
+        assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+        wl_search_everything(reader, f->index);
+        /* a later commit (one more run in level 0) is seen by the same reader */
+        wl_put(f->index, 5); /* put again: same version, its document replaced */
+        commit(f);
+        wl_search_everything(reader, f->index);
+        /* the runs were used where they are few, and only there (the writer never uses them) */
+        uint64_t pages = dg_index_weightless_pages(reader);
+        if (archive == 0)
+            assert_int_equal(pages, 2 * 2 * 5 * 8 * 3); /* every search of the reader */
+        else
+            assert_int_equal(pages, 0);
+        assert_int_equal(dg_index_weightless_pages(f->index), 0);
+        dg_index_close(reader);
+    }
+}
+
+/*
+ * The ranked match leaves out a filter part that every document the viewer reads holds (their
+ * visibility term where all are current versions); where one document lacks it (an old
+ * version in their level, or in their grant shard) the part is kept, and hits are right.
+ */
+static void rf_expect(fixture *f, int64_t user, int clearance, int all_versions,
+                      const char *expected)
+{
+    dg_index_viewer v = {user, clearance};
+    dg_index_query q = query_of("通知");
+    q.all_versions = all_versions;
+    dg_index_result *r = run(f, &v, &q);
+    char got[128] = "";
+    int64_t ids[16];
+    size_t n = r->n_hits < 16 ? r->n_hits : 16;
+    for (size_t i = 0; i < n; i++)
+        ids[i] = r->hits[i].version_id;
+    for (size_t i = 1; i < n; i++) /* by version, whatever the scores */
+        for (size_t j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
+            int64_t t = ids[j];
+            ids[j] = ids[j - 1];
+            ids[j - 1] = t;
+        }
+    for (size_t i = 0; i < n; i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? " " : "",
+                 (long long)ids[i]);
+    if (strcmp(got, expected) != 0 || r->total != n)
+        fail_msg("user %lld clearance %d%s: hits %s (total %llu), expected %s", (long long)user,
+                 clearance, all_versions ? " all versions" : "", got,
+                 (unsigned long long)r->total, expected);
+    dg_index_result_free(r);
+}
+
+static void rf_put(fixture *f, int64_t version, int64_t record, int current, int level,
+                   int granted)
+{
+    static const int64_t holder[] = {5};
+    dg_index_doc d = doc_of(version, "通知", "通知 notice");
+    d.record_id = record;
+    d.is_current = current;
+    d.level = level;
+    d.grants = granted ? holder : NULL;
+    d.n_grants = granted ? 1 : 0;
+    put(f, &d);
+}
+
+static void test_ranked_filter_is_kept_where_a_document_lacks_it(void **state)
+{
+    fixture *f = *state;
+    rf_put(f, 1, 1, 1, 0, 0);
+    rf_put(f, 10, 10, 1, 4, 1);
+    commit(f);
+    /* every document current: the visibility part can go, nothing else changes */
+    rf_expect(f, 5, 0, 0, "1 10");
+    rf_expect(f, 6, 0, 0, "1");
+    rf_expect(f, 6, 4, 0, "1 10");
+    /* an old version in the grant shard only */
+    rf_put(f, 11, 10, 0, 4, 1);
+    commit(f);
+    rf_expect(f, 5, 0, 0, "1 10");
+    rf_expect(f, 5, 0, 1, "1 10 11");
+    rf_expect(f, 6, 0, 0, "1");
+    rf_expect(f, 6, 4, 0, "1 10");
+    /* and one in a level the viewer reads */
+    rf_put(f, 2, 2, 0, 0, 0);
+    rf_put(f, 3, 2, 1, 0, 0);
+    commit(f);
+    rf_expect(f, 6, 0, 0, "1 3");
+    rf_expect(f, 6, 0, 1, "1 2 3");
+    rf_expect(f, 5, 0, 0, "1 3 10");
+    rf_expect(f, 6, 4, 0, "1 3 10");
+    rf_expect(f, 6, 4, 1, "1 2 3 10 11");
+}
+
 static void test_malformed_queries_are_refused_with_a_message(void **state)
 {
     fixture *f = *state;
@@ -2264,7 +2481,9 @@ int main(void)
         TEST(test_repeated_search_counts_only_what_the_viewer_may_see),
         TEST(test_random_archives_never_reveal_records_above_clearance),
         TEST(test_broad_compound_queries_count_as_the_model),
-        TEST(test_malformed_queries_are_refused_with_a_message),
+        TEST(test_search_without_words_pages_by_lowest_version),
+    TEST(test_ranked_filter_is_kept_where_a_document_lacks_it),
+    TEST(test_malformed_queries_are_refused_with_a_message),
         TEST(test_query_without_matches_is_ok_and_empty),
         TEST(test_snippet_shows_original_script_with_highlights),
         TEST(test_long_snippet_is_short_and_valid_utf8),
