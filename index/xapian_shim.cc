@@ -3159,10 +3159,15 @@ std::unique_ptr<phrase_source> source_of(const Xapian::Query &q, phrase_verdicts
         d.substr(head.size(), d.size() - head.size() - tail.size())));
 }
 
-/* The documents of a bit set, as a posting source: the candidates of a sweep. */
+/* The documents of a bit set, as a posting source: the candidates of a sweep. It looks at
+ * the clock as the matcher moves it, so a sweep whose candidates hold the phrase nowhere
+ * (the spy never called) still stops at the deadline. */
 class bits_source : public Xapian::PostingSource {
   public:
-    explicit bits_source(const docid_bits &bits) : bits_(bits), count_(bits_count(bits)) {}
+    bits_source(const docid_bits &bits, bits_clock &clock)
+        : bits_(bits), clock_(clock), count_(bits_count(bits))
+    {
+    }
 
     void init(const Xapian::Database &) override
     {
@@ -3185,6 +3190,7 @@ class bits_source : public Xapian::PostingSource {
     /* To the first document of the set at or after from. */
     void move(Xapian::docid from)
     {
+        clock_.tick(1);
         size_t w = from >> 6;
         uint64_t left = w < bits_.size() ? bits_[w] & (~0ull << (from & 63)) : 0;
         while (!left && ++w < bits_.size())
@@ -3195,6 +3201,7 @@ class bits_source : public Xapian::PostingSource {
     }
 
     const docid_bits &bits_;
+    bits_clock &clock_;
     Xapian::doccount count_;
     Xapian::docid did_ = 0;
     bool done_ = false;
@@ -3264,7 +3271,7 @@ void sweep_index_positions(Xapian::Database &db, phrase_source &source, const do
         return;
     docid_bits held(bits.size(), 0);
     if (db.has_positions()) {
-        bits_source candidates(asked);
+        bits_source candidates(asked, clock);
         Xapian::Enquire enquire(db);
         enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, source.positions_query(),
                                         Xapian::Query(&candidates)));
