@@ -935,6 +935,67 @@ static void test_broad_compound_queries_count_as_the_model(void **state)
 }
 
 /*
+ * A broad phrase's verdicts from the title's positions are made for all candidates in one
+ * sweep of Xapian's own phrase matcher (sweep_index_positions), not a look-up per record:
+ * they must be what each record's positions say (punctuation and spaces take no position, a
+ * word does, a character may repeat), a body that holds the phrase still counts, and a
+ * record above the viewer's clearance never does. Counted through the writer and a reader
+ * (which keeps verdicts per level), for viewers of every clearance, alone and with a word
+ * and a NOT.
+ */
+static void test_broad_title_phrases_count_as_positions_say(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *title;
+        int holds;
+    } titles[] = {
+        {"关于考核的通知", 1}, {"的，通知", 1},     {"通知的", 0},   {"的通 知", 1},
+        {"的a通知", 0},        {"的的通知", 1},     {"的通通知", 0}, {"知通的", 0},
+        {"考核的通知的通知", 1}, {"无关的考核通知", 0},
+    };
+    enum { N = 400, N_TITLES = sizeof titles / sizeof titles[0] };
+    static char bodies[N][64];
+    int holds[N], level[N], exam[N];
+    for (int i = 0; i < N; i++) {
+        int in_body = i % 11 == 0;
+        snprintf(bodies[i], sizeof bodies[i], "%s", in_body ? "请转发的通知。" : "各部门认真组织。");
+        dg_index_doc d = doc_of(i + 1, titles[i % N_TITLES].title, bodies[i]);
+        d.level = level[i] = i % 5;
+        holds[i] = titles[i % N_TITLES].holds || in_body;
+        exam[i] = strstr(d.title, "考核") != NULL;
+        put(f, &d);
+    }
+    commit(f);
+    dg_index *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    static const char *const texts[] = {"\"的通知\"", "\"的通知\" 各部门", "\"的通知\" NOT 考核"};
+    for (int through = 0; through < 2; through++)
+        for (int c = 0; c <= 4; c++)
+            for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+                dg_index_viewer v = {7, c};
+                dg_index_query q = query_of(texts[t]);
+                dg_index_result *r = NULL;
+                if (dg_index_search(through ? reader : f->index, &v, &q, "", "", &r, &err) !=
+                    DG_OK)
+                    fail_msg("search %s: %s", texts[t], err.msg);
+                uint64_t expected = 0;
+                for (int i = 0; i < N; i++) {
+                    int visible = level[i] <= (c < 3 ? c : 3) || c == 4;
+                    int also = t == 0 ? 1 : t == 1 ? i % 11 != 0 : !exam[i];
+                    expected += (uint64_t)(visible && holds[i] && also);
+                }
+                if (r->total != expected)
+                    fail_msg("%s at clearance %d through the %s: %llu, positions say %llu",
+                             texts[t], c, through ? "reader" : "writer",
+                             (unsigned long long)r->total, (unsigned long long)expected);
+                dg_index_result_free(r);
+            }
+    dg_index_close(reader);
+}
+
+/*
  * Issue 15: every ranking, score, total, facet count and snippet a user gets is exactly what
  * the same search returns over an index holding only the records that user may see. Random
  * archives (records of one to three versions, random levels, grants to random users, words
@@ -2482,8 +2543,9 @@ int main(void)
         TEST(test_random_archives_never_reveal_records_above_clearance),
         TEST(test_broad_compound_queries_count_as_the_model),
         TEST(test_search_without_words_pages_by_lowest_version),
-    TEST(test_ranked_filter_is_kept_where_a_document_lacks_it),
-    TEST(test_malformed_queries_are_refused_with_a_message),
+        TEST(test_ranked_filter_is_kept_where_a_document_lacks_it),
+        TEST(test_broad_title_phrases_count_as_positions_say),
+        TEST(test_malformed_queries_are_refused_with_a_message),
         TEST(test_query_without_matches_is_ok_and_empty),
         TEST(test_snippet_shows_original_script_with_highlights),
         TEST(test_long_snippet_is_short_and_valid_utf8),
