@@ -6,8 +6,9 @@
  * One page is read in this order (page.c): clean-up and orientation (cleanup.c, with the
  * sample of sample.c to tell an upright page from a turned one and lines.c to find its
  * lines), the choice of model (language.c), the reading (layout.c: as it lay or turned
- * straight; recognise.c: the text; word_boxes.c: the words and their boxes; lost_lines.c:
- * lines the reading left out, and red print). spacing.c decides which spaces are noise, engine.c keeps the Tesseract
+ * straight; recognise.c: the text; word_boxes.c: the words and their boxes; mixed_lines.c: the
+ * Chinese lines of a page read with eng; lost_lines.c: lines the reading left out, and red
+ * print). spacing.c decides which spaces are noise, engine.c keeps the Tesseract
  * engines, words_tsv.c stores word boxes as text. Names shared between the parts begin
  * ocr_; dg_ocr_ is the public contract.
  */

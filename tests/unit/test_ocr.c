@@ -232,6 +232,42 @@ static void test_english_page_is_read_with_eng(void **state)
     dg_ocr_result_free(r);
 }
 
+/* 1 when one of r's words holds text and lies in the top quarter of the page of the given
+ * height. */
+static int has_word_near_top(const dg_ocr_result *r, const char *text, int height)
+{
+    for (size_t i = 0; i < r->word_count; i++)
+        if (strstr(r->words[i].text, text) && r->words[i].y < height / 4)
+            return 1;
+    return 0;
+}
+
+static void test_chinese_heading_of_an_english_page_is_read_with_chi_tra(void **state)
+{
+    (void)state;
+    /* eng read this heading as noise ("Sithigiamhs", CER 5.7%); chi_tra reads it. */
+    dg_ocr_result *r = read_fixture("engzh-tra.png", "engzh-tra.gt.txt", NULL, 0.02);
+    assert_string_equal(r->lang, "eng");
+    assert_non_null(strstr(r->text, "建國高級中學\n"));
+    assert_non_null(strstr(r->text, "annual budget report"));
+    /* The heading's words are the Chinese reading's, on the original page. */
+    PIX *pix = pixRead(fixture("engzh-tra.png"));
+    assert_true(has_word_near_top(r, "國", (int)pixGetHeight(pix)));
+    pixDestroy(&pix);
+    dg_ocr_result_free(r);
+}
+
+static void test_chinese_heading_of_an_english_page_is_read_with_chi_sim(void **state)
+{
+    (void)state;
+    /* eng read this heading as "tmp sop See" (CER 5.2%). */
+    dg_ocr_result *r = read_fixture("engzh-sim.png", "engzh-sim.gt.txt", NULL, 0.02);
+    assert_string_equal(r->lang, "eng");
+    assert_non_null(strstr(r->text, "北京市第四中学"));
+    assert_null(strstr(r->text, "See"));
+    dg_ocr_result_free(r);
+}
+
 static void test_chinese_page_with_english_words_is_read_with_chi_sim(void **state)
 {
     (void)state;
@@ -463,6 +499,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_english_page_in_a_chinese_record_is_read_with_eng),
         cmocka_unit_test(test_choice_and_reading_times_are_reported),
         cmocka_unit_test(test_english_page_is_read_with_eng),
+        cmocka_unit_test(test_chinese_heading_of_an_english_page_is_read_with_chi_tra),
+        cmocka_unit_test(test_chinese_heading_of_an_english_page_is_read_with_chi_sim),
         cmocka_unit_test(test_chinese_page_with_english_words_is_read_with_chi_sim),
         cmocka_unit_test(test_page_on_its_side_is_turned_and_read),
         cmocka_unit_test(test_upside_down_page_is_turned_and_read),
