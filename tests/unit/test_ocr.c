@@ -316,6 +316,45 @@ static void test_page_under_a_shadow_is_read(void **state)
     dg_ocr_result_free(r);
 }
 
+/* The number of grey levels fixture name has after ocr_normalise(). */
+static int levels_after_cleanup(const char *name)
+{
+    PIX *pix = pixRead(fixture(name));
+    assert_non_null(pix);
+    PIX *gray = pixConvertTo8(pix, 0), *ink = NULL, *flat_ink = NULL;
+    assert_non_null(gray);
+    cleanup c = {.width = (int)pixGetWidth(pix), .height = (int)pixGetHeight(pix), .dpi = 300};
+    ocr_normalise(&gray, &ink, &flat_ink, &c);
+    NUMA *histogram = pixGetGrayHistogram(gray, 1);
+    assert_non_null(histogram);
+    int levels = 0;
+    for (int i = 0; i < 256; i++) {
+        l_float32 count = 0;
+        numaGetFValue(histogram, i, &count);
+        levels += count > 0;
+    }
+    numaDestroy(&histogram);
+    pixDestroy(&ink);
+    pixDestroy(&flat_ink);
+    pixDestroy(&gray);
+    pixDestroy(&pix);
+    return levels;
+}
+
+static void test_page_under_a_light_shadow_is_binarised_locally(void **state)
+{
+    (void)state;
+    /* dim.png's darkest paper is far lighter than its global threshold: Sauvola's local
+     * thresholds leave black and white; shadow.png's is not, and it is normalised (grey
+     * levels stay); an even page is left as it came. */
+    assert_int_equal(levels_after_cleanup("dim.png"), 2);
+    assert_true(levels_after_cleanup("shadow.png") > 2);
+    assert_true(levels_after_cleanup("sim.png") > 2);
+    dg_ocr_result *r = read_fixture("dim.png", "dim.gt.txt", NULL, 0.05);
+    assert_string_equal(r->lang, "chi_sim");
+    dg_ocr_result_free(r);
+}
+
 static void test_slight_skew_is_measured_and_read_as_it_lay(void **state)
 {
     (void)state;
@@ -506,6 +545,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_upside_down_page_is_turned_and_read),
         cmocka_unit_test(test_upside_down_traditional_page_is_turned_and_read),
         cmocka_unit_test(test_page_under_a_shadow_is_read),
+        cmocka_unit_test(test_page_under_a_light_shadow_is_binarised_locally),
         cmocka_unit_test(test_slight_skew_is_measured_and_read_as_it_lay),
         cmocka_unit_test(test_strong_skew_is_read_turned_straight),
         cmocka_unit_test(test_forced_language_is_used),
