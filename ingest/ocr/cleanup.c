@@ -179,8 +179,9 @@ static int background_is_uneven(PIX *gray, float *darkest_paper)
  *     print out of shape (on the tuning sets, bench/make-ocr-pages.py seeds 4242, 7 and
  *     13, three such pages read 2.2-4.2 CER points worse than `tesseract -l` on the page as
  *     it came). Sauvola's local thresholds binarise it (pixSauvolaBinarizeTiled): on the
- *     7 uneven Chinese and English pages of those sets in this case, mean CER 7.4% against
- *     10.1% normalised.
+ *     9 pages of those sets whose text it changed, mean CER 6.5% against 9.4% normalised,
+ *     better on 7, worse on 2 English pages (by 0.2 and 1.5 points, both still far better
+ *     than the best single language's `tesseract -l`).
  *
  * Keeps *gray when a step fails.
  */
