@@ -29,6 +29,11 @@
  *      script is known. The whole page is then read ONCE with that single model: all
  *      three models at once (chi_sim+chi_tra+eng) is slower and less accurate, and chi_sim
  *      alone beat chi_sim+eng even on a page of Chinese mixed with English words.
+ *      A page read with eng because its sample reads as letters may still carry Chinese
+ *      lines (a school's name as a heading): each line eng is unsure of is read again with
+ *      chi_sim, and where that reads Han characters, with chi_tra too; the two are compared
+ *      as the sample's lines are, and the line gets the chosen model's text and words
+ *      (ocr/mixed_lines.c).
  *      Tesseract's layout analysis can drop a whole line (a title over tightly spaced
  *      lines): a line of ink found by row projection that no recognised line covers is
  *      read on its own and put into the text at its height, its words among the words;

@@ -281,3 +281,14 @@ dg_status ocr_choose_language(dg_ocr *ocr, page_sample *s, const char *record_sc
     return sample_script(ocr, s, lang, &r->lang_sure, r->lang_reason, sizeof r->lang_reason,
                          err);
 }
+
+dg_status ocr_line_script(dg_ocr *ocr, const line_read *sim, const line_read *tra,
+                          const char **lang, dg_error *err)
+{
+    evidence ev = {0};
+    double score;
+    dg_status status = compare_line(ocr, sim, tra, &ev, err);
+    if (status == DG_OK)
+        *lang = script_verdict(&ev, &score);
+    return status;
+}

@@ -115,7 +115,7 @@ dg_status ocr_read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_ink,
         return status;
     if (c->skew == 0 || !flat_ink) {
         analyse_layout(api, gray, NULL, c, 0);
-        return ocr_recognise(api, gray, ink, red_ink, c, lang, name, r, err);
+        return ocr_recognise(ocr, api, gray, ink, red_ink, c, lang, name, r, err);
     }
     cleanup as_it_lay = *c;
     as_it_lay.skew = 0;
@@ -145,7 +145,7 @@ dg_status ocr_read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_ink,
         boxaDestroy(&bands);
     }
     r->deskewed = straight;
-    status = ocr_recognise(api, pages[straight], inks[straight], red_ink, ways[straight], lang,
+    status = ocr_recognise(ocr, api, pages[straight], inks[straight], red_ink, ways[straight], lang,
                            name, r, err);
     pixDestroy(&pages[1]);
     return status;

@@ -6,8 +6,9 @@
  * One page is read in this order (page.c): clean-up and orientation (cleanup.c, with the
  * sample of sample.c to tell an upright page from a turned one and lines.c to find its
  * lines), the choice of model (language.c), the reading (layout.c: as it lay or turned
- * straight; recognise.c: the text; word_boxes.c: the words and their boxes; lost_lines.c:
- * lines the reading left out, and red print). spacing.c decides which spaces are noise, engine.c keeps the Tesseract
+ * straight; recognise.c: the text; word_boxes.c: the words and their boxes; mixed_lines.c: the
+ * Chinese lines of a page read with eng; lost_lines.c: lines the reading left out, and red
+ * print). spacing.c decides which spaces are noise, engine.c keeps the Tesseract
  * engines, words_tsv.c stores word boxes as text. Names shared between the parts begin
  * ocr_; dg_ocr_ is the public contract.
  */
@@ -131,6 +132,8 @@ dg_status ocr_sample_upright(dg_ocr *ocr, page_sample *s, int *upright, dg_error
 /* *upside_down = 1 when one of the first lines reads with confidence turned by 180. */
 dg_status ocr_sample_upside_down(dg_ocr *ocr, page_sample *s, int *upside_down,
                                  dg_error *err);
+/* Adds a character the model read (text, with its confidence) to line. */
+void ocr_line_add_symbol(line_read *line, const char *text, float confidence);
 /* Reads the sample line at box of s with api, turned by 180 degrees when upside_down. */
 void ocr_read_line(TessBaseAPI *api, const page_sample *s, BOX *box, int upside_down,
                    line_read *out);
@@ -148,19 +151,29 @@ dg_status ocr_choose_language(dg_ocr *ocr, page_sample *s, const char *record_sc
                               const char *script, float script_conf, dg_ocr_result *r,
                               const char **lang, dg_error *err);
 
+/* The Chinese model for one line both chi_sim (sim) and chi_tra (tra) read: the sample's
+ * comparison (language.c's compare_line and script_verdict) on that line alone. */
+dg_status ocr_line_script(dg_ocr *ocr, const line_read *sim, const line_read *tra,
+                          const char **lang, dg_error *err);
+
 /* ---- reading the page (layout.c, recognise.c, word_boxes.c, lost_lines.c) ---- */
 
 /* Reads the cleaned-up page with lang into r, as it lay or turned straight. */
 dg_status ocr_read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_ink,
                                PIX *red_ink, const cleanup *c, const char *lang,
                                const char *name, dg_ocr_result *r, dg_error *err);
-/* Reads page, whose layout api has analysed, into r: text, word boxes, lost lines and (when
- * red_ink is not NULL) red print. */
-dg_status ocr_recognise(TessBaseAPI *api, PIX *page, PIX *ink, PIX *red_ink, const cleanup *c,
-                        const char *lang, const char *name, dg_ocr_result *r, dg_error *err);
+/* Reads page, whose layout api has analysed, into r: text, word boxes, Chinese lines of an
+ * English page, lost lines and (when red_ink is not NULL) red print. */
+dg_status ocr_recognise(dg_ocr *ocr, TessBaseAPI *api, PIX *page, PIX *ink, PIX *red_ink,
+                        const cleanup *c, const char *lang, const char *name, dg_ocr_result *r,
+                        dg_error *err);
 /* Adds the words api recognised to r; (dx, dy) is where api's image lies on the page. */
 dg_status ocr_collect_words(TessBaseAPI *api, const cleanup *c, int dx, int dy,
                             dg_ocr_result *r, dg_error *err);
+/* On a page api read with eng, reads the lines eng was unsure of with chi_sim and, where
+ * they are Chinese, puts the right Chinese model's reading into r (mixed_lines.c). */
+dg_status ocr_read_mixed_lines(dg_ocr *ocr, TessBaseAPI *api, PIX *page, const cleanup *c,
+                               dg_ocr_result *r, dg_error *err);
 /* The text lines api recognised, top to bottom as the text has them; NULL when none. */
 BOXA *ocr_recognised_lines(TessBaseAPI *api);
 /* Reads the ink bands no recognised line covers and puts their text into r. */

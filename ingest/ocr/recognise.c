@@ -125,8 +125,9 @@ static char *page_text(TessBaseAPI *api)
 /* Reads page (cleaned up as c says, ink its text_ink), whose layout api has analysed
  * (analyse_layout), with lang into r; red_ink, when not NULL, is the page's red ink as it
  * came (dg_seal_gray), whose lines of text are read too. */
-dg_status ocr_recognise(TessBaseAPI *api, PIX *page, PIX *ink, PIX *red_ink, const cleanup *c,
-                        const char *lang, const char *name, dg_ocr_result *r, dg_error *err)
+dg_status ocr_recognise(dg_ocr *ocr, TessBaseAPI *api, PIX *page, PIX *ink, PIX *red_ink,
+                        const cleanup *c, const char *lang, const char *name, dg_ocr_result *r,
+                        dg_error *err)
 {
     dg_status status = DG_OK;
     snprintf(r->lang, sizeof r->lang, "%s", lang);
@@ -141,6 +142,9 @@ dg_status ocr_recognise(TessBaseAPI *api, PIX *page, PIX *ink, PIX *red_ink, con
     r->confidence = conf < 0 ? 0 : conf > 100 ? 100 : conf;
     if (status == DG_OK)
         status = ocr_collect_words(api, c, 0, 0, r, err);
+    /* A page the sample measured as English may still have Chinese lines (a heading). */
+    if (status == DG_OK && r->lang_sure && strcmp(lang, DG_OCR_LANG_ENGLISH) == 0)
+        status = ocr_read_mixed_lines(ocr, api, page, c, r, err);
     BOXA *recognised = status == DG_OK ? ocr_recognised_lines(api) : NULL;
     TessBaseAPIClear(api);
     if (status == DG_OK)

@@ -18,7 +18,7 @@
 #define UPRIGHT_MIN_CONF 60
 
 /* Adds a character the model read to line, counted as Han or as a letter. */
-static void add_symbol(line_read *line, const char *text, float confidence)
+void ocr_line_add_symbol(line_read *line, const char *text, float confidence)
 {
     size_t n = strlen(text);
     if (n == 0 || n >= sizeof line->symbols[0].text || line->count == MAX_LINE_SYMBOLS)
@@ -109,7 +109,7 @@ void ocr_read_line(TessBaseAPI *api, const page_sample *s, BOX *box, int upside_
                 char *text = TessResultIteratorGetUTF8Text(it, RIL_SYMBOL);
                 if (!text)
                     continue;
-                add_symbol(out, text, TessResultIteratorConfidence(it, RIL_SYMBOL));
+                ocr_line_add_symbol(out, text, TessResultIteratorConfidence(it, RIL_SYMBOL));
                 TessDeleteText(text);
             } while (TessResultIteratorNext(it, RIL_SYMBOL));
             TessResultIteratorDelete(it);

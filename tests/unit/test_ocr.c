@@ -233,6 +233,42 @@ static void test_english_page_is_read_with_eng(void **state)
     dg_ocr_result_free(r);
 }
 
+/* 1 when one of r's words holds text and lies in the top quarter of the page of the given
+ * height. */
+static int has_word_near_top(const dg_ocr_result *r, const char *text, int height)
+{
+    for (size_t i = 0; i < r->word_count; i++)
+        if (strstr(r->words[i].text, text) && r->words[i].y < height / 4)
+            return 1;
+    return 0;
+}
+
+static void test_chinese_heading_of_an_english_page_is_read_with_chi_tra(void **state)
+{
+    (void)state;
+    /* eng read this heading as noise ("Sithigiamhs", CER 5.7%); chi_tra reads it. */
+    dg_ocr_result *r = read_fixture("engzh-tra.png", "engzh-tra.gt.txt", NULL, 0.02);
+    assert_string_equal(r->lang, "eng");
+    assert_non_null(strstr(r->text, "建國高級中學\n"));
+    assert_non_null(strstr(r->text, "annual budget report"));
+    /* The heading's words are the Chinese reading's, on the original page. */
+    PIX *pix = pixRead(fixture("engzh-tra.png"));
+    assert_true(has_word_near_top(r, "國", (int)pixGetHeight(pix)));
+    pixDestroy(&pix);
+    dg_ocr_result_free(r);
+}
+
+static void test_chinese_heading_of_an_english_page_is_read_with_chi_sim(void **state)
+{
+    (void)state;
+    /* eng read this heading as "tmp sop See" (CER 5.2%). */
+    dg_ocr_result *r = read_fixture("engzh-sim.png", "engzh-sim.gt.txt", NULL, 0.02);
+    assert_string_equal(r->lang, "eng");
+    assert_non_null(strstr(r->text, "北京市第四中学"));
+    assert_null(strstr(r->text, "See"));
+    dg_ocr_result_free(r);
+}
+
 static void test_chinese_page_with_english_words_is_read_with_chi_sim(void **state)
 {
     (void)state;
@@ -277,6 +313,45 @@ static void test_page_under_a_shadow_is_read(void **state)
     /* Only an uneven background is normalised: without it this page read at over 60% CER,
      * with it at 9.5%. */
     dg_ocr_result *r = read_fixture("shadow.png", "shadow.gt.txt", NULL, 0.15);
+    assert_string_equal(r->lang, "chi_sim");
+    dg_ocr_result_free(r);
+}
+
+/* The number of grey levels fixture name has after ocr_normalise(). */
+static int levels_after_cleanup(const char *name)
+{
+    PIX *pix = pixRead(fixture(name));
+    assert_non_null(pix);
+    PIX *gray = pixConvertTo8(pix, 0), *ink = NULL, *flat_ink = NULL;
+    assert_non_null(gray);
+    cleanup c = {.width = (int)pixGetWidth(pix), .height = (int)pixGetHeight(pix), .dpi = 300};
+    ocr_normalise(&gray, &ink, &flat_ink, &c);
+    NUMA *histogram = pixGetGrayHistogram(gray, 1);
+    assert_non_null(histogram);
+    int levels = 0;
+    for (int i = 0; i < 256; i++) {
+        l_float32 count = 0;
+        numaGetFValue(histogram, i, &count);
+        levels += count > 0;
+    }
+    numaDestroy(&histogram);
+    pixDestroy(&ink);
+    pixDestroy(&flat_ink);
+    pixDestroy(&gray);
+    pixDestroy(&pix);
+    return levels;
+}
+
+static void test_page_under_a_light_shadow_is_binarised_locally(void **state)
+{
+    (void)state;
+    /* dim.png's darkest paper is far lighter than its global threshold: Sauvola's local
+     * thresholds leave black and white; shadow.png's is not, and it is normalised (grey
+     * levels stay); an even page is left as it came. */
+    assert_int_equal(levels_after_cleanup("dim.png"), 2);
+    assert_true(levels_after_cleanup("shadow.png") > 2);
+    assert_true(levels_after_cleanup("sim.png") > 2);
+    dg_ocr_result *r = read_fixture("dim.png", "dim.gt.txt", NULL, 0.05);
     assert_string_equal(r->lang, "chi_sim");
     dg_ocr_result_free(r);
 }
@@ -512,11 +587,14 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_english_page_in_a_chinese_record_is_read_with_eng),
         cmocka_unit_test(test_choice_and_reading_times_are_reported),
         cmocka_unit_test(test_english_page_is_read_with_eng),
+        cmocka_unit_test(test_chinese_heading_of_an_english_page_is_read_with_chi_tra),
+        cmocka_unit_test(test_chinese_heading_of_an_english_page_is_read_with_chi_sim),
         cmocka_unit_test(test_chinese_page_with_english_words_is_read_with_chi_sim),
         cmocka_unit_test(test_page_on_its_side_is_turned_and_read),
         cmocka_unit_test(test_upside_down_page_is_turned_and_read),
         cmocka_unit_test(test_upside_down_traditional_page_is_turned_and_read),
         cmocka_unit_test(test_page_under_a_shadow_is_read),
+        cmocka_unit_test(test_page_under_a_light_shadow_is_binarised_locally),
         cmocka_unit_test(test_slight_skew_is_measured_and_read_as_it_lay),
         cmocka_unit_test(test_strong_skew_is_read_turned_straight),
         cmocka_unit_test(test_forced_language_is_used),
