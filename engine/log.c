@@ -466,16 +466,35 @@ dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
     return st;
 }
 
-/* The stored tree's frontier as the last committed batch of a group left it, when ok. */
+/* A subtree (a leaf at level 0) that a group's committed batches completed and that is
+ * not stored yet. */
+typedef struct tree_node {
+    uint64_t idx;
+    int level;
+    dg_merkle_hash hash;
+} tree_node;
+
+/*
+ * The tree as a group's batches left it, when ok: the frontier of the log's first b.size
+ * entries, of which the stored tree holds the first `stored`; the subtrees of the rest are
+ * pending here and stored together at the next filing (DG_LOG_SHOWN_EVERY), in the
+ * filing's transaction (batch_tree). Only the leader touches it.
+ */
 typedef struct tree_front {
     dg_merkle_builder b;
     int ok;
+    uint64_t stored;
+    tree_node *pending;
+    size_t count, cap;
 } tree_front;
 
 static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
-                                  const dg_merkle_hash *leaves, size_t count,
-                                  const tree_front *known, dg_merkle_builder *after,
-                                  dg_error *err);
+                                  const dg_merkle_hash *leaves, size_t count, dg_error *err);
+static dg_status stored_open(sqlite3 *db, dg_stmt_cache *cache, dg_log_stored_tree *t,
+                             dg_error *err);
+static dg_status stored_size(sqlite3 *db, dg_stmt_cache *cache, uint64_t *size, dg_error *err);
+static dg_status store_node(void *ctx, int level, uint64_t index, const dg_merkle_hash *hash,
+                            dg_error *err);
 
 /* Inserts the entry after prev (its leaf into *leaf, its hash into hash); with catch_up, brings the stored tree
  * up to it too (a group of entries brings the tree up once, after the last of them). */
@@ -515,7 +534,7 @@ static dg_status log_insert(dg_archive *archive, const char *prev, const chain_f
     if (st == DG_OK && f.id % DG_LOG_SHOWN_EVERY == 0)
         st = dg_log_shown_catch_up(db, err);
     if (st == DG_OK && catch_up)
-        st = tree_take_leaves(archive, f.id, leaf, 1, NULL, NULL, err);
+        st = tree_take_leaves(archive, f.id, leaf, 1, err);
     return st;
 }
 
@@ -654,7 +673,7 @@ dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
         first = i == 0 ? id : first;
     }
     if (st == DG_OK && count)
-        st = tree_take_leaves(archive, first, leaves, count, NULL, NULL, err);
+        st = tree_take_leaves(archive, first, leaves, count, err);
     free(leaves);
     return st;
 }
@@ -712,8 +731,9 @@ struct dg_log_group {
     int stop;            /* the syncer syncs what is left and ends */
     int wal_fd;
     long delay_ms;
-    /* The tree's frontier after the last committed batch, for the next leader (whichever
-     * handle it writes on: they share one catalog); only the leader touches it. */
+    /* The tree after the last committed batch (its frontier and the subtrees not stored
+     * yet), for the next leader (whichever handle it writes on: they share one catalog);
+     * only the leader touches it. */
     tree_front front;
     /* The commit window (PostgreSQL's commit_delay with commit_siblings): busy counts the
      * handles inside a request (dg_log_group_request); a leader that finds some of them
@@ -764,6 +784,7 @@ void dg_log_group_free(dg_log_group *group)
     if (!group)
         return;
     syncer_stop(group);
+    free(group->front.pending);
     pthread_cond_destroy(&group->gathered);
     pthread_cond_destroy(&group->committed);
     pthread_mutex_destroy(&group->lock);
@@ -1008,27 +1029,112 @@ static void batch_fail(group_entry *batch, dg_status st, const dg_error *err)
         }
 }
 
-/* Brings the tree up to the batch's last entry with the leaves its entries made (the ones
- * that were written have consecutive ids: a refused one was rolled back, id and all).
- * *after is then the tree's frontier, after->size 0 when unknown. */
-static dg_status batch_tree(dg_archive *archive, group_entry *batch, const tree_front *known,
-                            dg_merkle_builder *after, dg_error *err)
+/* A subtree the batch's leaves completed, kept until the next filing stores it. */
+static dg_status hold_node(void *ctx, int level, uint64_t index, const dg_merkle_hash *hash,
+                           dg_error *err)
 {
-    size_t n = 0;
-    for (group_entry *e = batch; e; e = e->next)
-        n += e->st == DG_OK;
-    dg_merkle_hash *leaves = malloc(n * sizeof *leaves);
-    if (!leaves)
-        return dg_log_tree_catch_up(archive->db, err); /* reads them back instead */
-    int64_t first = 0;
-    size_t i = 0;
+    tree_front *f = ctx;
+    if (f->count == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 2 * DG_LOG_SHOWN_EVERY + 64;
+        tree_node *grown = realloc(f->pending, cap * sizeof *grown);
+        if (!grown)
+            return dg_error_set(err, DG_ERR_NOMEM, "access log tree: out of memory");
+        f->pending = grown;
+        f->cap = cap;
+    }
+    f->pending[f->count++] = (tree_node){.idx = index, .level = level, .hash = *hash};
+    return DG_OK;
+}
+
+static void front_forget(tree_front *f)
+{
+    f->ok = 0;
+    f->count = 0;
+}
+
+static int node_order(const void *a, const void *b)
+{
+    const tree_node *x = a, *y = b;
+    if (x->level != y->level)
+        return x->level < y->level ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/*
+ * Stores the pending subtrees, sorted by (level, idx): each level's new rows then go in
+ * one run at that level's end. When the stored tree is no longer the size they start from
+ * (another handle brought it up without the log growing: a checkpoint's catch-up), they
+ * are dropped and the general catch-up adds what it lacks from the entries.
+ */
+static dg_status front_store(dg_archive *archive, tree_front *f, dg_error *err)
+{
+    uint64_t size = 0;
+    dg_status st = stored_size(archive->db, &archive->stmts, &size, err);
+    if (st == DG_OK && size != f->stored) {
+        f->count = 0;
+        st = dg_log_tree_catch_up(archive->db, err);
+        f->stored = f->b.size;
+        return st;
+    }
+    qsort(f->pending, f->count, sizeof *f->pending, node_order);
+    dg_log_stored_tree t;
+    if (st == DG_OK)
+        st = stored_open(archive->db, &archive->stmts, &t, err);
+    if (st != DG_OK)
+        return st;
+    for (size_t i = 0; st == DG_OK && i < f->count; i++)
+        st = store_node(&t, f->pending[i].level, f->pending[i].idx, &f->pending[i].hash, err);
+    dg_log_stored_close(&t);
+    f->count = 0;
+    f->stored = f->b.size;
+    return st;
+}
+
+/*
+ * Brings the group's tree up to the batch's last entry with the leaves its entries made
+ * (the ones written have consecutive ids: a refused one was rolled back, id and all). The
+ * leaves go onto the frontier the group's last committed batch left, when the log has not
+ * grown since (nothing else appended); their subtrees are kept in memory and stored once
+ * per filing, with it (issue 17: rows written per batch put a WAL frame per tree level in
+ * every commit, about 6 of its 8). Otherwise the stored tree is read: pushed onto when it
+ * ends right before the batch, else brought up from the entries (it lags: an append of an
+ * older dangan, a batch that failed, a server killed with nodes pending; the entries are
+ * the truth and the nodes are made from them again). On failure the caller forgets the
+ * front. A stored tree that lags is no finding (log_read.c) and every checkpoint brings it
+ * up first (log_tree.c), so what is signed and proved is the whole log.
+ */
+static dg_status batch_tree(dg_archive *archive, group_entry *batch, tree_front *front,
+                            dg_error *err)
+{
+    int64_t first = 0, last = 0;
     for (group_entry *e = batch; e; e = e->next)
         if (e->st == DG_OK) {
-            first = i == 0 ? e->id : first;
-            leaves[i++] = e->leaf;
+            first = first ? first : e->id;
+            last = e->id;
         }
-    dg_status st = tree_take_leaves(archive, first, leaves, n, known, after, err);
-    free(leaves);
+    dg_status st = DG_OK;
+    if (!front->ok || first < 1 || front->b.size != (uint64_t)first - 1) {
+        front_forget(front);
+        uint64_t size = 0;
+        st = stored_size(archive->db, &archive->stmts, &size, err);
+        if (st == DG_OK && (first < 1 || size != (uint64_t)first - 1))
+            return dg_log_tree_catch_up(archive->db, err); /* front stays unknown */
+        dg_log_stored_tree t;
+        if (st == DG_OK)
+            st = stored_open(archive->db, &archive->stmts, &t, err);
+        if (st != DG_OK)
+            return st;
+        st = dg_merkle_builder_load(&front->b, dg_log_stored_read, &t, size, err);
+        dg_log_stored_close(&t);
+        front->stored = size;
+        front->ok = st == DG_OK;
+    }
+    for (group_entry *e = batch; st == DG_OK && e; e = e->next)
+        if (e->st == DG_OK)
+            st = dg_merkle_builder_push(&front->b, &e->leaf, hold_node, front, err);
+    /* Stored with the filing: the batch that holds a multiple of DG_LOG_SHOWN_EVERY. */
+    if (st == DG_OK && last / DG_LOG_SHOWN_EVERY != (first - 1) / DG_LOG_SHOWN_EVERY)
+        st = front_store(archive, front, err);
     return st;
 }
 
@@ -1053,17 +1159,14 @@ static void batch_commit(dg_archive *archive, group_entry *batch, tree_front *fr
         dg_catalog_rollback(archive->db);
         return;
     }
-    dg_merkle_builder after = {0};
     if (st == DG_OK && any)
-        st = batch_tree(archive, batch, front, &after, &err);
+        st = batch_tree(archive, batch, front, &err);
     if (st == DG_OK)
         st = dg_catalog_exec_kept(&archive->stmts, archive->db, "COMMIT", &err);
-    /* Only a committed tree's frontier is kept for the next batch. */
-    front->ok = st == DG_OK && any && after.size > 0;
-    if (front->ok)
-        front->b = after;
     if (st == DG_OK)
         return;
+    /* Only a committed batch's tree is kept: the next batch reads the stored one. */
+    front_forget(front);
     int disk_full = dg_catalog_disk_full(archive->db); /* before the rollback */
     dg_catalog_rollback(archive->db);
     /* A full disk: give the space reserve back and log with it, once (archive.c). */
@@ -1380,42 +1483,27 @@ dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err)
  * Brings the stored tree up to the entries first .. first + count - 1 just written, whose
  * leaves the append made from the bytes it hashed: pushed without reading the entries back,
  * on the handle's kept statements. When the stored tree does not end right before first
- * (it lags: an older dangan's appends, or a failed catch-up), the general catch-up reads
- * every entry it lacks.
+ * (it lags: an older dangan's appends, a group's subtrees not stored yet, or a failed
+ * catch-up), the general catch-up reads every entry it lacks.
  */
 static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
-                                  const dg_merkle_hash *leaves, size_t count,
-                                  const tree_front *known, dg_merkle_builder *after,
-                                  dg_error *err)
+                                  const dg_merkle_hash *leaves, size_t count, dg_error *err)
 {
     sqlite3 *db = archive->db;
     uint64_t size = 0;
-    /* The frontier the group's last committed batch left, when the log has not grown
-     * since: then the stored tree has not either, and has that frontier. The tree is only
-     * ever grown from the entries (never past the last), its rows are append-only
-     * (migration 5's triggers), and it held known's leaves when that batch committed; so
-     * with first - 1 entries before this batch its size is known's, and neither its size
-     * (a query) nor its frontier (O(log n) rows, on a page cache that the other handles'
-     * commits keep emptying) need be read back. Any other append (outside the group, or a
-     * batch that failed) makes the sizes differ, and the tree is read as stored. */
-    int reuse = known && known->ok && first >= 1 && known->b.size == (uint64_t)first - 1;
-    dg_status st = reuse ? DG_OK : stored_size(db, &archive->stmts, &size, err);
+    dg_status st = stored_size(db, &archive->stmts, &size, err);
     if (st != DG_OK)
         return st;
-    if (!reuse && (first < 1 || size != (uint64_t)first - 1))
+    if (first < 1 || size != (uint64_t)first - 1)
         return dg_log_tree_catch_up(db, err);
     dg_log_stored_tree t;
     st = stored_open(db, &archive->stmts, &t, err);
     dg_merkle_builder b;
-    if (st == DG_OK && reuse)
-        b = known->b;
-    else if (st == DG_OK)
+    if (st == DG_OK)
         st = dg_merkle_builder_load(&b, dg_log_stored_read, &t, size, err);
     for (size_t i = 0; st == DG_OK && i < count; i++)
         st = dg_merkle_builder_push(&b, &leaves[i], store_node, &t, err);
     dg_log_stored_close(&t);
-    if (st == DG_OK && after)
-        *after = b;
     return st;
 }
 
