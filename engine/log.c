@@ -466,6 +466,13 @@ dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
     return st;
 }
 
+/* The log's newest entry as an append of this transaction left it (a batch's entries
+ * follow each other), or unknown (id 0): then it is read. */
+typedef struct chain_link {
+    int64_t id;
+    char hash[65];
+} chain_link;
+
 /* A subtree (a leaf at level 0) that a group's committed batches completed and that is
  * not stored yet. */
 typedef struct tree_node {
@@ -486,6 +493,13 @@ typedef struct tree_front {
     uint64_t stored;
     tree_node *pending;
     size_t count, cap;
+    /* The newest entry as the last committed batch left it on db, whose data version was
+     * then `version` (SQLITE_FCNTL_DATA_VERSION: it changes with any commit on the file
+     * by any connection but this one's own): while it is the same, nothing else has
+     * appended, and the next batch on db follows head without reading it. */
+    chain_link head;
+    sqlite3 *db;
+    unsigned version;
 } tree_front;
 
 static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
@@ -562,13 +576,6 @@ static const char *bounded_text(const char *text, char **owned)
     snprintf(*owned, cap, "%.*s … [%zu bytes, SHA-256 %s]", (int)head, text, len, hex);
     return *owned;
 }
-
-/* The log's newest entry as an append of this transaction left it (a batch's entries
- * follow each other), or unknown (id 0): then it is read. */
-typedef struct chain_link {
-    int64_t id;
-    char hash[65];
-} chain_link;
 
 /* Appends one entry inside the caller's write transaction; *id is its id. With head (a
  * group's batch), the entry follows head when head->id is set, and head becomes it. */
@@ -1050,6 +1057,29 @@ static void front_forget(tree_front *f)
 {
     f->ok = 0;
     f->count = 0;
+    f->head.id = 0;
+}
+
+/* The head the group's last committed batch left, when db has seen no other commit since
+ * (inside the batch's write transaction, where the data version is current); else
+ * unknown (id 0), to be read. */
+static chain_link front_head(const tree_front *f, sqlite3 *db)
+{
+    unsigned version = 0;
+    if (f->head.id > 0 && f->db == db &&
+        sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK &&
+        version == f->version)
+        return f->head;
+    return (chain_link){0};
+}
+
+/* After a committed batch: its last entry (head, id 0 when unknown) and db's version. */
+static void front_keep_head(tree_front *f, sqlite3 *db, const chain_link *head)
+{
+    f->head = *head;
+    f->db = db;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, &f->version) != SQLITE_OK)
+        f->head.id = 0;
 }
 
 static int node_order(const void *a, const void *b)
@@ -1150,7 +1180,9 @@ static void batch_commit(dg_archive *archive, group_entry *batch, tree_front *fr
         return;
     }
     int any = 0, alone = !batch->next;
-    chain_link head = {0}; /* the entry the next one follows, once one is written */
+    /* The entry the next one follows: the last batch's when nothing else has committed
+     * since (a head query per batch was 0.2% of a server's CPU), else read. */
+    chain_link head = front_head(front, archive->db);
     for (group_entry *e = batch; e && st == DG_OK; e = e->next) {
         st = batch_append(archive, e, alone, &head, &err);
         any |= e->st == DG_OK;
@@ -1163,9 +1195,11 @@ static void batch_commit(dg_archive *archive, group_entry *batch, tree_front *fr
         st = batch_tree(archive, batch, front, &err);
     if (st == DG_OK)
         st = dg_catalog_exec_kept(&archive->stmts, archive->db, "COMMIT", &err);
-    if (st == DG_OK)
+    if (st == DG_OK) {
+        front_keep_head(front, archive->db, &head);
         return;
-    /* Only a committed batch's tree is kept: the next batch reads the stored one. */
+    }
+    /* Only a committed batch's tree and head are kept: the next batch reads them. */
     front_forget(front);
     int disk_full = dg_catalog_disk_full(archive->db); /* before the rollback */
     dg_catalog_rollback(archive->db);
