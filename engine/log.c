@@ -1078,6 +1078,32 @@ static void front_keep_head(tree_front *f, sqlite3 *db, const chain_link *head)
         f->head.id = 0;
 }
 
+/* A filing's subtrees go in by TREE_ROWS at a time: one statement's fixed cost (its
+ * transaction checks, its program's start and end) shared by that many rows. */
+enum { TREE_ROWS = 32 };
+#define TREE_ROW "(?,?,?)"
+#define TREE_ROW4 TREE_ROW "," TREE_ROW "," TREE_ROW "," TREE_ROW
+#define TREE_ROW16 TREE_ROW4 "," TREE_ROW4 "," TREE_ROW4 "," TREE_ROW4
+static const char TREE_WRITE_ROWS[] =
+    "INSERT INTO log_tree(level, idx, hash) VALUES" TREE_ROW16 "," TREE_ROW16;
+
+/* Stores nodes[0 .. TREE_ROWS - 1] in one statement. */
+static dg_status store_rows(dg_archive *archive, const tree_node *nodes, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_take(&archive->stmts, archive->db, TREE_WRITE_ROWS, &stmt, err);
+    if (st != DG_OK)
+        return st;
+    for (int i = 0; i < TREE_ROWS; i++) {
+        sqlite3_bind_int(stmt, 3 * i + 1, nodes[i].level);
+        sqlite3_bind_int64(stmt, 3 * i + 2, (sqlite3_int64)nodes[i].idx);
+        sqlite3_bind_blob(stmt, 3 * i + 3, nodes[i].hash.b, DG_MERKLE_HASH, SQLITE_STATIC);
+    }
+    st = dg_catalog_step_once(archive->db, stmt, err);
+    dg_catalog_give_back(&archive->stmts, stmt);
+    return st;
+}
+
 static int node_order(const void *a, const void *b)
 {
     const tree_node *x = a, *y = b;
@@ -1108,7 +1134,10 @@ static dg_status front_store(dg_archive *archive, tree_front *f, dg_error *err)
         st = stored_open(archive->db, &archive->stmts, &t, err);
     if (st != DG_OK)
         return st;
-    for (size_t i = 0; st == DG_OK && i < f->count; i++)
+    size_t i = 0;
+    for (; st == DG_OK && i + TREE_ROWS <= f->count; i += TREE_ROWS)
+        st = store_rows(archive, f->pending + i, err);
+    for (; st == DG_OK && i < f->count; i++)
         st = store_node(&t, f->pending[i].level, f->pending[i].idx, &f->pending[i].hash, err);
     dg_log_stored_close(&t);
     f->count = 0;
