@@ -740,9 +740,9 @@ struct dg_log_group {
     tree_front front;
     /* The commit window (PostgreSQL's commit_delay with commit_siblings): busy counts the
      * handles inside a request (dg_log_group_request); a leader that finds some of them
-     * not yet queued waits for their entries up to DG_LOG_GROUP_WINDOW_US (gathering counts
-     * the callers waiting so). */
+     * not yet queued waits for their entries (gathering) up to DG_LOG_GROUP_WINDOW_US. */
     int busy, gathering;
+    pthread_cond_t gathered; /* on CLOCK_MONOTONIC */
     /* The handle every batch is written on (dg_log_group_writer), or NULL: the leader's
      * own; its synchronous level as last set: 0 unknown, 1 NORMAL, 2 FULL. */
     dg_archive *writer;
@@ -763,11 +763,13 @@ dg_status dg_log_group_new(dg_log_group **out, dg_error *err)
     }
     pthread_condattr_t attr;
     int ok = pthread_condattr_init(&attr) == 0;
-    int made = ok && pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
-               pthread_cond_init(&g->committed, &attr) == 0; /* timed: the window */
+    ok = ok && pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0;
+    int gathered = ok && pthread_cond_init(&g->gathered, &attr) == 0;
     if (ok)
         pthread_condattr_destroy(&attr);
-    if (!made) {
+    if (!gathered || pthread_cond_init(&g->committed, NULL) != 0) {
+        if (gathered)
+            pthread_cond_destroy(&g->gathered);
         pthread_mutex_destroy(&g->lock);
         free(g);
         return dg_error_set(err, DG_ERR_IO, "access log: cannot make the group's condition");
@@ -786,6 +788,7 @@ void dg_log_group_free(dg_log_group *group)
         return;
     syncer_stop(group);
     free(group->front.pending);
+    pthread_cond_destroy(&group->gathered);
     pthread_cond_destroy(&group->committed);
     pthread_mutex_destroy(&group->lock);
     free(group);
@@ -796,14 +799,11 @@ void dg_log_group_attach(dg_archive *archive, dg_log_group *group)
     archive->log_group = group;
 }
 
-/* A request ended: when callers wait out the window and no batch is being written, and
- * every busy handle has now queued its entry, one of them is woken to lead (then no
- * caller but those waiting out the window sleeps on the condition). A caller whose entry
- * completes the count leads at once, without this. */
+/* The leader gathering a batch is woken once every busy handle has queued its entry. */
 static void gathered_check(dg_log_group *g)
 {
-    if (g->gathering && !g->committing && (g->busy <= 0 || g->queued >= (size_t)g->busy))
-        pthread_cond_signal(&g->committed);
+    if (g->gathering && (g->busy <= 0 || g->queued >= (size_t)g->busy))
+        pthread_cond_signal(&g->gathered);
 }
 
 void dg_log_group_request(dg_archive *archive, int starts)
@@ -1245,17 +1245,16 @@ static void batch_commit(dg_archive *archive, group_entry *batch, tree_front *fr
  * The commit window. Each batch pays the same fixed costs however many entries it holds:
  * BEGIN, the commit's WAL frames (the log's last page, the tree's pages), the tree's
  * frontier. Under 8 clients a server committed 1.05 entries a batch, every search paying
- * them alone. So a caller that finds no batch being written but other handles inside a
- * request that have not queued an entry yet (they are searching, and will append before
- * they answer) waits for them, up to DG_LOG_GROUP_WINDOW_US from its arrival, as
- * PostgreSQL's commit_delay waits when commit_siblings are active; alone (one client), it
- * does not wait at all. The caller whose entry completes the count leads the batch at
- * once: the one that waited first does not have to be woken to lead it (a leader sleeping
- * out the window was one more sleep and wake per batch). The window's end, on
- * CLOCK_MONOTONIC like the group's condition.
+ * them alone. So a leader that sees other handles inside a request that have not queued
+ * an entry yet (they are searching, and will append before they answer) waits for them,
+ * up to DG_LOG_GROUP_WINDOW_US, as PostgreSQL's commit_delay waits when commit_siblings
+ * are active; alone (one client), it does not wait at all. Called by the leader with the
+ * lock held and committing set, so arrivals queue for this batch.
  */
-static struct timespec window_end(void)
+static void gather(dg_log_group *g)
 {
+    if (g->busy <= 0 || g->queued >= (size_t)g->busy)
+        return;
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_nsec += DG_LOG_GROUP_WINDOW_US * 1000L;
@@ -1263,7 +1262,11 @@ static struct timespec window_end(void)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
-    return until;
+    g->gathering = 1;
+    while (g->queued < (size_t)g->busy &&
+           pthread_cond_timedwait(&g->gathered, &g->lock, &until) != ETIMEDOUT)
+        ;
+    g->gathering = 0;
 }
 
 /*
@@ -1311,25 +1314,19 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
                               dg_error *err)
 {
     group_entry me = {.actor = actor, .login = login, .event = event, .st = DG_OK};
-    struct timespec until = window_end();
-    int expired = 0;
     pthread_mutex_lock(&g->lock);
     *g->tail = &me;
     g->tail = &me.next;
     g->queued++;
+    gathered_check(g);
     while (!me.done) {
         if (g->committing) {
             pthread_cond_wait(&g->committed, &g->lock);
             continue;
         }
-        if (!expired && g->busy > 0 && g->queued < (size_t)g->busy) { /* the window */
-            g->gathering++;
-            expired = pthread_cond_timedwait(&g->committed, &g->lock, &until) == ETIMEDOUT;
-            g->gathering--;
-            continue;
-        }
         /* No leader, and ours is not done: it is still queued, so this batch holds it. */
         g->committing = 1;
+        gather(g);
         group_entry *batch = g->head;
         g->head = NULL;
         g->tail = &g->head;
