@@ -220,6 +220,14 @@ dg_status dg_log_audit_checkpoint(dg_archive *archive, const dg_actor *actor, co
         st = open_checkpoint(note, key, &out->checkpoint, err);
     if (st != DG_OK)
         return st;
+    /* A server's group stores the tree's subtrees once per filing (log.c), so the stored
+     * tree may lag the entries by up to a filing: bring it up first, so that the proof
+     * reaches today's log. Only an aid: a tree that cannot be brought up (the write lock
+     * busy, a full disk) is audited as stored, as before (a lag is no finding; the
+     * recomputed tree decides, and the proof is then left out). */
+    dg_error up_err;
+    if (dg_catalog_begin_write(archive->db, &up_err) == DG_OK)
+        dg_catalog_end_write(archive->db, dg_log_tree_catch_up(archive->db, &up_err), &up_err);
     /* One read transaction: the entries, the stored tree and the proof see one log. */
     sqlite3 *db;
     st = dg_log_reader_open(archive, &db, err);

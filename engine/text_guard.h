@@ -39,7 +39,8 @@ dg_status dg_text_guard(const char *field, const char *value, dg_error *err);
 dg_status dg_text_guard_all(const dg_text_field *fields, size_t n, dg_error *err);
 
 /*
- * Installs the SQL function dg_utf8_valid(x) and the temporary triggers described above on
+ * Installs the SQL function dg_utf8_check(table, column, value, ...) and the temporary
+ * triggers described above (one call of it per row written) on
  * a connection whose schema is up to date. Called by dg_catalog_open().
  */
 dg_status dg_text_guard_install(sqlite3 *db, dg_error *err);

@@ -464,7 +464,120 @@ static void test_handles_keep_the_tree_whole_across_each_others_batches(void **s
     assert_int_equal(dg_log_verify(t.archive, &t.admin, &check, &err), DG_OK);
     assert_int_equal(check.first_broken, 0);
     assert_int_equal(check.tree_differs, 0);
+    /* The group's last subtrees wait for the next filing; an append alone stores them. */
+    assert_true(check.stored_size <= check.entries);
+    append_one(&t, "search", 1);
+    assert_int_equal(dg_log_verify(t.archive, &t.admin, &check, &err), DG_OK);
+    assert_int_equal(check.tree_differs, 0);
     assert_int_equal(check.stored_size, check.entries);
+    group_done(&t, g);
+}
+
+static void make_key(dg_note_signer *key)
+{
+    char *skey, *vkey;
+    dg_error err;
+    assert_int_equal(dg_note_generate("test.example/log", &skey, &vkey, &err), DG_OK);
+    assert_int_equal(dg_note_signer_parse(skey, key, &err), DG_OK);
+    free(skey);
+    free(vkey);
+}
+
+static dg_log_check check_of(test_archive *t)
+{
+    dg_log_check check;
+    dg_error err;
+    assert_int_equal(dg_log_verify(t->archive, &t->admin, &check, &err), DG_OK);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 0);
+    return check;
+}
+
+/* count reads' entries through the group, on its two handles in turn. */
+static void append_grouped(test_archive *t, dg_archive *const *h, int count)
+{
+    dg_error err;
+    for (int i = 0; i < count; i++) {
+        dg_log_event ev = {.action = "search", .query = "q", .hits = 1, .outcome = "ok",
+                           .shown = "X001-XZ·2024-D10-0001@1", .read = 1};
+        assert_int_equal(dg_log_append(h[i % 2], &t->admin, NULL, &ev, &err), DG_OK);
+    }
+}
+
+/*
+ * A group stores the tree's subtrees once per filing (every DG_LOG_SHOWN_EVERY = 1,024
+ * entries; log.c), not per batch: in between the stored tree lags (no finding) and the
+ * tree is still the entries' tree once stored. A checkpoint signed in between brings the
+ * stored tree up behind the group's back (its subtrees are then made again from the
+ * entries, not stored twice); a group dropped with subtrees not stored (as a server killed
+ * with kill -9) leaves a tree the next group brings up; every checkpoint is of the whole
+ * log, and an audit against one proves the extension to today's log.
+ */
+static void test_group_stores_the_tree_at_each_filing(void **state)
+{
+    (void)state;
+    test_archive t;
+    dg_log_group *g = group_make(&t);
+    dg_error err;
+    /* A delay no test run reaches: reads' batches commit without a sync. */
+    assert_int_equal(dg_log_group_defer_reads(g, t.archive, 3600 * 1000L, &err), DG_OK);
+    dg_archive *h[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(dg_archive_open(t.path, &h[i], &err), DG_OK);
+        dg_log_group_attach(h[i], g);
+    }
+    dg_log_check before = check_of(&t); /* its own entry is appended alone */
+    append_grouped(&t, h, 300);
+    dg_log_check check = check_of(&t);
+    assert_int_equal(check.entries, before.entries + 1 + 300);
+    assert_true(check.stored_size < check.entries); /* held for the filing */
+    /* A checkpoint in between: the stored tree is brought up to the log as it is. */
+    dg_note_signer key;
+    make_key(&key);
+    char *note;
+    assert_int_equal(dg_log_checkpoint_sign(t.archive, &key, &note, &err), DG_OK);
+    /* Past a filing, whose batch stores every subtree up to it, none twice (the
+     * checkpoint stored some of them already). */
+    append_grouped(&t, h, 1024);
+    /* Dropped with subtrees not stored, as by kill -9: the next group's first batch
+     * brings the tree up from the entries (the check's own entries, appended alone, would
+     * have done it first). */
+    for (int i = 0; i < 2; i++)
+        dg_log_group_attach(h[i], NULL);
+    dg_log_group_free(g);
+    assert_int_equal(dg_log_group_new(&g, &err), DG_OK);
+    for (int i = 0; i < 2; i++)
+        dg_log_group_attach(h[i], g);
+    append_grouped(&t, h, 50);
+    check = check_of(&t);
+    assert_int_equal(check.stored_size, check.entries - 49);
+    append_grouped(&t, h, 1024);
+    check_of(&t);
+    /* The audit brings the tree up and proves the old checkpoint extends to today's log. */
+    dg_log_audit audit;
+    assert_int_equal(dg_log_audit_checkpoint(h[0], &t.admin, note, &key.verifier, &audit, &err),
+                     DG_OK);
+    assert_true(audit.extends);
+    assert_int_equal(audit.check.stored_size, audit.size);
+    assert_true(audit.proof.count > 0);
+    dg_log_audit_free(&audit);
+    free(note);
+    char *now, *text;
+    assert_int_equal(dg_log_checkpoint_sign(h[1], &key, &now, &err), DG_OK);
+    assert_int_equal(dg_note_open(now, &key.verifier, &text, &err), DG_OK);
+    dg_checkpoint cp;
+    assert_int_equal(dg_checkpoint_parse(text, &cp, &err), DG_OK);
+    /* Signed over the whole log, as the entries make it. */
+    assert_int_equal(dg_log_audit_checkpoint(h[0], &t.admin, now, &key.verifier, &audit, &err),
+                     DG_OK);
+    assert_true(audit.extends);
+    assert_int_equal(cp.size, audit.size); /* signing appends no entry */
+    assert_memory_equal(cp.root, audit.check.snapshot_root.b, 32);
+    dg_log_audit_free(&audit);
+    free(text);
+    free(now);
+    for (int i = 0; i < 2; i++)
+        dg_archive_close(h[i]);
     group_done(&t, g);
 }
 
@@ -551,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_group_writer_syncs_changes_at_once_and_reads_later),
         cmocka_unit_test(test_syncer_syncs_a_read_entry_after_the_delay),
         cmocka_unit_test(test_handles_keep_the_tree_whole_across_each_others_batches),
+        cmocka_unit_test(test_group_stores_the_tree_at_each_filing),
         cmocka_unit_test(test_commit_window_waits_for_busy_handles_only_so_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
