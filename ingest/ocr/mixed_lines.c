@@ -122,24 +122,8 @@ static dg_status read_again(TessBaseAPI *api, PIX *crop, const cleanup *c, int l
                             line_again *out, dg_error *err)
 {
     memset(out, 0, sizeof *out);
-    TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE);
-    TessBaseAPISetImage2(api, crop);
-    TessBaseAPISetSourceResolution(api, c->dpi);
     dg_status status = DG_OK;
-    if (TessBaseAPIRecognize(api, NULL) == 0) {
-        out->symbols.confidence = TessBaseAPIMeanTextConf(api);
-        TessResultIterator *it = TessBaseAPIGetIterator(api);
-        if (it) {
-            do {
-                char *text = TessResultIteratorGetUTF8Text(it, RIL_SYMBOL);
-                if (!text)
-                    continue;
-                ocr_line_add_symbol(&out->symbols, text,
-                                    TessResultIteratorConfidence(it, RIL_SYMBOL));
-                TessDeleteText(text);
-            } while (TessResultIteratorNext(it, RIL_SYMBOL));
-            TessResultIteratorDelete(it);
-        }
+    if (ocr_read_line_symbols(api, crop, c->dpi, &out->symbols)) {
         char *raw = TessBaseAPIGetUTF8Text(api);
         out->text = raw ? dg_ocr_remove_cjk_spaces(raw) : NULL;
         if (raw)
@@ -151,8 +135,7 @@ static dg_status read_again(TessBaseAPI *api, PIX *crop, const cleanup *c, int l
         if (status == DG_OK)
             status = ocr_collect_words(api, c, left, top, &out->words, err);
     }
-    TessBaseAPIClear(api);
-    TessBaseAPISetPageSegMode(api, PSM_AUTO);
+    ocr_end_line_read(api);
     return status;
 }
 

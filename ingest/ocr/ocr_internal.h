@@ -134,6 +134,11 @@ dg_status ocr_sample_upside_down(dg_ocr *ocr, page_sample *s, int *upside_down,
                                  dg_error *err);
 /* Adds a character the model read (text, with its confidence) to line. */
 void ocr_line_add_symbol(line_read *line, const char *text, float confidence);
+/* Reads crop (at dpi) with api as one line: its symbols and mean confidence into out. 1 when
+ * Tesseract read it, and api then still holds the reading (its text, its words) until
+ * ocr_end_line_read, which every call must be followed by. */
+int ocr_read_line_symbols(TessBaseAPI *api, PIX *crop, int dpi, line_read *out);
+void ocr_end_line_read(TessBaseAPI *api);
 /* Reads the sample line at box of s with api, turned by 180 degrees when upside_down. */
 void ocr_read_line(TessBaseAPI *api, const page_sample *s, BOX *box, int upside_down,
                    line_read *out);

@@ -87,6 +87,34 @@ static PIX *sample_crop(const page_sample *s, BOX *box)
     return crop;
 }
 
+int ocr_read_line_symbols(TessBaseAPI *api, PIX *crop, int dpi, line_read *out)
+{
+    TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE);
+    TessBaseAPISetImage2(api, crop);
+    TessBaseAPISetSourceResolution(api, dpi);
+    if (TessBaseAPIRecognize(api, NULL) != 0)
+        return 0;
+    out->confidence = TessBaseAPIMeanTextConf(api);
+    TessResultIterator *it = TessBaseAPIGetIterator(api);
+    if (it) {
+        do {
+            char *text = TessResultIteratorGetUTF8Text(it, RIL_SYMBOL);
+            if (!text)
+                continue;
+            ocr_line_add_symbol(out, text, TessResultIteratorConfidence(it, RIL_SYMBOL));
+            TessDeleteText(text);
+        } while (TessResultIteratorNext(it, RIL_SYMBOL));
+        TessResultIteratorDelete(it);
+    }
+    return 1;
+}
+
+void ocr_end_line_read(TessBaseAPI *api)
+{
+    TessBaseAPIClear(api);
+    TessBaseAPISetPageSegMode(api, PSM_AUTO);
+}
+
 /* Reads the sample line at box of s with api (a single-line read of a cropped image),
  * turned upside down when upside_down is set. */
 void ocr_read_line(TessBaseAPI *api, const page_sample *s, BOX *box, int upside_down,
@@ -98,25 +126,8 @@ void ocr_read_line(TessBaseAPI *api, const page_sample *s, BOX *box, int upside_
         ocr_replace_pix(&crop, pixRotate180(NULL, crop));
     if (!crop)
         return;
-    TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE);
-    TessBaseAPISetImage2(api, crop);
-    TessBaseAPISetSourceResolution(api, s->dpi);
-    if (TessBaseAPIRecognize(api, NULL) == 0) {
-        out->confidence = TessBaseAPIMeanTextConf(api);
-        TessResultIterator *it = TessBaseAPIGetIterator(api);
-        if (it) {
-            do {
-                char *text = TessResultIteratorGetUTF8Text(it, RIL_SYMBOL);
-                if (!text)
-                    continue;
-                ocr_line_add_symbol(out, text, TessResultIteratorConfidence(it, RIL_SYMBOL));
-                TessDeleteText(text);
-            } while (TessResultIteratorNext(it, RIL_SYMBOL));
-            TessResultIteratorDelete(it);
-        }
-    }
-    TessBaseAPIClear(api);
-    TessBaseAPISetPageSegMode(api, PSM_AUTO);
+    ocr_read_line_symbols(api, crop, s->dpi, out);
+    ocr_end_line_read(api);
     pixDestroy(&crop);
 }
 
