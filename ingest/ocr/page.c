@@ -2,7 +2,7 @@
  * page.c — one page from image to text (dg_ocr_page, dg_ocr_page_in_record): the seal
  * lifted (seal.h), clean-up and orientation (cleanup.c, sample.c), the language chosen
  * (language.c), the page read (layout.c, recognise.c), the time each step took; and the
- * result's lifetime (dg_ocr_result_free, dg_ocr_words_free).
+ * result's lifetime (dg_ocr_result_free; its words are freed by word_boxes.c).
  */
 #include "ocr_internal.h"
 
@@ -127,15 +127,6 @@ dg_status dg_ocr_page_in_record(dg_ocr *ocr, struct Pix *pix, const char *record
                                 const char *name, dg_ocr_result **out, dg_error *err)
 {
     return read_page(ocr, pix, NULL, record_script, name, out, err);
-}
-
-void dg_ocr_words_free(dg_ocr_word *words, size_t count)
-{
-    if (!words)
-        return;
-    for (size_t i = 0; i < count; i++)
-        free(words[i].text);
-    free(words);
 }
 
 void dg_ocr_result_free(dg_ocr_result *result)

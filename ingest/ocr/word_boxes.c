@@ -2,7 +2,8 @@
  * word_boxes.c — the words Tesseract read, with their boxes mapped back onto the original
  * image (ocr_collect_words): the page was cleaned up (turned, deskewed, cropped) before it
  * was read, and a word's box must point at the scan the archive keeps. Used for the page
- * (recognise.c) and for the lines read again (lost_lines.c).
+ * (recognise.c) and for the lines read again (lost_lines.c, mixed_lines.c), and their
+ * lifetime (dg_ocr_words_free), which every reader of words shares.
  */
 #include "ocr_internal.h"
 
@@ -98,4 +99,13 @@ dg_status ocr_collect_words(TessBaseAPI *api, const cleanup *c, int dx, int dy,
     } while (TessResultIteratorNext(it, RIL_WORD));
     TessResultIteratorDelete(it);
     return status;
+}
+
+void dg_ocr_words_free(dg_ocr_word *words, size_t count)
+{
+    if (!words)
+        return;
+    for (size_t i = 0; i < count; i++)
+        free(words[i].text);
+    free(words);
 }
