@@ -263,7 +263,8 @@ for view in "show $ESC_REF" "search ESCWORD" "log"; do
     case "$OUT" in *$'\e'*|*$'\a'*|*$'\u202e'*) fail "$view printed a control character: $OUT" ;; esac
     case "$OUT" in *$'\n   9'[89]' '*) fail "$view let a forged line through: $OUT" ;; esac
 done
-contains "$OUT" 'query="ESCWORD\n   98 forged line\x1b[31m"' "escaped query in the log"
+# the log stores each control character as its Unicode picture (engine/log.c pictured_text)
+contains "$OUT" 'query="ESCWORD␊   98 forged line␛[31m"' "control characters pictured in the log"
 expect_exit 0 as $U_OWNER "$D" --json show "$ESC_REF"
 [ "$(echo "$OUT" | json 'j["version"]["title"]')" = "$FORGED" ] || fail "--json is not exact"
 expect_exit 0 as $U_OWNER "$D" log --action search --csv
