@@ -58,8 +58,10 @@ LIB_OBJ := $(LIB_C:%.c=$(BUILD)/obj/%.o) $(LIB_CXX:%.cc=$(BUILD)/obj/%.o) $(GEN_
 ifneq ($(findstring -fsanitize,$(MODE_FLAGS)),)
 FAULT_FLAGS := -DDG_FAULT_INJECTION
 $(BUILD)/obj/engine/%.o: FAULT_ALLOC := -include base/fault_alloc.h
-# fileio.c moved down from engine/ to base/; its reads stay counted as they were.
+# fileio.c and buf.c moved down from engine/ to base/; their allocations stay counted as
+# they were (buf.c grows the access log's entry bytes).
 $(BUILD)/obj/base/fileio.o: FAULT_ALLOC := -include base/fault_alloc.h
+$(BUILD)/obj/base/buf.o: FAULT_ALLOC := -include base/fault_alloc.h
 endif
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%) \
             $(TEST_CXX_SRC:tests/unit/%.cc=$(BUILD)/tests/%)
