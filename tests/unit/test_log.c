@@ -20,6 +20,7 @@
 #include "engine/log_internal.h" /* the walk's two ways, DG_LOG_SHOWN_EVERY */
 #include "engine/log_own.h"
 #include "engine/note.h"
+#include "notekey.h"
 #include "testutil.h"
 
 static void append_searches(test_archive *t, int n)
@@ -197,16 +198,6 @@ static char *sign(test_archive *t, dg_note_signer *key)
     return note;
 }
 
-static void make_key(dg_note_signer *key)
-{
-    char *skey, *vkey;
-    dg_error err;
-    assert_int_equal(dg_note_generate("test.example/log", &skey, &vkey, &err), DG_OK);
-    assert_int_equal(dg_note_signer_parse(skey, key, &err), DG_OK);
-    free(skey);
-    free(vkey);
-}
-
 static void test_the_stored_tree_is_the_tree_of_the_entries(void **state)
 {
     (void)state;
@@ -219,7 +210,7 @@ static void test_the_stored_tree_is_the_tree_of_the_entries(void **state)
     assert_int_equal(check.stored_size, check.entries);
     /* The signed root is the root recomputed from the entries. */
     dg_note_signer key;
-    make_key(&key);
+    test_note_key(&key);
     char *note = sign(&t, &key), *text;
     dg_error err;
     assert_int_equal(dg_note_open(note, &key.verifier, &text, &err), DG_OK);
@@ -304,7 +295,7 @@ static void test_a_checkpoint_catches_a_log_cut_short(void **state)
     assert_true(test_archive_make(&t));
     append_searches(&t, 30);
     dg_note_signer key;
-    make_key(&key);
+    test_note_key(&key);
     char *note = sign(&t, &key);
     append_searches(&t, 3);
     /* The last 10 entries go, and the tree rows above the remaining size with them. */
@@ -987,7 +978,7 @@ static void test_rows_dangan_never_writes_are_findings_even_with_their_hash(void
 {
     (void)state;
     dg_note_signer key;
-    make_key(&key);
+    test_note_key(&key);
     for (size_t i = 0; i < sizeof ROW_TAMPERINGS / sizeof *ROW_TAMPERINGS; i++) {
         const row_tampering *x = &ROW_TAMPERINGS[i];
         test_archive t;

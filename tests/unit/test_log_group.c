@@ -15,6 +15,7 @@
 #include "engine/archive_internal.h" /* the handle's catalog, to hold a transaction */
 #include "engine/catalog.h"
 #include "engine/log.h"
+#include "notekey.h"
 #include "testutil.h"
 
 enum { CALLERS = 6 };
@@ -473,16 +474,6 @@ static void test_handles_keep_the_tree_whole_across_each_others_batches(void **s
     group_done(&t, g);
 }
 
-static void make_key(dg_note_signer *key)
-{
-    char *skey, *vkey;
-    dg_error err;
-    assert_int_equal(dg_note_generate("test.example/log", &skey, &vkey, &err), DG_OK);
-    assert_int_equal(dg_note_signer_parse(skey, key, &err), DG_OK);
-    free(skey);
-    free(vkey);
-}
-
 static dg_log_check check_of(test_archive *t)
 {
     dg_log_check check;
@@ -533,7 +524,7 @@ static void test_group_stores_the_tree_at_each_filing(void **state)
     assert_true(check.stored_size < check.entries); /* held for the filing */
     /* A checkpoint in between: the stored tree is brought up to the log as it is. */
     dg_note_signer key;
-    make_key(&key);
+    test_note_key(&key);
     char *note;
     assert_int_equal(dg_log_checkpoint_sign(t.archive, &key, &note, &err), DG_OK);
     /* Past a filing, whose batch stores every subtree up to it, none twice (the
