@@ -548,11 +548,25 @@ static void reader_free(chunk_reader *r)
 }
 
 /* A stored link of a chunk's row, as it lies in the row: an intact log's are 64 hex characters
- * (the genesis and every SHA-256 in hex), so anything else is left to the sequential walk. */
+ * (the genesis and every SHA-256 in hex), so anything else is left to the sequential walk.
+ * Read through the column's value, as row_bytes reads the others (log.c): each
+ * sqlite3_column_* call steps through the statement's error and allocation checks again, and
+ * the walk reads two links and two stored subtrees an entry. The value is only read here, by
+ * the thread that steps the statement, before its next step. */
 static const char *chunk_link(sqlite3_stmt *row, int col)
 {
-    const char *text = (const char *)sqlite3_column_text(row, col);
-    return text && sqlite3_column_bytes(row, col) == 64 ? text : NULL;
+    sqlite3_value *v = sqlite3_column_value(row, col);
+    const char *text = (const char *)sqlite3_value_text(v);
+    return text && sqlite3_value_bytes(v) == 64 ? text : NULL;
+}
+
+/* Whether column col of a stored-tree row is the hash h (its blob first, then its length,
+ * as SQLite asks: the length of a converted value is the converted one's). */
+static int stored_hash_is(sqlite3_stmt *q, int col, const dg_merkle_hash *h)
+{
+    sqlite3_value *v = sqlite3_column_value(q, col);
+    const void *blob = sqlite3_value_blob(v);
+    return sqlite3_value_bytes(v) == DG_MERKLE_HASH && memcmp(blob, h->b, DG_MERKLE_HASH) == 0;
 }
 
 /* Whether hex (64 characters) is digest in lower-case hex, as the chain stores it. */
@@ -622,8 +636,7 @@ static int chunk_level_matches_by_index(chunk_reader *r, chunk *c, int level, ui
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         if ((uint64_t)sqlite3_column_int64(q, 0) != first + want ||
-            sqlite3_column_bytes(q, 1) != DG_MERKLE_HASH ||
-            memcmp(sqlite3_column_blob(q, 1), nodes[want].b, DG_MERKLE_HASH) != 0)
+            !stored_hash_is(q, 1, &nodes[want]))
             return 0;
         c->present[level] = 1;
         want++;
@@ -657,8 +670,7 @@ static int chunk_level_matches(chunk_reader *r, chunk *c, int level, uint64_t fi
     size_t seen = 0;
     int rc = SQLITE_DONE, same = 1;
     while (same && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        same = seen < n && sqlite3_column_bytes(q, 0) == DG_MERKLE_HASH &&
-               memcmp(sqlite3_column_blob(q, 0), nodes[seen].b, DG_MERKLE_HASH) == 0;
+        same = seen < n && stored_hash_is(q, 0, &nodes[seen]);
         seen++;
     }
     sqlite3_reset(q);
