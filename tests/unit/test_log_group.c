@@ -644,6 +644,89 @@ static void test_commit_window_waits_for_busy_handles_only_so_long(void **state)
     group_done(&t, g);
 }
 
+enum { STRESS_ROUNDS = 100 };
+
+typedef struct stress_caller {
+    dg_archive *archive;
+    const dg_actor *actor;
+    int index;
+    int failed;   /* appends that did not return DG_OK */
+    int appended; /* requests that appended */
+} stress_caller;
+
+/*
+ * Requests back to back on one handle: most append a search's entry, every third of an
+ * odd caller's appends nothing (the group's other busy handles see it leave without an
+ * entry, which ends a waiting leader's window at once); caller 0's requests stay busy a
+ * while before their entries (so leaders wait for it, and its entry completes batches).
+ */
+static void *stress_main(void *arg)
+{
+    stress_caller *c = arg;
+    for (int round = 0; round < STRESS_ROUNDS; round++) {
+        dg_log_group_request(c->archive, 1);
+        if (c->index == 0)
+            usleep((useconds_t)(round % 4) * 300); /* a request busy a while, then an entry */
+        if (c->index % 2 == 0 || round % 3 != 0) {
+            dg_log_event ev = {.action = "search", .query = "stress", .hits = 1,
+                               .outcome = "ok", .read = 1};
+            dg_error err;
+            c->failed += dg_log_append(c->archive, c->actor, NULL, &ev, &err) != DG_OK;
+            c->appended++;
+        }
+        dg_log_group_request(c->archive, 0);
+    }
+    return NULL;
+}
+
+/*
+ * Callers in requests at once, many rounds: leaders taking turns, leaders waiting out
+ * their window for busy handles, windows ended by a handle that leaves without an entry.
+ * Every entry commits exactly
+ * once (two callers writing batches at once would fail on the log's ids or fork its
+ * chain), the log and its tree are whole, and nothing is left waiting or busy.
+ */
+static void test_group_commits_each_entry_once_under_many_requests(void **state)
+{
+    (void)state;
+    test_archive t;
+    dg_log_group *g = group_make(&t);
+    stress_caller callers[CALLERS];
+    dg_archive *handles[CALLERS];
+    pthread_t threads[CALLERS];
+    dg_error err;
+    /* Every batch on one writer handle, as in the server: two batches written at once
+     * would mix in its one transaction, not queue behind each other's write lock. */
+    dg_archive *writer;
+    assert_int_equal(dg_archive_open(t.path, &writer, &err), DG_OK);
+    dg_log_group_writer(g, writer);
+    for (int i = 0; i < CALLERS; i++) {
+        assert_int_equal(dg_archive_open(t.path, &handles[i], &err), DG_OK);
+        dg_log_group_attach(handles[i], g);
+        callers[i] = (stress_caller){.archive = handles[i], .actor = &t.admin, .index = i};
+    }
+    for (int i = 0; i < CALLERS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, stress_main, &callers[i]), 0);
+    size_t appended = 0;
+    for (int i = 0; i < CALLERS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(callers[i].failed, 0);
+        appended += (size_t)callers[i].appended;
+        dg_archive_close(handles[i]);
+    }
+    dg_log_group_counts counts;
+    dg_log_group_stats(g, &counts);
+    assert_int_equal(counts.entries, appended);
+    assert_true(counts.batches >= 1 && counts.batches <= appended);
+    assert_int_equal(counts.busy, 0);
+    assert_int_equal(counts.waiting, 0);
+    assert_int_equal(entries_with_action(&t, "search"), appended);
+    assert_log_whole(&t);
+    dg_log_group_writer(g, NULL);
+    dg_archive_close(writer);
+    group_done(&t, g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -657,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_handles_keep_the_tree_whole_across_each_others_batches),
         cmocka_unit_test(test_group_stores_the_tree_at_each_filing),
         cmocka_unit_test(test_commit_window_waits_for_busy_handles_only_so_long),
+        cmocka_unit_test(test_group_commits_each_entry_once_under_many_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
