@@ -125,11 +125,14 @@ int ocr_line_image_format(const void *caller, int format)
 {
     if (format != IFF_PNG)
         return format;
+    /* _dl_find_object only finds the loaded object an address lies in; dladdr() also
+     * searches its symbols, which in libtesseract was 0.36% of OCR's CPU (perf). */
     void *tesseract = dlsym(RTLD_DEFAULT, "TessBaseAPICreate");
-    Dl_info from, lib;
-    if (!tesseract || !dladdr(caller, &from) || !dladdr(tesseract, &lib))
+    struct dl_find_object from, lib;
+    if (!tesseract || _dl_find_object((void *)caller, &from) != 0 ||
+        _dl_find_object(tesseract, &lib) != 0)
         return format;
-    return from.dli_fbase == lib.dli_fbase ? IFF_SPIX : format;
+    return from.dlfo_map_start == lib.dlfo_map_start ? IFF_SPIX : format;
 }
 
 /*
