@@ -7,8 +7,9 @@
  * the single models), because loading a model costs far more than switching between loaded
  * ones; the least recently used one goes when another is needed.
  *
- * It also defines pixWriteMem, so that libtesseract keeps its line images as PNM instead of
- * compressing each into a PNG it decodes again at once (ocr_line_image_format).
+ * It also defines pixWriteMem, so that libtesseract keeps its line images in Leptonica's own
+ * serialised form instead of compressing each into a PNG it decodes again at once
+ * (ocr_line_image_format).
  */
 #include "ocr_internal.h"
 
@@ -107,36 +108,43 @@ static void limit_openmp_threads(void)
  * The format Tesseract's own copy of a line image is kept in. Debian's libtesseract 5.3 is
  * built without TESSERACT_IMAGEDATA_AS_PIX, so for every text line it reads (a page's lines
  * and each sample line) ImageData::SetPixInternal stores the line's crop with
- * pixWriteMem(IFF_PNG) and GetPixInternal decodes it again before the LSTM sees it. The PNG
- * is never written anywhere: that zlib compression was 7.7% of OCR's CPU on bench/ingest's
- * 42 pages (perf), and the zlib level of an image is a setting of that image
- * (pixSetZlibCompression), which Tesseract's crops do not inherit. PNM is the format
- * Tesseract itself falls back on there when PNG fails; both keep every pixel exactly, and
- * pixReadMem tells them apart by their first bytes, so the LSTM reads the same image and
- * the text is byte for byte the same. Only calls made from inside libtesseract for a PNG
- * are changed; dangan's own PNGs (watermarked pages) are written as before.
+ * pixWriteMem(IFF_PNG) and GetPixInternal decodes it again with pixReadMem before the LSTM
+ * sees it. The bytes are never written anywhere:
+ *   - as PNG, the zlib compression was 7.7% of OCR's CPU on bench/ingest's 42 pages (perf),
+ *     and the zlib level is a setting of each image (pixSetZlibCompression), which
+ *     Tesseract's crops do not inherit;
+ *   - as PNM (session 11), Leptonica writes and reads a greyscale raster one byte per
+ *     fwrite()/fread() call: 5% of OCR's CPU (perf with DWARF stacks, 7 bench pages);
+ *   - as SPIX, Leptonica's serialised Pix (a header and the raster words, pixReadMem tells
+ *     it by its "spix" magic), writing and reading is a copy of the raster.
+ * Every one keeps every pixel, so the LSTM reads the same image and the text is byte for byte
+ * the same (checked on the tuning batches). Only calls made from inside libtesseract for a
+ * PNG are changed; dangan's own PNGs (watermarked pages) are written as before.
  */
 int ocr_line_image_format(const void *caller, int format)
 {
     if (format != IFF_PNG)
         return format;
+    /* _dl_find_object only finds the loaded object an address lies in; dladdr() also
+     * searches its symbols, which in libtesseract was 0.36% of OCR's CPU (perf). */
     void *tesseract = dlsym(RTLD_DEFAULT, "TessBaseAPICreate");
-    Dl_info from, lib;
-    if (!tesseract || !dladdr(caller, &from) || !dladdr(tesseract, &lib))
+    struct dl_find_object from, lib;
+    if (!tesseract || _dl_find_object((void *)caller, &from) != 0 ||
+        _dl_find_object(tesseract, &lib) != 0)
         return format;
-    return from.dli_fbase == lib.dli_fbase ? IFF_PNM : format;
+    return from.dlfo_map_start == lib.dlfo_map_start ? IFF_SPIX : format;
 }
 
 /*
  * dangan's pixWriteMem, which the dynamic linker binds libtesseract's calls to (a program's
- * own definition comes first): writes libtesseract's line images as PNM (see
+ * own definition comes first): writes libtesseract's line images as SPIX (see
  * ocr_line_image_format) and passes every other call on to Leptonica's pixWriteMem.
  */
 l_ok pixWriteMem(l_uint8 **pdata, size_t *psize, PIX *pix, l_int32 format)
 {
-    if (ocr_line_image_format(__builtin_return_address(0), format) == IFF_PNM &&
-        format != IFF_PNM)
-        return pixWriteMemPnm(pdata, psize, pix);
+    if (format == IFF_PNG &&
+        ocr_line_image_format(__builtin_return_address(0), format) == IFF_SPIX)
+        return pixWriteMemSpix(pdata, psize, pix);
     l_ok (*leptonica)(l_uint8 **, size_t *, PIX *, l_int32) = NULL;
     void *sym = dlsym(RTLD_NEXT, "pixWriteMem");
     memcpy(&leptonica, &sym, sizeof leptonica);

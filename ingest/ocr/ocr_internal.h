@@ -48,7 +48,7 @@ struct dg_ocr {
  * engine stays the dg_ocr's. */
 dg_status ocr_engine_get(dg_ocr *ocr, const char *lang, TessBaseAPI **out, dg_error *err);
 /* The image format (IFF_*) a pixWriteMem() call made from caller (a return address) for
- * format is served in: IFF_PNM for libtesseract's own line images asked for as IFF_PNG,
+ * format is served in: IFF_SPIX for libtesseract's own line images asked for as IFF_PNG,
  * else format. engine.c's pixWriteMem() applies it. */
 int ocr_line_image_format(const void *caller, int format);
 

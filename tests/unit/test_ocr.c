@@ -518,37 +518,47 @@ static const void *code_address(void (*fn)(void **))
     return p;
 }
 
-static void test_tesseract_line_images_are_kept_as_pnm_not_png(void **state)
+static void test_tesseract_line_images_are_kept_as_spix_not_png(void **state)
 {
     (void)state;
-    /* libtesseract's own PNG line images become PNM; anyone else's PNG stays PNG. */
+    /* libtesseract's own PNG line images become SPIX; anyone else's PNG stays PNG. */
     void *in_tesseract = dlsym(RTLD_DEFAULT, "TessBaseAPIRecognize");
     assert_non_null(in_tesseract);
-    assert_int_equal(ocr_line_image_format(in_tesseract, IFF_PNG), IFF_PNM);
+    assert_int_equal(ocr_line_image_format(in_tesseract, IFF_PNG), IFF_SPIX);
     assert_int_equal(ocr_line_image_format(in_tesseract, IFF_TIFF_ZIP), IFF_TIFF_ZIP);
-    const void *here = code_address(test_tesseract_line_images_are_kept_as_pnm_not_png);
+    const void *here = code_address(test_tesseract_line_images_are_kept_as_spix_not_png);
     assert_int_equal(ocr_line_image_format(here, IFF_PNG), IFF_PNG);
     /* The pixWriteMem the dynamic linker gives libtesseract is this program's. */
     void *bound = dlsym(RTLD_DEFAULT, "pixWriteMem");
     Dl_info bound_in, program;
     assert_true(bound && dladdr(bound, &bound_in) && dladdr(here, &program));
     assert_ptr_equal(bound_in.dli_fbase, program.dli_fbase);
-    /* A line image: PNM keeps every pixel, and this program's own PNGs are still PNGs. */
+    /* A line image (grey, and binarised as Tesseract may crop it): SPIX keeps every pixel,
+     * pixReadMem knows it, and this program's own PNGs are still PNGs. */
     PIX *line = pixRead(fixture("sim.png"));
     assert_non_null(line);
     BOX *box = boxCreate(100, 100, 700, 60);
     PIX *crop = pixClipRectangle(line, box, NULL);
     PIX *gray = crop ? pixConvertTo8(crop, 0) : NULL;
     assert_non_null(gray);
+    PIX *binary = pixConvertTo1(gray, 128);
+    assert_non_null(binary);
     l_uint8 *data = NULL;
     size_t size = 0;
-    assert_int_equal(pixWriteMemPnm(&data, &size, gray), 0);
-    PIX *back = pixReadMem(data, size);
-    l_int32 same = 0;
-    assert_int_equal(pixEqual(gray, back, &same), 0);
-    assert_true(same);
-    lept_free(data);
-    pixDestroy(&back);
+    PIX *kinds[2] = {gray, binary};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(pixWriteMemSpix(&data, &size, kinds[k]), 0);
+        assert_true(size > 4 && memcmp(data, "spix", 4) == 0);
+        PIX *back = pixReadMem(data, size);
+        assert_non_null(back);
+        l_int32 same = 0;
+        assert_int_equal(pixEqual(kinds[k], back, &same), 0);
+        assert_true(same);
+        assert_int_equal(pixGetDepth(back), pixGetDepth(kinds[k]));
+        lept_free(data);
+        pixDestroy(&back);
+    }
+    pixDestroy(&binary);
     assert_int_equal(pixWriteMem(&data, &size, gray, IFF_PNG), 0);
     assert_true(size > 8 && memcmp(data, "\x89PNG", 4) == 0);
     lept_free(data);
@@ -604,7 +614,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_word_boxes_survive_tsv),
         cmocka_unit_test(test_missing_language_is_an_io_error),
         cmocka_unit_test(test_blank_page_gives_empty_text_not_an_error),
-        cmocka_unit_test(test_tesseract_line_images_are_kept_as_pnm_not_png),
+        cmocka_unit_test(test_tesseract_line_images_are_kept_as_spix_not_png),
         cmocka_unit_test(test_missing_tessdata_is_an_io_error),
     };
     return cmocka_run_group_tests(tests, open_engine, close_engine);
