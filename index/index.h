@@ -205,6 +205,18 @@ uint64_t dg_index_counts_made(const dg_index *index);
 uint64_t dg_index_weightless_pages(const dg_index *index);
 
 /*
+ * A read-only handle runs a ranked match (sorted by relevance, a page within the first
+ * 1,000, a viewer without a grant shard) whose candidates may number min_candidates or more
+ * in two halves of the document ids on two threads, with the same hits and scores as one
+ * match. The default is 65,536; 0 splits every such match, UINT64_MAX none: for tests and
+ * benches that compare both ways on small indexes.
+ */
+void dg_index_set_split_ranked(dg_index *index, uint64_t min_candidates);
+
+/* How many ranked matches of this handle ran in halves (dg_index_set_split_ranked): for tests. */
+uint64_t dg_index_ranked_splits(const dg_index *index);
+
+/*
  * Rewrites the database compacted into a new folder and swaps it in atomically
  * (rename), then removes the old folder's files, so deleted documents' text no longer
  * exists on disk. Needs the writable handle; the handle stays usable afterwards.
