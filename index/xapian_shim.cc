@@ -3995,6 +3995,53 @@ counted_match count_matches(dg_index *index, search_view &view, const Xapian::Qu
 }
 
 /*
+ * The counts of a broad query over a view of two or more levels, in two parts on two
+ * threads: the last levels (about half the view's documents) on another thread, the rest on
+ * this one. A count is the sum of its levels' (each shard is matched alone, shard_ids), so
+ * the parts add up to the same total and facets. The levels are separate Xapian handles and
+ * facet tables, so the threads share none; the other thread has its own copy of the query
+ * (from its serialised form). A narrow query, or no thread to be had: counted here.
+ */
+counted_match count_in_two(dg_index *index, search_view &view, const Xapian::Query &query,
+                           const std::string &serialised, search_deadline deadline)
+{
+    uint64_t docs = 0, candidates = 0;
+    for (Xapian::Database &shard : view.shards) {
+        docs += shard.get_doccount();
+        candidates += bits_upper_bound(shard, query);
+    }
+    size_t cut = view.shards.size();
+    for (uint64_t upper = 0; cut > 1 && upper * 2 < docs;)
+        upper += view.shards[--cut].get_doccount();
+    if (view.shards.size() < 2 || cut == 0 || candidates < index->split_ranked_min)
+        return count_matches(index, view, query, deadline, &index->verdicts);
+    search_view upper;
+    upper.shards.assign(view.shards.begin() + (long)cut, view.shards.end());
+    upper.levels.assign(view.levels.begin() + (long)cut, view.levels.end());
+    std::future<counted_match> other;
+    try {
+        other = std::async(std::launch::async, [index, serialised, deadline,
+                                                part = std::move(upper)]() mutable {
+            Xapian::Query own =
+                Xapian::Query::unserialise(serialised, query_registry(&index->verdicts));
+            return count_matches(index, part, own, deadline, &index->verdicts);
+        });
+    } catch (const std::system_error &) {
+        return count_matches(index, view, query, deadline, &index->verdicts);
+    }
+    search_view lower;
+    lower.shards.assign(view.shards.begin(), view.shards.begin() + (long)cut);
+    lower.levels.assign(view.levels.begin(), view.levels.begin() + (long)cut);
+    counted_match counted = count_matches(index, lower, query, deadline, &index->verdicts);
+    counted_match rest = other.get();
+    counted.total += rest.total;
+    for (int f = 0; f < 3; f++)
+        for (const auto &kv : rest.facets[f])
+            counted.facets[f][kv.first] += kv.second;
+    return counted;
+}
+
+/*
  * Starts the counting pass of a read-only index on another thread, beside the ranked match:
  * it brings the counting handles of the viewer's levels to the main handles' revisions
  * (revisions, read by the caller: the main handles are busy on the caller's thread), makes
@@ -4029,9 +4076,8 @@ std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *
             /* The budget counts from here, as the ranked pass's counts from after its view
              * was made: reading a grant holder's documents (granted_documents) is bounded by
              * their grants, not by the query, and is not what the budget stops. */
-            return count_matches(index, view, own,
-                                 deadline_in(deadline.seconds, deadline.cancelled),
-                                 &index->verdicts);
+            return count_in_two(index, view, own, query,
+                                deadline_in(deadline.seconds, deadline.cancelled));
         });
     } catch (const std::system_error &) {
         return std::future<counted_match>();
