@@ -205,16 +205,16 @@ uint64_t dg_index_counts_made(const dg_index *index);
 uint64_t dg_index_weightless_pages(const dg_index *index);
 
 /*
- * A read-only handle runs a ranked match (sorted by relevance, a page within the first
- * 1,000, a viewer without a grant shard) whose candidates may number min_candidates or more
- * in two halves of the document ids on two threads, with the same hits and scores as one
- * match. The default is 65,536; 0 splits every such match, UINT64_MAX none: for tests and
- * benches that compare both ways on small indexes.
+ * A read-only handle counts a search's matches (its first search: totals and facets) in two
+ * parts on two threads, the viewer's last levels on one and the others on the other, when
+ * the view holds two or more levels and the query may match min_candidates documents or more.
+ * The default is 65,536; 0 splits every such count, UINT64_MAX none: for tests and benches
+ * that compare both ways on small indexes.
  */
-void dg_index_set_split_ranked(dg_index *index, uint64_t min_candidates);
+void dg_index_set_split_counts(dg_index *index, uint64_t min_candidates);
 
-/* How many ranked matches of this handle ran in halves (dg_index_set_split_ranked): for tests. */
-uint64_t dg_index_ranked_splits(const dg_index *index);
+/* How many counting passes of this handle ran in two parts (dg_index_set_split_counts): for tests. */
+uint64_t dg_index_counts_split(const dg_index *index);
 
 /*
  * Rewrites the database compacted into a new folder and swaps it in atomically

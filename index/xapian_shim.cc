@@ -132,12 +132,10 @@ const char *const SYNONYMS_KEY = "dangan-synonyms";
 const int READ_RETRIES = 10;
 /* The largest page of hits one search returns. */
 const size_t MAX_LIMIT = 10000;
-/* A ranked match of at least this many candidates runs in two halves on two threads
- * (ranked_halves): about 4 ms of Xapian's matching at ~60 ns a candidate, against about
- * 0.1-0.2 ms for the second thread, its handles' reopen and its match's set-up. */
-const uint64_t SPLIT_RANKED_MIN = 65536;
-/* offset + limit of such a split match at most: each half keeps that many of its matches */
-const size_t SPLIT_RANKED_PAGE_MAX = 1000;
+/* A counting pass of at least this many candidates (bits_upper_bound) over two or more
+ * levels runs in two parts on two threads (count_in_two): several ms of counting, against
+ * about 0.1 ms for starting the second thread and reading the query again. */
+const uint64_t SPLIT_COUNT_MIN = 65536;
 
 /* Thrown inside the shim only, for failures that are not Xapian's (folding, usage). */
 struct shim_error {
@@ -316,14 +314,10 @@ struct dg_index {
      * threads); opened on the first search that needs them. */
     Xapian::Database count_rdb[N_LEVELS];
     bool count_rdb_open = false;
-    /* Third handles, for the upper half of a broad ranked match (ranked_halves), which runs
-     * on another thread beside the lower half; opened on the first search that needs them. */
-    Xapian::Database rank_rdb[N_LEVELS];
-    bool rank_rdb_open = false;
-    /* The fewest candidates (bits_upper_bound) a ranked match must have to run in halves
-     * (ranked_halves); dg_index_set_split_ranked changes it for tests. */
-    uint64_t split_ranked_min = SPLIT_RANKED_MIN;
-    uint64_t ranked_splits = 0; /* ranked matches run in halves (dg_index_ranked_splits) */
+    /* The fewest candidates (bits_upper_bound) a counting pass must have to run in two parts
+     * (count_in_two); dg_index_set_split_counts changes it for tests. */
+    uint64_t split_count_min = SPLIT_COUNT_MIN;
+    std::atomic<uint64_t> counts_split{0}; /* counting passes run in two (dg_index_counts_split) */
     grant_cache grants; /* of a read-only handle */
     std::unordered_map<std::string, Xapian::Database> grant_shards; /* see GRANT_SHARDS_KEPT */
     /* Reads of a grant holder's level-4 documents (granted_documents; counted atomically, as
@@ -3923,11 +3917,9 @@ void follow_folder(dg_index *index)
     open_levels(index->path, index->rdb);
     for (int level = 0; level < N_LEVELS; level++) {
         index->count_rdb[level] = Xapian::Database();
-        index->rank_rdb[level] = Xapian::Database();
         index->facets[level].built = false;
     }
     index->count_rdb_open = false;
-    index->rank_rdb_open = false;
     {
         std::lock_guard<std::mutex> hold(index->grants.lock);
         index->grants.users.clear();
@@ -4013,7 +4005,7 @@ counted_match count_in_two(dg_index *index, search_view &view, const Xapian::Que
     size_t cut = view.shards.size();
     for (uint64_t upper = 0; cut > 1 && upper * 2 < docs;)
         upper += view.shards[--cut].get_doccount();
-    if (view.shards.size() < 2 || cut == 0 || candidates < index->split_ranked_min)
+    if (view.shards.size() < 2 || cut == 0 || candidates < index->split_count_min)
         return count_matches(index, view, query, deadline, &index->verdicts);
     search_view upper;
     upper.shards.assign(view.shards.begin() + (long)cut, view.shards.end());
@@ -4034,6 +4026,7 @@ counted_match count_in_two(dg_index *index, search_view &view, const Xapian::Que
     lower.levels.assign(view.levels.begin(), view.levels.begin() + (long)cut);
     counted_match counted = count_matches(index, lower, query, deadline, &index->verdicts);
     counted_match rest = other.get();
+    index->counts_split++;
     counted.total += rest.total;
     for (int f = 0; f < 3; f++)
         for (const auto &kv : rest.facets[f])
@@ -4167,172 +4160,6 @@ Xapian::Query filters_that_narrow(const Xapian::Query &filters, const search_vie
     return Xapian::Query(Xapian::Query::OP_AND, kept.begin(), kept.end());
 }
 
-/* ---- a broad ranked match on both cores ------------------------------------------------- */
-
-/*
- * The documents of one half of each shard's document ids: the lower half [1, last/2] or the
- * upper (last/2, last], where last is the shard's highest id. Used as a filter (weight 0),
- * so that a ranked match visits only its half of the candidates, on the same database:
- * every statistic BM25 reads (collection size, lengths, term frequencies) is the whole
- * database's, so each match keeps the weight it has in the whole match, bit for bit.
- */
-class id_half_source : public Xapian::PostingSource {
-  public:
-    explicit id_half_source(bool upper) : upper_(upper) {}
-
-    id_half_source *clone() const override { return new id_half_source(upper_); }
-
-    void init(const Xapian::Database &db) override
-    {
-        Xapian::docid last = db.get_lastdocid(), mid = last / 2;
-        first_ = upper_ ? mid + 1 : 1;
-        last_ = upper_ ? last : mid;
-        current_ = 0;
-        Xapian::doccount n = last_ >= first_ ? last_ - first_ + 1 : 0;
-        set_maxweight(0);
-        termfreq_min_ = 0; /* ids of deleted documents are not matches */
-        termfreq_est_ = termfreq_max_ = n;
-    }
-    Xapian::doccount get_termfreq_min() const override { return termfreq_min_; }
-    Xapian::doccount get_termfreq_est() const override { return termfreq_est_; }
-    Xapian::doccount get_termfreq_max() const override { return termfreq_max_; }
-
-    void next(double) override { current_ = current_ ? current_ + 1 : first_; }
-    void skip_to(Xapian::docid did, double) override
-    {
-        if (did > current_)
-            current_ = did < first_ ? first_ : did;
-    }
-    bool check(Xapian::docid did, double min_wt) override
-    {
-        skip_to(did, min_wt);
-        return true;
-    }
-    bool at_end() const override { return current_ > last_; }
-    Xapian::docid get_docid() const override { return current_; }
-    double get_weight() const override { return 0; }
-    std::string get_description() const override
-    {
-        return upper_ ? "id_half_source(upper)" : "id_half_source(lower)";
-    }
-
-  private:
-    bool upper_;
-    Xapian::docid first_ = 1, last_ = 0, current_ = 0;
-    Xapian::doccount termfreq_min_ = 0, termfreq_est_ = 0, termfreq_max_ = 0;
-};
-
-/* One half's page: its MSet (whose percentages are scaled by its own best match) and its
- * first matches with what orders them. */
-struct ranked_item {
-    double weight;
-    std::string key; /* the sort key: the version (configure_sort) */
-    Xapian::docid id;
-    Xapian::Document doc;
-    int half;
-};
-struct ranked_half {
-    Xapian::MSet mset;
-    std::vector<ranked_item> items;
-};
-
-/* The first n matches of ranked within one half of db's document ids. */
-ranked_half rank_half(Xapian::Database &db, const Xapian::Query &ranked, bool upper, size_t n,
-                      search_deadline deadline, const std::vector<phrase_spec> &checks,
-                      bool decided)
-{
-    /* Not the half's source itself as the filter: Xapian counts a posting source as a
-     * matching subquery of every document (ExternalPostList), which would change the
-     * percentages. Every document but the other half's: AND_NOT counts its left side only,
-     * and MatchAll as a filter weighs nothing and counts as no subquery. */
-    Xapian::Query other((new id_half_source(!upper))->release());
-    Xapian::Query half(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll, other);
-    Xapian::Enquire enquire(db);
-    enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, ranked, half));
-    configure_sort(enquire, DG_SORT_RELEVANCE);
-    deadline_spy clock(deadline);
-    enquire.add_matchspy(&clock);
-    phrase_decider phrases(checks);
-    ranked_half out;
-    out.mset = enquire.get_mset(0, (Xapian::doccount)n, 0, NULL, decided ? &phrases : NULL);
-    for (Xapian::MSetIterator m = out.mset.begin(); m != out.mset.end(); ++m)
-        out.items.push_back({m.get_weight(), m.get_sort_key(), *m, m.get_document(), upper});
-    return out;
-}
-
-/*
- * The page of a broad ranked match (sorted by relevance) from two matches over the halves of
- * each shard's document ids, the upper half on another thread with the handle's third
- * handles (at the main handles' revisions) and its own copy of the query, merged in Xapian's
- * order: weight, then version (configure_sort), then document id. Each weight is the one of
- * the whole match (id_half_source), and Xapian's percentage scales a weight by the best
- * match's: the half that holds it scales as the whole match does. Only for a view of the
- * levels alone (a grant holder's shard lives in this thread's memory). Returns false, having
- * changed nothing, when it cannot tell the percentages apart (both halves' best weigh the
- * same but scale differently) or no thread could be started: the caller then runs the match
- * whole.
- */
-bool ranked_halves(dg_index *index, const dg_index_viewer *viewer, search_view &view,
-                   const Xapian::Query &ranked, const user_query &user, bool decided,
-                   size_t offset, size_t limit, search_deadline deadline, const char *hl_start,
-                   const char *hl_end, dg_index_result *r)
-{
-    size_t n = offset + limit;
-    dg_index_viewer who = *viewer;
-    unsigned levels = read_levels(viewer);
-    std::vector<Xapian::rev> revisions;
-    for (int level = 0; level < N_LEVELS; level++)
-        revisions.push_back(index->rdb[level].get_revision());
-    std::string query = ranked.serialise();
-    std::vector<phrase_spec> checks = user.ranked_checks;
-    std::future<ranked_half> upper;
-    try {
-        upper = std::async(std::launch::async, [index, who, levels, revisions, query, checks,
-                                                decided, n, deadline]() {
-            Xapian::Query own = Xapian::Query::unserialise(query, query_registry());
-            Xapian::Database *dbs = handles_at(index->path, index->rank_rdb,
-                                               index->rank_rdb_open, levels, revisions);
-            search_view mine = make_view(dbs, &who, true, false);
-            complete_view(mine, grant_needs());
-            return rank_half(mine.db, own, true, n, deadline, checks, decided);
-        });
-    } catch (const std::system_error &) {
-        return false;
-    }
-    ranked_half lower = rank_half(view.db, ranked, false, n, deadline, user.ranked_checks,
-                                  decided);
-    ranked_half high = upper.get();
-    /* The whole match's percentages are those of the half holding its best match; when
-     * both halves' best weigh the same, Xapian's scale is the first one's it visited, which
-     * the halves cannot tell: unless both scale alike, the match is run whole. */
-    double best_lower = lower.mset.get_max_attained(), best_upper = high.mset.get_max_attained();
-    std::vector<ranked_item> all = std::move(lower.items);
-    all.insert(all.end(), std::make_move_iterator(high.items.begin()),
-               std::make_move_iterator(high.items.end()));
-    std::sort(all.begin(), all.end(), [](const ranked_item &a, const ranked_item &b) {
-        if (a.weight != b.weight)
-            return a.weight > b.weight;
-        if (a.key != b.key)
-            return a.key < b.key;
-        return a.id < b.id;
-    });
-    const Xapian::MSet &scale = best_upper > best_lower ? high.mset : lower.mset;
-    size_t from = std::min(offset, all.size()), to = std::min(n, all.size());
-    if (best_upper == best_lower)
-        for (size_t i = from; i < to; i++)
-            if (lower.mset.convert_to_percent(all[i].weight) !=
-                high.mset.convert_to_percent(all[i].weight))
-                return false;
-    highlight_terms terms = collect_highlight_terms(user.match);
-    snippet_matcher matcher(terms, index->stemmer);
-    allocate_hits(to - from, r);
-    for (size_t i = from; i < to; i++)
-        add_hit(matcher, all[i].doc, scale.convert_to_percent(all[i].weight), hl_start, hl_end,
-                r);
-    index->ranked_splits++;
-    return true;
-}
-
 /*
  * One attempt at a search over the current snapshot; may throw DatabaseModifiedError.
  * Counts are exact: every permitted match is visited once, unweighted, to count the total
@@ -4382,17 +4209,9 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     bool weightless = reader && q->sort == DG_SORT_RELEVANCE &&
                       user.ranked.get_type() == Xapian::Query::LEAF_MATCH_ALL && limit > 0 &&
                       q->offset + limit <= WEIGHTLESS_PAGE_MAX;
-    /* a broad ranked match of a view of the levels alone: in halves on two threads */
-    bool halves = reader && !weightless && !view.granted && q->sort == DG_SORT_RELEVANCE &&
-                  limit > 0 && q->offset + limit <= SPLIT_RANKED_PAGE_MAX &&
-                  bits_upper_bound(db, ranked) >= index->split_ranked_min;
-    if (weightless && weightless_page(index, view, ranked, q->offset, limit,
-                                      collect_highlight_terms(user.match), hl_start, hl_end, r))
-        ;
-    else if (halves && ranked_halves(index, viewer, view, ranked, user, decided, q->offset,
-                                     limit, deadline, hl_start, hl_end, r))
-        ;
-    else {
+    if (!weightless || !weightless_page(index, view, ranked, q->offset, limit,
+                                        collect_highlight_terms(user.match), hl_start, hl_end,
+                                        r)) {
         Xapian::Enquire enquire(db);
         enquire.set_query(ranked);
         configure_sort(enquire, q->sort);
@@ -5316,14 +5135,14 @@ extern "C" uint64_t dg_index_counts_made(const dg_index *index)
     return index->counts_made;
 }
 
-extern "C" void dg_index_set_split_ranked(dg_index *index, uint64_t min_candidates)
+extern "C" void dg_index_set_split_counts(dg_index *index, uint64_t min_candidates)
 {
-    index->split_ranked_min = min_candidates;
+    index->split_count_min = min_candidates;
 }
 
-extern "C" uint64_t dg_index_ranked_splits(const dg_index *index)
+extern "C" uint64_t dg_index_counts_split(const dg_index *index)
 {
-    return index->ranked_splits;
+    return index->counts_split;
 }
 
 extern "C" dg_status dg_index_compact(dg_index *index, dg_error *err)

@@ -1532,11 +1532,11 @@ static void test_ranked_filter_is_kept_where_a_document_lacks_it(void **state)
 }
 
 /*
- * A broad ranked match run in two halves of the document ids on two threads
- * (dg_index_set_split_ranked) gives the very hits, scores, snippets, totals and facets of the
- * same match run whole: over five levels with deleted documents (gaps in the ids), ties in
- * weight across the halves (identical documents), OR, NOT, phrases, viewers of every
- * clearance (a grant holder's shard is never split) and pages past the first.
+ * A first search counted in two parts on two threads (dg_index_set_split_counts: the
+ * viewer's last levels on another thread) gives the very totals and facets, hits, scores and
+ * snippets of the same search counted whole: over five levels with deleted documents, OR,
+ * NOT, phrases (whose verdicts both threads keep), years, viewers of every clearance (a grant
+ * holder's shard is counted on the ranked thread) and pages past the first.
  */
 static void sr_compare(dg_index *whole, dg_index *split, const dg_index_viewer *v,
                        const dg_index_query *q)
@@ -1563,11 +1563,16 @@ static void sr_compare(dg_index *whole, dg_index *split, const dg_index_viewer *
         assert_string_equal(a->by_category[i].value, b->by_category[i].value);
         assert_int_equal(a->by_category[i].count, b->by_category[i].count);
     }
+    assert_int_equal(a->n_year, b->n_year);
+    for (size_t i = 0; i < a->n_year; i++) {
+        assert_string_equal(a->by_year[i].value, b->by_year[i].value);
+        assert_int_equal(a->by_year[i].count, b->by_year[i].count);
+    }
     dg_index_result_free(a);
     dg_index_result_free(b);
 }
 
-static void test_ranked_match_in_halves_equals_the_whole_match(void **state)
+static void test_counts_in_two_parts_equal_the_whole_count(void **state)
 {
     fixture *f = *state;
     static const char *const titles[] = {"关于开展年度考核工作的通知", "会议纪要",
@@ -1602,8 +1607,8 @@ static void test_ranked_match_in_halves_equals_the_whole_match(void **state)
     dg_index *whole = NULL, *split = NULL;
     assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &whole, &err), DG_OK);
     assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &split, &err), DG_OK);
-    dg_index_set_split_ranked(whole, UINT64_MAX);
-    dg_index_set_split_ranked(split, 0);
+    dg_index_set_split_counts(whole, UINT64_MAX);
+    dg_index_set_split_counts(split, 0);
     static const char *const queries[] = {"工作", "the", "\"工作\"", "\"的通知\"", "通知 OR plan",
                                           "工作 NOT the", "annual report", "\"the plan\"",
                                           "年度 NEAR 考核", "title:通知", "会议 2019"};
@@ -1617,8 +1622,8 @@ static void test_ranked_match_in_halves_equals_the_whole_match(void **state)
                 q.offset = offsets[oi];
                 sr_compare(whole, split, &viewers[vi], &q);
             }
-    assert_int_equal(dg_index_ranked_splits(whole), 0);
-    assert_true(dg_index_ranked_splits(split) > 0);
+    assert_int_equal(dg_index_counts_split(whole), 0);
+    assert_true(dg_index_counts_split(split) > 0);
     dg_index_close(whole);
     dg_index_close(split);
 }
@@ -2636,7 +2641,7 @@ int main(void)
         TEST(test_broad_compound_queries_count_as_the_model),
         TEST(test_search_without_words_pages_by_lowest_version),
         TEST(test_ranked_filter_is_kept_where_a_document_lacks_it),
-    TEST(test_ranked_match_in_halves_equals_the_whole_match),
+    TEST(test_counts_in_two_parts_equal_the_whole_count),
         TEST(test_broad_title_phrases_count_as_positions_say),
         TEST(test_malformed_queries_are_refused_with_a_message),
         TEST(test_query_without_matches_is_ok_and_empty),
