@@ -205,6 +205,18 @@ uint64_t dg_index_counts_made(const dg_index *index);
 uint64_t dg_index_weightless_pages(const dg_index *index);
 
 /*
+ * A read-only handle counts a search's matches (its first search: totals and facets) in two
+ * parts on two threads, the viewer's last levels on one and the others on the other, when
+ * the view holds two or more levels and the query may match min_candidates documents or more.
+ * The default is 65,536; 0 splits every such count, UINT64_MAX none: for tests and benches
+ * that compare both ways on small indexes.
+ */
+void dg_index_set_split_counts(dg_index *index, uint64_t min_candidates);
+
+/* How many counting passes of this handle ran in two parts (dg_index_set_split_counts): for tests. */
+uint64_t dg_index_counts_split(const dg_index *index);
+
+/*
  * Rewrites the database compacted into a new folder and swaps it in atomically
  * (rename), then removes the old folder's files, so deleted documents' text no longer
  * exists on disk. Needs the writable handle; the handle stays usable afterwards.

@@ -132,6 +132,10 @@ const char *const SYNONYMS_KEY = "dangan-synonyms";
 const int READ_RETRIES = 10;
 /* The largest page of hits one search returns. */
 const size_t MAX_LIMIT = 10000;
+/* A counting pass of at least this many candidates (bits_upper_bound) over two or more
+ * levels runs in two parts on two threads (count_in_two): several ms of counting, against
+ * about 0.1 ms for starting the second thread and reading the query again. */
+const uint64_t SPLIT_COUNT_MIN = 65536;
 
 /* Thrown inside the shim only, for failures that are not Xapian's (folding, usage). */
 struct shim_error {
@@ -310,6 +314,10 @@ struct dg_index {
      * threads); opened on the first search that needs them. */
     Xapian::Database count_rdb[N_LEVELS];
     bool count_rdb_open = false;
+    /* The fewest candidates (bits_upper_bound) a counting pass must have to run in two parts
+     * (count_in_two); dg_index_set_split_counts changes it for tests. */
+    uint64_t split_count_min = SPLIT_COUNT_MIN;
+    std::atomic<uint64_t> counts_split{0}; /* counting passes run in two (dg_index_counts_split) */
     grant_cache grants; /* of a read-only handle */
     std::unordered_map<std::string, Xapian::Database> grant_shards; /* see GRANT_SHARDS_KEPT */
     /* Reads of a grant holder's level-4 documents (granted_documents; counted atomically, as
@@ -3943,21 +3951,27 @@ void pause_ms(int ms)
  * main handles were reopened shows as a counting handle ahead of its main handle; the search
  * is then begun again over the new snapshot (dg_index_search() retries a modified database).
  */
-Xapian::Database *counting_handles(dg_index *index, unsigned levels,
-                                   const std::vector<Xapian::rev> &revisions)
+Xapian::Database *handles_at(const std::string &path, Xapian::Database *dbs, bool &open,
+                             unsigned levels, const std::vector<Xapian::rev> &revisions)
 {
-    if (!index->count_rdb_open) {
-        open_levels(index->path, index->count_rdb);
-        index->count_rdb_open = true;
+    if (!open) {
+        open_levels(path, dbs);
+        open = true;
     }
     for (int level = 0; level < N_LEVELS; level++) {
         if (!(levels & 1u << level))
             continue;
-        index->count_rdb[level].reopen();
-        if (index->count_rdb[level].get_revision() != revisions[(size_t)level])
+        dbs[level].reopen();
+        if (dbs[level].get_revision() != revisions[(size_t)level])
             throw Xapian::DatabaseModifiedError("the index changed during a search");
     }
-    return index->count_rdb;
+    return dbs;
+}
+
+Xapian::Database *counting_handles(dg_index *index, unsigned levels,
+                                   const std::vector<Xapian::rev> &revisions)
+{
+    return handles_at(index->path, index->count_rdb, index->count_rdb_open, levels, revisions);
 }
 
 /* The exact total and facet counts of query over a view (each shard matched alone). */
@@ -3969,6 +3983,54 @@ counted_match count_matches(dg_index *index, search_view &view, const Xapian::Qu
     for (const std::vector<Xapian::docid> &shard : ids)
         counted.total += shard.size();
     count_facets(index, view, ids, counted.facets);
+    return counted;
+}
+
+/*
+ * The counts of a broad query over a view of two or more levels, in two parts on two
+ * threads: the last levels (about half the view's documents) on another thread, the rest on
+ * this one. A count is the sum of its levels' (each shard is matched alone, shard_ids), so
+ * the parts add up to the same total and facets. The levels are separate Xapian handles and
+ * facet tables, so the threads share none; the other thread has its own copy of the query
+ * (from its serialised form). A narrow query, or no thread to be had: counted here.
+ */
+counted_match count_in_two(dg_index *index, search_view &view, const Xapian::Query &query,
+                           const std::string &serialised, search_deadline deadline)
+{
+    uint64_t docs = 0, candidates = 0;
+    for (Xapian::Database &shard : view.shards) {
+        docs += shard.get_doccount();
+        candidates += bits_upper_bound(shard, query);
+    }
+    size_t cut = view.shards.size();
+    for (uint64_t upper = 0; cut > 1 && upper * 2 < docs;)
+        upper += view.shards[--cut].get_doccount();
+    if (view.shards.size() < 2 || cut == 0 || candidates < index->split_count_min)
+        return count_matches(index, view, query, deadline, &index->verdicts);
+    search_view upper;
+    upper.shards.assign(view.shards.begin() + (long)cut, view.shards.end());
+    upper.levels.assign(view.levels.begin() + (long)cut, view.levels.end());
+    std::future<counted_match> other;
+    try {
+        other = std::async(std::launch::async, [index, serialised, deadline,
+                                                part = std::move(upper)]() mutable {
+            Xapian::Query own =
+                Xapian::Query::unserialise(serialised, query_registry(&index->verdicts));
+            return count_matches(index, part, own, deadline, &index->verdicts);
+        });
+    } catch (const std::system_error &) {
+        return count_matches(index, view, query, deadline, &index->verdicts);
+    }
+    search_view lower;
+    lower.shards.assign(view.shards.begin(), view.shards.begin() + (long)cut);
+    lower.levels.assign(view.levels.begin(), view.levels.begin() + (long)cut);
+    counted_match counted = count_matches(index, lower, query, deadline, &index->verdicts);
+    counted_match rest = other.get();
+    index->counts_split++;
+    counted.total += rest.total;
+    for (int f = 0; f < 3; f++)
+        for (const auto &kv : rest.facets[f])
+            counted.facets[f][kv.first] += kv.second;
     return counted;
 }
 
@@ -4007,9 +4069,8 @@ std::future<counted_match> count_beside(dg_index *index, const dg_index_viewer *
             /* The budget counts from here, as the ranked pass's counts from after its view
              * was made: reading a grant holder's documents (granted_documents) is bounded by
              * their grants, not by the query, and is not what the budget stops. */
-            return count_matches(index, view, own,
-                                 deadline_in(deadline.seconds, deadline.cancelled),
-                                 &index->verdicts);
+            return count_in_two(index, view, own, query,
+                                deadline_in(deadline.seconds, deadline.cancelled));
         });
     } catch (const std::system_error &) {
         return std::future<counted_match>();
@@ -5072,6 +5133,16 @@ extern "C" uint64_t dg_index_weightless_pages(const dg_index *index)
 extern "C" uint64_t dg_index_counts_made(const dg_index *index)
 {
     return index->counts_made;
+}
+
+extern "C" void dg_index_set_split_counts(dg_index *index, uint64_t min_candidates)
+{
+    index->split_count_min = min_candidates;
+}
+
+extern "C" uint64_t dg_index_counts_split(const dg_index *index)
+{
+    return index->counts_split;
 }
 
 extern "C" dg_status dg_index_compact(dg_index *index, dg_error *err)

@@ -1531,6 +1531,103 @@ static void test_ranked_filter_is_kept_where_a_document_lacks_it(void **state)
     rf_expect(f, 6, 4, 1, "1 2 3 10 11");
 }
 
+/*
+ * A first search counted in two parts on two threads (dg_index_set_split_counts: the
+ * viewer's last levels on another thread) gives the very totals and facets, hits, scores and
+ * snippets of the same search counted whole: over five levels with deleted documents, OR,
+ * NOT, phrases (whose verdicts both threads keep), years, viewers of every clearance (a grant
+ * holder's shard is counted on the ranked thread) and pages past the first.
+ */
+static void sr_compare(dg_index *whole, dg_index *split, const dg_index_viewer *v,
+                       const dg_index_query *q)
+{
+    dg_index_result *a = NULL, *b = NULL;
+    dg_error err;
+    if (dg_index_search(whole, v, q, "[", "]", &a, &err) != DG_OK ||
+        dg_index_search(split, v, q, "[", "]", &b, &err) != DG_OK)
+        fail_msg("search '%s': %s", q->text, err.msg);
+    assert_int_equal(a->total, b->total);
+    assert_int_equal(a->n_hits, b->n_hits);
+    for (size_t i = 0; i < a->n_hits; i++) {
+        if (a->hits[i].version_id != b->hits[i].version_id ||
+            a->hits[i].score != b->hits[i].score ||
+            strcmp(a->hits[i].snippet, b->hits[i].snippet) != 0)
+            fail_msg("'%s' user %lld clearance %d offset %zu, hit %zu: %lld %g %s against "
+                     "%lld %g %s",
+                     q->text, (long long)v->user_id, v->clearance, q->offset, i,
+                     (long long)a->hits[i].version_id, a->hits[i].score, a->hits[i].snippet,
+                     (long long)b->hits[i].version_id, b->hits[i].score, b->hits[i].snippet);
+    }
+    assert_int_equal(a->n_category, b->n_category);
+    for (size_t i = 0; i < a->n_category; i++) {
+        assert_string_equal(a->by_category[i].value, b->by_category[i].value);
+        assert_int_equal(a->by_category[i].count, b->by_category[i].count);
+    }
+    assert_int_equal(a->n_year, b->n_year);
+    for (size_t i = 0; i < a->n_year; i++) {
+        assert_string_equal(a->by_year[i].value, b->by_year[i].value);
+        assert_int_equal(a->by_year[i].count, b->by_year[i].count);
+    }
+    dg_index_result_free(a);
+    dg_index_result_free(b);
+}
+
+static void test_counts_in_two_parts_equal_the_whole_count(void **state)
+{
+    fixture *f = *state;
+    static const char *const titles[] = {"关于开展年度考核工作的通知", "会议纪要",
+                                         "工作总结", "the annual report", "通知"};
+    static const char *const bodies[] = {
+        "各部门要高度重视，认真组织，确保各项工作落到实处。",
+        "The committee reviewed the annual budget report and approved the plan.",
+        "会议听取了关于经费使用情况的汇报，并对下一阶段工作进行了部署。 the plan",
+        "请全体教职工遵照执行，如有疑问请与校办联系。工作 工作 工作",
+        "各部门要高度重视，认真组织，确保各项工作落到实处。"}; /* = the first: ties */
+    static const char *const categories[] = {"XZ", "JX", "CW"};
+    static const int64_t holder[] = {7};
+    char title[256], body[512];
+    for (int64_t v = 1; v <= 600; v++) {
+        unsigned h = (unsigned)v * 2654435761u;
+        snprintf(title, sizeof title, "%s", titles[h % 5]);
+        snprintf(body, sizeof body, "%s%s", bodies[(h >> 3) % 5],
+                 (h >> 7) % 4 == 0 ? bodies[(h >> 9) % 5] : "");
+        dg_index_doc d = doc_of(v, title, body);
+        d.level = (int)((h >> 11) % 5);
+        d.category = categories[(h >> 14) % 3];
+        d.year = 2015 + (int)((h >> 16) % 10);
+        d.grants = d.level == 4 && (h >> 18) % 3 == 0 ? holder : NULL;
+        d.n_grants = d.grants ? 1 : 0;
+        put(f, &d);
+    }
+    commit(f);
+    dg_error err;
+    for (int64_t v = 5; v <= 600; v += 17) /* gaps in every level's ids */
+        assert_int_equal(dg_index_delete_version(f->index, v, &err), DG_OK);
+    commit(f);
+    dg_index *whole = NULL, *split = NULL;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &whole, &err), DG_OK);
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &split, &err), DG_OK);
+    dg_index_set_split_counts(whole, UINT64_MAX);
+    dg_index_set_split_counts(split, 0);
+    static const char *const queries[] = {"工作", "the", "\"工作\"", "\"的通知\"", "通知 OR plan",
+                                          "工作 NOT the", "annual report", "\"the plan\"",
+                                          "年度 NEAR 考核", "title:通知", "会议 2019"};
+    static const dg_index_viewer viewers[] = {{1, 4}, {2, 2}, {7, 1}, {3, 0}, {7, 3}};
+    static const size_t offsets[] = {0, 3, 10, 90};
+    for (size_t qi = 0; qi < sizeof queries / sizeof queries[0]; qi++)
+        for (size_t vi = 0; vi < sizeof viewers / sizeof viewers[0]; vi++)
+            for (size_t oi = 0; oi < sizeof offsets / sizeof offsets[0]; oi++) {
+                dg_index_query q = query_of(queries[qi]);
+                q.limit = 10;
+                q.offset = offsets[oi];
+                sr_compare(whole, split, &viewers[vi], &q);
+            }
+    assert_int_equal(dg_index_counts_split(whole), 0);
+    assert_true(dg_index_counts_split(split) > 0);
+    dg_index_close(whole);
+    dg_index_close(split);
+}
+
 static void test_malformed_queries_are_refused_with_a_message(void **state)
 {
     fixture *f = *state;
@@ -2544,6 +2641,7 @@ int main(void)
         TEST(test_broad_compound_queries_count_as_the_model),
         TEST(test_search_without_words_pages_by_lowest_version),
         TEST(test_ranked_filter_is_kept_where_a_document_lacks_it),
+    TEST(test_counts_in_two_parts_equal_the_whole_count),
         TEST(test_broad_title_phrases_count_as_positions_say),
         TEST(test_malformed_queries_are_refused_with_a_message),
         TEST(test_query_without_matches_is_ok_and_empty),
