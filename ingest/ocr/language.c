@@ -46,9 +46,10 @@
  * No page is settled on one line (issue 21, session 12). A first line used to be enough
  * with 6 pairs and a score at most -0.3 or at least 1.0, and any line with FEW_PAIRS pairs
  * outside FEW_PAIRS_SIMPLIFIED..FEW_PAIRS_TRADITIONAL: on the held-out seeds 101 and 202
- * that read a Hong Kong page in Noto Sans HK with chi_sim (-0.69 after one line of 7 pairs;
- * 0.51 after five lines, replayed) and a simplified page in Noto Serif SC with chi_tra (0.82 after
- * one line of 8; -0.23 after four), each at 20-30 points of CER above the right model. One
+ * that read a Hong Kong page in Noto Sans HK with chi_sim (-0.69 after one line of 7
+ * pairs; 0.51 after five lines, replayed) and a simplified page in Noto Serif SC with
+ * chi_tra (0.82 after one line of 8; -0.23 after four), each at 20-30 points of CER above
+ * the right model. One
  * line's pairs are a few characters of one phrase, mostly read at 98-100 by both models,
  * so a pair or two decides them. Replayed on the per-line evidence of the 185 Chinese pages
  * of seeds 4242, 7, 13, 101 and 202 (all six sample lines read with both models), at least

@@ -250,7 +250,8 @@ dg_status ocr_recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const cl
     int n = bands ? boxaGetCount(bands) : 0;
     for (int i = 0; i < n && status == DG_OK; i++) {
         BOX *band = boxaGetBox(bands, i, L_CLONE);
-        if (band && !ocr_band_is_covered(recognised, ink, band) && band_has_text_ink(page, c->dpi, band))
+        if (band && !ocr_band_is_covered(recognised, ink, band) &&
+            band_has_text_ink(page, c->dpi, band))
             status = put_line_back(api, page, c, band, recognised, r, err);
         boxDestroy(&band);
     }
