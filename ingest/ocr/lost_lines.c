@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Lost lines (ocr_recover_lost_lines): an ink band no recognised line covers is read on its own
+/* Lost lines (ocr_recover_lost_lines): an ink band the recognised lines do not cover
+ * (ocr_band_is_covered) is read on its own
  * when its ink is at least MIN_LOST_LINE_POINTS high (small print) with ink
  * darker than LOST_LINE_INK_THRESHOLD, and kept when it reads with at least
  * MIN_LOST_LINE_CONF. A page has at most MAX_PAGE_LINES lines. */
@@ -53,22 +54,41 @@ BOXA *ocr_recognised_lines(TessBaseAPI *api)
     return lines;
 }
 
-/* 1 when one of lines covers most of band's height and some of its width. */
-static int band_is_covered(BOXA *lines, BOX *band)
+/*
+ * 1 when the recognised lines cover band: lines over most of its height hold at least
+ * half of the band's ink columns (ink: the page's text ink, in the frame of page). A line
+ * merely touching the band is not enough: Tesseract's layout now and then keeps one speck
+ * of a text line as a line of its own ("4" for a line of 22 characters) and drops the rest;
+ * a line split into parts (a label, a gap, a date) still has all its ink covered.
+ */
+int ocr_band_is_covered(BOXA *lines, PIX *ink, BOX *band)
 {
     l_int32 bx, by, bw, bh;
     boxGetGeometry(band, &bx, &by, &bw, &bh);
-    int n = lines ? boxaGetCount(lines) : 0;
-    for (int i = 0; i < n; i++) {
-        l_int32 x, y, w, h;
-        if (boxaGetBoxGeometry(lines, i, &x, &y, &w, &h) != 0)
+    PIX *crop = pixClipRectangle(ink, band, NULL);
+    NUMA *cols = crop ? pixCountPixelsByColumn(crop) : NULL;
+    pixDestroy(&crop);
+    int n = lines ? boxaGetCount(lines) : 0, width = cols ? numaGetCount(cols) : 0;
+    int inked = 0, covered = 0;
+    for (int col = 0; col < width; col++) {
+        l_float32 v = 0;
+        if (numaGetFValue(cols, col, &v) != 0 || v <= 0)
             continue;
-        int over_y = (y + h < by + bh ? y + h : by + bh) - (y > by ? y : by);
-        int over_x = (x + w < bx + bw ? x + w : bx + bw) - (x > bx ? x : bx);
-        if (2 * over_y >= bh && over_x > 0)
-            return 1;
+        inked++;
+        for (int i = 0; i < n; i++) {
+            l_int32 x, y, w, h;
+            if (boxaGetBoxGeometry(lines, i, &x, &y, &w, &h) != 0)
+                continue;
+            int over_y = (y + h < by + bh ? y + h : by + bh) - (y > by ? y : by);
+            if (2 * over_y >= bh && bx + col >= x && bx + col < x + w) {
+                covered++;
+                break;
+            }
+        }
     }
-    return 0;
+    int measured = cols != NULL;
+    numaDestroy(&cols);
+    return !measured || 2 * covered >= inked;
 }
 
 /* 1 when band of page (at dpi) is as high as small print and holds ink enough for a few
@@ -230,7 +250,8 @@ dg_status ocr_recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const cl
     int n = bands ? boxaGetCount(bands) : 0;
     for (int i = 0; i < n && status == DG_OK; i++) {
         BOX *band = boxaGetBox(bands, i, L_CLONE);
-        if (band && !band_is_covered(recognised, band) && band_has_text_ink(page, c->dpi, band))
+        if (band && !ocr_band_is_covered(recognised, ink, band) &&
+            band_has_text_ink(page, c->dpi, band))
             status = put_line_back(api, page, c, band, recognised, r, err);
         boxDestroy(&band);
     }

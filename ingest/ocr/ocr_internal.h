@@ -181,6 +181,9 @@ dg_status ocr_read_mixed_lines(dg_ocr *ocr, TessBaseAPI *api, PIX *page, const c
                                dg_ocr_result *r, dg_error *err);
 /* The text lines api recognised, top to bottom as the text has them; NULL when none. */
 BOXA *ocr_recognised_lines(TessBaseAPI *api);
+/* 1 when the recognised lines cover the ink band (a box of ink, the page's text ink): lines
+ * over most of its height hold at least half of its ink columns (lost_lines.c). */
+int ocr_band_is_covered(BOXA *lines, PIX *ink, BOX *band);
 /* Reads the ink bands no recognised line covers and puts their text into r. */
 dg_status ocr_recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const cleanup *c,
                                  BOXA *recognised, dg_ocr_result *r, dg_error *err);
