@@ -86,7 +86,7 @@ typedef struct runner {
     size_t next_item;     /* next to hand to a worker */
     size_t filed_upto;    /* items before this are filed */
     size_t window;
-    size_t held_bytes;    /* pages and texts read by workers and not yet filed */
+    uint64_t held_bytes;  /* pages and texts read by workers and not yet filed (budget.h) */
     int stop;
     dg_status fatal;      /* a worker hit something the whole batch cannot go on without */
     dg_error fatal_err;
@@ -455,21 +455,11 @@ static void prepare_item(runner *r, work_item *it)
                                             &it->folded, &it->prepare_err);
 }
 
-/*
- * How far workers may run ahead of filing. Past the window (four items a worker) they go
- * on while what they have read and filing has not taken is small: at a hold's end filing
- * waits for the index commit (batch.h), and born-digital records, a few kilobytes each,
- * are then read meanwhile instead of the workers idling 8 records ahead. Scanned pages of
- * megabytes stop at the window as before.
- */
-enum { DEEP_WINDOW = 512 };
-#define HELD_BYTES_CAP (16u << 20)
-
+/* Whether a worker may take the next item now (budget.h: how far reading runs ahead). */
 static int may_take(const runner *r)
 {
-    if (r->next_item < r->filed_upto + r->window)
-        return 1;
-    return r->next_item < r->filed_upto + DEEP_WINDOW && r->held_bytes < HELD_BYTES_CAP;
+    size_t ahead = r->next_item > r->filed_upto ? r->next_item - r->filed_upto : 0;
+    return dg_budget_may_read_ahead(ahead, r->window, r->held_bytes);
 }
 
 static size_t item_bytes(const work_item *it)
