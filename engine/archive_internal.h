@@ -41,6 +41,9 @@ struct dg_archive {
     void *progress_ctx;
     dg_log_group *log_group; /* shared with the process's other handles, or NULL (log.h) */
     dg_stmt_cache stmts; /* the statements every request runs, compiled once (catalog.h) */
+    /* The catalog's page cache as it was before a batch's first hold widened it (batch.c),
+     * or 0 while not widened. */
+    int64_t cache_before_batch;
     int sync_lost; /* synchronous=FULL could not be restored after a deferred batch: the
                     * handle refuses every commit until it is (log.c) */
 };

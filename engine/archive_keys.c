@@ -19,10 +19,21 @@ dg_status dg_archive_key_seal(dg_archive *archive, const char *setting, dg_store
     *use = NULL;
     if (!archive->keys)
         return DG_OK;
-    char *id = NULL;
-    dg_status st = dg_setting_get(archive->db, setting, &id, err);
+    /* The setting is read with a kept statement (catalog.h): every record filed in an
+     * encrypted archive seals its source hash this way (dg_source_hash). */
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_take(&archive->stmts, archive->db,
+                                   "SELECT value FROM settings WHERE key = ?", &stmt, err);
     if (st == DG_OK) {
-        snprintf(seal->key_id, sizeof seal->key_id, "%s", id);
+        sqlite3_bind_text(stmt, 1, setting, -1, SQLITE_STATIC);
+        st = dg_catalog_step_row(archive->db, stmt, "read setting", err,
+                                 "setting %s is not set", setting);
+        const unsigned char *id = st == DG_OK ? sqlite3_column_text(stmt, 0) : NULL;
+        if (st == DG_OK)
+            snprintf(seal->key_id, sizeof seal->key_id, "%s", id ? (const char *)id : "");
+        dg_catalog_give_back(&archive->stmts, stmt);
+    }
+    if (st == DG_OK) {
         st = dg_keys_get(archive->keys, seal->key_id, seal->key, err);
     } else if (st == DG_ERR_NOT_FOUND) {
         /* keys.db commits the new key at once; the setting naming it commits with the
@@ -32,7 +43,6 @@ dg_status dg_archive_key_seal(dg_archive *archive, const char *setting, dg_store
         if (st == DG_OK)
             st = dg_setting_set(archive->db, setting, seal->key_id, err);
     }
-    free(id);
     if (st == DG_OK)
         *use = seal;
     return st;

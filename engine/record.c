@@ -111,19 +111,22 @@ dg_status dg_record_seal_text(dg_archive *archive, int64_t record_id, const char
     return st;
 }
 
-static dg_status bind_record_key(sqlite3 *db, int64_t record_id, const dg_store_seal *seal,
-                                 dg_error *err)
+/* Kept in cache (catalog.h): every encrypted record filed runs it. */
+static dg_status bind_record_key(sqlite3 *db, dg_stmt_cache *cache, int64_t record_id,
+                                 const dg_store_seal *seal, dg_error *err)
 {
     if (!seal)
         return DG_OK;
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(db, "UPDATE records SET key_id = ? WHERE id = ?", &stmt,
-                                      err);
+    dg_status st = dg_catalog_take(cache, db, "UPDATE records SET key_id = ? WHERE id = ?",
+                                   &stmt, err);
     if (st != DG_OK)
         return st;
     sqlite3_bind_text(stmt, 1, seal->key_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, record_id);
-    return dg_catalog_step_done(db, stmt, err);
+    st = dg_catalog_step_once(db, stmt, err);
+    dg_catalog_give_back(cache, stmt);
+    return st;
 }
 
 void dg_forget_uncommitted_objects(dg_archive *archive, const dg_object_list *list)
@@ -609,7 +612,7 @@ static dg_status add_in_txn(dg_archive *archive, const dg_actor *actor, const dg
         st = insert_record_row(archive, actor, parts, refcode, v->category, v->level, &record_id,
                                err);
     if (st == DG_OK)
-        st = bind_record_key(archive->db, record_id, objects->seal, err);
+        st = bind_record_key(archive->db, &archive->stmts, record_id, objects->seal, err);
     if (st == DG_OK)
         st = insert_version_row(archive->db, &archive->stmts, record_id, 1, actor, v, objects->seal,
                                    &version_id, err);
@@ -690,17 +693,20 @@ dg_status dg_record_add(dg_archive *archive, const dg_actor *actor, const dg_rec
                                  v.text_sha, err)
                 : dg_error_set(err, DG_ERR_NOMEM, "add: out of memory");
     /* Inside a group's transaction (dg_batch_group_begin) the record is a savepoint of it:
-     * a record that fails is undone alone, and the group commits the others at once. */
+     * a record that fails is undone alone, and the group commits the others at once. The
+     * savepoint's statements are kept compiled (catalog.h): a batch runs them per record. */
     int grouped = !sqlite3_get_autocommit(archive->db);
     if (st == DG_OK)
-        st = grouped ? dg_catalog_exec(archive->db, "SAVEPOINT add_record", err)
+        st = grouped ? dg_catalog_exec_kept(&archive->stmts, archive->db, "SAVEPOINT add_record",
+                                            err)
                      : dg_catalog_begin_write(archive->db, err);
     int64_t version_id = 0;
     if (st == DG_OK) {
         st = add_in_txn(archive, actor, in, &v, &parts, &objects, stored, refcode, &version_id,
                         err);
         if (st == DG_OK)
-            st = grouped ? dg_catalog_exec(archive->db, "RELEASE add_record", err)
+            st = grouped ? dg_catalog_exec_kept(&archive->stmts, archive->db,
+                                                "RELEASE add_record", err)
                          : dg_catalog_commit(archive->db, err);
         if (st != DG_OK) {
             if (grouped)

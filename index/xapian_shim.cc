@@ -337,6 +337,9 @@ struct dg_index {
      * document; empty when they could not be read (every text then goes to OpenCC whole). */
     std::vector<bool> script_active;
     bool script_loaded = false;
+    /* OpenCC's output for runs of key characters already folded by this handle (see
+     * fold_run): the handle's own, like its term generator. */
+    std::unordered_map<std::string, std::string> folded_runs;
     Xapian::QueryParser parser;
     facet_table facets[N_LEVELS]; /* per level database of a read-only handle, on demand */
     version_runs runs[N_LEVELS];  /* the same, for the ranked pass (weightless_page) */
@@ -669,6 +672,36 @@ const std::vector<bool> &script_keys(dg_index *index)
     return index->script_active;
 }
 
+/*
+ * OpenCC's t2s of one run of key characters (fold_for_index), remembered: OpenCC takes
+ * about half a microsecond a character (16,000 instructions a run, 64 runs a page of
+ * bench/corpus.h), and a records room's texts repeat the same words, so most runs were
+ * folded before. The conversion is a function of the run alone (fold_for_index's comment),
+ * so the remembered output is the one OpenCC would give. The table is emptied when it
+ * holds FOLDED_RUNS_KEPT runs (a few megabytes), so an unusual batch cannot grow it.
+ */
+const size_t FOLDED_RUNS_KEPT = 1 << 16;
+const size_t FOLDED_RUN_MAX = 256; /* bytes: longer runs are rare and not kept */
+
+void fold_run(dg_index *index, const std::string &narrow, size_t from, size_t len,
+              std::string &out)
+{
+    std::string run = narrow.substr(from, len);
+    if (run.size() > FOLDED_RUN_MAX) {
+        out += fold_text(index, run);
+        return;
+    }
+    auto known = index->folded_runs.find(run);
+    if (known != index->folded_runs.end()) {
+        out += known->second;
+        return;
+    }
+    std::string folded = fold_text(index, run);
+    if (index->folded_runs.size() >= FOLDED_RUNS_KEPT)
+        index->folded_runs.clear();
+    out += index->folded_runs.emplace(std::move(run), std::move(folded)).first->second;
+}
+
 std::string fold_for_index(dg_index *index, const std::string &text)
 {
     const std::vector<bool> &active = script_keys(index);
@@ -694,12 +727,12 @@ std::string fold_for_index(dg_index *index, const std::string &text)
             continue;
         }
         if (run != none)
-            out += fold_text(index, narrow.substr(run, i - run));
+            fold_run(index, narrow, run, i - run, out);
         run = none;
         out.append(narrow, i, len);
     }
     if (run != none)
-        out += fold_text(index, narrow.substr(run));
+        fold_run(index, narrow, run, narrow.size() - run, out);
     return out;
 }
 

@@ -146,3 +146,10 @@ uint64_t dg_budget_estimate(const unsigned char *data, size_t len, const dg_page
     }
     return cost + 2 * (uint64_t)len; /* text: the text and its folded copies */
 }
+
+int dg_budget_may_read_ahead(size_t ahead, size_t window, uint64_t held_bytes)
+{
+    if (ahead < window)
+        return 1;
+    return ahead < DG_READ_AHEAD_MAX && held_bytes < DG_READ_AHEAD_BYTES;
+}

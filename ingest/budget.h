@@ -53,6 +53,19 @@ void dg_budget_release(dg_budget *budget, uint64_t bytes);
 /* What is reserved now (for tests and progress). */
 uint64_t dg_budget_in_use(dg_budget *budget);
 
+/*
+ * How far a batch's workers may read ahead of filing. A worker may take the item that is
+ * ahead items past the oldest one not filed yet: always within window (a few items a
+ * worker), and past it up to DG_READ_AHEAD_MAX items while what read items hold waiting to
+ * be filed (held_bytes: their pages' images and texts) is under DG_READ_AHEAD_BYTES. At a
+ * hold's end filing waits for the index commit (engine/batch.h); born-digital records, a
+ * few kilobytes each, are then read meanwhile instead of the workers idling a window
+ * ahead, and scanned pages of megabytes stop near the window as before.
+ */
+#define DG_READ_AHEAD_MAX 512
+#define DG_READ_AHEAD_BYTES (16u << 20)
+int dg_budget_may_read_ahead(size_t ahead, size_t window, uint64_t held_bytes);
+
 /* Wakes every waiter; later reservations fail at once. */
 void dg_budget_cancel(dg_budget *budget);
 

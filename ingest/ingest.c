@@ -58,6 +58,7 @@ typedef struct work_item {
     size_t bad_file;    /* which of the files failed */
     page_result *pages;
     size_t n_pages;
+    size_t bytes;           /* its pages' images and texts, counted in held_bytes */
     double seconds;
     int has_props;          /* an office document's own properties (office.h) */
     dg_office_props props;
@@ -85,6 +86,7 @@ typedef struct runner {
     size_t next_item;     /* next to hand to a worker */
     size_t filed_upto;    /* items before this are filed */
     size_t window;
+    uint64_t held_bytes;  /* pages and texts read by workers and not yet filed (budget.h) */
     int stop;
     dg_status fatal;      /* a worker hit something the whole batch cannot go on without */
     dg_error fatal_err;
@@ -453,6 +455,22 @@ static void prepare_item(runner *r, work_item *it)
                                             &it->folded, &it->prepare_err);
 }
 
+/* Whether a worker may take the next item now (budget.h: how far reading runs ahead). */
+static int may_take(const runner *r)
+{
+    size_t ahead = r->next_item > r->filed_upto ? r->next_item - r->filed_upto : 0;
+    return dg_budget_may_read_ahead(ahead, r->window, r->held_bytes);
+}
+
+static size_t item_bytes(const work_item *it)
+{
+    size_t bytes = (it->text ? strlen(it->text) : 0) + (it->folded ? strlen(it->folded) : 0);
+    for (size_t p = 0; p < it->n_pages; p++)
+        bytes += it->pages[p].image_len + (it->pages[p].text ? strlen(it->pages[p].text) : 0) +
+                 (it->pages[p].boxes ? strlen(it->pages[p].boxes) : 0);
+    return bytes;
+}
+
 static int next_work(runner *r, size_t *index)
 {
     pthread_mutex_lock(&r->lock);
@@ -463,7 +481,7 @@ static int next_work(runner *r, size_t *index)
             pthread_mutex_unlock(&r->lock);
             return 0;
         }
-        if (r->next_item < r->filed_upto + r->window)
+        if (may_take(r))
             break;
         pthread_cond_wait(&r->changed, &r->lock);
     }
@@ -495,7 +513,10 @@ static void *worker_main(void *arg)
         if (!it->duplicate_of[0] && !it->skip_reason && it->status == DG_OK &&
             (!it->unlisted || r->opts->unlisted == DG_UNLISTED_FILE))
             prepare_item(r, it);
+        size_t bytes = item_bytes(it);
         pthread_mutex_lock(&r->lock);
+        it->bytes = bytes;
+        r->held_bytes += bytes;
         it->done = 1;
         pthread_cond_broadcast(&r->changed);
         pthread_mutex_unlock(&r->lock);
@@ -951,6 +972,8 @@ static dg_status file_in_order(runner *r, int64_t batch, dg_ingest_report *rep, 
             st = commit_filed(r, err);
         release_item(&r->items[i]);
         pthread_mutex_lock(&r->lock);
+        r->held_bytes -= r->items[i].bytes;
+        r->items[i].bytes = 0;
         r->filed_upto = i + 1;
         pthread_cond_broadcast(&r->changed);
         pthread_mutex_unlock(&r->lock);

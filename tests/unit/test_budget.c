@@ -147,11 +147,29 @@ static void test_text_and_unknown_bytes_cost_a_few_times_their_size(void **state
     assert_true(need >= strlen(text) && need <= 8 * strlen(text));
 }
 
+/* Workers read past their window only while what waits to be filed is small. */
+static void test_reading_runs_ahead_only_while_little_is_held(void **state)
+{
+    (void)state;
+    /* within the window: always, however much is held */
+    assert_true(dg_budget_may_read_ahead(0, 8, UINT64_MAX));
+    assert_true(dg_budget_may_read_ahead(7, 8, DG_READ_AHEAD_BYTES));
+    /* past it: while under the byte bound, up to the item bound */
+    assert_true(dg_budget_may_read_ahead(8, 8, 0));
+    assert_true(dg_budget_may_read_ahead(DG_READ_AHEAD_MAX - 1, 8, DG_READ_AHEAD_BYTES - 1));
+    assert_false(dg_budget_may_read_ahead(8, 8, DG_READ_AHEAD_BYTES));
+    assert_false(dg_budget_may_read_ahead(DG_READ_AHEAD_MAX, 8, 0));
+    /* a window larger than the item bound (many workers) still holds */
+    assert_true(dg_budget_may_read_ahead(DG_READ_AHEAD_MAX + 10, DG_READ_AHEAD_MAX + 20,
+                                         UINT64_MAX));
+}
+
 int main(void)
 {
     setMsgSeverity(L_SEVERITY_NONE);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reservations_fit_until_the_budget_is_spent),
+        cmocka_unit_test(test_reading_runs_ahead_only_while_little_is_held),
         cmocka_unit_test(test_a_reservation_bigger_than_the_budget_runs_alone),
         cmocka_unit_test(test_workers_share_one_budget_and_huge_pages_run_one_at_a_time),
         cmocka_unit_test(test_small_pages_run_side_by_side),

@@ -59,6 +59,66 @@ static void test_index_folding_is_dg_fold(void **state)
     dg_folder_close(folder);
 }
 
+/*
+ * One folder folds many texts: it remembers OpenCC's output per run of characters OpenCC's
+ * tables hold (fold_for_index), and what it gives stays dg_fold's, whether a run is met
+ * first, again, inside another text, or after the table was emptied (65,536 runs).
+ */
+static void test_index_folding_stays_dg_fold_when_runs_repeat(void **state)
+{
+    (void)state;
+    static const char chars[] =
+        "學國會說實為與於時間們這過開關發區縣號辦處當經議點總級務師員條體證劃報導論書觀習錢電話語讀寫";
+    enum { BYTES = 3 }; /* traditional characters, three bytes each in UTF-8 */
+    const int N = (int)(strlen(chars) / BYTES);
+    assert_true(N * N * N > 65536); /* more runs than the folder keeps */
+    size_t cap = (size_t)N * N * N * (3 * BYTES + 1) + (size_t)N * N * (2 * BYTES + 1) + 1;
+    char *many = malloc(cap);
+    assert_non_null(many);
+    size_t used = 0;
+    for (int a = 0; a < N; a++) /* 64,000 runs of three and 1,600 of two: all different */
+        for (int b = 0; b < N; b++) {
+            for (int c = 0; c < N; c++) {
+                memcpy(many + used, chars + a * BYTES, BYTES);
+                memcpy(many + used + BYTES, chars + b * BYTES, BYTES);
+                memcpy(many + used + 2 * BYTES, chars + c * BYTES, BYTES);
+                used += 3 * BYTES;
+                many[used++] = ' ';
+            }
+            memcpy(many + used, chars + a * BYTES, BYTES);
+            memcpy(many + used + BYTES, chars + b * BYTES, BYTES);
+            used += 2 * BYTES;
+            many[used++] = ' ';
+        }
+    many[used] = '\0';
+    const char *const texts[] = {
+        "頭髮乾燥，皇后在後面發現了一隻乾淨的鬆鼠。",
+        "乾 乾淨 乾淨的 後 後面 發 發現 頭髮",
+        "關於2024學年度第一學期檔案管理工作會議紀要（第３號）",
+        many,
+        "頭髮乾燥，皇后在後面發現了一隻乾淨的鬆鼠。",
+        "乾淨 乾 後面 後 發現 發 頭髮 會議",
+        many,
+    };
+    dg_folder *folder = NULL;
+    dg_index_folder *fast = NULL;
+    dg_error err;
+    assert_int_equal(dg_folder_open(&folder, &err), DG_OK);
+    assert_int_equal(dg_index_folder_open(&fast, &err), DG_OK);
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+            char *a = NULL, *b = NULL;
+            assert_int_equal(dg_fold(folder, texts[i], strlen(texts[i]), &a, &err), DG_OK);
+            assert_int_equal(dg_index_fold(fast, texts[i], strlen(texts[i]), &b, &err), DG_OK);
+            assert_string_equal(b, a);
+            free(a);
+            free(b);
+        }
+    dg_index_folder_close(fast);
+    dg_folder_close(folder);
+    free(many);
+}
+
 static void test_traditional_folds_to_simplified(void **state)
 {
     (void)state;
@@ -107,6 +167,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_traditional_folds_to_simplified),
+        cmocka_unit_test(test_index_folding_stays_dg_fold_when_runs_repeat),
         cmocka_unit_test(test_simplified_text_is_unchanged),
         cmocka_unit_test(test_full_width_digits_and_letters_fold_to_ascii),
         cmocka_unit_test(test_english_passes_through),
