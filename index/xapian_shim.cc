@@ -3605,6 +3605,9 @@ void count_with_table(const facet_table &t, const std::vector<Xapian::docid> &id
  * from the value stream, counting each distinct value once and splitting the few distinct
  * ones at the end.
  */
+void split_facet_values(const std::unordered_map<std::string, uint64_t> &combined,
+                        facet_counts &out);
+
 void count_with_values(Xapian::Database &db, std::vector<Xapian::docid> ids, facet_counts &out)
 {
     std::sort(ids.begin(), ids.end());
@@ -3617,6 +3620,13 @@ void count_with_values(Xapian::Database &db, std::vector<Xapian::docid> ids, fac
         if (v != db.valuestream_end(SLOT_FACETS) && v.get_docid() == id)
             combined[*v]++;
     }
+    split_facet_values(combined, out);
+}
+
+/* Adds each distinct SLOT_FACETS value's count to its three facets. */
+void split_facet_values(const std::unordered_map<std::string, uint64_t> &combined,
+                        facet_counts &out)
+{
     for (const auto &kv : combined) {
         const std::string &value = kv.first;
         size_t a = value.find(FACET_SEPARATOR);
@@ -4022,35 +4032,33 @@ bool count_in_ranked_pass(search_view &view, const Xapian::Query &query)
 }
 
 /*
- * Collects the ranked pass's every match as shard ids (the combined database interleaves
- * its shards' documents: combined id = (id - 1) * shards + shard + 1), for the total and the
- * facets of count_facets. Called only for the matches a phrase_decider let through.
+ * Counts the ranked pass's every match and its SLOT_FACETS value, each distinct value once
+ * (split at the end, as count_with_values does). A match spy over the combined database sees
+ * each document in its shard's numbering, which cannot tell the shard, so the facet tables
+ * (per level, by id) cannot serve; the value is read from the document itself. Called only
+ * for the matches a phrase_decider let through.
  */
 class ranked_count_spy : public Xapian::MatchSpy {
   public:
-    explicit ranked_count_spy(size_t shards) : ids(shards) {}
-
-    shard_matches ids;
+    std::unordered_map<std::string, uint64_t> combined;
     uint64_t total = 0;
 
     void operator()(const Xapian::Document &doc, double) override
     {
-        Xapian::docid did = doc.get_docid() - 1;
-        ids[did % ids.size()].push_back((Xapian::docid)(did / ids.size() + 1));
+        combined[doc.get_value(SLOT_FACETS)]++;
         total++;
     }
 };
 
 /* The counts of a ranked pass that looked at every match, checked against Xapian's own. */
-counted_match counts_of_ranked_pass(dg_index *index, search_view &view,
-                                    const ranked_count_spy &spy, const Xapian::MSet &mset)
+counted_match counts_of_ranked_pass(const ranked_count_spy &spy, const Xapian::MSet &mset)
 {
     if (mset.get_matches_lower_bound() != mset.get_matches_upper_bound() ||
         mset.get_matches_lower_bound() != spy.total)
         fail(DG_ERR_INTERNAL, "hit count is not exact");
     counted_match counted;
     counted.total = spy.total;
-    count_facets(index, view, spy.ids, counted.facets);
+    split_facet_values(spy.combined, counted.facets);
     return counted;
 }
 
@@ -4242,14 +4250,14 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
         deadline_spy clock(deadline);
         enquire.add_matchspy(&clock);
         phrase_decider phrases(user.ranked_checks);
-        ranked_count_spy every(view.shards.size());
+        ranked_count_spy every;
         if (in_ranked)
             enquire.add_matchspy(&every);
         Xapian::MSet mset = enquire.get_mset(q->offset, limit, in_ranked ? db.get_doccount() : 0,
                                              NULL, decided ? &phrases : NULL);
         fill_hits(index, mset, collect_highlight_terms(user.match), hl_start, hl_end, r);
         if (in_ranked) {
-            counted_match counted = counts_of_ranked_pass(index, view, every, mset);
+            counted_match counted = counts_of_ranked_pass(every, mset);
             fill_counts(counted, r);
             index->counts_made++;
             index->ranked_counts++;
