@@ -198,6 +198,14 @@ uint64_t dg_index_grant_copies(const dg_index *index);
 uint64_t dg_index_counts_made(const dg_index *index);
 
 /*
+ * How many of those counts a read-only handle made in the ranked pass itself (a relevance
+ * search whose every level would be counted by Xapian's matcher: told to look at every
+ * match, the ranked match counts them once, without a second match on another thread): for
+ * tests.
+ */
+uint64_t dg_index_ranked_counts(const dg_index *index);
+
+/*
  * How many searches of this handle found their page of a query without words (every match
  * of equal weight) from each level's runs of ascending version ids, rather than by Xapian's
  * match reading the version of every match: for tests.

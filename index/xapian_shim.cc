@@ -349,6 +349,7 @@ struct dg_index {
     count_cache counts; /* of a read-only handle */
     phrase_verdicts verdicts; /* of a read-only handle's counting pass */
     uint64_t counts_made = 0; /* counting passes run (dg_index_counts_made) */
+    uint64_t ranked_counts = 0; /* of them, made by the ranked pass (dg_index_ranked_counts) */
     uint64_t weightless_pages = 0; /* pages found by weightless_page */
     /* A build (dg_index_build_open) starts empty and reindex puts versions in increasing
      * id order: a version above every id put so far cannot be in any level yet, so it is
@@ -3539,18 +3540,25 @@ bool has_positional_phrase(const Xapian::Query &q)
 const Xapian::doccount BITS_DIVISOR = 8;
 const double SWEEP_RATIO = 256;
 
-std::vector<Xapian::docid> counted_ids(Xapian::Database &db, const Xapian::Query &query,
-                                       search_deadline deadline, phrase_verdicts *verdicts)
+/* Whether counted_ids counts query in db with Xapian's matcher (matching_ids), not with bit
+ * sets: decided from db's term statistics alone. */
+bool counted_by_matcher(Xapian::Database &db, const Xapian::Query &query)
 {
     bool sources = false;
     if (!bits_can_count(query, &sources))
-        return matching_ids(db, query, deadline);
+        return true;
     Xapian::doccount most = bits_upper_bound(db, query);
     bool broad = most > db.get_doccount() / BITS_DIVISOR;
     bool phrase = sources && !broad &&
                   bits_estimate(db, query) * SWEEP_RATIO > (double)bits_postings(db, query) &&
                   has_positional_phrase(query);
-    if (!broad && !phrase)
+    return !broad && !phrase;
+}
+
+std::vector<Xapian::docid> counted_ids(Xapian::Database &db, const Xapian::Query &query,
+                                       search_deadline deadline, phrase_verdicts *verdicts)
+{
+    if (counted_by_matcher(db, query))
         return matching_ids(db, query, deadline);
     size_t words = (size_t)db.get_lastdocid() / 64 + 1;
     bits_clock clock{deadline_spy(deadline)};
@@ -3638,6 +3646,9 @@ void count_with_table(const facet_table &t, const std::vector<Xapian::docid> &id
  * from the value stream, counting each distinct value once and splitting the few distinct
  * ones at the end.
  */
+void split_facet_values(const std::unordered_map<std::string, uint64_t> &combined,
+                        facet_counts &out);
+
 void count_with_values(Xapian::Database &db, std::vector<Xapian::docid> ids, facet_counts &out)
 {
     std::sort(ids.begin(), ids.end());
@@ -3650,6 +3661,13 @@ void count_with_values(Xapian::Database &db, std::vector<Xapian::docid> ids, fac
         if (v != db.valuestream_end(SLOT_FACETS) && v.get_docid() == id)
             combined[*v]++;
     }
+    split_facet_values(combined, out);
+}
+
+/* Adds each distinct SLOT_FACETS value's count to its three facets. */
+void split_facet_values(const std::unordered_map<std::string, uint64_t> &combined,
+                        facet_counts &out)
+{
     for (const auto &kv : combined) {
         const std::string &value = kv.first;
         size_t a = value.find(FACET_SEPARATOR);
@@ -4019,6 +4037,78 @@ counted_match count_matches(dg_index *index, search_view &view, const Xapian::Qu
     return counted;
 }
 
+/* Whether q checks positions (a phrase or NEAR, Xapian's or a phrase_source). */
+bool reads_positions(const Xapian::Query &q)
+{
+    switch (q.get_type()) {
+    case Xapian::Query::LEAF_POSTING_SOURCE: case Xapian::Query::OP_PHRASE:
+    case Xapian::Query::OP_NEAR:
+        return true;
+    default:
+        for (size_t i = 0; i < q.get_num_subqueries(); i++)
+            if (reads_positions(q.get_subquery(i)))
+                return true;
+        return false;
+    }
+}
+
+/*
+ * Whether a search over view counts its matches in its ranked pass (ranked_count_spy) rather
+ * than on another thread: when every level it reads would be counted by Xapian's matcher
+ * anyway (counted_by_matcher: a narrow match without a phrase to sweep), that second match
+ * repeats the ranked one, its posting lists, phrase checks and pages read through a second
+ * set of handles, and adds its CPU to the search (about 30-40 ms of a selective query's
+ * 40-80 at 1,000,000 records). The ranked pass told to look at every match
+ * (check_at_least) visits the same documents once. Not for a query that checks positions:
+ * the ranked pass asks its phrase_decider (or Xapian's phrase check) only about the
+ * candidates that could make the page, about 6 us each, and told to look at every match it
+ * would ask about all of them, where the counting pass settles most with a pair term or a
+ * sweep (a phrase of 7,129 matches at clearance 4: 172 ms of CPU against 60 for both
+ * passes). The decision reads the term statistics of
+ * the levels the viewer reads, and nothing of the others: no hidden record moves it. (A grant
+ * holder's shard is counted in the same pass either way.)
+ */
+bool count_in_ranked_pass(search_view &view, const Xapian::Query &query)
+{
+    if (reads_positions(query))
+        return false;
+    for (Xapian::Database &shard : view.shards)
+        if (!counted_by_matcher(shard, query))
+            return false;
+    return true;
+}
+
+/*
+ * Counts the ranked pass's every match and its SLOT_FACETS value, each distinct value once
+ * (split at the end, as count_with_values does). A match spy over the combined database sees
+ * each document in its shard's numbering, which cannot tell the shard, so the facet tables
+ * (per level, by id) cannot serve; the value is read from the document itself. Called only
+ * for the matches a phrase_decider let through.
+ */
+class ranked_count_spy : public Xapian::MatchSpy {
+  public:
+    std::unordered_map<std::string, uint64_t> combined;
+    uint64_t total = 0;
+
+    void operator()(const Xapian::Document &doc, double) override
+    {
+        combined[doc.get_value(SLOT_FACETS)]++;
+        total++;
+    }
+};
+
+/* The counts of a ranked pass that looked at every match, checked against Xapian's own. */
+counted_match counts_of_ranked_pass(const ranked_count_spy &spy, const Xapian::MSet &mset)
+{
+    if (mset.get_matches_lower_bound() != mset.get_matches_upper_bound() ||
+        mset.get_matches_lower_bound() != spy.total)
+        fail(DG_ERR_INTERNAL, "hit count is not exact");
+    counted_match counted;
+    counted.total = spy.total;
+    split_facet_values(spy.combined, counted.facets);
+    return counted;
+}
+
 /*
  * The counts of a broad query over a view of two or more levels, in two parts on two
  * threads: the last levels (about half the view's documents) on another thread, the rest on
@@ -4223,8 +4313,11 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
                          filters);
     const std::string key = query.serialise();
     const counted_match *cached = cached_counts(index, key, view.stamp);
+    bool in_ranked = !cached && reader && q->sort == DG_SORT_RELEVANCE &&
+                     user.ranked.get_type() != Xapian::Query::LEAF_MATCH_ALL &&
+                     count_in_ranked_pass(view, query);
     std::future<counted_match> counting;
-    if (!cached && reader)
+    if (!cached && reader && !in_ranked)
         counting = count_beside(index, viewer, key, deadline);
     take_grants(view, viewer, index->grants, reader, index->grant_copies);
     grant_needs needs;
@@ -4239,7 +4332,7 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
                                  decided ? user.ranked_decided : user.ranked, narrowing);
 
     size_t limit = q->limit < MAX_LIMIT ? q->limit : MAX_LIMIT;
-    bool weightless = reader && q->sort == DG_SORT_RELEVANCE &&
+    bool weightless = !in_ranked && reader && q->sort == DG_SORT_RELEVANCE &&
                       user.ranked.get_type() == Xapian::Query::LEAF_MATCH_ALL && limit > 0 &&
                       q->offset + limit <= WEIGHTLESS_PAGE_MAX;
     if (!weightless || !weightless_page(index, view, ranked, q->offset, limit,
@@ -4251,9 +4344,20 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
         deadline_spy clock(deadline);
         enquire.add_matchspy(&clock);
         phrase_decider phrases(user.ranked_checks);
-        Xapian::MSet mset =
-            enquire.get_mset(q->offset, limit, 0, NULL, decided ? &phrases : NULL);
+        ranked_count_spy every;
+        if (in_ranked)
+            enquire.add_matchspy(&every);
+        Xapian::MSet mset = enquire.get_mset(q->offset, limit, in_ranked ? db.get_doccount() : 0,
+                                             NULL, decided ? &phrases : NULL);
         fill_hits(index, mset, collect_highlight_terms(user.match), hl_start, hl_end, r);
+        if (in_ranked) {
+            counted_match counted = counts_of_ranked_pass(every, mset);
+            fill_counts(counted, r);
+            index->counts_made++;
+            index->ranked_counts++;
+            remember_counts(index, key, view.stamp, counted);
+            return;
+        }
     }
     if (cached) {
         fill_counts(*cached, r);
@@ -5161,6 +5265,11 @@ extern "C" uint64_t dg_index_grant_copies(const dg_index *index)
 extern "C" uint64_t dg_index_weightless_pages(const dg_index *index)
 {
     return index->weightless_pages;
+}
+
+extern "C" uint64_t dg_index_ranked_counts(const dg_index *index)
+{
+    return index->ranked_counts;
 }
 
 extern "C" uint64_t dg_index_counts_made(const dg_index *index)

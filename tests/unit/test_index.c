@@ -712,6 +712,89 @@ static void test_repeated_search_counts_only_what_the_viewer_may_see(void **stat
     dg_index_close(reader);
 }
 
+/* Asserts that two results hold the same total and facets. */
+static void assert_same_counts(const dg_index_result *got, const dg_index_result *want)
+{
+    assert_int_equal(got->total, want->total);
+    const dg_facet_count *const g[3] = {got->by_category, got->by_year, got->by_period};
+    const dg_facet_count *const w[3] = {want->by_category, want->by_year, want->by_period};
+    const size_t gn[3] = {got->n_category, got->n_year, got->n_period};
+    const size_t wn[3] = {want->n_category, want->n_year, want->n_period};
+    for (int f = 0; f < 3; f++) {
+        assert_int_equal(gn[f], wn[f]);
+        for (size_t i = 0; i < gn[f]; i++) {
+            assert_string_equal(g[f][i].value, w[f][i].value);
+            assert_int_equal(g[f][i].count, w[f][i].count);
+        }
+    }
+}
+
+/*
+ * Issue 21: a read-only handle counts a narrow search without phrases in its ranked pass
+ * (every match looked at once), not in a second match on another thread. Its total, facets,
+ * hits and scores are those of a writable handle (which counts in a pass of its own), for
+ * each clearance and a grant holder, hidden records left out; a date-sorted search and a
+ * phrase are still counted beside, with the same counts.
+ */
+static void test_narrow_search_is_counted_in_its_ranked_pass(void **state)
+{
+    fixture *f = *state;
+    static const char *const categories[] = {"XZ", "RS", "CW"};
+    int64_t holder_id = 7;
+    char titles[160][32], bodies[160][64];
+    for (int i = 0; i < 160; i++) {
+        /* one record in sixteen holds the rare word: two of each level's 32, narrow there */
+        snprintf(titles[i], sizeof titles[i], "记录 %d", i);
+        snprintf(bodies[i], sizeof bodies[i], "%s 年度报告 %d", i % 16 == 0 ? "XQZRARE" : "常见",
+                 i);
+        dg_index_doc d = doc_of(100 + i, titles[i], bodies[i]);
+        d.level = i % 5;
+        d.category = categories[i % 3];
+        d.year = 2018 + i % 4;
+        if (d.level == 4 && (i % 32 == 0 || i % 7 == 0)) {
+            d.grants = &holder_id;
+            d.n_grants = 1;
+        }
+        put(f, &d);
+    }
+    commit(f);
+    dg_index *writer = f->index, *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    const dg_index_viewer viewers[] = {{2, 1}, {3, 2}, {4, 4}, {holder_id, 1}, {5, 0}};
+    const uint64_t expected[] = {4, 6, 10, 5, 2}; /* two a level they read, one granted */
+    for (size_t v = 0; v < sizeof viewers / sizeof viewers[0]; v++) {
+        dg_index_query q = query_of("XQZRARE");
+        f->index = writer;
+        dg_index_result *want = run(f, &viewers[v], &q);
+        f->index = reader;
+        uint64_t ranked = dg_index_ranked_counts(reader);
+        dg_index_result *got = run(f, &viewers[v], &q);
+        assert_int_equal(dg_index_ranked_counts(reader), ranked + 1);
+        assert_int_equal(got->total, expected[v]);
+        assert_same_counts(got, want);
+        assert_int_equal(got->n_hits, want->n_hits);
+        for (size_t h = 0; h < got->n_hits; h++) {
+            assert_int_equal(got->hits[h].version_id, want->hits[h].version_id);
+            assert_true(got->hits[h].score == want->hits[h].score);
+        }
+        /* sorted by date, or with a phrase: counted beside, the same counts */
+        q.sort = DG_SORT_DATE_DESC;
+        dg_index_result *dated = run(f, &viewers[v], &q);
+        dg_index_query phrase = query_of("XQZRARE \"年度报告\"");
+        dg_index_result *phrased = run(f, &viewers[v], &phrase);
+        assert_int_equal(dg_index_ranked_counts(reader), ranked + 1);
+        assert_same_counts(dated, want);
+        assert_same_counts(phrased, want);
+        dg_index_result_free(want);
+        dg_index_result_free(got);
+        dg_index_result_free(dated);
+        dg_index_result_free(phrased);
+    }
+    f->index = writer;
+    dg_index_close(reader);
+}
+
 /* A tiny deterministic generator, so a failing seed can be replayed. */
 static uint64_t next_random(uint64_t *s)
 {
@@ -2656,6 +2739,7 @@ int main(void)
         TEST(test_grant_does_not_lift_clearance_below_level_4),
         TEST(test_grant_copy_is_made_again_only_for_the_holders_own_changes),
         TEST(test_repeated_search_is_counted_again_only_for_changes_the_viewer_may_see),
+        TEST(test_narrow_search_is_counted_in_its_ranked_pass),
         TEST(test_word_glued_to_digits_is_searched_as_typed),
         TEST(test_bad_arguments_are_usage_errors),
         TEST(test_overlong_queries_are_refused_before_matching),
