@@ -30,6 +30,28 @@ static void assert_folds_to(const char *in, const char *expected)
     dg_index_folder_close(fast);
 }
 
+/* Folds each of texts, rounds times over, with dg_index_fold on one folder (which keeps
+ * what it folded) and with dg_fold, and asserts the two agree every time. */
+static void assert_index_fold_is_dg_fold(const char *const *texts, size_t n, int rounds)
+{
+    dg_folder *folder = NULL;
+    dg_index_folder *fast = NULL;
+    dg_error err;
+    assert_int_equal(dg_folder_open(&folder, &err), DG_OK);
+    assert_int_equal(dg_index_folder_open(&fast, &err), DG_OK);
+    for (int round = 0; round < rounds; round++)
+        for (size_t i = 0; i < n; i++) {
+            char *a = NULL, *b = NULL;
+            assert_int_equal(dg_fold(folder, texts[i], strlen(texts[i]), &a, &err), DG_OK);
+            assert_int_equal(dg_index_fold(fast, texts[i], strlen(texts[i]), &b, &err), DG_OK);
+            assert_string_equal(b, a);
+            free(a);
+            free(b);
+        }
+    dg_index_folder_close(fast);
+    dg_folder_close(folder);
+}
+
 /* dg_index_fold against dg_fold on text where OpenCC converts phrases, not characters. */
 static void test_index_folding_is_dg_fold(void **state)
 {
@@ -42,21 +64,7 @@ static void test_index_folding_is_dg_fold(void **state)
         "混合：學校将組織專項檢查，发現的問題限期整改。ＡＢＣ１２３",
         "",
     };
-    dg_folder *folder = NULL;
-    dg_index_folder *fast = NULL;
-    dg_error err;
-    assert_int_equal(dg_folder_open(&folder, &err), DG_OK);
-    assert_int_equal(dg_index_folder_open(&fast, &err), DG_OK);
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        char *a = NULL, *b = NULL;
-        assert_int_equal(dg_fold(folder, texts[i], strlen(texts[i]), &a, &err), DG_OK);
-        assert_int_equal(dg_index_fold(fast, texts[i], strlen(texts[i]), &b, &err), DG_OK);
-        assert_string_equal(b, a);
-        free(a);
-        free(b);
-    }
-    dg_index_folder_close(fast);
-    dg_folder_close(folder);
+    assert_index_fold_is_dg_fold(texts, sizeof texts / sizeof texts[0], 1);
 }
 
 /*
@@ -100,22 +108,7 @@ static void test_index_folding_stays_dg_fold_when_runs_repeat(void **state)
         "乾淨 乾 後面 後 發現 發 頭髮 會議",
         many,
     };
-    dg_folder *folder = NULL;
-    dg_index_folder *fast = NULL;
-    dg_error err;
-    assert_int_equal(dg_folder_open(&folder, &err), DG_OK);
-    assert_int_equal(dg_index_folder_open(&fast, &err), DG_OK);
-    for (int round = 0; round < 2; round++)
-        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-            char *a = NULL, *b = NULL;
-            assert_int_equal(dg_fold(folder, texts[i], strlen(texts[i]), &a, &err), DG_OK);
-            assert_int_equal(dg_index_fold(fast, texts[i], strlen(texts[i]), &b, &err), DG_OK);
-            assert_string_equal(b, a);
-            free(a);
-            free(b);
-        }
-    dg_index_folder_close(fast);
-    dg_folder_close(folder);
+    assert_index_fold_is_dg_fold(texts, sizeof texts / sizeof texts[0], 2);
     free(many);
 }
 
