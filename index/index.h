@@ -206,6 +206,14 @@ uint64_t dg_index_counts_made(const dg_index *index);
 uint64_t dg_index_ranked_counts(const dg_index *index);
 
 /*
+ * A read-only handle counts a search in its ranked pass only when the query may match at most
+ * max_candidates documents of the levels the viewer reads; a larger match is counted on
+ * another thread beside it. The default is 16,384; 0 sends every search with a candidate
+ * there to the thread: for tests.
+ */
+void dg_index_set_inline_counts(dg_index *index, uint64_t max_candidates);
+
+/*
  * How many searches of this handle found their page of a query without words (every match
  * of equal weight) from each level's runs of ascending version ids, rather than by Xapian's
  * match reading the version of every match: for tests.

@@ -325,6 +325,9 @@ struct dg_index {
     /* The fewest candidates (bits_upper_bound) a counting pass must have to run in two parts
      * (count_in_two); dg_index_set_split_counts changes it for tests. */
     uint64_t split_count_min = SPLIT_COUNT_MIN;
+    /* The most candidates a search counted in its ranked pass may have (count_in_ranked_pass);
+     * dg_index_set_inline_counts changes it for tests. */
+    uint64_t inline_count_max = INLINE_COUNT_MAX;
     std::atomic<uint64_t> counts_split{0}; /* counting passes run in two (dg_index_counts_split) */
     grant_cache grants; /* of a read-only handle */
     std::unordered_map<std::string, Xapian::Database> grant_shards; /* see GRANT_SHARDS_KEPT */
@@ -4072,13 +4075,13 @@ bool reads_positions(const Xapian::Query &q)
  * candidates that could make the page, about 6 us each, and told to look at every match it
  * would ask about all of them, where the counting pass settles most with a pair term or a
  * sweep (a phrase of 7,129 matches at clearance 4: 172 ms of CPU against 60 for both
- * passes). Nor for a match of more than INLINE_COUNT_MAX candidates, whose counting is
+ * passes). Nor for a match of more than `most` candidates (INLINE_COUNT_MAX), whose counting is
  * cheaper in wall time beside the ranked pass than inside it. The decision reads the term
  * statistics of the levels the viewer reads, and nothing of the others: no hidden record
  * moves it. (A grant
  * holder's shard is counted in the same pass either way.)
  */
-bool count_in_ranked_pass(search_view &view, const Xapian::Query &query)
+bool count_in_ranked_pass(search_view &view, const Xapian::Query &query, uint64_t most)
 {
     if (reads_positions(query))
         return false;
@@ -4091,7 +4094,7 @@ bool count_in_ranked_pass(search_view &view, const Xapian::Query &query)
         if (bounded)
             candidates += bits_upper_bound(shard, query);
     }
-    return candidates <= INLINE_COUNT_MAX;
+    return candidates <= most;
 }
 
 /*
@@ -4331,7 +4334,7 @@ void run_search(dg_index *index, const dg_index_viewer *viewer, const dg_index_q
     const counted_match *cached = cached_counts(index, key, view.stamp);
     bool in_ranked = !cached && reader && q->sort == DG_SORT_RELEVANCE &&
                      user.ranked.get_type() != Xapian::Query::LEAF_MATCH_ALL &&
-                     count_in_ranked_pass(view, query);
+                     count_in_ranked_pass(view, query, index->inline_count_max);
     std::future<counted_match> counting;
     if (!cached && reader && !in_ranked)
         counting = count_beside(index, viewer, key, deadline);
@@ -5296,6 +5299,11 @@ extern "C" uint64_t dg_index_counts_made(const dg_index *index)
 extern "C" void dg_index_set_split_counts(dg_index *index, uint64_t min_candidates)
 {
     index->split_count_min = min_candidates;
+}
+
+extern "C" void dg_index_set_inline_counts(dg_index *index, uint64_t max_candidates)
+{
+    index->inline_count_max = max_candidates;
 }
 
 extern "C" uint64_t dg_index_counts_split(const dg_index *index)

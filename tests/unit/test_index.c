@@ -786,6 +786,14 @@ static void test_narrow_search_is_counted_in_its_ranked_pass(void **state)
         assert_int_equal(dg_index_ranked_counts(reader), ranked + 1);
         assert_same_counts(dated, want);
         assert_same_counts(phrased, want);
+        /* more candidates than the handle counts inline: counted beside, the same counts */
+        dg_index_set_inline_counts(reader, expected[v] - 1);
+        dg_index_query again = query_of("XQZRARE OR XQZRARE");
+        dg_index_result *beside = run(f, &viewers[v], &again);
+        dg_index_set_inline_counts(reader, UINT64_MAX);
+        assert_int_equal(dg_index_ranked_counts(reader), ranked + 1);
+        assert_same_counts(beside, want);
+        dg_index_result_free(beside);
         dg_index_result_free(want);
         dg_index_result_free(got);
         dg_index_result_free(dated);
