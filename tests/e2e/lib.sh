@@ -205,3 +205,12 @@ if found:
     sys.exit(1)
 PY
 }
+
+# go_verifier: builds the independent log verifier (tests/go/verifier.go, on Debian's
+# golang-golang-x-mod-dev: sumdb/note and sumdb/tlog, code nobody here wrote) into
+# $T/verifier, the path it prints.
+go_verifier() {
+    GOCACHE="$T/gocache" GO111MODULE=off GOPATH=/usr/share/gocode \
+        go build -o "$T/verifier" "$E2E_DIR/../go/verifier.go" || fail "the Go verifier does not build"
+    echo "$T/verifier"
+}

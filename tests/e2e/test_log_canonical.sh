@@ -13,9 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 set -e
 
-GOCACHE="$T/gocache" GO111MODULE=off GOPATH=/usr/share/gocode \
-    go build -o "$T/verifier" "$here/../go/verifier.go" || fail "the Go verifier does not build"
-V="$T/verifier"
+V=$(go_verifier)
 
 "$DANGAN" init --fonds X001 --name "Canonical test" >/dev/null
 printf '关于期末考试安排的通知 XQZCANON\n' >n.txt

@@ -15,8 +15,7 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$T"' EXIT
 
-GOCACHE="$T/gocache" GO111MODULE=off GOPATH=/usr/share/gocode \
-    go build -o "$T/verifier" "$here/../go/verifier.go" || fail "the Go verifier does not build"
+go_verifier >/dev/null
 
 "$DANGAN" init --fonds X001 --name "Serve checkpoints" >/dev/null
 mkdir -m 700 keys

@@ -9,10 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 set -e
 
-# The independent verifier, built once from Debian's golang-golang-x-mod-dev.
-GOCACHE="$T/gocache" GO111MODULE=off GOPATH=/usr/share/gocode \
-    go build -o "$T/verifier" "$here/../go/verifier.go" || fail "the Go verifier does not build"
-V="$T/verifier"
+# The independent verifier, built once.
+V=$(go_verifier)
 
 "$DANGAN" init --fonds X001 --name "Tree test" >/dev/null
 "$DANGAN" user add wang --name 王老师 --role auditor --clearance 1 >/dev/null
