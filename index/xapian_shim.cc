@@ -3552,13 +3552,19 @@ const Xapian::doccount BITS_DIVISOR = 8;
 const double SWEEP_RATIO = 256;
 
 /* Whether counted_ids counts query in db with Xapian's matcher (matching_ids), not with bit
- * sets: decided from db's term statistics alone. */
-bool counted_by_matcher(Xapian::Database &db, const Xapian::Query &query)
+ * sets: decided from db's term statistics alone. *bound, when given, is set to the query's
+ * candidates in db (bits_upper_bound), or 0 when bit sets cannot count it. */
+bool counted_by_matcher(Xapian::Database &db, const Xapian::Query &query,
+                        Xapian::doccount *bound = NULL)
 {
     bool sources = false;
+    if (bound)
+        *bound = 0;
     if (!bits_can_count(query, &sources))
         return true;
     Xapian::doccount most = bits_upper_bound(db, query);
+    if (bound)
+        *bound = most;
     bool broad = most > db.get_doccount() / BITS_DIVISOR;
     bool phrase = sources && !broad &&
                   bits_estimate(db, query) * SWEEP_RATIO > (double)bits_postings(db, query) &&
@@ -4086,13 +4092,11 @@ bool count_in_ranked_pass(search_view &view, const Xapian::Query &query, uint64_
     if (reads_positions(query))
         return false;
     uint64_t candidates = 0;
-    bool sources = false;
-    bool bounded = bits_can_count(query, &sources);
     for (Xapian::Database &shard : view.shards) {
-        if (!counted_by_matcher(shard, query))
+        Xapian::doccount bound;
+        if (!counted_by_matcher(shard, query, &bound))
             return false;
-        if (bounded)
-            candidates += bits_upper_bound(shard, query);
+        candidates += bound;
     }
     return candidates <= most;
 }
