@@ -2466,6 +2466,9 @@ struct snippet_matcher {
 
     snippet_matcher(const highlight_terms &terms, const Xapian::Stem &stem)
         : h(terms), stemmer(stem) {}
+    /* It keeps references: a temporary would be gone before the first hit is marked. */
+    snippet_matcher(highlight_terms &&, const Xapian::Stem &) = delete;
+    snippet_matcher(const highlight_terms &, Xapian::Stem &&) = delete;
 
     bool is_query_word(const std::string &lower)
     {
