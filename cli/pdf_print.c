@@ -59,6 +59,8 @@ static const char ELLIPSIS[] = "\xe2\x80\xa6"; /* … */
 static const char NONE[] = "\xef\xbc\x88\xe6\x97\xa0\xef\xbc\x89"; /* （无） */
 /* Characters the printer adds itself: page numbers, signature blanks, continuation mark. */
 static const char OWN_TEXT[] = "第页共续日期：（）/ 0123456789_?…";
+/* What a character the font lacks is printed as: "[U+2A6D6]", "[NUL]" (see shape). */
+static const char MISSING_TEXT[] = "[]+0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 typedef struct printer {
     fz_context *ctx;
@@ -150,6 +152,7 @@ static void add_codepoints(hb_set_t *set, const char *s)
 static void add_table_codepoints(hb_set_t *set, const dg_pdf_table *t)
 {
     add_codepoints(set, OWN_TEXT);
+    add_codepoints(set, MISSING_TEXT);
     add_codepoints(set, NONE);
     add_codepoints(set, t->title);
     add_codepoints(set, t->empty);
@@ -231,11 +234,46 @@ static dg_status subset_font(const dg_pdf_table *t, hb_blob_t **out, dg_error *e
 
 /* ---- text ----------------------------------------------------------------------------- */
 
-/* The glyph for a character; one the font lacks prints as "?". */
-static int glyph_of(printer *p, uint32_t cp)
+/*
+ * The glyphs printed for one character, and the characters a reader's text extraction gets
+ * for them. A character the font lacks is printed as its name in brackets, so the paper
+ * still says which one it was: "[U+2A6D6]" for a rare Han character of a name, "[NUL]" for
+ * a control picture (U+2400 + the byte, as the log writes a control byte). A "?" would not.
+ */
+typedef struct shaped {
+    int gid[16], ucs[16], n;
+} shaped;
+
+static const char control_names[][4] = {
+    "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS",  "HT",  "LF",
+    "VT",  "FF",  "CR",  "SO",  "SI",  "DLE", "DC1", "DC2", "DC3", "DC4", "NAK",
+    "SYN", "ETB", "CAN", "EM",  "SUB", "ESC", "FS",  "GS",  "RS",  "US",  "SP",  "DEL"};
+
+static void shape(printer *p, uint32_t cp, shaped *out)
 {
     int gid = fz_encode_character(p->ctx, p->font, (int)cp);
-    return gid ? gid : fz_encode_character(p->ctx, p->font, '?');
+    if (gid || cp == ' ') {
+        *out = (shaped){.gid = {gid}, .ucs = {(int)cp}, .n = 1};
+        return;
+    }
+    char name[16];
+    if (cp >= 0x2400 && cp <= 0x2421)
+        snprintf(name, sizeof name, "[%s]", control_names[cp - 0x2400]);
+    else
+        snprintf(name, sizeof name, "[U+%04X]", (unsigned)cp);
+    out->n = 0;
+    for (const char *c = name; *c; c++, out->n++) {
+        out->gid[out->n] = fz_encode_character(p->ctx, p->font, *c);
+        out->ucs[out->n] = *c;
+    }
+}
+
+static float advance(printer *p, const shaped *g, float size)
+{
+    float w = 0;
+    for (int j = 0; j < g->n; j++)
+        w += fz_advance_glyph(p->ctx, p->font, g->gid[j], 0) * size;
+    return w;
 }
 
 static float text_width(printer *p, const char *s, size_t len, float size)
@@ -245,7 +283,9 @@ static float text_width(printer *p, const char *s, size_t len, float size)
         uint32_t cp = '?';
         size_t k = dg_utf8_decode(s + i, len - i, &cp);
         i += k ? k : 1;
-        w += fz_advance_glyph(p->ctx, p->font, glyph_of(p, cp), 0) * size;
+        shaped g;
+        shape(p, cp, &g);
+        w += advance(p, &g, size);
     }
     return w;
 }
@@ -266,10 +306,13 @@ static void draw_text(printer *p, const char *s, size_t len, float x, float y, f
             uint32_t cp = '?';
             size_t k = dg_utf8_decode(s + i, len - i, &cp);
             i += k ? k : 1;
-            int gid = glyph_of(p, cp);
-            fz_show_glyph(ctx, text, p->font, trm, gid, (int)cp, 0, 0, FZ_BIDI_LTR,
-                          FZ_LANG_zh_Hans);
-            trm.e += fz_advance_glyph(ctx, p->font, gid, 0) * size;
+            shaped g;
+            shape(p, cp, &g);
+            for (int j = 0; j < g.n; j++) {
+                fz_show_glyph(ctx, text, p->font, trm, g.gid[j], g.ucs[j], 0, 0, FZ_BIDI_LTR,
+                              FZ_LANG_zh_Hans);
+                trm.e += fz_advance_glyph(ctx, p->font, g.gid[j], 0) * size;
+            }
         }
         const float black[3] = {0, 0, 0};
         fz_fill_text(ctx, p->dev, text, fz_identity, fz_device_rgb(ctx), black, 1,
@@ -288,27 +331,33 @@ static void draw_string(printer *p, const char *s, float x, float y, float size)
 
 /*
  * How many bytes of s[0..len) fit in width, stopping before a line break. A run that
- * does not fit is broken after its last space when one is in the second half of the line
- * (Latin words stay whole), else between any two characters (as Chinese is set). At least
- * one character is taken, so a line always moves on.
+ * does not fit is broken where a Latin word (a run of printable ASCII) begins, after a
+ * space or a Chinese character, when that is in the second half of the line (so
+ * "（账号）root" breaks before "root", not inside it), else between any two characters (as
+ * Chinese is set). At least one character is taken, so a line always moves on.
  */
 static size_t fit(printer *p, const char *s, size_t len, float width, float size)
 {
     float w = 0;
-    size_t i = 0, space = 0;
+    size_t i = 0, word = 0;
+    int in_word = 0;
     while (i < len && s[i] != '\n') {
         uint32_t cp = '?';
         size_t k = dg_utf8_decode(s + i, len - i, &cp);
         k = k ? k : 1;
-        w += fz_advance_glyph(p->ctx, p->font, glyph_of(p, cp), 0) * size;
+        int latin = cp > ' ' && cp < 0x7f;
+        if (latin && !in_word)
+            word = i;
+        in_word = latin;
+        shaped g;
+        shape(p, cp, &g);
+        w += advance(p, &g, size);
         if (w > width && i > 0) {
-            if (space > i / 2)
-                return space;
+            if (latin && word > i / 2)
+                return word;
             return i;
         }
         i += k;
-        if (cp == ' ')
-            space = i;
     }
     return i;
 }

@@ -18,7 +18,8 @@
  * else Droid Sans Fallback) is subset with HarfBuzz to the characters the document uses and
  * embedded by MuPDF's PDF writer as a CID (Type0) font, so the file opens the same on any
  * machine and a PDF reader can copy and search its text (a ToUnicode map is written).
- * A character the font lacks is printed as "?".
+ * A character the font lacks is printed as its name in brackets: "[U+2A6D6]", or for a
+ * control picture (U+2400-U+2421, as the log writes a control byte) "[NUL]", "[LF]"...
  *
  * All MuPDF errors are caught here (fz_try/fz_catch) and returned as a dg_status with a
  * message that begins with the file's name; nothing is printed (MuPDF's own warnings are

@@ -47,8 +47,8 @@ static char *squeeze(const char *s)
     return out;
 }
 
-/* The text of each page (squeezed), read back with MuPDF; *n pages. */
-static char **page_texts(const char *path, int *n)
+/* The text of each page, read back with MuPDF, squeezed or as extracted; *n pages. */
+static char **page_texts_as(const char *path, int *n, int squeezed)
 {
     fz_context *ctx = fz_new_context(NULL, NULL, FZ_STORE_DEFAULT);
     assert_non_null(ctx);
@@ -63,7 +63,8 @@ static char **page_texts(const char *path, int *n)
         for (int i = 0; i < *n; i++) {
             fz_page *page = fz_load_page(ctx, doc, i);
             fz_buffer *buf = fz_new_buffer_from_page(ctx, page, NULL);
-            texts[i] = squeeze(fz_string_from_buffer(ctx, buf));
+            const char *got = fz_string_from_buffer(ctx, buf);
+            texts[i] = squeezed ? squeeze(got) : strdup(got);
             fz_drop_buffer(ctx, buf);
             fz_drop_page(ctx, page);
         }
@@ -74,6 +75,11 @@ static char **page_texts(const char *path, int *n)
         fail_msg("cannot read %s back: %s", path, fz_caught_message(ctx));
     fz_drop_context(ctx);
     return texts;
+}
+
+static char **page_texts(const char *path, int *n)
+{
+    return page_texts_as(path, n, 1);
 }
 
 static void free_texts(char **texts, int n)
@@ -274,6 +280,57 @@ static void expect_refused(dg_pdf_table *table, const char *path, dg_status want
     assert_int_not_equal(access(path, F_OK), 0); /* no file, not even half of one */
 }
 
+/* A character no Chinese font has (an Egyptian hieroglyph stands for a rare character of a
+ * name) and a control picture the log writes for a control byte are printed by name, so the
+ * paper says which they were; a "?" would not. The characters around them still print. */
+static void test_pdf_prints_a_character_the_font_lacks_by_name(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    const char *cells[] = {"1", "X001-RS·2015-Y-0001", "张\xf0\x93\x80\x80三 查询\xe2\x90\x80词",
+                           "2015", "1"};
+    dg_pdf_table table = sample_table(cells, 1);
+    dg_error err;
+    int pages = 0;
+    assert_int_equal(dg_pdf_print(&table, t.path, &pages, &err), DG_OK);
+    int n;
+    char **text = page_texts(t.path, &n);
+    assert_int_equal(n, 1);
+    if (!contains(text[0], "张[U+13000]三查询[NUL]词"))
+        fail_msg("a missing character not printed by name: %s", text[0]);
+    assert_null(strchr(text[0], '?'));
+    free_texts(text, n);
+    tmp_remove(&t);
+}
+
+/* A Latin word that does not fit after the Chinese before it starts the next line whole
+ * ("（账号）administrator" is not printed as "（账号）admi" / "nistrator"), wherever the
+ * line runs out. */
+static void test_pdf_a_latin_word_is_not_broken_after_chinese(void **state)
+{
+    (void)state;
+    for (int m = 6; m <= 16; m++) {
+        tmp t;
+        tmp_make(&t);
+        char title[128] = "";
+        for (int i = 0; i < m; i++)
+            strcat(title, "档");
+        strcat(title, "administrator");
+        const char *cells[] = {"1", title, "题名", "2015", "1"};
+        dg_pdf_table table = sample_table(cells, 1);
+        dg_error err;
+        int pages = 0;
+        assert_int_equal(dg_pdf_print(&table, t.path, &pages, &err), DG_OK);
+        int n;
+        char **text = page_texts_as(t.path, &n, 0);
+        if (!strstr(text[0], "administrator"))
+            fail_msg("with %d Chinese characters before it the word was broken: %s", m, text[0]);
+        free_texts(text, n);
+        tmp_remove(&t);
+    }
+}
+
 static void test_pdf_refuses_tables_it_cannot_print(void **state)
 {
     (void)state;
@@ -325,6 +382,8 @@ int main(void)
         cmocka_unit_test(test_pdf_overlong_cells_wrap_or_are_cut_and_the_next_row_still_prints),
         cmocka_unit_test(test_pdf_an_empty_table_says_none),
         cmocka_unit_test(test_pdf_a_title_wider_than_the_page_is_cut),
+        cmocka_unit_test(test_pdf_prints_a_character_the_font_lacks_by_name),
+        cmocka_unit_test(test_pdf_a_latin_word_is_not_broken_after_chinese),
         cmocka_unit_test(test_pdf_refuses_tables_it_cannot_print),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
