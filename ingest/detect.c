@@ -182,18 +182,41 @@ static int prose_bytes(const unsigned char *s, size_t len)
     return 1;
 }
 
+static unsigned char ascii_lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 'a' - 'A') : c;
+}
+
+/*
+ * 1 when none of searched_words occurs in s, in any case. One pass: at each byte only the
+ * words that open with it (in lower case) are compared there, so a Chinese text's bytes
+ * cost a look-up each (it was a lower-case copy and a search for each of 61 words).
+ */
 static int prose_words(const unsigned char *s, size_t len)
 {
-    char *lower = malloc(len);
-    if (!lower)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        lower[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 'a' - 'A') : (char)s[i];
-    int clean = 1;
-    for (size_t w = 0; clean && searched_words[w]; w++)
-        clean = memmem(lower, len, searched_words[w], strlen(searched_words[w])) == NULL;
-    free(lower);
-    return clean;
+    enum { N_WORDS = sizeof searched_words / sizeof searched_words[0] - 1 };
+    int head[128], next[N_WORDS];
+    size_t wlen[N_WORDS];
+    for (int c = 0; c < 128; c++)
+        head[c] = -1;
+    for (int w = N_WORDS - 1; w >= 0; w--) { /* every word is ASCII, in lower case */
+        unsigned char first = (unsigned char)searched_words[w][0];
+        wlen[w] = strlen(searched_words[w]);
+        next[w] = head[first];
+        head[first] = w;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = ascii_lower(s[i]);
+        for (int w = c < 128 ? head[c] : -1; w >= 0; w = next[w]) {
+            size_t k = 1;
+            while (k < wlen[w] && i + k < len &&
+                   ascii_lower(s[i + k]) == (unsigned char)searched_words[w][k])
+                k++;
+            if (k == wlen[w])
+                return 0;
+        }
+    }
+    return 1;
 }
 
 /*
