@@ -1946,6 +1946,10 @@ static int is_star(uint32_t c)
 
 static dg_secrecy_level secrecy_word_at(const cp_text *t, size_t i)
 {
+    /* Every mark below is two characters ending in 密: a position whose next character is
+     * not 密 opens none of them, and the scan asks at every position of a record. */
+    if (i + 1 >= t->n || t->cp[i + 1] != 0x5BC6)
+        return DG_SECRECY_NONE;
     if (match_str(t, i, "绝密") || match_str(t, i, "絕密"))
         return DG_SECRECY_TOP_SECRET;
     if (match_str(t, i, "机密") || match_str(t, i, "機密"))
@@ -2043,6 +2047,8 @@ static void secrecy_in(const cp_text *t, dg_field *out, dg_secrecy_level *level,
     secrecy_match best = {0};
     for (size_t i = 0; i < t->n; i++) {
         secrecy_match sm;
+        if (secrecy_word_at(t, i) == DG_SECRECY_NONE)
+            continue; /* before the line's search: most positions hold no mark */
         size_t li = line_of(t, i);
         if (!secrecy_at(t, i, li, &sm))
             continue;
