@@ -507,9 +507,10 @@ static unsigned char *write_cut(const cut *c, size_t *out_len)
     for (size_t i = 0; i < c->n0; i++)
         kept += c->keep[i] ? test_end(c->db, i, c->n0) - i : 0;
     *out_len = (size_t)MGC_ENTRY * (1 + kept + c->n1);
-    unsigned char *out = malloc(*out_len), *to = out + MGC_ENTRY;
+    unsigned char *out = malloc(*out_len);
     if (!out)
         return NULL;
+    unsigned char *to = out + MGC_ENTRY;
     memcpy(out, c->db, MGC_ENTRY);
     uint32_t counts[2] = {(uint32_t)kept, (uint32_t)c->n1};
     memcpy(out + 8, counts, sizeof counts);
