@@ -46,6 +46,36 @@ void dg_sha256(const void *data, size_t len, unsigned char digest[DG_SHA256_BYTE
     dg_sha256_final(&s, digest);
 }
 
+void dg_hmac_sha256(const unsigned char *key, size_t key_len, const void *data, size_t len,
+                    unsigned char mac[DG_SHA256_BYTES])
+{
+    enum { BLOCK = 64 }; /* SHA-256's block: a longer key is hashed first (RFC 2104) */
+    unsigned char block[BLOCK] = {0}, inner[DG_SHA256_BYTES];
+    if (key_len > BLOCK)
+        dg_sha256(key, key_len, block);
+    else if (key_len)
+        memcpy(block, key, key_len);
+    unsigned char pad[BLOCK];
+    dg_sha256_ctx s;
+    for (int i = 0; i < BLOCK; i++)
+        pad[i] = block[i] ^ 0x36;
+    dg_sha256_init(&s);
+    dg_sha256_update(&s, pad, BLOCK);
+    dg_sha256_update(&s, data, len);
+    dg_sha256_final(&s, inner);
+    for (int i = 0; i < BLOCK; i++)
+        pad[i] = block[i] ^ 0x5c;
+    dg_sha256_init(&s);
+    dg_sha256_update(&s, pad, BLOCK);
+    dg_sha256_update(&s, inner, sizeof inner);
+    dg_sha256_final(&s, mac);
+    /* The key's pads are secrets: wiped as libsodium wipes its state. */
+    volatile unsigned char *wipe[] = {block, pad};
+    for (size_t w = 0; w < 2; w++)
+        for (int i = 0; i < BLOCK; i++)
+            wipe[w][i] = 0;
+}
+
 void dg_sha256_to_hex(const unsigned char digest[DG_SHA256_BYTES], char hex[DG_SHA256_HEX])
 {
     static const char digits[] = "0123456789abcdef";

@@ -29,6 +29,14 @@ void dg_sha256(const void *data, size_t len, unsigned char digest[DG_SHA256_BYTE
 /* Computes the SHA-256 of data as lowercase hex into hex. */
 void dg_sha256_hex(const void *data, size_t len, char hex[DG_SHA256_HEX]);
 
+/*
+ * HMAC-SHA-256 (RFC 2104) of data under key, with this module's SHA-256: the same MAC as
+ * libsodium's crypto_auth_hmacsha256, with the CPU's SHA instructions (the store names a
+ * sealed object by it: three a record filed, 0.17 M instructions a record in libsodium).
+ */
+void dg_hmac_sha256(const unsigned char *key, size_t key_len, const void *data, size_t len,
+                    unsigned char mac[DG_SHA256_BYTES]);
+
 /* The digest as lowercase hex. */
 void dg_sha256_to_hex(const unsigned char digest[DG_SHA256_BYTES], char hex[DG_SHA256_HEX]);
 

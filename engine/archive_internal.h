@@ -44,6 +44,7 @@ struct dg_archive {
     /* The catalog's page cache as it was before a batch's first hold widened it (batch.c),
      * or 0 while not widened. */
     int64_t cache_before_batch;
+    int64_t keys_cache_before_batch; /* the same for keys.db (an encrypted archive's) */
     int sync_lost; /* synchronous=FULL could not be restored after a deferred batch: the
                     * handle refuses every commit until it is (log.c) */
 };

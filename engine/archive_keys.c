@@ -13,14 +13,11 @@
 #include "catalog.h"
 #include "sealed_text.h"
 
-dg_status dg_archive_key_seal(dg_archive *archive, const char *setting, dg_store_seal *seal,
-                              const dg_store_seal **use, dg_error *err)
+/* The key id a setting names, read with a kept statement (catalog.h): every record filed in
+ * an encrypted archive reads it for its source hash, three times (dg_source_hash). */
+static dg_status read_key_id(dg_archive *archive, const char *setting, char id[DG_STORE_KEY_ID_HEX],
+                             dg_error *err)
 {
-    *use = NULL;
-    if (!archive->keys)
-        return DG_OK;
-    /* The setting is read with a kept statement (catalog.h): every record filed in an
-     * encrypted archive seals its source hash this way (dg_source_hash). */
     sqlite3_stmt *stmt;
     dg_status st = dg_catalog_take(&archive->stmts, archive->db,
                                    "SELECT value FROM settings WHERE key = ?", &stmt, err);
@@ -28,11 +25,21 @@ dg_status dg_archive_key_seal(dg_archive *archive, const char *setting, dg_store
         sqlite3_bind_text(stmt, 1, setting, -1, SQLITE_STATIC);
         st = dg_catalog_step_row(archive->db, stmt, "read setting", err,
                                  "setting %s is not set", setting);
-        const unsigned char *id = st == DG_OK ? sqlite3_column_text(stmt, 0) : NULL;
+        const unsigned char *value = st == DG_OK ? sqlite3_column_text(stmt, 0) : NULL;
         if (st == DG_OK)
-            snprintf(seal->key_id, sizeof seal->key_id, "%s", id ? (const char *)id : "");
+            snprintf(id, DG_STORE_KEY_ID_HEX, "%s", value ? (const char *)value : "");
         dg_catalog_give_back(&archive->stmts, stmt);
     }
+    return st;
+}
+
+dg_status dg_archive_key_seal(dg_archive *archive, const char *setting, dg_store_seal *seal,
+                              const dg_store_seal **use, dg_error *err)
+{
+    *use = NULL;
+    if (!archive->keys)
+        return DG_OK;
+    dg_status st = read_key_id(archive, setting, seal->key_id, err);
     if (st == DG_OK) {
         st = dg_keys_get(archive->keys, seal->key_id, seal->key, err);
     } else if (st == DG_ERR_NOT_FOUND) {
@@ -101,17 +108,14 @@ dg_status dg_source_hasher_open(dg_archive *archive, int make_key, dg_source_has
         if (st == DG_OK && use)
             source_subkey(&seal, h);
     } else {
-        char *id = NULL;
-        st = dg_setting_get(archive->db, DG_JOURNAL_KEY_SETTING, &id, err);
+        st = read_key_id(archive, DG_JOURNAL_KEY_SETTING, seal.key_id, err);
         if (st == DG_OK) {
-            snprintf(seal.key_id, sizeof seal.key_id, "%s", id);
             st = dg_keys_get(archive->keys, seal.key_id, seal.key, err);
             if (st == DG_OK)
                 source_subkey(&seal, h);
         } else if (st == DG_ERR_NOT_FOUND) {
             st = DG_OK; /* no journal key yet, so no hash was keyed yet */
         }
-        free(id);
     }
     sodium_memzero(&seal, sizeof seal);
     return st;

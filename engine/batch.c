@@ -65,28 +65,39 @@ static int read_int64(void *out, int n, char **values, char **names)
 
 /* SQLite's own calls, not the catalog's: a cache size that cannot be read or set changes
  * nothing but speed, so it is no failure of the batch (nor a fault point of the tests). */
+static int64_t set_cache(sqlite3 *db, int64_t size)
+{
+    int64_t before = 0;
+    if (sqlite3_exec(db, "PRAGMA cache_size", read_int64, &before, NULL) != SQLITE_OK ||
+        before == 0)
+        return 0;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)size);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? before : 0;
+}
+
+/*
+ * keys.db too: every record filed in an encrypted archive puts its data key at a random
+ * place of the key table (the key's id is random), and past about 100,000 keys the table
+ * outgrows SQLite's 2 MB, so each record read a page of it from the kernel.
+ */
 static void widen_cache(dg_archive *archive)
 {
-    if (archive->cache_before_batch)
-        return;
-    int64_t before = 0;
-    if (sqlite3_exec(archive->db, "PRAGMA cache_size", read_int64, &before, NULL) != SQLITE_OK ||
-        before == 0)
-        return;
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", BATCH_CACHE_KIB);
-    if (sqlite3_exec(archive->db, sql, NULL, NULL, NULL) == SQLITE_OK)
-        archive->cache_before_batch = before;
+    if (!archive->cache_before_batch)
+        archive->cache_before_batch = set_cache(archive->db, -(int64_t)BATCH_CACHE_KIB);
+    sqlite3 *keys = archive->keys ? dg_keys_db(archive->keys) : NULL;
+    if (keys && !archive->keys_cache_before_batch)
+        archive->keys_cache_before_batch = set_cache(keys, -(int64_t)BATCH_CACHE_KIB);
 }
 
 static void restore_cache(dg_archive *archive)
 {
-    if (!archive->cache_before_batch)
-        return;
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)archive->cache_before_batch);
-    sqlite3_exec(archive->db, sql, NULL, NULL, NULL);
+    if (archive->cache_before_batch)
+        set_cache(archive->db, archive->cache_before_batch);
     archive->cache_before_batch = 0;
+    if (archive->keys_cache_before_batch && archive->keys)
+        set_cache(dg_keys_db(archive->keys), archive->keys_cache_before_batch);
+    archive->keys_cache_before_batch = 0;
 }
 
 dg_status dg_batch_hold(dg_archive *archive, dg_error *err)

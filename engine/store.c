@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,10 @@ struct dg_store {
     int defer;
     deferred_object *deferred;
     size_t n_deferred, cap_deferred;
+    /* A level-1 deflate stream kept for the next object (take_deflater); a thread that
+     * finds it taken sets up a stream of its own, as every put did before. */
+    pthread_mutex_t deflater_lock;
+    z_stream *deflater;
 };
 
 /*
@@ -226,8 +231,10 @@ dg_status dg_store_open(const char *root, dg_store **out, dg_error *err)
     dg_store *store = calloc(1, sizeof *store);
     if (!store)
         return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", root);
+    pthread_mutex_init(&store->deflater_lock, NULL);
     store->root = strdup(root);
     if (!store->root) {
+        pthread_mutex_destroy(&store->deflater_lock);
         free(store);
         return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", root);
     }
@@ -267,6 +274,10 @@ void dg_store_close(dg_store *store)
     if (!store)
         return;
     dg_store_defer(store, 0);
+    if (store->deflater)
+        deflateEnd(store->deflater);
+    free(store->deflater);
+    pthread_mutex_destroy(&store->deflater_lock);
     free(store->deferred);
     free(store->root);
     free(store);
@@ -310,9 +321,57 @@ static dg_status deflate_chunk(z_stream *zs, int flush, int fd, unsigned char *o
     return DG_OK;
 }
 
+/*
+ * A deflate stream at level 1 (page images (PNG, JPEG, TIFF) barely shrink, and the default
+ * level spent measurable ingest time on them; text still compresses well at this level),
+ * ready for a new object: the store's kept one, reset, or when another thread holds that, a
+ * new one in *own. deflateReset() leaves a stream as deflateInit() with the same parameters
+ * does, so every object compresses to the same bytes either way; setting up a stream (its
+ * window and tables) was 0.12 M instructions a record filed. Give it back with
+ * give_back_deflater().
+ */
+static dg_status take_deflater(dg_store *store, z_stream *own, z_stream **out, const char *path,
+                               dg_error *err)
+{
+    *out = NULL;
+    z_stream *zs;
+    int rc;
+    if (pthread_mutex_trylock(&store->deflater_lock) == 0) {
+        zs = store->deflater;
+        if (zs) {
+            rc = deflateReset(zs);
+        } else {
+            zs = calloc(1, sizeof *zs);
+            rc = zs ? deflateInit(zs, Z_BEST_SPEED) : Z_MEM_ERROR;
+            if (rc == Z_OK)
+                store->deflater = zs;
+            else
+                free(zs);
+        }
+        if (rc != Z_OK)
+            pthread_mutex_unlock(&store->deflater_lock);
+    } else {
+        zs = own;
+        memset(own, 0, sizeof *own);
+        rc = deflateInit(own, Z_BEST_SPEED);
+    }
+    if (rc != Z_OK)
+        return zlib_error(err, path, "cannot start compression", rc);
+    *out = zs;
+    return DG_OK;
+}
+
+static void give_back_deflater(dg_store *store, z_stream *zs)
+{
+    if (zs == store->deflater)
+        pthread_mutex_unlock(&store->deflater_lock);
+    else
+        deflateEnd(zs);
+}
+
 /* Writes header and compressed content to fd; *written gets the file's total size. */
-static dg_status write_compressed(int fd, const void *data, size_t len, uint64_t *written,
-                                  const char *path, dg_error *err)
+static dg_status write_compressed(dg_store *store, int fd, const void *data, size_t len,
+                                  uint64_t *written, const char *path, dg_error *err)
 {
     unsigned char header[OBJECT_HEADER_LEN];
     encode_header(header, (uint64_t)len);
@@ -324,33 +383,30 @@ static dg_status write_compressed(int fd, const void *data, size_t len, uint64_t
     unsigned char *out = malloc(CHUNK);
     if (!out)
         return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory", path);
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    /* Level 1: page images (PNG, JPEG, TIFF) barely shrink, and the default level spent
-     * measurable ingest time on them; text still compresses well at this level. */
-    int rc = deflateInit(&zs, Z_BEST_SPEED);
-    if (rc != Z_OK) {
+    z_stream own, *zs;
+    st = take_deflater(store, &own, &zs, path, err);
+    if (st != DG_OK) {
         free(out);
-        return zlib_error(err, path, "cannot start compression", rc);
+        return st;
     }
     const unsigned char *in = data;
     size_t left = len;
     do {
         size_t step = left < CHUNK ? left : CHUNK;
-        zs.next_in = (unsigned char *)in; /* zlib's API is not const-correct */
-        zs.avail_in = (uInt)step;
+        zs->next_in = (unsigned char *)in; /* zlib's API is not const-correct */
+        zs->avail_in = (uInt)step;
         in += step;
         left -= step;
-        st = deflate_chunk(&zs, left == 0 ? Z_FINISH : Z_NO_FLUSH, fd, out, written, path,
+        st = deflate_chunk(zs, left == 0 ? Z_FINISH : Z_NO_FLUSH, fd, out, written, path,
                            err);
     } while (st == DG_OK && left > 0);
-    deflateEnd(&zs);
+    give_back_deflater(store, zs);
     free(out);
     return st;
 }
 
 /* Creates objects/tmp/obj-XXXXXX (mode 0600), fills it and syncs it. */
-static dg_status write_tmp_object(const dg_store *store, const void *data, size_t len,
+static dg_status write_tmp_object(dg_store *store, const void *data, size_t len,
                                   char *tmp_path, size_t size, uint64_t *written, dg_error *err)
 {
     snprintf(tmp_path, size, "%s/tmp/obj-XXXXXX", store->root);
@@ -358,7 +414,7 @@ static dg_status write_tmp_object(const dg_store *store, const void *data, size_
     int fd = mkostemp(tmp_path, O_CLOEXEC);
     if (fd < 0)
         return io_error(err, tmp_path, "cannot create temporary file");
-    dg_status st = write_compressed(fd, data, len, written, tmp_path, err);
+    dg_status st = write_compressed(store, fd, data, len, written, tmp_path, err);
     /* Sync before the rename: otherwise a crash could expose the name with no content (a
      * deferred object is synced with its group, before any rename: publish_deferred). */
     if (st == DG_OK && !store->defer && (dg_fault("store.fsync") || fsync(fd) != 0))
@@ -558,33 +614,48 @@ dg_status dg_store_put(dg_store *store, const void *data, size_t len, char hex[D
 static void sealed_name(const dg_store_seal *seal, const void *data, size_t len,
                         char hex[DG_SHA256_HEX])
 {
-    unsigned char mac[crypto_auth_hmacsha256_BYTES];
-    crypto_auth_hmacsha256_state state;
-    crypto_auth_hmacsha256_init(&state, seal->key, DG_STORE_KEY_BYTES);
-    crypto_auth_hmacsha256_update(&state, data, len);
-    crypto_auth_hmacsha256_final(&state, mac);
-    sodium_bin2hex(hex, DG_SHA256_HEX, mac, sizeof mac);
+    unsigned char mac[DG_SHA256_BYTES]; /* libsodium's crypto_auth_hmacsha256, 4x faster */
+    dg_hmac_sha256(seal->key, DG_STORE_KEY_BYTES, data, len, mac);
+    dg_sha256_to_hex(mac, hex);
 }
 
-/* The stream's plaintext: 8-byte length and the zlib stream of the content. */
-static dg_status compress_content(const void *data, size_t len, unsigned char **out,
-                                  size_t *out_len, dg_error *err)
+/*
+ * The stream's plaintext: 8-byte length and the zlib stream of the content, at level 1 as
+ * write_compressed uses for plain objects (the default level made an encrypted archive's
+ * ingest pay more than a plain one's). The calls are compress2()'s, on a kept stream
+ * (take_deflater): all the input and an output of compressBound() bytes, then
+ * deflate(Z_FINISH) until the stream ends (it does in one call with that room).
+ */
+static dg_status compress_content(dg_store *store, const void *data, size_t len,
+                                  unsigned char **out, size_t *out_len, dg_error *err)
 {
-    uLongf bound = compressBound((uLong)len);
+    uLong bound = compressBound((uLong)len); /* fits a uInt: objects are at most 1 GiB */
     unsigned char *buf = malloc(8 + (size_t)bound);
     if (!buf)
         return dg_error_set(err, DG_ERR_NOMEM, "object of %zu bytes: out of memory", len);
     for (int i = 0; i < 8; i++)
         buf[i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
-    /* Level 1, as write_compressed uses for plain objects: page images barely shrink, and
-     * the default level made an encrypted archive's ingest pay more than a plain one's. */
-    int rc = compress2(buf + 8, &bound, data, (uLong)len, Z_BEST_SPEED);
-    if (rc != Z_OK) {
+    z_stream own, *zs;
+    dg_status st = take_deflater(store, &own, &zs, "object", err);
+    if (st == DG_OK) {
+        zs->next_in = (unsigned char *)data; /* zlib's API is not const-correct */
+        zs->avail_in = (uInt)len;
+        zs->next_out = buf + 8;
+        zs->avail_out = (uInt)bound;
+        int rc;
+        do
+            rc = deflate(zs, Z_FINISH);
+        while (rc == Z_OK);
+        if (rc != Z_STREAM_END)
+            st = zlib_error(err, "object", "cannot compress", rc);
+        *out_len = 8 + (size_t)zs->total_out;
+        give_back_deflater(store, zs);
+    }
+    if (st != DG_OK) {
         free(buf);
-        return zlib_error(err, "object", "cannot compress", rc);
+        return st;
     }
     *out = buf;
-    *out_len = 8 + (size_t)bound;
     return DG_OK;
 }
 
@@ -621,13 +692,13 @@ static dg_status write_sealed(int fd, const dg_store_seal *seal, const unsigned 
     return st;
 }
 
-static dg_status write_tmp_sealed(const dg_store *store, const dg_store_seal *seal,
+static dg_status write_tmp_sealed(dg_store *store, const dg_store_seal *seal,
                                   const void *data, size_t len, char *tmp_path, size_t size,
                                   uint64_t *written, dg_error *err)
 {
     unsigned char *plain = NULL;
     size_t plain_len = 0;
-    dg_status st = compress_content(data, len, &plain, &plain_len, err);
+    dg_status st = compress_content(store, data, len, &plain, &plain_len, err);
     if (st != DG_OK)
         return st;
     snprintf(tmp_path, size, "%s/tmp/obj-XXXXXX", store->root);

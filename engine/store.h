@@ -17,8 +17,9 @@
  * (missing and orphan objects) is done by the engine, which walks both sides using
  * dg_store_check() and dg_store_list().
  *
- * Thread safety: a dg_store may be used from several threads at once; it holds only its
- * root path. Files are created 0600 and folders 0700.
+ * Thread safety: a dg_store may be used from several threads at once; it holds its root
+ * path and a compression stream that one put at a time borrows (under a lock; a put that
+ * finds it taken makes its own). Files are created 0600 and folders 0700.
  */
 #ifndef DG_STORE_H
 #define DG_STORE_H

@@ -941,7 +941,7 @@ static void score_classes(const dg_classifier *c, const known *kn, double temper
         score[k] /= temper;
 }
 
-static void decide(const dg_classifier *c, const known *kn, const double *score,
+static void decide(const dg_classifier *c, const known *kn, const double *score, int explain,
                    dg_classification *out)
 {
     int use[N_CLASSES];
@@ -973,7 +973,7 @@ static void decide(const dg_classifier *c, const known *kn, const double *score,
     out->type_confidence = prob[best_type];
     out->confidence = out->category_confidence * out->type_confidence;
 
-    if (!c->log_prob)
+    if (!c->log_prob || !explain)
         return;
     int cats[DG_CATEGORY_COUNT] = {0, 1, 2, 3, 4};
     for (int k = 0; k < DG_CATEGORY_COUNT; k++)
@@ -989,19 +989,23 @@ dg_status dg_classifier_classify(dg_classifier *c, const char *text, size_t len,
     return dg_classifier_classify_folding(c, text, len, out, NULL, err);
 }
 
-dg_status dg_classifier_classify_folding(dg_classifier *c, const char *text, size_t len,
-                                         dg_classification *out, char **as_index, dg_error *err)
+dg_status dg_classifier_prepare(dg_classifier *c, const char *text, size_t len, char **folded,
+                                char **as_index, dg_error *err)
 {
-    memset(out, 0, sizeof *out);
+    *folded = NULL;
     if (as_index)
         *as_index = NULL;
     dg_status st = refresh_cache(c, err);
     if (st != DG_OK)
         return st;
-    char *folded = NULL;
-    if ((st = fold_text_keeping(c, text ? text : "", text ? len : 0, &folded, as_index, err)) !=
-        DG_OK)
-        return st;
+    return fold_text_keeping(c, text ? text : "", text ? len : 0, folded, as_index, err);
+}
+
+/* What dg_classifier_decide does, with the explanation when explain. Reads c only. */
+static dg_status decide_folded(const dg_classifier *c, const char *folded, int explain,
+                               dg_classification *out, dg_error *err)
+{
+    memset(out, 0, sizeof *out);
     bag b = {0};
     known kn = {0};
     int ok = bag_fill(&b, folded, strlen(folded));
@@ -1022,18 +1026,35 @@ dg_status dg_classifier_classify_folding(dg_classifier *c, const char *text, siz
         apply_rules(c, folded, rule_score, out);
         for (int k = 0; k < N_CLASSES; k++)
             score[k] += rule_score[k];
-        decide(c, &kn, score, out);
+        decide(c, &kn, score, explain, out);
     }
     free(kn.index);
     bag_free(&b);
-    free(folded);
-    if (!ok && as_index) {
-        free(*as_index);
-        *as_index = NULL;
-    }
     if (!ok)
         return dg_error_set(err, DG_ERR_NOMEM, "classifier: out of memory");
     return DG_OK;
+}
+
+dg_status dg_classifier_decide(const dg_classifier *c, const char *folded,
+                               dg_classification *out, dg_error *err)
+{
+    return decide_folded(c, folded, 0, out, err);
+}
+
+dg_status dg_classifier_classify_folding(dg_classifier *c, const char *text, size_t len,
+                                         dg_classification *out, char **as_index, dg_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char *folded = NULL;
+    dg_status st = dg_classifier_prepare(c, text, len, &folded, as_index, err);
+    if (st == DG_OK)
+        st = decide_folded(c, folded, 1, out, err);
+    free(folded);
+    if (st != DG_OK && as_index) {
+        free(*as_index);
+        *as_index = NULL;
+    }
+    return st;
 }
 
 /* ---- rules ----------------------------------------------------------------------------- */

@@ -171,6 +171,22 @@ dg_status dg_classifier_classify_folding(dg_classifier *c, const char *text, siz
                                          dg_error *err);
 
 /*
+ * dg_classifier_classify_folding in two halves, for threads that share one classifier.
+ * dg_classifier_prepare folds text for the classifier into *folded (malloc'd) and, if
+ * as_index is not NULL, as the index folds it into *as_index; it changes the classifier (the
+ * converter's memory of runs, the cache of log-probabilities), so callers serialise it.
+ * dg_classifier_decide classifies the folded text and only reads the classifier: threads
+ * may decide at once, while no call prepares with a model trained since its last prepare
+ * (training marks the cache stale; prepare brings it up to date). It fills *out as
+ * dg_classifier_classify does, but for the explanation (no top features): the same
+ * category, type and confidences.
+ */
+dg_status dg_classifier_prepare(dg_classifier *c, const char *text, size_t len, char **folded,
+                                char **as_index, dg_error *err);
+dg_status dg_classifier_decide(const dg_classifier *c, const char *folded,
+                               dg_classification *out, dg_error *err);
+
+/*
  * Adds one training example with weight 1. type may be DG_TYPE_UNKNOWN (the type model is
  * then left alone); if it is given it must belong to category.
  */

@@ -212,7 +212,14 @@ static size_t match_str(const cp_text *t, size_t i, const char *w)
      * a record's extraction went to encoding code points that were then compared once). */
     if (!*w || i >= t->n || lead_byte(t->cp[i]) != (unsigned char)*w)
         return 0;
-    size_t k = i;
+    /* Then at the first character, decoded from w: a Chinese text's characters share a
+     * few lead bytes. w is a valid literal, so its first character ends before its NUL. */
+    uint32_t first;
+    size_t used = dg_utf8_decode(w, 4, &first);
+    if (!used || first != t->cp[i])
+        return 0;
+    w += used;
+    size_t k = i + 1;
     while (*w) {
         char enc[4];
         size_t n = k < t->n ? dg_utf8_encode(t->cp[k], enc) : 0;
@@ -785,21 +792,63 @@ static int zidi_number_at(const cp_text *t, size_t i)
  * county, or a school year written 112學年度. Hong Kong records are traditional too, but
  * write four-digit years and have none of the three.
  */
+/* The first characters of the words a scan looks for, so that a position opening with
+ * none of them is passed over before two dozen comparisons (match_str() fails there). */
+typedef struct first_chars {
+    uint32_t c[32];
+    size_t n;
+    uint64_t low_bits; /* bit c % 64 of each: most positions are rejected by it alone */
+    int every;         /* a word could not be added: every position may open one */
+} first_chars;
+
+static void add_first_char(first_chars *f, const char *w)
+{
+    uint32_t c;
+    if (!dg_utf8_decode(w, 4, &c) || f->n == sizeof f->c / sizeof f->c[0]) {
+        f->every = 1; /* not with the literals here, but then nothing is passed over */
+        return;
+    }
+    for (size_t k = 0; k < f->n; k++)
+        if (f->c[k] == c)
+            return;
+    f->c[f->n++] = c;
+    f->low_bits |= (uint64_t)1 << (c % 64);
+}
+
+static int opens_a_word(const first_chars *f, uint32_t c)
+{
+    if (f->every)
+        return 1;
+    if (!(f->low_bits & ((uint64_t)1 << (c % 64))))
+        return 0;
+    for (size_t k = 0; k < f->n; k++)
+        if (f->c[k] == c)
+            return 1;
+    return 0;
+}
+
 static int points_to_taiwan(const cp_text *t)
 {
     int traditional = 0, simplified = 0, evidence = 0;
+    first_chars words = {.n = 0};
+    add_first_char(&words, "民國");
+    add_first_char(&words, "民国");
+    add_first_char(&words, "學年度");
+    for (size_t w = 0; taiwan_places[w]; w++)
+        add_first_char(&words, taiwan_places[w]);
     for (size_t i = 0; i < t->n && i < LOCALE_SCAN_MAX; i++) {
         uint32_t c = t->cp[i];
         size_t used;
-        if (match_str(t, i, "民國") || match_str(t, i, "民国"))
+        int opens = opens_a_word(&words, c);
+        if (opens && (match_str(t, i, "民國") || match_str(t, i, "民国")))
             return 1;
         if (c < 0x4E00)
             continue;
         traditional += IN_SORTED(traditional_only, c);
         simplified += IN_SORTED(simplified_only, c);
-        if (zidi_number_at(t, i) || starts_with_any(t, i, taiwan_places, &used))
+        if (zidi_number_at(t, i) || (opens && starts_with_any(t, i, taiwan_places, &used)))
             evidence = 1;
-        if (match_str(t, i, "學年度") && i >= 3 && digit_of(t->cp[i - 3]) >= 0 &&
+        if (opens && match_str(t, i, "學年度") && i >= 3 && digit_of(t->cp[i - 3]) >= 0 &&
             (i < 4 || digit_of(t->cp[i - 4]) < 0))
             evidence = 1; /* 112學年度, not 2023學年度 */
     }
@@ -1897,6 +1946,10 @@ static int is_star(uint32_t c)
 
 static dg_secrecy_level secrecy_word_at(const cp_text *t, size_t i)
 {
+    /* Every mark below is two characters ending in 密: a position whose next character is
+     * not 密 opens none of them, and the scan asks at every position of a record. */
+    if (i + 1 >= t->n || t->cp[i + 1] != 0x5BC6)
+        return DG_SECRECY_NONE;
     if (match_str(t, i, "绝密") || match_str(t, i, "絕密"))
         return DG_SECRECY_TOP_SECRET;
     if (match_str(t, i, "机密") || match_str(t, i, "機密"))
@@ -1994,6 +2047,8 @@ static void secrecy_in(const cp_text *t, dg_field *out, dg_secrecy_level *level,
     secrecy_match best = {0};
     for (size_t i = 0; i < t->n; i++) {
         secrecy_match sm;
+        if (secrecy_word_at(t, i) == DG_SECRECY_NONE)
+            continue; /* before the line's search: most positions hold no mark */
         size_t li = line_of(t, i);
         if (!secrecy_at(t, i, li, &sm))
             continue;

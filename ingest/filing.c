@@ -17,9 +17,10 @@
 struct dg_filer {
     dg_archive *archive;
     dg_classifier *classifier;
-    /* The classifier is one, and not for two threads at once; the rest of a filing decision
-     * (metadata extraction, title, level) is the text's alone, so ingest's workers make it
-     * side by side and wait for each other only here. */
+    /* The classifier is one, and its folding is not for two threads at once
+     * (dg_classifier_prepare); its decision and the rest of a filing decision (metadata
+     * extraction, title, level) only read it or the text, so ingest's workers make them
+     * side by side and wait for each other only for the folding. No one trains it here. */
     pthread_mutex_t classify_lock;
 };
 
@@ -96,11 +97,16 @@ static void decide_title(const char *text, const char *name, const dg_manifest_r
 static dg_status decide_category(dg_filer *f, const char *text, const dg_manifest_row *row,
                                  dg_filing *out, char **folded, dg_error *err)
 {
+    /* Only the folding changes the classifier; both workers decide at once. Filing uses
+     * no explanation (dg_classifier_decide makes none). */
     dg_classification cls;
+    char *lowered = NULL;
     pthread_mutex_lock(&f->classify_lock);
-    dg_status st = dg_classifier_classify_folding(f->classifier, text, strlen(text), &cls, folded,
-                                                  err);
+    dg_status st = dg_classifier_prepare(f->classifier, text, strlen(text), &lowered, folded, err);
     pthread_mutex_unlock(&f->classify_lock);
+    if (st == DG_OK)
+        st = dg_classifier_decide(f->classifier, lowered, &cls, err);
+    free(lowered);
     if (st != DG_OK)
         return st;
     int class_category = (int)cls.category;

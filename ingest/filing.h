@@ -14,8 +14,8 @@
  * when the record is filed.
  *
  * A filer is opened and closed by the thread that files; its prepare calls may run on
- * several threads at once (ingest's workers): they share only the classifier, which one
- * of them uses at a time (the filer's own lock).
+ * several threads at once (ingest's workers): they share only the classifier, whose folding
+ * one of them does at a time (the filer's own lock) and whose decision they make at once.
  */
 #ifndef DG_FILING_H
 #define DG_FILING_H

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <opencc/opencc.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -558,6 +559,91 @@ static void test_the_kept_fold_is_the_index_fold_and_changes_nothing(void **stat
     assert_true(fc.differ > 0);
 }
 
+/* prepare + decide, in two threads at once on one classifier, answer as classify does. */
+typedef struct decider {
+    const dg_classifier *c;
+    char **folded;
+    dg_classification *out;
+    size_t n;
+} decider;
+
+static void *decide_all(void *arg)
+{
+    decider *d = arg;
+    for (size_t i = 0; i < d->n; i++) {
+        dg_error err;
+        if (dg_classifier_decide(d->c, d->folded[i], &d->out[i], &err) != DG_OK)
+            d->out[i].type = (dg_record_type)-2; /* fails the comparison below */
+    }
+    return NULL;
+}
+
+typedef struct text_list {
+    char **text;
+    size_t n, cap;
+} text_list;
+
+static void collect_text(json_t *rec, void *arg)
+{
+    text_list *l = arg;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 256;
+        l->text = realloc(l->text, l->cap * sizeof *l->text);
+        assert_non_null(l->text);
+    }
+    l->text[l->n++] = strdup(json_string_value(json_object_get(rec, "text")));
+}
+
+static void test_decide_in_threads_answers_as_classify_without_explaining(void **state)
+{
+    dg_classifier *c = *state;
+    text_list l = {0};
+    for_each_record(HELDOUT, collect_text, &l);
+    for_each_record(TRAIN, collect_text, &l);
+    char **folded = calloc(l.n, sizeof *folded);
+    dg_classification *halves[2] = {calloc(l.n, sizeof **halves), calloc(l.n, sizeof **halves)};
+    assert_true(folded && halves[0] && halves[1]);
+    for (size_t i = 0; i < l.n; i++) {
+        dg_error err;
+        char *as_index = NULL;
+        assert_int_equal(dg_classifier_prepare(c, l.text[i], strlen(l.text[i]), &folded[i],
+                                               &as_index, &err), DG_OK);
+        free(as_index);
+    }
+    pthread_t threads[2];
+    decider d[2] = {{c, folded, halves[0], l.n}, {c, folded, halves[1], l.n}};
+    for (int t = 0; t < 2; t++)
+        assert_int_equal(pthread_create(&threads[t], NULL, decide_all, &d[t]), 0);
+    for (int t = 0; t < 2; t++)
+        pthread_join(threads[t], NULL);
+    for (size_t i = 0; i < l.n; i++) {
+        dg_classification whole = classify(c, l.text[i]);
+        for (int t = 0; t < 2; t++) {
+            const dg_classification *half = &halves[t][i];
+            assert_int_equal(half->category, whole.category);
+            assert_int_equal(half->type, whole.type);
+            assert_true(half->confidence == whole.confidence);
+            assert_true(half->category_confidence == whole.category_confidence);
+            assert_true(half->type_confidence == whole.type_confidence);
+            assert_memory_equal(half->category_probability, whole.category_probability,
+                                sizeof whole.category_probability);
+            assert_int_equal(half->n_rule_hits, whole.n_rule_hits);
+            assert_int_equal(half->n_features, whole.n_features);
+            assert_int_equal(half->n_known_features, whole.n_known_features);
+            assert_int_equal(half->n_type_features, 0);
+            for (int k = 0; k < DG_CATEGORY_COUNT; k++)
+                assert_int_equal(half->n_top_features[k], 0);
+        }
+        free(folded[i]);
+        free(l.text[i]);
+    }
+    assert_true(l.n > 500);
+    free(folded);
+    free(halves[0]);
+    free(halves[1]);
+    free(l.text);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_starter, teardown_classifier)
@@ -578,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_english_rules_match_whole_words_only),
         T(test_archive_rules_can_be_added_listed_removed_and_saved),
         T(test_explanation_names_fired_rules_and_weighty_features),
+        T(test_decide_in_threads_answers_as_classify_without_explaining),
         cmocka_unit_test(test_taxonomy_names_codes_and_labels_round_trip),
         cmocka_unit_test(test_embedded_corpus_is_the_training_file),
         T(test_evaluation_names_the_bad_line),

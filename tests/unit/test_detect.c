@@ -207,6 +207,25 @@ static void test_what_looks_like_prose_keeps_libmagic_s_type(void **state)
     assert_text_same_as_full_run("关于\x01通知\n", "application/octet-stream");
 }
 
+/* A detector asks the cut database (prose_magic.h) from its ninth prose text on: past that
+ * the answers are still the full run's, for prose and for prose a binary test matches. */
+static void test_prose_after_the_cut_keeps_libmagic_s_type(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 12; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "关于第%d号文件的通知\n各部门：请于本月底前报送。\n", i);
+        assert_text_same_as_full_run(text, "text/plain");
+    }
+    char *mod = text_with_at(2000, 1080, "M.K.");
+    assert_text_same_as_full_run(mod, "audio/x-mod");
+    free(mod);
+    char *mobi = text_with_at(2000, 60, "BOOKMOBI");
+    assert_text_same_as_full_run(mobi, "application/x-mobipocket-ebook");
+    free(mobi);
+    assert_text_same_as_full_run("\xe9\xbe\x99 dragon 文件\n", "text/plain"); /* a kept test's first byte */
+}
+
 static void test_descriptor_is_detected_and_its_offset_kept(void **state)
 {
     (void)state;
@@ -247,6 +266,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_html_is_not_taken_as_plain_text),
         cmocka_unit_test(test_prose_is_text_as_libmagic_says),
         cmocka_unit_test(test_what_looks_like_prose_keeps_libmagic_s_type),
+        cmocka_unit_test(test_prose_after_the_cut_keeps_libmagic_s_type),
         cmocka_unit_test(test_descriptor_is_detected_and_its_offset_kept),
         cmocka_unit_test(test_unreadable_descriptor_is_an_io_error),
     };

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "base/hash.h"
 
 static const struct {
@@ -94,12 +96,52 @@ static void test_a_copied_state_hashes_alike(void **state)
     assert_string_equal(hex, VECTORS[0].hex);
 }
 
+/* RFC 4231's cases 1 (a short key) and 6 (a key longer than a block, hashed first). */
+static void test_hmac_gives_the_rfc_4231_vectors(void **state)
+{
+    (void)state;
+    unsigned char key1[20], key6[131], mac[DG_SHA256_BYTES];
+    char hex[DG_SHA256_HEX];
+    memset(key1, 0x0b, sizeof key1);
+    memset(key6, 0xaa, sizeof key6);
+    dg_hmac_sha256(key1, sizeof key1, "Hi There", 8, mac);
+    dg_sha256_to_hex(mac, hex);
+    assert_string_equal(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    const char *data6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+    dg_hmac_sha256(key6, sizeof key6, data6, strlen(data6), mac);
+    dg_sha256_to_hex(mac, hex);
+    assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+/* The store names sealed objects by it as it did with libsodium's: the same MAC. */
+static void test_hmac_is_libsodium_s(void **state)
+{
+    (void)state;
+    assert_true(sodium_init() >= 0);
+    static unsigned char data[70000];
+    randombytes_buf(data, sizeof data);
+    const size_t lens[] = {0, 1, 55, 56, 63, 64, 65, 1000, 4096, 69999, 70000};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        unsigned char key[crypto_auth_hmacsha256_KEYBYTES], ours[DG_SHA256_BYTES],
+            theirs[crypto_auth_hmacsha256_BYTES];
+        randombytes_buf(key, sizeof key);
+        dg_hmac_sha256(key, sizeof key, data, lens[i], ours);
+        crypto_auth_hmacsha256_state st;
+        crypto_auth_hmacsha256_init(&st, key, sizeof key);
+        crypto_auth_hmacsha256_update(&st, data, lens[i]);
+        crypto_auth_hmacsha256_final(&st, theirs);
+        assert_memory_equal(ours, theirs, DG_SHA256_BYTES);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_call_gives_the_fips_vectors),
         cmocka_unit_test(test_pieces_across_blocks_give_the_same),
         cmocka_unit_test(test_a_copied_state_hashes_alike),
+        cmocka_unit_test(test_hmac_gives_the_rfc_4231_vectors),
+        cmocka_unit_test(test_hmac_is_libsodium_s),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

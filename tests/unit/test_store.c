@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "engine/store.h"
 
@@ -631,12 +632,44 @@ static void test_concurrent_puts_of_same_content_all_succeed_with_one_file(void 
     free(data);
 }
 
+/*
+ * The store keeps one deflate stream and resets it for each object: every object's file is
+ * its 12-byte header and what a fresh level-1 stream (compress2) makes of its content,
+ * whatever was stored before it.
+ */
+static void test_each_object_compresses_as_a_fresh_stream_would(void **state)
+{
+    fixture *fx = *state;
+    const size_t lens[] = {5000, 0, 1, 300000, 70000, 5000};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        unsigned char *data = random_bytes(lens[i]);
+        for (size_t k = 0; k < lens[i] / 2; k++)
+            data[k] = (unsigned char)("档案 records "[k % 14]); /* half of it compresses */
+        dg_error err;
+        char hex[DG_SHA256_HEX], path[PATH_MAX];
+        assert_int_equal(dg_store_put(fx->store, data, lens[i], hex, NULL, NULL, &err), DG_OK);
+        object_file(fx, hex, path, sizeof path);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        static unsigned char file[400000], fresh[400000];
+        size_t file_len = fread(file, 1, sizeof file, f);
+        fclose(f);
+        uLongf fresh_len = sizeof fresh;
+        assert_int_equal(compress2(fresh, &fresh_len, data, lens[i], Z_BEST_SPEED), Z_OK);
+        assert_int_equal(file_len, 12 + fresh_len);
+        assert_memory_equal(file + 12, fresh, fresh_len);
+        free(data);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_small_text_round_trips_as_a_c_string, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_empty_object_round_trips, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_object_compresses_as_a_fresh_stream_would,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_five_megabyte_random_object_round_trips, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_compressible_text_is_stored_smaller, setup,
