@@ -237,7 +237,7 @@ static dg_status sample_script(dg_ocr *ocr, page_sample *s, const char **lang, i
         if (status != DG_OK)
             break;
         BOX *box = boxaGetBox(s->lines, i, L_CLONE);
-        ocr_read_line(tra, s, box, 0, &s->other, &s->kept_tra[i]);
+        ocr_read_line(tra, s, box, 0, &s->other);
         boxDestroy(&box);
         status = compare_line(ocr, &s->first[i], &s->other, &ev, err);
     }

@@ -105,10 +105,9 @@ static int analyse_layout(TessBaseAPI *api, PIX *page, BOXA *bands, const cleanu
  *     read. That costs a layout analysis (a tenth of a reading) on such pages only, as
  *     Tesseract reads a page on the layout it last analysed.
  */
-static dg_status read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_ink,
-                                  PIX *red_ink, const cleanup *c, const char *lang,
-                                  const reused_lines *u, const char *name, dg_ocr_result *r,
-                                  dg_error *err)
+dg_status ocr_read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_ink,
+                               PIX *red_ink, const cleanup *c, const char *lang,
+                               const char *name, dg_ocr_result *r, dg_error *err)
 {
     TessBaseAPI *api;
     dg_status status = ocr_engine_get(ocr, lang, &api, err);
@@ -116,8 +115,7 @@ static dg_status read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_in
         return status;
     if (c->skew == 0 || !flat_ink) {
         analyse_layout(api, gray, NULL, c, 0);
-        return ocr_recognise(ocr, api, gray, ink, red_ink, c, lang, u, c->skew != 0, name, r,
-                             err);
+        return ocr_recognise(ocr, api, gray, ink, red_ink, c, lang, name, r, err);
     }
     cleanup as_it_lay = *c;
     as_it_lay.skew = 0;
@@ -148,34 +146,7 @@ static dg_status read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_in
     }
     r->deskewed = straight;
     status = ocr_recognise(ocr, api, pages[straight], inks[straight], red_ink, ways[straight], lang,
-                           u, !straight, name, r, err);
+                           name, r, err);
     pixDestroy(&pages[1]);
-    return status;
-}
-
-/*
- * Reads the page as read_straightest does, with the sample lines in u (which may be NULL)
- * whitened on the page and cleared from its ink first, so that the page's reading does not
- * read them again (reuse.c); their readings are put back into r.
- */
-dg_status ocr_read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_ink,
-                               PIX *red_ink, const cleanup *c, const char *lang,
-                               reused_lines *u, const char *name, dg_ocr_result *r,
-                               dg_error *err)
-{
-    if (!u || u->count == 0)
-        return read_straightest(ocr, gray, ink, flat_ink, red_ink, c, lang, NULL, name, r, err);
-    PIX *page = pixClone(gray), *straight_ink = ink ? pixClone(ink) : NULL,
-        *lay_ink = flat_ink ? pixClone(flat_ink) : NULL;
-    ocr_reuse_hide(u, c->skew != 0, &page);
-    ocr_reuse_hide(u, 0, &straight_ink);
-    ocr_reuse_hide(u, 1, &lay_ink);
-    dg_status status = u->count > 0 ? read_straightest(ocr, page, straight_ink, lay_ink, red_ink,
-                                                       c, lang, u, name, r, err)
-                                    : read_straightest(ocr, gray, ink, flat_ink, red_ink, c,
-                                                       lang, NULL, name, r, err);
-    pixDestroy(&page);
-    pixDestroy(&straight_ink);
-    pixDestroy(&lay_ink);
     return status;
 }

@@ -107,13 +107,6 @@ int ocr_ink_bands(NUMA *rows, double floor, int merge_gap, int *top, int *end)
     return bands;
 }
 
-double ocr_ink_row_floor(NUMA *rows)
-{
-    l_float32 fullest = 0;
-    numaGetMax(rows, &fullest, NULL);
-    return fmax(2.0, fullest * INK_ROW_SHARE);
-}
-
 /*
  * The bands of rows with ink in binary (a page's text_ink) into *top and *end (new arrays
  * the caller frees, band i is rows top[i]..end[i]-1); returns their number, -1 when memory
@@ -128,7 +121,9 @@ static int row_bands(PIX *binary, int **top, int **end)
     *end = calloc((size_t)height / 2 + 1, sizeof **end);
     int bands = -1;
     if (rows && *top && *end) {
-        bands = ocr_ink_bands(rows, ocr_ink_row_floor(rows), 2, *top, *end);
+        l_float32 fullest = 0;
+        numaGetMax(rows, &fullest, NULL);
+        bands = ocr_ink_bands(rows, fmax(2.0, fullest * INK_ROW_SHARE), 2, *top, *end);
     }
     numaDestroy(&rows);
     return bands;

@@ -110,7 +110,7 @@ static int band_has_text_ink(PIX *page, int dpi, BOX *band)
 }
 
 /* Inserts line (with its '\n') into *text before its nonblank line number `before`. */
-dg_status ocr_insert_line(char **text, int before, const char *line, dg_error *err)
+static dg_status insert_line(char **text, int before, const char *line, dg_error *err)
 {
     size_t at = 0, len = strlen(*text);
     for (int seen = 0; at < len;) {
@@ -202,7 +202,7 @@ static dg_status read_lost_line(TessBaseAPI *api, PIX *page, const cleanup *c, B
 }
 
 /* How many of the recognised lines (plus those put back so far) lie above band. */
-int ocr_lines_above(BOXA *lines, BOX *band)
+static int lines_above(BOXA *lines, BOX *band)
 {
     l_int32 bx, by, bw, bh;
     boxGetGeometry(band, &bx, &by, &bw, &bh);
@@ -225,7 +225,7 @@ static dg_status put_line_back(TessBaseAPI *api, PIX *page, const cleanup *c, BO
     char *line = NULL;
     dg_status status = read_lost_line(api, page, c, band, r, &line, err);
     if (status == DG_OK && line)
-        status = ocr_insert_line(&r->text, ocr_lines_above(recognised, band), line, err);
+        status = insert_line(&r->text, lines_above(recognised, band), line, err);
     if (status == DG_OK && line && recognised)
         boxaAddBox(recognised, band, L_COPY);
     free(line);

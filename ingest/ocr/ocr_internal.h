@@ -77,9 +77,6 @@ void ocr_replace_pix(PIX **pix, PIX *next);
 
 /* At most max text lines of binary (a page's text ink), widest first; NULL when none. */
 BOXA *ocr_find_text_lines(PIX *binary, int max);
-/* The ink a row of rows (ink per row of a page's text ink) needs to hold ink rather than
- * scanner specks: a share of the fullest row's. */
-double ocr_ink_row_floor(NUMA *rows);
 /* Every band of ink rows of binary at least a line high, top to bottom; NULL when out of
  * memory. */
 BOXA *ocr_ink_rows(PIX *binary);
@@ -124,18 +121,10 @@ typedef struct page_sample {
     int first_read;
     line_read other; /* scratch for the second model */
     double reading_seconds; /* spent in ocr_sample_read_first() */
-    cleanup c;  /* what clean-up did, to map the kept words onto the original image */
-    /* Each sample line's reading kept whole (its text and words, as a page's reading gives
-     * them), by the probe model (kept_first) and by chi_tra (kept_tra), for the page's
-     * reading to reuse (reuse.c); NULL where not read or out of memory. */
-    dg_ocr_result *kept_first[MAX_SAMPLE_LINES];
-    dg_ocr_result *kept_tra[MAX_SAMPLE_LINES];
 } page_sample;
 
 /* Starts the sample of page over; it takes ink (the page's text ink). */
 void ocr_sample_reset(page_sample *s, PIX *page, PIX *ink, const cleanup *c);
-/* Frees what the sample holds (its lines, ink and kept readings), not s itself. */
-void ocr_sample_release(page_sample *s);
 /* Reads sample lines 0..upto-1 with the probe model, those not read yet. */
 dg_status ocr_sample_read_first(dg_ocr *ocr, page_sample *s, int upto, dg_error *err);
 /* *upright = 1 when one of the first lines reads with confidence. */
@@ -150,11 +139,9 @@ void ocr_line_add_symbol(line_read *line, const char *text, float confidence);
  * ocr_end_line_read, which every call must be followed by. */
 int ocr_read_line_symbols(TessBaseAPI *api, PIX *crop, int dpi, line_read *out);
 void ocr_end_line_read(TessBaseAPI *api);
-/* Reads the sample line at box of s with api, turned by 180 degrees when upside_down. When
- * keep is not NULL, *keep gets the reading's text and words (NULL when nothing was read or
- * memory ran out). */
+/* Reads the sample line at box of s with api, turned by 180 degrees when upside_down. */
 void ocr_read_line(TessBaseAPI *api, const page_sample *s, BOX *box, int upside_down,
-                   line_read *out, dg_ocr_result **keep);
+                   line_read *out);
 /* Seconds since start (CLOCK_MONOTONIC). */
 double ocr_seconds_since(const struct timespec *start);
 
@@ -174,51 +161,17 @@ dg_status ocr_choose_language(dg_ocr *ocr, page_sample *s, const char *record_sc
 dg_status ocr_line_script(dg_ocr *ocr, const line_read *sim, const line_read *tra,
                           const char **lang, dg_error *err);
 
-/* ---- sample lines the page's reading reuses (reuse.c) ---- */
-
-/* The sample lines the chosen model has read already: hidden from the page's reading and
- * put back into its text from the sample's readings. */
-typedef struct reused_lines {
-    int count;
-    BOX *boxes[MAX_SAMPLE_LINES];          /* in the frame of the straightened ink */
-    dg_ocr_result *reads[MAX_SAMPLE_LINES]; /* owned */
-    PIX *mask;      /* 1 bpp, straight frame: the rows the lines take, to be whitened */
-    PIX *flat_mask; /* the same as the page lay (skewed pages), else NULL */
-    float skew;
-    int width, height;
-    int paper; /* the grey the lines are painted over with: the page's median */
-} reused_lines;
-
-/* Takes from s the readings of the lines lang read in the sample (when they read surely
- * enough) into u, and makes their masks; u->count stays 0 when none is to be reused. */
-void ocr_reuse_take(page_sample *s, const char *lang, reused_lines *u);
-/* Whitens u's lines in *pix (a page, 8 bpp) or clears them from it (its ink, 1 bpp), in the
- * frame flat (as the page lay) or straight says, replacing *pix by a new image; when that
- * cannot be done (memory, size) *pix is kept and u is emptied: nothing is reused. */
-void ocr_reuse_hide(reused_lines *u, int flat, PIX **pix);
-/* Puts u's lines into r (text where their height puts them among recognised, the lines read
- * in the page's frame, flat or straight; words; confidence). */
-dg_status ocr_reuse_put_back(const reused_lines *u, int flat, BOXA *recognised,
-                             dg_ocr_result *r, dg_error *err);
-void ocr_reuse_free(reused_lines *u);
-
 /* ---- reading the page (layout.c, recognise.c, word_boxes.c, lost_lines.c) ---- */
 
-/* Reads the cleaned-up page with lang into r, as it lay or turned straight; u (may be NULL)
- * holds sample lines not to be read again. */
+/* Reads the cleaned-up page with lang into r, as it lay or turned straight. */
 dg_status ocr_read_straightest(dg_ocr *ocr, PIX *gray, PIX *ink, PIX *flat_ink,
                                PIX *red_ink, const cleanup *c, const char *lang,
-                               reused_lines *u, const char *name, dg_ocr_result *r,
-                               dg_error *err);
+                               const char *name, dg_ocr_result *r, dg_error *err);
 /* Reads page, whose layout api has analysed, into r: text, word boxes, Chinese lines of an
- * English page, reused sample lines (u, NULL for none; flat when page is the page as it
- * lay), lost lines and (when red_ink is not NULL) red print. */
+ * English page, lost lines and (when red_ink is not NULL) red print. */
 dg_status ocr_recognise(dg_ocr *ocr, TessBaseAPI *api, PIX *page, PIX *ink, PIX *red_ink,
-                        const cleanup *c, const char *lang, const reused_lines *u, int flat,
-                        const char *name, dg_ocr_result *r, dg_error *err);
-/* The text api recognised, laid out as recognise.c lays out a page's text; NULL when out of
- * memory. */
-char *ocr_reading_text(TessBaseAPI *api);
+                        const cleanup *c, const char *lang, const char *name, dg_ocr_result *r,
+                        dg_error *err);
 /* Adds the words api recognised to r; (dx, dy) is where api's image lies on the page. */
 dg_status ocr_collect_words(TessBaseAPI *api, const cleanup *c, int dx, int dy,
                             dg_ocr_result *r, dg_error *err);
@@ -231,10 +184,6 @@ BOXA *ocr_recognised_lines(TessBaseAPI *api);
 /* 1 when the recognised lines cover the ink band (a box of ink, the page's text ink): lines
  * over most of its height hold at least half of its ink columns (lost_lines.c). */
 int ocr_band_is_covered(BOXA *lines, PIX *ink, BOX *band);
-/* How many of the lines (boxes) lie above band, by their centres. */
-int ocr_lines_above(BOXA *lines, BOX *band);
-/* Inserts line (with its '\n') into *text before its nonblank line number `before`. */
-dg_status ocr_insert_line(char **text, int before, const char *line, dg_error *err);
 /* Reads the ink bands no recognised line covers and puts their text into r. */
 dg_status ocr_recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const cleanup *c,
                                  BOXA *recognised, dg_ocr_result *r, dg_error *err);

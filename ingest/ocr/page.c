@@ -97,17 +97,13 @@ static dg_status read_page(dg_ocr *ocr, PIX *pix, const char *forced, const char
     else if (status == DG_OK)
         snprintf(r->lang_reason, sizeof r->lang_reason, "forced");
     r->seconds_choice = ocr_seconds_since(&start) - prepared + probe;
-    /* The sample lines the chosen model read are not read again (reuse.c). */
-    reused_lines reused = {0};
-    if (status == DG_OK)
-        ocr_reuse_take(s, lang, &reused);
     if (status == DG_OK)
         status = ocr_read_straightest(ocr, gray, s->ink, flat_ink,
-                                      ocr_red_print(red_ink, red_pixels), &c, lang, &reused,
-                                      name, r, err);
+                                      ocr_red_print(red_ink, red_pixels), &c, lang, name, r,
+                                      err);
     r->seconds_recognition = ocr_seconds_since(&start) - r->seconds_cleanup - r->seconds_choice;
-    ocr_reuse_free(&reused);
-    ocr_sample_release(s);
+    boxaDestroy(&s->lines);
+    pixDestroy(&s->ink);
     free(s);
     pixDestroy(&gray);
     pixDestroy(&flat_ink);

@@ -69,7 +69,7 @@ static uint32_t last_char(const char *s, size_t n)
  * "姓名    王晓明" keeps its space where the text alone would run the cells together.
  * NULL when out of memory; "" when nothing was recognised.
  */
-char *ocr_reading_text(TessBaseAPI *api)
+static char *page_text(TessBaseAPI *api)
 {
     text_buffer b = {malloc(64), 0, 64};
     if (!b.text)
@@ -126,8 +126,8 @@ char *ocr_reading_text(TessBaseAPI *api)
  * (analyse_layout), with lang into r; red_ink, when not NULL, is the page's red ink as it
  * came (dg_seal_gray), whose lines of text are read too. */
 dg_status ocr_recognise(dg_ocr *ocr, TessBaseAPI *api, PIX *page, PIX *ink, PIX *red_ink,
-                        const cleanup *c, const char *lang, const reused_lines *u, int flat,
-                        const char *name, dg_ocr_result *r, dg_error *err)
+                        const cleanup *c, const char *lang, const char *name, dg_ocr_result *r,
+                        dg_error *err)
 {
     dg_status status = DG_OK;
     snprintf(r->lang, sizeof r->lang, "%s", lang);
@@ -135,7 +135,7 @@ dg_status ocr_recognise(dg_ocr *ocr, TessBaseAPI *api, PIX *page, PIX *ink, PIX 
         TessBaseAPIClear(api);
         return dg_error_set(err, DG_ERR_BAD_INPUT, "%s: OCR failed", name);
     }
-    r->text = ocr_reading_text(api);
+    r->text = page_text(api);
     if (!r->text)
         status = dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory");
     int conf = TessBaseAPIMeanTextConf(api);
@@ -147,8 +147,6 @@ dg_status ocr_recognise(dg_ocr *ocr, TessBaseAPI *api, PIX *page, PIX *ink, PIX 
         status = ocr_read_mixed_lines(ocr, api, page, c, r, err);
     BOXA *recognised = status == DG_OK ? ocr_recognised_lines(api) : NULL;
     TessBaseAPIClear(api);
-    if (status == DG_OK && u && u->count > 0)
-        status = ocr_reuse_put_back(u, flat, recognised, r, err);
     if (status == DG_OK)
         status = ocr_recover_lost_lines(api, page, ink, c, recognised, r, err);
     if (status == DG_OK && red_ink)

@@ -7,7 +7,6 @@
 #include "ocr_internal.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../../base/chars.h"
@@ -40,16 +39,15 @@ void ocr_line_add_symbol(line_read *line, const char *text, float confidence)
  * (and the page itself is mostly read as it lay, see ocr_read_straightest). NULL when memory
  * ran out.
  */
-static PIX *sample_crop(const page_sample *s, BOX *box, int *left, int *top)
+static PIX *sample_crop(const page_sample *s, BOX *box)
 {
+    int left, top;
     if (s->skew == 0)
-        return ocr_line_crop(s->page, box, left, top);
+        return ocr_line_crop(s->page, box, &left, &top);
     l_int32 x, y, w, h;
     if (boxGetGeometry(box, &x, &y, &w, &h) != 0)
         return NULL;
     int pad = h / 3;
-    *left = x - pad;
-    *top = y - pad;
     double want[4] = {x - pad, y - pad, x + w + pad, y + h + pad}; /* x0 y0 x1 y1 */
     /* The page's centre, about which the deskew turns it; the corners of the wanted
      * rectangle turned back onto the page as it lay, and the box around them. */
@@ -117,49 +115,18 @@ void ocr_end_line_read(TessBaseAPI *api)
     TessBaseAPISetPageSegMode(api, PSM_AUTO);
 }
 
-/*
- * The reading api holds of a sample line cut out at (left, top) of the straightened page:
- * its first line of text and its words on the original image, as the page's reading would
- * give them (reuse.c puts them into the page's text). NULL when it read nothing or memory
- * ran out.
- */
-static dg_ocr_result *keep_line(TessBaseAPI *api, const page_sample *s, int left, int top)
-{
-    dg_ocr_result *kept = calloc(1, sizeof *kept);
-    if (!kept)
-        return NULL;
-    dg_error err = {0};
-    kept->text = ocr_reading_text(api);
-    if (kept->text) {
-        kept->text[strcspn(kept->text, "\n")] = '\0';
-        kept->confidence = TessBaseAPIMeanTextConf(api);
-    }
-    if (!kept->text || !kept->text[strspn(kept->text, " ")] ||
-        ocr_collect_words(api, &s->c, left, top, kept, &err) != DG_OK) {
-        dg_ocr_result_free(kept);
-        return NULL;
-    }
-    return kept;
-}
-
 /* Reads the sample line at box of s with api (a single-line read of a cropped image),
- * turned upside down when upside_down is set; keeps its reading in *keep when asked. */
+ * turned upside down when upside_down is set. */
 void ocr_read_line(TessBaseAPI *api, const page_sample *s, BOX *box, int upside_down,
-                   line_read *out, dg_ocr_result **keep)
+                   line_read *out)
 {
     memset(out, 0, sizeof *out);
-    if (keep) {
-        dg_ocr_result_free(*keep);
-        *keep = NULL;
-    }
-    int left = 0, top = 0;
-    PIX *crop = sample_crop(s, box, &left, &top);
+    PIX *crop = sample_crop(s, box);
     if (crop && upside_down)
         ocr_replace_pix(&crop, pixRotate180(NULL, crop));
     if (!crop)
         return;
-    if (ocr_read_line_symbols(api, crop, s->dpi, out) && keep)
-        *keep = keep_line(api, s, left, top);
+    ocr_read_line_symbols(api, crop, s->dpi, out);
     ocr_end_line_read(api);
     pixDestroy(&crop);
 }
@@ -171,22 +138,11 @@ double ocr_seconds_since(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-void ocr_sample_release(page_sample *s)
-{
-    boxaDestroy(&s->lines);
-    pixDestroy(&s->ink);
-    for (int i = 0; i < MAX_SAMPLE_LINES; i++) {
-        dg_ocr_result_free(s->kept_first[i]);
-        dg_ocr_result_free(s->kept_tra[i]);
-        s->kept_first[i] = s->kept_tra[i] = NULL;
-    }
-}
-
 /* Starts the sample of page over; it takes ink (the page's text_ink). */
 void ocr_sample_reset(page_sample *s, PIX *page, PIX *ink, const cleanup *c)
 {
-    ocr_sample_release(s);
-    s->c = *c;
+    boxaDestroy(&s->lines);
+    pixDestroy(&s->ink);
     s->page = page;
     s->ink = ink;
     s->dpi = c->dpi;
@@ -209,8 +165,7 @@ dg_status ocr_sample_read_first(dg_ocr *ocr, page_sample *s, int upto, dg_error 
     dg_status status = ocr_engine_get(ocr, s->probe_lang, &api, err);
     for (; status == DG_OK && s->first_read < upto; s->first_read++) {
         BOX *box = boxaGetBox(s->lines, s->first_read, L_CLONE);
-        ocr_read_line(api, s, box, 0, &s->first[s->first_read],
-                      &s->kept_first[s->first_read]);
+        ocr_read_line(api, s, box, 0, &s->first[s->first_read]);
         boxDestroy(&box);
     }
     s->reading_seconds += ocr_seconds_since(&start);
@@ -251,7 +206,7 @@ dg_status ocr_sample_upside_down(dg_ocr *ocr, page_sample *s, int *upside_down,
     for (int i = 0; status == DG_OK && i < UPRIGHT_PROBE_LINES && i < s->count && !*upside_down;
          i++) {
         BOX *box = boxaGetBox(s->lines, i, L_CLONE);
-        ocr_read_line(api, s, box, 1, &s->other, NULL);
+        ocr_read_line(api, s, box, 1, &s->other);
         boxDestroy(&box);
         *upside_down = s->other.confidence >= UPRIGHT_MIN_CONF && s->other.count > 0;
     }
