@@ -117,12 +117,19 @@ static void test_simplified_serif_notice_is_read_with_chi_sim(void **state)
 static void test_script_sample_stops_when_settled(void **state)
 {
     (void)state;
-    /* One line never settles it, however clear its score (a few pairs of one phrase put
-     * pages of seeds 101 and 202 on the wrong script). */
+    /* One line settles it only with at least 10 pairs at a score of at most -0.4 or at
+     * least 1.0 (a few pairs of one phrase put pages of seeds 101 and 202 on the wrong
+     * script: 7 pairs at -0.69, 8 at 0.82). */
+    assert_false(ocr_script_settled(0, 0, 0.0));
     assert_false(ocr_script_settled(1, 6, -0.35));
     assert_false(ocr_script_settled(1, 7, -0.69));
     assert_false(ocr_script_settled(1, 8, 0.95));
-    assert_false(ocr_script_settled(1, 20, 1.5));
+    assert_false(ocr_script_settled(1, 9, 1.5));
+    assert_false(ocr_script_settled(1, 20, 0.9));
+    assert_false(ocr_script_settled(1, 20, -0.3));
+    assert_true(ocr_script_settled(1, 10, -0.4));
+    assert_true(ocr_script_settled(1, 10, 1.0));
+    assert_true(ocr_script_settled(1, 20, 1.5));
     /* Later lines: 7 pairs at a clear score settle it (issue 21), fewer pairs or a score
      * near the band do not, and 12 pairs only need to be clear of the unsure band. */
     assert_true(ocr_script_settled(2, 7, 0.85));
