@@ -18,39 +18,20 @@
  * of a fast batch holds several such groups, a slow one none. */
 #define GROUP_VERSIONS 128
 
-/*
- * One version on its way to the index, in filing order. The thread builds its document
- * (dg_index_prepare: folding, the term generator, the stamp; no database) as soon as it is
- * kept, while its group's transaction is still open, and writes it (dg_index_put_prepared)
- * only once committed is set. So the thread works through the whole hold instead of idling
- * until the first group commits, and a hold's end waits only for the last group's writes.
- * A version of a group that does not commit is dropped before it is ever written.
- */
-typedef struct pipe_entry {
-    dg_index_job *job;
-    dg_index_prepared *doc; /* built, or NULL (not yet, or nothing to build: see builds) */
-    int tried;              /* built, or its building ran out of memory: not again */
-    int committed;          /* its group's catalog commit is done: it may be written */
-    int building;           /* the thread is building it now, outside the lock */
-    int dropped;            /* its group did not commit: the thread frees it when built */
-} pipe_entry;
-
-typedef struct entry_list {
-    pipe_entry **items;
+typedef struct job_list {
+    dg_index_job **jobs;
     size_t head, n, cap;
-} entry_list;
+} job_list;
 
 struct dg_index_pipe {
     dg_archive *archive;
     dg_index *index;
     dg_index_reader *reader;
+    job_list kept;   /* read in the open group, not committed yet (the filing thread's) */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    /* every version kept and not yet written, in filing order: those of committed groups
-     * first, then the open group's (committed 0) */
-    entry_list queue;
-    size_t uncommitted; /* of them, the open group's */
+    job_list handed; /* committed, for the thread */
     int working, stopping;
     dg_status status; /* the index's own failure, which ends the thread's work */
     dg_error error;
@@ -61,43 +42,25 @@ struct dg_index_pipe {
     dg_index_failures failures;
 };
 
-static void entry_free(pipe_entry *e)
+static int list_push(job_list *l, dg_index_job *job)
 {
-    if (!e)
-        return;
-    dg_index_job_free(e->job);
-    dg_index_prepared_free(e->doc);
-    free(e);
-}
-
-static int queue_push(entry_list *l, pipe_entry *e)
-{
-    if (l->head > 0 && l->n == l->cap) { /* reuse the room of the entries written */
-        memmove(l->items, l->items + l->head, (l->n - l->head) * sizeof *l->items);
-        l->n -= l->head;
-        l->head = 0;
-    }
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 64;
-        pipe_entry **items = realloc(l->items, cap * sizeof *items);
-        if (!items)
+        dg_index_job **jobs = realloc(l->jobs, cap * sizeof *jobs);
+        if (!jobs)
             return 0;
-        l->items = items;
+        l->jobs = jobs;
         l->cap = cap;
     }
-    l->items[l->n++] = e;
+    l->jobs[l->n++] = job;
     return 1;
 }
 
-static size_t queue_length(const entry_list *l)
+static void list_clear(job_list *l)
 {
-    return l->n - l->head;
-}
-
-/* Whether the thread builds e's document ahead: a version to write whose text was read. */
-static int builds(const pipe_entry *e)
-{
-    return !e->tried && !e->building && !e->dropped && dg_index_job_buildable(e->job);
+    for (size_t i = l->head; i < l->n; i++)
+        dg_index_job_free(l->jobs[i]);
+    l->head = l->n = 0;
 }
 
 /* Notes a version put (under the lock). */
@@ -120,108 +83,46 @@ static dg_status note_done(dg_index_pipe *p, int64_t id, const dg_error *skip, d
                                  : DG_OK;
 }
 
-/* Builds e's document outside the lock (held on entry and on return). A dropped entry is
- * freed here: the filing thread took it off the queue while it was being built. */
-static void build_entry(dg_index_pipe *p, pipe_entry *e)
-{
-    e->building = 1;
-    pthread_mutex_unlock(&p->lock);
-    dg_index_prepared *doc = NULL;
-    dg_error err;
-    (void)dg_index_job_prepare(p->index, e->job, &doc, &err);
-    pthread_mutex_lock(&p->lock);
-    e->building = 0;
-    e->tried = 1;
-    if (e->dropped) {
-        dg_index_prepared_free(doc);
-        entry_free(e);
-        pthread_cond_broadcast(&p->changed);
-        return;
-    }
-    e->doc = doc; /* NULL when out of memory: then written by dg_index_job_put */
-}
-
-/* Writes the first entry (committed) outside the lock, and takes it off the queue. */
-static void write_first(dg_index_pipe *p)
-{
-    pipe_entry *e = p->queue.items[p->queue.head++];
-    if (p->queue.head == p->queue.n)
-        p->queue.head = p->queue.n = 0;
-    int go = p->status == DG_OK;
-    p->working = 1;
-    pthread_mutex_unlock(&p->lock);
-    dg_error skip, err;
-    dg_error_clear(&skip);
-    dg_status st = DG_OK;
-    if (go)
-        st = e->doc ? dg_index_job_put_prepared(p->index, e->job, e->doc, &skip, &err)
-                    : dg_index_job_put(p->index, e->job, &skip, &err);
-    int64_t id = dg_index_job_version(e->job);
-    entry_free(e);
-    pthread_mutex_lock(&p->lock);
-    if (go && st == DG_OK)
-        st = note_done(p, id, &skip, &err);
-    if (st != DG_OK && p->status == DG_OK) {
-        p->status = st;
-        p->error = err;
-    }
-    p->working = 0;
-    pthread_cond_broadcast(&p->changed);
-}
-
-/* The first entry the thread may build ahead, or NULL. */
-static pipe_entry *next_to_build(dg_index_pipe *p)
-{
-    if (p->status != DG_OK)
-        return NULL;
-    for (size_t i = p->queue.head; i < p->queue.n; i++)
-        if (builds(p->queue.items[i]))
-            return p->queue.items[i];
-    return NULL;
-}
-
-/*
- * Writes committed versions in filing order, and between them builds the documents of
- * those still to come; stops when told to and nothing committed is left to write.
- */
 static void *pipe_main(void *arg)
 {
     dg_index_pipe *p = arg;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        int writable = queue_length(&p->queue) > 0 && p->queue.items[p->queue.head]->committed;
-        if (writable) {
-            pipe_entry *first = p->queue.items[p->queue.head];
-            if (p->status == DG_OK && builds(first)) /* not built ahead: now */
-                build_entry(p, first);
-            write_first(p);
-            continue;
-        }
-        pipe_entry *ahead = next_to_build(p);
-        if (ahead) {
-            build_entry(p, ahead);
-            continue;
-        }
-        if (p->stopping)
+        while (!p->stopping && p->handed.head == p->handed.n)
+            pthread_cond_wait(&p->changed, &p->lock);
+        if (p->handed.head == p->handed.n)
             break;
-        pthread_cond_wait(&p->changed, &p->lock);
+        dg_index_job *job = p->handed.jobs[p->handed.head++];
+        if (p->handed.head == p->handed.n)
+            p->handed.head = p->handed.n = 0;
+        int go = p->status == DG_OK;
+        p->working = 1;
+        pthread_mutex_unlock(&p->lock);
+        dg_error skip, err;
+        dg_error_clear(&skip);
+        dg_status st = go ? dg_index_job_put(p->index, job, &skip, &err) : DG_OK;
+        int64_t id = dg_index_job_version(job);
+        dg_index_job_free(job);
+        pthread_mutex_lock(&p->lock);
+        if (go && st == DG_OK)
+            st = note_done(p, id, &skip, &err);
+        if (st != DG_OK && p->status == DG_OK) {
+            p->status = st;
+            p->error = err;
+        }
+        p->working = 0;
+        pthread_cond_broadcast(&p->changed);
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
 }
 
-static void queue_clear(dg_index_pipe *p)
-{
-    for (size_t i = p->queue.head; i < p->queue.n; i++)
-        entry_free(p->queue.items[i]);
-    p->queue.head = p->queue.n = 0;
-    p->uncommitted = 0;
-}
-
 static void pipe_free(dg_index_pipe *p)
 {
-    queue_clear(p);
-    free(p->queue.items);
+    list_clear(&p->kept);
+    list_clear(&p->handed);
+    free(p->kept.jobs);
+    free(p->handed.jobs);
     free(p->done);
     free(p->failed);
     dg_index_failures_free(&p->failures);
@@ -262,62 +163,41 @@ dg_status dg_index_pipe_keep(dg_index_pipe *p, int64_t version_id, const char *b
     dg_status st = dg_index_job_read(p->archive, p->reader, version_id, body, folded, &job, err);
     if (st != DG_OK)
         return st;
-    pipe_entry *e = calloc(1, sizeof *e);
-    if (e)
-        e->job = job;
-    pthread_mutex_lock(&p->lock);
-    int kept = e && queue_push(&p->queue, e);
-    if (kept) {
-        p->uncommitted++;
-        pthread_cond_broadcast(&p->changed); /* something to build */
-    }
-    while (kept && queue_length(&p->queue) - p->uncommitted >= PIPE_BACKLOG &&
-           p->status == DG_OK)
-        pthread_cond_wait(&p->changed, &p->lock);
-    pthread_mutex_unlock(&p->lock);
-    if (!kept) {
-        if (e)
-            free(e);
+    if (!list_push(&p->kept, job)) {
         dg_index_job_free(job);
         return dg_error_set(err, DG_ERR_NOMEM, "index: out of memory");
     }
+    pthread_mutex_lock(&p->lock);
+    while (p->handed.n - p->handed.head >= PIPE_BACKLOG && p->status == DG_OK)
+        pthread_cond_wait(&p->changed, &p->lock);
+    pthread_mutex_unlock(&p->lock);
     return DG_OK;
 }
 
 void dg_index_pipe_committed(dg_index_pipe *p)
 {
     pthread_mutex_lock(&p->lock);
-    for (size_t i = p->queue.n - p->uncommitted; i < p->queue.n; i++)
-        p->queue.items[i]->committed = 1;
-    p->uncommitted = 0;
+    size_t i = 0;
+    for (; i < p->kept.n; i++)
+        if (!list_push(&p->handed, p->kept.jobs[i]))
+            break;
+    /* What could not be handed (no memory) stays queued in the catalog: the leftover flush
+     * of dg_batch_let_go indexes it. */
+    for (size_t k = i; k < p->kept.n; k++)
+        dg_index_job_free(p->kept.jobs[k]);
+    p->kept.n = 0;
     pthread_cond_broadcast(&p->changed);
     pthread_mutex_unlock(&p->lock);
 }
 
-/* The open group's versions leave the queue; one the thread is building is freed by it. */
 void dg_index_pipe_undone(dg_index_pipe *p)
 {
-    pthread_mutex_lock(&p->lock);
-    for (size_t i = p->queue.n - p->uncommitted; i < p->queue.n; i++) {
-        pipe_entry *e = p->queue.items[i];
-        if (e->building)
-            e->dropped = 1;
-        else
-            entry_free(e);
-    }
-    p->queue.n -= p->uncommitted;
-    p->uncommitted = 0;
-    if (p->queue.head == p->queue.n)
-        p->queue.head = p->queue.n = 0;
-    pthread_mutex_unlock(&p->lock);
+    list_clear(&p->kept);
 }
 
 int dg_index_pipe_group_due(dg_index_pipe *p)
 {
-    pthread_mutex_lock(&p->lock);
-    int due = p->uncommitted >= GROUP_VERSIONS;
-    pthread_mutex_unlock(&p->lock);
-    return due;
+    return p->kept.n >= GROUP_VERSIONS;
 }
 
 /* Waits for every committed version to be put, and stops the thread. */
@@ -332,7 +212,7 @@ static void drain_and_stop(dg_index_pipe *p)
 
 dg_status dg_index_pipe_finish(dg_index_pipe *p, dg_index_failures *failed, dg_error *err)
 {
-    dg_index_pipe_undone(p); /* never committed */
+    list_clear(&p->kept); /* never committed */
     drain_and_stop(p);
     dg_status st = p->status;
     if (st != DG_OK)

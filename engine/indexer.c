@@ -382,30 +382,6 @@ dg_status dg_index_job_put(dg_index *index, const dg_index_job *job, dg_error *s
     return DG_OK;
 }
 
-int dg_index_job_buildable(const dg_index_job *job)
-{
-    return !job->gone && job->skip.status == DG_OK;
-}
-
-dg_status dg_index_job_prepare(dg_index *index, const dg_index_job *job,
-                               dg_index_prepared **out, dg_error *err)
-{
-    dg_index_doc doc = make_doc(job->version_id, &job->s, job->body, job->grants, job->n_grants);
-    doc.folded_body = job->folded;
-    return dg_index_prepare(index, &doc, out, err);
-}
-
-dg_status dg_index_job_put_prepared(dg_index *index, const dg_index_job *job,
-                                    const dg_index_prepared *doc, dg_error *skip, dg_error *err)
-{
-    if (!dg_index_job_buildable(job)) /* nothing was built for it */
-        return dg_index_job_put(index, job, skip, err);
-    dg_error_clear(skip);
-    if (dg_index_put_prepared(index, doc, skip) != DG_OK)
-        name_skip(&job->s, skip);
-    return DG_OK;
-}
-
 /* ---- the queue ------------------------------------------------------------------------- */
 
 /*

@@ -131,17 +131,6 @@ dg_status dg_index_job_read(dg_archive *archive, dg_index_reader *reader, int64_
                             dg_error *err);
 dg_status dg_index_job_put(dg_index *index, const dg_index_job *job, dg_error *skip,
                            dg_error *err);
-/*
- * dg_index_job_put in two steps (index.h's dg_index_prepare): dg_index_job_prepare builds
- * the document of a job dg_index_job_buildable says is to be written (a live version whose
- * text was read), touching no database, so it may run before the version's catalog commit;
- * dg_index_job_put_prepared then writes it, with dg_index_job_put's outcomes and words.
- */
-int dg_index_job_buildable(const dg_index_job *job);
-dg_status dg_index_job_prepare(dg_index *index, const dg_index_job *job,
-                               dg_index_prepared **out, dg_error *err);
-dg_status dg_index_job_put_prepared(dg_index *index, const dg_index_job *job,
-                                    const dg_index_prepared *doc, dg_error *skip, dg_error *err);
 int64_t dg_index_job_version(const dg_index_job *job);
 void dg_index_job_free(dg_index_job *job);
 

@@ -114,25 +114,6 @@ typedef struct dg_index_doc {
 /* Adds or replaces the document of doc->version_id. Not visible to readers until commit. */
 dg_status dg_index_put(dg_index *index, const dg_index_doc *doc, dg_error *err);
 
-/*
- * dg_index_put in two steps, so that the work that touches no database (folding, the term
- * generator, the document's stamp: about half a put) can be done before the version may be
- * written: ingest's index thread builds each record's document while its group's catalog
- * transaction is still open, and writes it only after that commits (engine/index_pipe.h).
- * dg_index_prepare builds the document of doc (the caller may free doc's strings after it);
- * a failure of the document's own content is kept in it, not returned, and
- * dg_index_put_prepared reports it exactly as dg_index_put would have (after the same fault
- * point), or writes the document. Only allocation fails dg_index_prepare. Both use the
- * handle's term generator and folding, so one thread at a time, as for dg_index_put; a
- * handle building with a second builder (dg_index_build_open) is written with dg_index_put.
- * The result is the same index as dg_index_put's, document for document.
- */
-typedef struct dg_index_prepared dg_index_prepared;
-dg_status dg_index_prepare(dg_index *index, const dg_index_doc *doc, dg_index_prepared **out,
-                           dg_error *err);
-dg_status dg_index_put_prepared(dg_index *index, const dg_index_prepared *doc, dg_error *err);
-void dg_index_prepared_free(dg_index_prepared *doc);
-
 /* Removes one version's document / every document of a record. Absent is DG_OK. */
 dg_status dg_index_delete_version(dg_index *index, int64_t version_id, dg_error *err);
 dg_status dg_index_delete_record(dg_index *index, int64_t record_id, dg_error *err);

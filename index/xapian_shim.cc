@@ -549,10 +549,16 @@ inline size_t normalised_at(const unsigned char *s, size_t n, char *to)
         return n >= 2 && s[1] == 0xB7 ? 2 : 0;
     case 0xE3: /* U+3010, 3011, 3014..3017 */
         *to = ' ';
-        return n >= 3 && s[1] == 0x80 && (s[2] == 0x90 || s[2] == 0x91 || (s[2] >= 0x94 && s[2] <= 0x97)) ? 3 : 0;
+        return n >= 3 && s[1] == 0x80 &&
+                       (s[2] == 0x90 || s[2] == 0x91 || (s[2] >= 0x94 && s[2] <= 0x97))
+                   ? 3
+                   : 0;
     case 0xEF: /* U+FF08, FF09, FF3B, FF3D */
         *to = ' ';
-        return n >= 3 && s[1] == 0xBC && (s[2] == 0x88 || s[2] == 0x89 || s[2] == 0xBB || s[2] == 0xBD) ? 3 : 0;
+        return n >= 3 && s[1] == 0xBC &&
+                       (s[2] == 0x88 || s[2] == 0x89 || s[2] == 0xBB || s[2] == 0xBD)
+                   ? 3
+                   : 0;
     }
     return 0;
 }
@@ -4897,37 +4903,32 @@ const unsigned BUILD_FLUSH = 500;
  */
 const unsigned LIVE_FLUSH = 500;
 
-/* Writes the document xdoc of one version (level 0..4) into index's databases. */
-void write_built(dg_index *index, int64_t version_id, int doc_level, const Xapian::Document &xdoc)
+/* Writes one document into index's databases (its text already folded). */
+void write_document(dg_index *index, const dg_index_doc *doc, const folded_doc &folded)
 {
-    if (index->building && version_id > index->highest_put) {
-        index->wdb[doc_level].add_document(xdoc);
-        index->highest_put = version_id;
-        if (++index->unflushed[doc_level] >= BUILD_FLUSH) {
-            index->wdb[doc_level].commit();
-            index->unflushed[doc_level] = 0;
+    Xapian::Document xdoc = build_document(index, doc, folded);
+    if (index->building && doc->version_id > index->highest_put) {
+        index->wdb[doc->level].add_document(xdoc);
+        index->highest_put = doc->version_id;
+        if (++index->unflushed[doc->level] >= BUILD_FLUSH) {
+            index->wdb[doc->level].commit();
+            index->unflushed[doc->level] = 0;
         }
         return;
     }
     /* One version lives in its level's database only: a level change moves it (the
      * engine re-puts every version of a record whose level changed). */
-    const std::string id = id_term(version_id);
+    const std::string id = id_term(doc->version_id);
     for (int level = 0; level < N_LEVELS; level++)
-        if (level == doc_level)
+        if (level == doc->level)
             index->wdb[level].replace_document(id, xdoc);
         else
             index->wdb[level].delete_document(id);
     /* The live index writes a level out every LIVE_FLUSH puts into it (see LIVE_FLUSH). */
-    if (++index->unflushed[doc_level] >= LIVE_FLUSH) {
-        index->wdb[doc_level].commit();
-        index->unflushed[doc_level] = 0;
+    if (++index->unflushed[doc->level] >= LIVE_FLUSH) {
+        index->wdb[doc->level].commit();
+        index->unflushed[doc->level] = 0;
     }
-}
-
-/* Writes one document into index's databases (its text already folded). */
-void write_document(dg_index *index, const dg_index_doc *doc, const folded_doc &folded)
-{
-    write_built(index, doc->version_id, doc->level, build_document(index, doc, folded));
 }
 
 void delete_term_everywhere(dg_index *index, const std::string &term)
@@ -5104,68 +5105,6 @@ extern "C" dg_status dg_index_put(dg_index *index, const dg_index_doc *doc, dg_e
         write_document(index, doc, folded);
         return DG_OK;
     });
-}
-
-/*
- * A document built ahead of its write (dg_index_prepare): what dg_index_put would write, or
- * the failure dg_index_put would have reported for it (its own content: a level out of
- * range, text the folding refuses), kept to be reported by dg_index_put_prepared after the
- * write's fault point, in dg_index_put's order.
- */
-struct dg_index_prepared {
-    int64_t version_id = 0;
-    int level = 0;
-    Xapian::Document doc;
-    dg_status status = DG_OK;
-    dg_error failure;
-};
-
-static std::string version_what(const dg_index *index, int64_t version_id)
-{
-    return what(index) + ": version " + std::to_string(version_id);
-}
-
-extern "C" dg_status dg_index_prepare(dg_index *index, const dg_index_doc *doc,
-                                      dg_index_prepared **out, dg_error *err)
-{
-    *out = NULL;
-    dg_index_prepared *p = new (std::nothrow) dg_index_prepared();
-    if (!p)
-        return dg_error_set(err, DG_ERR_NOMEM, "%s: out of memory",
-                            version_what(index, doc->version_id).c_str());
-    p->version_id = doc->version_id;
-    p->level = doc->level;
-    dg_error_clear(&p->failure);
-    p->status = guarded(&p->failure, version_what(index, doc->version_id), [&] {
-        require_writable(index);
-        validate_doc(doc);
-        p->doc = build_document(index, doc, fold_document(index, doc));
-        return DG_OK;
-    });
-    *out = p;
-    return DG_OK;
-}
-
-extern "C" dg_status dg_index_put_prepared(dg_index *index, const dg_index_prepared *p,
-                                           dg_error *err)
-{
-    return guarded(err, version_what(index, p->version_id), [&] {
-        require_writable(index);
-        maybe_inject("index.put");
-        if (p->status != DG_OK) { /* as dg_index_put reports it: the same words */
-            *err = p->failure;
-            return p->status;
-        }
-        if (index->helper)
-            fail(DG_ERR_USAGE, "a build with a second builder is written with dg_index_put");
-        write_built(index, p->version_id, p->level, p->doc);
-        return DG_OK;
-    });
-}
-
-extern "C" void dg_index_prepared_free(dg_index_prepared *p)
-{
-    delete p;
 }
 
 /* Deletes every document holding term, in both halves of a build. */

@@ -2741,45 +2741,6 @@ static void test_documents_serialise_as_xapian_does(void **state)
     assert_int_equal(documents, 3);
 }
 
-/*
- * A document built ahead (dg_index_prepare) and written later is the one dg_index_put
- * writes, and a document refused for its own content is refused by dg_index_put_prepared
- * with dg_index_put's words.
- */
-static void test_a_prepared_document_is_put_as_dg_index_put_puts_it(void **state)
-{
-    fixture *f = *state;
-    dg_index_doc now = doc_of(10, "关于学校资产清查的通知", "请各部门于五月底前完成资产清查。");
-    dg_index_doc ahead = now;
-    ahead.version_id = 11;
-    ahead.record_id = 11;
-    dg_index_prepared *built = NULL;
-    dg_error err;
-    assert_int_equal(dg_index_prepare(f->index, &ahead, &built, &err), DG_OK);
-    put(f, &now); /* the handle's term generator is used in between */
-    assert_int_equal(dg_index_put_prepared(f->index, built, &err), DG_OK);
-    dg_index_prepared_free(built);
-    commit(f);
-    dg_index_query q = query_of("资产清查");
-    dg_index_result *r = run(f, &EVERYONE, &q);
-    assert_int_equal(r->total, 2);
-    assert_int_equal(r->n_hits, 2);
-    assert_true(r->hits[0].score == r->hits[1].score);
-    assert_string_equal(r->hits[0].snippet, r->hits[1].snippet);
-    dg_index_result_free(r);
-    uint64_t documents = 0;
-    assert_int_equal(dg_index_check_serialise(f->index, &documents, &err), DG_OK);
-
-    dg_index_doc bad = doc_of(12, "标题", "正文");
-    bad.level = 7;
-    dg_error direct, later;
-    assert_int_not_equal(dg_index_put(f->index, &bad, &direct), DG_OK);
-    assert_int_equal(dg_index_prepare(f->index, &bad, &built, &err), DG_OK);
-    assert_int_equal(dg_index_put_prepared(f->index, built, &later), direct.status);
-    assert_string_equal(later.msg, direct.msg);
-    dg_index_prepared_free(built);
-}
-
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -2787,7 +2748,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TEST(test_traditional_and_simplified_find_each_other),
         TEST(test_documents_serialise_as_xapian_does),
-        TEST(test_a_prepared_document_is_put_as_dg_index_put_puts_it),
         TEST(test_borrowed_tables_and_given_folds_index_as_own_folding_does),
         TEST(test_full_width_digits_and_letters_match_ascii),
         TEST(test_english_words_match_other_forms),
