@@ -148,7 +148,7 @@ clean:
 # Benchmark of the full-text index (not part of `make check`): build/bench/search [N].
 bench: $(BUILD)/bench/search $(BUILD)/bench/raw_xapian $(BUILD)/bench/serve $(BUILD)/bench/log \
        $(BUILD)/bench/web $(BUILD)/bench/scale $(BUILD)/bench/batch $(BUILD)/bench/query_dump \
-       $(BUILD)/bench/scale_texts
+       $(BUILD)/bench/scale_texts $(BUILD)/bench/index_dump
 
 $(BUILD)/bench/search: bench/search.c bench/corpus.h bench/index_doc.h $(BUILD)/libdangan.a
 	@mkdir -p $(dir $@)
@@ -177,6 +177,12 @@ $(BUILD)/bench/query_dump: bench/query_dump.c bench/corpus.h bench/index_doc.h $
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@.o
 	$(CXX) $(OPT) -o $@ $@.o $(BUILD)/libdangan.a $(LIBS)
+
+# Every document of an index, to compare two builds' indexing of the same records byte for
+# byte: build/bench/index_dump INDEX [--ids] (see the file).
+$(BUILD)/bench/index_dump: bench/index_dump.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_BASE) $(OPT) -o $@ $< $(LIBS)
 
 $(BUILD)/bench/raw_xapian: bench/raw_xapian.cc bench/corpus.h
 	@mkdir -p $(dir $@)

@@ -191,6 +191,15 @@ dg_status dg_index_doc_count(dg_index *index, uint64_t *count, dg_error *err);
 uint64_t dg_index_grant_copies(const dg_index *index);
 
 /*
+ * Compares, for every document of every level, the bytes the shim's own serialisation
+ * gives (the one each document's stamp is a digest of, written for speed) with Xapian's
+ * Document::serialise: DG_OK when all agree (*documents: how many were compared), else
+ * DG_ERR_INTERNAL naming the first version that differs. For tests: the stamps must stay
+ * what Xapian's serialisation made them.
+ */
+dg_status dg_index_check_serialise(dg_index *index, uint64_t *documents, dg_error *err);
+
+/*
  * How many searches of this handle counted their matches and facets, rather than reusing the
  * counts of the same search over the same records (kept until a level the viewer reads, or
  * their granted copy, changes, so that other levels' changes cannot be timed): for tests.

@@ -2705,12 +2705,49 @@ static void test_borrowed_tables_and_given_folds_index_as_own_folding_does(void 
     assert_int_equal(only_hit(f, "trustedfold"), 100);
 }
 
+/*
+ * Each document's stamp is a digest of its serialised bytes, which the shim writes itself
+ * (for speed) as Xapian's Document::serialise does: long terms, a wdf and a position gap of
+ * 255 and more (encode_length's long form), values, positions and data all compare equal.
+ */
+static void test_documents_serialise_as_xapian_does(void **state)
+{
+    fixture *f = *state;
+    static char body[8192];
+    size_t n = 0;
+    n += (size_t)snprintf(body + n, sizeof body - n, "alpha ");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(body + n, sizeof body - n, "w%d beta ", i);
+    snprintf(body + n, sizeof body - n, "alpha %s 关于做好二〇二四年學校資產清查工作的通知",
+             "supercalifragilisticexpialidociousnessandmoreofthesamewordthatgoesonandon");
+    dg_index_doc long_one = doc_of(1, "長的文件 title", body);
+    put(f, &long_one);
+    dg_index_doc plain = doc_of(2, "关于春季开学的通知", "各部门：请于二月底前完成准备工作。");
+    plain.level = 3;
+    plain.date = "2024-02-20";
+    put(f, &plain);
+    int64_t grants[] = {7, 9};
+    dg_index_doc secret = doc_of(3, "人事 secret", "王晓明 2024 年 employment record");
+    secret.level = 4;
+    secret.grants = grants;
+    secret.n_grants = 2;
+    put(f, &secret);
+    commit(f);
+    uint64_t documents = 0;
+    dg_error err;
+    dg_status st = dg_index_check_serialise(f->index, &documents, &err);
+    if (st != DG_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(documents, 3);
+}
+
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TEST(test_traditional_and_simplified_find_each_other),
+        TEST(test_documents_serialise_as_xapian_does),
         TEST(test_borrowed_tables_and_given_folds_index_as_own_folding_does),
         TEST(test_full_width_digits_and_letters_match_ascii),
         TEST(test_english_words_match_other_forms),
