@@ -1925,6 +1925,86 @@ class phrase_source : public Xapian::PostingSource {
         return !joins(last, cp, after);
     }
 
+    /*
+     * in_text for an exact phrase whose first slot is a Chinese character (校办 2021 12号), on
+     * the bytes of the text, as plain_in_text: at each place that character stands (memmem),
+     * the terms after it are cut as text_terms cuts them, from that place on only, each
+     * compared with its slot: a Chinese character with its character, a run of other word
+     * characters with its word when sure (sure_run_at, text_terms' test: ASCII, at most 60
+     * bytes, joined neither to what follows nor to what precedes it). An unsure run at a
+     * place that might hold the phrase: UNSURE (the term generator decides). So EXACT and
+     * NONE are in_text's verdicts, reached without decoding the whole text and making a term
+     * of each of its runs; in_text says UNSURE for any unsure run in the text, this only for
+     * one where the phrase might stand (elsewhere it cannot move the phrase's positions).
+     */
+    found mixed_in_text(const char *text, size_t n) const
+    {
+        const std::string &first = slots_[0][0];
+        const unsigned char *s = (const unsigned char *)text;
+        bool unsure = false;
+        size_t from = 0;
+        while (from < n) {
+            const void *hit = memmem(text + from, n - from, first.data(), first.size());
+            if (!hit)
+                break;
+            size_t at = (size_t)((const char *)hit - text);
+            size_t i = at + first.size(), k = 1;
+            uint32_t before = 0, prev = han_[0]; /* the two characters before i */
+            while (k < han_.size() && i < n) {
+                uint32_t cp;
+                size_t len = utf8_step(s, i, n, &cp);
+                if (!Xapian::Unicode::is_wordchar(cp)) {
+                    before = prev, prev = cp;
+                    i += len;
+                    continue;
+                }
+                if (cp >= 0x80 && is_cjk(cp)) {
+                    if (cp != han_[k])
+                        break;
+                    before = prev, prev = cp;
+                    k++;
+                    i += len;
+                    continue;
+                }
+                std::string word;
+                uint32_t last = 0;
+                size_t end = i;
+                bool sure = !joins(before, prev, cp); /* not joined to what precedes it */
+                for (size_t step = 0; end < n; end += step) {
+                    uint32_t c;
+                    step = utf8_step(s, end, n, &c);
+                    if (!Xapian::Unicode::is_wordchar(c) || (c >= 0x80 && is_cjk(c)))
+                        break;
+                    sure = sure && c < 0x80;
+                    word += (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+                    before = last, last = c;
+                }
+                sure = sure && word.size() <= 60;
+                if (sure && end < n) { /* not joined to what follows it */
+                    uint32_t c, after = 0;
+                    size_t step = utf8_step(s, end, n, &c);
+                    if (end + step < n)
+                        utf8_step(s, end + step, n, &after);
+                    sure = !joins(last, c, after);
+                }
+                if (!sure) {
+                    unsure = true;
+                    break;
+                }
+                if (han_[k] != 0 || slots_[k][0] != word)
+                    break;
+                before = word.size() > 1 ? before : prev;
+                prev = last;
+                k++;
+                i = end;
+            }
+            if (k == han_.size())
+                return found::EXACT;
+            from = at + first.size();
+        }
+        return unsure ? found::UNSURE : found::NONE;
+    }
+
     /* The body's positions, from its folded text tokenised as the index tokenised it. */
     bool body_positions_match(const std::string &folded)
     {
@@ -2040,13 +2120,16 @@ class phrase_source : public Xapian::PostingSource {
                 return false;
             return body_positions_match(data.substr(from, bytes));
         }
-        std::string folded;
-        if (have_body)
-            folded.assign(data, from, bytes);
         if (doc && index_positions_match(*doc))
             return true;
         if (!have_body)
             return false;
+        if (exact_ && han_[0] != 0) {
+            found in_body = mixed_in_text(data.data() + from, bytes);
+            if (in_body != found::UNSURE)
+                return in_body == found::EXACT;
+        }
+        std::string folded(data, from, bytes);
         if (exact_) {
             found in_body = in_text(folded);
             if (in_body != found::UNSURE)
