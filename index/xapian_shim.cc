@@ -3752,7 +3752,9 @@ Xapian::Query without_phrases(const Xapian::Query &q, std::vector<Xapian::Query>
     }
     if (kept.empty())
         return Xapian::Query::MatchAll;
-    return kept.size() == 1 ? kept[0] : Xapian::Query(Xapian::Query::OP_AND, kept.begin(), kept.end());
+    if (kept.size() == 1)
+        return kept[0];
+    return Xapian::Query(Xapian::Query::OP_AND, kept.begin(), kept.end());
 }
 
 /* The ids of a bit set, ascending. */
