@@ -1087,6 +1087,167 @@ static void test_broad_title_phrases_count_as_positions_say(void **state)
 }
 
 /*
+ * Issue 21: a narrow search with a phrase is counted by Xapian's matcher over the query
+ * without the phrase, and the phrase then asked about those candidates in one go (its title
+ * positions from one sweep of Xapian's phrase matcher, then each body's text). 2,000 records
+ * of one level, every title made of the phrase's characters, one in 55 holding the rare word
+ * (36 candidates: narrow, and enough for a sweep): the totals, category counts and hits are
+ * what each record's title positions and body say, through the writer and a reader, for a
+ * viewer who sees them and one above and below.
+ */
+static void test_narrow_phrase_counts_as_positions_and_text_say(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *title;
+        int holds;
+    } titles[] = {
+        {"关于考核的通知", 1}, {"的，通知", 1}, {"通知的", 0}, {"的a通知", 0}, {"的的通知", 1},
+        {"的通通知", 0},       {"知通的", 0},  {"的通 知", 1}, {"考核的通知的通知", 1},
+    };
+    enum { N = 2000, N_TITLES = sizeof titles / sizeof titles[0] };
+    static const char *const categories[] = {"XZ", "RS", "CW"};
+    static char bodies[N][64];
+    int holds[N], rare[N];
+    for (int i = 0; i < N; i++) {
+        rare[i] = i % 55 == 0;
+        int in_body = i % 4 == 0;
+        snprintf(bodies[i], sizeof bodies[i], "%s %s", rare[i] ? "qzrare" : "常见",
+                 in_body ? "请转发的通知。" : "请转发的 通告。");
+        dg_index_doc d = doc_of(i + 1, titles[i % N_TITLES].title, bodies[i]);
+        d.category = categories[i % 3];
+        holds[i] = titles[i % N_TITLES].holds || in_body;
+        put(f, &d);
+    }
+    commit(f);
+    dg_index *writer = f->index, *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    uint64_t expected = 0, by_category[3] = {0};
+    for (int i = 0; i < N; i++)
+        if (rare[i] && holds[i]) {
+            expected++;
+            by_category[i % 3]++;
+        }
+    for (int through = 0; through < 2; through++)
+        for (int c = 0; c <= 4; c += 2) {
+            dg_index_viewer v = {7, c};
+            dg_index_query q = query_of("\"的通知\" qzrare");
+            f->index = through ? reader : writer;
+            dg_index_result *r = run(f, &v, &q);
+            if (r->total != expected || r->n_hits != expected)
+                fail_msg("clearance %d through the %s: %llu (%zu hits), positions say %llu", c,
+                         through ? "reader" : "writer", (unsigned long long)r->total,
+                         r->n_hits, (unsigned long long)expected);
+            for (size_t k = 0; k < r->n_category; k++) {
+                int at = strcmp(r->by_category[k].value, "XZ") == 0   ? 0
+                         : strcmp(r->by_category[k].value, "RS") == 0 ? 1
+                                                                      : 2;
+                assert_int_equal(r->by_category[k].count, by_category[at]);
+            }
+            dg_index_result_free(r);
+        }
+    f->index = writer;
+    dg_index_close(reader);
+}
+
+/*
+ * Issue 21: a quoted phrase of Chinese characters and numbers (a document number) is settled
+ * on the body's text from each place its first character stands, cutting only the terms after
+ * it: punctuation and spaces take no position, 2021.12 is one term to the term generator (so
+ * no place of 2021 12), 123 is not 12, and a run that might join what is around it (+2021) is
+ * left to the term generator. Counted (the counting pass) and ranked (the decider) through
+ * the writer and a reader, the same records hold it.
+ */
+static void test_mixed_phrase_settled_on_the_text(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *body;
+        int holds;
+    } bodies[] = {
+        {"请校办 2021 12号文件", 1}, {"校办，2021。12号", 1},    {"校办2021 12号", 1},
+        {"校办 2021.12号", 0},        {"校办 2021 123号", 0},      {"校办 2021 12 3号", 0},
+        {"C++ 校办 2021 12号", 1},    {"校 办 2021 12 号", 1},     {"U.S.A. 校办 2021 13号", 0},
+        {"校办+2021 12号", 1},        {"校办 2021 12号 U.S.A.", 1}, {"校办 2022 12号", 0},
+    };
+    enum { N = sizeof bodies / sizeof bodies[0] };
+    uint64_t expected = 0;
+    for (int i = 0; i < N; i++) {
+        dg_index_doc d = doc_of(i + 1, "通知", bodies[i].body);
+        put(f, &d);
+        expected += (uint64_t)bodies[i].holds;
+    }
+    commit(f);
+    dg_index *writer = f->index, *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    for (int through = 0; through < 2; through++) {
+        dg_index_query q = query_of("\"校办 2021 12号\"");
+        f->index = through ? reader : writer;
+        dg_index_result *r = run(f, &EVERYONE, &q);
+        if (r->total != expected || r->n_hits != expected)
+            fail_msg("through the %s: %llu (%zu hits), expected %llu",
+                     through ? "reader" : "writer", (unsigned long long)r->total, r->n_hits,
+                     (unsigned long long)expected);
+        for (size_t h = 0; h < r->n_hits; h++)
+            if (!bodies[r->hits[h].version_id - 1].holds)
+                fail_msg("%s is a hit", bodies[r->hits[h].version_id - 1].body);
+        dg_index_result_free(r);
+    }
+    f->index = writer;
+    dg_index_close(reader);
+}
+
+/*
+ * Issue 21: the count of a query leaves out the unigrams that a bigram beside them implies
+ * (资产 holds 资 and 产). That must change no total: records holding both characters apart
+ * (资金与生产, 资 产) or the other way round (产资) are no matches of 资产, one holding it in
+ * the title or in the body is, through the writer (counted in a pass of its own) and a
+ * reader counting beside the ranked pass (sorted by date); the hits (ranked on every term)
+ * agree with the totals.
+ */
+static void test_counts_without_implied_unigrams_equal_the_matches(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *title, *body;
+    } docs[] = {
+        {"资产清查通知", "各部门"}, {"资金与生产", "无"}, {"通知", "产资"},
+        {"通知", "资 产"},          {"通知", "固定资产"}, {"资产", "清 查"},
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        dg_index_doc d = doc_of((int64_t)i + 1, docs[i].title, docs[i].body);
+        put(f, &d);
+    }
+    commit(f);
+    dg_index *writer = f->index, *reader = NULL;
+    dg_error err;
+    assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &reader, &err), DG_OK);
+    static const struct {
+        const char *text;
+        uint64_t total;
+    } queries[] = {
+        {"资产", 3}, {"资产 清查", 1}, {"title:资产", 2}, {"资产 NOT 清查", 2},
+        {"资产 OR 生产", 4}, {"资产清查", 1},
+    };
+    for (int through = 0; through < 2; through++)
+        for (size_t k = 0; k < sizeof queries / sizeof queries[0]; k++) {
+            dg_index_query q = query_of(queries[k].text);
+            q.sort = through ? DG_SORT_DATE_DESC : DG_SORT_RELEVANCE;
+            f->index = through ? reader : writer;
+            dg_index_result *r = run(f, &EVERYONE, &q);
+            if (r->total != queries[k].total || r->n_hits != queries[k].total)
+                fail_msg("%s through the %s: %llu (%zu hits), expected %llu", queries[k].text,
+                         through ? "reader" : "writer", (unsigned long long)r->total,
+                         r->n_hits, (unsigned long long)queries[k].total);
+            dg_index_result_free(r);
+        }
+    f->index = writer;
+    dg_index_close(reader);
+}
+
+/*
  * Issue 15: every ranking, score, total, facet count and snippet a user gets is exactly what
  * the same search returns over an index holding only the records that user may see. Random
  * archives (records of one to three versions, random levels, grants to random users, words
@@ -2771,6 +2932,9 @@ int main(void)
         TEST(test_ranked_filter_is_kept_where_a_document_lacks_it),
     TEST(test_counts_in_two_parts_equal_the_whole_count),
         TEST(test_broad_title_phrases_count_as_positions_say),
+        TEST(test_narrow_phrase_counts_as_positions_and_text_say),
+        TEST(test_mixed_phrase_settled_on_the_text),
+        TEST(test_counts_without_implied_unigrams_equal_the_matches),
         TEST(test_malformed_queries_are_refused_with_a_message),
         TEST(test_query_without_matches_is_ok_and_empty),
         TEST(test_snippet_shows_original_script_with_highlights),
