@@ -132,6 +132,9 @@ dg_status ocr_sample_upright(dg_ocr *ocr, page_sample *s, int *upright, dg_error
 /* *upside_down = 1 when one of the first lines reads with confidence turned by 180. */
 dg_status ocr_sample_upside_down(dg_ocr *ocr, page_sample *s, int *upside_down,
                                  dg_error *err);
+/* For a sample without lines (s->count 0): the text lines of Tesseract's layout of its ink,
+ * widest first; s->count stays 0 when there are none either. */
+dg_status ocr_sample_lines_from_layout(dg_ocr *ocr, page_sample *s, dg_error *err);
 /* Adds a character the model read (text, with its confidence) to line. */
 void ocr_line_add_symbol(line_read *line, const char *text, float confidence);
 /* Reads crop (at dpi) with api as one line: its symbols and mean confidence into out. 1 when

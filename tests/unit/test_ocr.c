@@ -242,6 +242,66 @@ static void test_a_partly_kept_line_read_again_replaces_its_part(void **state)
     dg_ocr_result_free(r);
 }
 
+static void test_a_one_character_line_does_not_hide_the_others(void **state)
+{
+    (void)state;
+    /* The form's last line is one character (好), whose rows fall apart into slivers under
+     * the projection's ink floor; they once made the median line 6 rows high on this page
+     * of 55-row lines, so it had no sample line and was read with chi_sim at 26% CER. */
+    dg_ocr_result *r = read_fixture("form-hk.png", "form-hk.gt.txt", NULL, 0.16);
+    assert_string_equal(r->lang, "chi_tra");
+    assert_true(r->lang_sure);
+    assert_true(strncmp(r->lang_reason, "4 lines", 7) == 0);
+    dg_ocr_result_free(r);
+}
+
+static void test_a_page_without_projected_lines_is_sampled_from_its_layout(void **state)
+{
+    (void)state;
+    /* A traditional page cleaned up as dg_ocr_page does, its projection's lines then taken
+     * away, as on a page where the projection finds none: the choice reads the lines of
+     * Tesseract's layout with both models instead of falling back to chi_sim blind. */
+    PIX *pix = pixRead(fixture("trad.png"));
+    assert_non_null(pix);
+    cleanup c = {.width = (int)pixGetWidth(pix), .height = (int)pixGetHeight(pix), .dpi = 300};
+    PIX *gray = pixConvertTo8(pix, 0), *ink = NULL, *flat_ink = NULL;
+    assert_non_null(gray);
+    ocr_normalise(&gray, &ink, &flat_ink, &c);
+    page_sample *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    s->probe_lang = DG_OCR_LANG_SIMPLIFIED;
+    ocr_sample_reset(s, gray, ink, &c);
+    assert_true(s->count > 0);
+    boxaDestroy(&s->lines);
+    s->count = 0;
+    dg_ocr_result r = {0};
+    const char *lang = NULL;
+    dg_error err;
+    assert_int_equal(ocr_choose_language(reader, s, NULL, "Han", 2.0f, &r, &lang, &err), DG_OK);
+    print_message("trad.png without projected lines: %s (%s)\n", lang, r.lang_reason);
+    assert_string_equal(lang, DG_OCR_LANG_TRADITIONAL);
+    assert_true(r.lang_sure);
+    assert_true(strncmp(r.lang_reason, "layout lines: ", 14) == 0);
+    assert_true(s->count >= 2);
+    /* A page with no text at all has no layout lines either. */
+    PIX *blank = pixCreate(800, 600, 1);
+    assert_non_null(blank);
+    boxaDestroy(&s->lines);
+    pixDestroy(&s->ink);
+    s->ink = blank;
+    s->count = 0;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(ocr_choose_language(reader, s, NULL, "", 0, &r, &lang, &err), DG_OK);
+    assert_false(r.lang_sure);
+    assert_non_null(strstr(r.lang_reason, "by projection or layout"));
+    boxaDestroy(&s->lines);
+    pixDestroy(&s->ink);
+    free(s);
+    pixDestroy(&flat_ink);
+    pixDestroy(&gray);
+    pixDestroy(&pix);
+}
+
 /* A band of ink with text (1 bpp, black runs) from x0 to x1, and a box around the lines. */
 static PIX *ink_band(int x0, int x1)
 {
@@ -731,6 +791,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_title_lost_by_the_layout_is_put_back_first),
         cmocka_unit_test(test_a_partly_kept_line_read_again_replaces_its_part),
         cmocka_unit_test(test_a_line_read_as_one_speck_is_not_covered),
+        cmocka_unit_test(test_a_one_character_line_does_not_hide_the_others),
+        cmocka_unit_test(test_a_page_without_projected_lines_is_sampled_from_its_layout),
         cmocka_unit_test(test_red_seal_is_lifted_and_red_header_is_read),
         cmocka_unit_test(test_form_cells_stay_apart),
         cmocka_unit_test(test_later_page_of_a_record_keeps_the_record_script),
