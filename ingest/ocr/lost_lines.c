@@ -212,6 +212,19 @@ static int line_span(const char *text, int line, size_t *at, size_t *len)
     return 0;
 }
 
+/* How many nonblank lines text has. */
+static int nonblank_lines(const char *text)
+{
+    int count = 0;
+    for (const char *at = text; *at;) {
+        size_t end = strcspn(at, "\n");
+        char first = at[strspn(at, " ")];
+        count += first != '\n' && first != '\0';
+        at += end + (at[end] == '\n');
+    }
+    return count;
+}
+
 /* Characters of nonblank line number `line` of text, spaces not counted. */
 static int line_characters(const char *text, int line)
 {
@@ -293,6 +306,9 @@ static dg_status replace_parts(recognised_lines *recognised, BOX *band, const ch
 {
     *done = 0;
     int n = boxaGetCount(recognised->boxes), first = -1, kept = 0;
+    /* Line i is text line i only while both have as many lines; else nothing is replaced. */
+    if (nonblank_lines(r->text) != n || boxaaGetCount(recognised->words) != n)
+        return DG_OK;
     for (int i = 0; i < n; i++) {
         BOX *box = boxaGetBox(recognised->boxes, i, L_CLONE);
         if (box && is_part_of(box, band)) {
