@@ -146,9 +146,10 @@ static char *read_crop(TessBaseAPI *api, PIX *crop, int dpi, TessPageSegMode psm
 
 /*
  * Reads band of page as one line with api: *line gets its text, words its words and
- * *read_at their boxes on page (NULL and none when nothing usable was read). Tesseract's single-line mode still runs its own
- * line finding, which can reject the very line the page layout lost (the tight title read
- * as nothing); its raw-line mode takes the crop as the line.
+ * *read_at their boxes on page (NULL and none when nothing usable was read). Tesseract's
+ * single-line mode still runs its own line finding, which can reject the very line the page
+ * layout lost (the tight title read as nothing); its raw-line mode takes the crop as the
+ * line.
  */
 static dg_status read_lost_line(TessBaseAPI *api, PIX *page, const cleanup *c, BOX *band,
                                 dg_ocr_result *words, BOXA **read_at, char **line,
