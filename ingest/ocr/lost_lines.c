@@ -1,8 +1,8 @@
 /*
  * lost_lines.c — lines Tesseract's page reading left out, read on their own and put into
- * the text where their height puts them: a line the layout analysis dropped
- * (ocr_recover_lost_lines) and, on a colour page, the red print lifted off it with the
- * seal (ocr_red_print, ocr_read_red_lines).
+ * the text where their height puts them: a line the layout analysis dropped, or kept only a
+ * part of, which the reading then replaces (ocr_recover_lost_lines), and, on a colour page,
+ * the red print lifted off it with the seal (ocr_red_print, ocr_read_red_lines).
  */
 #include "ocr_internal.h"
 
