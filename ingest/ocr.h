@@ -35,8 +35,11 @@
  *      as the sample's lines are, and the line gets the chosen model's text and words
  *      (ocr/mixed_lines.c).
  *      Tesseract's layout analysis can drop a whole line (a title over tightly spaced
- *      lines): a line of ink found by row projection that no recognised line covers is
- *      read on its own and put into the text at its height, its words among the words;
+ *      lines) or keep only a few characters of it: a line of ink found by row projection
+ *      that the recognised lines do not cover is read on its own and put into the text at
+ *      its height, its words among the words; what the layout kept of it, text and words,
+ *      is replaced by that reading, not left beside it. A page whose row projection finds
+ *      no line takes its sample lines from Tesseract's layout instead;
  *   3. returns the text with the spaces Tesseract puts between CJK characters removed
  *      (spaces between words of English, and between a Chinese and an English word, are
  *      kept), the mean confidence, the model used, the orientation and skew corrected, and

@@ -60,10 +60,16 @@ static BOXA *select_lines(PIX *binary, const int *top, const int *end, int bands
         boxaDestroy(&found);
         return NULL;
     }
+    /* The median of the bands that may be lines: a line of one or two characters (the last
+     * line of a paragraph, 好) has rows with less ink than the floor and falls apart into
+     * slivers a few rows high, and five of them made the median 6 rows on a page of
+     * 55-row lines (seed 303's p028), which then had no lines at all. */
+    int tall = 0;
     for (int i = 0; i < bands; i++)
-        heights[i] = end[i] - top[i];
-    qsort(heights, (size_t)bands, sizeof *heights, compare_ints);
-    int median = heights[bands / 2];
+        if (end[i] - top[i] >= MIN_LINE_HEIGHT)
+            heights[tall++] = end[i] - top[i];
+    qsort(heights, (size_t)tall, sizeof *heights, compare_ints);
+    int median = tall ? heights[tall / 2] : MIN_LINE_HEIGHT;
     free(heights);
     for (int i = 0; i < bands; i++) {
         BOX *line = ocr_band_box(binary, top[i], end[i], median);

@@ -1,8 +1,8 @@
 /*
  * lost_lines.c — lines Tesseract's page reading left out, read on their own and put into
- * the text where their height puts them: a line the layout analysis dropped
- * (ocr_recover_lost_lines) and, on a colour page, the red print lifted off it with the
- * seal (ocr_red_print, ocr_read_red_lines).
+ * the text where their height puts them: a line the layout analysis dropped, or kept only a
+ * part of, which the reading then replaces (ocr_recover_lost_lines), and, on a colour page,
+ * the red print lifted off it with the seal (ocr_red_print, ocr_read_red_lines).
  */
 #include "ocr_internal.h"
 
@@ -28,31 +28,6 @@
 #define MIN_RED_PIXELS 500
 #define MIN_RED_LINE_POINTS 6
 #define MAX_RED_LINE_POINTS 40
-
-/* The text lines api recognised on the page, top to bottom as the text has them (a line
- * without text is left out, as the text leaves it out), or NULL when there are none. */
-BOXA *ocr_recognised_lines(TessBaseAPI *api)
-{
-    TessResultIterator *it = TessBaseAPIGetIterator(api);
-    BOXA *lines = it ? boxaCreate(16) : NULL;
-    if (!lines) {
-        if (it)
-            TessResultIteratorDelete(it);
-        return NULL;
-    }
-    const TessPageIterator *pit = TessResultIteratorGetPageIteratorConst(it);
-    do {
-        char *text = TessResultIteratorGetUTF8Text(it, RIL_TEXTLINE);
-        int x0, y0, x1, y1;
-        if (text && text[strspn(text, " \n")] &&
-            TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &x0, &y0, &x1, &y1))
-            boxaAddBox(lines, boxCreate(x0, y0, x1 - x0, y1 - y0), L_INSERT);
-        if (text)
-            TessDeleteText(text);
-    } while (TessResultIteratorNext(it, RIL_TEXTLINE));
-    TessResultIteratorDelete(it);
-    return lines;
-}
 
 /*
  * 1 when the recognised lines cover band: lines over most of its height hold at least
@@ -170,15 +145,18 @@ static char *read_crop(TessBaseAPI *api, PIX *crop, int dpi, TessPageSegMode psm
 }
 
 /*
- * Reads band of page as one line with api and adds its words to r. *line gets its text
- * (NULL when nothing usable was read: then no words are added). Tesseract's single-line
- * mode still runs its own line finding, which can reject the very line the page layout
- * lost (the tight title read as nothing); its raw-line mode takes the crop as the line.
+ * Reads band of page as one line with api: *line gets its text, words its words and
+ * *read_at their boxes on page (NULL and none when nothing usable was read). Tesseract's
+ * single-line mode still runs its own line finding, which can reject the very line the page
+ * layout lost (the tight title read as nothing); its raw-line mode takes the crop as the
+ * line.
  */
 static dg_status read_lost_line(TessBaseAPI *api, PIX *page, const cleanup *c, BOX *band,
-                                dg_ocr_result *r, char **line, dg_error *err)
+                                dg_ocr_result *words, BOXA **read_at, char **line,
+                                dg_error *err)
 {
     *line = NULL;
+    *read_at = NULL;
     int left, top;
     PIX *crop = ocr_line_crop(page, band, &left, &top);
     if (!crop)
@@ -189,7 +167,9 @@ static dg_status read_lost_line(TessBaseAPI *api, PIX *page, const cleanup *c, B
         text = read_crop(api, crop, c->dpi, PSM_RAW_LINE, &failed);
     dg_status status = failed ? dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory") : DG_OK;
     if (text)
-        status = ocr_collect_words(api, c, left, top, r, err);
+        status = ocr_collect_words(api, c, left, top, words, err);
+    if (text && status == DG_OK && !(*read_at = ocr_word_boxes(api, left, top)))
+        status = dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory");
     TessBaseAPIClear(api);
     TessBaseAPISetPageSegMode(api, PSM_AUTO);
     pixDestroy(&crop);
@@ -215,19 +195,185 @@ static int lines_above(BOXA *lines, BOX *band)
     return above;
 }
 
+/* The byte span (*at, *len, without its '\n') of nonblank line number `line` of text; 0
+ * when text has fewer nonblank lines. */
+static int line_span(const char *text, int line, size_t *at, size_t *len)
+{
+    size_t pos = 0, n = strlen(text);
+    for (int seen = 0; pos < n;) {
+        size_t end = strcspn(text + pos, "\n");
+        char first = text[pos + strspn(text + pos, " ")];
+        if (first != '\n' && first != '\0' && seen++ == line) {
+            *at = pos;
+            *len = end;
+            return 1;
+        }
+        pos += end + (text[pos + end] == '\n');
+    }
+    return 0;
+}
+
+/* How many nonblank lines text has. */
+static int nonblank_lines(const char *text)
+{
+    int count = 0;
+    for (const char *at = text; *at;) {
+        size_t end = strcspn(at, "\n");
+        char first = at[strspn(at, " ")];
+        count += first != '\n' && first != '\0';
+        at += end + (at[end] == '\n');
+    }
+    return count;
+}
+
+/* Characters of nonblank line number `line` of text, spaces not counted. */
+static int line_characters(const char *text, int line)
+{
+    size_t at, len;
+    int count = 0;
+    if (line_span(text, line, &at, &len))
+        for (size_t i = at; i < at + len; i++)
+            count += text[i] != ' ' && ((unsigned char)text[i] & 0xC0) != 0x80;
+    return count;
+}
+
+/* Replaces nonblank line number `line` of *text by with (with NULL, removes it and its
+ * '\n'). */
+static dg_status replace_text_line(char **text, int line, const char *with, dg_error *err)
+{
+    size_t at, old, len = strlen(*text);
+    if (!line_span(*text, line, &at, &old))
+        return DG_OK;
+    if (!with && at + old < len)
+        old++; /* the line's '\n' goes with it */
+    size_t add = with ? strlen(with) : 0;
+    char *joined = malloc(len - old + add + 1);
+    if (!joined)
+        return dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory");
+    memcpy(joined, *text, at);
+    if (add)
+        memcpy(joined + at, with, add);
+    memcpy(joined + at + add, *text + at + old, len - at - old + 1);
+    free(*text);
+    *text = joined;
+    return DG_OK;
+}
+
 /*
- * Reads band of page as one line (read_lost_line) and, when it reads, puts its text into
- * r->text where its height puts it among the recognised lines, to which it is added.
+ * 1 when recognised line `line` is a part of band: it lies on the band's rows (at least
+ * half of its height within them, its middle inside). Such a line is what the layout kept
+ * of a band it did not cover (a speck, a few characters of the line's start).
+ */
+static int is_part_of(BOX *line, BOX *band)
+{
+    l_int32 x, y, w, h, bx, by, bw, bh;
+    if (boxGetGeometry(line, &x, &y, &w, &h) != 0 || boxGetGeometry(band, &bx, &by, &bw, &bh) != 0)
+        return 0;
+    int over = (y + h < by + bh ? y + h : by + bh) - (y > by ? y : by);
+    return 2 * over >= h && 2 * y + h >= 2 * by && 2 * y + h < 2 * (by + bh);
+}
+
+/* Adds the words of a line read again (line_words, emptied) to r's words. */
+static dg_status add_words(dg_ocr_result *r, dg_ocr_result *line_words, dg_error *err)
+{
+    size_t added = line_words->word_count;
+    if (added == 0)
+        return DG_OK;
+    dg_ocr_word *grown = realloc(r->words, (r->word_count + added) * sizeof *grown);
+    if (!grown)
+        return dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory");
+    memcpy(grown + r->word_count, line_words->words, added * sizeof *grown);
+    r->words = grown;
+    r->word_count += added;
+    free(line_words->words); /* the words' texts are r's now */
+    line_words->words = NULL;
+    line_words->word_count = 0;
+    return DG_OK;
+}
+
+/*
+ * Puts line (the text of band read again, words its words, read_at their boxes) into r in
+ * place of the recognised lines that are parts of band (is_part_of): the first part's text
+ * line gets line's text, the other parts' text lines go, and so do all the parts' words, so
+ * that the text, the words and their boxes (the search highlights) say the same. recognised
+ * keeps the order of r's nonblank text lines: band takes the first part's place. Returns
+ * with *done 0, leaving r as it was, when band has no parts; a reading with no more
+ * characters than the parts together (a worse reading of what the layout kept) is
+ * dropped, with *done 1.
+ */
+static dg_status replace_parts(recognised_lines *recognised, BOX *band, const char *line,
+                               dg_ocr_result *words, BOXA **read_at, const cleanup *c,
+                               dg_ocr_result *r, int *done, dg_error *err)
+{
+    *done = 0;
+    int n = boxaGetCount(recognised->boxes), first = -1, kept = 0;
+    /* Line i is text line i only while both have as many lines; else nothing is replaced. */
+    if (nonblank_lines(r->text) != n || boxaaGetCount(recognised->words) != n)
+        return DG_OK;
+    for (int i = 0; i < n; i++) {
+        BOX *box = boxaGetBox(recognised->boxes, i, L_CLONE);
+        if (box && is_part_of(box, band)) {
+            first = first < 0 ? i : first;
+            kept += line_characters(r->text, i);
+        }
+        boxDestroy(&box);
+    }
+    if (first < 0)
+        return DG_OK;
+    *done = 1;
+    if (line_characters(line, 0) <= kept)
+        return DG_OK;
+    dg_status status = DG_OK;
+    for (int i = n - 1; i >= first && status == DG_OK; i--) {
+        BOX *box = boxaGetBox(recognised->boxes, i, L_CLONE);
+        if (box && is_part_of(box, band)) {
+            BOXA *part_words = boxaaGetBoxa(recognised->words, i, L_CLONE);
+            ocr_drop_words_read_at(r, c, part_words);
+            boxaDestroy(&part_words);
+            status = replace_text_line(&r->text, i, i == first ? line : NULL, err);
+            if (status == DG_OK && i == first) {
+                boxaReplaceBox(recognised->boxes, i, boxCopy(band));
+                boxaaReplaceBoxa(recognised->words, i, *read_at);
+                *read_at = NULL;
+            } else if (status == DG_OK) {
+                boxaRemoveBox(recognised->boxes, i);
+                boxaaRemoveBoxa(recognised->words, i);
+            }
+        }
+        boxDestroy(&box);
+    }
+    return status == DG_OK ? add_words(r, words, err) : status;
+}
+
+/*
+ * Reads band of page as one line (read_lost_line) and, when it reads, puts it into r: in
+ * place of what the layout kept of it when parts is set (replace_parts), else its text
+ * where its height puts it among the recognised lines, and its words beside r's words.
+ * The band joins recognised at its text line's place.
  */
 static dg_status put_line_back(TessBaseAPI *api, PIX *page, const cleanup *c, BOX *band,
-                               BOXA *recognised, dg_ocr_result *r, dg_error *err)
+                               recognised_lines *recognised, int parts, dg_ocr_result *r,
+                               dg_error *err)
 {
     char *line = NULL;
-    dg_status status = read_lost_line(api, page, c, band, r, &line, err);
-    if (status == DG_OK && line)
-        status = insert_line(&r->text, lines_above(recognised, band), line, err);
-    if (status == DG_OK && line && recognised)
-        boxaAddBox(recognised, band, L_COPY);
+    dg_ocr_result words = {0};
+    BOXA *read_at = NULL;
+    dg_status status = read_lost_line(api, page, c, band, &words, &read_at, &line, err);
+    int done = 0;
+    if (status == DG_OK && line && parts)
+        status = replace_parts(recognised, band, line, &words, &read_at, c, r, &done, err);
+    int at = lines_above(recognised->boxes, band);
+    if (status == DG_OK && line && !done)
+        status = insert_line(&r->text, at, line, err);
+    if (status == DG_OK && line && !done)
+        status = add_words(r, &words, err);
+    if (status == DG_OK && line && !done) {
+        boxaInsertBox(recognised->boxes, at, boxCopy(band));
+        boxaaInsertBoxa(recognised->words, at, read_at);
+        read_at = NULL;
+    }
+    boxaDestroy(&read_at);
+    dg_ocr_words_free(words.words, words.word_count);
     free(line);
     return status;
 }
@@ -241,7 +387,8 @@ static dg_status put_line_back(TessBaseAPI *api, PIX *page, const cleanup *c, BO
  * On a page where nothing is missing this costs one projection, a few milliseconds.
  */
 dg_status ocr_recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const cleanup *c,
-                                 BOXA *recognised, dg_ocr_result *r, dg_error *err)
+                                 recognised_lines *recognised, dg_ocr_result *r,
+                                 dg_error *err)
 {
     BOXA *found = ocr_find_text_lines(ink, MAX_PAGE_LINES);
     BOXA *bands = found ? boxaSort(found, L_SORT_BY_Y, L_SORT_INCREASING, NULL) : NULL;
@@ -250,9 +397,9 @@ dg_status ocr_recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const cl
     int n = bands ? boxaGetCount(bands) : 0;
     for (int i = 0; i < n && status == DG_OK; i++) {
         BOX *band = boxaGetBox(bands, i, L_CLONE);
-        if (band && !ocr_band_is_covered(recognised, ink, band) &&
+        if (band && !ocr_band_is_covered(recognised->boxes, ink, band) &&
             band_has_text_ink(page, c->dpi, band))
-            status = put_line_back(api, page, c, band, recognised, r, err);
+            status = put_line_back(api, page, c, band, recognised, 1, r, err);
         boxDestroy(&band);
     }
     boxaDestroy(&bands);
@@ -312,7 +459,7 @@ static BOXA *red_text_lines(PIX *red, int dpi)
  * lines are) and put into r->text where their height puts them.
  */
 dg_status ocr_read_red_lines(TessBaseAPI *api, PIX *red_ink, const cleanup *c,
-                             BOXA *recognised, dg_ocr_result *r, dg_error *err)
+                             recognised_lines *recognised, dg_ocr_result *r, dg_error *err)
 {
     PIX *red = red_page(red_ink, c);
     BOXA *bands = red ? red_text_lines(red, c->dpi) : NULL;
@@ -321,7 +468,7 @@ dg_status ocr_read_red_lines(TessBaseAPI *api, PIX *red_ink, const cleanup *c,
     for (int i = 0; i < n && status == DG_OK; i++) {
         BOX *band = boxaGetBox(bands, i, L_CLONE);
         if (band)
-            status = put_line_back(api, red, c, band, recognised, r, err);
+            status = put_line_back(api, red, c, band, recognised, 0, r, err);
         boxDestroy(&band);
     }
     boxaDestroy(&bands);

@@ -132,6 +132,9 @@ dg_status ocr_sample_upright(dg_ocr *ocr, page_sample *s, int *upright, dg_error
 /* *upside_down = 1 when one of the first lines reads with confidence turned by 180. */
 dg_status ocr_sample_upside_down(dg_ocr *ocr, page_sample *s, int *upside_down,
                                  dg_error *err);
+/* For a sample without lines (s->count 0): the text lines of Tesseract's layout of its ink,
+ * widest first; s->count stays 0 when there are none either. */
+dg_status ocr_sample_lines_from_layout(dg_ocr *ocr, page_sample *s, dg_error *err);
 /* Adds a character the model read (text, with its confidence) to line. */
 void ocr_line_add_symbol(line_read *line, const char *text, float confidence);
 /* Reads crop (at dpi) with api as one line: its symbols and mean confidence into out. 1 when
@@ -175,24 +178,38 @@ dg_status ocr_recognise(dg_ocr *ocr, TessBaseAPI *api, PIX *page, PIX *ink, PIX 
 /* Adds the words api recognised to r; (dx, dy) is where api's image lies on the page. */
 dg_status ocr_collect_words(TessBaseAPI *api, const cleanup *c, int dx, int dy,
                             dg_ocr_result *r, dg_error *err);
+/* The text lines of a page's reading in the order of its text's nonblank lines (line i is
+ * nonblank line i): their boxes, and for each the boxes of its words, in the frame of the
+ * page as it was read. */
+typedef struct recognised_lines {
+    BOXA *boxes;
+    BOXAA *words;
+} recognised_lines;
+/* The text lines api recognised (word_boxes.c); both NULL when out of memory. */
+recognised_lines ocr_recognised_lines(TessBaseAPI *api);
+void ocr_lines_free(recognised_lines *lines);
+/* The boxes of the words api recognised that ocr_collect_words takes, moved by (dx, dy). */
+BOXA *ocr_word_boxes(TessBaseAPI *api, int dx, int dy);
+/* Drops the words of r that ocr_collect_words put at the boxes read_at (of the page as it
+ * was read, cleaned up as c says); returns how many. */
+size_t ocr_drop_words_read_at(dg_ocr_result *r, const cleanup *c, BOXA *read_at);
 /* On a page api read with eng, reads the lines eng was unsure of with chi_sim and, where
  * they are Chinese, puts the right Chinese model's reading into r (mixed_lines.c). */
 dg_status ocr_read_mixed_lines(dg_ocr *ocr, TessBaseAPI *api, PIX *page, const cleanup *c,
                                dg_ocr_result *r, dg_error *err);
-/* The text lines api recognised, top to bottom as the text has them; NULL when none. */
-BOXA *ocr_recognised_lines(TessBaseAPI *api);
 /* 1 when the recognised lines cover the ink band (a box of ink, the page's text ink): lines
  * over most of its height hold at least half of its ink columns (lost_lines.c). */
 int ocr_band_is_covered(BOXA *lines, PIX *ink, BOX *band);
 /* Reads the ink bands no recognised line covers and puts their text into r. */
 dg_status ocr_recover_lost_lines(TessBaseAPI *api, PIX *page, PIX *ink, const cleanup *c,
-                                 BOXA *recognised, dg_ocr_result *r, dg_error *err);
+                                 recognised_lines *recognised, dg_ocr_result *r,
+                                 dg_error *err);
 /* red_ink (dg_seal_gray's mask of red_pixels pixels) when it is enough to hold print, else
  * NULL. */
 PIX *ocr_red_print(PIX *red_ink, long red_pixels);
 /* Reads the lines of text of red_ink and puts them into r. */
 dg_status ocr_read_red_lines(TessBaseAPI *api, PIX *red_ink, const cleanup *c,
-                             BOXA *recognised, dg_ocr_result *r, dg_error *err);
+                             recognised_lines *recognised, dg_ocr_result *r, dg_error *err);
 
 /* ---- spaces (spacing.c) ---- */
 

@@ -145,12 +145,16 @@ dg_status ocr_recognise(dg_ocr *ocr, TessBaseAPI *api, PIX *page, PIX *ink, PIX 
     /* A page the sample measured as English may still have Chinese lines (a heading). */
     if (status == DG_OK && r->lang_sure && strcmp(lang, DG_OCR_LANG_ENGLISH) == 0)
         status = ocr_read_mixed_lines(ocr, api, page, c, r, err);
-    BOXA *recognised = status == DG_OK ? ocr_recognised_lines(api) : NULL;
+    recognised_lines recognised = {NULL, NULL};
+    if (status == DG_OK)
+        recognised = ocr_recognised_lines(api);
+    if (status == DG_OK && !recognised.boxes)
+        status = dg_error_set(err, DG_ERR_NOMEM, "OCR: out of memory");
     TessBaseAPIClear(api);
     if (status == DG_OK)
-        status = ocr_recover_lost_lines(api, page, ink, c, recognised, r, err);
+        status = ocr_recover_lost_lines(api, page, ink, c, &recognised, r, err);
     if (status == DG_OK && red_ink)
-        status = ocr_read_red_lines(api, red_ink, c, recognised, r, err);
-    boxaDestroy(&recognised);
+        status = ocr_read_red_lines(api, red_ink, c, &recognised, r, err);
+    ocr_lines_free(&recognised);
     return status;
 }

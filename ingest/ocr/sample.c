@@ -212,3 +212,54 @@ dg_status ocr_sample_upside_down(dg_ocr *ocr, page_sample *s, int *upside_down,
     }
     return status;
 }
+
+/* Layout lines lower than this many pixels are specks; narrower than high, no line. */
+#define MIN_LAYOUT_LINE_HEIGHT 8
+
+/*
+ * Sample lines from Tesseract's layout analysis, for a page whose row projection found none
+ * (s->count 0): a page of a few short lines (a single character on its own row once hid
+ * every line, see select_lines in lines.c), a table, text in blocks side by side. The layout
+ * is analysed on the page's ink turned straight, the frame the sample's lines are in, with
+ * the probe model's engine: a tenth of a page's reading, spent on such pages only. The
+ * lines are kept widest first, as the projection's are; s->count stays 0 when there are
+ * none.
+ */
+dg_status ocr_sample_lines_from_layout(dg_ocr *ocr, page_sample *s, dg_error *err)
+{
+    if (s->count > 0 || !s->ink)
+        return DG_OK;
+    TessBaseAPI *api;
+    dg_status status = ocr_engine_get(ocr, s->probe_lang, &api, err);
+    if (status != DG_OK)
+        return status;
+    TessBaseAPISetPageSegMode(api, PSM_AUTO);
+    TessBaseAPISetImage2(api, s->ink);
+    TessBaseAPISetSourceResolution(api, s->dpi);
+    TessPageIterator *it = TessBaseAPIAnalyseLayout(api);
+    BOXA *found = it ? boxaCreate(16) : NULL;
+    if (it) {
+        do {
+            int x0, y0, x1, y1;
+            if (found && TessPageIteratorBoundingBox(it, RIL_TEXTLINE, &x0, &y0, &x1, &y1) &&
+                y1 - y0 >= MIN_LAYOUT_LINE_HEIGHT && x1 - x0 >= y1 - y0)
+                boxaAddBox(found, boxCreate(x0, y0, x1 - x0, y1 - y0), L_INSERT);
+        } while (TessPageIteratorNext(it, RIL_TEXTLINE));
+        TessPageIteratorDelete(it);
+    }
+    ocr_end_line_read(api);
+    BOXA *sorted = found && boxaGetCount(found) > 0
+                       ? boxaSort(found, L_SORT_BY_WIDTH, L_SORT_DECREASING, NULL)
+                       : NULL;
+    boxaDestroy(&found);
+    if (sorted && boxaGetCount(sorted) > MAX_SAMPLE_LINES) {
+        BOXA *first = boxaSelectRange(sorted, 0, MAX_SAMPLE_LINES - 1, L_COPY);
+        boxaDestroy(&sorted);
+        sorted = first;
+    }
+    boxaDestroy(&s->lines);
+    s->lines = sorted;
+    s->count = sorted ? boxaGetCount(sorted) : 0;
+    s->first_read = 0;
+    return DG_OK;
+}

@@ -56,6 +56,122 @@ static void map_box(const cleanup *c, dg_ocr_word *w, int x0, int y0, int x1, in
     w->h = (int)lround(maxy - miny);
 }
 
+size_t ocr_drop_words_read_at(dg_ocr_result *r, const cleanup *c, BOXA *read_at)
+{
+    size_t dropped = 0;
+    int n = read_at ? boxaGetCount(read_at) : 0;
+    for (int i = 0; i < n; i++) {
+        l_int32 x, y, w, h;
+        if (boxaGetBoxGeometry(read_at, i, &x, &y, &w, &h) != 0)
+            continue;
+        dg_ocr_word where;
+        map_box(c, &where, x, y, x + w, y + h);
+        for (size_t k = 0; k < r->word_count; k++) {
+            dg_ocr_word *word = &r->words[k];
+            if (word->x == where.x && word->y == where.y && word->w == where.w &&
+                word->h == where.h) {
+                free(word->text);
+                memmove(word, word + 1, (r->word_count - k - 1) * sizeof *word);
+                r->word_count--;
+                dropped++;
+                break;
+            }
+        }
+    }
+    return dropped;
+}
+
+/* 1 when api's iterator is at a word ocr_collect_words takes (text and a box); *box gets
+ * the box and *text whether it holds more than spaces. */
+static int collected_word(TessResultIterator *it, BOX **box, int *text)
+{
+    char *word = TessResultIteratorGetUTF8Text(it, RIL_WORD);
+    int x0, y0, x1, y1, taken = 0;
+    const TessPageIterator *pit = TessResultIteratorGetPageIteratorConst(it);
+    if (word && *word && TessPageIteratorBoundingBox(pit, RIL_WORD, &x0, &y0, &x1, &y1)) {
+        *box = boxCreate(x0, y0, x1 - x0, y1 - y0);
+        *text = word[strspn(word, " ")] != '\0';
+        taken = 1;
+    }
+    if (word)
+        TessDeleteText(word);
+    return taken;
+}
+
+BOXA *ocr_word_boxes(TessBaseAPI *api, int dx, int dy)
+{
+    TessResultIterator *it = TessBaseAPIGetIterator(api);
+    BOXA *boxes = boxaCreate(16);
+    if (!it)
+        return boxes;
+    do {
+        BOX *box = NULL;
+        int text;
+        if (boxes && collected_word(it, &box, &text) && box) {
+            boxTransform(box, dx, dy, 1.0f, 1.0f);
+            boxaAddBox(boxes, box, L_INSERT);
+        }
+    } while (TessResultIteratorNext(it, RIL_WORD));
+    TessResultIteratorDelete(it);
+    return boxes;
+}
+
+void ocr_lines_free(recognised_lines *lines)
+{
+    boxaDestroy(&lines->boxes);
+    boxaaDestroy(&lines->words);
+}
+
+/*
+ * The text lines api recognised on the page, top to bottom as the text has them, with their
+ * words' boxes: a line without text is left out, as page_text (recognise.c) leaves it out,
+ * so line i is the text's nonblank line i. Both NULL when out of memory.
+ */
+recognised_lines ocr_recognised_lines(TessBaseAPI *api)
+{
+    recognised_lines lines = {boxaCreate(16), boxaaCreate(16)};
+    TessResultIterator *it = TessBaseAPIGetIterator(api);
+    if (!it || !lines.boxes || !lines.words) {
+        if (it)
+            TessResultIteratorDelete(it);
+        ocr_lines_free(&lines);
+        return lines;
+    }
+    const TessPageIterator *pit = TessResultIteratorGetPageIteratorConst(it);
+    BOX *line = NULL;
+    BOXA *words = NULL;
+    int has_text = 0;
+    do {
+        if (TessPageIteratorIsAtBeginningOf(pit, RIL_TEXTLINE)) {
+            int x0, y0, x1, y1;
+            boxDestroy(&line);
+            boxaDestroy(&words);
+            if (TessPageIteratorBoundingBox(pit, RIL_TEXTLINE, &x0, &y0, &x1, &y1))
+                line = boxCreate(x0, y0, x1 - x0, y1 - y0);
+            words = boxaCreate(8);
+            has_text = 0;
+        }
+        BOX *box = NULL;
+        int text = 0;
+        if (collected_word(it, &box, &text) && box && words)
+            boxaAddBox(words, box, L_INSERT);
+        else
+            boxDestroy(&box);
+        has_text |= text;
+        if (TessPageIteratorIsAtFinalElement(pit, RIL_TEXTLINE, RIL_WORD) && has_text && line &&
+            words) {
+            boxaAddBox(lines.boxes, line, L_INSERT);
+            boxaaAddBoxa(lines.words, words, L_INSERT);
+            line = NULL;
+            words = NULL;
+        }
+    } while (TessResultIteratorNext(it, RIL_WORD));
+    TessResultIteratorDelete(it);
+    boxDestroy(&line);
+    boxaDestroy(&words);
+    return lines;
+}
+
 /* Adds the words api recognised to r; (dx, dy) is where api's image lies on the page. */
 dg_status ocr_collect_words(TessBaseAPI *api, const cleanup *c, int dx, int dy,
                             dg_ocr_result *r, dg_error *err)
