@@ -149,30 +149,68 @@ dg_status dg_archive_sweep_crashed_write(dg_archive *archive, dg_error *err)
 }
 
 /*
- * Polls rather than blocking in flock() so the user hears, after a second, why nothing
- * happens; a writer can legitimately hold the lock for a long ingest, so there is no
- * time limit here.
+ * The turnstile: an open-file-description lock on write.lock's first byte (independent of
+ * the flock on the whole file). A writer holds it while it waits for the write lock and lets
+ * it go once it has the lock, so a writer that gives the lock back and takes it again at
+ * once (an ingest between two holds) finds the turnstile held by whoever is waiting and
+ * waits behind them: another writer waits for one hold, not for the whole batch.
+ */
+static int turnstile(dg_archive *archive, short type)
+{
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    return fcntl(archive->lock_fd, F_OFD_SETLK, &fl);
+}
+
+/* flock's and the turnstile's "taken by another": try again after a nap. */
+static int busy(int rc)
+{
+    return rc != 0 && (errno == EWOULDBLOCK || errno == EAGAIN || errno == EACCES ||
+                       errno == EINTR);
+}
+
+typedef struct waiting {
+    struct timespec start;
+    int told;
+} waiting;
+
+/* Naps 50 ms; after a second of waiting, tells the user why nothing happens (once). */
+static void wait_a_little(dg_archive *archive, waiting *w)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!w->told && now.tv_sec - w->start.tv_sec >= 1) {
+        w->told = 1;
+        if (archive->on_wait)
+            archive->on_wait(archive->wait_ctx,
+                             "waiting for another dangan process that is writing to the "
+                             "archive");
+    }
+    struct timespec nap = {0, 50 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+}
+
+/*
+ * Takes the turnstile, then the write lock, then lets the turnstile go. Polls rather than
+ * blocking so the user hears, after a second, why nothing happens; a writer can
+ * legitimately hold the lock for a long ingest, so there is no time limit here.
  */
 static dg_status acquire_flock(dg_archive *archive, dg_error *err)
 {
-    int told = 0;
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    while (flock(archive->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno != EWOULDBLOCK && errno != EINTR)
-            return dg_error_set(err, DG_ERR_IO, "%s/write.lock: %s", archive->path,
-                                strerror(errno));
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (!told && now.tv_sec - start.tv_sec >= 1) {
-            told = 1;
-            if (archive->on_wait)
-                archive->on_wait(archive->wait_ctx,
-                                 "waiting for another dangan process that is writing to the "
-                                 "archive");
-        }
-        struct timespec nap = {0, 50 * 1000 * 1000};
-        nanosleep(&nap, NULL);
-    }
+    waiting w = {.told = 0};
+    clock_gettime(CLOCK_MONOTONIC, &w.start);
+    int rc;
+    while (busy(rc = turnstile(archive, F_WRLCK)))
+        wait_a_little(archive, &w);
+    if (rc != 0)
+        return dg_error_set(err, DG_ERR_IO, "%s/write.lock: %s", archive->path,
+                            strerror(errno));
+    while (busy(rc = flock(archive->lock_fd, LOCK_EX | LOCK_NB)))
+        wait_a_little(archive, &w);
+    int saved = errno;
+    turnstile(archive, F_UNLCK);
+    if (rc != 0)
+        return dg_error_set(err, DG_ERR_IO, "%s/write.lock: %s", archive->path,
+                            strerror(saved));
     return DG_OK;
 }
 

@@ -3,7 +3,8 @@
  *
  * Writers are serialised by write.lock (flock), so any number of processes may use one
  * archive: readers never wait, a second writer waits for the first and is told so through
- * the wait handler (archive.h). The writable index is open only while the lock is held.
+ * the wait handler (archive.h). Waiting is fair: a writer that gives the lock back and takes
+ * it again at once (an ingest between its holds) lets one that was waiting go first. The writable index is open only while the lock is held.
  * A writer leaves a mark in the archive folder while it holds the lock; a writer that
  * finds the mark knows the last one died holding it, and removes the objects that writer
  * stored but never committed (the crash sweep).
