@@ -82,6 +82,21 @@ dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
                                     const dg_log_event *events, size_t count, dg_error *err);
 
 /*
+ * A change's entry (dg_log_append_in_txn of an event not marked read) commits with the change
+ * in the catalog's log_pending and is appended to the log's file right after the catalog's
+ * commit (log.c; the log has its own file, catalog.h). dg_log_pending_flush appends every
+ * pending entry not yet in the log, oldest first, each exactly once: the opener
+ * (archive_open.c), every reader of the log (log_read.c), checkpoint and backup call it, so
+ * an entry left pending by a crash between the two commits is in the log before anything
+ * reads it. Failing, the entries stay pending (nothing is lost): the caller's read fails.
+ */
+dg_status dg_log_pending_flush(dg_archive *archive, dg_error *err);
+
+/* Installs the catalog connection's hook that appends a change's pending entry once the
+ * change has committed (for the handle's opener, archive.c). */
+void dg_log_watch_commits(dg_archive *archive);
+
+/*
  * Logs how an operation that ran outside the log ended (backup, restore's source, key
  * work): st is its status; detail says what it did when it succeeded, err->msg why not
  * when it failed. Returns st, or the log's failure when the operation succeeded but its

@@ -30,7 +30,17 @@ static inline void test_archive_remove(test_archive *t)
         fprintf(stderr, "could not remove %s\n", t->dir);
 }
 
-/* Runs sql on the archive's catalog on a connection of its own (as another process, or an
+/* Attaches the archive's access-log file to db as "log", as dangan does (engine/catalog.h),
+ * so the log's tables are named as before. */
+static inline int test_attach_log(const test_archive *t, sqlite3 *db)
+{
+    char *sql = sqlite3_mprintf("ATTACH '%q/log.db' AS log", t->path);
+    int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    return rc;
+}
+
+/* Runs sql on the archive's catalog (its log file attached) on a connection of its own (as another process, or an
  * intruder going around dangan, would); SQLite's result code, its message on stderr. */
 static inline int test_archive_exec(const test_archive *t, const char *sql)
 {
@@ -39,6 +49,8 @@ static inline int test_archive_exec(const test_archive *t, const char *sql)
     sqlite3 *db;
     int rc = sqlite3_open(path, &db);
     char *msg = NULL;
+    if (rc == SQLITE_OK)
+        rc = test_attach_log(t, db);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK)
@@ -57,7 +69,7 @@ static inline int64_t test_archive_count(const test_archive *t, const char *sql)
     sqlite3 *db;
     sqlite3_stmt *stmt = NULL;
     int64_t n = -1;
-    if (sqlite3_open(path, &db) == SQLITE_OK &&
+    if (sqlite3_open(path, &db) == SQLITE_OK && test_attach_log(t, db) == SQLITE_OK &&
         sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
         sqlite3_step(stmt) == SQLITE_ROW)
         n = sqlite3_column_int64(stmt, 0);
