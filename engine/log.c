@@ -1158,6 +1158,11 @@ dg_status dg_log_pending_flush(dg_archive *archive, dg_error *err)
     if (st == DG_OK && archive->sync_lost)
         st = sync_lost_error(err); /* its commits would not be synced */
     archive->log_flushing = 1;
+    if (st == DG_OK && dg_fault("log.flush")) /* the log's file cannot take it (a full disk) */
+        st = dg_error_set(err, errno == ENOSPC ? DG_ERR_IO : DG_ERR_DB,
+                          "catalog: append: %s (%s)",
+                          errno == ENOSPC ? "the disk is full" : strerror(errno),
+                          sqlite3_db_filename(c.db, "main"));
     if (st == DG_OK)
         st = dg_catalog_exec_kept(c.stmts, c.db, "BEGIN IMMEDIATE", err);
     if (st == DG_OK) {
