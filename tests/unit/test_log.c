@@ -237,7 +237,8 @@ static void test_migration_turns_an_existing_chain_into_the_tree(void **state)
     dg_archive_close(t.archive);
     t.archive = NULL;
     /* The catalog as schema 4 left it: a chain, no tree (and without migrations 6 to 13,
-     * which come after the tree's migration 5). */
+     * which come after the tree's migration 5), the log in the catalog. */
+    assert_true(test_archive_one_file(&t));
     tamper(&t, "DROP TABLE log_tree; DROP TABLE log_checkpoints; DROP TABLE log_shown_filed;"
                "ALTER TABLE access_log DROP COLUMN shown;"
                "ALTER TABLE index_queue DROP COLUMN reason;"
@@ -708,7 +709,7 @@ static void test_logins_are_filed_in_bulk_and_log_mine_is_complete(void **state)
     assert_own_complete(&t, &wang, 500);  /* across the mark */
     assert_own_complete(&t, &t.admin, 1000);
     /* A search entry names no record: the index by record leaves it out. */
-    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM sqlite_master WHERE name ="
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM log.sqlite_master WHERE name ="
                                             " 'log_by_refcode' AND sql LIKE '%WHERE refcode IS NOT NULL%'"),
                      1);
     test_archive_remove(&t);
@@ -783,6 +784,7 @@ static void test_migration_21_keeps_every_shown_hit(void **state)
     dg_archive_close(t.archive);
     t.archive = NULL;
     /* Schema 20's index: every hit of the entries up to the mark, one row each. */
+    assert_true(test_archive_one_file(&t));
     tamper(&t, "DROP TABLE log_shown_filed;" SCHEMA_20_LOG_SHOWN
                "WITH RECURSIVE hits(entry, rest, item) AS ("
                "  SELECT id, shown || ',', NULL FROM access_log WHERE shown IS NOT NULL AND id <= 1500"
@@ -851,6 +853,7 @@ static void test_migration_20_files_every_existing_login(void **state)
     dg_archive_close(t.archive);
     t.archive = NULL;
     int64_t before = test_archive_count(&t, "SELECT count(*) FROM access_log");
+    assert_true(test_archive_one_file(&t));
     tamper(&t, "DROP TABLE log_logins; DROP INDEX log_by_refcode;"
                "DROP TABLE log_shown_filed;" SCHEMA_20_LOG_SHOWN
                "CREATE INDEX log_by_user ON access_log(login);"
@@ -882,7 +885,7 @@ static void test_migration_20_files_every_existing_login(void **state)
 static unsigned char *stored_bytes(test_archive *t, int64_t id, size_t *len)
 {
     char path[160];
-    snprintf(path, sizeof path, "%s/catalog.db", t->path);
+    snprintf(path, sizeof path, "%s/log.db", t->path);
     sqlite3 *db;
     sqlite3_stmt *stmt;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
