@@ -1363,12 +1363,24 @@ static dg_status attach_log(sqlite3 *db, const char *path, dg_error *err)
                           "%s: the access log's file is missing (restore it with the catalog "
                           "from the same backup)",
                           log);
+    /* ATTACH opens with the catalog connection's flags, without SQLITE_OPEN_CREATE when
+     * the catalog exists: the log's file of a catalog being upgraded is made here. */
+    if (st == DG_OK && access(log, F_OK) != 0) {
+        sqlite3 *made = NULL;
+        mode_t old_mask = umask(077); /* the log is as private as the catalog */
+        if (sqlite3_open_v2(log, &made, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+            SQLITE_OK)
+            st = dg_error_set(err, DG_ERR_IO, "%s: cannot create the access log's file: %s",
+                              log, made ? sqlite3_errmsg(made) : "out of memory");
+        umask(old_mask);
+        sqlite3_close(made);
+    }
     sqlite3_stmt *stmt = NULL;
     if (st == DG_OK)
         st = dg_catalog_prepare(db, "ATTACH ?1 AS log", &stmt, err);
     if (st == DG_OK) {
         sqlite3_bind_text(stmt, 1, log, -1, SQLITE_STATIC);
-        mode_t old_mask = umask(077); /* the log is as private as the catalog */
+        mode_t old_mask = umask(077);
         st = dg_catalog_step_done(db, stmt, err);
         umask(old_mask);
     }
