@@ -70,8 +70,10 @@ typedef struct dg_log_event {
 dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *login,
                         const dg_log_event *event, dg_error *err);
 
-/* The same, inside a write transaction the caller already holds (so a change and its
- * log entry commit together). */
+/* The same, inside a write transaction the caller already holds on the catalog, so that a
+ * change and its log entry commit together: the entry of a change (event->read 0) goes into
+ * the catalog's log_pending and on to the log's file after the commit (see
+ * dg_log_pending_flush); a read's goes into the log's file (attached) in the transaction. */
 dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
                                const dg_log_event *event, dg_error *err);
 
@@ -165,7 +167,7 @@ void dg_log_group_stats(dg_log_group *group, dg_log_group_counts *out);
  * wal_writer_delay, for reads only). From now on a batch whose entries are all marked read
  * commits before its callers return — its WAL frames are in the operating system, so a
  * killed server loses none — but without a sync; a thread of the group fdatasyncs the
- * catalog's WAL at most delay_ms later. A batch holding any other entry, and every change
+ * WAL of the log's file (catalog.h) at most delay_ms later. A batch holding any other entry, and every change
  * (its own transaction at synchronous=FULL), still syncs before returning, which also makes
  * every earlier read's entry durable. So after a power loss the log may lack the reads of
  * the last delay_ms, never a change, and what it holds is still a whole chain. archive is
