@@ -26,6 +26,11 @@
  *                                                 in engine/ (base/fault_alloc.h)
  *     log.synchronous                             every change of a handle's synchronous
  *                                                 level by a deferring log group (log.c)
+ *     log.pending                                 right after a change's catalog commit,
+ *                                                 before its entry goes on to the log's
+ *                                                 file (log.c: kill there for the crash)
+ *     log.flush                                   each append of pending change entries
+ *                                                 to the log's file (log.c)
  *
  * Only the test build has them: `make check` (any build whose MODE_FLAGS sanitize)
  * compiles with -DDG_FAULT_INJECTION. Without it dg_fault() is the constant 0, so the

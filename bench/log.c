@@ -59,11 +59,12 @@ static long long file_size(const char *path)
     return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
 }
 
-/* The catalog's size with its write-ahead log folded in. */
+/* The log's file's size with its write-ahead log folded in (the log has its own file since
+ * migration 22: engine/catalog.h). */
 static long long catalog_bytes(const char *archive)
 {
     char db[512], wal[520];
-    snprintf(db, sizeof db, "%s/catalog.db", archive);
+    snprintf(db, sizeof db, "%s/" DG_LOG_FILE, archive);
     snprintf(wal, sizeof wal, "%s-wal", db);
     return file_size(db) + file_size(wal);
 }
@@ -239,14 +240,14 @@ int main(int argc, char **argv)
         }
         in_txn_us = (now_s() - t0) * 1e6 / (double)(n > 0 ? n : 1);
     } /* !reuse */
-    /* Everything into catalog.db, so the file read below is the whole log. */
+    /* Everything into the log's file, so the file read below is the whole log. */
     sqlite3_wal_checkpoint_v2(a->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     long long db = catalog_bytes(archive);
 
     /* The disk: the catalog read whole, first out of the page cache (this file's
    * pages dropped with posix_fadvise: cold), then again (warm). */
     char catalog[400];
-    snprintf(catalog, sizeof catalog, "%s/catalog.db", archive);
+    snprintf(catalog, sizeof catalog, "%s/" DG_LOG_FILE, archive);
     double cold_read = read_file_mb_s(catalog, 1), warm_read = read_file_mb_s(catalog, 0);
 
     dg_log_check check;
@@ -314,9 +315,9 @@ int main(int argc, char **argv)
         printf("append in a transaction    %8.1f us  (hash, row, tree rows; %.2f%% "
                "of a search)\n",
                in_txn_us, 100 * in_txn_us / 1000 / search_ms);
-        printf("catalog bytes per search   %8.0f B   (10 hits shown)\n", bytes_per_search);
+        printf("log file bytes per search  %8.0f B   (10 hits shown)\n", bytes_per_search);
     }
-    printf("log size                   %8llu entries, catalog %.1f MB\n",
+    printf("log size                   %8llu entries, log file %.1f MB\n",
            (unsigned long long)check.entries, (double)db / 1e6);
     printf("consistency proof          %8.3f ms  (mean of %d, random old size; "
            "worst %.3f ms)\n",
@@ -325,15 +326,15 @@ int main(int argc, char **argv)
            "its bytes and "
            "the checkpoint's signature checked; worst %.3f ms)\n",
            incl_ms, PROOFS, worst_incl * 1000);
-    printf("catalog file read          %8.1f MB/s cold (its pages dropped "
+    printf("log file read             %8.1f MB/s cold (its pages dropped "
            "first), %.1f MB/s warm\n",
            cold_read, warm_read);
     printf("log verify, cold           %8.2f s   (%.0f entries/s, %.1f MB/s of "
-           "catalog; CPU %.2f s, of it system %.2f s)\n",
+           "log file; CPU %.2f s, of it system %.2f s)\n",
            cold_verify_s, (double)check.entries / cold_verify_s, (double)db / 1e6 / cold_verify_s,
            cold_verify_cpu, cold_verify_sys);
     printf("log verify, warm           %8.2f s   (%.0f entries/s, %.1f MB/s of "
-           "catalog; CPU %.2f s, of it system %.2f s)\n",
+           "log file; CPU %.2f s, of it system %.2f s)\n",
            verify_s, (double)check.entries / verify_s, (double)db / 1e6 / verify_s, verify_cpu,
            verify_sys);
     dg_archive_close(a);

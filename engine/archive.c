@@ -213,6 +213,11 @@ void dg_archive_close(dg_archive *archive)
     dg_store_close(archive->store);
     dg_keys_close(archive->keys);
     dg_stmt_cache_clear(&archive->stmts);
+    dg_stmt_cache_clear(&archive->log_stmts);
+    dg_catalog_close(archive->log_db);
+    /* Its last commit's hook may still flush a pending entry: not once closing. */
+    if (archive->db)
+        sqlite3_wal_hook(archive->db, NULL, NULL);
     dg_catalog_close(archive->db);
     free(archive->path);
     free(archive->index_path);

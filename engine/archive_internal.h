@@ -41,6 +41,12 @@ struct dg_archive {
     void *progress_ctx;
     dg_log_group *log_group; /* shared with the process's other handles, or NULL (log.h) */
     dg_stmt_cache stmts; /* the statements every request runs, compiled once (catalog.h) */
+    /* The handle's own connection to the access log's file, opened by the first append in a
+     * transaction of its own (log.c), and its kept statements; NULL until then. */
+    sqlite3 *log_db;
+    dg_stmt_cache log_stmts;
+    int log_pending;  /* change entries this handle left in log_pending to append (log.c) */
+    int log_flushing; /* appending them now (the flush's own commits run no flush) */
     /* The catalog's page cache as it was before a batch's first hold widened it (batch.c),
      * or 0 while not widened. */
     int64_t cache_before_batch;

@@ -126,6 +126,7 @@ static int remove_entry(const char *path, const struct stat *sb, int type, struc
 static void undo_create(const char *path, const created_layout *made)
 {
     static const char *const FILES[] = {"catalog.db", "catalog.db-wal", "catalog.db-shm",
+                                        DG_LOG_FILE, DG_LOG_FILE "-wal", DG_LOG_FILE "-shm",
                                         "write.lock", "writing", "keys.db", "keys.db-wal",
                                         "keys.db-shm"};
     char buf[4096];
@@ -384,6 +385,12 @@ dg_status dg_archive_open(const char *path, dg_archive **out, dg_error *err)
      * run, and this one, which may only want to read, goes on. */
     dg_error repair_err;
     finish_pending_index_work(archive, &repair_err);
+    /* A change's entry goes on to the log's file after its commit (log.h); one a crashed
+     * process left pending is appended now, before anything reads or extends the log. When
+     * it cannot be (a full disk), it stays pending for the next: the log's readers refuse
+     * until then. */
+    dg_log_watch_commits(archive);
+    dg_log_pending_flush(archive, &repair_err);
     *out = archive;
     return DG_OK;
 }

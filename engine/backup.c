@@ -37,7 +37,12 @@
 #define SS_HEADER crypto_secretstream_xchacha20poly1305_HEADERBYTES
 #define CATALOG_SUBKEY 1
 #define MANIFEST_SUBKEY 2
+#define LOG_SUBKEY 3
 #define CATALOG_FILE "catalog.sealed"
+/* The access log's own file (catalog.h), sealed as the catalog is, under its own subkey. A
+ * backup made before the log had its file has none: its catalog holds the log, and opening
+ * the restored archive moves it (migration 22). */
+#define LOG_SEALED_FILE "log.sealed"
 #define MANIFEST_FILE "MANIFEST"
 #define MAC_FILE "MANIFEST.mac"
 #define MANIFEST_HEAD "dangan-backup v1\n"
@@ -530,15 +535,19 @@ static dg_status prune_objects(backup_run *b)
     return st;
 }
 
-static void snapshot_path(const backup_run *b, char *snap, size_t size)
+/* The scratch copy of the catalog ("main") or of the log's file ("log"). */
+static void snapshot_path(const backup_run *b, const char *schema, char *snap, size_t size)
 {
-    snprintf(snap, size, "%s/backup-snapshot.db", b->archive->path);
+    snprintf(snap, size, "%s/backup-snapshot%s%s.db", b->archive->path,
+             strcmp(schema, "main") ? "-" : "", strcmp(schema, "main") ? schema : "");
 }
 
 static void unlink_snapshot(const backup_run *b)
 {
     char snap[PATH_MAX];
-    snapshot_path(b, snap, sizeof snap);
+    snapshot_path(b, "main", snap, sizeof snap);
+    unlink(snap);
+    snapshot_path(b, "log", snap, sizeof snap);
     unlink(snap);
 }
 
@@ -547,10 +556,10 @@ static void unlink_snapshot(const backup_run *b)
  * are listed so that every object it names is copied. A scratch file, sealed into DEST
  * last and removed: SQLite need not sync it or keep a journal.
  */
-static dg_status snapshot_catalog(backup_run *b)
+static dg_status snapshot_schema(backup_run *b, const char *schema)
 {
     char snap[PATH_MAX];
-    snapshot_path(b, snap, sizeof snap);
+    snapshot_path(b, schema, snap, sizeof snap);
     unlink(snap); /* a killed backup's leftover */
     sqlite3 *dst = NULL;
     dg_status st = DG_OK;
@@ -559,7 +568,7 @@ static dg_status snapshot_catalog(backup_run *b)
         sqlite3_exec(dst, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF", NULL, NULL,
                      NULL) != SQLITE_OK)
         st = dg_error_set(b->err, DG_ERR_IO, "%s: %s", snap, sqlite3_errmsg(dst));
-    sqlite3_backup *bk = st == DG_OK ? sqlite3_backup_init(dst, "main", b->archive->db, "main")
+    sqlite3_backup *bk = st == DG_OK ? sqlite3_backup_init(dst, "main", b->archive->db, schema)
                                      : NULL;
     if (st == DG_OK && !bk)
         st = dg_error_set(b->err, DG_ERR_IO, "%s: %s", snap, sqlite3_errmsg(dst));
@@ -575,13 +584,29 @@ static dg_status snapshot_catalog(backup_run *b)
     return st;
 }
 
-/* The snapshot sealed into DEST (unsynced, like the object files) and removed. */
-static dg_status seal_catalog(backup_run *b)
+/*
+ * The catalog, then the log's file: a change's entry still pending in the catalog (log.h)
+ * is then in the log's copy too, or appended from the catalog's when the restored archive is
+ * first opened (log_changes tells which, so never twice). Pending entries are appended first.
+ */
+static dg_status snapshot_catalog(backup_run *b)
+{
+    dg_status st = dg_log_pending_flush(b->archive, b->err);
+    if (st == DG_OK)
+        st = snapshot_schema(b, "main");
+    if (st == DG_OK)
+        st = snapshot_schema(b, "log");
+    return st;
+}
+
+/* The snapshot of schema sealed into DEST as name (unsynced, like the object files) and
+ * removed. */
+static dg_status seal_snapshot(backup_run *b, const char *schema, const char *name, int subkey)
 {
     char snap[PATH_MAX];
-    snapshot_path(b, snap, sizeof snap);
+    snapshot_path(b, schema, snap, sizeof snap);
     unsigned char key[DG_KEY_BYTES];
-    dg_keys_subkey(b->archive->keys, CATALOG_SUBKEY, key);
+    dg_keys_subkey(b->archive->keys, (unsigned)subkey, key);
     dg_status st = DG_OK;
     int in = open(snap, O_RDONLY | O_CLOEXEC);
     if (in < 0)
@@ -589,7 +614,7 @@ static dg_status seal_catalog(backup_run *b)
     char tmp[PATH_MAX], path[PATH_MAX];
     int out = -1;
     if (st == DG_OK)
-        st = open_tmp(b->dest, CATALOG_FILE, tmp, sizeof tmp, &out, b->err);
+        st = open_tmp(b->dest, name, tmp, sizeof tmp, &out, b->err);
     if (st == DG_OK) {
         st = seal_stream(in, out, key, snap, tmp, &b->out->bytes, b->err);
         if (close(out) != 0 && st == DG_OK)
@@ -599,7 +624,7 @@ static dg_status seal_catalog(backup_run *b)
         close(in);
     unlink(snap);
     sodium_memzero(key, sizeof key);
-    snprintf(path, sizeof path, "%s/%s", b->dest, CATALOG_FILE);
+    snprintf(path, sizeof path, "%s/%s", b->dest, name);
     if (st == DG_OK && rename(tmp, path) != 0)
         st = io_error(b->err, path, "cannot move into place");
     if (st != DG_OK && out >= 0)
@@ -609,7 +634,15 @@ static dg_status seal_catalog(backup_run *b)
     if (st == DG_OK)
         st = hash_file(path, sha, &size, b->err);
     if (st == DG_OK)
-        st = manifest_add(&b->now, CATALOG_FILE, sha, size, b->err);
+        st = manifest_add(&b->now, name, sha, size, b->err);
+    return st;
+}
+
+static dg_status seal_catalog(backup_run *b)
+{
+    dg_status st = seal_snapshot(b, "main", CATALOG_FILE, CATALOG_SUBKEY);
+    if (st == DG_OK)
+        st = seal_snapshot(b, "log", LOG_SEALED_FILE, LOG_SUBKEY);
     return st;
 }
 
@@ -896,21 +929,23 @@ dg_status dg_backup_verify(const char *dest, const unsigned char master[DG_KEY_B
 
 /* ---- restoring ---- */
 
-static dg_status restore_catalog(const char *dest, const char *new_path, const manifest *m,
-                                 const unsigned char master[DG_KEY_BYTES], uint64_t *bytes,
-                                 dg_error *err)
+/* The sealed file name of DEST opened into new_path's file as (under subkey). */
+static dg_status restore_sealed(const char *dest, const char *name, const char *new_path,
+                                const char *as, int subkey, const manifest *m,
+                                const unsigned char master[DG_KEY_BYTES], uint64_t *bytes,
+                                dg_error *err)
 {
     char src[PATH_MAX + 32], dst[PATH_MAX + 32], sha[65];
-    snprintf(src, sizeof src, "%s/%s", dest, CATALOG_FILE);
-    snprintf(dst, sizeof dst, "%s/catalog.db", new_path);
+    snprintf(src, sizeof src, "%s/%s", dest, name);
+    snprintf(dst, sizeof dst, "%s/%s", new_path, as);
     uint64_t size = 0;
     dg_status st = hash_file(src, sha, &size, err);
-    st = check_content(src, manifest_find(m, CATALOG_FILE), sha, size, st, err);
+    st = check_content(src, manifest_find(m, name), sha, size, st, err);
     if (st != DG_OK)
         return st;
     *bytes += size;
     unsigned char key[DG_KEY_BYTES];
-    crypto_kdf_derive_from_key(key, sizeof key, CATALOG_SUBKEY, "dgbackup", master);
+    crypto_kdf_derive_from_key(key, sizeof key, (uint64_t)subkey, "dgbackup", master);
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
         sodium_memzero(key, sizeof key);
@@ -925,6 +960,19 @@ static dg_status restore_catalog(const char *dest, const char *new_path, const m
     }
     close(in);
     sodium_memzero(key, sizeof key);
+    return st;
+}
+
+/* The catalog, and the log's file when the backup has one (see LOG_SEALED_FILE). */
+static dg_status restore_catalog(const char *dest, const char *new_path, const manifest *m,
+                                 const unsigned char master[DG_KEY_BYTES], uint64_t *bytes,
+                                 dg_error *err)
+{
+    dg_status st = restore_sealed(dest, CATALOG_FILE, new_path, "catalog.db", CATALOG_SUBKEY,
+                                  m, master, bytes, err);
+    if (st == DG_OK && manifest_find(m, LOG_SEALED_FILE))
+        st = restore_sealed(dest, LOG_SEALED_FILE, new_path, DG_LOG_FILE, LOG_SUBKEY, m,
+                            master, bytes, err);
     return st;
 }
 
@@ -991,7 +1039,8 @@ static dg_status restore_new_folder(const char *new_path, dg_error *err)
  */
 static dg_status commit_unsynced(dg_archive *archive, dg_error *err)
 {
-    return dg_catalog_exec(archive->db, "PRAGMA synchronous=OFF", err);
+    return dg_catalog_exec(archive->db, "PRAGMA synchronous=OFF; PRAGMA log.synchronous=OFF",
+                           err);
 }
 
 /* When the key backup in keys_dir was written (its file's time), as the catalog writes

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../base/fault.h"
 #include "text_guard.h"
@@ -612,6 +613,87 @@ static const char MIGRATION_21_SHOWN_BY_FILING[] =
     "  GROUP BY upto, refcode ORDER BY upto, refcode;"
     "DROP TABLE log_shown;";
 
+/*
+ * Migration 22 (issue 17): the access log moves to its own file (DG_LOG_FILE, attached as
+ * "log"). LOG_SCHEMA is the log's schema there, as migrations 1 to 21 left it in the catalog,
+ * plus log_state (the log's own settings: log_shown_upto, written by every 1,024th append,
+ * moves there from settings) and log_changes (which pending change's entry is which entry:
+ * log.c). LOG_MOVE copies what the catalog holds and the log file lacks, so a move cut short
+ * is finished by the next open; MIGRATION_22_LOG_FILE then drops the catalog's copy and adds
+ * log_pending, where a change's entry commits with the change (log.c). The two commit one
+ * after the other, the log file first: a crash in between leaves both copies, never none.
+ */
+static const char LOG_SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS log.access_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL, user_id INTEGER, login TEXT NOT NULL, origin TEXT NOT NULL,"
+    "  action TEXT NOT NULL, refcode TEXT, version INTEGER, query TEXT, hits INTEGER,"
+    "  outcome TEXT NOT NULL, detail TEXT,"
+    "  prev_hash TEXT NOT NULL, hash TEXT NOT NULL, shown TEXT);"
+    "CREATE INDEX IF NOT EXISTS log.log_by_refcode ON access_log(refcode)"
+    "  WHERE refcode IS NOT NULL;"
+    "CREATE TRIGGER IF NOT EXISTS log.log_is_append_only BEFORE UPDATE ON access_log"
+    "  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS log.log_is_never_deleted BEFORE DELETE ON access_log"
+    "  BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;"
+    "CREATE TABLE IF NOT EXISTS log.log_tree ("
+    "  level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,"
+    "  PRIMARY KEY (level, idx)) WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS log.log_tree_is_append_only BEFORE UPDATE ON log_tree"
+    "  BEGIN SELECT RAISE(ABORT, 'the log tree is append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS log.log_tree_is_never_deleted BEFORE DELETE ON log_tree"
+    "  BEGIN SELECT RAISE(ABORT, 'the log tree is append-only'); END;"
+    "CREATE TABLE IF NOT EXISTS log.log_checkpoints ("
+    "  size INTEGER PRIMARY KEY, at TEXT NOT NULL, note TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS log.log_shown_filed ("
+    "  upto INTEGER NOT NULL, refcode TEXT NOT NULL, entries TEXT NOT NULL,"
+    "  PRIMARY KEY (upto, refcode)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS log.log_logins ("
+    "  login TEXT NOT NULL, entry INTEGER NOT NULL,"
+    "  PRIMARY KEY (login, entry)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS log.log_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS log.log_changes ("
+    "  pending INTEGER PRIMARY KEY, entry INTEGER NOT NULL);";
+
+/* What the log's file takes from the catalog, table by table (only a table the catalog has:
+ * one taken back to an older schema by hand may lack some); copying only what it lacks, so
+ * that a move cut short is finished by the next open. */
+static const struct {
+    const char *table, *move;
+} LOG_MOVES[] = {
+    {"access_log",
+     "INSERT INTO log.access_log(id, at, user_id, login, origin, action, refcode, version,"
+     "  query, hits, outcome, detail, prev_hash, hash, shown)"
+     "  SELECT id, at, user_id, login, origin, action, refcode, version, query, hits,"
+     "    outcome, detail, prev_hash, hash, shown FROM main.access_log"
+     "  WHERE id > (SELECT coalesce(max(id), 0) FROM log.access_log) ORDER BY id;"},
+    {"log_tree", "INSERT OR IGNORE INTO log.log_tree(level, idx, hash)"
+                 "  SELECT level, idx, hash FROM main.log_tree ORDER BY level, idx;"},
+    {"log_checkpoints", "INSERT OR IGNORE INTO log.log_checkpoints(size, at, note)"
+                        "  SELECT size, at, note FROM main.log_checkpoints;"},
+    {"log_shown_filed", "INSERT OR IGNORE INTO log.log_shown_filed(upto, refcode, entries)"
+                        "  SELECT upto, refcode, entries FROM main.log_shown_filed"
+                        "  ORDER BY upto, refcode;"},
+    {"log_logins", "INSERT OR IGNORE INTO log.log_logins(login, entry)"
+                   "  SELECT login, entry FROM main.log_logins ORDER BY login, entry;"},
+    {"settings", "INSERT OR REPLACE INTO log.log_state(key, value)"
+                 "  SELECT key, value FROM main.settings WHERE key = 'log_shown_upto';"
+                 "DELETE FROM main.settings WHERE key = 'log_shown_upto';"},
+};
+
+static const char MIGRATION_22_LOG_FILE[] =
+    "CREATE TABLE log_pending ("
+    "  pending INTEGER PRIMARY KEY AUTOINCREMENT," /* never used twice: log_changes names it */
+    "  at TEXT NOT NULL, user_id INTEGER, login TEXT NOT NULL, origin TEXT NOT NULL,"
+    "  action TEXT NOT NULL, refcode TEXT, version INTEGER, query TEXT, hits INTEGER,"
+    "  outcome TEXT NOT NULL, detail TEXT, shown TEXT);"
+    "DROP TABLE main.log_logins;"
+    "DROP TABLE main.log_shown_filed;"
+    "DROP TABLE main.log_checkpoints;"
+    "DROP TABLE main.log_tree;"
+    "DROP TABLE main.access_log;"
+    "DELETE FROM main.settings WHERE key = 'log_shown_upto';";
+
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRATION_3_RETENTION,
                                        MIGRATION_4_REVIEW, MIGRATION_5_LOG_TREE,
                                        MIGRATION_6_INDEX_FAILURES, MIGRATION_7_SYNONYMS,
@@ -625,7 +707,9 @@ static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2_INGEST, MIGRAT
                                        MIGRATION_20_LOG_INDEXES_IN_BULK,
                                        MIGRATION_21_SHOWN_BY_FILING};
 enum { MIGRATION_COUNT = sizeof MIGRATIONS / sizeof MIGRATIONS[0] };
-_Static_assert(MIGRATION_COUNT == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
+/* The SQL migrations, then migration 22 (the log's own file), which is C (migrate_log_file). */
+enum { LOG_FILE_MIGRATION = MIGRATION_COUNT + 1 };
+_Static_assert(LOG_FILE_MIGRATION == DG_SCHEMA_VERSION, "catalog.h names the newest migration");
 
 /* SQLite's "database or disk is full" leaves the reader to guess which: say it, and where. */
 static dg_status disk_full(dg_error *err, sqlite3 *db, const char *what)
@@ -1122,19 +1206,12 @@ static dg_status schema_version(sqlite3 *db, int *version, dg_error *err)
     return st;
 }
 
-static dg_status migrate(sqlite3 *db, dg_error *err)
+static dg_status migrate_sql(sqlite3 *db, dg_error *err)
 {
     int version = 0;
     dg_status st = schema_version(db, &version, err);
-    if (st != DG_OK)
+    if (st != DG_OK || version >= MIGRATION_COUNT)
         return st;
-    if (version > MIGRATION_COUNT)
-        return dg_error_set(err, DG_ERR_CORRUPT,
-                            "catalog: schema version %d is newer than this dangan (%d); "
-                            "upgrade dangan",
-                            version, MIGRATION_COUNT);
-    if (version == MIGRATION_COUNT)
-        return DG_OK;
     st = dg_catalog_begin_write(db, err);
     if (st != DG_OK)
         return st;
@@ -1152,6 +1229,165 @@ static dg_status migrate(sqlite3 *db, dg_error *err)
         return dg_catalog_commit(db, err);
     dg_catalog_rollback(db);
     return dg_error_prefix(err, "migration: ");
+}
+
+/*
+ * Migration 22: the log's tables move to the log's file (see LOG_SCHEMA). First the log
+ * file gets them, in a transaction that writes it alone; then the catalog drops its copy.
+ * The drop frees the pages without overwriting them (secure_delete off for it): they hold
+ * the log, which the log file now holds too, and overwriting a 5 GB log would write it
+ * all again through the WAL. SQLite reuses the freed pages for the catalog's new rows.
+ */
+static int main_has_table(sqlite3 *db, const char *table)
+{
+    sqlite3_stmt *stmt;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?",
+                           -1, &stmt, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+        found = sqlite3_step(stmt) == SQLITE_ROW;
+    }
+    sqlite3_finalize(stmt);
+    return found;
+}
+
+static dg_status migrate_log_file(sqlite3 *db, dg_error *err)
+{
+    int version = 0;
+    dg_status st = schema_version(db, &version, err);
+    if (st != DG_OK || version >= LOG_FILE_MIGRATION)
+        return st;
+    st = dg_catalog_begin_write(db, err);
+    if (st == DG_OK)
+        st = schema_version(db, &version, err);
+    if (st == DG_OK && version < LOG_FILE_MIGRATION)
+        st = dg_catalog_exec(db, LOG_SCHEMA, err);
+    for (size_t i = 0; st == DG_OK && version < LOG_FILE_MIGRATION &&
+                       i < sizeof LOG_MOVES / sizeof LOG_MOVES[0];
+         i++)
+        if (main_has_table(db, LOG_MOVES[i].table))
+            st = dg_catalog_exec(db, LOG_MOVES[i].move, err);
+    st = dg_catalog_end_write(db, st, err);
+    if (st == DG_OK)
+        st = dg_catalog_exec(db, "PRAGMA main.secure_delete=OFF", err);
+    if (st == DG_OK)
+        st = dg_catalog_begin_write(db, err);
+    if (st == DG_OK) {
+        st = schema_version(db, &version, err);
+        if (st == DG_OK && version < LOG_FILE_MIGRATION)
+            st = dg_catalog_exec(db, MIGRATION_22_LOG_FILE, err);
+        /* The log's own tables last (log_tree and access_log have triggers, which go with
+         * them); settings stays. */
+        for (size_t i = sizeof LOG_MOVES / sizeof LOG_MOVES[0] - 1;
+             st == DG_OK && version < LOG_FILE_MIGRATION && i-- > 0;)
+            if (main_has_table(db, LOG_MOVES[i].table)) {
+                char *sql = sqlite3_mprintf("DROP TABLE main.\"%w\"", LOG_MOVES[i].table);
+                st = sql ? dg_catalog_exec(db, sql, err)
+                         : dg_error_set(err, DG_ERR_NOMEM, "catalog: out of memory");
+                sqlite3_free(sql);
+            }
+        if (st == DG_OK && version < LOG_FILE_MIGRATION)
+            st = dg_catalog_exec(db, "PRAGMA main.user_version=22", err);
+        st = dg_catalog_end_write(db, st, err);
+    }
+    dg_error ignored;
+    if (dg_catalog_exec(db, "PRAGMA main.secure_delete=ON", &ignored) != DG_OK && st == DG_OK)
+        st = dg_catalog_exec(db, "PRAGMA main.secure_delete=ON", err);
+    return st == DG_OK ? st : dg_error_prefix(err, "migration: ");
+}
+
+static dg_status migrate(sqlite3 *db, dg_error *err)
+{
+    int version = 0;
+    dg_status st = schema_version(db, &version, err);
+    if (st != DG_OK)
+        return st;
+    if (version > LOG_FILE_MIGRATION)
+        return dg_error_set(err, DG_ERR_CORRUPT,
+                            "catalog: schema version %d is newer than this dangan (%d); "
+                            "upgrade dangan",
+                            version, LOG_FILE_MIGRATION);
+    if (version == LOG_FILE_MIGRATION)
+        return DG_OK;
+    st = migrate_sql(db, err);
+    if (st == DG_OK)
+        st = migrate_log_file(db, err);
+    return st;
+}
+
+/* DG_LOG_FILE beside the catalog file at path (malloc'd; NULL when out of memory). */
+static char *log_file_path(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+    char *out = malloc(dir + sizeof DG_LOG_FILE);
+    if (out) {
+        memcpy(out, path, dir);
+        memcpy(out + dir, DG_LOG_FILE, sizeof DG_LOG_FILE);
+    }
+    return out;
+}
+
+/* The pragmas of apply_pragmas for the log's file attached as "log" (journal_mode alone
+ * applies to every attached file; the others are per file). */
+static dg_status apply_log_pragmas(sqlite3 *db, const char *schema, dg_error *err)
+{
+    int persist = 1; /* as the catalog's (dg_catalog_open) */
+    sqlite3_file_control(db, schema, SQLITE_FCNTL_PERSIST_WAL, &persist);
+    char *sql = sqlite3_mprintf("PRAGMA \"%w\".journal_mode=WAL;"
+                                "PRAGMA \"%w\".synchronous=FULL;"
+                                "PRAGMA \"%w\".journal_size_limit=" DG_CATALOG_WAL_KEEP ";"
+                                "PRAGMA \"%w\".secure_delete=ON;",
+                                schema, schema, schema, schema);
+    if (!sql)
+        return dg_error_set(err, DG_ERR_NOMEM, "catalog: out of memory");
+    dg_status st = dg_catalog_exec(db, sql, err);
+    sqlite3_free(sql);
+    return st;
+}
+
+/*
+ * Attaches the log's file as "log", creating it (private, as the catalog) when the catalog
+ * is new or not yet moved; a catalog of version 22 or later without it is refused: its log
+ * is elsewhere, and an empty one would pass for a log that lost every entry.
+ */
+static dg_status attach_log(sqlite3 *db, const char *path, dg_error *err)
+{
+    int version = 0;
+    dg_status st = schema_version(db, &version, err);
+    char *log = log_file_path(path);
+    if (st == DG_OK && !log)
+        st = dg_error_set(err, DG_ERR_NOMEM, "catalog: out of memory");
+    if (st == DG_OK && version >= LOG_FILE_MIGRATION && access(log, F_OK) != 0)
+        st = dg_error_set(err, DG_ERR_CORRUPT,
+                          "%s: the access log's file is missing (restore it with the catalog "
+                          "from the same backup)",
+                          log);
+    /* ATTACH opens with the catalog connection's flags, without SQLITE_OPEN_CREATE when
+     * the catalog exists: the log's file of a catalog being upgraded is made here. */
+    if (st == DG_OK && access(log, F_OK) != 0) {
+        sqlite3 *made = NULL;
+        mode_t old_mask = umask(077); /* the log is as private as the catalog */
+        if (sqlite3_open_v2(log, &made, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+            SQLITE_OK)
+            st = dg_error_set(err, DG_ERR_IO, "%s: cannot create the access log's file: %s",
+                              log, made ? sqlite3_errmsg(made) : "out of memory");
+        umask(old_mask);
+        sqlite3_close(made);
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (st == DG_OK)
+        st = dg_catalog_prepare(db, "ATTACH ?1 AS log", &stmt, err);
+    if (st == DG_OK) {
+        sqlite3_bind_text(stmt, 1, log, -1, SQLITE_STATIC);
+        mode_t old_mask = umask(077);
+        st = dg_catalog_step_done(db, stmt, err);
+        umask(old_mask);
+    }
+    free(log);
+    if (st == DG_OK)
+        st = apply_log_pragmas(db, "log", err);
+    return st;
 }
 
 dg_status dg_catalog_open(const char *path, int create, sqlite3 **out, dg_error *err)
@@ -1184,7 +1420,38 @@ dg_status dg_catalog_open(const char *path, int create, sqlite3 **out, dg_error 
     sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     dg_status st = apply_pragmas(db, err);
     if (st == DG_OK)
+        st = attach_log(db, path, err);
+    if (st == DG_OK)
         st = migrate(db, err);
+    if (st == DG_OK)
+        st = dg_text_guard_install(db, err);
+    if (st != DG_OK) {
+        sqlite3_close(db);
+        return st;
+    }
+    *out = db;
+    return DG_OK;
+}
+
+dg_status dg_catalog_open_log(sqlite3 *catalog, sqlite3 **out, dg_error *err)
+{
+    *out = NULL;
+    const char *path = sqlite3_db_filename(catalog, "log");
+    if (!path || !*path)
+        return dg_error_set(err, DG_ERR_INTERNAL, "catalog: the access log's file is not attached");
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        dg_status st = dg_error_set(err, DG_ERR_IO, "%s: cannot open the access log: %s", path,
+                                    db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return st;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 60000); /* as the catalog's (apply_pragmas) */
+    dg_status st = apply_log_pragmas(db, "main", err);
+    if (st == DG_OK)
+        st = dg_catalog_exec(db, "PRAGMA trusted_schema=OFF", err);
     if (st == DG_OK)
         st = dg_text_guard_install(db, err);
     if (st != DG_OK) {

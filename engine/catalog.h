@@ -21,13 +21,34 @@
 #include "../base/status.h"
 
 /* The schema version this build writes; migrations bring older catalogs up to it. */
-#define DG_SCHEMA_VERSION 21
+#define DG_SCHEMA_VERSION 22
 
 /*
- * Opens (creating when create is set) the catalog file at path, applies the pragmas and
- * runs pending migrations. A catalog newer than this build is refused.
+ * The access log's own database file, beside catalog.db in the archive folder (migration
+ * 22, issue 17): the log's tables (access_log, log_tree, log_checkpoints, log_shown_filed,
+ * log_logins, log_state, log_changes). Every catalog connection attaches it as schema
+ * "log", so a statement names the log's tables as before (no catalog table has their
+ * names) and may join them with the catalog's. A search's entry then commits to this file
+ * alone, and the catalog's other connections keep their page caches (in WAL mode a
+ * connection whose file changed drops its whole cache at its next read: 2.0-2.4% of a
+ * server's CPU when every search's entry committed to catalog.db).
+ */
+#define DG_LOG_FILE "log.db"
+
+/*
+ * Opens (creating when create is set) the catalog file at path, applies the pragmas,
+ * attaches the access log's file (DG_LOG_FILE in the same folder, created with it; an
+ * upgraded catalog whose log file is missing is refused) and runs pending migrations. A
+ * catalog newer than this build is refused.
  */
 dg_status dg_catalog_open(const char *path, int create, sqlite3 **out, dg_error *err);
+
+/*
+ * A connection to the access log's file alone (its schema "main"), with the catalog's
+ * pragmas and UTF-8 guard, for appending entries without touching catalog.db (log.c). catalog
+ * is an open catalog connection (it names the file and has migrated it).
+ */
+dg_status dg_catalog_open_log(sqlite3 *catalog, sqlite3 **out, dg_error *err);
 void dg_catalog_close(sqlite3 *db);
 
 /* Turns the database's last error into a status and message ("catalog: <what>: <why>"). */

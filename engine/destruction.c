@@ -1046,7 +1046,11 @@ dg_status dg_register_list(dg_archive *archive, int review_year, dg_register_ent
     *out = NULL;
     *count = 0;
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
+    /* Each row is checked against its entry in the log: a pending one goes in first (log.h). */
+    dg_status st = dg_log_pending_flush(archive, err);
+    if (st != DG_OK)
+        return st;
+    st = dg_catalog_prepare(
         archive->db,
         "SELECT g.serial, g.review_year, g.refcode, dg_clear(g.title), g.year, g.category, g.record_type,"
         " g.period, g.period_served, g.page_count, g.versions, g.objects, g.appraiser,"
@@ -1073,7 +1077,10 @@ dg_status dg_register_last_log_entry(dg_archive *archive, int review_year, int64
                                      dg_error *err)
 {
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_prepare(
+    dg_status st = dg_log_pending_flush(archive, err); /* the destruction's own entry (log.h) */
+    if (st != DG_OK)
+        return st;
+    st = dg_catalog_prepare(
         archive->db,
         "SELECT max(l.id) FROM destruction_register g JOIN access_log l ON l.refcode ="
         " g.refcode AND l.action = 'retention.destroy' AND l.outcome = 'ok'"

@@ -362,12 +362,41 @@ int dg_log_row_bytes(sqlite3_stmt *row, dg_buf *b)
     return dg_log_row_bytes_append(row, b);
 }
 
-/* The newest entry's id and hash, or 0 and the genesis hash for an empty log. */
-static dg_status chain_head(dg_archive *archive, int64_t *id, char hash[65], dg_error *err)
+/*
+ * A connection the log is written on, with its kept statements: the handle's own
+ * connection to the log's file (log_db: every append in its own transaction, the group's
+ * batches, the pending changes' entries), or its catalog connection, where the log is
+ * attached as "log" (an entry inside the caller's transaction). The statements name the
+ * log's tables unqualified, which resolves to the log on both.
+ */
+typedef struct log_conn {
+    sqlite3 *db;
+    dg_stmt_cache *stmts;
+} log_conn;
+
+static log_conn catalog_conn(dg_archive *archive)
 {
-    sqlite3 *db = archive->db;
+    return (log_conn){archive->db, &archive->stmts};
+}
+
+/* The handle's own connection to the log's file, opened on first use. */
+static dg_status own_conn(dg_archive *archive, log_conn *c, dg_error *err)
+{
+    if (!archive->log_db) {
+        dg_status st = dg_catalog_open_log(archive->db, &archive->log_db, err);
+        if (st != DG_OK)
+            return st;
+    }
+    *c = (log_conn){archive->log_db, &archive->log_stmts};
+    return DG_OK;
+}
+
+/* The newest entry's id and hash, or 0 and the genesis hash for an empty log. */
+static dg_status chain_head(log_conn c, int64_t *id, char hash[65], dg_error *err)
+{
+    sqlite3 *db = c.db;
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_take(&archive->stmts, db,
+    dg_status st = dg_catalog_take(c.stmts, db,
                                    "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1",
                                    &stmt, err);
     if (st != DG_OK)
@@ -381,7 +410,7 @@ static dg_status chain_head(dg_archive *archive, int64_t *id, char hash[65], dg_
         const unsigned char *h = sqlite3_column_text(stmt, 1);
         snprintf(hash, 65, "%s", h ? (const char *)h : "");
     }
-    dg_catalog_give_back(&archive->stmts, stmt);
+    dg_catalog_give_back(c.stmts, stmt);
     return st;
 }
 
@@ -461,7 +490,11 @@ static dg_status shown_filed_upto(sqlite3 *db, int64_t *upto, dg_error *err)
 {
     char *text = NULL;
     *upto = 0;
-    dg_status st = dg_setting_get(db, "log_shown_upto", &text, err);
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(db, "SELECT value FROM log_state WHERE key = 'log_shown_upto'",
+                                      &stmt, err);
+    if (st == DG_OK)
+        st = dg_catalog_row_text(db, stmt, &text, "read log state", err, "log_shown_upto");
     if (st == DG_OK)
         *upto = strtoll(text, NULL, 10);
     free(text);
@@ -662,7 +695,13 @@ dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err)
     if (st == DG_OK && last > upto) {
         char value[32];
         snprintf(value, sizeof value, "%lld", (long long)last);
-        st = dg_setting_set(db, "log_shown_upto", value, err);
+        sqlite3_stmt *stmt;
+        st = dg_catalog_prepare(db, "INSERT OR REPLACE INTO log_state(key, value) "
+                                    "VALUES('log_shown_upto', ?)", &stmt, err);
+        if (st == DG_OK) {
+            sqlite3_bind_text(stmt, 1, value, -1, SQLITE_STATIC);
+            st = dg_catalog_step_done(db, stmt, err);
+        }
     }
     return st;
 }
@@ -703,8 +742,8 @@ typedef struct tree_front {
     unsigned version;
 } tree_front;
 
-static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
-                                  const dg_merkle_hash *leaves, size_t count, dg_error *err);
+static dg_status tree_take_leaves(log_conn c, int64_t first, const dg_merkle_hash *leaves,
+                                  size_t count, dg_error *err);
 static dg_status stored_open(sqlite3 *db, dg_stmt_cache *cache, dg_log_stored_tree *t,
                              dg_error *err);
 static dg_status stored_size(sqlite3 *db, dg_stmt_cache *cache, uint64_t *size, dg_error *err);
@@ -713,16 +752,16 @@ static dg_status store_node(void *ctx, int level, uint64_t index, const dg_merkl
 
 /* Inserts the entry after prev (its leaf into *leaf, its hash into hash); with catch_up, brings the stored tree
  * up to it too (a group of entries brings the tree up once, after the last of them). */
-static dg_status log_insert(dg_archive *archive, const char *prev, const chain_fields *fields,
+static dg_status log_insert(log_conn c, const char *prev, const chain_fields *fields,
                             int catch_up, dg_merkle_hash *leaf, char hash[65], dg_error *err)
 {
-    sqlite3 *db = archive->db;
+    sqlite3 *db = c.db;
     chain_fields f = *fields;
     if (!chain_hash(prev, &f, hash, leaf))
         return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
 
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_take(&archive->stmts, db,
+    dg_status st = dg_catalog_take(c.stmts, db,
                             "INSERT INTO access_log(id, at, user_id, login, origin, action, "
                             "refcode, version, query, hits, outcome, detail, prev_hash, hash, "
                             "shown) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -745,11 +784,11 @@ static dg_status log_insert(dg_archive *archive, const char *prev, const chain_f
     sqlite3_bind_text(stmt, 14, hash, -1, SQLITE_STATIC);
     dg_bind_text_or_null(stmt, 15, f.shown);
     st = dg_catalog_step_once(db, stmt, err);
-    dg_catalog_give_back(&archive->stmts, stmt);
+    dg_catalog_give_back(c.stmts, stmt);
     if (st == DG_OK && f.id % DG_LOG_SHOWN_EVERY == 0)
         st = dg_log_shown_catch_up(db, err);
     if (st == DG_OK && catch_up)
-        st = tree_take_leaves(archive, f.id, leaf, 1, err);
+        st = tree_take_leaves(c, f.id, leaf, 1, err);
     return st;
 }
 
@@ -852,84 +891,341 @@ static dg_status keep_texts(const dg_actor *actor, const char *login, const dg_l
     return st;
 }
 
-/* Appends one entry inside the caller's write transaction; *id is its id. With head (a
- * group's batch), the entry follows head when head->id is set, and head becomes it. */
-static dg_status append_entry_after(dg_archive *archive, const dg_actor *actor,
-                                    const char *login, const dg_log_event *event, int catch_up,
-                                    chain_link *head, int64_t *id, dg_merkle_hash *leaf,
-                                    dg_error *err)
+/* An entry's fields as they are stored, and the copies they need (freed with
+ * entry_free). */
+typedef struct entry_made {
+    chain_fields f;
+    char at[32];
+    kept_texts texts;
+    char *sealed_query, *sealed_detail;
+} entry_made;
+
+static void entry_free(entry_made *m)
 {
-    int64_t last_id = 0;
-    char prev[65];
+    free(m->sealed_query);
+    free(m->sealed_detail);
+    kept_texts_free(&m->texts);
+}
+
+/* Makes an entry's fields (all but its id): checked, bounded, pictured, sealed. */
+static dg_status entry_make(dg_archive *archive, const dg_actor *actor, const char *login,
+                            const dg_log_event *event, entry_made *m, dg_error *err)
+{
+    memset(m, 0, sizeof *m);
     dg_text_field fields[] = {{"log login", login},          {"log action", event->action},
                               {"log record", event->refcode}, {"log query", event->query},
                               {"log outcome", event->outcome}, {"log detail", event->detail}};
     dg_status st = dg_text_guard_all(fields, sizeof fields / sizeof fields[0], err);
-    if (st == DG_OK && head && head->id > 0) {
-        last_id = head->id;
-        memcpy(prev, head->hash, sizeof prev);
-    } else if (st == DG_OK) {
-        st = chain_head(archive, &last_id, prev, err);
-    }
     if (st != DG_OK)
         return st;
-    char at[32];
-    dg_now_iso(at);
-    chain_fields f = {
-        .id = last_id + 1,
-        .at = at,
+    dg_now_iso(m->at);
+    m->f = (chain_fields){
+        .at = m->at,
         .user_id = actor ? actor->user_id : 0,
         .version = event->version > 0 ? event->version : 0,
         .hits = event->hits >= 0 ? event->hits : -1,
     };
-    kept_texts texts;
-    st = keep_texts(actor, login, event, &f, &texts, err);
-    char *sealed_query = NULL, *sealed_detail = NULL;
+    st = keep_texts(actor, login, event, &m->f, &m->texts, err);
     /* The words searched for and the detail (titles, file names, reasons) are sealed under
      * the journal key in an encrypted archive; the entry is hashed as stored, so verifying
      * the chain and the tree needs no key. Entries written before stay as they were. */
     if (st == DG_OK && archive->keys) {
-        st = dg_journal_seal(archive, f.query, &sealed_query, err);
+        st = dg_journal_seal(archive, m->f.query, &m->sealed_query, err);
         if (st == DG_OK)
-            st = dg_journal_seal(archive, f.detail, &sealed_detail, err);
-        f.query = sealed_query;
-        f.detail = sealed_detail;
+            st = dg_journal_seal(archive, m->f.detail, &m->sealed_detail, err);
+        m->f.query = m->sealed_query;
+        m->f.detail = m->sealed_detail;
     }
-    char hash[65];
-    if (st == DG_OK)
-        st = log_insert(archive, prev, &f, catch_up, leaf, hash, err);
-    if (head)
-        *head = (chain_link){0};
-    if (st == DG_OK && head) {
-        head->id = f.id;
-        memcpy(head->hash, hash, sizeof hash);
-    }
-    free(sealed_query);
-    free(sealed_detail);
-    kept_texts_free(&texts);
-    *id = st == DG_OK ? f.id : 0;
     return st;
 }
 
-static dg_status append_entry(dg_archive *archive, const dg_actor *actor, const char *login,
-                              const dg_log_event *event, int catch_up, int64_t *id,
-                              dg_merkle_hash *leaf, dg_error *err)
+/* Writes the entry f (its id set here) after the log's newest entry on c: after head when
+ * head->id is set (a group's batch), and head becomes it. */
+static dg_status entry_write(log_conn c, chain_fields *f, int catch_up, chain_link *head,
+                             int64_t *id, dg_merkle_hash *leaf, dg_error *err)
 {
-    return append_entry_after(archive, actor, login, event, catch_up, NULL, id, leaf, err);
+    int64_t last_id = 0;
+    char prev[65];
+    dg_status st = DG_OK;
+    if (head && head->id > 0) {
+        last_id = head->id;
+        memcpy(prev, head->hash, sizeof prev);
+    } else {
+        st = chain_head(c, &last_id, prev, err);
+    }
+    f->id = last_id + 1;
+    char hash[65];
+    if (st == DG_OK)
+        st = log_insert(c, prev, f, catch_up, leaf, hash, err);
+    if (head)
+        *head = (chain_link){0};
+    if (st == DG_OK && head) {
+        head->id = f->id;
+        memcpy(head->hash, hash, sizeof hash);
+    }
+    *id = st == DG_OK ? f->id : 0;
+    return st;
+}
+
+/* Appends one entry on c inside a write transaction there; *id is its id. With head (a
+ * group's batch), the entry follows head when head->id is set, and head becomes it. */
+static dg_status append_entry_after(dg_archive *archive, log_conn c, const dg_actor *actor,
+                                    const char *login, const dg_log_event *event, int catch_up,
+                                    chain_link *head, int64_t *id, dg_merkle_hash *leaf,
+                                    dg_error *err)
+{
+    entry_made m;
+    *id = 0;
+    dg_status st = entry_make(archive, actor, login, event, &m, err);
+    if (st == DG_OK)
+        st = entry_write(c, &m.f, catch_up, head, id, leaf, err);
+    else if (head)
+        *head = (chain_link){0};
+    entry_free(&m);
+    return st;
+}
+
+static dg_status append_entry(dg_archive *archive, log_conn c, const dg_actor *actor,
+                              const char *login, const dg_log_event *event, int catch_up,
+                              int64_t *id, dg_merkle_hash *leaf, dg_error *err)
+{
+    return append_entry_after(archive, c, actor, login, event, catch_up, NULL, id, leaf, err);
+}
+
+/* ---- a change's entry: pending in the catalog, then appended -------------------------- */
+
+/*
+ * A change (classify, edit, destroy, loans, grants...) and its entry must commit together,
+ * and SQLite commits a transaction atomically per file only. So a change's entry is
+ * written, in the change's own transaction, into the catalog's log_pending (its fields as
+ * the log stores them, its time the change's); right after the catalog commits, the
+ * handle appends it to the log file (after_commit) with a row of log_changes naming the
+ * pending row it came from, in the same log transaction. A crash in between leaves the
+ * row pending: the next opener, log reader, checkpoint or change appends it (flush), and
+ * log_changes makes that happen once, whoever gets there first. A pending row already in
+ * the log is deleted by the next change's transaction. An entry is never lost: it is in
+ * one file or the other, synced with the change.
+ */
+static const char PENDING_ADD[] =
+    "INSERT INTO main.log_pending(at, user_id, login, origin, action, refcode, version, query,"
+    " hits, outcome, detail, shown) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
+/* Pending rows already appended (AUTOINCREMENT: a pending id is never used twice). */
+static const char PENDING_DROP_DONE[] =
+    "DELETE FROM main.log_pending WHERE pending IN (SELECT pending FROM log.log_changes"
+    " WHERE pending >= (SELECT coalesce(min(pending), 0) FROM main.log_pending))";
+
+static dg_status pending_add(dg_archive *archive, const chain_fields *f, dg_error *err)
+{
+    sqlite3 *db = archive->db;
+    dg_status st = dg_catalog_exec_kept(&archive->stmts, db, PENDING_DROP_DONE, err);
+    sqlite3_stmt *stmt;
+    if (st == DG_OK)
+        st = dg_catalog_take(&archive->stmts, db, PENDING_ADD, &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_text(stmt, 1, f->at, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, f->user_id);
+    sqlite3_bind_text(stmt, 3, f->login, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, f->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, f->action, -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 6, f->refcode);
+    sqlite3_bind_int(stmt, 7, f->version);
+    dg_bind_text_or_null(stmt, 8, f->query);
+    sqlite3_bind_int64(stmt, 9, f->hits);
+    sqlite3_bind_text(stmt, 10, f->outcome, -1, SQLITE_STATIC);
+    dg_bind_text_or_null(stmt, 11, f->detail);
+    dg_bind_text_or_null(stmt, 12, f->shown);
+    st = dg_catalog_step_once(db, stmt, err);
+    dg_catalog_give_back(&archive->stmts, stmt);
+    if (st == DG_OK)
+        archive->log_pending++;
+    return st;
+}
+
+/* A pending row read back: its fields and the texts they point into. */
+typedef struct pending_row {
+    int64_t pending;
+    chain_fields f;
+    char *text[9];
+} pending_row;
+
+static void pending_rows_free(pending_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int t = 0; t < 9; t++)
+            free(rows[i].text[t]);
+    free(rows);
+}
+
+/* The pending rows not in the log yet, oldest first (on the catalog connection). */
+static dg_status pending_read(dg_archive *archive, pending_row **out, size_t *count,
+                              dg_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(
+        archive->db,
+        "SELECT pending, at, user_id, login, origin, action, refcode, version, query, hits,"
+        " outcome, detail, shown FROM main.log_pending"
+        " WHERE pending NOT IN (SELECT pending FROM log.log_changes) ORDER BY pending",
+        &stmt, err);
+    if (st != DG_OK)
+        return st;
+    size_t cap = 0;
+    int rc;
+    while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? 2 * cap : 4;
+            pending_row *grown = realloc(*out, cap * sizeof **out);
+            if (!grown) {
+                st = dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
+                break;
+            }
+            *out = grown;
+        }
+        pending_row *r = &(*out)[(*count)++];
+        memset(r, 0, sizeof *r);
+        static const int TEXT_COL[9] = {1, 3, 4, 5, 6, 8, 10, 11, 12};
+        for (int t = 0; t < 9; t++)
+            if (sqlite3_column_type(stmt, TEXT_COL[t]) != SQLITE_NULL &&
+                !(r->text[t] = dg_column_strdup(stmt, TEXT_COL[t])))
+                st = dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
+        r->pending = sqlite3_column_int64(stmt, 0);
+        r->f = (chain_fields){.at = r->text[0], .user_id = sqlite3_column_int64(stmt, 2),
+                              .login = r->text[1], .origin = r->text[2],
+                              .action = r->text[3], .refcode = r->text[4],
+                              .version = sqlite3_column_int(stmt, 7), .query = r->text[5],
+                              .hits = (long)sqlite3_column_int64(stmt, 9),
+                              .outcome = r->text[6], .detail = r->text[7],
+                              .shown = r->text[8]};
+    }
+    if (st == DG_OK && rc != SQLITE_DONE)
+        st = dg_catalog_error(archive->db, err, "read pending log entries");
+    sqlite3_finalize(stmt);
+    if (st != DG_OK) {
+        pending_rows_free(*out, *count);
+        *out = NULL;
+        *count = 0;
+    }
+    return st;
+}
+
+/* Appends one pending row on c (in its write transaction), unless log_changes says it is
+ * in the log already. */
+static dg_status pending_append(log_conn c, pending_row *r, dg_error *err)
+{
+    sqlite3_stmt *stmt;
+    dg_status st = dg_catalog_prepare(c.db, "SELECT 1 FROM log_changes WHERE pending = ?",
+                                      &stmt, err);
+    if (st != DG_OK)
+        return st;
+    sqlite3_bind_int64(stmt, 1, r->pending);
+    int found = 0;
+    st = dg_catalog_step_maybe_row(c.db, stmt, &found, "read log changes", err);
+    sqlite3_finalize(stmt);
+    if (st != DG_OK || found)
+        return st;
+    int64_t id;
+    dg_merkle_hash leaf;
+    st = entry_write(c, &r->f, 1, NULL, &id, &leaf, err);
+    if (st == DG_OK)
+        st = dg_catalog_prepare(c.db, "INSERT INTO log_changes(pending, entry) VALUES(?, ?)",
+                                &stmt, err);
+    if (st == DG_OK) {
+        sqlite3_bind_int64(stmt, 1, r->pending);
+        sqlite3_bind_int64(stmt, 2, id);
+        st = dg_catalog_step_done(c.db, stmt, err);
+    }
+    return st;
 }
 
 static dg_status sync_lost_error(dg_error *err);
+
+dg_status dg_log_pending_flush(dg_archive *archive, dg_error *err)
+{
+    if (archive->log_flushing)
+        return DG_OK; /* the flush's own commit */
+    pending_row *rows = NULL;
+    size_t count = 0;
+    dg_status st = pending_read(archive, &rows, &count, err);
+    if (st != DG_OK || count == 0) {
+        archive->log_pending = st == DG_OK ? 0 : archive->log_pending;
+        return st;
+    }
+    log_conn c;
+    st = own_conn(archive, &c, err);
+    if (st == DG_OK && archive->sync_lost)
+        st = sync_lost_error(err); /* its commits would not be synced */
+    archive->log_flushing = 1;
+    if (st == DG_OK && dg_fault("log.flush")) /* the log's file cannot take it (a full disk) */
+        st = dg_error_set(err, errno == ENOSPC ? DG_ERR_IO : DG_ERR_DB,
+                          "catalog: append: %s (%s)",
+                          errno == ENOSPC ? "the disk is full" : strerror(errno),
+                          sqlite3_db_filename(c.db, "main"));
+    if (st == DG_OK)
+        st = dg_catalog_exec_kept(c.stmts, c.db, "BEGIN IMMEDIATE", err);
+    if (st == DG_OK) {
+        for (size_t i = 0; i < count && st == DG_OK; i++)
+            st = pending_append(c, &rows[i], err);
+        if (st == DG_OK)
+            st = dg_catalog_exec_kept(c.stmts, c.db, "COMMIT", err);
+        if (st != DG_OK)
+            dg_catalog_rollback(c.db);
+    }
+    archive->log_flushing = 0;
+    pending_rows_free(rows, count);
+    if (st == DG_OK)
+        archive->log_pending = 0;
+    return st == DG_OK ? st : dg_error_prefix(err, "access log: a change's entry is pending: ");
+}
+
+/* The automatic checkpoint of SQLite's default WAL hook, which this hook replaces. */
+#define WAL_AUTOCHECKPOINT 1000
+
+/*
+ * The catalog connection's WAL hook, called once a transaction has committed (and its
+ * locks are let go): when it committed a change's entry to log_pending, the entry goes on
+ * to the log file now. A failure leaves it pending, for the next flush; the change has
+ * committed whatever happens here, so the hook always answers SQLITE_OK.
+ */
+static int after_commit(void *ctx, sqlite3 *db, const char *schema, int frames)
+{
+    dg_archive *archive = ctx;
+    if (frames >= WAL_AUTOCHECKPOINT)
+        sqlite3_wal_checkpoint(db, schema);
+    if (strcmp(schema, "main") || archive->log_pending == 0 || archive->log_flushing)
+        return SQLITE_OK;
+    if (dg_fault("log.pending")) /* a crash or a failure after the catalog's commit */
+        return SQLITE_OK;
+    dg_error ignored;
+    dg_log_pending_flush(archive, &ignored);
+    return SQLITE_OK;
+}
+
+void dg_log_watch_commits(dg_archive *archive)
+{
+    sqlite3_wal_hook(archive->db, after_commit, archive);
+}
 
 dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
                                const dg_log_event *event, dg_error *err)
 {
     int64_t id;
     /* A change on a handle that cannot sync must fail here, not answer success unsynced
-     * (the commit hook would refuse its commit anyway, with a less telling message). */
+     * (its entry's append would be refused anyway, and stay pending). */
     if (archive->sync_lost)
         return sync_lost_error(err);
     dg_merkle_hash leaf;
-    return append_entry(archive, actor, login, event, 1, &id, &leaf, err);
+    if (event->read) /* nothing in the catalog to commit with: straight to the log */
+        return append_entry(archive, catalog_conn(archive), actor, login, event, 1, &id, &leaf,
+                            err);
+    entry_made m;
+    dg_status st = entry_make(archive, actor, login, event, &m, err);
+    if (st == DG_OK)
+        st = pending_add(archive, &m.f, err);
+    entry_free(&m);
+    return st;
 }
 
 dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
@@ -943,11 +1239,12 @@ dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
         return dg_error_set(err, DG_ERR_NOMEM, "access log: out of memory");
     dg_status st = DG_OK;
     for (size_t i = 0; i < count && st == DG_OK; i++) {
-        st = append_entry(archive, actor, NULL, &events[i], 0, &id, &leaves[i], err);
+        st = append_entry(archive, catalog_conn(archive), actor, NULL, &events[i], 0, &id,
+                          &leaves[i], err);
         first = i == 0 ? id : first;
     }
     if (st == DG_OK && count)
-        st = tree_take_leaves(archive, first, leaves, count, err);
+        st = tree_take_leaves(catalog_conn(archive), first, leaves, count, err);
     free(leaves);
     return st;
 }
@@ -956,16 +1253,19 @@ dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
 static dg_status append_alone(dg_archive *archive, const dg_actor *actor, const char *login,
                               const dg_log_event *event, int64_t *id, dg_error *err)
 {
-    dg_status st = dg_catalog_begin_write(archive->db, err);
+    log_conn c;
+    dg_status st = own_conn(archive, &c, err);
+    if (st == DG_OK)
+        st = dg_catalog_begin_write(c.db, err);
     if (st != DG_OK)
         return st;
     dg_merkle_hash leaf;
-    st = append_entry(archive, actor, login, event, 1, id, &leaf, err);
+    st = append_entry(archive, c, actor, login, event, 1, id, &leaf, err);
     if (st == DG_OK)
-        st = dg_catalog_commit(archive->db, err);
-    int disk_full = st != DG_OK && dg_catalog_disk_full(archive->db); /* before the rollback */
+        st = dg_catalog_commit(c.db, err);
+    int disk_full = st != DG_OK && dg_catalog_disk_full(c.db); /* before the rollback */
     if (st != DG_OK)
-        dg_catalog_rollback(archive->db);
+        dg_catalog_rollback(c.db);
     /* A full disk: give the space reserve back and log with it, once (archive.c). */
     if (disk_full && dg_archive_release_space_reserve(archive))
         return append_alone(archive, actor, login, event, id, err);
@@ -1169,7 +1469,8 @@ dg_status dg_log_group_defer_reads(dg_log_group *group, dg_archive *archive, lon
         return dg_error_set(err, DG_ERR_INTERNAL, "access log: the group already defers");
     /* The catalog keeps its -wal file for good (SQLITE_FCNTL_PERSIST_WAL, catalog.c), so
      * this descriptor names the WAL every connection writes for the server's whole run. */
-    const char *wal = sqlite3_filename_wal(sqlite3_db_filename(archive->db, "main"));
+    /* The log's file, where the group's batches commit (catalog.h). */
+    const char *wal = sqlite3_filename_wal(sqlite3_db_filename(archive->db, "log"));
     int fd = wal ? open(wal, O_RDONLY | O_CLOEXEC) : -1;
     if (fd < 0)
         return dg_error_set(err, DG_ERR_IO, "access log: cannot open the catalog's WAL: %s",
@@ -1229,7 +1530,8 @@ static int refuse_commit(void *unused)
 static void mark_sync_lost(dg_archive *archive, int lost)
 {
     archive->sync_lost = lost;
-    sqlite3_commit_hook(archive->db, lost ? refuse_commit : NULL, NULL);
+    if (archive->log_db) /* the connection whose level a deferring group switches */
+        sqlite3_commit_hook(archive->log_db, lost ? refuse_commit : NULL, NULL);
 }
 
 static dg_status sync_lost_error(dg_error *err)
@@ -1245,7 +1547,8 @@ static dg_status sync_regain(dg_archive *archive, dg_error *err)
 {
     if (!archive->sync_lost)
         return DG_OK;
-    if (!sqlite3_get_autocommit(archive->db) || !set_synchronous(archive->db, 1))
+    if (!archive->log_db || !sqlite3_get_autocommit(archive->log_db) ||
+        !set_synchronous(archive->log_db, 1))
         return sync_lost_error(err);
     mark_sync_lost(archive, 0);
     return DG_OK;
@@ -1267,27 +1570,27 @@ static int batch_may_defer(const dg_log_group *g, const group_entry *batch)
  * failed: then the entry's half may be in the transaction, and the whole batch must go.
  * A batch of one needs none: its failure is the batch's. The statements are kept compiled
  * (every search runs them). */
-static dg_status batch_append(dg_archive *archive, group_entry *e, int alone, chain_link *head,
-                              dg_error *err)
+static dg_status batch_append(dg_archive *archive, log_conn c, group_entry *e, int alone,
+                              chain_link *head, dg_error *err)
 {
     if (alone) {
-        e->st = append_entry_after(archive, e->actor, e->login, e->event, 0, head, &e->id,
+        e->st = append_entry_after(archive, c, e->actor, e->login, e->event, 0, head, &e->id,
                                    &e->leaf, &e->err);
         return DG_OK; /* the batch's transaction is rolled back when it failed */
     }
-    e->st = dg_catalog_exec_kept(&archive->stmts, archive->db, "SAVEPOINT log_entry", &e->err);
+    e->st = dg_catalog_exec_kept(c.stmts, c.db, "SAVEPOINT log_entry", &e->err);
     if (e->st != DG_OK) {
         *head = (chain_link){0}; /* read the head again */
         return DG_OK; /* nothing of it was written */
     }
     /* A refused entry is rolled back: head is then unknown and read again. */
-    e->st = append_entry_after(archive, e->actor, e->login, e->event, 0, head, &e->id, &e->leaf,
+    e->st = append_entry_after(archive, c, e->actor, e->login, e->event, 0, head, &e->id, &e->leaf,
                                &e->err);
     dg_status st = e->st == DG_OK ? DG_OK
-                                  : dg_catalog_exec_kept(&archive->stmts, archive->db,
+                                  : dg_catalog_exec_kept(c.stmts, c.db,
                                                          "ROLLBACK TO log_entry", err);
     if (st == DG_OK)
-        st = dg_catalog_exec_kept(&archive->stmts, archive->db, "RELEASE log_entry", err);
+        st = dg_catalog_exec_kept(c.stmts, c.db, "RELEASE log_entry", err);
     return st;
 }
 
@@ -1359,10 +1662,10 @@ static const char TREE_WRITE_ROWS[] =
     "INSERT INTO log_tree(level, idx, hash) VALUES" TREE_ROW16 "," TREE_ROW16;
 
 /* Stores nodes[0 .. TREE_ROWS - 1] in one statement. */
-static dg_status store_rows(dg_archive *archive, const tree_node *nodes, dg_error *err)
+static dg_status store_rows(log_conn c, const tree_node *nodes, dg_error *err)
 {
     sqlite3_stmt *stmt;
-    dg_status st = dg_catalog_take(&archive->stmts, archive->db, TREE_WRITE_ROWS, &stmt, err);
+    dg_status st = dg_catalog_take(c.stmts, c.db, TREE_WRITE_ROWS, &stmt, err);
     if (st != DG_OK)
         return st;
     for (int i = 0; i < TREE_ROWS; i++) {
@@ -1370,8 +1673,8 @@ static dg_status store_rows(dg_archive *archive, const tree_node *nodes, dg_erro
         sqlite3_bind_int64(stmt, 3 * i + 2, (sqlite3_int64)nodes[i].idx);
         sqlite3_bind_blob(stmt, 3 * i + 3, nodes[i].hash.b, DG_MERKLE_HASH, SQLITE_STATIC);
     }
-    st = dg_catalog_step_once(archive->db, stmt, err);
-    dg_catalog_give_back(&archive->stmts, stmt);
+    st = dg_catalog_step_once(c.db, stmt, err);
+    dg_catalog_give_back(c.stmts, stmt);
     return st;
 }
 
@@ -1389,25 +1692,25 @@ static int node_order(const void *a, const void *b)
  * (another handle brought it up without the log growing: a checkpoint's catch-up), they
  * are dropped and the general catch-up adds what it lacks from the entries.
  */
-static dg_status front_store(dg_archive *archive, tree_front *f, dg_error *err)
+static dg_status front_store(log_conn c, tree_front *f, dg_error *err)
 {
     uint64_t size = 0;
-    dg_status st = stored_size(archive->db, &archive->stmts, &size, err);
+    dg_status st = stored_size(c.db, c.stmts, &size, err);
     if (st == DG_OK && size != f->stored) {
         f->count = 0;
-        st = dg_log_tree_catch_up(archive->db, err);
+        st = dg_log_tree_catch_up(c.db, err);
         f->stored = f->b.size;
         return st;
     }
     qsort(f->pending, f->count, sizeof *f->pending, node_order);
     dg_log_stored_tree t;
     if (st == DG_OK)
-        st = stored_open(archive->db, &archive->stmts, &t, err);
+        st = stored_open(c.db, c.stmts, &t, err);
     if (st != DG_OK)
         return st;
     size_t i = 0;
     for (; st == DG_OK && i + TREE_ROWS <= f->count; i += TREE_ROWS)
-        st = store_rows(archive, f->pending + i, err);
+        st = store_rows(c, f->pending + i, err);
     for (; st == DG_OK && i < f->count; i++)
         st = store_node(&t, f->pending[i].level, f->pending[i].idx, &f->pending[i].hash, err);
     dg_log_stored_close(&t);
@@ -1429,8 +1732,7 @@ static dg_status front_store(dg_archive *archive, tree_front *f, dg_error *err)
  * front. A stored tree that lags is no finding (log_read.c) and every checkpoint brings it
  * up first (log_tree.c), so what is signed and proved is the whole log.
  */
-static dg_status batch_tree(dg_archive *archive, group_entry *batch, tree_front *front,
-                            dg_error *err)
+static dg_status batch_tree(log_conn c, group_entry *batch, tree_front *front, dg_error *err)
 {
     int64_t first = 0, last = 0;
     for (group_entry *e = batch; e; e = e->next)
@@ -1442,12 +1744,12 @@ static dg_status batch_tree(dg_archive *archive, group_entry *batch, tree_front 
     if (!front->ok || first < 1 || front->b.size != (uint64_t)first - 1) {
         front_forget(front);
         uint64_t size = 0;
-        st = stored_size(archive->db, &archive->stmts, &size, err);
+        st = stored_size(c.db, c.stmts, &size, err);
         if (st == DG_OK && (first < 1 || size != (uint64_t)first - 1))
-            return dg_log_tree_catch_up(archive->db, err); /* front stays unknown */
+            return dg_log_tree_catch_up(c.db, err); /* front stays unknown */
         dg_log_stored_tree t;
         if (st == DG_OK)
-            st = stored_open(archive->db, &archive->stmts, &t, err);
+            st = stored_open(c.db, c.stmts, &t, err);
         if (st != DG_OK)
             return st;
         st = dg_merkle_builder_load(&front->b, dg_log_stored_read, &t, size, err);
@@ -1460,7 +1762,7 @@ static dg_status batch_tree(dg_archive *archive, group_entry *batch, tree_front 
             st = dg_merkle_builder_push(&front->b, &e->leaf, hold_node, front, err);
     /* Stored with the filing: the batch that holds a multiple of DG_LOG_SHOWN_EVERY. */
     if (st == DG_OK && last / DG_LOG_SHOWN_EVERY != (first - 1) / DG_LOG_SHOWN_EVERY)
-        st = front_store(archive, front, err);
+        st = front_store(c, front, err);
     return st;
 }
 
@@ -1470,7 +1772,12 @@ static dg_status batch_tree(dg_archive *archive, group_entry *batch, tree_front 
 static void batch_commit(dg_archive *archive, group_entry *batch, tree_front *front)
 {
     dg_error err;
-    dg_status st = dg_catalog_exec_kept(&archive->stmts, archive->db, "BEGIN IMMEDIATE", &err);
+    log_conn c;
+    if (own_conn(archive, &c, &err) != DG_OK) {
+        batch_fail(batch, err.status, &err);
+        return;
+    }
+    dg_status st = dg_catalog_exec_kept(c.stmts, c.db, "BEGIN IMMEDIATE", &err);
     if (st != DG_OK) {
         batch_fail(batch, st, &err);
         return;
@@ -1478,27 +1785,27 @@ static void batch_commit(dg_archive *archive, group_entry *batch, tree_front *fr
     int any = 0, alone = !batch->next;
     /* The entry the next one follows: the last batch's when nothing else has committed
      * since (a head query per batch was 0.2% of a server's CPU), else read. */
-    chain_link head = front_head(front, archive->db);
+    chain_link head = front_head(front, c.db);
     for (group_entry *e = batch; e && st == DG_OK; e = e->next) {
-        st = batch_append(archive, e, alone, &head, &err);
+        st = batch_append(archive, c, e, alone, &head, &err);
         any |= e->st == DG_OK;
     }
     if (alone && batch->st != DG_OK) { /* its own failure, not the batch's */
-        dg_catalog_rollback(archive->db);
+        dg_catalog_rollback(c.db);
         return;
     }
     if (st == DG_OK && any)
-        st = batch_tree(archive, batch, front, &err);
+        st = batch_tree(c, batch, front, &err);
     if (st == DG_OK)
-        st = dg_catalog_exec_kept(&archive->stmts, archive->db, "COMMIT", &err);
+        st = dg_catalog_exec_kept(c.stmts, c.db, "COMMIT", &err);
     if (st == DG_OK) {
-        front_keep_head(front, archive->db, &head);
+        front_keep_head(front, c.db, &head);
         return;
     }
     /* Only a committed batch's tree and head are kept: the next batch reads them. */
     front_forget(front);
-    int disk_full = dg_catalog_disk_full(archive->db); /* before the rollback */
-    dg_catalog_rollback(archive->db);
+    int disk_full = dg_catalog_disk_full(c.db); /* before the rollback */
+    dg_catalog_rollback(c.db);
     /* A full disk: give the space reserve back and log with it, once (archive.c). */
     if (disk_full && dg_archive_release_space_reserve(archive)) {
         batch_commit(archive, batch, front);
@@ -1551,10 +1858,16 @@ static void gather(dg_log_group *g)
 static int writer_commit(dg_log_group *g, group_entry *batch, int defer)
 {
     dg_archive *w = g->writer;
+    log_conn c;
+    dg_error open_err;
+    if (own_conn(w, &c, &open_err) != DG_OK) {
+        batch_fail(batch, open_err.status, &open_err);
+        return 0;
+    }
     if (defer && g->writer_level != 1)
-        g->writer_level = set_synchronous(w->db, 0) ? 1 : 0;
+        g->writer_level = set_synchronous(c.db, 0) ? 1 : 0;
     if ((!defer || g->writer_level != 1) && g->writer_level != 2)
-        g->writer_level = set_synchronous(w->db, 1) ? 2 : 0;
+        g->writer_level = set_synchronous(c.db, 1) ? 2 : 0;
     if (g->writer_level == 0) { /* neither level could be set: nothing is written */
         dg_error err;
         dg_status st = sync_lost_error(&err);
@@ -1607,12 +1920,15 @@ static dg_status group_append(dg_archive *archive, dg_log_group *g, const dg_act
         if (g->writer) {
             deferred = writer_commit(g, batch, defer);
         } else {
+            log_conn c; /* opened here so its level can be set; a failure fails the batch */
+            dg_error ignored;
+            own_conn(archive, &c, &ignored);
             if (!defer && g_failed)
-                set_synchronous(archive->db, 1); /* a restore that failed before, again */
-            deferred = defer && set_synchronous(archive->db, 0);
+                set_synchronous(archive->log_db, 1); /* a restore that failed before, again */
+            deferred = defer && set_synchronous(archive->log_db, 0);
             batch_commit(archive, batch, &g->front);
             /* Whatever happened, the handle syncs its next commit again: a change's. */
-            restored = !deferred || set_synchronous(archive->db, 1);
+            restored = !deferred || set_synchronous(archive->log_db, 1);
             if (!restored)
                 mark_sync_lost(archive, 1);
         }
@@ -1816,18 +2132,18 @@ dg_status dg_log_tree_catch_up(sqlite3 *db, dg_error *err)
  * (it lags: an older dangan's appends, a group's subtrees not stored yet, or a failed
  * catch-up), the general catch-up reads every entry it lacks.
  */
-static dg_status tree_take_leaves(dg_archive *archive, int64_t first,
-                                  const dg_merkle_hash *leaves, size_t count, dg_error *err)
+static dg_status tree_take_leaves(log_conn c, int64_t first, const dg_merkle_hash *leaves,
+                                  size_t count, dg_error *err)
 {
-    sqlite3 *db = archive->db;
+    sqlite3 *db = c.db;
     uint64_t size = 0;
-    dg_status st = stored_size(db, &archive->stmts, &size, err);
+    dg_status st = stored_size(db, c.stmts, &size, err);
     if (st != DG_OK)
         return st;
     if (first < 1 || size != (uint64_t)first - 1)
         return dg_log_tree_catch_up(db, err);
     dg_log_stored_tree t;
-    st = stored_open(db, &archive->stmts, &t, err);
+    st = stored_open(db, c.stmts, &t, err);
     dg_merkle_builder b;
     if (st == DG_OK)
         st = dg_merkle_builder_load(&b, dg_log_stored_read, &t, size, err);

@@ -70,8 +70,10 @@ typedef struct dg_log_event {
 dg_status dg_log_append(dg_archive *archive, const dg_actor *actor, const char *login,
                         const dg_log_event *event, dg_error *err);
 
-/* The same, inside a write transaction the caller already holds (so a change and its
- * log entry commit together). */
+/* The same, inside a write transaction the caller already holds on the catalog, so that a
+ * change and its log entry commit together: the entry of a change (event->read 0) goes into
+ * the catalog's log_pending and on to the log's file after the commit (see
+ * dg_log_pending_flush); a read's goes into the log's file (attached) in the transaction. */
 dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const char *login,
                                const dg_log_event *event, dg_error *err);
 
@@ -80,6 +82,21 @@ dg_status dg_log_append_in_txn(dg_archive *archive, const dg_actor *actor, const
  * grows a log of 10 million). The first entry refused stops the rest. */
 dg_status dg_log_append_many_in_txn(dg_archive *archive, const dg_actor *actor,
                                     const dg_log_event *events, size_t count, dg_error *err);
+
+/*
+ * A change's entry (dg_log_append_in_txn of an event not marked read) commits with the change
+ * in the catalog's log_pending and is appended to the log's file right after the catalog's
+ * commit (log.c; the log has its own file, catalog.h). dg_log_pending_flush appends every
+ * pending entry not yet in the log, oldest first, each exactly once: the opener
+ * (archive_open.c), every reader of the log (log_read.c), checkpoint and backup call it, so
+ * an entry left pending by a crash between the two commits is in the log before anything
+ * reads it. Failing, the entries stay pending (nothing is lost): the caller's read fails.
+ */
+dg_status dg_log_pending_flush(dg_archive *archive, dg_error *err);
+
+/* Installs the catalog connection's hook that appends a change's pending entry once the
+ * change has committed (for the handle's opener, archive.c). */
+void dg_log_watch_commits(dg_archive *archive);
 
 /*
  * Logs how an operation that ran outside the log ended (backup, restore's source, key
@@ -150,7 +167,7 @@ void dg_log_group_stats(dg_log_group *group, dg_log_group_counts *out);
  * wal_writer_delay, for reads only). From now on a batch whose entries are all marked read
  * commits before its callers return — its WAL frames are in the operating system, so a
  * killed server loses none — but without a sync; a thread of the group fdatasyncs the
- * catalog's WAL at most delay_ms later. A batch holding any other entry, and every change
+ * WAL of the log's file (catalog.h) at most delay_ms later. A batch holding any other entry, and every change
  * (its own transaction at synchronous=FULL), still syncs before returning, which also makes
  * every earlier read's entry durable. So after a power loss the log may lack the reads of
  * the last delay_ms, never a change, and what it holds is still a whole chain. archive is

@@ -107,7 +107,7 @@ dg_status dg_log_shown_catch_up(sqlite3 *db, dg_error *err);
 /* The last entry whose shown hits and login are filed, as an SQL expression (0 when none
  * is): a read evaluates it in its own statement, so in the snapshot it reads the log in. */
 #define DG_LOG_FILED_UPTO                                                                    \
-    "coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'log_shown_upto'), 0)"
+    "coalesce((SELECT CAST(value AS INTEGER) FROM log_state WHERE key = 'log_shown_upto'), 0)"
 
 /* A reader of the stored tree: one prepared statement, reset per read (and, once the tree
  * grows through it, one for the subtrees it writes, prepared on the first). */

@@ -45,8 +45,11 @@ dg_status dg_log_read_own(dg_archive *archive, const dg_actor *actor, size_t lim
     *count = 0;
     if (limit > DG_LOG_OWN_MAX)
         return dg_error_set(err, DG_ERR_USAGE, "--limit %zu: at most %d", limit, DG_LOG_OWN_MAX);
-    dg_status st = select_own(archive, actor->login, limit ? limit : DG_LOG_OWN_DEFAULT, entries,
-                              count, err);
+    /* One's own change whose entry a crash left pending is listed too (log.h). */
+    dg_status st = dg_log_pending_flush(archive, err);
+    if (st == DG_OK)
+        st = select_own(archive, actor->login, limit ? limit : DG_LOG_OWN_DEFAULT, entries,
+                        count, err);
     if (st != DG_OK)
         return st;
     char detail[64];

@@ -21,9 +21,12 @@ dg_status dg_log_require_reader(dg_archive *archive, const dg_actor *actor,
                                     const char *action, dg_error *err)
 {
     dg_log_event refusal = {.action = action, .detail = "not an auditor or admin"};
-    return dg_require_role(archive, actor, DG_ROLE_AUDITOR | DG_ROLE_ADMIN, &refusal, err,
-                           "the access log is open to auditors and admins only; %s is neither",
-                           actor->login);
+    dg_status st = dg_require_role(archive, actor, DG_ROLE_AUDITOR | DG_ROLE_ADMIN, &refusal,
+                                   err, "the access log is open to auditors and admins only; "
+                                        "%s is neither",
+                                   actor->login);
+    /* A change's entry a crash left pending is in the log before the log is read (log.h). */
+    return st == DG_OK ? dg_log_pending_flush(archive, err) : st;
 }
 
 void dg_log_entry_from_row(sqlite3_stmt *stmt, void *item, void *ctx)

@@ -43,7 +43,10 @@ dg_status dg_log_checkpoint_sign(dg_archive *archive, const dg_note_signer *key,
 {
     *note = NULL;
     sqlite3 *db = archive->db;
-    dg_status st = dg_catalog_begin_write(db, err);
+    /* What is signed is the whole log: a change's pending entry first (log.h). */
+    dg_status st = dg_log_pending_flush(archive, err);
+    if (st == DG_OK)
+        st = dg_catalog_begin_write(db, err);
     if (st != DG_OK)
         return st;
     st = dg_log_tree_catch_up(db, err);

@@ -356,7 +356,7 @@ static void report(const walk *w, const tree_compare *c, dg_log_check *out)
     out->snapshot_root = w->h.snapshot_root;
 }
 
-/* A private read-only connection to the catalog at path, memory-mapped, with its read
+/* A private read-only connection to the log's file at path, memory-mapped, with its read
  * transaction begun when begin is set (dg_log_reader_open). */
 static dg_status open_reader(const char *path, int begin, sqlite3 **out, dg_error *err)
 {
@@ -364,7 +364,7 @@ static dg_status open_reader(const char *path, int begin, sqlite3 **out, dg_erro
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        dg_status st = dg_error_set(err, DG_ERR_DB, "access log: cannot open the catalog: %s",
+        dg_status st = dg_error_set(err, DG_ERR_DB, "access log: cannot open the log's file: %s",
                                     db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
         return st;
@@ -387,7 +387,8 @@ static dg_status open_reader(const char *path, int begin, sqlite3 **out, dg_erro
 
 dg_status dg_log_reader_open(dg_archive *archive, sqlite3 **out, dg_error *err)
 {
-    const char *path = sqlite3_db_filename(archive->db, "main");
+    /* The log's own file (catalog.h): the walk reads nothing else. */
+    const char *path = sqlite3_db_filename(archive->db, "log");
     return open_reader(path ? path : "", 1, out, err);
 }
 

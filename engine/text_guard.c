@@ -101,14 +101,16 @@ static void sql_add(sql_buf *b, const char *piece)
 /* Appends the two triggers (insert, update) of one table: one dg_utf8_check of every
  * column (whatever its declared type: SQLite stores text in any of them), which names the
  * column it refuses. Table and column names come from the schema, quoted. */
-static dg_status add_table_triggers(sqlite3 *db, const char *table, sql_buf *b, dg_error *err)
+static dg_status add_table_triggers(sqlite3 *db, const char *schema, const char *table,
+                                   sql_buf *b, dg_error *err)
 {
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?)", -1, &stmt, NULL) !=
+    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?, ?)", -1, &stmt, NULL) !=
         SQLITE_OK)
         return sql_error(db, err, "read the schema");
     dg_status st = DG_OK;
     sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, schema, -1, SQLITE_STATIC);
     sql_buf body = {0};
     int rc, columns = 0;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -137,9 +139,13 @@ static dg_status add_table_triggers(sqlite3 *db, const char *table, sql_buf *b, 
     if (st == DG_OK && body.len) {
         const char *ops[] = {"INSERT", "UPDATE"};
         for (int i = 0; i < 2; i++) {
+            /* main's triggers keep their names; another schema's (the log, attached as
+             * "log": catalog.c) are named after it too. */
             char *trigger = sqlite3_mprintf(
-                "CREATE TEMP TRIGGER \"dg_utf8_%w_%s\" BEFORE %s ON main.\"%w\" BEGIN %s END;",
-                table, ops[i], ops[i], table, body.s);
+                "CREATE TEMP TRIGGER \"dg_utf8_%s%s%w_%s\" BEFORE %s ON \"%w\".\"%w\" "
+                "BEGIN %s END;",
+                strcmp(schema, "main") ? schema : "", strcmp(schema, "main") ? "_" : "", table,
+                ops[i], ops[i], schema, table, body.s);
             if (!trigger) {
                 b->failed = 1;
                 break;
@@ -154,24 +160,24 @@ static dg_status add_table_triggers(sqlite3 *db, const char *table, sql_buf *b, 
     return st;
 }
 
-dg_status dg_text_guard_install(sqlite3 *db, dg_error *err)
+/* The triggers of every table of one schema of db. */
+static dg_status install_schema(sqlite3 *db, const char *schema, dg_error *err)
 {
-    if (sqlite3_create_function_v2(db, "dg_utf8_check", -1,
-                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                   sql_utf8_check, NULL, NULL, NULL) != SQLITE_OK)
-        return sql_error(db, err, "create dg_utf8_check()");
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT name FROM sqlite_schema WHERE type = 'table' "
-                           "AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                           -1, &stmt, NULL) != SQLITE_OK)
+    char *sql = sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_schema WHERE type = 'table' "
+                                "AND name NOT LIKE 'sqlite_%%' ORDER BY name",
+                                schema);
+    if (!sql)
+        return dg_error_set(err, DG_ERR_NOMEM, "catalog: UTF-8 guard: out of memory");
+    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK)
         return sql_error(db, err, "list tables");
     dg_status st = DG_OK;
     sql_buf all = {0};
-    int rc;
     while (st == DG_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         char *table = strdup((const char *)sqlite3_column_text(stmt, 0));
-        st = table ? add_table_triggers(db, table, &all, err)
+        st = table ? add_table_triggers(db, schema, table, &all, err)
                    : dg_error_set(err, DG_ERR_NOMEM, "catalog: UTF-8 guard: out of memory");
         free(table);
     }
@@ -183,5 +189,18 @@ dg_status dg_text_guard_install(sqlite3 *db, dg_error *err)
     if (st == DG_OK && all.len && sqlite3_exec(db, all.s, NULL, NULL, NULL) != SQLITE_OK)
         st = sql_error(db, err, "create the triggers");
     free(all.s);
+    return st;
+}
+
+dg_status dg_text_guard_install(sqlite3 *db, dg_error *err)
+{
+    if (sqlite3_create_function_v2(db, "dg_utf8_check", -1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                   sql_utf8_check, NULL, NULL, NULL) != SQLITE_OK)
+        return sql_error(db, err, "create dg_utf8_check()");
+    dg_status st = install_schema(db, "main", err);
+    /* The access log's own file, attached to the catalog's connections (catalog.c). */
+    if (st == DG_OK && sqlite3_db_filename(db, "log"))
+        st = install_schema(db, "log", err);
     return st;
 }

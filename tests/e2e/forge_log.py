@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""forge_log.py — what an intruder who can write catalog.db does to the access log, done
+"""forge_log.py — what an intruder who can write the log's file (log.db) does to the access log, done
 thoroughly: after changing rows, every later entry's chain hash is recomputed and the stored
 Merkle tree rebuilt from scratch, so the log is self-consistent and `dangan log verify`
 (without a checkpoint) calls it intact. Only a checkpoint kept elsewhere can catch it.

@@ -9,6 +9,7 @@ expect_exit 0 "$DANGAN" init --fonds X001 --name "Example School Archive"
 contains "$OUT" "$ME is its admin" "init"
 [ "$(stat -c %a "$DANGAN_ARCHIVE")" = 700 ] || fail "archive folder is not 0700"
 [ "$(stat -c %a "$DANGAN_ARCHIVE/catalog.db")" = 600 ] || fail "catalog is not 0600"
+[ "$(stat -c %a "$DANGAN_ARCHIVE/log.db")" = 600 ] || fail "the access log's file is not 0600"
 expect_exit 5 "$DANGAN" init --fonds X001
 contains "$ERR" "already there" "second init"
 
@@ -113,7 +114,7 @@ contains "$OUT" '"refused"' "refusal logged"
 expect_exit 0 "$DANGAN" --as audit log verify
 contains "$OUT" "intact" "log verify"
 # Tamper with one row behind dangan's back: log verify names it.
-sqlite3 "$DANGAN_ARCHIVE/catalog.db" "DROP TRIGGER log_is_append_only; UPDATE access_log SET query = 'innocent' WHERE query = 'XQZSALARY';"
+sqlite3 "$DANGAN_ARCHIVE/log.db" "DROP TRIGGER log_is_append_only; UPDATE access_log SET query = 'innocent' WHERE query = 'XQZSALARY';"
 expect_exit 1 "$DANGAN" --as audit log verify
 contains "$OUT" "BROKEN" "tampered log"
 

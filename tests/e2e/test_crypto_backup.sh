@@ -88,7 +88,8 @@ contains "$OUT" "thrumblewick audit" "hold list opens the sealed reason"
 expect_exit 0 "$DANGAN" loan list
 contains "$OUT" "snorkelvane check" "loan list opens the sealed purpose"
 expect_exit 0 "$DANGAN" log verify
-scan_clean "objects, key table and catalog" archive/objects archive/keys.db archive/catalog.db*
+scan_clean "objects, key table, catalog and log" archive/objects archive/keys.db archive/catalog.db* \
+    archive/log.db*
 # A hold's reason is the record's: sealed under its key. The search words are under the
 # archive's journal key, and the log's chain still verifies without any key.
 hold=$(sqlite3 archive/catalog.db "SELECT h.reason FROM holds h JOIN records r ON r.id = h.record_id
@@ -96,7 +97,7 @@ hold=$(sqlite3 archive/catalog.db "SELECT h.reason FROM holds h JOIN records r O
 keyb=$(sqlite3 archive/catalog.db "SELECT key_id FROM records WHERE refcode = '$B'")
 case $hold in "dgs1:$keyb:"*) ;; *) fail "the hold's reason is not sealed under the record's key: $hold" ;; esac
 journal=$(sqlite3 archive/catalog.db "SELECT value FROM settings WHERE key = 'journal_key_id'")
-query=$(sqlite3 archive/catalog.db "SELECT query FROM access_log WHERE action = 'search' ORDER BY id DESC LIMIT 1")
+query=$(sqlite3 archive/log.db "SELECT query FROM access_log WHERE action = 'search' ORDER BY id DESC LIMIT 1")
 case $query in "dgs1:$journal:"*) ;; *) fail "the search words are not sealed under the journal key: $query" ;; esac
 
 # Sealed under the record's own key, so shredding that key reaches every catalog copy.
@@ -341,7 +342,7 @@ expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered add drill.txt
     --category administrative --year 2024
 expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered search drill
 expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered log verify
-sqlite3 tampered/catalog.db "DROP TRIGGER log_is_append_only;
+sqlite3 tampered/log.db "DROP TRIGGER log_is_append_only;
     UPDATE access_log SET outcome = 'refused' WHERE id = 3"
 expect_exit 0 "$DANGAN" --key-file keys/new.key --archive tampered backup tampered-bk \
     --keys-dest tampered-kb

@@ -31,7 +31,7 @@ expect_exit 0 "$DANGAN" log verify
 contains "$OUT" "intact" "the honest log"
 expect_exit 0 "$DANGAN" log verify --checkpoint cp.txt --key "$VK"
 
-DB="$DANGAN_ARCHIVE/catalog.db"
+DB="$DANGAN_ARCHIVE/log.db"
 q() { sqlite3 "$DB" "$1"; }
 pictured=$(q "SELECT query FROM access_log WHERE action = 'search' AND query LIKE 'a%' ORDER BY id DESC LIMIT 1")
 [ "$pictured" = "a␉b␟c␞d␛[2J" ] || fail "control characters not logged as pictures: $pictured"
@@ -68,7 +68,7 @@ cp -a "$DANGAN_ARCHIVE" "$T/pristine"
 tampered() {
     local entry=$1 same=$2 named=$3 go_named=$4 sql=$5
     rm -rf "$T/forged" && cp -a "$T/pristine" "$T/forged"
-    local fdb="$T/forged/catalog.db"
+    local fdb="$T/forged/log.db"
     expect_exit 0 "$DANGAN" --archive "$T/forged" --json log prove "$entry" --checkpoint cp.txt --key "$VK"
     local before
     before=$(json 'j["leaf_data"]' <<<"$OUT")

@@ -55,7 +55,7 @@ expect_exit 0 "$DANGAN" --json log --since today --until tomorrow
 # ---- --limit takes the newest, shown oldest first ----
 expect_exit 0 "$DANGAN" --json log --limit 3
 ids=$(printf '%s' "$OUT" | json '",".join(str(e["id"]) for e in j["entries"])')
-last=$(sqlite3 "$DANGAN_ARCHIVE/catalog.db" "SELECT max(id) FROM access_log")
+last=$(sqlite3 "$DANGAN_ARCHIVE/log.db" "SELECT max(id) FROM access_log")
 [ "$ids" = "$((last - 3)),$((last - 2)),$((last - 1))" ] || fail "--limit 3 gave $ids, not the newest before $last"
 expect_exit 2 "$DANGAN" log --limit -1
 

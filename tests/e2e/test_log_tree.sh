@@ -94,8 +94,8 @@ json 'j["cosignature_key"]' <<<"$OUT" | grep -q '^auditor.example/wang+' || fail
     | json '" ".join(e["user"] + ":" + e["outcome"] for e in j["entries"])' \
     | grep -qx "zhang:refused wang:ok wang:ok" || fail "cosigning and its refusal not logged"
 
-# The catalog as it was here, for the swap below; then the checkpoint everything is judged by.
-sqlite3 "$DANGAN_ARCHIVE/catalog.db" ".backup '$T/older-catalog.db'"
+# The log as it was here, for the swap below; then the checkpoint everything is judged by.
+sqlite3 "$DANGAN_ARCHIVE/log.db" ".backup '$T/older-log.db'"
 for q in 学籍 档案 工资; do "$DANGAN" search "$q" >/dev/null; done
 expect_exit 0 "$DANGAN" log checkpoint --log-key keys/log.key
 printf '%s\n' "$OUT" >cp3.txt
@@ -107,10 +107,10 @@ caught() {
     local what=$1; shift
     rm -rf "$T/forged" && cp -a "$T/pristine" "$T/forged"
     if [ "$what" = swap ]; then
-        cp "$T/older-catalog.db" "$T/forged/catalog.db"
-        rm -f "$T/forged/catalog.db-wal" "$T/forged/catalog.db-shm"
+        cp "$T/older-log.db" "$T/forged/log.db"
+        rm -f "$T/forged/log.db-wal" "$T/forged/log.db-shm"
     else
-        python3 "$here/forge_log.py" "$T/forged/catalog.db" "$what" "$@"
+        python3 "$here/forge_log.py" "$T/forged/log.db" "$what" "$@"
     fi
     # The forgery is thorough: the chain and the stored tree agree with the entries...
     expect_exit 0 "$DANGAN" --archive "$T/forged" log verify
@@ -134,7 +134,7 @@ caught swap
 contains "$(cat forged.json)" "\"extends\": false" "an older catalog named"
 # An entry the forgery changed is no longer proven to be in the checkpointed log.
 rm -rf "$T/forged" && cp -a "$T/pristine" "$T/forged"
-python3 "$here/forge_log.py" "$T/forged/catalog.db" rewrite 5
+python3 "$here/forge_log.py" "$T/forged/log.db" rewrite 5
 expect_exit 1 "$DANGAN" --archive "$T/forged" --json log prove 5 --checkpoint cp3.txt --key "$VK"
 printf '%s' "$OUT" >p.json
 "$V" inclusion "$VK" cp3.txt p.json 2>/dev/null && fail "Go proves a rewritten entry"

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -237,7 +238,8 @@ static void test_migration_turns_an_existing_chain_into_the_tree(void **state)
     dg_archive_close(t.archive);
     t.archive = NULL;
     /* The catalog as schema 4 left it: a chain, no tree (and without migrations 6 to 13,
-     * which come after the tree's migration 5). */
+     * which come after the tree's migration 5), the log in the catalog. */
+    assert_true(test_archive_one_file(&t));
     tamper(&t, "DROP TABLE log_tree; DROP TABLE log_checkpoints; DROP TABLE log_shown_filed;"
                "ALTER TABLE access_log DROP COLUMN shown;"
                "ALTER TABLE index_queue DROP COLUMN reason;"
@@ -708,7 +710,7 @@ static void test_logins_are_filed_in_bulk_and_log_mine_is_complete(void **state)
     assert_own_complete(&t, &wang, 500);  /* across the mark */
     assert_own_complete(&t, &t.admin, 1000);
     /* A search entry names no record: the index by record leaves it out. */
-    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM sqlite_master WHERE name ="
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM log.sqlite_master WHERE name ="
                                             " 'log_by_refcode' AND sql LIKE '%WHERE refcode IS NOT NULL%'"),
                      1);
     test_archive_remove(&t);
@@ -783,6 +785,7 @@ static void test_migration_21_keeps_every_shown_hit(void **state)
     dg_archive_close(t.archive);
     t.archive = NULL;
     /* Schema 20's index: every hit of the entries up to the mark, one row each. */
+    assert_true(test_archive_one_file(&t));
     tamper(&t, "DROP TABLE log_shown_filed;" SCHEMA_20_LOG_SHOWN
                "WITH RECURSIVE hits(entry, rest, item) AS ("
                "  SELECT id, shown || ',', NULL FROM access_log WHERE shown IS NOT NULL AND id <= 1500"
@@ -851,6 +854,7 @@ static void test_migration_20_files_every_existing_login(void **state)
     dg_archive_close(t.archive);
     t.archive = NULL;
     int64_t before = test_archive_count(&t, "SELECT count(*) FROM access_log");
+    assert_true(test_archive_one_file(&t));
     tamper(&t, "DROP TABLE log_logins; DROP INDEX log_by_refcode;"
                "DROP TABLE log_shown_filed;" SCHEMA_20_LOG_SHOWN
                "CREATE INDEX log_by_user ON access_log(login);"
@@ -875,6 +879,95 @@ static void test_migration_20_files_every_existing_login(void **state)
     test_archive_remove(&t);
 }
 
+/* ---- a change's entry: pending in the catalog, then in the log's file, exactly once ------ */
+
+typedef struct flusher {
+    const char *path;
+    dg_status st;
+} flusher;
+
+static void *flush_main(void *arg)
+{
+    flusher *f = arg;
+    dg_archive *a;
+    dg_error err;
+    f->st = dg_archive_open_handle(f->path, &a, &err); /* no flush of its own on open */
+    if (f->st == DG_OK) {
+        f->st = dg_log_pending_flush(a, &err);
+        dg_archive_close(a);
+    }
+    return NULL;
+}
+
+/*
+ * A change's entry commits with the change in the catalog's log_pending; its append to the
+ * log's file is left undone here (the handle's after-commit hook taken off: as a crash right
+ * after the catalog's commit leaves it). Four handles then append the pending entries at
+ * once: each is in the log once, in the order of the changes, after the entries before them,
+ * and the chain and tree are whole. The test fails when log_changes is not consulted.
+ */
+static void test_pending_change_entries_are_appended_exactly_once(void **state)
+{
+    (void)state;
+    test_archive t;
+    assert_true(test_archive_make(&t));
+    append_searches(&t, 5);
+    sqlite3_wal_hook(t.archive->db, NULL, NULL);
+    dg_error err;
+    for (int i = 0; i < 3; i++) {
+        char ref[32];
+        snprintf(ref, sizeof ref, "X001-XZ-2024-D10-%04d", i + 1);
+        dg_log_event change = {.action = "edit", .refcode = ref, .version = 2, .outcome = "ok"};
+        assert_int_equal(dg_catalog_begin_write(t.archive->db, &err), DG_OK);
+        assert_int_equal(dg_log_append_in_txn(t.archive, &t.admin, NULL, &change, &err), DG_OK);
+        assert_int_equal(dg_catalog_commit(t.archive->db, &err), DG_OK);
+    }
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM log_pending"), 3);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM access_log WHERE action = 'edit'"), 0);
+    enum { FLUSHERS = 4 };
+    pthread_t threads[FLUSHERS];
+    flusher f[FLUSHERS];
+    for (int i = 0; i < FLUSHERS; i++) {
+        f[i] = (flusher){.path = t.path, .st = DG_ERR_INTERNAL};
+        assert_int_equal(pthread_create(&threads[i], NULL, flush_main, &f[i]), 0);
+    }
+    for (int i = 0; i < FLUSHERS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(f[i].st, DG_OK);
+    }
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM access_log WHERE action = 'edit'"), 3);
+    assert_int_equal(test_archive_count(&t, "SELECT count(DISTINCT pending) FROM log_changes"), 3);
+    /* In the changes' order, right after the searches before them. */
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM access_log a JOIN log_changes c"
+                                            " ON c.entry = a.id JOIN log_pending p ON p.pending ="
+                                            " c.pending AND p.refcode = a.refcode AND p.at = a.at"),
+                     3);
+    int64_t first_edit = test_archive_count(&t, "SELECT min(id) FROM access_log WHERE action = 'edit'");
+    assert_int_equal(test_archive_count(&t, "SELECT max(id) FROM access_log WHERE action = 'search'"
+                                            " AND id < (SELECT min(id) FROM access_log WHERE action ="
+                                            " 'edit')") + 1,
+                     first_edit);
+    assert_int_equal(test_archive_count(&t, "SELECT (SELECT refcode FROM access_log WHERE id ="
+                                            " (SELECT min(id) FROM access_log WHERE action = 'edit'))"
+                                            " = 'X001-XZ-2024-D10-0001'"),
+                     1);
+    /* Flushing again appends nothing; the next change drops the rows already appended. */
+    assert_int_equal(dg_log_pending_flush(t.archive, &err), DG_OK);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM access_log WHERE action = 'edit'"), 3);
+    dg_log_watch_commits(t.archive);
+    dg_log_event more = {.action = "edit", .refcode = "X001-XZ-2024-D10-0009", .outcome = "ok"};
+    assert_int_equal(dg_catalog_begin_write(t.archive->db, &err), DG_OK);
+    assert_int_equal(dg_log_append_in_txn(t.archive, &t.admin, NULL, &more, &err), DG_OK);
+    assert_int_equal(dg_catalog_commit(t.archive->db, &err), DG_OK);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM log_pending"), 1);
+    assert_int_equal(test_archive_count(&t, "SELECT count(*) FROM access_log WHERE action = 'edit'"), 4);
+    dg_log_check check;
+    assert_int_equal(dg_log_verify(t.archive, &t.admin, &check, &err), DG_OK);
+    assert_int_equal(check.first_broken, 0);
+    assert_int_equal(check.tree_differs, 0);
+    test_archive_remove(&t);
+}
+
 /* ---- the canonical form: no row that verify accepts serialises like another ------------ */
 
 /* The bytes of entry id as the walk makes them (dg_log_row_bytes), read on a connection of
@@ -882,7 +975,7 @@ static void test_migration_20_files_every_existing_login(void **state)
 static unsigned char *stored_bytes(test_archive *t, int64_t id, size_t *len)
 {
     char path[160];
-    snprintf(path, sizeof path, "%s/catalog.db", t->path);
+    snprintf(path, sizeof path, "%s/log.db", t->path);
     sqlite3 *db;
     sqlite3_stmt *stmt;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -1159,6 +1252,7 @@ int main(void)
         cmocka_unit_test(test_log_mine_is_complete_after_kill_9),
         cmocka_unit_test(test_migration_20_files_every_existing_login),
         cmocka_unit_test(test_migration_21_keeps_every_shown_hit),
+        cmocka_unit_test(test_pending_change_entries_are_appended_exactly_once),
         cmocka_unit_test(test_a_checkpoint_catches_a_log_cut_short),
         cmocka_unit_test(test_since_forms_are_read_in_the_local_zone_and_others_refused),
         cmocka_unit_test(test_rows_dangan_never_writes_are_findings_even_with_their_hash),

@@ -41,12 +41,12 @@ static void *append_main(void *arg)
     return NULL;
 }
 
-/* Another process's write transaction, as sqlite3 would hold it: no dangan handle can
- * begin writing until it ends. */
+/* Another process's write transaction on the log's file (log.db), as sqlite3 would hold it:
+ * no dangan handle can begin appending until it ends. */
 static sqlite3 *hold_write_lock(const test_archive *t)
 {
     char path[160];
-    snprintf(path, sizeof path, "%s/catalog.db", t->path);
+    snprintf(path, sizeof path, "%s/log.db", t->path);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
@@ -300,15 +300,27 @@ static void install_counting_vfs(void)
     assert_int_equal(sqlite3_vfs_register(&counting_vfs, 1), SQLITE_OK); /* the default */
 }
 
-static int synchronous_of(dg_archive *archive)
+static int level_of(sqlite3 *db)
 {
     sqlite3_stmt *stmt;
-    assert_int_equal(sqlite3_prepare_v2(archive->db, "PRAGMA synchronous", -1, &stmt, NULL),
-                     SQLITE_OK);
+    assert_non_null(db);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA synchronous", -1, &stmt, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
     int level = sqlite3_column_int(stmt, 0);
     sqlite3_finalize(stmt);
     return level;
+}
+
+/* The level of the handle's catalog connection, which no group switches. */
+static int synchronous_of(dg_archive *archive)
+{
+    return level_of(archive->db);
+}
+
+/* The level of the handle's own connection to the log's file, where batches commit. */
+static int log_synchronous_of(dg_archive *archive)
+{
+    return level_of(archive->log_db);
 }
 
 static void append_one(test_archive *t, const char *action, int read)
@@ -386,16 +398,16 @@ static void test_group_writer_syncs_changes_at_once_and_reads_later(void **state
     dg_log_group_attach(t.archive, g);
 
     append_one(&t, "edit", 0); /* past the WAL's restart (see above) */
-    assert_int_equal(synchronous_of(writer), 2);
+    assert_int_equal(log_synchronous_of(writer), 2);
     int before = wal_sync_count();
     append_one(&t, "search", 1);
     append_one(&t, "search", 1);
     assert_int_equal(wal_sync_count(), before); /* committed, not synced */
-    assert_int_equal(synchronous_of(writer), 1);
+    assert_int_equal(log_synchronous_of(writer), 1);
     assert_int_equal(synchronous_of(t.archive), 2);
     append_one(&t, "edit", 0);
     assert_true(wal_sync_count() > before);
-    assert_int_equal(synchronous_of(writer), 2);
+    assert_int_equal(log_synchronous_of(writer), 2);
     assert_int_equal(synchronous_of(t.archive), 2);
     dg_log_group_counts counts;
     dg_log_group_stats(g, &counts);

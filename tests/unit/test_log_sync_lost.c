@@ -45,7 +45,7 @@ static size_t entries_with_action(test_archive *t, dg_archive *other, const char
 static int table_exists(const char *archive_path, const char *name)
 {
     char path[160], sql[128];
-    snprintf(path, sizeof path, "%s/catalog.db", archive_path);
+    snprintf(path, sizeof path, "%s/log.db", archive_path);
     snprintf(sql, sizeof sql, "SELECT 1 FROM sqlite_master WHERE name = '%s'", name);
     sqlite3 *db;
     sqlite3_stmt *stmt;
@@ -73,21 +73,24 @@ static void test_a_handle_that_cannot_sync_again_commits_nothing(void **state)
     assert_int_equal(dg_log_group_new(&g, &err), DG_OK);
     assert_int_equal(dg_log_group_defer_reads(g, t.archive, 3600L * 1000, &err), DG_OK);
     dg_log_group_attach(t.archive, g);
-    sqlite3 *db = t.archive->db;
-
     dg_log_event read = {.action = "search", .query = "q", .hits = 0, .outcome = "ok",
                          .read = 1};
     assert_int_equal(dg_log_append(t.archive, &t.admin, NULL, &read, &err), DG_OK);
+    /* The batch ran on the handle's connection to the log's file (catalog.h): that one is
+     * stuck at NORMAL; its catalog connection was never switched. */
+    sqlite3 *db = t.archive->log_db;
+    assert_non_null(db);
     assert_int_equal(synchronous_of(db), 1); /* stuck at NORMAL */
+    assert_int_equal(synchronous_of(t.archive->db), 2);
 
     /* A change's entry inside its transaction is refused, with the reason. */
     dg_log_event change = {.action = "edit", .refcode = "X001-2024-Y-0001", .outcome = "ok"};
-    assert_int_equal(dg_catalog_begin_write(db, &err), DG_OK);
+    assert_int_equal(dg_catalog_begin_write(t.archive->db, &err), DG_OK);
     assert_int_not_equal(dg_log_append_in_txn(t.archive, &t.admin, NULL, &change, &err), DG_OK);
     assert_non_null(strstr(err.msg, "cannot sync its commits"));
-    dg_catalog_rollback(db);
+    dg_catalog_rollback(t.archive->db);
 
-    /* A commit with no log entry in it is refused too (it would not be synced). */
+    /* A commit on the stuck connection is refused too (it would not be synced). */
     assert_int_equal(dg_catalog_begin_write(db, &err), DG_OK);
     assert_int_equal(dg_catalog_exec(db, "CREATE TABLE sync_probe(x)", &err), DG_OK);
     assert_int_not_equal(dg_catalog_commit(db, &err), DG_OK);
