@@ -94,6 +94,18 @@ extern "C" {
 
 namespace {
 
+/*
+ * A query that matches every document, made afresh. Never Xapian::Query::MatchAll itself:
+ * that is one object shared by every thread of the process, and Xapian's reference counts
+ * are not atomic, so the server's readers copying and releasing it at once corrupted its
+ * count and freed it under another search (a crash in Query::get_type, in about one run in
+ * five of bench/serve under load). The same query: LEAF_MATCH_ALL, serialised alike.
+ */
+Xapian::Query match_all()
+{
+    return Xapian::Query(std::string());
+}
+
 enum { SLOT_CATEGORY = 0, SLOT_YEAR = 1, SLOT_PERIOD = 2, SLOT_DATE = 3, SLOT_FACETS = 4,
        SLOT_VERSION = 5, SLOT_STAMP = 6 };
 
@@ -2531,8 +2543,7 @@ void phrase_terms(const Xapian::Query &q,
 user_query parse_user_query(dg_index *index, const char *text)
 {
     if (!text)
-        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {},
-                Xapian::Query::MatchAll, {}, {}};
+        return {match_all(), match_all(), match_all(), {}, match_all(), {}, {}};
     size_t bytes = strlen(text);
     if (bytes > DG_INDEX_MAX_QUERY_BYTES)
         fail(DG_ERR_QUERY, "query too long: " + std::to_string(bytes) + " bytes (at most " +
@@ -2540,8 +2551,7 @@ user_query parse_user_query(dg_index *index, const char *text)
                                "); search for fewer words");
     std::string folded = fold_text(index, rewrite_code_tokens(text));
     if (folded.find_first_not_of(" ") == std::string::npos)
-        return {Xapian::Query::MatchAll, Xapian::Query::MatchAll, Xapian::Query::MatchAll, {},
-                Xapian::Query::MatchAll, {}, {}};
+        return {match_all(), match_all(), match_all(), {}, match_all(), {}, {}};
     validate_query(folded);
     expanded_query expanded = expand_query(index, folded);
     Xapian::Query parsed = index->parser.parse_query(
@@ -3846,7 +3856,7 @@ Xapian::Query without_phrases(const Xapian::Query &q, std::vector<Xapian::Query>
     bool sub = false;
     if (type == Xapian::Query::LEAF_POSTING_SOURCE) {
         sources.push_back(q);
-        return Xapian::Query::MatchAll;
+        return match_all();
     }
     if (!bits_can_count(q, &sub) || !sub)
         return q;
@@ -3859,7 +3869,7 @@ Xapian::Query without_phrases(const Xapian::Query &q, std::vector<Xapian::Query>
             kept.push_back(s);
     }
     if (kept.empty())
-        return Xapian::Query::MatchAll;
+        return match_all();
     if (kept.size() == 1)
         return kept[0];
     return Xapian::Query(Xapian::Query::OP_AND, kept.begin(), kept.end());
@@ -4621,7 +4631,7 @@ Xapian::Query filters_that_narrow(const Xapian::Query &filters, const search_vie
         return true;
     };
     if (everywhere(filters))
-        return Xapian::Query::MatchAll;
+        return match_all();
     if (filters.get_type() != Xapian::Query::OP_AND)
         return filters;
     std::vector<Xapian::Query> kept;
@@ -4629,7 +4639,7 @@ Xapian::Query filters_that_narrow(const Xapian::Query &filters, const search_vie
         if (!everywhere(filters.get_subquery(i)))
             kept.push_back(filters.get_subquery(i));
     if (kept.empty())
-        return Xapian::Query::MatchAll;
+        return match_all();
     return Xapian::Query(Xapian::Query::OP_AND, kept.begin(), kept.end());
 }
 

@@ -2505,6 +2505,59 @@ static void test_counts_and_hits_agree_while_a_writer_commits(void **state)
     dg_index_close(reader);
 }
 
+typedef struct browser {
+    dg_index *reader;
+    int failed;
+} browser;
+
+/* Searches that match every document under the viewer's filters: no words, and words
+ * whose filters narrow nothing. */
+static void *browse_many(void *arg)
+{
+    browser *b = arg;
+    dg_error err;
+    for (int i = 0; i < 1500 && !b->failed; i++) {
+        dg_index_query q = query_of(i % 2 ? NULL : "budget");
+        q.limit = 5;
+        dg_index_result *r = NULL;
+        b->failed = dg_index_search(b->reader, &EVERYONE, &q, "", "", &r, &err) != DG_OK ||
+                    r->total != 40;
+        dg_index_result_free(r);
+    }
+    return NULL;
+}
+
+/*
+ * The server's readers search at once, each on its own handle and thread. A query that
+ * matches every document is made for each search, never shared: Xapian's reference counts
+ * are not atomic, and copies of its one static MatchAll released on several threads at once
+ * freed it under another search (a crash in bench/serve about one run in five under load).
+ * Run under the sanitizers (make check), a shared query shows as a use after free.
+ */
+static void test_readers_on_threads_share_no_query(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 40; i++) {
+        dg_index_doc d = doc_of(3000 + i, "budget", "budget of the year");
+        put(f, &d);
+    }
+    commit(f);
+    enum { THREADS = 4 };
+    browser b[THREADS];
+    pthread_t threads[THREADS];
+    dg_error err;
+    for (int t = 0; t < THREADS; t++) {
+        b[t] = (browser){NULL, 0};
+        assert_int_equal(dg_index_open(f->path, DG_INDEX_READ, &b[t].reader, &err), DG_OK);
+        assert_int_equal(pthread_create(&threads[t], NULL, browse_many, &b[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        assert_false(b[t].failed);
+        dg_index_close(b[t].reader);
+    }
+}
+
 /* Grants open level-4 documents only; a grant left on a lowered record opens nothing. */
 static void test_grant_does_not_lift_clearance_below_level_4(void **state)
 {
@@ -2945,6 +2998,7 @@ int main(void)
         TEST(test_reader_facets_follow_commits),
         TEST(test_open_reader_forgets_text_deleted_and_compacted),
         TEST(test_counts_and_hits_agree_while_a_writer_commits),
+        TEST(test_readers_on_threads_share_no_query),
         TEST(test_grant_does_not_lift_clearance_below_level_4),
         TEST(test_grant_copy_is_made_again_only_for_the_holders_own_changes),
         TEST(test_repeated_search_is_counted_again_only_for_changes_the_viewer_may_see),
